@@ -1,0 +1,193 @@
+package vigil
+
+import (
+	"context"
+	"time"
+)
+
+// Organization is the manufacturer. Exactly one is expected per store, but nothing prevents several.
+type Organization struct {
+	ID         int64            `json:"id"`
+	Name       string           `json:"name"`
+	FEINumber  string           `json:"fei_number,omitempty"` // FDA establishment registration number
+	TimeZone   string           `json:"time_zone"`            // IANA name; regulatory dates are days in this zone
+	ISAOs      []ISAOMembership `json:"isaos"`
+	CVDAckDays int              `json:"cvd_ack_days"`          // business days promised to acknowledge a report
+	CVDContact string           `json:"cvd_contact,omitempty"` // where researchers write
+	CreatedAt  time.Time        `json:"created_at"`
+	UpdatedAt  time.Time        `json:"updated_at"`
+}
+
+// ISAOMembership records one ISAO and the objective evidence for each of the four G2016 §IX criteria.
+// Criteria is indexed 0..3 for criteria 1..4; an empty string means "not evidenced".
+type ISAOMembership struct {
+	Name     string    `json:"name"`
+	Since    Date      `json:"since"`
+	Criteria [4]string `json:"criteria_evidence"`
+}
+
+// Evidenced reports whether all four §IX criteria carry evidence.
+func (m ISAOMembership) Evidenced() bool {
+	for _, c := range m.Criteria {
+		if c == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Device classes and pathways as FDA names them.
+const (
+	Pathway510k   = "510k"
+	PathwayPMA    = "PMA"
+	PathwayDeNovo = "De Novo"
+	PathwayHDE    = "HDE"
+	PathwayExempt = "exempt"
+)
+
+// Pathways lists the valid Device.Pathway values.
+var Pathways = []string{Pathway510k, PathwayPMA, PathwayDeNovo, PathwayHDE, PathwayExempt}
+
+// DeviceClasses lists the valid Device.Class values.
+var DeviceClasses = []string{"I", "II", "III"}
+
+// Severity of patient harm on the ISO 14971 scale (G2016 §VI.B).
+const (
+	HarmNegligible   = "negligible"
+	HarmMinor        = "minor"
+	HarmSerious      = "serious"
+	HarmCritical     = "critical"
+	HarmCatastrophic = "catastrophic"
+)
+
+// HarmSeverities lists the severities from least to most severe.
+var HarmSeverities = []string{HarmNegligible, HarmMinor, HarmSerious, HarmCritical, HarmCatastrophic}
+
+// ClinicalFunction is one function that makes up the device's safety and essential performance, with the
+// severity of patient harm if it is lost or corrupted.
+type ClinicalFunction struct {
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+}
+
+// Device is a marketed (or to-be-marketed) medical device model.
+type Device struct {
+	ID                int64              `json:"id"`
+	OrgID             int64              `json:"org_id"`
+	Name              string             `json:"name"`
+	Model             string             `json:"model,omitempty"`
+	Class             string             `json:"class"`
+	Pathway           string             `json:"pathway"`
+	SubmissionNumber  string             `json:"submission_number,omitempty"` // K123456, P123456, DEN..., H...
+	CyberDevice       bool               `json:"cyber_device"`                // FD&C Act 524B
+	IntendedUse       string             `json:"intended_use,omitempty"`
+	SafetyPerformance string             `json:"safety_performance,omitempty"`
+	Functions         []ClinicalFunction `json:"functions"`
+	UDIDI             string             `json:"udi_di,omitempty"`
+	PMAAnniversary    *Date              `json:"pma_anniversary,omitempty"`
+	CreatedAt         time.Time          `json:"created_at"`
+	UpdatedAt         time.Time          `json:"updated_at"`
+}
+
+// Version lifecycle states.
+const (
+	VersionInDevelopment = "in_development"
+	VersionMarketed      = "marketed"
+	VersionFielded       = "fielded" // no longer marketed but still in the field
+	VersionEndOfSupport  = "end_of_support"
+)
+
+// VersionStatuses lists the valid DeviceVersion.Status values.
+var VersionStatuses = []string{VersionInDevelopment, VersionMarketed, VersionFielded, VersionEndOfSupport}
+
+// DeviceVersion is one released (or planned) software/firmware version of a device.
+type DeviceVersion struct {
+	ID           int64     `json:"id"`
+	DeviceID     int64     `json:"device_id"`
+	Version      string    `json:"version"`
+	ReleaseDate  *Date     `json:"release_date,omitempty"`
+	Status       string    `json:"status"`
+	StatusDate   *Date     `json:"status_date,omitempty"` // when the current status began
+	UnitsFielded int       `json:"units_fielded"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Component support levels (PM2025 §V.A.4(b)).
+const (
+	SupportActive    = "actively_maintained"
+	SupportNoLonger  = "no_longer_maintained"
+	SupportAbandoned = "abandoned"
+	SupportUnknown   = "unknown"
+)
+
+// SupportLevels lists the valid Component.Support values.
+var SupportLevels = []string{SupportActive, SupportNoLonger, SupportAbandoned, SupportUnknown}
+
+// Component is one third-party (or own) software or hardware part of a device version, usually from its SBOM.
+type Component struct {
+	ID           int64             `json:"id,omitempty"`
+	VersionID    int64             `json:"version_id,omitempty"`
+	Name         string            `json:"name"`
+	Group        string            `json:"group,omitempty"` // CycloneDX group: Maven groupId, npm scope, Composer vendor
+	Version      string            `json:"version"`
+	Purl         string            `json:"purl,omitempty"`
+	CPE          string            `json:"cpe,omitempty"`
+	Supplier     string            `json:"supplier,omitempty"`
+	Hashes       map[string]string `json:"hashes,omitempty"` // algorithm → hex digest
+	Support      string            `json:"support"`
+	EndOfSupport *Date             `json:"end_of_support,omitempty"`
+	// SupportNote keeps the document's own words when they are not a date ("Until hardware support ends").
+	SupportNote string `json:"support_note,omitempty"`
+	Type        string `json:"type,omitempty"` // library, firmware, operating-system, device, ...
+}
+
+// Consignee is a customer site that received devices (the installed base, for 806 and customer notices).
+type Consignee struct {
+	ID        int64           `json:"id"`
+	OrgID     int64           `json:"org_id"`
+	Name      string          `json:"name"`
+	Contact   string          `json:"contact,omitempty"`
+	Address   string          `json:"address,omitempty"`
+	Units     []ConsigneeUnit `json:"units"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// ConsigneeUnit says how many units of one device version a consignee holds, and which lots or serials.
+type ConsigneeUnit struct {
+	VersionID int64    `json:"version_id"`
+	Units     int      `json:"units"`
+	Lots      []string `json:"lots,omitempty"` // lot or serial numbers
+}
+
+// PortfolioService manages organizations, devices, versions, components and consignees. Every write appends one
+// audit event in the same transaction. Methods return EINVALID (a field is wrong), ENOTFOUND, ECONFLICT (a
+// duplicate), EFORBIDDEN (the actor's role may not write).
+type PortfolioService interface {
+	CreateOrg(ctx context.Context, o *Organization) error
+	UpdateOrg(ctx context.Context, o *Organization, reason string) error
+	Org(ctx context.Context, id int64) (*Organization, error)
+	Orgs(ctx context.Context) ([]*Organization, error)
+
+	CreateDevice(ctx context.Context, d *Device) error
+	UpdateDevice(ctx context.Context, d *Device, reason string) error
+	Device(ctx context.Context, id int64) (*Device, error)
+	DeviceByName(ctx context.Context, name string) (*Device, error)
+	Devices(ctx context.Context) ([]*Device, error)
+
+	CreateVersion(ctx context.Context, v *DeviceVersion) error
+	UpdateVersion(ctx context.Context, v *DeviceVersion, reason string) error
+	Version(ctx context.Context, id int64) (*DeviceVersion, error)
+	VersionByName(ctx context.Context, deviceID int64, version string) (*DeviceVersion, error)
+	Versions(ctx context.Context, deviceID int64) ([]*DeviceVersion, error)
+
+	// SetComponents replaces the components of a version (an SBOM import); the previous set stays in history.
+	SetComponents(ctx context.Context, versionID int64, comps []Component, source string) error
+	Components(ctx context.Context, versionID int64) ([]Component, error)
+
+	CreateConsignee(ctx context.Context, c *Consignee) error
+	UpdateConsignee(ctx context.Context, c *Consignee, reason string) error
+	Consignee(ctx context.Context, id int64) (*Consignee, error)
+	Consignees(ctx context.Context) ([]*Consignee, error)
+}
