@@ -1,0 +1,663 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/vigil-dev/vigil"
+)
+
+var _ vigil.PortfolioService = (*DB)(nil)
+
+func idText(id int64) string { return strconv.FormatInt(id, 10) }
+
+func notFound(what string, id any) error {
+	return vigil.Errorf(vigil.ENOTFOUND, "%s %v not found", what, id)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with our own marshalable types
+	}
+	return string(b)
+}
+
+// ---- organizations
+
+const orgCols = "id, name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, created_at, updated_at"
+
+func scanOrg(row interface{ Scan(...any) error }) (*vigil.Organization, error) {
+	var o vigil.Organization
+	var isaos string
+	var c, u sql.NullString
+	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &o.TimeZone, &isaos, &o.CVDAckDays, &o.CVDContact, &c, &u); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(isaos), &o.ISAOs); err != nil {
+		return nil, fmt.Errorf("org %d isaos: %w", o.ID, err)
+	}
+	o.CreatedAt, o.UpdatedAt = parseTime(c), parseTime(u)
+	return &o, nil
+}
+
+// CreateOrg creates an organization. The CVD acknowledgement time defaults to 5 business days (policy).
+func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if o.CVDAckDays == 0 {
+		o.CVDAckDays = 5
+	}
+	if o.ISAOs == nil {
+		o.ISAOs = []vigil.ISAOMembership{}
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		o.CreatedAt, o.UpdatedAt = tx.Now(), tx.Now()
+		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, tx.NowText())
+		if err != nil {
+			return err
+		}
+		o.ID = id
+		return tx.Audit(ctx, "org.create", "org", idText(id), nil, o, "")
+	})
+}
+
+// UpdateOrg replaces an organization's fields; reason is recorded with the change.
+func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanOrg(tx.QueryRowContext(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = $1", o.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("organization", o.ID)
+		} else if err != nil {
+			return err
+		}
+		o.CreatedAt, o.UpdatedAt = old.CreatedAt, tx.Now()
+		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, isaos=$4, cvd_ack_days=$5, cvd_contact=$6, updated_at=$7 WHERE id=$8`,
+			o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, tx.NowText(), o.ID)
+		if err = mapErr(err); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "org.update", "org", idText(o.ID), old, o, reason)
+	})
+}
+
+// Org returns one organization.
+func (db *DB) Org(ctx context.Context, id int64) (*vigil.Organization, error) {
+	o, err := scanOrg(db.db.QueryRowContext(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("organization", id)
+	}
+	return o, err
+}
+
+// Orgs lists organizations by id.
+func (db *DB) Orgs(ctx context.Context) ([]*vigil.Organization, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT "+orgCols+" FROM orgs ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*vigil.Organization
+	for rows.Next() {
+		o, err := scanOrg(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// ---- devices
+
+const deviceCols = "id, org_id, name, model, class, pathway, submission_number, cyber_device, intended_use, safety_performance, functions, udi_di, pma_anniversary, created_at, updated_at"
+
+func scanDevice(row interface{ Scan(...any) error }) (*vigil.Device, error) {
+	var d vigil.Device
+	var fns string
+	var pma, c, u sql.NullString
+	if err := row.Scan(&d.ID, &d.OrgID, &d.Name, &d.Model, &d.Class, &d.Pathway, &d.SubmissionNumber, &d.CyberDevice,
+		&d.IntendedUse, &d.SafetyPerformance, &fns, &d.UDIDI, &pma, &c, &u); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(fns), &d.Functions); err != nil {
+		return nil, fmt.Errorf("device %d functions: %w", d.ID, err)
+	}
+	d.PMAAnniversary, d.CreatedAt, d.UpdatedAt = parseDate(pma), parseTime(c), parseTime(u)
+	return &d, nil
+}
+
+// CreateDevice creates a device. OrgID defaults to the only organization when there is exactly one.
+func (db *DB) CreateDevice(ctx context.Context, d *vigil.Device) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if d.Functions == nil {
+		d.Functions = []vigil.ClinicalFunction{}
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := tx.defaultOrg(ctx, &d.OrgID); err != nil {
+			return err
+		}
+		d.CreatedAt, d.UpdatedAt = tx.Now(), tx.Now()
+		id, err := tx.insertID(ctx, `INSERT INTO devices (org_id, name, model, class, pathway, submission_number, cyber_device, intended_use, safety_performance, functions, udi_di, pma_anniversary, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+			d.OrgID, d.Name, d.Model, d.Class, d.Pathway, d.SubmissionNumber, d.CyberDevice, d.IntendedUse, d.SafetyPerformance,
+			mustJSON(d.Functions), d.UDIDI, dateText(d.PMAAnniversary), tx.NowText())
+		if err != nil {
+			return err
+		}
+		d.ID = id
+		return tx.Audit(ctx, "device.create", "device", idText(id), nil, d, "")
+	})
+}
+
+func (tx *Tx) defaultOrg(ctx context.Context, orgID *int64) error {
+	if *orgID != 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM orgs WHERE id = $1", *orgID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return vigil.Errorf(vigil.EINVALID, "org_id: organization %d does not exist", *orgID)
+		}
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM orgs ORDER BY id LIMIT 2")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) != 1 {
+		return vigil.Errorf(vigil.EINVALID, "org_id: required (create the organization first with `vigil org create`, or name it when there are several)")
+	}
+	*orgID = ids[0]
+	return rows.Err()
+}
+
+// UpdateDevice replaces a device's fields.
+func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", d.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("device", d.ID)
+		} else if err != nil {
+			return err
+		}
+		d.OrgID, d.CreatedAt, d.UpdatedAt = old.OrgID, old.CreatedAt, tx.Now()
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET name=$1, model=$2, class=$3, pathway=$4, submission_number=$5, cyber_device=$6, intended_use=$7,
+			safety_performance=$8, functions=$9, udi_di=$10, pma_anniversary=$11, updated_at=$12 WHERE id=$13`,
+			d.Name, d.Model, d.Class, d.Pathway, d.SubmissionNumber, d.CyberDevice, d.IntendedUse, d.SafetyPerformance,
+			mustJSON(d.Functions), d.UDIDI, dateText(d.PMAAnniversary), tx.NowText(), d.ID)
+		if err = mapErr(err); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "device.update", "device", idText(d.ID), old, d, reason)
+	})
+}
+
+// Device returns one device.
+func (db *DB) Device(ctx context.Context, id int64) (*vigil.Device, error) {
+	d, err := scanDevice(db.db.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("device", id)
+	}
+	return d, err
+}
+
+// DeviceByName returns the device with this name, or with this id when name is a number.
+func (db *DB) DeviceByName(ctx context.Context, name string) (*vigil.Device, error) {
+	d, err := scanDevice(db.db.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE name = $1", name))
+	if errors.Is(err, sql.ErrNoRows) {
+		if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
+			return db.Device(ctx, id)
+		}
+		return nil, notFound("device", strconv.Quote(name))
+	}
+	return d, err
+}
+
+// Devices lists devices by name.
+func (db *DB) Devices(ctx context.Context) ([]*vigil.Device, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*vigil.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ---- versions
+
+const versionCols = "id, device_id, version, release_date, status, status_date, units_fielded, created_at, updated_at"
+
+func scanVersion(row interface{ Scan(...any) error }) (*vigil.DeviceVersion, error) {
+	var v vigil.DeviceVersion
+	var rd, sd, c, u sql.NullString
+	if err := row.Scan(&v.ID, &v.DeviceID, &v.Version, &rd, &v.Status, &sd, &v.UnitsFielded, &c, &u); err != nil {
+		return nil, err
+	}
+	v.ReleaseDate, v.StatusDate, v.CreatedAt, v.UpdatedAt = parseDate(rd), parseDate(sd), parseTime(c), parseTime(u)
+	return &v, nil
+}
+
+// CreateVersion creates a device version.
+func (db *DB) CreateVersion(ctx context.Context, v *vigil.DeviceVersion) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM devices WHERE id = $1", v.DeviceID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			return vigil.Errorf(vigil.EINVALID, "device_id: device %d does not exist", v.DeviceID)
+		}
+		v.CreatedAt, v.UpdatedAt = tx.Now(), tx.Now()
+		id, err := tx.insertID(ctx, `INSERT INTO device_versions (device_id, version, release_date, status, status_date, units_fielded, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, v.DeviceID, v.Version, dateText(v.ReleaseDate), v.Status, dateText(v.StatusDate), v.UnitsFielded, tx.NowText())
+		if err != nil {
+			return err
+		}
+		v.ID = id
+		return tx.Audit(ctx, "version.create", "version", idText(id), nil, v, "")
+	})
+}
+
+// UpdateVersion replaces a version's fields (its device cannot change).
+func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanVersion(tx.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE id = $1", v.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("version", v.ID)
+		} else if err != nil {
+			return err
+		}
+		v.DeviceID, v.CreatedAt, v.UpdatedAt = old.DeviceID, old.CreatedAt, tx.Now()
+		_, err = tx.ExecContext(ctx, `UPDATE device_versions SET version=$1, release_date=$2, status=$3, status_date=$4, units_fielded=$5, updated_at=$6 WHERE id=$7`,
+			v.Version, dateText(v.ReleaseDate), v.Status, dateText(v.StatusDate), v.UnitsFielded, tx.NowText(), v.ID)
+		if err = mapErr(err); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "version.update", "version", idText(v.ID), old, v, reason)
+	})
+}
+
+// Version returns one version.
+func (db *DB) Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error) {
+	v, err := scanVersion(db.db.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("version", id)
+	}
+	return v, err
+}
+
+// VersionByName returns a device's version by its version string.
+func (db *DB) VersionByName(ctx context.Context, deviceID int64, version string) (*vigil.DeviceVersion, error) {
+	v, err := scanVersion(db.db.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE device_id = $1 AND version = $2", deviceID, version))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("version", strconv.Quote(version))
+	}
+	return v, err
+}
+
+// Versions lists a device's versions (all devices' when deviceID is 0) in creation order.
+func (db *DB) Versions(ctx context.Context, deviceID int64) ([]*vigil.DeviceVersion, error) {
+	q, args := "SELECT "+versionCols+" FROM device_versions ORDER BY device_id, id", []any{}
+	if deviceID != 0 {
+		q, args = "SELECT "+versionCols+" FROM device_versions WHERE device_id = $1 ORDER BY id", []any{deviceID}
+	}
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*vigil.DeviceVersion
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ---- components
+
+// ValidateComponent checks a component's identifiers: a purl must parse, a CPE must be a CPE 2.3 formatted string
+// or a 2.2 URI.
+func ValidateComponent(i int, c *vigil.Component) error {
+	if err := c.Validate(); err != nil {
+		return vigil.Errorf(vigil.EINVALID, "components[%d].%s", i, vigil.ErrorMessage(err))
+	}
+	if c.Purl != "" {
+		if _, err := packageurl.FromString(c.Purl); err != nil {
+			return vigil.Errorf(vigil.EINVALID, "components[%d].purl: %q: %v", i, c.Purl, err)
+		}
+	}
+	if c.CPE != "" {
+		if !(strings.HasPrefix(c.CPE, "cpe:2.3:") && strings.Count(c.CPE, ":")-strings.Count(c.CPE, `\:`) == 12) && !strings.HasPrefix(c.CPE, "cpe:/") {
+			return vigil.Errorf(vigil.EINVALID, "components[%d].cpe: %q is not a CPE 2.3 formatted string", i, c.CPE)
+		}
+	}
+	return nil
+}
+
+// SetComponents replaces a version's current components with comps in one transaction, keeping the previous
+// SBOM and its components as history. source names the document (a file name) for provenance.
+func (db *DB) SetComponents(ctx context.Context, versionID int64, comps []vigil.Component, source string) error {
+	_, err := db.ImportSBOM(ctx, versionID, comps, SBOMMeta{Source: source})
+	return err
+}
+
+// SBOMMeta describes an imported SBOM document.
+type SBOMMeta struct {
+	Source string // file name or URL
+	Format string // cyclonedx-json 1.5, spdx-tagvalue 2.3, ...
+	Digest string // sha256 of the document
+}
+
+// ImportSBOM stores comps as the version's current SBOM and returns the previous current components (for a diff).
+func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta SBOMMeta) (previous []vigil.Component, err error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return nil, err
+	}
+	for i := range comps {
+		if err := ValidateComponent(i, &comps[i]); err != nil {
+			return nil, err
+		}
+	}
+	err = db.transact(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM device_versions WHERE id = $1", versionID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("version", versionID)
+		}
+		prev, err := queryComponents(ctx, tx, versionID)
+		if err != nil {
+			return err
+		}
+		previous = prev
+		if _, err := tx.ExecContext(ctx, "UPDATE sboms SET current = $1 WHERE version_id = $2", false, versionID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE components SET current = $1 WHERE version_id = $2", false, versionID); err != nil {
+			return err
+		}
+		sbomID, err := tx.insertID(ctx, "INSERT INTO sboms (version_id, source, format, digest, imported_at, current) VALUES ($1, $2, $3, $4, $5, $6)",
+			versionID, meta.Source, meta.Format, meta.Digest, tx.NowText(), true)
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO components (sbom_id, version_id, name, grp, version, purl, cpe, supplier, hashes, support, end_of_support, support_note, type, current)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range comps {
+			c := &comps[i]
+			hashes := c.Hashes
+			if hashes == nil {
+				hashes = map[string]string{}
+			}
+			if _, err := stmt.ExecContext(ctx, sbomID, versionID, c.Name, c.Group, c.Version, c.Purl, c.CPE, c.Supplier, mustJSON(hashes),
+				c.Support, dateText(c.EndOfSupport), c.SupportNote, c.Type, true); err != nil {
+				return fmt.Errorf("components[%d]: %w", i, err)
+			}
+			c.VersionID = versionID
+		}
+		summary := map[string]any{"sbom_id": sbomID, "source": meta.Source, "format": meta.Format, "digest": meta.Digest, "components": len(comps)}
+		return tx.Audit(ctx, "sbom.import", "version", idText(versionID), map[string]any{"components": len(prev)}, summary, "")
+	})
+	return previous, err
+}
+
+const componentCols = "id, version_id, name, grp, version, purl, cpe, supplier, hashes, support, end_of_support, support_note, type"
+
+func scanComponent(row interface{ Scan(...any) error }) (vigil.Component, error) {
+	var c vigil.Component
+	var hashes string
+	var eos sql.NullString
+	if err := row.Scan(&c.ID, &c.VersionID, &c.Name, &c.Group, &c.Version, &c.Purl, &c.CPE, &c.Supplier, &hashes, &c.Support, &eos, &c.SupportNote, &c.Type); err != nil {
+		return c, err
+	}
+	if hashes != "{}" {
+		_ = json.Unmarshal([]byte(hashes), &c.Hashes) // written by us from a map: cannot fail
+	}
+	c.EndOfSupport = parseDate(eos)
+	return c, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func queryComponents(ctx context.Context, q querier, versionID int64) ([]vigil.Component, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+componentCols+" FROM components WHERE version_id = $1 AND current = $2 ORDER BY id", versionID, true)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []vigil.Component
+	for rows.Next() {
+		c, err := scanComponent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Components returns a version's current components.
+func (db *DB) Components(ctx context.Context, versionID int64) ([]vigil.Component, error) {
+	return queryComponents(ctx, db.db, versionID)
+}
+
+// ---- consignees
+
+func (db *DB) loadUnits(ctx context.Context, q querier, c *vigil.Consignee) error {
+	rows, err := q.QueryContext(ctx, "SELECT version_id, units, lots FROM consignee_units WHERE consignee_id = $1 ORDER BY version_id", c.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	c.Units = []vigil.ConsigneeUnit{}
+	for rows.Next() {
+		var u vigil.ConsigneeUnit
+		var lots string
+		if err := rows.Scan(&u.VersionID, &u.Units, &lots); err != nil {
+			return err
+		}
+		_ = json.Unmarshal([]byte(lots), &u.Lots)
+		c.Units = append(c.Units, u)
+	}
+	return rows.Err()
+}
+
+const consigneeCols = "id, org_id, name, contact, address, created_at, updated_at"
+
+func scanConsignee(row interface{ Scan(...any) error }) (*vigil.Consignee, error) {
+	var c vigil.Consignee
+	var cr, up sql.NullString
+	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Contact, &c.Address, &cr, &up); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = parseTime(cr), parseTime(up)
+	return &c, nil
+}
+
+func (tx *Tx) writeUnits(ctx context.Context, c *vigil.Consignee) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM consignee_units WHERE consignee_id = $1", c.ID); err != nil {
+		return err
+	}
+	for i, u := range c.Units {
+		lots := u.Lots
+		if lots == nil {
+			lots = []string{}
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO consignee_units (consignee_id, version_id, units, lots) VALUES ($1, $2, $3, $4)",
+			c.ID, u.VersionID, u.Units, mustJSON(lots)); err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") || strings.Contains(err.Error(), "23503") {
+				return vigil.Errorf(vigil.EINVALID, "units[%d].version_id: version %d does not exist", i, u.VersionID)
+			}
+			if err := mapErr(err); vigil.ErrorCode(err) == vigil.ECONFLICT {
+				return vigil.Errorf(vigil.EINVALID, "units[%d].version_id: version %d listed twice", i, u.VersionID)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateConsignee creates a consignee with its units.
+func (db *DB) CreateConsignee(ctx context.Context, c *vigil.Consignee) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := tx.defaultOrg(ctx, &c.OrgID); err != nil {
+			return err
+		}
+		c.CreatedAt, c.UpdatedAt = tx.Now(), tx.Now()
+		id, err := tx.insertID(ctx, "INSERT INTO consignees (org_id, name, contact, address, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+			c.OrgID, c.Name, c.Contact, c.Address, tx.NowText())
+		if err != nil {
+			return err
+		}
+		c.ID = id
+		if c.Units == nil {
+			c.Units = []vigil.ConsigneeUnit{}
+		}
+		if err := tx.writeUnits(ctx, c); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "consignee.create", "consignee", idText(id), nil, c, "")
+	})
+}
+
+// UpdateConsignee replaces a consignee's fields and units.
+func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanConsignee(tx.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", c.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("consignee", c.ID)
+		} else if err != nil {
+			return err
+		}
+		if err := db.loadUnits(ctx, tx, old); err != nil {
+			return err
+		}
+		c.OrgID, c.CreatedAt, c.UpdatedAt = old.OrgID, old.CreatedAt, tx.Now()
+		if _, err := tx.ExecContext(ctx, "UPDATE consignees SET name=$1, contact=$2, address=$3, updated_at=$4 WHERE id=$5",
+			c.Name, c.Contact, c.Address, tx.NowText(), c.ID); mapErr(err) != nil {
+			return mapErr(err)
+		}
+		if c.Units == nil {
+			c.Units = []vigil.ConsigneeUnit{}
+		}
+		if err := tx.writeUnits(ctx, c); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "consignee.update", "consignee", idText(c.ID), old, c, reason)
+	})
+}
+
+// Consignee returns one consignee with its units.
+func (db *DB) Consignee(ctx context.Context, id int64) (*vigil.Consignee, error) {
+	c, err := scanConsignee(db.db.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("consignee", id)
+	} else if err != nil {
+		return nil, err
+	}
+	return c, db.loadUnits(ctx, db.db, c)
+}
+
+// Consignees lists consignees by name.
+func (db *DB) Consignees(ctx context.Context) ([]*vigil.Consignee, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT "+consigneeCols+" FROM consignees ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	var out []*vigil.Consignee
+	for rows.Next() {
+		c, err := scanConsignee(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	for _, c := range out {
+		if err := db.loadUnits(ctx, db.db, c); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,179 @@
+// Package storetest runs storage tests against both engines: a fresh SQLite file and a fresh PostgreSQL database
+// per test. PostgreSQL comes from $VIGIL_TEST_POSTGRES (an admin DSN; scripts/test starts a throwaway server and
+// sets it), else this package starts a throwaway server itself with scripts/pg-throwaway. When neither works the
+// test fails: a storage test never skips an engine, so a green run means both engines passed.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// Clock is a settable clock for tests.
+type Clock struct {
+	mu sync.Mutex
+	T  time.Time
+}
+
+// Now returns the clock's time and advances it by a millisecond, so successive events have distinct times.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.T = c.T.Add(time.Millisecond)
+	return c.T
+}
+
+// NewClock returns a clock starting at t.
+func NewClock(t time.Time) *Clock { return &Clock{T: t} }
+
+var (
+	pgOnce sync.Once
+	pgDSN  string
+	pgErr  error
+	pgDir  string
+)
+
+// Main wraps testing.M so that a throwaway PostgreSQL server this package started is stopped at the end.
+func Main(m *testing.M) {
+	code := m.Run()
+	if pgDir != "" {
+		exec.Command(script(), "stop", pgDir).Run()
+	}
+	os.Exit(code)
+}
+
+func script() string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "scripts", "pg-throwaway")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "scripts/pg-throwaway"
+		}
+		dir = parent
+	}
+}
+
+func adminDSN() (string, error) {
+	pgOnce.Do(func() {
+		if pgDSN = os.Getenv("VIGIL_TEST_POSTGRES"); pgDSN != "" {
+			return
+		}
+		d, err := os.MkdirTemp("", "vigil-pg-")
+		if err != nil {
+			pgErr = err
+			return
+		}
+		os.Chmod(d, 0o755)
+		pgDir = filepath.Join(d, "pg")
+		out, err := exec.Command(script(), "start", pgDir).Output()
+		if err != nil {
+			pgErr = fmt.Errorf("start throwaway PostgreSQL (set VIGIL_TEST_POSTGRES to use a running server): %v", err)
+			return
+		}
+		s := string(out)
+		i := strings.Index(s, "VIGIL_TEST_POSTGRES='")
+		if i < 0 {
+			pgErr = fmt.Errorf("pg-throwaway printed no DSN: %q", s)
+			return
+		}
+		s = s[i+len("VIGIL_TEST_POSTGRES='"):]
+		pgDSN = s[:strings.Index(s, "'")]
+	})
+	return pgDSN, pgErr
+}
+
+// Engines lists the engines every storage test runs on.
+var Engines = []string{store.SQLite, store.Postgres}
+
+// DSN returns a DSN for a fresh, empty database of the engine, dropped when the test ends.
+func DSN(t testing.TB, engine string) string {
+	t.Helper()
+	if engine == store.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "vigil.db")
+	}
+	admin, err := adminDSN()
+	if err != nil {
+		t.Fatalf("PostgreSQL is required for the storage suite and could not be reached: %v", err)
+	}
+	a, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "vigil_test_" + hex.EncodeToString(b)
+	if _, err := a.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("PostgreSQL is required for the storage suite and could not be reached (%s): %v", redact(admin), err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("pgx", admin)
+		if err == nil {
+			a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			a.Close()
+		}
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}
+
+// Open returns a migrated store of the engine on a fresh database with a test clock.
+func Open(t testing.TB, engine string, clock vigil.Clock) *store.DB {
+	t.Helper()
+	if clock == nil {
+		clock = NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
+	}
+	db, err := store.Open(context.Background(), DSN(t, engine), clock)
+	if err != nil {
+		t.Fatalf("open %s: %v", engine, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Each runs fn as a subtest on every engine, each with its own fresh store.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for _, e := range Engines {
+		t.Run(e, func(t *testing.T) {
+			fn(t, Open(t, e, nil))
+		})
+	}
+}
+
+// Admin is a context acting as the system (the CLI operator).
+func Admin() context.Context {
+	return vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
+}
+
+// As is a context acting as a user with a role.
+func As(name, role string) context.Context {
+	return vigil.WithActor(context.Background(), vigil.Actor{UserID: 1, Name: name, Role: role})
+}
