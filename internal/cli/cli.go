@@ -70,6 +70,7 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 		SilenceErrors: true,
 	}
 	root.SetArgs(args)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -98,6 +99,10 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 // reportError prints err for a person (or, with --format json, as {"error":{...}} on stdout) and maps it to an
 // exit code. Internal details are logged, never printed as the message.
 func reportError(env *Env, err error) int {
+	var te tamperError
+	if errors.As(err, &te) {
+		err = te.error
+	}
 	code := vigil.ErrorCode(err)
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -115,8 +120,10 @@ func reportError(env *Env, err error) int {
 	} else {
 		fmt.Fprintf(env.Stderr, "vigil: %s\n", msg)
 	}
-	switch code {
-	case vigil.EINVALID:
+	switch {
+	case te.error != nil:
+		return ExitFailure // a failed check, not a bad command line
+	case code == vigil.EINVALID:
 		return ExitInvalid
 	default:
 		return ExitFailure

@@ -1,0 +1,44 @@
+// Package app wires Vigil together: it opens the store named by a DSN, builds the services on it and starts the
+// web server and the background jobs. It is the only package that knows the concrete types; the command line and
+// the end-to-end tests go through it so they run exactly what production runs.
+package app
+
+import (
+	"context"
+	"os"
+	"os/user"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// App is an opened Vigil.
+type App struct {
+	Store *store.DB
+	Clock vigil.Clock
+}
+
+// Open opens (and migrates) the store.
+func Open(ctx context.Context, dsn string) (*App, error) {
+	clock := vigil.SystemClock{}
+	db, err := store.Open(ctx, dsn, clock)
+	if err != nil {
+		return nil, err
+	}
+	return &App{Store: db, Clock: clock}, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// CLIContext returns ctx acting as the local operator: whoever runs the command line holds the database file or
+// its credentials already, so the CLI acts as the system, named after the OS user for the audit trail.
+func CLIContext(ctx context.Context) context.Context {
+	name := "cli"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = "cli:" + u.Username
+	} else if h, err := os.Hostname(); err == nil {
+		name = "cli@" + h
+	}
+	return vigil.WithActor(ctx, vigil.Actor{System: true, Name: name})
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+)
+
+// Table writes rows under headers, aligned, to stdout. Cells are single-lined so hostile text cannot forge rows.
+func (e *Env) Table(headers []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	for _, r := range rows {
+		for i := range r {
+			r[i] = cell(r[i])
+		}
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func cell(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Output prints v as JSON with --format json, else as the table that table() builds.
+func (e *Env) Output(v any, table func() ([]string, [][]string)) error {
+	switch e.Format {
+	case "json":
+		return e.JSON(v)
+	case "table", "":
+		h, rows := table()
+		return e.Table(h, rows)
+	}
+	return Usage("--format: %q is not one of json, table", e.Format)
+}
+
+// Open opens the app on --db and returns a context acting as the CLI operator.
+func (e *Env) Open() (*app.App, error) {
+	return app.Open(e.Ctx, e.DB)
+}
+
+// actx is the context CLI writes run under.
+func (e *Env) actx() context.Context { return app.CLIContext(e.Ctx) }
+
+// withApp runs fn with an opened app, closing it afterwards.
+func (e *Env) withApp(fn func(a *app.App) error) error {
+	a, err := e.Open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}
+
+// parseDateFlag parses an optional date flag.
+func parseDateFlag(name, s string) (*vigil.Date, error) {
+	if s == "" {
+		return nil, nil
+	}
+	d, err := vigil.ParseDate(s)
+	if err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "--%s: %s", name, vigil.ErrorMessage(err))
+	}
+	return &d, nil
+}
+
+func yesno(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dateStr(d *vigil.Date) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+// changed reports whether a flag was set on the command line (updates change only what was given).
+func changed(cmd *cobra.Command, name string) bool { return cmd.Flags().Changed(name) }
