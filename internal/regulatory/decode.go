@@ -1,0 +1,160 @@
+package regulatory
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// MaxFactsBytes bounds a facts document. A real one is a few kilobytes; the bound keeps an untrusted request from
+// holding memory.
+const MaxFactsBytes = 1 << 20
+
+// DetermineJSON reads a facts document (at most MaxFactsBytes) and determines it; today is used when the document
+// has no as_of. Malformed JSON, a wrong type, a malformed date, an unknown enum value or event type are EINVALID,
+// and the message names the field as a JSON path such as vulnerability.severity or events[3].date.
+func DetermineJSON(r io.Reader, today vigil.Date) (Determination, error) {
+	f, err := DecodeFacts(r, today)
+	if err != nil {
+		return Determination{}, err
+	}
+	return Determine(f)
+}
+
+// wireVulnerability and wireEvent read dates as strings so that a malformed one is reported with its field name
+// (encoding/json drops the field path from errors returned by UnmarshalText).
+type wireVulnerability struct {
+	Vulnerability
+	Learned *string `json:"learned"`
+}
+
+type wireEvent struct {
+	Event
+	Date *string `json:"date"`
+}
+
+type wireFacts struct {
+	AsOf          *string           `json:"as_of"`
+	Policy        Policy            `json:"policy"`
+	Device        Device            `json:"device"`
+	Vulnerability wireVulnerability `json:"vulnerability"`
+	Events        []json.RawMessage `json:"events"`
+}
+
+// DecodeFacts reads a facts document (at most MaxFactsBytes) into Facts without judging it; as_of defaults to
+// today. Determine checks the values.
+func DecodeFacts(r io.Reader, today vigil.Date) (Facts, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFactsBytes+1))
+	if err != nil {
+		return Facts{}, fmt.Errorf("facts: read: %w", err)
+	}
+	if len(data) > MaxFactsBytes {
+		return Facts{}, vigil.Errorf(vigil.EINVALID, "facts: larger than %d bytes", MaxFactsBytes)
+	}
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return Facts{}, vigil.Errorf(vigil.EINVALID, "facts: want a JSON object")
+	}
+	var w wireFacts
+	if err := json.Unmarshal(data, &w); err != nil {
+		return Facts{}, jsonError("", err)
+	}
+	f := Facts{AsOf: today, Policy: w.Policy, Device: w.Device, Vulnerability: w.Vulnerability.Vulnerability}
+	if w.AsOf != nil && *w.AsOf != "" {
+		if f.AsOf, err = parseDate("as_of", *w.AsOf); err != nil {
+			return Facts{}, err
+		}
+	}
+	f.Vulnerability.Learned = vigil.Date{}
+	if w.Vulnerability.Learned != nil && *w.Vulnerability.Learned != "" {
+		if f.Vulnerability.Learned, err = parseDate("vulnerability.learned", *w.Vulnerability.Learned); err != nil {
+			return Facts{}, err
+		}
+	}
+	if len(w.Events) > MaxEvents {
+		return Facts{}, vigil.Errorf(vigil.EINVALID, "events: %d events, more than the limit of %d", len(w.Events), MaxEvents)
+	}
+	f.Events = make([]Event, 0, len(w.Events))
+	for i, raw := range w.Events {
+		prefix := fmt.Sprintf("events[%d]", i)
+		if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			return Facts{}, vigil.Errorf(vigil.EINVALID, "%s: want a JSON object", prefix)
+		}
+		var we wireEvent
+		if err := json.Unmarshal(raw, &we); err != nil {
+			return Facts{}, jsonError(prefix, err)
+		}
+		ev := we.Event
+		ev.Date = vigil.Date{}
+		if we.Date != nil && *we.Date != "" {
+			if ev.Date, err = parseDate(prefix+".date", *we.Date); err != nil {
+				return Facts{}, err
+			}
+		}
+		f.Events = append(f.Events, ev)
+	}
+	return f, nil
+}
+
+func parseDate(field, s string) (vigil.Date, error) {
+	d, err := vigil.ParseDate(s)
+	if err != nil {
+		return vigil.Date{}, vigil.Errorf(vigil.EINVALID, "%s: invalid date %q: want YYYY-MM-DD", field, clip(s))
+	}
+	return d, nil
+}
+
+// jsonError turns an encoding/json error into EINVALID naming the place.
+func jsonError(prefix string, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		where := "facts"
+		if prefix != "" {
+			where = prefix
+		}
+		return vigil.Errorf(vigil.EINVALID, "%s: malformed JSON at byte %d: %v", where, se.Offset, se)
+	case errors.As(err, &te):
+		field := te.Field
+		switch {
+		case prefix != "" && field != "":
+			field = prefix + "." + field
+		case prefix != "":
+			field = prefix
+		case field == "":
+			field = "facts"
+		}
+		return vigil.Errorf(vigil.EINVALID, "%s: want %s, got JSON %s", field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	var ve *vigil.Error
+	if errors.As(err, &ve) {
+		where := "facts"
+		if prefix != "" {
+			where = prefix
+		}
+		return vigil.Errorf(vigil.EINVALID, "%s: %s", where, ve.Message)
+	}
+	return vigil.Errorf(vigil.EINVALID, "facts: %v", err)
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "float64", "float32", "int", "int64":
+		return "a number"
+	case "ptr":
+		return "a value"
+	}
+	return k
+}

@@ -1,0 +1,157 @@
+package regulatory
+
+import (
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/calendar"
+)
+
+// MaxEvents bounds the events of one determination: facts are untrusted input and a real case has dozens.
+const MaxEvents = 10000
+
+// isAction reports whether an event is the manufacturer's own action, which cannot precede learning of the
+// vulnerability. Adverse events and MDRs can: a patient may be harmed before the cause is known.
+func isAction(typ string) bool {
+	return typ != EventSeriousAdverseEvent && typ != EventMDRFiled
+}
+
+// validate checks every field of f, whether or not the determination will read it, and returns the policy in
+// effect. Errors are EINVALID and name the field as a JSON path.
+func validate(f *Facts) (Policy, error) {
+	if f.AsOf.IsZero() {
+		return Policy{}, vigil.Errorf(vigil.EINVALID, "as_of: required")
+	}
+	pol, err := validatePolicy(f.Policy, f.Device.Matrix)
+	if err != nil {
+		return Policy{}, err
+	}
+	if err := enum("device.class", f.Device.Class, vigil.DeviceClasses); err != nil {
+		return Policy{}, err
+	}
+	if err := enum("device.pathway", f.Device.Pathway, vigil.Pathways); err != nil {
+		return Policy{}, err
+	}
+	if err := validateVulnerability(&f.Vulnerability); err != nil {
+		return Policy{}, err
+	}
+	if len(f.Events) > MaxEvents {
+		return Policy{}, vigil.Errorf(vigil.EINVALID, "events: %d events, more than the limit of %d", len(f.Events), MaxEvents)
+	}
+	for i := range f.Events {
+		if err := validateEvent(i, &f.Events[i], f.Vulnerability.Learned); err != nil {
+			return Policy{}, err
+		}
+	}
+	return pol, nil
+}
+
+func validatePolicy(p Policy, deviceMatrix *Matrix) (Policy, error) {
+	if _, err := calendar.ParsePolicy(string(p.WorkingDays)); err != nil {
+		return Policy{}, vigil.Errorf(vigil.EINVALID, "policy.working_days: unknown value %q (want federal or weekdays)", p.WorkingDays)
+	}
+	if err := enum("policy.reassessment_clock", p.ReassessmentClock, []string{ReassessmentClockReassessed, ReassessmentClockLearned}); err != nil {
+		return Policy{}, err
+	}
+	if !p.Matrix.IsZero() {
+		if err := p.Matrix.Validate("policy.acceptance_matrix"); err != nil {
+			return Policy{}, err
+		}
+	}
+	if p.CVDAckWorkingDays < 0 {
+		return Policy{}, vigil.Errorf(vigil.EINVALID, "policy.cvd_ack_working_days: %d is negative", p.CVDAckWorkingDays)
+	}
+	pol := p.Defaults()
+	if deviceMatrix != nil && !deviceMatrix.IsZero() {
+		if err := deviceMatrix.Validate("device.acceptance_matrix"); err != nil {
+			return Policy{}, err
+		}
+		pol.Matrix = *deviceMatrix
+	}
+	return pol, nil
+}
+
+func validateVulnerability(v *Vulnerability) error {
+	if v.Learned.IsZero() {
+		return vigil.Errorf(vigil.EINVALID, "vulnerability.learned: required (the date the manufacturer learned of the vulnerability)")
+	}
+	if v.CVSS != "" {
+		if _, ok := cvssKind(v.CVSS); !ok {
+			return vigil.Errorf(vigil.EINVALID, "vulnerability.cvss: %q is not a valid CVSS v2, v3.0, v3.1 or v4.0 vector", clip(v.CVSS))
+		}
+	}
+	for _, c := range []struct {
+		field, val string
+		vals       []string
+	}{
+		{"vulnerability.exploitability", v.Exploitability, Exploitabilities},
+		{"vulnerability.severity", v.Severity, vigil.HarmSeverities},
+		{"vulnerability.vex_status", v.VEXStatus, VEXStatuses},
+		{"vulnerability.risk", v.Risk, Risks},
+	} {
+		if err := enum(c.field, c.val, c.vals); err != nil {
+			return err
+		}
+	}
+	if v.EPSS != nil && (math.IsNaN(*v.EPSS) || *v.EPSS < 0 || *v.EPSS > 1) {
+		return vigil.Errorf(vigil.EINVALID, "vulnerability.epss: %v is not a probability between 0 and 1", *v.EPSS)
+	}
+	return nil
+}
+
+func validateEvent(i int, e *Event, learned vigil.Date) error {
+	if e.Type == "" {
+		return vigil.Errorf(vigil.EINVALID, "events[%d].type: required", i)
+	}
+	if !slices.Contains(EventTypes, e.Type) {
+		return vigil.Errorf(vigil.EINVALID, "events[%d].type: unknown event type %q (want %s)", i, clip(e.Type), oneOf(EventTypes))
+	}
+	if e.Date.IsZero() {
+		return vigil.Errorf(vigil.EINVALID, "events[%d].date: required", i)
+	}
+	if isAction(e.Type) && e.Date.Before(learned) {
+		return vigil.Errorf(vigil.EINVALID, "events[%d].date: %s %s is before vulnerability.learned %s (the manufacturer cannot act before learning of it)", i, e.Type, e.Date, learned)
+	}
+	for j, el := range e.Elements {
+		if !slices.Contains(NoticeElements, el) {
+			return vigil.Errorf(vigil.EINVALID, "events[%d].elements[%d]: unknown notice element %q (want a, b, c or d)", i, j, clip(el))
+		}
+	}
+	if err := enum(fieldOf(i, "remediation"), e.Remediation, Remediations); err != nil {
+		return err
+	}
+	if err := enum(fieldOf(i, "risk"), e.Risk, Risks); err != nil {
+		return err
+	}
+	if e.Type == EventReassessed && e.Risk == "" {
+		return vigil.Errorf(vigil.EINVALID, "events[%d].risk: required for a reassessed event (controlled or uncontrolled)", i)
+	}
+	return nil
+}
+
+func fieldOf(i int, name string) string {
+	return "events[" + strconv.Itoa(i) + "]." + name
+}
+
+// enum checks an optional enumerated field: empty means absent.
+func enum(field, val string, vals []string) error {
+	if val == "" || slices.Contains(vals, val) {
+		return nil
+	}
+	return vigil.Errorf(vigil.EINVALID, "%s: unknown value %q (want %s)", field, clip(val), oneOf(vals))
+}
+
+// clip shortens untrusted text echoed in an error message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	return string(r[:max]) + "…"
+}
