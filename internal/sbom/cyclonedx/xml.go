@@ -1,0 +1,115 @@
+package cyclonedx
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+
+	"github.com/vigil-dev/vigil/internal/sbom/model"
+)
+
+// xmlNamespaces maps each CycloneDX XML namespace to its spec version.
+var xmlNamespaces = map[string]string{
+	"http://cyclonedx.org/schema/bom/1.0": "1.0",
+	"http://cyclonedx.org/schema/bom/1.1": "1.1",
+	"http://cyclonedx.org/schema/bom/1.2": "1.2",
+	"http://cyclonedx.org/schema/bom/1.3": "1.3",
+	"http://cyclonedx.org/schema/bom/1.4": "1.4",
+	"http://cyclonedx.org/schema/bom/1.5": "1.5",
+	"http://cyclonedx.org/schema/bom/1.6": "1.6",
+	"http://cyclonedx.org/schema/bom/1.7": "1.7",
+}
+
+// ParseXML parses and validates a CycloneDX XML document held in b.
+func ParseXML(b []byte, name string, lim model.Limits) (*model.Document, error) {
+	lim = lim.WithDefaults()
+	if int64(len(b)) > lim.MaxBytes {
+		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
+	}
+	version, err := prescanXML(b, name, lim)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateXML(b, name, version); err != nil {
+		return nil, err
+	}
+	var bom cdx.BOM
+	if err := newXMLDecoder(b).Decode(&bom); err != nil {
+		return nil, xmlError(name, b, err)
+	}
+	return convert(&bom, name, model.FormatCycloneDXXML, version, lim)
+}
+
+// newXMLDecoder returns a strict decoder that knows only XML's five predefined entities and no character sets
+// but UTF-8 (and ASCII), so that nothing in the document can make it read another file or expand text.
+func newXMLDecoder(b []byte) *xml.Decoder {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	d.Entity = nil
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "utf-8", "utf8", "us-ascii", "ascii":
+			return r, nil
+		}
+		return nil, fmt.Errorf("unsupported encoding %q: send UTF-8", label)
+	}
+	return d
+}
+
+// prescanXML walks the tokens once before any decoding: it refuses a DOCTYPE (the only way to declare entities, so
+// no external entity is ever resolved and no entity expansion "billion laughs" can start), bounds the nesting
+// depth, and finds the spec version from the root element's namespace.
+func prescanXML(b []byte, name string, lim model.Limits) (string, error) {
+	d := newXMLDecoder(b)
+	depth := 0
+	version := ""
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", xmlError(name, b, err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			line, _ := d.InputPos()
+			return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
+		case xml.StartElement:
+			depth++
+			if depth > lim.MaxDepth {
+				line, _ := d.InputPos()
+				return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", lim.MaxDepth)
+			}
+			if depth == 1 {
+				if t.Name.Local != "bom" {
+					return "", model.Invalid(name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", model.Clip(t.Name.Local))
+				}
+				v, ok := xmlNamespaces[t.Name.Space]
+				if !ok {
+					return "", model.Invalid(name, "bom.xmlns", "unknown CycloneDX namespace %q", model.Clip(t.Name.Space))
+				}
+				version = v
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if version == "" {
+		return "", model.Invalid(name, "", "no root element")
+	}
+	return version, nil
+}
+
+func xmlError(name string, b []byte, err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return model.Invalid(name, fmt.Sprintf("line %d", se.Line), "invalid XML: %s", se.Msg)
+	}
+	return model.Invalid(name, "", "invalid XML: %v", err)
+}
