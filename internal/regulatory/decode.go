@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -119,7 +120,7 @@ func jsonError(prefix string, err error) error {
 		}
 		return vigil.Errorf(vigil.EINVALID, "%s: malformed JSON at byte %d: %v", where, se.Offset, se)
 	case errors.As(err, &te):
-		field := te.Field
+		field := jsonPath(te.Field)
 		switch {
 		case prefix != "" && field != "":
 			field = prefix + "." + field
@@ -139,6 +140,20 @@ func jsonError(prefix string, err error) error {
 		return vigil.Errorf(vigil.EINVALID, "%s: %s", where, ve.Message)
 	}
 	return vigil.Errorf(vigil.EINVALID, "facts: %v", err)
+}
+
+// jsonPath drops the embedded Go struct names (wireEvent's Event, wireVulnerability's Vulnerability) that
+// encoding/json puts in a field path; every JSON key of the facts is lower case.
+func jsonPath(p string) string {
+	parts := strings.Split(p, ".")
+	keep := parts[:0]
+	for _, s := range parts {
+		if s != "" && s[0] >= 'A' && s[0] <= 'Z' {
+			continue
+		}
+		keep = append(keep, s)
+	}
+	return strings.Join(keep, ".")
 }
 
 func jsonKind(k string) string {
