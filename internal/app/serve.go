@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/vigil-dev/vigil/internal/web"
+)
+
+func timeMonth(m int) time.Month { return time.Month(m) }
+
+// ServeOptions configure Serve.
+type ServeOptions struct {
+	Addr            string
+	TLSCert, TLSKey string
+	TrustedProxyTLS bool // a TLS-terminating proxy sits in front: cookies are Secure
+	Log             *slog.Logger
+	Ready           func(addr string) // called once the listener is bound (tests use it to learn the port)
+}
+
+// Handler builds the web handler on the app's services.
+func (a *App) Handler(opt ServeOptions) (http.Handler, error) {
+	return web.New(web.Services{
+		Portfolio: a.Store, Users: a.Store, Sessions: a.Store, Audit: a.Store, Health: a.Store.Ping,
+	}, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, Clock: a.Clock, Log: opt.Log})
+}
+
+// Serve runs the HTTP server until ctx ends, then shuts down gracefully (in-flight requests get 10 s).
+func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
+	h, err := a.Handler(opt)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opt.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	if opt.Ready != nil {
+		opt.Ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if opt.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, opt.TLSCert, opt.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

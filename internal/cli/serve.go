@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/internal/app"
+)
+
+func init() { register(serveCmd) }
+
+func serveCmd(env *Env) *cobra.Command {
+	var opt app.ServeOptions
+	var demo bool
+	cmd := &cobra.Command{Use: "serve", Short: "Run the server: web UI, JSON API and scheduled jobs", Args: exactArgs(0),
+		Example: "  vigil serve --demo                 # a demo portfolio on the embedded SQLite store\n" +
+			"  VIGIL_DB=postgres://vigil@db/vigil vigil serve --addr 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem",
+		RunE: func(c *cobra.Command, _ []string) error {
+			if (opt.TLSCert == "") != (opt.TLSKey == "") {
+				return Usage("--tls-cert and --tls-key go together")
+			}
+			return env.withApp(func(a *app.App) error {
+				if demo {
+					pw, err := a.SeedDemo(env.Ctx)
+					if err != nil {
+						return err
+					}
+					if pw != "" {
+						// Printed once, on stderr only: it is never logged or stored in clear.
+						fmt.Fprintf(env.Stderr, "\nDemo data loaded. Sign in as  admin  with password  %s\n\n", pw)
+					} else {
+						fmt.Fprintln(env.Stderr, "Demo data already present (reset the admin password with `vigil user passwd admin`).")
+					}
+				}
+				opt.Log = env.Log
+				scheme := "http"
+				if opt.TLSCert != "" {
+					scheme = "https"
+				}
+				opt.Ready = func(addr string) {
+					env.Log.Info("vigil listening", "url", scheme+"://"+addr, "db_engine", a.Store.Engine())
+				}
+				return a.Serve(env.Ctx, opt)
+			})
+		}}
+	cmd.Flags().StringVar(&opt.Addr, "addr", "127.0.0.1:8080", "listen address")
+	cmd.Flags().BoolVar(&demo, "demo", false, "seed a demo organization, admin and three devices when the store is empty")
+	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
+	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
+	cmd.Flags().BoolVar(&opt.TrustedProxyTLS, "behind-tls-proxy", false, "a TLS-terminating proxy is in front: mark cookies Secure")
+	return cmd
+}

@@ -1,0 +1,204 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// csp allows nothing inline: every script and style comes from /static, so an injected tag cannot run.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.opt.Log.Error("panic", "path", r.URL.Path, "panic", v)
+				s.writeError(w, r, vigil.Errorf(vigil.EINTERNAL, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cookieName is the session cookie's name: with Secure cookies it takes the __Host- prefix, which binds it to this
+// host and path / and forbids a Domain attribute.
+func (s *Server) cookieName() string {
+	if s.opt.SecureCookies {
+		return "__Host-vigil_session"
+	}
+	return "vigil_session"
+}
+
+type ctxKey int
+
+const sessionKey ctxKey = 1
+
+// authenticate resolves the caller: a bearer token (API scripts) or a session cookie (browsers). Requests without
+// credentials continue anonymously; requireUser turns them away where needed.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			secret, ok := strings.CutPrefix(auth, "Bearer ")
+			if !ok || s.svc.Users == nil {
+				s.writeError(w, r, vigil.Errorf(vigil.EUNAUTHORIZED, "Authorization: want Bearer TOKEN"))
+				return
+			}
+			a, err := s.svc.Users.TokenActor(ctx, strings.TrimSpace(secret))
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(vigil.WithActor(ctx, a)))
+			return
+		}
+		if c, err := r.Cookie(s.cookieName()); err == nil && c.Value != "" && s.svc.Sessions != nil {
+			sess, err := s.svc.Sessions.SessionBySecret(ctx, c.Value)
+			if err == nil {
+				ctx = context.WithValue(ctx, sessionKey, sess)
+				ctx = vigil.WithActor(ctx, vigil.Actor{UserID: sess.User.ID, Name: sess.User.Name, Role: sess.User.Role})
+				// Cookie-authenticated writes must prove they come from our own pages.
+				if !safeMethod(r.Method) && !s.csrfOK(r, sess) {
+					s.writeError(w, r, vigil.Errorf(vigil.EFORBIDDEN, "CSRF check failed: reload the page and try again"))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// csrfOK checks the session's token in the form field "csrf" or the X-CSRF-Token header, and refuses requests a
+// browser marks as cross-site.
+func (s *Server) csrfOK(r *http.Request, sess *vigil.Session) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return false
+	}
+	tok := r.Header.Get("X-CSRF-Token")
+	if tok == "" {
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			r.ParseMultipartForm(32 << 20)
+		}
+		tok = r.PostFormValue("csrf")
+	}
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(sess.CSRF)) == 1
+}
+
+func sessionFrom(ctx context.Context) *vigil.Session {
+	s, _ := ctx.Value(sessionKey).(*vigil.Session)
+	return s
+}
+
+// requireUser refuses anonymous requests: the API with 401, pages with a redirect to the login page.
+func (s *Server) requireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := vigil.ActorFrom(r.Context()); !ok {
+			s.writeError(w, r, vigil.Errorf(vigil.EUNAUTHORIZED, "sign in first"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// safeNext keeps a post-login redirect on this site: a path, never a scheme or another host.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return url.QueryEscape("/")
+	}
+	return url.QueryEscape(next)
+}
+
+// clientIP is the request's remote address (the proxy's, unless a trusted proxy rewrote RemoteAddr).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter is a token bucket per key (client address, user name): n events per period, burst n.
+type limiter struct {
+	mu     sync.Mutex
+	n      float64
+	per    time.Duration
+	clock  vigil.Clock
+	bucket map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(n int, per time.Duration, clock vigil.Clock) *limiter {
+	return &limiter{n: float64(n), per: per, clock: clock, bucket: map[string]*bucket{}}
+}
+
+// allow takes one token for key and reports whether one was there.
+func (l *limiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if len(l.bucket) > 100000 { // bound memory under a spray of addresses
+		for k, b := range l.bucket {
+			if now.Sub(b.last) > l.per {
+				delete(l.bucket, k)
+			}
+		}
+	}
+	b, ok := l.bucket[key]
+	if !ok {
+		b = &bucket{tokens: l.n, last: now}
+		l.bucket[key] = b
+	}
+	b.tokens += now.Sub(b.last).Seconds() / l.per.Seconds() * l.n
+	if b.tokens > l.n {
+		b.tokens = l.n
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
