@@ -36,220 +36,221 @@ func mk(asOf, device, vuln, events, policy string) string {
 
 // TestDetermineCases covers what the shared scenarios do not: each policy choice, each 806 status, the MDR
 // clocks, events after as_of, the warnings and risk derivation at the CVSS thresholds.
-func TestDetermineCases(t *testing.T) {
-	tests := []struct {
-		name   string
-		facts  string
-		expect string
-	}{
-		{
-			name:  "KEV listing makes exploitability high: high x serious is uncontrolled",
-			facts: mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","kev":true,"cvss":"CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:N/I:H/A:H"}`, ``, ``),
-			expect: `{"risk":"uncontrolled","exploitability":"high","matrix":"vigil-default v1","change":"correction",
+var determineCases = []struct {
+	name   string
+	facts  string
+	expect string
+}{
+	{
+		name:  "KEV listing makes exploitability high: high x serious is uncontrolled",
+		facts: mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","kev":true,"cvss":"CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:N/I:H/A:H"}`, ``, ``),
+		expect: `{"risk":"uncontrolled","exploitability":"high","matrix":"vigil-default v1","change":"correction",
 				"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11"},"part806":{"status":"conditional","due":null}}`,
-		},
-		{
-			name:   "CVSS sub-score 1.6 (AV:N/AC:H/PR:N/UI:R) is medium: medium x critical is uncontrolled",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:H"}`, ``, ``),
-			expect: `{"risk":"uncontrolled","exploitability":"medium"}`,
-		},
-		{
-			name:   "CVSS sub-score 1.6 is medium: medium x serious is controlled",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","cvss":"CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:H"}`, ``, ``),
-			expect: `{"risk":"controlled","exploitability":"medium","deadlines":{},"part806":{"status":"not_required","due":null}}`,
-		},
-		{
-			name:   "CVSS sub-score 1.5 (AV:A/AC:L/PR:L/UI:R) is low: low x critical is controlled",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:3.1/AV:A/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H"}`, ``, ``),
-			expect: `{"risk":"controlled","exploitability":"low"}`,
-		},
-		{
-			name:   "CVSS sub-score 2.8 (AV:N/AC:L/PR:L/UI:N) is high",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","cvss":"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"}`, ``, ``),
-			expect: `{"risk":"uncontrolled","exploitability":"high"}`,
-		},
-		{
-			name:   "stated exploitability wins over KEV and CVSS",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"critical","exploitability":"low","kev":true,"cvss":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}`, ``, ``),
-			expect: `{"risk":"controlled","exploitability":"low"}`,
-		},
-		{
-			name:   "VEX not_affected is controlled even for catastrophic severity",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"catastrophic","exploitability":"high","vex_status":"not_affected"}`, ``, ``),
-			expect: `{"risk":"controlled","current_risk":"controlled","change":"enhancement","enforcement_discretion":{"status":"not_applicable","criteria":[]},"deadlines":{}}`,
-		},
-		{
-			name:   "recorded risk wins over confidentiality_only",
-			facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","risk":"uncontrolled","confidentiality_only":true}`, ``, ``),
-			expect: `{"risk":"uncontrolled","premarket_evaluation":true}`,
-		},
-		{
-			name:   "device's own acceptance matrix decides and is recorded",
-			facts:  mk("2025-01-11", `{"pathway":"PMA","acceptance_matrix":{"name":"strict-icd","version":"3","uncontrolled":{"low":["negligible"]}}}`, `{"learned":"2025-01-10","severity":"negligible","exploitability":"low"}`, ``, ``),
-			expect: `{"risk":"uncontrolled","matrix":"strict-icd v3","pma_periodic_report":true,"policy":{"acceptance_matrix":{"name":"strict-icd"}}}`,
-		},
-		{
-			name: "controlled then reassessed uncontrolled: clocks run from the reassessment (default policy)",
-			facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
-				`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, ``),
-			expect: `{"risk":"uncontrolled","current_risk":"uncontrolled","change":"correction",
+	},
+	{
+		name:   "CVSS sub-score 1.6 (AV:N/AC:H/PR:N/UI:R) is medium: medium x critical is uncontrolled",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:H"}`, ``, ``),
+		expect: `{"risk":"uncontrolled","exploitability":"medium"}`,
+	},
+	{
+		name:   "CVSS sub-score 1.6 is medium: medium x serious is controlled",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","cvss":"CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:H"}`, ``, ``),
+		expect: `{"risk":"controlled","exploitability":"medium","deadlines":{},"part806":{"status":"not_required","due":null}}`,
+	},
+	{
+		name:   "CVSS sub-score 1.5 (AV:A/AC:L/PR:L/UI:R) is low: low x critical is controlled",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:3.1/AV:A/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H"}`, ``, ``),
+		expect: `{"risk":"controlled","exploitability":"low"}`,
+	},
+	{
+		name:   "CVSS sub-score 2.8 (AV:N/AC:L/PR:L/UI:N) is high",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","cvss":"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"}`, ``, ``),
+		expect: `{"risk":"uncontrolled","exploitability":"high"}`,
+	},
+	{
+		name:   "stated exploitability wins over KEV and CVSS",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"critical","exploitability":"low","kev":true,"cvss":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}`, ``, ``),
+		expect: `{"risk":"controlled","exploitability":"low"}`,
+	},
+	{
+		name:   "VEX not_affected is controlled even for catastrophic severity",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"catastrophic","exploitability":"high","vex_status":"not_affected"}`, ``, ``),
+		expect: `{"risk":"controlled","current_risk":"controlled","change":"enhancement","enforcement_discretion":{"status":"not_applicable","criteria":[]},"deadlines":{}}`,
+	},
+	{
+		name:   "recorded risk wins over confidentiality_only",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","risk":"uncontrolled","confidentiality_only":true}`, ``, ``),
+		expect: `{"risk":"uncontrolled","premarket_evaluation":true}`,
+	},
+	{
+		name:   "device's own acceptance matrix decides and is recorded",
+		facts:  mk("2025-01-11", `{"pathway":"PMA","acceptance_matrix":{"name":"strict-icd","version":"3","uncontrolled":{"low":["negligible"]}}}`, `{"learned":"2025-01-10","severity":"negligible","exploitability":"low"}`, ``, ``),
+		expect: `{"risk":"uncontrolled","matrix":"strict-icd v3","pma_periodic_report":true,"policy":{"acceptance_matrix":{"name":"strict-icd"}}}`,
+	},
+	{
+		name: "controlled then reassessed uncontrolled: clocks run from the reassessment (default policy)",
+		facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
+			`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, ``),
+		expect: `{"risk":"uncontrolled","current_risk":"uncontrolled","change":"correction",
 				"enforcement_discretion":{"status":"pending","criteria":[{"n":1,"status":"met"},{"n":2,"status":"pending"},{"n":3,"status":"pending"},{"n":4,"status":"pending"}]},
 				"part806":{"status":"conditional","due":"2025-03-19"},
 				"deadlines":{"ed_communication":"2025-04-02","ed_fix":"2025-05-02","part806":"2025-03-19"},
 				"warnings":[{"code":"part806_window_passed"}],"policy":{"reassessment_clock":"reassessed"}}`,
-		},
-		{
-			name: "controlled then reassessed uncontrolled with reassessment_clock=learned: clocks from D0, already failed",
-			facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
-				`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, `{"reassessment_clock":"learned"}`),
-			expect: `{"risk":"uncontrolled",
+	},
+	{
+		name: "controlled then reassessed uncontrolled with reassessment_clock=learned: clocks from D0, already failed",
+		facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
+			`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, `{"reassessment_clock":"learned"}`),
+		expect: `{"risk":"uncontrolled",
 				"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"failed"},{"n":3,"status":"failed"},{"n":4,"status":"failed"}]},
 				"part806":{"status":"overdue","due":"2025-03-19"},
 				"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-03-19"},"warnings":[]}`,
-		},
-		{
-			name: "routine notice before an uncontrolled reassessment does not initiate the correction",
-			facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
-				`{"type":"customer_notified","date":"2025-01-15"},{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"fix_distributed","date":"2025-03-10","validated":true}`, ``),
-			expect: `{"risk":"uncontrolled","part806":{"status":"conditional","due":"2025-03-24"},
+	},
+	{
+		name: "routine notice before an uncontrolled reassessment does not initiate the correction",
+		facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
+			`{"type":"customer_notified","date":"2025-01-15"},{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"fix_distributed","date":"2025-03-10","validated":true}`, ``),
+		expect: `{"risk":"uncontrolled","part806":{"status":"conditional","due":"2025-03-24"},
 				"deadlines":{"ed_communication":"2025-04-02","ed_fix":"2025-05-02","part806":"2025-03-24"}}`,
-		},
-		{
-			name:   "not_affected then reassessed uncontrolled after as_of: still controlled",
-			facts:  mk("2025-02-01", memberDevice, `{"learned":"2025-01-10","vex_status":"not_affected"}`, `{"type":"reassessed","date":"2025-02-02","risk":"uncontrolled"}`, ``),
-			expect: `{"risk":"controlled","current_risk":"controlled","deadlines":{}}`,
-		},
-		{
-			name: "uncontrolled, reassessed controlled then uncontrolled again: current is the latest",
-			facts: mk("2025-02-20", memberDevice, uncontrolled,
-				`{"type":"reassessed","date":"2025-02-10","risk":"uncontrolled"},{"type":"reassessed","date":"2025-01-25","risk":"controlled","interim":true}`, ``),
-			expect: `{"risk":"uncontrolled","current_risk":"uncontrolled","deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11"}}`,
-		},
-		{
-			name: "events after as_of are ignored",
-			facts: mk("2025-01-20", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-01-15","elements":["a","b","c","d"]},
+	},
+	{
+		name:   "not_affected then reassessed uncontrolled after as_of: still controlled",
+		facts:  mk("2025-02-01", memberDevice, `{"learned":"2025-01-10","vex_status":"not_affected"}`, `{"type":"reassessed","date":"2025-02-02","risk":"uncontrolled"}`, ``),
+		expect: `{"risk":"controlled","current_risk":"controlled","deadlines":{}}`,
+	},
+	{
+		name: "uncontrolled, reassessed controlled then uncontrolled again: current is the latest",
+		facts: mk("2025-02-20", memberDevice, uncontrolled,
+			`{"type":"reassessed","date":"2025-02-10","risk":"uncontrolled"},{"type":"reassessed","date":"2025-01-25","risk":"controlled","interim":true}`, ``),
+		expect: `{"risk":"uncontrolled","current_risk":"uncontrolled","deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11"}}`,
+	},
+	{
+		name: "events after as_of are ignored",
+		facts: mk("2025-01-20", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-01-15","elements":["a","b","c","d"]},
 				{"type":"interim_controls","date":"2025-01-15"},{"type":"remediation_plan","date":"2025-01-15"},
 				{"type":"isao_shared","date":"2025-02-01"},{"type":"serious_adverse_event","date":"2025-02-05","remedial_action":true},
 				{"type":"part806_filed","date":"2025-02-02"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"pending","criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"pending"},{"n":4,"status":"pending"}]},
+		expect: `{"enforcement_discretion":{"status":"pending","criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"pending"},{"n":4,"status":"pending"}]},
 				"part806":{"status":"conditional","due":"2025-01-30"},
 				"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-30"},"warnings":[]}`,
-		},
-		{
-			name: "correction_initiated wins over an earlier fix and a later notice; overdue when ED failed",
-			facts: mk("2025-02-10", nonMember, uncontrolled, `{"type":"fix_distributed","date":"2025-01-11"},
+	},
+	{
+		name: "correction_initiated wins over an earlier fix and a later notice; overdue when ED failed",
+		facts: mk("2025-02-10", nonMember, uncontrolled, `{"type":"fix_distributed","date":"2025-01-11"},
 				{"type":"correction_initiated","date":"2025-01-13"},{"type":"customer_notified","date":"2025-01-20"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"failed"},"part806":{"status":"overdue","due":"2025-01-28"},
+		expect: `{"enforcement_discretion":{"status":"failed"},"part806":{"status":"overdue","due":"2025-01-28"},
 				"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-28"},"warnings":[]}`,
-		},
-		{
-			name:   "required, not overdue, on the due date; without initiation the due date is null",
-			facts:  mk("2025-02-10", nonMember, uncontrolled, ``, ``),
-			expect: `{"enforcement_discretion":{"status":"failed"},"part806":{"status":"required","due":null},"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11"}}`,
-		},
-		{
-			name: "covered_by_mdr wins over filed; adverse event before learned is allowed and fails criterion 1; MDR clocks",
-			facts: mk("2025-02-15", memberDevice, uncontrolled, `{"type":"serious_adverse_event","date":"2025-01-05","remedial_action":true},
+	},
+	{
+		name:   "required, not overdue, on the due date; without initiation the due date is null",
+		facts:  mk("2025-02-10", nonMember, uncontrolled, ``, ``),
+		expect: `{"enforcement_discretion":{"status":"failed"},"part806":{"status":"required","due":null},"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11"}}`,
+	},
+	{
+		name: "covered_by_mdr wins over filed; adverse event before learned is allowed and fails criterion 1; MDR clocks",
+		facts: mk("2025-02-15", memberDevice, uncontrolled, `{"type":"serious_adverse_event","date":"2025-01-05","remedial_action":true},
 				{"type":"mdr_filed","date":"2025-01-20","includes_correction":true},{"type":"part806_filed","date":"2025-01-25"},
 				{"type":"customer_notified","date":"2025-01-15"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"failed"},{"n":2,"status":"failed"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]},
+		expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"failed"},{"n":2,"status":"failed"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]},
 				"part806":{"status":"covered_by_mdr","due":"2025-01-30"},
 				"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-30","mdr":"2025-02-04","mdr_5_day":"2025-01-10"}}`,
-		},
-		{
-			name:   "mdr_filed without the correction does not cover 806",
-			facts:  mk("2025-02-15", memberDevice, uncontrolled, `{"type":"serious_adverse_event","date":"2025-01-05"},{"type":"mdr_filed","date":"2025-01-20"},{"type":"customer_notified","date":"2025-01-15"}`, ``),
-			expect: `{"part806":{"status":"overdue","due":"2025-01-30"},"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-30","mdr":"2025-02-04"}}`,
-		},
-		{
-			name:   "filed wins over required even when late",
-			facts:  mk("2025-03-01", nonMember, uncontrolled, `{"type":"customer_notified","date":"2025-01-15"},{"type":"part806_filed","date":"2025-02-05"}`, ``),
-			expect: `{"part806":{"status":"filed","due":"2025-01-30"},"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-30"}}`,
-		},
-		{
-			name:   "filed wins over waived",
-			facts:  mk("2025-03-12", memberDevice, uncontrolled, onTime+`,{"type":"fix_distributed","date":"2025-03-11","validated":true,"remediation":"patch"},{"type":"part806_filed","date":"2025-01-22"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"met"},"part806":{"status":"filed","due":"2025-02-03"}}`,
-		},
-		{
-			name:  "ED pending on D0+45 with no validated fix: both warnings",
-			facts: mk("2025-02-24", memberDevice, uncontrolled, onTime, ``),
-			expect: `{"enforcement_discretion":{"status":"pending","criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"pending"},{"n":4,"status":"met"}]},
+	},
+	{
+		name:   "mdr_filed without the correction does not cover 806",
+		facts:  mk("2025-02-15", memberDevice, uncontrolled, `{"type":"serious_adverse_event","date":"2025-01-05"},{"type":"mdr_filed","date":"2025-01-20"},{"type":"customer_notified","date":"2025-01-15"}`, ``),
+		expect: `{"part806":{"status":"overdue","due":"2025-01-30"},"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-30","mdr":"2025-02-04"}}`,
+	},
+	{
+		name:   "filed wins over required even when late",
+		facts:  mk("2025-03-01", nonMember, uncontrolled, `{"type":"customer_notified","date":"2025-01-15"},{"type":"part806_filed","date":"2025-02-05"}`, ``),
+		expect: `{"part806":{"status":"filed","due":"2025-01-30"},"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-01-30"}}`,
+	},
+	{
+		name:   "filed wins over waived",
+		facts:  mk("2025-03-12", memberDevice, uncontrolled, onTime+`,{"type":"fix_distributed","date":"2025-03-11","validated":true,"remediation":"patch"},{"type":"part806_filed","date":"2025-01-22"}`, ``),
+		expect: `{"enforcement_discretion":{"status":"met"},"part806":{"status":"filed","due":"2025-02-03"}}`,
+	},
+	{
+		name:  "ED pending on D0+45 with no validated fix: both warnings",
+		facts: mk("2025-02-24", memberDevice, uncontrolled, onTime, ``),
+		expect: `{"enforcement_discretion":{"status":"pending","criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"pending"},{"n":4,"status":"met"}]},
 				"part806":{"status":"conditional","due":"2025-02-03"},
 				"warnings":[{"code":"ed_at_risk"},{"code":"part806_window_passed"}]}`,
-		},
-		{
-			name:   "day D0+44: only the 806 window warning",
-			facts:  mk("2025-02-23", memberDevice, uncontrolled, onTime, ``),
-			expect: `{"warnings":[{"code":"part806_window_passed"}]}`,
-		},
-		{
-			name:   "on the 806 due date the window has not passed",
-			facts:  mk("2025-02-03", memberDevice, uncontrolled, onTime, ``),
-			expect: `{"part806":{"status":"conditional","due":"2025-02-03"},"warnings":[]}`,
-		},
-		{
-			name:   "an unvalidated fix does not meet criterion 3",
-			facts:  mk("2025-03-12", memberDevice, uncontrolled, onTime+`,{"type":"fix_distributed","date":"2025-02-01","remediation":"patch"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"failed"},{"n":4,"status":"met"}]},"part806":{"status":"overdue","due":"2025-02-03"}}`,
-		},
-		{
-			name: "a notice without element (d) does not meet criterion 2 but still initiates the correction",
-			facts: mk("2025-02-10", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-01-20","elements":["a","b","c"]},
+	},
+	{
+		name:   "day D0+44: only the 806 window warning",
+		facts:  mk("2025-02-23", memberDevice, uncontrolled, onTime, ``),
+		expect: `{"warnings":[{"code":"part806_window_passed"}]}`,
+	},
+	{
+		name:   "on the 806 due date the window has not passed",
+		facts:  mk("2025-02-03", memberDevice, uncontrolled, onTime, ``),
+		expect: `{"part806":{"status":"conditional","due":"2025-02-03"},"warnings":[]}`,
+	},
+	{
+		name:   "an unvalidated fix does not meet criterion 3",
+		facts:  mk("2025-03-12", memberDevice, uncontrolled, onTime+`,{"type":"fix_distributed","date":"2025-02-01","remediation":"patch"}`, ``),
+		expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"failed"},{"n":4,"status":"met"}]},"part806":{"status":"overdue","due":"2025-02-03"}}`,
+	},
+	{
+		name: "a notice without element (d) does not meet criterion 2 but still initiates the correction",
+		facts: mk("2025-02-10", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-01-20","elements":["a","b","c"]},
 				{"type":"interim_controls","date":"2025-01-20"},{"type":"remediation_plan","date":"2025-01-20"},{"type":"isao_shared","date":"2025-01-20"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"failed"},{"n":3,"status":"pending"},{"n":4,"status":"met"}]},"part806":{"status":"overdue","due":"2025-02-03"}}`,
-		},
-		{
-			name:   "ISAO membership not evidenced fails criterion 4 at once",
-			facts:  mk("2025-01-11", `{"isao":{"member":true,"name":"H-ISAC"}}`, uncontrolled, ``, ``),
-			expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"pending"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]}}`,
-		},
-		{
-			name:   "no ISAO at all fails criterion 4",
-			facts:  mk("2025-01-11", ``, uncontrolled, ``, ``),
-			expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"pending"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]},"pma_periodic_report":false}`,
-		},
-		{
-			name: "weekdays policy: 806 due on July 4th and 803.53 clock counts it",
-			facts: mk("2025-07-01", memberDevice, `{"learned":"2025-06-02","risk":"uncontrolled"}`,
-				`{"type":"customer_notified","date":"2025-06-20"},{"type":"serious_adverse_event","date":"2025-06-30","remedial_action":true}`, `{"working_days":"weekdays"}`),
-			expect: `{"part806":{"due":"2025-07-04"},"policy":{"working_days":"weekdays"},
+		expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"failed"},{"n":3,"status":"pending"},{"n":4,"status":"met"}]},"part806":{"status":"overdue","due":"2025-02-03"}}`,
+	},
+	{
+		name:   "ISAO membership not evidenced fails criterion 4 at once",
+		facts:  mk("2025-01-11", `{"isao":{"member":true,"name":"H-ISAC"}}`, uncontrolled, ``, ``),
+		expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"pending"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]}}`,
+	},
+	{
+		name:   "no ISAO at all fails criterion 4",
+		facts:  mk("2025-01-11", ``, uncontrolled, ``, ``),
+		expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"pending"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]},"pma_periodic_report":false}`,
+	},
+	{
+		name: "weekdays policy: 806 due on July 4th and 803.53 clock counts it",
+		facts: mk("2025-07-01", memberDevice, `{"learned":"2025-06-02","risk":"uncontrolled"}`,
+			`{"type":"customer_notified","date":"2025-06-20"},{"type":"serious_adverse_event","date":"2025-06-30","remedial_action":true}`, `{"working_days":"weekdays"}`),
+		expect: `{"part806":{"due":"2025-07-04"},"policy":{"working_days":"weekdays"},
 				"deadlines":{"ed_communication":"2025-07-02","ed_fix":"2025-08-01","part806":"2025-07-04","mdr":"2025-07-30","mdr_5_day":"2025-07-07"}}`,
-		},
-		{
-			name: "federal policy: same facts skip July 4th",
-			facts: mk("2025-07-01", memberDevice, `{"learned":"2025-06-02","risk":"uncontrolled"}`,
-				`{"type":"customer_notified","date":"2025-06-20"},{"type":"serious_adverse_event","date":"2025-06-30","remedial_action":true}`, `{"working_days":"federal"}`),
-			expect: `{"deadlines":{"ed_communication":"2025-07-02","ed_fix":"2025-08-01","part806":"2025-07-07","mdr":"2025-07-30","mdr_5_day":"2025-07-08"}}`,
-		},
-		{
-			name: "5-day clock runs from the first adverse event needing remedial action",
-			facts: mk("2025-07-20", memberDevice, `{"learned":"2025-06-02","risk":"controlled"}`,
-				`{"type":"serious_adverse_event","date":"2025-07-10","remedial_action":true},{"type":"serious_adverse_event","date":"2025-07-01"}`, ``),
-			expect: `{"risk":"controlled","enforcement_discretion":{"status":"not_applicable","criteria":[]},"part806":{"status":"not_required","due":null},
+	},
+	{
+		name: "federal policy: same facts skip July 4th",
+		facts: mk("2025-07-01", memberDevice, `{"learned":"2025-06-02","risk":"uncontrolled"}`,
+			`{"type":"customer_notified","date":"2025-06-20"},{"type":"serious_adverse_event","date":"2025-06-30","remedial_action":true}`, `{"working_days":"federal"}`),
+		expect: `{"deadlines":{"ed_communication":"2025-07-02","ed_fix":"2025-08-01","part806":"2025-07-07","mdr":"2025-07-30","mdr_5_day":"2025-07-08"}}`,
+	},
+	{
+		name: "5-day clock runs from the first adverse event needing remedial action",
+		facts: mk("2025-07-20", memberDevice, `{"learned":"2025-06-02","risk":"controlled"}`,
+			`{"type":"serious_adverse_event","date":"2025-07-10","remedial_action":true},{"type":"serious_adverse_event","date":"2025-07-01"}`, ``),
+		expect: `{"risk":"controlled","enforcement_discretion":{"status":"not_applicable","criteria":[]},"part806":{"status":"not_required","due":null},
 				"deadlines":{"mdr":"2025-07-31","mdr_5_day":"2025-07-17"}}`,
-		},
-		{
-			name: "roll_deadlines moves a Sunday D0+30 to Monday",
-			facts: mk("2025-02-10", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-02-10"},{"type":"interim_controls","date":"2025-02-10"},
+	},
+	{
+		name: "roll_deadlines moves a Sunday D0+30 to Monday",
+		facts: mk("2025-02-10", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-02-10"},{"type":"interim_controls","date":"2025-02-10"},
 				{"type":"remediation_plan","date":"2025-02-10"},{"type":"isao_shared","date":"2025-02-10"}`, `{"roll_deadlines":true}`),
-			expect: `{"enforcement_discretion":{"criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"pending"},{"n":4,"status":"met"}]},
+		expect: `{"enforcement_discretion":{"criteria":[{"n":1,"status":"met"},{"n":2,"status":"met"},{"n":3,"status":"pending"},{"n":4,"status":"met"}]},
 				"deadlines":{"ed_communication":"2025-02-10","ed_fix":"2025-03-11","part806":"2025-02-25"}}`,
-		},
-		{
-			name: "without roll_deadlines the same Monday actions are late",
-			facts: mk("2025-02-10", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-02-10"},{"type":"interim_controls","date":"2025-02-10"},
+	},
+	{
+		name: "without roll_deadlines the same Monday actions are late",
+		facts: mk("2025-02-10", memberDevice, uncontrolled, `{"type":"customer_notified","date":"2025-02-10"},{"type":"interim_controls","date":"2025-02-10"},
 				{"type":"remediation_plan","date":"2025-02-10"},{"type":"isao_shared","date":"2025-02-10"}`, ``),
-			expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"failed"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]},
+		expect: `{"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"failed"},{"n":3,"status":"pending"},{"n":4,"status":"failed"}]},
 				"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","part806":"2025-02-25"}}`,
-		},
-		{
-			name:   "adverse event and MDR before learned are allowed",
-			facts:  mk("2025-01-11", memberDevice, uncontrolled, `{"type":"serious_adverse_event","date":"2024-12-01"},{"type":"mdr_filed","date":"2024-12-20"}`, ``),
-			expect: `{"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","mdr":"2024-12-31"}}`,
-		},
-	}
-	for _, tt := range tests {
+	},
+	{
+		name:   "adverse event and MDR before learned are allowed",
+		facts:  mk("2025-01-11", memberDevice, uncontrolled, `{"type":"serious_adverse_event","date":"2024-12-01"},{"type":"mdr_filed","date":"2024-12-20"}`, ``),
+		expect: `{"deadlines":{"ed_communication":"2025-02-09","ed_fix":"2025-03-11","mdr":"2024-12-31"}}`,
+	},
+}
+
+func TestDetermineCases(t *testing.T) {
+	for _, tt := range determineCases {
 		t.Run(tt.name, func(t *testing.T) {
 			got := result(t, []byte(tt.facts))
 			for _, d := range scenario.Diff([]byte(tt.expect), got) {
@@ -263,51 +264,52 @@ func TestDetermineCases(t *testing.T) {
 }
 
 // TestDetermineInvalid checks that every kind of bad input is EINVALID and that the message names the field.
+var invalidCases = []struct {
+	name, facts, wantField string
+}{
+	{"unknown severity", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"high","exploitability":"high"}`, ``, ``), "vulnerability.severity"},
+	{"unknown severity even when risk is recorded", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"bad","risk":"controlled"}`, ``, ``), "vulnerability.severity"},
+	{"unknown exploitability", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"minor","exploitability":"extreme"}`, ``, ``), "vulnerability.exploitability"},
+	{"unknown risk", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"acceptable"}`, ``, ``), "vulnerability.risk"},
+	{"unknown vex_status", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","vex_status":"unknown"}`, ``, ``), "vulnerability.vex_status"},
+	{"unknown pathway", mk("2025-02-01", `{"pathway":"510(k)"}`, uncontrolled, ``, ``), "device.pathway"},
+	{"unknown class", mk("2025-02-01", `{"class":"IV"}`, uncontrolled, ``, ``), "device.class"},
+	{"unknown working_days", mk("2025-02-01", "", uncontrolled, ``, `{"working_days":"business"}`), "policy.working_days"},
+	{"unknown reassessment_clock", mk("2025-02-01", "", uncontrolled, ``, `{"reassessment_clock":"later"}`), "policy.reassessment_clock"},
+	{"bad device matrix", mk("2025-02-01", `{"acceptance_matrix":{"name":"m","uncontrolled":{"high":["fatal"]}}}`, uncontrolled, ``, ``), "device.acceptance_matrix.uncontrolled.high[0]"},
+	{"matrix without a name", mk("2025-02-01", "", uncontrolled, ``, `{"acceptance_matrix":{"uncontrolled":{"high":["serious"]}}}`), "policy.acceptance_matrix.name"},
+	{"unknown remediation", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-01-20","remediation":"rollback"}`, ``), "events[0].remediation"},
+	{"unknown event type at index 3", mk("2025-02-01", "", uncontrolled, onTime+`,{"type":"patched","date":"2025-01-20"}`, ``), "events[4].type"},
+	{"missing event type", mk("2025-02-01", "", uncontrolled, `{"date":"2025-01-20"}`, ``), "events[0].type"},
+	{"malformed event date", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls","date":"2025-01-20"},{"type":"interim_controls","date":"2025-01-20"},{"type":"interim_controls","date":"2025-01-20"},{"type":"remediation_plan","date":"2025-13-01"}`, ``), "events[3].date"},
+	{"impossible event date", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls","date":"2025-02-30"}`, ``), "events[0].date"},
+	{"missing event date", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls"}`, ``), "events[0].date"},
+	{"action before learned", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls","date":"2025-01-09"}`, ``), "events[0].date"},
+	{"reassessment before learned", mk("2025-02-01", "", uncontrolled, `{"type":"reassessed","date":"2025-01-09","risk":"controlled"}`, ``), "events[0].date"},
+	{"invalid event after as_of is still checked", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-03-01","remediation":"hope"}`, ``), "events[0].remediation"},
+	{"action before learned after as_of is still checked", mk("2024-12-01", "", uncontrolled, `{"type":"customer_notified","date":"2025-01-01"}`, ``), "events[0].date"},
+	{"reassessed without risk", mk("2025-02-01", "", uncontrolled, `{"type":"reassessed","date":"2025-01-20"}`, ``), "events[0].risk"},
+	{"reassessed with unknown risk", mk("2025-02-01", "", uncontrolled, `{"type":"reassessed","date":"2025-01-20","risk":"ok"}`, ``), "events[0].risk"},
+	{"unknown notice element", mk("2025-02-01", "", uncontrolled, `{"type":"customer_notified","date":"2025-01-20","elements":["a","e"]}`, ``), "events[0].elements[1]"},
+	{"missing learned", `{"as_of":"2025-02-01","vulnerability":{"risk":"uncontrolled"}}`, "vulnerability.learned"},
+	{"malformed learned", `{"as_of":"2025-02-01","vulnerability":{"learned":"10/01/2025","risk":"uncontrolled"}}`, "vulnerability.learned"},
+	{"malformed as_of", mk("2025/02/01", "", uncontrolled, ``, ``), "as_of"},
+	{"severity required for the matrix", mk("2025-02-01", "", `{"learned":"2025-01-10","exploitability":"high"}`, ``, ``), "vulnerability.severity"},
+	{"exploitability underivable from a v4 vector", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}`, ``, ``), "vulnerability.exploitability"},
+	{"exploitability underivable without cvss", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"critical","kev":false}`, ``, ``), "vulnerability.exploitability"},
+	{"malformed cvss", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:3.1/AV:N"}`, ``, ``), "vulnerability.cvss"},
+	{"epss out of range", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","epss":1.5}`, ``, ``), "vulnerability.epss"},
+	{"wrong type", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","kev":"yes"}`, ``, ``), "vulnerability.kev"},
+	{"wrong type in an event", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-01-20","validated":"true"}`, ``), "events[0].validated"},
+	{"event not an object", mk("2025-02-01", "", uncontrolled, `"customer_notified"`, ``), "events[0]"},
+	{"events not an array", `{"as_of":"2025-02-01","vulnerability":` + uncontrolled + `,"events":{}}`, "events"},
+	{"not an object", `[1,2]`, "facts"},
+	{"malformed JSON", `{"as_of":"2025-02-01",`, "facts"},
+	{"trailing data", `{"as_of":"2025-02-01","vulnerability":` + uncontrolled + `} {}`, "facts"},
+}
+
 func TestDetermineInvalid(t *testing.T) {
-	tests := []struct {
-		name, facts, wantField string
-	}{
-		{"unknown severity", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"high","exploitability":"high"}`, ``, ``), "vulnerability.severity"},
-		{"unknown severity even when risk is recorded", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"bad","risk":"controlled"}`, ``, ``), "vulnerability.severity"},
-		{"unknown exploitability", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"minor","exploitability":"extreme"}`, ``, ``), "vulnerability.exploitability"},
-		{"unknown risk", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"acceptable"}`, ``, ``), "vulnerability.risk"},
-		{"unknown vex_status", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","vex_status":"unknown"}`, ``, ``), "vulnerability.vex_status"},
-		{"unknown pathway", mk("2025-02-01", `{"pathway":"510(k)"}`, uncontrolled, ``, ``), "device.pathway"},
-		{"unknown class", mk("2025-02-01", `{"class":"IV"}`, uncontrolled, ``, ``), "device.class"},
-		{"unknown working_days", mk("2025-02-01", "", uncontrolled, ``, `{"working_days":"business"}`), "policy.working_days"},
-		{"unknown reassessment_clock", mk("2025-02-01", "", uncontrolled, ``, `{"reassessment_clock":"later"}`), "policy.reassessment_clock"},
-		{"bad device matrix", mk("2025-02-01", `{"acceptance_matrix":{"name":"m","uncontrolled":{"high":["fatal"]}}}`, uncontrolled, ``, ``), "device.acceptance_matrix.uncontrolled.high[0]"},
-		{"matrix without a name", mk("2025-02-01", "", uncontrolled, ``, `{"acceptance_matrix":{"uncontrolled":{"high":["serious"]}}}`), "policy.acceptance_matrix.name"},
-		{"unknown remediation", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-01-20","remediation":"rollback"}`, ``), "events[0].remediation"},
-		{"unknown event type at index 3", mk("2025-02-01", "", uncontrolled, onTime+`,{"type":"patched","date":"2025-01-20"}`, ``), "events[4].type"},
-		{"missing event type", mk("2025-02-01", "", uncontrolled, `{"date":"2025-01-20"}`, ``), "events[0].type"},
-		{"malformed event date", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls","date":"2025-01-20"},{"type":"interim_controls","date":"2025-01-20"},{"type":"interim_controls","date":"2025-01-20"},{"type":"remediation_plan","date":"2025-13-01"}`, ``), "events[3].date"},
-		{"impossible event date", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls","date":"2025-02-30"}`, ``), "events[0].date"},
-		{"missing event date", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls"}`, ``), "events[0].date"},
-		{"action before learned", mk("2025-02-01", "", uncontrolled, `{"type":"interim_controls","date":"2025-01-09"}`, ``), "events[0].date"},
-		{"reassessment before learned", mk("2025-02-01", "", uncontrolled, `{"type":"reassessed","date":"2025-01-09","risk":"controlled"}`, ``), "events[0].date"},
-		{"invalid event after as_of is still checked", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-03-01","remediation":"hope"}`, ``), "events[0].remediation"},
-		{"action before learned after as_of is still checked", mk("2024-12-01", "", uncontrolled, `{"type":"customer_notified","date":"2025-01-01"}`, ``), "events[0].date"},
-		{"reassessed without risk", mk("2025-02-01", "", uncontrolled, `{"type":"reassessed","date":"2025-01-20"}`, ``), "events[0].risk"},
-		{"reassessed with unknown risk", mk("2025-02-01", "", uncontrolled, `{"type":"reassessed","date":"2025-01-20","risk":"ok"}`, ``), "events[0].risk"},
-		{"unknown notice element", mk("2025-02-01", "", uncontrolled, `{"type":"customer_notified","date":"2025-01-20","elements":["a","e"]}`, ``), "events[0].elements[1]"},
-		{"missing learned", `{"as_of":"2025-02-01","vulnerability":{"risk":"uncontrolled"}}`, "vulnerability.learned"},
-		{"malformed learned", `{"as_of":"2025-02-01","vulnerability":{"learned":"10/01/2025","risk":"uncontrolled"}}`, "vulnerability.learned"},
-		{"malformed as_of", mk("2025/02/01", "", uncontrolled, ``, ``), "as_of"},
-		{"severity required for the matrix", mk("2025-02-01", "", `{"learned":"2025-01-10","exploitability":"high"}`, ``, ``), "vulnerability.severity"},
-		{"exploitability underivable from a v4 vector", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}`, ``, ``), "vulnerability.exploitability"},
-		{"exploitability underivable without cvss", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"critical","kev":false}`, ``, ``), "vulnerability.exploitability"},
-		{"malformed cvss", mk("2025-02-01", "", `{"learned":"2025-01-10","severity":"critical","cvss":"CVSS:3.1/AV:N"}`, ``, ``), "vulnerability.cvss"},
-		{"epss out of range", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","epss":1.5}`, ``, ``), "vulnerability.epss"},
-		{"wrong type", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","kev":"yes"}`, ``, ``), "vulnerability.kev"},
-		{"wrong type in an event", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-01-20","validated":"true"}`, ``), "events[0].validated"},
-		{"event not an object", mk("2025-02-01", "", uncontrolled, `"customer_notified"`, ``), "events[0]"},
-		{"events not an array", `{"as_of":"2025-02-01","vulnerability":` + uncontrolled + `,"events":{}}`, "events"},
-		{"not an object", `[1,2]`, "facts"},
-		{"malformed JSON", `{"as_of":"2025-02-01",`, "facts"},
-		{"trailing data", `{"as_of":"2025-02-01","vulnerability":` + uncontrolled + `} {}`, "facts"},
-	}
-	for _, tt := range tests {
+	for _, tt := range invalidCases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := DetermineJSON(strings.NewReader(tt.facts), today)
 			if vigil.ErrorCode(err) != vigil.EINVALID {
