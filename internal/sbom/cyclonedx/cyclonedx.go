@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 
-	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/vigil-dev/vigil/internal/sbom/model"
@@ -53,7 +52,7 @@ func ParseJSON(b []byte, name string, lim model.Limits) (*model.Document, error)
 	if err := validateDoc(name, version, inst); err != nil {
 		return nil, err
 	}
-	var bom cdx.BOM
+	var bom bomDoc
 	if err := json.Unmarshal(b, &bom); err != nil {
 		return nil, jsonSyntax(name, b, err)
 	}

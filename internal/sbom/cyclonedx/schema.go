@@ -18,7 +18,7 @@ import (
 // The official CycloneDX JSON schemas, embedded because production cannot read the shared test data; see
 // schema/README.md for their origin and license.
 //
-//go:embed schema/*.json
+//go:embed schema/*.json schema/*.xsd
 var schemaFS embed.FS
 
 const schemaBase = "http://cyclonedx.org/schema/"

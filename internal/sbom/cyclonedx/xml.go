@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 
-	cdx "github.com/CycloneDX/cyclonedx-go"
-
 	"github.com/vigil-dev/vigil/internal/sbom/model"
 )
 
@@ -35,10 +33,7 @@ func ParseXML(b []byte, name string, lim model.Limits) (*model.Document, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := validateXML(b, name, version); err != nil {
-		return nil, err
-	}
-	var bom cdx.BOM
+	var bom bomDoc
 	if err := newXMLDecoder(b).Decode(&bom); err != nil {
 		return nil, xmlError(name, b, err)
 	}
@@ -59,51 +54,6 @@ func newXMLDecoder(b []byte) *xml.Decoder {
 		return nil, fmt.Errorf("unsupported encoding %q: send UTF-8", label)
 	}
 	return d
-}
-
-// prescanXML walks the tokens once before any decoding: it refuses a DOCTYPE (the only way to declare entities, so
-// no external entity is ever resolved and no entity expansion "billion laughs" can start), bounds the nesting
-// depth, and finds the spec version from the root element's namespace.
-func prescanXML(b []byte, name string, lim model.Limits) (string, error) {
-	d := newXMLDecoder(b)
-	depth := 0
-	version := ""
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", xmlError(name, b, err)
-		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			line, _ := d.InputPos()
-			return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
-		case xml.StartElement:
-			depth++
-			if depth > lim.MaxDepth {
-				line, _ := d.InputPos()
-				return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", lim.MaxDepth)
-			}
-			if depth == 1 {
-				if t.Name.Local != "bom" {
-					return "", model.Invalid(name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", model.Clip(t.Name.Local))
-				}
-				v, ok := xmlNamespaces[t.Name.Space]
-				if !ok {
-					return "", model.Invalid(name, "bom.xmlns", "unknown CycloneDX namespace %q", model.Clip(t.Name.Space))
-				}
-				version = v
-			}
-		case xml.EndElement:
-			depth--
-		}
-	}
-	if version == "" {
-		return "", model.Invalid(name, "", "no root element")
-	}
-	return version, nil
 }
 
 func xmlError(name string, b []byte, err error) error {

@@ -1,0 +1,648 @@
+package cyclonedx
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vigil-dev/vigil/internal/sbom/model"
+)
+
+const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
+
+// frame is one open element during validation. Validation streams: only the names of each open element's children
+// are kept (to check them against its content model when it closes), never a tree of the document.
+type frame struct {
+	name   qname
+	path   string
+	line   int
+	decl   *elemDecl
+	ct     *ctype
+	st     *stype // simple type, or simpleContent text type
+	skip   bool   // lax wildcard or xs:anyType: nothing below is checked
+	kids   []int32
+	counts map[int32]int
+	text   strings.Builder
+	hasTxt bool // non-space text seen
+}
+
+// xsdValidator checks a document against a compiled XSD.
+type xsdValidator struct {
+	s       *xsdSchema
+	name    string
+	version string
+	lim     model.Limits
+	names   []qname
+	ids     map[qname]int32
+	refs    map[string]string // bom-ref → path of first use
+}
+
+// prescanXML walks the document once: it refuses a DOCTYPE (the only way to declare entities, so no external
+// entity is ever resolved and no "billion laughs" expansion can start), bounds the nesting depth, finds the spec
+// version from the root element's namespace and validates the document against that version's XSD.
+func prescanXML(b []byte, name string, lim model.Limits) (string, error) {
+	d := newXMLDecoder(b)
+	var v *xsdValidator
+	var stack []*frame
+	version := ""
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", xmlError(name, b, err)
+		}
+		line, _ := d.InputPos()
+		switch t := tok.(type) {
+		case xml.Directive:
+			return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
+		case xml.StartElement:
+			if len(stack) >= lim.MaxDepth {
+				return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", lim.MaxDepth)
+			}
+			if len(stack) == 0 {
+				if version != "" {
+					return "", model.Invalid(name, fmt.Sprintf("line %d", line), "more than one root element")
+				}
+				if t.Name.Local != "bom" {
+					return "", model.Invalid(name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", model.Clip(t.Name.Local))
+				}
+				ver, ok := xmlNamespaces[t.Name.Space]
+				if !ok {
+					return "", model.Invalid(name, "bom/@xmlns", "unknown CycloneDX namespace %q", model.Clip(t.Name.Space))
+				}
+				version = ver
+				s, err := xsdFor(version)
+				if err != nil {
+					return "", model.Invalid(name, "", "CycloneDX %s XSD: %v", version, err)
+				}
+				v = &xsdValidator{s: s, name: name, version: version, lim: lim, ids: map[qname]int32{}, refs: map[string]string{}}
+			}
+			f, err := v.open(stack, t, line)
+			if err != nil {
+				return "", err
+			}
+			stack = append(stack, f)
+		case xml.EndElement:
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if err := v.close(f); err != nil {
+				return "", err
+			}
+		case xml.CharData:
+			if len(stack) == 0 {
+				continue
+			}
+			f := stack[len(stack)-1]
+			if f.skip {
+				continue
+			}
+			if f.st != nil {
+				f.text.Write(t)
+			} else if !f.hasTxt && len(strings.TrimSpace(string(t))) > 0 {
+				f.hasTxt = true
+			}
+		}
+	}
+	if version == "" {
+		return "", model.Invalid(name, "", "no root element")
+	}
+	return version, nil
+}
+
+func (v *xsdValidator) id(q qname) int32 {
+	if id, ok := v.ids[q]; ok {
+		return id
+	}
+	id := int32(len(v.names))
+	v.names = append(v.names, q)
+	v.ids[q] = id
+	return id
+}
+
+func (v *xsdValidator) fail(f *frame, field, format string, args ...any) error {
+	path := f.path
+	if field != "" {
+		path += "/" + field
+	}
+	return model.Invalid(v.name, path, "line %d: %s (CycloneDX %s XSD)", f.line, fmt.Sprintf(format, args...), v.version)
+}
+
+// open starts an element: it finds its declaration, checks its attributes and records it as a child of its parent.
+func (v *xsdValidator) open(stack []*frame, t xml.StartElement, line int) (*frame, error) {
+	q := qname{t.Name.Space, t.Name.Local}
+	f := &frame{name: q, line: line}
+	var parent *frame
+	if len(stack) > 0 {
+		parent = stack[len(stack)-1]
+		id := v.id(q)
+		parent.kids = append(parent.kids, id)
+		if parent.counts == nil {
+			parent.counts = map[int32]int{}
+		}
+		parent.counts[id]++
+		f.path = fmt.Sprintf("%s/%s[%d]", parent.path, q.local, parent.counts[id])
+	} else {
+		f.path = q.local
+	}
+	for _, a := range t.Attr {
+		if a.Name.Space == "" && a.Name.Local == "bom-ref" {
+			if first, dup := v.refs[a.Value]; dup {
+				return nil, v.fail(f, "@bom-ref", "duplicate bom-ref %q (first used by %s)", model.Clip(a.Value), first)
+			}
+			v.refs[a.Value] = f.path
+		}
+	}
+	switch {
+	case parent == nil:
+		d, ok := v.s.elems[q]
+		if !ok {
+			return nil, v.fail(f, "", "element <%s> is not declared", q.local)
+		}
+		f.decl = d
+	case parent.skip:
+		f.skip = true
+		return f, nil
+	case parent.ct != nil:
+		if d, ok := parent.ct.byName[q]; ok {
+			f.decl = d
+		} else {
+			// Not declared here: either matched by a wildcard (checked when the parent closes) or wrong, which
+			// the content model check reports with the parent's context. Either way nothing inside is checked.
+			f.skip = true
+			return f, nil
+		}
+	default:
+		return nil, v.fail(f, "", "element <%s> is not allowed in <%s>, which has simple content", q.local, parent.name.local)
+	}
+	if f.decl.typ == nil {
+		f.skip = true
+		return f, nil
+	}
+	typ := f.decl.typ
+	if typ.simple != nil {
+		f.st = typ.simple
+		return f, v.checkAttrs(f, t.Attr, nil)
+	}
+	f.ct = typ.complex
+	f.st = f.ct.text
+	return f, v.checkAttrs(f, t.Attr, f.ct)
+}
+
+func (v *xsdValidator) checkAttrs(f *frame, attrs []xml.Attr, ct *ctype) error {
+	seen := map[string]bool{}
+	for _, a := range attrs {
+		switch {
+		case a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns"):
+			continue
+		case a.Name.Space == xsiNS:
+			continue
+		case a.Name.Space == "":
+			var decl *attrDecl
+			if ct != nil {
+				decl = ct.attrs[a.Name.Local]
+			}
+			if decl == nil {
+				if ct != nil && ct.anyAttr == "##any" {
+					continue
+				}
+				return v.fail(f, "@"+a.Name.Local, "attribute %q is not allowed", model.Clip(a.Name.Local))
+			}
+			seen[a.Name.Local] = true
+			if decl.typ != nil {
+				if err := checkSimple(decl.typ, a.Value); err != nil {
+					return v.fail(f, "@"+a.Name.Local, "%v", err)
+				}
+			}
+		default:
+			// A namespaced attribute: allowed by anyAttribute ##any, or ##other when not in the schema's namespace.
+			if ct != nil && (ct.anyAttr == "##any" || (ct.anyAttr == "##other" && a.Name.Space != v.s.target)) {
+				continue
+			}
+			return v.fail(f, "@"+a.Name.Local, "attribute %q in namespace %q is not allowed", model.Clip(a.Name.Local), model.Clip(a.Name.Space))
+		}
+	}
+	if ct != nil {
+		for n, d := range ct.attrs {
+			if d.required && !seen[n] {
+				return v.fail(f, "@"+n, "required attribute %q is missing", n)
+			}
+		}
+	}
+	return nil
+}
+
+// close ends an element: text content against its simple type, children against its content model.
+func (v *xsdValidator) close(f *frame) error {
+	if f.skip {
+		return nil
+	}
+	if f.st != nil {
+		if len(f.kids) > 0 {
+			return v.fail(f, "", "element content is not allowed: <%s> holds text only", f.name.local)
+		}
+		if err := checkSimple(f.st, f.text.String()); err != nil {
+			return v.fail(f, "", "%v", err)
+		}
+		return nil
+	}
+	ct := f.ct
+	if ct == nil {
+		return nil
+	}
+	if f.hasTxt && !ct.mixed {
+		return v.fail(f, "", "text is not allowed in <%s>, which holds elements only", f.name.local)
+	}
+	if ct.content == nil {
+		if len(f.kids) > 0 {
+			return v.fail(f, "", "<%s> must be empty, found <%s>", f.name.local, v.names[f.kids[0]].local)
+		}
+		return nil
+	}
+	m := &contentMatcher{v: v, kids: f.kids, memo: map[memoKey][]int{}}
+	ends := m.ends(ct.content, 0)
+	n := len(f.kids)
+	for _, e := range ends {
+		if e == n {
+			return nil
+		}
+	}
+	return v.contentError(f, ct, ends)
+}
+
+// contentError explains why children do not fit the content model: an element that is not expected where it is,
+// or a required element that is missing.
+func (v *xsdValidator) contentError(f *frame, ct *ctype, ends []int) error {
+	known := map[qname]bool{}
+	collectNames(ct.content, known)
+	for _, k := range f.kids {
+		q := v.names[k]
+		if !known[q] && !wildcardAllows(ct.content, q.ns, v.s.target) {
+			return v.fail(f, q.local, "element <%s> is not allowed in <%s>", q.local, f.name.local)
+		}
+	}
+	present := map[qname]bool{}
+	for _, k := range f.kids {
+		present[v.names[k]] = true
+	}
+	if missing := requiredMissing(ct.content, present); missing != "" {
+		return v.fail(f, missing, "required element <%s> is missing", missing)
+	}
+	if len(ends) > 0 {
+		max := 0
+		for _, e := range ends {
+			if e > max {
+				max = e
+			}
+		}
+		if max < len(f.kids) {
+			q := v.names[f.kids[max]]
+			return v.fail(f, q.local, "element <%s> is not expected here (wrong order, or too many)", q.local)
+		}
+	}
+	return v.fail(f, "", "children of <%s> do not match its content model (order, count or choice)", f.name.local)
+}
+
+func collectNames(p *particle, into map[qname]bool) {
+	if p.kind == pElem {
+		into[p.elem.name] = true
+	}
+	for _, k := range p.kids {
+		collectNames(k, into)
+	}
+}
+
+func wildcardAllows(p *particle, ns, target string) bool {
+	if p.kind == pAny && nsAllowed(p.anyNS, ns, target) {
+		return true
+	}
+	for _, k := range p.kids {
+		if wildcardAllows(k, ns, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// requiredMissing names an element the top-level sequence requires that is absent.
+func requiredMissing(p *particle, present map[qname]bool) string {
+	if p.min == 0 {
+		return ""
+	}
+	switch p.kind {
+	case pElem:
+		if !present[p.elem.name] {
+			return p.elem.name.local
+		}
+	case pSeq:
+		for _, k := range p.kids {
+			if m := requiredMissing(k, present); m != "" {
+				return m
+			}
+		}
+	case pChoice:
+		var first string
+		for _, k := range p.kids {
+			m := requiredMissing(k, present)
+			if m == "" {
+				return ""
+			}
+			if first == "" {
+				first = m
+			}
+		}
+		return first
+	}
+	return ""
+}
+
+func nsAllowed(spec, ns, target string) bool {
+	switch spec {
+	case "##any":
+		return true
+	case "##other":
+		return ns != target && ns != ""
+	case "##targetNamespace":
+		return ns == target
+	case "##local":
+		return ns == ""
+	}
+	for _, s := range strings.Fields(spec) {
+		if s == ns || (s == "##targetNamespace" && ns == target) || (s == "##local" && ns == "") {
+			return true
+		}
+	}
+	return false
+}
+
+type memoKey struct {
+	p *particle
+	i int
+}
+
+// contentMatcher decides whether a list of child names fits a content model. ends(p, i) is the set of positions
+// at which matching p (with its occurrence range) can end when starting at child i; the model fits when the
+// number of children is among ends(content, 0). Memoised, so it is polynomial even for ambiguous models and linear
+// for the usual ones (a list of 10,000 <component> elements).
+type contentMatcher struct {
+	v    *xsdValidator
+	kids []int32
+	memo map[memoKey][]int
+}
+
+func (m *contentMatcher) ends(p *particle, i int) []int {
+	key := memoKey{p, i}
+	if r, ok := m.memo[key]; ok {
+		return r
+	}
+	seen := map[int]bool{}
+	var out []int
+	add := func(x int) {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	if p.min == 0 {
+		add(i)
+	}
+	frontier := []int{i}
+	visited := map[int]bool{i: true}
+	for k := 1; len(frontier) > 0 && (p.max < 0 || k <= p.max); k++ {
+		var next []int
+		for _, s := range frontier {
+			for _, e := range m.once(p, s) {
+				if k >= p.min {
+					add(e)
+				}
+				// Once the minimum is reached, an unbounded repetition only needs to continue from positions not
+				// tried before; a bounded one must count repetitions, so it continues from every position.
+				if p.max < 0 && k >= p.min {
+					if visited[e] {
+						continue
+					}
+					visited[e] = true
+				}
+				next = append(next, e)
+			}
+		}
+		frontier = dedup(next)
+	}
+	m.memo[key] = out
+	return out
+}
+
+func dedup(xs []int) []int {
+	if len(xs) < 2 {
+		return xs
+	}
+	seen := make(map[int]bool, len(xs))
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// once returns the positions where a single occurrence of p can end when starting at child s.
+func (m *contentMatcher) once(p *particle, s int) []int {
+	switch p.kind {
+	case pElem:
+		if s < len(m.kids) && m.v.names[m.kids[s]] == p.elem.name {
+			return []int{s + 1}
+		}
+	case pAny:
+		if s < len(m.kids) && nsAllowed(p.anyNS, m.v.names[m.kids[s]].ns, m.v.s.target) {
+			return []int{s + 1}
+		}
+	case pSeq:
+		cur := []int{s}
+		for _, k := range p.kids {
+			var next []int
+			for _, c := range cur {
+				next = append(next, m.ends(k, c)...)
+			}
+			cur = dedup(next)
+			if len(cur) == 0 {
+				return nil
+			}
+		}
+		return cur
+	case pChoice:
+		var out []int
+		for _, k := range p.kids {
+			out = append(out, m.ends(k, s)...)
+		}
+		return dedup(out)
+	}
+	return nil
+}
+
+// Simple type checks.
+
+var (
+	reDateTime = regexp.MustCompile(`^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$`)
+	reDate     = regexp.MustCompile(`^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$`)
+	reTime     = regexp.MustCompile(`^\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$`)
+	reDecimal  = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)$`)
+	reInteger  = regexp.MustCompile(`^[+-]?\d+$`)
+	reLanguage = regexp.MustCompile(`^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$`)
+)
+
+func whitespace(ws int, s string) string {
+	switch ws {
+	case wsReplace:
+		return strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return ' '
+			}
+			return r
+		}, s)
+	case wsCollapse:
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}
+
+// checkSimple validates a lexical value against a simple type: its base first, then its own facets.
+func checkSimple(st *stype, raw string) error {
+	if len(st.union) > 0 {
+		for _, m := range st.union {
+			if checkSimple(m, raw) == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("value %q is not valid for %s", model.Clip(raw), st.name)
+	}
+	if st.base != nil {
+		if err := checkSimple(st.base, raw); err != nil {
+			return err
+		}
+	}
+	v := whitespace(st.ws, raw)
+	if st.builtin != "" {
+		if err := checkBuiltin(st.builtin, v); err != nil {
+			return err
+		}
+	}
+	if len(st.enums) > 0 {
+		ok := false
+		for _, e := range st.enums {
+			if whitespace(st.ws, e) == v {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("value %q is not one of %s", model.Clip(v), enumList(st.enums))
+		}
+	}
+	if len(st.patterns) > 0 {
+		// Patterns given in one derivation step are alternatives.
+		ok := false
+		for _, re := range st.patterns {
+			if re.MatchString(v) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("value %q does not match pattern %s", model.Clip(v), model.Clip(st.patSrc[0]))
+		}
+	}
+	n := utf8.RuneCountInString(v)
+	if st.minLen >= 0 && n < st.minLen {
+		return fmt.Errorf("value %q is shorter than %d characters", model.Clip(v), st.minLen)
+	}
+	if st.maxLen >= 0 && n > st.maxLen {
+		return fmt.Errorf("value %q is longer than %d characters", model.Clip(v), st.maxLen)
+	}
+	if st.minIncl != nil || st.maxIncl != nil {
+		r, ok := new(big.Rat).SetString(v)
+		if !ok {
+			return fmt.Errorf("value %q is not a number", model.Clip(v))
+		}
+		if st.minIncl != nil && r.Cmp(st.minIncl) < 0 {
+			return fmt.Errorf("value %s is below the minimum %s", v, st.minIncl.RatString())
+		}
+		if st.maxIncl != nil && r.Cmp(st.maxIncl) > 0 {
+			return fmt.Errorf("value %s is above the maximum %s", v, st.maxIncl.RatString())
+		}
+	}
+	return nil
+}
+
+func enumList(es []string) string {
+	if len(es) > 12 {
+		return "[" + strings.Join(es[:12], ", ") + fmt.Sprintf(", … (%d values)]", len(es))
+	}
+	return "[" + strings.Join(es, ", ") + "]"
+}
+
+func checkBuiltin(b, v string) error {
+	bad := func(what string) error { return fmt.Errorf("value %q is not a valid %s", model.Clip(v), what) }
+	switch b {
+	case "dateTime":
+		if !reDateTime.MatchString(v) {
+			return bad("xs:dateTime (want YYYY-MM-DDThh:mm:ss, optional fraction and zone)")
+		}
+	case "date":
+		if !reDate.MatchString(v) {
+			return bad("xs:date (want YYYY-MM-DD)")
+		}
+	case "time":
+		if !reTime.MatchString(v) {
+			return bad("xs:time")
+		}
+	case "boolean":
+		switch v {
+		case "true", "false", "1", "0":
+		default:
+			return bad("xs:boolean (true, false, 1 or 0)")
+		}
+	case "decimal":
+		if !reDecimal.MatchString(v) {
+			return bad("xs:decimal")
+		}
+	case "integer", "int", "long":
+		if !reInteger.MatchString(v) {
+			return bad("xs:" + b)
+		}
+	case "nonNegativeInteger", "positiveInteger":
+		if !reInteger.MatchString(v) {
+			return bad("xs:" + b)
+		}
+		n, _ := new(big.Int).SetString(strings.TrimPrefix(v, "+"), 10)
+		if n == nil || n.Sign() < 0 || (b == "positiveInteger" && n.Sign() == 0) {
+			return bad("xs:" + b)
+		}
+	case "double", "float":
+		switch v {
+		case "INF", "-INF", "NaN":
+		default:
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				return bad("xs:" + b)
+			}
+		}
+	case "base64Binary":
+		if _, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v), "")); err != nil {
+			return bad("xs:base64Binary")
+		}
+	case "language":
+		if !reLanguage.MatchString(v) {
+			return bad("xs:language")
+		}
+	}
+	return nil
+}
