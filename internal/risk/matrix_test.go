@@ -1,0 +1,200 @@
+package risk
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestDefaultMatrix checks all 15 cells against REGULATORY.md §2, written out here as the table is printed there.
+func TestDefaultMatrix(t *testing.T) {
+	table := `
+| high | C | C | U | U | U |
+| medium | C | C | C | U | U |
+| low | C | C | C | C | U |`
+	m := DefaultMatrix()
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
+		f := strings.Fields(strings.ReplaceAll(line, "|", " "))
+		for j, sev := range vigil.HarmSeverities {
+			want := map[string]string{"C": Controlled, "U": Uncontrolled}[f[j+1]]
+			got, err := m.Decide(f[0], sev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s × %s = %s, want %s", f[0], sev, got, want)
+			}
+			n++
+		}
+	}
+	if n != 15 {
+		t.Fatalf("%d cells checked, want 15", n)
+	}
+	if m.ID() != "vigil-default@1" {
+		t.Errorf("id %q", m.ID())
+	}
+	if inc := m.Inconsistencies(); len(inc) != 0 {
+		t.Errorf("default matrix inconsistent: %v", inc)
+	}
+}
+
+func TestMatrixDetermine(t *testing.T) {
+	tests := []struct {
+		name, expl, sev string
+		want            Decision
+		wantCode        string
+	}{
+		{"high serious", "high", "serious", Decision{Exploitability: "high", Severity: "serious", Risk: "uncontrolled", Matrix: "vigil-default@1",
+			Reason: "uncontrolled: exploitability high × severity serious is U in acceptance matrix vigil-default@1"}, ""},
+		{"low critical", "low", "critical", Decision{Exploitability: "low", Severity: "critical", Risk: "controlled", Matrix: "vigil-default@1",
+			Reason: "controlled: exploitability low × severity critical is C in acceptance matrix vigil-default@1"}, ""},
+		{"unknown exploitability", "extreme", "minor", Decision{}, vigil.EINVALID},
+		{"capitalised exploitability", "High", "minor", Decision{}, vigil.EINVALID},
+		{"unknown severity", "low", "fatal", Decision{}, vigil.EINVALID},
+		{"empty severity", "low", "", Decision{}, vigil.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DefaultMatrix().Determine(tt.expl, tt.sev)
+			if vigil.ErrorCode(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", vigil.ErrorCode(err), tt.wantCode, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := (Matrix{}).Decide("high", "serious"); vigil.ErrorCode(err) != vigil.EINVALID {
+		t.Errorf("zero matrix: code %q, want EINVALID", vigil.ErrorCode(err))
+	}
+}
+
+// TestMatrixJSONGolden pins the JSON form of the default matrix and checks it reads back to the same matrix.
+func TestMatrixJSONGolden(t *testing.T) {
+	got, err := json.MarshalIndent(DefaultMatrix(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "default-matrix.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	var back Matrix
+	if err := json.Unmarshal(want, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(DefaultMatrix(), back, cmp.AllowUnexported(Matrix{})); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+// customMatrix returns the JSON of a valid custom matrix with edit applied to its decoded form.
+func customMatrix(t *testing.T, edit func(map[string]any)) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(`{"name": "pump-x", "version": "2025-03", "cells": {
+		"high":   {"negligible": "C", "minor": "U", "serious": "U", "critical": "U", "catastrophic": "U"},
+		"medium": {"negligible": "C", "minor": "C", "serious": "U", "critical": "U", "catastrophic": "U"},
+		"low":    {"negligible": "C", "minor": "C", "serious": "C", "critical": "U", "catastrophic": "U"}}}`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestMatrixValidation(t *testing.T) {
+	cells := func(d map[string]any) map[string]any { return d["cells"].(map[string]any) }
+	row := func(d map[string]any, r string) map[string]any { return cells(d)[r].(map[string]any) }
+	tests := []struct {
+		name     string
+		edit     func(map[string]any)
+		wantCode string
+		inMsg    string
+	}{
+		{"valid custom", func(map[string]any) {}, "", ""},
+		{"missing name", func(d map[string]any) { delete(d, "name") }, vigil.EINVALID, "name"},
+		{"blank version", func(d map[string]any) { d["version"] = " " }, vigil.EINVALID, "version"},
+		{"@ in name", func(d map[string]any) { d["name"] = "a@b" }, vigil.EINVALID, "@"},
+		{"control character in name", func(d map[string]any) { d["name"] = "a\nb" }, vigil.EINVALID, "control"},
+		{"missing row", func(d map[string]any) { delete(cells(d), "medium") }, vigil.EINVALID, "cells.medium: missing"},
+		{"missing cell", func(d map[string]any) { delete(row(d, "low"), "critical") }, vigil.EINVALID, "cells.low.critical: missing"},
+		{"bad value", func(d map[string]any) { row(d, "high")["minor"] = "X" }, vigil.EINVALID, "cells.high.minor"},
+		{"lower-case value", func(d map[string]any) { row(d, "high")["minor"] = "u" }, vigil.EINVALID, "cells.high.minor"},
+		{"word value", func(d map[string]any) { row(d, "high")["minor"] = "uncontrolled" }, vigil.EINVALID, "cells.high.minor"},
+		{"extra row", func(d map[string]any) { cells(d)["extreme"] = map[string]any{} }, vigil.EINVALID, "cells.extreme"},
+		{"extra cell", func(d map[string]any) { row(d, "low")["fatal"] = "U" }, vigil.EINVALID, "cells.low.fatal"},
+		{"no cells", func(d map[string]any) { delete(d, "cells") }, vigil.EINVALID, "cells.low: missing"},
+		{"unknown field", func(d map[string]any) { d["cels"] = 1 }, vigil.EINVALID, "cels"},
+		{"cell not a string", func(d map[string]any) { row(d, "low")["minor"] = 1 }, vigil.EINVALID, "matrix"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m Matrix
+			err := json.Unmarshal([]byte(customMatrix(t, tt.edit)), &m)
+			if vigil.ErrorCode(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", vigil.ErrorCode(err), tt.wantCode, err)
+			}
+			if err != nil {
+				if !strings.Contains(vigil.ErrorMessage(err), tt.inMsg) {
+					t.Errorf("message %q does not name %q", vigil.ErrorMessage(err), tt.inMsg)
+				}
+				return
+			}
+			got, err := m.Decide("high", "minor")
+			if err != nil || got != Uncontrolled || m.ID() != "pump-x@2025-03" {
+				t.Errorf("custom matrix: high × minor = %q (%v), id %q", got, err, m.ID())
+			}
+		})
+	}
+}
+
+func TestMatrixCellsIsACopy(t *testing.T) {
+	m := DefaultMatrix()
+	c := m.Cells()
+	c["high"]["serious"] = "C"
+	if got, _ := m.Decide("high", "serious"); got != Uncontrolled {
+		t.Errorf("changing Cells() changed the matrix: %s", got)
+	}
+}
+
+func TestMatrixInconsistencies(t *testing.T) {
+	m, err := NewMatrix("odd", "1", map[string]map[string]string{
+		"high":   {"negligible": "C", "minor": "C", "serious": "C", "critical": "U", "catastrophic": "U"},
+		"medium": {"negligible": "C", "minor": "C", "serious": "U", "critical": "U", "catastrophic": "U"},
+		"low":    {"negligible": "C", "minor": "U", "serious": "C", "critical": "C", "catastrophic": "U"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"low.serious is C but low.minor is U",
+		"medium.minor is C but low.minor is U",
+		"high.serious is C but medium.serious is U",
+	}
+	if diff := cmp.Diff(want, m.Inconsistencies()); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
