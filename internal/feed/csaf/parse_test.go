@@ -355,3 +355,23 @@ func BenchmarkParseICSMA(b *testing.B) {
 		}
 	}
 }
+
+// TestParseOASISExamples parses the official examples (other publishers' styles: Red Hat relationships, BSI,
+// Cisco, CSAF VEX with flags and threats) and checks a relationship-defined product resolves to its component.
+func TestParseOASISExamples(t *testing.T) {
+	advisories := 0
+	for _, p := range officialExamples(t) {
+		d := parseFile(t, p)
+		advisories += len(d.Advisories)
+		if filepath.Base(p) != "rhsa-2022_0011.json" {
+			continue
+		}
+		want := vigil.Product{ID: "7Server-7.6.AUS:telnet-1:0.17-65.el7_6.src", Vendor: "Red Hat", Name: "telnet-1:0.17-65.el7_6.src", Version: "telnet-1:0.17-65.el7_6.src", Status: "fixed"}
+		if diff := cmp.Diff(want, d.Advisories[0].Products[0]); diff != "" {
+			t.Errorf("relationship product (-want +got):\n%s", diff)
+		}
+	}
+	if advisories != 59 {
+		t.Errorf("%d advisories in the examples, want 59", advisories)
+	}
+}
