@@ -31,7 +31,7 @@ func parseSemverLike(fam family, s string) (*semverLike, error) {
 	if body == "" || !isDigit(body[0]) {
 		return nil, fmt.Errorf("must start with a digit (after an optional \"v\")")
 	}
-	v := &semverLike{fam: fam}
+	v := &semverLike{fam: fam, comps: make([]string, 0, 4)}
 	start := -1 // start of the current run of digits
 	tail := ""
 	for i := 0; i < len(body); i++ {

@@ -3,7 +3,7 @@
 // other RPM distributions; apk for Alpine; and the rest of OSV's list), so that the matcher can decide whether a
 // component's version falls inside an advisory's affected range. It wraps github.com/google/osv-scalibr/semantic
 // with OSV ecosystem-name normalization, input validation and Vigil's error codes, and carries its own
-// allocation-free comparators for the families the matcher compares most (SemVer-like, dpkg, RPM); tests hold
+// allocation-free comparators for the families the matcher compares most (SemVer-like, dpkg, RPM, Maven); tests hold
 // those to osv-scalibr's fixtures and to osv-scalibr itself. Versions come from feeds and SBOMs, so every input
 // is bounded and checked, and nothing here panics on it.
 package version
@@ -130,7 +130,7 @@ func parseFamily(fam family, s string) (orderable, error) {
 		}
 		return scalibrVersion{v}, nil
 	case famMaven:
-		return scalibrVersion{semantic.ParseMavenVersion(s)}, nil
+		return parseMaven(s)
 	case famPackagist:
 		return scalibrVersion{semantic.ParsePackagistVersion(s)}, nil
 	case famRubyGems:

@@ -22,7 +22,7 @@ type comparison struct {
 
 // readFixture reads an osv-scalibr version fixture: "a op b" per line, blank lines and "# " or "// " comments
 // skipped (PROVENANCE.md of osv-semantic-versions).
-func readFixture(t *testing.T, name string) []comparison {
+func readFixture(t testing.TB, name string) []comparison {
 	t.Helper()
 	f, err := os.Open(testfix.Path(t, "osv-semantic-versions", name))
 	if err != nil {
@@ -215,6 +215,7 @@ func TestInvalid(t *testing.T) {
 		{"RubyGems", "1..2", "empty segment"},
 		{"RubyGems", "1.0-", "prerelease"},
 		{"RubyGems", "1.0_2", "letters and digits"},
+		{"Maven", "1.0-é", "non-ASCII"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.eco+"/"+tt.v, func(t *testing.T) {
