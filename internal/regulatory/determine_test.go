@@ -34,8 +34,9 @@ func mk(asOf, device, vuln, events, policy string) string {
 	return b.String()
 }
 
-// TestDetermineCases covers what the shared scenarios do not: each policy choice, each 806 status, the MDR
-// clocks, events after as_of, the warnings and risk derivation at the CVSS thresholds.
+// determineCases cover what the shared scenarios do not: each policy choice, each 806 status, the MDR clocks,
+// events after as_of, the warnings and risk derivation at the CVSS thresholds. Expectations are partial, in the
+// scenario format; every date was counted by hand on a calendar.
 var determineCases = []struct {
 	name   string
 	facts  string
@@ -263,7 +264,7 @@ func TestDetermineCases(t *testing.T) {
 	}
 }
 
-// TestDetermineInvalid checks that every kind of bad input is EINVALID and that the message names the field.
+// invalidCases are bad inputs, each with the field its EINVALID message must name.
 var invalidCases = []struct {
 	name, facts, wantField string
 }{
@@ -308,6 +309,7 @@ var invalidCases = []struct {
 	{"trailing data", `{"as_of":"2025-02-01","vulnerability":` + uncontrolled + `} {}`, "facts"},
 }
 
+// TestDetermineInvalid checks that every kind of bad input is EINVALID and that the message names the field.
 func TestDetermineInvalid(t *testing.T) {
 	for _, tt := range invalidCases {
 		t.Run(tt.name, func(t *testing.T) {

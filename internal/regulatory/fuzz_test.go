@@ -194,3 +194,60 @@ func checkInvariants(t *testing.T, f Facts, d Determination) {
 		t.Fatal("nil slices would marshal as null")
 	}
 }
+
+// FuzzDetermineEvents reaches deeper than FuzzDetermine, whose mutations mostly break the JSON: it builds valid
+// facts from a compact program (three bytes per event: type, day offset from learned, flags) and checks the same
+// invariants.
+func FuzzDetermineEvents(f *testing.F) {
+	f.Add(uint16(40), uint8(1), uint8(0), []byte{0, 10, 1, 1, 10, 0, 2, 10, 0, 3, 10, 0, 5, 35, 1})
+	f.Add(uint16(70), uint8(0), uint8(3), []byte{6, 5, 1, 0, 20, 0, 7, 22, 2, 8, 23, 4})
+	f.Add(uint16(200), uint8(2), uint8(1), []byte{9, 30, 0, 4, 12, 0, 7, 0, 2})
+	f.Fuzz(func(t *testing.T, asOfOff uint16, risk, flags uint8, prog []byte) {
+		learned := vigil.NewDate(2024, 12, 20)
+		facts := Facts{
+			AsOf:   learned.AddDays(int(asOfOff%400) - 20),
+			Device: Device{Pathway: vigil.Pathways[int(flags)%len(vigil.Pathways)]},
+			Vulnerability: Vulnerability{Learned: learned, Severity: vigil.HarmSeverities[int(risk/4)%5],
+				Exploitability: Exploitabilities[int(risk/32)%3]},
+		}
+		switch risk % 4 {
+		case 0:
+			facts.Vulnerability.Risk = RiskUncontrolled
+		case 1:
+			facts.Vulnerability.Risk = RiskControlled
+		case 2:
+			facts.Vulnerability.ConfidentialityOnly = true
+		}
+		if flags&1 != 0 {
+			facts.Device.ISAO = &ISAO{Member: true, CriteriaEvidenced: flags&2 != 0}
+		}
+		if flags&4 != 0 {
+			facts.Policy.WorkingDays = "weekdays"
+		}
+		facts.Policy.RollDeadlines = flags&8 != 0
+		if flags&16 != 0 {
+			facts.Policy.ReassessmentClock = ReassessmentClockLearned
+		}
+		for i := 0; i+2 < len(prog) && len(facts.Events) < 64; i += 3 {
+			typ := EventTypes[int(prog[i])%len(EventTypes)]
+			off := int(prog[i+1])
+			if !isAction(typ) {
+				off -= 30 // adverse events may precede learning of the cause
+			}
+			ev := Event{Type: typ, Date: learned.AddDays(off), Validated: prog[i+2]&1 != 0,
+				RemedialAction: prog[i+2]&1 != 0, IncludesCorrection: prog[i+2]&2 != 0, Interim: prog[i+2]&4 != 0}
+			if typ == EventReassessed {
+				ev.Risk = Risks[int(prog[i+2]>>1)%2]
+			}
+			if typ == EventCustomerNotified && prog[i+2]&8 != 0 {
+				ev.Elements = NoticeElements[:int(prog[i+2]>>4)%5]
+			}
+			facts.Events = append(facts.Events, ev)
+		}
+		d, err := Determine(facts)
+		if err != nil {
+			t.Fatalf("valid facts rejected: %v", err)
+		}
+		checkInvariants(t, facts, d)
+	})
+}
