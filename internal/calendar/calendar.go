@@ -48,7 +48,14 @@ type Holiday struct {
 // (1971) are not modelled. New Year's Day falling on a Saturday is observed on December 31 of the previous year, so
 // the Observed date of the first entry can lie in year-1.
 func Holidays(year int) []Holiday {
-	hs := make([]Holiday, 0, 11)
+	var buf [11]Holiday
+	return append([]Holiday(nil), holidays(year, &buf)...)
+}
+
+// holidays fills buf with the holidays of year and returns the filled part; IsHoliday runs on every day of every
+// clock, so it must not allocate.
+func holidays(year int, buf *[11]Holiday) []Holiday {
+	hs := buf[:0]
 	add := func(name string, d vigil.Date) {
 		hs = append(hs, Holiday{Name: name, Date: d, Observed: observed(d)})
 	}
@@ -77,14 +84,15 @@ func HolidayName(d vigil.Date) (string, bool) {
 	}
 	// A holiday is observed at most one day from its date, so only this year's holidays and next year's New
 	// Year's Day (observed on December 31) can land on d.
+	var buf [11]Holiday
 	y := d.Time().Year()
-	for _, h := range Holidays(y) {
+	for _, h := range holidays(y, &buf) {
 		if h.Observed.Equal(d) {
 			return h.Name, true
 		}
 	}
 	if d.Time().Month() == time.December && d.Time().Day() == 31 {
-		if h := Holidays(y + 1)[0]; h.Observed.Equal(d) {
+		if h := holidays(y+1, &buf)[0]; h.Observed.Equal(d) {
 			return h.Name + " (observed)", true
 		}
 	}
