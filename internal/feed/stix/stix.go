@@ -1,0 +1,365 @@
+// Package stix reads STIX 2.1 bundles, the format ISAOs (H-ISAC and others) share threat intelligence in, and
+// keeps what a device manufacturer acts on: each vulnerability object becomes a vigil.Advisory (by CVE when the
+// object names one), indicators and reports are summarised, and the bundle itself is counted by object type with
+// the identity that produced it. Bundles are untrusted: reads, nesting, string lengths and object counts are
+// bounded, and an object that cannot be read is rejected by index and field while the rest of the bundle is kept.
+//
+// The typed objects come from github.com/TcM1911/stix2; its own bundle reader (stix2.FromJSON) is not used
+// because it panics on an object whose "type" is not a string and carries one object's properties into the next,
+// so this package splits and checks the bundle itself and hands single objects to the library's types.
+package stix
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/TcM1911/stix2"
+	"github.com/vigil-dev/vigil"
+)
+
+// Limits bound what one bundle may make Vigil do.
+type Limits struct {
+	MaxBytes   int64 // size of the bundle
+	MaxDepth   int   // nesting of JSON objects and arrays
+	MaxString  int   // bytes of one JSON string as written
+	MaxObjects int   // entries of "objects"
+}
+
+// DefaultLimits returns the limits Parse uses: room for large ISAO exports, none for a memory bomb.
+func DefaultLimits() Limits {
+	return Limits{MaxBytes: 64 << 20, MaxDepth: 64, MaxString: 1 << 20, MaxObjects: 200_000}
+}
+
+// Bundle is what Vigil keeps of one STIX bundle.
+type Bundle struct {
+	Name string `json:"name"` // what the caller called it
+	ID   string `json:"id"`   // bundle--...
+	// Counts holds the number of accepted objects by STIX type.
+	Counts map[string]int `json:"counts"`
+	// Creator is the identity most objects name as created_by_ref (nil when none does or it is not in the bundle).
+	Creator    *Identity          `json:"creator,omitempty"`
+	Identities []Identity         `json:"identities,omitempty"`
+	Advisories []vigil.Advisory   `json:"advisories,omitempty"`
+	Indicators []Indicator        `json:"indicators,omitempty"`
+	Reports    []Report           `json:"reports,omitempty"`
+	// Rejected lists the objects skipped, each as "objects[i]: field: reason".
+	Rejected []string `json:"rejected,omitempty"`
+}
+
+// Identity is a STIX identity: the ISAO, a vendor, a researcher.
+type Identity struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Class   string   `json:"class,omitempty"` // individual, group, system, organization, class, unknown
+	Sectors []string `json:"sectors,omitempty"`
+}
+
+// Indicator is a STIX indicator: a detection pattern.
+type Indicator struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Types       []string  `json:"types,omitempty"`
+	Pattern     string    `json:"pattern"`
+	PatternType string    `json:"pattern_type"`
+	ValidFrom   time.Time `json:"valid_from,omitzero"`
+	ValidUntil  time.Time `json:"valid_until,omitzero"`
+}
+
+// Report is a STIX report; Vulnerabilities are the advisory ids (CVE or STIX id) among its object_refs.
+type Report struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	Description     string    `json:"description,omitempty"`
+	Types           []string  `json:"types,omitempty"`
+	Published       time.Time `json:"published,omitzero"`
+	ObjectRefs      []string  `json:"object_refs,omitempty"`
+	Vulnerabilities []string  `json:"vulnerabilities,omitempty"`
+}
+
+func invalid(name, format string, args ...any) error {
+	return vigil.Errorf(vigil.EINVALID, "stix %s: %s", name, fmt.Sprintf(format, args...))
+}
+
+// Parse reads one STIX 2.1 bundle with DefaultLimits. name identifies it in errors. The error (EINVALID) is for
+// input that is not a bundle at all; a bad object is listed in Bundle.Rejected instead.
+func Parse(r io.Reader, name string) (*Bundle, error) {
+	return ParseLimits(r, name, DefaultLimits())
+}
+
+// ParseLimits is Parse with explicit limits.
+func ParseLimits(r io.Reader, name string, lim Limits) (*Bundle, error) {
+	b, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("stix %s: read: %w", name, err)
+	}
+	if int64(len(b)) > lim.MaxBytes {
+		return nil, invalid(name, "bundle larger than %d bytes", lim.MaxBytes)
+	}
+	if err := prescan(b, name, lim); err != nil {
+		return nil, err
+	}
+	var env struct {
+		Type    json.RawMessage   `json:"type"`
+		ID      json.RawMessage   `json:"id"`
+		Objects []json.RawMessage `json:"objects"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, invalid(name, "not a STIX bundle: %s", jsonError(err))
+	}
+	var typ, id string
+	if json.Unmarshal(env.Type, &typ) != nil || typ != "bundle" {
+		return nil, invalid(name, "type: want \"bundle\", got %s", clip(string(env.Type)))
+	}
+	if json.Unmarshal(env.ID, &id) != nil || !strings.HasPrefix(id, "bundle--") {
+		return nil, invalid(name, "id: want \"bundle--<uuid>\", got %s", clip(string(env.ID)))
+	}
+	if len(env.Objects) > lim.MaxObjects {
+		return nil, invalid(name, "objects: %d entries, more than %d", len(env.Objects), lim.MaxObjects)
+	}
+	p := parser{bundle: &Bundle{Name: name, ID: id, Counts: map[string]int{}}, createdBy: map[string]int{}, vulnIDs: map[string]string{}}
+	for i, raw := range env.Objects {
+		if err := p.object(raw); err != nil {
+			p.bundle.Rejected = append(p.bundle.Rejected, fmt.Sprintf("objects[%d]: %v", i, err))
+		}
+	}
+	p.finish()
+	return p.bundle, nil
+}
+
+type parser struct {
+	bundle     *Bundle
+	createdBy  map[string]int    // identity id → objects naming it
+	firstSeen  []string          // creator ids in order of first mention, for deterministic ties
+	vulnIDs    map[string]string // vulnerability STIX id → advisory id
+}
+
+// header is the part of every object checked before the object is handed to a typed decoder.
+type header struct {
+	Type         string `json:"type"`
+	ID           string `json:"id"`
+	CreatedByRef string `json:"created_by_ref"`
+}
+
+func (p *parser) object(raw json.RawMessage) error {
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return errors.New(jsonError(err))
+	}
+	switch {
+	case h.Type == "":
+		return errors.New("type: missing")
+	case !strings.HasPrefix(h.ID, h.Type+"--"):
+		return fmt.Errorf("id: %q is not a %s identifier", clip(h.ID), clip(h.Type))
+	}
+	var err error
+	switch h.Type {
+	case "vulnerability":
+		err = p.vulnerability(raw)
+	case "indicator":
+		err = p.indicator(raw)
+	case "report":
+		err = p.report(raw)
+	case "identity":
+		err = p.identity(raw)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", h.Type, clip(h.ID), err)
+	}
+	p.bundle.Counts[h.Type]++
+	if h.CreatedByRef != "" {
+		if p.createdBy[h.CreatedByRef] == 0 {
+			p.firstSeen = append(p.firstSeen, h.CreatedByRef)
+		}
+		p.createdBy[h.CreatedByRef]++
+	}
+	return nil
+}
+
+func (p *parser) vulnerability(raw json.RawMessage) error {
+	var v stix2.Vulnerability
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return errors.New(jsonError(err))
+	}
+	a := vigil.Advisory{Source: vigil.SourceSTIX, Document: p.bundle.ID, Title: v.Name, Summary: v.Description}
+	var cves []string
+	for _, r := range v.ExternalReferences {
+		if r == nil {
+			continue
+		}
+		switch strings.ToLower(r.Name) {
+		case "cve":
+			if r.ExternalID != "" && !contains(cves, r.ExternalID) {
+				cves = append(cves, r.ExternalID)
+			}
+		case "cwe":
+			if r.ExternalID != "" && !contains(a.CWEs, r.ExternalID) {
+				a.CWEs = append(a.CWEs, r.ExternalID)
+			}
+		}
+		if r.URL != "" {
+			a.References = append(a.References, vigil.Reference{Type: r.Name, URL: r.URL})
+		}
+	}
+	// Some producers name the CVE only in the object's name.
+	if len(cves) == 0 && strings.HasPrefix(strings.ToUpper(v.Name), "CVE-") && !strings.ContainsAny(v.Name, " \t") {
+		cves = append(cves, strings.ToUpper(v.Name))
+	}
+	if len(cves) > 0 {
+		a.ID = cves[0]
+		a.Aliases = append(cves[1:len(cves):len(cves)], string(v.ID))
+	} else {
+		a.ID = string(v.ID)
+	}
+	if v.Created != nil {
+		a.Published = v.Created.UTC()
+	}
+	if v.Modified != nil {
+		a.Modified = v.Modified.UTC()
+	}
+	if v.Revoked {
+		// A revoked object is withdrawn by its producer; the modification time is when.
+		a.Withdrawn = a.Modified
+		if a.Withdrawn.IsZero() {
+			a.Withdrawn = a.Published
+		}
+	}
+	p.vulnIDs[string(v.ID)] = a.ID
+	p.bundle.Advisories = append(p.bundle.Advisories, a)
+	return nil
+}
+
+func (p *parser) indicator(raw json.RawMessage) error {
+	var v stix2.Indicator
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return errors.New(jsonError(err))
+	}
+	if v.Pattern == "" {
+		return errors.New("pattern: missing")
+	}
+	in := Indicator{ID: string(v.ID), Name: v.Name, Description: v.Description, Types: v.Types, Pattern: v.Pattern, PatternType: v.PatternType}
+	if v.ValidFrom != nil {
+		in.ValidFrom = v.ValidFrom.UTC()
+	}
+	if v.ValidUntil != nil {
+		in.ValidUntil = v.ValidUntil.UTC()
+	}
+	p.bundle.Indicators = append(p.bundle.Indicators, in)
+	return nil
+}
+
+func (p *parser) report(raw json.RawMessage) error {
+	var v stix2.Report
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return errors.New(jsonError(err))
+	}
+	r := Report{ID: string(v.ID), Name: v.Name, Description: v.Description, Types: v.Types}
+	if v.Published != nil {
+		r.Published = v.Published.UTC()
+	}
+	for _, ref := range v.Objects {
+		r.ObjectRefs = append(r.ObjectRefs, string(ref))
+	}
+	p.bundle.Reports = append(p.bundle.Reports, r)
+	return nil
+}
+
+func (p *parser) identity(raw json.RawMessage) error {
+	var v stix2.Identity
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return errors.New(jsonError(err))
+	}
+	p.bundle.Identities = append(p.bundle.Identities, Identity{ID: string(v.ID), Name: v.Name, Class: v.Class, Sectors: v.Sectors})
+	return nil
+}
+
+// finish resolves what needs the whole bundle: report → vulnerability links (reports may precede the objects
+// they reference) and the creator.
+func (p *parser) finish() {
+	for i := range p.bundle.Reports {
+		r := &p.bundle.Reports[i]
+		for _, ref := range r.ObjectRefs {
+			if id, ok := p.vulnIDs[ref]; ok && !contains(r.Vulnerabilities, id) {
+				r.Vulnerabilities = append(r.Vulnerabilities, id)
+			}
+		}
+	}
+	best := ""
+	for _, id := range p.firstSeen {
+		if p.createdBy[id] > p.createdBy[best] {
+			best = id
+		}
+	}
+	for i := range p.bundle.Identities {
+		if p.bundle.Identities[i].ID == best {
+			c := p.bundle.Identities[i]
+			p.bundle.Creator = &c
+		}
+	}
+	sort.SliceStable(p.bundle.Advisories, func(i, j int) bool { return p.bundle.Advisories[i].ID < p.bundle.Advisories[j].ID })
+}
+
+// jsonError words an encoding/json error without its "json: " prefix and with the field for type mismatches.
+func jsonError(err error) string {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field != "" {
+		return fmt.Sprintf("%s: %s is not a valid %s", typ.Field, typ.Value, typ.Type)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// prescan rejects nesting deeper than lim.MaxDepth and strings longer than lim.MaxString before any decoding.
+func prescan(b []byte, name string, lim Limits) error {
+	depth, inString, escaped, start := 0, false, false, 0
+	for i, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if i-start > lim.MaxString {
+					return invalid(name, "string at offset %d is longer than %d bytes", start, lim.MaxString)
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString, start = true, i+1
+		case '{', '[':
+			if depth++; depth > lim.MaxDepth {
+				return invalid(name, "nesting deeper than %d levels at offset %d", lim.MaxDepth, i)
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	if inString && len(b)-start > lim.MaxString {
+		return invalid(name, "string at offset %d is longer than %d bytes", start, lim.MaxString)
+	}
+	return nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:64] + "..."
+}
