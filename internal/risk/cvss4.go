@@ -86,6 +86,10 @@ var v4Levels = map[string]map[string]int{
 	"AR": {"H": 0, "M": 1, "L": 2},
 }
 
+// v4DistMetrics are the metrics of the severity distance, grouped by equivalence set: EQ1 (0-2), EQ2 (3-4),
+// EQ3 with EQ6 (5-10), EQ4 (11-13).
+var v4DistMetrics = [...]string{"AV", "PR", "UI", "AC", "AT", "VC", "VI", "VA", "CR", "IR", "AR", "SC", "SI", "SA"}
+
 // v4Max lists, per equivalence set and level, the highest-severity vectors of the macrovector (specification
 // Tables 24-30), in the order of FIRST's calculator: the first one the scored vector does not exceed is used.
 var v4Max = struct {
@@ -166,6 +170,12 @@ func v4Score(metrics map[string]string, withThreat, withEnv bool) float64 {
 		}
 		return v
 	}
+	// Effective levels of the metrics the severity distance uses, looked up once: the distance loop below may
+	// try twenty combinations of highest-severity vectors.
+	var level [len(v4DistMetrics)]int
+	for i, name := range v4DistMetrics {
+		level[i] = v4Levels[name][m(name)]
+	}
 	if m("VC") == "N" && m("VI") == "N" && m("VA") == "N" && m("SC") == "N" && m("SI") == "N" && m("SA") == "N" {
 		return 0
 	}
@@ -229,25 +239,26 @@ func v4Score(metrics map[string]string, withThreat, withEnv bool) float64 {
 
 	// Severity distance of the vector from the first highest-severity vector of its macrovector that it does not
 	// exceed in any metric.
-	dist := func(name string, max map[string]string) int {
-		return v4Levels[name][m(name)] - v4Levels[name][max[name]]
-	}
 	var d1, d2, d36, d4 int
 found:
 	for _, x1 := range v4Max.eq1[eq1] {
 		for _, x2 := range v4Max.eq2[eq2] {
 			for _, x36 := range v4Max.eq3eq6[eq3][eq6] {
 				for _, x4 := range v4Max.eq4[eq4] {
-					ds := [...]int{
-						dist("AV", x1), dist("PR", x1), dist("UI", x1),
-						dist("AC", x2), dist("AT", x2),
-						dist("VC", x36), dist("VI", x36), dist("VA", x36),
-						dist("CR", x36), dist("IR", x36), dist("AR", x36),
-						dist("SC", x4), dist("SI", x4), dist("SA", x4),
-					}
+					var ds [len(v4DistMetrics)]int
 					ok := true
-					for _, d := range ds {
-						if d < 0 {
+					for i, name := range v4DistMetrics {
+						max := x1
+						switch {
+						case i >= 11:
+							max = x4
+						case i >= 5:
+							max = x36
+						case i >= 3:
+							max = x2
+						}
+						ds[i] = level[i] - v4Levels[name][max[name]]
+						if ds[i] < 0 {
 							ok = false
 							break
 						}
