@@ -100,36 +100,45 @@ func buildIndex(pt *rawProductTree) productIndex {
 		applyHelper(&p, d.fp.Helper)
 		idx.add(p, d.fp.Name)
 	}
-	// Relationships may build on other relationships; resolve until nothing changes. Circular ones (6.1.3) and
-	// ones naming undefined products (6.1.1) end up with only their own name.
-	pending := rels
-	for len(pending) > 0 {
-		var next []definition
-		for _, d := range pending {
-			if _, dup := idx.byID[d.fp.ProductID]; dup {
-				continue
-			}
-			if i, ok := idx.byID[d.rel.ProductReference]; ok {
+	// Relationships may build on other relationships. Each chain of product_references is walked once, and its
+	// products are added from the bottom up, so the work is linear even for a long or hostile chain. Circular
+	// chains (6.1.3) and ones ending at an undefined product (6.1.1) get only their own name.
+	relDef := map[string]definition{}
+	for _, d := range rels {
+		if _, dup := relDef[d.fp.ProductID]; !dup {
+			relDef[d.fp.ProductID] = d
+		}
+	}
+	for _, d := range rels {
+		var chain []string
+		onChain := map[string]bool{}
+		var base *vigil.Product
+		for cur := d.fp.ProductID; ; {
+			if i, ok := idx.byID[cur]; ok {
 				p := idx.products[i]
-				p.ID = d.fp.ProductID
-				applyHelper(&p, d.fp.Helper)
-				idx.add(p, d.fp.Name)
-			} else {
-				next = append(next, d)
+				base = &p
+				break
 			}
-		}
-		if len(next) == len(pending) {
-			for _, d := range next {
-				if _, dup := idx.byID[d.fp.ProductID]; dup {
-					continue
-				}
-				p := vigil.Product{ID: d.fp.ProductID, Name: d.fp.Name}
-				applyHelper(&p, d.fp.Helper)
-				idx.add(p, d.fp.Name)
+			rd, isRel := relDef[cur]
+			if !isRel || onChain[cur] {
+				break
 			}
-			break
+			onChain[cur] = true
+			chain = append(chain, cur)
+			cur = rd.rel.ProductReference
 		}
-		pending = next
+		rooted := base != nil
+		for k := len(chain) - 1; k >= 0; k-- {
+			rd := relDef[chain[k]]
+			p := vigil.Product{Name: rd.fp.Name}
+			if rooted {
+				p = *base
+			}
+			p.ID = chain[k]
+			applyHelper(&p, rd.fp.Helper)
+			idx.add(p, rd.fp.Name)
+			base = &p
+		}
 	}
 	if pt != nil {
 		for _, g := range pt.ProductGroups {
@@ -142,6 +151,7 @@ func buildIndex(pt *rawProductTree) productIndex {
 }
 
 func (idx *productIndex) add(p vigil.Product, fullName string) {
+	p.ModelNumbers, p.SKUs = cloneStrings(p.ModelNumbers), cloneStrings(p.SKUs)
 	idx.byID[p.ID] = len(idx.products)
 	idx.products = append(idx.products, p)
 	idx.fullNames[p.ID] = fullName

@@ -249,8 +249,9 @@ func test612(c *checker) {
 	}
 }
 
-// test613 follows each relationship's references through the products other relationships define; reaching the
-// relationship's own product id again is a circle.
+// test613 finds product ids that end up in a circle of relationships: with each relationship-defined id pointing
+// at the ids it is built from, peel off (Kahn's algorithm) every id whose references all lead out of the
+// relationships; what cannot be peeled is on a circle or leads into one. Linear, however long the chains.
 func test613(c *checker) {
 	pt := c.doc.ProductTree
 	if pt == nil {
@@ -261,21 +262,37 @@ func test613(c *checker) {
 		id := r.FullProductName.ProductID
 		refs[id] = append(refs[id], r.ProductReference, r.RelatesToProductReference)
 	}
+	pending := map[string]int{}    // id → references to ids still in the relationship graph
+	users := map[string][]string{} // id → relationship ids that reference it
+	var free []string
+	for id, rs := range refs {
+		for _, r := range rs {
+			if _, isRel := refs[r]; isRel {
+				pending[id]++
+				users[r] = append(users[r], id)
+			}
+		}
+		if pending[id] == 0 {
+			free = append(free, id)
+		}
+	}
+	peeled := map[string]bool{}
+	for len(free) > 0 {
+		id := free[len(free)-1]
+		free = free[:len(free)-1]
+		peeled[id] = true
+		for _, u := range users[id] {
+			if pending[u]--; pending[u] == 0 {
+				free = append(free, u)
+			}
+		}
+	}
+	reported := map[string]bool{}
 	for i, r := range pt.Relationships {
-		start := r.FullProductName.ProductID
-		seen := map[string]bool{}
-		stack := slices.Clone(refs[start])
-		for len(stack) > 0 {
-			id := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if id == start {
-				c.fail(fmt.Sprintf("/product_tree/relationships/%d/full_product_name/product_id", i), "product id %q is defined through itself", clip(start))
-				break
-			}
-			if !seen[id] {
-				seen[id] = true
-				stack = append(stack, refs[id]...)
-			}
+		id := r.FullProductName.ProductID
+		if !peeled[id] && !reported[id] {
+			reported[id] = true
+			c.fail(fmt.Sprintf("/product_tree/relationships/%d/full_product_name/product_id", i), "product id %q is defined through itself", clip(id))
 		}
 	}
 }

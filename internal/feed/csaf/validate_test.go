@@ -2,6 +2,7 @@ package csaf
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -225,5 +226,51 @@ func BenchmarkValidateICSMA(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestLongRelationshipChain: 20,000 relationships, each built on the next and listed in the worst order, end at a
+// real product; three more form a circle. Parse must resolve the whole chain to the base product and Validate
+// must flag exactly the circle (6.1.3). A quadratic walk would not finish within the test timeout.
+func TestLongRelationshipChain(t *testing.T) {
+	const n = 20000
+	var b strings.Builder
+	b.WriteString(`{"document": {"category": "csaf_base", "csaf_version": "2.0", "title": "chain", "publisher": {"category": "vendor", "name": "p", "namespace": "https://p.example"},
+		"tracking": {"id": "CHAIN", "version": "1", "status": "final", "initial_release_date": "2024-01-01T00:00:00Z", "current_release_date": "2024-01-01T00:00:00Z",
+		"revision_history": [{"number": "1", "date": "2024-01-01T00:00:00Z", "summary": "s"}]}},
+		"product_tree": {"full_product_names": [{"name": "base", "product_id": "R0"}], "relationships": [`)
+	rel := func(id, ref string) string {
+		return `{"category": "installed_on", "product_reference": "` + ref + `", "relates_to_product_reference": "R0", "full_product_name": {"name": "n` + id + `", "product_id": "` + id + `"}},`
+	}
+	for i := 1; i <= n; i++ {
+		b.WriteString(rel(fmt.Sprintf("R%d", i), fmt.Sprintf("R%d", i-1)))
+	}
+	b.WriteString(rel("C1", "C2") + rel("C2", "C3"))
+	b.WriteString(`{"category": "installed_on", "product_reference": "C1", "relates_to_product_reference": "R0", "full_product_name": {"name": "nC3", "product_id": "C3"}}]}}`)
+	doc, err := Parse(strings.NewReader(b.String()), "chain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Products) != n+4 {
+		t.Fatalf("%d products, want %d", len(doc.Products), n+4)
+	}
+	for _, p := range doc.Products {
+		want := "base"
+		if strings.HasPrefix(p.ID, "C") {
+			want = "n" + p.ID
+		}
+		if p.Name != want {
+			t.Fatalf("product %s: name %q, want %q", p.ID, p.Name, want)
+		}
+	}
+	r, err := Validate([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"6.1.3"}, r.FailedTests()); diff != "" {
+		t.Fatalf("failed tests (-want +got):\n%s\n%+v", diff, r)
+	}
+	if got := len(r.Failed[0].Errors); got != 3 {
+		t.Errorf("6.1.3 errors: %q, want the 3 circular ids", r.Failed[0].Errors)
 	}
 }

@@ -42,11 +42,11 @@ type Bundle struct {
 	// Counts holds the number of accepted objects by STIX type.
 	Counts map[string]int `json:"counts"`
 	// Creator is the identity most objects name as created_by_ref (nil when none does or it is not in the bundle).
-	Creator    *Identity          `json:"creator,omitempty"`
-	Identities []Identity         `json:"identities,omitempty"`
-	Advisories []vigil.Advisory   `json:"advisories,omitempty"`
-	Indicators []Indicator        `json:"indicators,omitempty"`
-	Reports    []Report           `json:"reports,omitempty"`
+	Creator    *Identity        `json:"creator,omitempty"`
+	Identities []Identity       `json:"identities,omitempty"`
+	Advisories []vigil.Advisory `json:"advisories,omitempty"`
+	Indicators []Indicator      `json:"indicators,omitempty"`
+	Reports    []Report         `json:"reports,omitempty"`
 	// Rejected lists the objects skipped, each as "objects[i]: field: reason".
 	Rejected []string `json:"rejected,omitempty"`
 }
@@ -133,10 +133,10 @@ func ParseLimits(r io.Reader, name string, lim Limits) (*Bundle, error) {
 }
 
 type parser struct {
-	bundle     *Bundle
-	createdBy  map[string]int    // identity id → objects naming it
-	firstSeen  []string          // creator ids in order of first mention, for deterministic ties
-	vulnIDs    map[string]string // vulnerability STIX id → advisory id
+	bundle    *Bundle
+	createdBy map[string]int    // identity id → objects naming it
+	firstSeen []string          // creator ids in order of first mention, for deterministic ties
+	vulnIDs   map[string]string // vulnerability STIX id → advisory id
 }
 
 // header is the part of every object checked before the object is handed to a typed decoder.
