@@ -53,6 +53,8 @@ func prescanXML(b []byte, name string, lim model.Limits) (string, error) {
 	var stack []*frame
 	version := ""
 	for {
+		// The position before reading a token is where it starts (text between tokens is a token of its own).
+		line, _ := d.InputPos()
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
 			break
@@ -60,7 +62,6 @@ func prescanXML(b []byte, name string, lim model.Limits) (string, error) {
 		if err != nil {
 			return "", xmlError(name, b, err)
 		}
-		line, _ := d.InputPos()
 		switch t := tok.(type) {
 		case xml.Directive:
 			return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")

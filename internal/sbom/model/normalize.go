@@ -23,6 +23,17 @@ func NormalizePurl(s string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("malformed package URL %q: %v", Clip(s), err)
 	}
+	if p.Type == packageurl.TypeGolang {
+		// packageurl-go lower-cases golang namespaces and names, but Go module paths are case-sensitive and the
+		// advisories Vigil matches against (OSV, GHSA) spell them with their case: github.com/BurntSushi/toml.
+		// Re-read the path as a generic purl, which keeps case, and put the type back.
+		rest := strings.TrimLeft(s[len("pkg:"):], "/")
+		if _, path, ok := strings.Cut(rest, "/"); ok {
+			if g, err := packageurl.FromString("pkg:generic/" + path); err == nil {
+				p.Namespace, p.Name = g.Namespace, g.Name
+			}
+		}
+	}
 	return p.ToString(), nil
 }
 
