@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -185,9 +186,9 @@ func convert(raw *rawDoc, name string, lim Limits) (*Document, error) {
 
 	// Every advisory links back to the document itself (its "self" references), so a reader of one CVE can find
 	// the advisory it came from.
-	var self []vigil.Reference
-	for _, r := range doc.References {
-		if r.Type == "self" {
+	var self []rawReference
+	for _, r := range rd.References {
+		if r.Category == "self" {
 			self = append(self, r)
 		}
 	}
@@ -200,8 +201,11 @@ func convert(raw *rawDoc, name string, lim Limits) (*Document, error) {
 		if adv.ID == "" {
 			adv.ID = fmt.Sprintf("%s#%d", tr.ID, i)
 		}
+		// Sets, not slice scans, for de-duplication: a hostile document may repeat an entry a million times.
+		seenAlias := map[string]bool{adv.ID: true}
 		for _, id := range rv.IDs {
-			if id.Text != "" && id.Text != adv.ID && !contains(adv.Aliases, id.Text) {
+			if id.Text != "" && !seenAlias[id.Text] {
+				seenAlias[id.Text] = true
 				adv.Aliases = append(adv.Aliases, id.Text)
 			}
 		}
@@ -230,6 +234,7 @@ func convert(raw *rawDoc, name string, lim Limits) (*Document, error) {
 		if rv.CWE != nil && rv.CWE.ID != "" {
 			adv.CWEs = []string{rv.CWE.ID}
 		}
+		seenScore := map[vigil.Score]bool{}
 		for j, s := range rv.Scores {
 			for _, c := range []struct {
 				key string
@@ -239,17 +244,13 @@ func convert(raw *rawDoc, name string, lim Limits) (*Document, error) {
 				if err != nil {
 					return nil, err
 				}
-				if ok && !containsScore(adv.Scores, sc) {
+				if ok && !seenScore[sc] {
+					seenScore[sc] = true
 					adv.Scores = append(adv.Scores, sc)
 				}
 			}
 		}
-		adv.References = references(rv.References)
-		for _, r := range self {
-			if !containsRef(adv.References, r.URL) {
-				adv.References = append(adv.References, r)
-			}
-		}
+		adv.References = references(append(slices.Clone(rv.References), self...))
 		for _, sl := range rv.ProductStatus.statusLists() {
 			seen := map[string]bool{}
 			for _, id := range sl.IDs {
@@ -377,41 +378,17 @@ func firstNote(notes []rawNote, category string) string {
 	return ""
 }
 
+// references maps references, dropping empty URLs and repeats of a URL (the first one wins).
 func references(rs []rawReference) []vigil.Reference {
 	var out []vigil.Reference
+	seen := map[string]bool{}
 	for _, r := range rs {
-		if r.URL != "" && !containsRef(out, r.URL) {
+		if r.URL != "" && !seen[r.URL] {
+			seen[r.URL] = true
 			out = append(out, vigil.Reference{Type: r.Category, URL: r.URL})
 		}
 	}
 	return out
-}
-
-func containsRef(rs []vigil.Reference, url string) bool {
-	for _, r := range rs {
-		if r.URL == url {
-			return true
-		}
-	}
-	return false
-}
-
-func containsScore(ss []vigil.Score, s vigil.Score) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // clip shortens untrusted text quoted in an error message.

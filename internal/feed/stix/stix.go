@@ -188,17 +188,20 @@ func (p *parser) vulnerability(raw json.RawMessage) error {
 	}
 	a := vigil.Advisory{Source: vigil.SourceSTIX, Document: p.bundle.ID, Title: v.Name, Summary: v.Description}
 	var cves []string
+	seen := map[string]bool{} // sets, not slice scans: a hostile object may repeat a reference a million times
 	for _, r := range v.ExternalReferences {
 		if r == nil {
 			continue
 		}
 		switch strings.ToLower(r.Name) {
 		case "cve":
-			if r.ExternalID != "" && !contains(cves, r.ExternalID) {
+			if r.ExternalID != "" && !seen["cve:"+r.ExternalID] {
+				seen["cve:"+r.ExternalID] = true
 				cves = append(cves, r.ExternalID)
 			}
 		case "cwe":
-			if r.ExternalID != "" && !contains(a.CWEs, r.ExternalID) {
+			if r.ExternalID != "" && !seen["cwe:"+r.ExternalID] {
+				seen["cwe:"+r.ExternalID] = true
 				a.CWEs = append(a.CWEs, r.ExternalID)
 			}
 		}
@@ -283,8 +286,10 @@ func (p *parser) identity(raw json.RawMessage) error {
 func (p *parser) finish() {
 	for i := range p.bundle.Reports {
 		r := &p.bundle.Reports[i]
+		seen := map[string]bool{}
 		for _, ref := range r.ObjectRefs {
-			if id, ok := p.vulnIDs[ref]; ok && !contains(r.Vulnerabilities, id) {
+			if id, ok := p.vulnIDs[ref]; ok && !seen[id] {
+				seen[id] = true
 				r.Vulnerabilities = append(r.Vulnerabilities, id)
 			}
 		}
@@ -346,15 +351,6 @@ func prescan(b []byte, name string, lim Limits) error {
 		return invalid(name, "string at offset %d is longer than %d bytes", start, lim.MaxString)
 	}
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func clip(s string) string {
