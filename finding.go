@@ -1,6 +1,9 @@
 package vigil
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Finding states.
 const (
@@ -30,4 +33,90 @@ type Finding struct {
 	Evidence      Evidence  `json:"evidence"`
 	FirstSeen     time.Time `json:"first_seen,omitzero"`
 	ResolvedAt    time.Time `json:"resolved_at,omitzero"`
+	// Learned is D0: the day the manufacturer learned of the vulnerability for this device (the ED clocks start
+	// here). It defaults to the day the finding first appeared, in the organization's time zone.
+	Learned  Date   `json:"learned"`
+	DeviceID int64  `json:"device_id,omitempty"`
+	Source   string `json:"source,omitempty"` // how it was found: match, researcher, csaf-signal, manual
+}
+
+// FindingClosed is the state of a finding a person closed (fix distributed and verified, or not applicable).
+const FindingClosed = "closed"
+
+// FindingStates lists the finding states.
+var FindingStates = []string{FindingOpen, FindingCouldNotEval, FindingResolved, FindingClosed}
+
+// Assessment is one recorded risk assessment of a finding: the inputs, the binary determination and why. A later
+// assessment adds a record; none is ever changed, so the one that started a clock stays visible.
+type Assessment struct {
+	ID        int64     `json:"id"`
+	FindingID int64     `json:"finding_id"`
+	CreatedAt time.Time `json:"created_at"`
+	Actor     string    `json:"actor"`
+	// CVSS is the assessed vector (often from the medical-device rubric), Rubric the answers behind it.
+	CVSS   string            `json:"cvss,omitempty"`
+	Rubric map[string]string `json:"rubric,omitempty"`
+	// Exploitability is low, medium or high; ExploitabilityReason explains an override of the derived level.
+	Exploitability       string `json:"exploitability,omitempty"`
+	ExploitabilityReason string `json:"exploitability_reason,omitempty"`
+	// Severity of patient harm, taken from the clinical functions reached unless overridden with SeverityReason.
+	Severity       string   `json:"severity,omitempty"`
+	SeverityReason string   `json:"severity_reason,omitempty"`
+	Functions      []string `json:"functions,omitempty"` // clinical functions the vulnerability can reach
+	Controls       []string `json:"controls,omitempty"`  // mitigations and compensating controls in place
+	// ConfidentialityOnly: only PHI confidentiality is at stake, which is not patient harm (G2016 §IV.F).
+	ConfidentialityOnly bool   `json:"confidentiality_only"`
+	VEXStatus           string `json:"vex_status,omitempty"` // affected, not_affected, fixed, under_investigation
+	Risk                string `json:"risk"`                 // controlled or uncontrolled
+	Interim             bool   `json:"interim,omitempty"`    // a reassessment after interim controls
+	Matrix              string `json:"matrix,omitempty"`     // the acceptance matrix name and version used
+	Rationale           string `json:"rationale"`
+	SSVC                string `json:"ssvc,omitempty"` // the patch-priority aid: defer, scheduled, out-of-cycle, immediate
+}
+
+// FindingEvent is one dated regulatory event on a finding (customer notified, fix distributed, MDR filed, ...), as
+// the Determination API names them. Events are append-only.
+type FindingEvent struct {
+	ID        int64     `json:"id"`
+	FindingID int64     `json:"finding_id"`
+	Type      string    `json:"type"`
+	Date      Date      `json:"date"`
+	Details   EventData `json:"details"`
+	Note      string    `json:"note,omitempty"` // what and where the evidence is (document number, link)
+	CreatedAt time.Time `json:"created_at"`
+	Actor     string    `json:"actor"`
+}
+
+// EventData are the type-specific fields of a FindingEvent.
+type EventData struct {
+	Elements           []string `json:"elements,omitempty"`
+	Validated          bool     `json:"validated,omitempty"`
+	Remediation        string   `json:"remediation,omitempty"`
+	Risk               string   `json:"risk,omitempty"`
+	Interim            bool     `json:"interim,omitempty"`
+	RemedialAction     bool     `json:"remedial_action,omitempty"`
+	IncludesCorrection bool     `json:"includes_correction,omitempty"`
+}
+
+// FindingFilter selects findings.
+type FindingFilter struct {
+	DeviceID  int64
+	VersionID int64
+	States    []string // default: open and could_not_evaluate
+	Vuln      string
+	Limit     int
+}
+
+// FindingService keeps findings, their assessments and their events. Writes are audited with a reason.
+type FindingService interface {
+	Finding(ctx context.Context, id int64) (*Finding, error)
+	Findings(ctx context.Context, f FindingFilter) ([]*Finding, error)
+	// SyncFindings makes a version's matched findings equal to found: new ones open, missing ones resolve.
+	SyncFindings(ctx context.Context, versionID int64, found []Finding) (opened, resolved int, err error)
+	CreateFinding(ctx context.Context, f *Finding, reason string) error
+	Assess(ctx context.Context, a *Assessment) error
+	Assessments(ctx context.Context, findingID int64) ([]*Assessment, error)
+	AddFindingEvent(ctx context.Context, e *FindingEvent) error
+	FindingEvents(ctx context.Context, findingID int64) ([]*FindingEvent, error)
+	SetFindingState(ctx context.Context, id int64, state, reason string) error
 }

@@ -1,0 +1,414 @@
+// Package cases runs a finding through the FDA flow: assessment (exploitability from the assessed CVSS vector, KEV
+// and EPSS; severity of patient harm from the clinical functions the vulnerability reaches; the acceptance matrix),
+// the dated regulatory events, and the live determination with every clock. It owns no storage: it reads and
+// writes through the root service interfaces, and the determination itself is internal/regulatory's pure function,
+// so the command line, the API and the screens all show the same answer.
+package cases
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/risk"
+)
+
+// Store is what the service needs from storage.
+type Store interface {
+	vigil.FindingService
+	Device(ctx context.Context, id int64) (*vigil.Device, error)
+	Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error)
+	Orgs(ctx context.Context) ([]*vigil.Organization, error)
+}
+
+// Service is the case workflow.
+type Service struct {
+	Store Store
+	Intel vigil.VulnService // optional: KEV and EPSS signals
+	Clock vigil.Clock
+	// Policy holds the regulatory policy choices (defaults when zero).
+	Policy regulatory.Policy
+}
+
+// View is everything known about one finding, with its live determination.
+type View struct {
+	Finding     *vigil.Finding        `json:"finding"`
+	Device      *vigil.Device         `json:"device"`
+	Version     *vigil.DeviceVersion  `json:"version"`
+	Assessments []*vigil.Assessment   `json:"assessments"`
+	Events      []*vigil.FindingEvent `json:"events"`
+	KEV         *vigil.KEVEntry       `json:"kev,omitempty"`
+	EPSS        *vigil.EPSSScore      `json:"epss,omitempty"`
+	AsOf        vigil.Date            `json:"as_of"`
+	Facts       *regulatory.Facts     `json:"facts,omitempty"`
+	// Determination is nil until the finding has been assessed.
+	Determination *regulatory.Determination `json:"determination"`
+	// Problem explains a determination that could not be made from the recorded facts.
+	Problem string `json:"problem,omitempty"`
+}
+
+func (s *Service) org(ctx context.Context) (*vigil.Organization, *time.Location) {
+	orgs, err := s.Store.Orgs(ctx)
+	if err != nil || len(orgs) == 0 {
+		return nil, time.UTC
+	}
+	loc, err := time.LoadLocation(orgs[0].TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return orgs[0], loc
+}
+
+// Today is the current date in the organization's time zone: regulatory days are counted there.
+func (s *Service) Today(ctx context.Context) vigil.Date {
+	_, loc := s.org(ctx)
+	return vigil.DateOf(s.Clock.Now(), loc)
+}
+
+// View loads a finding and determines it as of today (or asOf when not zero).
+func (s *Service) View(ctx context.Context, id int64, asOf vigil.Date) (*View, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	f, err := s.Store.Finding(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := &View{Finding: f}
+	if v.Version, err = s.Store.Version(ctx, f.VersionID); err != nil {
+		return nil, err
+	}
+	if v.Device, err = s.Store.Device(ctx, v.Version.DeviceID); err != nil {
+		return nil, err
+	}
+	if v.Assessments, err = s.Store.Assessments(ctx, id); err != nil {
+		return nil, err
+	}
+	if v.Events, err = s.Store.FindingEvents(ctx, id); err != nil {
+		return nil, err
+	}
+	if v.Assessments == nil {
+		v.Assessments = []*vigil.Assessment{}
+	}
+	if v.Events == nil {
+		v.Events = []*vigil.FindingEvent{}
+	}
+	v.KEV, v.EPSS = s.signals(ctx, f)
+	org, _ := s.org(ctx)
+	v.AsOf = asOf
+	if v.AsOf.IsZero() {
+		v.AsOf = s.Today(ctx)
+	}
+	s.determine(v, org)
+	return v, nil
+}
+
+func (s *Service) signals(ctx context.Context, f *vigil.Finding) (*vigil.KEVEntry, *vigil.EPSSScore) {
+	if s.Intel == nil {
+		return nil, nil
+	}
+	for _, id := range append([]string{f.Vulnerability}, f.Aliases...) {
+		if vu, err := s.Intel.Vuln(ctx, id); err == nil {
+			return vu.KEV, vu.EPSS
+		}
+	}
+	return nil, nil
+}
+
+func (s *Service) record(v *View, org *vigil.Organization) regulatory.Record {
+	r := regulatory.Record{AsOf: v.AsOf, Org: org, Device: v.Device, Finding: v.Finding, KEV: v.KEV != nil,
+		Assessments: v.Assessments, Events: v.Events, Policy: s.Policy}
+	if v.EPSS != nil {
+		e := v.EPSS.Score
+		r.EPSS = &e
+	}
+	return r
+}
+
+func (s *Service) determine(v *View, org *vigil.Organization) {
+	facts, assessed := regulatory.FromRecord(s.record(v, org))
+	v.Facts = &facts
+	if !assessed {
+		v.Problem = "not assessed yet: no risk determination has been recorded, so no clock has started"
+		return
+	}
+	d, err := regulatory.Determine(facts)
+	if err != nil {
+		v.Problem = vigil.ErrorMessage(err)
+		return
+	}
+	v.Determination = &d
+}
+
+// AssessInput is what an assessor gives.
+type AssessInput struct {
+	FindingID int64 `json:"finding_id"`
+	// CVSS is the assessed vector; Rubric answers, when given, produce it instead (and are kept as its reason).
+	CVSS   string             `json:"cvss,omitempty"`
+	Rubric risk.RubricAnswers `json:"rubric,omitempty"`
+	// Exploitability overrides the derived level; ExploitabilityReason must say why.
+	Exploitability       string `json:"exploitability,omitempty"`
+	ExploitabilityReason string `json:"exploitability_reason,omitempty"`
+	// Functions are the device's clinical functions the vulnerability can reach; the severity is the worst of
+	// theirs unless Severity overrides it with SeverityReason.
+	Functions           []string        `json:"functions,omitempty"`
+	Severity            string          `json:"severity,omitempty"`
+	SeverityReason      string          `json:"severity_reason,omitempty"`
+	Controls            []string        `json:"controls,omitempty"`
+	ConfidentialityOnly bool            `json:"confidentiality_only,omitempty"`
+	VEXStatus           string          `json:"vex_status,omitempty"`
+	Interim             bool            `json:"interim,omitempty"`
+	SSVC                *risk.SSVCInput `json:"ssvc,omitempty"`
+	Rationale           string          `json:"rationale"`
+}
+
+// Assess derives exploitability, severity and risk from in, and records the assessment. The result's Rationale
+// starts with what decided the risk, then the assessor's words.
+func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Rationale) == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "rationale: required: say why, in the assessor's words")
+	}
+	v, err := s.View(ctx, in.FindingID, vigil.Date{})
+	if err != nil {
+		return nil, err
+	}
+	a := &vigil.Assessment{FindingID: in.FindingID, CVSS: in.CVSS, Functions: in.Functions, Controls: in.Controls,
+		ConfidentialityOnly: in.ConfidentialityOnly, VEXStatus: in.VEXStatus, Interim: in.Interim}
+	var why []string
+	if len(in.Rubric) > 0 {
+		ra, err := in.Rubric.Assess()
+		if err != nil {
+			return nil, err
+		}
+		a.CVSS, a.Rubric = ra.Vector, in.Rubric
+		why = append(why, fmt.Sprintf("Medical-device rubric gives %s (base %.1f).", ra.Vector, ra.BaseScore))
+	}
+	if a.CVSS != "" {
+		if _, err := risk.ParseCVSS(a.CVSS); err != nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "cvss: %s", vigil.ErrorMessage(err))
+		}
+	}
+	// Severity of patient harm: the worst of the functions reached.
+	sev := ""
+	for i, name := range in.Functions {
+		j := slices.IndexFunc(v.Device.Functions, func(f vigil.ClinicalFunction) bool { return strings.EqualFold(f.Name, name) })
+		if j < 0 {
+			var names []string
+			for _, f := range v.Device.Functions {
+				names = append(names, f.Name)
+			}
+			return nil, vigil.Errorf(vigil.EINVALID, "functions[%d]: %q is not a clinical function of %s (%s)", i, name, v.Device.Name, strings.Join(names, ", "))
+		}
+		if fs := v.Device.Functions[j].Severity; harmRank(fs) > harmRank(sev) {
+			sev = fs
+		}
+	}
+	switch {
+	case in.Severity != "" && in.Severity != sev:
+		if err := vigil.OneOf("severity", in.Severity, vigil.HarmSeverities); err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(in.SeverityReason) == "" {
+			return nil, vigil.Errorf(vigil.EINVALID, "severity_reason: required when the severity (%s) differs from the functions reached (%s)", in.Severity, orNone(sev))
+		}
+		a.Severity, a.SeverityReason = in.Severity, in.SeverityReason
+		why = append(why, fmt.Sprintf("Severity of patient harm set to %s: %s.", a.Severity, in.SeverityReason))
+	case sev != "":
+		a.Severity = sev
+		why = append(why, fmt.Sprintf("Severity of patient harm %s: the worst of the functions reached (%s).", sev, strings.Join(in.Functions, ", ")))
+	}
+	// Exploitability: override, KEV, or the assessed vector.
+	ein := risk.ExploitInput{CVSS: a.CVSS, KEV: v.KEV != nil, EPSS: v.EPSS}
+	if in.Exploitability != "" {
+		lvl, err := risk.ParseLevel(in.Exploitability)
+		if err != nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "exploitability: %s", vigil.ErrorMessage(err))
+		}
+		ein.Override, ein.OverrideReason = lvl, in.ExploitabilityReason
+	}
+	needMatrix := !in.ConfidentialityOnly && in.VEXStatus != "not_affected"
+	if lvl, reason, err := risk.Exploitability(ein); err == nil {
+		a.Exploitability = string(lvl)
+		if ein.Override != "" {
+			a.ExploitabilityReason = in.ExploitabilityReason
+		}
+		why = append(why, reason)
+	} else if needMatrix {
+		return nil, err
+	}
+	// The binary determination.
+	m := regulatory.DefaultMatrix()
+	if s.Policy.Matrix.Name != "" {
+		m = s.Policy.Matrix
+	}
+	switch {
+	case in.VEXStatus == "not_affected":
+		a.Risk = "controlled"
+		why = append(why, "VEX status not_affected: the vulnerable code is not reachable in this device, so the risk is controlled.")
+	case in.ConfidentialityOnly:
+		a.Risk = "controlled"
+		why = append(why, "Only confidentiality (PHI) is at stake, which is not patient harm (G2016 §IV.F): controlled.")
+	default:
+		if a.Severity == "" {
+			return nil, vigil.Errorf(vigil.EINVALID, "functions: name the clinical functions the vulnerability can reach (or give severity with a reason)")
+		}
+		a.Risk = m.Decide(a.Exploitability, a.Severity)
+		a.Matrix = m.ID()
+		why = append(why, fmt.Sprintf("Acceptance matrix %s: %s exploitability × %s severity → %s.", m.ID(), a.Exploitability, a.Severity, a.Risk))
+	}
+	if len(in.Controls) > 0 {
+		why = append(why, "Controls in place: "+strings.Join(in.Controls, "; ")+".")
+	}
+	if in.SSVC != nil {
+		d, err := risk.SSVC(*in.SSVC)
+		if err != nil {
+			return nil, err
+		}
+		a.SSVC = d.Priority + " (" + d.Cycle + " cycle)"
+	}
+	a.Rationale = strings.Join(append(why, in.Rationale), " ")
+	if err := s.Store.Assess(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func harmRank(s string) int { return slices.Index(vigil.HarmSeverities, s) }
+
+// RecordEvent checks a dated event against the finding's facts (the same rules the determination applies: a known
+// type, a date not before the vulnerability was learned for the manufacturer's own actions) and records it.
+func (s *Service) RecordEvent(ctx context.Context, e *vigil.FindingEvent) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
+		return err
+	}
+	if err := vigil.OneOf("type", e.Type, regulatory.EventTypes); err != nil {
+		return err
+	}
+	v, err := s.View(ctx, e.FindingID, vigil.Date{})
+	if err != nil {
+		return err
+	}
+	org, _ := s.org(ctx)
+	v.Events = append(v.Events, e)
+	facts, assessed := regulatory.FromRecord(s.record(v, org))
+	if assessed {
+		if _, err := regulatory.Determine(facts); err != nil {
+			return vigil.Errorf(vigil.EINVALID, "%s", strings.Replace(vigil.ErrorMessage(err), fmt.Sprintf("events[%d]", len(facts.Events)-1), "event", 1))
+		}
+	} else if e.Date.Before(v.Finding.Learned) && e.Type != regulatory.EventSeriousAdverseEvent && e.Type != regulatory.EventMDRFiled {
+		return vigil.Errorf(vigil.EINVALID, "date: %s is before the vulnerability was learned (%s)", e.Date, v.Finding.Learned)
+	}
+	return s.Store.AddFindingEvent(ctx, e)
+}
+
+// Deadline is one open regulatory clock of one finding.
+type Deadline struct {
+	FindingID     int64      `json:"finding_id"`
+	Device        string     `json:"device"`
+	Version       string     `json:"version"`
+	Vulnerability string     `json:"vulnerability"`
+	Clock         string     `json:"clock"` // ed_communication, ed_fix, part806, mdr, mdr_5_day
+	Due           vigil.Date `json:"due"`
+	DaysLeft      int        `json:"days_left"` // negative when overdue
+	Overdue       bool       `json:"overdue"`
+	Status        string     `json:"status"` // what stands: pending, conditional, required, ...
+	What          string     `json:"what"`
+}
+
+var clockText = map[string]string{
+	"ed_communication": "G2016 ED criterion 2 (and 4): notify customers, interim controls, remediation plan, share with the ISAO",
+	"ed_fix":           "G2016 ED criterion 3: validated fix or compensating control distributed",
+	"part806":          "21 CFR 806.10 correction report",
+	"mdr":              "21 CFR 803.50 MDR (30 calendar days)",
+	"mdr_5_day":        "21 CFR 803.53 five-day report",
+}
+
+// Clocks returns the open (not yet satisfied) clocks of a determination.
+func Clocks(v *View) []Deadline {
+	d := v.Determination
+	if d == nil || v.Finding.State == vigil.FindingClosed {
+		return nil
+	}
+	crit := func(n int) string {
+		for _, c := range d.EnforcementDiscretion.Criteria {
+			if c.N == n {
+				return c.Status
+			}
+		}
+		return ""
+	}
+	var out []Deadline
+	add := func(clock string, due vigil.Date, status string, done bool) {
+		if due.IsZero() || done {
+			return
+		}
+		left := due.Sub(v.AsOf)
+		out = append(out, Deadline{FindingID: v.Finding.ID, Device: v.Device.Name, Version: v.Version.Version, Vulnerability: v.Finding.Vulnerability,
+			Clock: clock, Due: due, DaysLeft: left, Overdue: left < 0, Status: status, What: clockText[clock]})
+	}
+	dl := d.Deadlines
+	edLive := d.EnforcementDiscretion.Status == regulatory.StatusPending
+	add("ed_communication", dl.EDCommunication, crit(2), !edLive || crit(2) == regulatory.StatusMet && crit(4) == regulatory.StatusMet)
+	add("ed_fix", dl.EDFix, crit(3), !edLive || crit(3) == regulatory.StatusMet)
+	p := d.Part806.Status
+	add("part806", dl.Part806, p, p == regulatory.Part806Filed || p == regulatory.Part806Waived || p == regulatory.Part806CoveredByMDR || p == regulatory.Part806NotRequired)
+	mdrFiled := slices.ContainsFunc(v.Events, func(e *vigil.FindingEvent) bool { return e.Type == regulatory.EventMDRFiled })
+	add("mdr", dl.MDR, "required", mdrFiled)
+	add("mdr_5_day", dl.MDR5Day, "required", mdrFiled)
+	return out
+}
+
+// DeadlineFilter selects deadlines.
+type DeadlineFilter struct {
+	OverdueOnly bool
+	Within      int // days from today; 0: no limit
+	DeviceID    int64
+}
+
+// Deadlines lists every open clock across the portfolio, soonest first.
+func (s *Service) Deadlines(ctx context.Context, flt DeadlineFilter) ([]Deadline, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{DeviceID: flt.DeviceID, States: []string{vigil.FindingOpen, vigil.FindingCouldNotEval, vigil.FindingResolved}})
+	if err != nil {
+		return nil, err
+	}
+	out := []Deadline{}
+	for _, f := range fs {
+		as, err := s.Store.Assessments(ctx, f.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(as) == 0 {
+			continue // no determination, no clock
+		}
+		v, err := s.View(ctx, f.ID, vigil.Date{})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range Clocks(v) {
+			if flt.OverdueOnly && !d.Overdue || flt.Within > 0 && d.DaysLeft > flt.Within {
+				continue
+			}
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	return out, nil
+}

@@ -1,0 +1,129 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/internal/cli"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+type runner struct {
+	t  *testing.T
+	db string
+}
+
+func (r runner) run(stdin string, args ...string) (int, string, string) {
+	r.t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Run(context.Background(), append([]string{"--db", r.db}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func (r runner) ok(args ...string) string {
+	r.t.Helper()
+	code, out, errs := r.run("", args...)
+	if code != 0 {
+		r.t.Fatalf("vigil %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// TestFindingFlow takes a finding from new through assessment, notice, fix and closure on the command line, with
+// every step in the audit trail, on both engines.
+func TestFindingFlow(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			r := runner{t, storetest.DSN(t, engine)}
+			dir := t.TempDir()
+			isaos := filepath.Join(dir, "isaos.json")
+			os.WriteFile(isaos, []byte(`[{"name":"Health-ISAC","since":"2020-01-01","criteria_evidence":["agreement","policies","shares","sop"]}]`), 0o600)
+			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--isaos", isaos)
+			r.ok("device", "create", "--name", "Pump", "--class", "III", "--pathway", "PMA", "--functions", "dose delivery=catastrophic,event log=negligible")
+			r.ok("version", "create", "2.0", "--device", "Pump", "--units", "300")
+
+			today := time.Now().UTC()
+			d0 := today.AddDate(0, 0, -20).Format(time.DateOnly)
+			day := func(n int) string { return today.AddDate(0, 0, -20+n).Format(time.DateOnly) }
+			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
+
+			// Invalid assessment inputs are refused with exit 2 and name the field.
+			for _, tc := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"finding", "assess", "1", "--functions", "dose delivery"}, "rationale"},
+				{[]string{"finding", "assess", "1", "--functions", "teleport", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--rationale", "x"}, "functions[0]"},
+				{[]string{"finding", "assess", "1", "--cvss", "CVSS:3.0/AV:X", "--functions", "dose delivery", "--rationale", "x"}, "cvss"},
+				{[]string{"finding", "event", "add", "1", "customer_notified", "--date", today.AddDate(0, 0, -30).Format(time.DateOnly), "--note", "n"}, "before"},
+				{[]string{"finding", "event", "add", "1", "teleported", "--date", day(1), "--note", "n"}, "type"},
+			} {
+				code, out, errs := r.run("", tc.args...)
+				if code != 2 || !strings.Contains(out+errs, tc.want) {
+					t.Errorf("vigil %v: exit %d, output %q %q; want exit 2 naming %q", tc.args, code, out, errs, tc.want)
+				}
+			}
+
+			out := r.ok("finding", "assess", "1", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
+				"--controls", "segmented network", "--rationale", "unauthenticated remote dose change")
+			if !strings.Contains(out, "risk: uncontrolled") {
+				t.Fatalf("assess: %s", out)
+			}
+			show := func() map[string]any {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(r.ok("--format", "json", "finding", "show", "1")), &v); err != nil {
+					t.Fatal(err)
+				}
+				return v["determination"].(map[string]any)
+			}
+			d := show()
+			if d["risk"] != "uncontrolled" || d["change"] != "correction" || d["enforcement_discretion"].(map[string]any)["status"] != "pending" {
+				t.Fatalf("after assessment: %v", d)
+			}
+			dl := d["deadlines"].(map[string]any)
+			if dl["ed_communication"] != day(30) || dl["ed_fix"] != day(60) {
+				t.Errorf("ED clocks = %v, want %s and %s", dl, day(30), day(60))
+			}
+			var deadlines []map[string]any
+			json.Unmarshal([]byte(r.ok("--format", "json", "deadlines")), &deadlines)
+			if len(deadlines) != 2 || deadlines[0]["clock"] != "ed_communication" {
+				t.Fatalf("deadlines = %v", deadlines)
+			}
+			for _, ev := range [][]string{
+				{"customer_notified", "--elements", "a,b,c,d"}, {"interim_controls"}, {"remediation_plan"}, {"isao_shared"},
+				{"fix_distributed", "--validated", "--remediation", "patch"},
+			} {
+				r.ok(append([]string{"finding", "event", "add", "1", ev[0], "--date", day(10), "--note", "doc " + ev[0]}, ev[1:]...)...)
+			}
+			d = show()
+			if s := d["enforcement_discretion"].(map[string]any)["status"]; s != "met" {
+				t.Errorf("ED after all events = %v", s)
+			}
+			if p := d["part806"].(map[string]any)["status"]; p != "waived" {
+				t.Errorf("806 after ED met = %v", p)
+			}
+			json.Unmarshal([]byte(r.ok("--format", "json", "deadlines")), &deadlines)
+			if len(deadlines) != 0 {
+				t.Errorf("deadlines after ED met = %v", deadlines)
+			}
+			r.ok("finding", "close", "1", "--reason", "fix 2.0.1 distributed to all consignees")
+			log := r.ok("--format", "json", "audit", "log", "--object-type", "finding", "--object-id", "1")
+			for _, a := range []string{"finding.create", "finding.assess", "finding.event", "finding.state"} {
+				if !strings.Contains(log, a) {
+					t.Errorf("audit log lacks %s", a)
+				}
+			}
+			if out := r.ok("audit", "verify"); !strings.HasPrefix(out, "ok:") {
+				t.Errorf("verify: %s", out)
+			}
+		})
+	}
+}

@@ -1,0 +1,71 @@
+package regulatory
+
+import (
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// Record is what Vigil keeps of one finding under assessment: the device, the organization (for its ISAO evidence
+// and time zone), the finding, the exploitation signals, the recorded assessments and the dated events. FromRecord
+// turns it into Facts, so the live determination the UI shows is the same function the Determination API runs.
+type Record struct {
+	AsOf        vigil.Date
+	Org         *vigil.Organization
+	Device      *vigil.Device
+	Finding     *vigil.Finding
+	KEV         bool
+	EPSS        *float64
+	Assessments []*vigil.Assessment // oldest first
+	Events      []*vigil.FindingEvent
+	Policy      Policy
+}
+
+// FromRecord builds the facts of a record. It reports false when the finding has no assessment yet: without a
+// recorded determination there is nothing to decide, and no clock has started.
+func FromRecord(r Record) (Facts, bool) {
+	loc := time.UTC
+	if r.Org != nil {
+		if l, err := time.LoadLocation(r.Org.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	f := Facts{AsOf: r.AsOf, Policy: r.Policy}
+	if d := r.Device; d != nil {
+		f.Device = Device{Name: d.Name, Class: d.Class, Pathway: d.Pathway, CyberDevice: d.CyberDevice}
+	}
+	isao := &ISAO{}
+	if r.Org != nil {
+		for _, m := range r.Org.ISAOs {
+			if !isao.Member || (!isao.CriteriaEvidenced && m.Evidenced()) {
+				isao = &ISAO{Member: true, Name: m.Name, CriteriaEvidenced: m.Evidenced()}
+			}
+		}
+	}
+	f.Device.ISAO = isao
+	f.Vulnerability = Vulnerability{ID: r.Finding.Vulnerability, Learned: r.Finding.Learned, KEV: r.KEV, EPSS: r.EPSS}
+	if len(r.Assessments) == 0 {
+		return f, false
+	}
+	first := r.Assessments[0]
+	f.Vulnerability.CVSS = first.CVSS
+	f.Vulnerability.Exploitability = first.Exploitability
+	f.Vulnerability.Severity = first.Severity
+	f.Vulnerability.ConfidentialityOnly = first.ConfidentialityOnly
+	f.Vulnerability.VEXStatus = first.VEXStatus
+	f.Vulnerability.Risk = first.Risk
+	for _, a := range r.Assessments[1:] {
+		f.Events = append(f.Events, Event{Type: EventReassessed, Date: vigil.DateOf(a.CreatedAt, loc), Risk: a.Risk, Interim: a.Interim})
+	}
+	for _, e := range r.Events {
+		f.Events = append(f.Events, EventFrom(e))
+	}
+	return f, true
+}
+
+// EventFrom converts a stored finding event into a determination event.
+func EventFrom(e *vigil.FindingEvent) Event {
+	return Event{Type: e.Type, Date: e.Date, Elements: e.Details.Elements, Validated: e.Details.Validated,
+		Remediation: e.Details.Remediation, Risk: e.Details.Risk, Interim: e.Details.Interim,
+		RemedialAction: e.Details.RemedialAction, IncludesCorrection: e.Details.IncludesCorrection}
+}

@@ -1,0 +1,421 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+var _ vigil.FindingService = (*DB)(nil)
+
+// CompKey identifies a component within a version for findings: the purl when there is one, else name@version, so
+// that re-importing the same SBOM keeps the same findings (and their assessments).
+func CompKey(c vigil.Component) string {
+	if c.Purl != "" {
+		return c.Purl
+	}
+	k := c.Name + "@" + c.Version
+	if c.Group != "" {
+		k = c.Group + "/" + k
+	}
+	if c.CPE != "" && c.Name == "" {
+		k = c.CPE
+	}
+	return k
+}
+
+const findingCols = "f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen, f.resolved_at, f.learned"
+
+func scanFinding(row interface{ Scan(...any) error }) (*vigil.Finding, error) {
+	var f vigil.Finding
+	var comp, aliases, ev, learned string
+	var first, resolved sql.NullString
+	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(comp), &f.Component); err != nil {
+		return nil, fmt.Errorf("finding %d component: %w", f.ID, err)
+	}
+	json.Unmarshal([]byte(aliases), &f.Aliases)
+	json.Unmarshal([]byte(ev), &f.Evidence)
+	f.FirstSeen, f.ResolvedAt = parseTime(first), parseTime(resolved)
+	if d, err := vigil.ParseDate(learned); err == nil {
+		f.Learned = d
+	}
+	return &f, nil
+}
+
+// Finding returns one finding.
+func (db *DB) Finding(ctx context.Context, id int64) (*vigil.Finding, error) {
+	f, err := scanFinding(db.db.QueryRowContext(ctx, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("finding", id)
+	}
+	return f, err
+}
+
+// Findings lists findings matching the filter, newest first.
+func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) ([]*vigil.Finding, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	states := flt.States
+	if len(states) == 0 {
+		states = []string{vigil.FindingOpen, vigil.FindingCouldNotEval}
+	}
+	var ph []string
+	for _, s := range states {
+		if err := vigil.OneOf("state", s, vigil.FindingStates); err != nil {
+			return nil, err
+		}
+		ph = append(ph, arg(s))
+	}
+	where = append(where, "f.state IN ("+strings.Join(ph, ", ")+")")
+	if flt.DeviceID != 0 {
+		where = append(where, "v.device_id = "+arg(flt.DeviceID))
+	}
+	if flt.VersionID != 0 {
+		where = append(where, "f.version_id = "+arg(flt.VersionID))
+	}
+	if flt.Vuln != "" {
+		where = append(where, "f.vuln_id = "+arg(flt.Vuln))
+	}
+	q := "SELECT " + findingCols + " FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE " + strings.Join(where, " AND ") + " ORDER BY f.id DESC"
+	if flt.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", flt.Limit)
+	}
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*vigil.Finding
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// orgLocation returns the time zone regulatory dates are counted in (the first organization's; UTC without one).
+func (tx *Tx) orgLocation(ctx context.Context) *time.Location {
+	var tz string
+	if err := tx.QueryRowContext(ctx, "SELECT time_zone FROM orgs ORDER BY id LIMIT 1").Scan(&tz); err == nil {
+		if loc, err := time.LoadLocation(tz); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// SyncFindings makes the version's matched findings equal to found, in one transaction: a new (component,
+// vulnerability) pair opens a finding, a pair no longer found resolves (its assessments and events stay), and a
+// resolved pair found again reopens. Findings a person created or closed are left alone. One audit event records
+// the sync with the ids opened and resolved.
+func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return 0, 0, err
+	}
+	err = db.transact(ctx, func(tx *Tx) error {
+		opened, resolved = 0, 0
+		type cur struct {
+			id    int64
+			state string
+		}
+		existing := map[[2]string]cur{}
+		rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state FROM findings WHERE version_id = $1 AND source = 'match'", versionID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var c cur
+			var k [2]string
+			if err := rows.Scan(&c.id, &k[0], &k[1], &c.state); err != nil {
+				rows.Close()
+				return err
+			}
+			existing[k] = c
+		}
+		rows.Close()
+		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
+		seen := map[[2]string]bool{}
+		var openedIDs, resolvedIDs []int64
+		for i := range found {
+			f := &found[i]
+			k := [2]string{CompKey(f.Component), f.Vulnerability}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			state := f.State
+			if state == "" {
+				state = vigil.FindingOpen
+			}
+			comp := f.Component
+			comp.ID, comp.VersionID = 0, 0
+			aliases := f.Aliases
+			if aliases == nil {
+				aliases = []string{}
+			}
+			c, ok := existing[k]
+			switch {
+			case !ok:
+				id, err := tx.insertID(ctx, `INSERT INTO findings (version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, 'match', $8, $9, $8)`, versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), state, mustJSON(f.Evidence), tx.NowText(), learned)
+				if err != nil {
+					return err
+				}
+				openedIDs = append(openedIDs, id)
+			case c.state == vigil.FindingResolved || c.state != state && c.state != vigil.FindingClosed:
+				if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, evidence = $2, aliases = $3, resolved_at = NULL, updated_at = $4 WHERE id = $5",
+					state, mustJSON(f.Evidence), mustJSON(aliases), tx.NowText(), c.id); err != nil {
+					return err
+				}
+				if c.state == vigil.FindingResolved {
+					openedIDs = append(openedIDs, c.id)
+				}
+			}
+		}
+		for k, c := range existing {
+			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $2 WHERE id = $3", vigil.FindingResolved, tx.NowText(), c.id); err != nil {
+				return err
+			}
+			resolvedIDs = append(resolvedIDs, c.id)
+		}
+		opened, resolved = len(openedIDs), len(resolvedIDs)
+		if opened == 0 && resolved == 0 {
+			return nil
+		}
+		slices.Sort(resolvedIDs)
+		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil,
+			map[string]any{"opened": openedIDs, "resolved": resolvedIDs}, "")
+	})
+	return opened, resolved, err
+}
+
+// CreateFinding records a finding that did not come from matching: a researcher's report, an advisory about our
+// own product, a complaint. reason says where it came from.
+func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return err
+	}
+	if strings.TrimSpace(f.Vulnerability) == "" {
+		return vigil.Errorf(vigil.EINVALID, "vulnerability: required")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: say how the vulnerability was learned of")
+	}
+	if f.Source == "" {
+		f.Source = "manual"
+	}
+	if f.State == "" {
+		f.State = vigil.FindingOpen
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if _, err := db.versionExists(ctx, tx, f.VersionID); err != nil {
+			return err
+		}
+		if f.Learned.IsZero() {
+			f.Learned = vigil.DateOf(tx.Now(), tx.orgLocation(ctx))
+		}
+		if f.Learned.After(vigil.DateOf(tx.Now(), tx.orgLocation(ctx))) {
+			return vigil.Errorf(vigil.EINVALID, "learned: %s is in the future", f.Learned)
+		}
+		if f.Aliases == nil {
+			f.Aliases = []string{}
+		}
+		f.FirstSeen = tx.Now()
+		id, err := tx.insertID(ctx, `INSERT INTO findings (version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)`, f.VersionID, CompKey(f.Component), mustJSON(f.Component), f.Vulnerability,
+			mustJSON(f.Aliases), f.State, mustJSON(f.Evidence), f.Source, tx.NowText(), f.Learned.String())
+		if err != nil {
+			return err
+		}
+		f.ID = id
+		return tx.Audit(ctx, "finding.create", "finding", idText(id), nil, f, reason)
+	})
+}
+
+func (db *DB) versionExists(ctx context.Context, tx *Tx, id int64) (int64, error) {
+	var dev int64
+	err := tx.QueryRowContext(ctx, "SELECT device_id FROM device_versions WHERE id = $1", id).Scan(&dev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, vigil.Errorf(vigil.EINVALID, "version_id: version %d does not exist", id)
+	}
+	return dev, err
+}
+
+func (db *DB) findingExists(ctx context.Context, tx *Tx, id int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM findings WHERE id = $1", id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound("finding", id)
+	}
+	return nil
+}
+
+// Assess appends an assessment. Its Risk must be set (the caller computes it with the acceptance matrix) and a
+// rationale given; it never replaces an earlier one.
+func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) error {
+	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
+	if err != nil {
+		return err
+	}
+	if err := vigil.OneOf("risk", a.Risk, []string{"controlled", "uncontrolled"}); err != nil {
+		return err
+	}
+	if strings.TrimSpace(a.Rationale) == "" {
+		return vigil.Errorf(vigil.EINVALID, "rationale: required: say why the risk is %s", a.Risk)
+	}
+	if a.Severity != "" {
+		if err := vigil.OneOf("severity", a.Severity, vigil.HarmSeverities); err != nil {
+			return err
+		}
+	}
+	if a.Exploitability != "" {
+		if err := vigil.OneOf("exploitability", a.Exploitability, []string{"low", "medium", "high"}); err != nil {
+			return err
+		}
+	}
+	if a.VEXStatus != "" {
+		if err := vigil.OneOf("vex_status", a.VEXStatus, []string{"affected", "not_affected", "fixed", "under_investigation"}); err != nil {
+			return err
+		}
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := db.findingExists(ctx, tx, a.FindingID); err != nil {
+			return err
+		}
+		a.CreatedAt, a.Actor = tx.Now(), actor.String()
+		id, err := tx.insertID(ctx, "INSERT INTO assessments (finding_id, created_at, actor, data, risk) VALUES ($1, $2, $3, $4, $5)",
+			a.FindingID, tx.NowText(), a.Actor, mustJSON(a), a.Risk)
+		if err != nil {
+			return err
+		}
+		a.ID = id
+		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, a, a.Rationale)
+	})
+}
+
+// Assessments returns a finding's assessments, oldest first (the first is the one that started the clocks).
+func (db *DB) Assessments(ctx context.Context, findingID int64) ([]*vigil.Assessment, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT id, data FROM assessments WHERE finding_id = $1 ORDER BY id", findingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*vigil.Assessment
+	for rows.Next() {
+		var id int64
+		var data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, err
+		}
+		var a vigil.Assessment
+		if err := json.Unmarshal([]byte(data), &a); err != nil {
+			return nil, fmt.Errorf("assessment %d: %w", id, err)
+		}
+		a.ID = id
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// AddFindingEvent appends a dated regulatory event. The event's facts are checked by the determination engine
+// before this is called; here the date must not be in the future and a note (the evidence) is required.
+func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) error {
+	actor, err := vigil.Authorize(ctx, vigil.PermEvent)
+	if err != nil {
+		return err
+	}
+	if e.Date.IsZero() {
+		return vigil.Errorf(vigil.EINVALID, "date: required")
+	}
+	if strings.TrimSpace(e.Note) == "" {
+		return vigil.Errorf(vigil.EINVALID, "note: required: say where the evidence is (document, ticket, link)")
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := db.findingExists(ctx, tx, e.FindingID); err != nil {
+			return err
+		}
+		if today := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)); e.Date.After(today) {
+			return vigil.Errorf(vigil.EINVALID, "date: %s is in the future (today is %s): record events when they happen", e.Date, today)
+		}
+		e.CreatedAt, e.Actor = tx.Now(), actor.String()
+		id, err := tx.insertID(ctx, "INSERT INTO finding_events (finding_id, type, date, details, note, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+			e.FindingID, e.Type, e.Date.String(), mustJSON(e.Details), e.Note, tx.NowText(), e.Actor)
+		if err != nil {
+			return err
+		}
+		e.ID = id
+		return tx.Audit(ctx, "finding.event", "finding", idText(e.FindingID), nil, e, e.Note)
+	})
+}
+
+// FindingEvents returns a finding's events in the order they were recorded.
+func (db *DB) FindingEvents(ctx context.Context, findingID int64) ([]*vigil.FindingEvent, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT id, finding_id, type, date, details, note, created_at, actor FROM finding_events WHERE finding_id = $1 ORDER BY id", findingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*vigil.FindingEvent
+	for rows.Next() {
+		var e vigil.FindingEvent
+		var date, details string
+		var created sql.NullString
+		if err := rows.Scan(&e.ID, &e.FindingID, &e.Type, &date, &details, &e.Note, &created, &e.Actor); err != nil {
+			return nil, err
+		}
+		e.Date, _ = vigil.ParseDate(date)
+		json.Unmarshal([]byte(details), &e.Details)
+		e.CreatedAt = parseTime(created)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// SetFindingState closes or reopens a finding by hand, with a reason.
+func (db *DB) SetFindingState(ctx context.Context, id int64, state, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return err
+	}
+	if err := vigil.OneOf("state", state, []string{vigil.FindingOpen, vigil.FindingClosed}); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: required")
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		var old string
+		err := tx.QueryRowContext(ctx, "SELECT state FROM findings WHERE id = $1", id).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("finding", id)
+		} else if err != nil {
+			return err
+		}
+		var resolved any
+		if state == vigil.FindingClosed {
+			resolved = tx.NowText()
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $3 WHERE id = $4", state, resolved, tx.NowText(), id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "finding.state", "finding", idText(id), map[string]string{"state": old}, map[string]string{"state": state}, reason)
+	})
+}
