@@ -86,6 +86,11 @@ func Validate(raw []byte) (Report, error) {
 	}
 	c := &checker{doc: doc, sch: sch}
 	c.prepare()
+	if n := c.fanOut(); n > lim.MaxProductRefs {
+		// Tests that expand groups would do n steps or more; refuse like Parse does.
+		rep.NotRun = invalid(name, "%d product references after group expansion, more than %d", n, lim.MaxProductRefs).Error()
+		return rep, nil
+	}
 	for _, m := range mandatory {
 		c.errs = nil
 		m.run(c)
@@ -125,6 +130,35 @@ func (c *checker) prepare() {
 			}
 		}
 	}
+}
+
+// fanOut counts the product ids that statuses, scores, remediations, threats and flags name, groups expanded.
+func (c *checker) fanOut() int {
+	n := 0
+	count := func(ids, groups []string) {
+		n += len(ids)
+		for _, g := range groups {
+			n += len(c.groupDefs[g])
+		}
+	}
+	for _, v := range c.doc.Vulnerabilities {
+		for _, sl := range v.ProductStatus.statusLists() {
+			n += len(sl.IDs)
+		}
+		for _, s := range v.Scores {
+			n += len(s.Products)
+		}
+		for _, r := range v.Remediations {
+			count(r.ProductIDs, r.GroupIDs)
+		}
+		for _, t := range v.Threats {
+			count(t.ProductIDs, t.GroupIDs)
+		}
+		for _, f := range v.Flags {
+			count(f.ProductIDs, f.GroupIDs)
+		}
+	}
+	return n
 }
 
 // productRef is one place that refers to a product id.

@@ -274,3 +274,35 @@ func TestLongRelationshipChain(t *testing.T) {
 		t.Errorf("6.1.3 errors: %q, want the 3 circular ids", r.Failed[0].Errors)
 	}
 }
+
+// TestValidateFanOut: a few group ids repeated across many flags would make the group-expanding tests do
+// billions of steps; Validate refuses to run the tests instead, as Parse refuses the document.
+func TestValidateFanOut(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"document": {"category": "csaf_base", "csaf_version": "2.0", "title": "fan", "publisher": {"category": "vendor", "name": "p", "namespace": "https://p.example"},
+		"tracking": {"id": "FAN", "version": "1", "status": "final", "initial_release_date": "2024-01-01T00:00:00Z", "current_release_date": "2024-01-01T00:00:00Z",
+		"revision_history": [{"number": "1", "date": "2024-01-01T00:00:00Z", "summary": "s"}]}},
+		"product_tree": {"full_product_names": [`)
+	for i := range 50000 {
+		fmt.Fprintf(&b, `{"name": "p", "product_id": "P%d"},`, i)
+	}
+	b.WriteString(`{"name": "p", "product_id": "X"}], "product_groups": [{"group_id": "G", "product_ids": [`)
+	for i := range 50000 {
+		fmt.Fprintf(&b, `"P%d",`, i)
+	}
+	b.WriteString(`"X"]}]}, "vulnerabilities": [{"flags": [`)
+	for range 50 {
+		b.WriteString(`{"label": "component_not_present", "group_ids": ["G"]},`)
+	}
+	b.WriteString(`{"label": "component_not_present", "group_ids": ["G"]}]}]}`)
+	r, err := Validate([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.NotRun, "product references after group expansion") {
+		t.Errorf("NotRun = %q", r.NotRun)
+	}
+	if _, err := Parse(strings.NewReader(b.String()), "fan.json"); vigil.ErrorCode(err) != vigil.EINVALID {
+		t.Errorf("Parse: %v, want EINVALID", err)
+	}
+}
