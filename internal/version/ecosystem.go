@@ -42,6 +42,8 @@ var ecosystems = map[string]family{
 	"SwiftURL": famSemver,
 	// SemVer too (OSV's own converters emit SemVer ranges for them) though osv-scalibr does not list them.
 	"GitHub Actions": famSemver, "Kubernetes": famSemver, "VSCode": famSemver,
+	// Not an ecosystem: the order of OSV ranges of type SEMVER, whatever the package's ecosystem.
+	SemVer:    famSemver,
 	"NuGet":   famNuGet,
 	"Pub":     famPub,
 	"Hackage": famHackage,
@@ -63,6 +65,9 @@ var ecosystems = map[string]family{
 	"RubyGems":  famRubyGems,
 }
 
+// SemVer names the SemVer 2.0 order itself, for OSV ranges of type SEMVER (which use it in every ecosystem).
+const SemVer = "SemVer"
+
 // root is OSV's "Root" ecosystem: Root:{BaseDistro}:{Release} or Root:{PackageManager}, ordered as the ecosystem
 // it wraps.
 const root = "Root"
@@ -77,8 +82,8 @@ var lowerNames = func() map[string]string {
 	return m
 }()
 
-// Known returns OSV's spelling of every ecosystem Vigil can order, sorted case-insensitively. Each also accepts
-// OSV's ":suffix" forms (Debian:12, Alpine:v3.18, Ubuntu:22.04:LTS, Red Hat:rhel_aus:8.4::appstream, Root:PyPI).
+// Known returns OSV's spelling of every ecosystem Vigil can order, and SemVer, sorted case-insensitively. Each
+// also accepts OSV's ":suffix" forms (Debian:12, Alpine:v3.18, Ubuntu:22.04:LTS, Red Hat:rhel_aus:8.4::appstream, Root:PyPI).
 func Known() []string {
 	out := make([]string, 0, len(ecosystems)+1)
 	for name := range ecosystems {

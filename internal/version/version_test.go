@@ -134,6 +134,8 @@ func TestMoreOrders(t *testing.T) {
 		want      int
 	}{
 		{"Go", "v1.2.3", "1.2.3", 0},
+		{"SemVer", "1.0.0-alpha.1", "1.0.0-alpha.beta", -1},
+		{"semver", "2.0.0", "10.0.0", -1},
 		{"Go", "v0.0.0-20210101000000-abcdef123456", "v0.0.1", -1},
 		{"Go", "v1.10.0", "v1.9.9", +1},
 		{"npm", "1.0.0-rc.1", "1.0.0-rc.1+build.5", 0},
