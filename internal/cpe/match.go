@@ -212,11 +212,17 @@ type Set struct {
 	items []Item
 	cpes  []CPE
 	ok    []bool // the item has a CPE
+	// byProduct indexes items by vendor and product, so that a criterion naming both (nearly all of NVD's)
+	// looks only at the components it can match.
+	byProduct map[vendorProduct][]int
 }
+
+type vendorProduct struct{ vendor, product string }
 
 // NewSet parses every item's CPE. An invalid CPE is EINVALID naming the item (have[i].cpe).
 func NewSet(have []Item) (*Set, error) {
-	s := &Set{items: have, cpes: make([]CPE, len(have)), ok: make([]bool, len(have))}
+	s := &Set{items: have, cpes: make([]CPE, len(have)), ok: make([]bool, len(have)),
+		byProduct: make(map[vendorProduct][]int)}
 	for i, it := range have {
 		if it.CPE == "" {
 			continue
@@ -226,6 +232,8 @@ func NewSet(have []Item) (*Set, error) {
 			return nil, fmt.Errorf("have[%d].cpe: %w", i, err)
 		}
 		s.cpes[i], s.ok[i] = c, true
+		k := vendorProduct{c.Vendor, c.Product}
+		s.byProduct[k] = append(s.byProduct[k], i)
 	}
 	return s, nil
 }
@@ -346,10 +354,8 @@ func (s *Set) evalMatch(m vigil.CPEMatch) (tri, []Hit, error) {
 	var hits []Hit
 	var firstErr error
 	label := cr.String()
-	for i, it := range s.items {
-		if !s.ok[i] {
-			continue
-		}
+	for _, i := range s.candidates(&cr) {
+		it := s.items[i]
 		ok, err := cr.Matches(s.cpes[i], it.Version)
 		switch {
 		case ok:
@@ -376,6 +382,22 @@ func (s *Set) evalMatch(m vigil.CPEMatch) (tri, []Hit, error) {
 		firstErr = nil
 	}
 	return r, hits, firstErr
+}
+
+// candidates returns the indexes of the items that can match a criterion: those with its vendor and product
+// when it names both literally (a literal criterion value only matches an equal component value), else all.
+func (s *Set) candidates(cr *Criterion) []int {
+	v, p := cr.cpe.Vendor, cr.cpe.Product
+	if v != Any && p != Any && !hasWildcard(v) && !hasWildcard(p) {
+		return s.byProduct[vendorProduct{v, p}]
+	}
+	all := make([]int, 0, len(s.items))
+	for i := range s.items {
+		if s.ok[i] {
+			all = append(all, i)
+		}
+	}
+	return all
 }
 
 // tri is a three-valued truth: a criterion may be undecidable.
