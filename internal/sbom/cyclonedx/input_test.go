@@ -96,7 +96,7 @@ func TestRejects(t *testing.T) {
 		{"xml malformed purl", cdxXML(xlib("a", "") + xlib("b", "<purl>pkg:</purl>")), "bom/components/component[2]/purl: malformed package URL"},
 		{"duplicate bom-ref", cdxJSON(lib("a", `,"bom-ref":"x"`) + "," + lib("b", `,"bom-ref":"x"`)),
 			`components[1].bom-ref: duplicate bom-ref "x" (first used by components[0])`},
-		{"syntax error", "{\n\"bomFormat\": \"CycloneDX\",\n\"specVersion\": \"1.6\"\n\"version\": 1}", "line 4, column 2: invalid JSON"},
+		{"syntax error", "{\n\"bomFormat\": \"CycloneDX\",\n\"specVersion\": \"1.6\"\n\"version\": 1}", "line 4, column 1: invalid JSON"},
 		{"truncated", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library"`, "invalid JSON"},
 		{"not an object", `["bomFormat"]`, "$: a CycloneDX document is a JSON object"},
 		{"no specVersion", `{"bomFormat":"CycloneDX"}`, "specVersion: missing"},

@@ -250,7 +250,8 @@ func jsonError(name string, b []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		line, col := lineCol(b, se.Offset)
+		// Offset counts the bytes read, the offending one included.
+		line, col := lineCol(b, se.Offset-1)
 		return model.Invalid(name, fmt.Sprintf("line %d, column %d", line, col), "invalid JSON: %v", se)
 	case errors.As(err, &te):
 		field := te.Field
@@ -263,9 +264,7 @@ func jsonError(name string, b []byte, err error) error {
 }
 
 func lineCol(b []byte, off int64) (line, col int) {
-	if off > int64(len(b)) {
-		off = int64(len(b))
-	}
+	off = max(0, min(off, int64(len(b))))
 	line, col = 1, 1
 	for _, c := range b[:off] {
 		if c == '\n' {
