@@ -191,3 +191,14 @@ type PortfolioService interface {
 	Consignee(ctx context.Context, id int64) (*Consignee, error)
 	Consignees(ctx context.Context) ([]*Consignee, error)
 }
+
+// Where is one device version containing a component.
+type Where struct {
+	DeviceID  int64     `json:"device_id"`
+	Device    string    `json:"device"`
+	VersionID int64     `json:"version_id"`
+	Version   string    `json:"version"`
+	Status    string    `json:"status"`
+	Units     int       `json:"units_fielded"`
+	Component Component `json:"component"`
+}

@@ -661,3 +661,58 @@ func (db *DB) Consignees(ctx context.Context) ([]*vigil.Consignee, error) {
 	}
 	return out, nil
 }
+
+// Where lists the device versions whose current SBOM contains a component. ref is NAME, NAME@VERSION or a purl
+// (with or without its version); names compare case-insensitively.
+func (db *DB) Where(ctx context.Context, ref string) ([]vigil.Where, error) {
+	q := `SELECT d.id, d.name, v.id, v.version, v.status, v.units_fielded, ` + prefixCols("c.", componentCols) + `
+		FROM components c JOIN device_versions v ON v.id = c.version_id JOIN devices d ON d.id = v.device_id
+		WHERE c.current = $1 AND `
+	args := []any{true}
+	if strings.HasPrefix(ref, "pkg:") {
+		base, ver, hasVer := strings.Cut(ref, "@")
+		args = append(args, base, base+"@%")
+		q += "(c.purl = $2 OR c.purl LIKE $3)"
+		if hasVer {
+			args = append(args, "%@"+ver)
+			q += " AND (c.purl LIKE $4 OR c.version = $5)"
+			args = append(args, ver)
+		}
+	} else {
+		name, ver, hasVer := strings.Cut(ref, "@")
+		args = append(args, strings.ToLower(name))
+		q += "LOWER(c.name) = $2"
+		if hasVer {
+			args = append(args, ver)
+			q += " AND c.version = $3"
+		}
+	}
+	rows, err := db.db.QueryContext(ctx, q+" ORDER BY d.name, v.id, c.id", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []vigil.Where
+	for rows.Next() {
+		var w vigil.Where
+		var hashes string
+		var eos sql.NullString
+		c := &w.Component
+		if err := rows.Scan(&w.DeviceID, &w.Device, &w.VersionID, &w.Version, &w.Status, &w.Units,
+			&c.ID, &c.VersionID, &c.Name, &c.Group, &c.Version, &c.Purl, &c.CPE, &c.Supplier, &hashes, &c.Support, &eos, &c.SupportNote, &c.Type); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(hashes), &c.Hashes)
+		c.EndOfSupport = parseDate(eos)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+func prefixCols(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,59 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix"
+)
+
+func TestSBOMImportDiffAndWhere(t *testing.T) {
+	device := testfix.Path(t, "medical-device-sboms", "case-study", "narrow.sbom.json")
+	invalid := testfix.Path(t, "cyclonedx-spec-tests", "resources", "1.5", "invalid-component-ref-1.5.json")
+	spdx := testfix.Path(t, "sbom-shelter-spdx", "in-the-wild", "julia.spdx.json")
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			r := runner{t, storetest.DSN(t, engine)}
+			r.ok("org", "create", "--name", "Acme")
+			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
+			r.ok("version", "create", "1.0", "--device", "Pump")
+			var res struct {
+				Components int
+				Diff       struct{ Added []any; Unchanged int }
+			}
+			json.Unmarshal([]byte(r.ok("--format", "json", "sbom", "import", "--device", "Pump", "--version", "1.0", device)), &res)
+			if res.Components != 55 || len(res.Diff.Added) != 55 {
+				t.Fatalf("first import: %+v", res)
+			}
+			res.Diff.Added = nil
+			json.Unmarshal([]byte(r.ok("--format", "json", "sbom", "import", "--device", "Pump", "--version", "1.0", device)), &res)
+			if len(res.Diff.Added) != 0 || res.Diff.Unchanged != 55 {
+				t.Fatalf("re-import must show no change: %+v", res)
+			}
+			before := r.ok("audit", "checkpoint")
+			code, _, errs := r.run("", "sbom", "import", "--device", "Pump", "--version", "1.0", invalid)
+			if code != 2 || !strings.Contains(errs, "invalid-component-ref-1.5.json") || !strings.Contains(errs, "bom-ref") {
+				t.Fatalf("invalid SBOM: exit %d, %q", code, errs)
+			}
+			if after := r.ok("audit", "checkpoint"); after != before {
+				t.Errorf("a rejected SBOM wrote something")
+			}
+			var where []map[string]any
+			json.Unmarshal([]byte(r.ok("--format", "json", "where", "log4net@2.0.8")), &where)
+			if len(where) != 1 || where[0]["device"] != "Pump" {
+				t.Errorf("where log4net@2.0.8 = %v", where)
+			}
+			// A new SBOM of another format replaces the current one and shows the diff.
+			out := r.ok("sbom", "import", "--device", "Pump", "--version", "1.0", spdx)
+			if !strings.Contains(out, "55 removed") {
+				t.Errorf("SPDX replacing CycloneDX diff: %s", out)
+			}
+			json.Unmarshal([]byte(r.ok("--format", "json", "where", "log4net")), &where)
+			if len(where) != 0 {
+				t.Errorf("log4net still current after replacement: %v", where)
+			}
+		})
+	}
+}
