@@ -21,7 +21,10 @@ func TestSBOMImportDiffAndWhere(t *testing.T) {
 			r.ok("version", "create", "1.0", "--device", "Pump")
 			var res struct {
 				Components int
-				Diff       struct{ Added []any; Unchanged int }
+				Diff       struct {
+					Added     []any
+					Unchanged int
+				}
 			}
 			json.Unmarshal([]byte(r.ok("--format", "json", "sbom", "import", "--device", "Pump", "--version", "1.0", device)), &res)
 			if res.Components != 55 || len(res.Diff.Added) != 55 {
