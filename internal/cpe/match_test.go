@@ -198,10 +198,17 @@ func TestEvaluateMedtronic(t *testing.T) {
 	}
 }
 
-// TestEvaluateFullPage drives every criterion of a real 38-CVE NVD response page with components built from the
+// TestEvaluateFullPage drives every criterion of a real 38-CVE NVD response page (and a one-CVE page) with components built from the
 // criterion itself: a version on each side of each bound must fall in or out.
 func TestEvaluateFullPage(t *testing.T) {
 	cves := loadCVEs(t, "nvd-api-2.0", "vunnel", "full-page.json")
+	single := loadCVEs(t, "nvd-api-2.0", "vunnel", "single-entry.json")
+	if len(single["CVE-2022-1576"]) == 0 {
+		t.Fatal("single-entry.json: no configurations for CVE-2022-1576")
+	}
+	for id, cfgs := range single {
+		cves[id] = cfgs
+	}
 	checked := 0
 	for id, cfgs := range cves {
 		for ci, cfg := range cfgs {
