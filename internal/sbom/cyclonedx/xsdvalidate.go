@@ -400,6 +400,22 @@ type contentMatcher struct {
 }
 
 func (m *contentMatcher) ends(p *particle, i int) []int {
+	if p.kind == pElem || p.kind == pAny {
+		// One child per occurrence: the run of matching children from i decides everything, no search needed.
+		// This is the hot path (a list of components), so it allocates one slice and no maps.
+		run := 0
+		for i+run < len(m.kids) && (p.max < 0 || run < p.max) && m.matchOne(p, i+run) {
+			run++
+		}
+		if run < p.min {
+			return nil
+		}
+		out := make([]int, 0, run-p.min+1)
+		for k := p.min; k <= run; k++ {
+			out = append(out, i+k)
+		}
+		return out
+	}
 	key := memoKey{p, i}
 	if r, ok := m.memo[key]; ok {
 		return r
@@ -459,12 +475,8 @@ func dedup(xs []int) []int {
 // once returns the positions where a single occurrence of p can end when starting at child s.
 func (m *contentMatcher) once(p *particle, s int) []int {
 	switch p.kind {
-	case pElem:
-		if s < len(m.kids) && m.v.names[m.kids[s]] == p.elem.name {
-			return []int{s + 1}
-		}
-	case pAny:
-		if s < len(m.kids) && nsAllowed(p.anyNS, m.v.names[m.kids[s]].ns, m.v.s.target) {
+	case pElem, pAny:
+		if s < len(m.kids) && m.matchOne(p, s) {
 			return []int{s + 1}
 		}
 	case pSeq:
@@ -646,4 +658,13 @@ func checkBuiltin(b, v string) error {
 		}
 	}
 	return nil
+}
+
+// matchOne reports whether child s can be one occurrence of an element or wildcard particle.
+func (m *contentMatcher) matchOne(p *particle, s int) bool {
+	q := m.v.names[m.kids[s]]
+	if p.kind == pElem {
+		return q == p.elem.name
+	}
+	return nsAllowed(p.anyNS, q.ns, m.v.s.target)
 }

@@ -1,0 +1,121 @@
+package sbom
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/testfix"
+)
+
+func errMessage(t *testing.T, err error) string {
+	t.Helper()
+	var e *vigil.Error
+	if !errors.As(err, &e) || e.Code != vigil.EINVALID {
+		t.Fatalf("error %v is not an EINVALID *vigil.Error", err)
+	}
+	return e.Message
+}
+
+// TestParseDetects: Parse picks the reader from the content, never from the file name.
+func TestParseDetects(t *testing.T) {
+	tests := []struct {
+		path       []string
+		format     string
+		components int
+	}{
+		{[]string{"medical-device-sboms", "case-study", "narrow.sbom.json"}, FormatCycloneDXJSON, 55},
+		{[]string{"cyclonedx-bom-examples", "SBOM", "laravel-7.12.0", "bom.1.3.xml"}, FormatCycloneDXXML, 62},
+		{[]string{"cyclonedx-bom-examples", "SBOM", "laravel-7.12.0", "bom.1.1.xml"}, FormatCycloneDXXML, 62},
+		{[]string{"spdx-examples", "spdx-spec-v2.3", "SPDXJSONExample-v2.3.spdx.json"}, FormatSPDXJSON, 4},
+		{[]string{"spdx-examples", "spdx-spec-v2.2", "SPDXTagExample-v2.2.spdx"}, FormatSPDXTagValue, 4},
+		{[]string{"sbom-shelter-spdx", "in-the-wild", "usbutils.spdx"}, FormatSPDXTagValue, 0},
+		{[]string{"sbom-shelter-spdx", "in-the-wild", "julia.spdx.json"}, FormatSPDXJSON, 34},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Join(tt.path...), func(t *testing.T) {
+			b, err := os.ReadFile(testfix.Path(t, tt.path...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Detect(b); got != tt.format {
+				t.Errorf("Detect = %q, want %q", got, tt.format)
+			}
+			doc, err := Parse(strings.NewReader(string(b)), "upload", Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Format != tt.format || len(doc.Components) != tt.components {
+				t.Errorf("got %s with %d components, want %s with %d", doc.Format, len(doc.Components), tt.format, tt.components)
+			}
+		})
+	}
+}
+
+// TestParseUnsupported: documents Parse does not read get a reason, not a guess.
+func TestParseUnsupported(t *testing.T) {
+	tests := []struct {
+		name string
+		path []string
+		doc  string
+		want string
+	}{
+		{"SPDX RDF", []string{"spdx-examples", "spdx-spec-v2.3", "SPDXRdfExample-v2.3.spdx.rdf.xml"}, "", "SPDX RDF/XML is not supported"},
+		{"SPDX XML", []string{"spdx-examples", "spdx-spec-v2.3", "SPDXXMLExample-v2.3.spdx.xml"}, "", "SPDX XML is not supported"},
+		{"SPDX YAML", []string{"spdx-examples", "spdx-spec-v2.3", "SPDXYAMLExample-2.3.spdx.yaml"}, "", "SPDX YAML is not supported"},
+		{"SPDX 3", []string{"spdx-examples", "spdx-examples-repo", "software", "example11", "spdx3.0", "sbom.spdx3.json"}, "", "SPDX 3 (JSON-LD) is not supported"},
+		{"OSV advisory", nil, `{"id":"GO-2024-0001","affected":[]}`, "not a CycloneDX (JSON, XML) or SPDX 2 (JSON, tag-value) document"},
+		{"empty", nil, "", "not a CycloneDX"},
+		{"binary", nil, "\x00\x01\x02PK", "not a CycloneDX"},
+		{"html", nil, "<html><body>login</body></html>", "not a CycloneDX"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := tt.doc
+			if tt.path != nil {
+				b, err := os.ReadFile(testfix.Path(t, tt.path...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				doc = string(b)
+			}
+			got, err := Parse(strings.NewReader(doc), "upload", Limits{})
+			if err == nil {
+				t.Fatalf("accepted as %s", got.Format)
+			}
+			if msg := errMessage(t, err); !strings.Contains(msg, tt.want) || !strings.HasPrefix(msg, "sbom upload: ") {
+				t.Errorf("error = %q, want %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseOversize(t *testing.T) {
+	b, err := os.ReadFile(testfix.Path(t, "cyclonedx-bom-examples", "SBOM", "keycloak-10.0.2", "bom.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lim := range []int64{1 << 20, int64(len(b)) - 1} {
+		doc, err := Parse(strings.NewReader(string(b)), "keycloak.json", Limits{MaxBytes: lim})
+		if err == nil || doc != nil {
+			t.Fatalf("limit %d: accepted a %d-byte document", lim, len(b))
+		}
+		if msg := errMessage(t, err); !strings.Contains(msg, "larger than the limit") {
+			t.Errorf("error = %q", msg)
+		}
+	}
+	if _, err := Parse(strings.NewReader(string(b)), "keycloak.json", Limits{MaxBytes: int64(len(b))}); err != nil {
+		t.Errorf("at exactly the limit: %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	got := Limits{}.WithDefaults()
+	want := Limits{MaxBytes: 64 << 20, MaxComponents: 200_000, MaxDepth: 128}
+	if got != want {
+		t.Errorf("defaults = %+v, want %+v", got, want)
+	}
+}
