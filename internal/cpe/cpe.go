@@ -19,8 +19,13 @@ const (
 	NA  = "-" // not applicable: the attribute has no meaningful value (a hardware version, say)
 )
 
-// MaxLen bounds the length of a CPE name. NVD's longest are under 300 bytes.
-const MaxLen = 1024
+// Bounds on untrusted CPE names. NVD's longest names are under 300 bytes. The attribute bound is on characters
+// (a quoted "\:" counts once) and is what keeps String's output, which quotes punctuation, within MaxLen, so that
+// every CPE Parse returns can be written out and read back.
+const (
+	MaxLen     = 8192 // bytes in a whole name
+	MaxAttrLen = 256  // characters in one attribute
+)
 
 // CPE is a parsed CPE name. Each attribute holds Any, NA, or a value in a canonical quoted form: lower case,
 // with "\" before a literal "\", "*" or "?" (and a lone literal "-" written `\-`), so that an unquoted "*" or
@@ -122,7 +127,10 @@ func fsValue(raw string) (string, error) {
 	if !simple {
 		b.Grow(len(raw))
 	}
-	for i := 0; i < len(raw); i++ {
+	for i, n := 0, 0; i < len(raw); i, n = i+1, n+1 {
+		if n == MaxAttrLen {
+			return "", fmt.Errorf("longer than %d characters", MaxAttrLen)
+		}
 		c := raw[i]
 		switch {
 		case c == '\\':
