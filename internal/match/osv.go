@@ -1,0 +1,322 @@
+package match
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/version"
+)
+
+// state is the outcome of evaluating one piece of affected data against one component version.
+type state uint8
+
+const (
+	stNo      state = iota // not affected
+	stUnknown              // could not evaluate
+	stYes                  // affected
+)
+
+// outcome is a state with what explains it.
+type outcome struct {
+	st     state
+	rng    string // the range, versions entry or criterion that matched
+	fixed  string
+	reason string // why it could not be evaluated
+}
+
+// Event kinds.
+const (
+	evIntroduced uint8 = iota + 1
+	evFixed
+	evLastAffected
+	evLimit
+)
+
+type event struct {
+	kind uint8
+	zero bool // introduced "0": before every version
+	inf  bool // limit "*": after every version
+	raw  string
+	v    version.Version
+}
+
+// crange is a compiled OSV range.
+type crange struct {
+	typ    string
+	eco    string  // the ecosystem whose order places versions on this range
+	events []event // introduced, fixed and last_affected, sorted by version (ties keep the record's order)
+	limits []event
+	bad    string // why the range cannot be evaluated, "" when it can
+}
+
+// affected is one compiled OSV affected package of one advisory. It is compiled on first use: a server indexes
+// every advisory of its store, and most are never met by a component.
+type affected struct {
+	ent     *entry
+	idx     int
+	af      *vigil.Affected
+	release string // the distribution release of the ecosystem suffix, "" for any
+
+	once     sync.Once
+	ranges   []crange
+	veco     string            // the order used for the versions list, "" when Vigil has none
+	vtext    map[string]bool   // versions as written
+	vsorted  []version.Version // parsed versions, sorted
+	vsrc     []string          // vsorted's entries as written
+	badOrder string            // why ECOSYSTEM data cannot be ordered
+}
+
+// semverOrder is the ecosystem whose order is plain SemVer 2.0 (for SEMVER ranges of ecosystems Vigil does not
+// order).
+const semverOrder = "npm"
+
+func (a *affected) compile(vc *version.Cache) {
+	a.once.Do(func() { a.doCompile(vc) })
+}
+
+func (a *affected) doCompile(vc *version.Cache) {
+	eco := a.af.Ecosystem
+	_, known := version.Normalize(eco)
+	if !known {
+		a.badOrder = fmt.Sprintf("ecosystem %q has no version order in Vigil", clip(eco))
+	}
+	path := fmt.Sprintf("affected[%d]", a.idx)
+	for j := range a.af.Ranges {
+		r := &a.af.Ranges[j]
+		cr := crange{typ: r.Type}
+		rpath := fmt.Sprintf("%s.ranges[%d]", path, j)
+		switch {
+		case r.Type == vigil.RangeGit:
+			a.ranges = append(a.ranges, cr)
+			continue
+		case r.Type == vigil.RangeSemver && !known:
+			cr.eco = semverOrder
+		case r.Type == vigil.RangeSemver || r.Type == vigil.RangeEcosystem:
+			if !known {
+				cr.bad = fmt.Sprintf("%s (%s): %s", rpath, r.Type, a.badOrder)
+			}
+			cr.eco = eco
+		default:
+			cr.bad = fmt.Sprintf("%s: unknown range type %q", rpath, clip(r.Type))
+		}
+		if cr.bad == "" {
+			cr.compileEvents(r, rpath, vc)
+		}
+		a.ranges = append(a.ranges, cr)
+	}
+	if len(a.af.Versions) > 0 {
+		a.vtext = make(map[string]bool, len(a.af.Versions))
+		for _, v := range a.af.Versions {
+			a.vtext[v] = true
+		}
+		if known {
+			a.veco = eco
+			for _, s := range a.af.Versions {
+				if v, err := vc.Parse(eco, s); err == nil {
+					a.vsorted = append(a.vsorted, v)
+					a.vsrc = append(a.vsrc, s)
+				}
+			}
+			idx := make([]int, len(a.vsorted))
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.SliceStable(idx, func(i, j int) bool { return a.vsorted[idx[i]].Compare(a.vsorted[idx[j]]) < 0 })
+			vs, src := make([]version.Version, len(idx)), make([]string, len(idx))
+			for i, k := range idx {
+				vs[i], src[i] = a.vsorted[k], a.vsrc[k]
+			}
+			a.vsorted, a.vsrc = vs, src
+		}
+	}
+}
+
+func (cr *crange) compileEvents(r *vigil.Range, rpath string, vc *version.Cache) {
+	for k, e := range r.Events {
+		var ev event
+		field := ""
+		switch {
+		case e.Introduced != "":
+			ev, field = event{kind: evIntroduced, raw: e.Introduced, zero: e.Introduced == "0"}, "introduced"
+		case e.Fixed != "":
+			ev, field = event{kind: evFixed, raw: e.Fixed}, "fixed"
+		case e.LastAffected != "":
+			ev, field = event{kind: evLastAffected, raw: e.LastAffected}, "last_affected"
+		case e.Limit != "":
+			ev, field = event{kind: evLimit, raw: e.Limit, inf: strings.Contains(e.Limit, "*")}, "limit"
+		default:
+			continue // the parser rejects empty events; nothing to place here
+		}
+		if !ev.zero && !ev.inf {
+			v, err := vc.Parse(cr.eco, ev.raw)
+			if err != nil {
+				cr.bad = fmt.Sprintf("%s.events[%d].%s: %s", rpath, k, field, vigil.ErrorMessage(err))
+				return
+			}
+			ev.v = v
+		}
+		if ev.kind == evLimit {
+			cr.limits = append(cr.limits, ev)
+		} else {
+			cr.events = append(cr.events, ev)
+		}
+	}
+	slices.SortStableFunc(cr.events, func(a, b event) int { return cmpEvent(&a, &b) })
+}
+
+func cmpEvent(a, b *event) int {
+	switch {
+	case a.zero && b.zero:
+		return 0
+	case a.zero:
+		return -1
+	case b.zero:
+		return 1
+	}
+	return a.v.Compare(b.v)
+}
+
+// contains runs OSV's evaluation over one range: within the limits, the last introduced event at or below v turns
+// "affected" on and a later fixed (at or below v) or last_affected (below v) turns it off. It returns the
+// evidence when v is affected.
+func (cr *crange) contains(v version.Version) (bool, string, string) {
+	if len(cr.limits) > 0 {
+		below := false
+		for i := range cr.limits {
+			if cr.limits[i].inf || v.Compare(cr.limits[i].v) < 0 {
+				below = true
+				break
+			}
+		}
+		if !below {
+			return false, "", ""
+		}
+	}
+	vulnerable, start := false, -1
+	for i := range cr.events {
+		e := &cr.events[i]
+		switch e.kind {
+		case evIntroduced:
+			if e.zero || v.Compare(e.v) >= 0 {
+				vulnerable, start = true, i
+			}
+		case evFixed:
+			if v.Compare(e.v) >= 0 {
+				vulnerable = false
+			}
+		case evLastAffected:
+			if v.Compare(e.v) > 0 {
+				vulnerable = false
+			}
+		}
+	}
+	if !vulnerable {
+		return false, "", ""
+	}
+	parts := []string{">=" + cr.events[start].raw}
+	fixed := ""
+	for i := start + 1; i < len(cr.events); i++ {
+		e := &cr.events[i]
+		if e.kind == evFixed {
+			parts, fixed = append(parts, "<"+e.raw), e.raw
+			break
+		}
+		if e.kind == evLastAffected {
+			parts = append(parts, "<="+e.raw)
+			break
+		}
+	}
+	for i := range cr.limits {
+		if !cr.limits[i].inf {
+			parts = append(parts, "limit <"+cr.limits[i].raw)
+		}
+	}
+	return true, strings.Join(parts, ", ") + " (" + cr.typ + ")", fixed
+}
+
+// eval decides whether a component version (as the ecosystem's advisories spell it) is affected: any range or the
+// versions list saying so is enough; else anything undecidable makes the answer "could not evaluate".
+func (a *affected) eval(v string, vc *version.Cache) outcome {
+	a.compile(vc)
+	unknown := ""
+	note := func(reason string) {
+		if unknown == "" {
+			unknown = reason
+		}
+	}
+	if len(v) > version.MaxLen {
+		return outcome{st: stUnknown, reason: fmt.Sprintf("component version longer than %d bytes", version.MaxLen)}
+	}
+	for i := range a.ranges {
+		cr := &a.ranges[i]
+		if cr.typ == vigil.RangeGit {
+			if isCommit(v) {
+				note(fmt.Sprintf("affected[%d].ranges[%d] (GIT): the component names commit %s; placing it on a commit "+
+					"range needs the repository's history", a.idx, i, v))
+			}
+			continue
+		}
+		if cr.bad != "" {
+			note(cr.bad)
+			continue
+		}
+		if v == "" {
+			note("the component has no version to compare")
+			continue
+		}
+		cv, err := vc.Parse(cr.eco, v)
+		if err != nil {
+			note(fmt.Sprintf("component version: %s", vigil.ErrorMessage(err)))
+			continue
+		}
+		if ok, rng, fixed := cr.contains(cv); ok {
+			return outcome{st: stYes, rng: rng, fixed: fixed}
+		}
+	}
+	if a.vtext != nil {
+		if a.vtext[v] && v != "" {
+			return outcome{st: stYes, rng: "versions: " + v}
+		}
+		if a.veco != "" {
+			switch cv, err := vc.Parse(a.veco, v); {
+			case v == "":
+				note("the component has no version to compare")
+			case err != nil:
+				note(fmt.Sprintf("component version: %s", vigil.ErrorMessage(err)))
+			default:
+				i := sort.Search(len(a.vsorted), func(i int) bool { return a.vsorted[i].Compare(cv) >= 0 })
+				if i < len(a.vsorted) && a.vsorted[i].Compare(cv) == 0 {
+					return outcome{st: stYes, rng: "versions: " + a.vsrc[i]}
+				}
+			}
+		}
+	}
+	if unknown != "" {
+		return outcome{st: stUnknown, reason: unknown}
+	}
+	return outcome{st: stNo}
+}
+
+// isCommit reports whether a version looks like a Git commit hash (7 to 64 hex digits with at least one letter,
+// so that "20230101" stays a version).
+func isCommit(v string) bool {
+	if len(v) < 7 || len(v) > 64 {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case '0' <= c && c <= '9':
+		case 'a' <= c && c <= 'f':
+			letter = true
+		default:
+			return false
+		}
+	}
+	return letter
+}
