@@ -1,0 +1,277 @@
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"hash/crc32"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// The intelligence store keeps, for every import run:
+//   - each source document as fetched (gzip-compressed raw bytes, SHA-256 of the bytes, URL, time), never replaced:
+//     a new revision of a document is a new row;
+//   - one row per source advisory (source, CSAF document, id) holding the normalized vigil.Advisory as JSON and the
+//     digest of that JSON, with the earlier versions in intel_advisory_revisions when a source revises it;
+//   - alias groups (union-find over every id and alias an advisory carries) that merge the sources' advisories into
+//     one vulnerability whose preferred id is its CVE;
+//   - the affected index (intelkeys.go), KEV entries with their history, EPSS scores with their history;
+//   - per run, the package keys whose advisories changed, so that only the device versions holding them are
+//     re-matched.
+
+// Limits on what one advisory may make the store do; feeds are untrusted.
+const (
+	maxIDLen      = 256  // an advisory id or alias
+	maxAliases    = 1000 // ids one advisory may link into its group
+	maxKeyNameLen = 1024 // a package name in the affected index
+	maxSearchText = 4096 // the lower-cased text kept for `vuln list --text`
+)
+
+// IntelSummary is what one import run did to one source: the `vigil import --format json` contract. A record is
+// counted once: added (new), updated (a revision replaced the merged view; the earlier one is kept), unchanged
+// (nothing written), withdrawn (it became withdrawn or rejected by its source: newly or by a revision), or rejected
+// (invalid, skipped with --skip-invalid).
+type IntelSummary struct {
+	Source    string   `json:"source"`
+	Added     int      `json:"added"`
+	Updated   int      `json:"updated"`
+	Unchanged int      `json:"unchanged"`
+	Withdrawn int      `json:"withdrawn"`
+	Rejected  []Reject `json:"rejected"`
+}
+
+// Reject is one invalid record skipped by an import run: the file, the record (its id or index when known) and why.
+type Reject struct {
+	File   string `json:"file"`
+	Record string `json:"record"`
+	Error  string `json:"error"`
+}
+
+// IntelResult is the outcome of one import run.
+type IntelResult struct {
+	Run       int64          `json:"run"`
+	Summaries []IntelSummary `json:"summaries"`
+	// Changed lists the package keys whose advisories were added, revised or withdrawn (old and new keys of a
+	// revision), sorted: the portfolio re-matches only the device versions holding them.
+	Changed []vigil.PackageKey `json:"-"`
+	// Signals counts the cybersecurity signals raised on our devices by CSAF advisories in this run.
+	Signals int `json:"signals"`
+}
+
+// SourceDoc is one source document as fetched, with its provenance. Fill it with NewSourceDoc (raw bytes, which it
+// compresses) or, for an entry copied from a zip archive, ZipSourceDoc (no recompression).
+type SourceDoc struct {
+	Source    string    // vigil.SourceOSV, ...
+	DocID     string    // the document's own id: CSAF tracking id, OSV record id, KEV "catalog", EPSS "epss", ...
+	Revision  string    // CSAF tracking version, OSV modified, KEV catalog version, EPSS score date, ...
+	Name      string    // the file (path!entry for an archive entry) or URL it was read from
+	URL       string    // where it was fetched from, when it came over the network
+	FetchedAt time.Time // zero means the run's time
+	Records   int       // records read from it (stored ones plus rejected ones)
+	Rejected  int       // records of it rejected by --skip-invalid: such a document is never skipped as known
+
+	Digest     string // hex SHA-256 of the document's bytes
+	BlobDigest [32]byte
+	Size       int64
+	Gzip       []byte // the bytes, gzip-compressed
+}
+
+var gzipPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+}}
+
+// NewSourceDoc returns a SourceDoc for raw, computing its digest and compressed form. It is safe to call from
+// several goroutines (importer workers do).
+func NewSourceDoc(source, docID, name string, raw []byte) *SourceDoc {
+	d := &SourceDoc{Source: source, DocID: docID, Name: name, Size: int64(len(raw))}
+	sum := sha256.Sum256(raw)
+	d.Digest = hex.EncodeToString(sum[:])
+	var buf bytes.Buffer
+	buf.Grow(len(raw)/3 + 64)
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(&buf)
+	zw.Write(raw)
+	zw.Close()
+	gzipPool.Put(zw)
+	d.Gzip = buf.Bytes()
+	d.BlobDigest = sha256.Sum256(d.Gzip)
+	return d
+}
+
+// ZipBlob builds the gzip form of a zip entry stored with Deflate from its compressed bytes, CRC-32 and size, so the
+// importer keeps the raw record without decompressing and recompressing it (a gzip member is a header, the same
+// deflate stream and a CRC-32/size trailer). Its SHA-256 (the document's BlobDigest) lets a re-import recognise an
+// unchanged entry without decompressing it.
+func ZipBlob(deflated []byte, crc uint32, size uint64) []byte {
+	b := make([]byte, 0, len(deflated)+18)
+	b = append(b, 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff) // gzip, deflate, no flags, no mtime, unknown OS
+	b = append(b, deflated...)
+	b = binary.LittleEndian.AppendUint32(b, crc)
+	b = binary.LittleEndian.AppendUint32(b, uint32(size))
+	return b
+}
+
+// ZipSourceDoc returns a SourceDoc for a zip entry from its gzip blob (ZipBlob) and its decompressed bytes (for the
+// digest and size).
+func ZipSourceDoc(source, docID, name string, blob, raw []byte) *SourceDoc {
+	d := &SourceDoc{Source: source, DocID: docID, Name: name, Gzip: blob, BlobDigest: sha256.Sum256(blob), Size: int64(len(raw))}
+	sum := sha256.Sum256(raw)
+	d.Digest = hex.EncodeToString(sum[:])
+	return d
+}
+
+// Gunzip returns the bytes of a stored document (for `vigil vuln show --raw` and tests).
+func Gunzip(blob []byte, max int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(blob))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	b, err := io.ReadAll(io.LimitReader(zr, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, vigil.Errorf(vigil.EINVALID, "stored document larger than %d bytes", max)
+	}
+	return b, nil
+}
+
+// CRC32 is the zip/gzip checksum of b, exported for tests that build blobs.
+func CRC32(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// PreparedAdvisory is an advisory made ready for the store: its JSON, the digest of that JSON (what "unchanged"
+// means), its affected-index keys and search text. PrepareAdvisory is pure and runs in the importer's workers, so
+// the single writer only writes.
+type PreparedAdvisory struct {
+	Advisory *vigil.Advisory
+	Data     []byte
+	Digest   string
+	Keys     []vigil.PackageKey
+	Search   string
+	ids      []string // the id and aliases linked into its group
+}
+
+// PrepareAdvisory validates what the store relies on (source, id, bounded ids) and prepares a.
+func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
+	if a.Source == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "advisory %q: source: required", a.ID)
+	}
+	if strings.TrimSpace(a.ID) == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "advisory: id: required")
+	}
+	if len(a.ID) > maxIDLen {
+		return nil, vigil.Errorf(vigil.EINVALID, "advisory %.40q...: id: longer than %d bytes", a.ID, maxIDLen)
+	}
+	if len(a.Aliases) > maxAliases {
+		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: aliases: %d, more than the limit of %d", a.ID, len(a.Aliases), maxAliases)
+	}
+	data, err := json.Marshal(a)
+	if err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: %v", a.ID, err)
+	}
+	sum := sha256.Sum256(data)
+	p := &PreparedAdvisory{Advisory: a, Data: data, Digest: hex.EncodeToString(sum[:])}
+	keys := AdvisoryKeys(a)
+	out := keys[:0]
+	for _, k := range keys {
+		if len(k.Name) <= maxKeyNameLen && len(k.Ecosystem) <= maxKeyNameLen && k.Name != "" {
+			out = append(out, k)
+		}
+	}
+	p.Keys = out
+	p.ids = linkIDs(a)
+	p.Search = searchText(a)
+	return p, nil
+}
+
+// linkIDs returns the ids an advisory links into one vulnerability: its own id and its aliases, without its CSAF
+// document id (one document describes several vulnerabilities; linking it would merge them) and without
+// duplicates. Ids are kept as the source writes them.
+func linkIDs(a *vigil.Advisory) []string {
+	out := make([]string, 0, 1+len(a.Aliases))
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s == "" || len(s) > maxIDLen || s == a.Document {
+			return
+		}
+		for _, o := range out {
+			if o == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	add(a.ID)
+	for _, s := range a.Aliases {
+		add(s)
+	}
+	return out
+}
+
+func searchText(a *vigil.Advisory) string {
+	var b strings.Builder
+	b.WriteString(a.ID)
+	for _, s := range a.Aliases {
+		b.WriteByte(' ')
+		b.WriteString(s)
+	}
+	if a.Document != "" {
+		b.WriteByte(' ')
+		b.WriteString(a.Document)
+	}
+	b.WriteByte(' ')
+	b.WriteString(a.Title)
+	b.WriteByte(' ')
+	b.WriteString(a.Summary)
+	s := strings.ToLower(b.String())
+	if len(s) > maxSearchText {
+		s = s[:maxSearchText]
+	}
+	return s
+}
+
+// preferredBetter reports whether id a is a better name for a vulnerability than b: a CVE first, then a GHSA, then
+// anything; within a kind the oldest (CVE-2019-99 before CVE-2019-100), then by text.
+func preferredBetter(a, b string) bool {
+	ra, rb := idRank(a), idRank(b)
+	if ra != rb {
+		return ra < rb
+	}
+	if ra == 0 {
+		ya, na, _ := strings.Cut(a[4:], "-")
+		yb, nb, _ := strings.Cut(b[4:], "-")
+		if ya != yb {
+			return ya < yb
+		}
+		ia, ea := strconv.Atoi(na)
+		ib, eb := strconv.Atoi(nb)
+		if ea == nil && eb == nil && ia != ib {
+			return ia < ib
+		}
+	}
+	return a < b
+}
+
+func idRank(id string) int {
+	switch {
+	case len(id) > 8 && strings.HasPrefix(id, "CVE-"):
+		return 0
+	case strings.HasPrefix(id, "GHSA-"):
+		return 1
+	}
+	return 2
+}
+
+// isCVE reports whether id looks like a CVE id (KEV and EPSS attach by CVE).
+func isCVE(id string) bool { return idRank(id) == 0 }

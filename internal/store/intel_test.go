@@ -1,0 +1,278 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// put imports advisories as one run, one document per advisory, the way the importer does.
+func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *store.IntelResult {
+	t.Helper()
+	res, err := db.ImportIntel(storetest.Admin(), func(w *store.IntelWriter) error {
+		for i := range advs {
+			a := &advs[i]
+			raw, _ := json.Marshal(a)
+			doc := store.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
+			doc.Records = 1
+			if n, ok, err := w.Known(a.Source, doc.Digest); err != nil {
+				return err
+			} else if ok {
+				w.Unchanged(a.Source, n)
+				continue
+			}
+			ref, err := w.Document(doc)
+			if err != nil {
+				return err
+			}
+			p, err := store.PrepareAdvisory(a)
+			if err != nil {
+				return err
+			}
+			if err := w.Advisory(ref, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func counts(res *store.IntelResult) map[string][5]int {
+	out := map[string][5]int{}
+	for _, s := range res.Summaries {
+		out[s.Source] = [5]int{s.Added, s.Updated, s.Unchanged, s.Withdrawn, len(s.Rejected)}
+	}
+	return out
+}
+
+func ghsa(mod string, fixed string) vigil.Advisory {
+	return vigil.Advisory{Source: vigil.SourceOSV, ID: "GHSA-aaaa-bbbb-cccc", Aliases: []string{"CVE-2024-1000"},
+		Summary: "ghsa summary", Modified: ts(mod),
+		Affected: []vigil.Affected{{Ecosystem: "PyPI", Name: "Django_Rest.Framework", Ranges: []vigil.Range{{Type: vigil.RangeEcosystem,
+			Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: fixed}}}}}}}
+}
+
+func TestIntelMergeReviseAndIdempotence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		nvd := vigil.Advisory{Source: vigil.SourceNVD, ID: "CVE-2024-1000", Summary: "nvd description", Modified: ts("2024-02-01T00:00:00Z"),
+			Scores: []vigil.Score{{Source: "nvd@nist.gov", Type: "Primary", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Base: 9.8}},
+			Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Operator: "OR", Matches: []vigil.CPEMatch{
+				{Vulnerable: true, Criteria: "cpe:2.3:a:encode:django-rest-framework:*:*:*:*:*:*:*:*", VersionEndExcluding: "3.15"}}}}}}}
+		pysec := vigil.Advisory{Source: vigil.SourceOSV, ID: "PYSEC-2024-1", Aliases: []string{"GHSA-aaaa-bbbb-cccc"}, Modified: ts("2024-01-05T00:00:00Z"),
+			Affected: []vigil.Affected{{Ecosystem: "PyPI", Name: "djangorestframework"}}}
+
+		res := put(t, db, ghsa("2024-01-01T00:00:00Z", "3.15"), nvd)
+		if diff := cmp.Diff(map[string][5]int{"osv": {1, 0, 0, 0, 0}, "nvd": {1, 0, 0, 0, 0}}, counts(res)); diff != "" {
+			t.Errorf("first run (-want +got):\n%s", diff)
+		}
+		// PYSEC links to the GHSA only: the union-find must put it in the CVE's group.
+		res = put(t, db, pysec)
+		if diff := cmp.Diff(map[string][5]int{"osv": {1, 0, 0, 0, 0}}, counts(res)); diff != "" {
+			t.Errorf("second run (-want +got):\n%s", diff)
+		}
+		for _, id := range []string{"GHSA-aaaa-bbbb-cccc", "ghsa-AAAA-bbbb-cccc", "cve-2024-1000", "PYSEC-2024-1"} {
+			v, err := db.VulnDetail(ctx, id)
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			if v.ID != "CVE-2024-1000" {
+				t.Errorf("%s: id = %s, want the CVE", id, v.ID)
+			}
+			if diff := cmp.Diff([]string{"GHSA-aaaa-bbbb-cccc", "PYSEC-2024-1"}, v.Aliases); diff != "" {
+				t.Errorf("%s aliases (-want +got):\n%s", id, diff)
+			}
+			var srcs []string
+			for _, s := range v.Sources {
+				srcs = append(srcs, s.Source+":"+s.ID)
+			}
+			if diff := cmp.Diff([]string{"nvd:CVE-2024-1000", "osv:GHSA-aaaa-bbbb-cccc", "osv:PYSEC-2024-1"}, srcs); diff != "" {
+				t.Errorf("%s sources (-want +got):\n%s", id, diff)
+			}
+			if v.Summary != "nvd description" {
+				t.Errorf("summary = %q, want NVD's", v.Summary)
+			}
+		}
+
+		before := auditCount(t, db)
+		res = put(t, db, ghsa("2024-01-01T00:00:00Z", "3.15"), nvd, pysec)
+		if diff := cmp.Diff(map[string][5]int{"osv": {0, 0, 2, 0, 0}, "nvd": {0, 0, 1, 0, 0}}, counts(res)); diff != "" {
+			t.Errorf("re-import (-want +got):\n%s", diff)
+		}
+		if len(res.Changed) != 0 {
+			t.Errorf("re-import changed %v", res.Changed)
+		}
+		if got := auditCount(t, db); got != before+1 {
+			t.Errorf("audit events %d → %d, want exactly one more", before, got)
+		}
+
+		// A revision replaces the merged view and keeps the earlier one; an older one never replaces it.
+		res = put(t, db, ghsa("2024-03-01T00:00:00Z", "3.16"))
+		if diff := cmp.Diff(map[string][5]int{"osv": {0, 1, 0, 0, 0}}, counts(res)); diff != "" {
+			t.Errorf("revision (-want +got):\n%s", diff)
+		}
+		wantKey := vigil.PackageKey{Kind: vigil.KeyPackage, Ecosystem: "PyPI", Name: "django-rest-framework"}
+		if !slices.Contains(res.Changed, wantKey) {
+			t.Errorf("changed = %v, want %v", res.Changed, wantKey)
+		}
+		res = put(t, db, ghsa("2023-12-01T00:00:00Z", "3.10"))
+		if diff := cmp.Diff(map[string][5]int{"osv": {0, 0, 1, 0, 0}}, counts(res)); diff != "" {
+			t.Errorf("older revision (-want +got):\n%s", diff)
+		}
+		revs, err := db.AdvisoryRevisions(ctx, vigil.SourceOSV, "", "GHSA-aaaa-bbbb-cccc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fixed []string
+		for _, r := range revs {
+			fixed = append(fixed, r.Advisory.Affected[0].Ranges[0].Events[1].Fixed)
+		}
+		if diff := cmp.Diff([]string{"3.10", "3.15", "3.16"}, fixed); diff != "" {
+			t.Errorf("revisions (older, earlier, current) (-want +got):\n%s", diff)
+		}
+
+		// The affected index answers by however an SBOM spells the package.
+		for _, k := range []vigil.PackageKey{
+			{Kind: vigil.KeyPackage, Ecosystem: "pypi", Name: "django-rest-framework"},
+			{Kind: vigil.KeyPackage, Ecosystem: "PyPI", Name: "Django.Rest_Framework"},
+			{Kind: vigil.KeyCPE, Ecosystem: "a", Name: "encode:django-rest-framework"},
+		} {
+			advs, err := db.AdvisoriesFor(ctx, []vigil.PackageKey{k})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(advs) != 1 {
+				t.Errorf("AdvisoriesFor(%v) = %d advisories, want 1", k, len(advs))
+			}
+		}
+		n := 0
+		if err := db.ScanAdvisories(ctx, func(*vigil.Advisory) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Errorf("ScanAdvisories = %d, want 3", n)
+		}
+
+		// Withdrawal: counted, and gone from the matcher's views.
+		w := pysec
+		w.Modified, w.Withdrawn = ts("2024-04-01T00:00:00Z"), ts("2024-04-01T00:00:00Z")
+		res = put(t, db, w)
+		if diff := cmp.Diff(map[string][5]int{"osv": {0, 0, 0, 1, 0}}, counts(res)); diff != "" {
+			t.Errorf("withdrawal (-want +got):\n%s", diff)
+		}
+		advs, _ := db.AdvisoriesFor(ctx, []vigil.PackageKey{{Kind: vigil.KeyPackage, Ecosystem: "PyPI", Name: "djangorestframework"}})
+		if len(advs) != 0 {
+			t.Errorf("a withdrawn advisory is still returned: %v", advs)
+		}
+		keys, last, err := db.ChangedKeys(ctx, 0)
+		if err != nil || last != res.Run || !slices.Contains(keys, vigil.PackageKey{Kind: vigil.KeyPackage, Ecosystem: "PyPI", Name: "djangorestframework"}) {
+			t.Errorf("ChangedKeys = %v, %d, %v", keys, last, err)
+		}
+	})
+}
+
+func auditCount(t *testing.T, db *store.DB) int64 {
+	t.Helper()
+	cp, err := db.Checkpoint(storetest.Admin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp.Count
+}
+
+func TestIntelMergesGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		// Two vulnerabilities known separately, then one record naming both: they become one, named by the older CVE.
+		put(t, db,
+			vigil.Advisory{Source: vigil.SourceNVD, ID: "CVE-2021-200", Modified: ts("2021-01-01T00:00:00Z")},
+			vigil.Advisory{Source: vigil.SourceNVD, ID: "CVE-2021-3", Modified: ts("2021-01-02T00:00:00Z")},
+		)
+		put(t, db, vigil.Advisory{Source: vigil.SourceOSV, ID: "GO-2021-0001", Aliases: []string{"CVE-2021-200", "CVE-2021-3"}, Modified: ts("2021-02-01T00:00:00Z")})
+		v, err := db.Vuln(ctx, "CVE-2021-200")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ID != "CVE-2021-3" || len(v.Advisories) != 3 {
+			t.Errorf("merged = %s with %d advisories, want CVE-2021-3 with 3", v.ID, len(v.Advisories))
+		}
+		list, err := db.Vulns(ctx, vigil.VulnFilter{})
+		if err != nil || len(list) != 1 {
+			t.Errorf("Vulns = %d, %v; want one merged vulnerability", len(list), err)
+		}
+		if _, err := db.Vuln(ctx, "CVE-1999-0001"); vigil.ErrorCode(err) != vigil.ENOTFOUND {
+			t.Errorf("unknown id: %v", err)
+		}
+		if _, err := db.Vuln(context.Background(), "CVE-2021-3"); vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {
+			t.Errorf("no actor: %v", err)
+		}
+		if _, err := db.ImportIntel(storetest.As("v", vigil.RoleViewer), func(*store.IntelWriter) error { return nil }); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+			t.Errorf("viewer import: %v", err)
+		}
+	})
+}
+
+func TestPackageKeys(t *testing.T) {
+	tests := []struct {
+		eco, name string
+		want      vigil.PackageKey
+	}{
+		{"PyPI", "Django_REST.framework", vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "django-rest-framework"}},
+		{"pypi", "zope.interface", vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "zope-interface"}},
+		{"npm", "@Scope/Pkg", vigil.PackageKey{Kind: "pkg", Ecosystem: "npm", Name: "@Scope/Pkg"}},
+		{"Go", "github.com/Sirupsen/logrus", vigil.PackageKey{Kind: "pkg", Ecosystem: "Go", Name: "github.com/Sirupsen/logrus"}},
+		{"Maven", "org.Apache:Log4j", vigil.PackageKey{Kind: "pkg", Ecosystem: "Maven", Name: "org.Apache:Log4j"}},
+		{"debian:12", "OpenSSL", vigil.PackageKey{Kind: "pkg", Ecosystem: "Debian", Name: "openssl"}},
+		{"NuGet", "Newtonsoft.Json", vigil.PackageKey{Kind: "pkg", Ecosystem: "NuGet", Name: "newtonsoft.json"}},
+		{"Unknown:1", "X", vigil.PackageKey{Kind: "pkg", Ecosystem: "Unknown", Name: "X"}},
+	}
+	for _, tt := range tests {
+		if got := store.PackageKeyOf(tt.eco, tt.name); got != tt.want {
+			t.Errorf("PackageKeyOf(%q, %q) = %v, want %v", tt.eco, tt.name, got, tt.want)
+		}
+	}
+	if k, ok := store.PurlKey("pkg:pypi/Django_Rest@1.0"); !ok || k != (vigil.PackageKey{Kind: "purl", Ecosystem: "pypi", Name: "django-rest"}) {
+		t.Errorf("PurlKey = %v %v", k, ok)
+	}
+	if k, ok := store.PurlKey("pkg:maven/org.apache/log4j-core@2.0"); !ok || k.Name != "org.apache/log4j-core" {
+		t.Errorf("PurlKey maven = %v %v", k, ok)
+	}
+	if _, ok := store.PurlKey("pkg:/nope"); ok {
+		t.Error("bad purl accepted")
+	}
+	if k, ok := store.CPEKey("cpe:2.3:o:Medtronic:MiniMed_508_firmware:*:*:*:*:*:*:*:*"); !ok || k != (vigil.PackageKey{Kind: "cpe", Ecosystem: "o", Name: "medtronic:minimed_508_firmware"}) {
+		t.Errorf("CPEKey = %v %v", k, ok)
+	}
+	if _, ok := store.CPEKey("cpe:2.3:a:vendor:*:*:*:*:*:*:*:*:*"); ok {
+		t.Error("a wildcard product was indexed")
+	}
+	got := store.ProductKeys(vigil.Product{Vendor: "Philips ", Name: "Vue  PACS", ModelNumbers: []string{"M-100"}})
+	want := []vigil.PackageKey{{Kind: "product", Ecosystem: "philips", Name: "vue pacs"}, {Kind: "product", Ecosystem: "philips", Name: "m-100"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ProductKeys (-want +got):\n%s", diff)
+	}
+	if s := (vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "x"}).String(); !strings.Contains(s, "pkg:PyPI/x") {
+		t.Errorf("String = %q", s)
+	}
+}

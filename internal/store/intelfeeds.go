@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// Feed is one configured intelligence source: where it is fetched from, how often, and how its last syncs went.
+type Feed struct {
+	Name        string          `json:"name"`
+	Source      string          `json:"source"` // nvd, osv, kev, epss, csaf, stix
+	URL         string          `json:"url"`
+	Every       time.Duration   `json:"-"`
+	Schedule    string          `json:"schedule"` // Every as text ("2h0m0s")
+	Enabled     bool            `json:"enabled"`
+	LastAttempt time.Time       `json:"last_attempt,omitzero"`
+	LastSuccess time.Time       `json:"last_success,omitzero"`
+	LastError   string          `json:"last_error,omitempty"`
+	Failures    int             `json:"failures"` // consecutive failed attempts
+	NextAttempt time.Time       `json:"next_attempt,omitzero"`
+	Cursor      string          `json:"cursor,omitempty"` // NVD: the lastModEndDate the last sync reached
+	Counts      json.RawMessage `json:"counts,omitempty"` // the last successful run's summaries
+}
+
+// Failing reports whether the feed's last attempt failed.
+func (f *Feed) Failing() bool { return f.Failures > 0 }
+
+var feedSources = []string{vigil.SourceNVD, vigil.SourceOSV, vigil.SourceKEV, vigil.SourceEPSS, vigil.SourceCSAF, vigil.SourceSTIX}
+
+// Validate checks a feed's configuration.
+func (f *Feed) Validate() error {
+	if f.Name == "" || len(f.Name) > 64 || strings.ContainsAny(f.Name, " \t\r\n/") {
+		return vigil.Errorf(vigil.EINVALID, "name: %q must be 1-64 characters without spaces or slashes", f.Name)
+	}
+	if err := vigil.OneOf("source", f.Source, feedSources); err != nil {
+		return err
+	}
+	u, err := url.Parse(f.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return vigil.Errorf(vigil.EINVALID, "url: %q is not an http(s) URL", f.URL)
+	}
+	if f.Every < time.Minute || f.Every > 31*24*time.Hour {
+		return vigil.Errorf(vigil.EINVALID, "schedule: %v is outside 1m..744h", f.Every)
+	}
+	return nil
+}
+
+const feedCols = "name, source, url, schedule_seconds, enabled, last_attempt, last_success, last_error, failures, next_attempt, cursor, counts"
+
+func scanFeed(row interface{ Scan(...any) error }) (*Feed, error) {
+	var f Feed
+	var secs int64
+	var la, ls, na sql.NullString
+	var counts string
+	if err := row.Scan(&f.Name, &f.Source, &f.URL, &secs, &f.Enabled, &la, &ls, &f.LastError, &f.Failures, &na, &f.Cursor, &counts); err != nil {
+		return nil, err
+	}
+	f.Every = time.Duration(secs) * time.Second
+	f.Schedule = f.Every.String()
+	f.LastAttempt, f.LastSuccess, f.NextAttempt = parseTime(la), parseTime(ls), parseTime(na)
+	if counts != "" && counts != "{}" {
+		f.Counts = json.RawMessage(counts)
+	}
+	return &f, nil
+}
+
+// Feeds lists the configured feeds by name.
+func (db *DB) Feeds(ctx context.Context) ([]*Feed, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT "+feedCols+" FROM intel_feeds ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Feed{}
+	for rows.Next() {
+		f, err := scanFeed(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// Feed returns one feed (ENOTFOUND when it is not configured).
+func (db *DB) Feed(ctx context.Context, name string) (*Feed, error) {
+	f, err := scanFeed(db.db.QueryRowContext(ctx, "SELECT "+feedCols+" FROM intel_feeds WHERE name = $1", name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.Errorf(vigil.ENOTFOUND, "feed %q is not configured", name)
+	}
+	return f, err
+}
+
+// SetFeed creates or reconfigures a feed (source, URL, schedule, enabled); its sync history is kept. Needs
+// vigil.PermImport; audited as "intel.feed".
+func (db *DB) SetFeed(ctx context.Context, f *Feed) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanFeed(tx.QueryRowContext(ctx, "SELECT "+feedCols+" FROM intel_feeds WHERE name = $1", f.Name))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if old == nil {
+			_, err = tx.ExecContext(ctx, "INSERT INTO intel_feeds (name, source, url, schedule_seconds, enabled) VALUES ($1, $2, $3, $4, $5)",
+				f.Name, f.Source, f.URL, int64(f.Every/time.Second), f.Enabled)
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE intel_feeds SET source = $1, url = $2, schedule_seconds = $3, enabled = $4 WHERE name = $5",
+				f.Source, f.URL, int64(f.Every/time.Second), f.Enabled, f.Name)
+		}
+		if err != nil {
+			return mapErr(err)
+		}
+		type cfg struct {
+			Source, URL, Schedule string
+			Enabled               bool
+		}
+		var o any
+		if old != nil {
+			o = cfg{old.Source, old.URL, old.Every.String(), old.Enabled}
+		}
+		return tx.Audit(ctx, "intel.feed", "feed", f.Name, o, cfg{f.Source, f.URL, f.Every.String(), f.Enabled}, "")
+	})
+}
+
+// FeedAttempt is the outcome of one scheduled sync.
+type FeedAttempt struct {
+	At     time.Time
+	Err    error     // nil on success
+	Next   time.Time // when the scheduler will try again
+	Cursor string    // the new cursor on success ("" keeps the old one)
+	Counts any       // the run's summaries on success
+}
+
+// RecordFeedAttempt records how a sync went: the time, the error (counting consecutive failures) or the success
+// (clearing them). It is operational state, not a decision, so it is not audited; the import run itself is.
+func (db *DB) RecordFeedAttempt(ctx context.Context, name string, a FeedAttempt) error {
+	var res sql.Result
+	var err error
+	if a.Err != nil {
+		msg := vigil.ErrorMessage(a.Err)
+		if vigil.ErrorCode(a.Err) == vigil.EINTERNAL {
+			msg = bound(a.Err.Error(), 1000) // the operator of the feed page needs the cause; it holds no secret
+		}
+		res, err = db.db.ExecContext(ctx, "UPDATE intel_feeds SET last_attempt = $1, last_error = $2, failures = failures + 1, next_attempt = $3 WHERE name = $4",
+			timeText(a.At), bound(msg, 1000), timeText(a.Next), name)
+	} else {
+		counts := "{}"
+		if a.Counts != nil {
+			counts = mustJSON(a.Counts)
+		}
+		res, err = db.db.ExecContext(ctx, `UPDATE intel_feeds SET last_attempt = $1, last_success = $1, last_error = '', failures = 0, next_attempt = $2,
+			cursor = CASE WHEN $3 = '' THEN cursor ELSE $3 END, counts = $4 WHERE name = $5`,
+			timeText(a.At), timeText(a.Next), a.Cursor, counts, name)
+	}
+	if err != nil {
+		return fmt.Errorf("feed %s: record attempt: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return vigil.Errorf(vigil.ENOTFOUND, "feed %q is not configured", name)
+	}
+	return nil
+}
+
+// HTTPCache returns the validators (ETag, Last-Modified) stored for a URL by the last import that fetched it, for a
+// conditional request.
+func (db *DB) HTTPCache(ctx context.Context, u string) (etag, lastModified string, err error) {
+	err = db.db.QueryRowContext(ctx, "SELECT etag, last_modified FROM intel_http_cache WHERE url = $1", u).Scan(&etag, &lastModified)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return etag, lastModified, err
+}
+
+// SetHTTPCache records a URL's validators inside the import run, so they are kept only if the import commits: a
+// failed import fetches the document again next time.
+func (w *IntelWriter) SetHTTPCache(u, etag, lastModified string) error {
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_http_cache (url, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
+		bound(u, 2048), bound(etag, 512), bound(lastModified, 128), w.tx.NowText())
+	return err
+}
+
+// localLocks serves TryLock for SQLite, whose stores are served by one process.
+var localLocks sync.Map // "path\x00key" → *sync.Mutex
+
+// TryLock takes the named lock without waiting: ok is false when another holder has it. On PostgreSQL it is a
+// session advisory lock (pg_try_advisory_lock) on a connection held until release, so that several `vigil serve`
+// processes sharing one database run each feed sync once; on SQLite, whose store one process serves, it is a lock
+// within the process.
+func (db *DB) TryLock(ctx context.Context, key int64) (release func(), ok bool, err error) {
+	if db.engine != Postgres {
+		m, _ := localLocks.LoadOrStore(db.path+"\x00"+idText(key), new(sync.Mutex))
+		mu := m.(*sync.Mutex)
+		if !mu.TryLock() {
+			return nil, false, nil
+		}
+		return mu.Unlock, true, nil
+	}
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		return nil, false, err
+	}
+	return func() {
+		// The unlock must run even when the sync's context was cancelled.
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+		conn.Close()
+	}, true, nil
+}
+
+// IntelRun is one import run as recorded.
+type IntelRun struct {
+	ID        int64          `json:"id"`
+	StartedAt time.Time      `json:"started_at"`
+	Actor     string         `json:"actor"`
+	Summaries []IntelSummary `json:"summaries"`
+}
+
+// IntelRuns lists the newest import runs first (at most limit, default 50).
+func (db *DB) IntelRuns(ctx context.Context, limit int) ([]*IntelRun, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT id, started_at, actor, summary FROM intel_runs ORDER BY id DESC LIMIT "+idText(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*IntelRun
+	for rows.Next() {
+		var r IntelRun
+		var at sql.NullString
+		var s string
+		if err := rows.Scan(&r.ID, &at, &r.Actor, &s); err != nil {
+			return nil, err
+		}
+		r.StartedAt = parseTime(at)
+		if err := json.Unmarshal([]byte(s), &r.Summaries); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,650 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+var _ vigil.VulnService = (*DB)(nil)
+
+// SourceRef is the provenance of one source's advisory in a merged vulnerability: which document it was read from,
+// where and when that was fetched, and the document's digest.
+type SourceRef struct {
+	Source      string    `json:"source"`
+	ID          string    `json:"id"`
+	Document    string    `json:"document,omitempty"`
+	Revision    int       `json:"revision"` // 1 for the first version the store saw; earlier ones are kept
+	File        string    `json:"file"`
+	URL         string    `json:"url,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	Digest      string    `json:"digest"` // SHA-256 of the document as fetched
+	DocRevision string    `json:"document_revision,omitempty"`
+	DocumentRef int64     `json:"document_ref"`
+}
+
+// VulnDetail is the merged view with the provenance of each source's advisory, what `vigil vuln show` prints.
+type VulnDetail struct {
+	vigil.Vulnerability
+	Sources []SourceRef `json:"sources"`
+}
+
+// sourceOrder is the order advisories are shown in and the preference for the merged summary: NVD's description is
+// the reference text, then OSV, then CSAF and STIX.
+var sourceOrder = map[string]int{vigil.SourceNVD: 0, vigil.SourceOSV: 1, vigil.SourceCSAF: 2, vigil.SourceSTIX: 3}
+
+// Vuln returns the merged vulnerability named by any of its ids (CVE, GHSA, PYSEC, GO-, BIT-, ...), by a CSAF
+// document id when the document describes exactly one vulnerability, or a CVE that only KEV or EPSS knows. ENOTFOUND
+// when nothing knows it; EINVALID when a CSAF document id names several vulnerabilities (the message lists them).
+func (db *DB) Vuln(ctx context.Context, id string) (*vigil.Vulnerability, error) {
+	d, err := db.VulnDetail(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &d.Vulnerability, nil
+}
+
+// VulnDetail is Vuln with each advisory's provenance.
+func (db *DB) VulnDetail(ctx context.Context, id string) (*VulnDetail, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	id = strings.TrimSpace(id)
+	if id == "" || len(id) > maxIDLen {
+		return nil, vigil.Errorf(vigil.EINVALID, "vulnerability id: %q is not an id", id)
+	}
+	g, err := db.resolveVuln(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if g == 0 {
+		return db.kevOnly(ctx, id)
+	}
+	return db.loadVuln(ctx, g)
+}
+
+// idForms returns id as given and in the spellings sources use (CVE and most prefixes upper case, GHSA with a
+// lower-case body), so that `vuln show cve-2021-44228` works.
+func idForms(id string) []string {
+	forms := []string{id}
+	up := strings.ToUpper(id)
+	if up != id {
+		forms = append(forms, up)
+	}
+	if strings.HasPrefix(up, "GHSA-") {
+		if g := "GHSA-" + strings.ToLower(id[5:]); g != id {
+			forms = append(forms, g)
+		}
+	}
+	return forms
+}
+
+func (db *DB) resolveVuln(ctx context.Context, id string) (int64, error) {
+	for _, f := range idForms(id) {
+		var g int64
+		err := db.db.QueryRowContext(ctx, "SELECT vuln_id FROM intel_aliases WHERE alias = $1", f).Scan(&g)
+		if err == nil {
+			return g, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+	}
+	for _, f := range idForms(id) {
+		rows, err := db.db.QueryContext(ctx, `SELECT DISTINCT v.id, v.preferred FROM intel_advisories a JOIN intel_vulns v ON v.id = a.vuln_id
+			WHERE a.document = $1 ORDER BY v.id`, f)
+		if err != nil {
+			return 0, err
+		}
+		var gs []int64
+		var names []string
+		for rows.Next() {
+			var g int64
+			var p string
+			if err := rows.Scan(&g, &p); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			gs, names = append(gs, g), append(names, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		switch {
+		case len(gs) == 1:
+			return gs[0], nil
+		case len(gs) > 1:
+			return 0, vigil.Errorf(vigil.EINVALID, "%s is a document describing %d vulnerabilities (%s): name one of them", f, len(gs), strings.Join(names, ", "))
+		}
+	}
+	return 0, nil
+}
+
+// kevOnly answers for a CVE that no advisory describes but KEV or EPSS scores.
+func (db *DB) kevOnly(ctx context.Context, id string) (*VulnDetail, error) {
+	cve := strings.ToUpper(id)
+	if isCVE(cve) {
+		v := &VulnDetail{Vulnerability: vigil.Vulnerability{ID: cve, Aliases: []string{}, Scores: []vigil.Score{},
+			Advisories: []*vigil.Advisory{}, References: []vigil.Reference{}}, Sources: []SourceRef{}}
+		var err error
+		if v.KEV, err = db.kevFor(ctx, []string{cve}); err != nil {
+			return nil, err
+		}
+		if v.EPSS, err = db.epssFor(ctx, cve, nil); err != nil {
+			return nil, err
+		}
+		if v.KEV != nil || v.EPSS != nil {
+			return v, nil
+		}
+	}
+	return nil, vigil.Errorf(vigil.ENOTFOUND, "vulnerability %s not found", id)
+}
+
+func (db *DB) loadVuln(ctx context.Context, g int64) (*VulnDetail, error) {
+	v := &VulnDetail{Vulnerability: vigil.Vulnerability{Aliases: []string{}, Scores: []vigil.Score{}, Advisories: []*vigil.Advisory{},
+		References: []vigil.Reference{}}, Sources: []SourceRef{}}
+	if err := db.db.QueryRowContext(ctx, "SELECT preferred FROM intel_vulns WHERE id = $1", g).Scan(&v.ID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, vigil.Errorf(vigil.ENOTFOUND, "vulnerability %d not found", g)
+		}
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT alias FROM intel_aliases WHERE vuln_id = $1", g)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	for _, a := range ids {
+		if a != v.ID {
+			v.Aliases = append(v.Aliases, a)
+		}
+	}
+	rows, err = db.db.QueryContext(ctx, `SELECT a.source, a.adv_id, a.document, a.revision, a.data, d.id, d.name, d.url, d.fetched_at, d.digest, d.revision
+		FROM intel_advisories a JOIN intel_documents d ON d.id = a.doc_ref WHERE a.vuln_id = $1`, g)
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		adv *vigil.Advisory
+		ref SourceRef
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		var data string
+		var at sql.NullString
+		r := &it.ref
+		if err := rows.Scan(&r.Source, &r.ID, &r.Document, &r.Revision, &data, &r.DocumentRef, &r.File, &r.URL, &at, &r.Digest, &r.DocRevision); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.FetchedAt = parseTime(at)
+		it.adv = new(vigil.Advisory)
+		if err := json.Unmarshal([]byte(data), it.adv); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("intel: advisory %s/%s: %w", r.Source, r.ID, err)
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if d := rank(a.ref.Source) - rank(b.ref.Source); d != 0 {
+			return d
+		}
+		if c := strings.Compare(a.ref.ID, b.ref.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ref.Document, b.ref.Document)
+	})
+	allWithdrawn := len(items) > 0
+	seenScore := map[[3]string]bool{}
+	seenRef := map[string]bool{}
+	var cves []string
+	for _, id := range ids {
+		if isCVE(id) {
+			cves = append(cves, id)
+		}
+	}
+	for _, it := range items {
+		a := it.adv
+		v.Advisories = append(v.Advisories, a)
+		v.Sources = append(v.Sources, it.ref)
+		if !a.IsWithdrawn() {
+			allWithdrawn = false
+			if v.Summary == "" {
+				v.Summary = firstNonEmpty(a.Summary, a.Title, a.Details)
+			}
+		}
+		for _, s := range a.Scores {
+			if s.Source == "" {
+				s.Source = a.Source
+			}
+			k := [3]string{a.Source, s.Source, s.Vector}
+			if !seenScore[k] {
+				seenScore[k] = true
+				v.Scores = append(v.Scores, s)
+			}
+		}
+		for _, r := range a.References {
+			if !seenRef[r.URL] {
+				seenRef[r.URL] = true
+				v.References = append(v.References, r)
+			}
+		}
+		if a.Modified.After(v.Modified) {
+			v.Modified = a.Modified
+		}
+	}
+	if v.Summary == "" && len(items) > 0 {
+		a := items[0].adv
+		v.Summary = firstNonEmpty(a.Summary, a.Title, a.Details)
+	}
+	v.Withdrawn = allWithdrawn
+	if v.KEV, err = db.kevFor(ctx, preferFirst(v.ID, cves)); err != nil {
+		return nil, err
+	}
+	if v.EPSS, err = db.epssFor(ctx, v.ID, cves); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func rank(source string) int {
+	if r, ok := sourceOrder[source]; ok {
+		return r
+	}
+	return len(sourceOrder)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if strings.TrimSpace(x) != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func preferFirst(id string, cves []string) []string {
+	out := []string{}
+	if isCVE(id) {
+		out = append(out, id)
+	}
+	for _, c := range cves {
+		if c != id {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// kevFor returns the KEV entry of the first of cves that the current catalog lists.
+func (db *DB) kevFor(ctx context.Context, cves []string) (*vigil.KEVEntry, error) {
+	for _, c := range cves {
+		var data string
+		err := db.db.QueryRowContext(ctx, "SELECT data FROM intel_kev WHERE cve = $1 AND removed = $2", c, false).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		var e vigil.KEVEntry
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			return nil, fmt.Errorf("intel: kev %s: %w", c, err)
+		}
+		return &e, nil
+	}
+	return nil, nil
+}
+
+// epssFor returns the latest EPSS score of id when it is a CVE, else the highest latest score among cves.
+func (db *DB) epssFor(ctx context.Context, id string, cves []string) (*vigil.EPSSScore, error) {
+	get := func(c string) (*vigil.EPSSScore, error) {
+		var s vigil.EPSSScore
+		var d string
+		err := db.db.QueryRowContext(ctx, "SELECT cve, date, score, percentile, model_version FROM intel_epss_latest WHERE cve = $1", c).
+			Scan(&s.CVE, &d, &s.Score, &s.Percentile, &s.ModelVersion)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		s.Date, _ = vigil.ParseDate(d)
+		return &s, nil
+	}
+	if isCVE(id) {
+		if s, err := get(id); s != nil || err != nil {
+			return s, err
+		}
+	}
+	var best *vigil.EPSSScore
+	for _, c := range cves {
+		s, err := get(c)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil && (best == nil || s.Score > best.Score) {
+			best = s
+		}
+	}
+	return best, nil
+}
+
+// Vulns lists merged vulnerabilities matching f, most recently modified first (at most f.Limit, default 100, at
+// most 10,000). Text matches ids, aliases, CSAF document ids, titles and summaries, case-insensitively.
+func (db *DB) Vulns(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vulnerability, error) {
+	ds, err := db.VulnDetails(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*vigil.Vulnerability, len(ds))
+	for i, d := range ds {
+		out[i] = &d.Vulnerability
+	}
+	return out, nil
+}
+
+// VulnDetails is Vulns with provenance.
+func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*VulnDetail, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	if f.MinEPSS < 0 || f.MinEPSS > 1 {
+		return nil, vigil.Errorf(vigil.EINVALID, "min EPSS: %g is outside 0..1", f.MinEPSS)
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + idText(int64(len(args)))
+	}
+	if f.KEV {
+		where = append(where, "v.id IN (SELECT a.vuln_id FROM intel_aliases a JOIN intel_kev k ON k.cve = a.alias WHERE k.removed = "+arg(false)+")")
+	}
+	if f.MinEPSS > 0 {
+		where = append(where, "v.id IN (SELECT a.vuln_id FROM intel_aliases a JOIN intel_epss_latest e ON e.cve = a.alias WHERE e.score >= "+arg(f.MinEPSS)+")")
+	}
+	if !f.ModifiedSince.IsZero() {
+		where = append(where, "v.modified >= "+arg(timeText(f.ModifiedSince)))
+	}
+	if f.Ecosystem != "" {
+		where = append(where, "v.id IN (SELECT adv.vuln_id FROM intel_affected x JOIN intel_advisories adv ON adv.id = x.advisory_id WHERE x.kind = "+
+			arg(vigil.KeyPackage)+" AND x.ecosystem = "+arg(EcosystemBase(f.Ecosystem))+")")
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		if len(t) > 200 {
+			return nil, vigil.Errorf(vigil.EINVALID, "text: longer than 200 bytes")
+		}
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(t)) + "%"
+		where = append(where, "v.id IN (SELECT vuln_id FROM intel_advisories WHERE search LIKE "+arg(like)+" ESCAPE '\\')")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 10000 {
+		limit = 10000
+	}
+	q := "SELECT v.id FROM intel_vulns v"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY v.modified DESC, v.id DESC LIMIT " + idText(int64(limit))
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("intel: list vulnerabilities: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*VulnDetail, 0, len(ids))
+	for _, id := range ids {
+		v, err := db.loadVuln(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// ScanAdvisories calls fn with every advisory that is not withdrawn, in storage order, streaming (the matcher
+// builds its index from it). It stops at fn's first error and returns it. Callers authorize: it is for the
+// matcher, which runs for whoever asked it to.
+func (db *DB) ScanAdvisories(ctx context.Context, fn func(*vigil.Advisory) error) error {
+	rows, err := db.db.QueryContext(ctx, "SELECT source, adv_id, data FROM intel_advisories WHERE withdrawn = $1 ORDER BY id", false)
+	if err != nil {
+		return fmt.Errorf("intel: scan advisories: %w", err)
+	}
+	defer rows.Close()
+	var data []byte
+	for rows.Next() {
+		var source, id string
+		if err := rows.Scan(&source, &id, &data); err != nil {
+			return err
+		}
+		a := new(vigil.Advisory)
+		if err := json.Unmarshal(data, a); err != nil {
+			return fmt.Errorf("intel: advisory %s/%s: %w", source, id, err)
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// AdvisoriesFor returns the advisories (not withdrawn) that name any of keys in the affected index, once each, in
+// storage order. Keys are normalized first (NormalizeKey), so they may be spelled as an SBOM spells them. A
+// withdrawn advisory is left out, so that re-matching the keys of a run resolves the findings it caused.
+func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
+	type grp struct{ kind, eco string }
+	byGrp := map[grp][]string{}
+	for _, k := range keys {
+		k = NormalizeKey(k)
+		if k.Name == "" {
+			continue
+		}
+		g := grp{k.Kind, k.Ecosystem}
+		byGrp[g] = append(byGrp[g], k.Name)
+	}
+	grps := make([]grp, 0, len(byGrp))
+	for g := range byGrp {
+		grps = append(grps, g)
+	}
+	slices.SortFunc(grps, func(a, b grp) int { return strings.Compare(a.kind+"\x00"+a.eco, b.kind+"\x00"+b.eco) })
+	idset := map[int64]bool{}
+	for _, g := range grps {
+		names := uniq(byGrp[g])
+		for len(names) > 0 {
+			n := min(len(names), 900)
+			chunk := names[:n]
+			names = names[n:]
+			args := []any{g.kind, g.eco}
+			for _, s := range chunk {
+				args = append(args, s)
+			}
+			rows, err := db.db.QueryContext(ctx, "SELECT advisory_id FROM intel_affected WHERE kind = $1 AND ecosystem = $2 AND name IN ("+placeholders(3, len(chunk))+")", args...)
+			if err != nil {
+				return nil, fmt.Errorf("intel: affected index: %w", err)
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				idset[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ids := make([]int64, 0, len(idset))
+	for id := range idset {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]*vigil.Advisory, 0, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 900)
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := []any{false}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.db.QueryContext(ctx, "SELECT source, adv_id, data FROM intel_advisories WHERE withdrawn = $1 AND id IN ("+placeholders(2, len(chunk))+") ORDER BY id", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var source, id string
+			var data []byte
+			if err := rows.Scan(&source, &id, &data); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			a := new(vigil.Advisory)
+			if err := json.Unmarshal(data, a); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("intel: advisory %s/%s: %w", source, id, err)
+			}
+			out = append(out, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ChangedKeys returns the package keys whose advisories changed in import runs after afterRun, and the newest run
+// seen (pass it next time): the change feed the portfolio re-matches from.
+func (db *DB) ChangedKeys(ctx context.Context, afterRun int64) ([]vigil.PackageKey, int64, error) {
+	last := afterRun
+	if err := db.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM intel_runs").Scan(&last); err != nil {
+		return nil, 0, err
+	}
+	if last < afterRun {
+		last = afterRun
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT DISTINCT kind, ecosystem, name FROM intel_changes WHERE run_id > $1 AND run_id <= $2 ORDER BY kind, ecosystem, name", afterRun, last)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []vigil.PackageKey
+	for rows.Next() {
+		var k vigil.PackageKey
+		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, k)
+	}
+	return out, last, rows.Err()
+}
+
+// AdvisoryRevision is one stored version of a source's advisory.
+type AdvisoryRevision struct {
+	Revision  int             `json:"revision"` // 0 for an older version imported after a newer one
+	Current   bool            `json:"current"`
+	Digest    string          `json:"digest"`
+	Withdrawn bool            `json:"withdrawn"`
+	Advisory  *vigil.Advisory `json:"advisory"`
+}
+
+// AdvisoryRevisions returns every stored version of one source's advisory (document is the CSAF tracking id, ""
+// for other sources): the earlier ones oldest first, then the current one. ENOTFOUND when the store has none.
+func (db *DB) AdvisoryRevisions(ctx context.Context, source, document, id string) ([]AdvisoryRevision, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	var advID int64
+	cur := AdvisoryRevision{Current: true}
+	var data string
+	err := db.db.QueryRowContext(ctx, "SELECT id, revision, digest, withdrawn, data FROM intel_advisories WHERE source = $1 AND document = $2 AND adv_id = $3",
+		source, document, id).Scan(&advID, &cur.Revision, &cur.Digest, &cur.Withdrawn, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.Errorf(vigil.ENOTFOUND, "advisory %s %s %s not found", source, document, id)
+	} else if err != nil {
+		return nil, err
+	}
+	cur.Advisory = new(vigil.Advisory)
+	if err := json.Unmarshal([]byte(data), cur.Advisory); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT revision, digest, withdrawn, data FROM intel_advisory_revisions WHERE advisory_id = $1 ORDER BY revision, id", advID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AdvisoryRevision
+	for rows.Next() {
+		var r AdvisoryRevision
+		var d string
+		if err := rows.Scan(&r.Revision, &r.Digest, &r.Withdrawn, &d); err != nil {
+			return nil, err
+		}
+		r.Advisory = new(vigil.Advisory)
+		if err := json.Unmarshal([]byte(d), r.Advisory); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return append(out, cur), nil
+}
+
+// SourceDocument returns a stored source document's bytes (decompressed, at most max bytes).
+func (db *DB) SourceDocument(ctx context.Context, ref int64, max int64) ([]byte, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	var blob []byte
+	err := db.db.QueryRowContext(ctx, "SELECT raw FROM intel_documents WHERE id = $1", ref).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.Errorf(vigil.ENOTFOUND, "document %d not found", ref)
+	} else if err != nil {
+		return nil, err
+	}
+	return Gunzip(blob, max)
+}

@@ -1,0 +1,838 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/audit"
+)
+
+// advBatch is how many advisories the writer gathers before it looks them up and writes them: large enough that a
+// batch costs a handful of statements, small enough to keep memory flat.
+const advBatch = 500
+
+// importLock is the PostgreSQL advisory lock that serializes import runs, so that each run can allocate ids itself
+// (and so write in multi-row batches) and two runs never merge the same alias groups at once. SQLite serializes
+// writers anyway.
+const importLock = 7317
+
+// IntelWriter is one import run's write session, handed to the function given to (*DB).ImportIntel. Everything it
+// writes commits together when that function returns nil, with one audit event for the run, or not at all. It is
+// not safe for concurrent use: the importer parses in parallel and writes from one goroutine.
+type IntelWriter struct {
+	ctx   context.Context
+	tx    *Tx
+	run   int64
+	sums  map[string]*IntelSummary
+	order []string
+
+	nextDoc, nextAdv, nextVuln int64
+
+	known     map[string]map[[32]byte]int32 // source → document digest → records, for complete documents
+	knownBlob map[string]map[[32]byte]int32 // source → gzip blob digest → records
+
+	advs       map[advKey]*advState
+	fresh      map[string]bool // source → it had no advisories when the run began: nothing to look up
+	aliasEmpty bool            // no aliases when the run began: nothing to look up
+	alias      map[string]int64
+	parent     map[int64]int64 // union-find: groups merged in this run
+	groups     map[int64]*groupState
+	released   map[int64]time.Time // document → CSAF release date (signals are dated with it)
+
+	pending []pendingAdv
+	epoch   int // bumped by each flushInserts: a row buffered in an earlier epoch is in the database
+	ins     struct{ docs, vulns, advs, aliases, affected, signals *batch }
+	newVuln []int64
+	changed map[vigil.PackageKey]struct{}
+
+	devices []*signalDevice
+	devLoad bool
+	signals int
+}
+
+type advKey struct{ source, document, id string }
+
+type advState struct {
+	id        int64
+	digest    string
+	modified  time.Time
+	withdrawn bool
+	vuln      int64
+	epoch     int // the epoch its insert was buffered in (-1: loaded from the database)
+}
+
+type groupState struct {
+	preferred string
+	modified  time.Time
+	isNew     bool
+	dirty     bool
+	gone      bool
+}
+
+type pendingAdv struct {
+	doc int64
+	p   *PreparedAdvisory
+}
+
+// ImportIntel runs fn as one import run: one transaction, one intel_runs row and one "intel.import" audit event
+// whose new value is the summary. It needs vigil.PermImport. When fn (or a write) fails nothing is kept.
+func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*IntelResult, error) {
+	actor, err := vigil.Authorize(ctx, vigil.PermImport)
+	if err != nil {
+		return nil, err
+	}
+	var res *IntelResult
+	err = db.transact(ctx, func(tx *Tx) error {
+		if db.engine == Postgres {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", importLock); err != nil {
+				return fmt.Errorf("import lock: %w", err)
+			}
+		}
+		run, err := tx.insertID(ctx, "INSERT INTO intel_runs (started_at, actor) VALUES ($1, $2)", tx.NowText(), actor.String())
+		if err != nil {
+			return err
+		}
+		w, err := newIntelWriter(ctx, tx, run)
+		if err != nil {
+			return err
+		}
+		if err := fn(w); err != nil {
+			return err
+		}
+		res, err = w.finish()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error) {
+	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*IntelSummary{},
+		known: map[string]map[[32]byte]int32{}, knownBlob: map[string]map[[32]byte]int32{},
+		advs: map[advKey]*advState{}, fresh: map[string]bool{}, alias: map[string]int64{}, parent: map[int64]int64{},
+		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}}
+	for _, m := range []struct {
+		table string
+		dst   *int64
+	}{{"intel_documents", &w.nextDoc}, {"intel_advisories", &w.nextAdv}, {"intel_vulns", &w.nextVuln}} {
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+m.table).Scan(m.dst); err != nil {
+			return nil, fmt.Errorf("intel: next id of %s: %w", m.table, err)
+		}
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM intel_aliases LIMIT 1").Scan(&one)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, err
+	}
+	w.aliasEmpty = err == sql.ErrNoRows
+	w.ins.docs = newBatch("intel_documents", "id, source, doc_id, revision, name, url, fetched_at, digest, blob_digest, size, records, rejected, raw, run_id", "")
+	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
+	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, search, data, doc_ref, revision, created_run, updated_run", "")
+	w.ins.aliases = newBatch("intel_aliases", "alias, vuln_id", "")
+	w.ins.affected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", " ON CONFLICT DO NOTHING")
+	w.ins.signals = newBatch("intel_signals", "device_id, advisory_id, document, vuln, release_date, matched_by, matched, run_id, created_at", " ON CONFLICT DO NOTHING")
+	return w, nil
+}
+
+// Run returns the run's id.
+func (w *IntelWriter) Run() int64 { return w.run }
+
+// Now returns the run's time (every row it writes carries it).
+func (w *IntelWriter) Now() time.Time { return w.tx.Now() }
+
+func (w *IntelWriter) sum(source string) *IntelSummary {
+	s := w.sums[source]
+	if s == nil {
+		s = &IntelSummary{Source: source, Rejected: []Reject{}}
+		w.sums[source] = s
+		w.order = append(w.order, source)
+	}
+	return s
+}
+
+// Touch makes source appear in the run's summaries even when nothing of it was read (a feed that answered "not
+// modified").
+func (w *IntelWriter) Touch(source string) { w.sum(source) }
+
+// Unchanged counts n records of source as unchanged without reading them (their document is known).
+func (w *IntelWriter) Unchanged(source string, n int) { w.sum(source).Unchanged += n }
+
+// Reject lists one invalid record under source's summary (--skip-invalid).
+func (w *IntelWriter) Reject(source string, r Reject) {
+	s := w.sum(source)
+	s.Rejected = append(s.Rejected, r)
+}
+
+func (w *IntelWriter) loadKnown(source string) error {
+	if _, ok := w.known[source]; ok {
+		return nil
+	}
+	k, kb := map[[32]byte]int32{}, map[[32]byte]int32{}
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT digest, blob_digest, records FROM intel_documents WHERE source = $1 AND rejected = 0", source)
+	if err != nil {
+		return fmt.Errorf("intel: known documents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d, b string
+		var n int32
+		if err := rows.Scan(&d, &b, &n); err != nil {
+			return err
+		}
+		if dd, ok := unhex32(d); ok {
+			k[dd] = n
+		}
+		if bb, ok := unhex32(b); ok {
+			kb[bb] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	w.known[source], w.knownBlob[source] = k, kb
+	return nil
+}
+
+func unhex32(s string) ([32]byte, bool) {
+	var out [32]byte
+	if len(s) != 64 {
+		return out, false
+	}
+	_, err := hex.Decode(out[:], []byte(s))
+	return out, err == nil
+}
+
+// Known reports whether a document of source with this digest (hex SHA-256 of its bytes) was imported whole before
+// (in an earlier run or this one), and how many records it held: the importer then counts them unchanged without
+// parsing it.
+func (w *IntelWriter) Known(source, digest string) (records int, ok bool, err error) {
+	if err := w.loadKnown(source); err != nil {
+		return 0, false, err
+	}
+	d, valid := unhex32(digest)
+	if !valid {
+		return 0, false, nil
+	}
+	n, ok := w.known[source][d]
+	return int(n), ok, nil
+}
+
+// KnownBlob is Known by the digest of the document's gzip form (see ZipBlob): a zip entry is recognised without
+// being decompressed.
+func (w *IntelWriter) KnownBlob(source string, blob [32]byte) (records int, ok bool, err error) {
+	if err := w.loadKnown(source); err != nil {
+		return 0, false, err
+	}
+	n, ok := w.knownBlob[source][blob]
+	return int(n), ok, nil
+}
+
+// Document stores a source document and returns its id, for the records read from it to refer to.
+func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
+	if d.Source == "" || d.Digest == "" || d.Gzip == nil {
+		return 0, vigil.Errorf(vigil.EINTERNAL, "intel: document %s: incomplete (use NewSourceDoc)", d.Name)
+	}
+	if err := w.loadKnown(d.Source); err != nil {
+		return 0, err
+	}
+	w.sum(d.Source)
+	w.nextDoc++
+	id := w.nextDoc
+	at := d.FetchedAt
+	if at.IsZero() {
+		at = w.tx.Now()
+	}
+	w.ins.docs.add(id, d.Source, bound(d.DocID, 512), bound(d.Revision, 256), bound(d.Name, 2048), bound(d.URL, 2048),
+		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, d.Gzip, w.run)
+	if d.Rejected == 0 {
+		if dd, ok := unhex32(d.Digest); ok {
+			w.known[d.Source][dd] = int32(d.Records)
+		}
+		w.knownBlob[d.Source][d.BlobDigest] = int32(d.Records)
+	}
+	return id, w.maybeFlush()
+}
+
+// SetReleased records a CSAF document's release date: signals raised from its advisories are dated with it.
+func (w *IntelWriter) SetReleased(doc int64, released time.Time) { w.released[doc] = released }
+
+func bound(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Advisory stores one prepared advisory read from document doc: added when new; unchanged when its digest is the
+// stored one; a revision (the stored one kept in intel_advisory_revisions) when it differs and is not older than
+// the stored one by its modified time; an older one is only kept as a revision. Writes are batched.
+func (w *IntelWriter) Advisory(doc int64, p *PreparedAdvisory) error {
+	w.pending = append(w.pending, pendingAdv{doc: doc, p: p})
+	if len(w.pending) >= advBatch {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *IntelWriter) maybeFlush() error {
+	for _, b := range []*batch{w.ins.docs, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.vulns, w.ins.signals} {
+		if b.full() {
+			return w.flushInserts()
+		}
+	}
+	return nil
+}
+
+func (w *IntelWriter) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	if err := w.prefetch(); err != nil {
+		return err
+	}
+	for i := range w.pending {
+		if err := w.apply(&w.pending[i]); err != nil {
+			return err
+		}
+		if err := w.maybeFlush(); err != nil {
+			return err
+		}
+	}
+	clear(w.pending)
+	w.pending = w.pending[:0]
+	return w.flushInserts()
+}
+
+// prefetch looks up, in a few queries, the stored advisories, aliases and groups the pending batch refers to.
+func (w *IntelWriter) prefetch() error {
+	bySource := map[string][]string{}
+	for _, pa := range w.pending {
+		a := pa.p.Advisory
+		if _, ok := w.advs[advKey{a.Source, a.Document, a.ID}]; ok {
+			continue
+		}
+		fresh, ok := w.fresh[a.Source]
+		if !ok {
+			var one int
+			err := w.tx.QueryRowContext(w.ctx, "SELECT 1 FROM intel_advisories WHERE source = $1 LIMIT 1", a.Source).Scan(&one)
+			if err != nil && err != sql.ErrNoRows {
+				return err
+			}
+			fresh = err == sql.ErrNoRows
+			w.fresh[a.Source] = fresh
+		}
+		if !fresh {
+			bySource[a.Source] = append(bySource[a.Source], a.ID)
+		}
+	}
+	groupIDs := map[int64]bool{}
+	for source, ids := range bySource {
+		ids = uniq(ids)
+		args := []any{source}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, document, adv_id, digest, modified, withdrawn, vuln_id FROM intel_advisories WHERE source = $1 AND adv_id IN ("+placeholders(2, len(ids))+")", args...)
+		if err != nil {
+			return fmt.Errorf("intel: look up advisories: %w", err)
+		}
+		for rows.Next() {
+			st := &advState{epoch: -1}
+			var doc, id, digest string
+			var mod sql.NullString
+			if err := rows.Scan(&st.id, &doc, &id, &digest, &mod, &st.withdrawn, &st.vuln); err != nil {
+				rows.Close()
+				return err
+			}
+			st.digest, st.modified = digest, parseTime(mod)
+			w.advs[advKey{source, doc, id}] = st
+			groupIDs[st.vuln] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if !w.aliasEmpty {
+		var ids []string
+		for _, pa := range w.pending {
+			for _, id := range pa.p.ids {
+				if _, ok := w.alias[id]; !ok {
+					ids = append(ids, id)
+				}
+			}
+		}
+		ids = uniq(ids)
+		for len(ids) > 0 {
+			n := min(len(ids), 900)
+			chunk := ids[:n]
+			ids = ids[n:]
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+				w.alias[id] = 0 // absent unless found
+			}
+			rows, err := w.tx.QueryContext(w.ctx, "SELECT alias, vuln_id FROM intel_aliases WHERE alias IN ("+placeholders(1, len(chunk))+")", args...)
+			if err != nil {
+				return fmt.Errorf("intel: look up aliases: %w", err)
+			}
+			for rows.Next() {
+				var a string
+				var g int64
+				if err := rows.Scan(&a, &g); err != nil {
+					rows.Close()
+					return err
+				}
+				w.alias[a] = g
+				groupIDs[g] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	var need []int64
+	for g := range groupIDs {
+		if _, ok := w.groups[w.find(g)]; !ok {
+			need = append(need, w.find(g))
+		}
+	}
+	return w.loadGroups(need)
+}
+
+func (w *IntelWriter) loadGroups(ids []int64) error {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), 900)
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, preferred, modified FROM intel_vulns WHERE id IN ("+placeholders(1, len(chunk))+")", args...)
+		if err != nil {
+			return fmt.Errorf("intel: look up vulnerabilities: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var g groupState
+			var mod sql.NullString
+			if err := rows.Scan(&id, &g.preferred, &mod); err != nil {
+				rows.Close()
+				return err
+			}
+			g.modified = parseTime(mod)
+			w.groups[id] = &g
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *IntelWriter) group(g int64) (*groupState, error) {
+	if gs, ok := w.groups[g]; ok {
+		return gs, nil
+	}
+	if err := w.loadGroups([]int64{g}); err != nil {
+		return nil, err
+	}
+	gs, ok := w.groups[g]
+	if !ok {
+		// An advisory or alias points at a vulnerability row that is gone: recreate it rather than fail the import.
+		gs = &groupState{dirty: true}
+		w.groups[g] = gs
+		if _, err := w.tx.ExecContext(w.ctx, "INSERT INTO intel_vulns (id, preferred) VALUES ($1, $2)", g, ""); err != nil {
+			return nil, err
+		}
+	}
+	return gs, nil
+}
+
+func (w *IntelWriter) find(g int64) int64 {
+	for {
+		p, ok := w.parent[g]
+		if !ok {
+			return g
+		}
+		if pp, ok := w.parent[p]; ok {
+			w.parent[g] = pp // path halving
+		}
+		g = p
+	}
+}
+
+func (w *IntelWriter) apply(pa *pendingAdv) error {
+	p := pa.p
+	a := p.Advisory
+	key := advKey{a.Source, a.Document, a.ID}
+	s := w.sum(a.Source)
+	st := w.advs[key]
+	withdrawn := a.IsWithdrawn()
+	if st != nil && st.digest == p.Digest {
+		s.Unchanged++
+		return nil
+	}
+	if st != nil && !a.Modified.IsZero() && !st.modified.IsZero() && a.Modified.Before(st.modified) {
+		// An older revision than the one stored (an old file imported after a new one): keep it as history, leave
+		// the merged view alone.
+		if err := w.flushInserts(); err != nil { // its document, and maybe the advisory, are still buffered
+			return err
+		}
+		_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
+			VALUES ($1, 0, $2, $3, $4, $5, $6, $7) ON CONFLICT (advisory_id, digest) DO NOTHING`,
+			st.id, timeText(a.Modified), withdrawn, p.Digest, string(p.Data), pa.doc, w.run)
+		if err != nil {
+			return fmt.Errorf("intel: keep older revision of %s: %w", a.ID, err)
+		}
+		s.Unchanged++
+		return nil
+	}
+	if st != nil {
+		return w.revise(pa, st)
+	}
+	g, err := w.link(p.ids, 0, a.Modified)
+	if err != nil {
+		return err
+	}
+	w.nextAdv++
+	st = &advState{id: w.nextAdv, digest: p.Digest, modified: a.Modified, withdrawn: withdrawn, vuln: g, epoch: w.epoch}
+	w.advs[key] = st
+	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
+		p.Digest, p.Search, string(p.Data), pa.doc, 1, w.run, w.run)
+	for _, k := range p.Keys {
+		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
+		if !withdrawn {
+			w.changed[k] = struct{}{}
+		}
+	}
+	if withdrawn {
+		s.Withdrawn++
+	} else {
+		s.Added++
+	}
+	return w.signal(pa, st.id, false)
+}
+
+// revise replaces the merged view of a stored advisory with p, keeping the stored version as a revision.
+func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
+	p := pa.p
+	a := p.Advisory
+	if err := w.flushInserts(); err != nil {
+		return err
+	}
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
+		SELECT id, revision, modified, withdrawn, digest, data, doc_ref, $2 FROM intel_advisories WHERE id = $1
+		ON CONFLICT (advisory_id, digest) DO NOTHING`, st.id, w.run)
+	if err != nil {
+		return fmt.Errorf("intel: keep revision of %s: %w", a.ID, err)
+	}
+	old, err := w.keysOf(st.id)
+	if err != nil {
+		return err
+	}
+	for _, k := range old {
+		w.changed[k] = struct{}{}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM intel_affected WHERE advisory_id = $1", st.id); err != nil {
+		return err
+	}
+	g, err := w.link(p.ids, w.find(st.vuln), a.Modified)
+	if err != nil {
+		return err
+	}
+	withdrawn := a.IsWithdrawn()
+	_, err = w.tx.ExecContext(w.ctx, `UPDATE intel_advisories SET vuln_id = $1, modified = $2, published = $3, withdrawn = $4,
+		digest = $5, search = $6, data = $7, doc_ref = $8, revision = revision + 1, updated_run = $9 WHERE id = $10`,
+		g, timeText(a.Modified), timeText(a.Published), withdrawn, p.Digest, p.Search, string(p.Data), pa.doc, w.run, st.id)
+	if err != nil {
+		return fmt.Errorf("intel: revise %s: %w", a.ID, err)
+	}
+	for _, k := range p.Keys {
+		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
+		w.changed[k] = struct{}{}
+	}
+	s := w.sum(a.Source)
+	if withdrawn && !st.withdrawn {
+		s.Withdrawn++
+	} else {
+		s.Updated++
+	}
+	st.digest, st.modified, st.withdrawn, st.vuln = p.Digest, a.Modified, withdrawn, g
+	return w.signal(pa, st.id, true)
+}
+
+func (w *IntelWriter) keysOf(adv int64) ([]vigil.PackageKey, error) {
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT kind, ecosystem, name FROM intel_affected WHERE advisory_id = $1", adv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []vigil.PackageKey
+	for rows.Next() {
+		var k vigil.PackageKey
+		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// link puts ids (and the group existing, when not 0) into one vulnerability and returns it: a new one when none of
+// them is known, the known one, or, when they span several, the oldest of them with the others merged into it.
+func (w *IntelWriter) link(ids []string, existing int64, modified time.Time) (int64, error) {
+	var gs []int64
+	if existing != 0 {
+		gs = append(gs, w.find(existing))
+	}
+	for _, id := range ids {
+		if g := w.alias[id]; g != 0 {
+			gs = append(gs, w.find(g))
+		}
+	}
+	slices.Sort(gs)
+	gs = slices.Compact(gs)
+	var g int64
+	if len(gs) == 0 {
+		w.nextVuln++
+		g = w.nextVuln
+		w.groups[g] = &groupState{isNew: true}
+		w.newVuln = append(w.newVuln, g)
+	} else {
+		g = gs[0]
+		for _, l := range gs[1:] {
+			if err := w.merge(l, g); err != nil {
+				return 0, err
+			}
+		}
+	}
+	gst, err := w.group(g)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if w.alias[id] == 0 {
+			w.alias[id] = g
+			w.ins.aliases.add(id, g)
+		}
+		if gst.preferred == "" || preferredBetter(id, gst.preferred) {
+			gst.preferred = id
+			gst.dirty = true
+		}
+	}
+	if modified.After(gst.modified) {
+		gst.modified = modified
+		gst.dirty = true
+	}
+	return g, nil
+}
+
+// merge moves group l into group g: the aliases and advisories of l now belong to g.
+func (w *IntelWriter) merge(l, g int64) error {
+	lg, err := w.group(l)
+	if err != nil {
+		return err
+	}
+	gg, err := w.group(g)
+	if err != nil {
+		return err
+	}
+	if err := w.flushInserts(); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"UPDATE intel_aliases SET vuln_id = $1 WHERE vuln_id = $2",
+		"UPDATE intel_advisories SET vuln_id = $1 WHERE vuln_id = $2",
+	} {
+		if _, err := w.tx.ExecContext(w.ctx, q, g, l); err != nil {
+			return fmt.Errorf("intel: merge vulnerabilities: %w", err)
+		}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM intel_vulns WHERE id = $1", l); err != nil {
+		return err
+	}
+	if lg.preferred != "" && (gg.preferred == "" || preferredBetter(lg.preferred, gg.preferred)) {
+		gg.preferred = lg.preferred
+	}
+	if lg.modified.After(gg.modified) {
+		gg.modified = lg.modified
+	}
+	gg.dirty = true
+	lg.gone = true
+	w.parent[l] = g
+	return nil
+}
+
+// flushInserts writes every buffered row, parents before children, and the changed state of existing groups.
+func (w *IntelWriter) flushInserts() error {
+	for _, g := range w.newVuln {
+		gs := w.groups[g]
+		if gs == nil || gs.gone {
+			continue
+		}
+		w.ins.vulns.add(g, gs.preferred, timeOrEmpty(gs.modified))
+		gs.isNew, gs.dirty = false, false
+	}
+	w.newVuln = w.newVuln[:0]
+	for _, b := range []*batch{w.ins.docs, w.ins.vulns, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.signals} {
+		if err := b.flush(w.ctx, w.tx); err != nil {
+			return err
+		}
+	}
+	for id, gs := range w.groups {
+		if gs.dirty && !gs.isNew && !gs.gone {
+			if _, err := w.tx.ExecContext(w.ctx, "UPDATE intel_vulns SET preferred = $1, modified = $2 WHERE id = $3",
+				gs.preferred, timeOrEmpty(gs.modified), id); err != nil {
+				return fmt.Errorf("intel: update vulnerability: %w", err)
+			}
+			gs.dirty = false
+		}
+	}
+	w.epoch++
+	return nil
+}
+
+func (w *IntelWriter) finish() (*IntelResult, error) {
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	if err := w.flushInserts(); err != nil {
+		return nil, err
+	}
+	res := &IntelResult{Run: w.run, Signals: w.signals}
+	for k := range w.changed {
+		res.Changed = append(res.Changed, k)
+	}
+	slices.SortFunc(res.Changed, keyLess)
+	ch := newBatch("intel_changes", "run_id, kind, ecosystem, name", " ON CONFLICT DO NOTHING")
+	for _, k := range res.Changed {
+		ch.add(w.run, k.Kind, k.Ecosystem, k.Name)
+		if ch.full() {
+			if err := ch.flush(w.ctx, w.tx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := ch.flush(w.ctx, w.tx); err != nil {
+		return nil, err
+	}
+	for _, s := range w.order {
+		res.Summaries = append(res.Summaries, *w.sums[s])
+	}
+	if res.Summaries == nil {
+		res.Summaries = []IntelSummary{}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "UPDATE intel_runs SET summary = $1 WHERE id = $2", mustJSON(res.Summaries), w.run); err != nil {
+		return nil, err
+	}
+	event := map[string]any{"run": w.run, "summaries": res.Summaries, "signals": res.Signals, "changed_packages": len(res.Changed)}
+	if err := w.tx.Audit(w.ctx, "intel.import", "intel_run", idText(w.run), nil, event, ""); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ---- batched multi-row inserts
+
+// batch gathers rows for one multi-row INSERT, so that a large import costs one statement per few hundred rows
+// rather than one per row. Both engines take $N placeholders.
+type batch struct {
+	head, tail string
+	ncol, max  int
+	args       []any
+	rows       int
+	sql        map[int]string
+}
+
+func newBatch(table, cols, tail string) *batch {
+	n := len(strings.Split(cols, ","))
+	return &batch{head: "INSERT INTO " + table + " (" + cols + ") VALUES ", tail: tail, ncol: n,
+		max: min(1000, 30000/n), sql: map[int]string{}}
+}
+
+func (b *batch) add(vals ...any) {
+	b.args = append(b.args, vals...)
+	b.rows++
+}
+
+func (b *batch) full() bool { return b.rows >= b.max }
+
+func (b *batch) flush(ctx context.Context, tx *Tx) error {
+	if b.rows == 0 {
+		return nil
+	}
+	q, ok := b.sql[b.rows]
+	if !ok {
+		var sb strings.Builder
+		sb.WriteString(b.head)
+		n := 1
+		for r := 0; r < b.rows; r++ {
+			if r > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteByte('(')
+			for c := 0; c < b.ncol; c++ {
+				if c > 0 {
+					sb.WriteByte(',')
+				}
+				sb.WriteByte('$')
+				sb.WriteString(idText(int64(n)))
+				n++
+			}
+			sb.WriteByte(')')
+		}
+		sb.WriteString(b.tail)
+		q = sb.String()
+		if b.rows == b.max || len(b.sql) < 8 {
+			b.sql[b.rows] = q
+		}
+	}
+	if _, err := tx.ExecContext(ctx, q, b.args...); err != nil {
+		return fmt.Errorf("intel: write %s: %w", strings.Fields(b.head)[2], mapErr(err))
+	}
+	clear(b.args)
+	b.args = b.args[:0]
+	b.rows = 0
+	return nil
+}
+
+// placeholders returns "$from, $from+1, ..." for n values.
+func placeholders(from, n int) string {
+	var sb strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('$')
+		sb.WriteString(idText(int64(from + i)))
+	}
+	return sb.String()
+}
+
+func uniq(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// timeOrEmpty is timeText with "" for the zero time, for columns that are sorted on (NULL sorts differently on the
+// two engines).
+func timeOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(audit.TimeFormat)
+}
