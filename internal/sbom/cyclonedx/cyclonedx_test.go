@@ -141,10 +141,10 @@ func TestConformanceFields(t *testing.T) {
 		{"1.6/invalid-serialnumber-1.6.xml", "bom/@serialNumber", "does not match pattern"},
 		{"1.6/invalid-component-ref-1.6.json", "components[1].bom-ref", "minLength"},
 		{"1.6/invalid-component-ref-1.6.xml", "bom/components[1]/component[1]/components[1]/component[1]/@bom-ref", `duplicate bom-ref "123"`},
-		{"1.6/invalid-license-id-count-1.6.xml", "bom/components[1]/component[1]/licenses[1]/license[1]/id", "not expected here"},
+		{"1.6/invalid-license-id-count-1.6.xml", "bom/components[1]/component[1]/licenses[1]/license[1]/id", "element <id> is not allowed here in <license>"},
 		{"1.6/invalid-namespace-1.6.xml", "bom/@xmlns", "unknown CycloneDX namespace"},
 		{"1.6/invalid-bomformat-1.6.json", "bomFormat", "value must be 'CycloneDX'"},
-		{"1.7/invalid-metadata-distribution-1.7.xml", "bom/metadata[1]/distribution", "not allowed in <metadata>"},
+		{"1.7/invalid-metadata-distribution-1.7.xml", "bom/metadata[1]/distribution", "element <distribution> is not allowed here in <metadata>"},
 		{"1.7/informal-invalid-component-versionRange-non-external-explicit.xml", "bom/components/component[1]/versionRange", "isExternal"},
 	}
 	for _, tt := range tests {

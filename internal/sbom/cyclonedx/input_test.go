@@ -103,7 +103,7 @@ func TestRejects(t *testing.T) {
 		{"unknown specVersion", `{"bomFormat":"CycloneDX","specVersion":"9.9"}`, `specVersion: unsupported CycloneDX specVersion "9.9"`},
 		{"schema: wrong type", cdxJSON(`{"type":"library","name":7}`), "components[0].name: got number, want string"},
 		{"xml: wrong root", `<?xml version="1.0"?><sbom/>`, "sbom: root element is <sbom>"},
-		{"xml: unknown element", cdxXML(xlib("a", "<colour>red</colour>")), "bom/components[1]/component[1]/colour: line 1: element <colour> is not allowed in <component>"},
+		{"xml: unknown element", cdxXML(xlib("a", "<colour>red</colour>")), "bom/components[1]/component[1]/colour: line 1: element <colour> is not allowed here in <component> (expected <components>, <copyright>, <cpe>"},
 		{"xml: text in element-only content", cdxXML(`<component type="library">stray<name>a</name></component>`), "text is not allowed in <component>"},
 		{"xml: undeclared attribute", cdxXML(xlib("a", `<hashes><hash alg="MD5" colour="red">3942447fac867ae5cdb3229b658f4d48</hash></hashes>`)),
 			`bom/components[1]/component[1]/hashes[1]/hash[1]/@colour: line 1: attribute "colour" is not allowed`},

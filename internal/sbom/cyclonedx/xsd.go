@@ -83,6 +83,7 @@ type ctype struct {
 	attrs   map[string]*attrDecl
 	anyAttr string // "", "##any", "##other"
 	byName  map[qname]*elemDecl
+	nfa     *nfa // content compiled for matching children
 }
 
 type attrDecl struct {
@@ -439,6 +440,7 @@ func (s *xsdSchema) fillComplex(ct *ctype, n *xnode) error {
 				return err
 			}
 			ct.content = p
+			ct.nfa = buildNFA(p)
 		case "attribute", "attributeGroup", "anyAttribute":
 			if err := s.addAttr(ct, k); err != nil {
 				return err

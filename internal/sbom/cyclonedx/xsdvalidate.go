@@ -42,6 +42,7 @@ type xsdValidator struct {
 	names   []qname
 	ids     map[qname]int32
 	refs    map[string]string // bom-ref → path of first use
+	run     nfaRun
 }
 
 // prescanXML walks the document once: it refuses a DOCTYPE (the only way to declare entities, so no external
@@ -268,238 +269,19 @@ func (v *xsdValidator) close(f *frame) error {
 		}
 		return nil
 	}
-	m := &contentMatcher{v: v, kids: f.kids, memo: map[memoKey][]int{}}
-	ends := m.ends(ct.content, 0)
-	n := len(f.kids)
-	for _, e := range ends {
-		if e == n {
-			return nil
+	at, want := v.match(ct.nfa, f.kids)
+	switch {
+	case at < 0:
+		return nil
+	case at < len(f.kids):
+		q := v.names[f.kids[at]]
+		return v.fail(f, q.local, "element <%s> is not allowed here in <%s> (expected %s)", q.local, f.name.local, expectedList(want))
+	default:
+		if m := v.missing(ct.nfa, f.kids); m != "" {
+			return v.fail(f, m, "required element <%s> is missing", m)
 		}
+		return v.fail(f, "", "<%s> is incomplete: expected %s", f.name.local, expectedList(want))
 	}
-	return v.contentError(f, ct, ends)
-}
-
-// contentError explains why children do not fit the content model: an element that is not expected where it is,
-// or a required element that is missing.
-func (v *xsdValidator) contentError(f *frame, ct *ctype, ends []int) error {
-	known := map[qname]bool{}
-	collectNames(ct.content, known)
-	for _, k := range f.kids {
-		q := v.names[k]
-		if !known[q] && !wildcardAllows(ct.content, q.ns, v.s.target) {
-			return v.fail(f, q.local, "element <%s> is not allowed in <%s>", q.local, f.name.local)
-		}
-	}
-	present := map[qname]bool{}
-	for _, k := range f.kids {
-		present[v.names[k]] = true
-	}
-	if missing := requiredMissing(ct.content, present); missing != "" {
-		return v.fail(f, missing, "required element <%s> is missing", missing)
-	}
-	if len(ends) > 0 {
-		max := 0
-		for _, e := range ends {
-			if e > max {
-				max = e
-			}
-		}
-		if max < len(f.kids) {
-			q := v.names[f.kids[max]]
-			return v.fail(f, q.local, "element <%s> is not expected here (wrong order, or too many)", q.local)
-		}
-	}
-	return v.fail(f, "", "children of <%s> do not match its content model (order, count or choice)", f.name.local)
-}
-
-func collectNames(p *particle, into map[qname]bool) {
-	if p.kind == pElem {
-		into[p.elem.name] = true
-	}
-	for _, k := range p.kids {
-		collectNames(k, into)
-	}
-}
-
-func wildcardAllows(p *particle, ns, target string) bool {
-	if p.kind == pAny && nsAllowed(p.anyNS, ns, target) {
-		return true
-	}
-	for _, k := range p.kids {
-		if wildcardAllows(k, ns, target) {
-			return true
-		}
-	}
-	return false
-}
-
-// requiredMissing names an element the top-level sequence requires that is absent.
-func requiredMissing(p *particle, present map[qname]bool) string {
-	if p.min == 0 {
-		return ""
-	}
-	switch p.kind {
-	case pElem:
-		if !present[p.elem.name] {
-			return p.elem.name.local
-		}
-	case pSeq:
-		for _, k := range p.kids {
-			if m := requiredMissing(k, present); m != "" {
-				return m
-			}
-		}
-	case pChoice:
-		var first string
-		for _, k := range p.kids {
-			m := requiredMissing(k, present)
-			if m == "" {
-				return ""
-			}
-			if first == "" {
-				first = m
-			}
-		}
-		return first
-	}
-	return ""
-}
-
-func nsAllowed(spec, ns, target string) bool {
-	switch spec {
-	case "##any":
-		return true
-	case "##other":
-		return ns != target && ns != ""
-	case "##targetNamespace":
-		return ns == target
-	case "##local":
-		return ns == ""
-	}
-	for _, s := range strings.Fields(spec) {
-		if s == ns || (s == "##targetNamespace" && ns == target) || (s == "##local" && ns == "") {
-			return true
-		}
-	}
-	return false
-}
-
-type memoKey struct {
-	p *particle
-	i int
-}
-
-// contentMatcher decides whether a list of child names fits a content model. ends(p, i) is the set of positions
-// at which matching p (with its occurrence range) can end when starting at child i; the model fits when the
-// number of children is among ends(content, 0). Memoised, so it is polynomial even for ambiguous models and linear
-// for the usual ones (a list of 10,000 <component> elements).
-type contentMatcher struct {
-	v    *xsdValidator
-	kids []int32
-	memo map[memoKey][]int
-}
-
-func (m *contentMatcher) ends(p *particle, i int) []int {
-	if p.kind == pElem || p.kind == pAny {
-		// One child per occurrence: the run of matching children from i decides everything, no search needed.
-		// This is the hot path (a list of components), so it allocates one slice and no maps.
-		run := 0
-		for i+run < len(m.kids) && (p.max < 0 || run < p.max) && m.matchOne(p, i+run) {
-			run++
-		}
-		if run < p.min {
-			return nil
-		}
-		out := make([]int, 0, run-p.min+1)
-		for k := p.min; k <= run; k++ {
-			out = append(out, i+k)
-		}
-		return out
-	}
-	key := memoKey{p, i}
-	if r, ok := m.memo[key]; ok {
-		return r
-	}
-	seen := map[int]bool{}
-	var out []int
-	add := func(x int) {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	if p.min == 0 {
-		add(i)
-	}
-	frontier := []int{i}
-	visited := map[int]bool{i: true}
-	for k := 1; len(frontier) > 0 && (p.max < 0 || k <= p.max); k++ {
-		var next []int
-		for _, s := range frontier {
-			for _, e := range m.once(p, s) {
-				if k >= p.min {
-					add(e)
-				}
-				// Once the minimum is reached, an unbounded repetition only needs to continue from positions not
-				// tried before; a bounded one must count repetitions, so it continues from every position.
-				if p.max < 0 && k >= p.min {
-					if visited[e] {
-						continue
-					}
-					visited[e] = true
-				}
-				next = append(next, e)
-			}
-		}
-		frontier = dedup(next)
-	}
-	m.memo[key] = out
-	return out
-}
-
-func dedup(xs []int) []int {
-	if len(xs) < 2 {
-		return xs
-	}
-	seen := make(map[int]bool, len(xs))
-	out := xs[:0]
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-// once returns the positions where a single occurrence of p can end when starting at child s.
-func (m *contentMatcher) once(p *particle, s int) []int {
-	switch p.kind {
-	case pElem, pAny:
-		if s < len(m.kids) && m.matchOne(p, s) {
-			return []int{s + 1}
-		}
-	case pSeq:
-		cur := []int{s}
-		for _, k := range p.kids {
-			var next []int
-			for _, c := range cur {
-				next = append(next, m.ends(k, c)...)
-			}
-			cur = dedup(next)
-			if len(cur) == 0 {
-				return nil
-			}
-		}
-		return cur
-	case pChoice:
-		var out []int
-		for _, k := range p.kids {
-			out = append(out, m.ends(k, s)...)
-		}
-		return dedup(out)
-	}
-	return nil
 }
 
 // Simple type checks.
@@ -660,11 +442,22 @@ func checkBuiltin(b, v string) error {
 	return nil
 }
 
-// matchOne reports whether child s can be one occurrence of an element or wildcard particle.
-func (m *contentMatcher) matchOne(p *particle, s int) bool {
-	q := m.v.names[m.kids[s]]
-	if p.kind == pElem {
-		return q == p.elem.name
+// nsAllowed reports whether a wildcard's namespace constraint admits an element from namespace ns.
+func nsAllowed(spec, ns, target string) bool {
+	switch spec {
+	case "##any":
+		return true
+	case "##other":
+		return ns != target && ns != ""
+	case "##targetNamespace":
+		return ns == target
+	case "##local":
+		return ns == ""
 	}
-	return nsAllowed(p.anyNS, q.ns, m.v.s.target)
+	for _, s := range strings.Fields(spec) {
+		if s == ns || (s == "##targetNamespace" && ns == target) || (s == "##local" && ns == "") {
+			return true
+		}
+	}
+	return false
 }
