@@ -119,3 +119,26 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}
 }
+
+// TestParseByteOrderMarkAndCRLF: what Windows tools write (a UTF-8 byte order mark, CRLF line ends) is read.
+func TestParseByteOrderMarkAndCRLF(t *testing.T) {
+	tests := []struct {
+		doc, format string
+	}{
+		{"\xef\xbb\xbf{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"version\":1,\"components\":[{\"type\":\"library\",\"name\":\"p\"}]}", FormatCycloneDXJSON},
+		{"\xef\xbb\xbf<?xml version=\"1.0\"?>\r\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\" version=\"1\">\r\n<components><component type=\"library\"><name>p</name></component></components></bom>", FormatCycloneDXXML},
+		{"\xef\xbb\xbf{\"spdxVersion\":\"SPDX-2.3\",\"SPDXID\":\"SPDXRef-DOCUMENT\",\"name\":\"d\",\"documentNamespace\":\"x\",\"dataLicense\":\"CC0-1.0\",\"packages\":[{\"SPDXID\":\"SPDXRef-p\",\"name\":\"p\"}]}", FormatSPDXJSON},
+		{"\xef\xbb\xbfSPDXVersion: SPDX-2.3\r\nDataLicense: CC0-1.0\r\nSPDXID: SPDXRef-DOCUMENT\r\nDocumentName: d\r\n\r\nPackageName: p\r\nSPDXID: SPDXRef-p\r\n", FormatSPDXTagValue},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			doc, err := Parse(strings.NewReader(tt.doc), "win", Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Format != tt.format || len(doc.Components) != 1 || doc.Components[0].Name != "p" {
+				t.Errorf("got %s with %+v", doc.Format, doc.Components)
+			}
+		})
+	}
+}

@@ -80,19 +80,19 @@ func (c *bomComp) external() bool {
 }
 
 // paths spells locations in the document's own terms: components[3].purl in JSON,
-// bom/components/component[4]/purl in XML (XPath counts from 1).
+// bom/components[1]/component[4]/purl in XML (XPath counts from 1, as the XSD validator's messages do).
 type paths struct{ xml bool }
 
 func (p paths) top(i int) string {
 	if p.xml {
-		return fmt.Sprintf("bom/components/component[%d]", i+1)
+		return fmt.Sprintf("bom/components[1]/component[%d]", i+1)
 	}
 	return fmt.Sprintf("components[%d]", i)
 }
 
 func (p paths) child(parent string, i int) string {
 	if p.xml {
-		return fmt.Sprintf("%s/components/component[%d]", parent, i+1)
+		return fmt.Sprintf("%s/components[1]/component[%d]", parent, i+1)
 	}
 	return fmt.Sprintf("%s.components[%d]", parent, i)
 }
@@ -102,14 +102,14 @@ func (p paths) field(path, f string) string {
 		if f == "bom-ref" || f == "isExternal" {
 			return path + "/@" + f
 		}
-		return path + "/" + f
+		return path + "/" + f + "[1]"
 	}
 	return path + "." + f
 }
 
 func (p paths) subject() string {
 	if p.xml {
-		return "bom/metadata/component"
+		return "bom/metadata[1]/component[1]"
 	}
 	return "metadata.component"
 }

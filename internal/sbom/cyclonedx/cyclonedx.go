@@ -31,6 +31,8 @@ func Parse(r io.Reader, name string, lim model.Limits) (*model.Document, error) 
 // ParseJSON parses and validates a CycloneDX JSON document held in b.
 func ParseJSON(b []byte, name string, lim model.Limits) (*model.Document, error) {
 	lim = lim.WithDefaults()
+	// Windows tools write a UTF-8 byte order mark, which JSON does not allow but every reader tolerates.
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
 	}

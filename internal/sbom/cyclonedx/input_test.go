@@ -93,7 +93,7 @@ func TestRejects(t *testing.T) {
 		{"purl not a purl", cdxJSON(lib("a", `,"purl":"maven:org.acme/x@1"`)), "components[0].purl: malformed package URL"},
 		{"nested malformed purl", cdxJSON(lib("a", `,"components":[`+lib("b", `,"purl":"pkg:npm/"`)+`]`)),
 			"components[0].components[0].purl: malformed package URL"},
-		{"xml malformed purl", cdxXML(xlib("a", "") + xlib("b", "<purl>pkg:</purl>")), "bom/components/component[2]/purl: malformed package URL"},
+		{"xml malformed purl", cdxXML(xlib("a", "") + xlib("b", "<purl>pkg:</purl>")), "bom/components[1]/component[2]/purl[1]: malformed package URL"},
 		{"duplicate bom-ref", cdxJSON(lib("a", `,"bom-ref":"x"`) + "," + lib("b", `,"bom-ref":"x"`)),
 			`components[1].bom-ref: duplicate bom-ref "x" (first used by components[0])`},
 		{"syntax error", "{\n\"bomFormat\": \"CycloneDX\",\n\"specVersion\": \"1.6\"\n\"version\": 1}", "line 4, column 1: invalid JSON"},

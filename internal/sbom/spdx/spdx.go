@@ -37,6 +37,10 @@ func Parse(r io.Reader, name string, lim model.Limits) (*model.Document, error) 
 	return ParseTagValue(b, name, lim)
 }
 
+// maxTagValuePairs bounds the tag-value lines held in memory (each costs about 40 bytes plus the library's own
+// structures). Real documents stay far below: a Yocto image with 50,000 files has about 400,000.
+const maxTagValuePairs = 2_000_000
+
 var versions = map[string]string{"SPDX-2.1": "2.1", "SPDX-2.2": "2.2", "SPDX-2.3": "2.3"}
 
 // ParseJSON parses an SPDX 2.x JSON document held in b.
@@ -195,6 +199,9 @@ func splitTagValues(b []byte, name string) ([]tvreader.TagValuePair, []int, erro
 	lineNo := 0
 	for len(text) > 0 {
 		lineNo++
+		if len(pairs) >= maxTagValuePairs {
+			return nil, nil, model.Invalid(name, fmt.Sprintf("line %d", lineNo), "more than %d tag-value pairs", maxTagValuePairs)
+		}
 		line := text
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
 			line, text = text[:i], text[i+1:]
