@@ -202,7 +202,7 @@ func (o *oracle) affected(eco string, ranges []struct {
 // corpusComponent is one SBOM component the test builds, with what the oracle needs.
 type corpusComponent struct {
 	eco, key, version string // ecosystem, oracle-normalized name, version as the advisories spell it
-	comp                     vigil.Component
+	comp              vigil.Component
 }
 
 func readRaw(t testing.TB, eco string) []rawRecord {
