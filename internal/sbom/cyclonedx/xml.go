@@ -29,15 +29,18 @@ func ParseXML(b []byte, name string, lim model.Limits) (*model.Document, error) 
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
 	}
-	version, err := prescanXML(b, name, lim)
-	if err != nil {
-		return nil, err
-	}
+	r := newValidatingReader(b, name, lim)
 	var bom bomDoc
-	if err := newXMLDecoder(b).Decode(&bom); err != nil {
+	if err := xml.NewTokenDecoder(r).Decode(&bom); err != nil {
+		if r.err != nil {
+			return nil, r.err
+		}
 		return nil, xmlError(name, b, err)
 	}
-	return convert(&bom, name, model.FormatCycloneDXXML, version, lim)
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	return convert(&bom, name, model.FormatCycloneDXXML, r.version, lim)
 }
 
 // newXMLDecoder returns a strict decoder that knows only XML's five predefined entities and no character sets

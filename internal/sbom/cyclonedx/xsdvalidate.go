@@ -1,6 +1,7 @@
 package cyclonedx
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -45,79 +46,112 @@ type xsdValidator struct {
 	run     nfaRun
 }
 
-// prescanXML walks the document once: it refuses a DOCTYPE (the only way to declare entities, so no external
-// entity is ever resolved and no "billion laughs" expansion can start), bounds the nesting depth, finds the spec
-// version from the root element's namespace and validates the document against that version's XSD.
-func prescanXML(b []byte, name string, lim model.Limits) (string, error) {
-	d := newXMLDecoder(b)
-	var v *xsdValidator
-	var stack []*frame
-	version := ""
+// validatingReader is an xml.TokenReader that checks every token as it passes: it refuses a DOCTYPE (the only way
+// to declare entities, so no external entity is ever resolved and no "billion laughs" expansion can start),
+// bounds the nesting depth, finds the spec version from the root element's namespace and validates the document
+// against that version's XSD. Decoding the components reads through it, so the document is tokenized only once.
+type validatingReader struct {
+	d       *xml.Decoder
+	b       []byte
+	name    string
+	lim     model.Limits
+	v       *xsdValidator
+	stack   []*frame
+	version string
+	err     error // the first error, returned again on every later call
+}
+
+func newValidatingReader(b []byte, name string, lim model.Limits) *validatingReader {
+	return &validatingReader{d: newXMLDecoder(b), b: b, name: name, lim: lim}
+}
+
+// Token implements xml.TokenReader.
+func (r *validatingReader) Token() (xml.Token, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	// The position before reading a token is where it starts (text between tokens is a token of its own).
+	line, _ := r.d.InputPos()
+	tok, err := r.d.Token()
+	if errors.Is(err, io.EOF) {
+		if r.version == "" {
+			r.err = model.Invalid(r.name, "", "no root element")
+			return nil, r.err
+		}
+		return nil, io.EOF
+	}
+	if err != nil {
+		r.err = xmlError(r.name, r.b, err)
+		return nil, r.err
+	}
+	if err := r.check(tok, line); err != nil {
+		r.err = err
+		return nil, err
+	}
+	return tok, nil
+}
+
+// finish reads whatever follows the root element (comments, a second root) to the end of the document.
+func (r *validatingReader) finish() error {
 	for {
-		// The position before reading a token is where it starts (text between tokens is a token of its own).
-		line, _ := d.InputPos()
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
+		if _, err := r.Token(); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
 		}
-		if err != nil {
-			return "", xmlError(name, b, err)
+	}
+}
+
+func (r *validatingReader) check(tok xml.Token, line int) error {
+	switch t := tok.(type) {
+	case xml.Directive:
+		return model.Invalid(r.name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
+	case xml.StartElement:
+		if len(r.stack) >= r.lim.MaxDepth {
+			return model.Invalid(r.name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", r.lim.MaxDepth)
 		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
-		case xml.StartElement:
-			if len(stack) >= lim.MaxDepth {
-				return "", model.Invalid(name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", lim.MaxDepth)
+		if len(r.stack) == 0 {
+			if r.version != "" {
+				return model.Invalid(r.name, fmt.Sprintf("line %d", line), "more than one root element")
 			}
-			if len(stack) == 0 {
-				if version != "" {
-					return "", model.Invalid(name, fmt.Sprintf("line %d", line), "more than one root element")
-				}
-				if t.Name.Local != "bom" {
-					return "", model.Invalid(name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", model.Clip(t.Name.Local))
-				}
-				ver, ok := xmlNamespaces[t.Name.Space]
-				if !ok {
-					return "", model.Invalid(name, "bom/@xmlns", "unknown CycloneDX namespace %q", model.Clip(t.Name.Space))
-				}
-				version = ver
-				s, err := xsdFor(version)
-				if err != nil {
-					return "", model.Invalid(name, "", "CycloneDX %s XSD: %v", version, err)
-				}
-				v = &xsdValidator{s: s, name: name, version: version, lim: lim, ids: map[qname]int32{}, refs: map[string]string{}}
+			if t.Name.Local != "bom" {
+				return model.Invalid(r.name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", model.Clip(t.Name.Local))
 			}
-			f, err := v.open(stack, t, line)
+			ver, ok := xmlNamespaces[t.Name.Space]
+			if !ok {
+				return model.Invalid(r.name, "bom/@xmlns", "unknown CycloneDX namespace %q", model.Clip(t.Name.Space))
+			}
+			s, err := xsdFor(ver)
 			if err != nil {
-				return "", err
+				return model.Invalid(r.name, "", "CycloneDX %s XSD: %v", ver, err)
 			}
-			stack = append(stack, f)
-		case xml.EndElement:
-			f := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if err := v.close(f); err != nil {
-				return "", err
-			}
-		case xml.CharData:
-			if len(stack) == 0 {
-				continue
-			}
-			f := stack[len(stack)-1]
-			if f.skip {
-				continue
-			}
-			if f.st != nil {
-				f.text.Write(t)
-			} else if !f.hasTxt && len(strings.TrimSpace(string(t))) > 0 {
-				f.hasTxt = true
-			}
+			r.version = ver
+			r.v = &xsdValidator{s: s, name: r.name, version: ver, lim: r.lim, ids: map[qname]int32{}, refs: map[string]string{}}
+		}
+		f, err := r.v.open(r.stack, t, line)
+		if err != nil {
+			return err
+		}
+		r.stack = append(r.stack, f)
+	case xml.EndElement:
+		f := r.stack[len(r.stack)-1]
+		r.stack = r.stack[:len(r.stack)-1]
+		return r.v.close(f)
+	case xml.CharData:
+		if len(r.stack) == 0 {
+			return nil
+		}
+		f := r.stack[len(r.stack)-1]
+		if f.skip {
+			return nil
+		}
+		if f.st != nil {
+			f.text.Write(t)
+		} else if !f.hasTxt && len(bytes.TrimSpace(t)) > 0 {
+			f.hasTxt = true
 		}
 	}
-	if version == "" {
-		return "", model.Invalid(name, "", "no root element")
-	}
-	return version, nil
+	return nil
 }
 
 func (v *xsdValidator) id(q qname) int32 {
