@@ -57,14 +57,23 @@ func LineCol(b []byte, off int64) (line, col int) {
 // number, want a string), the line and column of a syntax error. base is a path prefix for documents that are
 // part of a larger file (vulnerabilities[3]); it may be empty. Any other error is wrapped as is.
 func JSONError(name, base string, data []byte, err error) error {
+	return JSONErrorAt(name, base, data, err, 1)
+}
+
+// JSONErrorAt is JSONError for a record that starts on line startLine of its file (a streamed array element):
+// syntax errors give the file's line, and a column only when the record's first line is not the one meant.
+func JSONErrorAt(name, base string, data []byte, err error, startLine int) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
 		// Offset counts the bytes read, the offending one included; point at that byte.
 		line, col := LineCol(data, max(se.Offset-1, 0))
-		return Invalid(name, base, "line %d, column %d: malformed JSON: %s", line, col,
-			strings.TrimPrefix(se.Error(), "json: "))
+		msg := strings.TrimPrefix(se.Error(), "json: ")
+		if startLine > 1 && line == 1 {
+			return Invalid(name, base, "line %d: malformed JSON: %s", startLine, msg)
+		}
+		return Invalid(name, base, "line %d, column %d: malformed JSON: %s", line+startLine-1, col, msg)
 	case errors.As(err, &te):
 		path := PathAt(data, te.Offset)
 		if path == "" {
