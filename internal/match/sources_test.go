@@ -28,8 +28,8 @@ func nvdRecord(t testing.TB, elem ...string) *vigil.Advisory {
 			Operator string `json:"operator"`
 			Negate   bool   `json:"negate"`
 			Nodes    []struct {
-				Operator string           `json:"operator"`
-				Negate   bool             `json:"negate"`
+				Operator string `json:"operator"`
+				Negate   bool   `json:"negate"`
 				Matches  []struct {
 					Vulnerable            bool   `json:"vulnerable"`
 					Criteria              string `json:"criteria"`
