@@ -2,6 +2,7 @@ package vigil
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -85,8 +86,13 @@ type Device struct {
 	Functions         []ClinicalFunction `json:"functions"`
 	UDIDI             string             `json:"udi_di,omitempty"`
 	PMAAnniversary    *Date              `json:"pma_anniversary,omitempty"`
-	CreatedAt         time.Time          `json:"created_at"`
-	UpdatedAt         time.Time          `json:"updated_at"`
+	// AcceptanceMatrix is the device's own risk acceptance matrix (G2016 §VI.C) as JSON, in the form
+	// internal/risk reads ({"name", "version", "uncontrolled": {...}} or {"name", "version", "cells": {...}}); empty
+	// means the program's default matrix. The store checks it on every write, and every assessment records the ID
+	// (name and version) of the matrix it used.
+	AcceptanceMatrix json.RawMessage `json:"acceptance_matrix,omitempty"`
+	CreatedAt        time.Time       `json:"created_at"`
+	UpdatedAt        time.Time       `json:"updated_at"`
 }
 
 // Version lifecycle states.

@@ -1,6 +1,7 @@
 package vigil
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ func required(field, v string) error {
 	}
 	return nil
 }
+
+// maxMatrix bounds a device's acceptance matrix document: 15 cells and two names fit in far less.
+const maxMatrix = 64 << 10
 
 // maxText bounds free text so no single field can bloat the store or a page.
 const maxText = 20000
@@ -83,6 +87,12 @@ func (d *Device) Validate() error {
 		if err := ValidateUDIDI(d.UDIDI); err != nil {
 			return err
 		}
+	}
+	if len(d.AcceptanceMatrix) > maxMatrix {
+		return Errorf(EINVALID, "acceptance_matrix: %d bytes, more than %d", len(d.AcceptanceMatrix), maxMatrix)
+	}
+	if m := bytes.TrimSpace(d.AcceptanceMatrix); len(m) > 0 && string(m) != "null" && m[0] != '{' {
+		return Errorf(EINVALID, "acceptance_matrix: want a JSON object (name, version and the uncontrolled cells)")
 	}
 	for _, f := range []struct{ n, v string }{{"intended_use", d.IntendedUse}, {"safety_performance", d.SafetyPerformance}} {
 		if err := bounded(f.n, f.v); err != nil {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/regulatory"
@@ -21,6 +22,7 @@ import (
 // Store is what the service needs from storage.
 type Store interface {
 	vigil.FindingService
+	vigil.ThreatModelService
 	Device(ctx context.Context, id int64) (*vigil.Device, error)
 	Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error)
 	Orgs(ctx context.Context) ([]*vigil.Organization, error)
@@ -154,11 +156,16 @@ type AssessInput struct {
 	// Exploitability overrides the derived level; ExploitabilityReason must say why.
 	Exploitability       string `json:"exploitability,omitempty"`
 	ExploitabilityReason string `json:"exploitability_reason,omitempty"`
+	// Threats are refs of threats in the device's threat model that the vulnerability realizes ("T-1"). They are
+	// recorded with the assessment, and the functions reached default to the clinical functions they reach.
+	Threats []string `json:"threats,omitempty"`
 	// Functions are the device's clinical functions the vulnerability can reach; the severity is the worst of
 	// theirs unless Severity overrides it with SeverityReason.
-	Functions           []string        `json:"functions,omitempty"`
-	Severity            string          `json:"severity,omitempty"`
-	SeverityReason      string          `json:"severity_reason,omitempty"`
+	Functions      []string `json:"functions,omitempty"`
+	Severity       string   `json:"severity,omitempty"`
+	SeverityReason string   `json:"severity_reason,omitempty"`
+	// Controls are the mitigations and compensating controls in place: a ref of the device's threat model ("M-1",
+	// "CC-2"; one word, it must exist) or a free-text description (more than one word).
 	Controls            []string        `json:"controls,omitempty"`
 	ConfidentialityOnly bool            `json:"confidentiality_only,omitempty"`
 	VEXStatus           string          `json:"vex_status,omitempty"`
@@ -167,8 +174,24 @@ type AssessInput struct {
 	Rationale           string          `json:"rationale"`
 }
 
-// Assess derives exploitability, severity and risk from in, and records the assessment. The result's Rationale
-// starts with what decided the risk, then the assessor's words.
+// Matrix returns the acceptance matrix in force for a device: its own when it has one, else the service's policy
+// matrix, else the default of REGULATORY.md §2. It is EINVALID when the device's stored matrix does not read.
+func (s *Service) Matrix(d *vigil.Device) (risk.Matrix, error) {
+	m, err := risk.DecodeMatrix(d.AcceptanceMatrix, "device.acceptance_matrix")
+	switch {
+	case err != nil:
+		return risk.Matrix{}, err
+	case !m.IsZero():
+		return m, nil
+	case !s.Policy.Matrix.IsZero():
+		return s.Policy.Matrix, nil
+	}
+	return risk.DefaultMatrix(), nil
+}
+
+// Assess derives exploitability, severity and risk from in, and records the assessment with the threats it names.
+// The result's Rationale starts with what decided the risk (threats, functions, exploitability, matrix, controls),
+// then the assessor's words.
 func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return nil, err
@@ -180,8 +203,8 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 	if err != nil {
 		return nil, err
 	}
-	a := &vigil.Assessment{FindingID: in.FindingID, CVSS: in.CVSS, Functions: in.Functions, Controls: in.Controls,
-		ConfidentialityOnly: in.ConfidentialityOnly, VEXStatus: in.VEXStatus, Interim: in.Interim}
+	a := &vigil.Assessment{FindingID: in.FindingID, CVSS: in.CVSS, ConfidentialityOnly: in.ConfidentialityOnly,
+		VEXStatus: in.VEXStatus, Interim: in.Interim}
 	var why []string
 	if len(in.Rubric) > 0 {
 		ra, err := in.Rubric.Assess()
@@ -196,9 +219,21 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 			return nil, vigil.Errorf(vigil.EINVALID, "cvss: %s", vigil.ErrorMessage(err))
 		}
 	}
+	var tm *vigil.ThreatModel
+	if len(in.Threats) > 0 || len(in.Controls) > 0 {
+		if tm, err = s.Store.ThreatModel(ctx, v.Device.ID); err != nil {
+			return nil, err
+		}
+	}
+	threats, functions, threatWhy, err := traceThreats(v.Device, tm, in.Threats, in.Functions)
+	if err != nil {
+		return nil, err
+	}
+	why = append(why, threatWhy...)
+	a.Functions = functions
 	// Severity of patient harm: the worst of the functions reached.
 	sev := ""
-	for i, name := range in.Functions {
+	for i, name := range functions {
 		j := slices.IndexFunc(v.Device.Functions, func(f vigil.ClinicalFunction) bool { return strings.EqualFold(f.Name, name) })
 		if j < 0 {
 			var names []string
@@ -207,6 +242,7 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 			}
 			return nil, vigil.Errorf(vigil.EINVALID, "functions[%d]: %q is not a clinical function of %s (%s)", i, name, v.Device.Name, strings.Join(names, ", "))
 		}
+		a.Functions[i] = v.Device.Functions[j].Name
 		if fs := v.Device.Functions[j].Severity; harmRank(fs) > harmRank(sev) {
 			sev = fs
 		}
@@ -223,7 +259,7 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		why = append(why, fmt.Sprintf("Severity of patient harm set to %s: %s.", a.Severity, in.SeverityReason))
 	case sev != "":
 		a.Severity = sev
-		why = append(why, fmt.Sprintf("Severity of patient harm %s: the worst of the functions reached (%s).", sev, strings.Join(in.Functions, ", ")))
+		why = append(why, fmt.Sprintf("Severity of patient harm %s: the worst of the functions reached (%s).", sev, strings.Join(a.Functions, ", ")))
 	}
 	// Exploitability: override, KEV, or the assessed vector.
 	ein := risk.ExploitInput{CVSS: a.CVSS, KEV: v.KEV != nil, EPSS: v.EPSS}
@@ -240,33 +276,39 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		if ein.Override != "" {
 			a.ExploitabilityReason = in.ExploitabilityReason
 		}
-		why = append(why, reason)
+		why = append(why, "Exploitability "+reason+".")
 	} else if needMatrix {
 		return nil, err
 	}
-	// The binary determination.
-	m := regulatory.DefaultMatrix()
-	if s.Policy.Matrix.Name != "" {
-		m = s.Policy.Matrix
+	// The binary determination, with the device's acceptance matrix.
+	m, err := s.Matrix(v.Device)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case in.VEXStatus == "not_affected":
-		a.Risk = "controlled"
+		a.Risk = risk.Controlled
 		why = append(why, "VEX status not_affected: the vulnerable code is not reachable in this device, so the risk is controlled.")
 	case in.ConfidentialityOnly:
-		a.Risk = "controlled"
+		a.Risk = risk.Controlled
 		why = append(why, "Only confidentiality (PHI) is at stake, which is not patient harm (G2016 §IV.F): controlled.")
 	default:
 		if a.Severity == "" {
-			return nil, vigil.Errorf(vigil.EINVALID, "functions: name the clinical functions the vulnerability can reach (or give severity with a reason)")
+			return nil, vigil.Errorf(vigil.EINVALID, "functions: name the clinical functions the vulnerability can reach, or threats of the device's threat model that reach them (or give severity with a reason)")
 		}
-		a.Risk = m.Decide(a.Exploitability, a.Severity)
-		a.Matrix = m.ID()
-		why = append(why, fmt.Sprintf("Acceptance matrix %s: %s exploitability × %s severity → %s.", m.ID(), a.Exploitability, a.Severity, a.Risk))
+		d, err := m.Determine(a.Exploitability, a.Severity)
+		if err != nil {
+			return nil, err
+		}
+		a.Risk, a.Matrix = d.Risk, d.Matrix
+		why = append(why, fmt.Sprintf("Acceptance matrix %s: %s exploitability × %s severity → %s.", d.Matrix, a.Exploitability, a.Severity, a.Risk))
 	}
-	if len(in.Controls) > 0 {
-		why = append(why, "Controls in place: "+strings.Join(in.Controls, "; ")+".")
+	controls, controlWhy, err := traceControls(v.Device, tm, in.Controls, threats)
+	if err != nil {
+		return nil, err
 	}
+	a.Controls = controls
+	why = append(why, controlWhy...)
 	if in.SSVC != nil {
 		d, err := risk.SSVC(*in.SSVC)
 		if err != nil {
@@ -275,10 +317,116 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		a.SSVC = d.Priority + " (" + d.Cycle + " cycle)"
 	}
 	a.Rationale = strings.Join(append(why, in.Rationale), " ")
-	if err := s.Store.Assess(ctx, a); err != nil {
+	if err := s.Store.AssessTraced(ctx, a, threats); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// traceThreats resolves the threats named against the device's threat model. The functions reached are those
+// given, else the clinical functions the threats reach. It returns the threats' refs as the model spells them.
+func traceThreats(d *vigil.Device, tm *vigil.ThreatModel, refs, functions []string) (threats, fns []string, why []string, err error) {
+	fns = append([]string{}, functions...)
+	if len(refs) == 0 {
+		return nil, fns, nil, nil
+	}
+	var reached, parts []string
+	for i, ref := range refs {
+		t := tm.Threat(strings.TrimSpace(ref))
+		if t == nil {
+			return nil, nil, nil, vigil.Errorf(vigil.EINVALID, "threats[%d]: %q is not a threat in the threat model of %s (%s)", i, ref, d.Name, orNone(refList(tm)))
+		}
+		if slices.Contains(threats, t.Ref) {
+			continue
+		}
+		threats = append(threats, t.Ref)
+		reach := "no clinical function"
+		if len(t.Functions) > 0 {
+			reach = strings.Join(t.Functions, ", ")
+		}
+		parts = append(parts, fmt.Sprintf("%s %q (%s) reaches %s", t.Ref, t.Title, strings.ReplaceAll(t.Category, "_", " "), reach))
+		for _, f := range t.Functions {
+			if !slices.Contains(reached, f) {
+				reached = append(reached, f)
+			}
+		}
+	}
+	why = append(why, "Threat model: "+strings.Join(parts, "; ")+".")
+	if len(fns) == 0 {
+		fns = reached
+		if len(reached) > 0 {
+			why = append(why, "Functions reached are those of the threats named: "+strings.Join(reached, ", ")+".")
+		}
+	}
+	return threats, fns, why, nil
+}
+
+func refList(tm *vigil.ThreatModel) string {
+	var refs []string
+	for _, t := range tm.Threats {
+		refs = append(refs, t.Ref)
+	}
+	return strings.Join(refs, ", ")
+}
+
+// traceControls resolves the controls in place: a one-word entry is a ref of the device's threat model and must
+// exist; an entry of several words is a free-text description kept as written.
+func traceControls(d *vigil.Device, tm *vigil.ThreatModel, in, threats []string) ([]string, []string, error) {
+	var out, parts []string
+	for i, c := range in {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if strings.ContainsFunc(c, unicode.IsSpace) {
+			if !slices.Contains(out, c) {
+				out, parts = append(out, c), append(parts, c)
+			}
+			continue
+		}
+		var ctl *vigil.Control
+		if tm != nil {
+			ctl = tm.Control(c)
+		}
+		if ctl == nil {
+			var have []string
+			if tm != nil {
+				for _, x := range tm.Controls {
+					have = append(have, x.Ref)
+				}
+			}
+			return nil, nil, vigil.Errorf(vigil.EINVALID, "controls[%d]: %q is not a mitigation or compensating control in the threat model of %s (%s); describe a control that is not in the model in more than one word", i, c, d.Name, orNone(strings.Join(have, ", ")))
+		}
+		if slices.Contains(out, ctl.Ref) {
+			continue
+		}
+		out = append(out, ctl.Ref)
+		p := fmt.Sprintf("%s %s %q", ctl.Ref, controlKind(ctl.Kind), ctl.Name)
+		if ctl.Reference != "" {
+			p += " (" + ctl.Reference + ")"
+		}
+		var addressed []string
+		for _, t := range ctl.Threats {
+			if slices.Contains(threats, t) {
+				addressed = append(addressed, t)
+			}
+		}
+		if len(addressed) > 0 {
+			p += " addresses " + strings.Join(addressed, ", ")
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return out, nil, nil
+	}
+	return out, []string{"Controls in place: " + strings.Join(parts, "; ") + "."}, nil
+}
+
+func controlKind(k string) string {
+	if k == vigil.ControlCompensating {
+		return "compensating control"
+	}
+	return "mitigation"
 }
 
 func orNone(s string) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 // MaxFactsBytes bounds a facts document. A real one is a few kilobytes; the bound keeps an untrusted request from
@@ -38,10 +39,22 @@ type wireEvent struct {
 	Date *string `json:"date"`
 }
 
+// wirePolicy and wireDevice read the acceptance matrices raw, so that risk.DecodeMatrix can name the field of a
+// mistake (policy.acceptance_matrix.uncontrolled.high[0]); the outer field shadows the embedded one.
+type wirePolicy struct {
+	Policy
+	Matrix json.RawMessage `json:"acceptance_matrix"`
+}
+
+type wireDevice struct {
+	Device
+	Matrix json.RawMessage `json:"acceptance_matrix"`
+}
+
 type wireFacts struct {
 	AsOf          *string           `json:"as_of"`
-	Policy        Policy            `json:"policy"`
-	Device        Device            `json:"device"`
+	Policy        wirePolicy        `json:"policy"`
+	Device        wireDevice        `json:"device"`
 	Vulnerability wireVulnerability `json:"vulnerability"`
 	Events        []json.RawMessage `json:"events"`
 }
@@ -63,7 +76,15 @@ func DecodeFacts(r io.Reader, today vigil.Date) (Facts, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Facts{}, jsonError("", err)
 	}
-	f := Facts{AsOf: today, Policy: w.Policy, Device: w.Device, Vulnerability: w.Vulnerability.Vulnerability}
+	f := Facts{AsOf: today, Policy: w.Policy.Policy, Device: w.Device.Device, Vulnerability: w.Vulnerability.Vulnerability}
+	if f.Policy.Matrix, err = risk.DecodeMatrix(w.Policy.Matrix, "policy.acceptance_matrix"); err != nil {
+		return Facts{}, err
+	}
+	if m, err := risk.DecodeMatrix(w.Device.Matrix, "device.acceptance_matrix"); err != nil {
+		return Facts{}, err
+	} else if !m.IsZero() {
+		f.Device.Matrix = &m
+	}
 	if w.AsOf != nil && *w.AsOf != "" {
 		if f.AsOf, err = parseDate("as_of", *w.AsOf); err != nil {
 			return Facts{}, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/calendar"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 // Clock lengths fixed by the texts.
@@ -112,7 +113,12 @@ func (e *engine) firstRisk() (string, error) {
 	v := e.f.Vulnerability
 	switch {
 	case v.Risk != "":
-		e.say("G2016 §VI.C: the recorded risk determination is %s (vulnerability.risk).", v.Risk)
+		if v.Matrix != "" {
+			e.out.Matrix = v.Matrix
+			e.say("G2016 §VI.C: the recorded risk determination is %s (vulnerability.risk), made with acceptance matrix %s.", v.Risk, v.Matrix)
+		} else {
+			e.say("G2016 §VI.C: the recorded risk determination is %s (vulnerability.risk).", v.Risk)
+		}
 		return v.Risk, nil
 	case v.VEXStatus == "not_affected":
 		e.say("G2016 §VI.C: the VEX status is not_affected, so the device presents no risk of patient harm from it: controlled.")
@@ -126,24 +132,26 @@ func (e *engine) firstRisk() (string, error) {
 	}
 	expl, why := v.Exploitability, "as assessed (vulnerability.exploitability)"
 	if expl == "" {
-		if v.KEV {
-			expl, why = ExploitHigh, "because CISA's KEV catalog lists it as exploited in the wild"
-		} else if sub, ok := ExploitabilitySubScore(v.CVSS); ok {
-			expl = ExploitabilityLevel(sub)
-			why = fmt.Sprintf("from the CVSS exploitability sub-score %.1f of %s (≥ 2.8 high, ≥ 1.6 medium, else low)", sub, v.CVSS[:len("CVSS:3.x")])
-		} else {
-			return "", vigil.Errorf(vigil.EINVALID, "vulnerability.exploitability: required when there is no recorded risk, no KEV listing and no CVSS v3.x vector to derive it from")
+		// One rule for the whole program: internal/risk derives the level (KEV, else the v3 sub-score thresholds)
+		// for the assessment workflow and for this engine alike.
+		lvl, reason, err := risk.Exploitability(risk.ExploitInput{CVSS: v.CVSS, KEV: v.KEV})
+		if err != nil {
+			return "", vigil.Errorf(vigil.EINVALID, "vulnerability.exploitability: required when there is no recorded risk, no KEV listing and no CVSS v3.x vector to derive it from (%s)", vigil.ErrorMessage(err))
 		}
+		expl, why = string(lvl), "("+strings.TrimPrefix(reason, string(lvl)+": ")+")"
 	}
 	e.say("G2016 §VI.A: exploitability is %s %s.", expl, why)
 	if v.EPSS != nil {
 		e.say("G2016 §VI.A: EPSS %.4g is recorded as an exploitability signal, never a verdict alone.", *v.EPSS)
 	}
 	m := e.pol.Matrix
-	risk := m.Decide(expl, v.Severity)
-	e.out.Exploitability, e.out.Matrix = expl, m.ID()
-	e.say("G2016 §VI.C: acceptance matrix %s puts %s exploitability × %s severity of patient harm in the %s region.", m.ID(), expl, v.Severity, risk)
-	return risk, nil
+	d, err := m.Determine(expl, v.Severity)
+	if err != nil {
+		return "", vigil.Errorf(vigil.EINVALID, "vulnerability: %s", vigil.ErrorMessage(err))
+	}
+	e.out.Exploitability, e.out.Matrix = expl, d.Matrix
+	e.say("G2016 §VI.C: acceptance matrix %s puts %s exploitability × %s severity of patient harm in the %s region.", d.Matrix, expl, v.Severity, d.Risk)
+	return d.Risk, nil
 }
 
 // reassess applies the reassessed events to the first determination, sets Risk and CurrentRisk, and returns D0,

@@ -9,6 +9,7 @@ package regulatory
 import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/calendar"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 // Facts is the input of a determination, in the JSON shape of the Determination API.
@@ -30,7 +31,9 @@ type Device struct {
 	CyberDevice bool   `json:"cyber_device"`
 	ISAO        *ISAO  `json:"isao,omitempty"`
 	// Matrix, when set, is the device's own risk acceptance matrix; it overrides Policy.Matrix.
-	Matrix *Matrix `json:"acceptance_matrix,omitempty"`
+	Matrix *risk.Matrix `json:"acceptance_matrix,omitempty"`
+	// matrixErr is why the device's stored matrix could not be read (FromRecord); Determine reports it.
+	matrixErr error
 }
 
 // ISAO is the manufacturer's participation in an Information Sharing and Analysis Organization (G2016 §IX).
@@ -56,6 +59,9 @@ type Vulnerability struct {
 	VEXStatus           string `json:"vex_status,omitempty"` // affected, not_affected, fixed, under_investigation
 	// Risk is the recorded first determination (controlled or uncontrolled); empty lets the engine decide.
 	Risk string `json:"risk,omitempty"`
+	// Matrix is the ID of the acceptance matrix the recorded risk was decided with (e.g. "vigil-default v1"), when
+	// a matrix decided it; the determination repeats it.
+	Matrix string `json:"matrix,omitempty"`
 }
 
 // Event types.
@@ -106,13 +112,13 @@ var (
 	NoticeElements   = []string{"a", "b", "c", "d"}
 )
 
-// Risk and exploitability levels.
+// Risk and exploitability levels: internal/risk's, named here for the facts.
 const (
-	RiskControlled   = "controlled"
-	RiskUncontrolled = "uncontrolled"
-	ExploitHigh      = "high"
-	ExploitMedium    = "medium"
-	ExploitLow       = "low"
+	RiskControlled   = risk.Controlled
+	RiskUncontrolled = risk.Uncontrolled
+	ExploitHigh      = string(risk.LevelHigh)
+	ExploitMedium    = string(risk.LevelMedium)
+	ExploitLow       = string(risk.LevelLow)
 )
 
 // Determination is the output, in the JSON shape of the Determination API. Keys beyond the contract (as_of,
@@ -122,7 +128,8 @@ type Determination struct {
 	Risk        string     `json:"risk"`         // the first determination: the one that starts the clocks
 	CurrentRisk string     `json:"current_risk"` // after the latest reassessment
 	Change      string     `json:"change"`       // enhancement or correction
-	// Exploitability and Matrix are set when the acceptance matrix decided the risk.
+	// Exploitability is set when the acceptance matrix decided the risk; Matrix is the ID of the matrix that decided
+	// it, now or (vulnerability.matrix) when the recorded risk was determined.
 	Exploitability        string                `json:"exploitability,omitempty"`
 	Matrix                string                `json:"matrix,omitempty"`
 	EnforcementDiscretion EnforcementDiscretion `json:"enforcement_discretion"`
@@ -210,8 +217,8 @@ type Policy struct {
 	// ReassessmentClock says where the ED clocks start when the first determination is controlled and a later
 	// reassessment says uncontrolled: ReassessmentClockReassessed (default) or ReassessmentClockLearned.
 	ReassessmentClock string `json:"reassessment_clock"`
-	// Matrix is the risk acceptance matrix (default DefaultMatrix); a device's own matrix overrides it.
-	Matrix Matrix `json:"acceptance_matrix"`
+	// Matrix is the risk acceptance matrix (default risk.DefaultMatrix); a device's own matrix overrides it.
+	Matrix risk.Matrix `json:"acceptance_matrix"`
 	// CVDAckWorkingDays is the number of working days the CVD policy promises for acknowledging a researcher's
 	// report (default 5). It starts no clock in a determination; intake uses it through CVDAckDue.
 	CVDAckWorkingDays int `json:"cvd_ack_working_days"`
@@ -225,7 +232,7 @@ func DefaultPolicy() Policy {
 	return Policy{
 		WorkingDays:       calendar.Federal,
 		ReassessmentClock: ReassessmentClockReassessed,
-		Matrix:            DefaultMatrix(),
+		Matrix:            risk.DefaultMatrix(),
 		CVDAckWorkingDays: DefaultCVDAckWorkingDays,
 	}
 }

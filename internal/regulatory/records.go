@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 // Record is what Vigil keeps of one finding under assessment: the device, the organization (for its ISAO evidence
@@ -33,6 +34,13 @@ func FromRecord(r Record) (Facts, bool) {
 	f := Facts{AsOf: r.AsOf, Policy: r.Policy}
 	if d := r.Device; d != nil {
 		f.Device = Device{Name: d.Name, Class: d.Class, Pathway: d.Pathway, CyberDevice: d.CyberDevice}
+		// The device's own acceptance matrix, when it has one, is the one in force (the store validated it on
+		// write; a matrix that no longer reads is reported by Determine rather than replaced by the default).
+		if m, err := risk.DecodeMatrix(d.AcceptanceMatrix, "device.acceptance_matrix"); err != nil {
+			f.Device.matrixErr = err
+		} else if !m.IsZero() {
+			f.Device.Matrix = &m
+		}
 	}
 	isao := &ISAO{}
 	if r.Org != nil {
@@ -54,6 +62,7 @@ func FromRecord(r Record) (Facts, bool) {
 	f.Vulnerability.ConfidentialityOnly = first.ConfidentialityOnly
 	f.Vulnerability.VEXStatus = first.VEXStatus
 	f.Vulnerability.Risk = first.Risk
+	f.Vulnerability.Matrix = first.Matrix
 	for _, a := range r.Assessments[1:] {
 		f.Events = append(f.Events, Event{Type: EventReassessed, Date: vigil.DateOf(a.CreatedAt, loc), Risk: a.Risk, Interim: a.Interim})
 	}

@@ -1,12 +1,15 @@
 package regulatory
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/calendar"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 // MaxEvents bounds the events of one determination: facts are untrusted input and a real case has dozens.
@@ -24,7 +27,7 @@ func validate(f *Facts) (Policy, error) {
 	if f.AsOf.IsZero() {
 		return Policy{}, vigil.Errorf(vigil.EINVALID, "as_of: required")
 	}
-	pol, err := validatePolicy(f.Policy, f.Device.Matrix)
+	pol, err := validatePolicy(f.Policy, f.Device)
 	if err != nil {
 		return Policy{}, err
 	}
@@ -48,27 +51,23 @@ func validate(f *Facts) (Policy, error) {
 	return pol, nil
 }
 
-func validatePolicy(p Policy, deviceMatrix *Matrix) (Policy, error) {
+func validatePolicy(p Policy, dev Device) (Policy, error) {
 	if _, err := calendar.ParsePolicy(string(p.WorkingDays)); err != nil {
 		return Policy{}, vigil.Errorf(vigil.EINVALID, "policy.working_days: unknown value %q (want federal or weekdays)", p.WorkingDays)
 	}
 	if err := enum("policy.reassessment_clock", p.ReassessmentClock, []string{ReassessmentClockReassessed, ReassessmentClockLearned}); err != nil {
 		return Policy{}, err
 	}
-	if !p.Matrix.IsZero() {
-		if err := p.Matrix.Validate("policy.acceptance_matrix"); err != nil {
-			return Policy{}, err
-		}
-	}
 	if p.CVDAckWorkingDays < 0 {
 		return Policy{}, vigil.Errorf(vigil.EINVALID, "policy.cvd_ack_working_days: %d is negative", p.CVDAckWorkingDays)
 	}
+	// A non-zero risk.Matrix is valid by construction; only a stored one that could not be read is reported here.
+	if dev.matrixErr != nil {
+		return Policy{}, vigil.Errorf(vigil.EINVALID, "%s", vigil.ErrorMessage(dev.matrixErr))
+	}
 	pol := p.Defaults()
-	if deviceMatrix != nil && !deviceMatrix.IsZero() {
-		if err := deviceMatrix.Validate("device.acceptance_matrix"); err != nil {
-			return Policy{}, err
-		}
-		pol.Matrix = *deviceMatrix
+	if dev.Matrix != nil && !dev.Matrix.IsZero() {
+		pol.Matrix = *dev.Matrix
 	}
 	return pol, nil
 }
@@ -78,9 +77,12 @@ func validateVulnerability(v *Vulnerability) error {
 		return vigil.Errorf(vigil.EINVALID, "vulnerability.learned: required (the date the manufacturer learned of the vulnerability)")
 	}
 	if v.CVSS != "" {
-		if _, ok := cvssKind(v.CVSS); !ok {
-			return vigil.Errorf(vigil.EINVALID, "vulnerability.cvss: %q is not a valid CVSS v2, v3.0, v3.1 or v4.0 vector", clip(v.CVSS))
+		if _, err := risk.ParseCVSS(v.CVSS); err != nil {
+			return vigil.Errorf(vigil.EINVALID, "vulnerability.cvss: %q is not a valid CVSS v2, v3.0, v3.1 or v4.0 vector: %s", clip(v.CVSS), vigil.ErrorMessage(err))
 		}
+	}
+	if len(v.Matrix) > 200 || strings.IndexFunc(v.Matrix, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return vigil.Errorf(vigil.EINVALID, "vulnerability.matrix: want a matrix ID such as \"vigil-default v1\" (at most 200 printable bytes)")
 	}
 	for _, c := range []struct {
 		field, val string
@@ -154,4 +156,15 @@ func clip(s string) string {
 		return s
 	}
 	return string(r[:max]) + "…"
+}
+
+// oneOf formats an enumeration for an error message.
+func oneOf(vals []string) string {
+	switch len(vals) {
+	case 0:
+		return ""
+	case 1:
+		return vals[0]
+	}
+	return fmt.Sprintf("%s or %s", strings.Join(vals[:len(vals)-1], ", "), vals[len(vals)-1])
 }

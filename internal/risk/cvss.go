@@ -81,7 +81,8 @@ type metricSpec struct {
 }
 
 // ParseCVSS parses and scores a CVSS v2.0, v3.0, v3.1 or v4.0 vector. v3.x vectors start with CVSS:3.0/ or
-// CVSS:3.1/, v4.0 vectors with CVSS:4.0/, and v2 vectors have no prefix (AV:N/AC:L/Au:N/C:P/I:P/A:P).
+// CVSS:3.1/, v4.0 vectors with CVSS:4.0/, and v2 vectors have no prefix
+// (AV:N/AC:L/Au:N/C:P/I:P/A:P; NVD's legacy parenthesized form is read too, and Vector drops the parentheses).
 //
 // Every error is EINVALID and names the metric at fault. A metric may appear only once and every base metric is
 // required. Order is checked as each specification defines it: v2.0 and v4.0 fix the order of metrics (v4.0's
@@ -111,6 +112,10 @@ func ParseCVSS(vector string) (CVSS, error) {
 		head, _, _ := strings.Cut(v, "/")
 		return CVSS{}, vigil.Errorf(vigil.EINVALID, "cvss vector %q: unsupported version prefix %q (want CVSS:3.0/, CVSS:3.1/, CVSS:4.0/ or a v2 vector without prefix)", clip(v), clip(head))
 	default:
+		// NVD's legacy display wraps a v2 vector in parentheses: "(AV:N/AC:L/Au:N/C:P/I:P/A:P)".
+		if len(v) > 2 && v[0] == '(' && v[len(v)-1] == ')' {
+			v = v[1 : len(v)-1]
+		}
 		version, body, specs, ordered = CVSS20, v, specV2, true
 	}
 	m, err := parseMetrics(body, specs, ordered)

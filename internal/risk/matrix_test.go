@@ -41,7 +41,7 @@ func TestDefaultMatrix(t *testing.T) {
 	if n != 15 {
 		t.Fatalf("%d cells checked, want 15", n)
 	}
-	if m.ID() != "vigil-default@1" {
+	if m.ID() != "vigil-default v1" {
 		t.Errorf("id %q", m.ID())
 	}
 	if inc := m.Inconsistencies(); len(inc) != 0 {
@@ -55,10 +55,10 @@ func TestMatrixDetermine(t *testing.T) {
 		want            Decision
 		wantCode        string
 	}{
-		{"high serious", "high", "serious", Decision{Exploitability: "high", Severity: "serious", Risk: "uncontrolled", Matrix: "vigil-default@1",
-			Reason: "uncontrolled: exploitability high × severity serious is U in acceptance matrix vigil-default@1"}, ""},
-		{"low critical", "low", "critical", Decision{Exploitability: "low", Severity: "critical", Risk: "controlled", Matrix: "vigil-default@1",
-			Reason: "controlled: exploitability low × severity critical is C in acceptance matrix vigil-default@1"}, ""},
+		{"high serious", "high", "serious", Decision{Exploitability: "high", Severity: "serious", Risk: "uncontrolled", Matrix: "vigil-default v1",
+			Reason: "uncontrolled: exploitability high × severity serious is U in acceptance matrix vigil-default v1"}, ""},
+		{"low critical", "low", "critical", Decision{Exploitability: "low", Severity: "critical", Risk: "controlled", Matrix: "vigil-default v1",
+			Reason: "controlled: exploitability low × severity critical is C in acceptance matrix vigil-default v1"}, ""},
 		{"unknown exploitability", "extreme", "minor", Decision{}, vigil.EINVALID},
 		{"capitalised exploitability", "High", "minor", Decision{}, vigil.EINVALID},
 		{"unknown severity", "low", "fatal", Decision{}, vigil.EINVALID},
@@ -138,7 +138,8 @@ func TestMatrixValidation(t *testing.T) {
 		{"valid custom", func(map[string]any) {}, "", ""},
 		{"missing name", func(d map[string]any) { delete(d, "name") }, vigil.EINVALID, "name"},
 		{"blank version", func(d map[string]any) { d["version"] = " " }, vigil.EINVALID, "version"},
-		{"@ in name", func(d map[string]any) { d["name"] = "a@b" }, vigil.EINVALID, "@"},
+		{"long name", func(d map[string]any) { d["name"] = strings.Repeat("n", 101) }, vigil.EINVALID, "matrix.name: longer"},
+		{"missing version", func(d map[string]any) { delete(d, "version") }, vigil.EINVALID, "matrix.version: required"},
 		{"control character in name", func(d map[string]any) { d["name"] = "a\nb" }, vigil.EINVALID, "control"},
 		{"missing row", func(d map[string]any) { delete(cells(d), "medium") }, vigil.EINVALID, "cells.medium: missing"},
 		{"missing cell", func(d map[string]any) { delete(row(d, "low"), "critical") }, vigil.EINVALID, "cells.low.critical: missing"},
@@ -147,7 +148,9 @@ func TestMatrixValidation(t *testing.T) {
 		{"word value", func(d map[string]any) { row(d, "high")["minor"] = "uncontrolled" }, vigil.EINVALID, "cells.high.minor"},
 		{"extra row", func(d map[string]any) { cells(d)["extreme"] = map[string]any{} }, vigil.EINVALID, "cells.extreme"},
 		{"extra cell", func(d map[string]any) { row(d, "low")["fatal"] = "U" }, vigil.EINVALID, "cells.low.fatal"},
-		{"no cells", func(d map[string]any) { delete(d, "cells") }, vigil.EINVALID, "cells.low: missing"},
+		{"no cells", func(d map[string]any) { delete(d, "cells") }, vigil.EINVALID, "matrix.uncontrolled: required"},
+		{"cells and uncontrolled", func(d map[string]any) { d["uncontrolled"] = map[string]any{} }, vigil.EINVALID, "not both"},
+		{"empty cells", func(d map[string]any) { d["cells"] = map[string]any{} }, vigil.EINVALID, "cells.low: missing"},
 		{"unknown field", func(d map[string]any) { d["cels"] = 1 }, vigil.EINVALID, "cels"},
 		{"cell not a string", func(d map[string]any) { row(d, "low")["minor"] = 1 }, vigil.EINVALID, "matrix"},
 	}
@@ -165,10 +168,100 @@ func TestMatrixValidation(t *testing.T) {
 				return
 			}
 			got, err := m.Decide("high", "minor")
-			if err != nil || got != Uncontrolled || m.ID() != "pump-x@2025-03" {
+			if err != nil || got != Uncontrolled || m.ID() != "pump-x v2025-03" {
 				t.Errorf("custom matrix: high × minor = %q (%v), id %q", got, err, m.ID())
 			}
 		})
+	}
+}
+
+// TestMatrixUncontrolledForm checks the form the Determination API reads and writes: the uncontrolled cells by
+// level, every other cell controlled, and that both JSON forms of one matrix decode to the same matrix.
+func TestMatrixUncontrolledForm(t *testing.T) {
+	fromUnc, err := DecodeMatrix([]byte(`{"name":"pump-x","version":"2025-03","uncontrolled":{
+		"high":["minor","serious","critical","catastrophic"],"medium":["serious","critical","catastrophic"],"low":["critical","catastrophic"]}}`), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromCells Matrix
+	if err := json.Unmarshal([]byte(customMatrix(t, func(map[string]any) {})), &fromCells); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fromCells, fromUnc); diff != "" {
+		t.Errorf("uncontrolled form and cells form differ (-cells +uncontrolled):\n%s", diff)
+	}
+	// A level left out has no uncontrolled cell; the written form lists every level.
+	m, err := NewMatrixUncontrolled("strict-icd", "3", map[string][]string{"low": {"negligible"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ expl, sev, want string }{{"low", "negligible", Uncontrolled}, {"low", "minor", Controlled}, {"high", "catastrophic", Controlled}} {
+		if got, err := m.Decide(c.expl, c.sev); err != nil || got != c.want {
+			t.Errorf("%s × %s = %q (%v), want %q", c.expl, c.sev, got, err, c.want)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"name":"strict-icd","version":"3","uncontrolled":{"high":[],"low":["negligible"],"medium":[]}}`; string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
+	}
+}
+
+// TestDecodeMatrixNamesTheField checks that every error names the place as a JSON path under the caller's field,
+// so the Determination API and `vigil device update --matrix` can point at the mistake.
+func TestDecodeMatrixNamesTheField(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		wantMsg   string // prefix of the message; "" for valid input
+		wantZero  bool
+	}{
+		{"valid uncontrolled", `{"name":"m","version":"1","uncontrolled":{"high":["serious"]}}`, "", false},
+		{"null is no matrix", `null`, "", true},
+		{"empty is no matrix", ``, "", true},
+		{"bad severity", `{"name":"m","uncontrolled":{"high":["fatal"]}}`, "device.acceptance_matrix.uncontrolled.high[0]: unknown severity", false},
+		{"bad level", `{"name":"m","version":"1","uncontrolled":{"extreme":[]}}`, "device.acceptance_matrix.uncontrolled: unknown exploitability", false},
+		{"no name", `{"uncontrolled":{"high":["serious"]}}`, "device.acceptance_matrix.name: required", false},
+		{"no version", `{"name":"m","uncontrolled":{}}`, "device.acceptance_matrix.version: required", false},
+		{"wrong type", `{"name":"m","version":"1","uncontrolled":{"high":"serious"}}`, "device.acceptance_matrix.uncontrolled: want an array, got JSON string", false},
+		{"unknown field", `{"name":"m","version":"1","uncontrolled":{},"colour":"red"}`, "device.acceptance_matrix: ", false},
+		{"trailing data", `{"name":"m","version":"1","uncontrolled":{}} {}`, "device.acceptance_matrix: data after", false},
+		{"not an object", `[1]`, "device.acceptance_matrix: ", false},
+		{"too large", `{"name":"` + strings.Repeat("x", MaxMatrixJSON) + `"}`, "device.acceptance_matrix: ", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := DecodeMatrix([]byte(tt.doc), "device.acceptance_matrix")
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.IsZero() != tt.wantZero {
+					t.Errorf("IsZero = %v, want %v", m.IsZero(), tt.wantZero)
+				}
+				return
+			}
+			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(vigil.ErrorMessage(err), tt.wantMsg) {
+				t.Errorf("error %v (code %q), want EINVALID starting %q", err, vigil.ErrorCode(err), tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestZeroMatrixJSON(t *testing.T) {
+	var holder struct {
+		M Matrix `json:"m"`
+	}
+	b, err := json.Marshal(holder)
+	if err != nil || string(b) != `{"m":null}` {
+		t.Fatalf("zero matrix marshals as %s (%v), want null", b, err)
+	}
+	if err := json.Unmarshal(b, &holder); err != nil || !holder.M.IsZero() {
+		t.Fatalf("null does not read back as the zero matrix: %v", err)
+	}
+	if DefaultMatrix().IsZero() || !DefaultMatrix().Equal(DefaultMatrix()) || DefaultMatrix().Equal(Matrix{}) {
+		t.Error("IsZero/Equal disagree with the default matrix")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 var _ vigil.PortfolioService = (*DB)(nil)
@@ -128,15 +129,18 @@ func (db *DB) Orgs(ctx context.Context) ([]*vigil.Organization, error) {
 
 // ---- devices
 
-const deviceCols = "id, org_id, name, model, class, pathway, submission_number, cyber_device, intended_use, safety_performance, functions, udi_di, pma_anniversary, created_at, updated_at"
+const deviceCols = "id, org_id, name, model, class, pathway, submission_number, cyber_device, intended_use, safety_performance, functions, udi_di, pma_anniversary, created_at, updated_at, acceptance_matrix"
 
 func scanDevice(row interface{ Scan(...any) error }) (*vigil.Device, error) {
 	var d vigil.Device
 	var fns string
-	var pma, c, u sql.NullString
+	var pma, c, u, matrix sql.NullString
 	if err := row.Scan(&d.ID, &d.OrgID, &d.Name, &d.Model, &d.Class, &d.Pathway, &d.SubmissionNumber, &d.CyberDevice,
-		&d.IntendedUse, &d.SafetyPerformance, &fns, &d.UDIDI, &pma, &c, &u); err != nil {
+		&d.IntendedUse, &d.SafetyPerformance, &fns, &d.UDIDI, &pma, &c, &u, &matrix); err != nil {
 		return nil, err
+	}
+	if matrix.Valid && matrix.String != "" {
+		d.AcceptanceMatrix = json.RawMessage(matrix.String)
 	}
 	if err := json.Unmarshal([]byte(fns), &d.Functions); err != nil {
 		return nil, fmt.Errorf("device %d functions: %w", d.ID, err)
@@ -156,15 +160,19 @@ func (db *DB) CreateDevice(ctx context.Context, d *vigil.Device) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
+	matrix, err := deviceMatrix(d)
+	if err != nil {
+		return err
+	}
 	return db.transact(ctx, func(tx *Tx) error {
 		if err := tx.defaultOrg(ctx, &d.OrgID); err != nil {
 			return err
 		}
 		d.CreatedAt, d.UpdatedAt = tx.Now(), tx.Now()
-		id, err := tx.insertID(ctx, `INSERT INTO devices (org_id, name, model, class, pathway, submission_number, cyber_device, intended_use, safety_performance, functions, udi_di, pma_anniversary, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		id, err := tx.insertID(ctx, `INSERT INTO devices (org_id, name, model, class, pathway, submission_number, cyber_device, intended_use, safety_performance, functions, udi_di, pma_anniversary, created_at, updated_at, acceptance_matrix)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
 			d.OrgID, d.Name, d.Model, d.Class, d.Pathway, d.SubmissionNumber, d.CyberDevice, d.IntendedUse, d.SafetyPerformance,
-			mustJSON(d.Functions), d.UDIDI, dateText(d.PMAAnniversary), tx.NowText())
+			mustJSON(d.Functions), d.UDIDI, dateText(d.PMAAnniversary), tx.NowText(), matrix)
 		if err != nil {
 			return err
 		}
@@ -204,12 +212,35 @@ func (tx *Tx) defaultOrg(ctx context.Context, orgID *int64) error {
 	return rows.Err()
 }
 
+// deviceMatrix checks the device's acceptance matrix with the engine that will decide with it and returns the
+// value to store: its canonical JSON (which d then carries too), or NULL for the default matrix.
+func deviceMatrix(d *vigil.Device) (any, error) {
+	m, err := risk.DecodeMatrix(d.AcceptanceMatrix, "acceptance_matrix")
+	if err != nil {
+		return nil, err
+	}
+	if m.IsZero() {
+		d.AcceptanceMatrix = nil
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	d.AcceptanceMatrix = b
+	return string(b), nil
+}
+
 // UpdateDevice replaces a device's fields.
 func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
 	if err := d.Validate(); err != nil {
+		return err
+	}
+	matrix, err := deviceMatrix(d)
+	if err != nil {
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
@@ -221,9 +252,9 @@ func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) 
 		}
 		d.OrgID, d.CreatedAt, d.UpdatedAt = old.OrgID, old.CreatedAt, tx.Now()
 		_, err = tx.ExecContext(ctx, `UPDATE devices SET name=$1, model=$2, class=$3, pathway=$4, submission_number=$5, cyber_device=$6, intended_use=$7,
-			safety_performance=$8, functions=$9, udi_di=$10, pma_anniversary=$11, updated_at=$12 WHERE id=$13`,
+			safety_performance=$8, functions=$9, udi_di=$10, pma_anniversary=$11, updated_at=$12, acceptance_matrix=$14 WHERE id=$13`,
 			d.Name, d.Model, d.Class, d.Pathway, d.SubmissionNumber, d.CyberDevice, d.IntendedUse, d.SafetyPerformance,
-			mustJSON(d.Functions), d.UDIDI, dateText(d.PMAAnniversary), tx.NowText(), d.ID)
+			mustJSON(d.Functions), d.UDIDI, dateText(d.PMAAnniversary), tx.NowText(), d.ID, matrix)
 		if err = mapErr(err); err != nil {
 			return err
 		}
