@@ -32,9 +32,10 @@ func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *store.IntelResult 
 			raw, _ := json.Marshal(a)
 			doc := store.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
 			doc.Records = 1
-			if n, ok, err := w.Known(a.Source, doc.Digest); err != nil {
+			if err := w.LoadKnown(); err != nil {
 				return err
-			} else if ok {
+			}
+			if _, n, ok := w.Known(doc.Digest); ok {
 				w.Unchanged(a.Source, n)
 				continue
 			}

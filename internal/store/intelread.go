@@ -497,7 +497,7 @@ func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vi
 			for _, s := range chunk {
 				args = append(args, s)
 			}
-			rows, err := db.db.QueryContext(ctx, "SELECT advisory_id FROM intel_affected WHERE kind = $1 AND ecosystem = $2 AND name IN ("+placeholders(3, len(chunk))+")", args...)
+			rows, err := db.db.QueryContext(ctx, "SELECT advisory_id FROM intel_affected WHERE kind = $1 AND ecosystem = $2 AND name IN ("+placeholders(db.engine, 3, len(chunk))+")", args...)
 			if err != nil {
 				return nil, fmt.Errorf("intel: affected index: %w", err)
 			}
@@ -529,7 +529,7 @@ func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vi
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := db.db.QueryContext(ctx, "SELECT source, adv_id, data FROM intel_advisories WHERE withdrawn = $1 AND id IN ("+placeholders(2, len(chunk))+") ORDER BY id", args...)
+		rows, err := db.db.QueryContext(ctx, "SELECT source, adv_id, data FROM intel_advisories WHERE withdrawn = $1 AND id IN ("+placeholders(db.engine, 2, len(chunk))+") ORDER BY id", args...)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -34,8 +35,9 @@ type IntelWriter struct {
 
 	nextDoc, nextAdv, nextVuln int64
 
-	known     map[string]map[[32]byte]int32 // source → document digest → records, for complete documents
-	knownBlob map[string]map[[32]byte]int32 // source → gzip blob digest → records
+	knownMu   sync.RWMutex
+	known     map[[32]byte]knownDoc // document digest → source and records, for documents imported whole
+	knownBlob map[[32]byte]knownDoc // gzip blob digest → source and records
 
 	advs       map[advKey]*advState
 	fresh      map[string]bool // source → it had no advisories when the run began: nothing to look up
@@ -116,7 +118,6 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 
 func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error) {
 	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*IntelSummary{},
-		known: map[string]map[[32]byte]int32{}, knownBlob: map[string]map[[32]byte]int32{},
 		advs: map[advKey]*advState{}, fresh: map[string]bool{}, alias: map[string]int64{}, parent: map[int64]int64{},
 		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}}
 	for _, m := range []struct {
@@ -171,33 +172,39 @@ func (w *IntelWriter) Reject(source string, r Reject) {
 	s.Rejected = append(s.Rejected, r)
 }
 
-func (w *IntelWriter) loadKnown(source string) error {
-	if _, ok := w.known[source]; ok {
+// LoadKnown reads the digests of every document imported whole before, so that Known and KnownBlob can answer
+// (from any goroutine) without a query. Documents with rejected records are left out: a re-import must reject them
+// again rather than call them unchanged. Call it from the goroutine that writes, before starting workers.
+func (w *IntelWriter) LoadKnown() error {
+	w.knownMu.Lock()
+	defer w.knownMu.Unlock()
+	if w.known != nil {
 		return nil
 	}
-	k, kb := map[[32]byte]int32{}, map[[32]byte]int32{}
-	rows, err := w.tx.QueryContext(w.ctx, "SELECT digest, blob_digest, records FROM intel_documents WHERE source = $1 AND rejected = 0", source)
+	k, kb := map[[32]byte]knownDoc{}, map[[32]byte]knownDoc{}
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT source, digest, blob_digest, records FROM intel_documents WHERE rejected = 0")
 	if err != nil {
 		return fmt.Errorf("intel: known documents: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var d, b string
+		var src, d, b string
 		var n int32
-		if err := rows.Scan(&d, &b, &n); err != nil {
+		if err := rows.Scan(&src, &d, &b, &n); err != nil {
 			return err
 		}
+		kd := knownDoc{source: intern(src), records: n}
 		if dd, ok := unhex32(d); ok {
-			k[dd] = n
+			k[dd] = kd
 		}
 		if bb, ok := unhex32(b); ok {
-			kb[bb] = n
+			kb[bb] = kd
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	w.known[source], w.knownBlob[source] = k, kb
+	w.known, w.knownBlob = k, kb
 	return nil
 }
 
@@ -210,29 +217,42 @@ func unhex32(s string) ([32]byte, bool) {
 	return out, err == nil
 }
 
-// Known reports whether a document of source with this digest (hex SHA-256 of its bytes) was imported whole before
-// (in an earlier run or this one), and how many records it held: the importer then counts them unchanged without
-// parsing it.
-func (w *IntelWriter) Known(source, digest string) (records int, ok bool, err error) {
-	if err := w.loadKnown(source); err != nil {
-		return 0, false, err
+type knownDoc struct {
+	source  string
+	records int32
+}
+
+// intern returns the constant for a known source name, so that half a million known documents share a few strings.
+func intern(s string) string {
+	for _, c := range feedSources {
+		if s == c {
+			return c
+		}
 	}
+	return s
+}
+
+// Known reports whether a document with this digest (hex SHA-256 of its bytes) was imported whole before (in an
+// earlier run or this one), its source and how many records it held: the importer then counts them unchanged
+// without parsing it. It is safe for concurrent use once LoadKnown has run (before, it knows nothing).
+func (w *IntelWriter) Known(digest string) (source string, records int, ok bool) {
 	d, valid := unhex32(digest)
 	if !valid {
-		return 0, false, nil
+		return "", 0, false
 	}
-	n, ok := w.known[source][d]
-	return int(n), ok, nil
+	w.knownMu.RLock()
+	k, ok := w.known[d]
+	w.knownMu.RUnlock()
+	return k.source, int(k.records), ok
 }
 
 // KnownBlob is Known by the digest of the document's gzip form (see ZipBlob): a zip entry is recognised without
 // being decompressed.
-func (w *IntelWriter) KnownBlob(source string, blob [32]byte) (records int, ok bool, err error) {
-	if err := w.loadKnown(source); err != nil {
-		return 0, false, err
-	}
-	n, ok := w.knownBlob[source][blob]
-	return int(n), ok, nil
+func (w *IntelWriter) KnownBlob(blob [32]byte) (source string, records int, ok bool) {
+	w.knownMu.RLock()
+	k, ok := w.knownBlob[blob]
+	w.knownMu.RUnlock()
+	return k.source, int(k.records), ok
 }
 
 // Document stores a source document and returns its id, for the records read from it to refer to.
@@ -240,7 +260,7 @@ func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
 	if d.Source == "" || d.Digest == "" || d.Gzip == nil {
 		return 0, vigil.Errorf(vigil.EINTERNAL, "intel: document %s: incomplete (use NewSourceDoc)", d.Name)
 	}
-	if err := w.loadKnown(d.Source); err != nil {
+	if err := w.LoadKnown(); err != nil {
 		return 0, err
 	}
 	w.sum(d.Source)
@@ -253,10 +273,13 @@ func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
 	w.ins.docs.add(id, d.Source, bound(d.DocID, 512), bound(d.Revision, 256), bound(d.Name, 2048), bound(d.URL, 2048),
 		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, d.Gzip, w.run)
 	if d.Rejected == 0 {
+		kd := knownDoc{source: intern(d.Source), records: int32(d.Records)}
+		w.knownMu.Lock()
 		if dd, ok := unhex32(d.Digest); ok {
-			w.known[d.Source][dd] = int32(d.Records)
+			w.known[dd] = kd
 		}
-		w.knownBlob[d.Source][d.BlobDigest] = int32(d.Records)
+		w.knownBlob[d.BlobDigest] = kd
+		w.knownMu.Unlock()
 	}
 	return id, w.maybeFlush()
 }
@@ -340,7 +363,7 @@ func (w *IntelWriter) prefetch() error {
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, document, adv_id, digest, modified, withdrawn, vuln_id FROM intel_advisories WHERE source = $1 AND adv_id IN ("+placeholders(2, len(ids))+")", args...)
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, document, adv_id, digest, modified, withdrawn, vuln_id FROM intel_advisories WHERE source = $1 AND adv_id IN ("+placeholders(w.tx.db.engine, 2, len(ids))+")", args...)
 		if err != nil {
 			return fmt.Errorf("intel: look up advisories: %w", err)
 		}
@@ -380,7 +403,7 @@ func (w *IntelWriter) prefetch() error {
 				args[i] = id
 				w.alias[id] = 0 // absent unless found
 			}
-			rows, err := w.tx.QueryContext(w.ctx, "SELECT alias, vuln_id FROM intel_aliases WHERE alias IN ("+placeholders(1, len(chunk))+")", args...)
+			rows, err := w.tx.QueryContext(w.ctx, "SELECT alias, vuln_id FROM intel_aliases WHERE alias IN ("+placeholders(w.tx.db.engine, 1, len(chunk))+")", args...)
 			if err != nil {
 				return fmt.Errorf("intel: look up aliases: %w", err)
 			}
@@ -420,7 +443,7 @@ func (w *IntelWriter) loadGroups(ids []int64) error {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, preferred, modified FROM intel_vulns WHERE id IN ("+placeholders(1, len(chunk))+")", args...)
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, preferred, modified FROM intel_vulns WHERE id IN ("+placeholders(w.tx.db.engine, 1, len(chunk))+")", args...)
 		if err != nil {
 			return fmt.Errorf("intel: look up vulnerabilities: %w", err)
 		}
@@ -789,8 +812,7 @@ func (b *batch) flush(ctx context.Context, tx *Tx) error {
 				if c > 0 {
 					sb.WriteByte(',')
 				}
-				sb.WriteByte('$')
-				sb.WriteString(idText(int64(n)))
+				sb.WriteString(param(tx.db.engine, n))
 				n++
 			}
 			sb.WriteByte(')')
@@ -810,17 +832,26 @@ func (b *batch) flush(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-// placeholders returns "$from, $from+1, ..." for n values.
-func placeholders(from, n int) string {
+// placeholders returns the placeholders of parameters from..from+n-1 for engine.
+func placeholders(engine string, from, n int) string {
 	var sb strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteByte('$')
-		sb.WriteString(idText(int64(from + i)))
+		sb.WriteString(param(engine, from+i))
 	}
 	return sb.String()
+}
+
+// param is the placeholder of the n-th parameter (parameters are written in order). SQLite keeps "$N" and "?N"
+// in a list of parameter names that the driver searches once per parameter, which makes a statement with
+// thousands of them quadratic to bind; a bare "?" is positional and costs nothing.
+func param(engine string, n int) string {
+	if engine == SQLite {
+		return "?"
+	}
+	return "$" + idText(int64(n))
 }
 
 func uniq(s []string) []string {

@@ -1,0 +1,690 @@
+// Package importer brings vulnerability intelligence into the store: it reads files, folders, .zip and .gz
+// archives and HTTP(S) URLs, tells each document's source (OSV, NVD, KEV, EPSS, CSAF, STIX) by its content, parses
+// it with the feed parsers, and writes everything of one run through the store in ONE transaction with one audit
+// event, keeping each document's provenance (name, URL, time, SHA-256, the raw bytes). A run commits whole or not
+// at all: a malformed record stops it with an error naming the file and the JSON path, unless SkipInvalid lists it
+// under the run's rejected records instead. Documents already imported are recognised by digest and counted
+// unchanged without being parsed, so a re-import rewrites nothing.
+//
+// Parsing runs in parallel (a bounded window of documents in flight) while one goroutine writes, in input order,
+// so a run is deterministic. OSV.dev's all.zip archives are read entry by entry: an entry's compressed bytes are
+// kept as its gzip form without recompression, and a re-imported entry is recognised by those bytes without being
+// decompressed.
+package importer
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/feed/nvd"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// Sources lists the values of Options.Source.
+var Sources = []string{"auto", vigil.SourceNVD, vigil.SourceOSV, vigil.SourceKEV, vigil.SourceEPSS, vigil.SourceCSAF, vigil.SourceSTIX}
+
+// maxInFlight bounds the bytes of documents read but not yet written, so that a folder of large files cannot
+// fill memory while the writer catches up.
+const maxInFlight = 256 << 20
+
+// Importer imports intelligence into a store.
+type Importer struct {
+	Store   *store.DB
+	Fetcher *Fetcher // for URLs; nil refuses them
+	Limits  feed.Limits
+	Workers int // parallel parsers; 0 means GOMAXPROCS
+	Log     *slog.Logger
+}
+
+// Options control one import run.
+type Options struct {
+	// Source is "auto" (or "") to detect each document's source from its content, or one of the sources: every
+	// document is then read as that source.
+	Source string
+	// SkipInvalid imports the valid records and lists each invalid one under its source's rejected records, where
+	// by default the first invalid record stops the run and nothing is kept.
+	SkipInvalid bool
+	// Progress, when set, is called from the writing goroutine after each document.
+	Progress func(Progress)
+	// Feed names the configured feed a scheduled sync runs for (its cursor is read and advanced); empty for a
+	// command-line import.
+	Feed string
+}
+
+// Progress is the state of a run: records and bytes processed so far and, when known, the total bytes to read.
+type Progress struct {
+	Records    int64
+	Bytes      int64
+	TotalBytes int64
+	File       string
+}
+
+// Result is what an import run did: the store's result and, for a scheduled sync, the feed's new cursor (NVD: the
+// end of the last window fetched; CSAF: the newest entry taken from the provider's feed).
+type Result struct {
+	*store.IntelResult
+	Cursor string `json:"-"`
+}
+
+// Import runs one import of inputs (paths or http(s) URLs) and returns what it did. The context must carry an
+// actor holding vigil.PermImport.
+func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*Result, error) {
+	if opt.Source == "" {
+		opt.Source = "auto"
+	}
+	if err := vigil.OneOf("--source", opt.Source, Sources); err != nil {
+		return nil, err
+	}
+	if len(inputs) == 0 {
+		return nil, vigil.Errorf(vigil.EINVALID, "nothing to import: give files, folders or URLs")
+	}
+	var total int64
+	for _, in := range inputs {
+		if isURL(in) {
+			if im.Fetcher == nil {
+				return nil, vigil.Errorf(vigil.EINVALID, "%s: importing from URLs is not configured", in)
+			}
+			if err := im.Fetcher.Allowed(in); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		n, err := diskSize(in)
+		if err != nil {
+			return nil, err
+		}
+		total += n
+	}
+	cursor := ""
+	if opt.Feed != "" {
+		f, err := im.Store.Feed(ctx, opt.Feed)
+		if err != nil {
+			return nil, err
+		}
+		cursor = f.Cursor
+	}
+	var temps []string
+	defer func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
+	}()
+	var newCursor string
+	res, err := im.Store.ImportIntel(ctx, func(w *store.IntelWriter) error {
+		temps = temps[:0] // a retried transaction starts over
+		if err := w.LoadKnown(); err != nil {
+			return err
+		}
+		r := &run{im: im, opt: opt, w: w, ctx: ctx, lim: im.Limits.WithDefaults(), total: total, cursor: cursor}
+		defer func() { newCursor = r.newCursor }()
+		r.temps = &temps
+		for _, in := range inputs {
+			var err error
+			if isURL(in) {
+				err = r.url(in)
+			} else {
+				err = r.path(in, "", "", time.Time{})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{IntelResult: res, Cursor: newCursor}, nil
+}
+
+func isURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://")
+}
+
+// diskSize is the bytes under p (a file, or every file of a folder), for the progress bar's ETA.
+func diskSize(p string) (int64, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0, feed.Invalid(p, "", "%v", unwrapPath(err))
+	}
+	if !st.IsDir() {
+		return st.Size(), nil
+	}
+	var n int64
+	err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && fp != p && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if err == nil && !d.IsDir() && !feed.Skip(fp) {
+			if i, err := d.Info(); err == nil {
+				n += i.Size()
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// run is one import run in progress.
+type run struct {
+	im    *Importer
+	opt   Options
+	w     *store.IntelWriter
+	ctx   context.Context
+	lim   feed.Limits
+	total int64
+	prog  Progress
+	temps *[]string
+	// cursor is the feed's position before this run; newCursor where this run got to.
+	cursor, newCursor string
+}
+
+// job is one document to read: a whole file (raw) or a zip entry (zf, read by the worker).
+type job struct {
+	name      string // as errors and the store name it: path, path!entry, URL, URL!entry
+	url       string
+	fetchedAt time.Time
+	raw       []byte
+	zf        *zip.File
+	budget    *feed.Budget
+	size      int64 // bytes it accounts for in progress (on disk, compressed)
+	weight    int64 // bytes held against maxInFlight
+	out       chan *result
+}
+
+// path imports a file, a folder or an archive. display and u, when set, replace p in names and provenance (a
+// downloaded temporary file stands for its URL).
+func (r *run) path(p, display, u string, fetchedAt time.Time) error {
+	name := func(fp string) string {
+		if display == "" {
+			return fp
+		}
+		if fp == p {
+			return display
+		}
+		return display + strings.TrimPrefix(fp, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return feed.Invalid(name(p), "", "%v", unwrapPath(err))
+	}
+	var files []string
+	if st.IsDir() {
+		err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return feed.Invalid(name(fp), "", "%v", unwrapPath(err))
+			}
+			if d.IsDir() {
+				if fp != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !feed.Skip(fp) {
+				files = append(files, fp)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sort.Strings(files)
+	} else {
+		files = []string{p}
+	}
+	var open []io.Closer // archives stay open until every worker has read its entries
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	return r.pipeline(func(emit func(*job) error) error {
+		var entries int
+		for _, f := range files {
+			if err := r.ctx.Err(); err != nil {
+				return err
+			}
+			fname := name(f)
+			furl := u
+			if u != "" && f != p {
+				furl = ""
+			}
+			if strings.HasSuffix(strings.ToLower(f), ".zip") {
+				n, err := r.zipJobs(f, fname, furl, fetchedAt, &open, emit)
+				entries += n
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			// feed.Walk reads plain and .gz files with the size limits; the bytes are handed to a worker.
+			err := feed.Walk(r.ctx, f, r.lim, func(_ string, rd io.Reader) error {
+				entries++
+				if entries > r.lim.MaxEntries {
+					return feed.Invalid(fname, "", "more than the limit of %d documents", r.lim.MaxEntries)
+				}
+				b, err := feed.ReadAll(fname, rd, r.lim.MaxFileSize)
+				if err != nil {
+					return err
+				}
+				size := int64(len(b))
+				if st, err := os.Stat(f); err == nil {
+					size = st.Size()
+				}
+				return emit(&job{name: fname, url: furl, fetchedAt: fetchedAt, raw: b, size: size, weight: int64(len(b))})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// zipJobs emits one job per entry of a zip archive, in name order (feed.OpenZip skips side files). Workers read
+// the entries, so the archive is added to open, closed once the pipeline is over.
+func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Closer, emit func(*job) error) (int, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, feed.Invalid(display, "", "%v", unwrapPath(err))
+	}
+	*open = append(*open, f)
+	st, err := f.Stat()
+	if err != nil {
+		return 0, feed.Invalid(display, "", "%v", unwrapPath(err))
+	}
+	files, err := feed.OpenZip(display, f, st.Size(), r.lim)
+	if err != nil {
+		return 0, err
+	}
+	budget := feed.NewBudget(r.lim.MaxTotalSize)
+	// The archive's headers and skipped entries count towards the progress of its last entry, so that the bytes of
+	// a finished archive add up to its size.
+	extra := st.Size()
+	for _, zf := range files {
+		extra -= int64(zf.CompressedSize64)
+	}
+	for i, zf := range files {
+		if err := r.ctx.Err(); err != nil {
+			return 0, err
+		}
+		en := feed.EntryName(display, zf.Name)
+		if strings.HasSuffix(strings.ToLower(zf.Name), ".zip") {
+			return 0, feed.Invalid(en, "", "a zip inside a zip is not supported: unpack the outer archive")
+		}
+		eu := ""
+		if u != "" {
+			eu = u + "!" + zf.Name
+		}
+		w := int64(zf.CompressedSize64)
+		size := w
+		if i == len(files)-1 {
+			size += max(extra, 0)
+		}
+		if err := emit(&job{name: en, url: eu, fetchedAt: fetchedAt, zf: zf, budget: budget, size: size, weight: w}); err != nil {
+			return 0, err
+		}
+	}
+	return len(files), nil
+}
+
+// pipeline runs produce (which emits jobs in order) against parallel workers and writes the results in order.
+func (r *run) pipeline(produce func(emit func(*job) error) error) error {
+	workers := r.im.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	window := 8 * workers
+	jobs := make(chan *job, window)
+	order := make(chan *job, window)
+	done := make(chan struct{})
+	sem := semaphore.NewWeighted(maxInFlight)
+	var wg sync.WaitGroup
+	var prodErr error
+	var prodWG sync.WaitGroup
+	prodWG.Add(1)
+	go func() {
+		defer prodWG.Done()
+		defer close(order)
+		defer close(jobs)
+		prodErr = produce(func(j *job) error {
+			wt := min(j.weight, maxInFlight)
+			if wt > 0 {
+				// Acquire with a context that ends when the consumer stops, so a stopped run never blocks here.
+				ctx, cancel := context.WithCancel(r.ctx)
+				go func() {
+					select {
+					case <-done:
+						cancel()
+					case <-ctx.Done():
+					}
+				}()
+				err := sem.Acquire(ctx, wt)
+				cancel()
+				if err != nil {
+					return err
+				}
+			}
+			j.weight = wt
+			j.out = make(chan *result, 1)
+			select {
+			case jobs <- j:
+			case <-done:
+				return context.Canceled
+			}
+			select {
+			case order <- j:
+			case <-done:
+				return context.Canceled
+			}
+			return nil
+		})
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var dec decoder
+			for j := range jobs {
+				select {
+				case <-done:
+					j.out <- &result{job: j, err: context.Canceled}
+					continue
+				default:
+				}
+				j.out <- r.process(j, &dec)
+			}
+		}()
+	}
+	stop := func() {
+		close(done)
+		for range order { // let the producer finish
+		}
+		prodWG.Wait()
+		wg.Wait()
+	}
+	for j := range order {
+		res := <-j.out
+		err := r.consume(res)
+		if j.weight > 0 {
+			sem.Release(j.weight)
+		}
+		if err != nil {
+			stop()
+			return err
+		}
+	}
+	prodWG.Wait()
+	wg.Wait()
+	return prodErr
+}
+
+// decoder is a worker's reusable decompressor.
+type decoder struct {
+	fr  io.ReadCloser
+	buf bytes.Buffer
+}
+
+func (d *decoder) inflate(name string, comp []byte, max int64, budget *feed.Budget) ([]byte, error) {
+	if d.fr == nil {
+		d.fr = flate.NewReader(bytes.NewReader(comp))
+	} else if err := d.fr.(flate.Resetter).Reset(bytes.NewReader(comp), nil); err != nil {
+		return nil, feed.Invalid(name, "", "zip: %v", err)
+	}
+	d.buf.Reset()
+	if _, err := d.buf.ReadFrom(feed.LimitReader(name, d.fr, max, budget)); err != nil {
+		if feed.IsLimit(err) {
+			return nil, err
+		}
+		return nil, feed.Invalid(name, "", "zip: %v", err)
+	}
+	return bytes.Clone(d.buf.Bytes()), nil
+}
+
+// process reads, recognises and parses one document (in a worker).
+func (r *run) process(j *job, dec *decoder) *result {
+	res := &result{job: j}
+	raw := j.raw
+	var blob []byte
+	if j.zf != nil {
+		zf := j.zf
+		if zf.UncompressedSize64 > uint64(r.lim.MaxRecordSize) {
+			res.reject(j.name, "", feed.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", zf.UncompressedSize64, r.lim.MaxRecordSize))
+			return res
+		}
+		rr, err := zf.OpenRaw()
+		if err != nil {
+			res.err = feed.Invalid(j.name, "", "zip: %v", err)
+			return res
+		}
+		comp, err := feed.ReadAll(j.name, rr, max(r.lim.MaxRecordSize, 1<<20))
+		if err != nil {
+			res.err = err
+			return res
+		}
+		switch zf.Method {
+		case zip.Deflate:
+			blob = store.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
+			if src, n, ok := r.w.KnownBlob(sha256.Sum256(blob)); ok {
+				res.source, res.unchanged, res.known = src, n, true
+				return res
+			}
+			raw, err = dec.inflate(j.name, comp, r.lim.MaxRecordSize, j.budget)
+		case zip.Store:
+			raw, err = comp, nil
+		default:
+			err = feed.Invalid(j.name, "", "zip: compression method %d is not supported", zf.Method)
+		}
+		if err != nil {
+			if feed.IsLimit(err) && !feed.IsBudget(err) {
+				res.reject(j.name, "", err)
+			} else {
+				res.err = err
+			}
+			return res
+		}
+		if uint64(len(raw)) != zf.UncompressedSize64 || crc32.ChecksumIEEE(raw) != zf.CRC32 {
+			res.err = feed.Invalid(j.name, "", "zip: checksum or size mismatch: the archive is corrupt")
+			return res
+		}
+	}
+	var doc *store.SourceDoc
+	if blob != nil {
+		doc = store.ZipSourceDoc("", "", j.name, blob, raw)
+	} else {
+		doc = store.NewSourceDoc("", "", j.name, raw)
+	}
+	if src, n, ok := r.w.Known(doc.Digest); ok {
+		res.source, res.unchanged, res.known = src, n, true
+		return res
+	}
+	source := r.opt.Source
+	if source == "auto" {
+		head := raw
+		if len(head) > feed.HeadSize {
+			head = head[:feed.HeadSize]
+		}
+		s, err := feed.Detect(j.name, head)
+		if errors.Is(err, feed.ErrSideFile) {
+			res.skip = true
+			return res
+		}
+		if err != nil {
+			res.reject(j.name, "", err)
+			return res
+		}
+		source = s
+	}
+	doc.Source, doc.URL, doc.FetchedAt = source, j.url, j.fetchedAt
+	res.source = source
+	res.doc = doc
+	parse := parsers[source]
+	if parse == nil {
+		res.doc = nil
+		res.reject(j.name, "", feed.Invalid(j.name, "", "%s documents cannot be imported yet", source))
+		return res
+	}
+	parse(r, j.name, raw, res)
+	if res.doc != nil {
+		res.doc.Rejected = len(res.rejects)
+		res.doc.Records += len(res.rejects)
+	}
+	return res
+}
+
+// result is what a worker made of a job.
+type result struct {
+	job       *job
+	err       error // stops the run
+	skip      bool  // a side file (a CSAF provider listing): nothing to import
+	source    string
+	known     bool
+	unchanged int
+	doc       *store.SourceDoc // nil when nothing of the document is kept
+	released  time.Time
+	advs      []*store.PreparedAdvisory
+	kev       *kevCatalog
+	epss      []vigil.EPSSScore
+	nvdPage   *nvd.Page
+	rejects   []store.Reject
+	firstErr  error // the first rejection, returned whole when SkipInvalid is off
+}
+
+type kevCatalog struct {
+	version string
+	entries []vigil.KEVEntry
+}
+
+// reject records an invalid record (record: its id or index, "" for the whole document).
+func (res *result) reject(file, record string, err error) {
+	if res.firstErr == nil {
+		res.firstErr = err
+	}
+	res.rejects = append(res.rejects, store.Reject{File: file, Record: record, Error: feed.Message(err)})
+}
+
+// consume writes one result (in the writing goroutine, in input order).
+func (r *run) consume(res *result) error {
+	j := res.job
+	r.prog.Bytes += j.size
+	r.prog.File = j.name
+	defer func() {
+		if r.opt.Progress != nil {
+			r.opt.Progress(Progress{Records: r.prog.Records, Bytes: r.prog.Bytes, TotalBytes: r.total, File: r.prog.File})
+		}
+	}()
+	if res.err != nil {
+		return res.err
+	}
+	if res.skip {
+		if r.im.Log != nil {
+			r.im.Log.Info("skipped a provider listing (not a feed document)", "file", j.name)
+		}
+		return nil
+	}
+	if res.known {
+		r.w.Unchanged(res.source, res.unchanged)
+		r.prog.Records += int64(res.unchanged)
+		return nil
+	}
+	src := res.source
+	if src == "" {
+		src = r.opt.Source
+		if src == "auto" {
+			src = "unknown"
+		}
+	}
+	r.prog.Records += int64(len(res.rejects))
+	if len(res.rejects) > 0 {
+		if !r.opt.SkipInvalid {
+			return res.firstErr
+		}
+		for _, rj := range res.rejects {
+			r.w.Reject(src, rj)
+		}
+	}
+	if res.doc == nil {
+		return nil
+	}
+	if ks, n, ok := r.w.Known(res.doc.Digest); ok { // the same document twice in one run
+		r.w.Unchanged(ks, n)
+		r.prog.Records += int64(n)
+		return nil
+	}
+	ref, err := r.w.Document(res.doc)
+	if err != nil {
+		return err
+	}
+	if !res.released.IsZero() {
+		r.w.SetReleased(ref, res.released)
+	}
+	for _, p := range res.advs {
+		if err := r.w.Advisory(ref, p); err != nil {
+			return err
+		}
+	}
+	r.prog.Records += int64(len(res.advs))
+	if res.kev != nil {
+		if err := r.w.KEV(ref, res.kev.version, res.kev.entries); err != nil {
+			return err
+		}
+		r.prog.Records += int64(len(res.kev.entries))
+	}
+	if res.epss != nil {
+		if err := r.w.EPSS(ref, res.epss); err != nil {
+			return err
+		}
+		r.prog.Records += int64(len(res.epss))
+	}
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func fmtSscan(s string, n *int) (int, error) {
+	v, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || v < 0 {
+		return 0, vigil.Errorf(vigil.EINVALID, "%q is not a count", s)
+	}
+	*n = v
+	return 1, nil
+}
+
+// readHead reads a whole (downloaded) file, at most max bytes.
+func readHead(p string, max int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return feed.ReadAll(p, f, max)
+}
