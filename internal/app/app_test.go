@@ -91,9 +91,12 @@ func TestDemoLoginShowsDevices(t *testing.T) {
 			if code, body := login(t, c, srv.URL, "nosuchuser", pw); code != http.StatusUnauthorized || !strings.Contains(body, "Wrong name or password") {
 				t.Fatalf("unknown user must look like a bad password: %d", code)
 			}
-			code, body := login(t, c, srv.URL, "admin", pw)
+			if code, body := login(t, c, srv.URL, "admin", pw); code != http.StatusOK || !strings.Contains(body, "Dashboard") {
+				t.Fatalf("login: %d, want the dashboard", code)
+			}
+			code, body := get(t, c, srv.URL+"/devices")
 			if code != http.StatusOK {
-				t.Fatalf("login: %d", code)
+				t.Fatalf("devices: %d", code)
 			}
 			for _, want := range []string{"Infusio IP-3", "VitalView PM-7", "ClearScan IW-2", "3.2.1"} {
 				if !strings.Contains(body, want) {

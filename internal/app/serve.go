@@ -22,11 +22,16 @@ type ServeOptions struct {
 	Ready           func(addr string) // called once the listener is bound (tests use it to learn the port)
 }
 
-// Handler builds the web handler on the app's services.
+// Handler builds the web handler on the app's services: the same ones the command line calls.
 func (a *App) Handler(opt ServeOptions) (http.Handler, error) {
-	return web.New(web.Services{
-		Portfolio: a.Store, Users: a.Store, Sessions: a.Store, Audit: a.Store, Health: a.Store.Ping,
-	}, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, Clock: a.Clock, Log: opt.Log})
+	svc := web.Services{
+		Portfolio: a.Store, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
+		Cases: a.Cases(), Queries: newWebQueries(a), SBOM: webSBOM{a}, Sources: webSources{a.Store}, Health: a.Store.Ping,
+	}
+	if v := a.intel(); v != nil {
+		svc.Vulns = v
+	}
+	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, Clock: a.Clock, Log: opt.Log})
 }
 
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully (in-flight requests get 10 s).

@@ -19,32 +19,57 @@ var statusOf = map[string]int{
 	vigil.EINTERNAL:     http.StatusInternalServerError,
 }
 
+// StatusOf returns the HTTP status of an error, as every response uses it.
+func StatusOf(err error) int {
+	if errors.Is(err, errMethod) {
+		return http.StatusMethodNotAllowed
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return statusOf[vigil.ErrorCode(err)]
+}
+
 func isAPI(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// apiError is the body of every API error.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
 }
 
 // writeError renders err as JSON ({"error":{"code","message"}}) for the API, or as a page. Internal errors are
 // logged with their detail and shown as a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := vigil.ErrorCode(err)
-	status := statusOf[code]
+	status := StatusOf(err)
 	msg := vigil.ErrorMessage(err)
-	if errors.Is(err, errMethod) {
-		code, status, msg = vigil.EINVALID, http.StatusMethodNotAllowed, "method not allowed"
+	var mb *http.MaxBytesError
+	switch {
+	case errors.Is(err, errMethod):
+		code, msg = vigil.EINVALID, "method not allowed"
+	case errors.As(err, &mb):
+		code, msg = vigil.EINVALID, "request body too large"
 	}
 	if code == vigil.EINTERNAL {
 		s.opt.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if isAPI(r) {
-		writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+		var body apiError
+		body.Error.Code, body.Error.Message = code, msg
+		writeJSON(w, status, body)
 		return
 	}
 	if status == http.StatusUnauthorized {
 		http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	w.WriteHeader(status)
-	s.render(w, r, "error", map[string]any{"Status": status, "Code": code, "Message": msg})
+	s.render(w, r, status, "error", page{Title: http.StatusText(status), Data: map[string]any{"Status": status, "Code": code, "Message": msg}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -89,6 +89,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		if c, err := r.Cookie(s.cookieName()); err == nil && c.Value != "" && s.svc.Sessions != nil {
 			sess, err := s.svc.Sessions.SessionBySecret(ctx, c.Value)
+			if err != nil && vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {
+				s.writeError(w, r, err)
+				return
+			}
+			if err != nil {
+				// Expired or ended elsewhere: drop the stale cookie so the browser stops sending it.
+				s.clearSessionCookie(w)
+			}
 			if err == nil {
 				ctx = context.WithValue(ctx, sessionKey, sess)
 				ctx = vigil.WithActor(ctx, vigil.Actor{UserID: sess.User.ID, Name: sess.User.Name, Role: sess.User.Role})
@@ -103,6 +111,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.opt.SecureCookies,
+		SameSite: http.SameSiteLaxMode})
+}
+
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
@@ -115,8 +128,14 @@ func (s *Server) csrfOK(r *http.Request, sess *vigil.Session) bool {
 	}
 	tok := r.Header.Get("X-CSRF-Token")
 	if tok == "" {
+		// The body is bounded before it is parsed: the form may carry an upload.
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-			r.ParseMultipartForm(32 << 20)
+			r.Body = http.MaxBytesReader(nil, r.Body, s.opt.MaxUpload+64<<10)
+			if err := r.ParseMultipartForm(8 << 20); err != nil {
+				return false
+			}
+		} else {
+			r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
 		}
 		tok = r.PostFormValue("csrf")
 	}

@@ -1,7 +1,10 @@
 // Package web is Vigil's HTTP adapter: the HTML screens a PSIRT and regulatory team work in and the JSON API under
-// /api/v1. Both call the same services, so a screen and its API can never disagree. Handlers return errors; one
-// function turns an error into a status (from one table) and a page or a JSON body. Security is on by default:
-// sessions with CSRF tokens, bearer tokens for scripts, a strict Content-Security-Policy, rate-limited login.
+// /api/v1. Both call the same services, so a screen and its API can never disagree. Every route is declared once in
+// a table (routes.go) with the permission its service checks, which feeds the router, the OpenAPI document served at
+// /api/openapi.json, the buttons a role is shown, and the tests that walk every route × verb × role. Handlers return
+// errors; one function turns an error into a status (from one table) and a page or a JSON body. Security is on by
+// default: sessions with CSRF tokens, bearer tokens for scripts, a strict Content-Security-Policy with no inline
+// script or style, escaped output everywhere, rate-limited login and bounded uploads.
 package web
 
 import (
@@ -9,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -25,16 +27,6 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Services are what the web layer calls. app fills them in; tests may pass fakes.
-type Services struct {
-	Portfolio vigil.PortfolioService
-	Users     vigil.UserService
-	Sessions  vigil.SessionService
-	Audit     vigil.AuditService
-	// Health checks the database for /healthz.
-	Health func(ctx context.Context) error
-}
-
 // Options configure the server.
 type Options struct {
 	// SecureCookies marks cookies Secure and gives the session cookie the __Host- prefix. Set it when serving TLS
@@ -45,6 +37,13 @@ type Options struct {
 	Log           *slog.Logger
 	// LoginRate is how many login attempts one client address may make per minute (burst of the same size).
 	LoginRate int
+	// MaxUpload bounds an uploaded file, and MaxDecompressed what a .gz or .zip upload may expand to.
+	MaxUpload       int64
+	MaxDecompressed int64
+	// MaxZipEntries bounds the entries of an uploaded .zip.
+	MaxZipEntries int
+	// PageSize is the number of rows of a list page.
+	PageSize int
 }
 
 // Server is the HTTP handler.
@@ -54,6 +53,8 @@ type Server struct {
 	tmpl   map[string]*template.Template
 	router chi.Router
 	login  *limiter
+	routes []route
+	doc    openapiDoc
 }
 
 // New builds the server and its routes.
@@ -70,47 +71,34 @@ func New(svc Services, opt Options) (*Server, error) {
 	if opt.LoginRate == 0 {
 		opt.LoginRate = 10
 	}
+	if opt.MaxUpload == 0 {
+		opt.MaxUpload = 64 << 20
+	}
+	if opt.MaxDecompressed == 0 {
+		opt.MaxDecompressed = 64 << 20
+	}
+	if opt.MaxZipEntries == 0 {
+		opt.MaxZipEntries = 1000
+	}
+	if opt.PageSize == 0 {
+		opt.PageSize = 50
+	}
 	s := &Server{svc: svc, opt: opt, login: newLimiter(opt.LoginRate, time.Minute, opt.Clock)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.routes()
+	s.routes = s.table()
+	s.router = s.buildRouter()
 	return s, nil
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
+// Router returns the chi router, so tests can walk every registered route.
+func (s *Server) Router() chi.Routes { return s.router }
+
 // handler is an HTTP handler that returns its error for one place to render.
 type handler func(w http.ResponseWriter, r *http.Request) error
-
-func (s *Server) routes() {
-	r := chi.NewRouter()
-	r.Use(s.recoverer, securityHeaders, s.authenticate)
-	static, _ := fs.Sub(staticFS, "static")
-	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static)))))
-	r.Get("/healthz", s.h(s.healthz))
-
-	r.Get("/login", s.h(s.loginPage))
-	r.Post("/login", s.h(s.loginSubmit))
-	r.Post("/logout", s.h(s.logout))
-
-	r.Group(func(r chi.Router) {
-		r.Use(s.requireUser)
-		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/devices", http.StatusSeeOther) })
-		r.Get("/devices", s.h(s.devicesPage))
-	})
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.requireUser)
-		r.Get("/devices", s.h(s.apiDevices))
-	})
-	r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error {
-		return vigil.Errorf(vigil.ENOTFOUND, "no such page")
-	}))
-	r.MethodNotAllowed(s.h(func(w http.ResponseWriter, r *http.Request) error {
-		return errMethod
-	}))
-	s.router = r
-}
 
 var errMethod = errors.New("method not allowed")
 

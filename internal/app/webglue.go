@@ -1,0 +1,858 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/audit"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/web"
+)
+
+// This file adapts the app's services to what internal/web declares. The portfolio queries below (pages of
+// findings, the dashboard's aggregates) are SQL on the store's handle because the store offers no paged or
+// aggregate reads yet; they belong in internal/store and should move there, unchanged, when it grows them.
+
+// webUsers authorizes the user listing, which the store leaves open to the system actor of the CLI.
+type webUsers struct{ *store.DB }
+
+func (u webUsers) Users(ctx context.Context) ([]*vigil.User, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return nil, err
+	}
+	return u.DB.Users(ctx)
+}
+
+// webAudit reads the trail and verifies it for a caller allowed to.
+type webAudit struct{ db *store.DB }
+
+func (a webAudit) Events(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEvent, error) {
+	return a.db.Events(ctx, f)
+}
+
+func (a webAudit) VerifyChain(ctx context.Context) (vigil.AuditCheckpoint, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAuditVerify); err != nil {
+		return vigil.AuditCheckpoint{}, err
+	}
+	return a.db.Verify(ctx, nil)
+}
+
+// webSBOM imports an uploaded SBOM through App.ImportSBOM (parse, store, re-match).
+type webSBOM struct{ a *App }
+
+func (s webSBOM) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*web.SBOMResult, error) {
+	res, err := s.a.ImportSBOM(ctx, versionID, r, name)
+	if err != nil {
+		return nil, err
+	}
+	return &web.SBOMResult{VersionID: res.VersionID, Format: res.Format, Spec: res.Spec, Digest: res.Digest, Components: res.Components,
+		Diff: res.Diff, Opened: res.Opened, Resolved: res.Resolved, Matched: res.Matched}, nil
+}
+
+// webSources reports the configured feeds.
+type webSources struct{ db *store.DB }
+
+func (s webSources) Sources(ctx context.Context) ([]web.Source, error) {
+	fs, err := s.db.Feeds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []web.Source{}
+	for _, f := range fs {
+		src := web.Source{Name: f.Name, URL: f.URL, Schedule: "every " + f.Every.String(), LastAttempt: f.LastAttempt, LastSuccess: f.LastSuccess,
+			LastError: f.LastError, Failures: f.Failures, NextRun: f.NextAttempt}
+		if !f.Enabled {
+			src.Schedule = "disabled"
+		}
+		src.Counts = feedCounts(f.Counts)
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// feedCounts sums a feed's last run summaries ({"added","updated",...} per source) into counts by kind.
+func feedCounts(raw json.RawMessage) map[string]int {
+	if len(raw) == 0 {
+		return nil
+	}
+	var sums []map[string]any
+	if err := json.Unmarshal(raw, &sums); err != nil {
+		var one map[string]any
+		if json.Unmarshal(raw, &one) != nil {
+			return nil
+		}
+		sums = []map[string]any{one}
+	}
+	out := map[string]int{}
+	for _, s := range sums {
+		for _, k := range []string{"added", "updated", "unchanged", "withdrawn"} {
+			if n, ok := s[k].(float64); ok && n > 0 {
+				out[k] += int(n)
+			}
+		}
+	}
+	return out
+}
+
+// webQueries answers the screens' portfolio-wide questions. Determinations are computed by the cases service
+// (the same function every finding page and the CLI call) and cached per finding: the cache follows the audit
+// trail, which every write appends to in its own transaction, so it refreshes exactly the findings that changed
+// and recomputes everything when a device, the organization or the intelligence changed, or the day turned.
+type webQueries struct {
+	db    *store.DB
+	cases *cases.Service
+	intel vigil.VulnService
+
+	mu    sync.Mutex
+	seq   int64 // the audit sequence the cache reflects
+	today vigil.Date
+	views map[int64]*cases.View // every assessed finding
+	agg   map[string]any        // per-seq aggregates and counts, by key
+}
+
+func newWebQueries(a *App) *webQueries {
+	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]any{}}
+}
+
+func (q *webQueries) sql() *sql.DB { return q.db.SQL() }
+
+// headSeq is the newest audit event: it changes with every write to the store.
+func (q *webQueries) headSeq(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	err := q.sql().QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&seq)
+	return seq.Int64, err
+}
+
+// refresh brings the determination cache up to date and returns the current sequence. Callers hold q.mu.
+func (q *webQueries) refresh(ctx context.Context) (int64, error) {
+	seq, err := q.headSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	today := q.cases.Today(ctx)
+	if q.views != nil && seq == q.seq && today.Equal(q.today) {
+		return seq, nil
+	}
+	full := q.views == nil || !today.Equal(q.today)
+	var changed []int64
+	onlyUsers := !full
+	if !full {
+		rows, err := q.sql().QueryContext(ctx, "SELECT object_type, object_id FROM audit_events WHERE seq > $1", q.seq)
+		if err != nil {
+			return 0, err
+		}
+		seen := map[int64]bool{}
+		for rows.Next() {
+			var typ, id string
+			if err := rows.Scan(&typ, &id); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if typ != "user" {
+				onlyUsers = false
+			}
+			switch typ {
+			case "finding":
+				var n int64
+				if _, err := fmt.Sscan(id, &n); err == nil && !seen[n] {
+					seen[n] = true
+					changed = append(changed, n)
+				}
+			case "user", "consignee", "asset", "threat", "control":
+				// Not an input of any determination.
+			default:
+				// A device, the organization, a version sync or new intelligence: every determination may change.
+				full = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+	}
+	if full {
+		ids, err := q.assessedIDs(ctx)
+		if err != nil {
+			return 0, err
+		}
+		views := make(map[int64]*cases.View, len(ids))
+		if err := q.loadViews(ctx, ids, views); err != nil {
+			return 0, err
+		}
+		q.views = views
+	} else if len(changed) > 0 {
+		var assessed []int64
+		for _, id := range changed {
+			delete(q.views, id)
+			var n int
+			if err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", id).Scan(&n); err != nil {
+				return 0, err
+			}
+			if n > 0 {
+				assessed = append(assessed, id)
+			}
+		}
+		if err := q.loadViews(ctx, assessed, q.views); err != nil {
+			return 0, err
+		}
+	}
+	q.seq, q.today = seq, today
+	if !onlyUsers {
+		// Sign-ins and password changes change no aggregate; anything else may.
+		q.agg = map[string]any{}
+	}
+	return seq, nil
+}
+
+func (q *webQueries) assessedIDs(ctx context.Context) ([]int64, error) {
+	rows, err := q.sql().QueryContext(ctx, "SELECT DISTINCT finding_id FROM assessments")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// loadViews computes the views of ids with a few workers (each view is a handful of indexed reads).
+func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]*cases.View) error {
+	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "web-cache"})
+	var mu sync.Mutex
+	var firstErr error
+	work := make(chan int64)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				v, err := q.cases.View(sys, id, vigil.Date{})
+				mu.Lock()
+				if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND && firstErr == nil {
+					firstErr = err
+				} else if err == nil {
+					into[id] = v
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
+}
+
+// cached returns the aggregate under key for the current sequence, computing it once.
+func (q *webQueries) cached(ctx context.Context, key string, compute func() (any, error)) (any, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, err := q.refresh(ctx); err != nil {
+		return nil, err
+	}
+	if v, ok := q.agg[key]; ok {
+		return v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	if len(q.agg) > 512 {
+		q.agg = map[string]any{}
+	}
+	q.agg[key] = v
+	return v, nil
+}
+
+// ---- pages of findings
+
+const findingSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
+	f.resolved_at, f.learned, d.name, v.version, a.risk, a.data
+	FROM findings f JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
+	LEFT JOIN assessments a ON a.id = (SELECT MAX(x.id) FROM assessments x WHERE x.finding_id = f.id)`
+
+func (q *webQueries) where(fq web.FindingQuery) (string, []any, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	states := fq.States
+	if len(states) == 0 {
+		states = []string{vigil.FindingOpen, vigil.FindingCouldNotEval}
+	}
+	var ph []string
+	for _, s := range states {
+		if err := vigil.OneOf("state", s, vigil.FindingStates); err != nil {
+			return "", nil, err
+		}
+		ph = append(ph, arg(s))
+	}
+	// The unary plus keeps SQLite from reading the state index and sorting: walking the primary key newest first
+	// and stopping after a page is what keeps a page fast at 100,000 findings.
+	col := "f.state"
+	if q.db.Engine() == store.SQLite {
+		col = "+f.state"
+	}
+	where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
+	if fq.DeviceID != 0 {
+		where = append(where, "v.device_id = "+arg(fq.DeviceID))
+	}
+	if fq.VersionID != 0 {
+		where = append(where, "f.version_id = "+arg(fq.VersionID))
+	}
+	if fq.Vuln != "" {
+		p := arg(fq.Vuln)
+		where = append(where, "(f.vuln_id = "+p+" OR f.aliases LIKE '%\"' || "+p+" || '\"%')")
+	}
+	if fq.Text != "" {
+		p := arg("%" + strings.ToLower(likeEscape(fq.Text)) + "%")
+		where = append(where, "(LOWER(f.comp_key) LIKE "+p+" ESCAPE '\\' OR LOWER(f.vuln_id) LIKE "+p+" ESCAPE '\\' OR LOWER(f.component) LIKE "+p+" ESCAPE '\\')")
+	}
+	switch fq.Risk {
+	case "":
+	case "unassessed":
+		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.finding_id = f.id)")
+	case "controlled", "uncontrolled":
+		where = append(where, "(SELECT x.risk FROM assessments x WHERE x.finding_id = f.id ORDER BY x.id DESC LIMIT 1) = "+arg(fq.Risk))
+	default:
+		return "", nil, vigil.Errorf(vigil.EINVALID, "risk: %q is not controlled, uncontrolled or unassessed", fq.Risk)
+	}
+	if !fq.Since.IsZero() {
+		where = append(where, "f.first_seen >= "+arg(fq.Since.UTC().Format(audit.TimeFormat)))
+	}
+	return strings.Join(where, " AND "), args, nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	limit := fq.Limit
+	if limit <= 0 || limit > 5000 {
+		limit = 50
+	}
+	where, args, err := q.where(fq)
+	if err != nil {
+		return nil, err
+	}
+	total := -1
+	if !fq.NoTotal {
+		n, err := q.cached(ctx, fmt.Sprintf("count:%s:%v", where, args), func() (any, error) {
+			n, err := q.count(ctx, where, args)
+			return n, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		total = n.(int)
+	}
+	fq.Limit = limit
+	page, err := q.rows(ctx, where, args, fq)
+	if err != nil {
+		return nil, err
+	}
+	page.Total = total
+	return page, nil
+}
+
+// count counts the findings a filter matches.
+func (q *webQueries) count(ctx context.Context, where string, args []any) (int, error) {
+	var n int
+	err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE "+
+		strings.ReplaceAll(where, "+f.state", "f.state"), args...).Scan(&n)
+	return n, err
+}
+
+// rows reads one page of findings at the query's cursor.
+func (q *webQueries) rows(ctx context.Context, where string, args []any, fq web.FindingQuery) (*web.FindingPage, error) {
+	limit := fq.Limit
+	page := &web.FindingPage{Rows: []web.FindingRow{}, Total: -1}
+	args = append([]any(nil), args...)
+	cursor, order := "", "DESC"
+	switch {
+	case fq.Before > 0:
+		args = append(args, fq.Before)
+		cursor, order = fmt.Sprintf(" AND f.id > $%d", len(args)), "ASC"
+	case fq.After > 0:
+		args = append(args, fq.After)
+		cursor = fmt.Sprintf(" AND f.id < $%d", len(args))
+	}
+	rows, err := q.sql().QueryContext(ctx, findingSelect+" WHERE "+where+cursor+fmt.Sprintf(" ORDER BY f.id %s LIMIT %d", order, limit+1), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanFindingRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Rows = append(page.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	more := len(page.Rows) > limit
+	if more {
+		page.Rows = page.Rows[:limit]
+	}
+	if order == "ASC" {
+		for i, j := 0, len(page.Rows)-1; i < j; i, j = i+1, j-1 {
+			page.Rows[i], page.Rows[j] = page.Rows[j], page.Rows[i]
+		}
+	}
+	if n := len(page.Rows); n > 0 {
+		// Older exists when this page was cut short going back, or when it was reached going forward; newer
+		// exists when the page starts after a cursor going back, or was cut short going forward.
+		if (order == "DESC" && more) || order == "ASC" {
+			page.Older = page.Rows[n-1].ID
+		}
+		if (order == "DESC" && fq.After > 0) || (order == "ASC" && more) {
+			page.Newer = page.Rows[0].ID
+		}
+	}
+	return page, nil
+}
+
+func scanFindingRow(row interface{ Scan(...any) error }) (web.FindingRow, error) {
+	var f vigil.Finding
+	var comp, aliases, ev, learned, dev, ver string
+	var first, resolved, risk, data sql.NullString
+	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned,
+		&dev, &ver, &risk, &data); err != nil {
+		return web.FindingRow{}, err
+	}
+	if err := json.Unmarshal([]byte(comp), &f.Component); err != nil {
+		return web.FindingRow{}, fmt.Errorf("finding %d component: %w", f.ID, err)
+	}
+	json.Unmarshal([]byte(aliases), &f.Aliases)
+	json.Unmarshal([]byte(ev), &f.Evidence)
+	f.FirstSeen, f.ResolvedAt = parseStoreTime(first), parseStoreTime(resolved)
+	if d, err := vigil.ParseDate(learned); err == nil {
+		f.Learned = d
+	}
+	r := web.FindingRow{Finding: &f, Device: dev, Version: ver, Risk: risk.String}
+	if data.Valid {
+		var a struct {
+			Severity string `json:"severity"`
+		}
+		json.Unmarshal([]byte(data.String), &a)
+		r.Severity = a.Severity
+	}
+	return r, nil
+}
+
+func parseStoreTime(s sql.NullString) time.Time {
+	if !s.Valid || s.String == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(audit.TimeFormat, s.String)
+	return t
+}
+
+// ---- clocks
+
+func (q *webQueries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	all, err := q.cached(ctx, "clocks", func() (any, error) { return q.clocks(), nil })
+	if err != nil {
+		return nil, err
+	}
+	out := []cases.Deadline{}
+	for _, d := range all.([]clock) {
+		if f.OverdueOnly && !d.Overdue || f.Within > 0 && d.DaysLeft > f.Within || f.DeviceID != 0 && d.deviceID != f.DeviceID {
+			continue
+		}
+		out = append(out, d.Deadline)
+	}
+	return out, nil
+}
+
+type clock struct {
+	cases.Deadline
+	deviceID int64
+}
+
+// clocks lists every open clock of the cached determinations, soonest first. Callers hold q.mu.
+func (q *webQueries) clocks() []clock {
+	var out []clock
+	for _, v := range q.views {
+		for _, d := range cases.Clocks(v) {
+			out = append(out, clock{d, v.Device.ID})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Due.Equal(out[j].Due) {
+			return out[i].Due.Before(out[j].Due)
+		}
+		return out[i].FindingID < out[j].FindingID
+	})
+	return out
+}
+
+// ---- the dashboard
+
+func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overview, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	v, err := q.cached(ctx, "overview", func() (any, error) { return q.overview(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	c := *v.(*web.Overview) // the cached aggregates are shared and never modified: copy before adding to them
+	ov := &c
+	if !since.IsZero() {
+		since = since.UTC().Truncate(time.Second)
+		type newer struct {
+			n    int
+			rows []web.FindingRow
+		}
+		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func() (any, error) {
+			fq := web.FindingQuery{Since: since, Limit: 10}
+			where, args, err := q.where(fq)
+			if err != nil {
+				return nil, err
+			}
+			n, err := q.count(ctx, where, args)
+			if err != nil {
+				return nil, err
+			}
+			p, err := q.rows(ctx, where, args, fq)
+			if err != nil {
+				return nil, err
+			}
+			return newer{n, p.Rows}, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		ov.NewSince, ov.NewCount, ov.NewFindings = since, nv.(newer).n, nv.(newer).rows
+	}
+	return ov, nil
+}
+
+// overview computes the shared aggregates. Callers hold q.mu (through cached), with the cache refreshed.
+func (q *webQueries) overview(ctx context.Context) (*web.Overview, error) {
+	ov := &web.Overview{AsOf: q.today, Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{}, KEVAvailable: q.intel != nil,
+		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{},
+		IdentToPatch: []web.Metric{}, PatchToField: []web.Metric{}}
+	for _, c := range q.clocks() {
+		ov.Clocks = append(ov.Clocks, c.Deadline)
+	}
+	db := q.sql()
+	open := []any{vigil.FindingOpen, vigil.FindingCouldNotEval}
+
+	// Counts by state, device and version.
+	rows, err := db.QueryContext(ctx, `SELECT v.device_id, d.name, f.version_id, v.version, f.state, COUNT(*) FROM findings f
+		JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
+		WHERE f.state IN ($1, $2) GROUP BY v.device_id, d.name, f.version_id, v.version, f.state`, open...)
+	if err != nil {
+		return nil, err
+	}
+	devIdx, verIdx := map[int64]int{}, map[int64]int{}
+	for rows.Next() {
+		var devID, verID int64
+		var dev, ver, state string
+		var n int
+		if err := rows.Scan(&devID, &dev, &verID, &ver, &state, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if state == vigil.FindingOpen {
+			ov.Open += n
+		} else {
+			ov.CouldNotEval += n
+		}
+		i, ok := devIdx[devID]
+		if !ok {
+			i = len(ov.ByDevice)
+			devIdx[devID] = i
+			ov.ByDevice = append(ov.ByDevice, web.Count{Key: itoa(devID), Label: dev, ID: devID})
+		}
+		ov.ByDevice[i].N += n
+		j, ok := verIdx[verID]
+		if !ok {
+			j = len(ov.ByVersion)
+			verIdx[verID] = j
+			ov.ByVersion = append(ov.ByVersion, web.Count{Key: itoa(verID), Label: dev + " " + ver, ID: verID})
+		}
+		ov.ByVersion[j].N += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	// Risk and severity from the determinations (the current risk, after any reassessment).
+	sev := map[string]int{}
+	controlled := 0
+	for _, v := range q.views {
+		st := v.Finding.State
+		if st != vigil.FindingOpen && st != vigil.FindingCouldNotEval {
+			continue
+		}
+		cur := ""
+		if v.Determination != nil {
+			cur = v.Determination.CurrentRisk
+		} else if n := len(v.Assessments); n > 0 {
+			cur = v.Assessments[n-1].Risk
+		}
+		if cur == regulatory.RiskUncontrolled {
+			ov.Uncontrolled++
+			if i, ok := devIdx[v.Device.ID]; ok {
+				ov.ByDevice[i].Extra++
+			}
+			if j, ok := verIdx[v.Version.ID]; ok {
+				ov.ByVersion[j].Extra++
+			}
+		} else {
+			controlled++
+		}
+		if n := len(v.Assessments); n > 0 {
+			sev[v.Assessments[n-1].Severity]++
+		}
+	}
+	assessedOpen := ov.Uncontrolled + controlled
+	ov.Unassessed = ov.Open + ov.CouldNotEval - assessedOpen
+	for _, s := range []string{vigil.HarmCatastrophic, vigil.HarmCritical, vigil.HarmSerious, vigil.HarmMinor, vigil.HarmNegligible} {
+		ov.BySeverity = append(ov.BySeverity, web.Count{Key: s, Label: strings.ToUpper(s[:1]) + s[1:], N: sev[s]})
+	}
+	if n := sev[""]; n > 0 {
+		ov.BySeverity = append(ov.BySeverity, web.Count{Key: "", Label: "Assessed, no severity", N: n})
+	}
+	ov.BySeverity = append(ov.BySeverity, web.Count{Key: "", Label: "Not assessed", N: ov.Unassessed})
+	ov.ByRisk = []web.Count{{Key: "uncontrolled", Label: "Uncontrolled", N: ov.Uncontrolled}, {Key: "controlled", Label: "Controlled", N: controlled},
+		{Key: "", Label: "Not assessed", N: ov.Unassessed}}
+	sort.SliceStable(ov.ByDevice, func(i, j int) bool { return ov.ByDevice[i].N > ov.ByDevice[j].N })
+	if len(ov.ByDevice) > 12 {
+		ov.ByDevice = ov.ByDevice[:12]
+	}
+
+	if err := q.overTime(ctx, ov); err != nil {
+		return nil, err
+	}
+	if err := q.metrics(ctx, ov); err != nil {
+		return nil, err
+	}
+	if err := q.kevHits(ctx, ov); err != nil {
+		return nil, err
+	}
+	return ov, nil
+}
+
+// overTime counts open findings at the end of each of the last 26 weeks from the days findings were first seen
+// and resolved (or closed).
+func (q *webQueries) overTime(ctx context.Context, ov *web.Overview) error {
+	delta := map[string]int{}
+	for _, s := range []struct {
+		query string
+		sign  int
+	}{
+		{"SELECT SUBSTR(first_seen, 1, 10), COUNT(*) FROM findings GROUP BY SUBSTR(first_seen, 1, 10)", 1},
+		{"SELECT SUBSTR(resolved_at, 1, 10), COUNT(*) FROM findings WHERE resolved_at IS NOT NULL GROUP BY SUBSTR(resolved_at, 1, 10)", -1},
+	} {
+		rows, err := q.sql().QueryContext(ctx, s.query)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var day string
+			var n int
+			if err := rows.Scan(&day, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			delta[day] += s.sign * n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if len(delta) == 0 {
+		return nil
+	}
+	days := make([]string, 0, len(delta))
+	for d := range delta {
+		days = append(days, d)
+	}
+	sort.Strings(days)
+	end := q.today
+	start := end.AddDays(-7 * 26)
+	if first, err := vigil.ParseDate(days[0]); err == nil && first.After(start) {
+		start = first.AddDays(-1)
+	}
+	run, i := 0, 0
+	for t := start; !t.After(end); t = t.AddDays(7) {
+		for i < len(days) && days[i] <= t.String() {
+			run += delta[days[i]]
+			i++
+		}
+		ov.OpenOverTime = append(ov.OpenOverTime, web.Point{Date: t, N: max(run, 0)})
+	}
+	if last := ov.OpenOverTime[len(ov.OpenOverTime)-1]; !last.Date.Equal(end) {
+		for i < len(days) && days[i] <= end.String() {
+			run += delta[days[i]]
+			i++
+		}
+		ov.OpenOverTime = append(ov.OpenOverTime, web.Point{Date: end, N: max(run, 0)})
+	}
+	return nil
+}
+
+// metrics computes the PM2025 times: identification (D0) to the first validated fix distributed, and that fix to
+// the field, measured to when the finding resolved (the fielded version no longer holds the vulnerable component)
+// or was closed as verified.
+func (q *webQueries) metrics(ctx context.Context, ov *web.Overview) error {
+	rows, err := q.sql().QueryContext(ctx, `SELECT e.finding_id, f.vuln_id, f.learned, f.resolved_at, e.date, e.details FROM finding_events e
+		JOIN findings f ON f.id = e.finding_id WHERE e.type = $1 ORDER BY e.finding_id, e.date`, regulatory.EventFixDistributed)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		var vuln, learned, date, details string
+		var resolved sql.NullString
+		if err := rows.Scan(&id, &vuln, &learned, &resolved, &date, &details); err != nil {
+			return err
+		}
+		var d vigil.EventData
+		json.Unmarshal([]byte(details), &d)
+		if !d.Validated || seen[id] {
+			continue
+		}
+		seen[id] = true
+		from, err1 := vigil.ParseDate(learned)
+		fix, err2 := vigil.ParseDate(date)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ov.IdentToPatch = append(ov.IdentToPatch, web.Metric{FindingID: id, Vulnerability: vuln, From: from, To: fix, Days: fix.Sub(from)})
+		if t := parseStoreTime(resolved); !t.IsZero() {
+			field := vigil.DateOf(t, nil)
+			if !field.Before(fix) {
+				ov.PatchToField = append(ov.PatchToField, web.Metric{FindingID: id, Vulnerability: vuln, From: fix, To: field, Days: field.Sub(fix)})
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, v := range q.views {
+		if v.Determination != nil && v.Determination.Risk == regulatory.RiskUncontrolled {
+			ov.PatchTargets++
+			if seen[id] {
+				ov.Patched++
+			}
+		}
+	}
+	return nil
+}
+
+// kevHits lists the KEV-listed vulnerabilities named by open findings.
+func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
+	if q.intel == nil {
+		return nil
+	}
+	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "web-cache"})
+	kev, err := q.intel.Vulns(sys, vigil.VulnFilter{KEV: true, Limit: 10000})
+	if err != nil {
+		return err
+	}
+	if len(kev) == 0 {
+		return nil
+	}
+	byID := map[string]*vigil.Vulnerability{}
+	for _, v := range kev {
+		byID[v.ID] = v
+		for _, a := range v.Aliases {
+			byID[a] = v
+		}
+	}
+	rows, err := q.sql().QueryContext(ctx, `SELECT f.id, f.vuln_id, f.aliases, d.name FROM findings f JOIN device_versions v ON v.id = f.version_id
+		JOIN devices d ON d.id = v.device_id WHERE f.state IN ($1, $2) ORDER BY f.id`, vigil.FindingOpen, vigil.FindingCouldNotEval)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	hits := map[string]*web.KEVHit{}
+	var order []string
+	for rows.Next() {
+		var id int64
+		var vuln, aliases, dev string
+		if err := rows.Scan(&id, &vuln, &aliases, &dev); err != nil {
+			return err
+		}
+		v := byID[vuln]
+		if v == nil && strings.Contains(aliases, "CVE-") {
+			var as []string
+			json.Unmarshal([]byte(aliases), &as)
+			for _, a := range as {
+				if v = byID[a]; v != nil {
+					break
+				}
+			}
+		}
+		if v == nil {
+			continue
+		}
+		h, ok := hits[v.ID]
+		if !ok {
+			h = &web.KEVHit{Vulnerability: v.ID, KEV: v.KEV, FindingID: id, Devices: []string{}}
+			hits[v.ID] = h
+			order = append(order, v.ID)
+		}
+		h.Findings++
+		if len(h.Devices) == 0 || h.Devices[len(h.Devices)-1] != dev {
+			if !contains(h.Devices, dev) {
+				h.Devices = append(h.Devices, dev)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range order {
+		ov.KEV = append(ov.KEV, *hits[id])
+	}
+	sort.SliceStable(ov.KEV, func(i, j int) bool { return ov.KEV[i].Findings > ov.KEV[j].Findings })
+	return nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -1,0 +1,424 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// ---- sources and imports
+
+type sourcesData struct {
+	Available bool
+	Sources   []Source
+	Now       time.Time
+}
+
+func (s *Server) sources(r *http.Request) ([]Source, error) {
+	if _, err := vigil.Authorize(r.Context(), vigil.PermRead); err != nil {
+		return nil, err
+	}
+	if s.svc.Sources == nil {
+		return []Source{}, nil
+	}
+	src, err := s.svc.Sources.Sources(r.Context())
+	if src == nil {
+		src = []Source{}
+	}
+	return src, err
+}
+
+func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) error {
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
+	src, err := s.sources(r)
+	if err != nil {
+		return err
+	}
+	if format != "" {
+		t := table{Header: []string{"name", "url", "schedule", "last_attempt", "last_success", "failures", "last_error", "next_run"}}
+		for _, x := range src {
+			t.Rows = append(t.Rows, []string{x.Name, x.URL, x.Schedule, fmtTimeCSV(x.LastAttempt), fmtTimeCSV(x.LastSuccess), strconv.Itoa(x.Failures), x.LastError, fmtTimeCSV(x.NextRun)})
+		}
+		return export(w, format, "sources", src, t)
+	}
+	s.render(w, r, http.StatusOK, "sources", page{Title: "Sources", Nav: "sources", Data: sourcesData{Available: s.svc.Sources != nil, Sources: src, Now: s.opt.Clock.Now()}})
+	return nil
+}
+
+func (s *Server) apiSources(w http.ResponseWriter, r *http.Request) error {
+	src, err := s.sources(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, src)
+	return nil
+}
+
+var importSources = []string{"auto", vigil.SourceNVD, vigil.SourceOSV, vigil.SourceKEV, vigil.SourceEPSS, vigil.SourceCSAF, vigil.SourceSTIX}
+
+func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) error {
+	if s.svc.Importer == nil {
+		return vigil.Errorf(vigil.ENOTFOUND, "feed import through the API is not available in this server")
+	}
+	src := r.URL.Query().Get("source")
+	if src == "" {
+		src = "auto"
+	}
+	if err := vigil.OneOf("source", src, importSources); err != nil {
+		return err
+	}
+	b, name, err := s.readUpload(w, r)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.Importer.Import(r.Context(), src, strings.NewReader(string(b)), name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// ---- audit trail
+
+func auditFilter(r *http.Request) (vigil.AuditFilter, error) {
+	q := r.URL.Query()
+	f := vigil.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
+		ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id"))}
+	for _, v := range []string{f.Actor, f.Action, f.ObjectType, f.ObjectID} {
+		if len(v) > 200 {
+			return f, vigil.Errorf(vigil.EINVALID, "filter: longer than 200 characters")
+		}
+	}
+	since, err := dateQuery(r, "since")
+	if err != nil {
+		return f, err
+	}
+	f.Since = since.Time()
+	if since.IsZero() {
+		f.Since = time.Time{}
+	}
+	if u := strings.TrimSpace(q.Get("until")); u != "" {
+		// A full time is the "older" cursor; a date is a day filter (exclusive).
+		if t, err := time.Parse(time.RFC3339Nano, u); err == nil {
+			f.Until = t
+		} else if d, err := vigil.ParseDate(u); err == nil {
+			f.Until = d.Time()
+		} else {
+			return f, vigil.Errorf(vigil.EINVALID, "until: %q is not a date (YYYY-MM-DD) or an RFC 3339 time", clipText(40, u))
+		}
+	}
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		return f, err
+	}
+	f.Limit = int(min(limit, 1000))
+	if f.Limit == 0 {
+		f.Limit = 100
+	}
+	return f, nil
+}
+
+type auditData struct {
+	Filter vigil.AuditFilter
+	Events []*vigil.AuditEvent
+	Older  string // the cursor of the next page
+	Query  url.Values
+	Link   string
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
+	if format != "" {
+		f.Limit = 10000
+	}
+	evs, err := s.svc.Audit.Events(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if evs == nil {
+		evs = []*vigil.AuditEvent{}
+	}
+	if format != "" {
+		t := table{Header: []string{"seq", "time", "actor", "action", "object_type", "object_id", "reason", "old", "new", "hash"}}
+		for _, e := range evs {
+			t.Rows = append(t.Rows, []string{itoa(e.Seq), e.Time.UTC().Format(time.RFC3339Nano), e.Actor, e.Action, e.ObjectType, e.ObjectID, e.Reason, string(e.Old), string(e.New), e.Hash})
+		}
+		return export(w, format, "audit", evs, t)
+	}
+	data := auditData{Filter: f, Events: evs, Query: r.URL.Query()}
+	if len(evs) == f.Limit && len(evs) > 0 {
+		q := url.Values{}
+		for k, v := range r.URL.Query() {
+			if k != "until" && k != "done" {
+				q[k] = v
+			}
+		}
+		q.Set("until", evs[len(evs)-1].Time.UTC().Format(time.RFC3339Nano))
+		data.Older = "/audit?" + q.Encode()
+	}
+	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Nav: "audit", Data: data})
+	return nil
+}
+
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
+	f, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	evs, err := s.svc.Audit.Events(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if evs == nil {
+		evs = []*vigil.AuditEvent{}
+	}
+	writeJSON(w, http.StatusOK, evs)
+	return nil
+}
+
+func (s *Server) auditVerifyForm(w http.ResponseWriter, r *http.Request) error {
+	cp, err := s.svc.Audit.VerifyChain(r.Context())
+	if err != nil {
+		if vigil.ErrorCode(err) == vigil.EINVALID {
+			// A broken chain is the finding, not a form mistake: say it loudly on the audit page.
+			evs, _ := s.svc.Audit.Events(r.Context(), vigil.AuditFilter{Limit: 100})
+			s.render(w, r, http.StatusConflict, "audit", page{Title: "Audit trail", Nav: "audit", Error: "THE AUDIT CHAIN DID NOT VERIFY: " + vigil.ErrorMessage(err),
+				Data: auditData{Events: evs, Query: url.Values{}}})
+			return nil
+		}
+		return err
+	}
+	evs, err := s.svc.Audit.Events(r.Context(), vigil.AuditFilter{Limit: 100})
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Nav: "audit",
+		Notice: "The audit chain verified: " + strconv.FormatInt(cp.Count, 10) + " events, head " + clipText(16, cp.Head) + ".",
+		Data:   auditData{Events: evs, Query: url.Values{}}})
+	return nil
+}
+
+func (s *Server) apiAuditVerify(w http.ResponseWriter, r *http.Request) error {
+	cp, err := s.svc.Audit.VerifyChain(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, cp)
+	return nil
+}
+
+// ---- users
+
+type usersData struct {
+	Users  []*vigil.User
+	Roles  []string
+	Form   url.Values
+	Secret string // a token secret just created, shown once
+	Token  string
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderUsers(w, r, http.StatusOK, page{}, nil)
+}
+
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, p page, form url.Values) error {
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
+	us, err := s.svc.Users.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	if us == nil {
+		us = []*vigil.User{}
+	}
+	if format != "" {
+		t := table{Header: []string{"id", "name", "role", "disabled", "created_at"}}
+		for _, u := range us {
+			t.Rows = append(t.Rows, []string{itoa(u.ID), u.Name, u.Role, strconv.FormatBool(u.Disabled), fmtTimeCSV(u.CreatedAt)})
+		}
+		return export(w, format, "users", us, t)
+	}
+	data, _ := p.Data.(usersData)
+	data.Users, data.Roles, data.Form = us, vigil.Roles, form
+	p.Title, p.Nav, p.Data = "Users", "users", data
+	s.render(w, r, status, "users", p)
+	return nil
+}
+
+func (s *Server) userCreateForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	u := &vigil.User{Name: strings.TrimSpace(r.PostFormValue("name")), Role: r.PostFormValue("role")}
+	err := s.svc.Users.CreateUser(r.Context(), u, r.PostFormValue("password"))
+	if err == nil {
+		return redirect(w, r, "/users", "user")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	form := url.Values{"name": {u.Name}, "role": {u.Role}} // never echo the password
+	return s.renderUsers(w, r, StatusOf(err), page{Error: "The user was not created: " + vigil.ErrorMessage(err)}, form)
+}
+
+// back returns where a user form should land: the users page for an admin, the account page otherwise.
+func back(r *http.Request) string {
+	if can(r, vigil.PermUsers) {
+		return "/users"
+	}
+	return "/account"
+}
+
+func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	name := chiParam(r, "name")
+	err := s.svc.Users.SetPassword(r.Context(), name, r.PostFormValue("password"))
+	if err == nil {
+		if a, _ := vigil.ActorFrom(r.Context()); a.Name == name {
+			// Changing one's own password ends every session, this one included.
+			return redirect(w, r, "/login", "password")
+		}
+		return redirect(w, r, back(r), "password")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderUserError(w, r, err, "The password was not changed: ")
+}
+
+func (s *Server) renderUserError(w http.ResponseWriter, r *http.Request, err error, prefix string) error {
+	if can(r, vigil.PermUsers) {
+		return s.renderUsers(w, r, StatusOf(err), page{Error: prefix + vigil.ErrorMessage(err)}, nil)
+	}
+	s.render(w, r, StatusOf(err), "account", page{Title: "Your account", Nav: "account", Error: prefix + vigil.ErrorMessage(err), Data: usersData{}})
+	return nil
+}
+
+func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	name := chiParam(r, "name")
+	tokName := strings.TrimSpace(r.PostFormValue("token_name"))
+	var exp time.Time
+	if d, err := formDate(r, "expires"); err != nil {
+		return s.renderUserError(w, r, err, "The token was not created: ")
+	} else if d != nil {
+		exp = d.Time()
+	}
+	t, secret, err := s.svc.Users.CreateToken(r.Context(), name, tokName, exp)
+	if err != nil {
+		if !formRecoverable(err) {
+			return err
+		}
+		return s.renderUserError(w, r, err, "The token was not created: ")
+	}
+	data := usersData{Secret: secret, Token: name + " / " + t.Name}
+	p := page{Notice: "Token created. Copy the secret now: it is not shown again.", Data: data}
+	if can(r, vigil.PermUsers) {
+		return s.renderUsers(w, r, http.StatusCreated, p, nil)
+	}
+	p.Title, p.Nav = "Your account", "account"
+	s.render(w, r, http.StatusCreated, "account", p)
+	return nil
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "account", page{Title: "Your account", Nav: "account", Data: usersData{}})
+	return nil
+}
+
+func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request) error {
+	us, err := s.svc.Users.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	if us == nil {
+		us = []*vigil.User{}
+	}
+	writeJSON(w, http.StatusOK, us)
+	return nil
+}
+
+func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request) error {
+	var in userIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u := &vigil.User{Name: in.Name, Role: in.Role}
+	if err := s.svc.Users.CreateUser(r.Context(), u, in.Password); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) error {
+	var in passwordIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.svc.Users.SetPassword(r.Context(), chiParam(r, "name"), in.Password); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "password changed"})
+	return nil
+}
+
+// tokenOut is a created token with its secret, which is never shown again.
+type tokenOut struct {
+	Token  *vigil.Token `json:"token"`
+	Secret string       `json:"secret"`
+}
+
+func (s *Server) apiToken(w http.ResponseWriter, r *http.Request) error {
+	var in tokenIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	var exp time.Time
+	if !in.Expires.IsZero() {
+		exp = in.Expires.Time()
+	}
+	t, secret, err := s.svc.Users.CreateToken(r.Context(), chiParam(r, "name"), in.Name, exp)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tokenOut{Token: t, Secret: secret})
+	return nil
+}
+
+// The API's user request bodies.
+type (
+	userIn struct {
+		Name     string `json:"name"`
+		Role     string `json:"role"`
+		Password string `json:"password"`
+	}
+	passwordIn struct {
+		Password string `json:"password"`
+	}
+	tokenIn struct {
+		Name    string     `json:"name"`
+		Expires vigil.Date `json:"expires,omitzero"`
+	}
+)

@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// lastVisit is when the caller last signed in before this session (new findings are those since then), or a week
+// ago for a first sign-in or an API token.
+func (s *Server) lastVisit(ctx context.Context) time.Time {
+	week := s.opt.Clock.Now().Add(-7 * 24 * time.Hour)
+	a, ok := vigil.ActorFrom(ctx)
+	if !ok || a.TokenID != 0 || s.svc.Audit == nil {
+		return week
+	}
+	evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{Actor: a.String(), Action: "session.login", Limit: 2})
+	if err != nil || len(evs) < 2 {
+		return week
+	}
+	return evs[1].Time
+}
+
+type dashboardData struct {
+	*Overview
+	Overdue      int
+	Severity     barChart
+	Risk         barChart
+	Devices      barChart
+	OverTime     lineChart
+	IdentToPatch histogram
+	PatchToField histogram
+	PatchedPct   int
+	NewLink      string
+}
+
+var severityLabel = map[string]string{
+	"catastrophic": "Catastrophic", "critical": "Critical", "serious": "Serious", "minor": "Minor", "negligible": "Negligible", "": "Not assessed",
+}
+
+func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
+	since := s.lastVisit(r.Context())
+	ov, err := s.svc.Queries.Overview(r.Context(), since)
+	if err != nil {
+		return err
+	}
+	d := dashboardData{Overview: ov}
+	for _, c := range ov.Clocks {
+		if c.Overdue {
+			d.Overdue++
+		}
+	}
+	d.Severity = newBarChart("Open findings by severity of patient harm", ov.BySeverity,
+		func(c Count) string { return "sev-" + orUnassessed(c.Key) },
+		func(c Count) string { return "" })
+	d.Risk = newBarChart("Open findings by risk", ov.ByRisk,
+		func(c Count) string { return "risk-" + orUnassessed(c.Key) },
+		func(c Count) string { return "/findings?risk=" + url.QueryEscape(orUnassessed(c.Key)) })
+	d.Devices = newBarChart("Open findings by device (uncontrolled in red)", ov.ByDevice,
+		func(c Count) string { return "bar-device" },
+		func(c Count) string { return "/findings?device=" + itoa(c.ID) })
+	d.Devices.Legend = []legend{{"bar-device", "open"}, {"bar-uncontrolled", "uncontrolled"}}
+	d.OverTime = newLineChart("Open findings over time", ov.OpenOverTime)
+	d.IdentToPatch = newHistogram("Identification to patch", ov.IdentToPatch, []int{30, 60, 90, 180})
+	d.PatchToField = newHistogram("Patch to field deployment", ov.PatchToField, []int{7, 30, 90})
+	d.PatchedPct = pct(ov.Patched, ov.PatchTargets)
+	d.NewLink = "/findings?since=" + vigil.DateOf(ov.NewSince, nil).String()
+	s.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Nav: "dashboard", Data: d})
+	return nil
+}
+
+func orUnassessed(k string) string {
+	if k == "" {
+		return "unassessed"
+	}
+	return k
+}
+
+func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) error {
+	ov, err := s.svc.Queries.Overview(r.Context(), s.lastVisit(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ov)
+	return nil
+}

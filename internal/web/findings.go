@@ -1,0 +1,684 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/risk"
+)
+
+// maxPage bounds a page of findings; maxExport an export of them.
+const (
+	maxPage   = 500
+	maxExport = 200_000
+)
+
+// findingQuery reads the findings filter from the query string.
+func (s *Server) findingQuery(r *http.Request) (FindingQuery, error) {
+	q := r.URL.Query()
+	var f FindingQuery
+	var err error
+	if f.DeviceID, err = intQuery(r, "device"); err != nil {
+		return f, err
+	}
+	if f.VersionID, err = intQuery(r, "version"); err != nil {
+		return f, err
+	}
+	if f.After, err = intQuery(r, "after"); err != nil {
+		return f, err
+	}
+	if f.Before, err = intQuery(r, "before"); err != nil {
+		return f, err
+	}
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		return f, err
+	}
+	f.Limit = int(min(limit, maxPage))
+	if f.Limit == 0 {
+		f.Limit = s.opt.PageSize
+	}
+	for _, st := range q["state"] {
+		for _, x := range strings.Split(st, ",") {
+			switch x = strings.TrimSpace(x); x {
+			case "":
+			case "all":
+				f.States = vigil.FindingStates
+			default:
+				if err := vigil.OneOf("state", x, vigil.FindingStates); err != nil {
+					return f, err
+				}
+				f.States = append(f.States, x)
+			}
+		}
+	}
+	f.Vuln = strings.TrimSpace(q.Get("vuln"))
+	f.Text = strings.TrimSpace(q.Get("q"))
+	if len(f.Text) > 200 {
+		return f, vigil.Errorf(vigil.EINVALID, "q: longer than 200 characters")
+	}
+	if f.Risk = q.Get("risk"); f.Risk != "" {
+		if err := vigil.OneOf("risk", f.Risk, []string{"controlled", "uncontrolled", "unassessed"}); err != nil {
+			return f, err
+		}
+	}
+	since, err := dateQuery(r, "since")
+	if err != nil {
+		return f, err
+	}
+	if !since.IsZero() {
+		f.Since = since.Time()
+	}
+	return f, nil
+}
+
+type findingsData struct {
+	Query    FindingQuery
+	Page     *FindingPage
+	Devices  []*vigil.Device
+	States   []string
+	Filter   url.Values // the filter without cursors, to build page and export links
+	Exported string
+}
+
+// Link returns the list URL with the filter and extra parameters.
+func (d findingsData) Link(kv ...string) string {
+	v := url.Values{}
+	for k, vs := range d.Filter {
+		v[k] = vs
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return "/findings?" + v.Encode()
+}
+
+func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.findingQuery(r)
+	if err != nil {
+		return err
+	}
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
+	if format != "" {
+		return s.exportFindings(w, r, format, q)
+	}
+	p, err := s.svc.Queries.FindingPage(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	devs, err := s.svc.Portfolio.Devices(r.Context())
+	if err != nil {
+		return err
+	}
+	filter := url.Values{}
+	for k, vs := range r.URL.Query() {
+		if k != "after" && k != "before" && k != "done" && k != "format" {
+			filter[k] = vs
+		}
+	}
+	data := findingsData{Query: q, Page: p, Devices: devs, States: vigil.FindingStates, Filter: filter}
+	s.render(w, r, http.StatusOK, "findings", page{Title: "Findings", Nav: "findings", Data: data})
+	return nil
+}
+
+// exportFindings writes every finding the filter matches, page by page.
+func (s *Server) exportFindings(w http.ResponseWriter, r *http.Request, format string, q FindingQuery) error {
+	q.After, q.Before, q.Limit, q.NoTotal = 0, 0, maxPage, true
+	rows := []FindingRow{}
+	for len(rows) < maxExport {
+		p, err := s.svc.Queries.FindingPage(r.Context(), q)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, p.Rows...)
+		if p.Older == 0 || len(p.Rows) == 0 {
+			break
+		}
+		q.After = p.Older
+	}
+	t := table{Header: []string{"id", "device", "version", "component", "component_version", "purl", "vulnerability", "aliases", "state", "risk", "severity",
+		"learned", "first_seen", "matcher", "range", "fixed"}}
+	for _, f := range rows {
+		t.Rows = append(t.Rows, []string{itoa(f.ID), f.Device, f.Version, f.Component.Name, f.Component.Version, f.Component.Purl, f.Vulnerability,
+			strings.Join(f.Aliases, " "), f.State, f.Risk, f.Severity, f.Learned.String(), fmtTimeCSV(f.FirstSeen), f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed})
+	}
+	return export(w, format, "findings", rows, t)
+}
+
+func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.findingQuery(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.Queries.FindingPage(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// ---- one finding
+
+// findingData is everything the finding page shows.
+type findingData struct {
+	View       *cases.View
+	Clocks     []cases.Deadline
+	Vuln       *vigil.Vulnerability
+	Latest     *vigil.Assessment
+	Criteria   []criterionRow
+	Deadlines  []deadlineRow
+	Timeline   []timelineItem
+	Rubric     []rubricQuestion
+	Categories []risk.Category
+	EventTypes []eventType
+	Form       url.Values // the submitted form, re-shown after an error
+	FormName   string     // which form failed: assess, event or state
+	Today      vigil.Date
+	Elements   []string
+}
+
+type criterionRow struct {
+	regulatory.Criterion
+	Title    string
+	Evidence []string
+}
+
+type deadlineRow struct {
+	Clock   string
+	Due     vigil.Date
+	Open    *cases.Deadline // nil when satisfied or no longer running
+	Overdue bool
+}
+
+type timelineItem struct {
+	Date   vigil.Date
+	Time   time.Time
+	Kind   string // found, assessed, event, state
+	Title  string
+	Detail string
+	Actor  string
+	Risk   string
+}
+
+var criterionTitles = map[int]string{
+	1: "No known serious adverse event or death",
+	2: "Customers notified, interim controls and a remediation plan within 30 days",
+	3: "Validated fix or compensating control distributed within 60 days",
+	4: "Active ISAO participation, customer communications shared",
+}
+
+// eventType describes an event a person can record.
+type eventType struct {
+	Type, Label, Help string
+}
+
+var eventTypes = []eventType{
+	{regulatory.EventCustomerNotified, "Customers notified", "A customer notice was sent. Tick the G2016 elements it holds: (a) the vulnerability and an impact assessment, (b) efforts underway to address the risk, (c) compensating controls, (d) a fix is coming and users will be told."},
+	{regulatory.EventInterimControls, "Interim compensating controls identified", "Controls users can apply now (network segmentation, disabling a service)."},
+	{regulatory.EventRemediationPlan, "Remediation plan with timeline rationale", "The plan to bring the risk to an acceptable level, and why its timeline."},
+	{regulatory.EventISAOShared, "Shared with the ISAO", "The vulnerability and the customer communication were given to the ISAO."},
+	{regulatory.EventCorrectionInitiated, "Correction initiated", "Day 0 of the 21 CFR 806.10 ten-working-day clock."},
+	{regulatory.EventFixDistributed, "Fix distributed", "A patch or compensating control was distributed; only a validated one meets ED criterion 3."},
+	{regulatory.EventReassessed, "Risk reassessed", "A reassessment (e.g. after interim controls) changes the current risk only."},
+	{regulatory.EventSeriousAdverseEvent, "Serious adverse event", "A death or serious injury associated with the vulnerability: ED criterion 1 fails and the MDR clocks start."},
+	{regulatory.EventMDRFiled, "MDR filed", "An 803 report was filed (say whether it reports the correction too)."},
+	{regulatory.EventPart806Filed, "Part 806 report filed", "The 806.10 correction report was submitted."},
+}
+
+func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*findingData, error) {
+	v, err := s.svc.Cases.View(ctx, id, asOf)
+	if err != nil {
+		return nil, err
+	}
+	d := &findingData{View: v, Clocks: cases.Clocks(v), Rubric: rubricForm(), Categories: risk.Categories(), EventTypes: eventTypes,
+		Today: s.today(ctx), Elements: regulatory.NoticeElements}
+	if n := len(v.Assessments); n > 0 {
+		d.Latest = v.Assessments[n-1]
+	}
+	if s.svc.Vulns != nil {
+		for _, alias := range append([]string{v.Finding.Vulnerability}, v.Finding.Aliases...) {
+			if vu, err := s.svc.Vulns.Vuln(ctx, alias); err == nil {
+				d.Vuln = vu
+				break
+			}
+		}
+	}
+	if det := v.Determination; det != nil {
+		for _, c := range det.EnforcementDiscretion.Criteria {
+			row := criterionRow{Criterion: c, Title: criterionTitles[c.N]}
+			for _, ev := range c.Evidence {
+				row.Evidence = append(row.Evidence, describeEvidence(v, ev))
+			}
+			d.Criteria = append(d.Criteria, row)
+		}
+		open := map[string]*cases.Deadline{}
+		for i := range d.Clocks {
+			open[d.Clocks[i].Clock] = &d.Clocks[i]
+		}
+		dl := det.Deadlines
+		for _, c := range []struct {
+			name string
+			due  vigil.Date
+		}{{"ed_communication", dl.EDCommunication}, {"ed_fix", dl.EDFix}, {"part806", dl.Part806}, {"mdr", dl.MDR}, {"mdr_5_day", dl.MDR5Day}} {
+			if c.due.IsZero() {
+				continue
+			}
+			row := deadlineRow{Clock: c.name, Due: c.due, Open: open[c.name]}
+			row.Overdue = row.Open != nil && row.Open.Overdue
+			d.Deadlines = append(d.Deadlines, row)
+		}
+	}
+	d.Timeline = s.timeline(ctx, v)
+	return d, nil
+}
+
+// describeEvidence turns a criterion's pointer ("events[3]") into words: the facts list the reassessments (every
+// assessment after the first) and then the recorded events, in that order.
+func describeEvidence(v *cases.View, ptr string) string {
+	var i int
+	if _, err := fmtSscanIndex(ptr, &i); err != nil || v.Facts == nil || i < 0 || i >= len(v.Facts.Events) {
+		return ptr
+	}
+	e := v.Facts.Events[i]
+	text := humanize(e.Type) + " on " + e.Date.String()
+	if j := i - (len(v.Assessments) - 1); j >= 0 && j < len(v.Events) && v.Events[j].Note != "" {
+		text += ": " + v.Events[j].Note
+	}
+	return text
+}
+
+func fmtSscanIndex(ptr string, i *int) (int, error) {
+	s, ok := strings.CutPrefix(ptr, "events[")
+	if !ok {
+		return 0, vigil.Errorf(vigil.EINVALID, "not an event pointer")
+	}
+	s, ok = strings.CutSuffix(s, "]")
+	if !ok {
+		return 0, vigil.Errorf(vigil.EINVALID, "not an event pointer")
+	}
+	n, err := strconv.Atoi(s)
+	*i = n
+	return n, err
+}
+
+// timeline merges what happened to a finding, in date order: found, assessments, events, state changes.
+func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
+	f := v.Finding
+	items := []timelineItem{{Date: f.Learned, Time: f.FirstSeen, Kind: "found", Title: "Learned of the vulnerability (D0)",
+		Detail: "Source: " + f.Source + evidenceText(f.Evidence)}}
+	for i, a := range v.Assessments {
+		title := "Assessed"
+		if i > 0 {
+			title = "Reassessed"
+			if a.Interim {
+				title = "Reassessed after interim controls"
+			}
+		}
+		items = append(items, timelineItem{Date: vigil.DateOf(a.CreatedAt, nil), Time: a.CreatedAt, Kind: "assessed", Title: title + ": " + a.Risk,
+			Detail: a.Rationale, Actor: a.Actor, Risk: a.Risk})
+	}
+	for _, e := range v.Events {
+		items = append(items, timelineItem{Date: e.Date, Time: e.CreatedAt, Kind: "event", Title: eventLabel(e), Detail: e.Note, Actor: e.Actor})
+	}
+	if s.svc.Audit != nil {
+		evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{ObjectType: "finding", ObjectID: itoa(f.ID), Action: "finding.state", Limit: 100})
+		if err == nil {
+			for _, e := range evs {
+				var st struct{ State string }
+				json.Unmarshal(e.New, &st)
+				items = append(items, timelineItem{Date: vigil.DateOf(e.Time, nil), Time: e.Time, Kind: "state", Title: "State set to " + humanize(st.State), Detail: e.Reason, Actor: e.Actor})
+			}
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if !items[i].Date.Equal(items[j].Date) {
+			return items[i].Date.Before(items[j].Date)
+		}
+		return items[i].Time.Before(items[j].Time)
+	})
+	return items
+}
+
+func evidenceText(e vigil.Evidence) string {
+	if e.Matcher == "" {
+		return ""
+	}
+	s := "; matched by " + e.Matcher
+	if e.Range != "" {
+		s += " on " + e.Range
+	}
+	if e.Fixed != "" {
+		s += ", fixed in " + e.Fixed
+	}
+	return s
+}
+
+func eventLabel(e *vigil.FindingEvent) string {
+	label := humanize(e.Type)
+	for _, t := range eventTypes {
+		if t.Type == e.Type {
+			label = t.Label
+		}
+	}
+	var extra []string
+	d := e.Details
+	if len(d.Elements) > 0 {
+		extra = append(extra, "elements "+strings.Join(d.Elements, ", "))
+	}
+	if e.Type == regulatory.EventFixDistributed {
+		if d.Validated {
+			extra = append(extra, "validated")
+		} else {
+			extra = append(extra, "not validated")
+		}
+	}
+	if d.Remediation != "" {
+		extra = append(extra, humanize(d.Remediation))
+	}
+	if d.Risk != "" {
+		extra = append(extra, "risk "+d.Risk)
+	}
+	if d.Interim {
+		extra = append(extra, "interim")
+	}
+	if d.RemedialAction {
+		extra = append(extra, "remedial action")
+	}
+	if d.IncludesCorrection {
+		extra = append(extra, "includes the correction")
+	}
+	if len(extra) > 0 {
+		label += " (" + strings.Join(extra, "; ") + ")"
+	}
+	return label
+}
+
+func (s *Server) findingPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderFinding(w, r, http.StatusOK, "", "", nil)
+}
+
+func (s *Server) renderFinding(w http.ResponseWriter, r *http.Request, status int, formName, formErr string, form url.Values) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	asOf, err := dateQuery(r, "as_of")
+	if err != nil {
+		return err
+	}
+	d, err := s.loadFinding(r.Context(), id, asOf)
+	if err != nil {
+		return err
+	}
+	d.Form, d.FormName = form, formName
+	title := d.View.Finding.Vulnerability + " in " + d.View.Finding.Component.Name
+	s.render(w, r, status, "finding", page{Title: title, Nav: "findings", Error: formErr, Data: d})
+	return nil
+}
+
+// assessInput builds an assessment from the finding page's form.
+func assessInput(r *http.Request, id int64) (cases.AssessInput, error) {
+	f := r.PostForm
+	in := cases.AssessInput{FindingID: id, CVSS: strings.TrimSpace(f.Get("cvss")), Functions: f["function"],
+		Severity: f.Get("severity"), SeverityReason: strings.TrimSpace(f.Get("severity_reason")),
+		Exploitability: f.Get("exploitability"), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
+		Controls: lines(f.Get("controls")), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: f.Get("vex_status"),
+		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale"))}
+	if f.Get("use_rubric") != "" {
+		answers := risk.RubricAnswers{}
+		for k, vs := range f {
+			if q, ok := strings.CutPrefix(k, "rubric."); ok && len(vs) > 0 && vs[0] != "" {
+				answers[q] = vs[0]
+			}
+		}
+		in.Rubric = pruneRubric(answers)
+		in.CVSS = ""
+	}
+	if sv := (risk.SSVCInput{Exploitation: f.Get("ssvc_exploitation"), Utility: f.Get("ssvc_utility"), TechnicalImpact: f.Get("ssvc_technical_impact"),
+		PublicSafetyImpact: f.Get("ssvc_public_safety_impact")}); sv != (risk.SSVCInput{}) {
+		in.SSVC = &sv
+	}
+	return in, nil
+}
+
+func (s *Server) assessForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in, err := assessInput(r, id)
+	if err == nil {
+		if _, err = s.svc.Cases.Assess(r.Context(), in); err == nil {
+			return redirect(w, r, "/findings/"+itoa(id)+"#determination", "assessed")
+		}
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderFinding(w, r, StatusOf(err), "assess", "The assessment was not recorded: "+vigil.ErrorMessage(err), r.PostForm)
+}
+
+// eventInput builds an event from the finding page's form.
+func eventInput(r *http.Request, id int64) (*vigil.FindingEvent, error) {
+	f := r.PostForm
+	date, err := vigil.ParseDate(strings.TrimSpace(f.Get("date")))
+	if err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "date: required, YYYY-MM-DD")
+	}
+	e := &vigil.FindingEvent{FindingID: id, Type: f.Get("type"), Date: date, Note: strings.TrimSpace(f.Get("note"))}
+	d := &e.Details
+	switch e.Type {
+	case regulatory.EventCustomerNotified:
+		d.Elements = f["element"]
+	case regulatory.EventFixDistributed:
+		d.Validated, d.Remediation = f.Get("validated") != "", f.Get("remediation")
+	case regulatory.EventReassessed:
+		d.Risk, d.Interim = f.Get("risk"), f.Get("interim") != ""
+	case regulatory.EventSeriousAdverseEvent:
+		d.RemedialAction = f.Get("remedial_action") != ""
+	case regulatory.EventMDRFiled:
+		d.IncludesCorrection = f.Get("includes_correction") != ""
+	}
+	return e, nil
+}
+
+func (s *Server) eventForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	e, err := eventInput(r, id)
+	if err == nil {
+		if err = s.svc.Cases.RecordEvent(r.Context(), e); err == nil {
+			return redirect(w, r, "/findings/"+itoa(id)+"#clocks", "event")
+		}
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderFinding(w, r, StatusOf(err), "event", "The event was not recorded: "+vigil.ErrorMessage(err), r.PostForm)
+}
+
+func (s *Server) stateForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	err = s.svc.Findings.SetFindingState(r.Context(), id, r.PostFormValue("state"), strings.TrimSpace(r.PostFormValue("reason")))
+	if err == nil {
+		return redirect(w, r, "/findings/"+itoa(id), "state")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderFinding(w, r, StatusOf(err), "state", "The state was not changed: "+vigil.ErrorMessage(err), r.PostForm)
+}
+
+// ---- API
+
+func (s *Server) apiFinding(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	asOf, err := dateQuery(r, "as_of")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Cases.View(r.Context(), id, asOf)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// determinationOut is a finding's determination with its open clocks.
+type determinationOut struct {
+	FindingID     int64                     `json:"finding_id"`
+	AsOf          vigil.Date                `json:"as_of"`
+	Determination *regulatory.Determination `json:"determination"`
+	Clocks        []cases.Deadline          `json:"clocks"`
+	Problem       string                    `json:"problem,omitempty"`
+}
+
+func (s *Server) apiDetermination(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	asOf, err := dateQuery(r, "as_of")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Cases.View(r.Context(), id, asOf)
+	if err != nil {
+		return err
+	}
+	clocks := cases.Clocks(v)
+	if clocks == nil {
+		clocks = []cases.Deadline{}
+	}
+	writeJSON(w, http.StatusOK, determinationOut{FindingID: id, AsOf: v.AsOf, Determination: v.Determination, Clocks: clocks, Problem: v.Problem})
+	return nil
+}
+
+func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Cases.View(r.Context(), id, vigil.Date{})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v.Assessments)
+	return nil
+}
+
+func (s *Server) apiAssess(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in cases.AssessInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	in.FindingID = id
+	a, err := s.svc.Cases.Assess(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, a)
+	return nil
+}
+
+func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Cases.View(r.Context(), id, vigil.Date{})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v.Events)
+	return nil
+}
+
+// eventIn is the API's event body: the Determination API's event shape plus the evidence note.
+type eventIn struct {
+	regulatory.Event
+	Note string `json:"note"`
+}
+
+func (s *Server) apiEvent(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in eventIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	e := &vigil.FindingEvent{FindingID: id, Type: in.Type, Date: in.Date, Note: in.Note, Details: vigil.EventData{Elements: in.Elements,
+		Validated: in.Validated, Remediation: in.Remediation, Risk: in.Risk, Interim: in.Interim, RemedialAction: in.RemedialAction,
+		IncludesCorrection: in.IncludesCorrection}}
+	if e.Date.IsZero() {
+		return vigil.Errorf(vigil.EINVALID, "date: required, YYYY-MM-DD")
+	}
+	if err := s.svc.Cases.RecordEvent(r.Context(), e); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
+
+func (s *Server) apiState(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in stateIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.svc.Findings.SetFindingState(r.Context(), id, in.State, in.Reason); err != nil {
+		return err
+	}
+	f, err := s.svc.Findings.Finding(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+// stateIn closes or reopens a finding.
+type stateIn struct {
+	State  string `json:"state"`  // open or closed
+	Reason string `json:"reason"` // required
+}

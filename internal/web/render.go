@@ -1,0 +1,277 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// funcs are the template helpers. None of them returns template.HTML or another "trusted" type: everything a page
+// shows goes through html/template's contextual escaping, so a feed, an SBOM or a user cannot inject markup.
+var funcs = template.FuncMap{
+	"date":        fmtDate,
+	"datetime":    fmtTime,
+	"join":        strings.Join,
+	"httpURL":     httpURL,
+	"add":         func(a, b int) int { return a + b },
+	"pct":         func(n, of int) int { return pct(n, of) },
+	"title":       humanize,
+	"days":        fmtDays,
+	"score":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"epss":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+	"clip":        clipText,
+	"lower":       strings.ToLower,
+	"mib":         func(n int64) int64 { return n >> 20 },
+	"list":        func(xs ...string) []string { return xs },
+	"cvssMetrics": func() []cvssMetric { return cvss31Metrics },
+	"has":         func(list []string, v string) bool { return contains(list, v) },
+	"clockName": func(c string) string {
+		if n, ok := clockNames[c]; ok {
+			return n
+		}
+		return humanize(c)
+	},
+}
+
+var clockNames = map[string]string{
+	"ed_communication": "ED 30-day communication",
+	"ed_fix":           "ED 60-day fix",
+	"part806":          "Part 806 report",
+	"mdr":              "MDR 30-day",
+	"mdr_5_day":        "MDR 5-day",
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func pct(n, of int) int {
+	if of <= 0 {
+		return 0
+	}
+	return int(math.Round(float64(n) * 100 / float64(of)))
+}
+
+// fmtDate renders a Date, *Date or time.Time as YYYY-MM-DD ("" for zero or nil).
+func fmtDate(v any) string {
+	switch d := v.(type) {
+	case vigil.Date:
+		return d.String()
+	case *vigil.Date:
+		if d == nil {
+			return ""
+		}
+		return d.String()
+	case time.Time:
+		if d.IsZero() {
+			return ""
+		}
+		return d.UTC().Format(time.DateOnly)
+	}
+	return ""
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func fmtDays(n int) string {
+	switch {
+	case n == 0:
+		return "due today"
+	case n == 1:
+		return "1 day left"
+	case n > 1:
+		return fmt.Sprintf("%d days left", n)
+	case n == -1:
+		return "1 day overdue"
+	default:
+		return fmt.Sprintf("%d days overdue", -n)
+	}
+}
+
+// humanize turns an identifier such as could_not_evaluate into words.
+func humanize(s string) string {
+	s = strings.ReplaceAll(s, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func clipText(n int, s string) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// httpURL returns u when it is an absolute http or https URL and "" otherwise, so that a feed's javascript:,
+// data: or relative "link" is shown as text, never as a link.
+func httpURL(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	return p.String()
+}
+
+// parseTemplates builds one template set per page: the layout, the shared partials and the page, so that pages can
+// each define "content" without clashing.
+func (s *Server) parseTemplates() error {
+	s.tmpl = map[string]*template.Template{}
+	pages, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, p := range pages {
+		name := strings.TrimSuffix(path.Base(p), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		s.tmpl[name] = t
+	}
+	return nil
+}
+
+// page is what every template gets.
+type page struct {
+	Title  string
+	Nav    string // the menu entry to highlight
+	User   *vigil.User
+	Actor  vigil.Actor
+	CSRF   string
+	Notice string // a confirmation from the action just done
+	Error  string // why the action just tried failed
+	Data   any
+}
+
+// Can reports whether the signed-in user holds perm, to hide what the role cannot use.
+func (p page) Can(perm string) bool { return p.Actor.Can(perm) }
+
+// render writes a page with status. It renders into a buffer first so that a template error cannot send half a
+// page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	t, ok := s.tmpl[name]
+	if !ok {
+		s.opt.Log.Error("no template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if sess := sessionFrom(r.Context()); sess != nil {
+		p.User, p.CSRF = sess.User, sess.CSRF
+	}
+	p.Actor, _ = vigil.ActorFrom(r.Context())
+	if p.Notice == "" {
+		p.Notice = notices[r.URL.Query().Get("done")]
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		s.opt.Log.Error("render", "name", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderFragment writes one named template of a page's set (an htmx fragment).
+func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, set, name string, data any) error {
+	t, ok := s.tmpl[set]
+	if !ok {
+		return fmt.Errorf("no template set %s", set)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s/%s: %w", set, name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// notices are the fixed confirmations a redirect after a form may ask for (?done=KEY). Only keys travel in the URL,
+// so no one can make a page say something of their choosing.
+var notices = map[string]string{
+	"assessed":      "Assessment recorded. The determination below reflects it.",
+	"event":         "Event recorded. The clocks below reflect it.",
+	"state":         "Finding state changed.",
+	"device":        "Device created.",
+	"version":       "Version added.",
+	"user":          "User created.",
+	"password":      "Password changed. Existing sessions of that user have ended.",
+	"verified":      "The audit chain verified.",
+	"signed-out":    "You have signed out.",
+	"expired":       "Your session has ended. Sign in again.",
+	"token-created": "Token created.",
+}
+
+// redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.
+func redirect(w http.ResponseWriter, r *http.Request, target, done string) error {
+	if done != "" {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + "done=" + url.QueryEscape(done)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// cvssMetric is one CVSS v3.1 base metric of the calculator.
+type cvssMetric struct {
+	Key, Name string
+	Values    []struct{ Key, Name string }
+}
+
+func metric(key, name string, kv ...string) cvssMetric {
+	m := cvssMetric{Key: key, Name: name}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m.Values = append(m.Values, struct{ Key, Name string }{kv[i], kv[i+1]})
+	}
+	return m
+}
+
+var cvss31Metrics = []cvssMetric{
+	metric("AV", "Attack vector", "N", "Network", "A", "Adjacent", "L", "Local", "P", "Physical"),
+	metric("AC", "Complexity", "L", "Low", "H", "High"),
+	metric("PR", "Privileges", "N", "None", "L", "Low", "H", "High"),
+	metric("UI", "User interaction", "N", "None", "R", "Required"),
+	metric("S", "Scope", "U", "Unchanged", "C", "Changed"),
+	metric("C", "Confidentiality", "H", "High", "L", "Low", "N", "None"),
+	metric("I", "Integrity", "H", "High", "L", "Low", "N", "None"),
+	metric("A", "Availability", "H", "High", "L", "Low", "N", "None"),
+}

@@ -1,0 +1,172 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+)
+
+// route is one entry of the route table. The table is the single description of the HTTP surface: the router is
+// built from it, the OpenAPI document is generated from its API entries, and the tests walk it. Perm is the
+// permission the service behind the route checks (the web layer does not enforce it: services do, and the role
+// test proves they do); it is also what hides a button from a role that cannot use it.
+type route struct {
+	Method  string
+	Pattern string
+	Public  bool   // reachable without signing in
+	Perm    string // the permission the service checks; every signed-in user holds vigil.PermRead
+	Self    bool   // a user may also do this to themself (their password, their tokens)
+	API     bool
+	Summary string
+	Query   []param
+	// Example is a valid request: a JSON body for the API, url.Values for a form. The OpenAPI document shows it
+	// and the role test sends it, so that a handler missing its authorization would succeed and be caught.
+	Example any
+	// Upload marks a multipart file upload (field "file").
+	Upload bool
+	In     any // the request body type, for the OpenAPI schema
+	Resp   any // the response body type, for the OpenAPI schema
+	Status int // the success status (200 when zero)
+	h      handler
+	raw    http.Handler
+}
+
+// param is a query parameter.
+type param struct {
+	Name, Type, Doc string
+}
+
+var (
+	pageQuery   = []param{{"format", "string", "csv or json to export the whole list instead of the page"}}
+	findingQ    = []param{{"device", "integer", "device id"}, {"version", "integer", "device version id"}, {"state", "string", "open, could_not_evaluate, resolved, closed, or all (repeatable; default open and could_not_evaluate)"}, {"vuln", "string", "vulnerability id or alias"}, {"q", "string", "text in the component or vulnerability"}, {"risk", "string", "controlled, uncontrolled or unassessed"}, {"since", "string", "first seen on or after this date (YYYY-MM-DD)"}, {"after", "integer", "cursor: the page of findings older than this id"}, {"before", "integer", "cursor: the page of findings newer than this id"}, {"limit", "integer", "rows per page (at most 500)"}}
+	deadlineQ   = []param{{"overdue", "boolean", "only overdue clocks"}, {"within", "integer", "only clocks due within this many days"}, {"device", "integer", "device id"}}
+	auditQ      = []param{{"actor", "string", "user:NAME, token:NAME or system:JOB"}, {"action", "string", "action, or a prefix ending in *"}, {"object_type", "string", ""}, {"object_id", "string", ""}, {"since", "string", "YYYY-MM-DD"}, {"until", "string", "YYYY-MM-DD (exclusive), or an RFC 3339 time"}, {"limit", "integer", "at most 1000"}}
+	vulnQ       = []param{{"kev", "boolean", "only KEV-listed"}, {"min_epss", "number", "EPSS at least"}, {"ecosystem", "string", ""}, {"q", "string", "text"}, {"limit", "integer", ""}}
+	asOfQ       = []param{{"as_of", "string", "determine as of this date (YYYY-MM-DD; default today)"}}
+	exampleDev  = map[string]any{"name": "Infusio IP-4", "model": "IP-4", "class": "II", "pathway": "510k", "cyber_device": true, "functions": []map[string]string{{"name": "dose delivery", "severity": "catastrophic"}}}
+	exampleVer  = map[string]any{"version": "4.0.0", "status": "marketed", "units_fielded": 10}
+	exampleEvt  = map[string]any{"type": "customer_notified", "date": "2025-06-02", "note": "Customer notice CN-2025-014", "elements": []string{"a", "b", "c", "d"}}
+	exampleAss  = map[string]any{"cvss": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "functions": []string{"dose delivery"}, "rationale": "Reachable from the hospital network without authentication."}
+	exampleUser = map[string]any{"name": "newuser", "role": "viewer", "password": "correct horse battery staple"}
+)
+
+// table lists every route.
+func (s *Server) table() []route {
+	static, _ := fs.Sub(staticFS, "static")
+	form := func(kv ...string) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+	return []route{
+		// Public.
+		{Method: "GET", Pattern: "/static/*", Public: true, Summary: "static files", raw: http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static))))},
+		{Method: "GET", Pattern: "/healthz", Public: true, Summary: "liveness and database reachability", h: s.healthz},
+		{Method: "GET", Pattern: "/login", Public: true, Summary: "sign-in page", h: s.loginPage},
+		{Method: "POST", Pattern: "/login", Public: true, Summary: "sign in", h: s.loginSubmit},
+		{Method: "POST", Pattern: "/logout", Public: true, Summary: "sign out", h: s.logout},
+		{Method: "GET", Pattern: "/api/openapi.json", Public: true, Summary: "this API's OpenAPI 3.1 document", h: s.openapi},
+
+		// Screens.
+		{Method: "GET", Pattern: "/", Perm: vigil.PermRead, Summary: "dashboard", h: s.dashboardPage},
+		{Method: "GET", Pattern: "/devices", Perm: vigil.PermRead, Query: pageQuery, Summary: "devices", h: s.devicesPage},
+		{Method: "POST", Pattern: "/devices", Perm: vigil.PermPortfolio, Summary: "create a device", Example: form("name", "Infusio IP-5", "class", "II", "pathway", "510k", "functions", "dose delivery: catastrophic"), h: s.deviceCreateForm},
+		{Method: "GET", Pattern: "/devices/{id}", Perm: vigil.PermRead, Summary: "a device with its versions", h: s.devicePage},
+		{Method: "POST", Pattern: "/devices/{id}/versions", Perm: vigil.PermPortfolio, Summary: "add a version", Example: form("version", "9.9.9", "status", "marketed", "units_fielded", "5"), h: s.versionCreateForm},
+		{Method: "GET", Pattern: "/versions/{id}", Perm: vigil.PermRead, Query: pageQuery, Summary: "a device version: components, SBOM, findings", h: s.versionPage},
+		{Method: "GET", Pattern: "/versions/{id}/diff", Perm: vigil.PermRead, Query: []param{{"with", "integer", "the other version id"}}, Summary: "SBOM diff between two versions", h: s.diffPage},
+		{Method: "POST", Pattern: "/versions/{id}/sbom", Perm: vigil.PermPortfolio, Upload: true, Summary: "upload an SBOM", h: s.sbomUploadForm},
+		{Method: "GET", Pattern: "/findings", Perm: vigil.PermRead, Query: append(findingQ, pageQuery...), Summary: "findings", h: s.findingsPage},
+		{Method: "GET", Pattern: "/findings/{id}", Perm: vigil.PermRead, Query: asOfQ, Summary: "a finding: assessment, determination, clocks, timeline", h: s.findingPage},
+		{Method: "POST", Pattern: "/findings/{id}/assess", Perm: vigil.PermAssess, Summary: "record an assessment",
+			Example: form("cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "function", "dose delivery", "rationale", "Reachable without authentication."), h: s.assessForm},
+		{Method: "POST", Pattern: "/findings/{id}/events", Perm: vigil.PermEvent, Summary: "record an event",
+			Example: form("type", "customer_notified", "date", "2025-06-02", "note", "Notice CN-1", "element", "a", "element", "b", "element", "c", "element", "d"), h: s.eventForm},
+		{Method: "POST", Pattern: "/findings/{id}/state", Perm: vigil.PermAssess, Summary: "close or reopen a finding", Example: form("state", "closed", "reason", "Fixed in 3.2.2, verified in the field."), h: s.stateForm},
+		{Method: "GET", Pattern: "/vulns", Perm: vigil.PermRead, Query: append(vulnQ, pageQuery...), Summary: "vulnerabilities", h: s.vulnsPage},
+		{Method: "GET", Pattern: "/vulns/{id}", Perm: vigil.PermRead, Summary: "a vulnerability: every source side by side and where it hits", h: s.vulnPage},
+		{Method: "GET", Pattern: "/deadlines", Perm: vigil.PermRead, Query: append(deadlineQ, pageQuery...), Summary: "regulatory clocks calendar", h: s.deadlinesPage},
+		{Method: "GET", Pattern: "/sources", Perm: vigil.PermRead, Query: pageQuery, Summary: "feed sources", h: s.sourcesPage},
+		{Method: "GET", Pattern: "/audit", Perm: vigil.PermRead, Query: append(auditQ, pageQuery...), Summary: "audit trail", h: s.auditPage},
+		{Method: "POST", Pattern: "/audit/verify", Perm: vigil.PermAuditVerify, Summary: "verify the audit chain", Example: form(), h: s.auditVerifyForm},
+		{Method: "GET", Pattern: "/users", Perm: vigil.PermUsers, Query: pageQuery, Summary: "users (admin)", h: s.usersPage},
+		{Method: "POST", Pattern: "/users", Perm: vigil.PermUsers, Summary: "create a user", Example: form("name", "formuser", "role", "viewer", "password", "correct horse battery staple"), h: s.userCreateForm},
+		{Method: "POST", Pattern: "/users/{name}/password", Perm: vigil.PermUsers, Self: true, Summary: "set a password", Example: form("password", "another long passphrase"), h: s.passwordForm},
+		{Method: "POST", Pattern: "/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "create an API token", Example: form("token_name", "ci"), h: s.tokenForm},
+		{Method: "GET", Pattern: "/account", Perm: vigil.PermRead, Summary: "your account: password and API tokens", h: s.accountPage},
+		{Method: "GET", Pattern: "/ui/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS vector"}}, Summary: "CVSS calculator result (fragment)", h: s.cvssFragment},
+
+		// API.
+		{API: true, Method: "GET", Pattern: "/api/v1/me", Perm: vigil.PermRead, Summary: "who you are and what you may do", Resp: me{}, h: s.apiMe},
+		{API: true, Method: "GET", Pattern: "/api/v1/dashboard", Perm: vigil.PermRead, Summary: "the dashboard's data", Resp: Overview{}, h: s.apiDashboard},
+		{API: true, Method: "GET", Pattern: "/api/v1/devices", Perm: vigil.PermRead, Summary: "list devices", Resp: []*vigil.Device{}, h: s.apiDevices},
+		{API: true, Method: "POST", Pattern: "/api/v1/devices", Perm: vigil.PermPortfolio, Summary: "create a device", Example: exampleDev, In: vigil.Device{}, Resp: &vigil.Device{}, Status: 201, h: s.apiDeviceCreate},
+		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}", Perm: vigil.PermRead, Summary: "a device", Resp: &vigil.Device{}, h: s.apiDevice},
+		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}/versions", Perm: vigil.PermRead, Summary: "a device's versions", Resp: []*vigil.DeviceVersion{}, h: s.apiVersions},
+		{API: true, Method: "POST", Pattern: "/api/v1/devices/{id}/versions", Perm: vigil.PermPortfolio, Summary: "add a version", Example: exampleVer, In: vigil.DeviceVersion{}, Resp: &vigil.DeviceVersion{}, Status: 201, h: s.apiVersionCreate},
+		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}", Perm: vigil.PermRead, Summary: "a device version", Resp: &vigil.DeviceVersion{}, h: s.apiVersion},
+		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/components", Perm: vigil.PermRead, Summary: "a version's current components (support level, end of support)", Resp: []vigil.Component{}, h: s.apiComponents},
+		{API: true, Method: "POST", Pattern: "/api/v1/versions/{id}/sbom", Perm: vigil.PermPortfolio, Upload: true, Summary: "upload an SBOM (CycloneDX or SPDX; raw body or multipart field \"file\"; .gz and .zip accepted)", Resp: &SBOMResult{}, Status: 201, h: s.apiSBOMUpload},
+		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/diff", Perm: vigil.PermRead, Query: []param{{"with", "integer", "the other version id (required)"}}, Summary: "SBOM diff from version {id} to version with", Resp: versionDiff{}, h: s.apiDiff},
+		{API: true, Method: "GET", Pattern: "/api/v1/findings", Perm: vigil.PermRead, Query: findingQ, Summary: "a page of findings, newest first", Resp: &FindingPage{}, h: s.apiFindings},
+		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}", Perm: vigil.PermRead, Query: asOfQ, Summary: "a finding with its assessments, events and live determination", Resp: &cases.View{}, h: s.apiFinding},
+		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}/determination", Perm: vigil.PermRead, Query: asOfQ, Summary: "a finding's live determination and open clocks", Resp: determinationOut{}, h: s.apiDetermination},
+		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}/assessments", Perm: vigil.PermRead, Summary: "a finding's assessments, oldest first", Resp: []*vigil.Assessment{}, h: s.apiAssessments},
+		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/assessments", Perm: vigil.PermAssess, Summary: "assess a finding (CVSS vector or rubric answers, functions reached, controls)", Example: exampleAss, In: cases.AssessInput{}, Resp: &vigil.Assessment{}, Status: 201, h: s.apiAssess},
+		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}/events", Perm: vigil.PermRead, Summary: "a finding's events", Resp: []*vigil.FindingEvent{}, h: s.apiEvents},
+		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/events", Perm: vigil.PermEvent, Summary: "record a dated regulatory event", Example: exampleEvt, In: eventIn{}, Resp: &vigil.FindingEvent{}, Status: 201, h: s.apiEvent},
+		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/state", Perm: vigil.PermAssess, Summary: "close or reopen a finding", Example: map[string]string{"state": "closed", "reason": "Fixed in 3.2.2 and verified."}, In: stateIn{}, Resp: &vigil.Finding{}, h: s.apiState},
+		{API: true, Method: "POST", Pattern: "/api/v1/determine", Perm: vigil.PermRead, Summary: "the Determination API: facts in, determination out",
+			Example: map[string]any{"as_of": "2025-07-01", "device": map[string]any{"class": "II", "pathway": "510k"}, "vulnerability": map[string]any{"id": "CVE-2025-0001", "learned": "2025-06-02", "exploitability": "high", "severity": "critical"}, "events": []any{}},
+			In:      regulatory.Facts{}, Resp: determinationDoc{}, h: s.apiDetermine},
+		{API: true, Method: "GET", Pattern: "/api/v1/deadlines", Perm: vigil.PermRead, Query: deadlineQ, Summary: "every open regulatory clock, soonest first", Resp: []cases.Deadline{}, h: s.apiDeadlines},
+		{API: true, Method: "GET", Pattern: "/api/v1/vulns", Perm: vigil.PermRead, Query: vulnQ, Summary: "search vulnerabilities", Resp: []*vigil.Vulnerability{}, h: s.apiVulns},
+		{API: true, Method: "GET", Pattern: "/api/v1/vulns/{id}", Perm: vigil.PermRead, Summary: "a vulnerability by any alias, with the device versions it affects", Resp: vulnOut{}, h: s.apiVuln},
+		{API: true, Method: "GET", Pattern: "/api/v1/sources", Perm: vigil.PermRead, Summary: "feed sources and their last sync", Resp: []Source{}, h: s.apiSources},
+		{API: true, Method: "POST", Pattern: "/api/v1/imports", Perm: vigil.PermImport, Upload: true, Query: []param{{"source", "string", "auto (default), nvd, osv, kev, epss, csaf or stix"}}, Summary: "import a feed file", Resp: map[string]any{}, Status: 201, h: s.apiImport},
+		{API: true, Method: "GET", Pattern: "/api/v1/audit", Perm: vigil.PermRead, Query: auditQ, Summary: "audit events, newest first", Resp: []*vigil.AuditEvent{}, h: s.apiAudit},
+		{API: true, Method: "POST", Pattern: "/api/v1/audit/verify", Perm: vigil.PermAuditVerify, Summary: "recompute the audit hash chain", Example: map[string]any{}, In: struct{}{}, Resp: vigil.AuditCheckpoint{}, h: s.apiAuditVerify},
+		{API: true, Method: "GET", Pattern: "/api/v1/users", Perm: vigil.PermUsers, Summary: "list users", Resp: []*vigil.User{}, h: s.apiUsers},
+		{API: true, Method: "POST", Pattern: "/api/v1/users", Perm: vigil.PermUsers, Summary: "create a user", Example: exampleUser, In: userIn{}, Resp: &vigil.User{}, Status: 201, h: s.apiUserCreate},
+		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/password", Perm: vigil.PermUsers, Self: true, Summary: "set a user's password (admin, or yourself)", Example: map[string]string{"password": "a new long passphrase"}, In: passwordIn{}, Resp: map[string]string{}, h: s.apiPassword},
+		{API: true, Method: "POST", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "create an API token (admin, or yourself); the secret is shown once", Example: map[string]string{"name": "ci"}, In: tokenIn{}, Resp: tokenOut{}, Status: 201, h: s.apiToken},
+		{API: true, Method: "GET", Pattern: "/api/v1/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS v2, v3.x or v4.0 vector (required)"}}, Summary: "score a CVSS vector", Resp: cvssOut{}, h: s.apiCVSS},
+		{API: true, Method: "GET", Pattern: "/api/v1/rubric", Perm: vigil.PermRead, Summary: "the medical-device CVSS rubric questionnaire", Resp: rubricOut{}, h: s.apiRubric},
+	}
+}
+
+func (s *Server) buildRouter() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, securityHeaders, s.authenticate)
+	for _, rt := range s.routes {
+		var h http.Handler = rt.raw
+		if h == nil {
+			h = s.h(rt.h)
+		}
+		if !rt.Public {
+			h = s.requireUser(h)
+		}
+		r.Method(rt.Method, rt.Pattern, h)
+	}
+	r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error {
+		return vigil.Errorf(vigil.ENOTFOUND, "no such page")
+	}))
+	r.MethodNotAllowed(s.h(func(w http.ResponseWriter, r *http.Request) error {
+		return errMethod
+	}))
+	return r
+}
+
+// can reports whether the request's actor holds perm: the web layer uses it only to hide what a role cannot use.
+func can(r *http.Request, perm string) bool {
+	a, ok := vigil.ActorFrom(r.Context())
+	return ok && a.Can(perm)
+}

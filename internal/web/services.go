@@ -1,0 +1,207 @@
+package web
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/sbom"
+)
+
+// Services are what the web layer calls. internal/app fills them in; tests may pass fakes. Every service checks the
+// caller's permission itself (vigil.Authorize): the web layer only reads the permission table to hide what a role
+// cannot use. The optional ones (Vulns, Sources, Importer) may be nil: their screens then say the data is not
+// available instead of failing, so the server runs before every part of Vigil is wired in.
+type Services struct {
+	Portfolio vigil.PortfolioService
+	Findings  vigil.FindingService
+	Users     Users
+	Sessions  vigil.SessionService
+	Audit     Audit
+	Cases     Cases
+	Queries   Queries
+	SBOM      SBOMImporter
+	Vulns     vigil.VulnService // optional: the intelligence store
+	Sources   Sources           // optional: feed source status
+	Importer  Importer          // optional: feed imports through the API
+	// Health checks the database for /healthz.
+	Health func(ctx context.Context) error
+}
+
+// Users is the user service with the admin listing authorized (the root UserService leaves listing open because
+// the CLI runs as the system).
+type Users interface {
+	vigil.UserService
+}
+
+// Audit reads the audit trail; VerifyChain recomputes it for a caller holding vigil.PermAuditVerify.
+type Audit interface {
+	Events(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEvent, error)
+	// VerifyChain recomputes the hash chain: EFORBIDDEN without PermAuditVerify, EINVALID naming the first bad event.
+	VerifyChain(ctx context.Context) (vigil.AuditCheckpoint, error)
+}
+
+// Cases is the finding workflow (internal/cases.Service): the same calls the command line makes.
+type Cases interface {
+	// View loads a finding with its live determination as of asOf (today when zero). Needs PermRead.
+	View(ctx context.Context, id int64, asOf vigil.Date) (*cases.View, error)
+	// Assess records an assessment. Needs PermAssess; EINVALID names the field.
+	Assess(ctx context.Context, in cases.AssessInput) (*vigil.Assessment, error)
+	// RecordEvent records a dated regulatory event. Needs PermEvent; EINVALID names the field.
+	RecordEvent(ctx context.Context, e *vigil.FindingEvent) error
+	// Today is the current date in the organization's time zone.
+	Today(ctx context.Context) vigil.Date
+}
+
+// Queries answers the questions the screens ask of the whole portfolio: pages of findings, every open clock, the
+// dashboard's aggregates. They must stay fast with 100,000 findings. Each needs PermRead.
+type Queries interface {
+	FindingPage(ctx context.Context, q FindingQuery) (*FindingPage, error)
+	// Deadlines lists every open regulatory clock, soonest first.
+	Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
+	// Overview is the dashboard: since is when the caller last looked (new findings are those first seen after it).
+	Overview(ctx context.Context, since time.Time) (*Overview, error)
+}
+
+// SBOMImporter parses an SBOM, stores it on a device version and re-matches the version. Needs PermPortfolio.
+// Nothing is stored from a document the parser rejects; EINVALID names the file and the field.
+type SBOMImporter interface {
+	ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*SBOMResult, error)
+}
+
+// SBOMResult is what an SBOM upload did.
+type SBOMResult struct {
+	VersionID  int64           `json:"version_id"`
+	Format     string          `json:"format"`
+	Spec       string          `json:"spec_version"`
+	Digest     string          `json:"sha256"`
+	Components int             `json:"components"`
+	Diff       sbom.DiffResult `json:"diff"`
+	Opened     int             `json:"findings_opened"`
+	Resolved   int             `json:"findings_resolved"`
+	// Matched is false when no vulnerability data was available to match against.
+	Matched bool `json:"matched"`
+}
+
+// Sources reports the state of the configured feed sources.
+type Sources interface {
+	Sources(ctx context.Context) ([]Source, error)
+}
+
+// Source is one feed source's state.
+type Source struct {
+	Name        string         `json:"name"`
+	URL         string         `json:"url,omitempty"`
+	Schedule    string         `json:"schedule,omitempty"`
+	LastAttempt time.Time      `json:"last_attempt,omitzero"`
+	LastSuccess time.Time      `json:"last_success,omitzero"`
+	LastError   string         `json:"last_error,omitempty"`
+	Failures    int            `json:"failures"` // consecutive failures since the last success
+	NextRun     time.Time      `json:"next_run,omitzero"`
+	Counts      map[string]int `json:"counts,omitempty"` // records by kind: advisories, kev, epss, ...
+}
+
+// Importer imports one feed file (an OSV/NVD/KEV/EPSS/CSAF/STIX document, or a .zip or .gz of them). Needs
+// PermImport. The whole file is imported in one transaction or not at all.
+type Importer interface {
+	Import(ctx context.Context, source string, r io.Reader, name string) (any, error)
+}
+
+// FindingQuery selects a page of findings. Pages are keyset-paginated by id, newest first: After returns the page
+// of findings older than that id, Before the page newer than it.
+type FindingQuery struct {
+	DeviceID  int64    `json:"device_id,omitempty"`
+	VersionID int64    `json:"version_id,omitempty"`
+	States    []string `json:"states,omitempty"` // default open and could_not_evaluate
+	Vuln      string   `json:"vuln,omitempty"`   // an id or an alias, exactly
+	Text      string   `json:"text,omitempty"`   // a substring of the component name or the vulnerability id
+	Risk      string   `json:"risk,omitempty"`   // controlled, uncontrolled or unassessed
+	Since     time.Time
+	After     int64 `json:"after,omitempty"`
+	Before    int64 `json:"before,omitempty"`
+	Limit     int   `json:"limit,omitempty"`
+	// NoTotal skips counting every match (exports page through everything and do not need it).
+	NoTotal bool `json:"-"`
+}
+
+// FindingRow is a finding as lists show it: with its device, version and latest assessment.
+type FindingRow struct {
+	*vigil.Finding
+	Device   string `json:"device"`
+	Version  string `json:"version"`
+	Risk     string `json:"risk,omitempty"`     // the latest assessment's risk; "" when not assessed
+	Severity string `json:"severity,omitempty"` // the latest assessment's severity of patient harm
+}
+
+// FindingPage is one page of findings.
+type FindingPage struct {
+	Rows  []FindingRow `json:"findings"`
+	Total int          `json:"total"` // every finding the query matches, -1 when not counted
+	// Older and Newer are the cursors of the neighbouring pages (0 when there is none).
+	Older int64 `json:"older,omitempty"`
+	Newer int64 `json:"newer,omitempty"`
+}
+
+// Overview is what the dashboard shows.
+type Overview struct {
+	AsOf vigil.Date `json:"as_of"`
+	// Clocks are the open regulatory clocks of uncontrolled risks, soonest first.
+	Clocks       []cases.Deadline `json:"clocks"`
+	Open         int              `json:"open"`
+	CouldNotEval int              `json:"could_not_evaluate"`
+	Uncontrolled int              `json:"uncontrolled"`
+	Unassessed   int              `json:"unassessed"`
+	// NewSince and NewFindings: findings first seen after the caller's previous visit (NewCount of them in all).
+	NewSince    time.Time    `json:"new_since"`
+	NewCount    int          `json:"new_count"`
+	NewFindings []FindingRow `json:"new_findings"`
+	// KEV lists the vulnerabilities in CISA's KEV catalog that open findings name.
+	KEV []KEVHit `json:"kev"`
+	// KEVAvailable is false when no intelligence store is wired in (so an empty KEV list means nothing).
+	KEVAvailable bool     `json:"kev_available"`
+	BySeverity   []Count  `json:"by_severity"`
+	ByRisk       []Count  `json:"by_risk"`
+	ByDevice     []Count  `json:"by_device"`  // open findings (N) and uncontrolled ones (Extra) per device, ID the device
+	ByVersion    []Count  `json:"by_version"` // the same per device version, ID the version
+	OpenOverTime []Point  `json:"open_over_time"`
+	IdentToPatch []Metric `json:"identification_to_patch"`
+	PatchToField []Metric `json:"patch_to_field"`
+	// PatchedShare is the share of uncontrolled findings with a validated fix distributed (PM2025 "% patched").
+	Patched      int `json:"patched"`
+	PatchTargets int `json:"patch_targets"`
+}
+
+// KEVHit is one KEV-listed vulnerability present in the portfolio.
+type KEVHit struct {
+	Vulnerability string          `json:"vulnerability"`
+	KEV           *vigil.KEVEntry `json:"kev"`
+	Findings      int             `json:"findings"`
+	Devices       []string        `json:"devices"`
+	FindingID     int64           `json:"finding_id"` // one of them, to link to
+}
+
+// Count is one bar of a chart.
+type Count struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	N     int    `json:"n"`
+	Extra int    `json:"extra,omitempty"` // a second series (e.g. the uncontrolled share of a device's findings)
+	ID    int64  `json:"id,omitempty"`    // the object the bar links to
+}
+
+// Point is one point of a time series.
+type Point struct {
+	Date vigil.Date `json:"date"`
+	N    int        `json:"n"`
+}
+
+// Metric is one finding's duration for the PM2025 metrics.
+type Metric struct {
+	FindingID     int64      `json:"finding_id"`
+	Vulnerability string     `json:"vulnerability"`
+	From          vigil.Date `json:"from"`
+	To            vigil.Date `json:"to"`
+	Days          int        `json:"days"`
+}
