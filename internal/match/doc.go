@@ -6,11 +6,10 @@
 // "could not evaluate" with the reason, never a silent miss and never a panic.
 //
 // The Index holds compiled advisories (range bounds parsed once) under package keys (ecosystem + normalized name,
-// "cpe" + vendor:product, "csaf" + product name) and answers Match for any number of components; the server keeps
-// one for its whole store. A cold process (vigil scan) must not load half a million advisories to match a few
-// hundred components, so Match on a Source asks the store only for the keys the components carry (Key,
-// ComponentKeys) and indexes just those; the store indexes each advisory under AdvisoryKeys, so both sides spell
-// keys one way.
+// CPE vendor:product, CSAF product name) and answers Match for any number of components; a server can keep one for
+// its whole store. A cold process (vigil scan) must not load half a million advisories to match a few hundred
+// components, so Engine.Match asks its Source only for the keys the components carry (ComponentKeys, in the
+// store's vigil.PackageKey vocabulary) and indexes just the advisories returned.
 //
 // Ecosystem knowledge (purl type, name normalization, how a component's version is spelled in advisories) lives in
 // one matcher per ecosystem, registered in an explicit list in matchers.go. Version order comes from

@@ -26,11 +26,11 @@ const lookupBatch = 500
 // Match returns the findings for comps: one per (component, vulnerability id as the feed names it), sorted by the
 // component's position in comps and then by id. Errors are the Source's or the context's.
 func (en *Engine) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Finding, error) {
-	var keys []Key
+	var keys []vigil.PackageKey
 	for i := range comps {
 		keys = append(keys, ComponentKeys(comps[i], en.opt)...)
 	}
-	keys = dedupKeys(keys)
+	keys = dedupPackageKeys(keys)
 	x := NewIndex(en.opt)
 	for len(keys) > 0 {
 		n := min(len(keys), lookupBatch)
@@ -85,7 +85,7 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 		res[k] = &result{ent: e, o: o, matcher: matcher}
 	}
 	ccpes := make([]componentCPE, len(comps))
-	byKey := map[Key][]int{}
+	byKey := map[key][]int{}
 	nvdCand := map[*entry]bool{}
 	type ident struct{ name, group, version, purl, cpe string }
 	seen := make(map[ident]bool, len(comps))
@@ -102,12 +102,13 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 		}
 		seen[id] = true
 		for _, p := range Identify(*c, x.opt) {
-			for _, a := range x.osv[p.Key] {
+			k := key{p.Ecosystem, p.Name}
+			for _, a := range x.osv[k] {
 				if releaseMatch(a.release, p.Release) {
 					rec(i, a.ent, a.eval(p.Version, x.cache), "osv-ecosystem:"+a.af.Ecosystem)
 				}
 			}
-			for _, pr := range x.csaf[p.Key] {
+			for _, pr := range x.csaf[k] {
 				if pr.p.Purl != "" {
 					rec(i, pr.ent, pr.eval(p.Version), "csaf-product")
 				}
@@ -139,7 +140,7 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 			}
 		}
 		if n := csafName(c.Name); n != "" {
-			for _, pr := range x.csaf[Key{KeyCSAF, n}] {
+			for _, pr := range x.csaf[key{keyCSAF, n}] {
 				if pr.p.Purl == "" && pr.p.CPE == "" && vendorAgrees(pr.p.Vendor, c) {
 					rec(i, pr.ent, pr.eval(c.Version), "csaf-product")
 				}

@@ -11,13 +11,21 @@ import (
 	"github.com/vigil-dev/vigil/internal/version"
 )
 
-// Source finds advisories by package key. The store implements it with an indexed query; Index implements it in
-// memory (tests, and a server that holds its whole store).
+// Source finds advisories by package key. The store answers it with an indexed query ((*store.DB).AdvisoriesFor,
+// through SourceFunc); Index answers it in memory (tests, and a server that holds its whole store).
 type Source interface {
-	// Lookup returns every advisory indexed under at least one of keys (AdvisoryKeys), each once, in any order.
-	// Withdrawn advisories may be returned; the matcher ignores them. Any caller may call it; errors are the
-	// store's (EINTERNAL when unreachable).
-	Lookup(ctx context.Context, keys []Key) ([]*vigil.Advisory, error)
+	// Lookup returns every advisory that names at least one of keys, each once, in any order. Keys are
+	// ComponentKeys' output. Withdrawn advisories may be returned; the matcher ignores them. Any caller may call
+	// it; errors are the store's (EINTERNAL when unreachable).
+	Lookup(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)
+}
+
+// SourceFunc adapts a function, such as (*store.DB).AdvisoriesFor, to a Source.
+type SourceFunc func(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)
+
+// Lookup calls f.
+func (f SourceFunc) Lookup(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
+	return f(ctx, keys)
 }
 
 // Index holds compiled advisories under their package keys and matches components against them. It is safe for
@@ -28,10 +36,10 @@ type Index struct {
 
 	mu      sync.RWMutex
 	entries map[advID]*entry
-	osv     map[Key][]*affected // ecosystem+name → affected packages
-	osvCPE  map[Key][]*affected // Bitnami CPE vendor:product → affected packages
-	nvd     map[Key][]*entry    // vulnerable criterion vendor:product → advisories with configurations
-	csaf    map[Key][]*product  // purl keys, CPE keys and product names → CSAF products
+	osv     map[key][]*affected // ecosystem+name → affected packages
+	osvCPE  map[key][]*affected // Bitnami CPE vendor:product → affected packages
+	nvd     map[key][]*entry    // vulnerable criterion vendor:product → advisories with configurations
+	csaf    map[key][]*product  // purl keys, CPE keys and product names → CSAF products
 	seq     int
 }
 
@@ -40,7 +48,7 @@ type advID struct{ source, id string }
 // entry is one indexed advisory.
 type entry struct {
 	adv  *vigil.Advisory
-	keys []Key
+	keys []key
 	rank int // source preference for ties between sources naming the same id
 	seq  int // insertion order, for deterministic output
 
@@ -57,10 +65,10 @@ func NewIndex(opt Options) *Index {
 		opt:     opt,
 		cache:   version.NewCache(cacheSize),
 		entries: map[advID]*entry{},
-		osv:     map[Key][]*affected{},
-		osvCPE:  map[Key][]*affected{},
-		nvd:     map[Key][]*entry{},
-		csaf:    map[Key][]*product{},
+		osv:     map[key][]*affected{},
+		osvCPE:  map[key][]*affected{},
+		nvd:     map[key][]*entry{},
+		csaf:    map[key][]*product{},
 	}
 }
 
@@ -89,7 +97,7 @@ func (x *Index) Add(advs ...*vigil.Advisory) {
 			continue
 		}
 		x.seq++
-		e := &entry{adv: a, keys: AdvisoryKeys(a), rank: sourceRank(a.Source), seq: x.seq}
+		e := &entry{adv: a, keys: advisoryKeys(a), rank: sourceRank(a.Source), seq: x.seq}
 		x.entries[id] = e
 		x.insert(e)
 	}
@@ -118,7 +126,7 @@ func (x *Index) insert(e *entry) {
 		if ok {
 			x.osv[k] = append(x.osv[k], ca)
 		}
-		var ck []Key
+		var ck []key
 		for _, c := range af.CPEs {
 			if k, ok := cpeKeyOf(c); ok {
 				ck = append(ck, k)
@@ -129,7 +137,7 @@ func (x *Index) insert(e *entry) {
 		}
 	}
 	if len(a.Configurations) > 0 {
-		for _, k := range AdvisoryKeys(&vigil.Advisory{Configurations: a.Configurations}) {
+		for _, k := range advisoryKeys(&vigil.Advisory{Configurations: a.Configurations}) {
 			x.nvd[k] = append(x.nvd[k], e)
 		}
 	}
@@ -154,7 +162,7 @@ func (x *Index) remove(id advID, e *entry) {
 	}
 }
 
-func dropEntry[T any](m map[Key][]T, k Key, drop func(T) bool) {
+func dropEntry[T any](m map[key][]T, k key, drop func(T) bool) {
 	s, ok := m[k]
 	if !ok {
 		return
@@ -166,9 +174,9 @@ func dropEntry[T any](m map[Key][]T, k Key, drop func(T) bool) {
 	}
 }
 
-// Lookup returns the advisories indexed under any of keys, each once, in insertion order. It makes Index a
-// Source: tests and a store-less scan use it as the in-memory store.
-func (x *Index) Lookup(ctx context.Context, keys []Key) ([]*vigil.Advisory, error) {
+// Lookup returns the advisories indexed under any of keys (store keys, as ComponentKeys writes them), each once, in
+// insertion order. It makes Index a Source: tests and a store-less scan use it as the in-memory store.
+func (x *Index) Lookup(ctx context.Context, pkeys []vigil.PackageKey) ([]*vigil.Advisory, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -181,6 +189,10 @@ func (x *Index) Lookup(ctx context.Context, keys []Key) ([]*vigil.Advisory, erro
 			seen[e] = true
 			found = append(found, e)
 		}
+	}
+	var keys []key
+	for _, pk := range pkeys {
+		keys = append(keys, internalKeys(pk)...)
 	}
 	for _, k := range keys {
 		for _, a := range x.osv[k] {
@@ -221,7 +233,7 @@ func sourceRank(s string) int {
 type componentCPE struct {
 	ok      bool
 	cpe     cpe.CPE
-	key     Key
+	key     key
 	version string
 }
 

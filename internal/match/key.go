@@ -11,44 +11,31 @@ import (
 	"github.com/vigil-dev/vigil/internal/version"
 )
 
-// Key ecosystems that are not OSV ecosystems.
+// Internal key ecosystems that are not OSV ecosystems.
 const (
-	// KeyCPE keys CPE-named data: Name is "vendor:product", lower case, unquoted (NVD configurations, OSV's Bitnami
+	// keyCPE keys CPE-named data: name is "vendor:product", lower case, unquoted (NVD configurations, OSV's Bitnami
 	// CPEs, CSAF products with a CPE, components with a CPE).
-	KeyCPE = "cpe"
-	// KeyCSAF keys CSAF products that have neither purl nor CPE: Name is the product name, lower case, with white
+	keyCPE = "cpe"
+	// keyCSAF keys CSAF products that have neither purl nor CPE: name is the product name, lower case, with white
 	// space collapsed. Components are looked up under their own name the same way.
-	KeyCSAF = "csaf"
+	keyCSAF = "csaf"
 )
 
-// Key names a package the way both advisories and components can be reduced to: the OSV base ecosystem as
-// version.Normalize spells it ("PyPI", "Debian", never "Debian:12": the release is checked after lookup) and the
-// package name as that ecosystem's matcher normalizes it ("django-rest-framework", "@angular/core",
-// "org.apache.logging.log4j:log4j-core", "github.com/BurntSushi/toml"). An ecosystem Vigil cannot order keeps the
-// advisory's spelling. KeyCPE and KeyCSAF keys name CPE products and CSAF product names.
-//
-// The store indexes each advisory under AdvisoryKeys and answers Source.Lookup for ComponentKeys, so the two sides
-// meet without either knowing ecosystem rules.
-type Key struct {
-	Ecosystem string `json:"ecosystem"`
-	Name      string `json:"name"`
-}
-
-// String renders k as "Ecosystem:Name" (base ecosystem names hold no colon, so ParseKey can split it).
-func (k Key) String() string { return k.Ecosystem + ":" + k.Name }
-
-// ParseKey reverses Key.String.
-func ParseKey(s string) (Key, error) {
-	eco, name, ok := strings.Cut(s, ":")
-	if !ok || eco == "" || name == "" {
-		return Key{}, vigil.Errorf(vigil.EINVALID, "package key %q: want ECOSYSTEM:NAME", clip(s))
-	}
-	return Key{Ecosystem: eco, Name: name}, nil
+// key is how the Index files affected data: the OSV base ecosystem as version.Normalize spells it ("PyPI",
+// "Debian", never "Debian:12": the release is checked after lookup) and the package name as that ecosystem's
+// matcher normalizes it ("django-rest-framework", "@angular/core", "org.apache.logging.log4j:log4j-core",
+// "github.com/BurntSushi/toml"); or keyCPE/keyCSAF with a CPE product or CSAF product name. Outside the package,
+// keys are vigil.PackageKey (the store's vocabulary): ComponentKeys speaks it and Index.Lookup understands it.
+type key struct {
+	eco, name string
 }
 
 // Package is what a component is in one ecosystem: the key to look it up under, and the version to compare.
 type Package struct {
-	Key Key
+	// Ecosystem is OSV's base ecosystem name (version.Normalize's spelling, no ":release" suffix).
+	Ecosystem string
+	// Name is the package name as OSV names it in that ecosystem, normalized by the ecosystem's matcher.
+	Name string
 	// Release is the distribution release the component was built for (Debian "11", Alpine "3.18", Ubuntu
 	// "22.04"), "" when unknown or not applicable.
 	Release string
@@ -64,21 +51,77 @@ type Options struct {
 	Ecosystem string
 }
 
-// ComponentKeys returns the keys under which a component's advisories are found: one per package it denotes
-// (a Debian binary package also names its source package), its CPE's vendor:product, and its name for CSAF
-// products. The portfolio's reverse index (which device versions contain this package?) uses the same keys.
-func ComponentKeys(c vigil.Component, opt Options) []Key {
-	var keys []Key
+// ComponentKeys returns the store keys (vigil.PackageKey, as internal/store indexes advisories) under which a
+// component's advisories are found: one per OSV package it denotes (a Debian binary package also names its source
+// package), its purl's type and name, its CPE's part and vendor:product, and its name as a CSAF product under each
+// vendor it may be filed under (supplier, group, none). The keys over-approximate: the matcher re-checks every
+// advisory found. The portfolio's reverse index (which device versions hold this package?) can use them too.
+func ComponentKeys(c vigil.Component, opt Options) []vigil.PackageKey {
+	var keys []vigil.PackageKey
 	for _, p := range Identify(c, opt) {
-		keys = append(keys, p.Key)
+		keys = append(keys, vigil.PackageKey{Kind: vigil.KeyPackage, Ecosystem: p.Ecosystem, Name: p.Name})
 	}
-	if k, ok := cpeKeyOf(c.CPE); ok {
-		keys = append(keys, k)
+	if p, ok := componentPurl(c, opt); ok && p.Name != "" {
+		name := strings.ToLower(p.Name)
+		if p.Type == "pypi" {
+			name = normPyPI(name)
+		}
+		if p.Namespace != "" {
+			name = strings.ToLower(p.Namespace) + "/" + name
+		}
+		keys = append(keys, vigil.PackageKey{Kind: vigil.KeyPurl, Ecosystem: p.Type, Name: name})
+	}
+	if c.CPE != "" && len(c.CPE) <= cpe.MaxLen {
+		if p, err := cpe.Parse(c.CPE); err == nil && p.Vendor != cpe.Any && p.Product != cpe.Any {
+			keys = append(keys, vigil.PackageKey{Kind: vigil.KeyCPE, Ecosystem: p.Part,
+				Name: p.Vendor + ":" + p.Product})
+		}
 	}
 	if n := csafName(c.Name); n != "" {
-		keys = append(keys, Key{KeyCSAF, n})
+		for _, v := range []string{"", c.Supplier, c.Group} {
+			keys = append(keys, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: csafName(v), Name: n})
+		}
 	}
-	return dedupKeys(keys)
+	return dedupPackageKeys(keys)
+}
+
+// internalKeys turns a store key into the Index's keys.
+func internalKeys(k vigil.PackageKey) []key {
+	switch k.Kind {
+	case vigil.KeyPackage:
+		if kk, ok := affectedKey(k.Ecosystem, k.Name); ok {
+			return []key{kk}
+		}
+	case vigil.KeyPurl:
+		p := Purl{Type: strings.ToLower(k.Ecosystem), Name: k.Name}
+		if i := strings.LastIndexByte(k.Name, '/'); i > 0 {
+			p.Namespace, p.Name = k.Name[:i], k.Name[i+1:]
+		}
+		if m := byPurlType[p.Type]; m != nil {
+			var out []key
+			for _, pk := range m.Identify(p) {
+				out = append(out, key{pk.Ecosystem, pk.Name})
+			}
+			return out
+		}
+	case vigil.KeyCPE:
+		vendor, product, ok := strings.Cut(k.Name, ":")
+		if ok && vendor != "" && product != "" {
+			return []key{{keyCPE, strings.ToLower(cpe.Unquote(vendor)) + ":" + strings.ToLower(cpe.Unquote(product))}}
+		}
+	case vigil.KeyProduct:
+		if n := csafName(k.Name); n != "" {
+			return []key{{keyCSAF, n}}
+		}
+	}
+	return nil
+}
+
+func dedupPackageKeys(keys []vigil.PackageKey) []vigil.PackageKey {
+	slices.SortFunc(keys, func(a, b vigil.PackageKey) int {
+		return strings.Compare(a.Kind+"\x00"+a.Ecosystem+"\x00"+a.Name, b.Kind+"\x00"+b.Ecosystem+"\x00"+b.Name)
+	})
+	return slices.Compact(keys)
 }
 
 // Identify returns the packages a component denotes: from its purl (with the CycloneDX group standing in for a
@@ -175,12 +218,12 @@ func ParsePurl(s string) (Purl, error) {
 	return out, nil
 }
 
-// AdvisoryKeys returns the keys under which a store must index an advisory so that Source.Lookup finds it for
-// every component it may match: each affected package's ecosystem and normalized name, the vendor:product of its
-// CPEs (Bitnami), of each vulnerable NVD criterion, and of CSAF products with a CPE; CSAF products with a purl
-// under the purl's package keys, and the others under their name. Sorted and without duplicates.
-func AdvisoryKeys(a *vigil.Advisory) []Key {
-	var keys []Key
+// advisoryKeys returns the keys under which the Index files an advisory: each affected package's ecosystem and
+// normalized name, the vendor:product of its CPEs (Bitnami), of each vulnerable NVD criterion, and of CSAF
+// products with a CPE; CSAF products with a purl under the purl's package keys, and the others under their name.
+// Sorted and without duplicates.
+func advisoryKeys(a *vigil.Advisory) []key {
+	var keys []key
 	for _, af := range a.Affected {
 		if k, ok := affectedKey(af.Ecosystem, af.Name); ok {
 			keys = append(keys, k)
@@ -210,15 +253,15 @@ func AdvisoryKeys(a *vigil.Advisory) []Key {
 }
 
 // affectedKey keys an OSV affected package.
-func affectedKey(ecosystem, name string) (Key, bool) {
+func affectedKey(ecosystem, name string) (key, bool) {
 	base, _ := ecosystemBase(ecosystem)
-	if base == "" || name == "" {
-		return Key{}, false
+	if base == "" || name == "" || len(name) > maxField {
+		return key{}, false
 	}
 	if m := byEcosystem[base]; m != nil {
 		name = m.NormalizeName(base, name)
 	}
-	return Key{base, name}, true
+	return key{base, name}, true
 }
 
 // ecosystemBase returns OSV's spelling of the base ecosystem (before the first ':') and the suffix. Ecosystems
@@ -231,13 +274,13 @@ func ecosystemBase(ecosystem string) (base, suffix string) {
 	return b, suffix
 }
 
-func productKeys(p vigil.Product) []Key {
-	var keys []Key
+func productKeys(p vigil.Product) []key {
+	var keys []key
 	if p.Purl != "" {
 		if pu, err := ParsePurl(p.Purl); err == nil {
 			if m := byPurlType[pu.Type]; m != nil {
 				for _, pk := range m.Identify(pu) {
-					keys = append(keys, pk.Key)
+					keys = append(keys, key{pk.Ecosystem, pk.Name})
 				}
 			}
 		}
@@ -247,30 +290,30 @@ func productKeys(p vigil.Product) []Key {
 	}
 	if p.Purl == "" && p.CPE == "" {
 		if n := csafName(p.Name); n != "" {
-			keys = append(keys, Key{KeyCSAF, n})
+			keys = append(keys, key{keyCSAF, n})
 		}
 	}
 	return keys
 }
 
 // cpeKeyOf keys a CPE name by vendor:product. Names with Any, NA or wildcards there cannot be keyed.
-func cpeKeyOf(s string) (Key, bool) {
-	if s == "" {
-		return Key{}, false
+func cpeKeyOf(s string) (key, bool) {
+	if s == "" || len(s) > cpe.MaxLen {
+		return key{}, false
 	}
 	c, err := cpe.Parse(s)
 	if err != nil {
-		return Key{}, false
+		return key{}, false
 	}
 	return cpeKey(c)
 }
 
-func cpeKey(c cpe.CPE) (Key, bool) {
+func cpeKey(c cpe.CPE) (key, bool) {
 	v, p := cpe.Unquote(c.Vendor), cpe.Unquote(c.Product)
 	if v == "" || p == "" || hasWild(c.Vendor) || hasWild(c.Product) {
-		return Key{}, false
+		return key{}, false
 	}
-	return Key{KeyCPE, strings.ToLower(v) + ":" + strings.ToLower(p)}, true
+	return key{keyCPE, strings.ToLower(v) + ":" + strings.ToLower(p)}, true
 }
 
 // hasWild reports whether a canonical CPE value holds an unquoted wildcard.
@@ -294,12 +337,12 @@ func csafName(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }
 
-func dedupKeys(keys []Key) []Key {
-	slices.SortFunc(keys, func(a, b Key) int {
-		if c := strings.Compare(a.Ecosystem, b.Ecosystem); c != 0 {
+func dedupKeys(keys []key) []key {
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.eco, b.eco); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Name, b.Name)
+		return strings.Compare(a.name, b.name)
 	})
 	return slices.Compact(keys)
 }

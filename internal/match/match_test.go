@@ -158,9 +158,10 @@ func TestMatchRealRecords(t *testing.T) {
 			{"pkg:apk/alpine/openssl@1.0.2p-r0?distro=alpine-3.8.1", "CVE-2018-5407", "open", "osv-ecosystem:Alpine:v3.8", ">=0, <1.0.2q-r0 (ECOSYSTEM)", "1.0.2q-r0", false},
 		}},
 		{"unknown packages and versionless components", []vigil.Component{
-			purl("pkg:npm/left-pad@1.0.0"), {Name: "jquery", Version: "2.2.4"}, purl("pkg:npm/jquery"),
+			purl("pkg:npm/left-pad@1.0.0"), {Name: "jquery", Version: "2.2.4"}, purl("pkg:npm/jquery"), purl("pkg:npm/jquery@latest"),
 		}, []brief{
 			{"pkg:npm/jquery", "GHSA-mhpp-875w-9cpv", "could_not_evaluate", "osv-ecosystem:npm", "", "", true},
+			{"pkg:npm/jquery@latest", "GHSA-mhpp-875w-9cpv", "could_not_evaluate", "osv-ecosystem:npm", "", "", true},
 		}},
 	}
 	x := match.NewIndex(match.Options{})

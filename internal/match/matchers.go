@@ -98,7 +98,7 @@ func (l lang) Identify(p Purl) []Package {
 	if name == "" {
 		return nil
 	}
-	return []Package{{Key: Key{l.eco, l.NormalizeName(l.eco, name)}, Version: p.Version}}
+	return []Package{{Ecosystem: l.eco, Name: l.NormalizeName(l.eco, name), Version: p.Version}}
 }
 
 // normPyPI is PEP 503 normalization: lower case, runs of "-", "_" and "." become one "-".
@@ -124,8 +124,9 @@ func normPyPI(s string) string {
 	return b.String()
 }
 
-// normCrate: crates.io names are unique regardless of case and of "-" versus "_".
-func normCrate(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
+// normCrate: crates.io names are unique regardless of case. (They are also unique regardless of "-" versus "_",
+// but advisories and lock files both use the published spelling, and the store folds case only.)
+func normCrate(s string) string { return strings.ToLower(s) }
 
 // normSwift reduces a Swift package's Git URL to host/owner/repo in lower case.
 func normSwift(s string) string {
@@ -180,7 +181,7 @@ func (golang) Identify(p Purl) []Package {
 	if name == "stdlib" || name == "toolchain" {
 		v = strings.TrimPrefix(v, "go")
 	}
-	return []Package{{Key: Key{"Go", name}, Version: v}}
+	return []Package{{Ecosystem: "Go", Name: name, Version: v}}
 }
 
 // distro matches one package format of Linux distributions (deb, apk, rpm): the purl namespace says which
@@ -205,7 +206,7 @@ func (d distro) Ecosystems() []string {
 }
 
 func (d distro) PurlTypes() []string                        { return []string{d.fmt} }
-func (d distro) NormalizeName(_ string, name string) string { return name }
+func (d distro) NormalizeName(_ string, name string) string { return strings.ToLower(name) }
 func (d distro) Release(eco, suffix string) string          { return d.releases(eco, suffix) }
 
 func (d distro) Identify(p Purl) []Package {
@@ -221,9 +222,10 @@ func (d distro) Identify(p Purl) []Package {
 	if q := p.Qualifiers["distro"]; q != "" {
 		rel = d.releases(eco, q)
 	}
-	out := []Package{{Key: Key{eco, p.Name}, Release: rel, Version: v}}
-	if src := sourceName(d.fmt, p.Qualifiers["upstream"]); src != "" && src != p.Name {
-		out = append(out, Package{Key: Key{eco, src}, Release: rel, Version: v})
+	name := strings.ToLower(p.Name)
+	out := []Package{{Ecosystem: eco, Name: name, Release: rel, Version: v}}
+	if src := strings.ToLower(sourceName(d.fmt, p.Qualifiers["upstream"])); src != "" && src != name {
+		out = append(out, Package{Ecosystem: eco, Name: src, Release: rel, Version: v})
 	}
 	return out
 }

@@ -10,7 +10,7 @@ import (
 // cconfig is one NVD configuration with its criteria compiled.
 type cconfig struct {
 	cfg   *vigil.CPEConfig
-	keys  []Key           // vendor:product of every keyable criterion, vulnerable or platform
+	keys  []key           // vendor:product of every keyable criterion, vulnerable or platform
 	vuln  []cpe.Criterion // the vulnerable criteria that compile
 	fixed map[string]string
 }
@@ -20,7 +20,7 @@ func (e *entry) nvdConfigs() []cconfig {
 		for i := range e.adv.Configurations {
 			cfg := &e.adv.Configurations[i]
 			cc := cconfig{cfg: cfg, fixed: map[string]string{}}
-			var keys []Key
+			var keys []key
 			for _, n := range cfg.Nodes {
 				for _, m := range n.Matches {
 					cr, err := cpe.Compile(m)
@@ -56,7 +56,7 @@ func parsedCPE(cr cpe.Criterion) cpe.CPE {
 // hardware it runs on needs both in the SBOM); each component that meets a vulnerable criterion of a matching
 // configuration gets a finding. When a configuration cannot be decided (a criterion needs a version a component
 // lacks), the components that name a vulnerable criterion's product get "could not evaluate".
-func matchNVD(e *entry, comps []componentCPE, byKey map[Key][]int, rec func(ci int, e *entry, o outcome, matcher string)) {
+func matchNVD(e *entry, comps []componentCPE, byKey map[key][]int, rec func(ci int, e *entry, o outcome, matcher string)) {
 	for ci, cc := range e.nvdConfigs() {
 		var idx []int
 		seen := map[int]bool{}

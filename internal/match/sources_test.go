@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -297,21 +298,31 @@ func TestMatchDistributionsAndGroups(t *testing.T) {
 }
 
 // TestUnorderableEcosystem: an ECOSYSTEM range in an ecosystem Vigil cannot order is "could not evaluate", while a
-// versions list still matches by text.
+// versions list still matches by text. Echo is a real OSV ecosystem whose order is not published; its records are
+// met here through their CPEs.
 func TestUnorderableEcosystem(t *testing.T) {
+	cpes := []string{"cpe:2.3:a:gnu:glibc:*:*:*:*:*:*:*:*"}
 	x := match.NewIndex(match.Options{})
-	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "OSV-TEST-1", Affected: []vigil.Affected{
-		{Ecosystem: "Android", Name: "platform/frameworks/base", Versions: []string{"13"},
-			Ranges: []vigil.Range{{Type: vigil.RangeEcosystem, Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: "14"}}}}}}})
-	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "OSV-TEST-2", Affected: []vigil.Affected{
-		{Ecosystem: "Android", Name: "platform/frameworks/base", Versions: []string{"12", "13"}}}})
-	// No purl type maps to Android; a store-side key lookup would use the advisory's own spelling.
-	keys := match.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: "Android", Name: "platform/frameworks/base"}}})
-	if diff := cmp.Diff([]match.Key{{Ecosystem: "Android", Name: "platform/frameworks/base"}}, keys); diff != "" {
-		t.Fatalf("keys (-want +got):\n%s", diff)
+	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "ECHO-1", Affected: []vigil.Affected{{Ecosystem: "Echo", Name: "glibc",
+		CPEs: cpes, Ranges: []vigil.Range{{Type: vigil.RangeEcosystem, Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: "2.39"}}}}}}})
+	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "ECHO-2", Affected: []vigil.Affected{{Ecosystem: "Echo", Name: "glibc",
+		CPEs: cpes, Versions: []string{"2.38", "2.37"}}}})
+	comp := func(v string) vigil.Component {
+		return vigil.Component{Name: "glibc", Version: v, CPE: "cpe:2.3:a:gnu:glibc:" + v + ":*:*:*:*:*:*:*"}
 	}
-	advs, err := x.Lookup(context.Background(), keys)
-	if err != nil || len(advs) != 2 {
-		t.Fatalf("Lookup = %d advisories, %v; want 2", len(advs), err)
+	got, err := x.Match(context.Background(), []vigil.Component{comp("2.38"), comp("2.40")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []brief{
+		{"glibc@2.38", "ECHO-1", "could_not_evaluate", "osv-cpe:Echo", "", "", true},
+		{"glibc@2.38", "ECHO-2", "open", "osv-cpe:Echo", "versions: 2.38", "", false},
+		{"glibc@2.40", "ECHO-1", "could_not_evaluate", "osv-cpe:Echo", "", "", true},
+	}
+	if diff := cmp.Diff(want, briefs(got)); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	if r := got[0].Evidence.Reason; !strings.Contains(r, `ecosystem "Echo" has no version order`) || !strings.Contains(r, "affected[0].ranges[0]") {
+		t.Errorf("reason %q does not name the ecosystem and the range", r)
 	}
 }
