@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/feed/csaf"
+	"github.com/vigil-dev/vigil/internal/feed/kev"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
@@ -143,6 +149,290 @@ func TestImportOSVCorpusTwice(t *testing.T) {
 		// Nothing but the run's own record and audit event may differ.
 		if got := checksum(t, db, "intel_runs", "audit_events"); got != before {
 			t.Error("re-import rewrote data")
+		}
+	})
+}
+
+func TestImportCSAFAllAdvisories(t *testing.T) {
+	dir := testfix.Path(t, "cisa-csaf")
+	// The expected counts come from the parser alone, file by file: every document and every vulnerability.
+	var docs, icsma, advisories int
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") || strings.Contains(p, "-feed-") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		doc, err := csaf.Parse(f, p)
+		if err != nil {
+			return err
+		}
+		docs++
+		advisories += len(doc.Advisories)
+		if strings.HasPrefix(doc.ID, "ICSMA-") {
+			icsma++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if icsma != 108 {
+		t.Fatalf("fixture holds %d ICSMA documents, want 108", icsma)
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		res, err := imp(db).Import(storetest.Admin(), []string{dir}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sums(res)["csaf"]
+		if s[4] != 0 || s[0]+s[1]+s[2] != advisories || s[0] == 0 {
+			t.Errorf("csaf summary %v, want %d advisories and no rejection", s, advisories)
+		}
+		if got := count(t, db, "SELECT COUNT(*) FROM intel_documents WHERE source = 'csaf'"); got != docs {
+			t.Errorf("documents stored = %d, want %d", got, docs)
+		}
+		if got := count(t, db, "SELECT COUNT(DISTINCT doc_id) FROM intel_documents WHERE doc_id LIKE 'ICSMA-%'"); got != 108 {
+			t.Errorf("ICSMA documents stored = %d, want 108", got)
+		}
+		// The raw document is kept and its digest is the SHA-256 of the file.
+		raw, err := os.ReadFile(filepath.Join(dir, "OT", "white", "2019", "icsma-19-178-01.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(raw)
+		rows := query(t, db.SQL(), "SELECT id, digest FROM intel_documents WHERE doc_id = 'ICSMA-19-178-01'")
+		if len(rows) != 1 || rows[0][1] != hex.EncodeToString(sum[:]) {
+			t.Fatalf("stored ICSMA-19-178-01 = %v, want digest %x", rows, sum)
+		}
+		var ref int64
+		fmt.Sscan(rows[0][0], &ref)
+		stored, err := db.SourceDocument(storetest.Admin(), ref, 1<<20)
+		if err != nil || string(stored) != string(raw) {
+			t.Errorf("stored raw document differs from the file (%v)", err)
+		}
+	})
+}
+
+func TestImportNVDPagesAndCSAFMerge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		res, err := imp(db).Import(ctx, []string{testfix.Path(t, "nvd-api-2.0"),
+			testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sums(res)
+		if n := s["nvd"]; n[4] != 0 || n[0] != 40 || n[0]+n[1]+n[2] != 40 {
+			t.Errorf("nvd summary %v, want 40 CVEs added (38 + 1 + 1 pages), none rejected", n)
+		}
+		v, err := db.VulnDetail(ctx, "CVE-2019-10964")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var srcs []string
+		for _, r := range v.Sources {
+			srcs = append(srcs, r.Source+":"+r.Document)
+		}
+		if diff := cmp.Diff([]string{"nvd:", "csaf:ICSMA-19-178-01"}, srcs); diff != "" {
+			t.Errorf("sources (-want +got):\n%s", diff)
+		}
+		if len(v.Scores) < 3 {
+			t.Errorf("scores = %v, want NVD's and the CSAF publisher's", v.Scores)
+		}
+		// A document id answers when the document describes one vulnerability.
+		if d, err := db.Vuln(ctx, "ICSMA-19-178-01"); err != nil || d.ID != "CVE-2019-10964" {
+			t.Errorf("by document id: %v, %v", d, err)
+		}
+		// NVD configurations are indexed by CPE vendor:product for the matcher.
+		advs, err := db.AdvisoriesFor(ctx, []vigil.PackageKey{{Kind: vigil.KeyCPE, Ecosystem: "o", Name: "medtronic:minimed_508_firmware"}})
+		if err != nil || len(advs) != 1 || advs[0].ID != "CVE-2019-10964" {
+			t.Errorf("AdvisoriesFor(cpe) = %v, %v", advs, err)
+		}
+	})
+}
+
+func TestImportOSVAdvisoriesJSONAndYAML(t *testing.T) {
+	dir := testfix.Path(t, "osv-advisories")
+	var files int
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".yaml")) {
+			files++
+		}
+		return nil
+	})
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		res, err := imp(db).Import(storetest.Admin(), []string{dir}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sums(res)["osv"]
+		if s[4] != 0 || s[0]+s[1]+s[2]+s[3] != files || files != 1200 {
+			t.Errorf("osv summary %v, want the %d (of 1200) records and no rejection", s, files)
+		}
+		// A GHSA alias answers with the CVE's merged record.
+		rows := query(t, db.SQL(), "SELECT alias FROM intel_aliases WHERE alias LIKE 'GHSA-%' ORDER BY alias LIMIT 1")
+		if len(rows) == 0 {
+			t.Fatal("no GHSA alias stored")
+		}
+		v, err := db.Vuln(storetest.Admin(), rows[0][0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(v.ID, "CVE-") || !slices.Contains(v.Aliases, rows[0][0]) {
+			t.Errorf("vuln %s = %s aliases %v, want the CVE with the GHSA among its aliases", rows[0][0], v.ID, v.Aliases)
+		}
+	})
+}
+
+func TestShowByGHSAGivesCVEWithBothSources(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		// testdata/ghsa-cve-2022-1576.json is a hand-written OSV record (see testdata/README.md) aliasing the CVE
+		// of NVD's single-entry page.
+		res, err := imp(db).Import(storetest.Admin(), []string{testfix.Path(t, "nvd-api-2.0", "vunnel", "single-entry.json"),
+			filepath.Join("testdata", "ghsa-cve-2022-1576.json")}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"nvd": {1, 0, 0, 0, 0}, "osv": {1, 0, 0, 0, 0}}, sums(res)); diff != "" {
+			t.Errorf("summary (-want +got):\n%s", diff)
+		}
+		v, err := db.VulnDetail(storetest.Admin(), "GHSA-5xw7-hx2q-9xwf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var srcs []string
+		for _, a := range v.Advisories {
+			srcs = append(srcs, a.Source+":"+a.ID)
+		}
+		if v.ID != "CVE-2022-1576" || !cmp.Equal([]string{"nvd:CVE-2022-1576", "osv:GHSA-5xw7-hx2q-9xwf"}, srcs) {
+			t.Errorf("vuln = %s from %v, want CVE-2022-1576 from NVD and OSV", v.ID, srcs)
+		}
+		if !strings.Contains(v.Summary, "WordPress") {
+			t.Errorf("summary %q is not NVD's description", v.Summary)
+		}
+	})
+}
+
+func TestKEVOlderThenNewer(t *testing.T) {
+	older := testfix.Path(t, "cisa-kev", "history", "known_exploited_vulnerabilities-2025.01.24.json")
+	newer := testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json")
+	// Expected counts from the parser alone.
+	oldCat, newCat := parseKEV(t, older), parseKEV(t, newer)
+	oldBy := map[string]vigil.KEVEntry{}
+	for _, e := range oldCat.Entries {
+		oldBy[e.CVE] = e
+	}
+	var added, updated, unchanged, removed int
+	newBy := map[string]bool{}
+	for _, e := range newCat.Entries {
+		newBy[e.CVE] = true
+		o, ok := oldBy[e.CVE]
+		switch {
+		case !ok:
+			added++
+		case cmp.Equal(o, e):
+			unchanged++
+		default:
+			updated++
+		}
+	}
+	for c := range oldBy {
+		if !newBy[c] {
+			removed++
+		}
+	}
+	t.Logf("kev older→newer: %d added, %d updated, %d unchanged, %d removed", added, updated, unchanged, removed)
+	if len(oldCat.Entries) != 1252 || len(newCat.Entries) != 1404 {
+		t.Fatalf("catalogs hold %d and %d entries, want 1252 and 1404", len(oldCat.Entries), len(newCat.Entries))
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		res, err := imp(db).Import(ctx, []string{older}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"kev": {1252, 0, 0, 0, 0}}, sums(res)); diff != "" {
+			t.Errorf("older catalog (-want +got):\n%s", diff)
+		}
+		res, err = imp(db).Import(ctx, []string{newer}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"kev": {added, updated, unchanged, removed, 0}}, sums(res)); diff != "" {
+			t.Errorf("newer catalog (-want +got):\n%s", diff)
+		}
+		if added == 0 || added+updated+unchanged != 1404 {
+			t.Errorf("expected counts look wrong: %d added, %d updated, %d unchanged", added, updated, unchanged)
+		}
+		// The same catalog as CSV changes nothing; the older one again never replaces newer entries.
+		res, err = imp(db).Import(ctx, []string{testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.csv"), older}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"kev": {0, 0, 1404 + 1252, 0, 0}}, sums(res)); diff != "" {
+			t.Errorf("CSV then older again (-want +got):\n%s", diff)
+		}
+		if got := count(t, db, "SELECT COUNT(*) FROM intel_kev_history"); got != 1252+added+updated+removed {
+			t.Errorf("kev history rows = %d, want %d", got, 1252+added+updated+removed)
+		}
+		// KEV attaches by CVE even where no advisory describes it.
+		v, err := db.Vuln(ctx, newCat.Entries[0].CVE)
+		if err != nil || v.KEV == nil || v.KEV.CVE != newCat.Entries[0].CVE {
+			t.Errorf("vuln %s: kev = %v, %v", newCat.Entries[0].CVE, v, err)
+		}
+		list, err := db.Vulns(ctx, vigil.VulnFilter{KEV: true})
+		if err != nil || len(list) != 0 {
+			t.Errorf("KEV filter without advisories = %d, %v", len(list), err)
+		}
+	})
+}
+
+func parseKEV(t *testing.T, p string) kev.Catalog {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := kev.Parse(p, f, feed.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEPSSAndMalformedFiles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		good := testfix.Path(t, "epss", "vunnel", "example-1.csv")
+		res, err := imp(db).Import(ctx, []string{good}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"epss": {5, 0, 0, 0, 0}}, sums(res)); diff != "" {
+			t.Errorf("epss (-want +got):\n%s", diff)
+		}
+		v, err := db.Vuln(ctx, "CVE-1999-0001")
+		if err != nil || v.EPSS == nil || v.EPSS.Score != 0.00383 || v.EPSS.Date.String() != "2025-02-20" {
+			t.Errorf("epss attached = %+v, %v", v, err)
+		}
+		before := checksum(t, db)
+		for _, tt := range []struct{ file, want string }{
+			{"invalid-header.csv", "invalid-header.csv: line 2"},
+			{"missing-date.csv", "missing-date.csv: line 1"},
+		} {
+			p := testfix.Path(t, "epss", "vunnel", tt.file)
+			_, err := imp(db).Import(ctx, []string{good, p}, importer.Options{})
+			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: error %v, want EINVALID naming %q", tt.file, err, tt.want)
+			}
+			if checksum(t, db) != before {
+				t.Errorf("%s: a failed run changed the store", tt.file)
+			}
 		}
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/csaf"
+	"github.com/vigil-dev/vigil/internal/feed/epss"
+	"github.com/vigil-dev/vigil/internal/feed/kev"
 	"github.com/vigil-dev/vigil/internal/feed/nvd"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
@@ -22,12 +24,14 @@ import (
 // the document can be kept it sets res.doc to nil.
 type parseFunc func(r *run, name string, raw []byte, res *result)
 
-// parsers maps each source to its parser. KEV and EPSS register theirs in their own file.
+// parsers maps each source to its parser.
 var parsers = map[string]parseFunc{
 	vigil.SourceOSV:  parseOSV,
 	vigil.SourceCSAF: parseCSAF,
 	vigil.SourceNVD:  parseNVD,
 	vigil.SourceSTIX: parseSTIX,
+	vigil.SourceKEV:  parseKEV,
+	vigil.SourceEPSS: parseEPSS,
 }
 
 // recordName guesses a record's id from its file or entry name (PYSEC-2021-1.json → PYSEC-2021-1), for the
@@ -91,15 +95,7 @@ func parseNVD(r *run, name string, raw []byte, res *result) {
 		res.add(name, a.ID, &a)
 		return nil
 	})
-	if rj, ok := feed.IsRejects(err); ok {
-		for _, e := range rj.Errs {
-			res.reject(name, nvdRecord.FindString(feed.Message(e)), e)
-		}
-		if more := rj.Count - len(rj.Errs); more > 0 {
-			// The parser keeps the first few errors only; the rest are still counted, never dropped silently.
-			res.reject(name, "", feed.Invalid(name, "", "%d more invalid CVE records (the parser lists the first %d)", more, len(rj.Errs)))
-		}
-	} else if err != nil {
+	if err != nil && !res.rejectsOf(name, err, nvdRecord) {
 		res.doc = nil
 		res.advs = nil
 		res.reject(name, recordName(name), err)
@@ -132,4 +128,55 @@ func parseSTIX(r *run, name string, raw []byte, res *result) {
 	}
 	res.doc.DocID = b.ID
 	res.doc.Records = len(res.advs)
+}
+
+// rejectsOf lists a streaming parser's per-record rejections; more, beyond the few the parser keeps, are counted in
+// one further entry so that nothing is dropped silently. It reports false for any other error.
+func (res *result) rejectsOf(name string, err error, record *regexp.Regexp) bool {
+	rj, ok := feed.IsRejects(err)
+	if !ok {
+		return false
+	}
+	for _, e := range rj.Errs {
+		res.reject(name, record.FindString(feed.Message(e)), e)
+	}
+	if more := rj.Count - len(rj.Errs); more > 0 {
+		res.reject(name, "", feed.Invalid(name, "", "%d more invalid records (the parser lists the first %d)", more, len(rj.Errs)))
+	}
+	return true
+}
+
+var kevRecord = regexp.MustCompile(`vulnerabilities\[\d+\]|line \d+`)
+
+func parseKEV(r *run, name string, raw []byte, res *result) {
+	cat, err := kev.Parse(name, bytes.NewReader(raw), r.lim)
+	if err != nil && !res.rejectsOf(name, err, kevRecord) {
+		res.doc = nil
+		res.reject(name, recordName(name), err)
+		return
+	}
+	res.doc.DocID, res.doc.Revision = "known_exploited_vulnerabilities", cat.Version
+	res.doc.Records = len(cat.Entries)
+	res.kev = &kevCatalog{version: cat.Version, entries: cat.Entries}
+}
+
+var epssRecord = regexp.MustCompile(`line \d+`)
+
+func parseEPSS(r *run, name string, raw []byte, res *result) {
+	var scores []vigil.EPSSScore
+	h, err := epss.Parse(name, bytes.NewReader(raw), r.lim, func(s vigil.EPSSScore) error {
+		scores = append(scores, s)
+		return nil
+	})
+	if err != nil && !res.rejectsOf(name, err, epssRecord) {
+		res.doc = nil
+		res.reject(name, recordName(name), err)
+		return
+	}
+	res.doc.DocID, res.doc.Revision = "epss_scores", h.ScoreDate.String()
+	res.doc.Records = len(scores)
+	if scores == nil {
+		scores = []vigil.EPSSScore{}
+	}
+	res.epss = scores
 }

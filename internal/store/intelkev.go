@@ -16,6 +16,7 @@ import (
 // CISA had removed it), updated (CISA revised it; the history keeps every version), or unchanged. Entries of the
 // stored catalog that this one no longer lists are marked removed (counted as withdrawn). A catalog older than one
 // already imported (by catalogVersion) never replaces newer entries: only CVEs the store lacks are added from it.
+// A catalog without a version (CSV) removes nothing.
 func (w *IntelWriter) KEV(doc int64, catalogVersion string, entries []vigil.KEVEntry) error {
 	s := w.sum(vigil.SourceKEV)
 	if err := w.flushInserts(); err != nil {
@@ -107,7 +108,9 @@ func (w *IntelWriter) KEV(doc int64, catalogVersion string, entries []vigil.KEVE
 			}
 		}
 	}
-	if !older {
+	// A catalog without a version (the CSV form) cannot say whether it is newer than the stored one: it adds and
+	// updates entries but removes none.
+	if !older && catalogVersion != "" {
 		var gone []string
 		for cve, c := range state {
 			if !c.removed && !seen[cve] {
