@@ -220,17 +220,58 @@ func findingCmd(env *Env) *cobra.Command {
 	assess.Flags().StringVar(&rubricFile, "rubric", "", "JSON file of medical-device rubric answers (produces the vector)")
 	assess.Flags().StringVar(&in.Exploitability, "exploitability", "", "override the derived level (low, medium, high) — needs --exploitability-reason")
 	assess.Flags().StringVar(&in.ExploitabilityReason, "exploitability-reason", "", "why the override")
+	assess.Flags().StringSliceVar(&in.Threats, "threats", nil, "threats of the device's threat model it realizes, e.g. T-1,T-4 (functions default to theirs)")
 	assess.Flags().StringSliceVar(&in.Functions, "functions", nil, "clinical functions the vulnerability can reach (severity follows from them)")
 	assess.Flags().StringVar(&in.Severity, "severity", "", "override the severity of patient harm — needs --severity-reason")
 	assess.Flags().StringVar(&in.SeverityReason, "severity-reason", "", "why the override")
-	assess.Flags().StringArrayVar(&in.Controls, "controls", nil, "mitigations and compensating controls in place (repeatable)")
+	assess.Flags().StringArrayVar(&in.Controls, "controls", nil, "controls in place (repeatable): a threat-model id (M-1, CC-2) or a description of several words")
 	assess.Flags().BoolVar(&in.ConfidentialityOnly, "confidentiality-only", false, "only PHI confidentiality is at stake (not patient harm)")
 	assess.Flags().StringVar(&in.VEXStatus, "vex", "", "VEX status: affected, not_affected, fixed, under_investigation")
 	assess.Flags().BoolVar(&in.Interim, "interim", false, "a reassessment after interim controls")
 	assess.Flags().StringVar(&ssvc, "ssvc", "", "SSVC decision points: EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
 	assess.Flags().StringVar(&in.Rationale, "rationale", "", "the assessor's reasoning (required)")
 
-	cmd.AddCommand(list, create, show, assess, eventCmd(env), closeCmd(env))
+	cmd.AddCommand(list, create, show, assess, eventCmd(env), closeCmd(env), summaryCmd(env))
+	return cmd
+}
+
+// summaryCmd is `vigil finding summary ID`: the per-vulnerability summary (G2016 §VIII items known at assessment
+// time), as Markdown for people (the default, also for --format table) or JSON.
+func summaryCmd(env *Env) *cobra.Command {
+	var asOf string
+	cmd := &cobra.Command{Use: "summary ID [--format markdown|json] [--as-of YYYY-MM-DD]",
+		Short: "The per-vulnerability summary for the PMA periodic report and the file: vulnerability, exploitability, functions, threats, controls, determination, clocks, events",
+		Args:  exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			d, err := parseDateFlag("as-of", asOf)
+			if err != nil {
+				return err
+			}
+			switch env.Format {
+			case "json", "markdown", "table", "":
+			default:
+				return Usage("--format: %q is not one of markdown, json", env.Format)
+			}
+			return env.withApp(func(a *app.App) error {
+				var at vigil.Date
+				if d != nil {
+					at = *d
+				}
+				sm, err := a.Cases().Summary(env.actx(), id, at)
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(sm)
+				}
+				return sm.Markdown(env.Stdout)
+			})
+		}}
+	cmd.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
 	return cmd
 }
 

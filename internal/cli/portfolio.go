@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 func init() {
@@ -170,6 +172,7 @@ type deviceFlags struct {
 	name, model, class, pathway, number, use, sep, udi, pma, functions string
 	cyber                                                              bool
 	org                                                                int64
+	matrix                                                             string
 }
 
 func (f *deviceFlags) bind(c *cobra.Command) {
@@ -185,6 +188,7 @@ func (f *deviceFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.udi, "udi-di", "", "UDI device identifier (GS1 GTIN, HIBCC or ICCBBA)")
 	c.Flags().StringVar(&f.pma, "pma-anniversary", "", "PMA periodic-report anniversary (YYYY-MM-DD)")
 	c.Flags().Int64Var(&f.org, "org", 0, "organization id (default: the only one)")
+	c.Flags().StringVar(&f.matrix, "matrix", "", `JSON file with the device's risk acceptance matrix: {"name","version","uncontrolled":{"high":["serious",...],...}} (or "cells"); "default" returns to the program's`)
 }
 
 func (f *deviceFlags) apply(c *cobra.Command, d *vigil.Device) error {
@@ -214,6 +218,13 @@ func (f *deviceFlags) apply(c *cobra.Command, d *vigil.Device) error {
 		}
 		d.PMAAnniversary = p
 	}
+	if changed(c, "matrix") {
+		m, err := readMatrixFlag(c, f.matrix)
+		if err != nil {
+			return err
+		}
+		d.AcceptanceMatrix = m
+	}
 	if changed(c, "functions") {
 		d.Functions = []vigil.ClinicalFunction{}
 		for i, part := range strings.Split(f.functions, ",") {
@@ -228,6 +239,35 @@ func (f *deviceFlags) apply(c *cobra.Command, d *vigil.Device) error {
 		}
 	}
 	return nil
+}
+
+// readMatrixFlag reads --matrix: a JSON file checked by the engine that will decide with it (so a mistake is
+// named before anything is written), or "default" for none.
+func readMatrixFlag(c *cobra.Command, path string) (json.RawMessage, error) {
+	if path == "default" {
+		return nil, nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, Usage("--matrix: %v", err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, risk.MaxMatrixJSON+1))
+	if err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "--matrix %s: %v", path, err)
+	}
+	m, err := risk.DecodeMatrix(b, "--matrix "+path)
+	if err != nil {
+		return nil, err
+	}
+	if m.IsZero() {
+		return nil, vigil.Errorf(vigil.EINVALID, "--matrix %s: empty; give a matrix, or \"default\" for the program's", path)
+	}
+	if inc := m.Inconsistencies(); len(inc) > 0 {
+		// Valid (the manufacturer owns the boundary) but most likely a slip: say so on stderr, not in the data.
+		fmt.Fprintf(c.ErrOrStderr(), "vigil: warning: matrix %s accepts a risk it rejects at a lower level: %s\n", m.ID(), strings.Join(inc, "; "))
+	}
+	return json.Marshal(m)
 }
 
 func deviceTable(ds ...*vigil.Device) func() ([]string, [][]string) {
