@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -435,4 +436,186 @@ func TestEPSSAndMalformedFiles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// writeJSON writes v (a fixture decoded and edited by a test) to dir/name.
+func writeJSON(t *testing.T, dir, name string, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readJSON(t *testing.T, p string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMalformedStopsRunOrIsRejected(t *testing.T) {
+	src := testfix.Path(t, "osv-advisories", "go-vulndb", "data")
+	var goFiles []string
+	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".json") && len(goFiles) < 3 {
+			goFiles = append(goFiles, p)
+		}
+		return nil
+	})
+	dir := t.TempDir()
+	for i, p := range goFiles {
+		m := readJSON(t, p)
+		if i == 1 { // a range type OSV does not define
+			m["affected"].([]any)[0].(map[string]any)["ranges"].([]any)[0].(map[string]any)["type"] = "CALVER"
+		}
+		writeJSON(t, dir, filepath.Base(p), m)
+	}
+	bad := filepath.Join(dir, filepath.Base(goFiles[1]))
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		if _, err := imp(db).Import(ctx, []string{testfix.Path(t, "epss", "vunnel", "example-1.csv")}, importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		before := checksum(t, db)
+		_, err := imp(db).Import(ctx, []string{dir}, importer.Options{})
+		if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "affected[0].ranges[0].type") {
+			t.Fatalf("error = %v, want EINVALID naming %s and affected[0].ranges[0].type", err, bad)
+		}
+		if checksum(t, db) != before {
+			t.Fatal("a failed run changed the store")
+		}
+		res, err := imp(db).Import(ctx, []string{dir}, importer.Options{SkipInvalid: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := res.Summaries[0]
+		if s.Added+s.Withdrawn != 2 || len(s.Rejected) != 1 {
+			t.Fatalf("skip-invalid summary = %+v, want 2 imported and 1 rejected", s)
+		}
+		rj := s.Rejected[0]
+		if rj.File != bad || rj.Record != strings.TrimSuffix(filepath.Base(bad), ".json") || !strings.Contains(rj.Error, "affected[0].ranges[0].type") {
+			t.Errorf("rejected = %+v", rj)
+		}
+		// The rejected record is rejected again, never called unchanged.
+		res, err = imp(db).Import(ctx, []string{dir}, importer.Options{SkipInvalid: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := res.Summaries[0]; s.Unchanged != 2 || len(s.Rejected) != 1 {
+			t.Errorf("second skip-invalid run = %+v, want 2 unchanged and 1 rejected", s)
+		}
+	})
+}
+
+func TestCSAFRevisionKeepsEarlier(t *testing.T) {
+	orig := testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")
+	m := readJSON(t, orig)
+	tr := m["document"].(map[string]any)["tracking"].(map[string]any)
+	tr["version"] = "2"
+	tr["current_release_date"] = "2019-07-10T00:00:00.000000Z"
+	tr["revision_history"] = append(tr["revision_history"].([]any), map[string]any{"number": "2", "date": "2019-07-10T00:00:00.000000Z", "summary": "Updated remediation"})
+	vuln := m["vulnerabilities"].([]any)[0].(map[string]any)
+	rem := vuln["remediations"].([]any)[0].(map[string]any)
+	rem["details"] = "Revised: replace the pump."
+	revised := writeJSON(t, t.TempDir(), "icsma-19-178-01.json", m)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		if _, err := imp(db).Import(ctx, []string{orig}, importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := imp(db).Import(ctx, []string{revised}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"csaf": {0, 1, 0, 0, 0}}, sums(res)); diff != "" {
+			t.Errorf("revision (-want +got):\n%s", diff)
+		}
+		revs, err := db.AdvisoryRevisions(ctx, vigil.SourceCSAF, "ICSMA-19-178-01", "CVE-2019-10964")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(revs) != 2 || revs[0].Current || !revs[1].Current ||
+			revs[0].Advisory.Remediations[0].Details == "Revised: replace the pump." || revs[1].Advisory.Remediations[0].Details != "Revised: replace the pump." {
+			t.Errorf("revisions = %+v, want the original kept and the revision current", revs)
+		}
+		// Both documents are kept; re-importing the original changes nothing.
+		if got := count(t, db, "SELECT COUNT(*) FROM intel_documents WHERE doc_id = 'ICSMA-19-178-01'"); got != 2 {
+			t.Errorf("documents = %d, want both revisions", got)
+		}
+		res, err = imp(db).Import(ctx, []string{orig}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string][5]int{"csaf": {0, 0, 1, 0, 0}}, sums(res)); diff != "" {
+			t.Errorf("original again (-want +got):\n%s", diff)
+		}
+		v, _ := db.Vuln(ctx, "CVE-2019-10964")
+		if v.Advisories[0].Remediations[0].Details != "Revised: replace the pump." {
+			t.Error("the original replaced the revision")
+		}
+	})
+}
+
+func TestSignalsOnOurDevices(t *testing.T) {
+	doc := testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")
+	tests := []struct {
+		org  string
+		want map[string]string // device → matched_by
+	}{
+		{"Acme Medical", map[string]string{"MiniMed 508": "name", "Veo Pump": "model"}},
+		{"Medtronic plc", map[string]string{"MiniMed 508": "name", "Veo Pump": "model", "Infusion Center": "vendor"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.org, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := storetest.Admin()
+				if err := db.CreateOrg(ctx, &vigil.Organization{Name: tt.org, TimeZone: "America/Chicago"}); err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range []*vigil.Device{
+					{Name: "MiniMed 508", Class: "II", Pathway: vigil.Pathway510k},
+					{Name: "Veo Pump", Model: "554CM", Class: "II", Pathway: vigil.Pathway510k},
+					{Name: "Infusion Center", Model: "IC-9", Class: "II", Pathway: vigil.Pathway510k},
+				} {
+					if err := db.CreateDevice(ctx, d); err != nil {
+						t.Fatal(err)
+					}
+				}
+				res, err := imp(db).Import(ctx, []string{doc}, importer.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sigs, err := db.Signals(ctx, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{}
+				for _, s := range sigs {
+					got[s.Device] = s.MatchedBy
+					// Released 2019-06-27T00:00Z is the 26th in Chicago: the organization's calendar day.
+					if s.ReleaseDate.String() != "2019-06-26" || s.Document != "ICSMA-19-178-01" || s.Vuln != "CVE-2019-10964" {
+						t.Errorf("signal %+v", s)
+					}
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("signals (-want +got):\n%s", diff)
+				}
+				if res.Signals != len(tt.want) {
+					t.Errorf("result counts %d signals, want %d", res.Signals, len(tt.want))
+				}
+			})
+		})
+	}
 }

@@ -105,13 +105,16 @@ func matchDevice(d *signalDevice, a *vigil.Advisory) (by, matched string, ok boo
 	vendorMatch := ""
 	for _, p := range a.Products {
 		pn := words(p.Name)
+		ours := sameOrg(orgWords(p.Vendor), d.orgName)
 		if len(d.model) > 0 {
 			for _, m := range p.ModelNumbers {
 				if mw := words(m); len(mw) > 0 && (equalWords(mw, d.model) || containsWords(mw, d.model)) {
 					return MatchModel, m, true
 				}
 			}
-			if containsWords(pn, d.model) {
+			// Inside a product name a model must look like one ("554CM", "IP 3") unless the product is ours: a
+			// bare "100" would match every "Series 100" of every vendor.
+			if containsWords(pn, d.model) && (ours || distinctive(d.model)) {
 				return MatchModel, p.Name, true
 			}
 		}
@@ -120,7 +123,7 @@ func matchDevice(d *signalDevice, a *vigil.Advisory) (by, matched string, ok boo
 		if len(pn) > 0 && (equalWords(pn, d.name) || (len(pn) >= 2 && containsWords(d.name, pn)) || (len(d.name) >= 2 && containsWords(pn, d.name))) {
 			return MatchName, p.Name, true
 		}
-		if vendorMatch == "" && sameOrg(orgWords(p.Vendor), d.orgName) {
+		if vendorMatch == "" && ours {
 			vendorMatch = p.Vendor
 		}
 	}
@@ -128,6 +131,18 @@ func matchDevice(d *signalDevice, a *vigil.Advisory) (by, matched string, ok boo
 		return MatchVendor, vendorMatch, true
 	}
 	return "", "", false
+}
+
+// distinctive reports whether model words look like a model number: several words, or a word of three or more
+// characters mixing letters and digits.
+func distinctive(model []string) bool {
+	if len(model) > 1 {
+		return true
+	}
+	w := model[0]
+	letters := strings.IndexFunc(w, unicode.IsLetter) >= 0
+	digits := strings.IndexFunc(w, unicode.IsDigit) >= 0
+	return len(w) >= 3 && letters && digits
 }
 
 func equalWords(a, b []string) bool {
