@@ -23,7 +23,10 @@ type ServeOptions struct {
 }
 
 // Handler builds the web handler on the app's services: the same ones the command line calls.
-func (a *App) Handler(opt ServeOptions) (http.Handler, error) {
+func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServer(opt) }
+
+// WebServer is Handler with its concrete type, for tests that walk its routes.
+func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	svc := web.Services{
 		Portfolio: a.Store, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
 		Cases: a.Cases(), Queries: newWebQueries(a), SBOM: webSBOM{a}, Sources: webSources{a.Store}, Health: a.Store.Ping,

@@ -65,8 +65,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Max-Age rather than Expires: the lifetime is relative, so the browser's clock and ours need not agree. The
+	// store refuses the session after sess.Expires whatever the browser keeps.
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: secret, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookies,
-		SameSite: http.SameSiteLaxMode, Expires: sess.Expires})
+		SameSite: http.SameSiteLaxMode, MaxAge: max(1, int(sess.Expires.Sub(s.opt.Clock.Now()).Seconds()))})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1})
 	next, _ := url.QueryUnescape(safeNext(r.PostFormValue("next")))
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -155,6 +155,7 @@ var (
 	dateType = reflect.TypeOf(vigil.Date{})
 	rawType  = reflect.TypeOf(json.RawMessage{})
 	textM    = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+	jsonM    = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
 )
 
 func nullable(s map[string]any) map[string]any {
@@ -190,6 +191,10 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case reflect.Map:
 		return map[string]any{"type": []string{"object", "null"}, "additionalProperties": g.schema(t.Elem())}
 	case reflect.Struct:
+		if t.Implements(jsonM) || reflect.PointerTo(t).Implements(jsonM) {
+			// It writes its own JSON; its Go fields say nothing reliable about the shape.
+			return map[string]any{"description": t.Name() + " (its own JSON form)"}
+		}
 		if t.Implements(textM) || reflect.PointerTo(t).Implements(textM) {
 			return map[string]any{"type": "string"}
 		}

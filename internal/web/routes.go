@@ -165,6 +165,24 @@ func (s *Server) buildRouter() chi.Router {
 	return r
 }
 
+// RouteInfo describes one route of the table, for tests and documentation.
+type RouteInfo struct {
+	Method, Pattern, Perm, Summary string
+	Public, Self, API, Upload      bool
+	// Example is a valid request (a JSON-encodable body for the API, url.Values for a form), or nil.
+	Example any
+}
+
+// Routes lists every route the server registers.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = RouteInfo{Method: r.Method, Pattern: r.Pattern, Perm: r.Perm, Summary: r.Summary, Public: r.Public, Self: r.Self, API: r.API,
+			Upload: r.Upload, Example: r.Example}
+	}
+	return out
+}
+
 // can reports whether the request's actor holds perm: the web layer uses it only to hide what a role cannot use.
 func can(r *http.Request, perm string) bool {
 	a, ok := vigil.ActorFrom(r.Context())

@@ -1,0 +1,253 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/web"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// The fixture: one organization (an ISAO member), a user per role plus a "target" user the tests change, a device
+// with two versions, three matched findings (one assessed as an uncontrolled risk, with a customer notice), all on
+// a fixed clock at 2025-06-02 (the day the findings were learned).
+
+var roles = []string{vigil.RoleViewer, vigil.RoleRegulatory, vigil.RolePSIRT, vigil.RoleAdmin}
+
+func password(role string) string { return "password-for-" + role + "-123" }
+
+type env struct {
+	t      *testing.T
+	engine string
+	app    *app.App
+	web    *web.Server
+	srv    *httptest.Server
+	clock  *storetest.Clock
+	device int64
+	v1, v2 int64
+	// findings: the log4j one is assessed uncontrolled and has a notice; spring is unassessed; the third is in v2.
+	log4j, spring, other int64
+}
+
+func sys() context.Context { return storetest.Admin() }
+
+// newEnv builds the fixture on engine and serves it.
+func newEnv(t *testing.T, engine string, opt ...func(*app.ServeOptions)) *env {
+	t.Helper()
+	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
+	db := storetest.Open(t, engine, clock)
+	e := &env{t: t, engine: engine, app: &app.App{Store: db, Clock: clock}, clock: clock}
+	ctx := sys()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Fixture Medical", TimeZone: "UTC", CVDAckDays: 5,
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Criteria: [4]string{"a", "b", "c", "d"}}}}))
+	for _, r := range roles {
+		must(db.CreateUser(ctx, &vigil.User{Name: r, Role: r}, password(r)))
+	}
+	must(db.CreateUser(ctx, &vigil.User{Name: "target", Role: vigil.RoleViewer}, password("target")))
+	d := &vigil.Device{Name: "Infusio IP-3", Model: "IP-3", Class: "II", Pathway: vigil.Pathway510k, CyberDevice: true,
+		Functions: []vigil.ClinicalFunction{{Name: "dose delivery", Severity: vigil.HarmCatastrophic}, {Name: "event log (PHI)", Severity: vigil.HarmNegligible}}}
+	must(db.CreateDevice(ctx, d))
+	e.device = d.ID
+	for i, ver := range []string{"3.1.0", "3.2.1"} {
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: ver, Status: vigil.VersionMarketed, UnitsFielded: 100 * (i + 1)}
+		must(db.CreateVersion(ctx, v))
+		if i == 0 {
+			e.v1 = v.ID
+		} else {
+			e.v2 = v.ID
+		}
+	}
+	log4j := vigil.Component{Name: "log4j-core", Group: "org.apache.logging.log4j", Version: "2.14.1", Purl: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}
+	spring := vigil.Component{Name: "spring-beans", Group: "org.springframework", Version: "5.3.17", Purl: "pkg:maven/org.springframework/spring-beans@5.3.17"}
+	must(db.SetComponents(ctx, e.v1, []vigil.Component{log4j, spring}, "fixture.cdx.json"))
+	must(db.SetComponents(ctx, e.v2, []vigil.Component{spring}, "fixture2.cdx.json"))
+	ev := func(fixed string) vigil.Evidence {
+		return vigil.Evidence{Matcher: "osv-ecosystem:Maven", Source: "osv", Range: ">=2.0.0, <" + fixed + " (ECOSYSTEM)", Fixed: fixed}
+	}
+	_, _, err := db.SyncFindings(ctx, e.v1, []vigil.Finding{
+		{Component: log4j, Vulnerability: "CVE-2021-44228", Aliases: []string{"GHSA-jfh8-c2jp-5v3q"}, Evidence: ev("2.15.0")},
+		{Component: spring, Vulnerability: "CVE-2022-22965", Evidence: ev("5.3.18")},
+	})
+	must(err)
+	_, _, err = db.SyncFindings(ctx, e.v2, []vigil.Finding{{Component: spring, Vulnerability: "CVE-2022-22965", Evidence: ev("5.3.18")}})
+	must(err)
+	fs, err := db.Findings(ctx, vigil.FindingFilter{})
+	must(err)
+	for _, f := range fs {
+		switch {
+		case f.Vulnerability == "CVE-2021-44228":
+			e.log4j = f.ID
+		case f.VersionID == e.v1:
+			e.spring = f.ID
+		default:
+			e.other = f.ID
+		}
+	}
+	cs := e.app.Cases()
+	_, err = cs.Assess(ctx, cases.AssessInput{FindingID: e.log4j, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"dose delivery"},
+		Rationale: "Remote code execution on the pump's network service."})
+	must(err)
+	must(cs.RecordEvent(ctx, &vigil.FindingEvent{FindingID: e.log4j, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2),
+		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2025-014"}))
+	var o app.ServeOptions
+	for _, f := range opt {
+		f(&o)
+	}
+	e.web, err = e.app.WebServer(o)
+	must(err)
+	e.srv = httptest.NewServer(e.web)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// token creates an API token for a user.
+func (e *env) token(user string) string {
+	e.t.Helper()
+	_, secret, err := e.app.Store.CreateToken(sys(), user, "test", time.Time{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// client is a browser: a cookie jar that never follows redirects (tests look at them).
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+	csrf string
+}
+
+func (e *env) anon() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: e.t, base: e.srv.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// login signs in as name and keeps the session's CSRF token.
+func (e *env) login(name, pw string) *client {
+	e.t.Helper()
+	c := e.anon()
+	res, body := c.get("/login")
+	m := csrfField.FindStringSubmatch(body)
+	if res.StatusCode != 200 || m == nil {
+		e.t.Fatalf("login page: %d", res.StatusCode)
+	}
+	res, _ = c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {name}, "password": {pw}})
+	if res.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("login %s: %d", name, res.StatusCode)
+	}
+	_, body = c.get("/account")
+	m = csrfField.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatalf("no CSRF token on the account page of %s", name)
+	}
+	c.csrf = m[1]
+	return c
+}
+
+func (c *client) do(req *http.Request) (*http.Response, string) {
+	c.t.Helper()
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func (c *client) get(path string) (*http.Response, string) {
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	return c.do(req)
+}
+
+func (c *client) postForm(path string, v url.Values) (*http.Response, string) {
+	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// api sends a JSON request with the session's CSRF header.
+func (c *client) api(method, path string, body any) (*http.Response, string) {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	return c.do(req)
+}
+
+// bearer sends a JSON request with an API token.
+func bearer(t *testing.T, base, token, method, path string, body any) (*http.Response, string) {
+	c := &client{t: t, base: base, http: http.DefaultClient}
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, base+path, r)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	return c.do(req)
+}
+
+// putAdvisories stores advisories in the intelligence store, as an import would.
+func putAdvisories(t *testing.T, db *store.DB, advs ...vigil.Advisory) {
+	t.Helper()
+	_, err := db.ImportIntel(sys(), func(w *store.IntelWriter) error {
+		for i := range advs {
+			a := &advs[i]
+			raw, _ := json.Marshal(a)
+			doc := store.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
+			doc.Records = 1
+			ref, err := w.Document(doc)
+			if err != nil {
+				return err
+			}
+			p, err := store.PrepareAdvisory(a)
+			if err != nil {
+				return err
+			}
+			if err := w.Advisory(ref, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sbomDoc is a small valid CycloneDX 1.5 SBOM.
+const sbomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
+ {"type":"library","group":"org.apache.logging.log4j","name":"log4j-core","version":"2.17.1","purl":"pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1"},
+ {"type":"library","group":"org.springframework","name":"spring-beans","version":"5.3.17","purl":"pkg:maven/org.springframework/spring-beans@5.3.17"}]}`

@@ -1,0 +1,323 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/web"
+)
+
+// unwired lists routes whose service this server is built without: no role can succeed on them, so they are left
+// out of the check that every permitted role's request succeeds (they are still walked for forbidden successes).
+var unwired = map[string]bool{"POST /api/v1/imports": true}
+
+// path fills a route pattern with the fixture's objects.
+func (e *env) path(pattern string) string {
+	id := func(p string) string {
+		switch {
+		case strings.Contains(p, "/devices/"):
+			return fmt.Sprint(e.device)
+		case strings.Contains(p, "/versions/"):
+			return fmt.Sprint(e.v1)
+		case strings.Contains(p, "/findings/"):
+			return fmt.Sprint(e.log4j)
+		}
+		return "CVE-2021-44228"
+	}
+	p := strings.ReplaceAll(pattern, "{id}", id(pattern))
+	p = strings.ReplaceAll(p, "{name}", "target")
+	p = strings.ReplaceAll(p, "/*", "/vigil.css")
+	switch {
+	case strings.HasSuffix(p, "/diff"):
+		p += fmt.Sprintf("?with=%d", e.v2)
+	case strings.HasSuffix(p, "/cvss"):
+		p += "?vector=" + url.QueryEscape("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	}
+	return p
+}
+
+// request builds a request for a route; the example body goes only with the route's own method.
+func (e *env) request(rt web.RouteInfo, method string) *http.Request {
+	var body io.Reader
+	ctype := ""
+	if method == rt.Method {
+		switch ex := rt.Example.(type) {
+		case url.Values:
+			body, ctype = strings.NewReader(ex.Encode()), "application/x-www-form-urlencoded"
+		case nil:
+			if rt.Upload {
+				var b bytes.Buffer
+				mw := multipart.NewWriter(&b)
+				fw, _ := mw.CreateFormFile("file", "upload.cdx.json")
+				fw.Write([]byte(sbomDoc))
+				mw.Close()
+				body, ctype = &b, mw.FormDataContentType()
+			}
+		default:
+			b, _ := json.Marshal(ex)
+			body, ctype = bytes.NewReader(b), "application/json"
+		}
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+e.path(rt.Pattern), body)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	return req
+}
+
+// identity is who sends a request: nobody, or a role through its session (pages) and token (API).
+type identity struct {
+	role    string
+	session *client
+	token   string
+}
+
+func succeeded(res *http.Response) bool {
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		return true
+	}
+	// A form that worked answers 303 to the page it changed; a refused one never redirects anywhere but to sign-in.
+	loc := res.Header.Get("Location")
+	return res.StatusCode >= 300 && res.StatusCode < 400 && loc != "" && !strings.HasPrefix(loc, "/login")
+}
+
+func canDo(role, perm string) bool {
+	return vigil.Actor{Name: role, Role: role}.Can(perm)
+}
+
+var verbs = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// TestRoleWalk walks every registered route with every verb as every role and anonymously, on both engines, and
+// fails on any success the role's permissions do not allow. Each permitted request carries a valid example, and at
+// least one permitted role must succeed with it: a handler that forgot to authorize would then succeed for a role
+// that may not, and be caught. Every response carries the security headers, and every API success matches its
+// OpenAPI schema.
+func TestRoleWalk(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) { roleWalk(t, engine) })
+	}
+}
+
+func roleWalk(t *testing.T, engine string) {
+	e := newEnv(t, engine)
+	ids := []identity{{role: ""}}
+	for _, r := range roles {
+		ids = append(ids, identity{role: r, session: e.login(r, password(r)), token: e.token(r)})
+	}
+	table := map[string]web.RouteInfo{}
+	for _, rt := range e.web.Routes() {
+		table[rt.Method+" "+rt.Pattern] = rt
+	}
+	// The router's own view of what is registered: everything must be in the table.
+	var walked []web.RouteInfo
+	err := chi.Walk(e.web.Router(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		rt, ok := table[method+" "+route]
+		if !ok {
+			t.Errorf("%s %s is registered but not in the route table", method, route)
+			return nil
+		}
+		walked = append(walked, rt)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(walked) != len(table) {
+		t.Errorf("chi has %d routes, the table %d", len(walked), len(table))
+	}
+	schemas := newSchemas(t, e)
+	okBy := map[string][]string{}
+	var patterns []string
+	for _, rt := range walked {
+		if !slices.Contains(patterns, rt.Pattern) {
+			patterns = append(patterns, rt.Pattern)
+		}
+	}
+	for _, pattern := range patterns {
+		for _, method := range verbs {
+			rt, registered := table[method+" "+pattern]
+			if !registered {
+				rt = web.RouteInfo{Method: "none", Pattern: pattern, API: strings.HasPrefix(pattern, "/api/")}
+			}
+			if method == "POST" && pattern == "/logout" {
+				continue // ends the session the rest of the walk uses; tested on its own
+			}
+			for _, id := range ids {
+				req := e.request(rt, method)
+				var res *http.Response
+				var body string
+				switch {
+				case id.role == "":
+					res, body = e.anon().do(req)
+				case rt.API:
+					req.Header.Set("Authorization", "Bearer "+id.token)
+					res, body = id.session.do(req)
+				default:
+					req.Header.Set("X-CSRF-Token", id.session.csrf)
+					res, body = id.session.do(req)
+				}
+				name := fmt.Sprintf("%s %s as %q", method, pattern, id.role)
+				checkHeaders(t, name, res)
+				allowed := registered && (rt.Public || id.role != "" && canDo(id.role, rt.Perm))
+				ok := succeeded(res)
+				if ok && !allowed {
+					t.Errorf("%s: %d, but the role may not (needs %q)", name, res.StatusCode, rt.Perm)
+				}
+				key := method + " " + pattern
+				if ok && allowed && id.role != "" {
+					okBy[key] = append(okBy[key], id.role)
+					if rt.API && res.StatusCode < 300 {
+						schemas.check(t, name, rt, res.StatusCode, body)
+					}
+				}
+				if allowed && !ok && !rt.Public && id.role != "" && res.StatusCode != http.StatusConflict && !unwired[key] {
+					t.Errorf("%s: %d, want success (the example must be valid): %s", name, res.StatusCode, clip(body))
+				}
+			}
+		}
+	}
+	for key, rt := range table {
+		if rt.Public || unwired[key] || key == "POST /logout" {
+			continue
+		}
+		if len(okBy[key]) == 0 {
+			t.Errorf("%s: no role succeeded with the example, so the walk proves nothing for it", key)
+		}
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
+
+func checkHeaders(t *testing.T, name string, res *http.Response) {
+	t.Helper()
+	for h, want := range map[string]string{
+		"Content-Security-Policy": "frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+	} {
+		if !strings.Contains(res.Header.Get(h), want) {
+			t.Errorf("%s: %s = %q, want %q", name, h, res.Header.Get(h), want)
+		}
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") ||
+		!strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("%s: CSP is not strict: %q", name, csp)
+	}
+}
+
+// schemas validates API responses against the OpenAPI document the server serves.
+type schemas struct {
+	c    *jsonschema.Compiler
+	seen map[string]*jsonschema.Schema
+}
+
+const docURL = "https://vigil.test/openapi.json"
+
+func newSchemas(t *testing.T, e *env) *schemas {
+	res, body := e.anon().get("/api/openapi.json")
+	if res.StatusCode != 200 {
+		t.Fatalf("openapi.json: %d", res.StatusCode)
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(docURL, doc); err != nil {
+		t.Fatal(err)
+	}
+	return &schemas{c: c, seen: map[string]*jsonschema.Schema{}}
+}
+
+func pointerEscape(s string) string {
+	s = strings.ReplaceAll(s, "~", "~0")
+	s = strings.ReplaceAll(s, "/", "~1")
+	return url.PathEscape(s)
+}
+
+func (s *schemas) check(t *testing.T, name string, rt web.RouteInfo, status int, body string) {
+	t.Helper()
+	loc := fmt.Sprintf("%s#/paths/%s/%s/responses/%d/content/application~1json/schema", docURL, pointerEscape(rt.Pattern), strings.ToLower(rt.Method), status)
+	sch, ok := s.seen[loc]
+	if !ok {
+		var err error
+		if sch, err = s.c.Compile(loc); err != nil {
+			t.Errorf("%s: the OpenAPI document has no schema for status %d: %v", name, status, err)
+			s.seen[loc] = nil
+			return
+		}
+		s.seen[loc] = sch
+	}
+	if sch == nil {
+		return
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(body))
+	if err != nil {
+		t.Errorf("%s: response is not JSON: %v", name, err)
+		return
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("%s: response does not match its OpenAPI schema: %v", name, err)
+	}
+}
+
+// TestOpenAPIMatchesRouter checks the served document against chi's routes, both ways.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	res, body := e.anon().get("/api/openapi.json")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("openapi.json: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	registered := map[string]bool{}
+	chi.Walk(e.web.Router(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if strings.HasPrefix(route, "/api/v1/") {
+			registered[strings.ToLower(method)+" "+route] = true
+			if _, ok := doc.Paths[route][strings.ToLower(method)]; !ok {
+				t.Errorf("%s %s is registered but not in the OpenAPI document", method, route)
+			}
+		}
+		return nil
+	})
+	var documented []string
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			documented = append(documented, m+" "+p)
+			if !registered[m+" "+p] {
+				t.Errorf("%s %s is documented but not registered", m, p)
+			}
+		}
+	}
+	if len(documented) < 30 || !slices.Contains(documented, "post /api/v1/determine") {
+		t.Errorf("the document covers only %d operations", len(documented))
+	}
+}
