@@ -89,6 +89,21 @@ var determineCases = []struct {
 		expect: `{"risk":"uncontrolled","matrix":"strict-icd v3","pma_periodic_report":true,"policy":{"acceptance_matrix":{"name":"strict-icd"}}}`,
 	},
 	{
+		name:   "a recorded risk repeats the matrix that decided it; the policy shows the matrix in force now",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","risk":"uncontrolled","matrix":"ip3-strict v2"}`, ``, ``),
+		expect: `{"risk":"uncontrolled","matrix":"ip3-strict v2","policy":{"acceptance_matrix":{"name":"vigil-default","version":"1"}}}`,
+	},
+	{
+		name:   "the matrix may be given in the cells form; the determination shows the uncontrolled form",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"minor","exploitability":"medium"}`, ``, `{"acceptance_matrix":{"name":"all-u","version":"1","cells":{"high":{"negligible":"U","minor":"U","serious":"U","critical":"U","catastrophic":"U"},"medium":{"negligible":"U","minor":"U","serious":"U","critical":"U","catastrophic":"U"},"low":{"negligible":"U","minor":"U","serious":"U","critical":"U","catastrophic":"U"}}}}`),
+		expect: `{"risk":"uncontrolled","matrix":"all-u v1","policy":{"acceptance_matrix":{"uncontrolled":{"medium":["negligible","minor","serious","critical","catastrophic"]}}}}`,
+	},
+	{
+		name:   "NVD's parenthesized v2 vector is valid; exploitability then needs KEV or a stated level",
+		facts:  mk("2025-01-11", memberDevice, `{"learned":"2025-01-10","severity":"serious","kev":true,"cvss":"(AV:N/AC:L/Au:N/C:P/I:P/A:P)"}`, ``, ``),
+		expect: `{"risk":"uncontrolled","exploitability":"high"}`,
+	},
+	{
 		name: "controlled then reassessed uncontrolled: clocks run from the reassessment (default policy)",
 		facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
 			`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, ``),
@@ -279,6 +294,11 @@ var invalidCases = []struct {
 	{"unknown reassessment_clock", mk("2025-02-01", "", uncontrolled, ``, `{"reassessment_clock":"later"}`), "policy.reassessment_clock"},
 	{"bad device matrix", mk("2025-02-01", `{"acceptance_matrix":{"name":"m","uncontrolled":{"high":["fatal"]}}}`, uncontrolled, ``, ``), "device.acceptance_matrix.uncontrolled.high[0]"},
 	{"matrix without a name", mk("2025-02-01", "", uncontrolled, ``, `{"acceptance_matrix":{"uncontrolled":{"high":["serious"]}}}`), "policy.acceptance_matrix.name"},
+	{"matrix in both forms", mk("2025-02-01", `{"acceptance_matrix":{"name":"m","version":"1","uncontrolled":{},"cells":{}}}`, uncontrolled, ``, ``), "device.acceptance_matrix"},
+	{"matrix without a version", mk("2025-02-01", `{"acceptance_matrix":{"name":"m","uncontrolled":{}}}`, uncontrolled, ``, ``), "device.acceptance_matrix.version"},
+	{"policy matrix with an unknown field", mk("2025-02-01", "", uncontrolled, ``, `{"acceptance_matrix":{"name":"m","version":"1","uncontroled":{}}}`), "policy.acceptance_matrix"},
+	{"recorded matrix id with a control character", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","matrix":"m\u0001 v1"}`, ``, ``), "vulnerability.matrix"},
+	{"cvss of an unknown version", mk("2025-02-01", "", `{"learned":"2025-01-10","risk":"controlled","cvss":"CVSS:5.0/AV:N"}`, ``, ``), "vulnerability.cvss"},
 	{"unknown remediation", mk("2025-02-01", "", uncontrolled, `{"type":"fix_distributed","date":"2025-01-20","remediation":"rollback"}`, ``), "events[0].remediation"},
 	{"unknown event type at index 3", mk("2025-02-01", "", uncontrolled, onTime+`,{"type":"patched","date":"2025-01-20"}`, ``), "events[4].type"},
 	{"missing event type", mk("2025-02-01", "", uncontrolled, `{"date":"2025-01-20"}`, ``), "events[0].type"},

@@ -1,0 +1,103 @@
+package regulatory
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/risk"
+)
+
+// record is a finding learned on 2025-06-02 in a PMA device of an organization that is an evidenced ISAO member,
+// first assessed as decided by matrix.
+func record(deviceMatrix string, first *vigil.Assessment) Record {
+	org := &vigil.Organization{Name: "Acme", TimeZone: "America/Chicago",
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Criteria: [4]string{"a", "b", "c", "d"}}}}
+	d := &vigil.Device{Name: "Pump", Class: "III", Pathway: vigil.PathwayPMA}
+	if deviceMatrix != "" {
+		d.AcceptanceMatrix = json.RawMessage(deviceMatrix)
+	}
+	first.CreatedAt = time.Date(2025, 6, 2, 15, 0, 0, 0, time.UTC)
+	return Record{AsOf: vigil.NewDate(2025, 6, 10), Org: org, Device: d,
+		Finding: &vigil.Finding{Vulnerability: "CVE-2025-0001", Learned: vigil.NewDate(2025, 6, 2)}, Assessments: []*vigil.Assessment{first}}
+}
+
+// TestFromRecordMatrix checks that the live determination decides with the device's own matrix, repeats the
+// matrix recorded with the first assessment, and reports a stored matrix that no longer reads instead of
+// silently using the default.
+func TestFromRecordMatrix(t *testing.T) {
+	strict := `{"name":"ip3-strict","version":"2","uncontrolled":{"high":["negligible","minor","serious","critical","catastrophic"]}}`
+	tests := []struct {
+		name       string
+		rec        Record
+		wantRisk   string
+		wantMatrix string // Determination.Matrix
+		wantPolicy string // the matrix in force
+		wantErr    string // prefix of an EINVALID message
+	}{
+		{"recorded risk and its matrix", record(strict, &vigil.Assessment{Risk: RiskUncontrolled, Matrix: "ip3-strict v2"}),
+			RiskUncontrolled, "ip3-strict v2", "ip3-strict v2", ""},
+		{"device matrix in force, default recorded earlier", record(strict, &vigil.Assessment{Risk: RiskControlled, Matrix: "vigil-default v1"}),
+			RiskControlled, "vigil-default v1", "ip3-strict v2", ""},
+		{"no device matrix: the default", record("", &vigil.Assessment{Risk: RiskControlled}), RiskControlled, "", "vigil-default v1", ""},
+		{"a stored matrix that does not read", record(`{"name":"x","uncontrolled":{"high":["fatal"]}}`, &vigil.Assessment{Risk: RiskControlled}),
+			"", "", "", "device.acceptance_matrix.uncontrolled.high[0]:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := FromRecord(tt.rec)
+			if !ok {
+				t.Fatal("assessed record reported as not assessed")
+			}
+			d, err := Determine(f)
+			if tt.wantErr != "" {
+				if vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(vigil.ErrorMessage(err), tt.wantErr) {
+					t.Fatalf("error %v, want EINVALID starting %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{d.Risk, d.Matrix, d.Policy.Matrix.ID()}
+			if diff := cmp.Diff([]string{tt.wantRisk, tt.wantMatrix, tt.wantPolicy}, got); diff != "" {
+				t.Errorf("risk, matrix, policy matrix (-want +got):\n%s", diff)
+			}
+			if !d.PMAPeriodicReport {
+				t.Error("PMA device without the periodic-report flag")
+			}
+		})
+	}
+}
+
+// TestDerivedExploitabilityIsRisks checks that the engine's derived exploitability is internal/risk's, level and
+// reason, at and around the thresholds.
+func TestDerivedExploitabilityIsRisks(t *testing.T) {
+	for _, vec := range []string{
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", // 3.9
+		"CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", // 2.8
+		"CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:H", // 2.3
+		"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:N/A:N", // 1.6
+		"CVSS:3.1/AV:A/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H", // 1.5
+		"CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H", // 0.9
+	} {
+		lvl, reason, err := risk.Exploitability(risk.ExploitInput{CVSS: vec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Determine(Facts{AsOf: vigil.NewDate(2025, 1, 11), Vulnerability: Vulnerability{Learned: vigil.NewDate(2025, 1, 10), Severity: vigil.HarmCritical, CVSS: vec}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Exploitability != string(lvl) {
+			t.Errorf("%s: engine says %s, risk says %s", vec, d.Exploitability, lvl)
+		}
+		if why := strings.TrimPrefix(reason, string(lvl)+": "); !strings.Contains(strings.Join(d.Rationale, "\n"), why) {
+			t.Errorf("%s: rationale does not give risk's reason %q:\n%s", vec, why, strings.Join(d.Rationale, "\n"))
+		}
+	}
+}
