@@ -78,11 +78,41 @@ func ComponentKeys(c vigil.Component, opt Options) []vigil.PackageKey {
 		}
 	}
 	if n := csafName(c.Name); n != "" {
-		for _, v := range []string{"", c.Supplier, c.Group} {
-			keys = append(keys, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: csafName(v), Name: n})
+		keys = append(keys, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: "", Name: n})
+		for _, v := range []string{c.Supplier, c.Group} {
+			for _, vv := range vendorSpellings(v) {
+				keys = append(keys, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: vv, Name: n})
+			}
 		}
 	}
 	return dedupPackageKeys(keys)
+}
+
+// corporateSuffixes are the legal-form words an SBOM's supplier name carries and a CSAF vendor name often drops.
+var corporateSuffixes = map[string]bool{"ag": true, "inc": true, "incorporated": true, "gmbh": true, "ltd": true,
+	"limited": true, "llc": true, "corp": true, "corporation": true, "co": true, "company": true, "sa": true,
+	"plc": true, "bv": true, "nv": true, "se": true, "kg": true, "spa": true, "srl": true, "oy": true, "ab": true,
+	"as": true, "kk": true, "pty": true, "lp": true, "llp": true}
+
+// vendorSpellings returns a supplier name as CSAF product keys file vendors: as written (lower case, white space
+// collapsed) and without its legal form ("Fresenius Kabi AG" → "fresenius kabi", "Wind River Systems, Inc." →
+// "wind river systems").
+func vendorSpellings(s string) []string {
+	full := csafName(s)
+	if full == "" {
+		return nil
+	}
+	words := strings.Fields(full)
+	for len(words) > 1 && corporateSuffixes[strings.ReplaceAll(strings.Trim(words[len(words)-1], ",."), ".", "")] {
+		words = words[:len(words)-1]
+	}
+	if len(words) > 0 {
+		words[len(words)-1] = strings.TrimRight(words[len(words)-1], ",")
+	}
+	if short := strings.Join(words, " "); short != full {
+		return []string{full, short}
+	}
+	return []string{full}
 }
 
 // internalKeys turns a store key into the Index's keys.

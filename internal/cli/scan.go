@@ -1,0 +1,375 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openvex/go-vex/pkg/vex"
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/sbom/cyclonedx"
+)
+
+func init() { register(scanCmd) }
+
+// scanFormats are the outputs vigil scan writes.
+var scanFormats = []string{"table", "json", "cyclonedx-vex", "openvex", "sarif"}
+
+func scanCmd(env *Env) *cobra.Command {
+	var ecosystem string
+	cmd := &cobra.Command{
+		Use:   "scan [--format table|json|cyclonedx-vex|openvex|sarif] SBOM",
+		Short: "Match an SBOM against the local vulnerability store, storing nothing",
+		Long: `Reads a CycloneDX (JSON/XML) or SPDX (JSON/tag-value) SBOM and matches its components against the
+vulnerability intelligence imported with 'vigil import' (OSV ranges and versions lists, NVD CPE configurations,
+OSV's Bitnami CPEs, CSAF products). Nothing is stored.
+
+Components are identified by purl (the CycloneDX group stands in for a missing Maven groupId, npm scope or
+Composer vendor), else by group and name in the ecosystem --ecosystem declares, and by CPE.
+
+--format json prints {"components": N, "findings": [{"component": {"name", "version", "purl"}, "vulnerability",
+"aliases", "state", "evidence": {"matcher", "range", "fixed", ...}}]}, one finding per (component, vulnerability
+id as the feed names it). state is "open" (matched) or "could_not_evaluate" (a version could not be ordered; the
+evidence says why). cyclonedx-vex and openvex write VEX documents (matches as in_triage / under_investigation:
+a match is not yet an assessment); sarif writes SARIF 2.1.0 for code-scanning dashboards.
+
+Exit codes: 0 no findings, 1 findings (or a failure), 2 invalid input (a malformed SBOM, a bad flag).`,
+		Example: `  vigil scan device.cdx.json
+  vigil scan --format json --db sqlite:/var/lib/vigil/vigil.db sbom.spdx.json
+  vigil scan --ecosystem PyPI requirements.cdx.json`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(scanFormats, env.Format) {
+				return Usage("--format: %q is not one of %s", env.Format, strings.Join(scanFormats, ", "))
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return vigil.Errorf(vigil.EINVALID, "sbom %s: %v", args[0], errText(err))
+			}
+			defer f.Close()
+			return env.withApp(func(a *app.App) error {
+				res, err := a.Scan(env.actx(), f, filepath.Base(args[0]), app.ScanOptions{Ecosystem: ecosystem})
+				if err != nil {
+					return err
+				}
+				if res.NoIntel {
+					env.Log.Warn("the vulnerability store is empty: nothing was matched (import intelligence with `vigil import`)")
+				}
+				if len(res.Findings) > 0 {
+					env.SetExit(ExitFailure)
+				}
+				return writeScan(env, res, a.Clock.Now())
+			})
+		},
+	}
+	cmd.Flags().StringVar(&ecosystem, "ecosystem", "", "ecosystem of components that have no purl (PyPI, npm, Maven, ...)")
+	return cmd
+}
+
+// errText strips the operating system's wrapping from a file error.
+func errText(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func writeScan(env *Env, res *app.ScanResult, now time.Time) error {
+	switch env.Format {
+	case "json":
+		return env.JSON(scanJSON(res))
+	case "cyclonedx-vex":
+		return cyclonedx.WriteVEX(env.Stdout, res.Document.Components, res.Findings, cyclonedx.VEXOptions{
+			SerialNumber: scanURN(res), Timestamp: now, Subject: res.Document.Subject, ToolVersion: toolVersion})
+	case "openvex":
+		doc := scanOpenVEX(res, now)
+		return doc.ToJSON(env.Stdout)
+	case "sarif":
+		return env.JSON(scanSARIF(res))
+	}
+	rows := make([][]string, 0, len(res.Findings))
+	for _, f := range res.Findings {
+		ev := f.Evidence.Matcher + " " + f.Evidence.Range
+		if f.State == vigil.FindingCouldNotEval {
+			ev = f.Evidence.Matcher + ": " + f.Evidence.Reason
+		}
+		rows = append(rows, []string{f.Component.Name, f.Component.Version, f.Vulnerability, f.State, f.Evidence.Fixed, ev})
+	}
+	if err := env.Table([]string{"COMPONENT", "VERSION", "VULNERABILITY", "STATE", "FIXED", "EVIDENCE"}, rows); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(env.Stdout, "%d components, %d findings\n", len(res.Document.Components), len(res.Findings))
+	return err
+}
+
+// toolVersion names this Vigil in generated documents.
+const toolVersion = "dev"
+
+// scanURN identifies a scan's documents by the SBOM's digest, so the same SBOM gives the same document id.
+func scanURN(res *app.ScanResult) string {
+	d := res.Digest
+	if len(d) < 32 {
+		s := sha256.Sum256([]byte(res.Name))
+		d = hex.EncodeToString(s[:])
+	}
+	// urn:uuid form (CycloneDX requires it): the first 128 bits of the digest, as a version-8 (custom) UUID.
+	return fmt.Sprintf("urn:uuid:%s-%s-8%s-%x%s-%s", d[0:8], d[8:12], d[13:16], 0x8|hexNibble(d[16])&0x3, d[17:20], d[20:32])
+}
+
+func hexNibble(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 0
+}
+
+// The JSON contract of vigil scan.
+type scanOutput struct {
+	Components int           `json:"components"`
+	Findings   []scanFinding `json:"findings"`
+}
+
+type scanFinding struct {
+	Component     scanComponent `json:"component"`
+	Vulnerability string        `json:"vulnerability"`
+	Aliases       []string      `json:"aliases"`
+	State         string        `json:"state"`
+	Evidence      scanEvidence  `json:"evidence"`
+}
+
+type scanComponent struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Purl    string `json:"purl"`
+	CPE     string `json:"cpe,omitempty"`
+}
+
+type scanEvidence struct {
+	Matcher  string `json:"matcher"`
+	Range    string `json:"range"`
+	Fixed    string `json:"fixed"`
+	Source   string `json:"source,omitempty"`
+	Advisory string `json:"advisory,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func scanJSON(res *app.ScanResult) scanOutput {
+	out := scanOutput{Components: len(res.Document.Components), Findings: make([]scanFinding, 0, len(res.Findings))}
+	for _, f := range res.Findings {
+		aliases := f.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		out.Findings = append(out.Findings, scanFinding{
+			Component:     scanComponent{Name: f.Component.Name, Version: f.Component.Version, Purl: f.Component.Purl, CPE: f.Component.CPE},
+			Vulnerability: f.Vulnerability,
+			Aliases:       aliases,
+			State:         f.State,
+			Evidence: scanEvidence{Matcher: f.Evidence.Matcher, Range: f.Evidence.Range, Fixed: f.Evidence.Fixed,
+				Source: f.Evidence.Source, Advisory: f.Evidence.Advisory, Reason: f.Evidence.Reason},
+		})
+	}
+	return out
+}
+
+// componentRef names a component for VEX and SARIF: its purl, else a Vigil URN of name and version.
+func componentRef(c vigil.Component) string {
+	if c.Purl != "" {
+		return c.Purl
+	}
+	if c.CPE != "" {
+		return c.CPE
+	}
+	return "urn:vigil:component:" + c.Name + "@" + c.Version
+}
+
+// scanOpenVEX writes one OpenVEX statement per (vulnerability, state): its products are the components matched.
+// A match is not an assessment, so every status is under_investigation, with the evidence in status_notes.
+func scanOpenVEX(res *app.ScanResult, now time.Time) vex.VEX {
+	doc := vex.New()
+	doc.ID = scanURN(res)
+	doc.Author = "Vigil"
+	doc.AuthorRole = "tool"
+	doc.Tooling = "vigil scan " + toolVersion
+	doc.Version = 1
+	ts := now.UTC().Truncate(time.Second)
+	doc.Timestamp = &ts
+	type group struct {
+		vuln, state string
+	}
+	idx := map[group]int{}
+	for _, f := range res.Findings {
+		g := group{f.Vulnerability, f.State}
+		i, ok := idx[g]
+		if !ok {
+			st := vex.Statement{Vulnerability: vex.Vulnerability{Name: vex.VulnerabilityID(f.Vulnerability)},
+				Status: vex.StatusUnderInvestigation}
+			for _, a := range f.Aliases {
+				st.Vulnerability.Aliases = append(st.Vulnerability.Aliases, vex.VulnerabilityID(a))
+			}
+			i = len(doc.Statements)
+			idx[g] = i
+			doc.Statements = append(doc.Statements, st)
+		}
+		st := &doc.Statements[i]
+		p := vex.Product{Component: vex.Component{ID: componentRef(f.Component)}}
+		if f.Component.Purl != "" {
+			p.Identifiers = map[vex.IdentifierType]string{vex.PURL: f.Component.Purl}
+		}
+		if !slices.ContainsFunc(st.Products, func(q vex.Product) bool { return q.ID == p.ID }) {
+			st.Products = append(st.Products, p)
+		}
+		note := fmt.Sprintf("%s: %s matched by %s %s", componentRef(f.Component), f.Vulnerability, f.Evidence.Matcher, f.Evidence.Range)
+		if f.Evidence.Fixed != "" {
+			note += "; fixed in " + f.Evidence.Fixed
+		}
+		if f.State == vigil.FindingCouldNotEval {
+			note = fmt.Sprintf("%s: could not evaluate %s (%s): %s", componentRef(f.Component), f.Vulnerability, f.Evidence.Matcher, f.Evidence.Reason)
+		}
+		if st.StatusNotes != "" {
+			st.StatusNotes += "\n"
+		}
+		st.StatusNotes += note
+	}
+	slices.SortStableFunc(doc.Statements, func(a, b vex.Statement) int {
+		return strings.Compare(string(a.Vulnerability.Name), string(b.Vulnerability.Name))
+	})
+	return doc
+}
+
+// SARIF 2.1.0, the subset code-scanning dashboards read: one rule per vulnerability, one result per finding,
+// located in the SBOM file and, logically, at the component.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool      sarifTool       `json:"tool"`
+	Artifacts []sarifArtifact `json:"artifacts"`
+	Results   []sarifResult   `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Version        string      `json:"version"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID               string         `json:"id"`
+	ShortDescription sarifText      `json:"shortDescription"`
+	Properties       map[string]any `json:"properties,omitempty"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifArtifact struct {
+	Location sarifArtifactLocation `json:"location"`
+}
+
+type sarifArtifactLocation struct {
+	URI   string `json:"uri"`
+	Index *int   `json:"index,omitempty"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Kind                string            `json:"kind"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical  `json:"physicalLocation"`
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+func scanSARIF(res *app.ScanResult) sarifLog {
+	drv := sarifDriver{Name: "vigil", InformationURI: "https://github.com/vigil-dev/vigil", Version: toolVersion,
+		Rules: []sarifRule{}}
+	rules := map[string]int{}
+	zero := 0
+	run := sarifRun{Tool: sarifTool{}, Artifacts: []sarifArtifact{{Location: sarifArtifactLocation{URI: res.Name}}},
+		Results: []sarifResult{}}
+	for _, f := range res.Findings {
+		ri, ok := rules[f.Vulnerability]
+		if !ok {
+			ri = len(drv.Rules)
+			rules[f.Vulnerability] = ri
+			desc := f.Vulnerability
+			if len(f.Aliases) > 0 {
+				desc += " (" + strings.Join(f.Aliases, ", ") + ")"
+			}
+			r := sarifRule{ID: f.Vulnerability, ShortDescription: sarifText{"Known vulnerability " + desc}}
+			if len(f.Aliases) > 0 {
+				r.Properties = map[string]any{"aliases": f.Aliases}
+			}
+			drv.Rules = append(drv.Rules, r)
+		}
+		c := f.Component
+		who := strings.TrimSpace(c.Name + " " + c.Version)
+		level, kind := "warning", "fail"
+		msg := fmt.Sprintf("%s is affected by %s: %s %s", who, f.Vulnerability, f.Evidence.Matcher, f.Evidence.Range)
+		if f.Evidence.Fixed != "" {
+			msg += "; fixed in " + f.Evidence.Fixed
+		}
+		if f.State == vigil.FindingCouldNotEval {
+			level, kind = "note", "review"
+			msg = fmt.Sprintf("%s could not be evaluated against %s: %s", who, f.Vulnerability, f.Evidence.Reason)
+		}
+		fp := sha256.Sum256([]byte(componentRef(c) + "\x00" + f.Vulnerability))
+		props := map[string]any{"state": f.State, "matcher": f.Evidence.Matcher, "range": f.Evidence.Range,
+			"source": f.Evidence.Source, "advisory": f.Evidence.Advisory}
+		if f.Evidence.Fixed != "" {
+			props["fixed"] = f.Evidence.Fixed
+		}
+		if f.Evidence.Reason != "" {
+			props["reason"] = f.Evidence.Reason
+		}
+		run.Results = append(run.Results, sarifResult{
+			RuleID: f.Vulnerability, RuleIndex: ri, Level: level, Kind: kind, Message: sarifText{msg},
+			Locations: []sarifLocation{{
+				PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifactLocation{URI: res.Name, Index: &zero}},
+				LogicalLocations: []sarifLogical{{Name: c.Name, FullyQualifiedName: componentRef(c), Kind: "module"}},
+			}},
+			PartialFingerprints: map[string]string{"vigilFinding/v1": hex.EncodeToString(fp[:16])},
+			Properties:          props,
+		})
+	}
+	run.Tool.Driver = drv
+	return sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
+}
