@@ -337,3 +337,16 @@ func FuzzMatrixJSON(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeMatrix measures reading a device's matrix, which the live determination does on every view.
+func BenchmarkDecodeMatrix(b *testing.B) {
+	doc, err := json.Marshal(DefaultMatrix())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := DecodeMatrix(doc, "device.acceptance_matrix"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
