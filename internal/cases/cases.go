@@ -1,8 +1,10 @@
 // Package cases runs a finding through the FDA flow: assessment (exploitability from the assessed CVSS vector, KEV
-// and EPSS; severity of patient harm from the clinical functions the vulnerability reaches; the acceptance matrix),
-// the dated regulatory events, and the live determination with every clock. It owns no storage: it reads and
-// writes through the root service interfaces, and the determination itself is internal/regulatory's pure function,
-// so the command line, the API and the screens all show the same answer.
+// and EPSS; severity of patient harm from the clinical functions the vulnerability reaches, directly or through the
+// threats of the device's threat model it names; the device's acceptance matrix; the controls in place), the dated
+// regulatory events, the live determination with every clock, and the per-vulnerability summary that traces it all
+// to the records. It owns no storage: it reads and writes through the root service interfaces, and the
+// determination itself is internal/regulatory's pure function, so the command line, the API and the screens all
+// show the same answer.
 package cases
 
 import (

@@ -274,7 +274,7 @@ func TestSummaryBeforeAssessment(t *testing.T) {
 	if err := sm.Markdown(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if sm.Determination != nil || !strings.Contains(buf.String(), "Not assessed yet: not assessed yet") || strings.Contains(buf.String(), "## 3.") {
+	if sm.Determination != nil || !strings.Contains(buf.String(), "Not assessed yet: no risk determination has been recorded") || strings.Contains(buf.String(), "## 3.") {
 		t.Errorf("summary before assessment:\n%s", buf.String())
 	}
 	if _, err := fx.svc.Summary(storetest.Admin(), 99, vigil.Date{}); vigil.ErrorCode(err) != vigil.ENOTFOUND {

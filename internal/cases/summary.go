@@ -201,7 +201,11 @@ func (sm *Summary) Markdown(w io.Writer) error {
 
 	if sm.Assessment == nil {
 		b.section("2. Risk assessment")
-		b.line("Not assessed yet: %s.", md(strings.TrimSuffix(sm.Problem, ".")))
+		p := strings.TrimSuffix(sm.Problem, ".")
+		if p != "" {
+			p = strings.ToUpper(p[:1]) + p[1:]
+		}
+		b.line("%s.", md(p))
 		return b.flush(w)
 	}
 	a := sm.Assessment

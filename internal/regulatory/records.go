@@ -23,7 +23,9 @@ type Record struct {
 }
 
 // FromRecord builds the facts of a record. It reports false when the finding has no assessment yet: without a
-// recorded determination there is nothing to decide, and no clock has started.
+// recorded determination there is nothing to decide, and no clock has started. The device's own acceptance matrix,
+// when it has one, is the matrix in force, and the first assessment's matrix ID is repeated as the one that decided
+// the recorded risk; a stored matrix that no longer reads makes Determine fail naming it.
 func FromRecord(r Record) (Facts, bool) {
 	loc := time.UTC
 	if r.Org != nil {
