@@ -35,7 +35,7 @@ func Detect(name string, head []byte) (string, error) {
 		src := detectJSON(name, trimmed)
 		if src == sideFile {
 			return "", fmt.Errorf("%w: %w", ErrSideFile,
-				Invalid(name, "", "a CSAF provider listing (ROLIE feed or provider metadata), not an advisory"))
+				Invalid(name, "", "a feed's side file (ROLIE feed, provider metadata or JSON Schema), not a feed document"))
 		}
 		if src != "" {
 			return src, nil
@@ -56,7 +56,8 @@ func Detect(name string, head []byte) (string, error) {
 }
 
 // ErrSideFile is wrapped (errors.Is) by Detect's error for documents that belong beside a feed but hold no
-// vulnerability data: a CSAF provider's ROLIE feed or provider-metadata.json. An importer walking a provider's
+// vulnerability data: a CSAF provider's ROLIE feed or provider-metadata.json, a JSON Schema (CISA ships the KEV
+// schema beside the catalog). An importer walking a provider's
 // directory skips them; its error still carries EINVALID for a caller that named such a file explicitly.
 var ErrSideFile = errors.New("not a feed document")
 
@@ -182,7 +183,7 @@ func detectJSON(name string, head []byte) string {
 		return vigil.SourceKEV
 	case k["document"]:
 		return vigil.SourceCSAF
-	case k["feed"] && len(k) <= 2, k["canonical_url"] && k["metadata_version"]:
+	case k["feed"] && len(k) <= 2, k["canonical_url"] && k["metadata_version"], k["$schema"]:
 		return sideFile
 	case t.values["type"] == "bundle", k["spec_version"] && strings.Contains(id, "--"):
 		return vigil.SourceSTIX

@@ -1,9 +1,13 @@
 package feed
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
@@ -113,4 +117,52 @@ func TestDetectNameHint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDetectFixtureFolders walks whole fixture folders as an importer would: in CISA's CSAF provider directory
+// every advisory is CSAF, the two ROLIE feeds are side files, and the signatures, digests, index.txt and
+// changes.csv are never seen; the KEV folder's JSON Schema is a side file, not a catalog.
+func TestDetectFixtureFolders(t *testing.T) {
+	tests := []struct {
+		folder string
+		want   map[string]int
+	}{
+		{"cisa-csaf", map[string]int{vigil.SourceCSAF: 212, "side file": 2}},
+		{"cisa-kev", map[string]int{vigil.SourceKEV: 3, "side file": 1}},
+		{"nvd-api-2.0", map[string]int{vigil.SourceNVD: 3}},
+		{"epss", map[string]int{vigil.SourceEPSS: 3}},
+		{"osv-advisories", map[string]int{vigil.SourceOSV: 1200}},
+		{"osv-corpus", map[string]int{vigil.SourceOSV: 13_946}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.folder, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, detectAll(t, tt.folder)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func detectAll(t *testing.T, folder string) map[string]int {
+	got := map[string]int{}
+	err := Walk(context.Background(), testfix.Path(t, folder), Limits{}, func(name string, r io.Reader) error {
+		b, err := io.ReadAll(io.LimitReader(r, HeadSize))
+		if err != nil {
+			return err
+		}
+		src, err := Detect(name, b)
+		switch {
+		case errors.Is(err, ErrSideFile):
+			got["side file"]++
+		case err != nil:
+			return err
+		default:
+			got[src]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
