@@ -492,6 +492,9 @@ func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Com
 			}
 			c.VersionID = versionID
 		}
+		if err := tx.writeComponentKeys(ctx, versionID, comps); err != nil {
+			return err
+		}
 		summary := map[string]any{"sbom_id": sbomID, "source": meta.Source, "format": meta.Format, "digest": meta.Digest, "components": len(comps)}
 		return tx.Audit(ctx, "sbom.import", "version", idText(versionID), map[string]any{"components": len(prev)}, summary, "")
 	})

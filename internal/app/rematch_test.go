@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix"
+)
+
+// TestImportRematchesOnlyAffectedVersions: an SBOM import matches at once, an intelligence import re-matches the
+// versions whose packages it touched, and a withdrawn advisory resolves its findings. Both engines.
+func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
+	pypi := testfix.Path(t, "osv-corpus", "PyPI", "all.zip")
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := app.CLIContext(context.Background())
+			a, err := app.Open(ctx, storetest.DSN(t, engine))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if _, err := a.SeedDemo(ctx); err != nil {
+				t.Fatal(err)
+			}
+			dev, _ := a.Store.DeviceByName(ctx, "ClearScan IW-2")
+			v, _ := a.Store.VersionByName(ctx, dev.ID, "2.5")
+			if _, _, matched, err := a.RematchVersion(ctx, v.ID); err != nil || matched {
+				t.Fatalf("before any import: matched=%v err=%v (want an honest not-matched)", matched, err)
+			}
+			im, err := a.Importer(ctx, app.IntelOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := im.Import(ctx, []string{pypi}, importer.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := a.RematchChanged(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Versions != 1 {
+				t.Errorf("re-matched %d versions, want only the imaging workstation's (1): %+v", res.Versions, res)
+			}
+			fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, f := range fs {
+				ids = append(ids, f.Component.Name+" "+f.Vulnerability)
+			}
+			for _, want := range []string{"pip PYSEC-2023-228", "setuptools PYSEC-2022-43012", "wheel PYSEC-2022-43017"} {
+				if !slices.Contains(ids, want) {
+					t.Errorf("missing finding %q in %v", want, ids)
+				}
+			}
+			// Nothing changed: a second call re-matches nothing.
+			if res, err := a.RematchChanged(ctx); err != nil || res.Versions != 0 {
+				t.Errorf("second RematchChanged = %+v, %v", res, err)
+			}
+			// The advisory is withdrawn upstream: its finding resolves.
+			dir := t.TempDir()
+			rec := `{"schema_version":"1.6.0","id":"PYSEC-2022-43017","modified":"2030-01-01T00:00:00Z","withdrawn":"2030-01-01T00:00:00Z",
+				"affected":[{"package":{"ecosystem":"PyPI","name":"wheel"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.38.1"}]}]}]}`
+			os.WriteFile(filepath.Join(dir, "PYSEC-2022-43017.json"), []byte(rec), 0o600)
+			if _, err := im.Import(ctx, []string{dir}, importer.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := a.RematchChanged(ctx); err != nil || res.Resolved != 1 {
+				t.Errorf("after withdrawal: %+v, %v", res, err)
+			}
+			left, _ := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, Vuln: "PYSEC-2022-43017"})
+			if len(left) != 0 {
+				t.Errorf("withdrawn advisory still has open findings: %v", left)
+			}
+		})
+	}
+}
