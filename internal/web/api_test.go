@@ -1,0 +1,295 @@
+package web_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/regulatory/scenario"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/web"
+)
+
+// TestDetermineAPIScenarios runs every shared worked case through POST /api/v1/determine: the HTTP API must give
+// what the engine and the CLI give.
+func TestDetermineAPIScenarios(t *testing.T) {
+	cases, err := scenario.Load(testfix.Path(t, "scenarios"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("scenarios: %d, %v", len(cases), err)
+	}
+	e := newEnv(t, store.SQLite)
+	tok := e.token(vigil.RoleViewer)
+	for _, sc := range cases {
+		t.Run(sc.File, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/determine", bytes.NewReader(sc.Facts))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, body := e.anon().do(req)
+			wantStatus := http.StatusOK
+			if sc.WantCode() != "" {
+				wantStatus = http.StatusBadRequest
+			}
+			if res.StatusCode != wantStatus {
+				t.Errorf("status %d, want %d: %s", res.StatusCode, wantStatus, clip(body))
+			}
+			for _, d := range scenario.Diff(sc.Expect, []byte(body)) {
+				t.Errorf("%s: %s", sc.Name, d)
+			}
+		})
+	}
+}
+
+func multipartFile(name string, data []byte) (*bytes.Buffer, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	return &b, mw.FormDataContentType()
+}
+
+func gz(b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
+}
+
+func zipOf(files map[string][]byte) []byte {
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for name, b := range files {
+		w, _ := zw.Create(name)
+		w.Write(b)
+	}
+	zw.Close()
+	return out.Bytes()
+}
+
+// TestSBOMUpload uploads SBOMs through the API in every accepted wrapping and with the mistakes people make, on
+// both engines: good ones replace the version's components and report the diff; bad ones change nothing and say
+// what is wrong, naming the file.
+func TestSBOMUpload(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			tok := e.token(vigil.RolePSIRT)
+			upload := func(body []byte, name string, multi bool) (*http.Response, string) {
+				var r *bytes.Buffer
+				ctype := "application/octet-stream"
+				path := fmt.Sprintf("/api/v1/versions/%d/sbom", e.v1)
+				if multi {
+					r, ctype = multipartFile(name, body)
+				} else {
+					r = bytes.NewBuffer(body)
+					path += "?name=" + name
+				}
+				req, _ := http.NewRequest("POST", e.srv.URL+path, r)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", ctype)
+				return e.anon().do(req)
+			}
+			big := bytes.Repeat([]byte(" "), 65<<20)
+			for _, tt := range []struct {
+				name      string
+				body      []byte
+				file      string
+				multi     bool
+				status    int
+				wantInErr string
+			}{
+				{"raw JSON", []byte(sbomDoc), "bom.cdx.json", false, 201, ""},
+				{"multipart", []byte(sbomDoc), "bom.cdx.json", true, 201, ""},
+				{"gzip", gz([]byte(sbomDoc)), "bom.cdx.json.gz", true, 201, ""},
+				{"zip of one file", zipOf(map[string][]byte{"sbom/bom.cdx.json": []byte(sbomDoc)}), "bundle.zip", true, 201, ""},
+				{"not an SBOM", []byte(`{"hello": "world"}`), "notes.json", true, 400, "notes.json"},
+				{"a malformed purl", []byte(strings.Replace(sbomDoc, `"pkg:maven/org.springframework/spring-beans@5.3.17"`, `"pkg:::"`, 1)), "bad.cdx.json", true, 400, "bad.cdx.json"},
+				{"empty", nil, "empty.json", true, 400, "empty"},
+				{"zip of two files", zipOf(map[string][]byte{"a.json": []byte(sbomDoc), "b.json": []byte(sbomDoc)}), "two.zip", true, 400, "exactly one SBOM"},
+				{"gzip bomb", gz(bytes.Repeat([]byte("A"), 70<<20)), "bomb.json.gz", true, 400, "expands to more than"},
+				{"too large", big, "huge.json", false, 400, "larger than"},
+			} {
+				res, body := upload(tt.body, tt.file, tt.multi)
+				if res.StatusCode != tt.status {
+					t.Errorf("%s: %d, want %d: %s", tt.name, res.StatusCode, tt.status, clip(body))
+					continue
+				}
+				if tt.status != 201 {
+					var er struct{ Error struct{ Code, Message string } }
+					json.Unmarshal([]byte(body), &er)
+					if er.Error.Code != vigil.EINVALID || !strings.Contains(er.Error.Message, tt.wantInErr) {
+						t.Errorf("%s: error %+v, want EINVALID mentioning %q", tt.name, er.Error, tt.wantInErr)
+					}
+					continue
+				}
+				var got web.SBOMResult
+				if err := json.Unmarshal([]byte(body), &got); err != nil || got.Components != 2 || got.Format != "cyclonedx-json" {
+					t.Errorf("%s: %+v %v", tt.name, got, err)
+				}
+			}
+			// The first good upload changed log4j 2.14.1 → 2.17.1; the rest changed nothing. Failures stored nothing.
+			comps, err := e.app.Store.Components(sys(), e.v1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vers []string
+			for _, c := range comps {
+				vers = append(vers, c.Name+"@"+c.Version)
+			}
+			if diff := cmp.Diff([]string{"log4j-core@2.17.1", "spring-beans@5.3.17"}, vers); diff != "" {
+				t.Errorf("components (-want +got):\n%s", diff)
+			}
+			// A viewer may not upload.
+			vt := e.token(vigil.RoleViewer)
+			req, _ := http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/api/v1/versions/%d/sbom", e.v1), strings.NewReader(sbomDoc))
+			req.Header.Set("Authorization", "Bearer "+vt)
+			if res, _ := e.anon().do(req); res.StatusCode != http.StatusForbidden {
+				t.Errorf("viewer upload: %d, want 403", res.StatusCode)
+			}
+		})
+	}
+}
+
+// TestUploadFormShowsTheDiff uploads through the version page's form as a browser does.
+func TestUploadFormShowsTheDiff(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
+	body, ctype := multipartFile("pump-3.1.0.cdx.json", []byte(sbomDoc))
+	// The CSRF token travels in the form, before the file.
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("csrf", c.csrf)
+	fw, _ := mw.CreateFormFile("file", "pump-3.1.0.cdx.json")
+	fw.Write([]byte(sbomDoc))
+	mw.Close()
+	_ = body
+	_ = ctype
+	req, _ := http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/versions/%d/sbom", e.v1), &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, page := c.do(req)
+	if res.StatusCode != 200 || !strings.Contains(page, "SBOM imported: pump-3.1.0.cdx.json") || !strings.Contains(page, "<b>2</b> changed") {
+		t.Errorf("upload form: %d\n%s", res.StatusCode, mainOf(page))
+	}
+	// A bad file: the same page, the message, nothing stored.
+	b.Reset()
+	mw = multipart.NewWriter(&b)
+	mw.WriteField("csrf", c.csrf)
+	fw, _ = mw.CreateFormFile("file", "photo.png")
+	fw.Write([]byte("\x89PNG\r\n"))
+	mw.Close()
+	req, _ = http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/versions/%d/sbom", e.v1), &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, page = c.do(req)
+	if res.StatusCode != 400 || !strings.Contains(page, "The SBOM was not imported: sbom photo.png: not a CycloneDX") {
+		t.Errorf("bad upload: %d\n%s", res.StatusCode, mainOf(page))
+	}
+}
+
+// TestFindingPages pages through findings newest first and back, with filters, counting every match.
+func TestFindingPages(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			var found []vigil.Finding
+			for i := 0; i < 117; i++ {
+				found = append(found, vigil.Finding{Component: vigil.Component{Name: fmt.Sprintf("lib%03d", i), Version: "1.0"}, Vulnerability: fmt.Sprintf("CVE-2024-%04d", i),
+					Evidence: vigil.Evidence{Matcher: "test", Range: "<2"}})
+			}
+			if _, _, err := e.app.Store.SyncFindings(sys(), e.v2, found); err != nil {
+				t.Fatal(err)
+			}
+			tok := e.token(vigil.RoleViewer)
+			get := func(q string) web.FindingPage {
+				t.Helper()
+				res, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/findings?"+q, nil)
+				var p web.FindingPage
+				if res.StatusCode != 200 || json.Unmarshal([]byte(body), &p) != nil {
+					t.Fatalf("findings?%s: %d %s", q, res.StatusCode, clip(body))
+				}
+				return p
+			}
+			// Forward through every page, then back.
+			var ids []int64
+			p := get(fmt.Sprintf("version=%d&limit=50", e.v2))
+			pages := []web.FindingPage{p}
+			for p.Older != 0 {
+				p = get(fmt.Sprintf("version=%d&limit=50&after=%d", e.v2, p.Older))
+				pages = append(pages, p)
+			}
+			for _, p := range pages {
+				for _, r := range p.Rows {
+					ids = append(ids, r.ID)
+				}
+			}
+			// The sync replaced the version's one earlier finding (now resolved) with these 117.
+			if len(pages) != 3 || len(ids) != 117 || pages[0].Total != 117 || pages[0].Newer != 0 || pages[2].Older != 0 {
+				t.Fatalf("pages %d, rows %d, total %d", len(pages), len(ids), pages[0].Total)
+			}
+			for i := 1; i < len(ids); i++ {
+				if ids[i] >= ids[i-1] {
+					t.Fatalf("not newest first at %d: %v", i, ids[i-1:i+1])
+				}
+			}
+			back := get(fmt.Sprintf("version=%d&limit=50&before=%d", e.v2, pages[2].Rows[0].ID))
+			if diff := cmp.Diff(rowIDs(pages[1]), rowIDs(back)); diff != "" {
+				t.Errorf("back one page (-want +got):\n%s", diff)
+			}
+			if back.Newer == 0 || back.Older == 0 {
+				t.Errorf("the middle page reached backwards has newer %d and older %d", back.Newer, back.Older)
+			}
+			for _, tt := range []struct {
+				q    string
+				want int
+			}{
+				{"q=lib00", 10},
+				{"q=LIB01", 10},
+				{"vuln=GHSA-jfh8-c2jp-5v3q", 1}, // an alias finds the CVE's finding
+				{"risk=uncontrolled", 1},
+				{"risk=unassessed", 118},
+				{fmt.Sprintf("device=%d&state=all", e.device), 120},
+				{"state=resolved", 1},
+				{"q=50%25", 0}, // LIKE wildcards in the search are literal
+			} {
+				if got := get(tt.q); got.Total != tt.want || len(got.Rows) != min(tt.want, 50) {
+					t.Errorf("%s: total %d rows %d, want %d", tt.q, got.Total, len(got.Rows), tt.want)
+				}
+			}
+			for _, bad := range []string{"state=gone", "risk=maybe", "after=x", "since=yesterday"} {
+				res, _ := bearer(t, e.srv.URL, tok, "GET", "/api/v1/findings?"+bad, nil)
+				if res.StatusCode != 400 {
+					t.Errorf("%s: %d, want 400", bad, res.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+func rowIDs(p web.FindingPage) []int64 {
+	var out []int64
+	for _, r := range p.Rows {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// mainOf returns the page's main element, for failure messages.
+func mainOf(page string) string {
+	if i := strings.Index(page, "<main>"); i >= 0 {
+		page = page[i:]
+	}
+	if len(page) > 1500 {
+		page = page[:1500]
+	}
+	return page
+}

@@ -1,0 +1,201 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+func cookieNamed(res *http.Response, name string) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		tls    bool
+		cookie string
+	}{
+		{"plain http (development)", false, "vigil_session"},
+		{"behind a TLS proxy", true, "__Host-vigil_session"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, store.SQLite, func(o *app.ServeOptions) { o.TrustedProxyTLS = tt.tls })
+			c := e.anon()
+			_, body := c.get("/login")
+			m := csrfField.FindStringSubmatch(body)
+			res, _ := c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {"viewer"}, "password": {password("viewer")}})
+			ck := cookieNamed(res, tt.cookie)
+			if res.StatusCode != http.StatusSeeOther || ck == nil {
+				t.Fatalf("login: %d, cookies %v", res.StatusCode, res.Header.Values("Set-Cookie"))
+			}
+			if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.Secure != tt.tls || ck.MaxAge <= 0 {
+				t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, no Domain, Secure=%v, a Max-Age", ck, tt.tls)
+			}
+		})
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
+	path := fmt.Sprintf("/findings/%d/state", e.spring)
+	form := url.Values{"state": {"closed"}, "reason": {"not applicable: the class is not loaded"}}
+	send := func(token, site string) int {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		if token != "" {
+			f.Set("csrf", token)
+		}
+		req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		res, _ := c.do(req)
+		return res.StatusCode
+	}
+	for _, tt := range []struct {
+		name        string
+		token, site string
+		want        int
+	}{
+		{"no token", "", "", http.StatusForbidden},
+		{"another token", "forged-token-value", "", http.StatusForbidden},
+		{"cross-site request with the token", c.csrf, "cross-site", http.StatusForbidden},
+		{"same-origin form with the token", c.csrf, "same-origin", http.StatusSeeOther},
+	} {
+		if got := send(tt.token, tt.site); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	// The API with the session cookie needs the header; with a bearer token it does not.
+	body := map[string]string{"state": "open", "reason": "reopened for review"}
+	c2 := *c
+	c2.csrf = ""
+	if res, _ := c2.api("POST", fmt.Sprintf("/api/v1/findings/%d/state", e.spring), body); res.StatusCode != http.StatusForbidden {
+		t.Errorf("cookie API write without X-CSRF-Token: %d, want 403", res.StatusCode)
+	}
+	if res, b := bearer(t, e.srv.URL, e.token(vigil.RolePSIRT), "POST", fmt.Sprintf("/api/v1/findings/%d/state", e.spring), body); res.StatusCode != http.StatusOK {
+		t.Errorf("bearer API write: %d %s", res.StatusCode, b)
+	}
+	// Signing in needs the double-submit token of the sign-in page.
+	res, _ := e.anon().postForm("/login", url.Values{"name": {"viewer"}, "password": {password("viewer")}})
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("login without its CSRF cookie: %d, want 403", res.StatusCode)
+	}
+}
+
+func TestLoginSaysNothingAboutNames(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	try := func(name, pw string) (int, string) {
+		c := e.anon()
+		_, body := c.get("/login")
+		m := csrfField.FindStringSubmatch(body)
+		res, body := c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {name}, "password": {pw}})
+		return res.StatusCode, csrfField.ReplaceAllString(body, "")
+	}
+	c1, b1 := try("viewer", "not-the-password-at-all")
+	c2, b2 := try("nobody-by-this-name", "not-the-password-at-all")
+	if c1 != http.StatusUnauthorized || c1 != c2 || b1 != b2 || !strings.Contains(b1, "Wrong name or password.") {
+		t.Errorf("wrong password %d and unknown name %d must look the same", c1, c2)
+	}
+	// Open redirects: next stays on this site.
+	for next, want := range map[string]string{"/findings?risk=uncontrolled": "/findings?risk=uncontrolled", "//evil.example/": "/", "https://evil.example/": "/", `/\evil`: "/"} {
+		c := e.anon()
+		_, body := c.get("/login?next=" + url.QueryEscape(next))
+		m := csrfField.FindStringSubmatch(body)
+		res, _ := c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {"viewer"}, "password": {password("viewer")}, "next": {next}})
+		if loc := res.Header.Get("Location"); loc != want {
+			t.Errorf("next=%q: redirected to %q, want %q", next, loc, want)
+		}
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.anon()
+	_, body := c.get("/login")
+	m := csrfField.FindStringSubmatch(body)
+	codes := ""
+	for i := 0; i < 12; i++ {
+		res, _ := c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {fmt.Sprintf("spray-%d", i)}, "password": {"guess-guess-guess"}})
+		codes += fmt.Sprintf("%d ", res.StatusCode)
+	}
+	if want := strings.Repeat("401 ", 10) + "429 429 "; codes != want {
+		t.Errorf("12 failed logins from one address: %s, want %s", codes, want)
+	}
+	// A minute later the bucket has refilled.
+	e.clock.T = e.clock.T.Add(61 * time.Second)
+	res, _ := c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {"viewer"}, "password": {password("viewer")}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after a minute: %d, want a sign-in", res.StatusCode)
+	}
+}
+
+func TestLogoutAndExpiry(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+	if res, _ := c.get("/"); res.StatusCode != http.StatusOK {
+		t.Fatalf("dashboard: %d", res.StatusCode)
+	}
+	// Expiry: eight hours later the session is refused and the browser is sent to sign in.
+	e.clock.T = e.clock.T.Add(8*time.Hour + time.Minute)
+	res, _ := c.get("/findings")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login?next=%2Ffindings") {
+		t.Errorf("expired session: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ := c.api("GET", "/api/v1/me", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("expired session on the API: %d", res.StatusCode)
+	}
+	// Logout ends the session on the server: replaying the cookie afterwards is refused.
+	c = e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+	u, _ := url.Parse(e.srv.URL)
+	old := c.http.Jar.Cookies(u)
+	res, _ = c.postForm("/logout", url.Values{"csrf": {c.csrf}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	replay := e.anon()
+	replay.http.Jar.SetCookies(u, old)
+	if res, _ := replay.api("GET", "/api/v1/me", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("replayed cookie after logout: %d, want 401", res.StatusCode)
+	}
+}
+
+func TestBearerTokens(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	for _, tt := range []struct {
+		name, header string
+		want         int
+	}{
+		{"a real token", "Bearer " + e.token("regulatory"), http.StatusOK},
+		{"a forged token", "Bearer vgl_forged", http.StatusUnauthorized},
+		{"basic auth", "Basic dmlld2VyOnBhc3N3b3Jk", http.StatusUnauthorized},
+	} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", tt.header)
+		res, body := e.anon().do(req)
+		if res.StatusCode != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, res.StatusCode, tt.want)
+		}
+		if tt.want == http.StatusOK && !regexp.MustCompile(`"role": "regulatory"`).MatchString(body) {
+			t.Errorf("%s: %s", tt.name, body)
+		}
+	}
+}
