@@ -126,7 +126,9 @@ func TestSBOMUpload(t *testing.T) {
 					continue
 				}
 				if tt.status != 201 {
-					var er struct{ Error struct{ Code, Message string } }
+					var er struct {
+						Error struct{ Code, Message string }
+					}
 					json.Unmarshal([]byte(body), &er)
 					if er.Error.Code != vigil.EINVALID || !strings.Contains(er.Error.Message, tt.wantInErr) {
 						t.Errorf("%s: error %+v, want EINVALID mentioning %q", tt.name, er.Error, tt.wantInErr)
@@ -165,7 +167,6 @@ func TestSBOMUpload(t *testing.T) {
 func TestUploadFormShowsTheDiff(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	c := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
-	body, ctype := multipartFile("pump-3.1.0.cdx.json", []byte(sbomDoc))
 	// The CSRF token travels in the form, before the file.
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -173,8 +174,6 @@ func TestUploadFormShowsTheDiff(t *testing.T) {
 	fw, _ := mw.CreateFormFile("file", "pump-3.1.0.cdx.json")
 	fw.Write([]byte(sbomDoc))
 	mw.Close()
-	_ = body
-	_ = ctype
 	req, _ := http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/versions/%d/sbom", e.v1), &b)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	res, page := c.do(req)
