@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -33,7 +34,7 @@ const (
 	maxIDLen      = 256  // an advisory id or alias
 	maxAliases    = 1000 // ids one advisory may link into its group
 	maxKeyNameLen = 1024 // a package name in the affected index
-	maxSearchText = 4096 // the lower-cased text kept for `vuln list --text`
+	maxSearchText = 2048 // the lower-cased text kept for `vuln list --text`: ids, package and product names, title, summary, details
 )
 
 // IntelSummary is what one import run did to one source: the `vigil import --format json` contract. A record is
@@ -173,6 +174,11 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 	if len(a.ID) > maxIDLen {
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %.40q...: id: longer than %d bytes", a.ID, maxIDLen)
 	}
+	for _, id := range append([]string{a.ID, a.Document}, a.Aliases...) {
+		if dbText(id) != id {
+			return nil, vigil.Errorf(vigil.EINVALID, "advisory %q: an id holds invalid UTF-8 or a NUL byte", dbText(a.ID))
+		}
+	}
 	if len(a.Aliases) > maxAliases {
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: aliases: %d, more than the limit of %d", a.ID, len(a.Aliases), maxAliases)
 	}
@@ -186,6 +192,7 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 	out := keys[:0]
 	for _, k := range keys {
 		if len(k.Name) <= maxKeyNameLen && len(k.Ecosystem) <= maxKeyNameLen && k.Name != "" {
+			k.Ecosystem, k.Name = dbText(k.Ecosystem), dbText(k.Name)
 			out = append(out, k)
 		}
 	}
@@ -230,15 +237,38 @@ func searchText(a *vigil.Advisory) string {
 		b.WriteByte(' ')
 		b.WriteString(a.Document)
 	}
-	b.WriteByte(' ')
-	b.WriteString(a.Title)
-	b.WriteByte(' ')
-	b.WriteString(a.Summary)
+	for _, af := range a.Affected {
+		b.WriteByte(' ')
+		b.WriteString(af.Name)
+	}
+	for _, p := range a.Products {
+		b.WriteByte(' ')
+		b.WriteString(p.Vendor)
+		b.WriteByte(' ')
+		b.WriteString(p.Name)
+	}
+	for _, s := range []string{a.Title, a.Summary, a.Details} {
+		if b.Len() >= maxSearchText {
+			break
+		}
+		b.WriteByte(' ')
+		b.WriteString(s)
+	}
 	s := strings.ToLower(b.String())
 	if len(s) > maxSearchText {
 		s = s[:maxSearchText]
 	}
-	return s
+	return dbText(s)
+}
+
+// dbText makes feed text storable in a TEXT column on both engines: PostgreSQL refuses NUL bytes and invalid UTF-8
+// (a truncation, or a hostile feed), which would otherwise fail a whole import.
+func dbText(s string) string {
+	ok := utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+	if ok {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // preferredBetter reports whether id a is a better name for a vulnerability than b: a CVE first, then a GHSA, then

@@ -228,7 +228,7 @@ func (w *IntelWriter) signal(pa *pendingAdv, advID int64, revised bool) error {
 		if !ok {
 			continue
 		}
-		w.ins.signals.add(d.id, advID, a.Document, a.ID, vigil.DateOf(released, d.tz).String(), by, bound(matched, 512), w.run, w.tx.NowText())
+		w.ins.signals.add(d.id, advID, a.Document, a.ID, vigil.DateOf(released, d.tz).String(), by, dbText(bound(matched, 512)), w.run, w.tx.NowText())
 		w.signals++
 	}
 	return nil

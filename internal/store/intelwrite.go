@@ -270,7 +270,7 @@ func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
 	if at.IsZero() {
 		at = w.tx.Now()
 	}
-	w.ins.docs.add(id, d.Source, bound(d.DocID, 512), bound(d.Revision, 256), bound(d.Name, 2048), bound(d.URL, 2048),
+	w.ins.docs.add(id, d.Source, dbText(bound(d.DocID, 512)), dbText(bound(d.Revision, 256)), dbText(bound(d.Name, 2048)), dbText(bound(d.URL, 2048)),
 		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, d.Gzip, w.run)
 	if d.Rejected == 0 {
 		kd := knownDoc{source: intern(d.Source), records: int32(d.Records)}
