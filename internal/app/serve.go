@@ -29,7 +29,8 @@ func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServ
 func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	svc := web.Services{
 		Portfolio: a.Store, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
-		Cases: a.Cases(), Queries: newWebQueries(a), SBOM: webSBOM{a}, Sources: webSources{a.Store}, Health: a.Store.Ping,
+		Cases: a.Cases(), Queries: newWebQueries(a), SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
+		Health: a.Store.Ping,
 	}
 	if v := a.intel(); v != nil {
 		svc.Vulns = v

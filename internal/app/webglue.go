@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/audit"
 	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/web"
@@ -57,6 +60,50 @@ func (s webSBOM) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, n
 	}
 	return &web.SBOMResult{VersionID: res.VersionID, Format: res.Format, Spec: res.Spec, Digest: res.Digest, Components: res.Components,
 		Diff: res.Diff, Opened: res.Opened, Resolved: res.Resolved, Matched: res.Matched}, nil
+}
+
+// webImporter imports an uploaded feed file (written to a private temporary file, since the importer reads paths
+// and detects .zip and .gz itself) and re-matches the device versions whose packages it touched.
+type webImporter struct{ a *App }
+
+func (w webImporter) Import(ctx context.Context, source string, r io.Reader, name string) (any, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "vigil-upload-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	base := filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	if base == "." || base == "/" || base == "" {
+		base = "upload"
+	}
+	path := filepath.Join(dir, base)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	im, err := w.a.Importer(ctx, IntelOptions{})
+	if err != nil {
+		return nil, err
+	}
+	res, err := im.Import(ctx, []string{path}, importer.Options{Source: source})
+	if err != nil {
+		return nil, err
+	}
+	rm, err := w.a.RematchChanged(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"import": res, "rematch": rm}, nil
 }
 
 // webSources reports the configured feeds.

@@ -251,3 +251,8 @@ func putAdvisories(t *testing.T, db *store.DB, advs ...vigil.Advisory) {
 const sbomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[
  {"type":"library","group":"org.apache.logging.log4j","name":"log4j-core","version":"2.17.1","purl":"pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1"},
  {"type":"library","group":"org.springframework","name":"spring-beans","version":"5.3.17","purl":"pkg:maven/org.springframework/spring-beans@5.3.17"}]}`
+
+// osvDoc is a small OSV advisory.
+const osvDoc = `{"schema_version": "1.6.0", "id": "GHSA-test-0001-0001", "modified": "2025-05-01T00:00:00Z", "published": "2025-05-01T00:00:00Z",
+ "aliases": ["CVE-2099-1111"], "summary": "Deserialization in org.example:lib",
+ "affected": [{"package": {"ecosystem": "Maven", "name": "org.example:lib"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2"}]}]}]}`

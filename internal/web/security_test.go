@@ -23,7 +23,7 @@ import (
 
 // unwired lists routes whose service this server is built without: no role can succeed on them, so they are left
 // out of the check that every permitted role's request succeeds (they are still walked for forbidden successes).
-var unwired = map[string]bool{"POST /api/v1/imports": true}
+var unwired = map[string]bool{}
 
 // path fills a route pattern with the fixture's objects.
 func (e *env) path(pattern string) string {
@@ -62,8 +62,13 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 			if rt.Upload {
 				var b bytes.Buffer
 				mw := multipart.NewWriter(&b)
-				fw, _ := mw.CreateFormFile("file", "upload.cdx.json")
-				fw.Write([]byte(sbomDoc))
+				if strings.HasSuffix(rt.Pattern, "/imports") {
+					fw, _ := mw.CreateFormFile("file", "GHSA-test-0001-0001.json")
+					fw.Write([]byte(osvDoc))
+				} else {
+					fw, _ := mw.CreateFormFile("file", "upload.cdx.json")
+					fw.Write([]byte(sbomDoc))
+				}
 				mw.Close()
 				body, ctype = &b, mw.FormDataContentType()
 			}
