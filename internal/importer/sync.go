@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/feed/nvd"
 )
 
 // url imports one URL: an NVD API endpoint is paged; a CSAF provider's ROLIE feed is followed to the advisories it
@@ -140,6 +142,10 @@ func (r *run) nvd(raw string) error {
 			}
 			res := r.processAs(j, vigil.SourceNVD)
 			page := res.nvdPage
+			if res.known {
+				// A page imported before is not parsed again, but its envelope still says where the next one starts.
+				page = nvdEnvelope(resp.Body)
+			}
 			if err := r.consume(res); err != nil {
 				return err
 			}
@@ -194,7 +200,7 @@ func rolieEntries(p string, lim feed.Limits) ([]rolieEntry, bool) {
 	if len(head) > feed.HeadSize {
 		head = head[:feed.HeadSize]
 	}
-	if _, err := feed.Detect(p, head); err == nil || !strings.Contains(err.Error(), "provider listing") {
+	if _, err := feed.Detect(p, head); !errors.Is(err, feed.ErrSideFile) {
 		return nil, false
 	}
 	if err := feed.CheckDepth(p, b, lim.MaxDepth); err != nil {
@@ -263,4 +269,18 @@ func (r *run) sourceOr(s string) string {
 		return r.opt.Source
 	}
 	return s
+}
+
+// nvdEnvelope reads only the paging fields of an NVD API page.
+func nvdEnvelope(b []byte) *nvd.Page {
+	var v struct {
+		ResultsPerPage  int               `json:"resultsPerPage"`
+		StartIndex      int               `json:"startIndex"`
+		TotalResults    int               `json:"totalResults"`
+		Vulnerabilities []json.RawMessage `json:"vulnerabilities"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	return &nvd.Page{ResultsPerPage: v.ResultsPerPage, StartIndex: v.StartIndex, TotalResults: v.TotalResults, Vulnerabilities: len(v.Vulnerabilities)}
 }
