@@ -3,16 +3,14 @@ package app
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/sbom"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
-//go:embed demodata/*.json
+//go:embed demodata/*.json demodata/intel.zip
 var demoFS embed.FS
 
 type demoDevice struct {
@@ -100,73 +98,21 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 			}
 		}
 	}
+	if err := a.seedDemoIntel(ctx); err != nil {
+		return "", err
+	}
 	return password, nil
 }
 
-// demoComponents reads the embedded SBOM with a deliberately minimal reader (the demo files are known good).
+// demoComponents reads an embedded SBOM with the real parser.
 func demoComponents(name string) ([]vigil.Component, error) {
-	f, err := demoFS.Open("demodata/" + name)
+	b, err := demoFS.ReadFile("demodata/" + name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
+	doc, err := sbom.ParseBytes(b, name, sbom.Limits{})
 	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Components []struct {
-			Name, Version, Purl, CPE, Group, Publisher, Type string
-			Properties                                       []struct{ Name, Value string }
-		}
-		Packages []struct {
-			Name         string
-			VersionInfo  string
-			Supplier     string
-			ExternalRefs []struct{ ReferenceType, ReferenceLocator string }
-		}
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("demo SBOM %s: %w", name, err)
 	}
-	var out []vigil.Component
-	for _, c := range doc.Components {
-		comp := vigil.Component{Name: c.Name, Version: c.Version, Purl: c.Purl, CPE: c.CPE, Group: c.Group, Supplier: c.Publisher, Type: c.Type, Support: vigil.SupportUnknown}
-		for _, p := range c.Properties {
-			switch p.Name {
-			case "Level of Support":
-				comp.Support = supportLevel(p.Value)
-			case "End-of-Support":
-				comp.SupportNote = p.Value
-			}
-		}
-		out = append(out, comp)
-	}
-	for _, p := range doc.Packages {
-		comp := vigil.Component{Name: p.Name, Version: p.VersionInfo, Supplier: strings.TrimPrefix(strings.TrimPrefix(p.Supplier, "Organization: "), "NOASSERTION"), Support: vigil.SupportUnknown}
-		for _, r := range p.ExternalRefs {
-			switch r.ReferenceType {
-			case "purl":
-				comp.Purl = r.ReferenceLocator
-			case "cpe23Type":
-				if comp.CPE == "" {
-					comp.CPE = r.ReferenceLocator
-				}
-			}
-		}
-		out = append(out, comp)
-	}
-	return out, nil
-}
-
-func supportLevel(s string) string {
-	switch strings.ToLower(s) {
-	case "actively maintained":
-		return vigil.SupportActive
-	case "no longer maintained":
-		return vigil.SupportNoLonger
-	case "abandoned":
-		return vigil.SupportAbandoned
-	}
-	return vigil.SupportUnknown
+	return doc.Components, nil
 }

@@ -18,6 +18,10 @@ import (
 // versions whose packages it touched, and a withdrawn advisory resolves its findings. Both engines.
 func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 	pypi := testfix.Path(t, "osv-corpus", "PyPI", "all.zip")
+	sboms := map[string]string{
+		"Workstation": testfix.Path(t, "sbom-shelter-spdx", "in-the-lab", "spdx-syft-balenalib_apalis-imx6q-alpine-python-sha256_72b4e6d24e42e7012033e18f231dae3e9c821453c7d8147f52848485f33a10ef.json"),
+		"Monitor":     testfix.Path(t, "sbom-shelter-spdx", "in-the-lab", "spdx-bom-balenalib_beaglebone-black-debian-node-sha256_feb54ebdc2d6d10f44bcff897a8a167f3f15daca75956cf6d6c7982455bd16c0.json"),
+	}
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			ctx := app.CLIContext(context.Background())
@@ -26,11 +30,27 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			if _, err := a.SeedDemo(ctx); err != nil {
+			if err := a.Store.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
 				t.Fatal(err)
 			}
-			dev, _ := a.Store.DeviceByName(ctx, "ClearScan IW-2")
-			v, _ := a.Store.VersionByName(ctx, dev.ID, "2.5")
+			var v *vigil.DeviceVersion
+			for _, n := range []string{"Workstation", "Monitor"} {
+				d := &vigil.Device{Name: n, Class: "II", Pathway: vigil.Pathway510k}
+				if err := a.Store.CreateDevice(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+				v = &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+				if err := a.Store.CreateVersion(ctx, v); err != nil {
+					t.Fatal(err)
+				}
+				f, _ := os.Open(sboms[n])
+				res, err := a.ImportSBOM(ctx, v.ID, f, sboms[n])
+				f.Close()
+				if err != nil || res.Matched {
+					t.Fatalf("SBOM import before any intelligence: %+v %v (want matched=false)", res, err)
+				}
+			}
+			v, _ = a.Store.VersionByName(ctx, 1, "1.0")
 			if _, _, matched, err := a.RematchVersion(ctx, v.ID); err != nil || matched {
 				t.Fatalf("before any import: matched=%v err=%v (want an honest not-matched)", matched, err)
 			}

@@ -1,0 +1,60 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// The demo shows each state of the FDA flow, live as of today, from real embedded data.
+func TestDemoStates(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := app.CLIContext(context.Background())
+			a, err := app.Open(ctx, storetest.DSN(t, engine))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if _, err := a.SeedDemo(ctx); err != nil {
+				t.Fatal(err)
+			}
+			svc := a.Cases()
+			view := func(vuln string) *cases.View {
+				fs, err := a.Store.Findings(ctx, vigil.FindingFilter{Vuln: vuln})
+				if err != nil || len(fs) != 1 {
+					t.Fatalf("finding %s: %v %v", vuln, fs, err)
+				}
+				v, err := svc.View(ctx, fs[0].ID, vigil.Date{})
+				if err != nil || v.Determination == nil {
+					t.Fatalf("view %s: %v %v", vuln, err, v.Problem)
+				}
+				return v
+			}
+			if d := view("PYSEC-2023-228").Determination; d.Risk != "controlled" || d.Change != "enhancement" {
+				t.Errorf("pip: %s %s", d.Risk, d.Change)
+			}
+			jq := view("CVE-2020-11023")
+			if jq.KEV == nil {
+				t.Error("CVE-2020-11023 should carry its KEV entry")
+			}
+			if d := jq.Determination; d.Risk != "uncontrolled" || d.EnforcementDiscretion.Status != "pending" || d.Part806.Status != "conditional" {
+				t.Errorf("jQuery: %s ED %s 806 %s", d.Risk, d.EnforcementDiscretion.Status, d.Part806.Status)
+			}
+			if d := view("CVE-2023-38545").Determination; d.EnforcementDiscretion.Status != "failed" || d.Part806.Status != "overdue" {
+				t.Errorf("curl: ED %s 806 %s", d.EnforcementDiscretion.Status, d.Part806.Status)
+			}
+			open, _ := a.Store.Findings(ctx, vigil.FindingFilter{})
+			if len(open) < 50 {
+				t.Errorf("demo portfolio has only %d open findings", len(open))
+			}
+			if _, err := a.Store.Verify(ctx, nil); err != nil {
+				t.Errorf("demo audit trail: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/importer"
+)
+
+// seedDemoIntel imports the embedded intelligence subset (real OSV, KEV, EPSS and ICSMA data), matches the
+// portfolio, and records three findings in three states of the FDA flow, dated relative to today so the demo's
+// clocks are always live: one controlled, one uncontrolled with enforcement discretion pending, and one whose
+// 30-day step was missed (ED lost, the 806 report overdue).
+func (a *App) seedDemoIntel(ctx context.Context) error {
+	b, err := demoFS.ReadFile("demodata/intel.zip")
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "vigil-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "intel.zip")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return err
+	}
+	im, err := a.Importer(ctx, IntelOptions{})
+	if err != nil {
+		return err
+	}
+	if _, err := im.Import(ctx, []string{path}, importer.Options{}); err != nil {
+		return fmt.Errorf("demo intelligence: %w", err)
+	}
+	if _, err := a.RematchAll(ctx); err != nil {
+		return err
+	}
+	if _, err := a.RematchChanged(ctx); err != nil { // advance the change cursor past the demo import
+		return err
+	}
+	svc := a.Cases()
+	today := svc.Today(ctx)
+	version := func(device, ver string) (*vigil.DeviceVersion, error) {
+		d, err := a.Store.DeviceByName(ctx, device)
+		if err != nil {
+			return nil, err
+		}
+		return a.Store.VersionByName(ctx, d.ID, ver)
+	}
+
+	// 1. Controlled: a local, high-privilege pip flaw on the imaging workstation that can reach only the PHI archive.
+	iw, err := version("ClearScan IW-2", "2.5")
+	if err != nil {
+		return err
+	}
+	pip, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: iw.ID, Vuln: "PYSEC-2023-228"})
+	if err != nil || len(pip) == 0 {
+		return fmt.Errorf("demo: the pip finding did not match (%v)", err)
+	}
+	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: pip[0].ID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:L/A:N",
+		Functions: []string{"study archive (PHI)"}, Controls: []string{"pip is used only at build time, not at run time"},
+		Rationale: "pip is not invoked on a fielded workstation; no clinical function is reachable."}); err != nil {
+		return fmt.Errorf("demo assessment 1: %w", err)
+	}
+
+	// 2. Uncontrolled, enforcement discretion pending: CVE-2020-11023 (KEV-listed) in the pump's service web UI.
+	ip, err := version("Infusio IP-3", "3.2.1")
+	if err != nil {
+		return err
+	}
+	jq := &vigil.Finding{VersionID: ip.ID, Vulnerability: "CVE-2020-11023", Source: "manual", Learned: today.AddDays(-12),
+		Component: vigil.Component{Name: "jQuery", Version: "3.1.1", Purl: "pkg:nuget/jQuery@3.1.1"},
+		Evidence:  vigil.Evidence{Matcher: "manual", Range: "< 3.5.0", Fixed: "3.5.0", Reason: "KEV triage: CISA added CVE-2020-11023; jQuery 3.1.1 ships in the service web UI"}}
+	if err := a.Store.CreateFinding(ctx, jq, "PSIRT triage of the CISA KEV addition against the pump SBOM"); err != nil {
+		return err
+	}
+	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: jq.ID, CVSS: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:L/I:L/A:N",
+		Functions: []string{"drug library"}, Controls: []string{"service UI reachable only on the biomed VLAN"},
+		Rationale: "XSS in the service UI can alter drug-library limits a clinician relies on."}); err != nil {
+		return fmt.Errorf("demo assessment 2: %w", err)
+	}
+	for _, e := range []vigil.FindingEvent{
+		{Type: "customer_notified", Date: today.AddDays(-5), Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2026-014 (all four G2016 elements)"},
+		{Type: "interim_controls", Date: today.AddDays(-5), Note: "CN-2026-014 §3: disable the service UI; biomed VLAN ACL"},
+	} {
+		e.FindingID = jq.ID
+		if err := svc.RecordEvent(ctx, &e); err != nil {
+			return fmt.Errorf("demo event %s: %w", e.Type, err)
+		}
+	}
+
+	// 3. Missed clock: CVE-2023-38545 (curl SOCKS5 overflow) in the monitor; the notice went out on day 34.
+	pm, err := version("VitalView PM-7", "7.0.4")
+	if err != nil {
+		return err
+	}
+	curl := &vigil.Finding{VersionID: pm.ID, Vulnerability: "CVE-2023-38545", Source: "manual", Learned: today.AddDays(-75),
+		Component: vigil.Component{Name: "libcurl4", Version: "7.74.0-1.3+deb11u3", Purl: "pkg:deb/debian/libcurl4@7.74.0-1.3%2Bdeb11u3?arch=armhf"},
+		Evidence:  vigil.Evidence{Matcher: "manual", Range: ">= 7.69.0, < 8.4.0", Fixed: "8.4.0"}}
+	if err := a.Store.CreateFinding(ctx, curl, "Health-ISAC bulletin on CVE-2023-38545, checked against the monitor SBOM"); err != nil {
+		return err
+	}
+	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: curl.ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		Functions: []string{"physiological alarms"}, Controls: []string{"central-station traffic is not proxied"},
+		Rationale: "A heap overflow in the central-station client could stop alarm delivery."}); err != nil {
+		return fmt.Errorf("demo assessment 3: %w", err)
+	}
+	for _, e := range []vigil.FindingEvent{
+		{Type: "customer_notified", Date: today.AddDays(-41), Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2026-009, sent on day 34"},
+		{Type: "interim_controls", Date: today.AddDays(-41), Note: "CN-2026-009 §2: block outbound SOCKS at the hospital firewall"},
+		{Type: "remediation_plan", Date: today.AddDays(-41), Note: "CAPA-2026-031: firmware 7.0.5 with curl 8.4.0"},
+		{Type: "isao_shared", Date: today.AddDays(-40), Note: "Health-ISAC portal submission HI-2026-5512"},
+	} {
+		e.FindingID = curl.ID
+		if err := svc.RecordEvent(ctx, &e); err != nil {
+			return fmt.Errorf("demo event %s: %w", e.Type, err)
+		}
+	}
+	return nil
+}
