@@ -1,10 +1,9 @@
 package match
 
 import (
+	"net/url"
 	"slices"
 	"strings"
-
-	"github.com/package-url/packageurl-go"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cpe"
@@ -225,27 +224,90 @@ func componentPurl(c vigil.Component, opt Options) (Purl, bool) {
 // namespaced lists the purl types whose namespace is part of the package name.
 var namespaced = map[string]bool{"maven": true, "npm": true, "composer": true, "golang": true}
 
-// ParsePurl parses a package URL. Go module paths keep their case (packageurl-go lower-cases them, but OSV spells
-// github.com/BurntSushi/toml with capitals).
+// ParsePurl parses a package URL into its parts, percent-decoded: type (lower case), namespace, name, version,
+// qualifiers (keys lower case) and subpath. It applies no type-specific normalization (matchers normalize names
+// per ecosystem) and so keeps Go module paths' case, which OSV keeps (github.com/BurntSushi/toml). It is the
+// matcher's hot path, so it slices the string instead of building a URL; SBOM readers have already validated purls
+// with packageurl-go, and FuzzParsePurl holds the two to the same packages.
 func ParsePurl(s string) (Purl, error) {
+	bad := func(why string) (Purl, error) {
+		return Purl{}, vigil.Errorf(vigil.EINVALID, "malformed package URL %q: %s", clip(s), why)
+	}
 	if len(s) > maxField {
 		return Purl{}, vigil.Errorf(vigil.EINVALID, "package URL longer than %d bytes", maxField)
 	}
-	p, err := packageurl.FromString(s)
-	if err != nil {
-		return Purl{}, vigil.Errorf(vigil.EINVALID, "malformed package URL %q: %v", clip(s), err)
+	if len(s) < 4 || !strings.EqualFold(s[:4], "pkg:") {
+		return bad(`scheme is not "pkg"`)
 	}
-	out := Purl{Type: strings.ToLower(p.Type), Namespace: p.Namespace, Name: p.Name, Version: p.Version,
-		Qualifiers: p.Qualifiers.Map(), Subpath: p.Subpath}
-	if out.Type == "golang" {
-		rest := strings.TrimLeft(s[len("pkg:"):], "/")
-		if _, path, ok := strings.Cut(rest, "/"); ok {
-			if g, err := packageurl.FromString("pkg:generic/" + path); err == nil {
-				out.Namespace, out.Name = g.Namespace, g.Name
-			}
+	rest := strings.TrimLeft(s[4:], "/")
+	var p Purl
+	var query string
+	rest, p.Subpath, _ = strings.Cut(rest, "#")
+	rest, query, _ = strings.Cut(rest, "?")
+	typ, path, ok := strings.Cut(rest, "/")
+	if !ok || typ == "" {
+		return bad("no type")
+	}
+	for i := 0; i < len(typ); i++ {
+		c := typ[i] | 0x20
+		if !('a' <= c && c <= 'z' || '0' <= typ[i] && typ[i] <= '9' || typ[i] == '.' || typ[i] == '+' || typ[i] == '-') {
+			return bad("invalid type")
 		}
 	}
-	return out, nil
+	p.Type = strings.ToLower(typ)
+	if p.Type != "npm" && strings.HasPrefix(path, "@") || p.Type == "npm" && strings.HasPrefix(path, "@") && !strings.Contains(path, "/") {
+		return bad("no name")
+	}
+	// As the purl specification (and packageurl-go) reads it: the version after the rightmost "@" (not a leading
+	// one: an npm scope), the name after the rightmost "/", the namespace's non-empty segments before it.
+	if at := strings.LastIndexByte(path, '@'); at > 0 {
+		path, p.Version = path[:at], path[at+1:]
+	}
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		p.Namespace, p.Name = path[:i], path[i+1:]
+		if strings.Contains(p.Namespace, "//") || strings.HasPrefix(p.Namespace, "/") || strings.HasSuffix(p.Namespace, "/") {
+			var segs []string
+			for seg := range strings.SplitSeq(p.Namespace, "/") {
+				if seg != "" {
+					segs = append(segs, seg)
+				}
+			}
+			p.Namespace = strings.Join(segs, "/")
+		}
+	} else {
+		p.Name = path
+	}
+	var err error
+	for _, f := range []*string{&p.Namespace, &p.Name, &p.Version, &p.Subpath} {
+		if *f, err = unescape(*f); err != nil {
+			return bad(err.Error())
+		}
+	}
+	if p.Name == "" {
+		return bad("no name")
+	}
+	if query != "" {
+		p.Qualifiers = make(map[string]string, 4)
+		for kv := range strings.SplitSeq(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "" || v == "" {
+				continue
+			}
+			if v, err = unescape(v); err != nil {
+				return bad(err.Error())
+			}
+			p.Qualifiers[strings.ToLower(k)] = v
+		}
+	}
+	return p, nil
+}
+
+// unescape percent-decodes a purl segment, allocating only when it holds an escape.
+func unescape(s string) (string, error) {
+	if !strings.ContainsRune(s, '%') {
+		return s, nil
+	}
+	return url.PathUnescape(s)
 }
 
 // advisoryKeys returns the keys under which the Index files an advisory: each affected package's ecosystem and

@@ -103,6 +103,7 @@ func (l lang) Identify(p Purl) []Package {
 
 // normPyPI is PEP 503 normalization: lower case, runs of "-", "_" and "." become one "-".
 func normPyPI(s string) string {
+	s = strings.ToLower(s) // non-ASCII too, as packageurl-go does (PyPI names are ASCII; this only keeps the two alike)
 	var b strings.Builder
 	b.Grow(len(s))
 	sep := false
@@ -112,8 +113,6 @@ func normPyPI(s string) string {
 		case c == '-' || c == '_' || c == '.':
 			sep = true
 			continue
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
 		}
 		if sep && b.Len() > 0 {
 			b.WriteByte('-')
