@@ -2,8 +2,11 @@ package match
 
 import (
 	"context"
+	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cpe"
@@ -70,97 +73,154 @@ func better(o outcome, e *entry, cur *result) bool {
 
 // Match matches comps against the indexed advisories. See Engine.Match for the result's shape. Components that
 // are exact duplicates (same name, group, version, purl and CPE) are reported once, at their first position.
+// Large inputs are split across GOMAXPROCS workers (the index is read-only while they run).
 func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Finding, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	res := map[pair]*result{}
-	rec := func(ci int, e *entry, o outcome, matcher string) {
-		if o.st == stNo {
-			return
-		}
-		k := pair{ci, e.adv.ID}
-		if cur, ok := res[k]; ok && !better(o, e, cur) {
-			return
-		}
-		res[k] = &result{ent: e, o: o, matcher: matcher}
-	}
+	todo := firstOccurrences(comps)
 	ccpes := make([]componentCPE, len(comps))
-	byKey := map[key][]int{}
-	nvdCand := map[*entry]bool{}
-	type ident struct{ name, group, version, purl, cpe string }
-	seen := make(map[ident]bool, len(comps))
-	for i := range comps {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		c := &comps[i]
-		id := ident{c.Name, c.Group, c.Version, c.Purl, c.CPE}
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		for _, p := range Identify(*c, x.opt) {
-			k := key{p.Ecosystem, p.Name}
-			for _, a := range x.osv[k] {
-				if releaseMatch(a.release, p.Release) {
-					rec(i, a.ent, a.eval(p.Version, x.cache), "osv-ecosystem:"+a.af.Ecosystem)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(todo)/parallelChunk))
+	states := make([]*matchState, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		st := &matchState{res: make(map[pair]result, len(todo)/workers/4+8), byKey: map[key][]int{}, nvd: map[*entry]bool{}}
+		states[w] = st
+		part := todo[w*len(todo)/workers : (w+1)*len(todo)/workers]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j, i := range part {
+				if j%256 == 0 {
+					if err := ctx.Err(); err != nil {
+						errs[w] = err
+						return
+					}
 				}
+				x.matchOne(st, i, &comps[i], &ccpes[i])
 			}
-			for _, pr := range x.csaf[k] {
-				if pr.p.Purl != "" {
-					rec(i, pr.ent, pr.eval(p.Version), "csaf-product")
-				}
-			}
-		}
-		cc := parseComponentCPE(c)
-		ccpes[i] = cc
-		if cc.ok {
-			byKey[cc.key] = append(byKey[cc.key], i)
-			for _, a := range x.osvCPE[cc.key] {
-				if a.cpeNames(cc) {
-					rec(i, a.ent, a.eval(cc.version, x.cache), "osv-cpe:"+a.af.Ecosystem)
-				}
-			}
-			for _, e := range x.nvd[cc.key] {
-				nvdCand[e] = true
-			}
-			for _, pr := range x.csaf[cc.key] {
-				if pr.crit == nil {
-					continue
-				}
-				ok, err := pr.crit.Matches(cc.cpe, cc.version)
-				switch {
-				case err != nil:
-					rec(i, pr.ent, outcome{st: stUnknown, rng: pr.rng, reason: vigil.ErrorMessage(err)}, "csaf-product")
-				case ok:
-					rec(i, pr.ent, pr.eval(cc.version), "csaf-product")
-				}
-			}
-		}
-		if n := csafName(c.Name); n != "" {
-			for _, pr := range x.csaf[key{keyCSAF, n}] {
-				if pr.p.Purl == "" && pr.p.CPE == "" && vendorAgrees(pr.p.Vendor, c) {
-					rec(i, pr.ent, pr.eval(c.Version), "csaf-product")
-				}
-			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
-	if len(nvdCand) > 0 {
-		cand := make([]*entry, 0, len(nvdCand))
-		for e := range nvdCand {
-			cand = append(cand, e)
+	st := states[0]
+	for _, o := range states[1:] { // slots are per component, so workers never share one
+		maps.Copy(st.res, o.res)
+		for k, v := range o.byKey {
+			st.byKey[k] = append(st.byKey[k], v...)
 		}
+		maps.Copy(st.nvd, o.nvd)
+	}
+	if len(st.nvd) > 0 {
+		for _, idx := range st.byKey {
+			slices.Sort(idx) // evidence and evaluation order independent of the split
+		}
+		cand := slices.Collect(maps.Keys(st.nvd))
 		slices.SortFunc(cand, func(a, b *entry) int { return a.seq - b.seq })
 		for _, e := range cand {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			matchNVD(e, ccpes, byKey, rec)
+			matchNVD(e, ccpes, st.byKey, st.rec)
 		}
 	}
-	return findings(comps, res), nil
+	return findings(comps, st.res), nil
+}
+
+// parallelChunk is the fewest components worth a worker of their own.
+const parallelChunk = 2048
+
+// firstOccurrences returns the index of each component's first occurrence, in order.
+func firstOccurrences(comps []vigil.Component) []int {
+	type ident struct{ name, group, version, purl, cpe string }
+	seen := make(map[ident]struct{}, len(comps))
+	out := make([]int, 0, len(comps))
+	for i := range comps {
+		c := &comps[i]
+		id := ident{c.Name, c.Group, c.Version, c.Purl, c.CPE}
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		out = append(out, i)
+	}
+	return out
+}
+
+// matchState is one worker's results: the best result per (component, id), and what the NVD pass needs.
+type matchState struct {
+	res   map[pair]result
+	byKey map[key][]int   // CPE vendor:product → components carrying it
+	nvd   map[*entry]bool // advisories with configurations that name a component's CPE
+}
+
+func (st *matchState) rec(ci int, e *entry, o outcome, matcher string) {
+	if o.st == stNo {
+		return
+	}
+	k := pair{ci, e.adv.ID}
+	if cur, ok := st.res[k]; ok && !better(o, e, &cur) {
+		return
+	}
+	st.res[k] = result{ent: e, o: o, matcher: matcher}
+}
+
+// matchOne matches one component by every road it offers: its packages, its CPE, its name as a CSAF product.
+func (x *Index) matchOne(st *matchState, i int, c *vigil.Component, cc *componentCPE) {
+	for _, p := range Identify(*c, x.opt) {
+		k := key{p.Ecosystem, p.Name}
+		for _, a := range x.osv[k] {
+			if releaseMatch(a.release, p.Release) {
+				st.rec(i, a.ent, a.eval(p.Version, x.cache), "osv-ecosystem:"+a.af.Ecosystem)
+			}
+		}
+		if len(x.csaf) > 0 {
+			for _, pr := range x.csaf[k] {
+				if pr.p.Purl != "" {
+					st.rec(i, pr.ent, pr.eval(p.Version), "csaf-product")
+				}
+			}
+		}
+	}
+	if c.CPE != "" {
+		*cc = parseComponentCPE(c)
+	}
+	if cc.ok {
+		st.byKey[cc.key] = append(st.byKey[cc.key], i)
+		for _, a := range x.osvCPE[cc.key] {
+			if a.cpeNames(*cc) {
+				st.rec(i, a.ent, a.eval(cc.version, x.cache), "osv-cpe:"+a.af.Ecosystem)
+			}
+		}
+		for _, e := range x.nvd[cc.key] {
+			st.nvd[e] = true
+		}
+		for _, pr := range x.csaf[cc.key] {
+			if pr.crit == nil {
+				continue
+			}
+			ok, err := pr.crit.Matches(cc.cpe, cc.version)
+			switch {
+			case err != nil:
+				st.rec(i, pr.ent, outcome{st: stUnknown, rng: pr.rng, reason: vigil.ErrorMessage(err)}, "csaf-product")
+			case ok:
+				st.rec(i, pr.ent, pr.eval(cc.version), "csaf-product")
+			}
+		}
+	}
+	if len(x.csaf) > 0 {
+		if n := csafName(c.Name); n != "" {
+			for _, pr := range x.csaf[key{keyCSAF, n}] {
+				if pr.p.Purl == "" && pr.p.CPE == "" && vendorAgrees(pr.p.Vendor, c) {
+					st.rec(i, pr.ent, pr.eval(c.Version), "csaf-product")
+				}
+			}
+		}
+	}
 }
 
 // cpeNames reports whether one of an OSV affected package's CPEs names the component's product (Bitnami's CPEs
@@ -179,7 +239,7 @@ func (a *affected) cpeNames(cc componentCPE) bool {
 	return false
 }
 
-func findings(comps []vigil.Component, res map[pair]*result) []vigil.Finding {
+func findings(comps []vigil.Component, res map[pair]result) []vigil.Finding {
 	keys := make([]pair, 0, len(res))
 	for k := range res {
 		keys = append(keys, k)
