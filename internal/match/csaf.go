@@ -88,7 +88,7 @@ func parseVers(s string, exact bool) (cons []constraint, all bool, bad string) {
 		return nil, true, ""
 	}
 	if exact && !strings.ContainsAny(t, "<>=!|") {
-		if !hasDigit(t) {
+		if !versionLike(t) {
 			return nil, false, fmt.Sprintf("%q is not a version", clip(s))
 		}
 		return []constraint{{"=", t}}, false, ""
@@ -108,7 +108,7 @@ func parseVers(s string, exact bool) (cons []constraint, all bool, bad string) {
 				break
 			}
 		}
-		if part == "" || !hasDigit(part) {
+		if !versionLike(part) {
 			return nil, false, fmt.Sprintf("%q is not a version constraint", clip(s))
 		}
 		cons = append(cons, constraint{op, part})
@@ -119,7 +119,12 @@ func parseVers(s string, exact bool) (cons []constraint, all bool, bad string) {
 	return cons, false, ""
 }
 
-func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
+// versionLike reports whether text can be a vendor version: its first word holds a digit ("3.0 D15", "V21 R2 P2",
+// "D25"), which rules out dates written in words ("august 28", "april 1, 2018") and product names.
+func versionLike(s string) bool {
+	f := strings.Fields(s)
+	return len(f) > 0 && strings.ContainsAny(f[0], "0123456789")
+}
 
 // versContains applies the vers algorithm (github.com/package-url/vers-spec) with the vendor version order:
 // an equal constraint matching, a != excluding, the first constraint if it is < or <=, the last if it is > or >=,
