@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -12,38 +11,23 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vigil-dev/vigil/internal/app"
-	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
 
 var updateScan = flag.Bool("update-scan", false, "rewrite internal/cli/testdata/scan/*.golden")
 
-// scanIntel imports real advisories for the packages of testdata/scan/device.cdx.json: PyPA's Django records
-// (YAML), Bitnami's ActiveMQ records (with CPEs), GitHub advisories for npm jquery and Maven xwiki, a withdrawn
-// RubyGems advisory, and a CISA ICSMA advisory (CSAF) for a Fresenius Kabi product.
-func scanIntel(t *testing.T, dsn string) {
+// scanIntel imports, with vigil import, real advisories for the packages of testdata/scan/device.cdx.json:
+// PyPA's Django records (YAML), Bitnami's ActiveMQ records (with CPEs), GitHub advisories for npm jquery and Maven
+// xwiki, a withdrawn RubyGems advisory, and a CISA ICSMA advisory (CSAF) for a Fresenius Kabi product.
+func scanIntel(t *testing.T, r runner) {
 	t.Helper()
-	ctx := context.Background()
-	a, err := app.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ghsa := func(n string) string {
-		return testfix.Path(t, "osv-schema", "tools", "ghsa", "testdata", n+".osv.json")
-	}
-	inputs := []string{
+	ghsa := func(n string) string { return testfix.Path(t, "osv-schema", "tools", "ghsa", "testdata", n+".osv.json") }
+	r.ok("import",
 		testfix.Path(t, "osv-advisories", "pypa-advisory-database", "vulns", "django"),
 		testfix.Path(t, "osv-advisories", "bitnami-vulndb", "data", "activemq"),
 		ghsa("npm_greater_than"), ghsa("maven_greater_than"), ghsa("withdrawn"),
-		testfix.Path(t, "cisa-csaf", "OT", "white", "2021", "icsma-21-355-01.json"),
-	}
-	im := &importer.Importer{Store: a.Store}
-	if _, err := im.Import(app.CLIContext(ctx), inputs, importer.Options{}); err != nil {
-		t.Fatalf("import: %v", err)
-	}
+		testfix.Path(t, "cisa-csaf", "OT", "white", "2021", "icsma-21-355-01.json"))
 }
 
 // stamps normalizes generated times and the tool's own path-independent values in golden output.
@@ -79,7 +63,7 @@ func TestScan(t *testing.T) {
 				t.Fatalf("empty store: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 			}
 
-			scanIntel(t, r.db)
+			scanIntel(t, r)
 			for _, format := range []string{"json", "table", "cyclonedx-vex", "openvex", "sarif"} {
 				code, out, errs := r.run("", "scan", "--format", format, sbomPath)
 				if code != 1 {
