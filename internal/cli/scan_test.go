@@ -22,7 +22,9 @@ var updateScan = flag.Bool("update-scan", false, "rewrite internal/cli/testdata/
 // xwiki, a withdrawn RubyGems advisory, and a CISA ICSMA advisory (CSAF) for a Fresenius Kabi product.
 func scanIntel(t *testing.T, r runner) {
 	t.Helper()
-	ghsa := func(n string) string { return testfix.Path(t, "osv-schema", "tools", "ghsa", "testdata", n+".osv.json") }
+	ghsa := func(n string) string {
+		return testfix.Path(t, "osv-schema", "tools", "ghsa", "testdata", n+".osv.json")
+	}
 	r.ok("import",
 		testfix.Path(t, "osv-advisories", "pypa-advisory-database", "vulns", "django"),
 		testfix.Path(t, "osv-advisories", "bitnami-vulndb", "data", "activemq"),
