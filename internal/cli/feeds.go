@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/internal/app"
-	"github.com/vigil-dev/vigil/internal/store"
 )
 
 func init() { register(feedsCmd) }
@@ -31,7 +30,7 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 				return env.Output(fs, feedTable(fs))
 			})
 		}}
-	var f store.Feed
+	var f app.Feed
 	var every string
 	var disable bool
 	set := &cobra.Command{Use: "set NAME --source S --url URL [--every 24h] [--disable]", Short: "Configure a feed (its URL's host becomes allow-listed)",
@@ -61,7 +60,7 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 				if err != nil {
 					return err
 				}
-				return env.Output(out, feedTable([]*store.Feed{out}))
+				return env.Output(out, feedTable([]*app.Feed{out}))
 			})
 		}}
 	set.Flags().StringVar(&f.Source, "source", "", "nvd, osv, kev, epss, csaf or stix")
@@ -95,7 +94,7 @@ func pick(given bool, v, cur string) string {
 	return cur
 }
 
-func feedTable(fs []*store.Feed) func() ([]string, [][]string) {
+func feedTable(fs []*app.Feed) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, f := range fs {
@@ -123,7 +122,7 @@ func stamp(t time.Time) string {
 
 // counts renders a feed's last summaries as "+added ~updated =unchanged -withdrawn !rejected".
 func counts(raw json.RawMessage) string {
-	var sums []store.IntelSummary
+	var sums []app.IntelSummary
 	if len(raw) == 0 || json.Unmarshal(raw, &sums) != nil {
 		return ""
 	}

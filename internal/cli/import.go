@@ -13,8 +13,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
-	"github.com/vigil-dev/vigil/internal/importer"
-	"github.com/vigil-dev/vigil/internal/store"
 )
 
 func init() { register(importCmd) }
@@ -42,7 +40,7 @@ before are recognised by their digest and counted unchanged.`,
 			if env.Format != "json" && env.Format != "table" {
 				return Usage("--format: %q is not one of json, table", env.Format)
 			}
-			if err := vigil.OneOf("--source", source, importer.Sources); err != nil {
+			if err := vigil.OneOf("--source", source, app.ImportSources); err != nil {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
@@ -51,11 +49,17 @@ before are recognised by their digest and counted unchanged.`,
 					return err
 				}
 				p := newImportProgress(env, a.Clock)
-				res, err := im.Import(env.actx(), args, importer.Options{Source: source, SkipInvalid: skip, Progress: p.update})
+				res, err := im.Import(env.actx(), args, app.ImportOptions{Source: source, SkipInvalid: skip, Progress: p.update})
 				p.finish()
 				if err != nil {
 					return err
 				}
+				// The portfolio follows the import at once: only versions holding a changed package are re-matched.
+				rm, err := a.RematchChanged(env.actx())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "portfolio: %d device version(s) re-matched, %d finding(s) opened, %d resolved\n", rm.Versions, rm.Opened, rm.Resolved)
 				if err := env.Output(res.Summaries, summaryTable(res.Summaries)); err != nil {
 					return err
 				}
@@ -65,12 +69,12 @@ before are recognised by their digest and counted unchanged.`,
 				return nil
 			})
 		}}
-	cmd.Flags().StringVar(&source, "source", "auto", "read every document as this source instead of detecting it: "+strings.Join(importer.Sources, ", "))
+	cmd.Flags().StringVar(&source, "source", "auto", "read every document as this source instead of detecting it: "+strings.Join(app.ImportSources, ", "))
 	cmd.Flags().BoolVar(&skip, "skip-invalid", false, "import the valid records and list the invalid ones as rejected, instead of stopping")
 	return cmd
 }
 
-func summaryTable(sums []store.IntelSummary) func() ([]string, [][]string) {
+func summaryTable(sums []app.IntelSummary) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, s := range sums {
@@ -81,7 +85,7 @@ func summaryTable(sums []store.IntelSummary) func() ([]string, [][]string) {
 	}
 }
 
-func rejectTable(env *Env, sums []store.IntelSummary) error {
+func rejectTable(env *Env, sums []app.IntelSummary) error {
 	var rows [][]string
 	for _, s := range sums {
 		for _, r := range s.Rejected {
@@ -104,7 +108,7 @@ type importProgress struct {
 	bar   *progressbar.ProgressBar
 	start time.Time
 	last  time.Time
-	p     importer.Progress
+	p     app.ImportProgress
 }
 
 func newImportProgress(env *Env, clock vigil.Clock) *importProgress {
@@ -116,7 +120,7 @@ func newImportProgress(env *Env, clock vigil.Clock) *importProgress {
 	return p
 }
 
-func (p *importProgress) update(pr importer.Progress) {
+func (p *importProgress) update(pr app.ImportProgress) {
 	p.p = pr
 	if p.tty {
 		if p.bar == nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
-	"github.com/vigil-dev/vigil/internal/store"
 )
 
 func init() { register(vulnCmd) }
@@ -99,7 +98,7 @@ type vulnItem struct {
 	Sources   []string  `json:"sources"`
 }
 
-func listItem(v *store.VulnDetail) vulnItem {
+func listItem(v *app.VulnDetail) vulnItem {
 	it := vulnItem{ID: v.ID, Aliases: v.Aliases, Summary: firstLine(v.Summary), Withdrawn: v.Withdrawn, KEV: v.KEV != nil,
 		Modified: v.Modified, Sources: []string{}}
 	if v.EPSS != nil {
@@ -131,7 +130,7 @@ func firstLine(s string) string {
 
 // vulnText prints a vulnerability for a person: the merged facts, then each source's scores, affected packages or
 // products, and provenance.
-func vulnText(env *Env, v *store.VulnDetail) error {
+func vulnText(env *Env, v *app.VulnDetail) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s\n", v.ID)
 	if len(v.Aliases) > 0 {
