@@ -12,7 +12,7 @@ func init() { register(serveCmd) }
 
 func serveCmd(env *Env) *cobra.Command {
 	var opt app.ServeOptions
-	var demo bool
+	var demo, sync bool
 	cmd := &cobra.Command{Use: "serve", Short: "Run the server: web UI, JSON API and scheduled jobs", Args: exactArgs(0),
 		Example: "  vigil serve --demo                 # a demo portfolio on the embedded SQLite store\n" +
 			"  VIGIL_DB=postgres://vigil@db/vigil vigil serve --addr 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem",
@@ -34,6 +34,16 @@ func serveCmd(env *Env) *cobra.Command {
 					}
 				}
 				opt.Log = env.Log
+				// Feeds sync on their schedules; --demo runs offline unless --sync is given.
+				if sync && (!demo || c.Flags().Changed("sync")) {
+					sched, err := a.IntelJobs(env.Ctx, app.IntelOptions{Log: env.Log})
+					if err != nil {
+						return err
+					}
+					go sched.Run(env.Ctx)
+				} else {
+					env.Log.Info("feed sync off", "hint", "vigil import PATH|URL, or serve --sync")
+				}
 				scheme := "http"
 				if opt.TLSCert != "" {
 					scheme = "https"
@@ -46,6 +56,7 @@ func serveCmd(env *Env) *cobra.Command {
 		}}
 	cmd.Flags().StringVar(&opt.Addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed a demo organization, admin and three devices when the store is empty")
+	cmd.Flags().BoolVar(&sync, "sync", true, "sync the configured feeds on their schedules (default off with --demo)")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	cmd.Flags().BoolVar(&opt.TrustedProxyTLS, "behind-tls-proxy", false, "a TLS-terminating proxy is in front: mark cookies Secure")
