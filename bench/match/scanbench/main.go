@@ -169,9 +169,23 @@ func importCorpus(ctx context.Context, dsn, dir string) error {
 	return err
 }
 
-// scan runs vigil scan as a fresh process and returns its wall time, peak RSS (KiB) and stdout.
+// scan runs vigil scan as a fresh process and returns its wall time, peak RSS (KiB) and stdout. The peak RSS
+// comes from GNU time when it is installed: the child's own getrusage figure also counts this (large) process,
+// whose memory the child shares between fork and exec.
 func scan(ctx context.Context, bin, dsn, sbom string) (time.Duration, int64, []byte, error) {
-	cmd := exec.CommandContext(ctx, bin, "scan", "--db", dsn, "--format", "json", sbom)
+	args := []string{bin, "scan", "--db", dsn, "--format", "json", sbom}
+	rssFile := ""
+	if _, err := os.Stat("/usr/bin/time"); err == nil {
+		f, err := os.CreateTemp("", "scanbench-rss")
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		rssFile = f.Name()
+		f.Close()
+		defer os.Remove(rssFile)
+		args = append([]string{"/usr/bin/time", "-f", "%M", "-o", rssFile}, args...)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	t0 := time.Now()
@@ -182,7 +196,16 @@ func scan(ctx context.Context, bin, dsn, sbom string) (time.Duration, int64, []b
 		return 0, 0, nil, fmt.Errorf("vigil scan %s: %v\n%s", sbom, err, errb.String())
 	}
 	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if rssFile != "" {
+		b, err := os.ReadFile(rssFile)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			rss, _ = strconv.ParseInt(f[len(f)-1], 10, 64)
+		}
+	} else if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
 	return wall, rss, out.Bytes(), nil
