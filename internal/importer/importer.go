@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -215,7 +216,9 @@ type job struct {
 	fetchedAt time.Time
 	raw       []byte
 	zf        *zip.File
+	comp      []byte // the entry's compressed bytes
 	budget    *feed.Budget
+	hint      *atomicString // the source detected for the archive's first entries
 	size      int64 // bytes it accounts for in progress (on disk, compressed)
 	weight    int64 // bytes held against maxInFlight
 	out       chan *result
@@ -322,11 +325,24 @@ func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Clos
 	if err != nil {
 		return 0, feed.Invalid(display, "", "%v", unwrapPath(err))
 	}
-	files, err := feed.OpenZip(display, f, st.Size(), r.lim)
+	wr := &windowReader{f: f}
+	files, err := feed.OpenZip(display, wr, st.Size(), r.lim)
 	if err != nil {
 		return 0, err
 	}
+	// Take the entries in the order they are stored (the central directory's), so the archive is read front to
+	// back; the order is as deterministic as name order, which would make every read a seek.
+	if zr, err := zip.NewReader(wr, st.Size()); err == nil {
+		pos := make(map[string]int, len(zr.File))
+		for i, zf := range zr.File {
+			if _, ok := pos[zf.Name]; !ok {
+				pos[zf.Name] = i
+			}
+		}
+		sort.SliceStable(files, func(a, b int) bool { return pos[files[a].Name] < pos[files[b].Name] })
+	}
 	budget := feed.NewBudget(r.lim.MaxTotalSize)
+	hint := new(atomicString)
 	// The archive's headers and skipped entries count towards the progress of its last entry, so that the bytes of
 	// a finished archive add up to its size.
 	extra := st.Size()
@@ -350,7 +366,19 @@ func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Clos
 		if i == len(files)-1 {
 			size += max(extra, 0)
 		}
-		if err := emit(&job{name: en, url: eu, fetchedAt: fetchedAt, zf: zf, budget: budget, size: size, weight: w}); err != nil {
+		// The compressed bytes are read here, in file order (the workers would read them out of order); an entry
+		// whose declared size is over the limit is left for its worker to reject.
+		var comp []byte
+		if zf.UncompressedSize64 <= uint64(r.lim.MaxRecordSize) {
+			rr, err := zf.OpenRaw()
+			if err != nil {
+				return 0, feed.Invalid(en, "", "zip: %v", err)
+			}
+			if comp, err = feed.ReadAll(en, rr, max(r.lim.MaxRecordSize, 1<<20)); err != nil {
+				return 0, err
+			}
+		}
+		if err := emit(&job{name: en, url: eu, fetchedAt: fetchedAt, zf: zf, comp: comp, budget: budget, hint: hint, size: size, weight: w}); err != nil {
 			return 0, err
 		}
 	}
@@ -378,7 +406,7 @@ func (r *run) pipeline(produce func(emit func(*job) error) error) error {
 		defer close(jobs)
 		prodErr = produce(func(j *job) error {
 			wt := min(j.weight, maxInFlight)
-			if wt > 0 {
+			if wt > 0 && !sem.TryAcquire(wt) {
 				// Acquire with a context that ends when the consumer stops, so a stopped run never blocks here.
 				ctx, cancel := context.WithCancel(r.ctx)
 				go func() {
@@ -481,16 +509,8 @@ func (r *run) process(j *job, dec *decoder) *result {
 			res.reject(j.name, "", feed.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", zf.UncompressedSize64, r.lim.MaxRecordSize))
 			return res
 		}
-		rr, err := zf.OpenRaw()
-		if err != nil {
-			res.err = feed.Invalid(j.name, "", "zip: %v", err)
-			return res
-		}
-		comp, err := feed.ReadAll(j.name, rr, max(r.lim.MaxRecordSize, 1<<20))
-		if err != nil {
-			res.err = err
-			return res
-		}
+		comp := j.comp
+		var err error
 		switch zf.Method {
 		case zip.Deflate:
 			blob = store.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
@@ -528,6 +548,16 @@ func (r *run) process(j *job, dec *decoder) *result {
 		return res
 	}
 	source := r.opt.Source
+	if source == "auto" && j.hint != nil && j.hint.Load() == vigil.SourceOSV {
+		// The entries of an OSV.dev archive are all OSV records: parse straight away, and detect only when that
+		// fails (another kind of document in the archive, or an invalid record whose error detection confirms).
+		doc.Source, doc.URL, doc.FetchedAt = vigil.SourceOSV, j.url, j.fetchedAt
+		trial := &result{job: j, source: vigil.SourceOSV, doc: doc}
+		parseOSV(r, j.name, raw, trial)
+		if len(trial.rejects) == 0 {
+			return trial
+		}
+	}
 	if source == "auto" {
 		head := raw
 		if len(head) > feed.HeadSize {
@@ -543,6 +573,9 @@ func (r *run) process(j *job, dec *decoder) *result {
 			return res
 		}
 		source = s
+		if j.hint != nil {
+			j.hint.CompareAndSwap("", s)
+		}
 	}
 	doc.Source, doc.URL, doc.FetchedAt = source, j.url, j.fetchedAt
 	res.source = source
@@ -687,4 +720,56 @@ func readHead(p string, max int64) ([]byte, error) {
 	}
 	defer f.Close()
 	return feed.ReadAll(p, f, max)
+}
+
+// atomicString is a string set once and read by several workers.
+type atomicString struct{ v atomic.Pointer[string] }
+
+func (a *atomicString) Load() string {
+	if p := a.v.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (a *atomicString) CompareAndSwap(old, s string) {
+	if a.Load() == old {
+		a.v.CompareAndSwap(nil, &s)
+	}
+}
+
+// windowReader serves an archive's reads from a window of a few megabytes read ahead: the entries of an OSV.dev
+// archive are read in file order, two small reads each, and half a million entries would otherwise cost a million
+// system calls.
+type windowReader struct {
+	f   io.ReaderAt
+	mu  sync.Mutex
+	buf []byte
+	off int64
+}
+
+const readWindow = 4 << 20
+
+func (w *windowReader) ReadAt(p []byte, off int64) (int, error) {
+	if len(p) > readWindow/4 {
+		return w.f.ReadAt(p, off)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if off < w.off || off+int64(len(p)) > w.off+int64(len(w.buf)) {
+		if cap(w.buf) < readWindow {
+			w.buf = make([]byte, readWindow)
+		}
+		w.buf = w.buf[:readWindow]
+		n, err := w.f.ReadAt(w.buf, off)
+		w.buf, w.off = w.buf[:n], off
+		if n < len(p) {
+			copy(p, w.buf)
+			if err == nil {
+				err = io.EOF
+			}
+			return n, err
+		}
+	}
+	return copy(p, w.buf[off-w.off:]), nil
 }

@@ -34,7 +34,7 @@ const (
 	maxIDLen      = 256  // an advisory id or alias
 	maxAliases    = 1000 // ids one advisory may link into its group
 	maxKeyNameLen = 1024 // a package name in the affected index
-	maxSearchText = 2048 // the lower-cased text kept for `vuln list --text`: ids, package and product names, title, summary, details
+	maxSearchText = 512 // the lower-cased text kept for `vuln list --text`: ids, package and product names, title, summary
 )
 
 // IntelSummary is what one import run did to one source: the `vigil import --format json` contract. A record is
@@ -151,15 +151,15 @@ func Gunzip(blob []byte, max int64) ([]byte, error) {
 // CRC32 is the zip/gzip checksum of b, exported for tests that build blobs.
 func CRC32(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 
-// PreparedAdvisory is an advisory made ready for the store: its JSON, the digest of that JSON (what "unchanged"
-// means), its affected-index keys and search text. PrepareAdvisory is pure and runs in the importer's workers, so
-// the single writer only writes.
+// PreparedAdvisory is an advisory made ready for the store: its JSON (compressed as stored), the digest of that
+// JSON (what "unchanged" means), its affected-index keys and search text. PrepareAdvisory is pure and runs in the
+// importer's workers, so the single writer only writes.
 type PreparedAdvisory struct {
 	Advisory *vigil.Advisory
-	Data     []byte
 	Digest   string
 	Keys     []vigil.PackageKey
 	Search   string
+	data     string   // the JSON
 	ids      []string // the id and aliases linked into its group
 }
 
@@ -187,7 +187,7 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: %v", a.ID, err)
 	}
 	sum := sha256.Sum256(data)
-	p := &PreparedAdvisory{Advisory: a, Data: data, Digest: hex.EncodeToString(sum[:])}
+	p := &PreparedAdvisory{Advisory: a, data: string(data), Digest: hex.EncodeToString(sum[:])}
 	keys := AdvisoryKeys(a)
 	out := keys[:0]
 	for _, k := range keys {
@@ -247,7 +247,7 @@ func searchText(a *vigil.Advisory) string {
 		b.WriteByte(' ')
 		b.WriteString(p.Name)
 	}
-	for _, s := range []string{a.Title, a.Summary, a.Details} {
+	for _, s := range []string{a.Title, a.Summary} {
 		if b.Len() >= maxSearchText {
 			break
 		}
@@ -305,3 +305,8 @@ func idRank(id string) int {
 
 // isCVE reports whether id looks like a CVE id (KEV and EPSS attach by CVE).
 func isCVE(id string) bool { return idRank(id) == 0 }
+
+// unmarshalData decodes a stored advisory.
+func unmarshalData(b []byte, a *vigil.Advisory) error {
+	return json.Unmarshal(b, a)
+}

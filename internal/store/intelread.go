@@ -191,7 +191,7 @@ func (db *DB) loadVuln(ctx context.Context, g int64) (*VulnDetail, error) {
 	var items []item
 	for rows.Next() {
 		var it item
-		var data string
+		var data []byte
 		var at sql.NullString
 		r := &it.ref
 		if err := rows.Scan(&r.Source, &r.ID, &r.Document, &r.Revision, &data, &r.DocumentRef, &r.File, &r.URL, &at, &r.Digest, &r.DocRevision); err != nil {
@@ -200,7 +200,7 @@ func (db *DB) loadVuln(ctx context.Context, g int64) (*VulnDetail, error) {
 		}
 		r.FetchedAt = parseTime(at)
 		it.adv = new(vigil.Advisory)
-		if err := json.Unmarshal([]byte(data), it.adv); err != nil {
+		if err := unmarshalData(data, it.adv); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("intel: advisory %s/%s: %w", r.Source, r.ID, err)
 		}
@@ -457,7 +457,7 @@ func (db *DB) ScanAdvisories(ctx context.Context, fn func(*vigil.Advisory) error
 			return err
 		}
 		a := new(vigil.Advisory)
-		if err := json.Unmarshal(data, a); err != nil {
+		if err := unmarshalData(data, a); err != nil {
 			return fmt.Errorf("intel: advisory %s/%s: %w", source, id, err)
 		}
 		if err := fn(a); err != nil {
@@ -541,7 +541,7 @@ func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vi
 				return nil, err
 			}
 			a := new(vigil.Advisory)
-			if err := json.Unmarshal(data, a); err != nil {
+			if err := unmarshalData(data, a); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("intel: advisory %s/%s: %w", source, id, err)
 			}
@@ -598,7 +598,7 @@ func (db *DB) AdvisoryRevisions(ctx context.Context, source, document, id string
 	}
 	var advID int64
 	cur := AdvisoryRevision{Current: true}
-	var data string
+	var data []byte
 	err := db.db.QueryRowContext(ctx, "SELECT id, revision, digest, withdrawn, data FROM intel_advisories WHERE source = $1 AND document = $2 AND adv_id = $3",
 		source, document, id).Scan(&advID, &cur.Revision, &cur.Digest, &cur.Withdrawn, &data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -607,7 +607,7 @@ func (db *DB) AdvisoryRevisions(ctx context.Context, source, document, id string
 		return nil, err
 	}
 	cur.Advisory = new(vigil.Advisory)
-	if err := json.Unmarshal([]byte(data), cur.Advisory); err != nil {
+	if err := unmarshalData(data, cur.Advisory); err != nil {
 		return nil, err
 	}
 	rows, err := db.db.QueryContext(ctx, "SELECT revision, digest, withdrawn, data FROM intel_advisory_revisions WHERE advisory_id = $1 ORDER BY revision, id", advID)
@@ -618,12 +618,12 @@ func (db *DB) AdvisoryRevisions(ctx context.Context, source, document, id string
 	var out []AdvisoryRevision
 	for rows.Next() {
 		var r AdvisoryRevision
-		var d string
+		var d []byte
 		if err := rows.Scan(&r.Revision, &r.Digest, &r.Withdrawn, &d); err != nil {
 			return nil, err
 		}
 		r.Advisory = new(vigil.Advisory)
-		if err := json.Unmarshal([]byte(d), r.Advisory); err != nil {
+		if err := unmarshalData(d, r.Advisory); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -640,7 +640,7 @@ func (db *DB) SourceDocument(ctx context.Context, ref int64, max int64) ([]byte,
 		return nil, err
 	}
 	var blob []byte
-	err := db.db.QueryRowContext(ctx, "SELECT raw FROM intel_documents WHERE id = $1", ref).Scan(&blob)
+	err := db.db.QueryRowContext(ctx, "SELECT raw FROM intel_raw WHERE doc_id = $1", ref).Scan(&blob)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.Errorf(vigil.ENOTFOUND, "document %d not found", ref)
 	} else if err != nil {

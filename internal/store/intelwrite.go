@@ -48,8 +48,7 @@ type IntelWriter struct {
 	released   map[int64]time.Time // document → CSAF release date (signals are dated with it)
 
 	pending []pendingAdv
-	epoch   int // bumped by each flushInserts: a row buffered in an earlier epoch is in the database
-	ins     struct{ docs, vulns, advs, aliases, affected, signals *batch }
+	ins     struct{ docs, raws, vulns, advs, aliases, affected, signals *batch }
 	newVuln []int64
 	changed map[vigil.PackageKey]struct{}
 
@@ -60,13 +59,25 @@ type IntelWriter struct {
 
 type advKey struct{ source, document, id string }
 
+// advState is what the writer remembers of an advisory it has seen (half a million of them in a large run).
 type advState struct {
 	id        int64
-	digest    string
-	modified  time.Time
-	withdrawn bool
 	vuln      int64
-	epoch     int // the epoch its insert was buffered in (-1: loaded from the database)
+	modified  int64 // UnixNano; 0 when unknown
+	digest    [32]byte
+	withdrawn bool
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func digestOf(hexDigest string) [32]byte {
+	d, _ := unhex32(hexDigest)
+	return d
 }
 
 type groupState struct {
@@ -134,7 +145,8 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 		return nil, err
 	}
 	w.aliasEmpty = err == sql.ErrNoRows
-	w.ins.docs = newBatch("intel_documents", "id, source, doc_id, revision, name, url, fetched_at, digest, blob_digest, size, records, rejected, raw, run_id", "")
+	w.ins.docs = newBatch("intel_documents", "id, source, doc_id, revision, name, url, fetched_at, digest, blob_digest, size, records, rejected, run_id", "")
+	w.ins.raws = newBatch("intel_raw", "doc_id, raw", "")
 	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
 	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, search, data, doc_ref, revision, created_run, updated_run", "")
 	w.ins.aliases = newBatch("intel_aliases", "alias, vuln_id", "")
@@ -271,14 +283,16 @@ func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
 		at = w.tx.Now()
 	}
 	w.ins.docs.add(id, d.Source, dbText(bound(d.DocID, 512)), dbText(bound(d.Revision, 256)), dbText(bound(d.Name, 2048)), dbText(bound(d.URL, 2048)),
-		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, d.Gzip, w.run)
+		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, w.run)
+	w.ins.raws.add(id, d.Gzip)
 	if d.Rejected == 0 {
+		// Only the document digest: it catches the same document twice in one run; its blob digest matters to the
+		// next run, which reads it from the table.
 		kd := knownDoc{source: intern(d.Source), records: int32(d.Records)}
 		w.knownMu.Lock()
 		if dd, ok := unhex32(d.Digest); ok {
 			w.known[dd] = kd
 		}
-		w.knownBlob[d.BlobDigest] = kd
 		w.knownMu.Unlock()
 	}
 	return id, w.maybeFlush()
@@ -306,7 +320,7 @@ func (w *IntelWriter) Advisory(doc int64, p *PreparedAdvisory) error {
 }
 
 func (w *IntelWriter) maybeFlush() error {
-	for _, b := range []*batch{w.ins.docs, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.vulns, w.ins.signals} {
+	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.vulns, w.ins.signals} {
 		if b.full() {
 			return w.flushInserts()
 		}
@@ -368,14 +382,14 @@ func (w *IntelWriter) prefetch() error {
 			return fmt.Errorf("intel: look up advisories: %w", err)
 		}
 		for rows.Next() {
-			st := &advState{epoch: -1}
+			st := &advState{}
 			var doc, id, digest string
 			var mod sql.NullString
 			if err := rows.Scan(&st.id, &doc, &id, &digest, &mod, &st.withdrawn, &st.vuln); err != nil {
 				rows.Close()
 				return err
 			}
-			st.digest, st.modified = digest, parseTime(mod)
+			st.digest, st.modified = digestOf(digest), unixNano(parseTime(mod))
 			w.advs[advKey{source, doc, id}] = st
 			groupIDs[st.vuln] = true
 		}
@@ -420,6 +434,14 @@ func (w *IntelWriter) prefetch() error {
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
+			}
+		}
+	}
+	// Groups this run made and wrote (and forgot) that the batch links to again.
+	for _, pa := range w.pending {
+		for _, id := range pa.p.ids {
+			if g := w.alias[id]; g != 0 {
+				groupIDs[g] = true
 			}
 		}
 	}
@@ -505,11 +527,12 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	s := w.sum(a.Source)
 	st := w.advs[key]
 	withdrawn := a.IsWithdrawn()
-	if st != nil && st.digest == p.Digest {
+	digest := digestOf(p.Digest)
+	if st != nil && st.digest == digest {
 		s.Unchanged++
 		return nil
 	}
-	if st != nil && !a.Modified.IsZero() && !st.modified.IsZero() && a.Modified.Before(st.modified) {
+	if st != nil && !a.Modified.IsZero() && st.modified != 0 && a.Modified.UnixNano() < st.modified {
 		// An older revision than the one stored (an old file imported after a new one): keep it as history, leave
 		// the merged view alone.
 		if err := w.flushInserts(); err != nil { // its document, and maybe the advisory, are still buffered
@@ -517,7 +540,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 		}
 		_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
 			VALUES ($1, 0, $2, $3, $4, $5, $6, $7) ON CONFLICT (advisory_id, digest) DO NOTHING`,
-			st.id, timeText(a.Modified), withdrawn, p.Digest, string(p.Data), pa.doc, w.run)
+			st.id, timeText(a.Modified), withdrawn, p.Digest, p.data, pa.doc, w.run)
 		if err != nil {
 			return fmt.Errorf("intel: keep older revision of %s: %w", a.ID, err)
 		}
@@ -532,10 +555,10 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 		return err
 	}
 	w.nextAdv++
-	st = &advState{id: w.nextAdv, digest: p.Digest, modified: a.Modified, withdrawn: withdrawn, vuln: g, epoch: w.epoch}
+	st = &advState{id: w.nextAdv, digest: digest, modified: unixNano(a.Modified), withdrawn: withdrawn, vuln: g}
 	w.advs[key] = st
 	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
-		p.Digest, p.Search, string(p.Data), pa.doc, 1, w.run, w.run)
+		p.Digest, p.Search, p.data, pa.doc, 1, w.run, w.run)
 	for _, k := range p.Keys {
 		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
 		if !withdrawn {
@@ -580,7 +603,7 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 	withdrawn := a.IsWithdrawn()
 	_, err = w.tx.ExecContext(w.ctx, `UPDATE intel_advisories SET vuln_id = $1, modified = $2, published = $3, withdrawn = $4,
 		digest = $5, search = $6, data = $7, doc_ref = $8, revision = revision + 1, updated_run = $9 WHERE id = $10`,
-		g, timeText(a.Modified), timeText(a.Published), withdrawn, p.Digest, p.Search, string(p.Data), pa.doc, w.run, st.id)
+		g, timeText(a.Modified), timeText(a.Published), withdrawn, p.Digest, p.Search, p.data, pa.doc, w.run, st.id)
 	if err != nil {
 		return fmt.Errorf("intel: revise %s: %w", a.ID, err)
 	}
@@ -594,7 +617,7 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 	} else {
 		s.Updated++
 	}
-	st.digest, st.modified, st.withdrawn, st.vuln = p.Digest, a.Modified, withdrawn, g
+	st.digest, st.modified, st.withdrawn, st.vuln = digestOf(p.Digest), unixNano(a.Modified), withdrawn, g
 	return w.signal(pa, st.id, true)
 }
 
@@ -711,7 +734,7 @@ func (w *IntelWriter) flushInserts() error {
 		gs.isNew, gs.dirty = false, false
 	}
 	w.newVuln = w.newVuln[:0]
-	for _, b := range []*batch{w.ins.docs, w.ins.vulns, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.signals} {
+	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.vulns, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.signals} {
 		if err := b.flush(w.ctx, w.tx); err != nil {
 			return err
 		}
@@ -724,8 +747,9 @@ func (w *IntelWriter) flushInserts() error {
 			}
 			gs.dirty = false
 		}
+		// Written: forget it (group reloads it when a later record links to it) so a large run's memory stays flat.
+		delete(w.groups, id)
 	}
-	w.epoch++
 	return nil
 }
 

@@ -23,11 +23,16 @@ CREATE TABLE intel_documents (
 	size INTEGER NOT NULL,
 	records INTEGER NOT NULL DEFAULT 0,
 	rejected INTEGER NOT NULL DEFAULT 0,
-	raw BLOB NOT NULL,
 	run_id INTEGER NOT NULL
 );
-CREATE INDEX intel_documents_digest ON intel_documents(source, digest);
-CREATE INDEX intel_documents_blob ON intel_documents(source, blob_digest);
+-- The bytes as fetched, gzip-compressed, apart from the documents' metadata so that reading every digest (at the
+-- start of each import) does not read every document.
+CREATE TABLE intel_raw (
+	doc_id INTEGER PRIMARY KEY REFERENCES intel_documents(id),
+	raw BLOB NOT NULL
+);
+-- No index on the digests: an import reads them all once (IntelWriter.LoadKnown), and random keys make an index
+-- the most expensive part of writing half a million documents.
 CREATE INDEX intel_documents_doc ON intel_documents(source, doc_id);
 CREATE TABLE intel_vulns (
 	id INTEGER PRIMARY KEY,
@@ -51,7 +56,7 @@ CREATE TABLE intel_advisories (
 	withdrawn INTEGER NOT NULL DEFAULT 0,
 	digest TEXT NOT NULL,
 	search TEXT NOT NULL DEFAULT '',
-	data TEXT NOT NULL,
+	data TEXT NOT NULL, -- the normalized vigil.Advisory as JSON
 	doc_ref INTEGER NOT NULL REFERENCES intel_documents(id),
 	revision INTEGER NOT NULL DEFAULT 1,
 	created_run INTEGER NOT NULL,
