@@ -219,8 +219,8 @@ type job struct {
 	comp      []byte // the entry's compressed bytes
 	budget    *feed.Budget
 	hint      *atomicString // the source detected for the archive's first entries
-	size      int64 // bytes it accounts for in progress (on disk, compressed)
-	weight    int64 // bytes held against maxInFlight
+	size      int64         // bytes it accounts for in progress (on disk, compressed)
+	weight    int64         // bytes held against maxInFlight
 	out       chan *result
 }
 

@@ -34,7 +34,7 @@ const (
 	maxIDLen      = 256  // an advisory id or alias
 	maxAliases    = 1000 // ids one advisory may link into its group
 	maxKeyNameLen = 1024 // a package name in the affected index
-	maxSearchText = 512 // the lower-cased text kept for `vuln list --text`: ids, package and product names, title, summary
+	maxSearchText = 512  // the lower-cased text kept for `vuln list --text`: ids, package and product names, title, summary
 )
 
 // IntelSummary is what one import run did to one source: the `vigil import --format json` contract. A record is
