@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -68,7 +69,10 @@ func checkPassword(hash, password string) bool {
 
 // dummyHash is checked against when the user does not exist, so that a login's timing does not say whether the
 // name is known.
-var dummyHash, _ = HashPassword("vigil-timing-equalizer")
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("vigil-timing-equalizer")
+	return h
+})
 
 func validatePassword(p string) error {
 	if utf8.RuneCountInString(p) < minPassword {
@@ -185,7 +189,7 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (*vigil.U
 		return nil, err
 	}
 	if err != nil {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	ok := checkPassword(hash, password)
 	if err != nil || !ok || u.Disabled {
