@@ -605,7 +605,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 
 // overview computes the shared aggregates. Callers hold q.mu (through cached), with the cache refreshed.
 func (q *webQueries) overview(ctx context.Context) (*web.Overview, error) {
-	ov := &web.Overview{AsOf: q.today, Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{}, KEVAvailable: q.intel != nil,
+	ov := &web.Overview{AsOf: q.today, Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{},
 		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{},
 		IdentToPatch: []web.Metric{}, PatchToField: []web.Metric{}}
 	for _, c := range q.clocks() {
@@ -834,8 +834,9 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 		return err
 	}
 	if len(kev) == 0 {
-		return nil
+		return nil // no catalog imported: the dashboard says so rather than "none"
 	}
+	ov.KEVAvailable = true
 	byID := map[string]*vigil.Vulnerability{}
 	for _, v := range kev {
 		byID[v.ID] = v

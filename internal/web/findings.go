@@ -87,7 +87,9 @@ type findingsData struct {
 	Devices  []*vigil.Device
 	States   []string
 	Filter   url.Values // the filter without cursors, to build page and export links
-	Exported string
+	// VersionName names the version filter, WithoutVersion is the list without it.
+	VersionName    string
+	WithoutVersion string
 }
 
 // Link returns the list URL with the filter and extra parameters.
@@ -129,6 +131,22 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	data := findingsData{Query: q, Page: p, Devices: devs, States: vigil.FindingStates, Filter: filter}
+	if q.VersionID != 0 {
+		// A version filter comes from a link (the version page); name it so it can be seen and removed.
+		if v, err := s.svc.Portfolio.Version(r.Context(), q.VersionID); err == nil {
+			data.VersionName = v.Version
+			if d, err := s.svc.Portfolio.Device(r.Context(), v.DeviceID); err == nil {
+				data.VersionName = d.Name + " " + v.Version
+			}
+		}
+		without := url.Values{}
+		for k, vs := range filter {
+			if k != "version" {
+				without[k] = vs
+			}
+		}
+		data.WithoutVersion = "/findings?" + without.Encode()
+	}
 	s.render(w, r, http.StatusOK, "findings", page{Title: "Findings", Nav: "findings", Data: data})
 	return nil
 }

@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 	"list":        func(xs ...string) []string { return xs },
 	"cvssMetrics": func() []cvssMetric { return cvss31Metrics },
 	"has":         func(list []string, v string) bool { return contains(list, v) },
+	"clockShort": func(c string) string { return clockShort[c] },
 	"clockName": func(c string) string {
 		if n, ok := clockNames[c]; ok {
 			return n
@@ -42,6 +43,8 @@ var funcs = template.FuncMap{
 		return humanize(c)
 	},
 }
+
+var clockShort = map[string]string{"ed_communication": "ED 30d", "ed_fix": "ED 60d", "part806": "806", "mdr": "MDR", "mdr_5_day": "MDR 5d"}
 
 var clockNames = map[string]string{
 	"ed_communication": "ED 30-day communication",
@@ -241,11 +244,15 @@ var notices = map[string]string{
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.
 func redirect(w http.ResponseWriter, r *http.Request, target, done string) error {
 	if done != "" {
+		path, frag, hasFrag := strings.Cut(target, "#")
 		sep := "?"
-		if strings.Contains(target, "?") {
+		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		target += sep + "done=" + url.QueryEscape(done)
+		target = path + sep + "done=" + url.QueryEscape(done)
+		if hasFrag {
+			target += "#" + frag
+		}
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
