@@ -82,11 +82,11 @@ func (s *Server) findingQuery(r *http.Request) (FindingQuery, error) {
 }
 
 type findingsData struct {
-	Query    FindingQuery
-	Page     *FindingPage
-	Devices  []*vigil.Device
-	States   []string
-	Filter   url.Values // the filter without cursors, to build page and export links
+	Query   FindingQuery
+	Page    *FindingPage
+	Devices []*vigil.Device
+	States  []string
+	Filter  url.Values // the filter without cursors, to build page and export links
 	// VersionName names the version filter, WithoutVersion is the list without it.
 	VersionName    string
 	WithoutVersion string

@@ -35,7 +35,7 @@ var funcs = template.FuncMap{
 	"list":        func(xs ...string) []string { return xs },
 	"cvssMetrics": func() []cvssMetric { return cvss31Metrics },
 	"has":         func(list []string, v string) bool { return contains(list, v) },
-	"clockShort": func(c string) string { return clockShort[c] },
+	"clockShort":  func(c string) string { return clockShort[c] },
 	"clockName": func(c string) string {
 		if n, ok := clockNames[c]; ok {
 			return n
