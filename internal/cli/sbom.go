@@ -18,7 +18,7 @@ func init() {
 }
 
 func sbomCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "sbom", Short: "A device version's SBOM: import (with the diff against the previous one), show"}
+	cmd := &cobra.Command{Use: "sbom", Short: "A device version's SBOM: import it (with the diff against the previous one; findings re-matched at once)"}
 	var device, version string
 	imp := &cobra.Command{Use: "import --device D --version V FILE", Short: "Import a CycloneDX (JSON/XML) or SPDX (JSON/tag-value) SBOM onto a device version",
 		Args: exactArgs(1),
