@@ -60,12 +60,12 @@ func newBarChart(title string, counts []Count, classOf func(Count) string, hrefO
 	plotW := float64(chartW) - barLabelW - 60
 	for i, x := range counts {
 		b := bar{Label: clipText(24, x.Label), Value: x.N, Extra: x.Extra, Y: float64(i)*(barRowH+barGap) + 4}
-		b.W = math.Max(1, float64(x.N)/float64(maxN)*plotW)
+		b.W = round1(math.Max(1, float64(x.N)/float64(maxN)*plotW))
 		if x.Extra > 0 {
-			b.ExtraW = math.Max(1, float64(x.Extra)/float64(maxN)*plotW)
+			b.ExtraW = round1(math.Max(1, float64(x.Extra)/float64(maxN)*plotW))
 		}
 		b.LabelX = barLabelW - 8
-		b.ValueX = barLabelW + b.W + 6
+		b.ValueX = round1(barLabelW + b.W + 6)
 		b.ValueLabel = strconv.Itoa(x.N)
 		if x.Extra > 0 {
 			b.ValueLabel += " (" + strconv.Itoa(x.Extra) + ")"
@@ -140,9 +140,18 @@ func newLineChart(title string, pts []Point) lineChart {
 		c.XTicks = append(c.XTicks, tick{X: x(i), Y: c.PlotY1 + 16, Label: pts[i].Date.Time().Format("Jan 2")})
 	}
 	last := pts[len(pts)-1]
-	c.Last, c.LastX, c.LastY = compact(last.N), x(len(pts)-1)+4, y(last.N)-6
+	c.Last, c.LastX, c.LastY = compact(last.N), round1(x(len(pts)-1)+4), round1(y(last.N)-6)
+	for i := range c.YTicks {
+		c.YTicks[i].Y = round1(c.YTicks[i].Y)
+	}
+	for i := range c.XTicks {
+		c.XTicks[i].X = round1(c.XTicks[i].X)
+	}
 	return c
 }
+
+// round1 keeps SVG coordinates to a tenth of a unit: finer is invisible and bloats the page.
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 // niceCeil returns the top of an axis with four equal, round steps that reaches n: 4 × (1, 2, 2.5 or 5 × 10^k).
 func niceCeil(n int) int {
