@@ -28,9 +28,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -56,6 +58,7 @@ type Measurement struct {
 	Records int     `json:"records"`
 	PerSec  float64 `json:"advisories_per_second"`
 	PeakMB  float64 `json:"peak_rss_mb"`
+	CPU     float64 `json:"cpu_seconds"` // user+system time of this process (PostgreSQL's own work is not in it)
 	Summary string  `json:"summary"`
 }
 
@@ -70,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 3, "runs per engine (the median is reported)")
 	dir := fs.String("dir", os.TempDir(), "where SQLite stores are created")
 	jsonOut := fs.Bool("json", false, "print the measurements as JSON")
+	profDir := fs.String("cpuprofile", "", "write a CPU profile of each phase into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,12 +89,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, engine := range strings.Split(*engines, ",") {
 		engine = strings.TrimSpace(engine)
 		for r := 1; r <= *runs; r++ {
-			ms, err := measure(ctx, engine, r, *corpus, *modified, *dir, stderr)
+			ms, err := measure(ctx, engine, r, *corpus, *modified, *dir, *profDir, stderr)
 			if err != nil {
 				return fmt.Errorf("%s run %d: %w", engine, r, err)
 			}
 			for _, m := range ms {
-				fmt.Fprintf(stderr, "%-8s run %d %-8s %7.2f s %9.0f adv/s peak %6.0f MB  %s\n", m.Engine, m.Run, m.Phase, m.Seconds, m.PerSec, m.PeakMB, m.Summary)
+				fmt.Fprintf(stderr, "%-8s run %d %-8s %7.2f s (cpu %6.1f s) %9.0f adv/s peak %6.0f MB  %s\n", m.Engine, m.Run, m.Phase, m.Seconds, m.CPU, m.PerSec, m.PeakMB, m.Summary)
 			}
 			all = append(all, ms...)
 		}
@@ -100,17 +104,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(all)
 	}
-	fmt.Fprintf(stdout, "%-8s %-8s %5s %12s %14s %14s\n", "ENGINE", "PHASE", "RUNS", "MEDIAN s", "MEDIAN adv/s", "MEDIAN peak MB")
+	fmt.Fprintf(stdout, "%-8s %-8s %5s %12s %12s %14s %14s\n", "ENGINE", "PHASE", "RUNS", "MEDIAN s", "MEDIAN cpu s", "MEDIAN adv/s", "MEDIAN peak MB")
 	for _, engine := range strings.Split(*engines, ",") {
 		for _, phase := range []string{"full", "reimport"} {
-			var secs, rate, peak []float64
+			var secs, cpu, rate, peak []float64
 			for _, m := range all {
 				if m.Engine == strings.TrimSpace(engine) && m.Phase == phase {
-					secs, rate, peak = append(secs, m.Seconds), append(rate, m.PerSec), append(peak, m.PeakMB)
+					secs, cpu, rate, peak = append(secs, m.Seconds), append(cpu, m.CPU), append(rate, m.PerSec), append(peak, m.PeakMB)
 				}
 			}
 			if len(secs) > 0 {
-				fmt.Fprintf(stdout, "%-8s %-8s %5d %12.2f %14.0f %14.0f\n", engine, phase, len(secs), median(secs), median(rate), median(peak))
+				fmt.Fprintf(stdout, "%-8s %-8s %5d %12.2f %12.1f %14.0f %14.0f\n", engine, phase, len(secs), median(secs), median(cpu), median(rate), median(peak))
 			}
 		}
 	}
@@ -151,7 +155,7 @@ func moduleRoot() string {
 }
 
 // measure runs a full import of corpus into a fresh store, then a re-import of modified, measuring each.
-func measure(ctx context.Context, engine string, runNo int, corpus, modified, dir string, stderr io.Writer) ([]Measurement, error) {
+func measure(ctx context.Context, engine string, runNo int, corpus, modified, dir, profDir string, stderr io.Writer) ([]Measurement, error) {
 	dsn, cleanup, err := freshDSN(ctx, engine, dir)
 	if err != nil {
 		return nil, err
@@ -169,13 +173,16 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 		debug.FreeOSMemory()
 		resetPeak()
 		im := &importer.Importer{Store: db}
+		stop := startProfile(profDir, fmt.Sprintf("%s-%d-%s.pprof", engine, runNo, ph.name))
+		cpu0 := cpuSeconds()
 		start := time.Now()
 		res, err := im.Import(actx, []string{ph.corpus}, importer.Options{})
 		el := time.Since(start).Seconds()
+		stop()
 		if err != nil {
 			return nil, err
 		}
-		m := Measurement{Engine: engine, Run: runNo, Phase: ph.name, Seconds: el, PeakMB: peakMB()}
+		m := Measurement{Engine: engine, Run: runNo, Phase: ph.name, Seconds: el, PeakMB: peakMB(), CPU: cpuSeconds() - cpu0}
 		var parts []string
 		for _, s := range res.Summaries {
 			m.Records += s.Added + s.Updated + s.Unchanged + s.Withdrawn + len(s.Rejected)
@@ -190,6 +197,34 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 
 // resetPeak resets the kernel's peak-RSS counter (VmHWM) of this process, so each phase reports its own peak.
 func resetPeak() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// startProfile starts a CPU profile into dir/name when dir is set; the returned function stops it.
+func startProfile(dir, name string) func() {
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// cpuSeconds is the user and system time this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
 
 // peakMB reads VmHWM from /proc/self/status.
 func peakMB() float64 {

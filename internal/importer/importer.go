@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -313,6 +312,28 @@ func (r *run) path(p, display, u string, fetchedAt time.Time) error {
 	})
 }
 
+// zipEntries lists the entries of an archive to import, in the order they are stored (the central directory's), so
+// that the archive is read front to back; that order is as deterministic as name order, which would make every
+// read a seek. It applies feed.OpenZip's rules: the entry-count limit, no directories, no side files (feed.Skip).
+func zipEntries(name string, r io.ReaderAt, size int64, lim feed.Limits) ([]*zip.File, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// ErrInsecurePath only warns about names like ../x, which are harmless: nothing is written to disk.
+		return nil, feed.Invalid(name, "", "not a zip archive: %v", err)
+	}
+	if len(zr.File) > lim.MaxEntries {
+		return nil, feed.Invalid(name, "", "%d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
+	}
+	files := make([]*zip.File, 0, len(zr.File))
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || strings.HasSuffix(f.Name, "/") || feed.Skip(f.Name) {
+			continue
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
 // zipJobs emits one job per entry of a zip archive, in name order (feed.OpenZip skips side files). Workers read
 // the entries, so the archive is added to open, closed once the pipeline is over.
 func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Closer, emit func(*job) error) (int, error) {
@@ -326,20 +347,9 @@ func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Clos
 		return 0, feed.Invalid(display, "", "%v", unwrapPath(err))
 	}
 	wr := &windowReader{f: f}
-	files, err := feed.OpenZip(display, wr, st.Size(), r.lim)
+	files, err := zipEntries(display, wr, st.Size(), r.lim)
 	if err != nil {
 		return 0, err
-	}
-	// Take the entries in the order they are stored (the central directory's), so the archive is read front to
-	// back; the order is as deterministic as name order, which would make every read a seek.
-	if zr, err := zip.NewReader(wr, st.Size()); err == nil {
-		pos := make(map[string]int, len(zr.File))
-		for i, zf := range zr.File {
-			if _, ok := pos[zf.Name]; !ok {
-				pos[zf.Name] = i
-			}
-		}
-		sort.SliceStable(files, func(a, b int) bool { return pos[files[a].Name] < pos[files[b].Name] })
 	}
 	budget := feed.NewBudget(r.lim.MaxTotalSize)
 	hint := new(atomicString)
@@ -369,13 +379,14 @@ func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Clos
 		// The compressed bytes are read here, in file order (the workers would read them out of order); an entry
 		// whose declared size is over the limit is left for its worker to reject.
 		var comp []byte
-		if zf.UncompressedSize64 <= uint64(r.lim.MaxRecordSize) {
+		if zf.UncompressedSize64 <= uint64(r.lim.MaxRecordSize) && zf.CompressedSize64 <= uint64(max(r.lim.MaxRecordSize, 1<<20)) {
 			rr, err := zf.OpenRaw()
 			if err != nil {
 				return 0, feed.Invalid(en, "", "zip: %v", err)
 			}
-			if comp, err = feed.ReadAll(en, rr, max(r.lim.MaxRecordSize, 1<<20)); err != nil {
-				return 0, err
+			comp = make([]byte, zf.CompressedSize64)
+			if _, err := io.ReadFull(rr, comp); err != nil {
+				return 0, feed.Invalid(en, "", "zip: %v", err)
 			}
 		}
 		if err := emit(&job{name: en, url: eu, fetchedAt: fetchedAt, zf: zf, comp: comp, budget: budget, hint: hint, size: size, weight: w}); err != nil {
@@ -391,7 +402,9 @@ func (r *run) pipeline(produce func(emit func(*job) error) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	window := 8 * workers
+	// The writer works in bursts (a batch of a few hundred records at a time): a deep window keeps the workers
+	// parsing meanwhile instead of waiting for it.
+	window := 512 * workers
 	jobs := make(chan *job, window)
 	order := make(chan *job, window)
 	done := make(chan struct{})
@@ -513,11 +526,11 @@ func (r *run) process(j *job, dec *decoder) *result {
 		var err error
 		switch zf.Method {
 		case zip.Deflate:
-			blob = store.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
-			if src, n, ok := r.w.KnownBlob(sha256.Sum256(blob)); ok {
+			if src, n, ok := r.w.KnownBlob(store.ZipBlobDigest(comp, zf.CRC32, zf.UncompressedSize64)); ok {
 				res.source, res.unchanged, res.known = src, n, true
 				return res
 			}
+			blob = store.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
 			raw, err = dec.inflate(j.name, comp, r.lim.MaxRecordSize, j.budget)
 		case zip.Store:
 			raw, err = comp, nil

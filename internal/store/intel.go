@@ -34,7 +34,6 @@ const (
 	maxIDLen      = 256  // an advisory id or alias
 	maxAliases    = 1000 // ids one advisory may link into its group
 	maxKeyNameLen = 1024 // a package name in the affected index
-	maxSearchText = 512  // the lower-cased text kept for `vuln list --text`: ids, package and product names, title, summary
 )
 
 // IntelSummary is what one import run did to one source: the `vigil import --format json` contract. A record is
@@ -115,12 +114,30 @@ func NewSourceDoc(source, docID, name string, raw []byte) *SourceDoc {
 // unchanged entry without decompressing it.
 func ZipBlob(deflated []byte, crc uint32, size uint64) []byte {
 	b := make([]byte, 0, len(deflated)+18)
-	b = append(b, 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff) // gzip, deflate, no flags, no mtime, unknown OS
+	b = append(b, gzipHeader[:]...)
 	b = append(b, deflated...)
 	b = binary.LittleEndian.AppendUint32(b, crc)
 	b = binary.LittleEndian.AppendUint32(b, uint32(size))
 	return b
 }
+
+// ZipBlobDigest is the SHA-256 of ZipBlob(deflated, crc, size), computed without building the blob: a re-import
+// checks every entry of an archive this way and builds the blob only for the new ones.
+func ZipBlobDigest(deflated []byte, crc uint32, size uint64) [32]byte {
+	h := sha256.New()
+	h.Write(gzipHeader[:])
+	h.Write(deflated)
+	var t [8]byte
+	binary.LittleEndian.PutUint32(t[:4], crc)
+	binary.LittleEndian.PutUint32(t[4:], uint32(size))
+	h.Write(t[:])
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// gzipHeader is the fixed header of ZipBlob's gzip member: deflate, no flags, no time, unknown OS.
+var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // ZipSourceDoc returns a SourceDoc for a zip entry from its gzip blob (ZipBlob) and its decompressed bytes (for the
 // digest and size).
@@ -151,14 +168,13 @@ func Gunzip(blob []byte, max int64) ([]byte, error) {
 // CRC32 is the zip/gzip checksum of b, exported for tests that build blobs.
 func CRC32(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 
-// PreparedAdvisory is an advisory made ready for the store: its JSON (compressed as stored), the digest of that
-// JSON (what "unchanged" means), its affected-index keys and search text. PrepareAdvisory is pure and runs in the
-// importer's workers, so the single writer only writes.
+// PreparedAdvisory is an advisory made ready for the store: its JSON, the digest of that JSON (what "unchanged"
+// means) and its affected-index keys. PrepareAdvisory is pure and runs in the importer's workers, so the single
+// writer only writes.
 type PreparedAdvisory struct {
 	Advisory *vigil.Advisory
 	Digest   string
 	Keys     []vigil.PackageKey
-	Search   string
 	data     string   // the JSON
 	ids      []string // the id and aliases linked into its group
 }
@@ -198,7 +214,6 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 	}
 	p.Keys = out
 	p.ids = linkIDs(a)
-	p.Search = searchText(a)
 	return p, nil
 }
 
@@ -224,41 +239,6 @@ func linkIDs(a *vigil.Advisory) []string {
 		add(s)
 	}
 	return out
-}
-
-func searchText(a *vigil.Advisory) string {
-	var b strings.Builder
-	b.WriteString(a.ID)
-	for _, s := range a.Aliases {
-		b.WriteByte(' ')
-		b.WriteString(s)
-	}
-	if a.Document != "" {
-		b.WriteByte(' ')
-		b.WriteString(a.Document)
-	}
-	for _, af := range a.Affected {
-		b.WriteByte(' ')
-		b.WriteString(af.Name)
-	}
-	for _, p := range a.Products {
-		b.WriteByte(' ')
-		b.WriteString(p.Vendor)
-		b.WriteByte(' ')
-		b.WriteString(p.Name)
-	}
-	for _, s := range []string{a.Title, a.Summary} {
-		if b.Len() >= maxSearchText {
-			break
-		}
-		b.WriteByte(' ')
-		b.WriteString(s)
-	}
-	s := strings.ToLower(b.String())
-	if len(s) > maxSearchText {
-		s = s[:maxSearchText]
-	}
-	return dbText(s)
 }
 
 // dbText makes feed text storable in a TEXT column on both engines: PostgreSQL refuses NUL bytes and invalid UTF-8

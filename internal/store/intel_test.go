@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"compress/flate"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -275,5 +277,24 @@ func TestPackageKeys(t *testing.T) {
 	}
 	if s := (vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "x"}).String(); !strings.Contains(s, "pkg:PyPI/x") {
 		t.Errorf("String = %q", s)
+	}
+}
+
+func TestZipBlob(t *testing.T) {
+	raw := []byte(`{"id":"GO-2024-0001","modified":"2024-01-01T00:00:00Z"}`)
+	var buf strings.Builder
+	zw, _ := flate.NewWriter(&buf, flate.BestCompression)
+	zw.Write(raw)
+	zw.Close()
+	blob := store.ZipBlob([]byte(buf.String()), store.CRC32(raw), uint64(len(raw)))
+	got, err := store.Gunzip(blob, 1<<20)
+	if err != nil || string(got) != string(raw) {
+		t.Fatalf("Gunzip(ZipBlob) = %q, %v", got, err)
+	}
+	if d := store.ZipBlobDigest([]byte(buf.String()), store.CRC32(raw), uint64(len(raw))); d != sha256.Sum256(blob) {
+		t.Error("ZipBlobDigest differs from the blob's SHA-256")
+	}
+	if _, err := store.Gunzip(blob, 10); err == nil {
+		t.Error("Gunzip ignored its limit")
 	}
 }

@@ -354,7 +354,8 @@ func (db *DB) epssFor(ctx context.Context, id string, cves []string) (*vigil.EPS
 }
 
 // Vulns lists merged vulnerabilities matching f, most recently modified first (at most f.Limit, default 100, at
-// most 10,000). Text matches ids, aliases, CSAF document ids, titles and summaries, case-insensitively.
+// most 10,000). Text matches anything an advisory says (ids, aliases, package and product names, title, summary,
+// details), case-insensitively.
 func (db *DB) Vulns(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vulnerability, error) {
 	ds, err := db.VulnDetails(ctx, f)
 	if err != nil {
@@ -399,7 +400,9 @@ func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*VulnDetai
 			return nil, vigil.Errorf(vigil.EINVALID, "text: longer than 200 bytes")
 		}
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(t)) + "%"
-		where = append(where, "v.id IN (SELECT vuln_id FROM intel_advisories WHERE search LIKE "+arg(like)+" ESCAPE '\\')")
+		// The advisories' JSON holds every id, package and product name, title, summary and details; scanning it
+		// is slow on a large store but `vuln list --text` is a person's query, not the matcher's.
+		where = append(where, "v.id IN (SELECT vuln_id FROM intel_advisories WHERE LOWER(data) LIKE "+arg(like)+" ESCAPE '\\')")
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -106,6 +106,12 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", importLock); err != nil {
 				return fmt.Errorf("import lock: %w", err)
 			}
+		} else {
+			// The affected index and the alias table take random keys: with SQLite's default 2 MB page cache a large
+			// import spends its time re-reading index pages. The connection keeps this cache after the run.
+			if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+				return fmt.Errorf("import cache: %w", err)
+			}
 		}
 		run, err := tx.insertID(ctx, "INSERT INTO intel_runs (started_at, actor) VALUES ($1, $2)", tx.NowText(), actor.String())
 		if err != nil {
@@ -148,7 +154,7 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	w.ins.docs = newBatch("intel_documents", "id, source, doc_id, revision, name, url, fetched_at, digest, blob_digest, size, records, rejected, run_id", "")
 	w.ins.raws = newBatch("intel_raw", "doc_id, raw", "")
 	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
-	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, search, data, doc_ref, revision, created_run, updated_run", "")
+	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, data, doc_ref, revision, created_run, updated_run", "")
 	w.ins.aliases = newBatch("intel_aliases", "alias, vuln_id", "")
 	w.ins.affected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", " ON CONFLICT DO NOTHING")
 	w.ins.signals = newBatch("intel_signals", "device_id, advisory_id, document, vuln, release_date, matched_by, matched, run_id, created_at", " ON CONFLICT DO NOTHING")
@@ -193,24 +199,33 @@ func (w *IntelWriter) LoadKnown() error {
 	if w.known != nil {
 		return nil
 	}
-	k, kb := map[[32]byte]knownDoc{}, map[[32]byte]knownDoc{}
+	var n int
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM intel_documents").Scan(&n); err != nil {
+		return fmt.Errorf("intel: known documents: %w", err)
+	}
+	k, kb := make(map[[32]byte]knownDoc, n), make(map[[32]byte]knownDoc, n) // sized once: no rehashing
 	rows, err := w.tx.QueryContext(w.ctx, "SELECT source, digest, blob_digest, records FROM intel_documents WHERE rejected = 0")
 	if err != nil {
 		return fmt.Errorf("intel: known documents: %w", err)
 	}
 	defer rows.Close()
+	var src, d, b sql.RawBytes // half a million rows: no string per column
 	for rows.Next() {
-		var src, d, b string
 		var n int32
 		if err := rows.Scan(&src, &d, &b, &n); err != nil {
 			return err
 		}
-		kd := knownDoc{source: intern(src), records: n}
-		if dd, ok := unhex32(d); ok {
-			k[dd] = kd
+		kd := knownDoc{source: internBytes(src), records: n}
+		var dd, bb [32]byte
+		if len(d) == 64 {
+			if _, err := hex.Decode(dd[:], d); err == nil {
+				k[dd] = kd
+			}
 		}
-		if bb, ok := unhex32(b); ok {
-			kb[bb] = kd
+		if len(b) == 64 {
+			if _, err := hex.Decode(bb[:], b); err == nil {
+				kb[bb] = kd
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -232,6 +247,16 @@ func unhex32(s string) ([32]byte, bool) {
 type knownDoc struct {
 	source  string
 	records int32
+}
+
+// internBytes is intern without allocating for a known source.
+func internBytes(b []byte) string {
+	for _, c := range feedSources {
+		if string(b) == c {
+			return c
+		}
+	}
+	return string(b)
 }
 
 // intern returns the constant for a known source name, so that half a million known documents share a few strings.
@@ -558,7 +583,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	st = &advState{id: w.nextAdv, digest: digest, modified: unixNano(a.Modified), withdrawn: withdrawn, vuln: g}
 	w.advs[key] = st
 	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
-		p.Digest, p.Search, p.data, pa.doc, 1, w.run, w.run)
+		p.Digest, p.data, pa.doc, 1, w.run, w.run)
 	for _, k := range p.Keys {
 		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
 		if !withdrawn {
@@ -602,8 +627,8 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 	}
 	withdrawn := a.IsWithdrawn()
 	_, err = w.tx.ExecContext(w.ctx, `UPDATE intel_advisories SET vuln_id = $1, modified = $2, published = $3, withdrawn = $4,
-		digest = $5, search = $6, data = $7, doc_ref = $8, revision = revision + 1, updated_run = $9 WHERE id = $10`,
-		g, timeText(a.Modified), timeText(a.Published), withdrawn, p.Digest, p.Search, p.data, pa.doc, w.run, st.id)
+		digest = $5, data = $6, doc_ref = $7, revision = revision + 1, updated_run = $8 WHERE id = $9`,
+		g, timeText(a.Modified), timeText(a.Published), withdrawn, p.Digest, p.data, pa.doc, w.run, st.id)
 	if err != nil {
 		return fmt.Errorf("intel: revise %s: %w", a.ID, err)
 	}

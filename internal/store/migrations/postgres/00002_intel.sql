@@ -55,7 +55,6 @@ CREATE TABLE intel_advisories (
 	published TEXT,
 	withdrawn BOOLEAN NOT NULL DEFAULT false,
 	digest TEXT NOT NULL,
-	search TEXT NOT NULL DEFAULT '',
 	data TEXT NOT NULL, -- the normalized vigil.Advisory as JSON
 	doc_ref BIGINT NOT NULL REFERENCES intel_documents(id),
 	revision INTEGER NOT NULL DEFAULT 1,
