@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", os.TempDir(), "where SQLite stores are created")
 	jsonOut := fs.Bool("json", false, "print the measurements as JSON")
 	profDir := fs.String("cpuprofile", "", "write a CPU profile of each phase into this directory")
+	memDir := fs.String("memprofile", "", "write a heap profile at the largest heap of each phase into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, engine := range strings.Split(*engines, ",") {
 		engine = strings.TrimSpace(engine)
 		for r := 1; r <= *runs; r++ {
-			ms, err := measure(ctx, engine, r, *corpus, *modified, *dir, *profDir, stderr)
+			ms, err := measure(ctx, engine, r, *corpus, *modified, *dir, *profDir, *memDir, stderr)
 			if err != nil {
 				return fmt.Errorf("%s run %d: %w", engine, r, err)
 			}
@@ -155,7 +156,7 @@ func moduleRoot() string {
 }
 
 // measure runs a full import of corpus into a fresh store, then a re-import of modified, measuring each.
-func measure(ctx context.Context, engine string, runNo int, corpus, modified, dir, profDir string, stderr io.Writer) ([]Measurement, error) {
+func measure(ctx context.Context, engine string, runNo int, corpus, modified, dir, profDir, memDir string, stderr io.Writer) ([]Measurement, error) {
 	dsn, cleanup, err := freshDSN(ctx, engine, dir)
 	if err != nil {
 		return nil, err
@@ -174,11 +175,13 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 		resetPeak()
 		im := &importer.Importer{Store: db}
 		stop := startProfile(profDir, fmt.Sprintf("%s-%d-%s.pprof", engine, runNo, ph.name))
+		stopHeap := watchHeap(memDir, fmt.Sprintf("%s-%d-%s.heap", engine, runNo, ph.name))
 		cpu0 := cpuSeconds()
 		start := time.Now()
 		res, err := im.Import(actx, []string{ph.corpus}, importer.Options{})
 		el := time.Since(start).Seconds()
 		stop()
+		stopHeap()
 		if err != nil {
 			return nil, err
 		}
@@ -215,6 +218,39 @@ func startProfile(dir, name string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// watchHeap writes a heap profile into dir/name whenever the heap in use reaches a new high (checked twice a
+// second), so the file ends up describing the largest heap of the phase; the returned function stops it.
+func watchHeap(dir, name string) func() {
+	if dir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var high uint64
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > high*11/10 {
+				high = ms.HeapInuse
+				if f, err := os.Create(filepath.Join(dir, name)); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // cpuSeconds is the user and system time this process has used.

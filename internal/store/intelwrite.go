@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -39,10 +40,16 @@ type IntelWriter struct {
 	known     map[[32]byte]knownDoc // document digest → source and records, for documents imported whole
 	knownBlob map[[32]byte]knownDoc // gzip blob digest → source and records
 
+	// The batch's advisories and aliases as stored (or made in this batch). Forgotten after each batch so that a
+	// run of half a million advisories keeps a small memory; what this run wrote is remembered as keyed hashes
+	// (advSeen, aliasSeen), which tell a later batch when it must look in the database.
 	advs       map[advKey]*advState
-	fresh      map[string]bool // source → it had no advisories when the run began: nothing to look up
-	aliasEmpty bool            // no aliases when the run began: nothing to look up
+	fresh      map[string]bool // source → it had no advisories when the run began
+	aliasEmpty bool            // no aliases when the run began
 	alias      map[string]int64
+	seed       maphash.Seed
+	advSeen    map[uint64]struct{}
+	aliasSeen  map[uint64]struct{}
 	parent     map[int64]int64 // union-find: groups merged in this run
 	groups     map[int64]*groupState
 	released   map[int64]time.Time // document → CSAF release date (signals are dated with it)
@@ -136,6 +143,7 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error) {
 	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*IntelSummary{},
 		advs: map[advKey]*advState{}, fresh: map[string]bool{}, alias: map[string]int64{}, parent: map[int64]int64{},
+		seed: maphash.MakeSeed(), advSeen: map[uint64]struct{}{}, aliasSeen: map[uint64]struct{}{},
 		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}}
 	for _, m := range []struct {
 		table string
@@ -310,16 +318,8 @@ func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
 	w.ins.docs.add(id, d.Source, dbText(bound(d.DocID, 512)), dbText(bound(d.Revision, 256)), dbText(bound(d.Name, 2048)), dbText(bound(d.URL, 2048)),
 		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, w.run)
 	w.ins.raws.add(id, d.Gzip)
-	if d.Rejected == 0 {
-		// Only the document digest: it catches the same document twice in one run; its blob digest matters to the
-		// next run, which reads it from the table.
-		kd := knownDoc{source: intern(d.Source), records: int32(d.Records)}
-		w.knownMu.Lock()
-		if dd, ok := unhex32(d.Digest); ok {
-			w.known[dd] = kd
-		}
-		w.knownMu.Unlock()
-	}
+	// The documents of this run are not added to the known digests (half a million of them would cost memory): the
+	// same document twice in one run is stored twice, and its records counted unchanged the second time.
 	return id, w.maybeFlush()
 }
 
@@ -370,7 +370,24 @@ func (w *IntelWriter) flush() error {
 	}
 	clear(w.pending)
 	w.pending = w.pending[:0]
-	return w.flushInserts()
+	if err := w.flushInserts(); err != nil {
+		return err
+	}
+	// Everything of the batch is written: forget it (the maps are made anew so their memory goes too).
+	w.advs = make(map[advKey]*advState, advBatch)
+	w.alias = make(map[string]int64, 2*advBatch)
+	return nil
+}
+
+func (w *IntelWriter) advHash(source, document, id string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(w.seed)
+	h.WriteString(source)
+	h.WriteByte(0)
+	h.WriteString(document)
+	h.WriteByte(0)
+	h.WriteString(id)
+	return h.Sum64()
 }
 
 // prefetch looks up, in a few queries, the stored advisories, aliases and groups the pending batch refers to.
@@ -391,7 +408,7 @@ func (w *IntelWriter) prefetch() error {
 			fresh = err == sql.ErrNoRows
 			w.fresh[a.Source] = fresh
 		}
-		if !fresh {
+		if _, seen := w.advSeen[w.advHash(a.Source, a.Document, a.ID)]; !fresh || seen {
 			bySource[a.Source] = append(bySource[a.Source], a.ID)
 		}
 	}
@@ -423,11 +440,14 @@ func (w *IntelWriter) prefetch() error {
 			return err
 		}
 	}
-	if !w.aliasEmpty {
+	{
 		var ids []string
 		for _, pa := range w.pending {
 			for _, id := range pa.p.ids {
-				if _, ok := w.alias[id]; !ok {
+				if _, ok := w.alias[id]; ok {
+					continue
+				}
+				if _, seen := w.aliasSeen[maphash.String(w.seed, id)]; !w.aliasEmpty || seen {
 					ids = append(ids, id)
 				}
 			}
@@ -582,6 +602,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	w.nextAdv++
 	st = &advState{id: w.nextAdv, digest: digest, modified: unixNano(a.Modified), withdrawn: withdrawn, vuln: g}
 	w.advs[key] = st
+	w.advSeen[w.advHash(a.Source, a.Document, a.ID)] = struct{}{}
 	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
 		p.Digest, p.data, pa.doc, 1, w.run, w.run)
 	for _, k := range p.Keys {
@@ -698,6 +719,7 @@ func (w *IntelWriter) link(ids []string, existing int64, modified time.Time) (in
 	for _, id := range ids {
 		if w.alias[id] == 0 {
 			w.alias[id] = g
+			w.aliasSeen[maphash.String(w.seed, id)] = struct{}{}
 			w.ins.aliases.add(id, g)
 		}
 		if gst.preferred == "" || preferredBetter(id, gst.preferred) {
