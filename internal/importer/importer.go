@@ -491,24 +491,33 @@ func (r *run) pipeline(produce func(emit func(*job) error) error) error {
 
 // decoder is a worker's reusable decompressor.
 type decoder struct {
-	fr  io.ReadCloser
-	buf bytes.Buffer
+	fr io.ReadCloser
 }
 
-func (d *decoder) inflate(name string, comp []byte, max int64, budget *feed.Budget) ([]byte, error) {
+// inflate decompresses an entry whose declared size is size (at most max): straight into a buffer of that size,
+// then checking that the stream ends there, so a lying header cannot make it read more.
+func (d *decoder) inflate(name string, comp []byte, size uint64, max int64, budget *feed.Budget) ([]byte, error) {
 	if d.fr == nil {
 		d.fr = flate.NewReader(bytes.NewReader(comp))
 	} else if err := d.fr.(flate.Resetter).Reset(bytes.NewReader(comp), nil); err != nil {
 		return nil, feed.Invalid(name, "", "zip: %v", err)
 	}
-	d.buf.Reset()
-	if _, err := d.buf.ReadFrom(feed.LimitReader(name, d.fr, max, budget)); err != nil {
+	if size > uint64(max) {
+		return nil, feed.Invalid(name, "", "declares %d bytes uncompressed, more than the limit of %d", size, max)
+	}
+	out := make([]byte, size)
+	r := feed.LimitReader(name, d.fr, max, budget)
+	if _, err := io.ReadFull(r, out); err != nil {
 		if feed.IsLimit(err) {
 			return nil, err
 		}
 		return nil, feed.Invalid(name, "", "zip: %v", err)
 	}
-	return bytes.Clone(d.buf.Bytes()), nil
+	var one [1]byte
+	if n, _ := r.Read(one[:]); n > 0 {
+		return nil, feed.Invalid(name, "", "zip: more data than the declared %d bytes: the archive is corrupt", size)
+	}
+	return out, nil
 }
 
 // process reads, recognises and parses one document (in a worker).
@@ -531,7 +540,7 @@ func (r *run) process(j *job, dec *decoder) *result {
 				return res
 			}
 			blob = store.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
-			raw, err = dec.inflate(j.name, comp, r.lim.MaxRecordSize, j.budget)
+			raw, err = dec.inflate(j.name, comp, zf.UncompressedSize64, r.lim.MaxRecordSize, j.budget)
 		case zip.Store:
 			raw, err = comp, nil
 		default:

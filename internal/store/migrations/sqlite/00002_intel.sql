@@ -31,15 +31,14 @@ CREATE TABLE intel_raw (
 	doc_id INTEGER PRIMARY KEY REFERENCES intel_documents(id),
 	raw BLOB NOT NULL
 );
--- No index on the digests: an import reads them all once (IntelWriter.LoadKnown), and random keys make an index
--- the most expensive part of writing half a million documents.
-CREATE INDEX intel_documents_doc ON intel_documents(source, doc_id);
+-- No index on the digests or ids of documents: an import reads the digests once (IntelWriter.LoadKnown), and every
+-- index costs each of the half million rows a large import writes. intel_vulns has none on modified either: a list
+-- sorts by it with a scan.
 CREATE TABLE intel_vulns (
 	id INTEGER PRIMARY KEY,
 	preferred TEXT NOT NULL,
 	modified TEXT
 );
-CREATE INDEX intel_vulns_modified ON intel_vulns(modified);
 CREATE TABLE intel_aliases (
 	alias TEXT PRIMARY KEY,
 	vuln_id INTEGER NOT NULL
