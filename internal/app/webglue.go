@@ -152,23 +152,36 @@ func feedCounts(raw json.RawMessage) map[string]int {
 }
 
 // webQueries answers the screens' portfolio-wide questions. Determinations are computed by the cases service
-// (the same function every finding page and the CLI call) and cached per finding: the cache follows the audit
-// trail, which every write appends to in its own transaction, so it refreshes exactly the findings that changed
-// and recomputes everything when a device, the organization or the intelligence changed, or the day turned.
+// (the same function every finding page and the CLI call) and cached per finding in a snapshot that follows the
+// audit trail, which every write appends to in its own transaction: a refresh recomputes exactly the findings that
+// changed, and everything when a device, the organization or the intelligence changed, or the day turned.
+// Aggregates, counts and pages are cached per snapshot. Readers never wait for one another: a snapshot is
+// immutable once published, and only refreshes are serialized.
 type webQueries struct {
 	db    *store.DB
 	cases *cases.Service
 	intel vigil.VulnService
 
-	mu    sync.Mutex
-	seq   int64 // the audit sequence the cache reflects
+	refreshMu sync.Mutex // one refresh at a time
+	mu        sync.Mutex // guards snap and agg
+	snap      *snapshot
+	agg       map[string]aggEntry
+}
+
+// snapshot is the determination cache at one audit sequence and date. It is never modified once published.
+type snapshot struct {
+	seq   int64
 	today vigil.Date
 	views map[int64]*cases.View // every assessed finding
-	agg   map[string]any        // per-seq aggregates and counts, by key
+}
+
+type aggEntry struct {
+	seq int64
+	v   any
 }
 
 func newWebQueries(a *App) *webQueries {
-	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]any{}}
+	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}}
 }
 
 func (q *webQueries) sql() *sql.DB { return q.db.SQL() }
@@ -180,30 +193,67 @@ func (q *webQueries) headSeq(ctx context.Context) (int64, error) {
 	return seq.Int64, err
 }
 
-// refresh brings the determination cache up to date and returns the current sequence. Callers hold q.mu.
-func (q *webQueries) refresh(ctx context.Context) (int64, error) {
+// current returns an up-to-date snapshot, refreshing it when the trail moved or the day turned.
+func (q *webQueries) current(ctx context.Context) (*snapshot, error) {
 	seq, err := q.headSeq(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	today := q.cases.Today(ctx)
-	if q.views != nil && seq == q.seq && today.Equal(q.today) {
-		return seq, nil
+	fresh := func() *snapshot {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if s := q.snap; s != nil && s.seq >= seq && s.today.Equal(today) {
+			return s
+		}
+		return nil
 	}
-	full := q.views == nil || !today.Equal(q.today)
-	var changed []int64
+	if s := fresh(); s != nil {
+		return s, nil
+	}
+	q.refreshMu.Lock()
+	defer q.refreshMu.Unlock()
+	if s := fresh(); s != nil {
+		return s, nil // another request refreshed it meanwhile
+	}
+	q.mu.Lock()
+	old := q.snap
+	q.mu.Unlock()
+	ns, onlyUsers, err := q.refresh(ctx, old, seq, today)
+	if err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	q.snap = ns
+	if !onlyUsers {
+		// Sign-ins and password changes change no aggregate; anything else may.
+		q.agg = map[string]aggEntry{}
+	} else {
+		for k, e := range q.agg {
+			e.seq = ns.seq
+			q.agg[k] = e
+		}
+	}
+	q.mu.Unlock()
+	return ns, nil
+}
+
+// refresh builds the snapshot at seq from old (nil: from scratch).
+func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, today vigil.Date) (*snapshot, bool, error) {
+	full := old == nil || !today.Equal(old.today)
 	onlyUsers := !full
+	var changed []int64
 	if !full {
-		rows, err := q.sql().QueryContext(ctx, "SELECT object_type, object_id FROM audit_events WHERE seq > $1", q.seq)
+		rows, err := q.sql().QueryContext(ctx, "SELECT object_type, object_id FROM audit_events WHERE seq > $1 AND seq <= $2", old.seq, seq)
 		if err != nil {
-			return 0, err
+			return nil, false, err
 		}
 		seen := map[int64]bool{}
 		for rows.Next() {
 			var typ, id string
 			if err := rows.Scan(&typ, &id); err != nil {
 				rows.Close()
-				return 0, err
+				return nil, false, err
 			}
 			if typ != "user" {
 				onlyUsers = false
@@ -224,41 +274,40 @@ func (q *webQueries) refresh(ctx context.Context) (int64, error) {
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return 0, err
+			return nil, false, err
 		}
 	}
+	ns := &snapshot{seq: seq, today: today}
 	if full {
 		ids, err := q.assessedIDs(ctx)
 		if err != nil {
-			return 0, err
+			return nil, false, err
 		}
-		views := make(map[int64]*cases.View, len(ids))
-		if err := q.loadViews(ctx, ids, views); err != nil {
-			return 0, err
+		ns.views = make(map[int64]*cases.View, len(ids))
+		if err := q.loadViews(ctx, ids, ns.views); err != nil {
+			return nil, false, err
 		}
-		q.views = views
-	} else if len(changed) > 0 {
-		var assessed []int64
-		for _, id := range changed {
-			delete(q.views, id)
-			var n int
-			if err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", id).Scan(&n); err != nil {
-				return 0, err
-			}
-			if n > 0 {
-				assessed = append(assessed, id)
-			}
+		return ns, false, nil
+	}
+	ns.views = make(map[int64]*cases.View, len(old.views)+len(changed))
+	for id, v := range old.views {
+		ns.views[id] = v
+	}
+	var assessed []int64
+	for _, id := range changed {
+		delete(ns.views, id)
+		var n int
+		if err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", id).Scan(&n); err != nil {
+			return nil, false, err
 		}
-		if err := q.loadViews(ctx, assessed, q.views); err != nil {
-			return 0, err
+		if n > 0 {
+			assessed = append(assessed, id)
 		}
 	}
-	q.seq, q.today = seq, today
-	if !onlyUsers {
-		// Sign-ins and password changes change no aggregate; anything else may.
-		q.agg = map[string]any{}
+	if err := q.loadViews(ctx, assessed, ns.views); err != nil {
+		return nil, false, err
 	}
-	return seq, nil
+	return ns, onlyUsers, nil
 }
 
 func (q *webQueries) assessedIDs(ctx context.Context) ([]int64, error) {
@@ -309,24 +358,31 @@ func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]
 	return firstErr
 }
 
-// cached returns the aggregate under key for the current sequence, computing it once.
-func (q *webQueries) cached(ctx context.Context, key string, compute func() (any, error)) (any, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, err := q.refresh(ctx); err != nil {
-		return nil, err
-	}
-	if v, ok := q.agg[key]; ok {
-		return v, nil
-	}
-	v, err := compute()
+// cached returns the value under key for the current snapshot, computing it (outside any lock: two requests may
+// both compute a missing value, which is cheaper than making every reader wait) when it is missing.
+func (q *webQueries) cached(ctx context.Context, key string, compute func(s *snapshot) (any, error)) (any, error) {
+	s, err := q.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if len(q.agg) > 512 {
-		q.agg = map[string]any{}
+	q.mu.Lock()
+	e, ok := q.agg[key]
+	q.mu.Unlock()
+	if ok && e.seq == s.seq {
+		return e.v, nil
 	}
-	q.agg[key] = v
+	v, err := compute(s)
+	if err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	if q.snap == s {
+		if len(q.agg) > 2048 {
+			q.agg = map[string]aggEntry{}
+		}
+		q.agg[key] = aggEntry{s.seq, v}
+	}
+	q.mu.Unlock()
 	return v, nil
 }
 
@@ -378,7 +434,9 @@ func (q *webQueries) where(fq web.FindingQuery) (string, []any, error) {
 	case "unassessed":
 		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.finding_id = f.id)")
 	case "controlled", "uncontrolled":
-		where = append(where, "(SELECT x.risk FROM assessments x WHERE x.finding_id = f.id ORDER BY x.id DESC LIMIT 1) = "+arg(fq.Risk))
+		// The latest assessment of each finding: a small set (assessed findings are few) probed per row.
+		where = append(where, "f.id IN (SELECT x.finding_id FROM assessments x WHERE x.risk = "+arg(fq.Risk)+
+			" AND x.id IN (SELECT MAX(y.id) FROM assessments y GROUP BY y.finding_id))")
 	default:
 		return "", nil, vigil.Errorf(vigil.EINVALID, "risk: %q is not controlled, uncontrolled or unassessed", fq.Risk)
 	}
@@ -406,7 +464,7 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	}
 	total := -1
 	if !fq.NoTotal {
-		n, err := q.cached(ctx, fmt.Sprintf("count:%s:%v", where, args), func() (any, error) {
+		n, err := q.cached(ctx, fmt.Sprintf("count:%s:%v", where, args), func(*snapshot) (any, error) {
 			n, err := q.count(ctx, where, args)
 			return n, err
 		})
@@ -416,12 +474,14 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 		total = n.(int)
 	}
 	fq.Limit = limit
-	page, err := q.rows(ctx, where, args, fq)
+	key := fmt.Sprintf("page:%s:%v:%d:%d:%d", where, args, fq.After, fq.Before, limit)
+	p, err := q.cached(ctx, key, func(*snapshot) (any, error) { return q.rows(ctx, where, args, fq) })
 	if err != nil {
 		return nil, err
 	}
+	page := *p.(*web.FindingPage) // the cached page is shared: copy before setting the total
 	page.Total = total
-	return page, nil
+	return &page, nil
 }
 
 // count counts the findings a filter matches.
@@ -525,7 +585,7 @@ func (q *webQueries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]c
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	all, err := q.cached(ctx, "clocks", func() (any, error) { return q.clocks(), nil })
+	all, err := q.cached(ctx, "clocks", func(s *snapshot) (any, error) { return clocksOf(s), nil })
 	if err != nil {
 		return nil, err
 	}
@@ -544,10 +604,10 @@ type clock struct {
 	deviceID int64
 }
 
-// clocks lists every open clock of the cached determinations, soonest first. Callers hold q.mu.
-func (q *webQueries) clocks() []clock {
+// clocksOf lists every open clock of a snapshot's determinations, soonest first.
+func clocksOf(s *snapshot) []clock {
 	var out []clock
-	for _, v := range q.views {
+	for _, v := range s.views {
 		for _, d := range cases.Clocks(v) {
 			out = append(out, clock{d, v.Device.ID})
 		}
@@ -567,7 +627,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	v, err := q.cached(ctx, "overview", func() (any, error) { return q.overview(ctx) })
+	v, err := q.cached(ctx, "overview", func(s *snapshot) (any, error) { return q.overview(ctx, s) })
 	if err != nil {
 		return nil, err
 	}
@@ -579,7 +639,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 			n    int
 			rows []web.FindingRow
 		}
-		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func() (any, error) {
+		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func(*snapshot) (any, error) {
 			fq := web.FindingQuery{Since: since, Limit: 10}
 			where, args, err := q.where(fq)
 			if err != nil {
@@ -603,12 +663,12 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 	return ov, nil
 }
 
-// overview computes the shared aggregates. Callers hold q.mu (through cached), with the cache refreshed.
-func (q *webQueries) overview(ctx context.Context) (*web.Overview, error) {
-	ov := &web.Overview{AsOf: q.today, Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{},
+// overview computes the shared aggregates of a snapshot.
+func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overview, error) {
+	ov := &web.Overview{AsOf: snap.today, Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{},
 		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{},
 		IdentToPatch: []web.Metric{}, PatchToField: []web.Metric{}}
-	for _, c := range q.clocks() {
+	for _, c := range clocksOf(snap) {
 		ov.Clocks = append(ov.Clocks, c.Deadline)
 	}
 	db := q.sql()
@@ -658,7 +718,7 @@ func (q *webQueries) overview(ctx context.Context) (*web.Overview, error) {
 	// Risk and severity from the determinations (the current risk, after any reassessment).
 	sev := map[string]int{}
 	controlled := 0
-	for _, v := range q.views {
+	for _, v := range snap.views {
 		st := v.Finding.State
 		if st != vigil.FindingOpen && st != vigil.FindingCouldNotEval {
 			continue
@@ -700,10 +760,10 @@ func (q *webQueries) overview(ctx context.Context) (*web.Overview, error) {
 		ov.ByDevice = ov.ByDevice[:12]
 	}
 
-	if err := q.overTime(ctx, ov); err != nil {
+	if err := q.overTime(ctx, snap, ov); err != nil {
 		return nil, err
 	}
-	if err := q.metrics(ctx, ov); err != nil {
+	if err := q.metrics(ctx, snap, ov); err != nil {
 		return nil, err
 	}
 	if err := q.kevHits(ctx, ov); err != nil {
@@ -714,7 +774,7 @@ func (q *webQueries) overview(ctx context.Context) (*web.Overview, error) {
 
 // overTime counts open findings at the end of each of the last 26 weeks from the days findings were first seen
 // and resolved (or closed).
-func (q *webQueries) overTime(ctx context.Context, ov *web.Overview) error {
+func (q *webQueries) overTime(ctx context.Context, snap *snapshot, ov *web.Overview) error {
 	delta := map[string]int{}
 	for _, s := range []struct {
 		query string
@@ -749,7 +809,7 @@ func (q *webQueries) overTime(ctx context.Context, ov *web.Overview) error {
 		days = append(days, d)
 	}
 	sort.Strings(days)
-	end := q.today
+	end := snap.today
 	start := end.AddDays(-7 * 26)
 	if first, err := vigil.ParseDate(days[0]); err == nil && first.After(start) {
 		start = first.AddDays(-1)
@@ -775,7 +835,7 @@ func (q *webQueries) overTime(ctx context.Context, ov *web.Overview) error {
 // metrics computes the PM2025 times: identification (D0) to the first validated fix distributed, and that fix to
 // the field, measured to when the finding resolved (the fielded version no longer holds the vulnerable component)
 // or was closed as verified.
-func (q *webQueries) metrics(ctx context.Context, ov *web.Overview) error {
+func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overview) error {
 	rows, err := q.sql().QueryContext(ctx, `SELECT e.finding_id, f.vuln_id, f.learned, f.resolved_at, e.date, e.details FROM finding_events e
 		JOIN findings f ON f.id = e.finding_id WHERE e.type = $1 ORDER BY e.finding_id, e.date`, regulatory.EventFixDistributed)
 	if err != nil {
@@ -812,7 +872,7 @@ func (q *webQueries) metrics(ctx context.Context, ov *web.Overview) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for id, v := range q.views {
+	for id, v := range snap.views {
 		if v.Determination != nil && v.Determination.Risk == regulatory.RiskUncontrolled {
 			ov.PatchTargets++
 			if seen[id] {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 )
 
 // lastVisit is when the caller last signed in before this session (new findings are those since then), or a week
@@ -17,7 +18,8 @@ func (s *Server) lastVisit(ctx context.Context) time.Time {
 	if !ok || a.TokenID != 0 || s.svc.Audit == nil {
 		return week
 	}
-	evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{Actor: a.String(), Action: "session.login", Limit: 2})
+	// By object (the user), which the trail indexes, rather than by actor, which it does not.
+	evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{ObjectType: "user", ObjectID: a.Name, Action: "session.login", Limit: 2})
 	if err != nil || len(evs) < 2 {
 		return week
 	}
@@ -26,6 +28,8 @@ func (s *Server) lastVisit(ctx context.Context) time.Time {
 
 type dashboardData struct {
 	*Overview
+	// Soonest are the first clocks (the page shows a screenful; the deadlines page has them all).
+	Soonest      []cases.Deadline
 	Overdue      int
 	Severity     barChart
 	Risk         barChart
@@ -37,6 +41,9 @@ type dashboardData struct {
 	NewLink      string
 }
 
+// dashboardClocks is how many clocks the dashboard lists, soonest (and so every overdue one) first.
+const dashboardClocks = 15
+
 var severityLabel = map[string]string{
 	"catastrophic": "Catastrophic", "critical": "Critical", "serious": "Serious", "minor": "Minor", "negligible": "Negligible", "": "Not assessed",
 }
@@ -47,7 +54,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := dashboardData{Overview: ov}
+	d := dashboardData{Overview: ov, Soonest: ov.Clocks[:min(len(ov.Clocks), dashboardClocks)]}
 	for _, c := range ov.Clocks {
 		if c.Overdue {
 			d.Overdue++

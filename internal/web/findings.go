@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -87,6 +89,8 @@ type findingsData struct {
 	Devices []*vigil.Device
 	States  []string
 	Filter  url.Values // the filter without cursors, to build page and export links
+	// Rows are the page's findings laid out for the table.
+	Rows []rowView
 	// VersionName names the version filter, WithoutVersion is the list without it.
 	VersionName    string
 	WithoutVersion string
@@ -130,7 +134,7 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request) error {
 			filter[k] = vs
 		}
 	}
-	data := findingsData{Query: q, Page: p, Devices: devs, States: vigil.FindingStates, Filter: filter}
+	data := findingsData{Query: q, Page: p, Devices: devs, States: vigil.FindingStates, Filter: filter, Rows: rowViews(p.Rows)}
 	if q.VersionID != 0 {
 		// A version filter comes from a link (the version page); name it so it can be seen and removed.
 		if v, err := s.svc.Portfolio.Version(r.Context(), q.VersionID); err == nil {
@@ -206,6 +210,8 @@ type findingData struct {
 	FormName   string     // which form failed: assess, event or state
 	Today      vigil.Date
 	Elements   []string
+	// StaticFields is the CVSS picker and the rubric as they are before anything is answered, rendered once.
+	StaticFields template.HTML
 }
 
 type criterionRow struct {
@@ -262,7 +268,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 		return nil, err
 	}
 	d := &findingData{View: v, Clocks: cases.Clocks(v), Rubric: rubricForm(), Categories: risk.Categories(), EventTypes: eventTypes,
-		Today: s.today(ctx), Elements: regulatory.NoticeElements}
+		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
 	}
@@ -699,4 +705,53 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) error {
 type stateIn struct {
 	State  string `json:"state"`  // open or closed
 	Reason string `json:"reason"` // required
+}
+
+// renderStaticFields renders the assessment form's CVSS picker and rubric questionnaire once. They are the largest
+// part of the finding page and depend on nothing but the rubric itself until a form is echoed back after an error
+// (which renders them afresh). The HTML comes from our own template over constant data, so it is as safe as the
+// rest of the page.
+func (s *Server) renderStaticFields() error {
+	var buf bytes.Buffer
+	if err := s.tmpl["finding"].ExecuteTemplate(&buf, "rubric-fields", &findingData{Rubric: rubricForm()}); err != nil {
+		return err
+	}
+	s.staticFields = template.HTML(buf.String())
+	return nil
+}
+
+// rowView is one row of the findings table with its text worked out in Go: a list page shows hundreds of cells,
+// and each template function call or embedded-field lookup costs a reflective call per cell.
+type rowView struct {
+	ID, VersionID                           int64
+	Vuln, Aliases, Component, DeviceVersion string
+	State, StateLabel, RiskClass, RiskLabel string
+	Severity, Learned, Fixed                string
+}
+
+func rowViews(rows []FindingRow) []rowView {
+	out := make([]rowView, len(rows))
+	for i, r := range rows {
+		f := r.Finding
+		comp := f.Component.Name
+		if f.Component.Group != "" {
+			comp = f.Component.Group + "/" + comp
+		}
+		if f.Component.Version != "" {
+			comp += "@" + f.Component.Version
+		}
+		v := rowView{ID: f.ID, VersionID: f.VersionID, Vuln: f.Vulnerability, Aliases: strings.Join(f.Aliases, ", "), Component: comp,
+			DeviceVersion: r.Device + " " + r.Version, State: f.State, StateLabel: humanize(f.State), Severity: r.Severity,
+			Learned: f.Learned.String(), Fixed: f.Evidence.Fixed}
+		switch r.Risk {
+		case "uncontrolled":
+			v.RiskClass, v.RiskLabel = "bad", "uncontrolled"
+		case "controlled":
+			v.RiskClass, v.RiskLabel = "good", "controlled"
+		default:
+			v.RiskClass, v.RiskLabel = "muted", "not assessed"
+		}
+		out[i] = v
+	}
+	return out
 }

@@ -32,7 +32,7 @@ var roles = []string{vigil.RoleViewer, vigil.RoleRegulatory, vigil.RolePSIRT, vi
 func password(role string) string { return "password-for-" + role + "-123" }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	engine string
 	app    *app.App
 	web    *web.Server
@@ -47,7 +47,7 @@ type env struct {
 func sys() context.Context { return storetest.Admin() }
 
 // newEnv builds the fixture on engine and serves it.
-func newEnv(t *testing.T, engine string, opt ...func(*app.ServeOptions)) *env {
+func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
 	db := storetest.Open(t, engine, clock)
@@ -133,7 +133,7 @@ func (e *env) token(user string) string {
 
 // client is a browser: a cookie jar that never follows redirects (tests look at them).
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 	csrf string
@@ -220,7 +220,7 @@ func bearer(t *testing.T, base, token, method, path string, body any) (*http.Res
 }
 
 // putAdvisories stores advisories in the intelligence store, as an import would.
-func putAdvisories(t *testing.T, db *store.DB, advs ...vigil.Advisory) {
+func putAdvisories(t testing.TB, db *store.DB, advs ...vigil.Advisory) {
 	t.Helper()
 	_, err := db.ImportIntel(sys(), func(w *store.IntelWriter) error {
 		for i := range advs {

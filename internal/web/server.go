@@ -55,6 +55,8 @@ type Server struct {
 	login  *limiter
 	routes []route
 	doc    openapiDoc
+	// staticFields is the pre-rendered part of the assessment form (see renderStaticFields).
+	staticFields template.HTML
 }
 
 // New builds the server and its routes.
@@ -85,6 +87,9 @@ func New(svc Services, opt Options) (*Server, error) {
 	}
 	s := &Server{svc: svc, opt: opt, login: newLimiter(opt.LoginRate, time.Minute, opt.Clock)}
 	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	if err := s.renderStaticFields(); err != nil {
 		return nil, err
 	}
 	s.routes = s.table()
