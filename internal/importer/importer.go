@@ -131,7 +131,6 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*
 	}()
 	var newCursor string
 	res, err := im.Store.ImportIntel(ctx, func(w *store.IntelWriter) error {
-		temps = temps[:0] // a retried transaction starts over
 		if err := w.LoadKnown(); err != nil {
 			return err
 		}

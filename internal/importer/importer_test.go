@@ -1,11 +1,15 @@
 package importer_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -618,4 +622,61 @@ func TestSignalsOnOurDevices(t *testing.T) {
 			})
 		})
 	}
+}
+
+// rawZip writes a zip whose single entry carries the given deflated bytes and declared CRC and size.
+func rawZip(t *testing.T, dir, entry string, body []byte, crc uint32, size uint64) string {
+	t.Helper()
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
+	fw.Write(body)
+	fw.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: entry, Method: zip.Deflate, CRC32: crc, CompressedSize64: uint64(comp.Len()), UncompressedSize64: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(comp.Bytes())
+	zw.Close()
+	p := filepath.Join(dir, strings.TrimSuffix(entry, ".json")+".zip")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCorruptAndHostileArchives(t *testing.T) {
+	rec := []byte(`{"id":"GO-2099-0001","modified":"2024-01-01T00:00:00Z","summary":"` + strings.Repeat("x", 200) + `"}`)
+	dir := t.TempDir()
+	tests := []struct {
+		name, want string
+		zip        string
+		skippable  bool
+	}{
+		{"declared smaller than it is", "more data than the declared", rawZip(t, dir, "a.json", rec, crc32.ChecksumIEEE(rec), 100), false},
+		{"wrong checksum", "checksum", rawZip(t, dir, "b.json", rec, crc32.ChecksumIEEE(rec)+1, uint64(len(rec))), false},
+		{"declared larger than the record limit", "limit", rawZip(t, dir, "c.json", rec, crc32.ChecksumIEEE(rec), 1<<40), true},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := imp(db).Import(storetest.Admin(), []string{tt.zip}, importer.Options{})
+				if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.zip+"!") {
+					t.Errorf("error = %v, want EINVALID naming the entry and %q", err, tt.want)
+				}
+				res, err := imp(db).Import(storetest.Admin(), []string{tt.zip}, importer.Options{SkipInvalid: true})
+				if tt.skippable {
+					if err != nil || len(res.Summaries) != 1 || len(res.Summaries[0].Rejected) != 1 {
+						t.Errorf("skip-invalid: %v %+v", err, res)
+					}
+				} else if err == nil {
+					t.Error("a corrupt archive was imported with --skip-invalid: corruption stops the run")
+				}
+			})
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM intel_advisories"); n != 0 {
+			t.Errorf("%d advisories stored from corrupt archives", n)
+		}
+	})
 }

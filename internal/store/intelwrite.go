@@ -115,10 +115,15 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 			}
 		} else {
 			// The affected index and the alias table take random keys: with SQLite's default 2 MB page cache a large
-			// import spends its time re-reading index pages. The connection keeps this cache after the run.
+			// import spends its time re-reading index pages. The pooled connection gets its own size back at the end.
+			var size int64
+			if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
+				return fmt.Errorf("import cache: %w", err)
+			}
 			if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
 				return fmt.Errorf("import cache: %w", err)
 			}
+			defer tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+idText(size))
 		}
 		run, err := tx.insertID(ctx, "INSERT INTO intel_runs (started_at, actor) VALUES ($1, $2)", tx.NowText(), actor.String())
 		if err != nil {
