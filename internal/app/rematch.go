@@ -2,19 +2,20 @@ package app
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
+	"github.com/vigil-dev/vigil/internal/store"
 )
 
 // RematchVersion re-matches one version's current components against the intelligence store and syncs its
 // findings: new matches open, matches that no longer hold resolve (their assessments and events stay). matched is
 // false when no intelligence has been imported yet, so "no findings" is not mistaken for "checked, clean".
 func (a *App) RematchVersion(ctx context.Context, versionID int64) (opened, resolved int, matched bool, err error) {
-	if runs, err := a.Store.IntelRuns(ctx, 1); err != nil {
+	if ok, err := a.hasIntel(ctx); err != nil || !ok {
 		return 0, 0, false, err
-	} else if len(runs) == 0 {
-		return 0, 0, false, nil
 	}
 	comps, err := a.Store.Components(ctx, versionID)
 	if err != nil {
@@ -24,11 +25,21 @@ func (a *App) RematchVersion(ctx context.Context, versionID int64) (opened, reso
 	if err != nil {
 		return 0, 0, false, err
 	}
+	opened, resolved, err = a.sync(ctx, versionID, found)
+	return opened, resolved, true, err
+}
+
+// hasIntel reports whether any intelligence has been imported.
+func (a *App) hasIntel(ctx context.Context) (bool, error) {
+	runs, err := a.Store.IntelRuns(ctx, 1)
+	return len(runs) > 0, err
+}
+
+func (a *App) sync(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
 	for i := range found {
 		found[i].VersionID = versionID
 	}
-	opened, resolved, err = a.Store.SyncFindings(ctx, versionID, found)
-	return opened, resolved, true, err
+	return a.Store.SyncFindings(ctx, versionID, found)
 }
 
 // RematchResult sums a portfolio re-match.
@@ -42,7 +53,8 @@ const rematchCursor = "rematch.intel_run"
 
 // RematchChanged re-matches only the device versions holding a package whose advisories changed since the last
 // call (the importer's change feed × the component reverse index), so an import is reflected at once without a
-// nightly batch.
+// nightly batch. Within such a version only the components that carry a changed key are matched again; the
+// findings of the others cannot have changed and are kept as they are.
 func (a *App) RematchChanged(ctx context.Context) (RematchResult, error) {
 	var res RematchResult
 	cur, err := a.Store.KV(ctx, rematchCursor)
@@ -59,41 +71,192 @@ func (a *App) RematchChanged(ctx context.Context) (RematchResult, error) {
 		if err != nil {
 			return res, err
 		}
-		if res, err = a.rematch(ctx, ids); err != nil {
-			return res, err
+		if len(ids) > 0 {
+			if res, err = a.rematchKeys(ctx, ids, keys); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, a.Store.SetKV(ctx, rematchCursor, strconv.FormatInt(last, 10))
 }
 
-// RematchAll rebuilds the reverse index and re-matches every device version.
+// RematchAll checks the reverse index of every device version (rewriting the versions whose keys changed, as
+// after an upgrade that changed key rules) and re-matches every version.
 func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
-	if err := a.Store.RebuildComponentKeys(ctx); err != nil {
-		return RematchResult{}, err
+	var res RematchResult
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return res, err
+	}
+	intel, err := a.hasIntel(ctx)
+	if err != nil {
+		return res, err
 	}
 	vs, err := a.Store.Versions(ctx, 0)
 	if err != nil {
-		return RematchResult{}, err
+		return res, err
 	}
 	ids := make([]int64, len(vs))
 	for i, v := range vs {
 		ids[i] = v.ID
 	}
-	return a.rematch(ctx, ids)
+	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
+		comps, err := a.Store.Components(ctx, id)
+		if err != nil || !intel {
+			return prepared{comps: comps}, err
+		}
+		found, err := a.MatchComponents(ctx, comps, match.Options{})
+		return prepared{comps: comps, found: found}, err
+	}, func(id int64, p prepared) error {
+		// The components were read just now, so the index check costs one read of the version's keys.
+		if _, err := a.Store.RefreshComponentKeys(ctx, id, p.comps); err != nil {
+			return err
+		}
+		if !intel {
+			return nil
+		}
+		o, r, err := a.sync(ctx, id, p.found)
+		res.Versions++
+		res.Opened += o
+		res.Resolved += r
+		return err
+	})
+	return res, err
 }
 
-func (a *App) rematch(ctx context.Context, ids []int64) (RematchResult, error) {
-	res := RematchResult{}
-	for _, id := range ids {
-		o, r, ok, err := a.RematchVersion(ctx, id)
+// rematchKeys re-matches, in each version of ids, the components that carry one of the changed keys, and syncs
+// the version's findings: the new results for those components, the stored findings of the others as they are.
+// A component's findings depend only on the advisories under its own keys, except for NVD configurations, which
+// are evaluated over every component with a CPE (firmware "running on" hardware); so when a CPE key changed,
+// every component with a CPE is matched again too.
+func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.PackageKey) (RematchResult, error) {
+	var res RematchResult
+	changed := make(map[vigil.PackageKey]bool, len(keys))
+	cpeChanged := false
+	for _, k := range keys {
+		k = store.NormalizeKey(k)
+		changed[k] = true
+		cpeChanged = cpeChanged || k.Kind == vigil.KeyCPE
+	}
+	err := pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
+		comps, err := a.Store.Components(ctx, id)
 		if err != nil {
-			return res, err
+			return prepared{}, err
 		}
-		if ok {
-			res.Versions++
-			res.Opened += o
-			res.Resolved += r
+		// Findings are keyed by store.CompKey: components sharing one are matched again together or not at all.
+		redo, present := map[string]bool{}, make(map[string]bool, len(comps))
+		for i := range comps {
+			ck := store.CompKey(comps[i])
+			present[ck] = true
+			if redo[ck] {
+				continue
+			}
+			for _, k := range match.ComponentKeys(comps[i], match.Options{}) {
+				if k = store.NormalizeKey(k); changed[k] || cpeChanged && k.Kind == vigil.KeyCPE {
+					redo[ck] = true
+					break
+				}
+			}
+		}
+		if len(redo) == 0 {
+			return prepared{skip: true}, nil
+		}
+		var subset []vigil.Component
+		for i := range comps {
+			if redo[store.CompKey(comps[i])] {
+				subset = append(subset, comps[i])
+			}
+		}
+		found, err := a.MatchComponents(ctx, subset, match.Options{})
+		if err != nil || len(subset) == len(comps) {
+			return prepared{found: found}, err
+		}
+		// Open findings of the other components are passed on unchanged, which SyncFindings leaves alone; a
+		// finding whose component is gone is left out, so it resolves as a full re-match would resolve it.
+		kept, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: id})
+		if err != nil {
+			return prepared{}, err
+		}
+		for _, f := range kept {
+			if ck := store.CompKey(f.Component); f.Source == "match" && !redo[ck] && present[ck] {
+				found = append(found, vigil.Finding{Component: f.Component, Vulnerability: f.Vulnerability, Aliases: f.Aliases,
+					State: f.State, Evidence: f.Evidence})
+			}
+		}
+		return prepared{found: found}, nil
+	}, func(id int64, p prepared) error {
+		res.Versions++
+		if p.skip {
+			return nil
+		}
+		o, r, err := a.sync(ctx, id, p.found)
+		res.Opened += o
+		res.Resolved += r
+		return err
+	})
+	return res, err
+}
+
+// prepared is what the reading side of a re-match hands the writing side for one version.
+type prepared struct {
+	comps []vigil.Component
+	found []vigil.Finding
+	skip  bool // nothing to write
+}
+
+// pipeline runs prepare for each id on GOMAXPROCS goroutines (reading and matching: the expensive part) and write
+// for each id in order on the calling goroutine (one writer: SQLite has one anyway, and PostgreSQL audit appends
+// serialize). A few versions are prepared ahead of the writer, so memory stays bounded. The first error stops it.
+func pipeline(ctx context.Context, ids []int64, prepare func(context.Context, int64) (prepared, error), write func(int64, prepared) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		p   prepared
+		err error
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	results := make([]chan result, len(ids))
+	for i := range results {
+		results[i] = make(chan result, 1) // buffered: a worker never waits for the writer
+	}
+	ahead := make(chan struct{}, 2*workers)
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range ids {
+			select {
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for i := range next {
+				p, err := prepare(ctx, ids[i])
+				results[i] <- result{p, err}
+			}
+		}()
+	}
+	for i, id := range ids {
+		var r result
+		select {
+		case r = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-ahead
+		if r.err != nil {
+			return r.err
+		}
+		if err := write(id, r.p); err != nil {
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }

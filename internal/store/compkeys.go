@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
@@ -29,23 +31,82 @@ func componentKeys(comps []vigil.Component) []vigil.PackageKey {
 
 // writeComponentKeys replaces a version's rows in the reverse index.
 func (tx *Tx) writeComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) error {
+	return tx.replaceComponentKeys(ctx, versionID, componentKeys(comps))
+}
+
+// keyRowsPerInsert bounds the rows of one multi-row INSERT (4 parameters each): a 1,000-component SBOM has some
+// 3,000 keys, and one statement per row made writing them most of an SBOM import.
+const keyRowsPerInsert = 250
+
+// replaceComponentKeys makes keys (normalized, de-duplicated) the version's rows in the reverse index.
+func (tx *Tx) replaceComponentKeys(ctx context.Context, versionID int64, keys []vigil.PackageKey) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM component_keys WHERE version_id = $1", versionID); err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO component_keys (version_id, kind, ecosystem, name) VALUES ($1, $2, $3, $4)")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, k := range componentKeys(comps) {
-		if _, err := stmt.ExecContext(ctx, versionID, k.Kind, k.Ecosystem, k.Name); err != nil {
+	engine := tx.db.engine
+	for len(keys) > 0 {
+		n := min(len(keys), keyRowsPerInsert)
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO component_keys (version_id, kind, ecosystem, name) VALUES ")
+		args := make([]any, 0, 4*n)
+		for i, k := range keys[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(" + placeholders(engine, len(args)+1, 4) + ")")
+			args = append(args, versionID, k.Kind, k.Ecosystem, k.Name)
+		}
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			return err
 		}
+		keys = keys[n:]
 	}
 	return nil
 }
 
-// RebuildComponentKeys recomputes the reverse index of every version (after an upgrade changes key rules).
+// storedComponentKeys returns a version's rows in the reverse index, sorted as componentKeys sorts (in Go: the
+// engines' collations differ).
+func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vigil.PackageKey, error) {
+	rows, err := q.QueryContext(ctx, "SELECT kind, ecosystem, name FROM component_keys WHERE version_id = $1", versionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []vigil.PackageKey
+	for rows.Next() {
+		var k vigil.PackageKey
+		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return sortKeys(out), nil
+}
+
+// RefreshComponentKeys makes the reverse index rows of a version agree with comps (its current components, as
+// Components returns them) and reports whether they had to be rewritten: only after an upgrade changed the key
+// rules, or when the index was lost. Checking costs one indexed read; rewriting every version unconditionally made
+// a portfolio re-match twice as slow.
+func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return false, err
+	}
+	want := componentKeys(comps)
+	have, err := storedComponentKeys(ctx, db.db, versionID)
+	if err != nil {
+		return false, err
+	}
+	if slices.Equal(want, have) {
+		return false, nil
+	}
+	return true, db.transact(ctx, func(tx *Tx) error { return tx.replaceComponentKeys(ctx, versionID, want) })
+}
+
+// RebuildComponentKeys recomputes the reverse index of every version (after an upgrade changes key rules),
+// rewriting only the versions whose rows differ.
 func (db *DB) RebuildComponentKeys(ctx context.Context) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return err
@@ -60,7 +121,15 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := tx.writeComponentKeys(ctx, v.ID, comps); err != nil {
+			want := componentKeys(comps)
+			have, err := storedComponentKeys(ctx, tx, v.ID)
+			if err != nil {
+				return err
+			}
+			if slices.Equal(want, have) {
+				continue
+			}
+			if err := tx.replaceComponentKeys(ctx, v.ID, want); err != nil {
 				return err
 			}
 		}
@@ -68,38 +137,86 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) error {
 	})
 }
 
+// scanKeysAbove is the number of keys from which VersionsForKeys reads the whole reverse index instead of looking
+// each key up: after a full corpus import the change feed holds a million keys, and a lookup per key cost seconds
+// where one pass over the index (a few rows per component) costs a fraction of that.
+const scanKeysAbove = 50_000
+
 // VersionsForKeys returns the ids of the device versions whose current components carry any of keys.
 func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error) {
+	type grp struct{ kind, eco string }
+	byGrp := map[grp][]string{}
+	for _, k := range keys {
+		k = NormalizeKey(k)
+		if k.Name == "" {
+			continue
+		}
+		g := grp{k.Kind, k.Ecosystem}
+		byGrp[g] = append(byGrp[g], k.Name)
+	}
 	set := map[int64]bool{}
-	for len(keys) > 0 {
-		n := min(len(keys), 300)
-		chunk := keys[:n]
-		keys = keys[n:]
-		q := "SELECT DISTINCT version_id FROM component_keys WHERE "
-		var args []any
-		for i, k := range chunk {
-			k = NormalizeKey(k)
-			if i > 0 {
-				q += " OR "
-			}
-			q += "(kind = ? AND ecosystem = ? AND name = ?)"
-			args = append(args, k.Kind, k.Ecosystem, k.Name)
-		}
-		rows, err := db.db.QueryContext(ctx, numbered(q), args...)
+	collect := func(rows *sql.Rows, err error) error {
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			set[id] = true
 		}
-		rows.Close()
+		return rows.Err()
+	}
+	if len(keys) > scanKeysAbove {
+		want := make(map[vigil.PackageKey]struct{}, len(keys))
+		for g, names := range byGrp {
+			for _, n := range names {
+				want[vigil.PackageKey{Kind: g.kind, Ecosystem: g.eco, Name: n}] = struct{}{}
+			}
+		}
+		rows, err := db.db.QueryContext(ctx, "SELECT version_id, kind, ecosystem, name FROM component_keys")
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var id int64
+		var k vigil.PackageKey
+		for rows.Next() {
+			if err := rows.Scan(&id, &k.Kind, &k.Ecosystem, &k.Name); err != nil {
+				return nil, err
+			}
+			if _, ok := want[k]; ok {
+				set[id] = true
+			}
+		}
 		if err := rows.Err(); err != nil {
 			return nil, err
+		}
+	} else {
+		// One IN list per (kind, ecosystem): a statement of name parameters parses far faster than the same keys
+		// as OR-ed triples, and the (kind, ecosystem, name) index serves it.
+		grps := make([]grp, 0, len(byGrp))
+		for g := range byGrp {
+			grps = append(grps, g)
+		}
+		slices.SortFunc(grps, func(a, b grp) int { return cmp.Or(strings.Compare(a.kind, b.kind), strings.Compare(a.eco, b.eco)) })
+		for _, g := range grps {
+			names := uniq(byGrp[g])
+			for len(names) > 0 {
+				n := min(len(names), 500)
+				args := make([]any, 0, n+2)
+				args = append(args, g.kind, g.eco)
+				for _, s := range names[:n] {
+					args = append(args, s)
+				}
+				names = names[n:]
+				q := "SELECT DISTINCT version_id FROM component_keys WHERE kind = $1 AND ecosystem = $2 AND name IN (" + placeholders(db.engine, 3, n) + ")"
+				if err := collect(db.db.QueryContext(ctx, q, args...)); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	out := make([]int64, 0, len(set))
@@ -108,22 +225,6 @@ func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]i
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// numbered turns ? placeholders into $1, $2, ... (both engines accept the numbered form).
-func numbered(q string) string {
-	b := make([]byte, 0, len(q)+16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b = append(b, '$')
-			b = append(b, idText(int64(n))...)
-			continue
-		}
-		b = append(b, q[i])
-	}
-	return string(b)
 }
 
 // KV reads a small piece of state (cursors); "" when unset.
