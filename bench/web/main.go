@@ -62,6 +62,7 @@ type config struct {
 	seed                        uint64
 	jsonOut                     bool
 	cpuprofile                  string
+	keep                        bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -81,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as JSON")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	fs.BoolVar(&c.keep, "keep", false, "keep the PostgreSQL database (and server) for another run with -db")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,6 +104,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			c.dsn, stopPG = dsn, stop
+			if c.keep {
+				stopPG = func() { fmt.Fprintf(stderr, "kept: -db '%s'\n", dsn) }
+			}
 		default:
 			return fmt.Errorf("-engine %q: want sqlite or postgres", c.engine)
 		}

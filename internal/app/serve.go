@@ -27,13 +27,18 @@ func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServ
 
 // WebServer is Handler with its concrete type, for tests that walk its routes.
 func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
+	q := newWebQueries(a)
 	svc := web.Services{
 		Portfolio: a.Store, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
-		Cases: a.Cases(), Queries: newWebQueries(a), SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
+		Cases: a.Cases(), Queries: q, SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
 		Health: a.Store.Ping,
 	}
 	if v := a.intel(); v != nil {
-		svc.Vulns = v
+		// The screens' case service reads KEV and EPSS through the same cache as the vulnerability panels.
+		cv := cachedVulns{q: q, intel: v}
+		cs := *a.Cases()
+		cs.Intel = cv
+		svc.Cases, svc.Vulns = &cs, cv
 	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, Clock: a.Clock, Log: opt.Log})
 }

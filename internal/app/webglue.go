@@ -386,6 +386,39 @@ func (q *webQueries) cached(ctx context.Context, key string, compute func(s *sna
 	return v, nil
 }
 
+// cachedVulns answers intelligence look-ups from the snapshot cache: the intelligence changes only with an import,
+// which the audit trail records, while a finding page asks for its vulnerability (by every alias) on each view.
+type cachedVulns struct {
+	q     *webQueries
+	intel vigil.VulnService
+}
+
+type vulnAnswer struct {
+	v   *vigil.Vulnerability
+	err error
+}
+
+func (c cachedVulns) Vuln(ctx context.Context, id string) (*vigil.Vulnerability, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	a, err := c.q.cached(ctx, "vuln:"+id, func(*snapshot) (any, error) {
+		v, err := c.intel.Vuln(ctx, id)
+		if err != nil && vigil.ErrorCode(err) == vigil.EINTERNAL {
+			return nil, err // not cached: a failure, not an answer
+		}
+		return vulnAnswer{v, err}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.(vulnAnswer).v, a.(vulnAnswer).err
+}
+
+func (c cachedVulns) Vulns(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vulnerability, error) {
+	return c.intel.Vulns(ctx, f)
+}
+
 // ---- pages of findings
 
 const findingSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
