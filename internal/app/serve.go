@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/web"
 )
 
@@ -32,6 +33,9 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Portfolio: a.Store, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
 		Cases: a.Cases(), Queries: q, SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
 		Health: a.Store.Ping,
+	}
+	if t, ok := any(a.Store).(vigil.ThreatModelService); ok {
+		svc.Threats = t
 	}
 	if v := a.intel(); v != nil {
 		// The screens' case service reads KEV and EPSS through the same cache as the vulnerability panels.

@@ -152,6 +152,7 @@ func formRecoverable(err error) bool {
 }
 
 type deviceData struct {
+	Model    *vigil.ThreatModel
 	Device   *vigil.Device
 	Versions []versionRow
 	Open     int
@@ -181,7 +182,7 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	dc, vc := s.counts(r.Context())
-	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f}
+	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f, Model: s.threatModel(r.Context(), id)}
 	for _, v := range vs {
 		data.Versions = append(data.Versions, versionRow{v, vc[v.ID].N, vc[v.ID].Extra})
 	}

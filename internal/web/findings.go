@@ -210,6 +210,8 @@ type findingData struct {
 	FormName   string     // which form failed: assess, event or state
 	Today      vigil.Date
 	Elements   []string
+	// Model is the device's threat model (nil without one): its threats and controls can be named by an assessment.
+	Model *vigil.ThreatModel
 	// StaticFields is the CVSS picker and the rubric as they are before anything is answered, rendered once.
 	StaticFields template.HTML
 }
@@ -306,7 +308,26 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 		}
 	}
 	d.Timeline = s.timeline(ctx, v)
+	d.Model = s.threatModel(ctx, v.Device.ID)
 	return d, nil
+}
+
+// threatModel returns a device's threat model, or nil when there is none (or no threat model service).
+func (s *Server) threatModel(ctx context.Context, deviceID int64) *vigil.ThreatModel {
+	if s.svc.Threats == nil {
+		return nil
+	}
+	m, err := s.svc.Threats.ThreatModel(ctx, deviceID)
+	if err != nil {
+		if vigil.ErrorCode(err) != vigil.ENOTFOUND {
+			s.opt.Log.Warn("threat model", "device", deviceID, "err", err)
+		}
+		return nil
+	}
+	if len(m.Threats) == 0 && len(m.Controls) == 0 && len(m.Assets) == 0 {
+		return nil
+	}
+	return m
 }
 
 // describeEvidence turns a criterion's pointer ("events[3]") into words: the facts list the reassessments (every
@@ -456,10 +477,10 @@ func (s *Server) renderFinding(w http.ResponseWriter, r *http.Request, status in
 // assessInput builds an assessment from the finding page's form.
 func assessInput(r *http.Request, id int64) (cases.AssessInput, error) {
 	f := r.PostForm
-	in := cases.AssessInput{FindingID: id, CVSS: strings.TrimSpace(f.Get("cvss")), Functions: f["function"],
+	in := cases.AssessInput{FindingID: id, CVSS: strings.TrimSpace(f.Get("cvss")), Functions: f["function"], Threats: f["threat"],
 		Severity: f.Get("severity"), SeverityReason: strings.TrimSpace(f.Get("severity_reason")),
 		Exploitability: f.Get("exploitability"), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
-		Controls: lines(f.Get("controls")), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: f.Get("vex_status"),
+		Controls: append(append([]string(nil), f["control"]...), lines(f.Get("controls"))...), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: f.Get("vex_status"),
 		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale"))}
 	if f.Get("use_rubric") != "" {
 		answers := risk.RubricAnswers{}

@@ -23,9 +23,10 @@ type Services struct {
 	Cases     Cases
 	Queries   Queries
 	SBOM      SBOMImporter
-	Vulns     vigil.VulnService // optional: the intelligence store
-	Sources   Sources           // optional: feed source status
-	Importer  Importer          // optional: feed imports through the API
+	Vulns     vigil.VulnService        // optional: the intelligence store
+	Sources   Sources                  // optional: feed source status
+	Importer  Importer                 // optional: feed imports through the API
+	Threats   vigil.ThreatModelService // optional: each device's threat model
 	// Health checks the database for /healthz.
 	Health func(ctx context.Context) error
 }
