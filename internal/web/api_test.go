@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -291,4 +292,38 @@ func mainOf(page string) string {
 		page = page[:1500]
 	}
 	return page
+}
+
+// TestEveryListExports downloads every list a screen shows as CSV and as JSON.
+func TestEveryListExports(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
+	lists := []string{"/devices?", fmt.Sprintf("/devices/%d?", e.device), fmt.Sprintf("/versions/%d?", e.v1), "/findings?state=all&", "/vulns?",
+		"/vulns/CVE-2021-44228?", "/deadlines?", "/sources?", "/audit?", "/users?", fmt.Sprintf("/findings/%d?", e.log4j),
+		"/?list=clocks&", "/?list=new&", "/?list=kev&", "/?list=devices&"}
+	for _, l := range lists {
+		for _, format := range []string{"csv", "json"} {
+			if strings.HasPrefix(l, "/?list=") && format == "json" {
+				l = "/?"
+			}
+			res, body := c.get(l + "format=" + format)
+			if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment; filename=") {
+				t.Errorf("%sformat=%s: %d %q", l, format, res.StatusCode, res.Header.Get("Content-Disposition"))
+				continue
+			}
+			switch format {
+			case "csv":
+				if recs, err := csv.NewReader(strings.NewReader(body)).ReadAll(); err != nil || len(recs) < 1 || len(recs[0]) < 2 {
+					t.Errorf("%scsv: %d records, %v", l, len(recs), err)
+				}
+			case "json":
+				if !json.Valid([]byte(body)) || body == "null\n" {
+					t.Errorf("%sjson: %s", l, clip(body))
+				}
+			}
+		}
+	}
+	if res, _ := c.get("/findings?format=xml"); res.StatusCode != 400 {
+		t.Errorf("format=xml: %d, want 400", res.StatusCode)
+	}
 }

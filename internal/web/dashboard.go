@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -54,6 +56,11 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" {
+		return exportDashboard(w, r, format, ov)
+	}
 	d := dashboardData{Overview: ov, Soonest: ov.Clocks[:min(len(ov.Clocks), dashboardClocks)]}
 	for _, c := range ov.Clocks {
 		if c.Overdue {
@@ -93,4 +100,42 @@ func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, ov)
 	return nil
+}
+
+// exportDashboard writes the dashboard's data: JSON whole, or one of its lists (?list=clocks|new|kev|devices) as CSV.
+func exportDashboard(w http.ResponseWriter, r *http.Request, format string, ov *Overview) error {
+	if format == "json" {
+		return export(w, format, "dashboard", ov, table{})
+	}
+	list := r.URL.Query().Get("list")
+	var t table
+	switch list {
+	case "clocks":
+		t.Header = []string{"finding_id", "device", "version", "vulnerability", "clock", "due", "days_left", "overdue", "status"}
+		for _, d := range ov.Clocks {
+			t.Rows = append(t.Rows, []string{itoa(d.FindingID), d.Device, d.Version, d.Vulnerability, d.Clock, d.Due.String(), strconv.Itoa(d.DaysLeft), strconv.FormatBool(d.Overdue), d.Status})
+		}
+	case "new":
+		t.Header = []string{"finding_id", "vulnerability", "component", "version", "device", "device_version", "first_seen"}
+		for _, f := range ov.NewFindings {
+			t.Rows = append(t.Rows, []string{itoa(f.ID), f.Vulnerability, f.Component.Name, f.Component.Version, f.Device, f.Version, fmtTimeCSV(f.FirstSeen)})
+		}
+	case "kev":
+		t.Header = []string{"vulnerability", "findings", "devices", "kev_date_added", "kev_due", "required_action"}
+		for _, k := range ov.KEV {
+			added, due, action := "", "", ""
+			if k.KEV != nil {
+				added, due, action = k.KEV.DateAdded.String(), k.KEV.DueDate.String(), k.KEV.RequiredAction
+			}
+			t.Rows = append(t.Rows, []string{k.Vulnerability, strconv.Itoa(k.Findings), strings.Join(k.Devices, "; "), added, due, action})
+		}
+	case "devices":
+		t.Header = []string{"device_id", "device", "open_findings", "uncontrolled"}
+		for _, c := range ov.ByDevice {
+			t.Rows = append(t.Rows, []string{itoa(c.ID), c.Label, strconv.Itoa(c.N), strconv.Itoa(c.Extra)})
+		}
+	default:
+		return vigil.Errorf(vigil.EINVALID, "list: %q is not clocks, new, kev or devices", clipText(20, list))
+	}
+	return export(w, format, "dashboard-"+list, nil, t)
 }

@@ -181,7 +181,21 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
 	dc, vc := s.counts(r.Context())
+	if format != "" {
+		rows := []versionRow{}
+		t := table{Header: []string{"id", "device", "version", "status", "release_date", "units_fielded", "open_findings", "uncontrolled"}}
+		for _, v := range vs {
+			rows = append(rows, versionRow{v, vc[v.ID].N, vc[v.ID].Extra})
+			t.Rows = append(t.Rows, []string{itoa(v.ID), d.Name, v.Version, v.Status, fmtDate(v.ReleaseDate), strconv.Itoa(v.UnitsFielded),
+				strconv.Itoa(vc[v.ID].N), strconv.Itoa(vc[v.ID].Extra)})
+		}
+		return export(w, format, "versions-"+itoa(d.ID), rows, t)
+	}
 	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f, Model: s.threatModel(r.Context(), id)}
 	for _, v := range vs {
 		data.Versions = append(data.Versions, versionRow{v, vc[v.ID].N, vc[v.ID].Extra})

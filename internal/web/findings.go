@@ -468,6 +468,15 @@ func (s *Server) renderFinding(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" && r.Method == http.MethodGet {
+		t := table{Header: []string{"date", "kind", "what", "detail", "by"}}
+		for _, it := range d.Timeline {
+			t.Rows = append(t.Rows, []string{it.Date.String(), it.Kind, it.Title, it.Detail, it.Actor})
+		}
+		return export(w, format, "finding-"+itoa(id), d.View, t)
+	}
 	d.Form, d.FormName = form, formName
 	title := d.View.Finding.Vulnerability + " in " + d.View.Finding.Component.Name
 	s.render(w, r, status, "finding", page{Title: title, Nav: "findings", Error: formErr, Data: d})

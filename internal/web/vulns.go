@@ -218,9 +218,20 @@ func uniq(xs []string) []string {
 }
 
 func (s *Server) vulnPage(w http.ResponseWriter, r *http.Request) error {
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
 	d, err := s.loadVuln(r.Context(), chiParam(r, "id"))
 	if err != nil {
 		return err
+	}
+	if format != "" {
+		t := table{Header: []string{"finding_id", "device", "version", "component", "component_version", "vulnerability", "state", "matcher", "range", "fixed"}}
+		for _, f := range d.Findings {
+			t.Rows = append(t.Rows, []string{itoa(f.ID), f.Device, f.Version, f.Component.Name, f.Component.Version, f.Vulnerability, f.State, f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed})
+		}
+		return export(w, format, "affected-"+d.ID, vulnOut{Vulnerability: d.Vuln, Findings: d.Findings}, t)
 	}
 	s.render(w, r, http.StatusOK, "vuln", page{Title: d.ID, Nav: "vulns", Data: d})
 	return nil
