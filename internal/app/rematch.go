@@ -101,15 +101,21 @@ func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
 	}
 	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := a.Store.Components(ctx, id)
-		if err != nil || !intel {
-			return prepared{comps: comps}, err
+		if err != nil {
+			return prepared{}, err
 		}
-		found, err := a.MatchComponents(ctx, comps, match.Options{})
-		return prepared{comps: comps, found: found}, err
+		// The components are at hand, so checking the version's reverse index costs one read of its keys.
+		p := prepared{comps: comps}
+		if p.stale, err = a.Store.ComponentKeysStale(ctx, id, comps); err != nil || !intel {
+			return p, err
+		}
+		p.found, err = a.MatchComponents(ctx, comps, match.Options{})
+		return p, err
 	}, func(id int64, p prepared) error {
-		// The components were read just now, so the index check costs one read of the version's keys.
-		if _, err := a.Store.RefreshComponentKeys(ctx, id, p.comps); err != nil {
-			return err
+		if p.stale {
+			if _, err := a.Store.RefreshComponentKeys(ctx, id, p.comps); err != nil {
+				return err
+			}
 		}
 		if !intel {
 			return nil
@@ -200,6 +206,7 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 type prepared struct {
 	comps []vigil.Component
 	found []vigil.Finding
+	stale bool // the version's reverse index rows disagree with its components
 	skip  bool // nothing to write
 }
 

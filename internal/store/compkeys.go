@@ -86,10 +86,21 @@ func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vig
 	return sortKeys(out), nil
 }
 
-// RefreshComponentKeys makes the reverse index rows of a version agree with comps (its current components, as
-// Components returns them) and reports whether they had to be rewritten: only after an upgrade changed the key
-// rules, or when the index was lost. Checking costs one indexed read; rewriting every version unconditionally made
-// a portfolio re-match twice as slow.
+// ComponentKeysStale reports whether the reverse index rows of a version disagree with comps (its current
+// components, as Components returns them): only after an upgrade changed the key rules, or when the index was lost.
+// It only reads, so a portfolio re-match checks every version on its reading goroutines and leaves the rare
+// rewrite (RefreshComponentKeys) to its writer.
+func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error) {
+	have, err := storedComponentKeys(ctx, db.db, versionID)
+	if err != nil {
+		return false, err
+	}
+	return !slices.Equal(componentKeys(comps), have), nil
+}
+
+// RefreshComponentKeys makes the reverse index rows of a version agree with comps (its current components) and
+// reports whether they had to be rewritten. Checking costs one indexed read; rewriting every version
+// unconditionally made a portfolio re-match twice as slow.
 func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return false, err

@@ -1,0 +1,110 @@
+package app_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix"
+)
+
+// TestRematchChangedKeepsOtherComponents: RematchChanged matches again only the components carrying a changed key,
+// yet the version ends exactly where a full re-match puts it. An NVD record whose configurations need firmware
+// AND the pump it runs on (CVE-2019-10964, Medtronic MiniMed) opens a finding on the firmware although only the
+// firmware's CPE is a changed key; the PyPI findings from the earlier import stay open, untouched; RematchAll
+// afterwards changes nothing. Both engines.
+func TestRematchChangedKeepsOtherComponents(t *testing.T) {
+	pypi := testfix.Path(t, "osv-corpus", "PyPI", "all.zip")
+	nvd := testfix.Path(t, "nvd-api-2.0", "fkie-cad", "CVE-2019-10964.json")
+	comps := []vigil.Component{
+		{Name: "pip", Version: "20.0", Purl: "pkg:pypi/pip@20.0", Type: "library"},
+		{Name: "minimed_508_firmware", Version: "1.0", CPE: "cpe:2.3:o:medtronic:minimed_508_firmware:1.0:*:*:*:*:*:*:*", Type: "firmware"},
+		{Name: "minimed_508", Version: "-", CPE: "cpe:2.3:h:medtronic:minimed_508:-:*:*:*:*:*:*:*", Type: "device"},
+		{Name: "unrelated", Version: "1.0", Purl: "pkg:npm/left-pad@1.0.0", Type: "library"},
+	}
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := app.CLIContext(context.Background())
+			a, err := app.Open(ctx, storetest.DSN(t, engine))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if err := a.Store.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
+				t.Fatal(err)
+			}
+			d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
+			if err := a.Store.CreateDevice(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+			if err := a.Store.CreateVersion(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Store.ImportSBOM(ctx, v.ID, comps, store.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}); err != nil {
+				t.Fatal(err)
+			}
+			im, err := a.Importer(ctx, app.IntelOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			open := func() []string {
+				t.Helper()
+				fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, f := range fs {
+					out = append(out, f.Component.Name+" "+f.Vulnerability+" "+f.State)
+				}
+				sort.Strings(out)
+				return out
+			}
+
+			if _, err := im.Import(ctx, []string{pypi}, app.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.RematchChanged(ctx); err != nil {
+				t.Fatal(err)
+			}
+			afterPyPI := open()
+			if len(afterPyPI) == 0 {
+				t.Fatal("no PyPI finding for pip 20.0: the test would not show the kept findings")
+			}
+
+			if _, err := im.Import(ctx, []string{nvd}, app.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := a.RematchChanged(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Versions != 1 || res.Opened != 1 || res.Resolved != 0 {
+				t.Errorf("RematchChanged after the NVD import = %+v, want 1 version, 1 opened, 0 resolved", res)
+			}
+			want := append(append([]string(nil), afterPyPI...), "minimed_508_firmware CVE-2019-10964 open")
+			sort.Strings(want)
+			if diff := cmp.Diff(want, open()); diff != "" {
+				t.Errorf("findings after the NVD import (-want +got):\n%s", diff)
+			}
+
+			all, err := a.RematchAll(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all.Versions != 1 || all.Opened != 0 || all.Resolved != 0 {
+				t.Errorf("RematchAll after RematchChanged = %+v: the partial re-match left the version elsewhere than a full one", all)
+			}
+			if diff := cmp.Diff(want, open()); diff != "" {
+				t.Errorf("findings after RematchAll (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,115 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// TestVersionsForKeys: the reverse index answers "which versions hold this package" for keys as advisories name
+// them (store.AdvisoryKeys: OSV packages under their ecosystem's spelling, CPEs), through both of its query plans
+// (a lookup per key, and one pass over the index for a change set of a full import); a version whose index is
+// stale is found again once RefreshComponentKeys or RebuildComponentKeys rewrites it.
+func TestVersionsForKeys(t *testing.T) {
+	comps := map[string][]vigil.Component{
+		"1.0": {
+			{Name: "Django", Version: "3.2.0", Purl: "pkg:pypi/Django@3.2.0", Type: "library"},
+			{Name: "commons-text", Group: "org.apache.commons", Version: "1.9", Purl: "pkg:maven/commons-text@1.9", Type: "library"},
+		},
+		"2.0": {
+			{Name: "django", Version: "4.0.0", Purl: "pkg:pypi/django@4.0.0", Type: "library"},
+			{Name: "minimed_508_firmware", Version: "1.0", CPE: "cpe:2.3:o:medtronic:minimed_508_firmware:1.0:*:*:*:*:*:*:*", Type: "firmware"},
+			{Name: "openssl", Version: "3.0.11-1~deb12u2", Purl: "pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12", Type: "library"},
+		},
+	}
+	osv := func(eco, name string) []vigil.PackageKey {
+		return store.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: eco, Name: name}}})
+	}
+	nvd := store.AdvisoryKeys(&vigil.Advisory{Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Matches: []vigil.CPEMatch{
+		{Vulnerable: true, Criteria: "cpe:2.3:o:medtronic:minimed_508_firmware:*:*:*:*:*:*:*:*"}}}}}}})
+	tests := []struct {
+		name string
+		keys []vigil.PackageKey
+		want []string // version names
+	}{
+		{"pypi name normalized", osv("PyPI", "DJANGO"), []string{"1.0", "2.0"}},
+		{"maven group from the CycloneDX group", osv("Maven", "org.apache.commons:commons-text"), []string{"1.0"}},
+		{"cpe", nvd, []string{"2.0"}},
+		{"nobody holds it", osv("npm", "left-pad"), nil},
+		{"debian release suffix", osv("Debian:12", "openssl"), []string{"2.0"}},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		seedOrg(t, db)
+		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
+		if err := db.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		ids, names := map[string]int64{}, map[int64]string{}
+		for _, n := range []string{"1.0", "2.0"} {
+			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: n}
+			if err := db.CreateVersion(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ImportSBOM(ctx, v.ID, comps[n], store.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}); err != nil {
+				t.Fatal(err)
+			}
+			ids[n], names[v.ID] = v.ID, n
+		}
+		lookup := func(t *testing.T, keys []vigil.PackageKey) []string {
+			t.Helper()
+			got, err := db.VersionsForKeys(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, id := range got {
+				out = append(out, names[id])
+			}
+			return out
+		}
+		// Past 50,000 keys the index is read in one pass: the same answers.
+		var padding []vigil.PackageKey
+		for i := range 60_000 {
+			padding = append(padding, store.PackageKeyOf("npm", fmt.Sprintf("absent-%d", i)))
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if diff := cmp.Diff(tt.want, lookup(t, tt.keys)); diff != "" {
+					t.Errorf("lookup per key (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.want, lookup(t, append(tt.keys, padding...))); diff != "" {
+					t.Errorf("one pass over the index (-want +got):\n%s", diff)
+				}
+			})
+		}
+
+		// A stale index (written for other components) is seen, rewritten, and then answers again.
+		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], comps["1.0"]); err != nil || stale {
+			t.Fatalf("fresh index: stale=%v err=%v", stale, err)
+		}
+		if rewritten, err := db.RefreshComponentKeys(ctx, ids["1.0"], comps["1.0"][:1]); err != nil || !rewritten {
+			t.Fatalf("refresh with other components: rewritten=%v err=%v", rewritten, err)
+		}
+		if got := lookup(t, osv("Maven", "org.apache.commons:commons-text")); got != nil {
+			t.Errorf("after dropping commons-text from the index: %v", got)
+		}
+		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], comps["1.0"]); err != nil || !stale {
+			t.Errorf("index without commons-text: stale=%v err=%v, want stale", stale, err)
+		}
+		if err := db.RebuildComponentKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"1.0"}, lookup(t, osv("Maven", "org.apache.commons:commons-text"))); diff != "" {
+			t.Errorf("after RebuildComponentKeys (-want +got):\n%s", diff)
+		}
+		if rewritten, err := db.RefreshComponentKeys(ctx, ids["1.0"], comps["1.0"]); err != nil || rewritten {
+			t.Errorf("refresh of a current index: rewritten=%v err=%v, want no rewrite", rewritten, err)
+		}
+	})
+}
