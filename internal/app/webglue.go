@@ -127,6 +127,23 @@ func (s webSources) Sources(ctx context.Context) ([]web.Source, error) {
 	return out, nil
 }
 
+func (s webSources) Runs(ctx context.Context, limit int) ([]web.ImportRun, error) {
+	runs, err := s.db.IntelRuns(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := []web.ImportRun{}
+	for _, r := range runs {
+		ir := web.ImportRun{ID: r.ID, StartedAt: r.StartedAt, Actor: r.Actor, Sources: []web.RunSource{}}
+		for _, sum := range r.Summaries {
+			ir.Sources = append(ir.Sources, web.RunSource{Source: sum.Source, Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged,
+				Withdrawn: sum.Withdrawn, Rejected: len(sum.Rejected)})
+		}
+		out = append(out, ir)
+	}
+	return out, nil
+}
+
 // feedCounts sums a feed's last run summaries ({"added","updated",...} per source) into counts by kind.
 func feedCounts(raw json.RawMessage) map[string]int {
 	if len(raw) == 0 {

@@ -15,6 +15,7 @@ import (
 type sourcesData struct {
 	Available bool
 	Sources   []Source
+	Runs      []ImportRun
 	Now       time.Time
 }
 
@@ -48,7 +49,13 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return export(w, format, "sources", src, t)
 	}
-	s.render(w, r, http.StatusOK, "sources", page{Title: "Sources", Nav: "sources", Data: sourcesData{Available: s.svc.Sources != nil, Sources: src, Now: s.opt.Clock.Now()}})
+	data := sourcesData{Available: s.svc.Sources != nil, Sources: src, Now: s.opt.Clock.Now()}
+	if s.svc.Sources != nil {
+		if data.Runs, err = s.svc.Sources.Runs(r.Context(), 20); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, http.StatusOK, "sources", page{Title: "Sources", Nav: "sources", Data: data})
 	return nil
 }
 
