@@ -848,7 +848,7 @@ func (w *IntelWriter) finish() (*IntelResult, error) {
 // ---- batched multi-row inserts
 
 // batch gathers rows for one multi-row INSERT, so that a large import costs one statement per few hundred rows
-// rather than one per row. Both engines take $N placeholders.
+// rather than one per row: a VALUES list on SQLite, unnested arrays on PostgreSQL.
 type batch struct {
 	head, tail string
 	ncol, max  int
@@ -873,6 +873,9 @@ func (b *batch) full() bool { return b.rows >= b.max }
 func (b *batch) flush(ctx context.Context, tx *Tx) error {
 	if b.rows == 0 {
 		return nil
+	}
+	if tx.db.engine == Postgres {
+		return b.flushArrays(ctx, tx)
 	}
 	q, ok := b.sql[b.rows]
 	if !ok {
@@ -900,6 +903,77 @@ func (b *batch) flush(ctx context.Context, tx *Tx) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, q, b.args...); err != nil {
+		return fmt.Errorf("intel: write %s: %w", strings.Fields(b.head)[2], mapErr(err))
+	}
+	clear(b.args)
+	b.args = b.args[:0]
+	b.rows = 0
+	return nil
+}
+
+// flushArrays writes the batch on PostgreSQL as one array per column, unnested into rows: a handful of parameters
+// instead of thousands, which PostgreSQL plans and pgx encodes far faster than a VALUES list. Each column's type
+// comes from its values (int64/int, string or nil, []byte, bool, float64).
+func (b *batch) flushArrays(ctx context.Context, tx *Tx) error {
+	cols := make([]any, b.ncol)
+	casts := make([]string, b.ncol)
+	for c := 0; c < b.ncol; c++ {
+		var kind any
+		for r := 0; r < b.rows && kind == nil; r++ {
+			kind = b.args[r*b.ncol+c]
+		}
+		switch kind.(type) {
+		case int64, int:
+			v := make([]int64, b.rows)
+			for r := range v {
+				switch x := b.args[r*b.ncol+c].(type) {
+				case int64:
+					v[r] = x
+				case int:
+					v[r] = int64(x)
+				}
+			}
+			cols[c], casts[c] = v, "bigint[]"
+		case bool:
+			v := make([]bool, b.rows)
+			for r := range v {
+				v[r], _ = b.args[r*b.ncol+c].(bool)
+			}
+			cols[c], casts[c] = v, "boolean[]"
+		case float64:
+			v := make([]float64, b.rows)
+			for r := range v {
+				v[r], _ = b.args[r*b.ncol+c].(float64)
+			}
+			cols[c], casts[c] = v, "double precision[]"
+		case []byte:
+			v := make([][]byte, b.rows)
+			for r := range v {
+				v[r], _ = b.args[r*b.ncol+c].([]byte)
+			}
+			cols[c], casts[c] = v, "bytea[]"
+		default: // text, NULL where nil
+			v := make([]*string, b.rows)
+			for r := range v {
+				if x, ok := b.args[r*b.ncol+c].(string); ok {
+					v[r] = &x
+				}
+			}
+			cols[c], casts[c] = v, "text[]"
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString(strings.TrimSuffix(b.head, " VALUES "))
+	sb.WriteString(" SELECT * FROM unnest(")
+	for c, cast := range casts {
+		if c > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("$" + idText(int64(c+1)) + "::" + cast)
+	}
+	sb.WriteByte(')')
+	sb.WriteString(b.tail)
+	if _, err := tx.ExecContext(ctx, sb.String(), cols...); err != nil {
 		return fmt.Errorf("intel: write %s: %w", strings.Fields(b.head)[2], mapErr(err))
 	}
 	clear(b.args)
