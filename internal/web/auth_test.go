@@ -45,6 +45,9 @@ func TestSessionCookieAttributes(t *testing.T) {
 			if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.Secure != tt.tls || ck.MaxAge <= 0 {
 				t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, no Domain, Secure=%v, a Max-Age", ck, tt.tls)
 			}
+			if hsts := res.Header.Get("Strict-Transport-Security"); (hsts != "") != tt.tls {
+				t.Errorf("Strict-Transport-Security %q with TLS %v", hsts, tt.tls)
+			}
 		})
 	}
 }

@@ -145,7 +145,7 @@ func (s *Server) table() []route {
 
 func (s *Server) buildRouter() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, securityHeaders, s.authenticate)
+	r.Use(s.recoverer, s.securityHeaders, s.authenticate)
 	for _, rt := range s.routes {
 		var h http.Handler = rt.raw
 		if h == nil {

@@ -371,3 +371,20 @@ func TestOpenAPIGolden(t *testing.T) {
 		t.Errorf("OpenAPI document differs from %s (-want +got):\n%s", golden, diff)
 	}
 }
+
+func TestStaticFiles(t *testing.T) {
+	s, err := New(Services{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"/static/vigil.css": 200, "/static/htmx.min.js": 200, "/static/vigil.js": 200, "/static/": 404, "/static/nope.js": 404} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
+		}
+		if rec.Header().Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("GET %s: security headers missing", path)
+		}
+	}
+}
