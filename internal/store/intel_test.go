@@ -271,7 +271,8 @@ func TestPackageKeys(t *testing.T) {
 		t.Error("a wildcard product was indexed")
 	}
 	got := store.ProductKeys(vigil.Product{Vendor: "Philips ", Name: "Vue  PACS", ModelNumbers: []string{"M-100"}})
-	want := []vigil.PackageKey{{Kind: "product", Ecosystem: "philips", Name: "vue pacs"}, {Kind: "product", Ecosystem: "philips", Name: "m-100"}}
+	want := []vigil.PackageKey{{Kind: "product", Ecosystem: "philips", Name: "vue pacs"}, {Kind: "product", Ecosystem: "", Name: "vue pacs"},
+		{Kind: "product", Ecosystem: "philips", Name: "m-100"}, {Kind: "product", Ecosystem: "", Name: "m-100"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ProductKeys (-want +got):\n%s", diff)
 	}

@@ -112,18 +112,23 @@ func CPEKey(s string) (vigil.PackageKey, bool) {
 // productText folds CSAF vendor and product names for the index: lower case, inner white space collapsed.
 func productText(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
-// ProductKeys returns the index keys of a CSAF product: its name and each model number under its vendor, and its
-// CPE and purl when the identification helper gives them.
+// ProductKeys returns the index keys of a CSAF product: its name and each model number under its vendor and also
+// under no vendor (an SBOM component often names no supplier, or spells it differently), and its CPE and purl when
+// the identification helper gives them.
 func ProductKeys(p vigil.Product) []vigil.PackageKey {
 	var out []vigil.PackageKey
 	vendor := productText(p.Vendor)
-	if n := productText(p.Name); n != "" {
-		out = append(out, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: vendor, Name: n})
-	}
-	for _, m := range p.ModelNumbers {
-		if n := productText(m); n != "" {
+	add := func(name string) {
+		if n := productText(name); n != "" {
 			out = append(out, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: vendor, Name: n})
+			if vendor != "" {
+				out = append(out, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: "", Name: n})
+			}
 		}
+	}
+	add(p.Name)
+	for _, m := range p.ModelNumbers {
+		add(m)
 	}
 	if p.CPE != "" {
 		if k, ok := CPEKey(p.CPE); ok {
