@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -18,8 +19,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
@@ -396,5 +400,76 @@ func TestBrowserFlow(t *testing.T) {
 	}
 	if got := text("table.list"); !strings.Contains(got, "admin") {
 		t.Errorf("users page: %q", got)
+	}
+}
+
+// TestDeadlinesFollowEveryChange checks the screens' cached clocks against each kind of write: an assessment, an
+// event, a device change, closing a finding. The cache follows the audit trail, so each shows at once.
+func TestDeadlinesFollowEveryChange(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			f := newWebFlow(t, engine)
+			b := f.signIn("admin", f.pw)
+			f.importAdvisories(b)
+			ver := f.version("Infusio IP-3", "3.2.1")
+			if res, _ := b.upload(fmt.Sprintf("/versions/%d/sbom", ver), "ip3.cdx.json", []byte(flowSBOM)); res.StatusCode != 200 {
+				t.Fatalf("upload: %d", res.StatusCode)
+			}
+			ctx := storetest.Admin()
+			fs, err := f.app.Store.Findings(ctx, vigil.FindingFilter{VersionID: ver, Vuln: "GO-2023-1737"})
+			if err != nil || len(fs) != 1 {
+				t.Fatalf("finding: %v %v", fs, err)
+			}
+			id := fs[0].ID
+			clocks := func() []string {
+				t.Helper()
+				res, body := b.get(fmt.Sprintf("/api/v1/deadlines?device=%d", fs[0].DeviceID))
+				if res.StatusCode != 200 {
+					t.Fatalf("deadlines: %d", res.StatusCode)
+				}
+				var ds []struct {
+					FindingID int64  `json:"finding_id"`
+					Clock     string `json:"clock"`
+					Due       string `json:"due"`
+				}
+				json.Unmarshal([]byte(body), &ds)
+				var out []string
+				for _, d := range ds {
+					if d.FindingID == id {
+						out = append(out, d.Clock+" "+d.Due)
+					}
+				}
+				return out
+			}
+			want := func(step string, w ...string) {
+				t.Helper()
+				if diff := cmp.Diff(w, clocks()); diff != "" {
+					t.Errorf("%s: clocks (-want +got):\n%s", step, diff)
+				}
+			}
+			want("before any assessment")
+			if _, err := f.app.Cases().Assess(ctx, cases.AssessInput{FindingID: id, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+				Functions: []string{"dose delivery"}, Rationale: "reaches dosing"}); err != nil {
+				t.Fatal(err)
+			}
+			want("assessed uncontrolled", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
+			if err := f.app.Cases().RecordEvent(ctx, &vigil.FindingEvent{FindingID: id, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 2), Note: "CAPA-1"}); err != nil {
+				t.Fatal(err)
+			}
+			want("correction initiated", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
+			d, err := f.app.Store.Device(ctx, fs[0].DeviceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Functions = append(d.Functions, vigil.ClinicalFunction{Name: "remote programming", Severity: vigil.HarmCritical})
+			if err := f.app.Store.UpdateDevice(ctx, d, "threat model review"); err != nil {
+				t.Fatal(err)
+			}
+			want("device changed (everything recomputed)", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
+			if err := f.app.Store.SetFindingState(ctx, id, vigil.FindingClosed, "not applicable after review"); err != nil {
+				t.Fatal(err)
+			}
+			want("closed")
+		})
 	}
 }

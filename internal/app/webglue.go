@@ -228,7 +228,17 @@ func (q *webQueries) current(ctx context.Context) (*snapshot, error) {
 	if s := fresh(); s != nil {
 		return s, nil
 	}
-	q.refreshMu.Lock()
+	if !q.refreshMu.TryLock() {
+		// Another request is refreshing (a full refresh takes a while at 100,000 findings): answer from the
+		// snapshot in hand rather than queue every reader behind it. Only a server with none yet waits.
+		q.mu.Lock()
+		s := q.snap
+		q.mu.Unlock()
+		if s != nil {
+			return s, nil
+		}
+		q.refreshMu.Lock()
+	}
 	defer q.refreshMu.Unlock()
 	if s := fresh(); s != nil {
 		return s, nil // another request refreshed it meanwhile
