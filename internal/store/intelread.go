@@ -98,7 +98,7 @@ func (db *DB) resolveVuln(ctx context.Context, id string) (int64, error) {
 	}
 	for _, f := range idForms(id) {
 		rows, err := db.db.QueryContext(ctx, `SELECT DISTINCT v.id, v.preferred FROM intel_advisories a JOIN intel_vulns v ON v.id = a.vuln_id
-			WHERE a.document = $1 ORDER BY v.id`, f)
+			WHERE a.document = $1 AND a.document <> '' ORDER BY v.id`, f)
 		if err != nil {
 			return 0, err
 		}
