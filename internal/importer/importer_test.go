@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -677,6 +678,75 @@ func TestCorruptAndHostileArchives(t *testing.T) {
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM intel_advisories"); n != 0 {
 			t.Errorf("%d advisories stored from corrupt archives", n)
+		}
+	})
+}
+
+func TestVulnFilters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		// EPSS scores for two CVEs of the NVD page, made up for the test (the fixture's scores are for 1999 CVEs).
+		dir := t.TempDir()
+		epss := filepath.Join(dir, "epss.csv")
+		os.WriteFile(epss, []byte("#model_version:v2025.03.14,score_date:2025-06-01T00:00:00+0000\ncve,epss,percentile\nCVE-2023-5631,0.91,0.99\nCVE-2022-1576,0.02,0.40\n"), 0o644)
+		if _, err := imp(db).Import(ctx, []string{testfix.Path(t, "nvd-api-2.0"), testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json"),
+			testfix.Path(t, "osv-corpus", "Go", "all.zip"), epss}, importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(f vigil.VulnFilter) []string {
+			t.Helper()
+			vs, err := db.Vulns(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, v := range vs {
+				out = append(out, v.ID)
+			}
+			slices.Sort(out)
+			return out
+		}
+		kevIDs := ids(vigil.VulnFilter{KEV: true})
+		if !slices.Contains(kevIDs, "CVE-2023-5631") {
+			t.Errorf("KEV = %v, want the NVD CVE in the catalog among them", kevIDs)
+		}
+		for _, id := range kevIDs {
+			if v, err := db.Vuln(ctx, id); err != nil || v.KEV == nil {
+				t.Errorf("KEV filter listed %s, which has no KEV entry (%v)", id, err)
+			}
+		}
+		if n := len(ids(vigil.VulnFilter{Limit: 10000})); len(kevIDs) == 0 || len(kevIDs) >= n {
+			t.Errorf("KEV filter kept %d of %d", len(kevIDs), n)
+		}
+		if got := ids(vigil.VulnFilter{MinEPSS: 0.5}); !cmp.Equal(got, []string{"CVE-2023-5631"}) {
+			t.Errorf("EPSS >= 0.5 = %v", got)
+		}
+		if got := ids(vigil.VulnFilter{MinEPSS: 0.01}); len(got) != 2 {
+			t.Errorf("EPSS >= 0.01 = %v, want both scored CVEs", got)
+		}
+		if got := ids(vigil.VulnFilter{Text: "wp maintenance mode", Limit: 10}); !cmp.Equal(got, []string{"CVE-2022-1576"}) {
+			t.Errorf("text = %v", got)
+		}
+		if got := ids(vigil.VulnFilter{Ecosystem: "go", Text: "bluemonday"}); len(got) == 0 || !strings.HasPrefix(got[0], "CVE-") {
+			t.Errorf("ecosystem go + text = %v", got)
+		}
+		if got := ids(vigil.VulnFilter{Ecosystem: "PyPI"}); len(got) != 0 {
+			t.Errorf("no PyPI advisory was imported, got %v", got)
+		}
+		all := ids(vigil.VulnFilter{Limit: 10000})
+		recent := ids(vigil.VulnFilter{ModifiedSince: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Limit: 10000})
+		if len(recent) == 0 || len(recent) >= len(all) {
+			t.Errorf("modified since 2025: %d of %d", len(recent), len(all))
+		}
+		if _, err := db.Vulns(ctx, vigil.VulnFilter{MinEPSS: 1.5}); vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Errorf("MinEPSS 1.5: %v", err)
+		}
+		// The newest first.
+		vs, _ := db.Vulns(ctx, vigil.VulnFilter{Limit: 3})
+		for i := 1; i < len(vs); i++ {
+			if vs[i].Modified.After(vs[i-1].Modified) {
+				t.Errorf("not newest first: %v after %v", vs[i].Modified, vs[i-1].Modified)
+			}
 		}
 	})
 }

@@ -299,3 +299,69 @@ func TestZipBlob(t *testing.T) {
 		t.Error("Gunzip ignored its limit")
 	}
 }
+
+func TestTryLockAndFeeds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		release, ok, err := db.TryLock(ctx, 42)
+		if err != nil || !ok {
+			t.Fatalf("first TryLock = %v, %v", ok, err)
+		}
+		if _, ok, err := db.TryLock(ctx, 42); err != nil || ok {
+			t.Fatalf("second TryLock while held = %v, %v: want refused", ok, err)
+		}
+		if r, ok, err := db.TryLock(ctx, 43); err != nil || !ok {
+			t.Fatalf("another key = %v, %v", ok, err)
+		} else {
+			r()
+		}
+		release()
+		if r, ok, err := db.TryLock(ctx, 42); err != nil || !ok {
+			t.Fatalf("after release = %v, %v", ok, err)
+		} else {
+			r()
+		}
+
+		f := &store.Feed{Name: "kev", Source: vigil.SourceKEV, URL: "https://www.cisa.gov/kev.json", Every: 24 * time.Hour, Enabled: true}
+		if err := db.SetFeed(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		at := ts("2025-06-02T09:00:00Z")
+		if err := db.RecordFeedAttempt(ctx, "kev", store.FeedAttempt{At: at, Err: vigil.Errorf(vigil.EINVALID, "bad catalog"), Next: at.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Feed(ctx, "kev")
+		if !got.Failing() || got.Failures != 1 || got.LastError != "bad catalog" || !got.LastSuccess.IsZero() || !got.NextAttempt.Equal(at.Add(time.Minute)) {
+			t.Errorf("after a failure: %+v", got)
+		}
+		if err := db.RecordFeedAttempt(ctx, "kev", store.FeedAttempt{At: at.Add(time.Minute), Next: at.Add(25 * time.Hour), Cursor: "c1", Counts: []store.IntelSummary{{Source: "kev", Added: 3}}}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.Feed(ctx, "kev")
+		if got.Failing() || got.LastError != "" || got.Cursor != "c1" || !got.LastSuccess.Equal(at.Add(time.Minute)) || !strings.Contains(string(got.Counts), `"added":3`) {
+			t.Errorf("after a success: %+v", got)
+		}
+		if err := db.RecordFeedAttempt(ctx, "kev", store.FeedAttempt{At: at.Add(2 * time.Minute), Next: at.Add(26 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = db.Feed(ctx, "kev"); got.Cursor != "c1" {
+			t.Errorf("a success without a cursor lost it: %q", got.Cursor)
+		}
+		for _, bad := range []*store.Feed{
+			{Name: "a b", Source: "kev", URL: "https://x.org/", Every: time.Hour},
+			{Name: "x", Source: "rss", URL: "https://x.org/", Every: time.Hour},
+			{Name: "x", Source: "kev", URL: "file:///etc/passwd", Every: time.Hour},
+			{Name: "x", Source: "kev", URL: "https://x.org/", Every: time.Second},
+		} {
+			if err := db.SetFeed(ctx, bad); vigil.ErrorCode(err) != vigil.EINVALID {
+				t.Errorf("SetFeed(%+v) = %v, want EINVALID", bad, err)
+			}
+		}
+		if err := db.SetFeed(storetest.As("v", vigil.RoleViewer), f); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+			t.Errorf("viewer SetFeed: %v", err)
+		}
+		if err := db.RecordFeedAttempt(ctx, "nope", store.FeedAttempt{At: at}); vigil.ErrorCode(err) != vigil.ENOTFOUND {
+			t.Errorf("unknown feed: %v", err)
+		}
+	})
+}
