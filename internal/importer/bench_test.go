@@ -52,4 +52,3 @@ func BenchmarkReimportOSVCorpus(b *testing.B) {
 		})
 	}
 }
-
