@@ -183,6 +183,7 @@ type webQueries struct {
 	mu        sync.Mutex // guards snap and agg
 	snap      *snapshot
 	agg       map[string]aggEntry
+	inflight  map[string]*flight
 }
 
 // snapshot is the determination cache at one audit sequence and date. It is never modified once published.
@@ -198,7 +199,7 @@ type aggEntry struct {
 }
 
 func newWebQueries(a *App) *webQueries {
-	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}}
+	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}, inflight: map[string]*flight{}}
 }
 
 func (q *webQueries) sql() *sql.DB { return q.db.SQL() }
@@ -385,32 +386,65 @@ func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]
 	return firstErr
 }
 
-// cached returns the value under key for the current snapshot, computing it (outside any lock: two requests may
-// both compute a missing value, which is cheaper than making every reader wait) when it is missing.
+// cached returns the value under key for the current snapshot, computing it once when it is missing: requests
+// that want a value being computed wait for that computation rather than start their own (at 100,000 findings the
+// dashboard's aggregates take a moment, and fifty clients asking at once must not compute them fifty times).
 func (q *webQueries) cached(ctx context.Context, key string, compute func(s *snapshot) (any, error)) (any, error) {
 	s, err := q.current(ctx)
 	if err != nil {
 		return nil, err
 	}
+	fkey := fmt.Sprintf("%d|%s", s.seq, key)
 	q.mu.Lock()
-	e, ok := q.agg[key]
-	q.mu.Unlock()
-	if ok && e.seq == s.seq {
+	if e, ok := q.agg[key]; ok && e.seq == s.seq {
+		q.mu.Unlock()
 		return e.v, nil
 	}
-	v, err := compute(s)
-	if err != nil {
-		return nil, err
-	}
-	q.mu.Lock()
-	if q.snap == s {
-		if len(q.agg) > 2048 {
-			q.agg = map[string]aggEntry{}
+	if c, ok := q.inflight[fkey]; ok {
+		q.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.v, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		q.agg[key] = aggEntry{s.seq, v}
 	}
+	c := &flight{done: make(chan struct{})}
+	q.inflight[fkey] = c
 	q.mu.Unlock()
-	return v, nil
+
+	c.v, c.err = compute(s)
+
+	q.mu.Lock()
+	if c.err == nil && q.snap == s {
+		if len(q.agg) >= maxCached {
+			// Make room by dropping arbitrary entries (Go's map order is random), never the dashboard's.
+			n := maxCached / 10
+			for k := range q.agg {
+				if k != "overview" && k != "clocks" {
+					delete(q.agg, k)
+					if n--; n == 0 {
+						break
+					}
+				}
+			}
+		}
+		q.agg[key] = aggEntry{s.seq, c.v}
+	}
+	delete(q.inflight, fkey)
+	q.mu.Unlock()
+	close(c.done)
+	return c.v, c.err
+}
+
+// maxCached bounds the cached values: counts and first pages per filter, vulnerabilities by id, the dashboard.
+const maxCached = 4096
+
+// flight is one computation of a cached value, which other requests for the same value wait on.
+type flight struct {
+	done chan struct{}
+	v    any
+	err  error
 }
 
 // cachedVulns answers intelligence look-ups from the snapshot cache: the intelligence changes only with an import,
@@ -534,8 +568,14 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 		total = n.(int)
 	}
 	fq.Limit = limit
-	key := fmt.Sprintf("page:%s:%v:%d:%d:%d", where, args, fq.After, fq.Before, limit)
-	p, err := q.cached(ctx, key, func(*snapshot) (any, error) { return q.rows(ctx, where, args, fq) })
+	var p any
+	if fq.After == 0 && fq.Before == 0 {
+		// First pages are what people open again and again; pages deep in a list are cheap by cursor and rarely
+		// asked twice, so they are not cached.
+		p, err = q.cached(ctx, fmt.Sprintf("page:%s:%v:%d", where, args, limit), func(*snapshot) (any, error) { return q.rows(ctx, where, args, fq) })
+	} else {
+		p, err = q.rows(ctx, where, args, fq)
+	}
 	if err != nil {
 		return nil, err
 	}
