@@ -365,3 +365,28 @@ func TestTryLockAndFeeds(t *testing.T) {
 		}
 	})
 }
+
+func TestIntelRevisedTwiceInOneRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		put(t, db, ghsa("2024-01-01T00:00:00Z", "3.15"))
+		// Two revisions and an older version in one run: each revision kept, the newest current.
+		res := put(t, db, ghsa("2024-02-01T00:00:00Z", "3.16"), ghsa("2024-03-01T00:00:00Z", "3.17"), ghsa("2023-06-01T00:00:00Z", "3.0"))
+		if diff := cmp.Diff(map[string][5]int{"osv": {0, 2, 1, 0, 0}}, counts(res)); diff != "" {
+			t.Errorf("summary (-want +got):\n%s", diff)
+		}
+		revs, err := db.AdvisoryRevisions(storetest.Admin(), vigil.SourceOSV, "", "GHSA-aaaa-bbbb-cccc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fixed []string
+		for _, r := range revs {
+			fixed = append(fixed, r.Advisory.Affected[0].Ranges[0].Events[1].Fixed)
+		}
+		if diff := cmp.Diff([]string{"3.0", "3.15", "3.16", "3.17"}, fixed); diff != "" {
+			t.Errorf("revisions (-want +got):\n%s", diff)
+		}
+		if n := 0; db.ScanAdvisories(storetest.Admin(), func(a *vigil.Advisory) error { n++; return nil }) != nil || n != 1 {
+			t.Error("ScanAdvisories")
+		}
+	})
+}

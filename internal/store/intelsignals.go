@@ -195,7 +195,10 @@ func (w *IntelWriter) signal(pa *pendingAdv, advID int64, revised bool) error {
 		return nil
 	}
 	have := map[int64]bool{}
-	if revised { // a revised advisory may have raised its signals already
+	if revised { // a revised advisory may have raised its signals already (perhaps still buffered)
+		if err := w.flushInserts(); err != nil {
+			return err
+		}
 		rows, err := w.tx.QueryContext(w.ctx, "SELECT device_id FROM intel_signals WHERE advisory_id = $1", advID)
 		if err != nil {
 			return err

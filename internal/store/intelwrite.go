@@ -55,6 +55,8 @@ type IntelWriter struct {
 	released   map[int64]time.Time // document → CSAF release date (signals are dated with it)
 
 	pending []pendingAdv
+	revs    []pendingRev
+	revIDs  map[int64]bool
 	ins     struct{ docs, raws, vulns, advs, aliases, affected, signals *batch }
 	newVuln []int64
 	changed map[vigil.PackageKey]struct{}
@@ -148,7 +150,7 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error) {
 	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*IntelSummary{},
 		advs: map[advKey]*advState{}, fresh: map[string]bool{}, alias: map[string]int64{}, parent: map[int64]int64{},
-		seed: maphash.MakeSeed(), advSeen: map[uint64]struct{}{}, aliasSeen: map[uint64]struct{}{},
+		seed: maphash.MakeSeed(), advSeen: map[uint64]struct{}{}, aliasSeen: map[uint64]struct{}{}, revIDs: map[int64]bool{},
 		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}}
 	for _, m := range []struct {
 		table string
@@ -375,6 +377,9 @@ func (w *IntelWriter) flush() error {
 	}
 	clear(w.pending)
 	w.pending = w.pending[:0]
+	if err := w.flushRevisions(); err != nil {
+		return err
+	}
 	if err := w.flushInserts(); err != nil {
 		return err
 	}
@@ -585,6 +590,9 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	if st != nil && !a.Modified.IsZero() && st.modified != 0 && a.Modified.UnixNano() < st.modified {
 		// An older revision than the one stored (an old file imported after a new one): keep it as history, leave
 		// the merged view alone.
+		if err := w.flushRevisions(); err != nil { // the stored version must be in place
+			return err
+		}
 		if err := w.flushInserts(); err != nil { // its document, and maybe the advisory, are still buffered
 			return err
 		}
@@ -624,42 +632,25 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	return w.signal(pa, st.id, false)
 }
 
-// revise replaces the merged view of a stored advisory with p, keeping the stored version as a revision.
+// revise replaces the merged view of a stored advisory with p, keeping the stored version as a revision. The
+// database work is gathered and done for the whole batch at once (flushRevisions): a re-import of half a million
+// records with one percent revised would otherwise cost tens of thousands of round trips.
 func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 	p := pa.p
 	a := p.Advisory
-	if err := w.flushInserts(); err != nil {
-		return err
-	}
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
-		SELECT id, revision, modified, withdrawn, digest, data, doc_ref, $2 FROM intel_advisories WHERE id = $1
-		ON CONFLICT (advisory_id, digest) DO NOTHING`, st.id, w.run)
-	if err != nil {
-		return fmt.Errorf("intel: keep revision of %s: %w", a.ID, err)
-	}
-	old, err := w.keysOf(st.id)
-	if err != nil {
-		return err
-	}
-	for _, k := range old {
-		w.changed[k] = struct{}{}
-	}
-	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM intel_affected WHERE advisory_id = $1", st.id); err != nil {
-		return err
+	if w.revIDs[st.id] { // revised twice in one batch: the first revision must be stored before the second
+		if err := w.flushRevisions(); err != nil {
+			return err
+		}
 	}
 	g, err := w.link(p.ids, w.find(st.vuln), a.Modified)
 	if err != nil {
 		return err
 	}
 	withdrawn := a.IsWithdrawn()
-	_, err = w.tx.ExecContext(w.ctx, `UPDATE intel_advisories SET vuln_id = $1, modified = $2, published = $3, withdrawn = $4,
-		digest = $5, data = $6, doc_ref = $7, revision = revision + 1, updated_run = $8 WHERE id = $9`,
-		g, timeText(a.Modified), timeText(a.Published), withdrawn, p.Digest, p.data, pa.doc, w.run, st.id)
-	if err != nil {
-		return fmt.Errorf("intel: revise %s: %w", a.ID, err)
-	}
+	w.revs = append(w.revs, pendingRev{id: st.id, vuln: g, doc: pa.doc, p: p})
+	w.revIDs[st.id] = true
 	for _, k := range p.Keys {
-		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
 		w.changed[k] = struct{}{}
 	}
 	s := w.sum(a.Source)
@@ -672,21 +663,118 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 	return w.signal(pa, st.id, true)
 }
 
-func (w *IntelWriter) keysOf(adv int64) ([]vigil.PackageKey, error) {
-	rows, err := w.tx.QueryContext(w.ctx, "SELECT kind, ecosystem, name FROM intel_affected WHERE advisory_id = $1", adv)
-	if err != nil {
-		return nil, err
+// pendingRev is a revision waiting for flushRevisions.
+type pendingRev struct {
+	id, vuln, doc int64
+	p             *PreparedAdvisory
+}
+
+// flushRevisions stores the batch's revisions: the stored versions copied into intel_advisory_revisions, their
+// affected-index rows replaced (old keys reported as changed too), the advisories updated.
+func (w *IntelWriter) flushRevisions() error {
+	if len(w.revs) == 0 {
+		return nil
 	}
-	defer rows.Close()
-	var out []vigil.PackageKey
-	for rows.Next() {
-		var k vigil.PackageKey
-		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name); err != nil {
-			return nil, err
+	revs := w.revs
+	w.revs = nil
+	clear(w.revIDs)
+	if err := w.flushInserts(); err != nil { // documents, and advisories first seen in this batch
+		return err
+	}
+	eng := w.tx.db.engine
+	for len(revs) > 0 {
+		n := min(len(revs), 900)
+		chunk := revs[:n]
+		revs = revs[n:]
+		ids := make([]any, n)
+		for i, r := range chunk {
+			ids[i] = r.id
 		}
-		out = append(out, k)
+		in := " IN (" + placeholders(eng, 2, n) + ")"
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
+			SELECT id, revision, modified, withdrawn, digest, data, doc_ref, $1 FROM intel_advisories WHERE id`+in+`
+			ON CONFLICT (advisory_id, digest) DO NOTHING`, append([]any{w.run}, ids...)...); err != nil {
+			return fmt.Errorf("intel: keep revisions: %w", err)
+		}
+		in1 := " IN (" + placeholders(eng, 1, n) + ")"
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT kind, ecosystem, name FROM intel_affected WHERE advisory_id"+in1, ids...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k vigil.PackageKey
+			if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name); err != nil {
+				rows.Close()
+				return err
+			}
+			w.changed[k] = struct{}{}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM intel_affected WHERE advisory_id"+in1, ids...); err != nil {
+			return err
+		}
+		if err := w.updateRevised(chunk); err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			for _, k := range r.p.Keys {
+				w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, r.id)
+			}
+		}
+		if err := w.ins.affected.flush(w.ctx, w.tx); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return nil
+}
+
+// updateRevised writes revised advisories over their rows: one statement of arrays on PostgreSQL, a prepared
+// statement per row on SQLite (in-process, so rows cost no round trip).
+func (w *IntelWriter) updateRevised(revs []pendingRev) error {
+	if w.tx.db.engine == Postgres {
+		n := len(revs)
+		id, vuln, doc := make([]int64, n), make([]int64, n), make([]int64, n)
+		mod, pub := make([]*string, n), make([]*string, n)
+		wd := make([]bool, n)
+		dig, data := make([]string, n), make([]string, n)
+		for i, r := range revs {
+			a := r.p.Advisory
+			id[i], vuln[i], doc[i] = r.id, w.find(r.vuln), r.doc
+			if t, ok := timeText(a.Modified).(string); ok {
+				mod[i] = &t
+			}
+			if t, ok := timeText(a.Published).(string); ok {
+				pub[i] = &t
+			}
+			wd[i], dig[i], data[i] = a.IsWithdrawn(), r.p.Digest, r.p.data
+		}
+		_, err := w.tx.ExecContext(w.ctx, `UPDATE intel_advisories AS a SET vuln_id = u.vuln_id, modified = u.modified, published = u.published,
+			withdrawn = u.withdrawn, digest = u.digest, data = u.data, doc_ref = u.doc_ref, revision = a.revision + 1, updated_run = $9
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::bigint[])
+				AS u(id, vuln_id, modified, published, withdrawn, digest, data, doc_ref)
+			WHERE a.id = u.id`, id, vuln, mod, pub, wd, dig, data, doc, w.run)
+		if err != nil {
+			return fmt.Errorf("intel: revise advisories: %w", err)
+		}
+		return nil
+	}
+	stmt, err := w.tx.PrepareContext(w.ctx, `UPDATE intel_advisories SET vuln_id = $1, modified = $2, published = $3, withdrawn = $4,
+		digest = $5, data = $6, doc_ref = $7, revision = revision + 1, updated_run = $8 WHERE id = $9`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range revs {
+		a := r.p.Advisory
+		if _, err := stmt.ExecContext(w.ctx, w.find(r.vuln), timeText(a.Modified), timeText(a.Published), a.IsWithdrawn(),
+			r.p.Digest, r.p.data, r.doc, w.run, r.id); err != nil {
+			return fmt.Errorf("intel: revise %s: %w", a.ID, err)
+		}
+	}
+	return nil
 }
 
 // link puts ids (and the group existing, when not 0) into one vulnerability and returns it: a new one when none of
