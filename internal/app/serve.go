@@ -35,7 +35,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Health: a.Store.Ping,
 	}
 	if t, ok := any(a.Store).(vigil.ThreatModelService); ok {
-		svc.Threats = t
+		svc.Threats = cachedThreats{t, q}
 	}
 	if v := a.intel(); v != nil {
 		// The screens' case service reads KEV and EPSS through the same cache as the vulnerability panels.

@@ -480,6 +480,26 @@ func (c cachedVulns) Vulns(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vu
 	return c.intel.Vulns(ctx, f)
 }
 
+// cachedThreats reads threat models through the snapshot cache (every write to a model is audited, which moves
+// the snapshot on); writes go straight to the store.
+type cachedThreats struct {
+	vigil.ThreatModelService
+	q *webQueries
+}
+
+func (c cachedThreats) ThreatModel(ctx context.Context, deviceID int64) (*vigil.ThreatModel, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	m, err := c.q.cached(ctx, fmt.Sprintf("threatmodel:%d", deviceID), func(*snapshot) (any, error) {
+		return c.ThreatModelService.ThreatModel(ctx, deviceID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m.(*vigil.ThreatModel), nil
+}
+
 // ---- pages of findings
 
 const findingSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
