@@ -423,13 +423,23 @@ func importKEV(ctx context.Context, a *app.App, c config) ([]string, error) {
 	if _, err := im.Import(ctx, []string{path}, importer.Options{Source: vigil.SourceKEV}); err != nil {
 		return nil, err
 	}
-	vs, err := a.Store.Vulns(ctx, vigil.VulnFilter{KEV: true, Limit: 200})
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	var cat struct {
+		Vulnerabilities []struct {
+			CVE string `json:"cveID"`
+		} `json:"vulnerabilities"`
+	}
+	if err := json.Unmarshal(b, &cat); err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, v := range vs {
-		out = append(out, v.ID)
+	for i, v := range cat.Vulnerabilities {
+		if i%7 == 0 { // a sample: some of the portfolio's CVEs are listed, most are not
+			out = append(out, v.CVE)
+		}
 	}
 	sort.Strings(out)
 	return out, nil

@@ -1003,72 +1003,86 @@ func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overvi
 	return nil
 }
 
-// kevHits lists the KEV-listed vulnerabilities named by open findings.
+// kevHits lists the KEV-listed vulnerabilities named by open findings (by their id or an alias). The catalog is
+// read from the intelligence store's KEV table directly: a KEV entry need not belong to a merged vulnerability
+// with advisories, and the question is only "which CVEs are listed".
 func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 	if q.intel == nil {
 		return nil
 	}
-	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "web-cache"})
-	kev, err := q.intel.Vulns(sys, vigil.VulnFilter{KEV: true, Limit: 10000})
+	rows, err := q.sql().QueryContext(ctx, "SELECT cve FROM intel_kev WHERE removed = $1", false)
 	if err != nil {
+		return nil // no intelligence tables in this store: KEV stays "not imported"
+	}
+	listed := map[string]bool{}
+	for rows.Next() {
+		var cve string
+		if err := rows.Scan(&cve); err != nil {
+			rows.Close()
+			return err
+		}
+		listed[cve] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(kev) == 0 {
+	if len(listed) == 0 {
 		return nil // no catalog imported: the dashboard says so rather than "none"
 	}
 	ov.KEVAvailable = true
-	byID := map[string]*vigil.Vulnerability{}
-	for _, v := range kev {
-		byID[v.ID] = v
-		for _, a := range v.Aliases {
-			byID[a] = v
-		}
-	}
-	rows, err := q.sql().QueryContext(ctx, `SELECT f.id, f.vuln_id, f.aliases, d.name FROM findings f JOIN device_versions v ON v.id = f.version_id
+	rows, err = q.sql().QueryContext(ctx, `SELECT f.id, f.vuln_id, f.aliases, d.name FROM findings f JOIN device_versions v ON v.id = f.version_id
 		JOIN devices d ON d.id = v.device_id WHERE f.state IN ($1, $2) ORDER BY f.id`, vigil.FindingOpen, vigil.FindingCouldNotEval)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	hits := map[string]*web.KEVHit{}
 	var order []string
 	for rows.Next() {
 		var id int64
 		var vuln, aliases, dev string
 		if err := rows.Scan(&id, &vuln, &aliases, &dev); err != nil {
+			rows.Close()
 			return err
 		}
-		v := byID[vuln]
-		if v == nil && strings.Contains(aliases, "CVE-") {
+		cve := ""
+		if listed[vuln] {
+			cve = vuln
+		} else if strings.Contains(aliases, "CVE-") {
 			var as []string
 			json.Unmarshal([]byte(aliases), &as)
 			for _, a := range as {
-				if v = byID[a]; v != nil {
+				if listed[a] {
+					cve = a
 					break
 				}
 			}
 		}
-		if v == nil {
+		if cve == "" {
 			continue
 		}
-		h, ok := hits[v.ID]
+		h, ok := hits[cve]
 		if !ok {
-			h = &web.KEVHit{Vulnerability: v.ID, KEV: v.KEV, FindingID: id, Devices: []string{}}
-			hits[v.ID] = h
-			order = append(order, v.ID)
+			h = &web.KEVHit{Vulnerability: cve, FindingID: id, Devices: []string{}}
+			hits[cve] = h
+			order = append(order, cve)
 		}
 		h.Findings++
-		if len(h.Devices) == 0 || h.Devices[len(h.Devices)-1] != dev {
-			if !contains(h.Devices, dev) {
-				h.Devices = append(h.Devices, dev)
-			}
+		if !contains(h.Devices, dev) {
+			h.Devices = append(h.Devices, dev)
 		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, id := range order {
-		ov.KEV = append(ov.KEV, *hits[id])
+	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "web-cache"})
+	for _, cve := range order {
+		h := hits[cve]
+		if v, err := q.intel.Vuln(sys, cve); err == nil {
+			h.KEV = v.KEV
+		}
+		ov.KEV = append(ov.KEV, *h)
 	}
 	sort.SliceStable(ov.KEV, func(i, j int) bool { return ov.KEV[i].Findings > ov.KEV[j].Findings })
 	return nil
