@@ -722,15 +722,13 @@ func (r *run) consume(res *result) error {
 	return nil
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func fmtSscan(s string, n *int) (int, error) {
+// parseCount parses a non-negative count given in a URL (NVD's startIndex).
+func parseCount(s string) (int, error) {
 	v, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || v < 0 {
 		return 0, vigil.Errorf(vigil.EINVALID, "%q is not a count", s)
 	}
-	*n = v
-	return 1, nil
+	return v, nil
 }
 
 // readHead reads a whole (downloaded) file, at most max bytes.

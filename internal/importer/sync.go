@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,7 +119,8 @@ func (r *run) nvd(raw string) error {
 		}
 		start := 0
 		if s := q.Get("startIndex"); s != "" && first {
-			if _, err := fmtSscan(s, &start); err != nil {
+			var err error
+			if start, err = parseCount(s); err != nil {
 				return vigil.Errorf(vigil.EINVALID, "%s: startIndex %q is not a number", redact(raw), s)
 			}
 		}
@@ -129,7 +131,7 @@ func (r *run) nvd(raw string) error {
 				}
 			}
 			first = false
-			q.Set("startIndex", itoa(start))
+			q.Set("startIndex", strconv.Itoa(start))
 			u := *base
 			u.RawQuery = q.Encode()
 			resp, err := f.Get(r.ctx, u.String(), hdr, Conditional{}, r.lim.MaxFileSize)
