@@ -269,7 +269,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 	if err != nil {
 		return nil, err
 	}
-	d := &findingData{View: v, Clocks: cases.Clocks(v), Rubric: rubricForm(), Categories: risk.Categories(), EventTypes: eventTypes,
+	d := &findingData{View: v, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
 		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
@@ -743,7 +743,8 @@ type stateIn struct {
 // rest of the page.
 func (s *Server) renderStaticFields() error {
 	var buf bytes.Buffer
-	if err := s.tmpl["finding"].ExecuteTemplate(&buf, "rubric-fields", &findingData{Rubric: rubricForm()}); err != nil {
+	s.rubric = rubricForm()
+	if err := s.tmpl["finding"].ExecuteTemplate(&buf, "rubric-fields", &findingData{Rubric: s.rubric}); err != nil {
 		return err
 	}
 	s.staticFields = template.HTML(buf.String())

@@ -55,8 +55,9 @@ type Server struct {
 	login  *limiter
 	routes []route
 	doc    openapiDoc
-	// staticFields is the pre-rendered part of the assessment form (see renderStaticFields).
+	// staticFields is the pre-rendered part of the assessment form (see renderStaticFields), rubric its questions.
 	staticFields template.HTML
+	rubric       []rubricQuestion
 }
 
 // New builds the server and its routes.
