@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/user"
+	"sync"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -16,6 +17,8 @@ import (
 type App struct {
 	Store *store.DB
 	Clock vigil.Clock
+
+	syncMu sync.Mutex // serializes scheduled feed syncs on SQLite
 }
 
 // Open opens (and migrates) the store.

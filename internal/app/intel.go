@@ -125,6 +125,12 @@ func (a *App) IntelJobs(ctx context.Context, opt IntelOptions) (*jobs.Scheduler,
 	return jobs.New(jobs.Options{
 		Store: intelJobsStore{a.Store},
 		Sync: func(ctx context.Context, name string) (jobs.Result, error) {
+			// SQLite has one writer: feeds synced side by side would only queue on its lock (and time out under
+			// load), so on SQLite they take turns.
+			if a.Store.Engine() == store.SQLite {
+				a.syncMu.Lock()
+				defer a.syncMu.Unlock()
+			}
 			f, err := a.Store.Feed(ctx, name)
 			if err != nil {
 				return jobs.Result{}, err
@@ -133,8 +139,13 @@ func (a *App) IntelJobs(ctx context.Context, opt IntelOptions) (*jobs.Scheduler,
 			if err != nil {
 				return jobs.Result{}, err
 			}
-			res, err := im.Sync(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"}), f)
+			fctx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
+			res, err := im.Sync(fctx, f)
 			if err != nil {
+				return jobs.Result{}, err
+			}
+			// The portfolio follows each sync at once: only versions holding a changed package are re-matched.
+			if _, err := a.RematchChanged(fctx); err != nil {
 				return jobs.Result{}, err
 			}
 			return jobs.Result{Cursor: res.Cursor, Counts: res.Summaries}, nil
