@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -21,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/vigil-dev/vigil/bench/internal/procstat"
 	"io"
 	"net/url"
 	"os"
@@ -32,7 +32,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -172,11 +171,11 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 	for _, ph := range []struct{ name, corpus string }{{"full", corpus}, {"reimport", modified}} {
 		runtime.GC()
 		debug.FreeOSMemory()
-		resetPeak()
+		procstat.ResetPeak()
 		im := &importer.Importer{Store: db}
 		stop := startProfile(profDir, fmt.Sprintf("%s-%d-%s.pprof", engine, runNo, ph.name))
 		stopHeap := watchHeap(memDir, fmt.Sprintf("%s-%d-%s.heap", engine, runNo, ph.name))
-		cpu0 := cpuSeconds()
+		cpu0 := procstat.CPUSeconds()
 		start := time.Now()
 		res, err := im.Import(actx, []string{ph.corpus}, importer.Options{})
 		el := time.Since(start).Seconds()
@@ -185,7 +184,7 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 		if err != nil {
 			return nil, err
 		}
-		m := Measurement{Engine: engine, Run: runNo, Phase: ph.name, Seconds: el, PeakMB: peakMB(), CPU: cpuSeconds() - cpu0}
+		m := Measurement{Engine: engine, Run: runNo, Phase: ph.name, Seconds: el, PeakMB: procstat.PeakMB(), CPU: procstat.CPUSeconds() - cpu0}
 		var parts []string
 		for _, s := range res.Summaries {
 			m.Records += s.Added + s.Updated + s.Unchanged + s.Withdrawn + len(s.Rejected)
@@ -197,9 +196,6 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 	}
 	return out, nil
 }
-
-// resetPeak resets the kernel's peak-RSS counter (VmHWM) of this process, so each phase reports its own peak.
-func resetPeak() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 // startProfile starts a CPU profile into dir/name when dir is set; the returned function stops it.
 func startProfile(dir, name string) func() {
@@ -251,32 +247,6 @@ func watchHeap(dir, name string) func() {
 		}
 	}()
 	return func() { close(done); <-stopped }
-}
-
-// cpuSeconds is the user and system time this process has used.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// peakMB reads VmHWM from /proc/self/status.
-func peakMB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 var pgAdmin string

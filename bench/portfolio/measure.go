@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"github.com/vigil-dev/vigil/bench/internal/procstat"
 	"io"
 	"net/url"
 	"os"
@@ -15,9 +15,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -139,7 +137,7 @@ func startPhase(profDir, name string, profile bool) *timer {
 	runtime.GC()
 	debug.FreeOSMemory()
 	// Reset the kernel's peak-RSS counter (VmHWM) so the phase reports its own peak.
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	procstat.ResetPeak()
 	t := &timer{stop: func() {}}
 	if profDir != "" && profile {
 		if f, err := os.Create(filepath.Join(profDir, name+".pprof")); err == nil {
@@ -150,54 +148,16 @@ func startPhase(profDir, name string, profile bool) *timer {
 			}
 		}
 	}
-	t.cpu0 = cpuSeconds()
+	t.cpu0 = procstat.CPUSeconds()
 	t.start = time.Now()
 	return t
 }
 
 func (t *timer) end(engine, phase string, run int, note string) Measurement {
 	el := time.Since(t.start).Seconds()
-	cpu := cpuSeconds() - t.cpu0
+	cpu := procstat.CPUSeconds() - t.cpu0
 	t.stop()
-	return Measurement{Engine: engine, Phase: phase, Run: run, Seconds: el, CPU: cpu, PeakMB: peakMB(), Load1: load1(), Note: note}
-}
-
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// peakMB reads VmHWM from /proc/self/status.
-func peakMB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-func load1() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
+	return Measurement{Engine: engine, Phase: phase, Run: run, Seconds: el, CPU: cpu, PeakMB: procstat.PeakMB(), Load1: procstat.Load1(), Note: note}
 }
 
 // measureEngine runs every phase on a fresh store of the engine.
