@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom"
@@ -20,7 +21,7 @@ type demoDevice struct {
 }
 
 func ptrDate(y, m, d int) *vigil.Date {
-	x := vigil.NewDate(y, timeMonth(m), d)
+	x := vigil.NewDate(y, time.Month(m), d)
 	return &x
 }
 

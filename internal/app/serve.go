@@ -12,8 +12,6 @@ import (
 	"github.com/vigil-dev/vigil/internal/web"
 )
 
-func timeMonth(m int) time.Month { return time.Month(m) }
-
 // ServeOptions configure Serve.
 type ServeOptions struct {
 	Addr            string
