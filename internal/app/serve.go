@@ -28,7 +28,7 @@ func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServ
 func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	q := newWebQueries(a)
 	svc := web.Services{
-		Portfolio: a.Store, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
+		Portfolio: cachedPortfolio{a.Store, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
 		Cases: a.Cases(), Queries: q, SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
 		Health: a.Store.Ping,
 	}

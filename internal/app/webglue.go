@@ -183,6 +183,7 @@ type webQueries struct {
 	mu        sync.Mutex // guards snap and agg
 	snap      *snapshot
 	agg       map[string]aggEntry
+	sizes     map[bool]int // entries in agg by class: lookup(key)
 	inflight  map[string]*flight
 }
 
@@ -199,7 +200,7 @@ type aggEntry struct {
 }
 
 func newWebQueries(a *App) *webQueries {
-	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}, inflight: map[string]*flight{}}
+	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}, sizes: map[bool]int{}, inflight: map[string]*flight{}}
 }
 
 func (q *webQueries) sql() *sql.DB { return q.db.SQL() }
@@ -211,8 +212,15 @@ func (q *webQueries) headSeq(ctx context.Context) (int64, error) {
 	return seq.Int64, err
 }
 
-// current returns an up-to-date snapshot, refreshing it when the trail moved or the day turned.
+// current returns an up-to-date snapshot, refreshing it when the trail moved or the day turned. A page makes
+// several cached look-ups; within one read-only request (see vigil.Memo) the trail is read once.
 func (q *webQueries) current(ctx context.Context) (*snapshot, error) {
+	return vigil.Memo(ctx, snapshotMemo{}, func() (*snapshot, error) { return q.latest(ctx) })
+}
+
+type snapshotMemo struct{}
+
+func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 	seq, err := q.headSeq(ctx)
 	if err != nil {
 		return nil, err
@@ -255,7 +263,7 @@ func (q *webQueries) current(ctx context.Context) (*snapshot, error) {
 	q.snap = ns
 	if !onlyUsers {
 		// Sign-ins and password changes change no aggregate; anything else may.
-		q.agg = map[string]aggEntry{}
+		q.agg, q.sizes = map[string]aggEntry{}, map[bool]int{}
 	} else {
 		for k, e := range q.agg {
 			e.seq = ns.seq
@@ -417,19 +425,8 @@ func (q *webQueries) cached(ctx context.Context, key string, compute func(s *sna
 
 	q.mu.Lock()
 	if c.err == nil && q.snap == s {
-		if len(q.agg) >= maxCached {
-			// Make room by dropping arbitrary entries (Go's map order is random), never the dashboard's.
-			n := maxCached / 10
-			for k := range q.agg {
-				if k != "overview" && k != "clocks" {
-					delete(q.agg, k)
-					if n--; n == 0 {
-						break
-					}
-				}
-			}
-		}
-		q.agg[key] = aggEntry{s.seq, c.v}
+		q.makeRoom(key)
+		q.put(key, aggEntry{s.seq, c.v})
 	}
 	delete(q.inflight, fkey)
 	q.mu.Unlock()
@@ -437,8 +434,49 @@ func (q *webQueries) cached(ctx context.Context, key string, compute func(s *sna
 	return c.v, c.err
 }
 
-// maxCached bounds the cached values: counts and first pages per filter, vulnerabilities by id, the dashboard.
+// maxCached bounds each class of cached values: the screens' aggregates, counts and first pages per filter; and
+// the look-ups by id (vulnerabilities, threat models). The classes are bounded apart because look-ups are as many
+// as the findings people open (100,000 vulnerabilities at 100,000 findings), and must not push out the dashboard
+// and the counts every list shows.
 const maxCached = 4096
+
+// lookup tells a look-up by id from an aggregate.
+func lookup(key string) bool {
+	return strings.HasPrefix(key, "vuln:") || strings.HasPrefix(key, "threatmodel:")
+}
+
+// makeRoom drops a tenth of the class of key when that class is full (arbitrary entries: Go's map order is
+// random), never the dashboard's aggregates. The caller holds q.mu.
+func (q *webQueries) makeRoom(key string) {
+	class := lookup(key)
+	if _, ok := q.agg[key]; ok || q.sizes[class] < maxCached {
+		return
+	}
+	drop := maxCached / 10
+	for k := range q.agg {
+		if lookup(k) == class && k != "overview" && k != "clocks" {
+			q.del(k)
+			if drop--; drop == 0 {
+				return
+			}
+		}
+	}
+}
+
+// put and del keep q.sizes true. The caller holds q.mu.
+func (q *webQueries) put(key string, e aggEntry) {
+	if _, ok := q.agg[key]; !ok {
+		q.sizes[lookup(key)]++
+	}
+	q.agg[key] = e
+}
+
+func (q *webQueries) del(key string) {
+	if _, ok := q.agg[key]; ok {
+		q.sizes[lookup(key)]--
+		delete(q.agg, key)
+	}
+}
 
 // flight is one computation of a cached value, which other requests for the same value wait on.
 type flight struct {
@@ -498,6 +536,24 @@ func (c cachedThreats) ThreatModel(ctx context.Context, deviceID int64) (*vigil.
 		return nil, err
 	}
 	return m.(*vigil.ThreatModel), nil
+}
+
+// cachedPortfolio reads the device list through the snapshot cache (every device write is audited, and moves the
+// snapshot on): the findings list names every device in its filter. The devices are shared: callers only read them.
+type cachedPortfolio struct {
+	vigil.PortfolioService
+	q *webQueries
+}
+
+func (c cachedPortfolio) Devices(ctx context.Context) ([]*vigil.Device, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	ds, err := c.q.cached(ctx, "devices", func(*snapshot) (any, error) { return c.PortfolioService.Devices(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	return ds.([]*vigil.Device), nil
 }
 
 // ---- pages of findings
@@ -785,7 +841,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 
 // overview computes the shared aggregates of a snapshot.
 func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overview, error) {
-	ov := &web.Overview{AsOf: snap.today, Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{},
+	ov := &web.Overview{AsOf: snap.today, Revision: fmt.Sprintf("%d@%s", snap.seq, snap.today), Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{},
 		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{},
 		IdentToPatch: []web.Metric{}, PatchToField: []web.Metric{}}
 	for _, c := range clocksOf(snap) {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -57,15 +58,29 @@ type View struct {
 }
 
 func (s *Service) org(ctx context.Context) (*vigil.Organization, *time.Location) {
-	orgs, err := s.Store.Orgs(ctx)
+	orgs, err := vigil.Memo(ctx, orgMemo{}, func() ([]*vigil.Organization, error) { return s.Store.Orgs(ctx) })
 	if err != nil || len(orgs) == 0 {
 		return nil, time.UTC
 	}
-	loc, err := time.LoadLocation(orgs[0].TimeZone)
-	if err != nil {
-		loc = time.UTC
+	return orgs[0], location(orgs[0].TimeZone)
+}
+
+type orgMemo struct{}
+
+// locations caches time zones by name: time.LoadLocation reads and parses the zoneinfo file on every call, and
+// every view asks for the organization's zone.
+var locations sync.Map
+
+func location(name string) *time.Location {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location)
 	}
-	return orgs[0], loc
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC // validated when the organization was saved; UTC rather than no answer
+	}
+	locations.Store(name, l)
+	return l
 }
 
 // Today is the current date in the organization's time zone: regulatory days are counted there.
@@ -103,10 +118,10 @@ func (s *Service) View(ctx context.Context, id int64, asOf vigil.Date) (*View, e
 		v.Events = []*vigil.FindingEvent{}
 	}
 	v.KEV, v.EPSS = s.signals(ctx, f)
-	org, _ := s.org(ctx)
+	org, loc := s.org(ctx)
 	v.AsOf = asOf
 	if v.AsOf.IsZero() {
-		v.AsOf = s.Today(ctx)
+		v.AsOf = vigil.DateOf(s.Clock.Now(), loc)
 	}
 	s.determine(v, org)
 	return v, nil

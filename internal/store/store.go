@@ -36,7 +36,7 @@ const (
 
 // DB is an open store. It implements the services of the root package.
 type DB struct {
-	db     *sql.DB
+	db     *pool
 	engine string
 	dsn    string
 	path   string // SQLite file path
@@ -47,7 +47,7 @@ type DB struct {
 func (db *DB) Engine() string { return db.engine }
 
 // SQL returns the underlying handle, for tests and backups.
-func (db *DB) SQL() *sql.DB { return db.db }
+func (db *DB) SQL() *sql.DB { return db.db.DB }
 
 // Open opens the store named by dsn ("sqlite:PATH", a bare path, "postgres://..." or "postgresql://...") and
 // applies pending migrations. A store migrated by a newer Vigil is refused.
@@ -72,9 +72,11 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db.engine = Postgres
-		db.db, err = sql.Open("pgx", dsn)
+		var h *sql.DB
+		h, err = sql.Open("pgx", dsn)
 		if err == nil {
-			db.db.SetMaxOpenConns(16)
+			h.SetMaxOpenConns(16)
+			db.db = &pool{DB: h}
 		}
 	default:
 		db.engine = SQLite
@@ -88,10 +90,12 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate") // writers queue at BEGIN instead of failing on lock upgrade
-		db.db, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		var h *sql.DB
+		h, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err == nil {
 			// One writer at a time is SQLite's model; a small pool keeps readers concurrent under WAL.
-			db.db.SetMaxOpenConns(8)
+			h.SetMaxOpenConns(8)
+			db.db = &pool{DB: h, cache: true}
 		}
 	}
 	if err != nil {
@@ -132,7 +136,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(dialect, db.db, sub)
+	return goose.NewProvider(dialect, db.db.DB, sub)
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer

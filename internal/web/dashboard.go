@@ -1,11 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -13,9 +17,10 @@ import (
 )
 
 // lastVisit is when the caller last signed in before this session (new findings are those since then), or a week
-// ago for a first sign-in or an API token.
+// ago for a first sign-in or an API token. The week starts on the hour, so that fifty dashboards a second ask the
+// same question (its answer is cached) instead of one a second each.
 func (s *Server) lastVisit(ctx context.Context) time.Time {
-	week := s.opt.Clock.Now().Add(-7 * 24 * time.Hour)
+	week := s.opt.Clock.Now().Add(-7 * 24 * time.Hour).Truncate(time.Hour)
 	a, ok := vigil.ActorFrom(ctx)
 	if !ok || a.TokenID != 0 || s.svc.Audit == nil {
 		return week
@@ -41,6 +46,22 @@ type dashboardData struct {
 	PatchToField histogram
 	PatchedPct   int
 	NewLink      string
+	Parts        *dashboardParts
+}
+
+// dashboardParts are the dashboard's shared panels (the clocks, the KEV list, the charts) rendered: they are the
+// same for every user at one state of the portfolio, and at 100,000 findings rendering them was most of what a
+// dashboard cost. They are html/template's own output, escaped when rendered, so inserting them as HTML trusts
+// nothing new.
+type dashboardParts struct {
+	Clocks, KEV, Charts template.HTML
+}
+
+// dashCache keeps the parts of the newest revision.
+type dashCache struct {
+	mu    sync.Mutex
+	rev   string
+	parts *dashboardParts
 }
 
 // dashboardClocks is how many clocks the dashboard lists, soonest (and so every overdue one) first.
@@ -67,6 +88,27 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 			d.Overdue++
 		}
 	}
+	d.NewLink = "/findings?since=" + vigil.DateOf(ov.NewSince, nil).String()
+	if d.Parts, err = s.dashboardParts(&d); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Nav: "dashboard", Data: d})
+	return nil
+}
+
+// dashboardParts returns the shared panels of d's revision, rendering them when the revision is new (or unnamed).
+func (s *Server) dashboardParts(d *dashboardData) (*dashboardParts, error) {
+	rev := d.Revision
+	if rev != "" {
+		s.dash.mu.Lock()
+		p := s.dash.parts
+		ok := s.dash.rev == rev
+		s.dash.mu.Unlock()
+		if ok {
+			return p, nil
+		}
+	}
+	ov := d.Overview
 	d.Severity = newBarChart("Open findings by severity of patient harm", ov.BySeverity,
 		func(c Count) string { return "sev-" + orUnassessed(c.Key) },
 		func(c Count) string { return "" })
@@ -81,9 +123,24 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	d.IdentToPatch = newHistogram("Identification to patch", ov.IdentToPatch, []int{30, 60, 90, 180})
 	d.PatchToField = newHistogram("Patch to field deployment", ov.PatchToField, []int{7, 30, 90})
 	d.PatchedPct = pct(ov.Patched, ov.PatchTargets)
-	d.NewLink = "/findings?since=" + vigil.DateOf(ov.NewSince, nil).String()
-	s.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Nav: "dashboard", Data: d})
-	return nil
+	p := &dashboardParts{}
+	t := s.tmpl["dashboard"]
+	for _, part := range []struct {
+		name string
+		into *template.HTML
+	}{{"dash-clocks", &p.Clocks}, {"dash-kev", &p.KEV}, {"dash-charts", &p.Charts}} {
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, part.name, d); err != nil {
+			return nil, fmt.Errorf("render %s: %w", part.name, err)
+		}
+		*part.into = template.HTML(buf.String())
+	}
+	if rev != "" {
+		s.dash.mu.Lock()
+		s.dash.rev, s.dash.parts = rev, p
+		s.dash.mu.Unlock()
+	}
+	return p, nil
 }
 
 func orUnassessed(k string) string {

@@ -81,6 +81,11 @@ const sessionKey ctxKey = 1
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		if safeMethod(r.Method) {
+			// A read-only request may read the organization and the audit head once for all its layers. Writes
+			// get no memo: what they read after writing must be what they wrote.
+			ctx = vigil.WithMemo(ctx)
+		}
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			secret, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok || s.svc.Users == nil {

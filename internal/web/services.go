@@ -168,6 +168,9 @@ type FindingPage struct {
 // Overview is what the dashboard shows.
 type Overview struct {
 	AsOf vigil.Date `json:"as_of"`
+	// Revision names the state of the portfolio the aggregates describe: equal revisions have equal aggregates
+	// (everything but the caller's new findings), so what is drawn from them can be reused. Empty: never reuse.
+	Revision string `json:"-"`
 	// Clocks are the open regulatory clocks of uncontrolled risks, soonest first.
 	Clocks       []cases.Deadline `json:"clocks"`
 	Open         int              `json:"open"`
