@@ -648,7 +648,14 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	if fq.After == 0 && fq.Before == 0 {
 		// First pages are what people open again and again; pages deep in a list are cheap by cursor and rarely
 		// asked twice, so they are not cached.
-		p, err = q.cached(ctx, fmt.Sprintf("page:%s:%v:%d", where, args, limit), func(*snapshot) (any, error) { return q.rows(ctx, where, args, fq) })
+		key := fmt.Sprintf("page:%s:%v:%d", where, args, limit)
+		p, err = q.cached(ctx, key, func(s *snapshot) (any, error) {
+			p, err := q.rows(ctx, where, args, fq)
+			if p != nil {
+				p.Revision = fmt.Sprintf("%s@%d@%s", key, s.seq, s.today)
+			}
+			return p, err
+		})
 	} else {
 		p, err = q.rows(ctx, where, args, fq)
 	}

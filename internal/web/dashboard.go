@@ -1,15 +1,12 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -50,18 +47,9 @@ type dashboardData struct {
 }
 
 // dashboardParts are the dashboard's shared panels (the clocks, the KEV list, the charts) rendered: they are the
-// same for every user at one state of the portfolio, and at 100,000 findings rendering them was most of what a
-// dashboard cost. They are html/template's own output, escaped when rendered, so inserting them as HTML trusts
-// nothing new.
+// same for every user at one state of the portfolio (see fragments).
 type dashboardParts struct {
 	Clocks, KEV, Charts template.HTML
-}
-
-// dashCache keeps the parts of the newest revision.
-type dashCache struct {
-	mu    sync.Mutex
-	rev   string
-	parts *dashboardParts
 }
 
 // dashboardClocks is how many clocks the dashboard lists, soonest (and so every overdue one) first.
@@ -98,49 +86,43 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 
 // dashboardParts returns the shared panels of d's revision, rendering them when the revision is new (or unnamed).
 func (s *Server) dashboardParts(d *dashboardData) (*dashboardParts, error) {
-	rev := d.Revision
-	if rev != "" {
-		s.dash.mu.Lock()
-		p := s.dash.parts
-		ok := s.dash.rev == rev
-		s.dash.mu.Unlock()
-		if ok {
-			return p, nil
+	key := ""
+	if d.Revision != "" {
+		key = "dashboard@" + d.Revision
+	}
+	p, err := s.frags.get(key, func() (any, error) {
+		ov := d.Overview
+		d.Severity = newBarChart("Open findings by severity of patient harm", ov.BySeverity,
+			func(c Count) string { return "sev-" + orUnassessed(c.Key) },
+			func(c Count) string { return "" })
+		d.Risk = newBarChart("Open findings by risk", ov.ByRisk,
+			func(c Count) string { return "risk-" + orUnassessed(c.Key) },
+			func(c Count) string { return "/findings?risk=" + url.QueryEscape(orUnassessed(c.Key)) })
+		d.Devices = newBarChart("Open findings by device (uncontrolled in red)", ov.ByDevice,
+			func(c Count) string { return "bar-device" },
+			func(c Count) string { return "/findings?device=" + itoa(c.ID) })
+		d.Devices.Legend = []legend{{"bar-device", "open"}, {"bar-uncontrolled", "uncontrolled"}}
+		d.OverTime = newLineChart("Open findings over time", ov.OpenOverTime)
+		d.IdentToPatch = newHistogram("Identification to patch", ov.IdentToPatch, []int{30, 60, 90, 180})
+		d.PatchToField = newHistogram("Patch to field deployment", ov.PatchToField, []int{7, 30, 90})
+		d.PatchedPct = pct(ov.Patched, ov.PatchTargets)
+		p := &dashboardParts{}
+		var err error
+		if p.Clocks, err = s.execute("dashboard", "dash-clocks", d); err != nil {
+			return nil, err
 		}
-	}
-	ov := d.Overview
-	d.Severity = newBarChart("Open findings by severity of patient harm", ov.BySeverity,
-		func(c Count) string { return "sev-" + orUnassessed(c.Key) },
-		func(c Count) string { return "" })
-	d.Risk = newBarChart("Open findings by risk", ov.ByRisk,
-		func(c Count) string { return "risk-" + orUnassessed(c.Key) },
-		func(c Count) string { return "/findings?risk=" + url.QueryEscape(orUnassessed(c.Key)) })
-	d.Devices = newBarChart("Open findings by device (uncontrolled in red)", ov.ByDevice,
-		func(c Count) string { return "bar-device" },
-		func(c Count) string { return "/findings?device=" + itoa(c.ID) })
-	d.Devices.Legend = []legend{{"bar-device", "open"}, {"bar-uncontrolled", "uncontrolled"}}
-	d.OverTime = newLineChart("Open findings over time", ov.OpenOverTime)
-	d.IdentToPatch = newHistogram("Identification to patch", ov.IdentToPatch, []int{30, 60, 90, 180})
-	d.PatchToField = newHistogram("Patch to field deployment", ov.PatchToField, []int{7, 30, 90})
-	d.PatchedPct = pct(ov.Patched, ov.PatchTargets)
-	p := &dashboardParts{}
-	t := s.tmpl["dashboard"]
-	for _, part := range []struct {
-		name string
-		into *template.HTML
-	}{{"dash-clocks", &p.Clocks}, {"dash-kev", &p.KEV}, {"dash-charts", &p.Charts}} {
-		var buf bytes.Buffer
-		if err := t.ExecuteTemplate(&buf, part.name, d); err != nil {
-			return nil, fmt.Errorf("render %s: %w", part.name, err)
+		if p.KEV, err = s.execute("dashboard", "dash-kev", d); err != nil {
+			return nil, err
 		}
-		*part.into = template.HTML(buf.String())
+		if p.Charts, err = s.execute("dashboard", "dash-charts", d); err != nil {
+			return nil, err
+		}
+		return p, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if rev != "" {
-		s.dash.mu.Lock()
-		s.dash.rev, s.dash.parts = rev, p
-		s.dash.mu.Unlock()
-	}
-	return p, nil
+	return p.(*dashboardParts), nil
 }
 
 func orUnassessed(k string) string {

@@ -89,8 +89,8 @@ type findingsData struct {
 	Devices []*vigil.Device
 	States  []string
 	Filter  url.Values // the filter without cursors, to build page and export links
-	// Rows are the page's findings laid out for the table.
-	Rows []rowView
+	// Rows is the page's table, rendered (or reused: see fragments).
+	Rows template.HTML
 	// VersionName names the version filter, WithoutVersion is the list without it.
 	VersionName    string
 	WithoutVersion string
@@ -134,7 +134,16 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request) error {
 			filter[k] = vs
 		}
 	}
-	data := findingsData{Query: q, Page: p, Devices: devs, States: vigil.FindingStates, Filter: filter, Rows: rowViews(p.Rows)}
+	data := findingsData{Query: q, Page: p, Devices: devs, States: vigil.FindingStates, Filter: filter}
+	key := ""
+	if p.Revision != "" {
+		key = "rows@" + p.Revision
+	}
+	rows, err := s.frags.get(key, func() (any, error) { return s.execute("findings", "findingrows", rowViews(p.Rows)) })
+	if err != nil {
+		return err
+	}
+	data.Rows = rows.(template.HTML)
 	if q.VersionID != 0 {
 		// A version filter comes from a link (the version page); name it so it can be seen and removed.
 		if v, err := s.svc.Portfolio.Version(r.Context(), q.VersionID); err == nil {

@@ -58,7 +58,7 @@ type Server struct {
 	// staticFields is the pre-rendered part of the assessment form (see renderStaticFields), rubric its questions.
 	staticFields template.HTML
 	rubric       []rubricQuestion
-	dash         dashCache
+	frags        fragments
 }
 
 // New builds the server and its routes.

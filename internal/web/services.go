@@ -163,6 +163,8 @@ type FindingPage struct {
 	// Older and Newer are the cursors of the neighbouring pages (0 when there is none).
 	Older int64 `json:"older,omitempty"`
 	Newer int64 `json:"newer,omitempty"`
+	// Revision names the page's rows at one state of the portfolio, like Overview.Revision (empty: never reuse).
+	Revision string `json:"-"`
 }
 
 // Overview is what the dashboard shows.
