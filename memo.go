@@ -29,7 +29,8 @@ func WithMemo(ctx context.Context) context.Context {
 
 // Memo returns the value of load under key, computing it once per request memo; without a memo in ctx it simply
 // calls load. A failed load is remembered too: within one request a second attempt would fail the same way. Keys
-// follow context-key habits: an unexported type per caller, so packages cannot collide.
+// follow context-key habits: an unexported type per caller, so packages cannot collide. load must not ask for its
+// own key (it would wait for itself).
 func Memo[T any](ctx context.Context, key any, load func() (T, error)) (T, error) {
 	m, ok := ctx.Value(memoKey{}).(*memo)
 	if !ok {

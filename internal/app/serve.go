@@ -35,12 +35,15 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	if t, ok := any(a.Store).(vigil.ThreatModelService); ok {
 		svc.Threats = cachedThreats{t, q}
 	}
+	// The screens' case service reads the organization, devices and versions, and KEV and EPSS, through the same
+	// cache as the pages (the cache's own case service reads the store: it is what refreshes the cache).
+	cs := *a.Cases()
+	cs.Store = cachedCaseStore{cs.Store, q}
+	svc.Cases = &cs
 	if v := a.intel(); v != nil {
-		// The screens' case service reads KEV and EPSS through the same cache as the vulnerability panels.
 		cv := cachedVulns{q: q, intel: v}
-		cs := *a.Cases()
 		cs.Intel = cv
-		svc.Cases, svc.Vulns = &cs, cv
+		svc.Vulns = cv
 	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, Clock: a.Clock, Log: opt.Log})
 }

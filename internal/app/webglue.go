@@ -215,10 +215,10 @@ func (q *webQueries) headSeq(ctx context.Context) (int64, error) {
 // current returns an up-to-date snapshot, refreshing it when the trail moved or the day turned. A page makes
 // several cached look-ups; within one read-only request (see vigil.Memo) the trail is read once.
 func (q *webQueries) current(ctx context.Context) (*snapshot, error) {
-	return vigil.Memo(ctx, snapshotMemo{}, func() (*snapshot, error) { return q.latest(ctx) })
+	return vigil.Memo(ctx, snapshotMemo{q}, func() (*snapshot, error) { return q.latest(ctx) })
 }
 
-type snapshotMemo struct{}
+type snapshotMemo struct{ q *webQueries }
 
 func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 	seq, err := q.headSeq(ctx)
@@ -442,7 +442,12 @@ const maxCached = 4096
 
 // lookup tells a look-up by id from an aggregate.
 func lookup(key string) bool {
-	return strings.HasPrefix(key, "vuln:") || strings.HasPrefix(key, "threatmodel:")
+	for _, p := range []string{"vuln:", "threatmodel:", "device:", "version:"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // makeRoom drops a tenth of the class of key when that class is full (arbitrary entries: Go's map order is
@@ -554,6 +559,38 @@ func (c cachedPortfolio) Devices(ctx context.Context) ([]*vigil.Device, error) {
 		return nil, err
 	}
 	return ds.([]*vigil.Device), nil
+}
+
+// cachedCaseStore gives the screens' case service the organization, devices and versions through the snapshot
+// cache: every finding page reads all three, they change rarely, and every change to them is audited (and starts a
+// full refresh). Findings, assessments and events are read from the store: they are what a page is about.
+type cachedCaseStore struct {
+	cases.Store
+	q *webQueries
+}
+
+func (c cachedCaseStore) Orgs(ctx context.Context) ([]*vigil.Organization, error) {
+	v, err := c.q.cached(ctx, "orgs", func(*snapshot) (any, error) { return c.Store.Orgs(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	return v.([]*vigil.Organization), nil
+}
+
+func (c cachedCaseStore) Device(ctx context.Context, id int64) (*vigil.Device, error) {
+	v, err := c.q.cached(ctx, fmt.Sprintf("device:%d", id), func(*snapshot) (any, error) { return c.Store.Device(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*vigil.Device), nil
+}
+
+func (c cachedCaseStore) Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error) {
+	v, err := c.q.cached(ctx, fmt.Sprintf("version:%d", id), func(*snapshot) (any, error) { return c.Store.Version(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*vigil.DeviceVersion), nil
 }
 
 // ---- pages of findings

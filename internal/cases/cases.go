@@ -58,14 +58,16 @@ type View struct {
 }
 
 func (s *Service) org(ctx context.Context) (*vigil.Organization, *time.Location) {
-	orgs, err := vigil.Memo(ctx, orgMemo{}, func() ([]*vigil.Organization, error) { return s.Store.Orgs(ctx) })
+	orgs, err := vigil.Memo(ctx, orgMemo{s}, func() ([]*vigil.Organization, error) { return s.Store.Orgs(ctx) })
 	if err != nil || len(orgs) == 0 {
 		return nil, time.UTC
 	}
 	return orgs[0], location(orgs[0].TimeZone)
 }
 
-type orgMemo struct{}
+// orgMemo is per service: the screens' service reads the organization through a cache whose refresh reads it
+// through another service, within the same request.
+type orgMemo struct{ s *Service }
 
 // locations caches time zones by name: time.LoadLocation reads and parses the zoneinfo file on every call, and
 // every view asks for the organization's zone.
