@@ -191,6 +191,7 @@ type webQueries struct {
 type snapshot struct {
 	seq   int64
 	today vigil.Date
+	zone  *time.Location        // the organization's, which today is counted in
 	views map[int64]*cases.View // every assessed finding
 }
 
@@ -225,7 +226,17 @@ func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	today := q.cases.Today(ctx)
+	// The day is counted in the organization's zone. While the trail has not moved the organization has not
+	// changed, so the zone the snapshot was built with still holds and the organization need not be read.
+	q.mu.Lock()
+	old := q.snap
+	q.mu.Unlock()
+	var today vigil.Date
+	if old != nil && old.seq >= seq {
+		today = vigil.DateOf(q.cases.Clock.Now(), old.zone)
+	} else {
+		today = q.cases.Today(ctx)
+	}
 	fresh := func() *snapshot {
 		q.mu.Lock()
 		defer q.mu.Unlock()
@@ -253,7 +264,7 @@ func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 		return s, nil // another request refreshed it meanwhile
 	}
 	q.mu.Lock()
-	old := q.snap
+	old = q.snap
 	q.mu.Unlock()
 	ns, onlyUsers, err := q.refresh(ctx, old, seq, today)
 	if err != nil {
@@ -313,7 +324,7 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 			return nil, false, err
 		}
 	}
-	ns := &snapshot{seq: seq, today: today}
+	ns := &snapshot{seq: seq, today: today, zone: q.cases.Zone(ctx)}
 	if full {
 		ids, err := q.assessedIDs(ctx)
 		if err != nil {

@@ -87,8 +87,13 @@ func location(name string) *time.Location {
 
 // Today is the current date in the organization's time zone: regulatory days are counted there.
 func (s *Service) Today(ctx context.Context) vigil.Date {
+	return vigil.DateOf(s.Clock.Now(), s.Zone(ctx))
+}
+
+// Zone is the organization's time zone (UTC without an organization).
+func (s *Service) Zone(ctx context.Context) *time.Location {
 	_, loc := s.org(ctx)
-	return vigil.DateOf(s.Clock.Now(), loc)
+	return loc
 }
 
 // View loads a finding and determines it as of today (or asOf when not zero).

@@ -76,6 +76,9 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 		h, err = sql.Open("pgx", dsn)
 		if err == nil {
 			h.SetMaxOpenConns(16)
+			// Keep them all: database/sql keeps two idle by default, and under load every other query then
+			// opened a connection (a PostgreSQL backend process) and closed it after one use.
+			h.SetMaxIdleConns(16)
 			db.db = &pool{DB: h}
 		}
 	default:
@@ -95,6 +98,7 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 		if err == nil {
 			// One writer at a time is SQLite's model; a small pool keeps readers concurrent under WAL.
 			h.SetMaxOpenConns(8)
+			h.SetMaxIdleConns(8) // a closed connection loses its prepared statements
 			db.db = &pool{DB: h, cache: true}
 		}
 	}
