@@ -22,9 +22,17 @@ type memoEntry struct {
 
 type memoKey struct{}
 
-// WithMemo returns a context carrying an empty request memo (see Memo). Servers add one per request.
+// WithMemo returns a context carrying an empty request memo (see Memo). Servers add one per read-only request,
+// and only to those: the memo also marks the request as one that changes nothing (see ReadOnly).
 func WithMemo(ctx context.Context) context.Context {
 	return context.WithValue(ctx, memoKey{}, &memo{vals: map[any]*memoEntry{}})
+}
+
+// ReadOnly reports whether ctx is a read-only request's (one given a memo): such a request may be answered from
+// a moment-old state, which a request that writes must never decide from.
+func ReadOnly(ctx context.Context) bool {
+	_, ok := ctx.Value(memoKey{}).(*memo)
+	return ok
 }
 
 // Memo returns the value of load under key, computing it once per request memo; without a memo in ctx it simply

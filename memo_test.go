@@ -77,3 +77,12 @@ func TestMemo(t *testing.T) {
 		}
 	})
 }
+
+func TestReadOnly(t *testing.T) {
+	if vigil.ReadOnly(context.Background()) {
+		t.Error("a bare context is not a read-only request's")
+	}
+	if !vigil.ReadOnly(vigil.WithMemo(context.Background())) {
+		t.Error("a context with a memo is a read-only request's")
+	}
+}

@@ -4,7 +4,11 @@
 // clients load the dashboard, pages of the findings list (filters and cursors at random) and finding pages. It
 // reports the latency percentiles per screen, the error count and the throughput.
 //
-//	go run ./bench/web [-engine sqlite|postgres] [-db DSN] [-clients 50] [-duration 30s] [-think 0]
+//	go run ./bench/web [-engine sqlite|postgres] [-db DSN] [-clients 50] [-duration 30s] [-think 0] [-writes 0]
+//
+// -writes adds a PSIRT at work: that many assessments a second (at random times) posted through the API, each of
+// which moves the portfolio's state on, so the cached dashboard, counts and pages are rebuilt while the readers
+// read. Writes are reported apart; "all" is the reads.
 //
 // -think is each client's mean pause between requests (exponential): 0 is a closed loop, the server's worst case;
 // a second is closer to fifty people at work. The seeded store is kept (-work) and reused by later runs. PostgreSQL
@@ -59,6 +63,7 @@ type config struct {
 	assessed                    float64
 	clients                     int
 	duration, warmup, think     time.Duration
+	writes                      float64
 	seed                        uint64
 	jsonOut                     bool
 	cpuprofile                  string
@@ -79,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "measured time")
 	fs.DurationVar(&c.warmup, "warmup", 5*time.Second, "unmeasured time before it")
 	fs.DurationVar(&c.think, "think", 0, "mean pause between a client's requests (0: closed loop)")
+	fs.Float64Var(&c.writes, "writes", 0, "assessments posted per second while the clients read (0: none)")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as JSON")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
@@ -555,7 +561,7 @@ func load(ctx context.Context, db *store.DB, base string, c config, ids []int64,
 		}()
 	}
 	var mu sync.Mutex
-	var samples []sample
+	var samples, writes []sample
 	warmEnd := time.Now().Add(c.warmup)
 	end := warmEnd.Add(c.duration)
 	var wg sync.WaitGroup
@@ -586,6 +592,20 @@ func load(ctx context.Context, db *store.DB, base string, c config, ids []int64,
 			}
 		}(i, hc)
 	}
+	if c.writes > 0 {
+		ws, err := writer(ctx, db, base, c, ids, warmEnd, end)
+		if err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := ws()
+			mu.Lock()
+			writes = got
+			mu.Unlock()
+		}()
+	}
 	wg.Wait()
 	if prof != nil {
 		pprof.StopCPUProfile()
@@ -603,8 +623,48 @@ func load(ctx context.Context, db *store.DB, base string, c config, ids []int64,
 		res.Screens[k] = stats(v)
 	}
 	res.All = stats(samples)
+	if len(writes) > 0 {
+		res.Screens["write (assess)"] = stats(writes)
+		res.Errors += res.Screens["write (assess)"].Errors
+	}
 	res.RPS = float64(len(samples)) / c.duration.Seconds()
 	return res, nil
+}
+
+// writer prepares a PSIRT that assesses random findings through the API at c.writes a second until end, and
+// returns the function that runs it and reports the writes made after warmEnd.
+func writer(ctx context.Context, db *store.DB, base string, c config, ids []int64, warmEnd, end time.Time) (func() []sample, error) {
+	admin := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "bench"})
+	_, secret, err := db.CreateToken(admin, "bench", fmt.Sprintf("bench-writer-%d", time.Now().UnixNano()), time.Now().Add(time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Timeout: 60 * time.Second}
+	return func() []sample {
+		r := rand.New(rand.NewPCG(c.seed, 99))
+		var out []sample
+		for time.Now().Before(end) {
+			time.Sleep(time.Duration(r.ExpFloat64() / c.writes * float64(time.Second)))
+			id := ids[r.IntN(len(ids))]
+			body := fmt.Sprintf(`{"cvss":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","functions":["%s"],"rationale":"bench: reachable from the hospital network"}`,
+				functions[r.IntN(len(functions))].Name)
+			req, _ := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("%s/api/v1/findings/%d/assessments", base, id), strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+secret)
+			req.Header.Set("Content-Type", "application/json")
+			t0 := time.Now()
+			res, err := hc.Do(req)
+			bad := err != nil
+			if err == nil {
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				bad = res.StatusCode != http.StatusCreated
+			}
+			if t0.After(warmEnd) {
+				out = append(out, sample{"write (assess)", time.Since(t0), bad})
+			}
+		}
+		return out
+	}, nil
 }
 
 // pick chooses a screen as people use them: the finding pages most, then lists, then the dashboard.

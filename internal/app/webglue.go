@@ -249,12 +249,13 @@ func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 		return s, nil
 	}
 	if !q.refreshMu.TryLock() {
-		// Another request is refreshing (a full refresh takes a while at 100,000 findings): answer from the
-		// snapshot in hand rather than queue every reader behind it. Only a server with none yet waits.
+		// Another request is refreshing (a full refresh takes a while at 100,000 findings): answer a read from the
+		// snapshot in hand rather than queue every reader behind it. A write waits: it decides from what is
+		// there now. So does a server with no snapshot yet.
 		q.mu.Lock()
 		s := q.snap
 		q.mu.Unlock()
-		if s != nil {
+		if s != nil && vigil.ReadOnly(ctx) {
 			return s, nil
 		}
 		q.refreshMu.Lock()
@@ -290,6 +291,7 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 	full := old == nil || !today.Equal(old.today)
 	onlyUsers := !full
 	var changed []int64
+
 	if !full {
 		rows, err := q.sql().QueryContext(ctx, "SELECT object_type, object_id FROM audit_events WHERE seq > $1 AND seq <= $2", old.seq, seq)
 		if err != nil {
@@ -408,7 +410,7 @@ func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]
 // cached returns the value under key for the current snapshot, computing it once when it is missing: requests
 // that want a value being computed wait for that computation rather than start their own (at 100,000 findings the
 // dashboard's aggregates take a moment, and fifty clients asking at once must not compute them fifty times).
-func (q *webQueries) cached(ctx context.Context, key string, compute func(s *snapshot) (any, error)) (any, error) {
+func (q *webQueries) cached(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
 	s, err := q.current(ctx)
 	if err != nil {
 		return nil, err
@@ -432,7 +434,7 @@ func (q *webQueries) cached(ctx context.Context, key string, compute func(s *sna
 	q.inflight[fkey] = c
 	q.mu.Unlock()
 
-	c.v, c.err = compute(s)
+	c.v, c.err = compute(ctx, s)
 
 	q.mu.Lock()
 	if c.err == nil && q.snap == s {
@@ -517,7 +519,7 @@ func (c cachedVulns) Vuln(ctx context.Context, id string) (*vigil.Vulnerability,
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	a, err := c.q.cached(ctx, "vuln:"+id, func(*snapshot) (any, error) {
+	a, err := c.q.cached(ctx, "vuln:"+id, func(ctx context.Context, _ *snapshot) (any, error) {
 		v, err := c.intel.Vuln(ctx, id)
 		if err != nil && vigil.ErrorCode(err) == vigil.EINTERNAL {
 			return nil, err // not cached: a failure, not an answer
@@ -545,7 +547,7 @@ func (c cachedThreats) ThreatModel(ctx context.Context, deviceID int64) (*vigil.
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	m, err := c.q.cached(ctx, fmt.Sprintf("threatmodel:%d", deviceID), func(*snapshot) (any, error) {
+	m, err := c.q.cached(ctx, fmt.Sprintf("threatmodel:%d", deviceID), func(ctx context.Context, _ *snapshot) (any, error) {
 		return c.ThreatModelService.ThreatModel(ctx, deviceID)
 	})
 	if err != nil {
@@ -565,7 +567,7 @@ func (c cachedPortfolio) Devices(ctx context.Context) ([]*vigil.Device, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	ds, err := c.q.cached(ctx, "devices", func(*snapshot) (any, error) { return c.PortfolioService.Devices(ctx) })
+	ds, err := c.q.cached(ctx, "devices", func(ctx context.Context, _ *snapshot) (any, error) { return c.PortfolioService.Devices(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -581,7 +583,7 @@ type cachedCaseStore struct {
 }
 
 func (c cachedCaseStore) Orgs(ctx context.Context) ([]*vigil.Organization, error) {
-	v, err := c.q.cached(ctx, "orgs", func(*snapshot) (any, error) { return c.Store.Orgs(ctx) })
+	v, err := c.q.cached(ctx, "orgs", func(ctx context.Context, _ *snapshot) (any, error) { return c.Store.Orgs(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -589,7 +591,7 @@ func (c cachedCaseStore) Orgs(ctx context.Context) ([]*vigil.Organization, error
 }
 
 func (c cachedCaseStore) Device(ctx context.Context, id int64) (*vigil.Device, error) {
-	v, err := c.q.cached(ctx, fmt.Sprintf("device:%d", id), func(*snapshot) (any, error) { return c.Store.Device(ctx, id) })
+	v, err := c.q.cached(ctx, fmt.Sprintf("device:%d", id), func(ctx context.Context, _ *snapshot) (any, error) { return c.Store.Device(ctx, id) })
 	if err != nil {
 		return nil, err
 	}
@@ -597,7 +599,7 @@ func (c cachedCaseStore) Device(ctx context.Context, id int64) (*vigil.Device, e
 }
 
 func (c cachedCaseStore) Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error) {
-	v, err := c.q.cached(ctx, fmt.Sprintf("version:%d", id), func(*snapshot) (any, error) { return c.Store.Version(ctx, id) })
+	v, err := c.q.cached(ctx, fmt.Sprintf("version:%d", id), func(ctx context.Context, _ *snapshot) (any, error) { return c.Store.Version(ctx, id) })
 	if err != nil {
 		return nil, err
 	}
@@ -682,7 +684,7 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	}
 	total := -1
 	if !fq.NoTotal {
-		n, err := q.cached(ctx, fmt.Sprintf("count:%s:%v", where, args), func(*snapshot) (any, error) {
+		n, err := q.cached(ctx, fmt.Sprintf("count:%s:%v", where, args), func(ctx context.Context, _ *snapshot) (any, error) {
 			n, err := q.count(ctx, where, args)
 			return n, err
 		})
@@ -697,7 +699,7 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 		// First pages are what people open again and again; pages deep in a list are cheap by cursor and rarely
 		// asked twice, so they are not cached.
 		key := fmt.Sprintf("page:%s:%v:%d", where, args, limit)
-		p, err = q.cached(ctx, key, func(s *snapshot) (any, error) {
+		p, err = q.cached(ctx, key, func(ctx context.Context, s *snapshot) (any, error) {
 			p, err := q.rows(ctx, where, args, fq)
 			if p != nil {
 				p.Revision = fmt.Sprintf("%s@%d@%s", key, s.seq, s.today)
@@ -816,7 +818,7 @@ func (q *webQueries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]c
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	all, err := q.cached(ctx, "clocks", func(s *snapshot) (any, error) { return clocksOf(s), nil })
+	all, err := q.cached(ctx, "clocks", func(ctx context.Context, s *snapshot) (any, error) { return clocksOf(s), nil })
 	if err != nil {
 		return nil, err
 	}
@@ -858,7 +860,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	v, err := q.cached(ctx, "overview", func(s *snapshot) (any, error) { return q.overview(ctx, s) })
+	v, err := q.cached(ctx, "overview", func(ctx context.Context, s *snapshot) (any, error) { return q.overview(ctx, s) })
 	if err != nil {
 		return nil, err
 	}
@@ -870,7 +872,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 			n    int
 			rows []web.FindingRow
 		}
-		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func(*snapshot) (any, error) {
+		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func(ctx context.Context, _ *snapshot) (any, error) {
 			fq := web.FindingQuery{Since: since, Limit: 10}
 			where, args, err := q.where(fq)
 			if err != nil {
