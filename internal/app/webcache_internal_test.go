@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/web"
 )
 
 // TestWebCacheClasses checks that look-ups by id cannot push the aggregates out: a finding page per vulnerability
@@ -80,6 +82,71 @@ func TestWebCacheWritesWaitForRefresh(t *testing.T) {
 		q.refreshMu.Unlock()
 		if s := <-got; s == nil || s.seq <= before.seq {
 			t.Errorf("the write got %+v, want a snapshot after %d", s, before.seq)
+		}
+	})
+}
+
+// TestWebCacheGenerations checks what each kind of change recomputes: an assessment moves the risk counts and the
+// risk-filtered lists but keeps the findings' own aggregates (the costly part); closing a finding moves both.
+func TestWebCacheGenerations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(db.CreateOrg(ctx, &vigil.Organization{Name: "Cache Medical", TimeZone: "UTC"}))
+		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k, CyberDevice: true,
+			Functions: []vigil.ClinicalFunction{{Name: "dose delivery", Severity: vigil.HarmCatastrophic}}}
+		must(db.CreateDevice(ctx, d))
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0", Status: vigil.VersionMarketed}
+		must(db.CreateVersion(ctx, v))
+		comp := vigil.Component{Name: "log4j-core", Group: "org.apache.logging.log4j", Version: "2.14.1", Purl: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}
+		must(db.SetComponents(ctx, v.ID, []vigil.Component{comp}, "a.cdx.json"))
+		_, _, err := db.SyncFindings(ctx, v.ID, []vigil.Finding{{Component: comp, Vulnerability: "CVE-2021-44228"}, {Component: comp, Vulnerability: "CVE-2021-45046"}})
+		must(err)
+		fs, err := db.Findings(ctx, vigil.FindingFilter{})
+		must(err)
+		a := &App{Store: db, Clock: storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))}
+		q := newWebQueries(a)
+		read := func() context.Context { return vigil.WithMemo(storetest.As("bob", vigil.RoleViewer)) }
+		look := func(step string, open, uncontrolled, extra, listedUncontrolled, listedAll int) *web.Overview {
+			t.Helper()
+			ov, err := q.Overview(read(), time.Time{})
+			must(err)
+			if ov.Open != open || ov.Uncontrolled != uncontrolled || len(ov.ByDevice) != 1 || ov.ByDevice[0].Extra != extra {
+				t.Errorf("%s: open %d uncontrolled %d by device %+v; want %d %d extra %d", step, ov.Open, ov.Uncontrolled, ov.ByDevice, open, uncontrolled, extra)
+			}
+			for risk, want := range map[string]int{"uncontrolled": listedUncontrolled, "": listedAll} {
+				p, err := q.FindingPage(read(), web.FindingQuery{Risk: risk})
+				must(err)
+				if p.Total != want || len(p.Rows) != want {
+					t.Errorf("%s: findings with risk %q: total %d, %d rows; want %d", step, risk, p.Total, len(p.Rows), want)
+				}
+			}
+			return ov
+		}
+		setPart := func() any {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			return q.agg["overview-set"].v
+		}
+
+		look("before", 2, 0, 0, 0, 2)
+		before := setPart()
+		_, err = a.Cases().Assess(ctx, cases.AssessInput{FindingID: fs[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
+		must(err)
+		look("assessed uncontrolled", 2, 1, 1, 1, 2)
+		if setPart() != before {
+			t.Errorf("an assessment recomputed the findings' aggregates")
+		}
+		must(db.SetFindingState(ctx, fs[1].ID, vigil.FindingClosed, "not applicable"))
+		look("one closed", 1, 1, 1, 1, 1)
+		if setPart() == before {
+			t.Errorf("closing a finding kept the findings' aggregates")
 		}
 	})
 }

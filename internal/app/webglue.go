@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -189,14 +190,19 @@ type webQueries struct {
 
 // snapshot is the determination cache at one audit sequence and date. It is never modified once published.
 type snapshot struct {
-	seq   int64
-	today vigil.Date
-	zone  *time.Location        // the organization's, which today is counted in
-	views map[int64]*cases.View // every assessed finding
+	seq int64
+	// gen is the last change that may move an aggregate (anything but sign-ins and password changes); setGen the
+	// last that may move the findings themselves or how they group (not an assessment or a dated event, which
+	// PSIRT records all day long and which move only the risk, the clocks and the metrics). Cached values are
+	// valid while their generation holds.
+	gen, setGen int64
+	today       vigil.Date
+	zone        *time.Location        // the organization's, which today is counted in
+	views       map[int64]*cases.View // every assessed finding
 }
 
 type aggEntry struct {
-	seq int64
+	gen int64 // the generation it was computed at (see snapshot)
 	v   any
 }
 
@@ -267,52 +273,55 @@ func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 	q.mu.Lock()
 	old = q.snap
 	q.mu.Unlock()
-	ns, onlyUsers, err := q.refresh(ctx, old, seq, today)
+	ns, err := q.refresh(ctx, old, seq, today)
 	if err != nil {
 		return nil, err
 	}
 	q.mu.Lock()
 	q.snap = ns
-	if !onlyUsers {
-		// Sign-ins and password changes change no aggregate; anything else may.
+	if old == nil || !old.today.Equal(ns.today) {
+		// A new day moves every clock: nothing kept from yesterday is used again.
 		q.agg, q.sizes = map[string]aggEntry{}, map[bool]int{}
-	} else {
-		for k, e := range q.agg {
-			e.seq = ns.seq
-			q.agg[k] = e
-		}
 	}
+	// Otherwise what was kept is checked against the generations when asked for (see cached).
 	q.mu.Unlock()
 	return ns, nil
 }
 
 // refresh builds the snapshot at seq from old (nil: from scratch).
-func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, today vigil.Date) (*snapshot, bool, error) {
+func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, today vigil.Date) (*snapshot, error) {
 	full := old == nil || !today.Equal(old.today)
-	onlyUsers := !full
+	ns := &snapshot{seq: seq, gen: seq, setGen: seq, today: today, zone: q.cases.Zone(ctx)}
 	var changed []int64
-
 	if !full {
-		rows, err := q.sql().QueryContext(ctx, "SELECT object_type, object_id FROM audit_events WHERE seq > $1 AND seq <= $2", old.seq, seq)
+		ns.gen, ns.setGen = old.gen, old.setGen
+		rows, err := q.sql().QueryContext(ctx, "SELECT seq, action, object_type, object_id FROM audit_events WHERE seq > $1 AND seq <= $2", old.seq, seq)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		seen := map[int64]bool{}
 		for rows.Next() {
-			var typ, id string
-			if err := rows.Scan(&typ, &id); err != nil {
+			var n int64
+			var action, typ, id string
+			if err := rows.Scan(&n, &action, &typ, &id); err != nil {
 				rows.Close()
-				return nil, false, err
+				return nil, err
 			}
 			if typ != "user" {
-				onlyUsers = false
+				ns.gen = max(ns.gen, n) // sign-ins and password changes change no aggregate; anything else may
+			}
+			switch {
+			case typ == "user", action == "finding.assess", action == "finding.event":
+			case typ == "consignee" || typ == "asset" || typ == "threat" || typ == "control":
+			default:
+				ns.setGen = max(ns.setGen, n)
 			}
 			switch typ {
 			case "finding":
-				var n int64
-				if _, err := fmt.Sscan(id, &n); err == nil && !seen[n] {
-					seen[n] = true
-					changed = append(changed, n)
+				var f int64
+				if _, err := fmt.Sscan(id, &f); err == nil && !seen[f] {
+					seen[f] = true
+					changed = append(changed, f)
 				}
 			case "user", "consignee", "asset", "threat", "control":
 				// Not an input of any determination.
@@ -323,20 +332,19 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	}
-	ns := &snapshot{seq: seq, today: today, zone: q.cases.Zone(ctx)}
 	if full {
 		ids, err := q.assessedIDs(ctx)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		ns.views = make(map[int64]*cases.View, len(ids))
 		if err := q.loadViews(ctx, ids, ns.views); err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		return ns, false, nil
+		return ns, nil
 	}
 	ns.views = make(map[int64]*cases.View, len(old.views)+len(changed))
 	for id, v := range old.views {
@@ -347,16 +355,16 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 		delete(ns.views, id)
 		var n int
 		if err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", id).Scan(&n); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if n > 0 {
 			assessed = append(assessed, id)
 		}
 	}
 	if err := q.loadViews(ctx, assessed, ns.views); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return ns, onlyUsers, nil
+	return ns, nil
 }
 
 func (q *webQueries) assessedIDs(ctx context.Context) ([]int64, error) {
@@ -411,13 +419,31 @@ func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]
 // that want a value being computed wait for that computation rather than start their own (at 100,000 findings the
 // dashboard's aggregates take a moment, and fifty clients asking at once must not compute them fifty times).
 func (q *webQueries) cached(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
+	return q.cachedAt(ctx, key, false, compute)
+}
+
+// cachedSet is cached for a value that depends only on the findings and how they group, not on their assessments
+// and events: it outlives the assessments PSIRT records (see snapshot.setGen).
+func (q *webQueries) cachedSet(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
+	return q.cachedAt(ctx, key, true, compute)
+}
+
+func (s *snapshot) generation(set bool) int64 {
+	if set {
+		return s.setGen
+	}
+	return s.gen
+}
+
+func (q *webQueries) cachedAt(ctx context.Context, key string, set bool, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
 	s, err := q.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fkey := fmt.Sprintf("%d|%s", s.seq, key)
+	gen := s.generation(set)
+	fkey := fmt.Sprintf("%d|%s", gen, key)
 	q.mu.Lock()
-	if e, ok := q.agg[key]; ok && e.seq == s.seq {
+	if e, ok := q.agg[key]; ok && e.gen == gen {
 		q.mu.Unlock()
 		return e.v, nil
 	}
@@ -437,9 +463,9 @@ func (q *webQueries) cached(ctx context.Context, key string, compute func(ctx co
 	c.v, c.err = compute(ctx, s)
 
 	q.mu.Lock()
-	if c.err == nil && q.snap == s {
+	if cur := q.snap; c.err == nil && cur != nil && cur.generation(set) == gen && cur.today.Equal(s.today) {
 		q.makeRoom(key)
-		q.put(key, aggEntry{s.seq, c.v})
+		q.put(key, aggEntry{gen, c.v})
 	}
 	delete(q.inflight, fkey)
 	q.mu.Unlock()
@@ -684,7 +710,7 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	}
 	total := -1
 	if !fq.NoTotal {
-		n, err := q.cached(ctx, fmt.Sprintf("count:%s:%v", where, args), func(ctx context.Context, _ *snapshot) (any, error) {
+		n, err := q.cachedAt(ctx, fmt.Sprintf("count:%s:%v", where, args), fq.Risk == "", func(ctx context.Context, _ *snapshot) (any, error) {
 			n, err := q.count(ctx, where, args)
 			return n, err
 		})
@@ -702,7 +728,7 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 		p, err = q.cached(ctx, key, func(ctx context.Context, s *snapshot) (any, error) {
 			p, err := q.rows(ctx, where, args, fq)
 			if p != nil {
-				p.Revision = fmt.Sprintf("%s@%d@%s", key, s.seq, s.today)
+				p.Revision = fmt.Sprintf("%s@%d@%s", key, s.gen, s.today)
 			}
 			return p, err
 		})
@@ -896,56 +922,27 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 	return ov, nil
 }
 
-// overview computes the shared aggregates of a snapshot.
+// overview computes the shared aggregates of a snapshot: the findings' part (see overviewSet) kept across
+// assessments, then what the determinations say.
 func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overview, error) {
-	ov := &web.Overview{AsOf: snap.today, Revision: fmt.Sprintf("%d@%s", snap.seq, snap.today), Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{}, KEV: []web.KEVHit{},
-		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{},
+	b, err := q.cachedSet(ctx, "overview-set", func(ctx context.Context, s *snapshot) (any, error) { return q.overviewSet(ctx, s) })
+	if err != nil {
+		return nil, err
+	}
+	base := b.(*web.Overview)
+	ov := &web.Overview{AsOf: snap.today, Revision: fmt.Sprintf("%d@%s", snap.gen, snap.today), Clocks: []cases.Deadline{}, NewFindings: []web.FindingRow{},
+		Open: base.Open, CouldNotEval: base.CouldNotEval, KEV: base.KEV, KEVAvailable: base.KEVAvailable, OpenOverTime: base.OpenOverTime,
+		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: slices.Clone(base.ByDevice), ByVersion: slices.Clone(base.ByVersion),
 		IdentToPatch: []web.Metric{}, PatchToField: []web.Metric{}}
 	for _, c := range clocksOf(snap) {
 		ov.Clocks = append(ov.Clocks, c.Deadline)
 	}
-	db := q.sql()
-	open := []any{vigil.FindingOpen, vigil.FindingCouldNotEval}
-
-	// Counts by state, device and version.
-	rows, err := db.QueryContext(ctx, `SELECT v.device_id, d.name, f.version_id, v.version, f.state, COUNT(*) FROM findings f
-		JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
-		WHERE f.state IN ($1, $2) GROUP BY v.device_id, d.name, f.version_id, v.version, f.state`, open...)
-	if err != nil {
-		return nil, err
-	}
 	devIdx, verIdx := map[int64]int{}, map[int64]int{}
-	for rows.Next() {
-		var devID, verID int64
-		var dev, ver, state string
-		var n int
-		if err := rows.Scan(&devID, &dev, &verID, &ver, &state, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if state == vigil.FindingOpen {
-			ov.Open += n
-		} else {
-			ov.CouldNotEval += n
-		}
-		i, ok := devIdx[devID]
-		if !ok {
-			i = len(ov.ByDevice)
-			devIdx[devID] = i
-			ov.ByDevice = append(ov.ByDevice, web.Count{Key: itoa(devID), Label: dev, ID: devID})
-		}
-		ov.ByDevice[i].N += n
-		j, ok := verIdx[verID]
-		if !ok {
-			j = len(ov.ByVersion)
-			verIdx[verID] = j
-			ov.ByVersion = append(ov.ByVersion, web.Count{Key: itoa(verID), Label: dev + " " + ver, ID: verID})
-		}
-		ov.ByVersion[j].N += n
+	for i, c := range ov.ByDevice {
+		devIdx[c.ID] = i
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for i, c := range ov.ByVersion {
+		verIdx[c.ID] = i
 	}
 
 	// Risk and severity from the determinations (the current risk, after any reassessment).
@@ -992,11 +989,57 @@ func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overvie
 	if len(ov.ByDevice) > 12 {
 		ov.ByDevice = ov.ByDevice[:12]
 	}
-
-	if err := q.overTime(ctx, snap, ov); err != nil {
+	if err := q.metrics(ctx, snap, ov); err != nil {
 		return nil, err
 	}
-	if err := q.metrics(ctx, snap, ov); err != nil {
+	return ov, nil
+}
+
+// overviewSet computes the part of the dashboard that only the findings decide (counts by device, version and
+// state; open findings over time; KEV-listed vulnerabilities among them): the costly part, full scans at 100,000
+// findings, kept across the assessments and events PSIRT records all day.
+func (q *webQueries) overviewSet(ctx context.Context, snap *snapshot) (*web.Overview, error) {
+	ov := &web.Overview{KEV: []web.KEVHit{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{}}
+	rows, err := q.sql().QueryContext(ctx, `SELECT v.device_id, d.name, f.version_id, v.version, f.state, COUNT(*) FROM findings f
+		JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
+		WHERE f.state IN ($1, $2) GROUP BY v.device_id, d.name, f.version_id, v.version, f.state`, vigil.FindingOpen, vigil.FindingCouldNotEval)
+	if err != nil {
+		return nil, err
+	}
+	devIdx, verIdx := map[int64]int{}, map[int64]int{}
+	for rows.Next() {
+		var devID, verID int64
+		var dev, ver, state string
+		var n int
+		if err := rows.Scan(&devID, &dev, &verID, &ver, &state, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if state == vigil.FindingOpen {
+			ov.Open += n
+		} else {
+			ov.CouldNotEval += n
+		}
+		i, ok := devIdx[devID]
+		if !ok {
+			i = len(ov.ByDevice)
+			devIdx[devID] = i
+			ov.ByDevice = append(ov.ByDevice, web.Count{Key: itoa(devID), Label: dev, ID: devID})
+		}
+		ov.ByDevice[i].N += n
+		j, ok := verIdx[verID]
+		if !ok {
+			j = len(ov.ByVersion)
+			verIdx[verID] = j
+			ov.ByVersion = append(ov.ByVersion, web.Count{Key: itoa(verID), Label: dev + " " + ver, ID: verID})
+		}
+		ov.ByVersion[j].N += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := q.overTime(ctx, snap, ov); err != nil {
 		return nil, err
 	}
 	if err := q.kevHits(ctx, ov); err != nil {
@@ -1123,18 +1166,23 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 	if q.intel == nil {
 		return nil
 	}
-	rows, err := q.sql().QueryContext(ctx, "SELECT cve FROM intel_kev WHERE removed = $1", false)
+	// The catalog entries come with the list (a few thousand small rows), rather than a vulnerability look-up
+	// per hit afterwards: this is recomputed on every change to the portfolio.
+	rows, err := q.sql().QueryContext(ctx, "SELECT cve, data FROM intel_kev WHERE removed = $1", false)
 	if err != nil {
 		return nil // no intelligence tables in this store: KEV stays "not imported"
 	}
 	listed := map[string]bool{}
+	entries := map[string][]byte{}
 	for rows.Next() {
 		var cve string
-		if err := rows.Scan(&cve); err != nil {
+		var data []byte
+		if err := rows.Scan(&cve, &data); err != nil {
 			rows.Close()
 			return err
 		}
 		listed[cve] = true
+		entries[cve] = data
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -1144,8 +1192,13 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 		return nil // no catalog imported: the dashboard says so rather than "none"
 	}
 	ov.KEVAvailable = true
+	// Open findings named by a listed CVE (found through the vulnerability index, a probe per catalog entry), and
+	// those named otherwise (GHSA, PYSEC, ...) that carry a CVE alias, whose aliases are checked here. Not every
+	// open finding: this is recomputed on every change to the portfolio.
 	rows, err = q.sql().QueryContext(ctx, `SELECT f.id, f.vuln_id, f.aliases, d.name FROM findings f JOIN device_versions v ON v.id = f.version_id
-		JOIN devices d ON d.id = v.device_id WHERE f.state IN ($1, $2) ORDER BY f.id`, vigil.FindingOpen, vigil.FindingCouldNotEval)
+		JOIN devices d ON d.id = v.device_id
+		WHERE f.state IN ($1, $2) AND (f.vuln_id IN (SELECT cve FROM intel_kev WHERE removed = $3) OR (f.vuln_id NOT LIKE 'CVE-%' AND f.aliases LIKE '%CVE-%'))
+		ORDER BY f.id`, vigil.FindingOpen, vigil.FindingCouldNotEval, false)
 	if err != nil {
 		return err
 	}
@@ -1189,12 +1242,13 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "web-cache"})
 	for _, cve := range order {
 		h := hits[cve]
-		if v, err := q.intel.Vuln(sys, cve); err == nil {
-			h.KEV = v.KEV
+		var e vigil.KEVEntry
+		if err := json.Unmarshal(entries[cve], &e); err != nil {
+			return fmt.Errorf("kev %s: %w", cve, err)
 		}
+		h.KEV = &e
 		ov.KEV = append(ov.KEV, *h)
 	}
 	sort.SliceStable(ov.KEV, func(i, j int) bool { return ov.KEV[i].Findings > ov.KEV[j].Findings })

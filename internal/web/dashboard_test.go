@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,45 @@ func TestDashboard(t *testing.T) {
 			first := strings.Index(page, `<tr class="overdue">`)
 			if first < 0 || !strings.Contains(page[first:first+400], "Part 806 report") || !strings.Contains(page, "17 days overdue") {
 				t.Errorf("on 2025-07-03 the 806 clock must lead the list, overdue")
+			}
+		})
+	}
+}
+
+// TestDashboardKEVThroughAliases checks that a finding named by another id (a GHSA) whose alias is in the KEV
+// catalog is listed, under the CVE, and that a catalog entry no open finding names is not.
+func TestDashboardKEVThroughAliases(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			spring := vigil.Component{Name: "spring-beans", Group: "org.springframework", Version: "5.3.17", Purl: "pkg:maven/org.springframework/spring-beans@5.3.17"}
+			if _, _, err := e.app.Store.SyncFindings(sys(), e.v2, []vigil.Finding{
+				{Component: spring, Vulnerability: "CVE-2022-22965"},
+				{Component: spring, Vulnerability: "GHSA-aaaa-bbbb-cccc", Aliases: []string{"CVE-2099-0001"}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			putKEV(t, e.app.Store,
+				vigil.KEVEntry{CVE: "CVE-2099-0001", Name: "Aliased", DateAdded: vigil.NewDate(2025, 1, 2), DueDate: vigil.NewDate(2025, 1, 23)},
+				vigil.KEVEntry{CVE: "CVE-2021-44228", Name: "Log4Shell", DateAdded: vigil.NewDate(2021, 12, 10), DueDate: vigil.NewDate(2021, 12, 24)},
+				vigil.KEVEntry{CVE: "CVE-2000-0001", Name: "Nobody has it", DateAdded: vigil.NewDate(2021, 12, 10), DueDate: vigil.NewDate(2021, 12, 24)})
+			c := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+			var ov web.Overview
+			res, body := c.api("GET", "/api/v1/dashboard", nil)
+			if res.StatusCode != 200 || json.Unmarshal([]byte(body), &ov) != nil {
+				t.Fatalf("dashboard API: %d %s", res.StatusCode, clip(body))
+			}
+			got := map[string]string{}
+			for _, h := range ov.KEV {
+				name := ""
+				if h.KEV != nil {
+					name = h.KEV.Name
+				}
+				got[h.Vulnerability] = fmt.Sprintf("%d %s", h.Findings, name)
+			}
+			want := map[string]string{"CVE-2099-0001": "1 Aliased", "CVE-2021-44228": "1 Log4Shell"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("KEV hits (-want +got):\n%s", diff)
 			}
 		})
 	}
