@@ -34,34 +34,22 @@ func (tx *Tx) writeComponentKeys(ctx context.Context, versionID int64, comps []v
 	return tx.replaceComponentKeys(ctx, versionID, componentKeys(comps))
 }
 
-// keyRowsPerInsert bounds the rows of one multi-row INSERT (4 parameters each): a 1,000-component SBOM has some
-// 3,000 keys, and one statement per row made writing them most of an SBOM import.
-const keyRowsPerInsert = 250
-
-// replaceComponentKeys makes keys (normalized, de-duplicated) the version's rows in the reverse index.
+// replaceComponentKeys makes keys (normalized, de-duplicated) the version's rows in the reverse index, a few
+// hundred rows per statement: a 1,000-component SBOM has some 3,000 keys.
 func (tx *Tx) replaceComponentKeys(ctx context.Context, versionID int64, keys []vigil.PackageKey) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM component_keys WHERE version_id = $1", versionID); err != nil {
 		return err
 	}
-	engine := tx.db.engine
-	for len(keys) > 0 {
-		n := min(len(keys), keyRowsPerInsert)
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO component_keys (version_id, kind, ecosystem, name) VALUES ")
-		args := make([]any, 0, 4*n)
-		for i, k := range keys[:n] {
-			if i > 0 {
-				sb.WriteByte(',')
+	b := newBatch("component_keys", "version_id, kind, ecosystem, name", "")
+	for _, k := range keys {
+		b.add(versionID, k.Kind, k.Ecosystem, k.Name)
+		if b.full() {
+			if err := b.flush(ctx, tx); err != nil {
+				return err
 			}
-			sb.WriteString("(" + placeholders(engine, len(args)+1, 4) + ")")
-			args = append(args, versionID, k.Kind, k.Ecosystem, k.Name)
 		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-			return err
-		}
-		keys = keys[n:]
 	}
-	return nil
+	return b.flush(ctx, tx)
 }
 
 // storedComponentKeys returns a version's rows in the reverse index, sorted as componentKeys sorts (in Go: the

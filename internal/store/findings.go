@@ -150,6 +150,8 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
 		seen := map[[2]string]bool{}
 		var openedIDs, resolvedIDs []int64
+		// New findings are written a few hundred per statement (the audit event lists their ids, in no order).
+		inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
 		for i := range found {
 			f := &found[i]
 			k := [2]string{CompKey(f.Component), f.Vulnerability}
@@ -170,12 +172,13 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 			c, ok := existing[k]
 			switch {
 			case !ok:
-				id, err := tx.insertID(ctx, `INSERT INTO findings (version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, 'match', $8, $9, $8)`, versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), state, mustJSON(f.Evidence), tx.NowText(), learned)
-				if err != nil {
-					return err
+				now := tx.NowText()
+				inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), state, mustJSON(f.Evidence), "match", now, learned, now)
+				if inserts.full() {
+					if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
+						return err
+					}
 				}
-				openedIDs = append(openedIDs, id)
 			case c.state == vigil.FindingResolved || c.state != state && c.state != vigil.FindingClosed:
 				if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, evidence = $2, aliases = $3, resolved_at = NULL, updated_at = $4 WHERE id = $5",
 					state, mustJSON(f.Evidence), mustJSON(aliases), tx.NowText(), c.id); err != nil {
@@ -185,6 +188,9 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 					openedIDs = append(openedIDs, c.id)
 				}
 			}
+		}
+		if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
+			return err
 		}
 		for k, c := range existing {
 			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed {
@@ -199,6 +205,7 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 		if opened == 0 && resolved == 0 {
 			return nil
 		}
+		slices.Sort(openedIDs)
 		slices.Sort(resolvedIDs)
 		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil,
 			map[string]any{"opened": openedIDs, "resolved": resolvedIDs}, "")

@@ -946,8 +946,9 @@ func (w *IntelWriter) finish() (*IntelResult, error) {
 
 // ---- batched multi-row inserts
 
-// batch gathers rows for one multi-row INSERT, so that a large import costs one statement per few hundred rows
-// rather than one per row: a VALUES list on SQLite, unnested arrays on PostgreSQL.
+// batch gathers rows for one multi-row INSERT, so that a large import (of intelligence, of an SBOM's components
+// and findings) costs one statement per few hundred rows rather than a round trip per row: a VALUES list on
+// SQLite, unnested arrays on PostgreSQL.
 type batch struct {
 	head, tail string
 	ncol, max  int
@@ -970,39 +971,34 @@ func (b *batch) add(vals ...any) {
 func (b *batch) full() bool { return b.rows >= b.max }
 
 func (b *batch) flush(ctx context.Context, tx *Tx) error {
+	return b.write(ctx, tx, nil)
+}
+
+// flushIDs writes the batch and appends the ids of the rows written to ids (the batch's tail must be
+// " RETURNING id"). The ids come in no particular order.
+func (b *batch) flushIDs(ctx context.Context, tx *Tx, ids *[]int64) error {
+	return b.write(ctx, tx, ids)
+}
+
+func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 	if b.rows == 0 {
 		return nil
 	}
+	var q string
+	var args []any
 	if tx.db.engine == Postgres {
-		return b.flushArrays(ctx, tx)
+		q, args = b.arrays()
+	} else {
+		q, args = b.values(tx.db.engine), b.args
 	}
-	q, ok := b.sql[b.rows]
-	if !ok {
-		var sb strings.Builder
-		sb.WriteString(b.head)
-		n := 1
-		for r := 0; r < b.rows; r++ {
-			if r > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteByte('(')
-			for c := 0; c < b.ncol; c++ {
-				if c > 0 {
-					sb.WriteByte(',')
-				}
-				sb.WriteString(param(tx.db.engine, n))
-				n++
-			}
-			sb.WriteByte(')')
-		}
-		sb.WriteString(b.tail)
-		q = sb.String()
-		if b.rows == b.max || len(b.sql) < 8 {
-			b.sql[b.rows] = q
-		}
+	var err error
+	if ids == nil {
+		_, err = tx.ExecContext(ctx, q, args...)
+	} else {
+		err = collectIDs(tx.QueryContext(ctx, q, args...))(ids)
 	}
-	if _, err := tx.ExecContext(ctx, q, b.args...); err != nil {
-		return fmt.Errorf("intel: write %s: %w", strings.Fields(b.head)[2], mapErr(err))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", strings.Fields(b.head)[2], mapErr(err))
 	}
 	clear(b.args)
 	b.args = b.args[:0]
@@ -1010,10 +1006,58 @@ func (b *batch) flush(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-// flushArrays writes the batch on PostgreSQL as one array per column, unnested into rows: a handful of parameters
-// instead of thousands, which PostgreSQL plans and pgx encodes far faster than a VALUES list. Each column's type
-// comes from its values (int64/int, string or nil, []byte, bool, float64).
-func (b *batch) flushArrays(ctx context.Context, tx *Tx) error {
+// collectIDs reads the ids a RETURNING id statement answered.
+func collectIDs(rows *sql.Rows, err error) func(ids *[]int64) error {
+	return func(ids *[]int64) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			*ids = append(*ids, id)
+		}
+		return rows.Err()
+	}
+}
+
+// values is the batch as a VALUES list (SQLite), the statement text kept for the common row counts.
+func (b *batch) values(engine string) string {
+	if q, ok := b.sql[b.rows]; ok {
+		return q
+	}
+	var sb strings.Builder
+	sb.WriteString(b.head)
+	n := 1
+	for r := 0; r < b.rows; r++ {
+		if r > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		for c := 0; c < b.ncol; c++ {
+			if c > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(param(engine, n))
+			n++
+		}
+		sb.WriteByte(')')
+	}
+	sb.WriteString(b.tail)
+	q := sb.String()
+	if b.rows == b.max || len(b.sql) < 8 {
+		b.sql[b.rows] = q
+	}
+	return q
+}
+
+// arrays is the batch on PostgreSQL as one array per column, unnested into rows: a handful of parameters instead
+// of thousands, which PostgreSQL plans and pgx encodes far faster than a VALUES list. Each column's type comes
+// from its values (int64/int, string or nil, []byte, bool, float64).
+func (b *batch) arrays() (string, []any) {
 	cols := make([]any, b.ncol)
 	casts := make([]string, b.ncol)
 	for c := 0; c < b.ncol; c++ {
@@ -1072,13 +1116,7 @@ func (b *batch) flushArrays(ctx context.Context, tx *Tx) error {
 	}
 	sb.WriteByte(')')
 	sb.WriteString(b.tail)
-	if _, err := tx.ExecContext(ctx, sb.String(), cols...); err != nil {
-		return fmt.Errorf("intel: write %s: %w", strings.Fields(b.head)[2], mapErr(err))
-	}
-	clear(b.args)
-	b.args = b.args[:0]
-	b.rows = 0
-	return nil
+	return sb.String(), cols
 }
 
 // placeholders returns the placeholders of parameters from..from+n-1 for engine.

@@ -474,23 +474,24 @@ func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Com
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO components (sbom_id, version_id, name, grp, version, purl, cpe, supplier, hashes, support, end_of_support, support_note, type, current)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		b := newBatch("components", "sbom_id, version_id, name, grp, version, purl, cpe, supplier, hashes, support, end_of_support, support_note, type, current", "")
 		for i := range comps {
 			c := &comps[i]
 			hashes := c.Hashes
 			if hashes == nil {
 				hashes = map[string]string{}
 			}
-			if _, err := stmt.ExecContext(ctx, sbomID, versionID, c.Name, c.Group, c.Version, c.Purl, c.CPE, c.Supplier, mustJSON(hashes),
-				c.Support, dateText(c.EndOfSupport), c.SupportNote, c.Type, true); err != nil {
-				return fmt.Errorf("components[%d]: %w", i, err)
-			}
+			b.add(sbomID, versionID, c.Name, c.Group, c.Version, c.Purl, c.CPE, c.Supplier, mustJSON(hashes),
+				c.Support, dateText(c.EndOfSupport), c.SupportNote, c.Type, true)
 			c.VersionID = versionID
+			if b.full() {
+				if err := b.flush(ctx, tx); err != nil {
+					return err
+				}
+			}
+		}
+		if err := b.flush(ctx, tx); err != nil {
+			return err
 		}
 		if err := tx.writeComponentKeys(ctx, versionID, comps); err != nil {
 			return err
