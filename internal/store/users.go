@@ -23,6 +23,7 @@ import (
 var (
 	_ vigil.UserService    = (*DB)(nil)
 	_ vigil.SessionService = (*DB)(nil)
+	_ vigil.AccountService = (*DB)(nil)
 )
 
 // argon2id parameters: above OWASP's floor (m=19 MiB, t=2, p=1); about 60 ms per check on this hardware.
@@ -247,18 +248,28 @@ func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expir
 	return t, secret, nil
 }
 
-// TokenActor resolves an API token secret to its actor.
+// TokenActor resolves an API token secret to its actor. The role is read from the users table on every call, so a
+// role change or a disabled account takes effect on the next request; a revoked token is refused at once. last_used
+// is written at most once a minute per token, so scripts polling the API do not turn every read into a write.
 func (db *DB) TokenActor(ctx context.Context, secret string) (vigil.Actor, error) {
 	var a vigil.Actor
-	var exp sql.NullString
+	var exp, revoked, used sql.NullString
 	var disabled bool
-	err := db.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.name, u.role, u.disabled, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`,
-		secretHash(secret)).Scan(&a.TokenID, &a.UserID, &a.Name, &a.Role, &disabled, &exp)
+	err := db.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.name, u.role, u.disabled, t.expires_at, t.revoked_at, t.last_used FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`,
+		secretHash(secret)).Scan(&a.TokenID, &a.UserID, &a.Name, &a.Role, &disabled, &exp, &revoked, &used)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return a, err
 	}
-	if err != nil || disabled || (exp.Valid && !parseTime(exp).After(db.clock.Now())) {
-		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "invalid or expired token")
+	now := db.clock.Now()
+	if err != nil || disabled || revoked.Valid || (exp.Valid && !parseTime(exp).After(now)) {
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "invalid, expired or revoked token")
+	}
+	if !used.Valid || now.Sub(parseTime(used)) >= seenEvery {
+		// Conditional on the value read, so concurrent requests with one token write it once.
+		if _, err := db.db.ExecContext(ctx, "UPDATE tokens SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used = $3)",
+			timeText(now), a.TokenID, used); err != nil {
+			return vigil.Actor{}, fmt.Errorf("token last used: %w", err)
+		}
 	}
 	return a, nil
 }
@@ -281,19 +292,67 @@ func (db *DB) CreateSession(ctx context.Context, u *vigil.User, ttl time.Duratio
 	return secret, s, err
 }
 
-// SessionBySecret returns the live session for a cookie value; EUNAUTHORIZED when unknown or expired.
+// SessionBySecret returns the live session for a cookie value with the default idle limit; EUNAUTHORIZED when
+// unknown, expired, idle too long or its user disabled. The server uses IdleSessions to set its own limit.
 func (db *DB) SessionBySecret(ctx context.Context, secret string) (*vigil.Session, error) {
+	return db.sessionBySecret(ctx, secret, DefaultSessionIdle)
+}
+
+// DefaultSessionIdle is how long a browser session may go unused before it ends, unless the server sets its own.
+const DefaultSessionIdle = 30 * time.Minute
+
+// seenEvery bounds the writes that keep sessions alive and record a token's last use: at most one per minute each.
+const seenEvery = time.Minute
+
+// IdleSessions returns the session service with idle limit idle (DefaultSessionIdle when idle is not positive): a
+// session unused for longer ends even before its absolute expiry.
+func (db *DB) IdleSessions(idle time.Duration) vigil.SessionService {
+	if idle <= 0 {
+		idle = DefaultSessionIdle
+	}
+	return idleSessions{DB: db, idle: idle}
+}
+
+type idleSessions struct {
+	*DB
+	idle time.Duration
+}
+
+func (s idleSessions) SessionBySecret(ctx context.Context, secret string) (*vigil.Session, error) {
+	return s.DB.sessionBySecret(ctx, secret, s.idle)
+}
+
+// sessionBySecret checks the session against its absolute expiry and its idle limit. last_seen is written only
+// when it is at least a minute old (or half the limit, for limits under two minutes), so a busy browser costs one
+// write a minute, not one per request; the price is that a session may end up to that interval early.
+func (db *DB) sessionBySecret(ctx context.Context, secret string, idle time.Duration) (*vigil.Session, error) {
 	var u vigil.User
 	var s vigil.Session
-	var exp, c sql.NullString
-	err := db.db.QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, u.created_at, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
-		secretHash(secret)).Scan(&u.ID, &u.Name, &u.Role, &u.Disabled, &c, &s.CSRF, &exp)
+	var exp, c, seen sql.NullString
+	hash := secretHash(secret)
+	err := db.db.QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, u.created_at, s.csrf, s.expires_at, COALESCE(s.last_seen, s.created_at) FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
+		hash).Scan(&u.ID, &u.Name, &u.Role, &u.Disabled, &c, &s.CSRF, &exp, &seen)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
+	now := db.clock.Now()
 	s.Expires = parseTime(exp)
-	if err != nil || u.Disabled || !s.Expires.After(db.clock.Now()) {
+	if err != nil || u.Disabled || !s.Expires.After(now) {
 		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "session expired: sign in again")
+	}
+	last := parseTime(seen)
+	if now.Sub(last) > idle {
+		if _, err := db.db.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", hash); err != nil {
+			return nil, err
+		}
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "session ended after %s without use: sign in again", idle)
+	}
+	if now.Sub(last) >= min(seenEvery, idle/2) {
+		// Conditional on the value read, so concurrent requests of one session write it once.
+		if _, err := db.db.ExecContext(ctx, "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2 AND COALESCE(last_seen, created_at) = $3",
+			timeText(now), hash, seen.String); err != nil {
+			return nil, fmt.Errorf("session last seen: %w", err)
+		}
 	}
 	u.CreatedAt = parseTime(c)
 	s.User = &u
@@ -304,4 +363,202 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string) (*vigil.Sessio
 func (db *DB) DeleteSession(ctx context.Context, secret string) error {
 	_, err := db.db.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", secretHash(secret))
 	return err
+}
+
+// ---- account lifecycle: disable, role change, token listing and revocation
+
+// maxReason bounds the reason an admin gives; it goes into the audit trail.
+const maxReason = 2000
+
+func checkReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", vigil.Errorf(vigil.EINVALID, "reason: required (it goes into the audit trail)")
+	}
+	if len(reason) > maxReason {
+		return "", vigil.Errorf(vigil.EINVALID, "reason: at most %d bytes", maxReason)
+	}
+	return reason, nil
+}
+
+// lockUsers serializes changes to who is an enabled admin, so that two admins demoting each other at once cannot
+// both pass the last-admin check. SQLite transactions already take the write lock at BEGIN.
+func (tx *Tx) lockUsers(ctx context.Context) error {
+	if tx.db.engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7317)")
+	return err
+}
+
+// userForUpdate reads the user a change is about, inside the change's transaction.
+func (tx *Tx) userForUpdate(ctx context.Context, name string) (*vigil.User, error) {
+	var u vigil.User
+	err := tx.QueryRowContext(ctx, "SELECT id, name, role, disabled FROM users WHERE name = $1", name).Scan(&u.ID, &u.Name, &u.Role, &u.Disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user", name)
+	}
+	return &u, err
+}
+
+// refuseLastAdmin returns ECONFLICT when u is the only enabled admin: taking it away would leave nobody able to
+// manage users except through the command line on the database host.
+func (tx *Tx) refuseLastAdmin(ctx context.Context, u *vigil.User, what string) error {
+	if u.Role != vigil.RoleAdmin || u.Disabled {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = $2", vigil.RoleAdmin, false).Scan(&n); err != nil {
+		return err
+	}
+	if n <= 1 {
+		return vigil.Errorf(vigil.ECONFLICT, "%s is the last enabled admin and cannot be %s: make another user admin first", u.Name, what)
+	}
+	return nil
+}
+
+// SetUserDisabled disables or re-enables a user (admin only; reason required; audited). Disabling ends the user's
+// sessions; their tokens are refused because TokenActor reads the flag. An admin cannot disable themself, nor the
+// last enabled admin (ECONFLICT). Setting the state the user is already in changes and records nothing.
+func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool, reason string) error {
+	a, err := vigil.Authorize(ctx, vigil.PermUsers)
+	if err != nil {
+		return err
+	}
+	if reason, err = checkReason(reason); err != nil {
+		return err
+	}
+	if disabled && !a.System && a.Name == name {
+		return vigil.Errorf(vigil.EINVALID, "you cannot disable your own account: ask another admin")
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := tx.lockUsers(ctx); err != nil {
+			return err
+		}
+		u, err := tx.userForUpdate(ctx, name)
+		if err != nil || u.Disabled == disabled {
+			return err
+		}
+		action := "user.enable"
+		if disabled {
+			action = "user.disable"
+			if err := tx.refuseLastAdmin(ctx, u, "disabled"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET disabled = $1 WHERE id = $2", disabled, u.ID); err != nil {
+			return err
+		}
+		if disabled {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", u.ID); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, action, "user", name, map[string]bool{"disabled": u.Disabled}, map[string]bool{"disabled": disabled}, reason)
+	})
+}
+
+// SetUserRole changes a user's role (admin only; reason required; audited). It takes effect on the user's next
+// request: sessions and tokens read the role from the users table each time. Demoting the last enabled admin is
+// refused (ECONFLICT). Setting the role the user already has changes and records nothing.
+func (db *DB) SetUserRole(ctx context.Context, name, role, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return err
+	}
+	if err := vigil.OneOf("role", role, vigil.Roles); err != nil {
+		return err
+	}
+	reason, err := checkReason(reason)
+	if err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := tx.lockUsers(ctx); err != nil {
+			return err
+		}
+		u, err := tx.userForUpdate(ctx, name)
+		if err != nil || u.Role == role {
+			return err
+		}
+		if err := tx.refuseLastAdmin(ctx, u, "demoted"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET role = $1 WHERE id = $2", role, u.ID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "user.role", "user", name, map[string]string{"role": u.Role}, map[string]string{"role": role}, reason)
+	})
+}
+
+// ownTokens authorizes token listing and revocation: an admin, or the user themself (through a session or one of
+// their tokens). Another user learns nothing, not even whether the name exists.
+func ownTokens(ctx context.Context, userName, verb string) error {
+	a, ok := vigil.ActorFrom(ctx)
+	if !ok {
+		return vigil.Errorf(vigil.EUNAUTHORIZED, "sign in first")
+	}
+	if !a.Can(vigil.PermUsers) && (a.System || a.Name != userName) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or the user may %s %s's tokens", verb, userName)
+	}
+	return nil
+}
+
+// Tokens lists a user's live (unrevoked) tokens, oldest first, expired ones included so they can be cleaned up:
+// an admin, or the user themself. Never the secret or its hash. ENOTFOUND for an unknown user.
+func (db *DB) Tokens(ctx context.Context, userName string) ([]*vigil.Token, error) {
+	if err := ownTokens(ctx, userName, "list"); err != nil {
+		return nil, err
+	}
+	u, err := db.UserByName(ctx, userName)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT id, user_id, name, created_at, expires_at, last_used FROM tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id", u.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*vigil.Token{}
+	for rows.Next() {
+		var t vigil.Token
+		var c, e, l sql.NullString
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &c, &e, &l); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.ExpiresAt, t.LastUsed = parseTime(c), parseTime(e), parseTime(l)
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes one of a user's tokens (an admin, or the user themself; reason required; audited). The token
+// is refused from the next request on. ENOTFOUND when the user has no such token; ECONFLICT when already revoked.
+func (db *DB) RevokeToken(ctx context.Context, userName string, id int64, reason string) error {
+	if err := ownTokens(ctx, userName, "revoke"); err != nil {
+		return err
+	}
+	reason, err := checkReason(reason)
+	if err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		var t vigil.Token
+		var c, e, revoked sql.NullString
+		err := tx.QueryRowContext(ctx, "SELECT t.id, t.user_id, t.name, t.created_at, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1 AND u.name = $2",
+			id, userName).Scan(&t.ID, &t.UserID, &t.Name, &c, &e, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return vigil.Errorf(vigil.ENOTFOUND, "user %s has no token %d", userName, id)
+		}
+		if err != nil {
+			return err
+		}
+		if revoked.Valid {
+			return vigil.Errorf(vigil.ECONFLICT, "token %d of %s was already revoked at %s", id, userName, revoked.String)
+		}
+		t.CreatedAt, t.ExpiresAt = parseTime(c), parseTime(e)
+		if _, err := tx.ExecContext(ctx, "UPDATE tokens SET revoked_at = $1 WHERE id = $2", tx.NowText(), id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, "token.revoke", "user", userName, &t, nil, reason)
+	})
 }
