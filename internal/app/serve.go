@@ -9,8 +9,12 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/web"
 )
+
+// DefaultSessionIdle is how long a browser session may go unused before it ends (vigil serve --session-idle).
+const DefaultSessionIdle = store.DefaultSessionIdle
 
 // ServeOptions configure Serve.
 type ServeOptions struct {
@@ -19,6 +23,9 @@ type ServeOptions struct {
 	TrustedProxyTLS bool // a TLS-terminating proxy sits in front: cookies are Secure
 	Log             *slog.Logger
 	Ready           func(addr string) // called once the listener is bound (tests use it to learn the port)
+	// SessionIdle ends a browser session unused for this long, before its absolute expiry (store.DefaultSessionIdle
+	// when zero).
+	SessionIdle time.Duration
 }
 
 // Handler builds the web handler on the app's services: the same ones the command line calls.
@@ -28,7 +35,7 @@ func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServ
 func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	q := newWebQueries(a)
 	svc := web.Services{
-		Portfolio: cachedPortfolio{a.Store, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store, Audit: webAudit{a.Store},
+		Portfolio: cachedPortfolio{a.Store, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store.IdleSessions(opt.SessionIdle), Audit: webAudit{a.Store},
 		Cases: a.Cases(), Queries: q, SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
 		Health: a.Store.Ping,
 	}

@@ -180,7 +180,73 @@ func userCmd(env *Env) *cobra.Command {
 				return env.Output(us, userTable(us...))
 			})
 		}}
-	cmd.AddCommand(add, passwd, list)
+	cmd.AddCommand(add, passwd, list, userStateCmd(env, true), userStateCmd(env, false), userRoleCmd(env))
+	return cmd
+}
+
+// needReason refuses a lifecycle change without --reason before opening the store: exit 2.
+func needReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return Usage("--reason is required: it goes into the audit trail")
+	}
+	return nil
+}
+
+// userStateCmd is `user disable` (disable true) or `user enable`.
+func userStateCmd(env *Env, disable bool) *cobra.Command {
+	verb, short, example := "enable", "Re-enable a disabled user (their old sessions stay ended)",
+		"  vigil user enable jdoe --reason \"back from leave\""
+	if disable {
+		verb, short, example = "disable", "Disable a user: their sessions end and their API tokens stop working at once",
+			"  vigil user disable jdoe --reason \"left the company 2026-11-27 (HR-4411)\"\n"+
+				"  vigil user disable jdoe --reason \"offboarding\" --format json"
+	}
+	var reason string
+	cmd := &cobra.Command{Use: verb + " NAME --reason R", Short: short, Example: example, Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := needReason(reason); err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Store.SetUserDisabled(env.actx(), args[0], disable, reason); err != nil {
+					return err
+				}
+				u, err := a.Store.UserByName(env.Ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return env.Output(u, userTable(u))
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
+	return cmd
+}
+
+func userRoleCmd(env *Env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{Use: "role NAME ROLE --reason R", Short: "Change a user's role (admin, psirt, regulatory, viewer); effective on their next request",
+		Example: "  vigil user role jdoe regulatory --reason \"joined the regulatory team\"\n" +
+			"  vigil user role jdoe admin --reason \"second admin for holidays\" --format json",
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := vigil.OneOf("role", args[1], vigil.Roles); err != nil {
+				return err
+			}
+			if err := needReason(reason); err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Store.SetUserRole(env.actx(), args[0], args[1], reason); err != nil {
+					return err
+				}
+				u, err := a.Store.UserByName(env.Ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return env.Output(u, userTable(u))
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
 }
 
@@ -223,6 +289,89 @@ func tokenCmd(env *Env) *cobra.Command {
 	create.Flags().StringVar(&user, "user", "", "the user the token acts as")
 	create.Flags().StringVar(&name, "name", "token", "a label for the token")
 	create.Flags().IntVar(&days, "expires-days", 90, "days until the token expires (0: never)")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, tokenListCmd(env), tokenRevokeCmd(env))
+	return cmd
+}
+
+func tokenListCmd(env *Env) *cobra.Command {
+	return &cobra.Command{Use: "list [USER]", Short: "List API tokens that are not revoked (never their secrets); all users' without USER",
+		Example: "  vigil token list jdoe\n  vigil token list --format json",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return Usage("%s: want at most 1 argument, got %d (see --help)", c.CommandPath(), len(args))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			return env.withApp(func(a *app.App) error {
+				ctx := env.actx()
+				names := args
+				if len(names) == 0 {
+					us, err := a.Store.Users(ctx)
+					if err != nil {
+						return err
+					}
+					for _, u := range us {
+						names = append(names, u.Name)
+					}
+				}
+				type row struct {
+					User string `json:"user"`
+					*vigil.Token
+				}
+				out := []row{}
+				for _, n := range names {
+					ts, err := a.Store.Tokens(ctx, n)
+					if err != nil {
+						return err
+					}
+					for _, t := range ts {
+						out = append(out, row{User: n, Token: t})
+					}
+				}
+				return env.Output(out, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, r := range out {
+						rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.User, r.Name, fmtTime(r.CreatedAt), fmtTime(r.ExpiresAt), fmtTime(r.LastUsed)})
+					}
+					return []string{"ID", "USER", "NAME", "CREATED", "EXPIRES", "LAST USED"}, rows
+				})
+			})
+		}}
+}
+
+// fmtTime is a time for a table cell: RFC 3339 in UTC, or "-" for none.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func tokenRevokeCmd(env *Env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{Use: "revoke USER ID --reason R", Short: "Revoke one of a user's API tokens; it is refused from the next request on",
+		Example: "  vigil token list jdoe                       # find the ID\n" +
+			"  vigil token revoke jdoe 7 --reason \"laptop stolen\"",
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || id <= 0 {
+				return Usage("ID: %q is not a token id (see vigil token list %s)", args[1], args[0])
+			}
+			if err := needReason(reason); err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Store.RevokeToken(env.actx(), args[0], id, reason); err != nil {
+					return err
+				}
+				out := map[string]any{"user": args[0], "id": id, "revoked": true}
+				return env.Output(out, func() ([]string, [][]string) {
+					return []string{"USER", "ID", "REVOKED"}, [][]string{{args[0], args[1], "yes"}}
+				})
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
 }

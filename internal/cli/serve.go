@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,9 @@ func serveCmd(env *Env) *cobra.Command {
 		Example: "  vigil serve --demo                 # a demo portfolio on the embedded SQLite store\n" +
 			"  VIGIL_DB=postgres://vigil@db/vigil vigil serve --addr 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem",
 		RunE: func(c *cobra.Command, _ []string) error {
+			if opt.SessionIdle < time.Minute {
+				return Usage("--session-idle: at least 1m (got %s)", opt.SessionIdle)
+			}
 			if (opt.TLSCert == "") != (opt.TLSKey == "") {
 				return Usage("--tls-cert and --tls-key go together")
 			}
@@ -59,6 +63,7 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().BoolVar(&sync, "sync", true, "sync the configured feeds on their schedules (default off with --demo)")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
+	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", app.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")
 	cmd.Flags().BoolVar(&opt.TrustedProxyTLS, "behind-tls-proxy", false, "a TLS-terminating proxy is in front: mark cookies Secure")
 	return cmd
 }
