@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -237,6 +239,7 @@ type usersData struct {
 	Form   url.Values
 	Secret string // a token secret just created, shown once
 	Token  string
+	Tokens []*vigil.Token // the signed-in user's own tokens (account page)
 }
 
 func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) error {
@@ -316,7 +319,21 @@ func (s *Server) renderUserError(w http.ResponseWriter, r *http.Request, err err
 	if can(r, vigil.PermUsers) {
 		return s.renderUsers(w, r, StatusOf(err), page{Error: prefix + vigil.ErrorMessage(err)}, nil)
 	}
-	s.render(w, r, StatusOf(err), "account", page{Title: "Your account", Nav: "account", Error: prefix + vigil.ErrorMessage(err), Data: usersData{}})
+	return s.renderAccount(w, r, StatusOf(err), page{Error: prefix + vigil.ErrorMessage(err)})
+}
+
+// renderAccount renders the account page with the signed-in user's own tokens.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, p page) error {
+	data, _ := p.Data.(usersData)
+	if a, ok := vigil.ActorFrom(r.Context()); ok {
+		ts, err := s.svc.Users.Tokens(r.Context(), a.Name)
+		if err != nil {
+			return err
+		}
+		data.Tokens = ts
+	}
+	p.Title, p.Nav, p.Data = "Your account", "account", data
+	s.render(w, r, status, "account", p)
 	return nil
 }
 
@@ -344,13 +361,163 @@ func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) error {
 	if can(r, vigil.PermUsers) {
 		return s.renderUsers(w, r, http.StatusCreated, p, nil)
 	}
-	p.Title, p.Nav = "Your account", "account"
-	s.render(w, r, http.StatusCreated, "account", p)
-	return nil
+	return s.renderAccount(w, r, http.StatusCreated, p)
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "account", page{Title: "Your account", Nav: "account", Data: usersData{}})
+	return s.renderAccount(w, r, http.StatusOK, page{})
+}
+
+// ---- account lifecycle: role, disable/enable, token revocation. The forms answer with the page and a notice
+// rather than a redirect: the notices a redirect may carry are a fixed list, and these name the user.
+
+func (s *Server) roleForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	name, role := chiParam(r, "name"), r.PostFormValue("role")
+	err := s.svc.Users.SetUserRole(r.Context(), name, role, r.PostFormValue("reason"))
+	if err == nil {
+		return s.renderUsers(w, r, http.StatusOK, page{Notice: "The role of " + name + " is now " + role + ". It applies from their next request."}, nil)
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderUsers(w, r, StatusOf(err), page{Error: "The role was not changed: " + vigil.ErrorMessage(err)}, nil)
+}
+
+func parseBool(field, v string) (bool, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, vigil.Errorf(vigil.EINVALID, "%s: want true or false, got %q", field, clipText(20, v))
+}
+
+func (s *Server) disabledForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	name := chiParam(r, "name")
+	disabled, err := parseBool("disabled", r.PostFormValue("disabled"))
+	if err == nil {
+		err = s.svc.Users.SetUserDisabled(r.Context(), name, disabled, r.PostFormValue("reason"))
+	}
+	if err == nil {
+		notice := name + " is enabled again and may sign in."
+		if disabled {
+			notice = name + " is disabled: their sessions have ended and their API tokens are refused."
+		}
+		return s.renderUsers(w, r, http.StatusOK, page{Notice: notice}, nil)
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderUsers(w, r, StatusOf(err), page{Error: "The account was not changed: " + vigil.ErrorMessage(err)}, nil)
+}
+
+func (s *Server) tokenRevokeForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	name := chiParam(r, "name")
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	a, _ := vigil.ActorFrom(r.Context())
+	err = s.svc.Users.RevokeToken(r.Context(), name, id, r.PostFormValue("reason"))
+	if err != nil && !formRecoverable(err) {
+		return err
+	}
+	p, status := page{Notice: "Token " + itoa(id) + " of " + name + " is revoked."}, http.StatusOK
+	if err != nil {
+		p, status = page{Error: "The token was not revoked: " + vigil.ErrorMessage(err)}, StatusOf(err)
+	}
+	if a.Name == name || !can(r, vigil.PermUsers) {
+		return s.renderAccount(w, r, status, p)
+	}
+	return s.renderUsers(w, r, status, p, nil)
+}
+
+func (s *Server) apiUserRole(w http.ResponseWriter, r *http.Request) error {
+	var in roleIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	name := chiParam(r, "name")
+	if err := s.svc.Users.SetUserRole(r.Context(), name, in.Role, in.Reason); err != nil {
+		return err
+	}
+	return s.writeUser(w, r, name)
+}
+
+func (s *Server) apiUserDisabled(w http.ResponseWriter, r *http.Request) error {
+	var in disabledIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Disabled == nil {
+		return vigil.Errorf(vigil.EINVALID, "disabled: required (true or false)")
+	}
+	name := chiParam(r, "name")
+	if err := s.svc.Users.SetUserDisabled(r.Context(), name, *in.Disabled, in.Reason); err != nil {
+		return err
+	}
+	return s.writeUser(w, r, name)
+}
+
+// writeUser answers a change with the user as it now is.
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, name string) error {
+	u, err := s.svc.Users.UserByName(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.svc.Users.Tokens(r.Context(), chiParam(r, "name"))
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = []*vigil.Token{}
+	}
+	writeJSON(w, http.StatusOK, ts)
+	return nil
+}
+
+// apiTokenRevoke takes the reason from a JSON body ({"reason": ...}) or, since some clients send no body with
+// DELETE, from ?reason=.
+func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	name := chiParam(r, "name")
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
+		return vigil.Errorf(vigil.EINVALID, "body: %v", err)
+	}
+	in := revokeIn{Reason: r.URL.Query().Get("reason")}
+	if len(bytes.TrimSpace(b)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		var body revokeIn
+		if err := decodeJSON(w, r, &body); err != nil {
+			return err
+		}
+		if strings.TrimSpace(body.Reason) != "" {
+			in = body
+		}
+	}
+	if err := s.svc.Users.RevokeToken(r.Context(), name, id, in.Reason); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, revokeOut{User: name, ID: id, Revoked: true})
 	return nil
 }
 
@@ -427,5 +594,21 @@ type (
 	tokenIn struct {
 		Name    string     `json:"name"`
 		Expires vigil.Date `json:"expires,omitzero"`
+	}
+	roleIn struct {
+		Role   string `json:"role"`
+		Reason string `json:"reason"`
+	}
+	disabledIn struct {
+		Disabled *bool  `json:"disabled"`
+		Reason   string `json:"reason"`
+	}
+	revokeIn struct {
+		Reason string `json:"reason"`
+	}
+	revokeOut struct {
+		User    string `json:"user"`
+		ID      int64  `json:"id"`
+		Revoked bool   `json:"revoked"`
 	}
 )

@@ -42,6 +42,8 @@ type env struct {
 	v1, v2 int64
 	// findings: the log4j one is assessed uncontrolled and has a notice; spring is unassessed; the third is in v2.
 	log4j, spring, other int64
+	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
+	targetTokens [2]int64
 }
 
 func sys() context.Context { return storetest.Admin() }
@@ -65,6 +67,11 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		must(db.CreateUser(ctx, &vigil.User{Name: r, Role: r}, password(r)))
 	}
 	must(db.CreateUser(ctx, &vigil.User{Name: "target", Role: vigil.RoleViewer}, password("target")))
+	for i := range e.targetTokens {
+		tok, _, err := db.CreateToken(ctx, "target", "walk", time.Time{})
+		must(err)
+		e.targetTokens[i] = tok.ID
+	}
 	d := &vigil.Device{Name: "Infusio IP-3", Model: "IP-3", Class: "II", Pathway: vigil.Pathway510k, CyberDevice: true,
 		Functions: []vigil.ClinicalFunction{{Name: "dose delivery", Severity: vigil.HarmCatastrophic}, {Name: "event log (PHI)", Severity: vigil.HarmNegligible}}}
 	must(db.CreateDevice(ctx, d))

@@ -101,6 +101,9 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/users", Perm: vigil.PermUsers, Summary: "create a user", Example: form("name", "formuser", "role", "viewer", "password", "correct horse battery staple"), h: s.userCreateForm},
 		{Method: "POST", Pattern: "/users/{name}/password", Perm: vigil.PermUsers, Self: true, Summary: "set a password", Example: form("password", "another long passphrase"), h: s.passwordForm},
 		{Method: "POST", Pattern: "/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "create an API token", Example: form("token_name", "ci"), h: s.tokenForm},
+		{Method: "POST", Pattern: "/users/{name}/role", Perm: vigil.PermUsers, Summary: "change a user's role (with a reason)", Example: form("role", "psirt", "reason", "Joined the PSIRT."), h: s.roleForm},
+		{Method: "POST", Pattern: "/users/{name}/disabled", Perm: vigil.PermUsers, Summary: "disable or re-enable a user (with a reason)", Example: form("disabled", "true", "reason", "Left the company."), h: s.disabledForm},
+		{Method: "POST", Pattern: "/users/{name}/tokens/{id}/revoke", Perm: vigil.PermUsers, Self: true, Summary: "revoke an API token (with a reason)", Example: form("reason", "Rotated."), h: s.tokenRevokeForm},
 		{Method: "GET", Pattern: "/account", Perm: vigil.PermRead, Summary: "your account: password and API tokens", h: s.accountPage},
 		{Method: "GET", Pattern: "/ui/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS vector"}}, Summary: "CVSS calculator result (fragment)", h: s.cvssFragment},
 
@@ -138,6 +141,10 @@ func (s *Server) table() []route {
 		{API: true, Method: "POST", Pattern: "/api/v1/users", Perm: vigil.PermUsers, Summary: "create a user", Example: exampleUser, In: userIn{}, Resp: &vigil.User{}, Status: 201, h: s.apiUserCreate},
 		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/password", Perm: vigil.PermUsers, Self: true, Summary: "set a user's password (admin, or yourself)", Example: map[string]string{"password": "a new long passphrase"}, In: passwordIn{}, Resp: map[string]string{}, h: s.apiPassword},
 		{API: true, Method: "POST", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "create an API token (admin, or yourself); the secret is shown once", Example: map[string]string{"name": "ci"}, In: tokenIn{}, Resp: tokenOut{}, Status: 201, h: s.apiToken},
+		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/role", Perm: vigil.PermUsers, Summary: "change a user's role, effective on their next request (admin; reason required)", Example: map[string]string{"role": "psirt", "reason": "Joined the PSIRT."}, In: roleIn{}, Resp: &vigil.User{}, h: s.apiUserRole},
+		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/disabled", Perm: vigil.PermUsers, Summary: "disable (ending their sessions and refusing their tokens) or re-enable a user (admin; reason required)", Example: map[string]any{"disabled": true, "reason": "Left the company."}, In: disabledIn{}, Resp: &vigil.User{}, h: s.apiUserDisabled},
+		{API: true, Method: "GET", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "a user's API tokens that are not revoked, never their secrets (admin, or yourself)", Resp: []*vigil.Token{}, h: s.apiTokens},
+		{API: true, Method: "DELETE", Pattern: "/api/v1/users/{name}/tokens/{id}", Perm: vigil.PermUsers, Self: true, Query: []param{{"reason", "string", "why (instead of a body)"}}, Summary: "revoke an API token at once (admin, or yourself); the reason in the body or ?reason=", Example: map[string]string{"reason": "Rotated."}, In: revokeIn{}, Resp: revokeOut{}, h: s.apiTokenRevoke},
 		{API: true, Method: "GET", Pattern: "/api/v1/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS v2, v3.x or v4.0 vector (required)"}}, Summary: "score a CVSS vector", Resp: cvssOut{}, h: s.apiCVSS},
 		{API: true, Method: "GET", Pattern: "/api/v1/rubric", Perm: vigil.PermRead, Summary: "the medical-device CVSS rubric questionnaire", Resp: rubricOut{}, h: s.apiRubric},
 	}

@@ -29,6 +29,10 @@ var unwired = map[string]bool{}
 func (e *env) path(pattern string) string {
 	id := func(p string) string {
 		switch {
+		case strings.Contains(p, "/tokens/") && strings.HasPrefix(p, "/api/"):
+			return fmt.Sprint(e.targetTokens[0])
+		case strings.Contains(p, "/tokens/"):
+			return fmt.Sprint(e.targetTokens[1])
 		case strings.Contains(p, "/devices/"):
 			return fmt.Sprint(e.device)
 		case strings.Contains(p, "/versions/"):

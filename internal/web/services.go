@@ -32,9 +32,11 @@ type Services struct {
 }
 
 // Users is the user service with the admin listing authorized (the root UserService leaves listing open because
-// the CLI runs as the system).
+// the CLI runs as the system), and the account lifecycle (disable, role, token listing and revocation), which
+// authorizes itself.
 type Users interface {
 	vigil.UserService
+	vigil.AccountService
 }
 
 // Audit reads the audit trail; VerifyChain recomputes it for a caller holding vigil.PermAuditVerify.
