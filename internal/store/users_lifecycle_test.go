@@ -403,3 +403,27 @@ func TestTokenLastUsed(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSessionBySecret measures the per-request session check; with last_seen written at most once a minute,
+// a steady stream of requests is reads only.
+func BenchmarkSessionBySecret(b *testing.B) {
+	for _, engine := range storetest.Engines {
+		b.Run(engine, func(b *testing.B) {
+			db := storetest.Open(b, engine, nil)
+			u := &vigil.User{Name: "alice", Role: vigil.RolePSIRT}
+			if err := db.CreateUser(storetest.Admin(), u, lifecyclePW); err != nil {
+				b.Fatal(err)
+			}
+			secret, _, err := db.CreateSession(context.Background(), u, 8*time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := db.SessionBySecret(context.Background(), secret); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
