@@ -207,16 +207,7 @@ func userStateCmd(env *Env, disable bool) *cobra.Command {
 			if err := needReason(reason); err != nil {
 				return err
 			}
-			return env.withApp(func(a *app.App) error {
-				if err := a.Store.SetUserDisabled(env.actx(), args[0], disable, reason); err != nil {
-					return err
-				}
-				u, err := a.Store.UserByName(env.Ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return env.Output(u, userTable(u))
-			})
+			return changeUser(env, args[0], func(a *app.App) error { return a.Store.SetUserDisabled(env.actx(), args[0], disable, reason) })
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
@@ -235,19 +226,24 @@ func userRoleCmd(env *Env) *cobra.Command {
 			if err := needReason(reason); err != nil {
 				return err
 			}
-			return env.withApp(func(a *app.App) error {
-				if err := a.Store.SetUserRole(env.actx(), args[0], args[1], reason); err != nil {
-					return err
-				}
-				u, err := a.Store.UserByName(env.Ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return env.Output(u, userTable(u))
-			})
+			return changeUser(env, args[0], func(a *app.App) error { return a.Store.SetUserRole(env.actx(), args[0], args[1], reason) })
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
+}
+
+// changeUser applies change and shows the user as it now is.
+func changeUser(env *Env, name string, change func(a *app.App) error) error {
+	return env.withApp(func(a *app.App) error {
+		if err := change(a); err != nil {
+			return err
+		}
+		u, err := a.Store.UserByName(env.Ctx, name)
+		if err != nil {
+			return err
+		}
+		return env.Output(u, userTable(u))
+	})
 }
 
 func userTable(us ...*vigil.User) func() ([]string, [][]string) {

@@ -155,18 +155,7 @@ func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]i
 	}
 	set := map[int64]bool{}
 	collect := func(rows *sql.Rows, err error) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			set[id] = true
-		}
-		return rows.Err()
+		return eachID(rows, err, func(id int64) { set[id] = true })
 	}
 	if len(keys) > scanKeysAbove {
 		want := make(map[vigil.PackageKey]struct{}, len(keys))

@@ -1009,19 +1009,24 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 // collectIDs reads the ids a RETURNING id statement answered.
 func collectIDs(rows *sql.Rows, err error) func(ids *[]int64) error {
 	return func(ids *[]int64) error {
-		if err != nil {
+		return eachID(rows, err, func(id int64) { *ids = append(*ids, id) })
+	}
+}
+
+// eachID calls fn with each id of a one-column query's rows (and closes them).
+func eachID(rows *sql.Rows, err error, fn func(id int64)) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			*ids = append(*ids, id)
-		}
-		return rows.Err()
+		fn(id)
 	}
+	return rows.Err()
 }
 
 // values is the batch as a VALUES list (SQLite), the statement text kept for the common row counts.
