@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/audit"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/regulatory"
@@ -24,8 +22,8 @@ import (
 )
 
 // This file adapts the app's services to what internal/web declares. The portfolio queries below (pages of
-// findings, the dashboard's aggregates) are SQL on the store's handle because the store offers no paged or
-// aggregate reads yet; they belong in internal/store and should move there, unchanged, when it grows them.
+// findings, the dashboard's aggregates) are the store's read models (internal/store/views.go); what is here is
+// the caching around them, the conversions to the screens' types and the aggregation done in Go.
 
 // webUsers authorizes the user listing, which the store leaves open to the system actor of the CLI.
 type webUsers struct{ *store.DB }
@@ -210,13 +208,9 @@ func newWebQueries(a *App) *webQueries {
 	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}, sizes: map[bool]int{}, inflight: map[string]*flight{}}
 }
 
-func (q *webQueries) sql() *sql.DB { return q.db.SQL() }
-
 // headSeq is the newest audit event: it changes with every write to the store.
 func (q *webQueries) headSeq(ctx context.Context) (int64, error) {
-	var seq sql.NullInt64
-	err := q.sql().QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&seq)
-	return seq.Int64, err
+	return q.db.AuditHead(ctx)
 }
 
 // current returns an up-to-date snapshot, refreshing it when the trail moved or the day turned. A page makes
@@ -295,18 +289,13 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 	var changed []int64
 	if !full {
 		ns.gen, ns.setGen = old.gen, old.setGen
-		rows, err := q.sql().QueryContext(ctx, "SELECT seq, action, object_type, object_id FROM audit_events WHERE seq > $1 AND seq <= $2", old.seq, seq)
+		evs, err := q.db.AuditChanges(ctx, old.seq, seq)
 		if err != nil {
 			return nil, err
 		}
 		seen := map[int64]bool{}
-		for rows.Next() {
-			var n int64
-			var action, typ, id string
-			if err := rows.Scan(&n, &action, &typ, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
+		for _, e := range evs {
+			n, action, typ, id := e.Seq, e.Action, e.ObjectType, e.ObjectID
 			if typ != "user" {
 				ns.gen = max(ns.gen, n) // sign-ins and password changes change no aggregate; anything else may
 			}
@@ -330,13 +319,9 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 				full = true
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
 	}
 	if full {
-		ids, err := q.assessedIDs(ctx)
+		ids, err := q.db.AssessedFindingIDs(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -353,11 +338,11 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 	var assessed []int64
 	for _, id := range changed {
 		delete(ns.views, id)
-		var n int
-		if err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", id).Scan(&n); err != nil {
+		ok, err := q.db.HasAssessment(ctx, id)
+		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
+		if ok {
 			assessed = append(assessed, id)
 		}
 	}
@@ -365,23 +350,6 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 		return nil, err
 	}
 	return ns, nil
-}
-
-func (q *webQueries) assessedIDs(ctx context.Context) ([]int64, error) {
-	rows, err := q.sql().QueryContext(ctx, "SELECT DISTINCT finding_id FROM assessments")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // loadViews computes the views of ids with a few workers (each view is a handful of indexed reads).
@@ -634,66 +602,10 @@ func (c cachedCaseStore) Version(ctx context.Context, id int64) (*vigil.DeviceVe
 
 // ---- pages of findings
 
-const findingSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
-	f.resolved_at, f.learned, d.name, v.version, a.risk, a.data
-	FROM findings f JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
-	LEFT JOIN assessments a ON a.id = (SELECT MAX(x.id) FROM assessments x WHERE x.finding_id = f.id)`
-
-func (q *webQueries) where(fq web.FindingQuery) (string, []any, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	states := fq.States
-	if len(states) == 0 {
-		states = []string{vigil.FindingOpen, vigil.FindingCouldNotEval}
-	}
-	var ph []string
-	for _, s := range states {
-		if err := vigil.OneOf("state", s, vigil.FindingStates); err != nil {
-			return "", nil, err
-		}
-		ph = append(ph, arg(s))
-	}
-	// The unary plus keeps SQLite from reading the state index and sorting: walking the primary key newest first
-	// and stopping after a page is what keeps a page fast at 100,000 findings.
-	col := "f.state"
-	if q.db.Engine() == store.SQLite {
-		col = "+f.state"
-	}
-	where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
-	if fq.DeviceID != 0 {
-		where = append(where, "v.device_id = "+arg(fq.DeviceID))
-	}
-	if fq.VersionID != 0 {
-		where = append(where, "f.version_id = "+arg(fq.VersionID))
-	}
-	if fq.Vuln != "" {
-		p := arg(fq.Vuln)
-		where = append(where, "(f.vuln_id = "+p+" OR f.aliases LIKE '%\"' || "+p+" || '\"%')")
-	}
-	if fq.Text != "" {
-		p := arg("%" + strings.ToLower(likeEscape(fq.Text)) + "%")
-		where = append(where, "(LOWER(f.comp_key) LIKE "+p+" ESCAPE '\\' OR LOWER(f.vuln_id) LIKE "+p+" ESCAPE '\\' OR LOWER(f.component) LIKE "+p+" ESCAPE '\\')")
-	}
-	switch fq.Risk {
-	case "":
-	case "unassessed":
-		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.finding_id = f.id)")
-	case "controlled", "uncontrolled":
-		// The latest assessment of each finding: a small set (assessed findings are few) probed per row.
-		where = append(where, "f.id IN (SELECT x.finding_id FROM assessments x WHERE x.risk = "+arg(fq.Risk)+
-			" AND x.id IN (SELECT MAX(y.id) FROM assessments y GROUP BY y.finding_id))")
-	default:
-		return "", nil, vigil.Errorf(vigil.EINVALID, "risk: %q is not controlled, uncontrolled or unassessed", fq.Risk)
-	}
-	if !fq.Since.IsZero() {
-		where = append(where, "f.first_seen >= "+arg(fq.Since.UTC().Format(audit.TimeFormat)))
-	}
-	return strings.Join(where, " AND "), args, nil
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// listQuery is the store's form of a screen's filter.
+func listQuery(fq web.FindingQuery) store.FindingListQuery {
+	return store.FindingListQuery{DeviceID: fq.DeviceID, VersionID: fq.VersionID, States: fq.States, Vuln: fq.Vuln, Text: fq.Text, Risk: fq.Risk,
+		Since: fq.Since, After: fq.After, Before: fq.Before, Limit: fq.Limit}
 }
 
 func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
@@ -704,14 +616,16 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	if limit <= 0 || limit > 5000 {
 		limit = 50
 	}
-	where, args, err := q.where(fq)
+	// The key names the findings the filter selects, so that filters selecting the same ones share their count
+	// and first page.
+	sel, err := q.db.FindingListKey(listQuery(fq))
 	if err != nil {
 		return nil, err
 	}
 	total := -1
 	if !fq.NoTotal {
-		n, err := q.cachedAt(ctx, fmt.Sprintf("count:%s:%v", where, args), fq.Risk == "", func(ctx context.Context, _ *snapshot) (any, error) {
-			n, err := q.count(ctx, where, args)
+		n, err := q.cachedAt(ctx, "count:"+sel, fq.Risk == "", func(ctx context.Context, _ *snapshot) (any, error) {
+			n, err := q.db.CountFindings(ctx, listQuery(fq))
 			return n, err
 		})
 		if err != nil {
@@ -724,16 +638,16 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	if fq.After == 0 && fq.Before == 0 {
 		// First pages are what people open again and again; pages deep in a list are cheap by cursor and rarely
 		// asked twice, so they are not cached.
-		key := fmt.Sprintf("page:%s:%v:%d", where, args, limit)
+		key := fmt.Sprintf("page:%s:%d", sel, limit)
 		p, err = q.cached(ctx, key, func(ctx context.Context, s *snapshot) (any, error) {
-			p, err := q.rows(ctx, where, args, fq)
+			p, err := q.rows(ctx, fq)
 			if p != nil {
 				p.Revision = fmt.Sprintf("%s@%d@%s", key, s.gen, s.today)
 			}
 			return p, err
 		})
 	} else {
-		p, err = q.rows(ctx, where, args, fq)
+		p, err = q.rows(ctx, fq)
 	}
 	if err != nil {
 		return nil, err
@@ -743,99 +657,17 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 	return &page, nil
 }
 
-// count counts the findings a filter matches.
-func (q *webQueries) count(ctx context.Context, where string, args []any) (int, error) {
-	var n int
-	err := q.sql().QueryRowContext(ctx, "SELECT COUNT(*) FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE "+
-		strings.ReplaceAll(where, "+f.state", "f.state"), args...).Scan(&n)
-	return n, err
-}
-
 // rows reads one page of findings at the query's cursor.
-func (q *webQueries) rows(ctx context.Context, where string, args []any, fq web.FindingQuery) (*web.FindingPage, error) {
-	limit := fq.Limit
-	page := &web.FindingPage{Rows: []web.FindingRow{}, Total: -1}
-	args = append([]any(nil), args...)
-	cursor, order := "", "DESC"
-	switch {
-	case fq.Before > 0:
-		args = append(args, fq.Before)
-		cursor, order = fmt.Sprintf(" AND f.id > $%d", len(args)), "ASC"
-	case fq.After > 0:
-		args = append(args, fq.After)
-		cursor = fmt.Sprintf(" AND f.id < $%d", len(args))
-	}
-	rows, err := q.sql().QueryContext(ctx, findingSelect+" WHERE "+where+cursor+fmt.Sprintf(" ORDER BY f.id %s LIMIT %d", order, limit+1), args...)
+func (q *webQueries) rows(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
+	l, err := q.db.FindingList(ctx, listQuery(fq))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanFindingRow(rows)
-		if err != nil {
-			return nil, err
-		}
-		page.Rows = append(page.Rows, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	more := len(page.Rows) > limit
-	if more {
-		page.Rows = page.Rows[:limit]
-	}
-	if order == "ASC" {
-		for i, j := 0, len(page.Rows)-1; i < j; i, j = i+1, j-1 {
-			page.Rows[i], page.Rows[j] = page.Rows[j], page.Rows[i]
-		}
-	}
-	if n := len(page.Rows); n > 0 {
-		// Older exists when this page was cut short going back, or when it was reached going forward; newer
-		// exists when the page starts after a cursor going back, or was cut short going forward.
-		if (order == "DESC" && more) || order == "ASC" {
-			page.Older = page.Rows[n-1].ID
-		}
-		if (order == "DESC" && fq.After > 0) || (order == "ASC" && more) {
-			page.Newer = page.Rows[0].ID
-		}
+	page := &web.FindingPage{Rows: make([]web.FindingRow, len(l.Rows)), Total: -1, Older: l.Older, Newer: l.Newer}
+	for i, r := range l.Rows {
+		page.Rows[i] = web.FindingRow{Finding: r.Finding, Device: r.Device, Version: r.Version, Risk: r.Risk, Severity: r.Severity}
 	}
 	return page, nil
-}
-
-func scanFindingRow(row interface{ Scan(...any) error }) (web.FindingRow, error) {
-	var f vigil.Finding
-	var comp, aliases, ev, learned, dev, ver string
-	var first, resolved, risk, data sql.NullString
-	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned,
-		&dev, &ver, &risk, &data); err != nil {
-		return web.FindingRow{}, err
-	}
-	if err := json.Unmarshal([]byte(comp), &f.Component); err != nil {
-		return web.FindingRow{}, fmt.Errorf("finding %d component: %w", f.ID, err)
-	}
-	json.Unmarshal([]byte(aliases), &f.Aliases)
-	json.Unmarshal([]byte(ev), &f.Evidence)
-	f.FirstSeen, f.ResolvedAt = parseStoreTime(first), parseStoreTime(resolved)
-	if d, err := vigil.ParseDate(learned); err == nil {
-		f.Learned = d
-	}
-	r := web.FindingRow{Finding: &f, Device: dev, Version: ver, Risk: risk.String}
-	if data.Valid {
-		var a struct {
-			Severity string `json:"severity"`
-		}
-		json.Unmarshal([]byte(data.String), &a)
-		r.Severity = a.Severity
-	}
-	return r, nil
-}
-
-func parseStoreTime(s sql.NullString) time.Time {
-	if !s.Valid || s.String == "" {
-		return time.Time{}
-	}
-	t, _ := time.Parse(audit.TimeFormat, s.String)
-	return t
 }
 
 // ---- clocks
@@ -900,15 +732,11 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 		}
 		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func(ctx context.Context, _ *snapshot) (any, error) {
 			fq := web.FindingQuery{Since: since, Limit: 10}
-			where, args, err := q.where(fq)
+			n, err := q.db.CountFindings(ctx, listQuery(fq))
 			if err != nil {
 				return nil, err
 			}
-			n, err := q.count(ctx, where, args)
-			if err != nil {
-				return nil, err
-			}
-			p, err := q.rows(ctx, where, args, fq)
+			p, err := q.rows(ctx, fq)
 			if err != nil {
 				return nil, err
 			}
@@ -1000,21 +828,13 @@ func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overvie
 // findings, kept across the assessments and events PSIRT records all day.
 func (q *webQueries) overviewSet(ctx context.Context, snap *snapshot) (*web.Overview, error) {
 	ov := &web.Overview{KEV: []web.KEVHit{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{}}
-	rows, err := q.sql().QueryContext(ctx, `SELECT v.device_id, d.name, f.version_id, v.version, f.state, COUNT(*) FROM findings f
-		JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
-		WHERE f.state IN ($1, $2) GROUP BY v.device_id, d.name, f.version_id, v.version, f.state`, vigil.FindingOpen, vigil.FindingCouldNotEval)
+	counts, err := q.db.OpenCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	devIdx, verIdx := map[int64]int{}, map[int64]int{}
-	for rows.Next() {
-		var devID, verID int64
-		var dev, ver, state string
-		var n int
-		if err := rows.Scan(&devID, &dev, &verID, &ver, &state, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	for _, c := range counts {
+		devID, dev, verID, ver, state, n := c.DeviceID, c.Device, c.VersionID, c.Version, c.State, c.N
 		if state == vigil.FindingOpen {
 			ov.Open += n
 		} else {
@@ -1035,10 +855,6 @@ func (q *webQueries) overviewSet(ctx context.Context, snap *snapshot) (*web.Over
 		}
 		ov.ByVersion[j].N += n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	if err := q.overTime(ctx, snap, ov); err != nil {
 		return nil, err
 	}
@@ -1051,31 +867,16 @@ func (q *webQueries) overviewSet(ctx context.Context, snap *snapshot) (*web.Over
 // overTime counts open findings at the end of each of the last 26 weeks from the days findings were first seen
 // and resolved (or closed).
 func (q *webQueries) overTime(ctx context.Context, snap *snapshot, ov *web.Overview) error {
+	seen, resolved, err := q.db.FindingDayCounts(ctx)
+	if err != nil {
+		return err
+	}
 	delta := map[string]int{}
-	for _, s := range []struct {
-		query string
-		sign  int
-	}{
-		{"SELECT SUBSTR(first_seen, 1, 10), COUNT(*) FROM findings GROUP BY SUBSTR(first_seen, 1, 10)", 1},
-		{"SELECT SUBSTR(resolved_at, 1, 10), COUNT(*) FROM findings WHERE resolved_at IS NOT NULL GROUP BY SUBSTR(resolved_at, 1, 10)", -1},
-	} {
-		rows, err := q.sql().QueryContext(ctx, s.query)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var day string
-			var n int
-			if err := rows.Scan(&day, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			delta[day] += s.sign * n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	for _, c := range seen {
+		delta[c.Day] += c.N
+	}
+	for _, c := range resolved {
+		delta[c.Day] -= c.N
 	}
 	if len(delta) == 0 {
 		return nil
@@ -1112,22 +913,15 @@ func (q *webQueries) overTime(ctx context.Context, snap *snapshot, ov *web.Overv
 // the field, measured to when the finding resolved (the fielded version no longer holds the vulnerable component)
 // or was closed as verified.
 func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overview) error {
-	rows, err := q.sql().QueryContext(ctx, `SELECT e.finding_id, f.vuln_id, f.learned, f.resolved_at, e.date, e.details FROM finding_events e
-		JOIN findings f ON f.id = e.finding_id WHERE e.type = $1 ORDER BY e.finding_id, e.date`, regulatory.EventFixDistributed)
+	evs, err := q.db.FixEvents(ctx)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	seen := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		var vuln, learned, date, details string
-		var resolved sql.NullString
-		if err := rows.Scan(&id, &vuln, &learned, &resolved, &date, &details); err != nil {
-			return err
-		}
+	for _, e := range evs {
+		id, vuln, learned, date := e.FindingID, e.Vulnerability, e.Learned, e.Date
 		var d vigil.EventData
-		json.Unmarshal([]byte(details), &d)
+		json.Unmarshal(e.Details, &d)
 		if !d.Validated || seen[id] {
 			continue
 		}
@@ -1138,15 +932,12 @@ func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overvi
 			continue
 		}
 		ov.IdentToPatch = append(ov.IdentToPatch, web.Metric{FindingID: id, Vulnerability: vuln, From: from, To: fix, Days: fix.Sub(from)})
-		if t := parseStoreTime(resolved); !t.IsZero() {
+		if t := e.ResolvedAt; !t.IsZero() {
 			field := vigil.DateOf(t, nil)
 			if !field.Before(fix) {
 				ov.PatchToField = append(ov.PatchToField, web.Metric{FindingID: id, Vulnerability: vuln, From: fix, To: field, Days: field.Sub(fix)})
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for id, v := range snap.views {
 		if v.Determination != nil && v.Determination.Risk == regulatory.RiskUncontrolled {
@@ -1168,57 +959,32 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 	}
 	// The catalog entries come with the list (a few thousand small rows), rather than a vulnerability look-up
 	// per hit afterwards: this is recomputed on every change to the portfolio.
-	rows, err := q.sql().QueryContext(ctx, "SELECT cve, data FROM intel_kev WHERE removed = $1", false)
+	entries, err := q.db.KEVCatalog(ctx)
 	if err != nil {
 		return nil // no intelligence tables in this store: KEV stays "not imported"
 	}
-	listed := map[string]bool{}
-	entries := map[string][]byte{}
-	for rows.Next() {
-		var cve string
-		var data []byte
-		if err := rows.Scan(&cve, &data); err != nil {
-			rows.Close()
-			return err
-		}
-		listed[cve] = true
-		entries[cve] = data
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(listed) == 0 {
+	if len(entries) == 0 {
 		return nil // no catalog imported: the dashboard says so rather than "none"
 	}
 	ov.KEVAvailable = true
 	// Open findings named by a listed CVE (found through the vulnerability index, a probe per catalog entry), and
 	// those named otherwise (GHSA, PYSEC, ...) that carry a CVE alias, whose aliases are checked here. Not every
 	// open finding: this is recomputed on every change to the portfolio.
-	rows, err = q.sql().QueryContext(ctx, `SELECT f.id, f.vuln_id, f.aliases, d.name FROM findings f JOIN device_versions v ON v.id = f.version_id
-		JOIN devices d ON d.id = v.device_id
-		WHERE f.state IN ($1, $2) AND (f.vuln_id IN (SELECT cve FROM intel_kev WHERE removed = $3) OR (f.vuln_id NOT LIKE 'CVE-%' AND f.aliases LIKE '%CVE-%'))
-		ORDER BY f.id`, vigil.FindingOpen, vigil.FindingCouldNotEval, false)
+	cands, err := q.db.OpenFindingsForKEV(ctx)
 	if err != nil {
 		return err
 	}
+	listed := func(cve string) bool { _, ok := entries[cve]; return ok }
 	hits := map[string]*web.KEVHit{}
 	var order []string
-	for rows.Next() {
-		var id int64
-		var vuln, aliases, dev string
-		if err := rows.Scan(&id, &vuln, &aliases, &dev); err != nil {
-			rows.Close()
-			return err
-		}
+	for _, c := range cands {
+		id, vuln, dev := c.FindingID, c.Vulnerability, c.Device
 		cve := ""
-		if listed[vuln] {
+		if listed(vuln) {
 			cve = vuln
-		} else if strings.Contains(aliases, "CVE-") {
-			var as []string
-			json.Unmarshal([]byte(aliases), &as)
-			for _, a := range as {
-				if listed[a] {
+		} else {
+			for _, a := range c.Aliases {
+				if listed(a) {
 					cve = a
 					break
 				}
@@ -1237,10 +1003,6 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 		if !contains(h.Devices, dev) {
 			h.Devices = append(h.Devices, dev)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, cve := range order {
 		h := hits[cve]

@@ -1,0 +1,475 @@
+package store
+
+// This file holds the read models of the screens: the audit trail's head and changes (which the screens' cache
+// follows), pages and counts of findings with their device, version and latest assessment, and the portfolio-wide
+// aggregates of the dashboard. They are read-only. Like the store's other reads for people (Events, the
+// intelligence), each method requires vigil.PermRead; the caller decides what to show beyond that. The SQL here
+// runs unchanged on both engines, through the pool's statement cache on SQLite.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/audit"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+)
+
+// AuditChange is one audit event as a cache following the trail needs it: what changed, not the details.
+type AuditChange struct {
+	Seq        int64
+	Action     string
+	ObjectType string
+	ObjectID   string
+}
+
+// AuditHead returns the sequence number of the newest audit event (0 on an empty trail). Every write appends an
+// event in its own transaction, so the head moves with every change to the store.
+func (db *DB) AuditHead(ctx context.Context) (int64, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return 0, err
+	}
+	var seq sql.NullInt64
+	err := db.db.QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&seq)
+	return seq.Int64, err
+}
+
+// AuditChanges returns the events after seq after, up to and including upto, in no particular order.
+func (db *DB) AuditChanges(ctx context.Context, after, upto int64) ([]AuditChange, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT seq, action, object_type, object_id FROM audit_events WHERE seq > $1 AND seq <= $2", after, upto)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditChange
+	for rows.Next() {
+		var c AuditChange
+		if err := rows.Scan(&c.Seq, &c.Action, &c.ObjectType, &c.ObjectID); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AssessedFindingIDs returns the ids of the findings with at least one assessment, in no particular order.
+func (db *DB) AssessedFindingIDs(ctx context.Context) ([]int64, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	var ids []int64
+	rows, err := db.db.QueryContext(ctx, "SELECT DISTINCT finding_id FROM assessments")
+	err = eachID(rows, err, func(id int64) { ids = append(ids, id) })
+	return ids, err
+}
+
+// HasAssessment reports whether a finding has been assessed at least once (false for an unknown finding).
+func (db *DB) HasAssessment(ctx context.Context, findingID int64) (bool, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return false, err
+	}
+	var n int
+	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", findingID).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// ---- pages of findings
+
+// FindingListQuery selects findings for a list: every field narrows the selection. After and Before are cursors
+// (finding ids): the page of findings older than After, or newer than Before; the newest page without either.
+type FindingListQuery struct {
+	DeviceID  int64
+	VersionID int64
+	States    []string  // default open and could_not_evaluate
+	Vuln      string    // an id or an alias, exactly
+	Text      string    // a substring (any case) of the component key or name, or of the vulnerability id
+	Risk      string    // the latest assessment's: controlled, uncontrolled, or unassessed (none)
+	Since     time.Time // first seen at or after
+	After     int64
+	Before    int64
+	Limit     int // rows per page: 1 to MaxFindingList, 50 when 0
+}
+
+// MaxFindingList bounds a page of FindingList.
+const MaxFindingList = 5000
+
+// FindingListRow is a finding as lists show it: with its device, version and latest assessment's risk and
+// severity ("" when it was never assessed).
+type FindingListRow struct {
+	Finding  *vigil.Finding
+	Device   string
+	Version  string
+	Risk     string
+	Severity string
+}
+
+// FindingList is one page of findings, newest first. Older and Newer are the cursors of the neighbouring pages
+// (0 when there is none): pass Older as After, Newer as Before.
+type FindingList struct {
+	Rows  []FindingListRow
+	Older int64
+	Newer int64
+}
+
+const findingListSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
+	f.resolved_at, f.learned, d.name, v.version, a.risk, a.data
+	FROM findings f JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
+	LEFT JOIN assessments a ON a.id = (SELECT MAX(x.id) FROM assessments x WHERE x.finding_id = f.id)`
+
+// FindingListKey returns a text identifying the findings q selects, apart from its cursors and limit, for callers
+// that cache counts and pages: queries with equal keys select the same findings. It returns EINVALID for an unknown
+// state or risk, as CountFindings and FindingList would.
+func (db *DB) FindingListKey(q FindingListQuery) (string, error) {
+	where, args, err := db.findingListWhere(q)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s:%v", where, args), nil
+}
+
+// findingListWhere builds the condition of q on findings f joined with device_versions v.
+func (db *DB) findingListWhere(q FindingListQuery) (string, []any, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	states := q.States
+	if len(states) == 0 {
+		states = []string{vigil.FindingOpen, vigil.FindingCouldNotEval}
+	}
+	var ph []string
+	for _, s := range states {
+		if err := vigil.OneOf("state", s, vigil.FindingStates); err != nil {
+			return "", nil, err
+		}
+		ph = append(ph, arg(s))
+	}
+	// The unary plus keeps SQLite from reading the state index and sorting: walking the primary key newest first
+	// and stopping after a page is what keeps a page fast at 100,000 findings.
+	col := "f.state"
+	if db.engine == SQLite {
+		col = "+f.state"
+	}
+	where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
+	if q.DeviceID != 0 {
+		where = append(where, "v.device_id = "+arg(q.DeviceID))
+	}
+	if q.VersionID != 0 {
+		where = append(where, "f.version_id = "+arg(q.VersionID))
+	}
+	if q.Vuln != "" {
+		p := arg(q.Vuln)
+		where = append(where, "(f.vuln_id = "+p+" OR f.aliases LIKE '%\"' || "+p+" || '\"%')")
+	}
+	if q.Text != "" {
+		p := arg("%" + strings.ToLower(likeEscape(q.Text)) + "%")
+		where = append(where, "(LOWER(f.comp_key) LIKE "+p+" ESCAPE '\\' OR LOWER(f.vuln_id) LIKE "+p+" ESCAPE '\\' OR LOWER(f.component) LIKE "+p+" ESCAPE '\\')")
+	}
+	switch q.Risk {
+	case "":
+	case "unassessed":
+		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.finding_id = f.id)")
+	case "controlled", "uncontrolled":
+		// The latest assessment of each finding: a small set (assessed findings are few) probed per row.
+		where = append(where, "f.id IN (SELECT x.finding_id FROM assessments x WHERE x.risk = "+arg(q.Risk)+
+			" AND x.id IN (SELECT MAX(y.id) FROM assessments y GROUP BY y.finding_id))")
+	default:
+		return "", nil, vigil.Errorf(vigil.EINVALID, "risk: %q is not controlled, uncontrolled or unassessed", q.Risk)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "f.first_seen >= "+arg(q.Since.UTC().Format(audit.TimeFormat)))
+	}
+	return strings.Join(where, " AND "), args, nil
+}
+
+// likeEscape escapes LIKE's wildcards (with ESCAPE '\'), so that a search for "50%" finds "50%" only.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// CountFindings counts the findings q selects (its cursors and limit aside).
+func (db *DB) CountFindings(ctx context.Context, q FindingListQuery) (int, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return 0, err
+	}
+	where, args, err := db.findingListWhere(q)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	// A count reads every match anyway: the state index serves it better than the primary key.
+	err = db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE "+
+		strings.ReplaceAll(where, "+f.state", "f.state"), args...).Scan(&n)
+	return n, err
+}
+
+// FindingList reads one page of the findings q selects at its cursor, newest first.
+func (db *DB) FindingList(ctx context.Context, q FindingListQuery) (*FindingList, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	where, args, err := db.findingListWhere(q)
+	if err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxFindingList)
+	page := &FindingList{Rows: []FindingListRow{}}
+	cursor, order := "", "DESC"
+	switch {
+	case q.Before > 0:
+		args = append(args, q.Before)
+		cursor, order = fmt.Sprintf(" AND f.id > $%d", len(args)), "ASC"
+	case q.After > 0:
+		args = append(args, q.After)
+		cursor = fmt.Sprintf(" AND f.id < $%d", len(args))
+	}
+	rows, err := db.db.QueryContext(ctx, findingListSelect+" WHERE "+where+cursor+fmt.Sprintf(" ORDER BY f.id %s LIMIT %d", order, limit+1), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanFindingListRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Rows = append(page.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	more := len(page.Rows) > limit
+	if more {
+		page.Rows = page.Rows[:limit]
+	}
+	if order == "ASC" {
+		for i, j := 0, len(page.Rows)-1; i < j; i, j = i+1, j-1 {
+			page.Rows[i], page.Rows[j] = page.Rows[j], page.Rows[i]
+		}
+	}
+	if n := len(page.Rows); n > 0 {
+		// Older exists when this page was cut short going back, or when it was reached going forward; newer
+		// exists when the page starts after a cursor going back, or was cut short going forward.
+		if (order == "DESC" && more) || order == "ASC" {
+			page.Older = page.Rows[n-1].Finding.ID
+		}
+		if (order == "DESC" && q.After > 0) || (order == "ASC" && more) {
+			page.Newer = page.Rows[0].Finding.ID
+		}
+	}
+	return page, nil
+}
+
+func scanFindingListRow(row interface{ Scan(...any) error }) (FindingListRow, error) {
+	var f vigil.Finding
+	var comp, aliases, ev, learned, dev, ver string
+	var first, resolved, risk, data sql.NullString
+	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned,
+		&dev, &ver, &risk, &data); err != nil {
+		return FindingListRow{}, err
+	}
+	if err := json.Unmarshal([]byte(comp), &f.Component); err != nil {
+		return FindingListRow{}, fmt.Errorf("finding %d component: %w", f.ID, err)
+	}
+	json.Unmarshal([]byte(aliases), &f.Aliases)
+	json.Unmarshal([]byte(ev), &f.Evidence)
+	f.FirstSeen, f.ResolvedAt = parseTime(first), parseTime(resolved)
+	if d, err := vigil.ParseDate(learned); err == nil {
+		f.Learned = d
+	}
+	r := FindingListRow{Finding: &f, Device: dev, Version: ver, Risk: risk.String}
+	if data.Valid {
+		var a struct {
+			Severity string `json:"severity"`
+		}
+		json.Unmarshal([]byte(data.String), &a)
+		r.Severity = a.Severity
+	}
+	return r, nil
+}
+
+// ---- the dashboard's aggregates
+
+// OpenCount is the number of findings in one state (open or could_not_evaluate) of one device version.
+type OpenCount struct {
+	DeviceID  int64
+	Device    string
+	VersionID int64
+	Version   string
+	State     string
+	N         int
+}
+
+// OpenCounts counts the open and could-not-evaluate findings by device, version and state (a full scan).
+func (db *DB) OpenCounts(ctx context.Context) ([]OpenCount, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT v.device_id, d.name, f.version_id, v.version, f.state, COUNT(*) FROM findings f
+		JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
+		WHERE f.state IN ($1, $2) GROUP BY v.device_id, d.name, f.version_id, v.version, f.state`, vigil.FindingOpen, vigil.FindingCouldNotEval)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OpenCount
+	for rows.Next() {
+		var c OpenCount
+		if err := rows.Scan(&c.DeviceID, &c.Device, &c.VersionID, &c.Version, &c.State, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DayCount is a number of findings on one day ("YYYY-MM-DD", UTC as stored).
+type DayCount struct {
+	Day string
+	N   int
+}
+
+// FindingDayCounts counts every finding by the day it was first seen, and the resolved ones by the day they
+// resolved (or were closed): from the two, the open findings on any day follow.
+func (db *DB) FindingDayCounts(ctx context.Context) (firstSeen, resolved []DayCount, err error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []struct {
+		query string
+		into  *[]DayCount
+	}{
+		{"SELECT SUBSTR(first_seen, 1, 10), COUNT(*) FROM findings GROUP BY SUBSTR(first_seen, 1, 10)", &firstSeen},
+		{"SELECT SUBSTR(resolved_at, 1, 10), COUNT(*) FROM findings WHERE resolved_at IS NOT NULL GROUP BY SUBSTR(resolved_at, 1, 10)", &resolved},
+	} {
+		if err := db.dayCounts(ctx, s.query, s.into); err != nil {
+			return nil, nil, err
+		}
+	}
+	return firstSeen, resolved, nil
+}
+
+func (db *DB) dayCounts(ctx context.Context, query string, into *[]DayCount) error {
+	rows, err := db.db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c DayCount
+		if err := rows.Scan(&c.Day, &c.N); err != nil {
+			return err
+		}
+		*into = append(*into, c)
+	}
+	return rows.Err()
+}
+
+// FixEvent is a fix_distributed event with its finding's identification day and resolution. Learned and Date are
+// the stored texts (dates, unless the row is damaged); Details is the event's data as stored.
+type FixEvent struct {
+	FindingID     int64
+	Vulnerability string
+	Learned       string
+	ResolvedAt    time.Time // zero while the finding is unresolved
+	Date          string
+	Details       json.RawMessage
+}
+
+// FixEvents returns every fix-distributed event (validated or not), by finding and then date.
+func (db *DB) FixEvents(ctx context.Context) ([]FixEvent, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT e.finding_id, f.vuln_id, f.learned, f.resolved_at, e.date, e.details FROM finding_events e
+		JOIN findings f ON f.id = e.finding_id WHERE e.type = $1 ORDER BY e.finding_id, e.date`, regulatory.EventFixDistributed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FixEvent
+	for rows.Next() {
+		var e FixEvent
+		var resolved sql.NullString
+		var details string
+		if err := rows.Scan(&e.FindingID, &e.Vulnerability, &e.Learned, &resolved, &e.Date, &details); err != nil {
+			return nil, err
+		}
+		e.ResolvedAt, e.Details = parseTime(resolved), json.RawMessage(details)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// KEVCatalog returns the KEV catalog's listed (not removed) entries by CVE, as stored (a vigil.KEVEntry in JSON).
+// A store without intelligence tables returns an error.
+func (db *DB) KEVCatalog(ctx context.Context) (map[string]json.RawMessage, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT cve, data FROM intel_kev WHERE removed = $1", false)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]json.RawMessage{}
+	for rows.Next() {
+		var cve string
+		var data []byte
+		if err := rows.Scan(&cve, &data); err != nil {
+			return nil, err
+		}
+		out[cve] = data
+	}
+	return out, rows.Err()
+}
+
+// KEVCandidate is an open finding that may name a KEV-listed vulnerability, with its device's name.
+type KEVCandidate struct {
+	FindingID     int64
+	Vulnerability string
+	Aliases       []string
+	Device        string
+}
+
+// OpenFindingsForKEV returns, by id, the open and could-not-evaluate findings whose vulnerability is listed in the
+// KEV catalog, and those named otherwise (GHSA, PYSEC, ...) with a CVE alias, which the caller checks against the
+// catalog: a probe per catalog entry plus the few such aliases, not every open finding.
+func (db *DB) OpenFindingsForKEV(ctx context.Context) ([]KEVCandidate, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT f.id, f.vuln_id, f.aliases, d.name FROM findings f JOIN device_versions v ON v.id = f.version_id
+		JOIN devices d ON d.id = v.device_id
+		WHERE f.state IN ($1, $2) AND (f.vuln_id IN (SELECT cve FROM intel_kev WHERE removed = $3) OR (f.vuln_id NOT LIKE 'CVE-%' AND f.aliases LIKE '%CVE-%'))
+		ORDER BY f.id`, vigil.FindingOpen, vigil.FindingCouldNotEval, false)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []KEVCandidate
+	for rows.Next() {
+		var c KEVCandidate
+		var aliases string
+		if err := rows.Scan(&c.FindingID, &c.Vulnerability, &aliases, &c.Device); err != nil {
+			return nil, err
+		}
+		if strings.Contains(aliases, "CVE-") {
+			json.Unmarshal([]byte(aliases), &c.Aliases) // damaged aliases name no listed CVE
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
