@@ -961,7 +961,7 @@ func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
 	// per hit afterwards: this is recomputed on every change to the portfolio.
 	entries, err := q.db.KEVCatalog(ctx)
 	if err != nil {
-		return nil // no intelligence tables in this store: KEV stays "not imported"
+		return err // every store has the tables (migrations): a failure here is real, not "not imported"
 	}
 	if len(entries) == 0 {
 		return nil // no catalog imported: the dashboard says so rather than "none"
