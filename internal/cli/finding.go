@@ -72,7 +72,7 @@ func listFindings(env *Env, f *listFlags) error {
 				flt.VersionID = v.ID
 			}
 		}
-		fs, err := a.Store.Findings(env.Ctx, flt)
+		fs, err := a.Store.Findings(env.actx(), flt)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func listFindings(env *Env, f *listFlags) error {
 				if intel == nil {
 					break
 				}
-				if vu, err := intel.Vuln(env.Ctx, x.Vulnerability); err == nil && vu.KEV != nil {
+				if vu, err := intel.Vuln(env.actx(), x.Vulnerability); err == nil && vu.KEV != nil {
 					kept = append(kept, x)
 				}
 			}
@@ -338,7 +338,7 @@ func closeCmd(env *Env) *cobra.Command {
 				if err := a.Store.SetFindingState(env.actx(), id, state, reason); err != nil {
 					return err
 				}
-				f, err := a.Store.Finding(env.Ctx, id)
+				f, err := a.Store.Finding(env.actx(), id)
 				if err != nil {
 					return err
 				}

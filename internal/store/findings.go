@@ -54,6 +54,9 @@ func scanFinding(row interface{ Scan(...any) error }) (*vigil.Finding, error) {
 
 // Finding returns one finding.
 func (db *DB) Finding(ctx context.Context, id int64) (*vigil.Finding, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
 	f, err := scanFinding(db.db.QueryRowContext(ctx, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("finding", id)
@@ -63,6 +66,9 @@ func (db *DB) Finding(ctx context.Context, id int64) (*vigil.Finding, error) {
 
 // Findings lists findings matching the filter, newest first.
 func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) ([]*vigil.Finding, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -321,6 +327,9 @@ func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) error {
 
 // Assessments returns a finding's assessments, oldest first (the first is the one that started the clocks).
 func (db *DB) Assessments(ctx context.Context, findingID int64) ([]*vigil.Assessment, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
 	rows, err := db.db.QueryContext(ctx, "SELECT id, data FROM assessments WHERE finding_id = $1 ORDER BY id", findingID)
 	if err != nil {
 		return nil, err
@@ -376,6 +385,9 @@ func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) error 
 
 // FindingEvents returns a finding's events in the order they were recorded.
 func (db *DB) FindingEvents(ctx context.Context, findingID int64) ([]*vigil.FindingEvent, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
 	rows, err := db.db.QueryContext(ctx, "SELECT id, finding_id, type, date, details, note, created_at, actor FROM finding_events WHERE finding_id = $1 ORDER BY id", findingID)
 	if err != nil {
 		return nil, err
