@@ -148,5 +148,30 @@ func TestWebCacheGenerations(t *testing.T) {
 		if setPart() == before {
 			t.Errorf("closing a finding kept the findings' aggregates")
 		}
+		// New since a visit: the count follows new findings, the rows shown carry their current risk.
+		since := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+		newSince := func(step string, n int, risks ...string) {
+			t.Helper()
+			ov, err := q.Overview(read(), since)
+			must(err)
+			var got []string
+			for _, r := range ov.NewFindings {
+				got = append(got, r.Vulnerability+" "+r.Risk)
+			}
+			if ov.NewCount != n || fmt.Sprint(got) != fmt.Sprint(risks) {
+				t.Errorf("%s: %d new %v; want %d %v", step, ov.NewCount, got, n, risks)
+			}
+		}
+		newSince("before", 1, "CVE-2021-45046 uncontrolled")
+		_, _, err = db.SyncFindings(ctx, v.ID, []vigil.Finding{{Component: comp, Vulnerability: "CVE-2021-44228"}, {Component: comp, Vulnerability: "CVE-2021-45046"},
+			{Component: comp, Vulnerability: "CVE-2021-45105"}})
+		must(err)
+		newSince("a new finding", 2, "CVE-2021-45105 ", "CVE-2021-45046 uncontrolled")
+		third, err := db.Findings(ctx, vigil.FindingFilter{Vuln: "CVE-2021-45105"})
+		must(err)
+		_, err = a.Cases().Assess(ctx, cases.AssessInput{FindingID: third[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
+		must(err)
+		newSince("the new one assessed", 2, "CVE-2021-45105 uncontrolled", "CVE-2021-45046 uncontrolled")
 	})
 }

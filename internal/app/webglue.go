@@ -726,26 +726,27 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 	ov := &c
 	if !since.IsZero() {
 		since = since.UTC().Truncate(time.Second)
-		type newer struct {
-			n    int
-			rows []web.FindingRow
-		}
-		nv, err := q.cached(ctx, "new:"+since.Format(time.RFC3339), func(ctx context.Context, _ *snapshot) (any, error) {
-			fq := web.FindingQuery{Since: since, Limit: 10}
-			n, err := q.db.CountFindings(ctx, listQuery(fq))
-			if err != nil {
-				return nil, err
-			}
-			p, err := q.rows(ctx, fq)
-			if err != nil {
-				return nil, err
-			}
-			return newer{n, p.Rows}, nil
+		fq := web.FindingQuery{Since: since, Limit: 10}
+		key := since.Format(time.RFC3339)
+		// How many are new depends only on the findings (a count over all of them: kept across assessments); the
+		// ten shown carry their risk, so they follow every change.
+		n, err := q.cachedSet(ctx, "newcount:"+key, func(ctx context.Context, _ *snapshot) (any, error) {
+			return q.db.CountFindings(ctx, listQuery(fq))
 		})
 		if err != nil {
 			return nil, err
 		}
-		ov.NewSince, ov.NewCount, ov.NewFindings = since, nv.(newer).n, nv.(newer).rows
+		rows, err := q.cached(ctx, "new:"+key, func(ctx context.Context, _ *snapshot) (any, error) {
+			p, err := q.rows(ctx, fq)
+			if err != nil {
+				return nil, err
+			}
+			return p.Rows, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		ov.NewSince, ov.NewCount, ov.NewFindings = since, n.(int), rows.([]web.FindingRow)
 	}
 	return ov, nil
 }
