@@ -143,20 +143,8 @@ const scanKeysAbove = 50_000
 
 // VersionsForKeys returns the ids of the device versions whose current components carry any of keys.
 func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error) {
-	type grp struct{ kind, eco string }
-	byGrp := map[grp][]string{}
-	for _, k := range keys {
-		k = NormalizeKey(k)
-		if k.Name == "" {
-			continue
-		}
-		g := grp{k.Kind, k.Ecosystem}
-		byGrp[g] = append(byGrp[g], k.Name)
-	}
+	byGrp := groupKeys(keys)
 	set := map[int64]bool{}
-	collect := func(rows *sql.Rows, err error) error {
-		return eachID(rows, err, func(id int64) { set[id] = true })
-	}
 	if len(keys) > scanKeysAbove {
 		want := make(map[vigil.PackageKey]struct{}, len(keys))
 		for g, names := range byGrp {
@@ -182,30 +170,8 @@ func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]i
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-	} else {
-		// One IN list per (kind, ecosystem): a statement of name parameters parses far faster than the same keys
-		// as OR-ed triples, and the (kind, ecosystem, name) index serves it.
-		grps := make([]grp, 0, len(byGrp))
-		for g := range byGrp {
-			grps = append(grps, g)
-		}
-		slices.SortFunc(grps, func(a, b grp) int { return cmp.Or(strings.Compare(a.kind, b.kind), strings.Compare(a.eco, b.eco)) })
-		for _, g := range grps {
-			names := uniq(byGrp[g])
-			for len(names) > 0 {
-				n := min(len(names), 500)
-				args := make([]any, 0, n+2)
-				args = append(args, g.kind, g.eco)
-				for _, s := range names[:n] {
-					args = append(args, s)
-				}
-				names = names[n:]
-				q := "SELECT DISTINCT version_id FROM component_keys WHERE kind = $1 AND ecosystem = $2 AND name IN (" + placeholders(db.engine, 3, n) + ")"
-				if err := collect(db.db.QueryContext(ctx, q, args...)); err != nil {
-					return nil, err
-				}
-			}
-		}
+	} else if err := db.eachIDByName(ctx, "SELECT DISTINCT version_id FROM component_keys", byGrp, 500, func(id int64) { set[id] = true }); err != nil {
+		return nil, err
 	}
 	out := make([]int64, 0, len(set))
 	for id := range set {
@@ -213,6 +179,54 @@ func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]i
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// keyGroup is a (kind, ecosystem) under which package names are looked up.
+type keyGroup struct{ kind, eco string }
+
+// groupKeys normalizes keys (NormalizeKey, so they may be spelled as an SBOM spells them) and groups their names
+// by kind and ecosystem, dropping nameless ones.
+func groupKeys(keys []vigil.PackageKey) map[keyGroup][]string {
+	byGrp := map[keyGroup][]string{}
+	for _, k := range keys {
+		k = NormalizeKey(k)
+		if k.Name == "" {
+			continue
+		}
+		g := keyGroup{k.Kind, k.Ecosystem}
+		byGrp[g] = append(byGrp[g], k.Name)
+	}
+	return byGrp
+}
+
+// eachIDByName runs selectFrom (a one-column SELECT ... FROM a table with kind, ecosystem and name columns) with one
+// IN list of names per group, chunk names at a time, in a stable group order, and calls fn with each id: a
+// statement of name parameters parses far faster than the same keys as OR-ed triples, and the (kind, ecosystem,
+// name) index serves it.
+func (db *DB) eachIDByName(ctx context.Context, selectFrom string, byGrp map[keyGroup][]string, chunk int, fn func(id int64)) error {
+	grps := make([]keyGroup, 0, len(byGrp))
+	for g := range byGrp {
+		grps = append(grps, g)
+	}
+	slices.SortFunc(grps, func(a, b keyGroup) int { return cmp.Or(strings.Compare(a.kind, b.kind), strings.Compare(a.eco, b.eco)) })
+	for _, g := range grps {
+		names := uniq(byGrp[g])
+		for len(names) > 0 {
+			n := min(len(names), chunk)
+			args := make([]any, 0, n+2)
+			args = append(args, g.kind, g.eco)
+			for _, s := range names[:n] {
+				args = append(args, s)
+			}
+			names = names[n:]
+			q := selectFrom + " WHERE kind = $1 AND ecosystem = $2 AND name IN (" + placeholders(db.engine, 3, n) + ")"
+			rows, err := db.db.QueryContext(ctx, q, args...)
+			if err := eachID(rows, err, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // KV reads a small piece of state (cursors); "" when unset.

@@ -476,49 +476,9 @@ func (db *DB) ScanAdvisories(ctx context.Context, fn func(*vigil.Advisory) error
 // storage order. Keys are normalized first (NormalizeKey), so they may be spelled as an SBOM spells them. A
 // withdrawn advisory is left out, so that re-matching the keys of a run resolves the findings it caused.
 func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
-	type grp struct{ kind, eco string }
-	byGrp := map[grp][]string{}
-	for _, k := range keys {
-		k = NormalizeKey(k)
-		if k.Name == "" {
-			continue
-		}
-		g := grp{k.Kind, k.Ecosystem}
-		byGrp[g] = append(byGrp[g], k.Name)
-	}
-	grps := make([]grp, 0, len(byGrp))
-	for g := range byGrp {
-		grps = append(grps, g)
-	}
-	slices.SortFunc(grps, func(a, b grp) int { return strings.Compare(a.kind+"\x00"+a.eco, b.kind+"\x00"+b.eco) })
 	idset := map[int64]bool{}
-	for _, g := range grps {
-		names := uniq(byGrp[g])
-		for len(names) > 0 {
-			n := min(len(names), 900)
-			chunk := names[:n]
-			names = names[n:]
-			args := []any{g.kind, g.eco}
-			for _, s := range chunk {
-				args = append(args, s)
-			}
-			rows, err := db.db.QueryContext(ctx, "SELECT advisory_id FROM intel_affected WHERE kind = $1 AND ecosystem = $2 AND name IN ("+placeholders(db.engine, 3, len(chunk))+")", args...)
-			if err != nil {
-				return nil, fmt.Errorf("intel: affected index: %w", err)
-			}
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				idset[id] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-		}
+	if err := db.eachIDByName(ctx, "SELECT advisory_id FROM intel_affected", groupKeys(keys), 900, func(id int64) { idset[id] = true }); err != nil {
+		return nil, fmt.Errorf("intel: affected index: %w", err)
 	}
 	ids := make([]int64, 0, len(idset))
 	for id := range idset {
