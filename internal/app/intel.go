@@ -73,12 +73,8 @@ func (a *App) SyncFeed(ctx context.Context, name string, opt IntelOptions) (*imp
 	if err != nil {
 		return nil, err
 	}
-	im, err := a.Importer(ctx, opt)
-	if err != nil {
-		return nil, err
-	}
 	at := a.Clock.Now()
-	res, err := im.Sync(ctx, f)
+	res, err := a.syncFeed(ctx, f, opt)
 	att := store.FeedAttempt{At: at, Err: err}
 	if err != nil {
 		att.Next = jobs.NextAfterFailure(jobsFeed(f), at, f.Failures+1, time.Minute)
@@ -89,6 +85,23 @@ func (a *App) SyncFeed(ctx context.Context, name string, opt IntelOptions) (*imp
 		err = rerr
 	}
 	return res, err
+}
+
+// syncFeed imports a feed and re-matches the device versions holding a package it changed: the one sync both
+// `vigil feeds sync` and the scheduler run, so the portfolio follows every sync at once.
+func (a *App) syncFeed(ctx context.Context, f *store.Feed, opt IntelOptions) (*importer.Result, error) {
+	im, err := a.Importer(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	res, err := im.Sync(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.RematchChanged(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func jobsFeed(f *store.Feed) jobs.Feed {
@@ -135,17 +148,8 @@ func (a *App) IntelJobs(ctx context.Context, opt IntelOptions) (*jobs.Scheduler,
 			if err != nil {
 				return jobs.Result{}, err
 			}
-			im, err := a.Importer(ctx, opt)
+			res, err := a.syncFeed(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"}), f, opt)
 			if err != nil {
-				return jobs.Result{}, err
-			}
-			fctx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
-			res, err := im.Sync(fctx, f)
-			if err != nil {
-				return jobs.Result{}, err
-			}
-			// The portfolio follows each sync at once: only versions holding a changed package are re-matched.
-			if _, err := a.RematchChanged(fctx); err != nil {
 				return jobs.Result{}, err
 			}
 			return jobs.Result{Cursor: res.Cursor, Counts: res.Summaries}, nil
