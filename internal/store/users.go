@@ -10,12 +10,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -26,52 +29,98 @@ var (
 	_ vigil.AccountService = (*DB)(nil)
 )
 
-// argon2id parameters: above OWASP's floor (m=19 MiB, t=2, p=1); about 60 ms per check on this hardware.
+// argon2id parameters: OWASP's second recommended configuration (m=19 MiB, t=2, p=1), which costs about as much
+// time as 46 MiB with t=1 for less than half the memory. Hashes made with other parameters (the 64 MiB, p=2 ones
+// of earlier versions) are verified with the parameters stored in them.
 const (
 	argonTime    = 2
-	argonMemory  = 64 * 1024
-	argonThreads = 2
+	argonMemory  = 19 * 1024 // KiB
+	argonThreads = 1
 	argonKeyLen  = 32
 	minPassword  = 12
+	// maxArgonMemory bounds the memory a stored hash may ask for (KiB); a hash above it never verifies.
+	maxArgonMemory = 256 * 1024
 )
 
-// HashPassword returns an argon2id hash in the PHC string format.
-func HashPassword(password string) (string, error) {
+// hashGate bounds the memory of the argon2id computations running at once. Every login attempt hashes, an unknown
+// name included, so without it a flood of bad logins holds m KiB per request: 100 at once needed gigabytes. The
+// capacity is one OWASP-sized hash per core; more would only queue inside the scheduler while holding memory.
+var hashGate = newArgonGate(int64(max(runtime.GOMAXPROCS(0), 1)) * argonMemory)
+
+// argonGate is a weighted semaphore over KiB of argon2id memory. peak is the most that was ever held at once,
+// which the tests check against the capacity.
+type argonGate struct {
+	sem      *semaphore.Weighted
+	capacity int64
+	held     atomic.Int64
+	peak     atomic.Int64
+}
+
+func newArgonGate(kib int64) *argonGate {
+	return &argonGate{sem: semaphore.NewWeighted(kib), capacity: kib}
+}
+
+// key computes an argon2id key once the gate admits its memory (a hash larger than the whole capacity waits until
+// it runs alone). It returns ctx's error when ctx ends first: the client has gone.
+func (g *argonGate) key(ctx context.Context, password, salt []byte, t, m uint32, p uint8, keyLen uint32) ([]byte, error) {
+	w := min(int64(m), g.capacity)
+	if err := g.sem.Acquire(ctx, w); err != nil {
+		return nil, err
+	}
+	defer g.sem.Release(w)
+	now := g.held.Add(w)
+	for peak := g.peak.Load(); now > peak && !g.peak.CompareAndSwap(peak, now); peak = g.peak.Load() {
+	}
+	defer g.held.Add(-w)
+	return argon2.IDKey(password, salt, t, m, p, keyLen), nil
+}
+
+// hashPassword returns an argon2id hash in the PHC string format.
+func hashPassword(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := hashGate.key(ctx, []byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// checkPassword verifies password against a PHC argon2id hash in constant time.
-func checkPassword(hash, password string) bool {
+// checkPassword verifies password against a PHC argon2id hash in constant time, with the hash's own parameters.
+func checkPassword(ctx context.Context, hash, password string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return false, nil
 	}
 	var m, t uint32
 	var p uint8
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
+		return false, nil
+	}
+	if m == 0 || m > maxArgonMemory || t == 0 || t > 16 || p == 0 || p > 16 {
+		return false, nil
 	}
 	b64 := base64.RawStdEncoding
 	salt, err1 := b64.DecodeString(parts[4])
 	key, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
+	if err1 != nil || err2 != nil || len(key) == 0 || len(key) > 64 {
+		return false, nil
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(key)))
-	return subtle.ConstantTimeCompare(got, key) == 1
+	got, err := hashGate.key(ctx, []byte(password), salt, t, m, p, uint32(len(key)))
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
 // dummyHash is checked against when the user does not exist, so that a login's timing does not say whether the
 // name is known.
 var dummyHash = sync.OnceValue(func() string {
-	h, _ := HashPassword("vigil-timing-equalizer")
+	h, _ := hashPassword(context.Background(), "vigil-timing-equalizer")
 	return h
 })
 
@@ -99,7 +148,7 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User, password string) er
 	if err := validatePassword(password); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -124,7 +173,7 @@ func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 	if err := validatePassword(password); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -192,7 +241,10 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (*vigil.U
 	if err != nil {
 		hash = dummyHash()
 	}
-	ok := checkPassword(hash, password)
+	ok, herr := checkPassword(ctx, hash, password)
+	if herr != nil {
+		return nil, herr
+	}
 	if err != nil || !ok || u.Disabled {
 		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "wrong name or password")
 	}
