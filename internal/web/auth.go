@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -70,8 +69,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: secret, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookies,
 		SameSite: http.SameSiteLaxMode, MaxAge: max(1, int(sess.Expires.Sub(s.opt.Clock.Now()).Seconds()))})
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1})
-	next, _ := url.QueryUnescape(safeNext(r.PostFormValue("next")))
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -118,15 +119,47 @@ func TestLoginSaysNothingAboutNames(t *testing.T) {
 	if c1 != http.StatusUnauthorized || c1 != c2 || b1 != b2 || !strings.Contains(b1, "Wrong name or password.") {
 		t.Errorf("wrong password %d and unknown name %d must look the same", c1, c2)
 	}
-	// Open redirects: next stays on this site.
-	for next, want := range map[string]string{"/findings?risk=uncontrolled": "/findings?risk=uncontrolled", "//evil.example/": "/", "https://evil.example/": "/", `/\evil`: "/"} {
-		c := e.anon()
-		_, body := c.get("/login?next=" + url.QueryEscape(next))
-		m := csrfField.FindStringSubmatch(body)
-		res, _ := c.postForm("/login", url.Values{"csrf": {m[1]}, "name": {"viewer"}, "password": {password("viewer")}, "next": {next}})
-		if loc := res.Header.Get("Location"); loc != want {
-			t.Errorf("next=%q: redirected to %q, want %q", next, loc, want)
-		}
+}
+
+// TestLoginNextStaysOnSite signs in through the sign-in page with a next= in its URL, as a link would bring a
+// browser there, and checks where the sign-in sends it: always a path on this site.
+func TestLoginNextStaysOnSite(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	for _, tt := range []struct {
+		name, query, want string
+	}{
+		{"a page with a query", "next=%2Ffindings%3Frisk%3Duncontrolled", "/findings?risk=uncontrolled"},
+		{"an encoded character stays encoded", "next=%2Fvulns%2FCVE%252D1", "/vulns/CVE%2D1"},
+		{"another host", "next=%2F%2Fevil.example%2F", "/"},
+		{"a scheme", "next=https%3A%2F%2Fevil.example%2F", "/"},
+		{"a scheme-relative URL with a backslash", "next=%2F%5Cevil.example", "/"},
+		{"a backslash later on", "next=%2Fa%5C..%5C%5Cevil.example", "/"},
+		{"a TAB browsers drop", "next=%2F%09%2Fevil.example", "/"},
+		{"a newline browsers drop", "next=%2F%0A%2Fevil.example", "/"},
+		{"a carriage return", "next=%2F%0D%2Fevil.example", "/"},
+		{"DEL", "next=%2F%7F%2Fevil.example", "/"},
+		{"a C1 control", "next=%2F%C2%85%2Fevil.example", "/"},
+		{"no leading slash", "next=evil.example", "/"},
+		{"none", "", "/"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.clock.T = e.clock.T.Add(10 * time.Second) // within the sign-in rate of one address
+			c := e.anon()
+			_, body := c.get("/login?" + tt.query)
+			csrf := csrfField.FindStringSubmatch(body)
+			next := regexp.MustCompile(`name="next" value="([^"]*)"`).FindStringSubmatch(body)
+			if csrf == nil || next == nil {
+				t.Fatalf("sign-in page without its csrf or next field")
+			}
+			res, _ := c.postForm("/login", url.Values{"csrf": {csrf[1]}, "name": {"viewer"}, "password": {password("viewer")},
+				"next": {html.UnescapeString(next[1])}})
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d", res.StatusCode)
+			}
+			if loc := res.Header.Get("Location"); loc != tt.want {
+				t.Errorf("redirected to %q, want %q", loc, tt.want)
+			}
+		})
 	}
 }
 
@@ -200,5 +233,46 @@ func TestBearerTokens(t *testing.T) {
 		if tt.want == http.StatusOK && !regexp.MustCompile(`"role": "regulatory"`).MatchString(body) {
 			t.Errorf("%s: %s", tt.name, body)
 		}
+	}
+}
+
+// TestScreensNeedASession sends every screen and form the admin's bearer token, with the form's valid example: a
+// token is for the API, so each answers 401 before its handler runs, and the audit trail shows nothing was written
+// (the role, password, token and disable forms used to commit and then fail rendering a page with no session).
+func TestScreensNeedASession(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	tok := e.token(vigil.RoleAdmin)
+	before, err := e.app.Store.Checkpoint(sys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, rt := range e.web.Routes() {
+		if rt.API || rt.Public {
+			continue
+		}
+		n++
+		t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
+			req := e.request(rt, rt.Method)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, body := e.anon().do(req)
+			if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"code": "EUNAUTHORIZED"`) {
+				t.Errorf("%d %s, want 401 EUNAUTHORIZED", res.StatusCode, clip(body))
+			}
+		})
+	}
+	if n < 20 {
+		t.Errorf("only %d screens and forms in the route table", n)
+	}
+	after, err := e.app.Store.Checkpoint(sys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("audit trail went from %+v to %+v: a form wrote before refusing the token", before, after)
+	}
+	// The same token still works where it belongs.
+	if res, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/users/target/tokens", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("the API with the token: %d %s", res.StatusCode, clip(body))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -171,12 +172,44 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 	})
 }
 
-// safeNext keeps a post-login redirect on this site: a path, never a scheme or another host.
+// requireSession keeps the HTML screens and their forms to browser sessions. A bearer token is for the API under
+// /api/v1, which serves the same data: on a form route the handler would commit the change and then render a page
+// for a session that does not exist, and a client retrying the error would repeat the change. Refusing before the
+// handler runs means nothing is written.
+func (s *Server) requireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sessionFrom(r.Context()) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if _, ok := vigil.ActorFrom(r.Context()); ok {
+			// A token: a script, not a browser, so a status it can read instead of a redirect to the sign-in page.
+			var body apiError
+			body.Error.Code, body.Error.Message = vigil.EUNAUTHORIZED, "this form needs a signed-in browser session: scripts use the API under /api/v1"
+			writeJSON(w, http.StatusUnauthorized, body)
+			return
+		}
+		s.writeError(w, r, vigil.Errorf(vigil.EUNAUTHORIZED, "sign in first"))
+	})
+}
+
+// safeNext keeps a post-login redirect on this site: a path, never a scheme or another host. Control characters
+// and backslashes are refused outright, since browsers drop a TAB or newline and read "\" as "/", which turns
+// "/<TAB>/evil.example" or "/\evil.example" into "//evil.example".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return url.QueryEscape("/")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') {
+		return "/"
 	}
-	return url.QueryEscape(next)
+	for _, r := range next {
+		if unicode.IsControl(r) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return u.String()
 }
 
 // clientIP is the request's remote address (the proxy's, unless a trusted proxy rewrote RemoteAddr).

@@ -158,8 +158,12 @@ func (s *Server) buildRouter() chi.Router {
 		if h == nil {
 			h = s.h(rt.h)
 		}
-		if !rt.Public {
+		switch {
+		case rt.Public:
+		case rt.API:
 			h = s.requireUser(h)
+		default:
+			h = s.requireSession(h)
 		}
 		r.Method(rt.Method, rt.Pattern, h)
 	}
