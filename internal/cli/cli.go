@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -86,6 +87,7 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Name() < subs[j].Name() })
 	root.AddCommand(subs...)
+	refuseUnknown(root)
 	env.Ctx = ctx
 	root.SetContext(ctx)
 
@@ -135,6 +137,49 @@ type usageError struct{ error }
 
 // Usage returns a usage error with a formatted message.
 func Usage(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// refuseUnknown makes every command that has subcommands answer an unknown one with exit 2 and the names it
+// knows. Left to cobra, a group (vigil audit) printed its help and exited 0 for `vigil audit verfy`, which a script
+// took for a passed verification, and the root's "unknown command" was an internal error.
+func refuseUnknown(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknown(sub)
+	}
+	if !c.HasSubCommands() {
+		return
+	}
+	own, runnable := c.Args, c.Runnable()
+	if own == nil {
+		own = cobra.ArbitraryArgs
+	}
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 && (!runnable || own(c, args) != nil) {
+			return unknownCommand(c, args[0])
+		}
+		return own(c, args)
+	}
+	if !runnable {
+		// A group on its own is a request for its list of commands.
+		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+}
+
+func unknownCommand(c *cobra.Command, name string) error {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	hint := ""
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's own default, which it sets only on the path this replaces
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		hint = fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+	}
+	return Usage("unknown command %q for %q%s (commands: %s; see %s --help)", name, c.CommandPath(), hint, strings.Join(names, ", "), c.CommandPath())
+}
 
 // exactArgs is cobra.ExactArgs with an error that maps to exit code 2.
 func exactArgs(n int) cobra.PositionalArgs {
