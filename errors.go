@@ -13,10 +13,14 @@ import (
 const (
 	ECONFLICT     = "ECONFLICT"     // the object already exists or was changed concurrently
 	EFORBIDDEN    = "EFORBIDDEN"    // the actor may not do this
-	EINTERNAL     = "EINTERNAL"     // a bug or an unreachable dependency; details are logged, never shown
+	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure; details are logged, never shown
 	EINVALID      = "EINVALID"      // the input is malformed; the message names the field
 	ENOTFOUND     = "ENOTFOUND"     // the object does not exist
 	EUNAUTHORIZED = "EUNAUTHORIZED" // no valid credentials were presented
+	// EUNAVAILABLE: something the operator can act on stopped the request (the database's disk is full or its
+	// write lock busy, a feed host does not answer); the message says what, without internals, and a retry once
+	// it is fixed succeeds.
+	EUNAVAILABLE = "EUNAVAILABLE"
 )
 
 // Error is an application error: a code from the list above and a message fit to show a user.

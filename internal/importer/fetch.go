@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +30,9 @@ type Fetcher struct {
 	Client    *http.Client
 	Allow     []string // hosts, exact ("services.nvd.nist.gov") or a domain and its subdomains ("*.cisa.gov")
 	AllowHTTP bool
-	MaxBytes  int64         // one download; 0 means 2 GiB
+	MaxBytes  int64 // one download; 0 means 2 GiB
+	// MaxStaged bounds what one import keeps on disk between fetching its URLs and writing them; 0 means 4 GiB.
+	MaxStaged int64
 	Retries   int           // attempts after the first; 0 means 5
 	Backoff   time.Duration // first retry delay (doubling each time); 0 means 2 s
 	// NVDKey is the NVD API key (from $NVD_API_KEY): sent as the apiKey header, it raises NVD's rate limit.
@@ -45,6 +48,13 @@ type Fetcher struct {
 
 // DefaultMaxDownload bounds one download.
 const DefaultMaxDownload = 2 << 30
+
+func (f *Fetcher) maxStaged() int64 {
+	if f.MaxStaged > 0 {
+		return f.MaxStaged
+	}
+	return 2 * DefaultMaxDownload
+}
 
 // PublicAddr is the SSRF guard: it refuses loopback, private (RFC 1918, ULA), link-local, CGNAT, unspecified,
 // multicast and other special-purpose addresses, so a feed URL (or a redirect, or a DNS answer) cannot make Vigil
@@ -237,7 +247,7 @@ func (f *Fetcher) do(ctx context.Context, raw string, hdr http.Header, cond Cond
 			if errors.As(err, &ve) { // a refused redirect or address: retrying will not help
 				return nil, ve
 			}
-			last = fmt.Errorf("%s: %w", name, err)
+			last = vigil.Errorf(vigil.EUNAVAILABLE, "%s: %s", name, netReason(err))
 			continue
 		}
 		out := &Response{URL: resp.Request.URL.String(), ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), FetchedAt: f.now()}
@@ -257,7 +267,7 @@ func (f *Fetcher) do(ctx context.Context, raw string, hdr http.Header, cond Cond
 		case retryable(resp.StatusCode):
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
-			last = vigil.Errorf(vigil.EINTERNAL, "%s: %s", name, resp.Status)
+			last = vigil.Errorf(vigil.EUNAVAILABLE, "%s: the server answered %s", name, resp.Status)
 			if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
 				backoff = min(time.Duration(ra)*time.Second, 10*time.Minute)
 			}
@@ -269,6 +279,32 @@ func (f *Fetcher) do(ctx context.Context, raw string, hdr http.Header, cond Cond
 		}
 	}
 	return nil, fmt.Errorf("after %d attempts: %w", retries+1, last)
+}
+
+// netReason says why a request got no answer, in words an operator can act on and without the addresses dialled.
+func netReason(err error) string {
+	var dns *net.DNSError
+	var op *net.OpError
+	var cert *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "the host name does not resolve (check the URL and the server's DNS)"
+	case errors.As(err, &dns):
+		return "the host name could not be resolved (DNS did not answer)"
+	case errors.As(err, &cert):
+		return "the server's TLS certificate is not trusted"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the connection was refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the connection was reset"
+	case errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH):
+		return "the network or host is unreachable from this server"
+	case os.IsTimeout(err):
+		return "no answer in time (the host or the network is down, or a firewall drops the traffic)"
+	case errors.As(err, &op):
+		return "the connection failed (" + op.Op + ")"
+	}
+	return "the request failed"
 }
 
 // Get fetches a small document into memory (an NVD page, a ROLIE feed, one advisory), at most max bytes.
@@ -302,7 +338,7 @@ func (f *Fetcher) Download(ctx context.Context, raw string, cond Conditional) (*
 		}
 		fh, err := os.CreateTemp(f.TempDir, "vigil-fetch-*"+ext)
 		if err != nil {
-			return 0, err
+			return 0, tempError(name, err)
 		}
 		tmp = fh.Name()
 		n, err := io.Copy(fh, feed.LimitReader(name, r, max, nil))
@@ -314,6 +350,9 @@ func (f *Fetcher) Download(ctx context.Context, raw string, cond Conditional) (*
 			tmp = ""
 			if _, ok := err.(interface{ Bounded() }); ok || vigil.ErrorCode(err) == vigil.EINVALID {
 				return 0, err
+			}
+			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+				return 0, tempError(name, err)
 			}
 			return 0, fmt.Errorf("%s: %w", name, err)
 		}

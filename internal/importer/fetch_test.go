@@ -311,3 +311,97 @@ func TestROLIEFeedImportsListedAdvisories(t *testing.T) {
 		}
 	})
 }
+
+// TestHangingFeedHoldsNoWriteLock: while an import waits on a feed host that does not answer, the store takes other
+// writes (a new user, another import). The URL is fetched before the import's transaction begins; it used to be
+// fetched inside it, and on SQLite every other write then failed with "database is locked".
+func TestHangingFeedHoldsNoWriteLock(t *testing.T) {
+	kev, err := os.ReadFile(testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		arrived, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() { close(arrived) })
+			select { // the host hangs until the other writes are done
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+			w.Write(kev)
+		}))
+		defer srv.Close()
+		ctx := storetest.Admin()
+		f := testFetcher(srv, &sleeps{})
+		f.TempDir = t.TempDir()
+		im := &importer.Importer{Store: db, Fetcher: f}
+		done := make(chan error, 1)
+		go func() {
+			_, err := im.Import(ctx, []string{srv.URL + "/feeds/known_exploited_vulnerabilities.json"}, importer.Options{})
+			done <- err
+		}()
+		<-arrived
+		others := make(chan error, 1)
+		go func() {
+			if err := db.CreateUser(ctx, &vigil.User{Name: "probe", Role: vigil.RoleViewer}, "correct horse battery staple"); err != nil {
+				others <- fmt.Errorf("creating a user: %w", err)
+				return
+			}
+			_, err := imp(db).Import(ctx, []string{testfix.Path(t, "epss", "vunnel", "example-1.csv")}, importer.Options{})
+			if err != nil {
+				err = fmt.Errorf("another import: %w", err)
+			}
+			others <- err
+		}()
+		select {
+		case err := <-others:
+			if err != nil {
+				t.Errorf("a write while a feed host hangs: %v", err)
+			}
+		case <-time.After(time.Minute): // a guard against a deadlock, not a measure of speed
+			t.Error("other writes are still blocked behind the hanging download")
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatalf("the import, once the host answered: %v", err)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM intel_documents WHERE source = 'kev'"); n != 1 {
+			t.Errorf("KEV documents = %d, want 1", n)
+		}
+		if left, _ := os.ReadDir(f.TempDir); len(left) != 0 {
+			t.Errorf("the download was left behind: %v", left)
+		}
+	})
+}
+
+// TestStagedDownloadsBoundedAndRemoved: the pages an NVD sync keeps on disk before its transaction count against
+// MaxStaged, and every temporary file is removed whether the run commits or fails.
+func TestStagedDownloadsBoundedAndRemoved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, tt := range []struct {
+			name      string
+			maxStaged int64
+			want      string // "" for success
+		}{
+			{"over the bound", 1, "exceed the limit of 1 bytes"},
+			{"within the bound", 0, ""},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				srv, _ := nvdServer(t)
+				defer srv.Close()
+				f := testFetcher(srv, &sleeps{})
+				f.TempDir, f.MaxStaged = t.TempDir(), tt.maxStaged
+				im := &importer.Importer{Store: db, Fetcher: f}
+				_, err := im.Import(storetest.Admin(), []string{srv.URL + "/rest/json/cves/2.0"}, importer.Options{})
+				if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+					t.Fatalf("Import = %v, want %q", err, tt.want)
+				}
+				if left, _ := os.ReadDir(f.TempDir); len(left) != 0 {
+					t.Errorf("temporary files left behind: %v", left)
+				}
+			})
+		}
+	})
+}

@@ -1,10 +1,11 @@
 // Package importer brings vulnerability intelligence into the store: it reads files, folders, .zip and .gz
 // archives and HTTP(S) URLs, tells each document's source (OSV, NVD, KEV, EPSS, CSAF, STIX) by its content, parses
 // it with the feed parsers, and writes everything of one run through the store in ONE transaction with one audit
-// event, keeping each document's provenance (name, URL, time, SHA-256, the raw bytes). A run commits whole or not
-// at all: a malformed record stops it with an error naming the file and the JSON path, unless SkipInvalid lists it
-// under the run's rejected records instead. Documents already imported are recognised by digest and counted
-// unchanged without being parsed, so a re-import rewrites nothing.
+// event, keeping each document's provenance (name, URL, time, SHA-256, the raw bytes). URLs are fetched into
+// temporary files before that transaction begins, so a slow or unreachable feed host never holds the store's write
+// lock. A run commits whole or not at all: a malformed record stops it with an error naming the file and the JSON
+// path, unless SkipInvalid lists it under the run's rejected records instead. Documents already imported are
+// recognised by digest and counted unchanged without being parsed, so a re-import rewrites nothing.
 //
 // Parsing runs in parallel (a bounded window of documents in flight) while one goroutine writes, in input order,
 // so a run is deterministic. OSV.dev's all.zip archives are read entry by entry: an entry's compressed bytes are
@@ -36,7 +37,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
-	"github.com/vigil-dev/vigil/internal/feed/nvd"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
@@ -129,18 +129,32 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*
 			os.Remove(t)
 		}
 	}()
+	// URLs are fetched first, outside the transaction: a feed host that is slow or down must not hold the store's
+	// write lock (on SQLite every other write would wait on it, then fail).
+	lim := im.Limits.WithDefaults()
+	st := &stager{im: im, ctx: ctx, opt: opt, lim: lim, cursor: cursor, temps: &temps}
+	fetched := make([]*staged, len(inputs))
+	for i, in := range inputs {
+		if !isURL(in) {
+			continue
+		}
+		var err error
+		if fetched[i], err = st.url(in); err != nil {
+			return nil, err
+		}
+	}
+	total += st.kept
 	var newCursor string
 	res, err := im.Store.ImportIntel(ctx, func(w *store.IntelWriter) error {
 		if err := w.LoadKnown(); err != nil {
 			return err
 		}
-		r := &run{im: im, opt: opt, w: w, ctx: ctx, lim: im.Limits.WithDefaults(), total: total, cursor: cursor}
+		r := &run{im: im, opt: opt, w: w, ctx: ctx, lim: lim, total: total}
 		defer func() { newCursor = r.newCursor }()
-		r.temps = &temps
-		for _, in := range inputs {
+		for i, in := range inputs {
 			var err error
-			if isURL(in) {
-				err = r.url(in)
+			if fetched[i] != nil {
+				err = r.staged(fetched[i])
 			} else {
 				err = r.path(in, "", "", time.Time{})
 			}
@@ -202,9 +216,8 @@ type run struct {
 	lim   feed.Limits
 	total int64
 	prog  Progress
-	temps *[]string
-	// cursor is the feed's position before this run; newCursor where this run got to.
-	cursor, newCursor string
+	// newCursor is where this run got to (a scheduled sync of a paged or listed feed).
+	newCursor string
 }
 
 // job is one document to read: a whole file (raw) or a zip entry (zf, read by the worker).
@@ -628,7 +641,6 @@ type result struct {
 	advs      []*store.PreparedAdvisory
 	kev       *kevCatalog
 	epss      []vigil.EPSSScore
-	nvdPage   *nvd.Page
 	rejects   []store.Reject
 	firstErr  error // the first rejection, returned whole when SkipInvalid is off
 }

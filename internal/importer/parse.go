@@ -109,7 +109,6 @@ func parseNVD(r *run, name string, raw []byte, res *result) {
 		res.doc.Revision = page.Timestamp.UTC().Format(time.RFC3339Nano)
 	}
 	res.doc.Records = len(res.advs)
-	res.nvdPage = &page
 }
 
 func parseSTIX(r *run, name string, raw []byte, res *result) {

@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	vigil.EFORBIDDEN:    http.StatusForbidden,
 	vigil.EUNAUTHORIZED: http.StatusUnauthorized,
 	vigil.EINTERNAL:     http.StatusInternalServerError,
+	vigil.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // StatusOf returns the HTTP status of an error, as every response uses it.
