@@ -35,6 +35,37 @@ type Token struct {
 	LastUsed  time.Time `json:"last_used,omitzero"`
 }
 
+// Every API token expires, so a forgotten or leaked one stops working on its own.
+const (
+	TokenDefaultLifetime = 90 * 24 * time.Hour
+	TokenMaxLifetime     = 365 * 24 * time.Hour
+)
+
+// TokenExpiry is when a token created at now and asked to expire at requested (zero for the default) expires:
+// EINVALID naming the field when requested is not after now or more than TokenMaxLifetime after it.
+func TokenExpiry(now, requested time.Time) (time.Time, error) {
+	switch {
+	case requested.IsZero():
+		return now.Add(TokenDefaultLifetime).UTC(), nil
+	case !requested.After(now):
+		return time.Time{}, Errorf(EINVALID, "expires: %s is not in the future", requested.UTC().Format(time.RFC3339))
+	case requested.Sub(now) > TokenMaxLifetime:
+		return time.Time{}, Errorf(EINVALID, "expires: %s is more than %d days away (the longest a token may live)",
+			requested.UTC().Format(time.RFC3339), TokenMaxLifetime/(24*time.Hour))
+	}
+	return requested.UTC(), nil
+}
+
+// TokenDeadline is when a stored token stops working: its expiry, and never later than TokenMaxLifetime after its
+// creation, whatever was stored (tokens made before lifetimes were enforced have none, or a date in year 9999).
+func TokenDeadline(created, expires time.Time) time.Time {
+	limit := created.Add(TokenMaxLifetime)
+	if expires.IsZero() || expires.After(limit) {
+		return limit.UTC()
+	}
+	return expires.UTC()
+}
+
 // Actor is who performs an action: a user (through a session or a token) or the system itself.
 type Actor struct {
 	UserID  int64
@@ -79,7 +110,10 @@ type UserService interface {
 	UserByName(ctx context.Context, name string) (*User, error)
 	// Authenticate checks a password; it returns EUNAUTHORIZED for any failure without saying which part failed.
 	Authenticate(ctx context.Context, name, password string) (*User, error)
-	// CreateToken returns the secret once.
+	// CreateToken returns the secret once. An admin, or the user themself, signed in or on the command line: never
+	// through a token, so that a stolen token cannot mint successors that outlive its revocation. expires zero
+	// means TokenDefaultLifetime; EINVALID (field "expires") when it is not in the future or beyond
+	// TokenMaxLifetime, EFORBIDDEN for a token or another user's non-admin.
 	CreateToken(ctx context.Context, userName, tokenName string, expires time.Time) (*Token, string, error)
 	// TokenActor resolves a presented secret; EUNAUTHORIZED when unknown, expired or its user disabled.
 	TokenActor(ctx context.Context, secret string) (Actor, error)

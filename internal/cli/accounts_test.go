@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -50,6 +51,9 @@ func TestAccountLifecycleCLI(t *testing.T) {
 				{[]string{"token", "list", "a", "b"}, 2, "at most 1"},
 				{[]string{"token", "list", "nobody"}, 1, "not found"},
 				{[]string{"serve", "--session-idle", "10s"}, 2, "--session-idle"},
+				{[]string{"token", "create", "--user", "jdoe", "--expires-days", "0"}, 2, "--expires-days: 0 is outside 1..365"},
+				{[]string{"token", "create", "--user", "jdoe", "--expires-days", "-3"}, 2, "--expires-days"},
+				{[]string{"token", "create", "--user", "jdoe", "--expires-days", "366"}, 2, "--expires-days: 366 is outside 1..365"},
 			} {
 				code, out, errs := r.run("", tc.args...)
 				if code != tc.code || !strings.Contains(out+errs, tc.want) {
@@ -82,13 +86,22 @@ func TestAccountLifecycleCLI(t *testing.T) {
 			}
 
 			var list []struct {
-				ID   int64  `json:"id"`
-				User string `json:"user"`
-				Name string `json:"name"`
+				ID        int64     `json:"id"`
+				User      string    `json:"user"`
+				Name      string    `json:"name"`
+				CreatedAt time.Time `json:"created_at"`
+				ExpiresAt time.Time `json:"expires_at"`
 			}
 			out = r.ok("token", "list", "--format", "json")
 			if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0].User != "jdoe" || list[0].ID != created.Token.ID {
 				t.Errorf("token list: %s %v", out, err)
+			}
+			// Created without --expires-days: the default 90 days, shown in the list.
+			if d := list[0].ExpiresAt.Sub(list[0].CreatedAt); d < 90*24*time.Hour-time.Minute || d > 90*24*time.Hour {
+				t.Errorf("token list: expires %s after creation, want 90 days: %s", d, out)
+			}
+			if table := r.ok("token", "list", "jdoe"); !strings.Contains(table, "EXPIRES") || !strings.Contains(table, list[0].ExpiresAt.UTC().Format(time.RFC3339)) {
+				t.Errorf("token list table without the expiry %s:\n%s", list[0].ExpiresAt, table)
 			}
 			if strings.Contains(out, "vgl_") {
 				t.Errorf("token list shows a secret: %s", out)

@@ -265,12 +265,12 @@ func tokenCmd(env *Env) *cobra.Command {
 			if user == "" {
 				return Usage("--user is required")
 			}
+			maxDays := int(vigil.TokenMaxLifetime / (24 * time.Hour))
+			if days < 1 || days > maxDays {
+				return Usage("--expires-days: %d is outside 1..%d (every token expires)", days, maxDays)
+			}
 			return env.withApp(func(a *app.App) error {
-				var exp time.Time
-				if days > 0 {
-					exp = a.Clock.Now().AddDate(0, 0, days)
-				}
-				t, secret, err := a.Store.CreateToken(env.actx(), user, name, exp)
+				t, secret, err := a.Store.CreateToken(env.actx(), user, name, a.Clock.Now().AddDate(0, 0, days))
 				if err != nil {
 					return err
 				}
@@ -284,7 +284,7 @@ func tokenCmd(env *Env) *cobra.Command {
 		}}
 	create.Flags().StringVar(&user, "user", "", "the user the token acts as")
 	create.Flags().StringVar(&name, "name", "token", "a label for the token")
-	create.Flags().IntVar(&days, "expires-days", 90, "days until the token expires (0: never)")
+	create.Flags().IntVar(&days, "expires-days", int(vigil.TokenDefaultLifetime/(24*time.Hour)), fmt.Sprintf("days until the token expires (at most %d)", vigil.TokenMaxLifetime/(24*time.Hour)))
 	cmd.AddCommand(create, tokenListCmd(env), tokenRevokeCmd(env))
 	return cmd
 }

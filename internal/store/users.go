@@ -269,11 +269,18 @@ func NewSecret(prefix string) string {
 }
 
 // CreateToken creates an API token for a user and returns its secret, once. Tokens are stored as SHA-256 hashes:
-// they are 256-bit random, so a slow hash adds nothing.
+// they are 256-bit random, so a slow hash adds nothing. A token cannot create tokens (see vigil.UserService).
 func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expires time.Time) (*vigil.Token, string, error) {
 	a, ok := vigil.ActorFrom(ctx)
 	if !ok || !(a.Can(vigil.PermUsers) || a.Name == userName) {
 		return nil, "", vigil.Errorf(vigil.EFORBIDDEN, "only an admin or the user may create a token for %s", userName)
+	}
+	if a.TokenID != 0 {
+		return nil, "", vigil.Errorf(vigil.EFORBIDDEN, "an API token cannot create tokens: sign in, or use the command line")
+	}
+	expires, err := vigil.TokenExpiry(db.clock.Now(), expires)
+	if err != nil {
+		return nil, "", err
 	}
 	u, err := db.UserByName(ctx, userName)
 	if err != nil {
@@ -305,15 +312,15 @@ func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expir
 // is written at most once a minute per token, so scripts polling the API do not turn every read into a write.
 func (db *DB) TokenActor(ctx context.Context, secret string) (vigil.Actor, error) {
 	var a vigil.Actor
-	var exp, revoked, used sql.NullString
+	var created, exp, revoked, used sql.NullString
 	var disabled bool
-	err := db.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.name, u.role, u.disabled, t.expires_at, t.revoked_at, t.last_used FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`,
-		secretHash(secret)).Scan(&a.TokenID, &a.UserID, &a.Name, &a.Role, &disabled, &exp, &revoked, &used)
+	err := db.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.name, u.role, u.disabled, t.created_at, t.expires_at, t.revoked_at, t.last_used FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`,
+		secretHash(secret)).Scan(&a.TokenID, &a.UserID, &a.Name, &a.Role, &disabled, &created, &exp, &revoked, &used)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return a, err
 	}
 	now := db.clock.Now()
-	if err != nil || disabled || revoked.Valid || (exp.Valid && !parseTime(exp).After(now)) {
+	if err != nil || disabled || revoked.Valid || !vigil.TokenDeadline(parseTime(created), parseTime(exp)).After(now) {
 		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "invalid, expired or revoked token")
 	}
 	if !used.Valid || now.Sub(parseTime(used)) >= seenEvery {
@@ -577,7 +584,8 @@ func (db *DB) Tokens(ctx context.Context, userName string) ([]*vigil.Token, erro
 		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &c, &e, &l); err != nil {
 			return nil, err
 		}
-		t.CreatedAt, t.ExpiresAt, t.LastUsed = parseTime(c), parseTime(e), parseTime(l)
+		t.CreatedAt, t.LastUsed = parseTime(c), parseTime(l)
+		t.ExpiresAt = vigil.TokenDeadline(t.CreatedAt, parseTime(e))
 		out = append(out, &t)
 	}
 	return out, rows.Err()

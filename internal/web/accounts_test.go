@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
 
@@ -212,5 +213,63 @@ func TestSessionIdleWeb(t *testing.T) {
 				t.Errorf("after %s: %d (%s), want ok = %v", tt.after, res.StatusCode, res.Header.Get("Location"), tt.ok)
 			}
 		})
+	}
+}
+
+// TestTokenMinting creates tokens through the API and the account form: a token (a viewer's, or an admin's for
+// anyone) cannot create one, so no token outlives its parent's revocation; a signed-in user gets one that expires in
+// 90 days by default, may pick a date up to a year away, and a past date or year 9999 is refused naming the field.
+func TestTokenMinting(t *testing.T) {
+	e := newEnv(t, store.SQLite) // e.clock: 2025-06-02
+	viewerTok, adminTok := e.token(vigil.RoleViewer), e.token(vigil.RoleAdmin)
+	viewer := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+	day := func(d int) string { return e.clock.T.AddDate(0, 0, d).Format(time.DateOnly) }
+	for _, tt := range []struct {
+		name    string
+		token   string // empty: the viewer's session
+		user    string
+		expires string
+		status  int
+		want    string // in the body
+	}{
+		{"a viewer's token for itself", viewerTok, "viewer", "", 403, "an API token cannot create tokens"},
+		{"a viewer's token with a date", viewerTok, "viewer", day(30), 403, "an API token cannot create tokens"},
+		{"an admin's token for itself", adminTok, "admin", "", 403, "an API token cannot create tokens"},
+		{"an admin's token for another user", adminTok, "viewer", "", 403, "an API token cannot create tokens"},
+		{"signed in, no date", "", "viewer", "", 201, `"expires_at": "` + e.clock.T.AddDate(0, 0, 90).Format(time.DateOnly)},
+		{"signed in, a month", "", "viewer", day(30), 201, `"expires_at": "` + day(30)},
+		{"signed in, yesterday", "", "viewer", day(-1), 400, "expires: " + day(-1)},
+		{"signed in, today (already begun)", "", "viewer", day(0), 400, "is not in the future"},
+		{"signed in, 9999-12-31", "", "viewer", "9999-12-31", 400, "more than 365 days away"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := map[string]string{"name": "child"}
+			if tt.expires != "" {
+				body["expires"] = tt.expires
+			}
+			path := "/api/v1/users/" + tt.user + "/tokens"
+			var res *http.Response
+			var got string
+			if tt.token != "" {
+				res, got = bearer(t, e.srv.URL, tt.token, "POST", path, body)
+			} else {
+				res, got = viewer.api("POST", path, body)
+			}
+			if res.StatusCode != tt.status || !strings.Contains(got, tt.want) {
+				t.Errorf("%d %s, want %d with %q", res.StatusCode, clip(got), tt.status, tt.want)
+			}
+		})
+	}
+	// The account form: the same rules, the error on the page.
+	res, body := viewer.postForm("/users/viewer/tokens", url.Values{"csrf": {viewer.csrf}, "token_name": {"old"}, "expires": {day(-1)}})
+	if res.StatusCode != 400 || !strings.Contains(body, "The token was not created: expires: ") {
+		t.Errorf("form with a past date: %d %s", res.StatusCode, clip(body))
+	}
+	res, body = viewer.postForm("/users/viewer/tokens", url.Values{"csrf": {viewer.csrf}, "token_name": {"form"}})
+	if res.StatusCode != 201 {
+		t.Fatalf("form: %d %s", res.StatusCode, clip(body))
+	}
+	if _, page := viewer.get("/account"); !strings.Contains(page, e.clock.T.AddDate(0, 0, 90).Format(time.DateOnly)) {
+		t.Errorf("the account page does not show the tokens' expiry: %s", clip(page))
 	}
 }

@@ -48,6 +48,9 @@ func (s *Server) OpenAPI() map[string]any {
 			"x-permission": rt.Perm,
 			"security":     []any{map[string]any{"bearerAuth": []string{}}, map[string]any{"cookieAuth": []string{}}},
 		}
+		if rt.Session {
+			op["security"] = []any{map[string]any{"cookieAuth": []string{}}}
+		}
 		var params []any
 		for _, name := range pathParams(rt.Pattern) {
 			typ := "string"

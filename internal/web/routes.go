@@ -23,6 +23,9 @@ type route struct {
 	Perm    string // the permission the service checks; every signed-in user holds vigil.PermRead
 	Self    bool   // a user may also do this to themself (their password, their tokens)
 	API     bool
+	// Session marks an API route the service refuses to a bearer token (creating tokens): the OpenAPI document
+	// offers only the session cookie for it.
+	Session bool
 	Summary string
 	Query   []param
 	// Example is a valid request: a JSON body for the API, url.Values for a form. The OpenAPI document shows it
@@ -140,7 +143,7 @@ func (s *Server) table() []route {
 		{API: true, Method: "GET", Pattern: "/api/v1/users", Perm: vigil.PermUsers, Summary: "list users", Resp: []*vigil.User{}, h: s.apiUsers},
 		{API: true, Method: "POST", Pattern: "/api/v1/users", Perm: vigil.PermUsers, Summary: "create a user", Example: exampleUser, In: userIn{}, Resp: &vigil.User{}, Status: 201, h: s.apiUserCreate},
 		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/password", Perm: vigil.PermUsers, Self: true, Summary: "set a user's password (admin, or yourself)", Example: map[string]string{"password": "a new long passphrase"}, In: passwordIn{}, Resp: map[string]string{}, h: s.apiPassword},
-		{API: true, Method: "POST", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "create an API token (admin, or yourself); the secret is shown once", Example: map[string]string{"name": "ci"}, In: tokenIn{}, Resp: tokenOut{}, Status: 201, h: s.apiToken},
+		{API: true, Method: "POST", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Session: true, Summary: "create an API token (admin, or yourself, signed in: a token cannot create tokens); it expires in 90 days unless expires is given, at most a year away; the secret is shown once", Example: map[string]string{"name": "ci"}, In: tokenIn{}, Resp: tokenOut{}, Status: 201, h: s.apiToken},
 		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/role", Perm: vigil.PermUsers, Summary: "change a user's role, effective on their next request (admin; reason required)", Example: map[string]string{"role": "psirt", "reason": "Joined the PSIRT."}, In: roleIn{}, Resp: &vigil.User{}, h: s.apiUserRole},
 		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/disabled", Perm: vigil.PermUsers, Summary: "disable (ending their sessions and refusing their tokens) or re-enable a user (admin; reason required)", Example: map[string]any{"disabled": true, "reason": "Left the company."}, In: disabledIn{}, Resp: &vigil.User{}, h: s.apiUserDisabled},
 		{API: true, Method: "GET", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "a user's API tokens that are not revoked, never their secrets (admin, or yourself)", Resp: []*vigil.Token{}, h: s.apiTokens},
@@ -178,8 +181,8 @@ func (s *Server) buildRouter() chi.Router {
 
 // RouteInfo describes one route of the table, for tests and documentation.
 type RouteInfo struct {
-	Method, Pattern, Perm, Summary string
-	Public, Self, API, Upload      bool
+	Method, Pattern, Perm, Summary     string
+	Public, Self, API, Upload, Session bool
 	// Example is a valid request (a JSON-encodable body for the API, url.Values for a form), or nil.
 	Example any
 }
@@ -189,7 +192,7 @@ func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, r := range s.routes {
 		out[i] = RouteInfo{Method: r.Method, Pattern: r.Pattern, Perm: r.Perm, Summary: r.Summary, Public: r.Public, Self: r.Self, API: r.API,
-			Upload: r.Upload, Example: r.Example}
+			Upload: r.Upload, Session: r.Session, Example: r.Example}
 	}
 	return out
 }

@@ -172,7 +172,7 @@ func roleWalk(t *testing.T, engine string) {
 				switch {
 				case id.role == "":
 					res, body = e.anon().do(req)
-				case rt.API:
+				case rt.API && !rt.Session:
 					req.Header.Set("Authorization", "Bearer "+id.token)
 					res, body = id.session.do(req)
 				default:
