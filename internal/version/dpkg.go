@@ -13,15 +13,24 @@ type dpkgVersion struct {
 	revision string // "0" when absent, as dpkg treats a missing revision
 }
 
-// parseDpkg applies dpkg's own checks (lib/dpkg/parsehelp.c parseversion), treating the ones dpkg only warns
-// about as errors too: a version that does not start with a digit or holds other characters is not something a
-// Debian archive ships, and ordering it anyway would hide a bad record behind a plausible answer.
-func parseDpkg(s string) (*dpkgVersion, error) {
+// parseDpkg applies dpkg's own checks (lib/dpkg/parsehelp.c parseversion). What dpkg refuses is an error; what it
+// only warns about (an upstream version not starting with a digit, a character outside deb-version(7)'s sets, as in
+// "a-0" or "6.0-4.el6.x86_64") is accepted with that warning, because `dpkg --compare-versions` orders such a
+// version anyway and real packages carry them: the caller shows the warning beside any answer that rests on it.
+func parseDpkg(s string) (*dpkgVersion, string, error) {
 	v := &dpkgVersion{}
 	rest := s
 	if e, r, ok := strings.Cut(s, ":"); ok {
-		if e == "" || !allBytes(e, isDigit) {
-			return nil, fmt.Errorf("epoch %q is not a number", clip(e))
+		switch {
+		case e == "":
+			return nil, "", fmt.Errorf("epoch in version is empty")
+		case !allBytes(e, isDigit):
+			// dpkg reads the epoch with strtol, so it would also take a sign ("+1:", "-0:"); no archive has one.
+			return nil, "", fmt.Errorf("epoch %q is not a number", clip(e))
+		case cmpNum(trimZeros(e), "2147483647") > 0:
+			return nil, "", fmt.Errorf("epoch %q is too big", clip(e))
+		case r == "":
+			return nil, "", fmt.Errorf("nothing after the epoch's colon")
 		}
 		v.epoch, rest = trimZeros(e), r
 	}
@@ -29,26 +38,31 @@ func parseDpkg(s string) (*dpkgVersion, error) {
 	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
 		v.upstream, v.revision = rest[:i], rest[i+1:]
 		if v.revision == "" {
-			return nil, fmt.Errorf("empty revision after \"-\"")
-		}
-		if i := strings.IndexFunc(v.revision, func(r rune) bool {
-			return r > 0x7f || !(isAlnum(byte(r)) || strings.ContainsRune("+.~", r))
-		}); i >= 0 {
-			return nil, fmt.Errorf("revision: invalid character %q", v.revision[i:i+1])
+			return nil, "", fmt.Errorf("empty revision after \"-\"")
 		}
 	}
-	switch {
-	case v.upstream == "":
-		return nil, fmt.Errorf("empty upstream version")
-	case !isDigit(v.upstream[0]):
-		return nil, fmt.Errorf("upstream version must start with a digit")
+	if v.upstream == "" {
+		return nil, "", fmt.Errorf("empty upstream version")
 	}
-	if i := strings.IndexFunc(v.upstream, func(r rune) bool {
-		return r > 0x7f || !(isAlnum(byte(r)) || strings.ContainsRune(".+~-:", r))
-	}); i >= 0 {
-		return nil, fmt.Errorf("upstream version: invalid character %q", v.upstream[i:i+1])
+	return v, dpkgWarning(v.upstream, v.revision), nil
+}
+
+// dpkgWarning is the warning dpkg gives for a version it still orders, "" for a version it accepts as it is.
+func dpkgWarning(upstream, revision string) string {
+	if !isDigit(upstream[0]) {
+		return "dpkg warns: version number does not start with digit"
 	}
-	return v, nil
+	for i := 0; i < len(upstream); i++ {
+		if c := upstream[i]; !isAlnum(c) && strings.IndexByte(".-+~:", c) < 0 {
+			return "dpkg warns: invalid character in version number"
+		}
+	}
+	for i := 0; i < len(revision); i++ {
+		if c := revision[i]; !isAlnum(c) && strings.IndexByte(".+~", c) < 0 {
+			return "dpkg warns: invalid character in revision number"
+		}
+	}
+	return ""
 }
 
 func (a *dpkgVersion) cmp(w orderable) int {
@@ -109,18 +123,23 @@ func verrevcmp(a, b string) int {
 	return 0
 }
 
+// dpkgWeight is dpkg's order() of the k-th byte of a non-digit run: "~" before the end (and the digits after it)
+// before letters before everything else. A byte above 0x7f weighs as dpkg weighs it where char is signed (amd64,
+// i386, the builds Debian's tools run on): after the letters and before the other ASCII characters.
 func dpkgWeight(s string, k int) int {
 	if k >= len(s) {
-		return 2
+		return 0
 	}
 	c := s[k]
 	switch {
 	case c == '~':
-		return 1
+		return -1
 	case isLetter(c):
 		return int(c)
+	case c >= 0x80:
+		return int(c)
 	}
-	return int(c) + 122
+	return int(c) + 256
 }
 
 func firstDigit(s string) int {

@@ -9,14 +9,14 @@ import (
 	"github.com/vigil-dev/vigil/internal/version"
 )
 
-// fuzzEcosystems are the ecosystems the fuzz targets pick from; the first ones have Vigil's own comparators,
-// which FuzzCompare holds to osv-scalibr's.
+// fuzzEcosystems are the ecosystems the fuzz targets pick from. FuzzCompare holds some of Vigil's own
+// comparators to osv-scalibr's (Maven's follows Maven 4, which osv-scalibr does not: TestReferenceSuites).
 var fuzzEcosystems = []string{"npm", "Go", "NuGet", "Pub", "Hackage", "Debian", "Red Hat", "PyPI", "Maven",
 	"Alpine", "Packagist", "RubyGems", "CRAN", "Linux", "opam"}
 
 // scalibrName is the osv-scalibr ecosystem whose order Vigil's native comparator reproduces.
 var scalibrName = map[string]string{"npm": "npm", "Go": "Go", "NuGet": "NuGet", "Pub": "Pub",
-	"Hackage": "Hackage", "Debian": "Debian", "Red Hat": "Red Hat", "Maven": "Maven"}
+	"Hackage": "Hackage", "Debian": "Debian", "Red Hat": "Red Hat"}
 
 func FuzzParse(f *testing.F) {
 	f.Add(uint8(0), "1.2.3-beta.1+build")
@@ -62,8 +62,8 @@ func FuzzCompare(f *testing.F) {
 			t.Fatalf("%s: Compare(%q, %q) = %d but reverse = %d", eco, a, b, got, back)
 		}
 		name, ok := scalibrName[eco]
-		if !ok {
-			return
+		if !ok || va.Warning() != "" || vb.Warning() != "" {
+			return // osv-scalibr refuses what dpkg only warns about
 		}
 		sa, err := semantic.Parse(a, name)
 		if err != nil {

@@ -3,98 +3,251 @@ package version
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
-// mavenVersion is a Maven version as osv-scalibr reads Maven's ComparableVersion
-// (https://maven.apache.org/pom.html#version-order-specification): tokens split at ".", "-" and digit/letter
-// transitions, each remembering the separator before it, with trailing null values trimmed. Parsing normalizes
-// every token once so that Compare allocates nothing.
-type mavenVersion struct{ tokens []mavenToken }
+// mavenVersion is a Maven version as Maven 4's org.apache.maven.artifact.versioning.ComparableVersion reads it
+// (the Maven 3.9 ordering plus MNG-7714): a tree of lists, numbers, qualifiers and "combinations" (a qualifier
+// with a number, "rc1", "alpha-2"). Parsing follows ComparableVersion.parseVersion step by step, including its
+// quirks, so that Compare walks the tree without allocating.
+type mavenVersion struct{ root *mavenItem }
 
-type mavenToken struct {
-	prefix  byte   // 0 for the first token, else '.' or '-'
-	value   string // lower case; numbers without leading zeros; "" for ga, final, release
-	numeric bool
-	null    bool // padding made up while comparing versions of different lengths
+// Item kinds, in ComparableVersion's terms. The three number kinds are told apart by length as Java's IntItem,
+// LongItem and BigIntegerItem are: a number of a longer kind is greater whatever its value.
+const (
+	mvnInt  = iota // at most 9 digits
+	mvnLong        // at most 18
+	mvnBig
+	mvnString
+	mvnCombination
+	mvnList
+)
+
+type mavenItem struct {
+	kind  uint8
+	num   string       // numbers: decimal digits without leading zeros ("" is zero)
+	str   string       // strings and combinations' string part: lower case, aliases applied
+	qual  string       // comparableQualifier(str)
+	digit *mavenItem   // combinations: the number part
+	list  []*mavenItem // lists
+}
+
+var mavenQualifiers = [...]string{"alpha", "beta", "milestone", "rc", "snapshot", "", "sp"}
+
+// mavenReleaseIndex is comparableQualifier(""): what a qualifier is compared with when the other version ends.
+const mavenReleaseIndex = "5"
+
+// comparableQualifier is ComparableVersion's: known qualifiers by rank, ga/final/release as the empty one, and
+// unknown ones after all of them, in Java's string order.
+func comparableQualifier(q string) string {
+	switch q {
+	case "ga", "final", "release":
+		return mavenReleaseIndex
+	}
+	for i, k := range mavenQualifiers {
+		if k == q {
+			return string(rune('0' + i))
+		}
+	}
+	return "7-" + q
 }
 
 func parseMaven(s string) (*mavenVersion, error) {
-	for i := 0; i < len(s); i++ {
-		// Maven itself takes any text; Vigil keeps to ASCII so that tokens split exactly where
-		// ComparableVersion splits them.
-		if s[i] >= 0x80 {
-			return nil, fmt.Errorf("non-ASCII character")
+	s = javaLower(s)
+	root := &mavenItem{kind: mvnList}
+	list := root
+	stack := []*mavenItem{root}
+	push := func() {
+		l := &mavenItem{kind: mvnList}
+		list.list = append(list.list, l)
+		list = l
+		stack = append(stack, l)
+	}
+	add := func(it *mavenItem, err error) error {
+		if err != nil {
+			return err
+		}
+		list.list = append(list.list, it)
+		return nil
+	}
+	isDigit, isCombination := false, false
+	start := 0
+	for i := 0; i < len(s); {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == '.':
+			if i == start {
+				list.list = append(list.list, &mavenItem{kind: mvnInt})
+			} else if err := add(mavenParseItem(isCombination, isDigit, s[start:i])); err != nil {
+				return nil, err
+			}
+			isCombination = false
+			start = i + 1
+		case c == '-':
+			if i == start {
+				list.list = append(list.list, &mavenItem{kind: mvnInt})
+			} else {
+				// "X-1" is read as "X1".
+				if !isDigit && i != len(s)-1 {
+					if next, _ := utf8.DecodeRuneInString(s[i+1:]); next < 0x10000 && unicode.IsDigit(next) {
+						isCombination = true
+						i += size
+						continue
+					}
+				}
+				if err := add(mavenParseItem(isCombination, isDigit, s[start:i])); err != nil {
+					return nil, err
+				}
+			}
+			start = i + 1
+			if len(list.list) > 0 {
+				push()
+			}
+			isCombination = false
+		case '0' <= c && c <= '9':
+			if !isDigit && i > start {
+				isCombination = true // "X1"
+				if len(list.list) > 0 {
+					push()
+				}
+			}
+			isDigit = true
+		default:
+			if isDigit && c >= 0x10000 {
+				// Java has stepped onto the low surrogate by now, so it cuts the item after the high surrogate
+				// (even straight after a separator, the digit flag surviving it) and fails to read it as a number.
+				return nil, fmt.Errorf("Maven cannot read a number before %q", c)
+			}
+			if isDigit && i > start {
+				if err := add(mavenParseItem(isCombination, true, s[start:i])); err != nil {
+					return nil, err
+				}
+				start = i
+				push()
+				isCombination = false
+			}
+			isDigit = false
+		}
+		i += size
+	}
+	if len(s) > start {
+		// "1.0.0.X1" < "1.0.0-X2": ".X" is read as "-X" for any qualifier X.
+		if !isDigit && len(list.list) > 0 {
+			push()
+		}
+		if err := add(mavenParseItem(isCombination, isDigit, s[start:])); err != nil {
+			return nil, err
 		}
 	}
-	v := &mavenVersion{}
-	var prefix byte
-	for raw := s; ; {
-		i := strings.IndexAny(raw, ".-")
-		tok := raw
-		if i >= 0 {
-			tok = raw[:i]
-		}
-		v.appendRaw(prefix, tok)
-		if i < 0 {
-			break
-		}
-		prefix, raw = raw[i], raw[i+1:]
+	for i := len(stack) - 1; i >= 0; i-- {
+		stack[i].normalize()
 	}
-	// Trim trailing null values (0, "", final, ga), then again before each remaining hyphen, from the end.
-	t := v.tokens
-	for i := len(t) - 1; i > 0; {
-		if t[i].value == "0" || t[i].value == "" || t[i].value == "final" || t[i].value == "ga" {
-			t = append(t[:i], t[i+1:]...)
-			i--
-			continue
-		}
-		for i >= 0 && t[i].prefix != '-' {
-			i--
-		}
-		i--
-	}
-	v.tokens = t
-	return v, nil
+	return &mavenVersion{root: root}, nil
 }
 
-// appendRaw splits one dot- or hyphen-delimited piece at its digit/letter transitions; the parts after the first
-// count as hyphen-separated.
-func (v *mavenVersion) appendRaw(prefix byte, raw string) {
-	start := 0
-	for j := 1; j <= len(raw); j++ {
-		if j < len(raw) && isDigit(raw[j]) == isDigit(raw[j-1]) {
+func mavenParseItem(isCombination, isDigit bool, buf string) (*mavenItem, error) {
+	switch {
+	case isCombination:
+		return mavenCombination(strings.ReplaceAll(buf, "-", ""))
+	case isDigit:
+		return mavenNumber(buf)
+	}
+	return mavenString(buf, false), nil
+}
+
+// mavenNumber is parseItem(true, buf): leading ASCII zeros stripped (all of them kept when there is nothing
+// else), the kind chosen by the remaining length in UTF-16 units, the value read as Java's parseInt reads it
+// (any Unicode decimal digit counts).
+func mavenNumber(buf string) (*mavenItem, error) {
+	stripped := strings.TrimLeft(buf, "0")
+	if stripped == "" {
+		stripped = buf
+	}
+	n := utf16Len(stripped)
+	kind := uint8(mvnBig)
+	switch {
+	case n <= 9:
+		kind = mvnInt
+	case n <= 18:
+		kind = mvnLong
+	}
+	digits := make([]byte, 0, len(stripped))
+	for _, r := range stripped {
+		d, ok := unicodeDigit(r)
+		if !ok {
+			return nil, fmt.Errorf("Maven cannot read %q as a number", clip(buf))
+		}
+		if len(digits) > 0 || d != 0 {
+			digits = append(digits, byte('0'+d))
+		}
+	}
+	return &mavenItem{kind: kind, num: string(digits)}, nil
+}
+
+func mavenString(value string, followedByDigit bool) *mavenItem {
+	if followedByDigit && utf16Len(value) == 1 {
+		switch value {
+		case "a":
+			value = "alpha"
+		case "b":
+			value = "beta"
+		case "m":
+			value = "milestone"
+		}
+	}
+	if value == "cr" {
+		value = "rc"
+	}
+	return &mavenItem{kind: mvnString, str: value, qual: comparableQualifier(value)}
+}
+
+// mavenCombination splits a qualifier-and-number item at its first decimal digit (Java's Character.isDigit, so
+// any Unicode decimal digit).
+func mavenCombination(value string) (*mavenItem, error) {
+	index := 0
+	for i, r := range value {
+		if _, ok := unicodeDigit(r); ok {
+			index = i
+			break
+		}
+	}
+	d, err := mavenNumber(value[index:])
+	if err != nil {
+		return nil, err
+	}
+	sp := mavenString(value[:index], true)
+	return &mavenItem{kind: mvnCombination, str: sp.str, qual: sp.qual, digit: d}, nil
+}
+
+func (it *mavenItem) isNull() bool {
+	switch it.kind {
+	case mvnString:
+		return it.str == ""
+	case mvnCombination:
+		return false
+	case mvnList:
+		return len(it.list) == 0
+	}
+	return it.num == ""
+}
+
+// normalize drops null items (0, "", an empty list) at the end of a list and before a qualifier, as ListItem does.
+func (it *mavenItem) normalize() {
+	for i := len(it.list) - 1; i >= 0; i-- {
+		if !it.list[i].isNull() {
 			continue
 		}
-		cur := strings.ToLower(raw[start:j])
-		switch cur {
-		case "":
-			cur = "0"
-		case "cr":
-			cur = "rc"
-		case "ga", "final", "release":
-			cur = ""
+		drop := i == len(it.list)-1 || it.list[i+1].kind == mvnString
+		if !drop && it.list[i+1].kind == mvnList {
+			// A list is always its parent's last item, and an empty one was dropped above.
+			first := it.list[i+1].list[0]
+			drop = first.kind == mvnCombination || first.kind == mvnString
 		}
-		if j != len(raw) { // directly followed by a number
-			switch cur {
-			case "a":
-				cur = "alpha"
-			case "b":
-				cur = "beta"
-			case "m":
-				cur = "milestone"
-			}
+		if drop {
+			it.list = append(it.list[:i], it.list[i+1:]...)
 		}
-		num := cur != "" && allBytes(cur, isDigit)
-		if num {
-			if cur = trimZeros(cur); cur == "" {
-				cur = "0"
-			}
-		}
-		v.tokens = append(v.tokens, mavenToken{prefix: prefix, value: cur, numeric: num})
-		prefix, start = '-', j
-	}
-	if len(raw) == 0 {
-		v.tokens = append(v.tokens, mavenToken{prefix: prefix, value: "0", numeric: true})
 	}
 }
 
@@ -103,100 +256,146 @@ func (a *mavenVersion) cmp(w orderable) int {
 	if !ok {
 		return 0
 	}
-	if len(a.tokens) == len(b.tokens) {
-		same := true
-		for i := range a.tokens {
-			if !a.tokens[i].equal(b.tokens[i]) {
-				same = false
-				break
+	return a.root.compare(b.root)
+}
+
+func isMavenNumber(k uint8) bool { return k <= mvnBig }
+
+// compare is Item.compareTo; u is nil when the other version has no item here.
+func (it *mavenItem) compare(u *mavenItem) int {
+	if u == nil {
+		switch it.kind {
+		case mvnString, mvnCombination:
+			return sign(utf16Compare(it.qual, mavenReleaseIndex))
+		case mvnList:
+			for _, x := range it.list {
+				if c := x.compare(nil); c != 0 {
+					return c
+				}
 			}
-		}
-		if same {
 			return 0
 		}
+		if it.num == "" {
+			return 0
+		}
+		return +1
 	}
-	if a.lessThan(b) {
+	switch it.kind {
+	case mvnInt, mvnLong, mvnBig:
+		if !isMavenNumber(u.kind) {
+			return +1
+		}
+		if it.kind != u.kind {
+			return sign(int(it.kind) - int(u.kind))
+		}
+		return cmpNum(it.num, u.num)
+	case mvnString:
+		switch u.kind {
+		case mvnString:
+			return sign(utf16Compare(it.qual, u.qual))
+		case mvnCombination:
+			if c := sign(utf16Compare(it.qual, u.qual)); c != 0 {
+				return c
+			}
+		}
+		return -1
+	case mvnCombination:
+		switch u.kind {
+		case mvnString:
+			if c := sign(utf16Compare(it.qual, u.qual)); c != 0 {
+				return c
+			}
+			return +1 // "X1" > "X"
+		case mvnCombination:
+			if c := sign(utf16Compare(it.qual, u.qual)); c != 0 {
+				return c
+			}
+			return it.digit.compare(u.digit)
+		}
 		return -1
 	}
-	return +1
-}
-
-func (a *mavenVersion) lessThan(b *mavenVersion) bool {
-	n := max(len(a.tokens), len(b.tokens))
-	for i := 0; i < n; i++ {
-		var l, r mavenToken
-		if i < len(a.tokens) {
-			l = a.tokens[i]
-		} else {
-			l = nullToken(b.tokens[i])
-		}
-		if i < len(b.tokens) {
-			r = b.tokens[i]
-		} else {
-			r = nullToken(a.tokens[i])
-		}
-		if l.equal(r) {
-			continue
-		}
-		return l.lessThan(r)
-	}
-	return false
-}
-
-// nullToken pads the shorter version: 0 after a dot ("" against "sp", the one qualifier that sorts after the
-// empty release), "" after a hyphen.
-func nullToken(other mavenToken) mavenToken {
-	if other.prefix == '.' {
-		if other.value == "sp" {
-			return mavenToken{prefix: '.', value: "", null: true}
-		}
-		return mavenToken{prefix: '.', value: "0", numeric: true, null: true}
-	}
-	return mavenToken{prefix: '-', value: "", null: true}
-}
-
-func (t mavenToken) equal(u mavenToken) bool { return t.prefix == u.prefix && t.value == u.value }
-
-var mavenKeywords = [...]string{"alpha", "beta", "milestone", "rc", "snapshot", "", "sp"}
-
-func mavenKeyword(v string) int {
-	for i, k := range mavenKeywords {
-		if k == v {
-			return i
-		}
-	}
-	return len(mavenKeywords)
-}
-
-func (t mavenToken) lessThan(u mavenToken) bool {
-	if t.prefix == u.prefix {
-		switch {
-		case t.numeric && u.numeric:
-			return cmpNum(t.value, u.value) < 0
-		case t.numeric && !t.null: // numbers sort after qualifiers, unless made up as padding
-			return false
-		case u.numeric && !u.null:
-			return true
-		}
-		// Known qualifiers in their order, then unknown ones alphabetically.
-		l, r := mavenKeyword(t.value), mavenKeyword(u.value)
-		if l == len(mavenKeywords) && r == len(mavenKeywords) {
-			return t.value < u.value
-		}
-		return l < r
-	}
-	// ".qualifier" < "-qualifier" < "-number" < ".number"
-	return t.qualifierOrder() < u.qualifierOrder()
-}
-
-func (t mavenToken) qualifierOrder() int {
+	// A list.
 	switch {
-	case t.numeric && t.prefix == '-':
-		return 2
-	case t.numeric && t.prefix == '.':
-		return 3
-	case t.prefix == '-':
-		return 1
+	case isMavenNumber(u.kind):
+		return -1
+	case u.kind != mvnList:
+		return +1
+	}
+	for i := 0; i < len(it.list) || i < len(u.list); i++ {
+		var c int
+		switch {
+		case i >= len(it.list):
+			c = -u.list[i].compare(nil)
+		case i >= len(u.list):
+			c = it.list[i].compare(nil)
+		default:
+			c = it.list[i].compare(u.list[i])
+		}
+		if c != 0 {
+			return c
+		}
 	}
 	return 0
+}
+
+// javaLower is String.toLowerCase(Locale.ENGLISH) for what Go's ToLower maps differently: U+0130 (I with dot
+// above) lowers to "i" and a combining dot in Java. Java's context-dependent final sigma is not reproduced: a
+// capital sigma ending a word lowers to σ here and to ς in Java.
+func javaLower(s string) string {
+	if !strings.ContainsRune(s, 'İ') {
+		return strings.ToLower(s)
+	}
+	return strings.ToLower(strings.ReplaceAll(s, "İ", "i\u0307"))
+}
+
+// unicodeDigit returns the value of a decimal digit in the Basic Multilingual Plane (Java's Character.isDigit and
+// Character.digit on a char; a supplementary character arrives as two surrogates, neither of them a digit).
+func unicodeDigit(r rune) (int, bool) {
+	if '0' <= r && r <= '9' {
+		return int(r - '0'), true
+	}
+	if r >= 0x10000 || !unicode.IsDigit(r) {
+		return 0, false
+	}
+	// Decimal digits come in runs of ten starting at zero; some runs follow each other.
+	zero := r
+	for unicode.IsDigit(zero - 1) {
+		zero--
+	}
+	return int(r-zero) % 10, true
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// utf16Compare is Java's String.compareTo: code unit by code unit, so that a supplementary character (a
+// surrogate pair, 0xD800...) sorts before U+E000-U+FFFF.
+func utf16Compare(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		a, b = a[na:], b[nb:]
+		if ra == rb {
+			continue
+		}
+		ua, ub := utf16Units(ra), utf16Units(rb)
+		if ua[0] != ub[0] {
+			return int(ua[0]) - int(ub[0])
+		}
+		return int(ua[1]) - int(ub[1])
+	}
+	return len(a) - len(b)
+}
+
+func utf16Units(r rune) [2]rune {
+	if r < 0x10000 {
+		return [2]rune{r, 0}
+	}
+	hi, lo := utf16.EncodeRune(r)
+	return [2]rune{hi, lo}
 }

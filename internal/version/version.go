@@ -1,11 +1,18 @@
 // Package version orders package versions the way each OSV ecosystem orders them (SemVer for npm, Go and
-// crates.io; PEP 440 for PyPI; Maven's ComparableVersion; dpkg for Debian and Ubuntu; rpmvercmp for Red Hat and
-// other RPM distributions; apk for Alpine; and the rest of OSV's list), so that the matcher can decide whether a
-// component's version falls inside an advisory's affected range. It wraps github.com/google/osv-scalibr/semantic
-// with OSV ecosystem-name normalization, input validation and Vigil's error codes, and carries its own
-// allocation-free comparators for the families the matcher compares most (SemVer-like, dpkg, RPM, Maven); tests hold
-// those to osv-scalibr's fixtures and to osv-scalibr itself. Versions come from feeds and SBOMs, so every input
-// is bounded and checked, and nothing here panics on it.
+// crates.io; PEP 440 for PyPI; dpkg for Debian and Ubuntu; rpmvercmp for Red Hat and other RPM distributions; and
+// the rest of OSV's list), so that the matcher can decide whether a component's version falls inside an advisory's
+// affected range. It wraps github.com/google/osv-scalibr/semantic with OSV ecosystem-name normalization, input
+// validation and Vigil's error codes, and carries its own allocation-free comparators for the families the
+// matcher compares most (SemVer-like, dpkg, RPM) and for those where osv-scalibr and the ecosystem's tool disagree:
+// Maven (Maven 4's ComparableVersion), Alpine (apk-tools 3) and RubyGems (Gem::Version). Tests hold each to its
+// tool's own published test suite (testdata/reference) and to osv-scalibr's fixtures, listing the fixture lines
+// the tool answers differently. A version the tool orders but warns about (dpkg on "a-0", apk on "1.0bc") is
+// ordered as the tool orders it and carries the warning (Version.Warning), for the finding's evidence.
+//
+// Where OSV's semantics differ from the tool, Vigil follows OSV: Alpine versions with a number straight after a
+// letter ("5.7.1p1-r0"), which apk-tools 3 calls invalid and reads only up to the letter, are read as apk-tools 2
+// read them, because OSV's Alpine data names such versions from the years apk 2 built and ordered them. Versions
+// come from feeds and SBOMs, so every input is bounded and checked, and nothing here panics on it.
 package version
 
 import (
@@ -30,6 +37,7 @@ type Version struct {
 	eco  string // canonical ecosystem as given to Parse
 	s    string // the version as written
 	impl orderable
+	warn string // what the ecosystem's tool warns about a version it still orders, "" for none
 }
 
 // orderable is one family's parsed form. cmp is only called with a value of the same concrete type.
@@ -87,6 +95,11 @@ func (v Version) Compare(w Version) int {
 	return v.impl.cmp(w.impl)
 }
 
+// Warning is what the ecosystem's own tool warns about a version it accepts and orders all the same (dpkg on
+// "a-0": "version number does not start with digit"), "" when it accepts the version as it is. Vigil orders such a
+// version as the tool does; a finding whose answer rests on one says so in its evidence.
+func (v Version) Warning() string { return v.warn }
+
 // String returns the version as written.
 func (v Version) String() string { return v.s }
 
@@ -100,29 +113,32 @@ func parse(eco string, fam family, s string) (Version, error) {
 	if err := checkCommon(s); err != nil {
 		return Version{}, invalid(eco, s, err.Error())
 	}
-	impl, err := parseFamily(fam, s)
+	var impl orderable
+	var warn string
+	var err error
+	switch fam {
+	case famDebian:
+		impl, warn, err = parseDpkg(s)
+	case famAlpine:
+		impl, warn, err = parseAlpine(s)
+	default:
+		impl, err = parseFamily(fam, s)
+	}
 	if err != nil {
 		return Version{}, invalid(eco, s, err.Error())
 	}
-	return Version{fam: fam, eco: eco, s: s, impl: impl}, nil
+	return Version{fam: fam, eco: eco, s: s, impl: impl, warn: warn}, nil
 }
 
+// parseFamily parses a version of every family whose tool never accepts a version with a warning.
 func parseFamily(fam family, s string) (orderable, error) {
 	switch fam {
 	case famSemver, famNuGet, famPub, famHackage, famKernel:
 		return parseSemverLike(fam, s)
-	case famDebian:
-		return parseDpkg(s)
 	case famOpam:
 		return parseOpam(s)
 	case famRPM:
 		return parseRPM(s), nil
-	case famAlpine:
-		v, err := semantic.ParseAlpineVersion(s)
-		if err != nil {
-			return nil, scalibrErr(err)
-		}
-		return scalibrVersion{v}, nil
 	case famPyPI:
 		v, err := semantic.ParsePyPIVersion(s)
 		if err != nil {
@@ -134,10 +150,7 @@ func parseFamily(fam family, s string) (orderable, error) {
 	case famPackagist:
 		return scalibrVersion{semantic.ParsePackagistVersion(s)}, nil
 	case famRubyGems:
-		if err := checkRubyGems(s); err != nil {
-			return nil, err
-		}
-		return scalibrVersion{semantic.ParseRubyGemsVersion(s)}, nil
+		return parseRubyGems(s)
 	case famCRAN:
 		v, err := semantic.ParseCRANVersion(s)
 		if err != nil {
@@ -145,7 +158,7 @@ func parseFamily(fam family, s string) (orderable, error) {
 		}
 		return scalibrVersion{v}, nil
 	}
-	return nil, fmt.Errorf("no ordering") // unreachable: every family in the table is handled above
+	return nil, fmt.Errorf("no ordering") // unreachable: every family in the table is handled above or in parse
 }
 
 // scalibrVersion adapts an osv-scalibr version. Its Compare fails only across types, which Version.Compare rules
@@ -188,31 +201,6 @@ func checkCommon(s string) error {
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
 			return fmt.Errorf("contains whitespace or a control character")
-		}
-	}
-	return nil
-}
-
-// checkRubyGems applies Gem::Version's pattern: digits, then dot-separated alphanumerics, then an optional
-// "-pre.release" part.
-func checkRubyGems(s string) error {
-	if !isDigit(s[0]) {
-		return fmt.Errorf("must start with a digit")
-	}
-	main, pre, hasPre := strings.Cut(s, "-")
-	for i, seg := range strings.Split(main, ".") {
-		if seg == "" {
-			return fmt.Errorf("empty segment %d", i+1)
-		}
-		if !allBytes(seg, isAlnum) {
-			return fmt.Errorf("segment %q: want letters and digits", seg)
-		}
-	}
-	if hasPre {
-		for _, seg := range strings.Split(pre, ".") {
-			if seg == "" || !allBytes(seg, func(c byte) bool { return isAlnum(c) || c == '-' }) {
-				return fmt.Errorf("prerelease %q: want dot-separated letters, digits and hyphens", pre)
-			}
 		}
 	}
 	return nil
