@@ -51,8 +51,16 @@ func TestVersionCompareCmd(t *testing.T) {
 			"{\n  \"ecosystem\": \"npm\",\n  \"a\": \"1.0.0-rc.1\",\n  \"b\": \"1.0.0\",\n  \"result\": \"<\",\n  \"order\": -1\n}\n", ""},
 		{"invalid version", "table", []string{"npm", "latest", "1.0.0"}, ExitInvalid, "",
 			`vigil: invalid npm version "latest": must start with a digit`},
-		{"invalid second version", "table", []string{"Debian", "1.0", "abc"}, ExitInvalid, "",
-			`invalid Debian version "abc"`},
+		{"invalid second version", "table", []string{"Debian", "1.0", "1:"}, ExitInvalid, "",
+			`invalid Debian version "1:"`},
+		{"ordered with dpkg's warning", "table", []string{"Debian", "1.0", "abc"}, ExitOK, "<\n",
+			`vigil: warning: Debian version "abc": dpkg warns: version number does not start with digit`},
+		{"warning as json", "json", []string{"Alpine", "1.0bc", "1.0"}, ExitOK, "{\n  \"ecosystem\": \"Alpine\",\n" +
+			"  \"a\": \"1.0bc\",\n  \"b\": \"1.0\",\n  \"result\": \">\",\n  \"order\": 1,\n  \"warnings\": [\n" +
+			"    \"Alpine version \\\"1.0bc\\\": apk calls it invalid at \\\"c\\\" (a letter may only follow a number) and " +
+			"orders it by the part before\"\n  ]\n}\n", ""},
+		{"Maven 4: .X is -X", "table", []string{"Maven", "2-abc", "2.0.abc"}, ExitOK, "=\n", ""},
+		{"RubyGems: - is .pre.", "table", []string{"RubyGems", "1.2.3-1", "1.2.3.pre.1"}, ExitOK, "=\n", ""},
 		{"unknown ecosystem", "table", []string{"Cobol", "1", "2"}, ExitInvalid, "", `unknown ecosystem "Cobol"`},
 		{"too few arguments", "table", []string{"npm", "1.0.0"}, ExitInvalid, "", "want 3 argument(s), got 2"},
 		{"invalid version as json", "json", []string{"Go", "", "1"}, ExitInvalid,
