@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // read parses a generated corpus with the real OSV reader, failing on any rejected record.
@@ -21,7 +21,7 @@ func read(t *testing.T, dir string) map[string]vigil.Advisory {
 	t.Helper()
 	out := map[string]vigil.Advisory{}
 	for _, e := range ecosystems {
-		err := osv.ReadZipFile(filepath.Join(dir, e.Name, "all.zip"), feed.Limits{}, func(name string, a vigil.Advisory) error {
+		err := osv.ReadZipFile(filepath.Join(dir, e.Name, "all.zip"), untrusted.Limits{}, func(name string, a vigil.Advisory) error {
 			if _, dup := out[a.ID]; dup {
 				t.Fatalf("%s: duplicate id %s", name, a.ID)
 			}

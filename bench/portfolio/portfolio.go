@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/bench/sbomgen/gen"
 	"github.com/vigil-dev/vigil/internal/sbom"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // stamp records what a portfolio directory was generated from, so a later run reuses it only when it fits.
@@ -119,7 +120,7 @@ func loadPortfolio(dir string, n int) (*portfolio, error) {
 		if err != nil {
 			return nil, err
 		}
-		doc, err := sbom.Parse(bytes.NewReader(b), sbomPath(dir, i), sbom.Limits{})
+		doc, err := sbom.Parse(sbomPath(dir, i), bytes.NewReader(b), untrusted.Limits{})
 		if err != nil {
 			return nil, err
 		}

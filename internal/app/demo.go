@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom"
 	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 //go:embed demodata/*.json demodata/intel.zip
@@ -111,7 +112,7 @@ func demoComponents(name string) ([]vigil.Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := sbom.ParseBytes(b, name, sbom.Limits{})
+	doc, err := sbom.ParseBytes(name, b, untrusted.Limits{})
 	if err != nil {
 		return nil, fmt.Errorf("demo SBOM %s: %w", name, err)
 	}

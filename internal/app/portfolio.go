@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom"
 	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // MaxSBOMBytes bounds an uploaded SBOM (the parser bounds components and depth too).
@@ -43,7 +44,7 @@ func (a *App) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name
 	if len(b) > MaxSBOMBytes {
 		return nil, vigil.Errorf(vigil.EINVALID, "%s: larger than %d MiB", name, MaxSBOMBytes>>20)
 	}
-	doc, err := sbom.Parse(bytes.NewReader(b), name, sbom.Limits{})
+	doc, err := sbom.Parse(name, bytes.NewReader(b), untrusted.Limits{})
 	if err != nil {
 		return nil, err
 	}

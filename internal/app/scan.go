@@ -9,7 +9,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/sbom"
-	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Matcher returns the matching engine over the intelligence store: each Match looks up only the advisories that
@@ -29,7 +29,7 @@ type ScanOptions struct {
 	// Ecosystem is declared for components without a purl (their group and name are read in it).
 	Ecosystem string
 	// Limits bound the SBOM read; zero means the defaults.
-	Limits sbom.Limits
+	Limits untrusted.Limits
 }
 
 // ScanResult is an SBOM matched against the intelligence store. Nothing of it is stored.
@@ -45,16 +45,12 @@ type ScanResult struct {
 // Scan parses an SBOM (CycloneDX or SPDX, bounded) and matches its components against the store, storing
 // nothing. An SBOM that cannot be read is EINVALID naming the file and field.
 func (a *App) Scan(ctx context.Context, r io.Reader, name string, opt ScanOptions) (*ScanResult, error) {
-	b, err := model.ReadAll(r, name, opt.Limits.WithDefaults())
+	sum := sha256.New()
+	doc, err := sbom.Parse(name, io.TeeReader(r, sum), opt.Limits)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b)
-	doc, err := sbom.ParseBytes(b, name, opt.Limits)
-	if err != nil {
-		return nil, err
-	}
-	res := &ScanResult{Name: name, Digest: hex.EncodeToString(sum[:]), Document: doc}
+	res := &ScanResult{Name: name, Digest: hex.EncodeToString(sum.Sum(nil)), Document: doc}
 	if runs, err := a.Store.IntelRuns(ctx, 1); err == nil && len(runs) == 0 {
 		res.NoIntel = true
 	}

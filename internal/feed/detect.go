@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // HeadSize is how many leading bytes Detect should be given. Less works for most documents (the tell-tale keys
@@ -26,23 +27,23 @@ func Detect(name string, head []byte) (string, error) {
 	trimmed := bytes.TrimLeft(head, " \t\r\n")
 	switch {
 	case len(trimmed) == 0:
-		return "", Invalid(name, "", "empty document: not a feed")
+		return "", untrusted.Invalid(name, "", "empty document: not a feed")
 	case bytes.HasPrefix(head, []byte("\x1f\x8b")):
-		return "", Invalid(name, "", "gzip-compressed: decompress it first")
+		return "", untrusted.Invalid(name, "", "gzip-compressed: decompress it first")
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")):
-		return "", Invalid(name, "", "a zip archive: walk its entries")
+		return "", untrusted.Invalid(name, "", "a zip archive: walk its entries")
 	case trimmed[0] == '{':
 		src := detectJSON(name, trimmed)
 		if src == sideFile {
 			return "", fmt.Errorf("%w: %w", ErrSideFile,
-				Invalid(name, "", "a feed's side file (ROLIE feed, provider metadata or JSON Schema), not a feed document"))
+				untrusted.Invalid(name, "", "a feed's side file (ROLIE feed, provider metadata or JSON Schema), not a feed document"))
 		}
 		if src != "" {
 			return src, nil
 		}
-		return "", Invalid(name, "", "a JSON object that is none of OSV, NVD API 2.0, KEV, CSAF or STIX")
+		return "", untrusted.Invalid(name, "", "a JSON object that is none of OSV, NVD API 2.0, KEV, CSAF or STIX")
 	case trimmed[0] == '[':
-		return "", Invalid(name, "", "a JSON array: feeds are JSON objects (one OSV record per file)")
+		return "", untrusted.Invalid(name, "", "a JSON array: feeds are JSON objects (one OSV record per file)")
 	}
 	if src := detectText(name, trimmed); src != "" {
 		return src, nil
@@ -51,7 +52,7 @@ func Detect(name string, head []byte) (string, error) {
 	if len(first) > 80 {
 		first = first[:80]
 	}
-	return "", Invalid(name, "", "not a recognised feed (first line %q): want OSV JSON/YAML, NVD JSON, KEV JSON/CSV, EPSS CSV, CSAF or STIX",
+	return "", untrusted.Invalid(name, "", "not a recognised feed (first line %q): want OSV JSON/YAML, NVD JSON, KEV JSON/CSV, EPSS CSV, CSAF or STIX",
 		strings.TrimSpace(string(first)))
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func head(t *testing.T, n int, elem ...string) (string, []byte) {
@@ -145,7 +146,7 @@ func TestDetectFixtureFolders(t *testing.T) {
 
 func detectAll(t *testing.T, folder string) map[string]int {
 	got := map[string]int{}
-	err := Walk(context.Background(), testfix.Path(t, folder), Limits{}, func(name string, r io.Reader) error {
+	err := Walk(context.Background(), testfix.Path(t, folder), untrusted.Limits{}, func(name string, r io.Reader) error {
 		b, err := io.ReadAll(io.LimitReader(r, HeadSize))
 		if err != nil {
 			return err

@@ -5,27 +5,29 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Stream reads one large JSON document (an NVD feed file, a KEV catalog) a value at a time, so that each record is
-// bounded on its own (Limits.MaxRecordSize, MaxDepth) instead of the whole document being held in memory. It is a
+// bounded on its own (untrusted.Limits.MaxRecordSize, MaxDepth) instead of the whole document being held in memory. It is a
 // deliberately small scanner: it finds where values begin and end and leaves their syntax to encoding/json.
 type Stream struct {
 	name  string
 	br    *bufio.Reader
-	lim   Limits
+	lim   untrusted.Limits
 	off   int64 // bytes consumed
 	line  int   // line of the next byte
 	peekd bool
 }
 
-// NewStream returns a Stream over r. lim bounds each value; the caller bounds r itself (LimitReader).
-func NewStream(name string, r io.Reader, lim Limits) *Stream {
+// NewStream returns a Stream over r. lim bounds each value; the caller bounds r itself (untrusted.LimitReader).
+func NewStream(name string, r io.Reader, lim untrusted.Limits) *Stream {
 	return &Stream{name: name, br: bufio.NewReaderSize(r, 64<<10), lim: lim.WithDefaults(), line: 1}
 }
 
 func (s *Stream) errorf(format string, args ...any) error {
-	return Invalid(s.name, "", "line %d: "+format, append([]any{s.line}, args...)...)
+	return untrusted.Invalid(s.name, "", "line %d: "+format, append([]any{s.line}, args...)...)
 }
 
 func (s *Stream) readByte() (byte, error) {
@@ -34,7 +36,7 @@ func (s *Stream) readByte() (byte, error) {
 		if err == io.EOF {
 			return 0, s.errorf("unexpected end of JSON input")
 		}
-		return 0, readError(s.name, err)
+		return 0, untrusted.ReadError(s.name, err)
 	}
 	s.off++
 	if c == '\n' {
@@ -51,7 +53,7 @@ func (s *Stream) Peek() (byte, error) {
 			if err == io.EOF {
 				return 0, io.EOF
 			}
-			return 0, readError(s.name, err)
+			return 0, untrusted.ReadError(s.name, err)
 		}
 		switch b[0] {
 		case ' ', '\t', '\r', '\n':
@@ -131,7 +133,7 @@ func (s *Stream) Value() ([]byte, error) {
 	var buf bytes.Buffer
 	put := func(c byte) error {
 		if int64(buf.Len()) >= s.lim.MaxRecordSize {
-			return Invalid(s.name, "", "line %d: a value larger than the limit of %d bytes", startLine, s.lim.MaxRecordSize)
+			return untrusted.Invalid(s.name, "", "line %d: a value larger than the limit of %d bytes", startLine, s.lim.MaxRecordSize)
 		}
 		buf.WriteByte(c)
 		return nil
@@ -184,7 +186,7 @@ func (s *Stream) Value() ([]byte, error) {
 		if err == io.EOF {
 			return buf.Bytes(), nil
 		} else if err != nil {
-			return nil, readError(s.name, err)
+			return nil, untrusted.ReadError(s.name, err)
 		}
 		switch b[0] {
 		case ',', '}', ']', ' ', '\t', '\r', '\n', ':':

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Walk calls fn once for each feed document under p, in a deterministic (sorted) order:
@@ -31,12 +33,12 @@ import (
 // walk (MaxTotalSize), and the number of documents (MaxEntries); a zip bomb or an endless gzip stream fails with
 // EINVALID naming the entry after reading at most the limit. Walk stops at the first error from fn or a limit and
 // returns it; it checks ctx between documents. A nested archive (a .zip inside a .zip) is refused.
-func Walk(ctx context.Context, p string, lim Limits, fn func(name string, r io.Reader) error) error {
+func Walk(ctx context.Context, p string, lim untrusted.Limits, fn func(name string, r io.Reader) error) error {
 	lim = lim.WithDefaults()
-	w := &walker{ctx: ctx, lim: lim, fn: fn, total: NewBudget(lim.MaxTotalSize)}
+	w := &walker{ctx: ctx, lim: lim, fn: fn, total: untrusted.NewBudget(lim.MaxTotalSize)}
 	st, err := os.Stat(p)
 	if err != nil {
-		return Invalid(p, "", "%v", unwrapPathError(err))
+		return untrusted.Invalid(p, "", "%v", unwrapPathError(err))
 	}
 	if !st.IsDir() {
 		return w.file(p)
@@ -44,7 +46,7 @@ func Walk(ctx context.Context, p string, lim Limits, fn func(name string, r io.R
 	var files []string
 	err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return Invalid(fp, "", "%v", unwrapPathError(err))
+			return untrusted.Invalid(fp, "", "%v", unwrapPathError(err))
 		}
 		if d.IsDir() {
 			if fp != p && strings.HasPrefix(d.Name(), ".") {
@@ -100,9 +102,9 @@ func Skip(name string) bool {
 
 type walker struct {
 	ctx   context.Context
-	lim   Limits
+	lim   untrusted.Limits
 	fn    func(name string, r io.Reader) error
-	total *Budget
+	total *untrusted.Budget
 	count int
 }
 
@@ -113,7 +115,7 @@ func (w *walker) next(name string) error {
 	}
 	w.count++
 	if w.count > w.lim.MaxEntries {
-		return Invalid(name, "", "more than the limit of %d documents", w.lim.MaxEntries)
+		return untrusted.Invalid(name, "", "more than the limit of %d documents", w.lim.MaxEntries)
 	}
 	return nil
 }
@@ -122,14 +124,14 @@ func (w *walker) file(p string) error {
 	lower := strings.ToLower(p)
 	f, err := os.Open(p)
 	if err != nil {
-		return Invalid(p, "", "%v", unwrapPathError(err))
+		return untrusted.Invalid(p, "", "%v", unwrapPathError(err))
 	}
 	defer f.Close()
 	switch {
 	case strings.HasSuffix(lower, ".zip"):
 		st, err := f.Stat()
 		if err != nil {
-			return Invalid(p, "", "%v", unwrapPathError(err))
+			return untrusted.Invalid(p, "", "%v", unwrapPathError(err))
 		}
 		return w.zip(p, f, st.Size())
 	case strings.HasSuffix(lower, ".gz"):
@@ -138,7 +140,7 @@ func (w *walker) file(p string) error {
 	if err := w.next(p); err != nil {
 		return err
 	}
-	return w.fn(p, LimitReader(p, f, w.lim.MaxFileSize, w.total))
+	return w.fn(p, untrusted.LimitReader(p, f, w.lim.MaxFileSize, w.total))
 }
 
 func (w *walker) gzip(name string, r io.Reader) error {
@@ -147,11 +149,11 @@ func (w *walker) gzip(name string, r io.Reader) error {
 	}
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return Invalid(name, "", "not gzip: %v", err)
+		return untrusted.Invalid(name, "", "not gzip: %v", err)
 	}
 	defer zr.Close()
 	// Concatenated gzip members are legal and are read as one stream; the limit covers them all.
-	return w.fn(name, &gzipErrors{name: name, r: LimitReader(name, zr, w.lim.MaxFileSize, w.total)})
+	return w.fn(name, &gzipErrors{name: name, r: untrusted.LimitReader(name, zr, w.lim.MaxFileSize, w.total)})
 }
 
 // gzipErrors names the file in a decompression error (a corrupt stream or a bad checksum).
@@ -163,8 +165,8 @@ type gzipErrors struct {
 func (g *gzipErrors) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	if err != nil && err != io.EOF {
-		if _, ok := err.(interface{ Bounded() }); !ok {
-			err = Invalid(g.name, "", "gzip: %v", err)
+		if !untrusted.IsLimit(err) {
+			err = untrusted.Invalid(g.name, "", "gzip: %v", err)
 		}
 	}
 	return n, err
@@ -172,15 +174,15 @@ func (g *gzipErrors) Read(p []byte) (int, error) {
 
 // OpenZip opens a zip archive with the entry-count limit applied and its entries sorted by name, skipping
 // directories and side files (Skip). osv.ReadZip and Walk share it.
-func OpenZip(name string, r io.ReaderAt, size int64, lim Limits) ([]*zip.File, error) {
+func OpenZip(name string, r io.ReaderAt, size int64, lim untrusted.Limits) ([]*zip.File, error) {
 	lim = lim.WithDefaults()
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// ErrInsecurePath only warns about names like ../x, which are harmless here: nothing is written to disk.
-		return nil, Invalid(name, "", "not a zip archive: %v", err)
+		return nil, untrusted.Invalid(name, "", "not a zip archive: %v", err)
 	}
 	if len(zr.File) > lim.MaxEntries {
-		return nil, Invalid(name, "", "%d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
+		return nil, untrusted.Invalid(name, "", "%d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
 	}
 	files := make([]*zip.File, 0, len(zr.File))
 	for _, f := range zr.File {
@@ -213,21 +215,21 @@ func EntryName(archive, entry string) string {
 // OpenEntry opens one zip entry for reading with the size limits applied: its declared size is checked first (a
 // cheap refusal of an honest bomb), then the bytes actually produced are counted against max and, when total is
 // not nil, against the archive's budget (a dishonest one).
-func OpenEntry(name string, f *zip.File, max int64, total *Budget) (io.ReadCloser, error) {
+func OpenEntry(name string, f *zip.File, max int64, total *untrusted.Budget) (io.ReadCloser, error) {
 	if f.UncompressedSize64 > uint64(max) {
-		return nil, Invalid(name, "", "declares %d bytes uncompressed, more than the limit of %d", f.UncompressedSize64, max)
+		return nil, untrusted.Invalid(name, "", "declares %d bytes uncompressed, more than the limit of %d", f.UncompressedSize64, max)
 	}
 	if total != nil && f.UncompressedSize64 > uint64(max64(total.Left(), 0)) {
-		return nil, total.overdrawn(name)
+		return nil, total.Overdrawn(name)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, Invalid(name, "", "zip: %v", err)
+		return nil, untrusted.Invalid(name, "", "zip: %v", err)
 	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{&zipErrors{name: name, r: LimitReader(name, rc, max, total)}, rc}, nil
+	}{&zipErrors{name: name, r: untrusted.LimitReader(name, rc, max, total)}, rc}, nil
 }
 
 func max64(a, b int64) int64 {
@@ -246,8 +248,8 @@ type zipErrors struct {
 func (z *zipErrors) Read(p []byte) (int, error) {
 	n, err := z.r.Read(p)
 	if err != nil && err != io.EOF {
-		if _, ok := err.(interface{ Bounded() }); !ok {
-			err = Invalid(z.name, "", "zip: %v", err)
+		if !untrusted.IsLimit(err) {
+			err = untrusted.Invalid(z.name, "", "zip: %v", err)
 		}
 	}
 	return n, err
@@ -262,7 +264,7 @@ func (w *walker) zip(name string, r io.ReaderAt, size int64) error {
 		en := EntryName(name, f.Name)
 		lower := strings.ToLower(f.Name)
 		if strings.HasSuffix(lower, ".zip") {
-			return Invalid(en, "", "a zip inside a zip is not supported: unpack the outer archive")
+			return untrusted.Invalid(en, "", "a zip inside a zip is not supported: unpack the outer archive")
 		}
 		rc, err := OpenEntry(en, f, w.lim.MaxFileSize, w.total)
 		if err != nil {

@@ -18,10 +18,11 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // collect walks p and returns the names fn saw and the bytes it read from each.
-func collect(t *testing.T, p string, lim Limits) ([]string, map[string]int, error) {
+func collect(t *testing.T, p string, lim untrusted.Limits) ([]string, map[string]int, error) {
 	t.Helper()
 	var names []string
 	sizes := map[string]int{}
@@ -75,7 +76,7 @@ func gz(t *testing.T, data []byte) []byte {
 
 func TestWalkFixtureFolder(t *testing.T) {
 	root := testfix.Path(t, "osv-advisories")
-	names, _, err := collect(t, root, Limits{})
+	names, _, err := collect(t, root, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func sortedStrings(s []string) bool {
 
 func TestWalkCorpusZips(t *testing.T) {
 	root := testfix.Path(t, "osv-corpus")
-	names, _, err := collect(t, root, Limits{})
+	names, _, err := collect(t, root, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestWalkSkipsSideFiles(t *testing.T) {
 	writeZip(t, filepath.Join(dir, "z.zip"),
 		entry{"x/", nil}, entry{"x/1.json", []byte("{}")}, entry{"x/1.json.sha256", []byte("x")},
 		entry{"__MACOSX/x/._1.json", []byte("junk")}, entry{"0.json.gz", gz(t, []byte("[1,2]"))})
-	names, sizes, err := collect(t, dir, Limits{})
+	names, sizes, err := collect(t, dir, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestWalkSkipsSideFiles(t *testing.T) {
 		t.Errorf(".gz inside .zip yielded %d bytes, want 5", got)
 	}
 	// A file named explicitly is passed even when a folder walk would skip it.
-	names, _, err = collect(t, filepath.Join(dir, "README.md"), Limits{})
+	names, _, err = collect(t, filepath.Join(dir, "README.md"), untrusted.Limits{})
 	if err != nil || len(names) != 1 {
 		t.Errorf("explicit README.md: %v, %v", names, err)
 	}
@@ -205,18 +206,18 @@ func TestWalkLimits(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    string
-		lim     Limits
+		lim     untrusted.Limits
 		wantMsg string
 	}{
-		{"zip entry over the per-file limit (declared size)", bomb, Limits{MaxFileSize: 1 << 20},
+		{"zip entry over the per-file limit (declared size)", bomb, untrusted.Limits{MaxFileSize: 1 << 20},
 			bomb + "!bomb.json: declares 8388608 bytes uncompressed, more than the limit of 1048576"},
-		{"too many entries", many, Limits{MaxEntries: 10}, many + ": 11 entries, more than the limit of 10"},
-		{"total decompressed size", overlap, Limits{MaxTotalSize: 5 << 20},
+		{"too many entries", many, untrusted.Limits{MaxEntries: 10}, many + ": 11 entries, more than the limit of 10"},
+		{"total decompressed size", overlap, untrusted.Limits{MaxTotalSize: 5 << 20},
 			overlap + "!2.json: the archive decompresses to more than the limit of 5242880 bytes"},
-		{"nested zip", nested, Limits{}, nested + "!inner.zip: a zip inside a zip is not supported: unpack the outer archive"},
-		{"gzip bomb", gzBomb, Limits{MaxFileSize: 1 << 20}, gzBomb + ": larger than the limit of 1048576 bytes"},
-		{"plain file", plain, Limits{MaxFileSize: 1 << 20}, plain + ": larger than the limit of 1048576 bytes"},
-		{"missing", filepath.Join(dir, "nope"), Limits{}, filepath.Join(dir, "nope") + ": no such file or directory"},
+		{"nested zip", nested, untrusted.Limits{}, nested + "!inner.zip: a zip inside a zip is not supported: unpack the outer archive"},
+		{"gzip bomb", gzBomb, untrusted.Limits{MaxFileSize: 1 << 20}, gzBomb + ": larger than the limit of 1048576 bytes"},
+		{"plain file", plain, untrusted.Limits{MaxFileSize: 1 << 20}, plain + ": larger than the limit of 1048576 bytes"},
+		{"missing", filepath.Join(dir, "nope"), untrusted.Limits{}, filepath.Join(dir, "nope") + ": no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +225,7 @@ func TestWalkLimits(t *testing.T) {
 			if vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("code = %q, want EINVALID (%v)", vigil.ErrorCode(err), err)
 			}
-			if got := Message(err); got != tt.wantMsg {
+			if got := err.Error(); got != tt.wantMsg {
 				t.Errorf("got  %q\nwant %q", got, tt.wantMsg)
 			}
 		})
@@ -303,7 +304,7 @@ func TestWalkZipBombMemory(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	var read int64
-	err := Walk(context.Background(), p, Limits{MaxFileSize: 16 << 20}, func(name string, r io.Reader) error {
+	err := Walk(context.Background(), p, untrusted.Limits{MaxFileSize: 16 << 20}, func(name string, r io.Reader) error {
 		n, err := io.Copy(io.Discard, r)
 		read = n
 		return err
@@ -324,7 +325,7 @@ func TestWalkStops(t *testing.T) {
 	root := testfix.Path(t, "osv-corpus", "Go", "all.zip")
 	stop := errors.New("enough")
 	n := 0
-	err := Walk(context.Background(), root, Limits{}, func(name string, r io.Reader) error {
+	err := Walk(context.Background(), root, untrusted.Limits{}, func(name string, r io.Reader) error {
 		n++
 		if n == 3 {
 			return stop
@@ -336,7 +337,7 @@ func TestWalkStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n = 0
-	err = Walk(ctx, root, Limits{}, func(name string, r io.Reader) error {
+	err = Walk(ctx, root, untrusted.Limits{}, func(name string, r io.Reader) error {
 		n++
 		cancel()
 		return nil
@@ -359,42 +360,5 @@ func TestEntryNameAndSkip(t *testing.T) {
 		if got := Skip(name); got != want {
 			t.Errorf("Skip(%q) = %v, want %v", name, got, want)
 		}
-	}
-}
-
-func TestLimitReader(t *testing.T) {
-	tests := []struct {
-		name    string
-		size    int
-		max     int64
-		budget  int64
-		wantN   int64
-		wantErr string
-	}{
-		{"under", 10, 10, 0, 10, ""},
-		{"over by one", 11, 10, 0, 11, "f: larger than the limit of 10 bytes"},
-		{"budget", 10, 100, 5, 6, "f: the archive decompresses to more than the limit of 5 bytes"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var b *Budget
-			if tt.budget > 0 {
-				b = NewBudget(tt.budget)
-			}
-			n, err := io.Copy(io.Discard, LimitReader("f", bytes.NewReader(make([]byte, tt.size)), tt.max, b))
-			got := ""
-			if err != nil {
-				got = Message(err)
-				if !IsLimit(err) || IsBudget(err) != (tt.budget > 0) {
-					t.Errorf("IsLimit/IsBudget wrong for %v", err)
-				}
-			}
-			if got != tt.wantErr || n != tt.wantN {
-				t.Errorf("read %d, %q; want %d, %q", n, got, tt.wantN, tt.wantErr)
-			}
-		})
-	}
-	if _, err := ReadAll("f", strings.NewReader("12345"), 4); Message(err) != "f: larger than the limit of 4 bytes" {
-		t.Errorf("ReadAll over the limit: %v", err)
 	}
 }

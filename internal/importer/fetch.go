@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Fetcher downloads feed documents for the importer. Every URL must be https (http only when AllowHTTP is set, for
@@ -311,7 +311,7 @@ func netReason(err error) string {
 func (f *Fetcher) Get(ctx context.Context, raw string, hdr http.Header, cond Conditional, max int64) (*Response, error) {
 	var body []byte
 	res, err := f.do(ctx, raw, hdr, cond, func(name string, r io.Reader) (int64, error) {
-		b, err := feed.ReadAll(name, r, max)
+		b, err := untrusted.ReadAll(name, r, max)
 		body = b
 		return int64(len(b)), err
 	})
@@ -341,14 +341,14 @@ func (f *Fetcher) Download(ctx context.Context, raw string, cond Conditional) (*
 			return 0, tempError(name, err)
 		}
 		tmp = fh.Name()
-		n, err := io.Copy(fh, feed.LimitReader(name, r, max, nil))
+		n, err := io.Copy(fh, untrusted.LimitReader(name, r, max, nil))
 		if cerr := fh.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			os.Remove(tmp)
 			tmp = ""
-			if _, ok := err.(interface{ Bounded() }); ok || vigil.ErrorCode(err) == vigil.EINVALID {
+			if vigil.ErrorCode(err) == vigil.EINVALID {
 				return 0, err
 			}
 			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // fuzzRun is a run that parses but writes nothing: a zero IntelWriter knows no document.
 func fuzzRun() *run {
 	return &run{opt: Options{Source: "auto"}, w: &store.IntelWriter{}, ctx: context.Background(),
-		lim: feed.Limits{MaxFileSize: 1 << 20, MaxRecordSize: 1 << 20, MaxTotalSize: 8 << 20, MaxEntries: 1000}.WithDefaults()}
+		lim: untrusted.Limits{MaxFileSize: 1 << 20, MaxRecordSize: 1 << 20, MaxTotalSize: 8 << 20, MaxEntries: 1000}.WithDefaults()}
 }
 
 // checkResult states what every worker result must satisfy whatever the input: nothing kept without a source and a
@@ -89,7 +89,7 @@ func FuzzZipArchive(f *testing.F) {
 		if err != nil {
 			return
 		}
-		budget := feed.NewBudget(r.lim.MaxTotalSize)
+		budget := untrusted.NewBudget(r.lim.MaxTotalSize)
 		var dec decoder
 		for _, zf := range files {
 			var comp []byte

@@ -38,6 +38,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Sources lists the values of Options.Source.
@@ -51,7 +52,7 @@ const maxInFlight = 256 << 20
 type Importer struct {
 	Store   *store.DB
 	Fetcher *Fetcher // for URLs; nil refuses them
-	Limits  feed.Limits
+	Limits  untrusted.Limits
 	Workers int // parallel parsers; 0 means GOMAXPROCS
 	Log     *slog.Logger
 }
@@ -179,7 +180,7 @@ func isURL(s string) bool {
 func diskSize(p string) (int64, error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return 0, feed.Invalid(p, "", "%v", unwrapPath(err))
+		return 0, untrusted.Invalid(p, "", "%v", unwrapPath(err))
 	}
 	if !st.IsDir() {
 		return st.Size(), nil
@@ -213,7 +214,7 @@ type run struct {
 	opt   Options
 	w     *store.IntelWriter
 	ctx   context.Context
-	lim   feed.Limits
+	lim   untrusted.Limits
 	total int64
 	prog  Progress
 	// newCursor is where this run got to (a scheduled sync of a paged or listed feed).
@@ -228,7 +229,7 @@ type job struct {
 	raw       []byte
 	zf        *zip.File
 	comp      []byte // the entry's compressed bytes
-	budget    *feed.Budget
+	budget    *untrusted.Budget
 	hint      *atomicString // the source detected for the archive's first entries
 	size      int64         // bytes it accounts for in progress (on disk, compressed)
 	weight    int64         // bytes held against maxInFlight
@@ -249,13 +250,13 @@ func (r *run) path(p, display, u string, fetchedAt time.Time) error {
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		return feed.Invalid(name(p), "", "%v", unwrapPath(err))
+		return untrusted.Invalid(name(p), "", "%v", unwrapPath(err))
 	}
 	var files []string
 	if st.IsDir() {
 		err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return feed.Invalid(name(fp), "", "%v", unwrapPath(err))
+				return untrusted.Invalid(name(fp), "", "%v", unwrapPath(err))
 			}
 			if d.IsDir() {
 				if fp != p && strings.HasPrefix(d.Name(), ".") {
@@ -304,9 +305,9 @@ func (r *run) path(p, display, u string, fetchedAt time.Time) error {
 			err := feed.Walk(r.ctx, f, r.lim, func(_ string, rd io.Reader) error {
 				entries++
 				if entries > r.lim.MaxEntries {
-					return feed.Invalid(fname, "", "more than the limit of %d documents", r.lim.MaxEntries)
+					return untrusted.Invalid(fname, "", "more than the limit of %d documents", r.lim.MaxEntries)
 				}
-				b, err := feed.ReadAll(fname, rd, r.lim.MaxFileSize)
+				b, err := untrusted.ReadAll(fname, rd, r.lim.MaxFileSize)
 				if err != nil {
 					return err
 				}
@@ -327,14 +328,14 @@ func (r *run) path(p, display, u string, fetchedAt time.Time) error {
 // zipEntries lists the entries of an archive to import, in the order they are stored (the central directory's), so
 // that the archive is read front to back; that order is as deterministic as name order, which would make every
 // read a seek. It applies feed.OpenZip's rules: the entry-count limit, no directories, no side files (feed.Skip).
-func zipEntries(name string, r io.ReaderAt, size int64, lim feed.Limits) ([]*zip.File, error) {
+func zipEntries(name string, r io.ReaderAt, size int64, lim untrusted.Limits) ([]*zip.File, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// ErrInsecurePath only warns about names like ../x, which are harmless: nothing is written to disk.
-		return nil, feed.Invalid(name, "", "not a zip archive: %v", err)
+		return nil, untrusted.Invalid(name, "", "not a zip archive: %v", err)
 	}
 	if len(zr.File) > lim.MaxEntries {
-		return nil, feed.Invalid(name, "", "%d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
+		return nil, untrusted.Invalid(name, "", "%d entries, more than the limit of %d", len(zr.File), lim.MaxEntries)
 	}
 	files := make([]*zip.File, 0, len(zr.File))
 	for _, f := range zr.File {
@@ -351,19 +352,19 @@ func zipEntries(name string, r io.ReaderAt, size int64, lim feed.Limits) ([]*zip
 func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Closer, emit func(*job) error) (int, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0, feed.Invalid(display, "", "%v", unwrapPath(err))
+		return 0, untrusted.Invalid(display, "", "%v", unwrapPath(err))
 	}
 	*open = append(*open, f)
 	st, err := f.Stat()
 	if err != nil {
-		return 0, feed.Invalid(display, "", "%v", unwrapPath(err))
+		return 0, untrusted.Invalid(display, "", "%v", unwrapPath(err))
 	}
 	wr := &windowReader{f: f}
 	files, err := zipEntries(display, wr, st.Size(), r.lim)
 	if err != nil {
 		return 0, err
 	}
-	budget := feed.NewBudget(r.lim.MaxTotalSize)
+	budget := untrusted.NewBudget(r.lim.MaxTotalSize)
 	hint := new(atomicString)
 	// The archive's headers and skipped entries count towards the progress of its last entry, so that the bytes of
 	// a finished archive add up to its size.
@@ -377,7 +378,7 @@ func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Clos
 		}
 		en := feed.EntryName(display, zf.Name)
 		if strings.HasSuffix(strings.ToLower(zf.Name), ".zip") {
-			return 0, feed.Invalid(en, "", "a zip inside a zip is not supported: unpack the outer archive")
+			return 0, untrusted.Invalid(en, "", "a zip inside a zip is not supported: unpack the outer archive")
 		}
 		eu := ""
 		if u != "" {
@@ -394,11 +395,11 @@ func (r *run) zipJobs(p, display, u string, fetchedAt time.Time, open *[]io.Clos
 		if zf.UncompressedSize64 <= uint64(r.lim.MaxRecordSize) && zf.CompressedSize64 <= uint64(max(r.lim.MaxRecordSize, 1<<20)) {
 			rr, err := zf.OpenRaw()
 			if err != nil {
-				return 0, feed.Invalid(en, "", "zip: %v", err)
+				return 0, untrusted.Invalid(en, "", "zip: %v", err)
 			}
 			comp = make([]byte, zf.CompressedSize64)
 			if _, err := io.ReadFull(rr, comp); err != nil {
-				return 0, feed.Invalid(en, "", "zip: %v", err)
+				return 0, untrusted.Invalid(en, "", "zip: %v", err)
 			}
 		}
 		if err := emit(&job{name: en, url: eu, fetchedAt: fetchedAt, zf: zf, comp: comp, budget: budget, hint: hint, size: size, weight: w}); err != nil {
@@ -508,26 +509,26 @@ type decoder struct {
 
 // inflate decompresses an entry whose declared size is size (at most max): straight into a buffer of that size,
 // then checking that the stream ends there, so a lying header cannot make it read more.
-func (d *decoder) inflate(name string, comp []byte, size uint64, max int64, budget *feed.Budget) ([]byte, error) {
+func (d *decoder) inflate(name string, comp []byte, size uint64, max int64, budget *untrusted.Budget) ([]byte, error) {
 	if d.fr == nil {
 		d.fr = flate.NewReader(bytes.NewReader(comp))
 	} else if err := d.fr.(flate.Resetter).Reset(bytes.NewReader(comp), nil); err != nil {
-		return nil, feed.Invalid(name, "", "zip: %v", err)
+		return nil, untrusted.Invalid(name, "", "zip: %v", err)
 	}
 	if size > uint64(max) {
-		return nil, feed.Invalid(name, "", "declares %d bytes uncompressed, more than the limit of %d", size, max)
+		return nil, untrusted.Invalid(name, "", "declares %d bytes uncompressed, more than the limit of %d", size, max)
 	}
 	out := make([]byte, size)
-	r := feed.LimitReader(name, d.fr, max, budget)
+	r := untrusted.LimitReader(name, d.fr, max, budget)
 	if _, err := io.ReadFull(r, out); err != nil {
-		if feed.IsLimit(err) {
+		if untrusted.IsLimit(err) {
 			return nil, err
 		}
-		return nil, feed.Invalid(name, "", "zip: %v", err)
+		return nil, untrusted.Invalid(name, "", "zip: %v", err)
 	}
 	var one [1]byte
 	if n, _ := r.Read(one[:]); n > 0 {
-		return nil, feed.Invalid(name, "", "zip: more data than the declared %d bytes: the archive is corrupt", size)
+		return nil, untrusted.Invalid(name, "", "zip: more data than the declared %d bytes: the archive is corrupt", size)
 	}
 	return out, nil
 }
@@ -540,7 +541,7 @@ func (r *run) process(j *job, dec *decoder) *result {
 	if j.zf != nil {
 		zf := j.zf
 		if zf.UncompressedSize64 > uint64(r.lim.MaxRecordSize) {
-			res.reject(j.name, "", feed.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", zf.UncompressedSize64, r.lim.MaxRecordSize))
+			res.reject(j.name, "", untrusted.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", zf.UncompressedSize64, r.lim.MaxRecordSize))
 			return res
 		}
 		comp := j.comp
@@ -556,10 +557,10 @@ func (r *run) process(j *job, dec *decoder) *result {
 		case zip.Store:
 			raw, err = comp, nil
 		default:
-			err = feed.Invalid(j.name, "", "zip: compression method %d is not supported", zf.Method)
+			err = untrusted.Invalid(j.name, "", "zip: compression method %d is not supported", zf.Method)
 		}
 		if err != nil {
-			if feed.IsLimit(err) && !feed.IsBudget(err) {
+			if untrusted.IsLimit(err) && !untrusted.IsBudget(err) {
 				res.reject(j.name, "", err)
 			} else {
 				res.err = err
@@ -567,7 +568,7 @@ func (r *run) process(j *job, dec *decoder) *result {
 			return res
 		}
 		if uint64(len(raw)) != zf.UncompressedSize64 || crc32.ChecksumIEEE(raw) != zf.CRC32 {
-			res.err = feed.Invalid(j.name, "", "zip: checksum or size mismatch: the archive is corrupt")
+			res.err = untrusted.Invalid(j.name, "", "zip: checksum or size mismatch: the archive is corrupt")
 			return res
 		}
 	}
@@ -617,7 +618,7 @@ func (r *run) process(j *job, dec *decoder) *result {
 	parse := parsers[source]
 	if parse == nil {
 		res.doc = nil
-		res.reject(j.name, "", feed.Invalid(j.name, "", "%s documents cannot be imported yet", source))
+		res.reject(j.name, "", untrusted.Invalid(j.name, "", "%s documents cannot be imported yet", source))
 		return res
 	}
 	parse(r, j.name, raw, res)
@@ -655,7 +656,7 @@ func (res *result) reject(file, record string, err error) {
 	if res.firstErr == nil {
 		res.firstErr = err
 	}
-	res.rejects = append(res.rejects, store.Reject{File: file, Record: record, Error: feed.Message(err)})
+	res.rejects = append(res.rejects, store.Reject{File: file, Record: record, Error: err.Error()})
 }
 
 // consume writes one result (in the writing goroutine, in input order).
@@ -750,7 +751,7 @@ func readHead(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return feed.ReadAll(p, f, max)
+	return untrusted.ReadAll(p, f, max)
 }
 
 // atomicString is a string set once and read by several workers.

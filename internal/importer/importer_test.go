@@ -21,13 +21,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/csaf"
 	"github.com/vigil-dev/vigil/internal/feed/kev"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -172,7 +172,7 @@ func TestImportCSAFAllAdvisories(t *testing.T) {
 			return err
 		}
 		defer f.Close()
-		doc, err := csaf.Parse(f, p)
+		doc, err := csaf.Parse(p, f, untrusted.Limits{})
 		if err != nil {
 			return err
 		}
@@ -404,7 +404,7 @@ func parseKEV(t *testing.T, p string) kev.Catalog {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	c, err := kev.Parse(p, f, feed.Limits{})
+	c, err := kev.Parse(p, f, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
 	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // parseFunc parses one document's bytes into res: its advisories (prepared for the store), KEV catalog or EPSS
@@ -50,7 +51,7 @@ func recordName(name string) string {
 func (res *result) add(name, record string, a *vigil.Advisory) {
 	p, err := store.PrepareAdvisory(a)
 	if err != nil {
-		res.reject(name, record, feed.Invalid(name, "", "%s", feed.Message(err)))
+		res.reject(name, record, untrusted.Invalid(name, "", "%s", err.Error()))
 		return
 	}
 	res.advs = append(res.advs, p)
@@ -70,8 +71,10 @@ func parseOSV(r *run, name string, raw []byte, res *result) {
 	}
 }
 
+// parseCSAF and parseSTIX read with their format's own limits (csaf.DefaultLimits, stix.DefaultLimits): the run's
+// limits are sized for feed files of millions of records, far beyond what one advisory document may hold.
 func parseCSAF(r *run, name string, raw []byte, res *result) {
-	doc, err := csaf.Parse(bytes.NewReader(raw), name)
+	doc, err := csaf.Parse(name, bytes.NewReader(raw), untrusted.Limits{})
 	if err != nil {
 		res.doc = nil
 		res.reject(name, recordName(name), err)
@@ -112,7 +115,7 @@ func parseNVD(r *run, name string, raw []byte, res *result) {
 }
 
 func parseSTIX(r *run, name string, raw []byte, res *result) {
-	b, err := stix.Parse(bytes.NewReader(raw), name)
+	b, err := stix.Parse(name, bytes.NewReader(raw), untrusted.Limits{})
 	if err != nil {
 		res.doc = nil
 		res.reject(name, recordName(name), err)
@@ -120,7 +123,7 @@ func parseSTIX(r *run, name string, raw []byte, res *result) {
 	}
 	for _, msg := range b.Rejected {
 		rec, _, _ := strings.Cut(msg, ":")
-		res.reject(name, rec, feed.Invalid(name, "", "%s", msg))
+		res.reject(name, rec, untrusted.Invalid(name, "", "%s", msg))
 	}
 	for i := range b.Advisories {
 		res.add(name, b.Advisories[i].ID, &b.Advisories[i])
@@ -137,10 +140,10 @@ func (res *result) rejectsOf(name string, err error, record *regexp.Regexp) bool
 		return false
 	}
 	for _, e := range rj.Errs {
-		res.reject(name, record.FindString(feed.Message(e)), e)
+		res.reject(name, record.FindString(e.Error()), e)
 	}
 	if more := rj.Count - len(rj.Errs); more > 0 {
-		res.reject(name, "", feed.Invalid(name, "", "%d more invalid records (the parser lists the first %d)", more, len(rj.Errs)))
+		res.reject(name, "", untrusted.Invalid(name, "", "%d more invalid records (the parser lists the first %d)", more, len(rj.Errs)))
 	}
 	return true
 }

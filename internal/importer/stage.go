@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // staged is one URL input, fetched before the run's transaction begins: the temporary files it became, in order,
@@ -48,7 +48,7 @@ type stager struct {
 	im     *Importer
 	ctx    context.Context
 	opt    Options
-	lim    feed.Limits
+	lim    untrusted.Limits
 	cursor string
 	temps  *[]string
 	kept   int64
@@ -324,7 +324,7 @@ func readGzip(name, p string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, tempError(name, err)
 	}
-	return feed.ReadAll(name, zr, max)
+	return untrusted.ReadAll(name, zr, max)
 }
 
 // tempError reports a failure to keep a download on disk. A full disk is the operator's to fix and is said so; the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/nvd"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // isNVDAPI reports whether raw is NVD's CVE API 2.0 endpoint (which is paged, not downloaded whole).
@@ -50,7 +51,7 @@ type rolieEntry struct {
 }
 
 // rolieEntries reads a CSAF provider's ROLIE feed (feed.entry[]), reporting ok false for any other document.
-func rolieEntries(p string, lim feed.Limits) ([]rolieEntry, bool) {
+func rolieEntries(p string, lim untrusted.Limits) ([]rolieEntry, bool) {
 	b, err := readHead(p, lim.MaxFileSize)
 	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
 		return nil, false
@@ -62,7 +63,7 @@ func rolieEntries(p string, lim feed.Limits) ([]rolieEntry, bool) {
 	if _, err := feed.Detect(p, head); !errors.Is(err, feed.ErrSideFile) {
 		return nil, false
 	}
-	if err := feed.CheckDepth(p, b, lim.MaxDepth); err != nil {
+	if err := untrusted.CheckJSON(p, b, lim); err != nil {
 		return nil, false
 	}
 	var doc struct {

@@ -14,10 +14,10 @@ import (
 	"github.com/google/osv-scalibr/semantic"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 	"github.com/vigil-dev/vigil/internal/version"
 )
 
@@ -238,7 +238,7 @@ func readRaw(t testing.TB, eco string) []rawRecord {
 func loadCorpus(t testing.TB, x *match.Index, eco string) int {
 	t.Helper()
 	n := 0
-	err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), feed.Limits{}, func(name string, a vigil.Advisory) error {
+	err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), untrusted.Limits{}, func(name string, a vigil.Advisory) error {
 		x.Add(&a)
 		n++
 		return nil

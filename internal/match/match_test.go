@@ -10,10 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // loadOSV parses real OSV records through the feed parser, as the importer would.
@@ -25,7 +25,7 @@ func loadOSV(t testing.TB, elem ...string) *vigil.Advisory {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	a, err := osv.Parse(filepath.Base(p), f, feed.Limits{})
+	a, err := osv.Parse(filepath.Base(p), f, untrusted.Limits{})
 	if err != nil {
 		t.Fatalf("parse %s: %v", p, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/feed/csaf"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // nvdRecord reads one NVD API 2.0 CVE record's configurations (the NVD parser is another package's job; this is
@@ -149,7 +150,7 @@ func TestMatchCSAFProducts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	doc, err := csaf.Parse(f, "icsma-21-355-01.json")
+	doc, err := csaf.Parse("icsma-21-355-01.json", f, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

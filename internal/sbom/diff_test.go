@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func TestKey(t *testing.T) {
@@ -91,7 +92,7 @@ func TestDiffRealReleases(t *testing.T) {
 	dir := testfix.Path(t, "cyclonedx-bom-examples", "SBOM", "proton-bridge")
 	read := func(f string) []vigil.Component {
 		t.Helper()
-		doc, err := Parse(openFile(t, dir, f), f, Limits{})
+		doc, err := Parse(f, openFile(t, dir, f), untrusted.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

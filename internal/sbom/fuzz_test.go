@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse: it must never panic, must reject with EINVALID (never an internal
@@ -27,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		doc, err := Parse(bytes.NewReader(data), "fuzz", Limits{MaxBytes: 1 << 20, MaxComponents: 1000})
+		doc, err := Parse("fuzz", bytes.NewReader(data), untrusted.Limits{MaxRecordSize: 1 << 20, MaxRecords: 1000})
 		if err != nil {
 			if doc != nil {
 				t.Fatalf("error %v with a document", err)

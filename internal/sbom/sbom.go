@@ -1,7 +1,7 @@
 // Package sbom turns a Software Bill of Materials, whatever its format, into the components of a device version:
 // Parse detects CycloneDX (JSON or XML) or SPDX 2.x (JSON or tag-value) and delegates to internal/sbom/cyclonedx
 // or internal/sbom/spdx, and Diff says what changed between two imports of a device's SBOM. SBOMs come from
-// suppliers and customers and are untrusted: reads are bounded (Limits), a rejected document yields an error that
+// suppliers and customers and are untrusted: reads are bounded (internal/untrusted), a rejected document yields an error that
 // names the file and the field and no partial result.
 package sbom
 
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/sbom/cyclonedx"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
 	"github.com/vigil-dev/vigil/internal/sbom/spdx"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Document is a parsed SBOM: see model.Document.
@@ -19,9 +20,6 @@ type Document = model.Document
 
 // Relationship is one relationship between components of a Document.
 type Relationship = model.Relationship
-
-// Limits bounds what Parse accepts; the zero value means the defaults (64 MiB, 200,000 components, depth 128).
-type Limits = model.Limits
 
 // Formats, as Document.Format reports them.
 const (
@@ -34,31 +32,33 @@ const (
 // Parse reads one SBOM from r and returns its components. name (usually the file name) is only used in errors.
 // It returns EINVALID for anything it cannot accept: an unknown format, a document that fails its schema, a
 // malformed purl, a document over a limit.
-func Parse(r io.Reader, name string, lim Limits) (*Document, error) {
-	b, err := model.ReadAll(r, name, lim)
+// A zero field of lim means the SBOM default (model.DefaultLimits: 64 MiB, 200,000 components, depth 128).
+func Parse(name string, r io.Reader, lim untrusted.Limits) (*Document, error) {
+	lim = lim.Or(model.DefaultLimits())
+	b, err := untrusted.ReadAll(model.Name(name), r, lim.MaxRecordSize)
 	if err != nil {
 		return nil, err
 	}
-	return ParseBytes(b, name, lim)
+	return ParseBytes(name, b, lim)
 }
 
 // ParseBytes is Parse for a document already in memory.
-func ParseBytes(b []byte, name string, lim Limits) (*Document, error) {
-	lim = lim.WithDefaults()
-	if int64(len(b)) > lim.MaxBytes {
-		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
+func ParseBytes(name string, b []byte, lim untrusted.Limits) (*Document, error) {
+	lim = lim.Or(model.DefaultLimits())
+	if err := untrusted.CheckSize(model.Name(name), b, lim.MaxRecordSize); err != nil {
+		return nil, err
 	}
 	switch Detect(b) {
 	case FormatCycloneDXJSON:
-		return cyclonedx.ParseJSON(b, name, lim)
+		return cyclonedx.ParseJSON(name, b, lim)
 	case FormatCycloneDXXML:
-		return cyclonedx.ParseXML(b, name, lim)
+		return cyclonedx.ParseXML(name, b, lim)
 	case FormatSPDXJSON:
-		return spdx.ParseJSON(b, name, lim)
+		return spdx.ParseJSON(name, b, lim)
 	case FormatSPDXTagValue:
-		return spdx.ParseTagValue(b, name, lim)
+		return spdx.ParseTagValue(name, b, lim)
 	}
-	return nil, model.Invalid(name, "", "%s", unsupported(b))
+	return nil, untrusted.Invalid(model.Name(name), "", "%s", unsupported(b))
 }
 
 // unsupported explains why Detect found no format it reads.

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/sbom/model"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func errMessage(t *testing.T, err error) string {
@@ -44,7 +46,7 @@ func TestParseDetects(t *testing.T) {
 			if got := Detect(b); got != tt.format {
 				t.Errorf("Detect = %q, want %q", got, tt.format)
 			}
-			doc, err := Parse(strings.NewReader(string(b)), "upload", Limits{})
+			doc, err := Parse("upload", strings.NewReader(string(b)), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +84,7 @@ func TestParseUnsupported(t *testing.T) {
 				}
 				doc = string(b)
 			}
-			got, err := Parse(strings.NewReader(doc), "upload", Limits{})
+			got, err := Parse("upload", strings.NewReader(doc), untrusted.Limits{})
 			if err == nil {
 				t.Fatalf("accepted as %s", got.Format)
 			}
@@ -99,7 +101,7 @@ func TestParseOversize(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, lim := range []int64{1 << 20, int64(len(b)) - 1} {
-		doc, err := Parse(strings.NewReader(string(b)), "keycloak.json", Limits{MaxBytes: lim})
+		doc, err := Parse("keycloak.json", strings.NewReader(string(b)), untrusted.Limits{MaxRecordSize: lim})
 		if err == nil || doc != nil {
 			t.Fatalf("limit %d: accepted a %d-byte document", lim, len(b))
 		}
@@ -107,16 +109,15 @@ func TestParseOversize(t *testing.T) {
 			t.Errorf("error = %q", msg)
 		}
 	}
-	if _, err := Parse(strings.NewReader(string(b)), "keycloak.json", Limits{MaxBytes: int64(len(b))}); err != nil {
+	if _, err := Parse("keycloak.json", strings.NewReader(string(b)), untrusted.Limits{MaxRecordSize: int64(len(b))}); err != nil {
 		t.Errorf("at exactly the limit: %v", err)
 	}
 }
 
 func TestDefaults(t *testing.T) {
-	got := Limits{}.WithDefaults()
-	want := Limits{MaxBytes: 64 << 20, MaxComponents: 200_000, MaxDepth: 128}
-	if got != want {
-		t.Errorf("defaults = %+v, want %+v", got, want)
+	got := untrusted.Limits{}.Or(model.DefaultLimits())
+	if got.MaxRecordSize != 64<<20 || got.MaxRecords != 200_000 || got.MaxDepth != 128 {
+		t.Errorf("defaults = %+v, want 64 MiB, 200,000 components, depth 128", got)
 	}
 }
 
@@ -132,7 +133,7 @@ func TestParseByteOrderMarkAndCRLF(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			doc, err := Parse(strings.NewReader(tt.doc), "win", Limits{})
+			doc, err := Parse("win", strings.NewReader(tt.doc), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,9 +22,9 @@ import (
 	"github.com/google/osv-scalibr/semantic"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // LoadCorpus reads every <Ecosystem>/all.zip under dir (bench/osvgen's layout, and OSV.dev's).
@@ -39,7 +39,7 @@ func LoadCorpus(dir string) ([]*vigil.Advisory, error) {
 	slices.Sort(zips)
 	var out []*vigil.Advisory
 	for _, z := range zips {
-		err := osv.ReadZipFile(z, feed.Limits{MaxEntries: 10_000_000, MaxTotalSize: 64 << 30}, func(_ string, a vigil.Advisory) error {
+		err := osv.ReadZipFile(z, untrusted.Limits{MaxEntries: 10_000_000, MaxTotalSize: 64 << 30}, func(_ string, a vigil.Advisory) error {
 			out = append(out, &a)
 			return nil
 		})

@@ -3,6 +3,8 @@ package csaf
 import (
 	"bytes"
 	"testing"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse and Validate: neither may panic, and a parsed document must be
@@ -11,7 +13,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimalDoc))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		doc, err := Parse(bytes.NewReader(b), "fuzz.json")
+		doc, err := Parse("fuzz.json", bytes.NewReader(b), untrusted.Limits{})
 		if err == nil {
 			if len(doc.Advisories) != len(doc.Vulnerabilities) {
 				t.Fatalf("%d advisories, %d vulnerabilities", len(doc.Advisories), len(doc.Vulnerabilities))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Document is one CSAF 2.0 document as Vigil keeps it: the tracking metadata, the flattened product tree and one
@@ -95,58 +96,58 @@ type Involvement struct {
 	Summary string    `json:"summary,omitempty"`
 }
 
-// Parse reads one CSAF 2.0 document with DefaultLimits. name identifies the document in errors.
-// Errors are EINVALID and name the document and the JSON path of the field at fault.
-func Parse(r io.Reader, name string) (*Document, error) {
-	return ParseLimits(r, name, DefaultLimits())
-}
-
-// ParseLimits is Parse with explicit limits.
+// Parse reads one CSAF 2.0 document. name identifies the document in errors; a zero field of lim means
+// DefaultLimits' value. Errors are EINVALID and name the document and the JSON path of the field at fault.
 //
 // Parse is deliberately more forgiving than Validate: it needs only what it maps (csaf_version 2.0, a tracking id,
 // well-formed dates and CVSS objects) and does not require a schema-valid document, because a real feed that
 // misses, say, a generator should still reach the intelligence store. Use Validate to judge conformance.
-func ParseLimits(r io.Reader, name string, lim Limits) (*Document, error) {
-	b, err := readBounded(r, name, lim.MaxBytes)
+func Parse(name string, r io.Reader, lim untrusted.Limits) (*Document, error) {
+	lim, label := lim.Or(DefaultLimits()), errName(name)
+	b, err := untrusted.ReadAll(label, r, lim.MaxRecordSize)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := decodeDoc(b, name, lim)
+	raw, err := decodeDoc(b, label, lim)
 	if err != nil {
 		return nil, err
 	}
-	return convert(raw, name, lim)
+	doc, err := convert(raw, label, lim)
+	if err != nil {
+		return nil, err
+	}
+	doc.Name = name
+	return doc, nil
 }
 
 // decodeDoc bounds, decodes and counts; it is shared by Parse and Validate.
-func decodeDoc(b []byte, name string, lim Limits) (*rawDoc, error) {
-	if err := prescan(b, name, lim); err != nil {
+func decodeDoc(b []byte, name string, lim untrusted.Limits) (*rawDoc, error) {
+	if err := untrusted.CheckJSON(name, b, lim); err != nil {
 		return nil, err
 	}
 	var raw rawDoc
-	if err := decode(b, name, &raw); err != nil {
-		return nil, err
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, untrusted.JSONError(name, "", b, err)
 	}
 	if n := len(definitions(raw.ProductTree)); n > lim.MaxProducts {
-		return nil, invalid(name, "/product_tree: %d product definitions, more than %d", n, lim.MaxProducts)
+		return nil, untrusted.Invalid(name, "", "/product_tree: %d product definitions, more than %d", n, lim.MaxProducts)
 	}
-	if n := len(raw.Vulnerabilities); n > lim.MaxVulnerabilities {
-		return nil, invalid(name, "/vulnerabilities: %d entries, more than %d", n, lim.MaxVulnerabilities)
+	if n := len(raw.Vulnerabilities); n > lim.MaxRecords {
+		return nil, untrusted.Invalid(name, "", "/vulnerabilities: %d entries, more than %d", n, lim.MaxRecords)
 	}
 	return &raw, nil
 }
 
-func convert(raw *rawDoc, name string, lim Limits) (*Document, error) {
+func convert(raw *rawDoc, name string, lim untrusted.Limits) (*Document, error) {
 	rd := &raw.Document
 	if rd.CSAFVersion != "2.0" {
-		return nil, invalid(name, "/document/csaf_version: %q is not supported (want 2.0)", rd.CSAFVersion)
+		return nil, untrusted.Invalid(name, "", "/document/csaf_version: %q is not supported (want 2.0)", rd.CSAFVersion)
 	}
 	tr := &rd.Tracking
 	if strings.TrimSpace(tr.ID) == "" {
-		return nil, invalid(name, "/document/tracking/id: missing")
+		return nil, untrusted.Invalid(name, "", "/document/tracking/id: missing")
 	}
 	doc := &Document{
-		Name:      name,
 		ID:        tr.ID,
 		Version:   tr.Version,
 		Status:    tr.Status,
@@ -295,7 +296,7 @@ func convert(raw *rawDoc, name string, lim Limits) (*Document, error) {
 			vx.Involvements = append(vx.Involvements, Involvement{Party: iv.Party, Status: iv.Status, Date: d, Summary: iv.Summary})
 		}
 		if refs > lim.MaxProductRefs {
-			return nil, invalid(name, "%s: more than %d product references in all", path, lim.MaxProductRefs)
+			return nil, untrusted.Invalid(name, "", "%s: more than %d product references in all", path, lim.MaxProductRefs)
 		}
 		doc.Advisories = append(doc.Advisories, adv)
 		doc.Vulnerabilities = append(doc.Vulnerabilities, vx)
@@ -310,7 +311,7 @@ func parseTime(name, path, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, invalid(name, "%s: %q is not an RFC 3339 date-time", path, clip(s))
+		return time.Time{}, untrusted.Invalid(name, "", "%s: %q is not an RFC 3339 date-time", path, untrusted.Clip(s))
 	}
 	return t.UTC(), nil
 }
@@ -322,10 +323,10 @@ func score(name, path string, raw json.RawMessage, publisher string) (vigil.Scor
 	}
 	var c rawCVSS
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return vigil.Score{}, false, invalid(name, "%s: not a CVSS object: %s", path, strings.TrimPrefix(err.Error(), "json: "))
+		return vigil.Score{}, false, untrusted.Invalid(name, "", "%s: not a CVSS object: %s", path, strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if c.VectorString == "" {
-		return vigil.Score{}, false, invalid(name, "%s/vectorString: missing", path)
+		return vigil.Score{}, false, untrusted.Invalid(name, "", "%s/vectorString: missing", path)
 	}
 	sc := vigil.Score{Source: publisher, Vector: c.VectorString}
 	if c.BaseScore != nil {
@@ -389,13 +390,4 @@ func references(rs []rawReference) []vigil.Reference {
 		}
 	}
 	return out
-}
-
-// clip shortens untrusted text quoted in an error message.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -49,7 +50,7 @@ func parseFile(t testing.TB, path string) *Document {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	doc, err := Parse(f, filepath.Base(path))
+	doc, err := Parse(filepath.Base(path), f, untrusted.Limits{})
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", path, err)
 	}
@@ -220,7 +221,7 @@ func TestParseMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := Parse(strings.NewReader(doc(tt.vulns)), "acme.json")
+			d, err := Parse("acme.json", strings.NewReader(doc(tt.vulns)), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,30 +248,30 @@ func TestParseErrors(t *testing.T) {
 			"tracking": {"id": "X-1", "initial_release_date": "2024-01-01T00:00:00Z"` + mod + `}}, "vulnerabilities": []}`
 	}
 	small := DefaultLimits()
-	small.MaxBytes, small.MaxString, small.MaxProducts, small.MaxVulnerabilities, small.MaxProductRefs = 4096, 100, 2, 2, 3
+	small.MaxRecordSize, small.MaxString, small.MaxProducts, small.MaxRecords, small.MaxProductRefs = 4096, 100, 2, 2, 3
 	tests := []struct {
 		name, in string
-		lim      Limits
+		lim      untrusted.Limits
 		want     string // substring of the message
 	}{
-		{"not JSON", `{"document": `, DefaultLimits(), "invalid JSON"},
-		{"wrong type", `{"document": {"title": 7}}`, DefaultLimits(), "document.title: number is not a valid string"},
+		{"not JSON", `{"document": `, DefaultLimits(), "malformed JSON"},
+		{"wrong type", `{"document": {"title": 7}}`, DefaultLimits(), "document.title: got a JSON number, want a string"},
 		{"csaf 2.1", strings.Replace(valid(""), `"2.0"`, `"2.1"`, 1), DefaultLimits(), "/document/csaf_version"},
 		{"no tracking id", strings.Replace(valid(""), `"X-1"`, `""`, 1), DefaultLimits(), "/document/tracking/id: missing"},
 		{"bad date", valid(`, "current_release_date": "yesterday"`), DefaultLimits(), `/document/tracking/current_release_date: "yesterday"`},
 		{"bad revision date", valid(`, "revision_history": [{"number": "1", "date": "2024-13-01T00:00:00Z"}]`), DefaultLimits(), "/document/tracking/revision_history/0/date"},
 		{"cvss not an object", strings.Replace(valid(""), `"vulnerabilities": []`, `"vulnerabilities": [{"scores": [{"products": ["A"], "cvss_v3": "CVSS:3.1/AV:N"}]}]`, 1), DefaultLimits(), "/vulnerabilities/0/scores/0/cvss_v3: not a CVSS object"},
 		{"cvss without vector", strings.Replace(valid(""), `"vulnerabilities": []`, `"vulnerabilities": [{"scores": [{"products": ["A"], "cvss_v3": {"baseScore": 1}}]}]`, 1), DefaultLimits(), "/vulnerabilities/0/scores/0/cvss_v3/vectorString: missing"},
-		{"10,000-deep nesting", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), DefaultLimits(), "nesting deeper than 64"},
-		{"too large", valid("") + strings.Repeat(" ", 5000), small, "larger than 4096 bytes"},
-		{"string too long", valid(`, "version": "` + strings.Repeat("v", 101) + `"`), small, "longer than 100 bytes"},
+		{"10,000-deep nesting", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), DefaultLimits(), "nests deeper than the limit of 64"},
+		{"too large", valid("") + strings.Repeat(" ", 5000), small, "larger than the limit of 4096 bytes"},
+		{"string too long", valid(`, "version": "` + strings.Repeat("v", 101) + `"`), small, "longer than the limit of 100 bytes"},
 		{"too many products", strings.Replace(valid(""), `"vulnerabilities": []`, `"product_tree": {"full_product_names": [{"name": "a", "product_id": "A"}, {"name": "b", "product_id": "B"}, {"name": "c", "product_id": "C"}]}`, 1), small, "3 product definitions, more than 2"},
 		{"too many vulnerabilities", strings.Replace(valid(""), `"vulnerabilities": []`, `"vulnerabilities": [{}, {}, {}]`, 1), small, "3 entries, more than 2"},
 		{"group fan-out", strings.Replace(valid(""), `"vulnerabilities": []`, `"product_tree": {"product_groups": [{"group_id": "G", "product_ids": ["A", "B"]}]}, "vulnerabilities": [{"remediations": [{"category": "none_available", "details": "d", "group_ids": ["G"]}, {"category": "none_available", "details": "d", "group_ids": ["G"]}]}]`, 1), small, "more than 3 product references"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseLimits(strings.NewReader(tt.in), "bad.json", tt.lim)
+			_, err := Parse("bad.json", strings.NewReader(tt.in), tt.lim)
 			if vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("code = %q, want EINVALID (%v)", vigil.ErrorCode(err), err)
 			}
@@ -286,7 +287,7 @@ func TestParseHostileText(t *testing.T) {
 	in := `{"document": {"category": "csaf_base", "csaf_version": "2.0", "title": "<script>alert('x')</script>",
 		"publisher": {"name": "<b>p</b>"}, "tracking": {"id": "X&Y"}},
 		"vulnerabilities": [{"title": "<img src=x onerror=alert(1)>", "notes": [{"category": "summary", "text": "a\u0000b \"q\""}]}]}`
-	d, err := Parse(strings.NewReader(in), "hostile.json")
+	d, err := Parse("hostile.json", strings.NewReader(in), untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestParseLargeDocument(t *testing.T) {
 		fmt.Fprintf(&b, `{"cve": "CVE-2024-%05d", "product_status": {"known_affected": ["P%d", "P%d"]}}`, i, i, i+5000)
 	}
 	b.WriteString(`]}`)
-	d, err := Parse(&b, "big.json")
+	d, err := Parse("big.json", &b, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func BenchmarkParseICSMA(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, d := range docs {
-			if _, err := Parse(bytes.NewReader(d), "bench.json"); err != nil {
+			if _, err := Parse("bench.json", bytes.NewReader(d), untrusted.Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Report is the outcome of Validate: the JSON schema errors and the OASIS mandatory tests (CSAF 2.0 section 6.1)
@@ -59,17 +61,16 @@ func MandatoryTests() []TestInfo {
 // Validate does not go through github.com/gocsaf/csaf: its validator falls back to fetching unknown schema URLs
 // over HTTP, and its typed model is built for writing documents rather than judging them.
 func Validate(raw []byte) (Report, error) {
-	const name = "(validate)"
-	lim := DefaultLimits()
-	if int64(len(raw)) > lim.MaxBytes {
-		return Report{}, invalid(name, "document larger than %d bytes", lim.MaxBytes)
+	name, lim := errName("(validate)"), DefaultLimits()
+	if err := untrusted.CheckSize(name, raw, lim.MaxRecordSize); err != nil {
+		return Report{}, err
 	}
-	if err := prescan(raw, name, lim); err != nil {
+	if err := untrusted.CheckJSON(name, raw, lim); err != nil {
 		return Report{}, err
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return Report{}, invalid(name, "invalid JSON: %v", err)
+		return Report{}, untrusted.JSONError(name, "", raw, err)
 	}
 	sch, err := compiledSchemas()
 	if err != nil {
@@ -88,7 +89,7 @@ func Validate(raw []byte) (Report, error) {
 	c.prepare()
 	if n := c.fanOut(); n > lim.MaxProductRefs {
 		// Tests that expand groups would do n steps or more; refuse like Parse does.
-		rep.NotRun = invalid(name, "%d product references after group expansion, more than %d", n, lim.MaxProductRefs).Error()
+		rep.NotRun = untrusted.Invalid(name, "", "%d product references after group expansion, more than %d", n, lim.MaxProductRefs).Error()
 		return rep, nil
 	}
 	for _, m := range mandatory {
@@ -266,7 +267,7 @@ var mandatory = []mandatoryTest{
 func test611(c *checker) {
 	for _, r := range c.productRefs() {
 		if !c.defined[r.id] {
-			c.fail(r.path, "product id %q is not defined", clip(r.id))
+			c.fail(r.path, "product id %q is not defined", untrusted.Clip(r.id))
 		}
 	}
 }
@@ -276,7 +277,7 @@ func test612(c *checker) {
 	for _, d := range c.defs {
 		id := d.fp.ProductID
 		if p, dup := first[id]; dup {
-			c.fail(d.path+"/product_id", "product id %q is already defined at %s", clip(id), p)
+			c.fail(d.path+"/product_id", "product id %q is already defined at %s", untrusted.Clip(id), p)
 		} else {
 			first[id] = d.path
 		}
@@ -326,7 +327,7 @@ func test613(c *checker) {
 		id := r.FullProductName.ProductID
 		if !peeled[id] && !reported[id] {
 			reported[id] = true
-			c.fail(fmt.Sprintf("/product_tree/relationships/%d/full_product_name/product_id", i), "product id %q is defined through itself", clip(id))
+			c.fail(fmt.Sprintf("/product_tree/relationships/%d/full_product_name/product_id", i), "product id %q is defined through itself", untrusted.Clip(id))
 		}
 	}
 }
@@ -335,7 +336,7 @@ func test614(c *checker) {
 	check := func(path string, groups []string) {
 		for i, g := range groups {
 			if _, ok := c.groupDefs[g]; !ok {
-				c.fail(fmt.Sprintf("%s/%d", path, i), "product group id %q is not defined", clip(g))
+				c.fail(fmt.Sprintf("%s/%d", path, i), "product group id %q is not defined", untrusted.Clip(g))
 			}
 		}
 	}
@@ -360,7 +361,7 @@ func test615(c *checker) {
 	first := map[string]int{}
 	for i, g := range c.doc.ProductTree.ProductGroups {
 		if j, dup := first[g.GroupID]; dup {
-			c.fail(fmt.Sprintf("/product_tree/product_groups/%d/group_id", i), "group id %q is already defined at /product_tree/product_groups/%d", clip(g.GroupID), j)
+			c.fail(fmt.Sprintf("/product_tree/product_groups/%d/group_id", i), "group id %q is already defined at /product_tree/product_groups/%d", untrusted.Clip(g.GroupID), j)
 		} else {
 			first[g.GroupID] = i
 		}
@@ -385,7 +386,7 @@ func test616(c *checker) {
 			}
 			for j, id := range sl.IDs {
 				if prev, seen := group[id]; seen && prev != g {
-					c.fail(fmt.Sprintf("/vulnerabilities/%d/product_status/%s/%d", i, sl.Status, j), "product id %q is both %s and %s", clip(id), prev, g)
+					c.fail(fmt.Sprintf("/vulnerabilities/%d/product_status/%s/%d", i, sl.Status, j), "product id %q is both %s and %s", untrusted.Clip(id), prev, g)
 				} else if !seen {
 					group[id] = g
 				}
@@ -401,7 +402,7 @@ func test6123(c *checker) {
 			continue
 		}
 		if j, dup := first[v.CVE]; dup {
-			c.fail(fmt.Sprintf("/vulnerabilities/%d/cve", i), "%s is already used by /vulnerabilities/%d", clip(v.CVE), j)
+			c.fail(fmt.Sprintf("/vulnerabilities/%d/cve", i), "%s is already used by /vulnerabilities/%d", untrusted.Clip(v.CVE), j)
 		} else {
 			first[v.CVE] = i
 		}
@@ -414,7 +415,7 @@ func test6124(c *checker) {
 		for j, iv := range v.Involvements {
 			key := iv.Party + "\x00" + normalizeTime(iv.Date)
 			if k, dup := seen[key]; dup {
-				c.fail(fmt.Sprintf("/vulnerabilities/%d/involvements/%d", i, j), "party %q at %q is already listed at index %d", clip(iv.Party), clip(iv.Date), k)
+				c.fail(fmt.Sprintf("/vulnerabilities/%d/involvements/%d", i, j), "party %q at %q is already listed at index %d", untrusted.Clip(iv.Party), untrusted.Clip(iv.Date), k)
 			} else {
 				seen[key] = j
 			}
@@ -431,7 +432,7 @@ func test6125(c *checker) {
 			seen := map[string]bool{}
 			for j, fh := range h.FileHashes {
 				if seen[fh.Algorithm] {
-					c.fail(fmt.Sprintf("%s/product_identification_helper/hashes/%d/file_hashes/%d/algorithm", d.path, i, j), "hash algorithm %q is used twice for the same file", clip(fh.Algorithm))
+					c.fail(fmt.Sprintf("%s/product_identification_helper/hashes/%d/file_hashes/%d/algorithm", d.path, i, j), "hash algorithm %q is used twice for the same file", untrusted.Clip(fh.Algorithm))
 				}
 				seen[fh.Algorithm] = true
 			}
@@ -465,7 +466,7 @@ func test6133(c *checker) {
 		for j, f := range v.Flags {
 			for _, id := range dedupe(c.expand(f.ProductIDs, f.GroupIDs)) {
 				if k, dup := first[id]; dup {
-					c.fail(fmt.Sprintf("/vulnerabilities/%d/flags/%d", i, j), "product id %q already has a flag (flags/%d)", clip(id), k)
+					c.fail(fmt.Sprintf("/vulnerabilities/%d/flags/%d", i, j), "product id %q already has a flag (flags/%d)", untrusted.Clip(id), k)
 				} else {
 					first[id] = j
 				}

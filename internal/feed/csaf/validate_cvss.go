@@ -11,6 +11,8 @@ import (
 	gocvss30 "github.com/pandatix/go-cvss/30"
 	gocvss31 "github.com/pandatix/go-cvss/31"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // cvssObject is one cvss_v2 or cvss_v3 object of a score, decoded generically so the tests see it as written.
@@ -83,7 +85,7 @@ func test617(c *checker) {
 				for _, id := range dedupe(s.Products) {
 					key := id + "\x00" + ver
 					if k, dup := first[key]; dup {
-						c.fail(fmt.Sprintf("/vulnerabilities/%d/scores/%d", i, j), "product %q already has a CVSS %s score (scores/%d)", clip(id), ver, k)
+						c.fail(fmt.Sprintf("/vulnerabilities/%d/scores/%d", i, j), "product %q already has a CVSS %s score (scores/%d)", untrusted.Clip(id), ver, k)
 					} else {
 						first[key] = j
 					}
@@ -180,7 +182,7 @@ func test619(c *checker) {
 				continue
 			}
 			if got := o.str(x.severity); got != "" && got != severity3(x.want) {
-				c.fail(o.path+"/"+x.severity, "is %s but the vector's score %.1f is %s", clip(got), x.want, severity3(x.want))
+				c.fail(o.path+"/"+x.severity, "is %s but the vector's score %.1f is %s", untrusted.Clip(got), x.want, severity3(x.want))
 			}
 		}
 	}
@@ -267,7 +269,7 @@ func test6110(c *checker) {
 		if o.v3 {
 			metrics, notDefined = v3Metrics, "X"
 			if v := o.str("version"); v != "" && !strings.HasPrefix(vec, "CVSS:"+v+"/") {
-				c.fail(o.path+"/version", "version %s does not match the vector %q", clip(v), clip(vec))
+				c.fail(o.path+"/version", "version %s does not match the vector %q", untrusted.Clip(v), untrusted.Clip(vec))
 			}
 		}
 		inVector := vectorMetrics(vec)

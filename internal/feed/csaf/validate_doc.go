@@ -9,6 +9,8 @@ import (
 
 	"github.com/package-url/packageurl-go"
 	"golang.org/x/text/language"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // normalizeTime turns an RFC 3339 date-time into one comparable form (UTC, nanoseconds); unparsable text is
@@ -72,9 +74,9 @@ func test6111(c *checker) {
 		name, ok := cweName(v.CWE.ID)
 		switch {
 		case !ok:
-			c.fail(p+"/id", "%q is not in the CWE list (version %s)", clip(v.CWE.ID), cweVersion)
+			c.fail(p+"/id", "%q is not in the CWE list (version %s)", untrusted.Clip(v.CWE.ID), cweVersion)
 		case name != v.CWE.Name:
-			c.fail(p+"/name", "%s is named %q, not %q", v.CWE.ID, name, clip(v.CWE.Name))
+			c.fail(p+"/name", "%s is named %q, not %q", v.CWE.ID, name, untrusted.Clip(v.CWE.Name))
 		}
 	}
 }
@@ -87,7 +89,7 @@ func test6112(c *checker) {
 		}
 		// x/text knows the IANA language subtag registry: "EZ" is well-formed but no language.
 		if _, err := language.Parse(l.tag); err != nil {
-			c.fail(l.path, "%q is not a valid language tag: %v", clip(l.tag), err)
+			c.fail(l.path, "%q is not a valid language tag: %v", untrusted.Clip(l.tag), err)
 		}
 	}
 }
@@ -102,7 +104,7 @@ func test6113(c *checker) {
 			err = fmt.Errorf("name is empty")
 		}
 		if err != nil {
-			c.fail(d.path+"/product_identification_helper/purl", "invalid purl %q: %v", clip(d.fp.Helper.Purl), err)
+			c.fail(d.path+"/product_identification_helper/purl", "invalid purl %q: %v", untrusted.Clip(d.fp.Helper.Purl), err)
 		}
 	}
 }
@@ -111,7 +113,7 @@ func test6114(c *checker) {
 	rs := c.byDate()
 	for i := 1; i < len(rs); i++ {
 		if rs[i].number.compare(rs[i-1].number) < 0 {
-			c.fail("/document/tracking/revision_history", "sorted by date, number %q (index %d) comes after %q (index %d)", clip(rs[i].numText), rs[i].index, clip(rs[i-1].numText), rs[i-1].index)
+			c.fail("/document/tracking/revision_history", "sorted by date, number %q (index %d) comes after %q (index %d)", untrusted.Clip(rs[i].numText), rs[i].index, untrusted.Clip(rs[i-1].numText), rs[i-1].index)
 			return
 		}
 	}
@@ -142,7 +144,7 @@ func test6116(c *checker) {
 		v.pre, want.pre = "", ""
 	}
 	if v.compare(want) != 0 || v.integer != want.integer {
-		c.fail("/document/tracking/version", "version %q is not the latest revision number %q", clip(tr.Version), clip(last.numText))
+		c.fail("/document/tracking/version", "version %q is not the latest revision number %q", untrusted.Clip(tr.Version), untrusted.Clip(last.numText))
 	}
 }
 
@@ -152,7 +154,7 @@ func isZeroOrPre(v docVersion) bool { return v.major == 0 || v.pre != "" }
 func test6117(c *checker) {
 	tr := &c.doc.Document.Tracking
 	if v, ok := parseVersion(tr.Version); ok && isZeroOrPre(v) && tr.Status != "draft" {
-		c.fail("/document/tracking/status", "version %q requires status draft, not %q", clip(tr.Version), clip(tr.Status))
+		c.fail("/document/tracking/status", "version %q requires status draft, not %q", untrusted.Clip(tr.Version), untrusted.Clip(tr.Status))
 	}
 }
 
@@ -163,7 +165,7 @@ func test6118(c *checker) {
 	}
 	for _, r := range c.revisions() {
 		if r.numOK && r.number.major == 0 {
-			c.fail(fmt.Sprintf("/document/tracking/revision_history/%d/number", r.index), "a %s document lists unreleased revision %q", tr.Status, clip(r.numText))
+			c.fail(fmt.Sprintf("/document/tracking/revision_history/%d/number", r.index), "a %s document lists unreleased revision %q", tr.Status, untrusted.Clip(r.numText))
 		}
 	}
 }
@@ -171,7 +173,7 @@ func test6118(c *checker) {
 func test6119(c *checker) {
 	for _, r := range c.revisions() {
 		if r.numOK && r.number.pre != "" {
-			c.fail(fmt.Sprintf("/document/tracking/revision_history/%d/number", r.index), "revision %q is a pre-release", clip(r.numText))
+			c.fail(fmt.Sprintf("/document/tracking/revision_history/%d/number", r.index), "revision %q is a pre-release", untrusted.Clip(r.numText))
 		}
 	}
 }
@@ -182,7 +184,7 @@ func test6120(c *checker) {
 		return
 	}
 	if v, ok := parseVersion(tr.Version); ok && v.pre != "" {
-		c.fail("/document/tracking/version", "a %s document cannot have pre-release version %q", tr.Status, clip(tr.Version))
+		c.fail("/document/tracking/version", "a %s document cannot have pre-release version %q", tr.Status, untrusted.Clip(tr.Version))
 	}
 }
 
@@ -198,7 +200,7 @@ func test6121(c *checker) {
 	}
 	first := rs[0].number.major
 	if first > 1 {
-		c.fail("/document/tracking/revision_history", "the oldest revision is %q, not 0 or 1", clip(rs[0].numText))
+		c.fail("/document/tracking/revision_history", "the oldest revision is %q, not 0 or 1", untrusted.Clip(rs[0].numText))
 		return
 	}
 	var max uint64
@@ -235,7 +237,7 @@ func test6122(c *checker) {
 			}
 		}
 		if j, dup := first[key]; dup {
-			c.fail(fmt.Sprintf("/document/tracking/revision_history/%d/number", r.index), "number %q is already used by revision %d", clip(r.numText), j)
+			c.fail(fmt.Sprintf("/document/tracking/revision_history/%d/number", r.index), "number %q is already used by revision %d", untrusted.Clip(r.numText), j)
 		} else {
 			first[key] = r.index
 		}
@@ -259,19 +261,19 @@ func test6126(c *checker) {
 	norm := strings.ToLower(categoryNoise.ReplaceAllString(cat, ""))
 	for _, p := range []string{"securityincidentresponse", "informationaladvisory", "securityadvisory", "vex"} {
 		if norm == p || norm == "csaf"+p {
-			c.fail("/document/category", "%q is too close to the profile %q", clip(cat), p)
+			c.fail("/document/category", "%q is too close to the profile %q", untrusted.Clip(cat), p)
 			return
 		}
 	}
 	if strings.HasPrefix(strings.ToLower(cat), "csaf_") {
-		c.fail("/document/category", "%q uses the reserved prefix csaf_", clip(cat))
+		c.fail("/document/category", "%q uses the reserved prefix csaf_", untrusted.Clip(cat))
 	}
 }
 
 func test6128(c *checker) {
 	d := &c.doc.Document
 	if d.Lang != "" && d.SourceLang != "" && strings.EqualFold(d.Lang, d.SourceLang) {
-		c.fail("/document/source_lang", "a translation's language %q equals its source language", clip(d.Lang))
+		c.fail("/document/source_lang", "a translation's language %q equals its source language", untrusted.Clip(d.Lang))
 	}
 }
 
@@ -324,7 +326,7 @@ func test6131(c *checker) {
 			p := fmt.Sprintf("%s/%d", path, i)
 			if b.Category == "product_version" {
 				if w, ok := rangeWord(b.Name); ok {
-					c.fail(p+"/name", "product_version %q contains the range word %q (use product_version_range)", clip(b.Name), w)
+					c.fail(p+"/name", "product_version %q contains the range word %q (use product_version_range)", untrusted.Clip(b.Name), w)
 				}
 			}
 			walk(b.Branches, p+"/branches")

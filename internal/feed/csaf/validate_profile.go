@@ -1,6 +1,10 @@
 package csaf
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
+)
 
 // Profile tests (6.1.27.x): what each document category requires.
 
@@ -125,7 +129,7 @@ func test61279(c *checker) {
 		}
 		for j, id := range v.ProductStatus.KnownNotAffected {
 			if !stated[id] {
-				c.fail(fmt.Sprintf("/vulnerabilities/%d/product_status/known_not_affected/%d", i, j), "product %q has no impact statement (flag or impact threat)", clip(id))
+				c.fail(fmt.Sprintf("/vulnerabilities/%d/product_status/known_not_affected/%d", i, j), "product %q has no impact statement (flag or impact threat)", untrusted.Clip(id))
 			}
 		}
 	}
@@ -147,7 +151,7 @@ func test612710(c *checker) {
 		}
 		for j, id := range v.ProductStatus.KnownAffected {
 			if !stated[id] {
-				c.fail(fmt.Sprintf("/vulnerabilities/%d/product_status/known_affected/%d", i, j), "product %q has no action statement (remediation)", clip(id))
+				c.fail(fmt.Sprintf("/vulnerabilities/%d/product_status/known_affected/%d", i, j), "product %q has no action statement (remediation)", untrusted.Clip(id))
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 type testcases struct {
@@ -247,7 +248,7 @@ func TestLongRelationshipChain(t *testing.T) {
 	}
 	b.WriteString(rel("C1", "C2") + rel("C2", "C3"))
 	b.WriteString(`{"category": "installed_on", "product_reference": "C1", "relates_to_product_reference": "R0", "full_product_name": {"name": "nC3", "product_id": "C3"}}]}}`)
-	doc, err := Parse(strings.NewReader(b.String()), "chain.json")
+	doc, err := Parse("chain.json", strings.NewReader(b.String()), untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestValidateFanOut(t *testing.T) {
 	if !strings.Contains(r.NotRun, "product references after group expansion") {
 		t.Errorf("NotRun = %q", r.NotRun)
 	}
-	if _, err := Parse(strings.NewReader(b.String()), "fan.json"); vigil.ErrorCode(err) != vigil.EINVALID {
+	if _, err := Parse("fan.json", strings.NewReader(b.String()), untrusted.Limits{}); vigil.ErrorCode(err) != vigil.EINVALID {
 		t.Errorf("Parse: %v, want EINVALID", err)
 	}
 }

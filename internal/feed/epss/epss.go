@@ -24,6 +24,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Header is what the file's first line says.
@@ -38,25 +39,25 @@ var cveID = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
 
 // Parse reads an EPSS scores file from r (gzip is recognised by its magic bytes) and calls fn for each score in
 // file order. An error from fn stops the read and is returned as it is.
-func Parse(name string, r io.Reader, lim feed.Limits, fn func(s vigil.EPSSScore) error) (Header, error) {
+func Parse(name string, r io.Reader, lim untrusted.Limits, fn func(s vigil.EPSSScore) error) (Header, error) {
 	lim = lim.WithDefaults()
 	var h Header
 	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return h, feed.Invalid(name, "", "gzip: %v", err)
+			return h, untrusted.Invalid(name, "", "gzip: %v", err)
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(gzipErrors{name, feed.LimitReader(name, zr, lim.MaxFileSize, nil)}, 64<<10)
+		br = bufio.NewReaderSize(gzipErrors{name, untrusted.LimitReader(name, zr, lim.MaxFileSize, nil)}, 64<<10)
 	} else {
-		br = bufio.NewReaderSize(feed.LimitReader(name, br, lim.MaxFileSize, nil), 64<<10)
+		br = bufio.NewReaderSize(untrusted.LimitReader(name, br, lim.MaxFileSize, nil), 64<<10)
 	}
 	lines := &lineReader{name: name, br: br, max: lim.MaxLineSize}
 
 	first, err := lines.next()
 	if err == io.EOF {
-		return h, feed.Invalid(name, "", "empty: want the #model_version:...,score_date:... line")
+		return h, untrusted.Invalid(name, "", "empty: want the #model_version:...,score_date:... line")
 	} else if err != nil {
 		return h, err
 	}
@@ -66,12 +67,12 @@ func Parse(name string, r io.Reader, lim feed.Limits, fn func(s vigil.EPSSScore)
 	}
 	hdr, err := lines.next()
 	if err == io.EOF {
-		return h, feed.Invalid(name, "line 2", "missing the cve,epss,percentile header")
+		return h, untrusted.Invalid(name, "line 2", "missing the cve,epss,percentile header")
 	} else if err != nil {
 		return h, err
 	}
 	if got := strings.ToLower(strings.ReplaceAll(string(hdr), " ", "")); got != "cve,epss,percentile" {
-		return h, feed.Invalid(name, "line 2", "header %q: want cve,epss,percentile", truncate(string(hdr)))
+		return h, untrusted.Invalid(name, "line 2", "header %q: want cve,epss,percentile", truncate(string(hdr)))
 	}
 	rejects := &feed.Rejects{Name: name}
 	for {
@@ -86,11 +87,11 @@ func Parse(name string, r io.Reader, lim feed.Limits, fn func(s vigil.EPSSScore)
 		}
 		h.Rows++
 		if h.Rows > lim.MaxRecords {
-			return h, feed.Invalid(name, fmt.Sprintf("line %d", lines.n), "more than the limit of %d rows", lim.MaxRecords)
+			return h, untrusted.Invalid(name, fmt.Sprintf("line %d", lines.n), "more than the limit of %d rows", lim.MaxRecords)
 		}
 		s, field, err := parseRow(line)
 		if err != nil {
-			rejects.Add(feed.Invalid(name, fmt.Sprintf("line %d: %s", lines.n, field), "%v", err))
+			rejects.Add(untrusted.Invalid(name, fmt.Sprintf("line %d: %s", lines.n, field), "%v", err))
 			continue
 		}
 		s.Date, s.ModelVersion = h.ScoreDate, h.ModelVersion
@@ -106,7 +107,7 @@ func parseComment(name string, line []byte) (Header, error) {
 	var h Header
 	s := string(line)
 	if !strings.HasPrefix(s, "#") {
-		return h, feed.Invalid(name, "line 1", "%q: want the #model_version:...,score_date:... line", truncate(s))
+		return h, untrusted.Invalid(name, "line 1", "%q: want the #model_version:...,score_date:... line", truncate(s))
 	}
 	var date string
 	for _, kv := range strings.Split(s[1:], ",") {
@@ -119,7 +120,7 @@ func parseComment(name string, line []byte) (Header, error) {
 		}
 	}
 	if date == "" {
-		return h, feed.Invalid(name, "line 1: score_date", "missing: the scores cannot be dated")
+		return h, untrusted.Invalid(name, "line 1: score_date", "missing: the scores cannot be dated")
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05-0700", time.RFC3339Nano, time.DateOnly} {
 		if t, err := time.Parse(layout, date); err == nil {
@@ -127,7 +128,7 @@ func parseComment(name string, line []byte) (Header, error) {
 			return h, nil
 		}
 	}
-	return h, feed.Invalid(name, "line 1: score_date", "%q is not a date", truncate(date))
+	return h, untrusted.Invalid(name, "line 1: score_date", "%q is not a date", truncate(date))
 }
 
 func parseRow(line []byte) (vigil.EPSSScore, string, error) {
@@ -181,7 +182,7 @@ func (l *lineReader) next() ([]byte, error) {
 	for {
 		frag, err := l.br.ReadSlice('\n')
 		if len(l.long)+len(frag) > l.max+2 { // +2 for the line end
-			return nil, feed.Invalid(l.name, fmt.Sprintf("line %d", l.n), "longer than the limit of %d bytes", l.max)
+			return nil, untrusted.Invalid(l.name, fmt.Sprintf("line %d", l.n), "longer than the limit of %d bytes", l.max)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			l.long = append(l.long, frag...)
@@ -200,7 +201,7 @@ func (l *lineReader) next() ([]byte, error) {
 			if errors.As(err, &named) { // a limit or a decompression error, which already names the file
 				return nil, err
 			}
-			return nil, feed.Invalid(l.name, fmt.Sprintf("line %d", l.n), "read: %v", err)
+			return nil, untrusted.Invalid(l.name, fmt.Sprintf("line %d", l.n), "read: %v", err)
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		return line, nil
@@ -215,8 +216,8 @@ type gzipErrors struct {
 
 func (g gzipErrors) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
-	if err != nil && err != io.EOF && !feed.IsLimit(err) {
-		err = feed.Invalid(g.name, "", "gzip: %v", err)
+	if err != nil && err != io.EOF && !untrusted.IsLimit(err) {
+		err = untrusted.Invalid(g.name, "", "gzip: %v", err)
 	}
 	return n, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func read(t *testing.T, elem ...string) []byte {
@@ -39,7 +40,7 @@ func gz(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
-func collect(name string, r io.Reader, lim feed.Limits) (Header, []vigil.EPSSScore, error) {
+func collect(name string, r io.Reader, lim untrusted.Limits) (Header, []vigil.EPSSScore, error) {
 	var out []vigil.EPSSScore
 	h, err := Parse(name, r, lim, func(s vigil.EPSSScore) error {
 		out = append(out, s)
@@ -68,7 +69,7 @@ func TestExample(t *testing.T) {
 		{"no final newline", bytes.TrimRight(plain, "\n")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h, got, err := collect("epss.csv", bytes.NewReader(tt.data), feed.Limits{})
+			h, got, err := collect("epss.csv", bytes.NewReader(tt.data), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,11 +95,11 @@ func TestMalformedFixtures(t *testing.T) {
 			b := read(t, "epss", "vunnel", tt.file)
 			for _, data := range [][]byte{b, gz(t, b)} {
 				n := 0
-				_, err := Parse(tt.file, bytes.NewReader(data), feed.Limits{}, func(vigil.EPSSScore) error { n++; return nil })
+				_, err := Parse(tt.file, bytes.NewReader(data), untrusted.Limits{}, func(vigil.EPSSScore) error { n++; return nil })
 				if vigil.ErrorCode(err) != vigil.EINVALID || n != 0 {
 					t.Fatalf("err = %v after %d scores, want EINVALID before any", err, n)
 				}
-				if got := feed.Message(err); got != tt.want {
+				if got := err.Error(); got != tt.want {
 					t.Errorf("got  %q\nwant %q", got, tt.want)
 				}
 			}
@@ -115,14 +116,14 @@ func TestRejectedRows(t *testing.T) {
 		"cve-2024-5,0.1,0.2\n" +
 		"CVE-2024-0006,abc,0.2\n" +
 		"CVE-2024-0007,1e-5,1\n"
-	h, got, err := collect("e.csv", strings.NewReader(doc), feed.Limits{})
+	h, got, err := collect("e.csv", strings.NewReader(doc), untrusted.Limits{})
 	rej, ok := feed.IsRejects(err)
 	if !ok {
 		t.Fatalf("err = %v, want *feed.Rejects", err)
 	}
 	var msgs []string
 	for _, e := range rej.Errs {
-		msgs = append(msgs, feed.Message(e))
+		msgs = append(msgs, e.Error())
 	}
 	want := []string{
 		`e.csv: line 4: epss: "1.5" is not a number in 0..1`,
@@ -170,23 +171,23 @@ func TestFatal(t *testing.T) {
 	tests := []struct {
 		name string
 		r    io.Reader
-		lim  feed.Limits
+		lim  untrusted.Limits
 		want string
 	}{
-		{"empty", strings.NewReader(""), feed.Limits{}, "e.csv: empty: want the #model_version:...,score_date:... line"},
-		{"old format without comment", strings.NewReader("cve,epss,percentile\nCVE-2020-0001,0.1,0.2\n"), feed.Limits{},
+		{"empty", strings.NewReader(""), untrusted.Limits{}, "e.csv: empty: want the #model_version:...,score_date:... line"},
+		{"old format without comment", strings.NewReader("cve,epss,percentile\nCVE-2020-0001,0.1,0.2\n"), untrusted.Limits{},
 			`e.csv: line 1: "cve,epss,percentile": want the #model_version:...,score_date:... line`},
-		{"bad date", strings.NewReader("#model_version:v1,score_date:20/02/2025\ncve,epss,percentile\n"), feed.Limits{},
+		{"bad date", strings.NewReader("#model_version:v1,score_date:20/02/2025\ncve,epss,percentile\n"), untrusted.Limits{},
 			`e.csv: line 1: score_date: "20/02/2025" is not a date`},
-		{"no header", strings.NewReader("#score_date:2025-01-01\n"), feed.Limits{}, "e.csv: line 2: missing the cve,epss,percentile header"},
-		{"1 GiB single line", &endless{prefix: []byte(head + "CVE-2024-0001,"), n: 1 << 30}, feed.Limits{},
+		{"no header", strings.NewReader("#score_date:2025-01-01\n"), untrusted.Limits{}, "e.csv: line 2: missing the cve,epss,percentile header"},
+		{"1 GiB single line", &endless{prefix: []byte(head + "CVE-2024-0001,"), n: 1 << 30}, untrusted.Limits{},
 			"e.csv: line 3: longer than the limit of 1048576 bytes"},
-		{"1 GiB first line", &endless{prefix: []byte("#"), n: 1 << 30}, feed.Limits{}, "e.csv: line 1: longer than the limit of 1048576 bytes"},
-		{"gzip bomb", bytes.NewReader(gz(t, append([]byte(head), make([]byte, 8<<20)...))), feed.Limits{MaxFileSize: 1 << 20, MaxLineSize: 16 << 20},
+		{"1 GiB first line", &endless{prefix: []byte("#"), n: 1 << 30}, untrusted.Limits{}, "e.csv: line 1: longer than the limit of 1048576 bytes"},
+		{"gzip bomb", bytes.NewReader(gz(t, append([]byte(head), make([]byte, 8<<20)...))), untrusted.Limits{MaxFileSize: 1 << 20, MaxLineSize: 16 << 20},
 			"e.csv: larger than the limit of 1048576 bytes"},
-		{"too many rows", strings.NewReader(head + strings.Repeat("CVE-2024-0001,0.1,0.2\n", 4)), feed.Limits{MaxRecords: 3},
+		{"too many rows", strings.NewReader(head + strings.Repeat("CVE-2024-0001,0.1,0.2\n", 4)), untrusted.Limits{MaxRecords: 3},
 			"e.csv: line 6: more than the limit of 3 rows"},
-		{"corrupt gzip", bytes.NewReader(gz(t, []byte(head))[:20]), feed.Limits{}, "e.csv: gzip: unexpected EOF"},
+		{"corrupt gzip", bytes.NewReader(gz(t, []byte(head))[:20]), untrusted.Limits{}, "e.csv: gzip: unexpected EOF"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,7 +199,7 @@ func TestFatal(t *testing.T) {
 			if _, isRej := feed.IsRejects(err); isRej || vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("err = %v, want a fatal EINVALID", err)
 			}
-			if got := feed.Message(err); got != tt.want {
+			if got := err.Error(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
@@ -211,7 +212,7 @@ func TestFatal(t *testing.T) {
 func TestFnErrorStops(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	_, err := Parse("e.csv", bytes.NewReader(read(t, "epss", "vunnel", "example-1.csv")), feed.Limits{}, func(vigil.EPSSScore) error {
+	_, err := Parse("e.csv", bytes.NewReader(read(t, "epss", "vunnel", "example-1.csv")), untrusted.Limits{}, func(vigil.EPSSScore) error {
 		n++
 		return stop
 	})

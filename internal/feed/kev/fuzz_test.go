@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
-var fuzzLim = feed.Limits{MaxRecordSize: 1 << 20, MaxDepth: 32, MaxFileSize: 4 << 20, MaxLineSize: 64 << 10}
+var fuzzLim = untrusted.Limits{MaxRecordSize: 1 << 20, MaxDepth: 32, MaxFileSize: 4 << 20, MaxLineSize: 64 << 10}
 
 // check is what both fuzz targets demand: no panic, errors are EINVALID naming the file, accepted entries valid.
 func check(t *testing.T, cat Catalog, err error) {
 	t.Helper()
-	if err != nil && (vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(feed.Message(err), "f")) {
+	if err != nil && (vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(err.Error(), "f")) {
 		t.Fatalf("error %q (code %s) does not name the file with EINVALID", err, vigil.ErrorCode(err))
 	}
 	for _, e := range cat.Entries {

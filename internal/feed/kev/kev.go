@@ -24,6 +24,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Catalog is one KEV catalog. Title, Version, Released and Count come from the JSON form only.
@@ -78,12 +79,12 @@ func (e *entry) convert() (vigil.KEVEntry, string, error) {
 }
 
 // Parse reads either form, told apart by the first non-space byte ('{' is JSON).
-func Parse(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
+func Parse(name string, r io.Reader, lim untrusted.Limits) (Catalog, error) {
 	lim = lim.WithDefaults()
 	br := bytesPeeker(r)
 	head, err := br.peek(512)
 	if err != nil {
-		return Catalog{}, feed.Invalid(name, "", "read: %v", err)
+		return Catalog{}, untrusted.Invalid(name, "", "read: %v", err)
 	}
 	if t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n"); len(t) > 0 && t[0] == '{' {
 		return ParseJSON(name, br, lim)
@@ -92,10 +93,10 @@ func Parse(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 }
 
 // ParseJSON reads the JSON catalog, streaming its entries.
-func ParseJSON(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
+func ParseJSON(name string, r io.Reader, lim untrusted.Limits) (Catalog, error) {
 	lim = lim.WithDefaults()
 	var cat Catalog
-	s := feed.NewStream(name, feed.LimitReader(name, r, lim.MaxFileSize, nil), lim)
+	s := feed.NewStream(name, untrusted.LimitReader(name, r, lim.MaxFileSize, nil), lim)
 	if err := s.Expect('{'); err != nil {
 		return cat, err
 	}
@@ -135,11 +136,11 @@ func ParseJSON(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 		case "dateReleased":
 			var ts string
 			if err := json.Unmarshal(raw, &ts); err != nil {
-				return cat, feed.JSONError(name, key, raw, err)
+				return cat, untrusted.JSONError(name, key, raw, err)
 			}
 			t, err := time.Parse(time.RFC3339Nano, ts)
 			if err != nil {
-				return cat, feed.Invalid(name, key, "%q is not an RFC 3339 timestamp", ts)
+				return cat, untrusted.Invalid(name, key, "%q is not an RFC 3339 timestamp", ts)
 			}
 			cat.Released = t.UTC()
 			continue
@@ -147,7 +148,7 @@ func ParseJSON(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 			continue
 		}
 		if err := json.Unmarshal(raw, dst); err != nil {
-			return cat, feed.JSONError(name, key, raw, err)
+			return cat, untrusted.JSONError(name, key, raw, err)
 		}
 	}
 	if err := s.Expect('}'); err != nil {
@@ -157,17 +158,17 @@ func ParseJSON(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 		return cat, err
 	}
 	if !sawVulns {
-		return cat, feed.Invalid(name, "vulnerabilities", "required: not a KEV catalog")
+		return cat, untrusted.Invalid(name, "vulnerabilities", "required: not a KEV catalog")
 	}
 	n := len(cat.Entries) + rejects.Count
 	if count >= 0 && count != n {
-		return cat, feed.Invalid(name, "count", "the catalog says %d entries but holds %d (truncated?)", count, n)
+		return cat, untrusted.Invalid(name, "count", "the catalog says %d entries but holds %d (truncated?)", count, n)
 	}
 	cat.Count = n
 	return cat, rejects.Err()
 }
 
-func entries(s *feed.Stream, name string, lim feed.Limits, cat *Catalog, rejects *feed.Rejects) error {
+func entries(s *feed.Stream, name string, lim untrusted.Limits, cat *Catalog, rejects *feed.Rejects) error {
 	if err := s.Expect('['); err != nil {
 		return err
 	}
@@ -180,7 +181,7 @@ func entries(s *feed.Stream, name string, lim feed.Limits, cat *Catalog, rejects
 			break
 		}
 		if i >= lim.MaxRecords {
-			return feed.Invalid(name, "vulnerabilities", "more than the limit of %d entries", lim.MaxRecords)
+			return untrusted.Invalid(name, "vulnerabilities", "more than the limit of %d entries", lim.MaxRecords)
 		}
 		line := s.Line()
 		raw, err := s.Value()
@@ -190,12 +191,12 @@ func entries(s *feed.Stream, name string, lim feed.Limits, cat *Catalog, rejects
 		path := "vulnerabilities[" + strconv.Itoa(i) + "]"
 		var e entry
 		if err := json.Unmarshal(raw, &e); err != nil {
-			rejects.Add(feed.JSONErrorAt(name, path, raw, err, line))
+			rejects.Add(untrusted.JSONErrorAt(name, path, raw, err, line))
 			continue
 		}
 		k, field, err := e.convert()
 		if err != nil {
-			rejects.Add(feed.Invalid(name, path+"."+field, "%v", err))
+			rejects.Add(untrusted.Invalid(name, path+"."+field, "%v", err))
 			continue
 		}
 		cat.Entries = append(cat.Entries, k)
@@ -211,10 +212,10 @@ var columns = []string{"cveID", "vendorProject", "product", "vulnerabilityName",
 var required = map[string]bool{"cveID": true, "dateAdded": true, "dueDate": true}
 
 // ParseCSV reads the CSV catalog. Columns are found by header name, so their order does not matter.
-func ParseCSV(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
+func ParseCSV(name string, r io.Reader, lim untrusted.Limits) (Catalog, error) {
 	lim = lim.WithDefaults()
 	var cat Catalog
-	cr := csv.NewReader(feed.LineLimit(name, feed.LimitReader(name, r, lim.MaxFileSize, nil), lim.MaxLineSize))
+	cr := csv.NewReader(untrusted.LineLimit(name, untrusted.LimitReader(name, r, lim.MaxFileSize, nil), lim.MaxLineSize))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -228,7 +229,7 @@ func ParseCSV(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 	}
 	for _, c := range columns {
 		if _, ok := idx[c]; !ok && required[c] {
-			return cat, feed.Invalid(name, "line 1", "header lacks the %s column (got %q)", c, strings.Join(header, ","))
+			return cat, untrusted.Invalid(name, "line 1", "header lacks the %s column (got %q)", c, strings.Join(header, ","))
 		}
 	}
 	rejects := &feed.Rejects{Name: name}
@@ -248,7 +249,7 @@ func ParseCSV(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 			return cat, csvError(name, err)
 		}
 		if rows >= lim.MaxRecords {
-			return cat, feed.Invalid(name, "", "more than the limit of %d rows", lim.MaxRecords)
+			return cat, untrusted.Invalid(name, "", "more than the limit of %d rows", lim.MaxRecords)
 		}
 		line, _ := cr.FieldPos(0)
 		e := entry{
@@ -262,7 +263,7 @@ func ParseCSV(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 		}
 		k, field, err := e.convert()
 		if err != nil {
-			rejects.Add(feed.Invalid(name, fmt.Sprintf("line %d: %s", line, field), "%v", err))
+			rejects.Add(untrusted.Invalid(name, fmt.Sprintf("line %d: %s", line, field), "%v", err))
 			continue
 		}
 		cat.Entries = append(cat.Entries, k)
@@ -273,20 +274,20 @@ func ParseCSV(name string, r io.Reader, lim feed.Limits) (Catalog, error) {
 
 // csvError names the file and line of a CSV error, keeping a limit's own error.
 func csvError(name string, err error) error {
-	if feed.IsLimit(err) {
+	if untrusted.IsLimit(err) {
 		return err
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		if feed.IsLimit(pe.Err) {
+		if untrusted.IsLimit(pe.Err) {
 			return pe.Err
 		}
-		return feed.Invalid(name, fmt.Sprintf("line %d", pe.Line), "malformed CSV: %v", pe.Err)
+		return untrusted.Invalid(name, fmt.Sprintf("line %d", pe.Line), "malformed CSV: %v", pe.Err)
 	}
 	if err == io.EOF {
-		return feed.Invalid(name, "", "empty: want a CSV header")
+		return untrusted.Invalid(name, "", "empty: want a CSV header")
 	}
-	return feed.Invalid(name, "", "%v", err)
+	return untrusted.Invalid(name, "", "%v", err)
 }
 
 // peeker lets Parse look at the start of r and then read all of it.

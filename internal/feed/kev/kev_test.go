@@ -14,9 +14,10 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
-func open(t *testing.T, parse func(string, io.Reader, feed.Limits) (Catalog, error), elem ...string) Catalog {
+func open(t *testing.T, parse func(string, io.Reader, untrusted.Limits) (Catalog, error), elem ...string) Catalog {
 	t.Helper()
 	p := testfix.Path(t, elem...)
 	f, err := os.Open(p)
@@ -24,7 +25,7 @@ func open(t *testing.T, parse func(string, io.Reader, feed.Limits) (Catalog, err
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cat, err := parse(p, f, feed.Limits{})
+	cat, err := parse(p, f, untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func open(t *testing.T, parse func(string, io.Reader, feed.Limits) (Catalog, err
 func TestCatalogs(t *testing.T) {
 	tests := []struct {
 		name     string
-		parse    func(string, io.Reader, feed.Limits) (Catalog, error)
+		parse    func(string, io.Reader, untrusted.Limits) (Catalog, error)
 		path     []string
 		version  string
 		released time.Time
@@ -129,7 +130,7 @@ func TestRejectedEntries(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		parse func(string, io.Reader, feed.Limits) (Catalog, error)
+		parse func(string, io.Reader, untrusted.Limits) (Catalog, error)
 		doc   string
 		want  []string
 		valid int
@@ -154,14 +155,14 @@ func TestRejectedEntries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cat, err := tt.parse("k", strings.NewReader(tt.doc), feed.Limits{})
+			cat, err := tt.parse("k", strings.NewReader(tt.doc), untrusted.Limits{})
 			rej, ok := feed.IsRejects(err)
 			if !ok || vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("err = %v, want *feed.Rejects", err)
 			}
 			var got []string
 			for _, e := range rej.Errs {
-				got = append(got, feed.Message(e))
+				got = append(got, e.Error())
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("rejects (-want +got):\n%s", diff)
@@ -201,7 +202,7 @@ func (e *endless) Read(p []byte) (int, error) {
 func TestFatal(t *testing.T) {
 	tests := []struct {
 		name  string
-		parse func(string, io.Reader, feed.Limits) (Catalog, error)
+		parse func(string, io.Reader, untrusted.Limits) (Catalog, error)
 		r     io.Reader
 		want  string
 	}{
@@ -222,12 +223,12 @@ func TestFatal(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, err := tt.parse("k", tt.r, feed.Limits{})
+			_, err := tt.parse("k", tt.r, untrusted.Limits{})
 			runtime.ReadMemStats(&after)
 			if _, isRej := feed.IsRejects(err); isRej || vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("err = %v, want a fatal EINVALID", err)
 			}
-			if got := feed.Message(err); got != tt.want {
+			if got := err.Error(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse: no panic, errors are EINVALID naming the file (or a Rejects after the
@@ -14,7 +14,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(page(okCVE)))
 	f.Add([]byte(okCVE[len(`{"cve":`) : len(okCVE)-1]))
-	lim := feed.Limits{MaxRecordSize: 1 << 20, MaxDepth: 32, MaxFileSize: 4 << 20}
+	lim := untrusted.Limits{MaxRecordSize: 1 << 20, MaxDepth: 32, MaxFileSize: 4 << 20}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, err := Parse("f.json", bytes.NewReader(b), lim, func(a vigil.Advisory) error {
 			if !cveID.MatchString(a.ID) || a.Source != vigil.SourceNVD {
@@ -42,7 +42,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return nil
 		})
-		if err != nil && (vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(feed.Message(err), "f.json")) {
+		if err != nil && (vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(err.Error(), "f.json")) {
 			t.Fatalf("error %q (code %s) does not name the file with EINVALID", err, vigil.ErrorCode(err))
 		}
 	})

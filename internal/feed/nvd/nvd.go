@@ -31,6 +31,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Page is the envelope of an API response or feed file.
@@ -114,9 +115,9 @@ type metric struct {
 // Parse reads an API response page or feed file, or a bare cve object, from r and calls fn with each CVE in
 // document order. It returns the page envelope (zero for a bare cve object). Errors from fn stop the read and are
 // returned as they are. See the package comment for what is rejected.
-func Parse(name string, r io.Reader, lim feed.Limits, fn func(a vigil.Advisory) error) (Page, error) {
+func Parse(name string, r io.Reader, lim untrusted.Limits, fn func(a vigil.Advisory) error) (Page, error) {
 	lim = lim.WithDefaults()
-	s := feed.NewStream(name, feed.LimitReader(name, r, lim.MaxFileSize, nil), lim)
+	s := feed.NewStream(name, untrusted.LimitReader(name, r, lim.MaxFileSize, nil), lim)
 	var page Page
 	if err := s.Expect('{'); err != nil {
 		return page, err
@@ -140,7 +141,7 @@ func Parse(name string, r io.Reader, lim feed.Limits, fn func(a vigil.Advisory) 
 		}
 		if key == "vulnerabilities" {
 			if sawVulns {
-				return page, feed.Invalid(name, "vulnerabilities", "appears twice")
+				return page, untrusted.Invalid(name, "vulnerabilities", "appears twice")
 			}
 			sawVulns = true
 			if err := vulnerabilities(s, name, lim, &page, rejects, fn); err != nil {
@@ -154,14 +155,14 @@ func Parse(name string, r io.Reader, lim feed.Limits, fn func(a vigil.Advisory) 
 			return page, err
 		}
 		if !json.Valid(raw) {
-			return page, feed.Invalid(name, key, "line %d: malformed JSON", line)
+			return page, untrusted.Invalid(name, key, "line %d: malformed JSON", line)
 		}
 		if otherSize += int64(len(raw)); otherSize > lim.MaxRecordSize {
-			return page, feed.Invalid(name, "", "larger than the limit of %d bytes for one record", lim.MaxRecordSize)
+			return page, untrusted.Invalid(name, "", "larger than the limit of %d bytes for one record", lim.MaxRecordSize)
 		}
 		qkey, err := json.Marshal(key)
 		if err != nil {
-			return page, feed.Invalid(name, "", "line %d: key %q: %v", line, key, err)
+			return page, untrusted.Invalid(name, "", "line %d: key %q: %v", line, key, err)
 		}
 		other = append(other, string(qkey)+":"+string(raw))
 		if err := envelope(name, key, raw, &page); err != nil {
@@ -178,10 +179,10 @@ func Parse(name string, r io.Reader, lim feed.Limits, fn func(a vigil.Advisory) 
 		doc := []byte("{" + strings.Join(other, ",") + "}")
 		var c cve
 		if err := json.Unmarshal(doc, &c); err != nil {
-			return page, feed.JSONError(name, "", doc, err)
+			return page, untrusted.JSONError(name, "", doc, err)
 		}
 		if c.ID == "" {
-			return page, feed.Invalid(name, "", "neither an NVD API 2.0 page (vulnerabilities) nor a cve object (id)")
+			return page, untrusted.Invalid(name, "", "neither an NVD API 2.0 page (vulnerabilities) nor a cve object (id)")
 		}
 		a, err := c.advisory(name, "")
 		if err != nil {
@@ -209,11 +210,11 @@ func envelope(name, key string, raw []byte, page *Page) error {
 	case "timestamp":
 		var ts string
 		if err := json.Unmarshal(raw, &ts); err != nil {
-			return feed.Invalid(name, key, "want a timestamp string")
+			return untrusted.Invalid(name, key, "want a timestamp string")
 		}
 		t, err := parseTime(ts)
 		if err != nil {
-			return feed.Invalid(name, key, "%v", err)
+			return untrusted.Invalid(name, key, "%v", err)
 		}
 		page.Timestamp = t
 		return nil
@@ -221,19 +222,19 @@ func envelope(name, key string, raw []byte, page *Page) error {
 		return nil
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return feed.Invalid(name, key, "got %.40s, want %s", raw, map[bool]string{true: "a string", false: "an integer"}[key == "format" || key == "version"])
+		return untrusted.Invalid(name, key, "got %.40s, want %s", raw, map[bool]string{true: "a string", false: "an integer"}[key == "format" || key == "version"])
 	}
 	switch {
 	case key == "format" && page.Format != "NVD_CVE":
-		return feed.Invalid(name, key, "%q is not NVD_CVE (the CVE API)", page.Format)
+		return untrusted.Invalid(name, key, "%q is not NVD_CVE (the CVE API)", page.Format)
 	case key == "version" && !strings.HasPrefix(page.Version, "2."):
-		return feed.Invalid(name, key, "%q is not API version 2.x", page.Version)
+		return untrusted.Invalid(name, key, "%q is not API version 2.x", page.Version)
 	}
 	return nil
 }
 
 // vulnerabilities streams the elements of the page's vulnerabilities array.
-func vulnerabilities(s *feed.Stream, name string, lim feed.Limits, page *Page, rejects *feed.Rejects, fn func(vigil.Advisory) error) error {
+func vulnerabilities(s *feed.Stream, name string, lim untrusted.Limits, page *Page, rejects *feed.Rejects, fn func(vigil.Advisory) error) error {
 	if err := s.Expect('['); err != nil {
 		return err
 	}
@@ -246,7 +247,7 @@ func vulnerabilities(s *feed.Stream, name string, lim feed.Limits, page *Page, r
 			break
 		}
 		if i >= lim.MaxRecords {
-			return feed.Invalid(name, "vulnerabilities", "more than the limit of %d entries", lim.MaxRecords)
+			return untrusted.Invalid(name, "vulnerabilities", "more than the limit of %d entries", lim.MaxRecords)
 		}
 		line := s.Line()
 		raw, err := s.Value()
@@ -259,11 +260,11 @@ func vulnerabilities(s *feed.Stream, name string, lim feed.Limits, page *Page, r
 			CVE *cve `json:"cve"`
 		}
 		if err := json.Unmarshal(raw, &v); err != nil {
-			rejects.Add(feed.JSONErrorAt(name, path, raw, err, line))
+			rejects.Add(untrusted.JSONErrorAt(name, path, raw, err, line))
 			continue
 		}
 		if v.CVE == nil {
-			rejects.Add(feed.Invalid(name, path+".cve", "required"))
+			rejects.Add(untrusted.Invalid(name, path+".cve", "required"))
 			continue
 		}
 		a, err := v.CVE.advisory(name, path+".cve")
@@ -279,17 +280,17 @@ func vulnerabilities(s *feed.Stream, name string, lim feed.Limits, page *Page, r
 }
 
 // ParseCVE parses one bare cve object held in b.
-func ParseCVE(name string, b []byte, lim feed.Limits) (vigil.Advisory, error) {
+func ParseCVE(name string, b []byte, lim untrusted.Limits) (vigil.Advisory, error) {
 	lim = lim.WithDefaults()
 	if int64(len(b)) > lim.MaxRecordSize {
-		return vigil.Advisory{}, feed.Invalid(name, "", "larger than the limit of %d bytes", lim.MaxRecordSize)
+		return vigil.Advisory{}, untrusted.Invalid(name, "", "larger than the limit of %d bytes", lim.MaxRecordSize)
 	}
-	if err := feed.CheckDepth(name, b, lim.MaxDepth); err != nil {
+	if err := untrusted.CheckJSON(name, b, lim); err != nil {
 		return vigil.Advisory{}, err
 	}
 	var c cve
 	if err := json.Unmarshal(b, &c); err != nil {
-		return vigil.Advisory{}, feed.JSONError(name, "", b, err)
+		return vigil.Advisory{}, untrusted.JSONError(name, "", b, err)
 	}
 	return c.advisory(name, "")
 }
@@ -309,9 +310,9 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func (c *cve) advisory(name, base string) (vigil.Advisory, error) {
-	at := func(p string) string { return feed.JoinPath(base, p) }
+	at := func(p string) string { return untrusted.JoinPath(base, p) }
 	bad := func(p, format string, args ...any) (vigil.Advisory, error) {
-		return vigil.Advisory{}, feed.Invalid(name, at(p), format, args...)
+		return vigil.Advisory{}, untrusted.Invalid(name, at(p), format, args...)
 	}
 	if !cveID.MatchString(c.ID) {
 		return bad("id", "%q is not a CVE id (CVE-YYYY-NNNN)", c.ID)

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -31,7 +32,7 @@ func parseFile(t *testing.T, elem ...string) (Page, []vigil.Advisory, error) {
 	}
 	defer f.Close()
 	var out []vigil.Advisory
-	page, err := Parse(filepath.Base(p), f, feed.Limits{}, func(a vigil.Advisory) error {
+	page, err := Parse(filepath.Base(p), f, untrusted.Limits{}, func(a vigil.Advisory) error {
 		out = append(out, a)
 		return nil
 	})
@@ -240,7 +241,7 @@ func TestRejectedRecords(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ids []string
-			pg, err := Parse("p.json", strings.NewReader(page(okCVE, tt.vuln, okCVE)), feed.Limits{}, func(a vigil.Advisory) error {
+			pg, err := Parse("p.json", strings.NewReader(page(okCVE, tt.vuln, okCVE)), untrusted.Limits{}, func(a vigil.Advisory) error {
 				ids = append(ids, a.ID)
 				return nil
 			})
@@ -248,7 +249,7 @@ func TestRejectedRecords(t *testing.T) {
 			if !ok || rej.Count != 1 || vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("err = %v, want one reject", err)
 			}
-			if got := feed.Message(rej.Errs[0]); got != tt.want {
+			if got := rej.Errs[0].Error(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 			if len(ids) != 2 || pg.Vulnerabilities != 3 {
@@ -271,7 +272,7 @@ func TestMapping(t *testing.T) {
 "configurations":[{"operator":"AND","negate":true,"nodes":[{"operator":"AND","negate":true,"cpeMatch":[{"vulnerable":false,
  "criteria":"cpe:2.3:a:x:y\\:z:*:*:*:*:*:*:*:*","versionStartIncluding":"1","versionStartExcluding":"2","versionEndIncluding":"3","versionEndExcluding":"4"}]}]}]}}`)
 	var got []vigil.Advisory
-	if _, err := Parse("p.json", strings.NewReader(doc), feed.Limits{}, func(a vigil.Advisory) error {
+	if _, err := Parse("p.json", strings.NewReader(doc), untrusted.Limits{}, func(a vigil.Advisory) error {
 		got = append(got, a)
 		return nil
 	}); err != nil {
@@ -345,12 +346,12 @@ func TestFatal(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, err := Parse("p.json", tt.r, feed.Limits{}, func(vigil.Advisory) error { return nil })
+			_, err := Parse("p.json", tt.r, untrusted.Limits{}, func(vigil.Advisory) error { return nil })
 			runtime.ReadMemStats(&after)
 			if _, isRej := feed.IsRejects(err); isRej || vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("err = %v, want a fatal EINVALID", err)
 			}
-			if got := feed.Message(err); got != tt.want {
+			if got := err.Error(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
@@ -363,7 +364,7 @@ func TestFatal(t *testing.T) {
 func TestFnErrorStops(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	_, err := Parse("p.json", strings.NewReader(page(okCVE, okCVE, okCVE)), feed.Limits{}, func(vigil.Advisory) error {
+	_, err := Parse("p.json", strings.NewReader(page(okCVE, okCVE, okCVE)), untrusted.Limits{}, func(vigil.Advisory) error {
 		n++
 		return stop
 	})
@@ -377,7 +378,7 @@ func TestParseCVE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := ParseCVE("CVE-2019-10964.json", b, feed.Limits{})
+	a, err := ParseCVE("CVE-2019-10964.json", b, untrusted.Limits{})
 	if err != nil || a.ID != "CVE-2019-10964" || len(a.Configurations) != 19 {
 		t.Fatalf("ParseCVE: %v, %s with %d configurations", err, a.ID, len(a.Configurations))
 	}
@@ -389,8 +390,8 @@ func TestParseCVE(t *testing.T) {
 	if diff := cmp.Diff(a, advs[0]); diff != "" {
 		t.Errorf("ParseCVE vs Parse (-ParseCVE +Parse):\n%s", diff)
 	}
-	_, err = ParseCVE("x.json", bytes.Repeat([]byte("["), 100), feed.Limits{})
-	if feed.Message(err) != "x.json: line 1, column 65: JSON nests deeper than the limit of 64" {
+	_, err = ParseCVE("x.json", bytes.Repeat([]byte("["), 100), untrusted.Limits{})
+	if err.Error() != "x.json: line 1, column 65: JSON nests deeper than the limit of 64" {
 		t.Errorf("deep: %v", err)
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // corpusRecords loads every record of the osv-corpus archives into memory, so the parse benchmark measures parsing
@@ -47,7 +47,7 @@ func BenchmarkParseJSON(b *testing.B) {
 		bytes += int64(len(r))
 	}
 	b.SetBytes(bytes / int64(len(recs)))
-	lim := feed.DefaultLimits()
+	lim := untrusted.DefaultLimits()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -76,7 +76,7 @@ func BenchmarkReadZip(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := ReadZip(f, st.Size(), feed.Limits{}, func(string, vigil.Advisory) error { n++; return nil }); err != nil {
+			if err := ReadZip(f, st.Size(), untrusted.Limits{}, func(string, vigil.Advisory) error { n++; return nil }); err != nil {
 				b.Fatal(err)
 			}
 			f.Close()

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // FuzzParse feeds arbitrary bytes (JSON and YAML) to ParseBytes: it must never panic, must fail only with EINVALID
@@ -13,11 +13,11 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("id: PYSEC-1\nmodified: 2024-01-01T00:00:00Z\naffected:\n- package: {ecosystem: PyPI, name: x}\n  versions: ['1.0']\n"))
-	lim := feed.Limits{MaxRecordSize: 1 << 20, MaxDepth: 32}
+	lim := untrusted.Limits{MaxRecordSize: 1 << 20, MaxDepth: 32}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseBytes("f.json", b, lim)
 		if err != nil {
-			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(feed.Message(err), "f.json: ") {
+			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(err.Error(), "f.json: ") {
 				t.Fatalf("error %q (code %s) does not name the file with EINVALID", err, vigil.ErrorCode(err))
 			}
 			return

@@ -39,7 +39,7 @@ import (
 	cvss40 "github.com/pandatix/go-cvss/40"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // record is the OSV schema as far as Vigil reads it. Ranges and references decode straight into the domain types,
@@ -126,9 +126,9 @@ func (l *lenientStrings) UnmarshalJSON(b []byte) error {
 }
 
 // Parse reads one OSV record, JSON or YAML (told apart by content), from r. name is used in errors.
-func Parse(name string, r io.Reader, lim feed.Limits) (vigil.Advisory, error) {
+func Parse(name string, r io.Reader, lim untrusted.Limits) (vigil.Advisory, error) {
 	lim = lim.WithDefaults()
-	b, err := feed.ReadAll(name, r, lim.MaxRecordSize)
+	b, err := untrusted.ReadAll(name, r, lim.MaxRecordSize)
 	if err != nil {
 		return vigil.Advisory{}, err
 	}
@@ -136,10 +136,10 @@ func Parse(name string, r io.Reader, lim feed.Limits) (vigil.Advisory, error) {
 }
 
 // ParseBytes parses one OSV record held in b, JSON or YAML. It does not keep b.
-func ParseBytes(name string, b []byte, lim feed.Limits) (vigil.Advisory, error) {
+func ParseBytes(name string, b []byte, lim untrusted.Limits) (vigil.Advisory, error) {
 	lim = lim.WithDefaults()
 	if int64(len(b)) > lim.MaxRecordSize {
-		return vigil.Advisory{}, feed.Invalid(name, "", "larger than the limit of %d bytes", lim.MaxRecordSize)
+		return vigil.Advisory{}, untrusted.Invalid(name, "", "larger than the limit of %d bytes", lim.MaxRecordSize)
 	}
 	if isJSON(b) {
 		return ParseJSON(name, b, lim)
@@ -165,15 +165,15 @@ func isJSON(b []byte) bool {
 }
 
 // ParseJSON parses one OSV record in JSON.
-func ParseJSON(name string, b []byte, lim feed.Limits) (vigil.Advisory, error) {
+func ParseJSON(name string, b []byte, lim untrusted.Limits) (vigil.Advisory, error) {
 	lim = lim.WithDefaults()
-	if err := feed.CheckDepth(name, b, lim.MaxDepth); err != nil {
+	if err := untrusted.CheckJSON(name, b, lim); err != nil {
 		return vigil.Advisory{}, err
 	}
 	b = trimBOM(b)
 	var rec record
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return vigil.Advisory{}, feed.JSONError(name, "", b, err)
+		return vigil.Advisory{}, untrusted.JSONError(name, "", b, err)
 	}
 	return rec.advisory(name)
 }
@@ -191,7 +191,7 @@ func trimBOM(b []byte) []byte {
 // advisory validates rec and converts it.
 func (rec *record) advisory(name string) (vigil.Advisory, error) {
 	bad := func(path, format string, args ...any) (vigil.Advisory, error) {
-		return vigil.Advisory{}, feed.Invalid(name, path, format, args...)
+		return vigil.Advisory{}, untrusted.Invalid(name, path, format, args...)
 	}
 	if err := checkID(rec.ID); err != nil {
 		return bad("id", "%v", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -76,7 +77,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			a, err := Parse(filepath.Base(p), f, feed.Limits{})
+			a, err := Parse(filepath.Base(p), f, untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +116,7 @@ func TestMapping(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		a, err := Parse(p, f, feed.Limits{})
+		a, err := Parse(p, f, untrusted.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,8 +172,8 @@ func TestMapping(t *testing.T) {
 func TestAdvisoriesFolder(t *testing.T) {
 	root := testfix.Path(t, "osv-advisories")
 	got := map[string]*stats{}
-	err := feed.Walk(context.Background(), root, feed.Limits{}, func(name string, r io.Reader) error {
-		a, err := Parse(name, r, feed.Limits{})
+	err := feed.Walk(context.Background(), root, untrusted.Limits{}, func(name string, r io.Reader) error {
+		a, err := Parse(name, r, untrusted.Limits{})
 		if err != nil {
 			return err
 		}
@@ -214,7 +215,7 @@ func TestReadZipCorpus(t *testing.T) {
 		s := &stats{}
 		got[eco] = s
 		prev := ""
-		err := ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), feed.Limits{}, func(name string, a vigil.Advisory) error {
+		err := ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), untrusted.Limits{}, func(name string, a vigil.Advisory) error {
 			if name <= prev {
 				t.Fatalf("%s delivered after %s: not in order", name, prev)
 			}
@@ -247,15 +248,15 @@ func TestReadZipCorpus(t *testing.T) {
 func TestReadZipMatchesSequential(t *testing.T) {
 	p := testfix.Path(t, "osv-corpus", "PyPI", "all.zip")
 	var seq, par []vigil.Advisory
-	err := feed.Walk(context.Background(), p, feed.Limits{}, func(name string, r io.Reader) error {
-		a, err := Parse(name, r, feed.Limits{})
+	err := feed.Walk(context.Background(), p, untrusted.Limits{}, func(name string, r io.Reader) error {
+		a, err := Parse(name, r, untrusted.Limits{})
 		seq = append(seq, a)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ReadZipFile(p, feed.Limits{}, func(name string, a vigil.Advisory) error {
+	if err := ReadZipFile(p, untrusted.Limits{}, func(name string, a vigil.Advisory) error {
 		par = append(par, a)
 		return nil
 	}); err != nil {
@@ -287,10 +288,10 @@ func TestLinterFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = ParseBytes(e.Name(), b, feed.Limits{})
+			_, err = ParseBytes(e.Name(), b, untrusted.Limits{})
 			got := ""
 			if err != nil {
-				got = feed.Message(err)
+				got = err.Error()
 			}
 			if got != wantErr[e.Name()] {
 				t.Errorf("got %q, want %q", got, wantErr[e.Name()])
@@ -310,7 +311,7 @@ func TestGHSAConverterOutputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := ParseBytes(p, b, feed.Limits{})
+		a, err := ParseBytes(p, b, untrusted.Limits{})
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
@@ -393,11 +394,11 @@ func TestRejected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := ParseBytes("r.json", []byte(tt.doc), feed.Limits{})
+			a, err := ParseBytes("r.json", []byte(tt.doc), untrusted.Limits{})
 			if vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("code = %q, want EINVALID (advisory %+v, err %v)", vigil.ErrorCode(err), a, err)
 			}
-			if got := feed.Message(err); got != tt.want {
+			if got := err.Error(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
@@ -474,7 +475,7 @@ func TestLenient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := ParseBytes("r.json", []byte(tt.doc), feed.Limits{})
+			a, err := ParseBytes("r.json", []byte(tt.doc), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -509,7 +510,7 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 func TestHostileInput(t *testing.T) {
-	lim := feed.Limits{MaxRecordSize: 8 << 20}
+	lim := untrusted.Limits{MaxRecordSize: 8 << 20}
 	deepJSON := `{"id":"X","modified":"2024-01-01T00:00:00Z","database_specific":` + strings.Repeat(`{"a":`, 10_000) + "1" + strings.Repeat("}", 10_000) + "}"
 	deepYAML := "id: X\nmodified: 2024-01-01T00:00:00Z\ndatabase_specific: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"
 	tests := []struct {
@@ -531,7 +532,7 @@ func TestHostileInput(t *testing.T) {
 			if vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Fatalf("code = %q, want EINVALID (%v)", vigil.ErrorCode(err), err)
 			}
-			if got := feed.Message(err); got != tt.want {
+			if got := err.Error(); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 128<<20 {
@@ -556,7 +557,7 @@ func TestReadZipRejectsAndStops(t *testing.T) {
 	r := bytes.NewReader(buf.Bytes())
 
 	var names []string
-	err := ReadZip(r, int64(r.Len()), feed.Limits{MaxRecordSize: 1000}, func(name string, a vigil.Advisory) error {
+	err := ReadZip(r, int64(r.Len()), untrusted.Limits{MaxRecordSize: 1000}, func(name string, a vigil.Advisory) error {
 		names = append(names, name+"="+a.ID)
 		return nil
 	})
@@ -574,7 +575,7 @@ func TestReadZipRejectsAndStops(t *testing.T) {
 	}
 	var gotRej []string
 	for _, e := range rej.Errs {
-		gotRej = append(gotRej, feed.Message(e))
+		gotRej = append(gotRej, e.Error())
 	}
 	if diff := cmp.Diff(wantRej, gotRej); diff != "" || rej.Count != 3 {
 		t.Errorf("rejects (count %d) (-want +got):\n%s", rej.Count, diff)
@@ -583,18 +584,18 @@ func TestReadZipRejectsAndStops(t *testing.T) {
 	// An error from fn stops the read at once and is returned as is.
 	n := 0
 	stop := io.ErrShortWrite
-	err = ReadZip(r, int64(r.Len()), feed.Limits{}, func(string, vigil.Advisory) error { n++; return stop })
+	err = ReadZip(r, int64(r.Len()), untrusted.Limits{}, func(string, vigil.Advisory) error { n++; return stop })
 	if err != stop || n != 1 {
 		t.Errorf("after fn error: n=%d err=%v", n, err)
 	}
 	// The total budget is fatal, not a reject.
-	err = ReadZip(r, int64(r.Len()), feed.Limits{MaxTotalSize: 300}, func(string, vigil.Advisory) error { return nil })
-	if _, isRej := feed.IsRejects(err); isRej || !feed.IsBudget(err) {
+	err = ReadZip(r, int64(r.Len()), untrusted.Limits{MaxTotalSize: 300}, func(string, vigil.Advisory) error { return nil })
+	if _, isRej := feed.IsRejects(err); isRej || !untrusted.IsBudget(err) {
 		t.Errorf("over the total budget: %v, want the budget error", err)
 	}
 	// Not a zip at all.
-	err = ReadZip(strings.NewReader("nope"), 4, feed.Limits{}, func(string, vigil.Advisory) error { return nil })
-	if feed.Message(err) != "zip archive: not a zip archive: zip: not a valid zip file" {
+	err = ReadZip(strings.NewReader("nope"), 4, untrusted.Limits{}, func(string, vigil.Advisory) error { return nil })
+	if err.Error() != "zip archive: not a zip archive: zip: not a valid zip file" {
 		t.Errorf("not a zip: %v", err)
 	}
 }

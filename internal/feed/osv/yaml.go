@@ -10,36 +10,36 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // ParseYAML parses one OSV record in YAML, as the PyPA advisory database stores them. The YAML is converted to the
 // equivalent JSON (keeping YAML's own types: '1.0' stays a string, an unquoted 1.0 is a number and so an invalid
 // version) and then read by the JSON path, so both formats are held to exactly the same rules and report the
 // same paths.
-func ParseYAML(name string, b []byte, lim feed.Limits) (vigil.Advisory, error) {
+func ParseYAML(name string, b []byte, lim untrusted.Limits) (vigil.Advisory, error) {
 	lim = lim.WithDefaults()
 	if int64(len(b)) > lim.MaxRecordSize {
-		return vigil.Advisory{}, feed.Invalid(name, "", "larger than the limit of %d bytes", lim.MaxRecordSize)
+		return vigil.Advisory{}, untrusted.Invalid(name, "", "larger than the limit of %d bytes", lim.MaxRecordSize)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return vigil.Advisory{}, feed.Invalid(name, "", "malformed YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return vigil.Advisory{}, untrusted.Invalid(name, "", "malformed YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return vigil.Advisory{}, feed.Invalid(name, "", "empty YAML document")
+		return vigil.Advisory{}, untrusted.Invalid(name, "", "empty YAML document")
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(b) + len(b)/4)
 	if err := yamlToJSON(&buf, doc.Content[0], "", 1, lim.MaxDepth); err != nil {
-		return vigil.Advisory{}, feed.Invalid(name, err.path, "%s", err.msg)
+		return vigil.Advisory{}, untrusted.Invalid(name, err.path, "%s", err.msg)
 	}
 	if doc.Content[0].Kind != yaml.MappingNode {
-		return vigil.Advisory{}, feed.Invalid(name, "", "line %d: an OSV record is a mapping", doc.Content[0].Line)
+		return vigil.Advisory{}, untrusted.Invalid(name, "", "line %d: an OSV record is a mapping", doc.Content[0].Line)
 	}
 	var rec record
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
-		return vigil.Advisory{}, feed.JSONError(name, "", buf.Bytes(), err)
+		return vigil.Advisory{}, untrusted.JSONError(name, "", buf.Bytes(), err)
 	}
 	return rec.advisory(name)
 }
@@ -73,7 +73,7 @@ func yamlToJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth, max int) *y
 			}
 			writeString(buf, k.Value)
 			buf.WriteByte(':')
-			if err := yamlToJSON(buf, v, feed.JoinPath(path, k.Value), depth+1, max); err != nil {
+			if err := yamlToJSON(buf, v, untrusted.JoinPath(path, k.Value), depth+1, max); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // ReadZip streams the OSV records of an OSV.dev-style all.zip: one record per entry, entries in name order (feed
@@ -23,20 +24,20 @@ import (
 // or an error from fn stops the read and is returned. An invalid record (or one over the per-record size) is
 // skipped: the others are delivered and ReadZip then returns a *feed.Rejects (EINVALID) counting and naming them.
 // The names given to fn and in errors are the entry names (PYSEC-2021-1.json); ReadZipFile prefixes the path.
-func ReadZip(r io.ReaderAt, size int64, lim feed.Limits, fn func(name string, a vigil.Advisory) error) error {
+func ReadZip(r io.ReaderAt, size int64, lim untrusted.Limits, fn func(name string, a vigil.Advisory) error) error {
 	return readZip("", r, size, lim, fn)
 }
 
 // ReadZipFile is ReadZip on the file at path, naming records path!entry.
-func ReadZipFile(path string, lim feed.Limits, fn func(name string, a vigil.Advisory) error) error {
+func ReadZipFile(path string, lim untrusted.Limits, fn func(name string, a vigil.Advisory) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return feed.Invalid(path, "", "%v", err)
+		return untrusted.Invalid(path, "", "%v", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return feed.Invalid(path, "", "%v", err)
+		return untrusted.Invalid(path, "", "%v", err)
 	}
 	return readZip(path, f, st.Size(), lim, fn)
 }
@@ -58,7 +59,7 @@ type job struct {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func readZip(archive string, r io.ReaderAt, size int64, lim feed.Limits, fn func(name string, a vigil.Advisory) error) error {
+func readZip(archive string, r io.ReaderAt, size int64, lim untrusted.Limits, fn func(name string, a vigil.Advisory) error) error {
 	lim = lim.WithDefaults()
 	label := archive
 	if label == "" {
@@ -68,7 +69,7 @@ func readZip(archive string, r io.ReaderAt, size int64, lim feed.Limits, fn func
 	if err != nil {
 		return err
 	}
-	budget := feed.NewBudget(lim.MaxTotalSize)
+	budget := untrusted.NewBudget(lim.MaxTotalSize)
 	rejects := &feed.Rejects{Name: label}
 
 	workers := runtime.GOMAXPROCS(0)
@@ -139,15 +140,15 @@ func readZip(archive string, r io.ReaderAt, size int64, lim feed.Limits, fn func
 	return rejects.Err()
 }
 
-func decodeEntry(j job, lim feed.Limits, budget *feed.Budget) result {
+func decodeEntry(j job, lim untrusted.Limits, budget *untrusted.Budget) result {
 	res := result{name: j.name}
 	if strings.HasSuffix(strings.ToLower(j.f.Name), ".zip") {
-		res.err = feed.Invalid(j.name, "", "a zip inside a zip is not supported")
+		res.err = untrusted.Invalid(j.name, "", "a zip inside a zip is not supported")
 		return res
 	}
 	if j.f.UncompressedSize64 > uint64(lim.MaxRecordSize) {
 		// An honest oversized record costs only itself; the archive's total budget is not charged.
-		res.err = feed.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", j.f.UncompressedSize64, lim.MaxRecordSize)
+		res.err = untrusted.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", j.f.UncompressedSize64, lim.MaxRecordSize)
 		return res
 	}
 	rc, err := feed.OpenEntry(j.name, j.f, lim.MaxRecordSize, budget)
@@ -169,7 +170,7 @@ func decodeEntry(j job, lim feed.Limits, budget *feed.Budget) result {
 		// Over the per-record size is this record's problem; anything else (a corrupt stream, the total budget)
 		// means the archive cannot be trusted further.
 		res.err = err
-		res.fatal = !feed.IsLimit(err) || feed.IsBudget(err)
+		res.fatal = !untrusted.IsLimit(err) || untrusted.IsBudget(err)
 		return res
 	}
 	res.a, res.err = ParseBytes(j.name, buf.Bytes(), lim)

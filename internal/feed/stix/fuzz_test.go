@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse: it must never panic, and a parsed bundle must be consistent (counts
@@ -12,7 +14,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"type": "bundle", "id": "bundle--1", "objects": [{"type": "vulnerability", "id": "vulnerability--1", "name": "CVE-2024-1"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		bundle, err := Parse(bytes.NewReader(b), "fuzz.json")
+		bundle, err := Parse("fuzz.json", bytes.NewReader(b), untrusted.Limits{})
 		if err != nil {
 			return
 		}

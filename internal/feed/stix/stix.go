@@ -20,19 +20,13 @@ import (
 
 	"github.com/TcM1911/stix2"
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
-// Limits bound what one bundle may make Vigil do.
-type Limits struct {
-	MaxBytes   int64 // size of the bundle
-	MaxDepth   int   // nesting of JSON objects and arrays
-	MaxString  int   // bytes of one JSON string as written
-	MaxObjects int   // entries of "objects"
-}
-
-// DefaultLimits returns the limits Parse uses: room for large ISAO exports, none for a memory bomb.
-func DefaultLimits() Limits {
-	return Limits{MaxBytes: 64 << 20, MaxDepth: 64, MaxString: 1 << 20, MaxObjects: 200_000}
+// DefaultLimits returns what Parse accepts when a limit is left zero: room for large ISAO exports (64 MiB,
+// 200,000 objects), none for a memory bomb (64 levels, 1 MiB strings).
+func DefaultLimits() untrusted.Limits {
+	return untrusted.Limits{MaxRecordSize: 64 << 20, MaxString: 1 << 20, MaxRecords: 200_000}.WithDefaults()
 }
 
 // Bundle is what Vigil keeps of one STIX bundle.
@@ -82,26 +76,15 @@ type Report struct {
 	Vulnerabilities []string  `json:"vulnerabilities,omitempty"`
 }
 
-func invalid(name, format string, args ...any) error {
-	return vigil.Errorf(vigil.EINVALID, "stix %s: %s", name, fmt.Sprintf(format, args...))
-}
-
-// Parse reads one STIX 2.1 bundle with DefaultLimits. name identifies it in errors. The error (EINVALID) is for
-// input that is not a bundle at all; a bad object is listed in Bundle.Rejected instead.
-func Parse(r io.Reader, name string) (*Bundle, error) {
-	return ParseLimits(r, name, DefaultLimits())
-}
-
-// ParseLimits is Parse with explicit limits.
-func ParseLimits(r io.Reader, name string, lim Limits) (*Bundle, error) {
-	b, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+// Parse reads one STIX 2.1 bundle. name identifies it in errors; a zero field of lim means DefaultLimits' value.
+// The error (EINVALID) is for input that is not a bundle at all; a bad object is listed in Bundle.Rejected instead.
+func Parse(name string, r io.Reader, lim untrusted.Limits) (*Bundle, error) {
+	lim, label := lim.Or(DefaultLimits()), "stix "+name
+	b, err := untrusted.ReadAll(label, r, lim.MaxRecordSize)
 	if err != nil {
-		return nil, fmt.Errorf("stix %s: read: %w", name, err)
+		return nil, err
 	}
-	if int64(len(b)) > lim.MaxBytes {
-		return nil, invalid(name, "bundle larger than %d bytes", lim.MaxBytes)
-	}
-	if err := prescan(b, name, lim); err != nil {
+	if err := untrusted.CheckJSON(label, b, lim); err != nil {
 		return nil, err
 	}
 	var env struct {
@@ -110,17 +93,17 @@ func ParseLimits(r io.Reader, name string, lim Limits) (*Bundle, error) {
 		Objects []json.RawMessage `json:"objects"`
 	}
 	if err := json.Unmarshal(b, &env); err != nil {
-		return nil, invalid(name, "not a STIX bundle: %s", jsonError(err))
+		return nil, untrusted.Invalid(label, "", "not a STIX bundle: %s", untrusted.DescribeJSON(b, err))
 	}
 	var typ, id string
 	if json.Unmarshal(env.Type, &typ) != nil || typ != "bundle" {
-		return nil, invalid(name, "type: want \"bundle\", got %s", clip(string(env.Type)))
+		return nil, untrusted.Invalid(label, "", "type: want \"bundle\", got %s", untrusted.Clip(string(env.Type)))
 	}
 	if json.Unmarshal(env.ID, &id) != nil || !strings.HasPrefix(id, "bundle--") {
-		return nil, invalid(name, "id: want \"bundle--<uuid>\", got %s", clip(string(env.ID)))
+		return nil, untrusted.Invalid(label, "", "id: want \"bundle--<uuid>\", got %s", untrusted.Clip(string(env.ID)))
 	}
-	if len(env.Objects) > lim.MaxObjects {
-		return nil, invalid(name, "objects: %d entries, more than %d", len(env.Objects), lim.MaxObjects)
+	if len(env.Objects) > lim.MaxRecords {
+		return nil, untrusted.Invalid(label, "", "objects: %d entries, more than %d", len(env.Objects), lim.MaxRecords)
 	}
 	p := parser{bundle: &Bundle{Name: name, ID: id, Counts: map[string]int{}}, createdBy: map[string]int{}, vulnIDs: map[string]string{}}
 	for i, raw := range env.Objects {
@@ -149,13 +132,13 @@ type header struct {
 func (p *parser) object(raw json.RawMessage) error {
 	var h header
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return errors.New(jsonError(err))
+		return errors.New(untrusted.DescribeJSON(raw, err))
 	}
 	switch {
 	case h.Type == "":
 		return errors.New("type: missing")
 	case !strings.HasPrefix(h.ID, h.Type+"--"):
-		return fmt.Errorf("id: %q is not a %s identifier", clip(h.ID), clip(h.Type))
+		return fmt.Errorf("id: %q is not a %s identifier", untrusted.Clip(h.ID), untrusted.Clip(h.Type))
 	}
 	var err error
 	switch h.Type {
@@ -169,7 +152,7 @@ func (p *parser) object(raw json.RawMessage) error {
 		err = p.identity(raw)
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", h.Type, clip(h.ID), err)
+		return fmt.Errorf("%s %s: %w", h.Type, untrusted.Clip(h.ID), err)
 	}
 	p.bundle.Counts[h.Type]++
 	if h.CreatedByRef != "" {
@@ -184,7 +167,7 @@ func (p *parser) object(raw json.RawMessage) error {
 func (p *parser) vulnerability(raw json.RawMessage) error {
 	var v stix2.Vulnerability
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return errors.New(jsonError(err))
+		return errors.New(untrusted.DescribeJSON(raw, err))
 	}
 	a := vigil.Advisory{Source: vigil.SourceSTIX, Document: p.bundle.ID, Title: v.Name, Summary: v.Description}
 	var cves []string
@@ -240,7 +223,7 @@ func (p *parser) vulnerability(raw json.RawMessage) error {
 func (p *parser) indicator(raw json.RawMessage) error {
 	var v stix2.Indicator
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return errors.New(jsonError(err))
+		return errors.New(untrusted.DescribeJSON(raw, err))
 	}
 	if v.Pattern == "" {
 		return errors.New("pattern: missing")
@@ -259,7 +242,7 @@ func (p *parser) indicator(raw json.RawMessage) error {
 func (p *parser) report(raw json.RawMessage) error {
 	var v stix2.Report
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return errors.New(jsonError(err))
+		return errors.New(untrusted.DescribeJSON(raw, err))
 	}
 	r := Report{ID: string(v.ID), Name: v.Name, Description: v.Description, Types: v.Types}
 	if v.Published != nil {
@@ -275,7 +258,7 @@ func (p *parser) report(raw json.RawMessage) error {
 func (p *parser) identity(raw json.RawMessage) error {
 	var v stix2.Identity
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return errors.New(jsonError(err))
+		return errors.New(untrusted.DescribeJSON(raw, err))
 	}
 	p.bundle.Identities = append(p.bundle.Identities, Identity{ID: string(v.ID), Name: v.Name, Class: v.Class, Sectors: v.Sectors})
 	return nil
@@ -307,55 +290,4 @@ func (p *parser) finish() {
 		}
 	}
 	sort.SliceStable(p.bundle.Advisories, func(i, j int) bool { return p.bundle.Advisories[i].ID < p.bundle.Advisories[j].ID })
-}
-
-// jsonError words an encoding/json error without its "json: " prefix and with the field for type mismatches.
-func jsonError(err error) string {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) && typ.Field != "" {
-		return fmt.Sprintf("%s: %s is not a valid %s", typ.Field, typ.Value, typ.Type)
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
-// prescan rejects nesting deeper than lim.MaxDepth and strings longer than lim.MaxString before any decoding.
-func prescan(b []byte, name string, lim Limits) error {
-	depth, inString, escaped, start := 0, false, false, 0
-	for i, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-				if i-start > lim.MaxString {
-					return invalid(name, "string at offset %d is longer than %d bytes", start, lim.MaxString)
-				}
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString, start = true, i+1
-		case '{', '[':
-			if depth++; depth > lim.MaxDepth {
-				return invalid(name, "nesting deeper than %d levels at offset %d", lim.MaxDepth, i)
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	if inString && len(b)-start > lim.MaxString {
-		return invalid(name, "string at offset %d is longer than %d bytes", start, lim.MaxString)
-	}
-	return nil
-}
-
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:64] + "..."
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func parseFile(t testing.TB, path string) (*Bundle, error) {
@@ -19,7 +20,7 @@ func parseFile(t testing.TB, path string) (*Bundle, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return Parse(f, filepath.Base(path))
+	return Parse(filepath.Base(path), f, untrusted.Limits{})
 }
 
 // TestParseExamples parses every example of the OASIS STIX 2.1 fixture set. The counts were taken independently
@@ -132,7 +133,7 @@ func TestParseHostile(t *testing.T) {
 		return `{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [` + strings.Join(objs, ",") + `]}`
 	}
 	t.Run("bad objects are rejected, good ones kept", func(t *testing.T) {
-		b, err := Parse(strings.NewReader(bundle(
+		b, err := Parse("hostile.json", strings.NewReader(bundle(
 			`{"type": 1, "id": "x"}`,
 			`{"id": "indicator--1"}`,
 			`{"type": "indicator", "id": "malware--1"}`,
@@ -140,11 +141,11 @@ func TestParseHostile(t *testing.T) {
 			`{"type": "indicator", "id": "indicator--3", "valid_from": "2024-01-01T00:00:00Z"}`,
 			`"just a string"`,
 			good,
-		)), "hostile.json")
+		)), untrusted.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRejected := []string{"objects[0]: type: number", "objects[1]: type: missing", "objects[2]: id:", "objects[3]: vulnerability vulnerability--2:", "objects[4]: indicator indicator--3: pattern: missing", "objects[5]:"}
+		wantRejected := []string{"objects[0]: type: got a JSON number", "objects[1]: type: missing", "objects[2]: id:", "objects[3]: vulnerability vulnerability--2:", "objects[4]: indicator indicator--3: pattern: missing", "objects[5]:"}
 		if len(b.Rejected) != len(wantRejected) {
 			t.Fatalf("rejected %q", b.Rejected)
 		}
@@ -168,22 +169,22 @@ func TestParseHostile(t *testing.T) {
 		}
 	})
 	small := DefaultLimits()
-	small.MaxBytes, small.MaxObjects, small.MaxString = 2048, 2, 50
+	small.MaxRecordSize, small.MaxRecords, small.MaxString = 2048, 2, 50
 	for _, tt := range []struct {
 		name, in, want string
-		lim            Limits
+		lim            untrusted.Limits
 	}{
 		{"not JSON", `{"type": "bundle",`, "not a STIX bundle", DefaultLimits()},
 		{"not a bundle", `{"type": "report", "id": "report--1"}`, `type: want "bundle"`, DefaultLimits()},
 		{"bad bundle id", `{"type": "bundle", "id": 7, "objects": []}`, "id: want", DefaultLimits()},
 		{"objects not an array", `{"type": "bundle", "id": "bundle--1", "objects": {}}`, "not a STIX bundle", DefaultLimits()},
-		{"10,000-deep nesting", `{"type": "bundle", "id": "bundle--1", "objects": [` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `]}`, "nesting deeper than 64", DefaultLimits()},
-		{"too large", bundle(strings.Repeat(`{"type": "x"},`, 200) + `{}`), "larger than 2048 bytes", small},
+		{"10,000-deep nesting", `{"type": "bundle", "id": "bundle--1", "objects": [` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `]}`, "nests deeper than the limit of 64", DefaultLimits()},
+		{"too large", bundle(strings.Repeat(`{"type": "x"},`, 200) + `{}`), "larger than the limit of 2048 bytes", small},
 		{"too many objects", bundle(`{}`, `{}`, `{}`), "3 entries, more than 2", small},
-		{"string too long", bundle(`{"type": "` + strings.Repeat("x", 51) + `"}`), "longer than 50 bytes", small},
+		{"string too long", bundle(`{"type": "` + strings.Repeat("x", 51) + `"}`), "longer than the limit of 50 bytes", small},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseLimits(strings.NewReader(tt.in), "bad.json", tt.lim)
+			_, err := Parse("bad.json", strings.NewReader(tt.in), tt.lim)
 			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "stix bad.json: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want EINVALID containing %q", err, tt.want)
 			}
@@ -198,7 +199,7 @@ func BenchmarkParseAPT1(b *testing.B) {
 	}
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
-		if _, err := Parse(strings.NewReader(string(raw)), "apt1.json"); err != nil {
+		if _, err := Parse("apt1.json", strings.NewReader(string(raw)), untrusted.Limits{}); err != nil {
 			b.Fatal(err)
 		}
 	}

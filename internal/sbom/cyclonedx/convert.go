@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // The reader decodes into these structs rather than cyclonedx-go's BOM: they hold only what Vigil uses, read
@@ -117,7 +118,7 @@ func (p paths) subject() string {
 // converter flattens a decoded BOM into a Document, failing on the first component it cannot accept.
 type converter struct {
 	name string
-	lim  model.Limits
+	lim  untrusted.Limits
 	p    paths
 	doc  *model.Document
 	// seen maps each bom-ref to the path of the component that declared it: bom-refs must be unique (the XSD says
@@ -125,7 +126,7 @@ type converter struct {
 	seen map[string]string
 }
 
-func convert(bom *bomDoc, name, format, version string, lim model.Limits) (*model.Document, error) {
+func convert(bom *bomDoc, name, format, version string, lim untrusted.Limits) (*model.Document, error) {
 	c := &converter{
 		name: name,
 		lim:  lim,
@@ -186,7 +187,7 @@ func (c *converter) dependency(d bomDep) {
 // walk adds comp and, depth first, the components nested in it.
 func (c *converter) walk(comp *bomComp, path string, depth int) error {
 	if depth > c.lim.MaxDepth {
-		return model.Invalid(c.name, path, "components nest deeper than the limit of %d", c.lim.MaxDepth)
+		return untrusted.Invalid(c.name, path, "components nest deeper than the limit of %d", c.lim.MaxDepth)
 	}
 	if err := model.CheckCount(c.name, len(c.doc.Components)+1, c.lim); err != nil {
 		return err
@@ -221,7 +222,7 @@ func (c *converter) claim(ref, path string) error {
 		return nil
 	}
 	if first, dup := c.seen[ref]; dup {
-		return model.Invalid(c.name, c.p.field(path, "bom-ref"), "duplicate bom-ref %q (first used by %s)", model.Clip(ref), first)
+		return untrusted.Invalid(c.name, c.p.field(path, "bom-ref"), "duplicate bom-ref %q (first used by %s)", untrusted.Clip(ref), first)
 	}
 	c.seen[ref] = path
 	return nil
@@ -231,12 +232,12 @@ func (c *converter) claim(ref, path string) error {
 func (c *converter) component(comp *bomComp, path string) (vigil.Component, error) {
 	purl, err := model.NormalizePurl(comp.Purl)
 	if err != nil {
-		return vigil.Component{}, model.Invalid(c.name, c.p.field(path, "purl"), "%v", err)
+		return vigil.Component{}, untrusted.Invalid(c.name, c.p.field(path, "purl"), "%v", err)
 	}
 	// The schemas require this ("versionRange must not be present when isExternal is false"); the XSD can only
 	// say it in an XSD 1.1 assert that it leaves commented out, so XML documents are checked here.
 	if strings.TrimSpace(comp.VersionRange) != "" && !comp.external() {
-		return vigil.Component{}, model.Invalid(c.name, c.p.field(path, "versionRange"), "a version range is only allowed on a component with isExternal true")
+		return vigil.Component{}, untrusted.Invalid(c.name, c.p.field(path, "versionRange"), "a version range is only allowed on a component with isExternal true")
 	}
 	vc := vigil.Component{
 		Name:     strings.TrimSpace(comp.Name),

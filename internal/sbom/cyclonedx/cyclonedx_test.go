@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // errMessage returns the user-facing message of an *vigil.Error, failing the test for any other error.
@@ -42,14 +43,14 @@ func parseFile(t *testing.T, path string) (*model.Document, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	doc, err := Parse(f, filepath.Base(path), model.Limits{})
+	doc, err := Parse(filepath.Base(path), f, untrusted.Limits{})
 	// Parse and the byte entry points must agree.
 	var doc2 *model.Document
 	var err2 error
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("<")) {
-		doc2, err2 = ParseXML(b, filepath.Base(path), model.Limits{})
+		doc2, err2 = ParseXML(filepath.Base(path), b, untrusted.Limits{})
 	} else {
-		doc2, err2 = ParseJSON(b, filepath.Base(path), model.Limits{})
+		doc2, err2 = ParseJSON(filepath.Base(path), b, untrusted.Limits{})
 	}
 	if (err == nil) != (err2 == nil) || (err == nil && !cmp.Equal(doc, doc2)) {
 		t.Fatalf("Parse and ParseJSON/ParseXML disagree on %s: %v / %v", path, err, err2)

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // TestMedicalDeviceSBOM reads the de-identified SBOM of a real medical device: support levels and end-of-support
@@ -96,8 +97,8 @@ func TestRejects(t *testing.T) {
 		{"xml malformed purl", cdxXML(xlib("a", "") + xlib("b", "<purl>pkg:</purl>")), "bom/components[1]/component[2]/purl[1]: malformed package URL"},
 		{"duplicate bom-ref", cdxJSON(lib("a", `,"bom-ref":"x"`) + "," + lib("b", `,"bom-ref":"x"`)),
 			`components[1].bom-ref: duplicate bom-ref "x" (first used by components[0])`},
-		{"syntax error", "{\n\"bomFormat\": \"CycloneDX\",\n\"specVersion\": \"1.6\"\n\"version\": 1}", "line 4, column 1: invalid JSON"},
-		{"truncated", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library"`, "invalid JSON"},
+		{"syntax error", "{\n\"bomFormat\": \"CycloneDX\",\n\"specVersion\": \"1.6\"\n\"version\": 1}", "line 4, column 1: malformed JSON"},
+		{"truncated", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library"`, "truncated JSON"},
 		{"not an object", `["bomFormat"]`, "$: a CycloneDX document is a JSON object"},
 		{"no specVersion", `{"bomFormat":"CycloneDX"}`, "specVersion: missing"},
 		{"unknown specVersion", `{"bomFormat":"CycloneDX","specVersion":"9.9"}`, `specVersion: unsupported CycloneDX specVersion "9.9"`},
@@ -118,9 +119,9 @@ func TestRejects(t *testing.T) {
 			var doc *model.Document
 			var err error
 			if strings.HasPrefix(tt.doc, "<") {
-				doc, err = ParseXML(b, "x.cdx", model.Limits{})
+				doc, err = ParseXML("x.cdx", b, untrusted.Limits{})
 			} else {
-				doc, err = ParseJSON(b, "x.cdx", model.Limits{})
+				doc, err = ParseJSON("x.cdx", b, untrusted.Limits{})
 			}
 			if err == nil {
 				t.Fatalf("accepted: %+v", doc)
@@ -169,7 +170,7 @@ func TestXMLEntities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, err := ParseXML([]byte(tt.doc), "evil.xml", model.Limits{})
+			doc, err := ParseXML("evil.xml", []byte(tt.doc), untrusted.Limits{})
 			if err == nil {
 				t.Fatalf("accepted: %+v", doc)
 			}
@@ -213,25 +214,25 @@ func TestLimits(t *testing.T) {
 	tests := []struct {
 		name string
 		doc  string
-		lim  model.Limits
+		lim  untrusted.Limits
 		want string // "" means accepted
 	}{
-		{"size within", many(3), model.Limits{MaxBytes: int64(len(many(3)))}, ""},
-		{"size over", many(3), model.Limits{MaxBytes: int64(len(many(3))) - 1}, "larger than the limit"},
-		{"depth within json", nestJSON(5), model.Limits{MaxDepth: 20}, ""},
-		{"depth over json", nestJSON(5), model.Limits{MaxDepth: 10}, "JSON nests deeper than the limit of 10"},
-		{"hostile depth json", cdxJSON(strings.Repeat("[", 100000)), model.Limits{}, "JSON nests deeper than the limit of 128"},
-		{"depth within xml", nestXML(5), model.Limits{MaxDepth: 20}, ""},
-		{"depth over xml", nestXML(5), model.Limits{MaxDepth: 10}, "XML nests deeper than the limit of 10"},
-		{"hostile depth xml", `<bom xmlns="http://cyclonedx.org/schema/bom/1.6">` + strings.Repeat("<a>", 100000), model.Limits{}, "line 1: XML nests deeper than the limit of 128"},
-		{"count within", many(10), model.Limits{MaxComponents: 10}, ""},
-		{"count over", many(11), model.Limits{MaxComponents: 10}, "more than the limit of 10 components"},
-		{"count over xml", manyXML(11), model.Limits{MaxComponents: 10}, "more than the limit of 10 components"},
-		{"nested count over", nestJSON(10), model.Limits{MaxComponents: 10}, "more than the limit of 10 components"},
+		{"size within", many(3), untrusted.Limits{MaxRecordSize: int64(len(many(3)))}, ""},
+		{"size over", many(3), untrusted.Limits{MaxRecordSize: int64(len(many(3))) - 1}, "larger than the limit"},
+		{"depth within json", nestJSON(5), untrusted.Limits{MaxDepth: 20}, ""},
+		{"depth over json", nestJSON(5), untrusted.Limits{MaxDepth: 10}, "JSON nests deeper than the limit of 10"},
+		{"hostile depth json", cdxJSON(strings.Repeat("[", 100000)), untrusted.Limits{}, "JSON nests deeper than the limit of 128"},
+		{"depth within xml", nestXML(5), untrusted.Limits{MaxDepth: 20}, ""},
+		{"depth over xml", nestXML(5), untrusted.Limits{MaxDepth: 10}, "XML nests deeper than the limit of 10"},
+		{"hostile depth xml", `<bom xmlns="http://cyclonedx.org/schema/bom/1.6">` + strings.Repeat("<a>", 100000), untrusted.Limits{}, "line 1: XML nests deeper than the limit of 128"},
+		{"count within", many(10), untrusted.Limits{MaxRecords: 10}, ""},
+		{"count over", many(11), untrusted.Limits{MaxRecords: 10}, "more than the limit of 10 components"},
+		{"count over xml", manyXML(11), untrusted.Limits{MaxRecords: 10}, "more than the limit of 10 components"},
+		{"nested count over", nestJSON(10), untrusted.Limits{MaxRecords: 10}, "more than the limit of 10 components"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, err := Parse(strings.NewReader(tt.doc), "big.json", tt.lim)
+			doc, err := Parse("big.json", strings.NewReader(tt.doc), tt.lim)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("rejected: %v", err)
@@ -316,7 +317,7 @@ func TestComponentMapping(t *testing.T) {
 	}
 	for _, tt := range []struct{ format, doc string }{{model.FormatCycloneDXJSON, json}, {model.FormatCycloneDXXML, xml}} {
 		t.Run(tt.format, func(t *testing.T) {
-			got, err := Parse(strings.NewReader(tt.doc), "pump.cdx", model.Limits{})
+			got, err := Parse("pump.cdx", strings.NewReader(tt.doc), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -79,7 +79,7 @@ func TestWriteVEXGolden(t *testing.T) {
 			if field, msg, err := validate(spec, inst); err != nil || msg != "" {
 				t.Fatalf("VEX fails the %s schema at %s: %s %v", spec, field, msg, err)
 			}
-			doc, err := ParseJSON(buf.Bytes(), "vex.json", model.Limits{})
+			doc, err := ParseJSON("vex.json", buf.Bytes(), untrusted.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}

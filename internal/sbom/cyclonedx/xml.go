@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // xmlNamespaces maps each CycloneDX XML namespace to its spec version.
@@ -24,10 +25,10 @@ var xmlNamespaces = map[string]string{
 }
 
 // ParseXML parses and validates a CycloneDX XML document held in b.
-func ParseXML(b []byte, name string, lim model.Limits) (*model.Document, error) {
-	lim = lim.WithDefaults()
-	if int64(len(b)) > lim.MaxBytes {
-		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
+func ParseXML(name string, b []byte, lim untrusted.Limits) (*model.Document, error) {
+	lim, name = lim.Or(model.DefaultLimits()), model.Name(name)
+	if err := untrusted.CheckSize(name, b, lim.MaxRecordSize); err != nil {
+		return nil, err
 	}
 	r := newValidatingReader(b, name, lim)
 	var bom bomDoc
@@ -62,7 +63,7 @@ func newXMLDecoder(b []byte) *xml.Decoder {
 func xmlError(name string, b []byte, err error) error {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		return model.Invalid(name, fmt.Sprintf("line %d", se.Line), "invalid XML: %s", se.Msg)
+		return untrusted.Invalid(name, fmt.Sprintf("line %d", se.Line), "invalid XML: %s", se.Msg)
 	}
-	return model.Invalid(name, "", "invalid XML: %v", err)
+	return untrusted.Invalid(name, "", "invalid XML: %v", err)
 }

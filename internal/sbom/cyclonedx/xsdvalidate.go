@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -39,7 +39,7 @@ type xsdValidator struct {
 	s       *xsdSchema
 	name    string
 	version string
-	lim     model.Limits
+	lim     untrusted.Limits
 	names   []qname
 	ids     map[qname]int32
 	refs    map[string]string // bom-ref → path of first use
@@ -54,14 +54,14 @@ type validatingReader struct {
 	d       *xml.Decoder
 	b       []byte
 	name    string
-	lim     model.Limits
+	lim     untrusted.Limits
 	v       *xsdValidator
 	stack   []*frame
 	version string
 	err     error // the first error, returned again on every later call
 }
 
-func newValidatingReader(b []byte, name string, lim model.Limits) *validatingReader {
+func newValidatingReader(b []byte, name string, lim untrusted.Limits) *validatingReader {
 	return &validatingReader{d: newXMLDecoder(b), b: b, name: name, lim: lim}
 }
 
@@ -75,7 +75,7 @@ func (r *validatingReader) Token() (xml.Token, error) {
 	tok, err := r.d.Token()
 	if errors.Is(err, io.EOF) {
 		if r.version == "" {
-			r.err = model.Invalid(r.name, "", "no root element")
+			r.err = untrusted.Invalid(r.name, "", "no root element")
 			return nil, r.err
 		}
 		return nil, io.EOF
@@ -105,25 +105,25 @@ func (r *validatingReader) finish() error {
 func (r *validatingReader) check(tok xml.Token, line int) error {
 	switch t := tok.(type) {
 	case xml.Directive:
-		return model.Invalid(r.name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
+		return untrusted.Invalid(r.name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
 	case xml.StartElement:
 		if len(r.stack) >= r.lim.MaxDepth {
-			return model.Invalid(r.name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", r.lim.MaxDepth)
+			return untrusted.Invalid(r.name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", r.lim.MaxDepth)
 		}
 		if len(r.stack) == 0 {
 			if r.version != "" {
-				return model.Invalid(r.name, fmt.Sprintf("line %d", line), "more than one root element")
+				return untrusted.Invalid(r.name, fmt.Sprintf("line %d", line), "more than one root element")
 			}
 			if t.Name.Local != "bom" {
-				return model.Invalid(r.name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", model.Clip(t.Name.Local))
+				return untrusted.Invalid(r.name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", untrusted.Clip(t.Name.Local))
 			}
 			ver, ok := xmlNamespaces[t.Name.Space]
 			if !ok {
-				return model.Invalid(r.name, "bom/@xmlns", "unknown CycloneDX namespace %q", model.Clip(t.Name.Space))
+				return untrusted.Invalid(r.name, "bom/@xmlns", "unknown CycloneDX namespace %q", untrusted.Clip(t.Name.Space))
 			}
 			s, err := xsdFor(ver)
 			if err != nil {
-				return model.Invalid(r.name, "", "CycloneDX %s XSD: %v", ver, err)
+				return untrusted.Invalid(r.name, "", "CycloneDX %s XSD: %v", ver, err)
 			}
 			r.version = ver
 			r.v = &xsdValidator{s: s, name: r.name, version: ver, lim: r.lim, ids: map[qname]int32{}, refs: map[string]string{}}
@@ -169,7 +169,7 @@ func (v *xsdValidator) fail(f *frame, field, format string, args ...any) error {
 	if field != "" {
 		path += "/" + field
 	}
-	return model.Invalid(v.name, path, "line %d: %s (CycloneDX %s XSD)", f.line, fmt.Sprintf(format, args...), v.version)
+	return untrusted.Invalid(v.name, path, "line %d: %s (CycloneDX %s XSD)", f.line, fmt.Sprintf(format, args...), v.version)
 }
 
 // open starts an element: it finds its declaration, checks its attributes and records it as a child of its parent.
@@ -192,7 +192,7 @@ func (v *xsdValidator) open(stack []*frame, t xml.StartElement, line int) (*fram
 	for _, a := range t.Attr {
 		if a.Name.Space == "" && a.Name.Local == "bom-ref" {
 			if first, dup := v.refs[a.Value]; dup {
-				return nil, v.fail(f, "@bom-ref", "duplicate bom-ref %q (first used by %s)", model.Clip(a.Value), first)
+				return nil, v.fail(f, "@bom-ref", "duplicate bom-ref %q (first used by %s)", untrusted.Clip(a.Value), first)
 			}
 			v.refs[a.Value] = f.path
 		}
@@ -250,7 +250,7 @@ func (v *xsdValidator) checkAttrs(f *frame, attrs []xml.Attr, ct *ctype) error {
 				if ct != nil && ct.anyAttr == "##any" {
 					continue
 				}
-				return v.fail(f, "@"+a.Name.Local, "attribute %q is not allowed", model.Clip(a.Name.Local))
+				return v.fail(f, "@"+a.Name.Local, "attribute %q is not allowed", untrusted.Clip(a.Name.Local))
 			}
 			seen[a.Name.Local] = true
 			if decl.typ != nil {
@@ -263,7 +263,7 @@ func (v *xsdValidator) checkAttrs(f *frame, attrs []xml.Attr, ct *ctype) error {
 			if ct != nil && (ct.anyAttr == "##any" || (ct.anyAttr == "##other" && a.Name.Space != v.s.target)) {
 				continue
 			}
-			return v.fail(f, "@"+a.Name.Local, "attribute %q in namespace %q is not allowed", model.Clip(a.Name.Local), model.Clip(a.Name.Space))
+			return v.fail(f, "@"+a.Name.Local, "attribute %q in namespace %q is not allowed", untrusted.Clip(a.Name.Local), untrusted.Clip(a.Name.Space))
 		}
 	}
 	if ct != nil {
@@ -352,7 +352,7 @@ func checkSimple(st *stype, raw string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("value %q is not valid for %s", model.Clip(raw), st.name)
+		return fmt.Errorf("value %q is not valid for %s", untrusted.Clip(raw), st.name)
 	}
 	if st.base != nil {
 		if err := checkSimple(st.base, raw); err != nil {
@@ -374,7 +374,7 @@ func checkSimple(st *stype, raw string) error {
 			}
 		}
 		if !ok {
-			return fmt.Errorf("value %q is not one of %s", model.Clip(v), enumList(st.enums))
+			return fmt.Errorf("value %q is not one of %s", untrusted.Clip(v), enumList(st.enums))
 		}
 	}
 	if len(st.patterns) > 0 {
@@ -387,20 +387,20 @@ func checkSimple(st *stype, raw string) error {
 			}
 		}
 		if !ok {
-			return fmt.Errorf("value %q does not match pattern %s", model.Clip(v), model.Clip(st.patSrc[0]))
+			return fmt.Errorf("value %q does not match pattern %s", untrusted.Clip(v), untrusted.Clip(st.patSrc[0]))
 		}
 	}
 	n := utf8.RuneCountInString(v)
 	if st.minLen >= 0 && n < st.minLen {
-		return fmt.Errorf("value %q is shorter than %d characters", model.Clip(v), st.minLen)
+		return fmt.Errorf("value %q is shorter than %d characters", untrusted.Clip(v), st.minLen)
 	}
 	if st.maxLen >= 0 && n > st.maxLen {
-		return fmt.Errorf("value %q is longer than %d characters", model.Clip(v), st.maxLen)
+		return fmt.Errorf("value %q is longer than %d characters", untrusted.Clip(v), st.maxLen)
 	}
 	if st.minIncl != nil || st.maxIncl != nil {
 		r, ok := new(big.Rat).SetString(v)
 		if !ok {
-			return fmt.Errorf("value %q is not a number", model.Clip(v))
+			return fmt.Errorf("value %q is not a number", untrusted.Clip(v))
 		}
 		if st.minIncl != nil && r.Cmp(st.minIncl) < 0 {
 			return fmt.Errorf("value %s is below the minimum %s", v, st.minIncl.RatString())
@@ -420,7 +420,7 @@ func enumList(es []string) string {
 }
 
 func checkBuiltin(b, v string) error {
-	bad := func(what string) error { return fmt.Errorf("value %q is not a valid %s", model.Clip(v), what) }
+	bad := func(what string) error { return fmt.Errorf("value %q is not a valid %s", untrusted.Clip(v), what) }
 	switch b {
 	case "dateTime":
 		if !reDateTime.MatchString(v) {

@@ -1,4 +1,4 @@
-// Package model holds what the SBOM readers share: the Document they return, the Limits that bound untrusted input,
+// Package model holds what the SBOM readers share: the Document they return, the default limits of an SBOM reader,
 // and the normalisation every format needs (package URLs, support levels, errors that name the file and field).
 // It exists as its own package so that internal/sbom can auto-detect and delegate to the cyclonedx and spdx readers
 // while those readers return the very same types without an import cycle; callers use the aliases in internal/sbom.

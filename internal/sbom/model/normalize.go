@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // NormalizePurl validates a package URL and returns its canonical form (lower-case type, type-specific name rules,
@@ -21,7 +23,7 @@ func NormalizePurl(s string) (string, error) {
 	}
 	p, err := packageurl.FromString(s)
 	if err != nil {
-		return "", fmt.Errorf("malformed package URL %q: %v", Clip(s), err)
+		return "", fmt.Errorf("malformed package URL %q: %v", untrusted.Clip(s), err)
 	}
 	if p.Type == packageurl.TypeGolang {
 		// packageurl-go lower-cases golang namespaces and names, but Go module paths are case-sensitive and the
@@ -48,22 +50,6 @@ func PurlNamespace(purl string) string {
 	}
 	return p.Namespace
 }
-
-// Clip shortens untrusted text quoted in an error message so that a hostile value cannot flood logs.
-func Clip(s string) string {
-	const max = 120
-	if len(s) <= max {
-		return s
-	}
-	// Cut on a rune boundary.
-	cut := max
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // Support properties: the names manufacturers use for PM2025 §V.A.4(b) support data, compared after normKey.
 var (
@@ -117,13 +103,13 @@ func ApplySupport(c *vigil.Component, level, eos string) {
 	if lv, ok := levelWords[normKey(level)]; ok {
 		c.Support = lv
 	} else {
-		notes = append(notes, "level of support: "+Clip(level))
+		notes = append(notes, "level of support: "+untrusted.Clip(level))
 	}
 	if eos != "" {
 		if d, ok := ParseLooseDate(eos); ok {
 			c.EndOfSupport = &d
 		} else {
-			notes = append(notes, Clip(eos))
+			notes = append(notes, untrusted.Clip(eos))
 		}
 	}
 	c.SupportNote = strings.Join(notes, "; ")
@@ -158,10 +144,16 @@ func NormalizeHashAlg(alg string) string {
 	return strings.TrimSpace(alg)
 }
 
-// CheckCount returns an error when n components exceed the limit.
-func CheckCount(name string, n int, lim Limits) error {
-	if n > lim.MaxComponents {
-		return Invalid(name, "", "more than the limit of %d components", lim.MaxComponents)
+// FirstByte returns the first byte of b that is not white space, after a UTF-8 byte order mark (which Windows
+// tools write): the readers tell JSON from XML or tag-value by it.
+func FirstByte(b []byte) byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
 	}
-	return nil
+	return 0
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // locator names a place in the document for an error: a JSON path for JSON, a line for tag-value.
@@ -88,9 +89,9 @@ func tvField(jsonField string) string {
 }
 
 // convertDoc maps the packages of an SPDX document to components; files and snippets are not components.
-func convertDoc(d *spdx.Document, name, format, version string, lim model.Limits, loc locator) (*model.Document, error) {
+func convertDoc(d *spdx.Document, name, format, version string, lim untrusted.Limits, loc locator) (*model.Document, error) {
 	if d == nil {
-		return nil, model.Invalid(name, "", "empty SPDX document")
+		return nil, untrusted.Invalid(name, "", "empty SPDX document")
 	}
 	if err := model.CheckCount(name, len(d.Packages), lim); err != nil {
 		return nil, err
@@ -106,19 +107,19 @@ func convertDoc(d *spdx.Document, name, format, version string, lim model.Limits
 	seen := make(map[string]int, len(d.Packages))
 	for i, p := range d.Packages {
 		if p == nil {
-			return nil, model.Invalid(name, loc.pkg(i, ""), "empty package")
+			return nil, untrusted.Invalid(name, loc.pkg(i, ""), "empty package")
 		}
 		id := string(p.PackageSPDXIdentifier)
 		if id == "" {
-			return nil, model.Invalid(name, loc.pkg(i, "SPDXID"), "missing SPDXID")
+			return nil, untrusted.Invalid(name, loc.pkg(i, "SPDXID"), "missing SPDXID")
 		}
 		ref := "SPDXRef-" + id
 		if first, dup := seen[ref]; dup {
-			return nil, model.Invalid(name, loc.pkg(i, "SPDXID"), "duplicate SPDXID %q (first used by package %d)", model.Clip(ref), first+1)
+			return nil, untrusted.Invalid(name, loc.pkg(i, "SPDXID"), "duplicate SPDXID %q (first used by package %d)", untrusted.Clip(ref), first+1)
 		}
 		seen[ref] = i
 		if strings.TrimSpace(p.PackageName) == "" {
-			return nil, model.Invalid(name, loc.pkg(i, "name"), "missing package name")
+			return nil, untrusted.Invalid(name, loc.pkg(i, "name"), "missing package name")
 		}
 		c, err := component(p, i, name, loc)
 		if err != nil {
@@ -172,7 +173,7 @@ func component(p *spdx.Package, i int, name string, loc locator) (vigil.Componen
 		case cat == "PACKAGE-MANAGER" && strings.EqualFold(typ, "purl"):
 			purl, err := model.NormalizePurl(r.Locator)
 			if err != nil {
-				return c, model.Invalid(name, loc.ref(i, j), "%v", err)
+				return c, untrusted.Invalid(name, loc.ref(i, j), "%v", err)
 			}
 			if c.Purl == "" {
 				c.Purl = purl

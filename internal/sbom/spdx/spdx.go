@@ -7,7 +7,6 @@ package spdx
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,18 +22,21 @@ import (
 	v23 "github.com/spdx/tools-golang/spdx/v2/v2_3/tagvalue/reader"
 
 	"github.com/vigil-dev/vigil/internal/sbom/model"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // Parse reads an SPDX 2.x document from r: JSON when its first non-space byte is '{', tag-value otherwise.
-func Parse(r io.Reader, name string, lim model.Limits) (*model.Document, error) {
-	b, err := model.ReadAll(r, name, lim)
+// A zero field of lim means the SBOM default (model.DefaultLimits).
+func Parse(name string, r io.Reader, lim untrusted.Limits) (*model.Document, error) {
+	lim = lim.Or(model.DefaultLimits())
+	b, err := untrusted.ReadAll(model.Name(name), r, lim.MaxRecordSize)
 	if err != nil {
 		return nil, err
 	}
-	if first := firstByte(b); first == '{' {
-		return ParseJSON(b, name, lim)
+	if first := model.FirstByte(b); first == '{' {
+		return ParseJSON(name, b, lim)
 	}
-	return ParseTagValue(b, name, lim)
+	return ParseTagValue(name, b, lim)
 }
 
 // maxTagValuePairs bounds the tag-value lines held in memory (each costs about 40 bytes plus the library's own
@@ -44,13 +46,13 @@ const maxTagValuePairs = 2_000_000
 var versions = map[string]string{"SPDX-2.1": "2.1", "SPDX-2.2": "2.2", "SPDX-2.3": "2.3"}
 
 // ParseJSON parses an SPDX 2.x JSON document held in b.
-func ParseJSON(b []byte, name string, lim model.Limits) (*model.Document, error) {
-	lim = lim.WithDefaults()
+func ParseJSON(name string, b []byte, lim untrusted.Limits) (*model.Document, error) {
+	lim, name = lim.Or(model.DefaultLimits()), model.Name(name)
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	if int64(len(b)) > lim.MaxBytes {
-		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
+	if err := untrusted.CheckSize(name, b, lim.MaxRecordSize); err != nil {
+		return nil, err
 	}
-	if err := model.JSONDepth(b, name, lim.MaxDepth); err != nil {
+	if err := untrusted.CheckJSON(name, b, lim); err != nil {
 		return nil, err
 	}
 	var head struct {
@@ -58,38 +60,38 @@ func ParseJSON(b []byte, name string, lim model.Limits) (*model.Document, error)
 		Context     any `json:"@context"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, jsonError(name, b, err)
+		return nil, untrusted.JSONError(name, "", b, err)
 	}
 	sv, _ := head.SPDXVersion.(string)
 	if sv == "" && head.Context != nil {
-		return nil, model.Invalid(name, "@context", "SPDX 3 (JSON-LD) is not supported; send SPDX 2.2 or 2.3")
+		return nil, untrusted.Invalid(name, "@context", "SPDX 3 (JSON-LD) is not supported; send SPDX 2.2 or 2.3")
 	}
 	if head.SPDXVersion == nil {
-		return nil, model.Invalid(name, "spdxVersion", "missing: not an SPDX 2 document")
+		return nil, untrusted.Invalid(name, "spdxVersion", "missing: not an SPDX 2 document")
 	}
 	version, ok := versions[sv]
 	if !ok {
-		return nil, model.Invalid(name, "spdxVersion", "unsupported SPDX version %q (want SPDX-2.1, SPDX-2.2 or SPDX-2.3)", model.Clip(fmt.Sprint(head.SPDXVersion)))
+		return nil, untrusted.Invalid(name, "spdxVersion", "unsupported SPDX version %q (want SPDX-2.1, SPDX-2.2 or SPDX-2.3)", untrusted.Clip(fmt.Sprint(head.SPDXVersion)))
 	}
 	doc, err := safeReadJSON(b)
 	if err != nil {
-		return nil, jsonError(name, b, err)
+		return nil, untrusted.JSONError(name, "", b, err)
 	}
 	return convertDoc(doc, name, model.FormatSPDXJSON, version, lim, jsonLocator{})
 }
 
 // ParseTagValue parses an SPDX 2.x tag-value document held in b.
-func ParseTagValue(b []byte, name string, lim model.Limits) (*model.Document, error) {
-	lim = lim.WithDefaults()
-	if int64(len(b)) > lim.MaxBytes {
-		return nil, model.Invalid(name, "", "document is larger than the limit of %d bytes", lim.MaxBytes)
+func ParseTagValue(name string, b []byte, lim untrusted.Limits) (*model.Document, error) {
+	lim, name = lim.Or(model.DefaultLimits()), model.Name(name)
+	if err := untrusted.CheckSize(name, b, lim.MaxRecordSize); err != nil {
+		return nil, err
 	}
 	pairs, lines, err := splitTagValues(b, name)
 	if err != nil {
 		return nil, err
 	}
 	if len(pairs) == 0 {
-		return nil, model.Invalid(name, "", "no SPDX tag-value pairs found")
+		return nil, untrusted.Invalid(name, "", "no SPDX tag-value pairs found")
 	}
 	pairs, lines = dropSnippets(pairs, lines)
 	sv, svLine := "", 0
@@ -105,17 +107,17 @@ func ParseTagValue(b []byte, name string, lim model.Limits) (*model.Document, er
 		if svLine > 0 {
 			field = fmt.Sprintf("line %d: SPDXVersion", svLine)
 		}
-		return nil, model.Invalid(name, field, "unsupported or missing SPDX version %q (want SPDX-2.1, SPDX-2.2 or SPDX-2.3)", model.Clip(sv))
+		return nil, untrusted.Invalid(name, field, "unsupported or missing SPDX version %q (want SPDX-2.1, SPDX-2.2 or SPDX-2.3)", untrusted.Clip(sv))
 	}
 	parse := parserFor(version)
 	parsed, err := safeParse(parse, pairs)
 	if err != nil {
 		line := failingLine(parse, pairs, lines, err)
-		return nil, model.Invalid(name, fmt.Sprintf("line %d", line), "%s", tagValueMessage(err))
+		return nil, untrusted.Invalid(name, fmt.Sprintf("line %d", line), "%s", tagValueMessage(err))
 	}
 	var doc spdx.Document
 	if err := safeConvert(parsed, &doc); err != nil {
-		return nil, model.Invalid(name, "", "cannot convert SPDX %s to 2.3: %v", version, err)
+		return nil, untrusted.Invalid(name, "", "cannot convert SPDX %s to 2.3: %v", version, err)
 	}
 	return convertDoc(&doc, name, model.FormatSPDXTagValue, version, lim, newTVLocator(pairs, lines))
 }
@@ -200,7 +202,7 @@ func splitTagValues(b []byte, name string) ([]tvreader.TagValuePair, []int, erro
 	for len(text) > 0 {
 		lineNo++
 		if len(pairs) >= maxTagValuePairs {
-			return nil, nil, model.Invalid(name, fmt.Sprintf("line %d", lineNo), "more than %d tag-value pairs", maxTagValuePairs)
+			return nil, nil, untrusted.Invalid(name, fmt.Sprintf("line %d", lineNo), "more than %d tag-value pairs", maxTagValuePairs)
 		}
 		line := text
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
@@ -228,7 +230,7 @@ func splitTagValues(b []byte, name string) ([]tvreader.TagValuePair, []int, erro
 		}
 		t, v, ok := strings.Cut(trimmed, ":")
 		if !ok {
-			return nil, nil, model.Invalid(name, fmt.Sprintf("line %d", lineNo), "no colon: want \"Tag: value\", got %q", model.Clip(trimmed))
+			return nil, nil, untrusted.Invalid(name, fmt.Sprintf("line %d", lineNo), "no colon: want \"Tag: value\", got %q", untrusted.Clip(trimmed))
 		}
 		tag = strings.TrimSpace(t)
 		if _, after, hasText := strings.Cut(v, "<text>"); hasText {
@@ -247,53 +249,9 @@ func splitTagValues(b []byte, name string) ([]tvreader.TagValuePair, []int, erro
 		lines = append(lines, lineNo)
 	}
 	if inText {
-		return nil, nil, model.Invalid(name, fmt.Sprintf("line %d", start), "<text> opened here is never closed with </text>")
+		return nil, nil, untrusted.Invalid(name, fmt.Sprintf("line %d", start), "<text> opened here is never closed with </text>")
 	}
 	return pairs, lines, nil
-}
-
-func jsonError(name string, b []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		// Offset counts the bytes read, the offending one included.
-		line, col := lineCol(b, se.Offset-1)
-		return model.Invalid(name, fmt.Sprintf("line %d, column %d", line, col), "invalid JSON: %v", se)
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "$"
-		}
-		return model.Invalid(name, field, "cannot read a JSON %s as %v", te.Value, te.Type)
-	}
-	return model.Invalid(name, "", "invalid SPDX JSON: %v", err)
-}
-
-func lineCol(b []byte, off int64) (line, col int) {
-	off = max(0, min(off, int64(len(b))))
-	line, col = 1, 1
-	for _, c := range b[:off] {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
-}
-
-func firstByte(b []byte) byte {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
 }
 
 // The library is not ours: a panic inside it on hostile input must become an error, never a crash.

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom/model"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 func errMessage(t *testing.T, err error) string {
@@ -30,7 +31,7 @@ func parseFile(t *testing.T, path string) (*model.Document, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return Parse(f, filepath.Base(path), model.Limits{})
+	return Parse(filepath.Base(path), f, untrusted.Limits{})
 }
 
 // TestExamples reads every SPDX 2.2 and 2.3 document, JSON and tag-value, of the SPDX specification's examples and
@@ -244,7 +245,7 @@ func TestTagValueRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, err := ParseTagValue([]byte(tt.doc), "pump.spdx", model.Limits{})
+			doc, err := ParseTagValue("pump.spdx", []byte(tt.doc), untrusted.Limits{})
 			if err == nil {
 				t.Fatalf("accepted: %+v", doc)
 			}
@@ -277,7 +278,7 @@ comment with a # and a colon: here</text>
 Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-zlib
 Relationship: SPDXRef-zlib DEPENDS_ON DocumentRef-musl:SPDXRef-musl
 `
-	got, err := Parse(strings.NewReader(doc), "zlib.spdx", model.Limits{})
+	got, err := Parse("zlib.spdx", strings.NewReader(doc), untrusted.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,8 +317,8 @@ func TestJSONRejects(t *testing.T) {
 			"packages[0].externalRefs[1].referenceLocator: malformed package URL"},
 		{"missing name", doc(`{"SPDXID":"SPDXRef-p","downloadLocation":"NOASSERTION"}`), "packages[0].name: missing package name"},
 		{"duplicate SPDXID", doc(pkg("") + "," + pkg("")), `packages[1].SPDXID: duplicate SPDXID "SPDXRef-p"`},
-		{"wrong type", doc(`{"SPDXID":"SPDXRef-p","name":7}`), "packages.name: cannot read a JSON number"},
-		{"syntax", "{\n\"spdxVersion\": \"SPDX-2.3\",\n}", "line 3, column 1: invalid JSON"},
+		{"wrong type", doc(`{"SPDXID":"SPDXRef-p","name":7}`), "packages.name: got a JSON number, want a string"},
+		{"syntax", "{\n\"spdxVersion\": \"SPDX-2.3\",\n}", "line 3, column 1: malformed JSON"},
 		{"SPDX 3", `{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[]}`, "@context: SPDX 3 (JSON-LD) is not supported"},
 		{"no version", `{"name":"x"}`, "spdxVersion: missing"},
 		{"unknown version", `{"spdxVersion":"SPDX-3.0"}`, `spdxVersion: unsupported SPDX version "SPDX-3.0"`},
@@ -325,7 +326,7 @@ func TestJSONRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseJSON([]byte(tt.doc), "d.spdx.json", model.Limits{})
+			got, err := ParseJSON("d.spdx.json", []byte(tt.doc), untrusted.Limits{})
 			if err == nil {
 				t.Fatalf("accepted: %+v", got)
 			}
@@ -346,14 +347,14 @@ func TestLimits(t *testing.T) {
 		b.WriteString("\nPackageName: p\nSPDXID: SPDXRef-p" + string(rune('a'+i)) + "\n")
 	}
 	doc := b.String()
-	if _, err := Parse(strings.NewReader(doc), "many.spdx", model.Limits{MaxComponents: 11}); err != nil {
+	if _, err := Parse("many.spdx", strings.NewReader(doc), untrusted.Limits{MaxRecords: 11}); err != nil {
 		t.Errorf("11 packages at a limit of 11: %v", err)
 	}
-	_, err := Parse(strings.NewReader(doc), "many.spdx", model.Limits{MaxComponents: 10})
+	_, err := Parse("many.spdx", strings.NewReader(doc), untrusted.Limits{MaxRecords: 10})
 	if err == nil || !strings.Contains(errMessage(t, err), "more than the limit of 10 components") {
 		t.Errorf("11 packages at a limit of 10: %v", err)
 	}
-	_, err = Parse(strings.NewReader(doc), "many.spdx", model.Limits{MaxBytes: 100})
+	_, err = Parse("many.spdx", strings.NewReader(doc), untrusted.Limits{MaxRecordSize: 100})
 	if err == nil || !strings.Contains(errMessage(t, err), "larger than the limit of 100 bytes") {
 		t.Errorf("over the size limit: %v", err)
 	}

@@ -1,23 +1,27 @@
-package feed
+package untrusted
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
-// CheckDepth returns an EINVALID error when the JSON text b nests objects and arrays deeper than max. It scans
-// bytes (skipping strings) instead of decoding, so a hostile record is refused before a decoder recurses into it,
-// and it costs a small fraction of a decode.
-func CheckDepth(name string, b []byte, max int) error {
+// CheckJSON returns an EINVALID error naming the line and column when the JSON text b nests objects and arrays
+// deeper than lim.MaxDepth or holds a string longer than lim.MaxString (when set). It scans bytes (skipping
+// strings) instead of decoding, so a hostile document is refused before a decoder recurses into it or a later walk
+// copies a huge string around, and it costs a small fraction of a decode.
+func CheckJSON(name string, b []byte, lim Limits) error {
 	depth := 0
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
 			// Skip the string: find the closing quote not preceded by an escaping backslash.
+			start := i
 			for i++; i < len(b); i++ {
 				if b[i] == '\\' {
 					i++
@@ -25,11 +29,15 @@ func CheckDepth(name string, b []byte, max int) error {
 					break
 				}
 			}
+			if lim.MaxString > 0 && i-start-1 > lim.MaxString {
+				line, col := LineCol(b, int64(start))
+				return Invalid(name, "", "line %d, column %d: a JSON string longer than the limit of %d bytes", line, col, lim.MaxString)
+			}
 		case '{', '[':
 			depth++
-			if depth > max {
+			if depth > lim.MaxDepth {
 				line, col := LineCol(b, int64(i))
-				return Invalid(name, "", "line %d, column %d: JSON nests deeper than the limit of %d", line, col, max)
+				return Invalid(name, "", "line %d, column %d: JSON nests deeper than the limit of %d", line, col, lim.MaxDepth)
 			}
 		case '}', ']':
 			depth--
@@ -63,31 +71,51 @@ func JSONError(name, base string, data []byte, err error) error {
 // JSONErrorAt is JSONError for a record that starts on line startLine of its file (a streamed array element):
 // syntax errors give the file's line, and a column only when the record's first line is not the one meant.
 func JSONErrorAt(name, base string, data []byte, err error, startLine int) error {
+	if IsLimit(err) {
+		return err
+	}
+	field, msg := describeJSON(data, err, startLine)
+	return Invalid(name, JoinPath(base, field), "%s", msg)
+}
+
+// DescribeJSON words a decoding error of data as JSONError does, without a file name: for a part of a document
+// whose rejection is reported with the rest of it (a STIX bundle's object).
+func DescribeJSON(data []byte, err error) string {
+	field, msg := describeJSON(data, err, 1)
+	if field == "" {
+		return msg
+	}
+	return field + ": " + msg
+}
+
+func describeJSON(data []byte, err error, startLine int) (field, msg string) {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
 		// Offset counts the bytes read, the offending one included; point at that byte.
 		line, col := LineCol(data, max(se.Offset-1, 0))
-		msg := strings.TrimPrefix(se.Error(), "json: ")
+		text := strings.TrimPrefix(se.Error(), "json: ")
 		if startLine > 1 && line == 1 {
-			return Invalid(name, base, "line %d: malformed JSON: %s", startLine, msg)
+			return "", fmt.Sprintf("line %d: malformed JSON: %s", startLine, text)
 		}
-		return Invalid(name, base, "line %d, column %d: malformed JSON: %s", line+startLine-1, col, msg)
+		return "", fmt.Sprintf("line %d, column %d: malformed JSON: %s", line+startLine-1, col, text)
 	case errors.As(err, &te):
+		// The offset finds the array indexes, but only when the decoder read data itself: a library that decodes a
+		// part of it (SPDX's reader) reports an offset into that part, and then the field name is all there is.
 		path := PathAt(data, te.Offset)
-		if path == "" {
+		if path == "" || (te.Field != "" && indexes.ReplaceAllString(path, "") != te.Field) {
 			path = te.Field
 		}
-		return Invalid(name, JoinPath(base, path), "got a JSON %s, want %s", te.Value, jsonKind(te.Type.String()))
+		return path, fmt.Sprintf("got a JSON %s, want %s", te.Value, jsonKind(te.Type.String()))
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return Invalid(name, base, "truncated JSON")
+		return "", "truncated JSON"
 	}
-	if _, ok := err.(interface{ Bounded() }); ok {
-		return err
-	}
-	return Invalid(name, base, "%s", strings.TrimPrefix(err.Error(), "json: "))
+	return "", strings.TrimPrefix(err.Error(), "json: ")
 }
+
+// indexes matches the array indexes of a JSON path, which encoding/json leaves out of UnmarshalTypeError.Field.
+var indexes = regexp.MustCompile(`\[\d+\]`)
 
 // JoinPath joins JSON path parts: "a[0]" + "b" = "a[0].b", "a" + "[1]" = "a[1]".
 func JoinPath(base, path string) string {

@@ -1,4 +1,4 @@
-package feed
+package untrusted
 
 import (
 	"encoding/json"
@@ -45,8 +45,8 @@ func TestPathAt(t *testing.T) {
 			}
 			got := JSONError("f.json", "", []byte(tt.doc), err)
 			want := "f.json: " + tt.wantPath + ": " + tt.wantMsg
-			if Message(got) != want {
-				t.Errorf("got  %q\nwant %q", Message(got), want)
+			if got.Error() != want {
+				t.Errorf("got  %q\nwant %q", got.Error(), want)
 			}
 			if vigil.ErrorCode(got) != vigil.EINVALID {
 				t.Errorf("code = %q", vigil.ErrorCode(got))
@@ -60,31 +60,36 @@ func TestJSONErrorSyntax(t *testing.T) {
 	var v map[string]any
 	err := JSONError("f.json", "vulnerabilities[3]", []byte(doc), json.Unmarshal([]byte(doc), &v))
 	want := `f.json: vulnerabilities[3]: line 3, column 16: malformed JSON: invalid character ',' looking for beginning of value`
-	if Message(err) != want {
-		t.Errorf("got  %q\nwant %q", Message(err), want)
+	if err.Error() != want {
+		t.Errorf("got  %q\nwant %q", err.Error(), want)
 	}
 }
 
-func TestCheckDepth(t *testing.T) {
+func TestCheckJSON(t *testing.T) {
 	deep := strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000)
 	tests := []struct {
 		name    string
 		doc     string
-		max     int
+		lim     Limits
 		wantErr string
 	}{
-		{"flat", `{"a":[1,2,{"b":3}]}`, 3, ""},
-		{"exactly max", `{"a":[{"b":3}]}`, 3, ""},
-		{"one over", `{"a":[{"b":[3]}]}`, 3, "f.json: line 1, column 12: JSON nests deeper than the limit of 3"},
-		{"brackets inside strings do not count", `{"a":"[[[[{{{{\"[[[["}`, 1, ""},
-		{"10,000 deep", deep, 64, "f.json: line 1, column 65: JSON nests deeper than the limit of 64"},
+		{"flat", `{"a":[1,2,{"b":3}]}`, Limits{MaxDepth: 3}, ""},
+		{"exactly max", `{"a":[{"b":3}]}`, Limits{MaxDepth: 3}, ""},
+		{"one over", `{"a":[{"b":[3]}]}`, Limits{MaxDepth: 3}, "f.json: line 1, column 12: JSON nests deeper than the limit of 3"},
+		{"brackets inside strings do not count", `{"a":"[[[[{{{{\"[[[["}`, Limits{MaxDepth: 1}, ""},
+		{"nor after an escaped quote", `{"a":"\"[[[[", "b":{}}`, Limits{MaxDepth: 2}, ""},
+		{"10,000 deep", deep, Limits{MaxDepth: 64}, "f.json: line 1, column 65: JSON nests deeper than the limit of 64"},
+		{"string at the limit", `{"a":"12\"45"}`, Limits{MaxDepth: 1, MaxString: 6}, ""},
+		{"string over the limit", "{\n\"a\": \"1234567\"}", Limits{MaxDepth: 1, MaxString: 6}, "f.json: line 2, column 6: a JSON string longer than the limit of 6 bytes"},
+		{"unterminated string over the limit", `["1234567`, Limits{MaxDepth: 1, MaxString: 6}, "f.json: line 1, column 2: a JSON string longer than the limit of 6 bytes"},
+		{"no string limit by default", `["1234567"]`, Limits{MaxDepth: 1}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckDepth("f.json", []byte(tt.doc), tt.max)
+			err := CheckJSON("f.json", []byte(tt.doc), tt.lim)
 			got := ""
 			if err != nil {
-				got = Message(err)
+				got = err.Error()
 			}
 			if got != tt.wantErr {
 				t.Errorf("got %q, want %q", got, tt.wantErr)

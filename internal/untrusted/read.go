@@ -1,4 +1,4 @@
-package feed
+package untrusted
 
 import (
 	"bytes"
@@ -13,17 +13,29 @@ func ReadAll(name string, r io.Reader, max int64) ([]byte, error) {
 	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, readError(name, err)
+		return nil, ReadError(name, err)
 	}
 	if n > max {
-		return nil, Invalid(name, "", "larger than the limit of %d bytes", max)
+		return nil, tooLarge(name, max)
 	}
 	return buf.Bytes(), nil
 }
 
-// readError keeps an EINVALID error from a bounded reader as it is and names the file on any other read error.
-func readError(name string, err error) error {
-	if _, ok := err.(interface{ Bounded() }); ok {
+// CheckSize refuses a document already in memory that is larger than max bytes, as ReadAll would have.
+func CheckSize(name string, b []byte, max int64) error {
+	if int64(len(b)) > max {
+		return tooLarge(name, max)
+	}
+	return nil
+}
+
+func tooLarge(name string, max int64) error {
+	return Invalid(name, "", "larger than the limit of %d bytes", max)
+}
+
+// ReadError keeps a bounded reader's refusal (IsLimit) as it is and names the file on any other read error.
+func ReadError(name string, err error) error {
+	if IsLimit(err) {
 		return err
 	}
 	return Invalid(name, "", "read: %v", err)
@@ -55,7 +67,8 @@ func (b *Budget) Left() int64 { return b.left.Load() }
 // Max returns the budget's limit.
 func (b *Budget) Max() int64 { return b.max }
 
-func (b *Budget) overdrawn(name string) error {
+// Overdrawn is the error a reader of the budget returns once it is spent, naming the file being read.
+func (b *Budget) Overdrawn(name string) error {
 	return boundError{Invalid(name, "", "the archive decompresses to more than the limit of %d bytes", b.max), true}
 }
 
@@ -67,7 +80,8 @@ type limitReader struct {
 	total *Budget
 }
 
-// boundError is the EINVALID error a limitReader returns; Bounded marks it so readError keeps it unchanged.
+// boundError is the EINVALID error a limitReader or lineLimit returns, so that IsLimit tells it from the errors
+// of the reader underneath.
 // budget marks an overdrawn shared Budget (as opposed to one reader's own limit).
 type boundError struct {
 	error
@@ -86,7 +100,6 @@ func IsBudget(err error) bool {
 	return errors.As(err, &b) && b.budget
 }
 
-func (boundError) Bounded()        {}
 func (e boundError) Unwrap() error { return e.error }
 
 func (l *limitReader) Read(p []byte) (int, error) {
@@ -94,7 +107,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 		return 0, boundError{Invalid(l.name, "", "larger than the limit of %d bytes", l.max), false}
 	}
 	if l.total != nil && l.total.Left() < 0 {
-		return 0, l.total.overdrawn(l.name)
+		return 0, l.total.Overdrawn(l.name)
 	}
 	// Read at most one byte past the limit so that crossing it is noticed without reading much further.
 	lim := l.left + 1
@@ -110,7 +123,38 @@ func (l *limitReader) Read(p []byte) (int, error) {
 		return n, boundError{Invalid(l.name, "", "larger than the limit of %d bytes", l.max), false}
 	}
 	if l.total != nil && l.total.left.Add(-int64(n)) < 0 {
-		return n, l.total.overdrawn(l.name)
+		return n, l.total.Overdrawn(l.name)
+	}
+	return n, err
+}
+
+// LineLimit returns a reader that fails with an EINVALID error naming the file and line as soon as one line (bytes
+// between newlines) grows past max bytes. CSV readers buffer a whole line, so without it a single endless line
+// would be read into memory up to the file's limit.
+func LineLimit(name string, r io.Reader, max int) io.Reader {
+	return &lineLimit{name: name, r: r, max: max, line: 1}
+}
+
+type lineLimit struct {
+	name string
+	r    io.Reader
+	max  int
+	cur  int // bytes in the current line so far
+	line int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			l.line++
+			l.cur = 0
+			continue
+		}
+		l.cur++
+		if l.cur > l.max {
+			return i, boundError{Invalid(l.name, "", "line %d: longer than the limit of %d bytes", l.line, l.max), false}
+		}
 	}
 	return n, err
 }
