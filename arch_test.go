@@ -86,7 +86,7 @@ func TestArchitectureRulesBite(t *testing.T) {
 func violations(pkgs []pkg) []string {
 	var out []string
 	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	engines := []string{"internal/version", "internal/cpe", "internal/match", "internal/risk", "internal/regulatory", "internal/calendar", "internal/audit"}
+	engines := []string{"internal/version", "internal/cpe", "internal/match", "internal/risk", "internal/regulatory", "internal/calendar", "internal/audit", "internal/xsd"}
 	parsers := []string{"internal/sbom", "internal/feed", "internal/untrusted"}
 	adapters := []string{"internal/store", "internal/web", "internal/jobs"}
 	concrete := []string{"internal/store", "internal/web", "internal/jobs", "internal/importer"}

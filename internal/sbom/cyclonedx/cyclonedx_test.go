@@ -60,7 +60,7 @@ func parseFile(t *testing.T, path string) (*model.Document, error) {
 
 // TestConformance runs the CycloneDX specification's own test documents: every valid-* JSON and XML document of
 // 1.4–1.7 must be accepted and every invalid-* one rejected with an error naming the file and the field. JSON is
-// validated with the official JSON schemas, XML with the official XSDs (see xsd.go). The .textproto files (the
+// validated with the official JSON schemas, XML with the official XSDs (see internal/xsd). The .textproto files (the
 // protobuf format) are not a format Vigil reads.
 func TestConformance(t *testing.T) {
 	root := testfix.Path(t, "cyclonedx-spec-tests", "resources")

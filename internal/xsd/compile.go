@@ -1,6 +1,6 @@
-package cyclonedx
-
-// There is no XSD validator for Go, so this file implements the part of XML Schema 1.0 that the CycloneDX XSDs
+// Package xsd validates XML documents against XML Schema 1.0 schemas, streaming: a Validator is fed the tokens of an
+// encoding/xml decoder and keeps only the open elements' child names, never a tree. There is no XSD validator for
+// Go, so this package implements the part of XML Schema 1.0 that the CycloneDX XSDs
 // (1.0–1.7) and spdx.xsd use, and nothing more: global and local element declarations, named and anonymous
 // complex types with sequence/choice/any particles (minOccurs/maxOccurs), mixed content, simpleContent
 // extensions, attributes (required, typed), attribute groups, anyAttribute, simple types restricted by enumeration,
@@ -8,6 +8,10 @@ package cyclonedx
 // constraint (bom-ref unique in the document). Anything else in a schema makes compilation fail, so a future
 // schema that needs more cannot be validated half-way by accident. XSD 1.1 asserts appear in the schemas only as
 // comments and are not checked.
+//
+// It reads no files and knows no schema of its own: the caller compiles the schemas it embeds (Compile) and
+// decides what a document's root and namespace mean (internal/sbom/cyclonedx does for CycloneDX).
+package xsd
 
 import (
 	"bytes"
@@ -19,7 +23,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 const xsNS = "http://www.w3.org/2001/XMLSchema"
@@ -37,13 +40,14 @@ type xnode struct {
 
 // Compiled schema model.
 
-type xsdSchema struct {
-	target string
-	elems  map[qname]*elemDecl
-	types  map[qname]*xtype
-	groups map[qname]*xnode // attributeGroup definitions
-	ns     map[string]string
-	spdx   *xsdSchema // imported license id schema
+// Schema is a compiled schema, safe for concurrent use by any number of Validators.
+type Schema struct {
+	target   string
+	elems    map[qname]*elemDecl
+	types    map[qname]*xtype
+	groups   map[qname]*xnode // attributeGroup definitions
+	ns       map[string]string
+	imported *Schema // the one imported namespace's schema
 }
 
 type xtype struct {
@@ -113,65 +117,21 @@ type particle struct {
 	anyNS    string
 }
 
-// xsdFiles maps a spec version to its XSD.
-var xsdFiles = map[string]string{
-	"1.0": "bom-1.0.xsd", "1.1": "bom-1.1.xsd", "1.2": "bom-1.2.xsd", "1.3": "bom-1.3.xsd",
-	"1.4": "bom-1.4.xsd", "1.5": "bom-1.5.xsd", "1.6": "bom-1.6.xsd", "1.7": "bom-1.7.xsd",
-}
-
-type compiledXSD struct {
-	once sync.Once
-	s    *xsdSchema
-	err  error
-}
-
-// xsds caches one compiled XSD per version; filled lazily, never reset.
-var xsds = func() map[string]*compiledXSD {
-	m := make(map[string]*compiledXSD, len(xsdFiles))
-	for v := range xsdFiles {
-		m[v] = &compiledXSD{}
-	}
-	return m
-}()
-
-var spdxXSD struct {
-	once sync.Once
-	s    *xsdSchema
-	err  error
-}
-
-func xsdFor(version string) (*xsdSchema, error) {
-	c, ok := xsds[version]
-	if !ok {
-		return nil, fmt.Errorf("no XSD for CycloneDX %s", version)
-	}
-	c.once.Do(func() {
-		spdxXSD.once.Do(func() { spdxXSD.s, spdxXSD.err = loadXSD("spdx.xsd", nil) })
-		if spdxXSD.err != nil {
-			c.err = spdxXSD.err
-			return
-		}
-		c.s, c.err = loadXSD(xsdFiles[version], spdxXSD.s)
-	})
-	return c.s, c.err
-}
-
-func loadXSD(file string, spdx *xsdSchema) (*xsdSchema, error) {
-	b, err := schemaFS.ReadFile("schema/" + file)
-	if err != nil {
-		return nil, err
-	}
+// Compile compiles the schema document b (named file in errors). imported, when not nil, is the compiled schema
+// of the one namespace b imports (the CycloneDX XSDs import spdx.xsd for license ids). A schema that uses a part of
+// XML Schema this package does not implement fails to compile.
+func Compile(file string, b []byte, imported *Schema) (*Schema, error) {
 	root, ns, err := readXSD(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	s := &xsdSchema{
-		target: root.attrs["targetNamespace"],
-		elems:  map[qname]*elemDecl{},
-		types:  map[qname]*xtype{},
-		groups: map[qname]*xnode{},
-		ns:     ns,
-		spdx:   spdx,
+	s := &Schema{
+		target:   root.attrs["targetNamespace"],
+		elems:    map[qname]*elemDecl{},
+		types:    map[qname]*xtype{},
+		groups:   map[qname]*xnode{},
+		ns:       ns,
+		imported: imported,
 	}
 	// Declare every global first so that references resolve whatever the order of definitions.
 	for _, k := range root.kids {
@@ -258,7 +218,7 @@ func readXSD(b []byte) (*xnode, map[string]string, error) {
 	return root, ns, nil
 }
 
-func (s *xsdSchema) resolveQName(v string) (qname, error) {
+func (s *Schema) resolveQName(v string) (qname, error) {
 	prefix, local, ok := strings.Cut(v, ":")
 	if !ok {
 		prefix, local = "", v
@@ -271,7 +231,7 @@ func (s *xsdSchema) resolveQName(v string) (qname, error) {
 }
 
 // typeRef resolves a type="..." reference.
-func (s *xsdSchema) typeRef(v string) (*xtype, error) {
+func (s *Schema) typeRef(v string) (*xtype, error) {
 	q, err := s.resolveQName(v)
 	if err != nil {
 		return nil, err
@@ -286,8 +246,8 @@ func (s *xsdSchema) typeRef(v string) (*xtype, error) {
 		}
 		return &xtype{name: q.local, simple: st, done: true}, nil
 	}
-	if s.spdx != nil && q.ns == s.spdx.target {
-		t, ok := s.spdx.types[q]
+	if s.imported != nil && q.ns == s.imported.target {
+		t, ok := s.imported.types[q]
 		if !ok {
 			return nil, fmt.Errorf("unknown type %q", v)
 		}
@@ -303,7 +263,7 @@ func (s *xsdSchema) typeRef(v string) (*xtype, error) {
 	return t, nil
 }
 
-func (s *xsdSchema) simpleRef(v string) (*stype, error) {
+func (s *Schema) simpleRef(v string) (*stype, error) {
 	t, err := s.typeRef(v)
 	if err != nil {
 		return nil, err
@@ -317,7 +277,7 @@ func (s *xsdSchema) simpleRef(v string) (*stype, error) {
 // completeType compiles a named type once. Simple types are compiled eagerly on first use (their bases must be
 // complete); complex types get their struct first so that recursive references (component within component)
 // point at it while it is being filled.
-func (s *xsdSchema) completeType(t *xtype) error {
+func (s *Schema) completeType(t *xtype) error {
 	if t.done {
 		return nil
 	}
@@ -338,7 +298,7 @@ func (s *xsdSchema) completeType(t *xtype) error {
 	return nil
 }
 
-func (s *xsdSchema) compileSimple(n *xnode, name string) (*stype, error) {
+func (s *Schema) compileSimple(n *xnode, name string) (*stype, error) {
 	for _, k := range n.kids {
 		switch k.kind {
 		case "restriction":
@@ -370,7 +330,7 @@ func (s *xsdSchema) compileSimple(n *xnode, name string) (*stype, error) {
 	return nil, errors.New("empty simpleType")
 }
 
-func (s *xsdSchema) compileRestriction(r *xnode, name string) (*stype, error) {
+func (s *Schema) compileRestriction(r *xnode, name string) (*stype, error) {
 	st := &stype{name: name, minLen: -1, maxLen: -1}
 	if b := r.attrs["base"]; b != "" {
 		base, err := s.simpleRef(b)
@@ -428,7 +388,7 @@ func (s *xsdSchema) compileRestriction(r *xnode, name string) (*stype, error) {
 	return st, nil
 }
 
-func (s *xsdSchema) fillComplex(ct *ctype, n *xnode) error {
+func (s *Schema) fillComplex(ct *ctype, n *xnode) error {
 	ct.attrs = map[string]*attrDecl{}
 	ct.byName = map[qname]*elemDecl{}
 	ct.mixed = n.attrs["mixed"] == "true"
@@ -456,7 +416,7 @@ func (s *xsdSchema) fillComplex(ct *ctype, n *xnode) error {
 	return nil
 }
 
-func (s *xsdSchema) fillSimpleContent(ct *ctype, n *xnode) error {
+func (s *Schema) fillSimpleContent(ct *ctype, n *xnode) error {
 	for _, k := range n.kids {
 		if k.kind != "extension" {
 			return fmt.Errorf("unsupported <xs:%s> in simpleContent", k.kind)
@@ -489,7 +449,7 @@ func (s *xsdSchema) fillSimpleContent(ct *ctype, n *xnode) error {
 	return nil
 }
 
-func (s *xsdSchema) addAttr(ct *ctype, k *xnode) error {
+func (s *Schema) addAttr(ct *ctype, k *xnode) error {
 	switch k.kind {
 	case "attribute":
 		name := k.attrs["name"]
@@ -558,7 +518,7 @@ func occurs(n *xnode) (min, max int, err error) {
 	return min, max, nil
 }
 
-func (s *xsdSchema) compileParticle(n *xnode, ct *ctype) (*particle, error) {
+func (s *Schema) compileParticle(n *xnode, ct *ctype) (*particle, error) {
 	min, max, err := occurs(n)
 	if err != nil {
 		return nil, err
@@ -611,7 +571,7 @@ func (s *xsdSchema) compileParticle(n *xnode, ct *ctype) (*particle, error) {
 	return p, nil
 }
 
-func (s *xsdSchema) fillElement(d *elemDecl, n *xnode) error {
+func (s *Schema) fillElement(d *elemDecl, n *xnode) error {
 	if tn := n.attrs["type"]; tn != "" {
 		t, err := s.typeRef(tn)
 		if err != nil {

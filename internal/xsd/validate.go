@@ -1,12 +1,10 @@
-package cyclonedx
+package xsd
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -34,127 +32,70 @@ type frame struct {
 	hasTxt bool // non-space text seen
 }
 
-// xsdValidator checks a document against a compiled XSD.
-type xsdValidator struct {
-	s       *xsdSchema
-	name    string
-	version string
-	lim     untrusted.Limits
-	names   []qname
-	ids     map[qname]int32
-	refs    map[string]string // bom-ref → path of first use
-	run     nfaRun
+// Validator checks one document against a compiled Schema as its tokens pass: the caller hands it each start
+// element, end element and text in document order. Validation streams: only the names of each open element's
+// children are kept (to check them against its content model when it closes). A Validator is for one document.
+type Validator struct {
+	s     *Schema
+	stack []*frame
+	names []qname
+	ids   map[qname]int32
+	refs  map[string]string // bom-ref → path of first use
+	run   nfaRun
 }
 
-// validatingReader is an xml.TokenReader that checks every token as it passes: it refuses a DOCTYPE (the only way
-// to declare entities, so no external entity is ever resolved and no "billion laughs" expansion can start),
-// bounds the nesting depth, finds the spec version from the root element's namespace and validates the document
-// against that version's XSD. Decoding the components reads through it, so the document is tokenized only once.
-type validatingReader struct {
-	d       *xml.Decoder
-	b       []byte
-	name    string
-	lim     untrusted.Limits
-	v       *xsdValidator
-	stack   []*frame
-	version string
-	err     error // the first error, returned again on every later call
+// NewValidator returns a Validator of one document against s.
+func NewValidator(s *Schema) *Validator {
+	return &Validator{s: s, ids: map[qname]int32{}, refs: map[string]string{}}
 }
 
-func newValidatingReader(b []byte, name string, lim untrusted.Limits) *validatingReader {
-	return &validatingReader{d: newXMLDecoder(b), b: b, name: name, lim: lim}
+// Error is a departure of the document from its schema: the element's path (bom/components[1]/component[2], with
+// /@attr or /child for the part at fault), the line the element starts on, and what is wrong.
+type Error struct {
+	Path string
+	Line int
+	Msg  string
 }
 
-// Token implements xml.TokenReader.
-func (r *validatingReader) Token() (xml.Token, error) {
-	if r.err != nil {
-		return nil, r.err
-	}
-	// The position before reading a token is where it starts (text between tokens is a token of its own).
-	line, _ := r.d.InputPos()
-	tok, err := r.d.Token()
-	if errors.Is(err, io.EOF) {
-		if r.version == "" {
-			r.err = untrusted.Invalid(r.name, "", "no root element")
-			return nil, r.err
-		}
-		return nil, io.EOF
-	}
+func (e *Error) Error() string { return fmt.Sprintf("%s: line %d: %s", e.Path, e.Line, e.Msg) }
+
+// Depth returns the number of open elements.
+func (v *Validator) Depth() int { return len(v.stack) }
+
+// Start opens an element that starts on line: it must be declared where it stands, with valid attributes.
+func (v *Validator) Start(t xml.StartElement, line int) error {
+	f, err := v.open(v.stack, t, line)
 	if err != nil {
-		r.err = xmlError(r.name, r.b, err)
-		return nil, r.err
+		return err
 	}
-	if err := r.check(tok, line); err != nil {
-		r.err = err
-		return nil, err
-	}
-	return tok, nil
-}
-
-// finish reads whatever follows the root element (comments, a second root) to the end of the document.
-func (r *validatingReader) finish() error {
-	for {
-		if _, err := r.Token(); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-}
-
-func (r *validatingReader) check(tok xml.Token, line int) error {
-	switch t := tok.(type) {
-	case xml.Directive:
-		return untrusted.Invalid(r.name, fmt.Sprintf("line %d", line), "XML directives (DOCTYPE, ENTITY) are not allowed: they enable external entities and entity expansion")
-	case xml.StartElement:
-		if len(r.stack) >= r.lim.MaxDepth {
-			return untrusted.Invalid(r.name, fmt.Sprintf("line %d", line), "XML nests deeper than the limit of %d", r.lim.MaxDepth)
-		}
-		if len(r.stack) == 0 {
-			if r.version != "" {
-				return untrusted.Invalid(r.name, fmt.Sprintf("line %d", line), "more than one root element")
-			}
-			if t.Name.Local != "bom" {
-				return untrusted.Invalid(r.name, t.Name.Local, "root element is <%s>, want a CycloneDX <bom>", untrusted.Clip(t.Name.Local))
-			}
-			ver, ok := xmlNamespaces[t.Name.Space]
-			if !ok {
-				return untrusted.Invalid(r.name, "bom/@xmlns", "unknown CycloneDX namespace %q", untrusted.Clip(t.Name.Space))
-			}
-			s, err := xsdFor(ver)
-			if err != nil {
-				return untrusted.Invalid(r.name, "", "CycloneDX %s XSD: %v", ver, err)
-			}
-			r.version = ver
-			r.v = &xsdValidator{s: s, name: r.name, version: ver, lim: r.lim, ids: map[qname]int32{}, refs: map[string]string{}}
-		}
-		f, err := r.v.open(r.stack, t, line)
-		if err != nil {
-			return err
-		}
-		r.stack = append(r.stack, f)
-	case xml.EndElement:
-		f := r.stack[len(r.stack)-1]
-		r.stack = r.stack[:len(r.stack)-1]
-		return r.v.close(f)
-	case xml.CharData:
-		if len(r.stack) == 0 {
-			return nil
-		}
-		f := r.stack[len(r.stack)-1]
-		if f.skip {
-			return nil
-		}
-		if f.st != nil {
-			f.text.Write(t)
-		} else if !f.hasTxt && len(bytes.TrimSpace(t)) > 0 {
-			f.hasTxt = true
-		}
-	}
+	v.stack = append(v.stack, f)
 	return nil
 }
 
-func (v *xsdValidator) id(q qname) int32 {
+// End closes the innermost open element, checking its text and its children against its type.
+func (v *Validator) End() error {
+	f := v.stack[len(v.stack)-1]
+	v.stack = v.stack[:len(v.stack)-1]
+	return v.close(f)
+}
+
+// Text records character data of the innermost open element (outside any element it is ignored).
+func (v *Validator) Text(t xml.CharData) {
+	if len(v.stack) == 0 {
+		return
+	}
+	f := v.stack[len(v.stack)-1]
+	if f.skip {
+		return
+	}
+	if f.st != nil {
+		f.text.Write(t)
+	} else if !f.hasTxt && len(bytes.TrimSpace(t)) > 0 {
+		f.hasTxt = true
+	}
+}
+
+func (v *Validator) id(q qname) int32 {
 	if id, ok := v.ids[q]; ok {
 		return id
 	}
@@ -164,16 +105,16 @@ func (v *xsdValidator) id(q qname) int32 {
 	return id
 }
 
-func (v *xsdValidator) fail(f *frame, field, format string, args ...any) error {
+func (v *Validator) fail(f *frame, field, format string, args ...any) error {
 	path := f.path
 	if field != "" {
 		path += "/" + field
 	}
-	return untrusted.Invalid(v.name, path, "line %d: %s (CycloneDX %s XSD)", f.line, fmt.Sprintf(format, args...), v.version)
+	return &Error{Path: path, Line: f.line, Msg: fmt.Sprintf(format, args...)}
 }
 
 // open starts an element: it finds its declaration, checks its attributes and records it as a child of its parent.
-func (v *xsdValidator) open(stack []*frame, t xml.StartElement, line int) (*frame, error) {
+func (v *Validator) open(stack []*frame, t xml.StartElement, line int) (*frame, error) {
 	q := qname{t.Name.Space, t.Name.Local}
 	f := &frame{name: q, line: line}
 	var parent *frame
@@ -233,7 +174,7 @@ func (v *xsdValidator) open(stack []*frame, t xml.StartElement, line int) (*fram
 	return f, v.checkAttrs(f, t.Attr, f.ct)
 }
 
-func (v *xsdValidator) checkAttrs(f *frame, attrs []xml.Attr, ct *ctype) error {
+func (v *Validator) checkAttrs(f *frame, attrs []xml.Attr, ct *ctype) error {
 	seen := map[string]bool{}
 	for _, a := range attrs {
 		switch {
@@ -277,7 +218,7 @@ func (v *xsdValidator) checkAttrs(f *frame, attrs []xml.Attr, ct *ctype) error {
 }
 
 // close ends an element: text content against its simple type, children against its content model.
-func (v *xsdValidator) close(f *frame) error {
+func (v *Validator) close(f *frame) error {
 	if f.skip {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package cyclonedx
+package xsd
 
 import (
 	"fmt"
@@ -52,7 +52,7 @@ func TestContentModel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := &xsdValidator{s: &xsdSchema{target: tns}, ids: map[qname]int32{}}
+			v := &Validator{s: &Schema{target: tns}, ids: map[qname]int32{}}
 			var kids []int32
 			for _, k := range strings.Fields(tt.kids) {
 				q := qname{tns, k}
@@ -79,7 +79,7 @@ func TestContentModel(t *testing.T) {
 // the shape that makes a search over child positions quadratic. The NFA pass is linear.
 func BenchmarkContentModelForeign(b *testing.B) {
 	model := seq(0, -1, el("a", 0, 1), el("b", 0, 1), anyOther(0, -1))
-	v := &xsdValidator{s: &xsdSchema{target: tns}, ids: map[qname]int32{}}
+	v := &Validator{s: &Schema{target: tns}, ids: map[qname]int32{}}
 	kids := make([]int32, 100000)
 	for i := range kids {
 		kids[i] = v.id(qname{"urn:other", fmt.Sprint("e", i%7)})

@@ -1,4 +1,4 @@
-package cyclonedx
+package xsd
 
 import (
 	"sort"
@@ -131,7 +131,7 @@ func (r *nfaRun) closure(n *nfa, seeds []int, set []int) []int {
 
 // match runs the children through the NFA. It returns -1 when they fit; else the index of the first child that
 // cannot be there (len(kids) when the children end too early), and the names the model expected at that point.
-func (v *xsdValidator) match(n *nfa, kids []int32) (int, []string) {
+func (v *Validator) match(n *nfa, kids []int32) (int, []string) {
 	r := &v.run
 	r.cur = r.closure(n, []int{n.start}, r.cur[:0])
 	for i, k := range kids {
@@ -158,7 +158,7 @@ func (v *xsdValidator) match(n *nfa, kids []int32) (int, []string) {
 
 // missing names the one element whose absence leaves the children incomplete, "" when it is not one element: of
 // the elements the model could take after the last child, those after which it could end.
-func (v *xsdValidator) missing(n *nfa, kids []int32) string {
+func (v *Validator) missing(n *nfa, kids []int32) string {
 	r := &v.run
 	// Re-run to the end to get the final state set (match left it in r.cur).
 	if at, _ := v.match(n, kids); at != len(kids) {
@@ -187,7 +187,7 @@ func (v *xsdValidator) missing(n *nfa, kids []int32) string {
 	return ""
 }
 
-func (v *xsdValidator) matchOne(p *particle, q qname) bool {
+func (v *Validator) matchOne(p *particle, q qname) bool {
 	if p.kind == pElem {
 		return q == p.elem.name
 	}
