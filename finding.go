@@ -20,6 +20,9 @@ type Evidence struct {
 	Range    string `json:"range"`              // the range, versions entry or CPE criterion that matched
 	Fixed    string `json:"fixed,omitempty"`    // first fixed version when known
 	Reason   string `json:"reason,omitempty"`   // why it could not be evaluated, when it could not
+	// VersionWarning is set when the answer rests on a version the ecosystem's own tool orders only with a
+	// warning (dpkg on "a-0", apk on "1.0bc"): Vigil orders it as that tool does, and says so here.
+	VersionWarning string `json:"version_warning,omitempty"`
 }
 
 // Finding is one (component, vulnerability) pair: a component of a device version matched by an advisory.

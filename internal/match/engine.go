@@ -266,6 +266,8 @@ func findings(comps []vigil.Component, res map[pair]result) []vigil.Finding {
 				Range:    r.o.rng,
 				Fixed:    r.o.fixed,
 				Reason:   r.o.reason,
+
+				VersionWarning: r.o.warn,
 			},
 		}
 		if a.Document != "" {

@@ -26,6 +26,7 @@ type outcome struct {
 	rng    string // the range, versions entry or criterion that matched
 	fixed  string
 	reason string // why it could not be evaluated
+	warn   string // the warning of a version the answer rests on (version.Version.Warning), "" for none
 }
 
 // Event kinds.
@@ -51,6 +52,7 @@ type crange struct {
 	events []event // introduced, fixed and last_affected, sorted by version (ties keep the record's order)
 	limits []event
 	bad    string // why the range cannot be evaluated, "" when it can
+	warn   string // the first event version that its ecosystem's tool orders only with a warning, and why
 }
 
 // affected is one compiled OSV affected package of one advisory. It is compiled on first use: a server indexes
@@ -158,6 +160,9 @@ func (cr *crange) compileEvents(r *vigil.Range, rpath string, vc *version.Cache)
 				return
 			}
 			ev.v = v
+			if w := v.Warning(); w != "" && cr.warn == "" {
+				cr.warn = fmt.Sprintf("%s.events[%d].%s %q: %s", rpath, k, field, clip(ev.raw), w)
+			}
 		}
 		if ev.kind == evLimit {
 			cr.limits = append(cr.limits, ev)
@@ -274,7 +279,7 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 			continue
 		}
 		if ok, rng, fixed := cr.contains(cv); ok {
-			return outcome{st: stYes, rng: rng, fixed: fixed}
+			return outcome{st: stYes, rng: rng, fixed: fixed, warn: firstWarning(cv, cr.warn)}
 		}
 	}
 	if a.vtext != nil {
@@ -290,7 +295,8 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 			default:
 				i := sort.Search(len(a.vsorted), func(i int) bool { return a.vsorted[i].Compare(cv) >= 0 })
 				if i < len(a.vsorted) && a.vsorted[i].Compare(cv) == 0 {
-					return outcome{st: stYes, rng: "versions: " + a.vsrc[i]}
+					// Versions the tool orders equal carry the same warning, so the component's says it all.
+					return outcome{st: stYes, rng: "versions: " + a.vsrc[i], warn: firstWarning(cv, "")}
 				}
 			}
 		}
@@ -299,6 +305,14 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 		return outcome{st: stUnknown, reason: unknown}
 	}
 	return outcome{st: stNo}
+}
+
+// firstWarning names what the ecosystem's tool warns about the component's version, else the advisory's.
+func firstWarning(component version.Version, advisory string) string {
+	if w := component.Warning(); w != "" {
+		return fmt.Sprintf("component version %q: %s", clip(component.String()), w)
+	}
+	return advisory
 }
 
 // isCommit reports whether a version looks like a Git commit hash (7 to 64 hex digits with at least one letter,

@@ -327,3 +327,45 @@ func TestUnorderableEcosystem(t *testing.T) {
 		t.Errorf("reason %q does not name the ecosystem and the range", r)
 	}
 }
+
+// TestVersionWarningInEvidence: a finding whose answer rests on a version the ecosystem's tool orders only with a
+// warning (dpkg on a revision with "_", apk on a number after a letter) is still decided as the tool decides it,
+// and its evidence names the version and the warning; a finding resting on clean versions carries none.
+func TestVersionWarningInEvidence(t *testing.T) {
+	rng := func(intro, fixed string) []vigil.Range {
+		return []vigil.Range{{Type: vigil.RangeEcosystem, Events: []vigil.RangeEvent{{Introduced: intro}, {Fixed: fixed}}}}
+	}
+	x := match.NewIndex(match.Options{})
+	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "DEB-1", Affected: []vigil.Affected{
+		{Ecosystem: "Debian:11", Name: "libfoo", Ranges: rng("0", "6.0-5")}}})
+	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "ALPINE-1", Affected: []vigil.Affected{
+		{Ecosystem: "Alpine", Name: "openssh", Ranges: rng("0", "5.7.1p1-r1")}}})
+	x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "DEB-2", Affected: []vigil.Affected{
+		{Ecosystem: "Debian:11", Name: "libbar", Versions: []string{"2.0-1_x86"}}}})
+	comps := []vigil.Component{
+		purl("pkg:deb/debian/libfoo@6.0-4.el6.x86_64?distro=debian-11"),
+		purl("pkg:deb/debian/libfoo@6.0-4?distro=debian-11"),
+		purl("pkg:deb/debian/libbar@2.0-1_x86?distro=debian-11"),
+		purl("pkg:apk/alpine/openssh@5.7.1_p1-r0"),
+	}
+	got, err := x.Match(context.Background(), comps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Comp, Vuln, State, Warning string }
+	var rows []row
+	for i, f := range got {
+		rows = append(rows, row{briefs(got)[i].Comp, f.Vulnerability, f.State, f.Evidence.VersionWarning})
+	}
+	want := []row{
+		{"pkg:deb/debian/libfoo@6.0-4.el6.x86_64?distro=debian-11", "DEB-1", "open",
+			`component version "6.0-4.el6.x86_64": dpkg warns: invalid character in revision number`},
+		{"pkg:deb/debian/libfoo@6.0-4?distro=debian-11", "DEB-1", "open", ""},
+		{"pkg:deb/debian/libbar@2.0-1_x86?distro=debian-11", "DEB-2", "open", ""}, // listed as written: no ordering
+		{"pkg:apk/alpine/openssh@5.7.1_p1-r0", "ALPINE-1", "open", `affected[0].ranges[0].events[1].fixed "5.7.1p1-r1": ` +
+			`apk-tools 3 calls it invalid (a number after a letter); ordered as apk-tools 2 ordered it`},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
