@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -21,8 +22,11 @@ type ServeOptions struct {
 	Addr            string
 	TLSCert, TLSKey string
 	TrustedProxyTLS bool // a TLS-terminating proxy sits in front: cookies are Secure
-	Log             *slog.Logger
-	Ready           func(addr string) // called once the listener is bound (tests use it to learn the port)
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client, so each client has its own sign-in
+	// limits instead of sharing the proxy's.
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger
+	Ready          func(addr string) // called once the listener is bound (tests use it to learn the port)
 	// SessionIdle ends a browser session unused for this long, before its absolute expiry (store.DefaultSessionIdle
 	// when zero).
 	SessionIdle time.Duration
@@ -52,7 +56,8 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		cs.Intel = cv
 		svc.Vulns = cv
 	}
-	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, Clock: a.Clock, Log: opt.Log})
+	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
+		Clock: a.Clock, Log: opt.Log})
 }
 
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully (in-flight requests get 10 s).

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ func init() { register(serveCmd) }
 func serveCmd(env *Env) *cobra.Command {
 	var opt app.ServeOptions
 	var demo, sync bool
+	var proxies []string
 	cmd := &cobra.Command{Use: "serve", Short: "Run the server: web UI, JSON API and scheduled jobs", Args: exactArgs(0),
 		Example: "  vigil serve --demo                 # a demo portfolio on the embedded SQLite store\n" +
 			"  VIGIL_DB=postgres://vigil@db/vigil vigil serve --addr 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem",
@@ -23,6 +26,13 @@ func serveCmd(env *Env) *cobra.Command {
 			}
 			if (opt.TLSCert == "") != (opt.TLSKey == "") {
 				return Usage("--tls-cert and --tls-key go together")
+			}
+			var err error
+			if opt.TrustedProxies, err = parseProxies(proxies); err != nil {
+				return err
+			}
+			if opt.TrustedProxyTLS && len(opt.TrustedProxies) == 0 {
+				env.Log.Warn("behind a proxy without --trusted-proxy: every client shares the proxy's address and so its sign-in limit")
 			}
 			return env.withApp(func(a *app.App) error {
 				if demo {
@@ -65,5 +75,24 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", app.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")
 	cmd.Flags().BoolVar(&opt.TrustedProxyTLS, "behind-tls-proxy", false, "a TLS-terminating proxy is in front: mark cookies Secure")
+	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", nil, "CIDR,... of reverse proxies whose X-Forwarded-For names the client (sign-in limits are per client)")
 	return cmd
+}
+
+// parseProxies reads --trusted-proxy: CIDR prefixes, or single addresses.
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, Usage("--trusted-proxy: %q is neither a CIDR prefix (10.0.0.0/8) nor an address", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

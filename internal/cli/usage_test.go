@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestUnknownSubcommands checks that a mistyped verb is invalid input (exit 2) naming what was meant, at every
-// level, and never opens the database: `vigil audit verfy` used to print the help and exit 0, which a script took
+// TestUnknownSubcommands checks that a mistyped verb (or flag value) is invalid input (exit 2) naming what was
+// meant, at every level, and never opens the database: `vigil audit verfy` used to print the help and exit 0, which a script took
 // for a verified trail.
 func TestUnknownSubcommands(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "never-created.db")
@@ -24,6 +24,8 @@ func TestUnknownSubcommands(t *testing.T) {
 		{[]string{"threat", "asset", "remove"}, 2, "commands: add, update"},
 		{[]string{"feeds", "synk", "osv"}, 2, `unknown command "synk" for "vigil feeds"; did you mean sync?`},
 		{[]string{"--format", "json", "token", "craete"}, 2, `"code": "EINVALID"`},
+		{[]string{"serve", "--trusted-proxy", "10.0.0.0/33"}, 2, `--trusted-proxy: "10.0.0.0/33" is neither`},
+		{[]string{"serve", "--trusted-proxy", "10.0.0.0/8,proxy.example"}, 2, `"proxy.example"`},
 		{[]string{"audit"}, 0, "Available Commands:"},
 		{[]string{"audit", "--help"}, 0, "verify"},
 	} {

@@ -5,7 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -44,10 +44,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return vigil.Errorf(vigil.EFORBIDDEN, "CSRF check failed: reload the sign-in page")
 	}
 	data := loginData{LoginCSRF: c.Value, Next: r.PostFormValue("next")}
-	// Limit per client address and per account, so neither spraying one account nor many accounts is cheap. The
-	// per-account bucket exists for unknown names too, so the limit says nothing about which names exist.
-	if !s.login.allow("ip:"+clientIP(r)) || !s.login.allow("user:"+strings.ToLower(name)) {
-		w.Header().Set("Retry-After", "60")
+	// The limits (loginlimit.go) are per address and per (name, address), so no one can lock another user out; the
+	// per-name count only shortens every address's free failures. Unknown names count like known ones, so the limits
+	// say nothing about which names exist.
+	addr := s.clientAddr(r)
+	if ok, wait := s.login.admit(name, addr); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
 		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Sign in", Error: "Too many attempts. Wait a minute and try again.", Data: data})
 		return nil
 	}
@@ -57,9 +59,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		if vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {
 			return err
 		}
+		s.login.failed(name, addr)
 		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Error: "Wrong name or password.", Data: data})
 		return nil
 	}
+	s.login.succeeded(name, addr)
 	secret, sess, err := s.svc.Sessions.CreateSession(r.Context(), u, s.opt.SessionTTL)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -274,5 +275,112 @@ func TestScreensNeedASession(t *testing.T) {
 	// The same token still works where it belongs.
 	if res, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/users/target/tokens", nil); res.StatusCode != http.StatusOK {
 		t.Errorf("the API with the token: %d %s", res.StatusCode, clip(body))
+	}
+}
+
+// signIn tries a password from a client address, as the trusted proxy in front of the server reports it.
+func (e *env) signIn(addr, name, pw string) *http.Response {
+	e.t.Helper()
+	c := e.anon()
+	_, body := c.get("/login")
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatal("no CSRF field on the sign-in page")
+	}
+	req, _ := http.NewRequest("POST", c.base+"/login", strings.NewReader(url.Values{"csrf": {m[1]}, "name": {name}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
+	res, _ := c.do(req)
+	return res
+}
+
+// TestLoginCannotLockOut floods sign-in for one user, from one address and from many (through a trusted proxy, as
+// X-Forwarded-For says), and checks that the user's correct password still signs in from their own address, while
+// the guessing addresses are slowed: per address, and per (name, address) with a growing wait.
+func TestLoginCannotLockOut(t *testing.T) {
+	const wrong = "not-the-password-at-all"
+	e := newEnv(t, store.SQLite, func(o *app.ServeOptions) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	})
+	codes := func(addr, name, pw string, n int) string {
+		var s []string
+		for range n {
+			s = append(s, fmt.Sprint(e.signIn(addr, name, pw).StatusCode))
+		}
+		return strings.Join(s, " ")
+	}
+	type step struct {
+		what           string
+		addr, name, pw string
+		n              int
+		want           string // the statuses, in order
+	}
+	for _, tt := range []struct {
+		name  string
+		steps []step
+	}{
+		{"a flood from one address", []step{
+			{"guesses", "203.0.113.1", "admin", wrong, 12, "401 401 401 401 401 429 429 429 429 429 429 429"},
+			{"the admin elsewhere", "198.51.100.7", "admin", password("admin"), 1, "303"},
+			{"the guesser with the right password", "203.0.113.1", "admin", password("admin"), 1, "429"},
+		}},
+		{"a flood from many addresses", func() []step {
+			var s []step
+			for i := range 12 {
+				s = append(s, step{"one guess each", fmt.Sprintf("203.0.113.%d", 100+i), "psirt", wrong, 1, "401"})
+			}
+			return append(s,
+				step{"the user from a new address", "198.51.100.8", "psirt", password("psirt"), 1, "303"},
+				// Under attack, each address's backoff starts at its first failure.
+				step{"a new guesser", "203.0.113.200", "psirt", wrong, 2, "401 429"},
+				step{"another user from a guessing address", "203.0.113.100", "viewer", password("viewer"), 1, "303"},
+			)
+		}()},
+		{"one user mistyping", []step{
+			{"typos", "192.0.2.9", "regulatory", wrong, 5, "401 401 401 401 401"},
+			{"the right password during the wait", "192.0.2.9", "regulatory", password("regulatory"), 1, "429"},
+			{"the right password from another address", "192.0.2.10", "regulatory", password("regulatory"), 1, "303"},
+		}},
+		{"a client cannot pick its address", []step{
+			// The client wrote the left part itself; the proxy appended the address it saw.
+			{"spoofed hops", "10.9.9.1, 203.0.113.50", "target", wrong, 1, "401"},
+			{"", "10.9.9.2, 203.0.113.50", "target", wrong, 1, "401"},
+			{"", "10.9.9.3, 203.0.113.50", "target", wrong, 1, "401"},
+			{"", "10.9.9.4, 203.0.113.50", "target", wrong, 1, "401"},
+			{"", "10.9.9.5, 203.0.113.50", "target", wrong, 1, "401"},
+			{"the sixth from the same client", "10.9.9.6, 203.0.113.50", "target", wrong, 1, "429"},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, s := range tt.steps {
+				if got := codes(s.addr, s.name, s.pw, s.n); got != s.want {
+					t.Errorf("%s (%s from %s): %s, want %s", s.what, s.name, s.addr, got, s.want)
+				}
+			}
+		})
+	}
+	// The wait grows with each failure and ends: after it, the mistyping user signs in from the same address.
+	res := e.signIn("192.0.2.9", "regulatory", password("regulatory"))
+	if ra := res.Header.Get("Retry-After"); res.StatusCode != http.StatusTooManyRequests || ra == "" {
+		t.Fatalf("during the wait: %d, Retry-After %q", res.StatusCode, ra)
+	}
+	e.clock.T = e.clock.T.Add(2 * time.Second)
+	if res := e.signIn("192.0.2.9", "regulatory", password("regulatory")); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after the wait: %d, want a sign-in", res.StatusCode)
+	}
+}
+
+// TestForwardedForNeedsATrustedProxy checks that without --trusted-proxy the header is ignored: the connection's
+// address is the client, so a client cannot make itself many clients.
+func TestForwardedForNeedsATrustedProxy(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	var got []string
+	for i := range 11 {
+		got = append(got, fmt.Sprint(e.signIn(fmt.Sprintf("203.0.113.%d", i), fmt.Sprintf("spray-%d", i), "guess-guess-guess").StatusCode))
+	}
+	if want := strings.Repeat("401 ", 10) + "429"; strings.Join(got, " ") != want {
+		t.Errorf("11 sprayed guesses with made-up X-Forwarded-For: %s, want %s", strings.Join(got, " "), want)
 	}
 }

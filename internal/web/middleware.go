@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/subtle"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -210,15 +209,6 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return u.String()
-}
-
-// clientIP is the request's remote address (the proxy's, unless a trusted proxy rewrote RemoteAddr).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // limiter is a token bucket per key (client address, user name): n events per period, burst n.

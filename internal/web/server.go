@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -35,8 +36,10 @@ type Options struct {
 	SessionTTL    time.Duration
 	Clock         vigil.Clock
 	Log           *slog.Logger
-	// LoginRate is how many login attempts one client address may make per minute (burst of the same size).
+	// LoginRate is how many sign-in attempts one client address may make per minute (burst of the same size).
 	LoginRate int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (vigil serve --trusted-proxy).
+	TrustedProxies []netip.Prefix
 	// MaxUpload bounds an uploaded file, and MaxDecompressed what a .gz or .zip upload may expand to.
 	MaxUpload       int64
 	MaxDecompressed int64
@@ -52,7 +55,7 @@ type Server struct {
 	opt    Options
 	tmpl   map[string]*template.Template
 	router chi.Router
-	login  *limiter
+	login  *loginGate
 	routes []route
 	doc    openapiDoc
 	// staticFields is the pre-rendered part of the assessment form (see renderStaticFields), rubric its questions.
@@ -87,7 +90,7 @@ func New(svc Services, opt Options) (*Server, error) {
 	if opt.PageSize == 0 {
 		opt.PageSize = 50
 	}
-	s := &Server{svc: svc, opt: opt, login: newLimiter(opt.LoginRate, time.Minute, opt.Clock)}
+	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

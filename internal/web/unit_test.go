@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -386,5 +387,39 @@ func TestStaticFiles(t *testing.T) {
 		if rec.Header().Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src 'self'") {
 			t.Errorf("GET %s: security headers missing", path)
 		}
+	}
+}
+
+// TestClientAddr reads X-Forwarded-For only from trusted proxies, right to left, stopping at the first address that
+// is not a trusted proxy (what lies to its left the client wrote).
+func TestClientAddr(t *testing.T) {
+	s := &Server{opt: Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}}}
+	for _, tt := range []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"no proxy", "203.0.113.9:5555", nil, "203.0.113.9"},
+		{"an untrusted peer's header is ignored", "203.0.113.9:5555", []string{"198.51.100.1"}, "203.0.113.9"},
+		{"one trusted proxy", "10.0.0.2:443", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"the client's own hops are ignored", "10.0.0.2:443", []string{"1.2.3.4, 198.51.100.1"}, "198.51.100.1"},
+		{"two trusted proxies", "10.0.0.2:443", []string{"198.51.100.1, 10.1.1.1"}, "198.51.100.1"},
+		{"two header lines", "10.0.0.2:443", []string{"1.2.3.4", "198.51.100.1"}, "198.51.100.1"},
+		{"IPv6 proxy and client", "[fd00::1]:443", []string{"2001:db8::7"}, "2001:db8::7"},
+		{"an IPv4-mapped client", "10.0.0.2:443", []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
+		{"a malformed hop stops at the last proxy", "10.0.0.2:443", []string{"198.51.100.1, bogus"}, "10.0.0.2"},
+		{"no header from a proxy", "10.0.0.2:443", nil, "10.0.0.2"},
+		{"only proxies in the chain", "10.0.0.2:443", []string{"10.3.3.3"}, "10.3.3.3"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/login", nil)
+			r.RemoteAddr = tt.remote
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := s.clientAddr(r); got != tt.want {
+				t.Errorf("clientAddr = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
