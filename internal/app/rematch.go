@@ -99,6 +99,7 @@ func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
 	for i, v := range vs {
 		ids[i] = v.ID
 	}
+	en := a.Matcher(match.Options{}) // one index for every version: most advisories are named by many
 	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := a.Store.Components(ctx, id)
 		if err != nil {
@@ -109,7 +110,7 @@ func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
 		if p.stale, err = a.Store.ComponentKeysStale(ctx, id, comps); err != nil || !intel {
 			return p, err
 		}
-		p.found, err = a.MatchComponents(ctx, comps, match.Options{})
+		p.found, err = en.Match(ctx, comps)
 		return p, err
 	}, func(id int64, p prepared) error {
 		if p.stale {
@@ -143,6 +144,7 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 		changed[k] = true
 		cpeChanged = cpeChanged || k.Kind == vigil.KeyCPE
 	}
+	en := a.Matcher(match.Options{})
 	err := pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := a.Store.Components(ctx, id)
 		if err != nil {
@@ -172,7 +174,7 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 				subset = append(subset, comps[i])
 			}
 		}
-		found, err := a.MatchComponents(ctx, subset, match.Options{})
+		found, err := en.Match(ctx, subset)
 		if err != nil || len(subset) == len(comps) {
 			return prepared{found: found}, err
 		}

@@ -12,16 +12,32 @@ import (
 	"github.com/vigil-dev/vigil/internal/cpe"
 )
 
-// Engine matches components against a Source without loading it: for each Match it asks the Source for the
-// advisories under the components' keys only, compiles those, and matches. It is what a cold process (vigil scan)
-// uses; a server that keeps its whole store in an Index calls Index.Match directly.
+// Engine matches components against a Source without loading it: each Match asks the Source only for the
+// advisories under the components' keys that no earlier Match of this Engine asked for, adds them to the Engine's
+// Index, and matches. A cold process (vigil scan) makes one Engine per scan; a re-match makes one for all the
+// device versions it matches, so an advisory that many versions' components name is read and compiled once (the
+// Index then holds at most the advisories under the portfolio's keys). Results do not depend on what the Index
+// holds beyond the components' keys. An Engine sees the Source as it was when each key was first looked up: make
+// a new one after an import. It is safe for concurrent use.
 type Engine struct {
 	src Source
 	opt Options
+	x   *Index
+
+	mu     sync.Mutex
+	loaded map[vigil.PackageKey]*load
+}
+
+// load is one key's look-up: done is closed when its advisories are in the Index, or err says why they are not.
+type load struct {
+	done chan struct{}
+	err  error
 }
 
 // New returns an Engine over src.
-func New(src Source, opt Options) *Engine { return &Engine{src: src, opt: opt} }
+func New(src Source, opt Options) *Engine {
+	return &Engine{src: src, opt: opt, x: NewIndex(opt), loaded: map[vigil.PackageKey]*load{}}
+}
 
 // lookupBatch bounds the keys of one Source.Lookup call, so that a store's query stays a bounded IN list.
 const lookupBatch = 500
@@ -33,18 +49,66 @@ func (en *Engine) Match(ctx context.Context, comps []vigil.Component) ([]vigil.F
 	for i := range comps {
 		keys = append(keys, ComponentKeys(comps[i], en.opt)...)
 	}
-	keys = dedupPackageKeys(keys)
-	x := NewIndex(en.opt)
+	if err := en.ensure(ctx, dedupPackageKeys(keys)); err != nil {
+		return nil, err
+	}
+	return en.x.Match(ctx, comps)
+}
+
+// ensure returns once the advisories under keys are in the Index: it looks up the keys no one has claimed and
+// waits for those another Match is looking up.
+func (en *Engine) ensure(ctx context.Context, keys []vigil.PackageKey) error {
+	var mine []vigil.PackageKey
+	var others []*load
+	ld := &load{done: make(chan struct{})}
+	en.mu.Lock()
+	for _, k := range keys {
+		if l := en.loaded[k]; l != nil {
+			others = append(others, l)
+			continue
+		}
+		en.loaded[k] = ld
+		mine = append(mine, k)
+	}
+	en.mu.Unlock()
+	if len(mine) > 0 {
+		ld.err = en.lookup(ctx, mine)
+		if ld.err != nil { // let a later Match try these keys again
+			en.mu.Lock()
+			for _, k := range mine {
+				delete(en.loaded, k)
+			}
+			en.mu.Unlock()
+		}
+		close(ld.done)
+		if ld.err != nil {
+			return ld.err
+		}
+	}
+	for _, l := range others {
+		select {
+		case <-l.done:
+			if l.err != nil {
+				return l.err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (en *Engine) lookup(ctx context.Context, keys []vigil.PackageKey) error {
 	for len(keys) > 0 {
 		n := min(len(keys), lookupBatch)
 		advs, err := en.src.Lookup(ctx, keys[:n])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		x.Add(advs...)
+		en.x.addNew(advs)
 		keys = keys[n:]
 	}
-	return x.Match(ctx, comps)
+	return nil
 }
 
 // pair is one (component, vulnerability id) finding slot.

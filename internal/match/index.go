@@ -86,21 +86,42 @@ func (x *Index) Add(advs ...*vigil.Advisory) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, a := range advs {
-		if a == nil {
-			continue
+		if a != nil {
+			x.add(a)
 		}
-		id := advID{a.Source, a.ID}
-		if old := x.entries[id]; old != nil {
-			x.remove(id, old)
-		}
-		if a.IsWithdrawn() {
-			continue
-		}
-		x.seq++
-		e := &entry{adv: a, keys: advisoryKeys(a), rank: sourceRank(a.Source), seq: x.seq}
-		x.entries[id] = e
-		x.insert(e)
 	}
+}
+
+// addNew indexes the advisories whose source and id the Index does not hold yet: an Engine's look-ups return an
+// advisory once for each batch of keys that names it, and it is the same advisory each time.
+func (x *Index) addNew(advs []*vigil.Advisory) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	held := make(map[advID]bool, len(advs))
+	for _, a := range advs {
+		if a != nil && x.entries[advID{a.Source, a.ID}] != nil {
+			held[advID{a.Source, a.ID}] = true
+		}
+	}
+	for _, a := range advs {
+		if a != nil && !held[advID{a.Source, a.ID}] {
+			x.add(a)
+		}
+	}
+}
+
+func (x *Index) add(a *vigil.Advisory) {
+	id := advID{a.Source, a.ID}
+	if old := x.entries[id]; old != nil {
+		x.remove(id, old)
+	}
+	if a.IsWithdrawn() {
+		return
+	}
+	x.seq++
+	e := &entry{adv: a, keys: advisoryKeys(a), rank: sourceRank(a.Source), seq: x.seq}
+	x.entries[id] = e
+	x.insert(e)
 }
 
 // Remove drops the advisory indexed under source and id, if any.

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/match"
 )
 
 // The intelligence store keeps, for every import run:
@@ -176,6 +177,7 @@ type PreparedAdvisory struct {
 	Digest   string
 	Keys     []vigil.PackageKey
 	data     string   // the JSON
+	record   []byte   // the match record (match.EncodeRecord)
 	ids      []string // the id and aliases linked into its group
 }
 
@@ -203,7 +205,7 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: %v", a.ID, err)
 	}
 	sum := sha256.Sum256(data)
-	p := &PreparedAdvisory{Advisory: a, data: string(data), Digest: hex.EncodeToString(sum[:])}
+	p := &PreparedAdvisory{Advisory: a, data: string(data), Digest: hex.EncodeToString(sum[:]), record: match.EncodeRecord(a)}
 	keys := AdvisoryKeys(a)
 	out := keys[:0]
 	for _, k := range keys {

@@ -155,6 +155,22 @@ func TestIntelMergeReviseAndIdempotence(t *testing.T) {
 			t.Errorf("revisions (older, earlier, current) (-want +got):\n%s", diff)
 		}
 
+		// The matcher reads the current revision's match record, not the older one imported last.
+		cur, err := db.AdvisoriesFor(ctx, []vigil.PackageKey{wantKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range cur {
+			if a.ID == "GHSA-aaaa-bbbb-cccc" {
+				if got := a.Affected[0].Ranges[0].Events[1].Fixed; got != "3.16" {
+					t.Errorf("match record of the revised advisory: fixed %s, want 3.16", got)
+				}
+				if a.Summary != "" {
+					t.Errorf("a match record carries the summary %q: the matcher should not decode it", a.Summary)
+				}
+			}
+		}
+
 		// The affected index answers by however an SBOM spells the package.
 		for _, k := range []vigil.PackageKey{
 			{Kind: vigil.KeyPackage, Ecosystem: "pypi", Name: "django-rest-framework"},
@@ -387,6 +403,47 @@ func TestIntelRevisedTwiceInOneRun(t *testing.T) {
 		}
 		if n := 0; db.ScanAdvisories(storetest.Admin(), func(a *vigil.Advisory) error { n++; return nil }) != nil || n != 1 {
 			t.Error("ScanAdvisories")
+		}
+	})
+}
+
+// TestMatchRecordsMigration: migration 9 builds the match record of every advisory stored before records existed,
+// the same records an import writes.
+func TestMatchRecordsMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		withdrawn := ghsa("2024-01-01T00:00:00Z", "3.15")
+		withdrawn.ID, withdrawn.Withdrawn = "GHSA-wwww-wwww-wwww", ts("2024-02-01T00:00:00Z")
+		put(t, db, ghsa("2024-01-01T00:00:00Z", "3.15"), withdrawn, vigil.Advisory{Source: vigil.SourceCSAF, ID: "CVE-2024-2000",
+			Document: "ICSMA-24-001-01", Products: []vigil.Product{{ID: "P1", Vendor: "Acme", Name: "Pump", VersionRange: "<2.0"}}})
+		keys := []vigil.PackageKey{{Kind: vigil.KeyPackage, Ecosystem: "PyPI", Name: "django-rest-framework"},
+			{Kind: vigil.KeyProduct, Ecosystem: "acme", Name: "pump"}}
+		want, err := db.AdvisoriesFor(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != 2 {
+			t.Fatalf("AdvisoriesFor after the import = %d advisories, want 2 (the withdrawn one left out)", len(want))
+		}
+		if _, err := db.SQL().ExecContext(ctx, "DELETE FROM intel_match"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.AdvisoriesFor(ctx, keys); err != nil || len(got) != 0 {
+			t.Fatalf("AdvisoriesFor without records = %d, %v; want none", len(got), err)
+		}
+		if err := store.BuildMatchRecords(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.AdvisoriesFor(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("records built by the migration vs written by the import (-want +got):\n%s", diff)
+		}
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM intel_match").Scan(&n); err != nil || n != 3 {
+			t.Errorf("records after the migration = %d, %v; want 3 (the withdrawn advisory's too)", n, err)
 		}
 	})
 }

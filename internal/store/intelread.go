@@ -472,54 +472,6 @@ func (db *DB) ScanAdvisories(ctx context.Context, fn func(*vigil.Advisory) error
 	return rows.Err()
 }
 
-// AdvisoriesFor returns the advisories (not withdrawn) that name any of keys in the affected index, once each, in
-// storage order. Keys are normalized first (NormalizeKey), so they may be spelled as an SBOM spells them. A
-// withdrawn advisory is left out, so that re-matching the keys of a run resolves the findings it caused.
-func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
-	idset := map[int64]bool{}
-	if err := db.eachIDByName(ctx, "SELECT advisory_id FROM intel_affected", groupKeys(keys), 900, func(id int64) { idset[id] = true }); err != nil {
-		return nil, fmt.Errorf("intel: affected index: %w", err)
-	}
-	ids := make([]int64, 0, len(idset))
-	for id := range idset {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	out := make([]*vigil.Advisory, 0, len(ids))
-	for len(ids) > 0 {
-		n := min(len(ids), 900)
-		chunk := ids[:n]
-		ids = ids[n:]
-		args := []any{false}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := db.db.QueryContext(ctx, "SELECT source, adv_id, data FROM intel_advisories WHERE withdrawn = $1 AND id IN ("+placeholders(db.engine, 2, len(chunk))+") ORDER BY id", args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var source, id string
-			var data []byte
-			if err := rows.Scan(&source, &id, &data); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			a := new(vigil.Advisory)
-			if err := unmarshalData(data, a); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("intel: advisory %s/%s: %w", source, id, err)
-			}
-			out = append(out, a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // ChangedKeys returns the package keys whose advisories changed in import runs after afterRun, and the newest run
 // seen (pass it next time): the change feed the portfolio re-matches from.
 func (db *DB) ChangedKeys(ctx context.Context, afterRun int64) ([]vigil.PackageKey, int64, error) {

@@ -57,7 +57,7 @@ type IntelWriter struct {
 	pending []pendingAdv
 	revs    []pendingRev
 	revIDs  map[int64]bool
-	ins     struct{ docs, raws, vulns, advs, aliases, affected, signals *batch }
+	ins     struct{ docs, raws, vulns, advs, records, aliases, affected, signals *batch }
 	newVuln []int64
 	changed map[vigil.PackageKey]struct{}
 
@@ -205,6 +205,7 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	w.ins.raws = newBatch("intel_raw", "doc_id, raw", "")
 	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
 	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, data, doc_ref, revision, created_run, updated_run", "")
+	w.ins.records = newBatch("intel_match", "advisory_id, record", " ON CONFLICT (advisory_id) DO UPDATE SET record = excluded.record")
 	w.ins.aliases = newBatch("intel_aliases", "alias, vuln_id", "")
 	w.ins.affected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", " ON CONFLICT DO NOTHING")
 	w.ins.signals = newBatch("intel_signals", "device_id, advisory_id, document, vuln, release_date, matched_by, matched, run_id, created_at", " ON CONFLICT DO NOTHING")
@@ -387,7 +388,7 @@ func (w *IntelWriter) Advisory(doc int64, p *PreparedAdvisory) error {
 }
 
 func (w *IntelWriter) maybeFlush() error {
-	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.vulns, w.ins.signals} {
+	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.advs, w.ins.records, w.ins.aliases, w.ins.affected, w.ins.vulns, w.ins.signals} {
 		if b.full() {
 			return w.flushInserts()
 		}
@@ -653,6 +654,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	w.advSeen[w.advHash(a.Source, a.Document, a.ID)] = struct{}{}
 	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
 		p.Digest, p.data, pa.doc, 1, w.run, w.run)
+	w.ins.records.add(st.id, p.record)
 	for _, k := range p.Keys {
 		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
 		if !withdrawn {
@@ -755,9 +757,13 @@ func (w *IntelWriter) flushRevisions() error {
 			return err
 		}
 		for _, r := range chunk {
+			w.ins.records.add(r.id, r.p.record)
 			for _, k := range r.p.Keys {
 				w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, r.id)
 			}
+		}
+		if err := w.ins.records.flush(w.ctx, w.tx); err != nil {
+			return err
 		}
 		if err := w.ins.affected.flush(w.ctx, w.tx); err != nil {
 			return err
@@ -909,7 +915,7 @@ func (w *IntelWriter) flushInserts() error {
 		gs.isNew, gs.dirty = false, false
 	}
 	w.newVuln = w.newVuln[:0]
-	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.vulns, w.ins.advs, w.ins.aliases, w.ins.affected, w.ins.signals} {
+	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.vulns, w.ins.advs, w.ins.records, w.ins.aliases, w.ins.affected, w.ins.signals} {
 		if err := b.flush(w.ctx, w.tx); err != nil {
 			return err
 		}

@@ -140,7 +140,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(dialect, db.db.DB, sub)
+	return goose.NewProvider(dialect, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.engine)))
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer

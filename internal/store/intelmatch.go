@@ -1,0 +1,125 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/match"
+)
+
+// matchRecordsMigration fills the compiled match index (intel_match, created by migration 8) for the advisories a
+// store held before it existed: SQL cannot build a match record, so this migration is Go. It pages through the
+// advisories by id (PostgreSQL runs one statement at a time on a transaction's connection) and runs in the
+// migration's transaction, so a store is never left half indexed.
+func matchRecordsMigration(engine string) *goose.Migration {
+	return goose.NewGoMigration(9, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		return buildMatchRecords(ctx, tx, engine)
+	}}, nil)
+}
+
+// buildMatchRecords writes the match record of every advisory that has none.
+func buildMatchRecords(ctx context.Context, tx *sql.Tx, engine string) error {
+	const page = 500
+	var after int64
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.data FROM intel_advisories a
+			WHERE a.id > $1 AND NOT EXISTS (SELECT 1 FROM intel_match m WHERE m.advisory_id = a.id) ORDER BY a.id LIMIT $2`, after, page)
+		if err != nil {
+			return fmt.Errorf("match records: %w", err)
+		}
+		var args []any
+		for rows.Next() {
+			var id int64
+			var data []byte
+			if err := rows.Scan(&id, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			a := new(vigil.Advisory)
+			if err := unmarshalData(data, a); err != nil {
+				rows.Close()
+				return fmt.Errorf("match records: advisory %d: %w", id, err)
+			}
+			args = append(args, id, match.EncodeRecord(a))
+			after = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return nil
+		}
+		q := "INSERT INTO intel_match (advisory_id, record) VALUES "
+		for i := 0; i < len(args); i += 2 {
+			if i > 0 {
+				q += ","
+			}
+			q += "(" + placeholders(engine, i+1, 2) + ")"
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("match records: %w", err)
+		}
+	}
+}
+
+// AdvisoriesFor returns the match records (match.DecodeRecord: ids and what matching reads, no titles, details or
+// references) of the advisories that name any of keys in the affected index, once each, in storage order.
+// Withdrawn advisories are left out, so that re-matching the keys of a run resolves the findings it caused. Keys
+// are normalized first (NormalizeKey), so they may be spelled as an SBOM spells them. Callers authorize: it is for
+// the matcher, which runs for whoever asked it to.
+func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
+	idset := map[int64]bool{}
+	if err := db.eachIDByName(ctx, "SELECT advisory_id FROM intel_affected", groupKeys(keys), 900, func(id int64) { idset[id] = true }); err != nil {
+		return nil, fmt.Errorf("intel: affected index: %w", err)
+	}
+	ids := make([]any, 0, len(idset))
+	for id := range idset {
+		ids = append(ids, id)
+	}
+	type rec struct {
+		id int64
+		a  *vigil.Advisory
+	}
+	found := make([]rec, 0, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 900)]
+		ids = ids[len(chunk):]
+		rows, err := db.db.QueryContext(ctx, "SELECT advisory_id, record FROM intel_match WHERE advisory_id IN ("+placeholders(db.engine, 1, len(chunk))+")", chunk...)
+		if err != nil {
+			return nil, fmt.Errorf("intel: match records: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var data []byte
+			if err := rows.Scan(&id, &data); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			a, err := match.DecodeRecord(data)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("intel: advisory %d: %w", id, err)
+			}
+			if !a.IsWithdrawn() {
+				found = append(found, rec{id, a})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(found, func(x, y rec) int { return cmp.Compare(x.id, y.id) })
+	out := make([]*vigil.Advisory, len(found))
+	for i, r := range found {
+		out[i] = r.a
+	}
+	return out, nil
+}
