@@ -2,7 +2,7 @@
 // 500,000-advisory corpus (bench/osvgen) and 200 device versions of 1,000 components each (bench/sbomgen's
 // generator, expected findings known), on SQLite and on PostgreSQL. It measures
 //
-//   - RematchAll: every device version re-matched against the store (target: at most 10 s for 200 versions);
+//   - Rematch: every device version re-matched against the store (target: at most 10 s for 200 versions);
 //   - a delta of 1,000 new advisories (new ids; 60% naming packages some SBOMs hold, with ranges that affect every
 //     version held, some or none; 40% naming packages no SBOM holds), imported and then RematchChanged (target:
 //     every affected version's findings reflect it at most 2 s after the import starts);

@@ -246,10 +246,10 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 		return err
 	}
 
-	// RematchAll.
+	// Rematch of every version.
 	for r := 1; r <= c.Runs; r++ {
 		t := startPhase(c.ProfDir, prof("rematch-all", r), r == 1)
-		res, err := a.RematchAll(actx)
+		res, err := a.Rematch(actx, app.RematchOptions{})
 		if err != nil {
 			return err
 		}

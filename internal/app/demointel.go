@@ -36,7 +36,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if _, err := im.Import(ctx, []string{path}, importer.Options{}); err != nil {
 		return fmt.Errorf("demo intelligence: %w", err)
 	}
-	if _, err := a.RematchAll(ctx); err != nil {
+	if _, err := a.Rematch(ctx, RematchOptions{}); err != nil {
 		return err
 	}
 	if _, err := a.RematchChanged(ctx); err != nil { // advance the change cursor past the demo import

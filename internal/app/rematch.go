@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
@@ -44,9 +45,11 @@ func (a *App) sync(ctx context.Context, versionID int64, found []vigil.Finding) 
 
 // RematchResult sums a portfolio re-match.
 type RematchResult struct {
-	Versions int `json:"versions"`
-	Opened   int `json:"findings_opened"`
-	Resolved int `json:"findings_resolved"`
+	Versions int     `json:"versions"` // device versions re-matched
+	Findings int     `json:"findings"` // findings (open or could not evaluate) the re-matched versions now have from matching
+	Opened   int     `json:"opened"`
+	Resolved int     `json:"resolved"`
+	Seconds  float64 `json:"seconds"` // wall time
 }
 
 const rematchCursor = "rematch.intel_run"
@@ -57,6 +60,7 @@ const rematchCursor = "rematch.intel_run"
 // findings of the others cannot have changed and are kept as they are.
 func (a *App) RematchChanged(ctx context.Context) (RematchResult, error) {
 	var res RematchResult
+	start := time.Now()
 	cur, err := a.Store.KV(ctx, rematchCursor)
 	if err != nil {
 		return res, err
@@ -77,13 +81,24 @@ func (a *App) RematchChanged(ctx context.Context) (RematchResult, error) {
 			}
 		}
 	}
+	res.Seconds = time.Since(start).Seconds()
 	return res, a.Store.SetKV(ctx, rematchCursor, strconv.FormatInt(last, 10))
 }
 
-// RematchAll checks the reverse index of every device version (rewriting the versions whose keys changed, as
-// after an upgrade that changed key rules) and re-matches every version.
-func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
+// RematchOptions select the device versions Rematch matches again.
+type RematchOptions struct {
+	// VersionIDs are the versions to re-match, in this order; nil means every device version.
+	VersionIDs []int64
+	// Progress, when set, is called after each version is written with how many are done of how many.
+	Progress func(done, total int)
+}
+
+// Rematch checks the reverse index of the device versions (rewriting those whose keys changed, as after an upgrade
+// that changed key rules) and re-matches them: every version after such an upgrade, or those opt names. One match
+// index serves them all, so an advisory many versions hold is read and compiled once.
+func (a *App) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, error) {
 	var res RematchResult
+	start := time.Now()
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return res, err
 	}
@@ -91,15 +106,19 @@ func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
 	if err != nil {
 		return res, err
 	}
-	vs, err := a.Store.Versions(ctx, 0)
-	if err != nil {
-		return res, err
+	ids := opt.VersionIDs
+	if ids == nil {
+		vs, err := a.Store.Versions(ctx, 0)
+		if err != nil {
+			return res, err
+		}
+		ids = make([]int64, len(vs))
+		for i, v := range vs {
+			ids[i] = v.ID
+		}
 	}
-	ids := make([]int64, len(vs))
-	for i, v := range vs {
-		ids[i] = v.ID
-	}
-	en := a.Matcher(match.Options{}) // one index for every version: most advisories are named by many
+	en := a.Matcher(match.Options{})
+	done := 0
 	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := a.Store.Components(ctx, id)
 		if err != nil {
@@ -113,6 +132,9 @@ func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
 		p.found, err = en.Match(ctx, comps)
 		return p, err
 	}, func(id int64, p prepared) error {
+		if done++; opt.Progress != nil {
+			defer opt.Progress(done, len(ids))
+		}
 		if p.stale {
 			if _, err := a.Store.RefreshComponentKeys(ctx, id, p.comps); err != nil {
 				return err
@@ -121,12 +143,14 @@ func (a *App) RematchAll(ctx context.Context) (RematchResult, error) {
 		if !intel {
 			return nil
 		}
+		res.Findings += len(p.found)
 		o, r, err := a.sync(ctx, id, p.found)
 		res.Versions++
 		res.Opened += o
 		res.Resolved += r
 		return err
 	})
+	res.Seconds = time.Since(start).Seconds()
 	return res, err
 }
 
@@ -196,6 +220,7 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 		if p.skip {
 			return nil
 		}
+		res.Findings += len(p.found)
 		o, r, err := a.sync(ctx, id, p.found)
 		res.Opened += o
 		res.Resolved += r

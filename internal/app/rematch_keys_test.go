@@ -17,7 +17,7 @@ import (
 // TestRematchChangedKeepsOtherComponents: RematchChanged matches again only the components carrying a changed key,
 // yet the version ends exactly where a full re-match puts it. An NVD record whose configurations need firmware
 // AND the pump it runs on (CVE-2019-10964, Medtronic MiniMed) opens a finding on the firmware although only the
-// firmware's CPE is a changed key; the PyPI findings from the earlier import stay open, untouched; RematchAll
+// firmware's CPE is a changed key; the PyPI findings from the earlier import stay open, untouched; Rematch
 // afterwards changes nothing. Both engines.
 func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 	pypi := testfix.Path(t, "osv-corpus", "PyPI", "all.zip")
@@ -95,15 +95,15 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				t.Errorf("findings after the NVD import (-want +got):\n%s", diff)
 			}
 
-			all, err := a.RematchAll(ctx)
+			all, err := a.Rematch(ctx, app.RematchOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if all.Versions != 1 || all.Opened != 0 || all.Resolved != 0 {
-				t.Errorf("RematchAll after RematchChanged = %+v: the partial re-match left the version elsewhere than a full one", all)
+				t.Errorf("Rematch after RematchChanged = %+v: the partial re-match left the version elsewhere than a full one", all)
 			}
 			if diff := cmp.Diff(want, open()); diff != "" {
-				t.Errorf("findings after RematchAll (-want +got):\n%s", diff)
+				t.Errorf("findings after Rematch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"net/url"
 	"slices"
 	"strings"
@@ -148,7 +149,7 @@ func internalKeys(k vigil.PackageKey) []key {
 
 func dedupPackageKeys(keys []vigil.PackageKey) []vigil.PackageKey {
 	slices.SortFunc(keys, func(a, b vigil.PackageKey) int {
-		return strings.Compare(a.Kind+"\x00"+a.Ecosystem+"\x00"+a.Name, b.Kind+"\x00"+b.Ecosystem+"\x00"+b.Name)
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Ecosystem, b.Ecosystem), strings.Compare(a.Name, b.Name))
 	})
 	return slices.Compact(keys)
 }
