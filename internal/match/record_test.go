@@ -10,12 +10,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/csaf"
 	"github.com/vigil-dev/vigil/internal/feed/nvd"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/testfix"
+	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // realAdvisories reads every advisory of the shared test data that the matcher can meet: the OSV corpus (Go, PyPI,
@@ -24,7 +24,7 @@ func realAdvisories(t testing.TB) []vigil.Advisory {
 	t.Helper()
 	var out []vigil.Advisory
 	for _, eco := range []string{"Go", "PyPI", "Bitnami"} {
-		err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), feed.Limits{}, func(_ string, a vigil.Advisory) error {
+		err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), untrusted.Limits{}, func(_ string, a vigil.Advisory) error {
 			out = append(out, a)
 			return nil
 		})
@@ -49,14 +49,14 @@ func realAdvisories(t testing.TB) []vigil.Advisory {
 		}
 	}
 	walk("nvd-api-2.0", func(path string, f *os.File) error {
-		_, err := nvd.Parse(path, f, feed.Limits{}, func(a vigil.Advisory) error {
+		_, err := nvd.Parse(path, f, untrusted.Limits{}, func(a vigil.Advisory) error {
 			out = append(out, a)
 			return nil
 		})
 		return err
 	})
 	walk("cisa-csaf", func(path string, f *os.File) error {
-		doc, err := csaf.Parse(f, path)
+		doc, err := csaf.Parse(path, f, untrusted.Limits{})
 		if err != nil {
 			return nil // the corpus keeps a few invalid documents for the parser's tests; they never reach the store
 		}
