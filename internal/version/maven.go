@@ -373,29 +373,24 @@ func utf16Len(s string) int {
 	return n
 }
 
-// utf16Compare is Java's String.compareTo: code unit by code unit, so that a supplementary character (a
-// surrogate pair, 0xD800...) sorts before U+E000-U+FFFF.
+// utf16Compare is Java's String.compareTo, code unit by code unit. UTF-8 byte order is code point order, which
+// is UTF-16's except that a supplementary character (a surrogate pair, 0xD800...; UTF-8 lead byte 0xF0-0xF4) sorts
+// before U+E000-U+FFFF (lead byte 0xEE or 0xEF); the first differing bytes decide, as those are lead bytes or share
+// one.
 func utf16Compare(a, b string) int {
-	for a != "" && b != "" {
-		ra, na := utf8.DecodeRuneInString(a)
-		rb, nb := utf8.DecodeRuneInString(b)
-		a, b = a[na:], b[nb:]
-		if ra == rb {
-			continue
-		}
-		ua, ub := utf16Units(ra), utf16Units(rb)
-		if ua[0] != ub[0] {
-			return int(ua[0]) - int(ub[0])
-		}
-		return int(ua[1]) - int(ub[1])
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
 	}
-	return len(a) - len(b)
-}
-
-func utf16Units(r rune) [2]rune {
-	if r < 0x10000 {
-		return [2]rune{r, 0}
+	if i == len(a) || i == len(b) {
+		return len(a) - len(b)
 	}
-	hi, lo := utf16.EncodeRune(r)
-	return [2]rune{hi, lo}
+	x, y := a[i], b[i]
+	switch {
+	case x >= 0xF0 && (y == 0xEE || y == 0xEF):
+		return -1
+	case y >= 0xF0 && (x == 0xEE || x == 0xEF):
+		return +1
+	}
+	return int(x) - int(y)
 }
