@@ -15,6 +15,7 @@ package importer
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -37,6 +38,8 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed"
+	"github.com/vigil-dev/vigil/internal/feed/csaf"
+	"github.com/vigil-dev/vigil/internal/feed/stix"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 )
@@ -231,6 +234,8 @@ type job struct {
 	comp      []byte // the entry's compressed bytes
 	budget    *untrusted.Budget
 	hint      *atomicString // the source detected for the archive's first entries
+	refused   error         // the document is over its size limit and was not read: rejected as it stands
+	source    string        // a refused document's source, as far as its first bytes tell
 	size      int64         // bytes it accounts for in progress (on disk, compressed)
 	weight    int64         // bytes held against maxInFlight
 	out       chan *result
@@ -307,13 +312,17 @@ func (r *run) path(p, display, u string, fetchedAt time.Time) error {
 				if entries > r.lim.MaxEntries {
 					return untrusted.Invalid(fname, "", "more than the limit of %d documents", r.lim.MaxEntries)
 				}
-				b, err := untrusted.ReadAll(fname, rd, r.lim.MaxFileSize)
+				b, source, refused, err := r.readDocument(fname, rd)
 				if err != nil {
 					return err
 				}
 				size := int64(len(b))
 				if st, err := os.Stat(f); err == nil {
 					size = st.Size()
+				}
+				if refused != nil {
+					// Over its kind's limit: rejected like an invalid record (--skip-invalid goes on), never read further.
+					return emit(&job{name: fname, source: source, refused: refused, size: size})
 				}
 				return emit(&job{name: fname, url: furl, fetchedAt: fetchedAt, raw: b, size: size, weight: int64(len(b))})
 			})
@@ -323,6 +332,46 @@ func (r *run) path(p, display, u string, fetchedAt time.Time) error {
 		}
 		return nil
 	})
+}
+
+// readDocument reads one plain or decompressed document whole, within the limit of its kind: a source whose parser
+// reads a document whole (an OSV record, a CSAF advisory, a STIX bundle) gets that parser's limit, and the bytes
+// decompressed are counted against it as they come, so a small .json.gz that expands to gigabytes is refused after
+// tens of megabytes; only the sources whose parsers stream records (NVD, KEV, EPSS) may use the file limit. The
+// kind is the run's --source, else detected from the document's first bytes (an undetectable document gets the
+// record limit: its worker rejects it by those bytes anyway). refused is the EINVALID error naming the file when
+// the document is over its limit; err stops the run (a corrupt stream, the walk's own limits).
+func (r *run) readDocument(name string, rd io.Reader) (b []byte, source string, refused, err error) {
+	br := bufio.NewReaderSize(rd, feed.HeadSize)
+	head, err := br.Peek(feed.HeadSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, "", nil, err
+	}
+	source = r.opt.Source
+	if source == "auto" {
+		source, _ = feed.Detect(name, head)
+	}
+	max, what := documentLimit(source, r.lim)
+	b, err = untrusted.ReadAll(name, untrusted.LimitReader(name, br, max, nil), max)
+	if untrusted.IsLimit(err) && !untrusted.IsBudget(err) {
+		return nil, source, untrusted.Invalid(name, "", "more than %d MiB, the limit for one %s", max>>20, what), nil
+	}
+	return b, source, nil, err
+}
+
+// documentLimit is the most bytes one document of source may be read to, and what such a document is called.
+func documentLimit(source string, lim untrusted.Limits) (int64, string) {
+	switch source {
+	case vigil.SourceNVD, vigil.SourceKEV, vigil.SourceEPSS:
+		return lim.MaxFileSize, strings.ToUpper(source) + " file"
+	case vigil.SourceCSAF:
+		return min(csaf.DefaultLimits().MaxRecordSize, lim.MaxFileSize), "CSAF document"
+	case vigil.SourceSTIX:
+		return min(stix.DefaultLimits().MaxRecordSize, lim.MaxFileSize), "STIX bundle"
+	case vigil.SourceOSV:
+		return min(lim.MaxRecordSize, lim.MaxFileSize), "OSV record"
+	}
+	return min(lim.MaxRecordSize, lim.MaxFileSize), "document of an unrecognised kind"
 }
 
 // zipEntries lists the entries of an archive to import, in the order they are stored (the central directory's), so
@@ -536,6 +585,11 @@ func (d *decoder) inflate(name string, comp []byte, size uint64, max int64, budg
 // process reads, recognises and parses one document (in a worker).
 func (r *run) process(j *job, dec *decoder) *result {
 	res := &result{job: j}
+	if j.refused != nil {
+		res.source = j.source
+		res.reject(j.name, recordName(j.name), j.refused)
+		return res
+	}
 	raw := j.raw
 	var blob []byte
 	if j.zf != nil {

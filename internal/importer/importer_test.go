@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -747,6 +748,54 @@ func TestVulnFilters(t *testing.T) {
 			if vs[i].Modified.After(vs[i-1].Modified) {
 				t.Errorf("not newest first: %v after %v", vs[i].Modified, vs[i-1].Modified)
 			}
+		}
+	})
+}
+
+// TestGzipBombRefusedAtRecordLimit imports a .json.gz OSV record that expands to 256 MiB, alone and in a folder,
+// with a record limit of 1 MiB: the run fails with EINVALID naming the file and the record limit (or, with
+// --skip-invalid, lists the file as rejected) after decompressing about the limit, where it used to read the
+// whole expansion up to the 1 GiB file limit before the parser refused it. The bytes allocated during the run are
+// the measure of what was decompressed.
+func TestGzipBombRefusedAtRecordLimit(t *testing.T) {
+	dir := t.TempDir()
+	bomb := filepath.Join(dir, "GO-2099-0001.json.gz")
+	f, err := os.Create(bomb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testfix.GzipBomb(f, `{"id":"GO-2099-0001","modified":"2024-01-01T00:00:00Z","details":"`, 256<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lim := untrusted.Limits{MaxRecordSize: 1 << 20}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, in := range []string{bomb, dir} {
+			t.Run(filepath.Base(in), func(t *testing.T) {
+				im := &importer.Importer{Store: db, Limits: lim}
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, err := im.Import(storetest.Admin(), []string{in}, importer.Options{})
+				runtime.ReadMemStats(&after)
+				if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), bomb) || !strings.Contains(err.Error(), "the limit for one OSV record") {
+					t.Errorf("error = %v, want EINVALID naming %s and the record limit", err, bomb)
+				}
+				if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+					t.Errorf("the run allocated %d MiB for a record limit of 1 MiB: the bomb was read past the limit", alloc>>20)
+				}
+				res, err := im.Import(storetest.Admin(), []string{in}, importer.Options{SkipInvalid: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s := sums(res); s[vigil.SourceOSV] != [5]int{0, 0, 0, 0, 1} {
+					t.Errorf("skip-invalid summaries = %v, want the OSV record rejected", s)
+				}
+			})
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM intel_advisories"); n != 0 {
+			t.Errorf("%d advisories stored from a bomb", n)
 		}
 	})
 }
