@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/web"
 )
@@ -65,6 +66,11 @@ func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
 	h, err := a.Handler(opt)
 	if err != nil {
 		return err
+	}
+	// A crash leaves the uploads and downloads it was importing in the temporary directory.
+	removed, err := importer.RemoveStale("")
+	if opt.Log != nil && (len(removed) > 0 || err != nil) {
+		opt.Log.Info("removed temporary files left by an earlier run", "files", removed, "err", err)
 	}
 	ln, err := net.Listen("tcp", opt.Addr)
 	if err != nil {

@@ -69,7 +69,7 @@ func (w webImporter) Import(ctx context.Context, source string, r io.Reader, nam
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "vigil-upload-")
+	dir, err := os.MkdirTemp("", importer.TempPattern("upload"))
 	if err != nil {
 		return nil, err
 	}

@@ -336,7 +336,7 @@ func (f *Fetcher) Download(ctx context.Context, raw string, cond Conditional) (*
 		if len(ext) > 8 || strings.ContainsAny(ext, `/\`) {
 			ext = ""
 		}
-		fh, err := os.CreateTemp(f.TempDir, "vigil-fetch-*"+ext)
+		fh, err := os.CreateTemp(f.TempDir, TempPattern("fetch")+ext)
 		if err != nil {
 			return 0, tempError(name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-dev/vigil"
@@ -30,6 +31,10 @@ func StatusOf(err error) int {
 	if errors.As(err, &mb) {
 		return http.StatusRequestEntityTooLarge
 	}
+	var busy *busyError
+	if errors.As(err, &busy) {
+		return http.StatusTooManyRequests
+	}
 	return statusOf[vigil.ErrorCode(err)]
 }
 
@@ -52,11 +57,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(err)
 	msg := vigil.ErrorMessage(err)
 	var mb *http.MaxBytesError
+	var busy *busyError
 	switch {
 	case errors.Is(err, errMethod):
 		code, msg = vigil.EINVALID, "method not allowed"
 	case errors.As(err, &mb):
 		code, msg = vigil.EINVALID, "request body too large"
+	case errors.As(err, &busy):
+		code, msg = "EBUSY", busy.Error()
+		w.Header().Set("Retry-After", strconv.Itoa(int(busy.after.Seconds())))
 	}
 	if code == vigil.EINTERNAL {
 		s.opt.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -142,9 +142,9 @@ func (s *Server) csrfOK(r *http.Request, sess *vigil.Session) bool {
 	tok := r.Header.Get("X-CSRF-Token")
 	if tok == "" {
 		// The body is bounded before it is parsed: the form may carry an upload.
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if isMultipart(r) {
 			r.Body = http.MaxBytesReader(nil, r.Body, s.opt.MaxUpload+64<<10)
-			if err := r.ParseMultipartForm(8 << 20); err != nil {
+			if err := parseMultipart(r); err != nil {
 				return false
 			}
 		} else {

@@ -119,8 +119,8 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	if r.PostForm != nil {
 		return nil
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if err := r.ParseMultipartForm(8 << 20); err != nil {
+	if isMultipart(r) {
+		if err := parseMultipart(r); err != nil {
 			return vigil.Errorf(vigil.EINVALID, "form: %v", err)
 		}
 		return nil

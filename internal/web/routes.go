@@ -156,7 +156,11 @@ func (s *Server) table() []route {
 func (s *Server) buildRouter() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.securityHeaders, s.authenticate)
+	s.uploadRoutes = chi.NewRouter()
 	for _, rt := range s.routes {
+		if rt.Upload {
+			s.uploadRoutes.Method(rt.Method, rt.Pattern, http.NotFoundHandler())
+		}
 		var h http.Handler = rt.raw
 		if h == nil {
 			h = s.h(rt.h)

@@ -47,6 +47,9 @@ type Options struct {
 	MaxZipEntries int
 	// PageSize is the number of rows of a list page.
 	PageSize int
+	// MaxUploads is how many uploads (SBOMs, feed files) are served at once; more are answered 429 with
+	// Retry-After. Each may hold its file, its expansion and its parse in memory.
+	MaxUploads int
 }
 
 // Server is the HTTP handler.
@@ -62,6 +65,9 @@ type Server struct {
 	staticFields template.HTML
 	rubric       []rubricQuestion
 	frags        fragments
+	// uploads holds one token per upload being served; uploadRoutes matches the routes marked Upload.
+	uploads      chan struct{}
+	uploadRoutes chi.Router
 }
 
 // New builds the server and its routes.
@@ -90,7 +96,10 @@ func New(svc Services, opt Options) (*Server, error) {
 	if opt.PageSize == 0 {
 		opt.PageSize = 50
 	}
-	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock)}
+	if opt.MaxUploads == 0 {
+		opt.MaxUploads = 2
+	}
+	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock), uploads: make(chan struct{}, opt.MaxUploads)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -101,8 +110,6 @@ func New(svc Services, opt Options) (*Server, error) {
 	s.router = s.buildRouter()
 	return s, nil
 }
-
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // Router returns the chi router, so tests can walk every registered route.
 func (s *Server) Router() chi.Routes { return s.router }

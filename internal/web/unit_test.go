@@ -423,3 +423,41 @@ func TestClientAddr(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadSlots fills the upload slots and checks that one more upload is answered 429 with Retry-After (and the
+// EBUSY code) before its body is read, that other requests are not held back, and that a freed slot admits the
+// next upload.
+func TestUploadSlots(t *testing.T) {
+	s, err := New(Services{}, Options{MaxUploads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.uploads <- struct{}{}
+	s.uploads <- struct{}{}
+	send := func(method, path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(`{"bomFormat":"CycloneDX"}`)))
+		return w
+	}
+	for _, path := range []string{"/api/v1/versions/7/sbom", "/api/v1/imports", "/versions/7/sbom"} {
+		w := send("POST", path)
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "10" {
+			t.Errorf("POST %s with every slot taken: %d, Retry-After %q; want 429 and 10", path, w.Code, w.Header().Get("Retry-After"))
+		}
+		if strings.HasPrefix(path, "/api/") && !strings.Contains(w.Body.String(), `"code": "EBUSY"`) {
+			t.Errorf("POST %s: body %s, want the EBUSY code", path, w.Body.String())
+		}
+	}
+	for _, rq := range [][2]string{{"GET", "/healthz"}, {"GET", "/versions/7/sbom"}, {"POST", "/api/v1/devices"}} {
+		if w := send(rq[0], rq[1]); w.Code == http.StatusTooManyRequests {
+			t.Errorf("%s %s is no upload but was turned away", rq[0], rq[1])
+		}
+	}
+	<-s.uploads
+	if w := send("POST", "/api/v1/imports"); w.Code == http.StatusTooManyRequests {
+		t.Error("a freed slot did not admit the next upload")
+	}
+	if len(s.uploads) != 1 {
+		t.Errorf("%d slots held after the requests ended, want the 1 the test holds", len(s.uploads))
+	}
+}

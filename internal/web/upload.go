@@ -28,10 +28,10 @@ func (s *Server) uploadLimits() uploadLimits {
 // body (scripts: curl --data-binary @bom.json). name is the file name the client gave, for messages only.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte, name string, err error) {
 	lim := s.uploadLimits()
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+	if isMultipart(r) {
 		if r.MultipartForm == nil {
 			r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes+64<<10)
-			if err := r.ParseMultipartForm(8 << 20); err != nil {
+			if err := parseMultipart(r); err != nil {
 				var mb *http.MaxBytesError
 				if errors.As(err, &mb) {
 					return nil, "", vigil.Errorf(vigil.EINVALID, "file: larger than %d MiB", lim.MaxBytes>>20)

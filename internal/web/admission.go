@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// This file holds what the server admits and cleans up around every request, at the outermost layer
+// (Server.ServeHTTP) because nothing deeper outlives the request: uploads take one of a few slots or are turned
+// away with 429 and Retry-After, and the temporary files of every multipart form parsed anywhere in the chain are
+// removed when the request ends. net/http removes them only for a form parsed on the request it created itself,
+// and every middleware here and in chi works on copies (WithContext), so before this each upload over 8 MiB left
+// its whole multipart-* file in $TMPDIR.
+
+// uploadRetryAfter is what a client turned away for want of an upload slot is told to wait: about one upload.
+const uploadRetryAfter = 10 * time.Second
+
+// busyError refuses a request the server has no room for now; it answers 429 with Retry-After.
+type busyError struct {
+	what  string
+	after time.Duration
+}
+
+func (e *busyError) Error() string {
+	return e.what + ": the server is busy; retry in " + strconv.Itoa(int(e.after.Seconds())) + " seconds"
+}
+
+// forms are the multipart forms parsed while serving one request, removed (their temporary files) at its end.
+type forms struct {
+	mu   sync.Mutex
+	list []*multipart.Form
+}
+
+type formsKey struct{}
+
+func (f *forms) removeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.list {
+		m.RemoveAll()
+	}
+	f.list = nil
+}
+
+// parseMultipart parses r's multipart form (at most 8 MiB held in memory, the rest of a file in a temporary
+// file) once, and has the temporary files removed when the request ends, whichever copy of the request parsed
+// them. Every multipart parse in this package goes through it. The body must already be bounded.
+func parseMultipart(r *http.Request) error {
+	if r.MultipartForm != nil {
+		return nil
+	}
+	err := r.ParseMultipartForm(8 << 20)
+	if r.MultipartForm != nil {
+		if f, ok := r.Context().Value(formsKey{}).(*forms); ok {
+			f.mu.Lock()
+			f.list = append(f.list, r.MultipartForm)
+			f.mu.Unlock()
+		}
+	}
+	return err
+}
+
+// ServeHTTP admits the request (an upload needs a slot) and cleans up after it (see the top of this file).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.uploads != nil && r.Method != http.MethodGet && r.Method != http.MethodHead && s.uploadRoutes.Match(chi.NewRouteContext(), r.Method, r.URL.Path) {
+		select {
+		case s.uploads <- struct{}{}:
+			defer func() { <-s.uploads }()
+		default:
+			s.writeError(w, r, &busyError{what: "upload", after: uploadRetryAfter})
+			return
+		}
+	}
+	f := &forms{}
+	defer f.removeAll()
+	s.router.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), formsKey{}, f)))
+}
+
+// isMultipart reports whether r carries a multipart form.
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+}
