@@ -94,7 +94,7 @@ func (w webImporter) Import(ctx context.Context, source string, r io.Reader, nam
 	if err != nil {
 		return nil, err
 	}
-	res, err := im.Import(ctx, []string{path}, importer.Options{Source: source})
+	res, err := im.Import(ctx, []string{path}, importer.Options{Source: source, Display: base})
 	if err != nil {
 		return nil, err
 	}

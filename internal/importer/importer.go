@@ -73,6 +73,9 @@ type Options struct {
 	// Feed names the configured feed a scheduled sync runs for (its cursor is read and advanced); empty for a
 	// command-line import.
 	Feed string
+	// Display is the name the one input is shown and stored under in place of its path: an upload's own file
+	// name, not the temporary file it was written to.
+	Display string
 }
 
 // Progress is the state of a run: records and bytes processed so far and, when known, the total bytes to read.
@@ -101,6 +104,9 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*
 	}
 	if len(inputs) == 0 {
 		return nil, vigil.Errorf(vigil.EINVALID, "nothing to import: give files, folders or URLs")
+	}
+	if opt.Display != "" && len(inputs) != 1 {
+		return nil, vigil.Errorf(vigil.EINVALID, "a display name is for one input, not %d", len(inputs))
 	}
 	var total int64
 	for _, in := range inputs {
@@ -160,7 +166,7 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*
 			if fetched[i] != nil {
 				err = r.staged(fetched[i])
 			} else {
-				err = r.path(in, "", "", time.Time{})
+				err = r.path(in, opt.Display, "", time.Time{})
 			}
 			if err != nil {
 				return err

@@ -99,7 +99,7 @@ func (s *stager) keep(raw string, n int64) error {
 // transaction reads it: NVD's pages compress about tenfold, and a first sync fetches all of them.
 func (s *stager) spool(raw, source string, resp *Response) (stagedDoc, error) {
 	name := redact(raw)
-	fh, err := os.CreateTemp(s.im.Fetcher.TempDir, "vigil-fetch-*.json.gz")
+	fh, err := os.CreateTemp(s.im.Fetcher.TempDir, TempPattern("fetch")+".json.gz")
 	if err != nil {
 		return stagedDoc{}, tempError(name, err)
 	}

@@ -88,3 +88,29 @@ func containsInt(list []int, v int) bool {
 	}
 	return false
 }
+
+// TestFeedUploadGzipBomb uploads a 1 MB .json.gz OSV record that expands to 1 GiB through the API: it is refused at
+// the 32 MiB record limit with an error naming the file as uploaded (not the temporary file it was written to),
+// and nothing is stored.
+func TestFeedUploadGzipBomb(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			var bomb bytes.Buffer
+			if err := testfix.GzipBomb(&bomb, `{"id":"GHSA-bomb-bomb-bomb","modified":"2024-01-01T00:00:00Z","details":"`, 1<<30); err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/imports?name=GHSA-bomb-bomb-bomb.json.gz", &bomb)
+			req.Header.Set("Authorization", "Bearer "+e.token(vigil.RolePSIRT))
+			req.Header.Set("Content-Type", "application/gzip")
+			res, body := e.anon().do(req)
+			want := `"GHSA-bomb-bomb-bomb.json.gz: more than 32 MiB, the limit for one OSV record"`
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
+				t.Errorf("bomb upload: %d %s; want 400 and %s", res.StatusCode, clip(body), want)
+			}
+			if _, err := e.app.Store.Vuln(sys(), "GHSA-bomb-bomb-bomb"); vigil.ErrorCode(err) != vigil.ENOTFOUND {
+				t.Errorf("the bomb's record: %v, want ENOTFOUND", err)
+			}
+		})
+	}
+}
