@@ -87,7 +87,12 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.svc.Importer.Import(r.Context(), src, strings.NewReader(string(b)), name)
+	release, err := s.reserveParse(r.Context(), int64(len(b)), importAmplification)
+	if err != nil {
+		return err
+	}
+	defer release()
+	res, err := s.svc.Importer.Import(r.Context(), src, bytes.NewReader(b), name)
 	if err != nil {
 		return err
 	}

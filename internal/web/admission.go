@@ -14,10 +14,33 @@ import (
 
 // This file holds what the server admits and cleans up around every request, at the outermost layer
 // (Server.ServeHTTP) because nothing deeper outlives the request: uploads take one of a few slots or are turned
-// away with 429 and Retry-After, and the temporary files of every multipart form parsed anywhere in the chain are
+// away with 429 and Retry-After, their parses share a memory budget (reserveParse), and the temporary files of every multipart form parsed anywhere in the chain are
 // removed when the request ends. net/http removes them only for a form parsed on the request it created itself,
 // and every middleware here and in chi works on copies (WithContext), so before this each upload over 8 MiB left
 // its whole multipart-* file in $TMPDIR.
+
+// Parsing amplification: the memory a parse takes per byte of its input, measured (bench/memory) on the largest
+// documents Vigil accepts. An SBOM is validated against its schema and decoded whole; a feed upload goes through
+// the importer, whose documents in flight are bounded on their own (a compressed feed expands, but is parsed a
+// document at a time).
+const (
+	sbomAmplification   = 32
+	importAmplification = 8
+)
+
+// reserveParse waits until the parse budget has room for a parse of n bytes of input amplified amp times (a parse
+// larger than the whole budget waits until it runs alone), and returns the function that gives the room back. It
+// returns ctx's error when the client goes first. The wait is short in practice: only the MaxUploads uploads
+// being served can be waiting.
+func (s *Server) reserveParse(ctx context.Context, n, amp int64) (func(), error) {
+	w := min(n*amp, s.opt.ParseMemory)
+	if !s.parseMem.TryAcquire(w) {
+		if err := s.parseMem.Acquire(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+	return func() { s.parseMem.Release(w) }, nil
+}
 
 // uploadRetryAfter is what a client turned away for want of an upload slot is told to wait: about one upload.
 const uploadRetryAfter = 10 * time.Second

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"sort"
@@ -364,7 +365,12 @@ func (s *Server) uploadSBOM(w http.ResponseWriter, r *http.Request, id int64) (*
 	if err != nil {
 		return nil, name, err
 	}
-	res, err := s.svc.SBOM.ImportSBOM(r.Context(), id, strings.NewReader(string(b)), name)
+	release, err := s.reserveParse(r.Context(), int64(len(b)), sbomAmplification)
+	if err != nil {
+		return nil, name, err
+	}
+	defer release()
+	res, err := s.svc.SBOM.ImportSBOM(r.Context(), id, bytes.NewReader(b), name)
 	return res, name, err
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -50,6 +51,9 @@ type Options struct {
 	// MaxUploads is how many uploads (SBOMs, feed files) are served at once; more are answered 429 with
 	// Retry-After. Each may hold its file, its expansion and its parse in memory.
 	MaxUploads int
+	// ParseMemory is the memory the uploads being parsed may take together, each estimated from its size (see
+	// reserveParse); an upload waits for room. 512 MiB when zero.
+	ParseMemory int64
 }
 
 // Server is the HTTP handler.
@@ -68,6 +72,7 @@ type Server struct {
 	// uploads holds one token per upload being served; uploadRoutes matches the routes marked Upload.
 	uploads      chan struct{}
 	uploadRoutes chi.Router
+	parseMem     *semaphore.Weighted
 }
 
 // New builds the server and its routes.
@@ -99,7 +104,11 @@ func New(svc Services, opt Options) (*Server, error) {
 	if opt.MaxUploads == 0 {
 		opt.MaxUploads = 2
 	}
-	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock), uploads: make(chan struct{}, opt.MaxUploads)}
+	if opt.ParseMemory == 0 {
+		opt.ParseMemory = 512 << 20
+	}
+	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock), uploads: make(chan struct{}, opt.MaxUploads),
+		parseMem: semaphore.NewWeighted(opt.ParseMemory)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

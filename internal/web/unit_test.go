@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -459,5 +461,40 @@ func TestUploadSlots(t *testing.T) {
 	}
 	if len(s.uploads) != 1 {
 		t.Errorf("%d slots held after the requests ended, want the 1 the test holds", len(s.uploads))
+	}
+}
+
+// TestParseBudget checks the parse memory budget: parses weigh their input times the amplification, one that
+// would overdraw the budget waits (here: its client has gone, so it gives up with the context's error), a smaller
+// one fits beside, and one larger than the whole budget runs once it is alone.
+func TestParseBudget(t *testing.T) {
+	s, err := New(Services{}, Options{ParseMemory: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	first, err := s.reserveParse(context.Background(), 2, 32) // 64 of 100
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.reserveParse(gone, 2, 32); !errors.Is(err, context.Canceled) {
+		t.Errorf("a second 64 beside 64 of 100: %v, want to wait (context.Canceled here)", err)
+	}
+	small, err := s.reserveParse(gone, 1, 32)
+	if err != nil {
+		t.Errorf("32 beside 64 of 100: %v, want room", err)
+	} else {
+		small()
+	}
+	if _, err := s.reserveParse(gone, 1000, 32); !errors.Is(err, context.Canceled) {
+		t.Errorf("a parse larger than the budget beside another: %v, want to wait", err)
+	}
+	first()
+	huge, err := s.reserveParse(gone, 1000, 32)
+	if err != nil {
+		t.Errorf("a parse larger than the budget, alone: %v, want it admitted", err)
+	} else {
+		huge()
 	}
 }
