@@ -20,18 +20,36 @@ func CPUSeconds() float64 {
 }
 
 // ResetPeak resets the kernel's peak-RSS counter (VmHWM) of this process, so a phase reports its own peak.
-func ResetPeak() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+func ResetPeak() { ResetPeakOf(0) }
 
 // PeakMB reads VmHWM from /proc/self/status, in MiB (0 when unavailable).
-func PeakMB() float64 {
-	f, err := os.Open("/proc/self/status")
+func PeakMB() float64 { return PeakMBOf(0) }
+
+// ResetPeakOf is ResetPeak for another process of the same user (a server the harness started); 0 is this one.
+func ResetPeakOf(pid int) { os.WriteFile(procFile(pid, "clear_refs"), []byte("5"), 0) }
+
+// PeakMBOf is PeakMB for another process (0: this one).
+func PeakMBOf(pid int) float64 { return statusMB(pid, "VmHWM:") }
+
+// RSSMBOf is the current resident memory (VmRSS) of a process (0: this one), in MiB.
+func RSSMBOf(pid int) float64 { return statusMB(pid, "VmRSS:") }
+
+func procFile(pid int, name string) string {
+	if pid == 0 {
+		return "/proc/self/" + name
+	}
+	return "/proc/" + strconv.Itoa(pid) + "/" + name
+}
+
+func statusMB(pid int, field string) float64 {
+	f, err := os.Open(procFile(pid, "status"))
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			return kb / 1024
 		}
