@@ -40,11 +40,14 @@ func ParseJSON(name string, b []byte, lim untrusted.Limits) (*model.Document, er
 	if err := untrusted.CheckJSON(name, b, lim); err != nil {
 		return nil, err
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if !json.Valid(b) {
+		_, err := jsonschema.UnmarshalJSON(bytes.NewReader(b)) // for the error's place
+		return nil, untrusted.JSONError(name, "", b, err)
+	}
+	top, comps, ok, err := splitComponents(b)
 	if err != nil {
 		return nil, untrusted.JSONError(name, "", b, err)
 	}
-	top, ok := inst.(map[string]any)
 	if !ok {
 		return nil, untrusted.Invalid(name, "$", "a CycloneDX document is a JSON object")
 	}
@@ -52,7 +55,7 @@ func ParseJSON(name string, b []byte, lim untrusted.Limits) (*model.Document, er
 	if version == "" {
 		return nil, untrusted.Invalid(name, "specVersion", "missing or not a string")
 	}
-	if err := validateDoc(name, version, inst); err != nil {
+	if err := validateDoc(name, version, top, b, comps); err != nil {
 		return nil, err
 	}
 	var bom bomDoc
@@ -62,8 +65,8 @@ func ParseJSON(name string, b []byte, lim untrusted.Limits) (*model.Document, er
 	return convert(&bom, name, model.FormatCycloneDXJSON, version, lim)
 }
 
-func validateDoc(name, version string, inst any) error {
-	field, msg, err := validate(version, inst)
+func validateDoc(name, version string, top map[string]any, b []byte, comps [][2]int64) error {
+	field, msg, err := validate(version, top, b, comps)
 	if err != nil {
 		return untrusted.Invalid(name, "specVersion", "%v", err)
 	}

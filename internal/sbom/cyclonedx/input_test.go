@@ -2,6 +2,8 @@ package cyclonedx
 
 import (
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -103,6 +105,12 @@ func TestRejects(t *testing.T) {
 		{"no specVersion", `{"bomFormat":"CycloneDX"}`, "specVersion: missing"},
 		{"unknown specVersion", `{"bomFormat":"CycloneDX","specVersion":"9.9"}`, `specVersion: unsupported CycloneDX specVersion "9.9"`},
 		{"schema: wrong type", cdxJSON(`{"type":"library","name":7}`), "components[0].name: got number, want string"},
+		{"schema: a later component", cdxJSON(lib("a", "") + "," + lib("b", "") + `,{"type":"library","name":7}`), "components[2].name: got number, want string"},
+		{"schema: equal components", cdxJSON(lib("a", `,"version":"1"`) + "," + lib("b", "") + "," + `{"version":"1","name":"a","type":"library"}`),
+			"components: items at 0 and 2 are equal"},
+		{"schema: outside the components", `{"bomFormat":"CycloneDX","specVersion":"1.6","version":"one","components":[` + lib("a", "") + `]}`,
+			"version: got string, want integer"},
+		{"schema: components not an array", `{"bomFormat":"CycloneDX","specVersion":"1.6","components":{"a":1}}`, "components: got object, want array"},
 		{"xml: wrong root", `<?xml version="1.0"?><sbom/>`, "sbom: root element is <sbom>"},
 		{"xml: unknown element", cdxXML(xlib("a", "<colour>red</colour>")), "bom/components[1]/component[1]/colour: line 1: element <colour> is not allowed here in <component> (expected <components>, <copyright>, <cpe>"},
 		{"xml: text in element-only content", cdxXML(`<component type="library">stray<name>a</name></component>`), "text is not allowed in <component>"},
@@ -330,5 +338,66 @@ func TestComponentMapping(t *testing.T) {
 				t.Errorf("Index(jackson) = %d, %v", i, ok)
 			}
 		})
+	}
+}
+
+// TestValidationMemory parses a 4 MB SBOM made of 120,000 properties (the shape that took 1.3 GB at 42 MB) and
+// bounds the heap it holds at once, sampled with the collector keeping the heap close to what is live: validating
+// the whole document as one generic tree held about fifteen times the document; validating it a component at a
+// time holds little more than the document and its components.
+func TestValidationMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[`)
+	for i := 0; b.Len() < 4<<20; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"type":"library","name":"lib%d","version":"1.%d.0","purl":"pkg:npm/lib%d@1.%d.0","properties":[`, i, i%50, i, i%50)
+		for p := range 60 {
+			if p > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"p%d","value":"v%d"}`, p, i)
+		}
+		b.WriteString(`]}`)
+	}
+	b.WriteString(`]}`)
+	doc := []byte(b.String())
+	b.Reset()
+	if _, err := schemaFor("1.5"); err != nil { // compiled once per process, not the parse's cost
+		t.Fatal(err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(5))
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var m runtime.MemStats
+		var p uint64
+		for {
+			runtime.ReadMemStats(&m)
+			p = max(p, m.HeapAlloc)
+			select {
+			case <-done:
+				peak <- p
+				return
+			default:
+			}
+		}
+	}()
+	got, err := ParseJSON("props.cdx.json", doc, untrusted.Limits{})
+	close(done)
+	held := <-peak - base.HeapAlloc
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Components) < 2000 {
+		t.Fatalf("%d components", len(got.Components))
+	}
+	t.Logf("parsing %d bytes held at most %d MiB", len(doc), held>>20)
+	if held > uint64(6*len(doc)) {
+		t.Errorf("parsing %d bytes held %d MiB at once, more than 6 times the document", len(doc), held>>20)
 	}
 }
