@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -18,7 +19,8 @@ type App struct {
 	Store *store.DB
 	Clock vigil.Clock
 
-	syncMu sync.Mutex // serializes scheduled feed syncs on SQLite
+	syncMu     sync.Mutex  // serializes scheduled feed syncs on SQLite
+	catchingUp atomic.Bool // Serve's start-up re-match is running
 }
 
 // Open opens (and migrates) the store.

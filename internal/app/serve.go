@@ -42,7 +42,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	svc := web.Services{
 		Portfolio: cachedPortfolio{a.Store, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store.IdleSessions(opt.SessionIdle), Audit: webAudit{a.Store},
 		Cases: a.Cases(), Queries: q, SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
-		Health: a.Store.Ping,
+		Health: a.Store.Health, Starting: a.starting,
 	}
 	if t, ok := any(a.Store).(vigil.ThreatModelService); ok {
 		svc.Threats = cachedThreats{t, q}
@@ -61,8 +61,24 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Clock: a.Clock, Log: opt.Log})
 }
 
+// starting says why the server is not ready yet: Serve's start-up re-match is still running.
+func (a *App) starting() error {
+	if a.catchingUp.Load() {
+		return vigil.Errorf(vigil.EUNAVAILABLE, "starting: re-matching intelligence imported but not yet matched")
+	}
+	return nil
+}
+
+func (o ServeOptions) logger() *slog.Logger {
+	if o.Log != nil {
+		return o.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully (in-flight requests get 10 s).
 func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
+	a.Store.SetLog(opt.logger())
 	h, err := a.Handler(opt)
 	if err != nil {
 		return err
@@ -78,6 +94,22 @@ func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	// A crash between an import's commit and its re-match leaves findings unopened: the change cursor re-matching
+	// follows is durable, so what was imported but not matched is matched now, while the server already answers
+	// (/readyz says it is not ready until this is done).
+	a.catchingUp.Store(true)
+	caughtUp := make(chan struct{})
+	defer func() { <-caughtUp }() // it ends soon after ctx: the store must outlive it
+	go func() {
+		defer close(caughtUp)
+		defer a.catchingUp.Store(false)
+		res, err := a.RematchChanged(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "rematch"}))
+		if err != nil {
+			opt.logger().Error("start-up re-match of imports not yet matched failed; the next import retries it", "err", err)
+		} else if res.Versions > 0 {
+			opt.logger().Info("start-up re-match of imports not yet matched", "versions", res.Versions, "opened", res.Opened, "resolved", res.Resolved)
+		}
+	}()
 	if opt.Ready != nil {
 		opt.Ready(ln.Addr().String())
 	}

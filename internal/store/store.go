@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,6 +43,7 @@ type DB struct {
 	dsn    string
 	path   string // SQLite file path
 	clock  vigil.Clock
+	log    atomic.Pointer[slog.Logger]
 }
 
 // Engine returns SQLite or Postgres.
@@ -220,9 +223,9 @@ func (db *DB) transact(ctx context.Context, fn func(*Tx) error) error {
 		if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
 			continue
 		}
-		return err
+		return classify(err)
 	}
-	return err
+	return classify(err)
 }
 
 func (db *DB) try(ctx context.Context, actor vigil.Actor, fn func(*Tx) error) error {

@@ -325,10 +325,8 @@ func (db *DB) TokenActor(ctx context.Context, secret string) (vigil.Actor, error
 	}
 	if !used.Valid || now.Sub(parseTime(used)) >= seenEvery {
 		// Conditional on the value read, so concurrent requests with one token write it once.
-		if _, err := db.db.ExecContext(ctx, "UPDATE tokens SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used = $3)",
-			timeText(now), a.TokenID, used); err != nil {
-			return vigil.Actor{}, fmt.Errorf("token last used: %w", err)
-		}
+		db.bookkeep(ctx, "token last used", "UPDATE tokens SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used = $3)",
+			timeText(now), a.TokenID, used)
 	}
 	return a, nil
 }
@@ -401,21 +399,34 @@ func (db *DB) sessionBySecret(ctx context.Context, secret string, idle time.Dura
 	}
 	last := parseTime(seen)
 	if now.Sub(last) > idle {
-		if _, err := db.db.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", hash); err != nil {
-			return nil, err
-		}
+		// The session is over whether or not its row goes now; CreateSession sweeps expired ones anyway.
+		db.bookkeep(ctx, "idle session removal", "DELETE FROM sessions WHERE id_hash = $1", hash)
 		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "session ended after %s without use: sign in again", idle)
 	}
 	if now.Sub(last) >= min(seenEvery, idle/2) {
 		// Conditional on the value read, so concurrent requests of one session write it once.
-		if _, err := db.db.ExecContext(ctx, "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2 AND COALESCE(last_seen, created_at) = $3",
-			timeText(now), hash, seen.String); err != nil {
-			return nil, fmt.Errorf("session last seen: %w", err)
-		}
+		db.bookkeep(ctx, "session last seen", "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2 AND COALESCE(last_seen, created_at) = $3",
+			timeText(now), hash, seen.String)
 	}
 	u.CreatedAt = parseTime(c)
 	s.User = &u
 	return &s, nil
+}
+
+// bookkeepWait bounds a bookkeeping write: a request does not wait longer than this for a write lock that another
+// writer holds.
+const bookkeepWait = 250 * time.Millisecond
+
+// bookkeep runs a best-effort bookkeeping write (a token's last use, a session's last activity). It is not the
+// request's purpose: a locked database or a full disk must not fail the read it accompanies, so its failure is
+// logged and the request goes on; the write is tried again on a later request, since the value it would have moved
+// is still old.
+func (db *DB) bookkeep(ctx context.Context, what, query string, args ...any) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepWait)
+	defer cancel()
+	if _, err := db.db.ExecContext(ctx, query, args...); err != nil {
+		db.logger().Warn("store: bookkeeping write skipped", "what", what, "err", classify(err))
+	}
 }
 
 // DeleteSession ends a session (logout).

@@ -107,7 +107,7 @@ func (s *Server) OpenAPI() map[string]any {
 			"description": "The JSON API of Vigil, a medical-device postmarket cybersecurity program. Authenticate with `Authorization: Bearer <token>` " +
 				"(create one with `vigil token create` or on your account page) or with the session cookie of a browser; cookie-authenticated " +
 				"writes must send the session's CSRF token in `X-CSRF-Token`. Errors are `{\"error\": {\"code\", \"message\"}}` with the status " +
-				"from one table: EINVALID 400, EUNAUTHORIZED 401, EFORBIDDEN 403, ENOTFOUND 404, ECONFLICT 409, EINTERNAL 500. `x-permission` " +
+				"from one table: EINVALID 400, EUNAUTHORIZED 401, EFORBIDDEN 403, ENOTFOUND 404, ECONFLICT 409, EINTERNAL 500, EUNAVAILABLE 503 (a full disk, a busy database or a feed host that does not answer: the message says which; retry once it is fixed). `x-permission` " +
 				"names the permission an operation needs (admin holds all; psirt assesses and records events; regulatory records events and " +
 				"determinations; viewer reads)."},
 		"paths": paths,

@@ -72,7 +72,8 @@ func (s *Server) table() []route {
 	return []route{
 		// Public.
 		{Method: "GET", Pattern: "/static/*", Public: true, Summary: "static files", raw: http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static))))},
-		{Method: "GET", Pattern: "/healthz", Public: true, Summary: "liveness and database reachability", h: s.healthz},
+		{Method: "GET", Pattern: "/healthz", Public: true, Summary: "the database's real state: a read and a write probe (503 when either fails, with the reason)", h: s.healthz},
+		{Method: "GET", Pattern: "/readyz", Public: true, Summary: "whether the server can serve now: start-up done, the database reads and writes (503 with the reason otherwise)", h: s.readyz},
 		{Method: "GET", Pattern: "/login", Public: true, Summary: "sign-in page", h: s.loginPage},
 		{Method: "POST", Pattern: "/login", Public: true, Summary: "sign in", h: s.loginSubmit},
 		{Method: "POST", Pattern: "/logout", Public: true, Summary: "sign out", h: s.logout},

@@ -136,16 +136,62 @@ func (s *Server) h(fn handler) http.HandlerFunc {
 	}
 }
 
+// healthz reports the store's real state: whether it answers a read and takes a write (a probe that needs the
+// write lock and a page of disk). 200 only when both work: a server whose writes all fail (full disk, a lock held by
+// a stuck process) is not healthy even though it still answers.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if s.svc.Health != nil {
-		if err := s.svc.Health(ctx); err != nil {
-			s.opt.Log.Error("healthz: database", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
-			return nil
+	read, write := s.storeState(r.Context())
+	status, code := "ok", http.StatusOK
+	switch {
+	case read != "ok":
+		status, code = "unavailable", http.StatusServiceUnavailable
+	case write != "ok":
+		status, code = "degraded", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"status": status, "database": map[string]string{"read": read, "write": write}})
+	return nil
+}
+
+// readyz says whether the server can serve requests now: its start-up work is done and the store answers reads
+// and takes writes. A load balancer sends traffic only to a ready server.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	reason := ""
+	if s.svc.Starting != nil {
+		if err := s.svc.Starting(); err != nil {
+			reason = vigil.ErrorMessage(err)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	if reason == "" {
+		if read, write := s.storeState(r.Context()); read != "ok" {
+			reason = read
+		} else if write != "ok" {
+			reason = write
+		}
+	}
+	if reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": reason})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true})
 	return nil
+}
+
+// storeState is the store's answer to a read and to a write probe: "ok" or what is wrong, in words fit for the
+// operator (the detail of an unexpected failure is logged).
+func (s *Server) storeState(ctx context.Context) (read, write string) {
+	if s.svc.Health == nil {
+		return "ok", "ok"
+	}
+	rerr, werr := s.svc.Health(ctx)
+	say := func(what string, err error) string {
+		if err == nil {
+			return "ok"
+		}
+		s.opt.Log.Warn("store check failed", "check", what, "err", err)
+		if vigil.ErrorCode(err) == vigil.EUNAVAILABLE {
+			return vigil.ErrorMessage(err)
+		}
+		return "failed (see the server log)"
+	}
+	return say("read", rerr), say("write", werr)
 }

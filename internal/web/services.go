@@ -27,8 +27,11 @@ type Services struct {
 	Sources   Sources                  // optional: feed source status
 	Importer  Importer                 // optional: feed imports through the API
 	Threats   vigil.ThreatModelService // optional: each device's threat model
-	// Health checks the database for /healthz.
-	Health func(ctx context.Context) error
+	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
+	// for /healthz and /readyz; it bounds its own wait.
+	Health func(ctx context.Context) (read, write error)
+	// Starting, when set, says why the server is not ready yet (its start-up work still running), nil once it is.
+	Starting func() error
 }
 
 // Users is the user service with the admin listing authorized (the root UserService leaves listing open because
