@@ -148,6 +148,23 @@ type Component struct {
 	Type        string `json:"type,omitempty"` // library, firmware, operating-system, device, ...
 }
 
+// FindingKey identifies a component within a version for its findings: the purl when there is one, else
+// name@version (group/name@version, or the CPE of a component with no name), so that re-importing the same SBOM
+// keeps the same findings (and their assessments).
+func (c Component) FindingKey() string {
+	if c.Purl != "" {
+		return c.Purl
+	}
+	k := c.Name + "@" + c.Version
+	if c.Group != "" {
+		k = c.Group + "/" + k
+	}
+	if c.CPE != "" && c.Name == "" {
+		k = c.CPE
+	}
+	return k
+}
+
 // Consignee is a customer site that received devices (the installed base, for 806 and customer notices).
 type Consignee struct {
 	ID        int64           `json:"id"`
@@ -207,4 +224,11 @@ type Where struct {
 	Status    string    `json:"status"`
 	Units     int       `json:"units_fielded"`
 	Component Component `json:"component"`
+}
+
+// SBOMMeta describes an imported SBOM document.
+type SBOMMeta struct {
+	Source string // file name or URL
+	Format string // cyclonedx-json 1.5, spdx-tagvalue 2.3, ...
+	Digest string // sha256 of the document
 }

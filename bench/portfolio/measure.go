@@ -23,6 +23,9 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/bench/sbomgen/gen"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/importer"
+	psvc "github.com/vigil-dev/vigil/internal/service/portfolio"
+	"github.com/vigil-dev/vigil/internal/store"
 )
 
 // Measurement is one timed phase.
@@ -169,15 +172,16 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	}
 	defer cleanup()
 	actx := app.CLIContext(ctx)
-	a, err := app.Open(actx, dsn)
+	db, err := store.Open(actx, dsn, vigil.SystemClock{})
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer db.Close()
+	a := app.New(db, vigil.SystemClock{})
 	prof := func(phase string, run int) string { return fmt.Sprintf("%s-%s-%d", engine, phase, run) }
 
 	// The portfolio: one organization, devices of four versions each.
-	if err := a.Store.CreateOrg(actx, &vigil.Organization{Name: "Bench Medical"}); err != nil {
+	if err := a.Portfolio.CreateOrg(actx, &vigil.Organization{Name: "Bench Medical"}); err != nil {
 		return err
 	}
 	ids := make([]int64, len(p.comps))
@@ -185,24 +189,23 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	for i := range ids {
 		if i%4 == 0 {
 			dev = &vigil.Device{Name: fmt.Sprintf("Device %03d", i/4), Class: "II", Pathway: vigil.Pathway510k}
-			if err := a.Store.CreateDevice(actx, dev); err != nil {
+			if err := a.Portfolio.CreateDevice(actx, dev); err != nil {
 				return err
 			}
 		}
 		v := &vigil.DeviceVersion{DeviceID: dev.ID, Version: fmt.Sprintf("%d.0", i%4+1)}
-		if err := a.Store.CreateVersion(actx, v); err != nil {
+		if err := a.Portfolio.CreateVersion(actx, v); err != nil {
 			return err
 		}
 		ids[i] = v.ID
 	}
 
 	// The corpus.
-	im, err := a.Importer(actx, app.IntelOptions{})
-	if err != nil {
-		return err
-	}
+	// The importer itself, not the intelligence service (which re-matches after every import): the phases are
+	// measured apart.
+	im := &importer.Importer{Store: db}
 	t := startPhase(c.ProfDir, prof("corpus-import", 1), true)
-	res, err := im.Import(actx, []string{c.Corpus}, app.ImportOptions{})
+	res, err := im.Import(actx, []string{c.Corpus}, importer.Options{})
 	if err != nil {
 		return fmt.Errorf("corpus import: %w", err)
 	}
@@ -213,7 +216,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	rep.add(t.end(engine, "corpus-import", 1, fmt.Sprintf("%d advisories added", added)))
 	// Consume the corpus's change feed before any SBOM is stored: the deltas must find only their own changes.
 	t = startPhase(c.ProfDir, prof("first-changed", 1), true)
-	rr, err := a.RematchChanged(actx)
+	rr, err := a.Portfolio.RematchChanged(actx)
 	if err != nil {
 		return err
 	}
@@ -227,7 +230,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 		if err != nil {
 			return err
 		}
-		sr, err := a.ImportSBOM(actx, id, f, filepath.Base(sbomPath(p.dir, i)))
+		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sbomPath(p.dir, i)))
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("sbom %d: %w", i, err)
@@ -249,7 +252,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	// Rematch of every version.
 	for r := 1; r <= c.Runs; r++ {
 		t := startPhase(c.ProfDir, prof("rematch-all", r), r == 1)
-		res, err := a.Rematch(actx, app.RematchOptions{})
+		res, err := a.Portfolio.Rematch(actx, psvc.RematchOptions{})
 		if err != nil {
 			return err
 		}
@@ -262,13 +265,13 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	for r, d := range deltas {
 		run := r + 1
 		t := startPhase(c.ProfDir, prof("delta-import", run), run == 1)
-		ires, err := im.Import(actx, []string{d.dir}, app.ImportOptions{})
+		ires, err := im.Import(actx, []string{d.dir}, importer.Options{})
 		if err != nil {
 			return fmt.Errorf("delta %d import: %w", run, err)
 		}
 		mi := t.end(engine, "delta-import", run, "")
 		t = startPhase(c.ProfDir, prof("delta-rematch", run), run == 1)
-		res, err := a.RematchChanged(actx)
+		res, err := a.Portfolio.RematchChanged(actx)
 		if err != nil {
 			return fmt.Errorf("delta %d rematch: %w", run, err)
 		}
@@ -302,7 +305,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 func checkFindings(ctx context.Context, a *app.App, engine, what string, ids []int64, want [][]gen.Expect, rep *report, verbose bool) error {
 	var total, fp, fn, expected, bad int
 	for i, id := range ids {
-		fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: id})
+		fs, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: id})
 		if err != nil {
 			return err
 		}

@@ -124,10 +124,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	a := &app.App{Store: db, Clock: clock}
+	a := app.New(db, clock)
 	pw := "bench-password-0123456789"
 	t0 := time.Now()
-	seeded, err := seed(ctx, a, clock, c, pw, stderr)
+	seeded, err := seed(ctx, db, a, clock, c, pw, stderr)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -276,9 +276,8 @@ var functions = []vigil.ClinicalFunction{{Name: "therapy delivery", Severity: vi
 	{Name: "display", Severity: vigil.HarmSerious}, {Name: "workflow", Severity: vigil.HarmMinor}, {Name: "event log (PHI)", Severity: vigil.HarmNegligible}}
 
 // seed fills an empty store; it reports false when the store already holds the portfolio.
-func seed(ctx context.Context, a *app.App, clock *benchClock, c config, pw string, log io.Writer) (bool, error) {
+func seed(ctx context.Context, db *store.DB, a *app.App, clock *benchClock, c config, pw string, log io.Writer) (bool, error) {
 	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "bench"})
-	db := a.Store
 	if orgs, err := db.Orgs(sys); err != nil {
 		return false, err
 	} else if len(orgs) > 0 {
@@ -378,7 +377,7 @@ func seed(ctx context.Context, a *app.App, clock *benchClock, c config, pw strin
 	if err != nil {
 		return false, err
 	}
-	cs := a.Cases()
+	cs := a.Cases
 	n := int(float64(len(ids)) * c.assessed)
 	today := vigil.DateOf(time.Now(), nil)
 	for k := 0; k < n; k++ {
@@ -422,11 +421,7 @@ func importKEV(ctx context.Context, a *app.App, c config) ([]string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	im, err := a.Importer(ctx, app.IntelOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := im.Import(ctx, []string{path}, importer.Options{Source: vigil.SourceKEV}); err != nil {
+	if _, err := a.Intel.Import(ctx, []string{path}, importer.Options{Source: vigil.SourceKEV}); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(path)

@@ -7,30 +7,49 @@ import (
 	"context"
 	"os"
 	"os/user"
-	"sync"
 	"sync/atomic"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/intel"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
-// App is an opened Vigil.
+// App is an opened Vigil: its services, on one store.
 type App struct {
-	Store *store.DB
-	Clock vigil.Clock
+	Portfolio *portfolio.Service
+	Intel     *intel.Service
+	Cases     *cases.Service
+	Clock     vigil.Clock
 
-	syncMu     sync.Mutex  // serializes scheduled feed syncs on SQLite
+	Store *store.DB
+
 	catchingUp atomic.Bool // Serve's start-up re-match is running
 }
 
-// Open opens (and migrates) the store.
+// Open opens (and migrates) the store and builds the services on it.
 func Open(ctx context.Context, dsn string) (*App, error) {
 	clock := vigil.SystemClock{}
 	db, err := store.Open(ctx, dsn, clock)
 	if err != nil {
 		return nil, err
 	}
-	return &App{Store: db, Clock: clock}, nil
+	return New(db, clock), nil
+}
+
+// New builds the services on an opened store (tests open theirs with a fake clock).
+func New(db *store.DB, clock vigil.Clock) *App {
+	p := &portfolio.Service{Store: db}
+	in := &intel.Service{Store: db, Importer: importer.Importer{Store: db}, Portfolio: p, Clock: clock, OneWriter: db.Engine() == store.SQLite}
+	return &App{
+		Portfolio: p,
+		Intel:     in,
+		Cases:     &cases.Service{Store: db, Intel: in, Clock: clock},
+		Clock:     clock,
+		Store:     db,
+	}
 }
 
 // Close releases the store.

@@ -23,7 +23,7 @@ func TestDemoStates(t *testing.T) {
 			if _, err := a.SeedDemo(ctx); err != nil {
 				t.Fatal(err)
 			}
-			svc := a.Cases()
+			svc := a.Cases
 			view := func(vuln string) *cases.View {
 				fs, err := a.Store.Findings(ctx, vigil.FindingFilter{Vuln: vuln})
 				if err != nil || len(fs) != 1 {

@@ -29,20 +29,11 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return err
 	}
-	im, err := a.Importer(ctx, IntelOptions{})
-	if err != nil {
-		return err
-	}
-	if _, err := im.Import(ctx, []string{path}, importer.Options{}); err != nil {
+	// The import re-matches what it changed: every package of the demo SBOMs, which were stored before it.
+	if _, err := a.Intel.Import(ctx, []string{path}, importer.Options{}); err != nil {
 		return fmt.Errorf("demo intelligence: %w", err)
 	}
-	if _, err := a.Rematch(ctx, RematchOptions{}); err != nil {
-		return err
-	}
-	if _, err := a.RematchChanged(ctx); err != nil { // advance the change cursor past the demo import
-		return err
-	}
-	svc := a.Cases()
+	svc := a.Cases
 	today := svc.Today(ctx)
 	version := func(device, ver string) (*vigil.DeviceVersion, error) {
 		d, err := a.Store.DeviceByName(ctx, device)

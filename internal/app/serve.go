@@ -40,23 +40,15 @@ func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServ
 func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	q := newWebQueries(a)
 	svc := web.Services{
-		Portfolio: cachedPortfolio{a.Store, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store.IdleSessions(opt.SessionIdle), Audit: webAudit{a.Store},
-		Cases: a.Cases(), Queries: q, SBOM: webSBOM{a}, Sources: webSources{a.Store}, Importer: webImporter{a},
-		Health: a.Store.Health, Starting: a.starting,
-	}
-	if t, ok := any(a.Store).(vigil.ThreatModelService); ok {
-		svc.Threats = cachedThreats{t, q}
+		Portfolio: cachedPortfolio{a.Portfolio, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store.IdleSessions(opt.SessionIdle), Audit: webAudit{a.Store},
+		Queries: q, SBOM: a.Portfolio, Sources: webSources{a.Intel}, Importer: a.Intel, Vulns: cachedVulns{q: q, intel: a.Intel},
+		Threats: cachedThreats{a.Store, q}, Health: a.Store.Health, Starting: a.starting,
 	}
 	// The screens' case service reads the organization, devices and versions, and KEV and EPSS, through the same
 	// cache as the pages (the cache's own case service reads the store: it is what refreshes the cache).
-	cs := *a.Cases()
-	cs.Store = cachedCaseStore{cs.Store, q}
+	cs := *a.Cases
+	cs.Store, cs.Intel = cachedCaseStore{cs.Store, q}, svc.Vulns
 	svc.Cases = &cs
-	if v := a.intel(); v != nil {
-		cv := cachedVulns{q: q, intel: v}
-		cs.Intel = cv
-		svc.Vulns = cv
-	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
 		Clock: a.Clock, Log: opt.Log})
 }
@@ -103,7 +95,7 @@ func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
 	go func() {
 		defer close(caughtUp)
 		defer a.catchingUp.Store(false)
-		res, err := a.RematchChanged(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "rematch"}))
+		res, err := a.Portfolio.RematchChanged(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "rematch"}))
 		if err != nil {
 			opt.logger().Error("start-up re-match of imports not yet matched failed; the next import retries it", "err", err)
 		} else if res.Versions > 0 {

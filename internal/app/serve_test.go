@@ -40,15 +40,12 @@ func TestServeMatchesWhatACrashLeftUnmatched(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := os.Open(sbom)
-			_, err = a.ImportSBOM(ctx, v.ID, f, sbom)
+			_, err = a.Portfolio.ImportSBOM(ctx, v.ID, f, sbom)
 			f.Close()
 			if err != nil {
 				t.Fatal(err)
 			}
-			im, err := a.Importer(ctx, app.IntelOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			im := &importer.Importer{Store: a.Store}
 			if _, err := im.Import(ctx, []string{testfix.Path(t, "osv-corpus", "PyPI", "all.zip")}, importer.Options{}); err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,7 @@ func newWebFlow(t *testing.T, engine string) *webFlow {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
 	db := storetest.Open(t, engine, clock)
-	a := &app.App{Store: db, Clock: clock}
+	a := app.New(db, clock)
 	pw, err := a.SeedDemo(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -448,12 +448,12 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 				}
 			}
 			want("before any assessment")
-			if _, err := f.app.Cases().Assess(ctx, cases.AssessInput{FindingID: id, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+			if _, err := f.app.Cases.Assess(ctx, cases.AssessInput{FindingID: id, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 				Functions: []string{"dose delivery"}, Rationale: "reaches dosing"}); err != nil {
 				t.Fatal(err)
 			}
 			want("assessed uncontrolled", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
-			if err := f.app.Cases().RecordEvent(ctx, &vigil.FindingEvent{FindingID: id, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 2), Note: "CAPA-1"}); err != nil {
+			if err := f.app.Cases.RecordEvent(ctx, &vigil.FindingEvent{FindingID: id, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 2), Note: "CAPA-1"}); err != nil {
 				t.Fatal(err)
 			}
 			want("correction initiated", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")

@@ -55,7 +55,7 @@ func TestWebCacheWritesWaitForRefresh(t *testing.T) {
 		if err := db.CreateOrg(storetest.Admin(), &vigil.Organization{Name: "Cache Medical", TimeZone: "UTC"}); err != nil {
 			t.Fatal(err)
 		}
-		q := newWebQueries(&App{Store: db, Clock: storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))})
+		q := newWebQueries(New(db, storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))))
 		reader := func() context.Context { return vigil.WithMemo(storetest.As("bob", vigil.RoleViewer)) }
 		before, err := q.current(reader())
 		if err != nil {
@@ -109,7 +109,7 @@ func TestWebCacheGenerations(t *testing.T) {
 		must(err)
 		fs, err := db.Findings(ctx, vigil.FindingFilter{})
 		must(err)
-		a := &App{Store: db, Clock: storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))}
+		a := New(db, storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)))
 		q := newWebQueries(a)
 		read := func() context.Context { return vigil.WithMemo(storetest.As("bob", vigil.RoleViewer)) }
 		look := func(step string, open, uncontrolled, extra, listedUncontrolled, listedAll int) *web.Overview {
@@ -136,7 +136,7 @@ func TestWebCacheGenerations(t *testing.T) {
 
 		look("before", 2, 0, 0, 0, 2)
 		before := setPart()
-		_, err = a.Cases().Assess(ctx, cases.AssessInput{FindingID: fs[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		_, err = a.Cases.Assess(ctx, cases.AssessInput{FindingID: fs[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
 		must(err)
 		look("assessed uncontrolled", 2, 1, 1, 1, 2)
@@ -169,7 +169,7 @@ func TestWebCacheGenerations(t *testing.T) {
 		newSince("a new finding", 2, "CVE-2021-45105 ", "CVE-2021-45046 uncontrolled")
 		third, err := db.Findings(ctx, vigil.FindingFilter{Vuln: "CVE-2021-45105"})
 		must(err)
-		_, err = a.Cases().Assess(ctx, cases.AssessInput{FindingID: third[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		_, err = a.Cases.Assess(ctx, cases.AssessInput{FindingID: third[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
 		must(err)
 		newSince("the new one assessed", 2, "CVE-2021-45105 uncontrolled", "CVE-2021-45046 uncontrolled")

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -15,8 +12,8 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/web"
 )
@@ -49,67 +46,11 @@ func (a webAudit) VerifyChain(ctx context.Context) (vigil.AuditCheckpoint, error
 	return a.db.Verify(ctx, nil)
 }
 
-// webSBOM imports an uploaded SBOM through App.ImportSBOM (parse, store, re-match).
-type webSBOM struct{ a *App }
-
-func (s webSBOM) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*web.SBOMResult, error) {
-	res, err := s.a.ImportSBOM(ctx, versionID, r, name)
-	if err != nil {
-		return nil, err
-	}
-	return &web.SBOMResult{VersionID: res.VersionID, Format: res.Format, Spec: res.Spec, Digest: res.Digest, Components: res.Components,
-		Diff: res.Diff, Opened: res.Opened, Resolved: res.Resolved, Matched: res.Matched}, nil
-}
-
-// webImporter imports an uploaded feed file (written to a private temporary file, since the importer reads paths
-// and detects .zip and .gz itself) and re-matches the device versions whose packages it touched.
-type webImporter struct{ a *App }
-
-func (w webImporter) Import(ctx context.Context, source string, r io.Reader, name string) (any, error) {
-	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", importer.TempPattern("upload"))
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	base := filepath.Base(strings.ReplaceAll(name, "\\", "/"))
-	if base == "." || base == "/" || base == "" {
-		base = "upload"
-	}
-	path := filepath.Join(dir, base)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	im, err := w.a.Importer(ctx, IntelOptions{})
-	if err != nil {
-		return nil, err
-	}
-	res, err := im.Import(ctx, []string{path}, importer.Options{Source: source, Display: base})
-	if err != nil {
-		return nil, err
-	}
-	rm, err := w.a.RematchChanged(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"import": res, "rematch": rm}, nil
-}
-
 // webSources reports the configured feeds.
-type webSources struct{ db *store.DB }
+type webSources struct{ intel *intel.Service }
 
 func (s webSources) Sources(ctx context.Context) ([]web.Source, error) {
-	fs, err := s.db.Feeds(ctx)
+	fs, err := s.intel.Feeds(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +68,7 @@ func (s webSources) Sources(ctx context.Context) ([]web.Source, error) {
 }
 
 func (s webSources) Runs(ctx context.Context, limit int) ([]web.ImportRun, error) {
-	runs, err := s.db.IntelRuns(ctx, limit)
+	runs, err := s.intel.Runs(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +146,7 @@ type aggEntry struct {
 }
 
 func newWebQueries(a *App) *webQueries {
-	return &webQueries{db: a.Store, cases: a.Cases(), intel: a.intel(), agg: map[string]aggEntry{}, sizes: map[bool]int{}, inflight: map[string]*flight{}}
+	return &webQueries{db: a.Store, cases: a.Cases, intel: a.Intel, agg: map[string]aggEntry{}, sizes: map[bool]int{}, inflight: map[string]*flight{}}
 }
 
 // headSeq is the newest audit event: it changes with every write to the store.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 )
 
@@ -20,17 +21,17 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				if err := a.EnsureFeeds(env.actx()); err != nil {
+				if err := a.Intel.EnsureFeeds(env.actx()); err != nil {
 					return err
 				}
-				fs, err := a.Store.Feeds(env.Ctx)
+				fs, err := a.Intel.Feeds(env.actx())
 				if err != nil {
 					return err
 				}
 				return env.Output(fs, feedTable(fs))
 			})
 		}}
-	var f app.Feed
+	var f vigil.Feed
 	var every string
 	var disable bool
 	set := &cobra.Command{Use: "set NAME --source S --url URL [--every 24h] [--disable]", Short: "Configure a feed (its URL's host becomes allow-listed)",
@@ -42,10 +43,10 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 				return Usage("--every: %q is not a duration such as 2h or 24h", every)
 			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.EnsureFeeds(env.actx()); err != nil {
+				if err := a.Intel.EnsureFeeds(env.actx()); err != nil {
 					return err
 				}
-				cur, err := a.Store.Feed(env.Ctx, args[0])
+				cur, err := a.Intel.Feed(env.actx(), args[0])
 				if err == nil {
 					f.Source, f.URL = pick(changed(c, "source"), f.Source, cur.Source), pick(changed(c, "url"), f.URL, cur.URL)
 					if !changed(c, "every") {
@@ -53,14 +54,14 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 					}
 				}
 				f.Name, f.Every, f.Enabled = args[0], d, !disable
-				if err := a.Store.SetFeed(env.actx(), &f); err != nil {
+				if err := a.Intel.SetFeed(env.actx(), &f); err != nil {
 					return err
 				}
-				out, err := a.Store.Feed(env.Ctx, f.Name)
+				out, err := a.Intel.Feed(env.actx(), f.Name)
 				if err != nil {
 					return err
 				}
-				return env.Output(out, feedTable([]*app.Feed{out}))
+				return env.Output(out, feedTable([]*vigil.Feed{out}))
 			})
 		}}
 	set.Flags().StringVar(&f.Source, "source", "", "nvd, osv, kev, epss, csaf or stix")
@@ -70,17 +71,11 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 	sync := &cobra.Command{Use: "sync NAME", Short: "Sync one feed now (recorded like a scheduled sync)", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return env.withApp(func(a *app.App) error {
-				res, err := a.SyncFeed(env.actx(), args[0], app.IntelOptions{Log: env.Log})
+				res, err := a.Intel.SyncFeed(env.actx(), args[0])
 				if err != nil {
 					return err
 				}
-				if err := env.Output(res.Summaries, summaryTable(res.Summaries)); err != nil {
-					return err
-				}
-				if env.Format == "table" {
-					return rejectTable(env, res.Summaries)
-				}
-				return nil
+				return importOutput(env, res)
 			})
 		}}
 	cmd.AddCommand(set, sync)
@@ -94,7 +89,7 @@ func pick(given bool, v, cur string) string {
 	return cur
 }
 
-func feedTable(fs []*app.Feed) func() ([]string, [][]string) {
+func feedTable(fs []*vigil.Feed) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, f := range fs {
@@ -122,7 +117,7 @@ func stamp(t time.Time) string {
 
 // counts renders a feed's last summaries as "+added ~updated =unchanged -withdrawn !rejected".
 func counts(raw json.RawMessage) string {
-	var sums []app.IntelSummary
+	var sums []vigil.IntelSummary
 	if len(raw) == 0 || json.Unmarshal(raw, &sums) != nil {
 		return ""
 	}

@@ -65,19 +65,19 @@ func listFindings(env *Env, f *listFlags) error {
 			}
 			flt.DeviceID = d.ID
 			if f.version != "" {
-				v, err := a.Store.VersionByName(env.Ctx, d.ID, f.version)
+				v, err := a.Portfolio.VersionByName(env.actx(), d.ID, f.version)
 				if err != nil {
 					return err
 				}
 				flt.VersionID = v.ID
 			}
 		}
-		fs, err := a.Store.Findings(env.actx(), flt)
+		fs, err := a.Cases.Findings(env.actx(), flt)
 		if err != nil {
 			return err
 		}
 		if f.kev {
-			intel := a.Cases().Intel
+			intel := a.Cases.Intel
 			kept := fs[:0]
 			for _, x := range fs {
 				if intel == nil {
@@ -134,7 +134,7 @@ func findingCmd(env *Env) *cobra.Command {
 					name, ver, _ := strings.Cut(comp, "@")
 					f.Component = vigil.Component{Name: name, Version: ver}
 				}
-				if err := a.Store.CreateFinding(env.actx(), f, reason); err != nil {
+				if err := a.Cases.CreateFinding(env.actx(), f, reason); err != nil {
 					return err
 				}
 				return env.Output(f, findingTable([]*vigil.Finding{f}))
@@ -162,7 +162,7 @@ func findingCmd(env *Env) *cobra.Command {
 				if d != nil {
 					at = *d
 				}
-				v, err := a.Cases().View(env.actx(), id, at)
+				v, err := a.Cases.View(env.actx(), id, at)
 				if err != nil {
 					return err
 				}
@@ -205,7 +205,7 @@ func findingCmd(env *Env) *cobra.Command {
 				in.SSVC = &risk.SSVCInput{Exploitation: p[0], Utility: p[1], TechnicalImpact: p[2], PublicSafetyImpact: p[3]}
 			}
 			return env.withApp(func(a *app.App) error {
-				as, err := a.Cases().Assess(env.actx(), in)
+				as, err := a.Cases.Assess(env.actx(), in)
 				if err != nil {
 					return err
 				}
@@ -261,7 +261,7 @@ func summaryCmd(env *Env) *cobra.Command {
 				if d != nil {
 					at = *d
 				}
-				sm, err := a.Cases().Summary(env.actx(), id, at)
+				sm, err := a.Cases.Summary(env.actx(), id, at)
 				if err != nil {
 					return err
 				}
@@ -296,7 +296,7 @@ func eventCmd(env *Env) *cobra.Command {
 			}
 			e.FindingID, e.Type, e.Date = id, args[1], *d
 			return env.withApp(func(a *app.App) error {
-				svc := a.Cases()
+				svc := a.Cases
 				if err := svc.RecordEvent(env.actx(), &e); err != nil {
 					return err
 				}
@@ -335,10 +335,10 @@ func closeCmd(env *Env) *cobra.Command {
 				state = vigil.FindingOpen
 			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.Store.SetFindingState(env.actx(), id, state, reason); err != nil {
+				if err := a.Cases.SetFindingState(env.actx(), id, state, reason); err != nil {
 					return err
 				}
-				f, err := a.Store.Finding(env.actx(), id)
+				f, err := a.Cases.Finding(env.actx(), id)
 				if err != nil {
 					return err
 				}
@@ -413,7 +413,7 @@ func deadlinesCmd(env *Env) *cobra.Command {
 					}
 					f.DeviceID = d.ID
 				}
-				ds, err := a.Cases().Deadlines(env.actx(), f)
+				ds, err := a.Cases.Deadlines(env.actx(), f)
 				if err != nil {
 					return err
 				}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/intel"
 )
 
 func init() { register(importCmd) }
@@ -40,41 +42,39 @@ before are recognised by their digest and counted unchanged.`,
 			if env.Format != "json" && env.Format != "table" {
 				return Usage("--format: %q is not one of json, table", env.Format)
 			}
-			if err := vigil.OneOf("--source", source, app.ImportSources); err != nil {
+			if err := vigil.OneOf("--source", source, importer.Sources); err != nil {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				im, err := a.Importer(env.Ctx, app.IntelOptions{Log: env.Log})
-				if err != nil {
-					return err
-				}
 				p := newImportProgress(env, a.Clock)
-				res, err := im.Import(env.actx(), args, app.ImportOptions{Source: source, SkipInvalid: skip, Progress: p.update})
+				res, err := a.Intel.Import(env.actx(), args, importer.Options{Source: source, SkipInvalid: skip, Progress: p.update})
 				p.finish()
 				if err != nil {
 					return err
 				}
-				// The portfolio follows the import at once: only versions holding a changed package are re-matched.
-				rm, err := a.RematchChanged(env.actx())
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(env.Stderr, "portfolio: %d device version(s) re-matched, %d finding(s) opened, %d resolved\n", rm.Versions, rm.Opened, rm.Resolved)
-				if err := env.Output(res.Summaries, summaryTable(res.Summaries)); err != nil {
-					return err
-				}
-				if env.Format == "table" {
-					return rejectTable(env, res.Summaries)
-				}
-				return nil
+				return importOutput(env, res)
 			})
 		}}
-	cmd.Flags().StringVar(&source, "source", "auto", "read every document as this source instead of detecting it: "+strings.Join(app.ImportSources, ", "))
+	cmd.Flags().StringVar(&source, "source", "auto", "read every document as this source instead of detecting it: "+strings.Join(importer.Sources, ", "))
 	cmd.Flags().BoolVar(&skip, "skip-invalid", false, "import the valid records and list the invalid ones as rejected, instead of stopping")
 	return cmd
 }
 
-func summaryTable(sums []app.IntelSummary) func() ([]string, [][]string) {
+// importOutput prints what an import did: the re-match of the portfolio on stderr, the summaries on stdout.
+func importOutput(env *Env, res *intel.Result) error {
+	rm := res.Rematch
+	fmt.Fprintf(env.Stderr, "portfolio: %d device version(s) re-matched, %d finding(s) opened, %d resolved\n", rm.Versions, rm.Opened, rm.Resolved)
+	sums := res.Import.Summaries
+	if err := env.Output(sums, summaryTable(sums)); err != nil {
+		return err
+	}
+	if env.Format == "table" {
+		return rejectTable(env, sums)
+	}
+	return nil
+}
+
+func summaryTable(sums []vigil.IntelSummary) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, s := range sums {
@@ -85,7 +85,7 @@ func summaryTable(sums []app.IntelSummary) func() ([]string, [][]string) {
 	}
 }
 
-func rejectTable(env *Env, sums []app.IntelSummary) error {
+func rejectTable(env *Env, sums []vigil.IntelSummary) error {
 	var rows [][]string
 	for _, s := range sums {
 		for _, r := range s.Rejected {
@@ -108,7 +108,7 @@ type importProgress struct {
 	bar   *progressbar.ProgressBar
 	start time.Time
 	last  time.Time
-	p     app.ImportProgress
+	p     importer.Progress
 }
 
 func newImportProgress(env *Env, clock vigil.Clock) *importProgress {
@@ -120,7 +120,7 @@ func newImportProgress(env *Env, clock vigil.Clock) *importProgress {
 	return p
 }
 
-func (p *importProgress) update(pr app.ImportProgress) {
+func (p *importProgress) update(pr importer.Progress) {
 	p.p = pr
 	if p.tty {
 		if p.bar == nil {

@@ -55,7 +55,12 @@ func (e *Env) Output(v any, table func() ([]string, [][]string)) error {
 
 // Open opens the app on --db and returns a context acting as the CLI operator.
 func (e *Env) Open() (*app.App, error) {
-	return app.Open(e.Ctx, e.DB)
+	a, err := app.Open(e.Ctx, e.DB)
+	if err != nil {
+		return nil, err
+	}
+	a.Intel.Log = e.Log
+	return a, nil
 }
 
 // actx is the context CLI writes run under.

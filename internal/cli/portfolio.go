@@ -96,7 +96,7 @@ func orgCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.Store.CreateOrg(env.actx(), o); err != nil {
+				if err := a.Portfolio.CreateOrg(env.actx(), o); err != nil {
 					return err
 				}
 				return env.Output(o, orgTable(o))
@@ -112,14 +112,14 @@ func orgCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				o, err := a.Store.Org(env.Ctx, id)
+				o, err := a.Portfolio.Org(env.actx(), id)
 				if err != nil {
 					return err
 				}
 				if err := uf.apply(c, o); err != nil {
 					return err
 				}
-				if err := a.Store.UpdateOrg(env.actx(), o, reason); err != nil {
+				if err := a.Portfolio.UpdateOrg(env.actx(), o, reason); err != nil {
 					return err
 				}
 				return env.Output(o, orgTable(o))
@@ -130,7 +130,7 @@ func orgCmd(env *Env) *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "List organizations", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				orgs, err := a.Store.Orgs(env.Ctx)
+				orgs, err := a.Portfolio.Orgs(env.actx())
 				if err != nil {
 					return err
 				}
@@ -147,7 +147,7 @@ func orgCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				o, err := a.Store.Org(env.Ctx, id)
+				o, err := a.Portfolio.Org(env.actx(), id)
 				if err != nil {
 					return err
 				}
@@ -282,7 +282,7 @@ func deviceTable(ds ...*vigil.Device) func() ([]string, [][]string) {
 
 // lookupDevice finds a device by name or id.
 func lookupDevice(env *Env, a *app.App, ref string) (*vigil.Device, error) {
-	return a.Store.DeviceByName(env.Ctx, ref)
+	return a.Portfolio.DeviceByName(env.actx(), ref)
 }
 
 func deviceCmd(env *Env) *cobra.Command {
@@ -297,7 +297,7 @@ func deviceCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.Store.CreateDevice(env.actx(), d); err != nil {
+				if err := a.Portfolio.CreateDevice(env.actx(), d); err != nil {
 					return err
 				}
 				return env.Output(d, deviceTable(d))
@@ -316,7 +316,7 @@ func deviceCmd(env *Env) *cobra.Command {
 				if err := uf.apply(c, d); err != nil {
 					return err
 				}
-				if err := a.Store.UpdateDevice(env.actx(), d, reason); err != nil {
+				if err := a.Portfolio.UpdateDevice(env.actx(), d, reason); err != nil {
 					return err
 				}
 				return env.Output(d, deviceTable(d))
@@ -327,7 +327,7 @@ func deviceCmd(env *Env) *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "List devices", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				ds, err := a.Store.Devices(env.Ctx)
+				ds, err := a.Portfolio.Devices(env.actx())
 				if err != nil {
 					return err
 				}
@@ -344,7 +344,7 @@ func deviceCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				vs, err := a.Store.Versions(env.Ctx, d.ID)
+				vs, err := a.Portfolio.Versions(env.actx(), d.ID)
 				if err != nil {
 					return err
 				}
@@ -444,7 +444,7 @@ func versionCmd(env *Env) *cobra.Command {
 					return err
 				}
 				v.DeviceID = d.ID
-				if err := a.Store.CreateVersion(env.actx(), v); err != nil {
+				if err := a.Portfolio.CreateVersion(env.actx(), v); err != nil {
 					return err
 				}
 				return env.Output(v, versionTable(v))
@@ -466,7 +466,7 @@ func versionCmd(env *Env) *cobra.Command {
 				if err := uf.apply(c, v); err != nil {
 					return err
 				}
-				if err := a.Store.UpdateVersion(env.actx(), v, reason); err != nil {
+				if err := a.Portfolio.UpdateVersion(env.actx(), v, reason); err != nil {
 					return err
 				}
 				return env.Output(v, versionTable(v))
@@ -486,7 +486,7 @@ func versionCmd(env *Env) *cobra.Command {
 					}
 					id = d.ID
 				}
-				vs, err := a.Store.Versions(env.Ctx, id)
+				vs, err := a.Portfolio.Versions(env.actx(), id)
 				if err != nil {
 					return err
 				}
@@ -508,7 +508,7 @@ func versionCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				comps, err := a.Store.Components(env.Ctx, v.ID)
+				comps, err := a.Portfolio.Components(env.actx(), v.ID)
 				if err != nil {
 					return err
 				}
@@ -544,7 +544,7 @@ func lookupVersion(env *Env, a *app.App, device, version string) (*vigil.DeviceV
 	if err != nil {
 		return nil, err
 	}
-	return a.Store.VersionByName(env.Ctx, d.ID, version)
+	return a.Portfolio.VersionByName(env.actx(), d.ID, version)
 }
 
 // ---- vigil consignee
@@ -622,7 +622,7 @@ func consigneeCmd(env *Env) *cobra.Command {
 				if err := cf.apply(c, env, a, k); err != nil {
 					return err
 				}
-				if err := a.Store.CreateConsignee(env.actx(), k); err != nil {
+				if err := a.Portfolio.CreateConsignee(env.actx(), k); err != nil {
 					return err
 				}
 				return env.Output(k, consigneeTable(k))
@@ -638,14 +638,14 @@ func consigneeCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				k, err := a.Store.Consignee(env.Ctx, id)
+				k, err := a.Portfolio.Consignee(env.actx(), id)
 				if err != nil {
 					return err
 				}
 				if err := uf.apply(c, env, a, k); err != nil {
 					return err
 				}
-				if err := a.Store.UpdateConsignee(env.actx(), k, reason); err != nil {
+				if err := a.Portfolio.UpdateConsignee(env.actx(), k, reason); err != nil {
 					return err
 				}
 				return env.Output(k, consigneeTable(k))
@@ -656,7 +656,7 @@ func consigneeCmd(env *Env) *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "List consignees", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				cs, err := a.Store.Consignees(env.Ctx)
+				cs, err := a.Portfolio.Consignees(env.actx())
 				if err != nil {
 					return err
 				}
@@ -673,7 +673,7 @@ func consigneeCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				k, err := a.Store.Consignee(env.Ctx, id)
+				k, err := a.Portfolio.Consignee(env.actx(), id)
 				if err != nil {
 					return err
 				}

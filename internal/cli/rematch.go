@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 func init() { register(portfolioCmd) }
@@ -33,7 +34,7 @@ Prints {"versions","findings","opened","resolved","seconds"}; shows progress on 
 				return Usage("--version needs --device")
 			}
 			return env.withApp(func(a *app.App) error {
-				var opt app.RematchOptions
+				var opt portfolio.RematchOptions
 				switch {
 				case version != "":
 					v, err := lookupVersion(env, a, device, version)
@@ -46,7 +47,7 @@ Prints {"versions","findings","opened","resolved","seconds"}; shows progress on 
 					if err != nil {
 						return err
 					}
-					vs, err := a.Store.Versions(env.Ctx, d.ID)
+					vs, err := a.Portfolio.Versions(env.actx(), d.ID)
 					if err != nil {
 						return err
 					}
@@ -66,7 +67,7 @@ Prints {"versions","findings","opened","resolved","seconds"}; shows progress on 
 						bar.Set(done)
 					}
 				}
-				res, err := a.Rematch(env.actx(), opt)
+				res, err := a.Portfolio.Rematch(env.actx(), opt)
 				if bar != nil {
 					bar.Finish()
 				}

@@ -36,7 +36,7 @@ func sbomCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				res, err := a.ImportSBOM(env.actx(), v.ID, f, args[0])
+				res, err := a.Portfolio.ImportSBOM(env.actx(), v.ID, f, args[0])
 				if err != nil {
 					return err
 				}
@@ -82,7 +82,7 @@ func whereCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "where COMPONENT[@VERSION]", Short: "Every device version whose current SBOM contains a component (by name or purl)", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return env.withApp(func(a *app.App) error {
-				rows, err := a.Store.Where(env.Ctx, args[0])
+				rows, err := a.Portfolio.Where(env.actx(), args[0])
 				if err != nil {
 					return err
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/sbom/cyclonedx"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 func init() { register(scanCmd) }
@@ -56,7 +57,7 @@ Exit codes: 0 no findings, 1 findings (or a failure), 2 invalid input (a malform
 			}
 			defer f.Close()
 			return env.withApp(func(a *app.App) error {
-				res, err := a.Scan(env.actx(), f, filepath.Base(args[0]), app.ScanOptions{Ecosystem: ecosystem})
+				res, err := a.Portfolio.Scan(env.actx(), f, filepath.Base(args[0]), portfolio.ScanOptions{Ecosystem: ecosystem})
 				if err != nil {
 					return err
 				}
@@ -82,7 +83,7 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func writeScan(env *Env, res *app.ScanResult, now time.Time) error {
+func writeScan(env *Env, res *portfolio.ScanResult, now time.Time) error {
 	switch env.Format {
 	case "json":
 		return env.JSON(scanJSON(res))
@@ -114,7 +115,7 @@ func writeScan(env *Env, res *app.ScanResult, now time.Time) error {
 const toolVersion = "dev"
 
 // scanURN identifies a scan's documents by the SBOM's digest, so the same SBOM gives the same document id.
-func scanURN(res *app.ScanResult) string {
+func scanURN(res *portfolio.ScanResult) string {
 	d := res.Digest
 	if len(d) < 32 {
 		s := sha256.Sum256([]byte(res.Name))
@@ -164,7 +165,7 @@ type scanEvidence struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-func scanJSON(res *app.ScanResult) scanOutput {
+func scanJSON(res *portfolio.ScanResult) scanOutput {
 	out := scanOutput{Components: len(res.Document.Components), Findings: make([]scanFinding, 0, len(res.Findings))}
 	for _, f := range res.Findings {
 		aliases := f.Aliases
@@ -196,7 +197,7 @@ func componentRef(c vigil.Component) string {
 
 // scanOpenVEX writes one OpenVEX statement per (vulnerability, state): its products are the components matched.
 // A match is not an assessment, so every status is under_investigation, with the evidence in status_notes.
-func scanOpenVEX(res *app.ScanResult, now time.Time) vex.VEX {
+func scanOpenVEX(res *portfolio.ScanResult, now time.Time) vex.VEX {
 	doc := vex.New()
 	doc.ID = scanURN(res)
 	doc.Author = "Vigil"
@@ -318,7 +319,7 @@ type sarifLogical struct {
 	Kind               string `json:"kind"`
 }
 
-func scanSARIF(res *app.ScanResult) sarifLog {
+func scanSARIF(res *portfolio.ScanResult) sarifLog {
 	drv := sarifDriver{Name: "vigil", InformationURI: "https://github.com/vigil-dev/vigil", Version: toolVersion,
 		Rules: []sarifRule{}}
 	rules := map[string]int{}

@@ -50,7 +50,7 @@ func serveCmd(env *Env) *cobra.Command {
 				opt.Log = env.Log
 				// Feeds sync on their schedules; --demo runs offline unless --sync is given.
 				if sync && (!demo || c.Flags().Changed("sync")) {
-					sched, err := a.IntelJobs(env.Ctx, app.IntelOptions{Log: env.Log})
+					sched, err := a.Intel.Scheduler(env.Ctx)
 					if err != nil {
 						return err
 					}

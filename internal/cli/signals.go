@@ -26,14 +26,14 @@ on it.`,
 					if n, err := strconv.ParseInt(device, 10, 64); err == nil && n > 0 {
 						id = n
 					} else {
-						d, err := a.Store.DeviceByName(env.Ctx, device)
+						d, err := a.Portfolio.DeviceByName(env.actx(), device)
 						if err != nil {
 							return err
 						}
 						id = d.ID
 					}
 				}
-				sigs, err := a.Store.Signals(env.actx(), id)
+				sigs, err := a.Intel.Signals(env.actx(), id)
 				if err != nil {
 					return err
 				}

@@ -20,7 +20,7 @@ func vulnCmd(env *Env) *cobra.Command {
 		Example: "  vigil vuln show GHSA-jfh8-c2jp-5v3q --format json", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return env.withApp(func(a *app.App) error {
-				v, err := a.Store.VulnDetail(env.actx(), args[0])
+				v, err := a.Intel.VulnDetail(env.actx(), args[0])
 				if err != nil {
 					return err
 				}
@@ -46,7 +46,7 @@ func vulnCmd(env *Env) *cobra.Command {
 				f.ModifiedSince = d.Time()
 			}
 			return env.withApp(func(a *app.App) error {
-				vs, err := a.Store.VulnDetails(env.actx(), f)
+				vs, err := a.Intel.VulnDetails(env.actx(), f)
 				if err != nil {
 					return err
 				}
@@ -98,7 +98,7 @@ type vulnItem struct {
 	Sources   []string  `json:"sources"`
 }
 
-func listItem(v *app.VulnDetail) vulnItem {
+func listItem(v *vigil.VulnDetail) vulnItem {
 	it := vulnItem{ID: v.ID, Aliases: v.Aliases, Summary: firstLine(v.Summary), Withdrawn: v.Withdrawn, KEV: v.KEV != nil,
 		Modified: v.Modified, Sources: []string{}}
 	if v.EPSS != nil {
@@ -130,7 +130,7 @@ func firstLine(s string) string {
 
 // vulnText prints a vulnerability for a person: the merged facts, then each source's scores, affected packages or
 // products, and provenance.
-func vulnText(env *Env, v *app.VulnDetail) error {
+func vulnText(env *Env, v *vigil.VulnDetail) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s\n", v.ID)
 	if len(v.Aliases) > 0 {

@@ -228,11 +228,11 @@ func TestNVDPagingWithBackoffAndCursor(t *testing.T) {
 		f := testFetcher(srv, sl)
 		f.NVDKey = "secret-key"
 		f.Clock = fixedClock(time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC))
-		if err := db.SetFeed(ctx, &store.Feed{Name: "nvd", Source: vigil.SourceNVD, URL: srv.URL + "/rest/json/cves/2.0", Every: 2 * time.Hour, Enabled: true}); err != nil {
+		if err := db.SetFeed(ctx, &vigil.Feed{Name: "nvd", Source: vigil.SourceNVD, URL: srv.URL + "/rest/json/cves/2.0", Every: 2 * time.Hour, Enabled: true}); err != nil {
 			t.Fatal(err)
 		}
 		// The cursor of the last successful sync: 130 days ago, so two windows of at most 120 days.
-		if err := db.RecordFeedAttempt(ctx, "nvd", store.FeedAttempt{At: time.Now(), Cursor: "2025-01-23T00:00:00Z"}); err != nil {
+		if err := db.RecordFeedAttempt(ctx, "nvd", vigil.FeedAttempt{At: time.Now(), Cursor: "2025-01-23T00:00:00Z"}); err != nil {
 			t.Fatal(err)
 		}
 		im := &importer.Importer{Store: db, Fetcher: f}

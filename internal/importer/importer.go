@@ -89,7 +89,7 @@ type Progress struct {
 // Result is what an import run did: the store's result and, for a scheduled sync, the feed's new cursor (NVD: the
 // end of the last window fetched; CSAF: the newest entry taken from the provider's feed).
 type Result struct {
-	*store.IntelResult
+	*vigil.IntelResult
 	Cursor string `json:"-"`
 }
 
@@ -702,7 +702,7 @@ type result struct {
 	advs      []*store.PreparedAdvisory
 	kev       *kevCatalog
 	epss      []vigil.EPSSScore
-	rejects   []store.Reject
+	rejects   []vigil.RejectedRecord
 	firstErr  error // the first rejection, returned whole when SkipInvalid is off
 }
 
@@ -716,7 +716,7 @@ func (res *result) reject(file, record string, err error) {
 	if res.firstErr == nil {
 		res.firstErr = err
 	}
-	res.rejects = append(res.rejects, store.Reject{File: file, Record: record, Error: err.Error()})
+	res.rejects = append(res.rejects, vigil.RejectedRecord{File: file, Record: record, Error: err.Error()})
 }
 
 // consume writes one result (in the writing goroutine, in input order).

@@ -15,22 +15,6 @@ import (
 
 var _ vigil.FindingService = (*DB)(nil)
 
-// CompKey identifies a component within a version for findings: the purl when there is one, else name@version, so
-// that re-importing the same SBOM keeps the same findings (and their assessments).
-func CompKey(c vigil.Component) string {
-	if c.Purl != "" {
-		return c.Purl
-	}
-	k := c.Name + "@" + c.Version
-	if c.Group != "" {
-		k = c.Group + "/" + k
-	}
-	if c.CPE != "" && c.Name == "" {
-		k = c.CPE
-	}
-	return k
-}
-
 const findingCols = "f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen, f.resolved_at, f.learned"
 
 func scanFinding(row interface{ Scan(...any) error }) (*vigil.Finding, error) {
@@ -160,7 +144,7 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 		inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
 		for i := range found {
 			f := &found[i]
-			k := [2]string{CompKey(f.Component), f.Vulnerability}
+			k := [2]string{f.Component.FindingKey(), f.Vulnerability}
 			if seen[k] {
 				continue
 			}
@@ -252,7 +236,7 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 		}
 		f.FirstSeen = tx.Now()
 		id, err := tx.insertID(ctx, `INSERT INTO findings (version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)`, f.VersionID, CompKey(f.Component), mustJSON(f.Component), f.Vulnerability,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)`, f.VersionID, f.Component.FindingKey(), mustJSON(f.Component), f.Vulnerability,
 			mustJSON(f.Aliases), f.State, mustJSON(f.Evidence), f.Source, tx.NowText(), f.Learned.String())
 		if err != nil {
 			return err

@@ -37,37 +37,6 @@ const (
 	maxKeyNameLen = 1024 // a package name in the affected index
 )
 
-// IntelSummary is what one import run did to one source: the `vigil import --format json` contract. A record is
-// counted once: added (new), updated (a revision replaced the merged view; the earlier one is kept), unchanged
-// (nothing written), withdrawn (it became withdrawn or rejected by its source: newly or by a revision), or rejected
-// (invalid, skipped with --skip-invalid).
-type IntelSummary struct {
-	Source    string   `json:"source"`
-	Added     int      `json:"added"`
-	Updated   int      `json:"updated"`
-	Unchanged int      `json:"unchanged"`
-	Withdrawn int      `json:"withdrawn"`
-	Rejected  []Reject `json:"rejected"`
-}
-
-// Reject is one invalid record skipped by an import run: the file, the record (its id or index when known) and why.
-type Reject struct {
-	File   string `json:"file"`
-	Record string `json:"record"`
-	Error  string `json:"error"`
-}
-
-// IntelResult is the outcome of one import run.
-type IntelResult struct {
-	Run       int64          `json:"run"`
-	Summaries []IntelSummary `json:"summaries"`
-	// Changed lists the package keys whose advisories were added, revised or withdrawn (old and new keys of a
-	// revision), sorted: the portfolio re-matches only the device versions holding them.
-	Changed []vigil.PackageKey `json:"-"`
-	// Signals counts the cybersecurity signals raised on our devices by CSAF advisories in this run.
-	Signals int `json:"signals"`
-}
-
 // SourceDoc is one source document as fetched, with its provenance. Fill it with NewSourceDoc (raw bytes, which it
 // compresses) or, for an entry copied from a zip archive, ZipSourceDoc (no recompression).
 type SourceDoc struct {

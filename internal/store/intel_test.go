@@ -26,7 +26,7 @@ func ts(s string) time.Time {
 }
 
 // put imports advisories as one run, one document per advisory, the way the importer does.
-func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *store.IntelResult {
+func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *vigil.IntelResult {
 	t.Helper()
 	res, err := db.ImportIntel(storetest.Admin(), func(w *store.IntelWriter) error {
 		for i := range advs {
@@ -61,7 +61,7 @@ func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *store.IntelResult 
 	return res
 }
 
-func counts(res *store.IntelResult) map[string][5]int {
+func counts(res *vigil.IntelResult) map[string][5]int {
 	out := map[string][5]int{}
 	for _, s := range res.Summaries {
 		out[s.Source] = [5]int{s.Added, s.Updated, s.Unchanged, s.Withdrawn, len(s.Rejected)}
@@ -338,32 +338,32 @@ func TestTryLockAndFeeds(t *testing.T) {
 			r()
 		}
 
-		f := &store.Feed{Name: "kev", Source: vigil.SourceKEV, URL: "https://www.cisa.gov/kev.json", Every: 24 * time.Hour, Enabled: true}
+		f := &vigil.Feed{Name: "kev", Source: vigil.SourceKEV, URL: "https://www.cisa.gov/kev.json", Every: 24 * time.Hour, Enabled: true}
 		if err := db.SetFeed(ctx, f); err != nil {
 			t.Fatal(err)
 		}
 		at := ts("2025-06-02T09:00:00Z")
-		if err := db.RecordFeedAttempt(ctx, "kev", store.FeedAttempt{At: at, Err: vigil.Errorf(vigil.EINVALID, "bad catalog"), Next: at.Add(time.Minute)}); err != nil {
+		if err := db.RecordFeedAttempt(ctx, "kev", vigil.FeedAttempt{At: at, Err: vigil.Errorf(vigil.EINVALID, "bad catalog"), Next: at.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Feed(ctx, "kev")
 		if !got.Failing() || got.Failures != 1 || got.LastError != "bad catalog" || !got.LastSuccess.IsZero() || !got.NextAttempt.Equal(at.Add(time.Minute)) {
 			t.Errorf("after a failure: %+v", got)
 		}
-		if err := db.RecordFeedAttempt(ctx, "kev", store.FeedAttempt{At: at.Add(time.Minute), Next: at.Add(25 * time.Hour), Cursor: "c1", Counts: []store.IntelSummary{{Source: "kev", Added: 3}}}); err != nil {
+		if err := db.RecordFeedAttempt(ctx, "kev", vigil.FeedAttempt{At: at.Add(time.Minute), Next: at.Add(25 * time.Hour), Cursor: "c1", Counts: []vigil.IntelSummary{{Source: "kev", Added: 3}}}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = db.Feed(ctx, "kev")
 		if got.Failing() || got.LastError != "" || got.Cursor != "c1" || !got.LastSuccess.Equal(at.Add(time.Minute)) || !strings.Contains(string(got.Counts), `"added":3`) {
 			t.Errorf("after a success: %+v", got)
 		}
-		if err := db.RecordFeedAttempt(ctx, "kev", store.FeedAttempt{At: at.Add(2 * time.Minute), Next: at.Add(26 * time.Hour)}); err != nil {
+		if err := db.RecordFeedAttempt(ctx, "kev", vigil.FeedAttempt{At: at.Add(2 * time.Minute), Next: at.Add(26 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ = db.Feed(ctx, "kev"); got.Cursor != "c1" {
 			t.Errorf("a success without a cursor lost it: %q", got.Cursor)
 		}
-		for _, bad := range []*store.Feed{
+		for _, bad := range []*vigil.Feed{
 			{Name: "a b", Source: "kev", URL: "https://x.org/", Every: time.Hour},
 			{Name: "x", Source: "rss", URL: "https://x.org/", Every: time.Hour},
 			{Name: "x", Source: "kev", URL: "file:///etc/passwd", Every: time.Hour},
@@ -376,7 +376,7 @@ func TestTryLockAndFeeds(t *testing.T) {
 		if err := db.SetFeed(storetest.As("v", vigil.RoleViewer), f); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
 			t.Errorf("viewer SetFeed: %v", err)
 		}
-		if err := db.RecordFeedAttempt(ctx, "nope", store.FeedAttempt{At: at}); vigil.ErrorCode(err) != vigil.ENOTFOUND {
+		if err := db.RecordFeedAttempt(ctx, "nope", vigil.FeedAttempt{At: at}); vigil.ErrorCode(err) != vigil.ENOTFOUND {
 			t.Errorf("unknown feed: %v", err)
 		}
 	})

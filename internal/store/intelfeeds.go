@@ -6,58 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
 )
 
-// Feed is one configured intelligence source: where it is fetched from, how often, and how its last syncs went.
-type Feed struct {
-	Name        string          `json:"name"`
-	Source      string          `json:"source"` // nvd, osv, kev, epss, csaf, stix
-	URL         string          `json:"url"`
-	Every       time.Duration   `json:"-"`
-	Schedule    string          `json:"schedule"` // Every as text ("2h0m0s")
-	Enabled     bool            `json:"enabled"`
-	LastAttempt time.Time       `json:"last_attempt,omitzero"`
-	LastSuccess time.Time       `json:"last_success,omitzero"`
-	LastError   string          `json:"last_error,omitempty"`
-	Failures    int             `json:"failures"` // consecutive failed attempts
-	NextAttempt time.Time       `json:"next_attempt,omitzero"`
-	Cursor      string          `json:"cursor,omitempty"` // NVD: the lastModEndDate the last sync reached
-	Counts      json.RawMessage `json:"counts,omitempty"` // the last successful run's summaries
-}
-
-// Failing reports whether the feed's last attempt failed.
-func (f *Feed) Failing() bool { return f.Failures > 0 }
-
-var feedSources = []string{vigil.SourceNVD, vigil.SourceOSV, vigil.SourceKEV, vigil.SourceEPSS, vigil.SourceCSAF, vigil.SourceSTIX}
-
-// Validate checks a feed's configuration.
-func (f *Feed) Validate() error {
-	if f.Name == "" || len(f.Name) > 64 || strings.ContainsAny(f.Name, " \t\r\n/") {
-		return vigil.Errorf(vigil.EINVALID, "name: %q must be 1-64 characters without spaces or slashes", f.Name)
-	}
-	if err := vigil.OneOf("source", f.Source, feedSources); err != nil {
-		return err
-	}
-	u, err := url.Parse(f.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return vigil.Errorf(vigil.EINVALID, "url: %q is not an http(s) URL", f.URL)
-	}
-	if f.Every < time.Minute || f.Every > 31*24*time.Hour {
-		return vigil.Errorf(vigil.EINVALID, "schedule: %v is outside 1m..744h", f.Every)
-	}
-	return nil
-}
-
 const feedCols = "name, source, url, schedule_seconds, enabled, last_attempt, last_success, last_error, failures, next_attempt, cursor, counts"
 
-func scanFeed(row interface{ Scan(...any) error }) (*Feed, error) {
-	var f Feed
+func scanFeed(row interface{ Scan(...any) error }) (*vigil.Feed, error) {
+	var f vigil.Feed
 	var secs int64
 	var la, ls, na sql.NullString
 	var counts string
@@ -74,13 +32,13 @@ func scanFeed(row interface{ Scan(...any) error }) (*Feed, error) {
 }
 
 // Feeds lists the configured feeds by name.
-func (db *DB) Feeds(ctx context.Context) ([]*Feed, error) {
+func (db *DB) Feeds(ctx context.Context) ([]*vigil.Feed, error) {
 	rows, err := db.db.QueryContext(ctx, "SELECT "+feedCols+" FROM intel_feeds ORDER BY name")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []*Feed{}
+	out := []*vigil.Feed{}
 	for rows.Next() {
 		f, err := scanFeed(rows)
 		if err != nil {
@@ -92,7 +50,7 @@ func (db *DB) Feeds(ctx context.Context) ([]*Feed, error) {
 }
 
 // Feed returns one feed (ENOTFOUND when it is not configured).
-func (db *DB) Feed(ctx context.Context, name string) (*Feed, error) {
+func (db *DB) Feed(ctx context.Context, name string) (*vigil.Feed, error) {
 	f, err := scanFeed(db.db.QueryRowContext(ctx, "SELECT "+feedCols+" FROM intel_feeds WHERE name = $1", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.Errorf(vigil.ENOTFOUND, "feed %q is not configured", name)
@@ -102,7 +60,7 @@ func (db *DB) Feed(ctx context.Context, name string) (*Feed, error) {
 
 // SetFeed creates or reconfigures a feed (source, URL, schedule, enabled); its sync history is kept. Needs
 // vigil.PermImport; audited as "intel.feed".
-func (db *DB) SetFeed(ctx context.Context, f *Feed) error {
+func (db *DB) SetFeed(ctx context.Context, f *vigil.Feed) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return err
 	}
@@ -136,18 +94,9 @@ func (db *DB) SetFeed(ctx context.Context, f *Feed) error {
 	})
 }
 
-// FeedAttempt is the outcome of one scheduled sync.
-type FeedAttempt struct {
-	At     time.Time
-	Err    error     // nil on success
-	Next   time.Time // when the scheduler will try again
-	Cursor string    // the new cursor on success ("" keeps the old one)
-	Counts any       // the run's summaries on success
-}
-
 // RecordFeedAttempt records how a sync went: the time, the error (counting consecutive failures) or the success
 // (clearing them). It is operational state, not a decision, so it is not audited; the import run itself is.
-func (db *DB) RecordFeedAttempt(ctx context.Context, name string, a FeedAttempt) error {
+func (db *DB) RecordFeedAttempt(ctx context.Context, name string, a vigil.FeedAttempt) error {
 	var res sql.Result
 	var err error
 	if a.Err != nil {
@@ -225,16 +174,8 @@ func (db *DB) TryLock(ctx context.Context, key int64) (release func(), ok bool, 
 	}, true, nil
 }
 
-// IntelRun is one import run as recorded.
-type IntelRun struct {
-	ID        int64          `json:"id"`
-	StartedAt time.Time      `json:"started_at"`
-	Actor     string         `json:"actor"`
-	Summaries []IntelSummary `json:"summaries"`
-}
-
 // IntelRuns lists the newest import runs first (at most limit, default 50).
-func (db *DB) IntelRuns(ctx context.Context, limit int) ([]*IntelRun, error) {
+func (db *DB) IntelRuns(ctx context.Context, limit int) ([]*vigil.IntelRun, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -246,9 +187,9 @@ func (db *DB) IntelRuns(ctx context.Context, limit int) ([]*IntelRun, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*IntelRun
+	var out []*vigil.IntelRun
 	for rows.Next() {
-		var r IntelRun
+		var r vigil.IntelRun
 		var at sql.NullString
 		var s string
 		if err := rows.Scan(&r.ID, &at, &r.Actor, &s); err != nil {

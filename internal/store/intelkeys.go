@@ -143,6 +143,9 @@ func ProductKeys(p vigil.Product) []vigil.PackageKey {
 	return out
 }
 
+// NormalizeKey is the package function NormalizeKey, for the services that hold the store as an interface.
+func (db *DB) NormalizeKey(k vigil.PackageKey) vigil.PackageKey { return NormalizeKey(k) }
+
 // NormalizeKey returns k as the index files it, so callers may pass keys built from an SBOM's own spelling.
 func NormalizeKey(k vigil.PackageKey) vigil.PackageKey {
 	switch k.Kind {

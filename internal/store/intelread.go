@@ -8,33 +8,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vigil-dev/vigil"
 )
 
 var _ vigil.VulnService = (*DB)(nil)
-
-// SourceRef is the provenance of one source's advisory in a merged vulnerability: which document it was read from,
-// where and when that was fetched, and the document's digest.
-type SourceRef struct {
-	Source      string    `json:"source"`
-	ID          string    `json:"id"`
-	Document    string    `json:"document,omitempty"`
-	Revision    int       `json:"revision"` // 1 for the first version the store saw; earlier ones are kept
-	File        string    `json:"file"`
-	URL         string    `json:"url,omitempty"`
-	FetchedAt   time.Time `json:"fetched_at"`
-	Digest      string    `json:"digest"` // SHA-256 of the document as fetched
-	DocRevision string    `json:"document_revision,omitempty"`
-	DocumentRef int64     `json:"document_ref"`
-}
-
-// VulnDetail is the merged view with the provenance of each source's advisory, what `vigil vuln show` prints.
-type VulnDetail struct {
-	vigil.Vulnerability
-	Sources []SourceRef `json:"sources"`
-}
 
 // sourceOrder is the order advisories are shown in and the preference for the merged summary: NVD's description is
 // the reference text, then OSV, then CSAF and STIX.
@@ -52,7 +30,7 @@ func (db *DB) Vuln(ctx context.Context, id string) (*vigil.Vulnerability, error)
 }
 
 // VulnDetail is Vuln with each advisory's provenance.
-func (db *DB) VulnDetail(ctx context.Context, id string) (*VulnDetail, error) {
+func (db *DB) VulnDetail(ctx context.Context, id string) (*vigil.VulnDetail, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -128,11 +106,11 @@ func (db *DB) resolveVuln(ctx context.Context, id string) (int64, error) {
 }
 
 // kevOnly answers for a CVE that no advisory describes but KEV or EPSS scores.
-func (db *DB) kevOnly(ctx context.Context, id string) (*VulnDetail, error) {
+func (db *DB) kevOnly(ctx context.Context, id string) (*vigil.VulnDetail, error) {
 	cve := strings.ToUpper(id)
 	if isCVE(cve) {
-		v := &VulnDetail{Vulnerability: vigil.Vulnerability{ID: cve, Aliases: []string{}, Scores: []vigil.Score{},
-			Advisories: []*vigil.Advisory{}, References: []vigil.Reference{}}, Sources: []SourceRef{}}
+		v := &vigil.VulnDetail{Vulnerability: vigil.Vulnerability{ID: cve, Aliases: []string{}, Scores: []vigil.Score{},
+			Advisories: []*vigil.Advisory{}, References: []vigil.Reference{}}, Sources: []vigil.SourceRef{}}
 		var err error
 		if v.KEV, err = db.kevFor(ctx, []string{cve}); err != nil {
 			return nil, err
@@ -147,9 +125,9 @@ func (db *DB) kevOnly(ctx context.Context, id string) (*VulnDetail, error) {
 	return nil, vigil.Errorf(vigil.ENOTFOUND, "vulnerability %s not found", id)
 }
 
-func (db *DB) loadVuln(ctx context.Context, g int64) (*VulnDetail, error) {
-	v := &VulnDetail{Vulnerability: vigil.Vulnerability{Aliases: []string{}, Scores: []vigil.Score{}, Advisories: []*vigil.Advisory{},
-		References: []vigil.Reference{}}, Sources: []SourceRef{}}
+func (db *DB) loadVuln(ctx context.Context, g int64) (*vigil.VulnDetail, error) {
+	v := &vigil.VulnDetail{Vulnerability: vigil.Vulnerability{Aliases: []string{}, Scores: []vigil.Score{}, Advisories: []*vigil.Advisory{},
+		References: []vigil.Reference{}}, Sources: []vigil.SourceRef{}}
 	// The preferred id and the aliases in one round trip: a finding page that misses the cache pays for each.
 	rows, err := db.db.QueryContext(ctx, "SELECT v.preferred, a.alias FROM intel_vulns v LEFT JOIN intel_aliases a ON a.vuln_id = v.id WHERE v.id = $1", g)
 	if err != nil {
@@ -188,7 +166,7 @@ func (db *DB) loadVuln(ctx context.Context, g int64) (*VulnDetail, error) {
 	}
 	type item struct {
 		adv *vigil.Advisory
-		ref SourceRef
+		ref vigil.SourceRef
 	}
 	var items []item
 	for rows.Next() {
@@ -371,7 +349,7 @@ func (db *DB) Vulns(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vulnerabi
 }
 
 // VulnDetails is Vulns with provenance.
-func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*VulnDetail, error) {
+func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*vigil.VulnDetail, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -435,7 +413,7 @@ func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*VulnDetai
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]*VulnDetail, 0, len(ids))
+	out := make([]*vigil.VulnDetail, 0, len(ids))
 	for _, id := range ids {
 		v, err := db.loadVuln(ctx, id)
 		if err != nil {

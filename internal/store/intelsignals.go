@@ -15,20 +15,6 @@ import (
 // naming one of our devices, by product name or model number, or naming our organization as the vendor, is
 // recorded against those devices, dated with the advisory's release date so the regulatory clocks can start on it.
 
-// Signal is one cybersecurity signal raised on a device by a CSAF advisory.
-type Signal struct {
-	ID          int64      `json:"id"`
-	DeviceID    int64      `json:"device_id"`
-	Device      string     `json:"device"`
-	Document    string     `json:"document"`      // the CSAF tracking id (ICSMA-24-200-01)
-	Vuln        string     `json:"vulnerability"` // the advisory's id (the CVE)
-	ReleaseDate vigil.Date `json:"release_date"`
-	MatchedBy   string     `json:"matched_by"` // model, name or vendor
-	Matched     string     `json:"matched"`    // the advisory's text that matched
-	Run         int64      `json:"run"`
-	CreatedAt   time.Time  `json:"created_at"`
-}
-
 // Ways a signal matched.
 const (
 	MatchModel  = "model"
@@ -239,7 +225,7 @@ func (w *IntelWriter) signal(pa *pendingAdv, advID int64, revised bool) error {
 
 // Signals lists the cybersecurity signals raised on a device (all devices when deviceID is 0), newest release
 // first.
-func (db *DB) Signals(ctx context.Context, deviceID int64) ([]*Signal, error) {
+func (db *DB) Signals(ctx context.Context, deviceID int64) ([]*vigil.Signal, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -256,9 +242,9 @@ func (db *DB) Signals(ctx context.Context, deviceID int64) ([]*Signal, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []*Signal{}
+	out := []*vigil.Signal{}
 	for rows.Next() {
-		var s Signal
+		var s vigil.Signal
 		var rel string
 		var at sql.NullString
 		if err := rows.Scan(&s.ID, &s.DeviceID, &s.Device, &s.Document, &s.Vuln, &rel, &s.MatchedBy, &s.Matched, &s.Run, &at); err != nil {

@@ -31,7 +31,7 @@ type IntelWriter struct {
 	ctx   context.Context
 	tx    *Tx
 	run   int64
-	sums  map[string]*IntelSummary
+	sums  map[string]*vigil.IntelSummary
 	order []string
 
 	nextDoc, nextAdv, nextVuln int64
@@ -104,12 +104,12 @@ type pendingAdv struct {
 
 // ImportIntel runs fn as one import run: one transaction, one intel_runs row and one "intel.import" audit event
 // whose new value is the summary. It needs vigil.PermImport. When fn (or a write) fails nothing is kept.
-func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*IntelResult, error) {
+func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*vigil.IntelResult, error) {
 	actor, err := vigil.Authorize(ctx, vigil.PermImport)
 	if err != nil {
 		return nil, err
 	}
-	var res *IntelResult
+	var res *vigil.IntelResult
 	err = db.transact(ctx, func(tx *Tx) error {
 		if db.engine == Postgres {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", importLock); err != nil {
@@ -168,7 +168,7 @@ var analyzeThreshold = 10_000
 // planner's generic plan for the matcher's look-ups then scanned 500,000 rows per look-up: 200 SBOM imports took
 // 96 s, 70 of them in that one query. ANALYZE samples the tables in about a second. It is an optimization: when it
 // fails the import stands, and autovacuum will do the same later.
-func (db *DB) analyzeAfter(ctx context.Context, res *IntelResult) {
+func (db *DB) analyzeAfter(ctx context.Context, res *vigil.IntelResult) {
 	if db.engine != Postgres || res == nil {
 		return
 	}
@@ -183,7 +183,7 @@ func (db *DB) analyzeAfter(ctx context.Context, res *IntelResult) {
 }
 
 func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error) {
-	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*IntelSummary{},
+	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*vigil.IntelSummary{},
 		advs: map[advKey]*advState{}, fresh: map[string]bool{}, alias: map[string]int64{}, parent: map[int64]int64{},
 		seed: maphash.MakeSeed(), advSeen: map[uint64]struct{}{}, aliasSeen: map[uint64]struct{}{}, revIDs: map[int64]bool{},
 		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}}
@@ -218,10 +218,10 @@ func (w *IntelWriter) Run() int64 { return w.run }
 // Now returns the run's time (every row it writes carries it).
 func (w *IntelWriter) Now() time.Time { return w.tx.Now() }
 
-func (w *IntelWriter) sum(source string) *IntelSummary {
+func (w *IntelWriter) sum(source string) *vigil.IntelSummary {
 	s := w.sums[source]
 	if s == nil {
-		s = &IntelSummary{Source: source, Rejected: []Reject{}}
+		s = &vigil.IntelSummary{Source: source, Rejected: []vigil.RejectedRecord{}}
 		w.sums[source] = s
 		w.order = append(w.order, source)
 	}
@@ -236,7 +236,7 @@ func (w *IntelWriter) Touch(source string) { w.sum(source) }
 func (w *IntelWriter) Unchanged(source string, n int) { w.sum(source).Unchanged += n }
 
 // Reject lists one invalid record under source's summary (--skip-invalid).
-func (w *IntelWriter) Reject(source string, r Reject) {
+func (w *IntelWriter) Reject(source string, r vigil.RejectedRecord) {
 	s := w.sum(source)
 	s.Rejected = append(s.Rejected, r)
 }
@@ -302,7 +302,7 @@ type knownDoc struct {
 
 // internBytes is intern without allocating for a known source.
 func internBytes(b []byte) string {
-	for _, c := range feedSources {
+	for _, c := range vigil.FeedSources {
 		if string(b) == c {
 			return c
 		}
@@ -312,7 +312,7 @@ func internBytes(b []byte) string {
 
 // intern returns the constant for a known source name, so that half a million known documents share a few strings.
 func intern(s string) string {
-	for _, c := range feedSources {
+	for _, c := range vigil.FeedSources {
 		if s == c {
 			return c
 		}
@@ -934,14 +934,14 @@ func (w *IntelWriter) flushInserts() error {
 	return nil
 }
 
-func (w *IntelWriter) finish() (*IntelResult, error) {
+func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
 	if err := w.flushInserts(); err != nil {
 		return nil, err
 	}
-	res := &IntelResult{Run: w.run, Signals: w.signals}
+	res := &vigil.IntelResult{Run: w.run, Signals: w.signals}
 	for k := range w.changed {
 		res.Changed = append(res.Changed, k)
 	}
@@ -962,7 +962,7 @@ func (w *IntelWriter) finish() (*IntelResult, error) {
 		res.Summaries = append(res.Summaries, *w.sums[s])
 	}
 	if res.Summaries == nil {
-		res.Summaries = []IntelSummary{}
+		res.Summaries = []vigil.IntelSummary{}
 	}
 	if _, err := w.tx.ExecContext(w.ctx, "UPDATE intel_runs SET summary = $1 WHERE id = $2", mustJSON(res.Summaries), w.run); err != nil {
 		return nil, err

@@ -430,19 +430,12 @@ func ValidateComponent(i int, c *vigil.Component) error {
 // SetComponents replaces a version's current components with comps in one transaction, keeping the previous
 // SBOM and its components as history. source names the document (a file name) for provenance.
 func (db *DB) SetComponents(ctx context.Context, versionID int64, comps []vigil.Component, source string) error {
-	_, err := db.ImportSBOM(ctx, versionID, comps, SBOMMeta{Source: source})
+	_, err := db.ImportSBOM(ctx, versionID, comps, vigil.SBOMMeta{Source: source})
 	return err
 }
 
-// SBOMMeta describes an imported SBOM document.
-type SBOMMeta struct {
-	Source string // file name or URL
-	Format string // cyclonedx-json 1.5, spdx-tagvalue 2.3, ...
-	Digest string // sha256 of the document
-}
-
 // ImportSBOM stores comps as the version's current SBOM and returns the previous current components (for a diff).
-func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta SBOMMeta) (previous []vigil.Component, err error) {
+func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta vigil.SBOMMeta) (previous []vigil.Component, err error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return nil, err
 	}

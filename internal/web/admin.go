@@ -92,7 +92,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	res, err := s.svc.Importer.Import(r.Context(), src, bytes.NewReader(b), name)
+	res, err := s.svc.Importer.Upload(r.Context(), src, bytes.NewReader(b), name)
 	if err != nil {
 		return err
 	}

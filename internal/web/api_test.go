@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/regulatory/scenario"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
@@ -136,7 +137,7 @@ func TestSBOMUpload(t *testing.T) {
 					}
 					continue
 				}
-				var got web.SBOMResult
+				var got portfolio.SBOMResult
 				if err := json.Unmarshal([]byte(body), &got); err != nil || got.Components != 2 || got.Format != "cyclonedx-json" {
 					t.Errorf("%s: %+v %v", tt.name, got, err)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 // deviceRow is a device in the list, with its versions and open findings.
@@ -244,7 +245,7 @@ type versionData struct {
 	Components  []componentRow
 	Findings    *FindingPage
 	Unsupported int
-	Upload      *SBOMResult
+	Upload      *portfolio.SBOMResult
 	UploadName  string
 	Limits      uploadLimits
 	Today       vigil.Date
@@ -353,7 +354,7 @@ func exportComponents(w http.ResponseWriter, format string, data *versionData) e
 }
 
 // uploadSBOM reads, unwraps and imports an uploaded SBOM onto a version.
-func (s *Server) uploadSBOM(w http.ResponseWriter, r *http.Request, id int64) (*SBOMResult, string, error) {
+func (s *Server) uploadSBOM(w http.ResponseWriter, r *http.Request, id int64) (*portfolio.SBOMResult, string, error) {
 	if s.svc.SBOM == nil {
 		return nil, "", vigil.Errorf(vigil.EINTERNAL, "SBOM import is not wired in")
 	}

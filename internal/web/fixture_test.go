@@ -53,7 +53,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
 	db := storetest.Open(t, engine, clock)
-	e := &env{t: t, engine: engine, app: &app.App{Store: db, Clock: clock}, clock: clock}
+	e := &env{t: t, engine: engine, app: app.New(db, clock), clock: clock}
 	ctx := sys()
 	must := func(err error) {
 		t.Helper()
@@ -111,7 +111,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 			e.other = f.ID
 		}
 	}
-	cs := e.app.Cases()
+	cs := e.app.Cases
 	_, err = cs.Assess(ctx, cases.AssessInput{FindingID: e.log4j, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"dose delivery"},
 		Rationale: "Remote code execution on the pump's network service."})
 	must(err)

@@ -220,6 +220,9 @@ func schemaName(t reflect.Type) string {
 	pkg := t.PkgPath()
 	name := t.Name()
 	name = strings.ToUpper(name[:1]) + name[1:]
+	if strings.Contains(pkg, "/internal/service/") {
+		return name // the use cases' results are the API's own types, like the domain's
+	}
 	if i := strings.LastIndex(pkg, "/"); i >= 0 {
 		pkg = pkg[i+1:]
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 // route is one entry of the route table. The table is the single description of the HTTP surface: the router is
@@ -121,7 +122,7 @@ func (s *Server) table() []route {
 		{API: true, Method: "POST", Pattern: "/api/v1/devices/{id}/versions", Perm: vigil.PermPortfolio, Summary: "add a version", Example: exampleVer, In: vigil.DeviceVersion{}, Resp: &vigil.DeviceVersion{}, Status: 201, h: s.apiVersionCreate},
 		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}", Perm: vigil.PermRead, Summary: "a device version", Resp: &vigil.DeviceVersion{}, h: s.apiVersion},
 		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/components", Perm: vigil.PermRead, Summary: "a version's current components (support level, end of support)", Resp: []vigil.Component{}, h: s.apiComponents},
-		{API: true, Method: "POST", Pattern: "/api/v1/versions/{id}/sbom", Perm: vigil.PermPortfolio, Upload: true, Summary: "upload an SBOM (CycloneDX or SPDX; raw body or multipart field \"file\"; .gz and .zip accepted)", Resp: &SBOMResult{}, Status: 201, h: s.apiSBOMUpload},
+		{API: true, Method: "POST", Pattern: "/api/v1/versions/{id}/sbom", Perm: vigil.PermPortfolio, Upload: true, Summary: "upload an SBOM (CycloneDX or SPDX; raw body or multipart field \"file\"; .gz and .zip accepted)", Resp: &portfolio.SBOMResult{}, Status: 201, h: s.apiSBOMUpload},
 		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/diff", Perm: vigil.PermRead, Query: []param{{"with", "integer", "the other version id (required)"}}, Summary: "SBOM diff from version {id} to version with", Resp: versionDiff{}, h: s.apiDiff},
 		{API: true, Method: "GET", Pattern: "/api/v1/findings", Perm: vigil.PermRead, Query: findingQ, Summary: "a page of findings, newest first", Resp: &FindingPage{}, h: s.apiFindings},
 		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}", Perm: vigil.PermRead, Query: asOfQ, Summary: "a finding with its assessments, events and live determination", Resp: &cases.View{}, h: s.apiFinding},

@@ -7,7 +7,8 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/sbom"
+	"github.com/vigil-dev/vigil/internal/service/intel"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 // Services are what the web layer calls. internal/app fills them in; tests may pass fakes. Every service checks the
@@ -74,21 +75,7 @@ type Queries interface {
 // SBOMImporter parses an SBOM, stores it on a device version and re-matches the version. Needs PermPortfolio.
 // Nothing is stored from a document the parser rejects; EINVALID names the file and the field.
 type SBOMImporter interface {
-	ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*SBOMResult, error)
-}
-
-// SBOMResult is what an SBOM upload did.
-type SBOMResult struct {
-	VersionID  int64           `json:"version_id"`
-	Format     string          `json:"format"`
-	Spec       string          `json:"spec_version"`
-	Digest     string          `json:"sha256"`
-	Components int             `json:"components"`
-	Diff       sbom.DiffResult `json:"diff"`
-	Opened     int             `json:"findings_opened"`
-	Resolved   int             `json:"findings_resolved"`
-	// Matched is false when no vulnerability data was available to match against.
-	Matched bool `json:"matched"`
+	ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*portfolio.SBOMResult, error)
 }
 
 // Sources reports the state of the configured feed sources and the latest import runs.
@@ -129,10 +116,10 @@ type Source struct {
 	Counts      map[string]int `json:"counts,omitempty"` // records by kind: advisories, kev, epss, ...
 }
 
-// Importer imports one feed file (an OSV/NVD/KEV/EPSS/CSAF/STIX document, or a .zip or .gz of them). Needs
-// PermImport. The whole file is imported in one transaction or not at all.
+// Importer imports one feed file (an OSV/NVD/KEV/EPSS/CSAF/STIX document, or a .zip or .gz of them) and
+// re-matches the portfolio. Needs PermImport. The whole file is imported in one transaction or not at all.
 type Importer interface {
-	Import(ctx context.Context, source string, r io.Reader, name string) (any, error)
+	Upload(ctx context.Context, source string, r io.Reader, name string) (*intel.Result, error)
 }
 
 // FindingQuery selects a page of findings. Pages are keyset-paginated by id, newest first: After returns the page

@@ -142,7 +142,7 @@ func rematch(ctx context.Context, stdout io.Writer, dsn string, g *gen.Generator
 	t0 := time.Now()
 	var fp, fn, total int
 	for _, s := range sets {
-		got, err := a.MatchComponents(app.CLIContext(ctx), s.Components, match.Options{})
+		got, err := a.Portfolio.MatchComponents(app.CLIContext(ctx), s.Components, match.Options{})
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package app_test
+package portfolio_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/app"
-	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
@@ -30,33 +30,27 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 	}
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.DSN(t, engine))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			if err := a.Store.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
+			ctx := vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
+			db := storetest.Open(t, engine, vigil.SystemClock{})
+			a := &portfolio.Service{Store: db}
+			if err := db.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
 				t.Fatal(err)
 			}
 			d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-			if err := a.Store.CreateDevice(ctx, d); err != nil {
+			if err := db.CreateDevice(ctx, d); err != nil {
 				t.Fatal(err)
 			}
 			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
-			if err := a.Store.CreateVersion(ctx, v); err != nil {
+			if err := db.CreateVersion(ctx, v); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := a.Store.ImportSBOM(ctx, v.ID, comps, store.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}); err != nil {
+			if _, err := db.ImportSBOM(ctx, v.ID, comps, vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}); err != nil {
 				t.Fatal(err)
 			}
-			im, err := a.Importer(ctx, app.IntelOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			im := &importer.Importer{Store: db}
 			open := func() []string {
 				t.Helper()
-				fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+				fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -68,7 +62,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				return out
 			}
 
-			if _, err := im.Import(ctx, []string{pypi}, app.ImportOptions{}); err != nil {
+			if _, err := im.Import(ctx, []string{pypi}, importer.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := a.RematchChanged(ctx); err != nil {
@@ -79,7 +73,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				t.Fatal("no PyPI finding for pip 20.0: the test would not show the kept findings")
 			}
 
-			if _, err := im.Import(ctx, []string{nvd}, app.ImportOptions{}); err != nil {
+			if _, err := im.Import(ctx, []string{nvd}, importer.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			res, err := a.RematchChanged(ctx)
@@ -95,7 +89,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				t.Errorf("findings after the NVD import (-want +got):\n%s", diff)
 			}
 
-			all, err := a.Rematch(ctx, app.RematchOptions{})
+			all, err := a.Rematch(ctx, portfolio.RematchOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

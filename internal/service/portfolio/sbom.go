@@ -1,4 +1,4 @@
-package app
+package portfolio
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/sbom"
-	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
@@ -33,7 +32,7 @@ type SBOMResult struct {
 // ImportSBOM parses an SBOM, stores it as the version's current one (keeping the previous as history) in one
 // transaction, and re-matches the version so its findings reflect the new components at once. Nothing is stored
 // from a document the parser rejects.
-func (a *App) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*SBOMResult, error) {
+func (s *Service) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*SBOMResult, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return nil, err
 	}
@@ -50,11 +49,11 @@ func (a *App) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name
 	}
 	sum := sha256.Sum256(b)
 	res := &SBOMResult{VersionID: versionID, Format: doc.Format, Spec: doc.SpecVersion, Digest: hex.EncodeToString(sum[:]), Components: len(doc.Components)}
-	prev, err := a.Store.ImportSBOM(ctx, versionID, doc.Components, store.SBOMMeta{Source: name, Format: doc.Format + " " + doc.SpecVersion, Digest: res.Digest})
+	prev, err := s.Store.ImportSBOM(ctx, versionID, doc.Components, vigil.SBOMMeta{Source: name, Format: doc.Format + " " + doc.SpecVersion, Digest: res.Digest})
 	if err != nil {
 		return nil, err
 	}
 	res.Diff = sbom.Diff(prev, doc.Components)
-	res.Opened, res.Resolved, res.Matched, err = a.RematchVersion(ctx, versionID)
+	res.Opened, res.Resolved, res.Matched, err = s.RematchVersion(ctx, versionID)
 	return res, err
 }

@@ -1,4 +1,4 @@
-package app
+package portfolio
 
 import (
 	"context"
@@ -14,14 +14,18 @@ import (
 
 // Matcher returns the matching engine over the intelligence store: each Match looks up only the advisories that
 // name the components (one indexed query per batch of keys), so a cold process never loads the whole store.
-func (a *App) Matcher(opt match.Options) *match.Engine {
-	return match.New(match.SourceFunc(a.Store.AdvisoriesFor), opt)
+func (s *Service) Matcher(opt match.Options) *match.Engine {
+	return match.New(match.SourceFunc(s.Store.AdvisoriesFor), opt)
 }
 
 // MatchComponents matches components against the intelligence store: one finding per (component, vulnerability
 // id as the feed names it), with evidence. Re-matching a device version's stored components goes through here.
-func (a *App) MatchComponents(ctx context.Context, comps []vigil.Component, opt match.Options) ([]vigil.Finding, error) {
-	return a.Matcher(opt).Match(ctx, comps)
+// Needs PermRead.
+func (s *Service) MatchComponents(ctx context.Context, comps []vigil.Component, opt match.Options) ([]vigil.Finding, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	return s.Matcher(opt).Match(ctx, comps)
 }
 
 // ScanOptions tune an ad-hoc scan.
@@ -43,18 +47,21 @@ type ScanResult struct {
 }
 
 // Scan parses an SBOM (CycloneDX or SPDX, bounded) and matches its components against the store, storing
-// nothing. An SBOM that cannot be read is EINVALID naming the file and field.
-func (a *App) Scan(ctx context.Context, r io.Reader, name string, opt ScanOptions) (*ScanResult, error) {
+// nothing. An SBOM that cannot be read is EINVALID naming the file and field. Needs PermRead.
+func (s *Service) Scan(ctx context.Context, r io.Reader, name string, opt ScanOptions) (*ScanResult, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
 	sum := sha256.New()
 	doc, err := sbom.Parse(name, io.TeeReader(r, sum), opt.Limits)
 	if err != nil {
 		return nil, err
 	}
 	res := &ScanResult{Name: name, Digest: hex.EncodeToString(sum.Sum(nil)), Document: doc}
-	if runs, err := a.Store.IntelRuns(ctx, 1); err == nil && len(runs) == 0 {
+	if runs, err := s.Store.IntelRuns(ctx, 1); err == nil && len(runs) == 0 {
 		res.NoIntel = true
 	}
-	res.Findings, err = a.MatchComponents(ctx, doc.Components, match.Options{Ecosystem: opt.Ecosystem})
+	res.Findings, err = s.MatchComponents(ctx, doc.Components, match.Options{Ecosystem: opt.Ecosystem})
 	if err != nil {
 		return nil, err
 	}

@@ -1,21 +1,18 @@
-package app_test
+package portfolio_test
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
+
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 // TestMatcherKeysFindImportedAdvisories holds the store's affected index and the matcher's keys to one contract:
 // the keys match.ComponentKeys gives a component find, through (*store.DB).AdvisoriesFor, the advisories the
@@ -24,16 +21,9 @@ func TestMatcherKeysFindImportedAdvisories(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			a, err := app.Open(ctx, storetest.DSN(t, engine))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			im, err := a.Importer(ctx, app.IntelOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			actx := app.CLIContext(ctx)
+			db := storetest.Open(t, engine, vigil.SystemClock{})
+			im := &importer.Importer{Store: db}
+			actx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "test"})
 			if _, err := im.Import(actx, []string{testfix.Path(t, "osv-corpus", "Go", "all.zip"), testfix.Path(t, "osv-corpus", "PyPI", "all.zip"),
 				testfix.Path(t, "nvd-api-2.0", "fkie-cad"), testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")}, importer.Options{}); err != nil {
 				t.Fatal(err)
@@ -49,7 +39,7 @@ func TestMatcherKeysFindImportedAdvisories(t *testing.T) {
 				{"a CSAF product by name, no supplier", vigil.Component{Name: "MiniMed 508 pump", Version: "1"}, "CVE-2019-10964"},
 			}
 			for _, tt := range tests {
-				advs, err := a.Store.AdvisoriesFor(ctx, match.ComponentKeys(tt.c, match.Options{}))
+				advs, err := db.AdvisoriesFor(ctx, match.ComponentKeys(tt.c, match.Options{}))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -62,36 +52,5 @@ func TestMatcherKeysFindImportedAdvisories(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestFeedSchedulerRecordsFailures runs the app's scheduler once over the default feeds with a fetcher that may
-// reach nothing: every feed is attempted, recorded as failing with its error, and rescheduled with backoff.
-func TestFeedSchedulerRecordsFailures(t *testing.T) {
-	ctx := context.Background()
-	a, err := app.Open(ctx, storetest.DSN(t, "sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	noNet := &importer.Fetcher{Client: &http.Client{Transport: &http.Transport{Proxy: nil,
-		DialContext: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network in tests") }}},
-		Retries: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
-	s, err := a.IntelJobs(ctx, app.IntelOptions{Fetcher: noNet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.RunOnce(ctx)
-	feeds, err := a.Store.Feeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(feeds) < 5 {
-		t.Fatalf("%d feeds configured, want the defaults", len(feeds))
-	}
-	for _, f := range feeds {
-		if !f.Failing() || f.LastAttempt.IsZero() || f.NextAttempt.Before(f.LastAttempt) || f.LastError == "" {
-			t.Errorf("feed %s after a failed sync: %+v", f.Name, f)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package app_test
+package portfolio_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil"
-	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
@@ -24,23 +24,20 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 	}
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.DSN(t, engine))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			if err := a.Store.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
+			ctx := vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
+			db := storetest.Open(t, engine, vigil.SystemClock{})
+			a := &portfolio.Service{Store: db}
+			if err := db.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
 				t.Fatal(err)
 			}
 			var v *vigil.DeviceVersion
 			for _, n := range []string{"Workstation", "Monitor"} {
 				d := &vigil.Device{Name: n, Class: "II", Pathway: vigil.Pathway510k}
-				if err := a.Store.CreateDevice(ctx, d); err != nil {
+				if err := db.CreateDevice(ctx, d); err != nil {
 					t.Fatal(err)
 				}
 				v = &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
-				if err := a.Store.CreateVersion(ctx, v); err != nil {
+				if err := db.CreateVersion(ctx, v); err != nil {
 					t.Fatal(err)
 				}
 				f, _ := os.Open(sboms[n])
@@ -50,14 +47,11 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 					t.Fatalf("SBOM import before any intelligence: %+v %v (want matched=false)", res, err)
 				}
 			}
-			v, _ = a.Store.VersionByName(ctx, 1, "1.0")
+			v, _ = db.VersionByName(ctx, 1, "1.0")
 			if _, _, matched, err := a.RematchVersion(ctx, v.ID); err != nil || matched {
 				t.Fatalf("before any import: matched=%v err=%v (want an honest not-matched)", matched, err)
 			}
-			im, err := a.Importer(ctx, app.IntelOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			im := &importer.Importer{Store: db}
 			if _, err := im.Import(ctx, []string{pypi}, importer.Options{}); err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +62,7 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 			if res.Versions != 1 {
 				t.Errorf("re-matched %d versions, want only the imaging workstation's (1): %+v", res.Versions, res)
 			}
-			fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+			fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +90,7 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 			if res, err := a.RematchChanged(ctx); err != nil || res.Resolved != 1 {
 				t.Errorf("after withdrawal: %+v, %v", res, err)
 			}
-			left, _ := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, Vuln: "PYSEC-2022-43017"})
+			left, _ := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, Vuln: "PYSEC-2022-43017"})
 			if len(left) != 0 {
 				t.Errorf("withdrawn advisory still has open findings: %v", left)
 			}

@@ -1,4 +1,4 @@
-package app
+package portfolio
 
 import (
 	"context"
@@ -8,39 +8,42 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
-	"github.com/vigil-dev/vigil/internal/store"
 )
 
 // RematchVersion re-matches one version's current components against the intelligence store and syncs its
 // findings: new matches open, matches that no longer hold resolve (their assessments and events stay). matched is
-// false when no intelligence has been imported yet, so "no findings" is not mistaken for "checked, clean".
-func (a *App) RematchVersion(ctx context.Context, versionID int64) (opened, resolved int, matched bool, err error) {
-	if ok, err := a.hasIntel(ctx); err != nil || !ok {
+// false when no intelligence has been imported yet, so "no findings" is not mistaken for "checked, clean". Needs
+// PermImport (it writes findings).
+func (s *Service) RematchVersion(ctx context.Context, versionID int64) (opened, resolved int, matched bool, err error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return 0, 0, false, err
 	}
-	comps, err := a.Store.Components(ctx, versionID)
+	if ok, err := s.hasIntel(ctx); err != nil || !ok {
+		return 0, 0, false, err
+	}
+	comps, err := s.Store.Components(ctx, versionID)
 	if err != nil {
 		return 0, 0, false, err
 	}
-	found, err := a.MatchComponents(ctx, comps, match.Options{})
+	found, err := s.MatchComponents(ctx, comps, match.Options{})
 	if err != nil {
 		return 0, 0, false, err
 	}
-	opened, resolved, err = a.sync(ctx, versionID, found)
+	opened, resolved, err = s.sync(ctx, versionID, found)
 	return opened, resolved, true, err
 }
 
 // hasIntel reports whether any intelligence has been imported.
-func (a *App) hasIntel(ctx context.Context) (bool, error) {
-	runs, err := a.Store.IntelRuns(ctx, 1)
+func (s *Service) hasIntel(ctx context.Context) (bool, error) {
+	runs, err := s.Store.IntelRuns(ctx, 1)
 	return len(runs) > 0, err
 }
 
-func (a *App) sync(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
+func (s *Service) sync(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
 	for i := range found {
 		found[i].VersionID = versionID
 	}
-	return a.Store.SyncFindings(ctx, versionID, found)
+	return s.Store.SyncFindings(ctx, versionID, found)
 }
 
 // RematchResult sums a portfolio re-match.
@@ -57,32 +60,35 @@ const rematchCursor = "rematch.intel_run"
 // RematchChanged re-matches only the device versions holding a package whose advisories changed since the last
 // call (the importer's change feed × the component reverse index), so an import is reflected at once without a
 // nightly batch. Within such a version only the components that carry a changed key are matched again; the
-// findings of the others cannot have changed and are kept as they are.
-func (a *App) RematchChanged(ctx context.Context) (RematchResult, error) {
+// findings of the others cannot have changed and are kept as they are. Needs PermImport.
+func (s *Service) RematchChanged(ctx context.Context) (RematchResult, error) {
 	var res RematchResult
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return res, err
+	}
 	start := time.Now()
-	cur, err := a.Store.KV(ctx, rematchCursor)
+	cur, err := s.Store.KV(ctx, rematchCursor)
 	if err != nil {
 		return res, err
 	}
 	after, _ := strconv.ParseInt(cur, 10, 64)
-	keys, last, err := a.Store.ChangedKeys(ctx, after)
+	keys, last, err := s.Store.ChangedKeys(ctx, after)
 	if err != nil {
 		return res, err
 	}
 	if len(keys) > 0 {
-		ids, err := a.Store.VersionsForKeys(ctx, keys)
+		ids, err := s.Store.VersionsForKeys(ctx, keys)
 		if err != nil {
 			return res, err
 		}
 		if len(ids) > 0 {
-			if res, err = a.rematchKeys(ctx, ids, keys); err != nil {
+			if res, err = s.rematchKeys(ctx, ids, keys); err != nil {
 				return res, err
 			}
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
-	return res, a.Store.SetKV(ctx, rematchCursor, strconv.FormatInt(last, 10))
+	return res, s.Store.SetKV(ctx, rematchCursor, strconv.FormatInt(last, 10))
 }
 
 // RematchOptions select the device versions Rematch matches again.
@@ -95,20 +101,20 @@ type RematchOptions struct {
 
 // Rematch checks the reverse index of the device versions (rewriting those whose keys changed, as after an upgrade
 // that changed key rules) and re-matches them: every version after such an upgrade, or those opt names. One match
-// index serves them all, so an advisory many versions hold is read and compiled once.
-func (a *App) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, error) {
+// index serves them all, so an advisory many versions hold is read and compiled once. Needs PermImport.
+func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, error) {
 	var res RematchResult
 	start := time.Now()
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return res, err
 	}
-	intel, err := a.hasIntel(ctx)
+	intel, err := s.hasIntel(ctx)
 	if err != nil {
 		return res, err
 	}
 	ids := opt.VersionIDs
 	if ids == nil {
-		vs, err := a.Store.Versions(ctx, 0)
+		vs, err := s.Store.Versions(ctx, 0)
 		if err != nil {
 			return res, err
 		}
@@ -117,16 +123,16 @@ func (a *App) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, e
 			ids[i] = v.ID
 		}
 	}
-	en := a.Matcher(match.Options{})
+	en := s.Matcher(match.Options{})
 	done := 0
 	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
-		comps, err := a.Store.Components(ctx, id)
+		comps, err := s.Store.Components(ctx, id)
 		if err != nil {
 			return prepared{}, err
 		}
 		// The components are at hand, so checking the version's reverse index costs one read of its keys.
 		p := prepared{comps: comps}
-		if p.stale, err = a.Store.ComponentKeysStale(ctx, id, comps); err != nil || !intel {
+		if p.stale, err = s.Store.ComponentKeysStale(ctx, id, comps); err != nil || !intel {
 			return p, err
 		}
 		p.found, err = en.Match(ctx, comps)
@@ -136,7 +142,7 @@ func (a *App) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, e
 			defer opt.Progress(done, len(ids))
 		}
 		if p.stale {
-			if _, err := a.Store.RefreshComponentKeys(ctx, id, p.comps); err != nil {
+			if _, err := s.Store.RefreshComponentKeys(ctx, id, p.comps); err != nil {
 				return err
 			}
 		}
@@ -144,7 +150,7 @@ func (a *App) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, e
 			return nil
 		}
 		res.Findings += len(p.found)
-		o, r, err := a.sync(ctx, id, p.found)
+		o, r, err := s.sync(ctx, id, p.found)
 		res.Versions++
 		res.Opened += o
 		res.Resolved += r
@@ -159,31 +165,31 @@ func (a *App) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, e
 // A component's findings depend only on the advisories under its own keys, except for NVD configurations, which
 // are evaluated over every component with a CPE (firmware "running on" hardware); so when a CPE key changed,
 // every component with a CPE is matched again too.
-func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.PackageKey) (RematchResult, error) {
+func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.PackageKey) (RematchResult, error) {
 	var res RematchResult
 	changed := make(map[vigil.PackageKey]bool, len(keys))
 	cpeChanged := false
 	for _, k := range keys {
-		k = store.NormalizeKey(k)
+		k = s.Store.NormalizeKey(k)
 		changed[k] = true
 		cpeChanged = cpeChanged || k.Kind == vigil.KeyCPE
 	}
-	en := a.Matcher(match.Options{})
+	en := s.Matcher(match.Options{})
 	err := pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
-		comps, err := a.Store.Components(ctx, id)
+		comps, err := s.Store.Components(ctx, id)
 		if err != nil {
 			return prepared{}, err
 		}
-		// Findings are keyed by store.CompKey: components sharing one are matched again together or not at all.
+		// Findings are keyed by Component.FindingKey: components sharing one are matched again together or not at all.
 		redo, present := map[string]bool{}, make(map[string]bool, len(comps))
 		for i := range comps {
-			ck := store.CompKey(comps[i])
+			ck := comps[i].FindingKey()
 			present[ck] = true
 			if redo[ck] {
 				continue
 			}
 			for _, k := range match.ComponentKeys(comps[i], match.Options{}) {
-				if k = store.NormalizeKey(k); changed[k] || cpeChanged && k.Kind == vigil.KeyCPE {
+				if k = s.Store.NormalizeKey(k); changed[k] || cpeChanged && k.Kind == vigil.KeyCPE {
 					redo[ck] = true
 					break
 				}
@@ -194,7 +200,7 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 		}
 		var subset []vigil.Component
 		for i := range comps {
-			if redo[store.CompKey(comps[i])] {
+			if redo[comps[i].FindingKey()] {
 				subset = append(subset, comps[i])
 			}
 		}
@@ -204,12 +210,12 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 		}
 		// Open findings of the other components are passed on unchanged, which SyncFindings leaves alone; a
 		// finding whose component is gone is left out, so it resolves as a full re-match would resolve it.
-		kept, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: id})
+		kept, err := s.Store.Findings(ctx, vigil.FindingFilter{VersionID: id})
 		if err != nil {
 			return prepared{}, err
 		}
 		for _, f := range kept {
-			if ck := store.CompKey(f.Component); f.Source == "match" && !redo[ck] && present[ck] {
+			if ck := f.Component.FindingKey(); f.Source == "match" && !redo[ck] && present[ck] {
 				found = append(found, vigil.Finding{Component: f.Component, Vulnerability: f.Vulnerability, Aliases: f.Aliases,
 					State: f.State, Evidence: f.Evidence})
 			}
@@ -221,7 +227,7 @@ func (a *App) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Package
 			return nil
 		}
 		res.Findings += len(p.found)
-		o, r, err := a.sync(ctx, id, p.found)
+		o, r, err := s.sync(ctx, id, p.found)
 		res.Opened += o
 		res.Resolved += r
 		return err
