@@ -36,7 +36,8 @@ type wireVulnerability struct {
 
 type wireEvent struct {
 	Event
-	Date *string `json:"date"`
+	Date     *string `json:"date"`
+	Recorded *string `json:"recorded"`
 }
 
 // wirePolicy and wireDevice read the acceptance matrices raw, so that risk.DecodeMatrix can name the field of a
@@ -113,6 +114,12 @@ func DecodeFacts(r io.Reader, today vigil.Date) (Facts, error) {
 		ev.Date = vigil.Date{}
 		if we.Date != nil && *we.Date != "" {
 			if ev.Date, err = parseDate(prefix+".date", *we.Date); err != nil {
+				return Facts{}, err
+			}
+		}
+		ev.Recorded = vigil.Date{}
+		if we.Recorded != nil && *we.Recorded != "" {
+			if ev.Recorded, err = parseDate(prefix+".recorded", *we.Recorded); err != nil {
 				return Facts{}, err
 			}
 		}

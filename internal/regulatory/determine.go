@@ -418,21 +418,52 @@ func (e *engine) mdr() {
 	}
 }
 
-// warnings adds what a person must act on before a rule fails.
+// warnings adds what a person must act on before a rule fails, then the actions entered too late to show in time.
 func (e *engine) warnings(d0 vigil.Date) {
 	out := &e.out
-	if out.EnforcementDiscretion.Status != StatusPending {
-		return
+	if out.EnforcementDiscretion.Status == StatusPending {
+		validated := e.firstPast(func(ev Event) bool { return ev.Type == EventFixDistributed && ev.Validated })
+		if at := d0.AddDays(edAtRiskDays); !e.asOf.Before(at) && validated < 0 {
+			out.Warnings = append(out.Warnings, Warning{Code: WarnEDAtRisk, Message: fmt.Sprintf(
+				"day %d since D0 %s and no validated fix distributed: enforcement discretion is lost unless one is distributed by %s",
+				e.asOf.Sub(d0), d0, out.Deadlines.EDFix)})
+		}
+		if due := out.Part806.Due; out.Part806.Status == Part806Conditional && !due.IsZero() && e.asOf.After(due) {
+			out.Warnings = append(out.Warnings, Warning{Code: WarnPart806WindowPassed, Message: fmt.Sprintf(
+				"the 806 report window closed on %s while enforcement discretion is pending: if it is lost the report is already overdue", due)})
+		}
 	}
-	validated := e.firstPast(func(ev Event) bool { return ev.Type == EventFixDistributed && ev.Validated })
-	if at := d0.AddDays(edAtRiskDays); !e.asOf.Before(at) && validated < 0 {
-		out.Warnings = append(out.Warnings, Warning{Code: WarnEDAtRisk, Message: fmt.Sprintf(
-			"day %d since D0 %s and no validated fix distributed: enforcement discretion is lost unless one is distributed by %s",
-			e.asOf.Sub(d0), d0, out.Deadlines.EDFix)})
+	if out.Risk == RiskUncontrolled {
+		e.lateEntries()
 	}
-	if due := out.Part806.Due; out.Part806.Status == Part806Conditional && !due.IsZero() && e.asOf.After(due) {
-		out.Warnings = append(out.Warnings, Warning{Code: WarnPart806WindowPassed, Message: fmt.Sprintf(
-			"the 806 report window closed on %s while enforcement discretion is pending: if it is lost the report is already overdue", due)})
+}
+
+// lateEntries warns, in event order, of each action counting toward criterion 2, 3 or 4 that was done by its
+// deadline but entered after it: the criterion is judged by when it happened, but until the entry nobody could see
+// it met, and an inspector will ask for the evidence of the date.
+func (e *engine) lateEntries() {
+	dl := e.out.Deadlines
+	for i, ev := range e.f.Events {
+		if ev.Date.After(e.asOf) {
+			continue
+		}
+		deadline, criterion, clock := dl.EDCommunication, 2, "ed_communication"
+		switch {
+		case ev.Type == EventCustomerNotified && complete(ev), ev.Type == EventInterimControls, ev.Type == EventRemediationPlan:
+		case ev.Type == EventISAOShared:
+			criterion = 4
+		case ev.Type == EventFixDistributed && ev.Validated:
+			deadline, criterion, clock = dl.EDFix, 3, "ed_fix"
+		default:
+			continue
+		}
+		if ev.Date.After(deadline) || !ev.Recorded.After(deadline) {
+			continue
+		}
+		idx := i
+		e.out.Warnings = append(e.out.Warnings, Warning{Code: WarnLateEntry, Event: &idx, Message: fmt.Sprintf(
+			"%s %s dated %s was entered on %s, after its deadline %s (%s): it counts toward criterion %d by its date; keep the evidence that it happened then",
+			ref(i), ev.Type, ev.Date, ev.Recorded, deadline, clock, criterion)})
 	}
 }
 

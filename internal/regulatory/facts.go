@@ -87,7 +87,10 @@ var EventTypes = []string{
 // Event is one dated thing that happened. Only the fields of its type are read.
 type Event struct {
 	Type string     `json:"type"`
-	Date vigil.Date `json:"date"`
+	Date vigil.Date `json:"date"` // when it happened: what the criteria judge
+	// Recorded is the day the event was entered (zero: taken as Date). It may not precede Date; an action entered
+	// after the deadline it met raises a late_entry warning, since the record did not show it in time.
+	Recorded vigil.Date `json:"recorded,omitzero"`
 	// Elements are the G2016 §VII.B criterion 2 notice elements (a)-(d) a customer_notified notice holds. nil means
 	// not recorded (the notice is taken as complete); a non-nil list must hold all four.
 	Elements []string `json:"elements,omitempty"`
@@ -192,11 +195,14 @@ type Deadlines struct {
 const (
 	WarnEDAtRisk            = "ed_at_risk"
 	WarnPart806WindowPassed = "part806_window_passed"
+	WarnLateEntry           = "late_entry"
 )
 
 // Warning is one thing a person must act on.
 type Warning struct {
-	Code    string `json:"code"`
+	Code string `json:"code"`
+	// Event is the index of the event a late_entry warning is about (a pointer: events[0] is an index too).
+	Event   *int   `json:"event,omitempty"`
 	Message string `json:"message"`
 }
 

@@ -116,6 +116,9 @@ func validateEvent(i int, e *Event, learned vigil.Date) error {
 	if isAction(e.Type) && e.Date.Before(learned) {
 		return vigil.Errorf(vigil.EINVALID, "events[%d].date: %s %s is before vulnerability.learned %s (the manufacturer cannot act before learning of it)", i, e.Type, e.Date, learned)
 	}
+	if !e.Recorded.IsZero() && e.Recorded.Before(e.Date) {
+		return vigil.Errorf(vigil.EINVALID, "events[%d].recorded: %s is before the event's date %s (an event cannot be entered before it happens)", i, e.Recorded, e.Date)
+	}
 	for j, el := range e.Elements {
 		if !slices.Contains(NoticeElements, el) {
 			return vigil.Errorf(vigil.EINVALID, "events[%d].elements[%d]: unknown notice element %q (want a, b, c or d)", i, j, clip(el))
