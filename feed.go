@@ -32,7 +32,10 @@ var FeedSources = []string{SourceNVD, SourceOSV, SourceKEV, SourceEPSS, SourceCS
 
 // Validate checks a feed's configuration.
 func (f *Feed) Validate() error {
-	if f.Name == "" || len(f.Name) > 64 || strings.ContainsAny(f.Name, " \t\r\n/") {
+	if err := Text("name", f.Name, 64); err != nil {
+		return err
+	}
+	if f.Name == "" || strings.ContainsAny(f.Name, " \t\r\n/") {
 		return Errorf(EINVALID, "name: %q must be 1-64 characters without spaces or slashes", f.Name)
 	}
 	if err := OneOf("source", f.Source, FeedSources); err != nil {

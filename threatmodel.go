@@ -175,10 +175,7 @@ func shortText(field, v string) error {
 	if err := required(field, v); err != nil {
 		return err
 	}
-	if len(v) > 500 {
-		return Errorf(EINVALID, "%s: longer than 500 bytes", field)
-	}
-	return nil
+	return Text(field, v, 500)
 }
 
 // Validate checks an asset's fields (the ref may be empty: the store assigns one).
@@ -238,8 +235,8 @@ func (c *Control) Validate() error {
 	if c.Kind == ControlCompensating && strings.TrimSpace(c.Reference) == "" {
 		return Errorf(EINVALID, "reference: required for a compensating control: the IFU or customer-document section that tells users how to configure it")
 	}
-	if len(c.Reference) > 500 {
-		return Errorf(EINVALID, "reference: longer than 500 bytes")
+	if err := Text("reference", c.Reference, 500); err != nil {
+		return err
 	}
 	if err := bounded("description", c.Description); err != nil {
 		return err

@@ -2,10 +2,12 @@ package vigil
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // oneOf returns EINVALID naming field when v is not among allowed.
@@ -29,15 +31,60 @@ func required(field, v string) error {
 // maxMatrix bounds a device's acceptance matrix document: 15 cells and two names fit in far less.
 const maxMatrix = 64 << 10
 
-// maxText bounds free text so no single field can bloat the store or a page.
-const maxText = 20000
+// Text limits in bytes, the same on both engines. Names and identifiers are indexed, alone or inside a key (a
+// finding's component key is group/name@version or the purl), and PostgreSQL refuses an index entry over 2704
+// bytes: these keep the largest key near half of that. Free text is bounded so no single field bloats the store or
+// every page that shows it.
+const (
+	MaxName  = 512   // names, versions, labels: devices, components, groups, functions, tokens, lots
+	MaxIdent = 1024  // identifiers: purls, CPEs, digests
+	MaxText  = 20000 // free text: notes, rationales, reasons, addresses
+)
 
-func bounded(field, v string) error {
-	if len(v) > maxText {
-		return Errorf(EINVALID, "%s: longer than %d bytes", field, maxText)
+// Text is the one rule for text Vigil stores: valid UTF-8 without NUL (PostgreSQL stores neither, where SQLite
+// would keep both, so one engine answered 500 to what the other accepted) and at most max bytes. It returns
+// EINVALID naming field. Every service applies it to what it writes, and the SBOM import to every component.
+func Text(field, v string, max int) error {
+	if len(v) > max {
+		return Errorf(EINVALID, "%s: %d bytes, more than %d", field, len(v), max)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return Errorf(EINVALID, "%s: contains a NUL byte", field)
+	}
+	if !utf8.ValidString(v) {
+		return Errorf(EINVALID, "%s: not valid UTF-8", field)
 	}
 	return nil
 }
+
+// field is one text field to check with Text.
+type field struct {
+	name string
+	v    string
+	max  int
+}
+
+// texts applies Text to each field in turn and returns the first error.
+func texts(fs ...field) error {
+	for _, f := range fs {
+		if err := Text(f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// textList applies Text to each entry of a list, naming it list[i].
+func textList(name string, vs []string, max int) error {
+	for i, v := range vs {
+		if err := Text(name+"["+itoa(i)+"]", v, max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bounded(field, v string) error { return Text(field, v, MaxText) }
 
 // Validate checks an organization's fields.
 func (o *Organization) Validate() error {
@@ -60,8 +107,14 @@ func (o *Organization) Validate() error {
 		if err := required("isaos["+itoa(i)+"].name", m.Name); err != nil {
 			return err
 		}
+		if err := Text("isaos["+itoa(i)+"].name", m.Name, MaxName); err != nil {
+			return err
+		}
+		if err := textList("isaos["+itoa(i)+"].criteria_evidence", m.Criteria[:], MaxText); err != nil {
+			return err
+		}
 	}
-	return bounded("cvd_contact", o.CVDContact)
+	return texts(field{"name", o.Name, MaxName}, field{"fei_number", o.FEINumber, MaxName}, field{"cvd_contact", o.CVDContact, MaxText})
 }
 
 // Validate checks a device's fields.
@@ -75,8 +128,14 @@ func (d *Device) Validate() error {
 	if err := oneOf("pathway", d.Pathway, Pathways); err != nil {
 		return err
 	}
+	if err := texts(field{"name", d.Name, MaxName}, field{"model", d.Model, MaxName}, field{"submission_number", d.SubmissionNumber, MaxName}); err != nil {
+		return err
+	}
 	for i, f := range d.Functions {
 		if err := required("functions["+itoa(i)+"].name", f.Name); err != nil {
+			return err
+		}
+		if err := Text("functions["+itoa(i)+"].name", f.Name, MaxName); err != nil {
 			return err
 		}
 		if err := oneOf("functions["+itoa(i)+"].severity", f.Severity, HarmSeverities); err != nil {
@@ -138,6 +197,9 @@ func (v *DeviceVersion) Validate() error {
 	if err := required("version", v.Version); err != nil {
 		return err
 	}
+	if err := Text("version", v.Version, MaxName); err != nil {
+		return err
+	}
 	if v.Status == "" {
 		v.Status = VersionMarketed
 	}
@@ -162,8 +224,11 @@ func (c *Consignee) Validate() error {
 		if u.VersionID == 0 {
 			return Errorf(EINVALID, "units[%d].version_id: required", i)
 		}
+		if err := textList("units["+itoa(i)+"].lots", u.Lots, MaxName); err != nil {
+			return err
+		}
 	}
-	return bounded("address", c.Address)
+	return texts(field{"name", c.Name, MaxName}, field{"contact", c.Contact, MaxText}, field{"address", c.Address, MaxText})
 }
 
 // Validate checks a component's enums (identifiers are checked by the adapter that knows purl and CPE syntax).
@@ -174,7 +239,65 @@ func (c *Component) Validate() error {
 	if c.Support == "" {
 		c.Support = SupportUnknown
 	}
-	return oneOf("support", c.Support, SupportLevels)
+	if err := oneOf("support", c.Support, SupportLevels); err != nil {
+		return err
+	}
+	return c.checkText()
+}
+
+func (c *Component) checkText() error {
+	if err := texts(field{"name", c.Name, MaxName}, field{"group", c.Group, MaxName}, field{"version", c.Version, MaxName},
+		field{"purl", c.Purl, MaxIdent}, field{"cpe", c.CPE, MaxIdent}, field{"supplier", c.Supplier, MaxName},
+		field{"support_note", c.SupportNote, MaxText}, field{"type", c.Type, MaxName}); err != nil {
+		return err
+	}
+	for alg, sum := range c.Hashes {
+		if err := texts(field{"hashes", alg, MaxName}, field{"hashes." + alg, sum, MaxIdent}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckText applies Text to every field of an assessment (its enums are checked where the risk is computed).
+func (a *Assessment) CheckText() error {
+	if err := texts(field{"cvss", a.CVSS, MaxName}, field{"exploitability_reason", a.ExploitabilityReason, MaxText},
+		field{"severity_reason", a.SeverityReason, MaxText}, field{"matrix", a.Matrix, MaxName}, field{"rationale", a.Rationale, MaxText},
+		field{"ssvc", a.SSVC, MaxName}); err != nil {
+		return err
+	}
+	for q, ans := range a.Rubric {
+		if err := texts(field{"rubric", q, MaxName}, field{"rubric." + q, ans, MaxName}); err != nil {
+			return err
+		}
+	}
+	if err := textList("functions", a.Functions, MaxName); err != nil {
+		return err
+	}
+	return textList("controls", a.Controls, MaxText)
+}
+
+// CheckText applies Text to every field of an event (its type is checked against the determination's list).
+func (e *FindingEvent) CheckText() error {
+	if err := texts(field{"note", e.Note, MaxText}, field{"details.remediation", e.Details.Remediation, MaxText},
+		field{"details.risk", e.Details.Risk, MaxName}); err != nil {
+		return err
+	}
+	return textList("details.elements", e.Details.Elements, MaxName)
+}
+
+// CheckText applies Text to a finding recorded by hand: its component, vulnerability id, aliases and evidence.
+func (f *Finding) CheckText() error {
+	if err := f.Component.checkText(); err != nil {
+		return fmt.Errorf("component.%w", err)
+	}
+	ev := f.Evidence
+	if err := texts(field{"vulnerability", f.Vulnerability, MaxName}, field{"evidence.matcher", ev.Matcher, MaxName},
+		field{"evidence.source", ev.Source, MaxName}, field{"evidence.advisory", ev.Advisory, MaxName}, field{"evidence.range", ev.Range, MaxText},
+		field{"evidence.fixed", ev.Fixed, MaxName}, field{"evidence.reason", ev.Reason, MaxText}); err != nil {
+		return err
+	}
+	return textList("aliases", f.Aliases, MaxName)
 }
 
 func allDigits(s string) bool {

@@ -212,6 +212,9 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 	if strings.TrimSpace(f.Vulnerability) == "" {
 		return vigil.Errorf(vigil.EINVALID, "vulnerability: required")
 	}
+	if err := f.CheckText(); err != nil {
+		return err
+	}
 	if strings.TrimSpace(reason) == "" {
 		return vigil.Errorf(vigil.EINVALID, "reason: say how the vulnerability was learned of")
 	}
@@ -278,6 +281,9 @@ func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) error {
 	}
 	if strings.TrimSpace(a.Rationale) == "" {
 		return vigil.Errorf(vigil.EINVALID, "rationale: required: say why the risk is %s", a.Risk)
+	}
+	if err := a.CheckText(); err != nil {
+		return err
 	}
 	if a.Severity != "" {
 		if err := vigil.OneOf("severity", a.Severity, vigil.HarmSeverities); err != nil {
@@ -348,6 +354,9 @@ func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) error 
 	}
 	if strings.TrimSpace(e.Note) == "" {
 		return vigil.Errorf(vigil.EINVALID, "note: required: say where the evidence is (document, ticket, link)")
+	}
+	if err := e.CheckText(); err != nil {
+		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		if err := db.findingExists(ctx, tx, e.FindingID); err != nil {

@@ -439,6 +439,9 @@ func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Com
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return nil, err
 	}
+	if err := vigil.Text("source", meta.Source, vigil.MaxIdent); err != nil {
+		return nil, err
+	}
 	for i := range comps {
 		if err := ValidateComponent(i, &comps[i]); err != nil {
 			return nil, err

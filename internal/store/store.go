@@ -247,6 +247,10 @@ func (db *DB) try(ctx context.Context, actor vigil.Actor, fn func(*Tx) error) er
 // Audit appends one event to the trail inside tx. old and new are any JSON-marshalable values (nil for none);
 // they are canonicalized so the hash can be recomputed from the stored text.
 func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new any, reason string) error {
+	// Every change's reason arrives here, whichever service took it.
+	if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
+		return err
+	}
 	if tx.db.engine == Postgres {
 		// Serialize appenders: two transactions must not both extend the same head.
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7316)"); err != nil {

@@ -655,6 +655,9 @@ func checkAssessment(a *vigil.Assessment) error {
 	if strings.TrimSpace(a.Rationale) == "" {
 		return vigil.Errorf(vigil.EINVALID, "rationale: required: say why the risk is %s", a.Risk)
 	}
+	if err := a.CheckText(); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name, val string
 		vals      []string

@@ -142,7 +142,10 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User, password string) er
 	if err := vigil.OneOf("role", u.Role, vigil.Roles); err != nil {
 		return err
 	}
-	if u.Name == "" || len(u.Name) > 64 || strings.ContainsAny(u.Name, " \t\r\n:") {
+	if err := vigil.Text("name", u.Name, 64); err != nil {
+		return err
+	}
+	if u.Name == "" || strings.ContainsAny(u.Name, " \t\r\n:") {
 		return vigil.Errorf(vigil.EINVALID, "name: 1-64 characters, no spaces or colons")
 	}
 	if err := validatePassword(password); err != nil {
@@ -282,12 +285,15 @@ func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expir
 	if err != nil {
 		return nil, "", err
 	}
+	if tokenName == "" {
+		tokenName = "token"
+	}
+	if err := vigil.Text("name", tokenName, vigil.MaxName); err != nil {
+		return nil, "", err
+	}
 	u, err := db.UserByName(ctx, userName)
 	if err != nil {
 		return nil, "", err
-	}
-	if tokenName == "" {
-		tokenName = "token"
 	}
 	secret := NewSecret(tokenPrefix)
 	t := &vigil.Token{UserID: u.ID, Name: tokenName, ExpiresAt: expires}

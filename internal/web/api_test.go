@@ -118,6 +118,10 @@ func TestSBOMUpload(t *testing.T) {
 				{"not an SBOM", []byte(`{"hello": "world"}`), "notes.json", true, 400, "notes.json"},
 				{"a malformed purl", []byte(strings.Replace(sbomDoc, `"pkg:maven/org.springframework/spring-beans@5.3.17"`, `"pkg:::"`, 1)), "bad.cdx.json", true, 400, "bad.cdx.json"},
 				{"empty", nil, "empty.json", true, 400, "empty"},
+				{"a NUL in a component name", []byte(strings.Replace(sbomDoc, `"name":"log4j-core"`, `"name":"log4j\u0000core"`, 1)), "nul.cdx.json", true, 400,
+					"sbom nul.cdx.json: components[0].name: contains a NUL byte"},
+				{"a 1 MiB component name", []byte(strings.Replace(sbomDoc, `"name":"log4j-core"`, `"name":"`+strings.Repeat("x", 1<<20)+`"`, 1)), "long.cdx.json", true, 400,
+					"sbom long.cdx.json: components[0].name: 1048576 bytes, more than 512"},
 				{"zip of two files", zipOf(map[string][]byte{"a.json": []byte(sbomDoc), "b.json": []byte(sbomDoc)}), "two.zip", true, 400, "exactly one SBOM"},
 				{"gzip bomb", gz(bytes.Repeat([]byte("A"), 70<<20)), "bomb.json.gz", true, 400, "expands to more than"},
 				{"too large", big, "huge.json", false, 400, "larger than"},
@@ -326,5 +330,37 @@ func TestEveryListExports(t *testing.T) {
 	}
 	if res, _ := c.get("/findings?format=xml"); res.StatusCode != 400 {
 		t.Errorf("format=xml: %d, want 400", res.StatusCode)
+	}
+}
+
+// TestTextRuleAPI sends a NUL byte, invalid UTF-8 and over-long values in a path, a query and JSON bodies, on both
+// engines: each is 400 naming the field (PostgreSQL answered 500 where SQLite stored or matched).
+func TestTextRuleAPI(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			tok := e.token(vigil.RoleAdmin)
+			for _, tt := range []struct {
+				name, method, path string
+				body               any
+				want               string
+			}{
+				{"a NUL in a filter", "GET", "/api/v1/findings?q=log4j%00", nil, `query parameter \"q\": contains a NUL byte`},
+				{"invalid UTF-8 in a filter", "GET", "/api/v1/vulns?q=%FF", nil, `query parameter \"q\": not valid UTF-8`},
+				{"a NUL in a path", "GET", "/api/v1/vulns/CVE-2021-44228%00", nil, "path: contains a NUL byte"},
+				{"a NUL in a device name", "POST", "/api/v1/devices", map[string]any{"name": "Pump\x00", "class": "II", "pathway": "510k"}, "name: contains a NUL byte"},
+				{"a device name over the index limit", "POST", "/api/v1/devices", map[string]any{"name": strings.Repeat("p", 3000), "class": "II", "pathway": "510k"}, "name: 3000 bytes, more than 512"},
+				{"a NUL in an event note", "POST", fmt.Sprintf("/api/v1/findings/%d/events", e.log4j),
+					map[string]any{"type": "customer_notified", "date": "2025-06-02", "note": "CN\x00", "elements": []string{"a", "b", "c", "d"}}, "note: contains a NUL byte"},
+				{"a NUL in a version", "POST", fmt.Sprintf("/api/v1/devices/%d/versions", e.device), map[string]any{"version": "4.0\x00"}, "version: contains a NUL byte"},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					res, body := bearer(t, e.srv.URL, tok, tt.method, tt.path, tt.body)
+					if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"code": "EINVALID"`) || !strings.Contains(body, tt.want) {
+						t.Errorf("%d %s, want 400 EINVALID naming %q", res.StatusCode, clip(body), tt.want)
+					}
+				})
+			}
+		})
 	}
 }

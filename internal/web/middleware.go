@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,27 @@ func (s *Server) cookieName() string {
 		return "__Host-vigil_session"
 	}
 	return "vigil_session"
+}
+
+// checkURL applies the store's text rule to the path and the query before any handler reads them: a NUL byte or
+// invalid UTF-8 in a name, id or filter reached PostgreSQL and came back as a 500 where SQLite answered.
+func (s *Server) checkURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := vigil.Text("path", r.URL.Path, vigil.MaxText)
+		for k, vs := range r.URL.Query() {
+			name := "query parameter " + strconv.Quote(k)
+			for _, v := range append([]string{k}, vs...) {
+				if err == nil {
+					err = vigil.Text(name, v, vigil.MaxText)
+				}
+			}
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type ctxKey int

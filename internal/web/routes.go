@@ -157,7 +157,7 @@ func (s *Server) table() []route {
 
 func (s *Server) buildRouter() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.securityHeaders, s.authenticate)
+	r.Use(s.recoverer, s.securityHeaders, s.checkURL, s.authenticate)
 	s.uploadRoutes = chi.NewRouter()
 	for _, rt := range s.routes {
 		if rt.Upload {

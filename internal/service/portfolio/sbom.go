@@ -50,7 +50,9 @@ func (s *Service) ImportSBOM(ctx context.Context, versionID int64, r io.Reader, 
 	sum := sha256.Sum256(b)
 	res := &SBOMResult{VersionID: versionID, Format: doc.Format, Spec: doc.SpecVersion, Digest: hex.EncodeToString(sum[:]), Components: len(doc.Components)}
 	prev, err := s.Store.ImportSBOM(ctx, versionID, doc.Components, vigil.SBOMMeta{Source: name, Format: doc.Format + " " + doc.SpecVersion, Digest: res.Digest})
-	if err != nil {
+	if vigil.ErrorCode(err) == vigil.EINVALID {
+		return nil, fmt.Errorf("sbom %s: %w", name, err) // the store's text rule names the component and field
+	} else if err != nil {
 		return nil, err
 	}
 	res.Diff = sbom.Diff(prev, doc.Components)
