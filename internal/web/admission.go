@@ -94,7 +94,7 @@ func parseMultipart(r *http.Request) error {
 
 // ServeHTTP admits the request (an upload needs a slot) and cleans up after it (see the top of this file).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.uploads != nil && r.Method != http.MethodGet && r.Method != http.MethodHead && s.uploadRoutes.Match(chi.NewRouteContext(), r.Method, r.URL.Path) {
+	if s.isUpload(r) {
 		select {
 		case s.uploads <- struct{}{}:
 			defer func() { <-s.uploads }()
@@ -106,6 +106,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := &forms{}
 	defer f.removeAll()
 	s.router.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), formsKey{}, f)))
+}
+
+// isUpload reports whether r needs an upload slot: a write to a route marked Upload, or any multipart body, which
+// the CSRF check parses (spooling its files to disk) wherever it is sent.
+func (s *Server) isUpload(r *http.Request) bool {
+	if safeMethod(r.Method) {
+		return false
+	}
+	return isMultipart(r) || s.uploadRoutes.Match(chi.NewRouteContext(), r.Method, r.URL.Path)
 }
 
 // isMultipart reports whether r carries a multipart form.

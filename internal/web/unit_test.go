@@ -426,9 +426,9 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
-// TestUploadSlots fills the upload slots and checks that one more upload is answered 429 with Retry-After (and the
-// EBUSY code) before its body is read, that other requests are not held back, and that a freed slot admits the
-// next upload.
+// TestUploadSlots fills the upload slots and checks that one more upload (or any multipart body) is answered 429
+// with Retry-After (and the EBUSY code) before its body is read, that other requests are not held back, and that
+// a freed slot admits the next upload.
 func TestUploadSlots(t *testing.T) {
 	s, err := New(Services{}, Options{MaxUploads: 2})
 	if err != nil {
@@ -449,6 +449,13 @@ func TestUploadSlots(t *testing.T) {
 		if strings.HasPrefix(path, "/api/") && !strings.Contains(w.Body.String(), `"code": "EBUSY"`) {
 			t.Errorf("POST %s: body %s, want the EBUSY code", path, w.Body.String())
 		}
+	}
+	multipart := httptest.NewRequest("POST", "/findings/7/state", strings.NewReader("--x--\r\n"))
+	multipart.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, multipart)
+	if w.Code != http.StatusTooManyRequests {
+		t.Errorf("a multipart body to a form route with every slot taken: %d, want 429 (its CSRF check would spool it)", w.Code)
 	}
 	for _, rq := range [][2]string{{"GET", "/healthz"}, {"GET", "/versions/7/sbom"}, {"POST", "/api/v1/devices"}} {
 		if w := send(rq[0], rq[1]); w.Code == http.StatusTooManyRequests {
