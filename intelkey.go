@@ -12,7 +12,7 @@ const (
 
 // PackageKey names a package the way the intelligence store indexes affected data, so that the matcher can ask
 // "which advisories name this package" without loading every advisory, and an import can say which packages it
-// touched (so only the device versions holding them are re-matched). The store normalizes keys on both sides
+// touched (so only the device versions holding them are re-matched). internal/match normalizes keys on both sides
 // (case and separators as each ecosystem defines them), so callers may pass names as their SBOM spells them.
 type PackageKey struct {
 	Kind      string `json:"kind"`

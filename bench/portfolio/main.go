@@ -61,6 +61,7 @@ type config struct {
 	ProfDir   string
 	JSON      string
 	Verbose   bool
+	Dense     string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -81,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.ProfDir, "cpuprofile", "", "write a CPU profile of each measured phase's first run into this directory")
 	fs.StringVar(&c.JSON, "json", "", "also write every measurement and check as JSON to this file")
 	fs.BoolVar(&c.Verbose, "v", false, "print every missed or unexpected finding")
+	fs.StringVar(&c.Dense, "dense", "", "measure the dense shape instead: a directory written by ../shared/bench's gen (osv-scalibr/ and portfolio/; -versions bounds the SBOMs read)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +107,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(c.Work, 0o755); err != nil {
 		return err
+	}
+	if c.Dense != "" {
+		rep, pg := &report{}, &postgres{}
+		defer pg.stop(stderr)
+		for _, engine := range c.Engines {
+			if err := measureDense(ctx, c, engine, pg, rep, stderr); err != nil {
+				return fmt.Errorf("%s: %w", engine, err)
+			}
+		}
+		return finish(rep, c, stdout)
 	}
 	if err := ensureCorpus(ctx, c.Corpus, c.N, c.Seed, stderr); err != nil {
 		return err
@@ -143,6 +155,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", engine, err)
 		}
 	}
+	return finish(rep, c, stdout)
+}
+
+// finish prints the report, writes it as JSON when asked, and fails when a check failed.
+func finish(rep *report, c config, stdout io.Writer) error {
 	rep.print(stdout, c.Engines)
 	if c.JSON != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")

@@ -9,7 +9,10 @@
 // CPE vendor:product, CSAF product name) and answers Match for any number of components; a server can keep one for
 // its whole store. A cold process (vigil scan) must not load half a million advisories to match a few hundred
 // components, so Engine.Match asks its Source only for the keys the components carry (ComponentKeys, in the
-// store's vigil.PackageKey vocabulary) and indexes just the advisories returned.
+// store's vigil.PackageKey vocabulary) and indexes just the advisories returned. That vocabulary is defined here
+// too (storekey.go: AdvisoryKeys, NormalizeKey), so the store's affected and component-key indexes and the Index
+// normalize names by one set of rules; the store keeps a compact record of what matching reads of each advisory
+// (EncodeRecord) so a re-match never decodes advisory documents.
 //
 // Ecosystem knowledge (purl type, name normalization, how a component's version is spelled in advisories) lives in
 // one matcher per ecosystem, registered in an explicit list in matchers.go. Version order comes from

@@ -49,7 +49,7 @@ func (en *Engine) Match(ctx context.Context, comps []vigil.Component) ([]vigil.F
 	for i := range comps {
 		keys = append(keys, ComponentKeys(comps[i], en.opt)...)
 	}
-	if err := en.ensure(ctx, dedupPackageKeys(keys)); err != nil {
+	if err := en.ensure(ctx, SortKeys(keys)); err != nil {
 		return nil, err
 	}
 	return en.x.Match(ctx, comps)

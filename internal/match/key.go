@@ -62,20 +62,10 @@ func ComponentKeys(c vigil.Component, opt Options) []vigil.PackageKey {
 		keys = append(keys, vigil.PackageKey{Kind: vigil.KeyPackage, Ecosystem: p.Ecosystem, Name: p.Name})
 	}
 	if p, ok := componentPurl(c, opt); ok && p.Name != "" {
-		name := strings.ToLower(p.Name)
-		if p.Type == "pypi" {
-			name = normPyPI(name)
-		}
-		if p.Namespace != "" {
-			name = strings.ToLower(p.Namespace) + "/" + name
-		}
-		keys = append(keys, vigil.PackageKey{Kind: vigil.KeyPurl, Ecosystem: p.Type, Name: name})
+		keys = append(keys, purlKey(p.Type, p.Namespace, p.Name))
 	}
-	if c.CPE != "" && len(c.CPE) <= cpe.MaxLen {
-		if p, err := cpe.Parse(c.CPE); err == nil && p.Vendor != cpe.Any && p.Product != cpe.Any {
-			keys = append(keys, vigil.PackageKey{Kind: vigil.KeyCPE, Ecosystem: p.Part,
-				Name: p.Vendor + ":" + p.Product})
-		}
+	if k, ok := CPEKey(c.CPE); ok {
+		keys = append(keys, k)
 	}
 	if n := csafName(c.Name); n != "" {
 		keys = append(keys, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: "", Name: n})
@@ -85,7 +75,7 @@ func ComponentKeys(c vigil.Component, opt Options) []vigil.PackageKey {
 			}
 		}
 	}
-	return dedupPackageKeys(keys)
+	return SortKeys(keys)
 }
 
 // corporateSuffixes are the legal-form words an SBOM's supplier name carries and a CSAF vendor name often drops.
@@ -147,11 +137,15 @@ func internalKeys(k vigil.PackageKey) []key {
 	return nil
 }
 
-func dedupPackageKeys(keys []vigil.PackageKey) []vigil.PackageKey {
-	slices.SortFunc(keys, func(a, b vigil.PackageKey) int {
-		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Ecosystem, b.Ecosystem), strings.Compare(a.Name, b.Name))
-	})
+// SortKeys sorts keys (CompareKeys) and drops duplicates, in place.
+func SortKeys(keys []vigil.PackageKey) []vigil.PackageKey {
+	slices.SortFunc(keys, CompareKeys)
 	return slices.Compact(keys)
+}
+
+// CompareKeys orders keys by kind, ecosystem, then name.
+func CompareKeys(a, b vigil.PackageKey) int {
+	return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Ecosystem, b.Ecosystem), strings.Compare(a.Name, b.Name))
 }
 
 // Identify returns the packages a component denotes: from its purl (with the CycloneDX group standing in for a

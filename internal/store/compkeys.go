@@ -18,7 +18,7 @@ func componentKeys(comps []vigil.Component) []vigil.PackageKey {
 	var out []vigil.PackageKey
 	for _, c := range comps {
 		for _, k := range match.ComponentKeys(c, match.Options{}) {
-			k = NormalizeKey(k)
+			k = match.NormalizeKey(k)
 			if k.Name == "" || seen[k] {
 				continue
 			}
@@ -26,7 +26,7 @@ func componentKeys(comps []vigil.Component) []vigil.PackageKey {
 			out = append(out, k)
 		}
 	}
-	return sortKeys(out)
+	return match.SortKeys(out)
 }
 
 // writeComponentKeys replaces a version's rows in the reverse index.
@@ -71,7 +71,7 @@ func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vig
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return sortKeys(out), nil
+	return match.SortKeys(out), nil
 }
 
 // ComponentKeysStale reports whether the reverse index rows of a version disagree with comps (its current
@@ -189,7 +189,7 @@ type keyGroup struct{ kind, eco string }
 func groupKeys(keys []vigil.PackageKey) map[keyGroup][]string {
 	byGrp := map[keyGroup][]string{}
 	for _, k := range keys {
-		k = NormalizeKey(k)
+		k = match.NormalizeKey(k)
 		if k.Name == "" {
 			continue
 		}

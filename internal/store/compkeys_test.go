@@ -7,12 +7,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
 
 // TestVersionsForKeys: the reverse index answers "which versions hold this package" for keys as advisories name
-// them (store.AdvisoryKeys: OSV packages under their ecosystem's spelling, CPEs), through both of its query plans
+// them (match.AdvisoryKeys: OSV packages under their ecosystem's spelling, CPEs), through both of its query plans
 // (a lookup per key, and one pass over the index for a change set of a full import); a version whose index is
 // stale is found again once RefreshComponentKeys or RebuildComponentKeys rewrites it.
 func TestVersionsForKeys(t *testing.T) {
@@ -28,9 +29,9 @@ func TestVersionsForKeys(t *testing.T) {
 		},
 	}
 	osv := func(eco, name string) []vigil.PackageKey {
-		return store.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: eco, Name: name}}})
+		return match.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: eco, Name: name}}})
 	}
-	nvd := store.AdvisoryKeys(&vigil.Advisory{Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Matches: []vigil.CPEMatch{
+	nvd := match.AdvisoryKeys(&vigil.Advisory{Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Matches: []vigil.CPEMatch{
 		{Vulnerable: true, Criteria: "cpe:2.3:o:medtronic:minimed_508_firmware:*:*:*:*:*:*:*:*"}}}}}}})
 	tests := []struct {
 		name string
@@ -76,7 +77,7 @@ func TestVersionsForKeys(t *testing.T) {
 		// Past 50,000 keys the index is read in one pass: the same answers.
 		var padding []vigil.PackageKey
 		for i := range 60_000 {
-			padding = append(padding, store.PackageKeyOf("npm", fmt.Sprintf("absent-%d", i)))
+			padding = append(padding, match.PackageKeyOf("npm", fmt.Sprintf("absent-%d", i)))
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -175,7 +175,7 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 	}
 	sum := sha256.Sum256(data)
 	p := &PreparedAdvisory{Advisory: a, data: string(data), Digest: hex.EncodeToString(sum[:]), record: match.EncodeRecord(a)}
-	keys := AdvisoryKeys(a)
+	keys := match.AdvisoryKeys(a)
 	out := keys[:0]
 	for _, k := range keys {
 		if len(k.Name) <= maxKeyNameLen && len(k.Ecosystem) <= maxKeyNameLen && k.Name != "" {

@@ -252,51 +252,6 @@ func TestIntelMergesGroups(t *testing.T) {
 	})
 }
 
-func TestPackageKeys(t *testing.T) {
-	tests := []struct {
-		eco, name string
-		want      vigil.PackageKey
-	}{
-		{"PyPI", "Django_REST.framework", vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "django-rest-framework"}},
-		{"pypi", "zope.interface", vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "zope-interface"}},
-		{"npm", "@Scope/Pkg", vigil.PackageKey{Kind: "pkg", Ecosystem: "npm", Name: "@Scope/Pkg"}},
-		{"Go", "github.com/Sirupsen/logrus", vigil.PackageKey{Kind: "pkg", Ecosystem: "Go", Name: "github.com/Sirupsen/logrus"}},
-		{"Maven", "org.Apache:Log4j", vigil.PackageKey{Kind: "pkg", Ecosystem: "Maven", Name: "org.Apache:Log4j"}},
-		{"debian:12", "OpenSSL", vigil.PackageKey{Kind: "pkg", Ecosystem: "Debian", Name: "openssl"}},
-		{"NuGet", "Newtonsoft.Json", vigil.PackageKey{Kind: "pkg", Ecosystem: "NuGet", Name: "newtonsoft.json"}},
-		{"Unknown:1", "X", vigil.PackageKey{Kind: "pkg", Ecosystem: "Unknown", Name: "X"}},
-	}
-	for _, tt := range tests {
-		if got := store.PackageKeyOf(tt.eco, tt.name); got != tt.want {
-			t.Errorf("PackageKeyOf(%q, %q) = %v, want %v", tt.eco, tt.name, got, tt.want)
-		}
-	}
-	if k, ok := store.PurlKey("pkg:pypi/Django_Rest@1.0"); !ok || k != (vigil.PackageKey{Kind: "purl", Ecosystem: "pypi", Name: "django-rest"}) {
-		t.Errorf("PurlKey = %v %v", k, ok)
-	}
-	if k, ok := store.PurlKey("pkg:maven/org.apache/log4j-core@2.0"); !ok || k.Name != "org.apache/log4j-core" {
-		t.Errorf("PurlKey maven = %v %v", k, ok)
-	}
-	if _, ok := store.PurlKey("pkg:/nope"); ok {
-		t.Error("bad purl accepted")
-	}
-	if k, ok := store.CPEKey("cpe:2.3:o:Medtronic:MiniMed_508_firmware:*:*:*:*:*:*:*:*"); !ok || k != (vigil.PackageKey{Kind: "cpe", Ecosystem: "o", Name: "medtronic:minimed_508_firmware"}) {
-		t.Errorf("CPEKey = %v %v", k, ok)
-	}
-	if _, ok := store.CPEKey("cpe:2.3:a:vendor:*:*:*:*:*:*:*:*:*"); ok {
-		t.Error("a wildcard product was indexed")
-	}
-	got := store.ProductKeys(vigil.Product{Vendor: "Philips ", Name: "Vue  PACS", ModelNumbers: []string{"M-100"}})
-	want := []vigil.PackageKey{{Kind: "product", Ecosystem: "philips", Name: "vue pacs"}, {Kind: "product", Ecosystem: "", Name: "vue pacs"},
-		{Kind: "product", Ecosystem: "philips", Name: "m-100"}, {Kind: "product", Ecosystem: "", Name: "m-100"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ProductKeys (-want +got):\n%s", diff)
-	}
-	if s := (vigil.PackageKey{Kind: "pkg", Ecosystem: "PyPI", Name: "x"}).String(); !strings.Contains(s, "pkg:PyPI/x") {
-		t.Errorf("String = %q", s)
-	}
-}
-
 func TestZipBlob(t *testing.T) {
 	raw := []byte(`{"id":"GO-2024-0001","modified":"2024-01-01T00:00:00Z"}`)
 	var buf strings.Builder

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/match"
 )
 
 var _ vigil.VulnService = (*DB)(nil)
@@ -373,7 +374,7 @@ func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vul
 	}
 	if f.Ecosystem != "" {
 		where = append(where, "v.id IN (SELECT adv.vuln_id FROM intel_affected x JOIN intel_advisories adv ON adv.id = x.advisory_id WHERE x.kind = "+
-			arg(vigil.KeyPackage)+" AND x.ecosystem = "+arg(EcosystemBase(f.Ecosystem))+")")
+			arg(vigil.KeyPackage)+" AND x.ecosystem = "+arg(match.EcosystemBase(f.Ecosystem))+")")
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
 		if len(t) > 200 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/audit"
+	"github.com/vigil-dev/vigil/internal/match"
 )
 
 // advBatch is how many advisories the writer gathers before it looks them up and writes them: large enough that a
@@ -945,7 +946,7 @@ func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 	for k := range w.changed {
 		res.Changed = append(res.Changed, k)
 	}
-	slices.SortFunc(res.Changed, keyLess)
+	slices.SortFunc(res.Changed, match.CompareKeys)
 	ch := newBatch("intel_changes", "run_id, kind, ecosystem, name", " ON CONFLICT DO NOTHING")
 	for _, k := range res.Changed {
 		ch.add(w.run, k.Kind, k.Ecosystem, k.Name)

@@ -24,8 +24,6 @@ type Store interface {
 
 	// AdvisoriesFor returns the advisories filed under any of keys (spelled as an SBOM spells them).
 	AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)
-	// NormalizeKey returns k as the affected index files it.
-	NormalizeKey(k vigil.PackageKey) vigil.PackageKey
 	IntelRuns(ctx context.Context, limit int) ([]*vigil.IntelRun, error)
 	// ChangedKeys returns the package keys whose advisories changed in the import runs after afterRun, and the
 	// newest run.

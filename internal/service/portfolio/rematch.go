@@ -170,7 +170,7 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 	changed := make(map[vigil.PackageKey]bool, len(keys))
 	cpeChanged := false
 	for _, k := range keys {
-		k = s.Store.NormalizeKey(k)
+		k = match.NormalizeKey(k)
 		changed[k] = true
 		cpeChanged = cpeChanged || k.Kind == vigil.KeyCPE
 	}
@@ -189,7 +189,7 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 				continue
 			}
 			for _, k := range match.ComponentKeys(comps[i], match.Options{}) {
-				if k = s.Store.NormalizeKey(k); changed[k] || cpeChanged && k.Kind == vigil.KeyCPE {
+				if k = match.NormalizeKey(k); changed[k] || cpeChanged && k.Kind == vigil.KeyCPE {
 					redo[ck] = true
 					break
 				}

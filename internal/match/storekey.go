@@ -1,18 +1,18 @@
-package store
+package match
 
 import (
-	"slices"
 	"strings"
-
-	"github.com/package-url/packageurl-go"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cpe"
 	"github.com/vigil-dev/vigil/internal/version"
 )
 
-// The affected index. Each advisory is filed under the keys of what it names, normalized so that the matcher finds
-// it from however an SBOM spells the package. Normalization is deliberately generous (a superset is harmless: the
+// Store keys (vigil.PackageKey): the one vocabulary in which the store's affected index files advisories, its
+// component-key index files device versions' components, and an import reports what changed. The store computes
+// them here, beside the Index's own keys (key.go), so the two cannot drift apart: TestStoreKeysCoverIndexKeys holds
+// the store's keys of every real advisory to cover the Index's. Each advisory is filed under the keys of what it
+// names, normalized so that the matcher finds it from however an SBOM spells the package. Normalization is deliberately generous (a superset is harmless: the
 // matcher re-checks every candidate against the advisory's own ecosystem and name) but never merges names an
 // ecosystem keeps apart in a way that could lose a match.
 
@@ -46,33 +46,11 @@ func PackageName(base, name string) string {
 	name = strings.TrimSpace(name)
 	switch {
 	case base == "PyPI":
-		return pep503(name)
+		return normPyPI(name)
 	case foldCase[base]:
 		return strings.ToLower(name)
 	}
 	return name
-}
-
-func pep503(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	sep := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '-' || c == '_' || c == '.' {
-			sep = true
-			continue
-		}
-		if sep && b.Len() > 0 {
-			b.WriteByte('-')
-		}
-		sep = false
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }
 
 // PackageKeyOf returns the index key of an OSV package.
@@ -84,42 +62,50 @@ func PackageKeyOf(ecosystem, name string) vigil.PackageKey {
 // PurlKey returns the index key of a package URL (type, namespace/name, both lower case; PyPI names by PEP 503).
 // ok is false for an unparsable purl.
 func PurlKey(purl string) (vigil.PackageKey, bool) {
-	p, err := packageurl.FromString(purl)
-	if err != nil || p.Name == "" {
+	p, err := ParsePurl(purl)
+	if err != nil {
 		return vigil.PackageKey{}, false
 	}
-	typ := strings.ToLower(p.Type)
-	name := strings.ToLower(p.Name)
-	if typ == "pypi" {
-		name = pep503(name)
-	}
-	if p.Namespace != "" {
-		name = strings.ToLower(p.Namespace) + "/" + name
-	}
-	return vigil.PackageKey{Kind: vigil.KeyPurl, Ecosystem: typ, Name: name}, true
+	return purlKey(p.Type, p.Namespace, p.Name), true
 }
 
-// CPEKey returns the index key of a CPE name (part, vendor:product). ok is false for an unparsable CPE or one whose
-// product is a wildcard, which names nothing to look up.
+// purlKey is the store key of a purl's type, namespace and name.
+func purlKey(typ, namespace, name string) vigil.PackageKey {
+	typ = strings.ToLower(strings.TrimSpace(typ))
+	name = strings.ToLower(strings.TrimSpace(name))
+	if typ == "pypi" {
+		name = normPyPI(name)
+	}
+	if namespace != "" {
+		name = strings.ToLower(namespace) + "/" + name
+	}
+	return vigil.PackageKey{Kind: vigil.KeyPurl, Ecosystem: typ, Name: name}
+}
+
+// CPEKey returns the index key of a CPE name (part, vendor:product as the CPE writes them). ok is false for an
+// unparsable CPE or one whose vendor or product holds a wildcard: those name nothing the Index can look up.
 func CPEKey(s string) (vigil.PackageKey, bool) {
+	if s == "" || len(s) > cpe.MaxLen {
+		return vigil.PackageKey{}, false
+	}
 	c, err := cpe.Parse(s)
-	if err != nil || c.Product == cpe.Any || c.Product == "" {
+	if err != nil {
+		return vigil.PackageKey{}, false
+	}
+	if _, ok := cpeKey(c); !ok {
 		return vigil.PackageKey{}, false
 	}
 	return vigil.PackageKey{Kind: vigil.KeyCPE, Ecosystem: c.Part, Name: c.Vendor + ":" + c.Product}, true
 }
-
-// productText folds CSAF vendor and product names for the index: lower case, inner white space collapsed.
-func productText(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
 // ProductKeys returns the index keys of a CSAF product: its name and each model number under its vendor and also
 // under no vendor (an SBOM component often names no supplier, or spells it differently), and its CPE and purl when
 // the identification helper gives them.
 func ProductKeys(p vigil.Product) []vigil.PackageKey {
 	var out []vigil.PackageKey
-	vendor := productText(p.Vendor)
+	vendor := csafName(p.Vendor)
 	add := func(name string) {
-		if n := productText(name); n != "" {
+		if n := csafName(name); n != "" {
 			out = append(out, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: vendor, Name: n})
 			if vendor != "" {
 				out = append(out, vigil.PackageKey{Kind: vigil.KeyProduct, Ecosystem: "", Name: n})
@@ -143,25 +129,17 @@ func ProductKeys(p vigil.Product) []vigil.PackageKey {
 	return out
 }
 
-// NormalizeKey is the package function NormalizeKey, for the services that hold the store as an interface.
-func (db *DB) NormalizeKey(k vigil.PackageKey) vigil.PackageKey { return NormalizeKey(k) }
-
 // NormalizeKey returns k as the index files it, so callers may pass keys built from an SBOM's own spelling.
 func NormalizeKey(k vigil.PackageKey) vigil.PackageKey {
 	switch k.Kind {
 	case vigil.KeyPackage:
 		return PackageKeyOf(k.Ecosystem, k.Name)
 	case vigil.KeyPurl:
-		typ := strings.ToLower(strings.TrimSpace(k.Ecosystem))
-		name := strings.ToLower(strings.TrimSpace(k.Name))
-		if typ == "pypi" {
-			name = pep503(name)
-		}
-		return vigil.PackageKey{Kind: k.Kind, Ecosystem: typ, Name: name}
+		return purlKey(k.Ecosystem, "", k.Name)
 	case vigil.KeyCPE:
 		return vigil.PackageKey{Kind: k.Kind, Ecosystem: strings.ToLower(strings.TrimSpace(k.Ecosystem)), Name: strings.ToLower(strings.TrimSpace(k.Name))}
 	case vigil.KeyProduct:
-		return vigil.PackageKey{Kind: k.Kind, Ecosystem: productText(k.Ecosystem), Name: productText(k.Name)}
+		return vigil.PackageKey{Kind: k.Kind, Ecosystem: csafName(k.Ecosystem), Name: csafName(k.Name)}
 	}
 	return k
 }
@@ -201,23 +179,5 @@ func AdvisoryKeys(a *vigil.Advisory) []vigil.PackageKey {
 	for _, p := range a.Products {
 		out = append(out, ProductKeys(p)...)
 	}
-	return sortKeys(out)
-}
-
-func keyLess(a, b vigil.PackageKey) int {
-	if c := strings.Compare(a.Kind, b.Kind); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.Ecosystem, b.Ecosystem); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Name, b.Name)
-}
-
-func sortKeys(ks []vigil.PackageKey) []vigil.PackageKey {
-	if len(ks) < 2 {
-		return ks
-	}
-	slices.SortFunc(ks, keyLess)
-	return slices.Compact(ks)
+	return SortKeys(out)
 }

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/importer"
+	psvc "github.com/vigil-dev/vigil/internal/service/portfolio"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// The dense shape: a corpus and portfolio written by ../shared/bench's generator (`gen -portfolio N`: 200–3,000
+// components per version, hot packages with up to ~1,200 advisories, ~3.5 findings per component), the shape a
+// real manufacturer's portfolio has and the project's own generator does not. The corpus is DIR/osv-scalibr, the
+// SBOMs DIR/portfolio/sbom-portfolio-*.cdx.json, each with its .truth.json (purl → advisory ids).
+
+// truthFile is what ../shared/bench writes beside each SBOM.
+type truthFile struct {
+	Findings []struct {
+		Purl string   `json:"purl"`
+		IDs  []string `json:"ids"`
+	} `json:"findings"`
+}
+
+// measureDense loads the dense shape into a fresh store of the engine (corpus import, then every SBOM, each
+// matched at import), checks every version's findings against its truth file, and times full re-matches.
+func measureDense(ctx context.Context, c config, engine string, pg *postgres, rep *report, stderr io.Writer) error {
+	rep.log = stderr
+	sboms, err := filepath.Glob(filepath.Join(c.Dense, "portfolio", "sbom-portfolio-*.cdx.json"))
+	if err != nil || len(sboms) == 0 {
+		return fmt.Errorf("-dense %s: no portfolio/sbom-portfolio-*.cdx.json (generate it with ../shared/bench's gen -portfolio N)", c.Dense)
+	}
+	slices.Sort(sboms)
+	if len(sboms) > c.Versions {
+		sboms = sboms[:c.Versions]
+	}
+	dsn, cleanup, err := freshDSN(ctx, engine, c.Work, pg, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	actx := app.CLIContext(ctx)
+	db, err := store.Open(actx, dsn, vigil.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a := app.New(db, vigil.SystemClock{})
+	prof := func(phase string, run int) string { return fmt.Sprintf("%s-dense-%s-%d", engine, phase, run) }
+	if err := a.Portfolio.CreateOrg(actx, &vigil.Organization{Name: "Bench Medical"}); err != nil {
+		return err
+	}
+	ids := make([]int64, len(sboms))
+	for i := range sboms {
+		d := &vigil.Device{Name: fmt.Sprintf("Device %03d", i), Class: "II", Pathway: vigil.Pathway510k}
+		if err := a.Portfolio.CreateDevice(actx, d); err != nil {
+			return err
+		}
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+		if err := a.Portfolio.CreateVersion(actx, v); err != nil {
+			return err
+		}
+		ids[i] = v.ID
+	}
+
+	im := &importer.Importer{Store: db} // the importer alone: the phases are measured apart
+	t := startPhase(c.ProfDir, prof("corpus-import", 1), true)
+	res, err := im.Import(actx, []string{filepath.Join(c.Dense, "osv-scalibr")}, importer.Options{})
+	if err != nil {
+		return fmt.Errorf("corpus import: %w", err)
+	}
+	added := 0
+	for _, s := range res.Summaries {
+		added += s.Added
+	}
+	rep.add(t.end(engine, "corpus-import", 1, fmt.Sprintf("%d advisories added", added)))
+	if _, err := a.Portfolio.RematchChanged(actx); err != nil { // consume the corpus's change feed
+		return err
+	}
+
+	t = startPhase(c.ProfDir, prof("sbom-import", 1), true)
+	opened := 0
+	for i, id := range ids {
+		f, err := os.Open(sboms[i])
+		if err != nil {
+			return err
+		}
+		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sboms[i]))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", sboms[i], err)
+		}
+		opened += sr.Opened
+	}
+	rep.add(t.end(engine, "sbom-import", 1, fmt.Sprintf("%d SBOMs, %d findings opened", len(ids), opened)))
+	want := 0
+	if want, err = checkTruth(actx, a, engine, "dense findings after the SBOM imports", ids, sboms, rep); err != nil {
+		return err
+	}
+
+	for r := 1; r <= c.Runs; r++ {
+		t := startPhase(c.ProfDir, prof("rematch-all", r), r == 1)
+		res, err := a.Portfolio.Rematch(actx, psvc.RematchOptions{})
+		if err != nil {
+			return err
+		}
+		rep.add(t.end(engine, "dense-rematch-all", r, fmt.Sprintf("%d versions, %d findings, +%d -%d", res.Versions, res.Findings, res.Opened, res.Resolved)))
+		rep.check(engine, fmt.Sprintf("dense rematch-all run %d", r), res.Versions == len(ids) && res.Findings == want && res.Opened == 0 && res.Resolved == 0,
+			"%d versions (want %d), %d findings (want %d), %d opened, %d resolved (want 0, 0)", res.Versions, len(ids), res.Findings, want, res.Opened, res.Resolved)
+	}
+	return nil
+}
+
+// checkTruth compares every version's findings, as (purl, advisory id), with its SBOM's truth file, and returns
+// how many findings the truth holds.
+func checkTruth(ctx context.Context, a *app.App, engine, what string, ids []int64, sboms []string, rep *report) (int, error) {
+	var total, fp, fn, expected, bad int
+	for i, id := range ids {
+		var tf truthFile
+		b, err := os.ReadFile(sboms[i][:len(sboms[i])-len(".cdx.json")] + ".truth.json")
+		if err != nil {
+			return 0, err
+		}
+		if err := json.Unmarshal(b, &tf); err != nil {
+			return 0, fmt.Errorf("%s truth: %w", sboms[i], err)
+		}
+		want := map[[2]string]bool{}
+		for _, f := range tf.Findings {
+			for _, v := range f.IDs {
+				want[[2]string{f.Purl, v}] = true
+			}
+		}
+		fs, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: id})
+		if err != nil {
+			return 0, err
+		}
+		miss := len(want)
+		for _, f := range fs {
+			if k := [2]string{f.Component.Purl, f.Vulnerability}; want[k] && f.State == vigil.FindingOpen {
+				miss--
+			} else {
+				fp++
+				if fp <= 3 {
+					fmt.Fprintf(rep.log, "  %s unexpected: %s %s (%s)\n", filepath.Base(sboms[i]), k[0], k[1], f.State)
+				}
+			}
+		}
+		if miss > 0 || len(fs) != len(want)-miss {
+			bad++
+		}
+		total, fn, expected = total+len(fs), fn+miss, expected+len(want)
+	}
+	rep.check(engine, what, fp == 0 && fn == 0, "%d versions, %d findings (want %d), %d FP, %d FN, %d versions differ", len(ids), total, expected, fp, fn, bad)
+	return expected, nil
+}
