@@ -23,7 +23,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -42,8 +41,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/vigil-dev/vigil/bench/internal/benchpg"
 	"github.com/vigil-dev/vigil/bench/internal/procstat"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
@@ -84,7 +82,7 @@ func run(args []string, stdout io.Writer) error {
 	c.work = work
 	dsn := "sqlite:" + filepath.Join(work, "vigil.db")
 	if c.engine == "postgres" {
-		d, drop, err := postgres(c.db)
+		d, drop, err := benchpg.Database(c.db, "vigil_bench_memory")
 		if err != nil {
 			return err
 		}
@@ -385,36 +383,4 @@ func clip(s string) string {
 		return s[:200] + "…"
 	}
 	return s
-}
-
-// postgres returns a fresh database: dsn as given, else one created on $VIGIL_TEST_POSTGRES (dropped at the end).
-func postgres(dsn string) (string, func(), error) {
-	if dsn != "" {
-		return dsn, func() {}, nil
-	}
-	admin := os.Getenv("VIGIL_TEST_POSTGRES")
-	if admin == "" {
-		return "", nil, errors.New("-engine postgres needs -db or $VIGIL_TEST_POSTGRES")
-	}
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		return "", nil, err
-	}
-	defer adb.Close()
-	name := fmt.Sprintf("vigil_bench_memory_%d", os.Getpid())
-	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
-		return "", nil, err
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	drop := func() {
-		if adb, err := sql.Open("pgx", admin); err == nil {
-			adb.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			adb.Close()
-		}
-	}
-	return u.String(), drop, nil
 }

@@ -799,3 +799,44 @@ func TestGzipBombRefusedAtRecordLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestFullDiskImportSaysSo: an import that runs out of disk tells the user so (EUNAVAILABLE, which the API answers
+// with 503), with no SQL and no server path in the message, and keeps nothing. It used to be "internal error".
+// SQLite's disk is filled by capping the file's pages (a real SQLITE_FULL); PostgreSQL's by a trigger raising its
+// disk_full error.
+func TestFullDiskImportSaysSo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Engine() == store.SQLite {
+			db.SQL().SetMaxOpenConns(1) // the page cap is per connection: keep to the one that has it
+			var pages int
+			if err := db.SQL().QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.SQL().Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages+8)); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for _, s := range []string{
+				`CREATE FUNCTION fail_write() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN RAISE EXCEPTION 'could not extend file "base/16384/2619": No space left on device' USING ERRCODE = 'disk_full'; END $$`,
+				"CREATE TRIGGER fail_documents BEFORE INSERT ON intel_documents FOR EACH ROW EXECUTE FUNCTION fail_write()",
+			} {
+				if _, err := db.SQL().Exec(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		_, err := imp(db).Import(storetest.Admin(), []string{testfix.Path(t, "osv-corpus", "PyPI", "all.zip")}, importer.Options{})
+		if vigil.ErrorCode(err) != vigil.EUNAVAILABLE || !strings.Contains(vigil.ErrorMessage(err), "disk is full") {
+			t.Fatalf("Import = %v (%s), want EUNAVAILABLE saying the disk is full", err, vigil.ErrorCode(err))
+		}
+		for _, leak := range []string{"INSERT", "base/", ".db", "SQLITE", "could not extend"} {
+			if strings.Contains(vigil.ErrorMessage(err), leak) {
+				t.Errorf("the message leaks %q: %s", leak, vigil.ErrorMessage(err))
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM intel_documents"); n != 0 {
+			t.Errorf("%d documents kept from the failed import", n)
+		}
+	})
+}
