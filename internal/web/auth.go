@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,8 +50,9 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	// say nothing about which names exist.
 	addr := s.clientAddr(r)
 	if ok, wait := s.login.admit(name, addr); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Sign in", Error: "Too many attempts. Wait a minute and try again.", Data: data})
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Sign in", Error: fmt.Sprintf("Too many attempts. Try again in %d seconds.", secs), Data: data})
 		return nil
 	}
 	// Authenticate costs the same for unknown names and wrong passwords, and the message is the same.
