@@ -20,13 +20,14 @@ import (
 // its whole multipart-* file in $TMPDIR.
 
 // Parsing amplification: the memory an upload takes per byte of its input while it is parsed and stored,
-// measured with bench/memory on the largest documents Vigil accepts. A 40 MB CycloneDX SBOM with 1.2 M properties
-// peaks at about 8 times its size in the server (the body, the document, its components, the collector's
-// headroom; 30 times as much before its schema was checked a component at a time), so two at most 64 MB each
-// are parsed one after the other. A feed upload goes through the importer, which reads and parses a compressed
-// feed a document at a time within its own bounds; 8 covers the file and its largest documents in flight.
+// measured on 40 MB documents of 1.2 M properties or annotations (bench/memory for the server, the heap for the
+// parsers alone): a CycloneDX JSON SBOM peaks at about 8 times its size in the server (4 in its parser, 30 before
+// its schema was checked a component at a time), CycloneDX XML at 5 in its parser, SPDX JSON at 12, the worst,
+// which is what every SBOM is weighed at: two uploads near the 64 MB limit are parsed one after the other. A feed
+// upload goes through the importer, which reads and parses a compressed feed a document at a time within its own
+// bounds; 8 covers the file and its largest documents in flight.
 const (
-	sbomAmplification   = 8
+	sbomAmplification   = 12
 	importAmplification = 8
 )
 
