@@ -100,8 +100,9 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		opened += sr.Opened
 	}
 	rep.add(t.end(engine, "sbom-import", 1, fmt.Sprintf("%d SBOMs, %d findings opened", len(ids), opened)))
+	extra := make([]map[[2]string]bool, len(ids)) // findings the deltas add, per version
 	want := 0
-	if want, err = checkTruth(actx, a, engine, "dense findings after the SBOM imports", ids, sboms, rep); err != nil {
+	if want, err = checkTruth(actx, a, engine, "dense findings after the SBOM imports", ids, sboms, extra, rep); err != nil {
 		return err
 	}
 
@@ -115,12 +116,62 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		rep.check(engine, fmt.Sprintf("dense rematch-all run %d", r), res.Versions == len(ids) && res.Findings == want && res.Opened == 0 && res.Resolved == 0,
 			"%d versions (want %d), %d findings (want %d), %d opened, %d resolved (want 0, 0)", res.Versions, len(ids), res.Findings, want, res.Opened, res.Resolved)
 	}
+
+	// Deltas written by ../shared/bench's mkdelta.py: new advisories, then the findings they must open.
+	num := map[string]int{} // "015" → index in sboms
+	for i, p := range sboms {
+		var n, size int
+		if _, err := fmt.Sscanf(filepath.Base(p), "sbom-portfolio-%d-%d.cdx.json", &n, &size); err == nil {
+			num[fmt.Sprintf("%03d", n)] = i
+		}
+	}
+	for r, dir := range c.DenseDeltas {
+		run := r + 1
+		var exp [][3]string
+		b, err := os.ReadFile(dir + ".expected.json")
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &exp); err != nil {
+			return fmt.Errorf("%s.expected.json: %w", dir, err)
+		}
+		opens := 0
+		for _, e := range exp {
+			if i, ok := num[e[0]]; ok {
+				if extra[i] == nil {
+					extra[i] = map[[2]string]bool{}
+				}
+				extra[i][[2]string{e[1], e[2]}] = true
+				opens++
+			}
+		}
+		t := startPhase(c.ProfDir, prof("delta-import", run), run == 1)
+		if _, err := im.Import(actx, []string{dir}, importer.Options{}); err != nil {
+			return fmt.Errorf("delta %s: %w", dir, err)
+		}
+		mi := t.end(engine, "dense-delta-import", run, "")
+		t = startPhase(c.ProfDir, prof("delta-rematch", run), run == 1)
+		res, err := a.Portfolio.RematchChanged(actx)
+		if err != nil {
+			return err
+		}
+		mr := t.end(engine, "dense-delta-rematch", run, fmt.Sprintf("%d versions, +%d -%d", res.Versions, res.Opened, res.Resolved))
+		rep.add(mi)
+		rep.add(mr)
+		rep.add(Measurement{Engine: engine, Phase: "dense-delta-total", Run: run, Seconds: mi.Seconds + mr.Seconds, CPU: mi.CPU + mr.CPU,
+			PeakMB: max(mi.PeakMB, mr.PeakMB), Load1: mr.Load1})
+		rep.check(engine, fmt.Sprintf("dense delta %d re-match", run), res.Opened == opens && res.Resolved == 0,
+			"%d findings opened (want %d), %d resolved (want 0)", res.Opened, opens, res.Resolved)
+		if _, err := checkTruth(actx, a, engine, fmt.Sprintf("dense findings after delta %d", run), ids, sboms, extra, rep); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// checkTruth compares every version's findings, as (purl, advisory id), with its SBOM's truth file, and returns
-// how many findings the truth holds.
-func checkTruth(ctx context.Context, a *app.App, engine, what string, ids []int64, sboms []string, rep *report) (int, error) {
+// checkTruth compares every version's findings, as (purl, advisory id), with its SBOM's truth file and the
+// deltas' additions (extra), and returns how many findings that is.
+func checkTruth(ctx context.Context, a *app.App, engine, what string, ids []int64, sboms []string, extra []map[[2]string]bool, rep *report) (int, error) {
 	var total, fp, fn, expected, bad int
 	for i, id := range ids {
 		var tf truthFile
@@ -136,6 +187,9 @@ func checkTruth(ctx context.Context, a *app.App, engine, what string, ids []int6
 			for _, v := range f.IDs {
 				want[[2]string{f.Purl, v}] = true
 			}
+		}
+		for k := range extra[i] {
+			want[k] = true
 		}
 		fs, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: id})
 		if err != nil {

@@ -48,20 +48,21 @@ func main() {
 
 // config is what the flags set.
 type config struct {
-	Work      string
-	Corpus    string
-	Portfolio string
-	N         int
-	Seed      uint64
-	Versions  int
-	Size      int
-	Delta     int
-	Engines   []string
-	Runs      int
-	ProfDir   string
-	JSON      string
-	Verbose   bool
-	Dense     string
+	Work        string
+	Corpus      string
+	Portfolio   string
+	N           int
+	Seed        uint64
+	Versions    int
+	Size        int
+	Delta       int
+	Engines     []string
+	Runs        int
+	ProfDir     string
+	JSON        string
+	Verbose     bool
+	Dense       string
+	DenseDeltas []string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,8 +84,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.JSON, "json", "", "also write every measurement and check as JSON to this file")
 	fs.BoolVar(&c.Verbose, "v", false, "print every missed or unexpected finding")
 	fs.StringVar(&c.Dense, "dense", "", "measure the dense shape instead: a directory written by ../shared/bench's gen (osv-scalibr/ and portfolio/; -versions bounds the SBOMs read)")
+	var denseDeltas string
+	fs.StringVar(&denseDeltas, "dense-deltas", "", "with -dense: comma-separated delta directories written by ../shared/bench's mkdelta.py (DIR/*.json and DIR.expected.json), imported in order")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for _, d := range strings.Split(denseDeltas, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.DenseDeltas = append(c.DenseDeltas, d)
+		}
 	}
 	if c.Runs < 1 || c.Versions < 1 || c.Size < 1 || c.Delta < 1 {
 		return errors.New("-runs, -versions, -size and -delta must be positive")

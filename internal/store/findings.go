@@ -113,6 +113,13 @@ func (tx *Tx) orgLocation(ctx context.Context) *time.Location {
 // resolved pair found again reopens. Findings a person created or closed are left alone. One audit event records
 // the sync with the ids opened and resolved.
 func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
+	return db.SyncFindingsOf(ctx, versionID, found, nil)
+}
+
+// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey; nil accepts all):
+// the matched findings of the others are left as they are, so a re-match of the few components an import touched
+// need not read and pass back the findings of every other one. found must hold only components scope accepts.
+func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return 0, 0, err
 	}
@@ -134,7 +141,9 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 				rows.Close()
 				return err
 			}
-			existing[k] = c
+			if scope == nil || scope(k[0]) {
+				existing[k] = c
+			}
 		}
 		rows.Close()
 		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()

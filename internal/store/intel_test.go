@@ -402,3 +402,47 @@ func TestMatchRecordsMigration(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncFindingsOf: a sync scoped to some components opens and resolves their findings only; the others'
+// findings stay as they are even though found does not repeat them.
+func TestSyncFindingsOf(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		seedOrg(t, db)
+		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
+		if err := db.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+		if err := db.CreateVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		django := vigil.Component{Name: "django", Version: "3.2", Purl: "pkg:pypi/django@3.2"}
+		log4j := vigil.Component{Name: "log4j-core", Group: "org.apache.logging.log4j", Version: "2.14.1", Purl: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}
+		if err := db.SetComponents(ctx, v.ID, []vigil.Component{django, log4j}, "sbom.json"); err != nil {
+			t.Fatal(err)
+		}
+		if o, r, err := db.SyncFindings(ctx, v.ID, []vigil.Finding{{Component: django, Vulnerability: "CVE-2023-1"},
+			{Component: log4j, Vulnerability: "CVE-2021-44228"}}); err != nil || o != 2 || r != 0 {
+			t.Fatalf("first sync = +%d -%d, %v; want +2", o, r, err)
+		}
+		onlyDjango := func(ck string) bool { return ck == django.FindingKey() }
+		o, r, err := db.SyncFindingsOf(ctx, v.ID, []vigil.Finding{{Component: django, Vulnerability: "CVE-2023-2"}}, onlyDjango)
+		if err != nil || o != 1 || r != 1 {
+			t.Fatalf("scoped sync = +%d -%d, %v; want +1 -1 (django's CVE-2023-1 resolved, log4j untouched)", o, r, err)
+		}
+		fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, States: vigil.FindingStates})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, f := range fs {
+			got[f.Component.Name+" "+f.Vulnerability] = f.State
+		}
+		want := map[string]string{"django CVE-2023-1": vigil.FindingResolved, "django CVE-2023-2": vigil.FindingOpen,
+			"log4j-core CVE-2021-44228": vigil.FindingOpen}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("findings after the scoped sync (-want +got):\n%s", diff)
+		}
+	})
+}

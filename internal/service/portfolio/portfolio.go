@@ -21,6 +21,9 @@ type Store interface {
 	Where(ctx context.Context, ref string) ([]vigil.Where, error)
 	Findings(ctx context.Context, f vigil.FindingFilter) ([]*vigil.Finding, error)
 	SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error)
+	// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey), the others'
+	// findings left as they are.
+	SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error)
 
 	// AdvisoriesFor returns the advisories filed under any of keys (spelled as an SBOM spells them).
 	AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)

@@ -29,7 +29,7 @@ func (s *Service) RematchVersion(ctx context.Context, versionID int64) (opened, 
 	if err != nil {
 		return 0, 0, false, err
 	}
-	opened, resolved, err = s.sync(ctx, versionID, found)
+	opened, resolved, err = s.sync(ctx, versionID, found, nil)
 	return opened, resolved, true, err
 }
 
@@ -39,17 +39,18 @@ func (s *Service) hasIntel(ctx context.Context) (bool, error) {
 	return len(runs) > 0, err
 }
 
-func (s *Service) sync(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
+// sync syncs the version's findings of the components scope accepts (nil: all) with found.
+func (s *Service) sync(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error) {
 	for i := range found {
 		found[i].VersionID = versionID
 	}
-	return s.Store.SyncFindings(ctx, versionID, found)
+	return s.Store.SyncFindingsOf(ctx, versionID, found, scope)
 }
 
 // RematchResult sums a portfolio re-match.
 type RematchResult struct {
 	Versions int     `json:"versions"` // device versions re-matched
-	Findings int     `json:"findings"` // findings (open or could not evaluate) the re-matched versions now have from matching
+	Findings int     `json:"findings"` // matched findings (open or could not evaluate) of the components re-matched
 	Opened   int     `json:"opened"`
 	Resolved int     `json:"resolved"`
 	Seconds  float64 `json:"seconds"` // wall time
@@ -150,7 +151,7 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 			return nil
 		}
 		res.Findings += len(p.found)
-		o, r, err := s.sync(ctx, id, p.found)
+		o, r, err := s.sync(ctx, id, p.found, nil)
 		res.Versions++
 		res.Opened += o
 		res.Resolved += r
@@ -208,26 +209,16 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 		if err != nil || len(subset) == len(comps) {
 			return prepared{found: found}, err
 		}
-		// Open findings of the other components are passed on unchanged, which SyncFindings leaves alone; a
-		// finding whose component is gone is left out, so it resolves as a full re-match would resolve it.
-		kept, err := s.Store.Findings(ctx, vigil.FindingFilter{VersionID: id})
-		if err != nil {
-			return prepared{}, err
-		}
-		for _, f := range kept {
-			if ck := f.Component.FindingKey(); f.Source == "match" && !redo[ck] && present[ck] {
-				found = append(found, vigil.Finding{Component: f.Component, Vulnerability: f.Vulnerability, Aliases: f.Aliases,
-					State: f.State, Evidence: f.Evidence})
-			}
-		}
-		return prepared{found: found}, nil
+		// Only the findings of these components are synced: the others' cannot have changed and are not read. A
+		// finding whose component is gone is in scope too, so it resolves as a full re-match would resolve it.
+		return prepared{found: found, scope: func(ck string) bool { return redo[ck] || !present[ck] }}, nil
 	}, func(id int64, p prepared) error {
 		res.Versions++
 		if p.skip {
 			return nil
 		}
 		res.Findings += len(p.found)
-		o, r, err := s.sync(ctx, id, p.found)
+		o, r, err := s.sync(ctx, id, p.found, p.scope)
 		res.Opened += o
 		res.Resolved += r
 		return err
@@ -239,8 +230,9 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 type prepared struct {
 	comps []vigil.Component
 	found []vigil.Finding
-	stale bool // the version's reverse index rows disagree with its components
-	skip  bool // nothing to write
+	scope func(compKey string) bool // the components whose findings found replaces; nil: all
+	stale bool                      // the version's reverse index rows disagree with its components
+	skip  bool                      // nothing to write
 }
 
 // pipeline runs prepare for each id on GOMAXPROCS goroutines (reading and matching: the expensive part) and write
