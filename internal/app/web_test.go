@@ -232,6 +232,18 @@ func TestWebFlow(t *testing.T) {
 			mustContain(t, "deadlines export", page, "GO-2023-1737,ed_communication,2025-07-02", "part806,2025-06-16")
 			_, page = b.get("/vulns/CVE-2023-29401")
 			mustContain(t, "vulnerability page", page, "GO-2023-1737", "Infusio IP-3 3.2.1", "osv-ecosystem:Go")
+
+			// Interim controls put in place on day 0 but entered after the ED communication deadline (2025-07-02):
+			// criterion 2 judges the date, and the page warns of the late entry, naming the event and its evidence.
+			f.clock.T = time.Date(2025, 7, 10, 14, 0, 0, 0, time.UTC)
+			b = f.signIn("admin", f.pw)
+			res, _ = b.post(fp+"/events", url.Values{"type": {"interim_controls"}, "date": {"2025-06-02"}, "note": {"IFU addendum IA-7: block port 8080"}})
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("record interim controls: %d", res.StatusCode)
+			}
+			_, page = b.get(fp)
+			mustContain(t, "after the late entry", page, "<b>Late entry:</b> interim_controls dated 2025-06-02 was entered on 2025-07-10, after its deadline 2025-07-02",
+				"The event: Interim controls on 2025-06-02: IFU addendum IA-7: block port 8080.")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -349,4 +350,51 @@ func BenchmarkSummary(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestLateEntryFromStoredEvents checks that a stored event's entry day is its recorded date: a customer notice sent
+// on time but entered after the ED communication deadline (2025-07-02) meets criterion 2 and raises late_entry
+// naming it, while the actions entered when they happened raise nothing.
+func TestLateEntryFromStoredEvents(t *testing.T) {
+	each(t, func(t *testing.T, fx *fixture) {
+		ctx := storetest.Admin()
+		if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"},
+			Rationale: "rate change accepted without authentication"}); err != nil {
+			t.Fatal(err)
+		}
+		june20 := vigil.NewDate(2025, 6, 20)
+		record := func(day, typ, note string) {
+			t.Helper()
+			fx.at(day)
+			e := &vigil.FindingEvent{FindingID: fx.finding.ID, Type: typ, Date: june20, Note: note}
+			if err := fx.svc.RecordEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		record("2025-06-20", "interim_controls", "IFU addendum §7.3")
+		record("2025-06-20", "remediation_plan", "CAPA-311")
+		record("2025-06-20", "isao_shared", "Health-ISAC share #8841")
+		record("2025-07-10", "customer_notified", "Customer letter CL-2025-07, found in the outbox")
+		v, err := fx.svc.View(ctx, fx.finding.ID, vigil.Date{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := v.Determination
+		if d == nil {
+			t.Fatalf("no determination: %s", v.Problem)
+		}
+		if c := d.EnforcementDiscretion.Criteria[1]; c.Status != "met" {
+			t.Errorf("criterion 2 %s (%s), want met: judged by the notice's date", c.Status, c.Reason)
+		}
+		var late []string
+		for _, w := range d.Warnings {
+			if w.Code == "late_entry" {
+				late = append(late, fmt.Sprintf("%d %s", *w.Event, w.Message))
+			}
+		}
+		want := "3 customer_notified dated 2025-06-20 was entered on 2025-07-10, after its deadline 2025-07-02"
+		if len(late) != 1 || !strings.HasPrefix(late[0], want) {
+			t.Errorf("late_entry warnings %q, want one starting %q", late, want)
+		}
+	})
 }

@@ -462,8 +462,8 @@ func (e *engine) lateEntries() {
 		}
 		idx := i
 		e.out.Warnings = append(e.out.Warnings, Warning{Code: WarnLateEntry, Event: &idx, Message: fmt.Sprintf(
-			"%s %s dated %s was entered on %s, after its deadline %s (%s): it counts toward criterion %d by its date; keep the evidence that it happened then",
-			ref(i), ev.Type, ev.Date, ev.Recorded, deadline, clock, criterion)})
+			"%s dated %s was entered on %s, after its deadline %s (%s): it counts toward criterion %d by its date; keep the evidence that it happened then",
+			ev.Type, ev.Date, ev.Recorded, deadline, clock, criterion)})
 	}
 }
 

@@ -168,6 +168,17 @@ func checkInvariants(t *testing.T, f Facts, d Determination) {
 				if ed.Status != StatusPending || !asOf.After(p806.Due) {
 					t.Fatalf("part806_window_passed with ED %s as of %s, due %s", ed.Status, asOf, p806.Due)
 				}
+			case WarnLateEntry:
+				if w.Event == nil || *w.Event < 0 || *w.Event >= len(f.Events) {
+					t.Fatalf("late_entry without a valid event index: %+v", w)
+				}
+				ev, deadline := f.Events[*w.Event], dl.EDCommunication
+				if ev.Type == EventFixDistributed {
+					deadline = dl.EDFix
+				}
+				if ev.Date.After(asOf) || ev.Date.After(deadline) || !ev.Recorded.After(deadline) {
+					t.Fatalf("late_entry for %+v with deadline %s as of %s", ev, deadline, asOf)
+				}
 			default:
 				t.Fatalf("unknown warning %q", w.Code)
 			}
@@ -196,12 +207,13 @@ func checkInvariants(t *testing.T, f Facts, d Determination) {
 }
 
 // FuzzDetermineEvents reaches deeper than FuzzDetermine, whose mutations mostly break the JSON: it builds valid
-// facts from a compact program (three bytes per event: type, day offset from learned, flags) and checks the same
-// invariants.
+// facts from a compact program (three bytes per event: type, day offset from learned, flags and entry delay) and
+// checks the same invariants.
 func FuzzDetermineEvents(f *testing.F) {
 	f.Add(uint16(40), uint8(1), uint8(0), []byte{0, 10, 1, 1, 10, 0, 2, 10, 0, 3, 10, 0, 5, 35, 1})
 	f.Add(uint16(70), uint8(0), uint8(3), []byte{6, 5, 1, 0, 20, 0, 7, 22, 2, 8, 23, 4})
 	f.Add(uint16(200), uint8(2), uint8(1), []byte{9, 30, 0, 4, 12, 0, 7, 0, 2})
+	f.Add(uint16(70), uint8(0), uint8(3), []byte{0, 10, 240, 5, 50, 81})
 	f.Fuzz(func(t *testing.T, asOfOff uint16, risk, flags uint8, prog []byte) {
 		learned := vigil.NewDate(2024, 12, 20)
 		facts := Facts{
@@ -238,6 +250,9 @@ func FuzzDetermineEvents(f *testing.F) {
 				RemedialAction: prog[i+2]&1 != 0, IncludesCorrection: prog[i+2]&2 != 0, Interim: prog[i+2]&4 != 0}
 			if typ == EventReassessed {
 				ev.Risk = Risks[int(prog[i+2]>>1)%2]
+			}
+			if prog[i+2]&16 != 0 {
+				ev.Recorded = ev.Date.AddDays(int(prog[i+2]>>5) * 15)
 			}
 			if typ == EventCustomerNotified && prog[i+2]&8 != 0 {
 				ev.Elements = NoticeElements[:int(prog[i+2]>>4)%5]

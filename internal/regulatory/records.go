@@ -69,14 +69,23 @@ func FromRecord(r Record) (Facts, bool) {
 		f.Events = append(f.Events, Event{Type: EventReassessed, Date: vigil.DateOf(a.CreatedAt, loc), Risk: a.Risk, Interim: a.Interim})
 	}
 	for _, e := range r.Events {
-		f.Events = append(f.Events, EventFrom(e))
+		f.Events = append(f.Events, EventFrom(e, loc))
 	}
 	return f, true
 }
 
-// EventFrom converts a stored finding event into a determination event.
-func EventFrom(e *vigil.FindingEvent) Event {
-	return Event{Type: e.Type, Date: e.Date, Elements: e.Details.Elements, Validated: e.Details.Validated,
+// EventFrom converts a stored finding event into a determination event; its entry day, in loc (the organization's
+// time zone), is the event's recorded date. An event not stored yet has no entry day. An entry day before the event's
+// date can only come from a later change of the organization's time zone (the store refuses events dated after the
+// day they are entered), so it is left out rather than made an error that would hide the finding's determination.
+func EventFrom(e *vigil.FindingEvent, loc *time.Location) Event {
+	ev := Event{Type: e.Type, Date: e.Date, Elements: e.Details.Elements, Validated: e.Details.Validated,
 		Remediation: e.Details.Remediation, Risk: e.Details.Risk, Interim: e.Details.Interim,
 		RemedialAction: e.Details.RemedialAction, IncludesCorrection: e.Details.IncludesCorrection}
+	if !e.CreatedAt.IsZero() {
+		if rec := vigil.DateOf(e.CreatedAt, loc); !rec.Before(e.Date) {
+			ev.Recorded = rec
+		}
+	}
+	return ev
 }

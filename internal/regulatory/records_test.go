@@ -74,6 +74,48 @@ func TestFromRecordMatrix(t *testing.T) {
 	}
 }
 
+// TestFromRecordEntryDate checks that a stored event's entry day, in the organization's time zone, is its recorded
+// date: the notice entered late at night on the ED communication deadline (Chicago) is on time, the plan entered the
+// next morning is late, and an entry day before the event's date (the time zone changed since) is left out.
+func TestFromRecordEntryDate(t *testing.T) {
+	r := record("", &vigil.Assessment{Risk: RiskUncontrolled}) // D0 2025-06-02: ed_communication 2025-07-02
+	r.AsOf = vigil.NewDate(2025, 7, 10)
+	at := func(typ string, date vigil.Date, entered time.Time) *vigil.FindingEvent {
+		return &vigil.FindingEvent{Type: typ, Date: date, CreatedAt: entered}
+	}
+	june20 := vigil.NewDate(2025, 6, 20)
+	r.Events = []*vigil.FindingEvent{
+		at(EventCustomerNotified, june20, time.Date(2025, 7, 3, 4, 30, 0, 0, time.UTC)), // 2025-07-02 23:30 CDT
+		at(EventRemediationPlan, june20, time.Date(2025, 7, 3, 13, 0, 0, 0, time.UTC)),  // 2025-07-03 08:00 CDT
+		at(EventInterimControls, june20, time.Date(2025, 6, 20, 3, 0, 0, 0, time.UTC)),  // 2025-06-19 22:00 CDT
+		at(EventISAOShared, june20, time.Time{}),                                        // not stored yet
+	}
+	f, ok := FromRecord(r)
+	if !ok {
+		t.Fatal("assessed record reported as not assessed")
+	}
+	var recorded []string
+	for _, ev := range f.Events {
+		recorded = append(recorded, ev.Recorded.String())
+	}
+	if diff := cmp.Diff([]string{"2025-07-02", "2025-07-03", "", ""}, recorded); diff != "" {
+		t.Errorf("recorded dates (-want +got):\n%s", diff)
+	}
+	d, err := Determine(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var late []int
+	for _, w := range d.Warnings {
+		if w.Code == WarnLateEntry {
+			late = append(late, *w.Event)
+		}
+	}
+	if diff := cmp.Diff([]int{1}, late); diff != "" {
+		t.Errorf("late_entry events (-want +got):\n%s", diff)
+	}
+}
+
 // TestDerivedExploitabilityIsRisks checks that the engine's derived exploitability is internal/risk's, level and
 // reason, at and around the thresholds.
 func TestDerivedExploitabilityIsRisks(t *testing.T) {

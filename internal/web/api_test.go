@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -360,6 +361,48 @@ func TestTextRuleAPI(t *testing.T) {
 						t.Errorf("%d %s, want 400 EINVALID naming %q", res.StatusCode, clip(body), tt.want)
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestEventAPILateEntry checks that the API leaves the entry day to Vigil, and that an action entered after its
+// deadline shows in the finding's determination as a late_entry naming the event's index.
+func TestEventAPILateEntry(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			tok := e.token(vigil.RoleRegulatory)
+			path := fmt.Sprintf("/api/v1/findings/%d/events", e.log4j)
+			res, body := bearer(t, e.srv.URL, tok, "POST", path, map[string]any{"type": "interim_controls", "date": "2025-06-02", "recorded": "2025-06-02", "note": "IFU addendum"})
+			if res.StatusCode != 400 || !strings.Contains(body, `"recorded: Vigil records the day the event is entered`) {
+				t.Errorf("event with recorded: %d %s", res.StatusCode, clip(body))
+			}
+			// D0 is 2025-06-02: the ED communication deadline is 2025-07-02.
+			e.clock.T = time.Date(2025, 7, 3, 9, 0, 0, 0, time.UTC)
+			res, body = bearer(t, e.srv.URL, tok, "POST", path, map[string]any{"type": "interim_controls", "date": "2025-06-02", "note": "IFU addendum"})
+			if res.StatusCode != 201 {
+				t.Fatalf("record interim controls: %d %s", res.StatusCode, clip(body))
+			}
+			res, body = bearer(t, e.srv.URL, tok, "GET", fmt.Sprintf("/api/v1/findings/%d", e.log4j), nil)
+			var v struct {
+				Determination struct {
+					Warnings []map[string]any `json:"warnings"`
+				} `json:"determination"`
+			}
+			if res.StatusCode != 200 || json.Unmarshal([]byte(body), &v) != nil {
+				t.Fatalf("finding: %d %s", res.StatusCode, clip(body))
+			}
+			var late []map[string]any
+			for _, w := range v.Determination.Warnings {
+				if w["code"] == "late_entry" {
+					late = append(late, w)
+				}
+			}
+			// The facts' events are the recorded events in order: the fixture's notice, then these controls.
+			if len(late) != 1 || late[0]["event"] != float64(1) ||
+				!strings.HasPrefix(late[0]["message"].(string), "interim_controls dated 2025-06-02 was entered on 2025-07-03, after its deadline 2025-07-02") {
+				t.Errorf("late_entry warnings %v", late)
 			}
 		})
 	}

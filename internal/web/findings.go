@@ -210,6 +210,7 @@ type findingData struct {
 	Vuln       *vigil.Vulnerability
 	Latest     *vigil.Assessment
 	Criteria   []criterionRow
+	Warnings   []warningRow
 	Deadlines  []deadlineRow
 	Timeline   []timelineItem
 	Rubric     []rubricQuestion
@@ -229,6 +230,12 @@ type criterionRow struct {
 	regulatory.Criterion
 	Title    string
 	Evidence []string
+}
+
+// warningRow is a determination warning with the event it is about (a late entry) in words, evidence included.
+type warningRow struct {
+	regulatory.Warning
+	About string
 }
 
 type deadlineRow struct {
@@ -298,6 +305,13 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 				row.Evidence = append(row.Evidence, describeEvidence(v, ev))
 			}
 			d.Criteria = append(d.Criteria, row)
+		}
+		for _, w := range det.Warnings {
+			row := warningRow{Warning: w}
+			if w.Event != nil {
+				row.About = describeEvidence(v, "events["+strconv.Itoa(*w.Event)+"]")
+			}
+			d.Warnings = append(d.Warnings, row)
 		}
 		open := map[string]*cases.Deadline{}
 		for i := range d.Clocks {
@@ -712,6 +726,9 @@ func (s *Server) apiEvent(w http.ResponseWriter, r *http.Request) error {
 		IncludesCorrection: in.IncludesCorrection}}
 	if e.Date.IsZero() {
 		return vigil.Errorf(vigil.EINVALID, "date: required, YYYY-MM-DD")
+	}
+	if !in.Recorded.IsZero() {
+		return vigil.Errorf(vigil.EINVALID, "recorded: Vigil records the day the event is entered; leave it out")
 	}
 	if err := s.svc.Cases.RecordEvent(r.Context(), e); err != nil {
 		return err
