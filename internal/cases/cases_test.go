@@ -396,5 +396,16 @@ func TestLateEntryFromStoredEvents(t *testing.T) {
 		if len(late) != 1 || !strings.HasPrefix(late[0], want) {
 			t.Errorf("late_entry warnings %q, want one starting %q", late, want)
 		}
+		sm, err := fx.svc.Summary(ctx, fx.finding.ID, vigil.Date{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := sm.Markdown(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if s := `Event: 2025-06-20 customer\_notified: Customer letter CL-2025-07, found in the outbox.`; !strings.Contains(buf.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, buf.String())
+		}
 	})
 }

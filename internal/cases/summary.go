@@ -328,6 +328,10 @@ func (sm *Summary) Markdown(w io.Writer) error {
 	}
 	for _, x := range dt.Warnings {
 		b.line("")
+		if x.Event != nil {
+			b.line("**Warning (%s):** %s. Event: %s.", x.Code, md(x.Message), md(sm.evidence([]string{fmt.Sprintf("events[%d]", *x.Event)})))
+			continue
+		}
 		b.line("**Warning (%s):** %s.", x.Code, md(x.Message))
 	}
 
