@@ -126,7 +126,10 @@ func validate(version string, top map[string]any, b []byte, comps [][2]int64) (f
 	if field, msg := failure(c.sch.Validate(top), ""); msg != "" {
 		return field, msg, nil
 	}
+	// Equal items are reported after every item has been validated, as one validation of the whole array did:
+	// a component's own failure (an empty bom-ref, say) is the more specific message.
 	seen := make(map[[sha256.Size]byte]int, len(comps))
+	dup := [2]int{-1, -1}
 	for i, r := range comps {
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b[r[0]:r[1]]))
 		if err != nil {
@@ -141,10 +144,14 @@ func validate(version string, top map[string]any, b []byte, comps [][2]int64) (f
 			return "", "", err
 		}
 		sum := sha256.Sum256(canon)
-		if j, ok := seen[sum]; ok {
-			return "components", fmt.Sprintf("items at %d and %d are equal", j, i), nil
+		if j, ok := seen[sum]; ok && dup[0] < 0 {
+			dup = [2]int{j, i}
+		} else if !ok {
+			seen[sum] = i
 		}
-		seen[sum] = i
+	}
+	if dup[0] >= 0 {
+		return "components", fmt.Sprintf("items at %d and %d are equal", dup[0], dup[1]), nil
 	}
 	return "", "", nil
 }
