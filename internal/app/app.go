@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/user"
+	"sync"
 	"sync/atomic"
 
 	"github.com/vigil-dev/vigil"
@@ -42,7 +43,11 @@ func Open(ctx context.Context, dsn string) (*App, error) {
 // New builds the services on an opened store (tests open theirs with a fake clock).
 func New(db *store.DB, clock vigil.Clock) *App {
 	p := &portfolio.Service{Store: db}
-	in := &intel.Service{Store: db, Importer: importer.Importer{Store: db}, Portfolio: p, Clock: clock, OneWriter: db.Engine() == store.SQLite}
+	im := importer.Importer{Store: db}
+	if db.Engine() == store.SQLite {
+		im.Turns = new(sync.Mutex) // one writer: imports and feed syncs take turns at their transactions
+	}
+	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock}
 	return &App{
 		Portfolio: p,
 		Intel:     in,

@@ -58,6 +58,10 @@ type Importer struct {
 	Limits  untrusted.Limits
 	Workers int // parallel parsers; 0 means GOMAXPROCS
 	Log     *slog.Logger
+	// Turns, when set, makes runs take turns at their transaction: SQLite has one writer, and two transactions side
+	// by side would only queue on its lock (and time out under load). A run fetches its URLs before it waits for
+	// its turn, so a feed host that hangs holds up no other run.
+	Turns *sync.Mutex
 }
 
 // Options control one import run.
@@ -154,6 +158,10 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*
 		}
 	}
 	total += st.kept
+	if im.Turns != nil {
+		im.Turns.Lock()
+		defer im.Turns.Unlock()
+	}
 	var newCursor string
 	res, err := im.Store.ImportIntel(ctx, func(w *store.IntelWriter) error {
 		if err := w.LoadKnown(); err != nil {

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -48,12 +47,7 @@ type Service struct {
 	// Fetcher replaces the default fetcher (tests inject one whose SSRF guard admits 127.0.0.1); a copy is used,
 	// its Allow extended with the feeds' hosts.
 	Fetcher *importer.Fetcher
-	// OneWriter makes scheduled syncs take turns: SQLite has one writer, and feeds synced side by side would only
-	// queue on its lock (and time out under load).
-	OneWriter bool
-	Log       *slog.Logger
-
-	syncMu sync.Mutex
+	Log     *slog.Logger
 }
 
 // Result is what an import did: the import run, and the re-match of the portfolio that followed it.
@@ -262,10 +256,6 @@ func (s *Service) Scheduler(ctx context.Context) (*jobs.Scheduler, error) {
 	return jobs.New(jobs.Options{
 		Store: jobsStore{s.Store},
 		Sync: func(ctx context.Context, name string) (jobs.Result, error) {
-			if s.OneWriter {
-				s.syncMu.Lock()
-				defer s.syncMu.Unlock()
-			}
 			fctx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
 			f, err := s.Store.Feed(fctx, name)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,11 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // newIntel builds the intelligence service on a test store as internal/app does.
 func newIntel(db *store.DB) *intel.Service {
 	p := &portfolio.Service{Store: db}
-	return &intel.Service{Store: db, Importer: importer.Importer{Store: db}, Portfolio: p, Clock: vigil.SystemClock{}}
+	im := importer.Importer{Store: db}
+	if db.Engine() == store.SQLite {
+		im.Turns = new(sync.Mutex)
+	}
+	return &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: vigil.SystemClock{}}
 }
 
 // TestFeedSyncRematches: `vigil feeds sync` re-matches like every other import path, so a device version holding a
@@ -114,5 +119,68 @@ func TestFeedSchedulerRecordsFailures(t *testing.T) {
 		if !f.Failing() || f.LastAttempt.IsZero() || f.NextAttempt.Before(f.LastAttempt) || f.LastError == "" {
 			t.Errorf("feed %s after a failed sync: %+v", f.Name, f)
 		}
+	}
+}
+
+// TestHangingFeedHoldsUpNoOtherFeed: while one feed's host hangs, the scheduler's other syncs go through. On SQLite
+// syncs used to take turns for their whole length, downloads included, so one host that never answered held up
+// every other feed until its sync gave up.
+func TestHangingFeedHoldsUpNoOtherFeed(t *testing.T) {
+	kev := testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json")
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			arrived, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/kev.json" {
+					http.ServeFile(w, r, kev)
+					return
+				}
+				once.Do(func() { close(arrived) })
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+				http.Error(w, "gave up", http.StatusNotFound)
+			}))
+			defer srv.Close()
+			u, _ := url.Parse(srv.URL)
+			ctx := vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
+			a := newIntel(storetest.Open(t, engine, vigil.SystemClock{}))
+			a.Fetcher = &importer.Fetcher{Client: importer.NewClient(func(netip.Addr) error { return nil }), Allow: []string{u.Hostname()}, AllowHTTP: true}
+			for _, f := range []*vigil.Feed{
+				{Name: "a-hanging", Source: vigil.SourceOSV, URL: srv.URL + "/all.zip", Every: time.Hour, Enabled: true},
+				{Name: "kev", Source: vigil.SourceKEV, URL: srv.URL + "/kev.json", Every: time.Hour, Enabled: true},
+			} {
+				if err := a.SetFeed(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := a.Scheduler(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				s.RunOnce(ctx)
+				close(done)
+			}()
+			<-arrived
+			guard := time.After(time.Minute) // a guard against a deadlock, not a measure of speed
+			for synced := false; !synced; {
+				f, err := a.Store.Feed(ctx, "kev")
+				if err != nil {
+					t.Fatal(err)
+				}
+				synced = !f.LastSuccess.IsZero()
+				select {
+				case <-guard:
+					t.Fatalf("the kev feed has not synced while another feed's host hangs: %+v", f)
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			close(release)
+			<-done
+		})
 	}
 }
