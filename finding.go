@@ -5,12 +5,28 @@ import (
 	"time"
 )
 
+// FindingState is where a finding stands.
+type FindingState string
+
 // Finding states.
 const (
-	FindingOpen         = "open"               // matched and not yet resolved
-	FindingCouldNotEval = "could_not_evaluate" // a version the comparator cannot order: never a silent miss
-	FindingResolved     = "resolved"           // no longer matches (advisory withdrawn or revised, component changed)
+	FindingOpen         FindingState = "open"               // matched and not yet resolved
+	FindingCouldNotEval FindingState = "could_not_evaluate" // a version the comparator cannot order: never a silent miss
+	FindingResolved     FindingState = "resolved"           // no longer matches (advisory withdrawn or revised, component changed)
+	// FindingClosed is the state of a finding a person closed (fix distributed and verified, or not applicable).
+	FindingClosed FindingState = "closed"
 )
+
+// FindingStates lists the finding states.
+var FindingStates = []FindingState{FindingOpen, FindingCouldNotEval, FindingResolved, FindingClosed}
+
+func (s FindingState) Validate() error { return OneOf("state", s, FindingStates) }
+func (s FindingState) MarshalText() ([]byte, error) {
+	return marshalWord("state", s, FindingStates)
+}
+func (s *FindingState) UnmarshalText(b []byte) error {
+	return unmarshalWord("state", s, b, FindingStates)
+}
 
 // Evidence explains why a component matched a vulnerability.
 type Evidence struct {
@@ -27,27 +43,21 @@ type Evidence struct {
 
 // Finding is one (component, vulnerability) pair: a component of a device version matched by an advisory.
 type Finding struct {
-	ID            int64     `json:"id,omitempty"`
-	VersionID     int64     `json:"version_id,omitempty"`
-	Component     Component `json:"component"`
-	Vulnerability string    `json:"vulnerability"` // the id as the feed names it
-	Aliases       []string  `json:"aliases,omitempty"`
-	State         string    `json:"state"`
-	Evidence      Evidence  `json:"evidence"`
-	FirstSeen     time.Time `json:"first_seen,omitzero"`
-	ResolvedAt    time.Time `json:"resolved_at,omitzero"`
+	ID            int64        `json:"id,omitempty"`
+	VersionID     int64        `json:"version_id,omitempty"`
+	Component     Component    `json:"component"`
+	Vulnerability string       `json:"vulnerability"` // the id as the feed names it
+	Aliases       []string     `json:"aliases,omitempty"`
+	State         FindingState `json:"state"`
+	Evidence      Evidence     `json:"evidence"`
+	FirstSeen     time.Time    `json:"first_seen,omitzero"`
+	ResolvedAt    time.Time    `json:"resolved_at,omitzero"`
 	// Learned is D0: the day the manufacturer learned of the vulnerability for this device (the ED clocks start
 	// here). It defaults to the day the finding first appeared, in the organization's time zone.
 	Learned  Date   `json:"learned"`
 	DeviceID int64  `json:"device_id,omitempty"`
 	Source   string `json:"source,omitempty"` // how it was found: match, researcher, csaf-signal, manual
 }
-
-// FindingClosed is the state of a finding a person closed (fix distributed and verified, or not applicable).
-const FindingClosed = "closed"
-
-// FindingStates lists the finding states.
-var FindingStates = []string{FindingOpen, FindingCouldNotEval, FindingResolved, FindingClosed}
 
 // Assessment is one recorded risk assessment of a finding: the inputs, the binary determination and why. A later
 // assessment adds a record; none is ever changed, so the one that started a clock stays visible.
@@ -60,21 +70,21 @@ type Assessment struct {
 	CVSS   string            `json:"cvss,omitempty"`
 	Rubric map[string]string `json:"rubric,omitempty"`
 	// Exploitability is low, medium or high; ExploitabilityReason explains an override of the derived level.
-	Exploitability       string `json:"exploitability,omitempty"`
-	ExploitabilityReason string `json:"exploitability_reason,omitempty"`
+	Exploitability       Exploitability `json:"exploitability,omitempty"`
+	ExploitabilityReason string         `json:"exploitability_reason,omitempty"`
 	// Severity of patient harm, taken from the clinical functions reached unless overridden with SeverityReason.
 	Severity       string   `json:"severity,omitempty"`
 	SeverityReason string   `json:"severity_reason,omitempty"`
 	Functions      []string `json:"functions,omitempty"` // clinical functions the vulnerability can reach
 	Controls       []string `json:"controls,omitempty"`  // mitigations and compensating controls in place
 	// ConfidentialityOnly: only PHI confidentiality is at stake, which is not patient harm (G2016 §IV.F).
-	ConfidentialityOnly bool   `json:"confidentiality_only"`
-	VEXStatus           string `json:"vex_status,omitempty"` // affected, not_affected, fixed, under_investigation
-	Risk                string `json:"risk"`                 // controlled or uncontrolled
-	Interim             bool   `json:"interim,omitempty"`    // a reassessment after interim controls
-	Matrix              string `json:"matrix,omitempty"`     // the acceptance matrix name and version used
-	Rationale           string `json:"rationale"`
-	SSVC                string `json:"ssvc,omitempty"` // the patch-priority aid: defer, scheduled, out-of-cycle, immediate
+	ConfidentialityOnly bool      `json:"confidentiality_only"`
+	VEXStatus           VEXStatus `json:"vex_status,omitempty"`
+	Risk                Risk      `json:"risk"`
+	Interim             bool      `json:"interim,omitempty"` // a reassessment after interim controls
+	Matrix              string    `json:"matrix,omitempty"`  // the acceptance matrix name and version used
+	Rationale           string    `json:"rationale"`
+	SSVC                string    `json:"ssvc,omitempty"` // the patch-priority aid: defer, scheduled, out-of-cycle, immediate
 }
 
 // FindingEvent is one dated regulatory event on a finding (customer notified, fix distributed, MDR filed, ...), as
@@ -95,7 +105,7 @@ type EventData struct {
 	Elements           []string `json:"elements,omitempty"`
 	Validated          bool     `json:"validated,omitempty"`
 	Remediation        string   `json:"remediation,omitempty"`
-	Risk               string   `json:"risk,omitempty"`
+	Risk               Risk     `json:"risk,omitempty"`
 	Interim            bool     `json:"interim,omitempty"`
 	RemedialAction     bool     `json:"remedial_action,omitempty"`
 	IncludesCorrection bool     `json:"includes_correction,omitempty"`
@@ -105,7 +115,7 @@ type EventData struct {
 type FindingFilter struct {
 	DeviceID  int64
 	VersionID int64
-	States    []string // default: open and could_not_evaluate
+	States    []FindingState // default: open and could_not_evaluate
 	Vuln      string
 	Limit     int
 }
@@ -121,5 +131,5 @@ type FindingService interface {
 	Assessments(ctx context.Context, findingID int64) ([]*Assessment, error)
 	AddFindingEvent(ctx context.Context, e *FindingEvent) error
 	FindingEvents(ctx context.Context, findingID int64) ([]*FindingEvent, error)
-	SetFindingState(ctx context.Context, id int64, state, reason string) error
+	SetFindingState(ctx context.Context, id int64, state FindingState, reason string) error
 }

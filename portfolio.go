@@ -37,17 +37,26 @@ func (m ISAOMembership) Evidenced() bool {
 	return true
 }
 
-// Device classes and pathways as FDA names them.
+// Pathway is a device's marketing pathway as FDA names it.
+type Pathway string
+
+// Pathways.
 const (
-	Pathway510k   = "510k"
-	PathwayPMA    = "PMA"
-	PathwayDeNovo = "De Novo"
-	PathwayHDE    = "HDE"
-	PathwayExempt = "exempt"
+	Pathway510k   Pathway = "510k"
+	PathwayPMA    Pathway = "PMA"
+	PathwayDeNovo Pathway = "De Novo"
+	PathwayHDE    Pathway = "HDE"
+	PathwayExempt Pathway = "exempt"
 )
 
-// Pathways lists the valid Device.Pathway values.
-var Pathways = []string{Pathway510k, PathwayPMA, PathwayDeNovo, PathwayHDE, PathwayExempt}
+// Pathways lists the pathways.
+var Pathways = []Pathway{Pathway510k, PathwayPMA, PathwayDeNovo, PathwayHDE, PathwayExempt}
+
+func (p Pathway) Validate() error              { return OneOf("pathway", p, Pathways) }
+func (p Pathway) MarshalText() ([]byte, error) { return marshalWord("pathway", p, Pathways) }
+func (p *Pathway) UnmarshalText(b []byte) error {
+	return unmarshalWord("pathway", p, b, Pathways)
+}
 
 // DeviceClasses lists the valid Device.Class values.
 var DeviceClasses = []string{"I", "II", "III"}
@@ -78,7 +87,7 @@ type Device struct {
 	Name              string             `json:"name"`
 	Model             string             `json:"model,omitempty"`
 	Class             string             `json:"class"`
-	Pathway           string             `json:"pathway"`
+	Pathway           Pathway            `json:"pathway"`
 	SubmissionNumber  string             `json:"submission_number,omitempty"` // K123456, P123456, DEN..., H...
 	CyberDevice       bool               `json:"cyber_device"`                // FD&C Act 524B
 	IntendedUse       string             `json:"intended_use,omitempty"`

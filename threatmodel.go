@@ -188,7 +188,7 @@ func (a *Asset) Validate() error {
 	if err := shortText("name", a.Name); err != nil {
 		return err
 	}
-	if err := oneOf("kind", a.Kind, AssetKinds); err != nil {
+	if err := OneOf("kind", a.Kind, AssetKinds); err != nil {
 		return err
 	}
 	return bounded("description", a.Description)
@@ -204,7 +204,7 @@ func (t *Threat) Validate() error {
 	if err := shortText("title", t.Title); err != nil {
 		return err
 	}
-	if err := oneOf("category", t.Category, StrideCategories); err != nil {
+	if err := OneOf("category", t.Category, StrideCategories); err != nil {
 		return err
 	}
 	if err := bounded("description", t.Description); err != nil {
@@ -226,7 +226,7 @@ func (c *Control) Validate() error {
 			return err
 		}
 	}
-	if err := oneOf("kind", c.Kind, ControlKinds); err != nil {
+	if err := OneOf("kind", c.Kind, ControlKinds); err != nil {
 		return err
 	}
 	if err := shortText("name", c.Name); err != nil {

@@ -10,17 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// oneOf returns EINVALID naming field when v is not among allowed.
-func oneOf(field, v string, allowed []string) error {
-	if slices.Contains(allowed, v) {
-		return nil
-	}
-	return Errorf(EINVALID, "%s: %q is not one of %s", field, v, strings.Join(allowed, ", "))
-}
-
-// OneOf is the exported form of the enum check, for adapters that validate their own inputs.
-func OneOf(field, v string, allowed []string) error { return oneOf(field, v, allowed) }
-
 func required(field, v string) error {
 	if strings.TrimSpace(v) == "" {
 		return Errorf(EINVALID, "%s: required", field)
@@ -122,10 +111,10 @@ func (d *Device) Validate() error {
 	if err := required("name", d.Name); err != nil {
 		return err
 	}
-	if err := oneOf("class", d.Class, DeviceClasses); err != nil {
+	if err := OneOf("class", d.Class, DeviceClasses); err != nil {
 		return err
 	}
-	if err := oneOf("pathway", d.Pathway, Pathways); err != nil {
+	if err := d.Pathway.Validate(); err != nil {
 		return err
 	}
 	if err := texts(field{"name", d.Name, MaxName}, field{"model", d.Model, MaxName}, field{"submission_number", d.SubmissionNumber, MaxName}); err != nil {
@@ -138,7 +127,7 @@ func (d *Device) Validate() error {
 		if err := Text("functions["+itoa(i)+"].name", f.Name, MaxName); err != nil {
 			return err
 		}
-		if err := oneOf("functions["+itoa(i)+"].severity", f.Severity, HarmSeverities); err != nil {
+		if err := OneOf("functions["+itoa(i)+"].severity", f.Severity, HarmSeverities); err != nil {
 			return err
 		}
 	}
@@ -203,7 +192,7 @@ func (v *DeviceVersion) Validate() error {
 	if v.Status == "" {
 		v.Status = VersionMarketed
 	}
-	if err := oneOf("status", v.Status, VersionStatuses); err != nil {
+	if err := OneOf("status", v.Status, VersionStatuses); err != nil {
 		return err
 	}
 	if v.UnitsFielded < 0 {
@@ -239,7 +228,7 @@ func (c *Component) Validate() error {
 	if c.Support == "" {
 		c.Support = SupportUnknown
 	}
-	if err := oneOf("support", c.Support, SupportLevels); err != nil {
+	if err := OneOf("support", c.Support, SupportLevels); err != nil {
 		return err
 	}
 	return c.checkText()
@@ -259,7 +248,7 @@ func (c *Component) checkText() error {
 	return nil
 }
 
-// CheckText applies Text to every field of an assessment (its enums are checked where the risk is computed).
+// CheckText applies Text to every field of an assessment (its words are checked by Validate).
 func (a *Assessment) CheckText() error {
 	if err := texts(field{"cvss", a.CVSS, MaxName}, field{"exploitability_reason", a.ExploitabilityReason, MaxText},
 		field{"severity_reason", a.SeverityReason, MaxText}, field{"matrix", a.Matrix, MaxName}, field{"rationale", a.Rationale, MaxText},
@@ -280,7 +269,7 @@ func (a *Assessment) CheckText() error {
 // CheckText applies Text to every field of an event (its type is checked against the determination's list).
 func (e *FindingEvent) CheckText() error {
 	if err := texts(field{"note", e.Note, MaxText}, field{"details.remediation", e.Details.Remediation, MaxText},
-		field{"details.risk", e.Details.Risk, MaxName}); err != nil {
+		field{"details.risk", string(e.Details.Risk), MaxName}); err != nil {
 		return err
 	}
 	return textList("details.elements", e.Details.Elements, MaxName)
@@ -324,4 +313,32 @@ func itoa(i int) string {
 		i /= 10
 	}
 	return string(b[n:])
+}
+
+// Validate checks an assessment as it is recorded: a determination, the reason for it, its text (CheckText), and
+// known words for the optional severity, exploitability and VEX status. (How the determination is reached is internal/cases'.)
+func (a *Assessment) Validate() error {
+	if err := a.Risk.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(a.Rationale) == "" {
+		return Errorf(EINVALID, "rationale: required: say why the risk is %s", a.Risk)
+	}
+	if err := a.CheckText(); err != nil {
+		return err
+	}
+	if a.Severity != "" {
+		if err := OneOf("severity", a.Severity, HarmSeverities); err != nil {
+			return err
+		}
+	}
+	if a.Exploitability != "" {
+		if err := a.Exploitability.Validate(); err != nil {
+			return err
+		}
+	}
+	if a.VEXStatus != "" {
+		return a.VEXStatus.Validate()
+	}
+	return nil
 }

@@ -304,7 +304,7 @@ func seed(ctx context.Context, db *store.DB, a *app.App, clock *benchClock, c co
 	var versionIDs []int64
 	for d := 0; d < devices; d++ {
 		dev := &vigil.Device{Name: fmt.Sprintf("Device %02d", d+1), Model: fmt.Sprintf("M-%02d", d+1), Class: []string{"II", "III"}[d%2],
-			Pathway: []string{vigil.Pathway510k, vigil.PathwayPMA}[d%2], CyberDevice: true, Functions: functions}
+			Pathway: []vigil.Pathway{vigil.Pathway510k, vigil.PathwayPMA}[d%2], CyberDevice: true, Functions: functions}
 		if err := db.CreateDevice(sys, dev); err != nil {
 			return false, err
 		}

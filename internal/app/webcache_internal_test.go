@@ -119,7 +119,7 @@ func TestWebCacheGenerations(t *testing.T) {
 			if ov.Open != open || ov.Uncontrolled != uncontrolled || len(ov.ByDevice) != 1 || ov.ByDevice[0].Extra != extra {
 				t.Errorf("%s: open %d uncontrolled %d by device %+v; want %d %d extra %d", step, ov.Open, ov.Uncontrolled, ov.ByDevice, open, uncontrolled, extra)
 			}
-			for risk, want := range map[string]int{"uncontrolled": listedUncontrolled, "": listedAll} {
+			for risk, want := range map[vigil.RiskFilter]int{"uncontrolled": listedUncontrolled, "": listedAll} {
 				p, err := q.FindingPage(read(), web.FindingQuery{Risk: risk})
 				must(err)
 				if p.Total != want || len(p.Rows) != want {
@@ -156,7 +156,7 @@ func TestWebCacheGenerations(t *testing.T) {
 			must(err)
 			var got []string
 			for _, r := range ov.NewFindings {
-				got = append(got, r.Vulnerability+" "+r.Risk)
+				got = append(got, r.Vulnerability+" "+string(r.Risk))
 			}
 			if ov.NewCount != n || fmt.Sprint(got) != fmt.Sprint(risks) {
 				t.Errorf("%s: %d new %v; want %d %v", step, ov.NewCount, got, n, risks)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/web"
@@ -723,13 +722,13 @@ func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overvie
 		if st != vigil.FindingOpen && st != vigil.FindingCouldNotEval {
 			continue
 		}
-		cur := ""
+		var cur vigil.Risk
 		if v.Determination != nil {
 			cur = v.Determination.CurrentRisk
 		} else if n := len(v.Assessments); n > 0 {
 			cur = v.Assessments[n-1].Risk
 		}
-		if cur == regulatory.RiskUncontrolled {
+		if cur == vigil.RiskUncontrolled {
 			ov.Uncontrolled++
 			if i, ok := devIdx[v.Device.ID]; ok {
 				ov.ByDevice[i].Extra++
@@ -753,7 +752,7 @@ func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overvie
 		ov.BySeverity = append(ov.BySeverity, web.Count{Key: "", Label: "Assessed, no severity", N: n})
 	}
 	ov.BySeverity = append(ov.BySeverity, web.Count{Key: "", Label: "Not assessed", N: ov.Unassessed})
-	ov.ByRisk = []web.Count{{Key: "uncontrolled", Label: "Uncontrolled", N: ov.Uncontrolled}, {Key: "controlled", Label: "Controlled", N: controlled},
+	ov.ByRisk = []web.Count{{Key: string(vigil.RiskUncontrolled), Label: "Uncontrolled", N: ov.Uncontrolled}, {Key: string(vigil.RiskControlled), Label: "Controlled", N: controlled},
 		{Key: "", Label: "Not assessed", N: ov.Unassessed}}
 	sort.SliceStable(ov.ByDevice, func(i, j int) bool { return ov.ByDevice[i].N > ov.ByDevice[j].N })
 	if len(ov.ByDevice) > 12 {
@@ -882,7 +881,7 @@ func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overvi
 		}
 	}
 	for id, v := range snap.views {
-		if v.Determination != nil && v.Determination.Risk == regulatory.RiskUncontrolled {
+		if v.Determination != nil && v.Determination.Risk == vigil.RiskUncontrolled {
 			ov.PatchTargets++
 			if seen[id] {
 				ov.Patched++

@@ -178,8 +178,8 @@ type AssessInput struct {
 	CVSS   string             `json:"cvss,omitempty"`
 	Rubric risk.RubricAnswers `json:"rubric,omitempty"`
 	// Exploitability overrides the derived level; ExploitabilityReason must say why.
-	Exploitability       string `json:"exploitability,omitempty"`
-	ExploitabilityReason string `json:"exploitability_reason,omitempty"`
+	Exploitability       vigil.Exploitability `json:"exploitability,omitempty"`
+	ExploitabilityReason string               `json:"exploitability_reason,omitempty"`
 	// Threats are refs of threats in the device's threat model that the vulnerability realizes ("T-1"). They are
 	// recorded with the assessment, and the functions reached default to the clinical functions they reach.
 	Threats []string `json:"threats,omitempty"`
@@ -192,7 +192,7 @@ type AssessInput struct {
 	// "CC-2"; one word, it must exist) or a free-text description (more than one word).
 	Controls            []string        `json:"controls,omitempty"`
 	ConfidentialityOnly bool            `json:"confidentiality_only,omitempty"`
-	VEXStatus           string          `json:"vex_status,omitempty"`
+	VEXStatus           vigil.VEXStatus `json:"vex_status,omitempty"`
 	Interim             bool            `json:"interim,omitempty"`
 	SSVC                *risk.SSVCInput `json:"ssvc,omitempty"`
 	Rationale           string          `json:"rationale"`
@@ -288,15 +288,14 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 	// Exploitability: override, KEV, or the assessed vector.
 	ein := risk.ExploitInput{CVSS: a.CVSS, KEV: v.KEV != nil, EPSS: v.EPSS}
 	if in.Exploitability != "" {
-		lvl, err := risk.ParseLevel(in.Exploitability)
-		if err != nil {
-			return nil, vigil.Errorf(vigil.EINVALID, "exploitability: %s", vigil.ErrorMessage(err))
+		if err := in.Exploitability.Validate(); err != nil {
+			return nil, err
 		}
-		ein.Override, ein.OverrideReason = lvl, in.ExploitabilityReason
+		ein.Override, ein.OverrideReason = in.Exploitability, in.ExploitabilityReason
 	}
-	needMatrix := !in.ConfidentialityOnly && in.VEXStatus != "not_affected"
+	needMatrix := !in.ConfidentialityOnly && in.VEXStatus != vigil.VEXNotAffected
 	if lvl, reason, err := risk.Exploitability(ein); err == nil {
-		a.Exploitability = string(lvl)
+		a.Exploitability = lvl
 		if ein.Override != "" {
 			a.ExploitabilityReason = in.ExploitabilityReason
 		}
@@ -310,11 +309,11 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		return nil, err
 	}
 	switch {
-	case in.VEXStatus == "not_affected":
-		a.Risk = risk.Controlled
+	case in.VEXStatus == vigil.VEXNotAffected:
+		a.Risk = vigil.RiskControlled
 		why = append(why, "VEX status not_affected: the vulnerable code is not reachable in this device, so the risk is controlled.")
 	case in.ConfidentialityOnly:
-		a.Risk = risk.Controlled
+		a.Risk = vigil.RiskControlled
 		why = append(why, "Only confidentiality (PHI) is at stake, which is not patient harm (G2016 §IV.F): controlled.")
 	default:
 		if a.Severity == "" {
@@ -557,7 +556,7 @@ func (s *Service) Deadlines(ctx context.Context, flt DeadlineFilter) ([]Deadline
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{DeviceID: flt.DeviceID, States: []string{vigil.FindingOpen, vigil.FindingCouldNotEval, vigil.FindingResolved}})
+	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{DeviceID: flt.DeviceID, States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval, vigil.FindingResolved}})
 	if err != nil {
 		return nil, err
 	}

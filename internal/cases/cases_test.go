@@ -114,11 +114,12 @@ func TestAssessTracesTheThreatModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := struct {
-			Functions, Controls    []string
-			Severity, Risk, Matrix string
-		}{[]string{"dose delivery", "occlusion alarm"}, []string{"CC-1", "M-1", "hospital firewall rules"}, vigil.HarmCatastrophic, "uncontrolled", "vigil-default v1"}
+			Functions, Controls []string
+			Severity, Matrix    string
+			Risk                vigil.Risk
+		}{[]string{"dose delivery", "occlusion alarm"}, []string{"CC-1", "M-1", "hospital firewall rules"}, vigil.HarmCatastrophic, "vigil-default v1", vigil.RiskUncontrolled}
 		got := want
-		got.Functions, got.Controls, got.Severity, got.Risk, got.Matrix = a.Functions, a.Controls, a.Severity, a.Risk, a.Matrix
+		got.Functions, got.Controls, got.Severity, got.Matrix, got.Risk = a.Functions, a.Controls, a.Severity, a.Matrix, a.Risk
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("assessment (-want +got):\n%s", diff)
 		}

@@ -32,7 +32,7 @@ func (s *Service) CreateFinding(ctx context.Context, f *vigil.Finding, reason st
 }
 
 // SetFindingState closes or reopens a finding, with the reason in the audit trail. Needs PermAssess.
-func (s *Service) SetFindingState(ctx context.Context, id int64, state, reason string) error {
+func (s *Service) SetFindingState(ctx context.Context, id int64, state vigil.FindingState, reason string) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}

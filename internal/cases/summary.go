@@ -46,22 +46,22 @@ type Summary struct {
 
 // AssessmentLine is one recorded assessment, for the history.
 type AssessmentLine struct {
-	ID        int64    `json:"id"`
-	Date      string   `json:"date"` // the day it was recorded, in the organization's time zone
-	Actor     string   `json:"actor"`
-	Risk      string   `json:"risk"`
-	Matrix    string   `json:"matrix,omitempty"`
-	Interim   bool     `json:"interim,omitempty"`
-	Threats   []string `json:"threats,omitempty"`
-	Rationale string   `json:"rationale"`
+	ID        int64      `json:"id"`
+	Date      string     `json:"date"` // the day it was recorded, in the organization's time zone
+	Actor     string     `json:"actor"`
+	Risk      vigil.Risk `json:"risk"`
+	Matrix    string     `json:"matrix,omitempty"`
+	Interim   bool       `json:"interim,omitempty"`
+	Threats   []string   `json:"threats,omitempty"`
+	Rationale string     `json:"rationale"`
 }
 
 // ExploitabilityLine is the exploitability of the latest assessment and what it rests on.
 type ExploitabilityLine struct {
-	Level    string   `json:"level"`
-	CVSS     string   `json:"cvss,omitempty"`
-	SubScore *float64 `json:"sub_score,omitempty"` // the CVSS v3 exploitability sub-score of CVSS
-	Override string   `json:"override_reason,omitempty"`
+	Level    vigil.Exploitability `json:"level"`
+	CVSS     string               `json:"cvss,omitempty"`
+	SubScore *float64             `json:"sub_score,omitempty"` // the CVSS v3 exploitability sub-score of CVSS
+	Override string               `json:"override_reason,omitempty"`
 }
 
 // ControlLine is one control in place: resolved against the threat model when it names one of its controls,
@@ -211,7 +211,7 @@ func (sm *Summary) Markdown(w io.Writer) error {
 	a := sm.Assessment
 	b.section("2. Exploitability")
 	if e := sm.Exploitability; e != nil {
-		lvl := e.Level
+		lvl := string(e.Level)
 		if e.SubScore != nil {
 			lvl += fmt.Sprintf(" — CVSS v3 exploitability sub-score %.1f (≥ %.1f high, ≥ %.1f medium, else low)", *e.SubScore, risk.SubscoreHigh, risk.SubscoreMedium)
 		}
@@ -247,7 +247,7 @@ func (sm *Summary) Markdown(w io.Writer) error {
 		b.item("Confidentiality only", "yes: loss of PHI confidentiality is not patient harm (G2016 §IV.F)")
 	}
 	if a.VEXStatus != "" {
-		b.item("VEX status", a.VEXStatus)
+		b.item("VEX status", string(a.VEXStatus))
 	}
 
 	b.section("4. Threat model trace and controls in place")
@@ -278,7 +278,7 @@ func (sm *Summary) Markdown(w io.Writer) error {
 	first := sm.Assessments[0]
 	b.item("Risk", fmt.Sprintf("%s — the first determination (assessment %d, %s, %s)%s", first.Risk, first.ID, first.Date, md(first.Actor), matrixNote(first.Matrix)))
 	if dt != nil {
-		b.item("Current risk", dt.CurrentRisk)
+		b.item("Current risk", string(dt.CurrentRisk))
 		kind := "an enhancement: a cybersecurity routine update or patch, not reportable under 21 CFR 806 (G2016 §VII.A)"
 		if dt.Change == "correction" {
 			kind = "a correction: remediating an uncontrolled risk of patient harm (G2016 §VII.B)"
@@ -294,7 +294,7 @@ func (sm *Summary) Markdown(w io.Writer) error {
 	b.line("")
 	b.table([]string{"Assessment", "Date", "By", "Risk", "Matrix", "Threats"})
 	for _, l := range sm.Assessments {
-		risk := l.Risk
+		risk := string(l.Risk)
 		if l.Interim {
 			risk += " (interim)"
 		}
@@ -399,7 +399,7 @@ func eventDetails(d vigil.EventData) string {
 		p = append(p, strings.ReplaceAll(d.Remediation, "_", " "))
 	}
 	if d.Risk != "" {
-		p = append(p, "risk "+d.Risk)
+		p = append(p, "risk "+string(d.Risk))
 	}
 	if d.Interim {
 		p = append(p, "interim")

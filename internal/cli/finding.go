@@ -29,7 +29,7 @@ func findingTable(fs []*vigil.Finding) func() ([]string, [][]string) {
 			if f.Component.Version != "" {
 				comp += "@" + f.Component.Version
 			}
-			rows = append(rows, []string{strconv.FormatInt(f.ID, 10), strconv.FormatInt(f.VersionID, 10), comp, f.Vulnerability, f.State, f.Evidence.Fixed, f.Learned.String()})
+			rows = append(rows, []string{strconv.FormatInt(f.ID, 10), strconv.FormatInt(f.VersionID, 10), comp, f.Vulnerability, string(f.State), f.Evidence.Fixed, f.Learned.String()})
 		}
 		return []string{"ID", "VERSION", "COMPONENT", "VULNERABILITY", "STATE", "FIXED IN", "LEARNED"}, rows
 	}
@@ -54,7 +54,10 @@ func (f *listFlags) bind(c *cobra.Command) {
 
 func listFindings(env *Env, f *listFlags) error {
 	return env.withApp(func(a *app.App) error {
-		flt := vigil.FindingFilter{States: f.states, Vuln: f.vuln, Limit: f.limit}
+		flt := vigil.FindingFilter{Vuln: f.vuln, Limit: f.limit}
+		for _, st := range f.states {
+			flt.States = append(flt.States, vigil.FindingState(st))
+		}
 		if f.version != "" && f.device == "" {
 			return Usage("--version needs --device")
 		}
@@ -218,7 +221,7 @@ func findingCmd(env *Env) *cobra.Command {
 		}}
 	assess.Flags().StringVar(&in.CVSS, "cvss", "", "the assessed CVSS vector (v3.0 is FDA's named scale)")
 	assess.Flags().StringVar(&rubricFile, "rubric", "", "JSON file of medical-device rubric answers (produces the vector)")
-	assess.Flags().StringVar(&in.Exploitability, "exploitability", "", "override the derived level (low, medium, high) — needs --exploitability-reason")
+	assess.Flags().TextVar(&in.Exploitability, "exploitability", vigil.Exploitability(""), "override the derived level (low, medium, high) — needs --exploitability-reason")
 	assess.Flags().StringVar(&in.ExploitabilityReason, "exploitability-reason", "", "why the override")
 	assess.Flags().StringSliceVar(&in.Threats, "threats", nil, "threats of the device's threat model it realizes, e.g. T-1,T-4 (functions default to theirs)")
 	assess.Flags().StringSliceVar(&in.Functions, "functions", nil, "clinical functions the vulnerability can reach (severity follows from them)")
@@ -226,7 +229,7 @@ func findingCmd(env *Env) *cobra.Command {
 	assess.Flags().StringVar(&in.SeverityReason, "severity-reason", "", "why the override")
 	assess.Flags().StringArrayVar(&in.Controls, "controls", nil, "controls in place (repeatable): a threat-model id (M-1, CC-2) or a description of several words")
 	assess.Flags().BoolVar(&in.ConfidentialityOnly, "confidentiality-only", false, "only PHI confidentiality is at stake (not patient harm)")
-	assess.Flags().StringVar(&in.VEXStatus, "vex", "", "VEX status: affected, not_affected, fixed, under_investigation")
+	assess.Flags().TextVar(&in.VEXStatus, "vex", vigil.VEXStatus(""), "VEX status: affected, not_affected, fixed, under_investigation")
 	assess.Flags().BoolVar(&in.Interim, "interim", false, "a reassessment after interim controls")
 	assess.Flags().StringVar(&ssvc, "ssvc", "", "SSVC decision points: EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
 	assess.Flags().StringVar(&in.Rationale, "rationale", "", "the assessor's reasoning (required)")

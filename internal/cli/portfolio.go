@@ -200,7 +200,9 @@ func (f *deviceFlags) apply(c *cobra.Command, d *vigil.Device) error {
 	set("name", &d.Name, f.name)
 	set("model", &d.Model, f.model)
 	set("class", &d.Class, f.class)
-	set("pathway", &d.Pathway, f.pathway)
+	if changed(c, "pathway") {
+		d.Pathway = vigil.Pathway(f.pathway)
+	}
 	set("number", &d.SubmissionNumber, f.number)
 	set("intended-use", &d.IntendedUse, f.use)
 	set("safety-performance", &d.SafetyPerformance, f.sep)
@@ -274,7 +276,7 @@ func deviceTable(ds ...*vigil.Device) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, d := range ds {
-			rows = append(rows, []string{strconv.FormatInt(d.ID, 10), d.Name, d.Model, d.Class, d.Pathway, d.SubmissionNumber, yesno(d.CyberDevice), d.UDIDI})
+			rows = append(rows, []string{strconv.FormatInt(d.ID, 10), d.Name, d.Model, d.Class, string(d.Pathway), d.SubmissionNumber, yesno(d.CyberDevice), d.UDIDI})
 		}
 		return []string{"ID", "NAME", "MODEL", "CLASS", "PATHWAY", "NUMBER", "524B", "UDI-DI"}, rows
 	}
@@ -356,7 +358,7 @@ func deviceCmd(env *Env) *cobra.Command {
 					Versions []*vigil.DeviceVersion `json:"versions"`
 				}{d, vs}
 				return env.Output(out, func() ([]string, [][]string) {
-					rows := [][]string{{"name", d.Name}, {"model", d.Model}, {"class", d.Class}, {"pathway", d.Pathway + " " + d.SubmissionNumber},
+					rows := [][]string{{"name", d.Name}, {"model", d.Model}, {"class", d.Class}, {"pathway", string(d.Pathway) + " " + d.SubmissionNumber},
 						{"cyber device (524B)", yesno(d.CyberDevice)}, {"intended use", d.IntendedUse}, {"safety & essential performance", d.SafetyPerformance},
 						{"UDI-DI", d.UDIDI}, {"PMA anniversary", dateStr(d.PMAAnniversary)}}
 					for _, f := range d.Functions {

@@ -102,7 +102,7 @@ func writeScan(env *Env, res *portfolio.ScanResult, now time.Time) error {
 		if f.State == vigil.FindingCouldNotEval {
 			ev = f.Evidence.Matcher + ": " + f.Evidence.Reason
 		}
-		rows = append(rows, []string{f.Component.Name, f.Component.Version, f.Vulnerability, f.State, f.Evidence.Fixed, ev})
+		rows = append(rows, []string{f.Component.Name, f.Component.Version, f.Vulnerability, string(f.State), f.Evidence.Fixed, ev})
 	}
 	if err := env.Table([]string{"COMPONENT", "VERSION", "VULNERABILITY", "STATE", "FIXED", "EVIDENCE"}, rows); err != nil {
 		return err
@@ -176,7 +176,7 @@ func scanJSON(res *portfolio.ScanResult) scanOutput {
 			Component:     scanComponent{Name: f.Component.Name, Version: f.Component.Version, Purl: f.Component.Purl, CPE: f.Component.CPE},
 			Vulnerability: f.Vulnerability,
 			Aliases:       aliases,
-			State:         f.State,
+			State:         string(f.State),
 			Evidence: scanEvidence{Matcher: f.Evidence.Matcher, Range: f.Evidence.Range, Fixed: f.Evidence.Fixed,
 				Source: f.Evidence.Source, Advisory: f.Evidence.Advisory, Reason: f.Evidence.Reason},
 		})
@@ -211,7 +211,7 @@ func scanOpenVEX(res *portfolio.ScanResult, now time.Time) vex.VEX {
 	}
 	idx := map[group]int{}
 	for _, f := range res.Findings {
-		g := group{f.Vulnerability, f.State}
+		g := group{f.Vulnerability, string(f.State)}
 		i, ok := idx[g]
 		if !ok {
 			st := vex.Statement{Vulnerability: vex.Vulnerability{Name: vex.VulnerabilityID(f.Vulnerability)},

@@ -358,7 +358,10 @@ func pvFromPurl(p string) string { return p[strings.LastIndexByte(p, '@')+1:] }
 // perPackage bounds the versions tried per package.
 const perPackage = 12
 
-type expectKey struct{ purl, vuln, state string }
+type expectKey struct {
+	purl, vuln string
+	state      vigil.FindingState
+}
 
 func TestCorpusExactness(t *testing.T) {
 	if testing.Short() {

@@ -53,7 +53,7 @@ func TestCSAFVersionStatements(t *testing.T) {
 			}
 			state := ""
 			if len(got) == 1 {
-				state = got[0].State
+				state = string(got[0].State)
 			} else if len(got) > 1 {
 				t.Fatalf("%d findings", len(got))
 			}

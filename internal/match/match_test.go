@@ -58,7 +58,7 @@ func briefs(fs []vigil.Finding) []brief {
 		if c == "" {
 			c = f.Component.Name + "@" + f.Component.Version
 		}
-		out = append(out, brief{c, f.Vulnerability, f.State, f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed,
+		out = append(out, brief{c, f.Vulnerability, string(f.State), f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed,
 			f.Evidence.Reason != ""})
 	}
 	return out

@@ -355,7 +355,7 @@ func TestVersionWarningInEvidence(t *testing.T) {
 	type row struct{ Comp, Vuln, State, Warning string }
 	var rows []row
 	for i, f := range got {
-		rows = append(rows, row{briefs(got)[i].Comp, f.Vulnerability, f.State, f.Evidence.VersionWarning})
+		rows = append(rows, row{briefs(got)[i].Comp, f.Vulnerability, string(f.State), f.Evidence.VersionWarning})
 	}
 	want := []row{
 		{"pkg:deb/debian/libfoo@6.0-4.el6.x86_64?distro=debian-11", "DEB-1", "open",

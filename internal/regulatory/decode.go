@@ -27,17 +27,22 @@ func DetermineJSON(r io.Reader, today vigil.Date) (Determination, error) {
 	return Determine(f)
 }
 
-// wireVulnerability and wireEvent read dates as strings so that a malformed one is reported with its field name
-// (encoding/json drops the field path from errors returned by UnmarshalText).
+// wireVulnerability, wireEvent and wireDevice read dates and words as strings so that a malformed one is reported
+// with its field name (encoding/json drops the field path from errors returned by UnmarshalText); validate judges
+// the words. The outer fields shadow the embedded ones.
 type wireVulnerability struct {
 	Vulnerability
-	Learned *string `json:"learned"`
+	Learned        *string `json:"learned"`
+	Exploitability string  `json:"exploitability"`
+	VEXStatus      string  `json:"vex_status"`
+	Risk           string  `json:"risk"`
 }
 
 type wireEvent struct {
 	Event
 	Date     *string `json:"date"`
 	Recorded *string `json:"recorded"`
+	Risk     string  `json:"risk"`
 }
 
 // wirePolicy and wireDevice read the acceptance matrices raw, so that risk.DecodeMatrix can name the field of a
@@ -49,7 +54,8 @@ type wirePolicy struct {
 
 type wireDevice struct {
 	Device
-	Matrix json.RawMessage `json:"acceptance_matrix"`
+	Matrix  json.RawMessage `json:"acceptance_matrix"`
+	Pathway string          `json:"pathway"`
 }
 
 type wireFacts struct {
@@ -78,6 +84,9 @@ func DecodeFacts(r io.Reader, today vigil.Date) (Facts, error) {
 		return Facts{}, jsonError("", err)
 	}
 	f := Facts{AsOf: today, Policy: w.Policy.Policy, Device: w.Device.Device, Vulnerability: w.Vulnerability.Vulnerability}
+	f.Device.Pathway = vigil.Pathway(w.Device.Pathway)
+	v := &f.Vulnerability
+	v.Exploitability, v.VEXStatus, v.Risk = vigil.Exploitability(w.Vulnerability.Exploitability), vigil.VEXStatus(w.Vulnerability.VEXStatus), vigil.Risk(w.Vulnerability.Risk)
 	if f.Policy.Matrix, err = risk.DecodeMatrix(w.Policy.Matrix, "policy.acceptance_matrix"); err != nil {
 		return Facts{}, err
 	}
@@ -111,7 +120,7 @@ func DecodeFacts(r io.Reader, today vigil.Date) (Facts, error) {
 			return Facts{}, jsonError(prefix, err)
 		}
 		ev := we.Event
-		ev.Date = vigil.Date{}
+		ev.Date, ev.Risk = vigil.Date{}, vigil.Risk(we.Risk)
 		if we.Date != nil && *we.Date != "" {
 			if ev.Date, err = parseDate(prefix+".date", *we.Date); err != nil {
 				return Facts{}, err

@@ -64,7 +64,7 @@ func (e *engine) run() (Determination, error) {
 	}
 	d0 := e.reassess(first)
 	out := &e.out
-	uncontrolled := out.Risk == RiskUncontrolled
+	uncontrolled := out.Risk == vigil.RiskUncontrolled
 
 	if uncontrolled {
 		out.Change = "correction"
@@ -109,7 +109,7 @@ func (e *engine) run() (Determination, error) {
 }
 
 // firstRisk returns the first determination: the recorded one, else the one the facts imply.
-func (e *engine) firstRisk() (string, error) {
+func (e *engine) firstRisk() (vigil.Risk, error) {
 	v := e.f.Vulnerability
 	switch {
 	case v.Risk != "":
@@ -120,12 +120,12 @@ func (e *engine) firstRisk() (string, error) {
 			e.say("G2016 §VI.C: the recorded risk determination is %s (vulnerability.risk).", v.Risk)
 		}
 		return v.Risk, nil
-	case v.VEXStatus == "not_affected":
+	case v.VEXStatus == vigil.VEXNotAffected:
 		e.say("G2016 §VI.C: the VEX status is not_affected, so the device presents no risk of patient harm from it: controlled.")
-		return RiskControlled, nil
+		return vigil.RiskControlled, nil
 	case v.ConfidentialityOnly:
 		e.say("G2016 §IV.F: loss of confidentiality alone is not patient harm, so the risk is controlled.")
-		return RiskControlled, nil
+		return vigil.RiskControlled, nil
 	}
 	if v.Severity == "" {
 		return "", vigil.Errorf(vigil.EINVALID, "vulnerability.severity: required when there is no recorded risk (the acceptance matrix needs the severity of patient harm)")
@@ -138,7 +138,7 @@ func (e *engine) firstRisk() (string, error) {
 		if err != nil {
 			return "", vigil.Errorf(vigil.EINVALID, "vulnerability.exploitability: required when there is no recorded risk, no KEV listing and no CVSS v3.x vector to derive it from (%s)", vigil.ErrorMessage(err))
 		}
-		expl, why = string(lvl), "("+strings.TrimPrefix(reason, string(lvl)+": ")+")"
+		expl, why = lvl, "("+strings.TrimPrefix(reason, string(lvl)+": ")+")"
 	}
 	e.say("G2016 §VI.A: exploitability is %s %s.", expl, why)
 	if v.EPSS != nil {
@@ -156,7 +156,7 @@ func (e *engine) firstRisk() (string, error) {
 
 // reassess applies the reassessed events to the first determination, sets Risk and CurrentRisk, and returns D0,
 // the date the ED clocks run from.
-func (e *engine) reassess(first string) vigil.Date {
+func (e *engine) reassess(first vigil.Risk) vigil.Date {
 	out := &e.out
 	d0 := e.f.Vulnerability.Learned
 	out.Risk, out.CurrentRisk = first, first
@@ -167,10 +167,10 @@ func (e *engine) reassess(first string) vigil.Date {
 			continue
 		}
 		latest = ev
-		if out.Risk == RiskControlled && ev.Risk == RiskUncontrolled {
+		if out.Risk == vigil.RiskControlled && ev.Risk == vigil.RiskUncontrolled {
 			// A later finding that the risk is uncontrolled makes it a correction after all; the policy says
 			// whether the clocks run from that finding or from the day the vulnerability was learned.
-			out.Risk = RiskUncontrolled
+			out.Risk = vigil.RiskUncontrolled
 			if e.pol.ReassessmentClock == ReassessmentClockReassessed {
 				d0 = ev.Date
 			}
@@ -334,7 +334,7 @@ func isaoName(i *ISAO) string {
 // part806 decides the 21 CFR 806.10 report status and due date.
 func (e *engine) part806(d0 vigil.Date) {
 	out := &e.out
-	if out.Risk != RiskUncontrolled {
+	if out.Risk != vigil.RiskUncontrolled {
 		out.Part806 = Part806{Status: Part806NotRequired}
 		e.say("21 CFR 806.1(b)(1) and G2016 §VII.A: a routine update for a controlled risk is not reportable under Part 806.")
 		return
@@ -433,7 +433,7 @@ func (e *engine) warnings(d0 vigil.Date) {
 				"the 806 report window closed on %s while enforcement discretion is pending: if it is lost the report is already overdue", due)})
 		}
 	}
-	if out.Risk == RiskUncontrolled {
+	if out.Risk == vigil.RiskUncontrolled {
 		e.lateEntries()
 	}
 }

@@ -406,7 +406,7 @@ func TestDetermineAsOfDefault(t *testing.T) {
 	if d.AsOf.String() != "2025-03-12" || d.EnforcementDiscretion.Status != StatusFailed {
 		t.Errorf("as_of = %s, ED = %s; want 2025-03-12, failed (every ED deadline passed)", d.AsOf, d.EnforcementDiscretion.Status)
 	}
-	if _, err := Determine(Facts{Vulnerability: Vulnerability{Learned: vigil.NewDate(2025, 1, 1), Risk: RiskControlled}}); vigil.ErrorCode(err) != vigil.EINVALID {
+	if _, err := Determine(Facts{Vulnerability: Vulnerability{Learned: vigil.NewDate(2025, 1, 1), Risk: vigil.RiskControlled}}); vigil.ErrorCode(err) != vigil.EINVALID {
 		t.Errorf("Determine without as_of: %v, want EINVALID", err)
 	}
 }

@@ -25,11 +25,11 @@ type Facts struct {
 
 // Device is what the determination needs to know about the device.
 type Device struct {
-	Name        string `json:"name,omitempty"`
-	Class       string `json:"class,omitempty"`   // I, II, III
-	Pathway     string `json:"pathway,omitempty"` // vigil.Pathways
-	CyberDevice bool   `json:"cyber_device"`
-	ISAO        *ISAO  `json:"isao,omitempty"`
+	Name        string        `json:"name,omitempty"`
+	Class       string        `json:"class,omitempty"` // I, II, III
+	Pathway     vigil.Pathway `json:"pathway,omitempty"`
+	CyberDevice bool          `json:"cyber_device"`
+	ISAO        *ISAO         `json:"isao,omitempty"`
 	// Matrix, when set, is the device's own risk acceptance matrix; it overrides Policy.Matrix.
 	Matrix *risk.Matrix `json:"acceptance_matrix,omitempty"`
 	// matrixErr is why the device's stored matrix could not be read (FromRecord); Determine reports it.
@@ -49,16 +49,16 @@ type Vulnerability struct {
 	ID      string     `json:"id,omitempty"`
 	Learned vigil.Date `json:"learned"` // D0: the day the manufacturer learned of it
 	// CVSS is a base vector; a v3.0 or v3.1 vector lets the engine derive exploitability.
-	CVSS           string   `json:"cvss,omitempty"`
-	Exploitability string   `json:"exploitability,omitempty"` // high, medium, low
-	Severity       string   `json:"severity,omitempty"`       // of patient harm: vigil.HarmSeverities
-	KEV            bool     `json:"kev"`
-	EPSS           *float64 `json:"epss,omitempty"`
+	CVSS           string               `json:"cvss,omitempty"`
+	Exploitability vigil.Exploitability `json:"exploitability,omitempty"`
+	Severity       string               `json:"severity,omitempty"` // of patient harm: vigil.HarmSeverities
+	KEV            bool                 `json:"kev"`
+	EPSS           *float64             `json:"epss,omitempty"`
 	// ConfidentialityOnly means only data confidentiality (PHI) is at stake: not patient harm (G2016 §IV.F).
-	ConfidentialityOnly bool   `json:"confidentiality_only"`
-	VEXStatus           string `json:"vex_status,omitempty"` // affected, not_affected, fixed, under_investigation
+	ConfidentialityOnly bool            `json:"confidentiality_only"`
+	VEXStatus           vigil.VEXStatus `json:"vex_status,omitempty"`
 	// Risk is the recorded first determination (controlled or uncontrolled); empty lets the engine decide.
-	Risk string `json:"risk,omitempty"`
+	Risk vigil.Risk `json:"risk,omitempty"`
 	// Matrix is the ID of the acceptance matrix the recorded risk was decided with (e.g. "vigil-default v1"), when
 	// a matrix decided it; the determination repeats it.
 	Matrix string `json:"matrix,omitempty"`
@@ -98,42 +98,30 @@ type Event struct {
 	Validated   bool   `json:"validated,omitempty"`
 	Remediation string `json:"remediation,omitempty"` // patch, compensating_control
 	// Risk and Interim describe a reassessed event.
-	Risk    string `json:"risk,omitempty"`
-	Interim bool   `json:"interim,omitempty"`
+	Risk    vigil.Risk `json:"risk,omitempty"`
+	Interim bool       `json:"interim,omitempty"`
 	// RemedialAction marks a serious_adverse_event that needs remedial action (803.53 five-day report).
 	RemedialAction bool `json:"remedial_action,omitempty"`
 	// IncludesCorrection marks an mdr_filed that reports the correction too (806.10(f)).
 	IncludesCorrection bool `json:"includes_correction,omitempty"`
 }
 
-// Enumerations the facts are checked against.
+// Enumerations the facts are checked against (the risk, exploitability and VEX words are vigil's).
 var (
-	Risks            = []string{RiskControlled, RiskUncontrolled}
-	Exploitabilities = []string{ExploitHigh, ExploitMedium, ExploitLow}
-	VEXStatuses      = []string{"affected", "not_affected", "fixed", "under_investigation"}
-	Remediations     = []string{"patch", "compensating_control"}
-	NoticeElements   = []string{"a", "b", "c", "d"}
-)
-
-// Risk and exploitability levels: internal/risk's, named here for the facts.
-const (
-	RiskControlled   = risk.Controlled
-	RiskUncontrolled = risk.Uncontrolled
-	ExploitHigh      = string(risk.LevelHigh)
-	ExploitMedium    = string(risk.LevelMedium)
-	ExploitLow       = string(risk.LevelLow)
+	Remediations   = []string{"patch", "compensating_control"}
+	NoticeElements = []string{"a", "b", "c", "d"}
 )
 
 // Determination is the output, in the JSON shape of the Determination API. Keys beyond the contract (as_of,
 // exploitability, matrix, policy, criterion evidence) are additions that record how the answer was reached.
 type Determination struct {
 	AsOf        vigil.Date `json:"as_of"`
-	Risk        string     `json:"risk"`         // the first determination: the one that starts the clocks
-	CurrentRisk string     `json:"current_risk"` // after the latest reassessment
+	Risk        vigil.Risk `json:"risk"`         // the first determination: the one that starts the clocks
+	CurrentRisk vigil.Risk `json:"current_risk"` // after the latest reassessment
 	Change      string     `json:"change"`       // enhancement or correction
 	// Exploitability is set when the acceptance matrix decided the risk; Matrix is the ID of the matrix that decided
 	// it, now or (vulnerability.matrix) when the recorded risk was determined.
-	Exploitability        string                `json:"exploitability,omitempty"`
+	Exploitability        vigil.Exploitability  `json:"exploitability,omitempty"`
 	Matrix                string                `json:"matrix,omitempty"`
 	EnforcementDiscretion EnforcementDiscretion `json:"enforcement_discretion"`
 	Part806               Part806               `json:"part806"`

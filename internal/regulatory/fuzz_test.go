@@ -90,11 +90,11 @@ func FuzzDetermine(f *testing.F) {
 func checkInvariants(t *testing.T, f Facts, d Determination) {
 	t.Helper()
 	learned, asOf := f.Vulnerability.Learned, d.AsOf
-	if !slices.Contains(Risks, d.Risk) || !slices.Contains(Risks, d.CurrentRisk) {
+	if !slices.Contains(vigil.Risks, d.Risk) || !slices.Contains(vigil.Risks, d.CurrentRisk) {
 		t.Fatalf("risk %q current %q", d.Risk, d.CurrentRisk)
 	}
 	ed, p806, dl := d.EnforcementDiscretion, d.Part806, d.Deadlines
-	if d.Risk == RiskControlled {
+	if d.Risk == vigil.RiskControlled {
 		if d.Change != "enhancement" || ed.Status != StatusNotApplicable || len(ed.Criteria) != 0 ||
 			p806.Status != Part806NotRequired || !p806.Due.IsZero() || d.PremarketEvaluation ||
 			!dl.EDCommunication.IsZero() || !dl.EDFix.IsZero() || !dl.Part806.IsZero() || len(d.Warnings) != 0 {
@@ -220,13 +220,13 @@ func FuzzDetermineEvents(f *testing.F) {
 			AsOf:   learned.AddDays(int(asOfOff%400) - 20),
 			Device: Device{Pathway: vigil.Pathways[int(flags)%len(vigil.Pathways)]},
 			Vulnerability: Vulnerability{Learned: learned, Severity: vigil.HarmSeverities[int(risk/4)%5],
-				Exploitability: Exploitabilities[int(risk/32)%3]},
+				Exploitability: vigil.Exploitabilities[int(risk/32)%3]},
 		}
 		switch risk % 4 {
 		case 0:
-			facts.Vulnerability.Risk = RiskUncontrolled
+			facts.Vulnerability.Risk = vigil.RiskUncontrolled
 		case 1:
-			facts.Vulnerability.Risk = RiskControlled
+			facts.Vulnerability.Risk = vigil.RiskControlled
 		case 2:
 			facts.Vulnerability.ConfidentialityOnly = true
 		}
@@ -249,7 +249,7 @@ func FuzzDetermineEvents(f *testing.F) {
 			ev := Event{Type: typ, Date: learned.AddDays(off), Validated: prog[i+2]&1 != 0,
 				RemedialAction: prog[i+2]&1 != 0, IncludesCorrection: prog[i+2]&2 != 0, Interim: prog[i+2]&4 != 0}
 			if typ == EventReassessed {
-				ev.Risk = Risks[int(prog[i+2]>>1)%2]
+				ev.Risk = vigil.Risks[int(prog[i+2]>>1)%2]
 			}
 			if prog[i+2]&16 != 0 {
 				ev.Recorded = ev.Date.AddDays(int(prog[i+2]>>5) * 15)

@@ -34,17 +34,17 @@ func TestFromRecordMatrix(t *testing.T) {
 	tests := []struct {
 		name       string
 		rec        Record
-		wantRisk   string
+		wantRisk   vigil.Risk
 		wantMatrix string // Determination.Matrix
 		wantPolicy string // the matrix in force
 		wantErr    string // prefix of an EINVALID message
 	}{
-		{"recorded risk and its matrix", record(strict, &vigil.Assessment{Risk: RiskUncontrolled, Matrix: "ip3-strict v2"}),
-			RiskUncontrolled, "ip3-strict v2", "ip3-strict v2", ""},
-		{"device matrix in force, default recorded earlier", record(strict, &vigil.Assessment{Risk: RiskControlled, Matrix: "vigil-default v1"}),
-			RiskControlled, "vigil-default v1", "ip3-strict v2", ""},
-		{"no device matrix: the default", record("", &vigil.Assessment{Risk: RiskControlled}), RiskControlled, "", "vigil-default v1", ""},
-		{"a stored matrix that does not read", record(`{"name":"x","uncontrolled":{"high":["fatal"]}}`, &vigil.Assessment{Risk: RiskControlled}),
+		{"recorded risk and its matrix", record(strict, &vigil.Assessment{Risk: vigil.RiskUncontrolled, Matrix: "ip3-strict v2"}),
+			vigil.RiskUncontrolled, "ip3-strict v2", "ip3-strict v2", ""},
+		{"device matrix in force, default recorded earlier", record(strict, &vigil.Assessment{Risk: vigil.RiskControlled, Matrix: "vigil-default v1"}),
+			vigil.RiskControlled, "vigil-default v1", "ip3-strict v2", ""},
+		{"no device matrix: the default", record("", &vigil.Assessment{Risk: vigil.RiskControlled}), vigil.RiskControlled, "", "vigil-default v1", ""},
+		{"a stored matrix that does not read", record(`{"name":"x","uncontrolled":{"high":["fatal"]}}`, &vigil.Assessment{Risk: vigil.RiskControlled}),
 			"", "", "", "device.acceptance_matrix.uncontrolled.high[0]:"},
 	}
 	for _, tt := range tests {
@@ -63,8 +63,8 @@ func TestFromRecordMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := []string{d.Risk, d.Matrix, d.Policy.Matrix.ID()}
-			if diff := cmp.Diff([]string{tt.wantRisk, tt.wantMatrix, tt.wantPolicy}, got); diff != "" {
+			got := []string{string(d.Risk), d.Matrix, d.Policy.Matrix.ID()}
+			if diff := cmp.Diff([]string{string(tt.wantRisk), tt.wantMatrix, tt.wantPolicy}, got); diff != "" {
 				t.Errorf("risk, matrix, policy matrix (-want +got):\n%s", diff)
 			}
 			if !d.PMAPeriodicReport {
@@ -78,7 +78,7 @@ func TestFromRecordMatrix(t *testing.T) {
 // date: the notice entered late at night on the ED communication deadline (Chicago) is on time, the plan entered the
 // next morning is late, and an entry day before the event's date (the time zone changed since) is left out.
 func TestFromRecordEntryDate(t *testing.T) {
-	r := record("", &vigil.Assessment{Risk: RiskUncontrolled}) // D0 2025-06-02: ed_communication 2025-07-02
+	r := record("", &vigil.Assessment{Risk: vigil.RiskUncontrolled}) // D0 2025-06-02: ed_communication 2025-07-02
 	r.AsOf = vigil.NewDate(2025, 7, 10)
 	at := func(typ string, date vigil.Date, entered time.Time) *vigil.FindingEvent {
 		return &vigil.FindingEvent{Type: typ, Date: date, CreatedAt: entered}
@@ -135,7 +135,7 @@ func TestDerivedExploitabilityIsRisks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Exploitability != string(lvl) {
+		if d.Exploitability != lvl {
 			t.Errorf("%s: engine says %s, risk says %s", vec, d.Exploitability, lvl)
 		}
 		if why := strings.TrimPrefix(reason, string(lvl)+": "); !strings.Contains(strings.Join(d.Rationale, "\n"), why) {

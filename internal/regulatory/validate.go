@@ -84,18 +84,17 @@ func validateVulnerability(v *Vulnerability) error {
 	if len(v.Matrix) > 200 || strings.IndexFunc(v.Matrix, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return vigil.Errorf(vigil.EINVALID, "vulnerability.matrix: want a matrix ID such as \"vigil-default v1\" (at most 200 printable bytes)")
 	}
-	for _, c := range []struct {
-		field, val string
-		vals       []string
-	}{
-		{"vulnerability.exploitability", v.Exploitability, Exploitabilities},
-		{"vulnerability.severity", v.Severity, vigil.HarmSeverities},
-		{"vulnerability.vex_status", v.VEXStatus, VEXStatuses},
-		{"vulnerability.risk", v.Risk, Risks},
-	} {
-		if err := enum(c.field, c.val, c.vals); err != nil {
-			return err
-		}
+	if err := enum("vulnerability.exploitability", v.Exploitability, vigil.Exploitabilities); err != nil {
+		return err
+	}
+	if err := enum("vulnerability.severity", v.Severity, vigil.HarmSeverities); err != nil {
+		return err
+	}
+	if err := enum("vulnerability.vex_status", v.VEXStatus, vigil.VEXStatuses); err != nil {
+		return err
+	}
+	if err := enum("vulnerability.risk", v.Risk, vigil.Risks); err != nil {
+		return err
 	}
 	if v.EPSS != nil && (math.IsNaN(*v.EPSS) || *v.EPSS < 0 || *v.EPSS > 1) {
 		return vigil.Errorf(vigil.EINVALID, "vulnerability.epss: %v is not a probability between 0 and 1", *v.EPSS)
@@ -127,7 +126,7 @@ func validateEvent(i int, e *Event, learned vigil.Date) error {
 	if err := enum(fieldOf(i, "remediation"), e.Remediation, Remediations); err != nil {
 		return err
 	}
-	if err := enum(fieldOf(i, "risk"), e.Risk, Risks); err != nil {
+	if err := enum(fieldOf(i, "risk"), e.Risk, vigil.Risks); err != nil {
 		return err
 	}
 	if e.Type == EventReassessed && e.Risk == "" {
@@ -141,11 +140,11 @@ func fieldOf(i int, name string) string {
 }
 
 // enum checks an optional enumerated field: empty means absent.
-func enum(field, val string, vals []string) error {
+func enum[T ~string](field string, val T, vals []T) error {
 	if val == "" || slices.Contains(vals, val) {
 		return nil
 	}
-	return vigil.Errorf(vigil.EINVALID, "%s: unknown value %q (want %s)", field, clip(val), oneOf(vals))
+	return vigil.Errorf(vigil.EINVALID, "%s: unknown value %q (want %s)", field, clip(string(val)), oneOf(vals))
 }
 
 // clip shortens untrusted text echoed in an error message.
@@ -162,12 +161,16 @@ func clip(s string) string {
 }
 
 // oneOf formats an enumeration for an error message.
-func oneOf(vals []string) string {
-	switch len(vals) {
+func oneOf[T ~string](vals []T) string {
+	words := make([]string, len(vals))
+	for i, v := range vals {
+		words[i] = string(v)
+	}
+	switch len(words) {
 	case 0:
 		return ""
 	case 1:
-		return vals[0]
+		return words[0]
 	}
-	return fmt.Sprintf("%s or %s", strings.Join(vals[:len(vals)-1], ", "), vals[len(vals)-1])
+	return fmt.Sprintf("%s or %s", strings.Join(words[:len(words)-1], ", "), words[len(words)-1])
 }

@@ -12,12 +12,6 @@ import (
 	"github.com/vigil-dev/vigil"
 )
 
-// Results of the determination (G2016 §VI.C): binary by design.
-const (
-	Controlled   = "controlled"
-	Uncontrolled = "uncontrolled"
-)
-
 // Cell values of an acceptance matrix.
 const (
 	CellControlled   = "C"
@@ -35,7 +29,7 @@ const (
 // DefaultMatrix, DecodeMatrix or JSON decoding, all of which validate, so a non-zero Matrix is always complete.
 type Matrix struct {
 	name, version string
-	cells         [3][5]byte // [Levels index][vigil.HarmSeverities index]: 'C' or 'U'
+	cells         [3][5]byte // [vigil.Exploitabilities index][vigil.HarmSeverities index]: 'C' or 'U'
 }
 
 // matrixJSON is the JSON form. It is written as {"name", "version", "uncontrolled": {"high": ["serious", ...],
@@ -114,7 +108,7 @@ func buildMatrix(field string, j matrixJSON) (Matrix, error) {
 
 func (m *Matrix) fillCells(field string, cells map[string]map[string]string) error {
 	for _, row := range sortedKeys(cells) {
-		if _, err := ParseLevel(row); err != nil {
+		if !slices.Contains(vigil.Exploitabilities, vigil.Exploitability(row)) {
 			return vigil.Errorf(vigil.EINVALID, "%s.%s: unknown exploitability (want low, medium, high)", field, clip(row))
 		}
 		for _, col := range sortedKeys(cells[row]) {
@@ -123,7 +117,7 @@ func (m *Matrix) fillCells(field string, cells map[string]map[string]string) err
 			}
 		}
 	}
-	for i, l := range Levels {
+	for i, l := range vigil.Exploitabilities {
 		row, ok := cells[string(l)]
 		if !ok {
 			return vigil.Errorf(vigil.EINVALID, "%s.%s: missing (all 15 cells are required)", field, l)
@@ -149,7 +143,7 @@ func (m *Matrix) fillUncontrolled(field string, unc map[string][]string) error {
 		}
 	}
 	for _, row := range sortedKeys(unc) {
-		i := slices.Index(Levels, Level(row))
+		i := slices.Index(vigil.Exploitabilities, vigil.Exploitability(row))
 		if i < 0 {
 			return vigil.Errorf(vigil.EINVALID, "%s: unknown exploitability %q (want low, medium, high)", field, clip(row))
 		}
@@ -205,8 +199,8 @@ func (m Matrix) ID() string {
 
 // Cells returns the matrix as the map NewMatrix takes (a copy: changing it does not change m).
 func (m Matrix) Cells() map[string]map[string]string {
-	out := make(map[string]map[string]string, len(Levels))
-	for i, l := range Levels {
+	out := make(map[string]map[string]string, len(vigil.Exploitabilities))
+	for i, l := range vigil.Exploitabilities {
 		row := make(map[string]string, len(vigil.HarmSeverities))
 		for j, s := range vigil.HarmSeverities {
 			if m.cells[i][j] != 0 {
@@ -221,8 +215,8 @@ func (m Matrix) Cells() map[string]map[string]string {
 // Uncontrolled returns, for each exploitability level, the severities whose risk is uncontrolled, from least to
 // most severe (a copy). Every level is present, with an empty list when it has no uncontrolled cell.
 func (m Matrix) Uncontrolled() map[string][]string {
-	out := make(map[string][]string, len(Levels))
-	for i, l := range Levels {
+	out := make(map[string][]string, len(vigil.Exploitabilities))
+	for i, l := range vigil.Exploitabilities {
 		row := []string{}
 		for j, s := range vigil.HarmSeverities {
 			if m.cells[i][j] == 'U' {
@@ -234,38 +228,38 @@ func (m Matrix) Uncontrolled() map[string][]string {
 	return out
 }
 
-// Decide returns Controlled or Uncontrolled for an exploitability level and a severity of patient harm. It
+// Decide returns the determination (controlled or uncontrolled) for an exploitability level and a severity of patient harm. It
 // returns EINVALID naming the argument when either is unknown or the matrix is the zero value.
-func (m Matrix) Decide(expl, severity string) (string, error) {
+func (m Matrix) Decide(expl vigil.Exploitability, severity string) (vigil.Risk, error) {
 	d, err := m.Determine(expl, severity)
 	return d.Risk, err
 }
 
 // Decision is one application of a matrix: what went in, what came out, and which matrix said so.
 type Decision struct {
-	Exploitability string `json:"exploitability"`
-	Severity       string `json:"severity"`
-	Risk           string `json:"risk"`   // Controlled or Uncontrolled
-	Matrix         string `json:"matrix"` // Matrix.ID()
-	Reason         string `json:"reason"`
+	Exploitability vigil.Exploitability `json:"exploitability"`
+	Severity       string               `json:"severity"`
+	Risk           vigil.Risk           `json:"risk"`
+	Matrix         string               `json:"matrix"` // Matrix.ID()
+	Reason         string               `json:"reason"`
 }
 
 // Determine is Decide with the record a determination keeps.
-func (m Matrix) Determine(expl, severity string) (Decision, error) {
+func (m Matrix) Determine(expl vigil.Exploitability, severity string) (Decision, error) {
 	if m.name == "" {
 		return Decision{}, vigil.Errorf(vigil.EINVALID, "matrix: not set (the zero Matrix decides nothing)")
 	}
-	i := slices.Index(Levels, Level(expl))
+	i := slices.Index(vigil.Exploitabilities, expl)
 	if i < 0 {
-		return Decision{}, vigil.Errorf(vigil.EINVALID, "exploitability %q: want low, medium or high", clip(expl))
+		return Decision{}, vigil.Errorf(vigil.EINVALID, "exploitability %q: want low, medium or high", clip(string(expl)))
 	}
 	j := slices.Index(vigil.HarmSeverities, severity)
 	if j < 0 {
 		return Decision{}, vigil.Errorf(vigil.EINVALID, "severity %q: want one of %s", clip(severity), strings.Join(vigil.HarmSeverities, ", "))
 	}
-	risk := Controlled
+	risk := vigil.RiskControlled
 	if m.cells[i][j] == 'U' {
-		risk = Uncontrolled
+		risk = vigil.RiskUncontrolled
 	}
 	return Decision{
 		Exploitability: expl,
@@ -337,16 +331,16 @@ func DecodeMatrix(b []byte, field string) (Matrix, error) {
 // showing to whoever edits it.
 func (m Matrix) Inconsistencies() []string {
 	var out []string
-	for i := range Levels {
+	for i := range vigil.Exploitabilities {
 		for j := range vigil.HarmSeverities {
 			if m.cells[i][j] != 'C' {
 				continue
 			}
 			if i > 0 && m.cells[i-1][j] == 'U' {
-				out = append(out, fmt.Sprintf("%s.%s is C but %s.%s is U", Levels[i], vigil.HarmSeverities[j], Levels[i-1], vigil.HarmSeverities[j]))
+				out = append(out, fmt.Sprintf("%s.%s is C but %s.%s is U", vigil.Exploitabilities[i], vigil.HarmSeverities[j], vigil.Exploitabilities[i-1], vigil.HarmSeverities[j]))
 			}
 			if j > 0 && m.cells[i][j-1] == 'U' {
-				out = append(out, fmt.Sprintf("%s.%s is C but %s.%s is U", Levels[i], vigil.HarmSeverities[j], Levels[i], vigil.HarmSeverities[j-1]))
+				out = append(out, fmt.Sprintf("%s.%s is C but %s.%s is U", vigil.Exploitabilities[i], vigil.HarmSeverities[j], vigil.Exploitabilities[i], vigil.HarmSeverities[j-1]))
 			}
 		}
 	}

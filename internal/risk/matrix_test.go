@@ -27,8 +27,8 @@ func TestDefaultMatrix(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
 		f := strings.Fields(strings.ReplaceAll(line, "|", " "))
 		for j, sev := range vigil.HarmSeverities {
-			want := map[string]string{"C": Controlled, "U": Uncontrolled}[f[j+1]]
-			got, err := m.Decide(f[0], sev)
+			want := map[string]vigil.Risk{"C": vigil.RiskControlled, "U": vigil.RiskUncontrolled}[f[j+1]]
+			got, err := m.Decide(vigil.Exploitability(f[0]), sev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +66,7 @@ func TestMatrixDetermine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DefaultMatrix().Determine(tt.expl, tt.sev)
+			got, err := DefaultMatrix().Determine(vigil.Exploitability(tt.expl), tt.sev)
 			if vigil.ErrorCode(err) != tt.wantCode {
 				t.Fatalf("code = %q, want %q (%v)", vigil.ErrorCode(err), tt.wantCode, err)
 			}
@@ -168,7 +168,7 @@ func TestMatrixValidation(t *testing.T) {
 				return
 			}
 			got, err := m.Decide("high", "minor")
-			if err != nil || got != Uncontrolled || m.ID() != "pump-x v2025-03" {
+			if err != nil || got != vigil.RiskUncontrolled || m.ID() != "pump-x v2025-03" {
 				t.Errorf("custom matrix: high × minor = %q (%v), id %q", got, err, m.ID())
 			}
 		})
@@ -195,7 +195,11 @@ func TestMatrixUncontrolledForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ expl, sev, want string }{{"low", "negligible", Uncontrolled}, {"low", "minor", Controlled}, {"high", "catastrophic", Controlled}} {
+	for _, c := range []struct {
+		expl vigil.Exploitability
+		sev  string
+		want vigil.Risk
+	}{{"low", "negligible", vigil.RiskUncontrolled}, {"low", "minor", vigil.RiskControlled}, {"high", "catastrophic", vigil.RiskControlled}} {
 		if got, err := m.Decide(c.expl, c.sev); err != nil || got != c.want {
 			t.Errorf("%s × %s = %q (%v), want %q", c.expl, c.sev, got, err, c.want)
 		}
@@ -269,7 +273,7 @@ func TestMatrixCellsIsACopy(t *testing.T) {
 	m := DefaultMatrix()
 	c := m.Cells()
 	c["high"]["serious"] = "C"
-	if got, _ := m.Decide("high", "serious"); got != Uncontrolled {
+	if got, _ := m.Decide("high", "serious"); got != vigil.RiskUncontrolled {
 		t.Errorf("changing Cells() changed the matrix: %s", got)
 	}
 }
@@ -320,9 +324,9 @@ func FuzzMatrixJSON(f *testing.F) {
 			}
 			return
 		}
-		for _, l := range Levels {
+		for _, l := range vigil.Exploitabilities {
 			for _, s := range vigil.HarmSeverities {
-				if _, err := m.Decide(string(l), s); err != nil {
+				if _, err := m.Decide(l, s); err != nil {
 					t.Fatalf("%s × %s: %v", l, s, err)
 				}
 			}

@@ -166,7 +166,7 @@ func TestRubricAssess(t *testing.T) {
 	}
 	// The assessed vector feeds the exploitability level.
 	l, _, err := Exploitability(ExploitInput{CVSS: got.Vector})
-	if err != nil || l != LevelHigh {
+	if err != nil || l != vigil.ExploitabilityHigh {
 		t.Errorf("exploitability %q, %v; want high", l, err)
 	}
 }

@@ -58,7 +58,7 @@ func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) ([]*vigil.F
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	states := flt.States
 	if len(states) == 0 {
-		states = []string{vigil.FindingOpen, vigil.FindingCouldNotEval}
+		states = []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval}
 	}
 	var ph []string
 	for _, s := range states {
@@ -127,7 +127,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		opened, resolved = 0, 0
 		type cur struct {
 			id    int64
-			state string
+			state vigil.FindingState
 		}
 		existing := map[[2]string]cur{}
 		rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state FROM findings WHERE version_id = $1 AND source = 'match'", versionID)
@@ -172,7 +172,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			switch {
 			case !ok:
 				now := tx.NowText()
-				inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), state, mustJSON(f.Evidence), "match", now, learned, now)
+				inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), string(state), mustJSON(f.Evidence), "match", now, learned, now)
 				if inserts.full() {
 					if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
 						return err
@@ -285,29 +285,8 @@ func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) error {
 	if err != nil {
 		return err
 	}
-	if err := vigil.OneOf("risk", a.Risk, []string{"controlled", "uncontrolled"}); err != nil {
+	if err := a.Validate(); err != nil {
 		return err
-	}
-	if strings.TrimSpace(a.Rationale) == "" {
-		return vigil.Errorf(vigil.EINVALID, "rationale: required: say why the risk is %s", a.Risk)
-	}
-	if err := a.CheckText(); err != nil {
-		return err
-	}
-	if a.Severity != "" {
-		if err := vigil.OneOf("severity", a.Severity, vigil.HarmSeverities); err != nil {
-			return err
-		}
-	}
-	if a.Exploitability != "" {
-		if err := vigil.OneOf("exploitability", a.Exploitability, []string{"low", "medium", "high"}); err != nil {
-			return err
-		}
-	}
-	if a.VEXStatus != "" {
-		if err := vigil.OneOf("vex_status", a.VEXStatus, []string{"affected", "not_affected", "fixed", "under_investigation"}); err != nil {
-			return err
-		}
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		if err := db.findingExists(ctx, tx, a.FindingID); err != nil {
@@ -412,18 +391,18 @@ func (db *DB) FindingEvents(ctx context.Context, findingID int64) ([]*vigil.Find
 }
 
 // SetFindingState closes or reopens a finding by hand, with a reason.
-func (db *DB) SetFindingState(ctx context.Context, id int64, state, reason string) error {
+func (db *DB) SetFindingState(ctx context.Context, id int64, state vigil.FindingState, reason string) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
-	if err := vigil.OneOf("state", state, []string{vigil.FindingOpen, vigil.FindingClosed}); err != nil {
+	if err := vigil.OneOf("state", state, []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}); err != nil {
 		return err
 	}
 	if strings.TrimSpace(reason) == "" {
 		return vigil.Errorf(vigil.EINVALID, "reason: required")
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		var old string
+		var old vigil.FindingState
 		err := tx.QueryRowContext(ctx, "SELECT state FROM findings WHERE id = $1", id).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("finding", id)
@@ -437,6 +416,6 @@ func (db *DB) SetFindingState(ctx context.Context, id int64, state, reason strin
 		if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $3 WHERE id = $4", state, resolved, tx.NowText(), id); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, "finding.state", "finding", idText(id), map[string]string{"state": old}, map[string]string{"state": state}, reason)
+		return tx.Audit(ctx, "finding.state", "finding", idText(id), map[string]vigil.FindingState{"state": old}, map[string]vigil.FindingState{"state": state}, reason)
 	})
 }

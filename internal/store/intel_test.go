@@ -435,11 +435,11 @@ func TestSyncFindingsOf(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]string{}
+		got := map[string]vigil.FindingState{}
 		for _, f := range fs {
 			got[f.Component.Name+" "+f.Vulnerability] = f.State
 		}
-		want := map[string]string{"django CVE-2023-1": vigil.FindingResolved, "django CVE-2023-2": vigil.FindingOpen,
+		want := map[string]vigil.FindingState{"django CVE-2023-1": vigil.FindingResolved, "django CVE-2023-2": vigil.FindingOpen,
 			"log4j-core CVE-2021-44228": vigil.FindingOpen}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("findings after the scoped sync (-want +got):\n%s", diff)

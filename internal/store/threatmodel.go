@@ -608,7 +608,7 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 	if err != nil {
 		return err
 	}
-	if err := checkAssessment(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
@@ -645,34 +645,6 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 		}{a, refs}
 		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, audited, a.Rationale)
 	})
-}
-
-// checkAssessment applies Assess's field checks.
-func checkAssessment(a *vigil.Assessment) error {
-	if err := vigil.OneOf("risk", a.Risk, []string{"controlled", "uncontrolled"}); err != nil {
-		return err
-	}
-	if strings.TrimSpace(a.Rationale) == "" {
-		return vigil.Errorf(vigil.EINVALID, "rationale: required: say why the risk is %s", a.Risk)
-	}
-	if err := a.CheckText(); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name, val string
-		vals      []string
-	}{
-		{"severity", a.Severity, vigil.HarmSeverities},
-		{"exploitability", a.Exploitability, []string{"low", "medium", "high"}},
-		{"vex_status", a.VEXStatus, []string{"affected", "not_affected", "fixed", "under_investigation"}},
-	} {
-		if f.val != "" {
-			if err := vigil.OneOf(f.name, f.val, f.vals); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // AssessmentThreats returns, for each assessment of the finding that named threats, their refs in model order.

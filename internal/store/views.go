@@ -89,11 +89,11 @@ func (db *DB) HasAssessment(ctx context.Context, findingID int64) (bool, error) 
 type FindingListQuery struct {
 	DeviceID  int64
 	VersionID int64
-	States    []string  // default open and could_not_evaluate
-	Vuln      string    // an id or an alias, exactly
-	Text      string    // a substring (any case) of the component key or name, or of the vulnerability id
-	Risk      string    // the latest assessment's: controlled, uncontrolled, or unassessed (none)
-	Since     time.Time // first seen at or after
+	States    []vigil.FindingState // default open and could_not_evaluate
+	Vuln      string               // an id or an alias, exactly
+	Text      string               // a substring (any case) of the component key or name, or of the vulnerability id
+	Risk      vigil.RiskFilter     // the latest assessment's risk, or unassessed (none)
+	Since     time.Time            // first seen at or after
 	After     int64
 	Before    int64
 	Limit     int // rows per page: 1 to MaxFindingList, 50 when 0
@@ -108,7 +108,7 @@ type FindingListRow struct {
 	Finding  *vigil.Finding
 	Device   string
 	Version  string
-	Risk     string
+	Risk     vigil.Risk
 	Severity string
 }
 
@@ -143,11 +143,11 @@ func (db *DB) findingListWhere(q FindingListQuery) (string, []any, error) {
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	states := q.States
 	if len(states) == 0 {
-		states = []string{vigil.FindingOpen, vigil.FindingCouldNotEval}
+		states = []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval}
 	}
 	var ph []string
 	for _, s := range states {
-		if err := vigil.OneOf("state", s, vigil.FindingStates); err != nil {
+		if err := s.Validate(); err != nil {
 			return "", nil, err
 		}
 		ph = append(ph, arg(s))
@@ -173,16 +173,19 @@ func (db *DB) findingListWhere(q FindingListQuery) (string, []any, error) {
 		p := arg("%" + strings.ToLower(likeEscape(q.Text)) + "%")
 		where = append(where, "(LOWER(f.comp_key) LIKE "+p+" ESCAPE '\\' OR LOWER(f.vuln_id) LIKE "+p+" ESCAPE '\\' OR LOWER(f.component) LIKE "+p+" ESCAPE '\\')")
 	}
+	if q.Risk != "" {
+		if err := q.Risk.Validate(); err != nil {
+			return "", nil, err
+		}
+	}
 	switch q.Risk {
 	case "":
-	case "unassessed":
+	case vigil.RiskUnassessed:
 		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.finding_id = f.id)")
-	case "controlled", "uncontrolled":
+	default:
 		// The latest assessment of each finding: a small set (assessed findings are few) probed per row.
 		where = append(where, "f.id IN (SELECT x.finding_id FROM assessments x WHERE x.risk = "+arg(q.Risk)+
 			" AND x.id IN (SELECT MAX(y.id) FROM assessments y GROUP BY y.finding_id))")
-	default:
-		return "", nil, vigil.Errorf(vigil.EINVALID, "risk: %q is not controlled, uncontrolled or unassessed", q.Risk)
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "f.first_seen >= "+arg(q.Since.UTC().Format(audit.TimeFormat)))
@@ -289,7 +292,7 @@ func scanFindingListRow(row interface{ Scan(...any) error }) (FindingListRow, er
 	if d, err := vigil.ParseDate(learned); err == nil {
 		f.Learned = d
 	}
-	r := FindingListRow{Finding: &f, Device: dev, Version: ver, Risk: risk.String}
+	r := FindingListRow{Finding: &f, Device: dev, Version: ver, Risk: vigil.Risk(risk.String)}
 	if data.Valid {
 		var a struct {
 			Severity string `json:"severity"`
@@ -308,7 +311,7 @@ type OpenCount struct {
 	Device    string
 	VersionID int64
 	Version   string
-	State     string
+	State     vigil.FindingState
 	N         int
 }
 

@@ -94,7 +94,7 @@ func newViewsFixture(t *testing.T, db *store.DB, clock *storetest.Clock) *viewsF
 		t.Fatalf("fixture: %d findings, want 6", len(fx.id))
 	}
 	clock.T = clock.T.Add(24 * time.Hour)
-	assess := func(vuln, risk, severity string) {
+	assess := func(vuln string, risk vigil.Risk, severity string) {
 		t.Helper()
 		must(db.Assess(ctx, &vigil.Assessment{FindingID: fx.id[vuln], Risk: risk, Severity: severity, Rationale: "test"}))
 	}
@@ -168,8 +168,8 @@ func TestFindingListFilters(t *testing.T) {
 		}{
 			{"default states: open and could not evaluate", store.FindingListQuery{},
 				[]string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001", "CVE-2023-0002"}},
-			{"closed", store.FindingListQuery{States: []string{vigil.FindingClosed}}, []string{"CVE-2023-0003"}},
-			{"open and closed", store.FindingListQuery{States: []string{vigil.FindingOpen, vigil.FindingClosed}},
+			{"closed", store.FindingListQuery{States: []vigil.FindingState{vigil.FindingClosed}}, []string{"CVE-2023-0003"}},
+			{"open and closed", store.FindingListQuery{States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}},
 				[]string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001", "CVE-2023-0002", "CVE-2023-0003"}},
 			{"device", store.FindingListQuery{DeviceID: fx.pump.ID}, []string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
 			{"version", store.FindingListQuery{VersionID: fx.v2.ID}, []string{"GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
@@ -229,7 +229,7 @@ func TestFindingListRows(t *testing.T) {
 			f.FirstSeen.Before(viewsStart) || f.FirstSeen.After(viewsStart.Add(time.Minute)) || f.Learned.String() != "2025-06-02" || !f.ResolvedAt.IsZero() {
 			t.Errorf("finding = %+v", f)
 		}
-		l, err = fx.db.FindingList(reader(), store.FindingListQuery{States: []string{vigil.FindingClosed}})
+		l, err = fx.db.FindingList(reader(), store.FindingListQuery{States: []vigil.FindingState{vigil.FindingClosed}})
 		if err != nil || len(l.Rows) != 1 || l.Rows[0].Risk != "" || l.Rows[0].Severity != "" || l.Rows[0].Finding.ResolvedAt.IsZero() {
 			t.Errorf("closed, unassessed finding: %+v, %v", l, err)
 		}
@@ -238,7 +238,7 @@ func TestFindingListRows(t *testing.T) {
 
 func TestFindingListCursors(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
-		q := store.FindingListQuery{States: []string{vigil.FindingOpen, vigil.FindingClosed}, Limit: 2}
+		q := store.FindingListQuery{States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}, Limit: 2}
 		all := fx.ids("CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001", "CVE-2023-0002", "CVE-2023-0003")
 		// Forward, older and older.
 		var pages [][]int64
@@ -298,7 +298,7 @@ func TestFindingListCursors(t *testing.T) {
 
 func TestFindingListInvalid(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
-		for _, q := range []store.FindingListQuery{{Risk: "low"}, {States: []string{"gone"}}} {
+		for _, q := range []store.FindingListQuery{{Risk: "low"}, {States: []vigil.FindingState{"gone"}}} {
 			_, errList := fx.db.FindingList(reader(), q)
 			_, errCount := fx.db.CountFindings(reader(), q)
 			_, errKey := fx.db.FindingListKey(q)

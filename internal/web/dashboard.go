@@ -127,7 +127,7 @@ func (s *Server) dashboardParts(d *dashboardData) (*dashboardParts, error) {
 
 func orUnassessed(k string) string {
 	if k == "" {
-		return "unassessed"
+		return string(vigil.RiskUnassessed)
 	}
 	return k
 }

@@ -72,14 +72,15 @@ func (s *Server) deviceRows(ctx context.Context) ([]deviceRow, error) {
 type devicesData struct {
 	Devices    []deviceRow
 	Classes    []string
-	Pathways   []string
+	Pathways   []vigil.Pathway
 	Form       deviceForm
 	Severities []string
 }
 
 type deviceForm struct {
-	Name, Model, Class, Pathway, Submission, IntendedUse, Functions string
-	Cyber                                                           bool
+	Name, Model, Class, Submission, IntendedUse, Functions string
+	Pathway                                                vigil.Pathway
+	Cyber                                                  bool
 }
 
 func (s *Server) devicesPage(w http.ResponseWriter, r *http.Request) error {
@@ -102,7 +103,7 @@ func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, status in
 			for _, v := range d.Versions {
 				vs = append(vs, v.Version+" ("+v.Status+")")
 			}
-			t.Rows = append(t.Rows, []string{itoa(d.ID), d.Name, d.Model, d.Class, d.Pathway, d.SubmissionNumber, strconv.FormatBool(d.CyberDevice),
+			t.Rows = append(t.Rows, []string{itoa(d.ID), d.Name, d.Model, d.Class, string(d.Pathway), d.SubmissionNumber, strconv.FormatBool(d.CyberDevice),
 				strings.Join(vs, "; "), strconv.Itoa(d.Open), strconv.Itoa(d.Uncontrolled)})
 		}
 		return export(w, format, "devices", rows, t)
@@ -129,7 +130,7 @@ func (s *Server) deviceCreateForm(w http.ResponseWriter, r *http.Request) error 
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	f := deviceForm{Name: r.PostFormValue("name"), Model: r.PostFormValue("model"), Class: r.PostFormValue("class"), Pathway: r.PostFormValue("pathway"),
+	f := deviceForm{Name: r.PostFormValue("name"), Model: r.PostFormValue("model"), Class: r.PostFormValue("class"), Pathway: vigil.Pathway(r.PostFormValue("pathway")),
 		Submission: r.PostFormValue("submission_number"), IntendedUse: r.PostFormValue("intended_use"), Functions: r.PostFormValue("functions"),
 		Cyber: r.PostFormValue("cyber_device") != ""}
 	fns, err := parseFunctions(f.Functions)

@@ -56,10 +56,10 @@ func (s *Server) findingQuery(r *http.Request) (FindingQuery, error) {
 			case "all":
 				f.States = vigil.FindingStates
 			default:
-				if err := vigil.OneOf("state", x, vigil.FindingStates); err != nil {
+				if err := vigil.FindingState(x).Validate(); err != nil {
 					return f, err
 				}
-				f.States = append(f.States, x)
+				f.States = append(f.States, vigil.FindingState(x))
 			}
 		}
 	}
@@ -68,8 +68,8 @@ func (s *Server) findingQuery(r *http.Request) (FindingQuery, error) {
 	if len(f.Text) > 200 {
 		return f, vigil.Errorf(vigil.EINVALID, "q: longer than 200 characters")
 	}
-	if f.Risk = q.Get("risk"); f.Risk != "" {
-		if err := vigil.OneOf("risk", f.Risk, []string{"controlled", "uncontrolled", "unassessed"}); err != nil {
+	if f.Risk = vigil.RiskFilter(q.Get("risk")); f.Risk != "" {
+		if err := f.Risk.Validate(); err != nil {
 			return f, err
 		}
 	}
@@ -87,7 +87,7 @@ type findingsData struct {
 	Query   FindingQuery
 	Page    *FindingPage
 	Devices []*vigil.Device
-	States  []string
+	States  []vigil.FindingState
 	Filter  url.Values // the filter without cursors, to build page and export links
 	// Rows is the page's table, rendered (or reused: see fragments).
 	Rows template.HTML
@@ -183,7 +183,7 @@ func (s *Server) exportFindings(w http.ResponseWriter, r *http.Request, format s
 		"learned", "first_seen", "matcher", "range", "fixed"}}
 	for _, f := range rows {
 		t.Rows = append(t.Rows, []string{itoa(f.ID), f.Device, f.Version, f.Component.Name, f.Component.Version, f.Component.Purl, f.Vulnerability,
-			strings.Join(f.Aliases, " "), f.State, f.Risk, f.Severity, f.Learned.String(), fmtTimeCSV(f.FirstSeen), f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed})
+			strings.Join(f.Aliases, " "), string(f.State), string(f.Risk), f.Severity, f.Learned.String(), fmtTimeCSV(f.FirstSeen), f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed})
 	}
 	return export(w, format, "findings", rows, t)
 }
@@ -252,7 +252,7 @@ type timelineItem struct {
 	Title  string
 	Detail string
 	Actor  string
-	Risk   string
+	Risk   vigil.Risk
 }
 
 var criterionTitles = map[int]string{
@@ -395,7 +395,7 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 				title = "Reassessed after interim controls"
 			}
 		}
-		items = append(items, timelineItem{Date: vigil.DateOf(a.CreatedAt, nil), Time: a.CreatedAt, Kind: "assessed", Title: title + ": " + a.Risk,
+		items = append(items, timelineItem{Date: vigil.DateOf(a.CreatedAt, nil), Time: a.CreatedAt, Kind: "assessed", Title: title + ": " + string(a.Risk),
 			Detail: a.Rationale, Actor: a.Actor, Risk: a.Risk})
 	}
 	for _, e := range v.Events {
@@ -457,7 +457,7 @@ func eventLabel(e *vigil.FindingEvent) string {
 		extra = append(extra, humanize(d.Remediation))
 	}
 	if d.Risk != "" {
-		extra = append(extra, "risk "+d.Risk)
+		extra = append(extra, "risk "+string(d.Risk))
 	}
 	if d.Interim {
 		extra = append(extra, "interim")
@@ -511,8 +511,8 @@ func assessInput(r *http.Request, id int64) (cases.AssessInput, error) {
 	f := r.PostForm
 	in := cases.AssessInput{FindingID: id, CVSS: strings.TrimSpace(f.Get("cvss")), Functions: f["function"], Threats: f["threat"],
 		Severity: f.Get("severity"), SeverityReason: strings.TrimSpace(f.Get("severity_reason")),
-		Exploitability: f.Get("exploitability"), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
-		Controls: append(append([]string(nil), f["control"]...), lines(f.Get("controls"))...), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: f.Get("vex_status"),
+		Exploitability: vigil.Exploitability(f.Get("exploitability")), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
+		Controls: append(append([]string(nil), f["control"]...), lines(f.Get("controls"))...), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: vigil.VEXStatus(f.Get("vex_status")),
 		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale"))}
 	if f.Get("use_rubric") != "" {
 		answers := risk.RubricAnswers{}
@@ -566,7 +566,7 @@ func eventInput(r *http.Request, id int64) (*vigil.FindingEvent, error) {
 	case regulatory.EventFixDistributed:
 		d.Validated, d.Remediation = f.Get("validated") != "", f.Get("remediation")
 	case regulatory.EventReassessed:
-		d.Risk, d.Interim = f.Get("risk"), f.Get("interim") != ""
+		d.Risk, d.Interim = vigil.Risk(f.Get("risk")), f.Get("interim") != ""
 	case regulatory.EventSeriousAdverseEvent:
 		d.RemedialAction = f.Get("remedial_action") != ""
 	case regulatory.EventMDRFiled:
@@ -603,7 +603,7 @@ func (s *Server) stateForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	err = s.svc.Findings.SetFindingState(r.Context(), id, r.PostFormValue("state"), strings.TrimSpace(r.PostFormValue("reason")))
+	err = s.svc.Findings.SetFindingState(r.Context(), id, vigil.FindingState(r.PostFormValue("state")), strings.TrimSpace(r.PostFormValue("reason")))
 	if err == nil {
 		return redirect(w, r, "/findings/"+itoa(id), "state")
 	}
@@ -759,8 +759,8 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) error {
 
 // stateIn closes or reopens a finding.
 type stateIn struct {
-	State  string `json:"state"`  // open or closed
-	Reason string `json:"reason"` // required
+	State  vigil.FindingState `json:"state"`  // open or closed
+	Reason string             `json:"reason"` // required
 }
 
 // renderStaticFields renders the assessment form's CVSS picker and rubric questionnaire once. They are the largest
@@ -798,13 +798,13 @@ func rowViews(rows []FindingRow) []rowView {
 			comp += "@" + f.Component.Version
 		}
 		v := rowView{ID: f.ID, VersionID: f.VersionID, Vuln: f.Vulnerability, Aliases: strings.Join(f.Aliases, ", "), Component: comp,
-			DeviceVersion: r.Device + " " + r.Version, State: f.State, StateLabel: humanize(f.State), Severity: r.Severity,
+			DeviceVersion: r.Device + " " + r.Version, State: string(f.State), StateLabel: humanize(string(f.State)), Severity: r.Severity,
 			Learned: f.Learned.String(), Fixed: f.Evidence.Fixed}
 		switch r.Risk {
-		case "uncontrolled":
-			v.RiskClass, v.RiskLabel = "bad", "uncontrolled"
-		case "controlled":
-			v.RiskClass, v.RiskLabel = "good", "controlled"
+		case vigil.RiskUncontrolled:
+			v.RiskClass, v.RiskLabel = "bad", string(r.Risk)
+		case vigil.RiskControlled:
+			v.RiskClass, v.RiskLabel = "good", string(r.Risk)
 		default:
 			v.RiskClass, v.RiskLabel = "muted", "not assessed"
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ var funcs = template.FuncMap{
 	"httpURL":     httpURL,
 	"add":         func(a, b int) int { return a + b },
 	"pct":         func(n, of int) int { return pct(n, of) },
-	"title":       humanize,
+	"title":       func(s any) string { return humanize(fmt.Sprint(s)) }, // a string or a word of a vigil vocabulary
 	"days":        fmtDays,
 	"score":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"epss":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
@@ -34,7 +35,7 @@ var funcs = template.FuncMap{
 	"mib":         func(n int64) int64 { return n >> 20 },
 	"list":        func(xs ...string) []string { return xs },
 	"cvssMetrics": func() []cvssMetric { return cvss31Metrics },
-	"has":         func(list []string, v string) bool { return contains(list, v) },
+	"has":         has,
 	"clockShort":  func(c string) string { return clockShort[c] },
 	"clockName": func(c string) string {
 		if n, ok := clockNames[c]; ok {
@@ -52,6 +53,20 @@ var clockNames = map[string]string{
 	"part806":          "Part 806 report",
 	"mdr":              "MDR 30-day",
 	"mdr_5_day":        "MDR 5-day",
+}
+
+// has reports whether list (a slice of strings or of a vigil vocabulary's words) holds v, for templates.
+func has(list, v any) bool {
+	l := reflect.ValueOf(list)
+	if l.Kind() != reflect.Slice {
+		return false
+	}
+	for i := range l.Len() {
+		if fmt.Sprint(l.Index(i).Interface()) == fmt.Sprint(v) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, v string) bool {

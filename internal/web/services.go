@@ -125,12 +125,12 @@ type Importer interface {
 // FindingQuery selects a page of findings. Pages are keyset-paginated by id, newest first: After returns the page
 // of findings older than that id, Before the page newer than it.
 type FindingQuery struct {
-	DeviceID  int64    `json:"device_id,omitempty"`
-	VersionID int64    `json:"version_id,omitempty"`
-	States    []string `json:"states,omitempty"` // default open and could_not_evaluate
-	Vuln      string   `json:"vuln,omitempty"`   // an id or an alias, exactly
-	Text      string   `json:"text,omitempty"`   // a substring of the component name or the vulnerability id
-	Risk      string   `json:"risk,omitempty"`   // controlled, uncontrolled or unassessed
+	DeviceID  int64                `json:"device_id,omitempty"`
+	VersionID int64                `json:"version_id,omitempty"`
+	States    []vigil.FindingState `json:"states,omitempty"` // default open and could_not_evaluate
+	Vuln      string               `json:"vuln,omitempty"`   // an id or an alias, exactly
+	Text      string               `json:"text,omitempty"`   // a substring of the component name or the vulnerability id
+	Risk      vigil.RiskFilter     `json:"risk,omitempty"`
 	Since     time.Time
 	After     int64 `json:"after,omitempty"`
 	Before    int64 `json:"before,omitempty"`
@@ -142,10 +142,10 @@ type FindingQuery struct {
 // FindingRow is a finding as lists show it: with its device, version and latest assessment.
 type FindingRow struct {
 	*vigil.Finding
-	Device   string `json:"device"`
-	Version  string `json:"version"`
-	Risk     string `json:"risk,omitempty"`     // the latest assessment's risk; "" when not assessed
-	Severity string `json:"severity,omitempty"` // the latest assessment's severity of patient harm
+	Device   string     `json:"device"`
+	Version  string     `json:"version"`
+	Risk     vigil.Risk `json:"risk,omitempty"`     // the latest assessment's risk; "" when not assessed
+	Severity string     `json:"severity,omitempty"` // the latest assessment's severity of patient harm
 }
 
 // FindingPage is one page of findings.

@@ -229,7 +229,7 @@ func (s *Server) vulnPage(w http.ResponseWriter, r *http.Request) error {
 	if format != "" {
 		t := table{Header: []string{"finding_id", "device", "version", "component", "component_version", "vulnerability", "state", "matcher", "range", "fixed"}}
 		for _, f := range d.Findings {
-			t.Rows = append(t.Rows, []string{itoa(f.ID), f.Device, f.Version, f.Component.Name, f.Component.Version, f.Vulnerability, f.State, f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed})
+			t.Rows = append(t.Rows, []string{itoa(f.ID), f.Device, f.Version, f.Component.Name, f.Component.Version, f.Vulnerability, string(f.State), f.Evidence.Matcher, f.Evidence.Range, f.Evidence.Fixed})
 		}
 		return export(w, format, "affected-"+d.ID, vulnOut{Vulnerability: d.Vuln, Findings: d.Findings}, t)
 	}

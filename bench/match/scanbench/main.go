@@ -227,7 +227,7 @@ func decode(b []byte) ([]vigil.Finding, error) {
 	}
 	out := make([]vigil.Finding, len(res.Findings))
 	for i, f := range res.Findings {
-		out[i] = vigil.Finding{Component: vigil.Component{Purl: f.Component.Purl}, Vulnerability: f.Vulnerability, State: f.State}
+		out[i] = vigil.Finding{Component: vigil.Component{Purl: f.Component.Purl}, Vulnerability: f.Vulnerability, State: vigil.FindingState(f.State)}
 	}
 	return out, nil
 }

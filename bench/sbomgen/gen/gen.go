@@ -52,9 +52,9 @@ func LoadCorpus(dir string) ([]*vigil.Advisory, error) {
 
 // Expect is one expected finding: the component (by purl) and the advisory id.
 type Expect struct {
-	Purl          string `json:"purl"`
-	Vulnerability string `json:"vulnerability"`
-	State         string `json:"state"`
+	Purl          string             `json:"purl"`
+	Vulnerability string             `json:"vulnerability"`
+	State         vigil.FindingState `json:"state"`
 }
 
 // Set is one generated SBOM and its expected findings.
@@ -471,12 +471,12 @@ func Diff(want []Expect, got []vigil.Finding) (missed, unexpected []string) {
 	}
 	for e := range w {
 		if !g[e] {
-			missed = append(missed, e.Purl+" "+e.Vulnerability+" "+e.State)
+			missed = append(missed, e.Purl+" "+e.Vulnerability+" "+string(e.State))
 		}
 	}
 	for e := range g {
 		if !w[e] {
-			unexpected = append(unexpected, e.Purl+" "+e.Vulnerability+" "+e.State)
+			unexpected = append(unexpected, e.Purl+" "+e.Vulnerability+" "+string(e.State))
 		}
 	}
 	slices.Sort(missed)

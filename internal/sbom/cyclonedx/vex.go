@@ -160,7 +160,7 @@ func vexVulnerability(f vigil.Finding, ref string) cdx.Vulnerability {
 			props = append(props, cdx.Property{Name: name, Value: value})
 		}
 	}
-	addProp("vigil:finding:state", f.State)
+	addProp("vigil:finding:state", string(f.State))
 	addProp("vigil:evidence:matcher", f.Evidence.Matcher)
 	addProp("vigil:evidence:range", f.Evidence.Range)
 	addProp("vigil:evidence:fixed", f.Evidence.Fixed)

@@ -56,7 +56,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				}
 				var out []string
 				for _, f := range fs {
-					out = append(out, f.Component.Name+" "+f.Vulnerability+" "+f.State)
+					out = append(out, f.Component.Name+" "+f.Vulnerability+" "+string(f.State))
 				}
 				sort.Strings(out)
 				return out
