@@ -17,16 +17,23 @@ import (
 // Index, and matches. A cold process (vigil scan) makes one Engine per scan; a re-match makes one for all the
 // device versions it matches, so an advisory that many versions' components name is read and compiled once (the
 // Index then holds at most the advisories under the portfolio's keys). Results do not depend on what the Index
-// holds beyond the components' keys. An Engine sees the Source as it was when each key was first looked up: make
-// a new one after an import. It is safe for concurrent use.
+// holds beyond the components' keys. Memory stays bounded: once the Index holds more than a limit of advisories,
+// the next Match starts a fresh one (what it drops is read again when a later Match needs it). An Engine sees the
+// Source as it was when each key was first looked up: make a new one after an import. It is safe for concurrent
+// use.
 type Engine struct {
-	src Source
-	opt Options
-	x   *Index
+	src   Source
+	opt   Options
+	limit int // advisories the Index may hold before the next Match starts a fresh one
 
 	mu     sync.Mutex
-	loaded map[vigil.PackageKey]*load
+	x      *Index
+	loaded map[vigil.PackageKey]*load // keys looked up into x
 }
+
+// engineLimit bounds an Engine's Index: about the advisories a portfolio of a few hundred dense device versions
+// names, a few hundred MiB of compiled records.
+const engineLimit = 150_000
 
 // load is one key's look-up: done is closed when its advisories are in the Index, or err says why they are not.
 type load struct {
@@ -36,7 +43,7 @@ type load struct {
 
 // New returns an Engine over src.
 func New(src Source, opt Options) *Engine {
-	return &Engine{src: src, opt: opt, x: NewIndex(opt), loaded: map[vigil.PackageKey]*load{}}
+	return &Engine{src: src, opt: opt, limit: engineLimit, x: NewIndex(opt), loaded: map[vigil.PackageKey]*load{}}
 }
 
 // lookupBatch bounds the keys of one Source.Lookup call, so that a store's query stays a bounded IN list.
@@ -49,63 +56,69 @@ func (en *Engine) Match(ctx context.Context, comps []vigil.Component) ([]vigil.F
 	for i := range comps {
 		keys = append(keys, ComponentKeys(comps[i], en.opt)...)
 	}
-	if err := en.ensure(ctx, SortKeys(keys)); err != nil {
+	x, err := en.ensure(ctx, SortKeys(keys))
+	if err != nil {
 		return nil, err
 	}
-	return en.x.Match(ctx, comps)
+	return x.Match(ctx, comps)
 }
 
-// ensure returns once the advisories under keys are in the Index: it looks up the keys no one has claimed and
-// waits for those another Match is looking up.
-func (en *Engine) ensure(ctx context.Context, keys []vigil.PackageKey) error {
+// ensure returns the Index to match against once the advisories under keys are in it: it looks up the keys no one
+// has claimed and waits for those another Match is looking up.
+func (en *Engine) ensure(ctx context.Context, keys []vigil.PackageKey) (*Index, error) {
 	var mine []vigil.PackageKey
 	var others []*load
 	ld := &load{done: make(chan struct{})}
 	en.mu.Lock()
+	if en.x.Len() > en.limit {
+		// Matches still running keep the Index they started with; loads still running finish into it.
+		en.x, en.loaded = NewIndex(en.opt), map[vigil.PackageKey]*load{}
+	}
+	x, loaded := en.x, en.loaded
 	for _, k := range keys {
-		if l := en.loaded[k]; l != nil {
+		if l := loaded[k]; l != nil {
 			others = append(others, l)
 			continue
 		}
-		en.loaded[k] = ld
+		loaded[k] = ld
 		mine = append(mine, k)
 	}
 	en.mu.Unlock()
 	if len(mine) > 0 {
-		ld.err = en.lookup(ctx, mine)
+		ld.err = en.lookup(ctx, x, mine)
 		if ld.err != nil { // let a later Match try these keys again
 			en.mu.Lock()
 			for _, k := range mine {
-				delete(en.loaded, k)
+				delete(loaded, k)
 			}
 			en.mu.Unlock()
 		}
 		close(ld.done)
 		if ld.err != nil {
-			return ld.err
+			return nil, ld.err
 		}
 	}
 	for _, l := range others {
 		select {
 		case <-l.done:
 			if l.err != nil {
-				return l.err
+				return nil, l.err
 			}
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
-	return nil
+	return x, nil
 }
 
-func (en *Engine) lookup(ctx context.Context, keys []vigil.PackageKey) error {
+func (en *Engine) lookup(ctx context.Context, x *Index, keys []vigil.PackageKey) error {
 	for len(keys) > 0 {
 		n := min(len(keys), lookupBatch)
 		advs, err := en.src.Lookup(ctx, keys[:n])
 		if err != nil {
 			return err
 		}
-		en.x.addNew(advs)
+		x.addNew(advs)
 		keys = keys[n:]
 	}
 	return nil

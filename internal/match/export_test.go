@@ -15,3 +15,14 @@ func keyText(ks []key) []string {
 	}
 	return out
 }
+
+// SetLimit sets how many advisories en's Index may hold before a Match starts a fresh one, and returns a function
+// that reports how many it holds.
+func SetLimit(en *Engine, n int) (held func() int) {
+	en.limit = n
+	return func() int {
+		en.mu.Lock()
+		defer en.mu.Unlock()
+		return en.x.Len()
+	}
+}
