@@ -86,9 +86,12 @@ func hashPassword(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return currentParams + b64.EncodeToString(salt) + "$" + b64.EncodeToString(key), nil
 }
+
+// currentParams begins every hash hashPassword makes now; a stored hash that does not begin with it was made with
+// earlier parameters.
+var currentParams = fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$", argon2.Version, argonMemory, argonTime, argonThreads)
 
 // checkPassword verifies password against a PHC argon2id hash in constant time, with the hash's own parameters.
 func checkPassword(ctx context.Context, hash, password string) (bool, error) {
@@ -250,6 +253,14 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (*vigil.U
 	}
 	if err != nil || !ok || u.Disabled {
 		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "wrong name or password")
+	}
+	if !strings.HasPrefix(hash, currentParams) {
+		// Made with earlier parameters (64 MiB): upgraded at the first sign-in that proves the password, so that it
+		// stops costing more memory than the rest, and more time than an unknown name's check (which would tell
+		// the name apart). Best-effort, and only if the password did not change meanwhile.
+		if nh, err := hashPassword(ctx, password); err == nil {
+			db.bookkeep(ctx, "password rehash", "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3", nh, u.ID, hash)
+		}
 	}
 	return u, nil
 }
