@@ -144,28 +144,33 @@ func TestHangingFeedHoldsUpNoOtherFeed(t *testing.T) {
 				http.Error(w, "gave up", http.StatusNotFound)
 			}))
 			defer srv.Close()
+			free := sync.OnceFunc(func() { close(release) })
+			defer free() // before Close, which waits for the hanging request
 			u, _ := url.Parse(srv.URL)
 			ctx := vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
 			a := newIntel(storetest.Open(t, engine, vigil.SystemClock{}))
 			a.Fetcher = &importer.Fetcher{Client: importer.NewClient(func(netip.Addr) error { return nil }), Allow: []string{u.Hostname()}, AllowHTTP: true}
-			for _, f := range []*vigil.Feed{
-				{Name: "a-hanging", Source: vigil.SourceOSV, URL: srv.URL + "/all.zip", Every: time.Hour, Enabled: true},
-				{Name: "kev", Source: vigil.SourceKEV, URL: srv.URL + "/kev.json", Every: time.Hour, Enabled: true},
-			} {
-				if err := a.SetFeed(ctx, f); err != nil {
-					t.Fatal(err)
-				}
+			hanging := &vigil.Feed{Name: "hanging", Source: vigil.SourceOSV, URL: srv.URL + "/all.zip", Every: time.Hour, Enabled: true}
+			if err := a.SetFeed(ctx, hanging); err != nil {
+				t.Fatal(err)
 			}
 			s, err := a.Scheduler(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan struct{})
+			done := make(chan struct{}, 2)
 			go func() {
 				s.RunOnce(ctx)
-				close(done)
+				done <- struct{}{}
 			}()
-			<-arrived
+			<-arrived // the hanging feed's sync is under way (and, on SQLite, was holding its turn): now a second feed
+			if err := a.SetFeed(ctx, &vigil.Feed{Name: "kev", Source: vigil.SourceKEV, URL: srv.URL + "/kev.json", Every: time.Hour, Enabled: true}); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				s.RunOnce(ctx) // starts the kev feed; the hanging one is still running and is not started twice
+				done <- struct{}{}
+			}()
 			guard := time.After(time.Minute) // a guard against a deadlock, not a measure of speed
 			for synced := false; !synced; {
 				f, err := a.Store.Feed(ctx, "kev")
@@ -179,7 +184,8 @@ func TestHangingFeedHoldsUpNoOtherFeed(t *testing.T) {
 				case <-time.After(20 * time.Millisecond):
 				}
 			}
-			close(release)
+			free()
+			<-done
 			<-done
 		})
 	}
