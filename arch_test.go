@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -63,6 +64,7 @@ var (
 	parsers  = []string{"internal/sbom", "internal/feed", "internal/untrusted", "internal/xsd"}
 	intake   = []string{"internal/importer", "internal/jobs"}
 	services = []string{"internal/service", "internal/cases"}
+	readside = []string{"internal/readmodel"}
 	adapters = []string{"internal/store", "internal/web"}
 	front    = []string{"internal/cli", "internal/web"}
 	wiring   = []string{"internal/app"}
@@ -71,7 +73,7 @@ var (
 
 func classified(path string) bool {
 	return under(path, engines...) || under(path, parsers...) || under(path, intake...) || under(path, services...) ||
-		under(path, adapters...) || under(path, front...) || under(path, wiring...) || under(path, support...)
+		under(path, readside...) || under(path, adapters...) || under(path, front...) || under(path, wiring...) || under(path, support...)
 }
 
 // TestArchitecture enforces docs/ARCHITECTURE.md's dependency rules so the layout stays true as the code grows.
@@ -80,6 +82,34 @@ func TestArchitecture(t *testing.T) {
 	for _, v := range violations(pkgs) {
 		t.Error(v)
 	}
+	// The command line and the web layer see the store through no other package's exported API either.
+	for _, p := range pkgs {
+		if !under(p.ImportPath, front...) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if !strings.HasPrefix(imp, mod+"/internal/") || under(imp, "internal/store") {
+				continue
+			}
+			out, err := exec.Command("go", "doc", "-all", imp).Output()
+			if err != nil {
+				t.Fatalf("go doc %s: %v", imp, err)
+			}
+			if v := reexportsStore(rel(imp), string(out)); v != "" {
+				t.Errorf("%s imports %s, %s", rel(p.ImportPath), rel(imp), v)
+			}
+		}
+	}
+}
+
+var storeType = regexp.MustCompile(`\bstore\.[A-Z]\w*`)
+
+// reexportsStore reports a store type named in a package's exported API (go doc -all output).
+func reexportsStore(path, doc string) string {
+	if m := storeType.FindString(doc); m != "" {
+		return fmt.Sprintf("whose exported API names %s: the store reaches the command line and the web layer only through the services", m)
+	}
+	return ""
 }
 
 // TestArchitectureRulesBite checks that each rule catches a violation.
@@ -97,12 +127,16 @@ func TestArchitectureRulesBite(t *testing.T) {
 		{ImportPath: mod + "/internal/service/portfolio", Imports: []string{mod + "/internal/app"}},
 		{ImportPath: mod + "/internal/cases", Imports: []string{"database/sql"}},
 		{ImportPath: mod + "/internal/jobs", Imports: []string{mod + "/internal/store"}},
+		{ImportPath: mod + "/internal/readmodel", Imports: []string{mod + "/internal/store"}},
 		{ImportPath: mod + "/internal/newthing"},
 	}
 	for _, b := range bad {
 		if v := violations([]pkg{b}); len(v) == 0 {
 			t.Errorf("%s importing %v: no violation reported", b.ImportPath, b.Imports)
 		}
+	}
+	if reexportsStore("internal/app", "type App struct {\n\tStore *store.DB\n}") == "" {
+		t.Errorf("an exported *store.DB in a package the CLI imports: no violation reported")
 	}
 }
 
@@ -128,6 +162,8 @@ func violations(pkgs []pkg) []string {
 				errorf("jobs imports %s: the scheduler takes what it runs as interfaces", rel(imp))
 			case under(p.ImportPath, services...) && (imp == "database/sql" || own && (under(imp, adapters...) || under(imp, front...) || under(imp, wiring...))):
 				errorf("service %s imports %s: a use case works through interfaces the wiring fills, never an adapter", rel(p.ImportPath), rel(imp))
+			case under(p.ImportPath, readside...) && (imp == "database/sql" || own && (under(imp, "internal/store") || under(imp, "internal/cli") || under(imp, wiring...))):
+				errorf("read model %s imports %s: read models compute the screens' answers over an interface the wiring fills", rel(p.ImportPath), rel(imp))
 			case under(p.ImportPath, front...) && own && under(imp, "internal/store"):
 				errorf("%s imports %s: the command line and the web layer call services, never the store", rel(p.ImportPath), rel(imp))
 			case under(p.ImportPath, "internal/cli") && own && under(imp, "internal/web"):

@@ -98,3 +98,32 @@ type IntelResult struct {
 	// Signals counts the cybersecurity signals raised on our devices by CSAF advisories in this run.
 	Signals int `json:"signals"`
 }
+
+// ImportSources lists the values of ImportOptions.Source: "auto" detects each document's source.
+var ImportSources = []string{"auto", SourceNVD, SourceOSV, SourceKEV, SourceEPSS, SourceCSAF, SourceSTIX}
+
+// ImportOptions control one import run of intelligence (`vigil import`, a feed sync, an upload).
+type ImportOptions struct {
+	// Source is "auto" (or "") to detect each document's source from its content, or one of the sources: every
+	// document is then read as that source.
+	Source string
+	// SkipInvalid imports the valid records and lists each invalid one under its source's rejected records, where
+	// by default the first invalid record stops the run and nothing is kept.
+	SkipInvalid bool
+	// Progress, when set, is called from the writing goroutine after each document.
+	Progress func(ImportProgress)
+	// Feed names the configured feed a scheduled sync runs for (its cursor is read and advanced); empty for a
+	// command-line import.
+	Feed string
+	// Display is the name the one input is shown and stored under in place of its path: an upload's own file
+	// name, not the temporary file it was written to.
+	Display string
+}
+
+// ImportProgress is the state of an import run: records and bytes processed so far and, when known, the total bytes to read.
+type ImportProgress struct {
+	Records    int64
+	Bytes      int64
+	TotalBytes int64
+	File       string
+}

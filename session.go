@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// DefaultSessionIdle is how long a browser session may go unused before it ends, unless the server sets its own
+// (vigil serve --session-idle).
+const DefaultSessionIdle = 30 * time.Minute
+
 // Session is a signed-in browser session. Its secret (the cookie value) is never stored, only its hash.
 type Session struct {
 	User    *User

@@ -177,7 +177,7 @@ func measure(ctx context.Context, engine string, runNo int, corpus, modified, di
 		stopHeap := watchHeap(memDir, fmt.Sprintf("%s-%d-%s.heap", engine, runNo, ph.name))
 		cpu0 := procstat.CPUSeconds()
 		start := time.Now()
-		res, err := im.Import(actx, []string{ph.corpus}, importer.Options{})
+		res, err := im.Import(actx, []string{ph.corpus}, vigil.ImportOptions{})
 		el := time.Since(start).Seconds()
 		stop()
 		stopHeap()

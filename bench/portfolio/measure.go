@@ -177,7 +177,11 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 		return err
 	}
 	defer db.Close()
-	a := app.New(db, vigil.SystemClock{})
+	a, err := app.Open(actx, dsn, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	prof := func(phase string, run int) string { return fmt.Sprintf("%s-%s-%d", engine, phase, run) }
 
 	// The portfolio: one organization, devices of four versions each.
@@ -205,7 +209,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	// measured apart.
 	im := &importer.Importer{Store: db}
 	t := startPhase(c.ProfDir, prof("corpus-import", 1), true)
-	res, err := im.Import(actx, []string{c.Corpus}, importer.Options{})
+	res, err := im.Import(actx, []string{c.Corpus}, vigil.ImportOptions{})
 	if err != nil {
 		return fmt.Errorf("corpus import: %w", err)
 	}
@@ -265,7 +269,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 	for r, d := range deltas {
 		run := r + 1
 		t := startPhase(c.ProfDir, prof("delta-import", run), run == 1)
-		ires, err := im.Import(actx, []string{d.dir}, importer.Options{})
+		ires, err := im.Import(actx, []string{d.dir}, vigil.ImportOptions{})
 		if err != nil {
 			return fmt.Errorf("delta %d import: %w", run, err)
 		}

@@ -46,7 +46,6 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
@@ -124,7 +123,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	a := app.New(db, clock)
+	a, err := app.Open(ctx, c.dsn, clock)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	pw := "bench-password-0123456789"
 	t0 := time.Now()
 	seeded, err := seed(ctx, db, a, clock, c, pw, stderr)
@@ -421,7 +424,7 @@ func importKEV(ctx context.Context, a *app.App, c config) ([]string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	if _, err := a.Intel.Import(ctx, []string{path}, importer.Options{Source: vigil.SourceKEV}); err != nil {
+	if _, err := a.Intel.Import(ctx, []string{path}, vigil.ImportOptions{Source: vigil.SourceKEV}); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(path)

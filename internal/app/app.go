@@ -1,6 +1,7 @@
 // Package app wires Vigil together: it opens the store named by a DSN, builds the services on it and starts the
 // web server and the background jobs. It is the only package that knows the concrete types; the command line and
-// the end-to-end tests go through it so they run exactly what production runs.
+// the end-to-end tests go through it so they run exactly what production runs. It holds no logic of its own: a
+// use case lives in its service (docs/ARCHITECTURE.md).
 package app
 
 import (
@@ -13,35 +14,38 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/accounts"
+	"github.com/vigil-dev/vigil/internal/service/audittrail"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
+	"github.com/vigil-dev/vigil/internal/service/threats"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
 // App is an opened Vigil: its services, on one store.
 type App struct {
-	Portfolio *portfolio.Service
-	Intel     *intel.Service
-	Cases     *cases.Service
+	Portfolio *portfolio.Service  // organization, devices, versions, consignees, SBOMs, re-matching, scans
+	Intel     *intel.Service      // feeds, imports (each followed by a re-match), vulnerabilities, signals
+	Cases     *cases.Service      // findings through the FDA flow: assessment, events, determination, summary
+	Threats   *threats.Service    // each device's threat model
+	Accounts  *accounts.Service   // users, roles, passwords, tokens
+	Audit     *audittrail.Service // the audit trail: events, checkpoint, verify
 	Clock     vigil.Clock
 
-	Store *store.DB
-
+	db         *store.DB
 	catchingUp atomic.Bool // Serve's start-up re-match is running
 }
 
-// Open opens (and migrates) the store and builds the services on it.
-func Open(ctx context.Context, dsn string) (*App, error) {
-	clock := vigil.SystemClock{}
+// Open opens (and migrates) the store and builds the services on it. clock is nil for the system clock (tests and
+// benches pass their own).
+func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
+	if clock == nil {
+		clock = vigil.SystemClock{}
+	}
 	db, err := store.Open(ctx, dsn, clock)
 	if err != nil {
 		return nil, err
 	}
-	return New(db, clock), nil
-}
-
-// New builds the services on an opened store (tests open theirs with a fake clock).
-func New(db *store.DB, clock vigil.Clock) *App {
 	p := &portfolio.Service{Store: db}
 	im := importer.Importer{Store: db}
 	if db.Engine() == store.SQLite {
@@ -52,13 +56,27 @@ func New(db *store.DB, clock vigil.Clock) *App {
 		Portfolio: p,
 		Intel:     in,
 		Cases:     &cases.Service{Store: db, Intel: in, Clock: clock},
+		Threats:   &threats.Service{Store: db},
+		Accounts:  &accounts.Service{Store: db},
+		Audit:     &audittrail.Service{Store: db},
 		Clock:     clock,
-		Store:     db,
-	}
+		db:        db,
+	}, nil
 }
 
 // Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+func (a *App) Close() error { return a.db.Close() }
+
+// Engine names the store's engine: sqlite or postgres.
+func (a *App) Engine() string { return a.db.Engine() }
+
+// SchemaVersion returns the store's migration and the newest this build knows (`vigil db migrate`).
+func (a *App) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	return a.db.SchemaVersion(ctx)
+}
+
+// Backup writes a consistent online copy of a SQLite store to path (`vigil db backup`).
+func (a *App) Backup(ctx context.Context, path string) error { return a.db.Backup(ctx, path) }
 
 // CLIContext returns ctx acting as the local operator: whoever runs the command line holds the database file or
 // its credentials already, so the CLI acts as the system, named after the OS user for the audit trail.

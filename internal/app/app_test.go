@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 func newDemo(t *testing.T, engine string) (*httptest.Server, string) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := app.Open(ctx, storetest.DSN(t, engine))
+	a, err := app.Open(ctx, storetest.DSN(t, engine), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ var demoDevices = []demoDevice{
 // real SBOM components. It returns the admin's generated password, or "" when the store already holds the demo.
 func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 	ctx = vigil.WithActor(ctx, vigil.Actor{System: true, Name: "demo"})
-	orgs, err := a.Store.Orgs(ctx)
+	orgs, err := a.Portfolio.Orgs(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -74,16 +74,16 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2019, 3, 1),
 			Criteria: [4]string{"Membership agreement HI-2019-114", "Health-ISAC participant agreement, TLP and privacy policies (2024 ed.)",
 				"SOP-PSIRT-07 §4: every customer notice is shared with Health-ISAC", "SOP-PSIRT-03: intake of Health-ISAC threat bulletins into risk assessments"}}}}
-	if err := a.Store.CreateOrg(ctx, org); err != nil {
+	if err := a.Portfolio.CreateOrg(ctx, org); err != nil {
 		return "", err
 	}
 	password = store.NewSecret("")[:20]
-	if err := a.Store.CreateUser(ctx, &vigil.User{Name: "admin", Role: vigil.RoleAdmin}, password); err != nil {
+	if err := a.Accounts.CreateUser(ctx, &vigil.User{Name: "admin", Role: vigil.RoleAdmin}, password); err != nil {
 		return "", err
 	}
 	for _, dd := range demoDevices {
 		d := dd.dev
-		if err := a.Store.CreateDevice(ctx, &d); err != nil {
+		if err := a.Portfolio.CreateDevice(ctx, &d); err != nil {
 			return "", fmt.Errorf("demo device %s: %w", d.Name, err)
 		}
 		comps, err := demoComponents(dd.sbom)
@@ -92,10 +92,10 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 		}
 		for _, v := range dd.versions {
 			v.DeviceID = d.ID
-			if err := a.Store.CreateVersion(ctx, &v); err != nil {
+			if err := a.Portfolio.CreateVersion(ctx, &v); err != nil {
 				return "", err
 			}
-			if err := a.Store.SetComponents(ctx, v.ID, comps, dd.sbom); err != nil {
+			if err := a.Portfolio.SetComponents(ctx, v.ID, comps, dd.sbom); err != nil {
 				return "", fmt.Errorf("demo SBOM %s: %w", dd.sbom, err)
 			}
 		}

@@ -15,7 +15,7 @@ func TestDemoStates(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.DSN(t, engine))
+			a, err := app.Open(ctx, storetest.DSN(t, engine), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -25,7 +25,7 @@ func TestDemoStates(t *testing.T) {
 			}
 			svc := a.Cases
 			view := func(vuln string) *cases.View {
-				fs, err := a.Store.Findings(ctx, vigil.FindingFilter{Vuln: vuln})
+				fs, err := a.Cases.Findings(ctx, vigil.FindingFilter{Vuln: vuln})
 				if err != nil || len(fs) != 1 {
 					t.Fatalf("finding %s: %v %v", vuln, fs, err)
 				}
@@ -48,11 +48,11 @@ func TestDemoStates(t *testing.T) {
 			if d := view("CVE-2023-38545").Determination; d.EnforcementDiscretion.Status != "failed" || d.Part806.Status != "overdue" {
 				t.Errorf("curl: ED %s 806 %s", d.EnforcementDiscretion.Status, d.Part806.Status)
 			}
-			open, _ := a.Store.Findings(ctx, vigil.FindingFilter{})
+			open, _ := a.Cases.Findings(ctx, vigil.FindingFilter{})
 			if len(open) < 50 {
 				t.Errorf("demo portfolio has only %d open findings", len(open))
 			}
-			if _, err := a.Store.Verify(ctx, nil); err != nil {
+			if _, err := a.Audit.Verify(ctx, nil); err != nil {
 				t.Errorf("demo audit trail: %v", err)
 			}
 		})

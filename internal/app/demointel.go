@@ -8,7 +8,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/importer"
 )
 
 // seedDemoIntel imports the embedded intelligence subset (real OSV, KEV, EPSS and ICSMA data), matches the
@@ -30,17 +29,17 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 		return err
 	}
 	// The import re-matches what it changed: every package of the demo SBOMs, which were stored before it.
-	if _, err := a.Intel.Import(ctx, []string{path}, importer.Options{}); err != nil {
+	if _, err := a.Intel.Import(ctx, []string{path}, vigil.ImportOptions{}); err != nil {
 		return fmt.Errorf("demo intelligence: %w", err)
 	}
 	svc := a.Cases
 	today := svc.Today(ctx)
 	version := func(device, ver string) (*vigil.DeviceVersion, error) {
-		d, err := a.Store.DeviceByName(ctx, device)
+		d, err := a.Portfolio.DeviceByName(ctx, device)
 		if err != nil {
 			return nil, err
 		}
-		return a.Store.VersionByName(ctx, d.ID, ver)
+		return a.Portfolio.VersionByName(ctx, d.ID, ver)
 	}
 
 	// 1. Controlled: a local, high-privilege pip flaw on the imaging workstation that can reach only the PHI archive.
@@ -48,7 +47,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pip, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: iw.ID, Vuln: "PYSEC-2023-228"})
+	pip, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: iw.ID, Vuln: "PYSEC-2023-228"})
 	if err != nil || len(pip) == 0 {
 		return fmt.Errorf("demo: the pip finding did not match (%v)", err)
 	}
@@ -66,7 +65,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	jq := &vigil.Finding{VersionID: ip.ID, Vulnerability: "CVE-2020-11023", Source: "manual", Learned: today.AddDays(-12),
 		Component: vigil.Component{Name: "jQuery", Version: "3.1.1", Purl: "pkg:nuget/jQuery@3.1.1"},
 		Evidence:  vigil.Evidence{Matcher: "manual", Range: "< 3.5.0", Fixed: "3.5.0", Reason: "KEV triage: CISA added CVE-2020-11023; jQuery 3.1.1 ships in the service web UI"}}
-	if err := a.Store.CreateFinding(ctx, jq, "PSIRT triage of the CISA KEV addition against the pump SBOM"); err != nil {
+	if err := a.Cases.CreateFinding(ctx, jq, "PSIRT triage of the CISA KEV addition against the pump SBOM"); err != nil {
 		return err
 	}
 	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: jq.ID, CVSS: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:L/I:L/A:N",
@@ -92,7 +91,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	curl := &vigil.Finding{VersionID: pm.ID, Vulnerability: "CVE-2023-38545", Source: "manual", Learned: today.AddDays(-75),
 		Component: vigil.Component{Name: "libcurl4", Version: "7.74.0-1.3+deb11u3", Purl: "pkg:deb/debian/libcurl4@7.74.0-1.3%2Bdeb11u3?arch=armhf"},
 		Evidence:  vigil.Evidence{Matcher: "manual", Range: ">= 7.69.0, < 8.4.0", Fixed: "8.4.0"}}
-	if err := a.Store.CreateFinding(ctx, curl, "Health-ISAC bulletin on CVE-2023-38545, checked against the monitor SBOM"); err != nil {
+	if err := a.Cases.CreateFinding(ctx, curl, "Health-ISAC bulletin on CVE-2023-38545, checked against the monitor SBOM"); err != nil {
 		return err
 	}
 	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: curl.ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",

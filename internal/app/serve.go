@@ -11,12 +11,9 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/importer"
-	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/readmodel"
 	"github.com/vigil-dev/vigil/internal/web"
 )
-
-// DefaultSessionIdle is how long a browser session may go unused before it ends (vigil serve --session-idle).
-const DefaultSessionIdle = store.DefaultSessionIdle
 
 // ServeOptions configure Serve.
 type ServeOptions struct {
@@ -28,7 +25,7 @@ type ServeOptions struct {
 	TrustedProxies []netip.Prefix
 	Log            *slog.Logger
 	Ready          func(addr string) // called once the listener is bound (tests use it to learn the port)
-	// SessionIdle ends a browser session unused for this long, before its absolute expiry (store.DefaultSessionIdle
+	// SessionIdle ends a browser session unused for this long, before its absolute expiry (vigil.DefaultSessionIdle
 	// when zero).
 	SessionIdle time.Duration
 }
@@ -38,17 +35,13 @@ func (a *App) Handler(opt ServeOptions) (http.Handler, error) { return a.WebServ
 
 // WebServer is Handler with its concrete type, for tests that walk its routes.
 func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
-	q := newWebQueries(a)
+	q := readmodel.New(a.db, a.Cases, a.Intel)
 	svc := web.Services{
-		Portfolio: cachedPortfolio{a.Portfolio, q}, Findings: a.Store, Users: webUsers{a.Store}, Sessions: a.Store.IdleSessions(opt.SessionIdle), Audit: webAudit{a.Store},
-		Queries: q, SBOM: a.Portfolio, Sources: webSources{a.Intel}, Importer: a.Intel, Vulns: cachedVulns{q: q, intel: a.Intel},
-		Threats: cachedThreats{a.Store, q}, Health: a.Store.Health, Starting: a.starting,
+		Portfolio: q.Portfolio(a.Portfolio), Findings: a.Cases, Users: a.Accounts, Sessions: a.db.IdleSessions(opt.SessionIdle),
+		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
+		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Threats: q.Threats(a.Threats),
+		Health: a.db.Health, Starting: a.starting,
 	}
-	// The screens' case service reads the organization, devices and versions, and KEV and EPSS, through the same
-	// cache as the pages (the cache's own case service reads the store: it is what refreshes the cache).
-	cs := *a.Cases
-	cs.Store, cs.Intel = cachedCaseStore{cs.Store, q}, svc.Vulns
-	svc.Cases = &cs
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
 		Clock: a.Clock, Log: opt.Log})
 }
@@ -70,7 +63,7 @@ func (o ServeOptions) logger() *slog.Logger {
 
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully (in-flight requests get 10 s).
 func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
-	a.Store.SetLog(opt.logger())
+	a.db.SetLog(opt.logger())
 	h, err := a.Handler(opt)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
@@ -23,20 +24,27 @@ func TestServeMatchesWhatACrashLeftUnmatched(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.DSN(t, engine))
+			dsn := storetest.DSN(t, engine)
+			a, err := app.Open(ctx, dsn, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			if err := a.Store.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
+			// The importer on its own store handle: the crash comes between its commit and the re-match.
+			db, err := store.Open(ctx, dsn, vigil.SystemClock{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := a.Portfolio.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
 				t.Fatal(err)
 			}
 			d := &vigil.Device{Name: "Workstation", Class: "II", Pathway: vigil.Pathway510k}
-			if err := a.Store.CreateDevice(ctx, d); err != nil {
+			if err := a.Portfolio.CreateDevice(ctx, d); err != nil {
 				t.Fatal(err)
 			}
 			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
-			if err := a.Store.CreateVersion(ctx, v); err != nil {
+			if err := a.Portfolio.CreateVersion(ctx, v); err != nil {
 				t.Fatal(err)
 			}
 			f, _ := os.Open(sbom)
@@ -45,11 +53,11 @@ func TestServeMatchesWhatACrashLeftUnmatched(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			im := &importer.Importer{Store: a.Store}
-			if _, err := im.Import(ctx, []string{testfix.Path(t, "osv-corpus", "PyPI", "all.zip")}, importer.Options{}); err != nil {
+			im := &importer.Importer{Store: db}
+			if _, err := im.Import(ctx, []string{testfix.Path(t, "osv-corpus", "PyPI", "all.zip")}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID}); err != nil || len(fs) != 0 {
+			if fs, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: v.ID}); err != nil || len(fs) != 0 {
 				t.Fatalf("before serve: %d findings, %v; want none (the re-match never ran)", len(fs), err)
 			}
 
@@ -79,7 +87,7 @@ func TestServeMatchesWhatACrashLeftUnmatched(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			fs, err := a.Store.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, Vuln: "PYSEC-2023-228"})
+			fs, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, Vuln: "PYSEC-2023-228"})
 			if err != nil || len(fs) != 1 || fs[0].Component.Name != "pip" {
 				t.Errorf("after serve started: findings %v, %v; want pip's PYSEC-2023-228 opened", fs, err)
 			}

@@ -54,8 +54,11 @@ type webFlow struct {
 func newWebFlow(t *testing.T, engine string) *webFlow {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
-	db := storetest.Open(t, engine, clock)
-	a := app.New(db, clock)
+	a, err := app.Open(context.Background(), storetest.DSN(t, engine), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
 	pw, err := a.SeedDemo(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -160,11 +163,11 @@ func (f *webFlow) importAdvisories(b *browser) {
 func (f *webFlow) version(device, version string) int64 {
 	f.t.Helper()
 	ctx := storetest.Admin()
-	d, err := f.app.Store.DeviceByName(ctx, device)
+	d, err := f.app.Portfolio.DeviceByName(ctx, device)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	v, err := f.app.Store.VersionByName(ctx, d.ID, version)
+	v, err := f.app.Portfolio.VersionByName(ctx, d.ID, version)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -428,7 +431,7 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 				t.Fatalf("upload: %d", res.StatusCode)
 			}
 			ctx := storetest.Admin()
-			fs, err := f.app.Store.Findings(ctx, vigil.FindingFilter{VersionID: ver, Vuln: "GO-2023-1737"})
+			fs, err := f.app.Cases.Findings(ctx, vigil.FindingFilter{VersionID: ver, Vuln: "GO-2023-1737"})
 			if err != nil || len(fs) != 1 {
 				t.Fatalf("finding: %v %v", fs, err)
 			}
@@ -469,16 +472,16 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			want("correction initiated", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
-			d, err := f.app.Store.Device(ctx, fs[0].DeviceID)
+			d, err := f.app.Portfolio.Device(ctx, fs[0].DeviceID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			d.Functions = append(d.Functions, vigil.ClinicalFunction{Name: "remote programming", Severity: vigil.HarmCritical})
-			if err := f.app.Store.UpdateDevice(ctx, d, "threat model review"); err != nil {
+			if err := f.app.Portfolio.UpdateDevice(ctx, d, "threat model review"); err != nil {
 				t.Fatal(err)
 			}
 			want("device changed (everything recomputed)", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
-			if err := f.app.Store.SetFindingState(ctx, id, vigil.FindingClosed, "not applicable after review"); err != nil {
+			if err := f.app.Cases.SetFindingState(ctx, id, vigil.FindingClosed, "not applicable after review"); err != nil {
 				t.Fatal(err)
 			}
 			want("closed")

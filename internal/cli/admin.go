@@ -27,20 +27,20 @@ func dbCmd(env *Env) *cobra.Command {
 	migrate := &cobra.Command{Use: "migrate", Short: "Apply pending migrations (also done at every start)", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				cur, latest, err := a.Store.SchemaVersion(env.Ctx)
+				cur, latest, err := a.SchemaVersion(env.Ctx)
 				if err != nil {
 					return err
 				}
-				out := map[string]any{"engine": a.Store.Engine(), "schema_version": cur, "latest": latest}
+				out := map[string]any{"engine": a.Engine(), "schema_version": cur, "latest": latest}
 				return env.Output(out, func() ([]string, [][]string) {
-					return []string{"ENGINE", "SCHEMA", "LATEST"}, [][]string{{a.Store.Engine(), strconv.FormatInt(cur, 10), strconv.FormatInt(latest, 10)}}
+					return []string{"ENGINE", "SCHEMA", "LATEST"}, [][]string{{a.Engine(), strconv.FormatInt(cur, 10), strconv.FormatInt(latest, 10)}}
 				})
 			})
 		}}
 	backup := &cobra.Command{Use: "backup FILE", Short: "Write a consistent online copy of the store (SQLite: VACUUM INTO; PostgreSQL: use pg_dump)", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return env.withApp(func(a *app.App) error {
-				if err := a.Store.Backup(env.Ctx, args[0]); err != nil {
+				if err := a.Backup(env.Ctx, args[0]); err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stderr, "backup written to %s\n", args[0])
@@ -56,7 +56,7 @@ func auditCmd(env *Env) *cobra.Command {
 	checkpoint := &cobra.Command{Use: "checkpoint", Short: "Print {count, head} of the trail; keep it somewhere the database's admins cannot write", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				cp, err := a.Store.Checkpoint(env.Ctx)
+				cp, err := a.Audit.Checkpoint(env.actx())
 				if err != nil {
 					return err
 				}
@@ -78,7 +78,7 @@ func auditCmd(env *Env) *cobra.Command {
 				}
 			}
 			return env.withApp(func(a *app.App) error {
-				got, err := a.Store.Verify(env.Ctx, cp)
+				got, err := a.Audit.Verify(env.actx(), cp)
 				if err != nil {
 					// Tampering is a failed check, not invalid input: exit 1.
 					return tamperError{err}
@@ -103,7 +103,7 @@ func auditCmd(env *Env) *cobra.Command {
 				f.Since = d.Time()
 			}
 			return env.withApp(func(a *app.App) error {
-				evs, err := a.Store.Events(env.actx(), f)
+				evs, err := a.Audit.Events(env.actx(), f)
 				if err != nil {
 					return err
 				}
@@ -152,7 +152,7 @@ func userCmd(env *Env) *cobra.Command {
 			}
 			return env.withApp(func(a *app.App) error {
 				u := &vigil.User{Name: args[0], Role: role}
-				if err := a.Store.CreateUser(env.actx(), u, pw); err != nil {
+				if err := a.Accounts.CreateUser(env.actx(), u, pw); err != nil {
 					return err
 				}
 				return env.Output(u, userTable(u))
@@ -165,12 +165,12 @@ func userCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return env.withApp(func(a *app.App) error { return a.Store.SetPassword(env.actx(), args[0], pw) })
+			return env.withApp(func(a *app.App) error { return a.Accounts.SetPassword(env.actx(), args[0], pw) })
 		}}
 	list := &cobra.Command{Use: "list", Short: "List users", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return env.withApp(func(a *app.App) error {
-				us, err := a.Store.Users(env.Ctx)
+				us, err := a.Accounts.Users(env.actx())
 				if err != nil {
 					return err
 				}
@@ -207,7 +207,7 @@ func userStateCmd(env *Env, disable bool) *cobra.Command {
 			if err := needReason(reason); err != nil {
 				return err
 			}
-			return changeUser(env, args[0], func(a *app.App) error { return a.Store.SetUserDisabled(env.actx(), args[0], disable, reason) })
+			return changeUser(env, args[0], func(a *app.App) error { return a.Accounts.SetUserDisabled(env.actx(), args[0], disable, reason) })
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
@@ -226,7 +226,7 @@ func userRoleCmd(env *Env) *cobra.Command {
 			if err := needReason(reason); err != nil {
 				return err
 			}
-			return changeUser(env, args[0], func(a *app.App) error { return a.Store.SetUserRole(env.actx(), args[0], args[1], reason) })
+			return changeUser(env, args[0], func(a *app.App) error { return a.Accounts.SetUserRole(env.actx(), args[0], args[1], reason) })
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
@@ -238,7 +238,7 @@ func changeUser(env *Env, name string, change func(a *app.App) error) error {
 		if err := change(a); err != nil {
 			return err
 		}
-		u, err := a.Store.UserByName(env.Ctx, name)
+		u, err := a.Accounts.UserByName(env.actx(), name)
 		if err != nil {
 			return err
 		}
@@ -270,7 +270,7 @@ func tokenCmd(env *Env) *cobra.Command {
 				return Usage("--expires-days: %d is outside 1..%d (every token expires)", days, maxDays)
 			}
 			return env.withApp(func(a *app.App) error {
-				t, secret, err := a.Store.CreateToken(env.actx(), user, name, a.Clock.Now().AddDate(0, 0, days))
+				t, secret, err := a.Accounts.CreateToken(env.actx(), user, name, a.Clock.Now().AddDate(0, 0, days))
 				if err != nil {
 					return err
 				}
@@ -303,7 +303,7 @@ func tokenListCmd(env *Env) *cobra.Command {
 				ctx := env.actx()
 				names := args
 				if len(names) == 0 {
-					us, err := a.Store.Users(ctx)
+					us, err := a.Accounts.Users(ctx)
 					if err != nil {
 						return err
 					}
@@ -317,7 +317,7 @@ func tokenListCmd(env *Env) *cobra.Command {
 				}
 				out := []row{}
 				for _, n := range names {
-					ts, err := a.Store.Tokens(ctx, n)
+					ts, err := a.Accounts.Tokens(ctx, n)
 					if err != nil {
 						return err
 					}
@@ -359,7 +359,7 @@ func tokenRevokeCmd(env *Env) *cobra.Command {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.Store.RevokeToken(env.actx(), args[0], id, reason); err != nil {
+				if err := a.Accounts.RevokeToken(env.actx(), args[0], id, reason); err != nil {
 					return err
 				}
 				out := map[string]any{"user": args[0], "id": id, "revoked": true}

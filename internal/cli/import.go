@@ -13,7 +13,6 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
-	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 )
 
@@ -42,12 +41,12 @@ before are recognised by their digest and counted unchanged.`,
 			if env.Format != "json" && env.Format != "table" {
 				return Usage("--format: %q is not one of json, table", env.Format)
 			}
-			if err := vigil.OneOf("--source", source, importer.Sources); err != nil {
+			if err := vigil.OneOf("--source", source, vigil.ImportSources); err != nil {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
 				p := newImportProgress(env, a.Clock)
-				res, err := a.Intel.Import(env.actx(), args, importer.Options{Source: source, SkipInvalid: skip, Progress: p.update})
+				res, err := a.Intel.Import(env.actx(), args, vigil.ImportOptions{Source: source, SkipInvalid: skip, Progress: p.update})
 				p.finish()
 				if err != nil {
 					return err
@@ -55,7 +54,7 @@ before are recognised by their digest and counted unchanged.`,
 				return importOutput(env, res)
 			})
 		}}
-	cmd.Flags().StringVar(&source, "source", "auto", "read every document as this source instead of detecting it: "+strings.Join(importer.Sources, ", "))
+	cmd.Flags().StringVar(&source, "source", "auto", "read every document as this source instead of detecting it: "+strings.Join(vigil.ImportSources, ", "))
 	cmd.Flags().BoolVar(&skip, "skip-invalid", false, "import the valid records and list the invalid ones as rejected, instead of stopping")
 	return cmd
 }
@@ -108,7 +107,7 @@ type importProgress struct {
 	bar   *progressbar.ProgressBar
 	start time.Time
 	last  time.Time
-	p     importer.Progress
+	p     vigil.ImportProgress
 }
 
 func newImportProgress(env *Env, clock vigil.Clock) *importProgress {
@@ -120,7 +119,7 @@ func newImportProgress(env *Env, clock vigil.Clock) *importProgress {
 	return p
 }
 
-func (p *importProgress) update(pr importer.Progress) {
+func (p *importProgress) update(pr vigil.ImportProgress) {
 	p.p = pr
 	if p.tty {
 		if p.bar == nil {

@@ -55,7 +55,7 @@ func (e *Env) Output(v any, table func() ([]string, [][]string)) error {
 
 // Open opens the app on --db and returns a context acting as the CLI operator.
 func (e *Env) Open() (*app.App, error) {
-	a, err := app.Open(e.Ctx, e.DB)
+	a, err := app.Open(e.Ctx, e.DB, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 )
 
@@ -63,7 +64,7 @@ func serveCmd(env *Env) *cobra.Command {
 					scheme = "https"
 				}
 				opt.Ready = func(addr string) {
-					env.Log.Info("vigil listening", "url", scheme+"://"+addr, "db_engine", a.Store.Engine())
+					env.Log.Info("vigil listening", "url", scheme+"://"+addr, "db_engine", a.Engine())
 				}
 				return a.Serve(env.Ctx, opt)
 			})
@@ -73,7 +74,7 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().BoolVar(&sync, "sync", true, "sync the configured feeds on their schedules (default off with --demo)")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
-	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", app.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")
+	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", vigil.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")
 	cmd.Flags().BoolVar(&opt.TrustedProxyTLS, "behind-tls-proxy", false, "a TLS-terminating proxy is in front: mark cookies Secure")
 	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", nil, "CIDR,... of reverse proxies whose X-Forwarded-For names the client (sign-in limits are per client)")
 	return cmd

@@ -46,7 +46,7 @@ Every object has a ref, unique per device: given with --id, or assigned (A-1, T-
 	list := &cobra.Command{Use: "list --device D", Short: "Show the device's whole threat model", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withDevice(func(a *app.App, d *vigil.Device) error {
-				m, err := a.Store.ThreatModel(env.Ctx, d.ID)
+				m, err := a.Threats.ThreatModel(env.actx(), d.ID)
 				if err != nil {
 					return err
 				}
@@ -63,7 +63,7 @@ Every object has a ref, unique per device: given with --id, or assigned (A-1, T-
 	show := &cobra.Command{Use: "show REF --device D", Short: "Show one threat with the controls that address it", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return withDevice(func(a *app.App, d *vigil.Device) error {
-				m, err := a.Store.ThreatModel(env.Ctx, d.ID)
+				m, err := a.Threats.ThreatModel(env.actx(), d.ID)
 				if err != nil {
 					return err
 				}
@@ -94,7 +94,7 @@ Every object has a ref, unique per device: given with --id, or assigned (A-1, T-
 				if err := tf.apply(c, t); err != nil {
 					return err
 				}
-				if err := a.Store.CreateThreat(env.actx(), t); err != nil {
+				if err := a.Threats.CreateThreat(env.actx(), t); err != nil {
 					return err
 				}
 				return env.Output(t, threatTable(t))
@@ -107,14 +107,14 @@ Every object has a ref, unique per device: given with --id, or assigned (A-1, T-
 	upd := &cobra.Command{Use: "update REF --device D --reason TEXT", Short: "Change a threat (only the flags given; lists are replaced)", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return withDevice(func(a *app.App, d *vigil.Device) error {
-				t, err := a.Store.Threat(env.Ctx, d.ID, args[0])
+				t, err := a.Threats.Threat(env.actx(), d.ID, args[0])
 				if err != nil {
 					return err
 				}
 				if err := uf.apply(c, t); err != nil {
 					return err
 				}
-				if err := a.Store.UpdateThreat(env.actx(), t, reason); err != nil {
+				if err := a.Threats.UpdateThreat(env.actx(), t, reason); err != nil {
 					return err
 				}
 				return env.Output(t, threatTable(t))
@@ -213,7 +213,7 @@ func assetCmd(env *Env, withDevice func(func(*app.App, *vigil.Device) error) err
 			return withDevice(func(a *app.App, d *vigil.Device) error {
 				x := &vigil.Asset{DeviceID: d.ID, Ref: id}
 				apply(c, x)
-				if err := a.Store.CreateAsset(env.actx(), x); err != nil {
+				if err := a.Threats.CreateAsset(env.actx(), x); err != nil {
 					return err
 				}
 				return env.Output(x, assetTable(x))
@@ -224,7 +224,7 @@ func assetCmd(env *Env, withDevice func(func(*app.App, *vigil.Device) error) err
 	upd := &cobra.Command{Use: "update REF --device D --reason TEXT", Short: "Change an asset (only the flags given)", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return withDevice(func(a *app.App, d *vigil.Device) error {
-				m, err := a.Store.ThreatModel(env.Ctx, d.ID)
+				m, err := a.Threats.ThreatModel(env.actx(), d.ID)
 				if err != nil {
 					return err
 				}
@@ -233,7 +233,7 @@ func assetCmd(env *Env, withDevice func(func(*app.App, *vigil.Device) error) err
 					return vigil.Errorf(vigil.ENOTFOUND, "asset %q is not in the threat model of %s", args[0], d.Name)
 				}
 				apply(c, x)
-				if err := a.Store.UpdateAsset(env.actx(), x, reason); err != nil {
+				if err := a.Threats.UpdateAsset(env.actx(), x, reason); err != nil {
 					return err
 				}
 				return env.Output(x, assetTable(x))
@@ -283,7 +283,7 @@ func controlCmd(env *Env, withDevice func(func(*app.App, *vigil.Device) error) e
 			return withDevice(func(a *app.App, d *vigil.Device) error {
 				x := &vigil.Control{DeviceID: d.ID, Ref: id, Kind: kind}
 				apply(c, x)
-				if err := a.Store.CreateControl(env.actx(), x); err != nil {
+				if err := a.Threats.CreateControl(env.actx(), x); err != nil {
 					return err
 				}
 				return env.Output(x, controlTable(x))
@@ -294,7 +294,7 @@ func controlCmd(env *Env, withDevice func(func(*app.App, *vigil.Device) error) e
 	upd := &cobra.Command{Use: "update REF --device D --reason TEXT", Short: "Change a " + kindLabel(kind) + " (only the flags given; --threats replaces the list)", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return withDevice(func(a *app.App, d *vigil.Device) error {
-				m, err := a.Store.ThreatModel(env.Ctx, d.ID)
+				m, err := a.Threats.ThreatModel(env.actx(), d.ID)
 				if err != nil {
 					return err
 				}
@@ -303,7 +303,7 @@ func controlCmd(env *Env, withDevice func(func(*app.App, *vigil.Device) error) e
 					return vigil.Errorf(vigil.ENOTFOUND, "%s %q is not in the threat model of %s", kindLabel(kind), args[0], d.Name)
 				}
 				apply(c, x)
-				if err := a.Store.UpdateControl(env.actx(), x, reason); err != nil {
+				if err := a.Threats.UpdateControl(env.actx(), x, reason); err != nil {
 					return err
 				}
 				return env.Output(x, controlTable(x))

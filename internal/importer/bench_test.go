@@ -3,6 +3,7 @@ package importer_test
 import (
 	"testing"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
@@ -20,7 +21,7 @@ func BenchmarkImportOSVCorpus(b *testing.B) {
 				b.StopTimer()
 				db := storetest.Open(b, engine, nil)
 				b.StartTimer()
-				res, err := (&importer.Importer{Store: db}).Import(storetest.Admin(), []string{corpus}, importer.Options{})
+				res, err := (&importer.Importer{Store: db}).Import(storetest.Admin(), []string{corpus}, vigil.ImportOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -37,12 +38,12 @@ func BenchmarkReimportOSVCorpus(b *testing.B) {
 		b.Run(engine, func(b *testing.B) {
 			db := storetest.Open(b, engine, nil)
 			im := &importer.Importer{Store: db}
-			if _, err := im.Import(storetest.Admin(), []string{corpus}, importer.Options{}); err != nil {
+			if _, err := im.Import(storetest.Admin(), []string{corpus}, vigil.ImportOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			var records int
 			for b.Loop() {
-				res, err := im.Import(storetest.Admin(), []string{corpus}, importer.Options{})
+				res, err := im.Import(storetest.Admin(), []string{corpus}, vigil.ImportOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

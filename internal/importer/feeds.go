@@ -58,5 +58,5 @@ func AllowList(feeds []*vigil.Feed, extra ...string) []string {
 // Sync runs one configured feed: an import of its URL read as its source, from its cursor. The caller records the
 // attempt (with the result's cursor) on the feed.
 func (im *Importer) Sync(ctx context.Context, f *vigil.Feed) (*Result, error) {
-	return im.Import(ctx, []string{f.URL}, Options{Source: f.Source, Feed: f.Name})
+	return im.Import(ctx, []string{f.URL}, vigil.ImportOptions{Source: f.Source, Feed: f.Name})
 }

@@ -152,7 +152,7 @@ func TestConditionalURLImport(t *testing.T) {
 		mu.Unlock()
 		im := &importer.Importer{Store: db, Fetcher: testFetcher(srv, &sleeps{})}
 		ctx := storetest.Admin()
-		res, err := im.Import(ctx, []string{u}, importer.Options{})
+		res, err := im.Import(ctx, []string{u}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func TestConditionalURLImport(t *testing.T) {
 		if len(rows) != 1 || rows[0][0] != u || rows[0][1] != u {
 			t.Errorf("provenance = %v, want the URL", rows)
 		}
-		res, err = im.Import(ctx, []string{u}, importer.Options{Source: vigil.SourceKEV})
+		res, err = im.Import(ctx, []string{u}, vigil.ImportOptions{Source: vigil.SourceKEV})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +295,7 @@ func TestROLIEFeedImportsListedAdvisories(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
 		im := &importer.Importer{Store: db, Fetcher: testFetcher(srv, &sleeps{})}
-		res, err := im.Import(ctx, []string{srv.URL + "/white/feed-tlp-white.json"}, importer.Options{})
+		res, err := im.Import(ctx, []string{srv.URL + "/white/feed-tlp-white.json"}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +339,7 @@ func TestHangingFeedHoldsNoWriteLock(t *testing.T) {
 		im := &importer.Importer{Store: db, Fetcher: f}
 		done := make(chan error, 1)
 		go func() {
-			_, err := im.Import(ctx, []string{srv.URL + "/feeds/known_exploited_vulnerabilities.json"}, importer.Options{})
+			_, err := im.Import(ctx, []string{srv.URL + "/feeds/known_exploited_vulnerabilities.json"}, vigil.ImportOptions{})
 			done <- err
 		}()
 		<-arrived
@@ -349,7 +349,7 @@ func TestHangingFeedHoldsNoWriteLock(t *testing.T) {
 				others <- fmt.Errorf("creating a user: %w", err)
 				return
 			}
-			_, err := imp(db).Import(ctx, []string{testfix.Path(t, "epss", "vunnel", "example-1.csv")}, importer.Options{})
+			_, err := imp(db).Import(ctx, []string{testfix.Path(t, "epss", "vunnel", "example-1.csv")}, vigil.ImportOptions{})
 			if err != nil {
 				err = fmt.Errorf("another import: %w", err)
 			}
@@ -394,7 +394,7 @@ func TestStagedDownloadsBoundedAndRemoved(t *testing.T) {
 				f := testFetcher(srv, &sleeps{})
 				f.TempDir, f.MaxStaged = t.TempDir(), tt.maxStaged
 				im := &importer.Importer{Store: db, Fetcher: f}
-				_, err := im.Import(storetest.Admin(), []string{srv.URL + "/rest/json/cves/2.0"}, importer.Options{})
+				_, err := im.Import(storetest.Admin(), []string{srv.URL + "/rest/json/cves/2.0"}, vigil.ImportOptions{})
 				if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 					t.Fatalf("Import = %v, want %q", err, tt.want)
 				}

@@ -8,13 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
 // fuzzRun is a run that parses but writes nothing: a zero IntelWriter knows no document.
 func fuzzRun() *run {
-	return &run{opt: Options{Source: "auto"}, w: &store.IntelWriter{}, ctx: context.Background(),
+	return &run{opt: vigil.ImportOptions{Source: "auto"}, w: &store.IntelWriter{}, ctx: context.Background(),
 		lim: untrusted.Limits{MaxFileSize: 1 << 20, MaxRecordSize: 1 << 20, MaxTotalSize: 8 << 20, MaxEntries: 1000}.WithDefaults()}
 }
 

@@ -44,9 +44,6 @@ import (
 	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
-// Sources lists the values of Options.Source.
-var Sources = []string{"auto", vigil.SourceNVD, vigil.SourceOSV, vigil.SourceKEV, vigil.SourceEPSS, vigil.SourceCSAF, vigil.SourceSTIX}
-
 // maxInFlight bounds the bytes of documents read but not yet written, so that a folder of large files cannot
 // fill memory while the writer catches up.
 const maxInFlight = 256 << 20
@@ -64,32 +61,6 @@ type Importer struct {
 	Turns *sync.Mutex
 }
 
-// Options control one import run.
-type Options struct {
-	// Source is "auto" (or "") to detect each document's source from its content, or one of the sources: every
-	// document is then read as that source.
-	Source string
-	// SkipInvalid imports the valid records and lists each invalid one under its source's rejected records, where
-	// by default the first invalid record stops the run and nothing is kept.
-	SkipInvalid bool
-	// Progress, when set, is called from the writing goroutine after each document.
-	Progress func(Progress)
-	// Feed names the configured feed a scheduled sync runs for (its cursor is read and advanced); empty for a
-	// command-line import.
-	Feed string
-	// Display is the name the one input is shown and stored under in place of its path: an upload's own file
-	// name, not the temporary file it was written to.
-	Display string
-}
-
-// Progress is the state of a run: records and bytes processed so far and, when known, the total bytes to read.
-type Progress struct {
-	Records    int64
-	Bytes      int64
-	TotalBytes int64
-	File       string
-}
-
 // Result is what an import run did: the store's result and, for a scheduled sync, the feed's new cursor (NVD: the
 // end of the last window fetched; CSAF: the newest entry taken from the provider's feed).
 type Result struct {
@@ -99,11 +70,11 @@ type Result struct {
 
 // Import runs one import of inputs (paths or http(s) URLs) and returns what it did. The context must carry an
 // actor holding vigil.PermImport.
-func (im *Importer) Import(ctx context.Context, inputs []string, opt Options) (*Result, error) {
+func (im *Importer) Import(ctx context.Context, inputs []string, opt vigil.ImportOptions) (*Result, error) {
 	if opt.Source == "" {
 		opt.Source = "auto"
 	}
-	if err := vigil.OneOf("--source", opt.Source, Sources); err != nil {
+	if err := vigil.OneOf("--source", opt.Source, vigil.ImportSources); err != nil {
 		return nil, err
 	}
 	if len(inputs) == 0 {
@@ -228,12 +199,12 @@ func unwrapPath(err error) error {
 // run is one import run in progress.
 type run struct {
 	im    *Importer
-	opt   Options
+	opt   vigil.ImportOptions
 	w     *store.IntelWriter
 	ctx   context.Context
 	lim   untrusted.Limits
 	total int64
-	prog  Progress
+	prog  vigil.ImportProgress
 	// newCursor is where this run got to (a scheduled sync of a paged or listed feed).
 	newCursor string
 }
@@ -734,7 +705,7 @@ func (r *run) consume(res *result) error {
 	r.prog.File = j.name
 	defer func() {
 		if r.opt.Progress != nil {
-			r.opt.Progress(Progress{Records: r.prog.Records, Bytes: r.prog.Bytes, TotalBytes: r.total, File: r.prog.File})
+			r.opt.Progress(vigil.ImportProgress{Records: r.prog.Records, Bytes: r.prog.Bytes, TotalBytes: r.total, File: r.prog.File})
 		}
 	}()
 	if res.err != nil {

@@ -119,8 +119,8 @@ func TestImportOSVCorpusTwice(t *testing.T) {
 	corpus := testfix.Path(t, "osv-corpus")
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		var last importer.Progress
-		res, err := imp(db).Import(ctx, []string{corpus}, importer.Options{Progress: func(p importer.Progress) { last = p }})
+		var last vigil.ImportProgress
+		res, err := imp(db).Import(ctx, []string{corpus}, vigil.ImportOptions{Progress: func(p vigil.ImportProgress) { last = p }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestImportOSVCorpusTwice(t *testing.T) {
 		before := checksum(t, db, "intel_runs", "audit_events")
 		events := auditEvents(t, db)
 
-		res, err = imp(db).Import(ctx, []string{corpus}, importer.Options{})
+		res, err = imp(db).Import(ctx, []string{corpus}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func TestImportCSAFAllAdvisories(t *testing.T) {
 		t.Fatalf("fixture holds %d ICSMA documents, want 108", icsma)
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		res, err := imp(db).Import(storetest.Admin(), []string{dir}, importer.Options{})
+		res, err := imp(db).Import(storetest.Admin(), []string{dir}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +228,7 @@ func TestImportNVDPagesAndCSAFMerge(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
 		res, err := imp(db).Import(ctx, []string{testfix.Path(t, "nvd-api-2.0"),
-			testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")}, importer.Options{})
+			testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,7 +272,7 @@ func TestImportOSVAdvisoriesJSONAndYAML(t *testing.T) {
 		return nil
 	})
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		res, err := imp(db).Import(storetest.Admin(), []string{dir}, importer.Options{})
+		res, err := imp(db).Import(storetest.Admin(), []string{dir}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func TestShowByGHSAGivesCVEWithBothSources(t *testing.T) {
 		// testdata/ghsa-cve-2022-1576.json is a hand-written OSV record (see testdata/README.md) aliasing the CVE
 		// of NVD's single-entry page.
 		res, err := imp(db).Import(storetest.Admin(), []string{testfix.Path(t, "nvd-api-2.0", "vunnel", "single-entry.json"),
-			filepath.Join("testdata", "ghsa-cve-2022-1576.json")}, importer.Options{})
+			filepath.Join("testdata", "ghsa-cve-2022-1576.json")}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,14 +358,14 @@ func TestKEVOlderThenNewer(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		res, err := imp(db).Import(ctx, []string{older}, importer.Options{})
+		res, err := imp(db).Import(ctx, []string{older}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(map[string][5]int{"kev": {1252, 0, 0, 0, 0}}, sums(res)); diff != "" {
 			t.Errorf("older catalog (-want +got):\n%s", diff)
 		}
-		res, err = imp(db).Import(ctx, []string{newer}, importer.Options{})
+		res, err = imp(db).Import(ctx, []string{newer}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +376,7 @@ func TestKEVOlderThenNewer(t *testing.T) {
 			t.Errorf("expected counts look wrong: %d added, %d updated, %d unchanged", added, updated, unchanged)
 		}
 		// The same catalog as CSV changes nothing; the older one again never replaces newer entries.
-		res, err = imp(db).Import(ctx, []string{testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.csv"), older}, importer.Options{})
+		res, err = imp(db).Import(ctx, []string{testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.csv"), older}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,7 +416,7 @@ func TestEPSSAndMalformedFiles(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
 		good := testfix.Path(t, "epss", "vunnel", "example-1.csv")
-		res, err := imp(db).Import(ctx, []string{good}, importer.Options{})
+		res, err := imp(db).Import(ctx, []string{good}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -433,7 +433,7 @@ func TestEPSSAndMalformedFiles(t *testing.T) {
 			{"missing-date.csv", "missing-date.csv: line 1"},
 		} {
 			p := testfix.Path(t, "epss", "vunnel", tt.file)
-			_, err := imp(db).Import(ctx, []string{good, p}, importer.Options{})
+			_, err := imp(db).Import(ctx, []string{good, p}, vigil.ImportOptions{})
 			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%s: error %v, want EINVALID naming %q", tt.file, err, tt.want)
 			}
@@ -491,18 +491,18 @@ func TestMalformedStopsRunOrIsRejected(t *testing.T) {
 	bad := filepath.Join(dir, filepath.Base(goFiles[1]))
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		if _, err := imp(db).Import(ctx, []string{testfix.Path(t, "epss", "vunnel", "example-1.csv")}, importer.Options{}); err != nil {
+		if _, err := imp(db).Import(ctx, []string{testfix.Path(t, "epss", "vunnel", "example-1.csv")}, vigil.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		before := checksum(t, db)
-		_, err := imp(db).Import(ctx, []string{dir}, importer.Options{})
+		_, err := imp(db).Import(ctx, []string{dir}, vigil.ImportOptions{})
 		if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "affected[0].ranges[0].type") {
 			t.Fatalf("error = %v, want EINVALID naming %s and affected[0].ranges[0].type", err, bad)
 		}
 		if checksum(t, db) != before {
 			t.Fatal("a failed run changed the store")
 		}
-		res, err := imp(db).Import(ctx, []string{dir}, importer.Options{SkipInvalid: true})
+		res, err := imp(db).Import(ctx, []string{dir}, vigil.ImportOptions{SkipInvalid: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -515,7 +515,7 @@ func TestMalformedStopsRunOrIsRejected(t *testing.T) {
 			t.Errorf("rejected = %+v", rj)
 		}
 		// The rejected record is rejected again, never called unchanged.
-		res, err = imp(db).Import(ctx, []string{dir}, importer.Options{SkipInvalid: true})
+		res, err = imp(db).Import(ctx, []string{dir}, vigil.ImportOptions{SkipInvalid: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -538,10 +538,10 @@ func TestCSAFRevisionKeepsEarlier(t *testing.T) {
 	revised := writeJSON(t, t.TempDir(), "icsma-19-178-01.json", m)
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		if _, err := imp(db).Import(ctx, []string{orig}, importer.Options{}); err != nil {
+		if _, err := imp(db).Import(ctx, []string{orig}, vigil.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := imp(db).Import(ctx, []string{revised}, importer.Options{})
+		res, err := imp(db).Import(ctx, []string{revised}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -560,7 +560,7 @@ func TestCSAFRevisionKeepsEarlier(t *testing.T) {
 		if got := count(t, db, "SELECT COUNT(*) FROM intel_documents WHERE doc_id = 'ICSMA-19-178-01'"); got != 2 {
 			t.Errorf("documents = %d, want both revisions", got)
 		}
-		res, err = imp(db).Import(ctx, []string{orig}, importer.Options{})
+		res, err = imp(db).Import(ctx, []string{orig}, vigil.ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -599,7 +599,7 @@ func TestSignalsOnOurDevices(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				res, err := imp(db).Import(ctx, []string{doc}, importer.Options{})
+				res, err := imp(db).Import(ctx, []string{doc}, vigil.ImportOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -663,11 +663,11 @@ func TestCorruptAndHostileArchives(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				_, err := imp(db).Import(storetest.Admin(), []string{tt.zip}, importer.Options{})
+				_, err := imp(db).Import(storetest.Admin(), []string{tt.zip}, vigil.ImportOptions{})
 				if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.zip+"!") {
 					t.Errorf("error = %v, want EINVALID naming the entry and %q", err, tt.want)
 				}
-				res, err := imp(db).Import(storetest.Admin(), []string{tt.zip}, importer.Options{SkipInvalid: true})
+				res, err := imp(db).Import(storetest.Admin(), []string{tt.zip}, vigil.ImportOptions{SkipInvalid: true})
 				if tt.skippable {
 					if err != nil || len(res.Summaries) != 1 || len(res.Summaries[0].Rejected) != 1 {
 						t.Errorf("skip-invalid: %v %+v", err, res)
@@ -691,7 +691,7 @@ func TestVulnFilters(t *testing.T) {
 		epss := filepath.Join(dir, "epss.csv")
 		os.WriteFile(epss, []byte("#model_version:v2025.03.14,score_date:2025-06-01T00:00:00+0000\ncve,epss,percentile\nCVE-2023-5631,0.91,0.99\nCVE-2022-1576,0.02,0.40\n"), 0o644)
 		if _, err := imp(db).Import(ctx, []string{testfix.Path(t, "nvd-api-2.0"), testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json"),
-			testfix.Path(t, "osv-corpus", "Go", "all.zip"), epss}, importer.Options{}); err != nil {
+			testfix.Path(t, "osv-corpus", "Go", "all.zip"), epss}, vigil.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		ids := func(f vigil.VulnFilter) []string {
@@ -777,7 +777,7 @@ func TestGzipBombRefusedAtRecordLimit(t *testing.T) {
 				im := &importer.Importer{Store: db, Limits: lim}
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
-				_, err := im.Import(storetest.Admin(), []string{in}, importer.Options{})
+				_, err := im.Import(storetest.Admin(), []string{in}, vigil.ImportOptions{})
 				runtime.ReadMemStats(&after)
 				if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), bomb) || !strings.Contains(err.Error(), "the limit for one OSV record") {
 					t.Errorf("error = %v, want EINVALID naming %s and the record limit", err, bomb)
@@ -785,7 +785,7 @@ func TestGzipBombRefusedAtRecordLimit(t *testing.T) {
 				if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 					t.Errorf("the run allocated %d MiB for a record limit of 1 MiB: the bomb was read past the limit", alloc>>20)
 				}
-				res, err := im.Import(storetest.Admin(), []string{in}, importer.Options{SkipInvalid: true})
+				res, err := im.Import(storetest.Admin(), []string{in}, vigil.ImportOptions{SkipInvalid: true})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -47,7 +47,7 @@ type stagedDoc struct {
 type stager struct {
 	im     *Importer
 	ctx    context.Context
-	opt    Options
+	opt    vigil.ImportOptions
 	lim    untrusted.Limits
 	cursor string
 	temps  *[]string

@@ -369,20 +369,17 @@ func (db *DB) CreateSession(ctx context.Context, u *vigil.User, ttl time.Duratio
 // SessionBySecret returns the live session for a cookie value with the default idle limit; EUNAUTHORIZED when
 // unknown, expired, idle too long or its user disabled. The server uses IdleSessions to set its own limit.
 func (db *DB) SessionBySecret(ctx context.Context, secret string) (*vigil.Session, error) {
-	return db.sessionBySecret(ctx, secret, DefaultSessionIdle)
+	return db.sessionBySecret(ctx, secret, vigil.DefaultSessionIdle)
 }
-
-// DefaultSessionIdle is how long a browser session may go unused before it ends, unless the server sets its own.
-const DefaultSessionIdle = 30 * time.Minute
 
 // seenEvery bounds the writes that keep sessions alive and record a token's last use: at most one per minute each.
 const seenEvery = time.Minute
 
-// IdleSessions returns the session service with idle limit idle (DefaultSessionIdle when idle is not positive): a
+// IdleSessions returns the session service with idle limit idle (vigil.DefaultSessionIdle when idle is not positive): a
 // session unused for longer ends even before its absolute expiry.
 func (db *DB) IdleSessions(idle time.Duration) vigil.SessionService {
 	if idle <= 0 {
-		idle = DefaultSessionIdle
+		idle = vigil.DefaultSessionIdle
 	}
 	return idleSessions{DB: db, idle: idle}
 }

@@ -12,20 +12,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/audit"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 )
-
-// AuditChange is one audit event as a cache following the trail needs it: what changed, not the details.
-type AuditChange struct {
-	Seq        int64
-	Action     string
-	ObjectType string
-	ObjectID   string
-}
 
 // AuditHead returns the sequence number of the newest audit event (0 on an empty trail). Every write appends an
 // event in its own transaction, so the head moves with every change to the store.
@@ -39,7 +30,7 @@ func (db *DB) AuditHead(ctx context.Context) (int64, error) {
 }
 
 // AuditChanges returns the events after seq after, up to and including upto, in no particular order.
-func (db *DB) AuditChanges(ctx context.Context, after, upto int64) ([]AuditChange, error) {
+func (db *DB) AuditChanges(ctx context.Context, after, upto int64) ([]vigil.AuditChange, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -48,9 +39,9 @@ func (db *DB) AuditChanges(ctx context.Context, after, upto int64) ([]AuditChang
 		return nil, err
 	}
 	defer rows.Close()
-	var out []AuditChange
+	var out []vigil.AuditChange
 	for rows.Next() {
-		var c AuditChange
+		var c vigil.AuditChange
 		if err := rows.Scan(&c.Seq, &c.Action, &c.ObjectType, &c.ObjectID); err != nil {
 			return nil, err
 		}
@@ -84,42 +75,6 @@ func (db *DB) HasAssessment(ctx context.Context, findingID int64) (bool, error) 
 
 // ---- pages of findings
 
-// FindingListQuery selects findings for a list: every field narrows the selection. After and Before are cursors
-// (finding ids): the page of findings older than After, or newer than Before; the newest page without either.
-type FindingListQuery struct {
-	DeviceID  int64
-	VersionID int64
-	States    []vigil.FindingState // default open and could_not_evaluate
-	Vuln      string               // an id or an alias, exactly
-	Text      string               // a substring (any case) of the component key or name, or of the vulnerability id
-	Risk      vigil.RiskFilter     // the latest assessment's risk, or unassessed (none)
-	Since     time.Time            // first seen at or after
-	After     int64
-	Before    int64
-	Limit     int // rows per page: 1 to MaxFindingList, 50 when 0
-}
-
-// MaxFindingList bounds a page of FindingList.
-const MaxFindingList = 5000
-
-// FindingListRow is a finding as lists show it: with its device, version and latest assessment's risk and
-// severity ("" when it was never assessed).
-type FindingListRow struct {
-	Finding  *vigil.Finding
-	Device   string
-	Version  string
-	Risk     vigil.Risk
-	Severity string
-}
-
-// FindingList is one page of findings, newest first. Older and Newer are the cursors of the neighbouring pages
-// (0 when there is none): pass Older as After, Newer as Before.
-type FindingList struct {
-	Rows  []FindingListRow
-	Older int64
-	Newer int64
-}
-
 const findingListSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
 	f.resolved_at, f.learned, d.name, v.version, a.risk, a.data
 	FROM findings f JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
@@ -128,7 +83,7 @@ const findingListSelect = `SELECT f.id, f.version_id, v.device_id, f.component, 
 // FindingListKey returns a text identifying the findings q selects, apart from its cursors and limit, for callers
 // that cache counts and pages: queries with equal keys select the same findings. It returns EINVALID for an unknown
 // state or risk, as CountFindings and FindingList would.
-func (db *DB) FindingListKey(q FindingListQuery) (string, error) {
+func (db *DB) FindingListKey(q vigil.FindingListQuery) (string, error) {
 	where, args, err := db.findingListWhere(q)
 	if err != nil {
 		return "", err
@@ -137,7 +92,7 @@ func (db *DB) FindingListKey(q FindingListQuery) (string, error) {
 }
 
 // findingListWhere builds the condition of q on findings f joined with device_versions v.
-func (db *DB) findingListWhere(q FindingListQuery) (string, []any, error) {
+func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -199,7 +154,7 @@ func likeEscape(s string) string {
 }
 
 // CountFindings counts the findings q selects (its cursors and limit aside).
-func (db *DB) CountFindings(ctx context.Context, q FindingListQuery) (int, error) {
+func (db *DB) CountFindings(ctx context.Context, q vigil.FindingListQuery) (int, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return 0, err
 	}
@@ -215,7 +170,7 @@ func (db *DB) CountFindings(ctx context.Context, q FindingListQuery) (int, error
 }
 
 // FindingList reads one page of the findings q selects at its cursor, newest first.
-func (db *DB) FindingList(ctx context.Context, q FindingListQuery) (*FindingList, error) {
+func (db *DB) FindingList(ctx context.Context, q vigil.FindingListQuery) (*vigil.FindingList, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -227,8 +182,8 @@ func (db *DB) FindingList(ctx context.Context, q FindingListQuery) (*FindingList
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, MaxFindingList)
-	page := &FindingList{Rows: []FindingListRow{}}
+	limit = min(limit, vigil.MaxFindingList)
+	page := &vigil.FindingList{Rows: []vigil.FindingListRow{}}
 	cursor, order := "", "DESC"
 	switch {
 	case q.Before > 0:
@@ -275,16 +230,16 @@ func (db *DB) FindingList(ctx context.Context, q FindingListQuery) (*FindingList
 	return page, nil
 }
 
-func scanFindingListRow(row interface{ Scan(...any) error }) (FindingListRow, error) {
+func scanFindingListRow(row interface{ Scan(...any) error }) (vigil.FindingListRow, error) {
 	var f vigil.Finding
 	var comp, aliases, ev, learned, dev, ver string
 	var first, resolved, risk, data sql.NullString
 	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned,
 		&dev, &ver, &risk, &data); err != nil {
-		return FindingListRow{}, err
+		return vigil.FindingListRow{}, err
 	}
 	if err := json.Unmarshal([]byte(comp), &f.Component); err != nil {
-		return FindingListRow{}, fmt.Errorf("finding %d component: %w", f.ID, err)
+		return vigil.FindingListRow{}, fmt.Errorf("finding %d component: %w", f.ID, err)
 	}
 	json.Unmarshal([]byte(aliases), &f.Aliases)
 	json.Unmarshal([]byte(ev), &f.Evidence)
@@ -292,7 +247,7 @@ func scanFindingListRow(row interface{ Scan(...any) error }) (FindingListRow, er
 	if d, err := vigil.ParseDate(learned); err == nil {
 		f.Learned = d
 	}
-	r := FindingListRow{Finding: &f, Device: dev, Version: ver, Risk: vigil.Risk(risk.String)}
+	r := vigil.FindingListRow{Finding: &f, Device: dev, Version: ver, Risk: vigil.Risk(risk.String)}
 	if data.Valid {
 		var a struct {
 			Severity string `json:"severity"`
@@ -305,18 +260,8 @@ func scanFindingListRow(row interface{ Scan(...any) error }) (FindingListRow, er
 
 // ---- the dashboard's aggregates
 
-// OpenCount is the number of findings in one state (open or could_not_evaluate) of one device version.
-type OpenCount struct {
-	DeviceID  int64
-	Device    string
-	VersionID int64
-	Version   string
-	State     vigil.FindingState
-	N         int
-}
-
 // OpenCounts counts the open and could-not-evaluate findings by device, version and state (a full scan).
-func (db *DB) OpenCounts(ctx context.Context) ([]OpenCount, error) {
+func (db *DB) OpenCounts(ctx context.Context) ([]vigil.OpenCount, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -327,9 +272,9 @@ func (db *DB) OpenCounts(ctx context.Context) ([]OpenCount, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []OpenCount
+	var out []vigil.OpenCount
 	for rows.Next() {
-		var c OpenCount
+		var c vigil.OpenCount
 		if err := rows.Scan(&c.DeviceID, &c.Device, &c.VersionID, &c.Version, &c.State, &c.N); err != nil {
 			return nil, err
 		}
@@ -338,21 +283,15 @@ func (db *DB) OpenCounts(ctx context.Context) ([]OpenCount, error) {
 	return out, rows.Err()
 }
 
-// DayCount is a number of findings on one day ("YYYY-MM-DD", UTC as stored).
-type DayCount struct {
-	Day string
-	N   int
-}
-
 // FindingDayCounts counts every finding by the day it was first seen, and the resolved ones by the day they
 // resolved (or were closed): from the two, the open findings on any day follow.
-func (db *DB) FindingDayCounts(ctx context.Context) (firstSeen, resolved []DayCount, err error) {
+func (db *DB) FindingDayCounts(ctx context.Context) (firstSeen, resolved []vigil.DayCount, err error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, nil, err
 	}
 	for _, s := range []struct {
 		query string
-		into  *[]DayCount
+		into  *[]vigil.DayCount
 	}{
 		{"SELECT SUBSTR(first_seen, 1, 10), COUNT(*) FROM findings GROUP BY SUBSTR(first_seen, 1, 10)", &firstSeen},
 		{"SELECT SUBSTR(resolved_at, 1, 10), COUNT(*) FROM findings WHERE resolved_at IS NOT NULL GROUP BY SUBSTR(resolved_at, 1, 10)", &resolved},
@@ -364,14 +303,14 @@ func (db *DB) FindingDayCounts(ctx context.Context) (firstSeen, resolved []DayCo
 	return firstSeen, resolved, nil
 }
 
-func (db *DB) dayCounts(ctx context.Context, query string, into *[]DayCount) error {
+func (db *DB) dayCounts(ctx context.Context, query string, into *[]vigil.DayCount) error {
 	rows, err := db.db.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c DayCount
+		var c vigil.DayCount
 		if err := rows.Scan(&c.Day, &c.N); err != nil {
 			return err
 		}
@@ -380,19 +319,8 @@ func (db *DB) dayCounts(ctx context.Context, query string, into *[]DayCount) err
 	return rows.Err()
 }
 
-// FixEvent is a fix_distributed event with its finding's identification day and resolution. Learned and Date are
-// the stored texts (dates, unless the row is damaged); Details is the event's data as stored.
-type FixEvent struct {
-	FindingID     int64
-	Vulnerability string
-	Learned       string
-	ResolvedAt    time.Time // zero while the finding is unresolved
-	Date          string
-	Details       json.RawMessage
-}
-
 // FixEvents returns every fix-distributed event (validated or not), by finding and then date.
-func (db *DB) FixEvents(ctx context.Context) ([]FixEvent, error) {
+func (db *DB) FixEvents(ctx context.Context) ([]vigil.FixEvent, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -402,9 +330,9 @@ func (db *DB) FixEvents(ctx context.Context) ([]FixEvent, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []FixEvent
+	var out []vigil.FixEvent
 	for rows.Next() {
-		var e FixEvent
+		var e vigil.FixEvent
 		var resolved sql.NullString
 		var details string
 		if err := rows.Scan(&e.FindingID, &e.Vulnerability, &e.Learned, &resolved, &e.Date, &details); err != nil {
@@ -439,18 +367,10 @@ func (db *DB) KEVCatalog(ctx context.Context) (map[string]json.RawMessage, error
 	return out, rows.Err()
 }
 
-// KEVCandidate is an open finding that may name a KEV-listed vulnerability, with its device's name.
-type KEVCandidate struct {
-	FindingID     int64
-	Vulnerability string
-	Aliases       []string
-	Device        string
-}
-
 // OpenFindingsForKEV returns, by id, the open and could-not-evaluate findings whose vulnerability is listed in the
 // KEV catalog, and those named otherwise (GHSA, PYSEC, ...) with a CVE alias, which the caller checks against the
 // catalog: a probe per catalog entry plus the few such aliases, not every open finding.
-func (db *DB) OpenFindingsForKEV(ctx context.Context) ([]KEVCandidate, error) {
+func (db *DB) OpenFindingsForKEV(ctx context.Context) ([]vigil.KEVCandidate, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -462,9 +382,9 @@ func (db *DB) OpenFindingsForKEV(ctx context.Context) ([]KEVCandidate, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []KEVCandidate
+	var out []vigil.KEVCandidate
 	for rows.Next() {
-		var c KEVCandidate
+		var c vigil.KEVCandidate
 		var aliases string
 		if err := rows.Scan(&c.FindingID, &c.Vulnerability, &aliases, &c.Device); err != nil {
 			return nil, err

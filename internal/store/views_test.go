@@ -140,7 +140,7 @@ func (fx *viewsFixture) ids(vulns ...string) []int64 {
 	return out
 }
 
-func rowIDs(l *store.FindingList) []int64 {
+func rowIDs(l *vigil.FindingList) []int64 {
 	out := []int64{}
 	for _, r := range l.Rows {
 		out = append(out, r.Finding.ID)
@@ -153,7 +153,7 @@ func reader() context.Context { return storetest.As("viewer", vigil.RoleViewer) 
 func TestFindingListFilters(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
 		// The clock ticks a millisecond a reading: take the time the store recorded.
-		l, err := fx.db.FindingList(reader(), store.FindingListQuery{Vuln: "CVE-2023-0002"})
+		l, err := fx.db.FindingList(reader(), vigil.FindingListQuery{Vuln: "CVE-2023-0002"})
 		if err != nil || len(l.Rows) != 1 {
 			t.Fatalf("fixture: %+v, %v", l, err)
 		}
@@ -163,29 +163,29 @@ func TestFindingListFilters(t *testing.T) {
 		}
 		tests := []struct {
 			name string
-			q    store.FindingListQuery
+			q    vigil.FindingListQuery
 			want []string
 		}{
-			{"default states: open and could not evaluate", store.FindingListQuery{},
+			{"default states: open and could not evaluate", vigil.FindingListQuery{},
 				[]string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001", "CVE-2023-0002"}},
-			{"closed", store.FindingListQuery{States: []vigil.FindingState{vigil.FindingClosed}}, []string{"CVE-2023-0003"}},
-			{"open and closed", store.FindingListQuery{States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}},
+			{"closed", vigil.FindingListQuery{States: []vigil.FindingState{vigil.FindingClosed}}, []string{"CVE-2023-0003"}},
+			{"open and closed", vigil.FindingListQuery{States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}},
 				[]string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001", "CVE-2023-0002", "CVE-2023-0003"}},
-			{"device", store.FindingListQuery{DeviceID: fx.pump.ID}, []string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
-			{"version", store.FindingListQuery{VersionID: fx.v2.ID}, []string{"GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
-			{"vulnerability by id or alias", store.FindingListQuery{Vuln: "CVE-2021-44228"}, []string{"CVE-2021-44228", "GHSA-aaaa-bbbb-cccc"}},
-			{"vulnerability: exact, not a prefix", store.FindingListQuery{Vuln: "CVE-2021-4422"}, nil},
-			{"text: underscore is literal", store.FindingListQuery{Text: "o_b"}, []string{"GHSA-aaaa-bbbb-cccc"}},
-			{"text: percent is literal", store.FindingListQuery{Text: "50%"}, []string{"CVE-2023-0002"}},
-			{"text: any case, vulnerability id", store.FindingListQuery{Text: "cve-2021"}, []string{"CVE-2021-44228", "CVE-2021-45046"}},
-			{"text: component", store.FindingListQuery{Text: "LOG4J"}, []string{"CVE-2021-44228", "CVE-2021-45046"}},
-			{"risk uncontrolled (latest assessment)", store.FindingListQuery{Risk: "uncontrolled"}, []string{"CVE-2021-44228", "CVE-2023-0001"}},
-			{"risk controlled (latest assessment)", store.FindingListQuery{Risk: "controlled"}, []string{"CVE-2021-45046"}},
-			{"unassessed", store.FindingListQuery{Risk: "unassessed"}, []string{"GHSA-aaaa-bbbb-cccc", "CVE-2023-0002"}},
-			{"since: at first seen", store.FindingListQuery{Since: seenV3}, []string{"CVE-2023-0002"}},
-			{"since: in another zone", store.FindingListQuery{Since: seenV3.In(time.FixedZone("NZST", 12*3600))}, []string{"CVE-2023-0002"}},
-			{"since: after every finding", store.FindingListQuery{Since: seenV3.Add(time.Nanosecond)}, nil},
-			{"filters combine", store.FindingListQuery{DeviceID: fx.pump.ID, Risk: "uncontrolled", Text: "log4j"}, []string{"CVE-2021-44228"}},
+			{"device", vigil.FindingListQuery{DeviceID: fx.pump.ID}, []string{"CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
+			{"version", vigil.FindingListQuery{VersionID: fx.v2.ID}, []string{"GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
+			{"vulnerability by id or alias", vigil.FindingListQuery{Vuln: "CVE-2021-44228"}, []string{"CVE-2021-44228", "GHSA-aaaa-bbbb-cccc"}},
+			{"vulnerability: exact, not a prefix", vigil.FindingListQuery{Vuln: "CVE-2021-4422"}, nil},
+			{"text: underscore is literal", vigil.FindingListQuery{Text: "o_b"}, []string{"GHSA-aaaa-bbbb-cccc"}},
+			{"text: percent is literal", vigil.FindingListQuery{Text: "50%"}, []string{"CVE-2023-0002"}},
+			{"text: any case, vulnerability id", vigil.FindingListQuery{Text: "cve-2021"}, []string{"CVE-2021-44228", "CVE-2021-45046"}},
+			{"text: component", vigil.FindingListQuery{Text: "LOG4J"}, []string{"CVE-2021-44228", "CVE-2021-45046"}},
+			{"risk uncontrolled (latest assessment)", vigil.FindingListQuery{Risk: "uncontrolled"}, []string{"CVE-2021-44228", "CVE-2023-0001"}},
+			{"risk controlled (latest assessment)", vigil.FindingListQuery{Risk: "controlled"}, []string{"CVE-2021-45046"}},
+			{"unassessed", vigil.FindingListQuery{Risk: "unassessed"}, []string{"GHSA-aaaa-bbbb-cccc", "CVE-2023-0002"}},
+			{"since: at first seen", vigil.FindingListQuery{Since: seenV3}, []string{"CVE-2023-0002"}},
+			{"since: in another zone", vigil.FindingListQuery{Since: seenV3.In(time.FixedZone("NZST", 12*3600))}, []string{"CVE-2023-0002"}},
+			{"since: after every finding", vigil.FindingListQuery{Since: seenV3.Add(time.Nanosecond)}, nil},
+			{"filters combine", vigil.FindingListQuery{DeviceID: fx.pump.ID, Risk: "uncontrolled", Text: "log4j"}, []string{"CVE-2021-44228"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -214,13 +214,13 @@ func TestFindingListFilters(t *testing.T) {
 
 func TestFindingListRows(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
-		l, err := fx.db.FindingList(reader(), store.FindingListQuery{Vuln: "CVE-2021-45046"})
+		l, err := fx.db.FindingList(reader(), vigil.FindingListQuery{Vuln: "CVE-2021-45046"})
 		if err != nil || len(l.Rows) != 1 {
 			t.Fatalf("got %+v, %v", l, err)
 		}
 		r := l.Rows[0]
-		got := store.FindingListRow{Device: r.Device, Version: r.Version, Risk: r.Risk, Severity: r.Severity}
-		want := store.FindingListRow{Device: "Pump", Version: "1.0", Risk: "controlled", Severity: vigil.HarmMinor}
+		got := vigil.FindingListRow{Device: r.Device, Version: r.Version, Risk: r.Risk, Severity: r.Severity}
+		want := vigil.FindingListRow{Device: "Pump", Version: "1.0", Risk: "controlled", Severity: vigil.HarmMinor}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("row (-want +got):\n%s", diff)
 		}
@@ -229,7 +229,7 @@ func TestFindingListRows(t *testing.T) {
 			f.FirstSeen.Before(viewsStart) || f.FirstSeen.After(viewsStart.Add(time.Minute)) || f.Learned.String() != "2025-06-02" || !f.ResolvedAt.IsZero() {
 			t.Errorf("finding = %+v", f)
 		}
-		l, err = fx.db.FindingList(reader(), store.FindingListQuery{States: []vigil.FindingState{vigil.FindingClosed}})
+		l, err = fx.db.FindingList(reader(), vigil.FindingListQuery{States: []vigil.FindingState{vigil.FindingClosed}})
 		if err != nil || len(l.Rows) != 1 || l.Rows[0].Risk != "" || l.Rows[0].Severity != "" || l.Rows[0].Finding.ResolvedAt.IsZero() {
 			t.Errorf("closed, unassessed finding: %+v, %v", l, err)
 		}
@@ -238,7 +238,7 @@ func TestFindingListRows(t *testing.T) {
 
 func TestFindingListCursors(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
-		q := store.FindingListQuery{States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}, Limit: 2}
+		q := vigil.FindingListQuery{States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingClosed}, Limit: 2}
 		all := fx.ids("CVE-2021-44228", "CVE-2021-45046", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001", "CVE-2023-0002", "CVE-2023-0003")
 		// Forward, older and older.
 		var pages [][]int64
@@ -289,7 +289,7 @@ func TestFindingListCursors(t *testing.T) {
 			t.Errorf("pages back (-want +got):\n%s", diff)
 		}
 		// A short page going back: the newest page is not full.
-		l, err := fx.db.FindingList(reader(), store.FindingListQuery{States: q.States, Before: all[1], Limit: 2})
+		l, err := fx.db.FindingList(reader(), vigil.FindingListQuery{States: q.States, Before: all[1], Limit: 2})
 		if err != nil || !slices.Equal(rowIDs(l), all[0:1]) || l.Newer != 0 || l.Older != all[0] {
 			t.Errorf("before the second newest: %v older %d newer %d, %v; want %v older %d", rowIDs(l), l.Older, l.Newer, err, all[0:1], all[0])
 		}
@@ -298,7 +298,7 @@ func TestFindingListCursors(t *testing.T) {
 
 func TestFindingListInvalid(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
-		for _, q := range []store.FindingListQuery{{Risk: "low"}, {States: []vigil.FindingState{"gone"}}} {
+		for _, q := range []vigil.FindingListQuery{{Risk: "low"}, {States: []vigil.FindingState{"gone"}}} {
 			_, errList := fx.db.FindingList(reader(), q)
 			_, errCount := fx.db.CountFindings(reader(), q)
 			_, errKey := fx.db.FindingListKey(q)
@@ -309,16 +309,16 @@ func TestFindingListInvalid(t *testing.T) {
 			}
 		}
 		// Keys tell selections apart, and not cursors or limits.
-		k := func(q store.FindingListQuery) string {
+		k := func(q vigil.FindingListQuery) string {
 			s, err := fx.db.FindingListKey(q)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return s
 		}
-		if k(store.FindingListQuery{}) != k(store.FindingListQuery{After: 5, Limit: 10}) ||
-			k(store.FindingListQuery{}) == k(store.FindingListQuery{DeviceID: fx.pump.ID}) || k(store.FindingListQuery{Text: "a"}) == k(store.FindingListQuery{Text: "b"}) {
-			t.Errorf("keys: %q %q %q", k(store.FindingListQuery{}), k(store.FindingListQuery{DeviceID: fx.pump.ID}), k(store.FindingListQuery{Text: "a"}))
+		if k(vigil.FindingListQuery{}) != k(vigil.FindingListQuery{After: 5, Limit: 10}) ||
+			k(vigil.FindingListQuery{}) == k(vigil.FindingListQuery{DeviceID: fx.pump.ID}) || k(vigil.FindingListQuery{Text: "a"}) == k(vigil.FindingListQuery{Text: "b"}) {
+			t.Errorf("keys: %q %q %q", k(vigil.FindingListQuery{}), k(vigil.FindingListQuery{DeviceID: fx.pump.ID}), k(vigil.FindingListQuery{Text: "a"}))
 		}
 	})
 }
@@ -330,8 +330,8 @@ func TestViewsAggregates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortFunc(oc, func(a, b store.OpenCount) int { return int(a.VersionID - b.VersionID) })
-		wantOC := []store.OpenCount{
+		slices.SortFunc(oc, func(a, b vigil.OpenCount) int { return int(a.VersionID - b.VersionID) })
+		wantOC := []vigil.OpenCount{
 			{DeviceID: fx.pump.ID, Device: "Pump", VersionID: fx.v1.ID, Version: "1.0", State: vigil.FindingOpen, N: 2},
 			{DeviceID: fx.pump.ID, Device: "Pump", VersionID: fx.v2.ID, Version: "2.0", State: vigil.FindingOpen, N: 2},
 			{DeviceID: fx.mon.ID, Device: "Monitor", VersionID: fx.v3.ID, Version: "3.1", State: vigil.FindingOpen, N: 1},
@@ -344,7 +344,7 @@ func TestViewsAggregates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		byDay := func(cs []store.DayCount) map[string]int {
+		byDay := func(cs []vigil.DayCount) map[string]int {
 			m := map[string]int{}
 			for _, c := range cs {
 				m[c.Day] += c.N
@@ -366,8 +366,8 @@ func TestViewsAggregates(t *testing.T) {
 		if err := json.Unmarshal(fix[0].Details, &d); err != nil || !d.Validated {
 			t.Errorf("fix event details %s: %v", fix[0].Details, err)
 		}
-		got := store.FixEvent{FindingID: fix[0].FindingID, Vulnerability: fix[0].Vulnerability, Learned: fix[0].Learned, Date: fix[0].Date}
-		want := store.FixEvent{FindingID: fx.id["CVE-2021-44228"], Vulnerability: "CVE-2021-44228", Learned: "2025-06-02", Date: "2025-06-05"}
+		got := vigil.FixEvent{FindingID: fix[0].FindingID, Vulnerability: fix[0].Vulnerability, Learned: fix[0].Learned, Date: fix[0].Date}
+		want := vigil.FixEvent{FindingID: fx.id["CVE-2021-44228"], Vulnerability: "CVE-2021-44228", Learned: "2025-06-02", Date: "2025-06-05"}
 		if diff := cmp.Diff(want, got); diff != "" || !fix[0].ResolvedAt.IsZero() {
 			t.Errorf("fix event (-want +got):\n%s resolved %v", diff, fix[0].ResolvedAt)
 		}
@@ -403,11 +403,11 @@ func TestViewsKEV(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The listed CVE's open finding, and the GHSA finding with a CVE alias (the caller checks the alias).
-		want := []store.KEVCandidate{
+		want := []vigil.KEVCandidate{
 			{FindingID: fx.id["CVE-2021-44228"], Vulnerability: "CVE-2021-44228", Device: "Pump"},
 			{FindingID: fx.id["GHSA-aaaa-bbbb-cccc"], Vulnerability: "GHSA-aaaa-bbbb-cccc", Aliases: []string{"CVE-2021-44228"}, Device: "Pump"},
 		}
-		slices.SortFunc(want, func(a, b store.KEVCandidate) int { return int(a.FindingID - b.FindingID) })
+		slices.SortFunc(want, func(a, b vigil.KEVCandidate) int { return int(a.FindingID - b.FindingID) })
 		if diff := cmp.Diff(want, cands); diff != "" {
 			t.Errorf("candidates (-want +got):\n%s", diff)
 		}
@@ -433,7 +433,7 @@ func TestViewsAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.AuditChange{{Seq: next, Action: "finding.assess", ObjectType: "finding", ObjectID: strconv.FormatInt(fx.id["CVE-2023-0002"], 10)}}
+		want := []vigil.AuditChange{{Seq: next, Action: "finding.assess", ObjectType: "finding", ObjectID: strconv.FormatInt(fx.id["CVE-2023-0002"], 10)}}
 		if diff := cmp.Diff(want, ch); diff != "" {
 			t.Errorf("changes (-want +got):\n%s", diff)
 		}
@@ -474,8 +474,8 @@ func TestViewsNeedSignIn(t *testing.T) {
 			"AuditChanges":       func() error { _, err := db.AuditChanges(ctx, 0, 1); return err },
 			"AssessedFindingIDs": func() error { _, err := db.AssessedFindingIDs(ctx); return err },
 			"HasAssessment":      func() error { _, err := db.HasAssessment(ctx, 1); return err },
-			"CountFindings":      func() error { _, err := db.CountFindings(ctx, store.FindingListQuery{}); return err },
-			"FindingList":        func() error { _, err := db.FindingList(ctx, store.FindingListQuery{}); return err },
+			"CountFindings":      func() error { _, err := db.CountFindings(ctx, vigil.FindingListQuery{}); return err },
+			"FindingList":        func() error { _, err := db.FindingList(ctx, vigil.FindingListQuery{}); return err },
 			"OpenCounts":         func() error { _, err := db.OpenCounts(ctx); return err },
 			"FindingDayCounts":   func() error { _, _, err := db.FindingDayCounts(ctx); return err },
 			"FixEvents":          func() error { _, err := db.FixEvents(ctx); return err },

@@ -77,7 +77,7 @@ func TestAccountForms(t *testing.T) {
 			if got := whoami(e.login("target", password("target"))); got != vigil.RolePSIRT {
 				t.Errorf("after enabling: %s", got)
 			}
-			evs, _ := e.app.Store.Events(sys(), vigil.AuditFilter{ObjectType: "user", ObjectID: "target"})
+			evs, _ := e.db.Events(sys(), vigil.AuditFilter{ObjectType: "user", ObjectID: "target"})
 			got := map[string]string{}
 			for _, ev := range evs {
 				got[ev.Action] = ev.Actor + " / " + ev.Reason
@@ -97,7 +97,7 @@ func TestAccountTokens(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			e := newEnv(t, engine)
-			tok, secret, err := e.app.Store.CreateToken(sys(), "viewer", pScript, time.Time{})
+			tok, secret, err := e.db.CreateToken(sys(), "viewer", pScript, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,7 @@ func TestAccountAPI(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			e := newEnv(t, engine)
 			adminTok, viewerTok := e.token(vigil.RoleAdmin), e.token(vigil.RoleViewer)
-			own, ownSecret, err := e.app.Store.CreateToken(sys(), "viewer", "laptop", time.Time{})
+			own, ownSecret, err := e.db.CreateToken(sys(), "viewer", "laptop", time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -148,7 +148,7 @@ func TestSBOMUpload(t *testing.T) {
 				}
 			}
 			// The first good upload changed log4j 2.14.1 → 2.17.1; the rest changed nothing. Failures stored nothing.
-			comps, err := e.app.Store.Components(sys(), e.v1)
+			comps, err := e.db.Components(sys(), e.v1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +212,7 @@ func TestFindingPages(t *testing.T) {
 				found = append(found, vigil.Finding{Component: vigil.Component{Name: fmt.Sprintf("lib%03d", i), Version: "1.0"}, Vulnerability: fmt.Sprintf("CVE-2024-%04d", i),
 					Evidence: vigil.Evidence{Matcher: "test", Range: "<2"}})
 			}
-			if _, _, err := e.app.Store.SyncFindings(sys(), e.v2, found); err != nil {
+			if _, _, err := e.db.SyncFindings(sys(), e.v2, found); err != nil {
 				t.Fatal(err)
 			}
 			tok := e.token(vigil.RoleViewer)

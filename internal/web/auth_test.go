@@ -243,7 +243,7 @@ func TestBearerTokens(t *testing.T) {
 func TestScreensNeedASession(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	tok := e.token(vigil.RoleAdmin)
-	before, err := e.app.Store.Checkpoint(sys())
+	before, err := e.db.Checkpoint(sys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestScreensNeedASession(t *testing.T) {
 	if n < 20 {
 		t.Errorf("only %d screens and forms in the route table", n)
 	}
-	after, err := e.app.Store.Checkpoint(sys())
+	after, err := e.db.Checkpoint(sys())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestDashboard(t *testing.T) {
 			if !strings.Contains(page, "The CISA KEV catalog has not been imported yet") {
 				t.Errorf("without a catalog the dashboard must say so")
 			}
-			putKEV(t, e.app.Store, vigil.KEVEntry{CVE: "CVE-2021-44228", Vendor: "Apache", Product: "Log4j2", Name: "Apache Log4j2 Remote Code Execution Vulnerability",
+			putKEV(t, e.db, vigil.KEVEntry{CVE: "CVE-2021-44228", Vendor: "Apache", Product: "Log4j2", Name: "Apache Log4j2 Remote Code Execution Vulnerability",
 				DateAdded: vigil.NewDate(2021, 12, 10), RequiredAction: "Apply updates per vendor instructions.", DueDate: vigil.NewDate(2021, 12, 24), RansomwareUse: "Known"})
 
 			var ov web.Overview
@@ -90,13 +90,13 @@ func TestDashboardKEVThroughAliases(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			e := newEnv(t, engine)
 			spring := vigil.Component{Name: "spring-beans", Group: "org.springframework", Version: "5.3.17", Purl: "pkg:maven/org.springframework/spring-beans@5.3.17"}
-			if _, _, err := e.app.Store.SyncFindings(sys(), e.v2, []vigil.Finding{
+			if _, _, err := e.db.SyncFindings(sys(), e.v2, []vigil.Finding{
 				{Component: spring, Vulnerability: "CVE-2022-22965"},
 				{Component: spring, Vulnerability: "GHSA-aaaa-bbbb-cccc", Aliases: []string{"CVE-2099-0001"}},
 			}); err != nil {
 				t.Fatal(err)
 			}
-			putKEV(t, e.app.Store,
+			putKEV(t, e.db,
 				vigil.KEVEntry{CVE: "CVE-2099-0001", Name: "Aliased", DateAdded: vigil.NewDate(2025, 1, 2), DueDate: vigil.NewDate(2025, 1, 23)},
 				vigil.KEVEntry{CVE: "CVE-2021-44228", Name: "Log4Shell", DateAdded: vigil.NewDate(2021, 12, 10), DueDate: vigil.NewDate(2021, 12, 24)},
 				vigil.KEVEntry{CVE: "CVE-2000-0001", Name: "Nobody has it", DateAdded: vigil.NewDate(2021, 12, 10), DueDate: vigil.NewDate(2021, 12, 24)})

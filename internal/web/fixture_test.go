@@ -37,6 +37,7 @@ type env struct {
 	app    *app.App
 	web    *web.Server
 	srv    *httptest.Server
+	db     *store.DB // the store under the app, for setting up what no screen writes
 	clock  *storetest.Clock
 	device int64
 	v1, v2 int64
@@ -52,8 +53,18 @@ func sys() context.Context { return storetest.Admin() }
 func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
-	db := storetest.Open(t, engine, clock)
-	e := &env{t: t, engine: engine, app: app.New(db, clock), clock: clock}
+	dsn := storetest.DSN(t, engine)
+	a, err := app.Open(context.Background(), dsn, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	db, err := store.Open(context.Background(), dsn, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, engine: engine, app: a, db: db, clock: clock}
 	ctx := sys()
 	must := func(err error) {
 		t.Helper()
@@ -92,7 +103,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	ev := func(fixed string) vigil.Evidence {
 		return vigil.Evidence{Matcher: "osv-ecosystem:Maven", Source: "osv", Range: ">=2.0.0, <" + fixed + " (ECOSYSTEM)", Fixed: fixed}
 	}
-	_, _, err := db.SyncFindings(ctx, e.v1, []vigil.Finding{
+	_, _, err = db.SyncFindings(ctx, e.v1, []vigil.Finding{
 		{Component: log4j, Vulnerability: "CVE-2021-44228", Aliases: []string{"GHSA-jfh8-c2jp-5v3q"}, Evidence: ev("2.15.0")},
 		{Component: spring, Vulnerability: "CVE-2022-22965", Evidence: ev("5.3.18")},
 	})
@@ -131,7 +142,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 // token creates an API token for a user.
 func (e *env) token(user string) string {
 	e.t.Helper()
-	_, secret, err := e.app.Store.CreateToken(sys(), user, "test", time.Time{})
+	_, secret, err := e.db.CreateToken(sys(), user, "test", time.Time{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // available instead of failing, so the server runs before every part of Vigil is wired in.
 type Services struct {
 	Portfolio vigil.PortfolioService
-	Findings  vigil.FindingService
+	Findings  Findings
 	Users     Users
 	Sessions  vigil.SessionService
 	Audit     Audit
@@ -35,12 +35,19 @@ type Services struct {
 	Starting func() error
 }
 
-// Users is the user service with the admin listing authorized (the root UserService leaves listing open because
-// the CLI runs as the system), and the account lifecycle (disable, role, token listing and revocation), which
-// authorizes itself.
+// Users is the accounts service (internal/service/accounts): users, passwords, tokens, sign-in, and the account
+// lifecycle (disable, role, token listing and revocation). It authorizes every call itself.
 type Users interface {
 	vigil.UserService
 	vigil.AccountService
+}
+
+// Findings reads findings and closes or reopens them (internal/cases.Service).
+type Findings interface {
+	Finding(ctx context.Context, id int64) (*vigil.Finding, error)
+	Findings(ctx context.Context, f vigil.FindingFilter) ([]*vigil.Finding, error)
+	// SetFindingState closes or reopens a finding with a reason. Needs PermAssess.
+	SetFindingState(ctx context.Context, id int64, state vigil.FindingState, reason string) error
 }
 
 // Audit reads the audit trail; VerifyChain recomputes it for a caller holding vigil.PermAuditVerify.

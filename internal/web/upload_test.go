@@ -108,7 +108,7 @@ func TestFeedUploadGzipBomb(t *testing.T) {
 			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
 				t.Errorf("bomb upload: %d %s; want 400 and %s", res.StatusCode, clip(body), want)
 			}
-			if _, err := e.app.Store.Vuln(sys(), "GHSA-bomb-bomb-bomb"); vigil.ErrorCode(err) != vigil.ENOTFOUND {
+			if _, err := e.db.Vuln(sys(), "GHSA-bomb-bomb-bomb"); vigil.ErrorCode(err) != vigil.ENOTFOUND {
 				t.Errorf("the bomb's record: %v, want ENOTFOUND", err)
 			}
 		})

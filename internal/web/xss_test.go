@@ -30,7 +30,7 @@ var badLinks = []string{"mailto:psirt@evil.example", "javascript:alert(5)", " Ja
 // hostile fills the fixture with script payloads in every place the outside world (or a user) writes text.
 func hostile(t *testing.T, e *env) (vulnID string, findingID int64) {
 	t.Helper()
-	db := e.app.Store
+	db := e.db
 	ctx := sys()
 	var refs []vigil.Reference
 	for _, u := range badLinks {
@@ -138,10 +138,10 @@ func TestHostileTextNeverBecomesMarkup(t *testing.T) {
 			c := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
 			pages := []string{"/", "/devices", "/findings", "/findings?state=all&q=script", fmt.Sprintf("/findings/%d", fid), "/vulns", "/vulns?q=alert",
 				"/vulns/" + vulnID, "/vulns/CVE-2099-0001", "/deadlines", "/sources", "/audit", "/audit?object_type=finding", "/users", "/account"}
-			ds, _ := e.app.Store.Devices(sys())
+			ds, _ := e.db.Devices(sys())
 			for _, d := range ds {
 				pages = append(pages, fmt.Sprintf("/devices/%d", d.ID))
-				vs, _ := e.app.Store.Versions(sys(), d.ID)
+				vs, _ := e.db.Versions(sys(), d.ID)
 				for _, v := range vs {
 					pages = append(pages, fmt.Sprintf("/versions/%d", v.ID), fmt.Sprintf("/versions/%d/diff?with=%d", v.ID, e.v1))
 				}

@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/match"
+	"github.com/vigil-dev/vigil/internal/store"
 )
 
 func main() {
@@ -130,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // rematch re-matches a portfolio of device versions (1,000 components each) through the store, as a server
 // without an in-memory index would after a feed update.
 func rematch(ctx context.Context, stdout io.Writer, dsn string, g *gen.Generator, seed uint64, n int) error {
-	a, err := app.Open(ctx, dsn)
+	a, err := app.Open(ctx, dsn, nil)
 	if err != nil {
 		return err
 	}
@@ -155,17 +156,17 @@ func rematch(ctx context.Context, stdout io.Writer, dsn string, g *gen.Generator
 }
 
 func importCorpus(ctx context.Context, dsn, dir string) error {
-	a, err := app.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn, vigil.SystemClock{})
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer db.Close()
 	zips, err := filepath.Glob(filepath.Join(dir, "*", "all.zip"))
 	if err != nil || len(zips) == 0 {
 		return fmt.Errorf("%s: no <Ecosystem>/all.zip", dir)
 	}
-	im := &importer.Importer{Store: a.Store}
-	_, err = im.Import(app.CLIContext(ctx), zips, importer.Options{})
+	im := &importer.Importer{Store: db}
+	_, err = im.Import(app.CLIContext(ctx), zips, vigil.ImportOptions{})
 	return err
 }
 

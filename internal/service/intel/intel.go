@@ -89,7 +89,7 @@ func (s *Service) importer(ctx context.Context) (*importer.Importer, error) {
 
 // Import imports inputs (files, folders, .zip and .gz archives, URLs of allowed hosts) in one transaction and
 // re-matches the portfolio. Needs PermImport.
-func (s *Service) Import(ctx context.Context, inputs []string, opt importer.Options) (*Result, error) {
+func (s *Service) Import(ctx context.Context, inputs []string, opt vigil.ImportOptions) (*Result, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (s *Service) Upload(ctx context.Context, source string, r io.Reader, name s
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	return s.Import(ctx, []string{path}, importer.Options{Source: source, Display: base})
+	return s.Import(ctx, []string{path}, vigil.ImportOptions{Source: source, Display: base})
 }
 
 // Feeds lists the configured feeds. Needs PermRead.

@@ -25,7 +25,7 @@ func TestMatcherKeysFindImportedAdvisories(t *testing.T) {
 			im := &importer.Importer{Store: db}
 			actx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "test"})
 			if _, err := im.Import(actx, []string{testfix.Path(t, "osv-corpus", "Go", "all.zip"), testfix.Path(t, "osv-corpus", "PyPI", "all.zip"),
-				testfix.Path(t, "nvd-api-2.0", "fkie-cad"), testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")}, importer.Options{}); err != nil {
+				testfix.Path(t, "nvd-api-2.0", "fkie-cad"), testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			tests := []struct {

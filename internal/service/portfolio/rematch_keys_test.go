@@ -62,7 +62,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				return out
 			}
 
-			if _, err := im.Import(ctx, []string{pypi}, importer.Options{}); err != nil {
+			if _, err := im.Import(ctx, []string{pypi}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := a.RematchChanged(ctx); err != nil {
@@ -73,7 +73,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 				t.Fatal("no PyPI finding for pip 20.0: the test would not show the kept findings")
 			}
 
-			if _, err := im.Import(ctx, []string{nvd}, importer.Options{}); err != nil {
+			if _, err := im.Import(ctx, []string{nvd}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			res, err := a.RematchChanged(ctx)

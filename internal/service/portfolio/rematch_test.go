@@ -52,7 +52,7 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 				t.Fatalf("before any import: matched=%v err=%v (want an honest not-matched)", matched, err)
 			}
 			im := &importer.Importer{Store: db}
-			if _, err := im.Import(ctx, []string{pypi}, importer.Options{}); err != nil {
+			if _, err := im.Import(ctx, []string{pypi}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			res, err := a.RematchChanged(ctx)
@@ -84,7 +84,7 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 			rec := `{"schema_version":"1.6.0","id":"PYSEC-2022-43017","modified":"2030-01-01T00:00:00Z","withdrawn":"2030-01-01T00:00:00Z",
 				"affected":[{"package":{"ecosystem":"PyPI","name":"wheel"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.38.1"}]}]}]}`
 			os.WriteFile(filepath.Join(dir, "PYSEC-2022-43017.json"), []byte(rec), 0o600)
-			if _, err := im.Import(ctx, []string{dir}, importer.Options{}); err != nil {
+			if _, err := im.Import(ctx, []string{dir}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if res, err := a.RematchChanged(ctx); err != nil || res.Resolved != 1 {

@@ -1,4 +1,10 @@
-package app
+// Package readmodel answers the screens' portfolio-wide questions (internal/web's Queries: pages of findings, every
+// open clock, the dashboard's aggregates) fast at 100,000 findings, and gives the screens cached look-ups of what
+// every page reads (devices, versions, the organization, vulnerabilities, threat models). Determinations come from
+// the cases service, the same function every finding page and the CLI call, and are cached in a snapshot that
+// follows the audit trail: every write appends to it, so a refresh recomputes exactly what changed. The models are
+// web's types: this package implements the interfaces the web layer declares, over Store.
+package readmodel
 
 import (
 	"context"
@@ -13,43 +19,35 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/service/intel"
-	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/web"
 )
 
-// This file adapts the app's services to what internal/web declares. The portfolio queries below (pages of
-// findings, the dashboard's aggregates) are the store's read models (internal/store/views.go); what is here is
-// the caching around them, the conversions to the screens' types and the aggregation done in Go.
-
-// webUsers authorizes the user listing, which the store leaves open to the system actor of the CLI.
-type webUsers struct{ *store.DB }
-
-func (u webUsers) Users(ctx context.Context) ([]*vigil.User, error) {
-	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
-		return nil, err
-	}
-	return u.DB.Users(ctx)
+// Store is what the read models read: the audit trail's head and changes (to follow every write), and the
+// portfolio queries behind the screens (internal/store/views.go).
+type Store interface {
+	// AuditHead is the sequence number of the newest audit event: every write moves it.
+	AuditHead(ctx context.Context) (int64, error)
+	// AuditChanges returns the events after seq after, up to and including upto.
+	AuditChanges(ctx context.Context, after, upto int64) ([]vigil.AuditChange, error)
+	AssessedFindingIDs(ctx context.Context) ([]int64, error)
+	HasAssessment(ctx context.Context, findingID int64) (bool, error)
+	// FindingListKey names the findings q selects, apart from its cursors and limit.
+	FindingListKey(q vigil.FindingListQuery) (string, error)
+	CountFindings(ctx context.Context, q vigil.FindingListQuery) (int, error)
+	FindingList(ctx context.Context, q vigil.FindingListQuery) (*vigil.FindingList, error)
+	OpenCounts(ctx context.Context) ([]vigil.OpenCount, error)
+	FindingDayCounts(ctx context.Context) (firstSeen, resolved []vigil.DayCount, err error)
+	FixEvents(ctx context.Context) ([]vigil.FixEvent, error)
+	// KEVCatalog returns the listed KEV entries by CVE, as stored (a vigil.KEVEntry in JSON).
+	KEVCatalog(ctx context.Context) (map[string]json.RawMessage, error)
+	OpenFindingsForKEV(ctx context.Context) ([]vigil.KEVCandidate, error)
 }
 
-// webAudit reads the trail and verifies it for a caller allowed to.
-type webAudit struct{ db *store.DB }
+// Sources reports the configured feeds and the import runs as the sources screen shows them (web.Sources).
+type Sources struct{ Intel *intel.Service }
 
-func (a webAudit) Events(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEvent, error) {
-	return a.db.Events(ctx, f)
-}
-
-func (a webAudit) VerifyChain(ctx context.Context) (vigil.AuditCheckpoint, error) {
-	if _, err := vigil.Authorize(ctx, vigil.PermAuditVerify); err != nil {
-		return vigil.AuditCheckpoint{}, err
-	}
-	return a.db.Verify(ctx, nil)
-}
-
-// webSources reports the configured feeds.
-type webSources struct{ intel *intel.Service }
-
-func (s webSources) Sources(ctx context.Context) ([]web.Source, error) {
-	fs, err := s.intel.Feeds(ctx)
+func (s Sources) Sources(ctx context.Context) ([]web.Source, error) {
+	fs, err := s.Intel.Feeds(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +64,8 @@ func (s webSources) Sources(ctx context.Context) ([]web.Source, error) {
 	return out, nil
 }
 
-func (s webSources) Runs(ctx context.Context, limit int) ([]web.ImportRun, error) {
-	runs, err := s.intel.Runs(ctx, limit)
+func (s Sources) Runs(ctx context.Context, limit int) ([]web.ImportRun, error) {
+	runs, err := s.Intel.Runs(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -107,14 +105,14 @@ func feedCounts(raw json.RawMessage) map[string]int {
 	return out
 }
 
-// webQueries answers the screens' portfolio-wide questions. Determinations are computed by the cases service
+// Queries answers the screens' portfolio-wide questions. Determinations are computed by the cases service
 // (the same function every finding page and the CLI call) and cached per finding in a snapshot that follows the
 // audit trail, which every write appends to in its own transaction: a refresh recomputes exactly the findings that
 // changed, and everything when a device, the organization or the intelligence changed, or the day turned.
 // Aggregates, counts and pages are cached per snapshot. Readers never wait for one another: a snapshot is
 // immutable once published, and only refreshes are serialized.
-type webQueries struct {
-	db    *store.DB
+type Queries struct {
+	db    Store
 	cases *cases.Service
 	intel vigil.VulnService
 
@@ -144,24 +142,26 @@ type aggEntry struct {
 	v   any
 }
 
-func newWebQueries(a *App) *webQueries {
-	return &webQueries{db: a.Store, cases: a.Cases, intel: a.Intel, agg: map[string]aggEntry{}, sizes: map[bool]int{}, inflight: map[string]*flight{}}
+// New returns the read models over db. cs computes the determinations (as the system: the snapshot holds every
+// finding, and each answer authorizes its caller); intel, optional, gives the dashboard its KEV hits.
+func New(db Store, cs *cases.Service, intel vigil.VulnService) *Queries {
+	return &Queries{db: db, cases: cs, intel: intel, agg: map[string]aggEntry{}, sizes: map[bool]int{}, inflight: map[string]*flight{}}
 }
 
 // headSeq is the newest audit event: it changes with every write to the store.
-func (q *webQueries) headSeq(ctx context.Context) (int64, error) {
+func (q *Queries) headSeq(ctx context.Context) (int64, error) {
 	return q.db.AuditHead(ctx)
 }
 
 // current returns an up-to-date snapshot, refreshing it when the trail moved or the day turned. A page makes
 // several cached look-ups; within one read-only request (see vigil.Memo) the trail is read once.
-func (q *webQueries) current(ctx context.Context) (*snapshot, error) {
+func (q *Queries) current(ctx context.Context) (*snapshot, error) {
 	return vigil.Memo(ctx, snapshotMemo{q}, func() (*snapshot, error) { return q.latest(ctx) })
 }
 
-type snapshotMemo struct{ q *webQueries }
+type snapshotMemo struct{ q *Queries }
 
-func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
+func (q *Queries) latest(ctx context.Context) (*snapshot, error) {
 	seq, err := q.headSeq(ctx)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (q *webQueries) latest(ctx context.Context) (*snapshot, error) {
 }
 
 // refresh builds the snapshot at seq from old (nil: from scratch).
-func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, today vigil.Date) (*snapshot, error) {
+func (q *Queries) refresh(ctx context.Context, old *snapshot, seq int64, today vigil.Date) (*snapshot, error) {
 	full := old == nil || !today.Equal(old.today)
 	ns := &snapshot{seq: seq, gen: seq, setGen: seq, today: today, zone: q.cases.Zone(ctx)}
 	var changed []int64
@@ -293,7 +293,7 @@ func (q *webQueries) refresh(ctx context.Context, old *snapshot, seq int64, toda
 }
 
 // loadViews computes the views of ids with a few workers (each view is a handful of indexed reads).
-func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]*cases.View) error {
+func (q *Queries) loadViews(ctx context.Context, ids []int64, into map[int64]*cases.View) error {
 	sys := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "web-cache"})
 	var mu sync.Mutex
 	var firstErr error
@@ -326,13 +326,13 @@ func (q *webQueries) loadViews(ctx context.Context, ids []int64, into map[int64]
 // cached returns the value under key for the current snapshot, computing it once when it is missing: requests
 // that want a value being computed wait for that computation rather than start their own (at 100,000 findings the
 // dashboard's aggregates take a moment, and fifty clients asking at once must not compute them fifty times).
-func (q *webQueries) cached(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
+func (q *Queries) cached(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
 	return q.cachedAt(ctx, key, false, compute)
 }
 
 // cachedSet is cached for a value that depends only on the findings and how they group, not on their assessments
 // and events: it outlives the assessments PSIRT records (see snapshot.setGen).
-func (q *webQueries) cachedSet(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
+func (q *Queries) cachedSet(ctx context.Context, key string, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
 	return q.cachedAt(ctx, key, true, compute)
 }
 
@@ -343,7 +343,7 @@ func (s *snapshot) generation(set bool) int64 {
 	return s.gen
 }
 
-func (q *webQueries) cachedAt(ctx context.Context, key string, set bool, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
+func (q *Queries) cachedAt(ctx context.Context, key string, set bool, compute func(ctx context.Context, s *snapshot) (any, error)) (any, error) {
 	s, err := q.current(ctx)
 	if err != nil {
 		return nil, err
@@ -399,7 +399,7 @@ func lookup(key string) bool {
 
 // makeRoom drops a tenth of the class of key when that class is full (arbitrary entries: Go's map order is
 // random), never the dashboard's aggregates. The caller holds q.mu.
-func (q *webQueries) makeRoom(key string) {
+func (q *Queries) makeRoom(key string) {
 	class := lookup(key)
 	if _, ok := q.agg[key]; ok || q.sizes[class] < maxCached {
 		return
@@ -416,14 +416,14 @@ func (q *webQueries) makeRoom(key string) {
 }
 
 // put and del keep q.sizes true. The caller holds q.mu.
-func (q *webQueries) put(key string, e aggEntry) {
+func (q *Queries) put(key string, e aggEntry) {
 	if _, ok := q.agg[key]; !ok {
 		q.sizes[lookup(key)]++
 	}
 	q.agg[key] = e
 }
 
-func (q *webQueries) del(key string) {
+func (q *Queries) del(key string) {
 	if _, ok := q.agg[key]; ok {
 		q.sizes[lookup(key)]--
 		delete(q.agg, key)
@@ -437,10 +437,36 @@ type flight struct {
 	err  error
 }
 
+// Vulns answers intel's look-ups through the snapshot cache.
+func (q *Queries) Vulns(intel vigil.VulnService) vigil.VulnService {
+	return cachedVulns{q: q, intel: intel}
+}
+
+// Threats reads threat models through the snapshot cache; writes go to t.
+func (q *Queries) Threats(t vigil.ThreatModelService) vigil.ThreatModelService {
+	return cachedThreats{ThreatModelService: t, q: q}
+}
+
+// Portfolio reads the device list through the snapshot cache; everything else goes to p.
+func (q *Queries) Portfolio(p vigil.PortfolioService) vigil.PortfolioService {
+	return cachedPortfolio{PortfolioService: p, q: q}
+}
+
+// Cases returns the screens' case service: cs reading the organization, devices and versions, and KEV and EPSS,
+// through the snapshot cache (the cache's own case service reads the store: it is what refreshes the cache).
+func (q *Queries) Cases(cs *cases.Service) *cases.Service {
+	c := *cs
+	c.Store = cachedCaseStore{Store: cs.Store, q: q}
+	if cs.Intel != nil {
+		c.Intel = q.Vulns(cs.Intel)
+	}
+	return &c
+}
+
 // cachedVulns answers intelligence look-ups from the snapshot cache: the intelligence changes only with an import,
 // which the audit trail records, while a finding page asks for its vulnerability (by every alias) on each view.
 type cachedVulns struct {
-	q     *webQueries
+	q     *Queries
 	intel vigil.VulnService
 }
 
@@ -474,7 +500,7 @@ func (c cachedVulns) Vulns(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vu
 // the snapshot on); writes go straight to the store.
 type cachedThreats struct {
 	vigil.ThreatModelService
-	q *webQueries
+	q *Queries
 }
 
 func (c cachedThreats) ThreatModel(ctx context.Context, deviceID int64) (*vigil.ThreatModel, error) {
@@ -494,7 +520,7 @@ func (c cachedThreats) ThreatModel(ctx context.Context, deviceID int64) (*vigil.
 // snapshot on): the findings list names every device in its filter. The devices are shared: callers only read them.
 type cachedPortfolio struct {
 	vigil.PortfolioService
-	q *webQueries
+	q *Queries
 }
 
 func (c cachedPortfolio) Devices(ctx context.Context) ([]*vigil.Device, error) {
@@ -513,7 +539,7 @@ func (c cachedPortfolio) Devices(ctx context.Context) ([]*vigil.Device, error) {
 // full refresh). Findings, assessments and events are read from the store: they are what a page is about.
 type cachedCaseStore struct {
 	cases.Store
-	q *webQueries
+	q *Queries
 }
 
 func (c cachedCaseStore) Orgs(ctx context.Context) ([]*vigil.Organization, error) {
@@ -543,12 +569,12 @@ func (c cachedCaseStore) Version(ctx context.Context, id int64) (*vigil.DeviceVe
 // ---- pages of findings
 
 // listQuery is the store's form of a screen's filter.
-func listQuery(fq web.FindingQuery) store.FindingListQuery {
-	return store.FindingListQuery{DeviceID: fq.DeviceID, VersionID: fq.VersionID, States: fq.States, Vuln: fq.Vuln, Text: fq.Text, Risk: fq.Risk,
+func listQuery(fq web.FindingQuery) vigil.FindingListQuery {
+	return vigil.FindingListQuery{DeviceID: fq.DeviceID, VersionID: fq.VersionID, States: fq.States, Vuln: fq.Vuln, Text: fq.Text, Risk: fq.Risk,
 		Since: fq.Since, After: fq.After, Before: fq.Before, Limit: fq.Limit}
 }
 
-func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
+func (q *Queries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -598,7 +624,7 @@ func (q *webQueries) FindingPage(ctx context.Context, fq web.FindingQuery) (*web
 }
 
 // rows reads one page of findings at the query's cursor.
-func (q *webQueries) rows(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
+func (q *Queries) rows(ctx context.Context, fq web.FindingQuery) (*web.FindingPage, error) {
 	l, err := q.db.FindingList(ctx, listQuery(fq))
 	if err != nil {
 		return nil, err
@@ -612,7 +638,7 @@ func (q *webQueries) rows(ctx context.Context, fq web.FindingQuery) (*web.Findin
 
 // ---- clocks
 
-func (q *webQueries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error) {
+func (q *Queries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -654,7 +680,7 @@ func clocksOf(s *snapshot) []clock {
 
 // ---- the dashboard
 
-func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overview, error) {
+func (q *Queries) Overview(ctx context.Context, since time.Time) (*web.Overview, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -693,7 +719,7 @@ func (q *webQueries) Overview(ctx context.Context, since time.Time) (*web.Overvi
 
 // overview computes the shared aggregates of a snapshot: the findings' part (see overviewSet) kept across
 // assessments, then what the determinations say.
-func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overview, error) {
+func (q *Queries) overview(ctx context.Context, snap *snapshot) (*web.Overview, error) {
 	b, err := q.cachedSet(ctx, "overview-set", func(ctx context.Context, s *snapshot) (any, error) { return q.overviewSet(ctx, s) })
 	if err != nil {
 		return nil, err
@@ -767,7 +793,7 @@ func (q *webQueries) overview(ctx context.Context, snap *snapshot) (*web.Overvie
 // overviewSet computes the part of the dashboard that only the findings decide (counts by device, version and
 // state; open findings over time; KEV-listed vulnerabilities among them): the costly part, full scans at 100,000
 // findings, kept across the assessments and events PSIRT records all day.
-func (q *webQueries) overviewSet(ctx context.Context, snap *snapshot) (*web.Overview, error) {
+func (q *Queries) overviewSet(ctx context.Context, snap *snapshot) (*web.Overview, error) {
 	ov := &web.Overview{KEV: []web.KEVHit{}, ByDevice: []web.Count{}, ByVersion: []web.Count{}, OpenOverTime: []web.Point{}}
 	counts, err := q.db.OpenCounts(ctx)
 	if err != nil {
@@ -807,7 +833,7 @@ func (q *webQueries) overviewSet(ctx context.Context, snap *snapshot) (*web.Over
 
 // overTime counts open findings at the end of each of the last 26 weeks from the days findings were first seen
 // and resolved (or closed).
-func (q *webQueries) overTime(ctx context.Context, snap *snapshot, ov *web.Overview) error {
+func (q *Queries) overTime(ctx context.Context, snap *snapshot, ov *web.Overview) error {
 	seen, resolved, err := q.db.FindingDayCounts(ctx)
 	if err != nil {
 		return err
@@ -853,7 +879,7 @@ func (q *webQueries) overTime(ctx context.Context, snap *snapshot, ov *web.Overv
 // metrics computes the PM2025 times: identification (D0) to the first validated fix distributed, and that fix to
 // the field, measured to when the finding resolved (the fielded version no longer holds the vulnerable component)
 // or was closed as verified.
-func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overview) error {
+func (q *Queries) metrics(ctx context.Context, snap *snapshot, ov *web.Overview) error {
 	evs, err := q.db.FixEvents(ctx)
 	if err != nil {
 		return err
@@ -894,7 +920,7 @@ func (q *webQueries) metrics(ctx context.Context, snap *snapshot, ov *web.Overvi
 // kevHits lists the KEV-listed vulnerabilities named by open findings (by their id or an alias). The catalog is
 // read from the intelligence store's KEV table directly: a KEV entry need not belong to a merged vulnerability
 // with advisories, and the question is only "which CVEs are listed".
-func (q *webQueries) kevHits(ctx context.Context, ov *web.Overview) error {
+func (q *Queries) kevHits(ctx context.Context, ov *web.Overview) error {
 	if q.intel == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package app
+package readmodel
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // TestWebCacheClasses checks that look-ups by id cannot push the aggregates out: a finding page per vulnerability
 // (100,000 of them) must leave the dashboard and the lists' counts cached.
 func TestWebCacheClasses(t *testing.T) {
-	q := &webQueries{agg: map[string]aggEntry{}, sizes: map[bool]int{}}
+	q := &Queries{agg: map[string]aggEntry{}, sizes: map[bool]int{}}
 	add := func(key string) {
 		q.makeRoom(key)
 		q.put(key, aggEntry{1, key})
@@ -55,7 +55,7 @@ func TestWebCacheWritesWaitForRefresh(t *testing.T) {
 		if err := db.CreateOrg(storetest.Admin(), &vigil.Organization{Name: "Cache Medical", TimeZone: "UTC"}); err != nil {
 			t.Fatal(err)
 		}
-		q := newWebQueries(New(db, storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))))
+		q := New(db, &cases.Service{Store: db, Clock: storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))}, db)
 		reader := func() context.Context { return vigil.WithMemo(storetest.As("bob", vigil.RoleViewer)) }
 		before, err := q.current(reader())
 		if err != nil {
@@ -109,8 +109,8 @@ func TestWebCacheGenerations(t *testing.T) {
 		must(err)
 		fs, err := db.Findings(ctx, vigil.FindingFilter{})
 		must(err)
-		a := New(db, storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)))
-		q := newWebQueries(a)
+		cs := &cases.Service{Store: db, Intel: db, Clock: storetest.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))}
+		q := New(db, cs, db)
 		read := func() context.Context { return vigil.WithMemo(storetest.As("bob", vigil.RoleViewer)) }
 		look := func(step string, open, uncontrolled, extra, listedUncontrolled, listedAll int) *web.Overview {
 			t.Helper()
@@ -136,7 +136,7 @@ func TestWebCacheGenerations(t *testing.T) {
 
 		look("before", 2, 0, 0, 0, 2)
 		before := setPart()
-		_, err = a.Cases.Assess(ctx, cases.AssessInput{FindingID: fs[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		_, err = cs.Assess(ctx, cases.AssessInput{FindingID: fs[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
 		must(err)
 		look("assessed uncontrolled", 2, 1, 1, 1, 2)
@@ -169,7 +169,7 @@ func TestWebCacheGenerations(t *testing.T) {
 		newSince("a new finding", 2, "CVE-2021-45105 ", "CVE-2021-45046 uncontrolled")
 		third, err := db.Findings(ctx, vigil.FindingFilter{Vuln: "CVE-2021-45105"})
 		must(err)
-		_, err = a.Cases.Assess(ctx, cases.AssessInput{FindingID: third[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		_, err = cs.Assess(ctx, cases.AssessInput{FindingID: third[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
 		must(err)
 		newSince("the new one assessed", 2, "CVE-2021-45105 uncontrolled", "CVE-2021-45046 uncontrolled")

@@ -1,0 +1,122 @@
+// Package accounts is the users use case: user accounts and their roles, passwords and API tokens, and signing in.
+// Every change is authorized here: an admin (vigil.PermUsers) manages every account; a user may change their own
+// password and manage their own tokens (an API token may not mint tokens: the store refuses it). Signing in
+// (Authenticate, TokenActor) needs no actor: it is how one is obtained.
+package accounts
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// Store is what the accounts use case needs from storage.
+type Store interface {
+	vigil.UserService
+	vigil.AccountService
+}
+
+// Service is the users use case. It implements vigil.UserService and vigil.AccountService.
+type Service struct {
+	Store Store
+}
+
+var (
+	_ vigil.UserService    = (*Service)(nil)
+	_ vigil.AccountService = (*Service)(nil)
+)
+
+// self allows an admin, or the user name themself.
+func self(ctx context.Context, name, what string) error {
+	a, err := vigil.Authorize(ctx, vigil.PermRead)
+	if err != nil {
+		return err
+	}
+	if !a.Can(vigil.PermUsers) && a.Name != name {
+		return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or %s may %s", name, what)
+	}
+	return nil
+}
+
+// CreateUser adds a user with a role and a password. Needs PermUsers.
+func (s *Service) CreateUser(ctx context.Context, u *vigil.User, password string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return err
+	}
+	return s.Store.CreateUser(ctx, u, password)
+}
+
+// SetPassword changes a password: an admin, or the user themself (not through an API token).
+func (s *Service) SetPassword(ctx context.Context, name, password string) error {
+	if err := self(ctx, name, "change this password"); err != nil {
+		return err
+	}
+	return s.Store.SetPassword(ctx, name, password)
+}
+
+// Users lists every user. Needs PermUsers.
+func (s *Service) Users(ctx context.Context) ([]*vigil.User, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return nil, err
+	}
+	return s.Store.Users(ctx)
+}
+
+// UserByName returns one user; ENOTFOUND when there is none. Needs PermRead.
+func (s *Service) UserByName(ctx context.Context, name string) (*vigil.User, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	return s.Store.UserByName(ctx, name)
+}
+
+// Authenticate checks a password (sign-in: no actor needed). EUNAUTHORIZED on a wrong name or password alike.
+func (s *Service) Authenticate(ctx context.Context, name, password string) (*vigil.User, error) {
+	return s.Store.Authenticate(ctx, name, password)
+}
+
+// CreateToken mints an API token for a user (an admin, or the user themself); the secret is returned once.
+func (s *Service) CreateToken(ctx context.Context, userName, tokenName string, expires time.Time) (*vigil.Token, string, error) {
+	if err := self(ctx, userName, "create a token for them"); err != nil {
+		return nil, "", err
+	}
+	return s.Store.CreateToken(ctx, userName, tokenName, expires)
+}
+
+// TokenActor resolves a bearer token to its actor (sign-in: no actor needed).
+func (s *Service) TokenActor(ctx context.Context, secret string) (vigil.Actor, error) {
+	return s.Store.TokenActor(ctx, secret)
+}
+
+// SetUserDisabled disables or re-enables a user, with the reason in the audit trail. Needs PermUsers.
+func (s *Service) SetUserDisabled(ctx context.Context, name string, disabled bool, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return err
+	}
+	return s.Store.SetUserDisabled(ctx, name, disabled, reason)
+}
+
+// SetUserRole changes a user's role, with the reason in the audit trail. Needs PermUsers.
+func (s *Service) SetUserRole(ctx context.Context, name, role, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return err
+	}
+	return s.Store.SetUserRole(ctx, name, role, reason)
+}
+
+// Tokens lists a user's live tokens: an admin, or the user themself.
+func (s *Service) Tokens(ctx context.Context, userName string) ([]*vigil.Token, error) {
+	if err := self(ctx, userName, "list their tokens"); err != nil {
+		return nil, err
+	}
+	return s.Store.Tokens(ctx, userName)
+}
+
+// RevokeToken revokes one of a user's tokens (an admin, or the user themself), with the reason in the audit trail.
+func (s *Service) RevokeToken(ctx context.Context, userName string, id int64, reason string) error {
+	if err := self(ctx, userName, "revoke their tokens"); err != nil {
+		return err
+	}
+	return s.Store.RevokeToken(ctx, userName, id, reason)
+}
