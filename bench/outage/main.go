@@ -94,7 +94,7 @@ func run(args []string, stdout io.Writer) error {
 	defer stopFeed()
 
 	actx := app.CLIContext(ctx)
-	a, err := app.Open(actx, dsn)
+	a, err := app.Open(actx, dsn, nil)
 	if err != nil {
 		return err
 	}
@@ -103,23 +103,23 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, token, err := a.Store.CreateToken(actx, "admin", "bench", time.Now().Add(24*time.Hour))
+	_, token, err := a.Accounts.CreateToken(actx, "admin", "bench", time.Now().Add(24*time.Hour))
 	if err != nil {
 		return err
 	}
-	fs2, err := a.Store.Findings(actx, vigil.FindingFilter{})
+	fs2, err := a.Cases.Findings(actx, vigil.FindingFilter{})
 	if err != nil || len(fs2) == 0 {
 		return fmt.Errorf("the demo has no findings: %v", err)
 	}
 	finding := fs2[0].ID
-	if err := a.Store.SetFeed(actx, &vigil.Feed{Name: "outage", Source: vigil.SourceOSV, URL: feedURL, Every: time.Hour, Enabled: true}); err != nil {
+	if err := a.Intel.SetFeed(actx, &vigil.Feed{Name: "outage", Source: vigil.SourceOSV, URL: feedURL, Every: time.Hour, Enabled: true}); err != nil {
 		return err
 	}
 
 	addrc := make(chan string, 1)
 	served := make(chan error, 1)
 	go func() {
-		served <- a.Serve(ctx, app.ServeOptions{Addr: "127.0.0.1:0", SessionIdle: app.DefaultSessionIdle, Ready: func(s string) { addrc <- s }})
+		served <- a.Serve(ctx, app.ServeOptions{Addr: "127.0.0.1:0", SessionIdle: vigil.DefaultSessionIdle, Ready: func(s string) { addrc <- s }})
 	}()
 	base := "http://" + <-addrc
 

@@ -52,7 +52,11 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		return err
 	}
 	defer db.Close()
-	a := app.New(db, vigil.SystemClock{})
+	a, err := app.Open(actx, dsn, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	prof := func(phase string, run int) string { return fmt.Sprintf("%s-dense-%s-%d", engine, phase, run) }
 	if err := a.Portfolio.CreateOrg(actx, &vigil.Organization{Name: "Bench Medical"}); err != nil {
 		return err
@@ -72,7 +76,7 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 
 	im := &importer.Importer{Store: db} // the importer alone: the phases are measured apart
 	t := startPhase(c.ProfDir, prof("corpus-import", 1), true)
-	res, err := im.Import(actx, []string{filepath.Join(c.Dense, "osv-scalibr")}, importer.Options{})
+	res, err := im.Import(actx, []string{filepath.Join(c.Dense, "osv-scalibr")}, vigil.ImportOptions{})
 	if err != nil {
 		return fmt.Errorf("corpus import: %w", err)
 	}

@@ -826,7 +826,7 @@ func TestFullDiskImportSaysSo(t *testing.T) {
 				}
 			}
 		}
-		_, err := imp(db).Import(storetest.Admin(), []string{testfix.Path(t, "osv-corpus", "PyPI", "all.zip")}, importer.Options{})
+		_, err := imp(db).Import(storetest.Admin(), []string{testfix.Path(t, "osv-corpus", "PyPI", "all.zip")}, vigil.ImportOptions{})
 		if vigil.ErrorCode(err) != vigil.EUNAVAILABLE || !strings.Contains(vigil.ErrorMessage(err), "disk is full") {
 			t.Fatalf("Import = %v (%s), want EUNAVAILABLE saying the disk is full", err, vigil.ErrorCode(err))
 		}
