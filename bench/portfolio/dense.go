@@ -150,7 +150,7 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 			}
 		}
 		t := startPhase(c.ProfDir, prof("delta-import", run), run == 1)
-		if _, err := im.Import(actx, []string{dir}, importer.Options{}); err != nil {
+		if _, err := im.Import(actx, []string{dir}, vigil.ImportOptions{}); err != nil {
 			return fmt.Errorf("delta %s: %w", dir, err)
 		}
 		mi := t.end(engine, "dense-delta-import", run, "")
