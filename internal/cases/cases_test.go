@@ -410,3 +410,48 @@ func TestLateEntryFromStoredEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestNoticeWithNoElements: a notice recorded with an empty element list holds none of the four elements and does
+// not meet criterion 2 once stored and read back; an absent list (not recorded) still counts as complete.
+func TestNoticeWithNoElements(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		elements []string
+		want     string
+	}{
+		{"none ticked", []string{}, "pending"},
+		{"not recorded", nil, "met"},
+		{"all four", []string{"a", "b", "c", "d"}, "met"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			each(t, func(t *testing.T, fx *fixture) {
+				ctx := storetest.Admin()
+				if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"},
+					Rationale: "rate change accepted without authentication"}); err != nil {
+					t.Fatal(err)
+				}
+				fx.at("2025-06-20")
+				for _, e := range []*vigil.FindingEvent{
+					{Type: "interim_controls", Note: "IFU addendum §7.3"},
+					{Type: "remediation_plan", Note: "CAPA-311"},
+					{Type: "customer_notified", Note: "Customer letter CL-2025-06", Details: vigil.EventData{Elements: tc.elements}},
+				} {
+					e.FindingID, e.Date = fx.finding.ID, vigil.NewDate(2025, 6, 20)
+					if err := fx.svc.RecordEvent(ctx, e); err != nil {
+						t.Fatal(err)
+					}
+				}
+				v, err := fx.svc.View(ctx, fx.finding.ID, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Determination == nil {
+					t.Fatalf("no determination: %s", v.Problem)
+				}
+				if c := v.Determination.EnforcementDiscretion.Criteria[1]; c.Status != tc.want {
+					t.Errorf("criterion 2 %s (%s), want %s", c.Status, c.Reason, tc.want)
+				}
+			})
+		})
+	}
+}

@@ -355,7 +355,7 @@ func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) error 
 		}
 		e.CreatedAt, e.Actor = tx.Now(), actor.String()
 		id, err := tx.insertID(ctx, "INSERT INTO finding_events (finding_id, type, date, details, note, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-			e.FindingID, e.Type, e.Date.String(), mustJSON(e.Details), e.Note, tx.NowText(), e.Actor)
+			e.FindingID, e.Type, e.Date.String(), eventDetailsJSON(e.Details), e.Note, tx.NowText(), e.Actor)
 		if err != nil {
 			return err
 		}
@@ -418,4 +418,20 @@ func (db *DB) SetFindingState(ctx context.Context, id int64, state vigil.Finding
 		}
 		return tx.Audit(ctx, "finding.state", "finding", idText(id), map[string]vigil.FindingState{"state": old}, map[string]vigil.FindingState{"state": state}, reason)
 	})
+}
+
+// eventDetailsJSON encodes an event's details keeping an empty element list apart from an absent one: a notice
+// recorded with no element ticked holds none of the four (criterion 2 not met), while an absent list means the
+// elements were not recorded, which DETERMINATION.md takes as a complete notice. The type's omitempty alone would
+// store the first as the second.
+func eventDetailsJSON(d vigil.EventData) string {
+	type fields vigil.EventData
+	out := struct {
+		fields
+		Elements *[]string `json:"elements,omitempty"`
+	}{fields: fields(d)}
+	if d.Elements != nil {
+		out.Elements = &d.Elements
+	}
+	return mustJSON(out)
 }

@@ -562,7 +562,9 @@ func eventInput(r *http.Request, id int64) (*vigil.FindingEvent, error) {
 	d := &e.Details
 	switch e.Type {
 	case regulatory.EventCustomerNotified:
-		d.Elements = f["element"]
+		// A form with no element ticked records a notice that holds none (not an unrecorded list, which counts
+		// as complete).
+		d.Elements = append([]string{}, f["element"]...)
 	case regulatory.EventFixDistributed:
 		d.Validated, d.Remediation = f.Get("validated") != "", f.Get("remediation")
 	case regulatory.EventReassessed:
