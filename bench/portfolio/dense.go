@@ -96,7 +96,7 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		if err != nil {
 			return err
 		}
-		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sboms[i]))
+		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sboms[i]), psvc.SBOMOptions{})
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", sboms[i], err)

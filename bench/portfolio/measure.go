@@ -234,7 +234,7 @@ func measureEngine(ctx context.Context, c config, engine string, p *portfolio, d
 		if err != nil {
 			return err
 		}
-		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sbomPath(p.dir, i)))
+		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sbomPath(p.dir, i)), psvc.SBOMOptions{})
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("sbom %d: %w", i, err)

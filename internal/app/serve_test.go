@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
@@ -48,7 +49,7 @@ func TestServeMatchesWhatACrashLeftUnmatched(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := os.Open(sbom)
-			_, err = a.Portfolio.ImportSBOM(ctx, v.ID, f, sbom)
+			_, err = a.Portfolio.ImportSBOM(ctx, v.ID, f, sbom, portfolio.SBOMOptions{})
 			f.Close()
 			if err != nil {
 				t.Fatal(err)

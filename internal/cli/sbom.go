@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/sbom"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 func init() {
@@ -20,6 +22,7 @@ func init() {
 func sbomCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "sbom", Short: "A device version's SBOM: import it (with the diff against the previous one; findings re-matched at once)"}
 	var device, version string
+	var allowShrink bool
 	imp := &cobra.Command{Use: "import --device D --version V FILE", Short: "Import a CycloneDX (JSON/XML) or SPDX (JSON/tag-value) SBOM onto a device version",
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -36,8 +39,11 @@ func sbomCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				res, err := a.Portfolio.ImportSBOM(env.actx(), v.ID, f, args[0])
-				if err != nil {
+				res, err := a.Portfolio.ImportSBOM(env.actx(), v.ID, f, args[0], portfolio.SBOMOptions{AllowShrink: allowShrink})
+				var shrink *sbom.ShrinkError
+				if errors.As(err, &shrink) {
+					return fmt.Errorf("%w: confirm with --allow-shrink to import it anyway", err)
+				} else if err != nil {
 					return err
 				}
 				if env.Format == "json" {
@@ -55,6 +61,7 @@ func sbomCmd(env *Env) *cobra.Command {
 		}}
 	imp.Flags().StringVar(&device, "device", "", "device name or id")
 	imp.Flags().StringVar(&version, "version", "", "device version")
+	imp.Flags().BoolVar(&allowShrink, "allow-shrink", false, "import an SBOM that has no components or drops more than half the current SBOM's (refused otherwise)")
 	cmd.AddCommand(imp)
 	return cmd
 }

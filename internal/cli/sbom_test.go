@@ -13,6 +13,7 @@ func TestSBOMImportDiffAndWhere(t *testing.T) {
 	device := testfix.Path(t, "medical-device-sboms", "case-study", "narrow.sbom.json")
 	invalid := testfix.Path(t, "cyclonedx-spec-tests", "resources", "1.5", "invalid-component-ref-1.5.json")
 	spdx := testfix.Path(t, "sbom-shelter-spdx", "in-the-wild", "julia.spdx.json")
+	vex := testfix.Path(t, "cyclonedx-bom-examples", "VEX", "vex.json")
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.DSN(t, engine)}
@@ -37,7 +38,7 @@ func TestSBOMImportDiffAndWhere(t *testing.T) {
 			}
 			before := r.ok("audit", "checkpoint")
 			code, _, errs := r.run("", "sbom", "import", "--device", "Pump", "--version", "1.0", invalid)
-			if code != 2 || !strings.Contains(errs, "invalid-component-ref-1.5.json") || !strings.Contains(errs, "bom-ref") {
+			if code != 2 || !strings.Contains(errs, "invalid-component-ref-1.5.json: components") {
 				t.Fatalf("invalid SBOM: exit %d, %q", code, errs)
 			}
 			if after := r.ok("audit", "checkpoint"); after != before {
@@ -48,8 +49,26 @@ func TestSBOMImportDiffAndWhere(t *testing.T) {
 			if len(where) != 1 || where[0]["device"] != "Pump" {
 				t.Errorf("where log4net@2.0.8 = %v", where)
 			}
+			// An SBOM that is empty (a VEX document) or drops more than half the components is refused with the
+			// diff counts and changes nothing, until confirmed.
+			for _, tc := range []struct{ file, want string }{
+				{vex, "vex.json has no components: 0 components where the current SBOM has 55 (0 added, 55 removed, 0 changed, 0 unchanged)"},
+				{spdx, "julia.spdx.json drops more than half the components: 34 components where the current SBOM has 55 (34 added, 55 removed, 0 changed, 0 unchanged)"},
+			} {
+				code, _, errs := r.run("", "sbom", "import", "--device", "Pump", "--version", "1.0", tc.file)
+				if code != 2 || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "--allow-shrink") {
+					t.Errorf("shrinking import of %s: exit %d, %q, want exit 2 and %q", tc.file, code, errs, tc.want)
+				}
+			}
+			if after := r.ok("audit", "checkpoint"); after != before {
+				t.Errorf("a refused shrinking SBOM wrote something")
+			}
+			json.Unmarshal([]byte(r.ok("--format", "json", "where", "log4net@2.0.8")), &where)
+			if len(where) != 1 {
+				t.Errorf("log4net no longer current after a refused import: %v", where)
+			}
 			// A new SBOM of another format replaces the current one and shows the diff.
-			out := r.ok("sbom", "import", "--device", "Pump", "--version", "1.0", spdx)
+			out := r.ok("sbom", "import", "--allow-shrink", "--device", "Pump", "--version", "1.0", spdx)
 			if !strings.Contains(out, "55 removed") {
 				t.Errorf("SPDX replacing CycloneDX diff: %s", out)
 			}

@@ -57,7 +57,7 @@ func TestVersionsForKeys(t *testing.T) {
 			if err := db.CreateVersion(ctx, v); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.ImportSBOM(ctx, v.ID, comps[n], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}); err != nil {
+			if _, err := db.ImportSBOM(ctx, v.ID, comps[n], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
 				t.Fatal(err)
 			}
 			ids[n], names[v.ID] = v.ID, n

@@ -430,12 +430,14 @@ func ValidateComponent(i int, c *vigil.Component) error {
 // SetComponents replaces a version's current components with comps in one transaction, keeping the previous
 // SBOM and its components as history. source names the document (a file name) for provenance.
 func (db *DB) SetComponents(ctx context.Context, versionID int64, comps []vigil.Component, source string) error {
-	_, err := db.ImportSBOM(ctx, versionID, comps, vigil.SBOMMeta{Source: source})
+	_, err := db.ImportSBOM(ctx, versionID, comps, vigil.SBOMMeta{Source: source}, nil)
 	return err
 }
 
 // ImportSBOM stores comps as the version's current SBOM and returns the previous current components (for a diff).
-func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta vigil.SBOMMeta) (previous []vigil.Component, err error) {
+// check, when not nil, sees the previous components inside the transaction and refuses the import by returning an
+// error, so the decision and the write see the same SBOM.
+func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta vigil.SBOMMeta, check func(previous []vigil.Component) error) (previous []vigil.Component, err error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return nil, err
 	}
@@ -459,6 +461,11 @@ func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Com
 			return err
 		}
 		previous = prev
+		if check != nil {
+			if err := check(prev); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE sboms SET current = $1 WHERE version_id = $2", false, versionID); err != nil {
 			return err
 		}

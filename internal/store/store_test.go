@@ -67,7 +67,7 @@ func TestPortfolioRoundTrip(t *testing.T) {
 		if diff := cmp.Diff(comps, gotComps, cmpopts.IgnoreFields(vigil.Component{}, "ID")); diff != "" {
 			t.Errorf("components (-want +got):\n%s", diff)
 		}
-		prev, err := db.ImportSBOM(ctx, v.ID, comps[:1], vigil.SBOMMeta{Source: "sbom2.json"})
+		prev, err := db.ImportSBOM(ctx, v.ID, comps[:1], vigil.SBOMMeta{Source: "sbom2.json"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

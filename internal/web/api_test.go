@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,13 @@ func TestSBOMUpload(t *testing.T) {
 				return e.anon().do(req)
 			}
 			big := bytes.Repeat([]byte(" "), 65<<20)
+			vex, err := os.ReadFile(testfix.Path(t, "cyclonedx-bom-examples", "VEX", "vex.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := strings.Replace(sbomDoc, `"name":"log4j-core"`, `"name":"log4j-api"`, 1)
+			other = strings.Replace(other, `"name":"spring-beans"`, `"name":"spring-core"`, 1)
+			other = strings.NewReplacer("log4j-core@", "log4j-api@", "spring-beans@", "spring-core@").Replace(other)
 			for _, tt := range []struct {
 				name      string
 				body      []byte
@@ -125,6 +133,10 @@ func TestSBOMUpload(t *testing.T) {
 					"sbom long.cdx.json: components[0].name: 1048576 bytes, more than 512"},
 				{"zip of two files", zipOf(map[string][]byte{"a.json": []byte(sbomDoc), "b.json": []byte(sbomDoc)}), "two.zip", true, 400, "exactly one SBOM"},
 				{"gzip bomb", gz(bytes.Repeat([]byte("A"), 70<<20)), "bomb.json.gz", true, 400, "expands to more than"},
+				{"no components (a VEX document)", vex, "vex.json", true, 400,
+					"sbom vex.json has no components: 0 components where the current SBOM has 2 (0 added, 2 removed, 0 changed, 0 unchanged); nothing was imported: confirm with allow_shrink=true"},
+				{"every component dropped", []byte(other), "other.cdx.json", false, 400,
+					"sbom other.cdx.json drops more than half the components: 2 components where the current SBOM has 2 (2 added, 2 removed, 0 changed, 0 unchanged)"},
 				{"too large", big, "huge.json", false, 400, "larger than"},
 			} {
 				res, body := upload(tt.body, tt.file, tt.multi)
@@ -159,9 +171,18 @@ func TestSBOMUpload(t *testing.T) {
 			if diff := cmp.Diff([]string{"log4j-core@2.17.1", "spring-beans@5.3.17"}, vers); diff != "" {
 				t.Errorf("components (-want +got):\n%s", diff)
 			}
+			// Confirmed, the same VEX document empties the version.
+			req, _ := http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/api/v1/versions/%d/sbom?name=vex.json&allow_shrink=true", e.v1), bytes.NewReader(vex))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if res, body := e.anon().do(req); res.StatusCode != 201 {
+				t.Errorf("confirmed shrink: %d %s", res.StatusCode, clip(body))
+			}
+			if comps, _ := e.app.Store.Components(sys(), e.v1); len(comps) != 0 {
+				t.Errorf("components after a confirmed empty SBOM: %v", comps)
+			}
 			// A viewer may not upload.
 			vt := e.token(vigil.RoleViewer)
-			req, _ := http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/api/v1/versions/%d/sbom", e.v1), strings.NewReader(sbomDoc))
+			req, _ = http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/api/v1/versions/%d/sbom", e.v1), strings.NewReader(sbomDoc))
 			req.Header.Set("Authorization", "Bearer "+vt)
 			if res, _ := e.anon().do(req); res.StatusCode != http.StatusForbidden {
 				t.Errorf("viewer upload: %d, want 403", res.StatusCode)
@@ -199,6 +220,41 @@ func TestUploadFormShowsTheDiff(t *testing.T) {
 	res, page = c.do(req)
 	if res.StatusCode != 400 || !strings.Contains(page, "The SBOM was not imported: sbom photo.png: not a CycloneDX") {
 		t.Errorf("bad upload: %d\n%s", res.StatusCode, mainOf(page))
+	}
+	if strings.Contains(page, `name="allow_shrink"`) {
+		t.Errorf("a bad file asks to confirm a shrink:\n%s", mainOf(page))
+	}
+	// An empty SBOM (a VEX document) is refused with the diff and a confirmation box; re-submitted with the box
+	// ticked, it is imported.
+	vex, err := os.ReadFile(testfix.Path(t, "cyclonedx-bom-examples", "VEX", "vex.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit := func(confirm bool) (*http.Response, string) {
+		b.Reset()
+		mw = multipart.NewWriter(&b)
+		mw.WriteField("csrf", c.csrf)
+		if confirm {
+			mw.WriteField("allow_shrink", "on")
+		}
+		fw, _ = mw.CreateFormFile("file", "vex.json")
+		fw.Write(vex)
+		mw.Close()
+		req, _ = http.NewRequest("POST", e.srv.URL+fmt.Sprintf("/versions/%d/sbom", e.v1), &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		return c.do(req)
+	}
+	res, page = submit(false)
+	if res.StatusCode != 400 || !strings.Contains(page, "sbom vex.json has no components") || !strings.Contains(page, `name="allow_shrink"`) ||
+		!strings.Contains(page, "<b>2</b> removed, <b>0</b> added") {
+		t.Errorf("empty SBOM: %d\n%s", res.StatusCode, mainOf(page))
+	}
+	if comps, _ := e.app.Store.Components(sys(), e.v1); len(comps) != 2 {
+		t.Errorf("a refused upload changed the components: %v", comps)
+	}
+	res, page = submit(true)
+	if res.StatusCode != 200 || !strings.Contains(page, "SBOM imported: vex.json") || !strings.Contains(page, "<b>2</b> removed") {
+		t.Errorf("confirmed empty SBOM: %d\n%s", res.StatusCode, mainOf(page))
 	}
 }
 

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -248,6 +250,7 @@ type versionData struct {
 	Unsupported int
 	Upload      *portfolio.SBOMResult
 	UploadName  string
+	Shrink      *sbom.ShrinkError // a refused upload: the diff to show and the confirmation to ask for
 	Limits      uploadLimits
 	Today       vigil.Date
 }
@@ -372,7 +375,8 @@ func (s *Server) uploadSBOM(w http.ResponseWriter, r *http.Request, id int64) (*
 		return nil, name, err
 	}
 	defer release()
-	res, err := s.svc.SBOM.ImportSBOM(r.Context(), id, bytes.NewReader(b), name)
+	// A query parameter (the API) or a form field (the version page's confirmation checkbox) confirms a shrink.
+	res, err := s.svc.SBOM.ImportSBOM(r.Context(), id, bytes.NewReader(b), name, portfolio.SBOMOptions{AllowShrink: truthy(r.FormValue("allow_shrink"))})
 	return res, name, err
 }
 
@@ -392,6 +396,7 @@ func (s *Server) sbomUploadForm(w http.ResponseWriter, r *http.Request) error {
 	p := page{Title: data.Device.Name + " " + data.Version.Version, Nav: "devices", Data: data}
 	if err != nil {
 		p.Error = "The SBOM was not imported: " + vigil.ErrorMessage(err)
+		errors.As(err, &data.Shrink)
 		s.render(w, r, StatusOf(err), "version", p)
 		return nil
 	}
@@ -591,7 +596,10 @@ func (s *Server) apiSBOMUpload(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, _, err := s.uploadSBOM(w, r, id)
-	if err != nil {
+	var shrink *sbom.ShrinkError
+	if errors.As(err, &shrink) {
+		return fmt.Errorf("%w: confirm with allow_shrink=true to import it anyway", err)
+	} else if err != nil {
 		return err
 	}
 	res.Diff = nonNilDiff(res.Diff)

@@ -67,7 +67,12 @@ func dateQuery(r *http.Request, name string) (vigil.Date, error) {
 
 // boolQuery reads an optional boolean query parameter (1, true, yes, on).
 func boolQuery(r *http.Request, name string) bool {
-	switch strings.ToLower(r.URL.Query().Get(name)) {
+	return truthy(r.URL.Query().Get(name))
+}
+
+// truthy is the one spelling of true in a query or form value: 1, true, yes, on (a checked checkbox).
+func truthy(v string) bool {
+	switch strings.ToLower(v) {
 	case "1", "true", "yes", "on":
 		return true
 	}

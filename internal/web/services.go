@@ -82,7 +82,7 @@ type Queries interface {
 // SBOMImporter parses an SBOM, stores it on a device version and re-matches the version. Needs PermPortfolio.
 // Nothing is stored from a document the parser rejects; EINVALID names the file and the field.
 type SBOMImporter interface {
-	ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string) (*portfolio.SBOMResult, error)
+	ImportSBOM(ctx context.Context, versionID int64, r io.Reader, name string, opt portfolio.SBOMOptions) (*portfolio.SBOMResult, error)
 }
 
 // Sources reports the state of the configured feed sources and the latest import runs.

@@ -66,7 +66,7 @@ func TestFeedSyncRematches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = a.Portfolio.ImportSBOM(ctx, v.ID, f, "workstation.spdx.json")
+			_, err = a.Portfolio.ImportSBOM(ctx, v.ID, f, "workstation.spdx.json", portfolio.SBOMOptions{})
 			f.Close()
 			if err != nil {
 				t.Fatal(err)

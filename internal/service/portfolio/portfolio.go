@@ -16,8 +16,8 @@ import (
 type Store interface {
 	vigil.PortfolioService
 	// ImportSBOM stores comps as the version's current SBOM (keeping the previous as history) and returns the
-	// previous components.
-	ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta vigil.SBOMMeta) ([]vigil.Component, error)
+	// previous components; check (when not nil) sees them first, in the same transaction, and may refuse.
+	ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta vigil.SBOMMeta, check func(previous []vigil.Component) error) ([]vigil.Component, error)
 	Where(ctx context.Context, ref string) ([]vigil.Where, error)
 	Findings(ctx context.Context, f vigil.FindingFilter) ([]*vigil.Finding, error)
 	SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error)

@@ -44,7 +44,7 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 			if err := db.CreateVersion(ctx, v); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.ImportSBOM(ctx, v.ID, comps, vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}); err != nil {
+			if _, err := db.ImportSBOM(ctx, v.ID, comps, vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
 				t.Fatal(err)
 			}
 			im := &importer.Importer{Store: db}

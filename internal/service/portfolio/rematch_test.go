@@ -41,7 +41,7 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 					t.Fatal(err)
 				}
 				f, _ := os.Open(sboms[n])
-				res, err := a.ImportSBOM(ctx, v.ID, f, sboms[n])
+				res, err := a.ImportSBOM(ctx, v.ID, f, sboms[n], portfolio.SBOMOptions{})
 				f.Close()
 				if err != nil || res.Matched {
 					t.Fatalf("SBOM import before any intelligence: %+v %v (want matched=false)", res, err)
