@@ -126,10 +126,13 @@ func (b *browser) post(p string, v url.Values) (*http.Response, string) {
 }
 
 // upload posts a file as a browser form does (the CSRF token first, then the file).
-func (b *browser) upload(p, name string, data []byte) (*http.Response, string) {
+func (b *browser) upload(p, name string, data []byte, fields ...string) (*http.Response, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	mw.WriteField("csrf", b.csrf)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	fw.Write(data)
 	mw.Close()
@@ -193,7 +196,13 @@ func TestWebFlow(t *testing.T) {
 			f.importAdvisories(b)
 			ver := f.version("Infusio IP-3", "3.2.1")
 
+			// The flow's SBOM drops most of the demo SBOM's components: refused until confirmed.
 			res, page := b.upload(fmt.Sprintf("/versions/%d/sbom", ver), "ip3-3.2.1.cdx.json", []byte(flowSBOM))
+			if res.StatusCode != http.StatusBadRequest {
+				t.Fatalf("shrinking upload: %d", res.StatusCode)
+			}
+			mustContain(t, "shrinking upload", page, "drops more than half the components", `id="shrink-confirm"`)
+			res, page = b.upload(fmt.Sprintf("/versions/%d/sbom", ver), "ip3-3.2.1.cdx.json", []byte(flowSBOM), "allow_shrink", "on")
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("upload: %d", res.StatusCode)
 			}
@@ -358,7 +367,11 @@ func TestBrowserFlow(t *testing.T) {
 	}
 	do("open the version", chromedp.Navigate(fmt.Sprintf("%s/versions/%d", base, ver)), chromedp.WaitVisible(chromedp.CSS("#sbom-upload")))
 	shot("03-version")
+	// It drops most of the demo SBOM's components: the page shows the diff and asks to confirm.
 	do("upload the SBOM", chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
+		chromedp.Click(chromedp.CSS("#sbom-upload button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#shrink-confirm")))
+	do("confirm the shrink", chromedp.Click(chromedp.CSS(`#sbom-upload input[name="allow_shrink"]`)),
+		chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
 		chromedp.Click(chromedp.CSS("#sbom-upload button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#upload-result")))
 	if got := text("#upload-result"); !strings.Contains(got, "2 new findings opened") {
 		t.Fatalf("upload result: %q", got)
@@ -427,7 +440,7 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 			b := f.signIn("admin", f.pw)
 			f.importAdvisories(b)
 			ver := f.version("Infusio IP-3", "3.2.1")
-			if res, _ := b.upload(fmt.Sprintf("/versions/%d/sbom", ver), "ip3.cdx.json", []byte(flowSBOM)); res.StatusCode != 200 {
+			if res, _ := b.upload(fmt.Sprintf("/versions/%d/sbom", ver), "ip3.cdx.json", []byte(flowSBOM), "allow_shrink", "on"); res.StatusCode != 200 {
 				t.Fatalf("upload: %d", res.StatusCode)
 			}
 			ctx := storetest.Admin()
