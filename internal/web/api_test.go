@@ -177,7 +177,7 @@ func TestSBOMUpload(t *testing.T) {
 			if res, body := e.anon().do(req); res.StatusCode != 201 {
 				t.Errorf("confirmed shrink: %d %s", res.StatusCode, clip(body))
 			}
-			if comps, _ := e.app.Store.Components(sys(), e.v1); len(comps) != 0 {
+			if comps, _ := e.db.Components(sys(), e.v1); len(comps) != 0 {
 				t.Errorf("components after a confirmed empty SBOM: %v", comps)
 			}
 			// A viewer may not upload.
@@ -249,7 +249,7 @@ func TestUploadFormShowsTheDiff(t *testing.T) {
 		!strings.Contains(page, "<b>2</b> removed, <b>0</b> added") {
 		t.Errorf("empty SBOM: %d\n%s", res.StatusCode, mainOf(page))
 	}
-	if comps, _ := e.app.Store.Components(sys(), e.v1); len(comps) != 2 {
+	if comps, _ := e.db.Components(sys(), e.v1); len(comps) != 2 {
 		t.Errorf("a refused upload changed the components: %v", comps)
 	}
 	res, page = submit(true)
