@@ -17,32 +17,11 @@ import (
 	"github.com/vigil-dev/vigil"
 )
 
-// Feed is what the scheduler needs to know of one configured feed.
-type Feed struct {
-	Name        string
-	Every       time.Duration
-	Enabled     bool
-	LastAttempt time.Time
-	LastSuccess time.Time
-	NextAttempt time.Time // zero: due as soon as its interval since the last success has passed
-	Failures    int       // consecutive failed attempts
-}
-
-// Attempt is the outcome of one sync, as the scheduler records it.
-type Attempt struct {
-	At   time.Time
-	Err  error // nil on success
-	Next time.Time
-	// Cursor and Counts are the sync's result on success (the feed's new position, the run's summaries).
-	Cursor string
-	Counts any
-}
-
 // Store reads the configured feeds and records attempts. Feeds must return current state (another server may have
 // just recorded an attempt).
 type Store interface {
-	Feeds(ctx context.Context) ([]Feed, error)
-	RecordAttempt(ctx context.Context, feed string, a Attempt) error
+	Feeds(ctx context.Context) ([]*vigil.Feed, error)
+	RecordFeedAttempt(ctx context.Context, feed string, a vigil.FeedAttempt) error
 }
 
 // Result is what one successful sync reports.
@@ -124,7 +103,7 @@ func (s *Scheduler) RunOnce(ctx context.Context) {
 }
 
 // Due reports whether a feed should be synced at now.
-func Due(f Feed, now time.Time) bool {
+func Due(f *vigil.Feed, now time.Time) bool {
 	if !f.Enabled || f.Every <= 0 {
 		return false
 	}
@@ -136,7 +115,7 @@ func Due(f Feed, now time.Time) bool {
 
 // NextAfterFailure is when a feed that has now failed failures times in a row is tried again: Backoff doubled for
 // each earlier failure, never later than its interval.
-func NextAfterFailure(f Feed, at time.Time, failures int, backoff time.Duration) time.Time {
+func NextAfterFailure(f *vigil.Feed, at time.Time, failures int, backoff time.Duration) time.Time {
 	d := backoff
 	for i := 1; i < failures && d < f.Every; i++ {
 		d *= 2
@@ -216,7 +195,7 @@ func (s *Scheduler) sync(ctx context.Context, name string) {
 			return
 		}
 	}
-	var feed Feed
+	feed := &vigil.Feed{}
 	if feeds, err := s.opt.Store.Feeds(ctx); err == nil {
 		for _, f := range feeds {
 			if f.Name == name {
@@ -229,7 +208,7 @@ func (s *Scheduler) sync(ctx context.Context, name string) {
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: not a failure of the feed
 	}
-	a := Attempt{At: at, Err: err}
+	a := vigil.FeedAttempt{At: at, Err: err}
 	if err != nil {
 		a.Next = NextAfterFailure(feed, at, feed.Failures+1, s.opt.Backoff)
 		log.Warn("jobs: feed sync failed; will retry", "err", err, "failures", feed.Failures+1, "next", a.Next)
@@ -237,7 +216,7 @@ func (s *Scheduler) sync(ctx context.Context, name string) {
 		a.Next, a.Cursor, a.Counts = at.Add(feed.Every), res.Cursor, res.Counts
 		log.Info("jobs: feed synced", "next", a.Next)
 	}
-	if err := s.opt.Store.RecordAttempt(context.WithoutCancel(ctx), name, a); err != nil {
+	if err := s.opt.Store.RecordFeedAttempt(context.WithoutCancel(ctx), name, a); err != nil {
 		log.Error("jobs: recording the attempt failed", "err", err)
 	}
 }

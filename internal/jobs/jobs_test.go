@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/jobs"
 )
 
@@ -21,13 +22,13 @@ var t0 = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
 // memStore is an in-memory jobs.Store that applies attempts the way the intelligence store does.
 type memStore struct {
 	mu       sync.Mutex
-	feeds    map[string]*jobs.Feed
+	feeds    map[string]*vigil.Feed
 	attempts []string
 	recorded chan string
 }
 
-func newStore(feeds ...jobs.Feed) *memStore {
-	s := &memStore{feeds: map[string]*jobs.Feed{}, recorded: make(chan string, 16)}
+func newStore(feeds ...vigil.Feed) *memStore {
+	s := &memStore{feeds: map[string]*vigil.Feed{}, recorded: make(chan string, 16)}
 	for i := range feeds {
 		f := feeds[i]
 		s.feeds[f.Name] = &f
@@ -35,19 +36,20 @@ func newStore(feeds ...jobs.Feed) *memStore {
 	return s
 }
 
-func (s *memStore) Feeds(context.Context) ([]jobs.Feed, error) {
+func (s *memStore) Feeds(context.Context) ([]*vigil.Feed, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []jobs.Feed
+	var out []*vigil.Feed
 	for _, n := range []string{"epss", "kev", "nvd", "slow"} {
 		if f, ok := s.feeds[n]; ok {
-			out = append(out, *f)
+			cp := *f // the store returns current state, not the scheduler's copy
+			out = append(out, &cp)
 		}
 	}
 	return out, nil
 }
 
-func (s *memStore) RecordAttempt(_ context.Context, name string, a jobs.Attempt) error {
+func (s *memStore) RecordFeedAttempt(_ context.Context, name string, a vigil.FeedAttempt) error {
 	s.mu.Lock()
 	f := s.feeds[name]
 	f.LastAttempt, f.NextAttempt = a.At, a.Next
@@ -63,7 +65,7 @@ func (s *memStore) RecordAttempt(_ context.Context, name string, a jobs.Attempt)
 	return nil
 }
 
-func (s *memStore) feed(name string) jobs.Feed {
+func (s *memStore) feed(name string) vigil.Feed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return *s.feeds[name]
@@ -72,28 +74,28 @@ func (s *memStore) feed(name string) jobs.Feed {
 func TestDue(t *testing.T) {
 	tests := []struct {
 		name string
-		f    jobs.Feed
+		f    vigil.Feed
 		want bool
 	}{
-		{"never synced", jobs.Feed{Enabled: true, Every: time.Hour}, true},
-		{"disabled", jobs.Feed{Every: time.Hour}, false},
-		{"interval not over", jobs.Feed{Enabled: true, Every: time.Hour, LastSuccess: t0.Add(-59 * time.Minute)}, false},
-		{"interval over", jobs.Feed{Enabled: true, Every: time.Hour, LastSuccess: t0.Add(-time.Hour)}, true},
-		{"retry not yet", jobs.Feed{Enabled: true, Every: time.Hour, NextAttempt: t0.Add(time.Second)}, false},
-		{"retry now", jobs.Feed{Enabled: true, Every: time.Hour, NextAttempt: t0}, true},
+		{"never synced", vigil.Feed{Enabled: true, Every: time.Hour}, true},
+		{"disabled", vigil.Feed{Every: time.Hour}, false},
+		{"interval not over", vigil.Feed{Enabled: true, Every: time.Hour, LastSuccess: t0.Add(-59 * time.Minute)}, false},
+		{"interval over", vigil.Feed{Enabled: true, Every: time.Hour, LastSuccess: t0.Add(-time.Hour)}, true},
+		{"retry not yet", vigil.Feed{Enabled: true, Every: time.Hour, NextAttempt: t0.Add(time.Second)}, false},
+		{"retry now", vigil.Feed{Enabled: true, Every: time.Hour, NextAttempt: t0}, true},
 	}
 	for _, tt := range tests {
-		if got := jobs.Due(tt.f, t0); got != tt.want {
+		if got := jobs.Due(&tt.f, t0); got != tt.want {
 			t.Errorf("%s: Due = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
 
 func TestBackoffDoublesUpToInterval(t *testing.T) {
-	f := jobs.Feed{Every: 2 * time.Hour}
+	f := vigil.Feed{Every: 2 * time.Hour}
 	var got []time.Duration
 	for n := 1; n <= 9; n++ {
-		got = append(got, jobs.NextAfterFailure(f, t0, n, time.Minute).Sub(t0))
+		got = append(got, jobs.NextAfterFailure(&f, t0, n, time.Minute).Sub(t0))
 	}
 	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute,
 		64 * time.Minute, 2 * time.Hour, 2 * time.Hour}
@@ -104,10 +106,10 @@ func TestBackoffDoublesUpToInterval(t *testing.T) {
 
 func TestFailingFeedRetriesAndNeverBlocksOthers(t *testing.T) {
 	st := newStore(
-		jobs.Feed{Name: "nvd", Enabled: true, Every: 2 * time.Hour},
-		jobs.Feed{Name: "kev", Enabled: true, Every: 24 * time.Hour},
-		jobs.Feed{Name: "slow", Enabled: true, Every: 24 * time.Hour},
-		jobs.Feed{Name: "epss", Enabled: false, Every: 24 * time.Hour},
+		vigil.Feed{Name: "nvd", Enabled: true, Every: 2 * time.Hour},
+		vigil.Feed{Name: "kev", Enabled: true, Every: 24 * time.Hour},
+		vigil.Feed{Name: "slow", Enabled: true, Every: 24 * time.Hour},
+		vigil.Feed{Name: "epss", Enabled: false, Every: 24 * time.Hour},
 	)
 	release := make(chan struct{})
 	var mu sync.Mutex
@@ -166,7 +168,7 @@ func TestFailingFeedRetriesAndNeverBlocksOthers(t *testing.T) {
 }
 
 func TestLockCoordinatesServers(t *testing.T) {
-	st := newStore(jobs.Feed{Name: "nvd", Enabled: true, Every: 2 * time.Hour})
+	st := newStore(vigil.Feed{Name: "nvd", Enabled: true, Every: 2 * time.Hour})
 	calls := 0
 	sync := func(context.Context, string) (jobs.Result, error) { calls++; return jobs.Result{}, nil }
 	c := &clock{t: t0}

@@ -197,7 +197,7 @@ func (s *Service) SyncFeed(ctx context.Context, name string) (*Result, error) {
 	res, err := s.sync(ctx, f)
 	att := vigil.FeedAttempt{At: at, Err: err}
 	if err != nil {
-		att.Next = jobs.NextAfterFailure(jobsFeed(f), at, f.Failures+1, time.Minute)
+		att.Next = jobs.NextAfterFailure(f, at, f.Failures+1, time.Minute)
 	} else {
 		att.Next, att.Cursor, att.Counts = at.Add(f.Every), res.Import.Cursor, res.Import.Summaries
 	}
@@ -221,30 +221,6 @@ func (s *Service) sync(ctx context.Context, f *vigil.Feed) (*Result, error) {
 	return s.rematch(ctx, res)
 }
 
-func jobsFeed(f *vigil.Feed) jobs.Feed {
-	return jobs.Feed{Name: f.Name, Every: f.Every, Enabled: f.Enabled, LastAttempt: f.LastAttempt, LastSuccess: f.LastSuccess,
-		NextAttempt: f.NextAttempt, Failures: f.Failures}
-}
-
-// jobsStore gives the scheduler the feeds and records its attempts.
-type jobsStore struct{ s Store }
-
-func (j jobsStore) Feeds(ctx context.Context) ([]jobs.Feed, error) {
-	fs, err := j.s.Feeds(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]jobs.Feed, len(fs))
-	for i, f := range fs {
-		out[i] = jobsFeed(f)
-	}
-	return out, nil
-}
-
-func (j jobsStore) RecordAttempt(ctx context.Context, name string, a jobs.Attempt) error {
-	return j.s.RecordFeedAttempt(ctx, name, vigil.FeedAttempt{At: a.At, Err: a.Err, Next: a.Next, Cursor: a.Cursor, Counts: a.Counts})
-}
-
 // Scheduler returns the feed scheduler for `vigil serve`: each configured feed synced (and the portfolio
 // re-matched) on its schedule as the system actor "system:feeds", on PostgreSQL under a database-wide lock per
 // feed. Start it with Run(ctx).
@@ -254,7 +230,7 @@ func (s *Service) Scheduler(ctx context.Context) (*jobs.Scheduler, error) {
 		return nil, err
 	}
 	return jobs.New(jobs.Options{
-		Store: jobsStore{s.Store},
+		Store: s.Store,
 		Sync: func(ctx context.Context, name string) (jobs.Result, error) {
 			fctx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
 			f, err := s.Store.Feed(fctx, name)
