@@ -2,6 +2,7 @@ package vigil
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,27 @@ const (
 var FindingStates = []FindingState{FindingOpen, FindingCouldNotEval, FindingResolved, FindingClosed}
 
 func (s FindingState) Validate() error { return OneOf("state", s, FindingStates) }
+
+// ParseFindingStates reads a state filter as every front end takes it: values repeated or comma-separated, "all"
+// for every state, blanks ignored. Nil means the default (open and could_not_evaluate).
+func ParseFindingStates(values []string) ([]FindingState, error) {
+	var out []FindingState
+	for _, v := range values {
+		for _, x := range strings.Split(v, ",") {
+			switch x = strings.TrimSpace(x); x {
+			case "":
+			case "all":
+				out = append(out, FindingStates...)
+			default:
+				if err := FindingState(x).Validate(); err != nil {
+					return nil, err
+				}
+				out = append(out, FindingState(x))
+			}
+		}
+	}
+	return out, nil
+}
 func (s FindingState) MarshalText() ([]byte, error) {
 	return marshalWord("state", s, FindingStates)
 }

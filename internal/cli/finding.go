@@ -46,8 +46,8 @@ type listFlags struct {
 func (f *listFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.device, "device", "", "only this device (name or id)")
 	c.Flags().StringVar(&f.version, "version", "", "only this version of --device")
-	c.Flags().StringSliceVar(&f.states, "state", nil, "states: open, could_not_evaluate, resolved, closed (default open and could_not_evaluate)")
-	c.Flags().StringVar(&f.vuln, "vuln", "", "only this vulnerability id")
+	c.Flags().StringSliceVar(&f.states, "state", nil, "states: open, could_not_evaluate, resolved, closed or all (default open and could_not_evaluate)")
+	c.Flags().StringVar(&f.vuln, "vuln", "", "only this vulnerability (its id or any alias)")
 	c.Flags().BoolVar(&f.kev, "kev", false, "only vulnerabilities in CISA's KEV catalog")
 	c.Flags().IntVar(&f.limit, "limit", 0, "at most this many")
 }
@@ -55,9 +55,11 @@ func (f *listFlags) bind(c *cobra.Command) {
 func listFindings(env *Env, f *listFlags) error {
 	return env.withApp(func(a *app.App) error {
 		flt := vigil.FindingFilter{Vuln: f.vuln, Limit: f.limit}
-		for _, st := range f.states {
-			flt.States = append(flt.States, vigil.FindingState(st))
+		states, err := vigil.ParseFindingStates(f.states)
+		if err != nil {
+			return Usage("--state: %s", vigil.ErrorMessage(err))
 		}
+		flt.States = states
 		if f.version != "" && f.device == "" {
 			return Usage("--version needs --device")
 		}

@@ -75,7 +75,7 @@ func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) ([]*vigil.F
 		where = append(where, "f.version_id = "+arg(flt.VersionID))
 	}
 	if flt.Vuln != "" {
-		where = append(where, "f.vuln_id = "+arg(flt.Vuln))
+		where = append(where, vulnIs(arg(flt.Vuln)))
 	}
 	q := "SELECT " + findingCols + " FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE " + strings.Join(where, " AND ") + " ORDER BY f.id DESC"
 	if flt.Limit > 0 {

@@ -92,6 +92,12 @@ func (db *DB) FindingListKey(q vigil.FindingListQuery) (string, error) {
 }
 
 // findingListWhere builds the condition of q on findings f joined with device_versions v.
+// vulnIs is the one condition for "the finding is about vulnerability p": its id or one of its aliases (a finding
+// stored under PYSEC-2022-254 is found by CVE-2022-40898). p is a placeholder holding the id.
+func vulnIs(p string) string {
+	return "(f.vuln_id = " + p + " OR f.aliases LIKE '%\"' || " + p + " || '\"%')"
+}
+
 func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) {
 	var where []string
 	var args []any
@@ -121,8 +127,7 @@ func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) 
 		where = append(where, "f.version_id = "+arg(q.VersionID))
 	}
 	if q.Vuln != "" {
-		p := arg(q.Vuln)
-		where = append(where, "(f.vuln_id = "+p+" OR f.aliases LIKE '%\"' || "+p+" || '\"%')")
+		where = append(where, vulnIs(arg(q.Vuln)))
 	}
 	if q.Text != "" {
 		p := arg("%" + strings.ToLower(likeEscape(q.Text)) + "%")

@@ -49,19 +49,8 @@ func (s *Server) findingQuery(r *http.Request) (FindingQuery, error) {
 	if f.Limit == 0 {
 		f.Limit = s.opt.PageSize
 	}
-	for _, st := range q["state"] {
-		for _, x := range strings.Split(st, ",") {
-			switch x = strings.TrimSpace(x); x {
-			case "":
-			case "all":
-				f.States = vigil.FindingStates
-			default:
-				if err := vigil.FindingState(x).Validate(); err != nil {
-					return f, err
-				}
-				f.States = append(f.States, vigil.FindingState(x))
-			}
-		}
+	if f.States, err = vigil.ParseFindingStates(q["state"]); err != nil {
+		return f, err
 	}
 	f.Vuln = strings.TrimSpace(q.Get("vuln"))
 	f.Text = strings.TrimSpace(q.Get("q"))
