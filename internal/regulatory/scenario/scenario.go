@@ -67,6 +67,19 @@ func LoadFile(path string) (Scenario, error) {
 	return s, nil
 }
 
+// FactsOf returns the facts of a scenario file, or data itself when it is a bare facts document (it has a
+// vulnerability, or no facts), so that a shipped case can be given to the engine as it is.
+func FactsOf(data []byte) []byte {
+	var s struct {
+		Facts         json.RawMessage `json:"facts"`
+		Vulnerability json.RawMessage `json:"vulnerability"`
+	}
+	if json.Unmarshal(data, &s) == nil && len(s.Facts) > 0 && len(s.Vulnerability) == 0 {
+		return s.Facts
+	}
+	return data
+}
+
 // WantCode returns the error code the scenario expects ({"error": {"code": ...}}), or "" when it expects a
 // determination.
 func (s Scenario) WantCode() string {
