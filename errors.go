@@ -7,6 +7,7 @@ package vigil
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. They are few on purpose: each maps to one HTTP status (internal/web) and one exit code (internal/cli).
@@ -51,13 +52,51 @@ func ErrorCode(err error) string {
 
 // ErrorMessage returns the user-facing message of err: the whole chain's text (so context added with %w, such as
 // the file and field, is kept) when it carries an *Error, else a generic text so that no internal detail (a SQL
-// statement, a server path) reaches a user.
+// statement, a server path) reaches a user. The operation names OpErrors add are for logs and left out.
 func ErrorMessage(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) && e.Code != EINTERNAL {
-		return err.Error()
+		msg := err.Error()
+		for x := err; x != nil; x = errors.Unwrap(x) {
+			if op, ok := x.(*OpError); ok {
+				msg = strings.Replace(msg, op.prefix(), "", 1)
+			}
+		}
+		return msg
 	}
 	return "internal error"
+}
+
+// OpError names the operation an error happened in and the key of the object it was about, so that a logged
+// failure says which call failed ("store.Device 42: ..."). errors.Is, errors.As and ErrorCode see through it.
+type OpError struct {
+	Op  string // e.g. store.Device
+	Key string // the object's id or name; empty when the operation has none
+	Err error
+}
+
+func (e *OpError) prefix() string {
+	if e.Key == "" {
+		return e.Op + ": "
+	}
+	return e.Op + " " + e.Key + ": "
+}
+
+func (e *OpError) Error() string { return e.prefix() + e.Err.Error() }
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Wrap makes a non-nil *errp an *OpError naming op and key (printed with %v; nil for none). It is meant to be
+// deferred at the top of a method with a named error result: defer vigil.Wrap(&err, "store.Device", id).
+func Wrap(errp *error, op string, key any) {
+	if *errp == nil {
+		return
+	}
+	k := ""
+	if key != nil {
+		k = fmt.Sprint(key)
+	}
+	*errp = &OpError{Op: op, Key: k, Err: *errp}
 }

@@ -31,7 +31,8 @@ func scanAudit(row interface{ Scan(...any) error }) (*vigil.AuditEvent, error) {
 }
 
 // Events returns audit events matching f, newest first.
-func (db *DB) Events(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEvent, error) {
+func (db *DB) Events(ctx context.Context, f vigil.AuditFilter) (_ []*vigil.AuditEvent, err error) {
+	defer vigil.Wrap(&err, "store.Events", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -68,26 +69,14 @@ func (db *DB) Events(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEv
 		limit = 1000
 	}
 	q += " ORDER BY seq DESC LIMIT " + idText(int64(limit))
-	rows, err := db.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.AuditEvent
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.db, scanAudit, q, args...)
 }
 
 // Checkpoint returns the current count and head hash of the trail.
-func (db *DB) Checkpoint(ctx context.Context) (vigil.AuditCheckpoint, error) {
+func (db *DB) Checkpoint(ctx context.Context) (_ vigil.AuditCheckpoint, err error) {
+	defer vigil.Wrap(&err, "store.Checkpoint", nil)
 	var cp vigil.AuditCheckpoint
-	err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_events").Scan(&cp.Count)
+	err = db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_events").Scan(&cp.Count)
 	if err != nil {
 		return cp, err
 	}
@@ -99,7 +88,8 @@ func (db *DB) Checkpoint(ctx context.Context) (vigil.AuditCheckpoint, error) {
 }
 
 // Verify recomputes the whole chain in sequence order, streaming, and checks it still extends cp when given.
-func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (vigil.AuditCheckpoint, error) {
+func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (_ vigil.AuditCheckpoint, err error) {
+	defer vigil.Wrap(&err, "store.Verify", nil)
 	rows, err := db.db.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_events ORDER BY seq")
 	if err != nil {
 		return vigil.AuditCheckpoint{}, err

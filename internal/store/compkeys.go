@@ -78,7 +78,8 @@ func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vig
 // components, as Components returns them): only after an upgrade changed the key rules, or when the index was lost.
 // It only reads, so a portfolio re-match checks every version on its reading goroutines and leaves the rare
 // rewrite (RefreshComponentKeys) to its writer.
-func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error) {
+func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (_ bool, err error) {
+	defer vigil.Wrap(&err, "store.ComponentKeysStale", versionID)
 	have, err := storedComponentKeys(ctx, db.db, versionID)
 	if err != nil {
 		return false, err
@@ -89,7 +90,8 @@ func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, comps []v
 // RefreshComponentKeys makes the reverse index rows of a version agree with comps (its current components) and
 // reports whether they had to be rewritten. Checking costs one indexed read; rewriting every version
 // unconditionally made a portfolio re-match twice as slow.
-func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error) {
+func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) (_ bool, err error) {
+	defer vigil.Wrap(&err, "store.RefreshComponentKeys", versionID)
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return false, err
 	}
@@ -106,7 +108,8 @@ func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps [
 
 // RebuildComponentKeys recomputes the reverse index of every version (after an upgrade changes key rules),
 // rewriting only the versions whose rows differ.
-func (db *DB) RebuildComponentKeys(ctx context.Context) error {
+func (db *DB) RebuildComponentKeys(ctx context.Context) (err error) {
+	defer vigil.Wrap(&err, "store.RebuildComponentKeys", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return err
 	}
@@ -142,7 +145,8 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) error {
 const scanKeysAbove = 50_000
 
 // VersionsForKeys returns the ids of the device versions whose current components carry any of keys.
-func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error) {
+func (db *DB) VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) (_ []int64, err error) {
+	defer vigil.Wrap(&err, "store.VersionsForKeys", nil)
 	byGrp := groupKeys(keys)
 	set := map[int64]bool{}
 	if len(keys) > scanKeysAbove {
@@ -219,7 +223,7 @@ func (db *DB) eachIDByName(ctx context.Context, selectFrom string, byGrp map[key
 				args = append(args, s)
 			}
 			names = names[n:]
-			q := selectFrom + " WHERE kind = $1 AND ecosystem = $2 AND name IN (" + placeholders(db.engine, 3, n) + ")"
+			q := selectFrom + " WHERE kind = $1 AND ecosystem = $2 AND name IN (" + placeholders(db.dialect, 3, n) + ")"
 			rows, err := db.db.QueryContext(ctx, q, args...)
 			if err := eachID(rows, err, fn); err != nil {
 				return err
@@ -230,9 +234,10 @@ func (db *DB) eachIDByName(ctx context.Context, selectFrom string, byGrp map[key
 }
 
 // KV reads a small piece of state (cursors); "" when unset.
-func (db *DB) KV(ctx context.Context, k string) (string, error) {
+func (db *DB) KV(ctx context.Context, k string) (_ string, err error) {
+	defer vigil.Wrap(&err, "store.KV", k)
 	var v string
-	err := db.db.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = $1", k).Scan(&v)
+	err = db.db.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = $1", k).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -240,7 +245,8 @@ func (db *DB) KV(ctx context.Context, k string) (string, error) {
 }
 
 // SetKV writes a small piece of state.
-func (db *DB) SetKV(ctx context.Context, k, v string) error {
-	_, err := db.db.ExecContext(ctx, "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v)
+func (db *DB) SetKV(ctx context.Context, k, v string) (err error) {
+	defer vigil.Wrap(&err, "store.SetKV", k)
+	_, err = db.db.ExecContext(ctx, "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v)
 	return err
 }

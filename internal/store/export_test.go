@@ -15,7 +15,7 @@ func BuildMatchRecords(ctx context.Context, db *DB) error {
 	if err != nil {
 		return err
 	}
-	if err := buildMatchRecords(ctx, tx, db.engine); err != nil {
+	if err := buildMatchRecords(ctx, tx, db.dialect); err != nil {
 		tx.Rollback()
 		return err
 	}

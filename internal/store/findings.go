@@ -37,7 +37,8 @@ func scanFinding(row interface{ Scan(...any) error }) (*vigil.Finding, error) {
 }
 
 // Finding returns one finding.
-func (db *DB) Finding(ctx context.Context, id int64) (*vigil.Finding, error) {
+func (db *DB) Finding(ctx context.Context, id int64) (_ *vigil.Finding, err error) {
+	defer vigil.Wrap(&err, "store.Finding", id)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -49,7 +50,8 @@ func (db *DB) Finding(ctx context.Context, id int64) (*vigil.Finding, error) {
 }
 
 // Findings lists findings matching the filter, newest first.
-func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) ([]*vigil.Finding, error) {
+func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) (_ []*vigil.Finding, err error) {
+	defer vigil.Wrap(&err, "store.Findings", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -81,20 +83,7 @@ func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) ([]*vigil.F
 	if flt.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", flt.Limit)
 	}
-	rows, err := db.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.Finding
-	for rows.Next() {
-		f, err := scanFinding(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.db, scanFinding, q, args...)
 }
 
 // orgLocation returns the time zone regulatory dates are counted in (the first organization's; UTC without one).
@@ -120,6 +109,7 @@ func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.F
 // the matched findings of the others are left as they are, so a re-match of the few components an import touched
 // need not read and pass back the findings of every other one. found must hold only components scope accepts.
 func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error) {
+	defer vigil.Wrap(&err, "store.SyncFindingsOf", versionID)
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return 0, 0, err
 	}
@@ -214,7 +204,8 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 
 // CreateFinding records a finding that did not come from matching: a researcher's report, an advisory about our
 // own product, a complaint. reason says where it came from.
-func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string) error {
+func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.CreateFinding", f.Vulnerability)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -280,7 +271,8 @@ func (db *DB) findingExists(ctx context.Context, tx *Tx, id int64) error {
 
 // Assess appends an assessment. Its Risk must be set (the caller computes it with the acceptance matrix) and a
 // rationale given; it never replaces an earlier one.
-func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) error {
+func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) (err error) {
+	defer vigil.Wrap(&err, "store.Assess", a.FindingID)
 	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
 	if err != nil {
 		return err
@@ -304,7 +296,8 @@ func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) error {
 }
 
 // Assessments returns a finding's assessments, oldest first (the first is the one that started the clocks).
-func (db *DB) Assessments(ctx context.Context, findingID int64) ([]*vigil.Assessment, error) {
+func (db *DB) Assessments(ctx context.Context, findingID int64) (_ []*vigil.Assessment, err error) {
+	defer vigil.Wrap(&err, "store.Assessments", findingID)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -332,7 +325,8 @@ func (db *DB) Assessments(ctx context.Context, findingID int64) ([]*vigil.Assess
 
 // AddFindingEvent appends a dated regulatory event. The event's facts are checked by the determination engine
 // before this is called; here the date must not be in the future and a note (the evidence) is required.
-func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) error {
+func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) (err error) {
+	defer vigil.Wrap(&err, "store.AddFindingEvent", e.FindingID)
 	actor, err := vigil.Authorize(ctx, vigil.PermEvent)
 	if err != nil {
 		return err
@@ -365,7 +359,8 @@ func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) error 
 }
 
 // FindingEvents returns a finding's events in the order they were recorded.
-func (db *DB) FindingEvents(ctx context.Context, findingID int64) ([]*vigil.FindingEvent, error) {
+func (db *DB) FindingEvents(ctx context.Context, findingID int64) (_ []*vigil.FindingEvent, err error) {
+	defer vigil.Wrap(&err, "store.FindingEvents", findingID)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -391,7 +386,8 @@ func (db *DB) FindingEvents(ctx context.Context, findingID int64) ([]*vigil.Find
 }
 
 // SetFindingState closes or reopens a finding by hand, with a reason.
-func (db *DB) SetFindingState(ctx context.Context, id int64, state vigil.FindingState, reason string) error {
+func (db *DB) SetFindingState(ctx context.Context, id int64, state vigil.FindingState, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.SetFindingState", id)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ var localLocks sync.Map // "path\x00key" → *sync.Mutex
 // processes sharing one database run each feed sync once; on SQLite, whose store one process serves, it is a lock
 // within the process.
 func (db *DB) TryLock(ctx context.Context, key int64) (release func(), ok bool, err error) {
-	if db.engine != Postgres {
+	if !db.dialect.locks {
 		m, _ := localLocks.LoadOrStore(db.path+"\x00"+idText(key), new(sync.Mutex))
 		mu := m.(*sync.Mutex)
 		if !mu.TryLock() {

@@ -17,14 +17,14 @@ import (
 // store held before it existed: SQL cannot build a match record, so this migration is Go. It pages through the
 // advisories by id (PostgreSQL runs one statement at a time on a transaction's connection) and runs in the
 // migration's transaction, so a store is never left half indexed.
-func matchRecordsMigration(engine string) *goose.Migration {
+func matchRecordsMigration(d *dialect) *goose.Migration {
 	return goose.NewGoMigration(9, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
-		return buildMatchRecords(ctx, tx, engine)
+		return buildMatchRecords(ctx, tx, d)
 	}}, nil)
 }
 
 // buildMatchRecords writes the match record of every advisory that has none.
-func buildMatchRecords(ctx context.Context, tx *sql.Tx, engine string) error {
+func buildMatchRecords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 	const page = 500
 	var after int64
 	for {
@@ -61,7 +61,7 @@ func buildMatchRecords(ctx context.Context, tx *sql.Tx, engine string) error {
 			if i > 0 {
 				q += ","
 			}
-			q += "(" + placeholders(engine, i+1, 2) + ")"
+			q += "(" + placeholders(d, i+1, 2) + ")"
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("match records: %w", err)
@@ -91,7 +91,7 @@ func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vi
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 900)]
 		ids = ids[len(chunk):]
-		rows, err := db.db.QueryContext(ctx, "SELECT advisory_id, record FROM intel_match WHERE advisory_id IN ("+placeholders(db.engine, 1, len(chunk))+")", chunk...)
+		rows, err := db.db.QueryContext(ctx, "SELECT advisory_id, record FROM intel_match WHERE advisory_id IN ("+placeholders(db.dialect, 1, len(chunk))+")", chunk...)
 		if err != nil {
 			return nil, fmt.Errorf("intel: match records: %w", err)
 		}

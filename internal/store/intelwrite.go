@@ -112,7 +112,7 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 	}
 	var res *vigil.IntelResult
 	err = db.transact(ctx, func(tx *Tx) error {
-		if db.engine == Postgres {
+		if db.dialect.name == Postgres {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", importLock); err != nil {
 				return fmt.Errorf("import lock: %w", err)
 			}
@@ -170,7 +170,7 @@ var analyzeThreshold = 10_000
 // 96 s, 70 of them in that one query. ANALYZE samples the tables in about a second. It is an optimization: when it
 // fails the import stands, and autovacuum will do the same later.
 func (db *DB) analyzeAfter(ctx context.Context, res *vigil.IntelResult) {
-	if db.engine != Postgres || res == nil {
+	if !db.dialect.analyze || res == nil {
 		return
 	}
 	n := 0
@@ -466,7 +466,7 @@ func (w *IntelWriter) prefetch() error {
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, document, adv_id, digest, modified, withdrawn, vuln_id FROM intel_advisories WHERE source = $1 AND adv_id IN ("+placeholders(w.tx.db.engine, 2, len(ids))+")", args...)
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, document, adv_id, digest, modified, withdrawn, vuln_id FROM intel_advisories WHERE source = $1 AND adv_id IN ("+placeholders(w.tx.db.dialect, 2, len(ids))+")", args...)
 		if err != nil {
 			return fmt.Errorf("intel: look up advisories: %w", err)
 		}
@@ -509,7 +509,7 @@ func (w *IntelWriter) prefetch() error {
 				args[i] = id
 				w.alias[id] = 0 // absent unless found
 			}
-			rows, err := w.tx.QueryContext(w.ctx, "SELECT alias, vuln_id FROM intel_aliases WHERE alias IN ("+placeholders(w.tx.db.engine, 1, len(chunk))+")", args...)
+			rows, err := w.tx.QueryContext(w.ctx, "SELECT alias, vuln_id FROM intel_aliases WHERE alias IN ("+placeholders(w.tx.db.dialect, 1, len(chunk))+")", args...)
 			if err != nil {
 				return fmt.Errorf("intel: look up aliases: %w", err)
 			}
@@ -557,7 +557,7 @@ func (w *IntelWriter) loadGroups(ids []int64) error {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, preferred, modified FROM intel_vulns WHERE id IN ("+placeholders(w.tx.db.engine, 1, len(chunk))+")", args...)
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT id, preferred, modified FROM intel_vulns WHERE id IN ("+placeholders(w.tx.db.dialect, 1, len(chunk))+")", args...)
 		if err != nil {
 			return fmt.Errorf("intel: look up vulnerabilities: %w", err)
 		}
@@ -719,7 +719,7 @@ func (w *IntelWriter) flushRevisions() error {
 	if err := w.flushInserts(); err != nil { // documents, and advisories first seen in this batch
 		return err
 	}
-	eng := w.tx.db.engine
+	eng := w.tx.db.dialect
 	for len(revs) > 0 {
 		n := min(len(revs), 900)
 		chunk := revs[:n]
@@ -776,7 +776,7 @@ func (w *IntelWriter) flushRevisions() error {
 // updateRevised writes revised advisories over their rows: one statement of arrays on PostgreSQL, a prepared
 // statement per row on SQLite (in-process, so rows cost no round trip).
 func (w *IntelWriter) updateRevised(revs []pendingRev) error {
-	if w.tx.db.engine == Postgres {
+	if w.tx.db.dialect.bulkArrays {
 		n := len(revs)
 		id, vuln, doc := make([]int64, n), make([]int64, n), make([]int64, n)
 		mod, pub := make([]*string, n), make([]*string, n)
@@ -1017,10 +1017,10 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 	}
 	var q string
 	var args []any
-	if tx.db.engine == Postgres {
+	if tx.db.dialect.bulkArrays {
 		q, args = b.arrays()
 	} else {
-		q, args = b.values(tx.db.engine), b.args
+		q, args = b.values(tx.db.dialect), b.args
 	}
 	var err error
 	if ids == nil {
@@ -1061,7 +1061,7 @@ func eachID(rows *sql.Rows, err error, fn func(id int64)) error {
 }
 
 // values is the batch as a VALUES list (SQLite), the statement text kept for the common row counts.
-func (b *batch) values(engine string) string {
+func (b *batch) values(d *dialect) string {
 	if q, ok := b.sql[b.rows]; ok {
 		return q
 	}
@@ -1077,7 +1077,7 @@ func (b *batch) values(engine string) string {
 			if c > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString(param(engine, n))
+			sb.WriteString(d.param(n))
 			n++
 		}
 		sb.WriteByte(')')
@@ -1155,26 +1155,16 @@ func (b *batch) arrays() (string, []any) {
 	return sb.String(), cols
 }
 
-// placeholders returns the placeholders of parameters from..from+n-1 for engine.
-func placeholders(engine string, from, n int) string {
+// placeholders returns the placeholders of parameters from..from+n-1 in dialect d.
+func placeholders(d *dialect, from, n int) string {
 	var sb strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString(param(engine, from+i))
+		sb.WriteString(d.param(from + i))
 	}
 	return sb.String()
-}
-
-// param is the placeholder of the n-th parameter (parameters are written in order). SQLite keeps "$N" and "?N"
-// in a list of parameter names that the driver searches once per parameter, which makes a statement with
-// thousands of them quadratic to bind; a bare "?" is positional and costs nothing.
-func param(engine string, n int) string {
-	if engine == SQLite {
-		return "?"
-	}
-	return "$" + idText(int64(n))
 }
 
 func uniq(s []string) []string {

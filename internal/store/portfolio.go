@@ -50,7 +50,8 @@ func scanOrg(row interface{ Scan(...any) error }) (*vigil.Organization, error) {
 }
 
 // CreateOrg creates an organization. The CVD acknowledgement time defaults to 5 business days (policy).
-func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) error {
+func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) {
+	defer vigil.Wrap(&err, "store.CreateOrg", o.Name)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -76,7 +77,8 @@ func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) error {
 }
 
 // UpdateOrg replaces an organization's fields; reason is recorded with the change.
-func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason string) error {
+func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateOrg", o.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -101,7 +103,8 @@ func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason strin
 }
 
 // Org returns one organization.
-func (db *DB) Org(ctx context.Context, id int64) (*vigil.Organization, error) {
+func (db *DB) Org(ctx context.Context, id int64) (_ *vigil.Organization, err error) {
+	defer vigil.Wrap(&err, "store.Org", id)
 	o, err := scanOrg(db.db.QueryRowContext(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organization", id)
@@ -110,21 +113,9 @@ func (db *DB) Org(ctx context.Context, id int64) (*vigil.Organization, error) {
 }
 
 // Orgs lists organizations by id.
-func (db *DB) Orgs(ctx context.Context) ([]*vigil.Organization, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT "+orgCols+" FROM orgs ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.Organization
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+func (db *DB) Orgs(ctx context.Context) (_ []*vigil.Organization, err error) {
+	defer vigil.Wrap(&err, "store.Orgs", nil)
+	return queryAll(ctx, db.db, scanOrg, "SELECT "+orgCols+" FROM orgs ORDER BY id")
 }
 
 // ---- devices
@@ -150,7 +141,8 @@ func scanDevice(row interface{ Scan(...any) error }) (*vigil.Device, error) {
 }
 
 // CreateDevice creates a device. OrgID defaults to the only organization when there is exactly one.
-func (db *DB) CreateDevice(ctx context.Context, d *vigil.Device) error {
+func (db *DB) CreateDevice(ctx context.Context, d *vigil.Device) (err error) {
+	defer vigil.Wrap(&err, "store.CreateDevice", d.Name)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -232,7 +224,8 @@ func deviceMatrix(d *vigil.Device) (any, error) {
 }
 
 // UpdateDevice replaces a device's fields.
-func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) error {
+func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateDevice", d.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -263,7 +256,8 @@ func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) 
 }
 
 // Device returns one device.
-func (db *DB) Device(ctx context.Context, id int64) (*vigil.Device, error) {
+func (db *DB) Device(ctx context.Context, id int64) (_ *vigil.Device, err error) {
+	defer vigil.Wrap(&err, "store.Device", id)
 	d, err := scanDevice(db.db.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("device", id)
@@ -272,7 +266,8 @@ func (db *DB) Device(ctx context.Context, id int64) (*vigil.Device, error) {
 }
 
 // DeviceByName returns the device with this name, or with this id when name is a number.
-func (db *DB) DeviceByName(ctx context.Context, name string) (*vigil.Device, error) {
+func (db *DB) DeviceByName(ctx context.Context, name string) (_ *vigil.Device, err error) {
+	defer vigil.Wrap(&err, "store.DeviceByName", name)
 	d, err := scanDevice(db.db.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE name = $1", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
@@ -284,21 +279,9 @@ func (db *DB) DeviceByName(ctx context.Context, name string) (*vigil.Device, err
 }
 
 // Devices lists devices by name.
-func (db *DB) Devices(ctx context.Context) ([]*vigil.Device, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY name")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+func (db *DB) Devices(ctx context.Context) (_ []*vigil.Device, err error) {
+	defer vigil.Wrap(&err, "store.Devices", nil)
+	return queryAll(ctx, db.db, scanDevice, "SELECT "+deviceCols+" FROM devices ORDER BY name")
 }
 
 // ---- versions
@@ -316,7 +299,8 @@ func scanVersion(row interface{ Scan(...any) error }) (*vigil.DeviceVersion, err
 }
 
 // CreateVersion creates a device version.
-func (db *DB) CreateVersion(ctx context.Context, v *vigil.DeviceVersion) error {
+func (db *DB) CreateVersion(ctx context.Context, v *vigil.DeviceVersion) (err error) {
+	defer vigil.Wrap(&err, "store.CreateVersion", v.Version)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -342,7 +326,8 @@ func (db *DB) CreateVersion(ctx context.Context, v *vigil.DeviceVersion) error {
 }
 
 // UpdateVersion replaces a version's fields (its device cannot change).
-func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason string) error {
+func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateVersion", v.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -367,7 +352,8 @@ func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason 
 }
 
 // Version returns one version.
-func (db *DB) Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error) {
+func (db *DB) Version(ctx context.Context, id int64) (_ *vigil.DeviceVersion, err error) {
+	defer vigil.Wrap(&err, "store.Version", id)
 	v, err := scanVersion(db.db.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("version", id)
@@ -376,7 +362,8 @@ func (db *DB) Version(ctx context.Context, id int64) (*vigil.DeviceVersion, erro
 }
 
 // VersionByName returns a device's version by its version string.
-func (db *DB) VersionByName(ctx context.Context, deviceID int64, version string) (*vigil.DeviceVersion, error) {
+func (db *DB) VersionByName(ctx context.Context, deviceID int64, version string) (_ *vigil.DeviceVersion, err error) {
+	defer vigil.Wrap(&err, "store.VersionByName", deviceID)
 	v, err := scanVersion(db.db.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE device_id = $1 AND version = $2", deviceID, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("version", strconv.Quote(version))
@@ -385,25 +372,13 @@ func (db *DB) VersionByName(ctx context.Context, deviceID int64, version string)
 }
 
 // Versions lists a device's versions (all devices' when deviceID is 0) in creation order.
-func (db *DB) Versions(ctx context.Context, deviceID int64) ([]*vigil.DeviceVersion, error) {
+func (db *DB) Versions(ctx context.Context, deviceID int64) (_ []*vigil.DeviceVersion, err error) {
+	defer vigil.Wrap(&err, "store.Versions", deviceID)
 	q, args := "SELECT "+versionCols+" FROM device_versions ORDER BY device_id, id", []any{}
 	if deviceID != 0 {
 		q, args = "SELECT "+versionCols+" FROM device_versions WHERE device_id = $1 ORDER BY id", []any{deviceID}
 	}
-	rows, err := db.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.DeviceVersion
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.db, scanVersion, q, args...)
 }
 
 // ---- components
@@ -429,8 +404,9 @@ func ValidateComponent(i int, c *vigil.Component) error {
 
 // SetComponents replaces a version's current components with comps in one transaction, keeping the previous
 // SBOM and its components as history. source names the document (a file name) for provenance.
-func (db *DB) SetComponents(ctx context.Context, versionID int64, comps []vigil.Component, source string) error {
-	_, err := db.ImportSBOM(ctx, versionID, comps, vigil.SBOMMeta{Source: source}, nil)
+func (db *DB) SetComponents(ctx context.Context, versionID int64, comps []vigil.Component, source string) (err error) {
+	defer vigil.Wrap(&err, "store.SetComponents", versionID)
+	_, err = db.ImportSBOM(ctx, versionID, comps, vigil.SBOMMeta{Source: source}, nil)
 	return err
 }
 
@@ -438,6 +414,7 @@ func (db *DB) SetComponents(ctx context.Context, versionID int64, comps []vigil.
 // check, when not nil, sees the previous components inside the transaction and refuses the import by returning an
 // error, so the decision and the write see the same SBOM.
 func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Component, meta vigil.SBOMMeta, check func(previous []vigil.Component) error) (previous []vigil.Component, err error) {
+	defer vigil.Wrap(&err, "store.ImportSBOM", versionID)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return nil, err
 	}
@@ -526,24 +503,12 @@ type querier interface {
 }
 
 func queryComponents(ctx context.Context, q querier, versionID int64) ([]vigil.Component, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+componentCols+" FROM components WHERE version_id = $1 AND current = $2 ORDER BY id", versionID, true)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []vigil.Component
-	for rows.Next() {
-		c, err := scanComponent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, scanComponent, "SELECT "+componentCols+" FROM components WHERE version_id = $1 AND current = $2 ORDER BY id", versionID, true)
 }
 
 // Components returns a version's current components.
-func (db *DB) Components(ctx context.Context, versionID int64) ([]vigil.Component, error) {
+func (db *DB) Components(ctx context.Context, versionID int64) (_ []vigil.Component, err error) {
+	defer vigil.Wrap(&err, "store.Components", versionID)
 	return queryComponents(ctx, db.db, versionID)
 }
 
@@ -604,7 +569,8 @@ func (tx *Tx) writeUnits(ctx context.Context, c *vigil.Consignee) error {
 }
 
 // CreateConsignee creates a consignee with its units.
-func (db *DB) CreateConsignee(ctx context.Context, c *vigil.Consignee) error {
+func (db *DB) CreateConsignee(ctx context.Context, c *vigil.Consignee) (err error) {
+	defer vigil.Wrap(&err, "store.CreateConsignee", c.Name)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -633,7 +599,8 @@ func (db *DB) CreateConsignee(ctx context.Context, c *vigil.Consignee) error {
 }
 
 // UpdateConsignee replaces a consignee's fields and units.
-func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason string) error {
+func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateConsignee", c.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
@@ -666,7 +633,8 @@ func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason st
 }
 
 // Consignee returns one consignee with its units.
-func (db *DB) Consignee(ctx context.Context, id int64) (*vigil.Consignee, error) {
+func (db *DB) Consignee(ctx context.Context, id int64) (_ *vigil.Consignee, err error) {
+	defer vigil.Wrap(&err, "store.Consignee", id)
 	c, err := scanConsignee(db.db.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("consignee", id)
@@ -677,21 +645,12 @@ func (db *DB) Consignee(ctx context.Context, id int64) (*vigil.Consignee, error)
 }
 
 // Consignees lists consignees by name.
-func (db *DB) Consignees(ctx context.Context) ([]*vigil.Consignee, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT "+consigneeCols+" FROM consignees ORDER BY name")
+func (db *DB) Consignees(ctx context.Context) (_ []*vigil.Consignee, err error) {
+	defer vigil.Wrap(&err, "store.Consignees", nil)
+	out, err := queryAll(ctx, db.db, scanConsignee, "SELECT "+consigneeCols+" FROM consignees ORDER BY name")
 	if err != nil {
 		return nil, err
 	}
-	var out []*vigil.Consignee
-	for rows.Next() {
-		c, err := scanConsignee(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	rows.Close()
 	for _, c := range out {
 		if err := db.loadUnits(ctx, db.db, c); err != nil {
 			return nil, err
@@ -702,7 +661,8 @@ func (db *DB) Consignees(ctx context.Context) ([]*vigil.Consignee, error) {
 
 // Where lists the device versions whose current SBOM contains a component. ref is NAME, NAME@VERSION or a purl
 // (with or without its version); names compare case-insensitively.
-func (db *DB) Where(ctx context.Context, ref string) ([]vigil.Where, error) {
+func (db *DB) Where(ctx context.Context, ref string) (_ []vigil.Where, err error) {
+	defer vigil.Wrap(&err, "store.Where", ref)
 	q := `SELECT d.id, d.name, v.id, v.version, v.status, v.units_fielded, ` + prefixCols("c.", componentCols) + `
 		FROM components c JOIN device_versions v ON v.id = c.version_id JOIN devices d ON d.id = v.device_id
 		WHERE c.current = $1 AND `

@@ -38,16 +38,16 @@ const (
 
 // DB is an open store. It implements the services of the root package.
 type DB struct {
-	db     *pool
-	engine string
-	dsn    string
-	path   string // SQLite file path
-	clock  vigil.Clock
-	log    atomic.Pointer[slog.Logger]
+	db      *pool
+	dialect *dialect
+	dsn     string
+	path    string // SQLite file path
+	clock   vigil.Clock
+	log     atomic.Pointer[slog.Logger]
 }
 
 // Engine returns SQLite or Postgres.
-func (db *DB) Engine() string { return db.engine }
+func (db *DB) Engine() string { return db.dialect.name }
 
 // SQL returns the underlying handle, for tests and backups.
 func (db *DB) SQL() *sql.DB { return db.db.DB }
@@ -74,7 +74,7 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		db.engine = Postgres
+		db.dialect = postgresDialect
 		var h *sql.DB
 		h, err = sql.Open("pgx", dsn)
 		if err == nil {
@@ -85,7 +85,7 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 			db.db = &pool{DB: h}
 		}
 	default:
-		db.engine = SQLite
+		db.dialect = sqliteDialect
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 		if path == "" {
 			return nil, vigil.Errorf(vigil.EINVALID, "--db: empty SQLite path")
@@ -106,11 +106,11 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s store: %w", db.engine, err)
+		return nil, fmt.Errorf("open %s store: %w", db.dialect.name, err)
 	}
 	if err := db.db.PingContext(ctx); err != nil {
 		db.db.Close()
-		return nil, vigil.Errorf(vigil.EINTERNAL, "cannot reach the %s database: %v", db.engine, redact(err))
+		return nil, vigil.Errorf(vigil.EINTERNAL, "cannot reach the %s database: %v", db.dialect.name, redact(err))
 	}
 	return db, nil
 }
@@ -129,26 +129,29 @@ func redact(err error) string {
 }
 
 // Close closes the store.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() (err error) {
+	defer vigil.Wrap(&err, "store.Close", nil)
+	return db.db.Close()
+}
 
 // Ping checks that the database answers (for /healthz).
-func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
+func (db *DB) Ping(ctx context.Context) (err error) {
+	defer vigil.Wrap(&err, "store.Ping", nil)
+	return db.db.PingContext(ctx)
+}
 
 func (db *DB) provider() (*goose.Provider, error) {
-	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
-	if db.engine == Postgres {
-		dialect, dir = goose.DialectPostgres, "migrations/postgres"
-	}
-	sub, err := fs.Sub(migrations, dir)
+	sub, err := fs.Sub(migrations, db.dialect.migrations)
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(dialect, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.engine)))
+	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect)))
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer
 // than this binary knows, rather than run old code against it.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) (err error) {
+	defer vigil.Wrap(&err, "store.Migrate", nil)
 	p, err := db.provider()
 	if err != nil {
 		return err
@@ -174,6 +177,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // SchemaVersion returns the applied migration version and the newest this binary knows.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	defer vigil.Wrap(&err, "store.SchemaVersion", nil)
 	p, err := db.provider()
 	if err != nil {
 		return 0, 0, err
@@ -181,11 +185,11 @@ func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err err
 	return p.GetVersions(ctx)
 }
 
-// Backup writes a consistent online copy of a SQLite store to path (VACUUM INTO). For PostgreSQL it explains how,
-// because pg_dump is the right tool and a server-side copy would land on the server's disk.
-func (db *DB) Backup(ctx context.Context, path string) error {
-	if db.engine == Postgres {
-		return vigil.Errorf(vigil.EINVALID, "backups of a PostgreSQL store are taken with pg_dump: pg_dump --format=custom --file=%s \"$VIGIL_DB\" (restore with pg_restore)", path)
+// Backup writes a consistent online copy of a SQLite store to path (VACUUM INTO). For PostgreSQL it explains how.
+func (db *DB) Backup(ctx context.Context, path string) (err error) {
+	defer vigil.Wrap(&err, "store.Backup", path)
+	if db.dialect.backup != "" {
+		return vigil.Errorf(vigil.EINVALID, db.dialect.backup, path)
 	}
 	if _, err := os.Stat(path); err == nil {
 		return vigil.Errorf(vigil.ECONFLICT, "backup: %s already exists", path)
@@ -195,6 +199,12 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// The advisory lock keys of the store's writers (see dialect.lock).
+const (
+	auditLock = 7316 // appending to the audit trail
+	usersLock = 7317 // changing who is an enabled admin
+)
 
 // Tx is one transaction with its single "now" and its actor.
 type Tx struct {
@@ -251,11 +261,9 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 	if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
 		return err
 	}
-	if tx.db.engine == Postgres {
-		// Serialize appenders: two transactions must not both extend the same head.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7316)"); err != nil {
-			return fmt.Errorf("audit lock: %w", err)
-		}
+	// Serialize appenders: two transactions must not both extend the same head.
+	if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
+		return err
 	}
 	var head vigil.AuditCheckpoint
 	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&head.Count, &head.Head)

@@ -170,7 +170,8 @@ func scanAsset(row interface{ Scan(...any) error }) (*vigil.Asset, error) {
 }
 
 // CreateAsset adds an asset to a device's threat model.
-func (db *DB) CreateAsset(ctx context.Context, a *vigil.Asset) error {
+func (db *DB) CreateAsset(ctx context.Context, a *vigil.Asset) (err error) {
+	defer vigil.Wrap(&err, "store.CreateAsset", a.Ref)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -198,7 +199,8 @@ func (db *DB) CreateAsset(ctx context.Context, a *vigil.Asset) error {
 }
 
 // UpdateAsset replaces an asset's name, kind and description; its ref never changes.
-func (db *DB) UpdateAsset(ctx context.Context, a *vigil.Asset, reason string) error {
+func (db *DB) UpdateAsset(ctx context.Context, a *vigil.Asset, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateAsset", a.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -278,7 +280,8 @@ func (tx *Tx) linkThreatAssets(ctx context.Context, threatID int64, assetIDs []i
 }
 
 // CreateThreat adds a threat to a device's threat model, linked to the assets and clinical functions it reaches.
-func (db *DB) CreateThreat(ctx context.Context, t *vigil.Threat) error {
+func (db *DB) CreateThreat(ctx context.Context, t *vigil.Threat) (err error) {
+	defer vigil.Wrap(&err, "store.CreateThreat", t.Ref)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -310,7 +313,8 @@ func (db *DB) CreateThreat(ctx context.Context, t *vigil.Threat) error {
 }
 
 // UpdateThreat replaces a threat's fields and links; its ref never changes.
-func (db *DB) UpdateThreat(ctx context.Context, t *vigil.Threat, reason string) error {
+func (db *DB) UpdateThreat(ctx context.Context, t *vigil.Threat, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateThreat", t.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -376,7 +380,8 @@ func (tx *Tx) threat(ctx context.Context, deviceID int64, ref string) (*vigil.Th
 }
 
 // Threat returns one threat of a device by ref (case-insensitive).
-func (db *DB) Threat(ctx context.Context, deviceID int64, ref string) (*vigil.Threat, error) {
+func (db *DB) Threat(ctx context.Context, deviceID int64, ref string) (_ *vigil.Threat, err error) {
+	defer vigil.Wrap(&err, "store.Threat", deviceID)
 	return loadThreat(ctx, db.db, deviceID, ref)
 }
 
@@ -408,7 +413,8 @@ func (tx *Tx) linkControlThreats(ctx context.Context, controlID int64, threatIDs
 }
 
 // CreateControl adds a designed-in mitigation or a compensating control, linked to the threats it addresses.
-func (db *DB) CreateControl(ctx context.Context, c *vigil.Control) error {
+func (db *DB) CreateControl(ctx context.Context, c *vigil.Control) (err error) {
+	defer vigil.Wrap(&err, "store.CreateControl", c.Ref)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -446,7 +452,8 @@ func (db *DB) CreateControl(ctx context.Context, c *vigil.Control) error {
 
 // UpdateControl replaces a control's fields and links; its ref and kind never change (a mitigation that becomes a
 // compensating control is a different safeguard: add it).
-func (db *DB) UpdateControl(ctx context.Context, c *vigil.Control, reason string) error {
+func (db *DB) UpdateControl(ctx context.Context, c *vigil.Control, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.UpdateControl", c.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -514,7 +521,8 @@ func loadControl(ctx context.Context, q tmQuerier, deviceID int64, ref string) (
 
 // ThreatModel returns a device's threat model: assets, threats and controls, each in order of creation, with
 // their links as refs.
-func (db *DB) ThreatModel(ctx context.Context, deviceID int64) (*vigil.ThreatModel, error) {
+func (db *DB) ThreatModel(ctx context.Context, deviceID int64) (_ *vigil.ThreatModel, err error) {
+	defer vigil.Wrap(&err, "store.ThreatModel", deviceID)
 	d, err := db.Device(ctx, deviceID)
 	if err != nil {
 		return nil, err
@@ -582,7 +590,22 @@ func (db *DB) ThreatModel(ctx context.Context, deviceID int64) (*vigil.ThreatMod
 	return m, nil
 }
 
-func eachRow(ctx context.Context, q tmQuerier, query string, args []any, fn func(*sql.Rows) error) error {
+// queryAll runs query and returns its rows as scan reads them: the one loop of the store's list reads.
+func queryAll[T any](ctx context.Context, q querier, scan func(row interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := eachRow(ctx, q, query, args, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachRow runs query and calls fn on each row: the one row loop of reads that are not plain lists.
+func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -600,7 +623,8 @@ func eachRow(ctx context.Context, q tmQuerier, query string, args []any, fn func
 
 // AssessTraced appends an assessment with the threats it names, in one transaction. The checks are Assess's, and
 // each threat must be in the threat model of the finding's device.
-func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []string) error {
+func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []string) (err error) {
+	defer vigil.Wrap(&err, "store.AssessTraced", a.FindingID)
 	if len(threats) == 0 {
 		return db.Assess(ctx, a)
 	}
@@ -648,9 +672,10 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 }
 
 // AssessmentThreats returns, for each assessment of the finding that named threats, their refs in model order.
-func (db *DB) AssessmentThreats(ctx context.Context, findingID int64) (map[int64][]string, error) {
+func (db *DB) AssessmentThreats(ctx context.Context, findingID int64) (_ map[int64][]string, err error) {
+	defer vigil.Wrap(&err, "store.AssessmentThreats", findingID)
 	out := map[int64][]string{}
-	err := eachRow(ctx, db.db, `SELECT l.assessment_id, t.ref FROM assessment_threats l
+	err = eachRow(ctx, db.db, `SELECT l.assessment_id, t.ref FROM assessment_threats l
 		JOIN assessments a ON a.id = l.assessment_id JOIN tm_threats t ON t.id = l.threat_id
 		WHERE a.finding_id = $1 ORDER BY l.assessment_id, t.id`, []any{findingID}, func(r *sql.Rows) error {
 		var id int64

@@ -138,7 +138,8 @@ func validatePassword(p string) error {
 }
 
 // CreateUser adds a team member. The password is hashed with argon2id; neither it nor the hash is audited.
-func (db *DB) CreateUser(ctx context.Context, u *vigil.User, password string) error {
+func (db *DB) CreateUser(ctx context.Context, u *vigil.User, password string) (err error) {
+	defer vigil.Wrap(&err, "store.CreateUser", u.Name)
 	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
 		return err
 	}
@@ -171,7 +172,8 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User, password string) er
 }
 
 // SetPassword changes a user's password (admin, or the user themself).
-func (db *DB) SetPassword(ctx context.Context, name, password string) error {
+func (db *DB) SetPassword(ctx context.Context, name, password string) (err error) {
+	defer vigil.Wrap(&err, "store.SetPassword", name)
 	a, ok := vigil.ActorFrom(ctx)
 	if !ok || !(a.Can(vigil.PermUsers) || (a.Name == name && a.TokenID == 0)) {
 		return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or the user may change a password")
@@ -200,7 +202,8 @@ func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 }
 
 // Users lists users by name.
-func (db *DB) Users(ctx context.Context) ([]*vigil.User, error) {
+func (db *DB) Users(ctx context.Context) (_ []*vigil.User, err error) {
+	defer vigil.Wrap(&err, "store.Users", nil)
 	rows, err := db.db.QueryContext(ctx, "SELECT id, name, role, disabled, created_at FROM users ORDER BY name")
 	if err != nil {
 		return nil, err
@@ -230,7 +233,8 @@ func (db *DB) userRow(ctx context.Context, where string, arg any) (*vigil.User, 
 }
 
 // UserByName returns a user.
-func (db *DB) UserByName(ctx context.Context, name string) (*vigil.User, error) {
+func (db *DB) UserByName(ctx context.Context, name string) (_ *vigil.User, err error) {
+	defer vigil.Wrap(&err, "store.UserByName", name)
 	u, _, err := db.userRow(ctx, "name = $1", name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", name)
@@ -239,7 +243,8 @@ func (db *DB) UserByName(ctx context.Context, name string) (*vigil.User, error) 
 }
 
 // Authenticate checks a name and password. Every failure is the same EUNAUTHORIZED and costs the same time.
-func (db *DB) Authenticate(ctx context.Context, name, password string) (*vigil.User, error) {
+func (db *DB) Authenticate(ctx context.Context, name, password string) (_ *vigil.User, err error) {
+	defer vigil.Wrap(&err, "store.Authenticate", nil) // no key: a failure must look the same whoever was named
 	u, hash, err := db.userRow(ctx, "name = $1", name)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -284,7 +289,8 @@ func NewSecret(prefix string) string {
 
 // CreateToken creates an API token for a user and returns its secret, once. Tokens are stored as SHA-256 hashes:
 // they are 256-bit random, so a slow hash adds nothing. A token cannot create tokens (see vigil.UserService).
-func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expires time.Time) (*vigil.Token, string, error) {
+func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expires time.Time) (_ *vigil.Token, _ string, err error) {
+	defer vigil.Wrap(&err, "store.CreateToken", userName)
 	a, ok := vigil.ActorFrom(ctx)
 	if !ok || !(a.Can(vigil.PermUsers) || a.Name == userName) {
 		return nil, "", vigil.Errorf(vigil.EFORBIDDEN, "only an admin or the user may create a token for %s", userName)
@@ -292,7 +298,7 @@ func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expir
 	if a.TokenID != 0 {
 		return nil, "", vigil.Errorf(vigil.EFORBIDDEN, "an API token cannot create tokens: sign in, or use the command line")
 	}
-	expires, err := vigil.TokenExpiry(db.clock.Now(), expires)
+	expires, err = vigil.TokenExpiry(db.clock.Now(), expires)
 	if err != nil {
 		return nil, "", err
 	}
@@ -327,11 +333,12 @@ func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expir
 // TokenActor resolves an API token secret to its actor. The role is read from the users table on every call, so a
 // role change or a disabled account takes effect on the next request; a revoked token is refused at once. last_used
 // is written at most once a minute per token, so scripts polling the API do not turn every read into a write.
-func (db *DB) TokenActor(ctx context.Context, secret string) (vigil.Actor, error) {
+func (db *DB) TokenActor(ctx context.Context, secret string) (_ vigil.Actor, err error) {
+	defer vigil.Wrap(&err, "store.TokenActor", nil)
 	var a vigil.Actor
 	var created, exp, revoked, used sql.NullString
 	var disabled bool
-	err := db.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.name, u.role, u.disabled, t.created_at, t.expires_at, t.revoked_at, t.last_used FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`,
+	err = db.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.name, u.role, u.disabled, t.created_at, t.expires_at, t.revoked_at, t.last_used FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`,
 		secretHash(secret)).Scan(&a.TokenID, &a.UserID, &a.Name, &a.Role, &disabled, &created, &exp, &revoked, &used)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return a, err
@@ -350,6 +357,7 @@ func (db *DB) TokenActor(ctx context.Context, secret string) (vigil.Actor, error
 
 // CreateSession starts a session for u and returns its secret (the cookie value) and CSRF token.
 func (db *DB) CreateSession(ctx context.Context, u *vigil.User, ttl time.Duration) (secret string, s *vigil.Session, err error) {
+	defer vigil.Wrap(&err, "store.CreateSession", u.Name)
 	secret = NewSecret("")
 	s = &vigil.Session{User: u, CSRF: NewSecret(""), Expires: db.clock.Now().Add(ttl).UTC()}
 	ctx = vigil.WithActor(ctx, vigil.Actor{UserID: u.ID, Name: u.Name, Role: u.Role})
@@ -368,7 +376,8 @@ func (db *DB) CreateSession(ctx context.Context, u *vigil.User, ttl time.Duratio
 
 // SessionBySecret returns the live session for a cookie value with the default idle limit; EUNAUTHORIZED when
 // unknown, expired, idle too long or its user disabled. The server uses IdleSessions to set its own limit.
-func (db *DB) SessionBySecret(ctx context.Context, secret string) (*vigil.Session, error) {
+func (db *DB) SessionBySecret(ctx context.Context, secret string) (_ *vigil.Session, err error) {
+	defer vigil.Wrap(&err, "store.SessionBySecret", nil)
 	return db.sessionBySecret(ctx, secret, vigil.DefaultSessionIdle)
 }
 
@@ -444,8 +453,9 @@ func (db *DB) bookkeep(ctx context.Context, what, query string, args ...any) {
 }
 
 // DeleteSession ends a session (logout).
-func (db *DB) DeleteSession(ctx context.Context, secret string) error {
-	_, err := db.db.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", secretHash(secret))
+func (db *DB) DeleteSession(ctx context.Context, secret string) (err error) {
+	defer vigil.Wrap(&err, "store.DeleteSession", nil)
+	_, err = db.db.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", secretHash(secret))
 	return err
 }
 
@@ -468,11 +478,7 @@ func checkReason(reason string) (string, error) {
 // lockUsers serializes changes to who is an enabled admin, so that two admins demoting each other at once cannot
 // both pass the last-admin check. SQLite transactions already take the write lock at BEGIN.
 func (tx *Tx) lockUsers(ctx context.Context) error {
-	if tx.db.engine != Postgres {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7317)")
-	return err
+	return tx.db.dialect.lock(ctx, tx, usersLock)
 }
 
 // userForUpdate reads the user a change is about, inside the change's transaction.
@@ -504,7 +510,8 @@ func (tx *Tx) refuseLastAdmin(ctx context.Context, u *vigil.User, what string) e
 // SetUserDisabled disables or re-enables a user (admin only; reason required; audited). Disabling ends the user's
 // sessions; their tokens are refused because TokenActor reads the flag. An admin cannot disable themself, nor the
 // last enabled admin (ECONFLICT). Setting the state the user is already in changes and records nothing.
-func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool, reason string) error {
+func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.SetUserDisabled", name)
 	a, err := vigil.Authorize(ctx, vigil.PermUsers)
 	if err != nil {
 		return err
@@ -545,14 +552,15 @@ func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool, r
 // SetUserRole changes a user's role (admin only; reason required; audited). It takes effect on the user's next
 // request: sessions and tokens read the role from the users table each time. Demoting the last enabled admin is
 // refused (ECONFLICT). Setting the role the user already has changes and records nothing.
-func (db *DB) SetUserRole(ctx context.Context, name, role, reason string) error {
+func (db *DB) SetUserRole(ctx context.Context, name, role, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.SetUserRole", name)
 	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
 		return err
 	}
 	if err := vigil.OneOf("role", role, vigil.Roles); err != nil {
 		return err
 	}
-	reason, err := checkReason(reason)
+	reason, err = checkReason(reason)
 	if err != nil {
 		return err
 	}
@@ -589,7 +597,8 @@ func ownTokens(ctx context.Context, userName, verb string) error {
 
 // Tokens lists a user's live (unrevoked) tokens, oldest first, expired ones included so they can be cleaned up:
 // an admin, or the user themself. Never the secret or its hash. ENOTFOUND for an unknown user.
-func (db *DB) Tokens(ctx context.Context, userName string) ([]*vigil.Token, error) {
+func (db *DB) Tokens(ctx context.Context, userName string) (_ []*vigil.Token, err error) {
+	defer vigil.Wrap(&err, "store.Tokens", userName)
 	if err := ownTokens(ctx, userName, "list"); err != nil {
 		return nil, err
 	}
@@ -618,11 +627,12 @@ func (db *DB) Tokens(ctx context.Context, userName string) ([]*vigil.Token, erro
 
 // RevokeToken revokes one of a user's tokens (an admin, or the user themself; reason required; audited). The token
 // is refused from the next request on. ENOTFOUND when the user has no such token; ECONFLICT when already revoked.
-func (db *DB) RevokeToken(ctx context.Context, userName string, id int64, reason string) error {
+func (db *DB) RevokeToken(ctx context.Context, userName string, id int64, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.RevokeToken", userName)
 	if err := ownTokens(ctx, userName, "revoke"); err != nil {
 		return err
 	}
-	reason, err := checkReason(reason)
+	reason, err = checkReason(reason)
 	if err != nil {
 		return err
 	}

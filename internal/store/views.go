@@ -20,17 +20,19 @@ import (
 
 // AuditHead returns the sequence number of the newest audit event (0 on an empty trail). Every write appends an
 // event in its own transaction, so the head moves with every change to the store.
-func (db *DB) AuditHead(ctx context.Context) (int64, error) {
+func (db *DB) AuditHead(ctx context.Context) (_ int64, err error) {
+	defer vigil.Wrap(&err, "store.AuditHead", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return 0, err
 	}
 	var seq sql.NullInt64
-	err := db.db.QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&seq)
+	err = db.db.QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&seq)
 	return seq.Int64, err
 }
 
 // AuditChanges returns the events after seq after, up to and including upto, in no particular order.
-func (db *DB) AuditChanges(ctx context.Context, after, upto int64) ([]vigil.AuditChange, error) {
+func (db *DB) AuditChanges(ctx context.Context, after, upto int64) (_ []vigil.AuditChange, err error) {
+	defer vigil.Wrap(&err, "store.AuditChanges", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -51,7 +53,8 @@ func (db *DB) AuditChanges(ctx context.Context, after, upto int64) ([]vigil.Audi
 }
 
 // AssessedFindingIDs returns the ids of the findings with at least one assessment, in no particular order.
-func (db *DB) AssessedFindingIDs(ctx context.Context) ([]int64, error) {
+func (db *DB) AssessedFindingIDs(ctx context.Context) (_ []int64, err error) {
+	defer vigil.Wrap(&err, "store.AssessedFindingIDs", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -62,7 +65,8 @@ func (db *DB) AssessedFindingIDs(ctx context.Context) ([]int64, error) {
 }
 
 // HasAssessment reports whether a finding has been assessed at least once (false for an unknown finding).
-func (db *DB) HasAssessment(ctx context.Context, findingID int64) (bool, error) {
+func (db *DB) HasAssessment(ctx context.Context, findingID int64) (_ bool, err error) {
+	defer vigil.Wrap(&err, "store.HasAssessment", findingID)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return false, err
 	}
@@ -83,7 +87,8 @@ const findingListSelect = `SELECT f.id, f.version_id, v.device_id, f.component, 
 // FindingListKey returns a text identifying the findings q selects, apart from its cursors and limit, for callers
 // that cache counts and pages: queries with equal keys select the same findings. It returns EINVALID for an unknown
 // state or risk, as CountFindings and FindingList would.
-func (db *DB) FindingListKey(q vigil.FindingListQuery) (string, error) {
+func (db *DB) FindingListKey(q vigil.FindingListQuery) (_ string, err error) {
+	defer vigil.Wrap(&err, "store.FindingListKey", nil)
 	where, args, err := db.findingListWhere(q)
 	if err != nil {
 		return "", err
@@ -115,10 +120,7 @@ func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) 
 	}
 	// The unary plus keeps SQLite from reading the state index and sorting: walking the primary key newest first
 	// and stopping after a page is what keeps a page fast at 100,000 findings.
-	col := "f.state"
-	if db.engine == SQLite {
-		col = "+f.state"
-	}
+	col := db.dialect.indexHint + "f.state"
 	where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
 	if q.DeviceID != 0 {
 		where = append(where, "v.device_id = "+arg(q.DeviceID))
@@ -159,7 +161,8 @@ func likeEscape(s string) string {
 }
 
 // CountFindings counts the findings q selects (its cursors and limit aside).
-func (db *DB) CountFindings(ctx context.Context, q vigil.FindingListQuery) (int, error) {
+func (db *DB) CountFindings(ctx context.Context, q vigil.FindingListQuery) (_ int, err error) {
+	defer vigil.Wrap(&err, "store.CountFindings", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return 0, err
 	}
@@ -175,7 +178,8 @@ func (db *DB) CountFindings(ctx context.Context, q vigil.FindingListQuery) (int,
 }
 
 // FindingList reads one page of the findings q selects at its cursor, newest first.
-func (db *DB) FindingList(ctx context.Context, q vigil.FindingListQuery) (*vigil.FindingList, error) {
+func (db *DB) FindingList(ctx context.Context, q vigil.FindingListQuery) (_ *vigil.FindingList, err error) {
+	defer vigil.Wrap(&err, "store.FindingList", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -266,7 +270,8 @@ func scanFindingListRow(row interface{ Scan(...any) error }) (vigil.FindingListR
 // ---- the dashboard's aggregates
 
 // OpenCounts counts the open and could-not-evaluate findings by device, version and state (a full scan).
-func (db *DB) OpenCounts(ctx context.Context) ([]vigil.OpenCount, error) {
+func (db *DB) OpenCounts(ctx context.Context) (_ []vigil.OpenCount, err error) {
+	defer vigil.Wrap(&err, "store.OpenCounts", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -291,6 +296,7 @@ func (db *DB) OpenCounts(ctx context.Context) ([]vigil.OpenCount, error) {
 // FindingDayCounts counts every finding by the day it was first seen, and the resolved ones by the day they
 // resolved (or were closed): from the two, the open findings on any day follow.
 func (db *DB) FindingDayCounts(ctx context.Context) (firstSeen, resolved []vigil.DayCount, err error) {
+	defer vigil.Wrap(&err, "store.FindingDayCounts", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, nil, err
 	}
@@ -325,7 +331,8 @@ func (db *DB) dayCounts(ctx context.Context, query string, into *[]vigil.DayCoun
 }
 
 // FixEvents returns every fix-distributed event (validated or not), by finding and then date.
-func (db *DB) FixEvents(ctx context.Context) ([]vigil.FixEvent, error) {
+func (db *DB) FixEvents(ctx context.Context) (_ []vigil.FixEvent, err error) {
+	defer vigil.Wrap(&err, "store.FixEvents", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -351,7 +358,8 @@ func (db *DB) FixEvents(ctx context.Context) ([]vigil.FixEvent, error) {
 
 // KEVCatalog returns the KEV catalog's listed (not removed) entries by CVE, as stored (a vigil.KEVEntry in JSON).
 // A store without intelligence tables returns an error.
-func (db *DB) KEVCatalog(ctx context.Context) (map[string]json.RawMessage, error) {
+func (db *DB) KEVCatalog(ctx context.Context) (_ map[string]json.RawMessage, err error) {
+	defer vigil.Wrap(&err, "store.KEVCatalog", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
@@ -375,7 +383,8 @@ func (db *DB) KEVCatalog(ctx context.Context) (map[string]json.RawMessage, error
 // OpenFindingsForKEV returns, by id, the open and could-not-evaluate findings whose vulnerability is listed in the
 // KEV catalog, and those named otherwise (GHSA, PYSEC, ...) with a CVE alias, which the caller checks against the
 // catalog: a probe per catalog entry plus the few such aliases, not every open finding.
-func (db *DB) OpenFindingsForKEV(ctx context.Context) ([]vigil.KEVCandidate, error) {
+func (db *DB) OpenFindingsForKEV(ctx context.Context) (_ []vigil.KEVCandidate, err error) {
+	defer vigil.Wrap(&err, "store.OpenFindingsForKEV", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
