@@ -675,7 +675,7 @@ func pick(r *rand.Rand, ids []int64) (string, string) {
 		name := "findings list"
 		switch r.IntN(4) {
 		case 1:
-			q.Set("risk", "uncontrolled")
+			q.Set("risk", string(vigil.RiskUncontrolled))
 			name = "findings risk"
 		case 2:
 			q.Set("after", fmt.Sprint(ids[r.IntN(len(ids))]))

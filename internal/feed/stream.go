@@ -229,6 +229,34 @@ func (s *Stream) stringRest(put func(byte) error) error {
 	}
 }
 
+// Elements reads a JSON array a value at a time, refusing more than max elements (the limit is reported against
+// field), and calls fn with each element's index, the line it starts on and its bytes; an error from fn stops it.
+func (s *Stream) Elements(field string, max int, fn func(i, line int, raw []byte) error) error {
+	if err := s.Expect('['); err != nil {
+		return err
+	}
+	for i, first := 0, true; ; i, first = i+1, false {
+		more, err := s.Next(first, ']')
+		if err != nil {
+			return err
+		}
+		if !more {
+			return s.Expect(']')
+		}
+		if i >= max {
+			return untrusted.Invalid(s.name, field, "more than the limit of %d entries", max)
+		}
+		line := s.Line()
+		raw, err := s.Value()
+		if err != nil {
+			return err
+		}
+		if err := fn(i, line, raw); err != nil {
+			return err
+		}
+	}
+}
+
 // End checks that nothing but white space follows the document.
 func (s *Stream) End() error {
 	c, err := s.Peek()

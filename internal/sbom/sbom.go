@@ -34,12 +34,7 @@ const (
 // malformed purl, a document over a limit.
 // A zero field of lim means the SBOM default (model.DefaultLimits: 64 MiB, 200,000 components, depth 128).
 func Parse(name string, r io.Reader, lim untrusted.Limits) (*Document, error) {
-	lim = lim.Or(model.DefaultLimits())
-	b, err := untrusted.ReadAll(model.Name(name), r, lim.MaxRecordSize)
-	if err != nil {
-		return nil, err
-	}
-	return ParseBytes(name, b, lim)
+	return model.Read(name, r, lim, ParseBytes)
 }
 
 // ParseBytes is Parse for a document already in memory.

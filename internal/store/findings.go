@@ -284,15 +284,20 @@ func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) (err error) {
 		if err := db.findingExists(ctx, tx, a.FindingID); err != nil {
 			return err
 		}
-		a.CreatedAt, a.Actor = tx.Now(), actor.String()
-		id, err := tx.insertID(ctx, "INSERT INTO assessments (finding_id, created_at, actor, data, risk) VALUES ($1, $2, $3, $4, $5)",
-			a.FindingID, tx.NowText(), a.Actor, mustJSON(a), a.Risk)
-		if err != nil {
+		if err := tx.insertAssessment(ctx, a, actor); err != nil {
 			return err
 		}
-		a.ID = id
 		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, a, a.Rationale)
 	})
+}
+
+// insertAssessment records a as made now by actor, setting its ID, time and actor.
+func (tx *Tx) insertAssessment(ctx context.Context, a *vigil.Assessment, actor vigil.Actor) error {
+	a.CreatedAt, a.Actor = tx.Now(), actor.String()
+	id, err := tx.insertID(ctx, "INSERT INTO assessments (finding_id, created_at, actor, data, risk) VALUES ($1, $2, $3, $4, $5)",
+		a.FindingID, tx.NowText(), a.Actor, mustJSON(a), a.Risk)
+	a.ID = id
+	return err
 }
 
 // Assessments returns a finding's assessments, oldest first (the first is the one that started the clocks).

@@ -651,15 +651,11 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 		if err != nil {
 			return err
 		}
-		a.CreatedAt, a.Actor = tx.Now(), actor.String()
-		id, err := tx.insertID(ctx, "INSERT INTO assessments (finding_id, created_at, actor, data, risk) VALUES ($1, $2, $3, $4, $5)",
-			a.FindingID, tx.NowText(), a.Actor, mustJSON(a), a.Risk)
-		if err != nil {
+		if err := tx.insertAssessment(ctx, a, actor); err != nil {
 			return err
 		}
-		a.ID = id
 		for _, t := range ids {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO assessment_threats (assessment_id, threat_id) VALUES ($1, $2)", id, t); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO assessment_threats (assessment_id, threat_id) VALUES ($1, $2)", a.ID, t); err != nil {
 				return err
 			}
 		}

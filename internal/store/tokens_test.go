@@ -62,7 +62,7 @@ func TestTokenLifetimes(t *testing.T) {
 					tok, secret, err := db.CreateToken(tt.ctx, tt.user, "t", tt.expires)
 					wantCode(t, "create", err, tt.code)
 					if err != nil {
-						if tt.code == vigil.EINVALID && !strings.HasPrefix(err.Error(), "expires: ") {
+						if tt.code == vigil.EINVALID && !strings.HasPrefix(vigil.ErrorMessage(err), "expires: ") {
 							t.Errorf("%q does not name the field", err)
 						}
 						return

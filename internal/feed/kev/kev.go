@@ -169,39 +169,21 @@ func ParseJSON(name string, r io.Reader, lim untrusted.Limits) (Catalog, error) 
 }
 
 func entries(s *feed.Stream, name string, lim untrusted.Limits, cat *Catalog, rejects *feed.Rejects) error {
-	if err := s.Expect('['); err != nil {
-		return err
-	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		more, err := s.Next(first, ']')
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		if i >= lim.MaxRecords {
-			return untrusted.Invalid(name, "vulnerabilities", "more than the limit of %d entries", lim.MaxRecords)
-		}
-		line := s.Line()
-		raw, err := s.Value()
-		if err != nil {
-			return err
-		}
+	return s.Elements("vulnerabilities", lim.MaxRecords, func(i, line int, raw []byte) error {
 		path := "vulnerabilities[" + strconv.Itoa(i) + "]"
 		var e entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			rejects.Add(untrusted.JSONErrorAt(name, path, raw, err, line))
-			continue
+			return nil
 		}
 		k, field, err := e.convert()
 		if err != nil {
 			rejects.Add(untrusted.Invalid(name, path+"."+field, "%v", err))
-			continue
+			return nil
 		}
 		cat.Entries = append(cat.Entries, k)
-	}
-	return s.Expect(']')
+		return nil
+	})
 }
 
 // columns are the CSV header names, which are the JSON member names.

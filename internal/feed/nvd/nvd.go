@@ -235,25 +235,7 @@ func envelope(name, key string, raw []byte, page *Page) error {
 
 // vulnerabilities streams the elements of the page's vulnerabilities array.
 func vulnerabilities(s *feed.Stream, name string, lim untrusted.Limits, page *Page, rejects *feed.Rejects, fn func(vigil.Advisory) error) error {
-	if err := s.Expect('['); err != nil {
-		return err
-	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		more, err := s.Next(first, ']')
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		if i >= lim.MaxRecords {
-			return untrusted.Invalid(name, "vulnerabilities", "more than the limit of %d entries", lim.MaxRecords)
-		}
-		line := s.Line()
-		raw, err := s.Value()
-		if err != nil {
-			return err
-		}
+	return s.Elements("vulnerabilities", lim.MaxRecords, func(i, line int, raw []byte) error {
 		page.Vulnerabilities++
 		path := "vulnerabilities[" + strconv.Itoa(i) + "]"
 		var v struct {
@@ -261,22 +243,19 @@ func vulnerabilities(s *feed.Stream, name string, lim untrusted.Limits, page *Pa
 		}
 		if err := json.Unmarshal(raw, &v); err != nil {
 			rejects.Add(untrusted.JSONErrorAt(name, path, raw, err, line))
-			continue
+			return nil
 		}
 		if v.CVE == nil {
 			rejects.Add(untrusted.Invalid(name, path+".cve", "required"))
-			continue
+			return nil
 		}
 		a, err := v.CVE.advisory(name, path+".cve")
 		if err != nil {
 			rejects.Add(err)
-			continue
+			return nil
 		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return s.Expect(']')
+		return fn(a)
+	})
 }
 
 // ParseCVE parses one bare cve object held in b.

@@ -18,15 +18,12 @@ import (
 // Parse reads a CycloneDX document from r, JSON or XML by its first non-space byte. name is used in errors only.
 // A zero field of lim means the SBOM default (model.DefaultLimits).
 func Parse(name string, r io.Reader, lim untrusted.Limits) (*model.Document, error) {
-	lim = lim.Or(model.DefaultLimits())
-	b, err := untrusted.ReadAll(model.Name(name), r, lim.MaxRecordSize)
-	if err != nil {
-		return nil, err
-	}
-	if first := model.FirstByte(b); first == '<' {
-		return ParseXML(name, b, lim)
-	}
-	return ParseJSON(name, b, lim)
+	return model.Read(name, r, lim, func(name string, b []byte, lim untrusted.Limits) (*model.Document, error) {
+		if model.FirstByte(b) == '<' {
+			return ParseXML(name, b, lim)
+		}
+		return ParseJSON(name, b, lim)
+	})
 }
 
 // ParseJSON parses and validates a CycloneDX JSON document held in b.

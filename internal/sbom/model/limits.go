@@ -1,6 +1,10 @@
 package model
 
-import "github.com/vigil-dev/vigil/internal/untrusted"
+import (
+	"io"
+
+	"github.com/vigil-dev/vigil/internal/untrusted"
+)
 
 // DefaultLimits returns what an SBOM reader accepts when a limit is left zero. An SBOM is untrusted input: a
 // supplier's tool, a customer upload or an attacker may send it. The whole document is read at once (schema
@@ -20,4 +24,15 @@ func CheckCount(name string, n int, lim untrusted.Limits) error {
 		return untrusted.Invalid(name, "", "more than the limit of %d components", lim.MaxRecords)
 	}
 	return nil
+}
+
+// Read reads a whole SBOM from r within lim (a zero field means DefaultLimits' value) and hands it to parse: every
+// reader needs the whole document in memory (schema validation walks it), so the bound is applied once, here.
+func Read(name string, r io.Reader, lim untrusted.Limits, parse func(name string, b []byte, lim untrusted.Limits) (*Document, error)) (*Document, error) {
+	lim = lim.Or(DefaultLimits())
+	b, err := untrusted.ReadAll(Name(name), r, lim.MaxRecordSize)
+	if err != nil {
+		return nil, err
+	}
+	return parse(name, b, lim)
 }

@@ -28,15 +28,12 @@ import (
 // Parse reads an SPDX 2.x document from r: JSON when its first non-space byte is '{', tag-value otherwise.
 // A zero field of lim means the SBOM default (model.DefaultLimits).
 func Parse(name string, r io.Reader, lim untrusted.Limits) (*model.Document, error) {
-	lim = lim.Or(model.DefaultLimits())
-	b, err := untrusted.ReadAll(model.Name(name), r, lim.MaxRecordSize)
-	if err != nil {
-		return nil, err
-	}
-	if first := model.FirstByte(b); first == '{' {
-		return ParseJSON(name, b, lim)
-	}
-	return ParseTagValue(name, b, lim)
+	return model.Read(name, r, lim, func(name string, b []byte, lim untrusted.Limits) (*model.Document, error) {
+		if model.FirstByte(b) == '{' {
+			return ParseJSON(name, b, lim)
+		}
+		return ParseTagValue(name, b, lim)
+	})
 }
 
 // maxTagValuePairs bounds the tag-value lines held in memory (each costs about 40 bytes plus the library's own
