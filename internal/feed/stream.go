@@ -229,6 +229,30 @@ func (s *Stream) stringRest(put func(byte) error) error {
 	}
 }
 
+// Members reads a JSON object, calling fn with each member's name; fn must read the member's value (Value,
+// Elements). An error from fn stops it.
+func (s *Stream) Members(fn func(key string) error) error {
+	if err := s.Expect('{'); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		more, err := s.Next(first, '}')
+		if err != nil {
+			return err
+		}
+		if !more {
+			return s.Expect('}')
+		}
+		key, err := s.Key()
+		if err != nil {
+			return err
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+}
+
 // Elements reads a JSON array a value at a time, refusing more than max elements (the limit is reported against
 // field), and calls fn with each element's index, the line it starts on and its bytes; an error from fn stops it.
 func (s *Stream) Elements(field string, max int, fn func(i, line int, raw []byte) error) error {

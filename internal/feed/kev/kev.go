@@ -97,33 +97,16 @@ func ParseJSON(name string, r io.Reader, lim untrusted.Limits) (Catalog, error) 
 	lim = lim.WithDefaults()
 	var cat Catalog
 	s := feed.NewStream(name, untrusted.LimitReader(name, r, lim.MaxFileSize, nil), lim)
-	if err := s.Expect('{'); err != nil {
-		return cat, err
-	}
 	rejects := &feed.Rejects{Name: name}
 	count, sawVulns := -1, false
-	for first := true; ; first = false {
-		more, err := s.Next(first, '}')
-		if err != nil {
-			return cat, err
-		}
-		if !more {
-			break
-		}
-		key, err := s.Key()
-		if err != nil {
-			return cat, err
-		}
+	err := s.Members(func(key string) error {
 		if key == "vulnerabilities" {
 			sawVulns = true
-			if err := entries(s, name, lim, &cat, rejects); err != nil {
-				return cat, err
-			}
-			continue
+			return entries(s, name, lim, &cat, rejects)
 		}
 		raw, err := s.Value()
 		if err != nil {
-			return cat, err
+			return err
 		}
 		var dst any
 		switch key {
@@ -136,22 +119,23 @@ func ParseJSON(name string, r io.Reader, lim untrusted.Limits) (Catalog, error) 
 		case "dateReleased":
 			var ts string
 			if err := json.Unmarshal(raw, &ts); err != nil {
-				return cat, untrusted.JSONError(name, key, raw, err)
+				return untrusted.JSONError(name, key, raw, err)
 			}
 			t, err := time.Parse(time.RFC3339Nano, ts)
 			if err != nil {
-				return cat, untrusted.Invalid(name, key, "%q is not an RFC 3339 timestamp", ts)
+				return untrusted.Invalid(name, key, "%q is not an RFC 3339 timestamp", ts)
 			}
 			cat.Released = t.UTC()
-			continue
+			return nil
 		default:
-			continue
+			return nil
 		}
 		if err := json.Unmarshal(raw, dst); err != nil {
-			return cat, untrusted.JSONError(name, key, raw, err)
+			return untrusted.JSONError(name, key, raw, err)
 		}
-	}
-	if err := s.Expect('}'); err != nil {
+		return nil
+	})
+	if err != nil {
 		return cat, err
 	}
 	if err := s.End(); err != nil {

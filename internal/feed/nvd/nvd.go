@@ -119,57 +119,38 @@ func Parse(name string, r io.Reader, lim untrusted.Limits, fn func(a vigil.Advis
 	lim = lim.WithDefaults()
 	s := feed.NewStream(name, untrusted.LimitReader(name, r, lim.MaxFileSize, nil), lim)
 	var page Page
-	if err := s.Expect('{'); err != nil {
-		return page, err
-	}
 	rejects := &feed.Rejects{Name: name}
 	sawVulns := false
 	// Members other than "vulnerabilities" are kept (bounded) in case the document is a bare cve object.
 	var other []string
 	var otherSize int64
-	for first := true; ; first = false {
-		more, err := s.Next(first, '}')
-		if err != nil {
-			return page, err
-		}
-		if !more {
-			break
-		}
-		key, err := s.Key()
-		if err != nil {
-			return page, err
-		}
+	err := s.Members(func(key string) error {
 		if key == "vulnerabilities" {
 			if sawVulns {
-				return page, untrusted.Invalid(name, "vulnerabilities", "appears twice")
+				return untrusted.Invalid(name, "vulnerabilities", "appears twice")
 			}
 			sawVulns = true
-			if err := vulnerabilities(s, name, lim, &page, rejects, fn); err != nil {
-				return page, err
-			}
-			continue
+			return vulnerabilities(s, name, lim, &page, rejects, fn)
 		}
 		line := s.Line()
 		raw, err := s.Value()
 		if err != nil {
-			return page, err
+			return err
 		}
 		if !json.Valid(raw) {
-			return page, untrusted.Invalid(name, key, "line %d: malformed JSON", line)
+			return untrusted.Invalid(name, key, "line %d: malformed JSON", line)
 		}
 		if otherSize += int64(len(raw)); otherSize > lim.MaxRecordSize {
-			return page, untrusted.Invalid(name, "", "larger than the limit of %d bytes for one record", lim.MaxRecordSize)
+			return untrusted.Invalid(name, "", "larger than the limit of %d bytes for one record", lim.MaxRecordSize)
 		}
 		qkey, err := json.Marshal(key)
 		if err != nil {
-			return page, untrusted.Invalid(name, "", "line %d: key %q: %v", line, key, err)
+			return untrusted.Invalid(name, "", "line %d: key %q: %v", line, key, err)
 		}
 		other = append(other, string(qkey)+":"+string(raw))
-		if err := envelope(name, key, raw, &page); err != nil {
-			return page, err
-		}
-	}
-	if err := s.Expect('}'); err != nil {
+		return envelope(name, key, raw, &page)
+	})
+	if err != nil {
 		return page, err
 	}
 	if err := s.End(); err != nil {
