@@ -497,7 +497,8 @@ type Deadline struct {
 	Due           vigil.Date `json:"due"`
 	DaysLeft      int        `json:"days_left"` // negative when overdue
 	Overdue       bool       `json:"overdue"`
-	Status        string     `json:"status"` // what stands: pending, conditional, required, ...
+	Status        string     `json:"status"`   // what stands: pending, conditional, required, ...
+	Standing      string     `json:"standing"` // pending or overdue (ClockStanding): the colour on a screen
 	What          string     `json:"what"`
 }
 
@@ -515,33 +516,82 @@ func Clocks(v *View) []Deadline {
 	if d == nil || v.Finding.State == vigil.FindingClosed {
 		return nil
 	}
-	crit := func(n int) string {
-		for _, c := range d.EnforcementDiscretion.Criteria {
-			if c.N == n {
-				return c.Status
-			}
-		}
-		return ""
-	}
 	var out []Deadline
-	add := func(clock string, due vigil.Date, status string, done bool) {
-		if due.IsZero() || done {
-			return
-		}
-		left := due.Sub(v.AsOf)
-		out = append(out, Deadline{FindingID: v.Finding.ID, Device: v.Device.Name, Version: v.Version.Version, Vulnerability: v.Finding.Vulnerability,
-			Clock: clock, Due: due, DaysLeft: left, Overdue: left < 0, Status: status, What: clockText[clock]})
-	}
 	dl := d.Deadlines
-	edLive := d.EnforcementDiscretion.Status == regulatory.StatusPending
-	add("ed_communication", dl.EDCommunication, crit(2), !edLive || crit(2) == regulatory.StatusMet && crit(4) == regulatory.StatusMet)
-	add("ed_fix", dl.EDFix, crit(3), !edLive || crit(3) == regulatory.StatusMet)
-	p := d.Part806.Status
-	add("part806", dl.Part806, p, p == regulatory.Part806Filed || p == regulatory.Part806Waived || p == regulatory.Part806CoveredByMDR || p == regulatory.Part806NotRequired)
-	mdrFiled := slices.ContainsFunc(v.Events, func(e *vigil.FindingEvent) bool { return e.Type == regulatory.EventMDRFiled })
-	add("mdr", dl.MDR, "required", mdrFiled)
-	add("mdr_5_day", dl.MDR5Day, "required", mdrFiled)
+	for _, c := range []struct {
+		clock string
+		due   vigil.Date
+	}{{"ed_communication", dl.EDCommunication}, {"ed_fix", dl.EDFix}, {"part806", dl.Part806}, {"mdr", dl.MDR}, {"mdr_5_day", dl.MDR5Day}} {
+		standing, status, _ := ClockStanding(v, c.clock, c.due)
+		if c.due.IsZero() || (standing != StandingPending && standing != StandingOverdue) {
+			continue
+		}
+		left := c.due.Sub(v.AsOf)
+		out = append(out, Deadline{FindingID: v.Finding.ID, Device: v.Device.Name, Version: v.Version.Version, Vulnerability: v.Finding.Vulnerability,
+			Clock: c.clock, Due: c.due, DaysLeft: left, Overdue: left < 0, Status: status, Standing: standing, What: clockText[c.clock]})
+	}
 	return out
+}
+
+// Clock standings: what a regulatory screen's colour says. Green is for met alone: a clock still running is
+// pending (amber), one past its date or whose criterion failed is overdue or missed (red), one that no longer binds
+// is not required (grey, with the reason).
+const (
+	StandingMet         = "met"
+	StandingPending     = "pending"
+	StandingOverdue     = "overdue"
+	StandingMissed      = "missed"
+	StandingNotRequired = "not_required"
+)
+
+// ClockStanding says where one of v's clocks (due on due) stands, the status behind it (a criterion's or Part
+// 806's), and why when it is not required. The ED communication clock is met only when both criteria due that day
+// are: customers notified (2) and the ISAO share (4).
+func ClockStanding(v *View, clock string, due vigil.Date) (standing, status, why string) {
+	d := v.Determination
+	running := func() string {
+		if !due.IsZero() && due.Sub(v.AsOf) < 0 {
+			return StandingOverdue
+		}
+		return StandingPending
+	}
+	switch clock {
+	case "ed_communication", "ed_fix":
+		ns := []int{3}
+		if clock == "ed_communication" {
+			ns = []int{2, 4}
+		}
+		status = regulatory.StatusMet
+		for _, c := range d.EnforcementDiscretion.Criteria {
+			if !slices.Contains(ns, c.N) || c.Status == regulatory.StatusMet || status == regulatory.StatusFailed {
+				continue
+			}
+			status = c.Status
+		}
+		switch {
+		case status == regulatory.StatusMet:
+			return StandingMet, status, ""
+		case status == regulatory.StatusFailed:
+			return StandingMissed, status, ""
+		case d.EnforcementDiscretion.Status != regulatory.StatusPending:
+			return StandingNotRequired, status, "enforcement discretion was lost"
+		}
+		return running(), status, ""
+	case "part806":
+		switch status = d.Part806.Status; status {
+		case regulatory.Part806Filed:
+			return StandingMet, status, ""
+		case regulatory.Part806Overdue:
+			return StandingOverdue, status, ""
+		case regulatory.Part806Waived, regulatory.Part806CoveredByMDR, regulatory.Part806NotRequired:
+			return StandingNotRequired, status, strings.ReplaceAll(status, "_", " ")
+		}
+		return running(), status, ""
+	}
+	if slices.ContainsFunc(v.Events, func(e *vigil.FindingEvent) bool { return e.Type == regulatory.EventMDRFiled }) {
+		return StandingMet, "filed", ""
+	}
+	return running(), "required", ""
 }
 
 // DeadlineFilter selects deadlines.

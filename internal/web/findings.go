@@ -228,10 +228,12 @@ type warningRow struct {
 }
 
 type deadlineRow struct {
-	Clock   string
-	Due     vigil.Date
-	Open    *cases.Deadline // nil when satisfied or no longer running
-	Overdue bool
+	Clock    string
+	Due      vigil.Date
+	Open     *cases.Deadline // nil when met or no longer running
+	Overdue  bool
+	Standing string // cases.ClockStanding: met, pending, overdue, missed, not_required
+	Why      string // why it is not required
 }
 
 type timelineItem struct {
@@ -316,6 +318,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 			}
 			row := deadlineRow{Clock: c.name, Due: c.due, Open: open[c.name]}
 			row.Overdue = row.Open != nil && row.Open.Overdue
+			row.Standing, _, row.Why = cases.ClockStanding(v, c.name, c.due)
 			d.Deadlines = append(d.Deadlines, row)
 		}
 	}
