@@ -179,6 +179,17 @@ func (f *webFlow) version(device, version string) int64 {
 
 var findingLink = regexp.MustCompile(`<a href="/findings/(\d+)">(\d+)</a></td>\s*<td><a href="/vulns/GO-2023-1737">`)
 
+// clockRow returns the finding page's row of a clock in its Clocks table.
+func clockRow(page, clock string) string {
+	sec := page[max(strings.Index(page, `id="clocks"`), 0):]
+	i := strings.Index(sec, clock+"</td>")
+	if i < 0 {
+		return ""
+	}
+	row := sec[i:]
+	return row[:max(strings.Index(row, "</tr>"), 0)]
+}
+
 func mustContain(t *testing.T, what, body string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
@@ -228,6 +239,9 @@ func TestWebFlow(t *testing.T) {
 			if strings.Contains(page, "Part 806 report</td>") {
 				t.Errorf("a Part 806 clock before any correction was initiated")
 			}
+			if strings.Contains(page, "</span> due </div>") || strings.Contains(page, "</span> due\n") {
+				t.Errorf("a Part 806 status with \"due\" and no date")
+			}
 
 			res, _ = b.post(fp+"/events", url.Values{"type": {"customer_notified"}, "date": {"2025-06-02"}, "element": {"a", "b", "c", "d"},
 				"note": {"Customer notice CN-2025-031 sent to all consignees"}})
@@ -237,6 +251,11 @@ func TestWebFlow(t *testing.T) {
 			_, page = b.get(fp)
 			// The notice initiates the correction: the 806 clock (10 working days) appears, conditional on ED.
 			mustContain(t, "after the notice", page, "Part 806 report</td>", "2025-06-16", "Customer notice CN-2025-031")
+			// Customers are notified but the ISAO share due the same day is not: the ED 30-day clock is pending (amber),
+			// not met (green).
+			if row := clockRow(page, "ED 30-day communication"); !strings.Contains(row, "st-pending") || strings.Contains(row, "st-met") {
+				t.Errorf("ED 30-day clock after the notice alone: %s", row)
+			}
 
 			_, page = b.get("/")
 			mustContain(t, "dashboard", page, "GO-2023-1737", "ED 30-day communication")
@@ -256,6 +275,10 @@ func TestWebFlow(t *testing.T) {
 			_, page = b.get(fp)
 			mustContain(t, "after the late entry", page, "<b>Late entry:</b> interim_controls dated 2025-06-02 was entered on 2025-07-10, after its deadline 2025-07-02",
 				"The event: Interim controls on 2025-06-02: IFU addendum IA-7: block port 8080.")
+			// The 30-day clock passed without a remediation plan: missed (red), not green "satisfied".
+			if row := clockRow(page, "ED 30-day communication"); !strings.Contains(row, "st-missed") || strings.Contains(row, "good") {
+				t.Errorf("missed ED 30-day clock: %s", row)
+			}
 		})
 	}
 }
