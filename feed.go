@@ -13,7 +13,7 @@ type Feed struct {
 	Source      string          `json:"source"` // nvd, osv, kev, epss, csaf, stix
 	URL         string          `json:"url"`
 	Every       time.Duration   `json:"-"`
-	Schedule    string          `json:"schedule"` // Every as text ("2h0m0s")
+	Schedule    string          `json:"schedule"` // Every as ScheduleText gives it ("24h", "1h30m")
 	Enabled     bool            `json:"enabled"`
 	LastAttempt time.Time       `json:"last_attempt,omitzero"`
 	LastSuccess time.Time       `json:"last_success,omitzero"`
@@ -22,6 +22,19 @@ type Feed struct {
 	NextAttempt time.Time       `json:"next_attempt,omitzero"`
 	Cursor      string          `json:"cursor,omitempty"` // NVD: the lastModEndDate the last sync reached
 	Counts      json.RawMessage `json:"counts,omitempty"` // the last successful run's summaries
+}
+
+// ScheduleText is a sync interval as people write it and --every reads it back: "24h", "1h30m", "15m", not
+// time.Duration's "24h0m0s".
+func ScheduleText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Failing reports whether the feed's last attempt failed.

@@ -3,6 +3,7 @@ package vigil_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -33,5 +34,18 @@ func TestText(t *testing.T) {
 				t.Errorf("%s %v, want EINVALID %q", vigil.ErrorCode(err), err, tt.want)
 			}
 		})
+	}
+}
+
+// TestScheduleText: intervals print as people write them and as --every reads them back.
+func TestScheduleText(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{{24 * time.Hour, "24h"}, {90 * time.Minute, "1h30m"}, {15 * time.Minute, "15m"}, {2*time.Hour + 30*time.Second, "2h0m30s"}, {744 * time.Hour, "744h"}} {
+		got := vigil.ScheduleText(tt.d)
+		if back, err := time.ParseDuration(got); got != tt.want || err != nil || back != tt.d {
+			t.Errorf("ScheduleText(%v) = %q (parses back to %v, %v), want %q", tt.d, got, back, err, tt.want)
+		}
 	}
 }

@@ -102,7 +102,7 @@ func feedTable(fs []*vigil.Feed) func() ([]string, [][]string) {
 			case f.LastAttempt.IsZero():
 				status = "never synced"
 			}
-			rows = append(rows, []string{f.Name, f.Source, f.URL, f.Every.String(), stamp(f.LastAttempt), stamp(f.LastSuccess), counts(f.Counts), status})
+			rows = append(rows, []string{f.Name, f.Source, f.URL, vigil.ScheduleText(f.Every), stamp(f.LastAttempt), stamp(f.LastSuccess), counts(f.Counts), status})
 		}
 		return []string{"NAME", "SOURCE", "URL", "EVERY", "LAST ATTEMPT", "LAST SUCCESS", "LAST COUNTS", "STATUS"}, rows
 	}

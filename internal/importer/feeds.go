@@ -26,7 +26,7 @@ func DefaultFeeds() []vigil.Feed {
 	}
 	for i := range feeds {
 		feeds[i].Enabled = true
-		feeds[i].Schedule = feeds[i].Every.String()
+		feeds[i].Schedule = vigil.ScheduleText(feeds[i].Every)
 	}
 	return feeds
 }

@@ -51,7 +51,7 @@ func (s Sources) Sources(ctx context.Context) ([]web.Source, error) {
 	}
 	out := []web.Source{}
 	for _, f := range fs {
-		src := web.Source{Name: f.Name, URL: f.URL, Schedule: "every " + f.Every.String(), LastAttempt: f.LastAttempt, LastSuccess: f.LastSuccess,
+		src := web.Source{Name: f.Name, URL: f.URL, Schedule: "every " + vigil.ScheduleText(f.Every), LastAttempt: f.LastAttempt, LastSuccess: f.LastSuccess,
 			LastError: f.LastError, Failures: f.Failures, NextRun: f.NextAttempt}
 		if !f.Enabled {
 			src.Schedule = "disabled"

@@ -23,7 +23,7 @@ func scanFeed(row interface{ Scan(...any) error }) (*vigil.Feed, error) {
 		return nil, err
 	}
 	f.Every = time.Duration(secs) * time.Second
-	f.Schedule = f.Every.String()
+	f.Schedule = vigil.ScheduleText(f.Every)
 	f.LastAttempt, f.LastSuccess, f.NextAttempt = parseTime(la), parseTime(ls), parseTime(na)
 	if counts != "" && counts != "{}" {
 		f.Counts = json.RawMessage(counts)
