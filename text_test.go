@@ -49,3 +49,22 @@ func TestScheduleText(t *testing.T) {
 		}
 	}
 }
+
+// TestClip: a cut text ends with "…", is cut at a word boundary when one is near and never inside a UTF-8 sequence.
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		n       int
+		in, out string
+	}{
+		{20, "short", "short"},
+		{20, "exactly twenty bytes", "exactly twenty bytes"},
+		{24, "a buffer overflow in the TLS handshake parser", "a buffer overflow in…"},
+		{10, "abcdefghijklmnopqrstuvwxyz", "abcdefg…"},
+		{9, "ééééé", "ééé…"},
+		{14, "puts medium → high", "puts medium…"}, {12, "puts medium → high", "puts…"},
+	} {
+		if got := vigil.Clip(tt.n, tt.in); got != tt.out || len(got) > max(tt.n, len(tt.in)) {
+			t.Errorf("Clip(%d, %q) = %q, want %q", tt.n, tt.in, got, tt.out)
+		}
+	}
+}

@@ -342,3 +342,19 @@ func (a *Assessment) Validate() error {
 	}
 	return nil
 }
+
+// Clip shortens s to at most n bytes for a table cell or a summary line: it cuts at a word boundary when one is
+// near (never inside a UTF-8 sequence) and ends with "…", so a cut text always shows that it was cut.
+func Clip(n int, s string) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n-len("…"), 0)
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	if sp := strings.LastIndexByte(s[:cut+1], ' '); sp > 0 && cut-sp <= 16 {
+		cut = sp
+	}
+	return strings.TrimRight(s[:cut], " ,;:") + "…"
+}

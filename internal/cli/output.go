@@ -32,9 +32,7 @@ func cell(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
+	s = vigil.Clip(80, s)
 	if s == "" {
 		return "-"
 	}

@@ -135,18 +135,7 @@ func humanize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func clipText(n int, s string) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+func clipText(n int, s string) string { return vigil.Clip(n, s) }
 
 // httpURL returns u when it is an absolute http or https URL and "" otherwise, so that a feed's javascript:,
 // data: or relative "link" is shown as text, never as a link.
