@@ -21,17 +21,35 @@ func init() {
 	register(deadlinesCmd)
 }
 
-func findingTable(fs []*vigil.Finding) func() ([]string, [][]string) {
+// findingTable lists findings with their device and version by name (an id means nothing at a glance); a version
+// that cannot be read shows its id.
+func findingTable(env *Env, a *app.App, fs []*vigil.Finding) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
+		names := map[int64][2]string{}
+		name := func(versionID int64) [2]string {
+			n, ok := names[versionID]
+			if !ok {
+				n = [2]string{"", strconv.FormatInt(versionID, 10)}
+				if v, err := a.Portfolio.Version(env.actx(), versionID); err == nil {
+					n[1] = v.Version
+					if d, err := a.Portfolio.Device(env.actx(), v.DeviceID); err == nil {
+						n[0] = d.Name
+					}
+				}
+				names[versionID] = n
+			}
+			return n
+		}
 		var rows [][]string
 		for _, f := range fs {
 			comp := f.Component.Name
 			if f.Component.Version != "" {
 				comp += "@" + f.Component.Version
 			}
-			rows = append(rows, []string{strconv.FormatInt(f.ID, 10), strconv.FormatInt(f.VersionID, 10), comp, f.Vulnerability, string(f.State), f.Evidence.Fixed, f.Learned.String()})
+			n := name(f.VersionID)
+			rows = append(rows, []string{strconv.FormatInt(f.ID, 10), n[0], n[1], comp, f.Vulnerability, string(f.State), f.Evidence.Fixed, f.Learned.String()})
 		}
-		return []string{"ID", "VERSION", "COMPONENT", "VULNERABILITY", "STATE", "FIXED IN", "LEARNED"}, rows
+		return []string{"ID", "DEVICE", "VERSION", "COMPONENT", "VULNERABILITY", "STATE", "FIXED IN", "LEARNED"}, rows
 	}
 }
 
@@ -97,7 +115,7 @@ func listFindings(env *Env, f *listFlags) error {
 		if fs == nil {
 			fs = []*vigil.Finding{}
 		}
-		return env.Output(fs, findingTable(fs))
+		return env.Output(fs, findingTable(env, a, fs))
 	})
 }
 
@@ -142,7 +160,7 @@ func findingCmd(env *Env) *cobra.Command {
 				if err := a.Cases.CreateFinding(env.actx(), f, reason); err != nil {
 					return err
 				}
-				return env.Output(f, findingTable([]*vigil.Finding{f}))
+				return env.Output(f, findingTable(env, a, []*vigil.Finding{f}))
 			})
 		}}
 	create.Flags().StringVar(&cdev, "device", "", "device name or id")
@@ -347,7 +365,7 @@ func closeCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return env.Output(f, findingTable([]*vigil.Finding{f}))
+				return env.Output(f, findingTable(env, a, []*vigil.Finding{f}))
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")

@@ -72,6 +72,10 @@ func TestFindingsByAliasAndState(t *testing.T) {
 					t.Errorf("findings %v: %d findings, want %d", tc.args, got, tc.want)
 				}
 			}
+			// The table names the device and the version (not the version's id).
+			if out := r.ok("findings", "--state", "all"); !strings.Contains(out, "DEVICE  VERSION") || !strings.Contains(out, "Pump    1.0") {
+				t.Errorf("findings table:\n%s", out)
+			}
 			if code, _, errs := r.run("", "findings", "--state", "shut"); code != 2 || !strings.Contains(errs, "shut") {
 				t.Errorf("--state shut: exit %d %q", code, errs)
 			}
