@@ -463,3 +463,24 @@ func TestEventAPILateEntry(t *testing.T) {
 		})
 	}
 }
+
+// TestManualFindingPage: a finding a person recorded shows why it was recorded, not a matcher's "Could not
+// evaluate", on both engines.
+func TestManualFindingPage(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			f := &vigil.Finding{VersionID: e.v1, Vulnerability: "CVE-2020-11023", Component: vigil.Component{Name: "jquery", Version: "3.1.1"},
+				Evidence: vigil.Evidence{Matcher: "manual", Range: "< 3.5.0", Reason: "KEV triage: jQuery 3.1.1 ships in the service web UI"}}
+			if err := e.db.CreateFinding(sys(), f, "Found in KEV triage."); err != nil {
+				t.Fatal(err)
+			}
+			c := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+			res, page := c.get(fmt.Sprintf("/findings/%d", f.ID))
+			if res.StatusCode != 200 || !strings.Contains(page, "<h2>Why it was recorded</h2>") ||
+				!strings.Contains(page, "<dt>Reason</dt><dd>KEV triage: jQuery 3.1.1 ships in the service web UI</dd>") || strings.Contains(page, "Could not evaluate") {
+				t.Errorf("manual finding page: %d\n%s", res.StatusCode, mainOf(page))
+			}
+		})
+	}
+}
