@@ -484,3 +484,20 @@ func TestManualFindingPage(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONKeepsAngleBrackets: an SPDX supplier "Person: Name <mail>" reads the same in the API and in a JSON
+// export as on the page, not as \u003cmail\u003e.
+func TestJSONKeepsAngleBrackets(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	const supplier = "Person: Natanael Copa <ncopa@alpinelinux.org>"
+	if err := e.db.SetComponents(sys(), e.v1, []vigil.Component{{Name: "alpine-baselayout", Version: "3.2.0-r20", Supplier: supplier}}, "apk.spdx.json"); err != nil {
+		t.Fatal(err)
+	}
+	res, api := bearer(t, e.srv.URL, e.token(vigil.RoleViewer), "GET", fmt.Sprintf("/api/v1/versions/%d/components", e.v1), nil)
+	_, export := e.login(vigil.RoleViewer, password(vigil.RoleViewer)).get(fmt.Sprintf("/versions/%d?format=json", e.v1))
+	for what, body := range map[string]string{"API": api, "JSON export": export} {
+		if res.StatusCode != 200 || !strings.Contains(body, supplier) || strings.Contains(body, `\u003c`) {
+			t.Errorf("%s: %d %s", what, res.StatusCode, clip(body))
+		}
+	}
+}

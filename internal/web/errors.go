@@ -88,5 +88,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Served as application/json with nosniff, so < and > need no escaping: escaped, an SPDX supplier
+	// "Person: Name <mail>" read as \u003cmail\u003e in every export and API answer.
+	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 }
