@@ -445,7 +445,9 @@ func md(s string) string {
 	return mdEscaper.Replace(s)
 }
 
-var mdEscaper = strings.NewReplacer("\\", "\\\\", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]", "<", "&lt;", "|", "\\|", "#", "\\#")
+// mdEscaper backslash-escapes what Markdown would read as markup; a backslash escape (CommonMark) rather than an
+// HTML entity, so the text reads the same in a plain-text viewer ("< 3.5.0", not "&lt; 3.5.0").
+var mdEscaper = strings.NewReplacer("\\", "\\\\", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]", "<", "\\<", "|", "\\|", "#", "\\#")
 
 // mdWriter builds the document; only flush writes, so a writer error is reported once.
 type mdWriter struct{ strings.Builder }
