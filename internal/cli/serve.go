@@ -48,6 +48,13 @@ func serveCmd(env *Env) *cobra.Command {
 						fmt.Fprintln(env.Stderr, "Demo data already present (reset the admin password with `vigil user passwd admin`).")
 					}
 				}
+				if users, err := a.Accounts.Users(env.actx()); err != nil {
+					return err
+				} else if len(users) == 0 {
+					// Nobody could sign in: say how to make the first admin rather than only "listening".
+					// The DSN is not echoed: a PostgreSQL one may hold a password.
+					fmt.Fprint(env.Stderr, "\nNo users yet. Create the first admin (the password is read from stdin; same --db as here), then sign in:\n  vigil user add NAME --role admin\n(or start with --demo for a demo store)\n\n")
+				}
 				opt.Log = env.Log
 				// Feeds sync on their schedules; --demo runs offline unless --sync is given.
 				if sync && (!demo || c.Flags().Changed("sync")) {
