@@ -277,7 +277,7 @@ func (c *config) bomb() ([]int, error) {
 
 // sbomUploads uploads c.sboms copies of a large CycloneDX SBOM at once, each to its own version.
 func (c *config) sbomUploads() ([]int, error) {
-	doc := bigSBOM(c.sbomMB << 20)
+	doc := testfix.PropertiesSBOM(c.sbomMB << 20)
 	var mu sync.Mutex
 	msgs := map[string]int{}
 	codes, err := concurrently(c.sboms, func(i int) (int, error) {
@@ -302,27 +302,6 @@ func (c *config) sbomUploads() ([]int, error) {
 		fmt.Printf("  %d× %s\n", n, m)
 	}
 	return codes, err
-}
-
-// bigSBOM is a valid CycloneDX 1.5 document of about size bytes: components with 60 properties each.
-func bigSBOM(size int) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[`)
-	for i := 0; b.Len() < size; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"type":"library","name":"lib%d","version":"1.%d.0","purl":"pkg:npm/lib%d@1.%d.0","properties":[`, i, i%50, i, i%50)
-		for p := range 60 {
-			if p > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `{"name":"p%d","value":"v%d"}`, p, i)
-		}
-		b.WriteString(`]}`)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
 }
 
 // retryAfter is the server's Retry-After for a busy upload slot.

@@ -346,24 +346,7 @@ func TestComponentMapping(t *testing.T) {
 // the whole document as one generic tree held about fifteen times the document; validating it a component at a
 // time holds little more than the document and its components.
 func TestValidationMemory(t *testing.T) {
-	var b strings.Builder
-	b.WriteString(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[`)
-	for i := 0; b.Len() < 4<<20; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"type":"library","name":"lib%d","version":"1.%d.0","purl":"pkg:npm/lib%d@1.%d.0","properties":[`, i, i%50, i, i%50)
-		for p := range 60 {
-			if p > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `{"name":"p%d","value":"v%d"}`, p, i)
-		}
-		b.WriteString(`]}`)
-	}
-	b.WriteString(`]}`)
-	doc := []byte(b.String())
-	b.Reset()
+	doc := testfix.PropertiesSBOM(4 << 20)
 	if _, err := schemaFor("1.5"); err != nil { // compiled once per process, not the parse's cost
 		t.Fatal(err)
 	}
