@@ -127,6 +127,8 @@ func TestArchitectureRulesBite(t *testing.T) {
 		{ImportPath: mod + "/internal/service/portfolio", Imports: []string{mod + "/internal/app"}},
 		{ImportPath: mod + "/internal/cases", Imports: []string{"database/sql"}},
 		{ImportPath: mod + "/internal/jobs", Imports: []string{mod + "/internal/store"}},
+		{ImportPath: mod + "/internal/importer", Imports: []string{mod + "/internal/store"}},
+		{ImportPath: mod + "/internal/importer", Imports: []string{mod + "/internal/service/portfolio"}},
 		{ImportPath: mod + "/internal/readmodel", Imports: []string{mod + "/internal/store"}},
 		{ImportPath: mod + "/internal/newthing"},
 	}
@@ -158,6 +160,8 @@ func violations(pkgs []pkg) []string {
 				errorf("engine %s imports %s: engines are pure (the root, other engines and the standard library only)", rel(p.ImportPath), imp)
 			case under(p.ImportPath, parsers...) && (imp == "database/sql" || own && !under(imp, parsers...) && !under(imp, engines...) && imp != mod):
 				errorf("parser %s imports %s: parsers read bytes into domain values and touch no store", rel(p.ImportPath), imp)
+			case under(p.ImportPath, "internal/importer") && own && imp != mod && !under(imp, engines...) && !under(imp, parsers...):
+				errorf("importer imports %s: it writes through vigil.IntelWriter and its own Store interface (the root, engines and parsers only)", rel(imp))
 			case under(p.ImportPath, "internal/jobs") && own && imp != mod:
 				errorf("jobs imports %s: the scheduler takes what it runs as interfaces", rel(imp))
 			case under(p.ImportPath, services...) && (imp == "database/sql" || own && (under(imp, adapters...) || under(imp, front...) || under(imp, wiring...))):
@@ -169,7 +173,7 @@ func violations(pkgs []pkg) []string {
 			case under(p.ImportPath, "internal/cli") && own && under(imp, "internal/web"):
 				errorf("%s imports %s: the command line and the web layer are two fronts on the same services", rel(p.ImportPath), rel(imp))
 			case own && under(imp, "internal/store") && !under(p.ImportPath, "internal/store") && !under(p.ImportPath, wiring...) &&
-				!under(p.ImportPath, "internal/importer") && !under(p.ImportPath, "bench"):
+				!under(p.ImportPath, "bench"):
 				errorf("%s imports %s: only internal/app knows the store", rel(p.ImportPath), rel(imp))
 			case own && under(imp, "internal/app") && !under(p.ImportPath, "internal/cli") && !under(p.ImportPath, "bench"):
 				errorf("%s imports %s: only the command line (and the benches) open the app", rel(p.ImportPath), rel(imp))

@@ -40,7 +40,6 @@ import (
 	"github.com/vigil-dev/vigil/internal/feed"
 	"github.com/vigil-dev/vigil/internal/feed/csaf"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
-	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
@@ -48,9 +47,19 @@ import (
 // fill memory while the writer catches up.
 const maxInFlight = 256 << 20
 
+// Store is what the importer needs of storage: the run's write session and a feed's saved state.
+type Store interface {
+	// ImportIntel runs fn as one import run in one transaction; nothing is kept when fn fails.
+	ImportIntel(ctx context.Context, fn func(w vigil.IntelWriter) error) (*vigil.IntelResult, error)
+	// Feed returns a configured feed (for its cursor).
+	Feed(ctx context.Context, name string) (*vigil.Feed, error)
+	// HTTPCache returns the ETag and Last-Modified saved for a feed URL, for a conditional fetch.
+	HTTPCache(ctx context.Context, url string) (etag, lastModified string, err error)
+}
+
 // Importer imports intelligence into a store.
 type Importer struct {
-	Store   *store.DB
+	Store   Store
 	Fetcher *Fetcher // for URLs; nil refuses them
 	Limits  untrusted.Limits
 	Workers int // parallel parsers; 0 means GOMAXPROCS
@@ -134,7 +143,7 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt vigil.Impor
 		defer im.Turns.Unlock()
 	}
 	var newCursor string
-	res, err := im.Store.ImportIntel(ctx, func(w *store.IntelWriter) error {
+	res, err := im.Store.ImportIntel(ctx, func(w vigil.IntelWriter) error {
 		if err := w.LoadKnown(); err != nil {
 			return err
 		}
@@ -200,7 +209,7 @@ func unwrapPath(err error) error {
 type run struct {
 	im    *Importer
 	opt   vigil.ImportOptions
-	w     *store.IntelWriter
+	w     vigil.IntelWriter
 	ctx   context.Context
 	lim   untrusted.Limits
 	total int64
@@ -587,11 +596,11 @@ func (r *run) process(j *job, dec *decoder) *result {
 		var err error
 		switch zf.Method {
 		case zip.Deflate:
-			if src, n, ok := r.w.KnownBlob(store.ZipBlobDigest(comp, zf.CRC32, zf.UncompressedSize64)); ok {
+			if src, n, ok := r.w.KnownBlob(vigil.ZipBlobDigest(comp, zf.CRC32, zf.UncompressedSize64)); ok {
 				res.source, res.unchanged, res.known = src, n, true
 				return res
 			}
-			blob = store.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
+			blob = vigil.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
 			raw, err = dec.inflate(j.name, comp, zf.UncompressedSize64, r.lim.MaxRecordSize, j.budget)
 		case zip.Store:
 			raw, err = comp, nil
@@ -611,11 +620,11 @@ func (r *run) process(j *job, dec *decoder) *result {
 			return res
 		}
 	}
-	var doc *store.SourceDoc
+	var doc *vigil.SourceDoc
 	if blob != nil {
-		doc = store.ZipSourceDoc("", "", j.name, blob, raw)
+		doc = vigil.ZipSourceDoc("", "", j.name, blob, raw)
 	} else {
-		doc = store.NewSourceDoc("", "", j.name, raw)
+		doc = vigil.NewSourceDoc("", "", j.name, raw)
 	}
 	if src, n, ok := r.w.Known(doc.Digest); ok {
 		res.source, res.unchanged, res.known = src, n, true
@@ -676,9 +685,9 @@ type result struct {
 	source    string
 	known     bool
 	unchanged int
-	doc       *store.SourceDoc // nil when nothing of the document is kept
+	doc       *vigil.SourceDoc // nil when nothing of the document is kept
 	released  time.Time
-	advs      []*store.PreparedAdvisory
+	advs      []*vigil.PreparedAdvisory
 	kev       *kevCatalog
 	epss      []vigil.EPSSScore
 	rejects   []vigil.RejectedRecord

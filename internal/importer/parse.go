@@ -16,7 +16,6 @@ import (
 	"github.com/vigil-dev/vigil/internal/feed/nvd"
 	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
-	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 )
 
@@ -48,8 +47,8 @@ func recordName(name string) string {
 	return base
 }
 
-func (res *result) add(name, record string, a *vigil.Advisory) {
-	p, err := store.PrepareAdvisory(a)
+func (res *result) add(w vigil.IntelWriter, name, record string, a *vigil.Advisory) {
+	p, err := w.Prepare(a)
 	if err != nil {
 		res.reject(name, record, untrusted.Invalid(name, "", "%s", err.Error()))
 		return
@@ -65,7 +64,7 @@ func parseOSV(r *run, name string, raw []byte, res *result) {
 		return
 	}
 	res.doc.DocID, res.doc.Revision, res.doc.Records = a.ID, a.Modified.UTC().Format(time.RFC3339Nano), 1
-	res.add(name, a.ID, &a)
+	res.add(r.w, name, a.ID, &a)
 	if len(res.advs) == 0 {
 		res.doc = nil
 	}
@@ -86,7 +85,7 @@ func parseCSAF(r *run, name string, raw []byte, res *result) {
 		res.released = doc.CurrentRelease
 	}
 	for i := range doc.Advisories {
-		res.add(name, doc.Advisories[i].ID, &doc.Advisories[i])
+		res.add(r.w, name, doc.Advisories[i].ID, &doc.Advisories[i])
 	}
 	res.doc.Records = len(res.advs)
 }
@@ -95,7 +94,7 @@ var nvdRecord = regexp.MustCompile(`vulnerabilities\[\d+\]`)
 
 func parseNVD(r *run, name string, raw []byte, res *result) {
 	page, err := nvd.Parse(name, bytes.NewReader(raw), r.lim, func(a vigil.Advisory) error {
-		res.add(name, a.ID, &a)
+		res.add(r.w, name, a.ID, &a)
 		return nil
 	})
 	if err != nil && !res.rejectsOf(name, err, nvdRecord) {
@@ -126,7 +125,7 @@ func parseSTIX(r *run, name string, raw []byte, res *result) {
 		res.reject(name, rec, untrusted.Invalid(name, "", "%s", msg))
 	}
 	for i := range b.Advisories {
-		res.add(name, b.Advisories[i].ID, &b.Advisories[i])
+		res.add(r.w, name, b.Advisories[i].ID, &b.Advisories[i])
 	}
 	res.doc.DocID = b.ID
 	res.doc.Records = len(res.advs)

@@ -26,6 +26,10 @@ type dialect struct {
 	// parameter, which makes a statement with thousands of them quadratic to bind; a bare "?" is positional and
 	// costs nothing. PostgreSQL numbers them.
 	positional bool
+	// toast: PostgreSQL compresses large values and can be told to use lz4 (see importSession).
+	toast bool
+	// pageCache: SQLite's page cache is per connection and can be enlarged for an import (see importSession).
+	pageCache bool
 	// analyze: PostgreSQL's planner needs fresh statistics after a large import (see analyzeAfter).
 	analyze bool
 	// backup says how a store of this engine is copied: "" when Backup can (SQLite's VACUUM INTO), else how to.
@@ -33,9 +37,9 @@ type dialect struct {
 }
 
 var (
-	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true}
+	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true, pageCache: true}
 	// pg_dump is the right tool, and a server-side copy would land on the server's disk.
-	postgresDialect = &dialect{name: Postgres, goose: goose.DialectPostgres, migrations: "migrations/postgres", locks: true, bulkArrays: true, analyze: true,
+	postgresDialect = &dialect{name: Postgres, goose: goose.DialectPostgres, migrations: "migrations/postgres", locks: true, bulkArrays: true, toast: true, analyze: true,
 		backup: `backups of a PostgreSQL store are taken with pg_dump: pg_dump --format=custom --file=%s "$VIGIL_DB" (restore with pg_restore)`}
 )
 

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil"
@@ -37,87 +33,6 @@ const (
 	maxKeyNameLen = 1024 // a package name in the affected index
 )
 
-// SourceDoc is one source document as fetched, with its provenance. Fill it with NewSourceDoc (raw bytes, which it
-// compresses) or, for an entry copied from a zip archive, ZipSourceDoc (no recompression).
-type SourceDoc struct {
-	Source    string    // vigil.SourceOSV, ...
-	DocID     string    // the document's own id: CSAF tracking id, OSV record id, KEV "catalog", EPSS "epss", ...
-	Revision  string    // CSAF tracking version, OSV modified, KEV catalog version, EPSS score date, ...
-	Name      string    // the file (path!entry for an archive entry) or URL it was read from
-	URL       string    // where it was fetched from, when it came over the network
-	FetchedAt time.Time // zero means the run's time
-	Records   int       // records read from it (stored ones plus rejected ones)
-	Rejected  int       // records of it rejected by --skip-invalid: such a document is never skipped as known
-
-	Digest     string // hex SHA-256 of the document's bytes
-	BlobDigest [32]byte
-	Size       int64
-	Gzip       []byte // the bytes, gzip-compressed
-}
-
-var gzipPool = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return w
-}}
-
-// NewSourceDoc returns a SourceDoc for raw, computing its digest and compressed form. It is safe to call from
-// several goroutines (importer workers do).
-func NewSourceDoc(source, docID, name string, raw []byte) *SourceDoc {
-	d := &SourceDoc{Source: source, DocID: docID, Name: name, Size: int64(len(raw))}
-	sum := sha256.Sum256(raw)
-	d.Digest = hex.EncodeToString(sum[:])
-	var buf bytes.Buffer
-	buf.Grow(len(raw)/3 + 64)
-	zw := gzipPool.Get().(*gzip.Writer)
-	zw.Reset(&buf)
-	zw.Write(raw)
-	zw.Close()
-	gzipPool.Put(zw)
-	d.Gzip = buf.Bytes()
-	d.BlobDigest = sha256.Sum256(d.Gzip)
-	return d
-}
-
-// ZipBlob builds the gzip form of a zip entry stored with Deflate from its compressed bytes, CRC-32 and size, so the
-// importer keeps the raw record without decompressing and recompressing it (a gzip member is a header, the same
-// deflate stream and a CRC-32/size trailer). Its SHA-256 (the document's BlobDigest) lets a re-import recognise an
-// unchanged entry without decompressing it.
-func ZipBlob(deflated []byte, crc uint32, size uint64) []byte {
-	b := make([]byte, 0, len(deflated)+18)
-	b = append(b, gzipHeader[:]...)
-	b = append(b, deflated...)
-	b = binary.LittleEndian.AppendUint32(b, crc)
-	b = binary.LittleEndian.AppendUint32(b, uint32(size))
-	return b
-}
-
-// ZipBlobDigest is the SHA-256 of ZipBlob(deflated, crc, size), computed without building the blob: a re-import
-// checks every entry of an archive this way and builds the blob only for the new ones.
-func ZipBlobDigest(deflated []byte, crc uint32, size uint64) [32]byte {
-	h := sha256.New()
-	h.Write(gzipHeader[:])
-	h.Write(deflated)
-	var t [8]byte
-	binary.LittleEndian.PutUint32(t[:4], crc)
-	binary.LittleEndian.PutUint32(t[4:], uint32(size))
-	h.Write(t[:])
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
-
-// gzipHeader is the fixed header of ZipBlob's gzip member: deflate, no flags, no time, unknown OS.
-var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
-
-// ZipSourceDoc returns a SourceDoc for a zip entry from its gzip blob (ZipBlob) and its decompressed bytes (for the
-// digest and size).
-func ZipSourceDoc(source, docID, name string, blob, raw []byte) *SourceDoc {
-	d := &SourceDoc{Source: source, DocID: docID, Name: name, Gzip: blob, BlobDigest: sha256.Sum256(blob), Size: int64(len(raw))}
-	sum := sha256.Sum256(raw)
-	d.Digest = hex.EncodeToString(sum[:])
-	return d
-}
-
 // Gunzip returns the bytes of a stored document (for `vigil vuln show --raw` and tests).
 func Gunzip(blob []byte, max int64) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(blob))
@@ -135,23 +50,10 @@ func Gunzip(blob []byte, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// CRC32 is the zip/gzip checksum of b, exported for tests that build blobs.
-func CRC32(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
-
-// PreparedAdvisory is an advisory made ready for the store: its JSON, the digest of that JSON (what "unchanged"
-// means) and its affected-index keys. PrepareAdvisory is pure and runs in the importer's workers, so the single
-// writer only writes.
-type PreparedAdvisory struct {
-	Advisory *vigil.Advisory
-	Digest   string
-	Keys     []vigil.PackageKey
-	data     string   // the JSON
-	record   []byte   // the match record (match.EncodeRecord)
-	ids      []string // the id and aliases linked into its group
-}
-
-// PrepareAdvisory validates what the store relies on (source, id, bounded ids) and prepares a.
-func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
+// Prepare validates what the store relies on (source, id, bounded ids) and prepares a: its JSON and digest, its
+// match record and affected-index keys, the ids it links. It reads nothing of w, so the importer's workers call it
+// at once.
+func (w *IntelWriter) Prepare(a *vigil.Advisory) (*vigil.PreparedAdvisory, error) {
 	if a.Source == "" {
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %q: source: required", a.ID)
 	}
@@ -174,7 +76,7 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: %v", a.ID, err)
 	}
 	sum := sha256.Sum256(data)
-	p := &PreparedAdvisory{Advisory: a, data: string(data), Digest: hex.EncodeToString(sum[:]), record: match.EncodeRecord(a)}
+	p := &vigil.PreparedAdvisory{Advisory: a, Data: string(data), Digest: hex.EncodeToString(sum[:]), Record: match.EncodeRecord(a)}
 	keys := match.AdvisoryKeys(a)
 	out := keys[:0]
 	for _, k := range keys {
@@ -184,7 +86,7 @@ func PrepareAdvisory(a *vigil.Advisory) (*PreparedAdvisory, error) {
 		}
 	}
 	p.Keys = out
-	p.ids = linkIDs(a)
+	p.IDs = linkIDs(a)
 	return p, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"testing"
@@ -28,11 +29,11 @@ func ts(s string) time.Time {
 // put imports advisories as one run, one document per advisory, the way the importer does.
 func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *vigil.IntelResult {
 	t.Helper()
-	res, err := db.ImportIntel(storetest.Admin(), func(w *store.IntelWriter) error {
+	res, err := db.ImportIntel(storetest.Admin(), func(w vigil.IntelWriter) error {
 		for i := range advs {
 			a := &advs[i]
 			raw, _ := json.Marshal(a)
-			doc := store.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
+			doc := vigil.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
 			doc.Records = 1
 			if err := w.LoadKnown(); err != nil {
 				return err
@@ -45,7 +46,7 @@ func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *vigil.IntelResult 
 			if err != nil {
 				return err
 			}
-			p, err := store.PrepareAdvisory(a)
+			p, err := w.Prepare(a)
 			if err != nil {
 				return err
 			}
@@ -246,7 +247,7 @@ func TestIntelMergesGroups(t *testing.T) {
 		if _, err := db.Vuln(context.Background(), "CVE-2021-3"); vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {
 			t.Errorf("no actor: %v", err)
 		}
-		if _, err := db.ImportIntel(storetest.As("v", vigil.RoleViewer), func(*store.IntelWriter) error { return nil }); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+		if _, err := db.ImportIntel(storetest.As("v", vigil.RoleViewer), func(vigil.IntelWriter) error { return nil }); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
 			t.Errorf("viewer import: %v", err)
 		}
 	})
@@ -258,12 +259,12 @@ func TestZipBlob(t *testing.T) {
 	zw, _ := flate.NewWriter(&buf, flate.BestCompression)
 	zw.Write(raw)
 	zw.Close()
-	blob := store.ZipBlob([]byte(buf.String()), store.CRC32(raw), uint64(len(raw)))
+	blob := vigil.ZipBlob([]byte(buf.String()), crc32.ChecksumIEEE(raw), uint64(len(raw)))
 	got, err := store.Gunzip(blob, 1<<20)
 	if err != nil || string(got) != string(raw) {
 		t.Fatalf("Gunzip(ZipBlob) = %q, %v", got, err)
 	}
-	if d := store.ZipBlobDigest([]byte(buf.String()), store.CRC32(raw), uint64(len(raw))); d != sha256.Sum256(blob) {
+	if d := vigil.ZipBlobDigest([]byte(buf.String()), crc32.ChecksumIEEE(raw), uint64(len(raw))); d != sha256.Sum256(blob) {
 		t.Error("ZipBlobDigest differs from the blob's SHA-256")
 	}
 	if _, err := store.Gunzip(blob, 10); err == nil {

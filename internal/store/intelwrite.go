@@ -25,9 +25,10 @@ const advBatch = 500
 // writers anyway.
 const importLock = 7317
 
-// IntelWriter is one import run's write session, handed to the function given to (*DB).ImportIntel. Everything it
-// writes commits together when that function returns nil, with one audit event for the run, or not at all. It is
-// not safe for concurrent use: the importer parses in parallel and writes from one goroutine.
+// IntelWriter is the store's vigil.IntelWriter: one import run's write session, handed to the function given to
+// (*DB).ImportIntel. Everything it writes commits together when that function returns nil, with one audit event for
+// the run, or not at all. Its zero value knows no document and writes nothing (the importer's fuzz test parses
+// with it).
 type IntelWriter struct {
 	ctx   context.Context
 	tx    *Tx
@@ -67,6 +68,8 @@ type IntelWriter struct {
 	signals int
 }
 
+var _ vigil.IntelWriter = (*IntelWriter)(nil)
+
 type advKey struct{ source, document, id string }
 
 // advState is what the writer remembers of an advisory it has seen (half a million of them in a large run).
@@ -100,45 +103,23 @@ type groupState struct {
 
 type pendingAdv struct {
 	doc int64
-	p   *PreparedAdvisory
+	p   *vigil.PreparedAdvisory
 }
 
 // ImportIntel runs fn as one import run: one transaction, one intel_runs row and one "intel.import" audit event
 // whose new value is the summary. It needs vigil.PermImport. When fn (or a write) fails nothing is kept.
-func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*vigil.IntelResult, error) {
+func (db *DB) ImportIntel(ctx context.Context, fn func(w vigil.IntelWriter) error) (*vigil.IntelResult, error) {
 	actor, err := vigil.Authorize(ctx, vigil.PermImport)
 	if err != nil {
 		return nil, err
 	}
 	var res *vigil.IntelResult
 	err = db.transact(ctx, func(tx *Tx) error {
-		if db.dialect.name == Postgres {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", importLock); err != nil {
-				return fmt.Errorf("import lock: %w", err)
-			}
-			// The advisories' JSON is often over the 2 kB at which PostgreSQL compresses a value; lz4 does that many
-			// times faster than the default pglz, when the server was built with it.
-			var lz4 bool
-			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))").Scan(&lz4); err != nil {
-				return err
-			}
-			if lz4 {
-				if _, err := tx.ExecContext(ctx, "SET LOCAL default_toast_compression = 'lz4'"); err != nil {
-					return err
-				}
-			}
-		} else {
-			// The affected index and the alias table take random keys: with SQLite's default 2 MB page cache a large
-			// import spends its time re-reading index pages. The pooled connection gets its own size back at the end.
-			var size int64
-			if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
-				return fmt.Errorf("import cache: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
-				return fmt.Errorf("import cache: %w", err)
-			}
-			defer tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+idText(size))
+		restore, err := db.dialect.importSession(ctx, tx)
+		if err != nil {
+			return err
 		}
+		defer restore()
 		run, err := tx.insertID(ctx, "INSERT INTO intel_runs (started_at, actor) VALUES ($1, $2)", tx.NowText(), actor.String())
 		if err != nil {
 			return err
@@ -158,6 +139,40 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w *IntelWriter) error) (*
 	}
 	db.analyzeAfter(ctx, res)
 	return res, nil
+}
+
+// importSession readies a transaction for an import run: PostgreSQL serializes runs with the import lock and
+// compresses the advisories' JSON (often over the 2 kB at which it compresses a value) with lz4, many times faster
+// than the default pglz, when the server was built with it; SQLite gets a large page cache, since the affected
+// index and the alias table take random keys and with the default 2 MB a large import spends its time re-reading
+// index pages. restore gives the pooled connection its own cache size back at the end.
+func (d *dialect) importSession(ctx context.Context, tx *Tx) (restore func(), err error) {
+	restore = func() {}
+	if err := d.lock(ctx, tx, importLock); err != nil {
+		return nil, fmt.Errorf("import lock: %w", err)
+	}
+	if d.toast {
+		var lz4 bool
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))").Scan(&lz4); err != nil {
+			return nil, fmt.Errorf("import compression: %w", err)
+		}
+		if lz4 {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL default_toast_compression = 'lz4'"); err != nil {
+				return nil, fmt.Errorf("import compression: %w", err)
+			}
+		}
+	}
+	if d.pageCache {
+		var size int64
+		if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
+			return nil, fmt.Errorf("import cache: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+			return nil, fmt.Errorf("import cache: %w", err)
+		}
+		restore = func() { tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+idText(size)) }
+	}
+	return restore, nil
 }
 
 // analyzeThreshold is how many advisories an import must add or change before PostgreSQL's statistics are
@@ -345,7 +360,7 @@ func (w *IntelWriter) KnownBlob(blob [32]byte) (source string, records int, ok b
 }
 
 // Document stores a source document and returns its id, for the records read from it to refer to.
-func (w *IntelWriter) Document(d *SourceDoc) (int64, error) {
+func (w *IntelWriter) Document(d *vigil.SourceDoc) (int64, error) {
 	if d.Source == "" || d.Digest == "" || d.Gzip == nil {
 		return 0, vigil.Errorf(vigil.EINTERNAL, "intel: document %s: incomplete (use NewSourceDoc)", d.Name)
 	}
@@ -380,7 +395,7 @@ func bound(s string, n int) string {
 // Advisory stores one prepared advisory read from document doc: added when new; unchanged when its digest is the
 // stored one; a revision (the stored one kept in intel_advisory_revisions) when it differs and is not older than
 // the stored one by its modified time; an older one is only kept as a revision. Writes are batched.
-func (w *IntelWriter) Advisory(doc int64, p *PreparedAdvisory) error {
+func (w *IntelWriter) Advisory(doc int64, p *vigil.PreparedAdvisory) error {
 	w.pending = append(w.pending, pendingAdv{doc: doc, p: p})
 	if len(w.pending) >= advBatch {
 		return w.flush()
@@ -490,7 +505,7 @@ func (w *IntelWriter) prefetch() error {
 	{
 		var ids []string
 		for _, pa := range w.pending {
-			for _, id := range pa.p.ids {
+			for _, id := range pa.p.IDs {
 				if _, ok := w.alias[id]; ok {
 					continue
 				}
@@ -531,7 +546,7 @@ func (w *IntelWriter) prefetch() error {
 	}
 	// Groups this run made and wrote (and forgot) that the batch links to again.
 	for _, pa := range w.pending {
-		for _, id := range pa.p.ids {
+		for _, id := range pa.p.IDs {
 			if g := w.alias[id]; g != 0 {
 				groupIDs[g] = true
 			}
@@ -635,7 +650,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 		}
 		_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
 			VALUES ($1, 0, $2, $3, $4, $5, $6, $7) ON CONFLICT (advisory_id, digest) DO NOTHING`,
-			st.id, timeText(a.Modified), withdrawn, p.Digest, p.data, pa.doc, w.run)
+			st.id, timeText(a.Modified), withdrawn, p.Digest, p.Data, pa.doc, w.run)
 		if err != nil {
 			return fmt.Errorf("intel: keep older revision of %s: %w", a.ID, err)
 		}
@@ -645,7 +660,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	if st != nil {
 		return w.revise(pa, st)
 	}
-	g, err := w.link(p.ids, 0, a.Modified)
+	g, err := w.link(p.IDs, 0, a.Modified)
 	if err != nil {
 		return err
 	}
@@ -654,8 +669,8 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	w.advs[key] = st
 	w.advSeen[w.advHash(a.Source, a.Document, a.ID)] = struct{}{}
 	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
-		p.Digest, p.data, pa.doc, 1, w.run, w.run)
-	w.ins.records.add(st.id, p.record)
+		p.Digest, p.Data, pa.doc, 1, w.run, w.run)
+	w.ins.records.add(st.id, p.Record)
 	for _, k := range p.Keys {
 		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
 		if !withdrawn {
@@ -681,7 +696,7 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 			return err
 		}
 	}
-	g, err := w.link(p.ids, w.find(st.vuln), a.Modified)
+	g, err := w.link(p.IDs, w.find(st.vuln), a.Modified)
 	if err != nil {
 		return err
 	}
@@ -704,7 +719,7 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 // pendingRev is a revision waiting for flushRevisions.
 type pendingRev struct {
 	id, vuln, doc int64
-	p             *PreparedAdvisory
+	p             *vigil.PreparedAdvisory
 }
 
 // flushRevisions stores the batch's revisions: the stored versions copied into intel_advisory_revisions, their
@@ -758,7 +773,7 @@ func (w *IntelWriter) flushRevisions() error {
 			return err
 		}
 		for _, r := range chunk {
-			w.ins.records.add(r.id, r.p.record)
+			w.ins.records.add(r.id, r.p.Record)
 			for _, k := range r.p.Keys {
 				w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, r.id)
 			}
@@ -791,7 +806,7 @@ func (w *IntelWriter) updateRevised(revs []pendingRev) error {
 			if t, ok := timeText(a.Published).(string); ok {
 				pub[i] = &t
 			}
-			wd[i], dig[i], data[i] = a.IsWithdrawn(), r.p.Digest, r.p.data
+			wd[i], dig[i], data[i] = a.IsWithdrawn(), r.p.Digest, r.p.Data
 		}
 		_, err := w.tx.ExecContext(w.ctx, `UPDATE intel_advisories AS a SET vuln_id = u.vuln_id, modified = u.modified, published = u.published,
 			withdrawn = u.withdrawn, digest = u.digest, data = u.data, doc_ref = u.doc_ref, revision = a.revision + 1, updated_run = $9
@@ -812,7 +827,7 @@ func (w *IntelWriter) updateRevised(revs []pendingRev) error {
 	for _, r := range revs {
 		a := r.p.Advisory
 		if _, err := stmt.ExecContext(w.ctx, w.find(r.vuln), timeText(a.Modified), timeText(a.Published), a.IsWithdrawn(),
-			r.p.Digest, r.p.data, r.doc, w.run, r.id); err != nil {
+			r.p.Digest, r.p.Data, r.doc, w.run, r.id); err != nil {
 			return fmt.Errorf("intel: revise %s: %w", a.ID, err)
 		}
 	}

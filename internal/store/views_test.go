@@ -118,8 +118,8 @@ func (fx *viewsFixture) importKEV(t *testing.T, cves ...string) {
 			RequiredAction: "patch", DueDate: vigil.DateOf(viewsStart, nil).AddDays(14), RansomwareUse: "Known"})
 	}
 	raw, _ := json.Marshal(entries)
-	_, err := fx.db.ImportIntel(storetest.Admin(), func(w *store.IntelWriter) error {
-		doc, err := w.Document(store.NewSourceDoc(vigil.SourceKEV, "kev", "kev.json", raw))
+	_, err := fx.db.ImportIntel(storetest.Admin(), func(w vigil.IntelWriter) error {
+		doc, err := w.Document(vigil.NewSourceDoc(vigil.SourceKEV, "kev", "kev.json", raw))
 		if err != nil {
 			return err
 		}

@@ -17,9 +17,9 @@ import (
 
 func putKEV(t *testing.T, db *store.DB, entries ...vigil.KEVEntry) {
 	t.Helper()
-	_, err := db.ImportIntel(sys(), func(w *store.IntelWriter) error {
+	_, err := db.ImportIntel(sys(), func(w vigil.IntelWriter) error {
 		raw, _ := json.Marshal(entries)
-		doc := store.NewSourceDoc(vigil.SourceKEV, "kev", "known_exploited_vulnerabilities.json", raw)
+		doc := vigil.NewSourceDoc(vigil.SourceKEV, "kev", "known_exploited_vulnerabilities.json", raw)
 		doc.Records = len(entries)
 		ref, err := w.Document(doc)
 		if err != nil {

@@ -240,17 +240,17 @@ func bearer(t *testing.T, base, token, method, path string, body any) (*http.Res
 // putAdvisories stores advisories in the intelligence store, as an import would.
 func putAdvisories(t testing.TB, db *store.DB, advs ...vigil.Advisory) {
 	t.Helper()
-	_, err := db.ImportIntel(sys(), func(w *store.IntelWriter) error {
+	_, err := db.ImportIntel(sys(), func(w vigil.IntelWriter) error {
 		for i := range advs {
 			a := &advs[i]
 			raw, _ := json.Marshal(a)
-			doc := store.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
+			doc := vigil.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
 			doc.Records = 1
 			ref, err := w.Document(doc)
 			if err != nil {
 				return err
 			}
-			p, err := store.PrepareAdvisory(a)
+			p, err := w.Prepare(a)
 			if err != nil {
 				return err
 			}
