@@ -305,38 +305,57 @@ func unescape(s string) (string, error) {
 	return url.PathUnescape(s)
 }
 
-// advisoryKeys returns the keys under which the Index files an advisory: each affected package's ecosystem and
-// normalized name, the vendor:product of its CPEs (Bitnami), of each vulnerable NVD criterion, and of CSAF
-// products with a CPE; CSAF products with a purl under the purl's package keys, and the others under their name.
-// Sorted and without duplicates.
-func advisoryKeys(a *vigil.Advisory) []key {
-	var keys []key
-	for _, af := range a.Affected {
-		if k, ok := affectedKey(af.Ecosystem, af.Name); ok {
+// keyEncoding spells what an advisory names in one key vocabulary: the Index's own keys (indexKeys) or the
+// store's (storeKeys, storekey.go). walkKeys is the one walk over an advisory both use, so the two vocabularies
+// always key the same parts of it.
+type keyEncoding[K any] struct {
+	affected func(af *vigil.Affected) (K, bool) // an OSV affected package
+	cpe      func(s string) (K, bool)           // a CPE of an affected entry (Bitnami) or a vulnerable NVD criterion
+	product  func(p vigil.Product) []K          // a CSAF product
+}
+
+// walkKeys returns the keys of everything an advisory names, in enc's vocabulary (unsorted, with duplicates).
+func walkKeys[K any](a *vigil.Advisory, enc keyEncoding[K]) []K {
+	var keys []K
+	add := func(k K, ok bool) {
+		if ok {
 			keys = append(keys, k)
 		}
+	}
+	for i := range a.Affected {
+		af := &a.Affected[i]
+		add(enc.affected(af))
 		for _, c := range af.CPEs {
-			if k, ok := cpeKeyOf(c); ok {
-				keys = append(keys, k)
-			}
+			add(enc.cpe(c))
 		}
 	}
 	for _, cfg := range a.Configurations {
 		for _, n := range cfg.Nodes {
 			for _, m := range n.Matches {
-				if !m.Vulnerable {
-					continue
-				}
-				if k, ok := cpeKeyOf(m.Criteria); ok {
-					keys = append(keys, k)
+				if m.Vulnerable {
+					add(enc.cpe(m.Criteria))
 				}
 			}
 		}
 	}
 	for _, p := range a.Products {
-		keys = append(keys, productKeys(p)...)
+		keys = append(keys, enc.product(p)...)
 	}
-	return dedupKeys(keys)
+	return keys
+}
+
+// indexKeys is the Index's vocabulary: each affected package's ecosystem and normalized name, the vendor:product of
+// CPEs; CSAF products with a purl under the purl's package keys, with a CPE under its vendor:product, and the
+// others under their name.
+var indexKeys = keyEncoding[key]{
+	affected: func(af *vigil.Affected) (key, bool) { return affectedKey(af.Ecosystem, af.Name) },
+	cpe:      cpeKeyOf,
+	product:  productKeys,
+}
+
+// advisoryKeys returns the keys under which the Index files an advisory, sorted and without duplicates.
+func advisoryKeys(a *vigil.Advisory) []key {
+	return dedupKeys(walkKeys(a, indexKeys))
 }
 
 // affectedKey keys an OSV affected package.

@@ -10,8 +10,8 @@ import (
 
 // Store keys (vigil.PackageKey): the one vocabulary in which the store's affected index files advisories, its
 // component-key index files device versions' components, and an import reports what changed. The store computes
-// them here, beside the Index's own keys (key.go), so the two cannot drift apart: TestStoreKeysCoverIndexKeys holds
-// the store's keys of every real advisory to cover the Index's. Each advisory is filed under the keys of what it
+// them here, by the same walk over an advisory as the Index's own keys (walkKeys in key.go), so the two cannot drift
+// apart: TestStoreKeysCoverIndexKeys holds the store's keys of every real advisory to cover the Index's. Each advisory is filed under the keys of what it
 // names, normalized so that the matcher finds it from however an SBOM spells the package. Normalization is deliberately generous (a superset is harmless: the
 // matcher re-checks every candidate against the advisory's own ecosystem and name) but never merges names an
 // ecosystem keeps apart in a way that could lose a match.
@@ -144,40 +144,24 @@ func NormalizeKey(k vigil.PackageKey) vigil.PackageKey {
 	return k
 }
 
-// AdvisoryKeys returns the sorted, de-duplicated index keys of everything an advisory names: OSV packages (and the
-// purl of an entry that has no package), CPEs of affected entries (Bitnami) and of vulnerable NVD configuration
-// criteria, and CSAF products.
-func AdvisoryKeys(a *vigil.Advisory) []vigil.PackageKey {
-	var out []vigil.PackageKey
-	for i := range a.Affected {
-		af := &a.Affected[i]
+// storeKeys is the store's vocabulary: OSV packages (and the purl of an entry that has no package), CPEs, and CSAF
+// products by name and model under their vendor and none, and by their CPE and purl.
+var storeKeys = keyEncoding[vigil.PackageKey]{
+	affected: func(af *vigil.Affected) (vigil.PackageKey, bool) {
 		if af.Name != "" {
-			out = append(out, PackageKeyOf(af.Ecosystem, af.Name))
-		} else if af.Purl != "" {
-			if k, ok := PurlKey(af.Purl); ok {
-				out = append(out, k)
-			}
+			return PackageKeyOf(af.Ecosystem, af.Name), true
 		}
-		for _, c := range af.CPEs {
-			if k, ok := CPEKey(c); ok {
-				out = append(out, k)
-			}
+		if af.Purl != "" {
+			return PurlKey(af.Purl)
 		}
-	}
-	for _, cfg := range a.Configurations {
-		for _, n := range cfg.Nodes {
-			for _, m := range n.Matches {
-				if !m.Vulnerable {
-					continue
-				}
-				if k, ok := CPEKey(m.Criteria); ok {
-					out = append(out, k)
-				}
-			}
-		}
-	}
-	for _, p := range a.Products {
-		out = append(out, ProductKeys(p)...)
-	}
-	return SortKeys(out)
+		return vigil.PackageKey{}, false
+	},
+	cpe:     CPEKey,
+	product: ProductKeys,
+}
+
+// AdvisoryKeys returns the sorted, de-duplicated store keys of everything an advisory names (walkKeys in the
+// store's vocabulary).
+func AdvisoryKeys(a *vigil.Advisory) []vigil.PackageKey {
+	return SortKeys(walkKeys(a, storeKeys))
 }
