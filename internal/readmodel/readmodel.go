@@ -62,21 +62,9 @@ func (s Sources) Sources(ctx context.Context) ([]web.Source, error) {
 	return out, nil
 }
 
-func (s Sources) Runs(ctx context.Context, limit int) ([]web.ImportRun, error) {
-	runs, err := s.Intel.Runs(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := []web.ImportRun{}
-	for _, r := range runs {
-		ir := web.ImportRun{ID: r.ID, StartedAt: r.StartedAt, Actor: r.Actor, Sources: []web.RunSource{}}
-		for _, sum := range r.Summaries {
-			ir.Sources = append(ir.Sources, web.RunSource{Source: sum.Source, Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged,
-				Withdrawn: sum.Withdrawn, Rejected: len(sum.Rejected)})
-		}
-		out = append(out, ir)
-	}
-	return out, nil
+// Runs lists the newest import runs first, as the intel service records them.
+func (s Sources) Runs(ctx context.Context, limit int) ([]*vigil.IntelRun, error) {
+	return s.Intel.Runs(ctx, limit)
 }
 
 // feedCounts sums a feed's last run summaries ({"added","updated",...} per source) into counts by kind.

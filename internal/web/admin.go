@@ -17,7 +17,7 @@ import (
 type sourcesData struct {
 	Available bool
 	Sources   []Source
-	Runs      []ImportRun
+	Runs      []*vigil.IntelRun
 	Now       time.Time
 }
 

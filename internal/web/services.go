@@ -89,25 +89,7 @@ type SBOMImporter interface {
 type Sources interface {
 	Sources(ctx context.Context) ([]Source, error)
 	// Runs lists the newest import runs first (scheduled syncs, CLI and API imports alike).
-	Runs(ctx context.Context, limit int) ([]ImportRun, error)
-}
-
-// ImportRun is one import of intelligence: when, by whom, and what each source contributed.
-type ImportRun struct {
-	ID        int64       `json:"id"`
-	StartedAt time.Time   `json:"started_at"`
-	Actor     string      `json:"actor"`
-	Sources   []RunSource `json:"sources"`
-}
-
-// RunSource is one source's part of an import run.
-type RunSource struct {
-	Source    string `json:"source"`
-	Added     int    `json:"added"`
-	Updated   int    `json:"updated"`
-	Unchanged int    `json:"unchanged"`
-	Withdrawn int    `json:"withdrawn"`
-	Rejected  int    `json:"rejected"`
+	Runs(ctx context.Context, limit int) ([]*vigil.IntelRun, error)
 }
 
 // Source is one feed source's state.

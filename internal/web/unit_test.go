@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -503,5 +504,34 @@ func TestParseBudget(t *testing.T) {
 		t.Errorf("a parse larger than the budget, alone: %v, want it admitted", err)
 	} else {
 		huge()
+	}
+}
+
+// TestSourcesPageRuns renders the latest import runs from the intel service's own record of them: one row per
+// source of a run, the run's id, time and actor on its first row only, and the rejected records counted.
+func TestSourcesPageRuns(t *testing.T) {
+	s, err := New(Services{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &vigil.IntelRun{ID: 42, StartedAt: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC), Actor: "user:alice", Summaries: []vigil.IntelSummary{
+		{Source: vigil.SourceOSV, Added: 7, Updated: 2, Unchanged: 11, Withdrawn: 1,
+			Rejected: []vigil.RejectedRecord{{File: "a.json", Error: "bad"}, {File: "b.json", Error: "bad"}}},
+		{Source: vigil.SourceKEV, Unchanged: 3},
+	}}
+	var out strings.Builder
+	data := sourcesData{Available: true, Sources: []Source{{Name: "osv"}}, Runs: []*vigil.IntelRun{run}}
+	if err := s.tmpl["sources"].ExecuteTemplate(&out, "content", page{Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	html := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{
+		"<td>42</td>", "<td>user:alice</td>",
+		"<td>osv</td><td>7</td><td>2</td><td>11</td><td>1</td><td><span class=\"badge bad\">2</span></td>",
+		"<td></td><td></td><td></td> <td>kev</td><td>0</td><td>0</td><td>3</td><td>0</td><td>0</td>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("sources page lacks %q:\n%s", want, html)
+		}
 	}
 }
