@@ -57,7 +57,7 @@ type listFlags struct {
 	device, version string
 	states          []string
 	vuln            string
-	kev             bool
+	kev, ids        bool
 	limit           int
 }
 
@@ -68,6 +68,7 @@ func (f *listFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.vuln, "vuln", "", "only this vulnerability (its id or any alias)")
 	c.Flags().BoolVar(&f.kev, "kev", false, "only vulnerabilities in CISA's KEV catalog")
 	c.Flags().IntVar(&f.limit, "limit", 0, "at most this many")
+	c.Flags().BoolVar(&f.ids, "ids", false, "print only the ids, one a line (for scripts: ID=$(vigil findings --vuln CVE-... --ids))")
 }
 
 func listFindings(env *Env, f *listFlags) error {
@@ -111,6 +112,12 @@ func listFindings(env *Env, f *listFlags) error {
 				}
 			}
 			fs = kept
+		}
+		if f.ids {
+			for _, x := range fs {
+				fmt.Fprintln(env.Stdout, x.ID)
+			}
+			return nil
 		}
 		if fs == nil {
 			fs = []*vigil.Finding{}

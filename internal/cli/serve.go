@@ -37,6 +37,8 @@ func serveCmd(env *Env) *cobra.Command {
 			}
 			return env.withApp(func(a *app.App) error {
 				if demo {
+					// Seeding imports and matches the embedded intelligence: say so before the pause.
+					fmt.Fprintln(env.Stderr, "Loading the demo portfolio (three devices, their SBOMs, real intelligence)...")
 					pw, err := a.SeedDemo(env.Ctx)
 					if err != nil {
 						return err
@@ -53,7 +55,7 @@ func serveCmd(env *Env) *cobra.Command {
 				} else if len(users) == 0 {
 					// Nobody could sign in: say how to make the first admin rather than only "listening".
 					// The DSN is not echoed: a PostgreSQL one may hold a password.
-					fmt.Fprint(env.Stderr, "\nNo users yet. Create the first admin (the password is read from stdin; same --db as here), then sign in:\n  vigil user add NAME --role admin\n(or start with --demo for a demo store)\n\n")
+					fmt.Fprint(env.Stderr, "\nNo users yet. Set up this store (same --db as here), then sign in:\n  vigil init                          (the organization and its first admin; asks for each value)\n  vigil user add NAME --role admin    (an admin only; the password is read from stdin)\n(or start with --demo for a demo store)\n\n")
 				}
 				opt.Log = env.Log
 				// Feeds sync on their schedules; --demo runs offline unless --sync is given.

@@ -39,7 +39,7 @@ func TestServeEmptyStoreSaysHowToSignIn(t *testing.T) {
 				<-done
 				return errb.String()
 			}
-			if got := serve(); !strings.Contains(got, "No users yet") || !strings.Contains(got, "vigil user add NAME --role admin") {
+			if got := serve(); !strings.Contains(got, "No users yet") || !strings.Contains(got, "vigil init") || !strings.Contains(got, "vigil user add NAME --role admin") {
 				t.Errorf("empty store: %q", got)
 			}
 			r := runner{t, dsn}
