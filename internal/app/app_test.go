@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,7 +17,12 @@ import (
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(instanceEnv) != "" {
+		os.Exit(runInstance()) // this process is one server of TestTwoServersShareTheJobs
+	}
+	storetest.Main(m)
+}
 
 func newDemo(t *testing.T, engine string) (*httptest.Server, string) {
 	t.Helper()

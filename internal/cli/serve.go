@@ -10,12 +10,14 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/jobs"
 )
 
 func init() { register(serveCmd) }
 
 func serveCmd(env *Env) *cobra.Command {
 	var opt app.ServeOptions
+	var sched jobs.Options
 	var demo, sync bool
 	var proxies []string
 	cmd := &cobra.Command{Use: "serve", Short: "Run the server: web UI, JSON API and scheduled jobs", Args: exactArgs(0),
@@ -24,6 +26,9 @@ func serveCmd(env *Env) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			if opt.SessionIdle < time.Minute {
 				return Usage("--session-idle: at least 1m (got %s)", opt.SessionIdle)
+			}
+			if sched.Lease < 3*time.Second {
+				return Usage("--job-lease: at least 3s (got %s)", sched.Lease)
 			}
 			if (opt.TLSCert == "") != (opt.TLSKey == "") {
 				return Usage("--tls-cert and --tls-key go together")
@@ -60,11 +65,12 @@ func serveCmd(env *Env) *cobra.Command {
 				opt.Log = env.Log
 				// Feeds sync on their schedules; --demo runs offline unless --sync is given.
 				if sync && (!demo || c.Flags().Changed("sync")) {
-					sched, err := a.Intel.Scheduler(env.Ctx)
+					s, err := a.Intel.Scheduler(env.Ctx, sched)
 					if err != nil {
 						return err
 					}
-					go sched.Run(env.Ctx)
+					env.Log.Info("feed sync on", "instance", s.Owner(), "lease", sched.Lease)
+					go s.Run(env.Ctx)
 				} else {
 					env.Log.Info("feed sync off", "hint", "vigil import PATH|URL, or serve --sync")
 				}
@@ -81,6 +87,8 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().StringVar(&opt.Addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed a demo organization, admin and three devices when the store is empty")
 	cmd.Flags().BoolVar(&sync, "sync", true, "sync the configured feeds on their schedules (default off with --demo)")
+	cmd.Flags().StringVar(&sched.Owner, "instance", "", "this server's name in the job leases, unique among servers sharing the database (default host/pid/random)")
+	cmd.Flags().DurationVar(&sched.Lease, "job-lease", jobs.DefaultLease, "how long a killed server's scheduled job waits before another server sharing the database takes it over")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", vigil.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")

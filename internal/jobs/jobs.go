@@ -1,16 +1,23 @@
 // Package jobs is the scheduler `vigil serve` runs: it syncs each configured intelligence feed on its own schedule
 // (NVD every two hours, KEV, EPSS, OSV and CISA CSAF daily by default), retries a failing feed with exponential
 // backoff and records every attempt so the feed page shows it failing, and never lets one slow or failing feed hold
-// up the others (each sync runs on its own). When several servers share one PostgreSQL database, a sync runs under
-// a database-wide lock (pg_try_advisory_lock) and re-checks the feed's schedule once it holds it, so each sync
-// happens once. The package knows no store: it takes the few operations it needs as interfaces, which the app wires
-// to the store and the importer.
+// up the others (each sync runs on its own). When several servers share one database, each sync is a job run under
+// a lease in the database (the job "feed:NAME"): a server takes the lease, re-checks the feed's schedule, renews the
+// lease by a heartbeat while the sync runs, records the attempt and releases it, so each scheduled sync runs once;
+// a server killed mid-sync stops renewing, and when its lease expires the next server to find the feed still due
+// takes the job over. A server that loses its lease (it stalled past the expiry and another took over) cancels its
+// sync, whose import then rolls back. The package knows no store: it takes the few operations it needs as
+// interfaces, which the app wires to the store and the importer.
 package jobs
 
 import (
 	"context"
-	"hash/fnv"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -33,20 +40,37 @@ type Result struct {
 // Syncer runs one sync of the named feed.
 type Syncer func(ctx context.Context, feed string) (Result, error)
 
-// Locker takes a lock shared by every server on the database without waiting; ok is false when another server
-// holds it. nil means no coordination (one server).
-type Locker func(ctx context.Context, key int64) (release func(), ok bool, err error)
+// Leases are the jobs' leases, shared by every server on the database (the store's job_leases).
+type Leases interface {
+	// AcquireLease takes the job for owner until ttl from now when it is free, expired or owner's already; ok is
+	// false when another owner holds a live lease.
+	AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (ok bool, err error)
+	// RenewLease extends owner's live lease; ok is false when owner no longer holds it.
+	RenewLease(ctx context.Context, job, owner string, ttl time.Duration) (ok bool, err error)
+	// ReleaseLease frees owner's lease at once.
+	ReleaseLease(ctx context.Context, job, owner string) error
+}
+
+// DefaultLease is how long a job's lease lasts without a heartbeat: how long a killed server's job waits before
+// another takes it over.
+const DefaultLease = 2 * time.Minute
 
 // Options configure a Scheduler.
 type Options struct {
-	Store Store
-	Sync  Syncer
-	Lock  Locker
+	Store  Store
+	Sync   Syncer
+	Leases Leases
+	// Owner names this server in the leases (default: host name, process id and a random suffix, so a restarted
+	// process never mistakes its predecessor's lease for its own).
+	Owner string
+	// Lease is how long a lease lasts without a heartbeat (DefaultLease when zero); it is renewed every third of it.
+	Lease time.Duration
 	Clock vigil.Clock
 	// After returns a channel that fires after d (time.After when nil); tests drive the scheduler with RunOnce.
 	After func(d time.Duration) <-chan time.Time
 	Log   *slog.Logger
-	// Poll is how often the feed list is read to find due feeds (default one minute).
+	// Poll is how often the feed list is read to find due feeds (default one minute, or half the lease when that is
+	// shorter, so a killed server's job is taken over soon after its lease expires).
 	Poll time.Duration
 	// Backoff is the delay before the first retry of a failed feed (default one minute); it doubles with each
 	// further failure, up to the feed's own interval.
@@ -69,8 +93,14 @@ func New(opt Options) *Scheduler {
 	if opt.After == nil {
 		opt.After = time.After
 	}
+	if opt.Lease <= 0 {
+		opt.Lease = DefaultLease
+	}
 	if opt.Poll <= 0 {
-		opt.Poll = time.Minute
+		opt.Poll = min(time.Minute, opt.Lease/2)
+	}
+	if opt.Owner == "" {
+		opt.Owner = DefaultOwner()
 	}
 	if opt.Backoff <= 0 {
 		opt.Backoff = time.Minute
@@ -80,6 +110,17 @@ func New(opt Options) *Scheduler {
 	}
 	return &Scheduler{opt: opt, running: map[string]bool{}}
 }
+
+// DefaultOwner names this process among the servers sharing a database: host, process id, random suffix.
+func DefaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Owner is the name this scheduler holds leases under.
+func (s *Scheduler) Owner() string { return s.opt.Owner }
 
 // Run starts due syncs every Poll until ctx ends, then waits for the syncs in progress (which see ctx end) and
 // returns nil.
@@ -159,54 +200,89 @@ func (s *Scheduler) start(ctx context.Context) {
 	}
 }
 
-// lockKey is the database-wide lock of one feed's sync.
-func lockKey(feed string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("vigil.feed." + feed))
-	return int64(h.Sum64() & 0x7fffffffffffffff)
+// errLeaseLost cancels a job whose lease another server took over.
+var errLeaseLost = errors.New("the job's lease expired and another server took the job over")
+
+// leased runs fn while holding the job's lease, renewing it every third of the lease. It returns false without
+// running fn when another server holds the lease. fn's context is cancelled with errLeaseLost when the lease is lost
+// (renewal refused, or failing until the lease must have expired).
+func (s *Scheduler) leased(ctx context.Context, job string, fn func(ctx context.Context)) (bool, error) {
+	ok, err := s.opt.Leases.AcquireLease(ctx, job, s.opt.Owner, s.opt.Lease)
+	if err != nil || !ok {
+		return false, err
+	}
+	jctx, cancel := context.WithCancelCause(ctx)
+	beat := make(chan struct{})
+	go func() {
+		defer close(beat)
+		renewed := time.Now()
+		tick := time.NewTicker(s.opt.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-jctx.Done():
+				return
+			case <-tick.C:
+			}
+			ok, err := s.opt.Leases.RenewLease(jctx, job, s.opt.Owner, s.opt.Lease)
+			switch {
+			case err == nil && ok:
+				renewed = time.Now()
+			case err == nil, time.Since(renewed) >= s.opt.Lease:
+				s.opt.Log.Warn("jobs: lease lost; stopping the job", "job", job, "err", err)
+				cancel(errLeaseLost)
+				return
+			default:
+				s.opt.Log.Warn("jobs: lease renewal failed; will retry", "job", job, "err", err)
+			}
+		}
+	}()
+	fn(jctx)
+	cancel(nil)
+	<-beat
+	if context.Cause(jctx) != errLeaseLost {
+		if err := s.opt.Leases.ReleaseLease(context.WithoutCancel(ctx), job, s.opt.Owner); err != nil {
+			s.opt.Log.Warn("jobs: releasing the lease failed; it expires on its own", "job", job, "err", err)
+		}
+	}
+	return true, nil
 }
 
 func (s *Scheduler) sync(ctx context.Context, name string) {
 	log := s.opt.Log.With("feed", name)
-	if s.opt.Lock != nil {
-		release, ok, err := s.opt.Lock(ctx, lockKey(name))
-		if err != nil {
-			log.Error("jobs: lock failed", "err", err)
-			return
-		}
-		if !ok {
-			log.Debug("jobs: another server is syncing this feed")
-			return
-		}
-		defer release()
-		// Another server may have synced it between our look at the schedule and the lock: look again.
-		feeds, err := s.opt.Store.Feeds(ctx)
-		if err != nil {
-			log.Error("jobs: reading the feeds failed", "err", err)
-			return
-		}
-		due := false
-		for _, f := range feeds {
-			if f.Name == name {
-				due = Due(f, s.opt.Clock.Now())
-			}
-		}
-		if !due {
-			return
+	if s.opt.Leases == nil {
+		s.syncFeed(ctx, log, name)
+		return
+	}
+	ran, err := s.leased(ctx, "feed:"+name, func(ctx context.Context) { s.syncFeed(ctx, log, name) })
+	if err != nil {
+		log.Error("jobs: taking the lease failed", "err", err)
+	} else if !ran {
+		log.Debug("jobs: another server is syncing this feed")
+	}
+}
+
+// syncFeed syncs the feed if it is still due (another server may have synced it between our look at the schedule
+// and our lease) and records the attempt.
+func (s *Scheduler) syncFeed(ctx context.Context, log *slog.Logger, name string) {
+	feeds, err := s.opt.Store.Feeds(ctx)
+	if err != nil {
+		log.Error("jobs: reading the feeds failed", "err", err)
+		return
+	}
+	var feed *vigil.Feed
+	for _, f := range feeds {
+		if f.Name == name {
+			feed = f
 		}
 	}
-	feed := &vigil.Feed{}
-	if feeds, err := s.opt.Store.Feeds(ctx); err == nil {
-		for _, f := range feeds {
-			if f.Name == name {
-				feed = f
-			}
-		}
+	if feed == nil || !Due(feed, s.opt.Clock.Now()) {
+		return
 	}
 	at := s.opt.Clock.Now()
 	res, err := s.runSync(ctx, name)
 	if ctx.Err() != nil && err != nil {
-		return // shutting down: not a failure of the feed
+		return // shutting down, or the lease was lost: not a failure of the feed
 	}
 	a := vigil.FeedAttempt{At: at, Err: err}
 	if err != nil {

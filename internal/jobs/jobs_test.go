@@ -167,29 +167,104 @@ func TestFailingFeedRetriesAndNeverBlocksOthers(t *testing.T) {
 	}
 }
 
-func TestLockCoordinatesServers(t *testing.T) {
+// memLeases is an in-memory jobs.Leases: holder per job, with hooks to play another server.
+type memLeases struct {
+	mu        sync.Mutex
+	holder    map[string]string
+	released  []string
+	onAcquire func() // runs after a successful acquire
+	renewals  chan string
+	refuse    bool // renewals are refused: another server took the job over
+}
+
+func (l *memLeases) AcquireLease(_ context.Context, job, owner string, _ time.Duration) (bool, error) {
+	l.mu.Lock()
+	if h, ok := l.holder[job]; ok && h != owner {
+		l.mu.Unlock()
+		return false, nil
+	}
+	l.holder[job] = owner
+	hook := l.onAcquire
+	l.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return true, nil
+}
+
+func (l *memLeases) RenewLease(_ context.Context, job, owner string, _ time.Duration) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.renewals != nil {
+		l.renewals <- job
+	}
+	if l.refuse {
+		l.holder[job] = "other"
+		return false, nil
+	}
+	return l.holder[job] == owner, nil
+}
+
+func (l *memLeases) ReleaseLease(_ context.Context, job, owner string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder[job] == owner {
+		delete(l.holder, job)
+		l.released = append(l.released, job)
+	}
+	return nil
+}
+
+func TestLeasesCoordinateServers(t *testing.T) {
 	st := newStore(vigil.Feed{Name: "nvd", Enabled: true, Every: 2 * time.Hour})
 	calls := 0
 	sync := func(context.Context, string) (jobs.Result, error) { calls++; return jobs.Result{}, nil }
 	c := &clock{t: t0}
-	// Another server holds the lock: nothing runs and nothing is recorded.
-	held := jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c,
-		Lock: func(context.Context, int64) (func(), bool, error) { return nil, false, nil }})
-	held.RunOnce(context.Background())
+	// Another server holds the lease: nothing runs and nothing is recorded.
+	l := &memLeases{holder: map[string]string{"feed:nvd": "other"}}
+	jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c, Leases: l, Owner: "me"}).RunOnce(context.Background())
 	if calls != 0 || len(st.attempts) != 0 {
-		t.Fatalf("synced %d times under another server's lock", calls)
+		t.Fatalf("synced %d times under another server's lease", calls)
 	}
-	// The other server finished between our look at the schedule and our lock: we look again and skip.
-	var released bool
-	free := jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c,
-		Lock: func(context.Context, int64) (func(), bool, error) {
-			st.mu.Lock()
-			st.feeds["nvd"].NextAttempt = t0.Add(2 * time.Hour)
-			st.mu.Unlock()
-			return func() { released = true }, true, nil
-		}})
-	free.RunOnce(context.Background())
-	if calls != 0 || !released {
-		t.Fatalf("calls = %d, released = %v: want a re-check under the lock and the lock released", calls, released)
+	// The other server finished between our look at the schedule and our lease: we look again, skip, and free it.
+	l = &memLeases{holder: map[string]string{}, onAcquire: func() {
+		st.mu.Lock()
+		st.feeds["nvd"].NextAttempt = t0.Add(2 * time.Hour)
+		st.mu.Unlock()
+	}}
+	jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c, Leases: l, Owner: "me"}).RunOnce(context.Background())
+	if calls != 0 || len(l.released) != 1 || len(l.holder) != 0 {
+		t.Fatalf("calls = %d, released %v, held %v: want a re-check under the lease and the lease released", calls, l.released, l.holder)
+	}
+	// Due and free: it runs once under our lease, is recorded, and the lease is freed for the next run.
+	c.t = t0.Add(2 * time.Hour)
+	l = &memLeases{holder: map[string]string{}}
+	jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c, Leases: l, Owner: "me"}).RunOnce(context.Background())
+	if calls != 1 || len(st.attempts) != 1 || len(l.released) != 1 || len(l.holder) != 0 {
+		t.Fatalf("calls = %d, attempts %v, released %v, held %v", calls, st.attempts, l.released, l.holder)
+	}
+}
+
+// TestLostLeaseStopsTheJob: a server whose lease renewal is refused (it stalled past the expiry and another server
+// took the job) cancels its sync, records nothing (the new holder will) and does not free the other's lease.
+func TestLostLeaseStopsTheJob(t *testing.T) {
+	st := newStore(vigil.Feed{Name: "nvd", Enabled: true, Every: 2 * time.Hour})
+	l := &memLeases{holder: map[string]string{}, refuse: true, renewals: make(chan string, 16)}
+	var cause error
+	sync := func(ctx context.Context, _ string) (jobs.Result, error) {
+		<-ctx.Done() // a long download, cut short
+		cause = context.Cause(ctx)
+		return jobs.Result{}, ctx.Err()
+	}
+	s := jobs.New(jobs.Options{Store: st, Sync: sync, Clock: &clock{t: t0}, Leases: l, Owner: "me", Lease: 30 * time.Millisecond})
+	s.RunOnce(context.Background())
+	if cause == nil || len(l.renewals) == 0 {
+		t.Fatalf("the sync ended with cause %v after %d renewals: want it cancelled by the refused renewal", cause, len(l.renewals))
+	}
+	if len(st.attempts) != 0 {
+		t.Errorf("attempts recorded by the server that lost the lease: %v", st.attempts)
+	}
+	if l.holder["feed:nvd"] != "other" || len(l.released) != 0 {
+		t.Errorf("holder %q, released %v: the other server's lease must stay", l.holder["feed:nvd"], l.released)
 	}
 }

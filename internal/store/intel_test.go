@@ -272,28 +272,9 @@ func TestZipBlob(t *testing.T) {
 	}
 }
 
-func TestTryLockAndFeeds(t *testing.T) {
+func TestFeeds(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		release, ok, err := db.TryLock(ctx, 42)
-		if err != nil || !ok {
-			t.Fatalf("first TryLock = %v, %v", ok, err)
-		}
-		if _, ok, err := db.TryLock(ctx, 42); err != nil || ok {
-			t.Fatalf("second TryLock while held = %v, %v: want refused", ok, err)
-		}
-		if r, ok, err := db.TryLock(ctx, 43); err != nil || !ok {
-			t.Fatalf("another key = %v, %v", ok, err)
-		} else {
-			r()
-		}
-		release()
-		if r, ok, err := db.TryLock(ctx, 42); err != nil || !ok {
-			t.Fatalf("after release = %v, %v", ok, err)
-		} else {
-			r()
-		}
-
 		f := &vigil.Feed{Name: "kev", Source: vigil.SourceKEV, URL: "https://www.cisa.gov/kev.json", Every: 24 * time.Hour, Enabled: true}
 		if err := db.SetFeed(ctx, f); err != nil {
 			t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -141,37 +140,6 @@ func (w *IntelWriter) SetHTTPCache(u, etag, lastModified string) error {
 		ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`,
 		bound(u, 2048), bound(etag, 512), bound(lastModified, 128), w.tx.NowText())
 	return err
-}
-
-// localLocks serves TryLock for SQLite, whose stores are served by one process.
-var localLocks sync.Map // "path\x00key" → *sync.Mutex
-
-// TryLock takes the named lock without waiting: ok is false when another holder has it. On PostgreSQL it is a
-// session advisory lock (pg_try_advisory_lock) on a connection held until release, so that several `vigil serve`
-// processes sharing one database run each feed sync once; on SQLite, whose store one process serves, it is a lock
-// within the process.
-func (db *DB) TryLock(ctx context.Context, key int64) (release func(), ok bool, err error) {
-	if !db.dialect.locks {
-		m, _ := localLocks.LoadOrStore(db.path+"\x00"+idText(key), new(sync.Mutex))
-		mu := m.(*sync.Mutex)
-		if !mu.TryLock() {
-			return nil, false, nil
-		}
-		return mu.Unlock, true, nil
-	}
-	conn, err := db.db.Conn(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
-		conn.Close()
-		return nil, false, err
-	}
-	return func() {
-		// The unlock must run even when the sync's context was cancelled.
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
-		conn.Close()
-	}, true, nil
 }
 
 // IntelRuns lists the newest import runs first (at most limit, default 50).

@@ -29,8 +29,8 @@ type Store interface {
 	SetFeed(ctx context.Context, f *vigil.Feed) error
 	// RecordFeedAttempt records how a sync went (operational state, not audited).
 	RecordFeedAttempt(ctx context.Context, name string, a vigil.FeedAttempt) error
-	// TryLock takes a database-wide lock (PostgreSQL), so one server of several runs each sync.
-	TryLock(ctx context.Context, key int64) (release func(), ok bool, err error)
+	// The jobs' leases, so that one server of several sharing the database runs each scheduled sync.
+	jobs.Leases
 	IntelRuns(ctx context.Context, limit int) ([]*vigil.IntelRun, error)
 	VulnDetail(ctx context.Context, id string) (*vigil.VulnDetail, error)
 	VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*vigil.VulnDetail, error)
@@ -222,31 +222,28 @@ func (s *Service) sync(ctx context.Context, f *vigil.Feed) (*Result, error) {
 }
 
 // Scheduler returns the feed scheduler for `vigil serve`: each configured feed synced (and the portfolio
-// re-matched) on its schedule as the system actor "system:feeds", on PostgreSQL under a database-wide lock per
-// feed. Start it with Run(ctx).
-func (s *Service) Scheduler(ctx context.Context) (*jobs.Scheduler, error) {
+// re-matched) on its schedule as the system actor "system:feeds", each sync a job under a lease in the database so
+// that servers sharing it run each sync once. opt gives this server's Owner, Lease, Poll and Backoff (zero for the
+// defaults); the service supplies the rest. Start it with Run(ctx).
+func (s *Service) Scheduler(ctx context.Context, opt jobs.Options) (*jobs.Scheduler, error) {
 	actx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
 	if err := s.EnsureFeeds(actx); err != nil {
 		return nil, err
 	}
-	return jobs.New(jobs.Options{
-		Store: s.Store,
-		Sync: func(ctx context.Context, name string) (jobs.Result, error) {
-			fctx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
-			f, err := s.Store.Feed(fctx, name)
-			if err != nil {
-				return jobs.Result{}, err
-			}
-			res, err := s.sync(fctx, f)
-			if err != nil {
-				return jobs.Result{}, err
-			}
-			return jobs.Result{Cursor: res.Import.Cursor, Counts: res.Import.Summaries}, nil
-		},
-		Lock:  s.Store.TryLock,
-		Clock: s.Clock,
-		Log:   s.Log,
-	}), nil
+	opt.Store, opt.Leases, opt.Clock, opt.Log = s.Store, s.Store, s.Clock, s.Log
+	opt.Sync = func(ctx context.Context, name string) (jobs.Result, error) {
+		fctx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
+		f, err := s.Store.Feed(fctx, name)
+		if err != nil {
+			return jobs.Result{}, err
+		}
+		res, err := s.sync(fctx, f)
+		if err != nil {
+			return jobs.Result{}, err
+		}
+		return jobs.Result{Cursor: res.Import.Cursor, Counts: res.Import.Summaries}, nil
+	}
+	return jobs.New(opt), nil
 }
 
 // Runs lists the newest import runs first (scheduled syncs, CLI and API imports alike). Needs PermRead.

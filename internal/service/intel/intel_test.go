@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -103,7 +104,7 @@ func TestFeedSchedulerRecordsFailures(t *testing.T) {
 		DialContext: func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no network in tests") }}},
 		Retries: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
 	a.Fetcher = noNet
-	s, err := a.Scheduler(ctx)
+	s, err := a.Scheduler(ctx, jobs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestHangingFeedHoldsUpNoOtherFeed(t *testing.T) {
 			if err := a.SetFeed(ctx, hanging); err != nil {
 				t.Fatal(err)
 			}
-			s, err := a.Scheduler(ctx)
+			s, err := a.Scheduler(ctx, jobs.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

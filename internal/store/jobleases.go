@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// AcquireLease takes the lease of the named job for owner until ttl from now, when no one holds it, its holder's
+// lease has expired, or owner already holds it; ok is false when another owner's lease is live. It is one
+// conditional upsert, atomic on both engines (PostgreSQL locks the conflicting row and re-checks the condition on
+// its newest version; SQLite has one writer), so two servers racing for a free job cannot both win it. Leases are
+// operational state, not audited.
+func (db *DB) AcquireLease(ctx context.Context, job, owner string, ttl time.Duration) (ok bool, err error) {
+	now := db.clock.Now().UTC()
+	res, err := db.db.ExecContext(ctx, `INSERT INTO job_leases (name, owner, acquired_at, renewed_at, expires_at) VALUES ($1, $2, $3, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at,
+			expires_at = excluded.expires_at
+		WHERE job_leases.expires_at <= excluded.acquired_at OR job_leases.owner = excluded.owner`,
+		job, owner, timeText(now), timeText(now.Add(ttl)))
+	if err != nil {
+		return false, fmt.Errorf("acquire lease %s: %w", job, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// RenewLease extends owner's live lease of the job to ttl from now (the heartbeat of a running job); ok is false
+// when owner no longer holds it: it expired and another server took the job.
+func (db *DB) RenewLease(ctx context.Context, job, owner string, ttl time.Duration) (ok bool, err error) {
+	now := db.clock.Now().UTC()
+	res, err := db.db.ExecContext(ctx, "UPDATE job_leases SET renewed_at = $1, expires_at = $2 WHERE name = $3 AND owner = $4 AND expires_at > $1",
+		timeText(now), timeText(now.Add(ttl)), job, owner)
+	if err != nil {
+		return false, fmt.Errorf("renew lease %s: %w", job, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseLease frees owner's lease of the job (it expires now), so another server may take the job at once; the
+// row stays, naming the last holder.
+func (db *DB) ReleaseLease(ctx context.Context, job, owner string) error {
+	if _, err := db.db.ExecContext(ctx, "UPDATE job_leases SET expires_at = $1 WHERE name = $2 AND owner = $3",
+		timeText(db.clock.Now()), job, owner); err != nil {
+		return fmt.Errorf("release lease %s: %w", job, err)
+	}
+	return nil
+}
