@@ -48,6 +48,39 @@ func TestDemoStates(t *testing.T) {
 			if d := view("CVE-2023-38545").Determination; d.EnforcementDiscretion.Status != "failed" || d.Part806.Status != "overdue" {
 				t.Errorf("curl: ED %s 806 %s", d.EnforcementDiscretion.Status, d.Part806.Status)
 			}
+			// Both pump versions ship wolfSSL 4.8.1; the current one's finding is assessed and notified.
+			pump, _ := a.Portfolio.DeviceByName(ctx, "Infusio IP-3")
+			current, _ := a.Portfolio.VersionByName(ctx, pump.ID, "3.2.1")
+			wolf, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: current.ID, Vuln: "CVE-2022-25640"})
+			if err != nil || len(wolf) != 1 {
+				t.Fatalf("wolfSSL finding: %v %v", wolf, err)
+			}
+			if v, err := svc.View(ctx, wolf[0].ID, vigil.Date{}); err != nil || v.Determination == nil ||
+				v.Determination.Risk != "uncontrolled" || v.Determination.EnforcementDiscretion.Status != "pending" {
+				t.Errorf("wolfSSL: %v %+v", err, v)
+			}
+			closed, err := a.Cases.Findings(ctx, vigil.FindingFilter{Vuln: "GHSA-5crp-9r3c-p9vr", States: []vigil.FindingState{vigil.FindingClosed}})
+			if err != nil || len(closed) != 1 {
+				t.Errorf("closed Newtonsoft.Json finding: %v %v", closed, err)
+			}
+			// The real medical-device SBOM (the pump) matches the real records, not only hand-entered findings.
+			matched := map[string]bool{}
+			all, _ := a.Cases.Findings(ctx, vigil.FindingFilter{DeviceID: pump.ID, States: vigil.FindingStates})
+			for _, f := range all {
+				if f.Source != "manual" {
+					matched[f.Component.Name+" "+f.Vulnerability] = true
+				}
+			}
+			for _, want := range []string{"WolfSSL CVE-2022-25638", "WolfSSL CVE-2022-25640", "Newtonsoft.Json GHSA-5crp-9r3c-p9vr"} {
+				if !matched[want] {
+					t.Errorf("the pump's SBOM did not match %s (matched: %v)", want, matched)
+				}
+			}
+			// The vulnerabilities screen's "KEV only" filter shows the KEV-listed jQuery flaw.
+			kev, err := a.Intel.Vulns(ctx, vigil.VulnFilter{KEV: true})
+			if err != nil || len(kev) == 0 || kev[0].ID != "CVE-2020-11023" {
+				t.Errorf("KEV-only vulnerabilities: %v %v", kev, err)
+			}
 			open, _ := a.Cases.Findings(ctx, vigil.FindingFilter{})
 			if len(open) < 50 {
 				t.Errorf("demo portfolio has only %d open findings", len(open))

@@ -10,10 +10,10 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 )
 
-// seedDemoIntel imports the embedded intelligence subset (real OSV, KEV, EPSS and ICSMA data), matches the
-// portfolio, and records three findings in three states of the FDA flow, dated relative to today so the demo's
-// clocks are always live: one controlled, one uncontrolled with enforcement discretion pending, and one whose
-// 30-day step was missed (ED lost, the 806 report overdue).
+// seedDemoIntel imports the embedded intelligence subset (real NVD, GitHub, OSV, KEV, EPSS and ICSMA data),
+// matches the portfolio, and takes findings through each state of the FDA flow, dated relative to today so the
+// demo's clocks are always live: controlled, uncontrolled with enforcement discretion pending (two), a missed 30-day
+// step (ED lost, the 806 report overdue) and closed; the other matches stay unassessed.
 func (a *App) seedDemoIntel(ctx context.Context) error {
 	b, err := demoFS.ReadFile("demodata/intel.zip")
 	if err != nil {
@@ -109,6 +109,41 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 		if err := svc.RecordEvent(ctx, &e); err != nil {
 			return fmt.Errorf("demo event %s: %w", e.Type, err)
 		}
+	}
+	// 4. Uncontrolled, enforcement discretion pending, matched for real: CVE-2022-25640 (NVD, wolfSSL before 5.2.0)
+	// in the pump's network stack; the notice is out, the ISAO share still due.
+	wolf, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: ip.ID, Vuln: "CVE-2022-25640"})
+	if err != nil || len(wolf) == 0 {
+		return fmt.Errorf("demo: the wolfSSL finding did not match (%v)", err)
+	}
+	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: wolf[0].ID, CVSS: "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
+		Functions: []string{"dose delivery"}, Controls: []string{"pump-to-server TLS only on the infusion VLAN"},
+		Rationale: "A client that skips certificate_verify can reach the dose-programming service of the pump."}); err != nil {
+		return fmt.Errorf("demo assessment 4: %w", err)
+	}
+	e := vigil.FindingEvent{FindingID: wolf[0].ID, Type: "customer_notified", Date: today, Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}},
+		Note: "Customer notice CN-2026-021 (all four G2016 elements)"}
+	if err := svc.RecordEvent(ctx, &e); err != nil {
+		return fmt.Errorf("demo event %s: %w", e.Type, err)
+	}
+
+	// 5. Closed: Newtonsoft.Json 9.0.1 (GitHub advisory GHSA-5crp-9r3c-p9vr) on the older pump version, whose
+	// deserializer reads only the pump's own signed drug library; assessed controlled, then closed with the reason.
+	old, err := version("Infusio IP-3", "3.1.0")
+	if err != nil {
+		return err
+	}
+	nj, err := a.Cases.Findings(ctx, vigil.FindingFilter{VersionID: old.ID, Vuln: "GHSA-5crp-9r3c-p9vr"})
+	if err != nil || len(nj) == 0 {
+		return fmt.Errorf("demo: the Newtonsoft.Json finding did not match (%v)", err)
+	}
+	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: nj[0].ID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:N/S:U/C:N/I:N/A:L",
+		Functions: []string{"drug library"}, Controls: []string{"the drug library is signed and verified before it is parsed"},
+		VEXStatus: vigil.VEXNotAffected, Rationale: "Only the signed drug library is deserialized; no attacker-controlled JSON reaches Newtonsoft.Json."}); err != nil {
+		return fmt.Errorf("demo assessment 5: %w", err)
+	}
+	if err := a.Cases.SetFindingState(ctx, nj[0].ID, vigil.FindingClosed, "Not affected: VEX statement VEX-IP3-2026-002 (signed input only)"); err != nil {
+		return fmt.Errorf("demo closing: %w", err)
 	}
 	return nil
 }
