@@ -84,6 +84,8 @@ func (a Actor) String() string {
 		return "system"
 	case a.TokenID != 0:
 		return "token:" + a.Name
+	case a.Role == RoleReporter:
+		return "reporter:" + a.Name
 	default:
 		return "user:" + a.Name
 	}

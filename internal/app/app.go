@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/service/accounts"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
+	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/service/threats"
@@ -30,6 +31,7 @@ type App struct {
 	Threats   *threats.Service    // each device's threat model
 	Accounts  *accounts.Service   // users, roles, passwords, tokens
 	Audit     *audittrail.Service // the audit trail: events, checkpoint, verify
+	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
 	Clock     vigil.Clock
 
 	db         *store.DB
@@ -59,6 +61,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
 		Threats:   &threats.Service{Store: db},
 		Accounts:  &accounts.Service{Store: db},
 		Audit:     &audittrail.Service{Store: db},
+		Intake:    &intake.Service{Store: db, Clock: clock},
 		Clock:     clock,
 		db:        db,
 	}, nil

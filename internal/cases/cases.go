@@ -490,6 +490,7 @@ func (s *Service) RecordEvent(ctx context.Context, e *vigil.FindingEvent) error 
 // Deadline is one open regulatory clock of one finding.
 type Deadline struct {
 	FindingID     int64      `json:"finding_id"`
+	Report        string     `json:"report,omitempty"` // the intake report (VR-N) of a cvd_ack clock, which has no finding
 	Device        string     `json:"device"`
 	Version       string     `json:"version"`
 	Vulnerability string     `json:"vulnerability"`

@@ -447,6 +447,9 @@ func deadlinesCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if ds, err = withAckClocks(env, a, ds, f); err != nil {
+					return err
+				}
 				return env.Output(ds, func() ([]string, [][]string) {
 					var rows [][]string
 					for _, d := range ds {
@@ -454,9 +457,13 @@ func deadlinesCmd(env *Env) *cobra.Command {
 						if d.Overdue {
 							left = fmt.Sprintf("OVERDUE %d", -d.DaysLeft)
 						}
-						rows = append(rows, []string{d.Due.String(), left, d.Clock, strconv.FormatInt(d.FindingID, 10), d.Device + " " + d.Version, d.Vulnerability, d.Status})
+						subject := strconv.FormatInt(d.FindingID, 10)
+						if d.Report != "" {
+							subject = d.Report
+						}
+						rows = append(rows, []string{d.Due.String(), left, d.Clock, subject, d.Device + " " + d.Version, d.Vulnerability, d.Status})
 					}
-					return []string{"DUE", "DAYS", "CLOCK", "FINDING", "DEVICE", "VULNERABILITY", "STATUS"}, rows
+					return []string{"DUE", "DAYS", "CLOCK", "FINDING/REPORT", "DEVICE", "VULNERABILITY", "STATUS"}, rows
 				})
 			})
 		}}

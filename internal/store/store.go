@@ -202,8 +202,9 @@ func (db *DB) Backup(ctx context.Context, path string) (err error) {
 
 // The advisory lock keys of the store's writers (see dialect.lock).
 const (
-	auditLock = 7316 // appending to the audit trail
-	usersLock = 7317 // changing who is an enabled admin
+	auditLock  = 7316 // appending to the audit trail
+	usersLock  = 7317 // changing who is an enabled admin
+	intakeLock = 7318 // filing a researcher's report against the queue cap
 )
 
 // Tx is one transaction with its single "now" and its actor.

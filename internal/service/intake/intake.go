@@ -1,0 +1,425 @@
+// Package intake is the intake use case (ISO/IEC 30111 handling, ISO/IEC 29147 disclosure): the public report a
+// researcher files without an account and follows through a secret link, the other signals that join the same
+// queue (complaints, service records, ISAO and CISA tips, CSAF advisories naming our devices), the PSIRT's steps
+// (acknowledge within the CVD policy's working days, triage into findings or cases, remediation, disclosure,
+// close with a reason the reporter reads), and the published policy behind /.well-known/security.txt. Submit and
+// the follow-up calls are the only ones open to the public; the secret link is stored as a SHA-256 hash, so a
+// stolen database does not reveal working links, and it grants only its own report.
+package intake
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/risk"
+)
+
+// Store is the storage the intake use case needs (internal/store implements it).
+type Store interface {
+	CreateReport(ctx context.Context, r *vigil.Report, atts []vigil.Attachment, tokenHash string, queueCap int) error
+	Reports(ctx context.Context, f vigil.ReportFilter) ([]*vigil.Report, error)
+	Report(ctx context.Context, id int64) (*vigil.Report, error)
+	ReportMessages(ctx context.Context, id int64) ([]vigil.ReportMessage, error)
+	FollowReport(ctx context.Context, tokenHash string) (*vigil.Report, []vigil.ReportMessage, error)
+	ReporterReply(ctx context.Context, tokenHash, body string) error
+	ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange) error
+	Attachment(ctx context.Context, reportID, attachmentID int64) (*vigil.Attachment, error)
+	CVDPolicy(ctx context.Context) (*vigil.CVDPolicy, error)
+	SetCVDPolicy(ctx context.Context, p *vigil.CVDPolicy, reason string) error
+}
+
+// Service is the intake use case. It implements vigil.IntakeService.
+type Service struct {
+	Store Store
+	Clock vigil.Clock
+}
+
+var _ vigil.IntakeService = (*Service)(nil)
+
+// tokenBytes is the follow-up secret's entropy: 256 bits, beyond guessing at any request rate.
+const tokenBytes = 32
+
+func newToken() (secret, hash string) {
+	b := make([]byte, tokenBytes)
+	rand.Read(b)
+	secret = base64.RawURLEncoding.EncodeToString(b)
+	return secret, tokenHash(secret)
+}
+
+func tokenHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// validToken says whether a presented secret has the shape of one we issue, so that nothing else reaches a query.
+func validToken(s string) bool {
+	if len(s) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Clock == nil {
+		return time.Now()
+	}
+	return s.Clock.Now()
+}
+
+// received dates a report: D0 is the day it arrived in the organization's time zone, and the acknowledgement is
+// due the CVD policy's working days later (regulatory.Policy.CVDAckDue).
+func received(pol *vigil.CVDPolicy, at time.Time) (vigil.Date, vigil.Date) {
+	loc, err := time.LoadLocation(pol.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	on := vigil.DateOf(at, loc)
+	return on, regulatory.Policy{CVDAckWorkingDays: pol.AckDays}.CVDAckDue(on)
+}
+
+// file validates in, checks each attachment's bytes against its declared type, and stores the report.
+func (s *Service) file(ctx context.Context, in *vigil.ReportInput, tokenHash string) (*vigil.Report, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if in.CVSS != "" {
+		if _, err := risk.ParseCVSS(in.CVSS); err != nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "cvss: %s", vigil.ErrorMessage(err))
+		}
+	}
+	atts := make([]vigil.Attachment, len(in.Attachments))
+	for i, a := range in.Attachments {
+		if err := sniff(i, a); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(a.Data)
+		atts[i] = vigil.Attachment{AttachmentMeta: vigil.AttachmentMeta{Name: a.Name, ContentType: a.ContentType, SHA256: hex.EncodeToString(sum[:])}, Data: a.Data}
+	}
+	pol, err := s.Store.CVDPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &vigil.Report{Source: in.Source, DeviceID: in.DeviceID, Product: in.Product, Version: in.Version, Title: in.Title,
+		Description: in.Description, Impact: in.Impact, Steps: in.Steps, CVSS: in.CVSS, ReporterName: in.ReporterName,
+		ReporterEmail: in.ReporterEmail, Disclosure: in.Disclosure, EmbargoRequested: in.EmbargoRequested, Credit: in.Credit,
+		Reference: in.Reference, SignalID: in.SignalID, Received: s.now().UTC()}
+	r.ReceivedOn, r.AckDue = received(pol, r.Received)
+	queue := pol.QueueCap
+	if queue == 0 {
+		queue = vigil.DefaultIntakeQueue
+	}
+	if err := s.Store.CreateReport(ctx, r, atts, tokenHash, queue); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// sniff refuses an attachment whose bytes say it is something other than what it claims, or something a browser
+// would render as a page: a report's evidence is never HTML or script, whatever its name says.
+func sniff(i int, a vigil.AttachmentInput) error {
+	got, _, _ := strings.Cut(http.DetectContentType(a.Data), ";")
+	ok := got == a.ContentType
+	switch a.ContentType {
+	case "text/plain":
+		ok = got == "text/plain"
+	case "application/octet-stream", "application/zip":
+		// Binary evidence (a pcap, a firmware dump, an archive): anything but what a browser would render.
+		ok = !strings.HasPrefix(got, "text/") || got == "text/plain"
+		if a.ContentType == "application/zip" {
+			ok = got == "application/zip"
+		}
+	}
+	if !ok {
+		return vigil.Errorf(vigil.EINVALID, "attachments[%d]: %s is declared %s but its content is %s", i, a.Name, a.ContentType, got)
+	}
+	// The sniffer knows HTML but not SVG or other XML: a text or binary file that opens with a tag is markup.
+	if got == "text/plain" && bytes.HasPrefix(bytes.TrimLeft(a.Data, " \t\r\n\ufeff"), []byte("<")) {
+		return vigil.Errorf(vigil.EINVALID, "attachments[%d]: %s looks like markup (HTML, SVG or XML): attach it inside a .zip", i, a.Name)
+	}
+	return nil
+}
+
+// Submit files a researcher's report from the public page or API. Anyone may call it: it acts as a reporter,
+// whoever the context says, so a signed-in colleague's permissions never reach a public form.
+func (s *Service) Submit(ctx context.Context, in *vigil.ReportInput) (*vigil.Report, string, error) {
+	if in.Source != "" && in.Source != vigil.ReportResearcher {
+		return nil, "", vigil.Errorf(vigil.EINVALID, "source: the public report takes researcher reports only")
+	}
+	in.SignalID = 0
+	secret, hash := newToken()
+	r, err := s.file(vigil.WithActor(ctx, vigil.ReporterActor("public")), in, hash)
+	if err != nil {
+		return nil, "", err
+	}
+	return r, secret, nil
+}
+
+// Add files a report from another source. Needs PermIntake.
+func (s *Service) Add(ctx context.Context, in *vigil.ReportInput) (*vigil.Report, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermIntake); err != nil {
+		return nil, err
+	}
+	if in.Source == "" || in.Source == vigil.ReportResearcher {
+		return nil, vigil.Errorf(vigil.EINVALID, "source: want complaint, service, isao, cisa or internal (researchers use the public report page)")
+	}
+	return s.file(ctx, in, "")
+}
+
+var errLink = vigil.Errorf(vigil.EUNAUTHORIZED, "this follow-up link is not valid (it may have been revoked): write to the contact in /.well-known/security.txt")
+
+// Follow is the reporter's view through a follow-up token.
+func (s *Service) Follow(ctx context.Context, token string) (*vigil.ReporterView, error) {
+	if !validToken(token) {
+		return nil, errLink
+	}
+	r, ms, err := s.Store.FollowReport(ctx, tokenHash(token))
+	if vigil.ErrorCode(err) == vigil.ENOTFOUND {
+		return nil, errLink
+	} else if err != nil {
+		return nil, err
+	}
+	v := &vigil.ReporterView{Number: r.Number, Title: r.Title, Product: r.Product, Status: r.Status, Resolution: string(r.Resolution),
+		Received: r.Received, Acknowledged: r.Acknowledged, Messages: make([]vigil.ReportMessage, 0, len(ms))}
+	for _, m := range ms {
+		m.Author = "" // staff names stay inside
+		v.Messages = append(v.Messages, m)
+	}
+	return v, nil
+}
+
+// Reply adds the reporter's message through a follow-up token.
+func (s *Service) Reply(ctx context.Context, token, body string) error {
+	if !validToken(token) {
+		return errLink
+	}
+	if strings.TrimSpace(body) == "" {
+		return vigil.Errorf(vigil.EINVALID, "message: required")
+	}
+	err := s.Store.ReporterReply(vigil.WithActor(ctx, vigil.ReporterActor("follow-up")), tokenHash(token), body)
+	if vigil.ErrorCode(err) == vigil.EUNAUTHORIZED {
+		return errLink
+	}
+	return err
+}
+
+func read(ctx context.Context) error {
+	_, err := vigil.Authorize(ctx, vigil.PermRead)
+	return err
+}
+
+// Reports lists the inbox. Needs PermRead.
+func (s *Service) Reports(ctx context.Context, f vigil.ReportFilter) ([]*vigil.Report, error) {
+	if err := read(ctx); err != nil {
+		return nil, err
+	}
+	for _, st := range f.Statuses {
+		if err := st.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if f.Source != "" {
+		if err := f.Source.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.Reports(ctx, f)
+}
+
+// Report returns one report. Needs PermRead.
+func (s *Service) Report(ctx context.Context, id int64) (*vigil.Report, error) {
+	if err := read(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.Report(ctx, id)
+}
+
+// Messages returns a report's thread. Needs PermRead.
+func (s *Service) Messages(ctx context.Context, id int64) ([]vigil.ReportMessage, error) {
+	if err := read(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.Report(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.Store.ReportMessages(ctx, id)
+}
+
+// Attachment returns one attachment with its bytes. Needs PermRead (staff only: a reporter's link never reaches it).
+func (s *Service) Attachment(ctx context.Context, reportID, attachmentID int64) (*vigil.Attachment, error) {
+	if err := read(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.Attachment(ctx, reportID, attachmentID)
+}
+
+// step checks a workflow step on the report as stored and applies it.
+func (s *Service) step(ctx context.Context, id int64, to vigil.ReportStatus, ch vigil.ReportChange) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermIntake); err != nil {
+		return err
+	}
+	r, err := s.Store.Report(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.Status.CanMoveTo(to) {
+		return vigil.Errorf(vigil.ECONFLICT, "report %s is %s: it cannot move to %s (%s)", r.Number, r.Status, to, nextSteps(r.Status))
+	}
+	ch.From, ch.To = r.Status, to
+	return s.Store.ChangeReport(ctx, id, ch)
+}
+
+func nextSteps(st vigil.ReportStatus) string {
+	if st == vigil.ReportClosed {
+		return "a closed report stays closed"
+	}
+	i := slices.Index(vigil.ReportStatuses, st)
+	return "next: " + string(vigil.ReportStatuses[i+1]) + ", or closed with a resolution"
+}
+
+func message(field, body string) error {
+	if strings.TrimSpace(body) == "" {
+		return vigil.Errorf(vigil.EINVALID, "%s: required (the reporter reads it)", field)
+	}
+	return vigil.Text(field, body, vigil.MaxReportText)
+}
+
+// Acknowledge moves a received report to acknowledged with a message to the reporter. Needs PermIntake.
+func (s *Service) Acknowledge(ctx context.Context, id int64, msg string) error {
+	if err := message("message", msg); err != nil {
+		return err
+	}
+	return s.step(ctx, id, vigil.ReportAcknowledged, vigil.ReportChange{Action: "intake.ack", Message: msg})
+}
+
+// Triage links an acknowledged report to one or more findings or cases. Needs PermIntake.
+func (s *Service) Triage(ctx context.Context, id int64, links []vigil.ReportLink, msg string) error {
+	if err := message("message", msg); err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return vigil.Errorf(vigil.EINVALID, "links: triage links the report to at least one finding or case (or close it with a resolution)")
+	}
+	return s.step(ctx, id, vigil.ReportTriaged, vigil.ReportChange{Action: "intake.triage", Links: links, Message: msg})
+}
+
+// Advance moves a report on to remediation or disclosure. Needs PermIntake.
+func (s *Service) Advance(ctx context.Context, id int64, to vigil.ReportStatus, msg string) error {
+	if to != vigil.ReportRemediation && to != vigil.ReportDisclosure {
+		return vigil.Errorf(vigil.EINVALID, "status: advance to remediation or disclosure (acknowledge, triage and close have their own steps)")
+	}
+	if err := message("message", msg); err != nil {
+		return err
+	}
+	return s.step(ctx, id, to, vigil.ReportChange{Action: "intake.advance", Message: msg})
+}
+
+// Close closes a report with a resolution and the reason the reporter reads. Needs PermIntake.
+func (s *Service) Close(ctx context.Context, id int64, res vigil.ReportResolution, reason string) error {
+	if err := res.Validate(); err != nil {
+		return err
+	}
+	if err := message("reason", reason); err != nil {
+		return err
+	}
+	return s.step(ctx, id, vigil.ReportClosed, vigil.ReportChange{Action: "intake.close", Resolution: res, Message: reason, Reason: reason})
+}
+
+// Message sends the reporter a message. Needs PermIntake.
+func (s *Service) Message(ctx context.Context, id int64, body string) error {
+	if err := message("message", body); err != nil {
+		return err
+	}
+	return s.keep(ctx, id, vigil.ReportChange{Action: "intake.message", Message: body})
+}
+
+// keep applies a change that leaves the status as it is.
+func (s *Service) keep(ctx context.Context, id int64, ch vigil.ReportChange) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermIntake); err != nil {
+		return err
+	}
+	r, err := s.Store.Report(ctx, id)
+	if err != nil {
+		return err
+	}
+	ch.From, ch.To = r.Status, r.Status
+	return s.Store.ChangeReport(ctx, id, ch)
+}
+
+// RevokeLink stops the follow-up link working. Needs PermIntake and a reason.
+func (s *Service) RevokeLink(ctx context.Context, id int64, reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: required")
+	}
+	return s.keep(ctx, id, vigil.ReportChange{Action: "intake.link.revoke", SetToken: true, Reason: reason})
+}
+
+// NewLink replaces the follow-up link (the old one stops working) and returns the new secret, shown once.
+func (s *Service) NewLink(ctx context.Context, id int64, reason string) (string, error) {
+	if strings.TrimSpace(reason) == "" {
+		return "", vigil.Errorf(vigil.EINVALID, "reason: required")
+	}
+	secret, hash := newToken()
+	if err := s.keep(ctx, id, vigil.ReportChange{Action: "intake.link.new", SetToken: true, TokenHash: hash, Reason: reason}); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// Clocks lists the open acknowledgement clocks, soonest first. Needs PermRead.
+func (s *Service) Clocks(ctx context.Context) ([]vigil.IntakeClock, error) {
+	if err := read(ctx); err != nil {
+		return nil, err
+	}
+	pol, err := s.Store.CVDPolicy(ctx)
+	if vigil.ErrorCode(err) == vigil.ENOTFOUND {
+		return []vigil.IntakeClock{}, nil // no organization, no report
+	} else if err != nil {
+		return nil, err
+	}
+	rs, err := s.Store.Reports(ctx, vigil.ReportFilter{Statuses: []vigil.ReportStatus{vigil.ReportReceived}, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	today, _ := received(pol, s.now())
+	out := make([]vigil.IntakeClock, 0, len(rs))
+	for _, r := range rs {
+		left := r.AckDue.Sub(today)
+		out = append(out, vigil.IntakeClock{ReportID: r.ID, Number: r.Number, DeviceID: r.DeviceID, Title: r.Title, Product: r.Product, Due: r.AckDue,
+			DaysLeft: left, Overdue: left < 0})
+	}
+	slices.SortStableFunc(out, func(a, b vigil.IntakeClock) int { return a.Due.Sub(b.Due) })
+	return out, nil
+}
+
+// Policy returns the published CVD policy. Anyone may read it: it is what security.txt publishes.
+func (s *Service) Policy(ctx context.Context) (*vigil.CVDPolicy, error) {
+	return s.Store.CVDPolicy(ctx)
+}
+
+// SetPolicy changes the published CVD policy. Needs PermPortfolio (it is an organization setting) and a reason.
+func (s *Service) SetPolicy(ctx context.Context, p *vigil.CVDPolicy, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if !p.Expires.IsZero() && !p.Expires.After(s.now()) {
+		return vigil.Errorf(vigil.EINVALID, "expires: %s is not in the future", p.Expires.UTC().Format(time.RFC3339))
+	}
+	if !p.Expires.IsZero() && p.Expires.Sub(s.now()) > 366*24*time.Hour {
+		return vigil.Errorf(vigil.EINVALID, "expires: %s is more than a year away (RFC 9116 §2.5.5)", p.Expires.UTC().Format(time.RFC3339))
+	}
+	return s.Store.SetCVDPolicy(ctx, p, reason)
+}
