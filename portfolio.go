@@ -15,8 +15,27 @@ type Organization struct {
 	ISAOs      []ISAOMembership `json:"isaos"`
 	CVDAckDays int              `json:"cvd_ack_days"`          // business days promised to acknowledge a report
 	CVDContact string           `json:"cvd_contact,omitempty"` // where researchers write
-	CreatedAt  time.Time        `json:"created_at"`
-	UpdatedAt  time.Time        `json:"updated_at"`
+	// Policy is the organization's regulatory policy: every finding's determination runs under it and records it.
+	Policy    OrgPolicy `json:"policy"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// OrgPolicy holds the choices the organization makes where the regulations are silent (REGULATORY.md "(policy)"
+// items), as stored and edited; an empty field means the documented default. The CVD acknowledgement time is the
+// organization's CVDAckDays. internal/regulatory reads and checks it (regulatory.OrgPolicy), so the command line,
+// the API and the settings page refuse the same values with the same messages.
+type OrgPolicy struct {
+	// WorkingDays is how 806.10 working days and 803.53 work days are counted: federal (default) or weekdays.
+	WorkingDays string `json:"working_days,omitempty"`
+	// RollDeadlines moves calendar-day deadlines falling on a non-working day to the next working day.
+	RollDeadlines bool `json:"roll_deadlines"`
+	// ReassessmentClock says where the ED clocks start when a controlled risk is reassessed as uncontrolled:
+	// reassessed (the reassessment's date, default) or first (the date learned, as the first determination).
+	ReassessmentClock string `json:"reassessment_clock,omitempty"`
+	// AcceptanceMatrix is the organization's risk acceptance matrix (the default of REGULATORY.md §2 when empty);
+	// a device's own matrix overrides it.
+	AcceptanceMatrix json.RawMessage `json:"acceptance_matrix,omitempty"`
 }
 
 // ISAOMembership records one ISAO and the objective evidence for each of the four G2016 §IX criteria.

@@ -36,8 +36,6 @@ type Service struct {
 	Store Store
 	Intel vigil.VulnService // optional: KEV and EPSS signals
 	Clock vigil.Clock
-	// Policy holds the regulatory policy choices (defaults when zero).
-	Policy regulatory.Policy
 }
 
 // View is everything known about one finding, with its live determination.
@@ -148,7 +146,7 @@ func (s *Service) signals(ctx context.Context, f *vigil.Finding) (*vigil.KEVEntr
 
 func (s *Service) record(v *View, org *vigil.Organization) regulatory.Record {
 	r := regulatory.Record{AsOf: v.AsOf, Org: org, Device: v.Device, Finding: v.Finding, KEV: v.KEV != nil,
-		Assessments: v.Assessments, Events: v.Events, Policy: s.Policy}
+		Assessments: v.Assessments, Events: v.Events}
 	if v.EPSS != nil {
 		e := v.EPSS.Score
 		r.EPSS = &e
@@ -198,19 +196,19 @@ type AssessInput struct {
 	Rationale           string          `json:"rationale"`
 }
 
-// Matrix returns the acceptance matrix in force for a device: its own when it has one, else the service's policy
-// matrix, else the default of REGULATORY.md §2. It is EINVALID when the device's stored matrix does not read.
-func (s *Service) Matrix(d *vigil.Device) (risk.Matrix, error) {
+// Matrix returns the acceptance matrix in force for a device: its own when it has one, else the organization's
+// policy matrix (the default of REGULATORY.md §2 unless the organization set one). It is EINVALID when a stored
+// matrix does not read.
+func Matrix(org *vigil.Organization, d *vigil.Device) (risk.Matrix, error) {
 	m, err := risk.DecodeMatrix(d.AcceptanceMatrix, "device.acceptance_matrix")
 	switch {
 	case err != nil:
 		return risk.Matrix{}, err
 	case !m.IsZero():
 		return m, nil
-	case !s.Policy.Matrix.IsZero():
-		return s.Policy.Matrix, nil
 	}
-	return risk.DefaultMatrix(), nil
+	pol, err := regulatory.OrgPolicy(org)
+	return pol.Matrix, err
 }
 
 // Assess derives exploitability, severity and risk from in, and records the assessment with the threats it names.
@@ -304,7 +302,8 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		return nil, err
 	}
 	// The binary determination, with the device's acceptance matrix.
-	m, err := s.Matrix(v.Device)
+	org, _ := s.org(ctx)
+	m, err := Matrix(org, v.Device)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/risk"
 )
 
@@ -25,8 +26,10 @@ func init() {
 // ---- vigil org
 
 type orgFlags struct {
-	name, fei, tz, contact, isaoFile string
-	ack                              int
+	name, fei, tz, contact, isaoFile       string
+	ack                                    int
+	workingDays, reassessmentClock, matrix string
+	roll                                   bool
 }
 
 func (f *orgFlags) bind(c *cobra.Command) {
@@ -36,6 +39,10 @@ func (f *orgFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.contact, "cvd-contact", "", "where researchers report vulnerabilities (email or URL)")
 	c.Flags().IntVar(&f.ack, "cvd-ack-days", 5, "business days promised to acknowledge a researcher's report")
 	c.Flags().StringVar(&f.isaoFile, "isaos", "", `JSON file of ISAO memberships: [{"name","since","criteria_evidence":[4 strings]}]`)
+	c.Flags().StringVar(&f.workingDays, "working-days", "federal", "how 806/803 working days are counted: federal (Mon-Fri minus US federal holidays) or weekdays (Mon-Fri)")
+	c.Flags().BoolVar(&f.roll, "roll-deadlines", false, "move calendar-day deadlines falling on a non-working day to the next working day")
+	c.Flags().StringVar(&f.reassessmentClock, "reassessment-clock", "reassessed", "when a controlled risk is reassessed as uncontrolled, the ED clocks run from the reassessment (reassessed) or from the first determination, the date learned (first)")
+	c.Flags().StringVar(&f.matrix, "acceptance-matrix", "", `the organization's risk acceptance matrix: a JSON file, or "default" (a device's own matrix overrides it)`)
 }
 
 func (f *orgFlags) apply(c *cobra.Command, o *vigil.Organization) error {
@@ -65,6 +72,22 @@ func (f *orgFlags) apply(c *cobra.Command, o *vigil.Organization) error {
 		}
 		o.ISAOs = m
 	}
+	if changed(c, "working-days") {
+		o.Policy.WorkingDays = f.workingDays
+	}
+	if changed(c, "roll-deadlines") {
+		o.Policy.RollDeadlines = f.roll
+	}
+	if changed(c, "reassessment-clock") {
+		o.Policy.ReassessmentClock = f.reassessmentClock
+	}
+	if changed(c, "acceptance-matrix") {
+		m, err := readMatrixFlag(c, "--acceptance-matrix", f.matrix)
+		if err != nil {
+			return err
+		}
+		o.Policy.AcceptanceMatrix = m
+	}
 	return nil
 }
 
@@ -80,10 +103,23 @@ func orgTable(orgs ...*vigil.Organization) func() ([]string, [][]string) {
 				}
 				isaos = append(isaos, s)
 			}
-			rows = append(rows, []string{strconv.FormatInt(o.ID, 10), o.Name, o.FEINumber, o.TimeZone, strings.Join(isaos, ", "), strconv.Itoa(o.CVDAckDays)})
+			rows = append(rows, []string{strconv.FormatInt(o.ID, 10), o.Name, o.FEINumber, o.TimeZone, strings.Join(isaos, ", "), strconv.Itoa(o.CVDAckDays), policyText(o)})
 		}
-		return []string{"ID", "NAME", "FEI", "TIME ZONE", "ISAOS", "CVD ACK DAYS"}, rows
+		return []string{"ID", "NAME", "FEI", "TIME ZONE", "ISAOS", "CVD ACK DAYS", "POLICY"}, rows
 	}
+}
+
+// policyText is the organization's policy in one cell: working days, roll, re-assessment clock, matrix.
+func policyText(o *vigil.Organization) string {
+	p, err := regulatory.OrgPolicy(o)
+	if err != nil {
+		return vigil.ErrorMessage(err)
+	}
+	roll := "no roll"
+	if p.RollDeadlines {
+		roll = "roll deadlines"
+	}
+	return fmt.Sprintf("%s days, %s, reassessment clock %s, matrix %s", p.WorkingDays, roll, p.ReassessmentClock, p.Matrix.ID())
 }
 
 func orgCmd(env *Env) *cobra.Command {
@@ -105,14 +141,16 @@ func orgCmd(env *Env) *cobra.Command {
 	cf.bind(create)
 	var uf orgFlags
 	var reason string
-	update := &cobra.Command{Use: "update ID", Short: "Change the organization's fields (only the flags given)", Args: exactArgs(1),
+	update := &cobra.Command{Use: "update [ID]", Short: "Change the organization's fields and regulatory policy (only the flags given)",
+		Long: `Change the organization's fields and regulatory policy (only the flags given). ID may be left out when
+there is one organization. A change of the policy (--working-days, --roll-deadlines, --reassessment-clock,
+--acceptance-matrix, --cvd-ack-days) needs --reason: it changes every finding's determination, and the audit trail
+records who changed it and why.`,
+		Example: `  vigil org update --working-days weekdays --roll-deadlines=false --reassessment-clock first --reason "QMS-POL-12 rev C"`,
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID("ID", args[0])
-			if err != nil {
-				return err
-			}
 			return env.withApp(func(a *app.App) error {
-				o, err := a.Portfolio.Org(env.actx(), id)
+				o, err := theOrg(env, a, args)
 				if err != nil {
 					return err
 				}
@@ -156,6 +194,25 @@ func orgCmd(env *Env) *cobra.Command {
 		}}
 	cmd.AddCommand(create, update, list, show)
 	return cmd
+}
+
+// theOrg reads the organization named by args[0], or the only one when args is empty.
+func theOrg(env *Env, a *app.App, args []string) (*vigil.Organization, error) {
+	if len(args) == 1 {
+		id, err := parseID("ID", args[0])
+		if err != nil {
+			return nil, err
+		}
+		return a.Portfolio.Org(env.actx(), id)
+	}
+	orgs, err := a.Portfolio.Orgs(env.actx())
+	if err != nil {
+		return nil, err
+	}
+	if len(orgs) != 1 {
+		return nil, Usage("ID: required: there are %d organizations (vigil org list)", len(orgs))
+	}
+	return orgs[0], nil
 }
 
 func parseID(name, s string) (int64, error) {
@@ -221,7 +278,7 @@ func (f *deviceFlags) apply(c *cobra.Command, d *vigil.Device) error {
 		d.PMAAnniversary = p
 	}
 	if changed(c, "matrix") {
-		m, err := readMatrixFlag(c, f.matrix)
+		m, err := readMatrixFlag(c, "--matrix", f.matrix)
 		if err != nil {
 			return err
 		}
@@ -243,27 +300,27 @@ func (f *deviceFlags) apply(c *cobra.Command, d *vigil.Device) error {
 	return nil
 }
 
-// readMatrixFlag reads --matrix: a JSON file checked by the engine that will decide with it (so a mistake is
-// named before anything is written), or "default" for none.
-func readMatrixFlag(c *cobra.Command, path string) (json.RawMessage, error) {
+// readMatrixFlag reads a matrix flag (flag is its name): a JSON file checked by the engine that will decide with it
+// (so a mistake is named before anything is written), or "default" for none.
+func readMatrixFlag(c *cobra.Command, flag, path string) (json.RawMessage, error) {
 	if path == "default" {
 		return nil, nil
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, Usage("--matrix: %v", err)
+		return nil, Usage("%s: %v", flag, err)
 	}
 	defer fh.Close()
 	b, err := io.ReadAll(io.LimitReader(fh, risk.MaxMatrixJSON+1))
 	if err != nil {
-		return nil, vigil.Errorf(vigil.EINVALID, "--matrix %s: %v", path, err)
+		return nil, vigil.Errorf(vigil.EINVALID, "%s %s: %v", flag, path, err)
 	}
-	m, err := risk.DecodeMatrix(b, "--matrix "+path)
+	m, err := risk.DecodeMatrix(b, flag+" "+path)
 	if err != nil {
 		return nil, err
 	}
 	if m.IsZero() {
-		return nil, vigil.Errorf(vigil.EINVALID, "--matrix %s: empty; give a matrix, or \"default\" for the program's", path)
+		return nil, vigil.Errorf(vigil.EINVALID, "%s %s: empty; give a matrix, or \"default\" for the program's", flag, path)
 	}
 	if inc := m.Inconsistencies(); len(inc) > 0 {
 		// Valid (the manufacturer owns the boundary) but most likely a slip: say so on stderr, not in the data.

@@ -480,8 +480,8 @@ func (e *engine) policyEcho() {
 	} else {
 		e.say("Policy roll_deadlines=false: deadlines are inclusive and are not moved off weekends or holidays.")
 	}
-	if p.ReassessmentClock == ReassessmentClockLearned {
-		e.say("Policy reassessment_clock=learned: when a controlled risk is reassessed as uncontrolled, the ED clocks still run from the date learned.")
+	if p.ReassessmentClock == ReassessmentClockFirst {
+		e.say("Policy reassessment_clock=first: when a controlled risk is reassessed as uncontrolled, the ED clocks still run from the first determination (the date learned).")
 	} else {
 		e.say("Policy reassessment_clock=reassessed: when a controlled risk is reassessed as uncontrolled, the ED clocks run from the reassessment.")
 	}

@@ -114,9 +114,9 @@ var determineCases = []struct {
 				"warnings":[{"code":"part806_window_passed"}],"policy":{"reassessment_clock":"reassessed"}}`,
 	},
 	{
-		name: "controlled then reassessed uncontrolled with reassessment_clock=learned: clocks from D0, already failed",
+		name: "controlled then reassessed uncontrolled with reassessment_clock=first: clocks from D0, already failed",
 		facts: mk("2025-03-20", memberDevice, `{"learned":"2025-01-10","risk":"controlled"}`,
-			`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, `{"reassessment_clock":"learned"}`),
+			`{"type":"reassessed","date":"2025-03-03","risk":"uncontrolled"},{"type":"customer_notified","date":"2025-03-05"}`, `{"reassessment_clock":"first"}`),
 		expect: `{"risk":"uncontrolled",
 				"enforcement_discretion":{"status":"failed","criteria":[{"n":1,"status":"met"},{"n":2,"status":"failed"},{"n":3,"status":"failed"},{"n":4,"status":"failed"}]},
 				"part806":{"status":"overdue","due":"2025-03-19"},

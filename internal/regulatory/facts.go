@@ -21,6 +21,8 @@ type Facts struct {
 	Device        Device        `json:"device"`
 	Vulnerability Vulnerability `json:"vulnerability"`
 	Events        []Event       `json:"events"`
+	// policyErr is why the organization's stored policy could not be read (FromRecord); Determine reports it.
+	policyErr error
 }
 
 // Device is what the determination needs to know about the device.
@@ -197,7 +199,7 @@ type Warning struct {
 // Reassessment clock policies: where the ED clocks start when a controlled risk is reassessed as uncontrolled.
 const (
 	ReassessmentClockReassessed = "reassessed" // from the reassessment's date (default)
-	ReassessmentClockLearned    = "learned"    // from the date the vulnerability was learned
+	ReassessmentClockFirst      = "first"      // from the first determination: the date the vulnerability was learned
 )
 
 // Policy holds every choice Vigil makes where the regulations are silent (REGULATORY.md "(policy)" items). The
@@ -209,7 +211,7 @@ type Policy struct {
 	// the next working day. Default false: deadlines are inclusive and stay where they fall.
 	RollDeadlines bool `json:"roll_deadlines"`
 	// ReassessmentClock says where the ED clocks start when the first determination is controlled and a later
-	// reassessment says uncontrolled: ReassessmentClockReassessed (default) or ReassessmentClockLearned.
+	// reassessment says uncontrolled: ReassessmentClockReassessed (default) or ReassessmentClockFirst.
 	ReassessmentClock string `json:"reassessment_clock"`
 	// Matrix is the risk acceptance matrix (default risk.DefaultMatrix); a device's own matrix overrides it.
 	Matrix risk.Matrix `json:"acceptance_matrix"`
@@ -248,6 +250,24 @@ func (p Policy) Defaults() Policy {
 		d.CVDAckWorkingDays = p.CVDAckWorkingDays
 	}
 	return d
+}
+
+// OrgPolicy reads an organization's stored policy with the defaults filled in (nil: the defaults) and checks it:
+// the store refuses to save what this refuses, and the errors name the field (policy.working_days, ...), so the
+// command line, the API and the settings page say the same. The CVD acknowledgement time is the organization's
+// CVDAckDays.
+func OrgPolicy(o *vigil.Organization) (Policy, error) {
+	if o == nil {
+		return DefaultPolicy(), nil
+	}
+	p := Policy{WorkingDays: calendar.Policy(o.Policy.WorkingDays), RollDeadlines: o.Policy.RollDeadlines,
+		ReassessmentClock: o.Policy.ReassessmentClock, CVDAckWorkingDays: o.CVDAckDays}
+	m, err := risk.DecodeMatrix(o.Policy.AcceptanceMatrix, "policy.acceptance_matrix")
+	if err != nil {
+		return Policy{}, err
+	}
+	p.Matrix = m
+	return validatePolicy(p, Device{})
 }
 
 // CVDAckDue returns the date by which a researcher's report received on received must be acknowledged.

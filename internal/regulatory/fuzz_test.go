@@ -238,7 +238,7 @@ func FuzzDetermineEvents(f *testing.F) {
 		}
 		facts.Policy.RollDeadlines = flags&8 != 0
 		if flags&16 != 0 {
-			facts.Policy.ReassessmentClock = ReassessmentClockLearned
+			facts.Policy.ReassessmentClock = ReassessmentClockFirst
 		}
 		for i := 0; i+2 < len(prog) && len(facts.Events) < 64; i += 3 {
 			typ := EventTypes[int(prog[i])%len(EventTypes)]

@@ -7,8 +7,8 @@ import (
 	"github.com/vigil-dev/vigil/internal/risk"
 )
 
-// Record is what Vigil keeps of one finding under assessment: the device, the organization (for its ISAO evidence
-// and time zone), the finding, the exploitation signals, the recorded assessments and the dated events. FromRecord
+// Record is what Vigil keeps of one finding under assessment: the device, the organization (for its ISAO evidence,
+// time zone and policy), the finding, the exploitation signals, the recorded assessments and the dated events. FromRecord
 // turns it into Facts, so the live determination the UI shows is the same function the Determination API runs.
 type Record struct {
 	AsOf        vigil.Date
@@ -19,7 +19,6 @@ type Record struct {
 	EPSS        *float64
 	Assessments []*vigil.Assessment // oldest first
 	Events      []*vigil.FindingEvent
-	Policy      Policy
 }
 
 // FromRecord builds the facts of a record. It reports false when the finding has no assessment yet: without a
@@ -33,7 +32,14 @@ func FromRecord(r Record) (Facts, bool) {
 			loc = l
 		}
 	}
-	f := Facts{AsOf: r.AsOf, Policy: r.Policy}
+	f := Facts{AsOf: r.AsOf}
+	// The organization's policy is the one in force; one that no longer reads is reported by Determine rather
+	// than replaced by the defaults.
+	if pol, err := OrgPolicy(r.Org); err != nil {
+		f.policyErr = err
+	} else {
+		f.Policy = pol
+	}
 	if d := r.Device; d != nil {
 		f.Device = Device{Name: d.Name, Class: d.Class, Pathway: d.Pathway, CyberDevice: d.CyberDevice}
 		// The device's own acceptance matrix, when it has one, is the one in force (the store validated it on

@@ -27,6 +27,9 @@ func validate(f *Facts) (Policy, error) {
 	if f.AsOf.IsZero() {
 		return Policy{}, vigil.Errorf(vigil.EINVALID, "as_of: required")
 	}
+	if f.policyErr != nil {
+		return Policy{}, f.policyErr
+	}
 	pol, err := validatePolicy(f.Policy, f.Device)
 	if err != nil {
 		return Policy{}, err
@@ -55,7 +58,7 @@ func validatePolicy(p Policy, dev Device) (Policy, error) {
 	if _, err := calendar.ParsePolicy(string(p.WorkingDays)); err != nil {
 		return Policy{}, vigil.Errorf(vigil.EINVALID, "policy.working_days: unknown value %q (want federal or weekdays)", p.WorkingDays)
 	}
-	if err := enum("policy.reassessment_clock", p.ReassessmentClock, []string{ReassessmentClockReassessed, ReassessmentClockLearned}); err != nil {
+	if err := enum("policy.reassessment_clock", p.ReassessmentClock, []string{ReassessmentClockReassessed, ReassessmentClockFirst}); err != nil {
 		return Policy{}, err
 	}
 	if p.CVDAckWorkingDays < 0 {

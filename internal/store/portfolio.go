@@ -12,6 +12,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/risk"
 )
 
@@ -33,17 +34,20 @@ func mustJSON(v any) string {
 
 // ---- organizations
 
-const orgCols = "id, name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, created_at, updated_at"
+const orgCols = "id, name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, policy, created_at, updated_at"
 
 func scanOrg(row interface{ Scan(...any) error }) (*vigil.Organization, error) {
 	var o vigil.Organization
-	var isaos string
+	var isaos, policy string
 	var c, u sql.NullString
-	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &o.TimeZone, &isaos, &o.CVDAckDays, &o.CVDContact, &c, &u); err != nil {
+	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &o.TimeZone, &isaos, &o.CVDAckDays, &o.CVDContact, &policy, &c, &u); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(isaos), &o.ISAOs); err != nil {
 		return nil, fmt.Errorf("org %d isaos: %w", o.ID, err)
+	}
+	if err := json.Unmarshal([]byte(policy), &o.Policy); err != nil {
+		return nil, fmt.Errorf("org %d policy: %w", o.ID, err)
 	}
 	o.CreatedAt, o.UpdatedAt = parseTime(c), parseTime(u)
 	return &o, nil
@@ -61,13 +65,13 @@ func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) 
 	if o.ISAOs == nil {
 		o.ISAOs = []vigil.ISAOMembership{}
 	}
-	if err := o.Validate(); err != nil {
+	if err := validateOrg(o); err != nil {
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		o.CreatedAt, o.UpdatedAt = tx.Now(), tx.Now()
-		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, tx.NowText())
+		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, policy, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText())
 		if err != nil {
 			return err
 		}
@@ -76,13 +80,14 @@ func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) 
 	})
 }
 
-// UpdateOrg replaces an organization's fields; reason is recorded with the change.
+// UpdateOrg replaces an organization's fields; reason is recorded with the change, and required when the regulatory
+// policy (OrgPolicy or the CVD acknowledgement time) changes.
 func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason string) (err error) {
 	defer vigil.Wrap(&err, "store.UpdateOrg", o.ID)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
 	}
-	if err := o.Validate(); err != nil {
+	if err := validateOrg(o); err != nil {
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
@@ -92,14 +97,32 @@ func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason strin
 		} else if err != nil {
 			return err
 		}
+		if strings.TrimSpace(reason) == "" && (mustJSON(old.Policy) != mustJSON(o.Policy) || old.CVDAckDays != o.CVDAckDays) {
+			return vigil.Errorf(vigil.EINVALID, "reason: required when the regulatory policy changes: it changes every finding's determination, so say why (it is recorded in the audit trail)")
+		}
 		o.CreatedAt, o.UpdatedAt = old.CreatedAt, tx.Now()
-		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, isaos=$4, cvd_ack_days=$5, cvd_contact=$6, updated_at=$7 WHERE id=$8`,
-			o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, tx.NowText(), o.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, isaos=$4, cvd_ack_days=$5, cvd_contact=$6, policy=$7, updated_at=$8 WHERE id=$9`,
+			o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText(), o.ID)
 		if err = mapErr(err); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, "org.update", "org", idText(o.ID), old, o, reason)
 	})
+}
+
+// validateOrg checks an organization's fields and its regulatory policy with the determination's own reading of it,
+// so that a policy saved here is one every determination can run under. The matrix is kept in its canonical JSON,
+// or not at all for the default, as a device's is.
+func validateOrg(o *vigil.Organization) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if _, err := regulatory.OrgPolicy(o); err != nil {
+		return err
+	}
+	var err error
+	o.Policy.AcceptanceMatrix, err = canonicalMatrix(o.Policy.AcceptanceMatrix, "policy.acceptance_matrix")
+	return err
 }
 
 // Org returns one organization.
@@ -207,20 +230,24 @@ func (tx *Tx) defaultOrg(ctx context.Context, orgID *int64) error {
 // deviceMatrix checks the device's acceptance matrix with the engine that will decide with it and returns the
 // value to store: its canonical JSON (which d then carries too), or NULL for the default matrix.
 func deviceMatrix(d *vigil.Device) (any, error) {
-	m, err := risk.DecodeMatrix(d.AcceptanceMatrix, "acceptance_matrix")
+	m, err := canonicalMatrix(d.AcceptanceMatrix, "acceptance_matrix")
 	if err != nil {
 		return nil, err
 	}
-	if m.IsZero() {
-		d.AcceptanceMatrix = nil
+	if d.AcceptanceMatrix = m; m == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
+	return string(m), nil
+}
+
+// canonicalMatrix reads an acceptance matrix document (field names it in errors) and returns its canonical JSON, or
+// nil when it is empty (the default matrix).
+func canonicalMatrix(raw json.RawMessage, field string) (json.RawMessage, error) {
+	m, err := risk.DecodeMatrix(raw, field)
+	if err != nil || m.IsZero() {
 		return nil, err
 	}
-	d.AcceptanceMatrix = b
-	return string(b), nil
+	return json.Marshal(m)
 }
 
 // UpdateDevice replaces a device's fields.

@@ -243,6 +243,7 @@ var notices = map[string]string{
 	"signed-out":    "You have signed out.",
 	"expired":       "Your session has ended. Sign in again.",
 	"token-created": "Token created.",
+	"settings":      "Settings saved. Every finding's determination now runs under them; the audit trail records the change and its reason.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

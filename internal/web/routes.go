@@ -110,12 +110,18 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/users/{name}/role", Perm: vigil.PermUsers, Summary: "change a user's role (with a reason)", Example: form("role", "psirt", "reason", "Joined the PSIRT."), h: s.roleForm},
 		{Method: "POST", Pattern: "/users/{name}/disabled", Perm: vigil.PermUsers, Summary: "disable or re-enable a user (with a reason)", Example: form("disabled", "true", "reason", "Left the company."), h: s.disabledForm},
 		{Method: "POST", Pattern: "/users/{name}/tokens/{id}/revoke", Perm: vigil.PermUsers, Self: true, Summary: "revoke an API token (with a reason)", Example: form("reason", "Rotated."), h: s.tokenRevokeForm},
+		{Method: "GET", Pattern: "/settings", Perm: vigil.PermRead, Summary: "the organization's settings: time zone, CVD promise, regulatory policy", h: s.settingsPage},
+		{Method: "POST", Pattern: "/settings", Perm: vigil.PermPortfolio, Summary: "change the organization's settings (reason required when the policy changes)",
+			Example: form("time_zone", "America/Chicago", "cvd_ack_days", "5", "working_days", "weekdays", "roll_deadlines", "false", "reassessment_clock", "first", "reason", "QMS-POL-12 rev C."), h: s.settingsForm},
 		{Method: "GET", Pattern: "/account", Perm: vigil.PermRead, Summary: "your account: password and API tokens", h: s.accountPage},
 		{Method: "GET", Pattern: "/ui/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS vector"}}, Summary: "CVSS calculator result (fragment)", h: s.cvssFragment},
 
 		// API.
 		{API: true, Method: "GET", Pattern: "/api/v1/me", Perm: vigil.PermRead, Summary: "who you are and what you may do", Resp: me{}, h: s.apiMe},
 		{API: true, Method: "GET", Pattern: "/api/v1/dashboard", Perm: vigil.PermRead, Summary: "the dashboard's data", Resp: Overview{}, h: s.apiDashboard},
+		{API: true, Method: "GET", Pattern: "/api/v1/org", Perm: vigil.PermRead, Summary: "the organization, with its regulatory policy", Resp: &vigil.Organization{}, h: s.apiOrg},
+		{API: true, Method: "PATCH", Pattern: "/api/v1/org", Perm: vigil.PermPortfolio, Summary: "change the organization's fields and regulatory policy (only the keys given; reason required when the policy changes)",
+			Example: map[string]any{"policy": map[string]any{"working_days": "weekdays", "roll_deadlines": false, "reassessment_clock": "first"}, "reason": "QMS-POL-12 rev C."}, In: orgIn{}, Resp: &vigil.Organization{}, h: s.apiOrgUpdate},
 		{API: true, Method: "GET", Pattern: "/api/v1/devices", Perm: vigil.PermRead, Summary: "list devices", Resp: []*vigil.Device{}, h: s.apiDevices},
 		{API: true, Method: "POST", Pattern: "/api/v1/devices", Perm: vigil.PermPortfolio, Summary: "create a device", Example: exampleDev, In: vigil.Device{}, Resp: &vigil.Device{}, Status: 201, h: s.apiDeviceCreate},
 		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}", Perm: vigil.PermRead, Summary: "a device", Resp: &vigil.Device{}, h: s.apiDevice},
