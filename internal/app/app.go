@@ -32,6 +32,7 @@ type App struct {
 	Accounts  *accounts.Service   // users, roles, passwords, tokens
 	Audit     *audittrail.Service // the audit trail: events, checkpoint, verify
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
+	SSO       *accounts.SSO       // single sign-on, when EnableSSO configured it
 	Clock     vigil.Clock
 
 	db         *store.DB
@@ -65,6 +66,17 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
 		Clock:     clock,
 		db:        db,
 	}, nil
+}
+
+// EnableSSO configures sign-in through an OpenID Connect provider (reading its discovery document now); password
+// sign-in is then kept for admins only, the break-glass way in.
+func (a *App) EnableSSO(ctx context.Context, cfg accounts.SSOConfig) error {
+	sso, err := accounts.NewSSO(ctx, cfg, a.db)
+	if err != nil {
+		return err
+	}
+	a.SSO, a.Accounts.PasswordAdminsOnly = sso, true
+	return nil
 }
 
 // Close releases the store.

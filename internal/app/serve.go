@@ -42,6 +42,9 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Threats: q.Threats(a.Threats),
 		Health: a.db.Health, Starting: a.starting,
 	}
+	if a.SSO != nil {
+		svc.SSO = a.SSO
+	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
 		Clock: a.Clock, Log: opt.Log})
 }

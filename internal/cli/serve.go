@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/jobs"
+	"github.com/vigil-dev/vigil/internal/service/accounts"
 )
 
 func init() { register(serveCmd) }
@@ -18,6 +20,8 @@ func init() { register(serveCmd) }
 func serveCmd(env *Env) *cobra.Command {
 	var opt app.ServeOptions
 	var sched jobs.Options
+	var sso accounts.SSOConfig
+	var ssoRoles string
 	var demo, sync bool
 	var proxies []string
 	cmd := &cobra.Command{Use: "serve", Short: "Run the server: web UI, JSON API and scheduled jobs", Args: exactArgs(0),
@@ -41,6 +45,17 @@ func serveCmd(env *Env) *cobra.Command {
 				env.Log.Warn("behind a proxy without --trusted-proxy: every client shares the proxy's address and so its sign-in limit")
 			}
 			return env.withApp(func(a *app.App) error {
+				if sso.Issuer != "" {
+					// The secret is read from the environment only: a flag would show in ps and shell history.
+					sso.ClientSecret = os.Getenv("VIGIL_OIDC_CLIENT_SECRET")
+					if sso.Roles, err = accounts.ParseRoleMappings(ssoRoles); err != nil {
+						return err
+					}
+					if err := a.EnableSSO(env.Ctx, sso); err != nil {
+						return err
+					}
+					env.Log.Info("single sign-on on; password sign-in is for admins only (break-glass)", "sso", a.SSO)
+				}
 				if demo {
 					// Seeding imports and matches the embedded intelligence: say so before the pause.
 					fmt.Fprintln(env.Stderr, "Loading the demo portfolio (three devices, their SBOMs, real intelligence)...")
@@ -89,6 +104,12 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().BoolVar(&sync, "sync", true, "sync the configured feeds on their schedules (default off with --demo)")
 	cmd.Flags().StringVar(&sched.Owner, "instance", "", "this server's name in the job leases, unique among servers sharing the database (default host/pid/random)")
 	cmd.Flags().DurationVar(&sched.Lease, "job-lease", jobs.DefaultLease, "how long a killed server's scheduled job waits before another server sharing the database takes it over")
+	cmd.Flags().StringVar(&sso.Issuer, "oidc-issuer", os.Getenv("VIGIL_OIDC_ISSUER"), "OpenID Connect issuer URL for single sign-on ($VIGIL_OIDC_ISSUER); the client secret is read from $VIGIL_OIDC_CLIENT_SECRET")
+	cmd.Flags().StringVar(&sso.ClientID, "oidc-client-id", os.Getenv("VIGIL_OIDC_CLIENT_ID"), "this server's client id at the provider ($VIGIL_OIDC_CLIENT_ID)")
+	cmd.Flags().StringVar(&sso.RedirectURL, "oidc-redirect-url", os.Getenv("VIGIL_OIDC_REDIRECT_URL"), "https://HOST/login/sso/callback as browsers reach this server ($VIGIL_OIDC_REDIRECT_URL)")
+	cmd.Flags().StringVar(&ssoRoles, "oidc-roles", os.Getenv("VIGIL_OIDC_ROLES"), "claim values to roles, most privileged first: vigil-admins=admin,psirt=psirt,... ($VIGIL_OIDC_ROLES)")
+	cmd.Flags().StringVar(&sso.RoleClaim, "oidc-role-claim", "groups", "the ID token claim holding the user's groups or roles (a dotted path reaches into objects: realm_access.roles)")
+	cmd.Flags().StringVar(&sso.NameClaim, "oidc-name-claim", "preferred_username", "the ID token claim that is the user's Vigil name")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", vigil.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")

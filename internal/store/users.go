@@ -249,14 +249,15 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (_ *vigil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	if err != nil {
+	sso := err == nil && hash == ssoHash // signs in through the provider only
+	if err != nil || sso {
 		hash = dummyHash()
 	}
 	ok, herr := checkPassword(ctx, hash, password)
 	if herr != nil {
 		return nil, herr
 	}
-	if err != nil || !ok || u.Disabled {
+	if err != nil || sso || !ok || u.Disabled {
 		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "wrong name or password")
 	}
 	if !strings.HasPrefix(hash, currentParams) {

@@ -23,15 +23,21 @@ func randomToken() string {
 type loginData struct {
 	LoginCSRF string
 	Next      string
+	SSO       bool // single sign-on is configured: its button leads, password sign-in is the admins' break-glass
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	s.renderLogin(w, r, http.StatusOK, "", r.URL.Query().Get("next"))
+	return nil
+}
+
+// renderLogin shows the sign-in page, with why the last attempt failed when it did.
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, why, next string) {
 	// Login has no session yet, so its CSRF defence is a double-submit cookie.
 	tok := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: s.opt.SecureCookies,
 		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	s.render(w, r, http.StatusOK, "login", page{Title: "Sign in", Data: loginData{LoginCSRF: tok, Next: r.URL.Query().Get("next")}})
-	return nil
+	s.render(w, r, status, "login", page{Title: "Sign in", Error: why, Data: loginData{LoginCSRF: tok, Next: next, SSO: s.svc.SSO != nil}})
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -44,7 +50,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
 		return vigil.Errorf(vigil.EFORBIDDEN, "CSRF check failed: reload the sign-in page")
 	}
-	data := loginData{LoginCSRF: c.Value, Next: r.PostFormValue("next")}
+	data := loginData{LoginCSRF: c.Value, Next: r.PostFormValue("next"), SSO: s.svc.SSO != nil}
 	// The limits (loginlimit.go) are per address and per (name, address), so no one can lock another user out; the
 	// per-name count only shortens every address's free failures. Unknown names count like known ones, so the limits
 	// say nothing about which names exist.
@@ -66,6 +72,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.login.succeeded(name, addr)
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1})
+	return s.startSession(w, r, u, r.PostFormValue("next"))
+}
+
+// startSession signs u in: a new session, its cookie, and on to next.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *vigil.User, next string) error {
 	secret, sess, err := s.svc.Sessions.CreateSession(r.Context(), u, s.opt.SessionTTL)
 	if err != nil {
 		return err
@@ -74,8 +86,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	// store refuses the session after sess.Expires whatever the browser keeps.
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: secret, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookies,
 		SameSite: http.SameSiteLaxMode, MaxAge: max(1, int(sess.Expires.Sub(s.opt.Clock.Now()).Seconds()))})
-	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1})
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
 }
 

@@ -79,6 +79,8 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/login", Public: true, Summary: "sign-in page", h: s.loginPage},
 		{Method: "POST", Pattern: "/login", Public: true, Summary: "sign in", h: s.loginSubmit},
 		{Method: "POST", Pattern: "/logout", Public: true, Summary: "sign out", h: s.logout},
+		{Method: "GET", Pattern: "/login/sso", Public: true, Summary: "sign in through the organization's OpenID Connect provider (404 when none is configured)", h: s.ssoStart},
+		{Method: "GET", Pattern: "/login/sso/callback", Public: true, Summary: "where the OpenID Connect provider sends the browser back", h: s.ssoCallback},
 		{Method: "GET", Pattern: "/api/openapi.json", Public: true, Summary: "this API's OpenAPI 3.1 document", h: s.openapi},
 
 		// Screens.

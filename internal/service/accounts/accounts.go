@@ -1,7 +1,8 @@
 // Package accounts is the users use case: user accounts and their roles, passwords and API tokens, and signing in.
 // Every change is authorized here: an admin (vigil.PermUsers) manages every account; a user may change their own
 // password and manage their own tokens (an API token may not mint tokens: the store refuses it). Signing in
-// (Authenticate, TokenActor) needs no actor: it is how one is obtained.
+// (Authenticate, TokenActor, single sign-on through an OpenID Connect provider in sso.go) needs no actor: it is how
+// one is obtained.
 package accounts
 
 import (
@@ -20,6 +21,9 @@ type Store interface {
 // Service is the users use case. It implements vigil.UserService and vigil.AccountService.
 type Service struct {
 	Store Store
+	// PasswordAdminsOnly keeps password sign-in for admins alone: set when single sign-on is configured, so that the
+	// local admins are the break-glass way in while the provider is down and everyone else signs in through it.
+	PasswordAdminsOnly bool
 }
 
 var (
@@ -71,9 +75,14 @@ func (s *Service) UserByName(ctx context.Context, name string) (*vigil.User, err
 	return s.Store.UserByName(ctx, name)
 }
 
-// Authenticate checks a password (sign-in: no actor needed). EUNAUTHORIZED on a wrong name or password alike.
+// Authenticate checks a password (sign-in: no actor needed). EUNAUTHORIZED on a wrong name or password alike, and
+// for a non-admin when PasswordAdminsOnly (the same answer, so it tells no one that the password was right).
 func (s *Service) Authenticate(ctx context.Context, name, password string) (*vigil.User, error) {
-	return s.Store.Authenticate(ctx, name, password)
+	u, err := s.Store.Authenticate(ctx, name, password)
+	if err == nil && s.PasswordAdminsOnly && u.Role != vigil.RoleAdmin {
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "wrong name or password")
+	}
+	return u, err
 }
 
 // CreateToken mints an API token for a user (an admin, or the user themself); the secret is returned once.
