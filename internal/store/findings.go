@@ -102,13 +102,14 @@ func (tx *Tx) orgLocation(ctx context.Context) *time.Location {
 // resolved pair found again reopens. Findings a person created or closed are left alone. One audit event records
 // the sync with the ids opened and resolved.
 func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
-	return db.SyncFindingsOf(ctx, versionID, found, nil)
+	return db.SyncFindingsOf(ctx, versionID, found, nil, nil)
 }
 
-// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey; nil accepts all):
-// the matched findings of the others are left as they are, so a re-match of the few components an import touched
-// need not read and pass back the findings of every other one. found must hold only components scope accepts.
-func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error) {
+// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey; nil accepts all) and
+// the vulnerability ids in vulns (nil: all): the matched findings of the others are left as they are and, when
+// vulns is given, not even read, so a re-match of the few advisories and components an import touched need not
+// read and pass back the findings of every other one. found must hold only components and ids in scope.
+func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool, vulns []string) (opened, resolved int, err error) {
 	defer vigil.Wrap(&err, "store.SyncFindingsOf", versionID)
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return 0, 0, err
@@ -120,22 +121,40 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			state vigil.FindingState
 		}
 		existing := map[[2]string]cur{}
-		rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state FROM findings WHERE version_id = $1 AND source = 'match'", versionID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var c cur
-			var k [2]string
-			if err := rows.Scan(&c.id, &k[0], &k[1], &c.state); err != nil {
-				rows.Close()
+		read := func(cond string, args ...any) error {
+			rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state FROM findings WHERE version_id = $1 AND source = 'match'"+cond, append([]any{versionID}, args...)...)
+			if err != nil {
 				return err
 			}
-			if scope == nil || scope(k[0]) {
-				existing[k] = c
+			defer rows.Close()
+			for rows.Next() {
+				var c cur
+				var k [2]string
+				if err := rows.Scan(&c.id, &k[0], &k[1], &c.state); err != nil {
+					return err
+				}
+				if scope == nil || scope(k[0]) {
+					existing[k] = c
+				}
+			}
+			return rows.Err()
+		}
+		if vulns == nil {
+			if err := read(""); err != nil {
+				return err
 			}
 		}
-		rows.Close()
+		for ids := vulns; len(ids) > 0; {
+			chunk := ids[:min(len(ids), 900)]
+			ids = ids[len(chunk):]
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			if err := read(" AND vuln_id IN ("+placeholders(db.dialect, 2, len(chunk))+")", args...); err != nil {
+				return err
+			}
+		}
 		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
 		seen := map[[2]string]bool{}
 		var openedIDs, resolvedIDs []int64

@@ -24,7 +24,7 @@ import (
 //     one vulnerability whose preferred id is its CVE;
 //   - the affected index (intelkeys.go), KEV entries with their history, EPSS scores with their history;
 //   - per run, the package keys whose advisories changed, so that only the device versions holding them are
-//     re-matched.
+//     re-matched, and the ids of those advisories, so that only they are matched again (intel_changed_ids).
 
 // Limits on what one advisory may make the store do; feeds are untrusted.
 const (

@@ -409,7 +409,7 @@ func TestSyncFindingsOf(t *testing.T) {
 			t.Fatalf("first sync = +%d -%d, %v; want +2", o, r, err)
 		}
 		onlyDjango := func(ck string) bool { return ck == django.FindingKey() }
-		o, r, err := db.SyncFindingsOf(ctx, v.ID, []vigil.Finding{{Component: django, Vulnerability: "CVE-2023-2"}}, onlyDjango)
+		o, r, err := db.SyncFindingsOf(ctx, v.ID, []vigil.Finding{{Component: django, Vulnerability: "CVE-2023-2"}}, onlyDjango, nil)
 		if err != nil || o != 1 || r != 1 {
 			t.Fatalf("scoped sync = +%d -%d, %v; want +1 -1 (django's CVE-2023-1 resolved, log4j untouched)", o, r, err)
 		}

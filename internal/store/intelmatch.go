@@ -79,6 +79,39 @@ func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vi
 	if err := db.eachIDByName(ctx, "SELECT advisory_id FROM intel_affected", groupKeys(keys), 900, func(id int64) { idset[id] = true }); err != nil {
 		return nil, fmt.Errorf("intel: affected index: %w", err)
 	}
+	return db.matchRecords(ctx, idset)
+}
+
+// AdvisoriesByID returns the match records of every source's advisories whose id is one of ids, once each, in
+// storage order, without withdrawn ones: a re-match after a small import matches just these (a finding is one
+// component and one advisory id, so no other advisory bears on the findings of these ids). Callers authorize.
+func (db *DB) AdvisoriesByID(ctx context.Context, ids []string) (_ []*vigil.Advisory, err error) {
+	defer vigil.Wrap(&err, "store.AdvisoriesByID", fmt.Sprintf("%d ids", len(ids)))
+	args := make([]any, 0, len(ids))
+	for _, id := range uniq(slices.Clone(ids)) {
+		args = append(args, id)
+	}
+	sources := make([]any, len(vigil.FeedSources))
+	for i, src := range vigil.FeedSources {
+		sources[i] = src
+	}
+	idset := map[int64]bool{}
+	for len(args) > 0 {
+		chunk := args[:min(len(args), 900)]
+		args = args[len(chunk):]
+		// Every source is named so that the (source, adv_id, document) index serves the look-up on both engines.
+		q := "SELECT id FROM intel_advisories WHERE source IN (" + placeholders(db.dialect, 1, len(sources)) + ") AND adv_id IN (" +
+			placeholders(db.dialect, 1+len(sources), len(chunk)) + ")"
+		rows, err := db.db.QueryContext(ctx, q, append(slices.Clone(sources), chunk...)...)
+		if err := eachID(rows, err, func(id int64) { idset[id] = true }); err != nil {
+			return nil, err
+		}
+	}
+	return db.matchRecords(ctx, idset)
+}
+
+// matchRecords decodes the match records of the advisories in idset that are not withdrawn, in storage order.
+func (db *DB) matchRecords(ctx context.Context, idset map[int64]bool) ([]*vigil.Advisory, error) {
 	ids := make([]any, 0, len(idset))
 	for id := range idset {
 		ids = append(ids, id)

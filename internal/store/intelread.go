@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-dev/vigil"
@@ -475,6 +476,40 @@ func (db *DB) ChangedKeys(ctx context.Context, afterRun int64) ([]vigil.PackageK
 		out = append(out, k)
 	}
 	return out, last, rows.Err()
+}
+
+// ChangedIDs returns the ids of the advisories added, revised or withdrawn in the import runs after afterRun up to
+// lastRun (ChangedKeys' last), sorted. complete is false when a run in that range predates the record of ids
+// (migration 14): the caller must then re-match by package keys.
+func (db *DB) ChangedIDs(ctx context.Context, afterRun, lastRun int64) (ids []string, complete bool, err error) {
+	defer vigil.Wrap(&err, "store.ChangedIDs", afterRun)
+	var from int64
+	var mark string
+	switch err := db.db.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = 'intel.changed_ids_after'").Scan(&mark); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, false, err
+	default:
+		if from, err = strconv.ParseInt(mark, 10, 64); err != nil {
+			return nil, false, fmt.Errorf("kv intel.changed_ids_after %q: %w", mark, err)
+		}
+	}
+	if afterRun < from {
+		return nil, false, nil
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT DISTINCT adv_id FROM intel_changed_ids WHERE run_id > $1 AND run_id <= $2 ORDER BY adv_id", afterRun, lastRun)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, true, rows.Err()
 }
 
 // AdvisoryRevision is one stored version of a source's advisory.

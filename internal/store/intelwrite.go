@@ -62,6 +62,7 @@ type IntelWriter struct {
 	ins     struct{ docs, raws, vulns, advs, records, aliases, affected, signals *batch }
 	newVuln []int64
 	changed map[vigil.PackageKey]struct{}
+	ids     map[string]struct{} // the ids of the advisories added, revised or withdrawn (intel_changed_ids)
 
 	devices []*signalDevice
 	devLoad bool
@@ -202,7 +203,7 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	w := &IntelWriter{ctx: ctx, tx: tx, run: run, sums: map[string]*vigil.IntelSummary{},
 		advs: map[advKey]*advState{}, fresh: map[string]bool{}, alias: map[string]int64{}, parent: map[int64]int64{},
 		seed: maphash.MakeSeed(), advSeen: map[uint64]struct{}{}, aliasSeen: map[uint64]struct{}{}, revIDs: map[int64]bool{},
-		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}}
+		groups: map[int64]*groupState{}, released: map[int64]time.Time{}, changed: map[vigil.PackageKey]struct{}{}, ids: map[string]struct{}{}}
 	for _, m := range []struct {
 		table string
 		dst   *int64
@@ -677,6 +678,9 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 			w.changed[k] = struct{}{}
 		}
 	}
+	if !withdrawn {
+		w.ids[a.ID] = struct{}{}
+	}
 	if withdrawn {
 		s.Withdrawn++
 	} else {
@@ -706,6 +710,7 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 	for _, k := range p.Keys {
 		w.changed[k] = struct{}{}
 	}
+	w.ids[a.ID] = struct{}{}
 	s := w.sum(a.Source)
 	if withdrawn && !st.withdrawn {
 		s.Withdrawn++
@@ -972,6 +977,18 @@ func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 		}
 	}
 	if err := ch.flush(w.ctx, w.tx); err != nil {
+		return nil, err
+	}
+	ids := newBatch("intel_changed_ids", "run_id, adv_id", " ON CONFLICT DO NOTHING")
+	for id := range w.ids {
+		ids.add(w.run, id)
+		if ids.full() {
+			if err := ids.flush(w.ctx, w.tx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := ids.flush(w.ctx, w.tx); err != nil {
 		return nil, err
 	}
 	for _, s := range w.order {

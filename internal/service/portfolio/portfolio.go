@@ -21,9 +21,9 @@ type Store interface {
 	Where(ctx context.Context, ref string) ([]vigil.Where, error)
 	Findings(ctx context.Context, f vigil.FindingFilter) ([]*vigil.Finding, error)
 	SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error)
-	// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey), the others'
-	// findings left as they are.
-	SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error)
+	// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey) and the
+	// vulnerability ids vulns (nil: all), the others' findings left as they are (and unread, with vulns).
+	SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool, vulns []string) (opened, resolved int, err error)
 
 	// AdvisoriesFor returns the advisories filed under any of keys (spelled as an SBOM spells them).
 	AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)
@@ -31,6 +31,11 @@ type Store interface {
 	// ChangedKeys returns the package keys whose advisories changed in the import runs after afterRun, and the
 	// newest run.
 	ChangedKeys(ctx context.Context, afterRun int64) ([]vigil.PackageKey, int64, error)
+	// ChangedIDs returns the ids of the advisories changed in the import runs (afterRun, lastRun]; complete is false
+	// when some of those runs recorded none (before the store kept them).
+	ChangedIDs(ctx context.Context, afterRun, lastRun int64) (ids []string, complete bool, err error)
+	// AdvisoriesByID returns the match records of every source's advisories with one of ids, withdrawn ones left out.
+	AdvisoriesByID(ctx context.Context, ids []string) ([]*vigil.Advisory, error)
 	// VersionsForKeys returns the device versions holding a component under one of keys (the reverse index).
 	VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error)
 	ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error)

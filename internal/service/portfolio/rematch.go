@@ -29,7 +29,7 @@ func (s *Service) RematchVersion(ctx context.Context, versionID int64) (opened, 
 	if err != nil {
 		return 0, 0, false, err
 	}
-	opened, resolved, err = s.sync(ctx, versionID, found, nil)
+	opened, resolved, err = s.sync(ctx, versionID, found, nil, nil)
 	return opened, resolved, true, err
 }
 
@@ -39,12 +39,13 @@ func (s *Service) hasIntel(ctx context.Context) (bool, error) {
 	return len(runs) > 0, err
 }
 
-// sync syncs the version's findings of the components scope accepts (nil: all) with found.
-func (s *Service) sync(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool) (opened, resolved int, err error) {
+// sync syncs the version's findings of the components scope accepts (nil: all) and the vulnerability ids vulns
+// (nil: all) with found.
+func (s *Service) sync(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool, vulns []string) (opened, resolved int, err error) {
 	for i := range found {
 		found[i].VersionID = versionID
 	}
-	return s.Store.SyncFindingsOf(ctx, versionID, found, scope)
+	return s.Store.SyncFindingsOf(ctx, versionID, found, scope, vulns)
 }
 
 // RematchResult sums a portfolio re-match.
@@ -60,8 +61,9 @@ const rematchCursor = "rematch.intel_run"
 
 // RematchChanged re-matches only the device versions holding a package whose advisories changed since the last
 // call (the importer's change feed × the component reverse index), so an import is reflected at once without a
-// nightly batch. Within such a version only the components that carry a changed key are matched again; the
-// findings of the others cannot have changed and are kept as they are. Needs PermImport.
+// nightly batch. Within such a version only the components that carry a changed key are matched again, and only
+// against the advisories the import changed (deltaMatcher); the findings of the others cannot have changed and are
+// neither read nor written. Needs PermImport.
 func (s *Service) RematchChanged(ctx context.Context) (RematchResult, error) {
 	var res RematchResult
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
@@ -83,13 +85,50 @@ func (s *Service) RematchChanged(ctx context.Context) (RematchResult, error) {
 			return res, err
 		}
 		if len(ids) > 0 {
-			if res, err = s.rematchKeys(ctx, ids, keys); err != nil {
+			m, vulns, err := s.deltaMatcher(ctx, after, last)
+			if err != nil {
+				return res, err
+			}
+			if res, err = s.rematchKeys(ctx, ids, keys, m, vulns); err != nil {
 				return res, err
 			}
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, s.Store.SetKV(ctx, rematchCursor, strconv.FormatInt(last, 10))
+}
+
+// deltaAdvisories is the most changed advisory ids a re-match after an import matches by advisory; beyond it (a
+// first import of a whole feed) it matches by package through the shared Engine, whose memory is bounded.
+const deltaAdvisories = 50_000
+
+// deltaMatcher returns what to match the changed components against after the import runs in (after, last]: an
+// Index of just the advisories those runs changed (every source's advisories with those ids, since a finding is a
+// component and an advisory id), and those ids, whose findings alone are then synced; or, for a large change or
+// runs from before ids were recorded, an Engine over the whole store and no ids (every finding of the components).
+func (s *Service) deltaMatcher(ctx context.Context, after, last int64) (matcher, []string, error) {
+	ids, complete, err := s.Store.ChangedIDs(ctx, after, last)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !complete || len(ids) > deltaAdvisories {
+		return s.Matcher(match.Options{}), nil, nil
+	}
+	advs, err := s.Store.AdvisoriesByID(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := match.NewIndex(match.Options{})
+	x.Add(advs...)
+	if ids == nil {
+		ids = []string{} // nothing changed but withdrawals of unmatched records: no finding is in scope
+	}
+	return x, ids, nil
+}
+
+// matcher is a match.Engine or a match.Index.
+type matcher interface {
+	Match(ctx context.Context, comps []vigil.Component) ([]vigil.Finding, error)
 }
 
 // RematchOptions select the device versions Rematch matches again.
@@ -151,7 +190,7 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 			return nil
 		}
 		res.Findings += len(p.found)
-		o, r, err := s.sync(ctx, id, p.found, nil)
+		o, r, err := s.sync(ctx, id, p.found, nil, nil)
 		res.Versions++
 		res.Opened += o
 		res.Resolved += r
@@ -161,12 +200,12 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 	return res, err
 }
 
-// rematchKeys re-matches, in each version of ids, the components that carry one of the changed keys, and syncs
-// the version's findings: the new results for those components, the stored findings of the others as they are.
-// A component's findings depend only on the advisories under its own keys, except for NVD configurations, which
-// are evaluated over every component with a CPE (firmware "running on" hardware); so when a CPE key changed,
-// every component with a CPE is matched again too.
-func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.PackageKey) (RematchResult, error) {
+// rematchKeys re-matches with m, in each version of ids, the components that carry one of the changed keys, and
+// syncs the version's findings of those components (of the vulnerability ids vulns only, when not nil): the new
+// results for them, the stored findings of the others as they are. A component's findings depend only on the
+// advisories under its own keys, except for NVD configurations, which are evaluated over every component with a
+// CPE (firmware "running on" hardware); so when a CPE key changed, every component with a CPE is matched again too.
+func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.PackageKey, m matcher, vulns []string) (RematchResult, error) {
 	var res RematchResult
 	changed := make(map[vigil.PackageKey]bool, len(keys))
 	cpeChanged := false
@@ -175,7 +214,6 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 		changed[k] = true
 		cpeChanged = cpeChanged || k.Kind == vigil.KeyCPE
 	}
-	en := s.Matcher(match.Options{})
 	err := pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := s.Store.Components(ctx, id)
 		if err != nil {
@@ -205,7 +243,7 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 				subset = append(subset, comps[i])
 			}
 		}
-		found, err := en.Match(ctx, subset)
+		found, err := m.Match(ctx, subset)
 		if err != nil || len(subset) == len(comps) {
 			return prepared{found: found}, err
 		}
@@ -218,7 +256,7 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 			return nil
 		}
 		res.Findings += len(p.found)
-		o, r, err := s.sync(ctx, id, p.found, p.scope)
+		o, r, err := s.sync(ctx, id, p.found, p.scope, vulns)
 		res.Opened += o
 		res.Resolved += r
 		return err
