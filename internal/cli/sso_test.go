@@ -254,6 +254,13 @@ func TestServeSignsInThroughOIDC(t *testing.T) {
 			}
 			idp.foreignKey = false
 
+			// A disabled SSO user is refused though the provider vouches for them.
+			r.ok("user", "disable", "alice", "--reason", "left the company")
+			c, status, body := sso(map[string]any{"sub": "u-1", "preferred_username": "alice", "groups": "vigil-admins"})
+			if code, _ := me(c); status != http.StatusUnauthorized || code != http.StatusUnauthorized || !strings.Contains(body, "disabled") {
+				t.Errorf("disabled alice: sign-in answered %d, then me %d", status, code)
+			}
+
 			// A callback whose state is not this browser's (a forged link) is refused before any code exchange.
 			c = browser()
 			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse } // not on to the provider
