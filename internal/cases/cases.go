@@ -158,10 +158,32 @@ func (s *Service) determine(v *View, org *vigil.Organization) {
 	facts, assessed := regulatory.FromRecord(s.record(v, org))
 	v.Facts = &facts
 	if !assessed {
-		v.Problem = "not assessed yet: no risk determination has been recorded, so no clock has started"
+		v.Problem = notAssessed
 		return
 	}
-	d, err := regulatory.Determine(facts)
+	decide(v)
+}
+
+const notAssessed = "not assessed yet: no risk determination has been recorded, so no clock has started"
+
+// At returns v determined as of asOf instead, from the same records: the clocks as they stand (or stood) that day.
+// v is not changed.
+func At(v *View, asOf vigil.Date) *View {
+	w := *v
+	w.AsOf = asOf
+	if v.Facts == nil || v.Problem == notAssessed {
+		return &w
+	}
+	facts := *v.Facts
+	facts.AsOf = asOf
+	w.Facts, w.Determination, w.Problem = &facts, nil, ""
+	decide(&w)
+	return &w
+}
+
+// decide runs the determination over v's facts.
+func decide(v *View) {
+	d, err := regulatory.Determine(*v.Facts)
 	if err != nil {
 		v.Problem = vigil.ErrorMessage(err)
 		return
@@ -597,8 +619,10 @@ func ClockStanding(v *View, clock string, due vigil.Date) (standing, status, why
 // DeadlineFilter selects deadlines.
 type DeadlineFilter struct {
 	OverdueOnly bool
-	Within      int // days from today; 0: no limit
+	Within      int // days from today (or AsOf); 0: no limit
 	DeviceID    int64
+	// AsOf is the day the clocks are computed for (what was open, due and overdue that day); zero: today.
+	AsOf vigil.Date
 }
 
 // Deadlines lists every open clock across the portfolio, soonest first.
@@ -619,7 +643,7 @@ func (s *Service) Deadlines(ctx context.Context, flt DeadlineFilter) ([]Deadline
 		if len(as) == 0 {
 			continue // no determination, no clock
 		}
-		v, err := s.View(ctx, f.ID, vigil.Date{})
+		v, err := s.View(ctx, f.ID, flt.AsOf)
 		if err != nil {
 			return nil, err
 		}

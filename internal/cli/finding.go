@@ -425,9 +425,14 @@ func printView(env *Env, v *cases.View) error {
 
 func deadlinesCmd(env *Env) *cobra.Command {
 	var f cases.DeadlineFilter
-	var within, device string
-	cmd := &cobra.Command{Use: "deadlines", Short: "Every open regulatory clock across the portfolio, soonest first", Args: exactArgs(0),
+	var within, device, asOf string
+	cmd := &cobra.Command{Use: "deadlines [--as-of DATE] [--within 14d] [--overdue]", Short: "Every open regulatory clock across the portfolio, soonest first", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if d, err := parseDateFlag("as-of", asOf); err != nil {
+				return err
+			} else if d != nil {
+				f.AsOf = *d
+			}
 			if within != "" {
 				n, err := strconv.Atoi(strings.TrimSuffix(within, "d"))
 				if err != nil || n < 0 {
@@ -470,5 +475,6 @@ func deadlinesCmd(env *Env) *cobra.Command {
 	cmd.Flags().BoolVar(&f.OverdueOnly, "overdue", false, "only clocks already overdue")
 	cmd.Flags().StringVar(&within, "within", "", "only clocks due within this many days (e.g. 14d)")
 	cmd.Flags().StringVar(&device, "device", "", "only this device")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "compute the clocks as of this date, YYYY-MM-DD (default today): what was open, due and overdue that day")
 	return cmd
 }

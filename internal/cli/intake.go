@@ -320,6 +320,11 @@ func withAckClocks(env *Env, a *app.App, ds []cases.Deadline, f cases.DeadlineFi
 		return nil, err
 	}
 	for _, c := range clocks {
+		if !f.AsOf.IsZero() {
+			// The reports awaiting acknowledgement now, counted from the day asked for.
+			c.DaysLeft = c.Due.Sub(f.AsOf)
+			c.Overdue = c.DaysLeft < 0
+		}
 		if f.DeviceID != 0 && c.DeviceID != f.DeviceID || f.OverdueOnly && !c.Overdue || f.Within > 0 && c.DaysLeft > f.Within {
 			continue
 		}

@@ -90,9 +90,20 @@ func (q *Queries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]case
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	all, err := q.cached(ctx, "clocks", func(ctx context.Context, s *snapshot) (any, error) { return clocksOf(s), nil })
-	if err != nil {
-		return nil, err
+	var all any
+	if f.AsOf.IsZero() {
+		var err error
+		if all, err = q.cached(ctx, "clocks", func(ctx context.Context, s *snapshot) (any, error) { return clocksOf(s, vigil.Date{}), nil }); err != nil {
+			return nil, err
+		}
+	} else {
+		// Another day's clocks are the snapshot's records determined as of that day; a date is asked for once, so
+		// the answer is not cached.
+		s, err := q.current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = clocksOf(s, f.AsOf)
 	}
 	out := []cases.Deadline{}
 	for _, d := range all.([]clock) {
@@ -109,10 +120,14 @@ type clock struct {
 	deviceID int64
 }
 
-// clocksOf lists every open clock of a snapshot's determinations, soonest first.
-func clocksOf(s *snapshot) []clock {
+// clocksOf lists every open clock of a snapshot's determinations as of asOf (zero: the snapshot's day), soonest
+// first.
+func clocksOf(s *snapshot, asOf vigil.Date) []clock {
 	var out []clock
 	for _, v := range s.views {
+		if !asOf.IsZero() && !asOf.Equal(v.AsOf) {
+			v = cases.At(v, asOf)
+		}
 		for _, d := range cases.Clocks(v) {
 			out = append(out, clock{d, v.Device.ID})
 		}
@@ -177,7 +192,7 @@ func (q *Queries) overview(ctx context.Context, snap *snapshot) (*web.Overview, 
 		Open: base.Open, CouldNotEval: base.CouldNotEval, KEV: base.KEV, KEVAvailable: base.KEVAvailable, OpenOverTime: base.OpenOverTime,
 		BySeverity: []web.Count{}, ByRisk: []web.Count{}, ByDevice: slices.Clone(base.ByDevice), ByVersion: slices.Clone(base.ByVersion),
 		IdentToPatch: []web.Metric{}, PatchToField: []web.Metric{}}
-	for _, c := range clocksOf(snap) {
+	for _, c := range clocksOf(snap, vigil.Date{}) {
 		ov.Clocks = append(ov.Clocks, c.Deadline)
 	}
 	devIdx, verIdx := map[int64]int{}, map[int64]int{}

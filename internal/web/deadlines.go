@@ -20,6 +20,9 @@ func deadlineFilter(r *http.Request) (cases.DeadlineFilter, error) {
 		return f, vigil.Errorf(vigil.EINVALID, "within: at most 3650 days")
 	}
 	f.Within = int(within)
+	if f.AsOf, err = dateQuery(r, "as_of"); err != nil {
+		return f, err
+	}
 	f.DeviceID, err = intQuery(r, "device")
 	return f, err
 }
@@ -109,7 +112,10 @@ func (s *Server) deadlinesPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return export(w, format, "deadlines", ds, t)
 	}
-	today := s.today(r.Context())
+	today := f.AsOf
+	if today.IsZero() {
+		today = s.today(r.Context())
+	}
 	data := deadlinesData{Filter: f, Today: today, Deadlines: ds, Query: r.URL.Query()}
 	for _, d := range ds {
 		if d.Overdue {
