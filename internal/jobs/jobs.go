@@ -6,8 +6,10 @@
 // lease by a heartbeat while the sync runs, records the attempt and releases it, so each scheduled sync runs once;
 // a server killed mid-sync stops renewing, and when its lease expires the next server to find the feed still due
 // takes the job over. A server that loses its lease (it stalled past the expiry and another took over) cancels its
-// sync, whose import then rolls back. The package knows no store: it takes the few operations it needs as
-// interfaces, which the app wires to the store and the importer.
+// sync, whose import then rolls back. Periodic jobs (the re-match of imports a killed server left unmatched, and
+// later checkpoint exports) run the same way, every so often, when they last completed kept with their lease so that
+// no server runs one again early. The package knows no store: it takes the few operations it needs as interfaces,
+// which the app wires to the store and the importer.
 package jobs
 
 import (
@@ -49,6 +51,17 @@ type Leases interface {
 	RenewLease(ctx context.Context, job, owner string, ttl time.Duration) (ok bool, err error)
 	// ReleaseLease frees owner's lease at once.
 	ReleaseLease(ctx context.Context, job, owner string) error
+	// CompleteLease frees owner's lease and records now as the job's last completion.
+	CompleteLease(ctx context.Context, job, owner string) error
+	// LastCompleted is when the job last completed (zero when never).
+	LastCompleted(ctx context.Context, job string) (time.Time, error)
+}
+
+// Periodic is a job one of the servers sharing the database runs every Every.
+type Periodic struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
 }
 
 // DefaultLease is how long a job's lease lasts without a heartbeat: how long a killed server's job waits before
@@ -57,9 +70,10 @@ const DefaultLease = 2 * time.Minute
 
 // Options configure a Scheduler.
 type Options struct {
-	Store  Store
-	Sync   Syncer
-	Leases Leases
+	Store    Store
+	Sync     Syncer
+	Leases   Leases // required: one server alone holds every lease at once
+	Periodic []Periodic
 	// Owner names this server in the leases (default: host name, process id and a random suffix, so a restarted
 	// process never mistakes its predecessor's lease for its own).
 	Owner string
@@ -168,45 +182,59 @@ func NextAfterFailure(f *vigil.Feed, at time.Time, failures int, backoff time.Du
 }
 
 func (s *Scheduler) start(ctx context.Context) {
-	feeds, err := s.opt.Store.Feeds(ctx)
-	if err != nil {
+	now := s.opt.Clock.Now()
+	if feeds, err := s.opt.Store.Feeds(ctx); err != nil {
 		s.opt.Log.Error("jobs: reading the feeds failed", "err", err)
+	} else {
+		for _, f := range feeds {
+			if Due(f, now) {
+				s.launch(ctx, "feed:"+f.Name, func(ctx context.Context) { s.sync(ctx, f.Name) })
+			}
+		}
+	}
+	for _, p := range s.opt.Periodic {
+		last, err := s.opt.Leases.LastCompleted(ctx, p.Name)
+		if err != nil {
+			s.opt.Log.Error("jobs: reading when a job last ran failed", "job", p.Name, "err", err)
+		} else if periodicDue(last, p.Every, now) {
+			s.launch(ctx, p.Name, func(ctx context.Context) { s.periodic(ctx, p) })
+		}
+	}
+}
+
+func periodicDue(last time.Time, every time.Duration, now time.Time) bool {
+	return last.IsZero() || !now.Before(last.Add(every))
+}
+
+// launch runs the job on its own unless this server runs it already.
+func (s *Scheduler) launch(ctx context.Context, job string, fn func(ctx context.Context)) {
+	s.mu.Lock()
+	busy := s.running[job]
+	s.running[job] = true
+	s.mu.Unlock()
+	if busy {
 		return
 	}
-	now := s.opt.Clock.Now()
-	for _, f := range feeds {
-		if !Due(f, now) {
-			continue
-		}
-		s.mu.Lock()
-		busy := s.running[f.Name]
-		if !busy {
-			s.running[f.Name] = true
-		}
-		s.mu.Unlock()
-		if busy {
-			continue
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() {
-				s.mu.Lock()
-				delete(s.running, f.Name)
-				s.mu.Unlock()
-			}()
-			s.sync(ctx, f.Name)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.running, job)
+			s.mu.Unlock()
 		}()
-	}
+		fn(ctx)
+	}()
 }
 
 // errLeaseLost cancels a job whose lease another server took over.
 var errLeaseLost = errors.New("the job's lease expired and another server took the job over")
 
-// leased runs fn while holding the job's lease, renewing it every third of the lease. It returns false without
-// running fn when another server holds the lease. fn's context is cancelled with errLeaseLost when the lease is lost
-// (renewal refused, or failing until the lease must have expired).
-func (s *Scheduler) leased(ctx context.Context, job string, fn func(ctx context.Context)) (bool, error) {
+// leased runs fn while holding the job's lease, renewing it every third of the lease, then frees the lease,
+// recording the job completed when fn says it did. It returns false without running fn when another server holds
+// the lease. fn's context is cancelled with errLeaseLost when the lease is lost (renewal refused, or failing until
+// the lease must have expired).
+func (s *Scheduler) leased(ctx context.Context, job string, fn func(ctx context.Context) (completed bool)) (bool, error) {
 	ok, err := s.opt.Leases.AcquireLease(ctx, job, s.opt.Owner, s.opt.Lease)
 	if err != nil || !ok {
 		return false, err
@@ -237,11 +265,15 @@ func (s *Scheduler) leased(ctx context.Context, job string, fn func(ctx context.
 			}
 		}
 	}()
-	fn(jctx)
+	completed := fn(jctx)
 	cancel(nil)
 	<-beat
 	if context.Cause(jctx) != errLeaseLost {
-		if err := s.opt.Leases.ReleaseLease(context.WithoutCancel(ctx), job, s.opt.Owner); err != nil {
+		free := s.opt.Leases.ReleaseLease
+		if completed {
+			free = s.opt.Leases.CompleteLease
+		}
+		if err := free(context.WithoutCancel(ctx), job, s.opt.Owner); err != nil {
 			s.opt.Log.Warn("jobs: releasing the lease failed; it expires on its own", "job", job, "err", err)
 		}
 	}
@@ -250,15 +282,36 @@ func (s *Scheduler) leased(ctx context.Context, job string, fn func(ctx context.
 
 func (s *Scheduler) sync(ctx context.Context, name string) {
 	log := s.opt.Log.With("feed", name)
-	if s.opt.Leases == nil {
-		s.syncFeed(ctx, log, name)
-		return
-	}
-	ran, err := s.leased(ctx, "feed:"+name, func(ctx context.Context) { s.syncFeed(ctx, log, name) })
+	// A feed's schedule is its row in the feeds (next attempt, backoff), so its lease records no completion.
+	ran, err := s.leased(ctx, "feed:"+name, func(ctx context.Context) bool { s.syncFeed(ctx, log, name); return false })
 	if err != nil {
 		log.Error("jobs: taking the lease failed", "err", err)
 	} else if !ran {
 		log.Debug("jobs: another server is syncing this feed")
+	}
+}
+
+// periodic runs p under its lease if it is still due (another server may have run it between our look and our
+// lease). A failed run is not a completion: the next poll tries again.
+func (s *Scheduler) periodic(ctx context.Context, p Periodic) {
+	log := s.opt.Log.With("job", p.Name)
+	ran, err := s.leased(ctx, p.Name, func(ctx context.Context) bool {
+		last, err := s.opt.Leases.LastCompleted(ctx, p.Name)
+		if err != nil || !periodicDue(last, p.Every, s.opt.Clock.Now()) {
+			return false
+		}
+		if err := protect(p.Name, func() error { return p.Run(ctx) }); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("jobs: job failed; will retry", "err", err)
+			}
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		log.Error("jobs: taking the lease failed", "err", err)
+	} else if !ran {
+		log.Debug("jobs: another server is running this job")
 	}
 }
 
@@ -299,10 +352,19 @@ func (s *Scheduler) syncFeed(ctx context.Context, log *slog.Logger, name string)
 
 // runSync calls the syncer, turning a panic in it into an error so that one feed cannot take the scheduler down.
 func (s *Scheduler) runSync(ctx context.Context, name string) (res Result, err error) {
+	err = protect("feed "+name, func() (err error) {
+		res, err = s.opt.Sync(ctx, name)
+		return err
+	})
+	return res, err
+}
+
+// protect runs a job, turning a panic in it into an error.
+func protect(job string, fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = vigil.Errorf(vigil.EINTERNAL, "feed %s: sync panicked: %v", name, p)
+			err = vigil.Errorf(vigil.EINTERNAL, "%s: panicked: %v", job, p)
 		}
 	}()
-	return s.opt.Sync(ctx, name)
+	return fn()
 }

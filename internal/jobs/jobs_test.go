@@ -129,7 +129,7 @@ func TestFailingFeedRetriesAndNeverBlocksOthers(t *testing.T) {
 		return jobs.Result{Cursor: "c"}, nil
 	}
 	c := &clock{t: t0}
-	s := jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c, Backoff: time.Minute})
+	s := jobs.New(jobs.Options{Store: st, Sync: sync, Clock: c, Backoff: time.Minute, Leases: newLeases()})
 	done := make(chan struct{})
 	go func() { s.RunOnce(context.Background()); close(done) }()
 	// nvd and kev are recorded while slow is still running: a slow feed holds up nobody.
@@ -172,6 +172,8 @@ type memLeases struct {
 	mu        sync.Mutex
 	holder    map[string]string
 	released  []string
+	completed map[string]time.Time
+	clock     *clock // the time CompleteLease records
 	onAcquire func() // runs after a successful acquire
 	renewals  chan string
 	refuse    bool // renewals are refused: another server took the job over
@@ -203,6 +205,26 @@ func (l *memLeases) RenewLease(_ context.Context, job, owner string, _ time.Dura
 		return false, nil
 	}
 	return l.holder[job] == owner, nil
+}
+
+func newLeases() *memLeases { return &memLeases{holder: map[string]string{}} }
+
+func (l *memLeases) CompleteLease(ctx context.Context, job, owner string) error {
+	l.mu.Lock()
+	if l.holder[job] == owner {
+		if l.completed == nil {
+			l.completed = map[string]time.Time{}
+		}
+		l.completed[job] = l.clock.t
+	}
+	l.mu.Unlock()
+	return l.ReleaseLease(ctx, job, owner)
+}
+
+func (l *memLeases) LastCompleted(_ context.Context, job string) (time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.completed[job], nil
 }
 
 func (l *memLeases) ReleaseLease(_ context.Context, job, owner string) error {
@@ -266,5 +288,48 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 	}
 	if l.holder["feed:nvd"] != "other" || len(l.released) != 0 {
 		t.Errorf("holder %q, released %v: the other server's lease must stay", l.holder["feed:nvd"], l.released)
+	}
+}
+
+// TestPeriodicJobRunsOnceEachInterval: a periodic job runs when it never completed, not again before its interval
+// (on this server or another, restarted or not: the completion is the lease's), again once it has passed; a failed
+// run is no completion and is retried at the next poll; another server's live lease means it does not run here.
+func TestPeriodicJobRunsOnceEachInterval(t *testing.T) {
+	c := &clock{t: t0}
+	l := newLeases()
+	l.clock = c
+	runs := 0
+	var fail error
+	job := jobs.Periodic{Name: "rematch", Every: 10 * time.Minute, Run: func(context.Context) error { runs++; return fail }}
+	server := func(owner string) *jobs.Scheduler {
+		return jobs.New(jobs.Options{Store: newStore(), Leases: l, Owner: owner, Clock: c, Periodic: []jobs.Periodic{job}})
+	}
+	a, b := server("a"), server("b")
+	steps := []struct {
+		name string
+		s    *jobs.Scheduler
+		at   time.Duration
+		fail error
+		runs int
+	}{
+		{"never completed: runs", a, 0, nil, 1},
+		{"another server within the interval", b, 5 * time.Minute, nil, 1},
+		{"the same server within the interval", a, 9 * time.Minute, nil, 1},
+		{"interval over: the other server runs it", b, 10 * time.Minute, errors.New("database gone"), 2},
+		{"failed run, retried at the next poll", a, 11 * time.Minute, nil, 3},
+		{"then not before its interval from that completion", b, 20 * time.Minute, nil, 3},
+	}
+	for _, st := range steps {
+		c.t, fail = t0.Add(st.at), st.fail
+		st.s.RunOnce(context.Background())
+		if runs != st.runs {
+			t.Fatalf("%s: %d runs, want %d", st.name, runs, st.runs)
+		}
+	}
+	c.t = t0.Add(time.Hour)
+	l.holder["rematch"] = "c" // a third server is running it now
+	a.RunOnce(context.Background())
+	if runs != 3 {
+		t.Errorf("ran under another server's live lease: %d runs", runs)
 	}
 }

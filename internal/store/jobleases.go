@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -46,4 +48,25 @@ func (db *DB) ReleaseLease(ctx context.Context, job, owner string) error {
 		return fmt.Errorf("release lease %s: %w", job, err)
 	}
 	return nil
+}
+
+// CompleteLease frees owner's lease of the job and records now as the job's last completion (a periodic job's
+// schedule). Nothing changes when owner no longer holds it.
+func (db *DB) CompleteLease(ctx context.Context, job, owner string) error {
+	now := timeText(db.clock.Now())
+	if _, err := db.db.ExecContext(ctx, "UPDATE job_leases SET expires_at = $1, completed_at = $1 WHERE name = $2 AND owner = $3",
+		now, job, owner); err != nil {
+		return fmt.Errorf("complete lease %s: %w", job, err)
+	}
+	return nil
+}
+
+// LastCompleted is when the job last completed (zero when it never has).
+func (db *DB) LastCompleted(ctx context.Context, job string) (time.Time, error) {
+	var at sql.NullString
+	err := db.db.QueryRowContext(ctx, "SELECT completed_at FROM job_leases WHERE name = $1", job).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("last completion of %s: %w", job, err)
+	}
+	return parseTime(at), nil
 }

@@ -58,9 +58,31 @@ func TestJobLeases(t *testing.T) {
 			}
 			ok, err = db.AcquireLease(ctx, "feed:nvd", "c", ttl)
 			step("c takes the released job", ok, err, true)
+			// A periodic job's completion is recorded by its holder's CompleteLease only.
+			if at, err := db.LastCompleted(ctx, "feed:nvd"); err != nil || !at.IsZero() {
+				t.Fatalf("LastCompleted of a job never completed = %v, %v", at, err)
+			}
+			if err := db.CompleteLease(ctx, "feed:nvd", "b"); err != nil {
+				t.Fatal(err)
+			}
+			if at, err := db.LastCompleted(ctx, "feed:nvd"); err != nil || !at.IsZero() {
+				t.Fatalf("b, not the holder, completed the job: %v, %v", at, err)
+			}
+			before := clock.T
+			if err := db.CompleteLease(ctx, "feed:nvd", "c"); err != nil {
+				t.Fatal(err)
+			}
+			if at, err := db.LastCompleted(ctx, "feed:nvd"); err != nil || !at.After(before) {
+				t.Fatalf("LastCompleted after c completed it = %v, %v; want after %v", at, err, before)
+			}
+			ok, err = db.AcquireLease(ctx, "feed:nvd", "a", ttl)
+			step("a takes the completed job", ok, err, true)
+			if at, err := db.LastCompleted(ctx, "never"); err != nil || !at.IsZero() {
+				t.Errorf("LastCompleted of an unknown job = %v, %v", at, err)
+			}
 			var last string
-			if err := db.SQL().QueryRow("SELECT owner FROM job_leases WHERE name = 'feed:nvd'").Scan(&last); err != nil || last != "c" {
-				t.Errorf("holder = %q, %v; want c", last, err)
+			if err := db.SQL().QueryRow("SELECT owner FROM job_leases WHERE name = 'feed:nvd'").Scan(&last); err != nil || last != "a" {
+				t.Errorf("holder = %q, %v; want a", last, err)
 			}
 
 			// Servers racing for a free job: exactly one wins.

@@ -223,7 +223,8 @@ func (s *Service) sync(ctx context.Context, f *vigil.Feed) (*Result, error) {
 
 // Scheduler returns the feed scheduler for `vigil serve`: each configured feed synced (and the portfolio
 // re-matched) on its schedule as the system actor "system:feeds", each sync a job under a lease in the database so
-// that servers sharing it run each sync once. opt gives this server's Owner, Lease, Poll and Backoff (zero for the
+// that servers sharing it run each sync once, and every RematchEvery the re-match of what imports changed without
+// one (the periodic job "rematch", as "system:rematch"). opt gives this server's Owner, Lease, Poll and Backoff (zero for the
 // defaults); the service supplies the rest. Start it with Run(ctx).
 func (s *Service) Scheduler(ctx context.Context, opt jobs.Options) (*jobs.Scheduler, error) {
 	actx := vigil.WithActor(ctx, vigil.Actor{System: true, Name: "feeds"})
@@ -243,8 +244,16 @@ func (s *Service) Scheduler(ctx context.Context, opt jobs.Options) (*jobs.Schedu
 		}
 		return jobs.Result{Cursor: res.Import.Cursor, Counts: res.Import.Summaries}, nil
 	}
+	opt.Periodic = append(opt.Periodic, jobs.Periodic{Name: "rematch", Every: RematchEvery, Run: func(ctx context.Context) error {
+		_, err := s.Portfolio.RematchChanged(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "rematch"}))
+		return err
+	}})
 	return jobs.New(opt), nil
 }
+
+// RematchEvery is how often one of the servers re-matches what imports changed and no re-match followed yet: a
+// server killed between an import's commit and its re-match leaves those findings unopened at most this long.
+const RematchEvery = 10 * time.Minute
 
 // Runs lists the newest import runs first (scheduled syncs, CLI and API imports alike). Needs PermRead.
 func (s *Service) Runs(ctx context.Context, limit int) ([]*vigil.IntelRun, error) {
