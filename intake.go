@@ -441,6 +441,12 @@ func languageTag(s string) bool {
 	return true
 }
 
+// ReportProduct is a device as the public report page offers it: its id and name, nothing else.
+type ReportProduct struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
 // IntakeClock is a report's open acknowledgement clock.
 type IntakeClock struct {
 	ReportID int64  `json:"report_id"`
@@ -467,6 +473,8 @@ type IntakeService interface {
 	Follow(ctx context.Context, token string) (*ReporterView, error)
 	// Reply adds the reporter's message through a follow-up token.
 	Reply(ctx context.Context, token, body string) error
+	// Products lists the devices a reporter may pick: those with a marketed or fielded version. Anyone may call it.
+	Products(ctx context.Context) ([]ReportProduct, error)
 
 	Reports(ctx context.Context, f ReportFilter) ([]*Report, error)
 	Report(ctx context.Context, id int64) (*Report, error)

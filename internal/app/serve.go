@@ -28,6 +28,9 @@ type ServeOptions struct {
 	// SessionIdle ends a browser session unused for this long, before its absolute expiry (vigil.DefaultSessionIdle
 	// when zero).
 	SessionIdle time.Duration
+	// ReportsPerAddr and ReportsPerHour limit the public report page and API: writes per client address per hour,
+	// and for everyone together (web's defaults when zero).
+	ReportsPerAddr, ReportsPerHour int
 }
 
 // Handler builds the web handler on the app's services: the same ones the command line calls.
@@ -40,13 +43,13 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Portfolio: q.Portfolio(a.Portfolio), Findings: a.Cases, Users: a.Accounts, Sessions: a.db.IdleSessions(opt.SessionIdle),
 		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Threats: q.Threats(a.Threats),
-		Health: a.db.Health, Starting: a.starting,
+		Intake: a.Intake, Health: a.db.Health, Starting: a.starting,
 	}
 	if a.SSO != nil {
 		svc.SSO = a.SSO
 	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
-		Clock: a.Clock, Log: opt.Log})
+		Clock: a.Clock, Log: opt.Log, ReportsPerAddr: opt.ReportsPerAddr, ReportsPerHour: opt.ReportsPerHour})
 }
 
 // starting says why the server is not ready yet: Serve's start-up re-match is still running.

@@ -466,3 +466,18 @@ func (db *DB) SetCVDPolicy(ctx context.Context, p *vigil.CVDPolicy, reason strin
 		return tx.Audit(ctx, "intake.policy", "organization", idText(orgID), old, p, reason)
 	})
 }
+
+// MarketedProducts lists the devices with a marketed or fielded version, by name: what the public report page offers
+// to pick. It needs no actor: a device's name is on its label.
+func (db *DB) MarketedProducts(ctx context.Context) (_ []vigil.ReportProduct, err error) {
+	defer vigil.Wrap(&err, "store.MarketedProducts", nil)
+	out, err := queryAll(ctx, db.db, func(row interface{ Scan(...any) error }) (vigil.ReportProduct, error) {
+		var p vigil.ReportProduct
+		return p, row.Scan(&p.ID, &p.Name)
+	}, "SELECT d.id, d.name FROM devices d WHERE EXISTS (SELECT 1 FROM device_versions v WHERE v.device_id = d.id AND v.status IN ($1, $2)) ORDER BY d.name",
+		vigil.VersionMarketed, vigil.VersionFielded)
+	if out == nil {
+		out = []vigil.ReportProduct{}
+	}
+	return out, err
+}

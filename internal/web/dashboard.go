@@ -44,6 +44,7 @@ type dashboardData struct {
 	PatchedPct   int
 	NewLink      string
 	Parts        *dashboardParts
+	Intake       *intakePanel // nil when no intake service is wired in
 }
 
 // dashboardParts are the dashboard's shared panels (the clocks, the KEV list, the charts) rendered: they are the
@@ -77,6 +78,9 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d.NewLink = "/findings?since=" + vigil.DateOf(ov.NewSince, nil).String()
+	if d.Intake, err = s.intakePanel(r.Context()); err != nil {
+		return err
+	}
 	if d.Parts, err = s.dashboardParts(&d); err != nil {
 		return err
 	}

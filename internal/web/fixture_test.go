@@ -45,6 +45,10 @@ type env struct {
 	log4j, spring, other int64
 	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
 	targetTokens [2]int64
+	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
+	// the attachment of the first.
+	reports    map[string][2]int64
+	attachment int64
 }
 
 func sys() context.Context { return storetest.Admin() }
@@ -128,6 +132,32 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	must(err)
 	must(cs.RecordEvent(ctx, &vigil.FindingEvent{FindingID: e.log4j, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2),
 		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2025-014"}))
+	e.reports = map[string][2]int64{}
+	for _, st := range []vigil.ReportStatus{vigil.ReportReceived, vigil.ReportAcknowledged, vigil.ReportTriaged, vigil.ReportRemediation} {
+		var ids [2]int64
+		for i := range ids {
+			in := &vigil.ReportInput{DeviceID: e.device, Title: "Fixture report " + string(st), Description: "Found while testing."}
+			if st == vigil.ReportReceived && i == 0 {
+				in.Attachments = []vigil.AttachmentInput{{Name: "poc.txt", ContentType: "text/plain", Data: []byte("curl -X POST http://pump/api/dose\n")}}
+			}
+			r, _, err := e.app.Intake.Submit(context.Background(), in)
+			must(err)
+			ids[i] = r.ID
+			if len(r.Attachments) > 0 {
+				e.attachment = r.Attachments[0].ID
+			}
+			if st != vigil.ReportReceived {
+				must(e.app.Intake.Acknowledge(ctx, r.ID, "Received."))
+			}
+			if st == vigil.ReportTriaged || st == vigil.ReportRemediation {
+				must(e.app.Intake.Triage(ctx, r.ID, []vigil.ReportLink{{Kind: vigil.LinkFinding, ID: e.log4j}}, "Confirmed."))
+			}
+			if st == vigil.ReportRemediation {
+				must(e.app.Intake.Advance(ctx, r.ID, vigil.ReportRemediation, "Fixing."))
+			}
+		}
+		e.reports[string(st)] = ids
+	}
 	var o app.ServeOptions
 	for _, f := range opt {
 		f(&o)

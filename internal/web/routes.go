@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -47,18 +48,23 @@ type param struct {
 }
 
 var (
-	pageQuery   = []param{{"format", "string", "csv or json to export the whole list instead of the page"}}
-	findingQ    = []param{{"device", "integer", "device id"}, {"version", "integer", "device version id"}, {"state", "string", "open, could_not_evaluate, resolved, closed, or all (repeatable; default open and could_not_evaluate)"}, {"vuln", "string", "vulnerability id or alias"}, {"q", "string", "text in the component or vulnerability"}, {"risk", "string", "controlled, uncontrolled or unassessed"}, {"since", "string", "first seen on or after this date (YYYY-MM-DD)"}, {"after", "integer", "cursor: the page of findings older than this id"}, {"before", "integer", "cursor: the page of findings newer than this id"}, {"limit", "integer", "rows per page (at most 500)"}}
-	deadlineQ   = []param{{"overdue", "boolean", "only overdue clocks"}, {"within", "integer", "only clocks due within this many days"}, {"device", "integer", "device id"}, {"as_of", "string", "compute the clocks as of this date (YYYY-MM-DD; default today)"}}
-	auditQ      = []param{{"actor", "string", "user:NAME, token:NAME or system:JOB"}, {"action", "string", "action, or a prefix ending in *"}, {"object_type", "string", ""}, {"object_id", "string", ""}, {"since", "string", "YYYY-MM-DD"}, {"until", "string", "YYYY-MM-DD (exclusive), or an RFC 3339 time"}, {"limit", "integer", "at most 1000"}}
-	shrinkQ     = []param{{"allow_shrink", "boolean", "import an SBOM that has no components or drops more than half the current SBOM's (refused otherwise: EINVALID with the diff counts, nothing changed)"}}
-	vulnQ       = []param{{"kev", "boolean", "only KEV-listed"}, {"min_epss", "number", "EPSS at least"}, {"ecosystem", "string", ""}, {"q", "string", "text"}, {"limit", "integer", ""}}
-	asOfQ       = []param{{"as_of", "string", "determine as of this date (YYYY-MM-DD; default today)"}}
-	exampleDev  = map[string]any{"name": "Infusio IP-4", "model": "IP-4", "class": "II", "pathway": "510k", "cyber_device": true, "functions": []map[string]string{{"name": "dose delivery", "severity": "catastrophic"}}}
-	exampleVer  = map[string]any{"version": "4.0.0", "status": "marketed", "units_fielded": 10}
-	exampleEvt  = map[string]any{"type": "customer_notified", "date": "2025-06-02", "note": "Customer notice CN-2025-014", "elements": []string{"a", "b", "c", "d"}}
-	exampleAss  = map[string]any{"cvss": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "functions": []string{"dose delivery"}, "rationale": "Reachable from the hospital network without authentication."}
-	exampleUser = map[string]any{"name": "newuser", "role": "viewer", "password": "correct horse battery staple"}
+	pageQuery     = []param{{"format", "string", "csv or json to export the whole list instead of the page"}}
+	findingQ      = []param{{"device", "integer", "device id"}, {"version", "integer", "device version id"}, {"state", "string", "open, could_not_evaluate, resolved, closed, or all (repeatable; default open and could_not_evaluate)"}, {"vuln", "string", "vulnerability id or alias"}, {"q", "string", "text in the component or vulnerability"}, {"risk", "string", "controlled, uncontrolled or unassessed"}, {"since", "string", "first seen on or after this date (YYYY-MM-DD)"}, {"after", "integer", "cursor: the page of findings older than this id"}, {"before", "integer", "cursor: the page of findings newer than this id"}, {"limit", "integer", "rows per page (at most 500)"}}
+	deadlineQ     = []param{{"overdue", "boolean", "only overdue clocks"}, {"within", "integer", "only clocks due within this many days"}, {"device", "integer", "device id"}, {"as_of", "string", "compute the clocks as of this date (YYYY-MM-DD; default today)"}}
+	auditQ        = []param{{"actor", "string", "user:NAME, token:NAME or system:JOB"}, {"action", "string", "action, or a prefix ending in *"}, {"object_type", "string", ""}, {"object_id", "string", ""}, {"since", "string", "YYYY-MM-DD"}, {"until", "string", "YYYY-MM-DD (exclusive), or an RFC 3339 time"}, {"limit", "integer", "at most 1000"}}
+	shrinkQ       = []param{{"allow_shrink", "boolean", "import an SBOM that has no components or drops more than half the current SBOM's (refused otherwise: EINVALID with the diff counts, nothing changed)"}}
+	vulnQ         = []param{{"kev", "boolean", "only KEV-listed"}, {"min_epss", "number", "EPSS at least"}, {"ecosystem", "string", ""}, {"q", "string", "text"}, {"limit", "integer", ""}}
+	asOfQ         = []param{{"as_of", "string", "determine as of this date (YYYY-MM-DD; default today)"}}
+	exampleDev    = map[string]any{"name": "Infusio IP-4", "model": "IP-4", "class": "II", "pathway": "510k", "cyber_device": true, "functions": []map[string]string{{"name": "dose delivery", "severity": "catastrophic"}}}
+	exampleVer    = map[string]any{"version": "4.0.0", "status": "marketed", "units_fielded": 10}
+	exampleEvt    = map[string]any{"type": "customer_notified", "date": "2025-06-02", "note": "Customer notice CN-2025-014", "elements": []string{"a", "b", "c", "d"}}
+	exampleAss    = map[string]any{"cvss": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "functions": []string{"dose delivery"}, "rationale": "Reachable from the hospital network without authentication."}
+	exampleReport = map[string]any{"product": "Infusio IP-3", "version": "3.2.1", "title": "Unauthenticated dose change over REST",
+		"description": "POST /api/dose accepts a new rate without a session.", "impact": "Over-infusion.", "steps": "curl -X POST http://pump/api/dose -d rate=999",
+		"reporter_email": "rae@lab.example", "disclosure": "coordinated", "attachments": []map[string]any{{"name": "poc.txt", "content_type": "text/plain", "data": "Y3VybCAtWCBQT1NUIC4uLgo="}}}
+	exampleReportForm = url.Values{"product": {"Infusio IP-3"}, "title": {"Unauthenticated dose change"}, "description": {"POST /api/dose accepts a new rate."}}
+	exampleComplaint  = map[string]any{"source": "complaint", "product": "Infusio IP-3", "title": "Pump rebooted during a network scan", "description": "Complaint CMP-88.", "reference": "CMP-88"}
+	exampleUser       = map[string]any{"name": "newuser", "role": "viewer", "password": "correct horse battery staple"}
 )
 
 // table lists every route.
@@ -82,6 +88,12 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/login/sso", Public: true, Summary: "sign in through the organization's OpenID Connect provider (404 when none is configured)", h: s.ssoStart},
 		{Method: "GET", Pattern: "/login/sso/callback", Public: true, Summary: "where the OpenID Connect provider sends the browser back", h: s.ssoCallback},
 		{Method: "GET", Pattern: "/api/openapi.json", Public: true, Summary: "this API's OpenAPI 3.1 document", h: s.openapi},
+		{Method: "GET", Pattern: "/report", Public: true, Summary: "the public report page: report a vulnerability without an account", h: s.reportPage},
+		{Method: "POST", Pattern: "/report", Public: true, Summary: "file a report (rate-limited per address and overall; CSRF by double-submit cookie)", Example: exampleReportForm, h: s.reportSubmit},
+		{Method: "GET", Pattern: "/report/follow/{token}", Public: true, Summary: "a reporter's view of their report through its secret follow-up link", h: s.followPage},
+		{Method: "POST", Pattern: "/report/follow/{token}", Public: true, Summary: "a reporter's message through the follow-up link", Example: form("message", "More detail."), h: s.followReply},
+		{Method: "GET", Pattern: "/.well-known/security.txt", Public: true, Summary: "RFC 9116 security.txt from the published CVD policy (404 until it has a contact and an expiry)", h: s.securityTxt},
+		{Method: "GET", Pattern: "/security/policy", Public: true, Summary: "the coordinated vulnerability disclosure policy page", h: s.policyPage},
 
 		// Screens.
 		{Method: "GET", Pattern: "/", Perm: vigil.PermRead, Summary: "dashboard", h: s.dashboardPage},
@@ -116,6 +128,15 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/settings", Perm: vigil.PermPortfolio, Summary: "change the organization's settings (reason required when the policy changes)",
 			Example: form("time_zone", "America/Chicago", "cvd_ack_days", "5", "working_days", "weekdays", "roll_deadlines", "false", "reassessment_clock", "first", "reason", "QMS-POL-12 rev C."), h: s.settingsForm},
 		{Method: "GET", Pattern: "/account", Perm: vigil.PermRead, Summary: "your account: password and API tokens", h: s.accountPage},
+		{Method: "GET", Pattern: "/intake", Perm: vigil.PermRead, Query: []param{{"source", "string", "only this source"}}, Summary: "the report inbox: awaiting acknowledgement (with the clock), in progress, closed", h: s.inboxPage},
+		{Method: "GET", Pattern: "/intake/{id}", Perm: vigil.PermRead, Summary: "a report: details, attachments, the thread with the reporter, the workflow's next steps", h: s.intakeReportPage},
+		{Method: "GET", Pattern: "/intake/{id}/attachments/{aid}", Perm: vigil.PermRead, Summary: "download an attachment (never shown inline)", h: s.attachmentDownload},
+		{Method: "POST", Pattern: "/intake/{id}/ack", Perm: vigil.PermIntake, Summary: "acknowledge a report (the message goes to the reporter)", Example: form("message", "Thank you; we are reproducing it."), h: s.ackForm()},
+		{Method: "POST", Pattern: "/intake/{id}/triage", Perm: vigil.PermIntake, Summary: "triage a report into findings or cases", Example: form("findings", "1", "message", "Confirmed."), h: s.triageForm()},
+		{Method: "POST", Pattern: "/intake/{id}/advance", Perm: vigil.PermIntake, Summary: "move a report on to remediation, then disclosure", Example: form("to", "remediation", "message", "A fix is in validation."), h: s.advanceForm()},
+		{Method: "POST", Pattern: "/intake/{id}/message", Perm: vigil.PermIntake, Summary: "send the reporter a message", Example: form("message", "Which firmware build did you test?"), h: s.messageForm()},
+		{Method: "POST", Pattern: "/intake/{id}/close", Perm: vigil.PermIntake, Summary: "close a report with a resolution and a reason the reporter reads", Example: form("resolution", "duplicate", "reason", "Same as VR-1."), h: s.closeForm()},
+		{Method: "POST", Pattern: "/intake/{id}/link", Perm: vigil.PermIntake, Summary: "revoke the reporter's follow-up link, or replace it (the new one is shown once)", Example: form("action", "new", "reason", "The reporter lost the link."), h: s.linkForm},
 		{Method: "GET", Pattern: "/ui/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS vector"}}, Summary: "CVSS calculator result (fragment)", h: s.cvssFragment},
 
 		// API.
@@ -159,6 +180,27 @@ func (s *Server) table() []route {
 		{API: true, Method: "PUT", Pattern: "/api/v1/users/{name}/disabled", Perm: vigil.PermUsers, Summary: "disable (ending their sessions and refusing their tokens) or re-enable a user (admin; reason required)", Example: map[string]any{"disabled": true, "reason": "Left the company."}, In: disabledIn{}, Resp: &vigil.User{}, h: s.apiUserDisabled},
 		{API: true, Method: "GET", Pattern: "/api/v1/users/{name}/tokens", Perm: vigil.PermUsers, Self: true, Summary: "a user's API tokens that are not revoked, never their secrets (admin, or yourself)", Resp: []*vigil.Token{}, h: s.apiTokens},
 		{API: true, Method: "DELETE", Pattern: "/api/v1/users/{name}/tokens/{id}", Perm: vigil.PermUsers, Self: true, Query: []param{{"reason", "string", "why (instead of a body)"}}, Summary: "revoke an API token at once (admin, or yourself); the reason in the body or ?reason=", Example: map[string]string{"reason": "Rotated."}, In: revokeIn{}, Resp: revokeOut{}, h: s.apiTokenRevoke},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake", Public: true, Summary: "file a researcher's report without an account (JSON; attachments base64; rate-limited); the answer holds the secret follow-up token, shown once", Example: exampleReport, In: vigil.ReportInput{}, Resp: reportOut{}, Status: 201, h: s.apiReportSubmit},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/follow", Public: true, Summary: "a reporter's view of their report, by its follow-up token", Example: followIn{Token: "the token"}, In: followIn{}, Resp: vigil.ReporterView{}, h: s.apiFollow},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reply", Public: true, Summary: "a reporter's message, by the follow-up token", Example: replyIn{Token: "the token", Message: "More detail."}, In: replyIn{}, Resp: vigil.ReporterView{}, Status: 201, h: s.apiReply},
+		{API: true, Method: "GET", Pattern: "/api/v1/intake/reports", Perm: vigil.PermRead, Query: []param{{"status", "string", "only these statuses (repeatable)"}, {"source", "string", "only this source"}}, Summary: "the report inbox and the open acknowledgement clocks", Resp: reportsOut{}, h: s.apiReports},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports", Perm: vigil.PermIntake, Summary: "file a report from another source: complaint, service, isao, cisa or internal", Example: exampleComplaint, In: vigil.ReportInput{}, Resp: reportDetail{}, Status: 201, h: s.apiReportAdd},
+		{API: true, Method: "GET", Pattern: "/api/v1/intake/reports/{id}", Perm: vigil.PermRead, Summary: "a report with its thread", Resp: reportDetail{}, h: s.apiReport},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/ack", Perm: vigil.PermIntake, Summary: "acknowledge a received report (message required: the reporter reads it)", Example: stepIn{Message: "Thank you; we are reproducing it."}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
+			return svc.Acknowledge(ctx, id, in.Message)
+		})},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/triage", Perm: vigil.PermIntake, Summary: "triage an acknowledged report into findings or cases", Example: stepIn{Links: []vigil.ReportLink{{Kind: vigil.LinkFinding, ID: 1}}, Message: "Confirmed."}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
+			return svc.Triage(ctx, id, in.Links, in.Message)
+		})},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/advance", Perm: vigil.PermIntake, Summary: "move a report on to remediation, then disclosure", Example: stepIn{To: vigil.ReportRemediation, Message: "A fix is in validation."}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
+			return svc.Advance(ctx, id, in.To, in.Message)
+		})},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/messages", Perm: vigil.PermIntake, Summary: "send the reporter a message", Example: stepIn{Message: "Which firmware build did you test?"}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
+			return svc.Message(ctx, id, in.Message)
+		})},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/close", Perm: vigil.PermIntake, Summary: "close a report with a resolution and the reason the reporter reads", Example: stepIn{Resolution: vigil.ResolutionDuplicate, Reason: "Same as VR-1."}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
+			return svc.Close(ctx, id, in.Resolution, in.Reason)
+		})},
 		{API: true, Method: "GET", Pattern: "/api/v1/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS v2, v3.x or v4.0 vector (required)"}}, Summary: "score a CVSS vector", Resp: cvssOut{}, h: s.apiCVSS},
 		{API: true, Method: "GET", Pattern: "/api/v1/rubric", Perm: vigil.PermRead, Summary: "the medical-device CVSS rubric questionnaire", Resp: rubricOut{}, h: s.apiRubric},
 	}

@@ -29,6 +29,8 @@ var unwired = map[string]bool{}
 func (e *env) path(pattern string) string {
 	id := func(p string) string {
 		switch {
+		case strings.Contains(p, "/intake/"):
+			return fmt.Sprint(e.reportFor(p))
 		case strings.Contains(p, "/tokens/") && strings.HasPrefix(p, "/api/"):
 			return fmt.Sprint(e.targetTokens[0])
 		case strings.Contains(p, "/tokens/"):
@@ -44,6 +46,7 @@ func (e *env) path(pattern string) string {
 	}
 	p := strings.ReplaceAll(pattern, "{id}", id(pattern))
 	p = strings.ReplaceAll(p, "{name}", "target")
+	p = strings.ReplaceAll(p, "{aid}", fmt.Sprint(e.attachment))
 	p = strings.ReplaceAll(p, "/*", "/vigil.css")
 	switch {
 	case strings.HasSuffix(p, "/diff"):
@@ -52,6 +55,26 @@ func (e *env) path(pattern string) string {
 		p += "?vector=" + url.QueryEscape("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
 	}
 	return p
+}
+
+// reportFor picks the fixture report a route acts on: one in the status its step needs, from the forms' set or
+// the API's, so that each step's first permitted request succeeds.
+func (e *env) reportFor(pattern string) int64 {
+	set := 0
+	if strings.HasPrefix(pattern, "/api/") {
+		set = 1
+	}
+	switch {
+	case strings.HasSuffix(pattern, "/triage"):
+		return e.reports["acknowledged"][set]
+	case strings.HasSuffix(pattern, "/advance"):
+		return e.reports["triaged"][set]
+	case strings.HasSuffix(pattern, "/close"), strings.HasSuffix(pattern, "/link"), strings.HasSuffix(pattern, "/messages"), strings.HasSuffix(pattern, "/message"):
+		return e.reports["remediation"][set]
+	case strings.HasSuffix(pattern, "/ack"):
+		return e.reports["received"][set]
+	}
+	return e.reports["received"][0] // the pages, the attachment
 }
 
 // request builds a request for a route; the example body goes only with the route's own method.

@@ -51,6 +51,11 @@ type Options struct {
 	// MaxUploads is how many uploads (SBOMs, feed files) are served at once; more are answered 429 with
 	// Retry-After. Each may hold its file, its expansion and its parse in memory.
 	MaxUploads int
+	// ReportsPerAddr is how many public writes (reports, replies) one client address may make per hour, and
+	// ReportsPerHour how many everyone together may (10 and 200 when zero). Each is a token bucket with a burst of
+	// its size.
+	ReportsPerAddr int
+	ReportsPerHour int
 	// ParseMemory is the memory the uploads being parsed may take together, each estimated from its size (see
 	// reserveParse); an upload waits for room. 512 MiB when zero.
 	ParseMemory int64
@@ -63,8 +68,10 @@ type Server struct {
 	tmpl   map[string]*template.Template
 	router chi.Router
 	login  *loginGate
-	routes []route
-	doc    openapiDoc
+	// reports limits the public report page and API (intake.go).
+	reports *reportGate
+	routes  []route
+	doc     openapiDoc
 	// staticFields is the pre-rendered part of the assessment form (see renderStaticFields), rubric its questions.
 	staticFields template.HTML
 	rubric       []rubricQuestion
@@ -107,8 +114,14 @@ func New(svc Services, opt Options) (*Server, error) {
 	if opt.ParseMemory == 0 {
 		opt.ParseMemory = 512 << 20
 	}
+	if opt.ReportsPerAddr == 0 {
+		opt.ReportsPerAddr = 10
+	}
+	if opt.ReportsPerHour == 0 {
+		opt.ReportsPerHour = 200
+	}
 	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock), uploads: make(chan struct{}, opt.MaxUploads),
-		parseMem: semaphore.NewWeighted(opt.ParseMemory)}
+		parseMem: semaphore.NewWeighted(opt.ParseMemory), reports: newReportGate(opt.ReportsPerAddr, opt.ReportsPerHour, opt.Clock)}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}

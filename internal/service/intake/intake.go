@@ -34,6 +34,7 @@ type Store interface {
 	ReporterReply(ctx context.Context, tokenHash, body string) error
 	ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange) error
 	Attachment(ctx context.Context, reportID, attachmentID int64) (*vigil.Attachment, error)
+	MarketedProducts(ctx context.Context) ([]vigil.ReportProduct, error)
 	CVDPolicy(ctx context.Context) (*vigil.CVDPolicy, error)
 	SetCVDPolicy(ctx context.Context, p *vigil.CVDPolicy, reason string) error
 }
@@ -211,6 +212,11 @@ func (s *Service) Reply(ctx context.Context, token, body string) error {
 		return errLink
 	}
 	return err
+}
+
+// Products lists the devices a reporter may pick. Anyone may call it.
+func (s *Service) Products(ctx context.Context) ([]vigil.ReportProduct, error) {
+	return s.Store.MarketedProducts(ctx)
 }
 
 func read(ctx context.Context) error {
