@@ -381,6 +381,8 @@ type CVDPolicy struct {
 	TimeZone string `json:"time_zone"`
 	Contact  string `json:"contact"`  // the organization's CVD contact: an e-mail address or an https URL
 	AckDays  int    `json:"ack_days"` // working days promised for an acknowledgement (the organization's setting)
+	// WorkingDays is the organization's working-day calendar (its OrgPolicy), which counts those days.
+	WorkingDays string `json:"working_days,omitempty"`
 	// Expires is when security.txt stops being valid (RFC 9116 §2.5.5 wants it under a year away).
 	Expires time.Time `json:"expires,omitzero"`
 	// Languages are the Preferred-Languages (RFC 5646 tags).

@@ -407,13 +407,19 @@ func (db *DB) CVDPolicy(ctx context.Context) (_ *vigil.CVDPolicy, err error) {
 	defer vigil.Wrap(&err, "store.CVDPolicy", nil)
 	var p vigil.CVDPolicy
 	var orgID int64
-	err = db.db.QueryRowContext(ctx, "SELECT id, name, time_zone, cvd_contact, cvd_ack_days FROM orgs ORDER BY id LIMIT 1").
-		Scan(&orgID, &p.OrgName, &p.TimeZone, &p.Contact, &p.AckDays)
+	var orgPolicy string
+	err = db.db.QueryRowContext(ctx, "SELECT id, name, time_zone, cvd_contact, cvd_ack_days, policy FROM orgs ORDER BY id LIMIT 1").
+		Scan(&orgID, &p.OrgName, &p.TimeZone, &p.Contact, &p.AckDays, &orgPolicy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.Errorf(vigil.ENOTFOUND, "no organization yet: create it first (vigil org create)")
 	} else if err != nil {
 		return nil, err
 	}
+	var op vigil.OrgPolicy
+	if err := json.Unmarshal([]byte(orgPolicy), &op); err != nil {
+		return nil, fmt.Errorf("orgs.policy: %w", err)
+	}
+	p.WorkingDays = op.WorkingDays
 	var expires, updated sql.NullString
 	var langs string
 	err = db.db.QueryRowContext(ctx, "SELECT expires, languages, base_url, statement, queue_cap, updated_at FROM intake_policy WHERE org_id = $1", orgID).

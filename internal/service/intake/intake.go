@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/calendar"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/risk"
 )
@@ -79,14 +80,15 @@ func (s *Service) now() time.Time {
 }
 
 // received dates a report: D0 is the day it arrived in the organization's time zone, and the acknowledgement is
-// due the CVD policy's working days later (regulatory.Policy.CVDAckDue).
+// due the CVD policy's working days later, counted on the organization's working-day calendar
+// (regulatory.Policy.CVDAckDue).
 func received(pol *vigil.CVDPolicy, at time.Time) (vigil.Date, vigil.Date) {
 	loc, err := time.LoadLocation(pol.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
 	on := vigil.DateOf(at, loc)
-	return on, regulatory.Policy{CVDAckWorkingDays: pol.AckDays}.CVDAckDue(on)
+	return on, regulatory.Policy{WorkingDays: calendar.Policy(pol.WorkingDays), CVDAckWorkingDays: pol.AckDays}.CVDAckDue(on)
 }
 
 // file validates in, checks each attachment's bytes against its declared type, and stores the report.

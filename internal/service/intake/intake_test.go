@@ -512,3 +512,34 @@ func TestPolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestAckClockCalendar counts the acknowledgement's working days on the organization's calendar: across
+// Independence Day the federal calendar takes a day more than plain weekdays.
+func TestAckClockCalendar(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.clock.T = time.Date(2025, 6, 30, 15, 0, 0, 0, time.UTC) // Monday, 10:00 in Chicago
+		in := goodInput(f.dev.ID)
+		in.Attachments = nil
+		r, _, err := f.svc.Submit(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.AckDue.String() != "2025-07-08" {
+			t.Errorf("federal calendar: ack due %s, want 2025-07-08 (July 4 is not a working day)", r.AckDue)
+		}
+		orgs, err := f.db.Orgs(staff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs[0].Policy.WorkingDays = "weekdays"
+		if err := f.db.UpdateOrg(staff, orgs[0], "count plain weekdays"); err != nil {
+			t.Fatal(err)
+		}
+		if r, _, err = f.svc.Submit(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		if r.AckDue.String() != "2025-07-07" {
+			t.Errorf("weekdays calendar: ack due %s, want 2025-07-07", r.AckDue)
+		}
+	})
+}
