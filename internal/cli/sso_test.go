@@ -193,6 +193,9 @@ func TestServeSignsInThroughOIDC(t *testing.T) {
 				jar, _ := cookiejar.New(nil)
 				return &http.Client{Jar: jar}
 			}
+			if _, page := passwordSignIn(t, browser(), base, "nobody", "x"); !strings.Contains(page, `href="/login/sso`) || !strings.Contains(page, "break-glass") {
+				t.Errorf("the sign-in page does not lead with single sign-on:\n%s", page)
+			}
 			// me is who the browser is signed in as: "name role", or "" with the status.
 			me := func(c *http.Client) (int, string) {
 				res, err := c.Get(base + "/api/v1/me")
