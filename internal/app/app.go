@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/service/threats"
+	"github.com/vigil-dev/vigil/internal/service/vex"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
@@ -29,6 +30,7 @@ type App struct {
 	Intel     *intel.Service      // feeds, imports (each followed by a re-match), vulnerabilities, signals
 	Cases     *cases.Service      // findings through the FDA flow: assessment, events, determination, summary
 	Threats   *threats.Service    // each device's threat model
+	VEX       *vex.Service        // supplier VEX documents: proposed statuses on findings, accepted or rejected
 	Accounts  *accounts.Service   // users, roles, passwords, tokens
 	Audit     *audittrail.Service // the audit trail: events, checkpoint, verify
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
@@ -60,6 +62,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
 		Intel:     in,
 		Cases:     &cases.Service{Store: db, Intel: in, Clock: clock},
 		Threats:   &threats.Service{Store: db},
+		VEX:       &vex.Service{Store: db},
 		Accounts:  &accounts.Service{Store: db},
 		Audit:     &audittrail.Service{Store: db},
 		Intake:    &intake.Service{Store: db, Clock: clock},
