@@ -43,6 +43,9 @@ type env struct {
 	v1, v2 int64
 	// findings: the log4j one is assessed uncontrolled and has a notice; spring is unassessed; the third is in v2.
 	log4j, spring, other int64
+	// vexProposals are a supplier's two statements on the log4j finding (under_investigation, affected), waiting
+	// for a decision: neither closes the finding when accepted.
+	vexProposals []int64
 	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
 	targetTokens [2]int64
 	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
@@ -158,6 +161,12 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		}
 		e.reports[string(st)] = ids
 	}
+	imp, err := e.app.VEX.ImportVEX(ctx, "log4j.openvex.json", strings.NewReader(vexDoc("fixture")), 0)
+	must(err)
+	if len(imp.Proposals) != 2 {
+		t.Fatalf("fixture VEX: %d proposals", len(imp.Proposals))
+	}
+	e.vexProposals = []int64{imp.Proposals[0].ID, imp.Proposals[1].ID}
 	var o app.ServeOptions
 	for _, f := range opt {
 		f(&o)
@@ -304,3 +313,11 @@ const sbomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"compo
 const osvDoc = `{"schema_version": "1.6.0", "id": "GHSA-test-0001-0001", "modified": "2025-05-01T00:00:00Z", "published": "2025-05-01T00:00:00Z",
  "aliases": ["CVE-2099-1111"], "summary": "Deserialization in org.example:lib",
  "affected": [{"package": {"ecosystem": "Maven", "name": "org.example:lib"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2"}]}]}]}`
+
+// vexDoc is an OpenVEX document stating the log4j finding's vulnerability under investigation, then affected, for
+// log4j-core 2.14.1; issuer makes each document (and so its hash) distinct.
+func vexDoc(issuer string) string {
+	return `{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.com/vex/` + issuer + `","author":"` + issuer + `",
+"statements":[{"vulnerability":{"name":"CVE-2021-44228"},"products":[{"@id":"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}],"status":"under_investigation"},
+{"vulnerability":{"name":"CVE-2021-44228"},"products":[{"@id":"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}],"status":"affected","action_statement":"Upgrade to 2.17.1"}]}`
+}

@@ -251,6 +251,8 @@ var notices = map[string]string{
 	"report-message": "Message sent to the reporter.",
 	"report-closed":  "Report closed; the reporter sees the reason.",
 	"link-revoked":   "The follow-up link no longer works.",
+	"vex-accept":     "Proposal accepted. A not_affected or fixed status closed its finding; the audit trail records it.",
+	"vex-reject":     "Proposal rejected. The finding is unchanged; the audit trail records the reason.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

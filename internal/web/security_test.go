@@ -29,6 +29,10 @@ var unwired = map[string]bool{}
 func (e *env) path(pattern string) string {
 	id := func(p string) string {
 		switch {
+		case strings.HasPrefix(p, "/api/v1/vex/proposals/"):
+			return fmt.Sprint(e.vexProposals[0])
+		case strings.Contains(p, "/vex/proposals/"):
+			return fmt.Sprint(e.vexProposals[1])
 		case strings.Contains(p, "/intake/"):
 			return fmt.Sprint(e.reportFor(p))
 		case strings.Contains(p, "/tokens/") && strings.HasPrefix(p, "/api/"):
@@ -92,6 +96,9 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 				if strings.HasSuffix(rt.Pattern, "/imports") {
 					fw, _ := mw.CreateFormFile("file", "GHSA-test-0001-0001.json")
 					fw.Write([]byte(osvDoc))
+				} else if strings.HasSuffix(rt.Pattern, "/vex") {
+					fw, _ := mw.CreateFormFile("file", "supplier.openvex.json")
+					fw.Write([]byte(vexDoc(rt.Pattern)))
 				} else {
 					fw, _ := mw.CreateFormFile("file", "upload.cdx.json")
 					fw.Write([]byte(sbomDoc))
