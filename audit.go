@@ -20,12 +20,50 @@ type AuditEvent struct {
 	Reason     string          `json:"reason,omitempty"`
 	PrevHash   string          `json:"prev_hash"`
 	Hash       string          `json:"hash"`
+	// Records is the state each audited row this write touched was left in: the trail's side of reconciling the
+	// live tables with it (internal/audit). Covered by Hash.
+	Records []AuditRecord `json:"records,omitempty"`
+	// Signature is the Ed25519 signature of Hash by the audit key kept outside the database, once the trail is
+	// signed: it is what a forged append with a correct hash lacks.
+	Signature string `json:"signature,omitempty"`
 }
 
-// AuditCheckpoint pins the state of the trail at one moment: a later log must extend it.
+// AuditRecord is one audited row's state after a write: its table, its key and the hash of its canonical encoding
+// (internal/audit.RowHash); Hash is empty when the write removed the row.
+type AuditRecord struct {
+	Table string `json:"table"`
+	Key   string `json:"key"`
+	Hash  string `json:"hash"`
+}
+
+// AuditCheckpoint pins the state of the trail at one moment: a later log must extend it. A published checkpoint
+// is signed with the audit key (Key is its public half, base64), so that a copy kept outside the database proves
+// what the trail held at Time and a database rolled back behind it is caught.
 type AuditCheckpoint struct {
-	Count int64  `json:"count"`
-	Head  string `json:"head"`
+	Count     int64     `json:"count"`
+	Head      string    `json:"head"`
+	Time      time.Time `json:"time,omitzero"`
+	Key       string    `json:"key,omitempty"`
+	Signature string    `json:"signature,omitempty"`
+}
+
+// AuditReport is what verification found: the verified head, how many live records were reconciled with the
+// trail and how many events carried a checked signature, and every problem (an empty list is a verified trail).
+type AuditReport struct {
+	Count    int64          `json:"count"`
+	Head     string         `json:"head"`
+	Records  int64          `json:"records"`
+	Signed   int64          `json:"signed"`
+	Problems []AuditProblem `json:"problems,omitempty"`
+}
+
+// AuditProblem is one disagreement: an event of the trail that does not verify (Seq), or a live record (Table,
+// Key) that differs from, is missing from, or has no entry in the trail.
+type AuditProblem struct {
+	Seq     int64  `json:"seq,omitempty"`
+	Table   string `json:"table,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Problem string `json:"problem"`
 }
 
 // AuditFilter selects events for AuditService.Events.
@@ -43,6 +81,8 @@ type AuditFilter struct {
 type AuditService interface {
 	Events(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 	Checkpoint(ctx context.Context) (AuditCheckpoint, error)
-	// Verify recomputes the chain; it returns EINVALID naming the first bad event, or a rollback behind cp.
-	Verify(ctx context.Context, cp *AuditCheckpoint) (AuditCheckpoint, error)
+	// Verify recomputes the chain, checks that it extends cp (when given) and reconciles every live record of the
+	// audited tables with the trail. A trail that does not verify returns the report with its problems and
+	// EINVALID naming the first.
+	Verify(ctx context.Context, cp *AuditCheckpoint) (AuditReport, error)
 }

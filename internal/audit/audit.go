@@ -1,15 +1,21 @@
 // Package audit defines Vigil's tamper-evident audit trail: the canonical encoding of an event, its SHA-256 hash
-// chained to the previous event's hash, and the verification that recomputes the chain. It is pure (no database):
-// the store appends events inside each write's transaction and hands them back here to be checked, so the rule
-// that makes the trail trustworthy lives in one small, testable place.
+// chained to the previous event's hash, the canonical encoding and hash of an audited record's state, the Ed25519
+// signatures of events and checkpoints, and the verification that recomputes the chain, checks the signatures and
+// reconciles the live records with the states the trail recorded. It is pure (no database): the store appends
+// events inside each write's transaction and hands them and its rows back here to be checked, so the rules that
+// make the trail trustworthy live in one small, testable place. docs/ARCHITECTURE.md ("The audit trail") gives
+// the threat model.
 package audit
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -59,12 +65,16 @@ func Canonical(v any) (json.RawMessage, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// Hash computes the hash of e from every field but Hash itself. The encoding is a fixed-order JSON array, so no
-// field can be moved into another without changing the hash.
+// Hash computes the hash of e from every field but Hash and Signature (which signs it). The encoding is a
+// fixed-order JSON array, so no field can be moved into another without changing the hash. The record states
+// are its last element when there are any: events written before records were hashed keep their hash.
 func Hash(e *vigil.AuditEvent) string {
 	rec := []any{
 		e.Seq, e.Time.UTC().Format(TimeFormat), e.Actor, e.Action, e.ObjectType, e.ObjectID,
 		string(e.Old), string(e.New), e.Reason, e.PrevHash,
+	}
+	if len(e.Records) > 0 {
+		rec = append(rec, RecordsText(e.Records))
 	}
 	b, _ := json.Marshal(rec) // strings and ints only: cannot fail
 	sum := sha256.Sum256(b)
@@ -82,47 +92,182 @@ func Seal(e *vigil.AuditEvent, head vigil.AuditCheckpoint) {
 	e.Hash = Hash(e)
 }
 
-// Verifier checks a trail event by event, in sequence order. Feed it every event with Next, then call Done.
+// Verifier checks a trail event by event, in sequence order, then reconciles the live records with the states
+// the trail recorded. Feed it every event with Next, every live row of every audited table with Row, call Missing
+// once per audited table, then Done.
 type Verifier struct {
 	n    int64
 	head string
 	cp   *vigil.AuditCheckpoint
 	seen bool // whether the checkpoint's event was reached
+
+	key      ed25519.PublicKey // the audit key: given from outside the trail, or the one the trail enrolled
+	external bool              // key came from outside the database (a key file or a signed checkpoint)
+	enrolled int64             // seq of the event that enrolled the key; every later event must be signed
+	signed   int64
+
+	states   map[string]map[string]recordState // table → key → the last state the trail recorded
+	rows     int64
+	problems []vigil.AuditProblem
 }
 
-// NewVerifier returns a verifier; cp, when not nil, is a checkpoint the trail must still contain.
-func NewVerifier(cp *vigil.AuditCheckpoint) *Verifier { return &Verifier{head: Genesis, cp: cp} }
+type recordState struct {
+	hash string
+	seq  int64
+}
 
-// Next checks one event. The error names the event and what is wrong with it.
+// NewVerifier returns a verifier. cp, when not nil, is a checkpoint the trail must still contain; key, when not
+// nil, is the audit key's public half from outside the database (the key file, or a verified checkpoint's key):
+// the trail must have enrolled it, and every event from then on must carry its signature. Without it the key the
+// trail enrolled is used, which still catches an append forged without the key but not a trail rewritten whole.
+func NewVerifier(cp *vigil.AuditCheckpoint, key ed25519.PublicKey) *Verifier {
+	return &Verifier{head: Genesis, cp: cp, key: key, external: key != nil, states: map[string]map[string]recordState{}}
+}
+
+// Next checks one event. The error names the event and what is wrong with it; verification stops there.
 func (v *Verifier) Next(e *vigil.AuditEvent) error {
 	want := v.n + 1
 	switch {
 	case e.Seq != want:
-		return vigil.Errorf(vigil.EINVALID, "audit event %d: expected sequence number %d: an event was deleted or reordered", e.Seq, want)
+		return v.fail(e.Seq, "audit event %d: expected sequence number %d: an event was deleted or reordered", e.Seq, want)
 	case e.PrevHash != v.head:
-		return vigil.Errorf(vigil.EINVALID, "audit event %d: previous hash does not match event %d: the chain is broken (an event was deleted, reordered or edited)", e.Seq, v.n)
+		return v.fail(e.Seq, "audit event %d: previous hash does not match event %d: the chain is broken (an event was deleted, reordered or edited)", e.Seq, v.n)
 	case Hash(e) != e.Hash:
-		return vigil.Errorf(vigil.EINVALID, "audit event %d: content does not match its hash: the event was edited", e.Seq)
+		return v.fail(e.Seq, "audit event %d: content does not match its hash: the event was edited", e.Seq)
+	}
+	if err := v.signature(e); err != nil {
+		return err
 	}
 	v.n, v.head = e.Seq, e.Hash
 	if v.cp != nil && v.cp.Count == e.Seq {
 		if v.cp.Head != e.Hash {
-			return vigil.Errorf(vigil.EINVALID, "audit event %d: hash differs from the checkpoint's head: the log was rewritten or rolled back behind the checkpoint", e.Seq)
+			return v.fail(e.Seq, "audit event %d: hash differs from the checkpoint's head: the log was rewritten or rolled back behind the checkpoint", e.Seq)
 		}
 		v.seen = true
+	}
+	for _, r := range e.Records {
+		t := v.states[r.Table]
+		if t == nil {
+			t = map[string]recordState{}
+			v.states[r.Table] = t
+		}
+		t[r.Key] = recordState{hash: r.Hash, seq: e.Seq}
 	}
 	return nil
 }
 
-// Done finishes verification and returns the checkpoint of the verified trail.
-func (v *Verifier) Done() (vigil.AuditCheckpoint, error) {
+// signature checks e's signature: once the trail has enrolled the audit key, every event carries a signature
+// that verifies with it.
+func (v *Verifier) signature(e *vigil.AuditEvent) error {
+	if e.Action == KeyAction && v.enrolled == 0 && e.Signature != "" {
+		enrolled, err := EnrolledKey(e)
+		if err != nil {
+			return v.fail(e.Seq, "audit event %d: %v", e.Seq, err)
+		}
+		if v.key == nil {
+			v.key = enrolled
+		} else if !v.key.Equal(enrolled) {
+			return v.fail(e.Seq, "audit event %d enrolls audit key %s, not the key given (%s): the trail was re-signed with another key", e.Seq, KeyText(enrolled), KeyText(v.key))
+		}
+		v.enrolled = e.Seq
+	}
+	switch {
+	case v.enrolled == 0 && e.Signature == "":
+		return nil // written before the trail was signed
+	case v.enrolled == 0:
+		return v.fail(e.Seq, "audit event %d is signed but no audit key was enrolled before it", e.Seq)
+	case e.Signature == "":
+		return v.fail(e.Seq, "audit event %d is not signed, but every event after the audit key's enrollment (event %d) is: it was appended without the key", e.Seq, v.enrolled)
+	case !VerifyEvent(v.key, e):
+		return v.fail(e.Seq, "audit event %d: signature does not verify with the audit key: the event was forged or re-hashed", e.Seq)
+	}
+	v.signed++
+	return nil
+}
+
+// Row reconciles one live row of an audited table (its key and RowHash) with the state the trail last recorded.
+func (v *Verifier) Row(table, key, hash string) {
+	v.rows++
+	st, ok := v.states[table][key]
+	switch {
+	case !ok:
+		v.problem(table, key, 0, "the row has no entry in the audit trail: it was inserted outside Vigil")
+	case st.hash == "":
+		v.problem(table, key, st.seq, fmt.Sprintf("the row exists but audit event %d recorded its removal: it was re-inserted outside Vigil", st.seq))
+	case st.hash != hash:
+		v.problem(table, key, st.seq, fmt.Sprintf("the row differs from the state audit event %d recorded: it was edited outside Vigil", st.seq))
+	}
+	if ok {
+		delete(v.states[table], key)
+	}
+}
+
+// Missing reports the rows of table the trail says exist but Row was not given: deleted outside Vigil.
+func (v *Verifier) Missing(table string) {
+	keys := make([]string, 0, len(v.states[table]))
+	for k, st := range v.states[table] {
+		if st.hash != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+	for _, k := range keys {
+		st := v.states[table][k]
+		v.problem(table, k, st.seq, fmt.Sprintf("the row is missing: audit event %d recorded it and no event removed it: it was deleted outside Vigil", st.seq))
+	}
+	delete(v.states, table)
+}
+
+// compareKeys orders record keys numerically when they are numbers (ids), so reports read in order.
+func compareKeys(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
+}
+
+func (v *Verifier) problem(table, key string, seq int64, msg string) {
+	v.problems = append(v.problems, vigil.AuditProblem{Seq: seq, Table: table, Key: key, Problem: msg})
+}
+
+func (v *Verifier) fail(seq int64, format string, args ...any) error {
+	err := vigil.Errorf(vigil.EINVALID, format, args...)
+	v.problems = append(v.problems, vigil.AuditProblem{Seq: seq, Problem: vigil.ErrorMessage(err)})
+	return err
+}
+
+// Report is what was verified so far: the head, the counts and the problems.
+func (v *Verifier) Report() vigil.AuditReport {
 	head := v.head
 	if v.n == 0 {
 		head = ""
 	}
-	got := vigil.AuditCheckpoint{Count: v.n, Head: head}
+	return vigil.AuditReport{Count: v.n, Head: head, Records: v.rows, Signed: v.signed, Problems: v.problems}
+}
+
+// Done finishes verification: the report, and EINVALID naming the first problem when there is any.
+func (v *Verifier) Done() (vigil.AuditReport, error) {
+	records := v.problems
+	v.problems = nil
+	// The trail's own problems come first: a rolled-back trail explains the records it no longer has.
 	if v.cp != nil && v.cp.Count > 0 && !v.seen {
-		return got, vigil.Errorf(vigil.EINVALID, "audit trail has %d events but the checkpoint has %d: the log was truncated or rolled back", v.n, v.cp.Count)
+		v.fail(v.cp.Count, "audit trail has %d events but the checkpoint has %d: the log was truncated or rolled back", v.n, v.cp.Count)
 	}
-	return got, nil
+	if v.external && v.enrolled == 0 {
+		v.fail(0, "the audit trail never enrolled the audit key %s: its signatures were stripped or it was replaced", KeyText(v.key))
+	}
+	v.problems = append(v.problems, records...)
+	r := v.Report()
+	if len(r.Problems) == 0 {
+		return r, nil
+	}
+	first := r.Problems[0]
+	msg := first.Problem
+	if first.Table != "" {
+		msg = first.Table + " " + first.Key + ": " + msg
+	}
+	if n := len(r.Problems); n > 1 {
+		return r, vigil.Errorf(vigil.EINVALID, "%s (and %d more problems)", msg, n-1)
+	}
+	return r, vigil.Errorf(vigil.EINVALID, "%s", msg)
 }

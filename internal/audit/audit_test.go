@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func chain(n int) []*vigil.AuditEvent {
 }
 
 func verify(evs []*vigil.AuditEvent, cp *vigil.AuditCheckpoint) error {
-	v := NewVerifier(cp)
+	v := NewVerifier(cp, nil)
 	for _, e := range evs {
 		if err := v.Next(e); err != nil {
 			return err
@@ -85,5 +86,182 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRowHash(t *testing.T) {
+	base := Row{Cols: map[string]any{"id": int64(1), "name": "Pump", "note": nil},
+		Children: map[string][]map[string]any{"links": {{"asset_id": int64(2)}, {"asset_id": int64(1)}}}}
+	h := RowHash("devices", base)
+	same := []Row{
+		// A NULL column is left out: adding a nullable column keeps every earlier hash.
+		{Cols: map[string]any{"id": int64(1), "name": "Pump"}, Children: base.Children},
+		// Child rows are hashed in canonical order, whichever order the database returned them in.
+		{Cols: base.Cols, Children: map[string][]map[string]any{"links": {{"asset_id": int64(1)}, {"asset_id": int64(2)}}}},
+	}
+	for i, r := range same {
+		if got := RowHash("devices", r); got != h {
+			t.Errorf("same[%d]: hash differs", i)
+		}
+	}
+	differ := []struct {
+		name  string
+		table string
+		row   Row
+	}{
+		{"another table", "tm_assets", base},
+		{"a value", "devices", Row{Cols: map[string]any{"id": int64(1), "name": "Pump2"}, Children: base.Children}},
+		{"empty text is not NULL", "devices", Row{Cols: map[string]any{"id": int64(1), "name": "Pump", "note": ""}, Children: base.Children}},
+		{"a number as text", "devices", Row{Cols: map[string]any{"id": "1", "name": "Pump"}, Children: base.Children}},
+		{"a link removed", "devices", Row{Cols: base.Cols, Children: map[string][]map[string]any{"links": {{"asset_id": int64(1)}}}}},
+	}
+	for _, tt := range differ {
+		if RowHash(tt.table, tt.row) == h {
+			t.Errorf("%s: same hash", tt.name)
+		}
+	}
+}
+
+func TestRecordsText(t *testing.T) {
+	recs := []vigil.AuditRecord{{Table: "findings", Key: "10", Hash: "b"}, {Table: "assessments", Key: "3", Hash: "a"}, {Table: "findings", Key: "9", Hash: ""}}
+	text := RecordsText(recs)
+	if want := `[["assessments","3","a"],["findings","9",""],["findings","10","b"]]`; text != want {
+		t.Fatalf("RecordsText = %s, want %s", text, want)
+	}
+	back, err := ParseRecords(text)
+	if err != nil || RecordsText(back) != text {
+		t.Fatalf("ParseRecords = %v, %v", back, err)
+	}
+	// The records are part of the event's hash.
+	e := &vigil.AuditEvent{Action: "finding.sync", Records: recs}
+	Seal(e, vigil.AuditCheckpoint{})
+	e.Records[0].Hash = "c"
+	if Hash(e) == e.Hash {
+		t.Error("a record state changed without changing the event's hash")
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	e := &vigil.AuditEvent{Action: "x", Records: []vigil.AuditRecord{
+		{Table: "t", Key: "1", Hash: "h1"}, {Table: "t", Key: "2", Hash: "h2"}, {Table: "t", Key: "3", Hash: ""}, {Table: "t", Key: "4", Hash: "h4"},
+	}}
+	Seal(e, vigil.AuditCheckpoint{})
+	v := NewVerifier(nil, nil)
+	if err := v.Next(e); err != nil {
+		t.Fatal(err)
+	}
+	v.Row("t", "1", "h1")     // as recorded
+	v.Row("t", "2", "edited") // differs
+	v.Row("t", "3", "h3")     // removed, yet there
+	v.Row("t", "5", "h5")     // never recorded
+	v.Missing("t")            // 4: recorded, gone
+	rep, err := v.Done()
+	if vigil.ErrorCode(err) != vigil.EINVALID || rep.Records != 4 {
+		t.Fatalf("Done = %+v, %v", rep, err)
+	}
+	want := map[string]string{"2": "differs", "3": "recorded its removal", "5": "no entry", "4": "missing"}
+	if len(rep.Problems) != len(want) {
+		t.Fatalf("problems = %+v", rep.Problems)
+	}
+	for _, p := range rep.Problems {
+		if !strings.Contains(p.Problem, want[p.Key]) {
+			t.Errorf("record %s: %q, want %q", p.Key, p.Problem, want[p.Key])
+		}
+	}
+}
+
+// TestSignedTrail checks the signing rule: after the event that enrolls the audit key, every event is signed by
+// it; an unsigned append, a signature by another key, stripped signatures and a trail re-signed with another key
+// are each refused.
+func TestSignedTrail(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	_, other, _ := ed25519.GenerateKey(nil)
+	pub := priv.Public().(ed25519.PublicKey)
+	build := func(key ed25519.PrivateKey, unsignedFrom int) []*vigil.AuditEvent {
+		evs := chain(2) // written before the trail was signed
+		head := vigil.AuditCheckpoint{Count: 2, Head: evs[1].Hash}
+		id, payload := KeyEvent(key.Public().(ed25519.PublicKey))
+		for i := 0; i < 3; i++ {
+			e := &vigil.AuditEvent{Time: time.Date(2025, 1, 2, 0, 0, i, 0, time.UTC), Actor: "user:a", Action: "device.update", ObjectType: "device", ObjectID: "1"}
+			if i == 0 {
+				e.Action, e.ObjectType, e.ObjectID, e.New = KeyAction, "audit_key", id, payload
+			}
+			Seal(e, head)
+			if unsignedFrom < 0 || i < unsignedFrom {
+				SignEvent(key, e)
+			}
+			head = vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}
+			evs = append(evs, e)
+		}
+		return evs
+	}
+	run := func(evs []*vigil.AuditEvent, key ed25519.PublicKey) error {
+		v := NewVerifier(nil, key)
+		for _, e := range evs {
+			if err := v.Next(e); err != nil {
+				return err
+			}
+		}
+		_, err := v.Done()
+		return err
+	}
+	tests := []struct {
+		name string
+		evs  []*vigil.AuditEvent
+		key  ed25519.PublicKey
+		want string
+	}{
+		{"signed, key given", build(priv, -1), pub, ""},
+		{"signed, the trail's own key", build(priv, -1), nil, ""},
+		{"unsigned append", build(priv, 2), nil, "audit event 5 is not signed"},
+		{"stripped signatures, key given", build(priv, 0), pub, "never enrolled the audit key"},
+		{"re-signed with another key", build(other, -1), pub, "enrolls audit key"},
+		{"forged signature", func() []*vigil.AuditEvent {
+			evs := build(priv, -1)
+			SignEvent(other, evs[4])
+			return evs
+		}(), nil, "audit event 5: signature does not verify"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(tt.evs, tt.key)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckpointSignature(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	cp := vigil.AuditCheckpoint{Count: 7, Head: "abc", Time: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
+	SignCheckpoint(priv, &cp)
+	if pub, err := VerifyCheckpoint("cp.json", cp); err != nil || !pub.Equal(priv.Public()) {
+		t.Fatalf("VerifyCheckpoint = %v, %v", pub, err)
+	}
+	for name, mutate := range map[string]func(*vigil.AuditCheckpoint){
+		"count":    func(c *vigil.AuditCheckpoint) { c.Count = 6 },
+		"head":     func(c *vigil.AuditCheckpoint) { c.Head = "abd" },
+		"time":     func(c *vigil.AuditCheckpoint) { c.Time = c.Time.Add(time.Hour) },
+		"unsigned": func(c *vigil.AuditCheckpoint) { c.Signature = "" },
+	} {
+		bad := cp
+		mutate(&bad)
+		if _, err := VerifyCheckpoint("cp.json", bad); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "checkpoint cp.json") {
+			t.Errorf("%s altered: %v", name, err)
+		}
+	}
+	b, _ := MarshalKey(priv)
+	if back, err := ParseKey("k.pem", b); err != nil || !back.Equal(priv) {
+		t.Fatalf("ParseKey(MarshalKey) = %v", err)
+	}
+	if _, err := ParseKey("k.pem", []byte("not a key")); err == nil || !strings.Contains(err.Error(), "audit key k.pem") {
+		t.Fatalf("ParseKey(garbage) = %v", err)
 	}
 }

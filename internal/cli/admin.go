@@ -64,7 +64,7 @@ func auditCmd(env *Env) *cobra.Command {
 			})
 		}}
 	var cpFile string
-	verify := &cobra.Command{Use: "verify [--checkpoint FILE]", Short: "Recompute the hash chain; exit 1 naming the first bad event", Args: exactArgs(0),
+	verify := &cobra.Command{Use: "verify [--checkpoint FILE]", Short: "Recompute the hash chain and reconcile every audited record with it; exit 1 listing each problem", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			var cp *vigil.AuditCheckpoint
 			if cpFile != "" {
@@ -79,14 +79,34 @@ func auditCmd(env *Env) *cobra.Command {
 			}
 			return env.withApp(func(a *app.App) error {
 				got, err := a.Audit.Verify(env.actx(), cp)
-				if err != nil {
-					// Tampering is a failed check, not invalid input: exit 1.
-					return tamperError{err}
+				if err != nil && vigil.ErrorCode(err) != vigil.EINVALID {
+					return err
 				}
 				if env.Format == "json" {
-					return env.JSON(map[string]any{"ok": true, "count": got.Count, "head": got.Head})
+					if err := env.JSON(struct {
+						OK bool `json:"ok"`
+						vigil.AuditReport
+					}{err == nil, got}); err != nil {
+						return err
+					}
+				} else if err == nil {
+					fmt.Fprintf(env.Stdout, "ok: %d events, head %s; %d records match the trail, %d signatures checked\n", got.Count, got.Head, got.Records, got.Signed)
+				} else {
+					for _, p := range got.Problems {
+						where := "event " + strconv.FormatInt(p.Seq, 10)
+						if p.Table != "" {
+							where = p.Table + " " + p.Key
+						}
+						fmt.Fprintf(env.Stdout, "%s: %s\n", where, cell(p.Problem))
+					}
 				}
-				fmt.Fprintf(env.Stdout, "ok: %d events, head %s\n", got.Count, got.Head)
+				if err != nil {
+					// Tampering is a failed check, not invalid input: exit 1, the problems listed above.
+					env.SetExit(ExitFailure)
+					if env.Format != "json" {
+						fmt.Fprintf(env.Stderr, "vigil: %s\n", vigil.ErrorMessage(err))
+					}
+				}
 				return nil
 			})
 		}}
@@ -128,9 +148,6 @@ func auditCmd(env *Env) *cobra.Command {
 	cmd.AddCommand(checkpoint, verify, log)
 	return cmd
 }
-
-// tamperError is a failed verification: exit code 1 even though the underlying code is EINVALID.
-type tamperError struct{ error }
 
 // readSecret reads one line (a password) from stdin without echoing it anywhere.
 func readSecret(env *Env) (string, error) {

@@ -101,10 +101,6 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 // reportError prints err for a person (or, with --format json, as {"error":{...}} on stdout) and maps it to an
 // exit code. Internal details are logged, never printed as the message.
 func reportError(env *Env, err error) int {
-	var te tamperError
-	if errors.As(err, &te) {
-		err = te.error
-	}
 	code := vigil.ErrorCode(err)
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -123,8 +119,6 @@ func reportError(env *Env, err error) int {
 		fmt.Fprintf(env.Stderr, "vigil: %s\n", msg)
 	}
 	switch {
-	case te.error != nil:
-		return ExitFailure // a failed check, not a bad command line
 	case code == vigil.EINVALID:
 		return ExitInvalid
 	default:

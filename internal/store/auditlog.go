@@ -1,10 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/audit"
@@ -12,13 +18,18 @@ import (
 
 var _ vigil.AuditService = (*DB)(nil)
 
-const auditCols = "seq, time, actor, action, object_type, object_id, old, new, reason, prev_hash, hash"
+const auditCols = "seq, time, actor, action, object_type, object_id, old, new, reason, prev_hash, hash, records, sig"
 
 func scanAudit(row interface{ Scan(...any) error }) (*vigil.AuditEvent, error) {
 	var e vigil.AuditEvent
-	var t, o, n sql.NullString
-	if err := row.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &o, &n, &e.Reason, &e.PrevHash, &e.Hash); err != nil {
+	var t, o, n, recs sql.NullString
+	if err := row.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &o, &n, &e.Reason, &e.PrevHash, &e.Hash, &recs, &e.Signature); err != nil {
 		return nil, err
+	}
+	var err error
+	if e.Records, err = audit.ParseRecords(recs.String); err != nil {
+		// Stored text that does not parse was not written by Vigil: verification reports the event as edited.
+		e.Records = []vigil.AuditRecord{{Table: "?", Key: recs.String}}
 	}
 	e.Time = parseTime(t)
 	if o.Valid {
@@ -87,26 +98,305 @@ func (db *DB) Checkpoint(ctx context.Context) (_ vigil.AuditCheckpoint, err erro
 	return cp, err
 }
 
-// Verify recomputes the whole chain in sequence order, streaming, and checks it still extends cp when given.
-func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (_ vigil.AuditCheckpoint, err error) {
+// Verify recomputes the whole chain in sequence order, streaming, checks it still extends cp when given, checks
+// the signatures (with the store's audit key, else a signed cp's key, else the key the trail enrolled) and
+// reconciles every live row of every audited table with the state the trail last recorded for it. It reads one
+// snapshot, so writes that commit meanwhile neither show nor count.
+func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (_ vigil.AuditReport, err error) {
 	defer vigil.Wrap(&err, "store.Verify", nil)
-	rows, err := db.db.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_events ORDER BY seq")
-	if err != nil {
-		return vigil.AuditCheckpoint{}, err
+	var key ed25519.PublicKey
+	if db.auditKey != nil {
+		key = db.auditKey.Public().(ed25519.PublicKey)
 	}
-	defer rows.Close()
-	v := audit.NewVerifier(cp)
-	for rows.Next() {
-		e, err := scanAudit(rows)
+	if cp != nil && cp.Signature != "" {
+		signer, err := audit.VerifyCheckpoint("", *cp)
 		if err != nil {
-			return vigil.AuditCheckpoint{}, err
+			return vigil.AuditReport{}, err
 		}
-		if err := v.Next(e); err != nil {
-			return vigil.AuditCheckpoint{}, err
+		if key != nil && !key.Equal(signer) {
+			return vigil.AuditReport{}, vigil.Errorf(vigil.EINVALID, "the checkpoint is signed by key %s, not by the audit key %s", cp.Key, audit.KeyText(key))
 		}
+		key = signer
 	}
-	if err := rows.Err(); err != nil {
-		return vigil.AuditCheckpoint{}, err
+	v := audit.NewVerifier(cp, key)
+	err = db.snapshot(ctx, func(q querier) error {
+		var stop error
+		err := eachRow(ctx, q, "SELECT "+auditCols+" FROM audit_events ORDER BY seq", nil, func(rows *sql.Rows) error {
+			e, err := scanAudit(rows)
+			if err != nil {
+				return err
+			}
+			if stop = v.Next(e); stop != nil {
+				return errStop
+			}
+			return nil
+		})
+		if stop != nil || err != nil {
+			return cmp.Or(stop, err)
+		}
+		for _, t := range auditedTables {
+			if err := readRecords(ctx, q, t, nil, func(id int64, hash string) { v.Row(t.name, idText(id), hash) }); err != nil {
+				return err
+			}
+			v.Missing(t.name)
+		}
+		return nil
+	})
+	if vigil.ErrorCode(err) == vigil.EINVALID {
+		return v.Report(), err
+	}
+	if err != nil {
+		return vigil.AuditReport{}, err
 	}
 	return v.Done()
+}
+
+// errStop ends a row loop early; the reason is kept by the caller.
+var errStop = errors.New("stop")
+
+// auditedTables is the registry of audited tables: every row of these is reconciled with the audit trail by
+// Verify, so every write to one must name the rows it wrote (tx.wrote) before the tx.Audit of that change, which
+// records the state each was left in. A table added to an audited use case is added here, in the same commit as
+// the migration that creates it (docs/ARCHITECTURE.md, "The audit trail"). Each has an integer primary key id;
+// a link table whose rows belong to one record (a threat's assets) is a child of that record's table and hashed
+// with it, so adding or removing a link changes its parent's state.
+var auditedTables = []auditedTable{
+	{name: "orgs"},
+	{name: "devices"},
+	{name: "device_versions"},
+	{name: "consignees", children: []childTable{{"consignee_units", "consignee_id"}}},
+	{name: "sboms"},
+	// The password hash is rewritten with stronger parameters at sign-in, as bookkeeping without an event; a
+	// password change is its own audited event (user.password) all the same.
+	// A user's identities at the organization's OIDC provider belong to it.
+	{name: "users", omit: []string{"password_hash"}, children: []childTable{{"user_identities", "user_id"}}},
+	{name: "tokens", omit: []string{"last_used"}}, // last_used: bookkeeping at each use
+	{name: "findings"},
+	{name: "assessments", children: []childTable{{"assessment_threats", "assessment_id"}}},
+	{name: "finding_events"},
+	{name: "tm_assets"},
+	{name: "tm_threats", children: []childTable{{"tm_threat_assets", "threat_id"}}},
+	{name: "tm_controls", children: []childTable{{"tm_control_threats", "control_id"}}},
+}
+
+// auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that
+// is not an audited change), and its child link tables.
+type auditedTable struct {
+	name     string
+	omit     []string
+	children []childTable
+}
+
+// childTable is a link table whose rows belong to the record named by its parent column.
+type childTable struct {
+	name, parent string
+}
+
+func lookupAudited(name string) (auditedTable, bool) {
+	for _, t := range auditedTables {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return auditedTable{}, false
+}
+
+// recordStates reads the rows tx wrote since the last Audit and returns the state each was left in (an empty
+// hash for a row that is gone), clearing the list.
+func (tx *Tx) recordStates(ctx context.Context) ([]vigil.AuditRecord, error) {
+	var out []vigil.AuditRecord
+	for _, name := range slices.Sorted(maps.Keys(tx.touched)) {
+		t, ok := lookupAudited(name)
+		if !ok {
+			return nil, fmt.Errorf("audit: %s is not an audited table (store.auditedTables)", name)
+		}
+		ids := slices.Compact(slices.Sorted(slices.Values(tx.touched[name])))
+		hashes := make(map[int64]string, len(ids))
+		for chunk := range slices.Chunk(ids, 500) {
+			if err := readRecords(ctx, tx, t, chunk, func(id int64, hash string) { hashes[id] = hash }); err != nil {
+				return nil, err
+			}
+		}
+		for _, id := range ids {
+			out = append(out, vigil.AuditRecord{Table: name, Key: idText(id), Hash: hashes[id]})
+		}
+	}
+	tx.touched = nil
+	return out, nil
+}
+
+// readRecords reads the rows of t with the given ids (every row when ids is nil), with their children, and calls
+// fn with each one's id and audit.RowHash, in id order.
+func readRecords(ctx context.Context, q querier, t auditedTable, ids []int64, fn func(id int64, hash string)) error {
+	if ids != nil && len(ids) == 0 {
+		return nil
+	}
+	where := func(col string) string {
+		if ids == nil {
+			return ""
+		}
+		return " WHERE " + col + " IN (" + idList(ids) + ")"
+	}
+	kids := map[string]map[int64][]map[string]any{}
+	for _, c := range t.children {
+		byParent := map[int64][]map[string]any{}
+		err := eachMap(ctx, q, "SELECT * FROM "+c.name+where(c.parent), nil, func(row map[string]any) error {
+			parent, ok := row[c.parent].(int64)
+			if !ok {
+				return fmt.Errorf("%s.%s: %T, not an integer", c.name, c.parent, row[c.parent])
+			}
+			delete(row, c.parent)
+			byParent[parent] = append(byParent[parent], row)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		kids[c.name] = byParent
+	}
+	return eachMap(ctx, q, "SELECT * FROM "+t.name+where("id")+" ORDER BY id", t.omit, func(row map[string]any) error {
+		id, ok := row["id"].(int64)
+		if !ok {
+			return fmt.Errorf("%s.id: %T, not an integer", t.name, row["id"])
+		}
+		r := audit.Row{Cols: row}
+		if len(t.children) > 0 {
+			r.Children = map[string][]map[string]any{}
+			for _, c := range t.children {
+				r.Children[c.name] = kids[c.name][id]
+			}
+		}
+		fn(id, audit.RowHash(t.name, r))
+		return nil
+	})
+}
+
+// eachMap runs query and calls fn with each row as column → value (without the omitted columns), values as
+// audit.Row wants them: the same for the same row on both engines.
+func eachMap(ctx context.Context, q querier, query string, omit []string, fn func(map[string]any) error) error {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		row := make(map[string]any, len(cols))
+		for i, c := range cols {
+			if !slices.Contains(omit, c) {
+				row[c] = recordValue(vals[i])
+			}
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// recordValue maps what a driver returns to one form: SQLite stores booleans as integers, PostgreSQL returns
+// them as bool; text may come back as bytes.
+func recordValue(v any) any {
+	switch x := v.(type) {
+	case nil, int64, float64, string:
+		return x
+	case []byte:
+		return string(x)
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	case int32:
+		return int64(x)
+	case time.Time:
+		return x.UTC().Format(audit.TimeFormat)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func scanID(row interface{ Scan(...any) error }) (id int64, err error) {
+	return id, row.Scan(&id)
+}
+
+func idList(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(idText(id))
+	}
+	return b.String()
+}
+
+// snapshot runs fn on one connection inside a read-only transaction, so that everything it reads is one state of
+// the database. On SQLite the transaction is deferred (a reader in WAL mode), not the store's usual immediate
+// one that would hold the write lock.
+func (db *DB) snapshot(ctx context.Context, fn func(q querier) error) error {
+	conn, err := db.db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, db.dialect.snapshot); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	return fn(conn)
+}
+
+// attestAt names the migrations after which the rows of the audited tables are attested: each wrote rows (or
+// changed the columns of rows) without an audit event, so one audit.attest event records the state of every row
+// as found at the upgrade, saying so. Attestation runs once, right after the migrations that Migrate applied.
+var attestAt = map[int64]string{
+	16: "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
+}
+
+// attestMigrated appends the attestation of every migration in (from, to] that has one.
+func (db *DB) attestMigrated(ctx context.Context, from, to int64) error {
+	for _, v := range slices.Sorted(maps.Keys(attestAt)) {
+		if v <= from || v > to {
+			continue
+		}
+		if err := db.attest(ctx, v, attestAt[v]); err != nil {
+			return fmt.Errorf("migration %d: attest the audited rows: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// attest appends one audit.attest event recording the state of every row of every audited table (none when
+// there is no row: a new store).
+func (db *DB) attest(ctx context.Context, migration int64, reason string) error {
+	ctx = vigil.WithActor(ctx, vigil.Actor{System: true, Name: "migrate"})
+	return db.transact(ctx, func(tx *Tx) error {
+		counts := map[string]int{}
+		for _, t := range auditedTables {
+			ids, err := queryAll(ctx, tx, scanID, "SELECT id FROM "+t.name)
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
+				tx.wrote(t.name, ids...)
+				counts[t.name] = len(ids)
+			}
+		}
+		if len(counts) == 0 {
+			return nil
+		}
+		return tx.Audit(ctx, "audit.attest", "schema", idText(migration), nil, map[string]any{"rows": counts}, reason)
+	})
 }

@@ -34,13 +34,16 @@ type dialect struct {
 	analyze bool
 	// backup says how a store of this engine is copied: "" when Backup can (SQLite's VACUUM INTO), else how to.
 	backup string
+	// snapshot begins the read-only transaction audit verification reads one state of the database in.
+	snapshot string
 }
 
 var (
-	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true, pageCache: true}
+	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true, pageCache: true, snapshot: "BEGIN DEFERRED"}
 	// pg_dump is the right tool, and a server-side copy would land on the server's disk.
 	postgresDialect = &dialect{name: Postgres, goose: goose.DialectPostgres, migrations: "migrations/postgres", locks: true, bulkArrays: true, toast: true, analyze: true,
-		backup: `backups of a PostgreSQL store are taken with pg_dump: pg_dump --format=custom --file=%s "$VIGIL_DB" (restore with pg_restore)`}
+		snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+		backup:   `backups of a PostgreSQL store are taken with pg_dump: pg_dump --format=custom --file=%s "$VIGIL_DB" (restore with pg_restore)`}
 )
 
 // lock takes the lock key for the rest of the transaction (released at commit or rollback).

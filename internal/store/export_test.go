@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // SetAnalyzeThreshold lets a test make a small import count as a large one; it returns the restore function.
 func SetAnalyzeThreshold(n int) (restore func()) {
@@ -20,4 +23,41 @@ func BuildMatchRecords(ctx context.Context, db *DB) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// OpenAt opens the store at dsn migrated only up to version, as an older Vigil left it (no attestation runs).
+func OpenAt(ctx context.Context, dsn string, version int64) (*DB, error) {
+	db, err := openNoMigrate(ctx, dsn, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := db.provider()
+	if err == nil {
+		_, err = p.UpTo(ctx, version)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// AuditedTables lists the registry of audited tables, for the tests that must cover each.
+func AuditedTables() []string {
+	var out []string
+	for _, t := range auditedTables {
+		out = append(out, t.name)
+	}
+	return out
+}
+
+// RecordHash is the state the store reads for one audited row now (empty when there is none).
+func RecordHash(ctx context.Context, db *DB, table string, id int64) (string, error) {
+	t, ok := lookupAudited(table)
+	if !ok {
+		return "", fmt.Errorf("%s is not audited", table)
+	}
+	var hash string
+	err := readRecords(ctx, db.db, t, []int64{id}, func(_ int64, h string) { hash = h })
+	return hash, err
 }

@@ -192,6 +192,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 					state, mustJSON(f.Evidence), mustJSON(aliases), tx.NowText(), c.id); err != nil {
 					return err
 				}
+				tx.wrote("findings", c.id)
 				if c.state == vigil.FindingResolved {
 					openedIDs = append(openedIDs, c.id)
 				}
@@ -210,7 +211,9 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			resolvedIDs = append(resolvedIDs, c.id)
 		}
 		opened, resolved = len(openedIDs), len(resolvedIDs)
-		if opened == 0 && resolved == 0 {
+		tx.wrote("findings", openedIDs...)
+		tx.wrote("findings", resolvedIDs...)
+		if len(tx.touched) == 0 {
 			return nil
 		}
 		slices.Sort(openedIDs)
@@ -264,6 +267,7 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 			return err
 		}
 		f.ID = id
+		tx.wrote("findings", id)
 		return tx.Audit(ctx, "finding.create", "finding", idText(id), nil, f, reason)
 	})
 }
@@ -306,6 +310,7 @@ func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) (err error) {
 		if err := tx.insertAssessment(ctx, a, actor); err != nil {
 			return err
 		}
+		tx.wrote("assessments", a.ID)
 		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, a, a.Rationale)
 	})
 }
@@ -378,6 +383,7 @@ func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) (err e
 			return err
 		}
 		e.ID = id
+		tx.wrote("finding_events", id)
 		return tx.Audit(ctx, "finding.event", "finding", idText(e.FindingID), nil, e, e.Note)
 	})
 }
@@ -436,6 +442,7 @@ func (db *DB) SetFindingState(ctx context.Context, id int64, state vigil.Finding
 		if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $3 WHERE id = $4", state, resolved, tx.NowText(), id); err != nil {
 			return err
 		}
+		tx.wrote("findings", id)
 		return tx.Audit(ctx, "finding.state", "finding", idText(id), map[string]vigil.FindingState{"state": old}, map[string]vigil.FindingState{"state": state}, reason)
 	})
 }

@@ -76,6 +76,7 @@ func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) 
 			return err
 		}
 		o.ID = id
+		tx.wrote("orgs", id)
 		return tx.Audit(ctx, "org.create", "org", idText(id), nil, o, "")
 	})
 }
@@ -106,6 +107,7 @@ func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason strin
 		if err = mapErr(err); err != nil {
 			return err
 		}
+		tx.wrote("orgs", o.ID)
 		return tx.Audit(ctx, "org.update", "org", idText(o.ID), old, o, reason)
 	})
 }
@@ -192,6 +194,7 @@ func (db *DB) CreateDevice(ctx context.Context, d *vigil.Device) (err error) {
 			return err
 		}
 		d.ID = id
+		tx.wrote("devices", id)
 		return tx.Audit(ctx, "device.create", "device", idText(id), nil, d, "")
 	})
 }
@@ -278,6 +281,7 @@ func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) 
 		if err = mapErr(err); err != nil {
 			return err
 		}
+		tx.wrote("devices", d.ID)
 		return tx.Audit(ctx, "device.update", "device", idText(d.ID), old, d, reason)
 	})
 }
@@ -348,6 +352,7 @@ func (db *DB) CreateVersion(ctx context.Context, v *vigil.DeviceVersion) (err er
 			return err
 		}
 		v.ID = id
+		tx.wrote("device_versions", id)
 		return tx.Audit(ctx, "version.create", "version", idText(id), nil, v, "")
 	})
 }
@@ -374,6 +379,7 @@ func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason 
 		if err = mapErr(err); err != nil {
 			return err
 		}
+		tx.wrote("device_versions", v.ID)
 		return tx.Audit(ctx, "version.update", "version", idText(v.ID), old, v, reason)
 	})
 }
@@ -504,6 +510,12 @@ func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Com
 			return err
 		}
 		summary := map[string]any{"sbom_id": sbomID, "source": meta.Source, "format": meta.Format, "digest": meta.Digest, "components": len(comps)}
+		// The new SBOM, and the earlier ones it made no longer current.
+		sboms, err := queryAll(ctx, tx, scanID, "SELECT id FROM sboms WHERE version_id = $1", versionID)
+		if err != nil {
+			return err
+		}
+		tx.wrote("sboms", sboms...)
 		return tx.Audit(ctx, "sbom.import", "version", idText(versionID), map[string]any{"components": len(prev)}, summary, "")
 	})
 	return previous, err
@@ -621,6 +633,7 @@ func (db *DB) CreateConsignee(ctx context.Context, c *vigil.Consignee) (err erro
 		if err := tx.writeUnits(ctx, c); err != nil {
 			return err
 		}
+		tx.wrote("consignees", id)
 		return tx.Audit(ctx, "consignee.create", "consignee", idText(id), nil, c, "")
 	})
 }
@@ -655,6 +668,7 @@ func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason st
 		if err := tx.writeUnits(ctx, c); err != nil {
 			return err
 		}
+		tx.wrote("consignees", c.ID)
 		return tx.Audit(ctx, "consignee.update", "consignee", idText(c.ID), old, c, reason)
 	})
 }

@@ -64,6 +64,7 @@ func (db *DB) SSOUser(ctx context.Context, id vigil.SSOIdentity) (_ *vigil.User,
 		}
 		old := u.Role
 		u.Role = id.Role
+		tx.wrote("users", u.ID)
 		return tx.Audit(ctx, "user.role", "user", u.Name, map[string]string{"role": old}, map[string]string{"role": id.Role},
 			"role claim at sign-in through "+id.Issuer)
 	})
@@ -89,6 +90,7 @@ func (tx *Tx) createSSOUser(ctx context.Context, u *vigil.User, id vigil.SSOIden
 		return err
 	}
 	u.ID = uid
+	tx.wrote("users", uid)
 	if err := tx.Audit(ctx, "user.create", "user", u.Name, nil, u, "first sign-in through "+id.Issuer); err != nil {
 		return err
 	}
@@ -96,5 +98,6 @@ func (tx *Tx) createSSOUser(ctx context.Context, u *vigil.User, id vigil.SSOIden
 		id.Issuer, id.Subject, uid, tx.NowText()); err != nil {
 		return err
 	}
+	tx.wrote("users", uid)
 	return tx.Audit(ctx, "user.identity", "user", u.Name, nil, map[string]string{"issuer": id.Issuer, "subject": id.Subject}, "")
 }

@@ -6,14 +6,17 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,7 +47,17 @@ type DB struct {
 	path    string // SQLite file path
 	clock   vigil.Clock
 	log     atomic.Pointer[slog.Logger]
+	// auditKey signs every audit event once the trail is signed (WithAuditKey); nil on a store opened without it,
+	// which may then not append to a signed trail.
+	auditKey ed25519.PrivateKey
 }
+
+// Option configures a store at Open.
+type Option func(*DB)
+
+// WithAuditKey makes the store sign the audit trail with key (the key file kept outside the database): the first
+// event it appends to an unsigned trail enrolls the key, and every event after is signed.
+func WithAuditKey(key ed25519.PrivateKey) Option { return func(db *DB) { db.auditKey = key } }
 
 // Engine returns SQLite or Postgres.
 func (db *DB) Engine() string { return db.dialect.name }
@@ -54,10 +67,13 @@ func (db *DB) SQL() *sql.DB { return db.db.DB }
 
 // Open opens the store named by dsn ("sqlite:PATH", a bare path, "postgres://..." or "postgresql://...") and
 // applies pending migrations. A store migrated by a newer Vigil is refused.
-func Open(ctx context.Context, dsn string, clock vigil.Clock) (*DB, error) {
+func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*DB, error) {
 	db, err := openNoMigrate(ctx, dsn, clock)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(db)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
@@ -172,7 +188,7 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return db.attestMigrated(ctx, cur, latest)
 }
 
 // SchemaVersion returns the applied migration version and the newest this binary knows.
@@ -213,6 +229,9 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	actor vigil.Actor
+	// touched holds the audited rows written since the last Audit (table → ids): that event records the state
+	// each was left in, and a transaction that touched rows without auditing them does not commit.
+	touched map[string][]int64
 }
 
 // Now is the transaction's time: every row and event it writes carries the same instant.
@@ -249,27 +268,35 @@ func (db *DB) try(ctx context.Context, actor vigil.Actor, fn func(*Tx) error) er
 		sqltx.Rollback()
 		return err
 	}
+	if len(tx.touched) > 0 {
+		sqltx.Rollback()
+		return fmt.Errorf("audited rows of %v were written without an audit event", slices.Sorted(maps.Keys(tx.touched)))
+	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
+// wrote notes rows of an audited table (auditedTables) that tx inserted, changed or deleted: the next Audit
+// records the state it left each in.
+func (tx *Tx) wrote(table string, ids ...int64) {
+	if len(ids) == 0 {
+		return
+	}
+	if tx.touched == nil {
+		tx.touched = map[string][]int64{}
+	}
+	tx.touched[table] = append(tx.touched[table], ids...)
+}
+
 // Audit appends one event to the trail inside tx. old and new are any JSON-marshalable values (nil for none);
-// they are canonicalized so the hash can be recomputed from the stored text.
+// they are canonicalized so the hash can be recomputed from the stored text. The event records the state of
+// every audited row tx wrote since the last Audit, and is signed when the store holds the audit key.
 func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new any, reason string) error {
 	// Every change's reason arrives here, whichever service took it.
 	if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
 		return err
-	}
-	// Serialize appenders: two transactions must not both extend the same head.
-	if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
-		return err
-	}
-	var head vigil.AuditCheckpoint
-	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&head.Count, &head.Head)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("audit head: %w", err)
 	}
 	o, err := audit.Canonical(old)
 	if err != nil {
@@ -279,17 +306,70 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 	if err != nil {
 		return err
 	}
-	e := &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: action, ObjectType: objType,
-		ObjectID: objID, Old: o, New: n, Reason: reason}
-	audit.Seal(e, head)
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (seq, time, actor, action, object_type, object_id, old, new, reason, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.Seq, e.Time.Format(audit.TimeFormat), e.Actor, e.Action, e.ObjectType, e.ObjectID,
-		nullRaw(e.Old), nullRaw(e.New), e.Reason, e.PrevHash, e.Hash)
+	recs, err := tx.recordStates(ctx)
 	if err != nil {
-		return fmt.Errorf("audit append: %w", err)
+		return err
 	}
-	return nil
+	// Serialize appenders: two transactions must not both extend the same head.
+	if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
+		return err
+	}
+	var head vigil.AuditCheckpoint
+	var sig string
+	err = tx.QueryRowContext(ctx, "SELECT seq, hash, sig FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&head.Count, &head.Head, &sig)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	if head, err = tx.enrollKey(ctx, head, sig); err != nil {
+		return err
+	}
+	e := &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: action, ObjectType: objType,
+		ObjectID: objID, Old: o, New: n, Reason: reason, Records: recs}
+	_, err = tx.appendEvent(ctx, e, head)
+	return err
+}
+
+// enrollKey keeps the trail's signing rule: a store with the audit key appending to an unsigned trail first
+// appends the event that enrolls the key; a store without it may not append to a signed trail (its events would
+// read as forged), nor may one holding another key. It returns the head to append after.
+func (tx *Tx) enrollKey(ctx context.Context, head vigil.AuditCheckpoint, headSig string) (vigil.AuditCheckpoint, error) {
+	key := tx.db.auditKey
+	switch {
+	case key == nil && headSig != "":
+		return head, vigil.Errorf(vigil.EINVALID, "the audit trail is signed: this Vigil needs the audit key to write (--audit-key FILE or $VIGIL_AUDIT_KEY)")
+	case key == nil:
+		return head, nil
+	case headSig != "":
+		pub := key.Public().(ed25519.PublicKey)
+		if !audit.VerifyEvent(pub, &vigil.AuditEvent{Hash: head.Head, Signature: headSig}) {
+			return head, vigil.Errorf(vigil.EINVALID, "the audit trail is signed by another key than the audit key given (%s)", audit.KeyText(pub))
+		}
+		return head, nil
+	}
+	id, payload := audit.KeyEvent(key.Public().(ed25519.PublicKey))
+	e := &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: audit.KeyAction, ObjectType: "audit_key",
+		ObjectID: id, New: payload, Reason: "the audit trail is signed with this key from here on"}
+	return tx.appendEvent(ctx, e, head)
+}
+
+// appendEvent seals e after head, signs it when the store holds the audit key, and inserts it.
+func (tx *Tx) appendEvent(ctx context.Context, e *vigil.AuditEvent, head vigil.AuditCheckpoint) (vigil.AuditCheckpoint, error) {
+	audit.Seal(e, head)
+	if tx.db.auditKey != nil {
+		audit.SignEvent(tx.db.auditKey, e)
+	}
+	var recs any
+	if len(e.Records) > 0 {
+		recs = audit.RecordsText(e.Records)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (seq, time, actor, action, object_type, object_id, old, new, reason, prev_hash, hash, records, sig)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		e.Seq, e.Time.Format(audit.TimeFormat), e.Actor, e.Action, e.ObjectType, e.ObjectID,
+		nullRaw(e.Old), nullRaw(e.New), e.Reason, e.PrevHash, e.Hash, recs, e.Signature)
+	if err != nil {
+		return head, fmt.Errorf("audit append: %w", err)
+	}
+	return vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}, nil
 }
 
 func nullRaw(b []byte) any {

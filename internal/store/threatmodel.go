@@ -194,6 +194,7 @@ func (db *DB) CreateAsset(ctx context.Context, a *vigil.Asset) (err error) {
 			return err
 		}
 		a.ID = id
+		tx.wrote("tm_assets", id)
 		return tx.Audit(ctx, "asset.create", "asset", idText(id), nil, a, "")
 	})
 }
@@ -223,6 +224,7 @@ func (db *DB) UpdateAsset(ctx context.Context, a *vigil.Asset, reason string) (e
 			a.Name, a.Kind, a.Description, tx.NowText(), a.ID); err != nil {
 			return err
 		}
+		tx.wrote("tm_assets", a.ID)
 		return tx.Audit(ctx, "asset.update", "asset", idText(a.ID), old, a, reason)
 	})
 }
@@ -308,6 +310,7 @@ func (db *DB) CreateThreat(ctx context.Context, t *vigil.Threat) (err error) {
 		if err := tx.linkThreatAssets(ctx, id, assetIDs); err != nil {
 			return err
 		}
+		tx.wrote("tm_threats", id)
 		return tx.Audit(ctx, "threat.create", "threat", idText(id), nil, t, "")
 	})
 }
@@ -343,6 +346,7 @@ func (db *DB) UpdateThreat(ctx context.Context, t *vigil.Threat, reason string) 
 		if err := tx.linkThreatAssets(ctx, t.ID, assetIDs); err != nil {
 			return err
 		}
+		tx.wrote("tm_threats", t.ID)
 		return tx.Audit(ctx, "threat.update", "threat", idText(t.ID), old, t, reason)
 	})
 }
@@ -446,6 +450,7 @@ func (db *DB) CreateControl(ctx context.Context, c *vigil.Control) (err error) {
 		if err := tx.linkControlThreats(ctx, id, ids); err != nil {
 			return err
 		}
+		tx.wrote("tm_controls", id)
 		return tx.Audit(ctx, "control.create", "control", idText(id), nil, c, "")
 	})
 }
@@ -491,6 +496,7 @@ func (db *DB) UpdateControl(ctx context.Context, c *vigil.Control, reason string
 		if err := tx.linkControlThreats(ctx, c.ID, ids); err != nil {
 			return err
 		}
+		tx.wrote("tm_controls", c.ID)
 		return tx.Audit(ctx, "control.update", "control", idText(c.ID), old, c, reason)
 	})
 }
@@ -663,6 +669,7 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 			*vigil.Assessment
 			Threats []string `json:"threats"`
 		}{a, refs}
+		tx.wrote("assessments", a.ID)
 		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, audited, a.Rationale)
 	})
 }

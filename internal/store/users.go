@@ -167,6 +167,7 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User, password string) (e
 			return err
 		}
 		u.ID = id
+		tx.wrote("users", id)
 		return tx.Audit(ctx, "user.create", "user", u.Name, nil, u, "")
 	})
 }
@@ -323,6 +324,7 @@ func (db *DB) CreateToken(ctx context.Context, userName, tokenName string, expir
 			return err
 		}
 		t.ID = id
+		tx.wrote("tokens", id)
 		return tx.Audit(ctx, "token.create", "user", userName, nil, t, "")
 	})
 	if err != nil {
@@ -546,6 +548,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool, r
 				return err
 			}
 		}
+		tx.wrote("users", u.ID)
 		return tx.Audit(ctx, action, "user", name, map[string]bool{"disabled": u.Disabled}, map[string]bool{"disabled": disabled}, reason)
 	})
 }
@@ -579,6 +582,7 @@ func (db *DB) SetUserRole(ctx context.Context, name, role, reason string) (err e
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET role = $1 WHERE id = $2", role, u.ID); err != nil {
 			return err
 		}
+		tx.wrote("users", u.ID)
 		return tx.Audit(ctx, "user.role", "user", name, map[string]string{"role": u.Role}, map[string]string{"role": role}, reason)
 	})
 }
@@ -655,6 +659,7 @@ func (db *DB) RevokeToken(ctx context.Context, userName string, id int64, reason
 		if _, err := tx.ExecContext(ctx, "UPDATE tokens SET revoked_at = $1 WHERE id = $2", tx.NowText(), id); err != nil {
 			return err
 		}
+		tx.wrote("tokens", id)
 		return tx.Audit(ctx, "token.revoke", "user", userName, &t, nil, reason)
 	})
 }

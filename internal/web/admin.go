@@ -222,8 +222,9 @@ func (s *Server) auditVerifyForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "audit", page{Title: "Audit trail", Nav: "audit",
-		Notice: "The audit chain verified: " + strconv.FormatInt(cp.Count, 10) + " events, head " + clipText(16, cp.Head) + ".",
-		Data:   auditData{Events: evs, Query: url.Values{}}})
+		Notice: "The audit chain verified: " + strconv.FormatInt(cp.Count, 10) + " events, head " + clipText(16, cp.Head) + "; " +
+			strconv.FormatInt(cp.Records, 10) + " records match the trail.",
+		Data: auditData{Events: evs, Query: url.Values{}}})
 	return nil
 }
 

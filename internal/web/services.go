@@ -56,8 +56,9 @@ type Findings interface {
 // Audit reads the audit trail; VerifyChain recomputes it for a caller holding vigil.PermAuditVerify.
 type Audit interface {
 	Events(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEvent, error)
-	// VerifyChain recomputes the hash chain: EFORBIDDEN without PermAuditVerify, EINVALID naming the first bad event.
-	VerifyChain(ctx context.Context) (vigil.AuditCheckpoint, error)
+	// VerifyChain recomputes the hash chain and reconciles the audited records with it: EFORBIDDEN without
+	// PermAuditVerify, EINVALID naming the first problem.
+	VerifyChain(ctx context.Context) (vigil.AuditReport, error)
 }
 
 // Cases is the finding workflow (internal/cases.Service): the same calls the command line makes.

@@ -31,16 +31,16 @@ func (s *Service) Checkpoint(ctx context.Context) (vigil.AuditCheckpoint, error)
 	return s.Store.Checkpoint(ctx)
 }
 
-// Verify recomputes the chain (and checks that it extends cp, when given): EINVALID naming the first bad event.
-// Needs PermAuditVerify.
-func (s *Service) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (vigil.AuditCheckpoint, error) {
+// Verify recomputes the chain (and checks that it extends cp, when given) and reconciles every audited record
+// with it: the report, and EINVALID naming the first problem. Needs PermAuditVerify.
+func (s *Service) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (vigil.AuditReport, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermAuditVerify); err != nil {
-		return vigil.AuditCheckpoint{}, err
+		return vigil.AuditReport{}, err
 	}
 	return s.Store.Verify(ctx, cp)
 }
 
 // VerifyChain is Verify without a checkpoint (the audit screen's button).
-func (s *Service) VerifyChain(ctx context.Context) (vigil.AuditCheckpoint, error) {
+func (s *Service) VerifyChain(ctx context.Context) (vigil.AuditReport, error) {
 	return s.Verify(ctx, nil)
 }

@@ -1,0 +1,245 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/audit"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// auditedFixture writes at least one row to every audited table through the store, each write as Vigil makes it,
+// and returns how many rows each table holds. On a fresh store every id starts at 1. A table added to the
+// registry needs a write here (TestAuditRecordsEveryTable fails until it has one).
+func auditedFixture(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := storetest.Admin()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	d := pump(t, db, "Pump") // org 1, device 1
+	v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "2.0", UnitsFielded: 40}
+	must("version", db.CreateVersion(ctx, v))
+	must("consignee", db.CreateConsignee(ctx, &vigil.Consignee{Name: "General Hospital", Contact: "biomed@example.org",
+		Units: []vigil.ConsigneeUnit{{VersionID: v.ID, Units: 12, Lots: []string{"L-1"}}}}))
+	lib := vigil.Component{Name: "openssl", Version: "1.1.1k", Purl: "pkg:generic/openssl@1.1.1k"}
+	_, err := db.ImportSBOM(ctx, v.ID, []vigil.Component{lib}, vigil.SBOMMeta{Source: "pump.cdx.json", Format: "cyclonedx-json 1.5", Digest: "abc"}, nil)
+	must("sbom", err)
+	must("user", db.CreateUser(ctx, &vigil.User{Name: "alice", Role: vigil.RolePSIRT}, "correct horse battery staple"))
+	_, _, err = db.CreateToken(ctx, "alice", "ci", ts("2025-09-01T00:00:00Z"))
+	must("token", err)
+	must("role", db.SetUserRole(ctx, "alice", vigil.RoleRegulatory, "moved to regulatory affairs"))
+	f := &vigil.Finding{VersionID: v.ID, Vulnerability: "CVE-2025-0001"}
+	must("finding", db.CreateFinding(ctx, f, "researcher report"))                                            // finding 1
+	_, _, err = db.SyncFindings(ctx, v.ID, []vigil.Finding{{Component: lib, Vulnerability: "CVE-2024-0002"}}) // finding 2
+	must("sync", err)
+	must("state", db.SetFindingState(ctx, 2, vigil.FindingClosed, "not reachable"))
+	must("asset", db.CreateAsset(ctx, &vigil.Asset{DeviceID: d.ID, Name: "Wi-Fi", Kind: vigil.AssetInterface}))
+	for _, th := range []*vigil.Threat{
+		{DeviceID: d.ID, Title: "Remote rate change", Category: vigil.StrideTampering, Assets: []string{"A-1"}, Functions: []string{"dose delivery"}},
+		{DeviceID: d.ID, Title: "Log flooding", Category: vigil.StrideDenialOfService, Assets: []string{"A-1"}},
+	} {
+		must("threat", db.CreateThreat(ctx, th))
+	}
+	must("control", db.CreateControl(ctx, &vigil.Control{DeviceID: d.ID, Kind: vigil.ControlMitigation, Name: "signed commands", Threats: []string{"T-1"}}))
+	must("assessment", db.AssessTraced(ctx, &vigil.Assessment{FindingID: f.ID, Risk: "uncontrolled", Severity: vigil.HarmCatastrophic,
+		Exploitability: "high", Functions: []string{"dose delivery"}, Matrix: "vigil-default v1", Rationale: "T-1 realized"}, []string{"T-1"}))
+	must("event", db.AddFindingEvent(ctx, &vigil.FindingEvent{FindingID: f.ID, Type: "customer_notified", Date: vigil.NewDate(2025, 5, 30),
+		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "CN-2025-1"}))
+}
+
+// rowCount counts the rows of the audited tables.
+func rowCount(t *testing.T, db *store.DB) (total int64, per map[string]int64) {
+	t.Helper()
+	per = map[string]int64{}
+	for _, name := range store.AuditedTables() {
+		var n int64
+		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		per[name] = n
+		total += n
+	}
+	return total, per
+}
+
+// tamperRecords runs SQL as someone with write access to the database who has dropped its protections: every
+// append-only trigger is gone first.
+func tamperRecords(t *testing.T, db *store.DB, stmts ...string) {
+	t.Helper()
+	var drop []string
+	if db.Engine() == store.Postgres {
+		rows, err := db.SQL().Query("SELECT DISTINCT event_object_table FROM information_schema.triggers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var tbl string
+			rows.Scan(&tbl)
+			drop = append(drop, "ALTER TABLE "+tbl+" DISABLE TRIGGER USER")
+		}
+		rows.Close()
+	} else {
+		rows, err := db.SQL().Query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var name string
+			rows.Scan(&name)
+			drop = append(drop, "DROP TRIGGER "+name)
+		}
+		rows.Close()
+	}
+	for _, s := range append(drop, stmts...) {
+		if _, err := db.SQL().Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+type problemKey struct{ table, key string }
+
+func problemKeys(r vigil.AuditReport) []problemKey {
+	var out []problemKey
+	for _, p := range r.Problems {
+		out = append(out, problemKey{p.Table, p.Key})
+	}
+	return out
+}
+
+// TestAuditRecordsEveryTable writes every audited table through the store, checks that verification reconciles
+// every row, then edits one row of each table (and a link row of a parent) directly in the database and checks
+// that each edit is reported against its own record, and nothing else is.
+func TestAuditRecordsEveryTable(t *testing.T) {
+	edits := map[string]string{
+		"orgs":            "UPDATE orgs SET fei_number = '0000000000' WHERE id = 1",
+		"devices":         "UPDATE devices SET model = 'tampered' WHERE id = 1",
+		"device_versions": "UPDATE device_versions SET units_fielded = 41 WHERE id = 1",
+		"consignees":      "UPDATE consignee_units SET units = 13 WHERE consignee_id = 1",
+		"sboms":           "UPDATE sboms SET digest = 'def' WHERE id = 1",
+		"users":           "UPDATE users SET role = 'admin' WHERE id = 1",
+		"tokens":          "UPDATE tokens SET expires_at = NULL WHERE id = 1",
+		"findings":        "UPDATE findings SET state = 'open', resolved_at = NULL WHERE id = 2",
+		"assessments":     "UPDATE assessments SET risk = 'controlled' WHERE id = 1",
+		"finding_events":  "UPDATE finding_events SET date = '2025-05-01' WHERE id = 1",
+		"tm_assets":       "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
+		"tm_threats":      "DELETE FROM tm_threat_assets WHERE threat_id = 2",
+		"tm_controls":     "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
+	}
+	want := []problemKey{{"findings", "2"}}
+	for _, name := range store.AuditedTables() {
+		if edits[name] == "" {
+			t.Fatalf("audited table %s has no edit in this test: add one (and a write of it to auditedFixture)", name)
+		}
+		if name == "findings" {
+			continue
+		}
+		key := "1"
+		if name == "tm_threats" {
+			key = "2"
+		}
+		want = append(want, problemKey{name, key})
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		auditedFixture(t, db)
+		total, per := rowCount(t, db)
+		for name, n := range per {
+			if n == 0 {
+				t.Errorf("auditedFixture wrote no row of audited table %s", name)
+			}
+		}
+		rep, err := db.Verify(ctx, nil)
+		if err != nil || rep.Records != total || len(rep.Problems) != 0 {
+			t.Fatalf("verify the intact store = %+v, %v; want %d records, no problem", rep, err, total)
+		}
+		var stmts []string
+		for _, s := range edits {
+			stmts = append(stmts, s)
+		}
+		tamperRecords(t, db, stmts...)
+		rep, err = db.Verify(ctx, nil)
+		if vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Fatalf("verify after %d edits = %v, want EINVALID", len(edits), err)
+		}
+		got := problemKeys(rep)
+		slices.SortFunc(got, func(a, b problemKey) int { return strings.Compare(a.table+a.key, b.table+b.key) })
+		slices.SortFunc(want, func(a, b problemKey) int { return strings.Compare(a.table+a.key, b.table+b.key) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("problems on %v, want %v\n%+v", got, want, rep.Problems)
+		}
+		for _, p := range rep.Problems {
+			if !strings.Contains(p.Problem, "differs from the state audit event") {
+				t.Errorf("%s %s: %q, want an edited row", p.Table, p.Key, p.Problem)
+			}
+		}
+	})
+}
+
+// TestAuditUpgradeAttests opens a store an older Vigil wrote (migrated to 9, rows and events without record
+// states), upgrades it, and checks that one audit.attest event records every row as found, that the trail then
+// verifies, and that a later edit of an attested row is caught.
+func TestAuditUpgradeAttests(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := storetest.DSN(t, engine)
+			old, err := store.OpenAt(ctx, dsn, 9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What Vigil before migration 16 wrote: the row, and an event whose hash covers no record state.
+			now := "2025-06-01T09:00:00.000000000Z"
+			if _, err := old.SQL().Exec(`INSERT INTO orgs (name, time_zone, cvd_ack_days, created_at, updated_at) VALUES ('Acme', 'UTC', 5, $1, $1)`, now); err != nil {
+				t.Fatal(err)
+			}
+			e := &vigil.AuditEvent{Time: ts(now), Actor: "cli:ops", Action: "org.create", ObjectType: "org", ObjectID: "1", New: json.RawMessage(`{"name":"Acme"}`)}
+			audit.Seal(e, vigil.AuditCheckpoint{})
+			if _, err := old.SQL().Exec(`INSERT INTO audit_events (seq, time, actor, action, object_type, object_id, new, reason, prev_hash, hash)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $9)`, e.Seq, now, e.Actor, e.Action, e.ObjectType, e.ObjectID, string(e.New), e.PrevHash, e.Hash); err != nil {
+				t.Fatal(err)
+			}
+			old.Close()
+
+			db, err := store.Open(ctx, dsn, storetest.NewClock(ts("2025-06-02T09:00:00Z")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			admin := storetest.Admin()
+			rep, err := db.Verify(admin, nil)
+			if err != nil || rep.Count != 2 || rep.Records != 1 {
+				t.Fatalf("verify after upgrade = %+v, %v; want 2 events (the org's and the attestation), 1 record", rep, err)
+			}
+			evs, err := db.Events(admin, vigil.AuditFilter{Action: "audit.attest"})
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("attest events = %v, %v", evs, err)
+			}
+			if a := evs[0]; a.Actor != "system:migrate" || a.ObjectID != "16" || !strings.Contains(a.Reason, "attested as found at the upgrade") ||
+				len(a.Records) != 1 || a.Records[0].Table != "orgs" || a.Records[0].Key != "1" {
+				t.Fatalf("attestation = %+v", a)
+			}
+			// Opening again attests nothing more.
+			db.Close()
+			if db, err = store.Open(ctx, dsn, nil); err != nil {
+				t.Fatal(err)
+			}
+			if cp, _ := db.Checkpoint(admin); cp.Count != 2 {
+				t.Fatalf("second open: %d events, want 2", cp.Count)
+			}
+			tamperRecords(t, db, "UPDATE orgs SET cvd_ack_days = 30")
+			if _, err := db.Verify(admin, nil); err == nil || !strings.Contains(err.Error(), "orgs 1: the row differs from the state audit event 2 recorded") {
+				t.Fatalf("verify after edit = %v", err)
+			}
+		})
+	}
+}
