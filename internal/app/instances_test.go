@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cli"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
@@ -186,6 +188,25 @@ func TestTwoServersShareTheJobs(t *testing.T) {
 	}
 	if got := host.servers("/hold"); len(got) != 2 || got[0] != killed || got[1] != survivor {
 		t.Errorf("/hold was fetched by %v: want the killed %s, then %s taking its job over", got, killed, survivor)
+	}
+	// `vigil jobs` names the server that took the sync over, and the periodic re-match one of them completed.
+	var out, errb bytes.Buffer
+	if code := cli.Run(context.Background(), []string{"--db", dsn, "jobs"}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("vigil jobs: exit %d: %s", code, errb.String())
+	}
+	hold, rematch := "", ""
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "feed:hold" {
+			hold = line
+		} else if len(f) > 0 && f[0] == "rematch" {
+			rematch = line
+		}
+	}
+	if !strings.Contains(hold, "free") || !strings.Contains(hold, survivor) {
+		t.Errorf("vigil jobs shows feed:hold as %q: want free, last held by %s\n%s", hold, survivor, out.String())
+	}
+	if f := strings.Fields(rematch); len(f) != 7 || f[1] != "free" || !strings.HasPrefix(f[2], "server-") { // name, state, server, heartbeat and completion (date, time)
+		t.Errorf("vigil jobs shows rematch as %q: want completed by one of the servers\n%s", rematch, out.String())
 	}
 	runs, err := a.Intel.Runs(ctx, 100)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vigil-dev/vigil"
 )
 
 // AcquireLease takes the lease of the named job for owner until ttl from now, when no one holds it, its holder's
@@ -69,4 +71,24 @@ func (db *DB) LastCompleted(ctx context.Context, job string) (time.Time, error) 
 		return time.Time{}, fmt.Errorf("last completion of %s: %w", job, err)
 	}
 	return parseTime(at), nil
+}
+
+// JobLeases lists the jobs' leases by name (operational state: every signed-in role may read it).
+func (db *DB) JobLeases(ctx context.Context) ([]*vigil.JobLease, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT name, owner, acquired_at, renewed_at, expires_at, completed_at FROM job_leases ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("job leases: %w", err)
+	}
+	defer rows.Close()
+	out := []*vigil.JobLease{}
+	for rows.Next() {
+		var l vigil.JobLease
+		var acq, ren, exp, done sql.NullString
+		if err := rows.Scan(&l.Name, &l.Owner, &acq, &ren, &exp, &done); err != nil {
+			return nil, err
+		}
+		l.Acquired, l.Renewed, l.Expires, l.Completed = parseTime(acq), parseTime(ren), parseTime(exp), parseTime(done)
+		out = append(out, &l)
+	}
+	return out, rows.Err()
 }

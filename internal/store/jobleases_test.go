@@ -85,6 +85,12 @@ func TestJobLeases(t *testing.T) {
 				t.Errorf("holder = %q, %v; want a", last, err)
 			}
 
+			leases, err := db.JobLeases(ctx)
+			if err != nil || len(leases) != 2 || leases[0].Name != "feed:kev" || leases[1].Name != "feed:nvd" || leases[1].Owner != "a" ||
+				!leases[1].Held(clock.T) || leases[1].Completed.IsZero() || !leases[0].Completed.IsZero() {
+				t.Errorf("JobLeases = %+v, %v", leases, err)
+			}
+
 			// Servers racing for a free job: exactly one wins.
 			var wg sync.WaitGroup
 			var mu sync.Mutex

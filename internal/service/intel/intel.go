@@ -31,6 +31,7 @@ type Store interface {
 	RecordFeedAttempt(ctx context.Context, name string, a vigil.FeedAttempt) error
 	// The jobs' leases, so that one server of several sharing the database runs each scheduled sync.
 	jobs.Leases
+	JobLeases(ctx context.Context) ([]*vigil.JobLease, error)
 	IntelRuns(ctx context.Context, limit int) ([]*vigil.IntelRun, error)
 	VulnDetail(ctx context.Context, id string) (*vigil.VulnDetail, error)
 	VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*vigil.VulnDetail, error)
@@ -249,6 +250,14 @@ func (s *Service) Scheduler(ctx context.Context, opt jobs.Options) (*jobs.Schedu
 		return err
 	}})
 	return jobs.New(opt), nil
+}
+
+// JobLeases lists which server runs, or last ran, each scheduled job (`vigil jobs`). Needs PermRead.
+func (s *Service) JobLeases(ctx context.Context) ([]*vigil.JobLease, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	return s.Store.JobLeases(ctx)
 }
 
 // RematchEvery is how often one of the servers re-matches what imports changed and no re-match followed yet: a
