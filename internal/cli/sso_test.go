@@ -234,6 +234,9 @@ func TestServeSignsInThroughOIDC(t *testing.T) {
 			if trail := r.ok("audit", "log"); !strings.Contains(trail, "user.identity") || !strings.Contains(trail, "system:sso") {
 				t.Errorf("the audit trail does not record the SSO user's creation and identity:\n%s", trail)
 			}
+			if code, out, errs := r.run("", "audit", "verify"); code != 0 {
+				t.Errorf("audit verify after SSO sign-ins (users and their identities reconciled with the trail): exit %d\n%s%s", code, out, errs)
+			}
 
 			for _, tc := range []struct {
 				name   string
