@@ -13,18 +13,25 @@ type FindingState string
 const (
 	FindingOpen         FindingState = "open"               // matched and not yet resolved
 	FindingCouldNotEval FindingState = "could_not_evaluate" // a version the comparator cannot order: never a silent miss
-	FindingResolved     FindingState = "resolved"           // no longer matches (advisory withdrawn or revised, component changed)
+	FindingResolved     FindingState = "resolved"           // no longer matches (advisory revised, component changed)
+	// FindingNeedsReview is a finding whose matching advisory was withdrawn (OSV withdrawn, NVD Rejected): it no
+	// longer matches, but its clocks may still bind, so nothing else changes until a person decides, with a
+	// reason, to close it or to reopen it.
+	FindingNeedsReview FindingState = "needs_review"
 	// FindingClosed is the state of a finding a person closed (fix distributed and verified, or not applicable).
 	FindingClosed FindingState = "closed"
 )
 
 // FindingStates lists the finding states.
-var FindingStates = []FindingState{FindingOpen, FindingCouldNotEval, FindingResolved, FindingClosed}
+var FindingStates = []FindingState{FindingOpen, FindingCouldNotEval, FindingNeedsReview, FindingResolved, FindingClosed}
+
+// FindingStatesToWork are the states a default list shows: what someone must still act on.
+var FindingStatesToWork = []FindingState{FindingOpen, FindingCouldNotEval, FindingNeedsReview}
 
 func (s FindingState) Validate() error { return OneOf("state", s, FindingStates) }
 
 // ParseFindingStates reads a state filter as every front end takes it: values repeated or comma-separated, "all"
-// for every state, blanks ignored. Nil means the default (open and could_not_evaluate).
+// for every state, blanks ignored. Nil means the default (FindingStatesToWork).
 func ParseFindingStates(values []string) ([]FindingState, error) {
 	var out []FindingState
 	for _, v := range values {
@@ -76,9 +83,11 @@ type Finding struct {
 	ResolvedAt    time.Time    `json:"resolved_at,omitzero"`
 	// Learned is D0: the day the manufacturer learned of the vulnerability for this device (the ED clocks start
 	// here). It defaults to the day the finding first appeared, in the organization's time zone.
-	Learned  Date   `json:"learned"`
-	DeviceID int64  `json:"device_id,omitempty"`
-	Source   string `json:"source,omitempty"` // how it was found: match, researcher, csaf-signal, manual
+	Learned  Date  `json:"learned"`
+	DeviceID int64 `json:"device_id,omitempty"`
+	// Source is how it was found: match, researcher, csaf-signal, manual; or review, a matched finding a person
+	// reopened after its advisory was withdrawn, which stands on that decision and which matching no longer moves.
+	Source string `json:"source,omitempty"`
 }
 
 // Assessment is one recorded risk assessment of a finding: the inputs, the binary determination and why. A later
@@ -137,7 +146,7 @@ type EventData struct {
 type FindingFilter struct {
 	DeviceID  int64
 	VersionID int64
-	States    []FindingState // default: open and could_not_evaluate
+	States    []FindingState // default: FindingStatesToWork (open, could_not_evaluate, needs_review)
 	Vuln      string
 	Limit     int
 }

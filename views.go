@@ -25,7 +25,7 @@ type AuditChange struct {
 type FindingListQuery struct {
 	DeviceID  int64
 	VersionID int64
-	States    []FindingState // default open and could_not_evaluate
+	States    []FindingState // default FindingStatesToWork (open, could_not_evaluate, needs_review)
 	Vuln      string         // an id or an alias, exactly
 	Text      string         // a substring (any case) of the component key or name, or of the vulnerability id
 	Risk      RiskFilter     // the latest assessment's risk, or unassessed (none)

@@ -630,7 +630,7 @@ func (s *Service) Deadlines(ctx context.Context, flt DeadlineFilter) ([]Deadline
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{DeviceID: flt.DeviceID, States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval, vigil.FindingResolved}})
+	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{DeviceID: flt.DeviceID, States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval, vigil.FindingNeedsReview, vigil.FindingResolved}})
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ func (s *Service) Finding(ctx context.Context, id int64) (*vigil.Finding, error)
 	return s.Store.Finding(ctx, id)
 }
 
-// Findings lists findings (open and could-not-evaluate unless the filter names states). Needs PermRead.
+// Findings lists findings (open, could-not-evaluate and needs-review unless the filter names states). Needs PermRead.
 func (s *Service) Findings(ctx context.Context, f vigil.FindingFilter) ([]*vigil.Finding, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err

@@ -64,7 +64,7 @@ type listFlags struct {
 func (f *listFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.device, "device", "", "only this device (name or id)")
 	c.Flags().StringVar(&f.version, "version", "", "only this version of --device")
-	c.Flags().StringSliceVar(&f.states, "state", nil, "states: open, could_not_evaluate, resolved, closed or all (default open and could_not_evaluate)")
+	c.Flags().StringSliceVar(&f.states, "state", nil, "states: open, could_not_evaluate, needs_review, resolved, closed or all (default open, could_not_evaluate and needs_review)")
 	c.Flags().StringVar(&f.vuln, "vuln", "", "only this vulnerability (its id or any alias)")
 	c.Flags().BoolVar(&f.kev, "kev", false, "only vulnerabilities in CISA's KEV catalog")
 	c.Flags().IntVar(&f.limit, "limit", 0, "at most this many")

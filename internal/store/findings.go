@@ -60,7 +60,7 @@ func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) (_ []*vigil
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	states := flt.States
 	if len(states) == 0 {
-		states = []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval}
+		states = vigil.FindingStatesToWork
 	}
 	var ph []string
 	for _, s := range states {
@@ -99,8 +99,10 @@ func (tx *Tx) orgLocation(ctx context.Context) *time.Location {
 
 // SyncFindings makes the version's matched findings equal to found, in one transaction: a new (component,
 // vulnerability) pair opens a finding, a pair no longer found resolves (its assessments and events stay), and a
-// resolved pair found again reopens. Findings a person created or closed are left alone. One audit event records
-// the sync with the ids opened and resolved.
+// resolved pair found again reopens. A pair no longer found because the advisory that matched it was withdrawn goes
+// to needs_review instead, and stays there until a person closes or reopens it. Findings a person created or closed
+// are left alone. One audit event records the sync with the ids opened, resolved and put in needs_review (and the
+// withdrawn advisories as its reason).
 func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
 	return db.SyncFindingsOf(ctx, versionID, found, nil, nil)
 }
@@ -117,12 +119,13 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 	err = db.transact(ctx, func(tx *Tx) error {
 		opened, resolved = 0, 0
 		type cur struct {
-			id    int64
-			state vigil.FindingState
+			id       int64
+			state    vigil.FindingState
+			evidence string
 		}
 		existing := map[[2]string]cur{}
 		read := func(cond string, args ...any) error {
-			rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state FROM findings WHERE version_id = $1 AND source = 'match'"+cond, append([]any{versionID}, args...)...)
+			rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state, evidence FROM findings WHERE version_id = $1 AND source = 'match'"+cond, append([]any{versionID}, args...)...)
 			if err != nil {
 				return err
 			}
@@ -130,7 +133,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			for rows.Next() {
 				var c cur
 				var k [2]string
-				if err := rows.Scan(&c.id, &k[0], &k[1], &c.state); err != nil {
+				if err := rows.Scan(&c.id, &k[0], &k[1], &c.state, &c.evidence); err != nil {
 					return err
 				}
 				if scope == nil || scope(k[0]) {
@@ -157,7 +160,8 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		}
 		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
 		seen := map[[2]string]bool{}
-		var openedIDs, resolvedIDs []int64
+		var openedIDs, resolvedIDs, reviewIDs []int64
+		var withdrawn []string
 		// New findings are written a few hundred per statement (the audit event lists their ids, in no order).
 		inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
 		for i := range found {
@@ -179,6 +183,8 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			}
 			c, ok := existing[k]
 			switch {
+			case c.state == vigil.FindingNeedsReview:
+				// A person decides what becomes of it, whatever matching says now.
 			case !ok:
 				now := tx.NowText()
 				inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), string(state), mustJSON(f.Evidence), "match", now, learned, now)
@@ -202,7 +208,23 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			return err
 		}
 		for k, c := range existing {
-			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed {
+			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed || c.state == vigil.FindingNeedsReview {
+				continue
+			}
+			// A finding whose advisory was withdrawn (or rejected) is not resolved: its clocks may still bind, and a
+			// withdrawal is a claim a person must weigh. It waits in needs_review, nothing else changed.
+			adv, err := tx.withdrawnAdvisory(ctx, c.evidence)
+			if err != nil {
+				return err
+			}
+			if adv != "" {
+				if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, updated_at = $2 WHERE id = $3", vigil.FindingNeedsReview, tx.NowText(), c.id); err != nil {
+					return err
+				}
+				reviewIDs = append(reviewIDs, c.id)
+				if !slices.Contains(withdrawn, adv) {
+					withdrawn = append(withdrawn, adv)
+				}
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $2 WHERE id = $3", vigil.FindingResolved, tx.NowText(), c.id); err != nil {
@@ -213,15 +235,38 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		opened, resolved = len(openedIDs), len(resolvedIDs)
 		tx.wrote("findings", openedIDs...)
 		tx.wrote("findings", resolvedIDs...)
+		tx.wrote("findings", reviewIDs...)
 		if len(tx.touched) == 0 {
 			return nil
 		}
 		slices.Sort(openedIDs)
 		slices.Sort(resolvedIDs)
-		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil,
-			map[string]any{"opened": openedIDs, "resolved": resolvedIDs}, "")
+		change := map[string]any{"opened": openedIDs, "resolved": resolvedIDs}
+		reason := ""
+		if len(reviewIDs) > 0 {
+			slices.Sort(reviewIDs)
+			slices.Sort(withdrawn)
+			change["needs_review"] = reviewIDs
+			reason = "advisory withdrawn: " + strings.Join(withdrawn, ", ")
+		}
+		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil, change, reason)
 	})
 	return opened, resolved, err
+}
+
+// withdrawnAdvisory returns the advisory behind a finding's evidence (stored JSON) as "source id" when the source
+// has withdrawn it (OSV withdrawn, NVD Rejected), else "".
+func (tx *Tx) withdrawnAdvisory(ctx context.Context, evidence string) (string, error) {
+	var ev vigil.Evidence
+	if err := json.Unmarshal([]byte(evidence), &ev); err != nil || ev.Advisory == "" {
+		return "", err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM intel_advisories WHERE source = $1 AND adv_id = $2 AND withdrawn = $3",
+		ev.Source, ev.Advisory, true).Scan(&n); err != nil || n == 0 {
+		return "", err
+	}
+	return ev.Source + " " + ev.Advisory, nil
 }
 
 // CreateFinding records a finding that did not come from matching: a researcher's report, an advisory about our
@@ -443,6 +488,13 @@ func (db *DB) SetFindingState(ctx context.Context, id int64, state vigil.Finding
 			return err
 		}
 		tx.wrote("findings", id)
+		if old == vigil.FindingNeedsReview && state == vigil.FindingOpen {
+			// Reopened against the withdrawal: the finding stands on this decision, and the next re-match (the
+			// advisory still withdrawn) must not put it back in review.
+			if _, err := tx.ExecContext(ctx, "UPDATE findings SET source = 'review' WHERE id = $1 AND source = 'match'", id); err != nil {
+				return err
+			}
+		}
 		return tx.Audit(ctx, "finding.state", "finding", idText(id), map[string]vigil.FindingState{"state": old}, map[string]vigil.FindingState{"state": state}, reason)
 	})
 }

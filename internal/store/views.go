@@ -109,7 +109,7 @@ func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) 
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	states := q.States
 	if len(states) == 0 {
-		states = []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval}
+		states = vigil.FindingStatesToWork
 	}
 	var ph []string
 	for _, s := range states {

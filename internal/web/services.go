@@ -120,7 +120,7 @@ type Importer interface {
 type FindingQuery struct {
 	DeviceID  int64                `json:"device_id,omitempty"`
 	VersionID int64                `json:"version_id,omitempty"`
-	States    []vigil.FindingState `json:"states,omitempty"` // default open and could_not_evaluate
+	States    []vigil.FindingState `json:"states,omitempty"` // default open, could_not_evaluate and needs_review
 	Vuln      string               `json:"vuln,omitempty"`   // an id or an alias, exactly
 	Text      string               `json:"text,omitempty"`   // a substring of the component name or the vulnerability id
 	Risk      vigil.RiskFilter     `json:"risk,omitempty"`

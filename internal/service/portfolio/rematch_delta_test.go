@@ -41,7 +41,7 @@ func (c *countingStore) SyncFindingsOf(ctx context.Context, versionID int64, fou
 
 // TestRematchChangedByAdvisory: after a small import RematchChanged matches the components carrying its keys against
 // the advisories it changed only — not the package's other advisories (pip has several in the real PyPI corpus) —
-// and syncs only those advisories' findings. A new advisory opens its finding, its withdrawal resolves it, the
+// and syncs only those advisories' findings. A new advisory opens its finding, its withdrawal puts it in review, the
 // package's other findings stay as they were, and a full Rematch afterwards changes nothing. When the runs reach
 // back past the record of changed ids (a store migrated with unconsumed runs), it matches by package and is as
 // exact. Both engines.
@@ -83,7 +83,7 @@ func TestRematchChangedByAdvisory(t *testing.T) {
 			im := &importer.Importer{Store: db}
 			open := func() map[string]vigil.FindingState {
 				t.Helper()
-				fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingResolved}})
+				fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingNeedsReview, vigil.FindingResolved}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -128,10 +128,10 @@ func TestRematchChangedByAdvisory(t *testing.T) {
 			}
 
 			res = step(osv(t, "PYSEC-9999-1", "2026-02-01T00:00:00Z", `,"withdrawn":"2026-02-01T00:00:00Z"`))
-			if res.Opened != 0 || res.Resolved != 1 || cs.byPackage != 0 || cs.byID != 0 {
-				t.Errorf("withdrawal: %+v, %d look-ups by package, %d advisories by id; want 1 resolved by id", res, cs.byPackage, cs.byID)
+			if res.Opened != 0 || res.Resolved != 0 || cs.byPackage != 0 || cs.byID != 0 || !slices.Equal(cs.vulns, []string{"PYSEC-9999-1"}) {
+				t.Errorf("withdrawal: %+v, %d look-ups by package, %d advisories by id, synced %v; want its finding alone synced by id, none resolved", res, cs.byPackage, cs.byID, cs.vulns)
 			}
-			want["pip PYSEC-9999-1"] = vigil.FindingResolved
+			want["pip PYSEC-9999-1"] = vigil.FindingNeedsReview
 			if got := open(); !mapsEqual(got, want) {
 				t.Errorf("after the withdrawal: %v, want %v", got, want)
 			}

@@ -15,7 +15,7 @@ import (
 )
 
 // TestImportRematchesOnlyAffectedVersions: an SBOM import matches at once, an intelligence import re-matches the
-// versions whose packages it touched, and a withdrawn advisory resolves its findings. Both engines.
+// versions whose packages it touched, and a withdrawn advisory puts its findings in review. Both engines.
 func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 	pypi := testfix.Path(t, "osv-corpus", "PyPI", "all.zip")
 	sboms := map[string]string{
@@ -79,7 +79,7 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 			if res, err := a.RematchChanged(ctx); err != nil || res.Versions != 0 {
 				t.Errorf("second RematchChanged = %+v, %v", res, err)
 			}
-			// The advisory is withdrawn upstream: its finding resolves.
+			// The advisory is withdrawn upstream: its finding waits for a person in needs_review.
 			dir := t.TempDir()
 			rec := `{"schema_version":"1.6.0","id":"PYSEC-2022-43017","modified":"2030-01-01T00:00:00Z","withdrawn":"2030-01-01T00:00:00Z",
 				"affected":[{"package":{"ecosystem":"PyPI","name":"wheel"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.38.1"}]}]}]}`
@@ -87,12 +87,12 @@ func TestImportRematchesOnlyAffectedVersions(t *testing.T) {
 			if _, err := im.Import(ctx, []string{dir}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if res, err := a.RematchChanged(ctx); err != nil || res.Resolved != 1 {
+			if res, err := a.RematchChanged(ctx); err != nil || res.Resolved != 0 || res.Versions != 1 {
 				t.Errorf("after withdrawal: %+v, %v", res, err)
 			}
 			left, _ := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID, Vuln: "PYSEC-2022-43017"})
-			if len(left) != 0 {
-				t.Errorf("withdrawn advisory still has open findings: %v", left)
+			if len(left) != 1 || left[0].State != vigil.FindingNeedsReview {
+				t.Errorf("withdrawn advisory's findings: %v, want one in needs_review", left)
 			}
 		})
 	}
