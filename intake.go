@@ -183,7 +183,7 @@ func ParseReportNumber(s string) (int64, error) {
 	}
 	var id int64
 	if _, err := fmt.Sscanf(t, "%d", &id); err != nil || id <= 0 || fmt.Sprint(id) != t {
-		return 0, Errorf(EINVALID, "report: %q is not a report number (VR-12 or 12)", clip(s, 40))
+		return 0, Errorf(EINVALID, "report: %q is not a report number (VR-12 or 12)", Clip(40, s))
 	}
 	return id, nil
 }
@@ -311,7 +311,7 @@ func (in *ReportInput) Validate() error {
 	if in.ReporterEmail != "" {
 		a, err := mail.ParseAddress(in.ReporterEmail)
 		if err != nil || a.Address != in.ReporterEmail || strings.ContainsAny(in.ReporterEmail, "\r\n") {
-			return Errorf(EINVALID, "reporter_email: %q is not an e-mail address (name@example.org)", clip(in.ReporterEmail, 60))
+			return Errorf(EINVALID, "reporter_email: %q is not an e-mail address (name@example.org)", Clip(60, in.ReporterEmail))
 		}
 	}
 	if len(in.Attachments) > MaxAttachments {
@@ -324,35 +324,25 @@ func (in *ReportInput) Validate() error {
 			return err
 		}
 		if strings.TrimSpace(a.Name) == "" || strings.ContainsAny(a.Name, "/\\") || strings.ContainsFunc(a.Name, isControl) {
-			return Errorf(EINVALID, "%s.name: %q is not a plain file name", name, clip(a.Name, 60))
+			return Errorf(EINVALID, "%s.name: %q is not a plain file name", name, Clip(60, a.Name))
 		}
 		if len(a.Data) == 0 {
-			return Errorf(EINVALID, "%s: %s is empty", name, clip(a.Name, 60))
+			return Errorf(EINVALID, "%s: %s is empty", name, Clip(60, a.Name))
 		}
 		if len(a.Data) > MaxAttachmentSize {
-			return Errorf(EINVALID, "%s: %s is %d bytes, more than %d", name, clip(a.Name, 60), len(a.Data), MaxAttachmentSize)
+			return Errorf(EINVALID, "%s: %s is %d bytes, more than %d", name, Clip(60, a.Name), len(a.Data), MaxAttachmentSize)
 		}
 		if total += len(a.Data); total > MaxAttachmentsTotal {
 			return Errorf(EINVALID, "attachments: %d bytes in all, more than %d", total, MaxAttachmentsTotal)
 		}
 		if !slices.Contains(AttachmentTypes, a.ContentType) {
-			return Errorf(EINVALID, "%s.content_type: %q is not accepted (%s)", name, clip(a.ContentType, 60), strings.Join(AttachmentTypes, ", "))
+			return Errorf(EINVALID, "%s.content_type: %q is not accepted (%s)", name, Clip(60, a.ContentType), strings.Join(AttachmentTypes, ", "))
 		}
 	}
 	return nil
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
 
 // ReportFilter selects reports for the inbox.
 type ReportFilter struct {
@@ -407,7 +397,7 @@ func (p *CVDPolicy) Validate() error {
 	if p.BaseURL != "" {
 		u, err := url.Parse(p.BaseURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return Errorf(EINVALID, "base_url: %q must be an https URL with no query (https://psirt.example.com)", clip(p.BaseURL, 80))
+			return Errorf(EINVALID, "base_url: %q must be an https URL with no query (https://psirt.example.com)", Clip(80, p.BaseURL))
 		}
 		p.BaseURL = strings.TrimSuffix(p.BaseURL, "/")
 	}
@@ -416,7 +406,7 @@ func (p *CVDPolicy) Validate() error {
 	}
 	for i, l := range p.Languages {
 		if !languageTag(l) {
-			return Errorf(EINVALID, "languages[%d]: %q is not a language tag (en, de, pt-BR)", i, clip(l, 40))
+			return Errorf(EINVALID, "languages[%d]: %q is not a language tag (en, de, pt-BR)", i, Clip(40, l))
 		}
 	}
 	if p.QueueCap < 0 || p.QueueCap > 100000 {

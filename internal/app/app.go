@@ -56,7 +56,8 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
 	if db.Engine() == store.SQLite {
 		im.Turns = new(sync.Mutex) // one writer: imports and feed syncs take turns at their transactions
 	}
-	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock}
+	ik := &intake.Service{Store: db, Clock: clock}
+	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock, Intake: ik}
 	return &App{
 		Portfolio: p,
 		Intel:     in,
@@ -65,7 +66,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
 		VEX:       &vex.Service{Store: db},
 		Accounts:  &accounts.Service{Store: db},
 		Audit:     &audittrail.Service{Store: db},
-		Intake:    &intake.Service{Store: db, Clock: clock},
+		Intake:    ik,
 		Clock:     clock,
 		db:        db,
 	}, nil

@@ -224,7 +224,24 @@ Reports are named VR-N (or just N).`,
 	add.Flags().StringVar(&in.CVSS, "cvss", "", "a CVSS vector, when the source gave one")
 	add.Flags().StringVar(&embargo, "embargo", "", "an embargo date asked for (YYYY-MM-DD)")
 
-	cmd.AddCommand(list, show, ack, triage, advance, message, closeC, link, add, policyCmd(env))
+	signals := &cobra.Command{Use: "signals", Short: "File a report for each CSAF signal (an advisory naming our device) that has none (every import does this itself)", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				rs, err := a.Intake.FileSignals(env.actx())
+				if err != nil {
+					return err
+				}
+				return env.Output(rs, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, r := range rs {
+						rows = append(rows, []string{r.Number, r.Reference, r.Product, r.Title})
+					}
+					return []string{"REPORT", "ADVISORY", "DEVICE", "TITLE"}, rows
+				})
+			})
+		}}
+
+	cmd.AddCommand(list, show, ack, triage, advance, message, closeC, link, add, signals, policyCmd(env))
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix"
 )
 
 // TestIntakeFlow files a complaint and a CISA tip on the command line, sees the acknowledgement clocks in the inbox
@@ -76,6 +77,54 @@ func TestIntakeFlow(t *testing.T) {
 			r.ok("intake", "policy", "set", "--expires", "2027-01-01", "--languages", "en,de", "--base-url", "https://psirt.acme.example", "--reason", "published")
 			if out := r.ok("intake", "policy"); !strings.Contains(out, "2027-01-01") || !strings.Contains(out, "en, de") {
 				t.Errorf("policy:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestCSAFSignalsBecomeReports imports a CISA ICSMA advisory naming two of our devices: each signal becomes one
+// report to triage (source csaf, D0 the import's day), and importing again or running `intake signals` files no
+// duplicate.
+func TestCSAFSignalsBecomeReports(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			r := runner{t, storetest.DSN(t, engine)}
+			r.ok("org", "create", "--name", "Acme Medical", "--time-zone", "America/Chicago")
+			r.ok("device", "create", "--name", "MiniMed 508", "--class", "II", "--pathway", "510k")
+			r.ok("device", "create", "--name", "Veo Pump", "--model", "554CM", "--class", "II", "--pathway", "510k")
+			doc := testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")
+			r.ok("import", doc)
+			var reports []struct {
+				Source, Product, Reference, Title, Status string
+				SignalID                                  int64 `json:"signal_id"`
+			}
+			list := func() {
+				t.Helper()
+				if err := json.Unmarshal([]byte(r.ok("--format", "json", "intake", "list", "--source", "csaf")), &reports); err != nil {
+					t.Fatal(err)
+				}
+			}
+			list()
+			if len(reports) != 2 {
+				t.Fatalf("reports from the advisory: %+v", reports)
+			}
+			products := map[string]bool{}
+			for _, rep := range reports {
+				products[rep.Product] = true
+				if rep.Reference != "ICSMA-19-178-01" || rep.SignalID == 0 || rep.Status != "received" || !strings.Contains(rep.Title, "ICSMA-19-178-01") {
+					t.Errorf("report: %+v", rep)
+				}
+			}
+			if !products["MiniMed 508"] || !products["Veo Pump"] {
+				t.Errorf("products: %v", products)
+			}
+			r.ok("import", doc)
+			if out := r.ok("--format", "json", "intake", "signals"); strings.TrimSpace(out) != "[]" {
+				t.Errorf("intake signals after the import filed them: %s", out)
+			}
+			list()
+			if len(reports) != 2 {
+				t.Errorf("after a second import: %d reports, want 2", len(reports))
 			}
 		})
 	}

@@ -487,3 +487,28 @@ func (db *DB) MarketedProducts(ctx context.Context) (_ []vigil.ReportProduct, er
 	}
 	return out, err
 }
+
+// UnreportedSignals lists the cybersecurity signals (a CSAF advisory naming one of our devices) that no report
+// has been filed for yet, oldest first, at most limit.
+func (db *DB) UnreportedSignals(ctx context.Context, limit int) (_ []*vigil.Signal, err error) {
+	defer vigil.Wrap(&err, "store.UnreportedSignals", nil)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	out := []*vigil.Signal{}
+	err = eachRow(ctx, db.db, `SELECT s.id, s.device_id, d.name, s.document, s.vuln, s.release_date, s.matched_by, s.matched, s.created_at
+		FROM intel_signals s JOIN devices d ON d.id = s.device_id
+		WHERE NOT EXISTS (SELECT 1 FROM intake_reports r WHERE r.signal_id = s.id) ORDER BY s.id LIMIT $1`, []any{limit}, func(rows *sql.Rows) error {
+		var sg vigil.Signal
+		var rel string
+		var at sql.NullString
+		if err := rows.Scan(&sg.ID, &sg.DeviceID, &sg.Device, &sg.Document, &sg.Vuln, &rel, &sg.MatchedBy, &sg.Matched, &at); err != nil {
+			return err
+		}
+		sg.ReleaseDate, _ = vigil.ParseDate(rel)
+		sg.CreatedAt = parseTime(at)
+		out = append(out, &sg)
+		return nil
+	})
+	return out, err
+}

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,6 +37,7 @@ type Store interface {
 	ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange) error
 	Attachment(ctx context.Context, reportID, attachmentID int64) (*vigil.Attachment, error)
 	MarketedProducts(ctx context.Context) ([]vigil.ReportProduct, error)
+	UnreportedSignals(ctx context.Context, limit int) ([]*vigil.Signal, error)
 	CVDPolicy(ctx context.Context) (*vigil.CVDPolicy, error)
 	SetCVDPolicy(ctx context.Context, p *vigil.CVDPolicy, reason string) error
 }
@@ -177,6 +179,36 @@ func (s *Service) Add(ctx context.Context, in *vigil.ReportInput) (*vigil.Report
 		return nil, vigil.Errorf(vigil.EINVALID, "source: want complaint, service, isao, cisa or internal (researchers use the public report page)")
 	}
 	return s.file(ctx, in, "")
+}
+
+// FileSignals files a report for every cybersecurity signal (a CSAF advisory naming one of our devices, which
+// the intelligence import records) that has none yet, so that each is triaged instead of sitting in a list. The
+// intelligence service calls it after every import; `vigil intake signals` runs it by hand. Needs PermIntake.
+// It returns the reports filed.
+func (s *Service) FileSignals(ctx context.Context) ([]*vigil.Report, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermIntake); err != nil {
+		return nil, err
+	}
+	filed := []*vigil.Report{}
+	for {
+		sigs, err := s.Store.UnreportedSignals(ctx, 200)
+		if err != nil || len(sigs) == 0 {
+			return filed, err
+		}
+		for _, sg := range sigs {
+			in := &vigil.ReportInput{Source: vigil.ReportCSAF, DeviceID: sg.DeviceID, SignalID: sg.ID, Reference: vigil.Clip(vigil.MaxName, sg.Document),
+				Title: vigil.Clip(vigil.MaxReportTitle, fmt.Sprintf("CSAF %s names %s (%s)", sg.Document, sg.Device, sg.Vuln)),
+				Description: fmt.Sprintf("The CSAF advisory %s, released %s, names %s by its %s: %q. Vulnerability: %s. Triage it: does it affect our device, and which versions?",
+					sg.Document, sg.ReleaseDate, sg.Device, sg.MatchedBy, sg.Matched, sg.Vuln)}
+			r, err := s.file(ctx, in, "")
+			if vigil.ErrorCode(err) == vigil.ECONFLICT {
+				continue // filed meanwhile by another server
+			} else if err != nil {
+				return filed, fmt.Errorf("signal %d (%s): %w", sg.ID, sg.Document, err)
+			}
+			filed = append(filed, r)
+		}
+	}
 }
 
 var errLink = vigil.Errorf(vigil.EUNAUTHORIZED, "this follow-up link is not valid (it may have been revoked): write to the contact in /.well-known/security.txt")

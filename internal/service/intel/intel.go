@@ -7,6 +7,7 @@ package intel
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -44,7 +45,12 @@ type Service struct {
 	// Importer is the importer on the store (its Fetcher is set per call, see importer).
 	Importer  importer.Importer
 	Portfolio *portfolio.Service // re-matched after every import
-	Clock     vigil.Clock
+	// Intake, when set, files a report to triage for each new cybersecurity signal after every import
+	// (internal/service/intake): a CSAF advisory naming our device is a report, not a list nobody acts on.
+	Intake interface {
+		FileSignals(ctx context.Context) ([]*vigil.Report, error)
+	}
+	Clock vigil.Clock
 	// Fetcher replaces the default fetcher (tests inject one whose SSRF guard admits 127.0.0.1); a copy is used,
 	// its Allow extended with the feeds' hosts.
 	Fetcher *importer.Fetcher
@@ -110,6 +116,11 @@ func (s *Service) rematch(ctx context.Context, res *importer.Result) (*Result, e
 	rm, err := s.Portfolio.RematchChanged(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if s.Intake != nil {
+		if _, err := s.Intake.FileSignals(ctx); err != nil {
+			return nil, fmt.Errorf("imported and re-matched, but filing the new signals as reports failed (the next import retries): %w", err)
+		}
 	}
 	return &Result{Import: res, Rematch: rm}, nil
 }
