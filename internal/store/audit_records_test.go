@@ -54,6 +54,13 @@ func auditedFixture(t *testing.T, db *store.DB) {
 		Exploitability: "high", Functions: []string{"dose delivery"}, Matrix: "vigil-default v1", Rationale: "T-1 realized"}, []string{"T-1"}))
 	must("event", db.AddFindingEvent(ctx, &vigil.FindingEvent{FindingID: f.ID, Type: "customer_notified", Date: vigil.NewDate(2025, 5, 30),
 		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "CN-2025-1"}))
+	must("cvd policy", db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.example.org"}, "publish"))
+	rep := &vigil.Report{Source: vigil.ReportResearcher, DeviceID: d.ID, Title: "Dose change", Description: "POST /api/dose", Disclosure: vigil.DisclosureCoordinated,
+		Received: ts("2025-05-30T10:00:00Z"), ReceivedOn: vigil.NewDate(2025, 5, 30), AckDue: vigil.NewDate(2025, 6, 6)}
+	must("report", db.CreateReport(ctx, rep, []vigil.Attachment{{AttachmentMeta: vigil.AttachmentMeta{Name: "poc.txt", ContentType: "text/plain", SHA256: "x"},
+		Data: []byte("curl")}}, "hash-of-the-link", 0)) // report 1
+	must("report ack", db.ChangeReport(ctx, rep.ID, vigil.ReportChange{Action: "intake.ack", From: vigil.ReportReceived, To: vigil.ReportAcknowledged,
+		Links: []vigil.ReportLink{{Kind: vigil.LinkFinding, ID: f.ID}}, Message: "Received."}))
 }
 
 // rowCount counts the rows of the audited tables.
@@ -134,6 +141,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"tm_assets":       "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
 		"tm_threats":      "DELETE FROM tm_threat_assets WHERE threat_id = 2",
 		"tm_controls":     "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
+		"intake_reports":  "UPDATE intake_messages SET body = 'tampered' WHERE report_id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

@@ -161,7 +161,7 @@ var errStop = errors.New("stop")
 // a link table whose rows belong to one record (a threat's assets) is a child of that record's table and hashed
 // with it, so adding or removing a link changes its parent's state.
 var auditedTables = []auditedTable{
-	{name: "orgs"},
+	{name: "orgs", children: []childTable{{"intake_policy", "org_id"}}}, // the published CVD policy is the org's
 	{name: "devices"},
 	{name: "device_versions"},
 	{name: "consignees", children: []childTable{{"consignee_units", "consignee_id"}}},
@@ -177,6 +177,8 @@ var auditedTables = []auditedTable{
 	{name: "tm_assets"},
 	{name: "tm_threats", children: []childTable{{"tm_threat_assets", "threat_id"}}},
 	{name: "tm_controls", children: []childTable{{"tm_control_threats", "control_id"}}},
+	// A report's thread, attachments and triage links belong to it.
+	{name: "intake_reports", children: []childTable{{"intake_messages", "report_id"}, {"intake_attachments", "report_id"}, {"intake_links", "report_id"}}},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that

@@ -129,6 +129,7 @@ func (db *DB) CreateReport(ctx context.Context, r *vigil.Report, atts []vigil.At
 			}
 			r.Attachments = append(r.Attachments, a.AttachmentMeta)
 		}
+		tx.wrote("intake_reports", id)
 		return tx.Audit(ctx, "intake.report.create", "report", idText(id), nil, r, "")
 	})
 }
@@ -288,6 +289,7 @@ func (db *DB) ReporterReply(ctx context.Context, tokenHash, body string) (err er
 		if _, err := tx.ExecContext(ctx, "UPDATE intake_reports SET updated_at = $1 WHERE id = $2", tx.NowText(), id); err != nil {
 			return err
 		}
+		tx.wrote("intake_reports", id)
 		return tx.Audit(ctx, "intake.reply", "report", idText(id), nil, m, "")
 	})
 }
@@ -371,6 +373,7 @@ func (db *DB) ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange)
 		if err != nil {
 			return err
 		}
+		tx.wrote("intake_reports", id)
 		return tx.Audit(ctx, ch.Action, "report", idText(id), old, struct {
 			*vigil.Report
 			Message string `json:"message,omitempty"`
@@ -469,6 +472,7 @@ func (db *DB) SetCVDPolicy(ctx context.Context, p *vigil.CVDPolicy, reason strin
 			orgID, timeText(p.Expires), mustJSON(p.Languages), p.BaseURL, p.Statement, p.QueueCap, tx.NowText()); err != nil {
 			return err
 		}
+		tx.wrote("orgs", orgID)
 		return tx.Audit(ctx, "intake.policy", "organization", idText(orgID), old, p, reason)
 	})
 }
