@@ -61,6 +61,9 @@ func auditedFixture(t *testing.T, db *store.DB) {
 		Data: []byte("curl")}}, "hash-of-the-link", 0)) // report 1
 	must("report ack", db.ChangeReport(ctx, rep.ID, vigil.ReportChange{Action: "intake.ack", From: vigil.ReportReceived, To: vigil.ReportAcknowledged,
 		Links: []vigil.ReportLink{{Kind: vigil.LinkFinding, ID: f.ID}}, Message: "Received."}))
+	must("vex", db.ImportVEX(ctx, &vigil.VEXDocument{Name: "supplier.openvex.json", Format: "openvex", Author: "Supplier", SHA256: "abc", Statements: 1},
+		[]*vigil.VEXProposal{{FindingID: f.ID, Statement: vigil.VEXStatement{Vulnerability: "CVE-2025-0001", Product: vigil.VEXProduct{Purl: "pkg:generic/openssl@1.1.1k"},
+			Status: vigil.VEXUnderInvestigation}}})) // VEX document 1, proposal 1
 }
 
 // rowCount counts the rows of the audited tables.
@@ -142,6 +145,8 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"tm_threats":      "DELETE FROM tm_threat_assets WHERE threat_id = 2",
 		"tm_controls":     "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
 		"intake_reports":  "UPDATE intake_messages SET body = 'tampered' WHERE report_id = 1",
+		"vex_documents":   "UPDATE vex_documents SET author = 'tampered' WHERE id = 1",
+		"vex_proposals":   "UPDATE vex_proposals SET state = 'accepted' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

@@ -179,6 +179,8 @@ var auditedTables = []auditedTable{
 	{name: "tm_controls", children: []childTable{{"tm_control_threats", "control_id"}}},
 	// A report's thread, attachments and triage links belong to it.
 	{name: "intake_reports", children: []childTable{{"intake_messages", "report_id"}, {"intake_attachments", "report_id"}, {"intake_links", "report_id"}}},
+	{name: "vex_documents"},
+	{name: "vex_proposals"},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that

@@ -34,6 +34,7 @@ func (db *DB) ImportVEX(ctx context.Context, doc *vigil.VEXDocument, props []*vi
 			doc.Name, doc.Format, doc.Author, doc.SHA256, doc.Statements, tx.NowText(), doc.ImportedBy); err != nil {
 			return err
 		}
+		tx.wrote("vex_documents", doc.ID)
 		if err := tx.Audit(ctx, "vex.import", "vex_document", idText(doc.ID), nil, map[string]any{"document": doc, "proposals": len(props)}, ""); err != nil {
 			return err
 		}
@@ -46,6 +47,7 @@ func (db *DB) ImportVEX(ctx context.Context, doc *vigil.VEXDocument, props []*vi
 				doc.ID, p.FindingID, mustJSON(p.Statement), p.State, tx.NowText()); err != nil {
 				return err
 			}
+			tx.wrote("vex_proposals", p.ID)
 			if err := tx.Audit(ctx, "vex.propose", "finding", idText(p.FindingID), nil, p, ""); err != nil {
 				return err
 			}
@@ -168,6 +170,7 @@ func (db *DB) DecideVEX(ctx context.Context, id int64, accept bool, reason strin
 			p.State, p.DecidedBy, tx.NowText(), reason, id); err != nil {
 			return err
 		}
+		tx.wrote("vex_proposals", id)
 		if err := tx.Audit(ctx, "vex."+strings.TrimSuffix(string(p.State), "ed"), "finding", idText(p.FindingID),
 			map[string]any{"proposal": id, "state": old}, map[string]any{"proposal": id, "state": p.State, "statement": p.Statement}, reason); err != nil {
 			return err
@@ -185,6 +188,7 @@ func (db *DB) DecideVEX(ctx context.Context, id int64, accept bool, reason strin
 		if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $2 WHERE id = $3", vigil.FindingClosed, tx.NowText(), p.FindingID); err != nil {
 			return err
 		}
+		tx.wrote("findings", p.FindingID)
 		why := fmt.Sprintf("supplier VEX %s: %s", p.Document, p.Statement.Status)
 		if p.Statement.Justification != "" {
 			why += " (" + p.Statement.Justification + ")"
