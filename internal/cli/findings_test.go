@@ -63,7 +63,9 @@ func TestFindingsByAliasAndState(t *testing.T) {
 			}{
 				{[]string{"--vuln", "CVE-2022-40898", "--state", "all"}, 1},
 				{[]string{"--vuln", "PYSEC-2022-43017", "--state", "all"}, 1},
-				{[]string{"--vuln", "CVE-2022-40898"}, 0}, // closed: not in the default states
+				{[]string{"--vuln", "cve-2022-40898", "--state", "all"}, 1},   // case does not matter, on either engine
+				{[]string{"--vuln", "pysec-2022-43017", "--state", "all"}, 1}, // nor for the id itself
+				{[]string{"--vuln", "CVE-2022-40898"}, 0},                     // closed: not in the default states
 				{[]string{"--vuln", "CVE-2022-40898", "--state", "open,closed"}, 1},
 				{[]string{"--vuln", "CVE-2022-4089", "--state", "all"}, 0}, // an alias is matched whole
 				{[]string{"--state", "closed", "--state", "resolved"}, 1},

@@ -98,9 +98,10 @@ func (db *DB) FindingListKey(q vigil.FindingListQuery) (_ string, err error) {
 
 // findingListWhere builds the condition of q on findings f joined with device_versions v.
 // vulnIs is the one condition for "the finding is about vulnerability p": its id or one of its aliases (a finding
-// stored under PYSEC-2022-254 is found by CVE-2022-40898). p is a placeholder holding the id.
+// stored under PYSEC-2022-254 is found by CVE-2022-40898), compared without case on both engines: SQLite's LIKE
+// ignored ASCII case where PostgreSQL's did not, and = compared case on both. p is a placeholder holding the id.
 func vulnIs(p string) string {
-	return "(f.vuln_id = " + p + " OR f.aliases LIKE '%\"' || " + p + " || '\"%')"
+	return "(UPPER(f.vuln_id) = UPPER(" + p + ") OR UPPER(f.aliases) LIKE '%\"' || UPPER(" + p + ") || '\"%')"
 }
 
 func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) {
