@@ -12,18 +12,14 @@ import (
 )
 
 // IntelWriter is one import run's write session, the only way the importer reaches the store: everything written
-// through it commits together, with one audit event for the run, or not at all. Prepare, Known and KnownBlob are
-// safe for concurrent use (the importer's parsing workers call them); every other method is called from the one
-// goroutine that writes, in input order.
+// through it commits together, with one audit event for the run, or not at all. Known and Prepare are safe for
+// concurrent use (the importer's parsing workers call them); every other method is called from the one goroutine
+// that writes, in input order.
 type IntelWriter interface {
-	// LoadKnown readies Known and KnownBlob; call it from the writing goroutine before starting workers.
-	LoadKnown() error
-	// Known reports whether a document with this digest (hex SHA-256 of its bytes) was imported whole before, its
-	// source and how many records it held: the importer then counts them unchanged without parsing it.
-	Known(digest string) (source string, records int, ok bool)
-	// KnownBlob is Known by the digest of the document's gzip form (ZipBlobDigest), so a zip entry is recognised
-	// without being decompressed.
-	KnownBlob(blob [32]byte) (source string, records int, ok bool)
+	// Known looks up, in one query per kind of key, which of a batch of documents were imported whole before, and
+	// their source and record counts: the importer then counts their records unchanged without parsing them.
+	// Documents with rejected records are never known (a re-import must reject them again).
+	Known(keys []DocKey) (map[DocKey]KnownDoc, error)
 	// Prepare validates what the store relies on in an advisory and makes it ready to write. It is pure, so the
 	// workers do this work and the single writer only writes.
 	Prepare(a *Advisory) (*PreparedAdvisory, error)
@@ -46,6 +42,19 @@ type IntelWriter interface {
 	Reject(source string, r RejectedRecord)
 	// SetHTTPCache remembers a feed URL's ETag and Last-Modified for the next conditional fetch.
 	SetHTTPCache(url, etag, lastModified string) error
+}
+
+// DocKey names a document for IntelWriter.Known: by the hex SHA-256 of its bytes (Digest), or, for a zip entry
+// not yet decompressed, by the SHA-256 of its gzip form (Blob, ZipBlobDigest). Exactly one is set.
+type DocKey struct {
+	Digest string
+	Blob   [32]byte
+}
+
+// KnownDoc is a document imported whole before: its source and how many records it held.
+type KnownDoc struct {
+	Source  string
+	Records int
 }
 
 // PreparedAdvisory is an advisory made ready for the store by IntelWriter.Prepare; the importer hands it back to

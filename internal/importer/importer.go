@@ -144,9 +144,6 @@ func (im *Importer) Import(ctx context.Context, inputs []string, opt vigil.Impor
 	}
 	var newCursor string
 	res, err := im.Store.ImportIntel(ctx, func(w vigil.IntelWriter) error {
-		if err := w.LoadKnown(); err != nil {
-			return err
-		}
 		r := &run{im: im, opt: opt, w: w, ctx: ctx, lim: lim, total: total}
 		defer func() { newCursor = r.newCursor }()
 		for i, in := range inputs {
@@ -461,7 +458,7 @@ func (r *run) pipeline(produce func(emit func(*job) error) error) error {
 	// The writer works in bursts (a batch of a few hundred records at a time): a deep window keeps the workers
 	// parsing meanwhile instead of waiting for it.
 	window := 512 * workers
-	jobs := make(chan *job, window)
+	jobs := make(chan []*job, window/lookupBatch+1)
 	order := make(chan *job, window)
 	done := make(chan struct{})
 	sem := semaphore.NewWeighted(maxInFlight)
@@ -473,9 +470,27 @@ func (r *run) pipeline(produce func(emit func(*job) error) error) error {
 		defer prodWG.Done()
 		defer close(order)
 		defer close(jobs)
+		// Jobs go to the workers lookupBatch at a time (one look-up of known documents each). A partial batch is
+		// sent before the producer may block, since the writer may be waiting for one of its jobs.
+		var batch []*job
+		send := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			select {
+			case jobs <- batch:
+			case <-done:
+				return context.Canceled
+			}
+			batch = nil
+			return nil
+		}
 		prodErr = produce(func(j *job) error {
 			wt := min(j.weight, maxInFlight)
 			if wt > 0 && !sem.TryAcquire(wt) {
+				if err := send(); err != nil {
+					return err
+				}
 				// Acquire with a context that ends when the consumer stops, so a stopped run never blocks here.
 				ctx, cancel := context.WithCancel(r.ctx)
 				go func() {
@@ -494,31 +509,34 @@ func (r *run) pipeline(produce func(emit func(*job) error) error) error {
 			j.weight = wt
 			j.out = make(chan *result, 1)
 			select {
-			case jobs <- j:
-			case <-done:
-				return context.Canceled
-			}
-			select {
 			case order <- j:
 			case <-done:
 				return context.Canceled
 			}
+			if batch = append(batch, j); len(batch) == lookupBatch {
+				return send()
+			}
 			return nil
 		})
+		if err := send(); prodErr == nil {
+			prodErr = err
+		}
 	}()
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var dec decoder
-			for j := range jobs {
+			for b := range jobs {
 				select {
 				case <-done:
-					j.out <- &result{job: j, err: context.Canceled}
+					for _, j := range b {
+						j.out <- &result{job: j, err: context.Canceled}
+					}
 					continue
 				default:
 				}
-				j.out <- r.process(j, &dec)
+				r.processBatch(b, &dec)
 			}
 		}()
 	}
@@ -576,30 +594,112 @@ func (d *decoder) inflate(name string, comp []byte, size uint64, max int64, budg
 	return out, nil
 }
 
-// process reads, recognises and parses one document (in a worker).
-func (r *run) process(j *job, dec *decoder) *result {
-	res := &result{job: j}
-	if j.refused != nil {
-		res.source = j.source
-		res.reject(j.name, recordName(j.name), j.refused)
-		return res
+// lookupBatch is how many documents a worker takes at a time: it asks the store which of them are known in one
+// look-up (two for zip entries: by their compressed form, then by their bytes).
+const lookupBatch = 64
+
+// processBatch reads, recognises and parses a batch of documents (in a worker), sending each result to its job.
+func (r *run) processBatch(b []*job, dec *decoder) {
+	docs := make([]doc, len(b))
+	var blobs []vigil.DocKey
+	for i, j := range b {
+		docs[i] = r.blobKey(j)
+		if docs[i].blob != nil {
+			blobs = append(blobs, *docs[i].blob)
+		}
 	}
+	var found map[vigil.DocKey]vigil.KnownDoc
+	var err error
+	if len(blobs) > 0 {
+		found, err = r.w.Known(blobs)
+	}
+	var digests []vigil.DocKey
+	for i, j := range b {
+		if err != nil {
+			docs[i].res = &result{job: j, err: err}
+			continue
+		}
+		if docs[i].res != nil {
+			continue
+		}
+		if docs[i].blob != nil {
+			if kd, ok := found[*docs[i].blob]; ok {
+				docs[i].res = &result{job: j, source: kd.Source, unchanged: kd.Records, known: true}
+				continue
+			}
+		}
+		r.read(j, dec, &docs[i])
+		if docs[i].res == nil {
+			digests = append(digests, vigil.DocKey{Digest: docs[i].doc.Digest})
+		}
+	}
+	if err == nil && len(digests) > 0 {
+		found, err = r.w.Known(digests)
+	}
+	for i, j := range b {
+		d := &docs[i]
+		switch {
+		case d.res != nil:
+		case err != nil:
+			d.res = &result{job: j, err: err}
+		default:
+			if kd, ok := found[vigil.DocKey{Digest: d.doc.Digest}]; ok {
+				d.res = &result{job: j, source: kd.Source, unchanged: kd.Records, known: true}
+			} else {
+				d.res = r.parse(j, d.raw, d.doc)
+			}
+		}
+		j.out <- d.res
+	}
+}
+
+// process runs one job through a worker's steps in the calling goroutine.
+func (r *run) process(j *job, dec *decoder) *result {
+	j.out = make(chan *result, 1)
+	r.processBatch([]*job{j}, dec)
+	return <-j.out
+}
+
+// doc is a document of a batch on its way through processBatch: res once it is decided (refused, rejected or
+// known), else its bytes and SourceDoc.
+type doc struct {
+	blob *vigil.DocKey // a zip entry's key by its compressed form, when it has one
+	raw  []byte
+	doc  *vigil.SourceDoc
+	res  *result
+}
+
+// blobKey decides a refused document, and keys a Deflate zip entry by its gzip form (ZipBlobDigest) so that a
+// known one is recognised without being decompressed.
+func (r *run) blobKey(j *job) doc {
+	if j.refused != nil {
+		res := &result{job: j, source: j.source}
+		res.reject(j.name, recordName(j.name), j.refused)
+		return doc{res: res}
+	}
+	if zf := j.zf; zf != nil && zf.Method == zip.Deflate && zf.UncompressedSize64 <= uint64(r.lim.MaxRecordSize) {
+		return doc{blob: &vigil.DocKey{Blob: vigil.ZipBlobDigest(j.comp, zf.CRC32, zf.UncompressedSize64)}}
+	}
+	return doc{}
+}
+
+// read decompresses a zip entry (checking its size and checksum) and makes the document's SourceDoc, or decides
+// its result when it cannot be read.
+func (r *run) read(j *job, dec *decoder, d *doc) {
+	res := &result{job: j}
 	raw := j.raw
 	var blob []byte
 	if j.zf != nil {
 		zf := j.zf
 		if zf.UncompressedSize64 > uint64(r.lim.MaxRecordSize) {
 			res.reject(j.name, "", untrusted.Invalid(j.name, "", "declares %d bytes uncompressed, more than the limit of %d", zf.UncompressedSize64, r.lim.MaxRecordSize))
-			return res
+			d.res = res
+			return
 		}
 		comp := j.comp
 		var err error
 		switch zf.Method {
 		case zip.Deflate:
-			if src, n, ok := r.w.KnownBlob(vigil.ZipBlobDigest(comp, zf.CRC32, zf.UncompressedSize64)); ok {
-				res.source, res.unchanged, res.known = src, n, true
-				return res
-			}
 			blob = vigil.ZipBlob(comp, zf.CRC32, zf.UncompressedSize64)
 			raw, err = dec.inflate(j.name, comp, zf.UncompressedSize64, r.lim.MaxRecordSize, j.budget)
 		case zip.Store:
@@ -613,23 +713,26 @@ func (r *run) process(j *job, dec *decoder) *result {
 			} else {
 				res.err = err
 			}
-			return res
+			d.res = res
+			return
 		}
 		if uint64(len(raw)) != zf.UncompressedSize64 || crc32.ChecksumIEEE(raw) != zf.CRC32 {
 			res.err = untrusted.Invalid(j.name, "", "zip: checksum or size mismatch: the archive is corrupt")
-			return res
+			d.res = res
+			return
 		}
 	}
-	var doc *vigil.SourceDoc
+	d.raw = raw
 	if blob != nil {
-		doc = vigil.ZipSourceDoc("", "", j.name, blob, raw)
+		d.doc = vigil.ZipSourceDoc("", "", j.name, blob, raw)
 	} else {
-		doc = vigil.NewSourceDoc("", "", j.name, raw)
+		d.doc = vigil.NewSourceDoc("", "", j.name, raw)
 	}
-	if src, n, ok := r.w.Known(doc.Digest); ok {
-		res.source, res.unchanged, res.known = src, n, true
-		return res
-	}
+}
+
+// parse recognises and parses one document that is not known.
+func (r *run) parse(j *job, raw []byte, doc *vigil.SourceDoc) *result {
+	res := &result{job: j}
 	source := r.opt.Source
 	if source == "auto" && j.hint != nil && j.hint.Load() == vigil.SourceOSV {
 		// The entries of an OSV.dev archive are all OSV records: parse straight away, and detect only when that
@@ -748,11 +851,6 @@ func (r *run) consume(res *result) error {
 		}
 	}
 	if res.doc == nil {
-		return nil
-	}
-	if ks, n, ok := r.w.Known(res.doc.Digest); ok { // the same document twice in one run
-		r.w.Unchanged(ks, n)
-		r.prog.Records += int64(n)
 		return nil
 	}
 	ref, err := r.w.Document(res.doc)

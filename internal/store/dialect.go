@@ -30,6 +30,10 @@ type dialect struct {
 	toast bool
 	// pageCache: SQLite's page cache is per connection and can be enlarged for an import (see importSession).
 	pageCache bool
+	// sharedTx: SQLite runs in process, so several goroutines may read on one transaction's connection at once
+	// (database/sql serializes each call); a PostgreSQL connection serves one query at a time, so concurrent reads
+	// during an import take a pooled connection (see IntelWriter.Known).
+	sharedTx bool
 	// analyze: PostgreSQL's planner needs fresh statistics after a large import (see analyzeAfter).
 	analyze bool
 	// backup says how a store of this engine is copied: "" when Backup can (SQLite's VACUUM INTO), else how to.
@@ -39,7 +43,7 @@ type dialect struct {
 }
 
 var (
-	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true, pageCache: true, snapshot: "BEGIN DEFERRED"}
+	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true, pageCache: true, sharedTx: true, snapshot: "BEGIN DEFERRED"}
 	// pg_dump is the right tool, and a server-side copy would land on the server's disk.
 	postgresDialect = &dialect{name: Postgres, goose: goose.DialectPostgres, migrations: "migrations/postgres", locks: true, bulkArrays: true, toast: true, analyze: true,
 		snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",

@@ -35,11 +35,12 @@ func put(t *testing.T, db *store.DB, advs ...vigil.Advisory) *vigil.IntelResult 
 			raw, _ := json.Marshal(a)
 			doc := vigil.NewSourceDoc(a.Source, a.ID, a.ID+".json", raw)
 			doc.Records = 1
-			if err := w.LoadKnown(); err != nil {
+			known, err := w.Known([]vigil.DocKey{{Digest: doc.Digest}})
+			if err != nil {
 				return err
 			}
-			if _, n, ok := w.Known(doc.Digest); ok {
-				w.Unchanged(a.Source, n)
+			if kd, ok := known[vigil.DocKey{Digest: doc.Digest}]; ok {
+				w.Unchanged(a.Source, kd.Records)
 				continue
 			}
 			ref, err := w.Document(doc)
@@ -425,6 +426,43 @@ func TestSyncFindingsOf(t *testing.T) {
 			"log4j-core CVE-2021-44228": vigil.FindingOpen}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("findings after the scoped sync (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestSQLiteWALBounded: every connection of a SQLite store bounds its WAL file, so the gigabyte a large import's one
+// transaction writes to it is given back at the next checkpoint.
+func TestSQLiteWALBounded(t *testing.T) {
+	db := storetest.Open(t, store.SQLite, nil)
+	var limit int64
+	if err := db.SQL().QueryRow("PRAGMA journal_size_limit").Scan(&limit); err != nil {
+		t.Fatal(err)
+	}
+	if limit != 64<<20 {
+		t.Errorf("journal_size_limit = %d, want %d", limit, 64<<20)
+	}
+}
+
+// TestFirstLoadBuildsDocumentIndexes: the first import into a store without documents drops the indexes on the
+// documents' digests and builds them at its end; they exist afterwards on both engines, and a re-import finds its
+// documents through them (unchanged, nothing added).
+func TestFirstLoadBuildsDocumentIndexes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		advs := []vigil.Advisory{ghsa("2024-01-01T00:00:00Z", "3.15"),
+			{Source: vigil.SourceOSV, ID: "GO-2024-0002", Modified: ts("2024-01-02T00:00:00Z")}}
+		if got := counts(put(t, db, advs...)); got[vigil.SourceOSV] != [5]int{2, 0, 0, 0, 0} {
+			t.Fatalf("first import: %v", got)
+		}
+		q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('intel_documents_digest', 'intel_documents_blob')"
+		if db.Engine() == store.Postgres {
+			q = "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('intel_documents_digest', 'intel_documents_blob')"
+		}
+		var n int
+		if err := db.SQL().QueryRow(q).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%d indexes on the documents' digests after the first load (%v), want 2", n, err)
+		}
+		if got := counts(put(t, db, advs...)); got[vigil.SourceOSV] != [5]int{0, 0, 2, 0, 0} {
+			t.Errorf("re-import: %v, want 2 unchanged", got)
 		}
 	})
 }

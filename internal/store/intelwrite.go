@@ -8,7 +8,6 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-dev/vigil"
@@ -38,10 +37,6 @@ type IntelWriter struct {
 
 	nextDoc, nextAdv, nextVuln int64
 
-	knownMu   sync.RWMutex
-	known     map[[32]byte]knownDoc // document digest → source and records, for documents imported whole
-	knownBlob map[[32]byte]knownDoc // gzip blob digest → source and records
-
 	// The batch's advisories and aliases as stored (or made in this batch). Forgotten after each batch so that a
 	// run of half a million advisories keeps a small memory; what this run wrote is remembered as keyed hashes
 	// (advSeen, aliasSeen), which tell a later batch when it must look in the database.
@@ -63,6 +58,8 @@ type IntelWriter struct {
 	newVuln []int64
 	changed map[vigil.PackageKey]struct{}
 	ids     map[string]struct{} // the ids of the advisories added, revised or withdrawn (intel_changed_ids)
+	// firstLoad: the store held no document when the run began, so none is known (documentIndexes).
+	firstLoad bool
 
 	devices []*signalDevice
 	devLoad bool
@@ -218,6 +215,13 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 		return nil, err
 	}
 	w.aliasEmpty = err == sql.ErrNoRows
+	if w.firstLoad = w.nextDoc == 0; w.firstLoad {
+		for _, ix := range documentIndexes {
+			if _, err := tx.ExecContext(ctx, "DROP INDEX "+ix.name); err != nil {
+				return nil, fmt.Errorf("intel: first load: %w", err)
+			}
+		}
+	}
 	w.ins.docs = newBatch("intel_documents", "id, source, doc_id, revision, name, url, fetched_at, digest, blob_digest, size, records, rejected, run_id", "")
 	w.ins.raws = newBatch("intel_raw", "doc_id, raw", "")
 	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
@@ -227,6 +231,15 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	w.ins.affected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", " ON CONFLICT DO NOTHING")
 	w.ins.signals = newBatch("intel_signals", "device_id, advisory_id, document, vuln, release_date, matched_by, matched, run_id, created_at", " ON CONFLICT DO NOTHING")
 	return w, nil
+}
+
+// documentIndexes are migration 18's indexes on the documents' digests, which Known looks documents up by. A first
+// load (a store without documents: the first import of a feed's whole history) drops them and builds them once at
+// its end: an index built over the finished table costs a fraction of one maintained row by row, and that run has
+// nothing to look up.
+var documentIndexes = []struct{ name, ddl string }{
+	{"intel_documents_digest", "CREATE INDEX intel_documents_digest ON intel_documents(digest) WHERE rejected = 0"},
+	{"intel_documents_blob", "CREATE INDEX intel_documents_blob ON intel_documents(blob_digest) WHERE rejected = 0"},
 }
 
 // Run returns the run's id.
@@ -258,49 +271,62 @@ func (w *IntelWriter) Reject(source string, r vigil.RejectedRecord) {
 	s.Rejected = append(s.Rejected, r)
 }
 
-// LoadKnown reads the digests of every document imported whole before, so that Known and KnownBlob can answer
-// (from any goroutine) without a query. Documents with rejected records are left out: a re-import must reject them
-// again rather than call them unchanged. Call it from the goroutine that writes, before starting workers.
-func (w *IntelWriter) LoadKnown() error {
-	w.knownMu.Lock()
-	defer w.knownMu.Unlock()
-	if w.known != nil {
-		return nil
+// Known looks up a batch of documents by digest (and zip entries by the digest of their gzip form) through the
+// indexes on intel_documents, so a run that changes little reads only its own documents' rows, never every stored
+// digest. It is safe for concurrent use, so the importer's workers ask as they go: on SQLite it reads on the run's
+// transaction (in process, database/sql serializes each call on the connection, and a document this run already
+// wrote may be known too; either way its records count unchanged the second time), on PostgreSQL, whose connection
+// serves one query at a time, on a pooled connection (what earlier runs committed). The zero IntelWriter knows no
+// document.
+func (w *IntelWriter) Known(keys []vigil.DocKey) (map[vigil.DocKey]vigil.KnownDoc, error) {
+	if w.tx == nil || w.firstLoad {
+		return nil, nil
 	}
-	var n int
-	if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM intel_documents").Scan(&n); err != nil {
-		return fmt.Errorf("intel: known documents: %w", err)
-	}
-	k, kb := make(map[[32]byte]knownDoc, n), make(map[[32]byte]knownDoc, n) // sized once: no rehashing
-	rows, err := w.tx.QueryContext(w.ctx, "SELECT source, digest, blob_digest, records FROM intel_documents WHERE rejected = 0")
-	if err != nil {
-		return fmt.Errorf("intel: known documents: %w", err)
-	}
-	defer rows.Close()
-	var src, d, b sql.RawBytes // half a million rows: no string per column
-	for rows.Next() {
-		var n int32
-		if err := rows.Scan(&src, &d, &b, &n); err != nil {
-			return err
+	var digests, blobs []any
+	for _, k := range keys {
+		if k.Digest != "" {
+			digests = append(digests, k.Digest)
+		} else {
+			blobs = append(blobs, hex.EncodeToString(k.Blob[:]))
 		}
-		kd := knownDoc{source: internBytes(src), records: n}
-		var dd, bb [32]byte
-		if len(d) == 64 {
-			if _, err := hex.Decode(dd[:], d); err == nil {
-				k[dd] = kd
+	}
+	out := map[vigil.DocKey]vigil.KnownDoc{}
+	for _, q := range []struct {
+		col  string
+		args []any
+		key  func(v string) vigil.DocKey
+	}{
+		{"digest", digests, func(v string) vigil.DocKey { return vigil.DocKey{Digest: v} }},
+		{"blob_digest", blobs, func(v string) vigil.DocKey { d, _ := unhex32(v); return vigil.DocKey{Blob: d} }},
+	} {
+		for args := q.args; len(args) > 0; {
+			chunk := args[:min(len(args), 500)]
+			args = args[len(chunk):]
+			query := w.tx.db.db.QueryContext
+			if w.tx.db.dialect.sharedTx {
+				query = w.tx.QueryContext
+			}
+			rows, err := query(w.ctx, "SELECT source, "+q.col+", records FROM intel_documents WHERE rejected = 0 AND "+q.col+
+				" IN ("+placeholders(w.tx.db.dialect, 1, len(chunk))+")", chunk...)
+			if err != nil {
+				return nil, fmt.Errorf("intel: known documents: %w", err)
+			}
+			for rows.Next() {
+				var kd vigil.KnownDoc
+				var v string
+				if err := rows.Scan(&kd.Source, &v, &kd.Records); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("intel: known documents: %w", err)
+				}
+				out[q.key(v)] = kd
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("intel: known documents: %w", err)
 			}
 		}
-		if len(b) == 64 {
-			if _, err := hex.Decode(bb[:], b); err == nil {
-				kb[bb] = kd
-			}
-		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	w.known, w.knownBlob = k, kb
-	return nil
+	return out, nil
 }
 
 func unhex32(s string) ([32]byte, bool) {
@@ -312,61 +338,10 @@ func unhex32(s string) ([32]byte, bool) {
 	return out, err == nil
 }
 
-type knownDoc struct {
-	source  string
-	records int32
-}
-
-// internBytes is intern without allocating for a known source.
-func internBytes(b []byte) string {
-	for _, c := range vigil.FeedSources {
-		if string(b) == c {
-			return c
-		}
-	}
-	return string(b)
-}
-
-// intern returns the constant for a known source name, so that half a million known documents share a few strings.
-func intern(s string) string {
-	for _, c := range vigil.FeedSources {
-		if s == c {
-			return c
-		}
-	}
-	return s
-}
-
-// Known reports whether a document with this digest (hex SHA-256 of its bytes) was imported whole before (in an
-// earlier run or this one), its source and how many records it held: the importer then counts them unchanged
-// without parsing it. It is safe for concurrent use once LoadKnown has run (before, it knows nothing).
-func (w *IntelWriter) Known(digest string) (source string, records int, ok bool) {
-	d, valid := unhex32(digest)
-	if !valid {
-		return "", 0, false
-	}
-	w.knownMu.RLock()
-	k, ok := w.known[d]
-	w.knownMu.RUnlock()
-	return k.source, int(k.records), ok
-}
-
-// KnownBlob is Known by the digest of the document's gzip form (see ZipBlob): a zip entry is recognised without
-// being decompressed.
-func (w *IntelWriter) KnownBlob(blob [32]byte) (source string, records int, ok bool) {
-	w.knownMu.RLock()
-	k, ok := w.knownBlob[blob]
-	w.knownMu.RUnlock()
-	return k.source, int(k.records), ok
-}
-
 // Document stores a source document and returns its id, for the records read from it to refer to.
 func (w *IntelWriter) Document(d *vigil.SourceDoc) (int64, error) {
 	if d.Source == "" || d.Digest == "" || d.Gzip == nil {
 		return 0, vigil.Errorf(vigil.EINTERNAL, "intel: document %s: incomplete (use NewSourceDoc)", d.Name)
-	}
-	if err := w.LoadKnown(); err != nil {
-		return 0, err
 	}
 	w.sum(d.Source)
 	w.nextDoc++
@@ -378,8 +353,6 @@ func (w *IntelWriter) Document(d *vigil.SourceDoc) (int64, error) {
 	w.ins.docs.add(id, d.Source, dbText(bound(d.DocID, 512)), dbText(bound(d.Revision, 256)), dbText(bound(d.Name, 2048)), dbText(bound(d.URL, 2048)),
 		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, w.run)
 	w.ins.raws.add(id, d.Gzip)
-	// The documents of this run are not added to the known digests (half a million of them would cost memory): the
-	// same document twice in one run is stored twice, and its records counted unchanged the second time.
 	return id, w.maybeFlush()
 }
 
@@ -962,6 +935,13 @@ func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 	if err := w.flushInserts(); err != nil {
 		return nil, err
 	}
+	if w.firstLoad {
+		for _, ix := range documentIndexes {
+			if _, err := w.tx.ExecContext(w.ctx, ix.ddl); err != nil {
+				return nil, fmt.Errorf("intel: first load: %w", mapErr(err))
+			}
+		}
+	}
 	res := &vigil.IntelResult{Run: w.run, Signals: w.signals}
 	for k := range w.changed {
 		res.Changed = append(res.Changed, k)
@@ -1018,6 +998,10 @@ type batch struct {
 	args       []any
 	rows       int
 	sql        map[int]string
+	// full is the statement of a full batch prepared on tx (SQLite): a bulk load writes hundreds of full batches,
+	// and parsing a statement of thousands of parameters each time costs more than running it.
+	prepared *sql.Stmt
+	tx       *Tx
 }
 
 func newBatch(table, cols, tail string) *batch {
@@ -1055,9 +1039,18 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 		q, args = b.values(tx.db.dialect), b.args
 	}
 	var err error
-	if ids == nil {
+	switch {
+	case ids == nil && b.rows == b.max && !tx.db.dialect.bulkArrays:
+		if b.tx != tx {
+			if b.prepared, err = tx.PrepareContext(ctx, q); err != nil {
+				return fmt.Errorf("write %s: %w", strings.Fields(b.head)[2], mapErr(err))
+			}
+			b.tx = tx
+		}
+		_, err = b.prepared.ExecContext(ctx, args...)
+	case ids == nil:
 		_, err = tx.ExecContext(ctx, q, args...)
-	} else {
+	default:
 		err = collectIDs(tx.QueryContext(ctx, q, args...))(ids)
 	}
 	if err != nil {

@@ -108,7 +108,9 @@ func openNoMigrate(ctx context.Context, dsn string, clock vigil.Clock) (*DB, err
 		}
 		db.path = path
 		q := url.Values{}
-		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		// journal_size_limit: a large import is one transaction, and its WAL grows past a gigabyte before the commit;
+		// the next checkpoint that empties the WAL truncates the file to this bound instead of leaving it that size.
+		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "journal_size_limit(67108864)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate") // writers queue at BEGIN instead of failing on lock upgrade
