@@ -165,11 +165,86 @@ type Report struct {
 	AckDue       Date      `json:"ack_due"`
 	Acknowledged time.Time `json:"acknowledged,omitzero"`
 	// LinkActive says whether the reporter's follow-up link works (false once revoked, or for reports with none).
-	LinkActive  bool             `json:"link_active"`
-	Links       []ReportLink     `json:"links"`
-	Attachments []AttachmentMeta `json:"attachments"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	LinkActive bool `json:"link_active"`
+	// Coordination is the disclosure as agreed and done so far (nil until the PSIRT records any).
+	Coordination *Disclosure      `json:"coordination,omitempty"`
+	Links        []ReportLink     `json:"links"`
+	Attachments  []AttachmentMeta `json:"attachments"`
+	CreatedAt    time.Time        `json:"created_at"`
+	UpdatedAt    time.Time        `json:"updated_at"`
+}
+
+// Disclosure is the coordination of a report's public disclosure (ISO/IEC 29147): the embargo agreed, who takes
+// part (CISA, the ISAO, the reporter, others by name), the CVE (requested from which CNA, assigned by which, its
+// id), when it was published and where, and the credit line as the reporter chose it. The reporter reads it
+// through the follow-up link.
+type Disclosure struct {
+	Embargo          *Date    `json:"embargo,omitempty"`
+	Partners         []string `json:"partners"`
+	CVERequestedFrom string   `json:"cve_requested_from,omitempty"`
+	CVEAssignedBy    string   `json:"cve_assigned_by,omitempty"`
+	CVE              string   `json:"cve,omitempty"`
+	Published        *Date    `json:"published,omitempty"`
+	Advisory         string   `json:"advisory,omitempty"` // our advisory's id or URL
+	Credit           string   `json:"credit,omitempty"`
+}
+
+// Coordination partners named by a word; any other partner is named in full.
+const (
+	PartnerCISA     = "cisa"
+	PartnerISAO     = "isao"
+	PartnerReporter = "reporter"
+)
+
+// MaxPartners bounds a disclosure's partners.
+const MaxPartners = 10
+
+// Validate checks a disclosure's fields: text bounds, a CVE id of the form CVE-YYYY-NNNN, partners named once.
+func (d *Disclosure) Validate() error {
+	if d.Partners == nil {
+		d.Partners = []string{}
+	}
+	if len(d.Partners) > MaxPartners {
+		return Errorf(EINVALID, "partners: %d, more than %d", len(d.Partners), MaxPartners)
+	}
+	seen := map[string]bool{}
+	for i, p := range d.Partners {
+		d.Partners[i] = strings.TrimSpace(p)
+		if err := Text("partners["+itoa(i)+"]", d.Partners[i], MaxName); err != nil {
+			return err
+		}
+		if d.Partners[i] == "" || seen[strings.ToLower(d.Partners[i])] {
+			return Errorf(EINVALID, "partners[%d]: %q is empty or named twice", i, Clip(40, d.Partners[i]))
+		}
+		seen[strings.ToLower(d.Partners[i])] = true
+	}
+	if err := texts(field{"cve_requested_from", d.CVERequestedFrom, MaxName}, field{"cve_assigned_by", d.CVEAssignedBy, MaxName},
+		field{"cve", d.CVE, MaxName}, field{"advisory", d.Advisory, MaxIdent}, field{"credit", d.Credit, MaxName}); err != nil {
+		return err
+	}
+	if d.CVE != "" && !cveID(d.CVE) {
+		return Errorf(EINVALID, "cve: %q is not a CVE id (CVE-2025-12345)", Clip(40, d.CVE))
+	}
+	if d.CVE != "" && d.CVEAssignedBy == "" {
+		return Errorf(EINVALID, "cve_assigned_by: required with a CVE id (the CNA that assigned it)")
+	}
+	return nil
+}
+
+// cveID reports whether s is CVE-YYYY-NNNN (four or more digits).
+func cveID(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) != 3 || parts[0] != "CVE" || len(parts[1]) != 4 || len(parts[2]) < 4 {
+		return false
+	}
+	for _, p := range parts[1:] {
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ReportNumber is the number a reporter quotes for report id.
@@ -361,6 +436,7 @@ type ReporterView struct {
 	Resolution   string          `json:"resolution,omitempty"`
 	Received     time.Time       `json:"received"`
 	Acknowledged time.Time       `json:"acknowledged,omitzero"`
+	Coordination *Disclosure     `json:"coordination,omitempty"`
 	Messages     []ReportMessage `json:"messages"`
 }
 
@@ -483,6 +559,8 @@ type IntakeService interface {
 	Close(ctx context.Context, id int64, resolution ReportResolution, reason string) error
 	// Message sends the reporter a message without changing the status.
 	Message(ctx context.Context, id int64, body string) error
+	// Coordinate records the report's disclosure coordination as it now stands, with a reason. Needs PermIntake.
+	Coordinate(ctx context.Context, id int64, d *Disclosure, reason string) error
 	// RevokeLink stops the follow-up link working; NewLink revokes it and returns a new token, shown once.
 	RevokeLink(ctx context.Context, id int64, reason string) error
 	NewLink(ctx context.Context, id int64, reason string) (string, error)
@@ -504,6 +582,8 @@ type ReportChange struct {
 	Resolution ReportResolution
 	Links      []ReportLink
 	Message    string // added to the thread from the PSIRT (empty for none)
+	// Coordination replaces the report's disclosure coordination when not nil.
+	Coordination *Disclosure
 	// TokenHash replaces the follow-up link's hash when SetToken is true ("" revokes it).
 	SetToken  bool
 	TokenHash string

@@ -18,16 +18,22 @@ import (
 
 const reportCols = `id, source, status, resolution, device_id, product, version, title, description, impact, steps, cvss,
 	reporter_name, reporter_email, disclosure, embargo_requested, credit, reference, signal_id, received_at, received_on, ack_due,
-	acknowledged_at, token_hash IS NOT NULL, created_at, updated_at`
+	acknowledged_at, token_hash IS NOT NULL, created_at, updated_at, coordination`
 
 func scanReport(row interface{ Scan(...any) error }) (*vigil.Report, error) {
 	var r vigil.Report
 	var dev, sig sql.NullInt64
-	var embargo, recv, recvOn, due, acked, c, u sql.NullString
+	var embargo, recv, recvOn, due, acked, c, u, coord sql.NullString
 	if err := row.Scan(&r.ID, &r.Source, &r.Status, &r.Resolution, &dev, &r.Product, &r.Version, &r.Title, &r.Description, &r.Impact,
 		&r.Steps, &r.CVSS, &r.ReporterName, &r.ReporterEmail, &r.Disclosure, &embargo, &r.Credit, &r.Reference, &sig, &recv, &recvOn,
-		&due, &acked, &r.LinkActive, &c, &u); err != nil {
+		&due, &acked, &r.LinkActive, &c, &u, &coord); err != nil {
 		return nil, err
+	}
+	if coord.Valid {
+		r.Coordination = &vigil.Disclosure{}
+		if err := json.Unmarshal([]byte(coord.String), r.Coordination); err != nil {
+			return nil, fmt.Errorf("intake_reports.coordination: %w", err)
+		}
 	}
 	r.Number = vigil.ReportNumber(r.ID)
 	r.DeviceID, r.SignalID = dev.Int64, sig.Int64
@@ -330,6 +336,10 @@ func (db *DB) ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange)
 		if ch.Resolution != "" {
 			args = append(args, ch.Resolution)
 			set = append(set, fmt.Sprintf("resolution = $%d", len(args)))
+		}
+		if ch.Coordination != nil {
+			args = append(args, mustJSON(ch.Coordination))
+			set = append(set, fmt.Sprintf("coordination = $%d", len(args)))
 		}
 		if ch.SetToken {
 			var h any

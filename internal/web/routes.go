@@ -139,6 +139,7 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/intake/{id}/advance", Perm: vigil.PermIntake, Summary: "move a report on to remediation, then disclosure", Example: form("to", "remediation", "message", "A fix is in validation."), h: s.advanceForm()},
 		{Method: "POST", Pattern: "/intake/{id}/message", Perm: vigil.PermIntake, Summary: "send the reporter a message", Example: form("message", "Which firmware build did you test?"), h: s.messageForm()},
 		{Method: "POST", Pattern: "/intake/{id}/close", Perm: vigil.PermIntake, Summary: "close a report with a resolution and a reason the reporter reads", Example: form("resolution", "duplicate", "reason", "Same as VR-1."), h: s.closeForm()},
+		{Method: "POST", Pattern: "/intake/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the disclosure coordination (embargo, partners, CVE, publication, credit)", Example: form("embargo", "2025-09-01", "partner", "cisa", "partner", "reporter", "credit", "Rae Searcher", "reason", "Agreed with the reporter."), h: s.coordinateForm()},
 		{Method: "POST", Pattern: "/intake/{id}/link", Perm: vigil.PermIntake, Summary: "revoke the reporter's follow-up link, or replace it (the new one is shown once)", Example: form("action", "new", "reason", "The reporter lost the link."), h: s.linkForm},
 		{Method: "GET", Pattern: "/ui/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS vector"}}, Summary: "CVSS calculator result (fragment)", h: s.cvssFragment},
 
@@ -207,6 +208,7 @@ func (s *Server) table() []route {
 		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/close", Perm: vigil.PermIntake, Summary: "close a report with a resolution and the reason the reporter reads", Example: stepIn{Resolution: vigil.ResolutionDuplicate, Reason: "Same as VR-1."}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
 			return svc.Close(ctx, id, in.Resolution, in.Reason)
 		})},
+		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the report's disclosure coordination as it now stands (reason required)", Example: map[string]any{"embargo": "2025-09-01", "partners": []string{"cisa", "reporter"}, "cve_requested_from": "CISA", "credit": "Rae Searcher", "reason": "Agreed with the reporter."}, In: coordinationIn{}, Resp: reportDetail{}, h: s.apiCoordinate},
 		{API: true, Method: "GET", Pattern: "/api/v1/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS v2, v3.x or v4.0 vector (required)"}}, Summary: "score a CVSS vector", Resp: cvssOut{}, h: s.apiCVSS},
 		{API: true, Method: "GET", Pattern: "/api/v1/rubric", Perm: vigil.PermRead, Summary: "the medical-device CVSS rubric questionnaire", Resp: rubricOut{}, h: s.apiRubric},
 	}

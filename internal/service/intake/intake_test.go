@@ -543,3 +543,55 @@ func TestAckClockCalendar(t *testing.T) {
 		}
 	})
 }
+
+// TestDisclosureCoordination records a report's disclosure coordination, refuses bad fields naming them, shows
+// it to the reporter, and keeps every earlier state in the audit trail.
+func TestDisclosureCoordination(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		r, token, err := f.svc.Submit(context.Background(), goodInput(f.dev.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		embargo, published := vigil.NewDate(2025, 9, 1), vigil.NewDate(2025, 9, 2)
+		for _, bad := range []struct {
+			d     vigil.Disclosure
+			field string
+		}{
+			{vigil.Disclosure{CVE: "CVE-25-1", CVEAssignedBy: "MITRE"}, "cve"},
+			{vigil.Disclosure{CVE: "CVE-2025-12345"}, "cve_assigned_by"},
+			{vigil.Disclosure{Partners: []string{"cisa", "CISA"}}, "partners[1]"},
+			{vigil.Disclosure{Partners: []string{"a\x00"}}, "partners[0]"},
+			{vigil.Disclosure{Credit: strings.Repeat("c", vigil.MaxName+1)}, "credit"},
+		} {
+			if err := f.svc.Coordinate(psirt(), r.ID, &bad.d, "x"); vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(vigil.ErrorMessage(err), bad.field) {
+				t.Errorf("Coordinate(%+v) = %v, want EINVALID naming %s", bad.d, err, bad.field)
+			}
+		}
+		if err := f.svc.Coordinate(psirt(), r.ID, &vigil.Disclosure{}, ""); vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Errorf("without a reason: %v", err)
+		}
+		if err := f.svc.Coordinate(viewer(), r.ID, &vigil.Disclosure{}, "x"); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+			t.Errorf("a viewer: %v", err)
+		}
+		plan := vigil.Disclosure{Embargo: &embargo, Partners: []string{vigil.PartnerCISA, vigil.PartnerReporter}, CVERequestedFrom: "CISA", Credit: "Rae Searcher (Lab)"}
+		if err := f.svc.Coordinate(psirt(), r.ID, &plan, "Embargo agreed with the reporter."); err != nil {
+			t.Fatal(err)
+		}
+		done := plan
+		done.CVE, done.CVEAssignedBy, done.Published, done.Advisory = "CVE-2025-12345", "CISA", &published, "ACME-SA-2025-01"
+		if err := f.svc.Coordinate(psirt(), r.ID, &done, "Published."); err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.svc.Follow(context.Background(), token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&done, v.Coordination); diff != "" {
+			t.Errorf("the reporter's view of the disclosure (-want +got):\n%s", diff)
+		}
+		evs, err := f.db.Events(staff, vigil.AuditFilter{ObjectType: "report", Action: "intake.disclosure"})
+		if err != nil || len(evs) != 2 || evs[0].Reason != "Published." || !strings.Contains(string(evs[1].New), `"cve_requested_from":"CISA"`) {
+			t.Errorf("audit trail of the coordination: %v %d", err, len(evs))
+		}
+	})
+}
