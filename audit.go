@@ -80,7 +80,13 @@ type AuditFilter struct {
 // AuditService reads the trail. Writing happens inside every other service's transactions.
 type AuditService interface {
 	Events(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+	// Checkpoint returns the trail's count and head (unsigned: the service signs it).
 	Checkpoint(ctx context.Context) (AuditCheckpoint, error)
+	// SignTrail makes sure the trail is signed with the store's audit key: it appends the event enrolling the key
+	// when the head is not signed yet. EINVALID when the store has no key or the trail is signed by another.
+	SignTrail(ctx context.Context) error
+	// HashAt returns the hash of event seq, or "" when the trail has no such event.
+	HashAt(ctx context.Context, seq int64) (string, error)
 	// Verify recomputes the chain, checks that it extends cp (when given) and reconciles every live record of the
 	// audited tables with the trail. A trail that does not verify returns the report with its problems and
 	// EINVALID naming the first.

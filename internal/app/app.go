@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"os"
 	"os/user"
 	"sync"
@@ -41,13 +42,27 @@ type App struct {
 	catchingUp atomic.Bool // Serve's start-up re-match is running
 }
 
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	auditKey ed25519.PrivateKey
+}
+
+// WithAuditKey signs the audit trail's events and checkpoints with key (audittrail.LoadKey).
+func WithAuditKey(key ed25519.PrivateKey) Option { return func(o *options) { o.auditKey = key } }
+
 // Open opens (and migrates) the store and builds the services on it. clock is nil for the system clock (tests and
 // benches pass their own).
-func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
+func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*App, error) {
 	if clock == nil {
 		clock = vigil.SystemClock{}
 	}
-	db, err := store.Open(ctx, dsn, clock)
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	db, err := store.Open(ctx, dsn, clock, store.WithAuditKey(o.auditKey))
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +80,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock) (*App, error) {
 		Threats:   &threats.Service{Store: db},
 		VEX:       &vex.Service{Store: db},
 		Accounts:  &accounts.Service{Store: db},
-		Audit:     &audittrail.Service{Store: db},
+		Audit:     &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
 		Intake:    ik,
 		Clock:     clock,
 		db:        db,

@@ -97,16 +97,21 @@ func SignCheckpoint(priv ed25519.PrivateKey, cp *vigil.AuditCheckpoint) {
 // VerifyCheckpoint checks cp's signature and returns the key that made it. name is where cp came from (the file),
 // for the error. An unsigned or altered checkpoint is EINVALID: it proves nothing about the trail.
 func VerifyCheckpoint(name string, cp vigil.AuditCheckpoint) (ed25519.PublicKey, error) {
-	if cp.Signature == "" || cp.Key == "" {
-		return nil, vigil.Errorf(vigil.EINVALID, "checkpoint %s: not signed (no key or signature): take one with `vigil audit checkpoint` and an audit key", name)
+	if name != "" {
+		name = "checkpoint " + name
+	} else {
+		name = "checkpoint"
 	}
-	pub, err := ParseKeyText("checkpoint "+name+": key", cp.Key)
+	if cp.Signature == "" || cp.Key == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "%s: not signed (no key or signature): take one with `vigil audit checkpoint` and an audit key", name)
+	}
+	pub, err := ParseKeyText(name+": key", cp.Key)
 	if err != nil {
 		return nil, err
 	}
 	sig, err := base64.StdEncoding.DecodeString(cp.Signature)
 	if err != nil || !ed25519.Verify(pub, checkpointMessage(cp), sig) {
-		return nil, vigil.Errorf(vigil.EINVALID, "checkpoint %s: signature does not verify: the checkpoint was altered", name)
+		return nil, vigil.Errorf(vigil.EINVALID, "%s: signature does not verify: the checkpoint was altered", name)
 	}
 	return pub, nil
 }

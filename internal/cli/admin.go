@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/audit"
+	"github.com/vigil-dev/vigil/internal/service/audittrail"
 )
 
 func init() {
@@ -53,33 +57,65 @@ func dbCmd(env *Env) *cobra.Command {
 
 func auditCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "The tamper-evident audit trail: log, checkpoint, verify"}
-	checkpoint := &cobra.Command{Use: "checkpoint", Short: "Print {count, head} of the trail; keep it somewhere the database's admins cannot write", Args: exactArgs(0),
+	keygen := &cobra.Command{Use: "keygen", Short: "Create the audit key file named by --audit-key (mode 0600; never replaced) and print its public key", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if env.AuditKey == "" {
+				return Usage("keygen: --audit-key FILE (or $VIGIL_AUDIT_KEY) names the key file to create, outside the database")
+			}
+			key, err := audittrail.CreateKey(env.AuditKey)
+			if err != nil {
+				return err
+			}
+			return env.printKey(key)
+		}}
+	var out string
+	checkpoint := &cobra.Command{Use: "checkpoint [--out FILE]", Short: "Print a signed {count, head} of the trail; keep it (--out) where the database's admins cannot write", Args: exactArgs(0),
+		Example: "  vigil --audit-key /etc/vigil/audit.key audit checkpoint --out /mnt/worm/vigil-checkpoint.json",
+		RunE: func(c *cobra.Command, _ []string) error {
+			if env.AuditKey != "" {
+				if _, err := os.Stat(env.AuditKey); errors.Is(err, fs.ErrNotExist) {
+					key, err := audittrail.CreateKey(env.AuditKey)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(env.Stderr, "created the audit key %s (mode 0600); public key %s\n", env.AuditKey, audit.KeyText(key.Public().(ed25519.PublicKey)))
+				}
+			}
 			return env.withApp(func(a *app.App) error {
-				cp, err := a.Audit.Checkpoint(env.actx())
+				var cp vigil.AuditCheckpoint
+				var err error
+				if out != "" {
+					cp, err = a.Audit.Export(env.actx(), out)
+				} else {
+					cp, err = a.Audit.Checkpoint(env.actx())
+				}
 				if err != nil {
 					return err
 				}
 				return env.JSON(cp)
 			})
 		}}
+	checkpoint.Flags().StringVar(&out, "out", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "also publish it to this file, refusing to replace a checkpoint the trail no longer extends (default $VIGIL_AUDIT_CHECKPOINT)")
 	var cpFile string
-	verify := &cobra.Command{Use: "verify [--checkpoint FILE]", Short: "Recompute the hash chain and reconcile every audited record with it; exit 1 listing each problem", Args: exactArgs(0),
+	verify := &cobra.Command{Use: "verify [--checkpoint FILE]", Short: "Recompute the hash chain and signatures, reconcile every audited record with the trail; exit 1 listing each problem", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			var cp *vigil.AuditCheckpoint
 			if cpFile != "" {
-				b, err := os.ReadFile(cpFile)
-				if err != nil {
+				got, err := audittrail.ReadCheckpoint(cpFile)
+				switch {
+				case errors.Is(err, fs.ErrNotExist) && !c.Flags().Changed("checkpoint"):
+					fmt.Fprintf(env.Stderr, "no checkpoint published yet at %s ($VIGIL_AUDIT_CHECKPOINT)\n", cpFile)
+				case err != nil && vigil.ErrorCode(err) == vigil.EINVALID:
+					return err
+				case err != nil:
 					return Usage("--checkpoint: %v", err)
-				}
-				cp = &vigil.AuditCheckpoint{}
-				if err := json.Unmarshal(b, cp); err != nil || cp.Count < 0 {
-					return Usage("--checkpoint %s: not a checkpoint ({\"count\", \"head\"}): %v", cpFile, err)
+				default:
+					cp = &got
 				}
 			}
 			return env.withApp(func(a *app.App) error {
 				got, err := a.Audit.Verify(env.actx(), cp)
-				if err != nil && vigil.ErrorCode(err) != vigil.EINVALID {
+				if err != nil && len(got.Problems) == 0 {
 					return err
 				}
 				if env.Format == "json" {
@@ -110,7 +146,7 @@ func auditCmd(env *Env) *cobra.Command {
 				return nil
 			})
 		}}
-	verify.Flags().StringVar(&cpFile, "checkpoint", "", "a checkpoint file the trail must still extend")
+	verify.Flags().StringVar(&cpFile, "checkpoint", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "a signed checkpoint the trail must still extend (default $VIGIL_AUDIT_CHECKPOINT, the one published)")
 	var f vigil.AuditFilter
 	var since string
 	log := &cobra.Command{Use: "log", Short: "Show audit events, newest first", Args: exactArgs(0),
@@ -145,8 +181,18 @@ func auditCmd(env *Env) *cobra.Command {
 	log.Flags().StringVar(&f.ObjectID, "object-id", "", "only this object id")
 	log.Flags().StringVar(&since, "since", "", "only events on or after this date (YYYY-MM-DD)")
 	log.Flags().IntVar(&f.Limit, "limit", 100, "at most this many events")
-	cmd.AddCommand(checkpoint, verify, log)
+	cmd.AddCommand(keygen, checkpoint, verify, log)
 	return cmd
+}
+
+// printKey prints the public half of the audit key: what an inspector verifies signatures with.
+func (e *Env) printKey(key ed25519.PrivateKey) error {
+	pub := audit.KeyText(key.Public().(ed25519.PublicKey))
+	if e.Format == "json" {
+		return e.JSON(map[string]string{"key_file": e.AuditKey, "public_key": pub})
+	}
+	fmt.Fprintf(e.Stdout, "audit key %s created (mode 0600); public key %s\n", e.AuditKey, pub)
+	return nil
 }
 
 // readSecret reads one line (a password) from stdin without echoing it anywhere.

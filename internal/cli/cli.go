@@ -33,8 +33,11 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	DB     string // --db, defaulted from $VIGIL_DB then sqlite:vigil.db
-	Format string // --format: json or table (commands may accept more)
-	Log    *slog.Logger
+	// AuditKey is --audit-key (default $VIGIL_AUDIT_KEY): the file of the key that signs the audit trail and its
+	// checkpoints, kept outside the database. Empty for none.
+	AuditKey string
+	Format   string // --format: json or table (commands may accept more)
+	Log      *slog.Logger
 	// exit, when set by a command, overrides the exit code of a successful run (vigil scan: 1 with findings).
 	exit int
 }
@@ -81,6 +84,7 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 	}
 	root.PersistentFlags().StringVar(&env.DB, "db", def, "database: sqlite:PATH or postgres://... (default $VIGIL_DB)")
 	root.PersistentFlags().StringVar(&env.Format, "format", "table", "output format: table or json")
+	root.PersistentFlags().StringVar(&env.AuditKey, "audit-key", os.Getenv("VIGIL_AUDIT_KEY"), "file of the Ed25519 key that signs the audit trail and its checkpoints, kept outside the database (default $VIGIL_AUDIT_KEY)")
 	subs := make([]*cobra.Command, 0, len(commands))
 	for _, f := range commands {
 		subs = append(subs, f(env))

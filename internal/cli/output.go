@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/service/audittrail"
 )
 
 // Table writes rows under headers, aligned, to stdout. Cells are single-lined so hostile text cannot forge rows.
@@ -53,7 +54,15 @@ func (e *Env) Output(v any, table func() ([]string, [][]string)) error {
 
 // Open opens the app on --db and returns a context acting as the CLI operator.
 func (e *Env) Open() (*app.App, error) {
-	a, err := app.Open(e.Ctx, e.DB, nil)
+	var opts []app.Option
+	if e.AuditKey != "" {
+		key, err := audittrail.LoadKey(e.AuditKey)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, app.WithAuditKey(key))
+	}
+	a, err := app.Open(e.Ctx, e.DB, nil, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ func serveCmd(env *Env) *cobra.Command {
 	var ssoRoles string
 	var demo, sync bool
 	var proxies []string
+	var cpFile string
+	var cpEvery time.Duration
 	cmd := &cobra.Command{Use: "serve", Short: "Run the server: web UI, JSON API and scheduled jobs", Args: exactArgs(0),
 		Example: "  vigil serve --demo                 # a demo portfolio on the embedded SQLite store\n" +
 			"  VIGIL_DB=postgres://vigil@db/vigil vigil serve --addr 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem",
@@ -33,6 +35,12 @@ func serveCmd(env *Env) *cobra.Command {
 			}
 			if sched.Lease < 3*time.Second {
 				return Usage("--job-lease: at least 3s (got %s)", sched.Lease)
+			}
+			if cpFile != "" && env.AuditKey == "" {
+				return Usage("--checkpoint-file: checkpoints are signed: give the audit key with --audit-key FILE or $VIGIL_AUDIT_KEY")
+			}
+			if cpEvery < time.Minute {
+				return Usage("--checkpoint-every: at least 1m (got %s)", cpEvery)
 			}
 			if (opt.TLSCert == "") != (opt.TLSKey == "") {
 				return Usage("--tls-cert and --tls-key go together")
@@ -89,6 +97,10 @@ func serveCmd(env *Env) *cobra.Command {
 				} else {
 					env.Log.Info("feed sync off", "hint", "vigil import PATH|URL, or serve --sync")
 				}
+				if cpFile != "" {
+					// Published outside the database, so that a copy rolled back behind it is caught.
+					go a.Audit.ExportEvery(vigil.WithActor(env.Ctx, vigil.Actor{System: true, Name: "checkpoint"}), cpFile, cpEvery, env.Log)
+				}
 				scheme := "http"
 				if opt.TLSCert != "" {
 					scheme = "https"
@@ -110,6 +122,8 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().StringVar(&ssoRoles, "oidc-roles", os.Getenv("VIGIL_OIDC_ROLES"), "claim values to roles, most privileged first: vigil-admins=admin,psirt=psirt,... ($VIGIL_OIDC_ROLES)")
 	cmd.Flags().StringVar(&sso.RoleClaim, "oidc-role-claim", "groups", "the ID token claim holding the user's groups or roles (a dotted path reaches into objects: realm_access.roles)")
 	cmd.Flags().StringVar(&sso.NameClaim, "oidc-name-claim", "preferred_username", "the ID token claim that is the user's Vigil name")
+	cmd.Flags().StringVar(&cpFile, "checkpoint-file", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "publish a signed audit checkpoint to this file, outside the database, at start and every --checkpoint-every (default $VIGIL_AUDIT_CHECKPOINT)")
+	cmd.Flags().DurationVar(&cpEvery, "checkpoint-every", time.Hour, "how often --checkpoint-file is published")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", vigil.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")

@@ -98,6 +98,43 @@ func (db *DB) Checkpoint(ctx context.Context) (_ vigil.AuditCheckpoint, err erro
 	return cp, err
 }
 
+// HashAt returns the hash of event seq, or "" when the trail has none.
+func (db *DB) HashAt(ctx context.Context, seq int64) (_ string, err error) {
+	defer vigil.Wrap(&err, "store.HashAt", seq)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return "", err
+	}
+	var hash string
+	err = db.db.QueryRowContext(ctx, "SELECT hash FROM audit_events WHERE seq = $1", seq).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return hash, err
+}
+
+// SignTrail appends the event that enrolls the store's audit key when the trail's head is not signed yet, so
+// that a checkpoint taken next covers a signed head. Needs PermAuditVerify.
+func (db *DB) SignTrail(ctx context.Context) (err error) {
+	defer vigil.Wrap(&err, "store.SignTrail", nil)
+	if _, err := vigil.Authorize(ctx, vigil.PermAuditVerify); err != nil {
+		return err
+	}
+	if db.auditKey == nil {
+		return vigil.Errorf(vigil.EINVALID, "no audit key: give it with --audit-key FILE or $VIGIL_AUDIT_KEY")
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
+			return err
+		}
+		head, sig, err := tx.auditHead(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = tx.enrollKey(ctx, head, sig)
+		return err
+	})
+}
+
 // Verify recomputes the whole chain in sequence order, streaming, checks it still extends cp when given, checks
 // the signatures (with the store's audit key, else a signed cp's key, else the key the trail enrolled) and
 // reconciles every live row of every audited table with the state the trail last recorded for it. It reads one

@@ -316,11 +316,9 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 	if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
 		return err
 	}
-	var head vigil.AuditCheckpoint
-	var sig string
-	err = tx.QueryRowContext(ctx, "SELECT seq, hash, sig FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&head.Count, &head.Head, &sig)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("audit head: %w", err)
+	head, sig, err := tx.auditHead(ctx)
+	if err != nil {
+		return err
 	}
 	if head, err = tx.enrollKey(ctx, head, sig); err != nil {
 		return err
@@ -329,6 +327,15 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 		ObjectID: objID, Old: o, New: n, Reason: reason, Records: recs}
 	_, err = tx.appendEvent(ctx, e, head)
 	return err
+}
+
+// auditHead reads the trail's head: its count and hash, and its signature ("" when unsigned or empty).
+func (tx *Tx) auditHead(ctx context.Context) (head vigil.AuditCheckpoint, sig string, err error) {
+	err = tx.QueryRowContext(ctx, "SELECT seq, hash, sig FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&head.Count, &head.Head, &sig)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return head, "", fmt.Errorf("audit head: %w", err)
+	}
+	return head, sig, nil
 }
 
 // enrollKey keeps the trail's signing rule: a store with the audit key appending to an unsigned trail first

@@ -193,6 +193,7 @@ func (db *DB) DecideVEX(ctx context.Context, id int64, accept bool, reason strin
 		if p.Statement.Justification != "" {
 			why += " (" + p.Statement.Justification + ")"
 		}
+		tx.wrote("findings", p.FindingID)
 		return tx.Audit(ctx, "finding.state", "finding", idText(p.FindingID), map[string]vigil.FindingState{"state": state},
 			map[string]vigil.FindingState{"state": vigil.FindingClosed}, why+"; accepted: "+reason)
 	})

@@ -1,0 +1,98 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// TestAuditKeyCheckpointVerify runs the signed trail as an operator would: keygen, writes signed with the key, a
+// checkpoint published to a file, verify against it; a write without the key refused; and, on SQLite, a copy of
+// the database rolled back behind the published checkpoint caught by verify and by the next export, which keeps
+// the newer checkpoint.
+func TestAuditKeyCheckpointVerify(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			key, cpFile := filepath.Join(dir, "audit.key"), filepath.Join(dir, "checkpoint.json")
+			r := runner{t, storetest.DSN(t, engine)}
+			if code, _, errs := r.run("", "audit", "keygen"); code != 2 || !strings.Contains(errs, "--audit-key") {
+				t.Fatalf("keygen without a file: exit %d, %q", code, errs)
+			}
+			out := r.ok("--audit-key", key, "audit", "keygen")
+			if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 || !strings.Contains(out, "public key ") {
+				t.Fatalf("keygen: %v, %v, %q", st, err, out)
+			}
+			if code, _, errs := r.run("", "--audit-key", key, "audit", "keygen"); code != 1 || !strings.Contains(errs, "already exists") {
+				t.Fatalf("keygen over an existing key: exit %d, %q", code, errs)
+			}
+			os.Chmod(key, 0o644)
+			if code, _, errs := r.run("", "--audit-key", key, "org", "create", "--name", "Acme"); code != 2 || !strings.Contains(errs, "readable by others") {
+				t.Fatalf("a key others may read: exit %d, %q", code, errs)
+			}
+			os.Chmod(key, 0o600)
+
+			r.ok("org", "create", "--name", "Acme") // before the trail is signed
+			r.ok("--audit-key", key, "device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
+			if code, _, errs := r.run("", "device", "create", "--name", "Monitor", "--class", "II", "--pathway", "510k"); code != 2 || !strings.Contains(errs, "the audit trail is signed") {
+				t.Fatalf("a write without the key to a signed trail: exit %d, %q", code, errs)
+			}
+			var cp struct {
+				Count     int64
+				Key       string
+				Signature string
+			}
+			json.Unmarshal([]byte(r.ok("--audit-key", key, "audit", "checkpoint", "--out", cpFile)), &cp)
+			if cp.Count != 3 || cp.Key == "" || cp.Signature == "" {
+				t.Fatalf("checkpoint = %+v, want 3 events (org, key enrollment, device), signed", cp)
+			}
+			if b, err := os.ReadFile(cpFile); err != nil || !strings.Contains(string(b), cp.Signature) {
+				t.Fatalf("published checkpoint: %s, %v", b, err)
+			}
+			// An inspector verifies with the published checkpoint only (its key checks the signatures).
+			var rep struct {
+				OK      bool
+				Count   int64
+				Records int64
+				Signed  int64
+			}
+			json.Unmarshal([]byte(r.ok("--format", "json", "audit", "verify", "--checkpoint", cpFile)), &rep)
+			if !rep.OK || rep.Count != 3 || rep.Records != 2 || rep.Signed != 2 {
+				t.Fatalf("verify = %+v, want ok, 3 events, 2 records, 2 signatures", rep)
+			}
+			// A checkpoint altered by hand proves nothing.
+			b, _ := os.ReadFile(cpFile)
+			forged := filepath.Join(dir, "forged.json")
+			os.WriteFile(forged, []byte(strings.Replace(string(b), `"count": 3`, `"count": 2`, 1)), 0o600)
+			if code, _, errs := r.run("", "audit", "verify", "--checkpoint", forged); code != 2 || !strings.Contains(errs, "signature does not verify") {
+				t.Fatalf("verify with an altered checkpoint: exit %d, %q", code, errs)
+			}
+			if engine != store.SQLite {
+				return
+			}
+			// Roll the database back: a copy taken before the last write, then the checkpoint published after it.
+			backup := filepath.Join(dir, "old.db")
+			r.ok("db", "backup", backup)
+			r.ok("--audit-key", key, "version", "create", "1.0", "--device", "Pump")
+			r.ok("--audit-key", key, "audit", "checkpoint", "--out", cpFile)
+			published, _ := os.ReadFile(cpFile)
+			old := runner{t, "sqlite:" + backup}
+			t.Setenv("VIGIL_AUDIT_CHECKPOINT", cpFile) // the configured checkpoint: verify and export use it
+			code, stdout, errs := old.run("", "audit", "verify")
+			if code != 1 || !strings.Contains(stdout+errs, "the log was truncated or rolled back") {
+				t.Fatalf("verify of the rolled-back copy: exit %d\n%s%s", code, stdout, errs)
+			}
+			if code, _, errs := old.run("", "--audit-key", key, "audit", "checkpoint"); code != 2 || !strings.Contains(errs, "no longer extends the checkpoint") {
+				t.Fatalf("export from the rolled-back copy: exit %d, %q", code, errs)
+			}
+			if now, _ := os.ReadFile(cpFile); string(now) != string(published) {
+				t.Fatal("the export from the rolled-back copy replaced the newer checkpoint")
+			}
+		})
+	}
+}
