@@ -43,7 +43,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Portfolio: q.Portfolio(a.Portfolio), Findings: a.Cases, Users: a.Accounts, Sessions: a.db.IdleSessions(opt.SessionIdle),
 		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Threats: q.Threats(a.Threats),
-		Intake: a.Intake, Health: a.db.Health, Starting: a.starting, VEX: a.VEX,
+		Intake: a.Intake, AckDeadlines: a.Intake.Deadlines, Health: a.db.Health, Starting: a.starting, VEX: a.VEX,
 	}
 	if a.SSO != nil {
 		svc.SSO = a.SSO

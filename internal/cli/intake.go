@@ -370,26 +370,11 @@ func policyCmd(env *Env) *cobra.Command {
 // withAckClocks adds the intake reports' acknowledgement clocks to the regulatory clocks, under the same filter,
 // soonest first: `vigil deadlines` shows every clock the program runs.
 func withAckClocks(env *Env, a *app.App, ds []cases.Deadline, f cases.DeadlineFilter) ([]cases.Deadline, error) {
-	clocks, err := a.Intake.Clocks(env.actx())
+	ack, err := a.Intake.Deadlines(env.actx(), f)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range clocks {
-		if !f.AsOf.IsZero() {
-			// The reports awaiting acknowledgement now, counted from the day asked for.
-			c.DaysLeft = c.Due.Sub(f.AsOf)
-			c.Overdue = c.DaysLeft < 0
-		}
-		if f.DeviceID != 0 && c.DeviceID != f.DeviceID || f.OverdueOnly && !c.Overdue || f.Within > 0 && c.DaysLeft > f.Within {
-			continue
-		}
-		standing := "pending"
-		if c.Overdue {
-			standing = "overdue"
-		}
-		ds = append(ds, cases.Deadline{Report: c.Number, Device: c.Product, Vulnerability: c.Title, Clock: "cvd_ack", Due: c.Due, DaysLeft: c.DaysLeft,
-			Overdue: c.Overdue, Status: "awaiting acknowledgement", Standing: standing, What: "CVD policy: acknowledge the reporter"})
-	}
+	ds = append(ds, ack...)
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Due.Before(ds[j].Due) })
 	return ds, nil
 }

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"time"
 
@@ -97,12 +99,9 @@ func (s *Server) deadlinesPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ds, err := s.svc.Queries.Deadlines(r.Context(), f)
+	ds, err := s.deadlines(r.Context(), f)
 	if err != nil {
 		return err
-	}
-	if ds == nil {
-		ds = []cases.Deadline{}
 	}
 	if format != "" {
 		t := table{Header: []string{"finding_id", "device", "version", "vulnerability", "clock", "due", "days_left", "overdue", "status", "what"}}
@@ -135,13 +134,41 @@ func (s *Server) apiDeadlines(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ds, err := s.svc.Queries.Deadlines(r.Context(), f)
+	ds, err := s.deadlines(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, ds)
+	return nil
+}
+
+// deadlines lists every open clock, the intake reports' acknowledgements included, soonest first.
+func (s *Server) deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error) {
+	ds, err := s.svc.Queries.Deadlines(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	if ds == nil {
 		ds = []cases.Deadline{}
 	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	if s.svc.AckDeadlines == nil {
+		return ds, nil
+	}
+	ack, err := s.svc.AckDeadlines(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	ds = append(ds, ack...)
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Due.Before(ds[j].Due) })
+	return ds, nil
+}
+
+// deadlineLink is where a deadline's row leads: its report (an acknowledgement clock) or its finding's clocks.
+func deadlineLink(d cases.Deadline) string {
+	if d.Report != "" {
+		if id, err := vigil.ParseReportNumber(d.Report); err == nil {
+			return "/intake/" + itoa(id)
+		}
+	}
+	return "/findings/" + itoa(d.FindingID) + "#clocks"
 }

@@ -326,3 +326,38 @@ func TestSecurityTxt(t *testing.T) {
 		t.Errorf("dashboard does not say security.txt expired")
 	}
 }
+
+// TestAckClocksAmongDeadlines checks that the acknowledgement clocks show on the deadlines screen and API with
+// every other clock, linked to their report, and as of an earlier day only those open then.
+func TestAckClocksAmongDeadlines(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	tok := e.token(vigil.RoleViewer)
+	res, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/deadlines", nil)
+	var ds []struct {
+		Clock, Report string
+		Overdue       bool
+	}
+	if err := json.Unmarshal([]byte(body), &ds); res.StatusCode != 200 || err != nil {
+		t.Fatalf("deadlines: %d %v", res.StatusCode, err)
+	}
+	acks := 0
+	for _, d := range ds {
+		if d.Clock == "cvd_ack" {
+			acks++
+			if d.Report == "" || d.Overdue {
+				t.Errorf("ack clock: %+v", d)
+			}
+		}
+	}
+	// The fixture has two reports received and not acknowledged (the others were acknowledged the same day).
+	if acks != 2 {
+		t.Errorf("%d acknowledgement clocks among the deadlines, want 2: %s", acks, clip(body))
+	}
+	c := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+	if _, page := c.get("/deadlines"); !strings.Contains(page, fmt.Sprintf(`href="/intake/%d"`, e.reports["received"][0])) || !strings.Contains(page, "CVD acknowledgement") {
+		t.Errorf("deadlines screen lacks the acknowledgement clock and its link")
+	}
+	if _, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/deadlines?as_of=2025-06-01", nil); strings.Contains(body, "cvd_ack") {
+		t.Errorf("as of the day before any report, an acknowledgement clock: %s", clip(body))
+	}
+}

@@ -20,23 +20,24 @@ import (
 // funcs are the template helpers. None of them returns template.HTML or another "trusted" type: everything a page
 // shows goes through html/template's contextual escaping, so a feed, an SBOM or a user cannot inject markup.
 var funcs = template.FuncMap{
-	"date":        fmtDate,
-	"datetime":    fmtTime,
-	"join":        strings.Join,
-	"httpURL":     httpURL,
-	"add":         func(a, b int) int { return a + b },
-	"pct":         func(n, of int) int { return pct(n, of) },
-	"title":       func(s any) string { return humanize(fmt.Sprint(s)) }, // a string or a word of a vigil vocabulary
-	"days":        fmtDays,
-	"score":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
-	"epss":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
-	"clip":        clipText,
-	"lower":       strings.ToLower,
-	"mib":         func(n int64) int64 { return n >> 20 },
-	"list":        func(xs ...string) []string { return xs },
-	"cvssMetrics": func() []cvssMetric { return cvss31Metrics },
-	"has":         has,
-	"clockShort":  func(c string) string { return clockShort[c] },
+	"date":         fmtDate,
+	"datetime":     fmtTime,
+	"join":         strings.Join,
+	"httpURL":      httpURL,
+	"add":          func(a, b int) int { return a + b },
+	"pct":          func(n, of int) int { return pct(n, of) },
+	"title":        func(s any) string { return humanize(fmt.Sprint(s)) }, // a string or a word of a vigil vocabulary
+	"days":         fmtDays,
+	"score":        func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"epss":         func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+	"clip":         clipText,
+	"lower":        strings.ToLower,
+	"mib":          func(n int64) int64 { return n >> 20 },
+	"list":         func(xs ...string) []string { return xs },
+	"cvssMetrics":  func() []cvssMetric { return cvss31Metrics },
+	"has":          has,
+	"clockShort":   func(c string) string { return clockShort[c] },
+	"deadlineLink": deadlineLink,
 	"clockName": func(c string) string {
 		if n, ok := clockNames[c]; ok {
 			return n
@@ -45,7 +46,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-var clockShort = map[string]string{"ed_communication": "ED 30d", "ed_fix": "ED 60d", "part806": "806", "mdr": "MDR", "mdr_5_day": "MDR 5d"}
+var clockShort = map[string]string{"ed_communication": "ED 30d", "ed_fix": "ED 60d", "part806": "806", "mdr": "MDR", "mdr_5_day": "MDR 5d", "cvd_ack": "Ack"}
 
 var clockNames = map[string]string{
 	"ed_communication": "ED 30-day communication",
@@ -53,6 +54,7 @@ var clockNames = map[string]string{
 	"part806":          "Part 806 report",
 	"mdr":              "MDR 30-day",
 	"mdr_5_day":        "MDR 5-day",
+	"cvd_ack":          "CVD acknowledgement",
 }
 
 // has reports whether list (a slice of strings or of a vigil vocabulary's words) holds v, for templates.

@@ -30,7 +30,10 @@ type Services struct {
 	Threats   vigil.ThreatModelService // optional: each device's threat model
 	SSO       vigil.SSOService         // optional: single sign-on through an OpenID Connect provider
 	Intake    vigil.IntakeService      // optional: the public report page, the report queue, security.txt
-	VEX       vigil.VEXService         // optional: supplier VEX documents as proposals on findings
+	// AckDeadlines, when set, lists the intake reports' acknowledgement clocks as deadlines (internal/service/intake),
+	// which the deadlines screen and API show with every other clock.
+	AckDeadlines func(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
+	VEX          vigil.VEXService // optional: supplier VEX documents as proposals on findings
 	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
 	// for /healthz and /readyz; it bounds its own wait.
 	Health func(ctx context.Context) (read, write error)

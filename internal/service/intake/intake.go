@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/calendar"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/risk"
 )
@@ -430,6 +431,12 @@ func (s *Service) NewLink(ctx context.Context, id int64, reason string) (string,
 
 // Clocks lists the open acknowledgement clocks, soonest first. Needs PermRead.
 func (s *Service) Clocks(ctx context.Context) ([]vigil.IntakeClock, error) {
+	return s.clocks(ctx, vigil.Date{})
+}
+
+// clocks lists the acknowledgement clocks open on asOf (today when zero): reports received by then and not yet
+// acknowledged that day.
+func (s *Service) clocks(ctx context.Context, asOf vigil.Date) ([]vigil.IntakeClock, error) {
 	if err := read(ctx); err != nil {
 		return nil, err
 	}
@@ -439,20 +446,58 @@ func (s *Service) Clocks(ctx context.Context) ([]vigil.IntakeClock, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	rs, err := s.Store.Reports(ctx, vigil.ReportFilter{Statuses: []vigil.ReportStatus{vigil.ReportReceived}, Limit: 1000})
+	loc, err := time.LoadLocation(pol.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	f := vigil.ReportFilter{Statuses: []vigil.ReportStatus{vigil.ReportReceived}, Limit: 1000}
+	if asOf.IsZero() {
+		asOf = vigil.DateOf(s.now(), loc)
+	} else {
+		f.Statuses = nil // a report acknowledged since may have been waiting that day
+	}
+	rs, err := s.Store.Reports(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	today, _ := received(pol, s.now())
 	out := make([]vigil.IntakeClock, 0, len(rs))
 	for _, r := range rs {
-		left := r.AckDue.Sub(today)
+		if r.ReceivedOn.After(asOf) || !r.Acknowledged.IsZero() && !vigil.DateOf(r.Acknowledged, loc).After(asOf) {
+			continue
+		}
+		left := r.AckDue.Sub(asOf)
 		out = append(out, vigil.IntakeClock{ReportID: r.ID, Number: r.Number, DeviceID: r.DeviceID, Title: r.Title, Product: r.Product, Due: r.AckDue,
 			DaysLeft: left, Overdue: left < 0})
 	}
 	slices.SortStableFunc(out, func(a, b vigil.IntakeClock) int { return a.Due.Sub(b.Due) })
 	return out, nil
 }
+
+// Deadlines lists the acknowledgement clocks as deadlines (clock cvd_ack), under the same filter as every other
+// clock, so that `vigil deadlines`, GET /api/v1/deadlines and the deadlines screen show them alongside. Needs
+// PermRead.
+func (s *Service) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error) {
+	clocks, err := s.clocks(ctx, f.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	out := []cases.Deadline{}
+	for _, c := range clocks {
+		if f.DeviceID != 0 && c.DeviceID != f.DeviceID || f.OverdueOnly && !c.Overdue || f.Within > 0 && c.DaysLeft > f.Within {
+			continue
+		}
+		standing := "pending"
+		if c.Overdue {
+			standing = "overdue"
+		}
+		out = append(out, cases.Deadline{Report: c.Number, Device: c.Product, Vulnerability: c.Title, Clock: AckClock, Due: c.Due, DaysLeft: c.DaysLeft,
+			Overdue: c.Overdue, Status: "awaiting acknowledgement", Standing: standing, What: "CVD policy: acknowledge the reporter"})
+	}
+	return out, nil
+}
+
+// AckClock names the acknowledgement clock among the deadlines.
+const AckClock = "cvd_ack"
 
 // Policy returns the published CVD policy. Anyone may read it: it is what security.txt publishes.
 func (s *Service) Policy(ctx context.Context) (*vigil.CVDPolicy, error) {
