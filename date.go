@@ -36,6 +36,19 @@ func (d Date) IsZero() bool { return d.t.IsZero() }
 // Time returns midnight UTC of d.
 func (d Date) Time() time.Time { return d.t }
 
+// In returns the first instant of d in loc (nil means UTC): a filter "since 2025-06-02" given in the manufacturer's
+// zone starts at its midnight, not at midnight UTC. The zero Date gives the zero time.
+func (d Date) In(loc *time.Location) time.Time {
+	if d.IsZero() {
+		return time.Time{}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, dd := d.t.Date()
+	return time.Date(y, m, dd, 0, 0, 0, 0, loc)
+}
+
 // AddDays returns d plus n calendar days.
 func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
 

@@ -151,14 +151,15 @@ func auditCmd(env *Env) *cobra.Command {
 	var since string
 	log := &cobra.Command{Use: "log", Short: "Show audit events, newest first", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			if since != "" {
-				d, err := parseDateFlag("since", since)
-				if err != nil {
-					return err
-				}
-				f.Since = d.Time()
+			d, err := parseDateFlag("since", since)
+			if err != nil {
+				return err
 			}
 			return env.withApp(func(a *app.App) error {
+				zone := env.zone(a)
+				if d != nil {
+					f.Since = d.In(zone)
+				}
 				evs, err := a.Audit.Events(env.actx(), f)
 				if err != nil {
 					return err
@@ -169,7 +170,7 @@ func auditCmd(env *Env) *cobra.Command {
 				return env.Output(evs, func() ([]string, [][]string) {
 					var rows [][]string
 					for _, e := range evs {
-						rows = append(rows, []string{strconv.FormatInt(e.Seq, 10), e.Time.Format(time.RFC3339), e.Actor, e.Action, e.ObjectType + ":" + e.ObjectID, e.Reason})
+						rows = append(rows, []string{strconv.FormatInt(e.Seq, 10), e.Time.In(zone).Format(time.RFC3339), e.Actor, e.Action, e.ObjectType + ":" + e.ObjectID, e.Reason})
 					}
 					return []string{"SEQ", "TIME", "ACTOR", "ACTION", "OBJECT", "REASON"}, rows
 				})
@@ -388,10 +389,11 @@ func tokenListCmd(env *Env) *cobra.Command {
 						out = append(out, row{User: n, Token: t})
 					}
 				}
+				zone := env.zone(a)
 				return env.Output(out, func() ([]string, [][]string) {
 					var rows [][]string
 					for _, r := range out {
-						rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.User, r.Name, fmtTime(r.CreatedAt), fmtTime(r.ExpiresAt), fmtTime(r.LastUsed)})
+						rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.User, r.Name, fmtTime(r.CreatedAt, zone), fmtTime(r.ExpiresAt, zone), fmtTime(r.LastUsed, zone)})
 					}
 					return []string{"ID", "USER", "NAME", "CREATED", "EXPIRES", "LAST USED"}, rows
 				})
@@ -399,12 +401,12 @@ func tokenListCmd(env *Env) *cobra.Command {
 		}}
 }
 
-// fmtTime is a time for a table cell: RFC 3339 in UTC, or "-" for none.
-func fmtTime(t time.Time) string {
+// fmtTime is a time for a table cell: RFC 3339 in the organization's zone, or "-" for none.
+func fmtTime(t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.In(zone).Format(time.RFC3339)
 }
 
 func tokenRevokeCmd(env *Env) *cobra.Command {

@@ -28,7 +28,7 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 				if err != nil {
 					return err
 				}
-				return env.Output(fs, feedTable(fs))
+				return env.Output(fs, feedTable(fs, env.zone(a)))
 			})
 		}}
 	var f vigil.Feed
@@ -61,7 +61,7 @@ KEV, EPSS, OSV and CISA CSAF daily). A failing feed shows its last error; the se
 				if err != nil {
 					return err
 				}
-				return env.Output(out, feedTable([]*vigil.Feed{out}))
+				return env.Output(out, feedTable([]*vigil.Feed{out}, env.zone(a)))
 			})
 		}}
 	set.Flags().StringVar(&f.Source, "source", "", "nvd, osv, kev, epss, csaf or stix")
@@ -89,7 +89,7 @@ func pick(given bool, v, cur string) string {
 	return cur
 }
 
-func feedTable(fs []*vigil.Feed) func() ([]string, [][]string) {
+func feedTable(fs []*vigil.Feed, zone *time.Location) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, f := range fs {
@@ -102,17 +102,18 @@ func feedTable(fs []*vigil.Feed) func() ([]string, [][]string) {
 			case f.LastAttempt.IsZero():
 				status = "never synced"
 			}
-			rows = append(rows, []string{f.Name, f.Source, f.URL, vigil.ScheduleText(f.Every), stamp(f.LastAttempt), stamp(f.LastSuccess), counts(f.Counts), status})
+			rows = append(rows, []string{f.Name, f.Source, f.URL, vigil.ScheduleText(f.Every), stamp(f.LastAttempt, zone), stamp(f.LastSuccess, zone), counts(f.Counts), status})
 		}
 		return []string{"NAME", "SOURCE", "URL", "EVERY", "LAST ATTEMPT", "LAST SUCCESS", "LAST COUNTS", "STATUS"}, rows
 	}
 }
 
-func stamp(t time.Time) string {
+// stamp is a time for a table cell, to the minute, in the organization's zone.
+func stamp(t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04Z")
+	return t.In(zone).Format("2006-01-02 15:04Z07:00")
 }
 
 // counts renders a feed's last summaries as "+added ~updated =unchanged -withdrawn !rejected".

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -199,7 +200,7 @@ func findingCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(v)
 				}
-				return printView(env, v)
+				return printView(env, v, env.zone(a))
 			})
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
@@ -337,7 +338,7 @@ func eventCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(map[string]any{"event": e, "determination": v.Determination})
 				}
-				return printView(env, v)
+				return printView(env, v, env.zone(a))
 			})
 		}}
 	add.Flags().StringVar(&date, "date", "", "the day it happened (YYYY-MM-DD, organization time zone)")
@@ -380,7 +381,7 @@ func closeCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func printView(env *Env, v *cases.View) error {
+func printView(env *Env, v *cases.View, zone *time.Location) error {
 	w := env.Stdout
 	f := v.Finding
 	fmt.Fprintf(w, "Finding %d: %s in %s %s (%s), state %s, learned %s\n", f.ID, cell(f.Vulnerability), cell(v.Device.Name), cell(v.Version.Version), cell(f.Component.Name+" "+f.Component.Version), f.State, f.Learned)
@@ -388,7 +389,7 @@ func printView(env *Env, v *cases.View) error {
 		fmt.Fprintf(w, "  matched by %s: %s (fixed: %s)\n", f.Evidence.Matcher, cell(f.Evidence.Range), cell(f.Evidence.Fixed))
 	}
 	for _, a := range v.Assessments {
-		fmt.Fprintf(w, "  assessed %s by %s: %s — %s\n", a.CreatedAt.Format("2006-01-02"), a.Actor, a.Risk, cell(a.Rationale))
+		fmt.Fprintf(w, "  assessed %s by %s: %s — %s\n", vigil.DateOf(a.CreatedAt, zone), a.Actor, a.Risk, cell(a.Rationale))
 	}
 	for _, e := range v.Events {
 		fmt.Fprintf(w, "  %s %s (%s)\n", e.Date, e.Type, cell(e.Note))

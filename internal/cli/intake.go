@@ -89,7 +89,7 @@ Reports are named VR-N (or just N).`,
 				}{r, ms}
 				return env.Output(out, func() ([]string, [][]string) {
 					rows := [][]string{{"report", r.Number}, {"source", string(r.Source)}, {"status", string(r.Status) + " " + string(r.Resolution)},
-						{"received", r.Received.UTC().Format(time.RFC3339) + " (D0 " + r.ReceivedOn.String() + ")"}, {"ack due", r.AckDue.String()},
+						{"received", r.Received.In(env.zone(a)).Format(time.RFC3339) + " (D0 " + r.ReceivedOn.String() + ")"}, {"ack due", r.AckDue.String()},
 						{"product", strings.TrimSpace(r.Product + " " + r.Version)}, {"title", r.Title}, {"description", r.Description},
 						{"impact", r.Impact}, {"steps", r.Steps}, {"cvss", r.CVSS}, {"reporter", strings.TrimSpace(r.ReporterName + " " + r.ReporterEmail)},
 						{"disclosure", string(r.Disclosure)}, {"embargo requested", dateOrEmpty(r.EmbargoRequested)}, {"credit", r.Credit},
@@ -113,7 +113,7 @@ Reports are named VR-N (or just N).`,
 						if m.Status != "" {
 							who += " -> " + string(m.Status)
 						}
-						rows = append(rows, []string{m.At.UTC().Format(time.RFC3339) + " " + who, m.Body})
+						rows = append(rows, []string{m.At.In(env.zone(a)).Format(time.RFC3339) + " " + who, m.Body})
 					}
 					return []string{"FIELD", "VALUE"}, rows
 				})

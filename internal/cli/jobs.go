@@ -21,13 +21,13 @@ under a lease the server renews while the job runs. A killed server's job is tak
 				}
 				return env.Output(ls, func() ([]string, [][]string) {
 					var rows [][]string
-					now := a.Clock.Now()
+					now, zone := a.Clock.Now(), env.zone(a)
 					for _, l := range ls {
 						state := "free"
 						if l.Held(now) {
-							state = "running until " + stamp(l.Expires)
+							state = "running until " + stamp(l.Expires, zone)
 						}
-						rows = append(rows, []string{l.Name, state, l.Owner, stamp(l.Renewed), stamp(l.Completed)})
+						rows = append(rows, []string{l.Name, state, l.Owner, stamp(l.Renewed, zone), stamp(l.Completed, zone)})
 					}
 					return []string{"JOB", "STATE", "SERVER (HOLDS OR LAST HELD)", "LAST HEARTBEAT", "LAST COMPLETED"}, rows
 				})

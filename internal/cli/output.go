@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"strings"
@@ -82,6 +84,9 @@ func (e *Env) withApp(fn func(a *app.App) error) error {
 	defer a.Close()
 	return fn(a)
 }
+
+// zone is the organization's time zone: every date and time the command line shows or reads is in it.
+func (e *Env) zone(a *app.App) *time.Location { return a.Cases.Zone(e.actx()) }
 
 // parseDateFlag parses an optional date flag.
 func parseDateFlag(name, s string) (*vigil.Date, error) {

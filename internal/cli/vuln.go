@@ -38,14 +38,15 @@ func vulnCmd(env *Env) *cobra.Command {
 	list := &cobra.Command{Use: "list", Short: "List vulnerabilities, most recently modified first", Args: exactArgs(0),
 		Example: "  vigil vuln list --kev --min-epss 0.5\n  vigil vuln list --ecosystem PyPI --text django --since 2025-01-01",
 		RunE: func(c *cobra.Command, _ []string) error {
-			if since != "" {
-				d, err := parseDateFlag("since", since)
-				if err != nil {
-					return err
-				}
-				f.ModifiedSince = d.Time()
+			d, err := parseDateFlag("since", since)
+			if err != nil {
+				return err
 			}
 			return env.withApp(func(a *app.App) error {
+				zone := env.zone(a)
+				if d != nil {
+					f.ModifiedSince = d.In(zone)
+				}
 				vs, err := a.Intel.VulnDetails(env.actx(), f)
 				if err != nil {
 					return err
@@ -67,7 +68,7 @@ func vulnCmd(env *Env) *cobra.Command {
 						}
 						mod := ""
 						if !it.Modified.IsZero() {
-							mod = it.Modified.Format(time.DateOnly)
+							mod = vigil.DateOf(it.Modified, zone).String()
 						}
 						rows = append(rows, []string{it.ID, cvss, epss, yesno(it.KEV), mod, strings.Join(it.Sources, ","), it.Summary})
 					}

@@ -102,7 +102,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) error {
 
 // ---- audit trail
 
-func auditFilter(r *http.Request) (vigil.AuditFilter, error) {
+func (s *Server) auditFilter(r *http.Request) (vigil.AuditFilter, error) {
 	q := r.URL.Query()
 	f := vigil.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
 		ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id"))}
@@ -115,16 +115,15 @@ func auditFilter(r *http.Request) (vigil.AuditFilter, error) {
 	if err != nil {
 		return f, err
 	}
-	f.Since = since.Time()
-	if since.IsZero() {
-		f.Since = time.Time{}
-	}
+	// Days are the organization's: "since 2025-06-02" starts at its midnight there.
+	zone := s.zone(r.Context())
+	f.Since = since.In(zone)
 	if u := strings.TrimSpace(q.Get("until")); u != "" {
 		// A full time is the "older" cursor; a date is a day filter (exclusive).
 		if t, err := time.Parse(time.RFC3339Nano, u); err == nil {
 			f.Until = t
 		} else if d, err := vigil.ParseDate(u); err == nil {
-			f.Until = d.Time()
+			f.Until = d.In(zone)
 		} else {
 			return f, vigil.Errorf(vigil.EINVALID, "until: %q is not a date (YYYY-MM-DD) or an RFC 3339 time", clipText(40, u))
 		}
@@ -149,7 +148,7 @@ type auditData struct {
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
-	f, err := auditFilter(r)
+	f, err := s.auditFilter(r)
 	if err != nil {
 		return err
 	}
@@ -190,7 +189,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	f, err := auditFilter(r)
+	f, err := s.auditFilter(r)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Intake, err = s.intakePanel(r.Context()); err != nil {
 		return err
 	}
-	if d.Parts, err = s.dashboardParts(&d); err != nil {
+	if d.Parts, err = s.dashboardParts(r.Context(), &d); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Nav: "dashboard", Data: d})
@@ -89,7 +89,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // dashboardParts returns the shared panels of d's revision, rendering them when the revision is new (or unnamed).
-func (s *Server) dashboardParts(d *dashboardData) (*dashboardParts, error) {
+func (s *Server) dashboardParts(ctx context.Context, d *dashboardData) (*dashboardParts, error) {
 	key := ""
 	if d.Revision != "" {
 		key = "dashboard@" + d.Revision
@@ -112,13 +112,13 @@ func (s *Server) dashboardParts(d *dashboardData) (*dashboardParts, error) {
 		d.PatchedPct = pct(ov.Patched, ov.PatchTargets)
 		p := &dashboardParts{}
 		var err error
-		if p.Clocks, err = s.execute("dashboard", "dash-clocks", d); err != nil {
+		if p.Clocks, err = s.execute(ctx, "dashboard", "dash-clocks", d); err != nil {
 			return nil, err
 		}
-		if p.KEV, err = s.execute("dashboard", "dash-kev", d); err != nil {
+		if p.KEV, err = s.execute(ctx, "dashboard", "dash-kev", d); err != nil {
 			return nil, err
 		}
-		if p.Charts, err = s.execute("dashboard", "dash-charts", d); err != nil {
+		if p.Charts, err = s.execute(ctx, "dashboard", "dash-charts", d); err != nil {
 			return nil, err
 		}
 		return p, nil

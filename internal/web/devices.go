@@ -196,7 +196,7 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, status int
 		t := table{Header: []string{"id", "device", "version", "status", "release_date", "units_fielded", "open_findings", "uncontrolled"}}
 		for _, v := range vs {
 			rows = append(rows, versionRow{v, vc[v.ID].N, vc[v.ID].Extra})
-			t.Rows = append(t.Rows, []string{itoa(v.ID), d.Name, v.Version, v.Status, fmtDate(v.ReleaseDate), strconv.Itoa(v.UnitsFielded),
+			t.Rows = append(t.Rows, []string{itoa(v.ID), d.Name, v.Version, v.Status, fmtDate(v.ReleaseDate, nil), strconv.Itoa(v.UnitsFielded),
 				strconv.Itoa(vc[v.ID].N), strconv.Itoa(vc[v.ID].Extra)})
 		}
 		return export(w, format, "versions-"+itoa(d.ID), rows, t)
@@ -348,7 +348,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) error {
 func exportComponents(w http.ResponseWriter, format string, data *versionData) error {
 	t := table{Header: []string{"name", "group", "version", "purl", "cpe", "type", "supplier", "support", "end_of_support", "support_note", "open_findings"}}
 	for _, c := range data.Components {
-		t.Rows = append(t.Rows, []string{c.Name, c.Group, c.Version, c.Purl, c.CPE, c.Type, c.Supplier, c.Support, fmtDate(c.EndOfSupport), c.SupportNote, strconv.Itoa(c.Findings)})
+		t.Rows = append(t.Rows, []string{c.Name, c.Group, c.Version, c.Purl, c.CPE, c.Type, c.Supplier, c.Support, fmtDate(c.EndOfSupport, nil), c.SupportNote, strconv.Itoa(c.Findings)})
 	}
 	rows := data.Components
 	if rows == nil {

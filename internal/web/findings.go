@@ -128,7 +128,7 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request) error {
 	if p.Revision != "" {
 		key = "rows@" + p.Revision
 	}
-	rows, err := s.frags.get(key, func() (any, error) { return s.execute("findings", "findingrows", rowViews(p.Rows)) })
+	rows, err := s.frags.get(key, func() (any, error) { return s.execute(r.Context(), "findings", "findingrows", rowViews(p.Rows)) })
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"sync"
@@ -46,8 +47,8 @@ func (f *fragments) get(key string, build func() (any, error)) (any, error) {
 }
 
 // execute renders the named template of a page's set as a fragment.
-func (s *Server) execute(set, name string, data any) (template.HTML, error) {
-	t, ok := s.tmpl[set]
+func (s *Server) execute(ctx context.Context, set, name string, data any) (template.HTML, error) {
+	t, ok := s.templates(ctx)[set]
 	if !ok {
 		return "", fmt.Errorf("no template set %s", set)
 	}

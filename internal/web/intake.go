@@ -888,20 +888,20 @@ func (s *Server) intakePanel(ctx context.Context) (*intakePanel, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	p.SecurityTxt = securityTxtWarning(pol, s.opt.Clock.Now())
+	p.SecurityTxt = securityTxtWarning(pol, s.opt.Clock.Now(), s.zone(ctx))
 	return p, nil
 }
 
 // securityTxtWarning says what is wrong with the published security.txt as of now, or "".
-func securityTxtWarning(pol *vigil.CVDPolicy, now time.Time) string {
+func securityTxtWarning(pol *vigil.CVDPolicy, now time.Time, zone *time.Location) string {
 	if _, err := SecurityTxt(pol); err != nil {
 		return vigil.ErrorMessage(err)
 	}
 	switch left := pol.Expires.Sub(now); {
 	case left <= 0:
-		return "security.txt expired on " + fmtTime(pol.Expires) + ": researchers are told not to trust it. Renew it: vigil intake policy set --expires DATE."
+		return "security.txt expired on " + fmtTime(pol.Expires, zone) + ": researchers are told not to trust it. Renew it: vigil intake policy set --expires DATE."
 	case left <= vigil.ExpiryWarning:
-		return fmt.Sprintf("security.txt expires on %s (in %d days): renew it (vigil intake policy set --expires DATE).", fmtTime(pol.Expires), int(left.Hours()/24))
+		return fmt.Sprintf("security.txt expires on %s (in %d days): renew it (vigil intake policy set --expires DATE).", fmtTime(pol.Expires, zone), int(left.Hours()/24))
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -17,11 +18,21 @@ import (
 	"github.com/vigil-dev/vigil"
 )
 
-// funcs are the template helpers. None of them returns template.HTML or another "trusted" type: everything a page
-// shows goes through html/template's contextual escaping, so a feed, an SBOM or a user cannot inject markup.
+// funcsIn are the template helpers, with dates and times shown in loc (the organization's zone). None of them
+// returns template.HTML or another "trusted" type: everything a page shows goes through html/template's contextual
+// escaping, so a feed, an SBOM or a user cannot inject markup.
+func funcsIn(loc *time.Location) template.FuncMap {
+	fs := template.FuncMap{
+		"date":     func(v any) string { return fmtDate(v, loc) },
+		"datetime": func(t time.Time) string { return fmtTime(t, loc) },
+	}
+	for k, f := range funcs {
+		fs[k] = f
+	}
+	return fs
+}
+
 var funcs = template.FuncMap{
-	"date":         fmtDate,
-	"datetime":     fmtTime,
 	"join":         strings.Join,
 	"httpURL":      httpURL,
 	"add":          func(a, b int) int { return a + b },
@@ -87,8 +98,9 @@ func pct(n, of int) int {
 	return int(math.Round(float64(n) * 100 / float64(of)))
 }
 
-// fmtDate renders a Date, *Date or time.Time as YYYY-MM-DD ("" for zero or nil).
-func fmtDate(v any) string {
+// fmtDate renders a Date, *Date or time.Time as YYYY-MM-DD ("" for zero or nil); a time is the day it falls on
+// in loc.
+func fmtDate(v any, loc *time.Location) string {
 	switch d := v.(type) {
 	case vigil.Date:
 		return d.String()
@@ -101,16 +113,17 @@ func fmtDate(v any) string {
 		if d.IsZero() {
 			return ""
 		}
-		return d.UTC().Format(time.DateOnly)
+		return d.In(loc).Format(time.DateOnly)
 	}
 	return ""
 }
 
-func fmtTime(t time.Time) string {
+// fmtTime renders an instant to the minute in loc, naming the zone.
+func fmtTime(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
 func fmtDays(n int) string {
@@ -149,26 +162,52 @@ func httpURL(u string) string {
 	return p.String()
 }
 
-// parseTemplates builds one template set per page: the layout, the shared partials and the page, so that pages can
-// each define "content" without clashing.
-func (s *Server) parseTemplates() error {
-	s.tmpl = map[string]*template.Template{}
+// parseTemplates builds one template set per page showing times in loc: the layout, the shared partials and the
+// page, so that pages can each define "content" without clashing.
+func parseTemplates(loc *time.Location) (map[string]*template.Template, error) {
+	sets := map[string]*template.Template{}
 	pages, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
 		if name == "layout" || name == "partials" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p)
+		t, err := template.New("layout.html").Funcs(funcsIn(loc)).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p)
 		if err != nil {
-			return fmt.Errorf("template %s: %w", name, err)
+			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
-		s.tmpl[name] = t
+		sets[name] = t
 	}
-	return nil
+	return sets, nil
+}
+
+// templates returns the template sets showing dates and times in the organization's zone (UTC's are parsed at
+// start; another zone's on first use, once).
+func (s *Server) templates(ctx context.Context) map[string]*template.Template {
+	loc := s.zone(ctx)
+	if loc.String() == time.UTC.String() {
+		return s.tmpl
+	}
+	if sets, ok := s.zoned.Load(loc.String()); ok {
+		return sets.(map[string]*template.Template)
+	}
+	sets, err := parseTemplates(loc)
+	if err != nil {
+		return s.tmpl // the same files parsed at start: cannot fail here
+	}
+	s.zoned.Store(loc.String(), sets)
+	return sets
+}
+
+// zone is the organization's time zone (UTC without the case service).
+func (s *Server) zone(ctx context.Context) *time.Location {
+	if s.svc.Cases != nil {
+		return s.svc.Cases.Zone(ctx)
+	}
+	return time.UTC
 }
 
 // page is what every template gets.
@@ -189,7 +228,7 @@ func (p page) Can(perm string) bool { return p.Actor.Can(perm) }
 // render writes a page with status. It renders into a buffer first so that a template error cannot send half a
 // page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	t, ok := s.tmpl[name]
+	t, ok := s.templates(r.Context())[name]
 	if !ok {
 		s.opt.Log.Error("no template", "name", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -218,7 +257,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderFragment writes one named template of a page's set (an htmx fragment).
 func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, set, name string, data any) error {
-	t, ok := s.tmpl[set]
+	t, ok := s.templates(r.Context())[set]
 	if !ok {
 		return fmt.Errorf("no template set %s", set)
 	}

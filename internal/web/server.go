@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -65,7 +66,8 @@ type Options struct {
 type Server struct {
 	svc    Services
 	opt    Options
-	tmpl   map[string]*template.Template
+	tmpl   map[string]*template.Template // showing times in UTC; zoned holds the other zones' (templates)
+	zoned  sync.Map
 	router chi.Router
 	login  *loginGate
 	// reports limits the public report page and API (intake.go).
@@ -122,7 +124,8 @@ func New(svc Services, opt Options) (*Server, error) {
 	}
 	s := &Server{svc: svc, opt: opt, login: newLoginGate(opt.LoginRate, opt.Clock), uploads: make(chan struct{}, opt.MaxUploads),
 		parseMem: semaphore.NewWeighted(opt.ParseMemory), reports: newReportGate(opt.ReportsPerAddr, opt.ReportsPerHour, opt.Clock)}
-	if err := s.parseTemplates(); err != nil {
+	var err error
+	if s.tmpl, err = parseTemplates(time.UTC); err != nil {
 		return nil, err
 	}
 	if err := s.renderStaticFields(); err != nil {

@@ -74,6 +74,8 @@ type Cases interface {
 	RecordEvent(ctx context.Context, e *vigil.FindingEvent) error
 	// Today is the current date in the organization's time zone.
 	Today(ctx context.Context) vigil.Date
+	// Zone is the organization's time zone: every date and time a screen shows is in it.
+	Zone(ctx context.Context) *time.Location
 }
 
 // Queries answers the questions the screens ask of the whole portfolio: pages of findings, every open clock, the
