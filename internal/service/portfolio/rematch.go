@@ -50,8 +50,10 @@ func (s *Service) sync(ctx context.Context, versionID int64, found []vigil.Findi
 
 // RematchResult sums a portfolio re-match.
 type RematchResult struct {
-	Versions int     `json:"versions"` // device versions re-matched
-	Findings int     `json:"findings"` // matched findings (open or could not evaluate) of the components re-matched
+	Versions int `json:"versions"` // device versions re-matched
+	// Findings counts the matched findings (open or could not evaluate) of the components re-matched; after an
+	// import (RematchChanged), of the advisories it changed.
+	Findings int     `json:"findings"`
 	Opened   int     `json:"opened"`
 	Resolved int     `json:"resolved"`
 	Seconds  float64 `json:"seconds"` // wall time
