@@ -18,4 +18,7 @@ type AccountService interface {
 	// RevokeToken revokes one of a user's tokens at once. An admin, or the user themself. EINVALID without a
 	// reason, ENOTFOUND when the user has no such token, ECONFLICT when it is already revoked.
 	RevokeToken(ctx context.Context, userName string, id int64, reason string) error
+	// MarkSeen records that the caller has seen what is new: the dashboard's "new since" counts from then (not
+	// from their last sign-in, which made it reset on every visit whether anything was looked at or not).
+	MarkSeen(ctx context.Context) error
 }

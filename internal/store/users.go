@@ -377,6 +377,17 @@ func (db *DB) CreateSession(ctx context.Context, u *vigil.User, ttl time.Duratio
 	return secret, s, err
 }
 
+// MarkSeen records in the trail that the actor has seen what is new (user.seen on the user): the dashboard counts
+// new findings from the last one.
+func (db *DB) MarkSeen(ctx context.Context) (err error) {
+	defer vigil.Wrap(&err, "store.MarkSeen", nil)
+	a, err := vigil.Authorize(ctx, vigil.PermRead)
+	if err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error { return tx.Audit(ctx, "user.seen", "user", a.Name, nil, nil, "") })
+}
+
 // SessionBySecret returns the live session for a cookie value with the default idle limit; EUNAUTHORIZED when
 // unknown, expired, idle too long or its user disabled. The server uses IdleSessions to set its own limit.
 func (db *DB) SessionBySecret(ctx context.Context, secret string) (_ *vigil.Session, err error) {

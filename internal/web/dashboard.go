@@ -13,9 +13,10 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 )
 
-// lastVisit is when the caller last signed in before this session (new findings are those since then), or a week
-// ago for a first sign-in or an API token. The week starts on the hour, so that fifty dashboards a second ask the
-// same question (its answer is cached) instead of one a second each.
+// lastVisit is when the caller last marked what is new as seen (new findings are those since then), or a week ago
+// when they never did or for an API token. It no longer follows sign-ins: each one had made everything "seen".
+// The week starts on the hour, so that fifty dashboards a second ask the same question (its answer is cached)
+// instead of one a second each.
 func (s *Server) lastVisit(ctx context.Context) time.Time {
 	week := s.opt.Clock.Now().Add(-7 * 24 * time.Hour).Truncate(time.Hour)
 	a, ok := vigil.ActorFrom(ctx)
@@ -23,11 +24,20 @@ func (s *Server) lastVisit(ctx context.Context) time.Time {
 		return week
 	}
 	// By object (the user), which the trail indexes, rather than by actor, which it does not.
-	evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{ObjectType: "user", ObjectID: a.Name, Action: "session.login", Limit: 2})
-	if err != nil || len(evs) < 2 {
+	evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{ObjectType: "user", ObjectID: a.Name, Action: "user.seen", Limit: 1})
+	if err != nil || len(evs) == 0 {
 		return week
 	}
-	return evs[1].Time
+	// The dashboard counts from whole seconds (its cache key); what arrived in the second of the mark was seen.
+	return evs[0].Time.Truncate(time.Second).Add(time.Second)
+}
+
+// seenForm marks what is new as seen: the dashboard's "new since" starts again from now.
+func (s *Server) seenForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.Users.MarkSeen(r.Context()); err != nil {
+		return err
+	}
+	return redirect(w, r, "/", "seen")
 }
 
 type dashboardData struct {

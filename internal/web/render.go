@@ -283,6 +283,7 @@ var notices = map[string]string{
 	"verified":            "The audit chain verified.",
 	"signed-out":          "You have signed out.",
 	"expired":             "Your session has ended. Sign in again.",
+	"seen":                "Marked as seen: \"new\" counts from now.",
 	"token-created":       "Token created.",
 	"settings":            "Settings saved. Every finding's determination now runs under them; the audit trail records the change and its reason.",
 	"reply":               "Your message was sent.",

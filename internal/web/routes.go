@@ -114,6 +114,7 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/vulns", Perm: vigil.PermRead, Query: append(vulnQ, pageQuery...), Summary: "vulnerabilities", h: s.vulnsPage},
 		{Method: "GET", Pattern: "/vulns/{id}", Perm: vigil.PermRead, Summary: "a vulnerability: every source side by side and where it hits", h: s.vulnPage},
 		{Method: "GET", Pattern: "/deadlines", Perm: vigil.PermRead, Query: append(deadlineQ, pageQuery...), Summary: "regulatory clocks calendar", h: s.deadlinesPage},
+		{Method: "POST", Pattern: "/dashboard/seen", Perm: vigil.PermRead, Summary: "mark what is new as seen (the dashboard's \"new since\" starts again)", Example: form(), h: s.seenForm},
 		{Method: "GET", Pattern: "/vex", Perm: vigil.PermRead, Query: []param{{"state", "string", "proposed (default), accepted, rejected or all"}}, Summary: "supplier VEX proposals and the upload form", h: s.vexPage},
 		{Method: "POST", Pattern: "/vex", Perm: vigil.PermAssess, Upload: true, Summary: "import a supplier VEX document (CycloneDX VEX, OpenVEX, CSAF VEX)", h: s.vexUploadForm},
 		{Method: "POST", Pattern: "/vex/proposals/{id}", Perm: vigil.PermAssess, Summary: "accept or reject a proposed VEX status (with a reason)", Example: form("decision", "accept", "reason", "Supplier analysis reviewed."), h: s.vexDecideForm},

@@ -122,6 +122,14 @@ func (s *Service) Tokens(ctx context.Context, userName string) ([]*vigil.Token, 
 	return s.Store.Tokens(ctx, userName)
 }
 
+// MarkSeen records that the signed-in user has seen what is new. Needs PermRead.
+func (s *Service) MarkSeen(ctx context.Context) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return err
+	}
+	return s.Store.MarkSeen(ctx)
+}
+
 // RevokeToken revokes one of a user's tokens (an admin, or the user themself), with the reason in the audit trail.
 func (s *Service) RevokeToken(ctx context.Context, userName string, id int64, reason string) error {
 	if err := self(ctx, userName, "revoke their tokens"); err != nil {
