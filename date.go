@@ -1,6 +1,7 @@
 package vigil
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -97,6 +98,20 @@ func (d Date) MarshalJSON() ([]byte, error) {
 
 // Clock tells the time. Logic takes one instead of calling time.Now so tests can pin "today".
 type Clock interface{ Now() time.Time }
+
+type clockKey struct{}
+
+// WithClock returns ctx carrying clock, for a caller that builds no service itself (cli.Run) to pin "today": a
+// test replaying dated records enters each on its day.
+func WithClock(ctx context.Context, c Clock) context.Context {
+	return context.WithValue(ctx, clockKey{}, c)
+}
+
+// ClockFrom returns the clock ctx carries (WithClock), or nil.
+func ClockFrom(ctx context.Context) Clock {
+	c, _ := ctx.Value(clockKey{}).(Clock)
+	return c
+}
 
 // SystemClock is the real clock.
 type SystemClock struct{}

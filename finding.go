@@ -81,20 +81,26 @@ type Finding struct {
 	Evidence      Evidence     `json:"evidence"`
 	FirstSeen     time.Time    `json:"first_seen,omitzero"`
 	ResolvedAt    time.Time    `json:"resolved_at,omitzero"`
-	// Learned is D0: the day the manufacturer learned of the vulnerability for this device (the ED clocks start
-	// here). It defaults to the day the finding first appeared, in the organization's time zone.
+	// Learned is the day this finding was learned of (the day it first appeared, in the organization's time zone,
+	// unless given): evidence of learning. D0, where the clocks start, is its case's (the earliest of its findings'
+	// unless corrected).
 	Learned  Date  `json:"learned"`
 	DeviceID int64 `json:"device_id,omitempty"`
 	// Source is how it was found: match, researcher, csaf-signal, manual; or review, a matched finding a person
 	// reopened after its advisory was withdrawn, which stands on that decision and which matching no longer moves.
 	Source string `json:"source,omitempty"`
+	// CaseID is the case the finding is evidence of: the device's case of the same vulnerability (by any alias).
+	CaseID int64 `json:"case_id,omitempty"`
 }
 
-// Assessment is one recorded risk assessment of a finding: the inputs, the binary determination and why. A later
-// assessment adds a record; none is ever changed, so the one that started a clock stays visible.
+// Assessment is one recorded risk assessment of a case: the inputs, the binary determination and why. A later
+// assessment (a re-assessment) adds a record with its own date; none is ever changed, so the one that started a
+// clock stays visible, and a mistaken one is retracted by a Retraction.
 type Assessment struct {
-	ID        int64     `json:"id"`
-	FindingID int64     `json:"finding_id"`
+	ID     int64 `json:"id"`
+	CaseID int64 `json:"case_id"`
+	// Date is the day the assessment was made (its effective date); CreatedAt is when it was entered.
+	Date      Date      `json:"date"`
 	CreatedAt time.Time `json:"created_at"`
 	Actor     string    `json:"actor"`
 	// CVSS is the assessed vector (often from the medical-device rubric), Rubric the answers behind it.
@@ -118,11 +124,12 @@ type Assessment struct {
 	SSVC                string    `json:"ssvc,omitempty"` // the patch-priority aid: defer, scheduled, out-of-cycle, immediate
 }
 
-// FindingEvent is one dated regulatory event on a finding (customer notified, fix distributed, MDR filed, ...), as
-// the Determination API names them. Events are append-only.
-type FindingEvent struct {
+// CaseEvent is one dated regulatory event of a case (customer notified, fix distributed, MDR filed, ...), as the
+// Determination API names them. Date is when it happened, CreatedAt when it was entered. Events are append-only: a
+// mistaken one is retracted by a Retraction.
+type CaseEvent struct {
 	ID        int64     `json:"id"`
-	FindingID int64     `json:"finding_id"`
+	CaseID    int64     `json:"case_id"`
 	Type      string    `json:"type"`
 	Date      Date      `json:"date"`
 	Details   EventData `json:"details"`
@@ -131,7 +138,7 @@ type FindingEvent struct {
 	Actor     string    `json:"actor"`
 }
 
-// EventData are the type-specific fields of a FindingEvent.
+// EventData are the type-specific fields of a CaseEvent.
 type EventData struct {
 	Elements           []string `json:"elements,omitempty"`
 	Validated          bool     `json:"validated,omitempty"`
@@ -144,6 +151,7 @@ type EventData struct {
 
 // FindingFilter selects findings.
 type FindingFilter struct {
+	CaseID    int64
 	DeviceID  int64
 	VersionID int64
 	States    []FindingState // default: FindingStatesToWork (open, could_not_evaluate, needs_review)
@@ -151,16 +159,15 @@ type FindingFilter struct {
 	Limit     int
 }
 
-// FindingService keeps findings, their assessments and their events. Writes are audited with a reason.
+// FindingService keeps findings. Every finding belongs to a case (CaseService), which holds its assessments and
+// events. Writes are audited with a reason.
 type FindingService interface {
 	Finding(ctx context.Context, id int64) (*Finding, error)
 	Findings(ctx context.Context, f FindingFilter) ([]*Finding, error)
-	// SyncFindings makes a version's matched findings equal to found: new ones open, missing ones resolve.
+	// SyncFindings makes a version's matched findings equal to found: new ones open (joining the device's case of
+	// their vulnerability, or opening one), missing ones resolve.
 	SyncFindings(ctx context.Context, versionID int64, found []Finding) (opened, resolved int, err error)
+	// CreateFinding records a finding learned other than by matching; it joins or opens its case like a match.
 	CreateFinding(ctx context.Context, f *Finding, reason string) error
-	Assess(ctx context.Context, a *Assessment) error
-	Assessments(ctx context.Context, findingID int64) ([]*Assessment, error)
-	AddFindingEvent(ctx context.Context, e *FindingEvent) error
-	FindingEvents(ctx context.Context, findingID int64) ([]*FindingEvent, error)
 	SetFindingState(ctx context.Context, id int64, state FindingState, reason string) error
 }

@@ -266,9 +266,9 @@ type ThreatModelService interface {
 	// ThreatModel returns a device's whole threat model, each list in ref order of creation.
 	ThreatModel(ctx context.Context, deviceID int64) (*ThreatModel, error)
 
-	// AssessTraced records an assessment exactly as FindingService.Assess does, together with the threats of the
-	// device's model it names, in one transaction (nothing of it is ever changed afterwards).
+	// AssessTraced records an assessment of a case exactly as CaseService.Assess does, together with the threats of
+	// the case device's model it names, in one transaction (nothing of it is ever changed afterwards).
 	AssessTraced(ctx context.Context, a *Assessment, threats []string) error
-	// AssessmentThreats returns, for each assessment of a finding that named threats, their refs.
-	AssessmentThreats(ctx context.Context, findingID int64) (map[int64][]string, error)
+	// AssessmentThreats returns, for each assessment of a case that named threats, their refs.
+	AssessmentThreats(ctx context.Context, caseID int64) (map[int64][]string, error)
 }

@@ -267,7 +267,7 @@ func (a *Assessment) CheckText() error {
 }
 
 // CheckText applies Text to every field of an event (its type is checked against the determination's list).
-func (e *FindingEvent) CheckText() error {
+func (e *CaseEvent) CheckText() error {
 	if err := texts(field{"note", e.Note, MaxText}, field{"details.remediation", e.Details.Remediation, MaxText},
 		field{"details.risk", string(e.Details.Risk), MaxName}); err != nil {
 		return err

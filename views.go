@@ -69,10 +69,10 @@ type DayCount struct {
 	N   int
 }
 
-// FixEvent is a fix_distributed event with its finding's identification day and resolution. Learned and Date are
-// the stored texts (dates, unless the row is damaged); Details is the event's data as stored.
+// FixEvent is a fix_distributed event with its case's identification day (D0) and resolution. Learned and Date
+// are the stored texts (dates, unless the row is damaged); Details is the event's data as stored.
 type FixEvent struct {
-	FindingID     int64
+	CaseID        int64
 	Vulnerability string
 	Learned       string
 	ResolvedAt    time.Time // zero while the finding is unresolved

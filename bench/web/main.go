@@ -385,32 +385,32 @@ func seed(ctx context.Context, db *store.DB, a *app.App, clock *benchClock, c co
 	today := vigil.DateOf(time.Now(), nil)
 	for k := 0; k < n; k++ {
 		id := ids[r.IntN(len(ids))]
+		f, err := db.Finding(sys, id)
+		if err != nil {
+			return false, err
+		}
 		fn := []string{"workflow"}
 		if k%3 == 0 {
 			fn = []string{"therapy delivery"}
 		}
-		if _, err := cs.Assess(sys, cases.AssessInput{FindingID: id, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: fn,
+		if _, err := cs.Assess(sys, cases.AssessInput{CaseID: f.CaseID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: fn,
 			Rationale: "Bench assessment."}); err != nil {
 			return false, fmt.Errorf("assess %d: %w", id, err)
 		}
 		if k%3 != 0 {
 			continue
 		}
-		f, err := db.Finding(sys, id)
-		if err != nil {
-			return false, err
-		}
 		d := f.Learned.AddDays(5 + k%20)
 		if d.After(today) {
 			d = today
 		}
-		ev := []*vigil.FindingEvent{{Type: "customer_notified", Date: d, Note: "Customer notice", Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}},
+		ev := []*vigil.CaseEvent{{Type: "customer_notified", Date: d, Note: "Customer notice", Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}},
 			{Type: "interim_controls", Date: d, Note: "Segment the network"}, {Type: "remediation_plan", Date: d, Note: "Plan"}}
 		if fix := f.Learned.AddDays(20 + k%50); k%2 == 0 && !fix.After(today) {
-			ev = append(ev, &vigil.FindingEvent{Type: "fix_distributed", Date: fix, Note: "Patch", Details: vigil.EventData{Validated: true, Remediation: "patch"}})
+			ev = append(ev, &vigil.CaseEvent{Type: "fix_distributed", Date: fix, Note: "Patch", Details: vigil.EventData{Validated: true, Remediation: "patch"}})
 		}
 		for _, e := range ev {
-			e.FindingID = id
+			e.CaseID = f.CaseID
 			if err := cs.RecordEvent(sys, e); err != nil {
 				return false, fmt.Errorf("event on %d: %w", id, err)
 			}

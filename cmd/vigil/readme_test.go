@@ -71,9 +71,9 @@ func TestReadmeWalkthrough(t *testing.T) {
 		"findings: 3 opened",
 		"WolfSSL@4.8.1          CVE-2022-25640",
 		"Newtonsoft.Json@9.0.1  GHSA-5crp-9r3c-p9vr",
-		"risk: uncontrolled",
+		": risk uncontrolled",
 		"ed_communication",
-		"customer_notified (Customer notice CN-2026-14)",
+		"customer_notified (Customer notice CN-2026-14;",
 		"# Vulnerability summary: CVE-2022-25640 in Infusion Pump IP-3 3.2.1",
 		"enforcement discretion  met", // the facts document: FDA example U1, everything on time
 	} {

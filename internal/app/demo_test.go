@@ -29,7 +29,7 @@ func TestDemoStates(t *testing.T) {
 				if err != nil || len(fs) != 1 {
 					t.Fatalf("finding %s: %v %v", vuln, fs, err)
 				}
-				v, err := svc.View(ctx, fs[0].ID, vigil.Date{})
+				v, err := svc.FindingView(ctx, fs[0].ID, vigil.Date{})
 				if err != nil || v.Determination == nil {
 					t.Fatalf("view %s: %v %v", vuln, err, v.Problem)
 				}
@@ -55,9 +55,13 @@ func TestDemoStates(t *testing.T) {
 			if err != nil || len(wolf) != 1 {
 				t.Fatalf("wolfSSL finding: %v %v", wolf, err)
 			}
-			if v, err := svc.View(ctx, wolf[0].ID, vigil.Date{}); err != nil || v.Determination == nil ||
-				v.Determination.Risk != "uncontrolled" || v.Determination.EnforcementDiscretion.Status != "pending" {
-				t.Errorf("wolfSSL: %v %+v", err, v)
+			v, err := svc.FindingView(ctx, wolf[0].ID, vigil.Date{})
+			if err != nil || v.Determination == nil || v.Determination.Risk != "uncontrolled" || v.Determination.EnforcementDiscretion.Status != "pending" {
+				t.Fatalf("wolfSSL: %v %+v", err, v)
+			}
+			// One vulnerability on one device is one case, whatever number of versions ship it.
+			if len(v.Versions) != 2 || v.Versions[0].Version != "3.1.0" || v.Versions[1].Version != "3.2.1" {
+				t.Errorf("wolfSSL case versions: %+v, want 3.1.0 and 3.2.1", v.Versions)
 			}
 			closed, err := a.Cases.Findings(ctx, vigil.FindingFilter{Vuln: "GHSA-5crp-9r3c-p9vr", States: []vigil.FindingState{vigil.FindingClosed}})
 			if err != nil || len(closed) != 1 {

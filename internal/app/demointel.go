@@ -51,7 +51,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(pip) == 0 {
 		return fmt.Errorf("demo: the pip finding did not match (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: pip[0].ID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:L/A:N",
+	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: pip[0].CaseID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:L/A:N",
 		Functions: []string{"study archive (PHI)"}, Controls: []string{"pip is used only at build time, not at run time"},
 		Rationale: "pip is not invoked on a fielded workstation; no clinical function is reachable."}); err != nil {
 		return fmt.Errorf("demo assessment 1: %w", err)
@@ -68,16 +68,16 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err := a.Cases.CreateFinding(ctx, jq, "PSIRT triage of the CISA KEV addition against the pump SBOM"); err != nil {
 		return err
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: jq.ID, CVSS: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:L/I:L/A:N",
+	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: jq.CaseID, Date: today.AddDays(-10), CVSS: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:L/I:L/A:N",
 		Functions: []string{"drug library"}, Controls: []string{"service UI reachable only on the biomed VLAN"},
 		Rationale: "XSS in the service UI can alter drug-library limits a clinician relies on."}); err != nil {
 		return fmt.Errorf("demo assessment 2: %w", err)
 	}
-	for _, e := range []vigil.FindingEvent{
+	for _, e := range []vigil.CaseEvent{
 		{Type: "customer_notified", Date: today.AddDays(-5), Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2026-014 (all four G2016 elements)"},
 		{Type: "interim_controls", Date: today.AddDays(-5), Note: "CN-2026-014 §3: disable the service UI; biomed VLAN ACL"},
 	} {
-		e.FindingID = jq.ID
+		e.CaseID = jq.CaseID
 		if err := svc.RecordEvent(ctx, &e); err != nil {
 			return fmt.Errorf("demo event %s: %w", e.Type, err)
 		}
@@ -94,18 +94,18 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err := a.Cases.CreateFinding(ctx, curl, "Health-ISAC bulletin on CVE-2023-38545, checked against the monitor SBOM"); err != nil {
 		return err
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: curl.ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: curl.CaseID, Date: today.AddDays(-72), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 		Functions: []string{"physiological alarms"}, Controls: []string{"central-station traffic is not proxied"},
 		Rationale: "A heap overflow in the central-station client could stop alarm delivery."}); err != nil {
 		return fmt.Errorf("demo assessment 3: %w", err)
 	}
-	for _, e := range []vigil.FindingEvent{
+	for _, e := range []vigil.CaseEvent{
 		{Type: "customer_notified", Date: today.AddDays(-41), Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2026-009, sent on day 34"},
 		{Type: "interim_controls", Date: today.AddDays(-41), Note: "CN-2026-009 §2: block outbound SOCKS at the hospital firewall"},
 		{Type: "remediation_plan", Date: today.AddDays(-41), Note: "CAPA-2026-031: firmware 7.0.5 with curl 8.4.0"},
 		{Type: "isao_shared", Date: today.AddDays(-40), Note: "Health-ISAC portal submission HI-2026-5512"},
 	} {
-		e.FindingID = curl.ID
+		e.CaseID = curl.CaseID
 		if err := svc.RecordEvent(ctx, &e); err != nil {
 			return fmt.Errorf("demo event %s: %w", e.Type, err)
 		}
@@ -116,12 +116,12 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(wolf) == 0 {
 		return fmt.Errorf("demo: the wolfSSL finding did not match (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: wolf[0].ID, CVSS: "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
+	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: wolf[0].CaseID, CVSS: "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
 		Functions: []string{"dose delivery"}, Controls: []string{"pump-to-server TLS only on the infusion VLAN"},
 		Rationale: "A client that skips certificate_verify can reach the dose-programming service of the pump."}); err != nil {
 		return fmt.Errorf("demo assessment 4: %w", err)
 	}
-	e := vigil.FindingEvent{FindingID: wolf[0].ID, Type: "customer_notified", Date: today, Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}},
+	e := vigil.CaseEvent{CaseID: wolf[0].CaseID, Type: "customer_notified", Date: today, Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}},
 		Note: "Customer notice CN-2026-021 (all four G2016 elements)"}
 	if err := svc.RecordEvent(ctx, &e); err != nil {
 		return fmt.Errorf("demo event %s: %w", e.Type, err)
@@ -137,7 +137,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(nj) == 0 {
 		return fmt.Errorf("demo: the Newtonsoft.Json finding did not match (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{FindingID: nj[0].ID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:N/S:U/C:N/I:N/A:L",
+	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: nj[0].CaseID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:N/S:U/C:N/I:N/A:L",
 		Functions: []string{"drug library"}, Controls: []string{"the drug library is signed and verified before it is parsed"},
 		VEXStatus: vigil.VEXNotAffected, Rationale: "Only the signed drug library is deserialized; no attacker-controlled JSON reaches Newtonsoft.Json."}); err != nil {
 		return fmt.Errorf("demo assessment 5: %w", err)

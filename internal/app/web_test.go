@@ -260,7 +260,7 @@ func TestWebFlow(t *testing.T) {
 			_, page = b.get("/")
 			mustContain(t, "dashboard", page, "GO-2023-1737", "ED 30-day communication")
 			_, page = b.get("/deadlines?format=csv")
-			mustContain(t, "deadlines export", page, "GO-2023-1737,ed_communication,2025-07-02", "part806,2025-06-16")
+			mustContain(t, "deadlines export", page, "Infusio IP-3,CVE-2023-29401,ed_communication,2025-07-02", "part806,2025-06-16")
 			_, page = b.get("/vulns/CVE-2023-29401")
 			mustContain(t, "vulnerability page", page, "GO-2023-1737", "Infusio IP-3 3.2.1", "osv-ecosystem:Go")
 
@@ -455,7 +455,8 @@ func TestBrowserFlow(t *testing.T) {
 }
 
 // TestDeadlinesFollowEveryChange checks the screens' cached clocks against each kind of write: an assessment, an
-// event, a device change, closing a finding. The cache follows the audit trail, so each shows at once.
+// event, a device change, closing the case. The cache follows the audit trail, so each shows at once. An
+// unassessed case shows the date to assess it by, and a closed case keeps its unmet Part 806 obligation.
 func TestDeadlinesFollowEveryChange(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -471,7 +472,7 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 			if err != nil || len(fs) != 1 {
 				t.Fatalf("finding: %v %v", fs, err)
 			}
-			id := fs[0].ID
+			caseID := fs[0].CaseID
 			clocks := func() []string {
 				t.Helper()
 				res, body := b.get(fmt.Sprintf("/api/v1/deadlines?device=%d", fs[0].DeviceID))
@@ -479,14 +480,14 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 					t.Fatalf("deadlines: %d", res.StatusCode)
 				}
 				var ds []struct {
-					FindingID int64  `json:"finding_id"`
-					Clock     string `json:"clock"`
-					Due       string `json:"due"`
+					CaseID int64  `json:"case_id"`
+					Clock  string `json:"clock"`
+					Due    string `json:"due"`
 				}
 				json.Unmarshal([]byte(body), &ds)
 				var out []string
 				for _, d := range ds {
-					if d.FindingID == id {
+					if d.CaseID == caseID {
 						out = append(out, d.Clock+" "+d.Due)
 					}
 				}
@@ -498,13 +499,13 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 					t.Errorf("%s: clocks (-want +got):\n%s", step, diff)
 				}
 			}
-			want("before any assessment")
-			if _, err := f.app.Cases.Assess(ctx, cases.AssessInput{FindingID: id, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+			want("before any assessment", "assess 2025-07-02")
+			if _, err := f.app.Cases.Assess(ctx, cases.AssessInput{CaseID: caseID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 				Functions: []string{"dose delivery"}, Rationale: "reaches dosing"}); err != nil {
 				t.Fatal(err)
 			}
 			want("assessed uncontrolled", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
-			if err := f.app.Cases.RecordEvent(ctx, &vigil.FindingEvent{FindingID: id, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 2), Note: "CAPA-1"}); err != nil {
+			if err := f.app.Cases.RecordEvent(ctx, &vigil.CaseEvent{CaseID: caseID, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 2), Note: "CAPA-1"}); err != nil {
 				t.Fatal(err)
 			}
 			want("correction initiated", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
@@ -517,10 +518,10 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			want("device changed (everything recomputed)", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
-			if err := f.app.Cases.SetFindingState(ctx, id, vigil.FindingClosed, "not applicable after review"); err != nil {
+			if err := f.app.Cases.SetCaseState(ctx, caseID, vigil.CaseClosed, "fix verified in the field"); err != nil {
 				t.Fatal(err)
 			}
-			want("closed")
+			want("closed: the unmet Part 806 report stays", "part806 2025-06-16")
 		})
 	}
 }

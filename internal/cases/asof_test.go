@@ -15,11 +15,11 @@ import (
 func TestDeadlinesAsOf(t *testing.T) {
 	each(t, func(t *testing.T, fx *fixture) {
 		ctx := storetest.Admin()
-		if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"}, Rationale: "remote rate change"}); err != nil {
+		if _, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-1"}, Rationale: "remote rate change"}); err != nil {
 			t.Fatal(err)
 		}
 		fx.clock.T = time.Date(2025, 6, 12, 15, 0, 0, 0, time.UTC)
-		if err := fx.svc.RecordEvent(ctx, &vigil.FindingEvent{FindingID: fx.finding.ID, Type: "serious_adverse_event", Date: vigil.NewDate(2025, 6, 5), Note: "complaint C-88"}); err != nil {
+		if err := fx.svc.RecordEvent(ctx, &vigil.CaseEvent{CaseID: fx.finding.CaseID, Type: "serious_adverse_event", Date: vigil.NewDate(2025, 6, 5), Note: "complaint C-88"}); err != nil {
 			t.Fatal(err)
 		}
 		type row struct {

@@ -1,5 +1,5 @@
-// Package cases runs a finding through the FDA flow: assessment (exploitability from the assessed CVSS vector, KEV
-// and EPSS; severity of patient harm from the clinical functions the vulnerability reaches, directly or through the
+// Package cases runs a case (one vulnerability on one device, across every affected version) through the FDA flow:
+// assessment (exploitability from the assessed CVSS vector, KEV and EPSS; severity of patient harm from the clinical functions the vulnerability reaches, directly or through the
 // threats of the device's threat model it names; the device's acceptance matrix; the controls in place), the dated
 // regulatory events, the live determination with every clock, and the per-vulnerability summary that traces it all
 // to the records. It owns no storage: it reads and writes through the root service interfaces, and the
@@ -25,6 +25,7 @@ import (
 // Store is what the service needs from storage.
 type Store interface {
 	vigil.FindingService
+	vigil.CaseService
 	vigil.ThreatModelService
 	Device(ctx context.Context, id int64) (*vigil.Device, error)
 	Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error)
@@ -38,21 +39,47 @@ type Service struct {
 	Clock vigil.Clock
 }
 
-// View is everything known about one finding, with its live determination.
+// View is everything known about one case, with its live determination. Assessments and Events are the records
+// that stand (the determination's input, in its order); Withdrawn are the retracted ones, kept and shown struck
+// through. Finding and Version are set when the view was asked for through one of the case's findings.
 type View struct {
-	Finding     *vigil.Finding        `json:"finding"`
-	Device      *vigil.Device         `json:"device"`
-	Version     *vigil.DeviceVersion  `json:"version"`
-	Assessments []*vigil.Assessment   `json:"assessments"`
-	Events      []*vigil.FindingEvent `json:"events"`
-	KEV         *vigil.KEVEntry       `json:"kev,omitempty"`
-	EPSS        *vigil.EPSSScore      `json:"epss,omitempty"`
-	AsOf        vigil.Date            `json:"as_of"`
-	Facts       *regulatory.Facts     `json:"facts,omitempty"`
-	// Determination is nil until the finding has been assessed.
+	Case        *vigil.Case          `json:"case"`
+	Device      *vigil.Device        `json:"device"`
+	Versions    []VersionStatus      `json:"versions"`
+	Finding     *vigil.Finding       `json:"finding,omitempty"`
+	Version     *vigil.DeviceVersion `json:"version,omitempty"`
+	Assessments []*vigil.Assessment  `json:"assessments"`
+	Events      []*vigil.CaseEvent   `json:"events"`
+	Withdrawn   []Withdrawn          `json:"withdrawn"`
+	KEV         *vigil.KEVEntry      `json:"kev,omitempty"`
+	EPSS        *vigil.EPSSScore     `json:"epss,omitempty"`
+	AsOf        vigil.Date           `json:"as_of"`
+	Facts       *regulatory.Facts    `json:"facts,omitempty"`
+	// Determination is the live determination. Before the first assessment it is provisional (Provisional): made
+	// as if the risk were uncontrolled, the worst case, so that the clocks that may be running are known.
 	Determination *regulatory.Determination `json:"determination"`
+	Provisional   bool                      `json:"provisional,omitempty"`
 	// Problem explains a determination that could not be made from the recorded facts.
 	Problem string `json:"problem,omitempty"`
+}
+
+// VersionStatus is one affected version of a case's device: the finding that is its evidence and where it stands.
+type VersionStatus struct {
+	FindingID int64           `json:"finding_id"`
+	VersionID int64           `json:"version_id"`
+	Version   string          `json:"version"`
+	Component vigil.Component `json:"component"`
+	// Status: affected (open), under_investigation (could not be evaluated), fixed (no longer matches; FixedIn
+	// names the fixed version when known), closed (a person closed the finding).
+	Status  string `json:"status"`
+	FixedIn string `json:"fixed_in,omitempty"`
+}
+
+// Withdrawn is a retracted record with its retraction.
+type Withdrawn struct {
+	Retraction *vigil.Retraction `json:"retraction"`
+	Assessment *vigil.Assessment `json:"assessment,omitempty"`
+	Event      *vigil.CaseEvent  `json:"event,omitempty"`
 }
 
 func (s *Service) org(ctx context.Context) (*vigil.Organization, *time.Location) {
@@ -94,35 +121,51 @@ func (s *Service) Zone(ctx context.Context) *time.Location {
 	return loc
 }
 
-// View loads a finding and determines it as of today (or asOf when not zero).
-func (s *Service) View(ctx context.Context, id int64, asOf vigil.Date) (*View, error) {
+// CaseView loads a case and determines it as of today (or asOf when not zero). A case merged into another is
+// shown as that one. Needs PermRead.
+func (s *Service) CaseView(ctx context.Context, id int64, asOf vigil.Date) (*View, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	f, err := s.Store.Finding(ctx, id)
+	c, err := s.Store.Case(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	v := &View{Finding: f}
-	if v.Version, err = s.Store.Version(ctx, f.VersionID); err != nil {
+	if c.MergedInto != 0 {
+		if c, err = s.Store.Case(ctx, c.MergedInto); err != nil {
+			return nil, err
+		}
+	}
+	v := &View{Case: c, Versions: []VersionStatus{}, Withdrawn: []Withdrawn{}}
+	if v.Device, err = s.Store.Device(ctx, c.DeviceID); err != nil {
 		return nil, err
 	}
-	if v.Device, err = s.Store.Device(ctx, v.Version.DeviceID); err != nil {
+	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{CaseID: c.ID})
+	if err != nil {
 		return nil, err
 	}
-	if v.Assessments, err = s.Store.Assessments(ctx, id); err != nil {
+	for i := len(fs) - 1; i >= 0; i-- { // oldest first
+		f := fs[i]
+		vs := VersionStatus{FindingID: f.ID, VersionID: f.VersionID, Component: f.Component, Status: versionStatus(f.State), FixedIn: f.Evidence.Fixed}
+		if ver, err := s.Store.Version(ctx, f.VersionID); err == nil {
+			vs.Version = ver.Version
+		}
+		v.Versions = append(v.Versions, vs)
+	}
+	as, err := s.Store.Assessments(ctx, c.ID)
+	if err != nil {
 		return nil, err
 	}
-	if v.Events, err = s.Store.FindingEvents(ctx, id); err != nil {
+	es, err := s.Store.CaseEvents(ctx, c.ID)
+	if err != nil {
 		return nil, err
 	}
-	if v.Assessments == nil {
-		v.Assessments = []*vigil.Assessment{}
+	rs, err := s.Store.Retractions(ctx, c.ID)
+	if err != nil {
+		return nil, err
 	}
-	if v.Events == nil {
-		v.Events = []*vigil.FindingEvent{}
-	}
-	v.KEV, v.EPSS = s.signals(ctx, f)
+	v.separate(as, es, rs)
+	v.KEV, v.EPSS = s.signals(ctx, c)
 	org, loc := s.org(ctx)
 	v.AsOf = asOf
 	if v.AsOf.IsZero() {
@@ -132,11 +175,67 @@ func (s *Service) View(ctx context.Context, id int64, asOf vigil.Date) (*View, e
 	return v, nil
 }
 
-func (s *Service) signals(ctx context.Context, f *vigil.Finding) (*vigil.KEVEntry, *vigil.EPSSScore) {
+// separate splits a case's records into those that stand and those withdrawn.
+func (v *View) separate(as []*vigil.Assessment, es []*vigil.CaseEvent, rs []*vigil.Retraction) {
+	by := map[vigil.RecordRef]*vigil.Retraction{}
+	for _, r := range rs {
+		by[r.Record] = r
+	}
+	v.Assessments, v.Events = []*vigil.Assessment{}, []*vigil.CaseEvent{}
+	for _, a := range as {
+		if r := by[vigil.RecordRef{Kind: vigil.RecordAssessment, ID: a.ID}]; r != nil {
+			v.Withdrawn = append(v.Withdrawn, Withdrawn{Retraction: r, Assessment: a})
+		} else {
+			v.Assessments = append(v.Assessments, a)
+		}
+	}
+	for _, e := range es {
+		if r := by[vigil.RecordRef{Kind: vigil.RecordEvent, ID: e.ID}]; r != nil {
+			v.Withdrawn = append(v.Withdrawn, Withdrawn{Retraction: r, Event: e})
+		} else {
+			v.Events = append(v.Events, e)
+		}
+	}
+}
+
+func versionStatus(s vigil.FindingState) string {
+	switch s {
+	case vigil.FindingCouldNotEval:
+		return "under_investigation"
+	case vigil.FindingResolved:
+		return "fixed"
+	case vigil.FindingClosed:
+		return "closed"
+	}
+	return "affected"
+}
+
+// FindingView is the view of a finding's case, with the finding and its version as the evidence asked about.
+// Needs PermRead.
+func (s *Service) FindingView(ctx context.Context, findingID int64, asOf vigil.Date) (*View, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	f, err := s.Store.Finding(ctx, findingID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.CaseView(ctx, f.CaseID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	v.Finding = f
+	if v.Version, err = s.Store.Version(ctx, f.VersionID); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (s *Service) signals(ctx context.Context, c *vigil.Case) (*vigil.KEVEntry, *vigil.EPSSScore) {
 	if s.Intel == nil {
 		return nil, nil
 	}
-	for _, id := range append([]string{f.Vulnerability}, f.Aliases...) {
+	for _, id := range c.IDs() {
 		if vu, err := s.Intel.Vuln(ctx, id); err == nil {
 			return vu.KEV, vu.EPSS
 		}
@@ -145,7 +244,7 @@ func (s *Service) signals(ctx context.Context, f *vigil.Finding) (*vigil.KEVEntr
 }
 
 func (s *Service) record(v *View, org *vigil.Organization) regulatory.Record {
-	r := regulatory.Record{AsOf: v.AsOf, Org: org, Device: v.Device, Finding: v.Finding, KEV: v.KEV != nil,
+	r := regulatory.Record{AsOf: v.AsOf, Org: org, Device: v.Device, Case: v.Case, KEV: v.KEV != nil,
 		Assessments: v.Assessments, Events: v.Events}
 	if v.EPSS != nil {
 		e := v.EPSS.Score
@@ -154,24 +253,25 @@ func (s *Service) record(v *View, org *vigil.Organization) regulatory.Record {
 	return r
 }
 
+// provisionalRisk is the risk an unassessed case is determined with: the worst case, whose clocks run from D0.
+var provisionalRisk = vigil.RiskUncontrolled
+
 func (s *Service) determine(v *View, org *vigil.Organization) {
 	facts, assessed := regulatory.FromRecord(s.record(v, org))
 	v.Facts = &facts
 	if !assessed {
-		v.Problem = notAssessed
-		return
+		v.Provisional = true
+		facts.Vulnerability.Risk = provisionalRisk
 	}
 	decide(v)
 }
-
-const notAssessed = "not assessed yet: no risk determination has been recorded, so no clock has started"
 
 // At returns v determined as of asOf instead, from the same records: the clocks as they stand (or stood) that day.
 // v is not changed.
 func At(v *View, asOf vigil.Date) *View {
 	w := *v
 	w.AsOf = asOf
-	if v.Facts == nil || v.Problem == notAssessed {
+	if v.Facts == nil {
 		return &w
 	}
 	facts := *v.Facts
@@ -188,12 +288,28 @@ func decide(v *View) {
 		v.Problem = vigil.ErrorMessage(err)
 		return
 	}
+	if v.Provisional {
+		d.Rationale = append([]string{fmt.Sprintf("Provisional: the case is not assessed yet, so it is determined as if the risk were uncontrolled (the worst case); assess it before %s (D0 + 30 days).", assessBefore(v.Case))}, d.Rationale...)
+	}
 	v.Determination = &d
 }
 
-// AssessInput is what an assessor gives.
+// AssessBefore is the day the case must be assessed by, shown while it is not (Provisional).
+func (v *View) AssessBefore() vigil.Date { return assessBefore(v.Case) }
+
+// assessBefore is the day an unassessed case must be assessed by: D0 + 30, the ED communication date should the
+// risk be uncontrolled.
+func assessBefore(c *vigil.Case) vigil.Date { return c.Learned.AddDays(30) }
+
+// AssessInput is what an assessor gives. A re-assessment is a full assessment with its own date.
 type AssessInput struct {
-	FindingID int64 `json:"finding_id"`
+	CaseID int64 `json:"case_id"`
+	// Date is the day the assessment was made (default today): a re-assessment made last Tuesday is dated then.
+	Date vigil.Date `json:"date,omitzero"`
+	// Risk, when given, is the determination the assessor records instead of the matrix's (an assessment made
+	// elsewhere, a worked example); RiskReason must say why. The inputs given are recorded with it.
+	Risk       vigil.Risk `json:"risk,omitempty"`
+	RiskReason string     `json:"risk_reason,omitempty"`
 	// CVSS is the assessed vector; Rubric answers, when given, produce it instead (and are kept as its reason).
 	CVSS   string             `json:"cvss,omitempty"`
 	Rubric risk.RubricAnswers `json:"rubric,omitempty"`
@@ -243,12 +359,26 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 	if strings.TrimSpace(in.Rationale) == "" {
 		return nil, vigil.Errorf(vigil.EINVALID, "rationale: required: say why, in the assessor's words")
 	}
-	v, err := s.View(ctx, in.FindingID, vigil.Date{})
+	v, err := s.CaseView(ctx, in.CaseID, vigil.Date{})
 	if err != nil {
 		return nil, err
 	}
-	a := &vigil.Assessment{FindingID: in.FindingID, CVSS: in.CVSS, ConfidentialityOnly: in.ConfidentialityOnly,
+	a := &vigil.Assessment{CaseID: v.Case.ID, Date: in.Date, CVSS: in.CVSS, ConfidentialityOnly: in.ConfidentialityOnly,
 		VEXStatus: in.VEXStatus, Interim: in.Interim}
+	if a.Date.IsZero() {
+		a.Date = v.AsOf
+	}
+	if a.Date.Before(v.Case.Learned) {
+		return nil, vigil.Errorf(vigil.EINVALID, "date: %s is before the vulnerability was learned (%s)", a.Date, v.Case.Learned)
+	}
+	if in.Risk != "" {
+		if err := in.Risk.Validate(); err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(in.RiskReason) == "" {
+			return nil, vigil.Errorf(vigil.EINVALID, "risk_reason: required when the risk is given: say what decided it")
+		}
+	}
 	var why []string
 	if len(in.Rubric) > 0 {
 		ra, err := in.Rubric.Assess()
@@ -313,7 +443,7 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		}
 		ein.Override, ein.OverrideReason = in.Exploitability, in.ExploitabilityReason
 	}
-	needMatrix := !in.ConfidentialityOnly && in.VEXStatus != vigil.VEXNotAffected
+	needMatrix := !in.ConfidentialityOnly && in.VEXStatus != vigil.VEXNotAffected && in.Risk == ""
 	if lvl, reason, err := risk.Exploitability(ein); err == nil {
 		a.Exploitability = lvl
 		if ein.Override != "" {
@@ -330,6 +460,9 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		return nil, err
 	}
 	switch {
+	case in.Risk != "":
+		a.Risk = in.Risk
+		why = append(why, fmt.Sprintf("Risk recorded as %s by the assessor: %s.", a.Risk, strings.TrimSuffix(strings.TrimSpace(in.RiskReason), ".")))
 	case in.VEXStatus == vigil.VEXNotAffected:
 		a.Risk = vigil.RiskControlled
 		why = append(why, "VEX status not_affected: the vulnerable code is not reachable in this device, so the risk is controlled.")
@@ -482,19 +615,24 @@ func orNone(s string) string {
 
 func harmRank(s string) int { return slices.Index(vigil.HarmSeverities, s) }
 
-// RecordEvent checks a dated event against the finding's facts (the same rules the determination applies: a known
-// type, a date not before the vulnerability was learned for the manufacturer's own actions) and records it.
-func (s *Service) RecordEvent(ctx context.Context, e *vigil.FindingEvent) error {
+// RecordEvent checks a dated event against the case's facts (the same rules the determination applies: a known
+// type, a date not before the vulnerability was learned for the manufacturer's own actions) and records it. A
+// reassessment is not an event: it is a dated assessment (Assess).
+func (s *Service) RecordEvent(ctx context.Context, e *vigil.CaseEvent) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return err
 	}
 	if err := vigil.OneOf("type", e.Type, regulatory.EventTypes); err != nil {
 		return err
 	}
-	v, err := s.View(ctx, e.FindingID, vigil.Date{})
+	if e.Type == regulatory.EventReassessed {
+		return vigil.Errorf(vigil.EINVALID, "type: a reassessment is a full assessment with its own date: use `case assess ID --date DATE` (POST .../assessments with date)")
+	}
+	v, err := s.CaseView(ctx, e.CaseID, vigil.Date{})
 	if err != nil {
 		return err
 	}
+	e.CaseID = v.Case.ID
 	org, _ := s.org(ctx)
 	v.Events = append(v.Events, e)
 	facts, assessed := regulatory.FromRecord(s.record(v, org))
@@ -502,29 +640,38 @@ func (s *Service) RecordEvent(ctx context.Context, e *vigil.FindingEvent) error 
 		if _, err := regulatory.Determine(facts); err != nil {
 			return vigil.Errorf(vigil.EINVALID, "%s", strings.Replace(vigil.ErrorMessage(err), fmt.Sprintf("events[%d]", len(facts.Events)-1), "event", 1))
 		}
-	} else if e.Date.Before(v.Finding.Learned) && e.Type != regulatory.EventSeriousAdverseEvent && e.Type != regulatory.EventMDRFiled {
-		return vigil.Errorf(vigil.EINVALID, "date: %s is before the vulnerability was learned (%s)", e.Date, v.Finding.Learned)
+	} else if e.Date.Before(v.Case.Learned) && e.Type != regulatory.EventSeriousAdverseEvent && e.Type != regulatory.EventMDRFiled {
+		return vigil.Errorf(vigil.EINVALID, "date: %s is before the vulnerability was learned (%s)", e.Date, v.Case.Learned)
 	}
-	return s.Store.AddFindingEvent(ctx, e)
+	return s.Store.AddCaseEvent(ctx, e)
 }
 
-// Deadline is one open regulatory clock of one finding.
+// Deadline is one open obligation of one case: a running clock, or an obligation with no date yet that is due at
+// once (Urgent).
 type Deadline struct {
-	FindingID     int64      `json:"finding_id"`
-	Report        string     `json:"report,omitempty"` // the intake report (VR-N) of a cvd_ack clock, which has no finding
-	Device        string     `json:"device"`
-	Version       string     `json:"version"`
-	Vulnerability string     `json:"vulnerability"`
-	Clock         string     `json:"clock"` // ed_communication, ed_fix, part806, mdr, mdr_5_day
-	Due           vigil.Date `json:"due"`
-	DaysLeft      int        `json:"days_left"` // negative when overdue
-	Overdue       bool       `json:"overdue"`
-	Status        string     `json:"status"`   // what stands: pending, conditional, required, ...
-	Standing      string     `json:"standing"` // pending or overdue (ClockStanding): the colour on a screen
-	What          string     `json:"what"`
+	CaseID        int64           `json:"case_id,omitempty"`
+	Report        string          `json:"report,omitempty"` // the intake report (VR-N) of a cvd_ack clock, which has no case
+	DeviceID      int64           `json:"device_id"`
+	Device        string          `json:"device"`
+	Vulnerability string          `json:"vulnerability"`
+	CaseState     vigil.CaseState `json:"case_state"`
+	// Clock: assess (an unassessed case), part806_start (ED lost, correction not started), ed_communication,
+	// ed_fix, part806, mdr, mdr_5_day.
+	Clock    string     `json:"clock"`
+	Due      vigil.Date `json:"due"`
+	DaysLeft int        `json:"days_left"` // negative when overdue
+	Overdue  bool       `json:"overdue"`
+	// Urgent marks an obligation at the top of every list whatever its date: Part 806 with ED lost and no
+	// correction started (the report is due 10 working days after a correction that has not begun).
+	Urgent   bool   `json:"urgent,omitempty"`
+	Status   string `json:"status"`   // what stands: pending, conditional, required, provisional, ...
+	Standing string `json:"standing"` // pending or overdue (ClockStanding): the colour on a screen
+	What     string `json:"what"`
 }
 
 var clockText = map[string]string{
+	ClockAssess:        "assess before: the ED communication date should the risk be uncontrolled (G2016 §VII.B); the determination is provisional until then",
+	ClockPart806Start:  "Part 806: start the correction — report due 10 working days after (21 CFR 806.10; enforcement discretion was lost)",
 	"ed_communication": "G2016 ED criterion 2 (and 4): notify customers, interim controls, remediation plan, share with the ISAO",
 	"ed_fix":           "G2016 ED criterion 3: validated fix or compensating control distributed",
 	"part806":          "21 CFR 806.10 correction report",
@@ -532,27 +679,87 @@ var clockText = map[string]string{
 	"mdr_5_day":        "21 CFR 803.53 five-day report",
 }
 
-// Clocks returns the open (not yet satisfied) clocks of a determination.
+// The obligations that are not one of the determination's deadlines.
+const (
+	ClockAssess       = "assess"
+	ClockPart806Start = "part806_start"
+)
+
+// Clocks returns the open obligations of a case: for an unassessed case, the date to assess it by; an uncontrolled
+// case whose enforcement discretion is lost and whose correction has not started first gets its Part 806
+// obligation; then every clock that is pending or overdue. A closed case keeps its unmet reporting obligations
+// (Part 806, MDR); the ED clocks are conditions of discretion, not obligations, and go with the closing.
 func Clocks(v *View) []Deadline {
 	d := v.Determination
-	if d == nil || v.Finding.State == vigil.FindingClosed {
+	if d == nil {
 		return nil
 	}
+	mk := func(clock string, due vigil.Date, status, standing string) Deadline {
+		left := due.Sub(v.AsOf)
+		return Deadline{CaseID: v.Case.ID, DeviceID: v.Device.ID, Device: v.Device.Name, Vulnerability: v.Case.Vulnerability, CaseState: v.Case.State,
+			Clock: clock, Due: due, DaysLeft: left, Overdue: left < 0, Status: status, Standing: standing, What: clockText[clock]}
+	}
+	closed := v.Case.State == vigil.CaseClosed
 	var out []Deadline
+	if v.Provisional {
+		if !closed {
+			out = append(out, AssessDeadline(v.Case, v.AsOf))
+		}
+		return out
+	}
+	if lost, since := correctionNotStarted(d); lost {
+		x := mk(ClockPart806Start, since, d.Part806.Status, StandingOverdue)
+		x.Urgent, x.Overdue = true, true
+		out = append(out, x)
+	}
 	dl := d.Deadlines
 	for _, c := range []struct {
 		clock string
 		due   vigil.Date
 	}{{"ed_communication", dl.EDCommunication}, {"ed_fix", dl.EDFix}, {"part806", dl.Part806}, {"mdr", dl.MDR}, {"mdr_5_day", dl.MDR5Day}} {
+		if closed && (c.clock == "ed_communication" || c.clock == "ed_fix") {
+			continue
+		}
 		standing, status, _ := ClockStanding(v, c.clock, c.due)
 		if c.due.IsZero() || (standing != StandingPending && standing != StandingOverdue) {
 			continue
 		}
-		left := c.due.Sub(v.AsOf)
-		out = append(out, Deadline{FindingID: v.Finding.ID, Device: v.Device.Name, Version: v.Version.Version, Vulnerability: v.Finding.Vulnerability,
-			Clock: c.clock, Due: c.due, DaysLeft: left, Overdue: left < 0, Status: status, Standing: standing, What: clockText[c.clock]})
+		out = append(out, mk(c.clock, c.due, status, standing))
 	}
 	return out
+}
+
+// AssessDeadline is the obligation of an unassessed case: to be assessed by D0 + 30 days.
+func AssessDeadline(c *vigil.Case, asOf vigil.Date) Deadline {
+	due := assessBefore(c)
+	left := due.Sub(asOf)
+	standing := StandingPending
+	if left < 0 {
+		standing = StandingOverdue
+	}
+	return Deadline{CaseID: c.ID, DeviceID: c.DeviceID, Device: c.Device, Vulnerability: c.Vulnerability, CaseState: c.State,
+		Clock: ClockAssess, Due: due, DaysLeft: left, Overdue: left < 0, Status: "provisional", Standing: standing, What: clockText[ClockAssess]}
+}
+
+// correctionNotStarted says whether a determination has lost enforcement discretion for an uncontrolled risk with
+// no correction initiated (so no Part 806 due date, yet a report is required), and since when: the first ED
+// deadline that passed, or the as-of date when a criterion failed before its date (a serious adverse event).
+func correctionNotStarted(d *regulatory.Determination) (bool, vigil.Date) {
+	if d.Risk != vigil.RiskUncontrolled || d.EnforcementDiscretion.Status != regulatory.StatusFailed || !d.Part806.Due.IsZero() {
+		return false, vigil.Date{}
+	}
+	switch d.Part806.Status {
+	case regulatory.Part806Filed, regulatory.Part806CoveredByMDR, regulatory.Part806NotRequired, regulatory.Part806Waived:
+		return false, vigil.Date{}
+	}
+	since := d.AsOf
+	for _, x := range []vigil.Date{d.Deadlines.EDCommunication, d.Deadlines.EDFix} {
+		if !x.IsZero() && x.Before(since) {
+			since = x
+			break
+		}
+	}
+	return true, since
 }
 
 // Clock standings: what a regulatory screen's colour says. Green is for met alone: a clock still running is
@@ -610,7 +817,7 @@ func ClockStanding(v *View, clock string, due vigil.Date) (standing, status, why
 		}
 		return running(), status, ""
 	}
-	if slices.ContainsFunc(v.Events, func(e *vigil.FindingEvent) bool { return e.Type == regulatory.EventMDRFiled }) {
+	if slices.ContainsFunc(v.Events, func(e *vigil.CaseEvent) bool { return e.Type == regulatory.EventMDRFiled }) {
 		return StandingMet, "filed", ""
 	}
 	return running(), "required", ""
@@ -625,35 +832,46 @@ type DeadlineFilter struct {
 	AsOf vigil.Date
 }
 
-// Deadlines lists every open clock across the portfolio, soonest first.
+// SortDeadlines orders obligations as every list shows them: urgent ones first, then soonest due.
+func SortDeadlines(ds []Deadline) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		if ds[i].Urgent != ds[j].Urgent {
+			return ds[i].Urgent
+		}
+		if !ds[i].Due.Equal(ds[j].Due) {
+			return ds[i].Due.Before(ds[j].Due)
+		}
+		return ds[i].CaseID < ds[j].CaseID
+	})
+}
+
+// Keep says whether the filter keeps a deadline (an urgent one is always overdue and never outside a window).
+func (f DeadlineFilter) Keep(d Deadline) bool {
+	return !(f.OverdueOnly && !d.Overdue || f.Within > 0 && d.DaysLeft > f.Within && !d.Urgent)
+}
+
+// Deadlines lists every open obligation across the portfolio's cases (closed ones included: their unmet reporting
+// obligations stay), urgent first, then soonest. Needs PermRead.
 func (s *Service) Deadlines(ctx context.Context, flt DeadlineFilter) ([]Deadline, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	fs, err := s.Store.Findings(ctx, vigil.FindingFilter{DeviceID: flt.DeviceID, States: []vigil.FindingState{vigil.FindingOpen, vigil.FindingCouldNotEval, vigil.FindingNeedsReview, vigil.FindingResolved}})
+	cs, err := s.Store.Cases(ctx, vigil.CaseFilter{DeviceID: flt.DeviceID, States: vigil.CaseStates})
 	if err != nil {
 		return nil, err
 	}
 	out := []Deadline{}
-	for _, f := range fs {
-		as, err := s.Store.Assessments(ctx, f.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(as) == 0 {
-			continue // no determination, no clock
-		}
-		v, err := s.View(ctx, f.ID, flt.AsOf)
+	for _, c := range cs {
+		v, err := s.CaseView(ctx, c.ID, flt.AsOf)
 		if err != nil {
 			return nil, err
 		}
 		for _, d := range Clocks(v) {
-			if flt.OverdueOnly && !d.Overdue || flt.Within > 0 && d.DaysLeft > flt.Within {
-				continue
+			if flt.Keep(d) {
+				out = append(out, d)
 			}
-			out = append(out, d)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	SortDeadlines(out)
 	return out, nil
 }

@@ -108,7 +108,7 @@ const networkVector = "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 func TestAssessTracesTheThreatModel(t *testing.T) {
 	each(t, func(t *testing.T, fx *fixture) {
 		ctx := storetest.Admin()
-		a, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"t-1"},
+		a, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"t-1"},
 			Controls: []string{"cc-1", "M-1", "hospital firewall rules"}, Rationale: "unauthenticated rate change over Wi-Fi"})
 		if err != nil {
 			t.Fatal(err)
@@ -145,14 +145,14 @@ func TestAssessTracesTheThreatModel(t *testing.T) {
 			{cases.AssessInput{Threats: []string{"T-1"}, CVSS: networkVector, Severity: vigil.HarmMinor, Rationale: "x"}, vigil.EINVALID, "severity_reason:"},
 			{cases.AssessInput{Functions: []string{"teleport"}, CVSS: networkVector, Rationale: "x"}, vigil.EINVALID, "functions[0]:"},
 		} {
-			bad.in.FindingID = fx.finding.ID
+			bad.in.CaseID = fx.finding.CaseID
 			_, err := fx.svc.Assess(ctx, bad.in)
 			if vigil.ErrorCode(err) != bad.code || !strings.HasPrefix(vigil.ErrorMessage(err), bad.msg) {
 				t.Errorf("%+v: %v, want %s starting %q", bad.in, err, bad.code, bad.msg)
 			}
 		}
 		// Explicit functions win over the threats'; the threats are still recorded.
-		b, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"}, Functions: []string{"Event Log"},
+		b, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-1"}, Functions: []string{"Event Log"},
 			Interim: true, Rationale: "rate change now needs a signed message (M-1 shipped)"})
 		if err != nil {
 			t.Fatal(err)
@@ -176,14 +176,14 @@ func TestDeviceMatrixDecides(t *testing.T) {
 		if err := fx.db.UpdateDevice(ctx, fx.device, "QA-SOP-7: no residual risk accepted for network attacks on IP-3"); err != nil {
 			t.Fatal(err)
 		}
-		a, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-2"}, Rationale: "log flooding"})
+		a, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-2"}, Rationale: "log flooding"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if a.Risk != "uncontrolled" || a.Matrix != "ip3-strict v2" || a.Severity != vigil.HarmNegligible {
 			t.Fatalf("assessment with the device matrix: risk %s, matrix %q, severity %s", a.Risk, a.Matrix, a.Severity)
 		}
-		v, err := fx.svc.View(ctx, fx.finding.ID, vigil.Date{})
+		v, err := fx.svc.FindingView(ctx, fx.finding.ID, vigil.Date{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,11 +195,11 @@ func TestDeviceMatrixDecides(t *testing.T) {
 		if err := fx.db.UpdateDevice(ctx, fx.device, "matrix withdrawn"); err != nil {
 			t.Fatal(err)
 		}
-		v, _ = fx.svc.View(ctx, fx.finding.ID, vigil.Date{})
+		v, _ = fx.svc.FindingView(ctx, fx.finding.ID, vigil.Date{})
 		if d := v.Determination; d.Risk != "uncontrolled" || d.Matrix != "ip3-strict v2" || d.Policy.Matrix.ID() != "vigil-default v1" {
 			t.Errorf("after the matrix change: risk %s, matrix %q, policy %q", d.Risk, d.Matrix, d.Policy.Matrix.ID())
 		}
-		b, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-2"}, Rationale: "again"})
+		b, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-2"}, Rationale: "again"})
 		if err != nil || b.Risk != "controlled" || b.Matrix != "vigil-default v1" {
 			t.Errorf("reassessment with the default matrix: %+v (%v)", b, err)
 		}
@@ -211,24 +211,24 @@ func TestDeviceMatrixDecides(t *testing.T) {
 func (fx *fixture) flow(t testing.TB) {
 	t.Helper()
 	ctx := storetest.Admin()
-	if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"},
+	if _, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-1"},
 		Controls: []string{"M-1"}, Rationale: "rate change accepted without authentication from any host on the Wi-Fi network"}); err != nil {
 		t.Fatal(err)
 	}
 	fx.at("2025-06-20")
-	for _, e := range []vigil.FindingEvent{
+	for _, e := range []vigil.CaseEvent{
 		{Type: "customer_notified", Date: vigil.NewDate(2025, 6, 18), Note: "Customer letter CL-2025-07 | sent to 41 sites", Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}},
 		{Type: "interim_controls", Date: vigil.NewDate(2025, 6, 18), Note: "IFU addendum §7.3: dedicated VLAN"},
 		{Type: "remediation_plan", Date: vigil.NewDate(2025, 6, 19), Note: "CAPA-311 plan, fix in firmware 3.2.1"},
 		{Type: "isao_shared", Date: vigil.NewDate(2025, 6, 20), Note: "Health-ISAC share #8841 with CL-2025-07"},
 	} {
 		e := e
-		e.FindingID = fx.finding.ID
+		e.CaseID = fx.finding.CaseID
 		if err := fx.svc.RecordEvent(ctx, &e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"}, Controls: []string{"M-1", "CC-1"},
+	if _, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-1"}, Controls: []string{"M-1", "CC-1"},
 		Severity: vigil.HarmMinor, SeverityReason: "with the VLAN the pump is unreachable from the hospital network", Interim: true,
 		Rationale: "interim control in place at all 41 sites"}); err != nil {
 		t.Fatal(err)
@@ -292,7 +292,7 @@ func TestSummaryEscapesRecordedText(t *testing.T) {
 	fx := setup(t, store.SQLite)
 	fx.flow(t)
 	ctx := storetest.Admin()
-	e := &vigil.FindingEvent{FindingID: fx.finding.ID, Type: "remediation_plan", Date: vigil.NewDate(2025, 7, 1),
+	e := &vigil.CaseEvent{CaseID: fx.finding.CaseID, Type: "remediation_plan", Date: vigil.NewDate(2025, 7, 1),
 		Note: "x | y\n| forged | row |<script>alert(1)</script> [link](http://evil)"}
 	if err := fx.svc.RecordEvent(ctx, e); err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func BenchmarkSummary(b *testing.B) {
 func TestLateEntryFromStoredEvents(t *testing.T) {
 	each(t, func(t *testing.T, fx *fixture) {
 		ctx := storetest.Admin()
-		if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"},
+		if _, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-1"},
 			Rationale: "rate change accepted without authentication"}); err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +367,7 @@ func TestLateEntryFromStoredEvents(t *testing.T) {
 		record := func(day, typ, note string) {
 			t.Helper()
 			fx.at(day)
-			e := &vigil.FindingEvent{FindingID: fx.finding.ID, Type: typ, Date: june20, Note: note}
+			e := &vigil.CaseEvent{CaseID: fx.finding.CaseID, Type: typ, Date: june20, Note: note}
 			if err := fx.svc.RecordEvent(ctx, e); err != nil {
 				t.Fatal(err)
 			}
@@ -376,7 +376,7 @@ func TestLateEntryFromStoredEvents(t *testing.T) {
 		record("2025-06-20", "remediation_plan", "CAPA-311")
 		record("2025-06-20", "isao_shared", "Health-ISAC share #8841")
 		record("2025-07-10", "customer_notified", "Customer letter CL-2025-07, found in the outbox")
-		v, err := fx.svc.View(ctx, fx.finding.ID, vigil.Date{})
+		v, err := fx.svc.FindingView(ctx, fx.finding.ID, vigil.Date{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -426,22 +426,22 @@ func TestNoticeWithNoElements(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			each(t, func(t *testing.T, fx *fixture) {
 				ctx := storetest.Admin()
-				if _, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-1"},
+				if _, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-1"},
 					Rationale: "rate change accepted without authentication"}); err != nil {
 					t.Fatal(err)
 				}
 				fx.at("2025-06-20")
-				for _, e := range []*vigil.FindingEvent{
+				for _, e := range []*vigil.CaseEvent{
 					{Type: "interim_controls", Note: "IFU addendum §7.3"},
 					{Type: "remediation_plan", Note: "CAPA-311"},
 					{Type: "customer_notified", Note: "Customer letter CL-2025-06", Details: vigil.EventData{Elements: tc.elements}},
 				} {
-					e.FindingID, e.Date = fx.finding.ID, vigil.NewDate(2025, 6, 20)
+					e.CaseID, e.Date = fx.finding.CaseID, vigil.NewDate(2025, 6, 20)
 					if err := fx.svc.RecordEvent(ctx, e); err != nil {
 						t.Fatal(err)
 					}
 				}
-				v, err := fx.svc.View(ctx, fx.finding.ID, vigil.Date{})
+				v, err := fx.svc.FindingView(ctx, fx.finding.ID, vigil.Date{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -26,7 +26,7 @@ func TestClockStanding(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		det      *regulatory.Determination
-		events   []*vigil.FindingEvent
+		events   []*vigil.CaseEvent
 		clock    string
 		due      vigil.Date
 		standing string
@@ -44,7 +44,7 @@ func TestClockStanding(t *testing.T) {
 		{"806 covered by the MDR", p806(regulatory.Part806CoveredByMDR), nil, "part806", due, cases.StandingNotRequired, "covered by mdr"},
 		{"806 overdue", p806(regulatory.Part806Overdue), nil, "part806", past, cases.StandingOverdue, ""},
 		{"MDR due", p806(""), nil, "mdr", due, cases.StandingPending, ""},
-		{"MDR filed", p806(""), []*vigil.FindingEvent{{Type: regulatory.EventMDRFiled}}, "mdr", past, cases.StandingMet, ""},
+		{"MDR filed", p806(""), []*vigil.CaseEvent{{Type: regulatory.EventMDRFiled}}, "mdr", past, cases.StandingMet, ""},
 	} {
 		v := &cases.View{Finding: &vigil.Finding{}, AsOf: asOf, Determination: tt.det, Events: tt.events}
 		standing, _, why := cases.ClockStanding(v, tt.clock, tt.due)

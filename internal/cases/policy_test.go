@@ -26,7 +26,7 @@ func TestOrgPolicyDecides(t *testing.T) {
 		if err := fx.db.UpdateOrg(ctx, org, "QMS-POL-12: no residual risk accepted for network attacks"); err != nil {
 			t.Fatal(err)
 		}
-		a, err := fx.svc.Assess(ctx, cases.AssessInput{FindingID: fx.finding.ID, CVSS: networkVector, Threats: []string{"T-2"}, Rationale: "log flooding"})
+		a, err := fx.svc.Assess(ctx, cases.AssessInput{CaseID: fx.finding.CaseID, CVSS: networkVector, Threats: []string{"T-2"}, Rationale: "log flooding"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestOrgPolicyDecides(t *testing.T) {
 			t.Fatalf("assessment under the organization's matrix: risk %s, matrix %q", a.Risk, a.Matrix)
 		}
 		fx.clock.T = time.Date(2025, 6, 12, 15, 0, 0, 0, time.UTC)
-		if err := fx.svc.RecordEvent(ctx, &vigil.FindingEvent{FindingID: fx.finding.ID, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 10), Note: "patch build started"}); err != nil {
+		if err := fx.svc.RecordEvent(ctx, &vigil.CaseEvent{CaseID: fx.finding.CaseID, Type: "correction_initiated", Date: vigil.NewDate(2025, 6, 10), Note: "patch build started"}); err != nil {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct {
@@ -46,7 +46,7 @@ func TestOrgPolicyDecides(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The service reads the organization once per request context: a fresh context sees the change.
-			v, err := fx.svc.View(storetest.Admin(), fx.finding.ID, vigil.Date{})
+			v, err := fx.svc.FindingView(storetest.Admin(), fx.finding.ID, vigil.Date{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,6 +21,7 @@ import (
 // as `finding show` and the Determination API).
 type Summary struct {
 	AsOf    vigil.Date           `json:"as_of"`
+	Case    *vigil.Case          `json:"case"`
 	Finding *vigil.Finding       `json:"finding"`
 	Device  *vigil.Device        `json:"device"`
 	Version *vigil.DeviceVersion `json:"version"`
@@ -40,14 +41,15 @@ type Summary struct {
 	// Determination is the live determination (nil before the first assessment; Problem then says why).
 	Determination *regulatory.Determination `json:"determination"`
 	Clocks        []Deadline                `json:"clocks"`
-	Events        []*vigil.FindingEvent     `json:"events"`
+	Events        []*vigil.CaseEvent        `json:"events"`
 	Problem       string                    `json:"problem,omitempty"`
 }
 
 // AssessmentLine is one recorded assessment, for the history.
 type AssessmentLine struct {
 	ID        int64      `json:"id"`
-	Date      string     `json:"date"` // the day it was recorded, in the organization's time zone
+	Date      string     `json:"date"`     // the day it was made
+	Recorded  string     `json:"recorded"` // the day it was entered, in the organization's time zone
 	Actor     string     `json:"actor"`
 	Risk      vigil.Risk `json:"risk"`
 	Matrix    string     `json:"matrix,omitempty"`
@@ -81,24 +83,29 @@ type auditReader interface {
 
 // Summary assembles the per-vulnerability summary of a finding as of asOf (today when zero).
 func (s *Service) Summary(ctx context.Context, id int64, asOf vigil.Date) (*Summary, error) {
-	v, err := s.View(ctx, id, asOf)
+	v, err := s.FindingView(ctx, id, asOf)
 	if err != nil {
 		return nil, err
 	}
 	_, loc := s.org(ctx)
-	sm := &Summary{AsOf: v.AsOf, Finding: v.Finding, Device: v.Device, Version: v.Version, KEV: v.KEV, EPSS: v.EPSS,
+	sm := &Summary{AsOf: v.AsOf, Case: v.Case, Finding: v.Finding, Device: v.Device, Version: v.Version, KEV: v.KEV, EPSS: v.EPSS,
 		Assessments: []AssessmentLine{}, Functions: []vigil.ClinicalFunction{}, Threats: []*vigil.Threat{}, Controls: []ControlLine{},
 		Determination: v.Determination, Clocks: Clocks(v), Events: v.Events, Problem: v.Problem}
+	if v.Provisional {
+		// The summary records what was determined: a provisional determination is not one.
+		sm.Determination = nil
+		sm.Problem = fmt.Sprintf("not assessed yet: no risk determination has been recorded; assess before %s (D0 + 30 days)", assessBefore(v.Case))
+	}
 	if sm.Clocks == nil {
 		sm.Clocks = []Deadline{}
 	}
-	sm.Learned = s.learnedHow(ctx, v.Finding)
-	trace, err := s.Store.AssessmentThreats(ctx, id)
+	sm.Learned = s.learnedHow(ctx, v.Case, v.Finding)
+	trace, err := s.Store.AssessmentThreats(ctx, v.Case.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range v.Assessments {
-		sm.Assessments = append(sm.Assessments, AssessmentLine{ID: a.ID, Date: vigil.DateOf(a.CreatedAt, loc).String(), Actor: a.Actor,
+		sm.Assessments = append(sm.Assessments, AssessmentLine{ID: a.ID, Date: a.Date.String(), Recorded: vigil.DateOf(a.CreatedAt, loc).String(), Actor: a.Actor,
 			Risk: a.Risk, Matrix: a.Matrix, Interim: a.Interim, Threats: trace[a.ID], Rationale: a.Rationale})
 	}
 	if len(v.Assessments) == 0 {
@@ -142,13 +149,16 @@ func (s *Service) Summary(ctx context.Context, id int64, asOf vigil.Date) (*Summ
 }
 
 // learnedHow says how the vulnerability was learned of: the reason recorded with the finding's creation when the
-// audit trail is at hand, else what the matcher found.
-func (s *Service) learnedHow(ctx context.Context, f *vigil.Finding) string {
+// audit trail is at hand, else the evidence of the case's D0 when a person gave it, else what the matcher found.
+func (s *Service) learnedHow(ctx context.Context, c *vigil.Case, f *vigil.Finding) string {
 	if ar, ok := s.Store.(auditReader); ok {
 		evs, err := ar.Events(ctx, vigil.AuditFilter{ObjectType: "finding", ObjectID: fmt.Sprint(f.ID), Action: "finding.create"})
 		if err == nil && len(evs) > 0 && evs[0].Reason != "" {
 			return fmt.Sprintf("%s (source: %s, recorded by %s)", evs[0].Reason, orNone(f.Source), evs[0].Actor)
 		}
+	}
+	if c.LearnedHow != vigil.LearnedMatch && c.LearnedEvidence != "" {
+		return fmt.Sprintf("%s (%s)", c.LearnedEvidence, c.LearnedHow)
 	}
 	if e := f.Evidence; e.Matcher != "" {
 		s := fmt.Sprintf("matched by %s", e.Matcher)
@@ -186,7 +196,7 @@ func (sm *Summary) Markdown(w io.Writer) error {
 	if c := f.Component; c.Name != "" {
 		b.item("Component", md(strings.TrimSpace(c.Name+" "+c.Version))+prefixed(" — ", md(c.Purl)))
 	}
-	b.item("Learned (D0)", fmt.Sprintf("%s: %s", f.Learned, md(sm.Learned)))
+	b.item("Learned (D0)", fmt.Sprintf("%s: %s", sm.Case.Learned, md(sm.Learned)))
 	if f.Evidence.Fixed != "" {
 		b.item("Fixed in", md(f.Evidence.Fixed))
 	}

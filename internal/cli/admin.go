@@ -177,7 +177,7 @@ func auditCmd(env *Env) *cobra.Command {
 			})
 		}}
 	log.Flags().StringVar(&f.Actor, "actor", "", "only this actor (user:NAME, token:NAME, system:...)")
-	log.Flags().StringVar(&f.Action, "action", "", "only actions starting with this (device., finding.event, ...)")
+	log.Flags().StringVar(&f.Action, "action", "", "only actions starting with this (device., case.event, ...)")
 	log.Flags().StringVar(&f.ObjectType, "object-type", "", "only this object type")
 	log.Flags().StringVar(&f.ObjectID, "object-id", "", "only this object id")
 	log.Flags().StringVar(&since, "since", "", "only events on or after this date (YYYY-MM-DD)")

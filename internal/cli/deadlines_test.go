@@ -25,7 +25,7 @@ func TestDeadlinesAsOf(t *testing.T) {
 			today := time.Now().UTC()
 			day := func(n int) string { return today.AddDate(0, 0, -20+n).Format(time.DateOnly) } // day(0) is D0
 			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", day(0), "--reason", "researcher report")
-			r.ok("finding", "assess", "1", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote")
+			r.ok("case", "assess", "1", "--date", day(0), "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote")
 			left := func(args ...string) map[string]float64 {
 				var ds []map[string]any
 				out := r.ok(append([]string{"--format", "json", "deadlines"}, args...)...)

@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 func init() {
@@ -136,7 +132,7 @@ func findingsCmd(env *Env) *cobra.Command {
 }
 
 func findingCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "finding", Short: "A finding's FDA flow: assess, record events, see the live determination and clocks"}
+	cmd := &cobra.Command{Use: "finding", Short: "Findings (component × version matches), each evidence of its case (`vigil case` assesses and records events)"}
 	var lf listFlags
 	list := &cobra.Command{Use: "list", Short: "List findings", Args: exactArgs(0), RunE: func(c *cobra.Command, _ []string) error { return listFindings(env, &lf) }}
 	lf.bind(list)
@@ -178,7 +174,7 @@ func findingCmd(env *Env) *cobra.Command {
 	create.Flags().StringVar(&comp, "component", "", "the component concerned, NAME[@VERSION]")
 
 	var asOf string
-	show := &cobra.Command{Use: "show ID", Short: "Show a finding with its assessments, events and live determination", Args: exactArgs(1),
+	show := &cobra.Command{Use: "show ID", Short: "Show a finding as evidence of its case: the case's records, live determination and clocks", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseID("ID", args[0])
 			if err != nil {
@@ -193,7 +189,7 @@ func findingCmd(env *Env) *cobra.Command {
 				if d != nil {
 					at = *d
 				}
-				v, err := a.Cases.View(env.actx(), id, at)
+				v, err := a.Cases.FindingView(env.actx(), id, at)
 				if err != nil {
 					return err
 				}
@@ -205,64 +201,7 @@ func findingCmd(env *Env) *cobra.Command {
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
 
-	var in cases.AssessInput
-	var rubricFile, ssvc string
-	assess := &cobra.Command{Use: "assess ID --rationale TEXT", Short: "Assess a finding: vector (or rubric), functions reached, controls → controlled/uncontrolled",
-		Example: `  vigil finding assess 12 --cvss CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H --functions "dose delivery" \
-    --controls "network segmentation per IFU §7" --rationale "remote dose change possible without authentication"`,
-		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID("ID", args[0])
-			if err != nil {
-				return err
-			}
-			in.FindingID = id
-			if rubricFile != "" {
-				b, err := os.ReadFile(rubricFile)
-				if err != nil {
-					return Usage("--rubric: %v", err)
-				}
-				var r risk.RubricAnswers
-				if err := json.Unmarshal(b, &r); err != nil {
-					return vigil.Errorf(vigil.EINVALID, "--rubric %s: %v", rubricFile, err)
-				}
-				in.Rubric = r
-			}
-			if ssvc != "" {
-				p := strings.Split(ssvc, ",")
-				if len(p) != 4 {
-					return Usage("--ssvc: want EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
-				}
-				in.SSVC = &risk.SSVCInput{Exploitation: p[0], Utility: p[1], TechnicalImpact: p[2], PublicSafetyImpact: p[3]}
-			}
-			return env.withApp(func(a *app.App) error {
-				as, err := a.Cases.Assess(env.actx(), in)
-				if err != nil {
-					return err
-				}
-				if env.Format == "json" {
-					return env.JSON(as)
-				}
-				fmt.Fprintf(env.Stdout, "risk: %s\n%s\n", as.Risk, as.Rationale)
-				return nil
-			})
-		}}
-	assess.Flags().StringVar(&in.CVSS, "cvss", "", "the assessed CVSS vector (v3.0 is FDA's named scale)")
-	assess.Flags().StringVar(&rubricFile, "rubric", "", "JSON file of medical-device rubric answers (produces the vector)")
-	assess.Flags().TextVar(&in.Exploitability, "exploitability", vigil.Exploitability(""), "override the derived level (low, medium, high) — needs --exploitability-reason")
-	assess.Flags().StringVar(&in.ExploitabilityReason, "exploitability-reason", "", "why the override")
-	assess.Flags().StringSliceVar(&in.Threats, "threats", nil, "threats of the device's threat model it realizes, e.g. T-1,T-4 (functions default to theirs)")
-	assess.Flags().StringSliceVar(&in.Functions, "functions", nil, "clinical functions the vulnerability can reach (severity follows from them)")
-	assess.Flags().StringVar(&in.Severity, "severity", "", "override the severity of patient harm — needs --severity-reason")
-	assess.Flags().StringVar(&in.SeverityReason, "severity-reason", "", "why the override")
-	assess.Flags().StringArrayVar(&in.Controls, "controls", nil, "controls in place (repeatable): a threat-model id (M-1, CC-2) or a description of several words")
-	assess.Flags().BoolVar(&in.ConfidentialityOnly, "confidentiality-only", false, "only PHI confidentiality is at stake (not patient harm)")
-	assess.Flags().TextVar(&in.VEXStatus, "vex", vigil.VEXStatus(""), "VEX status: affected, not_affected, fixed, under_investigation")
-	assess.Flags().BoolVar(&in.Interim, "interim", false, "a reassessment after interim controls")
-	assess.Flags().StringVar(&ssvc, "ssvc", "", "SSVC decision points: EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
-	assess.Flags().StringVar(&in.Rationale, "rationale", "", "the assessor's reasoning (required)")
-
-	cmd.AddCommand(list, create, show, assess, eventCmd(env), closeCmd(env), summaryCmd(env))
+	cmd.AddCommand(list, create, show, closeCmd(env), summaryCmd(env))
 	return cmd
 }
 
@@ -306,52 +245,6 @@ func summaryCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func eventCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "event", Short: "Record dated regulatory events on a finding"}
-	var e vigil.FindingEvent
-	var date string
-	add := &cobra.Command{Use: "add ID TYPE --date YYYY-MM-DD --note EVIDENCE",
-		Short: "Record an event: customer_notified, interim_controls, remediation_plan, isao_shared, correction_initiated, fix_distributed, reassessed, serious_adverse_event, mdr_filed, part806_filed",
-		Args:  exactArgs(2),
-		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID("ID", args[0])
-			if err != nil {
-				return err
-			}
-			d, err := parseDateFlag("date", date)
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				return Usage("--date is required")
-			}
-			e.FindingID, e.Type, e.Date = id, args[1], *d
-			return env.withApp(func(a *app.App) error {
-				svc := a.Cases
-				if err := svc.RecordEvent(env.actx(), &e); err != nil {
-					return err
-				}
-				v, err := svc.View(env.actx(), id, vigil.Date{})
-				if err != nil {
-					return err
-				}
-				if env.Format == "json" {
-					return env.JSON(map[string]any{"event": e, "determination": v.Determination})
-				}
-				return printView(env, v, env.zone(a))
-			})
-		}}
-	add.Flags().StringVar(&date, "date", "", "the day it happened (YYYY-MM-DD, organization time zone)")
-	add.Flags().StringVar(&e.Note, "note", "", "where the evidence is: document number, ticket, link (required)")
-	add.Flags().StringSliceVar(&e.Details.Elements, "elements", nil, "customer_notified: notice elements present (a,b,c,d of G2016 §VII.B)")
-	add.Flags().BoolVar(&e.Details.Validated, "validated", false, "fix_distributed: the fix was validated (21 CFR 820.30(g))")
-	add.Flags().StringVar(&e.Details.Remediation, "remediation", "", "fix_distributed: patch or compensating_control")
-	add.Flags().BoolVar(&e.Details.RemedialAction, "remedial-action", false, "serious_adverse_event: remedial action needed (803.53)")
-	add.Flags().BoolVar(&e.Details.IncludesCorrection, "includes-correction", false, "mdr_filed: the MDR reports the correction (806.10(f))")
-	cmd.AddCommand(add)
-	return cmd
-}
-
 func closeCmd(env *Env) *cobra.Command {
 	var reason string
 	var reopen bool
@@ -381,53 +274,10 @@ func closeCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func printView(env *Env, v *cases.View, zone *time.Location) error {
-	w := env.Stdout
-	f := v.Finding
-	fmt.Fprintf(w, "Finding %d: %s in %s %s (%s), state %s, learned %s\n", f.ID, cell(f.Vulnerability), cell(v.Device.Name), cell(v.Version.Version), cell(f.Component.Name+" "+f.Component.Version), f.State, f.Learned)
-	if f.Evidence.Matcher != "" {
-		fmt.Fprintf(w, "  matched by %s: %s (fixed: %s)\n", f.Evidence.Matcher, cell(f.Evidence.Range), cell(f.Evidence.Fixed))
-	}
-	for _, a := range v.Assessments {
-		fmt.Fprintf(w, "  assessed %s by %s: %s — %s\n", vigil.DateOf(a.CreatedAt, zone), a.Actor, a.Risk, cell(a.Rationale))
-	}
-	for _, e := range v.Events {
-		fmt.Fprintf(w, "  %s %s (%s)\n", e.Date, e.Type, cell(e.Note))
-	}
-	d := v.Determination
-	if d == nil {
-		fmt.Fprintf(w, "Determination: %s\n", v.Problem)
-		return nil
-	}
-	fmt.Fprintf(w, "Determination as of %s: risk %s (now %s), %s\n", d.AsOf, d.Risk, d.CurrentRisk, d.Change)
-	if len(d.EnforcementDiscretion.Criteria) > 0 {
-		fmt.Fprintf(w, "  enforcement discretion: %s\n", d.EnforcementDiscretion.Status)
-		for _, c := range d.EnforcementDiscretion.Criteria {
-			fmt.Fprintf(w, "    %d %-8s %s\n", c.N, c.Status, c.Reason)
-		}
-	}
-	due := "none"
-	if !d.Part806.Due.IsZero() {
-		due = d.Part806.Due.String()
-	}
-	fmt.Fprintf(w, "  21 CFR 806: %s (due %s)\n", d.Part806.Status, due)
-	for _, c := range cases.Clocks(v) {
-		flag := ""
-		if c.Overdue {
-			flag = "  OVERDUE"
-		}
-		fmt.Fprintf(w, "  clock %-17s due %s (%d days)%s\n", c.Clock, c.Due, c.DaysLeft, flag)
-	}
-	for _, x := range d.Warnings {
-		fmt.Fprintf(w, "  WARNING %s: %s\n", x.Code, x.Message)
-	}
-	return nil
-}
-
 func deadlinesCmd(env *Env) *cobra.Command {
 	var f cases.DeadlineFilter
 	var within, device, asOf string
-	cmd := &cobra.Command{Use: "deadlines [--as-of DATE] [--within 14d] [--overdue]", Short: "Every open regulatory clock across the portfolio, soonest first", Args: exactArgs(0),
+	cmd := &cobra.Command{Use: "deadlines [--as-of DATE] [--within 14d] [--overdue]", Short: "Every open obligation across the portfolio's cases (closed ones keep theirs): urgent first, then soonest", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if d, err := parseDateFlag("as-of", asOf); err != nil {
 				return err
@@ -463,13 +313,16 @@ func deadlinesCmd(env *Env) *cobra.Command {
 						if d.Overdue {
 							left = fmt.Sprintf("OVERDUE %d", -d.DaysLeft)
 						}
-						subject := strconv.FormatInt(d.FindingID, 10)
+						if d.Urgent {
+							left = "NOW"
+						}
+						subject := strconv.FormatInt(d.CaseID, 10)
 						if d.Report != "" {
 							subject = d.Report
 						}
-						rows = append(rows, []string{d.Due.String(), left, d.Clock, subject, d.Device + " " + d.Version, d.Vulnerability, d.Status})
+						rows = append(rows, []string{d.Due.String(), left, d.Clock, subject, d.Device, d.Vulnerability, string(d.CaseState), d.Status})
 					}
-					return []string{"DUE", "DAYS", "CLOCK", "FINDING/REPORT", "DEVICE", "VULNERABILITY", "STATUS"}, rows
+					return []string{"DUE", "DAYS", "CLOCK", "CASE/REPORT", "DEVICE", "VULNERABILITY", "CASE STATE", "STATUS"}, rows
 				})
 			})
 		}}

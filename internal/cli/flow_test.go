@@ -37,9 +37,9 @@ func (r runner) ok(args ...string) string {
 	return out
 }
 
-// TestFindingFlow takes a finding from new through assessment, notice, fix and closure on the command line, with
-// every step in the audit trail, on both engines.
-func TestFindingFlow(t *testing.T) {
+// TestCaseFlow takes a case (opened by a finding created by hand) from new through assessment, notice, fix and
+// closure on the command line, with every step in the audit trail, on both engines.
+func TestCaseFlow(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.DSN(t, engine)}
@@ -60,11 +60,11 @@ func TestFindingFlow(t *testing.T) {
 				args []string
 				want string
 			}{
-				{[]string{"finding", "assess", "1", "--functions", "dose delivery"}, "rationale"},
-				{[]string{"finding", "assess", "1", "--functions", "teleport", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--rationale", "x"}, "functions[0]"},
-				{[]string{"finding", "assess", "1", "--cvss", "CVSS:3.0/AV:X", "--functions", "dose delivery", "--rationale", "x"}, "cvss"},
-				{[]string{"finding", "event", "add", "1", "customer_notified", "--date", today.AddDate(0, 0, -30).Format(time.DateOnly), "--note", "n"}, "before"},
-				{[]string{"finding", "event", "add", "1", "teleported", "--date", day(1), "--note", "n"}, "type"},
+				{[]string{"case", "assess", "1", "--functions", "dose delivery"}, "rationale"},
+				{[]string{"case", "assess", "1", "--functions", "teleport", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--rationale", "x"}, "functions[0]"},
+				{[]string{"case", "assess", "1", "--cvss", "CVSS:3.0/AV:X", "--functions", "dose delivery", "--rationale", "x"}, "cvss"},
+				{[]string{"case", "event", "add", "1", "customer_notified", "--date", today.AddDate(0, 0, -30).Format(time.DateOnly), "--note", "n"}, "before"},
+				{[]string{"case", "event", "add", "1", "teleported", "--date", day(1), "--note", "n"}, "type"},
 			} {
 				code, out, errs := r.run("", tc.args...)
 				if code != 2 || !strings.Contains(out+errs, tc.want) {
@@ -72,14 +72,14 @@ func TestFindingFlow(t *testing.T) {
 				}
 			}
 
-			out := r.ok("finding", "assess", "1", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
+			out := r.ok("case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
 				"--controls", "segmented network", "--rationale", "unauthenticated remote dose change")
-			if !strings.Contains(out, "risk: uncontrolled") {
+			if !strings.Contains(out, "A1 "+d0+": risk uncontrolled") {
 				t.Fatalf("assess: %s", out)
 			}
 			show := func() map[string]any {
 				var v map[string]any
-				if err := json.Unmarshal([]byte(r.ok("--format", "json", "finding", "show", "1")), &v); err != nil {
+				if err := json.Unmarshal([]byte(r.ok("--format", "json", "case", "show", "1")), &v); err != nil {
 					t.Fatal(err)
 				}
 				return v["determination"].(map[string]any)
@@ -101,7 +101,7 @@ func TestFindingFlow(t *testing.T) {
 				{"customer_notified", "--elements", "a,b,c,d"}, {"interim_controls"}, {"remediation_plan"}, {"isao_shared"},
 				{"fix_distributed", "--validated", "--remediation", "patch"},
 			} {
-				r.ok(append([]string{"finding", "event", "add", "1", ev[0], "--date", day(10), "--note", "doc " + ev[0]}, ev[1:]...)...)
+				r.ok(append([]string{"case", "event", "add", "1", ev[0], "--date", day(10), "--note", "doc " + ev[0]}, ev[1:]...)...)
 			}
 			d = show()
 			if s := d["enforcement_discretion"].(map[string]any)["status"]; s != "met" {
@@ -114,9 +114,9 @@ func TestFindingFlow(t *testing.T) {
 			if len(deadlines) != 0 {
 				t.Errorf("deadlines after ED met = %v", deadlines)
 			}
-			r.ok("finding", "close", "1", "--reason", "fix 2.0.1 distributed to all consignees")
-			log := r.ok("--format", "json", "audit", "log", "--object-type", "finding", "--object-id", "1")
-			for _, a := range []string{"finding.create", "finding.assess", "finding.event", "finding.state"} {
+			r.ok("case", "state", "1", "closed", "--reason", "fix 2.0.1 distributed to all consignees")
+			log := r.ok("--format", "json", "audit", "log", "--object-type", "case", "--object-id", "1")
+			for _, a := range []string{"case.open", "case.assess", "case.event", "case.state"} {
 				if !strings.Contains(log, a) {
 					t.Errorf("audit log lacks %s", a)
 				}

@@ -64,7 +64,7 @@ func (e *Env) Open() (*app.App, error) {
 		}
 		opts = append(opts, app.WithAuditKey(key))
 	}
-	a, err := app.Open(e.Ctx, e.DB, nil, opts...)
+	a, err := app.Open(e.Ctx, e.DB, vigil.ClockFrom(e.Ctx), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ func threatCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "threat", Short: "A device's threat model: assets, STRIDE threats, mitigations and compensating controls",
 		Long: `The threat model of a device's safety and essential performance. Threats reach assets and clinical functions
 through entry points; designed-in mitigations and compensating controls (configured by users in the field, with
-their IFU reference) address them. Assessments name threats (vigil finding assess --threats T-1) and controls
+their IFU reference) address them. Assessments name threats (vigil case assess --threats T-1) and controls
 (--controls CC-1): the functions reached, and so the severity of patient harm, follow from the threats.
 
 Every object has a ref, unique per device: given with --id, or assigned (A-1, T-1, M-1, CC-1).`,

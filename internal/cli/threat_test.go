@@ -94,7 +94,7 @@ func TestThreatModelFlow(t *testing.T) {
 				Risk, Matrix, Severity string
 				Functions, Controls    []string
 			}
-			if err := json.Unmarshal([]byte(r.ok("--format", "json", "finding", "assess", "1", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+			if err := json.Unmarshal([]byte(r.ok("--format", "json", "case", "assess", "1", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 				"--threats", "T-2", "--controls", "CC-1", "--rationale", "log can be flooded over Wi-Fi")), &a); err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestThreatModelFlow(t *testing.T) {
 			if a.Risk != "uncontrolled" || a.Matrix != "ip3-strict v2" || a.Severity != "negligible" || strings.Join(a.Functions, ",") != "event log" || strings.Join(a.Controls, ",") != "CC-1" {
 				t.Fatalf("assessment: %+v", a)
 			}
-			if code, out, errs := r.run("", "finding", "assess", "1", "--threats", "T-9", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--rationale", "x"); code != 2 || !strings.Contains(out+errs, "threats[0]") {
+			if code, out, errs := r.run("", "case", "assess", "1", "--threats", "T-9", "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--rationale", "x"); code != 2 || !strings.Contains(out+errs, "threats[0]") {
 				t.Errorf("unknown threat: exit %d %q %q", code, out, errs)
 			}
 
@@ -140,7 +140,7 @@ func TestThreatModelFlow(t *testing.T) {
 			if d = show(); d.ED.Criteria[3].Status != "pending" || d.ED.Status != "pending" {
 				t.Errorf("after ISAO evidence: criterion 4 %s, ED %s; want pending", d.ED.Criteria[3].Status, d.ED.Status)
 			}
-			r.ok("finding", "event", "add", "1", "isao_shared", "--date", day(2), "--note", "Health-ISAC share #8841")
+			r.ok("case", "event", "add", "1", "isao_shared", "--date", day(2), "--note", "Health-ISAC share #8841")
 			if d = show(); d.ED.Criteria[3].Status != "met" {
 				t.Errorf("after isao_shared: criterion 4 %s, want met", d.ED.Criteria[3].Status)
 			}

@@ -20,7 +20,7 @@ func TestUnknownSubcommands(t *testing.T) {
 		{[]string{"audit", "verfy"}, 2, `unknown command "verfy" for "vigil audit"; did you mean verify?`},
 		{[]string{"nosuch"}, 2, `unknown command "nosuch" for "vigil"`},
 		{[]string{"vuln", "shw", "CVE-2021-44228"}, 2, "did you mean show?"},
-		{[]string{"finding", "event", "ad", "12"}, 2, `for "vigil finding event"; did you mean add?`},
+		{[]string{"case", "event", "ad", "12"}, 2, `for "vigil case event"; did you mean add?`},
 		{[]string{"threat", "asset", "remove"}, 2, "commands: add, update"},
 		{[]string{"feeds", "synk", "osv"}, 2, `unknown command "synk" for "vigil feeds"; did you mean sync?`},
 		{[]string{"--format", "json", "token", "craete"}, 2, `"code": "EINVALID"`},

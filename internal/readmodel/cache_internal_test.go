@@ -136,7 +136,7 @@ func TestWebCacheGenerations(t *testing.T) {
 
 		look("before", 2, 0, 0, 0, 2)
 		before := setPart()
-		_, err = cs.Assess(ctx, cases.AssessInput{FindingID: fs[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		_, err = cs.Assess(ctx, cases.AssessInput{CaseID: fs[0].CaseID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
 		must(err)
 		look("assessed uncontrolled", 2, 1, 1, 1, 2)
@@ -169,7 +169,7 @@ func TestWebCacheGenerations(t *testing.T) {
 		newSince("a new finding", 2, "CVE-2021-45105 ", "CVE-2021-45046 uncontrolled")
 		third, err := db.Findings(ctx, vigil.FindingFilter{Vuln: "CVE-2021-45105"})
 		must(err)
-		_, err = cs.Assess(ctx, cases.AssessInput{FindingID: third[0].ID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		_, err = cs.Assess(ctx, cases.AssessInput{CaseID: third[0].CaseID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 			Functions: []string{"dose delivery"}, Rationale: "reaches dosing"})
 		must(err)
 		newSince("the new one assessed", 2, "CVE-2021-45105 uncontrolled", "CVE-2021-45046 uncontrolled")

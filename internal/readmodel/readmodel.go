@@ -27,8 +27,10 @@ type Store interface {
 	AuditHead(ctx context.Context) (int64, error)
 	// AuditChanges returns the events after seq after, up to and including upto.
 	AuditChanges(ctx context.Context, after, upto int64) ([]vigil.AuditChange, error)
-	AssessedFindingIDs(ctx context.Context) ([]int64, error)
-	HasAssessment(ctx context.Context, findingID int64) (bool, error)
+	AssessedCaseIDs(ctx context.Context) ([]int64, error)
+	HasAssessment(ctx context.Context, caseID int64) (bool, error)
+	// UnassessedCases are the cases (not closed) with no assessment: each has a date to be assessed by.
+	UnassessedCases(ctx context.Context) ([]*vigil.Case, error)
 	// FindingListKey names the findings q selects, apart from its cursors and limit.
 	FindingListKey(q vigil.FindingListQuery) (string, error)
 	CountFindings(ctx context.Context, q vigil.FindingListQuery) (int, error)
@@ -120,7 +122,8 @@ type snapshot struct {
 	gen, setGen int64
 	today       vigil.Date
 	zone        *time.Location        // the organization's, which today is counted in
-	views       map[int64]*cases.View // every assessed finding
+	views       map[int64]*cases.View // every assessed case, by its id
+	unassessed  []*vigil.Case         // the cases not closed with no assessment
 }
 
 type aggEntry struct {
@@ -226,13 +229,13 @@ func (q *Queries) refresh(ctx context.Context, old *snapshot, seq int64, today v
 				ns.gen = max(ns.gen, n) // sign-ins and password changes change no aggregate; anything else may
 			}
 			switch {
-			case typ == "user", action == "finding.assess", action == "finding.event":
+			case typ == "user", action == "case.assess", action == "case.event", action == "case.retract", action == "case.learned":
 			case typ == "consignee" || typ == "asset" || typ == "threat" || typ == "control":
 			default:
 				ns.setGen = max(ns.setGen, n)
 			}
 			switch typ {
-			case "finding":
+			case "case":
 				var f int64
 				if _, err := fmt.Sscan(id, &f); err == nil && !seen[f] {
 					seen[f] = true
@@ -241,13 +244,18 @@ func (q *Queries) refresh(ctx context.Context, old *snapshot, seq int64, today v
 			case "user", "consignee", "asset", "threat", "control":
 				// Not an input of any determination.
 			default:
-				// A device, the organization, a version sync or new intelligence: every determination may change.
+				// A device, the organization, a version sync, a finding's state (a case's versions) or new
+				// intelligence: every view may change.
 				full = true
 			}
 		}
 	}
+	var err error
+	if ns.unassessed, err = q.db.UnassessedCases(ctx); err != nil {
+		return nil, err
+	}
 	if full {
-		ids, err := q.db.AssessedFindingIDs(ctx)
+		ids, err := q.db.AssessedCaseIDs(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -290,7 +298,7 @@ func (q *Queries) loadViews(ctx context.Context, ids []int64, into map[int64]*ca
 		go func() {
 			defer wg.Done()
 			for id := range work {
-				v, err := q.cases.View(sys, id, vigil.Date{})
+				v, err := q.cases.CaseView(sys, id, vigil.Date{})
 				mu.Lock()
 				if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND && firstErr == nil {
 					firstErr = err

@@ -107,7 +107,7 @@ func (q *Queries) Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]case
 	}
 	out := []cases.Deadline{}
 	for _, d := range all.([]clock) {
-		if f.OverdueOnly && !d.Overdue || f.Within > 0 && d.DaysLeft > f.Within || f.DeviceID != 0 && d.deviceID != f.DeviceID {
+		if !f.Keep(d.Deadline) || f.DeviceID != 0 && d.deviceID != f.DeviceID {
 			continue
 		}
 		out = append(out, d.Deadline)
@@ -120,24 +120,27 @@ type clock struct {
 	deviceID int64
 }
 
-// clocksOf lists every open clock of a snapshot's determinations as of asOf (zero: the snapshot's day), soonest
-// first.
+// clocksOf lists every open obligation of a snapshot's cases as of asOf (zero: the snapshot's day): the assessed
+// ones' determinations and the date to assess the others by, urgent first, then soonest.
 func clocksOf(s *snapshot, asOf vigil.Date) []clock {
-	var out []clock
+	if asOf.IsZero() {
+		asOf = s.today
+	}
+	var ds []cases.Deadline
 	for _, v := range s.views {
-		if !asOf.IsZero() && !asOf.Equal(v.AsOf) {
+		if !asOf.Equal(v.AsOf) {
 			v = cases.At(v, asOf)
 		}
-		for _, d := range cases.Clocks(v) {
-			out = append(out, clock{d, v.Device.ID})
-		}
+		ds = append(ds, cases.Clocks(v)...)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].Due.Equal(out[j].Due) {
-			return out[i].Due.Before(out[j].Due)
-		}
-		return out[i].FindingID < out[j].FindingID
-	})
+	for _, c := range s.unassessed {
+		ds = append(ds, cases.AssessDeadline(c, asOf))
+	}
+	cases.SortDeadlines(ds)
+	out := make([]clock, len(ds))
+	for i, d := range ds {
+		out[i] = clock{d, d.DeviceID}
+	}
 	return out
 }
 
@@ -207,29 +210,31 @@ func (q *Queries) overview(ctx context.Context, snap *snapshot) (*web.Overview, 
 	sev := map[string]int{}
 	controlled := 0
 	for _, v := range snap.views {
-		st := v.Finding.State
-		if st != vigil.FindingOpen && st != vigil.FindingCouldNotEval {
-			continue
-		}
 		var cur vigil.Risk
-		if v.Determination != nil {
+		if v.Determination != nil && !v.Provisional {
 			cur = v.Determination.CurrentRisk
 		} else if n := len(v.Assessments); n > 0 {
 			cur = v.Assessments[n-1].Risk
 		}
-		if cur == vigil.RiskUncontrolled {
-			ov.Uncontrolled++
-			if i, ok := devIdx[v.Device.ID]; ok {
-				ov.ByDevice[i].Extra++
+		// The counts are of findings, as the rest of the dashboard's: each open version of the case counts.
+		for _, ver := range v.Versions {
+			if ver.Status != "affected" && ver.Status != "under_investigation" {
+				continue
 			}
-			if j, ok := verIdx[v.Version.ID]; ok {
-				ov.ByVersion[j].Extra++
+			if cur == vigil.RiskUncontrolled {
+				ov.Uncontrolled++
+				if i, ok := devIdx[v.Device.ID]; ok {
+					ov.ByDevice[i].Extra++
+				}
+				if j, ok := verIdx[ver.VersionID]; ok {
+					ov.ByVersion[j].Extra++
+				}
+			} else {
+				controlled++
 			}
-		} else {
-			controlled++
-		}
-		if n := len(v.Assessments); n > 0 {
-			sev[v.Assessments[n-1].Severity]++
+			if n := len(v.Assessments); n > 0 {
+				sev[v.Assessments[n-1].Severity]++
+			}
 		}
 	}
 	assessedOpen := ov.Uncontrolled + controlled
@@ -349,7 +354,7 @@ func (q *Queries) metrics(ctx context.Context, snap *snapshot, ov *web.Overview)
 	}
 	seen := map[int64]bool{}
 	for _, e := range evs {
-		id, vuln, learned, date := e.FindingID, e.Vulnerability, e.Learned, e.Date
+		id, vuln, learned, date := e.CaseID, e.Vulnerability, e.Learned, e.Date
 		var d vigil.EventData
 		json.Unmarshal(e.Details, &d)
 		if !d.Validated || seen[id] {

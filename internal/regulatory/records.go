@@ -7,23 +7,25 @@ import (
 	"github.com/vigil-dev/vigil/internal/risk"
 )
 
-// Record is what Vigil keeps of one finding under assessment: the device, the organization (for its ISAO evidence,
-// time zone and policy), the finding, the exploitation signals, the recorded assessments and the dated events. FromRecord
-// turns it into Facts, so the live determination the UI shows is the same function the Determination API runs.
+// Record is what Vigil keeps of one case: the device, the organization (for its ISAO evidence, time zone and policy), the
+// case (its vulnerability and D0), the exploitation signals, and its records that stand (not retracted): the
+// assessments and the dated events. FromRecord turns it into Facts, so the live determination the UI shows is the
+// same function the Determination API runs.
 type Record struct {
 	AsOf        vigil.Date
 	Org         *vigil.Organization
 	Device      *vigil.Device
-	Finding     *vigil.Finding
+	Case        *vigil.Case
 	KEV         bool
 	EPSS        *float64
-	Assessments []*vigil.Assessment // oldest first
-	Events      []*vigil.FindingEvent
+	Assessments []*vigil.Assessment // by date, then entry: the first started the clocks
+	Events      []*vigil.CaseEvent
 }
 
-// FromRecord builds the facts of a record. It reports false when the finding has no assessment yet: without a
-// recorded determination there is nothing to decide, and no clock has started. The device's own acceptance matrix,
-// when it has one, is the matrix in force, and the first assessment's matrix ID is repeated as the one that decided
+// FromRecord builds the facts of a record. Every later assessment is a reassessed event on its own date; every
+// record's entry day (in the organization's zone) is its recorded date, so a late entry is flagged. It reports
+// false when the case has no assessment yet: the facts then hold no risk, and a caller deciding anyway says it is
+// provisional. The device's own acceptance matrix, when it has one, is the matrix in force, and the first assessment's matrix ID is repeated as the one that decided
 // the recorded risk; a stored matrix that no longer reads makes Determine fail naming it.
 func FromRecord(r Record) (Facts, bool) {
 	loc := time.UTC
@@ -59,39 +61,43 @@ func FromRecord(r Record) (Facts, bool) {
 		}
 	}
 	f.Device.ISAO = isao
-	f.Vulnerability = Vulnerability{ID: r.Finding.Vulnerability, Learned: r.Finding.Learned, KEV: r.KEV, EPSS: r.EPSS}
-	if len(r.Assessments) == 0 {
-		return f, false
-	}
-	first := r.Assessments[0]
-	f.Vulnerability.CVSS = first.CVSS
-	f.Vulnerability.Exploitability = first.Exploitability
-	f.Vulnerability.Severity = first.Severity
-	f.Vulnerability.ConfidentialityOnly = first.ConfidentialityOnly
-	f.Vulnerability.VEXStatus = first.VEXStatus
-	f.Vulnerability.Risk = first.Risk
-	f.Vulnerability.Matrix = first.Matrix
-	for _, a := range r.Assessments[1:] {
-		f.Events = append(f.Events, Event{Type: EventReassessed, Date: vigil.DateOf(a.CreatedAt, loc), Risk: a.Risk, Interim: a.Interim})
+	f.Vulnerability = Vulnerability{ID: r.Case.Vulnerability, Learned: r.Case.Learned, KEV: r.KEV, EPSS: r.EPSS}
+	if len(r.Assessments) > 0 {
+		first := r.Assessments[0]
+		f.Vulnerability.CVSS = first.CVSS
+		f.Vulnerability.Exploitability = first.Exploitability
+		f.Vulnerability.Severity = first.Severity
+		f.Vulnerability.ConfidentialityOnly = first.ConfidentialityOnly
+		f.Vulnerability.VEXStatus = first.VEXStatus
+		f.Vulnerability.Risk = first.Risk
+		f.Vulnerability.Matrix = first.Matrix
+		for _, a := range r.Assessments[1:] {
+			f.Events = append(f.Events, Event{Type: EventReassessed, Date: a.Date, Recorded: recorded(a.CreatedAt, a.Date, loc), Risk: a.Risk, Interim: a.Interim})
+		}
 	}
 	for _, e := range r.Events {
 		f.Events = append(f.Events, EventFrom(e, loc))
 	}
-	return f, true
+	return f, len(r.Assessments) > 0
 }
 
-// EventFrom converts a stored finding event into a determination event; its entry day, in loc (the organization's
-// time zone), is the event's recorded date. An event not stored yet has no entry day. An entry day before the event's
-// date can only come from a later change of the organization's time zone (the store refuses events dated after the
-// day they are entered), so it is left out rather than made an error that would hide the finding's determination.
-func EventFrom(e *vigil.FindingEvent, loc *time.Location) Event {
-	ev := Event{Type: e.Type, Date: e.Date, Elements: e.Details.Elements, Validated: e.Details.Validated,
+// EventFrom converts a stored case event into a determination event; its entry day, in loc (the organization's
+// time zone), is the event's recorded date.
+func EventFrom(e *vigil.CaseEvent, loc *time.Location) Event {
+	return Event{Type: e.Type, Date: e.Date, Recorded: recorded(e.CreatedAt, e.Date, loc), Elements: e.Details.Elements, Validated: e.Details.Validated,
 		Remediation: e.Details.Remediation, Risk: e.Details.Risk, Interim: e.Details.Interim,
 		RemedialAction: e.Details.RemedialAction, IncludesCorrection: e.Details.IncludesCorrection}
-	if !e.CreatedAt.IsZero() {
-		if rec := vigil.DateOf(e.CreatedAt, loc); !rec.Before(e.Date) {
-			ev.Recorded = rec
-		}
+}
+
+// recorded is a record's entry day in loc, zero for a record not stored yet. An entry day before the record's date
+// can only come from a later change of the organization's time zone (the store refuses records dated after the day
+// they are entered), so it is left out rather than made an error that would hide the case's determination.
+func recorded(created time.Time, date vigil.Date, loc *time.Location) vigil.Date {
+	if created.IsZero() {
+		return vigil.Date{}
 	}
-	return ev
+	if rec := vigil.DateOf(created, loc); !rec.Before(date) {
+		return rec
+	}
+	return vigil.Date{}
 }

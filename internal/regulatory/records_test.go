@@ -23,7 +23,7 @@ func record(deviceMatrix string, first *vigil.Assessment) Record {
 	}
 	first.CreatedAt = time.Date(2025, 6, 2, 15, 0, 0, 0, time.UTC)
 	return Record{AsOf: vigil.NewDate(2025, 6, 10), Org: org, Device: d,
-		Finding: &vigil.Finding{Vulnerability: "CVE-2025-0001", Learned: vigil.NewDate(2025, 6, 2)}, Assessments: []*vigil.Assessment{first}}
+		Case: &vigil.Case{Vulnerability: "CVE-2025-0001", Learned: vigil.NewDate(2025, 6, 2)}, Assessments: []*vigil.Assessment{first}}
 }
 
 // TestFromRecordMatrix checks that the live determination decides with the device's own matrix, repeats the
@@ -80,11 +80,11 @@ func TestFromRecordMatrix(t *testing.T) {
 func TestFromRecordEntryDate(t *testing.T) {
 	r := record("", &vigil.Assessment{Risk: vigil.RiskUncontrolled}) // D0 2025-06-02: ed_communication 2025-07-02
 	r.AsOf = vigil.NewDate(2025, 7, 10)
-	at := func(typ string, date vigil.Date, entered time.Time) *vigil.FindingEvent {
-		return &vigil.FindingEvent{Type: typ, Date: date, CreatedAt: entered}
+	at := func(typ string, date vigil.Date, entered time.Time) *vigil.CaseEvent {
+		return &vigil.CaseEvent{Type: typ, Date: date, CreatedAt: entered}
 	}
 	june20 := vigil.NewDate(2025, 6, 20)
-	r.Events = []*vigil.FindingEvent{
+	r.Events = []*vigil.CaseEvent{
 		at(EventCustomerNotified, june20, time.Date(2025, 7, 3, 4, 30, 0, 0, time.UTC)), // 2025-07-02 23:30 CDT
 		at(EventRemediationPlan, june20, time.Date(2025, 7, 3, 13, 0, 0, 0, time.UTC)),  // 2025-07-03 08:00 CDT
 		at(EventInterimControls, june20, time.Date(2025, 6, 20, 3, 0, 0, 0, time.UTC)),  // 2025-06-19 22:00 CDT

@@ -50,10 +50,11 @@ func auditedFixture(t *testing.T, db *store.DB) {
 		must("threat", db.CreateThreat(ctx, th))
 	}
 	must("control", db.CreateControl(ctx, &vigil.Control{DeviceID: d.ID, Kind: vigil.ControlMitigation, Name: "signed commands", Threats: []string{"T-1"}}))
-	must("assessment", db.AssessTraced(ctx, &vigil.Assessment{FindingID: f.ID, Risk: "uncontrolled", Severity: vigil.HarmCatastrophic,
+	must("assessment", db.AssessTraced(ctx, &vigil.Assessment{CaseID: f.CaseID, Date: f.Learned, Risk: "uncontrolled", Severity: vigil.HarmCatastrophic,
 		Exploitability: "high", Functions: []string{"dose delivery"}, Matrix: "vigil-default v1", Rationale: "T-1 realized"}, []string{"T-1"}))
-	must("event", db.AddFindingEvent(ctx, &vigil.FindingEvent{FindingID: f.ID, Type: "customer_notified", Date: vigil.NewDate(2025, 5, 30),
+	must("event", db.AddCaseEvent(ctx, &vigil.CaseEvent{CaseID: f.CaseID, Type: "customer_notified", Date: f.Learned,
 		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "CN-2025-1"}))
+	must("retraction", db.Retract(ctx, &vigil.Retraction{CaseID: f.CaseID, Record: vigil.RecordRef{Kind: vigil.RecordEvent, ID: 1}, Reason: "entered on the wrong case"}))
 	must("cvd policy", db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.example.org"}, "publish"))
 	rep := &vigil.Report{Source: vigil.ReportResearcher, DeviceID: d.ID, Title: "Dose change", Description: "POST /api/dose", Disclosure: vigil.DisclosureCoordinated,
 		Received: ts("2025-05-30T10:00:00Z"), ReceivedOn: vigil.NewDate(2025, 5, 30), AckDue: vigil.NewDate(2025, 6, 6)}
@@ -131,22 +132,24 @@ func problemKeys(r vigil.AuditReport) []problemKey {
 // that each edit is reported against its own record, and nothing else is.
 func TestAuditRecordsEveryTable(t *testing.T) {
 	edits := map[string]string{
-		"orgs":            "UPDATE orgs SET fei_number = '0000000000' WHERE id = 1",
-		"devices":         "UPDATE devices SET model = 'tampered' WHERE id = 1",
-		"device_versions": "UPDATE device_versions SET units_fielded = 41 WHERE id = 1",
-		"consignees":      "UPDATE consignee_units SET units = 13 WHERE consignee_id = 1",
-		"sboms":           "UPDATE sboms SET digest = 'def' WHERE id = 1",
-		"users":           "UPDATE users SET role = 'admin' WHERE id = 1",
-		"tokens":          "UPDATE tokens SET expires_at = NULL WHERE id = 1",
-		"findings":        "UPDATE findings SET state = 'open', resolved_at = NULL WHERE id = 2",
-		"assessments":     "UPDATE assessments SET risk = 'controlled' WHERE id = 1",
-		"finding_events":  "UPDATE finding_events SET date = '2025-05-01' WHERE id = 1",
-		"tm_assets":       "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
-		"tm_threats":      "DELETE FROM tm_threat_assets WHERE threat_id = 2",
-		"tm_controls":     "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
-		"intake_reports":  "UPDATE intake_messages SET body = 'tampered' WHERE report_id = 1",
-		"vex_documents":   "UPDATE vex_documents SET author = 'tampered' WHERE id = 1",
-		"vex_proposals":   "UPDATE vex_proposals SET state = 'accepted' WHERE id = 1",
+		"orgs":             "UPDATE orgs SET fei_number = '0000000000' WHERE id = 1",
+		"devices":          "UPDATE devices SET model = 'tampered' WHERE id = 1",
+		"device_versions":  "UPDATE device_versions SET units_fielded = 41 WHERE id = 1",
+		"consignees":       "UPDATE consignee_units SET units = 13 WHERE consignee_id = 1",
+		"sboms":            "UPDATE sboms SET digest = 'def' WHERE id = 1",
+		"users":            "UPDATE users SET role = 'admin' WHERE id = 1",
+		"tokens":           "UPDATE tokens SET expires_at = NULL WHERE id = 1",
+		"findings":         "UPDATE findings SET state = 'open', resolved_at = NULL WHERE id = 2",
+		"assessments":      "UPDATE assessments SET risk = 'controlled' WHERE id = 1",
+		"cases":            "UPDATE cases SET learned = '2025-05-01' WHERE id = 1",
+		"case_events":      "UPDATE case_events SET date = '2025-05-01' WHERE id = 1",
+		"case_retractions": "UPDATE case_retractions SET reason = 'tampered' WHERE id = 1",
+		"tm_assets":        "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
+		"tm_threats":       "DELETE FROM tm_threat_assets WHERE threat_id = 2",
+		"tm_controls":      "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
+		"intake_reports":   "UPDATE intake_messages SET body = 'tampered' WHERE report_id = 1",
+		"vex_documents":    "UPDATE vex_documents SET author = 'tampered' WHERE id = 1",
+		"vex_proposals":    "UPDATE vex_proposals SET state = 'accepted' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

@@ -208,9 +208,11 @@ var auditedTables = []auditedTable{
 	// A user's identities at the organization's OIDC provider belong to it.
 	{name: "users", omit: []string{"password_hash"}, children: []childTable{{"user_identities", "user_id"}}},
 	{name: "tokens", omit: []string{"last_used"}}, // last_used: bookkeeping at each use
+	{name: "cases"},
 	{name: "findings"},
 	{name: "assessments", children: []childTable{{"assessment_threats", "assessment_id"}}},
-	{name: "finding_events"},
+	{name: "case_events"},
+	{name: "case_retractions"},
 	{name: "tm_assets"},
 	{name: "tm_threats", children: []childTable{{"tm_threat_assets", "threat_id"}}},
 	{name: "tm_controls", children: []childTable{{"tm_control_threats", "control_id"}}},
@@ -403,18 +405,29 @@ func (db *DB) snapshot(ctx context.Context, fn func(q querier) error) error {
 // changed the columns of rows) without an audit event, so one audit.attest event records the state of every row
 // as found at the upgrade, saying so. Attestation runs once, right after the migrations that Migrate applied.
 var attestAt = map[int64]string{
-	16: "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
+	16:             "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
+	MigrationCases: "the finding-level FDA flow moved to cases: each device's findings of one vulnerability grouped into a case, their assessments and events moved to it keeping their ids (migration 20)",
 }
 
-// attestMigrated appends the attestation of every migration in (from, to] that has one.
+// attestMigrated appends the attestation of the migrations in (from, to] that have one: one event, since each
+// records every audited row as found at the upgrade, named after the first and giving every reason.
 func (db *DB) attestMigrated(ctx context.Context, from, to int64) error {
+	var first int64
+	var reasons []string
 	for _, v := range slices.Sorted(maps.Keys(attestAt)) {
 		if v <= from || v > to {
 			continue
 		}
-		if err := db.attest(ctx, v, attestAt[v]); err != nil {
-			return fmt.Errorf("migration %d: attest the audited rows: %w", v, err)
+		if first == 0 {
+			first = v
 		}
+		reasons = append(reasons, attestAt[v])
+	}
+	if first == 0 {
+		return nil
+	}
+	if err := db.attest(ctx, first, strings.Join(reasons, "; ")); err != nil {
+		return fmt.Errorf("migration %d: attest the audited rows: %w", first, err)
 	}
 	return nil
 }

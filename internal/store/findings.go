@@ -15,15 +15,17 @@ import (
 
 var _ vigil.FindingService = (*DB)(nil)
 
-const findingCols = "f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen, f.resolved_at, f.learned"
+const findingCols = "f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen, f.resolved_at, f.learned, f.case_id"
 
 func scanFinding(row interface{ Scan(...any) error }) (*vigil.Finding, error) {
 	var f vigil.Finding
 	var comp, aliases, ev, learned string
 	var first, resolved sql.NullString
-	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned); err != nil {
+	var caseID sql.NullInt64
+	if err := row.Scan(&f.ID, &f.VersionID, &f.DeviceID, &comp, &f.Vulnerability, &aliases, &f.State, &ev, &f.Source, &first, &resolved, &learned, &caseID); err != nil {
 		return nil, err
 	}
+	f.CaseID = caseID.Int64
 	if err := json.Unmarshal([]byte(comp), &f.Component); err != nil {
 		return nil, fmt.Errorf("finding %d component: %w", f.ID, err)
 	}
@@ -59,7 +61,11 @@ func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) (_ []*vigil
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	states := flt.States
-	if len(states) == 0 {
+	switch {
+	case len(states) > 0:
+	case flt.CaseID != 0:
+		states = vigil.FindingStates // a case's versions, whatever became of them
+	default:
 		states = vigil.FindingStatesToWork
 	}
 	var ph []string
@@ -70,6 +76,9 @@ func (db *DB) Findings(ctx context.Context, flt vigil.FindingFilter) (_ []*vigil
 		ph = append(ph, arg(s))
 	}
 	where = append(where, "f.state IN ("+strings.Join(ph, ", ")+")")
+	if flt.CaseID != 0 {
+		where = append(where, "f.case_id = "+arg(flt.CaseID))
+	}
 	if flt.DeviceID != 0 {
 		where = append(where, "v.device_id = "+arg(flt.DeviceID))
 	}
@@ -98,11 +107,12 @@ func (tx *Tx) orgLocation(ctx context.Context) *time.Location {
 }
 
 // SyncFindings makes the version's matched findings equal to found, in one transaction: a new (component,
-// vulnerability) pair opens a finding, a pair no longer found resolves (its assessments and events stay), and a
-// resolved pair found again reopens. A pair no longer found because the advisory that matched it was withdrawn goes
-// to needs_review instead, and stays there until a person closes or reopens it. Findings a person created or closed
-// are left alone. One audit event records the sync with the ids opened, resolved and put in needs_review (and the
-// withdrawn advisories as its reason).
+// vulnerability) pair opens a finding that joins the device's case of the vulnerability (by any alias) or opens
+// one, a pair no longer found resolves (its case and the case's records stay), and a resolved pair found again
+// reopens. A pair no longer found because the advisory that matched it was withdrawn goes to needs_review instead,
+// and so does its case, until a person closes or reopens it. Findings a person created or closed are left alone.
+// One audit event records the sync with the ids opened, resolved and put in needs_review (and the withdrawn
+// advisories as its reason).
 func (db *DB) SyncFindings(ctx context.Context, versionID int64, found []vigil.Finding) (opened, resolved int, err error) {
 	return db.SyncFindingsOf(ctx, versionID, found, nil, nil)
 }
@@ -207,6 +217,9 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
 			return err
 		}
+		if err := tx.attachNew(ctx, versionID); err != nil {
+			return err
+		}
 		for k, c := range existing {
 			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed || c.state == vigil.FindingNeedsReview {
 				continue
@@ -232,6 +245,9 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			}
 			resolvedIDs = append(resolvedIDs, c.id)
 		}
+		if err := tx.reviewCases(ctx, reviewIDs); err != nil {
+			return err
+		}
 		opened, resolved = len(openedIDs), len(resolvedIDs)
 		tx.wrote("findings", openedIDs...)
 		tx.wrote("findings", resolvedIDs...)
@@ -252,6 +268,28 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil, change, reason)
 	})
 	return opened, resolved, err
+}
+
+// reviewCases puts the open cases of findings that went to needs_review there too: the case's clocks stay as they
+// are until a person decides. The finding sync's event records the cases' new state.
+func (tx *Tx) reviewCases(ctx context.Context, findingIDs []int64) error {
+	seen := map[int64]bool{}
+	for _, id := range findingIDs {
+		var caseID int64
+		var state vigil.CaseState
+		err := tx.QueryRowContext(ctx, "SELECT c.id, c.state FROM findings f JOIN cases c ON c.id = f.case_id WHERE f.id = $1", id).Scan(&caseID, &state)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && (seen[caseID] || state != vigil.CaseOpen) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		seen[caseID] = true
+		if _, err := tx.ExecContext(ctx, "UPDATE cases SET state = $1, updated_at = $2 WHERE id = $3", vigil.CaseNeedsReview, tx.NowText(), caseID); err != nil {
+			return err
+		}
+		tx.wrote("cases", caseID)
+	}
+	return nil
 }
 
 // withdrawnAdvisory returns the advisory behind a finding's evidence (stored JSON) as "source id" when the source
@@ -292,7 +330,8 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 		f.State = vigil.FindingOpen
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		if _, err := db.versionExists(ctx, tx, f.VersionID); err != nil {
+		dev, err := db.versionExists(ctx, tx, f.VersionID)
+		if err != nil {
 			return err
 		}
 		if f.Learned.IsZero() {
@@ -313,7 +352,10 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 		}
 		f.ID = id
 		tx.wrote("findings", id)
-		return tx.Audit(ctx, "finding.create", "finding", idText(id), nil, f, reason)
+		if err := tx.Audit(ctx, "finding.create", "finding", idText(id), nil, f, reason); err != nil {
+			return err
+		}
+		return tx.attachFindings(ctx, dev, []*vigil.Finding{f}, learnedHow(f.Source), reason)
 	})
 }
 
@@ -337,127 +379,17 @@ func (db *DB) findingExists(ctx context.Context, tx *Tx, id int64) error {
 	return nil
 }
 
-// Assess appends an assessment. Its Risk must be set (the caller computes it with the acceptance matrix) and a
-// rationale given; it never replaces an earlier one.
-func (db *DB) Assess(ctx context.Context, a *vigil.Assessment) (err error) {
-	defer vigil.Wrap(&err, "store.Assess", a.FindingID)
-	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
+// attachNew puts the version's findings that have no case yet (those just opened by matching) in their cases.
+func (tx *Tx) attachNew(ctx context.Context, versionID int64) error {
+	var dev int64
+	if err := tx.QueryRowContext(ctx, "SELECT device_id FROM device_versions WHERE id = $1", versionID).Scan(&dev); err != nil {
+		return err
+	}
+	fs, err := queryAll(ctx, tx, scanFinding, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.version_id = $1 AND f.case_id IS NULL ORDER BY f.id", versionID)
 	if err != nil {
 		return err
 	}
-	if err := a.Validate(); err != nil {
-		return err
-	}
-	return db.transact(ctx, func(tx *Tx) error {
-		if err := db.findingExists(ctx, tx, a.FindingID); err != nil {
-			return err
-		}
-		if err := tx.insertAssessment(ctx, a, actor); err != nil {
-			return err
-		}
-		tx.wrote("assessments", a.ID)
-		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, a, a.Rationale)
-	})
-}
-
-// insertAssessment records a as made now by actor, setting its ID, time and actor.
-func (tx *Tx) insertAssessment(ctx context.Context, a *vigil.Assessment, actor vigil.Actor) error {
-	a.CreatedAt, a.Actor = tx.Now(), actor.String()
-	id, err := tx.insertID(ctx, "INSERT INTO assessments (finding_id, created_at, actor, data, risk) VALUES ($1, $2, $3, $4, $5)",
-		a.FindingID, tx.NowText(), a.Actor, mustJSON(a), a.Risk)
-	a.ID = id
-	return err
-}
-
-// Assessments returns a finding's assessments, oldest first (the first is the one that started the clocks).
-func (db *DB) Assessments(ctx context.Context, findingID int64) (_ []*vigil.Assessment, err error) {
-	defer vigil.Wrap(&err, "store.Assessments", findingID)
-	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
-		return nil, err
-	}
-	rows, err := db.db.QueryContext(ctx, "SELECT id, data FROM assessments WHERE finding_id = $1 ORDER BY id", findingID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.Assessment
-	for rows.Next() {
-		var id int64
-		var data string
-		if err := rows.Scan(&id, &data); err != nil {
-			return nil, err
-		}
-		var a vigil.Assessment
-		if err := json.Unmarshal([]byte(data), &a); err != nil {
-			return nil, fmt.Errorf("assessment %d: %w", id, err)
-		}
-		a.ID = id
-		out = append(out, &a)
-	}
-	return out, rows.Err()
-}
-
-// AddFindingEvent appends a dated regulatory event. The event's facts are checked by the determination engine
-// before this is called; here the date must not be in the future and a note (the evidence) is required.
-func (db *DB) AddFindingEvent(ctx context.Context, e *vigil.FindingEvent) (err error) {
-	defer vigil.Wrap(&err, "store.AddFindingEvent", e.FindingID)
-	actor, err := vigil.Authorize(ctx, vigil.PermEvent)
-	if err != nil {
-		return err
-	}
-	if e.Date.IsZero() {
-		return vigil.Errorf(vigil.EINVALID, "date: required")
-	}
-	if strings.TrimSpace(e.Note) == "" {
-		return vigil.Errorf(vigil.EINVALID, "note: required: say where the evidence is (document, ticket, link)")
-	}
-	if err := e.CheckText(); err != nil {
-		return err
-	}
-	return db.transact(ctx, func(tx *Tx) error {
-		if err := db.findingExists(ctx, tx, e.FindingID); err != nil {
-			return err
-		}
-		if today := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)); e.Date.After(today) {
-			return vigil.Errorf(vigil.EINVALID, "date: %s is in the future (today is %s): record events when they happen", e.Date, today)
-		}
-		e.CreatedAt, e.Actor = tx.Now(), actor.String()
-		id, err := tx.insertID(ctx, "INSERT INTO finding_events (finding_id, type, date, details, note, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-			e.FindingID, e.Type, e.Date.String(), eventDetailsJSON(e.Details), e.Note, tx.NowText(), e.Actor)
-		if err != nil {
-			return err
-		}
-		e.ID = id
-		tx.wrote("finding_events", id)
-		return tx.Audit(ctx, "finding.event", "finding", idText(e.FindingID), nil, e, e.Note)
-	})
-}
-
-// FindingEvents returns a finding's events in the order they were recorded.
-func (db *DB) FindingEvents(ctx context.Context, findingID int64) (_ []*vigil.FindingEvent, err error) {
-	defer vigil.Wrap(&err, "store.FindingEvents", findingID)
-	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
-		return nil, err
-	}
-	rows, err := db.db.QueryContext(ctx, "SELECT id, finding_id, type, date, details, note, created_at, actor FROM finding_events WHERE finding_id = $1 ORDER BY id", findingID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*vigil.FindingEvent
-	for rows.Next() {
-		var e vigil.FindingEvent
-		var date, details string
-		var created sql.NullString
-		if err := rows.Scan(&e.ID, &e.FindingID, &e.Type, &date, &details, &e.Note, &created, &e.Actor); err != nil {
-			return nil, err
-		}
-		e.Date, _ = vigil.ParseDate(date)
-		json.Unmarshal([]byte(details), &e.Details)
-		e.CreatedAt = parseTime(created)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+	return tx.attachFindings(ctx, dev, fs, vigil.LearnedMatch, "matched: a finding of the device joins its case of the vulnerability")
 }
 
 // SetFindingState closes or reopens a finding by hand, with a reason.

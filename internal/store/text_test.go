@@ -98,13 +98,13 @@ func TestTextRule(t *testing.T) {
 				return db.CreateFinding(ctx, &vigil.Finding{VersionID: v.ID, Component: vigil.Component{Name: long}, Vulnerability: "CVE-2025-0002"}, "report")
 			}, "component.name: 3000 bytes"},
 			{"event note", func() error {
-				return db.AddFindingEvent(ctx, &vigil.FindingEvent{FindingID: f.ID, Type: "customer_notified", Date: vigil.NewDate(2020, 1, 2), Note: "CN-1\x00"})
+				return db.AddCaseEvent(ctx, &vigil.CaseEvent{CaseID: f.CaseID, Type: "customer_notified", Date: vigil.NewDate(2020, 1, 2), Note: "CN-1\x00"})
 			}, "note: contains a NUL byte"},
 			{"assessment rationale", func() error {
-				return db.Assess(ctx, &vigil.Assessment{FindingID: f.ID, Risk: "controlled", Rationale: "not reachable " + bad})
+				return db.Assess(ctx, &vigil.Assessment{CaseID: f.CaseID, Risk: "controlled", Rationale: "not reachable " + bad})
 			}, "rationale: not valid UTF-8"},
 			{"assessment function", func() error {
-				return db.Assess(ctx, &vigil.Assessment{FindingID: f.ID, Risk: "controlled", Rationale: "ok", Functions: []string{nul}})
+				return db.Assess(ctx, &vigil.Assessment{CaseID: f.CaseID, Risk: "controlled", Rationale: "ok", Functions: []string{nul}})
 			}, "functions[0]: contains a NUL byte"},
 			{"finding state reason", func() error { return db.SetFindingState(ctx, f.ID, vigil.FindingClosed, "fixed\x00") }, "reason: contains a NUL byte"},
 			{"user name", func() error {

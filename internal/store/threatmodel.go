@@ -627,13 +627,10 @@ func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*
 
 // ---- assessments traced to the model
 
-// AssessTraced appends an assessment with the threats it names, in one transaction. The checks are Assess's, and
-// each threat must be in the threat model of the finding's device.
+// AssessTraced appends an assessment of a case with the threats it names, in one transaction (Assess is it with
+// none). Each threat must be in the threat model of the case's device.
 func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []string) (err error) {
-	defer vigil.Wrap(&err, "store.AssessTraced", a.FindingID)
-	if len(threats) == 0 {
-		return db.Assess(ctx, a)
-	}
+	defer vigil.Wrap(&err, "store.AssessTraced", a.CaseID)
 	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
 	if err != nil {
 		return err
@@ -643,19 +640,22 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		var deviceID int64
-		err := tx.QueryRowContext(ctx, "SELECT v.device_id FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.id = $1", a.FindingID).Scan(&deviceID)
+		err := tx.QueryRowContext(ctx, "SELECT device_id FROM cases WHERE id = $1", a.CaseID).Scan(&deviceID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("finding", a.FindingID)
+			return notFound("case", a.CaseID)
 		} else if err != nil {
 			return err
 		}
-		d, err := tx.tmDevice(ctx, deviceID)
-		if err != nil {
-			return err
-		}
-		ids, refs, err := tx.resolveRefs(ctx, tmThreats, d, "threats", trimAll(threats))
-		if err != nil {
-			return err
+		var ids []int64
+		refs := []string{}
+		if len(threats) > 0 {
+			d, err := tx.tmDevice(ctx, deviceID)
+			if err != nil {
+				return err
+			}
+			if ids, refs, err = tx.resolveRefs(ctx, tmThreats, d, "threats", trimAll(threats)); err != nil {
+				return err
+			}
 		}
 		if err := tx.insertAssessment(ctx, a, actor); err != nil {
 			return err
@@ -670,17 +670,17 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 			Threats []string `json:"threats"`
 		}{a, refs}
 		tx.wrote("assessments", a.ID)
-		return tx.Audit(ctx, "finding.assess", "finding", idText(a.FindingID), nil, audited, a.Rationale)
+		return tx.Audit(ctx, "case.assess", "case", idText(a.CaseID), nil, audited, a.Rationale)
 	})
 }
 
-// AssessmentThreats returns, for each assessment of the finding that named threats, their refs in model order.
-func (db *DB) AssessmentThreats(ctx context.Context, findingID int64) (_ map[int64][]string, err error) {
-	defer vigil.Wrap(&err, "store.AssessmentThreats", findingID)
+// AssessmentThreats returns, for each assessment of the case that named threats, their refs in model order.
+func (db *DB) AssessmentThreats(ctx context.Context, caseID int64) (_ map[int64][]string, err error) {
+	defer vigil.Wrap(&err, "store.AssessmentThreats", caseID)
 	out := map[int64][]string{}
 	err = eachRow(ctx, db.db, `SELECT l.assessment_id, t.ref FROM assessment_threats l
 		JOIN assessments a ON a.id = l.assessment_id JOIN tm_threats t ON t.id = l.threat_id
-		WHERE a.finding_id = $1 ORDER BY l.assessment_id, t.id`, []any{findingID}, func(r *sql.Rows) error {
+		WHERE `+caseAndMerged("a.case_id", "$1")+` ORDER BY l.assessment_id, t.id`, []any{caseID}, func(r *sql.Rows) error {
 		var id int64
 		var ref string
 		if err := r.Scan(&id, &ref); err != nil {

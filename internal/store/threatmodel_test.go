@@ -261,12 +261,12 @@ func TestAssessTraced(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		a := &vigil.Assessment{FindingID: f.ID, Risk: "uncontrolled", Severity: vigil.HarmCatastrophic, Exploitability: "high",
+		a := &vigil.Assessment{CaseID: f.CaseID, Date: f.Learned, Risk: "uncontrolled", Severity: vigil.HarmCatastrophic, Exploitability: "high",
 			Functions: []string{"dose delivery"}, Matrix: "vigil-default v1", Rationale: "T-1 realized"}
 		if err := db.AssessTraced(ctx, a, []string{"t-2", "T-1", "T-1"}); err != nil {
 			t.Fatal(err)
 		}
-		plain := &vigil.Assessment{FindingID: f.ID, Risk: "controlled", Rationale: "interim VLAN", Interim: true}
+		plain := &vigil.Assessment{CaseID: f.CaseID, Date: f.Learned, Risk: "controlled", Rationale: "interim VLAN", Interim: true}
 		if err := db.AssessTraced(ctx, plain, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -277,10 +277,10 @@ func TestAssessTraced(t *testing.T) {
 			code    string
 			msg     string
 		}{
-			{"another device's threat", vigil.Assessment{FindingID: f.ID, Risk: "controlled", Rationale: "x"}, []string{"T-1", "T-9"}, vigil.EINVALID, "threats[1]:"},
-			{"no rationale", vigil.Assessment{FindingID: f.ID, Risk: "controlled"}, []string{"T-1"}, vigil.EINVALID, "rationale:"},
-			{"unknown risk", vigil.Assessment{FindingID: f.ID, Risk: "acceptable", Rationale: "x"}, []string{"T-1"}, vigil.EINVALID, "risk:"},
-			{"missing finding", vigil.Assessment{FindingID: 99, Risk: "controlled", Rationale: "x"}, []string{"T-1"}, vigil.ENOTFOUND, ""},
+			{"another device's threat", vigil.Assessment{CaseID: f.CaseID, Risk: "controlled", Rationale: "x"}, []string{"T-1", "T-9"}, vigil.EINVALID, "threats[1]:"},
+			{"no rationale", vigil.Assessment{CaseID: f.CaseID, Risk: "controlled"}, []string{"T-1"}, vigil.EINVALID, "rationale:"},
+			{"unknown risk", vigil.Assessment{CaseID: f.CaseID, Risk: "acceptable", Rationale: "x"}, []string{"T-1"}, vigil.EINVALID, "risk:"},
+			{"missing case", vigil.Assessment{CaseID: 99, Risk: "controlled", Rationale: "x"}, []string{"T-1"}, vigil.ENOTFOUND, ""},
 		} {
 			err := db.AssessTraced(ctx, &bad.a, bad.threats)
 			if vigil.ErrorCode(err) != bad.code || !strings.HasPrefix(vigil.ErrorMessage(err), bad.msg) {
@@ -304,9 +304,9 @@ func TestAssessTraced(t *testing.T) {
 		if _, err := db.SQL().Exec("DELETE FROM assessment_threats"); err == nil {
 			t.Error("assessment_threats rows could be deleted: the trace must be append-only")
 		}
-		evs, _ := db.Events(ctx, vigil.AuditFilter{Action: "finding.assess"})
+		evs, _ := db.Events(ctx, vigil.AuditFilter{Action: "case.assess"})
 		if len(evs) != 2 || !strings.Contains(string(evs[len(evs)-1].New)+string(evs[0].New), `"threats":["T-2","T-1"]`) {
-			t.Errorf("finding.assess audit events %d; the threats must be in the audited record", len(evs))
+			t.Errorf("case.assess audit events %d; the threats must be in the audited record", len(evs))
 		}
 	})
 }

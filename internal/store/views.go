@@ -52,29 +52,42 @@ func (db *DB) AuditChanges(ctx context.Context, after, upto int64) (_ []vigil.Au
 	return out, rows.Err()
 }
 
-// AssessedFindingIDs returns the ids of the findings with at least one assessment, in no particular order.
-func (db *DB) AssessedFindingIDs(ctx context.Context) (_ []int64, err error) {
-	defer vigil.Wrap(&err, "store.AssessedFindingIDs", nil)
+// AssessedCaseIDs returns the ids of the live (not merged) cases with at least one assessment, in no particular
+// order.
+func (db *DB) AssessedCaseIDs(ctx context.Context) (_ []int64, err error) {
+	defer vigil.Wrap(&err, "store.AssessedCaseIDs", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
 	var ids []int64
-	rows, err := db.db.QueryContext(ctx, "SELECT DISTINCT finding_id FROM assessments")
+	rows, err := db.db.QueryContext(ctx, "SELECT c.id FROM cases c WHERE c.merged_into IS NULL AND EXISTS (SELECT 1 FROM assessments a WHERE "+caseAndMerged("a.case_id", "c.id")+")")
 	err = eachID(rows, err, func(id int64) { ids = append(ids, id) })
 	return ids, err
 }
 
-// HasAssessment reports whether a finding has been assessed at least once (false for an unknown finding).
-func (db *DB) HasAssessment(ctx context.Context, findingID int64) (_ bool, err error) {
-	defer vigil.Wrap(&err, "store.HasAssessment", findingID)
+// HasAssessment reports whether a live case has been assessed at least once (false for an unknown or merged case).
+func (db *DB) HasAssessment(ctx context.Context, caseID int64) (_ bool, err error) {
+	defer vigil.Wrap(&err, "store.HasAssessment", caseID)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return false, err
 	}
 	var n int
-	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM assessments WHERE finding_id = $1", findingID).Scan(&n); err != nil {
+	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cases c WHERE c.id = $1 AND c.merged_into IS NULL AND EXISTS (SELECT 1 FROM assessments a WHERE "+
+		caseAndMerged("a.case_id", "c.id")+")", caseID).Scan(&n); err != nil {
 		return false, err
 	}
 	return n > 0, nil
+}
+
+// UnassessedCases returns the live cases that are not closed and have no assessment: each has an "assess before"
+// clock (D0 + 30 days) and no determination yet.
+func (db *DB) UnassessedCases(ctx context.Context) (_ []*vigil.Case, err error) {
+	defer vigil.Wrap(&err, "store.UnassessedCases", nil)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, db.db, scanCase, "SELECT "+caseCols+" FROM cases c JOIN devices d ON d.id = c.device_id WHERE c.merged_into IS NULL AND c.state <> $1 AND NOT EXISTS (SELECT 1 FROM assessments a WHERE "+
+		caseAndMerged("a.case_id", "c.id")+") ORDER BY c.learned, c.id", vigil.CaseClosed)
 }
 
 // ---- pages of findings
@@ -82,7 +95,7 @@ func (db *DB) HasAssessment(ctx context.Context, findingID int64) (_ bool, err e
 const findingListSelect = `SELECT f.id, f.version_id, v.device_id, f.component, f.vuln_id, f.aliases, f.state, f.evidence, f.source, f.first_seen,
 	f.resolved_at, f.learned, d.name, v.version, a.risk, a.data
 	FROM findings f JOIN device_versions v ON v.id = f.version_id JOIN devices d ON d.id = v.device_id
-	LEFT JOIN assessments a ON a.id = (SELECT MAX(x.id) FROM assessments x WHERE x.finding_id = f.id)`
+	LEFT JOIN assessments a ON a.id = (SELECT MAX(x.id) FROM assessments x WHERE x.case_id = f.case_id)`
 
 // FindingListKey returns a text identifying the findings q selects, apart from its cursors and limit, for callers
 // that cache counts and pages: queries with equal keys select the same findings. It returns EINVALID for an unknown
@@ -144,11 +157,11 @@ func (db *DB) findingListWhere(q vigil.FindingListQuery) (string, []any, error) 
 	switch q.Risk {
 	case "":
 	case vigil.RiskUnassessed:
-		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.finding_id = f.id)")
+		where = append(where, "NOT EXISTS (SELECT 1 FROM assessments x WHERE x.case_id = f.case_id)")
 	default:
 		// The latest assessment of each finding: a small set (assessed findings are few) probed per row.
-		where = append(where, "f.id IN (SELECT x.finding_id FROM assessments x WHERE x.risk = "+arg(q.Risk)+
-			" AND x.id IN (SELECT MAX(y.id) FROM assessments y GROUP BY y.finding_id))")
+		where = append(where, "f.case_id IN (SELECT x.case_id FROM assessments x WHERE x.risk = "+arg(q.Risk)+
+			" AND x.id IN (SELECT MAX(y.id) FROM assessments y GROUP BY y.case_id))")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "f.first_seen >= "+arg(q.Since.UTC().Format(audit.TimeFormat)))
@@ -331,14 +344,18 @@ func (db *DB) dayCounts(ctx context.Context, query string, into *[]vigil.DayCoun
 	return rows.Err()
 }
 
-// FixEvents returns every fix-distributed event (validated or not), by finding and then date.
+// FixEvents returns every fix-distributed event (validated or not) not retracted, by case and then date; a case is
+// resolved when every one of its findings is, at the latest of their resolutions.
 func (db *DB) FixEvents(ctx context.Context) (_ []vigil.FixEvent, err error) {
 	defer vigil.Wrap(&err, "store.FixEvents", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT e.finding_id, f.vuln_id, f.learned, f.resolved_at, e.date, e.details FROM finding_events e
-		JOIN findings f ON f.id = e.finding_id WHERE e.type = $1 ORDER BY e.finding_id, e.date`, regulatory.EventFixDistributed)
+	rows, err := db.db.QueryContext(ctx, `SELECT c.id, c.vuln_id, c.learned,
+		(SELECT MAX(f.resolved_at) FROM findings f WHERE f.case_id = c.id AND NOT EXISTS (SELECT 1 FROM findings g WHERE g.case_id = c.id AND g.resolved_at IS NULL)),
+		e.date, e.details FROM case_events e JOIN cases c ON c.id = COALESCE((SELECT m.merged_into FROM cases m WHERE m.id = e.case_id), e.case_id)
+		WHERE e.type = $1 AND NOT EXISTS (SELECT 1 FROM case_retractions r WHERE r.kind = $2 AND r.record_id = e.id) ORDER BY c.id, e.date`,
+		regulatory.EventFixDistributed, vigil.RecordEvent)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +365,7 @@ func (db *DB) FixEvents(ctx context.Context) (_ []vigil.FixEvent, err error) {
 		var e vigil.FixEvent
 		var resolved sql.NullString
 		var details string
-		if err := rows.Scan(&e.FindingID, &e.Vulnerability, &e.Learned, &resolved, &e.Date, &details); err != nil {
+		if err := rows.Scan(&e.CaseID, &e.Vulnerability, &e.Learned, &resolved, &e.Date, &details); err != nil {
 			return nil, err
 		}
 		e.ResolvedAt, e.Details = parseTime(resolved), json.RawMessage(details)

@@ -26,6 +26,7 @@ type viewsFixture struct {
 	v2    *vigil.DeviceVersion // Pump 2.0
 	v3    *vigil.DeviceVersion // Monitor 3.1
 	id    map[string]int64     // finding ids by vulnerability
+	cases map[int64]int64      // case ids by finding id
 }
 
 var viewsStart = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
@@ -87,8 +88,11 @@ func newViewsFixture(t *testing.T, db *store.DB, clock *storetest.Clock) *viewsF
 	sync(fx.v3, vigil.Finding{Component: pct, Vulnerability: "CVE-2023-0002"}, vigil.Finding{Component: notPct, Vulnerability: "CVE-2023-0003"})
 	fs, err := db.Findings(ctx, vigil.FindingFilter{})
 	must(err)
+	fx.cases = map[int64]int64{}
+	caseOf := fx.cases
 	for _, f := range fs {
 		fx.id[f.Vulnerability] = f.ID
+		caseOf[f.ID] = f.CaseID
 	}
 	if len(fx.id) != 6 {
 		t.Fatalf("fixture: %d findings, want 6", len(fx.id))
@@ -96,7 +100,7 @@ func newViewsFixture(t *testing.T, db *store.DB, clock *storetest.Clock) *viewsF
 	clock.T = clock.T.Add(24 * time.Hour)
 	assess := func(vuln string, risk vigil.Risk, severity string) {
 		t.Helper()
-		must(db.Assess(ctx, &vigil.Assessment{FindingID: fx.id[vuln], Risk: risk, Severity: severity, Rationale: "test"}))
+		must(db.Assess(ctx, &vigil.Assessment{CaseID: caseOf[fx.id[vuln]], Date: vigil.DateOf(clock.T, nil), Risk: risk, Severity: severity, Rationale: "test"}))
 	}
 	assess("CVE-2021-44228", "uncontrolled", vigil.HarmCritical)
 	assess("CVE-2021-45046", "uncontrolled", vigil.HarmSerious)
@@ -104,7 +108,7 @@ func newViewsFixture(t *testing.T, db *store.DB, clock *storetest.Clock) *viewsF
 	assess("CVE-2023-0001", "controlled", "")
 	assess("CVE-2023-0001", "uncontrolled", vigil.HarmSerious)
 	must(db.SetFindingState(ctx, fx.id["CVE-2023-0003"], vigil.FindingClosed, "not shipped"))
-	must(db.AddFindingEvent(ctx, &vigil.FindingEvent{FindingID: fx.id["CVE-2021-44228"], Type: "fix_distributed",
+	must(db.AddCaseEvent(ctx, &vigil.CaseEvent{CaseID: caseOf[fx.id["CVE-2021-44228"]], Type: "fix_distributed",
 		Date: vigil.DateOf(clock.Now(), nil), Details: vigil.EventData{Validated: true}, Note: "release notes 2.0.1"}))
 	return fx
 }
@@ -179,9 +183,10 @@ func TestFindingListFilters(t *testing.T) {
 			{"text: percent is literal", vigil.FindingListQuery{Text: "50%"}, []string{"CVE-2023-0002"}},
 			{"text: any case, vulnerability id", vigil.FindingListQuery{Text: "cve-2021"}, []string{"CVE-2021-44228", "CVE-2021-45046"}},
 			{"text: component", vigil.FindingListQuery{Text: "LOG4J"}, []string{"CVE-2021-44228", "CVE-2021-45046"}},
-			{"risk uncontrolled (latest assessment)", vigil.FindingListQuery{Risk: "uncontrolled"}, []string{"CVE-2021-44228", "CVE-2023-0001"}},
+			// GHSA-aaaa-bbbb-cccc is CVE-2021-44228 in another version of the pump: the same case, so the same risk.
+			{"risk uncontrolled (latest assessment)", vigil.FindingListQuery{Risk: "uncontrolled"}, []string{"CVE-2021-44228", "GHSA-aaaa-bbbb-cccc", "CVE-2023-0001"}},
 			{"risk controlled (latest assessment)", vigil.FindingListQuery{Risk: "controlled"}, []string{"CVE-2021-45046"}},
-			{"unassessed", vigil.FindingListQuery{Risk: "unassessed"}, []string{"GHSA-aaaa-bbbb-cccc", "CVE-2023-0002"}},
+			{"unassessed", vigil.FindingListQuery{Risk: "unassessed"}, []string{"CVE-2023-0002"}},
 			{"since: at first seen", vigil.FindingListQuery{Since: seenV3}, []string{"CVE-2023-0002"}},
 			{"since: in another zone", vigil.FindingListQuery{Since: seenV3.In(time.FixedZone("NZST", 12*3600))}, []string{"CVE-2023-0002"}},
 			{"since: after every finding", vigil.FindingListQuery{Since: seenV3.Add(time.Nanosecond)}, nil},
@@ -366,8 +371,8 @@ func TestViewsAggregates(t *testing.T) {
 		if err := json.Unmarshal(fix[0].Details, &d); err != nil || !d.Validated {
 			t.Errorf("fix event details %s: %v", fix[0].Details, err)
 		}
-		got := vigil.FixEvent{FindingID: fix[0].FindingID, Vulnerability: fix[0].Vulnerability, Learned: fix[0].Learned, Date: fix[0].Date}
-		want := vigil.FixEvent{FindingID: fx.id["CVE-2021-44228"], Vulnerability: "CVE-2021-44228", Learned: "2025-06-02", Date: "2025-06-05"}
+		got := vigil.FixEvent{CaseID: fix[0].CaseID, Vulnerability: fix[0].Vulnerability, Learned: fix[0].Learned, Date: fix[0].Date}
+		want := vigil.FixEvent{CaseID: fx.cases[fx.id["CVE-2021-44228"]], Vulnerability: "CVE-2021-44228", Learned: "2025-06-02", Date: "2025-06-05"}
 		if diff := cmp.Diff(want, got); diff != "" || !fix[0].ResolvedAt.IsZero() {
 			t.Errorf("fix event (-want +got):\n%s resolved %v", diff, fix[0].ResolvedAt)
 		}
@@ -422,7 +427,7 @@ func TestViewsAudit(t *testing.T) {
 			t.Fatalf("head = %d, %v", head, err)
 		}
 		fx.clock.T = fx.clock.T.Add(time.Hour)
-		if err := fx.db.Assess(storetest.Admin(), &vigil.Assessment{FindingID: fx.id["CVE-2023-0002"], Risk: "controlled", Rationale: "segmented"}); err != nil {
+		if err := fx.db.Assess(storetest.Admin(), &vigil.Assessment{CaseID: fx.cases[fx.id["CVE-2023-0002"]], Date: vigil.DateOf(fx.clock.T, nil), Risk: "controlled", Rationale: "segmented"}); err != nil {
 			t.Fatal(err)
 		}
 		next, err := fx.db.AuditHead(ctx)
@@ -433,7 +438,7 @@ func TestViewsAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []vigil.AuditChange{{Seq: next, Action: "finding.assess", ObjectType: "finding", ObjectID: strconv.FormatInt(fx.id["CVE-2023-0002"], 10)}}
+		want := []vigil.AuditChange{{Seq: next, Action: "case.assess", ObjectType: "case", ObjectID: strconv.FormatInt(fx.cases[fx.id["CVE-2023-0002"]], 10)}}
 		if diff := cmp.Diff(want, ch); diff != "" {
 			t.Errorf("changes (-want +got):\n%s", diff)
 		}
@@ -444,18 +449,24 @@ func TestViewsAudit(t *testing.T) {
 			t.Errorf("changes after the head: %v, %v", none, err)
 		}
 
-		ids, err := fx.db.AssessedFindingIDs(ctx)
+		ids, err := fx.db.AssessedCaseIDs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		slices.Sort(ids)
-		wantIDs := fx.ids("CVE-2021-44228", "CVE-2021-45046", "CVE-2023-0001", "CVE-2023-0002")
+		var wantIDs []int64
+		for _, f := range fx.ids("CVE-2021-44228", "CVE-2021-45046", "CVE-2023-0001", "CVE-2023-0002") {
+			if c := fx.cases[f]; !slices.Contains(wantIDs, c) {
+				wantIDs = append(wantIDs, c)
+			}
+		}
 		slices.Sort(wantIDs)
 		if diff := cmp.Diff(wantIDs, ids); diff != "" {
 			t.Errorf("assessed (-want +got):\n%s", diff)
 		}
-		for vuln, want := range map[string]bool{"CVE-2021-45046": true, "GHSA-aaaa-bbbb-cccc": false, "CVE-2023-0003": false} {
-			if got, err := fx.db.HasAssessment(ctx, fx.id[vuln]); err != nil || got != want {
+		// GHSA-aaaa-bbbb-cccc's case is CVE-2021-44228's (an alias, the same device).
+		for vuln, want := range map[string]bool{"CVE-2021-45046": true, "GHSA-aaaa-bbbb-cccc": true, "CVE-2023-0003": false} {
+			if got, err := fx.db.HasAssessment(ctx, fx.cases[fx.id[vuln]]); err != nil || got != want {
 				t.Errorf("HasAssessment(%s) = %v, %v; want %v", vuln, got, err, want)
 			}
 		}
@@ -472,7 +483,8 @@ func TestViewsNeedSignIn(t *testing.T) {
 		calls := map[string]func() error{
 			"AuditHead":          func() error { _, err := db.AuditHead(ctx); return err },
 			"AuditChanges":       func() error { _, err := db.AuditChanges(ctx, 0, 1); return err },
-			"AssessedFindingIDs": func() error { _, err := db.AssessedFindingIDs(ctx); return err },
+			"AssessedCaseIDs":    func() error { _, err := db.AssessedCaseIDs(ctx); return err },
+			"UnassessedCases":    func() error { _, err := db.UnassessedCases(ctx); return err },
 			"HasAssessment":      func() error { _, err := db.HasAssessment(ctx, 1); return err },
 			"CountFindings":      func() error { _, err := db.CountFindings(ctx, vigil.FindingListQuery{}); return err },
 			"FindingList":        func() error { _, err := db.FindingList(ctx, vigil.FindingListQuery{}); return err },

@@ -164,9 +164,9 @@ func exportDashboard(w http.ResponseWriter, r *http.Request, format string, ov *
 	var t table
 	switch list {
 	case "clocks":
-		t.Header = []string{"finding_id", "device", "version", "vulnerability", "clock", "due", "days_left", "overdue", "status"}
+		t.Header = []string{"case_id", "device", "vulnerability", "clock", "due", "days_left", "overdue", "status"}
 		for _, d := range ov.Clocks {
-			t.Rows = append(t.Rows, []string{itoa(d.FindingID), d.Device, d.Version, d.Vulnerability, d.Clock, d.Due.String(), strconv.Itoa(d.DaysLeft), strconv.FormatBool(d.Overdue), d.Status})
+			t.Rows = append(t.Rows, []string{itoa(d.CaseID), d.Device, d.Vulnerability, d.Clock, d.Due.String(), strconv.Itoa(d.DaysLeft), strconv.FormatBool(d.Overdue), d.Status})
 		}
 	case "new":
 		t.Header = []string{"finding_id", "vulnerability", "component", "version", "device", "device_version", "first_seen"}

@@ -104,9 +104,9 @@ func (s *Server) deadlinesPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if format != "" {
-		t := table{Header: []string{"finding_id", "device", "version", "vulnerability", "clock", "due", "days_left", "overdue", "status", "what"}}
+		t := table{Header: []string{"case_id", "device", "vulnerability", "clock", "due", "days_left", "overdue", "status", "what"}}
 		for _, d := range ds {
-			t.Rows = append(t.Rows, []string{itoa(d.FindingID), d.Device, d.Version, d.Vulnerability, d.Clock, d.Due.String(), strconv.Itoa(d.DaysLeft),
+			t.Rows = append(t.Rows, []string{itoa(d.CaseID), d.Device, d.Vulnerability, d.Clock, d.Due.String(), strconv.Itoa(d.DaysLeft),
 				strconv.FormatBool(d.Overdue), d.Status, d.What})
 		}
 		return export(w, format, "deadlines", ds, t)
@@ -170,5 +170,6 @@ func deadlineLink(d cases.Deadline) string {
 			return "/intake/" + itoa(id)
 		}
 	}
-	return "/findings/" + itoa(d.FindingID) + "#clocks"
+	// A case's findings, until its case page exists.
+	return "/findings?device=" + itoa(d.DeviceID) + "&vuln=" + url.QueryEscape(d.Vulnerability) + "&state=all"
 }

@@ -25,9 +25,13 @@ func TestDeadlinesAsOfAPI(t *testing.T) {
 				}
 				return ds
 			}
+			l4j, err := e.app.Cases.Finding(storetest.Admin(), e.log4j)
+			if err != nil {
+				t.Fatal(err)
+			}
 			left := func(ds []cases.Deadline, clock string) (int, bool) {
 				for _, d := range ds {
-					if d.Clock == clock && d.FindingID == e.log4j {
+					if d.Clock == clock && d.CaseID == l4j.CaseID {
 						return d.DaysLeft, true
 					}
 				}

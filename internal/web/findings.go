@@ -265,14 +265,22 @@ var eventTypes = []eventType{
 	{regulatory.EventISAOShared, "Shared with the ISAO", "The vulnerability and the customer communication were given to the ISAO."},
 	{regulatory.EventCorrectionInitiated, "Correction initiated", "Day 0 of the 21 CFR 806.10 ten-working-day clock."},
 	{regulatory.EventFixDistributed, "Fix distributed", "A patch or compensating control was distributed; only a validated one meets ED criterion 3."},
-	{regulatory.EventReassessed, "Risk reassessed", "A reassessment (e.g. after interim controls) changes the current risk only."},
 	{regulatory.EventSeriousAdverseEvent, "Serious adverse event", "A death or serious injury associated with the vulnerability: ED criterion 1 fails and the MDR clocks start."},
 	{regulatory.EventMDRFiled, "MDR filed", "An 803 report was filed (say whether it reports the correction too)."},
 	{regulatory.EventPart806Filed, "Part 806 report filed", "The 806.10 correction report was submitted."},
 }
 
+// caseOf returns the case of a finding: the finding pages record assessments and events on it.
+func (s *Server) caseOf(ctx context.Context, findingID int64) (int64, error) {
+	f, err := s.svc.Findings.Finding(ctx, findingID)
+	if err != nil {
+		return 0, err
+	}
+	return f.CaseID, nil
+}
+
 func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*findingData, error) {
-	v, err := s.svc.Cases.View(ctx, id, asOf)
+	v, err := s.svc.Cases.FindingView(ctx, id, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +434,7 @@ func evidenceText(e vigil.Evidence) string {
 	return s
 }
 
-func eventLabel(e *vigil.FindingEvent) string {
+func eventLabel(e *vigil.CaseEvent) string {
 	label := humanize(e.Type)
 	for _, t := range eventTypes {
 		if t.Type == e.Type {
@@ -499,13 +507,20 @@ func (s *Server) renderFinding(w http.ResponseWriter, r *http.Request, status in
 }
 
 // assessInput builds an assessment from the finding page's form.
-func assessInput(r *http.Request, id int64) (cases.AssessInput, error) {
+func assessInput(r *http.Request, caseID int64) (cases.AssessInput, error) {
 	f := r.PostForm
-	in := cases.AssessInput{FindingID: id, CVSS: strings.TrimSpace(f.Get("cvss")), Functions: f["function"], Threats: f["threat"],
+	in := cases.AssessInput{CaseID: caseID, CVSS: strings.TrimSpace(f.Get("cvss")), Functions: f["function"], Threats: f["threat"],
 		Severity: f.Get("severity"), SeverityReason: strings.TrimSpace(f.Get("severity_reason")),
 		Exploitability: vigil.Exploitability(f.Get("exploitability")), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
 		Controls: append(append([]string(nil), f["control"]...), lines(f.Get("controls"))...), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: vigil.VEXStatus(f.Get("vex_status")),
 		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale"))}
+	if ds := strings.TrimSpace(f.Get("date")); ds != "" {
+		d, err := vigil.ParseDate(ds)
+		if err != nil {
+			return in, vigil.Errorf(vigil.EINVALID, "date: %s", vigil.ErrorMessage(err))
+		}
+		in.Date = d
+	}
 	if f.Get("use_rubric") != "" {
 		answers := risk.RubricAnswers{}
 		for k, vs := range f {
@@ -531,7 +546,11 @@ func (s *Server) assessForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	in, err := assessInput(r, id)
+	caseID, err := s.caseOf(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	in, err := assessInput(r, caseID)
 	if err == nil {
 		if _, err = s.svc.Cases.Assess(r.Context(), in); err == nil {
 			return redirect(w, r, "/findings/"+itoa(id)+"#determination", "assessed")
@@ -544,13 +563,13 @@ func (s *Server) assessForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // eventInput builds an event from the finding page's form.
-func eventInput(r *http.Request, id int64) (*vigil.FindingEvent, error) {
+func eventInput(r *http.Request, caseID int64) (*vigil.CaseEvent, error) {
 	f := r.PostForm
 	date, err := vigil.ParseDate(strings.TrimSpace(f.Get("date")))
 	if err != nil {
 		return nil, vigil.Errorf(vigil.EINVALID, "date: required, YYYY-MM-DD")
 	}
-	e := &vigil.FindingEvent{FindingID: id, Type: f.Get("type"), Date: date, Note: strings.TrimSpace(f.Get("note"))}
+	e := &vigil.CaseEvent{CaseID: caseID, Type: f.Get("type"), Date: date, Note: strings.TrimSpace(f.Get("note"))}
 	d := &e.Details
 	switch e.Type {
 	case regulatory.EventCustomerNotified:
@@ -559,8 +578,6 @@ func eventInput(r *http.Request, id int64) (*vigil.FindingEvent, error) {
 		d.Elements = append([]string{}, f["element"]...)
 	case regulatory.EventFixDistributed:
 		d.Validated, d.Remediation = f.Get("validated") != "", f.Get("remediation")
-	case regulatory.EventReassessed:
-		d.Risk, d.Interim = vigil.Risk(f.Get("risk")), f.Get("interim") != ""
 	case regulatory.EventSeriousAdverseEvent:
 		d.RemedialAction = f.Get("remedial_action") != ""
 	case regulatory.EventMDRFiled:
@@ -577,7 +594,11 @@ func (s *Server) eventForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	e, err := eventInput(r, id)
+	caseID, err := s.caseOf(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	e, err := eventInput(r, caseID)
 	if err == nil {
 		if err = s.svc.Cases.RecordEvent(r.Context(), e); err == nil {
 			return redirect(w, r, "/findings/"+itoa(id)+"#clocks", "event")
@@ -618,7 +639,7 @@ func (s *Server) apiFinding(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.Cases.View(r.Context(), id, asOf)
+	v, err := s.svc.Cases.FindingView(r.Context(), id, asOf)
 	if err != nil {
 		return err
 	}
@@ -644,7 +665,7 @@ func (s *Server) apiDetermination(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.Cases.View(r.Context(), id, asOf)
+	v, err := s.svc.Cases.FindingView(r.Context(), id, asOf)
 	if err != nil {
 		return err
 	}
@@ -661,7 +682,7 @@ func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.Cases.View(r.Context(), id, vigil.Date{})
+	v, err := s.svc.Cases.FindingView(r.Context(), id, vigil.Date{})
 	if err != nil {
 		return err
 	}
@@ -678,7 +699,9 @@ func (s *Server) apiAssess(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	in.FindingID = id
+	if in.CaseID, err = s.caseOf(r.Context(), id); err != nil {
+		return err
+	}
 	a, err := s.svc.Cases.Assess(r.Context(), in)
 	if err != nil {
 		return err
@@ -692,7 +715,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.Cases.View(r.Context(), id, vigil.Date{})
+	v, err := s.svc.Cases.FindingView(r.Context(), id, vigil.Date{})
 	if err != nil {
 		return err
 	}
@@ -715,7 +738,11 @@ func (s *Server) apiEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	e := &vigil.FindingEvent{FindingID: id, Type: in.Type, Date: in.Date, Note: in.Note, Details: vigil.EventData{Elements: in.Elements,
+	caseID, err := s.caseOf(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	e := &vigil.CaseEvent{CaseID: caseID, Type: in.Type, Date: in.Date, Note: in.Note, Details: vigil.EventData{Elements: in.Elements,
 		Validated: in.Validated, Remediation: in.Remediation, Risk: in.Risk, Interim: in.Interim, RemedialAction: in.RemedialAction,
 		IncludesCorrection: in.IncludesCorrection}}
 	if e.Date.IsZero() {

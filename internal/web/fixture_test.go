@@ -130,10 +130,12 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		}
 	}
 	cs := e.app.Cases
-	_, err = cs.Assess(ctx, cases.AssessInput{FindingID: e.log4j, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"dose delivery"},
+	l4j, err := cs.Finding(ctx, e.log4j)
+	must(err)
+	_, err = cs.Assess(ctx, cases.AssessInput{CaseID: l4j.CaseID, Date: vigil.NewDate(2025, 6, 2), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"dose delivery"},
 		Rationale: "Remote code execution on the pump's network service."})
 	must(err)
-	must(cs.RecordEvent(ctx, &vigil.FindingEvent{FindingID: e.log4j, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2),
+	must(cs.RecordEvent(ctx, &vigil.CaseEvent{CaseID: l4j.CaseID, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2),
 		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "Customer notice CN-2025-014"}))
 	e.reports = map[string][2]int64{}
 	for _, st := range []vigil.ReportStatus{vigil.ReportReceived, vigil.ReportAcknowledged, vigil.ReportTriaged, vigil.ReportRemediation} {

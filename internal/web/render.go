@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 )
 
 // funcsIn are the template helpers, with dates and times shown in loc (the organization's zone). None of them
@@ -57,15 +58,17 @@ var funcs = template.FuncMap{
 	},
 }
 
-var clockShort = map[string]string{"ed_communication": "ED 30d", "ed_fix": "ED 60d", "part806": "806", "mdr": "MDR", "mdr_5_day": "MDR 5d", "cvd_ack": "Ack"}
+var clockShort = map[string]string{cases.ClockAssess: "Assess", cases.ClockPart806Start: "806 NOW", "ed_communication": "ED 30d", "ed_fix": "ED 60d", "part806": "806", "mdr": "MDR", "mdr_5_day": "MDR 5d", "cvd_ack": "Ack"}
 
 var clockNames = map[string]string{
-	"ed_communication": "ED 30-day communication",
-	"ed_fix":           "ED 60-day fix",
-	"part806":          "Part 806 report",
-	"mdr":              "MDR 30-day",
-	"mdr_5_day":        "MDR 5-day",
-	"cvd_ack":          "CVD acknowledgement",
+	cases.ClockAssess:       "Assess before (provisional)",
+	cases.ClockPart806Start: "Part 806: start the correction — report due 10 working days after",
+	"ed_communication":      "ED 30-day communication",
+	"ed_fix":                "ED 60-day fix",
+	"part806":               "Part 806 report",
+	"mdr":                   "MDR 30-day",
+	"mdr_5_day":             "MDR 5-day",
+	"cvd_ack":               "CVD acknowledgement",
 }
 
 // has reports whether list (a slice of strings or of a vigil vocabulary's words) holds v, for templates.

@@ -64,14 +64,28 @@ type Audit interface {
 	VerifyChain(ctx context.Context) (vigil.AuditReport, error)
 }
 
-// Cases is the finding workflow (internal/cases.Service): the same calls the command line makes.
+// Cases is the case workflow (internal/cases.Service): the same calls the command line makes. Each authorizes
+// itself; EINVALID names the field, ENOTFOUND an unknown case or record.
 type Cases interface {
-	// View loads a finding with its live determination as of asOf (today when zero). Needs PermRead.
-	View(ctx context.Context, id int64, asOf vigil.Date) (*cases.View, error)
-	// Assess records an assessment. Needs PermAssess; EINVALID names the field.
+	// CaseView loads a case with its live determination as of asOf (today when zero). Needs PermRead.
+	CaseView(ctx context.Context, id int64, asOf vigil.Date) (*cases.View, error)
+	// FindingView is CaseView of a finding's case, with the finding and its version. Needs PermRead.
+	FindingView(ctx context.Context, findingID int64, asOf vigil.Date) (*cases.View, error)
+	Cases(ctx context.Context, f vigil.CaseFilter) ([]*vigil.Case, error)
+	// OpenCase opens a case not from matching. Needs PermAssess.
+	OpenCase(ctx context.Context, c *vigil.Case, reason string) error
+	// Assess records a dated assessment of a case. Needs PermAssess.
 	Assess(ctx context.Context, in cases.AssessInput) (*vigil.Assessment, error)
-	// RecordEvent records a dated regulatory event. Needs PermEvent; EINVALID names the field.
-	RecordEvent(ctx context.Context, e *vigil.FindingEvent) error
+	// RecordEvent records a dated regulatory event of a case. Needs PermEvent.
+	RecordEvent(ctx context.Context, e *vigil.CaseEvent) error
+	// Retract withdraws a record of a case with a reason. Needs PermAssess.
+	Retract(ctx context.Context, r *vigil.Retraction) error
+	// SetLearned corrects D0 with a reason and evidence. Needs PermAssess.
+	SetLearned(ctx context.Context, caseID int64, learned vigil.Date, reason, evidence string) error
+	// SetCaseState closes, reopens or marks a case for review, with a reason. Needs PermAssess.
+	SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string) error
+	// MergeCases merges a duplicate case into another of its device. Needs PermAssess.
+	MergeCases(ctx context.Context, into, dup int64, reason string) error
 	// Today is the current date in the organization's time zone.
 	Today(ctx context.Context) vigil.Date
 	// Zone is the organization's time zone: every date and time a screen shows is in it.

@@ -259,10 +259,10 @@ func TestStatusTable(t *testing.T) {
 func TestCalendar(t *testing.T) {
 	today := vigil.NewDate(2025, 6, 18)
 	ds := []cases.Deadline{
-		{FindingID: 1, Clock: "part806", Due: vigil.NewDate(2025, 6, 2), Overdue: true},
-		{FindingID: 2, Clock: "ed_communication", Due: vigil.NewDate(2025, 6, 30)},
-		{FindingID: 3, Clock: "ed_fix", Due: vigil.NewDate(2025, 8, 1)},
-		{FindingID: 4, Clock: "mdr", Due: vigil.NewDate(2025, 9, 1)},
+		{CaseID: 1, Clock: "part806", Due: vigil.NewDate(2025, 6, 2), Overdue: true},
+		{CaseID: 2, Clock: "ed_communication", Due: vigil.NewDate(2025, 6, 30)},
+		{CaseID: 3, Clock: "ed_fix", Due: vigil.NewDate(2025, 8, 1)},
+		{CaseID: 4, Clock: "mdr", Due: vigil.NewDate(2025, 9, 1)},
 	}
 	months, later := calendar(today, ds, 3)
 	if len(months) != 3 || months[0].Title != "June 2025" || months[2].Title != "August 2025" {
@@ -284,7 +284,7 @@ func TestCalendar(t *testing.T) {
 				}
 				for _, x := range d.Deadlines {
 					if d.InMonth {
-						placed[d.Date.String()] = append(placed[d.Date.String()], x.FindingID)
+						placed[d.Date.String()] = append(placed[d.Date.String()], x.CaseID)
 					}
 				}
 			}
@@ -293,7 +293,7 @@ func TestCalendar(t *testing.T) {
 	if diff := cmp.Diff(map[string][]int64{"2025-06-30": {2}, "2025-08-01": {3}}, placed); diff != "" {
 		t.Errorf("placement (-want +got):\n%s", diff)
 	}
-	if len(later) != 1 || later[0].FindingID != 4 {
+	if len(later) != 1 || later[0].CaseID != 4 {
 		t.Errorf("later: %+v", later)
 	}
 }

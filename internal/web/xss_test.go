@@ -69,11 +69,11 @@ func hostile(t *testing.T, e *env) (vulnID string, findingID int64) {
 		t.Fatalf("hostile finding: %v %v", fs, err)
 	}
 	findingID = fs[0].ID
-	if _, err := e.app.Cases.Assess(ctx, cases.AssessInput{FindingID: findingID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{pImg},
+	if _, err := e.app.Cases.Assess(ctx, cases.AssessInput{CaseID: fs[0].CaseID, Date: vigil.NewDate(2025, 6, 2), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{pImg},
 		Controls: []string{"network segmentation " + pScript}, Rationale: pSVG}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.app.Cases.RecordEvent(ctx, &vigil.FindingEvent{FindingID: findingID, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2), Note: pHover}); err != nil {
+	if err := e.app.Cases.RecordEvent(ctx, &vigil.CaseEvent{CaseID: fs[0].CaseID, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2), Note: pHover}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateUser(ctx, &vigil.User{Name: `<svg/onload=alert(10)>`, Role: vigil.RoleViewer}, "a long enough password"); err != nil {

@@ -79,11 +79,11 @@ func TestWithdrawnAdvisoryNeedsReview(t *testing.T) {
 				if err != nil || len(fs) != 1 || fs[0].Evidence.Advisory != "PYSEC-2023-73" {
 					t.Fatalf("findings: %v, %v", fs, err)
 				}
-				id := fs[0].ID
-				if _, err := cs.Assess(ctx, cases.AssessInput{FindingID: id, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"alarm relay"}, Rationale: "crash of the relay"}); err != nil {
+				id, caseID := fs[0].ID, fs[0].CaseID
+				if _, err := cs.Assess(ctx, cases.AssessInput{CaseID: caseID, CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"alarm relay"}, Rationale: "crash of the relay"}); err != nil {
 					t.Fatal(err)
 				}
-				if err := cs.RecordEvent(ctx, &vigil.FindingEvent{FindingID: id, Type: "serious_adverse_event", Date: vigil.NewDate(2023, 5, 22), Note: "complaint C-1"}); err != nil {
+				if err := cs.RecordEvent(ctx, &vigil.CaseEvent{CaseID: caseID, Type: "serious_adverse_event", Date: vigil.NewDate(2023, 5, 22), Note: "complaint C-1"}); err != nil {
 					t.Fatal(err)
 				}
 				mdr := func(when string) {
@@ -93,7 +93,7 @@ func TestWithdrawnAdvisoryNeedsReview(t *testing.T) {
 						t.Fatal(err)
 					}
 					for _, x := range ds {
-						if x.FindingID == id && x.Clock == "mdr" && x.Due == vigil.NewDate(2023, 6, 21) {
+						if x.CaseID == caseID && x.Clock == "mdr" && x.Due == vigil.NewDate(2023, 6, 21) {
 							return
 						}
 					}
@@ -116,10 +116,13 @@ func TestWithdrawnAdvisoryNeedsReview(t *testing.T) {
 					}
 				}
 				state(vigil.FindingNeedsReview, "after the withdrawal")
-				if as, _ := db.Assessments(ctx, id); len(as) != 1 {
+				if c, err := db.Case(ctx, caseID); err != nil || c.State != vigil.CaseNeedsReview {
+					t.Errorf("the case after the withdrawal: %+v, %v; want needs_review", c, err)
+				}
+				if as, _ := db.Assessments(ctx, caseID); len(as) != 1 {
 					t.Errorf("assessments after the withdrawal: %d, want the 1 recorded", len(as))
 				}
-				if es, _ := db.FindingEvents(ctx, id); len(es) != 1 {
+				if es, _ := db.CaseEvents(ctx, caseID); len(es) != 1 {
 					t.Errorf("events after the withdrawal: %d, want the 1 recorded", len(es))
 				}
 				mdr("in review")

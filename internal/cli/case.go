@@ -1,0 +1,483 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/risk"
+)
+
+func init() { register(caseCmd) }
+
+// CaseOut is `case show --format json`: the case, its versions, its state and exactly the Determination API's
+// determination (DETERMINATION.md), so a scenario replayed through the workflow compares with `vigil determine`.
+type CaseOut struct {
+	ID            int64                     `json:"id"`
+	Device        string                    `json:"device"`
+	Vulnerability string                    `json:"vulnerability"`
+	Aliases       []string                  `json:"aliases"`
+	Learned       vigil.Date                `json:"learned"`
+	Versions      []cases.VersionStatus     `json:"versions"`
+	State         vigil.CaseState           `json:"state"`
+	Provisional   bool                      `json:"provisional,omitempty"`
+	Determination *regulatory.Determination `json:"determination"`
+	Clocks        []cases.Deadline          `json:"clocks"`
+	Problem       string                    `json:"problem,omitempty"`
+}
+
+// NewCaseOut shapes a case view as `case show` prints it in JSON (and the API answers).
+func NewCaseOut(v *cases.View) CaseOut {
+	out := CaseOut{ID: v.Case.ID, Device: v.Device.Name, Vulnerability: v.Case.Vulnerability, Aliases: v.Case.Aliases, Learned: v.Case.Learned,
+		Versions: v.Versions, State: v.Case.State, Provisional: v.Provisional, Determination: v.Determination, Clocks: cases.Clocks(v), Problem: v.Problem}
+	if out.Clocks == nil {
+		out.Clocks = []cases.Deadline{}
+	}
+	return out
+}
+
+func caseTable(cs []*vigil.Case) func() ([]string, [][]string) {
+	return func() ([]string, [][]string) {
+		var rows [][]string
+		for _, c := range cs {
+			rows = append(rows, []string{strconv.FormatInt(c.ID, 10), cell(c.Device), cell(c.Vulnerability), string(c.State), c.Learned.String(), c.LearnedHow})
+		}
+		return []string{"ID", "DEVICE", "VULNERABILITY", "STATE", "LEARNED", "HOW"}, rows
+	}
+}
+
+func caseCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "case", Short: "Cases: one vulnerability on one device across its versions — assessment, dated events, corrections, determination and clocks"}
+
+	var states []string
+	var ldev, lvuln string
+	var ids bool
+	list := &cobra.Command{Use: "list [--state open|needs_review|closed|all] [--device NAME]", Short: "List cases (open and needs_review by default)", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			st, err := vigil.ParseCaseStates(states)
+			if err != nil {
+				return Usage("--state: %s", vigil.ErrorMessage(err))
+			}
+			return env.withApp(func(a *app.App) error {
+				f := vigil.CaseFilter{States: st, Vuln: lvuln}
+				if ldev != "" {
+					d, err := lookupDevice(env, a, ldev)
+					if err != nil {
+						return err
+					}
+					f.DeviceID = d.ID
+				}
+				cs, err := a.Cases.Cases(env.actx(), f)
+				if err != nil {
+					return err
+				}
+				if ids {
+					for _, c := range cs {
+						fmt.Fprintln(env.Stdout, c.ID)
+					}
+					return nil
+				}
+				if cs == nil {
+					cs = []*vigil.Case{}
+				}
+				return env.Output(cs, caseTable(cs))
+			})
+		}}
+	list.Flags().StringSliceVar(&states, "state", nil, "states: open, needs_review, closed or all")
+	list.Flags().StringVar(&ldev, "device", "", "only this device (name or id)")
+	list.Flags().StringVar(&lvuln, "vuln", "", "only this vulnerability (its id or any alias)")
+	list.Flags().BoolVar(&ids, "ids", false, "print only the ids, one a line (for scripts: CASE=$(vigil case list --vuln CVE-... --ids))")
+
+	var odev, ovuln, olearned, oreason, ohow string
+	var provisional bool
+	open := &cobra.Command{Use: "open --device NAME --vuln ID --learned DATE --reason TEXT", Short: "Open a case not from matching (a report, an advisory about the device)", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if odev == "" || ovuln == "" {
+				return Usage("--device and --vuln are required")
+			}
+			l, err := parseDateFlag("learned", olearned)
+			if err != nil {
+				return err
+			}
+			if l == nil {
+				return Usage("--learned is required: the day the vulnerability was learned of (D0)")
+			}
+			return env.withApp(func(a *app.App) error {
+				d, err := lookupDevice(env, a, odev)
+				if err != nil {
+					return err
+				}
+				cs := &vigil.Case{DeviceID: d.ID, Vulnerability: ovuln, Learned: *l, LearnedHow: ohow, LearnedEvidence: oreason, Provisional: provisional}
+				if err := a.Cases.OpenCase(env.actx(), cs, oreason); err != nil {
+					return err
+				}
+				return env.Output(cs, caseTable([]*vigil.Case{cs}))
+			})
+		}}
+	open.Flags().StringVar(&odev, "device", "", "device name or id")
+	open.Flags().StringVar(&ovuln, "vuln", "", "the vulnerability id (a CVE, or a provisional id for a report with none yet)")
+	open.Flags().BoolVar(&provisional, "provisional", false, "the id is provisional (no CVE yet)")
+	open.Flags().StringVar(&olearned, "learned", "", "D0: the day the manufacturer learned of it (YYYY-MM-DD)")
+	open.Flags().StringVar(&oreason, "reason", "", "how it was learned of (required; kept as the evidence of D0)")
+	open.Flags().StringVar(&ohow, "how", vigil.LearnedManual, "how it was learned: report, advisory, manual")
+
+	var asOf string
+	show := &cobra.Command{Use: "show ID [--as-of DATE]", Short: "Show a case: versions, records (retracted ones struck), live determination and clocks", Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			d, err := parseDateFlag("as-of", asOf)
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				var at vigil.Date
+				if d != nil {
+					at = *d
+				}
+				v, err := a.Cases.CaseView(env.actx(), id, at)
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(NewCaseOut(v))
+				}
+				return printView(env, v, env.zone(a))
+			})
+		}}
+	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
+
+	cmd.AddCommand(list, open, show, caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env))
+	return cmd
+}
+
+func caseAssessCmd(env *Env) *cobra.Command {
+	var in cases.AssessInput
+	var rubricFile, ssvc, date, riskFlag string
+	assess := &cobra.Command{Use: "assess ID --date DATE --rationale TEXT", Short: "Assess a case (or re-assess it, dated when it was done): vector (or rubric), functions reached, controls → controlled/uncontrolled",
+		Example: `  vigil case assess 12 --date 2026-03-02 --cvss CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H --functions "dose delivery" \
+    --controls "network segmentation per IFU §7" --rationale "remote dose change possible without authentication"`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			in.CaseID = id
+			d, err := parseDateFlag("date", date)
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				in.Date = *d
+			}
+			in.Risk = vigil.Risk(riskFlag)
+			if rubricFile != "" {
+				b, err := os.ReadFile(rubricFile)
+				if err != nil {
+					return Usage("--rubric: %v", err)
+				}
+				var r risk.RubricAnswers
+				if err := json.Unmarshal(b, &r); err != nil {
+					return vigil.Errorf(vigil.EINVALID, "--rubric %s: %v", rubricFile, err)
+				}
+				in.Rubric = r
+			}
+			if ssvc != "" {
+				p := strings.Split(ssvc, ",")
+				if len(p) != 4 {
+					return Usage("--ssvc: want EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
+				}
+				in.SSVC = &risk.SSVCInput{Exploitation: p[0], Utility: p[1], TechnicalImpact: p[2], PublicSafetyImpact: p[3]}
+			}
+			return env.withApp(func(a *app.App) error {
+				as, err := a.Cases.Assess(env.actx(), in)
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(as)
+				}
+				fmt.Fprintf(env.Stdout, "A%d %s: risk %s\n%s\n", as.ID, as.Date, as.Risk, as.Rationale)
+				return nil
+			})
+		}}
+	f := assess.Flags()
+	f.StringVar(&date, "date", "", "the day the assessment was made (YYYY-MM-DD; default today)")
+	f.StringVar(&riskFlag, "risk", "", "record this risk (controlled, uncontrolled) instead of the matrix's — needs --risk-reason")
+	f.StringVar(&in.RiskReason, "risk-reason", "", "what decided the risk given with --risk")
+	f.StringVar(&in.CVSS, "cvss", "", "the assessed CVSS vector (v3.0 is FDA's named scale)")
+	f.StringVar(&rubricFile, "rubric", "", "JSON file of medical-device rubric answers (produces the vector)")
+	f.TextVar(&in.Exploitability, "exploitability", vigil.Exploitability(""), "override the derived level (low, medium, high) — needs --exploitability-reason")
+	f.StringVar(&in.ExploitabilityReason, "exploitability-reason", "", "why the override")
+	f.StringSliceVar(&in.Threats, "threats", nil, "threats of the device's threat model it realizes, e.g. T-1,T-4 (functions default to theirs)")
+	f.StringSliceVar(&in.Functions, "functions", nil, "clinical functions the vulnerability can reach (severity follows from them)")
+	f.StringVar(&in.Severity, "severity", "", "override the severity of patient harm — needs --severity-reason")
+	f.StringVar(&in.SeverityReason, "severity-reason", "", "why the override")
+	f.StringArrayVar(&in.Controls, "controls", nil, "controls in place (repeatable): a threat-model id (M-1, CC-2) or a description of several words")
+	f.BoolVar(&in.ConfidentialityOnly, "confidentiality-only", false, "only PHI confidentiality is at stake (not patient harm)")
+	f.TextVar(&in.VEXStatus, "vex", vigil.VEXStatus(""), "VEX status: affected, not_affected, fixed, under_investigation")
+	f.BoolVar(&in.Interim, "interim", false, "a reassessment after interim controls")
+	f.StringVar(&ssvc, "ssvc", "", "SSVC decision points: EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
+	f.StringVar(&in.Rationale, "rationale", "", "the assessor's reasoning (required)")
+	return assess
+}
+
+func caseEventCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "event", Short: "Record dated regulatory events of a case"}
+	var e vigil.CaseEvent
+	var date string
+	add := &cobra.Command{Use: "add ID TYPE --date YYYY-MM-DD --note EVIDENCE",
+		Short: "Record an event: customer_notified, interim_controls, remediation_plan, isao_shared, correction_initiated, fix_distributed, serious_adverse_event, mdr_filed, part806_filed (a reassessment is `case assess --date`)",
+		Args:  exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			d, err := parseDateFlag("date", date)
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return Usage("--date is required")
+			}
+			e.CaseID, e.Type, e.Date = id, args[1], *d
+			return env.withApp(func(a *app.App) error {
+				if err := a.Cases.RecordEvent(env.actx(), &e); err != nil {
+					return err
+				}
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(map[string]any{"event": e, "determination": v.Determination})
+				}
+				fmt.Fprintf(env.Stdout, "E%d recorded.\n", e.ID)
+				return printView(env, v, env.zone(a))
+			})
+		}}
+	add.Flags().StringVar(&date, "date", "", "the day it happened (YYYY-MM-DD, organization time zone)")
+	add.Flags().StringVar(&e.Note, "note", "", "where the evidence is: document number, ticket, link (required)")
+	add.Flags().StringSliceVar(&e.Details.Elements, "elements", nil, "customer_notified: notice elements present (a,b,c,d of G2016 §VII.B)")
+	add.Flags().BoolVar(&e.Details.Validated, "validated", false, "fix_distributed: the fix was validated (21 CFR 820.30(g))")
+	add.Flags().StringVar(&e.Details.Remediation, "remediation", "", "fix_distributed: patch or compensating_control")
+	add.Flags().BoolVar(&e.Details.RemedialAction, "remedial-action", false, "serious_adverse_event: remedial action needed (803.53)")
+	add.Flags().BoolVar(&e.Details.IncludesCorrection, "includes-correction", false, "mdr_filed: the MDR reports the correction (806.10(f))")
+	cmd.AddCommand(add)
+	return cmd
+}
+
+func caseRetractCmd(env *Env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{Use: "retract ID RECORD --reason TEXT", Short: "Withdraw a record of the case (A<id> an assessment, E<id> an event, as `case show` lists them); it stays, struck through, and the determination goes without it",
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			ref, err := vigil.ParseRecordRef(args[1])
+			if err != nil {
+				return Usage("RECORD: %s", vigil.ErrorMessage(err))
+			}
+			return env.withApp(func(a *app.App) error {
+				r := &vigil.Retraction{CaseID: id, Record: ref, Reason: reason}
+				if err := a.Cases.Retract(env.actx(), r); err != nil {
+					return err
+				}
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(map[string]any{"retraction": r, "determination": v.Determination})
+				}
+				return printView(env, v, env.zone(a))
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the record is withdrawn (required)")
+	return cmd
+}
+
+func caseLearnedCmd(env *Env) *cobra.Command {
+	var date, reason, evidence string
+	cmd := &cobra.Command{Use: "learned ID --date DATE --reason TEXT --evidence TEXT", Short: "Correct D0, the day the vulnerability was learned of (the clocks move with it)", Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			d, err := parseDateFlag("date", date)
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return Usage("--date is required")
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Cases.SetLearned(env.actx(), id, *d, reason, evidence); err != nil {
+					return err
+				}
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(NewCaseOut(v))
+				}
+				return printView(env, v, env.zone(a))
+			})
+		}}
+	cmd.Flags().StringVar(&date, "date", "", "the corrected D0 (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it is corrected (required)")
+	cmd.Flags().StringVar(&evidence, "evidence", "", "where the evidence of the date is (required)")
+	return cmd
+}
+
+func caseStateCmd(env *Env) *cobra.Command {
+	var reason, state string
+	cmd := &cobra.Command{Use: "state ID open|needs_review|closed --reason TEXT", Short: "Close a case, reopen it or mark it for review; a closed case keeps every unmet obligation in `deadlines`", Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			state = args[1]
+			if err := vigil.CaseState(state).Validate(); err != nil {
+				return Usage("%s", vigil.ErrorMessage(err))
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Cases.SetCaseState(env.actx(), id, vigil.CaseState(state), reason); err != nil {
+					return err
+				}
+				cs, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				return env.Output(NewCaseOut(cs), caseTable([]*vigil.Case{cs.Case}))
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
+	return cmd
+}
+
+func caseMergeCmd(env *Env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{Use: "merge INTO DUPLICATE --reason TEXT", Short: "Merge a duplicate case into another of the same device: its versions and records count there; D0 is the earlier", Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			into, err := parseID("INTO", args[0])
+			if err != nil {
+				return err
+			}
+			dup, err := parseID("DUPLICATE", args[1])
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Cases.MergeCases(env.actx(), into, dup, reason); err != nil {
+					return err
+				}
+				v, err := a.Cases.CaseView(env.actx(), into, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(NewCaseOut(v))
+				}
+				return printView(env, v, env.zone(a))
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why they are one case (required)")
+	return cmd
+}
+
+// printView prints a case for people: its versions, its records in date order (retracted ones marked), the
+// determination and every open obligation.
+func printView(env *Env, v *cases.View, zone *time.Location) error {
+	w := env.Stdout
+	c := v.Case
+	fmt.Fprintf(w, "Case %d: %s on %s, state %s, learned (D0) %s (%s)\n", c.ID, cell(c.Vulnerability), cell(v.Device.Name), c.State, c.Learned, c.LearnedHow)
+	if len(c.Aliases) > 0 {
+		fmt.Fprintf(w, "  also known as %s\n", cell(strings.Join(c.Aliases, ", ")))
+	}
+	if f := v.Finding; f != nil {
+		fmt.Fprintf(w, "  finding %d: %s %s in %s %s", f.ID, cell(f.Component.Name), cell(f.Component.Version), cell(v.Device.Name), cell(v.Version.Version))
+		if f.Evidence.Matcher != "" {
+			fmt.Fprintf(w, ", matched by %s: %s (fixed: %s)", f.Evidence.Matcher, cell(f.Evidence.Range), cell(f.Evidence.Fixed))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, vs := range v.Versions {
+		fmt.Fprintf(w, "  version %s: %s (finding %d, %s %s)%s\n", cell(vs.Version), vs.Status, vs.FindingID, cell(vs.Component.Name), cell(vs.Component.Version), prefixedText(", fixed in ", vs.FixedIn))
+	}
+	for _, a := range v.Assessments {
+		fmt.Fprintf(w, "  A%d %s assessed by %s (entered %s): %s — %s\n", a.ID, a.Date, a.Actor, vigil.DateOf(a.CreatedAt, zone), a.Risk, cell(a.Rationale))
+	}
+	for _, e := range v.Events {
+		fmt.Fprintf(w, "  E%d %s %s (%s; entered %s)\n", e.ID, e.Date, e.Type, cell(e.Note), vigil.DateOf(e.CreatedAt, zone))
+	}
+	for _, x := range v.Withdrawn {
+		what := ""
+		if x.Assessment != nil {
+			what = fmt.Sprintf("A%d %s assessment (%s)", x.Assessment.ID, x.Assessment.Date, x.Assessment.Risk)
+		} else {
+			what = fmt.Sprintf("E%d %s %s", x.Event.ID, x.Event.Date, x.Event.Type)
+		}
+		fmt.Fprintf(w, "  RETRACTED %s by %s: %s\n", what, x.Retraction.Actor, cell(x.Retraction.Reason))
+	}
+	d := v.Determination
+	if d == nil {
+		fmt.Fprintf(w, "Determination: %s\n", v.Problem)
+		return nil
+	}
+	prov := ""
+	if v.Provisional {
+		prov = " PROVISIONAL (not assessed: as if uncontrolled)"
+	}
+	fmt.Fprintf(w, "Determination as of %s%s: risk %s (now %s), %s\n", d.AsOf, prov, d.Risk, d.CurrentRisk, d.Change)
+	if len(d.EnforcementDiscretion.Criteria) > 0 {
+		fmt.Fprintf(w, "  enforcement discretion: %s\n", d.EnforcementDiscretion.Status)
+		for _, c := range d.EnforcementDiscretion.Criteria {
+			fmt.Fprintf(w, "    %d %-8s %s\n", c.N, c.Status, c.Reason)
+		}
+	}
+	due := "none"
+	if !d.Part806.Due.IsZero() {
+		due = d.Part806.Due.String()
+	}
+	fmt.Fprintf(w, "  21 CFR 806: %s (due %s)\n", d.Part806.Status, due)
+	for _, c := range cases.Clocks(v) {
+		flag := ""
+		switch {
+		case c.Urgent:
+			flag = "  NOW: " + c.What
+		case c.Overdue:
+			flag = "  OVERDUE"
+		}
+		fmt.Fprintf(w, "  clock %-17s due %s (%d days)%s\n", c.Clock, c.Due, c.DaysLeft, flag)
+	}
+	for _, x := range d.Warnings {
+		fmt.Fprintf(w, "  WARNING %s: %s\n", x.Code, x.Message)
+	}
+	return nil
+}
+
+func prefixedText(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
