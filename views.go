@@ -87,3 +87,12 @@ type KEVCandidate struct {
 	Aliases       []string
 	Device        string
 }
+
+// CaseQueueRow is one live (not merged) case as the case queue reads it from storage: the case, the number of its
+// device's versions it affects now (findings open or under investigation) and its vulnerability's latest EPSS
+// score (nil when none is known).
+type CaseQueueRow struct {
+	Case     *Case
+	Affected int
+	EPSS     *EPSSScore
+}

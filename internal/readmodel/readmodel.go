@@ -31,6 +31,8 @@ type Store interface {
 	HasAssessment(ctx context.Context, caseID int64) (bool, error)
 	// UnassessedCases are the cases (not closed) with no assessment: each has a date to be assessed by.
 	UnassessedCases(ctx context.Context) ([]*vigil.Case, error)
+	// CaseQueueRows are every live case with its affected versions and EPSS: the case queue's storage side.
+	CaseQueueRows(ctx context.Context) ([]vigil.CaseQueueRow, error)
 	// FindingListKey names the findings q selects, apart from its cursors and limit.
 	FindingListKey(q vigil.FindingListQuery) (string, error)
 	CountFindings(ctx context.Context, q vigil.FindingListQuery) (int, error)

@@ -428,3 +428,45 @@ func (db *DB) OpenFindingsForKEV(ctx context.Context) (_ []vigil.KEVCandidate, e
 	}
 	return out, rows.Err()
 }
+
+// CaseQueueRows returns every live (not merged) case with the number of versions it affects now (its findings
+// open or could not be evaluated, by version) and the latest EPSS score of its vulnerability (a case's id is a CVE
+// when one is known): one query for the whole queue, whatever its size.
+func (db *DB) CaseQueueRows(ctx context.Context) (_ []vigil.CaseQueueRow, err error) {
+	defer vigil.Wrap(&err, "store.CaseQueueRows", nil)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, "SELECT "+caseCols+`, COALESCE(n.affected, 0), e.cve, e.date, e.score, e.percentile, e.model_version
+		FROM cases c JOIN devices d ON d.id = c.device_id
+		LEFT JOIN (SELECT case_id, COUNT(DISTINCT version_id) AS affected FROM findings WHERE state IN ($1, $2) GROUP BY case_id) n ON n.case_id = c.id
+		LEFT JOIN intel_epss_latest e ON e.cve = c.vuln_id
+		WHERE c.merged_into IS NULL ORDER BY c.id`, vigil.FindingOpen, vigil.FindingCouldNotEval)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []vigil.CaseQueueRow
+	for rows.Next() {
+		var r vigil.CaseQueueRow
+		var cve, date, model sql.NullString
+		var score, pct sql.NullFloat64
+		if r.Case, err = scanCase(scanTail{rows, []any{&r.Affected, &cve, &date, &score, &pct, &model}}); err != nil {
+			return nil, err
+		}
+		if cve.Valid {
+			r.EPSS = &vigil.EPSSScore{CVE: cve.String, Score: score.Float64, Percentile: pct.Float64, ModelVersion: model.String}
+			r.EPSS.Date, _ = vigil.ParseDate(date.String)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// scanTail scans a row whose first columns a scan function reads (scanCase) and whose further columns go to tail.
+type scanTail struct {
+	row  interface{ Scan(...any) error }
+	tail []any
+}
+
+func (s scanTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tail...)...) }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -419,6 +420,45 @@ func TestViewsKEV(t *testing.T) {
 	})
 }
 
+// TestCaseQueueRows checks the case queue's storage side: one row per live case, the versions it affects now (a
+// finding joined through an alias counts its version; a closed finding does not), and its CVE's latest EPSS.
+func TestCaseQueueRows(t *testing.T) {
+	eachViews(t, func(t *testing.T, fx *viewsFixture) {
+		_, err := fx.db.ImportIntel(storetest.Admin(), func(w vigil.IntelWriter) error {
+			doc, err := w.Document(vigil.NewSourceDoc(vigil.SourceEPSS, "epss", "epss.csv", []byte("cve,epss,percentile")))
+			if err != nil {
+				return err
+			}
+			return w.EPSS(doc, []vigil.EPSSScore{{CVE: "CVE-2021-44228", Score: 0.97, Percentile: 0.9995, Date: vigil.NewDate(2025, 6, 1)}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := fx.db.CaseQueueRows(reader())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, r := range rows {
+			epss := "-"
+			if r.EPSS != nil {
+				epss = fmt.Sprintf("%s %.4f %s", r.EPSS.CVE, r.EPSS.Percentile, r.EPSS.Date)
+			}
+			got[r.Case.Vulnerability] = fmt.Sprintf("%s %s %d %s", r.Case.Device, r.Case.State, r.Affected, epss)
+		}
+		want := map[string]string{
+			"CVE-2021-44228": "Pump open 2 CVE-2021-44228 0.9995 2025-06-01", // v1, and v2 through the GHSA's alias
+			"CVE-2021-45046": "Pump open 1 -",
+			"CVE-2023-0001":  "Pump open 1 -",
+			"CVE-2023-0002":  "Monitor open 1 -",
+			"CVE-2023-0003":  "Monitor open 0 -", // its one finding is closed
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("rows (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestViewsAudit(t *testing.T) {
 	eachViews(t, func(t *testing.T, fx *viewsFixture) {
 		ctx := reader()
@@ -493,6 +533,7 @@ func TestViewsNeedSignIn(t *testing.T) {
 			"FixEvents":          func() error { _, err := db.FixEvents(ctx); return err },
 			"KEVCatalog":         func() error { _, err := db.KEVCatalog(ctx); return err },
 			"OpenFindingsForKEV": func() error { _, err := db.OpenFindingsForKEV(ctx); return err },
+			"CaseQueueRows":      func() error { _, err := db.CaseQueueRows(ctx); return err },
 		}
 		for name, call := range calls {
 			if err := call(); vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {

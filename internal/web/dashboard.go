@@ -53,8 +53,11 @@ type dashboardData struct {
 	PatchToField histogram
 	PatchedPct   int
 	NewLink      string
-	Parts        *dashboardParts
-	Intake       *intakePanel // nil when no intake service is wired in
+	// Cases open (and needs review), and those of them uncontrolled or not assessed yet (provisional): the case
+	// queue's counts, which the tiles link to.
+	Cases, CasesUncontrolled int
+	Parts                    *dashboardParts
+	Intake                   *intakePanel // nil when no intake service is wired in
 }
 
 // dashboardParts are the dashboard's shared panels (the clocks, the KEV list, the charts) rendered: they are the
@@ -88,6 +91,16 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d.NewLink = "/findings?since=" + vigil.DateOf(ov.NewSince, nil).String()
+	for _, c := range []struct {
+		n *int
+		q CaseQuery
+	}{{&d.Cases, CaseQuery{Limit: 1}}, {&d.CasesUncontrolled, CaseQuery{Uncontrolled: true, Limit: 1}}} {
+		q, err := s.svc.Queries.CaseQueue(r.Context(), c.q)
+		if err != nil {
+			return err
+		}
+		*c.n = q.Total
+	}
 	if d.Intake, err = s.intakePanel(r.Context()); err != nil {
 		return err
 	}

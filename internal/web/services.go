@@ -96,6 +96,8 @@ type Cases interface {
 // dashboard's aggregates. They must stay fast with 100,000 findings. Each needs PermRead.
 type Queries interface {
 	FindingPage(ctx context.Context, q FindingQuery) (*FindingPage, error)
+	// CaseQueue is the triage list: every case the query selects, in its order.
+	CaseQueue(ctx context.Context, q CaseQuery) (*CaseQueue, error)
 	// Deadlines lists every open regulatory clock, soonest first.
 	Deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
 	// Overview is the dashboard: since is when the caller last looked (new findings are those first seen after it).
@@ -149,6 +151,59 @@ type FindingQuery struct {
 	Limit     int   `json:"limit,omitempty"`
 	// NoTotal skips counting every match (exports page through everything and do not need it).
 	NoTotal bool `json:"-"`
+}
+
+// CaseQuery selects and orders the case queue. The filters are the command line's and the API's (`case list
+// --state --device --vuln`: Vuln is the case's id or any alias, answered by the same store query), plus KEV and
+// Uncontrolled.
+type CaseQuery struct {
+	States       []vigil.CaseState `json:"states,omitempty"` // default open and needs_review
+	DeviceID     int64             `json:"device_id,omitempty"`
+	Vuln         string            `json:"vuln,omitempty"`
+	KEV          bool              `json:"kev,omitempty"`          // only KEV-listed vulnerabilities
+	Uncontrolled bool              `json:"uncontrolled,omitempty"` // only uncontrolled risks (provisional ones included: they are determined as uncontrolled)
+	// Sort is a column of CaseSorts; Desc reverses it. The default ("") is the next clock: urgent first, then
+	// soonest, cases with no open obligation last.
+	Sort string `json:"sort,omitempty"`
+	Desc bool   `json:"desc,omitempty"`
+	// Offset and Limit page the rows; Limit 0 returns them all (exports).
+	Offset int `json:"offset,omitempty"`
+	Limit  int `json:"limit,omitempty"`
+}
+
+// CaseSorts are the case queue's sortable columns.
+var CaseSorts = []string{"id", "state", "device", "vulnerability", "versions", "cvss", "epss", "kev", "severity", "determination", "next"}
+
+// CaseRow is a case as the queue shows it.
+type CaseRow struct {
+	ID            int64           `json:"id"`
+	State         vigil.CaseState `json:"state"`
+	DeviceID      int64           `json:"device_id"`
+	Device        string          `json:"device"`
+	Vulnerability string          `json:"vulnerability"`
+	Aliases       []string        `json:"aliases"`
+	Learned       vigil.Date      `json:"learned"`
+	// Versions is the number of the device's versions the case affects now.
+	Versions int `json:"versions"`
+	// CVSS is the base score of the latest assessment's vector (0 with CVSSVector "" when not assessed).
+	CVSS       float64 `json:"cvss,omitempty"`
+	CVSSVector string  `json:"cvss_vector,omitempty"`
+	// EPSSPercentile is the vulnerability's latest EPSS percentile (nil when unknown).
+	EPSSPercentile *float64 `json:"epss_percentile,omitempty"`
+	KEV            bool     `json:"kev"`
+	Severity       string   `json:"severity,omitempty"` // severity of patient harm, from the latest assessment
+	// Determination: controlled, uncontrolled, or provisional (not assessed: determined as if uncontrolled).
+	Determination string `json:"determination"`
+	// Next is the case's most urgent open obligation (nil when none). NextStanding is its colour: pending or
+	// overdue for an open one; met (every clock of the determination met) or not_required otherwise.
+	Next         *cases.Deadline `json:"next,omitempty"`
+	NextStanding string          `json:"next_standing"`
+}
+
+// CaseQueue is the case queue: the rows of one page and how many the query selects.
+type CaseQueue struct {
+	Rows  []CaseRow `json:"cases"`
+	Total int       `json:"total"`
 }
 
 // FindingRow is a finding as lists show it: with its device, version and latest assessment.

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// caseQuery reads the case queue's filter and order from the query string: the same words as `vigil case list`
+// (state, device, vuln) plus kev, uncontrolled, sort and desc.
+func (s *Server) caseQuery(r *http.Request) (CaseQuery, error) {
+	q := r.URL.Query()
+	var c CaseQuery
+	var err error
+	if c.States, err = vigil.ParseCaseStates(q["state"]); err != nil {
+		return c, err
+	}
+	if c.DeviceID, err = intQuery(r, "device"); err != nil {
+		return c, err
+	}
+	if c.Vuln = strings.TrimSpace(q.Get("vuln")); len(c.Vuln) > vigil.MaxName {
+		return c, vigil.Errorf(vigil.EINVALID, "vuln: longer than %d characters", vigil.MaxName)
+	}
+	c.KEV, c.Uncontrolled = boolQuery(r, "kev"), boolQuery(r, "uncontrolled")
+	c.Sort, c.Desc = q.Get("sort"), boolQuery(r, "desc")
+	off, err := intQuery(r, "offset")
+	if err != nil {
+		return c, err
+	}
+	c.Offset = int(off)
+	limit, err := intQuery(r, "limit")
+	if err != nil {
+		return c, err
+	}
+	if c.Limit = int(min(limit, maxPage)); c.Limit == 0 {
+		c.Limit = s.opt.PageSize
+	}
+	return c, nil
+}
+
+type casesData struct {
+	Query   CaseQuery
+	Queue   *CaseQueue
+	Devices []*vigil.Device
+	States  []vigil.CaseState
+	Filter  url.Values // the filter and order without the page, for the sort, page and export links
+}
+
+// Link returns the queue's URL with the filter and kv set ("" values removed).
+func (d casesData) Link(kv ...string) string {
+	v := url.Values{}
+	for k, vs := range d.Filter {
+		v[k] = vs
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	return "/cases?" + v.Encode()
+}
+
+// SortLink orders the queue by column: ascending first, reversed when it already is.
+func (d casesData) SortLink(column string) string {
+	desc := ""
+	if d.Query.Sort == column && !d.Query.Desc {
+		desc = "1"
+	}
+	return d.Link("sort", column, "desc", desc, "offset", "")
+}
+
+// Sorted marks the column the queue is ordered by: "ascending", "descending" or "" (for aria-sort).
+func (d casesData) Sorted(column string) string {
+	switch {
+	case d.Query.Sort != column:
+		return ""
+	case d.Query.Desc:
+		return "descending"
+	}
+	return "ascending"
+}
+
+var caseHeaders = map[string]string{"id": "#", "state": "State", "device": "Device", "vulnerability": "Vulnerability", "versions": "Versions",
+	"cvss": "CVSS", "epss": "EPSS pct", "kev": "KEV", "severity": "Severity of harm", "determination": "Determination", "next": "Next clock"}
+
+// Columns are the queue's columns, each sortable.
+func (d casesData) Columns() []string { return CaseSorts }
+
+// Header is a column's heading.
+func (d casesData) Header(column string) string { return caseHeaders[column] }
+
+// Prev and Next are the neighbouring pages' offsets (-1: none).
+func (d casesData) Prev() int {
+	if d.Query.Offset == 0 {
+		return -1
+	}
+	return max(d.Query.Offset-d.Query.Limit, 0)
+}
+func (d casesData) Next() int {
+	if n := d.Query.Offset + d.Query.Limit; n < d.Queue.Total {
+		return n
+	}
+	return -1
+}
+
+func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.caseQuery(r)
+	if err != nil {
+		return err
+	}
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
+	if format != "" {
+		// The export is the list as shown, every page of it: the same filter, order and columns.
+		q.Offset, q.Limit = 0, 0
+	}
+	queue, err := s.svc.Queries.CaseQueue(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	if format != "" {
+		return exportCases(w, format, queue)
+	}
+	devs, err := s.svc.Portfolio.Devices(r.Context())
+	if err != nil {
+		return err
+	}
+	filter := url.Values{}
+	for k, vs := range r.URL.Query() {
+		if k != "offset" && k != "done" && k != "format" {
+			filter[k] = vs
+		}
+	}
+	data := casesData{Query: q, Queue: queue, Devices: devs, States: vigil.CaseStates, Filter: filter}
+	s.render(w, r, http.StatusOK, "cases", page{Title: "Cases", Nav: "cases", Data: data})
+	return nil
+}
+
+// exportCases writes the queue's rows with the columns the screen shows.
+func exportCases(w http.ResponseWriter, format string, queue *CaseQueue) error {
+	t := table{Header: []string{"id", "state", "device", "vulnerability", "aliases", "versions", "cvss", "epss_percentile", "kev", "severity",
+		"determination", "next_clock", "next_due", "next_standing"}}
+	for _, c := range queue.Rows {
+		cvss, epss, kev := "", "", "no"
+		if c.CVSSVector != "" {
+			cvss = strconv.FormatFloat(c.CVSS, 'f', 1, 64)
+		}
+		if c.EPSSPercentile != nil {
+			epss = strconv.FormatFloat(*c.EPSSPercentile, 'f', 4, 64)
+		}
+		if c.KEV {
+			kev = "yes"
+		}
+		clock, due := "", ""
+		if c.Next != nil {
+			clock, due = c.Next.Clock, c.Next.Due.String()
+		}
+		t.Rows = append(t.Rows, []string{itoa(c.ID), string(c.State), c.Device, c.Vulnerability, strings.Join(c.Aliases, " "), strconv.Itoa(c.Versions),
+			cvss, epss, kev, c.Severity, c.Determination, clock, due, c.NextStanding})
+	}
+	return export(w, format, "cases", queue.Rows, t)
+}

@@ -1,0 +1,165 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/web"
+)
+
+// TestCaseQueue checks the case queue on both engines: one row per case with its columns (versions, CVSS, EPSS,
+// KEV, severity, determination, next clock and its colour), every filter (the vulnerability one alias-aware and
+// equal to the case service's answer), sorting on a column both ways, and the CSV and JSON exports of what is
+// shown.
+func TestCaseQueue(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			putKEV(t, e.db, vigil.KEVEntry{CVE: "CVE-2021-44228", Name: "Log4Shell", DateAdded: vigil.NewDate(2021, 12, 10), DueDate: vigil.NewDate(2021, 12, 24)})
+			if _, err := e.db.ImportIntel(sys(), func(w vigil.IntelWriter) error {
+				doc := vigil.NewSourceDoc(vigil.SourceEPSS, "epss", "epss.csv", []byte("cve,epss,percentile"))
+				ref, err := w.Document(doc)
+				if err != nil {
+					return err
+				}
+				return w.EPSS(ref, []vigil.EPSSScore{{CVE: "CVE-2021-44228", Score: 0.97, Percentile: 0.9995, Date: vigil.NewDate(2025, 6, 1)}})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			c := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+			queue := func(q string) []web.CaseRow {
+				t.Helper()
+				res, body := c.get("/cases?format=json&" + q)
+				var rows []web.CaseRow
+				if res.StatusCode != 200 || json.Unmarshal([]byte(body), &rows) != nil {
+					t.Fatalf("cases?%s: %d %s", q, res.StatusCode, clip(body))
+				}
+				return rows
+			}
+			line := func(r web.CaseRow) string {
+				epss, next := "-", "-"
+				if r.EPSSPercentile != nil {
+					epss = fmt.Sprint(*r.EPSSPercentile)
+				}
+				if r.Next != nil {
+					next = r.Next.Clock + " " + r.Next.Due.String()
+				}
+				return fmt.Sprintf("%s %s %s v%d cvss=%.1f epss=%s kev=%v %s %s %s %s", r.State, r.Device, r.Vulnerability, r.Versions, r.CVSS, epss, r.KEV,
+					r.Severity, r.Determination, next, r.NextStanding)
+			}
+			lines := func(rows []web.CaseRow) []string {
+				out := []string{}
+				for _, r := range rows {
+					out = append(out, line(r))
+				}
+				return out
+			}
+			log4j := "open Infusio IP-3 CVE-2021-44228 v1 cvss=9.8 epss=0.9995 kev=true catastrophic uncontrolled part806 2025-06-16 pending"
+			spring := "open Infusio IP-3 CVE-2022-22965 v2 cvss=0.0 epss=- kev=false  provisional assess 2025-07-02 pending"
+			// Default: open and needs review, the next clock first.
+			if diff := cmp.Diff([]string{log4j, spring}, lines(queue(""))); diff != "" {
+				t.Errorf("queue (-want +got):\n%s", diff)
+			}
+			rows := queue("")
+			if !slices.Equal(rows[0].Aliases, []string{"GHSA-jfh8-c2jp-5v3q"}) {
+				t.Errorf("aliases of the log4j case: %v", rows[0].Aliases)
+			}
+			springCase := rows[1].ID
+			// The dashboard counts the queue and links to it.
+			res, body := c.get("/")
+			mustHave(t, "the dashboard", res.StatusCode, body, `href="/cases"><b>2</b> open cases`, `href="/cases?uncontrolled=1"><b>2</b> uncontrolled or not assessed cases`)
+			// The vulnerability filter answers as the case service does: by the id or any alias.
+			for _, vuln := range []string{"GHSA-jfh8-c2jp-5v3q", "CVE-2021-44228", "CVE-2022-22965", "CVE-2000-0001"} {
+				want := []int64{}
+				cs, err := e.app.Cases.Cases(sys(), vigil.CaseFilter{Vuln: vuln})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range cs {
+					want = append(want, x.ID)
+				}
+				got := []int64{}
+				for _, r := range queue("vuln=" + vuln) {
+					got = append(got, r.ID)
+				}
+				if len(want) == 0 && vuln != "CVE-2000-0001" || !slices.Equal(want, got) {
+					t.Errorf("vuln=%s: queue %v, case service %v", vuln, got, want)
+				}
+			}
+			for q, want := range map[string][]string{
+				"kev=1":                                 {log4j},
+				"uncontrolled=1":                        {log4j, spring}, // provisional counts as uncontrolled
+				fmt.Sprintf("device=%d", e.device):      {log4j, spring},
+				fmt.Sprintf("device=%d", e.device+1000): {},
+				"state=closed":                          {},
+				"sort=versions":                         {log4j, spring},
+				"sort=versions&desc=1":                  {spring, log4j},
+				"sort=determination":                    {spring, log4j},
+				"sort=epss&desc=1":                      {log4j, spring},
+				"sort=vulnerability&desc=1":             {spring, log4j},
+			} {
+				if diff := cmp.Diff(want, lines(queue(q))); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", q, diff)
+				}
+			}
+			res, body = c.get("/cases?sort=owner")
+			if res.StatusCode != 400 || !strings.Contains(body, "sort: &#34;owner&#34; is not one of") {
+				t.Errorf("an unknown sort column: %d %s", res.StatusCode, clip(body))
+			}
+			// A month on, the unassessed case's date to be assessed by has passed: red.
+			e.clock.T = time.Date(2025, 7, 3, 14, 0, 0, 0, time.UTC)
+			c = e.login(vigil.RoleViewer, password(vigil.RoleViewer)) // the session ended in the month
+			if got := queue("vuln=CVE-2022-22965"); len(got) != 1 || got[0].NextStanding != "overdue" || got[0].Next == nil || !got[0].Next.Overdue {
+				t.Errorf("the unassessed case on 2025-07-03: %v", lines(got))
+			}
+			// Closed, the case leaves the default queue and is listed under closed.
+			if err := e.app.Cases.SetCaseState(sys(), springCase, vigil.CaseClosed, "Not shipped in any fielded unit."); err != nil {
+				t.Fatal(err)
+			}
+			if rows := queue(""); len(rows) != 1 || rows[0].Vulnerability != "CVE-2021-44228" {
+				t.Errorf("after closing: %v", lines(rows))
+			}
+			if rows := queue("state=closed"); len(rows) != 1 || rows[0].ID != springCase || rows[0].Next != nil || rows[0].NextStanding != "not_required" {
+				t.Errorf("closed: %v", lines(rows))
+			}
+			// The CSV export is the same rows with the columns the screen shows.
+			res, body = c.get("/cases?format=csv&state=all&sort=determination&desc=1")
+			recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+			if res.StatusCode != 200 || err != nil || len(recs) != 3 {
+				t.Fatalf("CSV: %d %v %q", res.StatusCode, err, clip(body))
+			}
+			if diff := cmp.Diff([]string{"id", "state", "device", "vulnerability", "aliases", "versions", "cvss", "epss_percentile", "kev", "severity",
+				"determination", "next_clock", "next_due", "next_standing"}, recs[0]); diff != "" {
+				t.Errorf("CSV header (-want +got):\n%s", diff)
+			}
+			if got := strings.Join(recs[1][1:], "|"); got != "open|Infusio IP-3|CVE-2021-44228|GHSA-jfh8-c2jp-5v3q|1|9.8|0.9995|yes|catastrophic|uncontrolled|part806|2025-06-16|overdue" {
+				t.Errorf("CSV row: %s", got)
+			}
+			// The screen: the rows link to their case pages, the header sorts.
+			res, body = c.get("/cases?state=all")
+			mustHave(t, "the queue page", res.StatusCode, body, fmt.Sprintf(`href="/cases/%d"`, springCase), "GHSA-jfh8-c2jp-5v3q",
+				`href="/cases?sort=cvss&amp;state=all"`, `<span class="badge st-overdue"`)
+		})
+	}
+}
+
+func mustHave(t *testing.T, what string, status int, body string, wants ...string) {
+	t.Helper()
+	if status != 200 {
+		t.Fatalf("%s: %d %s", what, status, clip(body))
+	}
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s: no %q", what, w)
+		}
+	}
+}
