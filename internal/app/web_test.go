@@ -437,6 +437,46 @@ func TestBrowserFlow(t *testing.T) {
 	}
 	shot("08-finding-after-notice")
 
+	// The case queue: filter it by the advisory's id (an alias of the case's CVE), open the case, record a serious
+	// adverse event by mistake, retract it, and see the determination recover.
+	do("open the case queue", chromedp.Navigate(base+"/cases"), chromedp.WaitVisible(chromedp.CSS("#case-queue")))
+	shot("08a-cases")
+	do("filter the queue", chromedp.SendKeys(chromedp.CSS("#case-filters input[name=vuln]"), "GO-2023-1737"),
+		chromedp.Click(chromedp.CSS("#case-filters button[type=submit]")), chromedp.WaitVisible(`//input[@name="vuln" and @value="GO-2023-1737"]`))
+	if got := text("#case-queue tbody"); !strings.Contains(got, "GO-2023-1737") || strings.Contains(got, "GO-2025-3487") || strings.Count(got, "Infusio IP-3") != 1 {
+		t.Fatalf("the queue filtered by GO-2023-1737: %q", got)
+	}
+	do("open the case", chromedp.Click(chromedp.CSS("#case-queue tbody tr td a")), chromedp.WaitVisible(chromedp.CSS("#retract")))
+	if got := text("#versions"); !strings.Contains(got, "3.2.1") || !strings.Contains(got, "affected") {
+		t.Errorf("the case's versions: %q", got)
+	}
+	if got := text("#determination"); !strings.Contains(got, "Enforcement discretion Pending") {
+		t.Fatalf("the case's determination before the mistake: %q", got)
+	}
+	shot("08b-case")
+	do("record an adverse event by mistake", chromedp.SetValue(chromedp.CSS("#event-type"), "serious_adverse_event"),
+		chromedp.SendKeys(chromedp.CSS("#record-event input[name=note]"), "Complaint CMP-7"),
+		chromedp.Click(chromedp.CSS("#record-event button[type=submit]")),
+		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Event recorded")]`))
+	if got := text("#determination"); !strings.Contains(got, "Enforcement discretion Failed") || !strings.Contains(text("#clocks"), "MDR") {
+		t.Fatalf("after the adverse event: %q / %q", got, text("#clocks"))
+	}
+	ref, err := chromedp.Run(ctx, chromedp.AttributeValue(`//select[@name="record"]/option[contains(., "Serious adverse event")]`, "value"))
+	if err != nil || !ref.Exists {
+		t.Fatalf("the adverse event among the records to retract: %v", err)
+	}
+	do("retract it", chromedp.SetValue(chromedp.CSS("#retract select[name=record]"), ref.Value),
+		chromedp.SendKeys(chromedp.CSS("#retract input[name=reason]"), "CMP-7 is about another device."),
+		chromedp.Click(chromedp.CSS("#retract button[type=submit]")),
+		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Record retracted")]`))
+	if got := text("#determination"); !strings.Contains(got, "Enforcement discretion Pending") || strings.Contains(text("#clocks"), "MDR") {
+		t.Errorf("after the retraction the determination did not recover: %q / %q", got, text("#clocks"))
+	}
+	if got := text("#record-" + ref.Value); !strings.Contains(got, "retracted") || !strings.Contains(got, "CMP-7 is about another device.") {
+		t.Errorf("the retracted record on the timeline: %q", got)
+	}
+	shot("08c-case-after-retraction")
+
 	for _, p := range []struct{ name, path, sel string }{
 		{"09-dashboard", "/", "section.tiles"},
 		{"10-deadlines", "/deadlines", ".calendar"},

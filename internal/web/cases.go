@@ -167,3 +167,115 @@ func exportCases(w http.ResponseWriter, format string, queue *CaseQueue) error {
 	}
 	return export(w, format, "cases", queue.Rows, t)
 }
+
+// ---- one case
+
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderCase(w, r, http.StatusOK, "", "", nil)
+}
+
+// renderCase shows a case (as of the as_of date when given), with a failed form's error and input when formName
+// names it.
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, formName, formErr string, form url.Values) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	asOf, err := dateQuery(r, "as_of")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Cases.CaseView(r.Context(), id, asOf)
+	if err != nil {
+		return err
+	}
+	if v.Case.ID != id {
+		// A merged case is shown as the case it was merged into, under that case's address.
+		return redirect(w, r, "/cases/"+itoa(v.Case.ID), "")
+	}
+	d := s.viewData(r.Context(), v, "/cases/"+itoa(id))
+	if format, err := exportFormat(r); err != nil {
+		return err
+	} else if format != "" && r.Method == http.MethodGet {
+		t := table{Header: []string{"date", "entered", "record", "kind", "what", "detail", "by", "retracted"}}
+		for _, it := range d.Timeline {
+			entered, retracted := "", ""
+			if !it.Entered.IsZero() {
+				entered = it.Entered.String()
+			}
+			if it.Retraction != nil {
+				retracted = it.Retraction.Reason
+			}
+			t.Rows = append(t.Rows, []string{it.Date.String(), entered, it.Ref, it.Kind, it.Title, it.Detail, it.Actor, retracted})
+		}
+		return export(w, format, "case-"+itoa(id), v, t)
+	}
+	d.Form, d.FormName = form, formName
+	s.render(w, r, status, "finding", page{Title: v.Case.Vulnerability + " on " + v.Case.Device, Nav: "cases", Error: formErr, Data: d})
+	return nil
+}
+
+// caseForm runs one of the case page's forms: act with the posted form, then back to the case at anchor, or the
+// page again with the error (what the command line would say) and the input.
+func (s *Server) caseForm(name, anchor, done, failed string, act func(r *http.Request, id int64) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := idParam(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := parseForm(w, r); err != nil {
+			return err
+		}
+		if err = act(r, id); err == nil {
+			return redirect(w, r, "/cases/"+itoa(id)+anchor, done)
+		}
+		if !formRecoverable(err) {
+			return err
+		}
+		return s.renderCase(w, r, StatusOf(err), name, failed+vigil.ErrorMessage(err), r.PostForm)
+	}
+}
+
+func (s *Server) caseAssess(r *http.Request, id int64) error {
+	in, err := assessInput(r, id)
+	if err == nil {
+		_, err = s.svc.Cases.Assess(r.Context(), in)
+	}
+	return err
+}
+
+func (s *Server) caseEvent(r *http.Request, id int64) error {
+	e, err := eventInput(r, id)
+	if err == nil {
+		err = s.svc.Cases.RecordEvent(r.Context(), e)
+	}
+	return err
+}
+
+func (s *Server) caseRetract(r *http.Request, id int64) error {
+	ref, err := vigil.ParseRecordRef(r.PostFormValue("record"))
+	if err != nil {
+		return err
+	}
+	return s.svc.Cases.Retract(r.Context(), &vigil.Retraction{CaseID: id, Record: ref, Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+}
+
+func (s *Server) caseLearned(r *http.Request, id int64) error {
+	d, err := vigil.ParseDate(strings.TrimSpace(r.PostFormValue("date")))
+	if err != nil {
+		return vigil.Errorf(vigil.EINVALID, "date: required, YYYY-MM-DD")
+	}
+	return s.svc.Cases.SetLearned(r.Context(), id, d, strings.TrimSpace(r.PostFormValue("reason")), strings.TrimSpace(r.PostFormValue("evidence")))
+}
+
+func (s *Server) caseMerge(r *http.Request, id int64) error {
+	into, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("into")), 10, 64)
+	if err != nil || into <= 0 {
+		return vigil.Errorf(vigil.EINVALID, "into: the number of the case this one duplicates")
+	}
+	return s.svc.Cases.MergeCases(r.Context(), into, id, strings.TrimSpace(r.PostFormValue("reason")))
+}
+
+func (s *Server) caseState(r *http.Request, id int64) error {
+	return s.svc.Cases.SetCaseState(r.Context(), id, vigil.CaseState(r.PostFormValue("state")), strings.TrimSpace(r.PostFormValue("reason")))
+}

@@ -4,6 +4,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/web"
 )
@@ -74,9 +78,10 @@ func TestCaseQueue(t *testing.T) {
 				t.Errorf("aliases of the log4j case: %v", rows[0].Aliases)
 			}
 			springCase := rows[1].ID
-			// The dashboard counts the queue and links to it.
+			// The dashboard counts the queue and links to it; its clocks link to their cases.
 			res, body := c.get("/")
-			mustHave(t, "the dashboard", res.StatusCode, body, `href="/cases"><b>2</b> open cases`, `href="/cases?uncontrolled=1"><b>2</b> uncontrolled or not assessed cases`)
+			mustHave(t, "the dashboard", res.StatusCode, body, `href="/cases"><b>2</b> open cases`, `href="/cases?uncontrolled=1"><b>2</b> uncontrolled or not assessed cases`,
+				fmt.Sprintf(`href="/cases/%d#clocks"`, rows[0].ID))
 			// The vulnerability filter answers as the case service does: by the id or any alias.
 			for _, vuln := range []string{"GHSA-jfh8-c2jp-5v3q", "CVE-2021-44228", "CVE-2022-22965", "CVE-2000-0001"} {
 				want := []int64{}
@@ -161,5 +166,127 @@ func mustHave(t *testing.T, what string, status int, body string, wants ...strin
 		if !strings.Contains(body, w) {
 			t.Errorf("%s: no %q", what, w)
 		}
+	}
+}
+
+// TestCasePage walks the case page's forms on both engines as the PSIRT would: an event entered by mistake is
+// retracted (struck through with its reason) and the determination recovers; every form refuses bad input with the
+// service's own message (what `vigil case ...` prints) and keeps the input; D0 is corrected; the case is closed and
+// merged; its findings link to it and it lists them.
+func TestCasePage(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			c := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
+			page := fmt.Sprintf("/cases/%d", e.log4jCase)
+			post := func(action string, kv ...string) (int, string, string) {
+				t.Helper()
+				v := url.Values{"csrf": {c.csrf}}
+				for i := 0; i+1 < len(kv); i += 2 {
+					v.Add(kv[i], kv[i+1])
+				}
+				res, body := c.postForm(page+"/"+action, v)
+				return res.StatusCode, res.Header.Get("Location"), body
+			}
+			view := func() *cases.View {
+				t.Helper()
+				v, err := e.app.Cases.CaseView(sys(), e.log4jCase, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			res, body := c.get(page)
+			mustHave(t, "the case page", res.StatusCode, body, "Case "+fmt.Sprint(e.log4jCase)+": ", `id="versions"`, fmt.Sprintf(`href="/findings/%d"`, e.log4j),
+				`action="`+page+`/events"`, `action="`+page+`/retract"`, `action="`+page+`/learned"`, `action="`+page+`/merge"`, `action="`+page+`/state"`)
+			res, body = c.get(fmt.Sprintf("/findings/%d", e.log4j))
+			mustHave(t, "the finding page", res.StatusCode, body, `href="`+page+`"`)
+
+			// A serious adverse event entered by mistake: ED criterion 1 fails, the MDR clocks start.
+			status, loc, body := post("events", "type", "serious_adverse_event", "date", "2025-06-02", "note", "Complaint CMP-1 (wrong device)")
+			if status != http.StatusSeeOther || !strings.HasPrefix(loc, page) {
+				t.Fatalf("event: %d %s %s", status, loc, clip(body))
+			}
+			v := view()
+			if v.Determination.EnforcementDiscretion.Status != "failed" || v.Determination.Deadlines.MDR.IsZero() {
+				t.Fatalf("after the adverse event: ED %s, MDR due %s", v.Determination.EnforcementDiscretion.Status, v.Determination.Deadlines.MDR)
+			}
+			ref := fmt.Sprintf("E%d", v.Events[len(v.Events)-1].ID)
+			// Without a reason the retraction is refused with the service's message, the form keeps the record.
+			want := vigil.ErrorMessage(e.app.Cases.Retract(sys(), &vigil.Retraction{CaseID: e.log4jCase, Record: vigil.RecordRef{Kind: vigil.RecordEvent, ID: v.Events[len(v.Events)-1].ID}}))
+			status, _, body = post("retract", "record", ref, "reason", "")
+			if status != http.StatusBadRequest || !strings.Contains(body, html.EscapeString(want)) || !strings.Contains(body, `value="`+ref+`" selected`) {
+				t.Errorf("retract without a reason: %d, want the service's %q: %s", status, want, clip(body))
+			}
+			status, _, body = post("retract", "record", "Z9", "reason", "typo")
+			if status != http.StatusBadRequest || !strings.Contains(body, "record: &#34;Z9&#34;: want A&lt;id&gt;") {
+				t.Errorf("retract Z9: %d %s", status, clip(body))
+			}
+			status, _, body = post("retract", "record", ref, "reason", "Entered on the wrong case: CMP-1 is about the IP-2.")
+			if status != http.StatusSeeOther {
+				t.Fatalf("retract: %d %s", status, clip(body))
+			}
+			v = view()
+			if v.Determination.EnforcementDiscretion.Status == "failed" || !v.Determination.Deadlines.MDR.IsZero() || len(v.Withdrawn) != 1 {
+				t.Errorf("after the retraction: ED %s, MDR due %s, %d withdrawn", v.Determination.EnforcementDiscretion.Status, v.Determination.Deadlines.MDR, len(v.Withdrawn))
+			}
+			res, body = c.get(page)
+			mustHave(t, "the case page after the retraction", res.StatusCode, body, `id="record-`+ref+`"`, "<del><b>Serious adverse event", "Entered on the wrong case: CMP-1 is about the IP-2.")
+
+			// A dated assessment, entered later than its date, shows both dates.
+			e.clock.T = time.Date(2025, 6, 9, 14, 0, 0, 0, time.UTC)
+			c = e.login(vigil.RolePSIRT, password(vigil.RolePSIRT)) // the session ended in the week
+			status, _, body = post("assess", "cvss", "CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:L/A:N", "function", "dose delivery", "date", "2025-06-05",
+				"rationale", "Re-assessed after the segmentation guide.")
+			if status != http.StatusSeeOther {
+				t.Fatalf("assess: %d %s", status, clip(body))
+			}
+			res, body = c.get(page)
+			mustHave(t, "the case page after the re-assessment", res.StatusCode, body, "2025-06-05", "entered 2025-06-09")
+			status, _, body = post("assess", "cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "function", "dose delivery", "date", "2025-06-05")
+			if status != http.StatusBadRequest || !strings.Contains(body, "rationale: required") || !strings.Contains(body, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") {
+				t.Errorf("assess without a rationale: %d %s", status, clip(body))
+			}
+
+			// D0 corrected with a reason and evidence; without evidence it is refused with the service's message.
+			want = vigil.ErrorMessage(e.app.Cases.SetLearned(sys(), e.log4jCase, vigil.NewDate(2025, 6, 1), "earlier mail", ""))
+			status, _, body = post("learned", "date", "2025-06-01", "reason", "earlier mail", "evidence", "")
+			if status != http.StatusBadRequest || !strings.Contains(body, html.EscapeString(want)) {
+				t.Errorf("learned without evidence: %d, want %q: %s", status, want, clip(body))
+			}
+			if status, _, body = post("learned", "date", "2025-06-01", "reason", "The researcher wrote a day earlier.", "evidence", "Mail MSG-88"); status != http.StatusSeeOther {
+				t.Fatalf("learned: %d %s", status, clip(body))
+			}
+			if v = view(); !v.Case.Learned.Equal(vigil.NewDate(2025, 6, 1)) {
+				t.Errorf("D0 after the correction: %s", v.Case.Learned)
+			}
+
+			// Closed with a reason, then merged into the spring case: the page follows the merge.
+			if status, _, body = post("state", "state", "closed", "reason", ""); status != http.StatusBadRequest || !strings.Contains(body, "reason") {
+				t.Errorf("close without a reason: %d %s", status, clip(body))
+			}
+			if status, _, body = post("state", "state", "closed", "reason", "Fix distributed to every fielded unit."); status != http.StatusSeeOther {
+				t.Fatalf("close: %d %s", status, clip(body))
+			}
+			if v = view(); v.Case.State != vigil.CaseClosed {
+				t.Errorf("state after closing: %s", v.Case.State)
+			}
+			if status, _, body = post("merge", "into", "x", "reason", "same"); status != http.StatusBadRequest || !strings.Contains(body, "into: the number of the case") {
+				t.Errorf("merge into x: %d %s", status, clip(body))
+			}
+			if status, _, body = post("merge", "into", fmt.Sprint(e.springCase), "reason", "One report under two ids."); status != http.StatusSeeOther {
+				t.Fatalf("merge: %d %s", status, clip(body))
+			}
+			res, _ = c.get(page)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != fmt.Sprintf("/cases/%d", e.springCase) {
+				t.Errorf("the merged case's page: %d %s", res.StatusCode, res.Header.Get("Location"))
+			}
+			// A viewer sees the case and none of its forms.
+			res, body = e.login(vigil.RoleViewer, password(vigil.RoleViewer)).get(fmt.Sprintf("/cases/%d", e.springCase))
+			mustHave(t, "the case page as a viewer", res.StatusCode, body, `id="versions"`)
+			if strings.Contains(body, `/retract"`) || strings.Contains(body, `/events"`) {
+				t.Errorf("a viewer is offered the case's forms")
+			}
+		})
 	}
 }

@@ -163,13 +163,12 @@ func (s *Server) deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases
 	return ds, nil
 }
 
-// deadlineLink is where a deadline's row leads: its report (an acknowledgement clock) or its finding's clocks.
+// deadlineLink is where a deadline's row leads: its report (an acknowledgement clock) or its case's clocks.
 func deadlineLink(d cases.Deadline) string {
 	if d.Report != "" {
 		if id, err := vigil.ParseReportNumber(d.Report); err == nil {
 			return "/intake/" + itoa(id)
 		}
 	}
-	// A case's findings, until its case page exists.
-	return "/findings?device=" + itoa(d.DeviceID) + "&vuln=" + url.QueryEscape(d.Vulnerability) + "&state=all"
+	return "/cases/" + itoa(d.CaseID) + "#clocks"
 }

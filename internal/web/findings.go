@@ -194,7 +194,9 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 
 // findingData is everything the finding page shows.
 type findingData struct {
-	View       *cases.View
+	View *cases.View
+	// Base is the page's path (/findings/ID or /cases/ID): its forms post under it.
+	Base       string
 	Clocks     []cases.Deadline
 	Vuln       *vigil.Vulnerability
 	Latest     *vigil.Assessment
@@ -237,14 +239,21 @@ type deadlineRow struct {
 }
 
 type timelineItem struct {
-	Date   vigil.Date
-	Time   time.Time
-	Kind   string // found, assessed, event, state
-	Title  string
-	Detail string
-	Actor  string
-	Risk   vigil.Risk
+	Date    vigil.Date // the effective date: when it happened
+	Time    time.Time
+	Entered vigil.Date // when it was recorded (zero for what is not a record)
+	Ref     string     // the record's name for a retraction (A12, E7)
+	Kind    string     // found, assessed, event, state
+	Title   string
+	Detail  string
+	Actor   string
+	Risk    vigil.Risk
+	// Retraction withdrew the record: it is shown struck through, with the reason.
+	Retraction *vigil.Retraction
 }
+
+// Late says the record was entered on another day than it happened.
+func (t timelineItem) Late() bool { return !t.Entered.IsZero() && !t.Entered.Equal(t.Date) }
 
 var criterionTitles = map[int]string{
 	1: "No known serious adverse event or death",
@@ -284,13 +293,19 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 	if err != nil {
 		return nil, err
 	}
-	d := &findingData{View: v, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
+	return s.viewData(ctx, v, "/findings/"+itoa(id)), nil
+}
+
+// viewData is what the finding page and the case page show of a case's view; base is the page's path, which its
+// forms post under.
+func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *findingData {
+	d := &findingData{View: v, Base: base, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
 		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
 	}
 	if s.svc.Vulns != nil {
-		for _, alias := range append([]string{v.Finding.Vulnerability}, v.Finding.Aliases...) {
+		for _, alias := range v.Case.IDs() {
 			if vu, err := s.svc.Vulns.Vuln(ctx, alias); err == nil {
 				d.Vuln = vu
 				break
@@ -332,7 +347,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 	}
 	d.Timeline = s.timeline(ctx, v)
 	d.Model = s.threatModel(ctx, v.Device.ID)
-	return d, nil
+	return d
 }
 
 // threatModel returns a device's threat model, or nil when there is none (or no threat model service).
@@ -382,11 +397,27 @@ func fmtSscanIndex(ptr string, i *int) (int, error) {
 	return n, err
 }
 
-// timeline merges what happened to a finding, in date order: found, assessments, events, state changes.
+// timeline merges what happened to a case, by effective date: D0, assessments and events (each with the day it
+// was entered, and struck through with the reason when retracted), state changes. On a finding's page the state
+// changes are the finding's; on the case page the case's.
 func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
-	f := v.Finding
-	items := []timelineItem{{Date: f.Learned, Time: f.FirstSeen, Kind: "found", Title: "Learned of the vulnerability (D0)",
-		Detail: "Source: " + f.Source + evidenceText(f.Evidence)}}
+	c := v.Case
+	d0 := timelineItem{Date: c.Learned, Time: c.CreatedAt, Kind: "found", Title: "Learned of the vulnerability (D0)", Detail: "How: " + humanize(c.LearnedHow)}
+	if c.LearnedEvidence != "" {
+		d0.Detail += "; evidence: " + c.LearnedEvidence
+	}
+	if f := v.Finding; f != nil {
+		d0.Detail += "; this finding: " + f.Source + evidenceText(f.Evidence)
+	}
+	items := []timelineItem{d0}
+	assessed := func(a *vigil.Assessment, title string) timelineItem {
+		return timelineItem{Date: a.Date, Time: a.CreatedAt, Entered: vigil.DateOf(a.CreatedAt, nil), Ref: vigil.RecordRef{Kind: vigil.RecordAssessment, ID: a.ID}.String(),
+			Kind: "assessed", Title: title + ": " + string(a.Risk), Detail: a.Rationale, Actor: a.Actor, Risk: a.Risk}
+	}
+	event := func(e *vigil.CaseEvent) timelineItem {
+		return timelineItem{Date: e.Date, Time: e.CreatedAt, Entered: vigil.DateOf(e.CreatedAt, nil), Ref: vigil.RecordRef{Kind: vigil.RecordEvent, ID: e.ID}.String(),
+			Kind: "event", Title: eventLabel(e), Detail: e.Note, Actor: e.Actor}
+	}
 	for i, a := range v.Assessments {
 		title := "Assessed"
 		if i > 0 {
@@ -395,14 +426,30 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 				title = "Reassessed after interim controls"
 			}
 		}
-		items = append(items, timelineItem{Date: vigil.DateOf(a.CreatedAt, nil), Time: a.CreatedAt, Kind: "assessed", Title: title + ": " + string(a.Risk),
-			Detail: a.Rationale, Actor: a.Actor, Risk: a.Risk})
+		items = append(items, assessed(a, title))
 	}
 	for _, e := range v.Events {
-		items = append(items, timelineItem{Date: e.Date, Time: e.CreatedAt, Kind: "event", Title: eventLabel(e), Detail: e.Note, Actor: e.Actor})
+		items = append(items, event(e))
+	}
+	for _, w := range v.Withdrawn {
+		var it timelineItem
+		switch {
+		case w.Assessment != nil:
+			it = assessed(w.Assessment, "Assessed")
+		case w.Event != nil:
+			it = event(w.Event)
+		default:
+			continue
+		}
+		it.Retraction = w.Retraction
+		items = append(items, it)
 	}
 	if s.svc.Audit != nil {
-		evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{ObjectType: "finding", ObjectID: itoa(f.ID), Action: "finding.state", Limit: 100})
+		typ, id, action := "case", itoa(c.ID), "case.state"
+		if v.Finding != nil {
+			typ, id, action = "finding", itoa(v.Finding.ID), "finding.state"
+		}
+		evs, err := s.svc.Audit.Events(ctx, vigil.AuditFilter{ObjectType: typ, ObjectID: id, Action: action, Limit: 100})
 		if err == nil {
 			for _, e := range evs {
 				var st struct{ State string }

@@ -46,6 +46,8 @@ type env struct {
 	// vexProposals are a supplier's two statements on the log4j finding (under_investigation, affected), waiting
 	// for a decision: neither closes the finding when accepted.
 	vexProposals []int64
+	// cases: the log4j one (v1) and the spring one (v1 and v2).
+	log4jCase, springCase int64
 	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
 	targetTokens [2]int64
 	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
@@ -132,6 +134,9 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	cs := e.app.Cases
 	l4j, err := cs.Finding(ctx, e.log4j)
 	must(err)
+	spr, err := cs.Finding(ctx, e.spring)
+	must(err)
+	e.log4jCase, e.springCase = l4j.CaseID, spr.CaseID
 	_, err = cs.Assess(ctx, cases.AssessInput{CaseID: l4j.CaseID, Date: vigil.NewDate(2025, 6, 2), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Functions: []string{"dose delivery"},
 		Rationale: "Remote code execution on the pump's network service."})
 	must(err)

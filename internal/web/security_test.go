@@ -45,6 +45,8 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.v1)
 		case strings.Contains(p, "/findings/"):
 			return fmt.Sprint(e.log4j)
+		case strings.HasPrefix(p, "/cases/"):
+			return fmt.Sprint(e.log4jCase)
 		}
 		return "CVE-2021-44228"
 	}
@@ -88,6 +90,10 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 	if method == rt.Method {
 		switch ex := rt.Example.(type) {
 		case url.Values:
+			if strings.HasSuffix(rt.Pattern, "/merge") {
+				// The example's case number cannot know the fixture's: merge the log4j case into the spring one.
+				ex = url.Values{"into": {fmt.Sprint(e.springCase)}, "reason": ex["reason"]}
+			}
 			body, ctype = strings.NewReader(ex.Encode()), "application/x-www-form-urlencoded"
 		case nil:
 			if rt.Upload {

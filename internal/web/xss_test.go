@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,6 +77,14 @@ func hostile(t *testing.T, e *env) (vulnID string, findingID int64) {
 	if err := e.app.Cases.RecordEvent(ctx, &vigil.CaseEvent{CaseID: fs[0].CaseID, Type: "customer_notified", Date: vigil.NewDate(2025, 6, 2), Note: pHover}); err != nil {
 		t.Fatal(err)
 	}
+	// A retracted record with a hostile reason: the case page shows it struck through, with the reason.
+	mistake := &vigil.CaseEvent{CaseID: fs[0].CaseID, Type: "interim_controls", Date: vigil.NewDate(2025, 6, 2), Note: pScript}
+	if err := e.app.Cases.RecordEvent(ctx, mistake); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Cases.Retract(ctx, &vigil.Retraction{CaseID: fs[0].CaseID, Record: vigil.RecordRef{Kind: vigil.RecordEvent, ID: mistake.ID}, Reason: pImg}); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.CreateUser(ctx, &vigil.User{Name: `<svg/onload=alert(10)>`, Role: vigil.RoleViewer}, "a long enough password"); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +145,12 @@ func TestHostileTextNeverBecomesMarkup(t *testing.T) {
 			e := newEnv(t, engine)
 			vulnID, fid := hostile(t, e)
 			c := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
+			f, err := e.db.Finding(sys(), fid)
+			if err != nil {
+				t.Fatal(err)
+			}
 			pages := []string{"/", "/devices", "/findings", "/findings?state=all&q=script", fmt.Sprintf("/findings/%d", fid), "/vulns", "/vulns?q=alert",
+				"/cases", "/cases?state=all&vuln=" + url.QueryEscape(pScript), fmt.Sprintf("/cases/%d", f.CaseID),
 				"/vulns/" + vulnID, "/vulns/CVE-2099-0001", "/deadlines", "/sources", "/audit", "/audit?object_type=finding", "/users", "/account"}
 			ds, _ := e.db.Devices(sys())
 			for _, d := range ds {
@@ -160,6 +174,10 @@ func TestHostileTextNeverBecomesMarkup(t *testing.T) {
 			}
 			if escapedSeen < 6 {
 				t.Errorf("the payloads reached only %d pages (escaped): the fixture does not exercise the screens", escapedSeen)
+			}
+			// The retraction's reason is on the case page, as text, beside the struck-through record.
+			if _, body := c.get(fmt.Sprintf("/cases/%d", f.CaseID)); !strings.Contains(body, "&lt;img src=x onerror=alert(2)&gt;") || !strings.Contains(body, "<del>") {
+				t.Errorf("the case page does not show the retracted record with its reason as text")
 			}
 			// The vulnerability page shows the bad references as text, the good one as a link.
 			_, body := c.get("/vulns/" + vulnID)
