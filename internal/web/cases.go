@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,6 +66,18 @@ func (d casesData) Link(kv ...string) string {
 	return "/cases?" + v.Encode()
 }
 
+// Back is the queue's query as shown (filter, order and page), for a bulk action to come back to.
+func (d casesData) Back() string {
+	v := url.Values{}
+	for k, vs := range d.Filter {
+		v[k] = vs
+	}
+	if d.Query.Offset > 0 {
+		v.Set("offset", strconv.Itoa(d.Query.Offset))
+	}
+	return v.Encode()
+}
+
 // SortLink orders the queue by column: ascending first, reversed when it already is.
 func (d casesData) SortLink(column string) string {
 	desc := ""
@@ -109,6 +122,11 @@ func (d casesData) Next() int {
 }
 
 func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderCases(w, r, http.StatusOK, "", "")
+}
+
+// renderCases shows the queue, with the notice or the error of a bulk action.
+func (s *Server) renderCases(w http.ResponseWriter, r *http.Request, status int, notice, failed string) error {
 	q, err := s.caseQuery(r)
 	if err != nil {
 		return err
@@ -139,8 +157,63 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	data := casesData{Query: q, Queue: queue, Devices: devs, States: vigil.CaseStates, Filter: filter}
-	s.render(w, r, http.StatusOK, "cases", page{Title: "Cases", Nav: "cases", Data: data})
+	s.render(w, r, status, "cases", page{Title: "Cases", Nav: "cases", Notice: notice, Error: failed, Data: data})
 	return nil
+}
+
+// casesBulk applies one action to the cases ticked on the queue, one service call per case, so that each record is
+// audited on its own as if entered on its page: close (or mark for review, or reopen) with one reason, or assess
+// with one recorded risk, its reason, date and rationale. It stops at the first case refused and says which, and how
+// many were done before it; the queue is shown again with its filter (back).
+func (s *Server) casesBulk(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	back, err := url.ParseQuery(f.Get("back"))
+	if err != nil {
+		back = url.Values{}
+	}
+	r.URL.RawQuery = back.Encode() // the queue as it was shown, to show again
+	var ids []int64
+	for _, v := range f["case"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return vigil.Errorf(vigil.EINVALID, "case: %q is not a case number", clipText(20, v))
+		}
+		ids = append(ids, id)
+	}
+	var act func(id int64) error
+	switch action := f.Get("action"); action {
+	case "state":
+		state, reason := vigil.CaseState(f.Get("state")), strings.TrimSpace(f.Get("reason"))
+		act = func(id int64) error { return s.svc.Cases.SetCaseState(r.Context(), id, state, reason) }
+	case "assess":
+		act = func(id int64) error {
+			in, err := assessInput(r, id)
+			if err == nil {
+				in.Risk, in.RiskReason = vigil.Risk(f.Get("risk")), strings.TrimSpace(f.Get("risk_reason"))
+				_, err = s.svc.Cases.Assess(r.Context(), in)
+			}
+			return err
+		}
+	default:
+		return vigil.Errorf(vigil.EINVALID, "action: %q is not state or assess", clipText(20, action))
+	}
+	if len(ids) == 0 {
+		return s.renderCases(w, r, http.StatusBadRequest, "", "Nothing was changed: tick the cases to act on.")
+	}
+	for i, id := range ids {
+		if err := act(id); err != nil {
+			if !formRecoverable(err) {
+				return err
+			}
+			return s.renderCases(w, r, StatusOf(err), "", fmt.Sprintf("Case %d was not changed: %s (%d of the %d cases ticked were done before it; the rest were not tried).",
+				id, vigil.ErrorMessage(err), i, len(ids)))
+		}
+	}
+	back.Set("done", "bulk")
+	return redirect(w, r, "/cases?"+back.Encode(), "")
 }
 
 // exportCases writes the queue's rows with the columns the screen shows.

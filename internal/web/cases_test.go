@@ -290,3 +290,87 @@ func TestCasePage(t *testing.T) {
 		})
 	}
 }
+
+// TestCaseBulk checks the queue's bulk actions on both engines: one reason for several cases, each case changed by
+// its own service call and audited on its own; a refused action says which case and changes none after it; a
+// viewer is offered no bulk form and is refused.
+func TestCaseBulk(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			c := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
+			both := []string{fmt.Sprint(e.log4jCase), fmt.Sprint(e.springCase)}
+			bulk := func(kv ...string) (int, string, string) {
+				t.Helper()
+				v := url.Values{"csrf": {c.csrf}, "case": both, "back": {"state=all&sort=id"}}
+				for i := 0; i+1 < len(kv); i += 2 {
+					v.Set(kv[i], kv[i+1])
+				}
+				res, body := c.postForm("/cases/bulk", v)
+				return res.StatusCode, res.Header.Get("Location"), body
+			}
+			audited := func(action string) map[string]string {
+				t.Helper()
+				evs, err := e.app.Audit.Events(sys(), vigil.AuditFilter{Action: action, ObjectType: "case"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, times := map[string]string{}, map[string]time.Time{} // the newest event of each case
+				for _, ev := range evs {
+					if _, ok := out[ev.ObjectID]; !ok || ev.Time.After(times[ev.ObjectID]) {
+						out[ev.ObjectID], times[ev.ObjectID] = ev.Reason, ev.Time
+					}
+				}
+				return out
+			}
+			res, body := c.get("/cases")
+			mustHave(t, "the queue as PSIRT", res.StatusCode, body, `action="/cases/bulk"`, fmt.Sprintf(`name="case" value="%d"`, e.springCase))
+
+			// Assess both with one recorded risk: two assessments, each audited under its case.
+			status, loc, body := bulk("action", "assess", "risk", "controlled", "risk_reason", "The pump's network service is disabled in every shipped configuration.",
+				"date", "2025-06-02", "rationale", "Field configuration audit FCA-9.")
+			if status != http.StatusSeeOther || loc != "/cases?done=bulk&sort=id&state=all" {
+				t.Fatalf("bulk assess: %d %q %s", status, loc, clip(body))
+			}
+			for _, id := range []int64{e.log4jCase, e.springCase} {
+				v, err := e.app.Cases.CaseView(sys(), id, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(v.Assessments); n == 0 || v.Assessments[n-1].Risk != vigil.RiskControlled || !strings.Contains(v.Assessments[n-1].Rationale, "FCA-9") {
+					t.Errorf("case %d after the bulk assessment: %+v", id, v.Assessments)
+				}
+			}
+			if got := audited("case.assess"); !strings.Contains(got[both[0]], "FCA-9") || !strings.Contains(got[both[1]], "FCA-9") {
+				t.Errorf("case.assess audit events: %v", got)
+			}
+			// Closing without a reason is refused at the first case, with the service's message; nothing changes.
+			status, _, body = bulk("action", "state", "state", "closed", "reason", "")
+			if status != http.StatusBadRequest || !strings.Contains(body, fmt.Sprintf("Case %s was not changed: reason: required (0 of the 2", both[0])) {
+				t.Errorf("bulk close without a reason: %d %s", status, clip(body))
+			}
+			status, _, body = bulk("action", "state", "state", "closed", "reason", "Not shipped in any fielded unit.")
+			if status != http.StatusSeeOther {
+				t.Fatalf("bulk close: %d %s", status, clip(body))
+			}
+			if diff := cmp.Diff(map[string]string{both[0]: "Not shipped in any fielded unit.", both[1]: "Not shipped in any fielded unit."}, audited("case.state")); diff != "" {
+				t.Errorf("case.state audit events (-want +got):\n%s", diff)
+			}
+			rows := []web.CaseRow{}
+			res, body = c.get("/cases?format=json&state=closed")
+			if json.Unmarshal([]byte(body), &rows) != nil || len(rows) != 2 {
+				t.Errorf("closed cases after the bulk close: %d %s", res.StatusCode, clip(body))
+			}
+			// A viewer gets no bulk form, and the service refuses the action.
+			v := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+			res, body = v.get("/cases?state=all")
+			if res.StatusCode != 200 || strings.Contains(body, `action="/cases/bulk"`) {
+				t.Errorf("a viewer is offered the bulk form: %d", res.StatusCode)
+			}
+			res, _ = v.postForm("/cases/bulk", url.Values{"csrf": {v.csrf}, "case": both, "action": {"state"}, "state": {"open"}, "reason": {"x"}})
+			if res.StatusCode != http.StatusForbidden {
+				t.Errorf("a viewer's bulk action: %d", res.StatusCode)
+			}
+		})
+	}
+}

@@ -282,6 +282,7 @@ var notices = map[string]string{
 	"case-state":          "Case state changed. Its records and every unmet obligation stay.",
 	"retracted":           "Record retracted. It stays, struck through, and the determination below is made without it.",
 	"learned":             "D0 corrected. The clocks below run from the corrected date.",
+	"bulk":                "Done: each case ticked was changed, one audited record each.",
 	"merged":              "Case merged: its versions and records count under this case from now on.",
 	"device":              "Device created.",
 	"version":             "Version added.",

@@ -106,6 +106,8 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/versions/{id}/diff", Perm: vigil.PermRead, Query: []param{{"with", "integer", "the other version id"}}, Summary: "SBOM diff between two versions", h: s.diffPage},
 		{Method: "POST", Pattern: "/versions/{id}/sbom", Perm: vigil.PermPortfolio, Upload: true, Summary: "upload an SBOM", h: s.sbomUploadForm},
 		{Method: "GET", Pattern: "/cases", Perm: vigil.PermRead, Query: append(caseQ, pageQuery...), Summary: "the case queue: one vulnerability on one device a row, with its next clock", h: s.casesPage},
+		{Method: "POST", Pattern: "/cases/bulk", Perm: vigil.PermAssess, Summary: "close or assess the cases ticked on the queue, with one reason (each case audited on its own)",
+			Example: form("action", "state", "state", "needs_review", "reason", "Supplier advisory withdrawn; re-check.", "case", "1", "case", "2"), h: s.casesBulk},
 		{Method: "GET", Pattern: "/cases/{id}", Perm: vigil.PermRead, Query: asOfQ, Summary: "a case: versions, timeline (corrections struck through), determination, clocks", h: s.casePage},
 		{Method: "POST", Pattern: "/cases/{id}/assess", Perm: vigil.PermAssess, Summary: "assess a case (dated)",
 			Example: form("cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "function", "dose delivery", "date", "2025-06-02", "rationale", "Reachable without authentication."),
