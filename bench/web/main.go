@@ -1,8 +1,8 @@
 // Command web measures Vigil's web application under load: a portfolio of 200 device versions and 100,000 findings
 // (1% assessed, a third of those uncontrolled risks with notices and fixes, some resolved, KEV-listed CVEs among
 // them) is seeded into SQLite or PostgreSQL, `vigil serve`'s handler runs on loopback, and concurrent signed-in
-// clients load the dashboard, pages of the findings list (filters and cursors at random) and finding pages. It
-// reports the latency percentiles per screen, the error count and the throughput.
+// clients load the dashboard, the case queue, pages of the findings list (filters and cursors at random) and finding
+// pages. It reports the latency percentiles per screen, the error count and the throughput.
 //
 //	go run ./bench/web [-engine sqlite|postgres] [-db DSN] [-clients 50] [-duration 30s] [-think 0] [-writes 0]
 //
@@ -665,12 +665,29 @@ func writer(ctx context.Context, db *store.DB, base string, c config, ids []int6
 	}, nil
 }
 
-// pick chooses a screen as people use them: the finding pages most, then lists, then the dashboard.
+// pick chooses a screen as people use them: the finding pages most, then lists (the case queue and the findings),
+// then the dashboard.
 func pick(r *rand.Rand, ids []int64) (string, string) {
-	switch x := r.IntN(10); {
+	switch x := r.IntN(12); {
 	case x < 2:
 		return "dashboard", "/"
-	case x < 5:
+	case x < 4:
+		q := url.Values{}
+		name := "cases queue"
+		switch r.IntN(4) {
+		case 1:
+			q.Set("uncontrolled", "1")
+			name = "cases uncontrolled"
+		case 2:
+			q.Set("sort", "epss")
+			q.Set("desc", "1")
+			name = "cases by epss"
+		case 3:
+			q.Set("device", fmt.Sprint(1+r.IntN(20)))
+			name = "cases device"
+		}
+		return name, "/cases?" + q.Encode()
+	case x < 7:
 		q := url.Values{}
 		name := "findings list"
 		switch r.IntN(4) {

@@ -22,7 +22,7 @@ import (
 func BenchmarkScreens(b *testing.B) {
 	e := newEnv(b, store.SQLite)
 	tok := e.token(vigil.RoleViewer)
-	for _, p := range []string{"/", "/findings", fmt.Sprintf("/findings/%d", e.log4j), "/api/v1/findings", fmt.Sprintf("/api/v1/findings/%d", e.log4j)} {
+	for _, p := range []string{"/", "/cases", fmt.Sprintf("/cases/%d", e.log4jCase), "/findings", fmt.Sprintf("/findings/%d", e.log4j), "/api/v1/findings", fmt.Sprintf("/api/v1/findings/%d", e.log4j)} {
 		b.Run(p, func(b *testing.B) {
 			req := httptest.NewRequest("GET", p, nil)
 			req.Header.Set("Authorization", "Bearer "+tok)

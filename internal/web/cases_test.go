@@ -120,6 +120,13 @@ func TestCaseQueue(t *testing.T) {
 			if res.StatusCode != 400 || !strings.Contains(body, "sort: &#34;owner&#34; is not one of") {
 				t.Errorf("an unknown sort column: %d %s", res.StatusCode, clip(body))
 			}
+			// D0 corrected: the date to assess by moves with it at once.
+			if err := e.app.Cases.SetLearned(sys(), springCase, vigil.NewDate(2025, 6, 1), "The supplier's bulletin came a day earlier.", "Bulletin SB-3"); err != nil {
+				t.Fatal(err)
+			}
+			if got := queue("vuln=CVE-2022-22965"); len(got) != 1 || got[0].Next == nil || got[0].Next.Due != vigil.NewDate(2025, 7, 1) {
+				t.Errorf("after correcting D0 to 2025-06-01: %v", lines(got))
+			}
 			// A month on, the unassessed case's date to be assessed by has passed: red.
 			e.clock.T = time.Date(2025, 7, 3, 14, 0, 0, 0, time.UTC)
 			c = e.login(vigil.RoleViewer, password(vigil.RoleViewer)) // the session ended in the month
