@@ -33,7 +33,7 @@ func TestDatesInOrgZone(t *testing.T) {
 			}
 			tok := e.token(vigil.RoleViewer)
 			assessed := func(q string) int {
-				res, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/audit?action=finding.assess&"+q, nil)
+				res, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/audit?action=case.assess&"+q, nil)
 				var evs []vigil.AuditEvent
 				if res.StatusCode != 200 || json.Unmarshal([]byte(body), &evs) != nil {
 					t.Fatalf("audit?%s: %d %s", q, res.StatusCode, clip(body))
