@@ -2,6 +2,7 @@ package store
 
 import (
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -12,16 +13,19 @@ import (
 // TestMigrationNumbers fails fast, naming the files, when two migrations of an engine share a number or the two
 // engines do not list the same numbers. Engineers land in parallel and each takes "the next free number": two
 // landings with the same number make goose refuse to open every store, and a migration added on one engine only
-// leaves the other's schema behind. The Go migration's number must be free on both too.
+// leaves the other's schema behind. The Go migrations' numbers must be free on both too.
 func TestMigrationNumbers(t *testing.T) {
-	goVersion := matchRecordsMigration(sqliteDialect).Version
+	goMigrations := map[int64]string{
+		matchRecordsMigration(sqliteDialect).Version: "the Go migration (intelmatch.go)",
+		MigrationCases: "the Go migration (casesmigration.go)",
+	}
 	numbers := map[string][]int64{}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
 		entries, err := fs.ReadDir(migrations, d.migrations)
 		if err != nil {
 			t.Fatal(err)
 		}
-		byNumber := map[int64]string{goVersion: "the Go migration (intelmatch.go)"}
+		byNumber := maps.Clone(goMigrations)
 		for _, e := range entries {
 			name := e.Name()
 			if e.IsDir() || path.Ext(name) != ".sql" {
