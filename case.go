@@ -218,3 +218,119 @@ func containsFold(list []string, s string) bool {
 func (c *Case) String() string {
 	return fmt.Sprintf("case %d (%s on %s)", c.ID, c.Vulnerability, c.Device)
 }
+
+// VEXJustification says why a version is not affected. Vigil takes either vocabulary a VEX format uses: OpenVEX
+// 0.2.0's (also CSAF VEX's flags and CISA's minimum requirements) or CycloneDX 1.6's analysis justification; each
+// maps to the other (OpenVEX, CycloneDX), so one recorded status publishes in every format.
+type VEXJustification string
+
+// OpenVEX 0.2.0 / CSAF justifications.
+const (
+	JustComponentNotPresent       VEXJustification = "component_not_present"
+	JustVulnerableCodeNotPresent  VEXJustification = "vulnerable_code_not_present"
+	JustNotInExecutePath          VEXJustification = "vulnerable_code_not_in_execute_path"
+	JustCannotBeControlled        VEXJustification = "vulnerable_code_cannot_be_controlled_by_adversary"
+	JustInlineMitigationsExist    VEXJustification = "inline_mitigations_already_exist"
+	JustCodeNotPresent            VEXJustification = "code_not_present" // CycloneDX 1.6 from here on
+	JustCodeNotReachable          VEXJustification = "code_not_reachable"
+	JustRequiresConfiguration     VEXJustification = "requires_configuration"
+	JustRequiresDependency        VEXJustification = "requires_dependency"
+	JustRequiresEnvironment       VEXJustification = "requires_environment"
+	JustProtectedByCompiler       VEXJustification = "protected_by_compiler"
+	JustProtectedAtRuntime        VEXJustification = "protected_at_runtime"
+	JustProtectedAtPerimeter      VEXJustification = "protected_at_perimeter"
+	JustProtectedByMitigatingCtrl VEXJustification = "protected_by_mitigating_control"
+)
+
+// VEXJustifications lists both vocabularies, OpenVEX's first.
+var VEXJustifications = []VEXJustification{JustComponentNotPresent, JustVulnerableCodeNotPresent, JustNotInExecutePath,
+	JustCannotBeControlled, JustInlineMitigationsExist, JustCodeNotPresent, JustCodeNotReachable, JustRequiresConfiguration,
+	JustRequiresDependency, JustRequiresEnvironment, JustProtectedByCompiler, JustProtectedAtRuntime, JustProtectedAtPerimeter,
+	JustProtectedByMitigatingCtrl}
+
+func (j VEXJustification) Validate() error { return OneOf("justification", j, VEXJustifications) }
+func (j VEXJustification) MarshalText() ([]byte, error) {
+	return marshalWord("justification", j, VEXJustifications)
+}
+func (j *VEXJustification) UnmarshalText(b []byte) error {
+	return unmarshalWord("justification", j, b, VEXJustifications)
+}
+
+// OpenVEX is the justification in OpenVEX's (and CSAF's) vocabulary: a CycloneDX one maps to the nearest.
+func (j VEXJustification) OpenVEX() VEXJustification {
+	switch j {
+	case JustCodeNotPresent:
+		return JustVulnerableCodeNotPresent
+	case JustCodeNotReachable:
+		return JustNotInExecutePath
+	case JustRequiresConfiguration, JustRequiresDependency, JustRequiresEnvironment:
+		return JustCannotBeControlled
+	case JustProtectedByCompiler, JustProtectedAtRuntime, JustProtectedAtPerimeter, JustProtectedByMitigatingCtrl:
+		return JustInlineMitigationsExist
+	}
+	return j
+}
+
+// CycloneDX is the justification in CycloneDX 1.6's vocabulary: an OpenVEX one maps to the nearest.
+func (j VEXJustification) CycloneDX() VEXJustification {
+	switch j {
+	case JustComponentNotPresent, JustVulnerableCodeNotPresent:
+		return JustCodeNotPresent
+	case JustNotInExecutePath:
+		return JustCodeNotReachable
+	case JustCannotBeControlled:
+		return JustRequiresEnvironment
+	case JustInlineMitigationsExist:
+		return JustProtectedByMitigatingCtrl
+	}
+	return j
+}
+
+// VersionVEX is the VEX status of one version of a case's device, as a person decided it: one version may be
+// not_affected (with a justification or an impact statement saying why) while others are affected. Records are
+// appended, never edited: the newest for a version stands, and the audit trail keeps every earlier one. The VEX
+// documents Vigil publishes are made from these.
+type VersionVEX struct {
+	ID        int64     `json:"id"`
+	CaseID    int64     `json:"case_id"`
+	VersionID int64     `json:"version_id"`
+	Version   string    `json:"version,omitempty"` // the version's name (read, not stored)
+	Status    VEXStatus `json:"status"`
+	// Justification (not_affected only) is the machine-readable reason; ImpactStatement the words. OpenVEX asks for
+	// one of them on a not_affected statement.
+	Justification   VEXJustification `json:"justification,omitempty"`
+	ImpactStatement string           `json:"impact_statement,omitempty"`
+	// ActionStatement (affected) says what users should do; FixedIn (fixed) the version that fixes it.
+	ActionStatement string    `json:"action_statement,omitempty"`
+	FixedIn         string    `json:"fixed_in,omitempty"`
+	Reason          string    `json:"reason"`
+	CreatedAt       time.Time `json:"created_at"`
+	Actor           string    `json:"actor"`
+}
+
+// Validate checks a VEX status as a person gave it: a known status; a justification only (and a justification or
+// an impact statement always) with not_affected; a reason.
+func (v *VersionVEX) Validate() error {
+	if err := v.Status.Validate(); err != nil {
+		return err
+	}
+	if v.Justification != "" {
+		if err := v.Justification.Validate(); err != nil {
+			return err
+		}
+		if v.Status != VEXNotAffected {
+			return Errorf(EINVALID, "justification: only a not_affected status has one (this one is %s)", v.Status)
+		}
+	}
+	if v.Status == VEXNotAffected && v.Justification == "" && strings.TrimSpace(v.ImpactStatement) == "" {
+		return Errorf(EINVALID, "justification: not_affected needs a justification or an impact statement saying why")
+	}
+	if v.FixedIn != "" && v.Status != VEXFixed {
+		return Errorf(EINVALID, "fixed_in: only a fixed status names the version that fixes it")
+	}
+	if strings.TrimSpace(v.Reason) == "" {
+		return Errorf(EINVALID, "reason: required: say what the status rests on")
+	}
+	return texts(field{"impact_statement", v.ImpactStatement, MaxText}, field{"action_statement", v.ActionStatement, MaxText},
+		field{"fixed_in", v.FixedIn, MaxName}, field{"reason", v.Reason, MaxText})
+}
