@@ -304,6 +304,8 @@ var notices = map[string]string{
 	"link-revoked":        "The follow-up link no longer works.",
 	"vex-accept":          "Proposal accepted. A not_affected or fixed status closed its finding; the audit trail records it.",
 	"vex-reject":          "Proposal rejected. The finding is unchanged; the audit trail records the reason.",
+	"device-saved":        "Device saved; the audit trail records the change and its reason.",
+	"version-saved":       "Version saved; the audit trail records the change and its reason.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

@@ -1,0 +1,177 @@
+package web_test
+
+import (
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// TestUIParity: what the command line can change, the screens can change, through the same services. One fixture
+// per engine serves every screen's subtest (each leaves what it changed for the next to see): each form round-trips
+// (the stored values come back in the form, a save shows on the page and in the audit trail with its reason), a
+// refused value shows the form again as sent with the service's message naming the field, a form without the
+// session's CSRF token is refused, and a role that may not change the record gets a read-only page and 403.
+func TestUIParity(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			u := &uiEnv{env: e, admin: e.login(vigil.RoleAdmin, password(vigil.RoleAdmin)), viewer: e.login(vigil.RoleViewer, password(vigil.RoleViewer))}
+			t.Run("device", u.deviceEdit)
+			t.Run("version", u.versionEdit)
+		})
+	}
+}
+
+type uiEnv struct {
+	*env
+	admin, viewer *client
+}
+
+// formCase is one post of a form and what must come back.
+type formCase struct {
+	name   string
+	c      *client
+	path   string
+	form   url.Values
+	status int
+	// location is the redirect a save answers with; want are texts the page answered must hold (unescaped).
+	location string
+	want     []string
+}
+
+func (u *uiEnv) post(t *testing.T, tc formCase) string {
+	t.Helper()
+	f := url.Values{}
+	for k, v := range tc.form {
+		f[k] = v
+	}
+	if tc.c.csrf != "" && !f.Has("csrf") {
+		f.Set("csrf", tc.c.csrf)
+	}
+	res, body := tc.c.postForm(tc.path, f)
+	body = html.UnescapeString(body)
+	if res.StatusCode != tc.status {
+		t.Fatalf("%s: %d, want %d: %s", tc.name, res.StatusCode, tc.status, alertOf(body))
+	}
+	if tc.location != "" && res.Header.Get("Location") != tc.location {
+		t.Errorf("%s: redirected to %q, want %q", tc.name, res.Header.Get("Location"), tc.location)
+	}
+	for _, w := range tc.want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s: the page lacks %q: %s", tc.name, w, clip(body))
+		}
+	}
+	return body
+}
+
+// page gets a page as c and checks it holds each text (unescaped) and none of the absent ones.
+func (u *uiEnv) page(t *testing.T, c *client, path string, want []string, absent ...string) string {
+	t.Helper()
+	res, body := c.get(path)
+	body = html.UnescapeString(body)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, clip(body))
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("GET %s lacks %q", path, w)
+		}
+	}
+	for _, a := range absent {
+		if strings.Contains(body, a) {
+			t.Errorf("GET %s holds %q", path, a)
+		}
+	}
+	return body
+}
+
+// refusals checks that a post without the CSRF token, and one by the viewer, change nothing.
+func (u *uiEnv) refusals(t *testing.T, path string, form url.Values) {
+	t.Helper()
+	nocsrf := url.Values{"csrf": {"forged"}}
+	for k, v := range form {
+		nocsrf[k] = v
+	}
+	u.post(t, formCase{name: "no CSRF token", c: u.admin, path: path, form: nocsrf, status: 403, want: []string{"CSRF check failed"}})
+	u.post(t, formCase{name: "viewer", c: u.viewer, path: path, form: form, status: 403})
+}
+
+// audited returns the newest audit event of action, checking its actor and reason.
+func (u *uiEnv) audited(t *testing.T, action, reason string) *vigil.AuditEvent {
+	t.Helper()
+	evs, err := u.db.Events(sys(), vigil.AuditFilter{Action: action, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("no %s audit event (%v)", action, err)
+	}
+	if evs[0].Actor != "user:admin" || evs[0].Reason != reason {
+		t.Errorf("%s: actor %s reason %q, want user:admin %q", action, evs[0].Actor, evs[0].Reason, reason)
+	}
+	return evs[0]
+}
+
+func (u *uiEnv) deviceEdit(t *testing.T) {
+	path := fmt.Sprintf("/devices/%d/edit", u.device)
+	u.page(t, u.admin, path, []string{`name="name" required value="Infusio IP-3"`, "dose delivery: catastrophic\nevent log (PHI): negligible", `name="cyber_device" value="1" checked`})
+	u.page(t, u.viewer, path, []string{"may read this device but not change it"}, `id="device-edit"`)
+	good := url.Values{"name": {"Infusio IP-3X"}, "model": {"IP-3X"}, "class": {"III"}, "pathway": {"PMA"}, "submission_number": {"P200001"},
+		"udi_di": {"00812345000016"}, "pma_anniversary": {"2025-03-01"}, "intended_use": {"Infusion of fluids."},
+		"functions": {"dose delivery: catastrophic\nevent log (PHI): minor\nalarm: critical"}, "reason": {"Re-classified after the PMA."}}
+	u.refusals(t, path, good)
+	bad := url.Values{}
+	for k, v := range good {
+		bad[k] = v
+	}
+	bad.Set("functions", "dose delivery: lethal")
+	u.post(t, formCase{name: "unknown severity", c: u.admin, path: path, form: bad, status: 400,
+		want: []string{"The device was not saved: functions[0].severity", "Re-classified after the PMA."}})
+	bad.Set("functions", "dose delivery catastrophic")
+	u.post(t, formCase{name: "function without severity", c: u.admin, path: path, form: bad, status: 400, want: []string{"functions line 1: write \"function: severity\""}})
+	bad.Set("functions", good.Get("functions"))
+	bad.Set("pma_anniversary", "March 1st")
+	u.post(t, formCase{name: "bad date", c: u.admin, path: path, form: bad, status: 400, want: []string{`pma_anniversary: "March 1st" is not a date`}})
+	u.post(t, formCase{name: "save", c: u.admin, path: path, form: good, status: 303, location: fmt.Sprintf("/devices/%d?done=device-saved", u.device)})
+	u.page(t, u.admin, fmt.Sprintf("/devices/%d?done=device-saved", u.device), []string{"Infusio IP-3X", "model IP-3X · Class III · PMA P200001", "Device saved", "alarm"})
+	ev := u.audited(t, "device.update", "Re-classified after the PMA.")
+	if !strings.Contains(string(ev.New), `"udi_di":"00812345000016"`) || !strings.Contains(string(ev.Old), `"class":"II"`) {
+		t.Errorf("device.update records %s over %s", ev.New, ev.Old)
+	}
+	u.page(t, u.admin, path, []string{`value="2025-03-01"`, "event log (PHI): minor"}, `name="cyber_device" value="1" checked`)
+}
+
+func (u *uiEnv) versionEdit(t *testing.T) {
+	path := fmt.Sprintf("/versions/%d/edit", u.v2)
+	u.page(t, u.admin, path, []string{`<option value="marketed" selected>`, `name="units_fielded" inputmode="numeric" value="200"`})
+	u.page(t, u.viewer, path, []string{"may read this version but not change it"}, `id="version-edit"`)
+	good := url.Values{"status": {"fielded"}, "status_date": {"2025-05-01"}, "release_date": {"2024-01-15"}, "units_fielded": {"180"}, "reason": {"No longer marketed."}}
+	u.refusals(t, path, good)
+	for _, tc := range []struct{ field, value, want string }{
+		{"status", "retired", "status"},
+		{"units_fielded", "many", `units_fielded: "many" is not a whole number`},
+		{"units_fielded", "-3", "units_fielded"},
+		{"status_date", "2025-13-01", `status_date: "2025-13-01" is not a date`},
+	} {
+		bad := url.Values{}
+		for k, v := range good {
+			bad[k] = v
+		}
+		bad.Set(tc.field, tc.value)
+		u.post(t, formCase{name: tc.field + "=" + tc.value, c: u.admin, path: path, form: bad, status: 400, want: []string{"The version was not saved: " + tc.want, "No longer marketed."}})
+	}
+	u.post(t, formCase{name: "save", c: u.admin, path: path, form: good, status: 303, location: fmt.Sprintf("/versions/%d?done=version-saved", u.v2)})
+	u.page(t, u.admin, fmt.Sprintf("/versions/%d?done=version-saved", u.v2), []string{"Fielded · released 2024-01-15 · 180 units fielded", "Version saved"})
+	u.audited(t, "version.update", "No longer marketed.")
+}
+
+// alertOf is the page's alert (why a form was refused), or the start of the page when it has none.
+func alertOf(body string) string {
+	if _, rest, ok := strings.Cut(body, `role="alert">`); ok {
+		msg, _, _ := strings.Cut(rest, "<")
+		return msg
+	}
+	return clip(body)
+}
