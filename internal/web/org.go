@@ -69,13 +69,15 @@ type settingsData struct {
 	ReassessmentClock []string
 	Matrix            string // the organization's matrix as JSON, empty for the default
 	Form              url.Values
+	ISAOs             *isaoForm
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSettings(w, r, http.StatusOK, page{}, nil)
+	return s.renderSettings(w, r, http.StatusOK, page{}, nil, nil)
 }
 
-func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, p page, form url.Values) error {
+// renderSettings shows the settings page, with the settings form or the ISAO form (isaos) as sent when refused.
+func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, p page, form url.Values, isaos *isaoForm) error {
 	o, err := s.theOrg(r)
 	if err != nil {
 		return err
@@ -85,7 +87,11 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		p.Error = strings.TrimSpace(p.Error + " The stored policy does not read: " + vigil.ErrorMessage(err))
 	}
 	d := settingsData{Org: o, Policy: pol, Form: form, WorkingDays: []string{"federal", "weekdays"},
-		ReassessmentClock: []string{regulatory.ReassessmentClockReassessed, regulatory.ReassessmentClockFirst}}
+		ReassessmentClock: []string{regulatory.ReassessmentClockReassessed, regulatory.ReassessmentClockFirst}, ISAOs: isaos}
+	if d.ISAOs == nil {
+		d.ISAOs = storedISAOs(o)
+	}
+	d.ISAOs.Criteria = isaoCriteria
 	if len(o.Policy.AcceptanceMatrix) > 0 {
 		var b bytes.Buffer
 		if json.Indent(&b, o.Policy.AcceptanceMatrix, "", "  ") == nil {
@@ -106,6 +112,12 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm
+	if f.Has("name") {
+		o.Name = strings.TrimSpace(f.Get("name"))
+	}
+	if f.Has("fei_number") {
+		o.FEINumber = strings.TrimSpace(f.Get("fei_number"))
+	}
 	o.TimeZone = strings.TrimSpace(f.Get("time_zone"))
 	o.CVDContact = strings.TrimSpace(f.Get("cvd_contact"))
 	ack, err := formInt(r, "cvd_ack_days")
@@ -125,5 +137,5 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) error {
 	if !formRecoverable(err) {
 		return err
 	}
-	return s.renderSettings(w, r, StatusOf(err), page{Error: "The settings were not saved: " + vigil.ErrorMessage(err)}, f)
+	return s.renderSettings(w, r, StatusOf(err), page{Error: "The settings were not saved: " + vigil.ErrorMessage(err)}, f, nil)
 }

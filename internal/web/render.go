@@ -306,6 +306,7 @@ var notices = map[string]string{
 	"vex-reject":          "Proposal rejected. The finding is unchanged; the audit trail records the reason.",
 	"device-saved":        "Device saved; the audit trail records the change and its reason.",
 	"version-saved":       "Version saved; the audit trail records the change and its reason.",
+	"isaos":               "ISAO memberships saved. Every finding's determination now reads them; the audit trail records the change and its reason.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

@@ -155,6 +155,8 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/settings", Perm: vigil.PermRead, Summary: "the organization's settings: time zone, CVD promise, regulatory policy", h: s.settingsPage},
 		{Method: "POST", Pattern: "/settings", Perm: vigil.PermPortfolio, Summary: "change the organization's settings (reason required when the policy changes)",
 			Example: form("time_zone", "America/Chicago", "cvd_ack_days", "5", "working_days", "weekdays", "roll_deadlines", "false", "reassessment_clock", "first", "reason", "QMS-POL-12 rev C."), h: s.settingsForm},
+		{Method: "POST", Pattern: "/settings/isaos", Perm: vigil.PermPortfolio, Summary: "replace the organization's ISAO memberships and their G2016 §IX evidence (with a reason)",
+			Example: form("isao_name", "Health-ISAC", "isao_since", "2020-01-01", "isao_c1", "a", "isao_c2", "b", "isao_c3", "c", "isao_c4", "d", "reason", "Participant agreement renewed."), h: s.isaosForm},
 		{Method: "GET", Pattern: "/account", Perm: vigil.PermRead, Summary: "your account: password and API tokens", h: s.accountPage},
 		{Method: "GET", Pattern: "/intake", Perm: vigil.PermRead, Query: []param{{"source", "string", "only this source"}}, Summary: "the report inbox: awaiting acknowledgement (with the clock), in progress, closed", h: s.inboxPage},
 		{Method: "GET", Pattern: "/intake/{id}", Perm: vigil.PermRead, Summary: "a report: details, attachments, the thread with the reporter, the workflow's next steps", h: s.intakeReportPage},

@@ -23,6 +23,8 @@ func TestUIParity(t *testing.T) {
 			u := &uiEnv{env: e, admin: e.login(vigil.RoleAdmin, password(vigil.RoleAdmin)), viewer: e.login(vigil.RoleViewer, password(vigil.RoleViewer))}
 			t.Run("device", u.deviceEdit)
 			t.Run("version", u.versionEdit)
+			t.Run("org", u.orgEdit)
+			t.Run("isaos", u.isaoEdit)
 		})
 	}
 }
@@ -174,4 +176,48 @@ func alertOf(body string) string {
 		return msg
 	}
 	return clip(body)
+}
+
+func (u *uiEnv) orgEdit(t *testing.T) {
+	u.page(t, u.admin, "/settings", []string{`name="name" required value="Fixture Medical"`, "FEI number"})
+	u.page(t, u.viewer, "/settings", []string{"FDA establishment registration (FEI)", "not recorded"}, `name="fei_number"`)
+	good := url.Values{"name": {"Fixture Medical Inc."}, "fei_number": {"3001234567"}, "time_zone": {"UTC"}, "cvd_ack_days": {"5"},
+		"working_days": {"federal"}, "reassessment_clock": {"reassessed"}, "roll_deadlines": {"false"}, "reason": {"Registered name."}}
+	u.refusals(t, "/settings", good)
+	bad := url.Values{}
+	for k, v := range good {
+		bad[k] = v
+	}
+	bad.Set("name", " ")
+	u.post(t, formCase{name: "no name", c: u.admin, path: "/settings", form: bad, status: 400, want: []string{"The settings were not saved: name: required", `value="3001234567"`}})
+	u.post(t, formCase{name: "save", c: u.admin, path: "/settings", form: good, status: 303, location: "/settings?done=settings"})
+	u.page(t, u.viewer, "/settings", []string{"Settings: Fixture Medical Inc.", "<dd>3001234567</dd>"})
+	u.audited(t, "org.update", "Registered name.")
+}
+
+func (u *uiEnv) isaoEdit(t *testing.T) {
+	u.page(t, u.admin, "/settings", []string{`name="isao_name" value="Health-ISAC"`, `name="isao_since" type="date" value="2020-01-01"`, `placeholder="add an ISAO"`})
+	u.page(t, u.viewer, "/settings", []string{"Health-ISAC", "all four criteria"}, `id="isao-form"`)
+	// The stored row (ticked for removal) and the empty row filled in: H-ISAC replaced by MedISAO with three criteria evidenced.
+	good := url.Values{"isao_name": {"Health-ISAC", "MedISAO"}, "isao_since": {"2020-01-01", "2025-01-10"},
+		"isao_c1": {"a", "Membership MA-7"}, "isao_c2": {"b", "Agreement PA-2025"}, "isao_c3": {"c", "Share log SL-1"}, "isao_c4": {"d", ""},
+		"isao_remove": {"0"}, "reason": {"Moved to MedISAO."}}
+	u.refusals(t, "/settings/isaos", good)
+	bad := url.Values{}
+	for k, v := range good {
+		bad[k] = v
+	}
+	bad["isao_since"] = []string{"2020-01-01", "last spring"}
+	u.post(t, formCase{name: "bad date", c: u.admin, path: "/settings/isaos", form: bad, status: 400,
+		want: []string{`The ISAO memberships were not saved: isaos[0].since: "last spring" is not a date`, `value="Agreement PA-2025"`, `value="Moved to MedISAO."`}})
+	bad["isao_since"] = good["isao_since"]
+	bad["isao_name"] = []string{"Health-ISAC", ""}
+	u.post(t, formCase{name: "evidence without a name", c: u.admin, path: "/settings/isaos", form: bad, status: 400, want: []string{"isaos[0].name: required"}})
+	u.post(t, formCase{name: "save", c: u.admin, path: "/settings/isaos", form: good, status: 303, location: "/settings?done=isaos#isaos"})
+	u.page(t, u.viewer, "/settings", []string{"MedISAO", "2025-01-10", "incomplete"}, "Health-ISAC")
+	o, err := u.db.Org(sys(), 1)
+	if err != nil || len(o.ISAOs) != 1 || o.ISAOs[0].Name != "MedISAO" || o.ISAOs[0].Criteria != [4]string{"Membership MA-7", "Agreement PA-2025", "Share log SL-1", ""} {
+		t.Errorf("stored memberships: %+v (%v)", o, err)
+	}
+	u.audited(t, "org.update", "Moved to MedISAO.")
 }
