@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
+	"github.com/vigil-dev/vigil/internal/service/remediation"
 	"github.com/vigil-dev/vigil/internal/service/threats"
 	"github.com/vigil-dev/vigil/internal/service/vex"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -35,8 +36,10 @@ type App struct {
 	Accounts  *accounts.Service   // users, roles, passwords, tokens
 	Audit     *audittrail.Service // the audit trail: events, checkpoint, verify
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
-	SSO       *accounts.SSO       // single sign-on, when EnableSSO configured it
-	Clock     vigil.Clock
+	// Remediation is each case's plan, fix releases with their V&V and distribution, and deployment in the field.
+	Remediation *remediation.Service
+	SSO         *accounts.SSO // single sign-on, when EnableSSO configured it
+	Clock       vigil.Clock
 
 	db         *store.DB
 	catchingUp atomic.Bool // Serve's start-up re-match is running
@@ -73,17 +76,19 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	}
 	ik := &intake.Service{Store: db, Clock: clock}
 	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock, Intake: ik}
+	cs := &cases.Service{Store: db, Intel: in, Clock: clock}
 	return &App{
-		Portfolio: p,
-		Intel:     in,
-		Cases:     &cases.Service{Store: db, Intel: in, Clock: clock},
-		Threats:   &threats.Service{Store: db},
-		VEX:       &vex.Service{Store: db},
-		Accounts:  &accounts.Service{Store: db},
-		Audit:     &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
-		Intake:    ik,
-		Clock:     clock,
-		db:        db,
+		Portfolio:   p,
+		Intel:       in,
+		Cases:       cs,
+		Remediation: &remediation.Service{Store: db, Cases: cs},
+		Threats:     &threats.Service{Store: db},
+		VEX:         &vex.Service{Store: db},
+		Accounts:    &accounts.Service{Store: db},
+		Audit:       &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
+		Intake:      ik,
+		Clock:       clock,
+		db:          db,
 	}, nil
 }
 

@@ -30,11 +30,10 @@ const (
 	PriorityImmediate  = "immediate"
 )
 
-// Update cycles of FD&C Act 524B(b)(2): a justified regular cycle for known unacceptable vulnerabilities, and out
-// of cycle, as soon as possible, for critical ones that could cause uncontrolled risk.
+// Update cycles of FD&C Act 524B(b)(2), as the root names them (a remediation plan records one).
 const (
-	CycleRegular    = "regular"
-	CycleOutOfCycle = "out-of-cycle"
+	CycleRegular    = vigil.CycleRegular
+	CycleOutOfCycle = vigil.CycleOutOfCycle
 )
 
 // SSVCTree names the decision table SSVC applies, recorded with every decision.

@@ -65,6 +65,14 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("vex", db.ImportVEX(ctx, &vigil.VEXDocument{Name: "supplier.openvex.json", Format: "openvex", Author: "Supplier", SHA256: "abc", Statements: 1},
 		[]*vigil.VEXProposal{{FindingID: f.ID, Statement: vigil.VEXStatement{Vulnerability: "CVE-2025-0001", Product: vigil.VEXProduct{Purl: "pkg:generic/openssl@1.1.1k"},
 			Status: vigil.VEXUnderInvestigation}}})) // VEX document 1, proposal 1
+	must("plan", db.AddPlan(ctx, &vigil.RemediationPlan{CaseID: f.CaseID, Date: f.Learned, FixRelease: "2.1", TargetDate: f.Learned.AddDays(40),
+		Cycle: vigil.CycleOutOfCycle, Rationale: "patch the TLS library in the next build",
+		Controls: []vigil.CompensatingControl{{What: "block port 443 at the firewall", Documented: "IFU 7.3", Since: f.Learned}}})) // plan 1
+	fix := &vigil.FixRelease{CaseID: f.CaseID, Release: "2.1", Remediation: vigil.RemediationPatch}
+	must("fix", db.AddFixRelease(ctx, fix)) // fix release 1
+	must("vv", db.SetVV(ctx, fix.ID, vigil.VVRecord{Protocol: "VP-1", Report: "VR-1", Result: vigil.VVPassed, Approver: "QA", Validated: f.Learned}, ""))
+	must("deployment", db.AddDeployment(ctx, &vigil.Deployment{CaseID: f.CaseID, ConsigneeID: 1, VersionID: v.ID, Date: f.Learned, Units: 5,
+		Source: vigil.DeploymentReported})) // deployment 1
 }
 
 // rowCount counts the rows of the audited tables.
@@ -132,24 +140,27 @@ func problemKeys(r vigil.AuditReport) []problemKey {
 // that each edit is reported against its own record, and nothing else is.
 func TestAuditRecordsEveryTable(t *testing.T) {
 	edits := map[string]string{
-		"orgs":             "UPDATE orgs SET fei_number = '0000000000' WHERE id = 1",
-		"devices":          "UPDATE devices SET model = 'tampered' WHERE id = 1",
-		"device_versions":  "UPDATE device_versions SET units_fielded = 41 WHERE id = 1",
-		"consignees":       "UPDATE consignee_units SET units = 13 WHERE consignee_id = 1",
-		"sboms":            "UPDATE sboms SET digest = 'def' WHERE id = 1",
-		"users":            "UPDATE users SET role = 'admin' WHERE id = 1",
-		"tokens":           "UPDATE tokens SET expires_at = NULL WHERE id = 1",
-		"findings":         "UPDATE findings SET state = 'open', resolved_at = NULL WHERE id = 2",
-		"assessments":      "UPDATE assessments SET risk = 'controlled' WHERE id = 1",
-		"cases":            "UPDATE cases SET learned = '2025-05-01' WHERE id = 1",
-		"case_events":      "UPDATE case_events SET date = '2025-05-01' WHERE id = 1",
-		"case_retractions": "UPDATE case_retractions SET reason = 'tampered' WHERE id = 1",
-		"tm_assets":        "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
-		"tm_threats":       "DELETE FROM tm_threat_assets WHERE threat_id = 2",
-		"tm_controls":      "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
-		"intake_reports":   "UPDATE intake_messages SET body = 'tampered' WHERE report_id = 1",
-		"vex_documents":    "UPDATE vex_documents SET author = 'tampered' WHERE id = 1",
-		"vex_proposals":    "UPDATE vex_proposals SET state = 'accepted' WHERE id = 1",
+		"orgs":                    "UPDATE orgs SET fei_number = '0000000000' WHERE id = 1",
+		"devices":                 "UPDATE devices SET model = 'tampered' WHERE id = 1",
+		"device_versions":         "UPDATE device_versions SET units_fielded = 41 WHERE id = 1",
+		"consignees":              "UPDATE consignee_units SET units = 13 WHERE consignee_id = 1",
+		"sboms":                   "UPDATE sboms SET digest = 'def' WHERE id = 1",
+		"users":                   "UPDATE users SET role = 'admin' WHERE id = 1",
+		"tokens":                  "UPDATE tokens SET expires_at = NULL WHERE id = 1",
+		"findings":                "UPDATE findings SET state = 'open', resolved_at = NULL WHERE id = 2",
+		"assessments":             "UPDATE assessments SET risk = 'controlled' WHERE id = 1",
+		"cases":                   "UPDATE cases SET learned = '2025-05-01' WHERE id = 1",
+		"case_events":             "UPDATE case_events SET date = '2025-05-01' WHERE id = 1",
+		"case_retractions":        "UPDATE case_retractions SET reason = 'tampered' WHERE id = 1",
+		"tm_assets":               "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
+		"tm_threats":              "DELETE FROM tm_threat_assets WHERE threat_id = 2",
+		"tm_controls":             "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",
+		"intake_reports":          "UPDATE intake_messages SET body = 'tampered' WHERE report_id = 1",
+		"vex_documents":           "UPDATE vex_documents SET author = 'tampered' WHERE id = 1",
+		"vex_proposals":           "UPDATE vex_proposals SET state = 'accepted' WHERE id = 1",
+		"remediation_plans":       "UPDATE remediation_plans SET rationale = 'tampered' WHERE id = 1",
+		"fix_releases":            "UPDATE fix_releases SET vv = NULL WHERE id = 1",
+		"remediation_deployments": "UPDATE remediation_deployments SET units = 12 WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

@@ -220,6 +220,11 @@ var auditedTables = []auditedTable{
 	{name: "intake_reports", children: []childTable{{"intake_messages", "report_id"}, {"intake_attachments", "report_id"}, {"intake_links", "report_id"}}},
 	{name: "vex_documents"},
 	{name: "vex_proposals"},
+	// Remediation (issue 13): plan versions and deployment reports are appended; a fix release gains its V&V
+	// record, its distribution and the case event it recorded.
+	{name: "remediation_plans"},
+	{name: "fix_releases"},
+	{name: "remediation_deployments"},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that
