@@ -239,6 +239,9 @@ type PortfolioService interface {
 
 	CreateConsignee(ctx context.Context, c *Consignee) error
 	UpdateConsignee(ctx context.Context, c *Consignee, reason string) error
+	// DeleteConsignee removes a consignee and its units, with a reason (the audit trail keeps its last state);
+	// ECONFLICT when other records (notices sent to it, deployments) still name it.
+	DeleteConsignee(ctx context.Context, id int64, reason string) error
 	Consignee(ctx context.Context, id int64) (*Consignee, error)
 	Consignees(ctx context.Context) ([]*Consignee, error)
 }

@@ -739,6 +739,25 @@ func consigneeCmd(env *Env) *cobra.Command {
 				return env.Output(k, consigneeTable(k))
 			})
 		}}
-	cmd.AddCommand(create, update, list, show)
+	var delReason string
+	del := &cobra.Command{Use: "delete ID --reason TEXT", Short: "Delete a consignee and its units (the audit trail keeps it as it was)", Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				k, err := a.Portfolio.Consignee(env.actx(), id)
+				if err != nil {
+					return err
+				}
+				if err := a.Portfolio.DeleteConsignee(env.actx(), id, delReason); err != nil {
+					return err
+				}
+				return env.Output(k, consigneeTable(k))
+			})
+		}}
+	del.Flags().StringVar(&delReason, "reason", "", "why (required; recorded in the audit trail)")
+	cmd.AddCommand(create, update, list, show, del)
 	return cmd
 }

@@ -673,6 +673,43 @@ func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason st
 	})
 }
 
+// DeleteConsignee removes a consignee and its units; the reason is required, and the event keeps the consignee as
+// it was. A consignee other records still name (a foreign key) is refused with ECONFLICT.
+func (db *DB) DeleteConsignee(ctx context.Context, id int64, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.DeleteConsignee", id)
+	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: required to delete a consignee")
+	}
+	if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanConsignee(tx.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("consignee", id)
+		} else if err != nil {
+			return err
+		}
+		if err := db.loadUnits(ctx, tx, old); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM consignee_units WHERE consignee_id = $1", id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM consignees WHERE id = $1", id); err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") || strings.Contains(err.Error(), "23503") {
+				return vigil.Errorf(vigil.ECONFLICT, "consignee %d: other records name it (notices, deployments): it is kept", id)
+			}
+			return err
+		}
+		tx.wrote("consignees", id)
+		return tx.Audit(ctx, "consignee.delete", "consignee", idText(id), old, nil, reason)
+	})
+}
+
 // Consignee returns one consignee with its units.
 func (db *DB) Consignee(ctx context.Context, id int64) (_ *vigil.Consignee, err error) {
 	defer vigil.Wrap(&err, "store.Consignee", id)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -54,6 +55,9 @@ type env struct {
 	// the attachment of the first.
 	reports    map[string][2]int64
 	attachment int64
+	// consignee holds 40 units of v1; deletable are the ones the role walk deletes, one for each identity's try.
+	consignee int64
+	deletable []int64
 }
 
 func sys() context.Context { return storetest.Admin() }
@@ -174,6 +178,14 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		t.Fatalf("fixture VEX: %d proposals", len(imp.Proposals))
 	}
 	e.vexProposals = []int64{imp.Proposals[0].ID, imp.Proposals[1].ID}
+	hospital := &vigil.Consignee{Name: "St. Fixture Hospital", Contact: "biomed@fixture.example", Units: []vigil.ConsigneeUnit{{VersionID: e.v1, Units: 40, Lots: []string{"L-1", "L-2"}}}}
+	must(db.CreateConsignee(ctx, hospital))
+	e.consignee = hospital.ID
+	for i := range 1 + len(roles) {
+		c := &vigil.Consignee{Name: fmt.Sprintf("Closing Clinic %d", i+1)}
+		must(db.CreateConsignee(ctx, c))
+		e.deletable = append(e.deletable, c.ID)
+	}
 	var o app.ServeOptions
 	for _, f := range opt {
 		f(&o)

@@ -307,6 +307,9 @@ var notices = map[string]string{
 	"device-saved":        "Device saved; the audit trail records the change and its reason.",
 	"version-saved":       "Version saved; the audit trail records the change and its reason.",
 	"isaos":               "ISAO memberships saved. Every finding's determination now reads them; the audit trail records the change and its reason.",
+	"consignee":           "Consignee added. Record the units it holds below.",
+	"consignee-saved":     "Consignee saved; the audit trail records the change and its reason.",
+	"consignee-deleted":   "Consignee deleted; the audit trail keeps it as it was, with the reason.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

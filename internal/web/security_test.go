@@ -39,6 +39,8 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.targetTokens[0])
 		case strings.Contains(p, "/tokens/"):
 			return fmt.Sprint(e.targetTokens[1])
+		case strings.Contains(p, "/consignees/"):
+			return fmt.Sprint(e.consignee)
 		case strings.Contains(p, "/devices/"):
 			return fmt.Sprint(e.device)
 		case strings.Contains(p, "/versions/"):
@@ -117,7 +119,13 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 			body, ctype = bytes.NewReader(b), "application/json"
 		}
 	}
-	req, _ := http.NewRequest(method, e.srv.URL+e.path(rt.Pattern), body)
+	path := e.path(rt.Pattern)
+	if method == "POST" && strings.HasSuffix(rt.Pattern, "/consignees/{id}/delete") {
+		// A delete succeeds once: each identity tries it on a consignee of its own.
+		path = fmt.Sprintf("/consignees/%d/delete", e.deletable[0])
+		e.deletable = append(e.deletable[1:], e.deletable[0])
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, body)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -25,6 +25,7 @@ func TestUIParity(t *testing.T) {
 			t.Run("version", u.versionEdit)
 			t.Run("org", u.orgEdit)
 			t.Run("isaos", u.isaoEdit)
+			t.Run("consignees", u.consigneeScreens)
 		})
 	}
 }
@@ -220,4 +221,56 @@ func (u *uiEnv) isaoEdit(t *testing.T) {
 		t.Errorf("stored memberships: %+v (%v)", o, err)
 	}
 	u.audited(t, "org.update", "Moved to MedISAO.")
+}
+
+func (u *uiEnv) consigneeScreens(t *testing.T) {
+	u.page(t, u.viewer, "/consignees", []string{"St. Fixture Hospital", "Closing Clinic 1", `<td class="num">40</td>`}, `id="consignee-create"`)
+	create := url.Values{"name": {"Mercy General"}, "contact": {"biomed@mercy.example"}, "address": {"1 Main St, Springfield"}}
+	u.refusals(t, "/consignees", create)
+	u.post(t, formCase{name: "create without a name", c: u.admin, path: "/consignees", form: url.Values{"contact": {"x@y.example"}}, status: 400,
+		want: []string{"The consignee was not created: name: required", `value="x@y.example"`}})
+	u.post(t, formCase{name: "create", c: u.admin, path: "/consignees", form: create, status: 303})
+	cs, err := u.db.Consignees(sys())
+	if err != nil || len(cs) != 3+len(roles) {
+		t.Fatalf("consignees after create: %d (%v)", len(cs), err)
+	}
+	var mercy *vigil.Consignee
+	for _, c := range cs {
+		if c.Name == "Mercy General" {
+			mercy = c
+		}
+	}
+	path := fmt.Sprintf("/consignees/%d", mercy.ID)
+	u.page(t, u.admin, path, []string{`value="biomed@mercy.example"`, "1 Main St, Springfield", fmt.Sprintf(`name="units_%d"`, u.v2)})
+	u.page(t, u.viewer, fmt.Sprintf("/consignees/%d", u.consignee), []string{`value="40"`, `value="L-1; L-2"`, "readonly"}, `id="consignee-edit"`, `id="consignee-delete"`)
+	edit := url.Values{"name": {"Mercy General Hospital"}, "contact": {"Dana Biomed, +1 555 0100"}, "address": {"1 Main St, Springfield"},
+		fmt.Sprintf("units_%d", u.v1): {"12"}, fmt.Sprintf("lots_%d", u.v1): {"A-7; A-8, A-9"}, fmt.Sprintf("units_%d", u.v2): {"3"},
+		"reason": {"Units from the 2025 service report."}}
+	u.refusals(t, path, edit)
+	bad := url.Values{}
+	for k, v := range edit {
+		bad[k] = v
+	}
+	bad.Set(fmt.Sprintf("units_%d", u.v2), "three")
+	u.post(t, formCase{name: "units not a number", c: u.admin, path: path, form: bad, status: 400,
+		want: []string{`The consignee was not saved: units (Infusio IP-3X 3.2.1): "three" is not a whole number`, `value="A-7; A-8, A-9"`, `value="Units from the 2025 service report."`}})
+	u.post(t, formCase{name: "save", c: u.admin, path: path, form: edit, status: 303, location: path + "?done=consignee-saved"})
+	got, err := u.db.Consignee(sys(), mercy.ID)
+	if err != nil || got.Name != "Mercy General Hospital" || got.Contact != "Dana Biomed, +1 555 0100" || len(got.Units) != 2 ||
+		got.Units[0].Units != 12 || strings.Join(got.Units[0].Lots, "|") != "A-7|A-8|A-9" || got.Units[1].Units != 3 {
+		t.Errorf("stored consignee: %+v (%v)", got, err)
+	}
+	u.audited(t, "consignee.update", "Units from the 2025 service report.")
+	u.page(t, u.admin, "/consignees", []string{"Mercy General Hospital", `<td class="num">15</td>`})
+
+	del := fmt.Sprintf("/consignees/%d/delete", mercy.ID)
+	u.refusals(t, del, url.Values{"reason": {"Site closed."}})
+	u.post(t, formCase{name: "delete without a reason", c: u.admin, path: del, form: url.Values{"reason": {""}}, status: 400,
+		want: []string{"The consignee was not deleted: reason: required", `value="A-7; A-8; A-9"`}})
+	u.post(t, formCase{name: "delete", c: u.admin, path: del, form: url.Values{"reason": {"Site closed."}}, status: 303, location: "/consignees?done=consignee-deleted"})
+	u.page(t, u.admin, "/consignees?done=consignee-deleted", []string{"Consignee deleted"}, "Mercy General")
+	ev := u.audited(t, "consignee.delete", "Site closed.")
+	if !strings.Contains(string(ev.Old), "Mercy General Hospital") {
+		t.Errorf("consignee.delete keeps %s", ev.Old)
+	}
 }

@@ -142,6 +142,10 @@ func (s *Service) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reaso
 	return write(ctx, func() error { return s.Store.UpdateConsignee(ctx, c, reason) })
 }
 
+func (s *Service) DeleteConsignee(ctx context.Context, id int64, reason string) error {
+	return write(ctx, func() error { return s.Store.DeleteConsignee(ctx, id, reason) })
+}
+
 func (s *Service) Consignee(ctx context.Context, id int64) (*vigil.Consignee, error) {
 	return may(ctx, vigil.PermRead, func() (*vigil.Consignee, error) { return s.Store.Consignee(ctx, id) })
 }
