@@ -19,6 +19,15 @@ type sourcesData struct {
 	Sources   []Source
 	Runs      []*vigil.IntelRun
 	Now       time.Time
+	sourcesExtra
+	ImportSources []string
+}
+
+// sourcesExtra is what an action adds to the sources page: what a sync or an upload did, or the new feed's form as
+// sent when it was refused.
+type sourcesExtra struct {
+	Result *feedResult
+	Form   *feedForm
 }
 
 func (s *Server) sources(r *http.Request) ([]Source, error) {
@@ -36,6 +45,10 @@ func (s *Server) sources(r *http.Request) ([]Source, error) {
 }
 
 func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSources(w, r, http.StatusOK, page{}, sourcesExtra{})
+}
+
+func (s *Server) renderSources(w http.ResponseWriter, r *http.Request, status int, p page, extra sourcesExtra) error {
 	format, err := exportFormat(r)
 	if err != nil {
 		return err
@@ -51,13 +64,18 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return export(w, format, "sources", src, t)
 	}
-	data := sourcesData{Available: s.svc.Sources != nil, Sources: src, Now: s.opt.Clock.Now()}
+	data := sourcesData{Available: s.svc.Sources != nil, Sources: src, Now: s.opt.Clock.Now(), sourcesExtra: extra, ImportSources: importSources}
+	if data.Form == nil {
+		data.Form = newFeedForm(url.Values{"every": {"24h"}, "enabled": {"1"}}, false)
+	}
+	data.Form.withCSRF(r)
 	if s.svc.Sources != nil {
 		if data.Runs, err = s.svc.Sources.Runs(r.Context(), 20); err != nil {
 			return err
 		}
 	}
-	s.render(w, r, http.StatusOK, "sources", page{Title: "Sources", Nav: "sources", Data: data})
+	p.Title, p.Nav, p.Data = "Sources", "sources", data
+	s.render(w, r, status, "sources", p)
 	return nil
 }
 

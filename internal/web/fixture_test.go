@@ -8,15 +8,18 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/web"
@@ -58,6 +61,8 @@ type env struct {
 	// consignee holds 40 units of v1; deletable are the ones the role walk deletes, one for each identity's try.
 	consignee int64
 	deletable []int64
+	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
+	feedHits atomic.Int32
 }
 
 func sys() context.Context { return storetest.Admin() }
@@ -186,6 +191,15 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		must(db.CreateConsignee(ctx, c))
 		e.deletable = append(e.deletable, c.ID)
 	}
+	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.feedHits.Add(1)
+		io.WriteString(w, osvDoc)
+	}))
+	t.Cleanup(feedSrv.Close)
+	feedURL, _ := url.Parse(feedSrv.URL)
+	e.app.Intel.Fetcher = &importer.Fetcher{Client: importer.NewClient(func(netip.Addr) error { return nil }), Allow: []string{feedURL.Hostname()}, AllowHTTP: true,
+		Retries: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
+	must(e.app.Intel.SetFeed(ctx, &vigil.Feed{Name: "fixture-osv", Source: vigil.SourceOSV, URL: feedSrv.URL + "/GHSA-test-0001-0001.json", Every: 24 * time.Hour, Enabled: true}))
 	var o app.ServeOptions
 	for _, f := range opt {
 		f(&o)

@@ -310,6 +310,7 @@ var notices = map[string]string{
 	"consignee":           "Consignee added. Record the units it holds below.",
 	"consignee-saved":     "Consignee saved; the audit trail records the change and its reason.",
 	"consignee-deleted":   "Consignee deleted; the audit trail keeps it as it was, with the reason.",
+	"feed-saved":          "Feed saved; the scheduler syncs it from now on (the audit trail records the change).",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

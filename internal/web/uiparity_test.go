@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"fmt"
 	"html"
+	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -26,6 +29,7 @@ func TestUIParity(t *testing.T) {
 			t.Run("org", u.orgEdit)
 			t.Run("isaos", u.isaoEdit)
 			t.Run("consignees", u.consigneeScreens)
+			t.Run("feeds", u.feedScreens)
 		})
 	}
 }
@@ -272,5 +276,83 @@ func (u *uiEnv) consigneeScreens(t *testing.T) {
 	ev := u.audited(t, "consignee.delete", "Site closed.")
 	if !strings.Contains(string(ev.Old), "Mercy General Hospital") {
 		t.Errorf("consignee.delete keeps %s", ev.Old)
+	}
+}
+
+func (u *uiEnv) feedScreens(t *testing.T) {
+	u.page(t, u.viewer, "/sources", []string{"fixture-osv", "not synced"}, "Sync now", `id="feed-upload"`, `id="feed-form"`)
+	u.page(t, u.admin, "/sources", []string{`action="/sources/fixture-osv/sync"`, `id="feed-upload"`, `name="every" required value="24h"`})
+
+	// Sync now: fetched, imported, the portfolio re-matched, the attempt recorded.
+	u.refusals(t, "/sources/fixture-osv/sync", url.Values{})
+	if n := u.feedHits.Load(); n != 0 {
+		t.Fatalf("a refused sync fetched the feed %d times", n)
+	}
+	u.post(t, formCase{name: "sync", c: u.admin, path: "/sources/fixture-osv/sync", status: 200,
+		want: []string{"Synced fixture-osv", "osv +1 added", "re-matched"}})
+	if n := u.feedHits.Load(); n != 1 {
+		t.Errorf("sync fetched the feed %d times, want 1", n)
+	}
+	f, err := u.app.Intel.Feed(sys(), "fixture-osv")
+	if err != nil || f.LastSuccess.IsZero() || f.Failures != 0 {
+		t.Errorf("the sync was not recorded: %+v (%v)", f, err)
+	}
+	u.post(t, formCase{name: "sync an unknown feed", c: u.admin, path: "/sources/nope/sync", status: 404})
+
+	// Configure: an existing feed from its page, a new one from the list.
+	u.page(t, u.admin, "/sources/fixture-osv", []string{`name="editing" value="1"`, `<option selected>osv</option>`, "/GHSA-test-0001-0001.json", `name="every" required value="24h"`, `name="enabled" value="1" checked`})
+	u.page(t, u.viewer, "/sources/fixture-osv", []string{"may read the feeds but not configure them"}, `id="feed-form"`)
+	edit := url.Values{"editing": {"1"}, "name": {"fixture-osv"}, "source": {"osv"}, "url": {f.URL}, "every": {"6h"}}
+	u.refusals(t, "/sources", edit)
+	bad := url.Values{"editing": {"1"}, "name": {"fixture-osv"}, "source": {"osv"}, "url": {f.URL}, "every": {"daily"}}
+	u.post(t, formCase{name: "bad schedule", c: u.admin, path: "/sources", form: bad, status: 400, want: []string{`The feed was not saved: every: "daily" is not a duration`, `name="editing" value="1"`}})
+	bad.Set("every", "6h")
+	bad.Set("url", "ftp://feeds.example/osv.zip")
+	u.post(t, formCase{name: "bad URL", c: u.admin, path: "/sources", form: bad, status: 400, want: []string{`url: "ftp://feeds.example/osv.zip" is not an http(s) URL`}})
+	u.post(t, formCase{name: "save", c: u.admin, path: "/sources", form: edit, status: 303, location: "/sources?done=feed-saved"})
+	if f, err := u.app.Intel.Feed(sys(), "fixture-osv"); err != nil || f.Every.String() != "6h0m0s" || f.Enabled {
+		t.Errorf("after the edit: %+v (%v)", f, err)
+	}
+	u.page(t, u.viewer, "/sources", []string{"disabled"})
+	add := url.Values{"name": {"osv maven"}, "source": {"osv"}, "url": {"https://osv-vulnerabilities.storage.googleapis.com/Maven/all.zip"}, "every": {"24h"}, "enabled": {"1"}}
+	u.post(t, formCase{name: "name with a space", c: u.admin, path: "/sources", form: add, status: 400, want: []string{`name: "osv maven" must be 1-64 characters without spaces`, `id="feed-upload"`}})
+	add.Set("name", "osv-maven")
+	u.post(t, formCase{name: "add", c: u.admin, path: "/sources", form: add, status: 303})
+	u.page(t, u.admin, "/sources", []string{"osv-maven", "every 24h"})
+	// Upload a feed file: imported and re-matched; a bad record keeps nothing.
+	upload := func(c *client, csrf, name, doc string) (*http.Response, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("csrf", csrf)
+		mw.WriteField("source", "osv")
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write([]byte(doc))
+		mw.Close()
+		req, _ := http.NewRequest("POST", u.srv.URL+"/sources/imports", &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		res, body := c.do(req)
+		return res, html.UnescapeString(body)
+	}
+	doc := strings.ReplaceAll(osvDoc, "GHSA-test-0001-0001", "GHSA-test-0002-0002")
+	if res, _ := upload(u.viewer, u.viewer.csrf, "viewer.json", doc); res.StatusCode != 403 {
+		t.Errorf("viewer upload: %d, want 403", res.StatusCode)
+	}
+	if res, _ := upload(u.admin, "forged", "forged.json", doc); res.StatusCode != 403 {
+		t.Errorf("upload without the CSRF token: %d, want 403", res.StatusCode)
+	}
+	if res, body := upload(u.admin, u.admin.csrf, "broken.json", `{"id": "GHSA-x", "affected": "no"}`); res.StatusCode != 400 ||
+		!strings.Contains(body, "The file was not imported (nothing was kept): ") || !strings.Contains(body, "broken.json") {
+		t.Errorf("bad upload: %d %s", res.StatusCode, alertOf(body))
+	}
+	if res, body := upload(u.admin, u.admin.csrf, "GHSA-test-0002-0002.json", doc); res.StatusCode != 200 || !strings.Contains(body, "Imported GHSA-test-0002-0002.json") ||
+		!strings.Contains(body, "osv +1 added") {
+		t.Errorf("upload: %d %s", res.StatusCode, alertOf(body))
+	}
+	if v, err := u.app.Intel.Vuln(sys(), "GHSA-test-0002-0002"); err != nil || v == nil {
+		t.Errorf("the uploaded advisory is not stored: %v", err)
+	}
+	evs, err := u.db.Events(sys(), vigil.AuditFilter{Action: "intel.feed", Limit: 2})
+	if err != nil || len(evs) != 2 || evs[0].Actor != "user:admin" || evs[0].ObjectID != "osv-maven" || evs[1].ObjectID != "fixture-osv" {
+		t.Errorf("intel.feed events: %+v (%v)", evs, err)
 	}
 }

@@ -41,7 +41,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (data []byte
 		}
 		f, hdr, err := r.FormFile("file")
 		if err != nil {
-			return nil, "", vigil.Errorf(vigil.EINVALID, "file: choose an SBOM file to upload")
+			return nil, "", vigil.Errorf(vigil.EINVALID, "file: choose a file to upload")
 		}
 		defer f.Close()
 		data, err = readBounded(f, lim.MaxBytes, "file")
