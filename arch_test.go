@@ -65,7 +65,7 @@ var (
 	intake   = []string{"internal/importer", "internal/jobs"}
 	services = []string{"internal/service", "internal/cases"}
 	readside = []string{"internal/readmodel"}
-	adapters = []string{"internal/store", "internal/web"}
+	adapters = []string{"internal/store", "internal/web", "internal/mailer"}
 	front    = []string{"internal/cli", "internal/web"}
 	wiring   = []string{"internal/app"}
 	support  = []string{"internal/testfix", "internal/store/storetest"}
@@ -130,6 +130,8 @@ func TestArchitectureRulesBite(t *testing.T) {
 		{ImportPath: mod + "/internal/importer", Imports: []string{mod + "/internal/store"}},
 		{ImportPath: mod + "/internal/importer", Imports: []string{mod + "/internal/service/portfolio"}},
 		{ImportPath: mod + "/internal/readmodel", Imports: []string{mod + "/internal/store"}},
+		{ImportPath: mod + "/internal/mailer", Imports: []string{mod + "/internal/store"}},
+		{ImportPath: mod + "/internal/service/notify", Imports: []string{mod + "/internal/mailer"}},
 		{ImportPath: mod + "/internal/newthing"},
 	}
 	for _, b := range bad {
@@ -164,6 +166,8 @@ func violations(pkgs []pkg) []string {
 				errorf("importer imports %s: it writes through vigil.IntelWriter and its own Store interface (the root, engines and parsers only)", rel(imp))
 			case under(p.ImportPath, "internal/jobs") && own && imp != mod:
 				errorf("jobs imports %s: the scheduler takes what it runs as interfaces", rel(imp))
+			case under(p.ImportPath, "internal/mailer") && own && imp != mod:
+				errorf("mailer imports %s: it speaks SMTP for the outbox and knows only the root", rel(imp))
 			case under(p.ImportPath, services...) && (imp == "database/sql" || own && (under(imp, adapters...) || under(imp, front...) || under(imp, wiring...))):
 				errorf("service %s imports %s: a use case works through interfaces the wiring fills, never an adapter", rel(p.ImportPath), rel(imp))
 			case under(p.ImportPath, readside...) && (imp == "database/sql" || own && (under(imp, "internal/store") || under(imp, "internal/cli") || under(imp, wiring...))):

@@ -15,10 +15,12 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/mailer"
 	"github.com/vigil-dev/vigil/internal/service/accounts"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
+	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/service/remediation"
 	"github.com/vigil-dev/vigil/internal/service/threats"
@@ -38,7 +40,8 @@ type App struct {
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
 	// Remediation is each case's plan, fix releases with their V&V and distribution, and deployment in the field.
 	Remediation *remediation.Service
-	SSO         *accounts.SSO // single sign-on, when EnableSSO configured it
+	Outbox      *notify.Outbox // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
+	SSO         *accounts.SSO  // single sign-on, when EnableSSO configured it
 	Clock       vigil.Clock
 
 	db         *store.DB
@@ -50,7 +53,12 @@ type Option func(*options)
 
 type options struct {
 	auditKey ed25519.PrivateKey
+	smtpURL  string
 }
+
+// WithSMTPURL sends e-mail through the SMTP server url names ($VIGIL_SMTP_URL), whatever the organization's settings
+// say.
+func WithSMTPURL(url string) Option { return func(o *options) { o.smtpURL = url } }
 
 // WithAuditKey signs the audit trail's events and checkpoints with key (audittrail.LoadKey).
 func WithAuditKey(key ed25519.PrivateKey) Option { return func(o *options) { o.auditKey = key } }
@@ -87,9 +95,19 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Accounts:    &accounts.Service{Store: db},
 		Audit:       &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
 		Intake:      ik,
+		Outbox:      &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock},
 		Clock:       clock,
 		db:          db,
 	}, nil
+}
+
+// dialSMTP is the outbox's way to the mailer.
+func dialSMTP(url string) (notify.Sender, error) {
+	cfg, err := mailer.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return mailer.New(cfg), nil
 }
 
 // EnableSSO configures sign-in through an OpenID Connect provider (reading its discovery document now); password

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -64,11 +65,14 @@ func (e *Env) Open() (*app.App, error) {
 		}
 		opts = append(opts, app.WithAuditKey(key))
 	}
+	if u := os.Getenv("VIGIL_SMTP_URL"); u != "" {
+		opts = append(opts, app.WithSMTPURL(u))
+	}
 	a, err := app.Open(e.Ctx, e.DB, vigil.ClockFrom(e.Ctx), opts...)
 	if err != nil {
 		return nil, err
 	}
-	a.Intel.Log = e.Log
+	a.Intel.Log, a.Outbox.Log = e.Log, e.Log
 	return a, nil
 }
 

@@ -97,6 +97,9 @@ func serveCmd(env *Env) *cobra.Command {
 				} else {
 					env.Log.Info("feed sync off", "hint", "vigil import PATH|URL, or serve --sync")
 				}
+				// E-mail queued by any instance is delivered by whichever claims it first, once.
+				a.Outbox.Owner = sched.Owner
+				go a.Outbox.Run(env.Ctx)
 				if cpFile != "" {
 					// Published outside the database, so that a copy rolled back behind it is caught.
 					go a.Audit.ExportEvery(vigil.WithActor(env.Ctx, vigil.Actor{System: true, Name: "checkpoint"}), cpFile, cpEvery, env.Log)

@@ -1,0 +1,73 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix"
+)
+
+// TestNotifySMTPCommands configures the SMTP server from stdin, shows it without its password, sends a test message
+// to a real Mailpit and reads its delivery log; a refused one shows the server's answer and is resent.
+func TestNotifySMTPCommands(t *testing.T) {
+	mp := testfix.StartMailpit(t)
+	r := runner{t, storetest.DSN(t, store.SQLite)}
+	r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
+	if out := r.ok("notify", "smtp"); !strings.Contains(out, "none: set $VIGIL_SMTP_URL") {
+		t.Errorf("unconfigured: %s", out)
+	}
+	if code, _, errs := r.run(mp.URL("psirt@acme.example")+"\n", "notify", "smtp", "set", "-"); code != 2 || !strings.Contains(errs, "--reason") {
+		t.Errorf("set without a reason: %d %s", code, errs)
+	}
+	code, out, errs := r.run(mp.URL("psirt@acme.example")+"\n", "notify", "smtp", "set", "-", "--reason", "test relay")
+	if code != 0 || strings.Contains(out+errs, "secret-password") || !strings.Contains(errs, "vigil:xxxxx@"+mp.SMTP) {
+		t.Fatalf("smtp set: %d %s %s", code, out, errs)
+	}
+	if out := r.ok("notify", "smtp", "--format", "json"); strings.Contains(out, "secret-password") || !strings.Contains(out, `"source": "settings"`) {
+		t.Errorf("smtp: %s", out)
+	}
+	if out := r.ok("audit", "log", "--format", "json"); strings.Contains(out, "secret-password") || !strings.Contains(out, "smtp.configure") {
+		t.Errorf("the trail: %s", out)
+	}
+	out = r.ok("notify", "smtp", "test", "--to", "you@acme.example")
+	if !strings.Contains(out, "accepted") {
+		t.Errorf("smtp test: %s", out)
+	}
+	got := mp.Messages(t)
+	if len(got) != 1 || got[0].To[0].Address != "you@acme.example" || got[0].Subject != "Vigil test message" {
+		t.Fatalf("arrived: %+v", got)
+	}
+
+	mp.Refuse(t, 550)
+	if code, _, errs := r.run("", "notify", "smtp", "test", "--to", "gone@acme.example"); code != 1 || !strings.Contains(errs, "failed") || !strings.Contains(errs, "550") {
+		t.Errorf("refused test: %d %s", code, errs)
+	}
+	var ms []struct {
+		ID     int64  `json:"id"`
+		To     string `json:"to"`
+		State  string `json:"state"`
+		Answer string `json:"answer"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("notify", "outbox", "--state", "failed", "--format", "json")), &ms); err != nil || len(ms) != 1 || ms[0].To != "gone@acme.example" {
+		t.Fatalf("outbox --state failed: %+v %v", ms, err)
+	}
+	id := itoa(ms[0].ID)
+	if out := r.ok("notify", "outbox", "show", id); !strings.Contains(out, "550") || !strings.Contains(out, "failed") {
+		t.Errorf("show: %s", out)
+	}
+	if code, _, errs := r.run("", "notify", "outbox", "--state", "lost"); code != 2 || !strings.Contains(errs, `"lost"`) {
+		t.Errorf("bad state: %d %s", code, errs)
+	}
+	mp.Refuse(t, 0)
+	r.ok("notify", "outbox", "resend", id, "--reason", "the address was fixed at the hospital")
+	r.ok("notify", "outbox", "deliver")
+	if out := r.ok("notify", "outbox", "show", id); !strings.Contains(out, "accepted") {
+		t.Errorf("after resend: %s", out)
+	}
+	if len(mp.Messages(t)) != 2 {
+		t.Errorf("the resent message did not arrive")
+	}
+}
