@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
+	"github.com/vigil-dev/vigil/internal/service/regdocs"
 	"github.com/vigil-dev/vigil/internal/service/remediation"
 	"github.com/vigil-dev/vigil/internal/service/threats"
 	"github.com/vigil-dev/vigil/internal/service/vex"
@@ -40,8 +41,9 @@ type App struct {
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
 	// Remediation is each case's plan, fix releases with their V&V and distribution, and deployment in the field.
 	Remediation *remediation.Service
-	Outbox      *notify.Outbox // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
-	SSO         *accounts.SSO  // single sign-on, when EnableSSO configured it
+	Outbox      *notify.Outbox   // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
+	Reports     *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
+	SSO         *accounts.SSO    // single sign-on, when EnableSSO configured it
 	Clock       vigil.Clock
 
 	db         *store.DB
@@ -90,6 +92,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Intel:       in,
 		Cases:       cs,
 		Remediation: &remediation.Service{Store: db, Cases: cs},
+		Reports:     &regdocs.Service{Store: db, Cases: cs, Clock: clock},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    &accounts.Service{Store: db},

@@ -73,6 +73,8 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("vv", db.SetVV(ctx, fix.ID, vigil.VVRecord{Protocol: "VP-1", Report: "VR-1", Result: vigil.VVPassed, Approver: "QA", Validated: f.Learned}, ""))
 	must("deployment", db.AddDeployment(ctx, &vigil.Deployment{CaseID: f.CaseID, ConsigneeID: 1, VersionID: v.ID, Date: f.Learned, Units: 5,
 		Source: vigil.DeploymentReported})) // deployment 1
+	must("regdoc", db.AddRegRecord(ctx, &vigil.RegRecord{Kind: vigil.RegPremarket, CaseID: f.CaseID, Date: f.Learned,
+		Body: []byte(`{"decision":"none","basis":"software change within the approved design"}`)}, "premarket decision")) // record 1
 }
 
 // rowCount counts the rows of the audited tables.
@@ -161,6 +163,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"remediation_plans":       "UPDATE remediation_plans SET rationale = 'tampered' WHERE id = 1",
 		"fix_releases":            "UPDATE fix_releases SET vv = NULL WHERE id = 1",
 		"remediation_deployments": "UPDATE remediation_deployments SET units = 12 WHERE id = 1",
+		"regdoc_records":          "UPDATE regdoc_records SET body = '{}' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

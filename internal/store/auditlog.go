@@ -225,6 +225,7 @@ var auditedTables = []auditedTable{
 	{name: "remediation_plans"},
 	{name: "fix_releases"},
 	{name: "remediation_deployments"},
+	{name: "regdoc_records"},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that
