@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	vexdoc "github.com/vigil-dev/vigil/internal/vex"
 )
 
 func init() { register(vexCmd) }
@@ -26,7 +29,33 @@ func vexTable(ps []*vigil.VEXProposal) func() ([]string, [][]string) {
 }
 
 func vexCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "vex", Short: "Supplier VEX documents: proposed statuses on findings, accepted or rejected by a person"}
+	var exDevice, exVersion string
+	cmd := &cobra.Command{Use: "vex --device D --version V --format openvex|cyclonedx|csaf",
+		Short: "A device version's VEX from its assessed cases (OpenVEX 0.2.0, CycloneDX 1.6, CSAF VEX); supplier VEX documents: import, list, accept or reject",
+		Example: "  vigil vex --device \"Infusion Pump IP-3\" --version 3.2.1 --format openvex > ip3-3.2.1.openvex.json\n" +
+			"  vigil vex --device \"Infusion Pump IP-3\" --version 3.2.1 --format cyclonedx",
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if exDevice == "" || exVersion == "" {
+				return Usage("--device and --version are required (or a subcommand: import, list, accept, reject)")
+			}
+			if !slices.Contains(vexFormats, env.Format) {
+				return Usage("--format: %q is not one of %s", env.Format, strings.Join(vexFormats, ", "))
+			}
+			return env.withApp(func(a *app.App) error {
+				v, err := lookupVersion(env, a, exDevice, exVersion)
+				if err != nil {
+					return err
+				}
+				d, err := a.Remediation.DeviceVEX(env.actx(), v.DeviceID, v.ID)
+				if err != nil {
+					return err
+				}
+				return writeDeviceVEX(env, d)
+			})
+		}}
+	cmd.Flags().StringVar(&exDevice, "device", "", "the device (name or id)")
+	cmd.Flags().StringVar(&exVersion, "version", "", "the device version")
 	var device, version string
 	imp := &cobra.Command{Use: "import FILE", Short: "Import a CycloneDX VEX, OpenVEX or CSAF VEX document as proposals on the open findings it matches", Args: exactArgs(1),
 		Example: "  vigil vex import supplier-vex.json                       # every matching open finding\n" +
@@ -128,6 +157,35 @@ func vexDecideCmd(env *Env, accept bool) *cobra.Command {
 		}}
 	c.Flags().StringVar(&reason, "reason", "", "why (required; it goes into the audit trail)")
 	return c
+}
+
+// vexFormats are the outputs of `vigil vex --device D --version V`: the documents, or the statements for people.
+var vexFormats = []string{"openvex", "cyclonedx", "csaf", "json", "table"}
+
+// writeDeviceVEX writes a device version's VEX in the --format asked for.
+func writeDeviceVEX(env *Env, d *vigil.DeviceVEX) error {
+	switch env.Format {
+	case "openvex":
+		return vexdoc.WriteOpenVEX(env.Stdout, d, toolVersion)
+	case "cyclonedx":
+		return vexdoc.WriteCycloneDX(env.Stdout, d, toolVersion)
+	case "csaf":
+		return vigil.Errorf(vigil.EUNAVAILABLE, "--format csaf: the CSAF VEX writer has not landed yet (issue 13, notices); use openvex or cyclonedx")
+	case "json":
+		return env.JSON(d)
+	}
+	rows := [][]string{}
+	for _, s := range d.Statements {
+		why := s.ActionStatement
+		switch s.Status {
+		case vigil.VEXNotAffected:
+			why = strings.TrimSpace(string(s.Justification) + " " + s.ImpactStatement)
+		case vigil.VEXFixed, vigil.VEXUnderInvestigation:
+			why = s.Detail
+		}
+		rows = append(rows, []string{strconv.FormatInt(s.CaseID, 10), s.Vulnerability, string(s.Status), why})
+	}
+	return env.Table([]string{"CASE", "VULNERABILITY", "STATUS", "JUSTIFICATION / ACTION / DETAIL"}, rows)
 }
 
 func orDash(s string) string {

@@ -8,7 +8,8 @@
 // the component they name, a urn:cdx:…#purl reference to its purl; OpenVEX's subcomponents win over the product they
 // sit in, since a supplier's statement is about its component), else a name and version (CSAF's product tree
 // branches; a product_version_range is kept as text). Matching statements to findings is the VEX service's; this
-// package is a bounded parser and touches no store.
+// package is a bounded parser and touches no store. It also writes Vigil's own VEX of a device version
+// (vigil.DeviceVEX) in OpenVEX 0.2.0 and CycloneDX 1.6, the same statuses in both (write.go).
 package vex
 
 import (

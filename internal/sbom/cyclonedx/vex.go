@@ -25,6 +25,8 @@ type VEXOptions struct {
 	Subject *vigil.Component
 	// ToolVersion is the Vigil version named in metadata.tools.
 	ToolVersion string
+	// Manufacturer is metadata.manufacturer (WriteStatements): who states the analysis.
+	Manufacturer string
 }
 
 // hexDigest is the CycloneDX hash content pattern; other digests are left out rather than produce an invalid BOM.
@@ -266,4 +268,121 @@ func (t *refTable) assign(c vigil.Component) string {
 	t.used[ref] = true
 	t.byIdentity[identity(c)] = ref
 	return ref
+}
+
+// Analysis states of a Statement (CycloneDX impact analysis states).
+const (
+	StateExploitable = string(cdx.IASExploitable)
+	StateNotAffected = string(cdx.IASNotAffected)
+	StateResolved    = string(cdx.IASResolved)
+	StateInTriage    = string(cdx.IASInTriage)
+)
+
+// Statement is one assessed vulnerability of a product, as the manufacturer states it: the analysis state, its
+// justification (not_affected), responses and detail, and the recommendation to users.
+type Statement struct {
+	Vulnerability  string
+	Aliases        []string
+	Components     []vigil.Component // the product's components that carry it; none: the product itself
+	State          string
+	Justification  string
+	Responses      []string
+	Detail         string
+	Recommendation string
+	Timestamp      time.Time
+}
+
+// WriteStatements writes a CycloneDX 1.6 JSON VEX document about product (metadata.component): its components,
+// and one vulnerability per statement whose affects name the components that carry it (or the product). It is
+// the manufacturer's own assessment, where WriteVEX reports matches; the output is deterministic for the same
+// input.
+func WriteStatements(w io.Writer, product vigil.Component, comps []vigil.Component, sts []Statement, opt VEXOptions) error {
+	bom := cdx.NewBOM()
+	bom.SerialNumber = opt.SerialNumber
+	bom.Version = 1
+	tool := cdx.Component{Type: cdx.ComponentTypeApplication, Name: "vigil", Version: opt.ToolVersion}
+	bom.Metadata = &cdx.Metadata{Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{tool}}}
+	if !opt.Timestamp.IsZero() {
+		bom.Metadata.Timestamp = opt.Timestamp.UTC().Format(time.RFC3339)
+	}
+	if opt.Manufacturer != "" {
+		bom.Metadata.Manufacturer = &cdx.OrganizationalEntity{Name: opt.Manufacturer}
+	}
+	refs := newRefTable()
+	subject := toCDX(product, refs.assign(product))
+	bom.Metadata.Component = &subject
+	var out []cdx.Component
+	add := func(c vigil.Component) string {
+		if ref, ok := refs.lookup(c); ok {
+			return ref
+		}
+		ref := refs.assign(c)
+		out = append(out, toCDX(c, ref))
+		return ref
+	}
+	for _, c := range comps {
+		add(c)
+	}
+	var vulns []cdx.Vulnerability
+	for _, s := range sts {
+		if strings.TrimSpace(s.Vulnerability) == "" {
+			return vigil.Errorf(vigil.EINVALID, "VEX: a statement has no vulnerability id")
+		}
+		v := cdx.Vulnerability{ID: s.Vulnerability, Source: sourceOf(s.Vulnerability, ""), Recommendation: s.Recommendation}
+		var rs []cdx.VulnerabilityReference
+		for _, a := range s.Aliases {
+			if a != s.Vulnerability {
+				rs = append(rs, cdx.VulnerabilityReference{ID: a, Source: sourceOf(a, "")})
+			}
+		}
+		if rs != nil {
+			v.References = &rs
+		}
+		an := &cdx.VulnerabilityAnalysis{State: cdx.ImpactAnalysisState(s.State), Justification: cdx.ImpactAnalysisJustification(s.Justification), Detail: s.Detail}
+		if len(s.Responses) > 0 {
+			resp := make([]cdx.ImpactAnalysisResponse, len(s.Responses))
+			for i, r := range s.Responses {
+				resp[i] = cdx.ImpactAnalysisResponse(r)
+			}
+			an.Response = &resp
+		}
+		if !s.Timestamp.IsZero() {
+			an.LastUpdated = s.Timestamp.UTC().Format(time.RFC3339)
+		}
+		v.Analysis = an
+		status := cdx.VulnerabilityStatusAffected
+		switch s.State {
+		case StateNotAffected, StateResolved:
+			status = cdx.VulnerabilityStatusNotAffected
+		case StateInTriage:
+			status = cdx.VulnerabilityStatusUnknown
+		}
+		var affects []cdx.Affects
+		for _, c := range s.Components {
+			ref := add(c)
+			av := cdx.AffectedVersions{Version: c.Version, Status: status}
+			if av.Version == "" {
+				av.Range = "vers:generic/*"
+			}
+			affects = append(affects, cdx.Affects{Ref: ref, Range: &[]cdx.AffectedVersions{av}})
+		}
+		if affects == nil {
+			affects = []cdx.Affects{{Ref: subject.BOMRef, Range: &[]cdx.AffectedVersions{{Version: product.Version, Status: status}}}}
+		}
+		v.Affects = &affects
+		vulns = append(vulns, v)
+	}
+	if out != nil {
+		bom.Components = &out
+	}
+	if vulns != nil {
+		bom.Vulnerabilities = &vulns
+	}
+	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
+	enc.SetPretty(true)
+	enc.SetEscapeHTML(false)
+	if err := enc.EncodeVersion(bom, cdx.SpecVersion1_6); err != nil {
+		return fmt.Errorf("write VEX: %w", err)
+	}
+	return nil
 }

@@ -24,6 +24,7 @@ import (
 type Store interface {
 	vigil.RemediationStore
 	Finding(ctx context.Context, id int64) (*vigil.Finding, error)
+	Components(ctx context.Context, versionID int64) ([]vigil.Component, error)
 	Versions(ctx context.Context, deviceID int64) ([]*vigil.DeviceVersion, error)
 	Consignees(ctx context.Context) ([]*vigil.Consignee, error)
 }
@@ -464,4 +465,79 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// DeviceMetrics are the PM2025 metrics of a device: each case's, the share of its cases with a distributed fix
+// ("% of vulnerabilities patched") and the medians of the two times.
+type DeviceMetrics struct {
+	Device            *vigil.Device `json:"device"`
+	Cases             []CaseMetrics `json:"cases"`
+	Patched           int           `json:"patched"`
+	PercentPatched    float64       `json:"percent_patched"`
+	MedianDaysToPatch *float64      `json:"median_days_to_patch"`
+	MedianDaysToField *float64      `json:"median_days_to_field"`
+}
+
+// CaseMetrics is one case's line of a device's metrics; Risk is empty while the case is unassessed.
+type CaseMetrics struct {
+	CaseID        int64      `json:"case_id"`
+	Vulnerability string     `json:"vulnerability"`
+	Risk          vigil.Risk `json:"risk,omitempty"`
+	Metrics       Metrics    `json:"metrics"`
+}
+
+// DeviceMetrics computes the metrics of every case of a device (closed ones too), oldest case first. Needs
+// PermRead.
+func (s *Service) DeviceMetrics(ctx context.Context, deviceID int64) (*DeviceMetrics, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	d, err := s.Cases.Store.Device(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.Cases.Store.Cases(ctx, vigil.CaseFilter{DeviceID: deviceID, States: vigil.CaseStates})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(cs, func(a, b *vigil.Case) int { return int(a.ID - b.ID) })
+	out := &DeviceMetrics{Device: d, Cases: []CaseMetrics{}}
+	var toPatch, toField []int
+	for _, c := range cs {
+		v, err := s.Cases.CaseView(ctx, c.ID, vigil.Date{})
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.remediation(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		cm := CaseMetrics{CaseID: c.ID, Vulnerability: c.Vulnerability, Metrics: r.Metrics}
+		if !v.Provisional && v.Determination != nil {
+			cm.Risk = v.Determination.CurrentRisk
+		}
+		if r.Metrics.DaysToPatch != nil {
+			out.Patched++
+			toPatch = append(toPatch, *r.Metrics.DaysToPatch)
+		}
+		if r.Metrics.DaysToField != nil {
+			toField = append(toField, *r.Metrics.DaysToField)
+		}
+		out.Cases = append(out.Cases, cm)
+	}
+	out.PercentPatched = percent(out.Patched, len(out.Cases))
+	out.MedianDaysToPatch, out.MedianDaysToField = median(toPatch), median(toField)
+	return out, nil
+}
+
+func median(xs []int) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.Sort(xs)
+	m := float64(xs[len(xs)/2])
+	if len(xs)%2 == 0 {
+		m = float64(xs[len(xs)/2-1]+xs[len(xs)/2]) / 2
+	}
+	return &m
 }
