@@ -191,6 +191,11 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		must(db.CreateConsignee(ctx, c))
 		e.deletable = append(e.deletable, c.ID)
 	}
+	// The device's threat model: an asset, a threat reaching dose delivery through it, a compensating control.
+	must(e.app.Threats.CreateAsset(ctx, &vigil.Asset{DeviceID: d.ID, Name: "Dose-programming interface", Kind: vigil.AssetInterface}))
+	must(e.app.Threats.CreateThreat(ctx, &vigil.Threat{DeviceID: d.ID, Title: "Unauthenticated dose change", Category: vigil.StrideTampering,
+		Assets: []string{"A-1"}, Functions: []string{"dose delivery"}, EntryPoints: []string{"Ethernet"}}))
+	must(e.app.Threats.CreateControl(ctx, &vigil.Control{DeviceID: d.ID, Kind: vigil.ControlCompensating, Name: "Network segmentation", Reference: "IFU §7.1", Threats: []string{"T-1"}}))
 	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.feedHits.Add(1)
 		io.WriteString(w, osvDoc)

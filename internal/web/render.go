@@ -311,6 +311,8 @@ var notices = map[string]string{
 	"consignee-saved":     "Consignee saved; the audit trail records the change and its reason.",
 	"consignee-deleted":   "Consignee deleted; the audit trail keeps it as it was, with the reason.",
 	"feed-saved":          "Feed saved; the scheduler syncs it from now on (the audit trail records the change).",
+	"model-added":         "Added to the threat model; the audit trail records it.",
+	"model-saved":         "Threat model saved; the audit trail records the change and its reason.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

@@ -55,6 +55,7 @@ func (e *env) path(pattern string) string {
 	p := strings.ReplaceAll(pattern, "{id}", id(pattern))
 	p = strings.ReplaceAll(p, "{name}", "target")
 	p = strings.ReplaceAll(p, "{feed}", "fixture-osv")
+	p = strings.ReplaceAll(p, "{ref}", "CC-1")
 	p = strings.ReplaceAll(p, "{aid}", fmt.Sprint(e.attachment))
 	p = strings.ReplaceAll(p, "/*", "/vigil.css")
 	switch {

@@ -30,6 +30,7 @@ func TestUIParity(t *testing.T) {
 			t.Run("isaos", u.isaoEdit)
 			t.Run("consignees", u.consigneeScreens)
 			t.Run("feeds", u.feedScreens)
+			t.Run("threats", u.threatScreens)
 		})
 	}
 }
@@ -355,4 +356,60 @@ func (u *uiEnv) feedScreens(t *testing.T) {
 	if err != nil || len(evs) != 2 || evs[0].Actor != "user:admin" || evs[0].ObjectID != "osv-maven" || evs[1].ObjectID != "fixture-osv" {
 		t.Errorf("intel.feed events: %+v (%v)", evs, err)
 	}
+}
+
+func (u *uiEnv) threatScreens(t *testing.T) {
+	path := fmt.Sprintf("/devices/%d/threats", u.device)
+	u.page(t, u.viewer, path, []string{"Unauthenticated dose change", "Network segmentation", "IFU §7.1"}, `id="threat-form"`, "Edit</a>")
+	u.page(t, u.admin, path, []string{`id="asset-form"`, `id="threat-form"`, `id="control-form"`, `name="functions" value="alarm"`, `name="threats" value="T-1"`})
+
+	// Add a threat reaching two functions through a new asset, then a mitigation addressing it.
+	u.post(t, formCase{name: "add asset", c: u.admin, path: path, form: url.Values{"kind": {"asset"}, "name": {"Wi-Fi module"}, "asset_kind": {"interface"}}, status: 303,
+		location: path + "?done=model-added#assets"})
+	threat := url.Values{"kind": {"threat"}, "title": {"Alarm suppression over Wi-Fi"}, "category": {"denial_of_service"}, "assets": {"A-2"},
+		"functions": {"alarm", "dose delivery"}, "entry_points": {"Wi-Fi, Bluetooth LE"}}
+	u.refusals(t, path, threat)
+	bad := url.Values{}
+	for k, v := range threat {
+		bad[k] = v
+	}
+	bad["functions"] = []string{"teleportation"}
+	u.post(t, formCase{name: "unknown function", c: u.admin, path: path, form: bad, status: 400,
+		want: []string{"The threat was not added: functions[0]", "teleportation", `value="Alarm suppression over Wi-Fi"`}})
+	u.post(t, formCase{name: "add threat", c: u.admin, path: path, form: threat, status: 303, location: path + "?done=model-added#threats"})
+	u.post(t, formCase{name: "compensating control without its reference", c: u.admin, path: path,
+		form: url.Values{"kind": {"control"}, "name": {"Disable Wi-Fi"}, "control_kind": {"compensating"}, "threats": {"T-2"}}, status: 400,
+		want: []string{"The control was not added: reference: required for a compensating control"}})
+	u.post(t, formCase{name: "add control", c: u.admin, path: path,
+		form: url.Values{"kind": {"control"}, "ref": {"M-7"}, "name": {"Signed alarm configuration"}, "control_kind": {"mitigation"}, "reference": {"SRS-114"}, "threats": {"T-2"}}, status: 303})
+	m, err := u.app.Threats.ThreatModel(sys(), u.device)
+	if err != nil || len(m.Assets) != 2 || len(m.Threats) != 2 || len(m.Controls) != 2 {
+		t.Fatalf("model after the adds: %+v (%v)", m, err)
+	}
+	if th := m.Threat("T-2"); th == nil || strings.Join(th.Functions, ",") != "alarm,dose delivery" || strings.Join(th.EntryPoints, "|") != "Wi-Fi|Bluetooth LE" || th.Assets[0] != "A-2" {
+		t.Errorf("T-2 stored as %+v", th)
+	}
+	if c := m.Control("M-7"); c == nil || c.Threats[0] != "T-2" {
+		t.Errorf("M-7 stored as %+v", c)
+	}
+
+	// Edit: the form holds the stored item; a change needs a reason.
+	item := path + "/T-2"
+	u.page(t, u.admin, item, []string{`name="title" required value="Alarm suppression over Wi-Fi"`, `value="alarm" checked`, `value="A-2" checked`, `value="Wi-Fi, Bluetooth LE"`})
+	u.page(t, u.viewer, item, []string{"may read the threat model but not change it"}, `id="threat-form"`)
+	edit := url.Values{"title": {"Alarm suppression over Wi-Fi"}, "category": {"denial_of_service"}, "assets": {"A-2"}, "functions": {"alarm"},
+		"entry_points": {"Wi-Fi"}, "reason": {"Bluetooth removed in 3.2."}}
+	u.refusals(t, item, edit)
+	noReason := url.Values{}
+	for k, v := range edit {
+		noReason[k] = v
+	}
+	noReason.Del("reason")
+	u.post(t, formCase{name: "no reason", c: u.admin, path: item, form: noReason, status: 400, want: []string{"The threat was not saved: reason: required"}})
+	u.post(t, formCase{name: "save", c: u.admin, path: item, form: edit, status: 303, location: path + "?done=model-saved#threats"})
+	if th, err := u.app.Threats.Threat(sys(), u.device, "T-2"); err != nil || strings.Join(th.Functions, ",") != "alarm" || strings.Join(th.EntryPoints, ",") != "Wi-Fi" {
+		t.Errorf("T-2 after the edit: %+v (%v)", th, err)
+	}
+	u.audited(t, "threat.update", "Bluetooth removed in 3.2.")
+	u.post(t, formCase{name: "edit an unknown ref", c: u.admin, path: path + "/T-99", form: edit, status: 404})
 }
