@@ -299,8 +299,9 @@ func (q *Queries) overviewSet(ctx context.Context, snap *snapshot) (*web.Overvie
 	return ov, nil
 }
 
-// overTime counts open findings at the end of each of the last 26 weeks from the days findings were first seen
-// and resolved (or closed).
+// overTime counts open findings from the days findings were first seen and resolved (or closed): at the end of
+// each of the last 26 weeks, or of each day when the history is shorter than eight weeks, so that a young
+// portfolio draws its first weeks day by day instead of a line between two points.
 func (q *Queries) overTime(ctx context.Context, snap *snapshot, ov *web.Overview) error {
 	seen, resolved, err := q.db.FindingDayCounts(ctx)
 	if err != nil {
@@ -322,12 +323,15 @@ func (q *Queries) overTime(ctx context.Context, snap *snapshot, ov *web.Overview
 	}
 	sort.Strings(days)
 	end := snap.today
-	start := end.AddDays(-7 * 26)
+	start, step := end.AddDays(-7*26), 7
 	if first, err := vigil.ParseDate(days[0]); err == nil && first.After(start) {
 		start = first.AddDays(-1)
+		if start.After(end.AddDays(-7 * 8)) {
+			step = 1
+		}
 	}
 	run, i := 0, 0
-	for t := start; !t.After(end); t = t.AddDays(7) {
+	for t := start; !t.After(end); t = t.AddDays(step) {
 		for i < len(days) && days[i] <= t.String() {
 			run += delta[days[i]]
 			i++

@@ -109,8 +109,13 @@ type tick struct {
 
 func newLineChart(title string, pts []Point) lineChart {
 	c := lineChart{Title: title, Width: chartW, Height: 220, PlotX0: 44, PlotX1: float64(chartW) - 40, PlotY0: 12, PlotY1: 190}
-	if len(pts) < 2 {
+	if len(pts) < 3 {
+		// Two points are a line from the day before the first finding to today: it says nothing about a trend.
 		c.Empty = "Not enough history yet."
+		if len(pts) > 0 {
+			last := pts[len(pts)-1]
+			c.Empty = fmt.Sprintf("%d open on %s. The trend shows from the third day of history.", last.N, last.Date)
+		}
 		c.Height = 40
 		return c
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html"
 	"mime/multipart"
@@ -9,9 +10,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/web"
 )
 
 // TestUIParity: what the command line can change, the screens can change, through the same services. One fixture
@@ -31,6 +34,7 @@ func TestUIParity(t *testing.T) {
 			t.Run("consignees", u.consigneeScreens)
 			t.Run("feeds", u.feedScreens)
 			t.Run("threats", u.threatScreens)
+			t.Run("over time", u.overTime) // last: it moves the clock on
 		})
 	}
 }
@@ -412,4 +416,37 @@ func (u *uiEnv) threatScreens(t *testing.T) {
 	}
 	u.audited(t, "threat.update", "Bluetooth removed in 3.2.")
 	u.post(t, formCase{name: "edit an unknown ref", c: u.admin, path: path + "/T-99", form: edit, status: 404})
+}
+
+// overTime: the dashboard's "open findings over time" on a young portfolio. On the day the findings were first seen
+// it has two points (the day before, and today) and says so instead of drawing a jump from zero; three days later it
+// draws a point a day, not a line between two weekly points.
+func (u *uiEnv) overTime(t *testing.T) {
+	series := func(c *client) []web.Point {
+		t.Helper()
+		res, body := c.get("/api/v1/dashboard")
+		var ov web.Overview
+		if res.StatusCode != 200 || json.Unmarshal([]byte(body), &ov) != nil {
+			t.Fatalf("dashboard API: %d %s", res.StatusCode, clip(body))
+		}
+		return ov.OpenOverTime
+	}
+	pts := series(u.admin)
+	if len(pts) != 2 || pts[0].Date.String() != "2025-06-01" || pts[0].N != 0 || pts[1].Date.String() != "2025-06-02" || pts[1].N == 0 {
+		t.Fatalf("on the first day: %+v", pts)
+	}
+	open := pts[1].N
+	u.page(t, u.admin, "/", []string{fmt.Sprintf("%d open on 2025-06-02. The trend shows from the third day of history.", open)}, `aria-label="Open findings over time"`)
+	u.clock.T = u.clock.T.Add(3 * 24 * time.Hour)
+	admin := u.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
+	pts = series(admin)
+	var days []string
+	for _, p := range pts {
+		days = append(days, fmt.Sprintf("%s=%d", p.Date, p.N))
+	}
+	want := fmt.Sprintf("2025-06-01=0 2025-06-02=%d 2025-06-03=%d 2025-06-04=%d 2025-06-05=%d", open, open, open, open)
+	if got := strings.Join(days, " "); got != want {
+		t.Errorf("three days on: %s, want %s", got, want)
+	}
+	u.page(t, admin, "/", []string{`aria-label="Open findings over time"`}, "The trend shows from the third day")
 }
