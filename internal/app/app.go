@@ -87,12 +87,13 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	ik := &intake.Service{Store: db, Clock: clock}
 	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock, Intake: ik}
 	cs := &cases.Service{Store: db, Intel: in, Clock: clock}
+	rem := &remediation.Service{Store: db, Cases: cs}
 	return &App{
 		Portfolio:   p,
 		Intel:       in,
 		Cases:       cs,
-		Remediation: &remediation.Service{Store: db, Cases: cs},
-		Reports:     &regdocs.Service{Store: db, Cases: cs, Clock: clock},
+		Remediation: rem,
+		Reports:     &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    &accounts.Service{Store: db},

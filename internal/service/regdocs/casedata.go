@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/service/remediation"
 )
 
 // caseData is what the case documents read: the live view, the learned-how line of the summary, the device's
@@ -20,7 +21,8 @@ type caseData struct {
 	learned  string
 	set      Settings
 	versions map[int64]*vigil.DeviceVersion
-	units    []consigneeUnit // each consignee holding an affected version, per version
+	units    []consigneeUnit          // each consignee holding an affected version, per version
+	rem      *remediation.Remediation // nil without the remediation service
 }
 
 type consigneeUnit struct {
@@ -56,6 +58,11 @@ func (b *build) caseData(ctx context.Context, caseID int64) (*caseData, error) {
 			return nil, err
 		}
 		cd.learned = sm.Learned
+	}
+	if b.s.Remediation != nil {
+		if cd.rem, err = b.s.Remediation.Remediation(ctx, v.Case.ID); err != nil {
+			return nil, err
+		}
 	}
 	if cd.set, err = b.deviceSettings(ctx, v.Device.ID); err != nil {
 		return nil, err
@@ -209,4 +216,41 @@ func (cd *caseData) alerts() []string {
 		out = append(out, fmt.Sprintf("ISAO share of %s: %s", e.Date, e.Note))
 	}
 	return out
+}
+
+// releases describes the case's fix releases (release, remediation, V&V, distribution) and the plan in force, from
+// the remediation records.
+func (cd *caseData) releases() (fixes []string, plan string) {
+	if cd.rem == nil {
+		return nil, ""
+	}
+	for _, f := range cd.rem.Fixes {
+		s := fmt.Sprintf("release %s (%s", f.Release, strings.ReplaceAll(f.Remediation, "_", " "))
+		if vv := f.VV; vv != nil {
+			s += fmt.Sprintf("; V&V %s %s on %s, report %s, approved by %s", vv.Protocol, vv.Result, vv.Validated, vv.Report, vv.Approver)
+		} else {
+			s += "; not validated yet"
+		}
+		if d := f.Distribution; d != nil {
+			s += fmt.Sprintf("; distributed %s by %s", d.Date, d.Channel)
+		} else {
+			s += "; not distributed yet"
+		}
+		fixes = append(fixes, s+")")
+	}
+	if p := cd.rem.Plan; p != nil {
+		plan = fmt.Sprintf("plan version %d of %s", p.Version, p.Date)
+		if p.FixRelease != "" {
+			plan += fmt.Sprintf(": fix in release %s by %s (%s cycle)", p.FixRelease, p.TargetDate, orNone(p.Cycle, "no"))
+		}
+		var cs []string
+		for _, c := range p.Controls {
+			cs = append(cs, fmt.Sprintf("%s (%s, since %s)", c.What, c.Documented, c.Since))
+		}
+		if len(cs) > 0 {
+			plan += "; interim compensating controls: " + strings.Join(cs, "; ")
+		}
+		plan += "; timeline rationale: " + p.Rationale
+	}
+	return fixes, plan
 }

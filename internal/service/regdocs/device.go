@@ -90,6 +90,9 @@ func (b *build) statements524B(ctx context.Context, doc *report.Document, device
 		fix := cd.validatedFix()
 		if cd.d.Risk == vigil.RiskUncontrolled && fix != nil && !fix.Date.Before(set.LastAuthorization) {
 			release := fix.Note
+			if fixes, _ := cd.releases(); len(fixes) > 0 {
+				release = strings.Join(fixes, "; ")
+			}
 			if in := cd.fixedIn(); len(in) > 0 {
 				release += " (component fixed in " + strings.Join(in, ", ") + ")"
 			}

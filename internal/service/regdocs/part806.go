@@ -46,6 +46,8 @@ type Part806Data struct {
 	LearnedHow       string      `json:"learned_how"`
 	Event            string      `json:"event"`
 	CorrectiveAction []EventLine `json:"corrective_action"`
+	FixReleases      []string    `json:"fix_releases"`
+	Plan             string      `json:"plan"`
 	FixedIn          []string    `json:"fixed_in"`
 	Injuries         []EventLine `json:"injuries"`
 	MDRs             []EventLine `json:"mdrs"`
@@ -157,6 +159,7 @@ func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, er
 		out.Event += " Severity of patient harm was not assessed."
 	}
 	out.CorrectiveAction = cd.events(regulatory.EventCorrectionInitiated, regulatory.EventInterimControls, regulatory.EventRemediationPlan, regulatory.EventFixDistributed)
+	out.FixReleases, out.Plan = cd.releases()
 	out.Injuries = cd.events(regulatory.EventSeriousAdverseEvent)
 	out.MDRs = cd.events(regulatory.EventMDRFiled)
 	out.Communications = cd.events(regulatory.EventCustomerNotified, regulatory.EventISAOShared)
@@ -332,7 +335,9 @@ func (b *build) part806Sections(doc *report.Document, data *Part806Data) {
 		"UDI-DI / model", strings.TrimSpace(orNone(data.UDIDI, "no UDI-DI recorded")+" / model "+orNone(data.Model, "not recorded")))
 	doc.Add("Description of the event and the corrective action (806.10(c)(6)–(7))").
 		Text("%s", data.Event).
-		Fields("Learned (D0)", fmt.Sprintf("%s: %s", data.Learned, data.LearnedHow), "Component fixed in", orNone(strings.Join(data.FixedIn, ", "), "no fixed version of the component known yet")).
+		Fields("Learned (D0)", fmt.Sprintf("%s: %s", data.Learned, data.LearnedHow), "Component fixed in", orNone(strings.Join(data.FixedIn, ", "), "no fixed version of the component known yet"),
+			"Remediation plan in force", orNone(data.Plan, "none recorded in the remediation records"),
+			"Fix releases", orNone(strings.Join(data.FixReleases, "; "), "none recorded yet")).
 		Table(eventHeaders, eventRows(data.CorrectiveAction), "No corrective action is recorded yet.")
 	doc.Add("Illnesses, injuries and MDR reports (806.10(c)(8))").
 		Table(eventHeaders, eventRows(data.Injuries), "No illness, injury or serious adverse event is known to be associated with the vulnerability.").

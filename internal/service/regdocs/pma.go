@@ -140,8 +140,14 @@ func (b *build) pmaItems(ctx context.Context, cd *caseData) ([]string, error) {
 	}
 	changes := line(cd.events(regulatory.EventFixDistributed, regulatory.EventInterimControls))
 	items[2] = fmt.Sprintf("Affected versions: %s. Changes and compensating controls: %s.", orNone(strings.Join(vs, ", "), "none"), orNone(changes, "none recorded yet"))
+	fixes, plan := cd.releases()
+	if len(fixes) > 0 {
+		items[2] += " Fix releases: " + strings.Join(fixes, "; ") + "."
+	}
 	rationale := cd.latest().Rationale
-	if plan := line(cd.events(regulatory.EventRemediationPlan)); plan != "" {
+	if plan != "" {
+		rationale += " Remediation " + plan + "."
+	} else if plan := line(cd.events(regulatory.EventRemediationPlan)); plan != "" {
 		rationale += " Remediation plan: " + plan + "."
 	}
 	items[3] = rationale
@@ -244,8 +250,21 @@ type PatchMetrics struct {
 	IdentToPatch    []CaseMetric `json:"identification_to_patch"`
 	MedianToPatch   *float64     `json:"median_days_to_patch"`
 	PatchToField    []CaseMetric `json:"patch_to_field"`
+	Field           []FieldShare `json:"field"`
 	FieldNote       string       `json:"field_note,omitempty"`
 }
+
+// FieldShare is how much of one vulnerability's fielded units carried its fix at the end of the window.
+type FieldShare struct {
+	Case          int64   `json:"case"`
+	Vulnerability string  `json:"vulnerability"`
+	Units         int     `json:"units"`
+	Remediated    int     `json:"remediated"`
+	Percent       float64 `json:"percent"`
+}
+
+// patchToField says how the time from patch to field is measured.
+const patchToField = "The time from patch to field runs from the distribution of the validated fix to the day every affected fielded unit carried it (deployment reports per consignee, or the version's SBOM no longer carrying the component)."
 
 // CaseMetric is one vulnerability's interval, in days.
 type CaseMetric struct {
@@ -260,9 +279,19 @@ type CaseMetric struct {
 // validated fix or compensating control was distributed by then. Cases whose assessment found the device not
 // affected (VEX not_affected) are not vulnerabilities of it and are left out.
 func metrics(cds []*caseData, from, to vigil.Date) PatchMetrics {
-	m := PatchMetrics{From: from, To: to, IdentToPatch: []CaseMetric{}, PatchToField: []CaseMetric{},
-		FieldNote: "Field deployment per consignee is not recorded in this build (remediation tracking, issue 13): the time from patch to field is not measured; a fix_distributed event records the distribution itself."}
+	m := PatchMetrics{From: from, To: to, IdentToPatch: []CaseMetric{}, PatchToField: []CaseMetric{}, Field: []FieldShare{},
+		FieldNote: "no vulnerability's fix reached every affected fielded unit in the window"}
+	if len(cds) > 0 && cds[0].rem == nil {
+		m.FieldNote = "not measured: the remediation records (fix releases, deployment per consignee) are not available to this build of the documents"
+	}
 	for _, cd := range cds {
+		if r := cd.rem; r != nil && !r.Metrics.Distributed.After(to) && !r.Metrics.Distributed.IsZero() {
+			fm := r.Metrics
+			m.Field = append(m.Field, FieldShare{Case: cd.v.Case.ID, Vulnerability: cd.v.Case.Vulnerability, Units: fm.Units, Remediated: fm.Remediated, Percent: fm.Percent})
+			if fm.DaysToField != nil && within(fm.FullyRemediated, from, to) {
+				m.PatchToField = append(m.PatchToField, CaseMetric{Case: cd.v.Case.ID, Vulnerability: cd.v.Case.Vulnerability, From: fm.Distributed, To: fm.FullyRemediated, Days: *fm.DaysToField})
+			}
+		}
 		if cd.v.Case.Learned.After(to) || cd.latest().VEXStatus == vigil.VEXNotAffected {
 			continue
 		}
@@ -304,6 +333,7 @@ func metricsSection(doc *report.Document, m PatchMetrics) {
 		"Patched (validated fix or compensating control distributed by the end)", fmt.Sprintf("%d (%g%%)", m.Patched, m.PercentPatched),
 		"Median time from identification to patch (patches of the period)", med,
 		"Time from patch to field", orNone(fieldSummary(m), m.FieldNote))
+	s.Text("%s", patchToField)
 	s.Chart(report.Chart{Title: "Vulnerabilities patched", Unit: "vulnerabilities", Bars: []report.Bar{{Label: "patched", Value: float64(m.Patched)},
 		{Label: "not patched", Value: float64(m.Vulnerabilities - m.Patched)}}})
 	var bars []report.Bar
@@ -314,13 +344,21 @@ func metricsSection(doc *report.Document, m PatchMetrics) {
 	}
 	s.Chart(report.Chart{Title: "Identification to patch", Unit: "days", Bars: bars})
 	s.Table([]string{"Vulnerability", "Case", "Identified (D0)", "Patched", "Days"}, rows, "No vulnerability was patched in the period.")
-	if len(m.PatchToField) > 0 {
-		var fb []report.Bar
-		for _, x := range m.PatchToField {
-			fb = append(fb, report.Bar{Label: x.Vulnerability, Value: float64(x.Days)})
-		}
-		s.Chart(report.Chart{Title: "Patch to field", Unit: "days", Bars: fb})
+	var fb, sb []report.Bar
+	var frows [][]string
+	for _, x := range m.PatchToField {
+		fb = append(fb, report.Bar{Label: x.Vulnerability, Value: float64(x.Days)})
+		frows = append(frows, []string{x.Vulnerability, fmt.Sprint(x.Case), x.From.String(), x.To.String(), fmt.Sprint(x.Days)})
 	}
+	s.Chart(report.Chart{Title: "Patch to field", Unit: "days", Bars: fb})
+	s.Table([]string{"Vulnerability", "Case", "Fix distributed", "All fielded units updated", "Days"}, frows, "No vulnerability's fix reached every fielded unit in the window.")
+	var rows2 [][]string
+	for _, x := range m.Field {
+		sb = append(sb, report.Bar{Label: x.Vulnerability, Value: x.Percent})
+		rows2 = append(rows2, []string{x.Vulnerability, fmt.Sprint(x.Case), fmt.Sprint(x.Units), fmt.Sprint(x.Remediated), fmt.Sprintf("%g%%", x.Percent)})
+	}
+	s.Chart(report.Chart{Title: "Fielded units carrying the fix", Unit: "%", Bars: sb})
+	s.Table([]string{"Vulnerability", "Case", "Fielded units", "Carrying the fix", "Share"}, rows2, "")
 }
 
 func fieldSummary(m PatchMetrics) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/report"
+	"github.com/vigil-dev/vigil/internal/service/remediation"
 )
 
 // Store is what the documents read and write.
@@ -43,7 +44,10 @@ type Store interface {
 type Service struct {
 	Store Store
 	Cases *cases.Service // the case views and their live determinations
-	Clock vigil.Clock
+	// Remediation gives each case's plan, fix releases and deployment in the field (PM2025's patch-to-field time);
+	// nil leaves them out and the documents say so.
+	Remediation *remediation.Service
+	Clock       vigil.Clock
 }
 
 // Document kinds, as `vigil report KIND` names them.

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/report"
 	"github.com/vigil-dev/vigil/internal/service/regdocs"
+	"github.com/vigil-dev/vigil/internal/service/remediation"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -31,8 +32,10 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 //     enforcement discretion is lost; correction initiated, the 806 report is due and then filed; a consignee of
 //     a new lot arrives after the filing (an 806.10(d) amendment);
 //   - pump case "waived": CVE-2026-2002, uncontrolled, all four ED criteria met (806.20 record);
-//   - ICD (PMA, anniversary May 1) case "icd": CVE-2026-1001 as well, uncontrolled, patched in the period, and
-//     case "phi": a confidentiality-only vulnerability, controlled, patched in the period.
+//   - ICD (PMA, anniversary May 1) case "icd": CVE-2026-1001 as well, uncontrolled, remediated through the
+//     remediation service (plan, fix release with its V&V, distribution, deployment at the one consignee: every
+//     fielded unit updated 9 days after), and case "phi": a confidentiality-only vulnerability, controlled,
+//     patched in the period.
 type fixture struct {
 	db       *store.DB
 	clock    *storetest.Clock
@@ -69,7 +72,8 @@ func setup(t *testing.T, engine string) *fixture {
 	clock := storetest.NewClock(time.Date(2026, 1, 5, 18, 0, 0, 0, time.UTC))
 	db := storetest.Open(t, engine, clock)
 	cs := &cases.Service{Store: db, Clock: clock}
-	fx := &fixture{db: db, clock: clock, cases: cs, svc: &regdocs.Service{Store: db, Cases: cs, Clock: clock}}
+	rem := &remediation.Service{Store: db, Cases: cs}
+	fx := &fixture{db: db, clock: clock, cases: cs, svc: &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock}}
 	org := &vigil.Organization{Name: "Acme Medical", FEINumber: "3001234567", TimeZone: "America/Chicago", CVDAckDays: 5, CVDContact: "mailto:psirt@acme.example",
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Criteria: [4]string{"membership.pdf", "policies.pdf", "shares.log", "SOP-12"}}}}
 	must(t, "org", db.CreateOrg(ctx, org))
@@ -86,13 +90,14 @@ func setup(t *testing.T, engine string) *fixture {
 	}
 	rel := vigil.NewDate(2024, 9, 16)
 	v321 := &vigil.DeviceVersion{DeviceID: fx.pump.ID, Version: "3.2.1", ReleaseDate: &rel, Status: vigil.VersionMarketed, UnitsFielded: 5100}
-	v71 := &vigil.DeviceVersion{DeviceID: fx.icd.ID, Version: "7.1", ReleaseDate: &rel, Status: vigil.VersionMarketed, UnitsFielded: 800}
+	v71 := &vigil.DeviceVersion{DeviceID: fx.icd.ID, Version: "7.1", ReleaseDate: &rel, Status: vigil.VersionMarketed, UnitsFielded: 2}
 	for _, v := range []*vigil.DeviceVersion{v321, v71} {
 		must(t, "version", db.CreateVersion(ctx, v))
 	}
+	clinic := &vigil.Consignee{Name: "City Clinic", Contact: "it@cityclinic.example", Address: "9 Oak Ave, Peoria IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 3, Lots: []string{"L-2402"}}, {VersionID: v71.ID, Units: 2}}}
 	for _, c := range []*vigil.Consignee{
 		{Name: "General Hospital", Contact: "biomed@general.example", Address: "1 Main St, Springfield IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 12, Lots: []string{"L-2401"}}}},
-		{Name: "City Clinic", Contact: "it@cityclinic.example", Address: "9 Oak Ave, Peoria IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 3, Lots: []string{"L-2402"}}, {VersionID: v71.ID, Units: 2}}},
+		clinic,
 	} {
 		must(t, "consignee", db.CreateConsignee(ctx, c))
 	}
@@ -136,17 +141,32 @@ func setup(t *testing.T, engine string) *fixture {
 	abcd := vigil.EventData{Elements: []string{"a", "b", "c", "d"}}
 	for _, id := range []int64{fx.reported, fx.waived, fx.icdCase} {
 		event(id, "customer_notified", "2026-01-20", "Security bulletin SB-2026-01", abcd)
-		event(id, "interim_controls", "2026-01-20", "IFU addendum: isolate pumps on a dedicated VLAN", vigil.EventData{})
-		event(id, "remediation_plan", "2026-01-20", "Remediation plan RP-14: patch in release 3.2.2", vigil.EventData{})
+		if id != fx.icdCase { // the ICD's plan records these through the remediation service
+			event(id, "interim_controls", "2026-01-20", "IFU addendum: isolate pumps on a dedicated VLAN", vigil.EventData{})
+			event(id, "remediation_plan", "2026-01-20", "Remediation plan RP-14: patch in release 3.2.2", vigil.EventData{})
+		}
 		event(id, "correction_initiated", "2026-01-20", "Correction CAPA-88 opened", vigil.EventData{})
 	}
+	_, err := rem.SetPlan(ctx, &vigil.RemediationPlan{CaseID: fx.icdCase, Date: vigil.NewDate(2026, 1, 20), FixRelease: "7.1.1", TargetDate: vigil.NewDate(2026, 2, 28),
+		Cycle: vigil.CycleOutOfCycle, Rationale: "telemetry stack rebuilt and revalidated in six weeks",
+		Controls: []vigil.CompensatingControl{{What: "telemetry off outside clinic visits", Documented: "Physician letter PL-7", Since: vigil.NewDate(2026, 1, 20)}}})
+	must(t, "plan", err)
 	for _, id := range []int64{fx.waived, fx.icdCase} {
 		event(id, "isao_shared", "2026-01-20", "Health-ISAC share HS-2026-0042", vigil.EventData{})
 	}
 	fx.at(t, "2026-02-20")
 	event(fx.waived, "fix_distributed", "2026-02-20", "Release 3.2.2 (V&V report VV-3.2.2)", vigil.EventData{Validated: true, Remediation: "patch"})
-	event(fx.icdCase, "fix_distributed", "2026-02-20", "Release 7.1.1 (V&V report VV-7.1.1)", vigil.EventData{Validated: true, Remediation: "patch"})
+	fix := &vigil.FixRelease{CaseID: fx.icdCase, Release: "7.1.1", Remediation: vigil.RemediationPatch}
+	_, err = rem.AddFix(ctx, fix)
+	must(t, "fix", err)
+	_, err = rem.SetVV(ctx, fix.ID, vigil.VVRecord{Protocol: "VP-7.1.1", Report: "VV-7.1.1", Result: vigil.VVPassed, Approver: "QA lead", Validated: vigil.NewDate(2026, 2, 18)}, "")
+	must(t, "vv", err)
+	_, err = rem.Distribute(ctx, fix.ID, vigil.Distribution{Date: vigil.NewDate(2026, 2, 20), Channel: "remote update"}, "")
+	must(t, "distribute", err)
 	event(fx.phi, "fix_distributed", "2026-02-20", "Release 7.1.1 (V&V report VV-7.1.1)", vigil.EventData{Validated: true, Remediation: "patch"})
+	fx.at(t, "2026-03-01")
+	_, err = rem.AddDeployment(ctx, &vigil.Deployment{CaseID: fx.icdCase, ConsigneeID: clinic.ID, VersionID: v71.ID, Date: vigil.NewDate(2026, 3, 1), Units: 2, Source: vigil.DeploymentReported})
+	must(t, "deployment", err)
 	fx.at(t, "2026-03-20")
 	return fx
 }
@@ -403,7 +423,7 @@ var pdfElements = map[string][]string{
 	regdocs.KindPremarket:     {"PMA supplement", "814.39", "P150012/S042", "telemetry protocol", "Data cut-off"},
 	regdocs.KindPMA: {"1. Vulnerability and how it was learned", "2. Risk assessment", "3. The change compared", "4. Rationale", "5. Other submissions",
 		"6. Related events", "7. UDI", "8. CISA", "9. Customer notifications", "10. ISAO", "11. Other submissions", "CVE-2026-3003", "CVE-2026-1001",
-		"Identification to patch", "Vulnerabilities patched", "42.5 days", "Data cut-off"},
+		"Identification to patch", "Vulnerabilities patched", "42.5 days", "Patch to field", "CVE-2026-1001 9 days", "release 7.1.1", "Data cut-off"},
 	regdocs.Kind524B: {"Statement 1", "Statement 2", "CVE-2026-1001", "CVE-2026-2002", "2025-11-03", "Release 3.2.2", "Data cut-off"},
 	regdocs.KindCMP: {"People", "Sam Okafor", "Sources and frequency", "cisa-kev", "every 6h", "KEV", "Security testing", "fuzzing", "Patch timeline",
 		"Quarterly", "Update process", "Patching rate", "Coordinated vulnerability disclosure", "psirt@acme.example", "5 working days",
