@@ -61,6 +61,20 @@ func TestPlanAndVEXCommands(t *testing.T) {
 					t.Errorf("assessed, fix planned (%s): %s, want affected", format, got)
 				}
 			}
+			for _, format := range []string{"openvex", "cyclonedx-vex"} {
+				code, out, errs := r.run("", "scan", "--device", "Pump", "--version", "3.2.1", "--format", format, "../../examples/sbom.cdx.json")
+				doc, err := vex.ParseBytes("scan."+format+".json", []byte(out), vex.Limits())
+				if code != 1 || err != nil {
+					t.Fatalf("scan --format %s: %d %v\n%s", format, code, err, errs)
+				}
+				got := map[string]vigil.VEXStatus{}
+				for _, s := range doc.Statements {
+					got[s.Vulnerability] = s.Status
+				}
+				if got["CVE-2022-25640"] != vigil.VEXAffected || got["GHSA-5crp-9r3c-p9vr"] != vigil.VEXUnderInvestigation {
+					t.Errorf("scan --format %s statuses = %v: want the case's affected for CVE-2022-25640, the unassessed match under investigation", format, got)
+				}
+			}
 			action := r.ok("vex", "--device", "Pump", "--version", "3.2.1", "--format", "openvex")
 			if !strings.Contains(action, "A fix is planned in 3.2.2") || !strings.Contains(action, "pumps on a dedicated VLAN (IFU §7.3)") {
 				t.Errorf("the affected statement's action does not come from the plan:\n%s", action)

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/sbom/cyclonedx"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
+	vexdoc "github.com/vigil-dev/vigil/internal/vex"
 )
 
 func init() { register(scanCmd) }
@@ -25,7 +26,7 @@ func init() { register(scanCmd) }
 var scanFormats = []string{"table", "json", "cyclonedx-vex", "openvex", "sarif"}
 
 func scanCmd(env *Env) *cobra.Command {
-	var ecosystem string
+	var ecosystem, device, version string
 	cmd := &cobra.Command{
 		Use:   "scan [--format table|json|cyclonedx-vex|openvex|sarif] SBOM",
 		Short: "Match an SBOM against the local vulnerability store, storing nothing",
@@ -67,12 +68,65 @@ Exit codes: 0 no findings, 1 findings (or a failure), 2 invalid input (a malform
 				if len(res.Findings) > 0 {
 					env.SetExit(ExitFailure)
 				}
-				return writeScan(env, res, a.Clock.Now())
+				var assessed *vigil.DeviceVEX
+				if env.Format == "openvex" || env.Format == "cyclonedx-vex" {
+					if assessed, err = scanAssessed(env, a, res, device, version); err != nil {
+						return err
+					}
+				}
+				return writeScan(env, res, a.Clock.Now(), assessed)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&ecosystem, "ecosystem", "", "ecosystem of components that have no purl (PyPI, npm, Maven, ...)")
+	cmd.Flags().StringVar(&device, "device", "", "openvex, cyclonedx-vex: the device whose cases' statuses the VEX states (with --version; default: the SBOM's subject when it names a stored device version)")
+	cmd.Flags().StringVar(&version, "version", "", "openvex, cyclonedx-vex: the version of --device")
 	return cmd
+}
+
+// scanAssessed is the VEX of the device version the scanned SBOM is, when one is named (--device and --version) or
+// the SBOM's subject names a stored device version: its cases' statuses then replace the matches' in the VEX.
+func scanAssessed(env *Env, a *app.App, res *portfolio.ScanResult, device, version string) (*vigil.DeviceVEX, error) {
+	if (device == "") != (version == "") {
+		return nil, Usage("--device and --version go together")
+	}
+	named := device != ""
+	if !named {
+		subj := res.Document.Subject
+		if subj == nil || subj.Name == "" || subj.Version == "" {
+			return nil, nil
+		}
+		device, version = subj.Name, subj.Version
+	}
+	v, err := lookupVersion(env, a, device, version)
+	if vigil.ErrorCode(err) == vigil.ENOTFOUND && !named {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.Remediation.DeviceVEX(env.actx(), v.DeviceID, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	env.Log.Info("VEX statuses from the assessed cases", "device", d.Device, "version", d.Version, "statements", len(d.Statements))
+	return d, nil
+}
+
+// assessedStatement finds the statement d makes about a vulnerability, by its id or any alias.
+func assessedStatement(d *vigil.DeviceVEX, ids ...string) *vigil.DeviceVEXStatement {
+	if d == nil {
+		return nil
+	}
+	for i := range d.Statements {
+		s := &d.Statements[i]
+		for _, id := range ids {
+			if strings.EqualFold(id, s.Vulnerability) || slices.ContainsFunc(s.Aliases, func(a string) bool { return strings.EqualFold(a, id) }) {
+				return s
+			}
+		}
+	}
+	return nil
 }
 
 // errText strips the operating system's wrapping from a file error.
@@ -83,15 +137,33 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func writeScan(env *Env, res *portfolio.ScanResult, now time.Time) error {
+func writeScan(env *Env, res *portfolio.ScanResult, now time.Time, assessed *vigil.DeviceVEX) error {
 	switch env.Format {
 	case "json":
 		return env.JSON(scanJSON(res))
 	case "cyclonedx-vex":
-		return cyclonedx.WriteVEX(env.Stdout, res.Document.Components, res.Findings, cyclonedx.VEXOptions{
-			SerialNumber: scanURN(res), Timestamp: now, Subject: res.Document.Subject, ToolVersion: toolVersion})
+		opt := cyclonedx.VEXOptions{SerialNumber: scanURN(res), Timestamp: now, Subject: res.Document.Subject, ToolVersion: toolVersion}
+		var serr error // a status outside the vocabulary: the statements come from the store, so never expected
+		if assessed != nil {
+			opt.Assessed = func(f vigil.Finding) *cyclonedx.Statement {
+				s := assessedStatement(assessed, append([]string{f.Vulnerability}, f.Aliases...)...)
+				if s == nil {
+					return nil
+				}
+				st, err := vexdoc.CycloneDXStatement(assessed.Device, *s)
+				if err != nil {
+					serr = err
+					return nil
+				}
+				return &st
+			}
+		}
+		if err := cyclonedx.WriteVEX(env.Stdout, res.Document.Components, res.Findings, opt); err != nil {
+			return err
+		}
+		return serr
 	case "openvex":
-		doc := scanOpenVEX(res, now)
+		doc := scanOpenVEX(res, now, assessed)
 		return doc.ToJSON(env.Stdout)
 	case "sarif":
 		return env.JSON(scanSARIF(res))
@@ -196,8 +268,9 @@ func componentRef(c vigil.Component) string {
 }
 
 // scanOpenVEX writes one OpenVEX statement per (vulnerability, state): its products are the components matched.
-// A match is not an assessment, so every status is under_investigation, with the evidence in status_notes.
-func scanOpenVEX(res *portfolio.ScanResult, now time.Time) vex.VEX {
+// A match is not an assessment, so a status is under_investigation, with the evidence in status_notes, unless the
+// device version's assessed VEX states one for the vulnerability.
+func scanOpenVEX(res *portfolio.ScanResult, now time.Time, assessed *vigil.DeviceVEX) vex.VEX {
 	doc := vex.New()
 	doc.ID = scanURN(res)
 	doc.Author = "Vigil"
@@ -242,6 +315,16 @@ func scanOpenVEX(res *portfolio.ScanResult, now time.Time) vex.VEX {
 			st.StatusNotes += "\n"
 		}
 		st.StatusNotes += note
+	}
+	for i := range doc.Statements {
+		st := &doc.Statements[i]
+		ids := []string{string(st.Vulnerability.Name)}
+		for _, a := range st.Vulnerability.Aliases {
+			ids = append(ids, string(a))
+		}
+		if s := assessedStatement(assessed, ids...); s != nil {
+			vexdoc.SetOpenVEX(st, *s)
+		}
 	}
 	slices.SortStableFunc(doc.Statements, func(a, b vex.Statement) int {
 		return strings.Compare(string(a.Vulnerability.Name), string(b.Vulnerability.Name))

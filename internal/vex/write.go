@@ -47,23 +47,31 @@ func WriteOpenVEX(w io.Writer, d *vigil.DeviceVEX, toolVersion string) error {
 			p.Subcomponents = append(p.Subcomponents, ovex.Subcomponent{Component: openvexComponent(c)})
 		}
 		st.Products = []ovex.Product{p}
-		st.StatusNotes = s.Detail
-		switch s.Status {
-		case vigil.VEXNotAffected:
-			st.Justification = ovex.Justification(s.Justification.OpenVEX())
-			st.ImpactStatement = s.ImpactStatement
-		case vigil.VEXAffected:
-			st.ActionStatement = s.ActionStatement
-			if st.ActionStatement == "" {
-				st.ActionStatement = "A remediation is being planned; customers will be told when it is available."
-			}
-		}
+		SetOpenVEX(&st, s)
 		if err := st.Validate(); err != nil {
 			return vigil.Errorf(vigil.EINVALID, "VEX statement %d (%s): %v", i, s.Vulnerability, err)
 		}
 		doc.Statements = append(doc.Statements, st)
 	}
 	return doc.ToJSON(w)
+}
+
+// SetOpenVEX gives an OpenVEX statement the status of s: not_affected with the justification in OpenVEX's words
+// (or the impact statement alone), affected with its action statement (OpenVEX requires one: without a recorded
+// one it says the remediation is being planned), and the detail as status notes, before any the statement had.
+func SetOpenVEX(st *ovex.Statement, s vigil.DeviceVEXStatement) {
+	st.Status = ovex.Status(s.Status)
+	st.StatusNotes = joinText(s.Detail, st.StatusNotes)
+	switch s.Status {
+	case vigil.VEXNotAffected:
+		st.Justification = ovex.Justification(s.Justification.OpenVEX())
+		st.ImpactStatement = s.ImpactStatement
+	case vigil.VEXAffected:
+		st.ActionStatement = s.ActionStatement
+		if st.ActionStatement == "" {
+			st.ActionStatement = "A remediation is being planned; customers will be told when it is available."
+		}
+	}
 }
 
 // openvexComponent names a component by its purl (with the purl and CPE as identifiers), else a Vigil URN.
@@ -99,23 +107,9 @@ func componentIRI(c vigil.Component) string {
 func WriteCycloneDX(w io.Writer, d *vigil.DeviceVEX, toolVersion string) error {
 	var sts []cyclonedx.Statement
 	for _, s := range d.Statements {
-		st := cyclonedx.Statement{Vulnerability: s.Vulnerability, Aliases: s.Aliases, Components: s.Components, Detail: s.Detail, Timestamp: s.Timestamp}
-		switch s.Status {
-		case vigil.VEXAffected:
-			st.State, st.Recommendation = cyclonedx.StateExploitable, s.ActionStatement
-			st.Responses = responses(s)
-		case vigil.VEXNotAffected:
-			st.State, st.Justification = cyclonedx.StateNotAffected, string(s.Justification.CycloneDX())
-			st.Detail = joinText(s.ImpactStatement, s.Detail)
-		case vigil.VEXFixed:
-			st.State = cyclonedx.StateResolved
-			if s.FixedIn != "" {
-				st.Recommendation = fmt.Sprintf("Update %s to %s.", d.Device, s.FixedIn)
-			}
-		case vigil.VEXUnderInvestigation:
-			st.State = cyclonedx.StateInTriage
-		default:
-			return vigil.Errorf(vigil.EINVALID, "VEX statement %s: status %q", s.Vulnerability, s.Status)
+		st, err := CycloneDXStatement(d.Device, s)
+		if err != nil {
+			return err
 		}
 		sts = append(sts, st)
 	}
@@ -123,6 +117,31 @@ func WriteCycloneDX(w io.Writer, d *vigil.DeviceVEX, toolVersion string) error {
 	product.Type = "device"
 	return cyclonedx.WriteStatements(w, product, d.Components, sts, cyclonedx.VEXOptions{SerialNumber: d.ID, Timestamp: d.Timestamp,
 		ToolVersion: toolVersion, Manufacturer: d.Author})
+}
+
+// CycloneDXStatement is s in CycloneDX's words: affected → exploitable (the action statement as the recommendation,
+// with the responses it implies), not_affected → not_affected with the justification in CycloneDX's words, fixed →
+// resolved, under_investigation → in_triage.
+func CycloneDXStatement(device string, s vigil.DeviceVEXStatement) (cyclonedx.Statement, error) {
+	st := cyclonedx.Statement{Vulnerability: s.Vulnerability, Aliases: s.Aliases, Components: s.Components, Detail: s.Detail, Timestamp: s.Timestamp}
+	switch s.Status {
+	case vigil.VEXAffected:
+		st.State, st.Recommendation = cyclonedx.StateExploitable, s.ActionStatement
+		st.Responses = responses(s)
+	case vigil.VEXNotAffected:
+		st.State, st.Justification = cyclonedx.StateNotAffected, string(s.Justification.CycloneDX())
+		st.Detail = joinText(s.ImpactStatement, s.Detail)
+	case vigil.VEXFixed:
+		st.State = cyclonedx.StateResolved
+		if s.FixedIn != "" {
+			st.Recommendation = fmt.Sprintf("Update %s to %s.", device, s.FixedIn)
+		}
+	case vigil.VEXUnderInvestigation:
+		st.State = cyclonedx.StateInTriage
+	default:
+		return st, vigil.Errorf(vigil.EINVALID, "VEX statement %s: status %q", s.Vulnerability, s.Status)
+	}
+	return st, nil
 }
 
 // responses are the CycloneDX responses an affected statement implies: an update when a fixing release is named,

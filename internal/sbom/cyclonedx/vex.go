@@ -27,6 +27,9 @@ type VEXOptions struct {
 	ToolVersion string
 	// Manufacturer is metadata.manufacturer (WriteStatements): who states the analysis.
 	Manufacturer string
+	// Assessed, when set, gives the manufacturer's statement about a finding's vulnerability (nil: none), which
+	// replaces the analysis derived from the match (WriteVEX).
+	Assessed func(f vigil.Finding) *Statement
 }
 
 // hexDigest is the CycloneDX hash content pattern; other digests are left out rather than produce an invalid BOM.
@@ -97,7 +100,13 @@ func WriteVEX(w io.Writer, comps []vigil.Component, findings []vigil.Finding, op
 			return vigil.Errorf(vigil.EINVALID, "VEX: a finding for %s has no vulnerability id", f.Component.Name)
 		}
 		ref := add(f.Component)
-		vulns = append(vulns, vexVulnerability(f, ref))
+		v := vexVulnerability(f, ref)
+		if opt.Assessed != nil {
+			if st := opt.Assessed(f); st != nil {
+				assess(&v, *st)
+			}
+		}
+		vulns = append(vulns, v)
 	}
 	if out != nil {
 		bom.Components = &out
@@ -171,6 +180,24 @@ func vexVulnerability(f vigil.Finding, ref string) cdx.Vulnerability {
 		v.Properties = &props
 	}
 	return v
+}
+
+// assess replaces a finding's match-derived analysis with the manufacturer's statement, keeping the match
+// evidence in the detail.
+func assess(v *cdx.Vulnerability, st Statement) {
+	an, status := st.analysis()
+	if v.Analysis != nil && v.Analysis.Detail != "" {
+		an.Detail = strings.TrimSpace(an.Detail + "\n" + v.Analysis.Detail)
+	}
+	v.Analysis = an
+	if st.Recommendation != "" {
+		v.Recommendation = st.Recommendation
+	}
+	for i := range *v.Affects {
+		for j := range *(*v.Affects)[i].Range {
+			(*(*v.Affects)[i].Range)[j].Status = status
+		}
+	}
 }
 
 func orUnknown(s string) string {
@@ -292,6 +319,28 @@ type Statement struct {
 	Timestamp      time.Time
 }
 
+// analysis is the statement's CycloneDX analysis, and the status of the versions it affects.
+func (s Statement) analysis() (*cdx.VulnerabilityAnalysis, cdx.VulnerabilityStatus) {
+	an := &cdx.VulnerabilityAnalysis{State: cdx.ImpactAnalysisState(s.State), Justification: cdx.ImpactAnalysisJustification(s.Justification), Detail: s.Detail}
+	if len(s.Responses) > 0 {
+		resp := make([]cdx.ImpactAnalysisResponse, len(s.Responses))
+		for i, r := range s.Responses {
+			resp[i] = cdx.ImpactAnalysisResponse(r)
+		}
+		an.Response = &resp
+	}
+	if !s.Timestamp.IsZero() {
+		an.LastUpdated = s.Timestamp.UTC().Format(time.RFC3339)
+	}
+	switch s.State {
+	case StateNotAffected, StateResolved:
+		return an, cdx.VulnerabilityStatusNotAffected
+	case StateInTriage:
+		return an, cdx.VulnerabilityStatusUnknown
+	}
+	return an, cdx.VulnerabilityStatusAffected
+}
+
 // WriteStatements writes a CycloneDX 1.6 JSON VEX document about product (metadata.component): its components,
 // and one vulnerability per statement whose affects name the components that carry it (or the product). It is
 // the manufacturer's own assessment, where WriteVEX reports matches; the output is deterministic for the same
@@ -338,25 +387,8 @@ func WriteStatements(w io.Writer, product vigil.Component, comps []vigil.Compone
 		if rs != nil {
 			v.References = &rs
 		}
-		an := &cdx.VulnerabilityAnalysis{State: cdx.ImpactAnalysisState(s.State), Justification: cdx.ImpactAnalysisJustification(s.Justification), Detail: s.Detail}
-		if len(s.Responses) > 0 {
-			resp := make([]cdx.ImpactAnalysisResponse, len(s.Responses))
-			for i, r := range s.Responses {
-				resp[i] = cdx.ImpactAnalysisResponse(r)
-			}
-			an.Response = &resp
-		}
-		if !s.Timestamp.IsZero() {
-			an.LastUpdated = s.Timestamp.UTC().Format(time.RFC3339)
-		}
-		v.Analysis = an
-		status := cdx.VulnerabilityStatusAffected
-		switch s.State {
-		case StateNotAffected, StateResolved:
-			status = cdx.VulnerabilityStatusNotAffected
-		case StateInTriage:
-			status = cdx.VulnerabilityStatusUnknown
-		}
+		var status cdx.VulnerabilityStatus
+		v.Analysis, status = s.analysis()
 		var affects []cdx.Affects
 		for _, c := range s.Components {
 			ref := add(c)
