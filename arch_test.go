@@ -61,7 +61,7 @@ func isStd(path string) bool { return !strings.Contains(strings.SplitN(path, "/"
 // one of these lists (and the page) before it is used.
 var (
 	engines  = []string{"internal/version", "internal/cpe", "internal/match", "internal/risk", "internal/regulatory", "internal/calendar", "internal/audit", "internal/report"}
-	parsers  = []string{"internal/sbom", "internal/feed", "internal/untrusted", "internal/xsd", "internal/vex"}
+	parsers  = []string{"internal/sbom", "internal/feed", "internal/untrusted", "internal/xsd", "internal/vex", "internal/publish"}
 	intake   = []string{"internal/importer", "internal/jobs"}
 	services = []string{"internal/service", "internal/cases"}
 	readside = []string{"internal/readmodel"}

@@ -195,11 +195,13 @@ func (c Component) FindingKey() string {
 
 // Consignee is a customer site that received devices (the installed base, for 806 and customer notices).
 type Consignee struct {
-	ID        int64           `json:"id"`
-	OrgID     int64           `json:"org_id"`
-	Name      string          `json:"name"`
-	Contact   string          `json:"contact,omitempty"`
-	Address   string          `json:"address,omitempty"`
+	ID      int64  `json:"id"`
+	OrgID   int64  `json:"org_id"`
+	Name    string `json:"name"`
+	Contact string `json:"contact,omitempty"`
+	Address string `json:"address,omitempty"`
+	// Emails are the contacts' addresses customer notices are sent to.
+	Emails    []string        `json:"emails"`
 	Units     []ConsigneeUnit `json:"units"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`

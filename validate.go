@@ -3,6 +3,7 @@ package vigil
 import (
 	"bytes"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -80,6 +81,7 @@ func (o *Organization) Validate() error {
 	if err := required("name", o.Name); err != nil {
 		return err
 	}
+
 	if o.TimeZone == "" {
 		o.TimeZone = "UTC"
 	}
@@ -214,6 +216,11 @@ func (c *Consignee) Validate() error {
 			return Errorf(EINVALID, "units[%d].version_id: required", i)
 		}
 		if err := textList("units["+itoa(i)+"].lots", u.Lots, MaxName); err != nil {
+			return err
+		}
+	}
+	for i, e := range c.Emails {
+		if err := ValidEmail("emails["+itoa(i)+"]", e); err != nil {
 			return err
 		}
 	}
@@ -357,4 +364,13 @@ func Clip(n int, s string) string {
 		cut = sp
 	}
 	return strings.TrimRight(s[:cut], " ,;:") + "…"
+}
+
+// ValidEmail checks one e-mail address (a bare addr-spec, no display name): where customer notices go.
+func ValidEmail(field, s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || len(s) > MaxName {
+		return Errorf(EINVALID, "%s: %q is not an e-mail address", field, Clip(80, s))
+	}
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
+	"github.com/vigil-dev/vigil/internal/service/notices"
 	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/service/regdocs"
@@ -43,6 +44,7 @@ type App struct {
 	Remediation *remediation.Service
 	Outbox      *notify.Outbox   // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
 	Reports     *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
+	Notices     *notices.Service // customer notices: drafted from cases, checked, sent through the outbox
 	SSO         *accounts.SSO    // single sign-on, when EnableSSO configured it
 	Clock       vigil.Clock
 
@@ -88,18 +90,20 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock, Intake: ik}
 	cs := &cases.Service{Store: db, Intel: in, Clock: clock}
 	rem := &remediation.Service{Store: db, Cases: cs}
+	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock}
 	return &App{
 		Portfolio:   p,
 		Intel:       in,
 		Cases:       cs,
 		Remediation: rem,
 		Reports:     &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock},
+		Notices:     &notices.Service{Store: db, Cases: cs, Outbox: ob},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    &accounts.Service{Store: db},
 		Audit:       &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
 		Intake:      ik,
-		Outbox:      &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock},
+		Outbox:      ob,
 		Clock:       clock,
 		db:          db,
 	}, nil

@@ -610,13 +610,14 @@ func lookupVersion(env *Env, a *app.App, device, version string) (*vigil.DeviceV
 
 type consigneeFlags struct {
 	name, contact, address string
-	units                  []string
+	units, emails          []string
 }
 
 func (f *consigneeFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.name, "name", "", "consignee (customer site) name")
 	c.Flags().StringVar(&f.contact, "contact", "", "contact person, email or phone")
 	c.Flags().StringVar(&f.address, "address", "", "postal address")
+	c.Flags().StringArrayVar(&f.emails, "email", nil, "a contact's e-mail address, where customer notices go (repeatable; replaces all)")
 	c.Flags().StringArrayVar(&f.units, "units", nil, `units of a device version: "DEVICE@VERSION=N[:LOT1;LOT2]" (repeatable; replaces all)`)
 }
 
@@ -629,6 +630,9 @@ func (f *consigneeFlags) apply(c *cobra.Command, env *Env, a *app.App, k *vigil.
 	}
 	if changed(c, "address") {
 		k.Address = f.address
+	}
+	if changed(c, "email") {
+		k.Emails = append([]string{}, f.emails...)
 	}
 	if changed(c, "units") {
 		k.Units = []vigil.ConsigneeUnit{}
@@ -665,9 +669,9 @@ func consigneeTable(cs ...*vigil.Consignee) func() ([]string, [][]string) {
 			for _, u := range c.Units {
 				total += u.Units
 			}
-			rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Name, c.Contact, c.Address, strconv.Itoa(total)})
+			rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Name, c.Contact, strings.Join(c.Emails, ", "), c.Address, strconv.Itoa(total)})
 		}
-		return []string{"ID", "NAME", "CONTACT", "ADDRESS", "UNITS"}, rows
+		return []string{"ID", "NAME", "CONTACT", "EMAILS", "ADDRESS", "UNITS"}, rows
 	}
 }
 

@@ -210,6 +210,26 @@ func typeIs(typ string) func(Event) bool { return func(ev Event) bool { return e
 
 func ref(i int) string { return fmt.Sprintf("events[%d]", i) }
 
+// incompleteNotice names, for a missing customer notice, the on-time notice that lacked elements and which ones
+// (" (the notice of 2025-06-20 lacks element c)"), so the person sees why the notice sent does not count.
+func (e *engine) incompleteNotice(comm vigil.Date) string {
+	i := e.firstPast(func(ev Event) bool { return ev.Type == EventCustomerNotified && !complete(ev) && !ev.Date.After(comm) })
+	if i < 0 {
+		return ""
+	}
+	var lack []string
+	for _, want := range NoticeElements {
+		if !slices.Contains(e.f.Events[i].Elements, want) {
+			lack = append(lack, want)
+		}
+	}
+	word := "element"
+	if len(lack) > 1 {
+		word = "elements"
+	}
+	return fmt.Sprintf(" (the notice of %s lacks %s %s)", e.f.Events[i].Date, word, strings.Join(lack, ", "))
+}
+
 // complete reports whether a customer notice carries the four G2016 §VII.B elements (or does not record them).
 func complete(ev Event) bool {
 	if ev.Elements == nil {
@@ -250,9 +270,11 @@ func (e *engine) enforcementDiscretion(d0, comm, fix vigil.Date) {
 		{"a remediation plan", typeIs(EventRemediationPlan)},
 	}
 	var missing []string
-	for _, p := range parts {
+	for k, p := range parts {
 		if i := onTime(comm, p.match); i >= 0 {
 			c2.Evidence = append(c2.Evidence, ref(i))
+		} else if k == 0 {
+			missing = append(missing, p.name+e.incompleteNotice(comm))
 		} else {
 			missing = append(missing, p.name)
 		}

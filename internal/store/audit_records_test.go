@@ -75,6 +75,11 @@ func auditedFixture(t *testing.T, db *store.DB) {
 		Source: vigil.DeploymentReported})) // deployment 1
 	must("regdoc", db.AddRegRecord(ctx, &vigil.RegRecord{Kind: vigil.RegPremarket, CaseID: f.CaseID, Date: f.Learned,
 		Body: []byte(`{"decision":"none","basis":"software change within the approved design"}`)}, "premarket decision")) // record 1
+	n := &vigil.Notice{Cases: []int64{f.CaseID}, Subject: "Cybersecurity notice", Elements: vigil.NoticeElements{A: "a", B: "b", C: "c", D: "d"}}
+	must("notice", db.CreateNotice(ctx, n)) // notice 1
+	_, _, err = db.ClaimNoticeSend(ctx, n.ID, []vigil.NoticeRecipient{{ConsigneeID: 1, Consignee: "General Hospital", Email: "biomed@example.org"}}, f.Learned, "")
+	must("notice send", err)
+	must("notice sent", db.FinishNoticeSend(ctx, n.ID))
 }
 
 // rowCount counts the rows of the audited tables.
@@ -164,6 +169,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"fix_releases":            "UPDATE fix_releases SET vv = NULL WHERE id = 1",
 		"remediation_deployments": "UPDATE remediation_deployments SET units = 12 WHERE id = 1",
 		"regdoc_records":          "UPDATE regdoc_records SET body = '{}' WHERE id = 1",
+		"notices":                 "UPDATE notices SET recipients = '[]' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

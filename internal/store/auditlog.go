@@ -226,6 +226,7 @@ var auditedTables = []auditedTable{
 	{name: "fix_releases"},
 	{name: "remediation_deployments"},
 	{name: "regdoc_records"},
+	{name: "notices"},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that

@@ -24,6 +24,15 @@ func notFound(what string, id any) error {
 	return vigil.Errorf(vigil.ENOTFOUND, "%s %v not found", what, id)
 }
 
+// nullJSON stores an empty list as NULL: for columns added to audited tables after rows existed, whose canonical
+// encoding leaves NULLs out, so a row never given a value hashes as it did before the column.
+func nullJSON[T any](vs []T) any {
+	if len(vs) == 0 {
+		return nil
+	}
+	return mustJSON(vs)
+}
+
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -572,13 +581,19 @@ func (db *DB) loadUnits(ctx context.Context, q querier, c *vigil.Consignee) erro
 	return rows.Err()
 }
 
-const consigneeCols = "id, org_id, name, contact, address, created_at, updated_at"
+const consigneeCols = "id, org_id, name, contact, address, emails, created_at, updated_at"
 
 func scanConsignee(row interface{ Scan(...any) error }) (*vigil.Consignee, error) {
 	var c vigil.Consignee
-	var cr, up sql.NullString
-	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Contact, &c.Address, &cr, &up); err != nil {
+	var cr, up, emails sql.NullString
+	if err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Contact, &c.Address, &emails, &cr, &up); err != nil {
 		return nil, err
+	}
+	c.Emails = []string{}
+	if emails.Valid {
+		if err := json.Unmarshal([]byte(emails.String), &c.Emails); err != nil {
+			return nil, fmt.Errorf("consignee %d emails: %w", c.ID, err)
+		}
 	}
 	c.CreatedAt, c.UpdatedAt = parseTime(cr), parseTime(up)
 	return &c, nil
@@ -621,8 +636,8 @@ func (db *DB) CreateConsignee(ctx context.Context, c *vigil.Consignee) (err erro
 			return err
 		}
 		c.CreatedAt, c.UpdatedAt = tx.Now(), tx.Now()
-		id, err := tx.insertID(ctx, "INSERT INTO consignees (org_id, name, contact, address, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-			c.OrgID, c.Name, c.Contact, c.Address, tx.NowText())
+		id, err := tx.insertID(ctx, "INSERT INTO consignees (org_id, name, contact, address, emails, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+			c.OrgID, c.Name, c.Contact, c.Address, nullJSON(c.Emails), tx.NowText())
 		if err != nil {
 			return err
 		}
@@ -658,8 +673,8 @@ func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason st
 			return err
 		}
 		c.OrgID, c.CreatedAt, c.UpdatedAt = old.OrgID, old.CreatedAt, tx.Now()
-		if _, err := tx.ExecContext(ctx, "UPDATE consignees SET name=$1, contact=$2, address=$3, updated_at=$4 WHERE id=$5",
-			c.Name, c.Contact, c.Address, tx.NowText(), c.ID); mapErr(err) != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE consignees SET name=$1, contact=$2, address=$3, emails=$4, updated_at=$5 WHERE id=$6",
+			c.Name, c.Contact, c.Address, nullJSON(c.Emails), tx.NowText(), c.ID); mapErr(err) != nil {
 			return mapErr(err)
 		}
 		if c.Units == nil {
