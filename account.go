@@ -21,4 +21,7 @@ type AccountService interface {
 	// MarkSeen records that the caller has seen what is new: the dashboard's "new since" counts from then (not
 	// from their last sign-in, which made it reset on every visit whether anything was looked at or not).
 	MarkSeen(ctx context.Context) error
+	// SetFullName sets a user's printed name, the name their electronic signatures show (21 CFR 11.50). An admin,
+	// or the user themself. EINVALID when empty, ENOTFOUND for an unknown user.
+	SetFullName(ctx context.Context, name, fullName string) error
 }

@@ -15,12 +15,13 @@ const (
 	PermIntake      = "intake.write" // researcher cases
 	PermUsers       = "users.write"
 	PermAuditVerify = "audit.verify"
+	PermSign        = "record.sign" // a Part 11 electronic signature on a record
 )
 
 var rolePerms = map[string][]string{
-	RoleAdmin:      {PermRead, PermPortfolio, PermImport, PermAssess, PermEvent, PermDetermine, PermReport, PermIntake, PermUsers, PermAuditVerify},
-	RolePSIRT:      {PermRead, PermPortfolio, PermImport, PermAssess, PermEvent, PermIntake, PermAuditVerify},
-	RoleRegulatory: {PermRead, PermEvent, PermDetermine, PermReport, PermAuditVerify},
+	RoleAdmin:      {PermRead, PermPortfolio, PermImport, PermAssess, PermEvent, PermDetermine, PermReport, PermIntake, PermUsers, PermAuditVerify, PermSign},
+	RolePSIRT:      {PermRead, PermPortfolio, PermImport, PermAssess, PermEvent, PermIntake, PermAuditVerify, PermSign},
+	RoleRegulatory: {PermRead, PermEvent, PermDetermine, PermReport, PermAuditVerify, PermSign},
 	RoleViewer:     {PermRead},
 }
 

@@ -20,6 +20,7 @@ var Roles = []string{RoleAdmin, RolePSIRT, RoleRegulatory, RoleViewer}
 type User struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
+	FullName  string    `json:"full_name,omitempty"` // the printed name a Part 11 signature shows
 	Role      string    `json:"role"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/mailer"
 	"github.com/vigil-dev/vigil/internal/service/accounts"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
+	"github.com/vigil-dev/vigil/internal/service/esign"
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/notices"
@@ -45,6 +46,7 @@ type App struct {
 	Outbox      *notify.Outbox   // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
 	Reports     *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
 	Notices     *notices.Service // customer notices: drafted from cases, checked, sent through the outbox
+	Signing     *esign.Service   // Part 11 electronic signatures on records
 	SSO         *accounts.SSO    // single sign-on, when EnableSSO configured it
 	Clock       vigil.Clock
 
@@ -91,6 +93,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	cs := &cases.Service{Store: db, Intel: in, Clock: clock}
 	rem := &remediation.Service{Store: db, Cases: cs}
 	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock}
+	acc := &accounts.Service{Store: db}
 	return &App{
 		Portfolio:   p,
 		Intel:       in,
@@ -100,10 +103,11 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Notices:     &notices.Service{Store: db, Cases: cs, Outbox: ob},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
-		Accounts:    &accounts.Service{Store: db},
+		Accounts:    acc,
 		Audit:       &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
 		Intake:      ik,
 		Outbox:      ob,
+		Signing:     &esign.Service{Store: db, Accounts: acc},
 		Clock:       clock,
 		db:          db,
 	}, nil

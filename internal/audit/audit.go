@@ -218,6 +218,10 @@ func (v *Verifier) Missing(table string) {
 	delete(v.states, table)
 }
 
+// BrokenSignature reports a Part 11 signature (by its key in the signatures table) that no longer applies to the
+// record it signs.
+func (v *Verifier) BrokenSignature(key, msg string) { v.problem("signatures", key, 0, msg) }
+
 // compareKeys orders record keys numerically when they are numbers (ids), so reports read in order.
 func compareKeys(a, b string) int {
 	if len(a) != len(b) {

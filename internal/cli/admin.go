@@ -207,7 +207,7 @@ func readSecret(env *Env) (string, error) {
 
 func userCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Team members and their roles (admin, psirt, regulatory, viewer)"}
-	var role string
+	var role, fullName string
 	add := &cobra.Command{Use: "add NAME --role ROLE", Short: "Add a user; the password is read from stdin", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			pw, err := readSecret(env)
@@ -219,10 +219,17 @@ func userCmd(env *Env) *cobra.Command {
 				if err := a.Accounts.CreateUser(env.actx(), u, pw); err != nil {
 					return err
 				}
+				if fullName != "" {
+					if err := a.Accounts.SetFullName(env.actx(), u.Name, fullName); err != nil {
+						return err
+					}
+					u.FullName = fullName
+				}
 				return env.Output(u, userTable(u))
 			})
 		}}
 	add.Flags().StringVar(&role, "role", "viewer", "admin, psirt, regulatory or viewer")
+	add.Flags().StringVar(&fullName, "full-name", "", "the printed name the user's electronic signatures show")
 	passwd := &cobra.Command{Use: "passwd NAME", Short: "Set a user's password (read from stdin); ends their sessions", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			pw, err := readSecret(env)
@@ -244,7 +251,7 @@ func userCmd(env *Env) *cobra.Command {
 				return env.Output(us, userTable(us...))
 			})
 		}}
-	cmd.AddCommand(add, passwd, list, userStateCmd(env, true), userStateCmd(env, false), userRoleCmd(env))
+	cmd.AddCommand(add, passwd, list, userStateCmd(env, true), userStateCmd(env, false), userRoleCmd(env), userFullNameCmd(env))
 	return cmd
 }
 
@@ -275,6 +282,14 @@ func userStateCmd(env *Env, disable bool) *cobra.Command {
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
 	return cmd
+}
+
+func userFullNameCmd(env *Env) *cobra.Command {
+	return &cobra.Command{Use: "full-name NAME \"FULL NAME\"", Short: "Set a user's printed name, the name their electronic signatures show (21 CFR 11.50)",
+		Example: "  vigil user full-name alice \"Alice M. Smith\"", Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			return changeUser(env, args[0], func(a *app.App) error { return a.Accounts.SetFullName(env.actx(), args[0], args[1]) })
+		}}
 }
 
 func userRoleCmd(env *Env) *cobra.Command {

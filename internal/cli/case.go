@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -153,12 +152,12 @@ func caseCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(NewCaseOut(v))
 				}
-				return printView(env, v, env.zone(a))
+				return printView(env, a, v)
 			})
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
 
-	cmd.AddCommand(list, open, show, caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env))
+	cmd.AddCommand(list, open, show, caseSignCmd(env), caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env))
 	return cmd
 }
 
@@ -266,7 +265,7 @@ func caseEventCmd(env *Env) *cobra.Command {
 					return env.JSON(map[string]any{"event": e, "determination": v.Determination})
 				}
 				fmt.Fprintf(env.Stdout, "E%d recorded.\n", e.ID)
-				return printView(env, v, env.zone(a))
+				return printView(env, a, v)
 			})
 		}}
 	add.Flags().StringVar(&date, "date", "", "the day it happened (YYYY-MM-DD, organization time zone)")
@@ -305,7 +304,7 @@ func caseRetractCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(map[string]any{"retraction": r, "determination": v.Determination})
 				}
-				return printView(env, v, env.zone(a))
+				return printView(env, a, v)
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why the record is withdrawn (required)")
@@ -338,7 +337,7 @@ func caseLearnedCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(NewCaseOut(v))
 				}
-				return printView(env, v, env.zone(a))
+				return printView(env, a, v)
 			})
 		}}
 	cmd.Flags().StringVar(&date, "date", "", "the corrected D0 (YYYY-MM-DD)")
@@ -397,7 +396,7 @@ func caseMergeCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(NewCaseOut(v))
 				}
-				return printView(env, v, env.zone(a))
+				return printView(env, a, v)
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why they are one case (required)")
@@ -406,7 +405,12 @@ func caseMergeCmd(env *Env) *cobra.Command {
 
 // printView prints a case for people: its versions, its records in date order (retracted ones marked), the
 // determination and every open obligation.
-func printView(env *Env, v *cases.View, zone *time.Location) error {
+func printView(env *Env, a *app.App, v *cases.View) error {
+	zone := env.zone(a)
+	sigs, err := caseSignatures(env, a, v)
+	if err != nil {
+		return err
+	}
 	w := env.Stdout
 	c := v.Case
 	fmt.Fprintf(w, "Case %d: %s on %s, state %s, learned (D0) %s (%s)\n", c.ID, cell(c.Vulnerability), cell(v.Device.Name), c.State, c.Learned, c.LearnedHow)
@@ -425,9 +429,11 @@ func printView(env *Env, v *cases.View, zone *time.Location) error {
 	}
 	for _, a := range v.Assessments {
 		fmt.Fprintf(w, "  A%d %s assessed by %s (entered %s): %s — %s\n", a.ID, a.Date, a.Actor, vigil.DateOf(a.CreatedAt, zone), a.Risk, cell(a.Rationale))
+		printSignatures(env, sigs["assessment"][a.ID], zone)
 	}
 	for _, e := range v.Events {
 		fmt.Fprintf(w, "  E%d %s %s (%s; entered %s)\n", e.ID, e.Date, e.Type, cell(e.Note), vigil.DateOf(e.CreatedAt, zone))
+		printSignatures(env, sigs["case_event"][e.ID], zone)
 	}
 	for _, x := range v.Withdrawn {
 		what := ""
@@ -437,6 +443,11 @@ func printView(env *Env, v *cases.View, zone *time.Location) error {
 			what = fmt.Sprintf("E%d %s %s", x.Event.ID, x.Event.Date, x.Event.Type)
 		}
 		fmt.Fprintf(w, "  RETRACTED %s by %s: %s\n", what, x.Retraction.Actor, cell(x.Retraction.Reason))
+		if x.Assessment != nil {
+			printSignatures(env, sigs["assessment"][x.Assessment.ID], zone)
+		} else {
+			printSignatures(env, sigs["case_event"][x.Event.ID], zone)
+		}
 	}
 	d := v.Determination
 	if d == nil {

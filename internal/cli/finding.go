@@ -196,7 +196,7 @@ func findingCmd(env *Env) *cobra.Command {
 				if env.Format == "json" {
 					return env.JSON(v)
 				}
-				return printView(env, v, env.zone(a))
+				return printView(env, a, v)
 			})
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")

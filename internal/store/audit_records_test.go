@@ -80,6 +80,9 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	_, _, err = db.ClaimNoticeSend(ctx, n.ID, []vigil.NoticeRecipient{{ConsigneeID: 1, Consignee: "General Hospital", Email: "biomed@example.org"}}, f.Learned, "")
 	must("notice send", err)
 	must("notice sent", db.FinishNoticeSend(ctx, n.ID))
+	must("printed name", db.SetFullName(ctx, "alice", "Alice Smith"))
+	must("signature", db.Sign(storetest.As("alice", vigil.RoleRegulatory), &vigil.Signature{Kind: "assessment", RecordID: 1,
+		Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})) // signature 1, of assessment 1
 }
 
 // rowCount counts the rows of the audited tables.
@@ -170,6 +173,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"remediation_deployments": "UPDATE remediation_deployments SET units = 12 WHERE id = 1",
 		"regdoc_records":          "UPDATE regdoc_records SET body = '{}' WHERE id = 1",
 		"notices":                 "UPDATE notices SET recipients = '[]' WHERE id = 1",
+		"signatures":              "UPDATE signatures SET meaning = 'review' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {
@@ -206,6 +210,18 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		rep, err = db.Verify(ctx, nil)
 		if vigil.ErrorCode(err) != vigil.EINVALID {
 			t.Fatalf("verify after %d edits = %v, want EINVALID", len(edits), err)
+		}
+		// The edit of assessment 1 also breaks the signature of it: reported once, apart from the edited rows.
+		var broken []vigil.AuditProblem
+		rep.Problems = slices.DeleteFunc(rep.Problems, func(p vigil.AuditProblem) bool {
+			if strings.Contains(p.Problem, "the signature is broken") {
+				broken = append(broken, p)
+				return true
+			}
+			return false
+		})
+		if len(broken) != 1 || broken[0].Table != "signatures" || broken[0].Key != "1" {
+			t.Errorf("broken signatures = %+v, want signature 1's", broken)
 		}
 		got := problemKeys(rep)
 		slices.SortFunc(got, func(a, b problemKey) int { return strings.Compare(a.table+a.key, b.table+b.key) })

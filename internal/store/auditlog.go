@@ -177,7 +177,7 @@ func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (_ vigil.Au
 			}
 			v.Missing(t.name)
 		}
-		return nil
+		return verifySignatures(ctx, q, v)
 	})
 	if vigil.ErrorCode(err) == vigil.EINVALID {
 		return v.Report(), err
@@ -227,6 +227,7 @@ var auditedTables = []auditedTable{
 	{name: "remediation_deployments"},
 	{name: "regdoc_records"},
 	{name: "notices"},
+	{name: "signatures"}, // Part 11 signatures; verify also checks each still matches the record it signs
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that

@@ -205,7 +205,7 @@ func (db *DB) SetPassword(ctx context.Context, name, password string) (err error
 // Users lists users by name.
 func (db *DB) Users(ctx context.Context) (_ []*vigil.User, err error) {
 	defer vigil.Wrap(&err, "store.Users", nil)
-	rows, err := db.db.QueryContext(ctx, "SELECT id, name, role, disabled, created_at FROM users ORDER BY name")
+	rows, err := db.db.QueryContext(ctx, "SELECT id, name, role, disabled, created_at, COALESCE(full_name, '') FROM users ORDER BY name")
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (db *DB) Users(ctx context.Context) (_ []*vigil.User, err error) {
 	for rows.Next() {
 		var u vigil.User
 		var c sql.NullString
-		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &u.Disabled, &c); err != nil {
+		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &u.Disabled, &c, &u.FullName); err != nil {
 			return nil, err
 		}
 		u.CreatedAt = parseTime(c)
@@ -227,8 +227,8 @@ func (db *DB) userRow(ctx context.Context, where string, arg any) (*vigil.User, 
 	var u vigil.User
 	var hash string
 	var c sql.NullString
-	err := db.db.QueryRowContext(ctx, "SELECT id, name, role, disabled, created_at, password_hash FROM users WHERE "+where, arg).
-		Scan(&u.ID, &u.Name, &u.Role, &u.Disabled, &c, &hash)
+	err := db.db.QueryRowContext(ctx, "SELECT id, name, role, disabled, created_at, password_hash, COALESCE(full_name, '') FROM users WHERE "+where, arg).
+		Scan(&u.ID, &u.Name, &u.Role, &u.Disabled, &c, &hash, &u.FullName)
 	u.CreatedAt = parseTime(c)
 	return &u, hash, err
 }

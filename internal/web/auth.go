@@ -115,7 +115,7 @@ type me struct {
 }
 
 var allPerms = []string{vigil.PermRead, vigil.PermPortfolio, vigil.PermImport, vigil.PermAssess, vigil.PermEvent, vigil.PermDetermine,
-	vigil.PermReport, vigil.PermIntake, vigil.PermUsers, vigil.PermAuditVerify}
+	vigil.PermReport, vigil.PermIntake, vigil.PermUsers, vigil.PermAuditVerify, vigil.PermSign}
 
 func actorInfo(a vigil.Actor) me {
 	m := me{Name: a.Name, Role: a.Role, Token: a.TokenID != 0, Permissions: []string{}}

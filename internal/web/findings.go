@@ -215,6 +215,8 @@ type findingData struct {
 	Model *vigil.ThreatModel
 	// StaticFields is the CVSS picker and the rubric as they are before anything is answered, rendered once.
 	StaticFields template.HTML
+	// Meanings are what a signature of the determination may mean.
+	Meanings []vigil.SignatureMeaning
 }
 
 type criterionRow struct {
@@ -250,6 +252,8 @@ type timelineItem struct {
 	Risk    vigil.Risk
 	// Retraction withdrew the record: it is shown struck through, with the reason.
 	Retraction *vigil.Retraction
+	// Signatures are the manifestations of the record's Part 11 signatures (21 CFR 11.50).
+	Signatures []string
 }
 
 // Late says the record was entered on another day than it happened.
@@ -300,7 +304,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 // forms post under.
 func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *findingData {
 	d := &findingData{View: v, Base: base, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
-		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields}
+		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
 	}
@@ -346,6 +350,7 @@ func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *find
 		}
 	}
 	d.Timeline = s.timeline(ctx, v)
+	s.signTimeline(ctx, d.Timeline)
 	d.Model = s.threatModel(ctx, v.Device.ID)
 	return d
 }

@@ -36,6 +36,8 @@ var roles = []string{vigil.RoleViewer, vigil.RoleRegulatory, vigil.RolePSIRT, vi
 func password(role string) string { return "password-for-" + role + "-123" }
 
 type env struct {
+	// signer is the role whose request the walk builds: the signing examples sign as it, with its password.
+	signer string
 	t      testing.TB
 	engine string
 	app    *app.App
@@ -94,6 +96,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Criteria: [4]string{"a", "b", "c", "d"}}}}))
 	for _, r := range roles {
 		must(db.CreateUser(ctx, &vigil.User{Name: r, Role: r}, password(r)))
+		must(db.SetFullName(ctx, r, "Pat "+r+" Fixture")) // the printed name a signature shows
 	}
 	must(db.CreateUser(ctx, &vigil.User{Name: "target", Role: vigil.RoleViewer}, password("target")))
 	for i := range e.targetTokens {

@@ -34,7 +34,8 @@ type Services struct {
 	// AckDeadlines, when set, lists the intake reports' acknowledgement clocks as deadlines (internal/service/intake),
 	// which the deadlines screen and API show with every other clock.
 	AckDeadlines func(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
-	VEX          vigil.VEXService // optional: supplier VEX documents as proposals on findings
+	VEX          vigil.VEXService       // optional: supplier VEX documents as proposals on findings
+	Signing      vigil.SignatureService // optional: Part 11 electronic signatures on records
 	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
 	// for /healthz and /readyz; it bounds its own wait.
 	Health func(ctx context.Context) (read, write error)

@@ -137,3 +137,11 @@ func (s *Service) RevokeToken(ctx context.Context, userName string, id int64, re
 	}
 	return s.Store.RevokeToken(ctx, userName, id, reason)
 }
+
+// SetFullName sets a user's printed name (an admin, or the user themself), audited.
+func (s *Service) SetFullName(ctx context.Context, name, fullName string) error {
+	if err := self(ctx, name, "set their printed name"); err != nil {
+		return err
+	}
+	return s.Store.SetFullName(ctx, name, fullName)
+}

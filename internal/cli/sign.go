@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cases"
+)
+
+func init() {
+	register(signCmd)
+	register(signaturesCmd)
+}
+
+// signFlags are the flags every signing command takes: the meaning and the signer's user name; the password is
+// read from stdin, every time (21 CFR 11.200(a)(1): both components at each signing).
+type signFlags struct {
+	meaning string
+	user    string
+}
+
+func (f *signFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.meaning, "meaning", "", "what the signature means: authorship, review, approval or responsibility (required)")
+	cmd.Flags().StringVar(&f.user, "user", "", "the signer's user name (required); the password is read from stdin")
+}
+
+// sign re-authenticates the signer and signs one record, printing the signature's manifestation.
+func (f *signFlags) sign(env *Env, a *app.App, kind string, id int64, pw string) error {
+	sig, err := a.Signing.Sign(env.actx(), vigil.SignRequest{Kind: kind, RecordID: id, Meaning: vigil.SignatureMeaning(f.meaning), Signer: f.user, Password: pw})
+	if err != nil {
+		return err
+	}
+	if env.Format == "json" {
+		return env.JSON(sig)
+	}
+	fmt.Fprintln(env.Stdout, sig.Manifest(env.zone(a)))
+	return nil
+}
+
+func (f *signFlags) check() error {
+	if f.meaning == "" || f.user == "" {
+		return Usage("--meaning and --user are required: a signature says who signed and what it means")
+	}
+	if err := vigil.SignatureMeaning(f.meaning).Validate(); err != nil {
+		return Usage("--%s", vigil.ErrorMessage(err))
+	}
+	return nil
+}
+
+func signCmd(env *Env) *cobra.Command {
+	var f signFlags
+	cmd := &cobra.Command{Use: "sign KIND ID --meaning MEANING --user NAME", Short: "Sign a record electronically (21 CFR Part 11): the password is read from stdin and asked at every signing",
+		Example: `  printf '%s\n' "$PW" | vigil sign assessment 12 --meaning approval --user alice`,
+		Args:    exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[1])
+			if err != nil {
+				return err
+			}
+			if err := f.check(); err != nil {
+				return err
+			}
+			pw, err := readSecret(env)
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error { return f.sign(env, a, args[0], id, pw) })
+		}}
+	f.add(cmd)
+	return cmd
+}
+
+// caseSignCmd signs a case's determination: its latest assessment that stands.
+func caseSignCmd(env *Env) *cobra.Command {
+	var f signFlags
+	cmd := &cobra.Command{Use: "sign ID --meaning MEANING --user NAME", Short: "Sign the case's determination (its latest standing assessment); the password is read from stdin",
+		Example: `  printf '%s\n' "$PW" | vigil case sign 7 --meaning approval --user alice`,
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			if err := f.check(); err != nil {
+				return err
+			}
+			pw, err := readSecret(env)
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if len(v.Assessments) == 0 {
+					return vigil.Errorf(vigil.EINVALID, "case %d has no assessment to sign: assess it first", id)
+				}
+				return f.sign(env, a, "assessment", v.Assessments[len(v.Assessments)-1].ID, pw)
+			})
+		}}
+	f.add(cmd)
+	return cmd
+}
+
+func signaturesCmd(env *Env) *cobra.Command {
+	return &cobra.Command{Use: "signatures KIND ID...", Short: "List the electronic signatures of records, with their manifestation; a broken one is marked", Args: cobra.MinimumNArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			var ids []int64
+			for _, s := range args[1:] {
+				id, err := parseID("ID", s)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			return env.withApp(func(a *app.App) error {
+				sigs, err := a.Signing.Signatures(env.actx(), args[0], ids...)
+				if err != nil {
+					return err
+				}
+				zone := env.zone(a)
+				return env.Output(sigs, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, s := range sigs {
+						status := "valid"
+						if s.Broken {
+							status = "BROKEN"
+						}
+						rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Kind + " " + strconv.FormatInt(s.RecordID, 10), cell(s.Printed) + " (" + s.Signer + ")",
+							s.SignedAt.In(zone).Format(time.RFC3339), string(s.Meaning), s.Method, status})
+					}
+					return []string{"ID", "RECORD", "SIGNER", "SIGNED", "MEANING", "METHOD", "STATUS"}, rows
+				})
+			})
+		}}
+}
+
+// caseSignatures reads the signatures of a case's assessments and events (standing and withdrawn), by kind and id:
+// a signed record is shown with its signatures' manifestation (21 CFR 11.50).
+func caseSignatures(env *Env, a *app.App, v *cases.View) (map[string]map[int64][]*vigil.Signature, error) {
+	ids := map[string][]int64{}
+	for _, x := range v.Assessments {
+		ids["assessment"] = append(ids["assessment"], x.ID)
+	}
+	for _, x := range v.Events {
+		ids["case_event"] = append(ids["case_event"], x.ID)
+	}
+	for _, w := range v.Withdrawn {
+		if w.Assessment != nil {
+			ids["assessment"] = append(ids["assessment"], w.Assessment.ID)
+		} else {
+			ids["case_event"] = append(ids["case_event"], w.Event.ID)
+		}
+	}
+	out := map[string]map[int64][]*vigil.Signature{}
+	for kind, list := range ids {
+		sigs, err := a.Signing.Signatures(env.actx(), kind, list...)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sigs {
+			if out[kind] == nil {
+				out[kind] = map[int64][]*vigil.Signature{}
+			}
+			out[kind][s.RecordID] = append(out[kind][s.RecordID], s)
+		}
+	}
+	return out, nil
+}
+
+// printSignatures prints the manifestation of each signature under the record shown.
+func printSignatures(env *Env, sigs []*vigil.Signature, zone *time.Location) {
+	for _, s := range sigs {
+		fmt.Fprintf(env.Stdout, "      %s\n", cell(s.Manifest(zone)))
+	}
+}

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/audit"
+)
+
+// signable is the registry of the kinds of record a Part 11 signature may sign, each with its audited table. A
+// signature binds the record's state (audit.RowHash), so a signed record must not change afterwards: register
+// append-only records (a determination, an event, a released notice or document version), one line each.
+var signable = map[string]string{
+	"assessment": "assessments", // a case's determination
+	"case_event": "case_events", // a dated regulatory event (customer notified, fix validated, case closure ...)
+}
+
+// SignableKinds lists the kinds of record a signature may sign.
+func SignableKinds() []string { return slices.Sorted(maps.Keys(signable)) }
+
+func signableTable(kind string) (auditedTable, error) {
+	name, ok := signable[kind]
+	if !ok {
+		return auditedTable{}, vigil.Errorf(vigil.EINVALID, "kind: %q cannot be signed (one of %s)", kind, strings.Join(SignableKinds(), ", "))
+	}
+	t, _ := lookupAudited(name)
+	return t, nil
+}
+
+const signatureCols = "id, kind, record_id, record_hash, meaning, signer, printed_name, signed_at, method"
+
+func scanSignature(row interface{ Scan(...any) error }) (*vigil.Signature, error) {
+	var s vigil.Signature
+	var at sql.NullString
+	err := row.Scan(&s.ID, &s.Kind, &s.RecordID, &s.RecordHash, &s.Meaning, &s.Signer, &s.Printed, &at, &s.Method)
+	s.SignedAt = parseTime(at)
+	return &s, err
+}
+
+// Sign records the signature s of the record it names, by the context's actor (the signer, whom the caller has
+// just re-authenticated by s.Method), in the record's current state. Needs PermSign.
+func (db *DB) Sign(ctx context.Context, s *vigil.Signature) (err error) {
+	defer vigil.Wrap(&err, "store.Sign", s.RecordID)
+	a, err := vigil.Authorize(ctx, vigil.PermSign)
+	if err != nil {
+		return err
+	}
+	if a.UserID == 0 {
+		return vigil.Errorf(vigil.EFORBIDDEN, "a signature is a person's: sign as a user")
+	}
+	if err := s.Meaning.Validate(); err != nil {
+		return err
+	}
+	t, err := signableTable(s.Kind)
+	if err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		var printed sql.NullString
+		if err := tx.QueryRowContext(ctx, "SELECT name, full_name FROM users WHERE id = $1", a.UserID).Scan(&s.Signer, &printed); err != nil {
+			return fmt.Errorf("signer: %w", err)
+		}
+		if strings.TrimSpace(printed.String) == "" {
+			return vigil.Errorf(vigil.EINVALID, "signer %s has no printed name, which a signature shows (21 CFR 11.50): set it with `vigil user full-name %s \"FULL NAME\"`", s.Signer, s.Signer)
+		}
+		s.Printed = printed.String
+		s.RecordHash = ""
+		if err := readRecords(ctx, tx, t, []int64{s.RecordID}, func(_ int64, h string) { s.RecordHash = h }); err != nil {
+			return err
+		}
+		if s.RecordHash == "" {
+			return notFound(s.Kind, s.RecordID)
+		}
+		s.SignedAt = tx.Now()
+		id, err := tx.insertID(ctx, `INSERT INTO signatures (kind, record_id, record_hash, meaning, signer_id, signer, printed_name, signed_at, method)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.Kind, s.RecordID, s.RecordHash, string(s.Meaning), a.UserID, s.Signer, s.Printed, tx.NowText(), s.Method)
+		if vigil.ErrorCode(err) == vigil.ECONFLICT {
+			return vigil.Errorf(vigil.ECONFLICT, "%s already signed %s %d in this state for %s", s.Signer, s.Kind, s.RecordID, s.Meaning)
+		} else if err != nil {
+			return err
+		}
+		s.ID = id
+		tx.wrote("signatures", id)
+		return tx.Audit(ctx, "signature.sign", s.Kind, idText(s.RecordID), nil, s, string(s.Meaning))
+	})
+}
+
+// Signatures lists the signatures of the records of kind with the given ids, oldest first, each marked Broken when
+// its record's state is no longer the one signed. Needs PermRead.
+func (db *DB) Signatures(ctx context.Context, kind string, recordIDs ...int64) (_ []*vigil.Signature, err error) {
+	defer vigil.Wrap(&err, "store.Signatures", kind)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	t, err := signableTable(kind)
+	if err != nil {
+		return nil, err
+	}
+	out := []*vigil.Signature{}
+	if len(recordIDs) == 0 {
+		return out, nil
+	}
+	err = db.snapshot(ctx, func(q querier) error {
+		for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(recordIDs))), 500) {
+			sigs, err := queryAll(ctx, q, scanSignature, "SELECT "+signatureCols+" FROM signatures WHERE kind = $1 AND record_id IN ("+idList(chunk)+") ORDER BY id", kind)
+			if err != nil {
+				return err
+			}
+			out = append(out, sigs...)
+		}
+		signed := make([]int64, 0, len(out))
+		for _, s := range out {
+			signed = append(signed, s.RecordID)
+		}
+		current := map[int64]string{}
+		for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(signed))), 500) {
+			if err := readRecords(ctx, q, t, chunk, func(id int64, h string) { current[id] = h }); err != nil {
+				return err
+			}
+		}
+		for _, s := range out {
+			s.Broken = s.RecordHash != current[s.RecordID]
+		}
+		slices.SortFunc(out, func(a, b *vigil.Signature) int { return int(a.ID - b.ID) })
+		return nil
+	})
+	return out, err
+}
+
+// verifySignatures checks every signature against the live state of the record it signs: a signed record that
+// changed (through Vigil or not) or is gone breaks its signature, which verification reports.
+func verifySignatures(ctx context.Context, q querier, v *audit.Verifier) error {
+	sigs, err := queryAll(ctx, q, scanSignature, "SELECT "+signatureCols+" FROM signatures ORDER BY id")
+	if err != nil {
+		return err
+	}
+	byTable := map[string]map[int64][]*vigil.Signature{}
+	for _, s := range sigs {
+		name, ok := signable[s.Kind]
+		if !ok {
+			v.BrokenSignature(idText(s.ID), fmt.Sprintf("signs a %s, which is no kind of record a signature may sign", s.Kind))
+			continue
+		}
+		if byTable[name] == nil {
+			byTable[name] = map[int64][]*vigil.Signature{}
+		}
+		byTable[name][s.RecordID] = append(byTable[name][s.RecordID], s)
+	}
+	for _, name := range slices.Sorted(maps.Keys(byTable)) {
+		t, _ := lookupAudited(name)
+		signed := byTable[name]
+		ids := slices.Sorted(maps.Keys(signed))
+		hashes := map[int64]string{}
+		for chunk := range slices.Chunk(ids, 500) {
+			if err := readRecords(ctx, q, t, chunk, func(id int64, h string) { hashes[id] = h }); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			for _, s := range signed[id] {
+				switch h, ok := hashes[id]; {
+				case !ok:
+					v.BrokenSignature(idText(s.ID), fmt.Sprintf("the %s by %s signs %s %d, which is gone: the signature is broken", s.Meaning, s.Signer, s.Kind, id))
+				case h != s.RecordHash:
+					v.BrokenSignature(idText(s.ID), fmt.Sprintf("the %s by %s no longer matches %s %d: the record changed after it was signed, the signature is broken", s.Meaning, s.Signer, s.Kind, id))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SetFullName sets a user's printed name, the name their signatures show (an admin, or the user themself), audited.
+func (db *DB) SetFullName(ctx context.Context, name, full string) (err error) {
+	defer vigil.Wrap(&err, "store.SetFullName", name)
+	a, ok := vigil.ActorFrom(ctx)
+	if !ok || !(a.Can(vigil.PermUsers) || a.Name == name) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or the user may set a printed name")
+	}
+	full = strings.TrimSpace(full)
+	if err := vigil.Text("full_name", full, 200); err != nil {
+		return err
+	}
+	if full == "" {
+		return vigil.Errorf(vigil.EINVALID, "full_name: required (the name a signature shows)")
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		var id int64
+		var old sql.NullString
+		err := tx.QueryRowContext(ctx, "SELECT id, full_name FROM users WHERE name = $1", name).Scan(&id, &old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("user", name)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET full_name = $1 WHERE id = $2", full, id); err != nil {
+			return err
+		}
+		tx.wrote("users", id)
+		return tx.Audit(ctx, "user.full_name", "user", name, map[string]string{"full_name": old.String}, map[string]string{"full_name": full}, "")
+	})
+}

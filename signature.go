@@ -1,0 +1,100 @@
+package vigil
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SignatureMeaning is what a 21 CFR Part 11 electronic signature means (11.50(a)(3)): the signer authored the
+// record, reviewed it, approved it, or takes responsibility for it.
+type SignatureMeaning string
+
+// Signature meanings.
+const (
+	MeaningAuthorship     SignatureMeaning = "authorship"
+	MeaningReview         SignatureMeaning = "review"
+	MeaningApproval       SignatureMeaning = "approval"
+	MeaningResponsibility SignatureMeaning = "responsibility"
+)
+
+// SignatureMeanings lists the meanings.
+var SignatureMeanings = []SignatureMeaning{MeaningAuthorship, MeaningReview, MeaningApproval, MeaningResponsibility}
+
+func (m SignatureMeaning) Validate() error { return OneOf("meaning", m, SignatureMeanings) }
+func (m SignatureMeaning) MarshalText() ([]byte, error) {
+	return marshalWord("meaning", m, SignatureMeanings)
+}
+func (m *SignatureMeaning) UnmarshalText(b []byte) error {
+	return unmarshalWord("meaning", m, b, SignatureMeanings)
+}
+
+// The ways a signer proves who they are at the moment of signing (11.200(a)).
+const (
+	SignedWithPassword = "password" // user name and password, both components, at every signing
+	SignedWithSSO      = "oidc"     // a fresh sign-in at the organization's OpenID Connect provider
+)
+
+// Signature is a Part 11 electronic signature: who signed (the user and their printed name), when, what it means,
+// and the record it signs, bound to the hash of that record's state at signing (RecordHash, the audit trail's
+// record hash) so that it cannot be copied to another record or survive a change of the one it signed (11.70).
+type Signature struct {
+	ID       int64            `json:"id"`
+	Kind     string           `json:"kind"` // the kind of record signed: assessment, case_event, ...
+	RecordID int64            `json:"record_id"`
+	Meaning  SignatureMeaning `json:"meaning"`
+	Signer   string           `json:"signer"`       // the user name
+	Printed  string           `json:"printed_name"` // the signer's printed (full) name, as at signing
+	SignedAt time.Time        `json:"signed_at"`
+	Method   string           `json:"method"` // SignedWithPassword or SignedWithSSO
+	// RecordHash is the state of the record the signature signs (internal/audit.RowHash).
+	RecordHash string `json:"record_hash"`
+	// Broken is set when the record no longer has the state it was signed in: the signature does not apply to it.
+	Broken bool `json:"broken,omitempty"`
+}
+
+// Manifest is the signature's manifestation (11.50): the printed name, the date and time with its zone, the
+// meaning, and the state of the record signed. Every screen, export and document that shows a signed record
+// shows this line with it.
+func (s *Signature) Manifest(loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	line := fmt.Sprintf("Electronically signed by %s (%s) on %s for %s; signs %s %d in state sha256:%s",
+		s.Printed, s.Signer, s.SignedAt.In(loc).Format("2006-01-02 15:04:05 MST (-07:00)"), s.Meaning, s.Kind, s.RecordID, short(s.RecordHash))
+	if s.Broken {
+		line += " — BROKEN: the record changed after it was signed"
+	}
+	return line
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16]
+	}
+	return h
+}
+
+// SignRequest asks to sign one record. The signer proves who they are again at signing (11.200(a)(1)): their
+// user name and password, every time, whether or not they signed earlier in the same session.
+type SignRequest struct {
+	Kind     string           `json:"kind"`
+	RecordID int64            `json:"record_id"`
+	Meaning  SignatureMeaning `json:"meaning"`
+	// Signer is the user name, typed again; through a session or token it must be the signed-in user.
+	Signer   string `json:"signer"`
+	Password string `json:"password"`
+}
+
+// SignatureService signs records and lists their signatures. Every service whose records need a Part 11
+// signature (determinations, notices, 806 records) calls Sign with the kind it registered.
+type SignatureService interface {
+	// Sign re-authenticates the signer and signs the record in its current state. EUNAUTHORIZED when the name and
+	// password do not check out; EFORBIDDEN when the caller is not the signer or the signer's role may not sign;
+	// EINVALID for an unknown kind or meaning, or a signer without a printed name; ENOTFOUND for no such record;
+	// ECONFLICT when the signer already signed this state of the record with this meaning.
+	Sign(ctx context.Context, req SignRequest) (*Signature, error)
+	// Signatures lists the signatures of the records of one kind with the given ids, oldest first, each marked
+	// Broken when its record changed since. Needs PermRead.
+	Signatures(ctx context.Context, kind string, recordIDs ...int64) ([]*Signature, error)
+}
