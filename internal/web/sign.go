@@ -75,6 +75,9 @@ func (s *Server) sign(r *http.Request, req vigil.SignRequest) (*vigil.Signature,
 
 // caseSign signs the case's determination (its latest standing assessment) from the case page's dialog.
 func (s *Server) caseSign(r *http.Request, id int64) error {
+	if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
+		return err // a role that may not sign is refused as on every form, before the dialog's own answers
+	}
 	v, err := s.svc.Cases.CaseView(r.Context(), id, vigil.Date{})
 	if err != nil {
 		return err
