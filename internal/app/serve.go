@@ -44,7 +44,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Threats: q.Threats(a.Threats),
 		Intake: a.Intake, AckDeadlines: a.Intake.Deadlines, Health: a.db.Health, Starting: a.starting, VEX: a.VEX,
-		Signing: a.Signing,
+		Signing: a.Signing, Remediation: a.Remediation,
 	}
 	if a.SSO != nil {
 		svc.SSO = a.SSO

@@ -35,6 +35,8 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.vexProposals[1])
 		case strings.Contains(p, "/intake/"):
 			return fmt.Sprint(e.reportFor(p))
+		case strings.HasPrefix(p, "/api/v1/cases/"):
+			return fmt.Sprint(e.log4jCase)
 		case strings.Contains(p, "/tokens/") && strings.HasPrefix(p, "/api/"):
 			return fmt.Sprint(e.targetTokens[0])
 		case strings.Contains(p, "/tokens/"):
