@@ -79,6 +79,9 @@ func ParseMailAddress(s string) (string, error) {
 type Mail struct {
 	ID int64 `json:"id"`
 	MailInput
+	// Channel is email, or webhook (To is the URL, Subject the event, Text the JSON body) for a notification rule's.
+	Channel  string    `json:"channel"`
+	RuleID   int64     `json:"rule_id,omitempty"` // the notification rule that made it
 	State    MailState `json:"state"`
 	Attempts int       `json:"attempts"`
 	// Answer is the SMTP server's last answer (or why there was none: the connection failed).

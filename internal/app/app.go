@@ -43,12 +43,15 @@ type App struct {
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
 	// Remediation is each case's plan, fix releases with their V&V and distribution, and deployment in the field.
 	Remediation *remediation.Service
-	Outbox      *notify.Outbox   // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
-	Reports     *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
-	Notices     *notices.Service // customer notices: drafted from cases, checked, sent through the outbox
-	Signing     *esign.Service   // Part 11 electronic signatures on records
-	SSO         *accounts.SSO    // single sign-on, when EnableSSO configured it
-	Clock       vigil.Clock
+	Outbox      *notify.Outbox // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
+	// Notifier tells the team about KEV hits, clocks at risk or overdue and reports awaiting acknowledgement, by the
+	// rules (the periodic job "notify").
+	Notifier *notify.Notifier
+	Reports  *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
+	Notices  *notices.Service // customer notices: drafted from cases, checked, sent through the outbox
+	Signing  *esign.Service   // Part 11 electronic signatures on records
+	SSO      *accounts.SSO    // single sign-on, when EnableSSO configured it
+	Clock    vigil.Clock
 
 	db         *store.DB
 	catchingUp atomic.Bool // Serve's start-up re-match is running
@@ -108,8 +111,10 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Intake:      ik,
 		Outbox:      ob,
 		Signing:     &esign.Service{Store: db, Accounts: acc},
-		Clock:       clock,
-		db:          db,
+		Notifier: &notify.Notifier{Store: db, Outbox: ob, Deadlines: []func(context.Context, cases.DeadlineFilter) ([]cases.Deadline, error){cs.Deadlines, ik.Deadlines},
+			AckClocks: ik.Clocks, Policy: ik.Policy, Clock: clock},
+		Clock: clock,
+		db:    db,
 	}, nil
 }
 

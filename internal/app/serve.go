@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/readmodel"
 	"github.com/vigil-dev/vigil/internal/web"
 )
@@ -127,4 +128,16 @@ func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
 		return err
 	}
 	return nil
+}
+
+// Scheduler returns the jobs `vigil serve` runs under leases shared with every server on the database: the
+// notifications (job "notify"), and with feeds the feed syncs and the re-match (intel.Service.Scheduler). Start it
+// with Run(ctx).
+func (a *App) Scheduler(ctx context.Context, opt jobs.Options, feeds bool) (*jobs.Scheduler, error) {
+	opt.Periodic = append(opt.Periodic, a.Notifier.Periodic())
+	if feeds {
+		return a.Intel.Scheduler(ctx, opt)
+	}
+	opt.Leases, opt.Clock, opt.Log = a.db, a.Clock, a.Intel.Log
+	return jobs.New(opt), nil
 }

@@ -21,8 +21,138 @@ func notifyCmd(env *Env) *cobra.Command {
 		Long: `Every e-mail Vigil sends (customer notices, notifications, acknowledgements to researchers) goes through the
 outbox: one message per recipient, delivered once by whichever vigil serve claims it, each attempt logged with the
 SMTP server's answer. A refusal that may pass (4xx, no connection) is retried with backoff; a 5xx is final.`}
-	cmd.AddCommand(smtpCmd(env), outboxCmd(env))
+	cmd.AddCommand(smtpCmd(env), outboxCmd(env), ruleCmd(env), notifyRunCmd(env))
 	return cmd
+}
+
+func rulesTable(rs []*vigil.NotifyRule) func() ([]string, [][]string) {
+	return func() ([]string, [][]string) {
+		var rows [][]string
+		for _, r := range rs {
+			var evs []string
+			for _, e := range r.Events {
+				evs = append(evs, string(e))
+			}
+			within := ""
+			if slices.Contains(r.Events, vigil.EventClockDue) {
+				within = strconv.Itoa(cmpOr(r.Within, vigil.DefaultWithin)) + "d"
+			}
+			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), orDash(r.Owner), string(r.Channel), r.Target, strings.Join(evs, ","), within, r.CreatedBy})
+		}
+		return []string{"ID", "OWNER", "CHANNEL", "TARGET", "EVENTS", "AT RISK WITHIN", "CREATED BY"}, rows
+	}
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+func ruleCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "rule", Short: "Notification rules: who is told what, by e-mail, signed webhook or a daily digest",
+		Long: `Events: kev_hit (a KEV-listed vulnerability open on a version in the field), clock_due (a clock due within
+--within days), clock_overdue, report_awaiting_ack (a researcher's report not yet acknowledged). Each event is told
+once per rule, by whichever vigil serve runs the job "notify" (every 5 minutes); a digest rule sends one e-mail a
+day (after 07:00 in the organization's time zone) listing what stands. Every message links to the case or report.`}
+	list := &cobra.Command{Use: "list", Short: "List the rules (webhook secrets are never shown)", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				rs, err := a.Notifier.Rules(env.actx())
+				if err != nil {
+					return err
+				}
+				return env.Output(rs, rulesTable(rs))
+			})
+		}}
+	var r vigil.NotifyRule
+	var events []string
+	add := &cobra.Command{Use: "add --channel email|webhook|digest --to ADDR|URL --events E,...", Short: "Add a rule (a webhook's signing secret is printed once)",
+		Args: exactArgs(0),
+		Example: "  vigil notify rule add --channel email --to psirt@acme.example --events kev_hit,clock_overdue,report_awaiting_ack\n" +
+			"  vigil notify rule add --channel webhook --to https://chat.acme.example/hooks/psirt --events kev_hit\n" +
+			"  vigil notify rule add --channel digest --to alice@acme.example --owner alice --events clock_due --within 14",
+		RunE: func(c *cobra.Command, _ []string) error {
+			for _, e := range events {
+				r.Events = append(r.Events, vigil.NotifyEvent(strings.TrimSpace(e)))
+			}
+			return env.withApp(func(a *app.App) error {
+				secret, err := a.Notifier.AddRule(env.actx(), &r)
+				if err != nil {
+					return err
+				}
+				if secret != "" {
+					fmt.Fprintf(env.Stderr, "webhook signing secret (shown once; bodies carry %s: t=UNIX,v1=HMAC-SHA256(secret, \"t.body\")):\n%s\n", "X-Vigil-Signature", secret)
+				}
+				return env.Output(r, rulesTable([]*vigil.NotifyRule{&r}))
+			})
+		}}
+	add.Flags().StringVar((*string)(&r.Channel), "channel", "email", "email, webhook or digest")
+	add.Flags().StringVar(&r.Target, "to", "", "the e-mail address, or the webhook's https URL")
+	add.Flags().StringSliceVar(&events, "events", nil, "kev_hit, clock_due, clock_overdue, report_awaiting_ack")
+	add.Flags().IntVar(&r.Within, "within", 0, "clock_due: days ahead a clock is at risk (default 7)")
+	add.Flags().StringVar(&r.Owner, "owner", "", "the user the rule belongs to (default: the organization's)")
+	var reason string
+	remove := &cobra.Command{Use: "remove ID --reason TEXT", Short: "Remove a rule", Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			if err := needReason(reason); err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error { return a.Notifier.RemoveRule(env.actx(), id, reason) })
+		}}
+	remove.Flags().StringVar(&reason, "reason", "", "why (required; recorded in the audit trail)")
+	test := &cobra.Command{Use: "test ID", Short: "Send a test message through a rule's channel now and show its delivery log", Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				ctx := env.actx()
+				m, err := a.Notifier.Test(ctx, id)
+				if err != nil {
+					return err
+				}
+				if _, err := a.Outbox.DeliverDue(ctx); err != nil {
+					return err
+				}
+				m, log, err := a.Outbox.Mail(ctx, m.ID)
+				if err != nil {
+					return err
+				}
+				if m.State != vigil.MailAccepted {
+					return vigil.Errorf(vigil.EUNAVAILABLE, "test message %d to %s: %s: %s", m.ID, m.To, m.State, orDash(m.Answer))
+				}
+				return env.Output(map[string]any{"mail": m, "log": log}, mailLogTable(m, log, env.zone(a)))
+			})
+		}}
+	cmd.AddCommand(list, add, remove, test)
+	return cmd
+}
+
+func notifyRunCmd(env *Env) *cobra.Command {
+	return &cobra.Command{Use: "run", Short: "Compute the events standing now, queue what no rule told yet, and deliver (vigil serve does this every 5 minutes)",
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				ctx := env.actx()
+				res, err := a.Notifier.Run(ctx)
+				if err != nil {
+					return err
+				}
+				n, err := a.Outbox.DeliverDue(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "%d event(s) standing, %d rule message(s) in the outbox, %d delivery attempt(s) now\n", res.Events, res.Messages, n)
+				return nil
+			})
+		}}
 }
 
 func smtpCmd(env *Env) *cobra.Command {

@@ -70,4 +70,31 @@ func TestNotifySMTPCommands(t *testing.T) {
 	if len(mp.Messages(t)) != 2 {
 		t.Errorf("the resent message did not arrive")
 	}
+
+	// Rules: add, list, test through the channel, run, remove.
+	if code, _, errs := r.run("", "notify", "rule", "add", "--channel", "sms", "--to", "a@b.example", "--events", "kev_hit"); code != 2 || !strings.Contains(errs, "channel") {
+		t.Errorf("bad channel: %d %s", code, errs)
+	}
+	r.ok("notify", "rule", "add", "--channel", "email", "--to", "psirt@acme.example", "--events", "kev_hit,report_awaiting_ack")
+	var rules []struct {
+		ID      int64    `json:"id"`
+		Channel string   `json:"channel"`
+		Events  []string `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("notify", "rule", "list", "--format", "json")), &rules); err != nil || len(rules) != 1 || len(rules[0].Events) != 2 {
+		t.Fatalf("rule list: %+v %v", rules, err)
+	}
+	if out := r.ok("notify", "rule", "test", itoa(rules[0].ID)); !strings.Contains(out, "accepted") {
+		t.Errorf("rule test: %s", out)
+	}
+	if got := mp.Messages(t); got[len(got)-1].Subject != "[Vigil] Vigil: test notification" || got[len(got)-1].To[0].Address != "psirt@acme.example" {
+		t.Errorf("rule test arrived as %+v", got[len(got)-1])
+	}
+	if _, _, errs := r.run("", "notify", "run"); !strings.Contains(errs, "0 event(s) standing") {
+		t.Errorf("run: %s", errs)
+	}
+	r.ok("notify", "rule", "remove", itoa(rules[0].ID), "--reason", "moved to the digest")
+	if out := r.ok("notify", "rule", "list", "--format", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("after remove: %s", out)
+	}
 }

@@ -86,19 +86,20 @@ func serveCmd(env *Env) *cobra.Command {
 					fmt.Fprint(env.Stderr, "\nNo users yet. Set up this store (same --db as here), then sign in:\n  vigil init                          (the organization and its first admin; asks for each value)\n  vigil user add NAME --role admin    (an admin only; the password is read from stdin)\n(or start with --demo for a demo store)\n\n")
 				}
 				opt.Log = env.Log
-				// Feeds sync on their schedules; --demo runs offline unless --sync is given.
-				if sync && (!demo || c.Flags().Changed("sync")) {
-					s, err := a.Intel.Scheduler(env.Ctx, sched)
-					if err != nil {
-						return err
-					}
+				// Feeds sync on their schedules; --demo runs offline unless --sync is given. Notifications run either way.
+				feeds := sync && (!demo || c.Flags().Changed("sync"))
+				s, err := a.Scheduler(env.Ctx, sched, feeds)
+				if err != nil {
+					return err
+				}
+				if feeds {
 					env.Log.Info("feed sync on", "instance", s.Owner(), "lease", sched.Lease)
-					go s.Run(env.Ctx)
 				} else {
 					env.Log.Info("feed sync off", "hint", "vigil import PATH|URL, or serve --sync")
 				}
+				go s.Run(env.Ctx)
 				// E-mail queued by any instance is delivered by whichever claims it first, once.
-				a.Outbox.Owner = sched.Owner
+				a.Outbox.Owner = s.Owner()
 				go a.Outbox.Run(env.Ctx)
 				if cpFile != "" {
 					// Published outside the database, so that a copy rolled back behind it is caught.

@@ -70,7 +70,7 @@ const DefaultLease = 2 * time.Minute
 
 // Options configure a Scheduler.
 type Options struct {
-	Store    Store
+	Store    Store // nil: no feed syncs, only the periodic jobs
 	Sync     Syncer
 	Leases   Leases // required: one server alone holds every lease at once
 	Periodic []Periodic
@@ -183,7 +183,9 @@ func NextAfterFailure(f *vigil.Feed, at time.Time, failures int, backoff time.Du
 
 func (s *Scheduler) start(ctx context.Context) {
 	now := s.opt.Clock.Now()
-	if feeds, err := s.opt.Store.Feeds(ctx); err != nil {
+	if s.opt.Store == nil {
+		// No feed syncs on this server (vigil serve --sync=false): only the periodic jobs.
+	} else if feeds, err := s.opt.Store.Feeds(ctx); err != nil {
 		s.opt.Log.Error("jobs: reading the feeds failed", "err", err)
 	} else {
 		for _, f := range feeds {

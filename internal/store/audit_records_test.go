@@ -83,6 +83,8 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("printed name", db.SetFullName(ctx, "alice", "Alice Smith"))
 	must("signature", db.Sign(storetest.As("alice", vigil.RoleRegulatory), &vigil.Signature{Kind: "assessment", RecordID: 1,
 		Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})) // signature 1, of assessment 1
+	must("notify rule", db.CreateNotifyRule(ctx, &vigil.NotifyRule{Channel: vigil.ChannelWebhook, Target: "https://hooks.example.org/vigil",
+		Events: []vigil.NotifyEvent{vigil.EventKEVHit}}, "whsec")) // notify rule 1
 }
 
 // rowCount counts the rows of the audited tables.
@@ -174,6 +176,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"regdoc_records":          "UPDATE regdoc_records SET body = '{}' WHERE id = 1",
 		"notices":                 "UPDATE notices SET recipients = '[]' WHERE id = 1",
 		"signatures":              "UPDATE signatures SET meaning = 'review' WHERE id = 1",
+		"notify_rules":            "UPDATE notify_rules SET secret = 'attacker' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

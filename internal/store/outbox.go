@@ -13,26 +13,39 @@ import (
 	"github.com/vigil-dev/vigil"
 )
 
-const outboxCols = "id, idem_key, about, recipient, subject, text_body, html_body, message_id, state, attempts, answer, queued_at, next_at, sent_at"
+const outboxCols = "id, idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, attempts, answer, queued_at, next_at, sent_at"
 
 func scanMail(row interface{ Scan(...any) error }) (*vigil.Mail, error) {
 	var m vigil.Mail
 	var queued, next, sent sql.NullString
-	if err := row.Scan(&m.ID, &m.Key, &m.About, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.State, &m.Attempts, &m.Answer,
+	var rule sql.NullInt64
+	if err := row.Scan(&m.ID, &m.Key, &m.Channel, &rule, &m.About, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.State, &m.Attempts, &m.Answer,
 		&queued, &next, &sent); err != nil {
 		return nil, err
 	}
+	m.RuleID = rule.Int64
 	m.Queued, m.Next, m.Sent = parseTime(queued), parseTime(next), parseTime(sent)
 	return &m, nil
 }
 
-// EnqueueMail stores the messages in one transaction, each due at once, and audits the queueing (one event per
-// call, naming each message's recipient, subject and key; the bodies stay in the outbox). A message whose key is
-// stored already is returned as stored and not queued again. domain names the Message-IDs (<random@domain>).
-func (db *DB) EnqueueMail(ctx context.Context, msgs []vigil.MailInput, domain string) (out []*vigil.Mail, err error) {
-	defer vigil.Wrap(&err, "store.EnqueueMail", len(msgs))
+// EnqueueMail stores e-mail messages in the outbox (EnqueueOutbox's channel email, made by no rule).
+func (db *DB) EnqueueMail(ctx context.Context, msgs []vigil.MailInput, domain string) ([]*vigil.Mail, error) {
+	return db.EnqueueOutbox(ctx, "email", 0, msgs, domain)
+}
+
+// EnqueueOutbox stores the messages of a channel (email: To is an address; webhook: To is the URL, Subject the
+// event, Text the JSON body) in one transaction, each due at once, and audits the queueing (one event per call,
+// naming each message's recipient, subject and key; the bodies stay in the outbox). rule is the notification rule
+// that made them (0 for none). A message whose key is stored already is returned as stored and not queued again.
+// domain names the Message-IDs (<random@domain>).
+func (db *DB) EnqueueOutbox(ctx context.Context, channel string, rule int64, msgs []vigil.MailInput, domain string) (out []*vigil.Mail, err error) {
+	defer vigil.Wrap(&err, "store.EnqueueOutbox", len(msgs))
 	if err := mayQueueMail(ctx); err != nil {
 		return nil, err
+	}
+	var ruleID any
+	if rule != 0 {
+		ruleID = rule
 	}
 	err = db.transact(ctx, func(tx *Tx) error {
 		out = out[:0]
@@ -46,10 +59,10 @@ func (db *DB) EnqueueMail(ctx context.Context, msgs []vigil.MailInput, domain st
 			} else if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			m = &vigil.Mail{MailInput: in, State: vigil.MailQueued, MessageID: messageID(domain), Queued: tx.Now(), Next: tx.Now()}
-			if m.ID, err = tx.insertID(ctx, `INSERT INTO outbox (idem_key, about, recipient, subject, text_body, html_body, message_id, state, queued_at, queued_by, next_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)`,
-				in.Key, in.About, in.To, in.Subject, in.Text, in.HTML, m.MessageID, m.State, tx.NowText(), tx.actor.String()); err != nil {
+			m = &vigil.Mail{MailInput: in, Channel: channel, RuleID: rule, State: vigil.MailQueued, MessageID: messageID(domain), Queued: tx.Now(), Next: tx.Now()}
+			if m.ID, err = tx.insertID(ctx, `INSERT INTO outbox (idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, queued_at, queued_by, next_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)`,
+				in.Key, channel, ruleID, in.About, in.To, in.Subject, in.Text, in.HTML, m.MessageID, m.State, tx.NowText(), tx.actor.String()); err != nil {
 				return err
 			}
 			out = append(out, m)
@@ -58,7 +71,7 @@ func (db *DB) EnqueueMail(ctx context.Context, msgs []vigil.MailInput, domain st
 		if len(fresh) == 0 {
 			return nil
 		}
-		return tx.Audit(ctx, "mail.queue", "outbox", idText(out[len(out)-1].ID), nil, map[string]any{"messages": fresh}, "")
+		return tx.Audit(ctx, "mail.queue", "outbox", idText(out[len(out)-1].ID), nil, map[string]any{"channel": channel, "messages": fresh}, "")
 	})
 	return out, err
 }
@@ -147,15 +160,25 @@ func (db *DB) Mail(ctx context.Context, id int64) (*vigil.Mail, []vigil.MailAtte
 	return m, log, rows.Err()
 }
 
-// ClaimMail claims the next due message for owner until ttl from now and counts the attempt it is about to make;
-// nil when nothing is due. The claim is one conditional update (the row must still be unclaimed and due), atomic on
-// both engines, so of two instances reaching for the same message one gets it and the other moves on.
-func (db *DB) ClaimMail(ctx context.Context, owner string, ttl time.Duration) (*vigil.Mail, error) {
+// ClaimMail claims the next due message of the channels for owner until ttl from now and counts the attempt it is
+// about to make; nil when nothing is due. The claim is one conditional update (the row must still be unclaimed and
+// due), atomic on both engines, so of two instances reaching for the same message one gets it and the other moves
+// on.
+func (db *DB) ClaimMail(ctx context.Context, owner string, ttl time.Duration, channels ...string) (*vigil.Mail, error) {
 	now := db.clock.Now().UTC()
+	args := []any{timeText(now)}
+	var in []string
+	for _, c := range channels {
+		args = append(args, c)
+		in = append(in, fmt.Sprintf("$%d", len(args)))
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
 	for {
 		var id int64
-		err := db.db.QueryRowContext(ctx, "SELECT id FROM outbox WHERE next_at <= $1 AND claimed_by IS NULL ORDER BY next_at, id LIMIT 1",
-			timeText(now)).Scan(&id)
+		err := db.db.QueryRowContext(ctx, "SELECT id FROM outbox WHERE next_at <= $1 AND claimed_by IS NULL AND channel IN ("+strings.Join(in, ", ")+") ORDER BY next_at, id LIMIT 1",
+			args...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		} else if err != nil {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -26,12 +27,13 @@ type OutboxStore interface {
 	EnqueueMail(ctx context.Context, msgs []vigil.MailInput, domain string) ([]*vigil.Mail, error)
 	Mails(ctx context.Context, f vigil.MailFilter) ([]*vigil.Mail, error)
 	Mail(ctx context.Context, id int64) (*vigil.Mail, []vigil.MailAttempt, error)
-	ClaimMail(ctx context.Context, owner string, ttl time.Duration) (*vigil.Mail, error)
+	ClaimMail(ctx context.Context, owner string, ttl time.Duration, channels ...string) (*vigil.Mail, error)
 	RecordMail(ctx context.Context, id int64, owner string, outcome vigil.MailState, answer string, next time.Time) (bool, error)
 	FailInterrupted(ctx context.Context, by string) (int, error)
 	ResendMail(ctx context.Context, id int64, reason string) error
 	SMTPURL(ctx context.Context) (string, error)
 	SetSMTPURL(ctx context.Context, url, shown, reason string) error
+	NotifyRuleSecret(ctx context.Context, id int64) (string, error)
 }
 
 // Sender is one configured SMTP server (internal/mailer implements it).
@@ -53,6 +55,8 @@ const (
 	MaxBackoff   = 6 * time.Hour    // the longest wait between attempts
 	ClaimTTL     = 5 * time.Minute  // how long a claim outlasts a delivery's timeout (mailer.DefaultTimeout)
 	PollEvery    = 15 * time.Second // how often a delivery loop looks for due messages when not woken
+	// WebhookTimeout bounds one webhook POST.
+	WebhookTimeout = 15 * time.Second
 )
 
 // Outbox is the outbox use case. It implements vigil.OutboxService.
@@ -68,6 +72,8 @@ type Outbox struct {
 	Owner string
 	// Backoff is the wait before the first retry (FirstBackoff when zero).
 	Backoff time.Duration
+	// HTTP posts webhooks (a client with WebhookTimeout that follows no redirect when nil).
+	HTTP *http.Client
 
 	once sync.Once
 	wake chan struct{}
@@ -89,6 +95,10 @@ func (o *Outbox) init() {
 		}
 		if o.Backoff <= 0 {
 			o.Backoff = FirstBackoff
+		}
+		if o.HTTP == nil {
+			// A redirect would send a signed body where the rule did not say.
+			o.HTTP = &http.Client{Timeout: WebhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		}
 	})
 }
@@ -244,8 +254,8 @@ func (o *Outbox) sender(ctx context.Context) (Sender, error) {
 }
 
 // DeliverDue delivers every message due now, one claim at a time, until none is due or ctx ends, and returns how
-// many it attempted. First it marks failed the messages whose instance died mid-delivery. Without an SMTP server
-// it attempts nothing: messages wait, queued, until one is configured. Run as the system (the delivery loop).
+// many it attempted. First it marks failed the messages whose instance died mid-delivery. Without a usable SMTP
+// server e-mail waits, queued, until one is configured (webhooks go on). Run as the system (the delivery loop).
 func (o *Outbox) DeliverDue(ctx context.Context) (int, error) {
 	o.init()
 	if n, err := o.Store.FailInterrupted(ctx, o.Owner); err != nil {
@@ -253,21 +263,27 @@ func (o *Outbox) DeliverDue(ctx context.Context) (int, error) {
 	} else if n > 0 {
 		o.Log.Warn("outbox: deliveries interrupted by a stopped instance marked failed; check and resend them", "messages", n)
 	}
+	channels := []string{string(vigil.ChannelWebhook)}
 	s, err := o.sender(ctx)
 	if err != nil {
-		return 0, err
-	}
-	if s == nil {
-		return 0, nil
+		o.Log.Error("outbox: the SMTP server's configuration is unusable; e-mail waits", "err", err)
+	} else if s != nil {
+		channels = append(channels, "email")
 	}
 	n := 0
 	for ctx.Err() == nil {
-		m, err := o.Store.ClaimMail(ctx, o.Owner, ClaimTTL)
+		m, err := o.Store.ClaimMail(ctx, o.Owner, ClaimTTL, channels...)
 		if err != nil || m == nil {
 			return n, err
 		}
 		n++
-		state, answer := s.Send(ctx, m)
+		var state vigil.MailState
+		var answer string
+		if m.Channel == string(vigil.ChannelWebhook) {
+			state, answer = o.post(ctx, m)
+		} else {
+			state, answer = s.Send(ctx, m)
+		}
 		next := time.Time{}
 		if state == vigil.MailRetrying {
 			if m.Attempts >= MaxAttempts {

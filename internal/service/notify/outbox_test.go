@@ -292,7 +292,7 @@ func testInterrupted(t *testing.T, f *fixture) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m, err := db.ClaimMail(system, "dead", notify.ClaimTTL); err != nil || m == nil || m.ID != q[0].ID {
+		if m, err := db.ClaimMail(system, "dead", notify.ClaimTTL, "email"); err != nil || m == nil || m.ID != q[0].ID {
 			t.Fatalf("claim by the instance that dies: %v, %v", m, err)
 		}
 		if n, _ := o.DeliverDue(system); n != 0 {
