@@ -46,6 +46,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Threats: q.Threats(a.Threats),
 		Intake: a.Intake, AckDeadlines: a.Intake.Deadlines, Health: a.db.Health, Starting: a.starting, VEX: a.VEX,
 		Signing: a.Signing, Remediation: a.Remediation,
+		Reports: a.Reports,
 	}
 	if a.SSO != nil {
 		svc.SSO = a.SSO

@@ -1,10 +1,33 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"io"
 	"math"
 )
+
+// style is the page's only style sheet, inline so that the file stands alone.
+const style = `body { font: 14px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #111; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; border-bottom: 1px solid #999; margin-top: 1.6rem; }
+.provenance { color: #444; font-style: italic; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+th, td { border: 1px solid #aaa; padding: .25rem .4rem; text-align: left; vertical-align: top; }
+th { background: #eee; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+figure { margin: .5rem 0; } figcaption { font-weight: bold; }
+@media print { body { margin: 0; } }
+`
+
+// StyleHash is the CSP source of the inline style sheet ('sha256-...'), for a server that serves the page under a
+// policy allowing no other inline style.
+var StyleHash = func() string {
+	sum := sha256.Sum256([]byte(style))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
 
 // html writes the document as one self-contained HTML page (inline style, charts as inline SVG), escaped by
 // html/template.
@@ -41,24 +64,12 @@ func layout(c *Chart) svgChart {
 	return out
 }
 
-var page = template.Must(template.New("doc").Funcs(template.FuncMap{"layout": layout, "add": func(a, b float64) float64 { return a + b }}).Parse(`<!DOCTYPE html>
+var page = template.Must(template.New("doc").Funcs(template.FuncMap{"style": func() template.CSS { return template.CSS(style) }, "layout": layout, "add": func(a, b float64) float64 { return a + b }}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{{.Title}}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #111; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; border-bottom: 1px solid #999; margin-top: 1.6rem; }
-.provenance { color: #444; font-style: italic; }
-table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
-th, td { border: 1px solid #aaa; padding: .25rem .4rem; text-align: left; vertical-align: top; }
-th { background: #eee; }
-dl { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
-dt { font-weight: bold; }
-dd { margin: 0; }
-figure { margin: .5rem 0; } figcaption { font-weight: bold; }
-@media print { body { margin: 0; } }
-</style>
+<style>{{style}}</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>

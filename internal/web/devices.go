@@ -157,12 +157,13 @@ func formRecoverable(err error) bool {
 }
 
 type deviceData struct {
-	Model    *vigil.ThreatModel
-	Device   *vigil.Device
-	Versions []versionRow
-	Open     int
-	Statuses []string
-	Form     versionForm
+	Documents []docLink
+	Model     *vigil.ThreatModel
+	Device    *vigil.Device
+	Versions  []versionRow
+	Open      int
+	Statuses  []string
+	Form      versionForm
 }
 
 type versionForm struct {
@@ -201,7 +202,7 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, status int
 		}
 		return export(w, format, "versions-"+itoa(d.ID), rows, t)
 	}
-	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f, Model: s.threatModel(r.Context(), id)}
+	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f, Model: s.threatModel(r.Context(), id), Documents: s.deviceDocuments(r.Context(), d)}
 	for _, v := range vs {
 		data.Versions = append(data.Versions, versionRow{v, vc[v.ID].N, vc[v.ID].Extra})
 	}

@@ -217,6 +217,8 @@ type findingData struct {
 	StaticFields template.HTML
 	// Meanings are what a signature of the determination may mean.
 	Meanings []vigil.SignatureMeaning
+	// Documents are the regulatory documents that apply to the case now.
+	Documents []docLink
 }
 
 type criterionRow struct {
@@ -304,7 +306,8 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 // forms post under.
 func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *findingData {
 	d := &findingData{View: v, Base: base, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
-		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings}
+		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings,
+		Documents: s.caseDocuments(ctx, v.Case.ID)}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
 	}

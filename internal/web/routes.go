@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/report"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
@@ -55,6 +56,7 @@ var (
 	auditQ        = []param{{"actor", "string", "user:NAME, token:NAME or system:JOB"}, {"action", "string", "action, or a prefix ending in *"}, {"object_type", "string", ""}, {"object_id", "string", ""}, {"since", "string", "YYYY-MM-DD"}, {"until", "string", "YYYY-MM-DD (exclusive), or an RFC 3339 time"}, {"limit", "integer", "at most 1000"}}
 	shrinkQ       = []param{{"allow_shrink", "boolean", "import an SBOM that has no components or drops more than half the current SBOM's (refused otherwise: EINVALID with the diff counts, nothing changed)"}}
 	vulnQ         = []param{{"kev", "boolean", "only KEV-listed"}, {"min_epss", "number", "EPSS at least"}, {"ecosystem", "string", ""}, {"q", "string", "text"}, {"limit", "integer", ""}}
+	docQ          = []param{{"format", "string", "md, html, pdf or json"}, {"period", "integer", "pma: the year the reporting period ends in"}}
 	asOfQ         = []param{{"as_of", "string", "determine as of this date (YYYY-MM-DD; default today)"}}
 	exampleDev    = map[string]any{"name": "Infusio IP-4", "model": "IP-4", "class": "II", "pathway": "510k", "cyber_device": true, "functions": []map[string]string{{"name": "dose delivery", "severity": "catastrophic"}}}
 	exampleVer    = map[string]any{"version": "4.0.0", "status": "marketed", "units_fielded": 10}
@@ -126,6 +128,8 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/cases", Perm: vigil.PermRead, Query: append(caseQ, pageQuery...), Summary: "the case queue: one vulnerability on one device a row, with its next clock", h: s.casesPage},
 		{Method: "POST", Pattern: "/cases/bulk", Perm: vigil.PermAssess, Summary: "close or assess the cases ticked on the queue, with one reason (each case audited on its own)",
 			Example: form("action", "state", "state", "needs_review", "reason", "Supplier advisory withdrawn; re-check.", "case", "1", "case", "2"), h: s.casesBulk},
+		{Method: "GET", Pattern: "/cases/{id}/documents/{kind}", Perm: vigil.PermRead, Query: docQ, Summary: "a regulatory document of a case (806, 806-amendment, 806.20, premarket) from live data; its generation is audited", h: s.caseDocument},
+		{Method: "GET", Pattern: "/devices/{id}/documents/{kind}", Perm: vigil.PermRead, Query: docQ, Summary: "a regulatory document of a device (524b, cmp, pma with period) from live data; its generation is audited", h: s.deviceDocument},
 		{Method: "GET", Pattern: "/cases/{id}", Perm: vigil.PermRead, Query: asOfQ, Summary: "a case: versions, timeline (corrections struck through), determination, clocks", h: s.casePage},
 		{Method: "POST", Pattern: "/cases/{id}/assess", Perm: vigil.PermAssess, Summary: "assess a case (dated)",
 			Example: form("cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "function", "dose delivery", "date", "2025-06-02", "rationale", "Reachable without authentication."),
@@ -198,6 +202,8 @@ func (s *Server) table() []route {
 		{API: true, Method: "GET", Pattern: "/api/v1/devices", Perm: vigil.PermRead, Summary: "list devices", Resp: []*vigil.Device{}, h: s.apiDevices},
 		{API: true, Method: "POST", Pattern: "/api/v1/devices", Perm: vigil.PermPortfolio, Summary: "create a device", Example: exampleDev, In: vigil.Device{}, Resp: &vigil.Device{}, Status: 201, h: s.apiDeviceCreate},
 		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}", Perm: vigil.PermRead, Summary: "a device", Resp: &vigil.Device{}, h: s.apiDevice},
+		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}/documents/{kind}", Perm: vigil.PermRead, Query: docQ, Summary: "a regulatory document of a device (524b, cmp, pma with period): JSON by default, or md, html, pdf; its generation is audited", Resp: &report.Document{}, h: s.apiDeviceDocument},
+		{API: true, Method: "GET", Pattern: "/api/v1/cases/{id}/documents/{kind}", Perm: vigil.PermRead, Query: docQ, Summary: "a regulatory document of a case (806, 806-amendment, 806.20, premarket): JSON by default, or md, html, pdf; its generation is audited", Resp: &report.Document{}, h: s.apiCaseDocument},
 		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}/versions", Perm: vigil.PermRead, Summary: "a device's versions", Resp: []*vigil.DeviceVersion{}, h: s.apiVersions},
 		{API: true, Method: "POST", Pattern: "/api/v1/devices/{id}/versions", Perm: vigil.PermPortfolio, Summary: "add a version", Example: exampleVer, In: vigil.DeviceVersion{}, Resp: &vigil.DeviceVersion{}, Status: 201, h: s.apiVersionCreate},
 		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}", Perm: vigil.PermRead, Summary: "a device version", Resp: &vigil.DeviceVersion{}, h: s.apiVersion},

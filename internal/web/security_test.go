@@ -49,7 +49,7 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.v1)
 		case strings.Contains(p, "/findings/"):
 			return fmt.Sprint(e.log4j)
-		case strings.HasPrefix(p, "/cases/"):
+		case strings.HasPrefix(p, "/cases/"), strings.HasPrefix(p, "/api/v1/cases/"):
 			return fmt.Sprint(e.log4jCase)
 		}
 		return "CVE-2021-44228"
@@ -58,6 +58,11 @@ func (e *env) path(pattern string) string {
 	p = strings.ReplaceAll(p, "{name}", "target")
 	p = strings.ReplaceAll(p, "{feed}", "fixture-osv")
 	p = strings.ReplaceAll(p, "{ref}", "CC-1")
+	kind := "cmp" // a device's document; a case's: its premarket decision record (every assessed case has one)
+	if strings.Contains(pattern, "/cases/") {
+		kind = "premarket"
+	}
+	p = strings.ReplaceAll(p, "{kind}", kind)
 	p = strings.ReplaceAll(p, "{aid}", fmt.Sprint(e.attachment))
 	p = strings.ReplaceAll(p, "/*", "/vigil.css")
 	switch {

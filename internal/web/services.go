@@ -37,6 +37,7 @@ type Services struct {
 	VEX          vigil.VEXService       // optional: supplier VEX documents as proposals on findings
 	Signing      vigil.SignatureService // optional: Part 11 electronic signatures on records
 	Remediation  Remediation            // a case's plan, fixes, field deployment and metrics; a version's VEX
+	Reports      Reports                // optional: the regulatory documents of cases and devices
 	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
 	// for /healthz and /readyz; it bounds its own wait.
 	Health func(ctx context.Context) (read, write error)
