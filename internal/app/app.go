@@ -96,6 +96,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	cs := &cases.Service{Store: db, Intel: in, Clock: clock}
 	rem := &remediation.Service{Store: db, Cases: cs}
 	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock}
+	ik.Outbox = ob // the reporter is e-mailed each message the PSIRT sends
 	acc := &accounts.Service{Store: db}
 	return &App{
 		Portfolio:   p,

@@ -47,6 +47,9 @@ type Store interface {
 type Service struct {
 	Store Store
 	Clock vigil.Clock
+	// Outbox e-mails the reporter each message the PSIRT sends (the acknowledgement first) when the reporter left an
+	// address; nil sends nothing (the follow-up link still shows every message).
+	Outbox vigil.OutboxService
 }
 
 var _ vigil.IntakeService = (*Service)(nil)
@@ -317,7 +320,10 @@ func (s *Service) step(ctx context.Context, id int64, to vigil.ReportStatus, ch 
 		return vigil.Errorf(vigil.ECONFLICT, "report %s is %s: it cannot move to %s (%s)", r.Number, r.Status, to, nextSteps(r.Status))
 	}
 	ch.From, ch.To = r.Status, to
-	return s.Store.ChangeReport(ctx, id, ch)
+	if err := s.Store.ChangeReport(ctx, id, ch); err != nil {
+		return err
+	}
+	return s.mailReporter(ctx, r, ch)
 }
 
 func nextSteps(st vigil.ReportStatus) string {
@@ -394,7 +400,53 @@ func (s *Service) keep(ctx context.Context, id int64, ch vigil.ReportChange) err
 		return err
 	}
 	ch.From, ch.To = r.Status, r.Status
-	return s.Store.ChangeReport(ctx, id, ch)
+	if err := s.Store.ChangeReport(ctx, id, ch); err != nil {
+		return err
+	}
+	return s.mailReporter(ctx, r, ch)
+}
+
+// mailReporter e-mails the reporter the message a change just sent them, when they left an address. The message
+// is keyed by its id in the thread, so it is queued once whatever retries. The thread is the record: when queueing
+// fails the message stands, and the error says only its e-mail is missing.
+func (s *Service) mailReporter(ctx context.Context, r *vigil.Report, ch vigil.ReportChange) error {
+	if s.Outbox == nil || strings.TrimSpace(ch.Message) == "" {
+		return nil
+	}
+	if _, err := vigil.ParseMailAddress(r.ReporterEmail); err != nil {
+		return nil // anonymous, or no address mail can go to: the link is the way
+	}
+	msgs, err := s.Store.ReportMessages(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	var last *vigil.ReportMessage
+	for i := range msgs {
+		if msgs[i].From == "psirt" && msgs[i].Body == ch.Message {
+			last = &msgs[i]
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	what := "A message about your report"
+	switch ch.To {
+	case vigil.ReportAcknowledged:
+		if ch.From == vigil.ReportReceived {
+			what = "Your report is acknowledged"
+		}
+	case vigil.ReportClosed:
+		what = "Your report is closed"
+	}
+	subject := fmt.Sprintf("[%s] %s: %s", r.Number, what, vigil.Clip(120, strings.Join(strings.Fields(r.Title), " ")))
+	text := fmt.Sprintf("%s\n\n%s\n\n-- \nReport %s (%s) is now %s. Reply through the follow-up link you were given when you filed it: it shows the whole thread. Do not reply to this e-mail.\n",
+		what+".", last.Body, r.Number, r.Title, ch.To)
+	if _, err := s.Outbox.Enqueue(ctx, []vigil.MailInput{{To: r.ReporterEmail, Subject: subject, Text: text,
+		Key: fmt.Sprintf("report:%d:message:%d", r.ID, last.ID), About: "report:" + r.Number}}); err != nil {
+		return vigil.Errorf(vigil.EUNAVAILABLE, "the message to the reporter of %s is recorded (they read it through their link), but its e-mail could not be queued: %s",
+			r.Number, vigil.ErrorMessage(err))
+	}
+	return nil
 }
 
 // Coordinate records the report's disclosure coordination as it now stands (the embargo, the partners, the CVE,
