@@ -35,6 +35,7 @@ type DeviceVEXStatement struct {
 	ImpactStatement string           `json:"impact_statement,omitempty"`
 	ActionStatement string           `json:"action_statement,omitempty"`
 	Workaround      bool             `json:"workaround,omitempty"`
+	FixDistributed  bool             `json:"fix_distributed,omitempty"` // FixedIn is distributed (not only planned)
 	FixedIn         string           `json:"fixed_in,omitempty"`
 	Detail          string           `json:"detail,omitempty"`
 	Timestamp       time.Time        `json:"timestamp"`

@@ -133,8 +133,18 @@ func TestPlanAndVEXCommands(t *testing.T) {
 			if !strings.Contains(fixed, `"status": "fixed"`) || !strings.Contains(fixed, "CVE-2022-25640") {
 				t.Errorf("3.2.2 does not say the fix:\n%s", fixed)
 			}
-			if code, _, errs := r.run("", "vex", "--device", "Pump", "--version", "3.2.1", "--format", "csaf"); code == 0 || !strings.Contains(errs, "CSAF VEX writer has not landed") {
-				t.Errorf("vex --format csaf: %d %s", code, errs)
+			if code, _, errs := r.run("", "vex", "--device", "Pump", "--version", "3.2.1", "--format", "csaf"); code != 2 || !strings.Contains(errs, "--namespace: required") {
+				t.Errorf("vex --format csaf without a namespace: %d %s", code, errs)
+			}
+			out := r.ok("vex", "--device", "Pump", "--version", "3.2.1", "--format", "csaf", "--namespace", "https://psirt.acme.example")
+			doc, err := vex.ParseBytes("pump.csaf.json", []byte(out), vex.Limits())
+			if err != nil || !strings.Contains(out, `"category": "vendor_fix"`) {
+				t.Fatalf("vex --format csaf: %v\n%s", err, out)
+			}
+			for _, s := range doc.Statements {
+				if s.Vulnerability == "CVE-2022-25640" && s.Status != vigil.VEXAffected {
+					t.Errorf("csaf: CVE-2022-25640 is %s, want affected", s.Status)
+				}
 			}
 		})
 	}

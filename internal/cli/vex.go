@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/publish/csaf"
 	vexdoc "github.com/vigil-dev/vigil/internal/vex"
 )
 
@@ -29,7 +30,7 @@ func vexTable(ps []*vigil.VEXProposal) func() ([]string, [][]string) {
 }
 
 func vexCmd(env *Env) *cobra.Command {
-	var exDevice, exVersion string
+	var exDevice, exVersion, namespace string
 	cmd := &cobra.Command{Use: "vex --device D --version V --format openvex|cyclonedx|csaf",
 		Short: "A device version's VEX from its assessed cases (OpenVEX 0.2.0, CycloneDX 1.6, CSAF VEX); supplier VEX documents: import, list, accept or reject",
 		Example: "  vigil vex --device \"Infusion Pump IP-3\" --version 3.2.1 --format openvex > ip3-3.2.1.openvex.json\n" +
@@ -51,11 +52,20 @@ func vexCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return writeDeviceVEX(env, d)
+				if env.Format == "csaf" && namespace == "" {
+					if p, err := a.Intake.Policy(env.actx()); err == nil {
+						namespace = p.BaseURL
+					}
+					if namespace == "" {
+						return Usage("--namespace: required for csaf (the manufacturer's https URL), or publish the CVD policy's base URL")
+					}
+				}
+				return writeDeviceVEX(env, d, namespace)
 			})
 		}}
 	cmd.Flags().StringVar(&exDevice, "device", "", "the device (name or id)")
 	cmd.Flags().StringVar(&exVersion, "version", "", "the device version")
+	cmd.Flags().StringVar(&namespace, "namespace", "", "csaf: the publisher's namespace, the manufacturer's https URL (default: the CVD policy's base URL)")
 	var device, version string
 	imp := &cobra.Command{Use: "import FILE", Short: "Import a CycloneDX VEX, OpenVEX or CSAF VEX document as proposals on the open findings it matches", Args: exactArgs(1),
 		Example: "  vigil vex import supplier-vex.json                       # every matching open finding\n" +
@@ -163,14 +173,14 @@ func vexDecideCmd(env *Env, accept bool) *cobra.Command {
 var vexFormats = []string{"openvex", "cyclonedx", "csaf", "json", "table"}
 
 // writeDeviceVEX writes a device version's VEX in the --format asked for.
-func writeDeviceVEX(env *Env, d *vigil.DeviceVEX) error {
+func writeDeviceVEX(env *Env, d *vigil.DeviceVEX, namespace string) error {
 	switch env.Format {
 	case "openvex":
 		return vexdoc.WriteOpenVEX(env.Stdout, d, toolVersion)
 	case "cyclonedx":
 		return vexdoc.WriteCycloneDX(env.Stdout, d, toolVersion)
 	case "csaf":
-		return vigil.Errorf(vigil.EUNAVAILABLE, "--format csaf: the CSAF VEX writer has not landed yet (issue 13, notices); use openvex or cyclonedx")
+		return vexdoc.WriteCSAF(env.Stdout, d, csaf.Publisher{Name: d.Author, Namespace: namespace})
 	case "json":
 		return env.JSON(d)
 	}

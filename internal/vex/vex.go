@@ -9,7 +9,8 @@
 // sit in, since a supplier's statement is about its component), else a name and version (CSAF's product tree
 // branches; a product_version_range is kept as text). Matching statements to findings is the VEX service's; this
 // package is a bounded parser and touches no store. It also writes Vigil's own VEX of a device version
-// (vigil.DeviceVEX) in OpenVEX 0.2.0 and CycloneDX 1.6, the same statuses in both (write.go).
+// (vigil.DeviceVEX) in OpenVEX 0.2.0, CycloneDX 1.6 and CSAF VEX (through internal/publish/csaf), the same
+// statuses in each (write.go).
 package vex
 
 import (

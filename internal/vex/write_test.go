@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/publish/csaf"
 	"github.com/vigil-dev/vigil/internal/sbom/cyclonedx"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 	"github.com/vigil-dev/vigil/internal/vex"
@@ -138,6 +139,29 @@ func TestWriteCycloneDXVEX(t *testing.T) {
 		if !bytes.Contains(buf.Bytes(), []byte(s)) {
 			t.Errorf("the document lacks %s", s)
 		}
+	}
+}
+
+// TestWriteCSAFVEX: the CSAF VEX document (written and validated by the CSAF writer) matches its golden file and
+// reads back with the same statuses; the justification is a flag, the affected version's action a workaround
+// remediation while the compensating controls stand in for the planned fix.
+func TestWriteCSAFVEX(t *testing.T) {
+	var buf bytes.Buffer
+	pub := csaf.Publisher{Name: "Acme Medical", Namespace: "https://psirt.acme-medical.example"}
+	if err := vex.WriteCSAF(&buf, deviceVEX(), pub); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "devicevex.csaf.golden.json", buf.Bytes())
+	if diff := cmp.Diff(want(), statuses(t, "device.csaf.json", buf.Bytes())); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	for _, s := range []string{`"label": "vulnerable_code_not_in_execute_path"`, `"category": "workaround"`, `"category": "csaf_vex"`} {
+		if !bytes.Contains(buf.Bytes(), []byte(s)) {
+			t.Errorf("the document lacks %s", s)
+		}
+	}
+	if err := vex.WriteCSAF(&bytes.Buffer{}, deviceVEX(), csaf.Publisher{Name: "Acme Medical"}); err == nil {
+		t.Error("a CSAF document without the publisher's namespace was written")
 	}
 }
 

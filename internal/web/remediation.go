@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/publish/csaf"
 	"github.com/vigil-dev/vigil/internal/service/remediation"
 	vexdoc "github.com/vigil-dev/vigil/internal/vex"
 )
@@ -48,7 +49,8 @@ func (s *Server) remediationRoutes() []route {
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/remediation", Perm: vigil.PermEvent, Summary: "record a remediation record: action plan (plan), fix (fix), vv (fix_id, vv), distribute (fix_id, distribution) or deploy (deployment)",
 			Example: exampleRemPlan, In: remediationIn{}, Resp: &remediation.Remediation{}, h: s.apiRemediationWrite},
 		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}/remediation", Perm: vigil.PermRead, Summary: "a device's PM2025 remediation metrics per case", Resp: &remediation.DeviceMetrics{}, h: s.apiDeviceMetrics},
-		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/vex", Perm: vigil.PermRead, Query: []param{{"format", "string", "json (default: the statements), openvex (OpenVEX 0.2.0) or cyclonedx (CycloneDX 1.6 VEX)"}},
+		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/vex", Perm: vigil.PermRead, Query: []param{{"format", "string", "json (default: the statements), openvex (OpenVEX 0.2.0), cyclonedx (CycloneDX 1.6 VEX) or csaf (CSAF 2.0 csaf_vex)"},
+			{"namespace", "string", "csaf: the publisher's namespace, the manufacturer's https URL (default: the CVD policy's base URL)"}},
 			Summary: "the VEX of a device version from its assessed cases", Resp: &vigil.DeviceVEX{}, h: s.apiVersionVEX},
 	}
 }
@@ -181,20 +183,33 @@ func (s *Server) apiVersionVEX(w http.ResponseWriter, r *http.Request) error {
 	switch f := r.URL.Query().Get("format"); f {
 	case "", "json":
 		writeJSON(w, http.StatusOK, d)
-	case "openvex", "cyclonedx":
-		write := vexdoc.WriteOpenVEX
-		ctype := "application/json"
-		if f == "cyclonedx" {
-			write, ctype = vexdoc.WriteCycloneDX, "application/vnd.cyclonedx+json"
-		}
+	case "openvex", "cyclonedx", "csaf":
 		var b strings.Builder
-		if err := write(&b, d, "dev"); err != nil {
+		ctype := "application/json"
+		switch f {
+		case "openvex":
+			err = vexdoc.WriteOpenVEX(&b, d, "dev")
+		case "cyclonedx":
+			ctype, err = "application/vnd.cyclonedx+json", vexdoc.WriteCycloneDX(&b, d, "dev")
+		default:
+			ns := r.URL.Query().Get("namespace")
+			if ns == "" && s.svc.Intake != nil {
+				if p, perr := s.svc.Intake.Policy(r.Context()); perr == nil {
+					ns = p.BaseURL
+				}
+			}
+			if ns == "" {
+				return vigil.Errorf(vigil.EINVALID, "namespace: required for csaf (the manufacturer's https URL), or publish the CVD policy's base URL")
+			}
+			err = vexdoc.WriteCSAF(&b, d, csaf.Publisher{Name: d.Author, Namespace: ns})
+		}
+		if err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Write([]byte(b.String()))
 	default:
-		return vigil.Errorf(vigil.EINVALID, "format: %q is not one of json, openvex, cyclonedx", f)
+		return vigil.Errorf(vigil.EINVALID, "format: %q is not one of json, openvex, cyclonedx, csaf", f)
 	}
 	return nil
 }

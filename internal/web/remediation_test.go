@@ -64,8 +64,8 @@ func TestRemediationScreens(t *testing.T) {
 		want    vigil.VEXStatus
 		text    string
 	}{{e.v1, vigil.VEXAffected, "Update to 3.2.1 (distributed 2025-06-02 by remote update)."}, {e.v2, vigil.VEXFixed, "Fixed in 3.2.1"}} {
-		for _, format := range []string{"openvex", "cyclonedx"} {
-			res, body := c.get(fmt.Sprintf("/api/v1/versions/%d/vex?format=%s", tt.version, format))
+		for _, format := range []string{"openvex", "cyclonedx", "csaf"} {
+			res, body := c.get(fmt.Sprintf("/api/v1/versions/%d/vex?format=%s&namespace=https://psirt.fixture.example", tt.version, format))
 			doc, err := vex.ParseBytes("api."+format+".json", []byte(body), vex.Limits())
 			if res.StatusCode != 200 || err != nil {
 				t.Fatalf("%s of version %d: %d %v", format, tt.version, res.StatusCode, err)

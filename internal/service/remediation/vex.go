@@ -165,6 +165,7 @@ func statement(v *cases.View, r *Remediation, versionID int64) (vigil.DeviceVEXS
 	case vigil.VEXAffected:
 		st.Detail = fmt.Sprintf("Assessed %s: %s risk of patient harm.", a.Date, a.Risk)
 		st.ActionStatement, st.FixedIn, st.Workaround = action(r)
+		st.FixDistributed = distributed(r) != nil
 		if r.Plan != nil {
 			stamp(r.Plan.CreatedAt)
 		}
