@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/readmodel"
+	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/web"
 )
 
@@ -47,6 +48,11 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Intake: a.Intake, AckDeadlines: a.Intake.Deadlines, Health: a.db.Health, Starting: a.starting, VEX: a.VEX,
 		Signing: a.Signing, Remediation: a.Remediation,
 		Reports: a.Reports,
+		// The settings screen's notifications: the notifier's rules and the outbox's server and messages.
+		Notify: struct {
+			*notify.Notifier
+			*notify.Outbox
+		}{a.Notifier, a.Outbox},
 	}
 	if a.SSO != nil {
 		svc.SSO = a.SSO

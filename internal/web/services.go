@@ -38,6 +38,7 @@ type Services struct {
 	Signing      vigil.SignatureService // optional: Part 11 electronic signatures on records
 	Remediation  Remediation            // a case's plan, fixes, field deployment and metrics; a version's VEX
 	Reports      Reports                // optional: the regulatory documents of cases and devices
+	Notify       Notify                 // optional: notification rules, the SMTP server, the outbox
 	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
 	// for /healthz and /readyz; it bounds its own wait.
 	Health func(ctx context.Context) (read, write error)
