@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/accounts"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
 	"github.com/vigil-dev/vigil/internal/service/esign"
+	"github.com/vigil-dev/vigil/internal/service/evidence"
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
 	"github.com/vigil-dev/vigil/internal/service/notices"
@@ -47,10 +48,11 @@ type App struct {
 	// Notifier tells the team about KEV hits, clocks at risk or overdue and reports awaiting acknowledgement, by the
 	// rules (the periodic job "notify").
 	Notifier *notify.Notifier
-	Reports  *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
-	Notices  *notices.Service // customer notices: drafted from cases, checked, sent through the outbox
-	Signing  *esign.Service   // Part 11 electronic signatures on records
-	SSO      *accounts.SSO    // single sign-on, when EnableSSO configured it
+	Reports  *regdocs.Service  // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
+	Notices  *notices.Service  // customer notices: drafted from cases, checked, sent through the outbox
+	Signing  *esign.Service    // Part 11 electronic signatures on records
+	Evidence *evidence.Service // a case's evidence package for an inspection, verifiable offline
+	SSO      *accounts.SSO     // single sign-on, when EnableSSO configured it
 	Clock    vigil.Clock
 
 	db         *store.DB
@@ -98,20 +100,26 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock}
 	ik.Outbox = ob // the reporter is e-mailed each message the PSIRT sends
 	acc := &accounts.Service{Store: db}
+	sign := &esign.Service{Store: db, Accounts: acc}
+	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock}
+	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}
+	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
 	return &App{
 		Portfolio:   p,
 		Intel:       in,
 		Cases:       cs,
 		Remediation: rem,
-		Reports:     &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock},
-		Notices:     &notices.Service{Store: db, Cases: cs, Outbox: ob},
+		Reports:     reports,
+		Notices:     nts,
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    acc,
-		Audit:       &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock},
+		Audit:       trail,
 		Intake:      ik,
 		Outbox:      ob,
-		Signing:     &esign.Service{Store: db, Accounts: acc},
+		Signing:     sign,
+		Evidence: &evidence.Service{Store: db, Cases: cs, Signing: sign, Documents: reports, Notices: nts, Checkpoint: trail,
+			Key: o.auditKey, Clock: clock},
 		Notifier: &notify.Notifier{Store: db, Outbox: ob, Deadlines: []func(context.Context, cases.DeadlineFilter) ([]cases.Deadline, error){cs.Deadlines, ik.Deadlines},
 			AckClocks: ik.Clocks, Policy: ik.Policy, Clock: clock},
 		Clock: clock,

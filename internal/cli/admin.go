@@ -97,8 +97,12 @@ func auditCmd(env *Env) *cobra.Command {
 		}}
 	checkpoint.Flags().StringVar(&out, "out", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "also publish it to this file, refusing to replace a checkpoint the trail no longer extends (default $VIGIL_AUDIT_CHECKPOINT)")
 	var cpFile string
-	verify := &cobra.Command{Use: "verify [--checkpoint FILE]", Short: "Recompute the hash chain and signatures, reconcile every audited record with the trail; exit 1 listing each problem", Args: exactArgs(0),
+	var pkgFile, pubKey string
+	verify := &cobra.Command{Use: "verify [--checkpoint FILE] | --package FILE.zip [--key KEY]", Short: "Recompute the hash chain and signatures, reconcile every audited record with the trail; or verify an evidence package offline; exit 1 listing each problem", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if pkgFile != "" {
+				return verifyPackage(env, pkgFile, pubKey)
+			}
 			var cp *vigil.AuditCheckpoint
 			if cpFile != "" {
 				got, err := audittrail.ReadCheckpoint(cpFile)
@@ -146,6 +150,8 @@ func auditCmd(env *Env) *cobra.Command {
 				return nil
 			})
 		}}
+	verify.Flags().StringVar(&pkgFile, "package", "", "verify this evidence package offline instead (no database): manifest signature, every file, the trail segment, the checkpoint, the records")
+	verify.Flags().StringVar(&pubKey, "key", "", "with --package: the audit key's public half (base64), or a file holding it or a signed checkpoint; without it, the package's own key is used and printed")
 	verify.Flags().StringVar(&cpFile, "checkpoint", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "a signed checkpoint the trail must still extend (default $VIGIL_AUDIT_CHECKPOINT, the one published)")
 	var f vigil.AuditFilter
 	var since string

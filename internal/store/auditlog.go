@@ -281,6 +281,12 @@ func (tx *Tx) recordStates(ctx context.Context) ([]vigil.AuditRecord, error) {
 // readRecords reads the rows of t with the given ids (every row when ids is nil), with their children, and calls
 // fn with each one's id and audit.RowHash, in id order.
 func readRecords(ctx context.Context, q querier, t auditedTable, ids []int64, fn func(id int64, hash string)) error {
+	return readRows(ctx, q, t, ids, func(id int64, r audit.Row) { fn(id, audit.RowHash(t.name, r)) })
+}
+
+// readRows reads the rows of t with the given ids (every row when ids is nil), with their children, and calls fn
+// with each one's id and state, in id order.
+func readRows(ctx context.Context, q querier, t auditedTable, ids []int64, fn func(id int64, r audit.Row)) error {
 	if ids != nil && len(ids) == 0 {
 		return nil
 	}
@@ -319,7 +325,7 @@ func readRecords(ctx context.Context, q querier, t auditedTable, ids []int64, fn
 				r.Children[c.name] = kids[c.name][id]
 			}
 		}
-		fn(id, audit.RowHash(t.name, r))
+		fn(id, r)
 		return nil
 	})
 }

@@ -17,8 +17,9 @@ import (
 // signature binds the record's state (audit.RowHash), so a signed record must not change afterwards: register
 // append-only records (a determination, an event, a released notice or document version), one line each.
 var signable = map[string]string{
-	"assessment": "assessments", // a case's determination
-	"case_event": "case_events", // a dated regulatory event (customer notified, fix validated, case closure ...)
+	"assessment":    "assessments",    // a case's determination
+	"case_event":    "case_events",    // a dated regulatory event (customer notified, fix validated, case closure ...)
+	"regdoc_record": "regdoc_records", // an 806 report filed, an 806.20 record, a premarket decision
 }
 
 // SignableKinds lists the kinds of record a signature may sign.
