@@ -344,3 +344,61 @@ func TestDeploymentMetrics(t *testing.T) {
 		}
 	})
 }
+
+// TestDeviceVEXFollowsTheCase: each version's VEX statement says what the case says as it goes: affected once
+// assessed (its action from the plan in force, then from the distributed fix), fixed for the release that carries
+// the fix, and fixed for a version whose SBOM no longer carries the component.
+func TestDeviceVEXFollowsTheCase(t *testing.T) {
+	each(t, func(t *testing.T, fx *fixture) {
+		ctx := storetest.Admin()
+		stmt := func(v *vigil.DeviceVersion) *vigil.DeviceVEXStatement {
+			t.Helper()
+			d, err := fx.svc.DeviceVEX(ctx, v.DeviceID, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range d.Statements {
+				if d.Statements[i].Vulnerability == "CVE-2025-0001" {
+					return &d.Statements[i]
+				}
+			}
+			return nil
+		}
+		if s := stmt(fx.v32); s == nil || s.Status != vigil.VEXAffected || s.ActionStatement != "" || len(s.Components) != 1 {
+			t.Errorf("3.2 assessed, no plan: %+v", s)
+		}
+		if s := stmt(fx.fix); s != nil {
+			t.Errorf("3.4 before the fix: %+v, want no statement", s)
+		}
+		if _, err := fx.svc.SetPlan(ctx, plan(fx)); err != nil {
+			t.Fatal(err)
+		}
+		if s := stmt(fx.v32); s == nil || !s.Workaround || s.FixedIn != "3.4" || s.FixDistributed ||
+			s.ActionStatement != "A fix is planned in 3.4 by 2025-07-20; customers will be told when it is available. Until then, apply the compensating controls: Put the pumps on a dedicated VLAN (IFU §7.3)." {
+			t.Errorf("3.2 with a plan: %+v", s)
+		}
+		r, err := fx.svc.AddFix(ctx, &vigil.FixRelease{CaseID: fx.caseID, Release: "3.4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.at("2025-07-20")
+		if _, err := fx.svc.SetVV(ctx, r.Fixes[0].ID, vigil.VVRecord{Protocol: "P", Report: "R-7", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 14)}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fx.svc.Distribute(ctx, r.Fixes[0].ID, vigil.Distribution{Date: vigil.NewDate(2025, 7, 15), Channel: "remote update"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if s := stmt(fx.v32); s == nil || !s.FixDistributed || !strings.HasPrefix(s.ActionStatement, "Update to 3.4 (distributed 2025-07-15 by remote update).") {
+			t.Errorf("3.2 after the fix: %+v", s)
+		}
+		if s := stmt(fx.fix); s == nil || s.Status != vigil.VEXFixed || s.FixedIn != "3.4" || !strings.Contains(s.Detail, "R-7") {
+			t.Errorf("3.4 after the fix: %+v", s)
+		}
+		if _, _, err := fx.db.SyncFindings(ctx, fx.v33.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if s := stmt(fx.v33); s == nil || s.Status != vigil.VEXFixed || len(s.Components) != 0 {
+			t.Errorf("3.3 without the component: %+v", s)
+		}
+	})
+}
