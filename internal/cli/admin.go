@@ -95,7 +95,7 @@ func auditCmd(env *Env) *cobra.Command {
 				return env.JSON(cp)
 			})
 		}}
-	checkpoint.Flags().StringVar(&out, "out", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "also publish it to this file, refusing to replace a checkpoint the trail no longer extends (default $VIGIL_AUDIT_CHECKPOINT)")
+	checkpoint.Flags().StringVar(&out, "out", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "also publish it to this file or http(s) URL (PUT; read back with GET), refusing to replace a checkpoint the trail no longer extends (default $VIGIL_AUDIT_CHECKPOINT)")
 	var cpFile string
 	var pkgFile, pubKey string
 	verify := &cobra.Command{Use: "verify [--checkpoint FILE] | --package FILE.zip [--key KEY]", Short: "Recompute the hash chain and signatures, reconcile every audited record with the trail; or verify an evidence package offline; exit 1 listing each problem", Args: exactArgs(0),
@@ -105,12 +105,12 @@ func auditCmd(env *Env) *cobra.Command {
 			}
 			var cp *vigil.AuditCheckpoint
 			if cpFile != "" {
-				got, err := audittrail.ReadCheckpoint(cpFile)
+				got, err := (&audittrail.Service{}).FetchCheckpoint(env.Ctx, cpFile)
 				switch {
 				case errors.Is(err, fs.ErrNotExist) && !c.Flags().Changed("checkpoint"):
 					fmt.Fprintf(env.Stderr, "no checkpoint published yet at %s ($VIGIL_AUDIT_CHECKPOINT)\n", cpFile)
-				case err != nil && vigil.ErrorCode(err) == vigil.EINVALID:
-					return err
+				case err != nil && (vigil.ErrorCode(err) == vigil.EINVALID || vigil.ErrorCode(err) == vigil.EUNAVAILABLE):
+					return err // an altered checkpoint, or an endpoint that does not answer
 				case err != nil:
 					return Usage("--checkpoint: %v", err)
 				default:
@@ -152,7 +152,7 @@ func auditCmd(env *Env) *cobra.Command {
 		}}
 	verify.Flags().StringVar(&pkgFile, "package", "", "verify this evidence package offline instead (no database): manifest signature, every file, the trail segment, the checkpoint, the records")
 	verify.Flags().StringVar(&pubKey, "key", "", "with --package: the audit key's public half (base64), or a file holding it or a signed checkpoint; without it, the package's own key is used and printed")
-	verify.Flags().StringVar(&cpFile, "checkpoint", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "a signed checkpoint the trail must still extend (default $VIGIL_AUDIT_CHECKPOINT, the one published)")
+	verify.Flags().StringVar(&cpFile, "checkpoint", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "a signed checkpoint (file or http(s) URL) the trail must still extend (default $VIGIL_AUDIT_CHECKPOINT, the one published)")
 	var f vigil.AuditFilter
 	var since string
 	log := &cobra.Command{Use: "log", Short: "Show audit events, newest first", Args: exactArgs(0),

@@ -2,9 +2,14 @@ package cli_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/store"
@@ -92,6 +97,85 @@ func TestAuditKeyCheckpointVerify(t *testing.T) {
 			}
 			if now, _ := os.ReadFile(cpFile); string(now) != string(published) {
 				t.Fatal("the export from the rolled-back copy replaced the newer checkpoint")
+			}
+		})
+	}
+}
+
+// TestCheckpointURL publishes checkpoints to an HTTP endpoint the database's owner cannot edit (PUT, read back
+// with GET), verifies against it, and on SQLite catches a database rolled back behind it: verify fails, and the
+// export from the rolled-back copy is refused, leaving the endpoint's newer checkpoint as it was.
+func TestCheckpointURL(t *testing.T) {
+	var mu sync.Mutex
+	published := map[string][]byte{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if user, pw, ok := r.BasicAuth(); !ok || user != "vigil" || pw != "s3cret" {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			b, ok := published[r.URL.Path]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			w.Write(b)
+		case http.MethodPut:
+			published[r.URL.Path], _ = io.ReadAll(r.Body)
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			key := filepath.Join(dir, "audit.key")
+			u, _ := url.Parse(srv.URL + "/" + engine + "/checkpoint.json")
+			u.User = url.UserPassword("vigil", "s3cret")
+			dest := u.String()
+			r := runner{t, storetest.DSN(t, engine)}
+			r.ok("--audit-key", key, "audit", "keygen")
+			r.ok("--audit-key", key, "org", "create", "--name", "Acme")
+			if code, out, errs := r.run("", "audit", "verify", "--checkpoint", dest); code != 2 || !strings.Contains(errs, "nothing published there yet (404)") || strings.Contains(out+errs, "s3cret") {
+				t.Fatalf("verify against a URL with nothing published: exit %d %q %q (want the 404 to be an error naming the URL without its password)", code, out, errs)
+			}
+			out := r.ok("--audit-key", key, "audit", "checkpoint", "--out", dest)
+			mu.Lock()
+			pub := published["/"+engine+"/checkpoint.json"]
+			mu.Unlock()
+			if !strings.Contains(string(pub), `"signature"`) || !strings.Contains(out, `"count": 2`) {
+				t.Fatalf("published %q after %s", pub, out)
+			}
+			if out := r.ok("audit", "verify", "--checkpoint", dest); !strings.HasPrefix(out, "ok: 2 events") {
+				t.Fatalf("verify against the URL: %s", out)
+			}
+			if code, _, errs := r.run("", "audit", "verify", "--checkpoint", srv.URL+"/"+engine+"/checkpoint.json"); code != 1 || !strings.Contains(errs, "401 Unauthorized") {
+				t.Fatalf("verify without the endpoint's credentials: exit %d %q", code, errs)
+			}
+			if engine != store.SQLite {
+				return
+			}
+			backup := filepath.Join(dir, "old.db")
+			r.ok("db", "backup", backup)
+			r.ok("--audit-key", key, "device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
+			r.ok("--audit-key", key, "audit", "checkpoint", "--out", dest)
+			mu.Lock()
+			newer := string(published["/"+engine+"/checkpoint.json"])
+			mu.Unlock()
+			old := runner{t, "sqlite:" + backup}
+			if code, out, errs := old.run("", "audit", "verify", "--checkpoint", dest); code != 1 || !strings.Contains(out+errs, "the log was truncated or rolled back") {
+				t.Fatalf("verify of the rolled-back copy against the URL: exit %d\n%s%s", code, out, errs)
+			}
+			if code, _, errs := old.run("", "--audit-key", key, "audit", "checkpoint", "--out", dest); code != 2 || !strings.Contains(errs, "no longer extends the checkpoint") || strings.Contains(errs, "s3cret") {
+				t.Fatalf("export from the rolled-back copy: exit %d, %q", code, errs)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if string(published["/"+engine+"/checkpoint.json"]) != newer {
+				t.Fatal("the export from the rolled-back copy replaced the newer checkpoint at the endpoint")
 			}
 		})
 	}

@@ -126,7 +126,7 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().StringVar(&ssoRoles, "oidc-roles", os.Getenv("VIGIL_OIDC_ROLES"), "claim values to roles, most privileged first: vigil-admins=admin,psirt=psirt,... ($VIGIL_OIDC_ROLES)")
 	cmd.Flags().StringVar(&sso.RoleClaim, "oidc-role-claim", "groups", "the ID token claim holding the user's groups or roles (a dotted path reaches into objects: realm_access.roles)")
 	cmd.Flags().StringVar(&sso.NameClaim, "oidc-name-claim", "preferred_username", "the ID token claim that is the user's Vigil name")
-	cmd.Flags().StringVar(&cpFile, "checkpoint-file", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "publish a signed audit checkpoint to this file, outside the database, at start and every --checkpoint-every (default $VIGIL_AUDIT_CHECKPOINT)")
+	cmd.Flags().StringVar(&cpFile, "checkpoint-file", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "publish a signed audit checkpoint to this file or http(s) URL (PUT), outside the database, at start and every --checkpoint-every (default $VIGIL_AUDIT_CHECKPOINT)")
 	cmd.Flags().DurationVar(&cpEvery, "checkpoint-every", time.Hour, "how often --checkpoint-file is published")
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
