@@ -101,8 +101,8 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	ik.Outbox = ob // the reporter is e-mailed each message the PSIRT sends
 	acc := &accounts.Service{Store: db}
 	sign := &esign.Service{Store: db, Accounts: acc}
-	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock}
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}
+	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: nts, Signing: sign, Clock: clock}
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
 	return &App{
 		Portfolio:   p,

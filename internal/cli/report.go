@@ -126,21 +126,42 @@ or to -o FILE.`}
 		doc(regdocs.KindPart806Record, "The 806.20 record of a correction not reported (ED met, controlled risk, or covered by an MDR); --sign-off signs it off", "  vigil report 806.20 --case 7 --sign-off",
 			func(c *cobra.Command, f *reportFlags) func(a *app.App, t regdocs.Target) (bool, error) {
 				var sign bool
-				var reason string
+				var reason, user string
 				c.Flags().BoolVar(&sign, "sign-off", false, "sign off the record as it stands (its justification's digest, you, now)")
+				c.Flags().StringVar(&user, "user", "", "with --sign-off: sign it electronically (Part 11, meaning approval) as this user; the password is read from stdin")
 				c.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
 				return func(a *app.App, t regdocs.Target) (bool, error) {
 					if !sign {
 						return false, nil
 					}
+					var pw string
+					if user != "" {
+						var err error
+						if pw, err = readSecret(env); err != nil {
+							return true, err
+						}
+					}
 					so, err := a.Reports.SignOff80620(env.actx(), t.CaseID, reason)
 					if err != nil {
 						return true, err
 					}
+					if user != "" {
+						sig, err := a.Signing.Sign(env.actx(), vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: vigil.MeaningApproval, Signer: user, Password: pw})
+						if err != nil {
+							return true, fmt.Errorf("the sign-off is recorded (record %d) but not signed: %w", so.ID, err)
+						}
+						so.Signatures = append(so.Signatures, sig.Manifest(env.zone(a)))
+					}
 					if env.Format == "json" {
 						return true, env.JSON(so)
 					}
-					fmt.Fprintf(env.Stdout, "806.20 record of case %d signed off by %s on %s (justification %s)\n", t.CaseID, so.By, so.Date, so.JustificationSHA256[:16])
+					fmt.Fprintf(env.Stdout, "806.20 record of case %d signed off by %s on %s (record %d, justification %s)\n", t.CaseID, so.By, so.Date, so.ID, so.JustificationSHA256[:16])
+					for _, m := range so.Signatures {
+						fmt.Fprintln(env.Stdout, m)
+					}
+					if len(so.Signatures) == 0 {
+						fmt.Fprintf(env.Stdout, "not signed electronically yet: vigil sign %s %d --meaning approval --user NAME\n", regdocs.SignKind, so.ID)
+					}
 					return true, nil
 				}
 			}),

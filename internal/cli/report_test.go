@@ -87,9 +87,23 @@ func TestReportCommands(t *testing.T) {
 	if code, _, _ := r.run("", "report", "cmp", "--device", "Pump", "--format", "docx"); code != 2 {
 		t.Errorf("--format docx: exit %d, want 2", code)
 	}
+	// A controlled-risk change is not reported: its 806.20 record, signed off and signed electronically.
+	r.ok("finding", "create", "CVE-2025-0002", "--device", "Pump", "--version", "2.0", "--learned", day(-10), "--reason", "supplier bulletin")
+	r.ok("case", "assess", "2", "--date", day(-10), "--confidentiality-only", "--rationale", "only the patient list is exposed")
+	if code, out, errs := r.run("correct horse battery staple\n", "user", "add", "rae", "--role", "regulatory"); code != 0 {
+		t.Fatalf("user add: %d %s %s", code, out, errs)
+	}
+	r.ok("user", "full-name", "rae", "Rae Quinn")
+	code, out, errs := r.run("correct horse battery staple\n", "report", "806.20", "--case", "2", "--sign-off", "--user", "rae")
+	if code != 0 || !strings.Contains(out, "Electronically signed by Rae Quinn (rae)") || !strings.Contains(out, "for approval") {
+		t.Errorf("806.20 --sign-off --user: exit %d\n%s%s", code, out, errs)
+	}
+	if out := r.ok("report", "806.20", "--case", "2"); !strings.Contains(out, "Electronically signed by Rae Quinn (rae)") {
+		t.Errorf("the 806.20 record does not show its signature:\n%s", out)
+	}
 	var evs []map[string]any
 	json.Unmarshal([]byte(r.ok("--format", "json", "audit", "log", "--action", "report.generate")), &evs)
-	if len(evs) != 6 {
-		t.Errorf("%d report.generate events, want 6 (one per document generated)", len(evs))
+	if len(evs) != 7 {
+		t.Errorf("%d report.generate events, want 7 (one per document generated)", len(evs))
 	}
 }

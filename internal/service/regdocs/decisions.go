@@ -48,15 +48,13 @@ type SignOff struct {
 	Meaning             string     `json:"meaning"`
 	JustificationSHA256 string     `json:"justification_sha256"`
 	Current             bool       `json:"current"` // it covers the justification as it stands
-	// Signature says how it is signed: recorded in the audit trail; no Part 11 electronic signature service exists
-	// in this build (issue 18), so none is applied.
-	Signature string `json:"signature"`
+	// Signatures are the Part 11 electronic signatures of the sign-off (their manifestation), empty until it is
+	// signed (vigil sign regdoc_record ID, or report 806.20 --sign-off --user NAME).
+	Signatures []string `json:"signatures"`
 }
 
 // signOffMeaning is what signing off an 806.20 record means (21 CFR 11.50(a)(3)).
 const signOffMeaning = "Reviewed and approved: this correction is not reported under 21 CFR 806.10, for the justification stated (21 CFR 806.20)."
-
-const noPart11 = "recorded in the audit trail with the signer's identity and time; no Part 11 electronic signature was applied (none is available in this build)"
 
 type signOffBody struct {
 	Meaning             string `json:"meaning"`
@@ -106,9 +104,17 @@ func (b *build) record80620(ctx context.Context, caseID int64) (*caseData, *Reco
 	if err != nil {
 		return nil, nil, err
 	}
+	ids := make([]int64, len(rs))
+	for i, x := range rs {
+		ids[i] = x.ID
+	}
+	sigs, err := b.manifests(ctx, ids...)
+	if err != nil {
+		return nil, nil, err
+	}
 	for i, x := range rs {
 		so := &SignOff{ID: x.ID, By: x.Actor, Date: x.Date, At: x.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Meaning: bodies[i].Meaning,
-			JustificationSHA256: bodies[i].JustificationSHA256, Current: bodies[i].JustificationSHA256 == r.JustificationSHA256, Signature: noPart11}
+			JustificationSHA256: bodies[i].JustificationSHA256, Current: bodies[i].JustificationSHA256 == r.JustificationSHA256, Signatures: sigs[x.ID]}
 		r.SignOffs = append(r.SignOffs, so)
 		r.SignOff = so
 	}
@@ -167,10 +173,14 @@ func (b *build) part80620(ctx context.Context, doc *report.Document, caseID int6
 	doc.Add("Events of the case").Table(eventHeaders, eventRows(r.Events), "No event is recorded.")
 	var rows [][]string
 	for _, s := range r.SignOffs {
-		rows = append(rows, []string{s.By, s.Date.String(), s.At, s.Meaning, s.JustificationSHA256[:16], yesNo(s.Current), s.Signature})
+		sig := strings.Join(s.Signatures, "; ")
+		if sig == "" {
+			sig = fmt.Sprintf("no Part 11 electronic signature yet (vigil sign %s %d --meaning approval --user NAME); the sign-off is recorded in the audit trail with who and when", SignKind, s.ID)
+		}
+		rows = append(rows, []string{fmt.Sprint(s.ID), s.By, s.Date.String(), s.At, s.Meaning, s.JustificationSHA256[:16], yesNo(s.Current), sig})
 	}
 	doc.Add("Sign-off").Fields("Justification SHA-256", r.JustificationSHA256).
-		Table([]string{"Signed off by", "Date", "At", "Meaning", "Justification", "Current", "Signature"}, rows, "Not signed off yet: vigil report 806.20 --case N --sign-off.")
+		Table([]string{"Record", "Signed off by", "Date", "At", "Meaning", "Justification", "Current", "Part 11 signature"}, rows, "Not signed off yet: vigil report 806.20 --case N --sign-off --user NAME.")
 	return nil
 }
 
@@ -195,7 +205,7 @@ func (s *Service) SignOff80620(ctx context.Context, caseID int64, reason string)
 		return nil, err
 	}
 	return &SignOff{ID: rec.ID, By: rec.Actor, Date: rec.Date, At: rec.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Meaning: signOffMeaning,
-		JustificationSHA256: r.JustificationSHA256, Current: true, Signature: noPart11}, nil
+		JustificationSHA256: r.JustificationSHA256, Current: true, Signatures: []string{}}, nil
 }
 
 // Premarket decisions.
@@ -219,6 +229,7 @@ var premarketText = map[string]string{
 // PremarketDecision is one recorded premarket-submission decision of a case.
 type PremarketDecision struct {
 	ID         int64      `json:"id,omitempty"`
+	Signatures []string   `json:"signatures,omitempty"` // Part 11 signatures of the decision record
 	Decision   string     `json:"decision"`
 	Basis      string     `json:"basis"`
 	Submission string     `json:"submission,omitempty"` // the supplement's or 510(k)'s number, once known
@@ -270,10 +281,18 @@ func (b *build) premarketDecisions(ctx context.Context, caseID int64) ([]*Premar
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	sigs, err := b.manifests(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
 	out := []*PremarketDecision{}
 	for i, r := range rs {
 		d := ds[i]
-		d.ID, d.Date, d.By = r.ID, r.Date, r.Actor
+		d.ID, d.Date, d.By, d.Signatures = r.ID, r.Date, r.Actor, sigs[r.ID]
 		out = append(out, &d)
 	}
 	return out, nil
@@ -331,7 +350,8 @@ func (b *build) premarket(ctx context.Context, doc *report.Document, caseID int6
 		s.Text("No decision is recorded yet.")
 	} else {
 		s.Fields("Decision", premarketText[r.Decision.Decision], "Basis", r.Decision.Basis, "Submission number", orNone(r.Decision.Submission, "none"),
-			"Decided", fmt.Sprintf("%s by %s", r.Decision.Date, r.Decision.By))
+			"Decided", fmt.Sprintf("%s by %s (record %d)", r.Decision.Date, r.Decision.By, r.Decision.ID),
+			"Part 11 signature", orNone(strings.Join(r.Decision.Signatures, "; "), fmt.Sprintf("not signed yet (vigil sign %s %d --meaning approval --user NAME)", SignKind, r.Decision.ID)))
 	}
 	if len(ds) > 1 {
 		var rows [][]string

@@ -57,6 +57,7 @@ type Part806Data struct {
 	UnitsAffected  int             `json:"units_affected"`
 	Consignees     []ConsigneeLine `json:"consignees"`
 	Communications []EventLine     `json:"communications"`
+	Notices        []*vigil.Notice `json:"notices"` // the customer notices as sent: their copies
 	NotYetKnown    []Pending       `json:"not_yet_known"`
 
 	// NewLots are, in an amendment, the lots (version/lot) not in the report as filed: the extension it reports.
@@ -163,6 +164,18 @@ func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, er
 	out.Injuries = cd.events(regulatory.EventSeriousAdverseEvent)
 	out.MDRs = cd.events(regulatory.EventMDRFiled)
 	out.Communications = cd.events(regulatory.EventCustomerNotified, regulatory.EventISAOShared)
+	out.Notices = []*vigil.Notice{}
+	if b.s.Notices != nil {
+		ns, err := b.s.Notices.Notices(ctx, v.Case.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range ns {
+			if n.State == vigil.NoticeSent {
+				out.Notices = append(out.Notices, n)
+			}
+		}
+	}
 	for _, x := range v.Versions {
 		vl := VersionLine{Version: x.Version, Status: x.Status, FixedIn: x.FixedIn}
 		if ver := cd.versions[x.VersionID]; ver != nil {
@@ -360,9 +373,30 @@ func (b *build) part806Sections(doc *report.Document, data *Part806Data) {
 	}
 	doc.Add("Consignees (806.10(c)(11))").
 		Table([]string{"Consignee", "Address", "Contact", "Version", "Quantity", "Lots / serials", "Recorded in Vigil"}, crows, "No consignee is recorded for the affected versions.")
-	doc.Add("Copies of communications (806.10(c)(11))").
+	cs := doc.Add("Copies of communications (806.10(c)(11))").
 		Text("Every communication to consignees and users about this correction, and the ISAO shares, as recorded on the case; each reference names the copy filed with this report.").
 		Table(eventHeaders, eventRows(data.Communications), "No communication was recorded yet.")
+	for _, n := range data.Notices {
+		var to []string
+		for _, r := range n.Recipients {
+			to = append(to, fmt.Sprintf("%s <%s>", r.Consignee, r.Email))
+		}
+		sent := ""
+		if n.SentDate != nil {
+			sent = n.SentDate.String()
+		}
+		f := []string{"Notice", fmt.Sprintf("N-%d: %s", n.ID, n.Subject), "Sent", fmt.Sprintf("%s by %s", sent, n.SentBy), "To", strings.Join(to, "; ")}
+		if n.FollowUpOf != 0 {
+			f = append(f, "Follow-up of", fmt.Sprintf("N-%d", n.FollowUpOf))
+		}
+		for _, e := range regulatory.NoticeElements {
+			f = append(f, vigil.NoticeElementNames[e], n.Elements.Get(e))
+		}
+		if n.MissingReason != "" {
+			f = append(f, "Sent with elements missing because", n.MissingReason)
+		}
+		cs.Fields(f...)
+	}
 	var prows [][]string
 	for _, x := range data.NotYetKnown {
 		prows = append(prows, []string{x.What, x.When})

@@ -47,7 +47,13 @@ type Service struct {
 	// Remediation gives each case's plan, fix releases and deployment in the field (PM2025's patch-to-field time);
 	// nil leaves them out and the documents say so.
 	Remediation *remediation.Service
-	Clock       vigil.Clock
+	// Notices gives the customer notices as sent (their copies in the 806 report); nil leaves them out.
+	Notices interface {
+		Notices(ctx context.Context, caseID int64) ([]*vigil.Notice, error)
+	}
+	// Signing gives the Part 11 signatures of the records (an 806.20 sign-off, a premarket decision); nil: none.
+	Signing vigil.SignatureService
+	Clock   vigil.Clock
 }
 
 // Document kinds, as `vigil report KIND` names them.
@@ -232,6 +238,25 @@ func records[T any](ctx context.Context, st Store, kind string, caseID, deviceID
 		}
 	}
 	return rs, out, nil
+}
+
+// SignKind is the kind of record a Part 11 signature of a regulatory record signs (vigil sign regdoc_record ID).
+const SignKind = "regdoc_record"
+
+// manifests reads the Part 11 signatures of regulatory records, as their manifestation lines, by record.
+func (b *build) manifests(ctx context.Context, ids ...int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if b.s.Signing == nil || len(ids) == 0 {
+		return out, nil
+	}
+	sigs, err := b.s.Signing.Signatures(ctx, SignKind, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for _, sg := range sigs {
+		out[sg.RecordID] = append(out[sg.RecordID], sg.Manifest(b.loc))
+	}
+	return out, nil
 }
 
 func reportable(status string) bool {

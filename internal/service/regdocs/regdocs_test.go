@@ -17,6 +17,10 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/report"
+	"github.com/vigil-dev/vigil/internal/service/accounts"
+	"github.com/vigil-dev/vigil/internal/service/esign"
+	"github.com/vigil-dev/vigil/internal/service/notices"
+	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/service/regdocs"
 	"github.com/vigil-dev/vigil/internal/service/remediation"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -51,6 +55,8 @@ type fixture struct {
 
 var ctx = storetest.Admin()
 
+const signerPassword = "correct horse battery staple"
+
 func (fx *fixture) at(t *testing.T, day string) {
 	t.Helper()
 	d, err := vigil.ParseDate(day)
@@ -73,7 +79,9 @@ func setup(t *testing.T, engine string) *fixture {
 	db := storetest.Open(t, engine, clock)
 	cs := &cases.Service{Store: db, Clock: clock}
 	rem := &remediation.Service{Store: db, Cases: cs}
-	fx := &fixture{db: db, clock: clock, cases: cs, svc: &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Clock: clock}}
+	ns := &notices.Service{Store: db, Cases: cs, Outbox: &notify.Outbox{Store: db, Clock: clock}} // queued, never delivered here
+	fx := &fixture{db: db, clock: clock, cases: cs, svc: &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: ns,
+		Signing: &esign.Service{Store: db, Accounts: &accounts.Service{Store: db}}, Clock: clock}}
 	org := &vigil.Organization{Name: "Acme Medical", FEINumber: "3001234567", TimeZone: "America/Chicago", CVDAckDays: 5, CVDContact: "mailto:psirt@acme.example",
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Criteria: [4]string{"membership.pdf", "policies.pdf", "shares.log", "SOP-12"}}}}
 	must(t, "org", db.CreateOrg(ctx, org))
@@ -94,13 +102,15 @@ func setup(t *testing.T, engine string) *fixture {
 	for _, v := range []*vigil.DeviceVersion{v321, v71} {
 		must(t, "version", db.CreateVersion(ctx, v))
 	}
-	clinic := &vigil.Consignee{Name: "City Clinic", Contact: "it@cityclinic.example", Address: "9 Oak Ave, Peoria IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 3, Lots: []string{"L-2402"}}, {VersionID: v71.ID, Units: 2}}}
+	clinic := &vigil.Consignee{Name: "City Clinic", Contact: "it@cityclinic.example", Emails: []string{"it@cityclinic.example"}, Address: "9 Oak Ave, Peoria IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 3, Lots: []string{"L-2402"}}, {VersionID: v71.ID, Units: 2}}}
 	for _, c := range []*vigil.Consignee{
-		{Name: "General Hospital", Contact: "biomed@general.example", Address: "1 Main St, Springfield IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 12, Lots: []string{"L-2401"}}}},
+		{Name: "General Hospital", Contact: "biomed@general.example", Emails: []string{"biomed@general.example"}, Address: "1 Main St, Springfield IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 12, Lots: []string{"L-2401"}}}},
 		clinic,
 	} {
 		must(t, "consignee", db.CreateConsignee(ctx, c))
 	}
+	must(t, "signer", db.CreateUser(ctx, &vigil.User{Name: "dana", Role: vigil.RoleAdmin}, signerPassword))
+	must(t, "printed name", db.SetFullName(ctx, "dana", "Dana Reyes"))
 	must(t, "settings", fx.svc.SetSettings(ctx, 0, regdocs.Settings{Address: "100 Device Way, Chicago IL 60601",
 		ResponsiblePerson: &regdocs.Person{Name: "Dana Reyes", Title: "VP Regulatory Affairs", Email: "dana.reyes@acme.example", Phone: "+1 312 555 0100"},
 		People:            []regdocs.Person{{Name: "Sam Okafor", Title: "PSIRT lead", Email: "psirt@acme.example"}},
@@ -139,15 +149,25 @@ func setup(t *testing.T, engine string) *fixture {
 	assess(fx.phi, cases.AssessInput{ConfidentialityOnly: true, Rationale: "only the patient list can be read"})
 	fx.at(t, "2026-01-20")
 	abcd := vigil.EventData{Elements: []string{"a", "b", "c", "d"}}
+	n, err := ns.DraftNotice(ctx, []int64{fx.reported}, 0)
+	must(t, "draft notice", err)
+	n.Subject = "Security bulletin SB-2026-01: Infusio IP-3 and CVE-2026-1001"
+	n.Elements = vigil.NoticeElements{A: "A remote attacker could change the infusion rate (CVE-2026-1001).", B: "Acme Medical is preparing release 3.2.2.",
+		C: "Isolate pumps on a dedicated VLAN (IFU addendum).", D: "Release 3.2.2 will fix it; you will be told when it is available."}
+	must(t, "edit notice", ns.EditNotice(ctx, n, "bulletin text approved"))
+	_, err = ns.SendNotice(ctx, n.ID, "")
+	must(t, "send notice", err)
 	for _, id := range []int64{fx.reported, fx.waived, fx.icdCase} {
-		event(id, "customer_notified", "2026-01-20", "Security bulletin SB-2026-01", abcd)
+		if id != fx.reported { // the pump's notice recorded it when sent
+			event(id, "customer_notified", "2026-01-20", "Security bulletin SB-2026-01", abcd)
+		}
 		if id != fx.icdCase { // the ICD's plan records these through the remediation service
 			event(id, "interim_controls", "2026-01-20", "IFU addendum: isolate pumps on a dedicated VLAN", vigil.EventData{})
 			event(id, "remediation_plan", "2026-01-20", "Remediation plan RP-14: patch in release 3.2.2", vigil.EventData{})
 		}
 		event(id, "correction_initiated", "2026-01-20", "Correction CAPA-88 opened", vigil.EventData{})
 	}
-	_, err := rem.SetPlan(ctx, &vigil.RemediationPlan{CaseID: fx.icdCase, Date: vigil.NewDate(2026, 1, 20), FixRelease: "7.1.1", TargetDate: vigil.NewDate(2026, 2, 28),
+	_, err = rem.SetPlan(ctx, &vigil.RemediationPlan{CaseID: fx.icdCase, Date: vigil.NewDate(2026, 1, 20), FixRelease: "7.1.1", TargetDate: vigil.NewDate(2026, 2, 28),
 		Cycle: vigil.CycleOutOfCycle, Rationale: "telemetry stack rebuilt and revalidated in six weeks",
 		Controls: []vigil.CompensatingControl{{What: "telemetry off outside clinic visits", Documented: "Physician letter PL-7", Since: vigil.NewDate(2026, 1, 20)}}})
 	must(t, "plan", err)
@@ -246,6 +266,8 @@ func documents(t *testing.T, fx *fixture) {
 	if so.JustificationSHA256 == "" || !so.Current {
 		t.Errorf("sign-off %+v", so)
 	}
+	_, err = fx.svc.Signing.Sign(ctx, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: vigil.MeaningApproval, Signer: "dana", Password: signerPassword})
+	must(t, "Part 11 signature", err)
 	for _, d := range docs {
 		cp, err := fx.db.Checkpoint(ctx)
 		must(t, "checkpoint", err)
@@ -418,9 +440,11 @@ func premarketDecision(t *testing.T, fx *fixture) {
 var pdfElements = map[string][]string{
 	regdocs.KindPart806: {"3001234567-3/20/26-001-C", "Dana Reyes", "Responsible person", "Infusio IP-3", "Infusion pump", "Controlled infusion of fluids",
 		"K201234", "D123456", "00812345000016", "CVE-2026-1001", "Correction CAPA-88 opened", "No illness, injury", "No MDR report", "L-2401", "L-2402",
-		"5100", "2024-09-16", "7 years", "General Hospital", "City Clinic", "Security bulletin SB-2026-01", "not yet available", "Data cut-off", "head "},
-	regdocs.KindPart806Record: {"806.20", "waived", "Criterion", "Health-ISAC share HS-2026-0042", "Release 3.2.2", "Justification", "Signed off", "Data cut-off"},
-	regdocs.KindPremarket:     {"PMA supplement", "814.39", "P150012/S042", "telemetry protocol", "Data cut-off"},
+		"5100", "2024-09-16", "7 years", "General Hospital", "City Clinic", "Security bulletin SB-2026-01", "not yet available", "Data cut-off", "head ",
+		"A remote attacker could change the infusion rate", "biomed@general.example", "(d) a fix is coming"},
+	regdocs.KindPart806Record: {"806.20", "waived", "Criterion", "Health-ISAC share HS-2026-0042", "Release 3.2.2", "Justification", "Signed off",
+		"Electronically signed by Dana Reyes (dana)", "for approval", "Data cut-off"},
+	regdocs.KindPremarket: {"PMA supplement", "814.39", "P150012/S042", "telemetry protocol", "Data cut-off"},
 	regdocs.KindPMA: {"1. Vulnerability and how it was learned", "2. Risk assessment", "3. The change compared", "4. Rationale", "5. Other submissions",
 		"6. Related events", "7. UDI", "8. CISA", "9. Customer notifications", "10. ISAO", "11. Other submissions", "CVE-2026-3003", "CVE-2026-1001",
 		"Identification to patch", "Vulnerabilities patched", "42.5 days", "Patch to field", "CVE-2026-1001 9 days", "release 7.1.1", "Data cut-off"},
