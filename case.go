@@ -61,8 +61,10 @@ type Case struct {
 	LearnedEvidence string `json:"learned_evidence,omitempty"`
 	// MergedInto is the case this one was merged into as a duplicate (0: not merged). A merged case keeps its
 	// records; its findings, assessments and events count under the case it was merged into.
-	MergedInto int64     `json:"merged_into,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	MergedInto int64 `json:"merged_into,omitempty"`
+	// Owner is the user who works the case ("" for nobody yet).
+	Owner     string    `json:"owner,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // IDs returns the case's vulnerability id and its aliases.
@@ -136,7 +138,10 @@ type Retraction struct {
 type CaseFilter struct {
 	States   []CaseState
 	DeviceID int64
-	Vuln     string // the case's id or any alias
+	Vuln     string // the case's id or any alias, in any letter case
+	// Owner selects the cases a user owns; NoOwner those nobody owns (Owner is then ignored).
+	Owner   string
+	NoOwner bool
 }
 
 // ParseCaseStates reads a state filter as ParseFindingStates does ("all", comma lists).
@@ -183,6 +188,27 @@ type CaseService interface {
 	// MergeCases merges a duplicate case into another of the same device: its findings, assessments and events
 	// count under into from then on; the duplicate is kept, marked merged.
 	MergeCases(ctx context.Context, into, dup int64, reason string) error
+	// SplitCase moves findings out of a case into a new one (another vulnerability id wrongly united by an alias),
+	// or opens the case's vulnerability on another device (a report covering two devices), with D0 kept.
+	SplitCase(ctx context.Context, in SplitInput) (*Case, error)
+	// SetCaseOwner gives a case to a user ("" for nobody), with a reason.
+	SetCaseOwner(ctx context.Context, id int64, owner, reason string) error
+	// SetVersionVEX records the VEX status of one version of the case's device; VersionVEX lists the records of a
+	// case (with those of cases merged into it), oldest first: the newest for a version stands.
+	SetVersionVEX(ctx context.Context, v *VersionVEX) error
+	VersionVEX(ctx context.Context, caseID int64) ([]*VersionVEX, error)
+}
+
+// SplitInput says what a split takes out of a case: findings of the case (they move to the new case), the new
+// case's vulnerability id (default: the case's; an alias of the case given here leaves it), and its device
+// (default: the case's; another device opens the vulnerability there, with no findings moved). The new case keeps
+// D0: the vulnerability was learned when the case was. Its records start empty: it is assessed on its own.
+type SplitInput struct {
+	CaseID        int64   `json:"-"`
+	Findings      []int64 `json:"findings,omitempty"`
+	Vulnerability string  `json:"vulnerability,omitempty"`
+	DeviceID      int64   `json:"device_id,omitempty"`
+	Reason        string  `json:"reason"`
 }
 
 // CanonicalVuln picks a case's id among a vulnerability's ids: the first CVE, else the first id.

@@ -8,6 +8,7 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -51,16 +52,56 @@ type View struct {
 	Assessments []*vigil.Assessment  `json:"assessments"`
 	Events      []*vigil.CaseEvent   `json:"events"`
 	Withdrawn   []Withdrawn          `json:"withdrawn"`
-	KEV         *vigil.KEVEntry      `json:"kev,omitempty"`
-	EPSS        *vigil.EPSSScore     `json:"epss,omitempty"`
-	AsOf        vigil.Date           `json:"as_of"`
-	Facts       *regulatory.Facts    `json:"facts,omitempty"`
+	// VEX is the standing VEX status of each version that has one (the newest record per version), by version.
+	VEX   []*vigil.VersionVEX `json:"vex"`
+	KEV   *vigil.KEVEntry     `json:"kev,omitempty"`
+	EPSS  *vigil.EPSSScore    `json:"epss,omitempty"`
+	AsOf  vigil.Date          `json:"as_of"`
+	Facts *regulatory.Facts   `json:"facts,omitempty"`
 	// Determination is the live determination. Before the first assessment it is provisional (Provisional): made
 	// as if the risk were uncontrolled, the worst case, so that the clocks that may be running are known.
 	Determination *regulatory.Determination `json:"determination"`
 	Provisional   bool                      `json:"provisional,omitempty"`
 	// Problem explains a determination that could not be made from the recorded facts.
 	Problem string `json:"problem,omitempty"`
+}
+
+// Out is a case as `vigil case show --format json` prints it and GET /api/v1/cases/{id} answers: the case, its
+// versions (each with its VEX status), its state and owner, exactly the Determination API's determination
+// (DETERMINATION.md), so a scenario replayed through the workflow compares with `vigil determine`, the open clocks,
+// and the records: those that stand and those withdrawn.
+type Out struct {
+	ID            int64                     `json:"id"`
+	Device        string                    `json:"device"`
+	DeviceID      int64                     `json:"device_id"`
+	Vulnerability string                    `json:"vulnerability"`
+	Aliases       []string                  `json:"aliases"`
+	Learned       vigil.Date                `json:"learned"`
+	LearnedHow    string                    `json:"learned_how"`
+	Versions      []VersionStatus           `json:"versions"`
+	VEX           []*vigil.VersionVEX       `json:"vex"`
+	State         vigil.CaseState           `json:"state"`
+	Owner         string                    `json:"owner,omitempty"`
+	AsOf          vigil.Date                `json:"as_of"`
+	Provisional   bool                      `json:"provisional,omitempty"`
+	Determination *regulatory.Determination `json:"determination"`
+	Clocks        []Deadline                `json:"clocks"`
+	Problem       string                    `json:"problem,omitempty"`
+	Assessments   []*vigil.Assessment       `json:"assessments"`
+	Events        []*vigil.CaseEvent        `json:"events"`
+	Withdrawn     []Withdrawn               `json:"withdrawn"`
+}
+
+// NewOut shapes a case view as `case show` prints it in JSON (and the API answers).
+func NewOut(v *View) Out {
+	out := Out{ID: v.Case.ID, Device: v.Device.Name, DeviceID: v.Device.ID, Vulnerability: v.Case.Vulnerability, Aliases: v.Case.Aliases,
+		Learned: v.Case.Learned, LearnedHow: v.Case.LearnedHow, Versions: v.Versions, VEX: v.VEX, State: v.Case.State, Owner: v.Case.Owner,
+		AsOf: v.AsOf, Provisional: v.Provisional, Determination: v.Determination, Clocks: Clocks(v), Problem: v.Problem,
+		Assessments: v.Assessments, Events: v.Events, Withdrawn: v.Withdrawn}
+	if out.Clocks == nil {
+		out.Clocks = []Deadline{}
+	}
+	return out
 }
 
 // VersionStatus is one affected version of a case's device: the finding that is its evidence and where it stands.
@@ -73,6 +114,8 @@ type VersionStatus struct {
 	// names the fixed version when known), closed (a person closed the finding).
 	Status  string `json:"status"`
 	FixedIn string `json:"fixed_in,omitempty"`
+	// VEX is the version's standing VEX status on the case, as a person decided it (nil: none recorded).
+	VEX *vigil.VersionVEX `json:"vex,omitempty"`
 }
 
 // Withdrawn is a retracted record with its retraction.
@@ -165,6 +208,11 @@ func (s *Service) CaseView(ctx context.Context, id int64, asOf vigil.Date) (*Vie
 		return nil, err
 	}
 	v.separate(as, es, rs)
+	vx, err := s.Store.VersionVEX(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	v.standVEX(vx)
 	v.KEV, v.EPSS = s.signals(ctx, c)
 	org, loc := s.org(ctx)
 	v.AsOf = asOf
@@ -195,6 +243,22 @@ func (v *View) separate(as []*vigil.Assessment, es []*vigil.CaseEvent, rs []*vig
 		} else {
 			v.Events = append(v.Events, e)
 		}
+	}
+}
+
+// standVEX keeps the newest VEX record of each version and puts it on the version's rows.
+func (v *View) standVEX(records []*vigil.VersionVEX) {
+	by := map[int64]*vigil.VersionVEX{}
+	for _, x := range records {
+		by[x.VersionID] = x
+	}
+	v.VEX = []*vigil.VersionVEX{}
+	for _, x := range by {
+		v.VEX = append(v.VEX, x)
+	}
+	slices.SortFunc(v.VEX, func(a, b *vigil.VersionVEX) int { return cmp.Compare(a.VersionID, b.VersionID) })
+	for i := range v.Versions {
+		v.Versions[i].VEX = by[v.Versions[i].VersionID]
 	}
 }
 

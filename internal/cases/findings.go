@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"slices"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -88,4 +89,60 @@ func (s *Service) MergeCases(ctx context.Context, into, dup int64, reason string
 		return err
 	}
 	return s.Store.MergeCases(ctx, into, dup, reason)
+}
+
+// SplitCase takes findings out of a case into a new case, or opens the case's vulnerability on another device, D0
+// kept (vigil.SplitInput). Needs PermAssess.
+func (s *Service) SplitCase(ctx context.Context, in vigil.SplitInput) (*vigil.Case, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return nil, err
+	}
+	return s.Store.SplitCase(ctx, in)
+}
+
+// SetCaseOwner gives a case to a user ("" for nobody), with a reason. Needs PermAssess.
+func (s *Service) SetCaseOwner(ctx context.Context, id int64, owner, reason string) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return err
+	}
+	return s.Store.SetCaseOwner(ctx, id, owner, reason)
+}
+
+// SetVersionVEX records the VEX status of one version of a case's device. Needs PermAssess.
+func (s *Service) SetVersionVEX(ctx context.Context, v *vigil.VersionVEX) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return err
+	}
+	return s.Store.SetVersionVEX(ctx, v)
+}
+
+// SetCaseVEX records one VEX status for every version the case affects (its findings' versions), each its own
+// audited record: the queue's bulk action. It returns the records made. Needs PermAssess.
+func (s *Service) SetCaseVEX(ctx context.Context, caseID int64, tmpl vigil.VersionVEX) ([]*vigil.VersionVEX, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return nil, err
+	}
+	if err := tmpl.Validate(); err != nil {
+		return nil, err
+	}
+	v, err := s.CaseView(ctx, caseID, vigil.Date{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*vigil.VersionVEX
+	for _, vs := range v.Versions {
+		if slices.ContainsFunc(out, func(x *vigil.VersionVEX) bool { return x.VersionID == vs.VersionID }) {
+			continue
+		}
+		x := tmpl
+		x.CaseID, x.VersionID = v.Case.ID, vs.VersionID
+		if err := s.Store.SetVersionVEX(ctx, &x); err != nil {
+			return out, err
+		}
+		out = append(out, &x)
+	}
+	if len(out) == 0 {
+		return nil, vigil.Errorf(vigil.EINVALID, "case %d affects no version yet: set a version's status on the case page", v.Case.ID)
+	}
+	return out, nil
 }

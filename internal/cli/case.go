@@ -12,45 +12,18 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cases"
-	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 func init() { register(caseCmd) }
 
-// CaseOut is `case show --format json`: the case, its versions, its state and exactly the Determination API's
-// determination (DETERMINATION.md), so a scenario replayed through the workflow compares with `vigil determine`.
-type CaseOut struct {
-	ID            int64                     `json:"id"`
-	Device        string                    `json:"device"`
-	Vulnerability string                    `json:"vulnerability"`
-	Aliases       []string                  `json:"aliases"`
-	Learned       vigil.Date                `json:"learned"`
-	Versions      []cases.VersionStatus     `json:"versions"`
-	State         vigil.CaseState           `json:"state"`
-	Provisional   bool                      `json:"provisional,omitempty"`
-	Determination *regulatory.Determination `json:"determination"`
-	Clocks        []cases.Deadline          `json:"clocks"`
-	Problem       string                    `json:"problem,omitempty"`
-}
-
-// NewCaseOut shapes a case view as `case show` prints it in JSON (and the API answers).
-func NewCaseOut(v *cases.View) CaseOut {
-	out := CaseOut{ID: v.Case.ID, Device: v.Device.Name, Vulnerability: v.Case.Vulnerability, Aliases: v.Case.Aliases, Learned: v.Case.Learned,
-		Versions: v.Versions, State: v.Case.State, Provisional: v.Provisional, Determination: v.Determination, Clocks: cases.Clocks(v), Problem: v.Problem}
-	if out.Clocks == nil {
-		out.Clocks = []cases.Deadline{}
-	}
-	return out
-}
-
 func caseTable(cs []*vigil.Case) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, c := range cs {
-			rows = append(rows, []string{strconv.FormatInt(c.ID, 10), cell(c.Device), cell(c.Vulnerability), string(c.State), c.Learned.String(), c.LearnedHow})
+			rows = append(rows, []string{strconv.FormatInt(c.ID, 10), cell(c.Device), cell(c.Vulnerability), string(c.State), c.Learned.String(), c.LearnedHow, cell(c.Owner)})
 		}
-		return []string{"ID", "DEVICE", "VULNERABILITY", "STATE", "LEARNED", "HOW"}, rows
+		return []string{"ID", "DEVICE", "VULNERABILITY", "STATE", "LEARNED", "HOW", "OWNER"}, rows
 	}
 }
 
@@ -58,8 +31,8 @@ func caseCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "case", Short: "Cases: one vulnerability on one device across its versions — assessment, dated events, corrections, determination and clocks"}
 
 	var states []string
-	var ldev, lvuln string
-	var ids bool
+	var ldev, lvuln, lowner string
+	var ids, unowned bool
 	list := &cobra.Command{Use: "list [--state open|needs_review|closed|all] [--device NAME]", Short: "List cases (open and needs_review by default)", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			st, err := vigil.ParseCaseStates(states)
@@ -67,7 +40,7 @@ func caseCmd(env *Env) *cobra.Command {
 				return Usage("--state: %s", vigil.ErrorMessage(err))
 			}
 			return env.withApp(func(a *app.App) error {
-				f := vigil.CaseFilter{States: st, Vuln: lvuln}
+				f := vigil.CaseFilter{States: st, Vuln: lvuln, Owner: lowner, NoOwner: unowned}
 				if ldev != "" {
 					d, err := lookupDevice(env, a, ldev)
 					if err != nil {
@@ -94,6 +67,8 @@ func caseCmd(env *Env) *cobra.Command {
 	list.Flags().StringSliceVar(&states, "state", nil, "states: open, needs_review, closed or all")
 	list.Flags().StringVar(&ldev, "device", "", "only this device (name or id)")
 	list.Flags().StringVar(&lvuln, "vuln", "", "only this vulnerability (its id or any alias)")
+	list.Flags().StringVar(&lowner, "owner", "", "only the cases this user owns")
+	list.Flags().BoolVar(&unowned, "unowned", false, "only the cases nobody owns")
 	list.Flags().BoolVar(&ids, "ids", false, "print only the ids, one a line (for scripts: CASE=$(vigil case list --vuln CVE-... --ids))")
 
 	var odev, ovuln, olearned, oreason, ohow string
@@ -150,14 +125,15 @@ func caseCmd(env *Env) *cobra.Command {
 					return err
 				}
 				if env.Format == "json" {
-					return env.JSON(NewCaseOut(v))
+					return env.JSON(cases.NewOut(v))
 				}
 				return printView(env, a, v)
 			})
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
 
-	cmd.AddCommand(list, open, show, caseSignCmd(env), caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env))
+	cmd.AddCommand(list, open, show, caseSignCmd(env), caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env),
+		caseSplitCmd(env), caseAssignCmd(env), caseVEXCmd(env))
 	return cmd
 }
 
@@ -280,8 +256,8 @@ func caseEventCmd(env *Env) *cobra.Command {
 }
 
 func caseRetractCmd(env *Env) *cobra.Command {
-	var reason string
-	cmd := &cobra.Command{Use: "retract ID RECORD --reason TEXT", Short: "Withdraw a record of the case (A<id> an assessment, E<id> an event, as `case show` lists them); it stays, struck through, and the determination goes without it",
+	var reason, by string
+	cmd := &cobra.Command{Use: "retract ID RECORD --reason TEXT [--superseded-by A<id>|E<id>]", Short: "Withdraw a record of the case (A<id> an assessment, E<id> an event, as `case show` lists them); it stays, struck through, and the determination goes without it",
 		Args: exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseID("ID", args[0])
@@ -293,7 +269,7 @@ func caseRetractCmd(env *Env) *cobra.Command {
 				return Usage("RECORD: %s", vigil.ErrorMessage(err))
 			}
 			return env.withApp(func(a *app.App) error {
-				r := &vigil.Retraction{CaseID: id, Record: ref, Reason: reason}
+				r := &vigil.Retraction{CaseID: id, Record: ref, Reason: reason, SupersededBy: by}
 				if err := a.Cases.Retract(env.actx(), r); err != nil {
 					return err
 				}
@@ -308,6 +284,7 @@ func caseRetractCmd(env *Env) *cobra.Command {
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why the record is withdrawn (required)")
+	cmd.Flags().StringVar(&by, "superseded-by", "", "the corrected record that replaces it (enter the correction first: `case assess --date` or `case event add`; both stay on the timeline)")
 	return cmd
 }
 
@@ -335,7 +312,7 @@ func caseLearnedCmd(env *Env) *cobra.Command {
 					return err
 				}
 				if env.Format == "json" {
-					return env.JSON(NewCaseOut(v))
+					return env.JSON(cases.NewOut(v))
 				}
 				return printView(env, a, v)
 			})
@@ -366,7 +343,7 @@ func caseStateCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return env.Output(NewCaseOut(cs), caseTable([]*vigil.Case{cs.Case}))
+				return env.Output(cases.NewOut(cs), caseTable([]*vigil.Case{cs.Case}))
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
@@ -394,7 +371,7 @@ func caseMergeCmd(env *Env) *cobra.Command {
 					return err
 				}
 				if env.Format == "json" {
-					return env.JSON(NewCaseOut(v))
+					return env.JSON(cases.NewOut(v))
 				}
 				return printView(env, a, v)
 			})
@@ -424,8 +401,14 @@ func printView(env *Env, a *app.App, v *cases.View) error {
 		}
 		fmt.Fprintln(w)
 	}
+	if c.Owner != "" {
+		fmt.Fprintf(w, "  owner %s\n", cell(c.Owner))
+	}
 	for _, vs := range v.Versions {
 		fmt.Fprintf(w, "  version %s: %s (finding %d, %s %s)%s\n", cell(vs.Version), vs.Status, vs.FindingID, cell(vs.Component.Name), cell(vs.Component.Version), prefixedText(", fixed in ", vs.FixedIn))
+	}
+	for _, x := range v.VEX {
+		fmt.Fprintf(w, "  VEX %s: %s%s%s (%s, %s)\n", cell(x.Version), x.Status, prefixedText(" ", string(x.Justification)), prefixedText(" — ", cell(x.ImpactStatement+x.ActionStatement)), x.Actor, cell(x.Reason))
 	}
 	for _, a := range v.Assessments {
 		fmt.Fprintf(w, "  A%d %s assessed by %s (entered %s): %s — %s\n", a.ID, a.Date, a.Actor, vigil.DateOf(a.CreatedAt, zone), a.Risk, cell(a.Rationale))
@@ -442,7 +425,7 @@ func printView(env *Env, a *app.App, v *cases.View) error {
 		} else {
 			what = fmt.Sprintf("E%d %s %s", x.Event.ID, x.Event.Date, x.Event.Type)
 		}
-		fmt.Fprintf(w, "  RETRACTED %s by %s: %s\n", what, x.Retraction.Actor, cell(x.Retraction.Reason))
+		fmt.Fprintf(w, "  RETRACTED %s by %s%s: %s\n", what, x.Retraction.Actor, prefixedText(", superseded by ", x.Retraction.SupersededBy), cell(x.Retraction.Reason))
 		if x.Assessment != nil {
 			printSignatures(env, sigs["assessment"][x.Assessment.ID], zone)
 		} else {
@@ -491,4 +474,134 @@ func prefixedText(p, s string) string {
 		return ""
 	}
 	return p + s
+}
+
+func caseSplitCmd(env *Env) *cobra.Command {
+	var in vigil.SplitInput
+	var device string
+	cmd := &cobra.Command{Use: "split ID --findings F1,F2 [--vuln ID] | --device NAME --reason TEXT",
+		Short: "Take findings out of a case into a new one (another vulnerability wrongly united by an alias), or open the case on another device (a report covering two); D0 is kept",
+		Example: `  vigil case split 12 --findings 31,32 --vuln CVE-2024-5678 --reason "GHSA-xxxx names two CVEs; 31 and 32 are the second"
+  vigil case split 12 --device "Infusion Pump IP-4" --reason "VR-7 covers both pumps"`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			in.CaseID = id
+			return env.withApp(func(a *app.App) error {
+				if device != "" {
+					d, err := lookupDevice(env, a, device)
+					if err != nil {
+						return err
+					}
+					in.DeviceID = d.ID
+				}
+				nc, err := a.Cases.SplitCase(env.actx(), in)
+				if err != nil {
+					return err
+				}
+				v, err := a.Cases.CaseView(env.actx(), nc.ID, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(cases.NewOut(v))
+				}
+				fmt.Fprintf(env.Stdout, "Case %d split from case %d.\n", nc.ID, id)
+				return printView(env, a, v)
+			})
+		}}
+	cmd.Flags().Int64SliceVar(&in.Findings, "findings", nil, "the findings that move to the new case")
+	cmd.Flags().StringVar(&in.Vulnerability, "vuln", "", "the new case's vulnerability id (default the case's; an alias of the case named here leaves it)")
+	cmd.Flags().StringVar(&device, "device", "", "open the case's vulnerability on this device instead (no findings move)")
+	cmd.Flags().StringVar(&in.Reason, "reason", "", "why these are another case (required)")
+	return cmd
+}
+
+func caseAssignCmd(env *Env) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{Use: "assign ID USER|- --reason TEXT", Short: "Give a case to the user who works it (- for nobody)", Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			owner := args[1]
+			if owner == "-" {
+				owner = ""
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.Cases.SetCaseOwner(env.actx(), id, owner, reason); err != nil {
+					return err
+				}
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				return env.Output(cases.NewOut(v), caseTable([]*vigil.Case{v.Case}))
+			})
+		}}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
+	return cmd
+}
+
+func caseVEXCmd(env *Env) *cobra.Command {
+	var x vigil.VersionVEX
+	var version string
+	cmd := &cobra.Command{Use: "vex ID --version V|--all --status S [--justification J | --impact TEXT] --reason TEXT",
+		Short: "Record the VEX status of a version on the case (or of every version it affects): affected, not_affected (with a justification), fixed, under_investigation",
+		Example: `  vigil case vex 12 --version 3.1.0 --status not_affected --justification vulnerable_code_not_in_execute_path \
+    --impact "the TLS client is never enabled in 3.1.x" --reason "code review CR-88"`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			all, _ := c.Flags().GetBool("all")
+			if (version == "") == !all {
+				return Usage("give --version V or --all")
+			}
+			return env.withApp(func(a *app.App) error {
+				x.CaseID = id
+				if all {
+					if _, err := a.Cases.SetCaseVEX(env.actx(), id, x); err != nil {
+						return err
+					}
+				} else {
+					v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+					if err != nil {
+						return err
+					}
+					ver, err := a.Portfolio.VersionByName(env.actx(), v.Device.ID, version)
+					if err != nil {
+						return err
+					}
+					x.VersionID = ver.ID
+					if err := a.Cases.SetVersionVEX(env.actx(), &x); err != nil {
+						return err
+					}
+				}
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				if env.Format == "json" {
+					return env.JSON(cases.NewOut(v))
+				}
+				return printView(env, a, v)
+			})
+		}}
+	f := cmd.Flags()
+	f.StringVar(&version, "version", "", "the device version, as named")
+	f.Bool("all", false, "every version the case affects")
+	f.TextVar(&x.Status, "status", vigil.VEXStatus(""), "affected, not_affected, fixed or under_investigation")
+	f.TextVar(&x.Justification, "justification", vigil.VEXJustification(""), "not_affected: why, in OpenVEX/CSAF or CycloneDX words (vulnerable_code_not_in_execute_path, code_not_reachable, ...)")
+	f.StringVar(&x.ImpactStatement, "impact", "", "not_affected: why, in words")
+	f.StringVar(&x.ActionStatement, "action", "", "affected: what users should do")
+	f.StringVar(&x.FixedIn, "fixed-in", "", "fixed: the version that fixes it")
+	f.StringVar(&x.Reason, "reason", "", "what the status rests on (required)")
+	return cmd
 }

@@ -51,7 +51,8 @@ func (q *Queries) CaseQueue(ctx context.Context, cq web.CaseQuery) (*web.CaseQue
 	for _, i := range qr.order(cq.Sort, cq.Desc) {
 		r := &qr.rows[i]
 		if !slices.Contains(states, r.State) || cq.DeviceID != 0 && r.DeviceID != cq.DeviceID || only != nil && !only[r.ID] ||
-			cq.KEV && !r.KEV || cq.Uncontrolled && r.Determination == string(vigil.RiskControlled) {
+			cq.KEV && !r.KEV || cq.Uncontrolled && r.Determination == string(vigil.RiskControlled) ||
+			cq.NoOwner && r.Owner != "" || !cq.NoOwner && cq.Owner != "" && r.Owner != cq.Owner {
 			continue
 		}
 		if cq.Limit == 0 || total >= cq.Offset && total < cq.Offset+cq.Limit {
@@ -126,7 +127,7 @@ func (q *Queries) caseRows(ctx context.Context, s *snapshot) (*queueRows, error)
 			c = v.Case
 		}
 		r := web.CaseRow{ID: c.ID, State: c.State, DeviceID: c.DeviceID, Device: c.Device, Vulnerability: c.Vulnerability, Aliases: c.Aliases,
-			Learned: c.Learned, Versions: st.Affected, Determination: "provisional", NextStanding: cases.StandingNotRequired}
+			Learned: c.Learned, Owner: c.Owner, Versions: st.Affected, Determination: "provisional", NextStanding: cases.StandingNotRequired}
 		for _, id := range c.IDs() {
 			r.KEV = r.KEV || stored.kev[id]
 		}
@@ -227,6 +228,8 @@ func sortCases(rows []web.CaseRow, o []int32, column string, desc bool) {
 		by = func(a, b *web.CaseRow) int { return cmp.Compare(a.Device, b.Device) }
 	case "vulnerability":
 		by = func(a, b *web.CaseRow) int { return cmp.Compare(a.Vulnerability, b.Vulnerability) }
+	case "owner":
+		by = func(a, b *web.CaseRow) int { return cmp.Compare(a.Owner, b.Owner) }
 	case "versions":
 		by = func(a, b *web.CaseRow) int { return cmp.Compare(a.Versions, b.Versions) }
 	case "cvss":

@@ -55,6 +55,9 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("event", db.AddCaseEvent(ctx, &vigil.CaseEvent{CaseID: f.CaseID, Type: "customer_notified", Date: f.Learned,
 		Details: vigil.EventData{Elements: []string{"a", "b", "c", "d"}}, Note: "CN-2025-1"}))
 	must("retraction", db.Retract(ctx, &vigil.Retraction{CaseID: f.CaseID, Record: vigil.RecordRef{Kind: vigil.RecordEvent, ID: 1}, Reason: "entered on the wrong case"}))
+	must("vex status", db.SetVersionVEX(ctx, &vigil.VersionVEX{CaseID: f.CaseID, VersionID: v.ID, Status: vigil.VEXNotAffected,
+		Justification: vigil.JustNotInExecutePath, Reason: "code review"}))
+	must("owner", db.SetCaseOwner(ctx, f.CaseID, "alice", "on call"))
 	must("cvd policy", db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.example.org"}, "publish"))
 	rep := &vigil.Report{Source: vigil.ReportResearcher, DeviceID: d.ID, Title: "Dose change", Description: "POST /api/dose", Disclosure: vigil.DisclosureCoordinated,
 		Received: ts("2025-05-30T10:00:00Z"), ReceivedOn: vigil.NewDate(2025, 5, 30), AckDue: vigil.NewDate(2025, 6, 6)}
@@ -164,6 +167,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"cases":                   "UPDATE cases SET learned = '2025-05-01' WHERE id = 1",
 		"case_events":             "UPDATE case_events SET date = '2025-05-01' WHERE id = 1",
 		"case_retractions":        "UPDATE case_retractions SET reason = 'tampered' WHERE id = 1",
+		"case_vex":                "UPDATE case_vex SET status = 'affected' WHERE id = 1",
 		"tm_assets":               "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
 		"tm_threats":              "DELETE FROM tm_threat_assets WHERE threat_id = 2",
 		"tm_controls":             "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",

@@ -213,6 +213,7 @@ var auditedTables = []auditedTable{
 	{name: "assessments", children: []childTable{{"assessment_threats", "assessment_id"}}},
 	{name: "case_events"},
 	{name: "case_retractions"},
+	{name: "case_vex"},
 	{name: "tm_assets"},
 	{name: "tm_threats", children: []childTable{{"tm_threat_assets", "threat_id"}}},
 	{name: "tm_controls", children: []childTable{{"tm_control_threats", "control_id"}}},

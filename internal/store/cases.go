@@ -14,16 +14,17 @@ import (
 
 var _ vigil.CaseService = (*DB)(nil)
 
-const caseCols = "c.id, c.device_id, d.name, c.vuln_id, c.aliases, c.provisional, c.state, c.learned, c.learned_how, c.learned_evidence, c.merged_into, c.created_at"
+const caseCols = "c.id, c.device_id, d.name, c.vuln_id, c.aliases, c.provisional, c.state, c.learned, c.learned_how, c.learned_evidence, c.merged_into, c.created_at, c.owner"
 
 func scanCase(row interface{ Scan(...any) error }) (*vigil.Case, error) {
 	var c vigil.Case
 	var aliases, learned string
 	var merged sql.NullInt64
-	var created sql.NullString
-	if err := row.Scan(&c.ID, &c.DeviceID, &c.Device, &c.Vulnerability, &aliases, &c.Provisional, &c.State, &learned, &c.LearnedHow, &c.LearnedEvidence, &merged, &created); err != nil {
+	var created, owner sql.NullString
+	if err := row.Scan(&c.ID, &c.DeviceID, &c.Device, &c.Vulnerability, &aliases, &c.Provisional, &c.State, &learned, &c.LearnedHow, &c.LearnedEvidence, &merged, &created, &owner); err != nil {
 		return nil, err
 	}
+	c.Owner = owner.String
 	json.Unmarshal([]byte(aliases), &c.Aliases)
 	if c.Aliases == nil {
 		c.Aliases = []string{}
@@ -47,9 +48,26 @@ func (db *DB) Case(ctx context.Context, id int64) (_ *vigil.Case, err error) {
 	return c, err
 }
 
-// caseVulnIs is vulnIs for cases: the case's id or one of its aliases.
+// caseVulnIs is vulnIs for cases: the case's id or one of its aliases, looked up in case_ids (p holds the id
+// lower-cased: caseID).
 func caseVulnIs(p string) string {
-	return "(c.vuln_id = " + p + " OR c.aliases LIKE '%\"' || " + p + " || '\"%')"
+	return "c.id IN (SELECT x.case_id FROM case_ids x WHERE x.vid = " + p + ")"
+}
+
+// caseID is a vulnerability id as case_ids keeps it.
+func caseID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+// indexCaseIDs records ids as ids case id is known by (case_ids, the alias index; kept with the aliases).
+func (tx *Tx) indexCaseIDs(ctx context.Context, id int64, ids []string) error {
+	for _, v := range ids {
+		if v = caseID(v); v == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO case_ids (vid, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", v, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Cases lists the cases the filter selects (never merged ones), newest first.
@@ -76,13 +94,28 @@ func (db *DB) Cases(ctx context.Context, flt vigil.CaseFilter) (_ []*vigil.Case,
 		where = append(where, "c.device_id = "+arg(flt.DeviceID))
 	}
 	if flt.Vuln != "" {
-		where = append(where, caseVulnIs(arg(flt.Vuln)))
+		where = append(where, caseVulnIs(arg(caseID(flt.Vuln))))
+	}
+	switch {
+	case flt.NoOwner:
+		where = append(where, "c.owner IS NULL")
+	case flt.Owner != "":
+		where = append(where, "c.owner = "+arg(flt.Owner))
 	}
 	return queryAll(ctx, db.db, scanCase, "SELECT "+caseCols+" FROM cases c JOIN devices d ON d.id = c.device_id WHERE "+strings.Join(where, " AND ")+" ORDER BY c.id DESC", args...)
 }
 
-// insertCase writes a new case as of the transaction's time.
+// insertCase writes a new case as of the transaction's time, with its ids in the alias index.
 func (tx *Tx) insertCase(ctx context.Context, c *vigil.Case) error {
+	if err := tx.insertCaseRow(ctx, c); err != nil {
+		return err
+	}
+	return tx.indexCaseIDs(ctx, c.ID, c.IDs())
+}
+
+// insertCaseRow writes the case's row alone: migration 20 groups findings into cases before the alias index
+// exists (migration 27 builds it from the rows).
+func (tx *Tx) insertCaseRow(ctx context.Context, c *vigil.Case) error {
 	if c.Aliases == nil {
 		c.Aliases = []string{}
 	}
@@ -169,6 +202,9 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 		} else if missing := newAliases(c, ids); len(missing) > 0 {
 			c.Aliases = append(c.Aliases, missing...)
 			if _, err := tx.ExecContext(ctx, "UPDATE cases SET aliases = $1, updated_at = $2 WHERE id = $3", mustJSON(c.Aliases), tx.NowText(), c.ID); err != nil {
+				return err
+			}
+			if err := tx.indexCaseIDs(ctx, c.ID, missing); err != nil {
 				return err
 			}
 			dc.add(c)
@@ -441,6 +477,24 @@ func (db *DB) Retract(ctx context.Context, r *vigil.Retraction) (err error) {
 		if n == 0 {
 			return vigil.Errorf(vigil.ENOTFOUND, "record: %s is not a record of case %d", r.Record, r.CaseID)
 		}
+		if r.SupersededBy != "" {
+			// A correction that replaces the record: the new record of the same kind, entered on the same case.
+			by, err := vigil.ParseRecordRef(r.SupersededBy)
+			if err != nil {
+				return vigil.Errorf(vigil.EINVALID, "superseded_by: %s", vigil.ErrorMessage(err))
+			}
+			if by.Kind != r.Record.Kind || by == r.Record {
+				return vigil.Errorf(vigil.EINVALID, "superseded_by: %s cannot replace %s: name the corrected %s entered for it", by, r.Record, r.Record.Kind)
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE id = $1 AND "+caseAndMerged("case_id", "$2")+
+				" AND id NOT IN (SELECT record_id FROM case_retractions WHERE kind = $3)", by.ID, live, by.Kind).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return vigil.Errorf(vigil.EINVALID, "superseded_by: %s is not a standing record of case %d", by, r.CaseID)
+			}
+			r.SupersededBy = by.String()
+		}
 		r.CaseID, r.CreatedAt, r.Actor = live, tx.Now(), actor.String()
 		id, err := tx.insertID(ctx, "INSERT INTO case_retractions (case_id, kind, record_id, superseded_by, reason, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 			r.CaseID, r.Record.Kind, r.Record.ID, r.SupersededBy, r.Reason, tx.NowText(), r.Actor)
@@ -583,6 +637,9 @@ func (db *DB) MergeCases(ctx context.Context, into, dup int64, reason string) (e
 			a.Learned = b.Learned
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE cases SET aliases = $1, learned = $2, updated_at = $3 WHERE id = $4", mustJSON(a.Aliases), a.Learned.String(), tx.NowText(), into); err != nil {
+			return err
+		}
+		if err := tx.indexCaseIDs(ctx, into, a.Aliases); err != nil {
 			return err
 		}
 		merged, err := queryAll(ctx, tx, scanID, "SELECT id FROM cases WHERE id = $1 OR merged_into = $1", dup)

@@ -145,7 +145,7 @@ func migrateToCases(ctx context.Context, db *DB, sqltx *sql.Tx) (moved CasesMove
 		if closed {
 			c.State = vigil.CaseClosed
 		}
-		if err := tx.insertCase(ctx, c); err != nil {
+		if err := tx.insertCaseRow(ctx, c); err != nil {
 			return moved, err
 		}
 		for _, id := range findingIDs {

@@ -106,6 +106,10 @@ func TestMigrationToCases(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("cases (-want +got):\n%s", diff)
 			}
+			// Migration 27 indexed every id of the migrated cases: an alias, in any letter case, finds its case.
+			if byAlias, err := db.Cases(admin, vigil.CaseFilter{Vuln: "ghsa-AAAA-bbbb-cccc"}); err != nil || len(byAlias) != 1 || byAlias[0].Vulnerability != "CVE-2025-0001" {
+				t.Errorf("the migrated case by its alias: %+v, %v", byAlias, err)
+			}
 			caseOf := func(f int64) int64 {
 				x, err := db.Finding(admin, f)
 				if err != nil {

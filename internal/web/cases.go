@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 )
 
 // caseQuery reads the case queue's filter and order from the query string: the same words as `vigil case list`
@@ -26,6 +27,11 @@ func (s *Server) caseQuery(r *http.Request) (CaseQuery, error) {
 		return c, vigil.Errorf(vigil.EINVALID, "vuln: longer than %d characters", vigil.MaxName)
 	}
 	c.KEV, c.Uncontrolled = boolQuery(r, "kev"), boolQuery(r, "uncontrolled")
+	if c.Owner = strings.TrimSpace(q.Get("owner")); c.Owner == "-" {
+		c.Owner, c.NoOwner = "", true
+	} else if len(c.Owner) > vigil.MaxName {
+		return c, vigil.Errorf(vigil.EINVALID, "owner: longer than %d characters", vigil.MaxName)
+	}
 	c.Sort, c.Desc = q.Get("sort"), boolQuery(r, "desc")
 	off, err := intQuery(r, "offset")
 	if err != nil {
@@ -48,6 +54,8 @@ type casesData struct {
 	Devices []*vigil.Device
 	States  []vigil.CaseState
 	Filter  url.Values // the filter and order without the page, for the sort, page and export links
+	// Justifications are the VEX justifications a not_affected status may give, OpenVEX's words first.
+	Justifications []vigil.VEXJustification
 }
 
 // Link returns the queue's URL with the filter and kv set ("" values removed).
@@ -98,7 +106,7 @@ func (d casesData) Sorted(column string) string {
 	return "ascending"
 }
 
-var caseHeaders = map[string]string{"id": "#", "state": "State", "device": "Device", "vulnerability": "Vulnerability", "versions": "Versions",
+var caseHeaders = map[string]string{"id": "#", "state": "State", "device": "Device", "vulnerability": "Vulnerability", "owner": "Owner", "versions": "Versions",
 	"cvss": "CVSS", "epss": "EPSS pct", "kev": "KEV", "severity": "Severity of harm", "determination": "Determination", "next": "Next clock"}
 
 // Columns are the queue's columns, each sortable.
@@ -156,7 +164,7 @@ func (s *Server) renderCases(w http.ResponseWriter, r *http.Request, status int,
 			filter[k] = vs
 		}
 	}
-	data := casesData{Query: q, Queue: queue, Devices: devs, States: vigil.CaseStates, Filter: filter}
+	data := casesData{Query: q, Queue: queue, Devices: devs, States: vigil.CaseStates, Filter: filter, Justifications: vigil.VEXJustifications}
 	s.render(w, r, status, "cases", page{Title: "Cases", Nav: "cases", Notice: notice, Error: failed, Data: data})
 	return nil
 }
@@ -197,8 +205,14 @@ func (s *Server) casesBulk(w http.ResponseWriter, r *http.Request) error {
 			}
 			return err
 		}
+	case "owner":
+		owner, reason := strings.TrimSpace(f.Get("owner")), strings.TrimSpace(f.Get("owner_reason"))
+		act = func(id int64) error { return s.svc.Cases.SetCaseOwner(r.Context(), id, owner, reason) }
+	case "vex":
+		x := vexForm(f, "vex", "vex_reason")
+		act = func(id int64) error { _, err := s.svc.Cases.SetCaseVEX(r.Context(), id, x); return err }
 	default:
-		return vigil.Errorf(vigil.EINVALID, "action: %q is not state or assess", clipText(20, action))
+		return vigil.Errorf(vigil.EINVALID, "action: %q is not state, owner, vex or assess", clipText(20, action))
 	}
 	if len(ids) == 0 {
 		return s.renderCases(w, r, http.StatusBadRequest, "", "Nothing was changed: tick the cases to act on.")
@@ -216,9 +230,22 @@ func (s *Server) casesBulk(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/cases?"+back.Encode(), "")
 }
 
+// vexForm reads a VEX status from a form: the status field, a justification, one statement (the impact statement
+// of a not_affected status, the action statement of an affected one), the fixed version and the reason field.
+func vexForm(f url.Values, status, reason string) vigil.VersionVEX {
+	x := vigil.VersionVEX{Status: vigil.VEXStatus(f.Get(status)), Justification: vigil.VEXJustification(f.Get("justification")),
+		FixedIn: strings.TrimSpace(f.Get("fixed_in")), Reason: strings.TrimSpace(f.Get(reason))}
+	if st := strings.TrimSpace(f.Get("statement")); x.Status == vigil.VEXNotAffected {
+		x.ImpactStatement = st
+	} else {
+		x.ActionStatement = st
+	}
+	return x
+}
+
 // exportCases writes the queue's rows with the columns the screen shows.
 func exportCases(w http.ResponseWriter, format string, queue *CaseQueue) error {
-	t := table{Header: []string{"id", "state", "device", "vulnerability", "aliases", "versions", "cvss", "epss_percentile", "kev", "severity",
+	t := table{Header: []string{"id", "state", "device", "vulnerability", "aliases", "owner", "versions", "cvss", "epss_percentile", "kev", "severity",
 		"determination", "next_clock", "next_due", "next_standing"}}
 	for _, c := range queue.Rows {
 		cvss, epss, kev := "", "", "no"
@@ -235,7 +262,7 @@ func exportCases(w http.ResponseWriter, format string, queue *CaseQueue) error {
 		if c.Next != nil {
 			clock, due = c.Next.Clock, c.Next.Due.String()
 		}
-		t.Rows = append(t.Rows, []string{itoa(c.ID), string(c.State), c.Device, c.Vulnerability, strings.Join(c.Aliases, " "), strconv.Itoa(c.Versions),
+		t.Rows = append(t.Rows, []string{itoa(c.ID), string(c.State), c.Device, c.Vulnerability, strings.Join(c.Aliases, " "), c.Owner, strconv.Itoa(c.Versions),
 			cvss, epss, kev, c.Severity, c.Determination, clock, due, c.NextStanding})
 	}
 	return export(w, format, "cases", queue.Rows, t)
@@ -330,7 +357,8 @@ func (s *Server) caseRetract(r *http.Request, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.svc.Cases.Retract(r.Context(), &vigil.Retraction{CaseID: id, Record: ref, Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	return s.svc.Cases.Retract(r.Context(), &vigil.Retraction{CaseID: id, Record: ref, SupersededBy: strings.TrimSpace(r.PostFormValue("superseded_by")),
+		Reason: strings.TrimSpace(r.PostFormValue("reason"))})
 }
 
 func (s *Server) caseLearned(r *http.Request, id int64) error {
@@ -351,4 +379,254 @@ func (s *Server) caseMerge(r *http.Request, id int64) error {
 
 func (s *Server) caseState(r *http.Request, id int64) error {
 	return s.svc.Cases.SetCaseState(r.Context(), id, vigil.CaseState(r.PostFormValue("state")), strings.TrimSpace(r.PostFormValue("reason")))
+}
+
+// ---- API: /api/v1/cases mirrors `vigil case ...`
+
+func (s *Server) apiCases(w http.ResponseWriter, r *http.Request) error {
+	q, err := s.caseQuery(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("limit") == "" {
+		q.Limit = maxPage
+	}
+	queue, err := s.svc.Queries.CaseQueue(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, queue)
+	return nil
+}
+
+// caseOpenIn opens a case not from matching (`vigil case open`).
+type caseOpenIn struct {
+	DeviceID      int64      `json:"device_id"`
+	Vulnerability string     `json:"vulnerability"`
+	Provisional   bool       `json:"provisional,omitempty"` // the id is provisional (a report with no CVE yet)
+	Learned       vigil.Date `json:"learned"`               // D0
+	How           string     `json:"how,omitempty"`         // report, advisory or manual (default)
+	Reason        string     `json:"reason"`                // how it was learned of; kept as the evidence of D0
+}
+
+func (s *Server) apiCaseOpen(w http.ResponseWriter, r *http.Request) error {
+	var in caseOpenIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c := &vigil.Case{DeviceID: in.DeviceID, Vulnerability: in.Vulnerability, Provisional: in.Provisional, Learned: in.Learned, LearnedHow: in.How, LearnedEvidence: in.Reason}
+	if err := s.svc.Cases.OpenCase(r.Context(), c, in.Reason); err != nil {
+		return err
+	}
+	return s.caseOut(w, r, c.ID, http.StatusCreated)
+}
+
+// caseOut answers with a case as `case show --format json` prints it.
+func (s *Server) caseOut(w http.ResponseWriter, r *http.Request, id int64, status int) error {
+	asOf, err := dateQuery(r, "as_of")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Cases.CaseView(r.Context(), id, asOf)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, cases.NewOut(v))
+	return nil
+}
+
+func (s *Server) apiCase(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.caseOut(w, r, id, http.StatusOK)
+}
+
+// apiCaseWrite runs one write on the case named in the path with the decoded body of type T, then answers with
+// the case (status), or with what write returns when it returns something.
+func apiCaseWrite[T any](s *Server, status int, write func(r *http.Request, id int64, in *T) (any, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := idParam(r, "id")
+		if err != nil {
+			return err
+		}
+		var in T
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		out, err := write(r, id, &in)
+		if err != nil {
+			return err
+		}
+		switch o := out.(type) {
+		case nil:
+			return s.caseOut(w, r, id, status)
+		case int64: // the case to answer with
+			return s.caseOut(w, r, o, status)
+		default:
+			writeJSON(w, status, o)
+			return nil
+		}
+	}
+}
+
+func (s *Server) apiCaseAssess(r *http.Request, id int64, in *cases.AssessInput) (any, error) {
+	in.CaseID = id
+	return s.svc.Cases.Assess(r.Context(), *in)
+}
+
+func (s *Server) apiCaseEvent(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in eventIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	return s.recordEvent(w, r, id, in)
+}
+
+// retractIn withdraws a record of a case (`vigil case retract`), or supersedes it with a corrected one.
+type retractIn struct {
+	Record       vigil.RecordRef `json:"record"`                  // A<id> or E<id>
+	SupersededBy string          `json:"superseded_by,omitempty"` // the corrected record that replaces it
+	Reason       string          `json:"reason"`
+}
+
+func (s *Server) apiCaseRetract(r *http.Request, id int64, in *retractIn) (any, error) {
+	if in.Record.ID == 0 {
+		return nil, vigil.Errorf(vigil.EINVALID, "record: required: A<id> or E<id>")
+	}
+	x := &vigil.Retraction{CaseID: id, Record: in.Record, SupersededBy: in.SupersededBy, Reason: in.Reason}
+	return x, s.svc.Cases.Retract(r.Context(), x)
+}
+
+// learnedIn corrects D0 (`vigil case learned`).
+type learnedIn struct {
+	Date     vigil.Date `json:"date"`
+	Reason   string     `json:"reason"`
+	Evidence string     `json:"evidence"`
+}
+
+func (s *Server) apiCaseLearned(r *http.Request, id int64, in *learnedIn) (any, error) {
+	return nil, s.svc.Cases.SetLearned(r.Context(), id, in.Date, in.Reason, in.Evidence)
+}
+
+// caseStateIn closes, reopens or marks a case for review (`vigil case state`).
+type caseStateIn struct {
+	State  vigil.CaseState `json:"state"`
+	Reason string          `json:"reason"`
+}
+
+func (s *Server) apiCaseState(r *http.Request, id int64, in *caseStateIn) (any, error) {
+	return nil, s.svc.Cases.SetCaseState(r.Context(), id, in.State, in.Reason)
+}
+
+// ownerIn gives a case to a user (`vigil case assign`); "" for nobody.
+type ownerIn struct {
+	Owner  string `json:"owner"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiCaseOwner(r *http.Request, id int64, in *ownerIn) (any, error) {
+	return nil, s.svc.Cases.SetCaseOwner(r.Context(), id, in.Owner, in.Reason)
+}
+
+// mergeIn merges the case in the path into another of its device (`vigil case merge INTO ID`).
+type mergeIn struct {
+	Into   int64  `json:"into"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiCaseMerge(r *http.Request, id int64, in *mergeIn) (any, error) {
+	if in.Into <= 0 {
+		return nil, vigil.Errorf(vigil.EINVALID, "into: the number of the case this one duplicates")
+	}
+	return in.Into, s.svc.Cases.MergeCases(r.Context(), in.Into, id, in.Reason)
+}
+
+func (s *Server) apiCaseSplit(r *http.Request, id int64, in *vigil.SplitInput) (any, error) {
+	in.CaseID = id
+	nc, err := s.svc.Cases.SplitCase(r.Context(), *in)
+	if err != nil {
+		return nil, err
+	}
+	return nc.ID, nil
+}
+
+// caseVEXIn records a version's VEX status on a case (`vigil case vex`); All: every version the case affects.
+type caseVEXIn struct {
+	VersionID       int64                  `json:"version_id,omitempty"`
+	All             bool                   `json:"all,omitempty"`
+	Status          vigil.VEXStatus        `json:"status"`
+	Justification   vigil.VEXJustification `json:"justification,omitempty"`
+	ImpactStatement string                 `json:"impact_statement,omitempty"`
+	ActionStatement string                 `json:"action_statement,omitempty"`
+	FixedIn         string                 `json:"fixed_in,omitempty"`
+	Reason          string                 `json:"reason"`
+}
+
+func (in caseVEXIn) record(caseID int64) vigil.VersionVEX {
+	return vigil.VersionVEX{CaseID: caseID, VersionID: in.VersionID, Status: in.Status, Justification: in.Justification, ImpactStatement: in.ImpactStatement,
+		ActionStatement: in.ActionStatement, FixedIn: in.FixedIn, Reason: in.Reason}
+}
+
+func (s *Server) apiCaseVEX(r *http.Request, id int64, in *caseVEXIn) (any, error) {
+	if in.All == (in.VersionID != 0) {
+		return nil, vigil.Errorf(vigil.EINVALID, "version_id: give a version, or all: true for every version the case affects")
+	}
+	if in.All {
+		_, err := s.svc.Cases.SetCaseVEX(r.Context(), id, in.record(id))
+		return nil, err
+	}
+	x := in.record(id)
+	return nil, s.svc.Cases.SetVersionVEX(r.Context(), &x)
+}
+
+// ---- the case page's forms for the owner, the versions' VEX status and a split
+
+func (s *Server) caseOwner(r *http.Request, id int64) error {
+	return s.svc.Cases.SetCaseOwner(r.Context(), id, strings.TrimSpace(r.PostFormValue("owner")), strings.TrimSpace(r.PostFormValue("reason")))
+}
+
+// caseVEX records the VEX status of the version chosen, or of every version the case affects ("all").
+func (s *Server) caseVEX(r *http.Request, id int64) error {
+	x := vexForm(r.PostForm, "status", "reason")
+	if ver := r.PostFormValue("version"); ver == "all" {
+		_, err := s.svc.Cases.SetCaseVEX(r.Context(), id, x)
+		return err
+	} else if x.VersionID, _ = strconv.ParseInt(ver, 10, 64); x.VersionID <= 0 {
+		return vigil.Errorf(vigil.EINVALID, "version: choose a version, or all")
+	}
+	x.CaseID = id
+	return s.svc.Cases.SetVersionVEX(r.Context(), &x)
+}
+
+// caseSplit takes the findings ticked out into a new case under another vulnerability id, then shows that case.
+func (s *Server) caseSplit(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in := vigil.SplitInput{CaseID: id, Vulnerability: strings.TrimSpace(r.PostFormValue("vuln")), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	for _, v := range r.PostForm["finding"] {
+		f, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || f <= 0 {
+			return vigil.Errorf(vigil.EINVALID, "finding: %q is not a finding number", clipText(20, v))
+		}
+		in.Findings = append(in.Findings, f)
+	}
+	nc, err := s.svc.Cases.SplitCase(r.Context(), in)
+	if err == nil {
+		return redirect(w, r, "/cases/"+itoa(nc.ID), "split")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderCase(w, r, StatusOf(err), "split", "The case was not split: "+vigil.ErrorMessage(err), r.PostForm)
 }

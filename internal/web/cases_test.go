@@ -116,9 +116,22 @@ func TestCaseQueue(t *testing.T) {
 					t.Errorf("%s (-want +got):\n%s", q, diff)
 				}
 			}
-			res, body = c.get("/cases?sort=owner")
-			if res.StatusCode != 400 || !strings.Contains(body, "sort: &#34;owner&#34; is not one of") {
+			res, body = c.get("/cases?sort=priority")
+			if res.StatusCode != 400 || !strings.Contains(body, "sort: &#34;priority&#34; is not one of") {
 				t.Errorf("an unknown sort column: %d %s", res.StatusCode, clip(body))
+			}
+			// The owner: given on the case, the queue shows it and filters by it (- for nobody).
+			if err := e.app.Cases.SetCaseOwner(sys(), e.log4jCase, vigil.RolePSIRT, "On call."); err != nil {
+				t.Fatal(err)
+			}
+			for q, want := range map[string][]string{"owner=psirt": {"CVE-2021-44228 psirt"}, "owner=-": {"CVE-2022-22965 "}, "owner=viewer": nil} {
+				var got []string
+				for _, r := range queue(q) {
+					got = append(got, r.Vulnerability+" "+r.Owner)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", q, diff)
+				}
 			}
 			// D0 corrected: the date to assess by moves with it at once.
 			if err := e.app.Cases.SetLearned(sys(), springCase, vigil.NewDate(2025, 6, 1), "The supplier's bulletin came a day earlier.", "Bulletin SB-3"); err != nil {
@@ -149,11 +162,11 @@ func TestCaseQueue(t *testing.T) {
 			if res.StatusCode != 200 || err != nil || len(recs) != 3 {
 				t.Fatalf("CSV: %d %v %q", res.StatusCode, err, clip(body))
 			}
-			if diff := cmp.Diff([]string{"id", "state", "device", "vulnerability", "aliases", "versions", "cvss", "epss_percentile", "kev", "severity",
+			if diff := cmp.Diff([]string{"id", "state", "device", "vulnerability", "aliases", "owner", "versions", "cvss", "epss_percentile", "kev", "severity",
 				"determination", "next_clock", "next_due", "next_standing"}, recs[0]); diff != "" {
 				t.Errorf("CSV header (-want +got):\n%s", diff)
 			}
-			if got := strings.Join(recs[1][1:], "|"); got != "open|Infusio IP-3|CVE-2021-44228|GHSA-jfh8-c2jp-5v3q|1|9.8|0.9995|yes|catastrophic|uncontrolled|part806|2025-06-16|overdue" {
+			if got := strings.Join(recs[1][1:], "|"); got != "open|Infusio IP-3|CVE-2021-44228|GHSA-jfh8-c2jp-5v3q|psirt|1|9.8|0.9995|yes|catastrophic|uncontrolled|part806|2025-06-16|overdue" {
 				t.Errorf("CSV row: %s", got)
 			}
 			// The screen: the rows link to their case pages, the header sorts.
@@ -367,6 +380,31 @@ func TestCaseBulk(t *testing.T) {
 			res, body = c.get("/cases?format=json&state=closed")
 			if json.Unmarshal([]byte(body), &rows) != nil || len(rows) != 2 {
 				t.Errorf("closed cases after the bulk close: %d %s", res.StatusCode, clip(body))
+			}
+			// Assign both, then set one VEX status on every version each affects: one audited record per case (owner)
+			// and per version (VEX).
+			if status, _, body := bulk("action", "owner", "owner", "psirt", "owner_reason", "Triage rota week 23."); status != http.StatusSeeOther {
+				t.Fatalf("bulk assign: %d %s", status, clip(body))
+			}
+			if diff := cmp.Diff(map[string]string{both[0]: "Triage rota week 23.", both[1]: "Triage rota week 23."}, audited("case.owner")); diff != "" {
+				t.Errorf("case.owner audit events (-want +got):\n%s", diff)
+			}
+			status, _, body = bulk("action", "vex", "vex", "not_affected", "statement", "")
+			if status != http.StatusBadRequest || !strings.Contains(body, "justification: not_affected needs") {
+				t.Errorf("bulk not_affected without a why: %d %s", status, clip(body))
+			}
+			if status, _, body := bulk("action", "vex", "vex", "not_affected", "justification", "code_not_reachable", "statement", "The service is off in shipped configurations.",
+				"vex_reason", "Field configuration audit FCA-9."); status != http.StatusSeeOther {
+				t.Fatalf("bulk VEX: %d %s", status, clip(body))
+			}
+			for id, versions := range map[int64]int{e.log4jCase: 1, e.springCase: 2} {
+				v, err := e.app.Cases.CaseView(sys(), id, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Case.Owner != "psirt" || len(v.VEX) != versions || v.VEX[0].Justification != vigil.JustCodeNotReachable || v.VEX[0].ImpactStatement == "" {
+					t.Errorf("case %d after bulk assign and VEX: owner %q, VEX %+v", id, v.Case.Owner, v.VEX)
+				}
 			}
 			// A viewer gets no bulk form, and the service refuses the action.
 			v := e.login(vigil.RoleViewer, password(vigil.RoleViewer))

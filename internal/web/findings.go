@@ -211,6 +211,8 @@ type findingData struct {
 	FormName   string     // which form failed: assess, event or state
 	Today      vigil.Date
 	Elements   []string
+	// Justifications are the VEX justifications a version's not_affected status may give.
+	Justifications []vigil.VEXJustification
 	// Model is the device's threat model (nil without one): its threats and controls can be named by an assessment.
 	Model *vigil.ThreatModel
 	// StaticFields is the CVSS picker and the rubric as they are before anything is answered, rendered once.
@@ -307,7 +309,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *findingData {
 	d := &findingData{View: v, Base: base, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
 		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings,
-		Documents: s.caseDocuments(ctx, v.Case.ID)}
+		Documents: s.caseDocuments(ctx, v.Case.ID), Justifications: vigil.VEXJustifications}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
 	}
@@ -797,6 +799,11 @@ func (s *Server) apiEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.recordEvent(w, r, caseID, in)
+}
+
+// recordEvent records the API's event on a case and answers with it.
+func (s *Server) recordEvent(w http.ResponseWriter, r *http.Request, caseID int64, in eventIn) error {
 	e := &vigil.CaseEvent{CaseID: caseID, Type: in.Type, Date: in.Date, Note: in.Note, Details: vigil.EventData{Elements: in.Elements,
 		Validated: in.Validated, Remediation: in.Remediation, Risk: in.Risk, Interim: in.Interim, RemedialAction: in.RemedialAction,
 		IncludesCorrection: in.IncludesCorrection}}

@@ -54,6 +54,9 @@ type env struct {
 	vexProposals []int64
 	// cases: the log4j one (v1) and the spring one (v1 and v2).
 	log4jCase, springCase int64
+	// apiCase and apiDup are opened by hand (no findings) for the API's case routes: apiDup is merged into apiCase,
+	// and apiEvent is apiCase's event the API retracts.
+	apiCase, apiDup, apiEvent int64
 	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
 	targetTokens [2]int64
 	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
@@ -217,6 +220,25 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	e.srv = httptest.NewServer(e.web)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// openAPICases opens the two cases by hand that the API's case routes act on (apiCase, apiDup) and records
+// apiCase's event (apiEvent). Only the role walk needs them: the queue's tests count the fixture's cases.
+func (e *env) openAPICases() {
+	e.t.Helper()
+	ctx := sys()
+	for i, id := range []*int64{&e.apiCase, &e.apiDup} {
+		c := &vigil.Case{DeviceID: e.device, Vulnerability: fmt.Sprintf("VR-2025-%d", i+1), Provisional: true, Learned: vigil.NewDate(2025, 6, 1), LearnedHow: vigil.LearnedReport}
+		if err := e.app.Cases.OpenCase(ctx, c, "Researcher report"); err != nil {
+			e.t.Fatal(err)
+		}
+		*id = c.ID
+	}
+	ev := &vigil.CaseEvent{CaseID: e.apiCase, Type: "interim_controls", Date: vigil.NewDate(2025, 6, 2), Note: "Segmentation guide SG-7"}
+	if err := e.app.Cases.RecordEvent(ctx, ev); err != nil {
+		e.t.Fatal(err)
+	}
+	e.apiEvent = ev.ID
 }
 
 // token creates an API token for a user.

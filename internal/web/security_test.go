@@ -35,8 +35,14 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.vexProposals[1])
 		case strings.Contains(p, "/intake/"):
 			return fmt.Sprint(e.reportFor(p))
-		case strings.HasPrefix(p, "/api/v1/cases/"):
+		case strings.HasPrefix(p, "/api/v1/cases/") && strings.HasSuffix(p, "/remediation"):
 			return fmt.Sprint(e.log4jCase)
+		case strings.HasPrefix(p, "/api/v1/cases/") && strings.HasSuffix(p, "/merge"):
+			return fmt.Sprint(e.apiDup)
+		case strings.HasPrefix(p, "/api/v1/cases/") && (strings.HasSuffix(p, "/split") || strings.HasSuffix(p, "/vex")):
+			return fmt.Sprint(e.springCase)
+		case strings.HasPrefix(p, "/api/v1/cases/"):
+			return fmt.Sprint(e.apiCase)
 		case strings.Contains(p, "/tokens/") && strings.HasPrefix(p, "/api/"):
 			return fmt.Sprint(e.targetTokens[0])
 		case strings.Contains(p, "/tokens/"):
@@ -96,6 +102,29 @@ func (e *env) reportFor(pattern string) int64 {
 	return e.reports["received"][0] // the pages, the attachment
 }
 
+// fill puts the fixture's objects into an API example that names some: the examples' numbers cannot know them.
+func (e *env) fill(pattern string, ex any) any {
+	m, ok := ex.(map[string]any)
+	if !ok || !strings.HasPrefix(pattern, "/api/v1/cases") {
+		return ex
+	}
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	switch {
+	case pattern == "/api/v1/cases":
+		out["device_id"] = e.device
+	case strings.HasSuffix(pattern, "/merge"):
+		out["into"] = e.apiCase
+	case strings.HasSuffix(pattern, "/split"):
+		out["findings"] = []int64{e.other}
+	case strings.HasSuffix(pattern, "/retractions"):
+		out["record"] = fmt.Sprintf("E%d", e.apiEvent)
+	}
+	return out
+}
+
 // request builds a request for a route; the example body goes only with the route's own method.
 func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 	var body io.Reader
@@ -103,9 +132,13 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 	if method == rt.Method {
 		switch ex := rt.Example.(type) {
 		case url.Values:
-			if strings.HasSuffix(rt.Pattern, "/merge") {
+			switch {
+			case strings.HasSuffix(rt.Pattern, "/merge"):
 				// The example's case number cannot know the fixture's: merge the log4j case into the spring one.
 				ex = url.Values{"into": {fmt.Sprint(e.springCase)}, "reason": ex["reason"]}
+			case strings.HasSuffix(rt.Pattern, "/split"):
+				// The log4j finding, in the log4j case or (merged) the spring one: a split acts on the live case.
+				ex = url.Values{"finding": {fmt.Sprint(e.log4j)}, "vuln": ex["vuln"], "reason": ex["reason"]}
 			}
 			body, ctype = strings.NewReader(e.asSigner(ex.Encode())), "application/x-www-form-urlencoded"
 		case nil:
@@ -126,7 +159,7 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 				body, ctype = &b, mw.FormDataContentType()
 			}
 		default:
-			b, _ := json.Marshal(ex)
+			b, _ := json.Marshal(e.fill(rt.Pattern, ex))
 			body, ctype = strings.NewReader(e.asSigner(string(b))), "application/json"
 		}
 	}
@@ -183,6 +216,7 @@ func TestRoleWalk(t *testing.T) {
 
 func roleWalk(t *testing.T, engine string) {
 	e := newEnv(t, engine)
+	e.openAPICases()
 	ids := []identity{{role: ""}}
 	for _, r := range roles {
 		ids = append(ids, identity{role: r, session: e.login(r, password(r)), token: e.token(r)})

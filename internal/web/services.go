@@ -91,6 +91,14 @@ type Cases interface {
 	SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string) error
 	// MergeCases merges a duplicate case into another of its device. Needs PermAssess.
 	MergeCases(ctx context.Context, into, dup int64, reason string) error
+	// SplitCase takes findings (or another device) out of a case into a new case, D0 kept. Needs PermAssess.
+	SplitCase(ctx context.Context, in vigil.SplitInput) (*vigil.Case, error)
+	// SetCaseOwner gives a case to a user ("" for nobody), with a reason. Needs PermAssess.
+	SetCaseOwner(ctx context.Context, id int64, owner, reason string) error
+	// SetVersionVEX records one version's VEX status on a case; SetCaseVEX one status for every version the case
+	// affects. Need PermAssess.
+	SetVersionVEX(ctx context.Context, v *vigil.VersionVEX) error
+	SetCaseVEX(ctx context.Context, caseID int64, tmpl vigil.VersionVEX) ([]*vigil.VersionVEX, error)
 	// Today is the current date in the organization's time zone.
 	Today(ctx context.Context) vigil.Date
 	// Zone is the organization's time zone: every date and time a screen shows is in it.
@@ -167,6 +175,9 @@ type CaseQuery struct {
 	Vuln         string            `json:"vuln,omitempty"`
 	KEV          bool              `json:"kev,omitempty"`          // only KEV-listed vulnerabilities
 	Uncontrolled bool              `json:"uncontrolled,omitempty"` // only uncontrolled risks (provisional ones included: they are determined as uncontrolled)
+	// Owner selects the cases a user owns; NoOwner those nobody owns.
+	Owner   string `json:"owner,omitempty"`
+	NoOwner bool   `json:"no_owner,omitempty"`
 	// Sort is a column of CaseSorts; Desc reverses it. The default ("") is the next clock: urgent first, then
 	// soonest, cases with no open obligation last.
 	Sort string `json:"sort,omitempty"`
@@ -177,7 +188,7 @@ type CaseQuery struct {
 }
 
 // CaseSorts are the case queue's sortable columns.
-var CaseSorts = []string{"id", "state", "device", "vulnerability", "versions", "cvss", "epss", "kev", "severity", "determination", "next"}
+var CaseSorts = []string{"id", "state", "device", "vulnerability", "owner", "versions", "cvss", "epss", "kev", "severity", "determination", "next"}
 
 // CaseRow is a case as the queue shows it.
 type CaseRow struct {
@@ -188,6 +199,7 @@ type CaseRow struct {
 	Vulnerability string          `json:"vulnerability"`
 	Aliases       []string        `json:"aliases"`
 	Learned       vigil.Date      `json:"learned"`
+	Owner         string          `json:"owner,omitempty"`
 	// Versions is the number of the device's versions the case affects now.
 	Versions int `json:"versions"`
 	// CVSS is the base score of the latest assessment's vector (0 with CVSSVector "" when not assessed).
