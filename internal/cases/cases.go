@@ -771,7 +771,7 @@ func Clocks(v *View) []Deadline {
 		}
 		return out
 	}
-	if lost, since := correctionNotStarted(d); lost {
+	if lost, since := correctionNotStarted(v); lost {
 		x := mk(ClockPart806Start, since, d.Part806.Status, StandingOverdue)
 		x.Urgent, x.Overdue = true, true
 		out = append(out, x)
@@ -806,9 +806,10 @@ func AssessDeadline(c *vigil.Case, asOf vigil.Date) Deadline {
 }
 
 // correctionNotStarted says whether a determination has lost enforcement discretion for an uncontrolled risk with
-// no correction initiated (so no Part 806 due date, yet a report is required), and since when: the first ED
-// deadline that passed, or the as-of date when a criterion failed before its date (a serious adverse event).
-func correctionNotStarted(d *regulatory.Determination) (bool, vigil.Date) {
+// no correction initiated (so no Part 806 due date, yet a report is required), and since when: the day a serious
+// adverse event failed criterion 1 (the first, as of the determination), else the first ED deadline that passed.
+func correctionNotStarted(v *View) (bool, vigil.Date) {
+	d := v.Determination
 	if d.Risk != vigil.RiskUncontrolled || d.EnforcementDiscretion.Status != regulatory.StatusFailed || !d.Part806.Due.IsZero() {
 		return false, vigil.Date{}
 	}
@@ -817,6 +818,11 @@ func correctionNotStarted(d *regulatory.Determination) (bool, vigil.Date) {
 		return false, vigil.Date{}
 	}
 	since := d.AsOf
+	for _, e := range v.Events {
+		if e.Type == regulatory.EventSeriousAdverseEvent && !e.Date.After(d.AsOf) && e.Date.Before(since) {
+			since = e.Date
+		}
+	}
 	for _, x := range []vigil.Date{d.Deadlines.EDCommunication, d.Deadlines.EDFix} {
 		if !x.IsZero() && x.Before(since) {
 			since = x
