@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 func newDemo(t *testing.T, engine string) (*httptest.Server, string) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := app.Open(ctx, storetest.DSN(t, engine), nil)
+	a, err := app.Open(ctx, storetest.MigratedDSN(t, engine), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

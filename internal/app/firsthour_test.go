@@ -31,7 +31,7 @@ func TestBrowserFirstHour(t *testing.T) {
 		t.Skip("\n\n*** SKIPPING THE BROWSER TEST: chromium not found (apt-get install chromium, or run scripts/test) ***\n\n")
 	}
 	ctx := app.CLIContext(context.Background())
-	a, err := app.Open(ctx, storetest.DSN(t, "sqlite"), nil)
+	a, err := app.Open(ctx, storetest.MigratedDSN(t, "sqlite"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

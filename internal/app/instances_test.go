@@ -97,7 +97,7 @@ func (h *feedHost) servers(path string) []string {
 // each; the server caught fetching the /hold feed is killed with SIGKILL mid-sync, and once its lease expires the
 // other server takes that sync over and completes it.
 func TestTwoServersShareTheJobs(t *testing.T) {
-	dsn := storetest.DSN(t, "postgres")
+	dsn := storetest.MigratedDSN(t, "postgres")
 	host := &feedHost{fetched: map[string][]string{}, held: make(chan string, 1), catalog: testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json")}
 	srv := httptest.NewServer(host)
 	defer srv.Close()

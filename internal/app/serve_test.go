@@ -25,7 +25,7 @@ func TestServeMatchesWhatACrashLeftUnmatched(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			ctx := app.CLIContext(context.Background())
-			dsn := storetest.DSN(t, engine)
+			dsn := storetest.MigratedDSN(t, engine)
 			a, err := app.Open(ctx, dsn, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -24,7 +24,7 @@ func TestSupplierVEX(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.DSN(t, engine), nil)
+			a, err := app.Open(ctx, storetest.MigratedDSN(t, engine), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

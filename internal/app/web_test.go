@@ -54,7 +54,7 @@ type webFlow struct {
 func newWebFlow(t *testing.T, engine string) *webFlow {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
-	a, err := app.Open(context.Background(), storetest.DSN(t, engine), clock)
+	a, err := app.Open(context.Background(), storetest.MigratedDSN(t, engine), clock)
 	if err != nil {
 		t.Fatal(err)
 	}

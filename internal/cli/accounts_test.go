@@ -15,7 +15,7 @@ import (
 func TestAccountLifecycleCLI(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			const pw = "correct horse battery staple\n"
 			for _, u := range [][]string{{"root", "admin"}, {"jdoe", "psirt"}} {
 				if code, out, errs := r.run(pw, "user", "add", u[0], "--role", u[1]); code != 0 {

@@ -25,7 +25,7 @@ func TestAuditKeyCheckpointVerify(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			dir := t.TempDir()
 			key, cpFile := filepath.Join(dir, "audit.key"), filepath.Join(dir, "checkpoint.json")
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			if code, _, errs := r.run("", "audit", "keygen"); code != 2 || !strings.Contains(errs, "--audit-key") {
 				t.Fatalf("keygen without a file: exit %d, %q", code, errs)
 			}

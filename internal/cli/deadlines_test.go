@@ -16,7 +16,7 @@ import (
 func TestDeadlinesAsOf(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			isaos := filepath.Join(t.TempDir(), "isaos.json")
 			os.WriteFile(isaos, []byte(`[{"name":"Health-ISAC","since":"2020-01-01","criteria_evidence":["agreement","policies","shares","sop"]}]`), 0o600)
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--isaos", isaos)

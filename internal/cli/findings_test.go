@@ -37,7 +37,7 @@ func TestFindingsByAliasAndState(t *testing.T) {
  {"type":"library","name":"wheel","version":"0.37.1","purl":"pkg:pypi/wheel@0.37.1"}]}`), 0o600)
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
 			r.ok("version", "create", "1.0", "--device", "Pump")

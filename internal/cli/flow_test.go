@@ -42,7 +42,7 @@ func (r runner) ok(args ...string) string {
 func TestCaseFlow(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			dir := t.TempDir()
 			isaos := filepath.Join(dir, "isaos.json")
 			os.WriteFile(isaos, []byte(`[{"name":"Health-ISAC","since":"2020-01-01","criteria_evidence":["agreement","policies","shares","sop"]}]`), 0o600)

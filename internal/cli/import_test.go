@@ -65,7 +65,7 @@ func decode[T any](t *testing.T, s string) T {
 func TestImportCommand(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := intel{t, storetest.DSN(t, engine)}
+			r := intel{t, storetest.MigratedDSN(t, engine)}
 			go1 := testfix.Path(t, "osv-corpus", "Go", "all.zip")
 			nvd := testfix.Path(t, "nvd-api-2.0")
 			kev := testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json")
@@ -152,7 +152,7 @@ func TestVulnShowAndList(t *testing.T) {
 	root := testfix.Root(t)
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := intel{t, storetest.DSN(t, engine)}
+			r := intel{t, storetest.MigratedDSN(t, engine)}
 			r.ok("import", testfix.Path(t, "nvd-api-2.0", "fkie-cad"), testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json"),
 				testfix.Path(t, "osv-corpus", "PyPI", "all.zip"), testfix.Path(t, "cisa-kev", "known_exploited_vulnerabilities.json"),
 				testfix.Path(t, "epss", "vunnel", "example-1.csv"))
@@ -209,7 +209,7 @@ func TestVulnShowAndList(t *testing.T) {
 func TestFeedsAndSignalsCommands(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := intel{t, storetest.DSN(t, engine)}
+			r := intel{t, storetest.MigratedDSN(t, engine)}
 			feeds := decode[[]struct {
 				Name, Source, URL, Schedule string
 				Enabled                     bool

@@ -13,7 +13,7 @@ import (
 func TestInit(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			const pw = "correct horse battery staple\n"
 			for _, tc := range []struct {
 				name, stdin, want string

@@ -15,7 +15,7 @@ import (
 func TestIntakeFlow(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--cvd-ack-days", "3", "--cvd-contact", "mailto:psirt@acme.example")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
 			out := r.ok("intake", "add", "--source", "complaint", "--device", "Pump", "--title", "Pump rebooted during a network scan",
@@ -88,7 +88,7 @@ func TestIntakeFlow(t *testing.T) {
 func TestCSAFSignalsBecomeReports(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme Medical", "--time-zone", "America/Chicago")
 			r.ok("device", "create", "--name", "MiniMed 508", "--class", "II", "--pathway", "510k")
 			r.ok("device", "create", "--name", "Veo Pump", "--model", "554CM", "--class", "II", "--pathway", "510k")

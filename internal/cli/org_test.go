@@ -17,7 +17,7 @@ import (
 func TestOrgUpdatePolicy(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "America/Chicago")
 			for _, tc := range []struct {
 				args []string

@@ -16,7 +16,7 @@ func TestPortfolioRematch(t *testing.T) {
 	sbomPath := filepath.Join("testdata", "scan", "device.cdx.json")
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme")
 			scanIntel(t, r)
 			for _, dv := range [][2]string{{"Pump", "1.0"}, {"Pump", "2.0"}, {"Monitor", "1.0"}} {

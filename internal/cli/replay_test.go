@@ -237,7 +237,7 @@ func TestScenarioReplay(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			for _, sc := range all {
 				t.Run(strings.TrimSuffix(sc.File, ".json"), func(t *testing.T) {
-					r := clockedRunner{t, storetest.DSN(t, engine), storetest.NewClock(time.Time{})}
+					r := clockedRunner{t, storetest.MigratedDSN(t, engine), storetest.NewClock(time.Time{})}
 					file := filepath.Join(t.TempDir(), "facts.json")
 					if err := os.WriteFile(file, sc.Facts, 0o600); err != nil {
 						t.Fatal(err)

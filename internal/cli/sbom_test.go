@@ -16,7 +16,7 @@ func TestSBOMImportDiffAndWhere(t *testing.T) {
 	vex := testfix.Path(t, "cyclonedx-bom-examples", "VEX", "vex.json")
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
 			r.ok("version", "create", "1.0", "--device", "Pump")

@@ -56,7 +56,7 @@ func golden(t *testing.T, name, got string) {
 func TestScan(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			sbomPath := filepath.Join("testdata", "scan", "device.cdx.json")
 
 			// An empty store: nothing matched, exit 0, and a warning that nothing was checked.
@@ -137,7 +137,7 @@ func TestScan(t *testing.T) {
 }
 
 func TestScanInvalid(t *testing.T) {
-	r := runner{t, storetest.DSN(t, "sqlite")}
+	r := runner{t, storetest.MigratedDSN(t, "sqlite")}
 	tests := []struct {
 		name string
 		args []string

@@ -18,7 +18,7 @@ import (
 func TestServeEmptyStoreSaysHowToSignIn(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dsn := storetest.DSN(t, engine)
+			dsn := storetest.MigratedDSN(t, engine)
 			serve := func() string {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()

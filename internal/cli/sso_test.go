@@ -153,7 +153,7 @@ func freeAddr(t *testing.T) string {
 func TestServeSignsInThroughOIDC(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dsn := storetest.DSN(t, engine)
+			dsn := storetest.MigratedDSN(t, engine)
 			r := runner{t, dsn}
 			r.run("break-glass password 1\n", "user", "add", "root", "--role", "admin")
 			r.run("viewer password 12345\n", "user", "add", "vera", "--role", "viewer")

@@ -17,7 +17,7 @@ import (
 func TestThreatModelFlow(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			dir := t.TempDir()
 			write := func(name, body string) string {
 				p := filepath.Join(dir, name)

@@ -14,7 +14,7 @@ import (
 func TestCLIDatesInOrgZone(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "Pacific/Kiritimati")
 			zone, _ := time.LoadLocation("Pacific/Kiritimati")
 			today := time.Now().In(zone)

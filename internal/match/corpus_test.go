@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/osv-scalibr/semantic"
@@ -207,46 +208,79 @@ type corpusComponent struct {
 
 func readRaw(t testing.TB, eco string) []rawRecord {
 	t.Helper()
-	zr, err := zip.OpenReader(testfix.Path(t, "osv-corpus", eco, "all.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	var out []rawRecord
-	for _, f := range zr.File {
-		if !strings.HasSuffix(f.Name, ".json") {
-			continue
-		}
-		rc, err := f.Open()
+	return memo(t, "raw "+eco, func() ([]rawRecord, error) {
+		zr, err := zip.OpenReader(testfix.Path(t, "osv-corpus", eco, "all.zip"))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
+		defer zr.Close()
+		var out []rawRecord
+		for _, f := range zr.File {
+			if !strings.HasSuffix(f.Name, ".json") {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, err
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, err
+			}
+			var r rawRecord
+			if err := json.Unmarshal(b, &r); err != nil {
+				return nil, fmt.Errorf("%s: %v", f.Name, err)
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	})
+}
+
+// osvCorpus is the ecosystem's OSV corpus as the feed parser reads it.
+func osvCorpus(t testing.TB, eco string) []vigil.Advisory {
+	t.Helper()
+	return memo(t, "osv "+eco, func() ([]vigil.Advisory, error) {
+		var out []vigil.Advisory
+		err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), untrusted.Limits{}, func(name string, a vigil.Advisory) error {
+			out = append(out, a)
+			return nil
+		})
 		if err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("read %s corpus: %v", eco, err)
 		}
-		var r rawRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-		out = append(out, r)
-	}
-	return out
+		return out, nil
+	})
 }
 
 func loadCorpus(t testing.TB, x *match.Index, eco string) int {
 	t.Helper()
-	n := 0
-	err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), untrusted.Limits{}, func(name string, a vigil.Advisory) error {
-		x.Add(&a)
-		n++
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("read %s corpus: %v", eco, err)
+	advs := osvCorpus(t, eco)
+	for i := range advs {
+		x.Add(&advs[i])
 	}
-	return n
+	return len(advs)
+}
+
+// memos holds what the corpus tests read, read once per test binary: four tests read the same 14,000 records.
+var memos sync.Map
+
+// memo returns read's result under key, reading it on first use; tests must not modify what it returns.
+func memo[T any](t testing.TB, key string, read func() (T, error)) T {
+	t.Helper()
+	type entry struct {
+		once sync.Once
+		v    T
+		err  error
+	}
+	e, _ := memos.LoadOrStore(key, &entry{})
+	m := e.(*entry)
+	m.once.Do(func() { m.v, m.err = read() })
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	return m.v
 }
 
 // purlFor writes the component's purl the way SBOM tools do.

@@ -12,7 +12,6 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/feed/csaf"
 	"github.com/vigil-dev/vigil/internal/feed/nvd"
-	"github.com/vigil-dev/vigil/internal/feed/osv"
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/testfix"
 	"github.com/vigil-dev/vigil/internal/untrusted"
@@ -22,48 +21,44 @@ import (
 // Bitnami), the NVD API records and the CISA CSAF documents.
 func realAdvisories(t testing.TB) []vigil.Advisory {
 	t.Helper()
-	var out []vigil.Advisory
-	for _, eco := range []string{"Go", "PyPI", "Bitnami"} {
-		err := osv.ReadZipFile(testfix.Path(t, "osv-corpus", eco, "all.zip"), untrusted.Limits{}, func(_ string, a vigil.Advisory) error {
-			out = append(out, a)
-			return nil
+	return memo(t, "real advisories", func() ([]vigil.Advisory, error) {
+		var out []vigil.Advisory
+		for _, eco := range []string{"Go", "PyPI", "Bitnami"} {
+			out = append(out, osvCorpus(t, eco)...)
+		}
+		walk := func(dir string, read func(path string, f *os.File) error) error {
+			return filepath.WalkDir(testfix.Path(t, dir), func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+					return err
+				}
+				f, err := os.Open(path)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				return read(path, f)
+			})
+		}
+		err := walk("nvd-api-2.0", func(path string, f *os.File) error {
+			_, err := nvd.Parse(path, f, untrusted.Limits{}, func(a vigil.Advisory) error {
+				out = append(out, a)
+				return nil
+			})
+			return err
 		})
 		if err != nil {
-			t.Fatalf("read %s corpus: %v", eco, err)
+			return nil, err
 		}
-	}
-	walk := func(dir string, read func(path string, f *os.File) error) {
-		err := filepath.WalkDir(testfix.Path(t, dir), func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
-				return err
-			}
-			f, err := os.Open(path)
+		err = walk("cisa-csaf", func(path string, f *os.File) error {
+			doc, err := csaf.Parse(path, f, untrusted.Limits{})
 			if err != nil {
-				return err
+				return nil // the corpus keeps a few invalid documents for the parser's tests; they never reach the store
 			}
-			defer f.Close()
-			return read(path, f)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	walk("nvd-api-2.0", func(path string, f *os.File) error {
-		_, err := nvd.Parse(path, f, untrusted.Limits{}, func(a vigil.Advisory) error {
-			out = append(out, a)
+			out = append(out, doc.Advisories...)
 			return nil
 		})
-		return err
+		return out, err
 	})
-	walk("cisa-csaf", func(path string, f *os.File) error {
-		doc, err := csaf.Parse(path, f, untrusted.Limits{})
-		if err != nil {
-			return nil // the corpus keeps a few invalid documents for the parser's tests; they never reach the store
-		}
-		out = append(out, doc.Advisories...)
-		return nil
-	})
-	return out
 }
 
 // projection is what a match record keeps of an advisory.
@@ -74,6 +69,9 @@ func projection(a vigil.Advisory) vigil.Advisory {
 
 // TestRecordRoundTrip: every real advisory's match record decodes to exactly what matching reads of it.
 func TestRecordRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads every real advisory; the race run (-short) covers the engine with TestEngineSharedAndBounded")
+	}
 	advs := realAdvisories(t)
 	kinds := map[string]int{}
 	for _, a := range advs {
@@ -105,6 +103,9 @@ func TestRecordRoundTrip(t *testing.T) {
 // TestRecordMatchesLikeDocument: an Index of records finds exactly what an Index of the documents finds, over
 // the components of the corpus exactness test and the NVD and CSAF sources' components.
 func TestRecordMatchesLikeDocument(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads every real advisory; the race run (-short) covers the engine with TestEngineSharedAndBounded")
+	}
 	advs := realAdvisories(t)
 	docs, recs := match.NewIndex(match.Options{}), match.NewIndex(match.Options{})
 	for i := range advs {

@@ -60,6 +60,9 @@ func TestStoreKeys(t *testing.T) {
 // is reached from one of the store keys the store files it under (match.AdvisoryKeys, through Index.Lookup's
 // reading of store keys), so no advisory the Index could match is missing from the store's look-up.
 func TestStoreKeysCoverIndexKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads every real advisory; the race run (-short) covers the engine with TestEngineSharedAndBounded")
+	}
 	advs := realAdvisories(t)
 	checked := 0
 	for i := range advs {

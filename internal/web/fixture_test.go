@@ -76,7 +76,7 @@ func sys() context.Context { return storetest.Admin() }
 func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
-	dsn := storetest.DSN(t, engine)
+	dsn := storetest.MigratedDSN(t, engine)
 	a, err := app.Open(context.Background(), dsn, clock)
 	if err != nil {
 		t.Fatal(err)

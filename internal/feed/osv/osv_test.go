@@ -209,6 +209,9 @@ func corpusWant() map[string]*stats {
 }
 
 func TestReadZipCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads all 13,946 records; the race run (-short) checks the parallel reader with TestReadZipMatchesSequential")
+	}
 	got := map[string]*stats{}
 	total := 0
 	for eco := range corpusWant() {

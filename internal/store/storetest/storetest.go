@@ -1,7 +1,9 @@
 // Package storetest runs storage tests against both engines: a fresh SQLite file and a fresh PostgreSQL database
 // per test. PostgreSQL comes from $VIGIL_TEST_POSTGRES (an admin DSN; scripts/test starts a throwaway server and
 // sets it), else this package starts a throwaway server itself with scripts/pg-throwaway. When neither works the
-// test fails: a storage test never skips an engine, so a green run means both engines passed.
+// test fails: a storage test never skips an engine, so a green run means both engines passed. A fresh migrated
+// store is a copy of one migrated once per test binary (a template database, a template file): migrating every
+// test's database from scratch was most of the storage suites' time on PostgreSQL.
 package storetest
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,9 +52,11 @@ var (
 	pgDir  string
 )
 
-// Main wraps testing.M so that a throwaway PostgreSQL server this package started is stopped at the end.
+// Main wraps testing.M so that a throwaway PostgreSQL server this package started is stopped at the end, and the
+// migrated templates this test binary made are removed.
 func Main(m *testing.M) {
 	code := m.Run()
+	dropTemplates()
 	if pgDir != "" {
 		exec.Command(script(), "stop", pgDir).Run()
 	}
@@ -110,6 +115,13 @@ func DSN(t testing.TB, engine string) string {
 	if engine == store.SQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "vigil.db")
 	}
+	return createDatabase(t, "")
+}
+
+// createDatabase creates a PostgreSQL database for the test (with the clause, e.g. from a template) and drops it
+// when the test ends.
+func createDatabase(t testing.TB, clause string) string {
+	t.Helper()
 	admin, err := adminDSN()
 	if err != nil {
 		t.Fatalf("PostgreSQL is required for the storage suite and could not be reached: %v", err)
@@ -119,10 +131,8 @@ func DSN(t testing.TB, engine string) string {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "vigil_test_" + hex.EncodeToString(b)
-	if _, err := a.Exec("CREATE DATABASE " + name); err != nil {
+	name := "vigil_test_" + randomHex()
+	if _, err := a.Exec("CREATE DATABASE " + name + " " + clause); err != nil {
 		t.Fatalf("PostgreSQL is required for the storage suite and could not be reached (%s): %v", redact(admin), err)
 	}
 	t.Cleanup(func() {
@@ -135,6 +145,127 @@ func DSN(t testing.TB, engine string) string {
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
 	return u.String()
+}
+
+// MigratedDSN returns a DSN for a fresh database of the engine already migrated to the newest schema and holding
+// no row, dropped when the test ends. It is what Open uses; use DSN for a test that migrates by itself (upgrades).
+func MigratedDSN(t testing.TB, engine string) string {
+	t.Helper()
+	tpl := templates[engine]
+	tpl.once.Do(func() { tpl.make(engine) })
+	if tpl.err != nil {
+		t.Fatalf("migrate the %s template store: %v", engine, tpl.err)
+	}
+	if engine == store.SQLite {
+		path := filepath.Join(t.TempDir(), "vigil.db")
+		b, err := os.ReadFile(tpl.path)
+		if err == nil {
+			err = os.WriteFile(path, b, 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "sqlite:" + path
+	}
+	return createDatabase(t, "TEMPLATE "+tpl.name)
+}
+
+// template is one engine's migrated, empty store that tests' stores are copied from.
+type template struct {
+	once sync.Once
+	name string // PostgreSQL: the database
+	path string // SQLite: the file
+	err  error
+}
+
+var templates = map[string]*template{store.SQLite: {}, store.Postgres: {}}
+
+// templatePrefix names the template databases; the Unix time after it lets a later run drop the ones a killed
+// test binary left behind.
+const templatePrefix = "vigil_template_"
+
+func (tpl *template) make(engine string) {
+	ctx := context.Background()
+	var dsn string
+	if engine == store.SQLite {
+		dir, err := os.MkdirTemp("", "vigil-template-")
+		if err != nil {
+			tpl.err = err
+			return
+		}
+		tpl.path = filepath.Join(dir, "vigil.db")
+		dsn = "sqlite:" + tpl.path
+	} else {
+		admin, err := adminDSN()
+		if err != nil {
+			tpl.err = err
+			return
+		}
+		a, err := sql.Open("pgx", admin)
+		if err != nil {
+			tpl.err = err
+			return
+		}
+		defer a.Close()
+		dropStaleTemplates(a)
+		tpl.name = fmt.Sprintf("%s%d_%s", templatePrefix, time.Now().Unix(), randomHex())
+		if _, err := a.Exec("CREATE DATABASE " + tpl.name); err != nil {
+			tpl.err = err
+			return
+		}
+		u, _ := url.Parse(admin)
+		u.Path = "/" + tpl.name
+		dsn = u.String()
+	}
+	db, err := store.Open(ctx, dsn, NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)))
+	if err != nil {
+		tpl.err = err
+		return
+	}
+	// Closed, so that SQLite folds its WAL into the file and PostgreSQL sees no session on the template (CREATE
+	// DATABASE ... TEMPLATE refuses a template someone is connected to).
+	tpl.err = db.Close()
+}
+
+// dropStaleTemplates removes templates older than a day: those of test binaries killed before Main could.
+func dropStaleTemplates(a *sql.DB) {
+	rows, err := a.Query("SELECT datname FROM pg_database WHERE datname LIKE $1", templatePrefix+"%")
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			continue
+		}
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(name, templatePrefix), "_")
+		if sec, err := strconv.ParseInt(stamp, 10, 64); err == nil && time.Since(time.Unix(sec, 0)) > 24*time.Hour {
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	}
+}
+
+func dropTemplates() {
+	if tpl := templates[store.SQLite]; tpl.path != "" {
+		os.RemoveAll(filepath.Dir(tpl.path))
+	}
+	if tpl := templates[store.Postgres]; tpl.name != "" {
+		if a, err := sql.Open("pgx", pgDSN); err == nil {
+			a.Exec("DROP DATABASE IF EXISTS " + tpl.name + " WITH (FORCE)")
+			a.Close()
+		}
+	}
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func redact(dsn string) string {
@@ -151,7 +282,7 @@ func Open(t testing.TB, engine string, clock vigil.Clock) *store.DB {
 	if clock == nil {
 		clock = NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
 	}
-	db, err := store.Open(context.Background(), DSN(t, engine), clock)
+	db, err := store.Open(context.Background(), MigratedDSN(t, engine), clock)
 	if err != nil {
 		t.Fatalf("open %s: %v", engine, err)
 	}
