@@ -10,9 +10,9 @@ import (
 type Organization struct {
 	ID         int64            `json:"id"`
 	Name       string           `json:"name"`
-	FEINumber  string           `json:"fei_number,omitempty"` // FDA establishment registration number
-	TimeZone   string           `json:"time_zone"`            // IANA name; regulatory dates are days in this zone
-	ISAOs      []ISAOMembership `json:"isaos"`
+	FEINumber  string           `json:"fei_number,omitempty"`  // FDA establishment registration number
+	TimeZone   string           `json:"time_zone"`             // IANA name; regulatory dates are days in this zone
+	ISAOs      []ISAOMembership `json:"isaos"`                 // stored apart (isao_memberships); CreateOrg writes the ones given
 	CVDAckDays int              `json:"cvd_ack_days"`          // business days promised to acknowledge a report
 	CVDContact string           `json:"cvd_contact,omitempty"` // where researchers write
 	// Policy is the organization's regulatory policy: every finding's determination runs under it and records it.
@@ -36,24 +36,6 @@ type OrgPolicy struct {
 	// AcceptanceMatrix is the organization's risk acceptance matrix (the default of REGULATORY.md §2 when empty);
 	// a device's own matrix overrides it.
 	AcceptanceMatrix json.RawMessage `json:"acceptance_matrix,omitempty"`
-}
-
-// ISAOMembership records one ISAO and the objective evidence for each of the four G2016 §IX criteria.
-// Criteria is indexed 0..3 for criteria 1..4; an empty string means "not evidenced".
-type ISAOMembership struct {
-	Name     string    `json:"name"`
-	Since    Date      `json:"since"`
-	Criteria [4]string `json:"criteria_evidence"`
-}
-
-// Evidenced reports whether all four §IX criteria carry evidence.
-func (m ISAOMembership) Evidenced() bool {
-	for _, c := range m.Criteria {
-		if c == "" {
-			return false
-		}
-	}
-	return true
 }
 
 // Pathway is a device's marketing pathway as FDA names it.

@@ -94,17 +94,6 @@ func (o *Organization) Validate() error {
 	if o.CVDAckDays < 0 || o.CVDAckDays > 90 {
 		return Errorf(EINVALID, "cvd_ack_days: %d is outside 0..90", o.CVDAckDays)
 	}
-	for i, m := range o.ISAOs {
-		if err := required("isaos["+itoa(i)+"].name", m.Name); err != nil {
-			return err
-		}
-		if err := Text("isaos["+itoa(i)+"].name", m.Name, MaxName); err != nil {
-			return err
-		}
-		if err := textList("isaos["+itoa(i)+"].criteria_evidence", m.Criteria[:], MaxText); err != nil {
-			return err
-		}
-	}
 	return texts(field{"name", o.Name, MaxName}, field{"fei_number", o.FEINumber, MaxName}, field{"cvd_contact", o.CVDContact, MaxText})
 }
 

@@ -290,7 +290,7 @@ func seed(ctx context.Context, db *store.DB, a *app.App, clock *benchClock, c co
 	start := time.Now().AddDate(0, 0, -180).UTC().Truncate(24 * time.Hour).Add(14 * time.Hour)
 	clock.set(start)
 	if err := db.CreateOrg(sys, &vigil.Organization{Name: "Bench Medical", TimeZone: "UTC", CVDAckDays: 5,
-		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Criteria: [4]string{"a", "b", "c", "d"}}}}); err != nil {
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}); err != nil {
 		return false, err
 	}
 	if err := db.CreateUser(sys, &vigil.User{Name: "bench", Role: vigil.RoleAdmin}, pw); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/evidence"
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/service/intel"
+	"github.com/vigil-dev/vigil/internal/service/isao"
 	"github.com/vigil-dev/vigil/internal/service/notices"
 	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
@@ -44,6 +45,7 @@ type App struct {
 	Intake    *intake.Service     // reports from researchers and other signals, the CVD policy
 	// Remediation is each case's plan, fix releases with their V&V and distribution, and deployment in the field.
 	Remediation *remediation.Service
+	ISAO        *isao.Service  // ISAO memberships and §IX evidence, shares (STIX/TAXII), ISAO intelligence
 	Outbox      *notify.Outbox // every e-mail Vigil sends, each delivered once (Outbox.Run in serve)
 	// Notifier tells the team about KEV hits, clocks at risk or overdue and reports awaiting acknowledgement, by the
 	// rules (the periodic job "notify").
@@ -63,8 +65,9 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	auditKey ed25519.PrivateKey
-	smtpURL  string
+	auditKey  ed25519.PrivateKey
+	smtpURL   string
+	secretKey []byte
 }
 
 // WithSMTPURL sends e-mail through the SMTP server url names ($VIGIL_SMTP_URL), whatever the organization's settings
@@ -73,6 +76,9 @@ func WithSMTPURL(url string) Option { return func(o *options) { o.smtpURL = url 
 
 // WithAuditKey signs the audit trail's events and checkpoints with key (audittrail.LoadKey).
 func WithAuditKey(key ed25519.PrivateKey) Option { return func(o *options) { o.auditKey = key } }
+
+// WithSecretKey seals and opens the ISAOs' stored TAXII passwords with key (isao.LoadKey).
+func WithSecretKey(key []byte) Option { return func(o *options) { o.secretKey = key } }
 
 // Open opens (and migrates) the store and builds the services on it. clock is nil for the system clock (tests and
 // benches pass their own).
@@ -111,6 +117,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Remediation: rem,
 		Reports:     reports,
 		Notices:     nts,
+		ISAO:        &isao.Service{Store: db, Cases: cs, Intel: in, Key: o.secretKey, Clock: clock},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    acc,

@@ -72,8 +72,8 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 	org := &vigil.Organization{Name: "Demo Medical Inc.", FEINumber: "3009876543", TimeZone: "America/New_York", CVDAckDays: 5,
 		CVDContact: "psirt@demo-medical.example",
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2019, 3, 1),
-			Criteria: [4]string{"Membership agreement HI-2019-114", "Health-ISAC participant agreement, TLP and privacy policies (2024 ed.)",
-				"SOP-PSIRT-07 §4: every customer notice is shared with Health-ISAC", "SOP-PSIRT-03: intake of Health-ISAC threat bulletins into risk assessments"}}}}
+			Documents: vigil.EvidenceNotes("Membership agreement HI-2019-114", "Health-ISAC participant agreement, TLP and privacy policies (2024 ed.)",
+				"SOP-PSIRT-07 §4: every customer notice is shared with Health-ISAC", "SOP-PSIRT-03: intake of Health-ISAC threat bulletins into risk assessments")}}}
 	if err := a.Portfolio.CreateOrg(ctx, org); err != nil {
 		return "", err
 	}

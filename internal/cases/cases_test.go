@@ -47,7 +47,7 @@ func setup(t testing.TB, engine string) *fixture {
 	db := storetest.Open(t, engine, clock)
 	ctx := storetest.Admin()
 	org := &vigil.Organization{Name: "Acme Medical", TimeZone: "America/Chicago",
-		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Criteria: [4]string{"membership.pdf", "policies.pdf", "shares.log", "sop-12"}}}}
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Documents: vigil.EvidenceNotes("membership.pdf", "policies.pdf", "shares.log", "sop-12")}}}
 	if err := db.CreateOrg(ctx, org); err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ A store that already has an organization or a user is refused (use vigil org upd
 	cmd.Flags().StringVar(&of.tz, "time-zone", "", "IANA time zone for regulatory dates (default UTC)")
 	cmd.Flags().StringVar(&of.contact, "cvd-contact", "", "where researchers report vulnerabilities (email or URL)")
 	cmd.Flags().IntVar(&of.ack, "cvd-ack-days", 5, "business days promised to acknowledge a researcher's report")
-	cmd.Flags().StringVar(&of.isaoFile, "isaos", "", `JSON file of ISAO memberships: [{"name","since","criteria_evidence":[4 strings]}]`)
+	cmd.Flags().StringVar(&of.isaoFile, "isaos", "", isaosFlagHelp)
 	cmd.Flags().StringVar(&admin, "admin", "", "the first admin's user name (default admin)")
 	return cmd
 }

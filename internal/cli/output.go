@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
+	"github.com/vigil-dev/vigil/internal/service/isao"
 )
 
 // Table writes rows under headers, aligned, to stdout. Cells are single-lined so hostile text cannot forge rows.
@@ -67,6 +68,13 @@ func (e *Env) Open() (*app.App, error) {
 	}
 	if u := os.Getenv("VIGIL_SMTP_URL"); u != "" {
 		opts = append(opts, app.WithSMTPURL(u))
+	}
+	if e.SecretKey != "" {
+		key, err := isao.LoadKey(e.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, app.WithSecretKey(key))
 	}
 	a, err := app.Open(e.Ctx, e.DB, vigil.ClockFrom(e.Ctx), opts...)
 	if err != nil {

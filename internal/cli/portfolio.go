@@ -38,7 +38,6 @@ func (f *orgFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.tz, "time-zone", "UTC", "IANA time zone for regulatory dates (e.g. America/Chicago)")
 	c.Flags().StringVar(&f.contact, "cvd-contact", "", "where researchers report vulnerabilities (email or URL)")
 	c.Flags().IntVar(&f.ack, "cvd-ack-days", 5, "business days promised to acknowledge a researcher's report")
-	c.Flags().StringVar(&f.isaoFile, "isaos", "", `JSON file of ISAO memberships: [{"name","since","criteria_evidence":[4 strings]}]`)
 	c.Flags().StringVar(&f.workingDays, "working-days", "federal", "how 806/803 working days are counted: federal (Mon-Fri minus US federal holidays) or weekdays (Mon-Fri)")
 	c.Flags().BoolVar(&f.roll, "roll-deadlines", false, "move calendar-day deadlines falling on a non-working day to the next working day")
 	c.Flags().StringVar(&f.reassessmentClock, "reassessment-clock", "reassessed", "when a controlled risk is reassessed as uncontrolled, the ED clocks run from the reassessment (reassessed) or from the first determination, the date learned (first)")
@@ -62,15 +61,11 @@ func (f *orgFlags) apply(c *cobra.Command, o *vigil.Organization) error {
 		o.CVDAckDays = f.ack
 	}
 	if f.isaoFile != "" {
-		b, err := os.ReadFile(f.isaoFile)
+		ms, err := readMemberships(f.isaoFile)
 		if err != nil {
-			return vigil.Errorf(vigil.EINVALID, "--isaos: %v", err)
+			return err
 		}
-		var m []vigil.ISAOMembership
-		if err := json.Unmarshal(b, &m); err != nil {
-			return vigil.Errorf(vigil.EINVALID, "--isaos %s: %v", f.isaoFile, err)
-		}
-		o.ISAOs = m
+		o.ISAOs = ms
 	}
 	if changed(c, "working-days") {
 		o.Policy.WorkingDays = f.workingDays
@@ -91,14 +86,17 @@ func (f *orgFlags) apply(c *cobra.Command, o *vigil.Organization) error {
 	return nil
 }
 
-func orgTable(orgs ...*vigil.Organization) func() ([]string, [][]string) {
+func orgTable(today vigil.Date, orgs ...*vigil.Organization) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, o := range orgs {
 			var isaos []string
 			for _, m := range o.ISAOs {
 				s := m.Name
-				if !m.Evidenced() {
+				if m.Device != "" {
+					s += " [" + m.Device + "]"
+				}
+				if !m.Evidenced(today) {
 					s += " (evidence incomplete)"
 				}
 				isaos = append(isaos, s)
@@ -135,10 +133,11 @@ func orgCmd(env *Env) *cobra.Command {
 				if err := a.Portfolio.CreateOrg(env.actx(), o); err != nil {
 					return err
 				}
-				return env.Output(o, orgTable(o))
+				return env.Output(o, orgTable(a.Cases.Today(env.actx()), o))
 			})
 		}}
 	cf.bind(create)
+	create.Flags().StringVar(&cf.isaoFile, "isaos", "", isaosFlagHelp)
 	var uf orgFlags
 	var reason string
 	update := &cobra.Command{Use: "update [ID]", Short: "Change the organization's fields and regulatory policy (only the flags given)",
@@ -160,7 +159,7 @@ records who changed it and why.`,
 				if err := a.Portfolio.UpdateOrg(env.actx(), o, reason); err != nil {
 					return err
 				}
-				return env.Output(o, orgTable(o))
+				return env.Output(o, orgTable(a.Cases.Today(env.actx()), o))
 			})
 		}}
 	uf.bind(update)
@@ -175,7 +174,7 @@ records who changed it and why.`,
 				if orgs == nil {
 					orgs = []*vigil.Organization{}
 				}
-				return env.Output(orgs, orgTable(orgs...))
+				return env.Output(orgs, orgTable(a.Cases.Today(env.actx()), orgs...))
 			})
 		}}
 	show := &cobra.Command{Use: "show ID", Short: "Show one organization", Args: exactArgs(1),
@@ -189,7 +188,7 @@ records who changed it and why.`,
 				if err != nil {
 					return err
 				}
-				return env.Output(o, orgTable(o))
+				return env.Output(o, orgTable(a.Cases.Today(env.actx()), o))
 			})
 		}}
 	cmd.AddCommand(create, update, list, show)

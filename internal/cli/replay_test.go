@@ -106,11 +106,13 @@ func (r clockedRunner) replay(f replayFacts) (show string, failed []string) {
 	r.at(v.Learned)
 	org := []string{"org", "create", "--name", "Replay Medical", "--time-zone", "UTC"}
 	if i := f.Device.ISAO; i != nil && i.Member {
-		crit := []string{"agreement", "policies", "shares", "sop"}
-		if !i.CriteriaEvidenced {
-			crit = []string{"", "", "", ""}
+		docs := []map[string]any{}
+		if i.CriteriaEvidenced {
+			for n, text := range []string{"agreement", "policies", "shares", "sop"} {
+				docs = append(docs, map[string]any{"item": n + 1, "kind": "note", "text": text})
+			}
 		}
-		b, _ := json.Marshal([]map[string]any{{"name": i.Name, "since": "2019-01-01", "criteria_evidence": crit}})
+		b, _ := json.Marshal([]map[string]any{{"name": i.Name, "since": "2019-01-01", "documents": docs}})
 		path := filepath.Join(r.t.TempDir(), "isaos.json")
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			r.t.Fatal(err)

@@ -26,8 +26,7 @@ func TestThreatModelFlow(t *testing.T) {
 				}
 				return p
 			}
-			partial := write("partial.json", `[{"name":"Health-ISAC","since":"2020-01-01","criteria_evidence":["agreement","policies","",""]}]`)
-			full := write("full.json", `[{"name":"Health-ISAC","since":"2020-01-01","criteria_evidence":["agreement","policies","shares","sop"]}]`)
+			partial := write("partial.json", `[{"name":"Health-ISAC","since":"2020-01-01","documents":[{"item":1,"kind":"note","text":"agreement"},{"item":2,"kind":"note","text":"policies"}]}]`)
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--isaos", partial)
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic,event log=negligible")
 
@@ -136,7 +135,8 @@ func TestThreatModelFlow(t *testing.T) {
 				t.Errorf("after 510k → PMA: pma_periodic_report false")
 			}
 			// The ISAO evidence is completed: criterion 4 is no longer failed but waits for the share.
-			r.ok("org", "update", "1", "--isaos", full, "--reason", "criteria 3 and 4 evidenced")
+			r.ok("isao", "document", "Health-ISAC", "--item", "3", "--kind", "note", "--note", "shares", "--reason", "criteria 3 and 4 evidenced")
+			r.ok("isao", "document", "Health-ISAC", "--item", "4", "--kind", "note", "--note", "sop", "--reason", "criteria 3 and 4 evidenced")
 			if d = show(); d.ED.Criteria[3].Status != "pending" || d.ED.Status != "pending" {
 				t.Errorf("after ISAO evidence: criterion 4 %s, ED %s; want pending", d.ED.Criteria[3].Status, d.ED.Status)
 			}

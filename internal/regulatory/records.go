@@ -7,7 +7,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/risk"
 )
 
-// Record is what Vigil keeps of one case: the device, the organization (for its ISAO evidence, time zone and policy), the
+// Record is what Vigil keeps of one case: the device, the organization (for its ISAO memberships, time zone and policy), the
 // case (its vulnerability and D0), the exploitation signals, and its records that stand (not retracted): the
 // assessments and the dated events. FromRecord turns it into Facts, so the live determination the UI shows is the
 // same function the Determination API runs.
@@ -52,11 +52,13 @@ func FromRecord(r Record) (Facts, bool) {
 			f.Device.Matrix = &m
 		}
 	}
+	// The memberships covering the device (its own, else the organization's): the one evidenced on the day
+	// counts, else one active on it (a member without the §IX evidence), else none.
 	isao := &ISAO{}
-	if r.Org != nil {
-		for _, m := range r.Org.ISAOs {
-			if !isao.Member || (!isao.CriteriaEvidenced && m.Evidenced()) {
-				isao = &ISAO{Member: true, Name: m.Name, CriteriaEvidenced: m.Evidenced()}
+	if r.Org != nil && r.Device != nil {
+		for _, m := range vigil.ISAOsFor(r.Org.ISAOs, r.Device.ID) {
+			if m.Active(r.AsOf) && (!isao.Member || (!isao.CriteriaEvidenced && m.Evidenced(r.AsOf))) {
+				isao = &ISAO{Member: true, Name: m.Name, CriteriaEvidenced: m.Evidenced(r.AsOf)}
 			}
 		}
 	}

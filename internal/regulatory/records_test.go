@@ -16,7 +16,7 @@ import (
 // first assessed as decided by matrix.
 func record(deviceMatrix string, first *vigil.Assessment) Record {
 	org := &vigil.Organization{Name: "Acme", TimeZone: "America/Chicago",
-		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Criteria: [4]string{"a", "b", "c", "d"}}}}
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}
 	d := &vigil.Device{Name: "Pump", Class: "III", Pathway: vigil.PathwayPMA}
 	if deviceMatrix != "" {
 		d.AcceptanceMatrix = json.RawMessage(deviceMatrix)
@@ -141,5 +141,50 @@ func TestDerivedExploitabilityIsRisks(t *testing.T) {
 		if why := strings.TrimPrefix(reason, string(lvl)+": "); !strings.Contains(strings.Join(d.Rationale, "\n"), why) {
 			t.Errorf("%s: rationale does not give risk's reason %q:\n%s", vec, why, strings.Join(d.Rationale, "\n"))
 		}
+	}
+}
+
+// TestFromRecordISAO: criterion 4 reads the memberships covering the case's device on the as-of day: a device
+// line's own membership overrides the organization's, a membership counts only between its dates, and each §IX
+// item needs a document in force that day.
+func TestFromRecordISAO(t *testing.T) {
+	dated := func(item int, date, expires vigil.Date) vigil.ISAODocument {
+		return vigil.ISAODocument{Item: item, Kind: vigil.DocEvidence, Title: "doc", Date: date, Expires: expires, Content: []byte("x")}
+	}
+	full := func(expires vigil.Date) []vigil.ISAODocument {
+		var ds []vigil.ISAODocument
+		for i := 1; i <= 4; i++ {
+			ds = append(ds, dated(i, vigil.NewDate(2024, 1, 1), expires))
+		}
+		return ds
+	}
+	orgWide := vigil.ISAOMembership{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: full(vigil.Date{})}
+	tests := []struct {
+		name string
+		ms   []vigil.ISAOMembership
+		want ISAO
+	}{
+		{"organization's, evidenced", []vigil.ISAOMembership{orgWide}, ISAO{Member: true, Name: "Health-ISAC", CriteriaEvidenced: true}},
+		{"the line's own overrides it", []vigil.ISAOMembership{orgWide, {DeviceID: 7, Name: "MDISS", Documents: full(vigil.Date{})[:3]}},
+			ISAO{Member: true, Name: "MDISS"}},
+		{"another line's own does not", []vigil.ISAOMembership{orgWide, {DeviceID: 8, Name: "MDISS"}}, ISAO{Member: true, Name: "Health-ISAC", CriteriaEvidenced: true}},
+		{"lapsed before the day", []vigil.ISAOMembership{{Name: "Health-ISAC", Until: vigil.NewDate(2025, 6, 9), Documents: full(vigil.Date{})}}, ISAO{}},
+		{"starts after the day", []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2025, 6, 11), Documents: full(vigil.Date{})}}, ISAO{}},
+		{"last day of the membership", []vigil.ISAOMembership{{Name: "Health-ISAC", Until: vigil.NewDate(2025, 6, 10), Documents: full(vigil.Date{})}},
+			ISAO{Member: true, Name: "Health-ISAC", CriteriaEvidenced: true}},
+		{"documents expired", []vigil.ISAOMembership{{Name: "Health-ISAC", Documents: full(vigil.NewDate(2025, 6, 9))}}, ISAO{Member: true, Name: "Health-ISAC"}},
+		{"a document dated after the day", []vigil.ISAOMembership{{Name: "Health-ISAC", Documents: append(full(vigil.Date{})[:3], dated(4, vigil.NewDate(2025, 6, 11), vigil.Date{}))}},
+			ISAO{Member: true, Name: "Health-ISAC"}},
+		{"the evidenced one of two", []vigil.ISAOMembership{{Name: "InfraGard"}, orgWide}, ISAO{Member: true, Name: "Health-ISAC", CriteriaEvidenced: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := record("", &vigil.Assessment{Risk: vigil.RiskUncontrolled})
+			r.Org.ISAOs, r.Device.ID = tt.ms, 7
+			f, _ := FromRecord(r)
+			if diff := cmp.Diff(&tt.want, f.Device.ISAO); diff != "" {
+				t.Errorf("ISAO (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

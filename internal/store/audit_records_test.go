@@ -88,6 +88,14 @@ func auditedFixture(t *testing.T, db *store.DB) {
 		Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})) // signature 1, of assessment 1
 	must("notify rule", db.CreateNotifyRule(ctx, &vigil.NotifyRule{Channel: vigil.ChannelWebhook, Target: "https://hooks.example.org/vigil",
 		Events: []vigil.NotifyEvent{vigil.EventKEVHit}}, "whsec")) // notify rule 1
+	// The organization's ISAO membership 1 (documents 1-4) came with it; a share, and a signal cited by assessment 1.
+	must("isao share", db.AddISAOShare(ctx, &vigil.ISAOShare{MembershipID: 1, ISAO: "Health-ISAC", CaseID: f.CaseID, Method: vigil.ShareExported,
+		BundleID: "bundle--1", SHA256: "abc", Objects: 5, TLP: vigil.TLPAmber, Status: "exported", Date: f.Learned, EventID: 1}))
+	sig := &vigil.ISAOSignal{MembershipID: 1, Source: "bulletin.json", STIXID: "report--6d1b3a7e-2c1d-4b0e-9d7f-1a2b3c4d5e6f", Type: "report",
+		Name: "CVE-2025-0001 exploited", CVEs: []string{"CVE-2025-0001"}, Modified: ts("2025-06-01T00:00:00Z")}
+	_, err = db.SaveISAOSignals(ctx, []*vigil.ISAOSignal{sig})
+	must("isao signal", err)
+	must("isao citation", db.CiteISAOSignals(ctx, 1, []int64{sig.ID}, "the bulletin said it is exploited"))
 }
 
 // rowCount counts the rows of the audited tables.
@@ -181,6 +189,10 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"notices":                 "UPDATE notices SET recipients = '[]' WHERE id = 1",
 		"signatures":              "UPDATE signatures SET meaning = 'review' WHERE id = 1",
 		"notify_rules":            "UPDATE notify_rules SET secret = 'attacker' WHERE id = 1",
+		"isao_memberships":        "UPDATE isao_memberships SET tlp = 'red' WHERE id = 1",
+		"isao_documents":          "UPDATE isao_documents SET title = 'tampered' WHERE id = 1",
+		"isao_shares":             "UPDATE isao_shares SET status = 'complete' WHERE id = 1",
+		"isao_citations":          "UPDATE isao_citations SET cited_by = 'tampered' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

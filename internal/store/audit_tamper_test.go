@@ -137,7 +137,7 @@ func TestAuditTamperCases(t *testing.T) {
 			"findings 2: the row differs", &problemKey{"findings", "2"}},
 		{"record: edit a user", sql("UPDATE users SET disabled = true WHERE id = 1"),
 			"users 1: the row differs", &problemKey{"users", "1"}},
-		{"record: delete an assessment", sql("DELETE FROM assessment_threats", "DELETE FROM assessments"),
+		{"record: delete an assessment", sql("DELETE FROM isao_citations", "DELETE FROM assessment_threats", "DELETE FROM assessments"),
 			"assessments 1: the row is missing", &problemKey{"assessments", "1"}},
 		{"record: insert an event", sql(`INSERT INTO case_events (case_id, type, date, details, note, created_at, actor)
 			VALUES (1, 'fix_validated', '2025-06-01', '{}', 'validated', '2025-06-02T09:00:00.000000000Z', 'user:qa')`),

@@ -231,6 +231,12 @@ var auditedTables = []auditedTable{
 	{name: "signatures"}, // Part 11 signatures; verify also checks each still matches the record it signs
 	// Notification rules (issue 18): a webhook rule's secret is in the row, so its hash covers it.
 	{name: "notify_rules"},
+	// ISAO participation (§IX evidence): memberships, their documents (the row names the content's SHA-256), the
+	// sharing log and the assessments' citations of ISAO intelligence. The signals themselves are intelligence.
+	{name: "isao_memberships"},
+	{name: "isao_documents"},
+	{name: "isao_shares"},
+	{name: "isao_citations"},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that
@@ -423,6 +429,7 @@ func (db *DB) snapshot(ctx context.Context, fn func(q querier) error) error {
 // as found at the upgrade, saying so. Attestation runs once, right after the migrations that Migrate applied.
 var attestAt = map[int64]string{
 	16:             "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
+	MigrationISAO:  "ISAO memberships moved from the organization's JSON column to their own tables, each evidence string an undated note document of its §IX item (migration 27)",
 	MigrationCases: "the finding-level FDA flow moved to cases: each device's findings of one vulnerability grouped into a case, their assessments and events moved to it keeping their ids (migration 20)",
 }
 

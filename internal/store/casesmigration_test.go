@@ -26,6 +26,12 @@ func TestMigrationToCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The organization as that release wrote it: its ISAO memberships in its JSON column (migration 27
+			// moves them on the way up).
+			if _, err := old.SQL().Exec(`INSERT INTO orgs (name, time_zone, cvd_ack_days, isaos, created_at, updated_at) VALUES ('Acme Medical', 'America/Chicago', 5,
+				'[{"name":"Health-ISAC","since":"2020-01-15","criteria_evidence":["a","b","c","d"]}]', '2025-06-01T00:00:00.000000000Z', '2025-06-01T00:00:00.000000000Z')`); err != nil {
+				t.Fatal(err)
+			}
 			d := pump(t, old, "Pump")
 			mon := pump(t, old, "Monitor")
 			var vs []int64

@@ -18,6 +18,7 @@ func TestMigrationNumbers(t *testing.T) {
 	goMigrations := map[int64]string{
 		matchRecordsMigration(sqliteDialect).Version: "the Go migration (intelmatch.go)",
 		MigrationCases: "the Go migration (casesmigration.go)",
+		MigrationISAO:  "the Go migration (isaomigration.go)",
 	}
 	numbers := map[string][]int64{}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {

@@ -43,17 +43,14 @@ func mustJSON(v any) string {
 
 // ---- organizations
 
-const orgCols = "id, name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, policy, created_at, updated_at"
+const orgCols = "id, name, fei_number, time_zone, cvd_ack_days, cvd_contact, policy, created_at, updated_at"
 
 func scanOrg(row interface{ Scan(...any) error }) (*vigil.Organization, error) {
 	var o vigil.Organization
-	var isaos, policy string
+	var policy string
 	var c, u sql.NullString
-	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &o.TimeZone, &isaos, &o.CVDAckDays, &o.CVDContact, &policy, &c, &u); err != nil {
+	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &o.TimeZone, &o.CVDAckDays, &o.CVDContact, &policy, &c, &u); err != nil {
 		return nil, err
-	}
-	if err := json.Unmarshal([]byte(isaos), &o.ISAOs); err != nil {
-		return nil, fmt.Errorf("org %d isaos: %w", o.ID, err)
 	}
 	if err := json.Unmarshal([]byte(policy), &o.Policy); err != nil {
 		return nil, fmt.Errorf("org %d policy: %w", o.ID, err)
@@ -62,7 +59,8 @@ func scanOrg(row interface{ Scan(...any) error }) (*vigil.Organization, error) {
 	return &o, nil
 }
 
-// CreateOrg creates an organization. The CVD acknowledgement time defaults to 5 business days (policy).
+// CreateOrg creates an organization with the ISAO memberships given (and their documents). The CVD
+// acknowledgement time defaults to 5 business days (policy).
 func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) {
 	defer vigil.Wrap(&err, "store.CreateOrg", o.Name)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
@@ -79,18 +77,22 @@ func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) 
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		o.CreatedAt, o.UpdatedAt = tx.Now(), tx.Now()
-		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, isaos, cvd_ack_days, cvd_contact, policy, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText())
+		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, cvd_ack_days, cvd_contact, policy, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, o.Name, o.FEINumber, o.TimeZone, o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText())
 		if err != nil {
 			return err
 		}
 		o.ID = id
 		tx.wrote("orgs", id)
+		if err := createMemberships(ctx, tx, id, o.ISAOs); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, "org.create", "org", idText(id), nil, o, "")
 	})
 }
 
-// UpdateOrg replaces an organization's fields; reason is recorded with the change, and required when the regulatory
+// UpdateOrg replaces an organization's fields (its ISAO memberships change through SaveISAOMembership and are
+// left as they are); reason is recorded with the change, and required when the regulatory
 // policy (OrgPolicy or the CVD acknowledgement time) changes.
 func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason string) (err error) {
 	defer vigil.Wrap(&err, "store.UpdateOrg", o.ID)
@@ -107,12 +109,16 @@ func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason strin
 		} else if err != nil {
 			return err
 		}
+		if err := attachISAOs(ctx, tx, old); err != nil {
+			return err
+		}
+		o.ISAOs = old.ISAOs
 		if strings.TrimSpace(reason) == "" && (mustJSON(old.Policy) != mustJSON(o.Policy) || old.CVDAckDays != o.CVDAckDays) {
 			return vigil.Errorf(vigil.EINVALID, "reason: required when the regulatory policy changes: it changes every finding's determination, so say why (it is recorded in the audit trail)")
 		}
 		o.CreatedAt, o.UpdatedAt = old.CreatedAt, tx.Now()
-		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, isaos=$4, cvd_ack_days=$5, cvd_contact=$6, policy=$7, updated_at=$8 WHERE id=$9`,
-			o.Name, o.FEINumber, o.TimeZone, mustJSON(o.ISAOs), o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText(), o.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, cvd_ack_days=$4, cvd_contact=$5, policy=$6, updated_at=$7 WHERE id=$8`,
+			o.Name, o.FEINumber, o.TimeZone, o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText(), o.ID)
 		if err = mapErr(err); err != nil {
 			return err
 		}
@@ -142,14 +148,20 @@ func (db *DB) Org(ctx context.Context, id int64) (_ *vigil.Organization, err err
 	o, err := scanOrg(db.db.QueryRowContext(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organization", id)
+	} else if err != nil {
+		return nil, err
 	}
-	return o, err
+	return o, attachISAOs(ctx, db.db, o)
 }
 
 // Orgs lists organizations by id.
 func (db *DB) Orgs(ctx context.Context) (_ []*vigil.Organization, err error) {
 	defer vigil.Wrap(&err, "store.Orgs", nil)
-	return queryAll(ctx, db.db, scanOrg, "SELECT "+orgCols+" FROM orgs ORDER BY id")
+	orgs, err := queryAll(ctx, db.db, scanOrg, "SELECT "+orgCols+" FROM orgs ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	return orgs, attachISAOs(ctx, db.db, orgs...)
 }
 
 // ---- devices

@@ -96,7 +96,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 		}
 	}
 	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Fixture Medical", TimeZone: "UTC", CVDAckDays: 5,
-		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Criteria: [4]string{"a", "b", "c", "d"}}}}))
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}))
 	for _, r := range roles {
 		must(db.CreateUser(ctx, &vigil.User{Name: r, Role: r}, password(r)))
 		must(db.SetFullName(ctx, r, "Pat "+r+" Fixture")) // the printed name a signature shows

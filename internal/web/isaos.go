@@ -1,22 +1,36 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/service/isao"
 )
 
-// The organization's ISAO memberships (G2016 §IX: the ISAO and the objective evidence of each of the four criteria),
-// edited on the settings page as `vigil org update --isaos FILE` sets them: the whole list is saved at once through
-// PortfolioService.UpdateOrg, with a reason, so the audit trail holds the list before and after.
+// The organization's ISAO memberships (G2016 §IX: the ISAO and the objective evidence of each of the four items),
+// edited on the settings page through the ISAO service: each row sets a membership's name and start (a new name is
+// a new membership), each evidence field a note document of its item when it is not one already, and a row ticked
+// for removal ends the membership yesterday (memberships and their evidence are records: they end, they are not
+// deleted). Documents with files, a device line's own memberships, dates of renewal and the TAXII endpoint are
+// `vigil isao set|document`.
+
+// ISAO is the ISAO participation service (internal/service/isao).
+type ISAO interface {
+	Memberships(ctx context.Context) ([]vigil.ISAOMembership, error)
+	Set(ctx context.Context, in isao.SetInput) (*vigil.ISAOMembership, error)
+	AddDocument(ctx context.Context, name, device string, d *vigil.ISAODocument, reason string) error
+	Today(ctx context.Context) vigil.Date
+}
 
 // isaoRow is one membership as the form holds it.
 type isaoRow struct {
 	Name, Since string
 	Criteria    [4]string
+	Evidenced   bool
 }
 
 // isaoForm is the memberships form: the rows and the reason, stored or as sent.
@@ -26,7 +40,7 @@ type isaoForm struct {
 	Criteria [4]string
 }
 
-// isaoCriteria label the four G2016 §IX criteria a membership's evidence answers.
+// isaoCriteria label the four G2016 §IX items a membership's evidence answers.
 var isaoCriteria = [4]string{
 	"1. member of an ISAO that shares medical-device vulnerabilities and threats",
 	"2. the ISAO's documented policies (participant agreement, operations, privacy)",
@@ -34,14 +48,33 @@ var isaoCriteria = [4]string{
 	"4. documented processes to assess and respond to its threat intelligence",
 }
 
-// storedISAOs is the form of the stored memberships, with one empty row to add one.
-func storedISAOs(o *vigil.Organization) *isaoForm {
+// storedISAOs is the form of the organization's memberships in force today (each item's latest document title),
+// with one empty row to add one.
+func (s *Server) storedISAOs(r *http.Request) (*isaoForm, error) {
 	f := &isaoForm{}
-	for _, m := range o.ISAOs {
-		f.Rows = append(f.Rows, isaoRow{Name: m.Name, Since: m.Since.String(), Criteria: m.Criteria})
+	if s.svc.ISAO == nil {
+		return f, nil
+	}
+	ms, err := s.svc.ISAO.Memberships(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	today := s.svc.ISAO.Today(r.Context())
+	for _, m := range ms {
+		if m.DeviceID != 0 || !m.Active(today) {
+			continue
+		}
+		row := isaoRow{Name: m.Name, Evidenced: m.Evidenced(today)}
+		if !m.Since.IsZero() {
+			row.Since = m.Since.String()
+		}
+		for _, d := range m.Documents {
+			row.Criteria[d.Item-1] = d.Title
+		}
+		f.Rows = append(f.Rows, row)
 	}
 	f.Rows = append(f.Rows, isaoRow{})
-	return f
+	return f, nil
 }
 
 // isaoFormRows reads the rows as sent: the fields repeat once per row, in order.
@@ -63,39 +96,84 @@ func isaoFormRows(f url.Values) []isaoRow {
 	return rows
 }
 
-// memberships turns the rows into the organization's list: a row ticked for removal, and an empty row, are left
-// out; the rest are checked by the service.
-func memberships(rows []isaoRow, remove []string) ([]vigil.ISAOMembership, error) {
-	out := []vigil.ISAOMembership{}
+// isaoChange is one row's change, checked before any is applied.
+type isaoChange struct {
+	row    isaoRow
+	since  *vigil.Date
+	remove bool
+}
+
+func isaoChanges(rows []isaoRow, remove []string) ([]isaoChange, error) {
+	var out []isaoChange
 	for i, r := range rows {
-		if contains(remove, strconv.Itoa(i)) || r == (isaoRow{}) {
+		rm := contains(remove, strconv.Itoa(i))
+		if r == (isaoRow{}) {
 			continue
 		}
-		m := vigil.ISAOMembership{Name: r.Name, Criteria: r.Criteria}
+		if r.Name == "" {
+			return nil, vigil.Errorf(vigil.EINVALID, "isaos[%d].name: required", len(out))
+		}
+		c := isaoChange{row: r, remove: rm}
 		if r.Since != "" {
 			d, err := vigil.ParseDate(r.Since)
 			if err != nil {
 				return nil, vigil.Errorf(vigil.EINVALID, "isaos[%d].since: %q is not a date (YYYY-MM-DD)", len(out), clipText(40, r.Since))
 			}
-			m.Since = d
+			c.since = &d
 		}
-		out = append(out, m)
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+func (s *Server) applyISAOs(r *http.Request, changes []isaoChange, reason string) error {
+	ctx := r.Context()
+	today := s.svc.ISAO.Today(ctx)
+	for _, c := range changes {
+		if c.remove {
+			end := today.AddDays(-1)
+			if _, err := s.svc.ISAO.Set(ctx, isao.SetInput{Name: c.row.Name, Until: &end, Reason: reason}); err != nil {
+				return err
+			}
+			continue
+		}
+		m, err := s.svc.ISAO.Set(ctx, isao.SetInput{Name: c.row.Name, Since: c.since, Reason: reason})
+		if err != nil {
+			return err
+		}
+		for item, text := range c.row.Criteria {
+			if text == "" || hasDocument(m, item+1, text) {
+				continue
+			}
+			d := &vigil.ISAODocument{Item: item + 1, Kind: vigil.DocNote, Title: vigil.Clip(vigil.MaxName, text), Content: []byte(text)}
+			if err := s.svc.ISAO.AddDocument(ctx, m.Name, "", d, reason); err != nil {
+				return vigil.Errorf(vigil.ErrorCode(err), "%s: §IX item %d: %s", m.Name, item+1, vigil.ErrorMessage(err))
+			}
+		}
+	}
+	return nil
+}
+
+func hasDocument(m *vigil.ISAOMembership, item int, title string) bool {
+	for _, d := range m.Documents {
+		if d.Item == item && d.Title == title {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) isaosForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	o, err := s.theOrg(r)
-	if err != nil {
-		return err
+	if s.svc.ISAO == nil {
+		return vigil.Errorf(vigil.ENOTFOUND, "ISAO memberships are not served here")
 	}
 	rows := isaoFormRows(r.PostForm)
-	o.ISAOs, err = memberships(rows, r.PostForm["isao_remove"])
+	changes, err := isaoChanges(rows, r.PostForm["isao_remove"])
 	if err == nil {
-		if err = s.svc.Portfolio.UpdateOrg(r.Context(), o, r.PostFormValue("reason")); err == nil {
+		if err = s.applyISAOs(r, changes, r.PostFormValue("reason")); err == nil {
 			return redirect(w, r, "/settings#isaos", "isaos")
 		}
 	}

@@ -89,7 +89,9 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	d := settingsData{Org: o, Policy: pol, Form: form, WorkingDays: []string{"federal", "weekdays"},
 		ReassessmentClock: []string{regulatory.ReassessmentClockReassessed, regulatory.ReassessmentClockFirst}, ISAOs: isaos}
 	if d.ISAOs == nil {
-		d.ISAOs = storedISAOs(o)
+		if d.ISAOs, err = s.storedISAOs(r); err != nil {
+			return err
+		}
 	}
 	d.ISAOs.Criteria = isaoCriteria
 	if len(o.Policy.AcceptanceMatrix) > 0 {

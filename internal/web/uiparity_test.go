@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,7 +209,7 @@ func (u *uiEnv) orgEdit(t *testing.T) {
 func (u *uiEnv) isaoEdit(t *testing.T) {
 	u.page(t, u.admin, "/settings", []string{`name="isao_name" value="Health-ISAC"`, `name="isao_since" type="date" value="2020-01-01"`, `placeholder="add an ISAO"`})
 	u.page(t, u.viewer, "/settings", []string{"Health-ISAC", "all four criteria"}, `id="isao-form"`)
-	// The stored row (ticked for removal) and the empty row filled in: H-ISAC replaced by MedISAO with three criteria evidenced.
+	// The stored row (ticked: the membership ends) and the empty row filled in: MedISAO with three items evidenced.
 	good := url.Values{"isao_name": {"Health-ISAC", "MedISAO"}, "isao_since": {"2020-01-01", "2025-01-10"},
 		"isao_c1": {"a", "Membership MA-7"}, "isao_c2": {"b", "Agreement PA-2025"}, "isao_c3": {"c", "Share log SL-1"}, "isao_c4": {"d", ""},
 		"isao_remove": {"0"}, "reason": {"Moved to MedISAO."}}
@@ -219,17 +220,27 @@ func (u *uiEnv) isaoEdit(t *testing.T) {
 	}
 	bad["isao_since"] = []string{"2020-01-01", "last spring"}
 	u.post(t, formCase{name: "bad date", c: u.admin, path: "/settings/isaos", form: bad, status: 400,
-		want: []string{`The ISAO memberships were not saved: isaos[0].since: "last spring" is not a date`, `value="Agreement PA-2025"`, `value="Moved to MedISAO."`}})
+		want: []string{`The ISAO memberships were not saved: isaos[1].since: "last spring" is not a date`, `value="Agreement PA-2025"`, `value="Moved to MedISAO."`}})
 	bad["isao_since"] = good["isao_since"]
 	bad["isao_name"] = []string{"Health-ISAC", ""}
-	u.post(t, formCase{name: "evidence without a name", c: u.admin, path: "/settings/isaos", form: bad, status: 400, want: []string{"isaos[0].name: required"}})
+	u.post(t, formCase{name: "evidence without a name", c: u.admin, path: "/settings/isaos", form: bad, status: 400, want: []string{"isaos[1].name: required"}})
 	u.post(t, formCase{name: "save", c: u.admin, path: "/settings/isaos", form: good, status: 303, location: "/settings?done=isaos#isaos"})
 	u.page(t, u.viewer, "/settings", []string{"MedISAO", "2025-01-10", "incomplete"}, "Health-ISAC")
-	o, err := u.db.Org(sys(), 1)
-	if err != nil || len(o.ISAOs) != 1 || o.ISAOs[0].Name != "MedISAO" || o.ISAOs[0].Criteria != [4]string{"Membership MA-7", "Agreement PA-2025", "Share log SL-1", ""} {
-		t.Errorf("stored memberships: %+v (%v)", o, err)
+	ms, err := u.app.ISAO.Memberships(sys())
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("stored memberships: %+v (%v)", ms, err)
 	}
-	u.audited(t, "org.update", "Moved to MedISAO.")
+	today := u.app.ISAO.Today(sys())
+	hi, med := ms[0], ms[1]
+	if hi.Name != "Health-ISAC" || hi.Active(today) || hi.Until != today.AddDays(-1) || len(hi.Documents) != 4 {
+		t.Errorf("Health-ISAC, ended with its records kept: %+v", hi)
+	}
+	if med.Name != "MedISAO" || !med.Active(today) || len(med.Documents) != 3 || med.Documents[2].Title != "Share log SL-1" || med.Documents[2].Kind != vigil.DocNote ||
+		!slices.Equal(med.Missing(today), []int{4}) {
+		t.Errorf("MedISAO: %+v", med)
+	}
+	u.audited(t, "isao.create", "Moved to MedISAO.")
+	u.audited(t, "isao.document", "Moved to MedISAO.")
 }
 
 func (u *uiEnv) consigneeScreens(t *testing.T) {

@@ -51,7 +51,7 @@ func TestWithdrawnAdvisoryNeedsReview(t *testing.T) {
 				cs := &cases.Service{Store: db, Clock: clock}
 				im := &importer.Importer{Store: db}
 				if err := db.CreateOrg(ctx, &vigil.Organization{Name: "Acme", TimeZone: "UTC",
-					ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Criteria: [4]string{"a", "b", "c", "d"}}}}); err != nil {
+					ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}); err != nil {
 					t.Fatal(err)
 				}
 				d := &vigil.Device{Name: "Gateway", Class: "II", Pathway: vigil.Pathway510k, Functions: []vigil.ClinicalFunction{{Name: "alarm relay", Severity: vigil.HarmCritical}}}

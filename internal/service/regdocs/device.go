@@ -245,8 +245,11 @@ func (b *build) cmp(ctx context.Context, doc *report.Document, deviceID int64) e
 	}
 	for _, m := range b.org.ISAOs {
 		ev := "all four §IX criteria evidenced"
-		if !m.Evidenced() {
+		if !m.Evidenced(b.today()) {
 			ev = "§IX criteria not all evidenced"
+		}
+		if m.Device != "" {
+			ev += "; " + m.Device + "'s own membership"
 		}
 		p.ISAOs = append(p.ISAOs, fmt.Sprintf("%s (member since %s; %s)", m.Name, m.Since, ev))
 	}

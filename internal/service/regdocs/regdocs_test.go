@@ -83,7 +83,7 @@ func setup(t *testing.T, engine string) *fixture {
 	fx := &fixture{db: db, clock: clock, cases: cs, svc: &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: ns,
 		Signing: &esign.Service{Store: db, Accounts: &accounts.Service{Store: db}}, Clock: clock}}
 	org := &vigil.Organization{Name: "Acme Medical", FEINumber: "3001234567", TimeZone: "America/Chicago", CVDAckDays: 5, CVDContact: "mailto:psirt@acme.example",
-		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Criteria: [4]string{"membership.pdf", "policies.pdf", "shares.log", "SOP-12"}}}}
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Documents: vigil.EvidenceNotes("membership.pdf", "policies.pdf", "shares.log", "SOP-12")}}}
 	must(t, "org", db.CreateOrg(ctx, org))
 	must(t, "cvd policy", db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.acme.example"}, "publish"))
 	must(t, "feed", db.SetFeed(ctx, &vigil.Feed{Name: "cisa-kev", Source: "kev", URL: "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json", Every: 6 * time.Hour, Enabled: true}))

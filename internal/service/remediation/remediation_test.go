@@ -56,7 +56,7 @@ func setup(t *testing.T, engine string) *fixture {
 		}
 	}
 	must("org", db.CreateOrg(ctx, &vigil.Organization{Name: "Acme Medical", TimeZone: "America/Chicago",
-		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Criteria: [4]string{"m.pdf", "p.pdf", "s.log", "sop"}}}}))
+		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Documents: vigil.EvidenceNotes("m.pdf", "p.pdf", "s.log", "sop")}}}))
 	d := &vigil.Device{Name: "Infusion Pump IP-3", Class: "II", Pathway: vigil.Pathway510k,
 		Functions: []vigil.ClinicalFunction{{Name: "dose delivery", Severity: vigil.HarmCatastrophic}}}
 	must("device", db.CreateDevice(ctx, d))

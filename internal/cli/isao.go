@@ -1,0 +1,312 @@
+package cli
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/service/isao"
+)
+
+func init() { register(isaoCmd) }
+
+const isaosFlagHelp = `JSON file of ISAO memberships: [{"name","since","until","contact","tlp","documents":[{"item":1-4,"kind","title","date","file"|"text"}]}] (examples/isaos.json)`
+
+// membershipFile is one membership as the --isaos file states it; a document's content is a file (relative to the
+// JSON file) or the words of a note.
+type membershipFile struct {
+	Name      string     `json:"name"`
+	Since     vigil.Date `json:"since"`
+	Until     vigil.Date `json:"until"`
+	Contact   string     `json:"contact"`
+	TLP       string     `json:"tlp"`
+	Documents []struct {
+		Item    int        `json:"item"`
+		Kind    string     `json:"kind"`
+		Title   string     `json:"title"`
+		Date    vigil.Date `json:"date"`
+		Expires vigil.Date `json:"expires"`
+		File    string     `json:"file"`
+		Text    string     `json:"text"`
+	} `json:"documents"`
+}
+
+// readMemberships reads an --isaos file; errors name the file and the field.
+func readMemberships(path string) ([]vigil.ISAOMembership, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "--isaos: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var in []membershipFile
+	if err := dec.Decode(&in); err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "--isaos %s: %v", path, err)
+	}
+	out := make([]vigil.ISAOMembership, 0, len(in))
+	for i, m := range in {
+		om := vigil.ISAOMembership{Name: m.Name, Since: m.Since, Until: m.Until, Contact: m.Contact, TLP: m.TLP, Documents: []vigil.ISAODocument{}}
+		for j, d := range m.Documents {
+			doc := vigil.ISAODocument{Item: d.Item, Kind: d.Kind, Title: d.Title, Date: d.Date, Expires: d.Expires}
+			switch {
+			case d.File != "" && d.Text != "":
+				return nil, vigil.Errorf(vigil.EINVALID, "--isaos %s: [%d].documents[%d]: give file or text, not both", path, i, j)
+			case d.File != "":
+				f := d.File
+				if !filepath.IsAbs(f) {
+					f = filepath.Join(filepath.Dir(path), f)
+				}
+				if doc.Content, err = readBounded(f); err != nil {
+					return nil, vigil.Errorf(vigil.EINVALID, "--isaos %s: [%d].documents[%d].file: %v", path, i, j, err)
+				}
+				doc.FileName = filepath.Base(f)
+			default:
+				doc.Content = []byte(d.Text)
+			}
+			if doc.Title == "" {
+				doc.Title = vigil.Clip(vigil.MaxName, cmp.Or(doc.FileName, d.Text))
+			}
+			om.Documents = append(om.Documents, doc)
+		}
+		out = append(out, om)
+	}
+	return out, nil
+}
+
+func readBounded(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > vigil.MaxISAODocument {
+		return nil, fmt.Errorf("%d bytes, more than %d", st.Size(), vigil.MaxISAODocument)
+	}
+	return os.ReadFile(path)
+}
+
+func membershipTable(today vigil.Date, ms ...vigil.ISAOMembership) func() ([]string, [][]string) {
+	return func() ([]string, [][]string) {
+		var rows [][]string
+		for _, m := range ms {
+			status := "evidenced"
+			switch {
+			case !m.Active(today):
+				status = "not active"
+			case len(m.Missing(today)) > 0:
+				status = "missing §IX items " + intList(m.Missing(today))
+			}
+			taxii := "-"
+			if m.TAXII.URL != "" {
+				taxii = m.TAXII.URL + " " + m.TAXII.Collection
+			}
+			rows = append(rows, []string{strconv.FormatInt(m.ID, 10), m.Name, orDash(m.Device), dateCell(m.Since), dateCell(m.Until), m.TLP,
+				strconv.Itoa(len(m.Documents)), taxii, status})
+		}
+		return []string{"ID", "ISAO", "DEVICE LINE", "SINCE", "UNTIL", "TLP", "DOCUMENTS", "TAXII", "§IX EVIDENCE"}, rows
+	}
+}
+
+func intList(xs []int) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, strconv.Itoa(x))
+	}
+	return strings.Join(s, ",")
+}
+
+func dateCell(d vigil.Date) string {
+	if d.IsZero() {
+		return "-"
+	}
+	return d.String()
+}
+
+func isaoCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "isao", Short: "ISAO participation (G2016 §IX): memberships, evidence documents, sharing log, intelligence received, evidence"}
+	list := &cobra.Command{Use: "list", Short: "The memberships: the organization's and each device line's own, with their §IX evidence today", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				ms, err := a.ISAO.Memberships(env.actx())
+				if err != nil {
+					return err
+				}
+				return env.Output(ms, membershipTable(a.Cases.Today(env.actx()), ms...))
+			})
+		}}
+	var device string
+	show := &cobra.Command{Use: "show NAME [--device D]", Short: "One membership: its fields, TAXII endpoint and documents by §IX item", Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return env.withApp(func(a *app.App) error {
+				m, err := a.ISAO.Membership(env.actx(), args[0], device)
+				if err != nil {
+					return err
+				}
+				return env.Output(m, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, d := range m.Documents {
+						rows = append(rows, []string{strconv.FormatInt(d.ID, 10), strconv.Itoa(d.Item), d.Kind, cell(d.Title), dateCell(d.Date), dateCell(d.Expires),
+							d.SHA256[:min(12, len(d.SHA256))], strconv.FormatInt(d.Size, 10)})
+					}
+					return []string{"DOC", "§IX ITEM", "KIND", "TITLE", "DATE", "EXPIRES", "SHA-256", "BYTES"}, rows
+				})
+			})
+		}}
+	show.Flags().StringVar(&device, "device", "", "the device line whose own membership it is")
+
+	var sf struct {
+		device, since, until, contact, tlp, taxii, collection, user, passwordFile, reason string
+	}
+	set := &cobra.Command{Use: "set NAME [--since D] [--until D] [--contact C] [--tlp LEVEL] [--taxii URL --collection ID --user U --password-file F]",
+		Short: "Create or change a membership (only the flags given); --device makes it a device line's own",
+		Long: `Create or change a membership: the organization's, or with --device a device line's own, which overrides the
+organization's memberships for that device (criterion 4 of its cases reads it). The TAXII password is read from
+--password-file (never from the command line) and stored sealed with the secret key (--secret-key FILE or
+$VIGIL_SECRET_KEY, at least 32 random bytes kept outside the database).`,
+		Example: `  vigil isao set Health-ISAC --since 2019-03-01 --until 2027-02-28 --tlp amber --contact members@h-isac.example
+  vigil isao set Health-ISAC --taxii https://taxii.h-isac.example/taxii2/ --collection 9cfa669c-ee94-4ece-afd2-f8edac37d8fd \
+    --user acme-psirt --password-file ~/.h-isac-password --secret-key ~/.vigil-secret.key`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			in := isao.SetInput{Name: args[0], Device: sf.device, Reason: sf.reason}
+			str := func(flag string, v string) *string {
+				if changed(c, flag) {
+					return &v
+				}
+				return nil
+			}
+			for _, d := range []struct {
+				flag string
+				v    string
+				dst  **vigil.Date
+			}{{"since", sf.since, &in.Since}, {"until", sf.until, &in.Until}} {
+				if changed(c, d.flag) {
+					var day vigil.Date
+					if d.v != "" {
+						var err error
+						if day, err = vigil.ParseDate(d.v); err != nil {
+							return Usage("--%s: %v", d.flag, err)
+						}
+					}
+					*d.dst = &day
+				}
+			}
+			in.Contact, in.TLP, in.TAXIIURL, in.Collection, in.User = str("contact", sf.contact), str("tlp", sf.tlp), str("taxii", sf.taxii),
+				str("collection", sf.collection), str("user", sf.user)
+			if sf.passwordFile != "" {
+				b, err := os.ReadFile(sf.passwordFile)
+				if err != nil {
+					return Usage("--password-file: %v", err)
+				}
+				pw := strings.TrimRight(string(b), "\r\n")
+				in.Password = &pw
+			}
+			return env.withApp(func(a *app.App) error {
+				m, err := a.ISAO.Set(env.actx(), in)
+				if err != nil {
+					return err
+				}
+				return env.Output(m, membershipTable(a.Cases.Today(env.actx()), *m))
+			})
+		}}
+	set.Flags().StringVar(&sf.device, "device", "", "a device line's own membership (name or id)")
+	set.Flags().StringVar(&sf.since, "since", "", "first day of the membership (YYYY-MM-DD)")
+	set.Flags().StringVar(&sf.until, "until", "", "last day before renewal (YYYY-MM-DD; empty: open-ended)")
+	set.Flags().StringVar(&sf.contact, "contact", "", "who at the ISAO (or ours) to contact")
+	set.Flags().StringVar(&sf.tlp, "tlp", "", "sharing level agreed with the ISAO: clear, green, amber, amber+strict or red (default green)")
+	set.Flags().StringVar(&sf.taxii, "taxii", "", "the ISAO's TAXII 2.1 discovery or API root URL")
+	set.Flags().StringVar(&sf.collection, "collection", "", "the TAXII collection id shares are added to and intelligence is read from")
+	set.Flags().StringVar(&sf.user, "user", "", "TAXII user (HTTP basic authentication)")
+	set.Flags().StringVar(&sf.passwordFile, "password-file", "", "file holding the TAXII password (an empty file removes it)")
+	set.Flags().StringVar(&sf.reason, "reason", "", "why (recorded in the audit trail)")
+
+	var df struct {
+		device, kind, file, note, title, date, expires, reason string
+		item                                                   int
+	}
+	doc := &cobra.Command{Use: "document NAME --item N --kind agreement|policy|evidence|note (--file F | --note TEXT) [--date D] [--expires D]",
+		Short: "Attach a document (kept with its SHA-256) to a membership as evidence of §IX item N (1-4)",
+		Example: `  vigil isao document Health-ISAC --item 2 --kind agreement --file participant-agreement.pdf --date 2024-02-01 --expires 2027-01-31
+  vigil isao document Health-ISAC --item 4 --kind evidence --file SOP-PSIRT-03.pdf --date 2025-11-03`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			d := &vigil.ISAODocument{Item: df.item, Kind: df.kind, Title: df.title}
+			switch {
+			case (df.file == "") == (df.note == ""):
+				return Usage("give --file or --note")
+			case df.file != "":
+				b, err := readBounded(df.file)
+				if err != nil {
+					return Usage("--file: %v", err)
+				}
+				d.Content, d.FileName = b, filepath.Base(df.file)
+				if d.Title == "" {
+					d.Title = d.FileName
+				}
+			default:
+				d.Content = []byte(df.note)
+				if d.Title == "" {
+					d.Title = vigil.Clip(vigil.MaxName, df.note)
+				}
+			}
+			for _, x := range []struct {
+				flag, v string
+				dst     *vigil.Date
+			}{{"date", df.date, &d.Date}, {"expires", df.expires, &d.Expires}} {
+				if x.v != "" {
+					day, err := vigil.ParseDate(x.v)
+					if err != nil {
+						return Usage("--%s: %v", x.flag, err)
+					}
+					*x.dst = day
+				}
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.ISAO.AddDocument(env.actx(), args[0], df.device, d, df.reason); err != nil {
+					return err
+				}
+				return env.Output(d, func() ([]string, [][]string) {
+					return []string{"DOC", "§IX ITEM", "KIND", "TITLE", "SHA-256"}, [][]string{{strconv.FormatInt(d.ID, 10), strconv.Itoa(d.Item), d.Kind, cell(d.Title), d.SHA256}}
+				})
+			})
+		}}
+	doc.Flags().IntVar(&df.item, "item", 0, "the §IX item it evidences: 1 membership, 2 the ISAO's policies, 3 sharing with it, 4 acting on its intelligence")
+	doc.Flags().StringVar(&df.kind, "kind", vigil.DocEvidence, "agreement, policy, evidence or note")
+	doc.Flags().StringVar(&df.file, "file", "", "the document (up to 16 MB)")
+	doc.Flags().StringVar(&df.note, "note", "", "a statement in words instead of a file")
+	doc.Flags().StringVar(&df.title, "title", "", "its title (default the file name)")
+	doc.Flags().StringVar(&df.date, "date", "", "the document's own date (signed, issued, in force from)")
+	doc.Flags().StringVar(&df.expires, "expires", "", "the day it stops being in force, if it does")
+	doc.Flags().StringVar(&df.device, "device", "", "the device line whose own membership it is")
+	doc.Flags().StringVar(&df.reason, "reason", "", "why (recorded in the audit trail)")
+
+	alerts := &cobra.Command{Use: "alerts", Short: "What will cost enforcement discretion's criterion 4: lapsed or lapsing memberships, §IX items without evidence, expiring documents", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				al, err := a.ISAO.Alerts(env.actx())
+				if err != nil {
+					return err
+				}
+				if al == nil {
+					al = []isao.Alert{}
+				}
+				return env.Output(al, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, x := range al {
+						rows = append(rows, []string{x.Severity, orDash(x.Membership), orDash(x.Device), dateCell(x.Due), x.What})
+					}
+					return []string{"SEVERITY", "ISAO", "DEVICE LINE", "DUE", "WHAT"}, rows
+				})
+			})
+		}}
+	cmd.AddCommand(list, show, set, doc, alerts)
+	return cmd
+}
