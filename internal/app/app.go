@@ -117,7 +117,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Remediation: rem,
 		Reports:     reports,
 		Notices:     nts,
-		ISAO:        &isao.Service{Store: db, Cases: cs, Intel: in, Key: o.secretKey, Clock: clock},
+		ISAO:        &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Key: o.secretKey, Clock: clock},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    acc,

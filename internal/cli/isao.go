@@ -17,7 +17,10 @@ import (
 	"github.com/vigil-dev/vigil/internal/service/isao"
 )
 
-func init() { register(isaoCmd) }
+func init() {
+	register(isaoCmd)
+	register(shareCmd)
+}
 
 const isaosFlagHelp = `JSON file of ISAO memberships: [{"name","since","until","contact","tlp","documents":[{"item":1-4,"kind","title","date","file"|"text"}]}] (examples/isaos.json)`
 
@@ -307,6 +310,84 @@ $VIGIL_SECRET_KEY, at least 32 random bytes kept outside the database).`,
 				})
 			})
 		}}
-	cmd.AddCommand(list, show, set, doc, alerts)
+	var shareISAO string
+	var shareCase int64
+	shares := &cobra.Command{Use: "shares [--isao NAME] [--case ID]", Short: "The sharing log: what was shared with which ISAO, when, how (TAXII status or exported)", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				log, err := a.ISAO.Shares(env.actx(), shareISAO, shareCase)
+				if err != nil {
+					return err
+				}
+				if log == nil {
+					log = []*vigil.ISAOShare{}
+				}
+				return env.Output(log, shareTable(log...))
+			})
+		}}
+	shares.Flags().StringVar(&shareISAO, "isao", "", "only shares with this ISAO")
+	shares.Flags().Int64Var(&shareCase, "case", 0, "only shares of this case")
+	cmd.AddCommand(list, show, set, doc, alerts, shares)
+	return cmd
+}
+
+func shareTable(log ...*vigil.ISAOShare) func() ([]string, [][]string) {
+	return func() ([]string, [][]string) {
+		var rows [][]string
+		for _, s := range log {
+			rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Date.String(), s.ISAO, strconv.FormatInt(s.CaseID, 10), s.Vulnerability, cell(s.Device), s.Method,
+				orDash(s.StatusID), s.Status, "TLP:" + strings.ToUpper(s.TLP), s.BundleID, "E" + strconv.FormatInt(s.EventID, 10)})
+		}
+		return []string{"ID", "DATE", "ISAO", "CASE", "VULNERABILITY", "DEVICE", "METHOD", "TAXII STATUS ID", "STATUS", "TLP", "BUNDLE", "EVENT"}, rows
+	}
+}
+
+func shareCmd(env *Env) *cobra.Command {
+	var name, export string
+	var dry bool
+	cmd := &cobra.Command{Use: "share CASE [--isao NAME] [--export FILE]",
+		Short: "Share a case with an ISAO as a STIX 2.1 bundle, over its TAXII server or exported to FILE; logs it and records isao_shared on the case",
+		Long: `Share a case with an ISAO: a STIX 2.1 bundle (the manufacturer's identity, the vulnerability with its CVE references,
+a course of action for each compensating control and for the fix, a report for each customer communication and one for
+the case, under the membership's TLP marking; ids are deterministic, so sharing again updates the ISAO's objects). It
+goes to the membership's TAXII 2.1 collection (vigil isao set NAME --taxii URL --collection ID ...), or with --export
+to FILE for upload by hand ("-" for stdout). Either way the sharing log gets an entry and the case its isao_shared
+event, which enforcement discretion's criterion 4 reads. --dry-run prints the bundle and records nothing.`,
+		Example: `  vigil share 7 --isao Health-ISAC
+  vigil share 7 --isao Health-ISAC --export case-7.stix.json`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("CASE", args[0])
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				if dry {
+					b, err := a.ISAO.Bundle(env.actx(), id, name)
+					if err != nil {
+						return err
+					}
+					_, err = env.Stdout.Write(append(b, '\n'))
+					return err
+				}
+				res, err := a.ISAO.Share(env.actx(), isao.ShareInput{CaseID: id, ISAO: name, Export: export != ""})
+				if err != nil {
+					return err
+				}
+				if export == "-" {
+					_, err = env.Stdout.Write(append(res.Bundle, '\n'))
+					return err
+				}
+				if export != "" {
+					if err := os.WriteFile(export, append(res.Bundle, '\n'), 0o644); err != nil {
+						return vigil.Errorf(vigil.EINVALID, "--export: %v (the share is logged as %d: export it again with vigil share --dry-run)", err, res.Share.ID)
+					}
+				}
+				return env.Output(res.Share, shareTable(res.Share))
+			})
+		}}
+	cmd.Flags().StringVar(&name, "isao", "", "the membership to share with (default: the one covering the case's device)")
+	cmd.Flags().StringVar(&export, "export", "", `write the bundle to FILE ("-" for stdout) for upload by hand instead of sending it over TAXII`)
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print the bundle only: nothing is sent or recorded")
 	return cmd
 }

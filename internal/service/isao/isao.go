@@ -40,6 +40,8 @@ type Service struct {
 	Store Store
 	Cases *cases.Service    // case views, today's date, and the isao_shared event a share records
 	Intel vigil.VulnService // optional: the vulnerability's summary and CWEs in a share
+	// Remediations, when set, gives a share the case's remediation plan and validated, distributed fixes.
+	Remediations Remediations
 	// Key seals and opens the ISAOs' TAXII passwords (LoadKey); without it no password is stored or used.
 	Key []byte
 	// HTTP is the client TAXII requests go through (http.DefaultClient with a timeout when nil).
