@@ -249,7 +249,7 @@ type ISAOSignalFilter struct {
 
 // EvidenceNotes returns note documents evidencing §IX items 1, 2, ... in order with the words given (an empty
 // string evidences nothing): how a membership is stated in words before its documents are attached, and what the
-// evidence strings of the memberships before migration 27 became.
+// evidence strings of the memberships before migration 28 became.
 func EvidenceNotes(notes ...string) []ISAODocument {
 	var out []ISAODocument
 	for i, n := range notes {

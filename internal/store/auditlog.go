@@ -429,7 +429,7 @@ func (db *DB) snapshot(ctx context.Context, fn func(q querier) error) error {
 // as found at the upgrade, saying so. Attestation runs once, right after the migrations that Migrate applied.
 var attestAt = map[int64]string{
 	16:             "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
-	MigrationISAO:  "ISAO memberships moved from the organization's JSON column to their own tables, each evidence string an undated note document of its §IX item (migration 27)",
+	MigrationISAO:  "ISAO memberships moved from the organization's JSON column to their own tables, each evidence string an undated note document of its §IX item (migration 28)",
 	MigrationCases: "the finding-level FDA flow moved to cases: each device's findings of one vulnerability grouped into a case, their assessments and events moved to it keeping their ids (migration 20)",
 }
 

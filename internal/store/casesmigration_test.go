@@ -26,7 +26,7 @@ func TestMigrationToCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The organization as that release wrote it: its ISAO memberships in its JSON column (migration 27
+			// The organization as that release wrote it: its ISAO memberships in its JSON column (migration 28
 			// moves them on the way up).
 			if _, err := old.SQL().Exec(`INSERT INTO orgs (name, time_zone, cvd_ack_days, isaos, created_at, updated_at) VALUES ('Acme Medical', 'America/Chicago', 5,
 				'[{"name":"Health-ISAC","since":"2020-01-15","criteria_evidence":["a","b","c","d"]}]', '2025-06-01T00:00:00.000000000Z', '2025-06-01T00:00:00.000000000Z')`); err != nil {
@@ -112,7 +112,7 @@ func TestMigrationToCases(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("cases (-want +got):\n%s", diff)
 			}
-			// Migration 27 indexed every id of the migrated cases: an alias, in any letter case, finds its case.
+			// Migration 28 indexed every id of the migrated cases: an alias, in any letter case, finds its case.
 			if byAlias, err := db.Cases(admin, vigil.CaseFilter{Vuln: "ghsa-AAAA-bbbb-cccc"}); err != nil || len(byAlias) != 1 || byAlias[0].Vulnerability != "CVE-2025-0001" {
 				t.Errorf("the migrated case by its alias: %+v, %v", byAlias, err)
 			}

@@ -12,7 +12,7 @@ import (
 )
 
 // TestMigrationISAOs upgrades a store whose organization holds its ISAO memberships as JSON (the release before
-// migration 27): each membership becomes a row and each evidence string an undated note document of its §IX item,
+// migration 28): each membership becomes a row and each evidence string an undated note document of its §IX item,
 // named by its SHA-256; an empty string evidences nothing; the column is gone and the trail verifies, the moved
 // rows attested.
 func TestMigrationISAOs(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/vigil-dev/vigil"
 )
 
-// isaoDDL holds migration 27's schema, one file per engine. It is SQL beside a Go migration because moving the
+// isaoDDL holds migration 28's schema, one file per engine. It is SQL beside a Go migration because moving the
 // organization's JSON memberships needs Go: each free-text evidence string becomes a note document named by its
 // SHA-256, which SQLite cannot compute. The rows it writes are attested after it (attestAt).
 //
@@ -22,7 +22,7 @@ import (
 var isaoDDL embed.FS
 
 // MigrationISAO is the version of the migration that gave ISAO participation its own tables.
-const MigrationISAO = 27
+const MigrationISAO = 28
 
 // isaoMigration creates the ISAO tables, moves every organization's memberships into them (each non-empty
 // evidence string of §IX item N an undated note document of item N, added by "system:migrate"), and drops the

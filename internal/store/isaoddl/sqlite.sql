@@ -1,4 +1,4 @@
--- Migration 27 (ISAO participation, isaomigration.go): the schema; the Go migration moves the organization's
+-- Migration 28 (ISAO participation, isaomigration.go): the schema; the Go migration moves the organization's
 -- JSON memberships into it and drops the column.
 CREATE TABLE isao_memberships (
 	id INTEGER PRIMARY KEY,
