@@ -347,7 +347,7 @@ func TestDeploymentMetrics(t *testing.T) {
 
 // TestDeviceVEXFollowsTheCase: each version's VEX statement says what the case says as it goes: affected once
 // assessed (its action from the plan in force, then from the distributed fix), fixed for the release that carries
-// the fix, and fixed for a version whose SBOM no longer carries the component.
+// the fix, and the status a person recorded for one version (not_affected, justified) for that version alone.
 func TestDeviceVEXFollowsTheCase(t *testing.T) {
 	each(t, func(t *testing.T, fx *fixture) {
 		ctx := storetest.Admin()
@@ -394,11 +394,16 @@ func TestDeviceVEXFollowsTheCase(t *testing.T) {
 		if s := stmt(fx.fix); s == nil || s.Status != vigil.VEXFixed || s.FixedIn != "3.4" || !strings.Contains(s.Detail, "R-7") {
 			t.Errorf("3.4 after the fix: %+v", s)
 		}
-		if _, _, err := fx.db.SyncFindings(ctx, fx.v33.ID, nil); err != nil {
+		// A person records 3.3 as not affected on the case: that status stands for 3.3, with its justification.
+		if err := fx.svc.Cases.SetVersionVEX(ctx, &vigil.VersionVEX{CaseID: fx.caseID, VersionID: fx.v33.ID, Status: vigil.VEXNotAffected,
+			Justification: vigil.JustNotInExecutePath, ImpactStatement: "TLS is disabled in 3.3's configuration", Reason: "config review CR-12"}); err != nil {
 			t.Fatal(err)
 		}
-		if s := stmt(fx.v33); s == nil || s.Status != vigil.VEXFixed || len(s.Components) != 0 {
-			t.Errorf("3.3 without the component: %+v", s)
+		if s := stmt(fx.v33); s == nil || s.Status != vigil.VEXNotAffected || s.Justification != vigil.JustNotInExecutePath || s.ImpactStatement == "" {
+			t.Errorf("3.3 recorded not affected: %+v", s)
+		}
+		if s := stmt(fx.v32); s == nil || s.Status != vigil.VEXAffected {
+			t.Errorf("3.2 next to a not-affected 3.3: %+v", s)
 		}
 	})
 }

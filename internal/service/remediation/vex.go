@@ -18,7 +18,8 @@ import (
 
 // DeviceVEX states the VEX status of every vulnerability known on one device version, from its cases: one
 // statement per case that has a finding on the version, or whose distributed fix is this version (fixed). A
-// version's status is, in order: the fix it carries (fixed); every finding of the version resolved because the SBOM
+// version's status is, in order: the fix it carries (fixed); the VEX status a person recorded for the version on
+// the case (with its justification or action); every finding of the version resolved because the SBOM
 // no longer carries the component (fixed); not assessed yet (under_investigation); the latest assessment's VEX
 // status; else affected, with the action statement made from the remediation plan in force and the fixes (the
 // release to update to, the compensating controls until then). Needs PermRead.
@@ -121,6 +122,25 @@ func statement(v *cases.View, r *Remediation, versionID int64) (vigil.DeviceVEXS
 	}
 	if len(mine) == 0 {
 		return st, false
+	}
+	for _, vs := range mine {
+		if x := vs.VEX; x != nil { // the status a person recorded for the version stands
+			if vs.Status != "fixed" {
+				st.Components = append(st.Components, vs.Component)
+			}
+			st.Status, st.Justification, st.ImpactStatement, st.FixedIn = x.Status, x.Justification, x.ImpactStatement, x.FixedIn
+			st.Detail = x.Reason
+			stamp(x.CreatedAt)
+			if x.Status == vigil.VEXAffected {
+				st.ActionStatement = x.ActionStatement
+				text, fixedIn, workaround := action(r)
+				if st.ActionStatement == "" {
+					st.ActionStatement, st.FixedIn, st.Workaround = text, fixedIn, workaround
+				}
+				st.FixDistributed = distributed(r) != nil
+			}
+			return st, true
+		}
 	}
 	allFixed := true
 	for _, vs := range mine {
