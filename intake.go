@@ -269,10 +269,15 @@ const (
 	LinkCase    = "case"
 )
 
-// ReportLink is one finding or case a report was triaged into.
+// ReportLink is one finding or case a report was triaged into. A case link without an ID asks triage to open the
+// case (through the case service, learned on the report's receipt day): on DeviceID (default the report's device)
+// for Vulnerability (default the report's number, as a provisional id); when the device already has a case of that
+// vulnerability the report is linked to it instead.
 type ReportLink struct {
-	Kind string `json:"kind"` // finding or case
-	ID   int64  `json:"id"`
+	Kind          string `json:"kind"` // finding or case
+	ID            int64  `json:"id"`
+	DeviceID      int64  `json:"device_id,omitempty"`
+	Vulnerability string `json:"vulnerability,omitempty"`
 }
 
 // AttachmentMeta describes a stored attachment; its bytes are read separately, by staff only.
@@ -423,7 +428,10 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 type ReportFilter struct {
 	Statuses []ReportStatus
 	Source   ReportSource
-	Limit    int // 200 when zero
+	// CaseID selects the reports triaged into a case: linked to it (or to a case merged into it) or to one of its
+	// findings.
+	CaseID int64
+	Limit  int // 200 when zero
 }
 
 // ReporterView is what a follow-up link shows: the report's status and its thread, with no staff names and no

@@ -105,6 +105,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	rem := &remediation.Service{Store: db, Cases: cs}
 	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock}
 	ik.Outbox = ob // the reporter is e-mailed each message the PSIRT sends
+	ik.Cases = cs  // triage opens cases through the case service
 	acc := &accounts.Service{Store: db}
 	sign := &esign.Service{Store: db, Accounts: acc}
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}

@@ -30,6 +30,7 @@ Reports are named VR-N (or just N).`,
   vigil intake show VR-3
   vigil intake ack VR-3 --message "Thank you; we are reproducing it."
   vigil intake triage VR-3 --finding 42 --message "Confirmed on 3.2.1."
+  vigil intake triage VR-4 --new-case - --message "Confirmed; CVE requested from CISA."
   vigil intake close VR-4 --resolution duplicate --reason "Same as VR-3, reported on 2025-06-01."
   vigil intake add --source complaint --device "Infusio IP-3" --title "Pump rebooted during a network scan" \
     --description "Complaint CMP-88: ..." --reference CMP-88`}
@@ -142,6 +143,7 @@ Reports are named VR-N (or just N).`,
 		return a.Intake.Acknowledge(env.actx(), id, msg)
 	})
 	var findings, cases []int64
+	var newCases []string
 	triage := step("triage REPORT (--finding ID | --case ID)... --message TEXT", "Link an acknowledged report to findings or cases", func(a *app.App, id int64) error {
 		var links []vigil.ReportLink
 		for _, f := range findings {
@@ -150,10 +152,17 @@ Reports are named VR-N (or just N).`,
 		for _, c := range cases {
 			links = append(links, vigil.ReportLink{Kind: vigil.LinkCase, ID: c})
 		}
+		for _, v := range newCases {
+			if v == "-" {
+				v = ""
+			}
+			links = append(links, vigil.ReportLink{Kind: vigil.LinkCase, Vulnerability: v})
+		}
 		return a.Intake.Triage(env.actx(), id, links, msg)
 	})
 	triage.Flags().Int64SliceVar(&findings, "finding", nil, "a finding id (repeatable)")
-	triage.Flags().Int64SliceVar(&cases, "case", nil, "a case id (repeatable)")
+	triage.Flags().Int64SliceVar(&cases, "case", nil, "a case id (repeatable); its D0 moves to the report's receipt when the report came first")
+	triage.Flags().StringArrayVar(&newCases, "new-case", nil, "open the report's device's case of this vulnerability (- for the report number as a provisional id), learned the day the report was received; an existing case of it is linked instead (repeatable)")
 	var to string
 	advance := step("advance REPORT --to remediation|disclosure --message TEXT", "Move a triaged report on to remediation, then disclosure", func(a *app.App, id int64) error {
 		return a.Intake.Advance(env.actx(), id, vigil.ReportStatus(to), msg)

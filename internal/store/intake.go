@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/vigil-dev/vigil"
@@ -161,6 +163,12 @@ func (db *DB) Reports(ctx context.Context, f vigil.ReportFilter) (_ []*vigil.Rep
 		args = append(args, f.Source)
 		where = append(where, fmt.Sprintf("source = $%d", len(args)))
 	}
+	if f.CaseID != 0 {
+		args = append(args, f.CaseID)
+		p := fmt.Sprintf("$%d", len(args))
+		where = append(where, "id IN (SELECT l.report_id FROM intake_links l WHERE l.kind = 'case' AND "+caseAndMerged("l.target_id", p)+
+			" OR l.kind = 'finding' AND l.target_id IN (SELECT f.id FROM findings f WHERE f.case_id = "+p+"))")
+	}
 	q := "SELECT " + reportCols + " FROM intake_reports"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -306,7 +314,7 @@ func (tx *Tx) insertMessage(ctx context.Context, m vigil.ReportMessage) (int64, 
 }
 
 // linkTables are the tables a triage link may point into.
-var linkTables = map[string]string{vigil.LinkFinding: "findings"}
+var linkTables = map[string]string{vigil.LinkFinding: "findings", vigil.LinkCase: "cases"}
 
 // ChangeReport applies one PSIRT write to a report (see vigil.ReportChange). Needs PermIntake. ECONFLICT when
 // the report is no longer in ch.From; EINVALID naming links[i] when a linked finding or case does not exist.
@@ -392,10 +400,8 @@ func (db *DB) ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange)
 }
 
 func linkKinds() []string {
-	var out []string
-	for k := range linkTables {
-		out = append(out, k)
-	}
+	out := slices.Collect(maps.Keys(linkTables))
+	slices.Sort(out)
 	return out
 }
 

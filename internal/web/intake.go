@@ -592,6 +592,9 @@ func formLinks(r *http.Request) ([]vigil.ReportLink, error) {
 			out = append(out, vigil.ReportLink{Kind: k, ID: id})
 		}
 	}
+	if r.PostFormValue("new_case") != "" {
+		out = append(out, vigil.ReportLink{Kind: vigil.LinkCase, Vulnerability: strings.TrimSpace(r.PostFormValue("new_case_vuln"))})
+	}
 	return out, nil
 }
 

@@ -50,6 +50,17 @@ type Service struct {
 	// Outbox e-mails the reporter each message the PSIRT sends (the acknowledgement first) when the reporter left an
 	// address; nil sends nothing (the follow-up link still shows every message).
 	Outbox vigil.OutboxService
+	// Cases opens the cases triage asks for and moves a case's D0 to a report's receipt when the report came first
+	// (internal/cases.Service); nil refuses a case link without an id.
+	Cases CaseDesk
+}
+
+// CaseDesk is what triage needs of the case service.
+type CaseDesk interface {
+	Cases(ctx context.Context, f vigil.CaseFilter) ([]*vigil.Case, error)
+	CaseView(ctx context.Context, id int64, asOf vigil.Date) (*cases.View, error)
+	OpenCase(ctx context.Context, c *vigil.Case, reason string) error
+	SetLearned(ctx context.Context, caseID int64, learned vigil.Date, reason, evidence string) error
 }
 
 var _ vigil.IntakeService = (*Service)(nil)
@@ -357,7 +368,79 @@ func (s *Service) Triage(ctx context.Context, id int64, links []vigil.ReportLink
 	if len(links) == 0 {
 		return vigil.Errorf(vigil.EINVALID, "links: triage links the report to at least one finding or case (or close it with a resolution)")
 	}
+	if _, err := vigil.Authorize(ctx, vigil.PermIntake); err != nil {
+		return err
+	}
+	r, err := s.Store.Report(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.Status.CanMoveTo(vigil.ReportTriaged) {
+		return vigil.Errorf(vigil.ECONFLICT, "report %s is %s: it cannot move to %s (%s)", r.Number, r.Status, vigil.ReportTriaged, nextSteps(r.Status))
+	}
+	links = slices.Clone(links)
+	for i := range links {
+		if links[i].Kind != vigil.LinkCase {
+			continue
+		}
+		if links[i].ID, err = s.caseOf(ctx, r, i, links[i]); err != nil {
+			return err
+		}
+	}
 	return s.step(ctx, id, vigil.ReportTriaged, vigil.ReportChange{Action: "intake.triage", Links: links, Message: msg})
+}
+
+// caseOf is the case a triage link names, through the case service: an existing case, whose D0 moves to the
+// report's receipt when the report came first (D0 is the earliest evidence of learning); or, for a link without
+// an id, the device's case of the vulnerability, else a new case learned on the day the report was received.
+func (s *Service) caseOf(ctx context.Context, r *vigil.Report, i int, l vigil.ReportLink) (int64, error) {
+	if s.Cases == nil {
+		if l.ID == 0 {
+			return 0, vigil.Errorf(vigil.EINVALID, "links[%d].id: required (no case service to open a case with)", i)
+		}
+		return l.ID, nil
+	}
+	evidence := fmt.Sprintf("report %s received %s", r.Number, r.ReceivedOn)
+	var c *vigil.Case
+	if l.ID != 0 {
+		v, err := s.Cases.CaseView(ctx, l.ID, vigil.Date{})
+		if vigil.ErrorCode(err) == vigil.ENOTFOUND {
+			return 0, vigil.Errorf(vigil.EINVALID, "links[%d]: case %d does not exist", i, l.ID)
+		} else if err != nil {
+			return 0, err
+		}
+		c = v.Case
+	} else {
+		dev := l.DeviceID
+		if dev == 0 {
+			dev = r.DeviceID
+		}
+		if dev == 0 {
+			return 0, vigil.Errorf(vigil.EINVALID, "links[%d].device_id: the report names no marketed device: say which device the case is on", i)
+		}
+		vuln := strings.TrimSpace(l.Vulnerability)
+		if vuln == "" {
+			vuln = r.Number // a provisional id until a CVE is assigned
+		}
+		found, err := s.Cases.Cases(ctx, vigil.CaseFilter{DeviceID: dev, Vuln: vuln, States: vigil.CaseStates})
+		if err != nil {
+			return 0, err
+		}
+		if len(found) == 0 {
+			nc := &vigil.Case{DeviceID: dev, Vulnerability: vuln, Provisional: vuln == r.Number, Learned: r.ReceivedOn, LearnedHow: vigil.LearnedReport, LearnedEvidence: evidence}
+			if err := s.Cases.OpenCase(ctx, nc, fmt.Sprintf("triage of report %s: %s", r.Number, r.Title)); err != nil {
+				return 0, fmt.Errorf("links[%d]: %w", i, err)
+			}
+			return nc.ID, nil
+		}
+		c = found[0]
+	}
+	if r.ReceivedOn.Before(c.Learned) {
+		if err := s.Cases.SetLearned(ctx, c.ID, r.ReceivedOn, fmt.Sprintf("report %s came before the case's D0 (%s)", r.Number, c.Learned), evidence); err != nil {
+			return 0, err
+		}
+	}
+	return c.ID, nil
 }
 
 // Advance moves a report on to remediation or disclosure. Needs PermIntake.

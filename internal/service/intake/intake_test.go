@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/service/intake"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
@@ -592,6 +593,94 @@ func TestDisclosureCoordination(t *testing.T) {
 		evs, err := f.db.Events(staff, vigil.AuditFilter{ObjectType: "report", Action: "intake.disclosure"})
 		if err != nil || len(evs) != 2 || evs[0].Reason != "Published." || !strings.Contains(string(evs[1].New), `"cve_requested_from":"CISA"`) {
 			t.Errorf("audit trail of the coordination: %v %d", err, len(evs))
+		}
+	})
+}
+
+// TestTriageIntoCases: triage links a report to cases through the case service. A link without an id opens the
+// report's device's case, learned the day the report came in (a provisional id, the report number, when no CVE is
+// named); a case that exists already (found by any alias) is linked instead, and its D0 moves back to the report's
+// receipt when the report came first, audited with the reason. The case lists the report; a report naming no
+// device, or a case that does not exist, is refused naming the link.
+func TestTriageIntoCases(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.svc.Cases = &cases.Service{Store: f.db, Clock: f.clock}
+		r, _, err := f.svc.Submit(context.Background(), goodInput(f.dev.ID)) // received Friday 2025-06-06 (Chicago)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Acknowledge(psirt(), r.ID, "Thank you."); err != nil {
+			t.Fatal(err)
+		}
+		// Monday, a feed's advisory matches the same flaw: a case learned 2025-06-09.
+		f.clock.T = time.Date(2025, 6, 9, 15, 0, 0, 0, time.UTC)
+		comp := vigil.Component{Name: "pump-rest", Version: "1.0", Purl: "pkg:generic/pump-rest@1.0"}
+		if _, _, err := f.db.SyncFindings(staff, f.ver.ID, []vigil.Finding{{Component: comp, Vulnerability: "CVE-2025-7777", Aliases: []string{"GHSA-pump-rest-0001"}}}); err != nil {
+			t.Fatal(err)
+		}
+		matched, err := f.svc.Cases.Cases(staff, vigil.CaseFilter{Vuln: "CVE-2025-7777"})
+		if err != nil || len(matched) != 1 || matched[0].Learned.String() != "2025-06-09" {
+			t.Fatalf("the matched case: %+v %v", matched, err)
+		}
+		for _, tt := range []struct {
+			name  string
+			links []vigil.ReportLink
+			want  string
+		}{
+			{"a case that does not exist", []vigil.ReportLink{{Kind: vigil.LinkCase, ID: 999}}, "links[0]: case 999"},
+			{"another device that does not exist", []vigil.ReportLink{{Kind: vigil.LinkCase, DeviceID: 999}}, "links[0]"},
+		} {
+			if err := f.svc.Triage(psirt(), r.ID, tt.links, "x"); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: %v, want EINVALID naming %s", tt.name, err, tt.want)
+			}
+		}
+		if err := f.svc.Triage(psirt(), r.ID, []vigil.ReportLink{{Kind: vigil.LinkCase, Vulnerability: "ghsa-pump-rest-0001"}, {Kind: vigil.LinkCase}}, "Confirmed; two issues."); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Report(staff, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != vigil.ReportTriaged || len(got.Links) != 2 {
+			t.Fatalf("the triaged report: %s %+v", got.Status, got.Links)
+		}
+		byVuln := map[string]*vigil.Case{}
+		for _, l := range got.Links {
+			v, err := f.svc.Cases.CaseView(staff, l.ID, vigil.Date{})
+			if err != nil || l.Kind != vigil.LinkCase {
+				t.Fatalf("link %+v: %v", l, err)
+			}
+			byVuln[v.Case.Vulnerability] = v.Case
+			linked, err := f.svc.Reports(staff, vigil.ReportFilter{CaseID: l.ID})
+			if err != nil || len(linked) != 1 || linked[0].ID != r.ID {
+				t.Errorf("reports of case %d: %v %v", l.ID, linked, err)
+			}
+		}
+		if c := byVuln["CVE-2025-7777"]; c == nil || c.ID != matched[0].ID || c.Learned.String() != "2025-06-06" {
+			t.Errorf("the matched case after triage: %+v, want D0 moved back to the report's 2025-06-06", c)
+		}
+		if c := byVuln[r.Number]; c == nil || !c.Provisional || c.Learned.String() != "2025-06-06" || c.LearnedHow != vigil.LearnedReport {
+			t.Errorf("the case the report opened: %+v", c)
+		}
+		evs, err := f.db.Events(staff, vigil.AuditFilter{Action: "case.learned"})
+		if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Reason, r.Number) {
+			t.Errorf("the D0 correction in the trail: %+v %v", evs, err)
+		}
+		// A report naming no marketed device cannot open a case without one.
+		in := goodInput(0)
+		in.Product, in.Attachments = "Some other pump", nil
+		r2, _, err := f.svc.Submit(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Acknowledge(psirt(), r2.ID, "Thank you."); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Triage(psirt(), r2.ID, []vigil.ReportLink{{Kind: vigil.LinkCase}}, "x"); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "links[0].device_id") {
+			t.Errorf("a case for a report naming no device: %v", err)
+		}
+		if err := f.svc.Triage(psirt(), r2.ID, []vigil.ReportLink{{Kind: vigil.LinkCase, DeviceID: f.dev.ID, Vulnerability: "CVE-2025-7777"}}, "Same as VR-1."); err != nil {
+			t.Errorf("the same report on a named device: %v", err)
 		}
 	})
 }
