@@ -33,7 +33,8 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	lib := vigil.Component{Name: "openssl", Version: "1.1.1k", Purl: "pkg:generic/openssl@1.1.1k"}
 	_, err := db.ImportSBOM(ctx, v.ID, []vigil.Component{lib}, vigil.SBOMMeta{Source: "pump.cdx.json", Format: "cyclonedx-json 1.5", Digest: "abc"}, nil)
 	must("sbom", err)
-	must("user", db.CreateUser(ctx, &vigil.User{Name: "alice", Role: vigil.RolePSIRT}, "correct horse battery staple"))
+	alice := &vigil.User{Name: "alice", Role: vigil.RolePSIRT}
+	must("user", db.CreateUser(ctx, alice, "correct horse battery staple"))
 	_, _, err = db.CreateToken(ctx, "alice", "ci", ts("2025-09-01T00:00:00Z"))
 	must("token", err)
 	must("role", db.SetUserRole(ctx, "alice", vigil.RoleRegulatory, "moved to regulatory affairs"))
@@ -96,6 +97,8 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	_, err = db.SaveISAOSignals(ctx, []*vigil.ISAOSignal{sig})
 	must("isao signal", err)
 	must("isao citation", db.CiteISAOSignals(ctx, 1, []int64{sig.ID}, "the bulletin said it is exploited"))
+	must("saved filter", db.SaveFilter(vigil.WithActor(ctx, vigil.Actor{UserID: alice.ID, Name: "alice", Role: vigil.RoleRegulatory}),
+		&vigil.SavedFilter{Screen: "cases", Name: "KEV", Query: "kev=1"})) // saved filter 1
 }
 
 // rowCount counts the rows of the audited tables.
@@ -193,6 +196,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"isao_documents":          "UPDATE isao_documents SET title = 'tampered' WHERE id = 1",
 		"isao_shares":             "UPDATE isao_shares SET status = 'complete' WHERE id = 1",
 		"isao_citations":          "UPDATE isao_citations SET cited_by = 'tampered' WHERE id = 1",
+		"saved_filters":           "UPDATE saved_filters SET query = 'state=all' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

@@ -56,6 +56,8 @@ type casesData struct {
 	Filter  url.Values // the filter and order without the page, for the sort, page and export links
 	// Justifications are the VEX justifications a not_affected status may give, OpenVEX's words first.
 	Justifications []vigil.VEXJustification
+	// Saved is the saved-filter block (savedfilters.go).
+	Saved *savedFiltersBlock
 }
 
 // Link returns the queue's URL with the filter and kv set ("" values removed).
@@ -165,6 +167,7 @@ func (s *Server) renderCases(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	data := casesData{Query: q, Queue: queue, Devices: devs, States: vigil.CaseStates, Filter: filter, Justifications: vigil.VEXJustifications}
+	data.Saved = s.savedFilters(r, filter)
 	s.render(w, r, status, "cases", page{Title: "Cases", Nav: "cases", Notice: notice, Error: failed, Data: data})
 	return nil
 }

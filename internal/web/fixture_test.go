@@ -66,6 +66,8 @@ type env struct {
 	// consignee holds 40 units of v1; deletable are the ones the role walk deletes, one for each identity's try.
 	consignee int64
 	deletable []int64
+	// filters are each role's saved filter "KEV only" (kev=1), in the order of roles after a 0 for anonymous.
+	filters []int64
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -97,9 +99,14 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	}
 	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Fixture Medical", TimeZone: "UTC", CVDAckDays: 5,
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}))
+	e.filters = []int64{0} // anonymous: none
 	for _, r := range roles {
-		must(db.CreateUser(ctx, &vigil.User{Name: r, Role: r}, password(r)))
+		u := &vigil.User{Name: r, Role: r}
+		must(db.CreateUser(ctx, u, password(r)))
 		must(db.SetFullName(ctx, r, "Pat "+r+" Fixture")) // the printed name a signature shows
+		f := &vigil.SavedFilter{Screen: "cases", Name: "KEV only", Query: "kev=1"}
+		must(db.SaveFilter(vigil.WithActor(ctx, vigil.Actor{UserID: u.ID, Name: r, Role: r}), f))
+		e.filters = append(e.filters, f.ID)
 	}
 	must(db.CreateUser(ctx, &vigil.User{Name: "target", Role: vigil.RoleViewer}, password("target")))
 	for i := range e.targetTokens {

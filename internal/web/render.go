@@ -313,6 +313,8 @@ var notices = map[string]string{
 	"feed-saved":          "Feed saved; the scheduler syncs it from now on (the audit trail records the change).",
 	"model-added":         "Added to the threat model; the audit trail records it.",
 	"model-saved":         "Threat model saved; the audit trail records the change and its reason.",
+	"filter-saved":        "Filter saved: it is listed under \"Saved filters\" for you alone.",
+	"filter-deleted":      "Saved filter deleted.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

@@ -28,6 +28,7 @@ type Services struct {
 	Sources   Sources                  // optional: feed source status
 	Importer  Importer                 // optional: feed imports through the API
 	Feeds     Feeds                    // optional: configure and sync the feed sources
+	Filters   vigil.SavedFilterService // optional: each user's saved list filters
 	Threats   vigil.ThreatModelService // optional: each device's threat model
 	SSO       vigil.SSOService         // optional: single sign-on through an OpenID Connect provider
 	Intake    vigil.IntakeService      // optional: the public report page, the report queue, security.txt

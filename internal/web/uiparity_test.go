@@ -35,6 +35,7 @@ func TestUIParity(t *testing.T) {
 			t.Run("consignees", u.consigneeScreens)
 			t.Run("feeds", u.feedScreens)
 			t.Run("threats", u.threatScreens)
+			t.Run("saved filters", u.savedFilters)
 			t.Run("over time", u.overTime) // last: it moves the clock on
 		})
 	}
@@ -460,4 +461,58 @@ func (u *uiEnv) overTime(t *testing.T) {
 		t.Errorf("three days on: %s, want %s", got, want)
 	}
 	u.page(t, admin, "/", []string{`aria-label="Open findings over time"`}, "The trend shows from the third day")
+}
+
+// savedFilters: any signed-in user saves the case queue's filter under a name and gets it back from a link; the
+// filters are theirs alone.
+func (u *uiEnv) savedFilters(t *testing.T) {
+	body := u.page(t, u.viewer, "/cases?kev=1&state=all&offset=50", []string{`id="saved-filters"`, `href="/cases?kev=1">KEV only</a>`, `name="query" value="kev=1&state=all"`})
+	if strings.Count(body, `class="saved"`) != 1 {
+		t.Errorf("the viewer sees %d saved filters, want their 1", strings.Count(body, `class="saved"`))
+	}
+	save := url.Values{"name": {"All KEV"}, "query": {"kev=1&state=all&offset=50&bogus=x"}}
+	u.post(t, formCase{name: "no CSRF token", c: u.viewer, path: "/cases/filters", form: url.Values{"csrf": {"forged"}, "name": {"All KEV"}, "query": {"kev=1"}}, status: 403})
+	u.post(t, formCase{name: "no name", c: u.viewer, path: "/cases/filters", form: url.Values{"name": {" "}, "query": {"kev=1&state=all"}}, status: 400,
+		want: []string{"The filter was not saved: name: required", `name="query" value="kev=1&state=all"`}})
+	u.post(t, formCase{name: "bad filter", c: u.viewer, path: "/cases/filters", form: url.Values{"name": {"x"}, "query": {"device=pump"}}, status: 400, want: []string{"device"}})
+	u.post(t, formCase{name: "save", c: u.viewer, path: "/cases/filters", form: save, status: 303, location: "/cases?kev=1&state=all&done=filter-saved"})
+	u.page(t, u.viewer, "/cases?done=filter-saved", []string{"Filter saved", `href="/cases?kev=1&state=all">All KEV</a>`})
+	u.page(t, u.admin, "/cases", []string{`href="/cases?kev=1">KEV only</a>`}, "All KEV")
+	ev := u.lastEvent(t, "filter.save")
+	if ev.Actor != "user:viewer" || !strings.Contains(string(ev.New), `"query":"kev=1\u0026state=all"`) && !strings.Contains(string(ev.New), `"query":"kev=1&state=all"`) {
+		t.Errorf("filter.save: %s %s", ev.Actor, ev.New)
+	}
+	fs, err := u.app.Accounts.SavedFilters(vigil.WithActor(sys(), vigil.Actor{UserID: userID(t, u.env, "viewer"), Name: "viewer", Role: vigil.RoleViewer}), "cases")
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("the viewer's filters: %+v (%v)", fs, err)
+	}
+	del := fmt.Sprintf("/cases/filters/%d/delete", fs[0].ID) // "All KEV", first by name
+	u.post(t, formCase{name: "another user's filter", c: u.admin, path: del, status: 404})
+	u.post(t, formCase{name: "delete", c: u.viewer, path: del, status: 303, location: "/cases?done=filter-deleted"})
+	u.page(t, u.viewer, "/cases", []string{"KEV only"}, "All KEV")
+}
+
+// lastEvent is the newest audit event of action.
+func (u *uiEnv) lastEvent(t *testing.T, action string) *vigil.AuditEvent {
+	t.Helper()
+	evs, err := u.db.Events(sys(), vigil.AuditFilter{Action: action, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("no %s audit event (%v)", action, err)
+	}
+	return evs[0]
+}
+
+func userID(t *testing.T, e *env, name string) int64 {
+	t.Helper()
+	us, err := e.db.Users(sys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if u.Name == name {
+			return u.ID
+		}
+	}
+	t.Fatalf("no user %s", name)
+	return 0
 }

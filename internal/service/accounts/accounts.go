@@ -16,6 +16,7 @@ import (
 type Store interface {
 	vigil.UserService
 	vigil.AccountService
+	vigil.SavedFilterService
 }
 
 // Service is the users use case. It implements vigil.UserService and vigil.AccountService.
@@ -27,8 +28,9 @@ type Service struct {
 }
 
 var (
-	_ vigil.UserService    = (*Service)(nil)
-	_ vigil.AccountService = (*Service)(nil)
+	_ vigil.UserService        = (*Service)(nil)
+	_ vigil.AccountService     = (*Service)(nil)
+	_ vigil.SavedFilterService = (*Service)(nil)
 )
 
 // self allows an admin, or the user name themself.
@@ -120,6 +122,30 @@ func (s *Service) Tokens(ctx context.Context, userName string) ([]*vigil.Token, 
 		return nil, err
 	}
 	return s.Store.Tokens(ctx, userName)
+}
+
+// SavedFilters lists the caller's saved filters of a screen. Needs PermRead; the store keeps them to their owner.
+func (s *Service) SavedFilters(ctx context.Context, screen string) ([]*vigil.SavedFilter, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	return s.Store.SavedFilters(ctx, screen)
+}
+
+// SaveFilter saves the caller's filter under its name (replacing one of that name). Needs PermRead.
+func (s *Service) SaveFilter(ctx context.Context, f *vigil.SavedFilter) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return err
+	}
+	return s.Store.SaveFilter(ctx, f)
+}
+
+// DeleteSavedFilter deletes one of the caller's saved filters. Needs PermRead.
+func (s *Service) DeleteSavedFilter(ctx context.Context, id int64) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return err
+	}
+	return s.Store.DeleteSavedFilter(ctx, id)
 }
 
 // MarkSeen records that the signed-in user has seen what is new. Needs PermRead.
