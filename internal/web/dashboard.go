@@ -58,6 +58,8 @@ type dashboardData struct {
 	Cases, CasesUncontrolled int
 	Parts                    *dashboardParts
 	Intake                   *intakePanel // nil when no intake service is wired in
+	// GettingStarted: the portfolio has no device yet, so the page shows the first steps instead of empty charts.
+	GettingStarted bool
 }
 
 // dashboardParts are the dashboard's shared panels (the clocks, the KEV list, the charts) rendered: they are the
@@ -91,6 +93,11 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d.NewLink = "/findings?since=" + vigil.DateOf(ov.NewSince, nil).String()
+	devs, err := s.svc.Portfolio.Devices(r.Context())
+	if err != nil {
+		return err
+	}
+	d.GettingStarted = len(devs) == 0
 	for _, c := range []struct {
 		n *int
 		q CaseQuery

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/web"
 )
@@ -515,4 +519,36 @@ func userID(t *testing.T, e *env, name string) int64 {
 	}
 	t.Fatalf("no user %s", name)
 	return 0
+}
+
+// TestGettingStarted: a store with its organization and first admin but no device shows the first steps on the
+// dashboard, each a link to the screen that does it; once a device exists the steps go.
+func TestGettingStarted(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
+	dsn := storetest.DSN(t, store.SQLite)
+	a, err := app.Open(context.Background(), dsn, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ctx := sys()
+	if err := a.Portfolio.CreateOrg(ctx, &vigil.Organization{Name: "New Medical", TimeZone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Accounts.CreateUser(ctx, &vigil.User{Name: "alice", Role: vigil.RoleAdmin}, password("alice")); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := a.WebServer(app.ServeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, engine: store.SQLite, app: a, web: ws, clock: clock, srv: httptest.NewServer(ws)}
+	t.Cleanup(e.srv.Close)
+	u := &uiEnv{env: e}
+	c := e.login("alice", password("alice"))
+	u.page(t, c, "/", []string{`id="getting-started"`, `<a href="/devices">Devices</a>: add a device`, `<a href="/sources">Sources</a>: sync`})
+	if err := a.Portfolio.CreateDevice(ctx, &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}); err != nil {
+		t.Fatal(err)
+	}
+	u.page(t, c, "/", []string{"Dashboard"}, `id="getting-started"`)
 }
