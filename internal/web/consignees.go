@@ -108,7 +108,7 @@ func (s *Server) storedConsignee(r *http.Request, c *vigil.Consignee) (consignee
 		}
 		return strconv.Itoa(u.Units), strings.Join(u.Lots, "; ")
 	})
-	f := url.Values{"name": {c.Name}, "contact": {c.Contact}, "address": {c.Address}}
+	f := url.Values{"name": {c.Name}, "contact": {c.Contact}, "address": {c.Address}, "emails": {strings.Join(c.Emails, "\n")}}
 	return consigneeData{Consignee: c, Form: f, Units: units}, err
 }
 
@@ -149,6 +149,9 @@ func (s *Server) consigneeUpdateForm(w http.ResponseWriter, r *http.Request) err
 	f := r.PostForm
 	shown := *c
 	c.Name, c.Contact, c.Address = strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("contact")), strings.TrimSpace(f.Get("address"))
+	if f.Has("emails") {
+		c.Emails = lines(f.Get("emails"))
+	}
 	units, err := s.unitRows(r, func(v int64) (string, string) {
 		return strings.TrimSpace(f.Get("units_" + itoa(v))), f.Get("lots_" + itoa(v))
 	})

@@ -268,7 +268,7 @@ func (u *uiEnv) consigneeScreens(t *testing.T) {
 	path := fmt.Sprintf("/consignees/%d", mercy.ID)
 	u.page(t, u.admin, path, []string{`value="biomed@mercy.example"`, "1 Main St, Springfield", fmt.Sprintf(`name="units_%d"`, u.v2)})
 	u.page(t, u.viewer, fmt.Sprintf("/consignees/%d", u.consignee), []string{`value="40"`, `value="L-1; L-2"`, "readonly"}, `id="consignee-edit"`, `id="consignee-delete"`)
-	edit := url.Values{"name": {"Mercy General Hospital"}, "contact": {"Dana Biomed, +1 555 0100"}, "address": {"1 Main St, Springfield"},
+	edit := url.Values{"name": {"Mercy General Hospital"}, "contact": {"Dana Biomed, +1 555 0100"}, "address": {"1 Main St, Springfield"}, "emails": {"biomed@mercy.example\n it@mercy.example "},
 		fmt.Sprintf("units_%d", u.v1): {"12"}, fmt.Sprintf("lots_%d", u.v1): {"A-7; A-8, A-9"}, fmt.Sprintf("units_%d", u.v2): {"3"},
 		"reason": {"Units from the 2025 service report."}}
 	u.refusals(t, path, edit)
@@ -279,9 +279,12 @@ func (u *uiEnv) consigneeScreens(t *testing.T) {
 	bad.Set(fmt.Sprintf("units_%d", u.v2), "three")
 	u.post(t, formCase{name: "units not a number", c: u.admin, path: path, form: bad, status: 400,
 		want: []string{`The consignee was not saved: units (Infusio IP-3X 3.2.1): "three" is not a whole number`, `value="A-7; A-8, A-9"`, `value="Units from the 2025 service report."`}})
+	bad.Set(fmt.Sprintf("units_%d", u.v2), "3")
+	bad.Set("emails", "biomed at mercy")
+	u.post(t, formCase{name: "bad e-mail", c: u.admin, path: path, form: bad, status: 400, want: []string{"The consignee was not saved: emails[0]"}})
 	u.post(t, formCase{name: "save", c: u.admin, path: path, form: edit, status: 303, location: path + "?done=consignee-saved"})
 	got, err := u.db.Consignee(sys(), mercy.ID)
-	if err != nil || got.Name != "Mercy General Hospital" || got.Contact != "Dana Biomed, +1 555 0100" || len(got.Units) != 2 ||
+	if err != nil || got.Name != "Mercy General Hospital" || got.Contact != "Dana Biomed, +1 555 0100" || len(got.Units) != 2 || strings.Join(got.Emails, ",") != "biomed@mercy.example,it@mercy.example" ||
 		got.Units[0].Units != 12 || strings.Join(got.Units[0].Lots, "|") != "A-7|A-8|A-9" || got.Units[1].Units != 3 {
 		t.Errorf("stored consignee: %+v (%v)", got, err)
 	}
