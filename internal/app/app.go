@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/mailer"
 	"github.com/vigil-dev/vigil/internal/service/accounts"
+	"github.com/vigil-dev/vigil/internal/service/advisories"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
 	"github.com/vigil-dev/vigil/internal/service/esign"
 	"github.com/vigil-dev/vigil/internal/service/evidence"
@@ -50,12 +51,14 @@ type App struct {
 	// Notifier tells the team about KEV hits, clocks at risk or overdue and reports awaiting acknowledgement, by the
 	// rules (the periodic job "notify").
 	Notifier *notify.Notifier
-	Reports  *regdocs.Service  // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
-	Notices  *notices.Service  // customer notices: drafted from cases, checked, sent through the outbox
-	Signing  *esign.Service    // Part 11 electronic signatures on records
-	Evidence *evidence.Service // a case's evidence package for an inspection, verifiable offline
-	SSO      *accounts.SSO     // single sign-on, when EnableSSO configured it
-	Clock    vigil.Clock
+	Reports  *regdocs.Service // regulatory documents: 806 report and record, premarket, PMA, 524B, the plan
+	Notices  *notices.Service // customer notices: drafted from cases, checked, sent through the outbox
+	// Advisories are the CSAF 2.0 advisories Vigil publishes.
+	Advisories *advisories.Service
+	Signing    *esign.Service    // Part 11 electronic signatures on records
+	Evidence   *evidence.Service // a case's evidence package for an inspection, verifiable offline
+	SSO        *accounts.SSO     // single sign-on, when EnableSSO configured it
+	Clock      vigil.Clock
 
 	db         *store.DB
 	catchingUp atomic.Bool // Serve's start-up re-match is running
@@ -119,6 +122,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Reports:     reports,
 		Notices:     nts,
 		ISAO:        &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Key: o.secretKey, Clock: clock},
+		Advisories:  &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Clock: clock},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    acc,

@@ -99,6 +99,10 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("isao citation", db.CiteISAOSignals(ctx, 1, []int64{sig.ID}, "the bulletin said it is exploited"))
 	must("saved filter", db.SaveFilter(vigil.WithActor(ctx, vigil.Actor{UserID: alice.ID, Name: "alice", Role: vigil.RoleRegulatory}),
 		&vigil.SavedFilter{Screen: "cases", Name: "KEV", Query: "kev=1"})) // saved filter 1
+	adv := &vigil.SecurityAdvisory{Cases: []int64{f.CaseID}, NoticeID: n.ID, TLP: "WHITE"}
+	must("advisory", db.CreateAdvisory(ctx, adv, "ACME-SA-2025-")) // advisory 1
+	_, err = db.PublishAdvisory(ctx, adv.ID, 0, vigil.AdvisoryFinal, []vigil.AdvisoryRevision{{Number: 1, Date: ts("2025-06-03T00:00:00Z"), Summary: "Initial release"}}, []byte(`{}`))
+	must("advisory publish", err)
 }
 
 // rowCount counts the rows of the audited tables.
@@ -197,6 +201,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"isao_shares":             "UPDATE isao_shares SET status = 'complete' WHERE id = 1",
 		"isao_citations":          "UPDATE isao_citations SET cited_by = 'tampered' WHERE id = 1",
 		"saved_filters":           "UPDATE saved_filters SET query = 'state=all' WHERE id = 1",
+		"advisories":              "UPDATE advisories SET tlp = 'RED' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {

@@ -238,6 +238,7 @@ var auditedTables = []auditedTable{
 	{name: "isao_shares"},
 	{name: "isao_citations"},
 	{name: "saved_filters"}, // a user's saved list filters
+	{name: "advisories"},
 }
 
 // auditedTable is one audited table: its name, the columns left out of its records (written by bookkeeping that

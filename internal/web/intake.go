@@ -433,6 +433,7 @@ func SecurityTxt(p *vigil.CVDPolicy) (string, error) {
 	if p.BaseURL != "" {
 		b.WriteString("Canonical: " + p.BaseURL + "/.well-known/security.txt\n")
 		b.WriteString("Policy: " + p.BaseURL + "/security/policy\n")
+		b.WriteString("CSAF: " + p.BaseURL + "/.well-known/csaf/provider-metadata.json\n")
 	}
 	return b.String(), nil
 }

@@ -304,7 +304,8 @@ func TestSecurityTxt(t *testing.T) {
 	res, body := c.get("/.well-known/security.txt")
 	want := "# Vulnerability disclosure for Fixture Medical. Reports are acknowledged within 5 working days.\n" +
 		"Contact: mailto:psirt@fixture.example\nContact: https://psirt.fixture.example/report\nExpires: " + expires.UTC().Format(time.RFC3339) + "\n" +
-		"Preferred-Languages: en, de\nCanonical: https://psirt.fixture.example/.well-known/security.txt\nPolicy: https://psirt.fixture.example/security/policy\n"
+		"Preferred-Languages: en, de\nCanonical: https://psirt.fixture.example/.well-known/security.txt\nPolicy: https://psirt.fixture.example/security/policy\n" +
+		"CSAF: https://psirt.fixture.example/.well-known/csaf/provider-metadata.json\n"
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" || body != want {
 		t.Errorf("security.txt: %d %s\n%s\nwant\n%s", res.StatusCode, res.Header.Get("Content-Type"), body, want)
 	}

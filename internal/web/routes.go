@@ -96,6 +96,7 @@ func (s *Server) table() []route {
 		{Method: "GET", Pattern: "/report/follow/{token}", Public: true, Summary: "a reporter's view of their report through its secret follow-up link", h: s.followPage},
 		{Method: "POST", Pattern: "/report/follow/{token}", Public: true, Summary: "a reporter's message through the follow-up link", Example: form("message", "More detail."), h: s.followReply},
 		{Method: "GET", Pattern: "/.well-known/security.txt", Public: true, Summary: "RFC 9116 security.txt from the published CVD policy (404 until it has a contact and an expiry)", h: s.securityTxt},
+		{Method: "GET", Pattern: "/.well-known/csaf/*", Public: true, Summary: "the CSAF 2.0 provider: provider-metadata.json, TLP folders with index.txt, changes.csv, ROLIE feed, documents with .sha256/.sha512 (TLP:WHITE public, others to signed-in users)", h: s.csafProvider},
 		{Method: "GET", Pattern: "/security/policy", Public: true, Summary: "the coordinated vulnerability disclosure policy page", h: s.policyPage},
 
 		// Screens.

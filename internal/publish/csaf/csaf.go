@@ -553,3 +553,10 @@ func SortedIDs(ids []string) []string {
 	}
 	return out[:n]
 }
+
+// KnownCWE reports whether a weakness id is in the CWE list the validator checks names against: a CWE from a feed
+// that is not (a newer or a category id) is left out of a document rather than failing it.
+func KnownCWE(id string) bool {
+	_, ok := csafin.CWEName(id)
+	return ok
+}

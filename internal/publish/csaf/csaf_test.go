@@ -2,10 +2,8 @@ package csaf
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	csafin "github.com/vigil-dev/vigil/internal/feed/csaf"
+	"github.com/vigil-dev/vigil/internal/testfix"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -172,57 +171,9 @@ func TestReferenceValidator(t *testing.T) {
 	if err != nil || len(files) < 3 {
 		t.Fatalf("golden documents: %v %v", files, err)
 	}
-	for _, r := range ReferenceValidate(t, files...) {
+	for _, r := range testfix.CSAFReferenceValidate(t, files...) {
 		if !r.IsValid || len(r.Errors) > 0 {
 			t.Errorf("%s fails csaf-validator-lib: %+v", r.File, r.Errors)
 		}
 	}
-}
-
-// RefResult is the reference validator's verdict on one file.
-type RefResult struct {
-	File    string `json:"file"`
-	IsValid bool   `json:"isValid"`
-	Errors  []struct {
-		Test, InstancePath, Message string
-	} `json:"errors"`
-}
-
-// ReferenceValidate runs testdata/validate.mjs with node on files. Without node or the library the test is
-// skipped, except under CI=1 where it fails (.ci/run installs both).
-func ReferenceValidate(t *testing.T, files ...string) []RefResult {
-	t.Helper()
-	lib := os.Getenv("VIGIL_CSAF_VALIDATOR_LIB")
-	if lib == "" {
-		home, _ := os.UserHomeDir()
-		lib = filepath.Join(home, ".cache", "vigil-tools", "csaf-validator", "node_modules", "@secvisogram", "csaf-validator-lib")
-	}
-	node, err := exec.LookPath("node")
-	if _, serr := os.Stat(filepath.Join(lib, "validateStrict.js")); err != nil || serr != nil {
-		msg := "node or @secvisogram/csaf-validator-lib missing (" + lib + "): install it as .ci/run does"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	script, _ := filepath.Abs(filepath.Join("testdata", "validate.mjs"))
-	if _, err := os.Stat(script); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(node, append([]string{script, lib}, files...)...).Output()
-	if err != nil {
-		t.Fatalf("node validate.mjs: %v %s", err, out)
-	}
-	var res []RefResult
-	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
-		var r RefResult
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatalf("validator output %q: %v", line, err)
-		}
-		res = append(res, r)
-	}
-	if len(res) != len(files) {
-		t.Fatalf("validator judged %d of %d files", len(res), len(files))
-	}
-	return res
 }

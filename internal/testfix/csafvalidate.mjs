@@ -1,5 +1,5 @@
 // Runs the CSAF TC's reference validator (@secvisogram/csaf-validator-lib) on CSAF 2.0 documents: the strict
-// schema test and every mandatory test. Usage: node validate.mjs LIBDIR FILE...; prints one JSON line per file,
+// schema test and every mandatory test. Usage: node csafvalidate.mjs LIBDIR FILE...; prints one JSON line per file,
 // {"file", "isValid", "errors": [{"test", "instancePath", "message"}]}, and exits 0 (the Go test judges).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
