@@ -47,7 +47,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Filters: a.Accounts, Threats: q.Threats(a.Threats),
 		Intake: a.Intake, AckDeadlines: a.Intake.Deadlines, Health: a.db.Health, Starting: a.starting, VEX: a.VEX, ISAO: a.ISAO,
 		Signing: a.Signing, Remediation: a.Remediation,
-		Reports: a.Reports, Advisories: a.Advisories,
+		Reports: a.Reports, Advisories: a.Advisories, Notices: a.Notices,
 		// The settings screen's notifications: the notifier's rules and the outbox's server and messages.
 		Notify: struct {
 			*notify.Notifier

@@ -41,6 +41,7 @@ type Services struct {
 	Reports      Reports                // optional: the regulatory documents of cases and devices
 	Notify       Notify                 // optional: notification rules, the SMTP server, the outbox
 	ISAO         ISAO                   // optional: ISAO memberships, §IX evidence, shares and intelligence
+	Notices      vigil.NoticeService    // optional: customer notices (the list screen and API)
 	Advisories   Advisories             // optional: CSAF advisories and the provider at /.well-known/csaf/
 	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
 	// for /healthz and /readyz; it bounds its own wait.

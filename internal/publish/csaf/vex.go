@@ -107,4 +107,3 @@ func vexVuln(st VEXStatement, p Product) (Vulnerability, error) {
 	v.Notes = []Note{{Category: "description", Title: "Status", Text: detail}}
 	return v, nil
 }
-

@@ -409,7 +409,6 @@ func (s *Service) remediations(ctx context.Context, v *cases.View, notice *vigil
 	return out
 }
 
-
 // Provider lays out the CSAF provider the caller may read: TLP:WHITE documents for anyone, every published one
 // for a signed-in user; feeds for WHITE and every label published.
 func (s *Service) Provider(ctx context.Context) (*csaf.Provider, error) {
