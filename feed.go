@@ -10,7 +10,7 @@ import (
 // Feed is one configured intelligence source: where it is fetched from, how often, and how its last syncs went.
 type Feed struct {
 	Name        string          `json:"name"`
-	Source      string          `json:"source"` // nvd, osv, kev, epss, csaf, stix
+	Source      string          `json:"source"` // nvd, osv, kev, epss, csaf, stix, taxii
 	URL         string          `json:"url"`
 	Every       time.Duration   `json:"-"`
 	Schedule    string          `json:"schedule"` // Every as ScheduleText gives it ("24h", "1h30m")
@@ -41,7 +41,7 @@ func ScheduleText(d time.Duration) string {
 func (f *Feed) Failing() bool { return f.Failures > 0 }
 
 // FeedSources are the sources a feed may be read as.
-var FeedSources = []string{SourceNVD, SourceOSV, SourceKEV, SourceEPSS, SourceCSAF, SourceSTIX}
+var FeedSources = []string{SourceNVD, SourceOSV, SourceKEV, SourceEPSS, SourceCSAF, SourceSTIX, SourceTAXII}
 
 // Validate checks a feed's configuration.
 func (f *Feed) Validate() error {

@@ -14,6 +14,9 @@ const (
 	SourceEPSS = "epss"
 	SourceCSAF = "csaf"
 	SourceSTIX = "stix"
+	// SourceTAXII is a feed that polls an ISAO's TAXII 2.1 collection (the membership whose TAXII URL it names);
+	// what it brings are ISAO signals, not advisories.
+	SourceTAXII = "taxii"
 )
 
 // Advisory is one source's record of one vulnerability, as parsed from a feed. Feed parsers produce these; the

@@ -114,6 +114,8 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}
 	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: nts, Signing: sign, Clock: clock}
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
+	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Key: o.secretKey, Clock: clock}
+	in.TAXII = isaos.PollFeed
 	return &App{
 		Portfolio:   p,
 		Intel:       in,
@@ -121,7 +123,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Remediation: rem,
 		Reports:     reports,
 		Notices:     nts,
-		ISAO:        &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Key: o.secretKey, Clock: clock},
+		ISAO:        isaos,
 		Advisories:  &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Clock: clock},
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},

@@ -327,8 +327,148 @@ $VIGIL_SECRET_KEY, at least 32 random bytes kept outside the database).`,
 		}}
 	shares.Flags().StringVar(&shareISAO, "isao", "", "only shares with this ISAO")
 	shares.Flags().Int64Var(&shareCase, "case", 0, "only shares of this case")
-	cmd.AddCommand(list, show, set, doc, alerts, shares)
+	imp := &cobra.Command{Use: "import NAME FILE", Short: "Take in a STIX 2.1 bundle an ISAO sent: indicators, vulnerabilities, notes and reports become signals linked to the cases they touch",
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			f, err := os.Open(args[1])
+			if err != nil {
+				return Usage("%v", err)
+			}
+			defer f.Close()
+			return env.withApp(func(a *app.App) error {
+				in, err := a.ISAO.ImportSTIX(env.actx(), args[0], filepath.Base(args[1]), f)
+				if err != nil {
+					return err
+				}
+				return env.Output(in, intakeTable(in))
+			})
+		}}
+	var cursor string
+	poll := &cobra.Command{Use: "poll NAME [--after TIMESTAMP]", Short: "Poll the ISAO's TAXII collection now (a taxii feed polls it on its schedule: vigil feeds)",
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return env.withApp(func(a *app.App) error {
+				in, err := a.ISAO.Poll(env.actx(), args[0], cursor)
+				if err != nil {
+					return err
+				}
+				return env.Output(in, intakeTable(in))
+			})
+		}}
+	poll.Flags().StringVar(&cursor, "after", "", "only objects the server added after this TAXII timestamp (default: everything)")
+	var sigISAO string
+	var sigCase int64
+	sigs := &cobra.Command{Use: "signals [--isao NAME] [--case ID]", Short: "Intelligence received from ISAOs, with the cases each touches and the assessments that cite it", Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				list, err := a.ISAO.Signals(env.actx(), sigISAO, sigCase)
+				if err != nil {
+					return err
+				}
+				if list == nil {
+					list = []*vigil.ISAOSignal{}
+				}
+				return env.Output(list, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, sg := range list {
+						rows = append(rows, []string{strconv.FormatInt(sg.ID, 10), sg.Received.Format("2006-01-02"), orDash(sg.ISAO), sg.Type, cell(sg.Name),
+							orDash(strings.Join(sg.CVEs, " ")), idList(sg.Cases), idList(sg.Assessments)})
+					}
+					return []string{"ID", "RECEIVED", "ISAO", "TYPE", "NAME", "CVES", "CASES", "CITED BY"}, rows
+				})
+			})
+		}}
+	sigs.Flags().StringVar(&sigISAO, "isao", "", "only from this ISAO")
+	sigs.Flags().Int64Var(&sigCase, "case", 0, "only signals touching this case")
+	var citeSignals []int64
+	var citeReason string
+	cite := &cobra.Command{Use: "cite ASSESSMENT --signals ID,ID [--reason R]", Short: "Record that an assessment considered these ISAO signals (§IX item 4: intelligence traced to the risk assessment)",
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			aid, err := parseID("ASSESSMENT", strings.TrimPrefix(strings.ToUpper(args[0]), "A"))
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				if err := a.ISAO.Cite(env.actx(), aid, citeSignals, citeReason); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "Assessment A%d cites signals %s.\n", aid, idList(citeSignals))
+				return nil
+			})
+		}}
+	cite.Flags().Int64SliceVar(&citeSignals, "signals", nil, "the signals it considered (vigil isao signals)")
+	cite.Flags().StringVar(&citeReason, "reason", "", "what they changed in the assessment (recorded in the audit trail)")
+	var evFrom, evTo, evDevice string
+	evidence := &cobra.Command{Use: "evidence NAME [--from DATE] [--to DATE] [--format json|csv|table]",
+		Short: "The §IX evidence of a membership over a period: each item's documents, the shares made, the intelligence received and what it led to",
+		Args:  exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var from, to vigil.Date
+			for _, d := range []struct {
+				flag, v string
+				dst     *vigil.Date
+			}{{"from", evFrom, &from}, {"to", evTo, &to}} {
+				if d.v != "" {
+					day, err := vigil.ParseDate(d.v)
+					if err != nil {
+						return Usage("--%s: %v", d.flag, err)
+					}
+					*d.dst = day
+				}
+			}
+			return env.withApp(func(a *app.App) error {
+				ev, err := a.ISAO.Evidence(env.actx(), args[0], evDevice, from, to)
+				if err != nil {
+					return err
+				}
+				if env.Format == "csv" {
+					return ev.WriteCSV(env.Stdout)
+				}
+				return env.Output(ev, func() ([]string, [][]string) {
+					var rows [][]string
+					for _, it := range ev.Items {
+						state := "evidenced"
+						if !it.Evidenced {
+							state = "NOT EVIDENCED"
+						}
+						var docs []string
+						for _, d := range it.Documents {
+							docs = append(docs, d.Title)
+						}
+						rows = append(rows, []string{strconv.Itoa(it.N), state, cell(strings.Join(docs, "; ")), it.Records})
+					}
+					return []string{"§IX ITEM", "STATE", "DOCUMENTS", "RECORDS"}, rows
+				})
+			})
+		}}
+	evidence.Flags().StringVar(&evFrom, "from", "", "first day of the period (default the membership's start)")
+	evidence.Flags().StringVar(&evTo, "to", "", "last day of the period (default today)")
+	evidence.Flags().StringVar(&evDevice, "device", "", "the device line whose own membership it is")
+	cmd.AddCommand(list, show, set, doc, alerts, shares, imp, poll, sigs, cite, evidence)
 	return cmd
+}
+
+func intakeTable(in *isao.Intake) func() ([]string, [][]string) {
+	return func() ([]string, [][]string) {
+		rows := [][]string{{orDash(in.ISAO), cell(in.Source), strconv.Itoa(in.Objects), strconv.Itoa(in.Signals), strconv.Itoa(in.Changed), idList(in.Linked),
+			strconv.Itoa(len(in.Rejected)), orDash(in.Cursor)}}
+		for _, r := range in.Rejected {
+			rows = append(rows, []string{"", "rejected: " + cell(r), "", "", "", "", "", ""})
+		}
+		return []string{"ISAO", "SOURCE", "OBJECTS", "SIGNALS", "NEW OR CHANGED", "CASES TOUCHED", "REJECTED", "CURSOR"}, rows
+	}
+}
+
+func idList(xs []int64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	var s []string
+	for _, x := range xs {
+		s = append(s, strconv.FormatInt(x, 10))
+	}
+	return strings.Join(s, ",")
 }
 
 func shareTable(log ...*vigil.ISAOShare) func() ([]string, [][]string) {

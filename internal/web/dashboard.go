@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/service/isao"
 )
 
 // lastVisit is when the caller last marked what is new as seen (new findings are those since then), or a week ago
@@ -60,6 +61,9 @@ type dashboardData struct {
 	Intake                   *intakePanel // nil when no intake service is wired in
 	// GettingStarted: the portfolio has no device yet, so the page shows the first steps instead of empty charts.
 	GettingStarted bool
+	// ISAOAlerts are what will cost enforcement discretion's criterion 4 (lapsing memberships, §IX items without
+	// evidence), before it does.
+	ISAOAlerts []isao.Alert
 }
 
 // dashboardParts are the dashboard's shared panels (the clocks, the KEV list, the charts) rendered: they are the
@@ -110,6 +114,11 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if d.Intake, err = s.intakePanel(r.Context()); err != nil {
 		return err
+	}
+	if s.svc.ISAO != nil {
+		if d.ISAOAlerts, err = s.svc.ISAO.Alerts(r.Context()); err != nil {
+			return err
+		}
 	}
 	if d.Parts, err = s.dashboardParts(r.Context(), &d); err != nil {
 		return err

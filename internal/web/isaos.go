@@ -24,6 +24,11 @@ type ISAO interface {
 	Set(ctx context.Context, in isao.SetInput) (*vigil.ISAOMembership, error)
 	AddDocument(ctx context.Context, name, device string, d *vigil.ISAODocument, reason string) error
 	Today(ctx context.Context) vigil.Date
+	Alerts(ctx context.Context) ([]isao.Alert, error)
+	Shares(ctx context.Context, name string, caseID int64) ([]*vigil.ISAOShare, error)
+	Signals(ctx context.Context, name string, caseID int64) ([]*vigil.ISAOSignal, error)
+	Evidence(ctx context.Context, name, device string, from, to vigil.Date) (*isao.Evidence, error)
+	Share(ctx context.Context, in isao.ShareInput) (*isao.ShareResult, error)
 }
 
 // isaoRow is one membership as the form holds it.

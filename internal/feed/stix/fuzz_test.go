@@ -18,7 +18,8 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if bundle.Counts["vulnerability"] != len(bundle.Advisories) || bundle.Counts["indicator"] != len(bundle.Indicators) || bundle.Counts["report"] != len(bundle.Reports) {
+		if bundle.Counts["vulnerability"] != len(bundle.Advisories) || bundle.Counts["indicator"] != len(bundle.Indicators) || bundle.Counts["report"] != len(bundle.Reports) ||
+			bundle.Counts["note"] != len(bundle.Notes) {
 			t.Fatalf("counts %v for %d advisories, %d indicators, %d reports", bundle.Counts, len(bundle.Advisories), len(bundle.Indicators), len(bundle.Reports))
 		}
 		for _, a := range bundle.Advisories {

@@ -41,6 +41,7 @@ type Bundle struct {
 	Advisories []vigil.Advisory `json:"advisories,omitempty"`
 	Indicators []Indicator      `json:"indicators,omitempty"`
 	Reports    []Report         `json:"reports,omitempty"`
+	Notes      []Note           `json:"notes,omitempty"`
 	// Rejected lists the objects skipped, each as "objects[i]: field: reason".
 	Rejected []string `json:"rejected,omitempty"`
 }
@@ -63,6 +64,7 @@ type Indicator struct {
 	PatternType string    `json:"pattern_type"`
 	ValidFrom   time.Time `json:"valid_from,omitzero"`
 	ValidUntil  time.Time `json:"valid_until,omitzero"`
+	Modified    time.Time `json:"modified,omitzero"`
 }
 
 // Report is a STIX report; Vulnerabilities are the advisory ids (CVE or STIX id) among its object_refs.
@@ -74,6 +76,18 @@ type Report struct {
 	Published       time.Time `json:"published,omitzero"`
 	ObjectRefs      []string  `json:"object_refs,omitempty"`
 	Vulnerabilities []string  `json:"vulnerabilities,omitempty"`
+	Modified        time.Time `json:"modified,omitzero"`
+}
+
+// Note is a STIX note: an analyst's words on the objects it references; Vulnerabilities are the advisory ids among
+// them.
+type Note struct {
+	ID              string    `json:"id"`
+	Abstract        string    `json:"abstract,omitempty"`
+	Content         string    `json:"content"`
+	ObjectRefs      []string  `json:"object_refs,omitempty"`
+	Vulnerabilities []string  `json:"vulnerabilities,omitempty"`
+	Modified        time.Time `json:"modified,omitzero"`
 }
 
 // Parse reads one STIX 2.1 bundle. name identifies it in errors; a zero field of lim means DefaultLimits' value.
@@ -150,6 +164,8 @@ func (p *parser) object(raw json.RawMessage) error {
 		err = p.report(raw)
 	case "identity":
 		err = p.identity(raw)
+	case "note":
+		err = p.note(raw)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", h.Type, untrusted.Clip(h.ID), err)
@@ -235,6 +251,9 @@ func (p *parser) indicator(raw json.RawMessage) error {
 	if v.ValidUntil != nil {
 		in.ValidUntil = v.ValidUntil.UTC()
 	}
+	if v.Modified != nil {
+		in.Modified = v.Modified.UTC()
+	}
 	p.bundle.Indicators = append(p.bundle.Indicators, in)
 	return nil
 }
@@ -248,10 +267,32 @@ func (p *parser) report(raw json.RawMessage) error {
 	if v.Published != nil {
 		r.Published = v.Published.UTC()
 	}
+	if v.Modified != nil {
+		r.Modified = v.Modified.UTC()
+	}
 	for _, ref := range v.Objects {
 		r.ObjectRefs = append(r.ObjectRefs, string(ref))
 	}
 	p.bundle.Reports = append(p.bundle.Reports, r)
+	return nil
+}
+
+func (p *parser) note(raw json.RawMessage) error {
+	var v stix2.Note
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return errors.New(untrusted.DescribeJSON(raw, err))
+	}
+	if v.Content == "" {
+		return errors.New("content: missing")
+	}
+	n := Note{ID: string(v.ID), Abstract: v.Abstract, Content: v.Content}
+	if v.Modified != nil {
+		n.Modified = v.Modified.UTC()
+	}
+	for _, ref := range v.Objects {
+		n.ObjectRefs = append(n.ObjectRefs, string(ref))
+	}
+	p.bundle.Notes = append(p.bundle.Notes, n)
 	return nil
 }
 
@@ -264,18 +305,25 @@ func (p *parser) identity(raw json.RawMessage) error {
 	return nil
 }
 
-// finish resolves what needs the whole bundle: report → vulnerability links (reports may precede the objects
-// they reference) and the creator.
+// finish resolves what needs the whole bundle: report and note → vulnerability links (they may precede the
+// objects they reference) and the creator.
 func (p *parser) finish() {
-	for i := range p.bundle.Reports {
-		r := &p.bundle.Reports[i]
+	vulns := func(refs []string) []string {
+		var out []string
 		seen := map[string]bool{}
-		for _, ref := range r.ObjectRefs {
+		for _, ref := range refs {
 			if id, ok := p.vulnIDs[ref]; ok && !seen[id] {
 				seen[id] = true
-				r.Vulnerabilities = append(r.Vulnerabilities, id)
+				out = append(out, id)
 			}
 		}
+		return out
+	}
+	for i := range p.bundle.Reports {
+		p.bundle.Reports[i].Vulnerabilities = vulns(p.bundle.Reports[i].ObjectRefs)
+	}
+	for i := range p.bundle.Notes {
+		p.bundle.Notes[i].Vulnerabilities = vulns(p.bundle.Notes[i].ObjectRefs)
 	}
 	best := ""
 	for _, id := range p.firstSeen {

@@ -55,6 +55,9 @@ type Service struct {
 	// its Allow extended with the feeds' hosts.
 	Fetcher *importer.Fetcher
 	Log     *slog.Logger
+	// TAXII polls a feed of source taxii (an ISAO's collection) from its cursor, returning the new cursor and what
+	// it brought (internal/service/isao PollFeed); nil where ISAO intelligence is not wired.
+	TAXII func(ctx context.Context, f *vigil.Feed) (cursor string, sum vigil.IntelSummary, err error)
 }
 
 // Result is what an import did: the import run, and the re-match of the portfolio that followed it.
@@ -222,6 +225,16 @@ func (s *Service) SyncFeed(ctx context.Context, name string) (*Result, error) {
 // sync imports a feed from its cursor and re-matches the portfolio: the one sync both `vigil feeds sync` and the
 // scheduler run.
 func (s *Service) sync(ctx context.Context, f *vigil.Feed) (*Result, error) {
+	if f.Source == vigil.SourceTAXII {
+		if s.TAXII == nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "feed %s: TAXII feeds are polled by the ISAO service, which is not configured here", f.Name)
+		}
+		cursor, sum, err := s.TAXII(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Import: &importer.Result{IntelResult: &vigil.IntelResult{Summaries: []vigil.IntelSummary{sum}}, Cursor: cursor}}, nil
+	}
 	im, err := s.importer(ctx)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,158 @@
+package isao
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-dev/vigil"
+)
+
+// Evidence is the objective evidence of active ISAO participation (G2016 §IX) for one membership over a period:
+// each item with the documents in force at the period's end, the shares made (cases, dates, how), and the
+// intelligence received with what it led to (the cases it touched, the assessments that cite it). The regulatory
+// documents and the evidence package take it as it is; CSV gives the same rows to a spreadsheet.
+type Evidence struct {
+	Membership vigil.ISAOMembership `json:"membership"`
+	From       vigil.Date           `json:"from"`
+	To         vigil.Date           `json:"to"`
+	// Active says the membership covered every day of the period.
+	Active bool               `json:"active"`
+	Items  [4]EvidenceItem    `json:"items"`
+	Shares []*vigil.ISAOShare `json:"shares"`
+	// SharedCases are the cases shared in the period.
+	SharedCases []int64             `json:"shared_cases"`
+	Signals     []*vigil.ISAOSignal `json:"signals"`
+	// Touched counts the signals received in the period that touched a case, Cited those an assessment cites.
+	Touched int `json:"touched_cases"`
+	Cited   int `json:"cited_by_assessments"`
+}
+
+// EvidenceItem is one §IX item: what it asks, the documents in force at the period's end, and whether it is
+// evidenced.
+type EvidenceItem struct {
+	N         int                  `json:"n"`
+	Asks      string               `json:"asks"`
+	Documents []vigil.ISAODocument `json:"documents"`
+	Evidenced bool                 `json:"evidenced"`
+	// Records says what Vigil's own records add to the item: the shares for item 3, the cited signals for item 4.
+	Records string `json:"records,omitempty"`
+}
+
+// Evidence gathers the evidence of a membership over [from, to], days in the organization's time zone (zero from:
+// the membership's start, or the period's end when it has none; zero to: today). Needs PermRead.
+func (s *Service) Evidence(ctx context.Context, name, device string, from, to vigil.Date) (*Evidence, error) {
+	m, err := s.Membership(ctx, name, device)
+	if err != nil {
+		return nil, err
+	}
+	if to.IsZero() {
+		to = s.Today(ctx)
+	}
+	if from.IsZero() {
+		if from = m.Since; from.IsZero() {
+			from = to
+		}
+	}
+	if to.Before(from) {
+		return nil, vigil.Errorf(vigil.EINVALID, "to: %s is before from (%s)", to, from)
+	}
+	ev := &Evidence{Membership: *m, From: from, To: to, Active: m.Active(from) && m.Active(to), SharedCases: []int64{}}
+	if ev.Shares, err = s.Store.ISAOShares(ctx, m.ID, 0, from, to); err != nil {
+		return nil, err
+	}
+	if ev.Shares == nil {
+		ev.Shares = []*vigil.ISAOShare{}
+	}
+	for _, sh := range ev.Shares {
+		if !slices.Contains(ev.SharedCases, sh.CaseID) {
+			ev.SharedCases = append(ev.SharedCases, sh.CaseID)
+		}
+	}
+	slices.Sort(ev.SharedCases)
+	loc := s.Cases.Zone(ctx)
+	if ev.Signals, err = s.Store.ISAOSignals(ctx, vigil.ISAOSignalFilter{MembershipID: m.ID, From: from.In(loc), To: to.AddDays(1).In(loc)}); err != nil {
+		return nil, err
+	}
+	if ev.Signals == nil {
+		ev.Signals = []*vigil.ISAOSignal{}
+	}
+	for _, sg := range ev.Signals {
+		if len(sg.Cases) > 0 {
+			ev.Touched++
+		}
+		if len(sg.Assessments) > 0 {
+			ev.Cited++
+		}
+	}
+	for i := range ev.Items {
+		it := EvidenceItem{N: i + 1, Asks: vigil.ISAOItems[i], Documents: []vigil.ISAODocument{}}
+		for _, d := range m.Documents {
+			if d.Item == i+1 && d.Counts(to) {
+				it.Documents = append(it.Documents, d)
+			}
+		}
+		it.Evidenced = len(it.Documents) > 0
+		switch i + 1 {
+		case 3:
+			it.Records = strconv.Itoa(len(ev.Shares)) + " shares of " + strconv.Itoa(len(ev.SharedCases)) + " cases in the period"
+		case 4:
+			it.Records = strconv.Itoa(len(ev.Signals)) + " signals received, " + strconv.Itoa(ev.Touched) + " touching a case, " + strconv.Itoa(ev.Cited) + " cited by assessments"
+		}
+		ev.Items[i] = it
+	}
+	return ev, nil
+}
+
+// WriteCSV writes the evidence as rows a spreadsheet reads: section, item, date, what, reference, SHA-256.
+func (ev *Evidence) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	row := func(cells ...string) { cw.Write(cells) }
+	row("section", "item", "date", "what", "reference", "sha256")
+	m := ev.Membership
+	row("membership", "", m.Since.String(), m.Name+" ("+strings.ToUpper(m.TLP)+")", "active for the whole period: "+strconv.FormatBool(ev.Active), "")
+	for _, it := range ev.Items {
+		if len(it.Documents) == 0 {
+			row("§IX", strconv.Itoa(it.N), "", it.Asks, "NOT EVIDENCED", "")
+		}
+		for _, d := range it.Documents {
+			row("§IX", strconv.Itoa(it.N), dayText(d.Date), it.Asks, d.Kind+": "+d.Title, d.SHA256)
+		}
+		if it.Records != "" {
+			row("§IX", strconv.Itoa(it.N), "", it.Asks, it.Records, "")
+		}
+	}
+	for _, sh := range ev.Shares {
+		ref := sh.Method
+		if sh.StatusID != "" {
+			ref += " status " + sh.StatusID
+		}
+		row("share", "3", sh.Date.String(), "case "+strconv.FormatInt(sh.CaseID, 10)+": "+sh.Vulnerability+" in "+sh.Device, ref+", event E"+strconv.FormatInt(sh.EventID, 10)+", "+sh.BundleID, sh.SHA256)
+	}
+	for _, sg := range ev.Signals {
+		row("signal", "4", sg.Received.Format("2006-01-02"), sg.Type+": "+sg.Name, sg.STIXID+"; cases "+ids(sg.Cases)+"; assessments "+ids(sg.Assessments), "")
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func dayText(d vigil.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+func ids(xs []int64) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	var s []string
+	for _, x := range xs {
+		s = append(s, strconv.FormatInt(x, 10))
+	}
+	return strings.Join(s, " ")
+}
