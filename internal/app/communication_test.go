@@ -35,7 +35,7 @@ func TestCommunication(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			mp.Reset(t)
 			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.DSN(t, engine), nil, app.WithSMTPURL(mp.URL("psirt@acme.example")))
+			a, err := app.Open(ctx, storetest.MigratedDSN(t, engine), nil, app.WithSMTPURL(mp.URL("psirt@acme.example")))
 			if err != nil {
 				t.Fatal(err)
 			}

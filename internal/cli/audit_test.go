@@ -136,7 +136,7 @@ func TestCheckpointURL(t *testing.T) {
 			u, _ := url.Parse(srv.URL + "/" + engine + "/checkpoint.json")
 			u.User = url.UserPassword("vigil", "s3cret")
 			dest := u.String()
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			r.ok("--audit-key", key, "audit", "keygen")
 			r.ok("--audit-key", key, "org", "create", "--name", "Acme")
 			if code, out, errs := r.run("", "audit", "verify", "--checkpoint", dest); code != 2 || !strings.Contains(errs, "nothing published there yet (404)") || strings.Contains(out+errs, "s3cret") {

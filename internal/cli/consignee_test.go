@@ -10,7 +10,7 @@ import (
 
 // TestConsigneeDelete: `vigil consignee delete` needs a reason, removes the consignee, and the audit trail keeps it.
 func TestConsigneeDelete(t *testing.T) {
-	r := runner{t, storetest.DSN(t, store.SQLite)}
+	r := runner{t, storetest.MigratedDSN(t, store.SQLite)}
 	r.ok("org", "create", "--name", "Acme")
 	r.ok("consignee", "create", "--name", "General Hospital", "--contact", "biomed@example.org")
 	if code, _, errs := r.run("", "consignee", "delete", "1"); code != 2 || !strings.Contains(errs, "reason: required to delete a consignee") {

@@ -24,7 +24,7 @@ func TestEvidencePackage(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			dir := t.TempDir()
 			key := filepath.Join(dir, "audit.key")
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			out := r.ok("--audit-key", key, "audit", "keygen")
 			pub := regexp.MustCompile(`public key (\S+)`).FindStringSubmatch(out)[1]
 			k := func(args ...string) string { return r.ok(append([]string{"--audit-key", key}, args...)...) }

@@ -14,7 +14,7 @@ import (
 // to a real Mailpit and reads its delivery log; a refused one shows the server's answer and is resent.
 func TestNotifySMTPCommands(t *testing.T) {
 	mp := testfix.StartMailpit(t)
-	r := runner{t, storetest.DSN(t, store.SQLite)}
+	r := runner{t, storetest.MigratedDSN(t, store.SQLite)}
 	r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
 	if out := r.ok("notify", "smtp"); !strings.Contains(out, "none: set $VIGIL_SMTP_URL") {
 		t.Errorf("unconfigured: %s", out)

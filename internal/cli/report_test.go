@@ -18,7 +18,7 @@ import (
 // the audit trail. The documents' content is the service's golden files; this checks the command line around them
 // (one engine: the storage under it runs on both in internal/service/regdocs).
 func TestReportCommands(t *testing.T) {
-	r := runner{t, storetest.DSN(t, store.SQLite)}
+	r := runner{t, storetest.MigratedDSN(t, store.SQLite)}
 	dir := t.TempDir()
 	today := time.Now().UTC()
 	day := func(n int) string { return today.AddDate(0, 0, n).Format(time.DateOnly) }

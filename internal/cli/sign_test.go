@@ -16,7 +16,7 @@ import (
 func TestCaseSign(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			r := runner{t, storetest.DSN(t, engine)}
+			r := runner{t, storetest.MigratedDSN(t, engine)}
 			const pw = "correct horse battery staple"
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "America/Chicago")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")

@@ -528,7 +528,7 @@ func userID(t *testing.T, e *env, name string) int64 {
 // dashboard, each a link to the screen that does it; once a device exists the steps go.
 func TestGettingStarted(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
-	dsn := storetest.DSN(t, store.SQLite)
+	dsn := storetest.MigratedDSN(t, store.SQLite)
 	a, err := app.Open(context.Background(), dsn, clock)
 	if err != nil {
 		t.Fatal(err)

@@ -66,7 +66,7 @@ func TestNotifier(t *testing.T) {
 			mp.Reset(t)
 			// Monday 2026-01-05 15:00 UTC, 09:00 in Chicago: past the digest hour.
 			clock := storetest.NewClock(time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC))
-			dsn := storetest.DSN(t, e)
+			dsn := storetest.MigratedDSN(t, e)
 			db, err := store.Open(context.Background(), dsn, clock)
 			if err != nil {
 				t.Fatal(err)

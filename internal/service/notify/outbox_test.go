@@ -70,7 +70,7 @@ func TestOutbox(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e, func(t *testing.T) {
 			clock := storetest.NewClock(time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC))
-			dsn := storetest.DSN(t, e)
+			dsn := storetest.MigratedDSN(t, e)
 			db, err := store.Open(context.Background(), dsn, clock)
 			if err != nil {
 				t.Fatal(err)
