@@ -120,14 +120,7 @@ func caseCmd(env *Env) *cobra.Command {
 				if d != nil {
 					at = *d
 				}
-				v, err := a.Cases.CaseView(env.actx(), id, at)
-				if err != nil {
-					return err
-				}
-				if env.Format == "json" {
-					return env.JSON(cases.NewOut(v))
-				}
-				return printView(env, a, v)
+				return printCase(env, a, id, at)
 			})
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
@@ -307,14 +300,7 @@ func caseLearnedCmd(env *Env) *cobra.Command {
 				if err := a.Cases.SetLearned(env.actx(), id, *d, reason, evidence); err != nil {
 					return err
 				}
-				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
-				if err != nil {
-					return err
-				}
-				if env.Format == "json" {
-					return env.JSON(cases.NewOut(v))
-				}
-				return printView(env, a, v)
+				return printCase(env, a, id, vigil.Date{})
 			})
 		}}
 	cmd.Flags().StringVar(&date, "date", "", "the corrected D0 (YYYY-MM-DD)")
@@ -366,14 +352,7 @@ func caseMergeCmd(env *Env) *cobra.Command {
 				if err := a.Cases.MergeCases(env.actx(), into, dup, reason); err != nil {
 					return err
 				}
-				v, err := a.Cases.CaseView(env.actx(), into, vigil.Date{})
-				if err != nil {
-					return err
-				}
-				if env.Format == "json" {
-					return env.JSON(cases.NewOut(v))
-				}
-				return printView(env, a, v)
+				return printCase(env, a, into, vigil.Date{})
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why they are one case (required)")
@@ -584,14 +563,7 @@ func caseVEXCmd(env *Env) *cobra.Command {
 						return err
 					}
 				}
-				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
-				if err != nil {
-					return err
-				}
-				if env.Format == "json" {
-					return env.JSON(cases.NewOut(v))
-				}
-				return printView(env, a, v)
+				return printCase(env, a, id, vigil.Date{})
 			})
 		}}
 	f := cmd.Flags()
@@ -604,4 +576,17 @@ func caseVEXCmd(env *Env) *cobra.Command {
 	f.StringVar(&x.FixedIn, "fixed-in", "", "fixed: the version that fixes it")
 	f.StringVar(&x.Reason, "reason", "", "what the status rests on (required)")
 	return cmd
+}
+
+// printCase prints a case as it stands on at (zero: today): the `case show` document with --format json, else its
+// page. Every case command that changes a case answers with it.
+func printCase(env *Env, a *app.App, id int64, at vigil.Date) error {
+	v, err := a.Cases.CaseView(env.actx(), id, at)
+	if err != nil {
+		return err
+	}
+	if env.Format == "json" {
+		return env.JSON(cases.NewOut(v))
+	}
+	return printView(env, a, v)
 }
