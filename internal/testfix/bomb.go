@@ -42,3 +42,33 @@ func GzipBomb(w io.Writer, prefix string, size int64) error {
 	}
 	return nil
 }
+
+// Endless returns a reader that yields prefix and then n bytes of 'a' without holding them: a feed file whose one
+// value or line never ends (1 GiB for a parser's size limits), made in constant memory.
+func Endless(prefix string, n int64) io.Reader {
+	return &endless{prefix: []byte(prefix), n: n}
+}
+
+type endless struct {
+	prefix []byte
+	n      int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.prefix) > 0 {
+		c := copy(p, e.prefix)
+		e.prefix = e.prefix[c:]
+		return c, nil
+	}
+	if e.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.n {
+		p = p[:e.n]
+	}
+	for i := range p {
+		p[i] = 'a'
+	}
+	e.n -= int64(len(p))
+	return len(p), nil
+}

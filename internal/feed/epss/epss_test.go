@@ -141,31 +141,6 @@ func TestRejectedRows(t *testing.T) {
 	}
 }
 
-// endless yields prefix and then n bytes of 'a' without holding them.
-type endless struct {
-	prefix []byte
-	n      int64
-}
-
-func (e *endless) Read(p []byte) (int, error) {
-	if len(e.prefix) > 0 {
-		c := copy(p, e.prefix)
-		e.prefix = e.prefix[c:]
-		return c, nil
-	}
-	if e.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.n {
-		p = p[:e.n]
-	}
-	for i := range p {
-		p[i] = 'a'
-	}
-	e.n -= int64(len(p))
-	return len(p), nil
-}
-
 func TestFatal(t *testing.T) {
 	head := "#model_version:v1,score_date:2025-01-01\ncve,epss,percentile\n"
 	tests := []struct {
@@ -180,9 +155,9 @@ func TestFatal(t *testing.T) {
 		{"bad date", strings.NewReader("#model_version:v1,score_date:20/02/2025\ncve,epss,percentile\n"), untrusted.Limits{},
 			`e.csv: line 1: score_date: "20/02/2025" is not a date`},
 		{"no header", strings.NewReader("#score_date:2025-01-01\n"), untrusted.Limits{}, "e.csv: line 2: missing the cve,epss,percentile header"},
-		{"1 GiB single line", &endless{prefix: []byte(head + "CVE-2024-0001,"), n: 1 << 30}, untrusted.Limits{},
+		{"1 GiB single line", testfix.Endless(head+"CVE-2024-0001,", 1<<30), untrusted.Limits{},
 			"e.csv: line 3: longer than the limit of 1048576 bytes"},
-		{"1 GiB first line", &endless{prefix: []byte("#"), n: 1 << 30}, untrusted.Limits{}, "e.csv: line 1: longer than the limit of 1048576 bytes"},
+		{"1 GiB first line", testfix.Endless("#", 1<<30), untrusted.Limits{}, "e.csv: line 1: longer than the limit of 1048576 bytes"},
 		{"gzip bomb", bytes.NewReader(gz(t, append([]byte(head), make([]byte, 8<<20)...))), untrusted.Limits{MaxFileSize: 1 << 20, MaxLineSize: 16 << 20},
 			"e.csv: larger than the limit of 1048576 bytes"},
 		{"too many rows", strings.NewReader(head + strings.Repeat("CVE-2024-0001,0.1,0.2\n", 4)), untrusted.Limits{MaxRecords: 3},

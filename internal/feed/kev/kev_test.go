@@ -174,31 +174,6 @@ func TestRejectedEntries(t *testing.T) {
 	}
 }
 
-// endless yields prefix and then n bytes of 'a' without holding them.
-type endless struct {
-	prefix []byte
-	n      int64
-}
-
-func (e *endless) Read(p []byte) (int, error) {
-	if len(e.prefix) > 0 {
-		c := copy(p, e.prefix)
-		e.prefix = e.prefix[c:]
-		return c, nil
-	}
-	if e.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.n {
-		p = p[:e.n]
-	}
-	for i := range p {
-		p[i] = 'a'
-	}
-	e.n -= int64(len(p))
-	return len(p), nil
-}
-
 func TestFatal(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -213,8 +188,8 @@ func TestFatal(t *testing.T) {
 		{"csv header", ParseCSV, strings.NewReader("cve,vendor\nCVE-2024-1234,x\n"), `k: line 1: header lacks the cveID column (got "cve,vendor")`},
 		{"csv quoting", ParseCSV, strings.NewReader(header + "CVE-2024-1234,\"V\"x,P\n"), `k: line 2: malformed CSV: extraneous or missing " in quoted-field`},
 		{"empty csv", ParseCSV, strings.NewReader(""), "k: empty: want a CSV header"},
-		{"1 GiB single csv line", ParseCSV, &endless{prefix: []byte(header + "CVE-2024-1234,"), n: 1 << 30}, "k: line 2: longer than the limit of 1048576 bytes"},
-		{"1 GiB single json value", ParseJSON, &endless{prefix: []byte(`{"vulnerabilities":[{"notes":"`), n: 1 << 30}, "k: line 1: a value larger than the limit of 33554432 bytes"},
+		{"1 GiB single csv line", ParseCSV, testfix.Endless(header+"CVE-2024-1234,", 1<<30), "k: line 2: longer than the limit of 1048576 bytes"},
+		{"1 GiB single json value", ParseJSON, testfix.Endless(`{"vulnerabilities":[{"notes":"`, 1<<30), "k: line 1: a value larger than the limit of 33554432 bytes"},
 		{"10,000-deep json", ParseJSON, strings.NewReader(`{"vulnerabilities":[` + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "]}"),
 			"k: line 1: JSON nests deeper than the limit of 64"},
 	}

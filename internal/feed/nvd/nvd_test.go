@@ -296,31 +296,6 @@ func TestMapping(t *testing.T) {
 	}
 }
 
-// endless yields prefix and then n bytes of 'a' without holding them.
-type endless struct {
-	prefix []byte
-	n      int64
-}
-
-func (e *endless) Read(p []byte) (int, error) {
-	if len(e.prefix) > 0 {
-		c := copy(p, e.prefix)
-		e.prefix = e.prefix[c:]
-		return c, nil
-	}
-	if e.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.n {
-		p = p[:e.n]
-	}
-	for i := range p {
-		p[i] = 'a'
-	}
-	e.n -= int64(len(p))
-	return len(p), nil
-}
-
 func TestFatal(t *testing.T) {
 	deep := `{"vulnerabilities":[` + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "]}"
 	tests := []struct {
@@ -338,8 +313,8 @@ func TestFatal(t *testing.T) {
 		{"not an object", strings.NewReader(`["CVE-2024-1"]`), `p.json: line 1: invalid character '[', want '{'`},
 		{"neither page nor cve", strings.NewReader(`{"hello":"world"}`), `p.json: neither an NVD API 2.0 page (vulnerabilities) nor a cve object (id)`},
 		{"10,000-deep nesting", strings.NewReader(deep), `p.json: line 1: JSON nests deeper than the limit of 64`},
-		{"1 GiB single line", &endless{prefix: []byte(`{"vulnerabilities":[{"cve":{"id":"`), n: 1 << 30}, `p.json: line 1: a value larger than the limit of 33554432 bytes`},
-		{"1 GiB bare object member", &endless{prefix: []byte(`{"id":"CVE-2024-1","descriptions":"`), n: 1 << 30}, `p.json: line 1: a value larger than the limit of 33554432 bytes`},
+		{"1 GiB single line", testfix.Endless(`{"vulnerabilities":[{"cve":{"id":"`, 1<<30), `p.json: line 1: a value larger than the limit of 33554432 bytes`},
+		{"1 GiB bare object member", testfix.Endless(`{"id":"CVE-2024-1","descriptions":"`, 1<<30), `p.json: line 1: a value larger than the limit of 33554432 bytes`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

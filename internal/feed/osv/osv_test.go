@@ -487,31 +487,6 @@ func TestLenient(t *testing.T) {
 	}
 }
 
-// endless yields an OSV-looking start and then n bytes of a never-ending string, without holding them in memory.
-type endless struct {
-	prefix []byte
-	n      int64
-}
-
-func (e *endless) Read(p []byte) (int, error) {
-	if len(e.prefix) > 0 {
-		c := copy(p, e.prefix)
-		e.prefix = e.prefix[c:]
-		return c, nil
-	}
-	if e.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.n {
-		p = p[:e.n]
-	}
-	for i := range p {
-		p[i] = 'a'
-	}
-	e.n -= int64(len(p))
-	return len(p), nil
-}
-
 func TestHostileInput(t *testing.T) {
 	lim := untrusted.Limits{MaxRecordSize: 8 << 20}
 	deepJSON := `{"id":"X","modified":"2024-01-01T00:00:00Z","database_specific":` + strings.Repeat(`{"a":`, 10_000) + "1" + strings.Repeat("}", 10_000) + "}"
@@ -521,7 +496,7 @@ func TestHostileInput(t *testing.T) {
 		r    io.Reader
 		want string
 	}{
-		{"1 GiB single-line record", &endless{prefix: []byte(`{"id":"X","details":"`), n: 1 << 30}, "big.json: larger than the limit of 8388608 bytes"},
+		{"1 GiB single-line record", testfix.Endless(`{"id":"X","details":"`, 1<<30), "big.json: larger than the limit of 8388608 bytes"},
 		{"10,000-deep JSON", strings.NewReader(deepJSON), "big.json: line 1, column 380: JSON nests deeper than the limit of 64"},
 		{"10,000-deep YAML", strings.NewReader(deepYAML), "big.json: database_specific[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: line 3: YAML nests deeper than the limit of 64"},
 	}
