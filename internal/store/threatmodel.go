@@ -534,66 +534,54 @@ func (db *DB) ThreatModel(ctx context.Context, deviceID int64) (_ *vigil.ThreatM
 		return nil, err
 	}
 	m := &vigil.ThreatModel{DeviceID: d.ID, Device: d.Name, Assets: []*vigil.Asset{}, Threats: []*vigil.Threat{}, Controls: []*vigil.Control{}}
-	if err := eachRow(ctx, db.db, "SELECT "+assetCols+" FROM tm_assets WHERE device_id = $1 ORDER BY id", []any{deviceID}, func(r *sql.Rows) error {
-		a, err := scanAsset(r)
-		if err == nil {
-			m.Assets = append(m.Assets, a)
-		}
-		return err
-	}); err != nil {
+	assets, err := queryAll(ctx, db.db, scanAsset, "SELECT "+assetCols+" FROM tm_assets WHERE device_id = $1 ORDER BY id", deviceID)
+	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]*vigil.Threat{}
-	if err := eachRow(ctx, db.db, "SELECT "+threatCols+" FROM tm_threats WHERE device_id = $1 ORDER BY id", []any{deviceID}, func(r *sql.Rows) error {
-		t, err := scanThreat(r)
-		if err == nil {
-			m.Threats = append(m.Threats, t)
-			byID[t.ID] = t
-		}
-		return err
-	}); err != nil {
+	m.Assets = append(m.Assets, assets...)
+	threats, err := queryAll(ctx, db.db, scanThreat, "SELECT "+threatCols+" FROM tm_threats WHERE device_id = $1 ORDER BY id", deviceID)
+	if err != nil {
 		return nil, err
 	}
-	if err := eachRow(ctx, db.db, `SELECT l.threat_id, a.ref FROM tm_threat_assets l JOIN tm_assets a ON a.id = l.asset_id
-		WHERE a.device_id = $1 ORDER BY l.threat_id, a.id`, []any{deviceID}, func(r *sql.Rows) error {
-		var tid int64
-		var ref string
-		if err := r.Scan(&tid, &ref); err != nil {
-			return err
-		}
-		if t := byID[tid]; t != nil {
-			t.Assets = append(t.Assets, ref)
-		}
-		return nil
-	}); err != nil {
+	m.Threats = append(m.Threats, threats...)
+	controls, err := queryAll(ctx, db.db, scanControl, "SELECT "+controlCols+" FROM tm_controls WHERE device_id = $1 ORDER BY id", deviceID)
+	if err != nil {
 		return nil, err
 	}
-	ctrlByID := map[int64]*vigil.Control{}
-	if err := eachRow(ctx, db.db, "SELECT "+controlCols+" FROM tm_controls WHERE device_id = $1 ORDER BY id", []any{deviceID}, func(r *sql.Rows) error {
-		c, err := scanControl(r)
-		if err == nil {
-			m.Controls = append(m.Controls, c)
-			ctrlByID[c.ID] = c
-		}
-		return err
-	}); err != nil {
+	m.Controls = append(m.Controls, controls...)
+	threatAssets := map[int64]*[]string{}
+	for _, t := range m.Threats {
+		threatAssets[t.ID] = &t.Assets
+	}
+	controlThreats := map[int64]*[]string{}
+	for _, c := range m.Controls {
+		controlThreats[c.ID] = &c.Threats
+	}
+	if err := linkRefs(ctx, db.db, threatAssets, `SELECT l.threat_id, a.ref FROM tm_threat_assets l JOIN tm_assets a ON a.id = l.asset_id
+		WHERE a.device_id = $1 ORDER BY l.threat_id, a.id`, deviceID); err != nil {
 		return nil, err
 	}
-	if err := eachRow(ctx, db.db, `SELECT l.control_id, t.ref FROM tm_control_threats l JOIN tm_threats t ON t.id = l.threat_id
-		WHERE t.device_id = $1 ORDER BY l.control_id, t.id`, []any{deviceID}, func(r *sql.Rows) error {
-		var cid int64
-		var ref string
-		if err := r.Scan(&cid, &ref); err != nil {
-			return err
-		}
-		if c := ctrlByID[cid]; c != nil {
-			c.Threats = append(c.Threats, ref)
-		}
-		return nil
-	}); err != nil {
+	if err := linkRefs(ctx, db.db, controlThreats, `SELECT l.control_id, t.ref FROM tm_control_threats l JOIN tm_threats t ON t.id = l.threat_id
+		WHERE t.device_id = $1 ORDER BY l.control_id, t.id`, deviceID); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// linkRefs appends each (owner id, ref) row of query to the owner's list of references: the threat model's links
+// (a threat's assets, a control's threats) are rows of their own.
+func linkRefs(ctx context.Context, q querier, lists map[int64]*[]string, query string, args ...any) error {
+	return eachRow(ctx, q, query, args, func(r *sql.Rows) error {
+		var id int64
+		var ref string
+		if err := r.Scan(&id, &ref); err != nil {
+			return err
+		}
+		if l := lists[id]; l != nil {
+			*l = append(*l, ref)
+		}
+		return nil
+	})
 }
 
 // queryAll runs query and returns its rows as scan reads them: the one loop of the store's list reads.
