@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/publish/csaf"
 	"github.com/vigil-dev/vigil/internal/sbom/cyclonedx"
+	"github.com/vigil-dev/vigil/internal/testfix"
 	"github.com/vigil-dev/vigil/internal/untrusted"
 	"github.com/vigil-dev/vigil/internal/vex"
 )
@@ -162,6 +163,16 @@ func TestWriteCSAFVEX(t *testing.T) {
 	}
 	if err := vex.WriteCSAF(&bytes.Buffer{}, deviceVEX(), csaf.Publisher{Name: "Acme Medical"}); err == nil {
 		t.Error("a CSAF document without the publisher's namespace was written")
+	}
+	// The CSAF TC's reference validator (strict schema and every mandatory test) accepts it, as it does advisories.
+	file := filepath.Join(t.TempDir(), "devicevex.csaf.json")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range testfix.CSAFReferenceValidate(t, file) {
+		if !r.IsValid {
+			t.Errorf("csaf-validator-lib refuses the CSAF VEX: %+v", r.Errors)
+		}
 	}
 }
 

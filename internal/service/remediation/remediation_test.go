@@ -405,5 +405,18 @@ func TestDeviceVEXFollowsTheCase(t *testing.T) {
 		if s := stmt(fx.v32); s == nil || s.Status != vigil.VEXAffected {
 			t.Errorf("3.2 next to a not-affected 3.3: %+v", s)
 		}
+		// 3.2's SBOM is re-imported without the vulnerable component: its finding resolves and 3.2 is fixed, the
+		// component no longer listed, while 3.3 keeps the status recorded for it.
+		fx.at("2025-07-21")
+		if _, _, err := fx.db.SyncFindings(ctx, fx.v32.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if s := stmt(fx.v32); s == nil || s.Status != vigil.VEXFixed || s.Detail != "The version's SBOM no longer carries the vulnerable component." ||
+			s.FixedIn != "3.4" || len(s.Components) != 0 || s.ActionStatement != "" {
+			t.Errorf("3.2 after its SBOM dropped the component: %+v", s)
+		}
+		if s := stmt(fx.v33); s == nil || s.Status != vigil.VEXNotAffected {
+			t.Errorf("3.3 after 3.2's SBOM changed: %+v", s)
+		}
 	})
 }
