@@ -16,6 +16,8 @@ type Advisories interface {
 	vigil.AdvisoryService
 	// Provider is the CSAF provider's files as the caller may read them (TLP:WHITE for anyone).
 	Provider(ctx context.Context) (*csaf.Provider, error)
+	// Publisher is who publishes, or why nothing can be published yet (no https base URL).
+	Publisher(ctx context.Context) (csaf.Publisher, error)
 }
 
 // csafProvider serves /.well-known/csaf/: provider-metadata.json, the TLP folders with index.txt, changes.csv,

@@ -12,6 +12,8 @@ import (
 type noticesData struct {
 	Notices    []*vigil.Notice
 	Advisories []*vigil.SecurityAdvisory
+	// Unpublished says why the CSAF provider is not served yet; empty once it is.
+	Unpublished string
 }
 
 func (s *Server) notices() (vigil.NoticeService, error) {
@@ -49,7 +51,11 @@ func (s *Server) renderNotices(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "notices", page{Title: "Notices and advisories", Nav: "notices", Error: problem, Data: noticesData{Notices: list, Advisories: advs}})
+	d := noticesData{Notices: list, Advisories: advs}
+	if _, err := as.Publisher(r.Context()); err != nil {
+		d.Unpublished = vigil.ErrorMessage(err)
+	}
+	s.render(w, r, status, "notices", page{Title: "Notices and advisories", Nav: "notices", Error: problem, Data: d})
 	return nil
 }
 

@@ -172,25 +172,23 @@ func (s *Service) Render(ctx context.Context, kind string, t Target, format stri
 	return doc, err
 }
 
-// Available lists the documents that apply to a case now (for the case page's links): the 806 draft when the
-// correction is reportable (and its amendment once a report was filed), the 806.20 record when it is not reported,
-// and always the premarket decision record.
+// Available lists the documents that apply to a case now (for the case page's links): none before the case has a
+// determination (each documents one); then the 806 draft when the correction is reportable (and its amendment once a
+// report was filed), the 806.20 record when it is not reported, and the premarket decision record.
 func (s *Service) Available(ctx context.Context, caseID int64) ([]string, error) {
 	v, err := s.Cases.CaseView(ctx, caseID, vigil.Date{})
-	if err != nil {
+	if err != nil || v.Determination == nil || v.Provisional {
 		return nil, err
 	}
 	var out []string
-	if v.Determination != nil && !v.Provisional {
-		switch {
-		case reportable(v.Determination.Part806.Status):
-			out = append(out, KindPart806)
-			if v.Determination.Part806.Status == "filed" {
-				out = append(out, KindPart806Amendment)
-			}
-		case notReported(v.Determination.Part806.Status):
-			out = append(out, KindPart806Record)
+	switch {
+	case reportable(v.Determination.Part806.Status):
+		out = append(out, KindPart806)
+		if v.Determination.Part806.Status == "filed" {
+			out = append(out, KindPart806Amendment)
 		}
+	case notReported(v.Determination.Part806.Status):
+		out = append(out, KindPart806Record)
 	}
 	return append(out, KindPremarket), nil
 }
