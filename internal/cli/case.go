@@ -111,15 +111,11 @@ func caseCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := parseDateFlag("as-of", asOf)
+			at, err := parseAsOf(asOf)
 			if err != nil {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				var at vigil.Date
-				if d != nil {
-					at = *d
-				}
 				return printCase(env, a, id, at)
 			})
 		}}

@@ -180,15 +180,11 @@ func findingCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := parseDateFlag("as-of", asOf)
+			at, err := parseAsOf(asOf)
 			if err != nil {
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				var at vigil.Date
-				if d != nil {
-					at = *d
-				}
 				v, err := a.Cases.FindingView(env.actx(), id, at)
 				if err != nil {
 					return err
@@ -217,7 +213,7 @@ func summaryCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := parseDateFlag("as-of", asOf)
+			at, err := parseAsOf(asOf)
 			if err != nil {
 				return err
 			}
@@ -227,10 +223,6 @@ func summaryCmd(env *Env) *cobra.Command {
 				return Usage("--format: %q is not one of markdown, json", env.Format)
 			}
 			return env.withApp(func(a *app.App) error {
-				var at vigil.Date
-				if d != nil {
-					at = *d
-				}
 				sm, err := a.Cases.Summary(env.actx(), id, at)
 				if err != nil {
 					return err
@@ -278,11 +270,9 @@ func deadlinesCmd(env *Env) *cobra.Command {
 	var f cases.DeadlineFilter
 	var within, device, asOf string
 	cmd := &cobra.Command{Use: "deadlines [--as-of DATE] [--within 14d] [--overdue]", Short: "Every open obligation across the portfolio's cases (closed ones keep theirs): urgent first, then soonest", Args: exactArgs(0),
-		RunE: func(c *cobra.Command, _ []string) error {
-			if d, err := parseDateFlag("as-of", asOf); err != nil {
+		RunE: func(c *cobra.Command, _ []string) (err error) {
+			if f.AsOf, err = parseAsOf(asOf); err != nil {
 				return err
-			} else if d != nil {
-				f.AsOf = *d
 			}
 			if within != "" {
 				n, err := strconv.Atoi(strings.TrimSuffix(within, "d"))

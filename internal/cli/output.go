@@ -112,6 +112,15 @@ func parseDateFlag(name, s string) (*vigil.Date, error) {
 	return &d, nil
 }
 
+// parseAsOf is the --as-of flag: the zero Date (today, to the services) when it is not given.
+func parseAsOf(s string) (vigil.Date, error) {
+	d, err := parseDateFlag("as-of", s)
+	if err != nil || d == nil {
+		return vigil.Date{}, err
+	}
+	return *d, nil
+}
+
 func yesno(b bool) string {
 	if b {
 		return "yes"
