@@ -154,6 +154,8 @@ type NoticeDelivery struct {
 	State     string          `json:"state"` // a MailState, or not_queued
 	Attempts  int             `json:"attempts"`
 	Answer    string          `json:"answer,omitempty"` // the SMTP server's last answer
+	// Log is the message's delivery log: every attempt, oldest first.
+	Log []MailAttempt `json:"log"`
 }
 
 // NoticeService builds and sends customer notices. Reads need PermRead; drafting, editing and sending need

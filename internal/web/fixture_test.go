@@ -68,6 +68,12 @@ type env struct {
 	deletable []int64
 	// filters are each role's saved filter "KEV only" (kev=1), in the order of roles after a 0 for anonymous.
 	filters []int64
+	// noticeCase is an assessed case of its own version (3.3.0) that a consignee with an address holds; notices
+	// are drafts on it the role walk edits and sends: one to edit and one to send through the forms, the same two
+	// through the API; advisory is a draft on it (the CSAF namespace is set).
+	noticeCase int64
+	notices    [4]int64
+	advisory   int64
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -246,6 +252,43 @@ func (e *env) openAPICases() {
 		e.t.Fatal(err)
 	}
 	e.apiEvent = ev.ID
+}
+
+// communication makes what the notice and advisory routes act on: the CVD policy's base URL (the CSAF
+// namespace), a consignee of v1 with an address, four draft notices on the log4j case and a draft advisory.
+// Only the role walk needs them.
+func (e *env) communication() {
+	e.t.Helper()
+	ctx := sys()
+	must := func(err error) {
+		e.t.Helper()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	must(e.app.Intake.SetPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.fixture.example", Expires: e.clock.Now().AddDate(0, 6, 0)}, "publish"))
+	// A version, case and consignee of their own, which the walk's other routes do not close, merge or rewrite.
+	v := &vigil.DeviceVersion{DeviceID: e.device, Version: "3.3.0", Status: vigil.VersionMarketed, UnitsFielded: 5}
+	must(e.db.CreateVersion(ctx, v))
+	zlib := vigil.Component{Name: "zlib", Version: "1.2.11", Purl: "pkg:generic/zlib@1.2.11"}
+	must(e.db.SetComponents(ctx, v.ID, []vigil.Component{zlib}, "fixture3.cdx.json"))
+	_, _, err := e.db.SyncFindings(ctx, v.ID, []vigil.Finding{{Component: zlib, Vulnerability: "CVE-2018-25032"}})
+	must(err)
+	fs, err := e.db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+	must(err)
+	e.noticeCase = fs[0].CaseID
+	_, err = e.app.Cases.Assess(ctx, cases.AssessInput{CaseID: e.noticeCase, Date: vigil.NewDate(2025, 6, 2), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Functions: []string{"dose delivery"},
+		Rationale: "A crafted update image crashes the pump's updater."})
+	must(err)
+	must(e.db.CreateConsignee(ctx, &vigil.Consignee{Name: "Noticed Clinic", Emails: []string{"biomed@clinic.fixture.example"}, Units: []vigil.ConsigneeUnit{{VersionID: v.ID, Units: 5}}}))
+	for i := range e.notices {
+		n, err := e.app.Notices.DraftNotice(ctx, []int64{e.noticeCase}, 0)
+		must(err)
+		e.notices[i] = n.ID
+	}
+	a, err := e.app.Advisories.DraftAdvisory(ctx, []int64{e.noticeCase}, 0, "")
+	must(err)
+	e.advisory = a.ID
 }
 
 // token creates an API token for a user.

@@ -315,6 +315,11 @@ var notices = map[string]string{
 	"model-saved":         "Threat model saved; the audit trail records the change and its reason.",
 	"filter-saved":        "Filter saved: it is listed under \"Saved filters\" for you alone.",
 	"filter-deleted":      "Saved filter deleted.",
+	"notice-drafted":      "Notice drafted: its elements are prefilled from the records. Check and edit them, then send.",
+	"notice-saved":        "Notice saved; the audit trail records the change and its reason.",
+	"notice-sent":         "Notice sent: one message per recipient is in the outbox, and customer_notified is recorded on its cases.",
+	"advisory-drafted":    "Advisory drafted: the document below is rendered from the live records until it is published.",
+	"advisory-published":  "Revision published: the CSAF provider serves it.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

@@ -29,6 +29,17 @@ var unwired = map[string]bool{}
 func (e *env) path(pattern string) string {
 	id := func(p string) string {
 		switch {
+		case strings.Contains(p, "/notices/"):
+			i := 0
+			if strings.HasSuffix(p, "/send") {
+				i = 1
+			}
+			if strings.HasPrefix(p, "/api/") {
+				i += 2
+			}
+			return fmt.Sprint(e.notices[i])
+		case strings.Contains(p, "/advisories/"):
+			return fmt.Sprint(e.advisory)
 		case strings.HasPrefix(p, "/api/v1/vex/proposals/"):
 			return fmt.Sprint(e.vexProposals[0])
 		case strings.Contains(p, "/vex/proposals/"):
@@ -105,7 +116,7 @@ func (e *env) reportFor(pattern string) int64 {
 // fill puts the fixture's objects into an API example that names some: the examples' numbers cannot know them.
 func (e *env) fill(pattern string, ex any) any {
 	m, ok := ex.(map[string]any)
-	if !ok || !strings.HasPrefix(pattern, "/api/v1/cases") {
+	if !ok || !strings.HasPrefix(pattern, "/api/v1/cases") && pattern != "/api/v1/notices" && pattern != "/api/v1/advisories" {
 		return ex
 	}
 	out := map[string]any{}
@@ -115,6 +126,8 @@ func (e *env) fill(pattern string, ex any) any {
 	switch {
 	case pattern == "/api/v1/cases":
 		out["device_id"] = e.device
+	case pattern == "/api/v1/notices", pattern == "/api/v1/advisories":
+		out["cases"] = []int64{e.noticeCase}
 	case strings.HasSuffix(pattern, "/merge"):
 		out["into"] = e.apiCase
 	case strings.HasSuffix(pattern, "/split"):
@@ -136,6 +149,9 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 			case strings.HasSuffix(rt.Pattern, "/merge"):
 				// The example's case number cannot know the fixture's: merge the log4j case into the spring one.
 				ex = url.Values{"into": {fmt.Sprint(e.springCase)}, "reason": ex["reason"]}
+			case rt.Pattern == "/notices" || rt.Pattern == "/advisories":
+				// A draft names a case of the fixture's.
+				ex = url.Values{"case": {fmt.Sprint(e.noticeCase)}, "tlp": ex["tlp"]}
 			case strings.HasSuffix(rt.Pattern, "/split"):
 				// The log4j finding, in the log4j case or (merged) the spring one: a split acts on the live case.
 				ex = url.Values{"finding": {fmt.Sprint(e.log4j)}, "vuln": ex["vuln"], "reason": ex["reason"]}
@@ -222,6 +238,7 @@ func TestRoleWalk(t *testing.T) {
 func roleWalk(t *testing.T, engine string) {
 	e := newEnv(t, engine)
 	e.openAPICases()
+	e.communication()
 	ids := []identity{{role: ""}}
 	for _, r := range roles {
 		ids = append(ids, identity{role: r, session: e.login(r, password(r)), token: e.token(r)})

@@ -131,7 +131,7 @@ func New(svc Services, opt Options) (*Server, error) {
 	if err := s.renderStaticFields(); err != nil {
 		return nil, err
 	}
-	s.routes = append(s.table(), s.remediationRoutes()...)
+	s.routes = append(append(s.table(), s.remediationRoutes()...), s.noticeRoutes()...)
 	s.router = s.buildRouter()
 	return s, nil
 }

@@ -501,9 +501,16 @@ func (s *Service) NoticeDeliveries(ctx context.Context, id int64) ([]vigil.Notic
 		}
 	}
 	for _, r := range n.Recipients {
-		d := vigil.NoticeDelivery{Recipient: r, Key: MessageKey(n.ID, r.Email), State: "not_queued"}
+		d := vigil.NoticeDelivery{Recipient: r, Key: MessageKey(n.ID, r.Email), State: "not_queued", Log: []vigil.MailAttempt{}}
 		if m := byKey[d.Key]; m != nil {
 			d.MailID, d.State, d.Answer, d.MessageID, d.Attempts = m.ID, string(m.State), m.Answer, m.MessageID, m.Attempts
+			if m.Attempts > 0 {
+				_, log, err := s.Outbox.Mail(ctx, m.ID)
+				if err != nil {
+					return nil, err
+				}
+				d.Log = append(d.Log, log...)
+			}
 		}
 		out = append(out, d)
 	}

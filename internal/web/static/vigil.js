@@ -59,7 +59,25 @@
     input.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // The notice builder's criterion 2 check follows the element fields as they are typed (the server checks the
+  // same on save and on send).
+  function noticeCheck(form) {
+    form.querySelectorAll("textarea[data-element]").forEach(function (t) {
+      var item = document.querySelector("#element-check li[data-check='" + t.dataset.element + "']");
+      if (!item) return;
+      var missing = t.value.trim() === "";
+      item.className = missing ? "bad" : "good";
+      var badge = item.querySelector(".badge");
+      badge.className = "badge " + (missing ? "bad" : "good");
+      badge.textContent = missing ? "missing" : "present";
+    });
+  }
+
   function init(root) {
+    root.querySelectorAll("form.notice-builder").forEach(function (form) {
+      noticeCheck(form);
+      form.addEventListener("input", function () { noticeCheck(form); });
+    });
     root.querySelectorAll("details.rubric").forEach(function (box) {
       rubricFlow(box);
       box.addEventListener("change", function () { rubricFlow(box); });
