@@ -34,6 +34,8 @@ type dialect struct {
 	// (database/sql serializes each call); a PostgreSQL connection serves one query at a time, so concurrent reads
 	// during an import take a pooled connection (see IntelWriter.Known).
 	sharedTx bool
+	// copy: PostgreSQL takes a bulk load's new rows through COPY (transactBulk, Tx.copyFrom).
+	copy bool
 	// analyze: PostgreSQL's planner needs fresh statistics after a large import (see analyzeAfter).
 	analyze bool
 	// backup says how a store of this engine is copied: "" when Backup can (SQLite's VACUUM INTO), else how to.
@@ -45,7 +47,7 @@ type dialect struct {
 var (
 	sqliteDialect = &dialect{name: SQLite, goose: goose.DialectSQLite3, migrations: "migrations/sqlite", indexHint: "+", positional: true, pageCache: true, sharedTx: true, snapshot: "BEGIN DEFERRED"}
 	// pg_dump is the right tool, and a server-side copy would land on the server's disk.
-	postgresDialect = &dialect{name: Postgres, goose: goose.DialectPostgres, migrations: "migrations/postgres", locks: true, bulkArrays: true, toast: true, analyze: true,
+	postgresDialect = &dialect{name: Postgres, goose: goose.DialectPostgres, migrations: "migrations/postgres", locks: true, bulkArrays: true, copy: true, toast: true, analyze: true,
 		snapshot: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 		backup:   `backups of a PostgreSQL store are taken with pg_dump: pg_dump --format=custom --file=%s "$VIGIL_DB" (restore with pg_restore)`}
 )

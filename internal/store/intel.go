@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,7 +86,10 @@ func (w *IntelWriter) Prepare(a *vigil.Advisory) (*vigil.PreparedAdvisory, error
 			out = append(out, k)
 		}
 	}
-	p.Keys = out
+	// Sanitizing can make two keys one; the affected index takes each once (new advisories' rows are copied in
+	// without ON CONFLICT).
+	slices.SortFunc(out, match.CompareKeys)
+	p.Keys = slices.Compact(out)
 	p.IDs = linkIDs(a)
 	return p, nil
 }

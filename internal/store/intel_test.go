@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"hash/crc32"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -463,6 +466,96 @@ func TestFirstLoadBuildsDocumentIndexes(t *testing.T) {
 		}
 		if got := counts(put(t, db, advs...)); got[vigil.SourceOSV] != [5]int{0, 0, 2, 0, 0} {
 			t.Errorf("re-import: %v, want 2 unchanged", got)
+		}
+	})
+}
+
+// TestBulkImportAllOrNothing: a first load large enough to write several batches (which PostgreSQL takes through
+// COPY) and then fail leaves no row and the digest indexes in place, on both engines; the same load then succeeds
+// whole, its advisories found through the affected index.
+func TestBulkImportAllOrNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		const n = 1200 // more than two of the writer's batches
+		advs := make([]vigil.Advisory, n)
+		for i := range advs {
+			advs[i] = vigil.Advisory{Source: vigil.SourceOSV, ID: "GHSA-bulk-" + strconv.Itoa(i), Aliases: []string{"CVE-2030-" + strconv.Itoa(10000+i)},
+				Modified: ts("2024-01-01T00:00:00Z"), Summary: "bulk",
+				Affected: []vigil.Affected{{Ecosystem: "PyPI", Name: "bulk-pkg", Ranges: []vigil.Range{{Type: vigil.RangeEcosystem,
+					Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: "1." + strconv.Itoa(i)}}}}}}}
+		}
+		write := func(w vigil.IntelWriter) error {
+			for i := range advs {
+				raw, _ := json.Marshal(&advs[i])
+				ref, err := w.Document(vigil.NewSourceDoc(vigil.SourceOSV, advs[i].ID, advs[i].ID+".json", raw))
+				if err != nil {
+					return err
+				}
+				p, err := w.Prepare(&advs[i])
+				if err != nil {
+					return err
+				}
+				if err := w.Advisory(ref, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		tables := []string{"intel_documents", "intel_raw", "intel_vulns", "intel_aliases", "intel_advisories", "intel_match", "intel_affected", "intel_runs"}
+		rows := func() map[string]int {
+			out := map[string]int{}
+			for _, tb := range tables {
+				var c int
+				if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + tb).Scan(&c); err != nil {
+					t.Fatal(err)
+				}
+				out[tb] = c
+			}
+			return out
+		}
+		before := rows()
+		boom := errors.New("the feed broke off")
+		if _, err := db.ImportIntel(storetest.Admin(), func(w vigil.IntelWriter) error {
+			if err := write(w); err != nil {
+				return err
+			}
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Fatalf("failed import: %v, want %v", err, boom)
+		}
+		if got := rows(); !maps.Equal(got, before) {
+			t.Errorf("rows after a failed import: %v, want %v", got, before)
+		}
+		q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('intel_documents_digest', 'intel_documents_blob')"
+		if db.Engine() == store.Postgres {
+			q = "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('intel_documents_digest', 'intel_documents_blob')"
+		}
+		var ix int
+		if err := db.SQL().QueryRow(q).Scan(&ix); err != nil || ix != 2 {
+			t.Errorf("%d digest indexes after a failed first load (%v), want 2", ix, err)
+		}
+
+		res, err := db.ImportIntel(storetest.Admin(), write)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := counts(res); got[vigil.SourceOSV] != [5]int{n, 0, 0, 0, 0} {
+			t.Errorf("import: %v, want %d added", got, n)
+		}
+		got := rows()
+		for _, tb := range []string{"intel_documents", "intel_raw", "intel_vulns", "intel_advisories", "intel_match", "intel_affected"} {
+			if got[tb]-before[tb] != n {
+				t.Errorf("%s: %d rows added, want %d", tb, got[tb]-before[tb], n)
+			}
+		}
+		if got["intel_aliases"]-before["intel_aliases"] != 2*n {
+			t.Errorf("intel_aliases: %d rows added, want %d", got["intel_aliases"]-before["intel_aliases"], 2*n)
+		}
+		found, err := db.AdvisoriesFor(context.Background(), []vigil.PackageKey{{Kind: vigil.KeyPackage, Ecosystem: "PyPI", Name: "bulk-pkg"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != n || found[0].ID != "GHSA-bulk-0" || found[n-1].Affected[0].Ranges[0].Events[1].Fixed != "1."+strconv.Itoa(n-1) {
+			t.Errorf("AdvisoriesFor(bulk-pkg): %d advisories, want %d in import order with their ranges", len(found), n)
 		}
 	})
 }

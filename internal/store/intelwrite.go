@@ -54,7 +54,12 @@ type IntelWriter struct {
 	pending []pendingAdv
 	revs    []pendingRev
 	revIDs  map[int64]bool
-	ins     struct{ docs, raws, vulns, advs, records, aliases, affected, signals *batch }
+	// The rows to insert. New advisories' match records and affected keys cannot conflict with stored rows (their
+	// ids are new), so they go in plain batches, which PostgreSQL loads with COPY; a revision's replace stored ones.
+	ins struct {
+		docs, raws, vulns, advs, records, aliases, affected, signals *batch
+		revRecords, revAffected                                      *batch
+	}
 	newVuln []int64
 	changed map[vigil.PackageKey]struct{}
 	ids     map[string]struct{} // the ids of the advisories added, revised or withdrawn (intel_changed_ids)
@@ -112,7 +117,7 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w vigil.IntelWriter) erro
 		return nil, err
 	}
 	var res *vigil.IntelResult
-	err = db.transact(ctx, func(tx *Tx) error {
+	err = db.transactBulk(ctx, func(tx *Tx) error {
 		restore, err := db.dialect.importSession(ctx, tx)
 		if err != nil {
 			return err
@@ -226,9 +231,11 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	w.ins.raws = newBatch("intel_raw", "doc_id, raw", "")
 	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
 	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, data, doc_ref, revision, created_run, updated_run", "")
-	w.ins.records = newBatch("intel_match", "advisory_id, record", " ON CONFLICT (advisory_id) DO UPDATE SET record = excluded.record")
+	w.ins.records = newBatch("intel_match", "advisory_id, record", "")
+	w.ins.revRecords = newBatch("intel_match", "advisory_id, record", " ON CONFLICT (advisory_id) DO UPDATE SET record = excluded.record")
 	w.ins.aliases = newBatch("intel_aliases", "alias, vuln_id", "")
-	w.ins.affected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", " ON CONFLICT DO NOTHING")
+	w.ins.affected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", "")
+	w.ins.revAffected = newBatch("intel_affected", "kind, ecosystem, name, advisory_id", " ON CONFLICT DO NOTHING")
 	w.ins.signals = newBatch("intel_signals", "device_id, advisory_id, document, vuln, release_date, matched_by, matched, run_id, created_at", " ON CONFLICT DO NOTHING")
 	return w, nil
 }
@@ -751,15 +758,15 @@ func (w *IntelWriter) flushRevisions() error {
 			return err
 		}
 		for _, r := range chunk {
-			w.ins.records.add(r.id, r.p.Record)
+			w.ins.revRecords.add(r.id, r.p.Record)
 			for _, k := range r.p.Keys {
-				w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, r.id)
+				w.ins.revAffected.add(k.Kind, k.Ecosystem, k.Name, r.id)
 			}
 		}
-		if err := w.ins.records.flush(w.ctx, w.tx); err != nil {
+		if err := w.ins.revRecords.flush(w.ctx, w.tx); err != nil {
 			return err
 		}
-		if err := w.ins.affected.flush(w.ctx, w.tx); err != nil {
+		if err := w.ins.revAffected.flush(w.ctx, w.tx); err != nil {
 			return err
 		}
 	}
@@ -909,7 +916,7 @@ func (w *IntelWriter) flushInserts() error {
 		gs.isNew, gs.dirty = false, false
 	}
 	w.newVuln = w.newVuln[:0]
-	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.vulns, w.ins.advs, w.ins.records, w.ins.aliases, w.ins.affected, w.ins.signals} {
+	for _, b := range []*batch{w.ins.docs, w.ins.raws, w.ins.vulns, w.ins.advs, w.ins.records, w.ins.aliases, w.ins.affected, w.ins.signals, w.ins.revRecords, w.ins.revAffected} {
 		if err := b.flush(w.ctx, w.tx); err != nil {
 			return err
 		}
@@ -994,6 +1001,8 @@ func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 // SQLite, unnested arrays on PostgreSQL.
 type batch struct {
 	head, tail string
+	table      string
+	cols       []string
 	ncol, max  int
 	args       []any
 	rows       int
@@ -1005,8 +1014,12 @@ type batch struct {
 }
 
 func newBatch(table, cols, tail string) *batch {
-	n := len(strings.Split(cols, ","))
-	return &batch{head: "INSERT INTO " + table + " (" + cols + ") VALUES ", tail: tail, ncol: n,
+	names := strings.Split(cols, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	n := len(names)
+	return &batch{head: "INSERT INTO " + table + " (" + cols + ") VALUES ", tail: tail, table: table, cols: names, ncol: n,
 		max: min(1000, 30000/n), sql: map[int]string{}}
 }
 
@@ -1031,6 +1044,17 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 	if b.rows == 0 {
 		return nil
 	}
+	if ids == nil && b.tail == "" && tx.canCopy() {
+		rows := make([][]any, b.rows)
+		for r := range rows {
+			rows[r] = b.args[r*b.ncol : (r+1)*b.ncol]
+		}
+		if err := tx.copyFrom(ctx, b.table, b.cols, rows); err != nil {
+			return fmt.Errorf("write %s: %w", b.table, mapErr(err))
+		}
+		b.reset()
+		return nil
+	}
 	var q string
 	var args []any
 	if tx.db.dialect.bulkArrays {
@@ -1043,7 +1067,7 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 	case ids == nil && b.rows == b.max && !tx.db.dialect.bulkArrays:
 		if b.tx != tx {
 			if b.prepared, err = tx.PrepareContext(ctx, q); err != nil {
-				return fmt.Errorf("write %s: %w", strings.Fields(b.head)[2], mapErr(err))
+				return fmt.Errorf("write %s: %w", b.table, mapErr(err))
 			}
 			b.tx = tx
 		}
@@ -1054,12 +1078,16 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 		err = collectIDs(tx.QueryContext(ctx, q, args...))(ids)
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", strings.Fields(b.head)[2], mapErr(err))
+		return fmt.Errorf("write %s: %w", b.table, mapErr(err))
 	}
+	b.reset()
+	return nil
+}
+
+func (b *batch) reset() {
 	clear(b.args)
 	b.args = b.args[:0]
 	b.rows = 0
-	return nil
 }
 
 // collectIDs reads the ids a RETURNING id statement answered.
