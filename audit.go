@@ -2,6 +2,7 @@ package vigil
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"time"
 )
@@ -50,10 +51,13 @@ type AuditCheckpoint struct {
 // AuditReport is what verification found: the verified head, how many live records were reconciled with the
 // trail and how many events carried a checked signature, and every problem (an empty list is a verified trail).
 type AuditReport struct {
-	Count    int64          `json:"count"`
-	Head     string         `json:"head"`
-	Records  int64          `json:"records"`
-	Signed   int64          `json:"signed"`
+	Count   int64  `json:"count"`
+	Head    string `json:"head"`
+	Records int64  `json:"records"`
+	Signed  int64  `json:"signed"`
+	// Keys are the audit keys (base64 public halves) the trail enrolled, in order: the first, then each rotation's;
+	// the last is the one in force.
+	Keys     []string       `json:"keys,omitempty"`
 	Problems []AuditProblem `json:"problems,omitempty"`
 }
 
@@ -91,4 +95,8 @@ type AuditService interface {
 	// audited tables with the trail. A trail that does not verify returns the report with its problems and
 	// EINVALID naming the first.
 	Verify(ctx context.Context, cp *AuditCheckpoint) (AuditReport, error)
+	// RotateKey retires the store's audit key (the one in force) for next with a rotation event signed by the
+	// retiring key and carrying next's proof; it returns the event's sequence number. Needs PermAuditVerify; EINVALID
+	// without a key or a reason.
+	RotateKey(ctx context.Context, next ed25519.PrivateKey, reason string) (int64, error)
 }

@@ -101,9 +101,11 @@ type Verifier struct {
 	cp   *vigil.AuditCheckpoint
 	seen bool // whether the checkpoint's event was reached
 
-	key      ed25519.PublicKey // the audit key: given from outside the trail, or the one the trail enrolled
-	external bool              // key came from outside the database (a key file or a signed checkpoint)
-	enrolled int64             // seq of the event that enrolled the key; every later event must be signed
+	trusted  []ed25519.PublicKey // keys from outside the database (the key file): each must be one the trail enrolled
+	cpKey    ed25519.PublicKey   // the checkpoint's signer: the key in force at its event
+	key      ed25519.PublicKey   // the key in force: the one the trail enrolled, then each rotation's new key
+	keys     []ed25519.PublicKey // every key the trail enrolled, in order
+	enrolled int64               // seq of the event that enrolled the first key; every later event must be signed
 	signed   int64
 
 	states   map[string]map[string]recordState // table → key → the last state the trail recorded
@@ -116,12 +118,23 @@ type recordState struct {
 	seq  int64
 }
 
-// NewVerifier returns a verifier. cp, when not nil, is a checkpoint the trail must still contain; key, when not
-// nil, is the audit key's public half from outside the database (the key file, or a verified checkpoint's key):
-// the trail must have enrolled it, and every event from then on must carry its signature. Without it the key the
-// trail enrolled is used, which still catches an append forged without the key but not a trail rewritten whole.
-func NewVerifier(cp *vigil.AuditCheckpoint, key ed25519.PublicKey) *Verifier {
-	return &Verifier{head: Genesis, cp: cp, key: key, external: key != nil, states: map[string]map[string]recordState{}}
+// NewVerifier returns a verifier. cp, when not nil, is a checkpoint the trail must still contain; when it is
+// signed (its signature checked by the caller), its key must be the one in force at its event. trusted are audit
+// keys' public halves from outside the database (the key file): the trail must have enrolled each, first or by a
+// rotation. Every event after the first enrollment is signed by the key in force. Without a trusted key or a
+// signed checkpoint the keys the trail enrolled are used, which still catches an append forged without the key but
+// not a trail rewritten whole.
+func NewVerifier(cp *vigil.AuditCheckpoint, trusted ...ed25519.PublicKey) *Verifier {
+	v := &Verifier{head: Genesis, cp: cp, states: map[string]map[string]recordState{}}
+	for _, k := range trusted {
+		if k != nil {
+			v.trusted = append(v.trusted, k)
+		}
+	}
+	if cp != nil && cp.Key != "" {
+		v.cpKey, _ = ParseKeyText("checkpoint key", cp.Key) // nil when unreadable: then no key is in force at it
+	}
+	return v
 }
 
 // Next checks one event. The error names the event and what is wrong with it; verification stops there.
@@ -143,6 +156,13 @@ func (v *Verifier) Next(e *vigil.AuditEvent) error {
 		if v.cp.Head != e.Hash {
 			return v.fail(e.Seq, "audit event %d: hash differs from the checkpoint's head: the log was rewritten or rolled back behind the checkpoint", e.Seq)
 		}
+		if v.cp.Key != "" && (v.key == nil || !v.key.Equal(v.cpKey)) {
+			inForce := "no key"
+			if v.key != nil {
+				inForce = "key " + KeyText(v.key)
+			}
+			return v.fail(e.Seq, "the checkpoint is signed by key %s, but the trail had %s in force at its event %d: that key was never enrolled by the one before it", v.cp.Key, inForce, e.Seq)
+		}
 		v.seen = true
 	}
 	for _, r := range e.Records {
@@ -157,19 +177,14 @@ func (v *Verifier) Next(e *vigil.AuditEvent) error {
 }
 
 // signature checks e's signature: once the trail has enrolled the audit key, every event carries a signature
-// that verifies with it.
+// that verifies with the key in force, and a rotation (signed by the key it retires) puts its new key in force.
 func (v *Verifier) signature(e *vigil.AuditEvent) error {
 	if e.Action == KeyAction && v.enrolled == 0 && e.Signature != "" {
 		enrolled, err := EnrolledKey(e)
 		if err != nil {
 			return v.fail(e.Seq, "audit event %d: %v", e.Seq, err)
 		}
-		if v.key == nil {
-			v.key = enrolled
-		} else if !v.key.Equal(enrolled) {
-			return v.fail(e.Seq, "audit event %d enrolls audit key %s, not the key given (%s): the trail was re-signed with another key", e.Seq, KeyText(enrolled), KeyText(v.key))
-		}
-		v.enrolled = e.Seq
+		v.key, v.keys, v.enrolled = enrolled, append(v.keys, enrolled), e.Seq
 	}
 	switch {
 	case v.enrolled == 0 && e.Signature == "":
@@ -179,9 +194,16 @@ func (v *Verifier) signature(e *vigil.AuditEvent) error {
 	case e.Signature == "":
 		return v.fail(e.Seq, "audit event %d is not signed, but every event after the audit key's enrollment (event %d) is: it was appended without the key", e.Seq, v.enrolled)
 	case !VerifyEvent(v.key, e):
-		return v.fail(e.Seq, "audit event %d: signature does not verify with the audit key: the event was forged or re-hashed", e.Seq)
+		return v.fail(e.Seq, "audit event %d: signature does not verify with the audit key in force (%s): the event was forged or re-hashed", e.Seq, KeyText(v.key))
 	}
 	v.signed++
+	if e.Action == RotateAction {
+		next, err := CheckRotation(e, v.key)
+		if err != nil {
+			return v.fail(e.Seq, "audit event %d: %v", e.Seq, err)
+		}
+		v.key, v.keys = next, append(v.keys, next)
+	}
 	return nil
 }
 
@@ -246,7 +268,11 @@ func (v *Verifier) Report() vigil.AuditReport {
 	if v.n == 0 {
 		head = ""
 	}
-	return vigil.AuditReport{Count: v.n, Head: head, Records: v.rows, Signed: v.signed, Problems: v.problems}
+	var keys []string
+	for _, k := range v.keys {
+		keys = append(keys, KeyText(k))
+	}
+	return vigil.AuditReport{Count: v.n, Head: head, Records: v.rows, Signed: v.signed, Keys: keys, Problems: v.problems}
 }
 
 // Done finishes verification: the report, and EINVALID naming the first problem when there is any.
@@ -257,8 +283,10 @@ func (v *Verifier) Done() (vigil.AuditReport, error) {
 	if v.cp != nil && v.cp.Count > 0 && !v.seen {
 		v.fail(v.cp.Count, "audit trail has %d events but the checkpoint has %d: the log was truncated or rolled back", v.n, v.cp.Count)
 	}
-	if v.external && v.enrolled == 0 {
-		v.fail(0, "the audit trail never enrolled the audit key %s: its signatures were stripped or it was replaced", KeyText(v.key))
+	for _, k := range v.trusted {
+		if !slices.ContainsFunc(v.keys, func(e ed25519.PublicKey) bool { return e.Equal(k) }) {
+			v.fail(0, "the audit trail never enrolled the audit key %s (first, or by a rotation signed by the key before it): its signatures were stripped or it was replaced", KeyText(k))
+		}
 	}
 	v.problems = append(v.problems, records...)
 	r := v.Report()

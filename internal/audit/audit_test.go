@@ -215,7 +215,7 @@ func TestSignedTrail(t *testing.T) {
 		{"signed, the trail's own key", build(priv, -1), nil, ""},
 		{"unsigned append", build(priv, 2), nil, "audit event 5 is not signed"},
 		{"stripped signatures, key given", build(priv, 0), pub, "never enrolled the audit key"},
-		{"re-signed with another key", build(other, -1), pub, "enrolls audit key"},
+		{"re-signed with another key", build(other, -1), pub, "never enrolled the audit key"},
 		{"forged signature", func() []*vigil.AuditEvent {
 			evs := build(priv, -1)
 			SignEvent(other, evs[4])
@@ -228,6 +228,139 @@ func TestSignedTrail(t *testing.T) {
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
+				}
+				return
+			}
+			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// trail builds a signed trail as the store writes it: the event enrolling the first key, then for each step
+// either an ordinary event signed by the key in force or (a key) a rotation to that key signed by the key in force.
+// A step's sign, when not nil, signs the event instead (a forger).
+type step struct {
+	rotateTo ed25519.PrivateKey
+	sign     ed25519.PrivateKey
+	proofBy  ed25519.PrivateKey // a rotation's proof made by another key than rotateTo
+	replay   bool               // the rotation's proof made over another head
+	previous ed25519.PublicKey  // the rotation names another key as the one it retires
+}
+
+func trail(first ed25519.PrivateKey, steps []step) []*vigil.AuditEvent {
+	var evs []*vigil.AuditEvent
+	head := vigil.AuditCheckpoint{}
+	inForce := first
+	add := func(e *vigil.AuditEvent, signer ed25519.PrivateKey) {
+		e.Time = time.Date(2025, 1, 3, 0, 0, len(evs), 0, time.UTC)
+		Seal(e, head)
+		SignEvent(signer, e)
+		head = vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}
+		evs = append(evs, e)
+	}
+	id, payload := KeyEvent(first.Public().(ed25519.PublicKey))
+	add(&vigil.AuditEvent{Actor: "system:cli", Action: KeyAction, ObjectType: "audit_key", ObjectID: id, New: payload}, first)
+	for _, st := range steps {
+		signer := inForce
+		if st.sign != nil {
+			signer = st.sign
+		}
+		if st.rotateTo == nil {
+			add(&vigil.AuditEvent{Actor: "user:a", Action: "device.update", ObjectType: "device", ObjectID: "1"}, signer)
+			continue
+		}
+		old, prev, by := inForce.Public().(ed25519.PublicKey), head.Head, st.rotateTo
+		if st.previous != nil {
+			old = st.previous
+		}
+		if st.replay {
+			prev = Genesis
+		}
+		if st.proofBy != nil {
+			by = st.proofBy
+		}
+		id, payload := RotationEvent(old, by, prev)
+		if st.proofBy != nil { // the payload names rotateTo, with by's proof
+			var v map[string]string
+			json.Unmarshal(payload, &v)
+			v["key"] = KeyText(st.rotateTo.Public().(ed25519.PublicKey))
+			payload, _ = json.Marshal(v)
+			id = v["key"]
+		}
+		add(&vigil.AuditEvent{Actor: "system:cli", Action: RotateAction, ObjectType: "audit_key", ObjectID: id, New: payload}, signer)
+		inForce = st.rotateTo
+	}
+	return evs
+}
+
+// TestKeyRotation checks the chain of audit keys: a rotation signed by the key in force, with the new key's proof
+// over the head, puts the new key in force; checkpoints signed by any key of the chain verify at their events; a
+// key file of any enrolled key is accepted. A rotation forged by another key, one enrolling a key its author does
+// not hold, one replayed from another history, one naming another retiring key, the retired key signing after the
+// rotation, and a checkpoint or key file of a key no rotation enrolled are each refused.
+func TestKeyRotation(t *testing.T) {
+	keys := make([]ed25519.PrivateKey, 4)
+	for i := range keys {
+		_, keys[i], _ = ed25519.GenerateKey(nil)
+	}
+	k1, k2, k3, forger := keys[0], keys[1], keys[2], keys[3]
+	pub := func(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+	ev := step{}
+	good := []step{ev, ev, {rotateTo: k2}, ev, {rotateTo: k3}, ev} // events 1..7
+	checkpoint := func(evs []*vigil.AuditEvent, at int, by ed25519.PrivateKey) *vigil.AuditCheckpoint {
+		cp := &vigil.AuditCheckpoint{Count: int64(at), Head: evs[at-1].Hash, Time: time.Date(2025, 1, 4, 0, 0, 0, 0, time.UTC)}
+		SignCheckpoint(by, cp)
+		return cp
+	}
+	goodTrail := trail(k1, good)
+	tests := []struct {
+		name    string
+		evs     []*vigil.AuditEvent
+		cp      *vigil.AuditCheckpoint
+		trusted ed25519.PublicKey
+		want    string
+	}{
+		{"two rotations, the key in force given", goodTrail, nil, pub(k3), ""},
+		{"two rotations, the first key given", goodTrail, nil, pub(k1), ""},
+		{"checkpoint by the first key before the rotations", goodTrail, checkpoint(goodTrail, 2, k1), pub(k3), ""},
+		{"checkpoint by the second key at its rotation", goodTrail, checkpoint(goodTrail, 4, k2), pub(k3), ""},
+		{"checkpoint by the last key", goodTrail, checkpoint(goodTrail, 7, k3), nil, ""},
+		{"checkpoint by a later key before its rotation", goodTrail, checkpoint(goodTrail, 2, k2), nil, "the checkpoint is signed by key"},
+		{"checkpoint by a key never enrolled", goodTrail, checkpoint(goodTrail, 7, forger), nil, "was never enrolled by the one before it"},
+		{"key file of a key never enrolled", goodTrail, nil, pub(forger), "never enrolled the audit key"},
+		{"rotation forged by another key", trail(k1, []step{ev, {rotateTo: forger, sign: forger}, ev}), nil, nil, "audit event 3: signature does not verify"},
+		{"rotation to a key its author does not hold", trail(k1, []step{ev, {rotateTo: forger, proofBy: k2}, ev}), nil, nil, "did not sign it"},
+		{"rotation replayed from another history", trail(k1, []step{ev, {rotateTo: k2, replay: true}, ev}), nil, nil, "did not sign it"},
+		{"rotation naming another retiring key", trail(k1, []step{ev, {rotateTo: k2, previous: pub(forger)}, ev}), nil, nil, "retires key"},
+		{"the retired key signs after the rotation", trail(k1, []step{ev, {rotateTo: k2}, {sign: k1}}), nil, nil, "audit event 4: signature does not verify with the audit key in force"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.cp != nil {
+				if _, err := VerifyCheckpoint("", *tt.cp); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v := NewVerifier(tt.cp, tt.trusted)
+			var err error
+			for _, e := range tt.evs {
+				if err = v.Next(e); err != nil {
+					break
+				}
+			}
+			rep, done := v.Done()
+			if err == nil {
+				err = done
+			}
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{KeyText(pub(k1)), KeyText(pub(k2)), KeyText(pub(k3))}
+				if strings.Join(rep.Keys, " ") != strings.Join(want, " ") || rep.Signed != 7 {
+					t.Fatalf("keys = %v, signed %d; want the chain k1, k2, k3 and 7 signatures", rep.Keys, rep.Signed)
 				}
 				return
 			}

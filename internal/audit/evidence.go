@@ -210,20 +210,40 @@ func VerifyPackage(zr *zip.Reader, key ed25519.PublicKey) (PackageReport, error)
 }
 
 // verifySegment checks the segment's chain (consecutive, each linked to the one before, each full event's hash
-// recomputed, every signature verified) and that it ends at the checkpoint's head; it returns the last state the
-// segment recorded for each record (table NUL key).
+// recomputed, every signature verified by the key in force, each key rotation checked) and that it ends at the
+// checkpoint's head with the checkpoint's key in force; it returns the last state the segment recorded for each
+// record (table NUL key).
 func verifySegment(b []byte, cp vigil.AuditCheckpoint, rep *PackageReport, fail func(string, ...any)) map[string]recordState {
 	states := map[string]recordState{}
-	pub, _ := ParseKeyText("checkpoint key", cp.Key)
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), maxPackageFile)
-	var prev *PackageEvent
+	var evs []PackageEvent
 	for n := 1; sc.Scan(); n++ {
 		var e PackageEvent
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			fail("%s line %d: not an audit event", SegmentFile, n)
 			return states
 		}
+		evs = append(evs, e)
+	}
+	if err := sc.Err(); err != nil {
+		fail("%s: %v", SegmentFile, err)
+	}
+	// The key in force at the segment's start is the one its first rotation retires, else the checkpoint's.
+	cpKey, _ := ParseKeyText("checkpoint key", cp.Key)
+	pub := cpKey
+	for _, e := range evs {
+		if e.Action == RotateAction {
+			var v struct {
+				Previous string `json:"previous"`
+			}
+			json.Unmarshal(e.New, &v) // unreadable: CheckRotation below says so
+			pub, _ = ParseKeyText("key rotation: previous", v.Previous)
+			break
+		}
+	}
+	var prev *PackageEvent
+	for _, e := range evs {
 		rep.Events++
 		switch {
 		case prev != nil && e.Seq != prev.Seq+1:
@@ -237,18 +257,24 @@ func verifySegment(b []byte, cp vigil.AuditCheckpoint, rep *PackageReport, fail 
 			fail("%s: event %d does not match its hash: it was edited", SegmentFile, e.Seq)
 		}
 		if e.Signature != "" && (pub == nil || !VerifyEvent(pub, &e.AuditEvent)) {
-			fail("%s: event %d: its signature does not verify with the audit key", SegmentFile, e.Seq)
+			fail("%s: event %d: its signature does not verify with the audit key in force", SegmentFile, e.Seq)
+		}
+		if e.Action == RotateAction && pub != nil {
+			next, err := CheckRotation(&e.AuditEvent, pub)
+			if err != nil {
+				fail("%s: event %d: %v", SegmentFile, e.Seq, err)
+			}
+			pub = next
 		}
 		for _, r := range e.Records {
 			states[r.Table+"\x00"+r.Key] = recordState{hash: r.Hash, seq: e.Seq}
 		}
 		prev = &e
 	}
-	if err := sc.Err(); err != nil {
-		fail("%s: %v", SegmentFile, err)
-	}
 	if prev == nil || prev.Seq != cp.Count || prev.Hash != cp.Head {
 		fail("%s: does not end at the checkpoint's head (event %d): the trail segment was cut or replaced", SegmentFile, cp.Count)
+	} else if pub == nil || cpKey == nil || !pub.Equal(cpKey) {
+		fail("%s: the key in force at its end is not the checkpoint's key %s: a key rotation is missing or was forged", SegmentFile, cp.Key)
 	}
 	return states
 }

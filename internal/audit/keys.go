@@ -16,6 +16,12 @@ import (
 // first signed event, and every event after it must be signed with that key.
 const KeyAction = "audit.key"
 
+// RotateAction is the action of the event that retires the audit key in force for a new one. It is signed by the
+// retiring key (so only its holder can hand the trail over) and carries the new key's signature over the trail's
+// head before it and both keys (so a key cannot be enrolled by someone who does not hold it, and the rotation
+// cannot be replayed onto a rewritten history). Every later event is signed by the new key.
+const RotateAction = "audit.key.rotate"
+
 // KeyText is a public key as Vigil prints it: standard base64 of its 32 bytes.
 func KeyText(pub ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(pub) }
 
@@ -60,7 +66,49 @@ func KeyEvent(pub ed25519.PublicKey) (objectID string, new json.RawMessage) {
 	return KeyText(pub), b
 }
 
-// EnrolledKey returns the key an audit.key event enrolls.
+// RotationEvent is the event that rotates the trail from the key in force (old) to next, appended after the event
+// whose hash is prevHash; the store signs it with old.
+func RotationEvent(old ed25519.PublicKey, next ed25519.PrivateKey, prevHash string) (objectID string, new json.RawMessage) {
+	pub := next.Public().(ed25519.PublicKey)
+	proof := ed25519.Sign(next, rotationMessage(prevHash, old, pub))
+	b, _ := json.Marshal(map[string]string{"key": KeyText(pub), "previous": KeyText(old), "proof": base64.StdEncoding.EncodeToString(proof)}) // strings: cannot fail
+	return KeyText(pub), b
+}
+
+func rotationMessage(prevHash string, old, next ed25519.PublicKey) []byte {
+	return []byte("vigil audit key rotation\n" + prevHash + "\n" + KeyText(old) + "\n" + KeyText(next))
+}
+
+// CheckRotation checks a rotation event against the key in force before it (whose signature of the event the
+// caller checks like any other's): it must name that key as the one it retires and carry the new key's proof over
+// the head it was appended to. It returns the new key.
+func CheckRotation(e *vigil.AuditEvent, inForce ed25519.PublicKey) (ed25519.PublicKey, error) {
+	var v struct {
+		Key      string `json:"key"`
+		Previous string `json:"previous"`
+		Proof    string `json:"proof"`
+	}
+	if err := json.Unmarshal(e.New, &v); err != nil {
+		return nil, fmt.Errorf("key rotation: %w", err)
+	}
+	next, err := ParseKeyText("key rotation: key", v.Key)
+	if err != nil {
+		return nil, err
+	}
+	if v.Previous != KeyText(inForce) {
+		return nil, fmt.Errorf("key rotation retires key %s, but the key in force is %s", v.Previous, KeyText(inForce))
+	}
+	if next.Equal(inForce) {
+		return nil, fmt.Errorf("key rotation enrolls the key already in force")
+	}
+	proof, err := base64.StdEncoding.DecodeString(v.Proof)
+	if err != nil || !ed25519.Verify(next, rotationMessage(e.PrevHash, inForce, next), proof) {
+		return nil, fmt.Errorf("key rotation: the new key %s did not sign it (its proof does not verify): it enrolls a key its author does not hold, or was replayed onto another history", v.Key)
+	}
+	return next, nil
+}
+
+// EnrolledKey returns the key an audit.key or audit.key.rotate event enrolls.
 func EnrolledKey(e *vigil.AuditEvent) (ed25519.PublicKey, error) {
 	var v struct {
 		Key string `json:"key"`

@@ -131,6 +131,9 @@ func auditCmd(env *Env) *cobra.Command {
 					}
 				} else if err == nil {
 					fmt.Fprintf(env.Stdout, "ok: %d events, head %s; %d records match the trail, %d signatures checked\n", got.Count, got.Head, got.Records, got.Signed)
+					if len(got.Keys) > 1 {
+						fmt.Fprintf(env.Stdout, "audit keys, each enrolled by the one before: %s\n", strings.Join(got.Keys, " -> "))
+					}
 				} else {
 					for _, p := range got.Problems {
 						where := "event " + strconv.FormatInt(p.Seq, 10)
@@ -188,7 +191,69 @@ func auditCmd(env *Env) *cobra.Command {
 	log.Flags().StringVar(&f.ObjectID, "object-id", "", "only this object id")
 	log.Flags().StringVar(&since, "since", "", "only events on or after this date (YYYY-MM-DD)")
 	log.Flags().IntVar(&f.Limit, "limit", 100, "at most this many events")
-	cmd.AddCommand(keygen, checkpoint, verify, log)
+	var newKey, rotateReason, rotateOut string
+	rotate := &cobra.Command{Use: "rotate-key --new-key FILE --reason TEXT", Short: "Retire the audit key (--audit-key) for a new one: a rotation event signed by both; verify follows the chain",
+		Long: `Retires the audit key in force (--audit-key) for the key in --new-key (created, mode 0600, when the file does
+not exist). The rotation event is signed by the retiring key and carries the new key's signature over the trail's
+head, so only the holder of the key in force can enroll the next one and only for a key it holds. From then on
+every event and checkpoint is signed by the new key: restart every Vigil with --audit-key FILE of the new key (one
+still holding the retired key can no longer write). Checkpoints signed by earlier keys still verify: verify
+follows the chain of rotations from the first key. With --out (default $VIGIL_AUDIT_CHECKPOINT) a checkpoint
+signed by the new key is published right after.`,
+		Example: "  vigil --audit-key /etc/vigil/audit-2026.key audit rotate-key --new-key /etc/vigil/audit-2027.key --reason \"yearly rotation\"",
+		Args:    exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if env.AuditKey == "" {
+				return Usage("rotate-key: --audit-key FILE (or $VIGIL_AUDIT_KEY) is the key in force, which signs the rotation")
+			}
+			if newKey == "" {
+				return Usage("rotate-key: --new-key FILE names the new key (created when missing)")
+			}
+			load := audittrail.LoadKey
+			if _, err := os.Stat(newKey); errors.Is(err, fs.ErrNotExist) {
+				load = audittrail.CreateKey
+			}
+			next, err := load(newKey)
+			if err != nil {
+				return err
+			}
+			var seq int64
+			if err := env.withApp(func(a *app.App) error {
+				seq, err = a.Audit.RotateKey(env.actx(), next, rotateReason)
+				return err
+			}); err != nil {
+				return err
+			}
+			out := struct {
+				Seq       int64                  `json:"seq"`
+				KeyFile   string                 `json:"key_file"`
+				PublicKey string                 `json:"public_key"`
+				Published *vigil.AuditCheckpoint `json:"checkpoint,omitempty"`
+			}{Seq: seq, KeyFile: newKey, PublicKey: audit.KeyText(next.Public().(ed25519.PublicKey))}
+			if rotateOut != "" {
+				env.AuditKey = newKey // the trail is now signed by the new key
+				if err := env.withApp(func(a *app.App) error {
+					cp, err := a.Audit.Export(env.actx(), rotateOut)
+					out.Published = &cp
+					return err
+				}); err != nil {
+					return err
+				}
+			}
+			if env.Format == "json" {
+				return env.JSON(out)
+			}
+			fmt.Fprintf(env.Stdout, "audit key rotated at event %d; the key in force is %s (%s)\n", seq, out.PublicKey, newKey)
+			if out.Published != nil {
+				fmt.Fprintf(env.Stdout, "checkpoint signed by it published to %s (event %d)\n", rotateOut, out.Published.Count)
+			}
+			fmt.Fprintf(env.Stderr, "restart every Vigil with --audit-key %s: the retired key can no longer write\n", newKey)
+			return nil
+		}}
+	rotate.Flags().StringVar(&newKey, "new-key", "", "file of the new audit key (PKCS #8 PEM Ed25519, mode 0600; created when missing)")
+	rotate.Flags().StringVar(&rotateReason, "reason", "", "why the key is rotated (recorded in the audit trail)")
+	rotate.Flags().StringVar(&rotateOut, "out", os.Getenv("VIGIL_AUDIT_CHECKPOINT"), "then publish a checkpoint signed by the new key to this file or http(s) URL (default $VIGIL_AUDIT_CHECKPOINT)")
+	cmd.AddCommand(keygen, checkpoint, verify, log, rotate)
 	return cmd
 }
 

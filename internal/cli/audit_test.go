@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/audit"
+	"github.com/vigil-dev/vigil/internal/service/audittrail"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -176,6 +179,85 @@ func TestCheckpointURL(t *testing.T) {
 			defer mu.Unlock()
 			if string(published["/"+engine+"/checkpoint.json"]) != newer {
 				t.Fatal("the export from the rolled-back copy replaced the newer checkpoint at the endpoint")
+			}
+		})
+	}
+}
+
+// TestAuditKeyRotation rotates the audit key twice as an operator would (rotate-key, then restart with the new
+// key file) on both engines: the retired key can no longer write, a checkpoint published under the first key and
+// one under the last both verify against the trail, the chain of keys is reported, and a checkpoint signed by a key
+// no rotation enrolled is refused.
+func TestAuditKeyRotation(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			k1, k2, k3 := filepath.Join(dir, "k1.key"), filepath.Join(dir, "k2.key"), filepath.Join(dir, "k3.key")
+			cp1, cp3 := filepath.Join(dir, "cp1.json"), filepath.Join(dir, "cp3.json")
+			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.ok("--audit-key", k1, "audit", "keygen")
+			r.ok("--audit-key", k1, "org", "create", "--name", "Acme")
+			r.ok("--audit-key", k1, "audit", "checkpoint", "--out", cp1)
+			if code, _, errs := r.run("", "--audit-key", k1, "audit", "rotate-key", "--new-key", k2); code != 2 || !strings.Contains(errs, "reason: required") {
+				t.Fatalf("rotate-key without a reason: exit %d, %q", code, errs)
+			}
+			if code, _, errs := r.run("", "audit", "rotate-key", "--new-key", k2, "--reason", "r"); code != 2 || !strings.Contains(errs, "--audit-key") {
+				t.Fatalf("rotate-key without the key in force: exit %d, %q", code, errs)
+			}
+			var rot struct {
+				Seq       int64  `json:"seq"`
+				PublicKey string `json:"public_key"`
+			}
+			json.Unmarshal([]byte(r.ok("--format", "json", "--audit-key", k1, "audit", "rotate-key", "--new-key", k2, "--reason", "yearly rotation")), &rot)
+			if st, err := os.Stat(k2); err != nil || st.Mode().Perm() != 0o600 || rot.Seq != 3 || rot.PublicKey == "" {
+				t.Fatalf("rotate-key = %+v; new key file %v, %v", rot, st, err)
+			}
+			if code, _, errs := r.run("", "--audit-key", k1, "device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k"); code != 2 || !strings.Contains(errs, "rotated at event 3") {
+				t.Fatalf("a write with the retired key: exit %d, %q", code, errs)
+			}
+			r.ok("--audit-key", k2, "device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k")
+			out := r.ok("--audit-key", k2, "audit", "rotate-key", "--new-key", k3, "--reason", "k2 left with an employee", "--out", cp3)
+			if !strings.Contains(out, "rotated at event 5") || !strings.Contains(out, "published to "+cp3) {
+				t.Fatalf("second rotation: %q", out)
+			}
+			log := r.ok("--format", "json", "audit", "log", "--action", "audit.key.rotate")
+			if strings.Count(log, `"action": "audit.key.rotate"`) != 2 || !strings.Contains(log, "k2 left with an employee") {
+				t.Fatalf("audit log of the rotations: %s", log)
+			}
+			var rep struct {
+				OK   bool
+				Keys []string
+			}
+			for _, cp := range []string{cp1, cp3} {
+				rep.OK, rep.Keys = false, nil
+				json.Unmarshal([]byte(r.ok("--format", "json", "--audit-key", k3, "audit", "verify", "--checkpoint", cp)), &rep)
+				if !rep.OK || len(rep.Keys) != 3 || rep.Keys[1] != rot.PublicKey {
+					t.Fatalf("verify --checkpoint %s = %+v, want ok through 3 keys", filepath.Base(cp), rep)
+				}
+			}
+			if out := r.ok("audit", "verify", "--checkpoint", cp1); !strings.Contains(out, "audit keys, each enrolled by the one before: ") {
+				t.Fatalf("verify text: %q", out)
+			}
+			// A checkpoint of the same head signed by a key no rotation enrolled proves nothing.
+			forger := filepath.Join(dir, "forger.key")
+			r.ok("--audit-key", forger, "audit", "keygen")
+			priv, err := audittrail.LoadKey(forger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cp vigil.AuditCheckpoint
+			b, _ := os.ReadFile(cp3)
+			json.Unmarshal(b, &cp)
+			audit.SignCheckpoint(priv, &cp)
+			b, _ = json.Marshal(cp)
+			forged := filepath.Join(dir, "forged.json")
+			os.WriteFile(forged, b, 0o600)
+			code, stdout, errs := r.run("", "audit", "verify", "--checkpoint", forged)
+			if code != 1 || !strings.Contains(stdout+errs, "never enrolled by the one before it") {
+				t.Fatalf("verify with a checkpoint by an unenrolled key: exit %d\n%s%s", code, stdout, errs)
+			}
+			if code, _, errs := r.run("", "--audit-key", forger, "audit", "verify"); code != 1 || !strings.Contains(errs, "never enrolled the audit key") {
+				t.Fatalf("verify with an unenrolled key file: exit %d, %q", code, errs)
 			}
 		})
 	}

@@ -41,6 +41,12 @@ func TestEvidencePackage(t *testing.T) {
 				t.Fatal(errs)
 			}
 			k("device", "create", "--name", "Monitor", "--class", "II", "--pathway", "510k") // another record's event: redacted
+			// The audit key rotated after the case's records: the segment carries the rotation whole, the package is
+			// signed by the new key, and verification follows the chain to it.
+			key2 := filepath.Join(dir, "audit-2.key")
+			rot := k("--format", "json", "audit", "rotate-key", "--new-key", key2, "--reason", "yearly rotation")
+			pub = regexp.MustCompile(`"public_key": "([^"]+)"`).FindStringSubmatch(rot)[1]
+			key = key2
 			pkg := filepath.Join(dir, "case-1.zip")
 			if code, _, errs := r.run("", "evidence", "export", "--case", "1", "-o", pkg); code != 2 || !strings.Contains(errs, "audit key") {
 				t.Fatalf("export without the audit key: exit %d %q", code, errs)
@@ -58,6 +64,9 @@ func TestEvidencePackage(t *testing.T) {
 			}
 			if !strings.Contains(string(files["case/signatures.txt"]), "Electronically signed by Rita Q. Regulatory (rita)") {
 				t.Errorf("signatures.txt: %s", files["case/signatures.txt"])
+			}
+			if !strings.Contains(string(files["audit/segment.jsonl"]), `"reason":"yearly rotation"`) {
+				t.Errorf("the segment redacts the key rotation:\n%s", files["audit/segment.jsonl"])
 			}
 			if strings.Contains(string(files["audit/segment.jsonl"]), "Monitor") || !strings.Contains(string(files["audit/segment.jsonl"]), `"redacted":true`) {
 				t.Errorf("the segment discloses another record's event or redacts none:\n%s", files["audit/segment.jsonl"])

@@ -64,9 +64,9 @@ func insertEvent(t *testing.T, db *store.DB, e *vigil.AuditEvent) {
 	}
 }
 
-// TestAuditTamperCases is the 22 ways someone with write access to the database (its append-only triggers
-// dropped) can try to change the evidence: edit, delete, insert, reorder, truncate, roll back and forge appends,
-// on the trail and on the records. Each is run on a signed store on both engines and must be found by `audit
+// TestAuditTamperCases is the 22 ways of the issue, and a forged key rotation, that someone with write access to
+// the database (its append-only triggers dropped) can try to change the evidence: edit, delete, insert, reorder,
+// truncate, roll back and forge appends, on the trail and on the records. Each is run on a signed store on both engines and must be found by `audit
 // verify` with the audit key and the newest published checkpoint, naming the event or the record.
 func TestAuditTamperCases(t *testing.T) {
 	_, attacker, _ := ed25519.GenerateKey(nil)
@@ -125,8 +125,31 @@ func TestAuditTamperCases(t *testing.T) {
 				rewriteEvent(t, db, e)
 				head = vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}
 			}
-		}, "audit event 1 enrolls audit key", nil},
-		{"trail: signatures stripped", sql("UPDATE audit_events SET sig = ''"), "never enrolled the audit key", nil},
+		}, "the log was rewritten or rolled back behind the checkpoint", nil},
+		{"trail: signatures stripped", sql("UPDATE audit_events SET sig = ''"), "the trail had no key in force at its event {last}", nil},
+		{"trail: a forged rotation to the attacker's key, then events it signs", func(t *testing.T, db *store.DB, last int64) {
+			head, err := db.Checkpoint(storetest.Admin())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var inForce ed25519.PublicKey
+			for _, e := range trail(t, db) {
+				if e.Action == audit.KeyAction {
+					inForce, _ = audit.EnrolledKey(e)
+				}
+			}
+			id, payload := audit.RotationEvent(inForce, attacker, head.Head)
+			for _, e := range []*vigil.AuditEvent{
+				{Actor: "system:cli", Action: audit.RotateAction, ObjectType: "audit_key", ObjectID: id, New: payload},
+				{Actor: "user:qa", Action: "finding.state", ObjectType: "finding", ObjectID: "1"},
+			} {
+				e.Time = ts("2025-06-02T09:00:00Z")
+				audit.Seal(e, head)
+				audit.SignEvent(attacker, e)
+				insertEvent(t, db, e)
+				head = vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}
+			}
+		}, "audit event {next}: signature does not verify with the audit key in force", nil},
 
 		// The records.
 		{"record: edit a determination", sql(`UPDATE assessments SET risk = 'controlled', data = replace(data, '"uncontrolled"', '"controlled"') WHERE id = 1`),
@@ -160,8 +183,8 @@ func TestAuditTamperCases(t *testing.T) {
 				Records: []vigil.AuditRecord{{Table: "assessments", Key: "1", Hash: hash}}})
 		}, "audit event {next} is not signed", nil},
 	}
-	if len(cases) != 22 {
-		t.Fatalf("%d tamper cases, want the 22", len(cases))
+	if len(cases) != 23 {
+		t.Fatalf("%d tamper cases, want the 23", len(cases))
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -126,17 +126,61 @@ func (db *DB) SignTrail(ctx context.Context) (err error) {
 		if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
 			return err
 		}
-		head, sig, err := tx.auditHead(ctx)
+		head, err := tx.auditHead(ctx)
 		if err != nil {
 			return err
 		}
-		_, err = tx.enrollKey(ctx, head, sig)
+		_, err = tx.enrollKey(ctx, head)
 		return err
 	})
 }
 
+// RotateKey retires the store's audit key for next: it appends the rotation event, signed by the key in force and
+// carrying next's proof (audit.RotationEvent), after which every event must be signed by next. This store keeps
+// the retired key and can no longer write: reopen it with next. Needs PermAuditVerify and a reason.
+func (db *DB) RotateKey(ctx context.Context, next ed25519.PrivateKey, reason string) (seq int64, err error) {
+	defer vigil.Wrap(&err, "store.RotateKey", nil)
+	if _, err := vigil.Authorize(ctx, vigil.PermAuditVerify); err != nil {
+		return 0, err
+	}
+	if db.auditKey == nil {
+		return 0, vigil.Errorf(vigil.EINVALID, "rotating the audit key needs the key in force: give it with --audit-key FILE or $VIGIL_AUDIT_KEY")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return 0, vigil.Errorf(vigil.EINVALID, "reason: required (why the key is rotated)")
+	}
+	old := db.auditKey.Public().(ed25519.PublicKey)
+	if old.Equal(next.Public()) {
+		return 0, vigil.Errorf(vigil.EINVALID, "the new audit key is the key in force")
+	}
+	err = db.transact(ctx, func(tx *Tx) error {
+		if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
+			return err
+		}
+		if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
+			return err
+		}
+		last, err := tx.auditHead(ctx)
+		if err != nil {
+			return err
+		}
+		head, err := tx.enrollKey(ctx, last)
+		if err != nil {
+			return err
+		}
+		id, payload := audit.RotationEvent(old, next, head.Head)
+		e := &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: audit.RotateAction, ObjectType: "audit_key",
+			ObjectID: id, New: payload, Reason: reason}
+		cp, err := tx.appendEvent(ctx, e, head)
+		seq = cp.Count
+		return err
+	})
+	return seq, err
+}
+
 // Verify recomputes the whole chain in sequence order, streaming, checks it still extends cp when given, checks
-// the signatures (with the store's audit key, else a signed cp's key, else the key the trail enrolled) and
+// the signatures (by the keys the trail enrolled and rotated to, which must include the store's audit key and a
+// signed cp's key, the latter in force at its event) and
 // reconciles every live row of every audited table with the state the trail last recorded for it. It reads one
 // snapshot, so writes that commit meanwhile neither show nor count.
 func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (_ vigil.AuditReport, err error) {
@@ -146,14 +190,9 @@ func (db *DB) Verify(ctx context.Context, cp *vigil.AuditCheckpoint) (_ vigil.Au
 		key = db.auditKey.Public().(ed25519.PublicKey)
 	}
 	if cp != nil && cp.Signature != "" {
-		signer, err := audit.VerifyCheckpoint("", *cp)
-		if err != nil {
+		if _, err := audit.VerifyCheckpoint("", *cp); err != nil {
 			return vigil.AuditReport{}, err
 		}
-		if key != nil && !key.Equal(signer) {
-			return vigil.AuditReport{}, vigil.Errorf(vigil.EINVALID, "the checkpoint is signed by key %s, not by the audit key %s", cp.Key, audit.KeyText(key))
-		}
-		key = signer
 	}
 	v := audit.NewVerifier(cp, key)
 	err = db.snapshot(ctx, func(q querier) error {

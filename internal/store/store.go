@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -356,11 +357,12 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 	if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
 		return err
 	}
-	head, sig, err := tx.auditHead(ctx)
+	last, err := tx.auditHead(ctx)
 	if err != nil {
 		return err
 	}
-	if head, err = tx.enrollKey(ctx, head, sig); err != nil {
+	head, err := tx.enrollKey(ctx, last)
+	if err != nil {
 		return err
 	}
 	e := &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: action, ObjectType: objType,
@@ -369,28 +371,44 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 	return err
 }
 
-// auditHead reads the trail's head: its count and hash, and its signature ("" when unsigned or empty).
-func (tx *Tx) auditHead(ctx context.Context) (head vigil.AuditCheckpoint, sig string, err error) {
-	err = tx.QueryRowContext(ctx, "SELECT seq, hash, sig FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&head.Count, &head.Head, &sig)
+// auditHead reads the trail's head event (a zero event, Seq 0, when the trail is empty): its count and hash, its
+// signature ("" when unsigned), and its action and payload (a key rotation's names the key in force after it).
+func (tx *Tx) auditHead(ctx context.Context) (*vigil.AuditEvent, error) {
+	var e vigil.AuditEvent
+	var n sql.NullString
+	err := tx.QueryRowContext(ctx, "SELECT seq, hash, sig, action, new FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&e.Seq, &e.Hash, &e.Signature, &e.Action, &n)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return head, "", fmt.Errorf("audit head: %w", err)
+		return nil, fmt.Errorf("audit head: %w", err)
 	}
-	return head, sig, nil
+	e.New = json.RawMessage(n.String)
+	return &e, nil
 }
 
 // enrollKey keeps the trail's signing rule: a store with the audit key appending to an unsigned trail first
 // appends the event that enrolls the key; a store without it may not append to a signed trail (its events would
-// read as forged), nor may one holding another key. It returns the head to append after.
-func (tx *Tx) enrollKey(ctx context.Context, head vigil.AuditCheckpoint, headSig string) (vigil.AuditCheckpoint, error) {
+// read as forged), nor may one holding another key than the one in force (the head's signer, or the new key of a
+// rotation at the head). It returns the head to append after.
+func (tx *Tx) enrollKey(ctx context.Context, headEvent *vigil.AuditEvent) (vigil.AuditCheckpoint, error) {
+	head := vigil.AuditCheckpoint{Count: headEvent.Seq, Head: headEvent.Hash}
 	key := tx.db.auditKey
 	switch {
-	case key == nil && headSig != "":
+	case key == nil && headEvent.Signature != "":
 		return head, vigil.Errorf(vigil.EINVALID, "the audit trail is signed: this Vigil needs the audit key to write (--audit-key FILE or $VIGIL_AUDIT_KEY)")
 	case key == nil:
 		return head, nil
-	case headSig != "":
+	case headEvent.Signature != "":
 		pub := key.Public().(ed25519.PublicKey)
-		if !audit.VerifyEvent(pub, &vigil.AuditEvent{Hash: head.Head, Signature: headSig}) {
+		if headEvent.Action == audit.RotateAction {
+			next, err := audit.EnrolledKey(headEvent)
+			if err != nil {
+				return head, vigil.Errorf(vigil.EINVALID, "audit event %d: %v", headEvent.Seq, err)
+			}
+			if !next.Equal(pub) {
+				return head, vigil.Errorf(vigil.EINVALID, "the audit key was rotated at event %d to %s: this Vigil holds another key (%s); give the new key file", headEvent.Seq, audit.KeyText(next), audit.KeyText(pub))
+			}
+			return head, nil
+		}
+		if !audit.VerifyEvent(pub, headEvent) {
 			return head, vigil.Errorf(vigil.EINVALID, "the audit trail is signed by another key than the audit key given (%s)", audit.KeyText(pub))
 		}
 		return head, nil

@@ -67,6 +67,17 @@ func (s *Service) Checkpoint(ctx context.Context) (vigil.AuditCheckpoint, error)
 	return cp, nil
 }
 
+// RotateKey retires the audit key in force (s.Key) for next: the rotation event, signed by the retiring key and by
+// next over the trail's head, is appended; from then on events and checkpoints are signed by next, and `vigil audit
+// verify` follows the chain of rotations from the first key. This service keeps the retired key: open Vigil again
+// with next. Needs PermAuditVerify and a reason.
+func (s *Service) RotateKey(ctx context.Context, next ed25519.PrivateKey, reason string) (int64, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAuditVerify); err != nil {
+		return 0, err
+	}
+	return s.Store.RotateKey(ctx, next, reason)
+}
+
 // Export publishes a signed checkpoint to dest: a file (written whole, then renamed over the previous one) or an
 // http(s) URL (PUT there; the previous one is read back with GET, 404 when there is none), kept where the
 // database's owner cannot edit it. It refuses to replace a checkpoint the trail no longer extends: that is the

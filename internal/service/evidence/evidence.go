@@ -287,7 +287,8 @@ func (s *Service) records(ctx context.Context, caseID int64, cp vigil.AuditCheck
 	enc.SetEscapeHTML(false)
 	for _, e := range evs {
 		pe := audit.Redact(e)
-		if e.ObjectType == "case" && e.ObjectID == strconv.FormatInt(caseID, 10) || slices.ContainsFunc(e.Records, func(r vigil.AuditRecord) bool { return keep[r.Table+"\x00"+r.Key] }) {
+		// Key rotations stay whole: an inspector follows them to the key that signed the checkpoint.
+		if e.Action == audit.RotateAction || e.ObjectType == "case" && e.ObjectID == strconv.FormatInt(caseID, 10) || slices.ContainsFunc(e.Records, func(r vigil.AuditRecord) bool { return keep[r.Table+"\x00"+r.Key] }) {
 			pe = audit.PackageEvent{AuditEvent: *e}
 		}
 		if err := enc.Encode(pe); err != nil {
