@@ -113,20 +113,9 @@ day (after 07:00 in the organization's time zone) listing what stands. Every mes
 				return err
 			}
 			return env.withApp(func(a *app.App) error {
-				ctx := env.actx()
-				m, err := a.Notifier.Test(ctx, id)
+				m, log, err := a.Notifier.SendTest(env.actx(), id)
 				if err != nil {
 					return err
-				}
-				if _, err := a.Outbox.DeliverDue(ctx); err != nil {
-					return err
-				}
-				m, log, err := a.Outbox.Mail(ctx, m.ID)
-				if err != nil {
-					return err
-				}
-				if m.State != vigil.MailAccepted {
-					return vigil.Errorf(vigil.EUNAVAILABLE, "test message %d to %s: %s: %s", m.ID, m.To, m.State, orDash(m.Answer))
 				}
 				return env.Output(map[string]any{"mail": m, "log": log}, mailLogTable(m, log, env.zone(a)))
 			})

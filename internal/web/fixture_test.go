@@ -74,6 +74,10 @@ type env struct {
 	noticeCase int64
 	notices    [4]int64
 	advisory   int64
+	// testRule is a webhook rule to a loopback receiver that the role walk tests; removable are the rules it
+	// removes, per route (form, api), one for each identity's try.
+	testRule  int64
+	removable map[string][]int64
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -233,6 +237,27 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	e.srv = httptest.NewServer(e.web)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// notifyRules adds the rules the role walk tests and removes: a webhook to a loopback receiver that accepts every
+// delivery, and e-mail rules to remove. Only the walk needs them: the notifications tests count their own.
+func (e *env) notifyRules() {
+	e.t.Helper()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	e.t.Cleanup(hook.Close)
+	add := func(r *vigil.NotifyRule) int64 {
+		if _, err := e.app.Notifier.AddRule(sys(), r); err != nil {
+			e.t.Fatal(err)
+		}
+		return r.ID
+	}
+	e.testRule = add(&vigil.NotifyRule{Channel: vigil.ChannelWebhook, Target: hook.URL + "/hook", Events: []vigil.NotifyEvent{vigil.EventKEVHit}})
+	e.removable = map[string][]int64{}
+	for _, via := range []string{"form", "api"} {
+		for i := range 1 + len(roles) {
+			e.removable[via] = append(e.removable[via], add(&vigil.NotifyRule{Channel: vigil.ChannelEmail, Target: fmt.Sprintf("%s-%d@fixture.example", via, i), Events: []vigil.NotifyEvent{vigil.EventClockOverdue}}))
+		}
+	}
 }
 
 // openAPICases opens the two cases by hand that the API's case routes act on (apiCase, apiDup) and records

@@ -16,6 +16,10 @@ import (
 type Notify interface {
 	Rules(ctx context.Context) ([]*vigil.NotifyRule, error)
 	AddRule(ctx context.Context, r *vigil.NotifyRule) (secret string, err error)
+	RemoveRule(ctx context.Context, id int64, reason string) error
+	// SendTest sends one test message through the rule's channel now; EUNAVAILABLE (the message and its delivery
+	// log still returned) when the channel did not accept it.
+	SendTest(ctx context.Context, id int64) (*vigil.Mail, []vigil.MailAttempt, error)
 	SMTP(ctx context.Context) (server, source string, err error)
 	Mails(ctx context.Context, f vigil.MailFilter) ([]*vigil.Mail, error)
 }
@@ -136,6 +140,105 @@ func (s *Server) apiNotifyRuleAdd(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	writeJSON(w, http.StatusCreated, ruleOut{Rule: rule, Secret: secret})
+	return nil
+}
+
+// notifyRuleRemoveForm removes a rule with the reason typed.
+func (s *Server) notifyRuleRemoveForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	svc, err := s.notifyService()
+	if err != nil {
+		return err
+	}
+	if err := svc.RemoveRule(r.Context(), id, r.PostFormValue("reason")); err != nil {
+		if !formRecoverable(err) {
+			return err
+		}
+		return s.renderNotify(w, r, StatusOf(err), "", "The rule was not removed: "+vigil.ErrorMessage(err))
+	}
+	return redirect(w, r, "/settings/notifications", "rule-removed")
+}
+
+// notifyRuleTestForm sends a test message through a rule's channel now; the outbox below shows it with the
+// server's answer, and a channel that did not accept it is said on the page.
+func (s *Server) notifyRuleTestForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	svc, err := s.notifyService()
+	if err != nil {
+		return err
+	}
+	if _, _, err := svc.SendTest(r.Context(), id); err != nil {
+		if c := vigil.ErrorCode(err); c != vigil.EUNAVAILABLE && !formRecoverable(err) {
+			return err
+		}
+		return s.renderNotify(w, r, StatusOf(err), "", "The test message was not delivered: "+vigil.ErrorMessage(err))
+	}
+	return redirect(w, r, "/settings/notifications#outbox-panel", "rule-tested")
+}
+
+// ruleRemoveIn is why a rule is removed.
+type ruleRemoveIn struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiNotifyRuleRemove(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	svc, err := s.notifyService()
+	if err != nil {
+		return err
+	}
+	var in ruleRemoveIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := svc.RemoveRule(r.Context(), id, in.Reason); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ruleRemoveOut{ID: id, Removed: true})
+	return nil
+}
+
+// ruleRemoveOut says which rule was removed.
+type ruleRemoveOut struct {
+	ID      int64 `json:"id"`
+	Removed bool  `json:"removed"`
+}
+
+// ruleTestOut is a test message as its delivery left it, with the delivery log.
+type ruleTestOut struct {
+	Mail *vigil.Mail         `json:"mail"`
+	Log  []vigil.MailAttempt `json:"log"`
+}
+
+func (s *Server) apiNotifyRuleTest(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	svc, err := s.notifyService()
+	if err != nil {
+		return err
+	}
+	m, log, err := svc.SendTest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ruleTestOut{Mail: m, Log: log})
 	return nil
 }
 

@@ -320,6 +320,9 @@ var notices = map[string]string{
 	"notice-sent":         "Notice sent: one message per recipient is in the outbox, and customer_notified is recorded on its cases.",
 	"advisory-drafted":    "Advisory drafted: the document below is rendered from the live records until it is published.",
 	"advisory-published":  "Revision published: the CSAF provider serves it.",
+	"rule-added":          "Rule added.",
+	"rule-removed":        "Rule removed; the audit trail keeps it as it was, with the reason.",
+	"rule-tested":         "Test message sent and accepted: it is in the outbox below with the server's answer.",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

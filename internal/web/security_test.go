@@ -29,6 +29,8 @@ var unwired = map[string]bool{}
 func (e *env) path(pattern string) string {
 	id := func(p string) string {
 		switch {
+		case strings.HasPrefix(p, "/settings/notifications/"), strings.HasPrefix(p, "/api/v1/notify/rules/"):
+			return fmt.Sprint(e.testRule)
 		case strings.Contains(p, "/notices/"):
 			i := 0
 			if strings.HasSuffix(p, "/send") {
@@ -185,6 +187,13 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 		path = fmt.Sprintf("/consignees/%d/delete", e.deletable[0])
 		e.deletable = append(e.deletable[1:], e.deletable[0])
 	}
+	for via, pattern := range map[string]string{"form": "POST /settings/notifications/{id}/remove", "api": "DELETE /api/v1/notify/rules/{id}"} {
+		if method+" "+rt.Pattern == pattern {
+			// A rule is removed once: each identity tries it on a rule of its own.
+			path = strings.ReplaceAll(rt.Pattern, "{id}", fmt.Sprint(e.removable[via][0]))
+			e.removable[via] = append(e.removable[via][1:], e.removable[via][0])
+		}
+	}
 	if method == "POST" && strings.HasSuffix(rt.Pattern, "/cases/filters/{id}/delete") {
 		// A saved filter is deleted by its owner, once: the walk's identities come in the order of e.filters.
 		path = fmt.Sprintf("/cases/filters/%d/delete", e.filters[0])
@@ -238,6 +247,7 @@ func TestRoleWalk(t *testing.T) {
 func roleWalk(t *testing.T, engine string) {
 	e := newEnv(t, engine)
 	e.openAPICases()
+	e.notifyRules()
 	e.communication()
 	ids := []identity{{role: ""}}
 	for _, r := range roles {

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -141,6 +142,28 @@ func (n *Notifier) Test(ctx context.Context, id int64) (*vigil.Mail, error) {
 		return nil, err
 	}
 	return ms[0], nil
+}
+
+// SendTest queues a test message through the rule's channel (Test) and delivers it now, with whatever else is due,
+// as the delivery loop would (each message is claimed, so none is sent twice); it returns the message as the
+// delivery left it and its delivery log. A refused or unreachable channel is EUNAVAILABLE naming the answer, the
+// message and its log still returned. Needs what managing the rule needs.
+func (n *Notifier) SendTest(ctx context.Context, id int64) (*vigil.Mail, []vigil.MailAttempt, error) {
+	m, err := n.Test(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := n.Outbox.DeliverDue(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "outbox"})); err != nil {
+		return nil, nil, err
+	}
+	m, log, err := n.Outbox.Mail(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.State != vigil.MailAccepted {
+		return m, log, vigil.Errorf(vigil.EUNAVAILABLE, "test message %d to %s: %s: %s", m.ID, m.To, m.State, cmp.Or(m.Answer, "no answer yet (no SMTP server configured?)"))
+	}
+	return m, log, nil
 }
 
 func (n *Notifier) now() time.Time {
