@@ -122,6 +122,9 @@ type Assessment struct {
 	Matrix              string    `json:"matrix,omitempty"`  // the acceptance matrix name and version used
 	Rationale           string    `json:"rationale"`
 	SSVC                string    `json:"ssvc,omitempty"` // the patch-priority aid: defer, scheduled, out-of-cycle, immediate
+	// Signals are the ISAO signals the assessment considered, cited with it (G2016 §IX item 4); given when it is
+	// recorded (the signals list the assessments citing them).
+	Signals []int64 `json:"signals,omitempty"`
 }
 
 // CaseEvent is one dated regulatory event of a case (customer notified, fix distributed, MDR filed, ...), as the

@@ -194,30 +194,47 @@ func (d *ISAODocument) Validate() error {
 // ISAOShare is one entry of the sharing log: what was given to which ISAO, when, by whom and how (over TAXII with
 // the server's status id, or exported for upload by hand), and the isao_shared event it recorded on the case.
 type ISAOShare struct {
-	ID            int64     `json:"id"`
-	MembershipID  int64     `json:"membership_id"`
-	ISAO          string    `json:"isao"`
-	CaseID        int64     `json:"case_id"`
-	Vulnerability string    `json:"vulnerability"`
-	Device        string    `json:"device"`
-	Method        string    `json:"method"` // taxii or exported
-	BundleID      string    `json:"bundle_id"`
-	SHA256        string    `json:"sha256"` // of the bundle as sent
-	Objects       int       `json:"objects"`
-	TLP           string    `json:"tlp"`
-	StatusID      string    `json:"status_id,omitempty"` // the TAXII status resource; "" when exported
-	Status        string    `json:"status"`              // the TAXII status (complete, pending) or "exported"
-	Date          Date      `json:"date"`                // the day shared, in the organization's time zone
-	EventID       int64     `json:"event_id"`
-	SharedAt      time.Time `json:"shared_at"`
-	SharedBy      string    `json:"shared_by"`
+	ID            int64  `json:"id"`
+	MembershipID  int64  `json:"membership_id"`
+	ISAO          string `json:"isao"`
+	CaseID        int64  `json:"case_id"`
+	Vulnerability string `json:"vulnerability"`
+	Device        string `json:"device"`
+	Method        string `json:"method"` // taxii or exported
+	BundleID      string `json:"bundle_id"`
+	SHA256        string `json:"sha256"` // of the bundle as sent
+	Objects       int    `json:"objects"`
+	TLP           string `json:"tlp"`
+	NoticeID      int64  `json:"notice_id,omitempty"` // the customer notice the bundle carried, when a notice was shared
+	StatusID      string `json:"status_id,omitempty"` // the TAXII status resource; "" when exported
+	Status        string `json:"status"`              // ShareComplete, SharePending, ShareFailed or ShareExported
+	// StatusText is the TAXII server's account of the objects it refused, when it refused any.
+	StatusText string    `json:"status_text,omitempty"`
+	Date       Date      `json:"date"` // the day shared, in the organization's time zone
+	EventID    int64     `json:"event_id"`
+	SharedAt   time.Time `json:"shared_at"`
+	SharedBy   string    `json:"shared_by"`
+	// CheckedAt is when the TAXII status was last asked for (zero when exported).
+	CheckedAt time.Time `json:"checked_at,omitzero"`
 }
 
-// Ways a share went.
+// Ways a share went, and where it stands: a TAXII share is pending until the server has taken every object
+// (complete) or refused some (failed); an exported one is exported.
 const (
 	ShareTAXII    = "taxii"
 	ShareExported = "exported"
+	SharePending  = "pending"
+	ShareComplete = "complete"
+	ShareFailed   = "failed"
 )
+
+// ISAOShareFilter selects entries of the sharing log: of a membership, a case, a notice, in a status, shared on
+// days From..To (zero: no bound).
+type ISAOShareFilter struct {
+	MembershipID, CaseID, NoticeID int64
+	Status                         string
+	From, To                       Date
+}
 
 // ISAOSignal is one piece of intelligence received from an ISAO (over TAXII or in a STIX file): a STIX indicator,
 // vulnerability, note or report. CVEs, Devices and Components are what it names of ours; Cases are the cases it

@@ -114,7 +114,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}
 	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: nts, Signing: sign, Clock: clock}
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
-	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Key: o.secretKey, Clock: clock}
+	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Notices: nts, Key: o.secretKey, Clock: clock}
 	in.TAXII = isaos.PollFeed
 	return &App{
 		Portfolio:   p,

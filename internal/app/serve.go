@@ -141,7 +141,7 @@ func (a *App) Serve(ctx context.Context, opt ServeOptions) error {
 // notifications (job "notify"), and with feeds the feed syncs and the re-match (intel.Service.Scheduler). Start it
 // with Run(ctx).
 func (a *App) Scheduler(ctx context.Context, opt jobs.Options, feeds bool) (*jobs.Scheduler, error) {
-	opt.Periodic = append(opt.Periodic, a.Notifier.Periodic())
+	opt.Periodic = append(opt.Periodic, a.Notifier.Periodic(), a.ISAO.Periodic())
 	if feeds {
 		return a.Intel.Scheduler(ctx, opt)
 	}

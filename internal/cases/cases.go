@@ -396,6 +396,9 @@ type AssessInput struct {
 	Interim             bool            `json:"interim,omitempty"`
 	SSVC                *risk.SSVCInput `json:"ssvc,omitempty"`
 	Rationale           string          `json:"rationale"`
+	// Signals are ISAO signals (intelligence received) the assessment considered: cited with it, the trace G2016
+	// §IX item 4 asks for.
+	Signals []int64 `json:"signals,omitempty"`
 }
 
 // Matrix returns the acceptance matrix in force for a device: its own when it has one, else the organization's
@@ -428,7 +431,7 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		return nil, err
 	}
 	a := &vigil.Assessment{CaseID: v.Case.ID, Date: in.Date, CVSS: in.CVSS, ConfidentialityOnly: in.ConfidentialityOnly,
-		VEXStatus: in.VEXStatus, Interim: in.Interim}
+		VEXStatus: in.VEXStatus, Interim: in.Interim, Signals: in.Signals}
 	if a.Date.IsZero() {
 		a.Date = v.AsOf
 	}

@@ -174,6 +174,9 @@ func caseAssessCmd(env *Env) *cobra.Command {
 					return env.JSON(as)
 				}
 				fmt.Fprintf(env.Stdout, "A%d %s: risk %s\n%s\n", as.ID, as.Date, as.Risk, as.Rationale)
+				if len(as.Signals) > 0 {
+					fmt.Fprintf(env.Stdout, "Cites ISAO signals %s.\n", idList(as.Signals))
+				}
 				return nil
 			})
 		}}
@@ -195,6 +198,7 @@ func caseAssessCmd(env *Env) *cobra.Command {
 	f.BoolVar(&in.Interim, "interim", false, "a reassessment after interim controls")
 	f.StringVar(&ssvc, "ssvc", "", "SSVC decision points: EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
 	f.StringVar(&in.Rationale, "rationale", "", "the assessor's reasoning (required)")
+	f.Int64SliceVar(&in.Signals, "signals", nil, "ISAO signals the assessment considered, cited with it (vigil isao signals --case ID)")
 	return assess
 }
 

@@ -445,7 +445,35 @@ $VIGIL_SECRET_KEY, at least 32 random bytes kept outside the database).`,
 	evidence.Flags().StringVar(&evFrom, "from", "", "first day of the period (default the membership's start)")
 	evidence.Flags().StringVar(&evTo, "to", "", "last day of the period (default today)")
 	evidence.Flags().StringVar(&evDevice, "device", "", "the device line whose own membership it is")
-	cmd.AddCommand(list, show, set, doc, alerts, shares, imp, poll, sigs, cite, evidence)
+	status := &cobra.Command{Use: "status [SHARE]", Short: "Ask the TAXII server again about a share still pending (or, without SHARE, every one): the sharing log moves to complete or failed",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var id int64
+			if len(args) == 1 {
+				var err error
+				if id, err = parseID("SHARE", args[0]); err != nil {
+					return err
+				}
+			}
+			return env.withApp(func(a *app.App) error {
+				if id != 0 {
+					sh, err := a.ISAO.RefreshStatus(env.actx(), id)
+					if err != nil {
+						return err
+					}
+					return env.Output(sh, shareTable(sh))
+				}
+				log, err := a.ISAO.RefreshPending(env.actx())
+				if log == nil {
+					log = []*vigil.ISAOShare{}
+				}
+				if oerr := env.Output(log, shareTable(log...)); oerr != nil {
+					return oerr
+				}
+				return err // the shares asked about are printed even when a server did not answer
+			})
+		}}
+	cmd.AddCommand(list, show, set, doc, alerts, shares, status, imp, poll, sigs, cite, evidence)
 	return cmd
 }
 
@@ -475,31 +503,56 @@ func shareTable(log ...*vigil.ISAOShare) func() ([]string, [][]string) {
 	return func() ([]string, [][]string) {
 		var rows [][]string
 		for _, s := range log {
-			rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Date.String(), s.ISAO, strconv.FormatInt(s.CaseID, 10), s.Vulnerability, cell(s.Device), s.Method,
-				orDash(s.StatusID), s.Status, "TLP:" + strings.ToUpper(s.TLP), s.BundleID, "E" + strconv.FormatInt(s.EventID, 10)})
+			notice, status := "-", s.Status
+			if s.NoticeID != 0 {
+				notice = "N-" + strconv.FormatInt(s.NoticeID, 10)
+			}
+			if s.StatusText != "" {
+				status += ": " + cell(s.StatusText)
+			}
+			rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Date.String(), s.ISAO, strconv.FormatInt(s.CaseID, 10), notice, s.Vulnerability, cell(s.Device), s.Method,
+				orDash(s.StatusID), status, "TLP:" + strings.ToUpper(s.TLP), s.BundleID, "E" + strconv.FormatInt(s.EventID, 10)})
 		}
-		return []string{"ID", "DATE", "ISAO", "CASE", "VULNERABILITY", "DEVICE", "METHOD", "TAXII STATUS ID", "STATUS", "TLP", "BUNDLE", "EVENT"}, rows
+		return []string{"ID", "DATE", "ISAO", "CASE", "NOTICE", "VULNERABILITY", "DEVICE", "METHOD", "TAXII STATUS ID", "STATUS", "TLP", "BUNDLE", "EVENT"}, rows
 	}
 }
 
 func shareCmd(env *Env) *cobra.Command {
 	var name, export string
+	var notice int64
 	var dry bool
-	cmd := &cobra.Command{Use: "share CASE [--isao NAME] [--export FILE]",
-		Short: "Share a case with an ISAO as a STIX 2.1 bundle, over its TAXII server or exported to FILE; logs it and records isao_shared on the case",
+	cmd := &cobra.Command{Use: "share (CASE | --notice N) [--isao NAME] [--export FILE]",
+		Short: "Share a case, or a customer notice, with an ISAO as a STIX 2.1 bundle, over its TAXII server or exported to FILE; logs it and records isao_shared on the case(s)",
 		Long: `Share a case with an ISAO: a STIX 2.1 bundle (the manufacturer's identity, the vulnerability with its CVE references,
 a course of action for each compensating control and for the fix, a report for each customer communication and one for
 the case, under the membership's TLP marking; ids are deterministic, so sharing again updates the ISAO's objects). It
 goes to the membership's TAXII 2.1 collection (vigil isao set NAME --taxii URL --collection ID ...), or with --export
 to FILE for upload by hand ("-" for stdout). Either way the sharing log gets an entry and the case its isao_shared
-event, which enforcement discretion's criterion 4 reads. --dry-run prints the bundle and records nothing.`,
+event, which enforcement discretion's criterion 4 reads. --dry-run prints the bundle and records nothing.
+
+With --notice, the customer notice N (sent) is shared instead: one bundle with every case it covers and the notice's
+text as the customer communication (G2016 §IX item 3), logged and recorded on each case.
+
+A TAXII server that is still taking the objects in answers "pending": the share is logged pending, and the
+isao-status job of vigil serve (or vigil isao status) asks again until it is complete or failed.`,
 		Example: `  vigil share 7 --isao Health-ISAC
-  vigil share 7 --isao Health-ISAC --export case-7.stix.json`,
-		Args: exactArgs(1),
+  vigil share 7 --isao Health-ISAC --export case-7.stix.json
+  vigil share --notice 3 --isao Health-ISAC`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID("CASE", args[0])
-			if err != nil {
-				return err
+			var id int64
+			switch {
+			case len(args) == 1 && notice != 0:
+				return Usage("give CASE or --notice, not both")
+			case len(args) == 1:
+				var err error
+				if id, err = parseID("CASE", args[0]); err != nil {
+					return err
+				}
+			case notice == 0:
+				return Usage("give the CASE to share, or --notice N")
+			case dry:
+				return Usage("--dry-run shows a case's bundle: give CASE")
 			}
 			return env.withApp(func(a *app.App) error {
 				if dry {
@@ -510,7 +563,13 @@ event, which enforcement discretion's criterion 4 reads. --dry-run prints the bu
 					_, err = env.Stdout.Write(append(b, '\n'))
 					return err
 				}
-				res, err := a.ISAO.Share(env.actx(), isao.ShareInput{CaseID: id, ISAO: name, Export: export != ""})
+				var res *isao.ShareResult
+				var err error
+				if notice != 0 {
+					res, err = a.ISAO.ShareNotice(env.actx(), isao.NoticeShareInput{NoticeID: notice, ISAO: name, Export: export != ""})
+				} else {
+					res, err = a.ISAO.Share(env.actx(), isao.ShareInput{CaseID: id, ISAO: name, Export: export != ""})
+				}
 				if err != nil {
 					return err
 				}
@@ -520,14 +579,15 @@ event, which enforcement discretion's criterion 4 reads. --dry-run prints the bu
 				}
 				if export != "" {
 					if err := os.WriteFile(export, append(res.Bundle, '\n'), 0o644); err != nil {
-						return vigil.Errorf(vigil.EINVALID, "--export: %v (the share is logged as %d: export it again with vigil share --dry-run)", err, res.Share.ID)
+						return vigil.Errorf(vigil.EINVALID, "--export: %v (the share is logged as %d: see vigil isao shares)", err, res.Shares[0].ID)
 					}
 				}
-				return env.Output(res.Share, shareTable(res.Share))
+				return env.Output(res.Shares, shareTable(res.Shares...))
 			})
 		}}
 	cmd.Flags().StringVar(&name, "isao", "", "the membership to share with (default: the one covering the case's device)")
+	cmd.Flags().Int64Var(&notice, "notice", 0, "share this customer notice (sent) and the cases it covers, instead of one case")
 	cmd.Flags().StringVar(&export, "export", "", `write the bundle to FILE ("-" for stdout) for upload by hand instead of sending it over TAXII`)
-	cmd.Flags().BoolVar(&dry, "dry-run", false, "print the bundle only: nothing is sent or recorded")
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print the case's bundle only: nothing is sent or recorded")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,46 @@ func TestISAOFlow(t *testing.T) {
 			if code, _, errs := r.run("", "share", "1", "--isao", "Health-ISAC"); code == 0 || !strings.Contains(errs, "--export") {
 				t.Errorf("a share without a TAXII server: exit %d, %s", code, errs)
 			}
+			if code, _, errs := r.run("", "share", "1", "--notice", "1"); code != 2 || !strings.Contains(errs, "not both") {
+				t.Errorf("share CASE --notice: exit %d, %s", code, errs)
+			}
+			// Nothing pending: asking again asks nothing.
+			if out := r.ok("--format", "json", "isao", "status"); strings.TrimSpace(out) != "[]" {
+				t.Errorf("isao status with nothing pending: %s", out)
+			}
+			// The ISAO's bulletin names the case's CVE: a signal linked to the case, cited by the re-assessment.
+			bulletin := filepath.Join(dir, "bulletin.stix.json")
+			os.WriteFile(bulletin, []byte(`{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1e3a70","objects":[{"type":"vulnerability","spec_version":"2.1",
+				"id":"vulnerability--0a6f5a3e-8d2c-4c34-9b1e-5f3c2a1d0e9f","created":"2025-06-01T00:00:00.000Z","modified":"2025-06-01T00:00:00.000Z",
+				"name":"Exploited in the wild","external_references":[{"source_name":"cve","external_id":"CVE-2025-0001"}]}]}`), 0o600)
+			if out := r.ok("isao", "import", "Health-ISAC", bulletin); !strings.Contains(out, "Health-ISAC") {
+				t.Errorf("isao import: %s", out)
+			}
+			type signal struct {
+				ID          int64
+				Cases       []int64
+				Assessments []int64
+			}
+			var sigs []signal
+			json.Unmarshal([]byte(r.ok("--format", "json", "isao", "signals", "--case", "1")), &sigs)
+			if len(sigs) != 1 || len(sigs[0].Cases) != 1 || sigs[0].Cases[0] != 1 {
+				t.Fatalf("signals of case 1: %+v", sigs)
+			}
+			sid := strconv.FormatInt(sigs[0].ID, 10)
+			if code, _, errs := r.run("", "case", "assess", "1", "--date", day, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
+				"--signals", "999", "--rationale", "x"); code == 0 || !strings.Contains(errs, "signal 999 not found") {
+				t.Errorf("assess citing no signal: exit %d, %s", code, errs)
+			}
+			out = r.ok("case", "assess", "1", "--date", day, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
+				"--signals", sid, "--rationale", "re-assessed on the ISAO's bulletin: exploited in the wild")
+			if !strings.Contains(out, "Cites ISAO signals "+sid) {
+				t.Errorf("case assess --signals: %s", out)
+			}
+			aid, _ := strconv.ParseInt(strings.TrimPrefix(strings.Fields(out)[0], "A"), 10, 64)
+			json.Unmarshal([]byte(r.ok("--format", "json", "isao", "signals", "--case", "1")), &sigs)
+			if len(sigs) != 1 || len(sigs[0].Assessments) != 1 || sigs[0].Assessments[0] != aid {
+				t.Errorf("the signal after the re-assessment A%d: %+v", aid, sigs)
+			}
 			rows, err := csv.NewReader(strings.NewReader(r.ok("--format", "csv", "isao", "evidence", "Health-ISAC"))).ReadAll()
 			if err != nil {
 				t.Fatal(err)
@@ -72,6 +113,13 @@ func TestISAOFlow(t *testing.T) {
 				if row[0] == "share" {
 					shares++
 				}
+			}
+			cited := false
+			for _, row := range rows {
+				cited = cited || row[0] == "signal" && strings.Contains(row[4], "cases 1; assessments ") && !strings.Contains(row[4], "assessments none")
+			}
+			if !cited {
+				t.Errorf("evidence CSV names no signal cited by an assessment: %v", rows)
 			}
 			if shares != 1 || len(rows) < 8 {
 				t.Errorf("evidence CSV: %v", rows)

@@ -293,20 +293,24 @@ func (db *DB) ISAOSecret(ctx context.Context, membershipID int64) (_ string, err
 
 // ---- the sharing log
 
-const shareCols = `s.id, s.membership_id, m.name, s.case_id, c.vuln_id, d.name, s.method, s.bundle_id, s.sha256, s.objects, s.tlp, s.status_id, s.status,
-	s.date, s.event_id, s.shared_at, s.shared_by`
+const shareCols = `s.id, s.membership_id, m.name, s.case_id, c.vuln_id, d.name, s.method, s.bundle_id, s.sha256, s.objects, s.tlp, s.notice_id, s.status_id,
+	s.status, s.status_text, s.date, s.event_id, s.shared_at, s.shared_by, s.checked_at`
+
+const shareFrom = ` FROM isao_shares s JOIN isao_memberships m ON m.id = s.membership_id JOIN cases c ON c.id = s.case_id JOIN devices d ON d.id = c.device_id`
 
 func scanShare(row interface{ Scan(...any) error }) (*vigil.ISAOShare, error) {
 	var s vigil.ISAOShare
-	var date, at sql.NullString
+	var date, at, checked sql.NullString
+	var notice sql.NullInt64
 	if err := row.Scan(&s.ID, &s.MembershipID, &s.ISAO, &s.CaseID, &s.Vulnerability, &s.Device, &s.Method, &s.BundleID, &s.SHA256, &s.Objects, &s.TLP,
-		&s.StatusID, &s.Status, &date, &s.EventID, &at, &s.SharedBy); err != nil {
+		&notice, &s.StatusID, &s.Status, &s.StatusText, &date, &s.EventID, &at, &s.SharedBy, &checked); err != nil {
 		return nil, err
 	}
 	if d := parseDate(date); d != nil {
 		s.Date = *d
 	}
-	s.SharedAt = parseTime(at)
+	s.NoticeID = notice.Int64
+	s.SharedAt, s.CheckedAt = parseTime(at), parseTime(checked)
 	return &s, nil
 }
 
@@ -321,11 +325,23 @@ func (db *DB) AddISAOShare(ctx context.Context, s *vigil.ISAOShare) (err error) 
 	if err := vigil.OneOf("method", s.Method, []string{vigil.ShareTAXII, vigil.ShareExported}); err != nil {
 		return err
 	}
+	if err := vigil.OneOf("status", s.Status, []string{vigil.SharePending, vigil.ShareComplete, vigil.ShareFailed, vigil.ShareExported}); err != nil {
+		return err
+	}
 	return db.transact(ctx, func(tx *Tx) error {
 		s.SharedAt, s.SharedBy = tx.Now(), actor.String()
-		id, err := tx.insertID(ctx, `INSERT INTO isao_shares (membership_id, case_id, method, bundle_id, sha256, objects, tlp, status_id, status, date, event_id, shared_at, shared_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, s.MembershipID, s.CaseID, s.Method, s.BundleID, s.SHA256, s.Objects, s.TLP,
-			s.StatusID, s.Status, s.Date.String(), s.EventID, tx.NowText(), s.SharedBy)
+		var checked any
+		if s.Method == vigil.ShareTAXII {
+			s.CheckedAt, checked = s.SharedAt, tx.NowText()
+		}
+		var notice any
+		if s.NoticeID != 0 {
+			notice = s.NoticeID
+		}
+		id, err := tx.insertID(ctx, `INSERT INTO isao_shares (membership_id, case_id, method, bundle_id, sha256, objects, tlp, notice_id, status_id, status, status_text,
+			date, event_id, shared_at, shared_by, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			s.MembershipID, s.CaseID, s.Method, s.BundleID, s.SHA256, s.Objects, s.TLP, notice, s.StatusID, s.Status, s.StatusText, s.Date.String(), s.EventID,
+			tx.NowText(), s.SharedBy, checked)
 		if err != nil {
 			return err
 		}
@@ -335,9 +351,53 @@ func (db *DB) AddISAOShare(ctx context.Context, s *vigil.ISAOShare) (err error) 
 	})
 }
 
-// ISAOShares lists the sharing log, newest first: of one membership and one case when not zero, shared on days
-// from..to when not zero.
-func (db *DB) ISAOShares(ctx context.Context, membershipID, caseID int64, from, to vigil.Date) (_ []*vigil.ISAOShare, err error) {
+// ISAOShare returns one entry of the sharing log.
+func (db *DB) ISAOShare(ctx context.Context, id int64) (_ *vigil.ISAOShare, err error) {
+	defer vigil.Wrap(&err, "store.ISAOShare", id)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	s, err := scanShare(db.db.QueryRowContext(ctx, "SELECT "+shareCols+shareFrom+" WHERE s.id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("share", id)
+	}
+	return s, err
+}
+
+// SetISAOShareStatus records what the TAXII server now says of a share that was pending: its status (pending
+// again, complete or failed) and, when it refused objects, its words. Every status asked for is recorded as
+// checked; a change of status is audited.
+func (db *DB) SetISAOShareStatus(ctx context.Context, id int64, status, text string) (err error) {
+	defer vigil.Wrap(&err, "store.SetISAOShareStatus", id)
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
+		return err
+	}
+	if err := vigil.OneOf("status", status, []string{vigil.SharePending, vigil.ShareComplete, vigil.ShareFailed}); err != nil {
+		return err
+	}
+	text = vigil.Clip(vigil.MaxText, text)
+	return db.transact(ctx, func(tx *Tx) error {
+		old, err := scanShare(tx.QueryRowContext(ctx, "SELECT "+shareCols+shareFrom+" WHERE s.id = $1", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("share", id)
+		} else if err != nil {
+			return err
+		}
+		if old.Method != vigil.ShareTAXII {
+			return vigil.Errorf(vigil.EINVALID, "share %d was %s: it has no TAXII status", id, old.Method)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE isao_shares SET status = $1, status_text = $2, checked_at = $3 WHERE id = $4", status, text, tx.NowText(), id); err != nil {
+			return err
+		}
+		tx.wrote("isao_shares", id)
+		now := *old
+		now.Status, now.StatusText, now.CheckedAt = status, text, tx.Now()
+		return tx.Audit(ctx, "isao.share.status", "case", idText(old.CaseID), old, &now, fmt.Sprintf("TAXII status %s of the share with %s: %s", old.StatusID, old.ISAO, status))
+	})
+}
+
+// ISAOShares lists the sharing log, newest first, as the filter selects.
+func (db *DB) ISAOShares(ctx context.Context, f vigil.ISAOShareFilter) (_ []*vigil.ISAOShare, err error) {
 	defer vigil.Wrap(&err, "store.ISAOShares", nil)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
@@ -347,20 +407,25 @@ func (db *DB) ISAOShares(ctx context.Context, membershipID, caseID int64, from, 
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if membershipID != 0 {
-		add("s.membership_id = $%d", membershipID)
+	if f.MembershipID != 0 {
+		add("s.membership_id = $%d", f.MembershipID)
 	}
-	if caseID != 0 {
-		add("s.case_id = $%d", caseID)
+	if f.CaseID != 0 {
+		add("s.case_id = $%d", f.CaseID)
 	}
-	if !from.IsZero() {
-		add("s.date >= $%d", from.String())
+	if f.NoticeID != 0 {
+		add("s.notice_id = $%d", f.NoticeID)
 	}
-	if !to.IsZero() {
-		add("s.date <= $%d", to.String())
+	if !f.From.IsZero() {
+		add("s.date >= $%d", f.From.String())
 	}
-	return queryAll(ctx, db.db, scanShare, "SELECT "+shareCols+` FROM isao_shares s JOIN isao_memberships m ON m.id = s.membership_id
-		JOIN cases c ON c.id = s.case_id JOIN devices d ON d.id = c.device_id WHERE `+strings.Join(where, " AND ")+" ORDER BY s.id DESC", args...)
+	if !f.To.IsZero() {
+		add("s.date <= $%d", f.To.String())
+	}
+	if f.Status != "" {
+		add("s.status = $%d", f.Status)
+	}
+	return queryAll(ctx, db.db, scanShare, "SELECT "+shareCols+shareFrom+" WHERE "+strings.Join(where, " AND ")+" ORDER BY s.id DESC", args...)
 }
 
 // ---- intelligence received
@@ -644,31 +709,37 @@ func (db *DB) CiteISAOSignals(ctx context.Context, assessmentID int64, signalIDs
 		} else if err != nil {
 			return err
 		}
-		var cited []int64
-		for i, sid := range signalIDs {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM isao_signals WHERE id = $1", sid).Scan(&n); err != nil {
-				return err
-			} else if n == 0 {
-				return vigil.Errorf(vigil.ENOTFOUND, "signals[%d]: signal %d not found", i, sid)
-			}
-			var exists int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM isao_citations WHERE signal_id = $1 AND assessment_id = $2", sid, assessmentID).Scan(&exists); err != nil {
-				return err
-			} else if exists > 0 {
-				continue
-			}
-			id, err := tx.insertID(ctx, "INSERT INTO isao_citations (signal_id, assessment_id, cited_at, cited_by) VALUES ($1, $2, $3, $4)",
-				sid, assessmentID, tx.NowText(), tx.actor.String())
-			if err != nil {
-				return err
-			}
-			tx.wrote("isao_citations", id)
-			cited = append(cited, sid)
-		}
-		if len(cited) == 0 {
-			return nil
+		cited, err := tx.citeSignals(ctx, assessmentID, signalIDs)
+		if err != nil || len(cited) == 0 {
+			return err
 		}
 		return tx.Audit(ctx, "isao.cite", "case", idText(caseID), nil, map[string]any{"assessment": assessmentID, "signals": cited}, reason)
 	})
+}
+
+// citeSignals links the signals to the assessment, each once, and returns those newly cited (the caller audits).
+func (tx *Tx) citeSignals(ctx context.Context, assessmentID int64, signalIDs []int64) ([]int64, error) {
+	var cited []int64
+	for i, sid := range signalIDs {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM isao_signals WHERE id = $1", sid).Scan(&n); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, vigil.Errorf(vigil.ENOTFOUND, "signals[%d]: signal %d not found (vigil isao signals)", i, sid)
+		}
+		var exists int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM isao_citations WHERE signal_id = $1 AND assessment_id = $2", sid, assessmentID).Scan(&exists); err != nil {
+			return nil, err
+		} else if exists > 0 {
+			continue
+		}
+		id, err := tx.insertID(ctx, "INSERT INTO isao_citations (signal_id, assessment_id, cited_at, cited_by) VALUES ($1, $2, $3, $4)",
+			sid, assessmentID, tx.NowText(), tx.actor.String())
+		if err != nil {
+			return nil, err
+		}
+		tx.wrote("isao_citations", id)
+		cited = append(cited, sid)
+	}
+	return cited, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"testing"
 
 	"github.com/vigil-dev/vigil"
@@ -175,16 +176,45 @@ func TestISAOMemberships(t *testing.T) {
 			}
 		}
 		share := &vigil.ISAOShare{MembershipID: m.ID, ISAO: "MDISS", CaseID: f.CaseID, Method: vigil.ShareTAXII, BundleID: "bundle--x", SHA256: "s", Objects: 6,
-			TLP: vigil.TLPAmber, StatusID: "status-1", Status: "complete", Date: vigil.NewDate(2025, 6, 2), EventID: 1}
+			TLP: vigil.TLPAmber, StatusID: "status-1", Status: vigil.SharePending, Date: vigil.NewDate(2025, 6, 2), EventID: 1}
 		if err := db.AddISAOShare(ctx, share); err != nil {
 			t.Fatal(err)
 		}
-		log, err := db.ISAOShares(ctx, m.ID, 0, vigil.NewDate(2025, 6, 1), vigil.NewDate(2025, 6, 30))
-		if err != nil || len(log) != 1 || log[0].Device != "Infusion Pump IP-3" || log[0].Vulnerability != "CVE-2025-0001" || log[0].StatusID != "status-1" {
+		log, err := db.ISAOShares(ctx, vigil.ISAOShareFilter{MembershipID: m.ID, From: vigil.NewDate(2025, 6, 1), To: vigil.NewDate(2025, 6, 30)})
+		if err != nil || len(log) != 1 || log[0].Device != "Infusion Pump IP-3" || log[0].Vulnerability != "CVE-2025-0001" || log[0].StatusID != "status-1" ||
+			log[0].CheckedAt.IsZero() || log[0].NoticeID != 0 {
 			t.Errorf("sharing log = %+v, %v", log, err)
 		}
-		if log, _ := db.ISAOShares(ctx, m.ID, 0, vigil.NewDate(2025, 7, 1), vigil.Date{}); len(log) != 0 {
+		if log, _ := db.ISAOShares(ctx, vigil.ISAOShareFilter{MembershipID: m.ID, From: vigil.NewDate(2025, 7, 1)}); len(log) != 0 {
 			t.Errorf("sharing log after July = %+v", log)
+		}
+		// A pending share is asked again: the server refused an object.
+		if err := db.SetISAOShareStatus(ctx, share.ID, vigil.ShareFailed, "1 of 6 refused: bad id"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.ISAOShare(ctx, share.ID); err != nil || got.Status != vigil.ShareFailed || got.StatusText != "1 of 6 refused: bad id" {
+			t.Errorf("share after the status = %+v, %v", got, err)
+		}
+		if log, _ := db.ISAOShares(ctx, vigil.ISAOShareFilter{Status: vigil.SharePending}); len(log) != 0 {
+			t.Errorf("pending after the status = %+v", log)
+		}
+		if err := db.SetISAOShareStatus(ctx, share.ID, "exported", ""); vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Errorf("status exported = %v", err)
+		}
+		// An assessment cites its signals as it is recorded; a signal that does not exist refuses the assessment.
+		bad := &vigil.Assessment{CaseID: f.CaseID, Date: f.Learned, Risk: vigil.RiskControlled, Rationale: "x", Signals: []int64{sigs[0].ID + 100}}
+		if err := db.AssessTraced(ctx, bad, nil); vigil.ErrorCode(err) != vigil.ENOTFOUND {
+			t.Errorf("assessment citing no signal = %v", err)
+		}
+		a2 := &vigil.Assessment{CaseID: f.CaseID, Date: f.Learned, Risk: vigil.RiskControlled, Rationale: "re-assessed on the bulletin", Signals: []int64{sigs[0].ID}}
+		if err := db.AssessTraced(ctx, a2, nil); err != nil {
+			t.Fatal(err)
+		}
+		got2, _ = db.ISAOSignals(ctx, vigil.ISAOSignalFilter{CaseID: f.CaseID})
+		for _, s := range got2 {
+			if s.ID == sigs[0].ID && !slices.Equal(s.Assessments, []int64{a.ID, a2.ID}) {
+				t.Errorf("signal cited by %v, want %v", s.Assessments, []int64{a.ID, a2.ID})
+			}
 		}
 		if rep, err := db.Verify(ctx, nil); err != nil || len(rep.Problems) != 0 {
 			t.Fatalf("verify: %+v, %v", rep, err)

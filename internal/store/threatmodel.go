@@ -653,6 +653,9 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 				return err
 			}
 		}
+		if _, err := tx.citeSignals(ctx, a.ID, a.Signals); err != nil {
+			return err
+		}
 		audited := struct {
 			*vigil.Assessment
 			Threats []string `json:"threats"`

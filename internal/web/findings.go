@@ -221,6 +221,9 @@ type findingData struct {
 	Meanings []vigil.SignatureMeaning
 	// Documents are the regulatory documents that apply to the case now.
 	Documents []docLink
+	// ISAO is the case's ISAO participation: the memberships covering its device, its shares, the intelligence
+	// touching it (nil when the server has no ISAO service).
+	ISAO *caseISAO
 }
 
 type criterionRow struct {
@@ -309,7 +312,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *findingData {
 	d := &findingData{View: v, Base: base, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
 		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings,
-		Documents: s.caseDocuments(ctx, v.Case.ID), Justifications: vigil.VEXJustifications}
+		Documents: s.caseDocuments(ctx, v.Case.ID), Justifications: vigil.VEXJustifications, ISAO: s.caseISAO(ctx, v)}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]
 	}
@@ -571,6 +574,13 @@ func assessInput(r *http.Request, caseID int64) (cases.AssessInput, error) {
 		Exploitability: vigil.Exploitability(f.Get("exploitability")), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
 		Controls: append(append([]string(nil), f["control"]...), lines(f.Get("controls"))...), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: vigil.VEXStatus(f.Get("vex_status")),
 		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale"))}
+	for i, v := range f["signal"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return in, vigil.Errorf(vigil.EINVALID, "signals[%d]: %q is not a signal number", i, clipText(20, v))
+		}
+		in.Signals = append(in.Signals, id)
+	}
 	if ds := strings.TrimSpace(f.Get("date")); ds != "" {
 		d, err := vigil.ParseDate(ds)
 		if err != nil {

@@ -78,6 +78,9 @@ type env struct {
 	// removes, per route (form, api), one for each identity's try.
 	testRule  int64
 	removable map[string][]int64
+	// The ISAO objects the role walk acts on (isaoFixture): the organization's membership and one of its
+	// documents, a signal naming the log4j CVE, a sent notice of the log4j case, and that case's assessment.
+	membership, isaoDoc, signal, notice, assessment int64
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -314,6 +317,42 @@ func (e *env) communication() {
 	a, err := e.app.Advisories.DraftAdvisory(ctx, []int64{e.noticeCase}, 0, "")
 	must(err)
 	e.advisory = a.ID
+}
+
+// isaoFixture receives a Health-ISAC bulletin naming the log4j CVE (a signal linked to the log4j case) and sends
+// a customer notice of that case (at the store: the fixture has no mailer), for the role walk's ISAO routes.
+func (e *env) isaoFixture() {
+	e.t.Helper()
+	ctx := sys()
+	must := func(err error) {
+		e.t.Helper()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	in, err := e.app.ISAO.ImportSTIX(ctx, "Health-ISAC", "bulletin.stix.json", strings.NewReader(`{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1e3a70",
+		"objects":[{"type":"vulnerability","spec_version":"2.1","id":"vulnerability--0a6f5a3e-8d2c-4c34-9b1e-5f3c2a1d0e9f","created":"2025-06-01T00:00:00.000Z",
+		"modified":"2025-06-01T00:00:00.000Z","name":"Log4Shell exploited against infusion systems","external_references":[{"source_name":"cve","external_id":"CVE-2021-44228"}]}]}`))
+	must(err)
+	if len(in.Linked) != 1 || in.Linked[0] != e.log4jCase {
+		e.t.Fatalf("the bulletin touched %v, want the log4j case", in.Linked)
+	}
+	sigs, err := e.app.ISAO.Signals(ctx, "", e.log4jCase)
+	must(err)
+	e.signal = sigs[0].ID
+	m, err := e.app.ISAO.Membership(ctx, "Health-ISAC", "")
+	must(err)
+	e.membership, e.isaoDoc = m.ID, m.Documents[0].ID
+	v, err := e.app.Cases.CaseView(ctx, e.log4jCase, vigil.Date{})
+	must(err)
+	e.assessment = v.Assessments[0].ID
+	n := &vigil.Notice{Cases: []int64{e.log4jCase}, Subject: "Log4Shell in the Infusio IP-3", Elements: vigil.NoticeElements{A: "a", B: "b", C: "c", D: "d"}}
+	must(e.db.CreateNotice(ctx, n))
+	_, _, err = e.db.ClaimNoticeSend(ctx, n.ID, []vigil.NoticeRecipient{{ConsigneeID: e.consignee, Consignee: "St. Fixture Hospital", Email: "biomed@fixture.example"}},
+		vigil.NewDate(2025, 6, 2), "")
+	must(err)
+	must(e.db.FinishNoticeSend(ctx, n.ID))
+	e.notice = n.ID
 }
 
 // token creates an API token for a user.

@@ -27,8 +27,13 @@ type ISAO interface {
 	Alerts(ctx context.Context) ([]isao.Alert, error)
 	Shares(ctx context.Context, name string, caseID int64) ([]*vigil.ISAOShare, error)
 	Signals(ctx context.Context, name string, caseID int64) ([]*vigil.ISAOSignal, error)
-	Evidence(ctx context.Context, name, device string, from, to vigil.Date) (*isao.Evidence, error)
+	Evidence(ctx context.Context, name, device string, from, to vigil.Date) (*isao.ParticipationEvidence, error)
 	Share(ctx context.Context, in isao.ShareInput) (*isao.ShareResult, error)
+	ShareNotice(ctx context.Context, in isao.NoticeShareInput) (*isao.ShareResult, error)
+	RefreshPending(ctx context.Context) ([]*vigil.ISAOShare, error)
+	MembershipByID(ctx context.Context, id int64) (*vigil.ISAOMembership, error)
+	Document(ctx context.Context, id int64) (*vigil.ISAODocument, error)
+	Cite(ctx context.Context, assessmentID int64, signalIDs []int64, reason string) error
 }
 
 // isaoRow is one membership as the form holds it.

@@ -44,6 +44,7 @@ var funcs = template.FuncMap{
 	"epss":         func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
 	"clip":         clipText,
 	"lower":        strings.ToLower,
+	"upper":        strings.ToUpper,
 	"mib":          func(n int64) int64 { return n >> 20 },
 	"list":         func(xs ...string) []string { return xs },
 	"cvssMetrics":  func() []cvssMetric { return cvss31Metrics },
@@ -323,6 +324,11 @@ var notices = map[string]string{
 	"rule-added":          "Rule added.",
 	"rule-removed":        "Rule removed; the audit trail keeps it as it was, with the reason.",
 	"rule-tested":         "Test message sent and accepted: it is in the outbox below with the server's answer.",
+	"isao-membership":     "Membership saved. Criterion 4 of every case on the devices it covers now reads it; the audit trail records the change and its reason.",
+	"isao-document":       "Document attached, kept with its SHA-256; the audit trail records it.",
+	"isao-shared":         "Shared with the ISAO: the sharing log has it and each case its isao_shared event.",
+	"isao-status":         "The TAXII servers were asked again about the shares pending; the sharing log shows what they said.",
+	"isao-cited":          "Citation recorded: the signal is traced to the assessment (G2016 §IX item 4).",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

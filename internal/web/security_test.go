@@ -31,6 +31,8 @@ func (e *env) path(pattern string) string {
 		switch {
 		case strings.HasPrefix(p, "/settings/notifications/"), strings.HasPrefix(p, "/api/v1/notify/rules/"):
 			return fmt.Sprint(e.testRule)
+		case strings.Contains(p, "/notices/") && strings.HasSuffix(p, "/isao-share"):
+			return fmt.Sprint(e.notice)
 		case strings.Contains(p, "/notices/"):
 			i := 0
 			if strings.HasSuffix(p, "/send") {
@@ -42,6 +44,12 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.notices[i])
 		case strings.Contains(p, "/advisories/"):
 			return fmt.Sprint(e.advisory)
+		case strings.Contains(p, "/isao/memberships/"):
+			return fmt.Sprint(e.membership)
+		case strings.Contains(p, "/isao/documents/"):
+			return fmt.Sprint(e.isaoDoc)
+		case strings.Contains(p, "/isao/signals/"):
+			return fmt.Sprint(e.signal)
 		case strings.HasPrefix(p, "/api/v1/vex/proposals/"):
 			return fmt.Sprint(e.vexProposals[0])
 		case strings.Contains(p, "/vex/proposals/"):
@@ -118,6 +126,9 @@ func (e *env) reportFor(pattern string) int64 {
 // fill puts the fixture's objects into an API example that names some: the examples' numbers cannot know them.
 func (e *env) fill(pattern string, ex any) any {
 	m, ok := ex.(map[string]any)
+	if ok && pattern == "/api/v1/isao/citations" {
+		return map[string]any{"assessment": e.assessment, "signals": []int64{e.signal}, "reason": m["reason"]}
+	}
 	if !ok || !strings.HasPrefix(pattern, "/api/v1/cases") && pattern != "/api/v1/notices" && pattern != "/api/v1/advisories" {
 		return ex
 	}
@@ -157,13 +168,23 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 			case strings.HasSuffix(rt.Pattern, "/split"):
 				// The log4j finding, in the log4j case or (merged) the spring one: a split acts on the live case.
 				ex = url.Values{"finding": {fmt.Sprint(e.log4j)}, "vuln": ex["vuln"], "reason": ex["reason"]}
+			case rt.Pattern == "/isao/shares/notice":
+				ex = url.Values{"notice": {fmt.Sprint(e.notice)}, "isao": ex["isao"], "export": ex["export"]}
+			case rt.Pattern == "/isao/signals/{id}/cite":
+				ex = url.Values{"assessment": {fmt.Sprintf("A%d", e.assessment)}, "reason": ex["reason"]}
 			}
 			body, ctype = strings.NewReader(e.asSigner(ex.Encode())), "application/x-www-form-urlencoded"
 		case nil:
 			if rt.Upload {
 				var b bytes.Buffer
 				mw := multipart.NewWriter(&b)
-				if strings.HasSuffix(rt.Pattern, "/imports") {
+				if strings.HasSuffix(rt.Pattern, "/isao/memberships/{id}/documents") {
+					for k, v := range map[string]string{"item": "2", "kind": "policy", "date": "2025-01-15", "reason": "Policies reissued."} {
+						mw.WriteField(k, v)
+					}
+					fw, _ := mw.CreateFormFile("file", "h-isac-policies-2025.txt")
+					fw.Write([]byte("Health-ISAC policies 2025\n"))
+				} else if strings.HasSuffix(rt.Pattern, "/imports") {
 					fw, _ := mw.CreateFormFile("file", "GHSA-test-0001-0001.json")
 					fw.Write([]byte(osvDoc))
 				} else if strings.HasSuffix(rt.Pattern, "/vex") {
@@ -249,6 +270,7 @@ func roleWalk(t *testing.T, engine string) {
 	e.openAPICases()
 	e.notifyRules()
 	e.communication()
+	e.isaoFixture()
 	ids := []identity{{role: ""}}
 	for _, r := range roles {
 		ids = append(ids, identity{role: r, session: e.login(r, password(r)), token: e.token(r)})

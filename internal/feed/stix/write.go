@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -222,6 +223,55 @@ func CaseBundle(in CaseShare) (*OutBundle, error) {
 	sum := sha256.Sum256(raw)
 	b.ID = ID("bundle", fmt.Sprintf("%x", sum))
 	return b, nil
+}
+
+// NoticeBundle builds the bundle of a customer notice shared with an ISAO: each case the notice covers as
+// CaseBundle writes it, and the notice itself as a report (the customer communication, report_types
+// "vulnerability", labelled customer-communication) that references every case's vulnerability and report. The
+// objects the cases have in common (the manufacturer, the marking) appear once. The notice's report is created on
+// the day it was sent and modified with the latest of the cases, so sharing it again updates it.
+func NoticeBundle(notice Communication, shares []CaseShare) (*OutBundle, error) {
+	if len(shares) == 0 {
+		return nil, fmt.Errorf("a notice share needs the cases the notice covers")
+	}
+	var objs []Object
+	seen := map[string]bool{}
+	var refs []string
+	modified := notice.Date
+	for _, in := range shares {
+		if in.TLP != shares[0].TLP || in.Manufacturer != shares[0].Manufacturer {
+			return nil, fmt.Errorf("case %d: every case of a notice is shared by one manufacturer under one TLP level", in.CaseID)
+		}
+		b, err := CaseBundle(in)
+		if err != nil {
+			return nil, fmt.Errorf("case %d: %w", in.CaseID, err)
+		}
+		for _, o := range b.Objects {
+			if seen[o.ID] {
+				continue
+			}
+			seen[o.ID] = true
+			objs = append(objs, o)
+			if o.Type == "vulnerability" || (o.Type == "report" && !slices.Contains(o.Labels, "customer-communication")) {
+				refs = append(refs, o.ID)
+			}
+		}
+		if in.Modified.After(modified) {
+			modified = in.Modified
+		}
+	}
+	ident, mark := objs[0], objs[1] // CaseBundle writes the identity, then the marking, first
+	r := Object{Type: "report", SpecVersion: "2.1", ID: ID("report", shares[0].Manufacturer+"/notice/"+notice.Ref), Created: Timestamp(notice.Date),
+		Modified: Timestamp(modified), CreatedByRef: ident.ID, ObjectMarkingRefs: []string{mark.ID}, Name: clipName("Customer communication " + notice.Ref),
+		Description: notice.Text, Published: Timestamp(notice.Date), ReportTypes: []string{"vulnerability"}, Labels: []string{"customer-communication"},
+		ObjectRefs: refs}
+	objs = append(objs, r)
+	raw, err := json.Marshal(objs)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	return &OutBundle{Type: "bundle", ID: ID("bundle", fmt.Sprintf("%x", sum)), Objects: objs}, nil
 }
 
 func versionList(vs []string) string {

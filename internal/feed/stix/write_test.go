@@ -191,3 +191,46 @@ func TestOASISExamplesValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeBundle: a customer notice covering two cases is one bundle that validates against the OASIS schemas
+// and STIX's own rules: each case's objects once, the manufacturer and the marking once, and the notice as a
+// report referencing both vulnerabilities and both cases' reports; shared again, it keeps its ids.
+func TestNoticeBundle(t *testing.T) {
+	v := stixschema.Load(t)
+	second := share("green")
+	second.CaseID, second.Vulnerability, second.CVEs, second.Device = 8, "CVE-2021-44228", []string{"CVE-2021-44228"}, "Infusion Pump IP-4"
+	notice := stix.Communication{Ref: "N-3", Date: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), Text: "Dear customer, <b>update</b> to 3.4.0 ..."}
+	b, err := stix.NoticeBundle(notice, []stix.CaseShare{share("green"), second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := marshal(t, b)
+	for _, err := range v.Errors(raw) {
+		t.Error(err)
+	}
+	for _, err := range stix.Check(raw, stix.Known) {
+		t.Error(err)
+	}
+	types := map[string]int{}
+	for _, o := range b.Objects {
+		types[o.Type]++
+	}
+	if types["identity"] != 1 || types["marking-definition"] != 1 || types["vulnerability"] != 2 {
+		t.Errorf("object types = %v", types)
+	}
+	last := b.Objects[len(b.Objects)-1]
+	if last.Type != "report" || last.Name != "Customer communication N-3" || last.Description != notice.Text || len(last.ObjectRefs) != 4 ||
+		last.Created != "2026-03-03T00:00:00.000Z" || last.Modified != "2026-03-03T00:00:00.000Z" {
+		t.Errorf("the notice's report = %+v", last)
+	}
+	again, _ := stix.NoticeBundle(notice, []stix.CaseShare{share("green"), second})
+	if again.ID != b.ID {
+		t.Error("the same notice share gave another bundle")
+	}
+	if _, err := stix.NoticeBundle(notice, []stix.CaseShare{share("green"), share("amber")}); err == nil {
+		t.Error("a notice shared under two TLP levels was accepted")
+	}
+	if _, err := stix.NoticeBundle(notice, nil); err == nil {
+		t.Error("a notice of no case was accepted")
+	}
+}

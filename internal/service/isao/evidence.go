@@ -11,11 +11,11 @@ import (
 	"github.com/vigil-dev/vigil"
 )
 
-// Evidence is the objective evidence of active ISAO participation (G2016 §IX) for one membership over a period:
+// ParticipationEvidence is the objective evidence of active ISAO participation (G2016 §IX) for one membership over a period:
 // each item with the documents in force at the period's end, the shares made (cases, dates, how), and the
 // intelligence received with what it led to (the cases it touched, the assessments that cite it). The regulatory
 // documents and the evidence package take it as it is; CSV gives the same rows to a spreadsheet.
-type Evidence struct {
+type ParticipationEvidence struct {
 	Membership vigil.ISAOMembership `json:"membership"`
 	From       vigil.Date           `json:"from"`
 	To         vigil.Date           `json:"to"`
@@ -44,7 +44,7 @@ type EvidenceItem struct {
 
 // Evidence gathers the evidence of a membership over [from, to], days in the organization's time zone (zero from:
 // the membership's start, or the period's end when it has none; zero to: today). Needs PermRead.
-func (s *Service) Evidence(ctx context.Context, name, device string, from, to vigil.Date) (*Evidence, error) {
+func (s *Service) Evidence(ctx context.Context, name, device string, from, to vigil.Date) (*ParticipationEvidence, error) {
 	m, err := s.Membership(ctx, name, device)
 	if err != nil {
 		return nil, err
@@ -60,8 +60,8 @@ func (s *Service) Evidence(ctx context.Context, name, device string, from, to vi
 	if to.Before(from) {
 		return nil, vigil.Errorf(vigil.EINVALID, "to: %s is before from (%s)", to, from)
 	}
-	ev := &Evidence{Membership: *m, From: from, To: to, Active: m.Active(from) && m.Active(to), SharedCases: []int64{}}
-	if ev.Shares, err = s.Store.ISAOShares(ctx, m.ID, 0, from, to); err != nil {
+	ev := &ParticipationEvidence{Membership: *m, From: from, To: to, Active: m.Active(from) && m.Active(to), SharedCases: []int64{}}
+	if ev.Shares, err = s.Store.ISAOShares(ctx, vigil.ISAOShareFilter{MembershipID: m.ID, From: from, To: to}); err != nil {
 		return nil, err
 	}
 	if ev.Shares == nil {
@@ -108,7 +108,7 @@ func (s *Service) Evidence(ctx context.Context, name, device string, from, to vi
 }
 
 // WriteCSV writes the evidence as rows a spreadsheet reads: section, item, date, what, reference, SHA-256.
-func (ev *Evidence) WriteCSV(w io.Writer) error {
+func (ev *ParticipationEvidence) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	row := func(cells ...string) { cw.Write(cells) }
 	row("section", "item", "date", "what", "reference", "sha256")

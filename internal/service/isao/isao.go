@@ -9,6 +9,7 @@ package isao
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,7 +28,9 @@ type Store interface {
 	ISAODocument(ctx context.Context, id int64) (*vigil.ISAODocument, error)
 	ISAOSecret(ctx context.Context, membershipID int64) (string, error)
 	AddISAOShare(ctx context.Context, s *vigil.ISAOShare) error
-	ISAOShares(ctx context.Context, membershipID, caseID int64, from, to vigil.Date) ([]*vigil.ISAOShare, error)
+	ISAOShare(ctx context.Context, id int64) (*vigil.ISAOShare, error)
+	ISAOShares(ctx context.Context, f vigil.ISAOShareFilter) ([]*vigil.ISAOShare, error)
+	SetISAOShareStatus(ctx context.Context, id int64, status, text string) error
 	SaveISAOSignals(ctx context.Context, sigs []*vigil.ISAOSignal) (int, error)
 	ISAOSignals(ctx context.Context, f vigil.ISAOSignalFilter) ([]*vigil.ISAOSignal, error)
 	CiteISAOSignals(ctx context.Context, assessmentID int64, signalIDs []int64, reason string) error
@@ -44,8 +47,12 @@ type Service struct {
 	Remediations Remediations
 	// Key seals and opens the ISAOs' TAXII passwords (LoadKey); without it no password is stored or used.
 	Key []byte
+	// Notices, when set, gives a notice share its notice and text (internal/service/notices).
+	Notices Notices
 	// HTTP is the client TAXII requests go through (http.DefaultClient with a timeout when nil).
-	HTTP  *http.Client
+	HTTP *http.Client
+	// Wait waits between polls of a pending TAXII status (time.After when nil).
+	Wait  func(time.Duration) <-chan time.Time
 	Clock vigil.Clock
 }
 
@@ -100,6 +107,20 @@ func (s *Service) Membership(ctx context.Context, name, device string) (*vigil.I
 		names = []string{"none yet: vigil isao set NAME"}
 	}
 	return nil, vigil.Errorf(vigil.ENOTFOUND, "ISAO membership %q not found (memberships: %s)", name, strings.Join(names, ", "))
+}
+
+// MembershipByID finds a membership by its id. Needs PermRead.
+func (s *Service) MembershipByID(ctx context.Context, id int64) (*vigil.ISAOMembership, error) {
+	ms, err := s.Memberships(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ms {
+		if ms[i].ID == id {
+			return &ms[i], nil
+		}
+	}
+	return nil, vigil.Errorf(vigil.ENOTFOUND, "ISAO membership %d not found", id)
 }
 
 func label(m *vigil.ISAOMembership) string {
@@ -234,7 +255,8 @@ type Alert struct {
 
 // Alerts lists the problems of every membership as of today: none at all (when the organization has devices but no
 // membership), lapsed, lapsing within LapseWarning days, §IX items without a document that counts, documents
-// expiring within LapseWarning days. Failing first. Needs PermRead.
+// expiring within LapseWarning days; and shares of the last LapseWarning days the TAXII server refused or still
+// holds pending after the day they were made. Failing first. Needs PermRead.
 func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
 	ms, err := s.Memberships(ctx)
 	if err != nil {
@@ -268,6 +290,21 @@ func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
 			if !d.Expires.IsZero() && d.Counts(today) && d.Expires.Before(soon) && !covered(m, d, soon) {
 				add("warning", d.Expires, "§IX item "+strconv.Itoa(d.Item)+": "+d.Title+" expires on "+d.Expires.String()+" and nothing replaces it")
 			}
+		}
+	}
+	// A share the ISAO refused, or has not taken in after a day, is not yet the sharing §IX item 3 asks for.
+	shares, err := s.Store.ISAOShares(ctx, vigil.ISAOShareFilter{From: today.AddDays(-LapseWarning)})
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range shares {
+		switch {
+		case sh.Status == vigil.ShareFailed:
+			out = append(out, Alert{Membership: sh.ISAO, Severity: "warning", Due: sh.Date, What: fmt.Sprintf("share %d of case %d (%s): the TAXII server refused it (%s): share it again",
+				sh.ID, sh.CaseID, sh.Vulnerability, sh.StatusText)})
+		case sh.Status == vigil.SharePending && sh.Date.Before(today):
+			out = append(out, Alert{Membership: sh.ISAO, Severity: "warning", Due: sh.Date, What: fmt.Sprintf("share %d of case %d (%s) is still pending at the TAXII server (status %s, asked %s)",
+				sh.ID, sh.CaseID, sh.Vulnerability, sh.StatusID, sh.CheckedAt.UTC().Format("2006-01-02 15:04 UTC"))})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Alert) int {

@@ -1,11 +1,14 @@
 package isao_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,8 @@ import (
 	"github.com/vigil-dev/vigil/internal/feed/stix"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/service/isao"
+	"github.com/vigil-dev/vigil/internal/service/notices"
+	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix/stixschema"
@@ -27,13 +32,14 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // 4.8.1: the case of CVE-2025-0001, learned 2025-06-02, assessed uncontrolled with a compensating control, the
 // customers notified on 2025-06-05; a TAXII server with the collection "shares" and the clock at 2025-06-10.
 type fixture struct {
-	db     *store.DB
-	clock  *storetest.Clock
-	cases  *cases.Service
-	svc    *isao.Service
-	caseID int64
-	taxii  *taxiiserver.Server
-	url    string
+	db      *store.DB
+	clock   *storetest.Clock
+	cases   *cases.Service
+	svc     *isao.Service
+	caseID  int64
+	taxii   *taxiiserver.Server
+	url     string
+	notices *notices.Service
 }
 
 func setup(t *testing.T, engine string) *fixture {
@@ -77,7 +83,13 @@ func setup(t *testing.T, engine string) *fixture {
 	must("key", os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef"), 0o600))
 	k, err := isao.LoadKey(key)
 	must("load key", err)
-	fx.svc = &isao.Service{Store: db, Cases: cs, Key: k, HTTP: ts.Client(), Clock: clock}
+	must("consignee", db.CreateConsignee(ctx, &vigil.Consignee{Name: "General Hospital", Contact: "biomed@general.example", Emails: []string{"biomed@general.example"},
+		Units: []vigil.ConsigneeUnit{{VersionID: v.ID, Units: 12}}}))
+	fx.notices = &notices.Service{Store: db, Cases: cs, Outbox: &notify.Outbox{Store: db, Clock: clock}} // queued, never delivered here
+	now := make(chan time.Time)
+	close(now)
+	fx.svc = &isao.Service{Store: db, Cases: cs, Key: k, HTTP: ts.Client(), Clock: clock, Notices: fx.notices,
+		Wait: func(time.Duration) <-chan time.Time { return now }}
 	return fx
 }
 
@@ -153,7 +165,7 @@ func TestShare(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sh := first.Share
+			sh := first.Shares[0]
 			if sh.Method != vigil.ShareTAXII || sh.Status != "complete" || sh.StatusID == "" || sh.EventID == 0 || sh.TLP != vigil.TLPAmber || sh.Date.String() != "2025-06-10" {
 				t.Errorf("share = %+v", sh)
 			}
@@ -209,7 +221,7 @@ func TestShare(t *testing.T) {
 			}
 			// Exported for upload by hand: logged and recorded the same way.
 			exp, err := fx.svc.Share(ctx, isao.ShareInput{CaseID: fx.caseID, Export: true})
-			if err != nil || exp.Share.Method != vigil.ShareExported || exp.Share.Status != "exported" || exp.Share.StatusID != "" {
+			if err != nil || len(exp.Shares) != 1 || exp.Shares[0].Method != vigil.ShareExported || exp.Shares[0].Status != "exported" || exp.Shares[0].StatusID != "" {
 				t.Fatalf("export = %+v, %v", exp, err)
 			}
 			validate(t, "the export", exp.Bundle)
@@ -226,6 +238,122 @@ func TestShare(t *testing.T) {
 				t.Errorf("verify: %+v, %v", rep, err)
 			}
 		})
+	}
+}
+
+// TestSharePending: a TAXII server that takes objects in asynchronously answers pending past the share's own
+// polls; the share is logged pending with its isao_shared event, and asking again later (the isao-status job)
+// moves the log to complete, or to failed with the server's words when it refused an object.
+func TestSharePending(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			fx := setup(t, engine)
+			ctx := storetest.Admin()
+			pw := "pw-123456"
+			taxiiURL, coll, user := fx.url+"/taxii2/", "shares", "acme"
+			if _, err := fx.svc.Set(ctx, isao.SetInput{Name: "Health-ISAC", TAXIIURL: &taxiiURL, Collection: &coll, User: &user, Password: &pw}); err != nil {
+				t.Fatal(err)
+			}
+			fx.taxii.Pending = 6 // the answer to the POST and the share's 4 polls read pending, then one more
+			res, err := fx.svc.Share(ctx, isao.ShareInput{CaseID: fx.caseID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh := res.Shares[0]
+			if sh.Status != vigil.SharePending || sh.EventID == 0 {
+				t.Fatalf("share = %+v, want pending with its event", sh)
+			}
+			if c := criterion4(t, fx); c.Status != regulatory.StatusMet {
+				t.Errorf("criterion 4 with the share pending: %+v", c)
+			}
+			if al, _ := fx.svc.Alerts(ctx); len(al) != 0 {
+				t.Errorf("alerts on the day of a pending share = %+v", al)
+			}
+			fx.at("2025-06-11")
+			al, _ := fx.svc.Alerts(ctx)
+			if !slices.ContainsFunc(al, func(a isao.Alert) bool { return strings.Contains(a.What, "still pending") }) {
+				t.Errorf("alerts with a share pending since yesterday = %+v", al)
+			}
+			got, err := fx.svc.RefreshPending(ctx)
+			if err != nil || len(got) != 1 || got[0].Status != vigil.SharePending || !got[0].CheckedAt.After(sh.CheckedAt) {
+				t.Fatalf("first re-poll = %+v, %v", got, err)
+			}
+			if err := fx.svc.Periodic().Run(context.Background()); err != nil { // the job, as the system
+				t.Fatal(err)
+			}
+			now, err := fx.db.ISAOShare(ctx, sh.ID)
+			if err != nil || now.Status != vigil.ShareComplete {
+				t.Fatalf("after the job = %+v, %v", now, err)
+			}
+			if again, err := fx.svc.RefreshStatus(ctx, sh.ID); err != nil || again.Status != vigil.ShareComplete || !again.CheckedAt.Equal(now.CheckedAt) {
+				t.Errorf("a complete share asked again = %+v, %v", again, err)
+			}
+			// A request that ends refused: failed, with the server's words, and an alert to share again.
+			fx.taxii.Check = func(json.RawMessage) error { return errors.New("not a member of this trust group") }
+			fx.taxii.Pending = 5
+			res, err = fx.svc.Share(ctx, isao.ShareInput{CaseID: fx.caseID})
+			if err != nil || res.Shares[0].Status != vigil.SharePending {
+				t.Fatalf("second share = %+v, %v", res, err)
+			}
+			if _, err := fx.svc.RefreshStatus(ctx, res.Shares[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			failed, _ := fx.db.ISAOShare(ctx, res.Shares[0].ID)
+			if failed.Status != vigil.ShareFailed || !strings.Contains(failed.StatusText, "not a member of this trust group") {
+				t.Errorf("refused share = %+v", failed)
+			}
+			al, _ = fx.svc.Alerts(ctx)
+			if !slices.ContainsFunc(al, func(a isao.Alert) bool { return strings.Contains(a.What, "refused") }) {
+				t.Errorf("alerts with a failed share = %+v", al)
+			}
+			exp, _ := fx.svc.Share(ctx, isao.ShareInput{CaseID: fx.caseID, Export: true})
+			if _, err := fx.svc.RefreshStatus(ctx, exp.Shares[0].ID); vigil.ErrorCode(err) != vigil.EINVALID {
+				t.Errorf("the status of an exported share = %v", err)
+			}
+			if rep, err := fx.db.Verify(ctx, nil); err != nil || len(rep.Problems) != 0 {
+				t.Errorf("verify: %+v, %v", rep, err)
+			}
+		})
+	}
+}
+
+// TestShareNotice: a customer notice is shared as the customer communication (§IX item 3): one bundle, valid
+// against the OASIS schemas, carrying the notice's text, logged and recorded as isao_shared on its case; a draft is
+// refused.
+func TestShareNotice(t *testing.T) {
+	fx := setup(t, store.SQLite)
+	ctx := storetest.Admin()
+	n, err := fx.notices.DraftNotice(ctx, []int64{fx.caseID}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.svc.ShareNotice(ctx, isao.NoticeShareInput{NoticeID: n.ID, Export: true}); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "vigil notice send") {
+		t.Errorf("sharing a draft = %v", err)
+	}
+	if _, err := fx.notices.SendNotice(ctx, n.ID, "elements checked"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.svc.ShareNotice(ctx, isao.NoticeShareInput{NoticeID: n.ID, ISAO: "health-isac", Export: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "the notice's bundle", res.Bundle)
+	if len(res.Shares) != 1 || res.Shares[0].NoticeID != n.ID || res.Shares[0].CaseID != fx.caseID || res.Shares[0].Method != vigil.ShareExported {
+		t.Errorf("shares = %+v", res.Shares)
+	}
+	p, _ := fx.notices.PreviewNotice(ctx, n.ID)
+	var b struct{ Objects []map[string]any }
+	json.Unmarshal(res.Bundle, &b)
+	last := b.Objects[len(b.Objects)-1]
+	if last["name"] != fmt.Sprintf("Customer communication N-%d", n.ID) || !strings.Contains(last["description"].(string), p.Text) {
+		t.Errorf("the notice's report = %v", last)
+	}
+	es, _ := fx.db.CaseEvents(ctx, fx.caseID)
+	if e := es[len(es)-1]; e.Type != regulatory.EventISAOShared || !strings.Contains(e.Note, fmt.Sprintf("customer notice N-%d", n.ID)) {
+		t.Errorf("the case's last event = %+v", e)
+	}
+	if log, _ := fx.db.ISAOShares(ctx, vigil.ISAOShareFilter{NoticeID: n.ID}); len(log) != 1 {
+		t.Errorf("the notice's shares = %+v", log)
 	}
 }
 

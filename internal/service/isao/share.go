@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
 	"github.com/vigil-dev/vigil/internal/feed/taxii"
+	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/service/remediation"
 )
@@ -34,20 +35,36 @@ type ShareInput struct {
 	Export bool   `json:"export,omitempty"`
 }
 
-// ShareResult is a share made: the sharing log entry, and the bundle as shared.
-type ShareResult struct {
-	Share  *vigil.ISAOShare `json:"share"`
-	Bundle json.RawMessage  `json:"bundle"`
+// NoticeShareInput is the share of a customer notice: the notice (sent), the ISAO, and export as for a case.
+type NoticeShareInput struct {
+	NoticeID int64  `json:"notice_id"`
+	ISAO     string `json:"isao,omitempty"`
+	Export   bool   `json:"export,omitempty"`
 }
 
-// statusAttempts is how many times a pending TAXII status is polled before the share is logged as pending.
+// ShareResult is a share made: the sharing log's entries (one per case: a notice covers one or more), and the
+// bundle as shared.
+type ShareResult struct {
+	Shares []*vigil.ISAOShare `json:"shares"`
+	Bundle json.RawMessage    `json:"bundle"`
+}
+
+// Notices reads the customer notices a share carries (internal/service/notices): the notice, and its text as the
+// recipients read it.
+type Notices interface {
+	Notice(ctx context.Context, id int64) (*vigil.Notice, error)
+	PreviewNotice(ctx context.Context, id int64) (*vigil.NoticePreview, error)
+}
+
+// statusAttempts is how many times a pending TAXII status is polled before the share is logged as pending (the
+// isao-status job asks again later).
 const statusAttempts = 4
 
 // Share gives a case to an ISAO as a STIX 2.1 bundle: over the membership's TAXII collection (the status the
-// server returns, polled until complete), or exported. Either way it appends the sharing log entry and records
-// the case's isao_shared event through the case service, so criterion 4 follows without a hand-typed event. A
-// bundle that breaks STIX's rules, a TAXII server that refuses an object, or a membership that does not cover the
-// case's device is an error, and nothing is recorded. Needs PermEvent.
+// server returns, polled a few times while pending), or exported. Either way it appends the sharing log entry and
+// records the case's isao_shared event through the case service, so criterion 4 follows without a hand-typed
+// event. A bundle that breaks STIX's rules, a TAXII server that refuses an object, or a membership that does not
+// cover the case's device is an error, and nothing is recorded. Needs PermEvent.
 func (s *Service) Share(ctx context.Context, in ShareInput) (*ShareResult, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return nil, err
@@ -56,41 +73,172 @@ func (s *Service) Share(ctx context.Context, in ShareInput) (*ShareResult, error
 	if err != nil {
 		return nil, err
 	}
+	return s.deliver(ctx, m, b, []*cases.View{v}, nil, in.Export)
+}
+
+// ShareNotice gives a customer notice to an ISAO (G2016 §IX item 3: the customer communications shared with it):
+// one bundle with every case the notice covers and the notice's text as the communication, sent or exported once,
+// then logged and recorded as isao_shared on each case. The notice must have been sent, and one membership must
+// cover every case's device. Needs PermEvent.
+func (s *Service) ShareNotice(ctx context.Context, in NoticeShareInput) (*ShareResult, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
+		return nil, err
+	}
+	b, m, views, n, err := s.noticeBundle(ctx, in.NoticeID, in.ISAO)
+	if err != nil {
+		return nil, err
+	}
+	return s.deliver(ctx, m, b, views, n, in.Export)
+}
+
+// deliver checks the bundle, sends it over TAXII or leaves it exported, then records isao_shared on each case and
+// logs one share per case.
+func (s *Service) deliver(ctx context.Context, m *vigil.ISAOMembership, b *stix.OutBundle, views []*cases.View, n *vigil.Notice, export bool) (*ShareResult, error) {
 	raw, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	if errs := stix.Check(raw, stix.Known); len(errs) > 0 {
-		return nil, vigil.Errorf(vigil.EINTERNAL, "the STIX bundle of case %d breaks STIX's rules: %v", in.CaseID, errs[0])
+		return nil, vigil.Errorf(vigil.EINTERNAL, "the STIX bundle %s breaks STIX's rules: %v", b.ID, errs[0])
 	}
 	sum := sha256.Sum256(raw)
 	today := s.Today(ctx)
-	sh := &vigil.ISAOShare{MembershipID: m.ID, ISAO: m.Name, CaseID: v.Case.ID, Vulnerability: v.Case.Vulnerability, Device: v.Device.Name,
-		BundleID: b.ID, SHA256: hex.EncodeToString(sum[:]), Objects: len(b.Objects), TLP: m.TLP, Date: today}
-	if in.Export {
-		sh.Method, sh.Status = vigil.ShareExported, vigil.ShareExported
-	} else {
+	tmpl := vigil.ISAOShare{MembershipID: m.ID, ISAO: m.Name, BundleID: b.ID, SHA256: hex.EncodeToString(sum[:]), Objects: len(b.Objects), TLP: m.TLP, Date: today,
+		Method: vigil.ShareExported, Status: vigil.ShareExported}
+	what := "STIX bundle"
+	if n != nil {
+		tmpl.NoticeID = n.ID
+		what = fmt.Sprintf("customer notice N-%d (%d cases) in STIX bundle", n.ID, len(n.Cases))
+	}
+	how := "exported for upload by hand"
+	if !export {
 		st, err := s.send(ctx, m, b)
 		if err != nil {
 			return nil, err
 		}
-		sh.Method, sh.StatusID, sh.Status = vigil.ShareTAXII, st.ID, st.Status
+		tmpl.Method, tmpl.StatusID, tmpl.Status = vigil.ShareTAXII, st.ID, shareStatus(st)
+		how = fmt.Sprintf("over TAXII (status %s: %s)", st.ID, tmpl.Status)
 	}
-	how := fmt.Sprintf("over TAXII (status %s: %s)", sh.StatusID, sh.Status)
-	if in.Export {
-		how = "exported for upload by hand"
+	res := &ShareResult{Bundle: raw}
+	for _, v := range views {
+		sh := tmpl
+		sh.CaseID, sh.Vulnerability, sh.Device = v.Case.ID, v.Case.Vulnerability, v.Device.Name
+		e := &vigil.CaseEvent{CaseID: v.Case.ID, Type: regulatory.EventISAOShared, Date: today,
+			Note: vigil.Clip(vigil.MaxText, fmt.Sprintf("Shared with %s %s: %s %s, %d objects, TLP:%s, SHA-256 %s", m.Name, how, what, sh.BundleID, sh.Objects,
+				strings.ToUpper(sh.TLP), sh.SHA256))}
+		if err := s.Cases.RecordEvent(ctx, e); err != nil {
+			return nil, vigil.Errorf(vigil.ErrorCode(err), "the bundle was %s, but the isao_shared event of case %d was refused (%s); logged: %d of %d cases",
+				strings.TrimPrefix(how, "over TAXII "), v.Case.ID, vigil.ErrorMessage(err), len(res.Shares), len(views))
+		}
+		sh.EventID = e.ID
+		if err := s.Store.AddISAOShare(ctx, &sh); err != nil {
+			return nil, err
+		}
+		res.Shares = append(res.Shares, &sh)
 	}
-	e := &vigil.CaseEvent{CaseID: v.Case.ID, Type: regulatory.EventISAOShared, Date: today,
-		Note: vigil.Clip(vigil.MaxText, fmt.Sprintf("Shared with %s %s: STIX bundle %s, %d objects, TLP:%s, SHA-256 %s", m.Name, how, sh.BundleID, sh.Objects,
-			strings.ToUpper(sh.TLP), sh.SHA256))}
-	if err := s.Cases.RecordEvent(ctx, e); err != nil {
-		return nil, vigil.Errorf(vigil.ErrorCode(err), "the bundle was %s, but the isao_shared event was refused: %s", strings.TrimPrefix(how, "over TAXII "), vigil.ErrorMessage(err))
+	return res, nil
+}
+
+// shareStatus is where a TAXII request stands as the sharing log says it.
+func shareStatus(st *taxii.Status) string {
+	switch {
+	case st.Status != "complete":
+		return vigil.SharePending
+	case st.FailureCount > 0:
+		return vigil.ShareFailed
 	}
-	sh.EventID = e.ID
-	if err := s.Store.AddISAOShare(ctx, sh); err != nil {
+	return vigil.ShareComplete
+}
+
+// RefreshStatus asks the ISAO's TAXII server again for the status of a share that was still pending, and records
+// what it says (every share of the same request with it): complete, failed (with the server's words for the
+// objects it refused) or still pending. A share no longer pending is returned as it is. Needs PermEvent.
+func (s *Service) RefreshStatus(ctx context.Context, shareID int64) (*vigil.ISAOShare, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return nil, err
 	}
-	return &ShareResult{Share: sh, Bundle: raw}, nil
+	sh, err := s.Store.ISAOShare(ctx, shareID)
+	if err != nil {
+		return nil, err
+	}
+	if sh.Method != vigil.ShareTAXII {
+		return nil, vigil.Errorf(vigil.EINVALID, "share %d was exported for upload by hand: it has no TAXII status to ask for", shareID)
+	}
+	if sh.Status != vigil.SharePending {
+		return sh, nil
+	}
+	m, err := s.MembershipByID(ctx, sh.MembershipID)
+	if err != nil {
+		return nil, err
+	}
+	c, root, err := s.client(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.Status(ctx, root, sh.StatusID)
+	if err != nil {
+		return nil, err
+	}
+	status, text := shareStatus(st), ""
+	if status == vigil.ShareFailed {
+		text = fmt.Sprintf("the server refused %d of %d objects: %s", st.FailureCount, st.TotalCount, st.ErrorText())
+	}
+	same, err := s.Store.ISAOShares(ctx, vigil.ISAOShareFilter{MembershipID: sh.MembershipID, Status: vigil.SharePending})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range same {
+		if o.StatusID == sh.StatusID {
+			if err := s.Store.SetISAOShareStatus(ctx, o.ID, status, text); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.Store.ISAOShare(ctx, shareID)
+}
+
+// RefreshPending asks again for the status of every share still pending (each TAXII request once), and returns the
+// shares it asked about as they now stand. A server that does not answer leaves its shares pending and is
+// reported after the others are asked. Needs PermEvent.
+func (s *Service) RefreshPending(ctx context.Context) ([]*vigil.ISAOShare, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
+		return nil, err
+	}
+	pending, err := s.Store.ISAOShares(ctx, vigil.ISAOShareFilter{Status: vigil.SharePending})
+	if err != nil {
+		return nil, err
+	}
+	asked := map[string]bool{}
+	out := []*vigil.ISAOShare{}
+	var errs []string
+	for _, sh := range pending {
+		key := strconv.FormatInt(sh.MembershipID, 10) + "/" + sh.StatusID
+		if asked[key] {
+			continue
+		}
+		asked[key] = true
+		now, err := s.RefreshStatus(ctx, sh.ID)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("share %d (%s): %s", sh.ID, sh.ISAO, vigil.ErrorMessage(err)))
+			continue
+		}
+		out = append(out, now)
+	}
+	if len(errs) > 0 {
+		return out, vigil.Errorf(vigil.EUNAVAILABLE, "TAXII status not read: %s", strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+// StatusEvery is how often the isao-status job asks for the status of shares still pending.
+const StatusEvery = 15 * time.Minute
+
+// Periodic is the isao-status job `vigil serve` runs: it asks the TAXII servers about the shares still pending.
+func (s *Service) Periodic() jobs.Periodic {
+	return jobs.Periodic{Name: "isao-status", Every: StatusEvery, Run: func(ctx context.Context) error {
+		_, err := s.RefreshPending(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "isao-status"}))
+		return err
+	}}
 }
 
 // Bundle returns the STIX bundle a share of the case with the ISAO would carry, without sharing it. Needs PermRead.
@@ -119,7 +267,7 @@ func (s *Service) Shares(ctx context.Context, isao string, caseID int64) ([]*vig
 		}
 		mid = m.ID
 	}
-	return s.Store.ISAOShares(ctx, mid, caseID, vigil.Date{}, vigil.Date{})
+	return s.Store.ISAOShares(ctx, vigil.ISAOShareFilter{MembershipID: mid, CaseID: caseID})
 }
 
 // bundle builds the share of a case with a membership that covers its device.
@@ -128,35 +276,99 @@ func (s *Service) bundle(ctx context.Context, caseID int64, name string) (*stix.
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	m, err := s.covering(ctx, v, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := s.caseShare(ctx, v, m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, err := stix.CaseBundle(in)
+	if err != nil {
+		return nil, nil, nil, vigil.Errorf(vigil.EINVALID, "case %d: %v", v.Case.ID, err)
+	}
+	return b, m, v, nil
+}
+
+// noticeBundle builds the share of a sent customer notice: its cases, each covered by the one membership, and its
+// text as the recipients read it.
+func (s *Service) noticeBundle(ctx context.Context, noticeID int64, name string) (*stix.OutBundle, *vigil.ISAOMembership, []*cases.View, *vigil.Notice, error) {
+	if s.Notices == nil {
+		return nil, nil, nil, nil, vigil.Errorf(vigil.EUNAVAILABLE, "customer notices are not available here")
+	}
+	n, err := s.Notices.Notice(ctx, noticeID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if n.State != vigil.NoticeSent || n.SentDate == nil {
+		return nil, nil, nil, nil, vigil.Errorf(vigil.EINVALID, "notice N-%d is a %s: only a notice sent to customers is a customer communication to share (vigil notice send %d)", n.ID, n.State, n.ID)
+	}
+	p, err := s.Notices.PreviewNotice(ctx, noticeID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var m *vigil.ISAOMembership
+	var views []*cases.View
+	var shares []stix.CaseShare
+	for _, id := range n.Cases {
+		v, err := s.Cases.CaseView(ctx, id, vigil.Date{})
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		cm, err := s.covering(ctx, v, name)
+		if err != nil {
+			return nil, nil, nil, nil, vigil.Errorf(vigil.ErrorCode(err), "notice N-%d, case %d: %s", n.ID, id, vigil.ErrorMessage(err))
+		}
+		if m != nil && cm.ID != m.ID {
+			return nil, nil, nil, nil, vigil.Errorf(vigil.EINVALID, "isao: the cases of notice N-%d are covered by different memberships (%s, %s): name the ISAO", n.ID, label(m), label(cm))
+		}
+		m = cm
+		in, err := s.caseShare(ctx, v, m)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		views, shares = append(views, v), append(shares, in)
+	}
+	text := "Subject: " + p.Subject + "\n\n" + p.Text
+	b, err := stix.NoticeBundle(stix.Communication{Ref: "N-" + strconv.FormatInt(n.ID, 10), Date: n.SentDate.Time(), Text: text}, shares)
+	if err != nil {
+		return nil, nil, nil, nil, vigil.Errorf(vigil.EINVALID, "notice N-%d: %v", n.ID, err)
+	}
+	return b, m, views, n, nil
+}
+
+// covering is the active membership named (any, when name is "") among those covering the case's device.
+func (s *Service) covering(ctx context.Context, v *cases.View, name string) (*vigil.ISAOMembership, error) {
 	ms, err := s.Memberships(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	covering := vigil.ISAOsFor(ms, v.Device.ID)
-	var m *vigil.ISAOMembership
 	for i := range covering {
 		if c := &covering[i]; (name == "" || strings.EqualFold(c.Name, name)) && c.Active(v.AsOf) {
-			m = c
-			break
+			return c, nil
 		}
 	}
-	if m == nil {
-		var names []string
-		for _, c := range covering {
-			names = append(names, c.Name)
-		}
-		if name == "" {
-			name = "an ISAO"
-		}
-		return nil, nil, nil, vigil.Errorf(vigil.EINVALID, "isao: no active membership of %s covers %s (the memberships covering it: %s)", name, v.Device.Name,
-			strings.Join(append(names, "none")[:max(len(names), 1)], ", "))
+	var names []string
+	for _, c := range covering {
+		names = append(names, c.Name)
 	}
+	if name == "" {
+		name = "an ISAO"
+	}
+	return nil, vigil.Errorf(vigil.EINVALID, "isao: no active membership of %s covers %s (the memberships covering it: %s)", name, v.Device.Name,
+		strings.Join(append(names, "none")[:max(len(names), 1)], ", "))
+}
+
+// caseShare is what a share of the case carries under the membership.
+func (s *Service) caseShare(ctx context.Context, v *cases.View, m *vigil.ISAOMembership) (stix.CaseShare, error) {
 	orgs, err := s.Store.Orgs(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return stix.CaseShare{}, err
 	}
 	if len(orgs) == 0 {
-		return nil, nil, nil, vigil.Errorf(vigil.EINVALID, "no organization yet: run `vigil init` first")
+		return stix.CaseShare{}, vigil.Errorf(vigil.EINVALID, "no organization yet: run `vigil init` first")
 	}
 	org := orgs[0]
 	in := stix.CaseShare{Manufacturer: org.Name, ManufacturerSince: org.CreatedAt, Contact: org.CVDContact, TLP: m.TLP, CaseID: v.Case.ID,
@@ -179,7 +391,7 @@ func (s *Service) bundle(ctx context.Context, caseID int64, name string) (*stix.
 				}
 			}
 		} else if vigil.ErrorCode(err) != vigil.ENOTFOUND {
-			return nil, nil, nil, err
+			return stix.CaseShare{}, err
 		}
 	}
 	if in.Summary == "" {
@@ -209,7 +421,7 @@ func (s *Service) bundle(ctx context.Context, caseID int64, name string) (*stix.
 	if s.Remediations != nil {
 		r, err := s.Remediations.Remediation(ctx, v.Case.ID)
 		if err != nil {
-			return nil, nil, nil, err
+			return stix.CaseShare{}, err
 		}
 		if p := r.Plan; p != nil {
 			for _, c := range p.Controls {
@@ -252,11 +464,7 @@ func (s *Service) bundle(ctx context.Context, caseID int64, name string) (*stix.
 	}
 	in.Controls = slices.Compact(in.Controls)
 	in.Fix = strings.Join(fix, "\n")
-	b, err := stix.CaseBundle(in)
-	if err != nil {
-		return nil, nil, nil, vigil.Errorf(vigil.EINVALID, "case %d: %v", v.Case.ID, err)
-	}
-	return b, m, v, nil
+	return in, nil
 }
 
 func orUnknown(s string) string {
@@ -283,7 +491,11 @@ func (s *Service) send(ctx context.Context, m *vigil.ISAOMembership, b *stix.Out
 	if err != nil {
 		return nil, err
 	}
-	if st, err = c.WaitStatus(ctx, root, st, statusAttempts, time.After); err != nil {
+	wait := s.Wait
+	if wait == nil {
+		wait = time.After
+	}
+	if st, err = c.WaitStatus(ctx, root, st, statusAttempts, wait); err != nil {
 		return nil, err
 	}
 	if st.FailureCount > 0 {

@@ -33,6 +33,9 @@ type Server struct {
 	Now func() time.Time
 	// PageSize is the largest page returned (and the default limit); 2 in tests that exercise paging.
 	PageSize int
+	// Pending makes a new request's status read pending this many times before it reads as it is (a server that
+	// takes objects in asynchronously, as TAXII 2.1 §5.4 allows).
+	Pending int
 
 	mu          sync.Mutex
 	collections []*collection
@@ -62,6 +65,16 @@ type status struct {
 	FailureCount     int             `json:"failure_count"`
 	Failures         []statusDetails `json:"failures,omitempty"`
 	PendingCount     int             `json:"pending_count"`
+	pendingReads     int
+}
+
+// view is the status as a client reads it now: pending, with nothing counted yet, while pendingReads last.
+func (st *status) view() *status {
+	if st.pendingReads == 0 {
+		return st
+	}
+	st.pendingReads--
+	return &status{ID: st.ID, Status: "pending", RequestTimestamp: st.RequestTimestamp, TotalCount: st.TotalCount, PendingCount: st.TotalCount}
 }
 
 type statusDetails struct {
@@ -128,6 +141,9 @@ func (s *Server) Handler() http.Handler {
 		case len(parts) == 3 && parts[0] == "api1" && parts[1] == "status" && r.Method == http.MethodGet:
 			s.mu.Lock()
 			st := s.statuses[parts[2]]
+			if st != nil {
+				st = st.view()
+			}
 			s.mu.Unlock()
 			if st == nil {
 				s.fail(w, http.StatusNotFound, "Not Found", "no status "+parts[2])
@@ -205,7 +221,8 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, c *collection) {
 	}
 	now := s.Now()
 	s.seq++
-	st := &status{ID: fmt.Sprintf("2d086da7-4bdc-4f91-900e-%012d", s.seq), Status: "complete", RequestTimestamp: ts(now), TotalCount: len(env.Objects)}
+	st := &status{ID: fmt.Sprintf("2d086da7-4bdc-4f91-900e-%012d", s.seq), Status: "complete", RequestTimestamp: ts(now), TotalCount: len(env.Objects),
+		pendingReads: s.Pending}
 	for _, raw := range env.Objects {
 		var h struct {
 			Type, ID, Modified, Created string
@@ -237,7 +254,7 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request, c *collection) {
 		st.Successes = append(st.Successes, statusDetails{ID: h.ID, Version: ver})
 	}
 	s.statuses[st.ID] = st
-	s.write(w, http.StatusAccepted, st)
+	s.write(w, http.StatusAccepted, st.view())
 }
 
 // read serves objects, an object's versions, or the manifest: filtered by added_after, match[id], match[type] and
