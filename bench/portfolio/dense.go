@@ -85,6 +85,12 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		added += s.Added
 	}
 	rep.add(t.end(engine, "corpus-import", 1, fmt.Sprintf("%d advisories added", added)))
+	size, err := storeSize(actx, engine, dsn, db.SQL(), c.Dense)
+	if err != nil {
+		return err
+	}
+	rep.Sizes = append(rep.Sizes, size)
+	fmt.Fprintf(stderr, "%-8s store after the corpus import: %.0f MB for %.0f MB of zips (%.2f×)\n", engine, size.StoreMB, size.ZipsMB, size.Ratio)
 	if _, err := a.Portfolio.RematchChanged(actx); err != nil { // consume the corpus's change feed
 		return err
 	}
@@ -108,6 +114,11 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 	want := 0
 	if want, err = checkTruth(actx, a, engine, "dense findings after the SBOM imports", ids, sboms, extra, rep); err != nil {
 		return err
+	}
+	if c.Vigil != "" {
+		if err := measureScans(ctx, c, engine, dsn, rep); err != nil {
+			return err
+		}
 	}
 
 	for r := 1; r <= c.Runs; r++ {

@@ -20,6 +20,10 @@
 // later runs). PostgreSQL comes from $VIGIL_TEST_POSTGRES (an admin DSN; a database is created and dropped), else
 // a throwaway server is started with scripts/pg-throwaway and stopped at the end. This is a measurement, not a
 // test: nothing here asserts a time, but a wrong finding makes it fail.
+//
+// With -gen it measures issue 19's whole target table on ../shared/bench's dense shape instead (generated into
+// the work directory and reused; see README.md): import and store size, SBOM loads, cold scans, full re-matches
+// and deltas on both engines, every result against its truth file, and osv-scanner 2.5.0 on the same corpus.
 package main
 
 import (
@@ -63,6 +67,11 @@ type config struct {
 	Verbose     bool
 	Dense       string
 	DenseDeltas []string
+	Gen         bool   // -gen: generate the dense shape into -dense (WORK/dense) as needed, and measure everything
+	GenDeltas   int    // deltas to generate
+	Shared      string // ../shared/bench
+	Vigil       string // the vigil binary scans run (built into WORK/bin)
+	OSVScanner  string // the peer's binary; "" to skip it
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -86,6 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.Dense, "dense", "", "measure the dense shape instead: a directory written by ../shared/bench's gen (osv-scalibr/ and portfolio/; -versions bounds the SBOMs read)")
 	var denseDeltas string
 	fs.StringVar(&denseDeltas, "dense-deltas", "", "with -dense: comma-separated delta directories written by ../shared/bench's mkdelta.py (DIR/*.json and DIR.expected.json), imported in order")
+	fs.BoolVar(&c.Gen, "gen", false, "issue 19's whole table on the dense shape: generate what -dense (default WORK/dense) lacks with ../shared/bench (-n advisories, -versions versions, -gen-deltas deltas), then on each engine import, store size, SBOMs, cold scans of 1k, 10k and std-1k, re-matches and deltas, each checked against its truth; osv-scanner on the same SBOMs")
+	fs.IntVar(&c.GenDeltas, "gen-deltas", 3, "with -gen: deltas to generate and apply (mkdelta.py runs 1..N)")
+	fs.StringVar(&c.Shared, "shared", "", "../shared/bench (default: beside the module root)")
+	fs.StringVar(&c.OSVScanner, "osv-scanner", "", "with -gen: osv-scanner binary (default WORK/bin/osv-scanner, installed with go install when missing; \"none\" skips it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -116,13 +129,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(c.Work, 0o755); err != nil {
 		return err
 	}
+	if c.Gen {
+		if c.Dense == "" {
+			c.Dense = filepath.Join(c.Work, "dense")
+		}
+		if c.Shared == "" {
+			c.Shared = filepath.Join(filepath.Dir(moduleRoot()), "shared", "bench")
+		}
+		if err := ensureDense(ctx, &c, stderr); err != nil {
+			return err
+		}
+		if err := ensureBinaries(ctx, &c, stderr); err != nil {
+			return err
+		}
+	}
 	if c.Dense != "" {
-		rep, pg := &report{}, &postgres{}
+		rep, pg := &report{log: stderr}, &postgres{}
 		defer pg.stop(stderr)
 		for _, engine := range c.Engines {
 			if err := measureDense(ctx, c, engine, pg, rep, stderr); err != nil {
 				return fmt.Errorf("%s: %w", engine, err)
 			}
+		}
+		if err := measurePeer(ctx, c, rep); err != nil {
+			// The peer is a comparison: Vigil's figures stand without it.
+			fmt.Fprintf(stderr, "osv-scanner: %v\n", err)
 		}
 		return finish(rep, c, stdout)
 	}
@@ -169,6 +200,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // finish prints the report, writes it as JSON when asked, and fails when a check failed.
 func finish(rep *report, c config, stdout io.Writer) error {
 	rep.print(stdout, c.Engines)
+	if c.Gen {
+		rep.printTargets(stdout, c.Engines)
+	}
 	if c.JSON != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(c.JSON, b, 0o644); err != nil {

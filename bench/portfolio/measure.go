@@ -51,12 +51,14 @@ type Check struct {
 type report struct {
 	Measurements []Measurement `json:"measurements"`
 	Checks       []Check       `json:"checks"`
+	Sizes        []Size        `json:"store_sizes,omitempty"`
+	Peer         []PeerResult  `json:"osv_scanner,omitempty"`
 	log          io.Writer
 }
 
 func (r *report) add(m Measurement) {
 	r.Measurements = append(r.Measurements, m)
-	fmt.Fprintf(r.log, "%-8s %-14s run %d %8.3f s  cpu %7.2f s  peak %6.0f MB  load %.2f  %s\n", m.Engine, m.Phase, m.Run, m.Seconds, m.CPU, m.PeakMB, m.Load1, m.Note)
+	fmt.Fprintf(r.log, "%-8s %-19s run %d %8.3f s  cpu %7.2f s  peak %6.0f MB  load %.2f  %s\n", m.Engine, m.Phase, m.Run, m.Seconds, m.CPU, m.PeakMB, m.Load1, m.Note)
 }
 
 func (r *report) check(engine, what string, ok bool, format string, args ...any) {
@@ -88,10 +90,17 @@ var phases = []struct{ name, target string }{
 	{"delta-import", ""},
 	{"delta-rematch", ""},
 	{"delta-total", "≤ 2 s"},
+	{"dense-rematch-all", "≤ 5 s"},
+	{"dense-delta-import", ""},
+	{"dense-delta-rematch", ""},
+	{"dense-delta-total", "≤ 2 s"},
+	{"scan-1k", "≤ 0.3 s"},
+	{"scan-10k", "≤ 1 s"},
+	{"scan-std-1k", ""},
 }
 
 func (r *report) print(w io.Writer, engines []string) {
-	fmt.Fprintf(w, "\n%-8s %-14s %4s %10s %10s %10s %12s %10s %8s\n", "ENGINE", "PHASE", "RUNS", "MEDIAN s", "MIN s", "MAX s", "MEDIAN cpu", "PEAK MB", "LOAD")
+	fmt.Fprintf(w, "\n%-8s %-19s %4s %10s %10s %10s %12s %10s %8s\n", "ENGINE", "PHASE", "RUNS", "MEDIAN s", "MIN s", "MAX s", "MEDIAN cpu", "PEAK MB", "LOAD")
 	for _, e := range engines {
 		for _, ph := range phases {
 			var secs, cpu, load []float64
@@ -105,7 +114,7 @@ func (r *report) print(w io.Writer, engines []string) {
 			if len(secs) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "%-8s %-14s %4d %10.3f %10.3f %10.3f %12.2f %10.0f %8.2f  %s\n", e, ph.name, len(secs), median(secs),
+			fmt.Fprintf(w, "%-8s %-19s %4d %10.3f %10.3f %10.3f %12.2f %10.0f %8.2f  %s\n", e, ph.name, len(secs), median(secs),
 				minOf(secs), maxOf(secs), median(cpu), peak, median(load), ph.target)
 		}
 	}
