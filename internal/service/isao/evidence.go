@@ -1,12 +1,17 @@
 package isao
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -155,4 +160,121 @@ func ids(xs []int64) string {
 		s = append(s, strconv.FormatInt(x, 10))
 	}
 	return strings.Join(s, " ")
+}
+
+// PackageFile is one file the ISAO participation puts into an evidence package.
+type PackageFile struct {
+	Name    string
+	Content []byte
+}
+
+// CasePackage is a case's ISAO evidence for its evidence package (internal/service/evidence): the files, in order,
+// and the audited records (table → ids) whose states they carry, for the package's segment of the audit trail.
+type CasePackage struct {
+	Files   []PackageFile
+	Records map[string][]int64
+}
+
+// CaseEvidence gathers what a case's evidence package shows of ISAO participation, under isao/: the case's sharing
+// log entries (shares.json), the intelligence touching it with the assessments that cite it (signals.json), and for
+// each active membership covering its device the §IX evidence from the day the vulnerability was learned to today
+// (NAME/evidence.json, NAME/evidence.csv) with the documents in force (NAME/documents/ID-FILE, as attached; their
+// SHA-256 is in the evidence). Needs PermRead.
+func (s *Service) CaseEvidence(ctx context.Context, caseID int64) (*CasePackage, error) {
+	v, err := s.Cases.CaseView(ctx, caseID, vigil.Date{})
+	if err != nil {
+		return nil, err
+	}
+	p := &CasePackage{Records: map[string][]int64{}}
+	add := func(name string, b []byte) { p.Files = append(p.Files, PackageFile{Name: "isao/" + name, Content: b}) }
+	addJSON := func(name string, x any) error {
+		b, err := json.MarshalIndent(x, "", "  ")
+		if err != nil {
+			return err
+		}
+		add(name, append(b, '\n'))
+		return nil
+	}
+	shares, err := s.Store.ISAOShares(ctx, vigil.ISAOShareFilter{CaseID: v.Case.ID})
+	if err != nil {
+		return nil, err
+	}
+	if shares == nil {
+		shares = []*vigil.ISAOShare{}
+	}
+	for _, sh := range shares {
+		p.Records["isao_shares"] = append(p.Records["isao_shares"], sh.ID)
+	}
+	if err := addJSON("shares.json", shares); err != nil {
+		return nil, err
+	}
+	sigs, err := s.Store.ISAOSignals(ctx, vigil.ISAOSignalFilter{CaseID: v.Case.ID})
+	if err != nil {
+		return nil, err
+	}
+	if sigs == nil {
+		sigs = []*vigil.ISAOSignal{}
+	}
+	if err := addJSON("signals.json", sigs); err != nil {
+		return nil, err
+	}
+	ms, err := s.Memberships(ctx)
+	if err != nil {
+		return nil, err
+	}
+	to := s.Today(ctx)
+	from := v.Case.Learned
+	if to.Before(from) {
+		from = to
+	}
+	for _, m := range vigil.ISAOsFor(ms, v.Device.ID) {
+		if !m.Active(to) && !m.Active(from) {
+			continue
+		}
+		ev, err := s.Evidence(ctx, m.Name, deviceArg(&m), from, to)
+		if err != nil {
+			return nil, err
+		}
+		dir := slug(label(&m)) + "/"
+		if err := addJSON(dir+"evidence.json", ev); err != nil {
+			return nil, err
+		}
+		var csvOut bytes.Buffer
+		if err := ev.WriteCSV(&csvOut); err != nil {
+			return nil, err
+		}
+		add(dir+"evidence.csv", csvOut.Bytes())
+		p.Records["isao_memberships"] = append(p.Records["isao_memberships"], m.ID)
+		for _, it := range ev.Items {
+			for _, d := range it.Documents {
+				doc, err := s.Store.ISAODocument(ctx, d.ID)
+				if err != nil {
+					return nil, err
+				}
+				name := d.FileName
+				if name == "" {
+					name = "note.txt"
+				}
+				add(fmt.Sprintf("%sdocuments/%d-%s", dir, d.ID, slug(name)), doc.Content)
+				p.Records["isao_documents"] = append(p.Records["isao_documents"], d.ID)
+			}
+		}
+	}
+	return p, nil
+}
+
+// slug makes a name safe as one path element of a package: letters, digits, dot, dash and underscore kept, the rest
+// a dash.
+func slug(s string) string {
+	out := strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_') {
+			return r
+		}
+		return '-'
+	}, s)
+	out = strings.Trim(out, ".-")
+	if out == "" {
+		return "unnamed"
+	}
+	return out
 }

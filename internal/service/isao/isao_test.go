@@ -1,6 +1,7 @@
 package isao_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -414,5 +415,73 @@ func TestAlerts(t *testing.T) {
 	}
 	if !lapsed {
 		t.Errorf("no lapse alert: %+v", al)
+	}
+}
+
+// TestCaseEvidence: what a case's evidence package carries of ISAO participation: the case's shares, the signals
+// touching it with the assessment citing them, and the covering membership's §IX evidence from D0 to today as JSON
+// and CSV with the documents in force, byte for byte; the audited records it carries are named.
+func TestCaseEvidence(t *testing.T) {
+	fx := setup(t, store.SQLite)
+	ctx := storetest.Admin()
+	agreement := []byte("%PDF-1.7 Health-ISAC participant agreement 2024")
+	doc := &vigil.ISAODocument{Item: 2, Kind: vigil.DocAgreement, Title: "Participant agreement", FileName: "H-ISAC agreement (2024).pdf", Date: vigil.NewDate(2024, 2, 1), Content: agreement}
+	if err := fx.svc.AddDocument(ctx, "Health-ISAC", "", doc, "renewed"); err != nil {
+		t.Fatal(err)
+	}
+	in, err := fx.svc.ImportSTIX(ctx, "Health-ISAC", "bulletin.json", strings.NewReader(`{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1e3a70","objects":[`+
+		string(isaoObjects("2025-06-01T00:00:00.000Z")[0])+`]}`))
+	if err != nil || len(in.Linked) != 1 {
+		t.Fatalf("import = %+v, %v", in, err)
+	}
+	sigs, _ := fx.svc.Signals(ctx, "", fx.caseID)
+	a, err := fx.cases.Assess(ctx, cases.AssessInput{CaseID: fx.caseID, Risk: vigil.RiskUncontrolled, RiskReason: "exploited", Severity: vigil.HarmCatastrophic,
+		SeverityReason: "dose delivery", Rationale: "the ISAO reports exploitation", Signals: []int64{sigs[0].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.svc.Share(ctx, isao.ShareInput{CaseID: fx.caseID, Export: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := fx.svc.CaseEvidence(ctx, fx.caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	var names []string
+	for _, f := range p.Files {
+		files[f.Name] = f.Content
+		names = append(names, f.Name)
+	}
+	docName := fmt.Sprintf("isao/Health-ISAC/documents/%d-H-ISAC-agreement--2024-.pdf", doc.ID)
+	for _, want := range []string{"isao/shares.json", "isao/signals.json", "isao/Health-ISAC/evidence.json", "isao/Health-ISAC/evidence.csv", docName} {
+		if files[want] == nil {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	if !bytes.Equal(files[docName], agreement) {
+		t.Errorf("%s = %q", docName, files[docName])
+	}
+	var shares []vigil.ISAOShare
+	var signals []vigil.ISAOSignal
+	var ev isao.ParticipationEvidence
+	json.Unmarshal(files["isao/shares.json"], &shares)
+	json.Unmarshal(files["isao/signals.json"], &signals)
+	json.Unmarshal(files["isao/Health-ISAC/evidence.json"], &ev)
+	if len(shares) != 1 || shares[0].ID != res.Shares[0].ID {
+		t.Errorf("shares.json = %+v", shares)
+	}
+	if len(signals) != 1 || !slices.Equal(signals[0].Assessments, []int64{a.ID}) {
+		t.Errorf("signals.json = %+v", signals)
+	}
+	if ev.From.String() != "2025-06-02" || ev.To.String() != "2025-06-10" || len(ev.Shares) != 1 || ev.Cited != 1 || !ev.Items[1].Evidenced {
+		t.Errorf("evidence.json = %+v", ev)
+	}
+	if !strings.Contains(string(files["isao/Health-ISAC/evidence.csv"]), "share,3,2025-06-10") {
+		t.Errorf("evidence.csv:\n%s", files["isao/Health-ISAC/evidence.csv"])
+	}
+	if !slices.Equal(p.Records["isao_shares"], []int64{res.Shares[0].ID}) || !slices.Contains(p.Records["isao_documents"], doc.ID) || len(p.Records["isao_memberships"]) != 1 {
+		t.Errorf("records = %v", p.Records)
 	}
 }

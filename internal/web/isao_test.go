@@ -1,0 +1,174 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix/stixschema"
+)
+
+// upload posts a multipart form with a file, as the membership page's upload form does.
+func (c *client) upload(path string, fields map[string]string, file string, content []byte) (*http.Response, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("csrf", c.csrf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != "" {
+		fw, _ := mw.CreateFormFile("file", file)
+		fw.Write(content)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", c.base+path, &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req)
+}
+
+// TestISAOScreens walks the ISAO screens as a PSIRT lead would: a membership added, a document uploaded (kept
+// with its SHA-256, bounded, served back only as an attachment, its title escaped), the §IX evidence viewed and
+// exported as CSV and JSON, the case shared from its page and a sent customer notice from the sharing log (each
+// bundle valid against the OASIS STIX schemas), a signal cited from the inbox and by a new assessment; a viewer
+// sees no forms and is refused the writes.
+func TestISAOScreens(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			e.isaoFixture()
+			admin := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
+			withCSRF := func(kv ...string) url.Values {
+				v := url.Values{"csrf": {admin.csrf}}
+				for i := 0; i+1 < len(kv); i += 2 {
+					v.Add(kv[i], kv[i+1])
+				}
+				return v
+			}
+			if res, body := admin.get("/isao"); res.StatusCode != 200 || !strings.Contains(body, "Health-ISAC") || !strings.Contains(body, `id="membership-form"`) {
+				t.Fatalf("/isao: %d", res.StatusCode)
+			}
+			// A membership with a TAXII password, but the server has no secret key: refused, nothing saved.
+			res, body := admin.postForm("/isao/memberships", withCSRF("name", "MDISS", "device", "Infusio IP-3", "since", "2025-01-01", "tlp", "amber",
+				"taxii_url", "https://taxii.mdiss.example/taxii2/", "collection", "c1", "user", "acme", "password", "hunter2hunter2", "reason", "Joined MDISS."))
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "The membership was not saved") || !strings.Contains(body, "secret key") {
+				t.Errorf("a password without a secret key: %d %s", res.StatusCode, clip(body))
+			}
+			res, _ = admin.postForm("/isao/memberships", withCSRF("name", "MDISS", "since", "2025-01-01", "tlp", "amber", "reason", "Joined MDISS."))
+			loc := res.Header.Get("Location")
+			if res.StatusCode != http.StatusSeeOther || !regexp.MustCompile(`^/isao/memberships/\d+\?done=isao-membership$`).MatchString(loc) {
+				t.Fatalf("membership form: %d %s", res.StatusCode, loc)
+			}
+			page := strings.TrimSuffix(loc, "?done=isao-membership")
+			content := []byte("%PDF-1.7 MDISS participant agreement")
+			fields := map[string]string{"item": "2", "kind": "agreement", "title": "<script>alert(1)</script> agreement", "date": "2025-01-02", "reason": "Signed."}
+			if res, body := admin.upload(page+"/documents", fields, "agreement.pdf", bytes.Repeat([]byte("x"), vigil.MaxISAODocument+1)); res.StatusCode != http.StatusBadRequest ||
+				!strings.Contains(body, "larger than 16 MiB") {
+				t.Errorf("a 16 MiB + 1 upload: %d %s", res.StatusCode, clip(body))
+			}
+			undated := map[string]string{"item": "2", "kind": "agreement", "reason": "x"}
+			if res, body := admin.upload(page+"/documents", undated, "agreement.pdf", content); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "date: required") {
+				t.Errorf("an undated document: %d %s", res.StatusCode, clip(body))
+			}
+			if res, _ := admin.upload(page+"/documents", fields, "agreement.pdf", content); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("upload: %d", res.StatusCode)
+			}
+			res, body = admin.get(page)
+			if res.StatusCode != 200 || strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt; agreement") {
+				t.Errorf("membership page after the upload: %d (title not shown escaped)", res.StatusCode)
+			}
+			doc := regexp.MustCompile(`href="/isao/documents/(\d+)" download>&lt;script`).FindStringSubmatch(body)
+			if doc == nil {
+				t.Fatal("no download link for the document")
+			}
+			res, body = admin.get("/isao/documents/" + doc[1])
+			if res.StatusCode != 200 || body != string(content) || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") ||
+				res.Header.Get("Content-Type") != "application/octet-stream" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "sandbox") {
+				t.Errorf("download: %d %v %q", res.StatusCode, res.Header, body)
+			}
+			// The evidence of the organization's membership, on screen and exported.
+			org := fmt.Sprintf("/isao/memberships/%d/evidence", e.membership)
+			if res, body := admin.get(org + "?from=2025-01-01&to=2025-06-02"); res.StatusCode != 200 || !strings.Contains(body, "§IX evidence: Health-ISAC") {
+				t.Errorf("evidence page: %d", res.StatusCode)
+			}
+			res, body = admin.get(org + "?from=2025-01-01&to=2025-06-02&format=csv")
+			if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.Contains(body, "§IX,1,") || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+				t.Errorf("evidence CSV: %d %s", res.StatusCode, clip(body))
+			}
+			var ev struct {
+				Items []struct{ Evidenced bool }
+			}
+			if res, body := admin.get(org + "?format=json"); res.StatusCode != 200 || json.Unmarshal([]byte(body), &ev) != nil || len(ev.Items) != 4 || !ev.Items[0].Evidenced {
+				t.Errorf("evidence JSON: %d %s", res.StatusCode, clip(body))
+			}
+			// Share the log4j case from its page, exported: the answer is the bundle.
+			schemas := stixschema.Load(t)
+			res, body = admin.postForm(fmt.Sprintf("/cases/%d/isao-share", e.log4jCase), withCSRF("isao", "Health-ISAC", "export", "1"))
+			if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Disposition"), fmt.Sprintf("case-%d.stix.json", e.log4jCase)) {
+				t.Fatalf("case share: %d %s", res.StatusCode, clip(body))
+			}
+			for _, err := range schemas.Errors([]byte(body)) {
+				t.Errorf("the case's bundle: %v", err)
+			}
+			if res, body := admin.postForm(fmt.Sprintf("/cases/%d/isao-share", e.log4jCase), withCSRF("isao", "Health-ISAC")); res.StatusCode != http.StatusBadRequest ||
+				!strings.Contains(body, "The case was not shared") || !strings.Contains(body, "no TAXII server") {
+				t.Errorf("a TAXII share without a server: %d %s", res.StatusCode, clip(body))
+			}
+			if _, body := admin.get(fmt.Sprintf("/cases/%d", e.log4jCase)); !strings.Contains(body, `id="case-shares"`) || !strings.Contains(body, "isao_shared") {
+				t.Error("the case page shows no share or isao_shared event")
+			}
+			// Share the sent notice from the sharing log.
+			res, body = admin.postForm("/isao/shares/notice", withCSRF("notice", fmt.Sprint(e.notice), "isao", "Health-ISAC", "export", "1"))
+			if res.StatusCode != 200 || !strings.Contains(body, fmt.Sprintf("Customer communication N-%d", e.notice)) {
+				t.Fatalf("notice share: %d %s", res.StatusCode, clip(body))
+			}
+			for _, err := range schemas.Errors([]byte(body)) {
+				t.Errorf("the notice's bundle: %v", err)
+			}
+			if _, body := admin.get("/isao/shares"); !strings.Contains(body, fmt.Sprintf("N-%d", e.notice)) || strings.Count(body, "exported") < 2 {
+				t.Error("the sharing log lacks the shares")
+			}
+			if res, _ := admin.postForm("/isao/shares/status", withCSRF()); res.StatusCode != http.StatusSeeOther {
+				t.Errorf("asking again with nothing pending: %d", res.StatusCode)
+			}
+			// The inbox: the signal, the case it touches; cited from there and by a new assessment.
+			if _, body := admin.get("/isao/signals"); !strings.Contains(body, "Log4Shell exploited against infusion systems") || !strings.Contains(body, fmt.Sprintf(`href="/cases/%d#isao"`, e.log4jCase)) {
+				t.Error("the inbox lacks the signal or its case")
+			}
+			if res, _ := admin.postForm(fmt.Sprintf("/isao/signals/%d/cite", e.signal), withCSRF("assessment", fmt.Sprintf("A%d", e.assessment), "reason", "Raised the exploitability.")); res.StatusCode != http.StatusSeeOther {
+				t.Errorf("cite: %d", res.StatusCode)
+			}
+			if _, body := admin.get(fmt.Sprintf("/cases/%d", e.log4jCase)); !strings.Contains(body, fmt.Sprintf(`name="signal" value="%d"`, e.signal)) {
+				t.Error("the assessment form offers no signal to cite")
+			}
+			res, _ = admin.postForm(fmt.Sprintf("/cases/%d/assess", e.log4jCase), withCSRF("cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "function", "dose delivery",
+				"date", "2025-06-02", "rationale", "Re-assessed on the ISAO bulletin.", "signal", fmt.Sprint(e.signal)))
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("assess citing the signal: %d", res.StatusCode)
+			}
+			var sigs []vigil.ISAOSignal
+			_, body = admin.api("GET", fmt.Sprintf("/api/v1/isao/signals?case=%d", e.log4jCase), nil)
+			if json.Unmarshal([]byte(body), &sigs) != nil || len(sigs) != 1 || len(sigs[0].Assessments) != 2 || sigs[0].Assessments[0] != e.assessment {
+				t.Errorf("the signal's citations: %s", clip(body))
+			}
+			// A viewer reads and is offered no form; its writes are refused.
+			viewer := e.login(vigil.RoleViewer, password(vigil.RoleViewer))
+			if _, body := viewer.get("/isao"); strings.Contains(body, `id="membership-form"`) {
+				t.Error("a viewer is offered the membership form")
+			}
+			if _, body := viewer.get(fmt.Sprintf("/cases/%d", e.log4jCase)); strings.Contains(body, `id="isao-share-form"`) {
+				t.Error("a viewer is offered the share form")
+			}
+			if res, _ := viewer.postForm("/isao/memberships", url.Values{"csrf": {viewer.csrf}, "name": {"X"}, "reason": {"x"}}); res.StatusCode != http.StatusForbidden {
+				t.Errorf("a viewer's membership: %d", res.StatusCode)
+			}
+		})
+	}
+}
