@@ -80,7 +80,8 @@ func WithSMTPURL(url string) Option { return func(o *options) { o.smtpURL = url 
 // WithAuditKey signs the audit trail's events and checkpoints with key (audittrail.LoadKey).
 func WithAuditKey(key ed25519.PrivateKey) Option { return func(o *options) { o.auditKey = key } }
 
-// WithSecretKey seals and opens the ISAOs' stored TAXII passwords with key (isao.LoadKey).
+// WithSecretKey seals and opens the stored credentials with key (secret.LoadKey): the ISAOs' TAXII passwords and
+// the organization's SMTP password.
 func WithSecretKey(key []byte) Option { return func(o *options) { o.secretKey = key } }
 
 // Open opens (and migrates) the store and builds the services on it. clock is nil for the system clock (tests and
@@ -93,7 +94,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	for _, f := range opts {
 		f(&o)
 	}
-	db, err := store.Open(ctx, dsn, clock, store.WithAuditKey(o.auditKey))
+	db, err := store.Open(ctx, dsn, clock, store.WithAuditKey(o.auditKey), store.WithSecretKey(o.secretKey))
 	if err != nil {
 		return nil, err
 	}

@@ -36,8 +36,8 @@ type Env struct {
 	// AuditKey is --audit-key (default $VIGIL_AUDIT_KEY): the file of the key that signs the audit trail and its
 	// checkpoints, kept outside the database. Empty for none.
 	AuditKey string
-	// SecretKey is --secret-key (default $VIGIL_SECRET_KEY): the file of the key that seals the ISAOs' stored
-	// TAXII passwords, kept outside the database. Empty for none.
+	// SecretKey is --secret-key (default $VIGIL_SECRET_KEY): the file of the key that seals the stored credentials
+	// (the ISAOs' TAXII passwords, the organization's SMTP password), kept outside the database. Empty for none.
 	SecretKey string
 	Format    string // --format: json or table (commands may accept more)
 	Log       *slog.Logger
@@ -88,7 +88,7 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 	root.PersistentFlags().StringVar(&env.DB, "db", def, "database: sqlite:PATH or postgres://... (default $VIGIL_DB)")
 	root.PersistentFlags().StringVar(&env.Format, "format", "table", "output format: table or json")
 	root.PersistentFlags().StringVar(&env.AuditKey, "audit-key", os.Getenv("VIGIL_AUDIT_KEY"), "file of the Ed25519 key that signs the audit trail and its checkpoints, kept outside the database (default $VIGIL_AUDIT_KEY)")
-	root.PersistentFlags().StringVar(&env.SecretKey, "secret-key", os.Getenv("VIGIL_SECRET_KEY"), "file of at least 32 random bytes whose SHA-256 seals the ISAOs' stored TAXII passwords, kept outside the database (default $VIGIL_SECRET_KEY)")
+	root.PersistentFlags().StringVar(&env.SecretKey, "secret-key", os.Getenv("VIGIL_SECRET_KEY"), "file of at least 32 random bytes whose SHA-256 seals the stored credentials (the ISAOs' TAXII passwords, the organization's SMTP password), kept outside the database (default $VIGIL_SECRET_KEY)")
 	subs := make([]*cobra.Command, 0, len(commands))
 	for _, f := range commands {
 		subs = append(subs, f(env))

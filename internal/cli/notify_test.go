@@ -1,7 +1,10 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,9 +25,22 @@ func TestNotifySMTPCommands(t *testing.T) {
 	if code, _, errs := r.run(mp.URL("psirt@acme.example")+"\n", "notify", "smtp", "set", "-"); code != 2 || !strings.Contains(errs, "--reason") {
 		t.Errorf("set without a reason: %d %s", code, errs)
 	}
+	if code, _, errs := r.run(mp.URL("psirt@acme.example")+"\n", "notify", "smtp", "set", "-", "--reason", "test relay"); code != 2 || !strings.Contains(errs, "--secret-key") {
+		t.Errorf("set a password without the secret key: %d %s", code, errs)
+	}
+	// The password is stored sealed with the secret key: every command that sends gives it.
+	secretKey := filepath.Join(t.TempDir(), "secret.key")
+	os.WriteFile(secretKey, bytes.Repeat([]byte("k"), 32), 0o600)
+	t.Setenv("VIGIL_SECRET_KEY", secretKey)
 	code, out, errs := r.run(mp.URL("psirt@acme.example")+"\n", "notify", "smtp", "set", "-", "--reason", "test relay")
 	if code != 0 || strings.Contains(out+errs, "secret-password") || !strings.Contains(errs, "vigil:xxxxx@"+mp.SMTP) {
 		t.Fatalf("smtp set: %d %s %s", code, out, errs)
+	}
+	dbFile := strings.TrimPrefix(r.db, "sqlite:")
+	for _, f := range []string{dbFile, dbFile + "-wal"} {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte("secret-password")) {
+			t.Errorf("%s holds the SMTP password in clear", filepath.Base(f))
+		}
 	}
 	if out := r.ok("notify", "smtp", "--format", "json"); strings.Contains(out, "secret-password") || !strings.Contains(out, `"source": "settings"`) {
 		t.Errorf("smtp: %s", out)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/secret"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
-	"github.com/vigil-dev/vigil/internal/service/isao"
 )
 
 // Table writes rows under headers, aligned, to stdout. Cells are single-lined so hostile text cannot forge rows.
@@ -70,7 +70,7 @@ func (e *Env) Open() (*app.App, error) {
 		opts = append(opts, app.WithSMTPURL(u))
 	}
 	if e.SecretKey != "" {
-		key, err := isao.LoadKey(e.SecretKey)
+		key, err := secret.LoadKey(e.SecretKey)
 		if err != nil {
 			return nil, err
 		}

@@ -17,8 +17,9 @@ import (
 func TestMigrationNumbers(t *testing.T) {
 	goMigrations := map[int64]string{
 		matchRecordsMigration(sqliteDialect).Version: "the Go migration (intelmatch.go)",
-		MigrationCases: "the Go migration (casesmigration.go)",
-		MigrationISAO:  "the Go migration (isaomigration.go)",
+		MigrationCases:    "the Go migration (casesmigration.go)",
+		MigrationISAO:     "the Go migration (isaomigration.go)",
+		MigrationSealSMTP: "the Go migration (smtpmigration.go)",
 	}
 	numbers := map[string][]int64{}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/secret"
 )
 
 const outboxCols = "id, idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, attempts, answer, queued_at, next_at, sent_at"
@@ -310,8 +311,9 @@ func (db *DB) ResendMail(ctx context.Context, id int64, reason string) (err erro
 	})
 }
 
-// SMTPURL returns the organization's SMTP server URL, password included ("" when none is set). Only the mailer
-// may see it: services hand it to mailer.ParseURL and show Config.String.
+// SMTPURL returns the organization's SMTP server URL, password included ("" when none is set), opening it with
+// the secret key when it is sealed. Only the mailer may see it: services hand it to mailer.ParseURL and show
+// Config.String.
 func (db *DB) SMTPURL(ctx context.Context) (string, error) {
 	var u string
 	err := db.db.QueryRowContext(ctx, "SELECT url FROM smtp_settings WHERE id = 1").Scan(&u)
@@ -320,15 +322,34 @@ func (db *DB) SMTPURL(ctx context.Context) (string, error) {
 	} else if err != nil {
 		return "", fmt.Errorf("smtp settings: %w", err)
 	}
-	return u, nil
+	if !secret.IsSealed(u) {
+		return u, nil
+	}
+	plain, err := secret.Open(db.secretKey, smtpBound, u)
+	switch {
+	case errors.Is(err, secret.ErrNoKey):
+		return "", vigil.Errorf(vigil.EINVALID, "the organization's SMTP password is stored sealed: give the secret key (--secret-key FILE or $VIGIL_SECRET_KEY)")
+	case err != nil:
+		return "", vigil.Errorf(vigil.EINVALID, "the organization's stored SMTP server %v: set it again (vigil notify smtp set)", err)
+	}
+	return plain, nil
 }
 
-// SetSMTPURL stores the organization's SMTP server URL ("" removes it); shown is what the audit event records,
-// the URL with its password hidden.
+// SetSMTPURL stores the organization's SMTP server URL ("" removes it), sealed with the secret key when it
+// carries a password (EINVALID without the key: a password is never stored in clear); shown is what the audit
+// event records, the URL with its password hidden.
 func (db *DB) SetSMTPURL(ctx context.Context, url, shown, reason string) (err error) {
 	defer vigil.Wrap(&err, "store.SetSMTPURL", shown)
 	if _, err := vigil.Authorize(ctx, vigil.PermPortfolio); err != nil {
 		return err
+	}
+	stored := url
+	if clearPassword(url) {
+		if stored, err = secret.Seal(db.secretKey, smtpBound, url); errors.Is(err, secret.ErrNoKey) {
+			return vigil.Errorf(vigil.EINVALID, "the SMTP password is stored sealed with the secret key: give --secret-key FILE or $VIGIL_SECRET_KEY (or set $VIGIL_SMTP_URL instead)")
+		} else if err != nil {
+			return err
+		}
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		if url == "" {
@@ -337,7 +358,7 @@ func (db *DB) SetSMTPURL(ctx context.Context, url, shown, reason string) (err er
 			}
 		} else if _, err := tx.ExecContext(ctx, `INSERT INTO smtp_settings (id, url, updated_at, updated_by) VALUES (1, $1, $2, $3)
 			ON CONFLICT (id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-			url, tx.NowText(), tx.actor.String()); err != nil {
+			stored, tx.NowText(), tx.actor.String()); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, "smtp.configure", "settings", "smtp", nil, map[string]any{"smtp": shown}, reason)

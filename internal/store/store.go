@@ -52,6 +52,8 @@ type DB struct {
 	// auditKey signs every audit event once the trail is signed (WithAuditKey); nil on a store opened without it,
 	// which may then not append to a signed trail.
 	auditKey ed25519.PrivateKey
+	// secretKey seals the credentials the store keeps (the organization's SMTP password; WithSecretKey).
+	secretKey []byte
 }
 
 // Option configures a store at Open.
@@ -60,6 +62,10 @@ type Option func(*DB)
 // WithAuditKey makes the store sign the audit trail with key (the key file kept outside the database): the first
 // event it appends to an unsigned trail enrolls the key, and every event after is signed.
 func WithAuditKey(key ed25519.PrivateKey) Option { return func(db *DB) { db.auditKey = key } }
+
+// WithSecretKey makes the store seal the credentials it keeps with key (internal/secret): the organization's
+// SMTP password. Without it, none can be stored.
+func WithSecretKey(key []byte) Option { return func(db *DB) { db.secretKey = key } }
 
 // Engine returns SQLite or Postgres.
 func (db *DB) Engine() string { return db.dialect.name }
@@ -165,7 +171,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db)))
+	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db), sealSMTPMigration(db)))
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer

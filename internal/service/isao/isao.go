@@ -191,8 +191,7 @@ func (s *Service) Set(ctx context.Context, in SetInput) (*vigil.ISAOMembership, 
 	set(&m.TAXII.Collection, in.Collection)
 	set(&m.TAXII.User, in.User)
 	if in.Password != nil && *in.Password != "" && len(s.Key) != 32 {
-		_, err := aead(s.Key)
-		return nil, err
+		return nil, errNoKey
 	}
 	if err := s.Store.SaveISAOMembership(ctx, m, nil, in.Reason); err != nil {
 		return nil, err

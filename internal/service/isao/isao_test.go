@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
 	"github.com/vigil-dev/vigil/internal/regulatory"
+	"github.com/vigil-dev/vigil/internal/secret"
 	"github.com/vigil-dev/vigil/internal/service/isao"
 	"github.com/vigil-dev/vigil/internal/service/notices"
 	"github.com/vigil-dev/vigil/internal/service/notify"
@@ -82,7 +83,7 @@ func setup(t *testing.T, engine string) *fixture {
 	fx.url = ts.URL
 	key := filepath.Join(t.TempDir(), "secret.key")
 	must("key", os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef"), 0o600))
-	k, err := isao.LoadKey(key)
+	k, err := secret.LoadKey(key)
 	must("load key", err)
 	must("consignee", db.CreateConsignee(ctx, &vigil.Consignee{Name: "General Hospital", Contact: "biomed@general.example", Emails: []string{"biomed@general.example"},
 		Units: []vigil.ConsigneeUnit{{VersionID: v.ID, Units: 12}}}))

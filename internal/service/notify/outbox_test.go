@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -71,7 +72,7 @@ func TestOutbox(t *testing.T) {
 		t.Run(e, func(t *testing.T) {
 			clock := storetest.NewClock(time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC))
 			dsn := storetest.MigratedDSN(t, e)
-			db, err := store.Open(context.Background(), dsn, clock)
+			db, err := store.Open(context.Background(), dsn, clock, store.WithSecretKey(secretKey))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,6 +86,9 @@ func TestOutbox(t *testing.T) {
 		})
 	}
 }
+
+// secretKey seals the stored SMTP password (the secret key file's SHA-256 in production).
+var secretKey = bytes.Repeat([]byte{7}, 32)
 
 func log(t *testing.T, o *notify.Outbox, id int64) (*vigil.Mail, []vigil.MailAttempt) {
 	t.Helper()
@@ -222,7 +226,7 @@ func testRefusals(t *testing.T, f *fixture) {
 // TestOutboxTwoInstances runs two instances' delivery rounds at once on one database (two store handles, as two
 // servers have): every message arrives once, and each was attempted once.
 func testTwoInstances(t *testing.T, f *fixture) {
-	second, err := store.Open(context.Background(), f.dsn, f.clock)
+	second, err := store.Open(context.Background(), f.dsn, f.clock, store.WithSecretKey(secretKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,8 +363,21 @@ func testSettings(t *testing.T, f *fixture) {
 		if err := o.SetSMTP(psirt, "smtp://u:secret-password@host?tls=sometimes", "mail relay"); vigil.ErrorCode(err) != vigil.EINVALID || strings.Contains(err.Error(), "secret-password") {
 			t.Errorf("bad URL: %v", err)
 		}
+		keyless, err := store.Open(context.Background(), f.dsn, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = (&notify.Outbox{Store: keyless, Dial: dial, Clock: clock}).SetSMTP(psirt, url, "the hospital-facing relay")
+		keyless.Close()
+		if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "--secret-key") {
+			t.Errorf("a password without the secret key: %v", err)
+		}
 		if err := o.SetSMTP(psirt, url, "the hospital-facing relay"); err != nil {
 			t.Fatal(err)
+		}
+		var stored string
+		if err := db.SQL().QueryRow("SELECT url FROM smtp_settings").Scan(&stored); err != nil || strings.Contains(stored, "secret-password") || !strings.HasPrefix(stored, "v1:") {
+			t.Fatalf("the database holds %q (%v), want it sealed", stored, err)
 		}
 		srv, src, err := o.SMTP(viewer)
 		if err != nil || src != "settings" || strings.Contains(srv, "secret-password") || !strings.Contains(srv, "vigil:xxxxx@"+mp.SMTP) {
