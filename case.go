@@ -197,6 +197,11 @@ type CaseService interface {
 	// case (with those of cases merged into it), oldest first: the newest for a version stands.
 	SetVersionVEX(ctx context.Context, v *VersionVEX) error
 	VersionVEX(ctx context.Context, caseID int64) ([]*VersionVEX, error)
+	// SetCaseDisclosure appends a record of the case's disclosure coordination (ISO/IEC 29147) and needs
+	// PermIntake; CaseDisclosures lists a case's records (with those of cases merged into it), oldest first: the
+	// newest stands.
+	SetCaseDisclosure(ctx context.Context, d *CaseDisclosure) error
+	CaseDisclosures(ctx context.Context, caseID int64) ([]*CaseDisclosure, error)
 }
 
 // SplitInput says what a split takes out of a case: findings of the case (they move to the new case), the new

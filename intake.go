@@ -166,18 +166,19 @@ type Report struct {
 	Acknowledged time.Time `json:"acknowledged,omitzero"`
 	// LinkActive says whether the reporter's follow-up link works (false once revoked, or for reports with none).
 	LinkActive bool `json:"link_active"`
-	// Coordination is the disclosure as agreed and done so far (nil until the PSIRT records any).
-	Coordination *Disclosure      `json:"coordination,omitempty"`
-	Links        []ReportLink     `json:"links"`
-	Attachments  []AttachmentMeta `json:"attachments"`
-	CreatedAt    time.Time        `json:"created_at"`
-	UpdatedAt    time.Time        `json:"updated_at"`
+	// Coordination is the disclosure coordination of each case the report was triaged into, as it now stands
+	// (the newest record of each case that has one): disclosure is coordinated per case.
+	Coordination []*CaseDisclosure `json:"coordination"`
+	Links        []ReportLink      `json:"links"`
+	Attachments  []AttachmentMeta  `json:"attachments"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
 }
 
-// Disclosure is the coordination of a report's public disclosure (ISO/IEC 29147): the embargo agreed, who takes
+// Disclosure is the coordination of a case's public disclosure (ISO/IEC 29147): the embargo agreed, who takes
 // part (CISA, the ISAO, the reporter, others by name), the CVE (requested from which CNA, assigned by which, its
-// id), when it was published and where, and the credit line as the reporter chose it. The reporter reads it
-// through the follow-up link.
+// id), when it was published and where, and the credit line as the reporter chose it. The reporters of the reports
+// triaged into the case read it through their follow-up links.
 type Disclosure struct {
 	Embargo          *Date    `json:"embargo,omitempty"`
 	Partners         []string `json:"partners"`
@@ -229,6 +230,59 @@ func (d *Disclosure) Validate() error {
 		return Errorf(EINVALID, "cve_assigned_by: required with a CVE id (the CNA that assigned it)")
 	}
 	return nil
+}
+
+// Summary says the coordination in one line, as the case's timeline and `vigil case show` print it.
+func (d Disclosure) Summary() string {
+	var parts []string
+	if d.Embargo != nil {
+		parts = append(parts, "embargo until "+d.Embargo.String())
+	}
+	if len(d.Partners) > 0 {
+		parts = append(parts, "partners "+strings.Join(d.Partners, ", "))
+	}
+	if d.CVERequestedFrom != "" {
+		parts = append(parts, "CVE requested from "+d.CVERequestedFrom)
+	}
+	if d.CVE != "" {
+		parts = append(parts, d.CVE+" assigned by "+d.CVEAssignedBy)
+	}
+	if d.Published != nil {
+		parts = append(parts, "published "+d.Published.String())
+	}
+	if d.Advisory != "" {
+		parts = append(parts, "advisory "+d.Advisory)
+	}
+	if d.Credit != "" {
+		parts = append(parts, "credit: "+d.Credit)
+	}
+	if len(parts) == 0 {
+		return "nothing agreed yet"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// CaseDisclosure is one record of a case's disclosure coordination: the whole coordination as it stood from then
+// on, with the reason for the change. Records are appended, never edited: the newest stands, and the case's
+// timeline shows each.
+type CaseDisclosure struct {
+	ID     int64 `json:"id"`
+	CaseID int64 `json:"case_id"`
+	Disclosure
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+	Actor     string    `json:"actor"`
+}
+
+// Validate checks the coordination and the reason.
+func (d *CaseDisclosure) Validate() error {
+	if strings.TrimSpace(d.Reason) == "" {
+		return Errorf(EINVALID, "reason: required: say what was agreed or done")
+	}
+	if err := Text("reason", d.Reason, MaxText); err != nil {
+		return err
+	}
+	return d.Disclosure.Validate()
 }
 
 // cveID reports whether s is CVE-YYYY-NNNN (four or more digits).
@@ -437,14 +491,15 @@ type ReportFilter struct {
 // ReporterView is what a follow-up link shows: the report's status and its thread, with no staff names and no
 // link to anything else in Vigil.
 type ReporterView struct {
-	Number       string          `json:"number"`
-	Title        string          `json:"title"`
-	Product      string          `json:"product"`
-	Status       ReportStatus    `json:"status"`
-	Resolution   string          `json:"resolution,omitempty"`
-	Received     time.Time       `json:"received"`
-	Acknowledged time.Time       `json:"acknowledged,omitzero"`
-	Coordination *Disclosure     `json:"coordination,omitempty"`
+	Number       string       `json:"number"`
+	Title        string       `json:"title"`
+	Product      string       `json:"product"`
+	Status       ReportStatus `json:"status"`
+	Resolution   string       `json:"resolution,omitempty"`
+	Received     time.Time    `json:"received"`
+	Acknowledged time.Time    `json:"acknowledged,omitzero"`
+	// Coordination is the disclosure coordination of each case the report was triaged into (none before triage).
+	Coordination []Disclosure    `json:"coordination"`
 	Messages     []ReportMessage `json:"messages"`
 }
 
@@ -567,8 +622,6 @@ type IntakeService interface {
 	Close(ctx context.Context, id int64, resolution ReportResolution, reason string) error
 	// Message sends the reporter a message without changing the status.
 	Message(ctx context.Context, id int64, body string) error
-	// Coordinate records the report's disclosure coordination as it now stands, with a reason. Needs PermIntake.
-	Coordinate(ctx context.Context, id int64, d *Disclosure, reason string) error
 	// RevokeLink stops the follow-up link working; NewLink revokes it and returns a new token, shown once.
 	RevokeLink(ctx context.Context, id int64, reason string) error
 	NewLink(ctx context.Context, id int64, reason string) (string, error)
@@ -590,8 +643,6 @@ type ReportChange struct {
 	Resolution ReportResolution
 	Links      []ReportLink
 	Message    string // added to the thread from the PSIRT (empty for none)
-	// Coordination replaces the report's disclosure coordination when not nil.
-	Coordination *Disclosure
 	// TokenHash replaces the follow-up link's hash when SetToken is true ("" revokes it).
 	SetToken  bool
 	TokenHash string

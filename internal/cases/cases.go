@@ -53,11 +53,13 @@ type View struct {
 	Events      []*vigil.CaseEvent   `json:"events"`
 	Withdrawn   []Withdrawn          `json:"withdrawn"`
 	// VEX is the standing VEX status of each version that has one (the newest record per version), by version.
-	VEX   []*vigil.VersionVEX `json:"vex"`
-	KEV   *vigil.KEVEntry     `json:"kev,omitempty"`
-	EPSS  *vigil.EPSSScore    `json:"epss,omitempty"`
-	AsOf  vigil.Date          `json:"as_of"`
-	Facts *regulatory.Facts   `json:"facts,omitempty"`
+	VEX []*vigil.VersionVEX `json:"vex"`
+	// Disclosures are the records of the case's disclosure coordination, oldest first: the last stands.
+	Disclosures []*vigil.CaseDisclosure `json:"disclosures"`
+	KEV         *vigil.KEVEntry         `json:"kev,omitempty"`
+	EPSS        *vigil.EPSSScore        `json:"epss,omitempty"`
+	AsOf        vigil.Date              `json:"as_of"`
+	Facts       *regulatory.Facts       `json:"facts,omitempty"`
 	// Determination is the live determination. Before the first assessment it is provisional (Provisional): made
 	// as if the risk were uncontrolled, the worst case, so that the clocks that may be running are known.
 	Determination *regulatory.Determination `json:"determination"`
@@ -80,6 +82,7 @@ type Out struct {
 	LearnedHow    string                    `json:"learned_how"`
 	Versions      []VersionStatus           `json:"versions"`
 	VEX           []*vigil.VersionVEX       `json:"vex"`
+	Disclosures   []*vigil.CaseDisclosure   `json:"disclosures"`
 	State         vigil.CaseState           `json:"state"`
 	Owner         string                    `json:"owner,omitempty"`
 	AsOf          vigil.Date                `json:"as_of"`
@@ -95,7 +98,7 @@ type Out struct {
 // NewOut shapes a case view as `case show` prints it in JSON (and the API answers).
 func NewOut(v *View) Out {
 	out := Out{ID: v.Case.ID, Device: v.Device.Name, DeviceID: v.Device.ID, Vulnerability: v.Case.Vulnerability, Aliases: v.Case.Aliases,
-		Learned: v.Case.Learned, LearnedHow: v.Case.LearnedHow, Versions: v.Versions, VEX: v.VEX, State: v.Case.State, Owner: v.Case.Owner,
+		Learned: v.Case.Learned, LearnedHow: v.Case.LearnedHow, Versions: v.Versions, VEX: v.VEX, Disclosures: v.Disclosures, State: v.Case.State, Owner: v.Case.Owner,
 		AsOf: v.AsOf, Provisional: v.Provisional, Determination: v.Determination, Clocks: Clocks(v), Problem: v.Problem,
 		Assessments: v.Assessments, Events: v.Events, Withdrawn: v.Withdrawn}
 	if out.Clocks == nil {
@@ -213,6 +216,9 @@ func (s *Service) CaseView(ctx context.Context, id int64, asOf vigil.Date) (*Vie
 		return nil, err
 	}
 	v.standVEX(vx)
+	if v.Disclosures, err = s.Store.CaseDisclosures(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	v.KEV, v.EPSS = s.signals(ctx, c)
 	org, loc := s.org(ctx)
 	v.AsOf = asOf

@@ -146,3 +146,16 @@ func (s *Service) SetCaseVEX(ctx context.Context, caseID int64, tmpl vigil.Versi
 	}
 	return out, nil
 }
+
+// SetDisclosure records the case's disclosure coordination as it now stands (the embargo, the partners, the CVE,
+// the publication, the credit line), with a reason. Needs PermIntake. It returns the record.
+func (s *Service) SetDisclosure(ctx context.Context, caseID int64, d vigil.Disclosure, reason string) (*vigil.CaseDisclosure, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermIntake); err != nil {
+		return nil, err
+	}
+	rec := &vigil.CaseDisclosure{CaseID: caseID, Disclosure: d, Reason: reason}
+	if err := s.Store.SetCaseDisclosure(ctx, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}

@@ -121,7 +121,7 @@ func caseCmd(env *Env) *cobra.Command {
 		}}
 	show.Flags().StringVar(&asOf, "as-of", "", "determine as of this date (default today)")
 
-	cmd.AddCommand(list, open, show, caseSignCmd(env), caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env),
+	cmd.AddCommand(list, open, show, caseDisclosureCmd(env), caseSignCmd(env), caseAssessCmd(env), caseEventCmd(env), caseRetractCmd(env), caseLearnedCmd(env), caseStateCmd(env), caseMergeCmd(env),
 		caseSplitCmd(env), caseAssignCmd(env), caseVEXCmd(env))
 	return cmd
 }
@@ -393,6 +393,9 @@ func printView(env *Env, a *app.App, v *cases.View) error {
 		fmt.Fprintf(w, "  A%d %s assessed by %s (entered %s): %s — %s\n", a.ID, a.Date, a.Actor, vigil.DateOf(a.CreatedAt, zone), a.Risk, cell(a.Rationale))
 		printSignatures(env, sigs["assessment"][a.ID], zone)
 	}
+	for _, d := range v.Disclosures {
+		fmt.Fprintf(w, "  disclosure %s by %s: %s (%s)\n", vigil.DateOf(d.CreatedAt, zone), d.Actor, cell(d.Summary()), cell(d.Reason))
+	}
 	for _, e := range v.Events {
 		fmt.Fprintf(w, "  E%d %s %s (%s; entered %s)\n", e.ID, e.Date, e.Type, cell(e.Note), vigil.DateOf(e.CreatedAt, zone))
 		printSignatures(env, sigs["case_event"][e.ID], zone)
@@ -575,6 +578,74 @@ func caseVEXCmd(env *Env) *cobra.Command {
 	f.StringVar(&x.ActionStatement, "action", "", "affected: what users should do")
 	f.StringVar(&x.FixedIn, "fixed-in", "", "fixed: the version that fixes it")
 	f.StringVar(&x.Reason, "reason", "", "what the status rests on (required)")
+	return cmd
+}
+
+// caseDisclosureCmd records a case's disclosure coordination. It starts from the coordination as it stands and
+// changes what the flags give (an empty value clears a field), so a CVE assigned later is one flag.
+func caseDisclosureCmd(env *Env) *cobra.Command {
+	var d vigil.Disclosure
+	var embargo, published, reason string
+	cmd := &cobra.Command{Use: "disclosure ID --reason TEXT [--embargo DATE] [--partners cisa,isao,reporter,NAME] [--cve-requested-from CNA] [--cve ID --cve-assigned-by CNA] [--published DATE] [--advisory ID] [--credit TEXT]",
+		Short: "Record the case's disclosure coordination (ISO/IEC 29147): embargo, partners, CVE request and assignment, publication, credit line",
+		Example: `  vigil case disclosure 12 --embargo 2026-03-01 --partners cisa,reporter --cve-requested-from CISA --credit "Rae Searcher (Lab)" \
+    --reason "agreed with the reporter on the call of 2026-01-10"
+  vigil case disclosure 12 --cve CVE-2026-1234 --cve-assigned-by CISA --reason "CVE assigned"`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("ID", args[0])
+			if err != nil {
+				return err
+			}
+			return env.withApp(func(a *app.App) error {
+				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+				if err != nil {
+					return err
+				}
+				next := vigil.Disclosure{Partners: []string{}}
+				if n := len(v.Disclosures); n > 0 {
+					next = v.Disclosures[n-1].Disclosure
+				}
+				set := c.Flags().Changed
+				if set("embargo") {
+					if next.Embargo, err = parseDateFlag("embargo", embargo); err != nil {
+						return err
+					}
+				}
+				if set("published") {
+					if next.Published, err = parseDateFlag("published", published); err != nil {
+						return err
+					}
+				}
+				if set("partners") {
+					next.Partners = d.Partners
+				}
+				for _, f := range []struct {
+					name string
+					to   *string
+					from string
+				}{{"cve-requested-from", &next.CVERequestedFrom, d.CVERequestedFrom}, {"cve-assigned-by", &next.CVEAssignedBy, d.CVEAssignedBy},
+					{"cve", &next.CVE, d.CVE}, {"advisory", &next.Advisory, d.Advisory}, {"credit", &next.Credit, d.Credit}} {
+					if set(f.name) {
+						*f.to = f.from
+					}
+				}
+				if _, err := a.Cases.SetDisclosure(env.actx(), v.Case.ID, next, reason); err != nil {
+					return err
+				}
+				return printCase(env, a, v.Case.ID, vigil.Date{})
+			})
+		}}
+	f := cmd.Flags()
+	f.StringVar(&embargo, "embargo", "", "the embargo agreed (YYYY-MM-DD; empty clears it)")
+	f.StringSliceVar(&d.Partners, "partners", nil, "the coordination partners: cisa, isao, reporter, or others by name (replaces the list)")
+	f.StringVar(&d.CVERequestedFrom, "cve-requested-from", "", "the CNA a CVE was requested from")
+	f.StringVar(&d.CVEAssignedBy, "cve-assigned-by", "", "the CNA that assigned the CVE")
+	f.StringVar(&d.CVE, "cve", "", "the CVE id")
+	f.StringVar(&published, "published", "", "the publication date (YYYY-MM-DD)")
+	f.StringVar(&d.Advisory, "advisory", "", "our advisory's id or URL")
+	f.StringVar(&d.Credit, "credit", "", "the credit line, as the reporter chose it")
+	f.StringVar(&reason, "reason", "", "what was agreed or done (required; recorded with the record and in the audit trail)")
 	return cmd
 }
 

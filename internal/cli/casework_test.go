@@ -74,6 +74,23 @@ func TestCaseCorrectionsCLI(t *testing.T) {
 					"--exploitability", "high", "--exploitability-reason", "network", "--rationale", "assessed "+risk)
 			}
 			r.ok("case", "retract", "1", "A1", "--superseded-by", "A2", "--reason", "the device's own matrix decides")
+			// Disclosure coordination: each command starts from the standing record and changes what its flags give.
+			r.ok("case", "disclosure", "1", "--embargo", "2025-09-01", "--partners", "cisa,reporter", "--cve-requested-from", "CISA", "--credit", "Rae Searcher",
+				"--reason", "agreed with the reporter")
+			if code, _, errs := r.run("", "case", "disclosure", "1", "--cve", "CVE-2025-0001", "--reason", "assigned"); code != 2 || !strings.Contains(errs, "cve_assigned_by") {
+				t.Errorf("a CVE without the CNA: exit %d %s", code, errs)
+			}
+			if code, _, errs := r.run("", "case", "disclosure", "1", "--credit", "x"); code != 2 || !strings.Contains(errs, "reason") {
+				t.Errorf("without a reason: exit %d %s", code, errs)
+			}
+			r.ok("case", "disclosure", "1", "--cve", "CVE-2025-0001", "--cve-assigned-by", "CISA", "--embargo", "", "--reason", "CVE assigned, embargo lifted")
+			if o := show("1"); len(o.Disclosures) != 2 || o.Disclosures[1].Embargo != nil || o.Disclosures[1].CVE != "CVE-2025-0001" ||
+				o.Disclosures[1].Credit != "Rae Searcher" || strings.Join(o.Disclosures[1].Partners, ",") != "cisa,reporter" {
+				t.Errorf("disclosure records: %+v", o.Disclosures)
+			}
+			if out := r.ok("case", "show", "1"); !strings.Contains(out, "disclosure ") || !strings.Contains(out, ": partners cisa, reporter; CVE requested from CISA; CVE-2025-0001") || !strings.Contains(out, "(CVE assigned, embargo lifted)") {
+				t.Errorf("case show lacks the disclosure: %s", out)
+			}
 			if o := show("1"); len(o.Withdrawn) != 1 || o.Withdrawn[0].Retraction.SupersededBy != "A2" || o.Determination == nil || o.Determination.Risk != "controlled" {
 				t.Errorf("after the supersession: %+v %+v", o.Withdrawn, o.Determination)
 			}

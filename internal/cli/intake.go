@@ -95,10 +95,8 @@ Reports are named VR-N (or just N).`,
 						{"impact", r.Impact}, {"steps", r.Steps}, {"cvss", r.CVSS}, {"reporter", strings.TrimSpace(r.ReporterName + " " + r.ReporterEmail)},
 						{"disclosure", string(r.Disclosure)}, {"embargo requested", dateOrEmpty(r.EmbargoRequested)}, {"credit", r.Credit},
 						{"reference", r.Reference}, {"follow-up link", map[bool]string{true: "active", false: "none"}[r.LinkActive]}}
-					if d := r.Coordination; d != nil {
-						rows = append(rows, []string{"embargo", dateOrEmpty(d.Embargo)}, []string{"partners", strings.Join(d.Partners, ", ")},
-							[]string{"CVE", strings.TrimSpace(d.CVE + " " + map[bool]string{true: "assigned by " + d.CVEAssignedBy}[d.CVEAssignedBy != ""] + " " + map[bool]string{true: "requested from " + d.CVERequestedFrom}[d.CVERequestedFrom != ""])},
-							[]string{"published", strings.TrimSpace(dateOrEmpty(d.Published) + " " + d.Advisory)}, []string{"credit line", d.Credit})
+					for _, d := range r.Coordination {
+						rows = append(rows, []string{"disclosure", fmt.Sprintf("case %d: %s", d.CaseID, d.Summary())})
 					}
 					for _, l := range r.Links {
 						rows = append(rows, []string{"linked", fmt.Sprintf("%s %d", l.Kind, l.ID)})
@@ -255,40 +253,7 @@ Reports are named VR-N (or just N).`,
 			})
 		}}
 
-	var d vigil.Disclosure
-	var dEmbargo, dPublished string
-	coordinate := &cobra.Command{Use: "disclosure REPORT --reason TEXT [--embargo DATE] [--partners cisa,isao,reporter] [--cve ID --cve-assigned-by CNA] ...",
-		Short: "Record the report's disclosure coordination as it now stands (ISO/IEC 29147)", Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			var err error
-			if d.Embargo, err = parseDateFlag("embargo", dEmbargo); err != nil {
-				return err
-			}
-			if d.Published, err = parseDateFlag("published", dPublished); err != nil {
-				return err
-			}
-			return withReport(args, func(a *app.App, id int64) error {
-				if err := a.Intake.Coordinate(env.actx(), id, &d, reason); err != nil {
-					return err
-				}
-				r, err := a.Intake.Report(env.actx(), id)
-				if err != nil {
-					return err
-				}
-				return env.JSON(r.Coordination)
-			})
-		}}
-	coordinate.Flags().StringVar(&dEmbargo, "embargo", "", "the embargo agreed (YYYY-MM-DD)")
-	coordinate.Flags().StringSliceVar(&d.Partners, "partners", nil, "coordination partners: cisa, isao, reporter, or others by name")
-	coordinate.Flags().StringVar(&d.CVERequestedFrom, "cve-requested-from", "", "the CNA a CVE was requested from")
-	coordinate.Flags().StringVar(&d.CVEAssignedBy, "cve-assigned-by", "", "the CNA that assigned the CVE")
-	coordinate.Flags().StringVar(&d.CVE, "cve", "", "the CVE id")
-	coordinate.Flags().StringVar(&dPublished, "published", "", "the publication date (YYYY-MM-DD)")
-	coordinate.Flags().StringVar(&d.Advisory, "advisory", "", "our advisory's id or URL")
-	coordinate.Flags().StringVar(&d.Credit, "credit", "", "the credit line, as the reporter chose it")
-	coordinate.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit trail)")
-
-	cmd.AddCommand(list, show, ack, triage, advance, message, closeC, link, add, signals, coordinate, policyCmd(env))
+	cmd.AddCommand(list, show, ack, triage, advance, message, closeC, link, add, signals, policyCmd(env))
 	return cmd
 }
 

@@ -59,6 +59,8 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("vex status", db.SetVersionVEX(ctx, &vigil.VersionVEX{CaseID: f.CaseID, VersionID: v.ID, Status: vigil.VEXNotAffected,
 		Justification: vigil.JustNotInExecutePath, Reason: "code review"}))
 	must("owner", db.SetCaseOwner(ctx, f.CaseID, "alice", "on call"))
+	must("disclosure", db.SetCaseDisclosure(ctx, &vigil.CaseDisclosure{CaseID: f.CaseID, Disclosure: vigil.Disclosure{Partners: []string{vigil.PartnerCISA}},
+		Reason: "coordinated with CISA"})) // case disclosure 1
 	must("cvd policy", db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.example.org"}, "publish"))
 	rep := &vigil.Report{Source: vigil.ReportResearcher, DeviceID: d.ID, Title: "Dose change", Description: "POST /api/dose", Disclosure: vigil.DisclosureCoordinated,
 		Received: ts("2025-05-30T10:00:00Z"), ReceivedOn: vigil.NewDate(2025, 5, 30), AckDue: vigil.NewDate(2025, 6, 6)}
@@ -183,6 +185,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"case_events":             "UPDATE case_events SET date = '2025-05-01' WHERE id = 1",
 		"case_retractions":        "UPDATE case_retractions SET reason = 'tampered' WHERE id = 1",
 		"case_vex":                "UPDATE case_vex SET status = 'affected' WHERE id = 1",
+		"case_disclosures":        "UPDATE case_disclosures SET disclosure = '{\"partners\":[]}' WHERE id = 1",
 		"tm_assets":               "UPDATE tm_assets SET name = 'tampered' WHERE id = 1",
 		"tm_threats":              "DELETE FROM tm_threat_assets WHERE threat_id = 2",
 		"tm_controls":             "UPDATE tm_controls SET name = 'tampered' WHERE id = 1",

@@ -253,6 +253,7 @@ var auditedTables = []auditedTable{
 	{name: "case_events"},
 	{name: "case_retractions"},
 	{name: "case_vex"},
+	{name: "case_disclosures"},
 	{name: "tm_assets"},
 	{name: "tm_threats", children: []childTable{{"tm_threat_assets", "threat_id"}}},
 	{name: "tm_controls", children: []childTable{{"tm_control_threats", "control_id"}}},
@@ -469,9 +470,10 @@ func (db *DB) snapshot(ctx context.Context, fn func(q querier) error) error {
 // changed the columns of rows) without an audit event, so one audit.attest event records the state of every row
 // as found at the upgrade, saying so. Attestation runs once, right after the migrations that Migrate applied.
 var attestAt = map[int64]string{
-	16:             "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
-	MigrationISAO:  "ISAO memberships moved from the organization's JSON column to their own tables, each evidence string an undated note document of its §IX item (migration 28)",
-	MigrationCases: "the finding-level FDA flow moved to cases: each device's findings of one vulnerability grouped into a case, their assessments and events moved to it keeping their ids (migration 20)",
+	16:                      "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
+	MigrationISAO:           "ISAO memberships moved from the organization's JSON column to their own tables, each evidence string an undated note document of its §IX item (migration 28)",
+	MigrationCaseDisclosure: "disclosure coordination moved from reports to the cases they were triaged into (migration 32)",
+	MigrationCases:          "the finding-level FDA flow moved to cases: each device's findings of one vulnerability grouped into a case, their assessments and events moved to it keeping their ids (migration 20)",
 }
 
 // attestMigrated appends the attestation of the migrations in (from, to] that have one: one event, since each

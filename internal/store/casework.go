@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -217,4 +219,74 @@ func (db *DB) VersionVEX(ctx context.Context, caseID int64) (_ []*vigil.VersionV
 		return &v, nil
 	}, `SELECT x.id, x.case_id, x.version_id, v.version, x.status, x.justification, x.impact_statement, x.action_statement, x.fixed_in, x.reason, x.created_at, x.actor
 		FROM case_vex x JOIN device_versions v ON v.id = x.version_id WHERE `+caseAndMerged("x.case_id", "$1")+" ORDER BY x.id", caseID)
+}
+
+// MigrationCaseDisclosure is the version of the migration that moved disclosure coordination from reports to
+// cases.
+const MigrationCaseDisclosure = 32
+
+// SetCaseDisclosure appends a record of a case's disclosure coordination (d.Validate first). Needs PermIntake:
+// coordinating disclosure is the intake desk's work.
+func (db *DB) SetCaseDisclosure(ctx context.Context, d *vigil.CaseDisclosure) (err error) {
+	defer vigil.Wrap(&err, "store.SetCaseDisclosure", d.CaseID)
+	actor, err := vigil.Authorize(ctx, vigil.PermIntake)
+	if err != nil {
+		return err
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		c, err := tx.liveCase(ctx, d.CaseID)
+		if err != nil {
+			return err
+		}
+		old, err := caseDisclosures(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		var was any
+		if len(old) > 0 {
+			was = old[len(old)-1]
+		}
+		d.CaseID, d.CreatedAt, d.Actor = c.ID, tx.Now(), actor.String()
+		if d.ID, err = tx.insertID(ctx, "INSERT INTO case_disclosures (case_id, disclosure, reason, created_at, actor) VALUES ($1, $2, $3, $4, $5)",
+			d.CaseID, mustJSON(d.Disclosure), d.Reason, tx.NowText(), d.Actor); err != nil {
+			return err
+		}
+		tx.wrote("case_disclosures", d.ID)
+		return tx.Audit(ctx, "case.disclosure", "case", idText(d.CaseID), was, d, d.Reason)
+	})
+}
+
+// CaseDisclosures lists a case's disclosure records (with those of cases merged into it), oldest first.
+func (db *DB) CaseDisclosures(ctx context.Context, caseID int64) (_ []*vigil.CaseDisclosure, err error) {
+	defer vigil.Wrap(&err, "store.CaseDisclosures", caseID)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	return caseDisclosures(ctx, db.db, caseID)
+}
+
+func caseDisclosures(ctx context.Context, q querier, caseID int64) ([]*vigil.CaseDisclosure, error) {
+	out, err := queryAll(ctx, q, func(row interface{ Scan(...any) error }) (*vigil.CaseDisclosure, error) {
+		var d vigil.CaseDisclosure
+		var doc string
+		var created sql.NullString
+		if err := row.Scan(&d.ID, &d.CaseID, &doc, &d.Reason, &created, &d.Actor); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(doc), &d.Disclosure); err != nil {
+			return nil, fmt.Errorf("case_disclosures %d: %w", d.ID, err)
+		}
+		if d.Partners == nil {
+			d.Partners = []string{}
+		}
+		d.CreatedAt = parseTime(created)
+		return &d, nil
+	}, "SELECT id, case_id, disclosure, reason, created_at, actor FROM case_disclosures WHERE "+caseAndMerged("case_id", "$1")+" ORDER BY id", caseID)
+	if out == nil {
+		out = []*vigil.CaseDisclosure{}
+	}
+	return out, err
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -20,22 +21,16 @@ import (
 
 const reportCols = `id, source, status, resolution, device_id, product, version, title, description, impact, steps, cvss,
 	reporter_name, reporter_email, disclosure, embargo_requested, credit, reference, signal_id, received_at, received_on, ack_due,
-	acknowledged_at, token_hash IS NOT NULL, created_at, updated_at, coordination`
+	acknowledged_at, token_hash IS NOT NULL, created_at, updated_at`
 
 func scanReport(row interface{ Scan(...any) error }) (*vigil.Report, error) {
 	var r vigil.Report
 	var dev, sig sql.NullInt64
-	var embargo, recv, recvOn, due, acked, c, u, coord sql.NullString
+	var embargo, recv, recvOn, due, acked, c, u sql.NullString
 	if err := row.Scan(&r.ID, &r.Source, &r.Status, &r.Resolution, &dev, &r.Product, &r.Version, &r.Title, &r.Description, &r.Impact,
 		&r.Steps, &r.CVSS, &r.ReporterName, &r.ReporterEmail, &r.Disclosure, &embargo, &r.Credit, &r.Reference, &sig, &recv, &recvOn,
-		&due, &acked, &r.LinkActive, &c, &u, &coord); err != nil {
+		&due, &acked, &r.LinkActive, &c, &u); err != nil {
 		return nil, err
-	}
-	if coord.Valid {
-		r.Coordination = &vigil.Disclosure{}
-		if err := json.Unmarshal([]byte(coord.String), r.Coordination); err != nil {
-			return nil, fmt.Errorf("intake_reports.coordination: %w", err)
-		}
 	}
 	r.Number = vigil.ReportNumber(r.ID)
 	r.DeviceID, r.SignalID = dev.Int64, sig.Int64
@@ -47,7 +42,7 @@ func scanReport(row interface{ Scan(...any) error }) (*vigil.Report, error) {
 	if d := parseDate(due); d != nil {
 		r.AckDue = *d
 	}
-	r.Links, r.Attachments = []vigil.ReportLink{}, []vigil.AttachmentMeta{}
+	r.Links, r.Attachments, r.Coordination = []vigil.ReportLink{}, []vigil.AttachmentMeta{}, []*vigil.CaseDisclosure{}
 	return &r, nil
 }
 
@@ -126,7 +121,7 @@ func (db *DB) CreateReport(ctx context.Context, r *vigil.Report, atts []vigil.At
 			return err
 		}
 		r.ID, r.Number = id, vigil.ReportNumber(id)
-		r.Links, r.Attachments = []vigil.ReportLink{}, []vigil.AttachmentMeta{}
+		r.Links, r.Attachments, r.Coordination = []vigil.ReportLink{}, []vigil.AttachmentMeta{}, []*vigil.CaseDisclosure{}
 		for i := range atts {
 			a := &atts[i]
 			a.Size = int64(len(a.Data))
@@ -226,7 +221,28 @@ func (db *DB) loadReport(ctx context.Context, q rowQuerier, where string, arg an
 		r.Attachments = append(r.Attachments, a)
 		return nil
 	})
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	// The coordination of each case the report reached, directly or through a finding, as the case that absorbed
+	// it by a merge has it.
+	ids, err := queryAll(ctx, q, scanID, `SELECT DISTINCT COALESCE(c.merged_into, c.id) FROM cases c WHERE c.id IN (
+		SELECT l.target_id FROM intake_links l WHERE l.report_id = $1 AND l.kind = 'case'
+		UNION SELECT f.case_id FROM intake_links l JOIN findings f ON f.id = l.target_id WHERE l.report_id = $1 AND l.kind = 'finding')`, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, caseID := range ids {
+		ds, err := caseDisclosures(ctx, q, caseID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ds) > 0 {
+			r.Coordination = append(r.Coordination, ds[len(ds)-1])
+		}
+	}
+	slices.SortFunc(r.Coordination, func(a, b *vigil.CaseDisclosure) int { return cmp.Compare(a.CaseID, b.CaseID) })
+	return r, nil
 }
 
 func scanMessage(row interface{ Scan(...any) error }) (vigil.ReportMessage, error) {
@@ -344,10 +360,6 @@ func (db *DB) ChangeReport(ctx context.Context, id int64, ch vigil.ReportChange)
 		if ch.Resolution != "" {
 			args = append(args, ch.Resolution)
 			set = append(set, fmt.Sprintf("resolution = $%d", len(args)))
-		}
-		if ch.Coordination != nil {
-			args = append(args, mustJSON(ch.Coordination))
-			set = append(set, fmt.Sprintf("coordination = $%d", len(args)))
 		}
 		if ch.SetToken {
 			var h any

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -297,6 +298,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		return redirect(w, r, "/cases/"+itoa(v.Case.ID), "")
 	}
 	d := s.viewData(r.Context(), v, "/cases/"+itoa(id))
+	d.Reports = s.caseReports(r.Context(), id)
 	if format, err := exportFormat(r); err != nil {
 		return err
 	} else if format != "" && r.Method == http.MethodGet {
@@ -537,6 +539,19 @@ func (s *Server) apiCaseOwner(r *http.Request, id int64, in *ownerIn) (any, erro
 	return nil, s.svc.Cases.SetCaseOwner(r.Context(), id, in.Owner, in.Reason)
 }
 
+// caseReports lists the reports triaged into a case, for its disclosure panel (none without an intake service).
+func (s *Server) caseReports(ctx context.Context, id int64) []*vigil.Report {
+	if s.svc.Intake == nil {
+		return nil
+	}
+	rs, err := s.svc.Intake.Reports(ctx, vigil.ReportFilter{CaseID: id, Limit: 50})
+	if err != nil {
+		s.opt.Log.Warn("case reports", "case", id, "err", err)
+		return nil
+	}
+	return rs
+}
+
 // mergeIn merges the case in the path into another of its device (`vigil case merge INTO ID`).
 type mergeIn struct {
 	Into   int64  `json:"into"`
@@ -605,6 +620,39 @@ func (s *Server) caseVEX(r *http.Request, id int64) error {
 	}
 	x.CaseID = id
 	return s.svc.Cases.SetVersionVEX(r.Context(), &x)
+}
+
+// caseDisclosure records the case's disclosure coordination from the case page's form.
+func (s *Server) caseDisclosure(r *http.Request, id int64) error {
+	d := vigil.Disclosure{Partners: r.PostForm["partner"], CVERequestedFrom: strings.TrimSpace(r.PostFormValue("cve_requested_from")),
+		CVEAssignedBy: strings.TrimSpace(r.PostFormValue("cve_assigned_by")), CVE: strings.TrimSpace(r.PostFormValue("cve")),
+		Advisory: strings.TrimSpace(r.PostFormValue("advisory")), Credit: strings.TrimSpace(r.PostFormValue("credit"))}
+	for _, other := range strings.Split(r.PostFormValue("other_partners"), ",") {
+		if other = strings.TrimSpace(other); other != "" {
+			d.Partners = append(d.Partners, other)
+		}
+	}
+	var err error
+	if d.Embargo, err = formDate(r, "embargo"); err != nil {
+		return err
+	}
+	if d.Published, err = formDate(r, "published"); err != nil {
+		return err
+	}
+	_, err = s.svc.Cases.SetDisclosure(r.Context(), id, d, strings.TrimSpace(r.PostFormValue("reason")))
+	return err
+}
+
+// disclosureIn is the body of POST /api/v1/cases/{id}/disclosure (`vigil case disclosure`): the coordination as it
+// now stands, with the reason.
+type disclosureIn struct {
+	vigil.Disclosure
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiCaseDisclosure(r *http.Request, id int64, in *disclosureIn) (any, error) {
+	_, err := s.svc.Cases.SetDisclosure(r.Context(), id, in.Disclosure, in.Reason)
+	return nil, err
 }
 
 // caseSplit takes the findings ticked out into a new case under another vulnerability id, then shows that case.

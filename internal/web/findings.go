@@ -224,6 +224,42 @@ type findingData struct {
 	// ISAO is the case's ISAO participation: the memberships covering its device, its shares, the intelligence
 	// touching it (nil when the server has no ISAO service).
 	ISAO *caseISAO
+	// Reports are the reports triaged into the case (the case page only): their reporters read its disclosure
+	// coordination, and ask for an embargo and a credit line.
+	Reports []*vigil.Report
+}
+
+// Disclosure is the case's disclosure coordination as it stands (nil before any is recorded).
+func (d *findingData) Disclosure() *vigil.CaseDisclosure {
+	if n := len(d.View.Disclosures); n > 0 {
+		return d.View.Disclosures[n-1]
+	}
+	return nil
+}
+
+// OtherPartners are the standing coordination's partners other than those named by a word (CISA, the ISAO, the
+// reporter), which the form ticks.
+func (d *findingData) OtherPartners() []string {
+	var out []string
+	if dc := d.Disclosure(); dc != nil {
+		for _, p := range dc.Partners {
+			if p != vigil.PartnerCISA && p != vigil.PartnerISAO && p != vigil.PartnerReporter {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// Requested is the first triaged report that asks for an embargo or a credit line: what the disclosure form
+// starts from before anything is agreed.
+func (d *findingData) Requested() *vigil.Report {
+	for _, r := range d.Reports {
+		if r.EmbargoRequested != nil || r.Credit != "" {
+			return r
+		}
+	}
+	return nil
 }
 
 type criterionRow struct {
@@ -443,6 +479,10 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 	}
 	for _, e := range v.Events {
 		items = append(items, event(e))
+	}
+	for _, d := range v.Disclosures {
+		items = append(items, timelineItem{Date: vigil.DateOf(d.CreatedAt, nil), Time: d.CreatedAt, Kind: "disclosure", Title: "Disclosure coordination",
+			Detail: d.Summary() + " — " + d.Reason, Actor: d.Actor})
 	}
 	for _, w := range v.Withdrawn {
 		var it timelineItem

@@ -633,58 +633,6 @@ func (s *Server) closeForm() handler {
 	}, "report-closed")
 }
 
-// coordinateForm records the disclosure coordination from the report page's form.
-func (s *Server) coordinateForm() handler {
-	return s.reportAction(func(r *http.Request, svc vigil.IntakeService, id int64) error {
-		d := vigil.Disclosure{Partners: r.PostForm["partner"], CVERequestedFrom: r.PostFormValue("cve_requested_from"),
-			CVEAssignedBy: r.PostFormValue("cve_assigned_by"), CVE: strings.TrimSpace(r.PostFormValue("cve")), Advisory: r.PostFormValue("advisory"),
-			Credit: r.PostFormValue("credit")}
-		for _, other := range strings.Split(r.PostFormValue("other_partners"), ",") {
-			if other = strings.TrimSpace(other); other != "" {
-				d.Partners = append(d.Partners, other)
-			}
-		}
-		var err error
-		if d.Embargo, err = formDate(r, "embargo"); err != nil {
-			return err
-		}
-		if d.Published, err = formDate(r, "published"); err != nil {
-			return err
-		}
-		return svc.Coordinate(r.Context(), id, &d, r.PostFormValue("reason"))
-	}, "report-coordination")
-}
-
-// coordinationIn is the body of POST /api/v1/intake/reports/{id}/disclosure.
-type coordinationIn struct {
-	vigil.Disclosure
-	Reason string `json:"reason"`
-}
-
-func (s *Server) apiCoordinate(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.intake()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
-	if err != nil {
-		return err
-	}
-	var in coordinationIn
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if err := svc.Coordinate(r.Context(), id, &in.Disclosure, in.Reason); err != nil {
-		return err
-	}
-	d, err := s.reportDetail(r.Context(), svc, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
-}
-
 // linkForm revokes the follow-up link, or replaces it and shows the new one once (on the page, never in a URL).
 func (s *Server) linkForm(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.intake()

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -360,5 +362,68 @@ func TestAckClocksAmongDeadlines(t *testing.T) {
 	}
 	if _, body := bearer(t, e.srv.URL, tok, "GET", "/api/v1/deadlines?as_of=2025-06-01", nil); strings.Contains(body, "cvd_ack") {
 		t.Errorf("as of the day before any report, an acknowledgement clock: %s", clip(body))
+	}
+}
+
+// TestCaseDisclosurePage coordinates disclosure on the case page and through the API: a bad CVE id is refused with
+// the form kept, a role without intake.write is offered no form and refused, the record shows on the case's
+// timeline (reporter-supplied text escaped) and on the page of each report triaged into the case, and the API
+// answers with the case carrying every record.
+func TestCaseDisclosurePage(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	c := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
+	page := fmt.Sprintf("/cases/%d", e.log4jCase)
+	form := func(kv ...string) url.Values {
+		v := url.Values{"csrf": {c.csrf}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+	res, body := c.get(page)
+	mustHave(t, "the case page", res.StatusCode, body, `id="disclosure"`, `action="`+page+`/disclosure"`, "Nothing recorded yet.",
+		fmt.Sprintf(`href="/intake/%d"`, e.reports["triaged"][0]))
+	res, body = c.postForm(page+"/disclosure", form("cve", "CVE-21-1", "cve_assigned_by", "MITRE", "credit", "Rae", "reason", "assigned"))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cve: &#34;CVE-21-1&#34; is not a CVE id") || !strings.Contains(body, `value="CVE-21-1"`) {
+		t.Errorf("a bad CVE id: %d %s", res.StatusCode, clip(body))
+	}
+	res, body = c.postForm(page+"/disclosure", form("embargo", "2025-09-01", "partner", "cisa", "partner", "reporter", "other_partners", "Health-ISAC",
+		"cve_requested_from", "CISA", "credit", "<script>alert(1)</script> Rae", "reason", "Agreed with the reporter."))
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(res.Header.Get("Location"), "#disclosure") {
+		t.Fatalf("record: %d %s %s", res.StatusCode, res.Header.Get("Location"), clip(body))
+	}
+	res, body = c.get(page)
+	mustHave(t, "the case page after the record", res.StatusCode, body, `class="tl-disclosure"`, "<b>Disclosure coordination</b>",
+		"embargo until 2025-09-01; partners cisa, reporter, Health-ISAC; CVE requested from CISA; credit: &lt;script&gt;alert(1)&lt;/script&gt; Rae — Agreed with the reporter.",
+		`value="Health-ISAC"`)
+	if strings.Contains(body, "<script>alert(1)") {
+		t.Error("the credit line is not escaped on the case page")
+	}
+	res, body = c.get(fmt.Sprintf("/intake/%d", e.reports["triaged"][0]))
+	mustHave(t, "a triaged report's page", res.StatusCode, body, fmt.Sprintf(`href="/cases/%d#disclosure"`, e.log4jCase), "embargo until <b>")
+
+	reg := e.login(vigil.RoleRegulatory, password(vigil.RoleRegulatory))
+	res, body = reg.get(page)
+	mustHave(t, "the case page as regulatory", res.StatusCode, body, `id="disclosure"`)
+	if strings.Contains(body, `action="`+page+`/disclosure"`) {
+		t.Error("a role without intake.write is offered the disclosure form")
+	}
+	if res, _ := reg.postForm(page+"/disclosure", url.Values{"csrf": {reg.csrf}, "reason": {"x"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("regulatory records a disclosure: %d", res.StatusCode)
+	}
+
+	api := c
+	res, body = api.api("POST", "/api/v1"+page+"/disclosure", map[string]any{"embargo": "2025-09-01", "partners": []string{"cisa", "reporter"},
+		"cve_requested_from": "CISA", "cve": "CVE-2025-12345", "cve_assigned_by": "CISA", "published": "2025-09-02", "credit": "Rae Searcher", "reason": "CVE assigned."})
+	var out cases.Out
+	if err := json.Unmarshal([]byte(body), &out); res.StatusCode != 200 || err != nil || len(out.Disclosures) != 2 || out.Disclosures[1].CVE != "CVE-2025-12345" {
+		t.Fatalf("API: %d %s", res.StatusCode, clip(body))
+	}
+	if res, body := api.api("POST", "/api/v1"+page+"/disclosure", map[string]any{"reason": "x", "embargo": "soon"}); res.StatusCode != 400 || !strings.Contains(body, `\"soon\"`) {
+		t.Errorf("API with a bad date: %d %s", res.StatusCode, body)
+	}
+	r, err := e.app.Intake.Report(sys(), e.reports["remediation"][1])
+	if err != nil || len(r.Coordination) != 1 || r.Coordination[0].CVE != "CVE-2025-12345" {
+		t.Errorf("a report triaged into the case: %+v, %v", r, err)
 	}
 }

@@ -156,6 +156,9 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/cases/{id}/vex", Perm: vigil.PermAssess, Summary: "record the VEX status of a version on the case (or of all it affects)",
 			Example: form("version", "all", "status", "not_affected", "justification", "vulnerable_code_not_in_execute_path", "statement", "JNDI lookups are disabled.", "reason", "Code review CR-88."),
 			h:       s.caseForm("vex", "#versions", "vex", "The VEX status was not recorded: ", s.caseVEX)},
+		{Method: "POST", Pattern: "/cases/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the case's disclosure coordination (embargo, partners, CVE request and assignment, publication, credit line) with a reason",
+			Example: form("embargo", "2025-09-01", "partner", "cisa", "partner", "reporter", "credit", "Rae Searcher", "reason", "Agreed with the reporter."),
+			h:       s.caseForm("disclosure", "#disclosure", "disclosure", "The disclosure coordination was not recorded: ", s.caseDisclosure)},
 		{Method: "POST", Pattern: "/cases/{id}/split", Perm: vigil.PermAssess, Summary: "take the findings ticked out into a new case under another vulnerability id (D0 kept)",
 			Example: form("finding", "1", "vuln", "CVE-2021-45046", "reason", "The GHSA named two CVEs."), h: s.caseSplit},
 		{Method: "GET", Pattern: "/findings", Perm: vigil.PermRead, Query: append(findingQ, pageQuery...), Summary: "findings", h: s.findingsPage},
@@ -222,7 +225,6 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/intake/{id}/advance", Perm: vigil.PermIntake, Summary: "move a report on to remediation, then disclosure", Example: form("to", "remediation", "message", "A fix is in validation."), h: s.advanceForm()},
 		{Method: "POST", Pattern: "/intake/{id}/message", Perm: vigil.PermIntake, Summary: "send the reporter a message", Example: form("message", "Which firmware build did you test?"), h: s.messageForm()},
 		{Method: "POST", Pattern: "/intake/{id}/close", Perm: vigil.PermIntake, Summary: "close a report with a resolution and a reason the reporter reads", Example: form("resolution", "duplicate", "reason", "Same as VR-1."), h: s.closeForm()},
-		{Method: "POST", Pattern: "/intake/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the disclosure coordination (embargo, partners, CVE, publication, credit)", Example: form("embargo", "2025-09-01", "partner", "cisa", "partner", "reporter", "credit", "Rae Searcher", "reason", "Agreed with the reporter."), h: s.coordinateForm()},
 		{Method: "POST", Pattern: "/intake/{id}/link", Perm: vigil.PermIntake, Summary: "revoke the reporter's follow-up link, or replace it (the new one is shown once)", Example: form("action", "new", "reason", "The reporter lost the link."), h: s.linkForm},
 		{Method: "GET", Pattern: "/ui/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS vector"}}, Summary: "CVSS calculator result (fragment)", h: s.cvssFragment},
 
@@ -259,6 +261,8 @@ func (s *Server) table() []route {
 			Example: map[string]any{"owner": "psirt", "reason": "On call this week."}, In: ownerIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseOwner)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/vex", Perm: vigil.PermAssess, Summary: "record the VEX status of a version on the case (or of every version it affects): not_affected with a justification (OpenVEX/CSAF or CycloneDX words) or an impact statement",
 			Example: map[string]any{"all": true, "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path", "impact_statement": "The JNDI lookup is disabled in every build.", "reason": "Code review CR-88"}, In: caseVEXIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseVEX)},
+		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the case's disclosure coordination as it now stands (ISO/IEC 29147: embargo, partners, CVE requested from / assigned by / id, publication, advisory, credit line), with a reason; the reporters of its reports read it",
+			Example: map[string]any{"embargo": "2025-09-01", "partners": []string{"cisa", "reporter"}, "cve_requested_from": "CISA", "credit": "Rae Searcher", "reason": "Agreed with the reporter."}, In: disclosureIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseDisclosure)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/merge", Perm: vigil.PermAssess, Summary: "merge this case into another of its device (a duplicate); the answer is the case it was merged into",
 			Example: map[string]any{"into": 1, "reason": "The same vulnerability under two ids."}, In: mergeIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseMerge)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/split", Perm: vigil.PermAssess, Summary: "take findings out into a new case under another vulnerability id, or open the case on another device (device_id); D0 kept; the answer is the new case",
@@ -342,7 +346,6 @@ func (s *Server) table() []route {
 		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/close", Perm: vigil.PermIntake, Summary: "close a report with a resolution and the reason the reporter reads", Example: stepIn{Resolution: vigil.ResolutionDuplicate, Reason: "Same as VR-1."}, In: stepIn{}, Resp: reportDetail{}, h: s.apiStep(func(ctx context.Context, svc vigil.IntakeService, id int64, in stepIn) error {
 			return svc.Close(ctx, id, in.Resolution, in.Reason)
 		})},
-		{API: true, Method: "POST", Pattern: "/api/v1/intake/reports/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the report's disclosure coordination as it now stands (reason required)", Example: map[string]any{"embargo": "2025-09-01", "partners": []string{"cisa", "reporter"}, "cve_requested_from": "CISA", "credit": "Rae Searcher", "reason": "Agreed with the reporter."}, In: coordinationIn{}, Resp: reportDetail{}, h: s.apiCoordinate},
 		{API: true, Method: "GET", Pattern: "/api/v1/cvss", Perm: vigil.PermRead, Query: []param{{"vector", "string", "a CVSS v2, v3.x or v4.0 vector (required)"}}, Summary: "score a CVSS vector", Resp: cvssOut{}, h: s.apiCVSS},
 		{API: true, Method: "GET", Pattern: "/api/v1/rubric", Perm: vigil.PermRead, Summary: "the medical-device CVSS rubric questionnaire", Resp: rubricOut{}, h: s.apiRubric},
 	}

@@ -115,7 +115,7 @@ func (e *env) reportFor(pattern string) int64 {
 		return e.reports["acknowledged"][set]
 	case strings.HasSuffix(pattern, "/advance"):
 		return e.reports["triaged"][set]
-	case strings.HasSuffix(pattern, "/close"), strings.HasSuffix(pattern, "/link"), strings.HasSuffix(pattern, "/disclosure"), strings.HasSuffix(pattern, "/messages"), strings.HasSuffix(pattern, "/message"):
+	case strings.HasSuffix(pattern, "/close"), strings.HasSuffix(pattern, "/link"), strings.HasSuffix(pattern, "/messages"), strings.HasSuffix(pattern, "/message"):
 		return e.reports["remediation"][set]
 	case strings.HasSuffix(pattern, "/ack"):
 		return e.reports["received"][set]

@@ -103,6 +103,8 @@ type Cases interface {
 	// affects. Need PermAssess.
 	SetVersionVEX(ctx context.Context, v *vigil.VersionVEX) error
 	SetCaseVEX(ctx context.Context, caseID int64, tmpl vigil.VersionVEX) ([]*vigil.VersionVEX, error)
+	// SetDisclosure records the case's disclosure coordination as it now stands, with a reason. Needs PermIntake.
+	SetDisclosure(ctx context.Context, caseID int64, d vigil.Disclosure, reason string) (*vigil.CaseDisclosure, error)
 	// Today is the current date in the organization's time zone.
 	Today(ctx context.Context) vigil.Date
 	// Zone is the organization's time zone: every date and time a screen shows is in it.

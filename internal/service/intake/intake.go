@@ -240,7 +240,11 @@ func (s *Service) Follow(ctx context.Context, token string) (*vigil.ReporterView
 		return nil, err
 	}
 	v := &vigil.ReporterView{Number: r.Number, Title: r.Title, Product: r.Product, Status: r.Status, Resolution: string(r.Resolution),
-		Received: r.Received, Acknowledged: r.Acknowledged, Coordination: r.Coordination, Messages: make([]vigil.ReportMessage, 0, len(ms))}
+		Received: r.Received, Acknowledged: r.Acknowledged, Coordination: make([]vigil.Disclosure, 0, len(r.Coordination)),
+		Messages: make([]vigil.ReportMessage, 0, len(ms))}
+	for _, d := range r.Coordination {
+		v.Coordination = append(v.Coordination, d.Disclosure) // without the case, the reason or who recorded it
+	}
 	for _, m := range ms {
 		m.Author = "" // staff names stay inside
 		v.Messages = append(v.Messages, m)
@@ -530,18 +534,6 @@ func (s *Service) mailReporter(ctx context.Context, r *vigil.Report, ch vigil.Re
 			r.Number, vigil.ErrorMessage(err))
 	}
 	return nil
-}
-
-// Coordinate records the report's disclosure coordination as it now stands (the embargo, the partners, the CVE,
-// the publication, the credit line). Needs PermIntake and a reason; the audit trail keeps every earlier state.
-func (s *Service) Coordinate(ctx context.Context, id int64, d *vigil.Disclosure, reason string) error {
-	if strings.TrimSpace(reason) == "" {
-		return vigil.Errorf(vigil.EINVALID, "reason: required")
-	}
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	return s.keep(ctx, id, vigil.ReportChange{Action: "intake.disclosure", Coordination: d, Reason: reason})
 }
 
 // RevokeLink stops the follow-up link working. Needs PermIntake and a reason.

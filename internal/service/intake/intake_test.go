@@ -545,14 +545,29 @@ func TestAckClockCalendar(t *testing.T) {
 	})
 }
 
-// TestDisclosureCoordination records a report's disclosure coordination, refuses bad fields naming them, shows
-// it to the reporter, and keeps every earlier state in the audit trail.
+// TestDisclosureCoordination: disclosure is coordinated on the case a report was triaged into, through the case
+// service; bad fields are refused naming them, a viewer may not record it, and the reporter reads the case's
+// standing coordination through the follow-up link (without the case, the reason or who recorded it); the audit
+// trail keeps every earlier state.
 func TestDisclosureCoordination(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
+		cs := &cases.Service{Store: f.db, Clock: f.clock}
+		f.svc.Cases = cs
 		r, token, err := f.svc.Submit(context.Background(), goodInput(f.dev.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := f.svc.Acknowledge(psirt(), r.ID, "Thank you."); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Triage(psirt(), r.ID, []vigil.ReportLink{{Kind: vigil.LinkCase}}, "A case is open."); err != nil {
+			t.Fatal(err)
+		}
+		r, err = f.svc.Report(psirt(), r.ID)
+		if err != nil || len(r.Links) != 1 || len(r.Coordination) != 0 {
+			t.Fatalf("triaged report = %+v, %v", r, err)
+		}
+		caseID := r.Links[0].ID
 		embargo, published := vigil.NewDate(2025, 9, 1), vigil.NewDate(2025, 9, 2)
 		for _, bad := range []struct {
 			d     vigil.Disclosure
@@ -563,35 +578,44 @@ func TestDisclosureCoordination(t *testing.T) {
 			{vigil.Disclosure{Partners: []string{"cisa", "CISA"}}, "partners[1]"},
 			{vigil.Disclosure{Partners: []string{"a\x00"}}, "partners[0]"},
 			{vigil.Disclosure{Credit: strings.Repeat("c", vigil.MaxName+1)}, "credit"},
+			{vigil.Disclosure{Credit: "<script>alert(1)</script>\xff"}, "credit"},
 		} {
-			if err := f.svc.Coordinate(psirt(), r.ID, &bad.d, "x"); vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(vigil.ErrorMessage(err), bad.field) {
-				t.Errorf("Coordinate(%+v) = %v, want EINVALID naming %s", bad.d, err, bad.field)
+			if _, err := cs.SetDisclosure(psirt(), caseID, bad.d, "x"); vigil.ErrorCode(err) != vigil.EINVALID || !strings.HasPrefix(vigil.ErrorMessage(err), bad.field) {
+				t.Errorf("SetDisclosure(%+v) = %v, want EINVALID naming %s", bad.d, err, bad.field)
 			}
 		}
-		if err := f.svc.Coordinate(psirt(), r.ID, &vigil.Disclosure{}, ""); vigil.ErrorCode(err) != vigil.EINVALID {
+		if _, err := cs.SetDisclosure(psirt(), caseID, vigil.Disclosure{}, " "); vigil.ErrorCode(err) != vigil.EINVALID {
 			t.Errorf("without a reason: %v", err)
 		}
-		if err := f.svc.Coordinate(viewer(), r.ID, &vigil.Disclosure{}, "x"); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+		if _, err := cs.SetDisclosure(viewer(), caseID, vigil.Disclosure{}, "x"); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
 			t.Errorf("a viewer: %v", err)
 		}
 		plan := vigil.Disclosure{Embargo: &embargo, Partners: []string{vigil.PartnerCISA, vigil.PartnerReporter}, CVERequestedFrom: "CISA", Credit: "Rae Searcher (Lab)"}
-		if err := f.svc.Coordinate(psirt(), r.ID, &plan, "Embargo agreed with the reporter."); err != nil {
+		if _, err := cs.SetDisclosure(psirt(), caseID, plan, "Embargo agreed with the reporter."); err != nil {
 			t.Fatal(err)
 		}
 		done := plan
 		done.CVE, done.CVEAssignedBy, done.Published, done.Advisory = "CVE-2025-12345", "CISA", &published, "ACME-SA-2025-01"
-		if err := f.svc.Coordinate(psirt(), r.ID, &done, "Published."); err != nil {
+		if _, err := cs.SetDisclosure(psirt(), caseID, done, "Published."); err != nil {
 			t.Fatal(err)
 		}
 		v, err := f.svc.Follow(context.Background(), token)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(&done, v.Coordination); diff != "" {
+		if diff := cmp.Diff([]vigil.Disclosure{done}, v.Coordination); diff != "" {
 			t.Errorf("the reporter's view of the disclosure (-want +got):\n%s", diff)
 		}
-		evs, err := f.db.Events(staff, vigil.AuditFilter{ObjectType: "report", Action: "intake.disclosure"})
-		if err != nil || len(evs) != 2 || evs[0].Reason != "Published." || !strings.Contains(string(evs[1].New), `"cve_requested_from":"CISA"`) {
+		view, err := cs.CaseView(viewer(), caseID, vigil.Date{})
+		if err != nil || len(view.Disclosures) != 2 || view.Disclosures[0].Reason != "Embargo agreed with the reporter." || !strings.Contains(view.Disclosures[1].Actor, "pat") {
+			t.Fatalf("the case's records = %+v, %v", view.Disclosures, err)
+		}
+		if out := cases.NewOut(view); len(out.Disclosures) != 2 {
+			t.Errorf("case show --format json carries %d disclosure records, want 2", len(out.Disclosures))
+		}
+		evs, err := f.db.Events(staff, vigil.AuditFilter{ObjectType: "case", Action: "case.disclosure"})
+		if err != nil || len(evs) != 2 || evs[0].Reason != "Published." || !strings.Contains(string(evs[0].Old), `"cve_requested_from":"CISA"`) ||
+			!strings.Contains(string(evs[0].New), `"cve":"CVE-2025-12345"`) {
 			t.Errorf("audit trail of the coordination: %v %d", err, len(evs))
 		}
 	})
