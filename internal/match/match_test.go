@@ -2,6 +2,7 @@ package match_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -244,5 +245,44 @@ func TestRevisedAndWithdrawn(t *testing.T) {
 	}
 	if x.Len() != 0 {
 		t.Fatalf("Len = %d, want 0", x.Len())
+	}
+}
+
+// TestVersionsList: a versions list matches a component's version as written or as its ecosystem orders it equal
+// ("1.0" is PyPI's "1.0.0"), whether the list is short (searched entry by entry) or long (through a map), and
+// nothing else; the evidence names the entry as the advisory wrote it.
+func TestVersionsList(t *testing.T) {
+	long := []string{"1.0.0"}
+	for i := 1; i <= 40; i++ {
+		long = append(long, fmt.Sprintf("2.%d", i))
+	}
+	for _, tc := range []struct {
+		name     string
+		versions []string
+	}{{"short", []string{"2.5", "1.0.0", "2.1", "a b"}}, {"long", append(long, "a b")}} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := match.NewIndex(match.Options{})
+			x.Add(&vigil.Advisory{Source: vigil.SourceOSV, ID: "PYSEC-0000-1",
+				Affected: []vigil.Affected{{Ecosystem: "PyPI", Name: "listed", Versions: tc.versions}}})
+			for _, c := range []struct{ version, rng string }{
+				{"2.5", "versions: 2.5"},   // as written
+				{"a%20b", "versions: a b"}, // as written, though PyPI cannot order it
+				{"1.0", "versions: 1.0.0"}, // ordered equal
+				{"2.1.0", "versions: 2.1"}, // ordered equal
+				{"2.50", ""},               // listed in neither form
+				{"0.9", ""},                // below every entry
+			} {
+				got, err := x.Match(context.Background(), []vigil.Component{purl("pkg:pypi/listed@" + c.version)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case c.rng == "" && len(got) != 0:
+					t.Errorf("%s: %d findings, want none", c.version, len(got))
+				case c.rng != "" && (len(got) != 1 || got[0].Evidence.Range != c.rng):
+					t.Errorf("%s: %+v, want one finding with range %q", c.version, got, c.rng)
+				}
+			}
+		})
 	}
 }

@@ -65,12 +65,21 @@ type affected struct {
 
 	once     sync.Once
 	ranges   []crange
-	veco     string            // the order used for the versions list, "" when Vigil has none
-	vtext    map[string]bool   // versions as written
-	vsorted  []version.Version // parsed versions, sorted
-	vsrc     []string          // vsorted's entries as written
-	badOrder string            // why ECOSYSTEM data cannot be ordered
+	veco     string          // the order used for the versions list, "" when Vigil has none
+	vtext    map[string]bool // versions as written, for a long list (a short one is searched in af.Versions)
+	vsorted  []listed        // parsed versions, sorted
+	badOrder string          // why ECOSYSTEM data cannot be ordered
 }
+
+// listed is one parsed entry of a versions list, with the entry as written.
+type listed struct {
+	v   version.Version
+	src string
+}
+
+// shortList is the longest versions list searched entry by entry for a component's exact text rather than through
+// a map: building a map for each of a hot package's thousand advisories cost more than the searches it saved.
+const shortList = 32
 
 // semverOrder is the ecosystem whose order is plain SemVer 2.0 (for SEMVER ranges of ecosystems Vigil does not
 // order).
@@ -110,31 +119,30 @@ func (a *affected) doCompile(vc *version.Cache) {
 		}
 		a.ranges = append(a.ranges, cr)
 	}
-	if len(a.af.Versions) > 0 {
+	if len(a.af.Versions) > shortList {
 		a.vtext = make(map[string]bool, len(a.af.Versions))
 		for _, v := range a.af.Versions {
 			a.vtext[v] = true
 		}
-		if known {
-			a.veco = eco
-			for _, s := range a.af.Versions {
-				if v, err := vc.Parse(eco, s); err == nil {
-					a.vsorted = append(a.vsorted, v)
-					a.vsrc = append(a.vsrc, s)
-				}
-			}
-			idx := make([]int, len(a.vsorted))
-			for i := range idx {
-				idx[i] = i
-			}
-			sort.SliceStable(idx, func(i, j int) bool { return a.vsorted[idx[i]].Compare(a.vsorted[idx[j]]) < 0 })
-			vs, src := make([]version.Version, len(idx)), make([]string, len(idx))
-			for i, k := range idx {
-				vs[i], src[i] = a.vsorted[k], a.vsrc[k]
-			}
-			a.vsorted, a.vsrc = vs, src
-		}
 	}
+	if len(a.af.Versions) > 0 && known {
+		a.veco = eco
+		a.vsorted = make([]listed, 0, len(a.af.Versions))
+		for _, s := range a.af.Versions {
+			if v, err := vc.Parse(eco, s); err == nil {
+				a.vsorted = append(a.vsorted, listed{v, s})
+			}
+		}
+		slices.SortStableFunc(a.vsorted, func(x, y listed) int { return x.v.Compare(y.v) })
+	}
+}
+
+// listedText reports whether the versions list holds v as written.
+func (a *affected) listedText(v string) bool {
+	if a.vtext != nil {
+		return a.vtext[v]
+	}
+	return slices.Contains(a.af.Versions, v)
 }
 
 func (cr *crange) compileEvents(r *vigil.Range, rpath string, vc *version.Cache) {
@@ -282,8 +290,8 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 			return outcome{st: stYes, rng: rng, fixed: fixed, warn: firstWarning(cv, cr.warn)}
 		}
 	}
-	if a.vtext != nil {
-		if a.vtext[v] && v != "" {
+	if len(a.af.Versions) > 0 {
+		if v != "" && a.listedText(v) {
 			return outcome{st: stYes, rng: "versions: " + v}
 		}
 		if a.veco != "" {
@@ -293,10 +301,10 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 			case err != nil:
 				note(fmt.Sprintf("component version: %s", vigil.ErrorMessage(err)))
 			default:
-				i := sort.Search(len(a.vsorted), func(i int) bool { return a.vsorted[i].Compare(cv) >= 0 })
-				if i < len(a.vsorted) && a.vsorted[i].Compare(cv) == 0 {
+				i := sort.Search(len(a.vsorted), func(i int) bool { return a.vsorted[i].v.Compare(cv) >= 0 })
+				if i < len(a.vsorted) && a.vsorted[i].v.Compare(cv) == 0 {
 					// Versions the tool orders equal carry the same warning, so the component's says it all.
-					return outcome{st: stYes, rng: "versions: " + a.vsrc[i], warn: firstWarning(cv, "")}
+					return outcome{st: stYes, rng: "versions: " + a.vsorted[i].src, warn: firstWarning(cv, "")}
 				}
 			}
 		}
