@@ -20,8 +20,10 @@ import (
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
+	"github.com/vigil-dev/vigil/internal/service/isao"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/testfix/taxiiserver"
 	"github.com/vigil-dev/vigil/internal/web"
 )
 
@@ -81,6 +83,7 @@ type env struct {
 	// The ISAO objects the role walk acts on (isaoFixture): the organization's membership and one of its
 	// documents, a signal naming the log4j CVE, a sent notice of the log4j case, and that case's assessment.
 	membership, isaoDoc, signal, notice, assessment int64
+	taxii                                           *taxiiserver.Server
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -319,8 +322,14 @@ func (e *env) communication() {
 	e.advisory = a.ID
 }
 
-// isaoFixture receives a Health-ISAC bulletin naming the log4j CVE (a signal linked to the log4j case) and sends
-// a customer notice of that case (at the store: the fixture has no mailer), for the role walk's ISAO routes.
+// bulletin is a Health-ISAC bulletin naming the log4j CVE.
+const bulletin = `{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1e3a70",
+	"objects":[{"type":"vulnerability","spec_version":"2.1","id":"vulnerability--0a6f5a3e-8d2c-4c34-9b1e-5f3c2a1d0e9f","created":"2025-06-01T00:00:00.000Z",
+	"modified":"2025-06-01T00:00:00.000Z","name":"Log4Shell exploited against infusion systems","external_references":[{"source_name":"cve","external_id":"CVE-2021-44228"}]}]}`
+
+// isaoFixture receives a Health-ISAC bulletin naming the log4j CVE (a signal linked to the log4j case), gives
+// Health-ISAC a TAXII server, and sends a customer notice of that case (at the store: the fixture has no mailer),
+// for the role walk's ISAO routes.
 func (e *env) isaoFixture() {
 	e.t.Helper()
 	ctx := sys()
@@ -330,9 +339,7 @@ func (e *env) isaoFixture() {
 			e.t.Fatal(err)
 		}
 	}
-	in, err := e.app.ISAO.ImportSTIX(ctx, "Health-ISAC", "bulletin.stix.json", strings.NewReader(`{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1e3a70",
-		"objects":[{"type":"vulnerability","spec_version":"2.1","id":"vulnerability--0a6f5a3e-8d2c-4c34-9b1e-5f3c2a1d0e9f","created":"2025-06-01T00:00:00.000Z",
-		"modified":"2025-06-01T00:00:00.000Z","name":"Log4Shell exploited against infusion systems","external_references":[{"source_name":"cve","external_id":"CVE-2021-44228"}]}]}`))
+	in, err := e.app.ISAO.ImportSTIX(ctx, "Health-ISAC", "bulletin.stix.json", strings.NewReader(bulletin))
 	must(err)
 	if len(in.Linked) != 1 || in.Linked[0] != e.log4jCase {
 		e.t.Fatalf("the bulletin touched %v, want the log4j case", in.Linked)
@@ -343,6 +350,13 @@ func (e *env) isaoFixture() {
 	m, err := e.app.ISAO.Membership(ctx, "Health-ISAC", "")
 	must(err)
 	e.membership, e.isaoDoc = m.ID, m.Documents[0].ID
+	// Health-ISAC's TAXII server (the OASIS-conformant test server; its user needs no password, so no secret key).
+	e.taxii = taxiiserver.New("fixture", "", map[string]string{"shares": "Member shares"})
+	ts := httptest.NewServer(e.taxii.Handler())
+	e.t.Cleanup(ts.Close)
+	taxiiURL, coll, user := ts.URL+"/taxii2/", "shares", "fixture"
+	_, err = e.app.ISAO.Set(ctx, isao.SetInput{Name: "Health-ISAC", TAXIIURL: &taxiiURL, Collection: &coll, User: &user, Reason: "the ISAO's TAXII server"})
+	must(err)
 	v, err := e.app.Cases.CaseView(ctx, e.log4jCase, vigil.Date{})
 	must(err)
 	e.assessment = v.Assessments[0].ID

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -547,8 +548,10 @@ func (s *Server) caseShareForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 type signalsData struct {
-	Signals []*vigil.ISAOSignal
-	Case    int64
+	Signals     []*vigil.ISAOSignal
+	Case        int64
+	Memberships []vigil.ISAOMembership // to name the ISAO a file came from
+	Intake      *isao.Intake           // what a poll or a file just brought
 }
 
 func (s *Server) signalsPage(w http.ResponseWriter, r *http.Request) error {
@@ -565,6 +568,9 @@ func (s *Server) renderSignals(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	if d.Signals, err = svc.Signals(r.Context(), "", d.Case); err != nil {
+		return err
+	}
+	if d.Memberships, err = svc.Memberships(r.Context()); err != nil {
 		return err
 	}
 	s.render(w, r, status, "isao_signals", page{Title: "ISAO intelligence", Nav: "isao", Error: problem, Data: d})
@@ -600,7 +606,92 @@ func (s *Server) citeForm(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/isao/signals", "isao-cited")
 }
 
+// pollForm polls the membership's TAXII collection now (everything it holds: signals already held are left as they
+// are unless newer).
+func (s *Server) pollForm(w http.ResponseWriter, r *http.Request) error {
+	svc, m, err := s.membershipOf(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in, err := svc.Poll(r.Context(), m.Name, "")
+	if err != nil {
+		if !formRecoverable(err) && vigil.ErrorCode(err) != vigil.EUNAVAILABLE {
+			return err
+		}
+		return s.renderMembership(w, r, StatusOf(err), "The TAXII collection was not polled: "+vigil.ErrorMessage(err))
+	}
+	return s.renderIntake(w, r, in)
+}
+
+// signalsImportForm takes in a STIX file an ISAO sent.
+func (s *Server) signalsImportForm(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.isao()
+	if err != nil {
+		return err
+	}
+	b, name, err := s.readUpload(w, r)
+	if err == nil {
+		var in *isao.Intake
+		if in, err = svc.ImportSTIX(r.Context(), strings.TrimSpace(r.FormValue("isao")), name, bytes.NewReader(b)); err == nil {
+			return s.renderIntake(w, r, in)
+		}
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderSignals(w, r, StatusOf(err), "The STIX file was not taken in: "+vigil.ErrorMessage(err))
+}
+
+// renderIntake shows the inbox with what a poll or a file brought.
+func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, in *isao.Intake) error {
+	svc, _ := s.isao()
+	d := signalsData{Intake: in}
+	var err error
+	if d.Signals, err = svc.Signals(r.Context(), "", 0); err != nil {
+		return err
+	}
+	d.Memberships, err = svc.Memberships(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "isao_signals", page{Title: "ISAO intelligence", Nav: "isao", Data: d})
+	return nil
+}
+
 // ---- API
+
+func (s *Server) apiPoll(w http.ResponseWriter, r *http.Request) error {
+	svc, m, err := s.membershipOf(r)
+	if err != nil {
+		return err
+	}
+	in, err := svc.Poll(r.Context(), m.Name, r.URL.Query().Get("after"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
+func (s *Server) apiSignalsImport(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.isao()
+	if err != nil {
+		return err
+	}
+	b, name, err := s.readUpload(w, r)
+	if err != nil {
+		return err
+	}
+	in, err := svc.ImportSTIX(r.Context(), r.URL.Query().Get("isao"), name, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, in)
+	return nil
+}
 
 func (s *Server) apiMemberships(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.isao()

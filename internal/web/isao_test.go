@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,12 +118,27 @@ func TestISAOScreens(t *testing.T) {
 			for _, err := range schemas.Errors([]byte(body)) {
 				t.Errorf("the case's bundle: %v", err)
 			}
-			if res, body := admin.postForm(fmt.Sprintf("/cases/%d/isao-share", e.log4jCase), withCSRF("isao", "Health-ISAC")); res.StatusCode != http.StatusBadRequest ||
-				!strings.Contains(body, "The case was not shared") || !strings.Contains(body, "no TAXII server") {
-				t.Errorf("a TAXII share without a server: %d %s", res.StatusCode, clip(body))
+			// Over Health-ISAC's TAXII server: back to the case, whose page shows the share complete.
+			if res, _ := admin.postForm(fmt.Sprintf("/cases/%d/isao-share", e.log4jCase), withCSRF("isao", "Health-ISAC")); res.StatusCode != http.StatusSeeOther ||
+				res.Header.Get("Location") != fmt.Sprintf("/cases/%d?done=isao-shared#isao", e.log4jCase) {
+				t.Errorf("a TAXII share: %d %s", res.StatusCode, res.Header.Get("Location"))
 			}
-			if _, body := admin.get(fmt.Sprintf("/cases/%d", e.log4jCase)); !strings.Contains(body, `id="case-shares"`) || !strings.Contains(body, "isao_shared") {
-				t.Error("the case page shows no share or isao_shared event")
+			if len(e.taxii.Objects("shares")) == 0 {
+				t.Error("the TAXII server holds nothing after the share")
+			}
+			if _, body := admin.get(fmt.Sprintf("/cases/%d", e.log4jCase)); !strings.Contains(body, `id="case-shares"`) || !strings.Contains(body, "isao_shared") ||
+				!strings.Contains(body, ">complete<") {
+				t.Error("the case page shows no complete share or isao_shared event")
+			}
+			// A refusal is shown on the case page: a membership covering no device of the case.
+			if res, body := admin.postForm(fmt.Sprintf("/cases/%d/isao-share", e.log4jCase), withCSRF("isao", "InfraGard")); res.StatusCode != http.StatusBadRequest ||
+				!strings.Contains(body, "The case was not shared") || !strings.Contains(body, "no active membership of InfraGard") {
+				t.Errorf("a share with no membership: %d %s", res.StatusCode, clip(body))
+			}
+			// Poll the TAXII collection from the membership page: what it holds comes in.
+			res, body = admin.postForm(fmt.Sprintf("/isao/memberships/%d/poll", e.membership), withCSRF())
+			if res.StatusCode != 200 || !strings.Contains(body, `id="intake"`) || !strings.Contains(body, "STIX objects") {
+				t.Errorf("poll: %d %s", res.StatusCode, clip(body))
 			}
 			// Share the sent notice from the sharing log.
 			res, body = admin.postForm("/isao/shares/notice", withCSRF("notice", fmt.Sprint(e.notice), "isao", "Health-ISAC", "export", "1"))
@@ -137,6 +153,13 @@ func TestISAOScreens(t *testing.T) {
 			}
 			if res, _ := admin.postForm("/isao/shares/status", withCSRF()); res.StatusCode != http.StatusSeeOther {
 				t.Errorf("asking again with nothing pending: %d", res.StatusCode)
+			}
+			// A STIX file from the inbox: a bad object is refused by name, the rest kept.
+			res, body = admin.upload("/isao/signals/import", map[string]string{"isao": "Health-ISAC"}, "bulletin-2.json", []byte(`{"type":"bundle","id":"bundle--6e1d9a63-7a2d-4b66-9e8f-3a5c0d2f4b81",
+				"objects":[{"type":"note","spec_version":"2.1","id":"note--2c8a7c5a-0f4e-4e56-9d3a-7b5e4c3f2a1b","created":"2025-06-01T00:00:00.000Z","modified":"2025-06-01T00:00:00.000Z",
+				"abstract":"CVE-2021-44228 scanning <b>seen</b>","content":"Seen in the wild."},{"type":"note","id":"report--bad","spec_version":"2.1"}]}`))
+			if res.StatusCode != 200 || !strings.Contains(body, "Refused (1)") || !strings.Contains(body, "CVE-2021-44228 scanning &lt;b&gt;seen&lt;/b&gt;") {
+				t.Errorf("STIX import: %d %s", res.StatusCode, clip(body))
 			}
 			// The inbox: the signal, the case it touches; cited from there and by a new assessment.
 			if _, body := admin.get("/isao/signals"); !strings.Contains(body, "Log4Shell exploited against infusion systems") || !strings.Contains(body, fmt.Sprintf(`href="/cases/%d#isao"`, e.log4jCase)) {
@@ -155,7 +178,9 @@ func TestISAOScreens(t *testing.T) {
 			}
 			var sigs []vigil.ISAOSignal
 			_, body = admin.api("GET", fmt.Sprintf("/api/v1/isao/signals?case=%d", e.log4jCase), nil)
-			if json.Unmarshal([]byte(body), &sigs) != nil || len(sigs) != 1 || len(sigs[0].Assessments) != 2 || sigs[0].Assessments[0] != e.assessment {
+			json.Unmarshal([]byte(body), &sigs)
+			i := slices.IndexFunc(sigs, func(s vigil.ISAOSignal) bool { return s.ID == e.signal })
+			if i < 0 || len(sigs[i].Assessments) != 2 || sigs[i].Assessments[0] != e.assessment {
 				t.Errorf("the signal's citations: %s", clip(body))
 			}
 			// A viewer reads and is offered no form; its writes are refused.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,8 +16,8 @@ import (
 // edited on the settings page through the ISAO service: each row sets a membership's name and start (a new name is
 // a new membership), each evidence field a note document of its item when it is not one already, and a row ticked
 // for removal ends the membership yesterday (memberships and their evidence are records: they end, they are not
-// deleted). Documents with files, a device line's own memberships, dates of renewal and the TAXII endpoint are
-// `vigil isao set|document`.
+// deleted). Documents with files, a device line's own memberships, dates of renewal and the TAXII endpoint are on
+// the ISAO screens (isao.go) and `vigil isao set|document`.
 
 // ISAO is the ISAO participation service (internal/service/isao).
 type ISAO interface {
@@ -34,6 +35,8 @@ type ISAO interface {
 	MembershipByID(ctx context.Context, id int64) (*vigil.ISAOMembership, error)
 	Document(ctx context.Context, id int64) (*vigil.ISAODocument, error)
 	Cite(ctx context.Context, assessmentID int64, signalIDs []int64, reason string) error
+	Poll(ctx context.Context, name, cursor string) (*isao.Intake, error)
+	ImportSTIX(ctx context.Context, name, file string, r io.Reader) (*isao.Intake, error)
 }
 
 // isaoRow is one membership as the form holds it.

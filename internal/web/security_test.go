@@ -184,6 +184,9 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 					}
 					fw, _ := mw.CreateFormFile("file", "h-isac-policies-2025.txt")
 					fw.Write([]byte("Health-ISAC policies 2025\n"))
+				} else if strings.HasSuffix(rt.Pattern, "/isao/signals/import") || strings.HasSuffix(rt.Pattern, "/isao/signals") {
+					fw, _ := mw.CreateFormFile("file", "bulletin.stix.json")
+					fw.Write([]byte(bulletin))
 				} else if strings.HasSuffix(rt.Pattern, "/imports") {
 					fw, _ := mw.CreateFormFile("file", "GHSA-test-0001-0001.json")
 					fw.Write([]byte(osvDoc))
