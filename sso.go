@@ -1,6 +1,9 @@
 package vigil
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SSOIdentity is who an OpenID Connect provider says signed in: its issuer and subject (the stable key of the
 // account), the name shown in Vigil and the trail, and the role mapped from the configured claim.
@@ -17,6 +20,21 @@ type SSOPending struct {
 	State    string
 	Nonce    string
 	Verifier string
+	Next     string
+}
+
+// StepUp is a signing act waiting for its fresh sign-in at the provider (21 CFR 11.200 for a user who signs in
+// through single sign-on): the record and meaning to sign, when it was asked (the provider's auth_time must not be
+// older), where to go after, and the state, nonce and PKCE verifier of its authorization request. The nonce binds
+// the rest: a browser that alters what it carries back no longer matches the ID token.
+type StepUp struct {
+	State    string
+	Nonce    string
+	Verifier string
+	Kind     string
+	RecordID int64
+	Meaning  SignatureMeaning
+	Asked    time.Time
 	Next     string
 }
 

@@ -111,7 +111,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	ik.Outbox = ob // the reporter is e-mailed each message the PSIRT sends
 	ik.Cases = cs  // triage opens cases through the case service
 	acc := &accounts.Service{Store: db}
-	sign := &esign.Service{Store: db, Accounts: acc}
+	sign := &esign.Service{Store: db, Accounts: acc, Clock: clock}
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}
 	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: nts, Signing: sign, Clock: clock}
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
@@ -159,6 +159,7 @@ func (a *App) EnableSSO(ctx context.Context, cfg accounts.SSOConfig) error {
 		return err
 	}
 	a.SSO, a.Accounts.PasswordAdminsOnly = sso, true
+	a.Signing.Provider = sso // users without a password sign after a fresh sign-in there
 	return nil
 }
 

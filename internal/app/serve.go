@@ -55,7 +55,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		}{a.Notifier, a.Outbox},
 	}
 	if a.SSO != nil {
-		svc.SSO = a.SSO
+		svc.SSO, svc.StepUp = a.SSO, a.Signing
 	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
 		Clock: a.Clock, Log: opt.Log, ReportsPerAddr: opt.ReportsPerAddr, ReportsPerHour: opt.ReportsPerHour})

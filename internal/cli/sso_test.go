@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,10 @@ type provider struct {
 	nonce      string
 	foreignKey bool
 	issued     []string // every code and ID token issued, which no log may show
+	// asked lists each authorization request's prompt and max_age ("prompt=login max_age=0"); auth_time is when
+	// the user authenticated, now, unless stale (a provider that ignored prompt=login and reused its session).
+	asked []string
+	stale bool
 }
 
 func newProvider(t *testing.T) *provider {
@@ -78,7 +83,12 @@ func (p *provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	code := rand.Text()
-	c := map[string]any{"challenge": q.Get("code_challenge"), "nonce": q.Get("nonce"), "redirect_uri": q.Get("redirect_uri")}
+	p.asked = append(p.asked, "prompt="+q.Get("prompt")+" max_age="+q.Get("max_age"))
+	authTime := time.Now()
+	if p.stale {
+		authTime = authTime.Add(-time.Hour)
+	}
+	c := map[string]any{"challenge": q.Get("code_challenge"), "nonce": q.Get("nonce"), "redirect_uri": q.Get("redirect_uri"), "auth_time": authTime.Unix()}
 	for k, v := range p.claims {
 		c[k] = v
 	}
@@ -158,67 +168,15 @@ func TestServeSignsInThroughOIDC(t *testing.T) {
 			r.run("break-glass password 1\n", "user", "add", "root", "--role", "admin")
 			r.run("viewer password 12345\n", "user", "add", "vera", "--role", "viewer")
 			idp := newProvider(t)
-			addr := freeAddr(t)
-			base := "http://" + addr
-			t.Setenv("VIGIL_OIDC_CLIENT_SECRET", ssoSecret)
-			ctx, cancel := context.WithCancel(context.Background())
-			var out lockedBuffer
-			done := make(chan int)
-			go func() {
-				done <- cli.Run(ctx, []string{"--db", dsn, "serve", "--addr", addr, "--sync=false", "--oidc-issuer", idp.URL,
-					"--oidc-client-id", ssoClient, "--oidc-redirect-url", base + "/login/sso/callback",
-					"--oidc-roles", "vigil-admins=admin,vigil-psirt=psirt,vigil-readers=viewer"}, strings.NewReader(""), &out, &out)
-			}()
-			defer func() {
-				cancel()
-				<-done
-				for _, secret := range append([]string{ssoSecret}, idp.issued...) {
-					if strings.Contains(out.String(), secret) {
-						t.Errorf("the server's output shows a secret (%.12s...):\n%s", secret, out.String())
-					}
-				}
-			}()
-			for !strings.Contains(out.String(), "listening") {
-				select {
-				case code := <-done:
-					t.Fatalf("serve exited %d:\n%s", code, out.String())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
+			base, out := serveSSO(t, dsn, idp)
 			if !strings.Contains(out.String(), "client_secret_set=true") {
 				t.Errorf("serve's start-up log does not say single sign-on is on with a secret:\n%s", out.String())
-			}
-
-			browser := func() *http.Client {
-				jar, _ := cookiejar.New(nil)
-				return &http.Client{Jar: jar}
 			}
 			if _, page := passwordSignIn(t, browser(), base, "nobody", "x"); !strings.Contains(page, `href="/login/sso`) || !strings.Contains(page, "break-glass") {
 				t.Errorf("the sign-in page does not lead with single sign-on:\n%s", page)
 			}
-			// me is who the browser is signed in as: "name role", or "" with the status.
-			me := func(c *http.Client) (int, string) {
-				res, err := c.Get(base + "/api/v1/me")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				var who struct{ Name, Role string }
-				json.NewDecoder(res.Body).Decode(&who)
-				return res.StatusCode, strings.TrimSpace(who.Name + " " + who.Role)
-			}
-			sso := func(claims map[string]any) (*http.Client, int, string) {
-				t.Helper()
-				idp.signIn(claims)
-				c := browser()
-				res, err := c.Get(base + "/login/sso?next=/devices")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				b, _ := io.ReadAll(res.Body)
-				return c, res.StatusCode, string(b)
-			}
+			me := func(c *http.Client) (int, string) { return me(t, base, c) }
+			sso := func(claims map[string]any) (*http.Client, int, string) { return ssoSignIn(t, base, idp, claims) }
 
 			c, status, _ := sso(map[string]any{"sub": "u-1", "preferred_username": "alice", "groups": []string{"staff", "vigil-psirt"}})
 			if code, body := me(c); status != http.StatusOK || code != http.StatusOK || body != "alice psirt" {
@@ -299,6 +257,72 @@ func TestServeSignsInThroughOIDC(t *testing.T) {
 	}
 }
 
+// serveSSO runs `vigil serve` on dsn with single sign-on through idp (the client secret in
+// $VIGIL_OIDC_CLIENT_SECRET) until the test ends, then checks its output never showed the client secret, a code or
+// an ID token. It returns the server's base URL and its output.
+func serveSSO(t *testing.T, dsn string, idp *provider) (string, *lockedBuffer) {
+	t.Helper()
+	addr := freeAddr(t)
+	base := "http://" + addr
+	t.Setenv("VIGIL_OIDC_CLIENT_SECRET", ssoSecret)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := new(lockedBuffer)
+	done := make(chan int)
+	go func() {
+		done <- cli.Run(ctx, []string{"--db", dsn, "serve", "--addr", addr, "--sync=false", "--oidc-issuer", idp.URL,
+			"--oidc-client-id", ssoClient, "--oidc-redirect-url", base + "/login/sso/callback",
+			"--oidc-roles", "vigil-admins=admin,vigil-psirt=psirt,vigil-readers=viewer"}, strings.NewReader(""), out, out)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		for _, secret := range append([]string{ssoSecret}, idp.issued...) {
+			if strings.Contains(out.String(), secret) {
+				t.Errorf("the server's output shows a secret (%.12s...):\n%s", secret, out.String())
+			}
+		}
+	})
+	for !strings.Contains(out.String(), "listening") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return base, out
+}
+
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+// me is who the browser is signed in as: "name role", or "" with the status.
+func me(t *testing.T, base string, c *http.Client) (int, string) {
+	res, err := c.Get(base + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var who struct{ Name, Role string }
+	json.NewDecoder(res.Body).Decode(&who)
+	return res.StatusCode, strings.TrimSpace(who.Name + " " + who.Role)
+}
+
+// ssoSignIn signs a new browser in through idp as the user claims names; it returns the browser and the final page.
+func ssoSignIn(t *testing.T, base string, idp *provider, claims map[string]any) (*http.Client, int, string) {
+	t.Helper()
+	idp.signIn(claims)
+	c := browser()
+	res, err := c.Get(base + "/login/sso?next=/devices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return c, res.StatusCode, string(b)
+}
+
 // passwordSignIn posts the sign-in form as a browser does (the CSRF cookie from the page first) and follows the
 // redirect; it returns the final status and body.
 func passwordSignIn(t *testing.T, c *http.Client, base, name, pw string) (int, string) {
@@ -322,4 +346,109 @@ func passwordSignIn(t *testing.T, c *http.Client, base, name, pw string) (int, s
 	defer res.Body.Close()
 	b, _ = io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// TestSSOStepUpSigning signs a determination as a user who signs in only through the OpenID Connect provider and
+// has no Vigil password: the signing sends the browser back to the provider with prompt=login and max_age=0, and
+// the signature is made when the provider's ID token shows a fresh authentication (auth_time after the asking) of
+// that user, bound to that act by its nonce; its method is "oidc". A provider that reuses an old session, one that
+// signs in another account, and a step-up whose act was altered in the browser are refused, no signature made.
+// Both engines.
+func TestSSOStepUpSigning(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dsn := storetest.MigratedDSN(t, engine)
+			r := runner{t, dsn}
+			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
+			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")
+			r.ok("version", "create", "2.0", "--device", "Pump", "--units", "30")
+			d0 := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
+			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
+			r.ok("case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote dose change")
+			idp := newProvider(t)
+			base, _ := serveSSO(t, dsn, idp)
+			alice := map[string]any{"sub": "u-1", "preferred_username": "alice", "groups": "vigil-psirt"}
+			c, status, _ := ssoSignIn(t, base, idp, alice)
+			if code, who := me(t, base, c); status != http.StatusOK || code != http.StatusOK || who != "alice psirt" {
+				t.Fatalf("alice's sign-in: %d, me %d %q", status, code, who)
+			}
+			r.ok("user", "full-name", "alice", "Alice A. Ames")
+			csrf := func() string {
+				res, err := c.Get(base + "/cases/1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if !strings.Contains(string(b), `action="/cases/1/sign/sso"`) {
+					t.Fatalf("the case page offers no signing through single sign-on:\n%s", b)
+				}
+				return regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(b))[1]
+			}
+			sign := func(meaning string) (int, string) {
+				t.Helper()
+				res, err := c.PostForm(base+"/cases/1/sign/sso", url.Values{"csrf": {csrf()}, "meaning": {meaning}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				return res.StatusCode, string(b)
+			}
+			signatures := func() string { return r.ok("signatures", "assessment", "1", "--format", "json") }
+
+			code, page := sign("approval")
+			if code != http.StatusOK || !strings.Contains(page, "Electronically signed by Alice A. Ames (alice)") {
+				t.Fatalf("signing through the provider: %d\n%s", code, page)
+			}
+			if last := idp.asked[len(idp.asked)-1]; last != "prompt=login max_age=0" {
+				t.Errorf("the step-up asked the provider %q, want a fresh authentication", last)
+			}
+			if sigs := signatures(); strings.Count(sigs, `"method": "oidc"`) != 1 || !strings.Contains(sigs, `"meaning": "approval"`) || !strings.Contains(sigs, `"signer": "alice"`) {
+				t.Fatalf("signatures: %s", sigs)
+			}
+
+			// A provider that reuses its session instead of authenticating again.
+			idp.stale = true
+			if code, page := sign("review"); code != http.StatusForbidden || !strings.Contains(page, "did not authenticate you again") {
+				t.Errorf("stale auth_time: %d\n%s", code, page)
+			}
+			idp.stale = false
+			// The provider signs in another account than the signer's.
+			idp.signIn(map[string]any{"sub": "u-9", "preferred_username": "mallory", "groups": "vigil-psirt"})
+			if code, page := sign("review"); code != http.StatusForbidden || !strings.Contains(page, "another account") {
+				t.Errorf("another account: %d\n%s", code, page)
+			}
+			idp.signIn(alice)
+			// The act altered in the browser on the way: the meaning the step-up cookie carries.
+			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			res, err := c.PostForm(base+"/cases/1/sign/sso", url.Values{"csrf": {csrf()}, "meaning": {"review"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			c.CheckRedirect = nil
+			back, _ := url.Parse(base + "/login/sso/callback")
+			for _, ck := range res.Cookies() {
+				if ck.Name == "vigil_stepup" {
+					c.Jar.SetCookies(back, []*http.Cookie{{Name: ck.Name, Value: strings.Replace(ck.Value, " review ", " responsibility ", 1), Path: "/login/sso"}})
+				}
+			}
+			res, err = c.Get(res.Header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "not the one the provider was asked to confirm") {
+				t.Errorf("an altered act: %d\n%s", res.StatusCode, b)
+			}
+			if sigs := signatures(); strings.Count(sigs, `"method": "oidc"`) != 1 {
+				t.Errorf("a refused step-up made a signature: %s", sigs)
+			}
+			if code, who := me(t, base, c); code != http.StatusOK || who != "alice psirt" {
+				t.Errorf("after the refusals alice is no longer signed in: %d %q", code, who)
+			}
+		})
+	}
 }

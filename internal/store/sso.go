@@ -101,3 +101,25 @@ func (tx *Tx) createSSOUser(ctx context.Context, u *vigil.User, id vigil.SSOIden
 	tx.wrote("users", uid)
 	return tx.Audit(ctx, "user.identity", "user", u.Name, nil, map[string]string{"issuer": id.Issuer, "subject": id.Subject}, "")
 }
+
+// IdentityUser returns the id of the user an OpenID Connect identity (issuer, subject) belongs to: ENOTFOUND when
+// none, EUNAUTHORIZED when that user is disabled. Needs PermRead.
+func (db *DB) IdentityUser(ctx context.Context, issuer, subject string) (_ int64, err error) {
+	defer vigil.Wrap(&err, "store.IdentityUser", subject)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return 0, err
+	}
+	var id int64
+	var disabled bool
+	err = db.db.QueryRowContext(ctx, `SELECT u.id, u.disabled FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.issuer = $1 AND i.subject = $2`,
+		issuer, subject).Scan(&id, &disabled)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, vigil.Errorf(vigil.ENOTFOUND, "no user has this identity at the provider")
+	case err != nil:
+		return 0, err
+	case disabled:
+		return 0, vigil.Errorf(vigil.EUNAUTHORIZED, "this account is disabled")
+	}
+	return id, nil
+}

@@ -151,6 +151,8 @@ func (s *Server) table() []route {
 			Example: form("state", "closed", "reason", "Fix distributed to every fielded unit."), h: s.caseForm("state", "", "case-state", "The state was not changed: ", s.caseState)},
 		{Method: "POST", Pattern: "/cases/{id}/sign", Perm: vigil.PermSign, Summary: "sign the case's determination (21 CFR Part 11): the meaning, your user name and password typed again",
 			Example: form("meaning", "approval", "signer", "SIGNER", "password", "PASSWORD"), h: s.caseForm("sign", "#timeline", "signed", "The signature was not made: ", s.caseSign)},
+		{Method: "POST", Pattern: "/cases/{id}/sign/sso", Perm: vigil.PermSign, Summary: "sign the case's determination after a fresh sign-in at the OpenID Connect provider (prompt=login, max_age=0): the browser goes there and back to the SSO callback, which signs (404 without single sign-on)",
+			Example: form("meaning", "approval"), h: s.caseSignSSO},
 		{Method: "POST", Pattern: "/cases/{id}/owner", Perm: vigil.PermAssess, Summary: "give a case to the user who works it (empty for nobody), with a reason",
 			Example: form("owner", "psirt", "reason", "On call this week."), h: s.caseForm("owner", "", "owner", "The owner was not changed: ", s.caseOwner)},
 		{Method: "POST", Pattern: "/cases/{id}/vex", Perm: vigil.PermAssess, Summary: "record the VEX status of a version on the case (or of all it affects)",

@@ -31,6 +31,7 @@ type Services struct {
 	Filters   vigil.SavedFilterService // optional: each user's saved list filters
 	Threats   vigil.ThreatModelService // optional: each device's threat model
 	SSO       vigil.SSOService         // optional: single sign-on through an OpenID Connect provider
+	StepUp    StepUp                   // optional (with SSO): signing after a fresh sign-in at the provider
 	Intake    vigil.IntakeService      // optional: the public report page, the report queue, security.txt
 	// AckDeadlines, when set, lists the intake reports' acknowledgement clocks as deadlines (internal/service/intake),
 	// which the deadlines screen and API show with every other clock.

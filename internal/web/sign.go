@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,6 +93,82 @@ func (s *Server) caseSign(r *http.Request, id int64) error {
 		return vigil.Errorf(vigil.EINVALID, "%s", vigil.ErrorMessage(err))
 	}
 	return err
+}
+
+// StepUp signs a record after a fresh sign-in at the organization's OpenID Connect provider (esign.Service with
+// its provider): how a user who signs in through single sign-on, and has no Vigil password, signs.
+type StepUp interface {
+	StartStepUp(ctx context.Context, req vigil.SignRequest, next string) (authURL string, p vigil.StepUp, err error)
+	FinishStepUp(ctx context.Context, p vigil.StepUp, state, code string) (*vigil.Signature, error)
+}
+
+// stepUpCookie carries the signing act to the provider and back, like ssoCookie a sign-in: HttpOnly, Lax (it comes
+// back on the provider's top-level redirect), one use. Its fields are bound by the nonce the ID token holds.
+const stepUpCookie = "vigil_stepup"
+
+// caseSignSSO starts signing the case's determination (its latest standing assessment) through the provider: the
+// browser goes there to sign in again and comes back to the SSO callback, which signs.
+func (s *Server) caseSignSSO(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if s.svc.StepUp == nil {
+		return vigil.Errorf(vigil.ENOTFOUND, "signing through the provider needs single sign-on: sign with your password")
+	}
+	v, err := s.svc.Cases.CaseView(r.Context(), id, vigil.Date{})
+	if err != nil {
+		return err
+	}
+	if len(v.Assessments) == 0 {
+		return s.renderCase(w, r, http.StatusBadRequest, "sign", "The signature was not made: the case has no assessment to sign: assess it first", r.PostForm)
+	}
+	u, p, err := s.svc.StepUp.StartStepUp(r.Context(), vigil.SignRequest{Kind: "assessment", RecordID: v.Assessments[len(v.Assessments)-1].ID,
+		Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning"))}, "/cases/"+itoa(id)+"#timeline")
+	if err != nil {
+		if !formRecoverable(err) {
+			return err
+		}
+		return s.renderCase(w, r, StatusOf(err), "sign", "The signature was not made: "+vigil.ErrorMessage(err), r.PostForm)
+	}
+	http.SetCookie(w, &http.Cookie{Name: stepUpCookie, Value: strings.Join([]string{p.State, p.Nonce, p.Verifier, p.Kind,
+		strconv.FormatInt(p.RecordID, 10), string(p.Meaning), strconv.FormatInt(p.Asked.Unix(), 10), p.Next}, " "),
+		Path: "/login/sso", HttpOnly: true, Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: 600})
+	http.Redirect(w, r, u, http.StatusSeeOther)
+	return nil
+}
+
+// stepUpBack finishes a step-up when the provider's answer belongs to one (its state is the step-up cookie's); ok
+// is false when it does not (a sign-in's answer).
+func (s *Server) stepUpBack(w http.ResponseWriter, r *http.Request) (ok bool, err error) {
+	c, err := r.Cookie(stepUpCookie)
+	if err != nil || s.svc.StepUp == nil {
+		return false, nil
+	}
+	f := strings.SplitN(c.Value, " ", 8)
+	state := r.URL.Query().Get("state")
+	if len(f) != 8 || state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f[0])) != 1 {
+		return false, nil
+	}
+	// One use: the pending step-up is cleared whatever happens next.
+	http.SetCookie(w, &http.Cookie{Name: stepUpCookie, Value: "", Path: "/login/sso", MaxAge: -1})
+	rec, _ := strconv.ParseInt(f[4], 10, 64)
+	asked, _ := strconv.ParseInt(f[6], 10, 64)
+	p := vigil.StepUp{State: f[0], Nonce: f[1], Verifier: f[2], Kind: f[3], RecordID: rec, Meaning: vigil.SignatureMeaning(f[5]), Asked: time.Unix(asked, 0).UTC(), Next: safeNext(f[7])}
+	if e := r.URL.Query().Get("error"); e != "" {
+		return true, vigil.Errorf(vigil.EFORBIDDEN, "the signature was not made: the provider answered %s", vigil.Clip(100, e))
+	}
+	if _, err := s.svc.StepUp.FinishStepUp(r.Context(), p, state, r.URL.Query().Get("code")); err != nil {
+		if vigil.ErrorCode(err) == vigil.EUNAUTHORIZED {
+			// A refused signature is the signing's answer, not the session's: the session stays.
+			return true, vigil.Errorf(vigil.EFORBIDDEN, "%s", vigil.ErrorMessage(err))
+		}
+		return true, err
+	}
+	return true, redirect(w, r, p.Next, "signed")
 }
 
 func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) error {

@@ -26,6 +26,11 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 // ssoCallback finishes the sign-in; a refusal shows the sign-in page saying why (an error page would redirect an
 // unauthenticated browser to the sign-in page without the reason).
 func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
+	// The provider sends a signing's step-up back here too (one redirect URL is registered with it); its refusal
+	// is an error page to the signed-in signer, who stays signed in.
+	if ok, err := s.stepUpBack(w, r); ok {
+		return err
+	}
 	err := s.ssoFinish(w, r)
 	if err != nil && vigil.ErrorCode(err) != vigil.EINTERNAL && vigil.ErrorCode(err) != vigil.ENOTFOUND {
 		s.renderLogin(w, r, StatusOf(err), vigil.ErrorMessage(err), "")

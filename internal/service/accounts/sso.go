@@ -3,11 +3,14 @@ package accounts
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -140,29 +143,9 @@ func (s *SSO) SSOFinish(ctx context.Context, p vigil.SSOPending, state, code str
 	if code == "" {
 		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: the provider returned no code")
 	}
-	cctx := oidc.ClientContext(ctx, s.cfg.Client)
-	tok, err := s.oauth.Exchange(cctx, code, oauth2.VerifierOption(p.Verifier))
+	idt, claims, err := s.exchange(ctx, code, p.Verifier, p.Nonce, "sign-in")
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.ErrorCode != "" {
-			return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: the provider refused the code: %s", re.ErrorCode)
-		}
-		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: exchanging the code with the provider failed")
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: the provider returned no ID token")
-	}
-	idt, err := s.verifier.Verify(cctx, raw)
-	if err != nil {
-		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: the ID token does not verify: %v", err)
-	}
-	if idt.Nonce != p.Nonce {
-		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: the ID token's nonce is not this sign-in's")
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "sign-in: the ID token's claims: %v", err)
+		return nil, err
 	}
 	name, _ := claim(claims, s.cfg.NameClaim).(string)
 	if name == "" {
@@ -173,6 +156,91 @@ func (s *SSO) SSOFinish(ctx context.Context, p vigil.SSOPending, state, code str
 		return nil, vigil.Errorf(vigil.EFORBIDDEN, "sign-in: %s has no Vigil role (the %s claim maps to none): ask an admin", name, s.cfg.RoleClaim)
 	}
 	return s.store.SSOUser(ctx, vigil.SSOIdentity{Issuer: idt.Issuer, Subject: idt.Subject, Name: name, Role: role})
+}
+
+// StepUpMaxAge is how long a step-up may take, from the signing asked to the provider's answer.
+const StepUpMaxAge = 10 * time.Minute
+
+// stepUpSkew tolerates the provider's clock running behind Vigil's when auth_time is compared with the asking.
+const stepUpSkew = time.Minute
+
+// StepUpStart returns the provider's authorization URL for a fresh sign-in bound to the signing act p (its Kind,
+// RecordID, Meaning, Asked and Next): prompt=login and max_age=0 ask the provider to authenticate the user again
+// whatever session it holds, and the nonce carries a digest of the act, so the ID token vouches for this act only.
+func (s *SSO) StepUpStart(p vigil.StepUp) (string, vigil.StepUp) {
+	p.State, p.Verifier = random(), oauth2.GenerateVerifier()
+	r := random()
+	p.Nonce = r + "." + stepUpDigest(r, p)
+	return s.oauth.AuthCodeURL(p.State, oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier),
+		oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")), p
+}
+
+// stepUpDigest binds a step-up's nonce (its random part r) to the act it was asked for.
+func stepUpDigest(r string, p vigil.StepUp) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{"vigil step-up", r, p.Kind, strconv.FormatInt(p.RecordID, 10), string(p.Meaning),
+		strconv.FormatInt(p.Asked.Unix(), 10), p.Next}, "\n")))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// StepUpFinish completes a step-up the browser came back from at now: the act it carries must be the one its
+// nonce was made for, the code is exchanged (PKCE), and the ID token must verify, hold that nonce and an auth_time
+// no older than the asking (the provider authenticated the user again for it). It returns the identity the
+// provider vouches for; the caller checks it is the signer's. EUNAUTHORIZED naming what does not check out.
+func (s *SSO) StepUpFinish(ctx context.Context, p vigil.StepUp, state, code string, now time.Time) (vigil.SSOIdentity, error) {
+	r, digest, _ := strings.Cut(p.Nonce, ".")
+	switch {
+	case p.State == "" || state != p.State || p.Verifier == "":
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the provider's answer does not belong to this browser's signing (state): sign again")
+	case r == "" || digest != stepUpDigest(r, p):
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the signing act the browser brought back is not the one the provider was asked to confirm: sign again")
+	case now.Sub(p.Asked) > StepUpMaxAge || p.Asked.After(now.Add(stepUpSkew)):
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the sign-in at the provider took longer than %s: sign again", StepUpMaxAge)
+	case code == "":
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the provider returned no code")
+	}
+	idt, claims, err := s.exchange(ctx, code, p.Verifier, p.Nonce, "signing")
+	if err != nil {
+		return vigil.SSOIdentity{}, err
+	}
+	at, ok := claims["auth_time"].(float64)
+	switch {
+	case !ok:
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the provider's ID token has no auth_time: it cannot show that it authenticated you again for this signature")
+	case time.Unix(int64(at), 0).Add(stepUpSkew).Before(p.Asked):
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the provider did not authenticate you again (auth_time %s is before the signing was asked at %s): sign again",
+			time.Unix(int64(at), 0).UTC().Format(time.RFC3339), p.Asked.UTC().Format(time.RFC3339))
+	}
+	return vigil.SSOIdentity{Issuer: idt.Issuer, Subject: idt.Subject}, nil
+}
+
+// exchange trades the code for an ID token (proving the PKCE verifier) and verifies it (signature, issuer,
+// audience, expiry) and its nonce; what names the flow in errors, which never quote the code or tokens.
+func (s *SSO) exchange(ctx context.Context, code, verifier, nonce, what string) (*oidc.IDToken, map[string]any, error) {
+	cctx := oidc.ClientContext(ctx, s.cfg.Client)
+	tok, err := s.oauth.Exchange(cctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode != "" {
+			return nil, nil, vigil.Errorf(vigil.EUNAUTHORIZED, "%s: the provider refused the code: %s", what, re.ErrorCode)
+		}
+		return nil, nil, vigil.Errorf(vigil.EUNAUTHORIZED, "%s: exchanging the code with the provider failed", what)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, nil, vigil.Errorf(vigil.EUNAUTHORIZED, "%s: the provider returned no ID token", what)
+	}
+	idt, err := s.verifier.Verify(cctx, raw)
+	if err != nil {
+		return nil, nil, vigil.Errorf(vigil.EUNAUTHORIZED, "%s: the ID token does not verify: %v", what, err)
+	}
+	if idt.Nonce != nonce {
+		return nil, nil, vigil.Errorf(vigil.EUNAUTHORIZED, "%s: the ID token's nonce is not this %s's", what, what)
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return nil, nil, vigil.Errorf(vigil.EUNAUTHORIZED, "%s: the ID token's claims: %v", what, err)
+	}
+	return idt, claims, nil
 }
 
 // claim reads a claim by dotted path.
