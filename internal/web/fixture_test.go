@@ -354,6 +354,7 @@ func (e *env) isaoFixture() {
 	e.taxii = taxiiserver.New("fixture", "", map[string]string{"shares": "Member shares"})
 	ts := httptest.NewServer(e.taxii.Handler())
 	e.t.Cleanup(ts.Close)
+	e.app.ISAO.HTTP = ts.Client() // the service's own client dials public addresses only
 	taxiiURL, coll, user := ts.URL+"/taxii2/", "shares", "fixture"
 	_, err = e.app.ISAO.Set(ctx, isao.SetInput{Name: "Health-ISAC", TAXIIURL: &taxiiURL, Collection: &coll, User: &user, Reason: "the ISAO's TAXII server"})
 	must(err)

@@ -49,7 +49,7 @@ type Service struct {
 	Key []byte
 	// Notices, when set, gives a notice share its notice and text (internal/service/notices).
 	Notices Notices
-	// HTTP is the client TAXII requests go through (http.DefaultClient with a timeout when nil).
+	// HTTP is the client TAXII requests go through (when nil, one that dials public addresses only, as feeds do).
 	HTTP *http.Client
 	// Wait waits between polls of a pending TAXII status (time.After when nil).
 	Wait  func(time.Duration) <-chan time.Time

@@ -230,6 +230,12 @@ func TestShare(t *testing.T) {
 			if log, _ := fx.svc.Shares(ctx, "Health-ISAC", fx.caseID); len(log) != 3 || log[0].Method != vigil.ShareExported {
 				t.Errorf("sharing log = %+v", log)
 			}
+			// Without a client of its own, the service dials public addresses only: the loopback server is refused.
+			guarded := *fx.svc
+			guarded.HTTP = nil
+			if _, err := guarded.Share(ctx, isao.ShareInput{CaseID: fx.caseID}); err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
+				t.Errorf("a share to a loopback TAXII server with the default client = %v", err)
+			}
 			// The wrong secret key does not open the password: nothing is sent.
 			other := *fx.svc
 			other.Key = make([]byte, 32)

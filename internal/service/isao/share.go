@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/feed/stix"
 	"github.com/vigil-dev/vigil/internal/feed/taxii"
+	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/service/remediation"
@@ -511,7 +511,10 @@ func (s *Service) client(ctx context.Context, m *vigil.ISAOMembership) (*taxii.C
 	}
 	c := &taxii.Client{HTTP: s.HTTP, User: m.TAXII.User}
 	if c.HTTP == nil {
-		c.HTTP = &http.Client{Timeout: time.Minute}
+		// The URL is whatever a portfolio editor typed: the feeds' guard keeps it off loopback, private and
+		// link-local addresses (metadata endpoints), checked on every address dialled.
+		c.HTTP = importer.NewClient(importer.PublicAddr)
+		c.HTTP.Timeout = time.Minute
 	}
 	if m.TAXII.PasswordSet {
 		sealed, err := s.Store.ISAOSecret(ctx, m.ID)
