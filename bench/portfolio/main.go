@@ -35,16 +35,25 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/vigil-dev/vigil/bench/sbomgen/gen"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if len(os.Args) > 2 && os.Args[1] == rusageFlag {
+		os.Exit(rusageMain(os.Args[2:]))
+	}
+	// An interrupted run still removes its store (a few GB at full scale) and its PostgreSQL database.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/portfolio:", err)
 		os.Exit(1)
 	}
@@ -128,6 +137,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(c.Work, 0o755); err != nil {
 		return err
+	}
+	// Stores left by a run that was killed outright.
+	stale, _ := filepath.Glob(filepath.Join(c.Work, "store-*"))
+	for _, d := range stale {
+		os.RemoveAll(d)
 	}
 	if c.Gen {
 		if c.Dense == "" {

@@ -166,29 +166,68 @@ var scanSBOMs = []struct{ file, phase string }{
 
 // child is one run of another program: its wall and CPU time and peak resident memory (getrusage).
 type child struct {
-	seconds, cpu, peakMB float64
-	exit                 int
+	Seconds float64 `json:"seconds"`
+	CPU     float64 `json:"cpu"`
+	PeakMB  float64 `json:"peak_mb"`
+	Exit    int     `json:"exit"`
 }
 
+// rusageFlag makes this program a small intermediate process that runs a command and reports its child's usage on
+// file descriptor 3. A child exec'd straight from this process would report this process's own peak RSS as its
+// own: Linux records the peak of the address space an exec replaces (here, shared with this process through
+// vfork) in the new program's maximum RSS.
+const rusageFlag = "-rusage-of"
+
+// rusageMain is the intermediate process: it runs args with this process's standard streams.
+func rusageMain(args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	ch := child{Seconds: time.Since(t0).Seconds()}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(os.Stderr, err)
+		return 125
+	}
+	ch.Exit = cmd.ProcessState.ExitCode()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		ch.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		ch.PeakMB = float64(ru.Maxrss) / 1024
+	}
+	json.NewEncoder(os.NewFile(3, "rusage")).Encode(ch)
+	return 0
+}
+
+// runChild runs name through the intermediate process (rusageMain) and returns its usage; exit status 1 means
+// findings, for both scanners, anything above it a failure.
 func runChild(ctx context.Context, stdout io.Writer, name string, args ...string) (child, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
+	self, err := os.Executable()
+	if err != nil {
+		return child{}, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return child{}, err
+	}
+	defer r.Close()
+	cmd := exec.CommandContext(ctx, self, append([]string{rusageFlag, name}, args...)...)
 	cmd.Stdout = stdout
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	t0 := time.Now()
-	err := cmd.Run()
-	ch := child{seconds: time.Since(t0).Seconds()}
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return ch, err
+	cmd.ExtraFiles = []*os.File{w}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return child{}, err
 	}
-	ch.exit = cmd.ProcessState.ExitCode()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		ch.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-		ch.peakMB = float64(ru.Maxrss) / 1024
+	var ch child
+	derr := json.NewDecoder(r).Decode(&ch)
+	if err := cmd.Wait(); err != nil || derr != nil {
+		return ch, fmt.Errorf("%s: %v %v: %s", filepath.Base(name), err, derr, strings.TrimSpace(stderr.String()))
 	}
-	if ch.exit > 1 { // 1 means findings, for both scanners
-		return ch, fmt.Errorf("%s exited %d: %s", filepath.Base(name), ch.exit, strings.TrimSpace(stderr.String()))
+	if ch.Exit > 1 {
+		return ch, fmt.Errorf("%s exited %d: %s", filepath.Base(name), ch.Exit, strings.TrimSpace(stderr.String()))
 	}
 	return ch, nil
 }
@@ -224,7 +263,7 @@ func measureScans(ctx context.Context, c config, engine, dsn string, rep *report
 				got[[2]string{f.Component.Purl, f.Vulnerability}] = true
 			}
 			fp, fn := diff(got, want)
-			rep.add(Measurement{Engine: engine, Phase: s.phase, Run: r, Seconds: ch.seconds, CPU: ch.cpu, PeakMB: ch.peakMB, Load1: procstat.Load1(),
+			rep.add(Measurement{Engine: engine, Phase: s.phase, Run: r, Seconds: ch.Seconds, CPU: ch.CPU, PeakMB: ch.PeakMB, Load1: procstat.Load1(),
 				Note: fmt.Sprintf("%d findings", len(got))})
 			if r == 1 {
 				rep.check(engine, "scan "+s.file, fp == 0 && fn == 0, "%d findings (want %d), %d FP, %d FN", len(got), len(want), fp, fn)
@@ -256,7 +295,7 @@ func measurePeer(ctx context.Context, c config, rep *report) error {
 		if err != nil && !errors.As(err, &ee) {
 			return err
 		}
-		rep.add(Measurement{Engine: "osv-scanner", Phase: s.phase, Run: 1, Seconds: ch.seconds, CPU: ch.cpu, PeakMB: ch.peakMB, Load1: procstat.Load1(), Note: line})
+		rep.add(Measurement{Engine: "osv-scanner", Phase: s.phase, Run: 1, Seconds: ch.Seconds, CPU: ch.CPU, PeakMB: ch.PeakMB, Load1: procstat.Load1(), Note: line})
 		rep.Peer = append(rep.Peer, PeerResult{SBOM: s.file, Check: line})
 	}
 	return nil
@@ -313,7 +352,11 @@ func storeSize(ctx context.Context, engine, dsn string, h *sql.DB, dense string)
 	s.Engine = engine
 	switch engine {
 	case "sqlite":
-		// The WAL is checkpointed into the file at the import's end; what is left of it counts too.
+		// The import is one transaction, so its pages are all in the WAL when it commits; the store's size is the
+		// file once they are checkpointed into it (as the next checkpoint does, truncating the WAL to its bound).
+		if _, err := h.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return s, err
+		}
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		for _, p := range []string{path, path + "-wal"} {
 			if fi, err := os.Stat(p); err == nil {
