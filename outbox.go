@@ -3,6 +3,7 @@ package vigil
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,7 +38,13 @@ type MailInput struct {
 	// About is what the message is about, for the delivery log and the links back ("case:7", "notice:12",
 	// "report:3").
 	About string `json:"about"`
+	// Headers are the message's own header lines: In-Reply-To and References (message ids in angle brackets),
+	// which thread a follow-up under the message it follows in the recipient's mail client.
+	Headers map[string]string `json:"headers,omitempty"`
 }
+
+// MailHeaders are the header lines a message may set itself; the outbox and the mailer write every other one.
+var MailHeaders = []string{"In-Reply-To", "References"}
 
 // Mail limits: a subject is one line; a body is a notice, not an attachment store.
 const (
@@ -61,6 +68,14 @@ func (m *MailInput) Validate() error {
 	}
 	if strings.TrimSpace(m.Key) == "" {
 		return Errorf(EINVALID, "key: required (it keeps a retried enqueue from sending twice)")
+	}
+	for k, v := range m.Headers {
+		if !slices.Contains(MailHeaders, k) {
+			return Errorf(EINVALID, "headers: %q: a message may set only %s", Clip(40, k), strings.Join(MailHeaders, ", "))
+		}
+		if strings.ContainsAny(v, "\r\n") || len(v) > MaxMailSubject || !strings.HasPrefix(v, "<") || !strings.HasSuffix(v, ">") {
+			return Errorf(EINVALID, "headers.%s: message ids in angle brackets on one line (<id@example.org>)", k)
+		}
 	}
 	return texts(field{"subject", m.Subject, MaxMailSubject}, field{"text", m.Text, MaxMailBody}, field{"html", m.HTML, MaxMailBody},
 		field{"key", m.Key, MaxIdent}, field{"about", m.About, MaxName})

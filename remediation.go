@@ -160,6 +160,24 @@ type FixRelease struct {
 	EventID      int64         `json:"event_id,omitempty"`
 	CreatedAt    time.Time     `json:"created_at"`
 	Actor        string        `json:"actor"`
+	// Retraction withdraws the fix release (entered in error, recalled): it stays on record, and counts for nothing.
+	Retraction *FixRetraction `json:"retraction,omitempty"`
+	// VVRetractions are the V&V records withdrawn from the fix, oldest first, each with why.
+	VVRetractions []FixRetraction `json:"vv_retractions,omitempty"`
+}
+
+// FixRetraction is the withdrawal of a fix release or of its V&V record (VV: the record withdrawn).
+type FixRetraction struct {
+	VV     *VVRecord `json:"vv,omitempty"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+}
+
+// InField reports whether the fix counts as remediating the field: distributed with its V&V record standing. A
+// fix whose V&V record was retracted no longer counts (criterion 3, the metrics, the VEX and the advisories).
+func (f *FixRelease) InField() bool {
+	return f.Retraction == nil && f.Distribution != nil && f.VV != nil && f.VV.Result == VVPassed
 }
 
 // Validate checks a new fix release.
@@ -236,6 +254,12 @@ type RemediationStore interface {
 	SetDistribution(ctx context.Context, id int64, d Distribution, reason string) error
 	// SetFixEvent links a distributed fix to the case event that records it.
 	SetFixEvent(ctx context.Context, id, eventID int64) error
+	// RetractFix withdraws a fix release with a reason and returns the fix_distributed event it had recorded
+	// (0 for none), which the caller retracts on the case; ECONFLICT when it is withdrawn already.
+	RetractFix(ctx context.Context, id int64, reason string) (event int64, err error)
+	// RetractVV withdraws a fix's V&V record with a reason (kept in VVRetractions) and unlinks the fix_distributed
+	// event it had recorded, returned for the caller to retract (0 for none); EINVALID when there is no record.
+	RetractVV(ctx context.Context, id int64, reason string) (event int64, err error)
 	AddDeployment(ctx context.Context, d *Deployment) error
 	// Deployments lists a case's deployment reports, oldest first by date then entry.
 	Deployments(ctx context.Context, caseID int64) ([]*Deployment, error)

@@ -195,6 +195,37 @@ a distributed fix records a validated fix_distributed (ED criterion 3): nobody t
 	distribute.Flags().StringVar(&dist.Channel, "channel", "", "how: remote update, service bulletin, field service visit, ...")
 	distribute.Flags().StringVar(&distReason, "reason", "", "a note for the audit trail")
 
+	var retractVV, retractRelease bool
+	var retractReason string
+	retract := &cobra.Command{Use: "retract FIX (--vv | --release) --reason TEXT",
+		Short: "Withdraw a fix's V&V record (a distributed fix then no longer meets criterion 3) or the fix release itself, with a reason; both stay on record",
+		Args:  exactArgs(1),
+		Example: "  vigil plan retract 3 --vv --reason \"VVR-2026-031 tested the wrong build\"\n" +
+			"  vigil plan retract 3 --release --reason \"Release 3.2.2 recalled (field action FA-7)\"",
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID("FIX", args[0])
+			if err != nil {
+				return err
+			}
+			if retractVV == retractRelease {
+				return Usage("one of --vv (the V&V record) or --release (the fix release)")
+			}
+			return env.withApp(func(a *app.App) error {
+				retract := a.Remediation.RetractFix
+				if retractVV {
+					retract = a.Remediation.RetractVV
+				}
+				r, err := retract(env.actx(), id, retractReason)
+				if err != nil {
+					return err
+				}
+				return printRemediation(env, r)
+			})
+		}}
+	retract.Flags().BoolVar(&retractVV, "vv", false, "withdraw the fix's V&V record")
+	retract.Flags().BoolVar(&retractRelease, "release", false, "withdraw the fix release")
+	retract.Flags().StringVar(&retractReason, "reason", "", "why (required; recorded in the audit trail and on the case)")
+
 	var dep vigil.Deployment
 	var consignee, version, depDate string
 	deploy := &cobra.Command{Use: "deploy CASE --consignee C --version V --units N --date DATE",
@@ -272,7 +303,7 @@ a distributed fix records a validated fix_distributed (ED criterion 3): nobody t
 				})
 			})
 		}}
-	cmd.AddCommand(set, show, fix, vvCmd, distribute, deploy, sync, metrics)
+	cmd.AddCommand(set, show, fix, vvCmd, distribute, retract, deploy, sync, metrics)
 	return cmd
 }
 
@@ -319,6 +350,8 @@ func printRemediation(env *Env, r *remediation.Remediation) error {
 			vv, dist, ev := "-", "-", "-"
 			if f.VV != nil {
 				vv = fmt.Sprintf("%s %s %s (%s)", f.VV.Report, f.VV.Result, f.VV.Validated, f.VV.Approver)
+			} else if n := len(f.VVRetractions); n > 0 {
+				vv = fmt.Sprintf("%s retracted: %s", f.VVRetractions[n-1].VV.Report, f.VVRetractions[n-1].Reason)
 			}
 			if f.Distribution != nil {
 				dist = f.Distribution.Date.String() + " " + f.Distribution.Channel
@@ -332,6 +365,9 @@ func printRemediation(env *Env, r *remediation.Remediation) error {
 			return err
 		}
 		fmt.Fprintln(w)
+	}
+	for _, f := range r.Retracted {
+		fmt.Fprintf(w, "Fix %d (%s) retracted %s by %s: %s\n", f.ID, f.Release, f.Retraction.At.UTC().Format("2006-01-02"), f.Retraction.Actor, f.Retraction.Reason)
 	}
 	rows := [][]string{}
 	for _, f := range r.Field {

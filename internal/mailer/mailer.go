@@ -158,6 +158,11 @@ func (s *Sender) Send(ctx context.Context, m *vigil.Mail) (vigil.MailState, stri
 	if m.About != "" {
 		msg.SetGenHeader("X-Vigil-About", m.About)
 	}
+	for _, h := range vigil.MailHeaders { // threading (a follow-up notice under the first); the outbox checked them
+		if v := m.Headers[h]; v != "" {
+			msg.SetGenHeader(gomail.Header(h), v)
+		}
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)

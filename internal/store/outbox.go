@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,15 +15,20 @@ import (
 	"github.com/vigil-dev/vigil/internal/secret"
 )
 
-const outboxCols = "id, idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, attempts, answer, queued_at, next_at, sent_at"
+const outboxCols = "id, idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, attempts, answer, queued_at, next_at, sent_at, headers"
 
 func scanMail(row interface{ Scan(...any) error }) (*vigil.Mail, error) {
 	var m vigil.Mail
-	var queued, next, sent sql.NullString
+	var queued, next, sent, headers sql.NullString
 	var rule sql.NullInt64
 	if err := row.Scan(&m.ID, &m.Key, &m.Channel, &rule, &m.About, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.State, &m.Attempts, &m.Answer,
-		&queued, &next, &sent); err != nil {
+		&queued, &next, &sent, &headers); err != nil {
 		return nil, err
+	}
+	if headers.Valid {
+		if err := json.Unmarshal([]byte(headers.String), &m.Headers); err != nil {
+			return nil, fmt.Errorf("outbox %d: headers: %w", m.ID, err)
+		}
 	}
 	m.RuleID = rule.Int64
 	m.Queued, m.Next, m.Sent = parseTime(queued), parseTime(next), parseTime(sent)
@@ -61,9 +67,13 @@ func (db *DB) EnqueueOutbox(ctx context.Context, channel string, rule int64, msg
 				return err
 			}
 			m = &vigil.Mail{MailInput: in, Channel: channel, RuleID: rule, State: vigil.MailQueued, MessageID: messageID(domain), Queued: tx.Now(), Next: tx.Now()}
-			if m.ID, err = tx.insertID(ctx, `INSERT INTO outbox (idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, queued_at, queued_by, next_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)`,
-				in.Key, channel, ruleID, in.About, in.To, in.Subject, in.Text, in.HTML, m.MessageID, m.State, tx.NowText(), tx.actor.String()); err != nil {
+			var headers any
+			if len(in.Headers) > 0 {
+				headers = mustJSON(in.Headers)
+			}
+			if m.ID, err = tx.insertID(ctx, `INSERT INTO outbox (idem_key, channel, rule_id, about, recipient, subject, text_body, html_body, message_id, state, queued_at, queued_by, next_at, headers)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13)`,
+				in.Key, channel, ruleID, in.About, in.To, in.Subject, in.Text, in.HTML, m.MessageID, m.State, tx.NowText(), tx.actor.String(), headers); err != nil {
 				return err
 			}
 			out = append(out, m)

@@ -133,15 +133,26 @@ func (db *DB) AddFixRelease(ctx context.Context, f *vigil.FixRelease) (err error
 	})
 }
 
-const fixCols = "id, case_id, release_name, version_id, remediation, description, vv, distributed, channel, event_id, created_at, actor"
+const fixCols = "id, case_id, release_name, version_id, remediation, description, vv, distributed, channel, event_id, created_at, actor, retraction, vv_retractions"
 
 func scanFix(row interface{ Scan(...any) error }) (*vigil.FixRelease, error) {
 	var f vigil.FixRelease
 	var version, event sql.NullInt64
-	var vv, distributed, created sql.NullString
+	var vv, distributed, created, retraction, vvRetractions sql.NullString
 	var channel string
-	if err := row.Scan(&f.ID, &f.CaseID, &f.Release, &version, &f.Remediation, &f.Description, &vv, &distributed, &channel, &event, &created, &f.Actor); err != nil {
+	if err := row.Scan(&f.ID, &f.CaseID, &f.Release, &version, &f.Remediation, &f.Description, &vv, &distributed, &channel, &event, &created, &f.Actor,
+		&retraction, &vvRetractions); err != nil {
 		return nil, err
+	}
+	if retraction.Valid {
+		if err := json.Unmarshal([]byte(retraction.String), &f.Retraction); err != nil {
+			return nil, fmt.Errorf("fix release %d: retraction: %w", f.ID, err)
+		}
+	}
+	if vvRetractions.Valid {
+		if err := json.Unmarshal([]byte(vvRetractions.String), &f.VVRetractions); err != nil {
+			return nil, fmt.Errorf("fix release %d: vv_retractions: %w", f.ID, err)
+		}
 	}
 	f.VersionID, f.EventID = version.Int64, event.Int64
 	if vv.Valid {
@@ -301,6 +312,74 @@ func (db *DB) SetFixEvent(ctx context.Context, id, eventID int64) (err error) {
 		tx.wrote("fix_releases", id)
 		return tx.Audit(ctx, "remediation.event", "case", idText(f.CaseID), nil, map[string]any{"fix": id, "event": eventID}, "")
 	})
+}
+
+// RetractFix withdraws a fix release, once, with a reason; it returns the case event its distribution recorded.
+func (db *DB) RetractFix(ctx context.Context, id int64, reason string) (event int64, err error) {
+	defer vigil.Wrap(&err, "store.RetractFix", id)
+	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
+	if err != nil {
+		return 0, err
+	}
+	if err := retractReason(reason); err != nil {
+		return 0, err
+	}
+	err = db.transact(ctx, func(tx *Tx) error {
+		f, err := tx.fixForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if f.Retraction != nil {
+			return vigil.Errorf(vigil.ECONFLICT, "fix release %d (%s) was retracted already: %s", id, f.Release, f.Retraction.Reason)
+		}
+		r := vigil.FixRetraction{Reason: strings.TrimSpace(reason), At: tx.Now(), Actor: actor.String()}
+		if _, err := tx.ExecContext(ctx, "UPDATE fix_releases SET retraction = $1 WHERE id = $2", mustJSON(r), id); err != nil {
+			return err
+		}
+		event = f.EventID
+		tx.wrote("fix_releases", id)
+		return tx.Audit(ctx, "remediation.fix_retract", "case", idText(f.CaseID), map[string]any{"fix": id}, map[string]any{"fix": id, "retraction": r}, reason)
+	})
+	return event, err
+}
+
+// RetractVV withdraws a fix's V&V record with a reason, keeping it in vv_retractions, and unlinks the case event
+// the fix's distribution recorded (returned): that event said the fix was validated.
+func (db *DB) RetractVV(ctx context.Context, id int64, reason string) (event int64, err error) {
+	defer vigil.Wrap(&err, "store.RetractVV", id)
+	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
+	if err != nil {
+		return 0, err
+	}
+	if err := retractReason(reason); err != nil {
+		return 0, err
+	}
+	err = db.transact(ctx, func(tx *Tx) error {
+		f, err := tx.fixForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if f.VV == nil {
+			return vigil.Errorf(vigil.EINVALID, "fix release %d (%s) has no V&V record to retract", id, f.Release)
+		}
+		r := vigil.FixRetraction{VV: f.VV, Reason: strings.TrimSpace(reason), At: tx.Now(), Actor: actor.String()}
+		all := append(f.VVRetractions, r)
+		if _, err := tx.ExecContext(ctx, "UPDATE fix_releases SET vv = NULL, vv_retractions = $1, event_id = NULL WHERE id = $2", mustJSON(all), id); err != nil {
+			return err
+		}
+		event = f.EventID
+		tx.wrote("fix_releases", id)
+		return tx.Audit(ctx, "remediation.vv_retract", "case", idText(f.CaseID), map[string]any{"fix": id, "vv": f.VV, "event": f.EventID},
+			map[string]any{"fix": id, "vv": nil, "retraction": r}, reason)
+	})
+	return event, err
+}
+
+func retractReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: required: why the record is withdrawn")
+	}
+	return vigil.Text("reason", reason, vigil.MaxText)
 }
 
 // AddDeployment appends a deployment report. The consignee must hold units of the version, and the report cannot

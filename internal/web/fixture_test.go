@@ -84,6 +84,8 @@ type env struct {
 	// documents, a signal naming the log4j CVE, a sent notice of the log4j case, and that case's assessment.
 	membership, isaoDoc, signal, notice, assessment int64
 	taxii                                           *taxiiserver.Server
+	// fixes are two fix releases of the log4j case the walk retracts: one through the form, one through the API.
+	fixes [2]int64
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -286,8 +288,8 @@ func (e *env) openAPICases() {
 }
 
 // communication makes what the notice and advisory routes act on: the CVD policy's base URL (the CSAF
-// namespace), a consignee of v1 with an address, four draft notices on the log4j case and a draft advisory.
-// Only the role walk needs them.
+// namespace), a notice case with an addressed consignee, four draft notices on it, a draft advisory, and two fix
+// releases of the log4j case. Only the role walk needs them.
 func (e *env) communication() {
 	e.t.Helper()
 	ctx := sys()
@@ -320,6 +322,11 @@ func (e *env) communication() {
 	a, err := e.app.Advisories.DraftAdvisory(ctx, []int64{e.noticeCase}, 0, "")
 	must(err)
 	e.advisory = a.ID
+	for i := range e.fixes {
+		r, err := e.app.Remediation.AddFix(ctx, &vigil.FixRelease{CaseID: e.log4jCase, Release: fmt.Sprintf("3.1.%d", i+1)})
+		must(err)
+		e.fixes[i] = r.Fixes[len(r.Fixes)-1].ID
+	}
 }
 
 // bulletin is a Health-ISAC bulletin naming the log4j CVE.

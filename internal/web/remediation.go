@@ -24,6 +24,9 @@ type Remediation interface {
 	SetVV(ctx context.Context, fixID int64, vv vigil.VVRecord, reason string) (*remediation.Remediation, error)
 	Distribute(ctx context.Context, fixID int64, d vigil.Distribution, reason string) (*remediation.Remediation, error)
 	AddDeployment(ctx context.Context, d *vigil.Deployment) (*remediation.Remediation, error)
+	// RetractFix and RetractVV withdraw a fix release or its V&V record with a reason (PermAssess).
+	RetractFix(ctx context.Context, fixID int64, reason string) (*remediation.Remediation, error)
+	RetractVV(ctx context.Context, fixID int64, reason string) (*remediation.Remediation, error)
 	DeviceMetrics(ctx context.Context, deviceID int64) (*remediation.DeviceMetrics, error)
 	DeviceVEX(ctx context.Context, deviceID, versionID int64) (*vigil.DeviceVEX, error)
 }
@@ -44,10 +47,14 @@ func (s *Server) remediationRoutes() []route {
 		{Method: "GET", Pattern: "/cases/{id}/remediation", Perm: vigil.PermRead, Summary: "a case's remediation: plan and its versions, fixes with V&V and distribution, field deployment, PM2025 metrics and chart", h: s.remediationPage},
 		{Method: "POST", Pattern: "/cases/{id}/remediation", Perm: vigil.PermEvent, Summary: "record a remediation record of a case: action plan, fix, vv, distribute or deploy",
 			Example: exampleRemForm, h: s.remediationForm},
+		{Method: "POST", Pattern: "/cases/{id}/remediation/retractions", Perm: vigil.PermAssess, Summary: "withdraw a fix's V&V record (record vv) or the fix release (record release), with a reason",
+			Example: url.Values{"fix_id": {"1"}, "record": {"release"}, "reason": {"Release recalled (field action FA-7)."}}, h: s.remediationRetractForm},
 		{Method: "GET", Pattern: "/devices/{id}/remediation", Perm: vigil.PermRead, Summary: "a device's PM2025 remediation metrics per case, with charts", h: s.deviceRemediationPage},
 		{API: true, Method: "GET", Pattern: "/api/v1/cases/{id}/remediation", Perm: vigil.PermRead, Summary: "a case's remediation: plan (and every version), fixes, deployments, field, metrics", Resp: &remediation.Remediation{}, h: s.apiRemediation},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/remediation", Perm: vigil.PermEvent, Summary: "record a remediation record: action plan (plan), fix (fix), vv (fix_id, vv), distribute (fix_id, distribution) or deploy (deployment)",
 			Example: exampleRemPlan, In: remediationIn{}, Resp: &remediation.Remediation{}, h: s.apiRemediationWrite},
+		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/remediation/retractions", Perm: vigil.PermAssess, Summary: "withdraw a fix's V&V record (record vv: a distributed fix then no longer meets criterion 3) or the fix release (record release), with a reason; both stay on record",
+			Example: map[string]any{"fix_id": 1, "record": "release", "reason": "Release recalled (field action FA-7)."}, In: fixRetractIn{}, Resp: &remediation.Remediation{}, h: s.apiRemediationRetract},
 		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}/remediation", Perm: vigil.PermRead, Summary: "a device's PM2025 remediation metrics per case", Resp: &remediation.DeviceMetrics{}, h: s.apiDeviceMetrics},
 		{API: true, Method: "GET", Pattern: "/api/v1/versions/{id}/vex", Perm: vigil.PermRead, Query: []param{{"format", "string", "json (default: the statements), openvex (OpenVEX 0.2.0), cyclonedx (CycloneDX 1.6 VEX) or csaf (CSAF 2.0 csaf_vex)"},
 			{"namespace", "string", "csaf: the publisher's namespace, the manufacturer's https URL (default: the CVD policy's base URL)"}},
@@ -110,13 +117,77 @@ func (s *Server) remediationWrite(ctx context.Context, id int64, in remediationI
 	return nil, vigil.Errorf(vigil.EINVALID, "action: %q is not one of plan, fix, vv, distribute, deploy", in.Action)
 }
 
+// fixRetractIn withdraws a record of a fix release: its V&V record (vv) or the release itself (release).
+type fixRetractIn struct {
+	FixID  int64  `json:"fix_id"`
+	Record string `json:"record"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) retractFix(ctx context.Context, caseID int64, in fixRetractIn) (*remediation.Remediation, error) {
+	if err := s.fixOfCase(ctx, caseID, in.FixID); err != nil {
+		return nil, err
+	}
+	switch in.Record {
+	case "vv":
+		return s.svc.Remediation.RetractVV(ctx, in.FixID, in.Reason)
+	case "release":
+		return s.svc.Remediation.RetractFix(ctx, in.FixID, in.Reason)
+	}
+	return nil, vigil.Errorf(vigil.EINVALID, "record: %q is not one of vv, release", clipText(20, in.Record))
+}
+
+func (s *Server) apiRemediationRetract(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	var in fixRetractIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	rem, err := s.retractFix(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rem)
+	return nil
+}
+
+func (s *Server) remediationRetractForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	in := fixRetractIn{Record: r.PostFormValue("record"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	if in.FixID, err = strconv.ParseInt(strings.TrimSpace(r.PostFormValue("fix_id")), 10, 64); err != nil {
+		err = vigil.Errorf(vigil.EINVALID, "fix_id: which fix release")
+	} else {
+		_, err = s.retractFix(r.Context(), id, in)
+	}
+	if err == nil {
+		return redirect(w, r, "/cases/"+itoa(id)+"/remediation#fix", "")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	status := http.StatusUnprocessableEntity
+	if vigil.ErrorCode(err) == vigil.ECONFLICT {
+		status = http.StatusConflict
+	}
+	return s.renderRemediation(w, r, status, "retract", vigil.ErrorMessage(err), r.PostForm)
+}
+
 // fixOfCase refuses a fix release of another case than the one addressed.
 func (s *Server) fixOfCase(ctx context.Context, caseID, fixID int64) error {
 	r, err := s.svc.Remediation.Remediation(ctx, caseID)
 	if err != nil {
 		return err
 	}
-	for _, f := range r.Fixes {
+	for _, f := range append(r.Fixes, r.Retracted...) {
 		if f.ID == fixID {
 			return nil
 		}

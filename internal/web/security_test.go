@@ -60,7 +60,7 @@ func (e *env) path(pattern string) string {
 			return fmt.Sprint(e.vexProposals[1])
 		case strings.Contains(p, "/intake/"):
 			return fmt.Sprint(e.reportFor(p))
-		case strings.HasPrefix(p, "/api/v1/cases/") && strings.HasSuffix(p, "/remediation"):
+		case strings.HasPrefix(p, "/api/v1/cases/") && strings.Contains(p, "/remediation"):
 			return fmt.Sprint(e.log4jCase)
 		case strings.HasPrefix(p, "/api/v1/cases/") && strings.HasSuffix(p, "/merge"):
 			return fmt.Sprint(e.apiDup)
@@ -149,6 +149,8 @@ func (e *env) fill(pattern string, ex any) any {
 		out["into"] = e.apiCase
 	case strings.HasSuffix(pattern, "/split"):
 		out["findings"] = []int64{e.other}
+	case strings.HasSuffix(pattern, "/remediation/retractions"):
+		out["fix_id"] = e.fixes[1]
 	case strings.HasSuffix(pattern, "/retractions"):
 		out["record"] = fmt.Sprintf("E%d", e.apiEvent)
 	}
@@ -166,6 +168,8 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 			case strings.HasSuffix(rt.Pattern, "/merge"):
 				// The example's case number cannot know the fixture's: merge the log4j case into the spring one.
 				ex = url.Values{"into": {fmt.Sprint(e.springCase)}, "reason": ex["reason"]}
+			case strings.HasSuffix(rt.Pattern, "/remediation/retractions"):
+				ex = url.Values{"fix_id": {fmt.Sprint(e.fixes[0])}, "record": ex["record"], "reason": ex["reason"]}
 			case rt.Pattern == "/notices" || rt.Pattern == "/advisories":
 				// A draft names a case of the fixture's.
 				ex = url.Values{"case": {fmt.Sprint(e.noticeCase)}, "tlp": ex["tlp"]}

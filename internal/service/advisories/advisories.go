@@ -2,9 +2,10 @@
 // notice's cases), rendered from the live records — the device versions and their status per case (the product
 // tree and product_status), the assessed CVSS vector and severity of patient harm (scores and impact threat), CISA
 // KEV (exploit status), the weakness and references from the intelligence store, the notice's compensating controls
-// (mitigation) and the remediation plan's and fix releases' fix (vendor_fix), the reporter's credit
-// (acknowledgments) — and published as revisions (interim or final) that keep the document they published. Every
-// document goes through internal/publish/csaf, which refuses one that fails Vigil's CSAF validator.
+// (mitigation) and the remediation plan's and fix releases' fix (vendor_fix), the reporter's credit as the
+// reporter chose it in the case's disclosure coordination (acknowledgments) — and published as revisions
+// (interim or final) that keep the document they published. Every document goes through internal/publish/csaf,
+// which refuses one that fails Vigil's CSAF validator.
 package advisories
 
 import (
@@ -33,6 +34,10 @@ type Store interface {
 	Notice(ctx context.Context, id int64) (*vigil.Notice, error)
 	Orgs(ctx context.Context) ([]*vigil.Organization, error)
 	CVDPolicy(ctx context.Context) (*vigil.CVDPolicy, error)
+	// CaseDisclosures are a case's disclosure coordination records (the newest stands), with the credit line
+	// agreed; Reports the researchers' reports triaged into it, with the credit each reporter gave.
+	CaseDisclosures(ctx context.Context, caseID int64) ([]*vigil.CaseDisclosure, error)
+	Reports(ctx context.Context, f vigil.ReportFilter) ([]*vigil.Report, error)
 }
 
 // Cases reads the case views an advisory is rendered from.
@@ -343,6 +348,37 @@ func (s *Service) vulnerability(ctx context.Context, v *cases.View, notice *vigi
 	if len(exposed) > 0 {
 		out.Remediations = s.remediations(ctx, v, notice, exposed)
 	}
+	credits, err := s.credits(ctx, v.Case.ID)
+	out.Acknowledgments = credits
+	return out, err
+}
+
+// credits are how the case's reporters asked to be credited: the credit line agreed in the case's disclosure
+// coordination (intake), else each credit a reporter gave with a report triaged into the case. A reporter who gave
+// none, or reported anonymously, is not named.
+func (s *Service) credits(ctx context.Context, caseID int64) ([]csaf.Acknowledgment, error) {
+	const summary = "reporting this vulnerability through coordinated disclosure"
+	ds, err := s.Store.CaseDisclosures(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(ds); n > 0 && strings.TrimSpace(ds[n-1].Credit) != "" {
+		return []csaf.Acknowledgment{{Names: []string{strings.TrimSpace(ds[n-1].Credit)}, Summary: summary}}, nil
+	}
+	rs, err := s.Store.Reports(ctx, vigil.ReportFilter{CaseID: caseID})
+	if err != nil {
+		return nil, err
+	}
+	var out []csaf.Acknowledgment
+	var seen []string
+	for _, r := range rs {
+		credit := strings.TrimSpace(r.Credit)
+		if credit == "" || slices.Contains(seen, credit) {
+			continue
+		}
+		seen = append(seen, credit)
+		out = append(out, csaf.Acknowledgment{Names: []string{credit}, Summary: summary})
+	}
 	return out, nil
 }
 
@@ -376,7 +412,7 @@ func (s *Service) remediations(ctx context.Context, v *cases.View, notice *vigil
 	}
 	if rem != nil {
 		for _, f := range rem.Fixes {
-			if f.Distribution != nil && f.VV != nil {
+			if f.InField() {
 				out = append(out, csaf.Remediation{Category: csaf.RemedyVendorFix, Details: "Update to " + f.Release + strings.TrimSuffix(". "+f.Description, ". ") + ".",
 					Date: f.Distribution.Date.Time(), Products: products})
 				break

@@ -470,9 +470,41 @@ func (s *Service) messages(ctx context.Context, n *vigil.Notice, views []*cases.
 	if err != nil {
 		return nil, err
 	}
+	threads, err := s.threads(ctx, n)
+	if err != nil {
+		return nil, err
+	}
 	var out []vigil.MailInput
 	for _, r := range n.Recipients {
-		out = append(out, vigil.MailInput{To: r.Email, Subject: n.Subject, Text: text, HTML: html, Key: MessageKey(n.ID, r.Email), About: About(n.ID)})
+		out = append(out, vigil.MailInput{To: r.Email, Subject: n.Subject, Text: text, HTML: html, Key: MessageKey(n.ID, r.Email), About: About(n.ID),
+			Headers: threads[strings.ToLower(r.Email)]})
+	}
+	return out, nil
+}
+
+// threads are, for a follow-up, the In-Reply-To and References of each recipient's message: the message the first
+// notice sent to that address, and the thread it was in, so the follow-up lands under it in the recipient's mail
+// client. A recipient the first notice did not reach starts a thread of its own.
+func (s *Service) threads(ctx context.Context, n *vigil.Notice) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	if n.FollowUpOf == 0 {
+		return out, nil
+	}
+	first, err := s.Store.Notice(ctx, n.FollowUpOf)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.Outbox.Mails(ctx, vigil.MailFilter{About: About(first.ID), Limit: len(first.Recipients) + 1})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.MessageID == "" {
+			continue
+		}
+		id := "<" + m.MessageID + ">"
+		refs := strings.TrimSpace(m.Headers["References"] + " " + id)
+		out[strings.ToLower(m.To)] = map[string]string{"In-Reply-To": id, "References": refs}
 	}
 	return out, nil
 }

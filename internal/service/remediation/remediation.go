@@ -41,9 +41,10 @@ type Service struct {
 type Remediation struct {
 	Case        *vigil.Case              `json:"case"`
 	Device      *vigil.Device            `json:"device"`
-	Plan        *vigil.RemediationPlan   `json:"plan"`    // the plan in force (nil: none yet)
-	History     []*vigil.RemediationPlan `json:"history"` // every version, oldest first
-	Fixes       []*vigil.FixRelease      `json:"fixes"`
+	Plan        *vigil.RemediationPlan   `json:"plan"`      // the plan in force (nil: none yet)
+	History     []*vigil.RemediationPlan `json:"history"`   // every version, oldest first
+	Fixes       []*vigil.FixRelease      `json:"fixes"`     // the fix releases standing
+	Retracted   []*vigil.FixRelease      `json:"retracted"` // the fix releases withdrawn, with why
 	Deployments []*vigil.Deployment      `json:"deployments"`
 	Field       []FieldVersion           `json:"field"`
 	Metrics     Metrics                  `json:"metrics"`
@@ -111,8 +112,17 @@ func (s *Service) remediation(ctx context.Context, v *cases.View) (*Remediation,
 	if n := len(r.History); n > 0 {
 		r.Plan = r.History[n-1]
 	}
-	if r.Fixes, err = s.Store.FixReleases(ctx, v.Case.ID); err != nil {
+	fixes, err := s.Store.FixReleases(ctx, v.Case.ID)
+	if err != nil {
 		return nil, err
+	}
+	r.Fixes, r.Retracted = []*vigil.FixRelease{}, []*vigil.FixRelease{}
+	for _, f := range fixes {
+		if f.Retraction != nil {
+			r.Retracted = append(r.Retracted, f)
+		} else {
+			r.Fixes = append(r.Fixes, f)
+		}
 	}
 	if r.Deployments, err = s.Store.Deployments(ctx, v.Case.ID); err != nil {
 		return nil, err
@@ -190,7 +200,7 @@ func (s *Service) field(ctx context.Context, v *cases.View, r *Remediation) erro
 func metrics(learned vigil.Date, fixes []*vigil.FixRelease, field []FieldVersion, deps []*vigil.Deployment) Metrics {
 	m := Metrics{Learned: learned, Series: []Progress{}}
 	for _, f := range fixes {
-		if f.Distribution != nil && (m.Distributed.IsZero() || f.Distribution.Date.Before(m.Distributed)) {
+		if f.InField() && (m.Distributed.IsZero() || f.Distribution.Date.Before(m.Distributed)) {
 			m.Distributed = f.Distribution.Date
 		}
 	}
@@ -351,6 +361,56 @@ func (s *Service) Distribute(ctx context.Context, fixID int64, d vigil.Distribut
 	return s.sync(ctx, f.CaseID)
 }
 
+// RetractFix withdraws a fix release (entered in error, recalled) with a reason: it stays on record and counts for
+// nothing, and the fix_distributed event its distribution recorded is retracted on the case, so the determination
+// no longer reads it. Needs PermAssess (retracting a case's record).
+func (s *Service) RetractFix(ctx context.Context, fixID int64, reason string) (*Remediation, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return nil, err
+	}
+	f, err := s.Store.FixRelease(ctx, fixID)
+	if err != nil {
+		return nil, err
+	}
+	event, err := s.Store.RetractFix(ctx, fixID, reason)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.retractEvent(ctx, f.CaseID, event, fmt.Sprintf("fix release %s (F%d) retracted: %s", f.Release, f.ID, strings.TrimSpace(reason))); err != nil {
+		return nil, err
+	}
+	return s.Remediation(ctx, f.CaseID)
+}
+
+// RetractVV withdraws a fix's V&V record with a reason. A fix distributed with it no longer counts as validated:
+// its fix_distributed event (validated) is retracted and the distribution recorded again as not validated, so ED
+// criterion 3 follows. A fix not yet distributed can be given a new record. Needs PermAssess.
+func (s *Service) RetractVV(ctx context.Context, fixID int64, reason string) (*Remediation, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
+		return nil, err
+	}
+	f, err := s.Store.FixRelease(ctx, fixID)
+	if err != nil {
+		return nil, err
+	}
+	event, err := s.Store.RetractVV(ctx, fixID, reason)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.retractEvent(ctx, f.CaseID, event, fmt.Sprintf("V&V record %s of fix release %s (F%d) retracted: %s", f.VV.Report, f.Release, f.ID, strings.TrimSpace(reason))); err != nil {
+		return nil, err
+	}
+	return s.sync(ctx, f.CaseID)
+}
+
+// retractEvent retracts a case event a remediation record had recorded (none when event is 0).
+func (s *Service) retractEvent(ctx context.Context, caseID, event int64, reason string) error {
+	if event == 0 {
+		return nil
+	}
+	return s.Cases.Retract(ctx, &vigil.Retraction{CaseID: caseID, Record: vigil.RecordRef{Kind: vigil.RecordEvent, ID: event}, Reason: vigil.Clip(vigil.MaxText, reason)})
+}
+
 // AddDeployment records units updated at a consignee: the version must be one the case affects. Needs PermEvent.
 func (s *Service) AddDeployment(ctx context.Context, d *vigil.Deployment) (*Remediation, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
@@ -424,10 +484,15 @@ func (s *Service) sync(ctx context.Context, caseID int64) (*Remediation, error) 
 		if f.Distribution == nil || f.EventID != 0 {
 			continue
 		}
-		e := &vigil.CaseEvent{Type: regulatory.EventFixDistributed, Date: f.Distribution.Date,
-			Details: vigil.EventData{Validated: true, Remediation: f.Remediation},
-			Note: fmt.Sprintf("fix release %s (F%d): V&V %s %s by %s on %s (protocol %s); distributed by %s", f.Release, f.ID,
-				f.VV.Report, f.VV.Result, f.VV.Approver, f.VV.Validated, f.VV.Protocol, f.Distribution.Channel)}
+		e := &vigil.CaseEvent{Type: regulatory.EventFixDistributed, Date: f.Distribution.Date, Details: vigil.EventData{Validated: f.InField(), Remediation: f.Remediation}}
+		if f.VV != nil {
+			e.Note = fmt.Sprintf("fix release %s (F%d): V&V %s %s by %s on %s (protocol %s); distributed by %s", f.Release, f.ID,
+				f.VV.Report, f.VV.Result, f.VV.Approver, f.VV.Validated, f.VV.Protocol, f.Distribution.Channel)
+		} else { // its V&V record was retracted: distributed, no longer validated
+			last := f.VVRetractions[len(f.VVRetractions)-1]
+			e.Note = vigil.Clip(vigil.MaxText, fmt.Sprintf("fix release %s (F%d): distributed by %s; not validated: V&V %s retracted: %s", f.Release, f.ID,
+				f.Distribution.Channel, last.VV.Report, last.Reason))
+		}
 		if err := record(e); err != nil {
 			return nil, err
 		}

@@ -420,3 +420,108 @@ func TestDeviceVEXFollowsTheCase(t *testing.T) {
 		}
 	})
 }
+
+// TestRetractFixAndVV: a V&V record withdrawn from a distributed fix takes criterion 3 back (its validated
+// fix_distributed event is retracted and the distribution recorded again, not validated), the fix release's VEX
+// is no longer fixed, and the record is kept with its reason; a retracted fix release leaves the live fixes with
+// its event retracted; each is audited and refused twice or without a reason.
+func TestRetractFixAndVV(t *testing.T) {
+	each(t, func(t *testing.T, fx *fixture) {
+		ctx := storetest.Admin()
+		r, err := fx.svc.AddFix(ctx, &vigil.FixRelease{CaseID: fx.caseID, Release: "3.4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixID := r.Fixes[0].ID
+		fx.at("2025-07-20")
+		vv := vigil.VVRecord{Protocol: "VVP-1", Report: "VVR-1", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 14)}
+		if _, err := fx.svc.SetVV(ctx, fixID, vv, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fx.svc.Distribute(ctx, fixID, vigil.Distribution{Date: vigil.NewDate(2025, 7, 15), Channel: "remote update"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := criterion(t, fx, 3); got != "met" {
+			t.Fatalf("criterion 3 after the validated fix = %s", got)
+		}
+		if _, err := fx.svc.RetractVV(ctx, fixID, " "); vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Errorf("retract the V&V without a reason: %v", err)
+		}
+		r, err = fx.svc.RetractVV(ctx, fixID, "VVR-1 tested the wrong build")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := r.Fixes[0]
+		if f.VV != nil || len(f.VVRetractions) != 1 || f.VVRetractions[0].VV.Report != "VVR-1" || f.VVRetractions[0].Reason != "VVR-1 tested the wrong build" ||
+			f.VVRetractions[0].Actor == "" || f.InField() || f.EventID == 0 {
+			t.Errorf("fix after its V&V was retracted: %+v", f)
+		}
+		if got := criterion(t, fx, 3); got == "met" {
+			t.Error("criterion 3 still met on a fix whose V&V was retracted")
+		}
+		v, err := fx.svc.Cases.CaseView(ctx, fx.caseID, vigil.Date{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var standing []string
+		for _, e := range v.Events {
+			if e.Type == regulatory.EventFixDistributed {
+				standing = append(standing, fmt.Sprintf("E%d validated=%v", e.ID, e.Details.Validated))
+			}
+		}
+		if len(standing) != 1 || standing[0] != fmt.Sprintf("E%d validated=false", f.EventID) || len(v.Withdrawn) != 1 ||
+			!strings.Contains(v.Withdrawn[0].Retraction.Reason, "VVR-1 tested the wrong build") {
+			t.Errorf("fix_distributed events standing %v, withdrawn %+v", standing, v.Withdrawn)
+		}
+		d, err := fx.svc.DeviceVEX(ctx, fx.fix.DeviceID, fx.fix.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Statements) != 0 {
+			t.Errorf("3.4's VEX with its V&V retracted: %+v, want no fixed statement", d.Statements)
+		}
+		if _, err := fx.svc.RetractVV(ctx, fixID, "again"); vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Errorf("retract a V&V record twice: %v", err)
+		}
+		if _, err := fx.svc.SetVV(ctx, fixID, vv, "re-run"); vigil.ErrorCode(err) != vigil.ECONFLICT {
+			t.Errorf("a new V&V record on a distributed fix: %v", err)
+		}
+
+		r, err = fx.svc.RetractFix(ctx, fixID, "release 3.4 recalled")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Fixes) != 0 || len(r.Retracted) != 1 || r.Retracted[0].Retraction.Reason != "release 3.4 recalled" || r.Metrics.DaysToPatch != nil {
+			t.Errorf("after the fix release was retracted: fixes %+v, retracted %+v, metrics %+v", r.Fixes, r.Retracted, r.Metrics)
+		}
+		if _, err := fx.svc.RetractFix(ctx, fixID, "again"); vigil.ErrorCode(err) != vigil.ECONFLICT {
+			t.Errorf("retract a fix release twice: %v", err)
+		}
+		if v, err = fx.svc.Cases.CaseView(ctx, fx.caseID, vigil.Date{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range v.Events {
+			if e.Type == regulatory.EventFixDistributed {
+				t.Errorf("E%d fix_distributed stands after its fix release was retracted", e.ID)
+			}
+		}
+		if len(v.Withdrawn) != 2 {
+			t.Errorf("withdrawn records %+v, want both fix_distributed events", v.Withdrawn)
+		}
+		rep, err := fx.db.Verify(ctx, nil)
+		if err != nil {
+			t.Fatalf("audit verify after the retractions: %v %+v", err, rep)
+		}
+		acts := map[string]bool{}
+		es, err := fx.db.Events(ctx, vigil.AuditFilter{Action: "remediation.*"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			acts[e.Action] = true
+		}
+		if !acts["remediation.vv_retract"] || !acts["remediation.fix_retract"] {
+			t.Errorf("audited actions %v", acts)
+		}
+	})
+}

@@ -107,7 +107,7 @@ func statement(v *cases.View, r *Remediation, versionID int64) (vigil.DeviceVEXS
 		}
 	}
 	for _, f := range r.Fixes {
-		if f.VersionID == versionID && f.Distribution != nil {
+		if f.VersionID == versionID && f.InField() {
 			st.Status, st.FixedIn = vigil.VEXFixed, f.Release
 			st.Detail = fmt.Sprintf("Fixed in %s: validated %s (%s), distributed %s by %s.", f.Release, f.VV.Validated, f.VV.Report, f.Distribution.Date, f.Distribution.Channel)
 			stamp(f.CreatedAt)
@@ -196,10 +196,10 @@ func statement(v *cases.View, r *Remediation, versionID int64) (vigil.DeviceVEXS
 	return st, true
 }
 
-// distributed is the first distributed fix of a remediation, if any.
+// distributed is the first fix of a remediation distributed with its V&V record standing, if any.
 func distributed(r *Remediation) *vigil.FixRelease {
 	for _, f := range r.Fixes {
-		if f.Distribution != nil {
+		if f.InField() {
 			return f
 		}
 	}
