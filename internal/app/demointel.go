@@ -5,10 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
 )
+
+// demoBulletin is a Health-ISAC bulletin on CVE-2023-38545 as a STIX 2.1 bundle.
+const demoBulletin = `{"type":"bundle","id":"bundle--0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0","objects":[
+{"type":"vulnerability","spec_version":"2.1","id":"vulnerability--7c2b4e1a-3d5f-4a6b-8c9d-0e1f2a3b4c5d","created":"2023-10-11T14:00:00.000Z","modified":"2023-10-11T14:00:00.000Z",
+ "name":"curl SOCKS5 heap overflow in patient-monitoring gateways","description":"Member reports of CVE-2023-38545 reachable from central-station clients that use a SOCKS5 proxy.",
+ "external_references":[{"source_name":"cve","external_id":"CVE-2023-38545"}]}]}`
 
 // seedDemoIntel imports the embedded intelligence subset (real NVD, GitHub, OSV, KEV, EPSS and ICSMA data),
 // matches the portfolio, and takes findings through each state of the FDA flow, dated relative to today so the
@@ -94,8 +101,18 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err := a.Cases.CreateFinding(ctx, curl, "Health-ISAC bulletin on CVE-2023-38545, checked against the monitor SBOM"); err != nil {
 		return err
 	}
+	// The Health-ISAC bulletin itself, as the ISAO sent it in STIX: a signal linked to the case, cited by the
+	// assessment it prompted (G2016 §IX item 4).
+	in, err := a.ISAO.ImportSTIX(ctx, "Health-ISAC", "H-ISAC-bulletin-2023-38545.stix.json", strings.NewReader(demoBulletin))
+	if err != nil {
+		return fmt.Errorf("demo ISAO bulletin: %w", err)
+	}
+	sigs, err := a.ISAO.Signals(ctx, in.ISAO, curl.CaseID)
+	if err != nil || len(sigs) == 0 {
+		return fmt.Errorf("demo: the ISAO bulletin touched no case (%v)", err)
+	}
 	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: curl.CaseID, Date: today.AddDays(-72), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-		Functions: []string{"physiological alarms"}, Controls: []string{"central-station traffic is not proxied"},
+		Functions: []string{"physiological alarms"}, Controls: []string{"central-station traffic is not proxied"}, Signals: []int64{sigs[0].ID},
 		Rationale: "A heap overflow in the central-station client could stop alarm delivery."}); err != nil {
 		return fmt.Errorf("demo assessment 3: %w", err)
 	}
