@@ -20,10 +20,23 @@ const (
 	EventClockOverdue NotifyEvent = "clock_overdue"
 	// EventReportAck: a researcher's report awaits acknowledgement.
 	EventReportAck NotifyEvent = "report_awaiting_ack"
+	// EventNewCase: a case was opened (by a match, a report's triage, or by hand) after the rule was made.
+	EventNewCase NotifyEvent = "new_case"
+	// EventFeedFailing: an enabled intelligence feed's last sync failed (told once per run of failures).
+	EventFeedFailing NotifyEvent = "feed_failing"
 )
 
 // NotifyEvents lists the events in their order.
-var NotifyEvents = []NotifyEvent{EventKEVHit, EventClockDue, EventClockOverdue, EventReportAck}
+var NotifyEvents = []NotifyEvent{EventKEVHit, EventNewCase, EventClockDue, EventClockOverdue, EventReportAck, EventFeedFailing}
+
+// notifyEventList is NotifyEvents as errors and help name them.
+func notifyEventList() string {
+	var b []string
+	for _, e := range NotifyEvents {
+		b = append(b, string(e))
+	}
+	return strings.Join(b, ", ")
+}
 
 // NotifyChannel is how a rule tells: an e-mail per event, a signed webhook per event, or one e-mail a day.
 type NotifyChannel string
@@ -63,11 +76,11 @@ func (r *NotifyRule) Validate() error {
 		return Errorf(EINVALID, "channel: %q is not one of email, webhook, digest", r.Channel)
 	}
 	if len(r.Events) == 0 {
-		return Errorf(EINVALID, "events: at least one of kev_hit, clock_due, clock_overdue, report_awaiting_ack")
+		return Errorf(EINVALID, "events: at least one of %s", notifyEventList())
 	}
 	for i, e := range r.Events {
 		if !slices.Contains(NotifyEvents, e) {
-			return Errorf(EINVALID, "events[%d]: %q is not one of kev_hit, clock_due, clock_overdue, report_awaiting_ack", i, e)
+			return Errorf(EINVALID, "events[%d]: %q is not one of %s", i, e, notifyEventList())
 		}
 		if slices.Contains(r.Events[:i], e) {
 			return Errorf(EINVALID, "events[%d]: %q twice", i, e)
@@ -119,6 +132,8 @@ type Notification struct {
 	Due    *Date  `json:"due,omitempty"`
 	// DaysLeft is how many days remain until Due (negative when overdue), as of when the notice was computed.
 	DaysLeft int `json:"days_left,omitempty"`
+	// At is when a new case was opened: a rule made after it does not tell it.
+	At time.Time `json:"at,omitzero"`
 }
 
 // NotificationKey identifies an event for good: "kev_hit:case:7:version:3", "clock_due:case:7:ed_fix:2026-02-01".

@@ -136,7 +136,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Evidence: &evidence.Service{Store: db, Cases: cs, Signing: sign, Documents: reports, Notices: nts, Checkpoint: trail,
 			Key: o.auditKey, Clock: clock},
 		Notifier: &notify.Notifier{Store: db, Outbox: ob, Deadlines: []func(context.Context, cases.DeadlineFilter) ([]cases.Deadline, error){cs.Deadlines, ik.Deadlines},
-			AckClocks: ik.Clocks, Policy: ik.Policy, Clock: clock},
+			AckClocks: ik.Clocks, Cases: cs.Cases, Feeds: in.Feeds, Policy: ik.Policy, Clock: clock},
 		Clock: clock,
 		db:    db,
 	}, nil

@@ -52,8 +52,9 @@ func cmpOr(a, b int) int {
 
 func ruleCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "rule", Short: "Notification rules: who is told what, by e-mail, signed webhook or a daily digest",
-		Long: `Events: kev_hit (a KEV-listed vulnerability open on a version in the field), clock_due (a clock due within
---within days), clock_overdue, report_awaiting_ack (a researcher's report not yet acknowledged). Each event is told
+		Long: `Events: kev_hit (a KEV-listed vulnerability open on a version in the field), new_case (a case opened after the
+rule was made), clock_due (a clock due within --within days), clock_overdue, report_awaiting_ack (a researcher's
+report not yet acknowledged), feed_failing (an enabled feed's syncs failing; once per run of failures). Each event is told
 once per rule, by whichever vigil serve runs the job "notify" (every 5 minutes); a digest rule sends one e-mail a
 day (after 07:00 in the organization's time zone) listing what stands. Every message links to the case or report.`}
 	list := &cobra.Command{Use: "list", Short: "List the rules (webhook secrets are never shown)", Args: exactArgs(0),
@@ -90,7 +91,7 @@ day (after 07:00 in the organization's time zone) listing what stands. Every mes
 		}}
 	add.Flags().StringVar((*string)(&r.Channel), "channel", "email", "email, webhook or digest")
 	add.Flags().StringVar(&r.Target, "to", "", "the e-mail address, or the webhook's https URL")
-	add.Flags().StringSliceVar(&events, "events", nil, "kev_hit, clock_due, clock_overdue, report_awaiting_ack")
+	add.Flags().StringSliceVar(&events, "events", nil, "kev_hit, new_case, clock_due, clock_overdue, report_awaiting_ack, feed_failing")
 	add.Flags().IntVar(&r.Within, "within", 0, "clock_due: days ahead a clock is at risk (default 7)")
 	add.Flags().StringVar(&r.Owner, "owner", "", "the user the rule belongs to (default: the organization's)")
 	var reason string

@@ -39,6 +39,10 @@ type Notifier struct {
 	Deadlines []func(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
 	// AckClocks lists the reports awaiting acknowledgement (intake.Service.Clocks).
 	AckClocks func(ctx context.Context) ([]vigil.IntakeClock, error)
+	// Cases lists the cases (cases.Service.Cases), for new_case; Feeds the intelligence feeds (intel.Service.Feeds),
+	// for feed_failing. Either may be nil.
+	Cases func(ctx context.Context, f vigil.CaseFilter) ([]*vigil.Case, error)
+	Feeds func(ctx context.Context) ([]*vigil.Feed, error)
 	// Policy gives the organization's time zone (the digest's day) and base URL (absolute links).
 	Policy func(ctx context.Context) (*vigil.CVDPolicy, error)
 	Clock  vigil.Clock
@@ -217,6 +221,35 @@ func (n *Notifier) Events(ctx context.Context) ([]vigil.Notification, error) {
 			out = append(out, nt)
 		}
 	}
+	if n.Cases != nil {
+		cs, err := n.Cases(ctx, vigil.CaseFilter{States: vigil.CaseStates})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			out = append(out, vigil.Notification{Key: vigil.NotificationKey(fmt.Sprintf("new_case:case:%d", c.ID)), Event: vigil.EventNewCase, CaseID: c.ID, At: c.CreatedAt,
+				Subject: fmt.Sprintf("New case: %s on %s", c.Vulnerability, c.Device),
+				Text:    fmt.Sprintf("A case was opened for %s on %s (learned %s). Assess it: its clocks run from that day.", c.Vulnerability, c.Device, c.Learned),
+				Link:    fmt.Sprintf("/cases/%d", c.ID)})
+		}
+	}
+	if n.Feeds != nil {
+		fs, err := n.Feeds(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			if !f.Enabled || !f.Failing() {
+				continue
+			}
+			// One run of failures is one event: it starts after the last success, which stays put until it ends.
+			out = append(out, vigil.Notification{Key: vigil.NotificationKey(fmt.Sprintf("feed_failing:feed:%s:%d", f.Name, f.LastSuccess.Unix())), Event: vigil.EventFeedFailing,
+				Subject: fmt.Sprintf("Feed %s is failing (%d attempt(s))", f.Name, f.Failures),
+				Text: fmt.Sprintf("The %s feed %s failed its last %d sync(s); the last said: %s. Intelligence from it is not arriving: matches and KEV hits may be missed.",
+					f.Source, f.Name, f.Failures, vigil.Clip(300, f.LastError)),
+				Link: "/sources"})
+		}
+	}
 	if n.AckClocks != nil {
 		acks, err := n.AckClocks(ctx)
 		if err != nil {
@@ -243,6 +276,9 @@ func (n *Notifier) Events(ctx context.Context) ([]vigil.Notification, error) {
 func matches(r *vigil.NotifyRule, nt vigil.Notification) bool {
 	if !slices.Contains(r.Events, nt.Event) {
 		return false
+	}
+	if nt.Event == vigil.EventNewCase && nt.At.Before(r.Created) {
+		return false // a rule tells the cases opened from its making on, not the whole backlog
 	}
 	if nt.Event == vigil.EventClockDue {
 		within := r.Within

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -250,4 +251,82 @@ func mail(t *testing.T, o *notify.Outbox, id int64) (*vigil.Mail, []vigil.MailAt
 		t.Fatal(err)
 	}
 	return m, attempts
+}
+
+// TestNewCaseAndFeedFailing: a case opened after a rule was made is told once (by e-mail and signed webhook),
+// one opened before it is not (a rule does not replay the backlog); an enabled feed whose syncs fail is told once
+// per run of failures, again when it fails anew after a success, never while disabled. Both engines.
+func TestNewCaseAndFeedFailing(t *testing.T) {
+	mp := testfix.StartMailpit(t)
+	for _, e := range storetest.Engines {
+		t.Run(e, func(t *testing.T) {
+			mp.Reset(t)
+			clock := storetest.NewClock(time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC))
+			db, err := store.Open(context.Background(), storetest.MigratedDSN(t, e), clock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.CreateOrg(storetest.Admin(), &vigil.Organization{Name: "Acme Medical", TimeZone: "UTC"}); err != nil {
+				t.Fatal(err)
+			}
+			old := &vigil.Case{ID: 1, Vulnerability: "CVE-2025-0001", Device: "Pump", CreatedAt: clock.T.Add(-time.Hour)}
+			var cs []*vigil.Case
+			feeds := []*vigil.Feed{
+				{Name: "nvd", Source: vigil.SourceNVD, Enabled: true, Failures: 2, LastError: "503 Service Unavailable", LastSuccess: clock.T.Add(-48 * time.Hour)},
+				{Name: "kev", Source: vigil.SourceKEV, Enabled: false, Failures: 9, LastError: "gone"},
+				{Name: "osv", Source: vigil.SourceOSV, Enabled: true},
+			}
+			n := &notify.Notifier{Store: db, Outbox: outbox(db, clock, mp, "a"), Clock: clock,
+				Cases: func(context.Context, vigil.CaseFilter) ([]*vigil.Case, error) { return cs, nil },
+				Feeds: func(context.Context) ([]*vigil.Feed, error) { return feeds, nil }}
+			h := &hook{}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			if _, err := n.AddRule(psirt, &vigil.NotifyRule{Channel: vigil.ChannelEmail, Target: "psirt@acme.example", Events: []vigil.NotifyEvent{vigil.EventNewCase, vigil.EventFeedFailing}}); err != nil {
+				t.Fatal(err)
+			}
+			if h.secret, err = n.AddRule(psirt, &vigil.NotifyRule{Channel: vigil.ChannelWebhook, Target: srv.URL + "/vigil", Events: []vigil.NotifyEvent{vigil.EventNewCase}}); err != nil {
+				t.Fatal(err)
+			}
+			cs = []*vigil.Case{old, {ID: 2, Vulnerability: "CVE-2025-0002", Device: "Pump", CreatedAt: clock.Now()}}
+			run := func() {
+				t.Helper()
+				for range 2 { // a repeated run tells nothing twice
+					if _, err := n.Run(system); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := n.Outbox.DeliverDue(system); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			subjects := func() []string {
+				var out []string
+				for _, m := range mp.Messages(t) {
+					out = append(out, m.Subject)
+				}
+				slices.Sort(out)
+				return out
+			}
+			run()
+			want := []string{"[Vigil] Feed nvd is failing (2 attempt(s))", "[Vigil] New case: CVE-2025-0002 on Pump"}
+			if got := subjects(); !slices.Equal(got, want) {
+				t.Fatalf("e-mails:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if len(h.got) != 1 || h.got[0]["link"] == "" || !strings.Contains(fmt.Sprint(h.got[0]), "CVE-2025-0002") || len(h.bad) != 0 {
+				t.Fatalf("webhook: %v (bad signatures %v)", h.got, h.bad)
+			}
+			feeds[0].Failures = 3 // the same run of failures
+			run()
+			if got := subjects(); len(got) != 2 {
+				t.Fatalf("a longer run of failures was told again: %v", got)
+			}
+			feeds[0].LastSuccess, feeds[0].Failures = clock.Now(), 1 // recovered, then failed anew
+			run()
+			if got := subjects(); len(got) != 3 || !slices.Contains(got, "[Vigil] Feed nvd is failing (1 attempt(s))") {
+				t.Fatalf("a new run of failures: %v", got)
+			}
+		})
+	}
 }
