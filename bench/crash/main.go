@@ -100,6 +100,14 @@ func run(args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	c.dir = dir
+	// The trail is signed as in production: every server, import and verification is given the audit key (the
+	// servers inherit $VIGIL_AUDIT_KEY), so a kill must never leave an event unsigned or a signature torn.
+	key := filepath.Join(dir, "audit.key")
+	var keygen bytes.Buffer
+	if code := cli.Run(context.Background(), []string{"--audit-key", key, "audit", "keygen"}, strings.NewReader(""), &keygen, &keygen); code != 0 {
+		return fmt.Errorf("audit keygen: %s", keygen.String())
+	}
+	os.Setenv("VIGIL_AUDIT_KEY", key)
 	switch c.scenario {
 	case "kill":
 		return killCycles(c, stdout)
