@@ -146,6 +146,28 @@ func TestPlanAndVEXCommands(t *testing.T) {
 					t.Errorf("csaf: CVE-2022-25640 is %s, want affected", s.Status)
 				}
 			}
+
+			// The V&V record withdrawn: criterion 3 is no longer met, the record is kept; then the release itself.
+			if code, _, errs := r.run("", "plan", "retract", fix, "--reason", "wrong build"); code != 2 || !strings.Contains(errs, "one of --vv") {
+				t.Errorf("plan retract without --vv or --release: %d %s", code, errs)
+			}
+			out = r.ok("plan", "retract", fix, "--vv", "--reason", "VVR-31 tested the wrong build")
+			if !strings.Contains(out, "VVR-31 retracted: VVR-31 tested the wrong build") {
+				t.Errorf("plan retract --vv:\n%s", out)
+			}
+			if err := json.Unmarshal([]byte(r.ok("case", "show", id, "--format", "json")), &cs); err != nil {
+				t.Fatal(err)
+			}
+			if c := cs.Determination.EnforcementDiscretion.Criteria; len(c) != 4 || c[2].Status == "met" {
+				t.Errorf("criterion 3 after the V&V was retracted = %+v", c)
+			}
+			out = r.ok("plan", "retract", fix, "--release", "--reason", "release 3.2.2 recalled")
+			if !strings.Contains(out, "Fix "+fix+" (3.2.2) retracted") || !strings.Contains(out, "release 3.2.2 recalled") {
+				t.Errorf("plan retract --release:\n%s", out)
+			}
+			if code, _, errs := r.run("", "plan", "retract", fix, "--release", "--reason", "again"); code == 0 || !strings.Contains(errs, "retracted already") {
+				t.Errorf("plan retract twice: %d %s", code, errs)
+			}
 		})
 	}
 }

@@ -86,4 +86,26 @@ func TestRemediationScreens(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("a viewer adds a fix: %d, want 403", res.StatusCode)
 	}
+
+	// The V&V record retracted through the page's form: the distribution stands, not validated; then the release.
+	retract := func(record, reason string, want int) string {
+		t.Helper()
+		res, body := c.postForm(page+"/retractions", url.Values{"csrf": {c.csrf}, "fix_id": {m[1]}, "record": {record}, "reason": {reason}})
+		if res.StatusCode != want {
+			t.Fatalf("retract %s: %d, want %d\n%s", record, res.StatusCode, want, clip(body))
+		}
+		return body
+	}
+	if body := retract("vv", "", http.StatusUnprocessableEntity); !strings.Contains(body, "reason: required") {
+		t.Errorf("a retraction without a reason: %s", clip(body))
+	}
+	retract("vv", "VVR-9 tested the wrong build", http.StatusSeeOther)
+	if _, body := c.get(page); !strings.Contains(body, "fix distributed (not validated)") || !strings.Contains(body, "V&amp;V VVR-9 retracted") {
+		t.Errorf("the page after the V&V was retracted: %s", body[strings.Index(body, `id="fix"`):])
+	}
+	retract("release", "3.2.1 recalled", http.StatusSeeOther)
+	retract("release", "again", http.StatusConflict)
+	if _, body := c.get(page); !strings.Contains(body, "<s>3.2.1</s>") || !strings.Contains(body, "3.2.1 recalled") {
+		t.Errorf("the page after the release was retracted: %s", body[strings.Index(body, `id="fix"`):])
+	}
 }
