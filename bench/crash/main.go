@@ -46,6 +46,7 @@ import (
 	"github.com/vigil-dev/vigil/bench/internal/benchpg"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cli"
+	"github.com/vigil-dev/vigil/internal/service/audittrail"
 )
 
 // serveEnv marks the re-executed process as the server: it runs cli.Run on its arguments, as cmd/vigil does.
@@ -133,7 +134,11 @@ func (c config) store(name string) (string, func(), error) {
 // seed creates the organization and an admin, and returns an API token of the admin's.
 func seed(dsn string) (string, error) {
 	ctx := app.CLIContext(context.Background())
-	a, err := app.Open(ctx, dsn, nil)
+	key, err := audittrail.LoadKey(os.Getenv("VIGIL_AUDIT_KEY"))
+	if err != nil {
+		return "", err
+	}
+	a, err := app.Open(ctx, dsn, nil, app.WithAuditKey(key)) // the trail is signed from its first event
 	if err != nil {
 		return "", err
 	}
