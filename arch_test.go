@@ -60,7 +60,7 @@ func isStd(path string) bool { return !strings.Contains(strings.SplitN(path, "/"
 // The rooms of docs/ARCHITECTURE.md. Every package under internal/ is in exactly one; a new package is added to
 // one of these lists (and the page) before it is used.
 var (
-	engines  = []string{"internal/version", "internal/cpe", "internal/match", "internal/risk", "internal/regulatory", "internal/calendar", "internal/audit", "internal/report", "internal/secret"}
+	engines  = []string{"internal/version", "internal/cpe", "internal/match", "internal/risk", "internal/regulatory", "internal/calendar", "internal/audit", "internal/report", "internal/secret", "internal/pgpkey"}
 	parsers  = []string{"internal/sbom", "internal/feed", "internal/untrusted", "internal/xsd", "internal/vex", "internal/publish"}
 	intake   = []string{"internal/importer", "internal/jobs"}
 	services = []string{"internal/service", "internal/cases"}

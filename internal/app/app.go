@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/mailer"
+	"github.com/vigil-dev/vigil/internal/pgpkey"
 	"github.com/vigil-dev/vigil/internal/service/accounts"
 	"github.com/vigil-dev/vigil/internal/service/advisories"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
@@ -58,7 +59,9 @@ type App struct {
 	Signing    *esign.Service    // Part 11 electronic signatures on records
 	Evidence   *evidence.Service // a case's evidence package for an inspection, verifiable offline
 	SSO        *accounts.SSO     // single sign-on, when EnableSSO configured it
-	Clock      vigil.Clock
+	// OpenPGP is the organization's signing key (nil when none is configured): security.txt and the CSAF provider.
+	OpenPGP *pgpkey.Key
+	Clock   vigil.Clock
 
 	db         *store.DB
 	catchingUp atomic.Bool // Serve's start-up re-match is running
@@ -71,6 +74,7 @@ type options struct {
 	auditKey  ed25519.PrivateKey
 	smtpURL   string
 	secretKey []byte
+	openpgp   *pgpkey.Key
 }
 
 // WithSMTPURL sends e-mail through the SMTP server url names ($VIGIL_SMTP_URL), whatever the organization's settings
@@ -83,6 +87,10 @@ func WithAuditKey(key ed25519.PrivateKey) Option { return func(o *options) { o.a
 // WithSecretKey seals and opens the stored credentials with key (secret.LoadKey): the ISAOs' TAXII passwords and
 // the organization's SMTP password.
 func WithSecretKey(key []byte) Option { return func(o *options) { o.secretKey = key } }
+
+// WithOpenPGP signs with the organization's OpenPGP key (pgpkey.Load): security.txt and the CSAF provider's
+// documents.
+func WithOpenPGP(key *pgpkey.Key) Option { return func(o *options) { o.openpgp = key } }
 
 // Open opens (and migrates) the store and builds the services on it. clock is nil for the system clock (tests and
 // benches pass their own).
@@ -117,6 +125,10 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
 	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Notices: nts, Key: o.secretKey, Clock: clock}
 	in.TAXII = isaos.PollFeed
+	adv := &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Clock: clock}
+	if o.openpgp != nil {
+		adv.Signer = o.openpgp // a nil key must stay a nil interface: no signer
+	}
 	return &App{
 		Portfolio:   p,
 		Intel:       in,
@@ -125,7 +137,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		Reports:     reports,
 		Notices:     nts,
 		ISAO:        isaos,
-		Advisories:  &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Clock: clock},
+		Advisories:  adv,
 		Threats:     &threats.Service{Store: db},
 		VEX:         &vex.Service{Store: db},
 		Accounts:    acc,
@@ -137,8 +149,9 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 			Key: o.auditKey, Clock: clock},
 		Notifier: &notify.Notifier{Store: db, Outbox: ob, Deadlines: []func(context.Context, cases.DeadlineFilter) ([]cases.Deadline, error){cs.Deadlines, ik.Deadlines},
 			AckClocks: ik.Clocks, Cases: cs.Cases, Feeds: in.Feeds, Policy: ik.Policy, Clock: clock},
-		Clock: clock,
-		db:    db,
+		OpenPGP: o.openpgp,
+		Clock:   clock,
+		db:      db,
 	}, nil
 }
 

@@ -12,14 +12,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
 	csafin "github.com/vigil-dev/vigil/internal/feed/csaf"
+	"github.com/vigil-dev/vigil/internal/pgpkey"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
@@ -85,7 +90,11 @@ func TestCommunication(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			mp.Reset(t)
 			ctx := app.CLIContext(context.Background())
-			a, err := app.Open(ctx, storetest.MigratedDSN(t, engine), nil, app.WithSMTPURL(mp.URL("psirt@acme.example")))
+			key, err := pgpkey.Load(testfix.OpenPGPKey(t, "Acme Medical", time.Now()), []byte(testfix.OpenPGPPassphrase))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := app.Open(ctx, storetest.MigratedDSN(t, engine), nil, app.WithSMTPURL(mp.URL("psirt@acme.example")), app.WithOpenPGP(key))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -357,6 +366,7 @@ func TestCommunication(t *testing.T) {
 					t.Errorf("GET %s = %d, want %d: %s", path, res.StatusCode, want, body)
 				}
 			}
+			checkSigned(t, c.client, srv.URL, "/.well-known/csaf/white/"+white.Revisions[0].Date.Format("2006")+"/"+strings.ToLower(white.TrackingID)+".json")
 			host := strings.TrimPrefix(srv.URL, "https://")
 			report := filepath.Join(dir, "checker.json")
 			out, err := exec.Command(checker, "--insecure", "-o", report, "-f", "json", host).CombinedOutput()
@@ -384,18 +394,85 @@ func TestCommunication(t *testing.T) {
 			if len(chk.Domains) != 1 {
 				t.Fatalf("checker report: %s", b)
 			}
-			// What a provider without an OpenPGP key on a test host cannot pass: 10, the DNS path
-			// (csaf.data.security.<domain> does not resolve for 127.0.0.1; requirements 8, 9 and 10 are
-			// alternatives, and 8 and 9 pass); 15 and 19, signatures (.asc), which need a key; 3 reports the empty
-			// signature URL 19 tried as a non-HTTPS one.
-			unsigned := map[int]bool{3: true, 10: true, 15: true, 19: true}
+			// What a provider on a test host cannot pass: 10, the DNS path (csaf.data.security.<domain> does not
+			// resolve for 127.0.0.1; requirements 8, 9 and 10 are alternatives, and 8 and 9 pass). The signatures
+			// (15, 19) and the public key (20) pass with the OpenPGP key configured.
 			for _, r := range chk.Domains[0].Requirements {
 				for _, m := range r.Messages {
-					if m.Type >= 2 && !(unsigned[r.Num] && (r.Num != 15 || strings.HasPrefix(m.Text, "No signature listed"))) {
+					if m.Type >= 2 && r.Num != 10 {
 						t.Errorf("csaf_checker requirement %d (%s): %s", r.Num, r.Desc, m.Text)
 					}
 				}
 			}
 		})
+	}
+}
+
+// checkSigned verifies what the one OpenPGP key signs, with the public key as provider-metadata.json publishes
+// it: the detached signature (.asc) of the CSAF document at doc, and security.txt, cleartext-signed (RFC 9116
+// §2.3), whose fields it then checks: the required Contact (one or more) and Expires (once, in the future, under
+// a year away), and Canonical, Policy, Preferred-Languages and CSAF as the policy sets them.
+func checkSigned(t *testing.T, client *http.Client, base, doc string) {
+	t.Helper()
+	get := func(path string) []byte {
+		t.Helper()
+		res, err := client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s = %d: %s", path, res.StatusCode, b)
+		}
+		return b
+	}
+	var pm struct {
+		Keys []struct{ Fingerprint, URL string } `json:"public_openpgp_keys"`
+	}
+	if err := json.Unmarshal(get("/.well-known/csaf/provider-metadata.json"), &pm); err != nil || len(pm.Keys) != 1 || !strings.HasPrefix(pm.Keys[0].URL, base+"/.well-known/csaf/") {
+		t.Fatalf("public_openpgp_keys: %+v %v", pm.Keys, err)
+	}
+	ring, err := openpgp.ReadArmoredKeyRing(strings.NewReader(string(get(strings.TrimPrefix(pm.Keys[0].URL, base)))))
+	if err != nil || len(ring) != 1 || fmt.Sprintf("%X", ring[0].PrimaryKey.Fingerprint) != pm.Keys[0].Fingerprint {
+		t.Fatalf("the published key: %v (fingerprint %s)", err, pm.Keys[0].Fingerprint)
+	}
+	if _, err := openpgp.CheckArmoredDetachedSignature(ring, strings.NewReader(string(get(doc))), strings.NewReader(string(get(doc+".asc"))), nil); err != nil {
+		t.Errorf("%s.asc does not verify: %v", doc, err)
+	}
+	signed := get("/.well-known/security.txt")
+	b, _ := clearsign.Decode(signed)
+	if b == nil {
+		t.Fatalf("security.txt is not cleartext-signed:\n%s", signed)
+	}
+	if _, err := b.VerifySignature(ring, nil); err != nil {
+		t.Errorf("security.txt's signature does not verify: %v", err)
+	}
+	fields := map[string][]string{}
+	for _, line := range strings.Split(string(b.Plaintext), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ": ")
+		if !ok {
+			t.Errorf("security.txt line %q is not a field", line)
+		}
+		fields[name] = append(fields[name], value)
+	}
+	if len(fields["Contact"]) == 0 || len(fields["Expires"]) != 1 {
+		t.Fatalf("security.txt lacks a required field (Contact, Expires once): %v", fields)
+	}
+	exp, err := time.Parse(time.RFC3339, fields["Expires"][0])
+	if err != nil || !exp.After(time.Now()) || exp.After(time.Now().AddDate(1, 0, 0)) {
+		t.Errorf("Expires %q: %v", fields["Expires"][0], err)
+	}
+	for name, want := range map[string]string{"Canonical": base + "/.well-known/security.txt", "Policy": base + "/security/policy", "Preferred-Languages": "en",
+		"CSAF": base + "/.well-known/csaf/provider-metadata.json"} {
+		if got := fields[name]; len(got) != 1 || got[0] != want {
+			t.Errorf("security.txt %s = %v, want %s", name, got, want)
+		}
+	}
+	if !slices.Contains(fields["Contact"], "mailto:psirt@acme.example") || !slices.Contains(fields["Contact"], base+"/report") {
+		t.Errorf("security.txt Contact = %v", fields["Contact"])
 	}
 }

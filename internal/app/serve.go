@@ -57,6 +57,9 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	if a.SSO != nil {
 		svc.SSO, svc.StepUp = a.SSO, a.Signing
 	}
+	if a.OpenPGP != nil {
+		svc.OpenPGP = a.OpenPGP
+	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
 		Clock: a.Clock, Log: opt.Log, ReportsPerAddr: opt.ReportsPerAddr, ReportsPerHour: opt.ReportsPerHour})
 }

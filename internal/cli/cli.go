@@ -39,8 +39,13 @@ type Env struct {
 	// SecretKey is --secret-key (default $VIGIL_SECRET_KEY): the file of the key that seals the stored credentials
 	// (the ISAOs' TAXII passwords, the organization's SMTP password), kept outside the database. Empty for none.
 	SecretKey string
-	Format    string // --format: json or table (commands may accept more)
-	Log       *slog.Logger
+	// OpenPGPKey is --openpgp-key (default $VIGIL_OPENPGP_KEY): the organization's armored OpenPGP private key
+	// (a file, or the armored key itself in the variable) that signs security.txt and the CSAF documents;
+	// OpenPGPPassphraseFile (default $VIGIL_OPENPGP_PASSPHRASE_FILE) holds its passphrase, else
+	// $VIGIL_OPENPGP_PASSPHRASE does. Never a flag's value: command lines are visible to every user.
+	OpenPGPKey, OpenPGPPassphraseFile string
+	Format                            string // --format: json or table (commands may accept more)
+	Log                               *slog.Logger
 	// exit, when set by a command, overrides the exit code of a successful run (vigil scan: 1 with findings).
 	exit int
 }
@@ -89,6 +94,8 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 	root.PersistentFlags().StringVar(&env.Format, "format", "table", "output format: table or json")
 	root.PersistentFlags().StringVar(&env.AuditKey, "audit-key", os.Getenv("VIGIL_AUDIT_KEY"), "file of the Ed25519 key that signs the audit trail and its checkpoints, kept outside the database (default $VIGIL_AUDIT_KEY)")
 	root.PersistentFlags().StringVar(&env.SecretKey, "secret-key", os.Getenv("VIGIL_SECRET_KEY"), "file of at least 32 random bytes whose SHA-256 seals the stored credentials (the ISAOs' TAXII passwords, the organization's SMTP password), kept outside the database (default $VIGIL_SECRET_KEY)")
+	root.PersistentFlags().StringVar(&env.OpenPGPKey, "openpgp-key", os.Getenv("VIGIL_OPENPGP_KEY"), "file of the organization's armored OpenPGP private key that signs security.txt and the CSAF documents (default $VIGIL_OPENPGP_KEY, which may hold the armored key itself)")
+	root.PersistentFlags().StringVar(&env.OpenPGPPassphraseFile, "openpgp-passphrase-file", os.Getenv("VIGIL_OPENPGP_PASSPHRASE_FILE"), "file holding the OpenPGP key's passphrase (default $VIGIL_OPENPGP_PASSPHRASE_FILE; else $VIGIL_OPENPGP_PASSPHRASE)")
 	subs := make([]*cobra.Command, 0, len(commands))
 	for _, f := range commands {
 		subs = append(subs, f(env))

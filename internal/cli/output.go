@@ -3,6 +3,7 @@ package cli
 import (
 	"time"
 
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/pgpkey"
 	"github.com/vigil-dev/vigil/internal/secret"
 	"github.com/vigil-dev/vigil/internal/service/audittrail"
 )
@@ -76,12 +78,33 @@ func (e *Env) Open() (*app.App, error) {
 		}
 		opts = append(opts, app.WithSecretKey(key))
 	}
+	if e.OpenPGPKey != "" {
+		key, err := e.openPGP()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, app.WithOpenPGP(key))
+	}
 	a, err := app.Open(e.Ctx, e.DB, vigil.ClockFrom(e.Ctx), opts...)
 	if err != nil {
 		return nil, err
 	}
 	a.Intel.Log, a.Outbox.Log = e.Log, e.Log
 	return a, nil
+}
+
+// openPGP loads the OpenPGP key with its passphrase, from the passphrase file (its trailing line end dropped) or
+// $VIGIL_OPENPGP_PASSPHRASE.
+func (e *Env) openPGP() (*pgpkey.Key, error) {
+	pass := []byte(os.Getenv("VIGIL_OPENPGP_PASSPHRASE"))
+	if e.OpenPGPPassphraseFile != "" {
+		b, err := os.ReadFile(e.OpenPGPPassphraseFile)
+		if err != nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "--openpgp-passphrase-file %s: cannot be read", e.OpenPGPPassphraseFile)
+		}
+		pass = bytes.TrimRight(b, "\r\n")
+	}
+	return pgpkey.Load(e.OpenPGPKey, pass)
 }
 
 // actx is the context CLI writes run under.

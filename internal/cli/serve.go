@@ -64,6 +64,9 @@ func serveCmd(env *Env) *cobra.Command {
 					}
 					env.Log.Info("single sign-on on; password sign-in is for admins only (break-glass)", "sso", a.SSO)
 				}
+				if a.OpenPGP != nil {
+					env.Log.Info("OpenPGP signing on: security.txt and the CSAF provider's documents", "fingerprint", a.OpenPGP.Fingerprint())
+				}
 				if demo {
 					// Seeding imports and matches the embedded intelligence: say so before the pause.
 					fmt.Fprintln(env.Stderr, "Loading the demo portfolio (three devices, their SBOMs, real intelligence)...")

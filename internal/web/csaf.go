@@ -28,9 +28,10 @@ func (s *Server) csafProvider(w http.ResponseWriter, r *http.Request) error {
 		return vigil.Errorf(vigil.ENOTFOUND, "no CSAF provider")
 	}
 	name := chi.URLParam(r, "*")
-	// Plain answers, not the screens' sign-in page or redirect: CSAF clients read the status code.
+	// Plain answers, not the screens' sign-in page or redirect: CSAF clients read the status code. The public key
+	// (openpgp/) is public like the TLP:WHITE folder.
 	if dir, rest, _ := strings.Cut(name, "/"); rest != "" || strings.HasSuffix(name, "/") {
-		if _, ok := vigil.ActorFrom(r.Context()); !ok && dir != "white" {
+		if _, ok := vigil.ActorFrom(r.Context()); !ok && dir != "white" && dir != "openpgp" {
 			http.Error(w, "TLP:"+strings.ToUpper(dir)+" documents are for signed-in users", http.StatusUnauthorized)
 			return nil
 		}

@@ -375,7 +375,8 @@ func (s *Server) apiReply(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// securityTxt serves RFC 9116's file from the published policy. Without an expiry or a contact there is no valid
+// securityTxt serves RFC 9116's file from the published policy, cleartext-signed when an OpenPGP key is
+// configured. Without an expiry or a contact there is no valid
 // file to serve (both fields are required), so it answers 404 saying what to set.
 func (s *Server) securityTxt(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.intake()
@@ -390,9 +391,16 @@ func (s *Server) securityTxt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	out := []byte(body)
+	if s.svc.OpenPGP != nil {
+		// RFC 9116 §2.3: the file itself is the cleartext-signed message, at the same address.
+		if out, err = s.svc.OpenPGP.ClearSign(out, s.opt.Clock.Now()); err != nil {
+			return err
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, body)
-	return nil
+	_, err = w.Write(out)
+	return err
 }
 
 // SecurityTxt writes the RFC 9116 file for a policy: Contact (the organization's CVD contact, and the report

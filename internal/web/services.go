@@ -33,6 +33,8 @@ type Services struct {
 	SSO       vigil.SSOService         // optional: single sign-on through an OpenID Connect provider
 	StepUp    StepUp                   // optional (with SSO): signing after a fresh sign-in at the provider
 	Intake    vigil.IntakeService      // optional: the public report page, the report queue, security.txt
+	// OpenPGP signs security.txt (RFC 9116 §2.3) with the organization's key (optional: internal/pgpkey.Key).
+	OpenPGP ClearSigner
 	// AckDeadlines, when set, lists the intake reports' acknowledgement clocks as deadlines (internal/service/intake),
 	// which the deadlines screen and API show with every other clock.
 	AckDeadlines func(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
@@ -72,6 +74,11 @@ type Audit interface {
 	// VerifyChain recomputes the hash chain and reconciles the audited records with it: EFORBIDDEN without
 	// PermAuditVerify, EINVALID naming the first problem.
 	VerifyChain(ctx context.Context) (vigil.AuditReport, error)
+}
+
+// ClearSigner makes an OpenPGP cleartext signature of a text, dated at.
+type ClearSigner interface {
+	ClearSign(text []byte, at time.Time) ([]byte, error)
 }
 
 // Cases is the case workflow (internal/cases.Service): the same calls the command line makes. Each authorizes

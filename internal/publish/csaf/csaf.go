@@ -75,6 +75,16 @@ type Publisher struct {
 	Name           string
 	Namespace      string // the manufacturer's https URL
 	ContactDetails string
+	// Signer signs the documents a provider serves with the manufacturer's OpenPGP key (nil: none is signed).
+	Signer Signer
+}
+
+// Signer makes the OpenPGP side of a provider (CSAF 2.0 requirements 19 and 20): an armored detached signature of
+// a document, dated at its current release, and the public key that verifies it (internal/pgpkey.Key).
+type Signer interface {
+	DetachSign(data []byte, at time.Time) ([]byte, error)
+	PublicKey() []byte
+	Fingerprint() string
 }
 
 // Tracking is /document/tracking. Version is the integer version (the number of the last revision); every

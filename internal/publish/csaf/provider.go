@@ -25,7 +25,8 @@ type ProviderDoc struct {
 
 // Provider lays out a CSAF provider (CSAF 2.0 §7.1) under base + "/.well-known/csaf/": provider-metadata.json,
 // one folder per TLP label (white/, green/, ...) with a folder per year of initial release, index.txt,
-// changes.csv, a ROLIE feed, .sha256 and .sha512 per document, and directory listings. Files maps a path relative
+// changes.csv, a ROLIE feed, .sha256 and .sha512 per document (and .asc, an OpenPGP signature, with the public
+// key under openpgp/ named in provider-metadata.json, when the publisher has a Signer), and directory listings. Files maps a path relative
 // to /.well-known/csaf/ ("white/2026/x.json", "white/" for a listing) to its content; Types to its media type.
 type Provider struct {
 	Files map[string][]byte
@@ -64,11 +65,21 @@ func BuildProvider(base string, pub Publisher, docs []ProviderDoc, labels []stri
 			put(dir+rel+".sha256", "text/plain; charset=utf-8", []byte(hex.EncodeToString(s256[:])+"  "+FileName(d.TrackingID)+"\n"))
 			put(dir+rel+".sha512", "text/plain; charset=utf-8", []byte(hex.EncodeToString(s512[:])+"  "+FileName(d.TrackingID)+"\n"))
 			years[year] = append(years[year], FileName(d.TrackingID), FileName(d.TrackingID)+".sha256", FileName(d.TrackingID)+".sha512")
+			links := []any{map[string]string{"rel": "self", "href": url}, map[string]string{"rel": "hash", "href": url + ".sha256"}, map[string]string{"rel": "hash", "href": url + ".sha512"}}
+			if pub.Signer != nil {
+				sig, err := pub.Signer.DetachSign(d.JSON, d.Current)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", d.TrackingID, err)
+				}
+				put(dir+rel+".asc", "application/pgp-signature", sig)
+				years[year] = append(years[year], FileName(d.TrackingID)+".asc")
+				links = append(links, map[string]string{"rel": "signature", "href": url + ".asc"})
+			}
 			index.WriteString(rel + "\n")
 			fmt.Fprintf(&changes, "%q,%q\n", rel, d.Current.UTC().Format(time.RFC3339))
 			entries = append(entries, map[string]any{
 				"id": d.TrackingID, "title": d.Title,
-				"link":      []any{map[string]string{"rel": "self", "href": url}, map[string]string{"rel": "hash", "href": url + ".sha256"}, map[string]string{"rel": "hash", "href": url + ".sha512"}},
+				"link":      links,
 				"published": d.Initial.UTC().Format(time.RFC3339), "updated": d.Current.UTC().Format(time.RFC3339),
 				"content": map[string]string{"type": "application/json", "src": url},
 				"format":  map[string]string{"schema": "https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json", "version": "2.0"},
@@ -109,8 +120,15 @@ func BuildProvider(base string, pub Publisher, docs []ProviderDoc, labels []stri
 		return nil, err
 	}
 	put("service.json", "application/json", svc)
+	keys := []any{}
+	if pub.Signer != nil {
+		name := "openpgp/" + pub.Signer.Fingerprint() + ".asc"
+		put(name, "application/pgp-keys", pub.Signer.PublicKey())
+		keys = append(keys, map[string]string{"fingerprint": pub.Signer.Fingerprint(), "url": base + name})
+	}
 	pm, err := json.MarshalIndent(map[string]any{
 		"canonical_url":              base + "provider-metadata.json",
+		"public_openpgp_keys":        keys,
 		"distributions":              dists,
 		"last_updated":               updated.UTC().Format(time.RFC3339),
 		"list_on_CSAF_aggregators":   true,

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBuildProvider checks the provider's layout (CSAF 2.0 §7.1): the metadata names the publisher and a
@@ -67,5 +69,56 @@ func TestBuildProvider(t *testing.T) {
 	}
 	if p.Types["white/changes.csv"] != "text/csv; charset=utf-8" || p.Types["provider-metadata.json"] != "application/json" {
 		t.Errorf("types %v", p.Types)
+	}
+}
+
+// signer stands for the OpenPGP key (internal/pgpkey, verified by csaf_checker in internal/app's
+// TestCommunication): it says what it signed and when.
+type signer struct{}
+
+func (signer) DetachSign(data []byte, at time.Time) ([]byte, error) {
+	return []byte(fmt.Sprintf("signature of %d bytes at %s\n", len(data), at.UTC().Format(time.RFC3339))), nil
+}
+func (signer) PublicKey() []byte   { return []byte("public key\n") }
+func (signer) Fingerprint() string { return "0123456789ABCDEF0123456789ABCDEF01234567" }
+
+// TestBuildProviderSigned: with a signer, every document gets its .asc (dated by its current release, listed,
+// linked from the ROLIE entry as the signature), and provider-metadata.json names the public key it publishes.
+func TestBuildProviderSigned(t *testing.T) {
+	a, err := Write(advisory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := pub
+	signed.Signer = signer{}
+	p, err := BuildProvider("https://acme.example", signed, []ProviderDoc{{TrackingID: "ACME-2026-0001", Title: "one", TLP: "WHITE", Initial: t0, Current: t1, JSON: a}},
+		[]string{"WHITE"}, t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "openpgp/0123456789ABCDEF0123456789ABCDEF01234567.asc"
+	for name, want := range map[string]string{
+		"white/2026/acme-2026-0001.json.asc": fmt.Sprintf("signature of %d bytes at 2026-04-20T09:30:00Z\n", len(a)),
+		"white/2026/":                        `<a href="acme-2026-0001.json.asc">`,
+		"white/csaf-feed-tlp-white.json":     `"href": "https://acme.example/.well-known/csaf/white/2026/acme-2026-0001.json.asc",`,
+		key:                                  "public key\n",
+		"provider-metadata.json":             `"fingerprint": "0123456789ABCDEF0123456789ABCDEF01234567",` + "\n" + `      "url": "https://acme.example/.well-known/csaf/` + key + `"`,
+	} {
+		if got := string(p.Files[name]); !strings.Contains(got, want) {
+			t.Errorf("%s =\n%s\nwant %q", name, got, want)
+		}
+	}
+	if !strings.Contains(string(p.Files["white/csaf-feed-tlp-white.json"]), `"rel": "signature"`) {
+		t.Error("the ROLIE entry does not link the signature")
+	}
+	if p.Types["white/2026/acme-2026-0001.json.asc"] != "application/pgp-signature" || p.Types[key] != "application/pgp-keys" {
+		t.Errorf("types %v", p.Types)
+	}
+	unsigned, err := BuildProvider("https://acme.example", pub, nil, []string{"WHITE"}, t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unsigned.Files["provider-metadata.json"]), `"public_openpgp_keys": []`) {
+		t.Errorf("unsigned metadata: %s", unsigned.Files["provider-metadata.json"])
 	}
 }

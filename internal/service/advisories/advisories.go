@@ -57,6 +57,8 @@ type Service struct {
 	Remediation Remediations      // optional
 	Intel       vigil.VulnService // optional: CWE and references
 	Clock       vigil.Clock
+	// Signer signs the provider's documents with the organization's OpenPGP key (optional: internal/pgpkey).
+	Signer csaf.Signer
 }
 
 var _ vigil.AdvisoryService = (*Service)(nil)
@@ -126,7 +128,7 @@ func (s *Service) Publisher(ctx context.Context) (csaf.Publisher, error) {
 	if !strings.HasPrefix(p.BaseURL, "https://") {
 		return csaf.Publisher{}, vigil.Errorf(vigil.EINVALID, "base_url: the CVD policy's base URL (where Vigil is reached, https://...) is the namespace of the CSAF documents it publishes: set it first (vigil intake policy set --base-url)")
 	}
-	return csaf.Publisher{Name: orgs[0].Name, Namespace: p.BaseURL, ContactDetails: orgs[0].CVDContact}, nil
+	return csaf.Publisher{Name: orgs[0].Name, Namespace: p.BaseURL, ContactDetails: orgs[0].CVDContact, Signer: s.Signer}, nil
 }
 
 // Advisory returns one advisory.
