@@ -307,7 +307,13 @@ func TestCommunication(t *testing.T) {
 					} `json:"remediations"`
 				} `json:"vulnerabilities"`
 			}
-			must(json.Unmarshal(c.do("GET", fmt.Sprintf("/api/v1/advisories/%d/document", white.ID), nil, 200, nil), &doc))
+			whiteDoc := c.do("GET", fmt.Sprintf("/api/v1/advisories/%d/document", white.ID), nil, 200, nil)
+			must(json.Unmarshal(whiteDoc, &doc))
+			var compact bytes.Buffer
+			must(json.Compact(&compact, whiteDoc))
+			if !strings.Contains(compact.String(), `"purl":"pkg:generic/acme-medical/infusion-pump-ip-3@3.2.1"`) { // the VEX documents' product purl
+				t.Errorf("the advisory's product tree does not name 3.2.1 by its purl: %s", whiteDoc)
+			}
 			if vs := doc.Vulnerabilities; len(vs) != 1 || len(vs[0].Acknowledgments) != 1 || strings.Join(vs[0].Acknowledgments[0].Names, "") != "Rae Researcher (Example Lab)" ||
 				len(vs[0].ProductStatus["known_affected"]) != 1 || vs[0].Remediations[0].Category != "vendor_fix" || !strings.HasPrefix(vs[0].Remediations[0].Details, "Update to 3.2.2") {
 				t.Errorf("the advisory's vulnerability: %+v", doc.Vulnerabilities)

@@ -248,7 +248,8 @@ func (s *Service) render(ctx context.Context, a *vigil.SecurityAdvisory, status 
 		for _, vs := range v.Versions {
 			if !seen[vs.VersionID] {
 				seen[vs.VersionID] = true
-				d.Products = append(d.Products, csaf.Product{ID: productID(vs.VersionID), Vendor: pub.Name, Name: v.Device.Name, Version: vs.Version})
+				d.Products = append(d.Products, csaf.Product{ID: productID(vs.VersionID), Vendor: pub.Name, Name: v.Device.Name, Version: vs.Version,
+					Purl: remediation.ProductPurl(pub.Name, v.Device.Name, vs.Version)})
 			}
 		}
 		vuln, err := s.vulnerability(ctx, v, notice)

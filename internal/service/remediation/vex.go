@@ -55,7 +55,7 @@ func (s *Service) DeviceVEX(ctx context.Context, deviceID, versionID int64) (*vi
 		return nil, err
 	}
 	out := &vigil.DeviceVEX{Author: author, Timestamp: s.Cases.Clock.Now().UTC().Truncate(time.Second), Device: d.Name, Version: ver.Version,
-		Product:    vigil.Component{Name: d.Name, Version: ver.Version, Purl: productPurl(author, d.Name, ver.Version), Type: "device"},
+		Product:    vigil.Component{Name: d.Name, Version: ver.Version, Purl: ProductPurl(author, d.Name, ver.Version), Type: "device"},
 		Components: comps, Statements: []vigil.DeviceVEXStatement{}}
 	if out.Components == nil {
 		out.Components = []vigil.Component{}
@@ -80,8 +80,9 @@ func (s *Service) DeviceVEX(ctx context.Context, deviceID, versionID int64) (*vi
 	return out, nil
 }
 
-// productPurl names a device version as a generic purl under its manufacturer.
-func productPurl(org, device, version string) string {
+// ProductPurl names a device version as a generic purl under its manufacturer: the same in its VEX documents and
+// in the CSAF advisories that name it, so a customer's tools tie them together.
+func ProductPurl(org, device, version string) string {
 	slug := func(s string) string { return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), " ", "-") }
 	return packageurl.NewPackageURL("generic", slug(org), slug(device), version, nil, "").ToString()
 }
