@@ -18,8 +18,9 @@ import (
 
 // TestBrowserReportFlow drives headless Chromium through issue 12's flow: a researcher reports a vulnerability on
 // the public page (no account, an attachment), keeps the follow-up link and sees the report received; a PSIRT
-// member signs in, finds it in the inbox with its acknowledgement clock, acknowledges it and triages it into a
-// finding; the researcher's link then shows the new status and both messages, and the researcher answers.
+// member signs in, finds it in the inbox with its acknowledgement clock, acknowledges it, triages it into a finding
+// and a new case, and coordinates the disclosure on that case (embargo, partners, credit); the researcher's link
+// then shows the new status, the disclosure and both messages, and the researcher answers.
 // Without Chromium it skips loudly, unless $CI is set: then it fails.
 func TestBrowserReportFlow(t *testing.T) {
 	exe := chromiumPath()
@@ -136,22 +137,41 @@ func TestBrowserReportFlow(t *testing.T) {
 	shot("r04-report-received")
 	do("acknowledge", chromedp.Click(chromedp.CSS("#ack button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Report acknowledged")]`), chromedp.WaitVisible(chromedp.CSS("#triage")))
-	do("triage into a finding", chromedp.SendKeys(chromedp.CSS("#triage input[name=findings]"), fmt.Sprint(finding)),
+	do("triage into a finding and a new case", chromedp.SendKeys(chromedp.CSS("#triage input[name=findings]"), fmt.Sprint(finding)),
+		chromedp.Click(chromedp.CSS("#triage input[name=new_case]")),
 		chromedp.SendKeys(chromedp.CSS("#triage textarea[name=message]"), "Confirmed on the pump's current firmware; tracked for remediation."),
 		chromedp.Click(chromedp.CSS("#triage button[type=submit]")), chromedp.WaitVisible(`//p[@class="notice" and contains(., "Report triaged")]`))
 	if got := text("#report-status"); got != "Triaged" {
 		t.Errorf("status after triage: %q", got)
 	}
-	if got := text("#details"); !strings.Contains(got, fmt.Sprintf("finding %d", finding)) {
+	if got := text("#details"); !strings.Contains(got, fmt.Sprintf("finding %d", finding)) || !strings.Contains(got, "case ") {
 		t.Errorf("triage links: %q", got)
 	}
 	shot("r05-report-triaged")
+	// Disclosure is coordinated on the case the report opened (D0 its receipt day), from the report's link to it.
+	do("open the new case's disclosure", chromedp.Click(chromedp.CSS(`#coordination a[href$="#disclosure"]`)), chromedp.WaitVisible(chromedp.CSS("#disclosure-form")))
+	if got := text("#disclosure"); !strings.Contains(got, number) {
+		t.Errorf("the case's disclosure panel does not list %s: %q", number, got)
+	}
+	do("coordinate the disclosure", chromedp.SetValue(chromedp.CSS(`#disclosure-form input[name=embargo]`), "2027-03-01"),
+		chromedp.Click(chromedp.CSS(`#disclosure-form input[name=partner][value=cisa]`)), chromedp.Click(chromedp.CSS(`#disclosure-form input[name=partner][value=reporter]`)),
+		chromedp.SendKeys(chromedp.CSS(`#disclosure-form input[name=cve_requested_from]`), "CISA"),
+		chromedp.SendKeys(chromedp.CSS(`#disclosure-form input[name=credit]`), "Rae Searcher (Lab)"),
+		chromedp.SendKeys(chromedp.CSS(`#disclosure-form input[name=reason]`), "Embargo agreed with the reporter."),
+		chromedp.Click(chromedp.CSS("#disclosure-form button[type=submit]")), chromedp.WaitVisible(`//p[@class="notice" and contains(., "Disclosure coordination recorded")]`))
+	if got := text("#timeline"); !strings.Contains(got, "Disclosure coordination") || !strings.Contains(got, "embargo until 2027-03-01; partners cisa, reporter; CVE requested from CISA") {
+		t.Errorf("the case's timeline lacks the coordination: %q", got)
+	}
+	shot("r05b-case-disclosure")
 	do("sign out", chromedp.Click(chromedp.CSS("form.logout button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("input[name=name]")))
 
 	// The researcher's link shows the change.
 	do("follow again", chromedp.Navigate(base+follow), chromedp.WaitVisible(chromedp.CSS("#report-status")))
 	if got := text("#report-status"); got != "Triaged" {
 		t.Errorf("reporter's status after triage: %q", got)
+	}
+	if got := text("#coordination"); !strings.Contains(got, "Embargo until 2027-03-01") || !strings.Contains(got, "Credit: “Rae Searcher (Lab)”") {
+		t.Errorf("the reporter's view lacks the disclosure coordination: %q", got)
 	}
 	thread := text("#thread")
 	for _, want := range []string{"Thank you for your report", "Confirmed on the pump's current firmware", "PSIRT"} {
