@@ -156,12 +156,12 @@ func (v *Verifier) Next(e *vigil.AuditEvent) error {
 		if v.cp.Head != e.Hash {
 			return v.fail(e.Seq, "audit event %d: hash differs from the checkpoint's head: the log was rewritten or rolled back behind the checkpoint", e.Seq)
 		}
-		if v.cp.Key != "" && (v.key == nil || !v.key.Equal(v.cpKey)) {
-			inForce := "no key"
-			if v.key != nil {
-				inForce = "key " + KeyText(v.key)
-			}
-			return v.fail(e.Seq, "the checkpoint is signed by key %s, but the trail had %s in force at its event %d: that key was never enrolled by the one before it", v.cp.Key, inForce, e.Seq)
+		switch {
+		case v.cp.Key == "":
+		case v.key == nil:
+			return v.fail(e.Seq, "the checkpoint is signed by key %s, but the trail had no key in force at its event %d: its signatures were stripped or it was replaced", v.cp.Key, e.Seq)
+		case !v.key.Equal(v.cpKey):
+			return v.fail(e.Seq, "the checkpoint is signed by key %s, but the trail had key %s in force at its event %d: that key was never enrolled by the one before it", v.cp.Key, KeyText(v.key), e.Seq)
 		}
 		v.seen = true
 	}
