@@ -8,13 +8,16 @@ import (
 
 // Organization is the manufacturer. Exactly one is expected per store, but nothing prevents several.
 type Organization struct {
-	ID         int64            `json:"id"`
-	Name       string           `json:"name"`
-	FEINumber  string           `json:"fei_number,omitempty"`  // FDA establishment registration number
-	TimeZone   string           `json:"time_zone"`             // IANA name; regulatory dates are days in this zone
-	ISAOs      []ISAOMembership `json:"isaos"`                 // stored apart (isao_memberships); CreateOrg writes the ones given
-	CVDAckDays int              `json:"cvd_ack_days"`          // business days promised to acknowledge a report
-	CVDContact string           `json:"cvd_contact,omitempty"` // where researchers write
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	FEINumber string `json:"fei_number,omitempty"` // FDA Establishment Identifier (FEI)
+	// RegistrationNumber is the FDA establishment registration number (21 CFR 807), a different number from the
+	// FEI: an 806 report number starts with it (21 CFR 806.10(c)(1)).
+	RegistrationNumber string           `json:"registration_number,omitempty"`
+	TimeZone           string           `json:"time_zone"`             // IANA name; regulatory dates are days in this zone
+	ISAOs              []ISAOMembership `json:"isaos"`                 // stored apart (isao_memberships); CreateOrg writes the ones given
+	CVDAckDays         int              `json:"cvd_ack_days"`          // business days promised to acknowledge a report
+	CVDContact         string           `json:"cvd_contact,omitempty"` // where researchers write
 	// Policy is the organization's regulatory policy: every finding's determination runs under it and records it.
 	Policy    OrgPolicy `json:"policy"`
 	CreatedAt time.Time `json:"created_at"`
@@ -194,6 +197,8 @@ type ConsigneeUnit struct {
 	VersionID int64    `json:"version_id"`
 	Units     int      `json:"units"`
 	Lots      []string `json:"lots,omitempty"` // lot or serial numbers
+	// Shipped is the day these units were shipped to the consignee (their distribution date in an 806 report).
+	Shipped *Date `json:"shipped,omitempty"`
 }
 
 // PortfolioService manages organizations, devices, versions, components and consignees. Every write appends one

@@ -75,7 +75,7 @@ type DocumentGenerated struct {
 	SHA256    string    `json:"sha256"`
 }
 
-// RegRecordService keeps regulatory records. Adding one needs PermReport (settings: PermPortfolio or PermReport);
+// RegRecordService keeps regulatory records. Adding one needs PermReport;
 // reading PermRead. AddRegRecord returns EINVALID for an unknown kind or a missing case/device, ECONFLICT when a
 // report is filed without the organization's establishment registration number.
 type RegRecordService interface {

@@ -89,12 +89,15 @@ func (o *Organization) Validate() error {
 		return Errorf(EINVALID, "time_zone: %q is not an IANA time zone", o.TimeZone)
 	}
 	if o.FEINumber != "" && !allDigits(o.FEINumber) {
-		return Errorf(EINVALID, "fei_number: %q must be digits (FDA establishment registration number)", o.FEINumber)
+		return Errorf(EINVALID, "fei_number: %q must be digits (FDA Establishment Identifier)", o.FEINumber)
+	}
+	if o.RegistrationNumber != "" && !allDigits(o.RegistrationNumber) {
+		return Errorf(EINVALID, "registration_number: %q must be digits (FDA establishment registration number)", o.RegistrationNumber)
 	}
 	if o.CVDAckDays < 0 || o.CVDAckDays > 90 {
 		return Errorf(EINVALID, "cvd_ack_days: %d is outside 0..90", o.CVDAckDays)
 	}
-	return texts(field{"name", o.Name, MaxName}, field{"fei_number", o.FEINumber, MaxName}, field{"cvd_contact", o.CVDContact, MaxText})
+	return texts(field{"name", o.Name, MaxName}, field{"fei_number", o.FEINumber, MaxName}, field{"registration_number", o.RegistrationNumber, MaxName}, field{"cvd_contact", o.CVDContact, MaxText})
 }
 
 // Validate checks a device's fields.

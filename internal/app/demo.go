@@ -69,7 +69,7 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 	if len(orgs) > 0 {
 		return "", nil
 	}
-	org := &vigil.Organization{Name: "Demo Medical Inc.", FEINumber: "3009876543", TimeZone: "America/New_York", CVDAckDays: 5,
+	org := &vigil.Organization{Name: "Demo Medical Inc.", FEINumber: "3009876543", RegistrationNumber: "2950123", TimeZone: "America/New_York", CVDAckDays: 5,
 		CVDContact: "psirt@demo-medical.example",
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2019, 3, 1),
 			Documents: vigil.EvidenceNotes("Membership agreement HI-2019-114", "Health-ISAC participant agreement, TLP and privacy policies (2024 ed.)",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/jobs"
 	"github.com/vigil-dev/vigil/internal/readmodel"
@@ -45,7 +46,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Portfolio: q.Portfolio(a.Portfolio), Findings: a.Cases, Users: a.Accounts, Sessions: a.db.IdleSessions(opt.SessionIdle),
 		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Filters: a.Accounts, Threats: q.Threats(a.Threats),
-		Intake: a.Intake, AckDeadlines: a.Intake.Deadlines, Health: a.db.Health, Starting: a.starting, VEX: a.VEX, ISAO: a.ISAO,
+		Intake: a.Intake, MoreDeadlines: a.MoreDeadlines(), Health: a.db.Health, Starting: a.starting, VEX: a.VEX, ISAO: a.ISAO,
 		Signing: a.Signing, Remediation: a.Remediation,
 		Reports: a.Reports, Advisories: a.Advisories, Notices: a.Notices,
 		// The settings screen's notifications: the notifier's rules and the outbox's server and messages.
@@ -59,6 +60,9 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	}
 	if a.OpenPGP != nil {
 		svc.OpenPGP = a.OpenPGP
+	}
+	if a.Evidence.Key != nil {
+		svc.Evidence = a.Evidence // a package is signed with the audit key: without it the pages offer none
 	}
 	return web.New(svc, web.Options{SecureCookies: opt.TLSCert != "" || opt.TrustedProxyTLS, TrustedProxies: opt.TrustedProxies,
 		Clock: a.Clock, Log: opt.Log, ReportsPerAddr: opt.ReportsPerAddr, ReportsPerHour: opt.ReportsPerHour})
@@ -150,4 +154,10 @@ func (a *App) Scheduler(ctx context.Context, opt jobs.Options, feeds bool) (*job
 	}
 	opt.Leases, opt.Clock, opt.Log = a.db, a.Clock, a.Intel.Log
 	return jobs.New(opt), nil
+}
+
+// MoreDeadlines are the clocks the deadlines lists (`vigil deadlines`, the screen, the API) show beside the cases':
+// the intake reports' acknowledgements and the 806.10(d) amendments.
+func (a *App) MoreDeadlines() []func(context.Context, cases.DeadlineFilter) ([]cases.Deadline, error) {
+	return []func(context.Context, cases.DeadlineFilter) ([]cases.Deadline, error){a.Intake.Deadlines, a.Reports.Deadlines}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,23 +22,36 @@ func init() { register(evidenceCmd) }
 func evidenceCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "evidence", Short: "Evidence packages for an inspection or a submission, verifiable offline (vigil audit verify --package)"}
 	var caseID int64
-	var out string
-	export := &cobra.Command{Use: "export --case ID -o FILE.zip", Short: "Write a case's evidence package: documents, decision records and signatures, notices as sent, the audit-trail segment, a signed checkpoint, a signed manifest",
-		Example: "  vigil --audit-key /etc/vigil/audit.key evidence export --case 7 -o case-7-evidence.zip", Args: exactArgs(0),
+	var device, out string
+	var period int
+	export := &cobra.Command{Use: "export --case ID | --device D --period YYYY -o FILE.zip",
+		Short: "Write the evidence package of a case, or of a device for a reporting period: documents, decision records and signatures, notices as sent, ISAO shares and §IX evidence, the audit-trail segment, a signed checkpoint, a signed manifest",
+		Example: "  vigil --audit-key /etc/vigil/audit.key evidence export --case 7 -o case-7-evidence.zip\n" +
+			"  vigil --audit-key /etc/vigil/audit.key evidence export --device \"ICD-7\" --period 2026 -o icd-7-2026.zip", Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			if caseID <= 0 || out == "" {
-				return Usage("--case ID and -o FILE.zip are required")
+			if (caseID > 0) == (device != "") || out == "" || device != "" && period == 0 || caseID > 0 && period != 0 {
+				return Usage("--case ID, or --device D with --period YYYY, and -o FILE.zip are required")
 			}
 			if _, err := os.Stat(out); err == nil {
 				return vigil.Errorf(vigil.ECONFLICT, "%s already exists: an evidence package is never overwritten", out)
 			}
 			return env.withApp(func(a *app.App) error {
+				export := func(w io.Writer) (audit.PackageManifest, error) { return a.Evidence.ExportCase(env.actx(), caseID, w) }
+				if device != "" {
+					d, err := reportDevice(env, a, device)
+					if err != nil {
+						return err
+					}
+					export = func(w io.Writer) (audit.PackageManifest, error) {
+						return a.Evidence.ExportDevice(env.actx(), d.ID, period, w)
+					}
+				}
 				tmp, err := os.CreateTemp(filepath.Dir(out), ".evidence-*")
 				if err != nil {
 					return fmt.Errorf("evidence %s: %w", out, err)
 				}
 				defer os.Remove(tmp.Name())
-				m, err := a.Evidence.ExportCase(env.actx(), caseID, tmp)
+				m, err := export(tmp)
 				if err == nil {
 					err = tmp.Sync()
 				}
@@ -55,6 +69,8 @@ func evidenceCmd(env *Env) *cobra.Command {
 			})
 		}}
 	export.Flags().Int64Var(&caseID, "case", 0, "the case")
+	export.Flags().StringVar(&device, "device", "", "the device (name or id)")
+	export.Flags().IntVar(&period, "period", 0, "with --device: the year the period ends in (the PMA reporting period for a PMA device, else the calendar year)")
 	export.Flags().StringVarP(&out, "out", "o", "", "the zip to write (never overwritten)")
 	cmd.AddCommand(export)
 	return cmd

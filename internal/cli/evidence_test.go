@@ -40,6 +40,8 @@ func TestEvidencePackage(t *testing.T) {
 			if code, _, errs := r.run("correct horse battery staple\n", "--audit-key", key, "case", "sign", "1", "--meaning", "approval", "--user", "rita"); code != 0 {
 				t.Fatal(errs)
 			}
+			k("isao", "set", "H-ISAC", "--since", "2020-01-01", "--reason", "member")
+			k("share", "1", "--isao", "H-ISAC", "--export", filepath.Join(dir, "share.json"))
 			k("device", "create", "--name", "Monitor", "--class", "II", "--pathway", "510k") // another record's event: redacted
 			// The audit key rotated after the case's records: the segment carries the rotation whole, the package is
 			// signed by the new key, and verification follows the chain to it.
@@ -57,7 +59,8 @@ func TestEvidencePackage(t *testing.T) {
 			}
 			names, files := readZip(t, pkg)
 			for _, want := range []string{"manifest.json", "manifest.sig", "checkpoint.json", "audit/segment.jsonl", "case/case.json", "case/signatures.txt",
-				"records/cases-1.json", "records/assessments-1.json", "records/signatures-1.json", "documents/premarket.pdf", "documents/premarket.json"} {
+				"records/cases-1.json", "records/assessments-1.json", "records/signatures-1.json", "documents/premarket.pdf", "documents/premarket.json",
+				"isao/shares.json", "isao/signals.json", "isao/H-ISAC/evidence.json", "records/isao_shares-1.json"} {
 				if !slices.Contains(names, want) {
 					t.Errorf("the package has no %s: %v", want, names)
 				}
@@ -71,6 +74,35 @@ func TestEvidencePackage(t *testing.T) {
 			if strings.Contains(string(files["audit/segment.jsonl"]), "Monitor") || !strings.Contains(string(files["audit/segment.jsonl"]), `"redacted":true`) {
 				t.Errorf("the segment discloses another record's event or redacts none:\n%s", files["audit/segment.jsonl"])
 			}
+			// The device's package for this year: its documents, the case as a case package has it, the share, the
+			// §IX evidence; verified offline, and a case file changed in it is detected.
+			devPkg := filepath.Join(dir, "pump.zip")
+			year := time.Now().UTC().Format("2006")
+			if code, _, errs := r.run("", "--audit-key", key, "evidence", "export", "--device", "Pump", "-o", devPkg); code != 2 || !strings.Contains(errs, "--period") {
+				t.Fatalf("a device package without its period: exit %d %q", code, errs)
+			}
+			k("evidence", "export", "--device", "Pump", "--period", year, "-o", devPkg)
+			dnames, dfiles := readZip(t, devPkg)
+			for _, want := range []string{"device/period.json", "device/documents/524b.pdf", "device/documents/cmp.json", "cases/1/case/case.json", "cases/1/case/signatures.txt",
+				"cases/1/documents/premarket.pdf", "cases/1/isao/H-ISAC/evidence.csv", "isao/shares.json", "isao/evidence-H-ISAC.json", "records/devices-1.json", "records/cases-1.json", "records/isao_shares-1.json"} {
+				if !slices.Contains(dnames, want) {
+					t.Errorf("the device package has no %s: %v", want, dnames)
+				}
+			}
+			if !strings.Contains(string(dfiles["isao/shares.json"]), `"method": "exported"`) || !strings.Contains(string(dfiles["isao/evidence-H-ISAC.json"]), `"shared_cases": [`) {
+				t.Errorf("the ISAO files lack the share: %s", dfiles["isao/shares.json"])
+			}
+			if strings.Contains(string(dfiles["audit/segment.jsonl"]), "Monitor") {
+				t.Errorf("the device package's segment discloses another device's event")
+			}
+			if code, out, errs := r.run("", "audit", "verify", "--package", devPkg, "--key", pub); code != 0 || !strings.HasPrefix(out, "ok: device 1 period "+year) {
+				t.Fatalf("verify the device package: exit %d %q %q", code, out, errs)
+			}
+			badDev := filepath.Join(dir, "pump-changed.zip")
+			writeZip(t, badDev, dnames, dfiles, func(f map[string][]byte) { f["isao/shares.json"] = []byte("[]\n") })
+			if code, out, _ := r.run("", "audit", "verify", "--package", badDev, "--key", pub); code != 1 || !strings.Contains(out, "isao/shares.json: its SHA-256 is not the manifest's") {
+				t.Errorf("a changed share log: exit %d %q", code, out)
+			}
 			if engine == "sqlite" {
 				os.Remove(strings.TrimPrefix(r.db, "sqlite:")) // offline: verification opens no database
 			}
@@ -79,7 +111,7 @@ func TestEvidencePackage(t *testing.T) {
 				Files, Records int
 			}
 			json.Unmarshal([]byte(r.ok("--format", "json", "audit", "verify", "--package", pkg, "--key", pub)), &rep)
-			if !rep.OK || rep.Records != 3 || rep.Files != 12 {
+			if !rep.OK || rep.Records != 6 || rep.Files != 19 {
 				t.Fatalf("verify --package = %+v", rep)
 			}
 			if code, out, errs := r.run("", "audit", "verify", "--package", pkg); code != 0 || !strings.HasPrefix(out, "ok: case 1;") || !strings.Contains(errs, pub) {

@@ -113,7 +113,8 @@ A store that already has an organization or a user is refused (use vigil org upd
 			})
 		}}
 	cmd.Flags().StringVar(&of.name, "org", "", "organization name")
-	cmd.Flags().StringVar(&of.fei, "fei", "", "FDA establishment registration number")
+	cmd.Flags().StringVar(&of.fei, "fei", "", "FDA Establishment Identifier (FEI)")
+	cmd.Flags().StringVar(&of.regNo, "registration", "", "FDA establishment registration number (21 CFR 807): an 806 report number starts with it")
 	cmd.Flags().StringVar(&of.tz, "time-zone", "", "IANA time zone for regulatory dates (default UTC)")
 	cmd.Flags().StringVar(&of.contact, "cvd-contact", "", "where researchers report vulnerabilities (email or URL)")
 	cmd.Flags().IntVar(&of.ack, "cvd-ack-days", 5, "business days promised to acknowledge a researcher's report")

@@ -341,14 +341,16 @@ func policyCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-// withAckClocks adds the intake reports' acknowledgement clocks to the regulatory clocks, under the same filter,
-// soonest first: `vigil deadlines` shows every clock the program runs.
+// withAckClocks adds the intake reports' acknowledgement clocks and the 806.10(d) amendment clocks to the
+// regulatory clocks, under the same filter, soonest first: `vigil deadlines` shows every clock the program runs.
 func withAckClocks(env *Env, a *app.App, ds []cases.Deadline, f cases.DeadlineFilter) ([]cases.Deadline, error) {
-	ack, err := a.Intake.Deadlines(env.actx(), f)
-	if err != nil {
-		return nil, err
+	for _, more := range a.MoreDeadlines() {
+		more, err := more(env.actx(), f)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, more...)
 	}
-	ds = append(ds, ack...)
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Due.Before(ds[j].Due) })
 	return ds, nil
 }

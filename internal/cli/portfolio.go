@@ -26,15 +26,16 @@ func init() {
 // ---- vigil org
 
 type orgFlags struct {
-	name, fei, tz, contact, isaoFile       string
-	ack                                    int
-	workingDays, reassessmentClock, matrix string
-	roll                                   bool
+	name, fei, regNo, tz, contact, isaoFile string
+	ack                                     int
+	workingDays, reassessmentClock, matrix  string
+	roll                                    bool
 }
 
 func (f *orgFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.name, "name", "", "organization name")
-	c.Flags().StringVar(&f.fei, "fei", "", "FDA establishment registration number")
+	c.Flags().StringVar(&f.fei, "fei", "", "FDA Establishment Identifier (FEI)")
+	c.Flags().StringVar(&f.regNo, "registration", "", "FDA establishment registration number (21 CFR 807): an 806 report number starts with it")
 	c.Flags().StringVar(&f.tz, "time-zone", "UTC", "IANA time zone for regulatory dates (e.g. America/Chicago)")
 	c.Flags().StringVar(&f.contact, "cvd-contact", "", "where researchers report vulnerabilities (email or URL)")
 	c.Flags().IntVar(&f.ack, "cvd-ack-days", 5, "business days promised to acknowledge a researcher's report")
@@ -50,6 +51,9 @@ func (f *orgFlags) apply(c *cobra.Command, o *vigil.Organization) error {
 	}
 	if changed(c, "fei") {
 		o.FEINumber = f.fei
+	}
+	if changed(c, "registration") {
+		o.RegistrationNumber = f.regNo
 	}
 	if changed(c, "time-zone") || o.TimeZone == "" {
 		o.TimeZone = f.tz
@@ -101,9 +105,9 @@ func orgTable(today vigil.Date, orgs ...*vigil.Organization) func() ([]string, [
 				}
 				isaos = append(isaos, s)
 			}
-			rows = append(rows, []string{strconv.FormatInt(o.ID, 10), o.Name, o.FEINumber, o.TimeZone, strings.Join(isaos, ", "), strconv.Itoa(o.CVDAckDays), policyText(o)})
+			rows = append(rows, []string{strconv.FormatInt(o.ID, 10), o.Name, o.FEINumber, o.RegistrationNumber, o.TimeZone, strings.Join(isaos, ", "), strconv.Itoa(o.CVDAckDays), policyText(o)})
 		}
-		return []string{"ID", "NAME", "FEI", "TIME ZONE", "ISAOS", "CVD ACK DAYS", "POLICY"}, rows
+		return []string{"ID", "NAME", "FEI", "REGISTRATION", "TIME ZONE", "ISAOS", "CVD ACK DAYS", "POLICY"}, rows
 	}
 }
 
@@ -617,7 +621,7 @@ func (f *consigneeFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.contact, "contact", "", "contact person, email or phone")
 	c.Flags().StringVar(&f.address, "address", "", "postal address")
 	c.Flags().StringArrayVar(&f.emails, "email", nil, "a contact's e-mail address, where customer notices go (repeatable; replaces all)")
-	c.Flags().StringArrayVar(&f.units, "units", nil, `units of a device version: "DEVICE@VERSION=N[:LOT1;LOT2]" (repeatable; replaces all)`)
+	c.Flags().StringArrayVar(&f.units, "units", nil, `units of a device version: "DEVICE@VERSION=N[:LOT1;LOT2][@SHIPPED]", SHIPPED the day they were shipped to it, YYYY-MM-DD (repeatable; replaces all)`)
 }
 
 func (f *consigneeFlags) apply(c *cobra.Command, env *Env, a *app.App, k *vigil.Consignee) error {
@@ -639,8 +643,9 @@ func (f *consigneeFlags) apply(c *cobra.Command, env *Env, a *app.App, k *vigil.
 			ref, rest, ok := strings.Cut(u, "=")
 			dev, ver, ok2 := strings.Cut(ref, "@")
 			if !ok || !ok2 {
-				return vigil.Errorf(vigil.EINVALID, "--units[%d]: %q: want DEVICE@VERSION=N[:LOTS]", i, u)
+				return vigil.Errorf(vigil.EINVALID, "--units[%d]: %q: want DEVICE@VERSION=N[:LOTS][@SHIPPED]", i, u)
 			}
+			rest, shipped, hasShipped := strings.Cut(rest, "@")
 			nstr, lots, _ := strings.Cut(rest, ":")
 			n, err := strconv.Atoi(nstr)
 			if err != nil {
@@ -651,6 +656,13 @@ func (f *consigneeFlags) apply(c *cobra.Command, env *Env, a *app.App, k *vigil.
 				return vigil.Errorf(vigil.EINVALID, "--units[%d]: %s", i, vigil.ErrorMessage(err))
 			}
 			cu := vigil.ConsigneeUnit{VersionID: v.ID, Units: n}
+			if hasShipped {
+				d, err := vigil.ParseDate(shipped)
+				if err != nil {
+					return vigil.Errorf(vigil.EINVALID, "--units[%d]: shipped %q is not a date (YYYY-MM-DD)", i, shipped)
+				}
+				cu.Shipped = &d
+			}
 			if lots != "" {
 				cu.Lots = strings.Split(lots, ";")
 			}

@@ -22,7 +22,7 @@ func TestReportCommands(t *testing.T) {
 	dir := t.TempDir()
 	today := time.Now().UTC()
 	day := func(n int) string { return today.AddDate(0, 0, n).Format(time.DateOnly) }
-	r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--fei", "3001234567")
+	r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--fei", "3001234567", "--registration", "2950123")
 	r.ok("device", "create", "--name", "Pump", "--class", "III", "--pathway", "PMA", "--number", "P150012", "--cyber-device",
 		"--pma-anniversary", today.AddDate(-3, 2, 0).Format(time.DateOnly), "--functions", "dose delivery=catastrophic")
 	r.ok("version", "create", "2.0", "--device", "Pump", "--units", "300")
@@ -39,7 +39,7 @@ func TestReportCommands(t *testing.T) {
 		t.Errorf("empty settings on stdin: exit %d %s, want 2", code, errs)
 	}
 	md := r.ok("report", "806", "--case", "1")
-	for _, want := range []string{"# 21 CFR 806.10 report of correction: 3001234567-", "-001-C", "Dana Reyes", "P150012", "Data cut-off"} {
+	for _, want := range []string{"# 21 CFR 806.10 report of correction: 2950123-", "-001-C", "Dana Reyes", "P150012", "Data cut-off"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("806 draft lacks %q:\n%s", want, md)
 		}
@@ -60,6 +60,11 @@ func TestReportCommands(t *testing.T) {
 	json.Unmarshal([]byte(r.ok("--format", "json", "case", "show", "1")), &show)
 	if show.Determination.Part806.Status != "filed" {
 		t.Errorf("after --file the case's Part 806 status is %q", show.Determination.Part806.Status)
+	}
+	// A consignee of a new lot after the filing: `vigil deadlines` shows the 806.10(d) amendment due.
+	r.ok("consignee", "create", "--name", "Lakeside", "--units", "Pump@2.0=10:L-9@"+day(0))
+	if out := r.ok("--format", "json", "deadlines"); !strings.Contains(out, `"clock": "part806_amendment"`) || !strings.Contains(out, "2.0/L-9") {
+		t.Errorf("deadlines lack the amendment clock: %s", out)
 	}
 	if code, _, errs := r.run("", "report", "806.20", "--case", "1"); code != 1 || !strings.Contains(errs, "vigil report 806 --case 1") {
 		t.Errorf("806.20 of a reported correction: exit %d %s", code, errs)

@@ -43,15 +43,16 @@ func mustJSON(v any) string {
 
 // ---- organizations
 
-const orgCols = "id, name, fei_number, time_zone, cvd_ack_days, cvd_contact, policy, created_at, updated_at"
+const orgCols = "id, name, fei_number, registration_number, time_zone, cvd_ack_days, cvd_contact, policy, created_at, updated_at"
 
 func scanOrg(row interface{ Scan(...any) error }) (*vigil.Organization, error) {
 	var o vigil.Organization
 	var policy string
-	var c, u sql.NullString
-	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &o.TimeZone, &o.CVDAckDays, &o.CVDContact, &policy, &c, &u); err != nil {
+	var c, u, regNo sql.NullString
+	if err := row.Scan(&o.ID, &o.Name, &o.FEINumber, &regNo, &o.TimeZone, &o.CVDAckDays, &o.CVDContact, &policy, &c, &u); err != nil {
 		return nil, err
 	}
+	o.RegistrationNumber = regNo.String
 	if err := json.Unmarshal([]byte(policy), &o.Policy); err != nil {
 		return nil, fmt.Errorf("org %d policy: %w", o.ID, err)
 	}
@@ -77,8 +78,14 @@ func (db *DB) CreateOrg(ctx context.Context, o *vigil.Organization) (err error) 
 	}
 	return db.transact(ctx, func(tx *Tx) error {
 		o.CreatedAt, o.UpdatedAt = tx.Now(), tx.Now()
-		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, cvd_ack_days, cvd_contact, policy, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, o.Name, o.FEINumber, o.TimeZone, o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText())
+		// registration_number is written only when given: NULL otherwise, as the column came (migration 34), so an
+		// organization is created the same way into the stores the upgrade tests build at older schemas.
+		cols, vals, args := "", "", []any{o.Name, o.FEINumber, o.TimeZone, o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText()}
+		if o.RegistrationNumber != "" {
+			cols, vals, args = ", registration_number", ", $8", append(args, o.RegistrationNumber)
+		}
+		id, err := tx.insertID(ctx, `INSERT INTO orgs (name, fei_number, time_zone, cvd_ack_days, cvd_contact, policy, created_at, updated_at`+cols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7`+vals+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -117,8 +124,8 @@ func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason strin
 			return vigil.Errorf(vigil.EINVALID, "reason: required when the regulatory policy changes: it changes every finding's determination, so say why (it is recorded in the audit trail)")
 		}
 		o.CreatedAt, o.UpdatedAt = old.CreatedAt, tx.Now()
-		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, cvd_ack_days=$4, cvd_contact=$5, policy=$6, updated_at=$7 WHERE id=$8`,
-			o.Name, o.FEINumber, o.TimeZone, o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText(), o.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE orgs SET name=$1, fei_number=$2, time_zone=$3, cvd_ack_days=$4, cvd_contact=$5, policy=$6, updated_at=$7, registration_number=$9 WHERE id=$8`,
+			o.Name, o.FEINumber, o.TimeZone, o.CVDAckDays, o.CVDContact, mustJSON(o.Policy), tx.NowText(), o.ID, nullText(o.RegistrationNumber))
 		if err = mapErr(err); err != nil {
 			return err
 		}
@@ -575,7 +582,7 @@ func (db *DB) Components(ctx context.Context, versionID int64) (_ []vigil.Compon
 // ---- consignees
 
 func (db *DB) loadUnits(ctx context.Context, q querier, c *vigil.Consignee) error {
-	rows, err := q.QueryContext(ctx, "SELECT version_id, units, lots FROM consignee_units WHERE consignee_id = $1 ORDER BY version_id", c.ID)
+	rows, err := q.QueryContext(ctx, "SELECT version_id, units, lots, shipped FROM consignee_units WHERE consignee_id = $1 ORDER BY version_id", c.ID)
 	if err != nil {
 		return err
 	}
@@ -584,9 +591,11 @@ func (db *DB) loadUnits(ctx context.Context, q querier, c *vigil.Consignee) erro
 	for rows.Next() {
 		var u vigil.ConsigneeUnit
 		var lots string
-		if err := rows.Scan(&u.VersionID, &u.Units, &lots); err != nil {
+		var shipped sql.NullString
+		if err := rows.Scan(&u.VersionID, &u.Units, &lots, &shipped); err != nil {
 			return err
 		}
+		u.Shipped = parseDate(shipped)
 		_ = json.Unmarshal([]byte(lots), &u.Lots)
 		c.Units = append(c.Units, u)
 	}
@@ -620,8 +629,8 @@ func (tx *Tx) writeUnits(ctx context.Context, c *vigil.Consignee) error {
 		if lots == nil {
 			lots = []string{}
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO consignee_units (consignee_id, version_id, units, lots) VALUES ($1, $2, $3, $4)",
-			c.ID, u.VersionID, u.Units, mustJSON(lots)); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO consignee_units (consignee_id, version_id, units, lots, shipped) VALUES ($1, $2, $3, $4, $5)",
+			c.ID, u.VersionID, u.Units, mustJSON(lots), dateText(u.Shipped)); err != nil {
 			if strings.Contains(err.Error(), "FOREIGN KEY") || strings.Contains(err.Error(), "23503") {
 				return vigil.Errorf(vigil.EINVALID, "units[%d].version_id: version %d does not exist", i, u.VersionID)
 			}

@@ -16,11 +16,7 @@ import (
 // amendment carries the number of the report it amends.
 func (db *DB) AddRegRecord(ctx context.Context, r *vigil.RegRecord, reason string) (err error) {
 	defer vigil.Wrap(&err, "store.AddRegRecord", r.Kind)
-	perm := vigil.PermReport
-	if r.Kind == vigil.RegSettings {
-		perm = vigil.PermRead // the service decides who may change settings (portfolio or report writers)
-	}
-	actor, err := vigil.Authorize(ctx, perm)
+	actor, err := vigil.Authorize(ctx, vigil.PermReport)
 	if err != nil {
 		return err
 	}
@@ -53,11 +49,12 @@ func (db *DB) AddRegRecord(ctx context.Context, r *vigil.RegRecord, reason strin
 		switch r.Kind {
 		case vigil.RegPart806Report:
 			var regNo string
-			if err := tx.QueryRowContext(ctx, "SELECT fei_number FROM orgs ORDER BY id LIMIT 1").Scan(&regNo); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			var no sql.NullString
+			if err := tx.QueryRowContext(ctx, "SELECT registration_number FROM orgs ORDER BY id LIMIT 1").Scan(&no); err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			if strings.TrimSpace(regNo) == "" {
-				return vigil.Errorf(vigil.ECONFLICT, "fei_number: the organization has no establishment registration number, which the 806 report number starts with: set it first (vigil org set --fei NUMBER)")
+			if regNo = strings.TrimSpace(no.String); regNo == "" {
+				return vigil.Errorf(vigil.ECONFLICT, "registration_number: the organization has no FDA establishment registration number, which the 806 report number starts with: set it first (vigil org update --registration NUMBER, or the settings page)")
 			}
 			r.ReportYear = r.Date.Time().Year()
 			var max sql.NullInt64

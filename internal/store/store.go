@@ -445,6 +445,15 @@ func (tx *Tx) appendEvent(ctx context.Context, e *vigil.AuditEvent, head vigil.A
 	return vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}, nil
 }
 
+// nullText stores an empty text as NULL: a column added to an audited table stays NULL (out of the record's hash)
+// until it is set.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 func nullRaw(b []byte) any {
 	if b == nil {
 		return nil

@@ -19,11 +19,12 @@ type consigneeRow struct {
 	Total int
 }
 
-// unitRow is one device version on a consignee's form: the units it holds and their lots, stored or as sent.
+// unitRow is one device version on a consignee's form: the units it holds, their lots and the day they were
+// shipped, stored or as sent.
 type unitRow struct {
-	VersionID       int64
-	Device, Version string
-	Units, Lots     string
+	VersionID            int64
+	Device, Version      string
+	Units, Lots, Shipped string
 }
 
 type consigneesData struct {
@@ -101,19 +102,23 @@ func (s *Server) storedConsignee(r *http.Request, c *vigil.Consignee) (consignee
 	for _, u := range c.Units {
 		held[u.VersionID] = u
 	}
-	units, err := s.unitRows(r, func(v int64) (string, string) {
+	units, err := s.unitRows(r, func(v int64) (string, string, string) {
 		u, ok := held[v]
 		if !ok {
-			return "", ""
+			return "", "", ""
 		}
-		return strconv.Itoa(u.Units), strings.Join(u.Lots, "; ")
+		shipped := ""
+		if u.Shipped != nil {
+			shipped = u.Shipped.String()
+		}
+		return strconv.Itoa(u.Units), strings.Join(u.Lots, "; "), shipped
 	})
 	f := url.Values{"name": {c.Name}, "contact": {c.Contact}, "address": {c.Address}, "emails": {strings.Join(c.Emails, "\n")}}
 	return consigneeData{Consignee: c, Form: f, Units: units}, err
 }
 
-// unitRows lists every device version with the units and lots of (units, lots given its id).
-func (s *Server) unitRows(r *http.Request, of func(versionID int64) (units, lots string)) ([]unitRow, error) {
+// unitRows lists every device version with the units, lots and shipment day of (given its id).
+func (s *Server) unitRows(r *http.Request, of func(versionID int64) (units, lots, shipped string)) ([]unitRow, error) {
 	ds, err := s.svc.Portfolio.Devices(r.Context())
 	if err != nil {
 		return nil, err
@@ -126,7 +131,7 @@ func (s *Server) unitRows(r *http.Request, of func(versionID int64) (units, lots
 		}
 		for _, v := range vs {
 			row := unitRow{VersionID: v.ID, Device: d.Name, Version: v.Version}
-			row.Units, row.Lots = of(v.ID)
+			row.Units, row.Lots, row.Shipped = of(v.ID)
 			rows = append(rows, row)
 		}
 	}
@@ -152,8 +157,8 @@ func (s *Server) consigneeUpdateForm(w http.ResponseWriter, r *http.Request) err
 	if f.Has("emails") {
 		c.Emails = lines(f.Get("emails"))
 	}
-	units, err := s.unitRows(r, func(v int64) (string, string) {
-		return strings.TrimSpace(f.Get("units_" + itoa(v))), f.Get("lots_" + itoa(v))
+	units, err := s.unitRows(r, func(v int64) (string, string, string) {
+		return strings.TrimSpace(f.Get("units_" + itoa(v))), f.Get("lots_" + itoa(v)), strings.TrimSpace(f.Get("shipped_" + itoa(v)))
 	})
 	if err != nil {
 		return err
@@ -176,7 +181,7 @@ func (s *Server) consigneeUpdateForm(w http.ResponseWriter, r *http.Request) err
 func consigneeUnits(rows []unitRow) ([]vigil.ConsigneeUnit, error) {
 	out := []vigil.ConsigneeUnit{}
 	for _, row := range rows {
-		if row.Units == "" && strings.TrimSpace(row.Lots) == "" {
+		if row.Units == "" && strings.TrimSpace(row.Lots) == "" && row.Shipped == "" {
 			continue
 		}
 		field := "units (" + row.Device + " " + row.Version + ")"
@@ -188,6 +193,13 @@ func consigneeUnits(rows []unitRow) ([]vigil.ConsigneeUnit, error) {
 			return nil, vigil.Errorf(vigil.EINVALID, "%s: %d is negative", field, n)
 		}
 		u := vigil.ConsigneeUnit{VersionID: row.VersionID, Units: n}
+		if row.Shipped != "" {
+			d, err := vigil.ParseDate(row.Shipped)
+			if err != nil {
+				return nil, vigil.Errorf(vigil.EINVALID, "shipped (%s %s): %q is not a date (YYYY-MM-DD)", row.Device, row.Version, clipText(40, row.Shipped))
+			}
+			u.Shipped = &d
+		}
 		for _, l := range strings.FieldsFunc(row.Lots, func(r rune) bool { return r == ';' || r == ',' || r == '\n' }) {
 			if l = strings.TrimSpace(l); l != "" {
 				u.Lots = append(u.Lots, l)

@@ -142,7 +142,8 @@ func (s *Server) apiDeadlines(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deadlines lists every open clock, the intake reports' acknowledgements included, soonest first.
+// deadlines lists every open clock, the intake reports' acknowledgements and the 806 amendments included, soonest
+// first.
 func (s *Server) deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error) {
 	ds, err := s.svc.Queries.Deadlines(ctx, f)
 	if err != nil {
@@ -151,14 +152,13 @@ func (s *Server) deadlines(ctx context.Context, f cases.DeadlineFilter) ([]cases
 	if ds == nil {
 		ds = []cases.Deadline{}
 	}
-	if s.svc.AckDeadlines == nil {
-		return ds, nil
+	for _, more := range s.svc.MoreDeadlines {
+		more, err := more(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, more...)
 	}
-	ack, err := s.svc.AckDeadlines(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	ds = append(ds, ack...)
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Due.Before(ds[j].Due) })
 	return ds, nil
 }

@@ -158,6 +158,9 @@ func formRecoverable(err error) bool {
 
 type deviceData struct {
 	Documents []docLink
+	Settings  string // the device line's own documents' settings as JSON
+	LastYear  int    // the evidence package's other period offered
+	Evidence  bool   // the server hands out evidence packages (it holds the audit key)
 	Model     *vigil.ThreatModel
 	Device    *vigil.Device
 	Versions  []versionRow
@@ -168,6 +171,8 @@ type deviceData struct {
 
 type versionForm struct {
 	Version, Status, Release, Units string
+	// Settings are the device line's documents' settings as sent when refused ("" shows the stored ones).
+	Settings string
 }
 
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) error {
@@ -202,7 +207,13 @@ func (s *Server) renderDevice(w http.ResponseWriter, r *http.Request, status int
 		}
 		return export(w, format, "versions-"+itoa(d.ID), rows, t)
 	}
-	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f, Model: s.threatModel(r.Context(), id), Documents: s.deviceDocuments(r.Context(), d)}
+	data := deviceData{Device: d, Open: dc[id].N, Statuses: vigil.VersionStatuses, Form: f, Model: s.threatModel(r.Context(), id), Documents: s.deviceDocuments(r.Context(), d),
+		Settings: f.Settings, LastYear: s.today(r.Context()).Time().Year() - 1, Evidence: s.svc.Evidence != nil}
+	if data.Settings == "" {
+		if data.Settings, err = s.documentSettingsJSON(r.Context(), id); err != nil {
+			return err
+		}
+	}
 	for _, v := range vs {
 		data.Versions = append(data.Versions, versionRow{v, vc[v.ID].N, vc[v.ID].Extra})
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,21 @@ type Reports interface {
 	Render(ctx context.Context, kind string, t regdocs.Target, format string, w io.Writer) (*report.Document, error)
 	// Available lists the documents that apply to a case now.
 	Available(ctx context.Context, caseID int64) ([]string, error)
+	// CaseRecords reads where a case stands with its regulatory records (filed, signed off, decided).
+	CaseRecords(ctx context.Context, caseID int64) (*regdocs.CaseRecords, error)
+	// File806 and File806Amendment mark the report (or an 806.10(d) amendment) filed; the report records
+	// part806_filed on the case. Need PermReport.
+	File806(ctx context.Context, caseID int64, date vigil.Date, reason string) (*vigil.RegRecord, error)
+	File806Amendment(ctx context.Context, caseID int64, date vigil.Date, reason string) (*vigil.RegRecord, error)
+	// SignOff80620 signs off the 806.20 record as it stands. Needs PermReport.
+	SignOff80620(ctx context.Context, caseID int64, reason string) (*regdocs.SignOff, error)
+	// DecidePremarket records the case's premarket-submission decision with its basis. Needs PermReport.
+	DecidePremarket(ctx context.Context, caseID int64, p regdocs.PremarketDecision, reason string) (*regdocs.PremarketDecision, error)
+	// Settings are the documents' settings in force for a device (0: the organization's), OwnSettings those
+	// recorded for it alone; SetSettings replaces them (PermReport).
+	Settings(ctx context.Context, deviceID int64) (regdocs.Settings, error)
+	OwnSettings(ctx context.Context, deviceID int64) (regdocs.Settings, error)
+	SetSettings(ctx context.Context, deviceID int64, st regdocs.Settings, reason string) error
 }
 
 // docLink is a link to one document of a case or a device, in each format.
@@ -137,4 +153,302 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request, of, format str
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// caseRecords reads the case's regulatory records for the case page's forms (nil without the documents service,
+// or when they cannot be read: the page still shows the case).
+func (s *Server) caseRecords(ctx context.Context, caseID int64) *regdocs.CaseRecords {
+	if s.svc.Reports == nil {
+		return nil
+	}
+	r, err := s.svc.Reports.CaseRecords(ctx, caseID)
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+func (s *Server) regdocs() (Reports, error) {
+	if s.svc.Reports == nil {
+		return nil, vigil.Errorf(vigil.EUNAVAILABLE, "the regulatory documents are not available on this server")
+	}
+	return s.svc.Reports, nil
+}
+
+// filingIn marks an 806 report, or an 806.10(d) amendment of it, filed (`vigil report 806|806-amendment --file`).
+type filingIn struct {
+	Amendment bool       `json:"amendment,omitempty"` // an 806.10(d) amendment of the filed report
+	Date      vigil.Date `json:"date,omitzero"`       // the day it was filed (default today)
+	Reason    string     `json:"reason,omitempty"`
+}
+
+func (s *Server) file806(ctx context.Context, id int64, in filingIn) (*vigil.RegRecord, error) {
+	svc, err := s.regdocs()
+	if err != nil {
+		return nil, err
+	}
+	if in.Amendment {
+		return svc.File806Amendment(ctx, id, in.Date, in.Reason)
+	}
+	return svc.File806(ctx, id, in.Date, in.Reason)
+}
+
+// signOffIn signs off the 806.20 record; with a signer and password the sign-off is also signed electronically
+// (21 CFR Part 11, meaning approval unless given), as `vigil report 806.20 --sign-off --user NAME` does.
+type signOffIn struct {
+	Reason   string                 `json:"reason,omitempty"`
+	Signer   string                 `json:"signer,omitempty"`
+	Password string                 `json:"password,omitempty"`
+	Meaning  vigil.SignatureMeaning `json:"meaning,omitempty"`
+}
+
+// signOff signs off the case's 806.20 record and, with a signer, signs the sign-off. A refused signature leaves
+// the sign-off recorded; signing off again signs that same sign-off (the service returns it).
+func (s *Server) signOff(r *http.Request, id int64, in signOffIn) (*regdocs.SignOff, error) {
+	svc, err := s.regdocs()
+	if err != nil {
+		return nil, err
+	}
+	if in.Signer != "" {
+		if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
+			return nil, err
+		}
+	}
+	so, err := svc.SignOff80620(r.Context(), id, in.Reason)
+	if err != nil || in.Signer == "" {
+		return so, err
+	}
+	if in.Meaning == "" {
+		in.Meaning = vigil.MeaningApproval
+	}
+	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password})
+	if err != nil {
+		return nil, signRefused(err, fmt.Sprintf("the sign-off is recorded (record %d) but not signed: ", so.ID))
+	}
+	so.Signatures = append(so.Signatures, sig.Manifest(s.zone(r.Context())))
+	return so, nil
+}
+
+// signRefused turns a refused signature into the form's answer, not the session's: the page says why and the
+// session stays.
+func signRefused(err error, prefix string) error {
+	if c := vigil.ErrorCode(err); c == vigil.EUNAUTHORIZED || c == vigil.EFORBIDDEN {
+		return vigil.Errorf(vigil.EINVALID, "%s%s", prefix, vigil.ErrorMessage(err))
+	}
+	return err
+}
+
+// premarketIn records the premarket-submission decision (`vigil report premarket --decide`); with a signer and
+// password the decision record is also signed electronically.
+type premarketIn struct {
+	Decision   string                 `json:"decision"` // pma_supplement, 30_day_notice, 510k or none
+	Basis      string                 `json:"basis"`
+	Submission string                 `json:"submission,omitempty"` // the supplement's or 510(k)'s number, once known
+	Date       vigil.Date             `json:"date,omitzero"`        // the day it was decided (default today)
+	Reason     string                 `json:"reason,omitempty"`
+	Signer     string                 `json:"signer,omitempty"`
+	Password   string                 `json:"password,omitempty"`
+	Meaning    vigil.SignatureMeaning `json:"meaning,omitempty"`
+}
+
+func (s *Server) decidePremarket(r *http.Request, id int64, in premarketIn) (*regdocs.PremarketDecision, error) {
+	svc, err := s.regdocs()
+	if err != nil {
+		return nil, err
+	}
+	if in.Signer != "" {
+		if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
+			return nil, err
+		}
+	}
+	p := regdocs.PremarketDecision{Decision: in.Decision, Basis: in.Basis, Submission: in.Submission, Date: in.Date}
+	d, err := svc.DecidePremarket(r.Context(), id, p, in.Reason)
+	if err != nil || in.Signer == "" {
+		return d, err
+	}
+	if in.Meaning == "" {
+		in.Meaning = vigil.MeaningApproval
+	}
+	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: d.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password})
+	if err != nil {
+		return nil, signRefused(err, fmt.Sprintf("the decision is recorded (record %d) but not signed: ", d.ID))
+	}
+	d.Signatures = append(d.Signatures, sig.Manifest(s.zone(r.Context())))
+	return d, nil
+}
+
+// optDate reads an optional date field: nil is the zero date, the service's today.
+func optDate(d *vigil.Date, err error) (vigil.Date, error) {
+	if d == nil {
+		return vigil.Date{}, err
+	}
+	return *d, err
+}
+
+func (s *Server) caseFile806(r *http.Request, id int64) error {
+	d, err := optDate(formDate(r, "date"))
+	if err != nil {
+		return err
+	}
+	_, err = s.file806(r.Context(), id, filingIn{Amendment: r.PostFormValue("amendment") != "", Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	return err
+}
+
+func (s *Server) caseSignOff(r *http.Request, id int64) error {
+	_, err := s.signOff(r, id, signOffIn{Reason: strings.TrimSpace(r.PostFormValue("reason")), Signer: strings.TrimSpace(r.PostFormValue("signer")),
+		Password: r.PostFormValue("password"), Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning"))})
+	return err
+}
+
+func (s *Server) casePremarket(r *http.Request, id int64) error {
+	d, err := optDate(formDate(r, "date"))
+	if err != nil {
+		return err
+	}
+	in := premarketIn{Decision: r.PostFormValue("decision"), Basis: strings.TrimSpace(r.PostFormValue("basis")),
+		Submission: strings.TrimSpace(r.PostFormValue("submission")), Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason")),
+		Signer: strings.TrimSpace(r.PostFormValue("signer")), Password: r.PostFormValue("password"), Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning"))}
+	_, err = s.decidePremarket(r, id, in)
+	return err
+}
+
+func (s *Server) apiCaseRecords(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.regdocs()
+	if err != nil {
+		return err
+	}
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	out, err := svc.CaseRecords(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) apiFile806(r *http.Request, id int64, in *filingIn) (any, error) {
+	return s.file806(r.Context(), id, *in)
+}
+
+func (s *Server) apiSignOff(r *http.Request, id int64, in *signOffIn) (any, error) {
+	return s.signOff(r, id, *in)
+}
+
+func (s *Server) apiPremarket(r *http.Request, id int64, in *premarketIn) (any, error) {
+	return s.decidePremarket(r, id, *in)
+}
+
+// documentSettingsJSON is the own regulatory documents' settings of the organization (deviceID 0) or a device
+// line, as the settings forms show them ("" without the documents service).
+func (s *Server) documentSettingsJSON(ctx context.Context, deviceID int64) (string, error) {
+	if s.svc.Reports == nil {
+		return "", nil
+	}
+	st, err := s.svc.Reports.OwnSettings(ctx, deviceID)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	return string(b), err
+}
+
+// decodeSettings reads the documents' settings a form or the API sent: unknown fields are refused, naming them.
+func decodeSettings(text string) (regdocs.Settings, error) {
+	var st regdocs.Settings
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return st, vigil.Errorf(vigil.EINVALID, "settings: %v", err)
+	}
+	return st, nil
+}
+
+func (s *Server) saveDocumentSettings(r *http.Request, deviceID int64) error {
+	svc, err := s.regdocs()
+	if err != nil {
+		return err
+	}
+	st, err := decodeSettings(r.PostFormValue("settings"))
+	if err != nil {
+		return err
+	}
+	return svc.SetSettings(r.Context(), deviceID, st, strings.TrimSpace(r.PostFormValue("reason")))
+}
+
+func (s *Server) documentSettingsForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	err := s.saveDocumentSettings(r, 0)
+	if err == nil {
+		return redirect(w, r, "/settings#documents", "documents-saved")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderSettings(w, r, StatusOf(err), page{Error: "The documents' settings were not saved: " + vigil.ErrorMessage(err)}, r.PostForm, nil)
+}
+
+func (s *Server) deviceDocumentSettingsForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if err = s.saveDocumentSettings(r, id); err == nil {
+		return redirect(w, r, "/devices/"+itoa(id)+"#document-settings", "documents-saved")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderDevice(w, r, StatusOf(err), "The documents' settings were not saved: "+vigil.ErrorMessage(err), versionForm{Status: vigil.VersionMarketed, Settings: r.PostFormValue("settings")})
+}
+
+// documentSettingsIn replaces the documents' settings of the organization (no device) or a device line.
+type documentSettingsIn struct {
+	DeviceID int64            `json:"device_id,omitempty"`
+	Settings regdocs.Settings `json:"settings"`
+	Reason   string           `json:"reason"`
+}
+
+func (s *Server) apiDocumentSettings(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.regdocs()
+	if err != nil {
+		return err
+	}
+	device, err := intQuery(r, "device")
+	if err != nil {
+		return err
+	}
+	st, err := svc.Settings(r.Context(), device)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) apiSetDocumentSettings(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.regdocs()
+	if err != nil {
+		return err
+	}
+	var in documentSettingsIn
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := svc.SetSettings(r.Context(), in.DeviceID, in.Settings, in.Reason); err != nil {
+		return err
+	}
+	st, err := svc.Settings(r.Context(), in.DeviceID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
 }

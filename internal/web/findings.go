@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/risk"
+	"github.com/vigil-dev/vigil/internal/service/regdocs"
 )
 
 // maxPage bounds a page of findings; maxExport an export of them.
@@ -229,6 +230,12 @@ type findingData struct {
 	// Reports are the reports triaged into the case (the case page only): their reporters read its disclosure
 	// coordination, and ask for an embargo and a credit line.
 	Reports []*vigil.Report
+	// Records is where the case stands with its regulatory records (on the case page; nil on a finding's).
+	Records *regdocs.CaseRecords
+	// PremarketDecisions are the decisions the premarket form offers.
+	PremarketDecisions []string
+	// Evidence says the server hands out evidence packages (it holds the audit key).
+	Evidence bool
 }
 
 // Disclosure is the case's disclosure coordination as it stands (nil before any is recorded).
@@ -398,6 +405,9 @@ func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *find
 	d.Timeline = s.timeline(ctx, v)
 	s.signTimeline(ctx, d.Timeline)
 	d.Model = s.threatModel(ctx, v.Device.ID)
+	if strings.HasPrefix(base, "/cases/") {
+		d.Records, d.PremarketDecisions, d.Evidence = s.caseRecords(ctx, v.Case.ID), regdocs.PremarketDecisions, s.svc.Evidence != nil
+	}
 	return d
 }
 

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,6 +61,9 @@ type env struct {
 	// apiCase and apiDup are opened by hand (no findings) for the API's case routes: apiDup is merged into apiCase,
 	// and apiEvent is apiCase's event the API retracts.
 	apiCase, apiDup, apiEvent int64
+	// reportableCase (uncontrolled: its 806 report is filed through the API) and controlledCase (its 806.20 record
+	// is signed off) are opened by hand and assessed, for the regulatory records' routes.
+	reportableCase, controlledCase int64
 	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
 	targetTokens [2]int64
 	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
@@ -92,17 +97,21 @@ type env struct {
 
 func sys() context.Context { return storetest.Admin() }
 
+// fixtureKey is the fixture's audit key (a fixed seed: the tests need no secrecy, and key generation is not free).
+var fixtureKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+
 // newEnv builds the fixture on engine and serves it.
 func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
 	dsn := storetest.MigratedDSN(t, engine)
-	a, err := app.Open(context.Background(), dsn, clock)
+	// The audit key signs the trail and the evidence packages the server hands out.
+	a, err := app.Open(context.Background(), dsn, clock, app.WithAuditKey(fixtureKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	db, err := store.Open(context.Background(), dsn, clock)
+	db, err := store.Open(context.Background(), dsn, clock, store.WithAuditKey(fixtureKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +124,7 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 			t.Fatal(err)
 		}
 	}
-	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Fixture Medical", TimeZone: "UTC", CVDAckDays: 5,
+	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Fixture Medical", RegistrationNumber: "2950123", TimeZone: "UTC", CVDAckDays: 5,
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}))
 	e.filters = []int64{0} // anonymous: none
 	for _, r := range roles {
@@ -285,6 +294,22 @@ func (e *env) openAPICases() {
 		e.t.Fatal(err)
 	}
 	e.apiEvent = ev.ID
+	for _, x := range []struct {
+		id       *int64
+		vuln     string
+		cvss     string
+		function string
+	}{{&e.reportableCase, "CVE-2025-0001", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "dose delivery"},
+		{&e.controlledCase, "CVE-2025-0002", "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N", "event log (PHI)"}} {
+		c := &vigil.Case{DeviceID: e.device, Vulnerability: x.vuln, Learned: vigil.NewDate(2025, 6, 1), LearnedHow: vigil.LearnedAdvisory}
+		if err := e.app.Cases.OpenCase(ctx, c, "Supplier advisory"); err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := e.app.Cases.Assess(ctx, cases.AssessInput{CaseID: c.ID, Date: vigil.NewDate(2025, 6, 2), CVSS: x.cvss, Functions: []string{x.function}, Rationale: "Fixture."}); err != nil {
+			e.t.Fatal(err)
+		}
+		*x.id = c.ID
+	}
 }
 
 // communication makes what the notice and advisory routes act on: the CVD policy's base URL (the CSAF

@@ -88,7 +88,10 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		resp := map[string]any{}
 		okResp := map[string]any{"description": http.StatusText(status)}
-		if rt.Resp != nil {
+		switch {
+		case rt.Download != "":
+			okResp["content"] = map[string]any{rt.Download: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+		case rt.Resp != nil:
 			okResp["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Resp))}}
 		}
 		resp[itoa(int64(status))] = okResp

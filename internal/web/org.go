@@ -70,13 +70,17 @@ type settingsData struct {
 	Matrix            string // the organization's matrix as JSON, empty for the default
 	Form              url.Values
 	ISAOs             *isaoForm
+	// Documents is the regulatory documents' settings of the organization as JSON (as sent, when refused), and
+	// DocumentsError why they were refused.
+	Documents, DocumentsError string
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderSettings(w, r, http.StatusOK, page{}, nil, nil)
 }
 
-// renderSettings shows the settings page, with the settings form or the ISAO form (isaos) as sent when refused.
+// renderSettings shows the settings page, with the settings form, the documents' settings form (a form with a
+// "settings" field) or the ISAO form (isaos) as sent when refused.
 func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status int, p page, form url.Values, isaos *isaoForm) error {
 	o, err := s.theOrg(r)
 	if err != nil {
@@ -94,6 +98,11 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	d.ISAOs.Criteria = isaoCriteria
+	if form.Has("settings") {
+		d.Form, d.Documents, d.DocumentsError, p.Error = nil, form.Get("settings"), p.Error, ""
+	} else if d.Documents, err = s.documentSettingsJSON(r.Context(), 0); err != nil {
+		return err
+	}
 	if len(o.Policy.AcceptanceMatrix) > 0 {
 		var b bytes.Buffer
 		if json.Indent(&b, o.Policy.AcceptanceMatrix, "", "  ") == nil {
@@ -119,6 +128,9 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if f.Has("fei_number") {
 		o.FEINumber = strings.TrimSpace(f.Get("fei_number"))
+	}
+	if f.Has("registration_number") {
+		o.RegistrationNumber = strings.TrimSpace(f.Get("registration_number"))
 	}
 	o.TimeZone = strings.TrimSpace(f.Get("time_zone"))
 	o.CVDContact = strings.TrimSpace(f.Get("cvd_contact"))

@@ -329,6 +329,10 @@ var notices = map[string]string{
 	"isao-shared":        "Shared with the ISAO: the sharing log has it and each case its isao_shared event.",
 	"isao-status":        "The TAXII servers were asked again about the shares pending; the sharing log shows what they said.",
 	"isao-cited":         "Citation recorded: the signal is traced to the assessment (G2016 §IX item 4).",
+	"filed":              "Marked filed: the report has its number and the case records part806_filed (the audit trail keeps who and when).",
+	"signed-off":         "The 806.20 record is signed off; the signature shows on the record and in the document.",
+	"documents-saved":    "The regulatory documents' settings are saved; every document generated from now on uses them (the audit trail keeps the change and its reason).",
+	"decided":            "Premarket decision recorded; the document shows it with its basis (earlier decisions stay in its history).",
 }
 
 // redirect answers a successful form with 303 See Other to target (post/redirect/get), with a notice key.

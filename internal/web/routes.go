@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/report"
 	"github.com/vigil-dev/vigil/internal/service/isao"
 	"github.com/vigil-dev/vigil/internal/service/portfolio"
+	"github.com/vigil-dev/vigil/internal/service/regdocs"
 )
 
 // route is one entry of the route table. The table is the single description of the HTTP surface: the router is
@@ -37,11 +38,13 @@ type route struct {
 	Example any
 	// Upload marks a multipart file upload (field "file").
 	Upload bool
-	In     any // the request body type, for the OpenAPI schema
-	Resp   any // the response body type, for the OpenAPI schema
-	Status int // the success status (200 when zero)
-	h      handler
-	raw    http.Handler
+	// Download is the media type of a file answer (an evidence package): the OpenAPI document gives it as binary.
+	Download string
+	In       any // the request body type, for the OpenAPI schema
+	Resp     any // the response body type, for the OpenAPI schema
+	Status   int // the success status (200 when zero)
+	h        handler
+	raw      http.Handler
 }
 
 // param is a query parameter.
@@ -57,6 +60,7 @@ var (
 	auditQ        = []param{{"actor", "string", "user:NAME, token:NAME or system:JOB"}, {"action", "string", "action, or a prefix ending in *"}, {"object_type", "string", ""}, {"object_id", "string", ""}, {"since", "string", "YYYY-MM-DD"}, {"until", "string", "YYYY-MM-DD (exclusive), or an RFC 3339 time"}, {"limit", "integer", "at most 1000"}}
 	shrinkQ       = []param{{"allow_shrink", "boolean", "import an SBOM that has no components or drops more than half the current SBOM's (refused otherwise: EINVALID with the diff counts, nothing changed)"}}
 	vulnQ         = []param{{"kev", "boolean", "only KEV-listed"}, {"min_epss", "number", "EPSS at least"}, {"ecosystem", "string", ""}, {"q", "string", "text"}, {"limit", "integer", ""}}
+	periodQ       = []param{{"period", "integer", "the year the reporting period ends in (the PMA period for a PMA device, else the calendar year; default this year)"}}
 	docQ          = []param{{"format", "string", "md, html, pdf or json"}, {"period", "integer", "pma: the year the reporting period ends in"}}
 	asOfQ         = []param{{"as_of", "string", "determine as of this date (YYYY-MM-DD; default today)"}}
 	exampleDev    = map[string]any{"name": "Infusio IP-4", "model": "IP-4", "class": "II", "pathway": "510k", "cyber_device": true, "functions": []map[string]string{{"name": "dose delivery", "severity": "catastrophic"}}}
@@ -131,6 +135,12 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/cases/bulk", Perm: vigil.PermAssess, Summary: "close or assess the cases ticked on the queue, with one reason (each case audited on its own)",
 			Example: form("action", "state", "state", "needs_review", "reason", "Supplier advisory withdrawn; re-check.", "case", "1", "case", "2"), h: s.casesBulk},
 		{Method: "GET", Pattern: "/cases/{id}/documents/{kind}", Perm: vigil.PermRead, Query: docQ, Summary: "a regulatory document of a case (806, 806-amendment, 806.20, premarket) from live data; its generation is audited", h: s.caseDocument},
+		{Method: "GET", Pattern: "/cases/{id}/evidence.zip", Perm: vigil.PermAuditVerify, Summary: "the case's evidence package (documents, decision records, signatures, notices as sent, ISAO shares, the audit-trail segment, a signed checkpoint and manifest): verify it offline with vigil audit verify --package", Download: "application/zip", h: s.caseEvidence},
+		{Method: "GET", Pattern: "/devices/{id}/evidence.zip", Perm: vigil.PermAuditVerify, Query: periodQ, Summary: "the device's evidence package for a reporting period: its documents, every case of the period, the ISAO shares and §IX evidence, the audit-trail segment, signed", Download: "application/zip", h: s.deviceEvidence},
+		{Method: "POST", Pattern: "/settings/documents", Perm: vigil.PermReport, Summary: "replace the regulatory documents' settings of the organization (JSON: address, responsible person, plan text, the 524B critical rule), with a reason",
+			Example: form("settings", `{"critical_rule": {"severities": ["critical", "catastrophic"], "kev": true, "min_cvss": 9}}`, "reason", "SOP-PSIRT-12 rev B."), h: s.documentSettingsForm},
+		{Method: "POST", Pattern: "/devices/{id}/document-settings", Perm: vigil.PermReport, Summary: "replace a device line's own regulatory documents' settings (JSON: common name, listing number, last authorization, PMA-approved version...), with a reason",
+			Example: form("settings", `{"pma_approved_version": "3.1.0", "listing_number": "D123456"}`, "reason", "P150012/S038 approved 3.1.0."), h: s.deviceDocumentSettingsForm},
 		{Method: "GET", Pattern: "/devices/{id}/documents/{kind}", Perm: vigil.PermRead, Query: docQ, Summary: "a regulatory document of a device (524b, cmp, pma with period) from live data; its generation is audited", h: s.deviceDocument},
 		{Method: "POST", Pattern: "/cases/filters", Perm: vigil.PermRead, Summary: "save the case queue's filter under a name (yours alone; the same name replaces it)",
 			Example: form("name", "KEV on the pump", "query", "kev=1&state=all"), h: s.filterSaveForm},
@@ -153,6 +163,12 @@ func (s *Server) table() []route {
 			Example: form("meaning", "approval", "signer", "SIGNER", "password", "PASSWORD"), h: s.caseForm("sign", "#timeline", "signed", "The signature was not made: ", s.caseSign)},
 		{Method: "POST", Pattern: "/cases/{id}/sign/sso", Perm: vigil.PermSign, Summary: "sign the case's determination after a fresh sign-in at the OpenID Connect provider (prompt=login, max_age=0): the browser goes there and back to the SSO callback, which signs (404 without single sign-on)",
 			Example: form("meaning", "approval"), h: s.caseSignSSO},
+		{Method: "POST", Pattern: "/cases/{id}/part806/file", Perm: vigil.PermReport, Summary: "mark the case's 21 CFR 806.10 report filed (its number is assigned; part806_filed is recorded on the case), or with amendment=1 an 806.10(d) amendment",
+			Example: form("date", "2025-06-02", "reason", "Sent to the district office."), h: s.caseForm("file806", "#regulatory-records", "filed", "The report was not marked filed: ", s.caseFile806)},
+		{Method: "POST", Pattern: "/cases/{id}/part806/sign-off", Perm: vigil.PermReport, Summary: "sign off the case's 806.20 record as it stands, signed electronically (21 CFR Part 11): your user name and password typed again",
+			Example: form("meaning", "approval", "signer", "SIGNER", "password", "PASSWORD", "reason", "Reviewed the justification."), h: s.caseForm("signoff", "#regulatory-records", "signed-off", "The 806.20 record was not signed off: ", s.caseSignOff)},
+		{Method: "POST", Pattern: "/cases/{id}/premarket", Perm: vigil.PermReport, Summary: "record the case's premarket-submission decision (PMA supplement, 30-day notice, 510(k) or none) with its basis; signed electronically when a user name and password are given",
+			Example: form("decision", "none", "basis", "Software patch within the cleared design; no change to intended use.", "reason", "RA review"), h: s.caseForm("premarket", "#regulatory-records", "decided", "The premarket decision was not recorded: ", s.casePremarket)},
 		{Method: "POST", Pattern: "/cases/{id}/owner", Perm: vigil.PermAssess, Summary: "give a case to the user who works it (empty for nobody), with a reason",
 			Example: form("owner", "psirt", "reason", "On call this week."), h: s.caseForm("owner", "", "owner", "The owner was not changed: ", s.caseOwner)},
 		{Method: "POST", Pattern: "/cases/{id}/vex", Perm: vigil.PermAssess, Summary: "record the VEX status of a version on the case (or of all it affects)",
@@ -267,6 +283,19 @@ func (s *Server) table() []route {
 			Example: map[string]any{"all": true, "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path", "impact_statement": "The JNDI lookup is disabled in every build.", "reason": "Code review CR-88"}, In: caseVEXIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseVEX)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/disclosure", Perm: vigil.PermIntake, Summary: "record the case's disclosure coordination as it now stands (ISO/IEC 29147: embargo, partners, CVE requested from / assigned by / id, publication, advisory, credit line), with a reason; the reporters of its reports read it",
 			Example: map[string]any{"embargo": "2025-09-01", "partners": []string{"cisa", "reporter"}, "cve_requested_from": "CISA", "credit": "Rae Searcher", "reason": "Agreed with the reporter."}, In: disclosureIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseDisclosure)},
+		{API: true, Method: "GET", Pattern: "/api/v1/cases/{id}/evidence", Perm: vigil.PermAuditVerify, Summary: "the case's evidence package, a zip verifiable offline (vigil audit verify --package)", Download: "application/zip", h: s.caseEvidence},
+		{API: true, Method: "GET", Pattern: "/api/v1/devices/{id}/evidence", Perm: vigil.PermAuditVerify, Query: periodQ, Summary: "the device's evidence package for a reporting period, a zip verifiable offline (vigil audit verify --package)", Download: "application/zip", h: s.deviceEvidence},
+		{API: true, Method: "GET", Pattern: "/api/v1/document-settings", Perm: vigil.PermRead, Query: []param{{"device", "integer", "a device line: its settings in force (the organization's with its own over them)"}}, Summary: "the regulatory documents' settings (`vigil report settings`)", Resp: regdocs.Settings{}, h: s.apiDocumentSettings},
+		{API: true, Method: "PUT", Pattern: "/api/v1/document-settings", Perm: vigil.PermReport, Summary: "replace the regulatory documents' settings of the organization, or of a device line (device_id), with a reason; the answer is the settings in force",
+			Example: map[string]any{"settings": map[string]any{"critical_rule": map[string]any{"severities": []string{"critical", "catastrophic"}, "kev": true}}, "reason": "SOP-PSIRT-12 rev B."}, In: documentSettingsIn{}, Resp: regdocs.Settings{}, h: s.apiSetDocumentSettings},
+		{API: true, Method: "GET", Pattern: "/api/v1/cases/{id}/regulatory", Perm: vigil.PermRead, Summary: "where the case stands with its regulatory records: the documents that apply, the 806 report as filed and its amendments (and the lots an amendment would add), the 806.20 sign-off, the premarket decision",
+			Resp: &regdocs.CaseRecords{}, h: s.apiCaseRecords},
+		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/part806/filings", Perm: vigil.PermReport, Summary: "mark the case's 21 CFR 806.10 report filed (its number is assigned from the establishment registration number and the year's sequence; part806_filed is recorded on the case), or with amendment an 806.10(d) amendment",
+			Example: map[string]any{"date": "2025-06-02", "reason": "Sent to the district office."}, In: filingIn{}, Resp: &vigil.RegRecord{}, Status: 201, h: apiCaseWrite(s, 201, s.apiFile806)},
+		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/part806/sign-offs", Perm: vigil.PermReport, Summary: "sign off the case's 806.20 record as it stands; with signer and password the sign-off is signed electronically (21 CFR Part 11)",
+			Example: map[string]any{"reason": "Reviewed the justification.", "signer": "SIGNER", "password": "PASSWORD"}, In: signOffIn{}, Resp: &regdocs.SignOff{}, Status: 201, h: apiCaseWrite(s, 201, s.apiSignOff)},
+		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/premarket", Perm: vigil.PermReport, Summary: "record the case's premarket-submission decision with its basis (a later one supersedes; both stay); with signer and password it is signed electronically",
+			Example: map[string]any{"decision": "none", "basis": "Software patch within the cleared design; no change to intended use.", "reason": "RA review"}, In: premarketIn{}, Resp: &regdocs.PremarketDecision{}, Status: 201, h: apiCaseWrite(s, 201, s.apiPremarket)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/merge", Perm: vigil.PermAssess, Summary: "merge this case into another of its device (a duplicate); the answer is the case it was merged into",
 			Example: map[string]any{"into": 1, "reason": "The same vulnerability under two ids."}, In: mergeIn{}, Resp: cases.Out{}, h: apiCaseWrite(s, 200, s.apiCaseMerge)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/split", Perm: vigil.PermAssess, Summary: "take findings out into a new case under another vulnerability id, or open the case on another device (device_id); D0 kept; the answer is the new case",
@@ -393,6 +422,7 @@ func (s *Server) buildRouter() chi.Router {
 type RouteInfo struct {
 	Method, Pattern, Perm, Summary     string
 	Public, Self, API, Upload, Session bool
+	Download                           string // the media type of a file answer; "" for JSON
 	// Example is a valid request (a JSON-encodable body for the API, url.Values for a form), or nil.
 	Example any
 }
@@ -402,7 +432,7 @@ func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, r := range s.routes {
 		out[i] = RouteInfo{Method: r.Method, Pattern: r.Pattern, Perm: r.Perm, Summary: r.Summary, Public: r.Public, Self: r.Self, API: r.API,
-			Upload: r.Upload, Session: r.Session, Example: r.Example}
+			Upload: r.Upload, Session: r.Session, Download: r.Download, Example: r.Example}
 	}
 	return out
 }

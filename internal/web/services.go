@@ -35,17 +35,18 @@ type Services struct {
 	Intake    vigil.IntakeService      // optional: the public report page, the report queue, security.txt
 	// OpenPGP signs security.txt (RFC 9116 §2.3) with the organization's key (optional: internal/pgpkey.Key).
 	OpenPGP ClearSigner
-	// AckDeadlines, when set, lists the intake reports' acknowledgement clocks as deadlines (internal/service/intake),
-	// which the deadlines screen and API show with every other clock.
-	AckDeadlines func(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
-	VEX          vigil.VEXService       // optional: supplier VEX documents as proposals on findings
-	Signing      vigil.SignatureService // optional: Part 11 electronic signatures on records
-	Remediation  Remediation            // a case's plan, fixes, field deployment and metrics; a version's VEX
-	Reports      Reports                // optional: the regulatory documents of cases and devices
-	Notify       Notify                 // optional: notification rules, the SMTP server, the outbox
-	ISAO         ISAO                   // optional: ISAO memberships, §IX evidence, shares and intelligence
-	Notices      vigil.NoticeService    // optional: customer notices (the list screen and API)
-	Advisories   Advisories             // optional: CSAF advisories and the provider at /.well-known/csaf/
+	// MoreDeadlines list the clocks other services run beside the cases' (the intake reports' acknowledgements,
+	// the 806.10(d) amendments), which the deadlines screen and API show with every other clock.
+	MoreDeadlines []func(ctx context.Context, f cases.DeadlineFilter) ([]cases.Deadline, error)
+	VEX           vigil.VEXService       // optional: supplier VEX documents as proposals on findings
+	Signing       vigil.SignatureService // optional: Part 11 electronic signatures on records
+	Remediation   Remediation            // a case's plan, fixes, field deployment and metrics; a version's VEX
+	Reports       Reports                // optional: the regulatory documents of cases and devices
+	Evidence      Evidence               // optional: evidence packages of cases and devices (needs the audit key)
+	Notify        Notify                 // optional: notification rules, the SMTP server, the outbox
+	ISAO          ISAO                   // optional: ISAO memberships, §IX evidence, shares and intelligence
+	Notices       vigil.NoticeService    // optional: customer notices (the list screen and API)
+	Advisories    Advisories             // optional: CSAF advisories and the provider at /.well-known/csaf/
 	// Health reports whether the store answers a read and takes a write (each nil, or EUNAVAILABLE saying why),
 	// for /healthz and /readyz; it bounds its own wait.
 	Health func(ctx context.Context) (read, write error)

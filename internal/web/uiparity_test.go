@@ -196,8 +196,8 @@ func alertOf(body string) string {
 
 func (u *uiEnv) orgEdit(t *testing.T) {
 	u.page(t, u.admin, "/settings", []string{`name="name" required value="Fixture Medical"`, "FEI number"})
-	u.page(t, u.viewer, "/settings", []string{"FDA establishment registration (FEI)", "not recorded"}, `name="fei_number"`)
-	good := url.Values{"name": {"Fixture Medical Inc."}, "fei_number": {"3001234567"}, "time_zone": {"UTC"}, "cvd_ack_days": {"5"},
+	u.page(t, u.viewer, "/settings", []string{"FDA Establishment Identifier (FEI)", "not recorded", "FDA establishment registration number", "<dd>2950123</dd>"}, `name="fei_number"`)
+	good := url.Values{"name": {"Fixture Medical Inc."}, "fei_number": {"3001234567"}, "registration_number": {"2950124"}, "time_zone": {"UTC"}, "cvd_ack_days": {"5"},
 		"working_days": {"federal"}, "reassessment_clock": {"reassessed"}, "roll_deadlines": {"false"}, "reason": {"Registered name."}}
 	u.refusals(t, "/settings", good)
 	bad := url.Values{}
@@ -207,7 +207,7 @@ func (u *uiEnv) orgEdit(t *testing.T) {
 	bad.Set("name", " ")
 	u.post(t, formCase{name: "no name", c: u.admin, path: "/settings", form: bad, status: 400, want: []string{"The settings were not saved: name: required", `value="3001234567"`}})
 	u.post(t, formCase{name: "save", c: u.admin, path: "/settings", form: good, status: 303, location: "/settings?done=settings"})
-	u.page(t, u.viewer, "/settings", []string{"Settings: Fixture Medical Inc.", "<dd>3001234567</dd>"})
+	u.page(t, u.viewer, "/settings", []string{"Settings: Fixture Medical Inc.", "<dd>3001234567</dd>", "<dd>2950124</dd>"})
 	u.audited(t, "org.update", "Registered name.")
 }
 

@@ -185,10 +185,13 @@ func (b *build) part80620(ctx context.Context, doc *report.Document, caseID int6
 }
 
 // SignOff80620 signs off the case's 806.20 record as it stands: the justification's digest and the meaning are
-// recorded with the signer and the time (in the audit trail). ECONFLICT when the correction is reportable. Needs
-// PermReport.
+// recorded with the signer and the time (in the audit trail). The caller's own latest sign-off, when it covers the
+// justification as it stands and has no Part 11 signature yet, is returned instead of a second one: a signing that
+// failed (a mistyped password) is tried again on the same sign-off. ECONFLICT when the correction is reportable.
+// Needs PermReport.
 func (s *Service) SignOff80620(ctx context.Context, caseID int64, reason string) (*SignOff, error) {
-	if _, err := vigil.Authorize(ctx, vigil.PermReport); err != nil {
+	a, err := vigil.Authorize(ctx, vigil.PermReport)
+	if err != nil {
 		return nil, err
 	}
 	b, err := s.newBuild(ctx)
@@ -198,6 +201,9 @@ func (s *Service) SignOff80620(ctx context.Context, caseID int64, reason string)
 	cd, r, err := b.record80620(ctx, caseID)
 	if err != nil {
 		return nil, err
+	}
+	if so := r.SignOff; so != nil && so.Current && so.By == a.String() && len(so.Signatures) == 0 {
+		return so, nil
 	}
 	body, _ := json.Marshal(signOffBody{Meaning: signOffMeaning, JustificationSHA256: r.JustificationSHA256})
 	rec := &vigil.RegRecord{Kind: vigil.RegPart806Record, CaseID: cd.v.Case.ID, DeviceID: cd.v.Device.ID, Date: b.today(), Body: body}

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/report"
+	"github.com/vigil-dev/vigil/internal/risk"
 )
 
 // deviceCases reads a device's assessed cases (every state) with their data; unassessed ones are counted apart.
@@ -49,6 +50,7 @@ type Statements524B struct {
 	Remediated        []RemediatedVuln `json:"uncontrolled_remediated"`
 	Unassessed        int              `json:"unassessed_cases"`
 	Critical          string           `json:"critical_means"`
+	Rule              CriticalRule     `json:"critical_rule"`
 }
 
 // OpenVuln is an uncontrolled risk not yet remediated.
@@ -58,6 +60,7 @@ type OpenVuln struct {
 	Learned       vigil.Date `json:"learned"`
 	Severity      string     `json:"severity"`
 	KEV           bool       `json:"kev"`
+	CVSS          float64    `json:"cvss,omitempty"` // the base score of the latest assessment's vector
 	State         string     `json:"state"`
 	Versions      string     `json:"versions"`
 }
@@ -72,9 +75,6 @@ type RemediatedVuln struct {
 	Release       string     `json:"release"`
 }
 
-// criticalMeans is the policy that makes an uncontrolled risk critical for 524B(b)(2)(B).
-const criticalMeans = "An uncontrolled risk is critical when the severity of patient harm it can cause is critical or catastrophic, or the vulnerability is in CISA's KEV catalog (exploited in the wild) (policy)."
-
 func (b *build) statements524B(ctx context.Context, doc *report.Document, deviceID int64) error {
 	dev, cds, unassessed, err := b.deviceCases(ctx, deviceID)
 	if err != nil {
@@ -84,8 +84,12 @@ func (b *build) statements524B(ctx context.Context, doc *report.Document, device
 	if err != nil {
 		return err
 	}
+	rule, ruleSet := defaultCritical, "the default, as no critical rule is set (vigil report settings: critical_rule)"
+	if set.Critical != nil {
+		rule, ruleSet = *set.Critical, "the organization's (vigil report settings: critical_rule)"
+	}
 	st := &Statements524B{Device: dev.Name, CyberDevice: dev.CyberDevice, LastAuthorization: set.LastAuthorization, LastSubmission: set.LastSubmission,
-		CriticalOpen: []OpenVuln{}, OtherOpen: []OpenVuln{}, Remediated: []RemediatedVuln{}, Unassessed: unassessed, Critical: criticalMeans}
+		CriticalOpen: []OpenVuln{}, OtherOpen: []OpenVuln{}, Remediated: []RemediatedVuln{}, Unassessed: unassessed, Critical: rule.String(), Rule: rule}
 	for _, cd := range cds {
 		fix := cd.validatedFix()
 		if cd.d.Risk == vigil.RiskUncontrolled && fix != nil && !fix.Date.Before(set.LastAuthorization) {
@@ -109,7 +113,10 @@ func (b *build) statements524B(ctx context.Context, doc *report.Document, device
 		}
 		o := OpenVuln{Case: cd.v.Case.ID, Vulnerability: cd.v.Case.Vulnerability, Learned: cd.v.Case.Learned, Severity: a.Severity, KEV: cd.v.KEV != nil,
 			State: string(cd.v.Case.State), Versions: strings.Join(vs, ", ")}
-		if o.KEV || a.Severity == vigil.HarmCritical || a.Severity == vigil.HarmCatastrophic {
+		if c, err := risk.ParseCVSS(a.CVSS); a.CVSS != "" && err == nil {
+			o.CVSS = c.Score()
+		}
+		if rule.critical(o.Severity, o.KEV, o.CVSS) {
 			st.CriticalOpen = append(st.CriticalOpen, o)
 		} else {
 			st.OtherOpen = append(st.OtherOpen, o)
@@ -135,7 +142,7 @@ func (b *build) statements524B(ctx context.Context, doc *report.Document, device
 		s.Text("As of the data cut-off, %s open for %s; each is being remediated out of cycle as soon as possible (524B(b)(2)(B)):", n, dev.Name)
 	}
 	s.Table(openHeaders, openRows(st.CriticalOpen), "")
-	s.Text("%s", criticalMeans)
+	s.Text("%s Rule in force: %s.", rule, ruleSet)
 	if len(st.OtherOpen) > 0 {
 		s.Text("Other uncontrolled risks open (not critical under the policy above), remediated on the regular cycle:")
 		s.Table(openHeaders, openRows(st.OtherOpen), "")
@@ -152,12 +159,16 @@ func (b *build) statements524B(ctx context.Context, doc *report.Document, device
 	return nil
 }
 
-var openHeaders = []string{"Vulnerability", "Case", "Learned", "Severity of patient harm", "KEV", "Case state", "Versions"}
+var openHeaders = []string{"Vulnerability", "Case", "Learned", "Severity of patient harm", "KEV", "CVSS", "Case state", "Versions"}
 
 func openRows(os []OpenVuln) [][]string {
 	var rows [][]string
 	for _, o := range os {
-		rows = append(rows, []string{o.Vulnerability, fmt.Sprint(o.Case), o.Learned.String(), o.Severity, yesNo(o.KEV), o.State, o.Versions})
+		score := "not scored"
+		if o.CVSS > 0 {
+			score = fmt.Sprintf("%.1f", o.CVSS)
+		}
+		rows = append(rows, []string{o.Vulnerability, fmt.Sprint(o.Case), o.Learned.String(), o.Severity, yesNo(o.KEV), score, o.State, o.Versions})
 	}
 	return rows
 }

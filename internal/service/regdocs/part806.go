@@ -88,7 +88,12 @@ type LotLine struct {
 	Lot        string `json:"lot"`
 	Units      int    `json:"units"`
 	Consignees int    `json:"consignees"`
+	// Shipped is the first day units of the lot were shipped to a consignee (zero: no shipment date recorded).
+	Shipped vigil.Date `json:"first_shipped,omitzero"`
 }
+
+// noLot stands for the units of a consignee recorded without lot or serial numbers.
+const noLot = "(no lot recorded)"
 
 func (l LotLine) key() string { return l.Version + "/" + l.Lot }
 
@@ -100,7 +105,8 @@ type ConsigneeLine struct {
 	Version  string     `json:"version"`
 	Units    int        `json:"units"`
 	Lots     []string   `json:"lots"`
-	Recorded vigil.Date `json:"recorded"` // when the installed base was recorded in Vigil
+	Shipped  vigil.Date `json:"shipped,omitzero"` // the day the units were shipped to it (zero: not recorded)
+	Recorded vigil.Date `json:"recorded"`         // when the installed base was recorded in Vigil
 }
 
 // Pending is something not yet known and when it will be sent (806.10(c)(12)).
@@ -117,7 +123,7 @@ type filedBody struct {
 func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, error) {
 	v, d, dev, set := cd.v, cd.d, cd.v.Device, cd.set
 	out := &Part806Data{Status: d.Part806.Status, Due: d.Part806.Due, Amendments: []*FiledReport{},
-		Manufacturer: b.org.Name, Address: set.Address, RegistrationNo: b.org.FEINumber, ResponsiblePerson: set.ResponsiblePerson.String(),
+		Manufacturer: b.org.Name, Address: set.Address, RegistrationNo: b.org.RegistrationNumber, ResponsiblePerson: set.ResponsiblePerson.String(),
 		Device: dev.Name, CommonName: set.CommonName, Model: dev.Model, IntendedUse: dev.IntendedUse, Class: dev.Class, Pathway: string(dev.Pathway),
 		Submission: dev.SubmissionNumber, ListingNumber: set.ListingNumber, UDIDI: dev.UDIDI, ExpectedLife: set.ExpectedLife,
 		Vulnerability: v.Case.Vulnerability, Aliases: v.Case.Aliases, Learned: v.Case.Learned, LearnedHow: cd.learned, FixedIn: cd.fixedIn()}
@@ -142,7 +148,7 @@ func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, er
 		if err != nil {
 			return nil, err
 		}
-		out.ReportNumber = vigil.Part806Number(orNone(b.org.FEINumber, "REGNO"), b.today(), next)
+		out.ReportNumber = vigil.Part806Number(orNone(b.org.RegistrationNumber, "REGNO"), b.today(), next)
 	}
 	a := cd.latest()
 	out.Event = fmt.Sprintf("Cybersecurity vulnerability %s in %s", v.Case.Vulnerability, dev.Name)
@@ -190,11 +196,15 @@ func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, er
 	lots := map[string]*LotLine{}
 	for _, cu := range cd.units {
 		ver := cd.version(cu.u.VersionID)
-		out.Consignees = append(out.Consignees, ConsigneeLine{Name: cu.c.Name, Address: cu.c.Address, Contact: cu.c.Contact, Version: ver,
-			Units: cu.u.Units, Lots: cu.u.Lots, Recorded: vigil.DateOf(cu.c.CreatedAt, b.loc)})
+		cl := ConsigneeLine{Name: cu.c.Name, Address: cu.c.Address, Contact: cu.c.Contact, Version: ver,
+			Units: cu.u.Units, Lots: cu.u.Lots, Recorded: vigil.DateOf(cu.c.CreatedAt, b.loc)}
+		if cu.u.Shipped != nil {
+			cl.Shipped = *cu.u.Shipped
+		}
+		out.Consignees = append(out.Consignees, cl)
 		ls := cu.u.Lots
 		if len(ls) == 0 {
-			ls = []string{"(no lot recorded)"}
+			ls = []string{noLot}
 		}
 		for i, lot := range ls {
 			l := lots[ver+"/"+lot]
@@ -203,6 +213,9 @@ func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, er
 				lots[l.key()] = l
 			}
 			l.Consignees++
+			if !cl.Shipped.IsZero() && (l.Shipped.IsZero() || cl.Shipped.Before(l.Shipped)) {
+				l.Shipped = cl.Shipped
+			}
 			if i == 0 { // a consignee's units are counted once, under its first lot
 				l.Units += cu.u.Units
 			}
@@ -238,19 +251,25 @@ func (b *build) pending(cd *caseData, out *Part806Data) []Pending {
 		}
 		p = append(p, Pending{"The validated fix or compensating control and its distribution to the field", when})
 	}
+	var unshipped []string
+	for _, c := range out.Consignees {
+		if c.Shipped.IsZero() {
+			unshipped = append(unshipped, c.Name+" ("+c.Version+")")
+		}
+	}
 	if len(out.Consignees) == 0 {
 		p = append(p, Pending{"The consignees of the affected versions (none recorded in Vigil)", followUp})
-	} else {
-		p = append(p, Pending{"The date each consignee received the affected version (Vigil records the installed base, not shipment dates)", followUp})
+	} else if len(unshipped) > 0 {
+		p = append(p, Pending{"The shipment date of the affected units at " + strings.Join(unshipped, ", ") + " (not recorded: vigil consignee update ID --units DEVICE@VERSION=N:LOTS@YYYY-MM-DD, or the consignee's page)", followUp})
 	}
 	for _, l := range out.Lots {
-		if l.Lot == "(no lot recorded)" {
+		if l.Lot == noLot {
 			p = append(p, Pending{"Lot or serial numbers of version " + l.Version, followUp})
 			break
 		}
 	}
 	missing := []string{}
-	for _, f := range []struct{ name, v string }{{"establishment registration number", b.org.FEINumber}, {"manufacturer address", out.Address},
+	for _, f := range []struct{ name, v string }{{"establishment registration number", b.org.RegistrationNumber}, {"manufacturer address", out.Address},
 		{"responsible person", out.ResponsiblePerson}, {"listing number", out.ListingNumber}, {"expected life", out.ExpectedLife}} {
 		if strings.TrimSpace(f.v) == "" {
 			missing = append(missing, f.name)
@@ -361,18 +380,18 @@ func (b *build) part806Sections(doc *report.Document, data *Part806Data) {
 	}
 	var lrows [][]string
 	for _, l := range data.Lots {
-		lrows = append(lrows, []string{l.Version, l.Lot, fmt.Sprint(l.Units), fmt.Sprint(l.Consignees)})
+		lrows = append(lrows, []string{l.Version, l.Lot, fmt.Sprint(l.Units), fmt.Sprint(l.Consignees), orNone(l.Shipped.String(), "not recorded")})
 	}
 	doc.Add("Devices affected, per lot; dates of manufacture and distribution; expected life (806.10(c)(9)–(10))").
 		Fields("Units affected (fielded units of the affected versions)", fmt.Sprint(data.UnitsAffected), "Expected life", orNone(data.ExpectedLife, "not set")).
 		Table([]string{"Version", "Status in this case", "Released (first distribution)", "Units fielded", "Component fixed in"}, vrows, "No affected version.").
-		Table([]string{"Version", "Lot / serial", "Units at consignees", "Consignees"}, lrows, "No consignee holds an affected version.")
+		Table([]string{"Version", "Lot / serial", "Units at consignees", "Consignees", "First shipped"}, lrows, "No consignee holds an affected version.")
 	var crows [][]string
 	for _, c := range data.Consignees {
-		crows = append(crows, []string{c.Name, c.Address, c.Contact, c.Version, fmt.Sprint(c.Units), strings.Join(c.Lots, ", "), c.Recorded.String()})
+		crows = append(crows, []string{c.Name, c.Address, c.Contact, c.Version, fmt.Sprint(c.Units), strings.Join(c.Lots, ", "), orNone(c.Shipped.String(), "not recorded")})
 	}
 	doc.Add("Consignees (806.10(c)(11))").
-		Table([]string{"Consignee", "Address", "Contact", "Version", "Quantity", "Lots / serials", "Recorded in Vigil"}, crows, "No consignee is recorded for the affected versions.")
+		Table([]string{"Consignee", "Address", "Contact", "Version", "Quantity", "Lots / serials", "Shipped"}, crows, "No consignee is recorded for the affected versions.")
 	cs := doc.Add("Copies of communications (806.10(c)(11))").
 		Text("Every communication to consignees and users about this correction, and the ISAO shares, as recorded on the case; each reference names the copy filed with this report.").
 		Table(eventHeaders, eventRows(data.Communications), "No communication was recorded yet.")

@@ -74,14 +74,7 @@ func (b *build) pma(ctx context.Context, doc *report.Document, deviceID int64, y
 	}
 	for _, cd := range all {
 		c := cd.v.Case
-		inPeriod := within(cd.v.Case.Learned, from, to)
-		for _, e := range cd.v.Events {
-			inPeriod = inPeriod || within(e.Date, from, to)
-		}
-		for _, a := range cd.v.Assessments {
-			inPeriod = inPeriod || within(a.Date, from, to)
-		}
-		if !inPeriod {
+		if !inPeriod(cd.v, from, to) {
 			continue
 		}
 		items, err := b.pmaItems(ctx, cd)
@@ -139,7 +132,11 @@ func (b *build) pmaItems(ctx context.Context, cd *caseData) ([]string, error) {
 		vs = append(vs, s+")")
 	}
 	changes := line(cd.events(regulatory.EventFixDistributed, regulatory.EventInterimControls))
-	items[2] = fmt.Sprintf("Affected versions: %s. Changes and compensating controls: %s.", orNone(strings.Join(vs, ", "), "none"), orNone(changes, "none recorded yet"))
+	approved := "The PMA-approved version is not recorded (vigil report settings --device D: pma_approved_version)"
+	if a := cd.set.PMAApprovedVersion; a != "" {
+		approved = "Against the PMA-approved version " + a
+	}
+	items[2] = fmt.Sprintf("%s. Affected versions: %s. Changes and compensating controls: %s.", approved, orNone(strings.Join(vs, ", "), "none"), orNone(changes, "none recorded yet"))
 	fixes, plan := cd.releases()
 	if len(fixes) > 0 {
 		items[2] += " Fix releases: " + strings.Join(fixes, "; ") + "."

@@ -82,7 +82,7 @@ func setup(t *testing.T, engine string) *fixture {
 	ns := &notices.Service{Store: db, Cases: cs, Outbox: &notify.Outbox{Store: db, Clock: clock}} // queued, never delivered here
 	fx := &fixture{db: db, clock: clock, cases: cs, svc: &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: ns,
 		Signing: &esign.Service{Store: db, Accounts: &accounts.Service{Store: db}}, Clock: clock}}
-	org := &vigil.Organization{Name: "Acme Medical", FEINumber: "3001234567", TimeZone: "America/Chicago", CVDAckDays: 5, CVDContact: "mailto:psirt@acme.example",
+	org := &vigil.Organization{Name: "Acme Medical", FEINumber: "3001234567", RegistrationNumber: "2950123", TimeZone: "America/Chicago", CVDAckDays: 5, CVDContact: "mailto:psirt@acme.example",
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Documents: vigil.EvidenceNotes("membership.pdf", "policies.pdf", "shares.log", "SOP-12")}}}
 	must(t, "org", db.CreateOrg(ctx, org))
 	must(t, "cvd policy", db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.acme.example"}, "publish"))
@@ -102,9 +102,10 @@ func setup(t *testing.T, engine string) *fixture {
 	for _, v := range []*vigil.DeviceVersion{v321, v71} {
 		must(t, "version", db.CreateVersion(ctx, v))
 	}
+	shipped := vigil.NewDate(2024, 10, 2)
 	clinic := &vigil.Consignee{Name: "City Clinic", Contact: "it@cityclinic.example", Emails: []string{"it@cityclinic.example"}, Address: "9 Oak Ave, Peoria IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 3, Lots: []string{"L-2402"}}, {VersionID: v71.ID, Units: 2}}}
 	for _, c := range []*vigil.Consignee{
-		{Name: "General Hospital", Contact: "biomed@general.example", Emails: []string{"biomed@general.example"}, Address: "1 Main St, Springfield IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 12, Lots: []string{"L-2401"}}}},
+		{Name: "General Hospital", Contact: "biomed@general.example", Emails: []string{"biomed@general.example"}, Address: "1 Main St, Springfield IL", Units: []vigil.ConsigneeUnit{{VersionID: v321.ID, Units: 12, Lots: []string{"L-2401"}, Shipped: &shipped}}},
 		clinic,
 	} {
 		must(t, "consignee", db.CreateConsignee(ctx, c))
@@ -119,6 +120,7 @@ func setup(t *testing.T, engine string) *fixture {
 		CustomerCommunication: "Security bulletins e-mailed to consignee contacts and posted on the customer portal."}, "documents' settings"))
 	must(t, "device settings", fx.svc.SetSettings(ctx, fx.pump.ID, regdocs.Settings{CommonName: "Infusion pump", ListingNumber: "D123456",
 		ExpectedLife: "7 years", LastAuthorization: vigil.NewDate(2025, 11, 3), LastSubmission: "K251234"}, "pump's line"))
+	must(t, "ICD settings", fx.svc.SetSettings(ctx, fx.icd.ID, regdocs.Settings{PMAApprovedVersion: "7.0"}, "P150012/S038 approved 7.0"))
 
 	finding := func(v *vigil.DeviceVersion, vuln, comp string, learned vigil.Date) int64 {
 		f := &vigil.Finding{VersionID: v.ID, Vulnerability: vuln, Component: vigil.Component{Name: comp, Version: "1.0"}, Learned: learned}
@@ -202,7 +204,7 @@ func TestRegdocs(t *testing.T) {
 				fn   func(t *testing.T, fx *fixture)
 			}{
 				{"Documents", documents}, {"PDFText", pdfText}, {"PremarketDecision", premarketDecision}, {"File806", file806},
-				{"SignOff80620Stale", signOffStale}, {"ReportNumbersPerYear", reportNumbersPerYear},
+				{"SignOff80620Stale", signOffStale}, {"ReportNumbersPerYear", reportNumbersPerYear}, {"CriticalRule", criticalRule},
 			} {
 				if !t.Run(step.name, func(t *testing.T) { step.fn(t, fx) }) {
 					return // the later steps rest on this one's records
@@ -307,8 +309,8 @@ func file806(t *testing.T, fx *fixture) {
 	}
 	r, err := fx.svc.File806(ctx, fx.reported, vigil.NewDate(2026, 3, 19), "filed through CDRH eSubmitter")
 	must(t, "file", err)
-	if r.ReportNumber != "3001234567-3/19/26-001-C" {
-		t.Errorf("report number %q, want 3001234567-3/19/26-001-C", r.ReportNumber)
+	if r.ReportNumber != "2950123-3/19/26-001-C" {
+		t.Errorf("report number %q, want 2950123-3/19/26-001-C", r.ReportNumber)
 	}
 	v, err := fx.cases.CaseView(ctx, fx.reported, vigil.Date{})
 	must(t, "view", err)
@@ -326,6 +328,15 @@ func file806(t *testing.T, fx *fixture) {
 	if d := doc.Data.(*regdocs.Part806Data); d.Provisional || d.ReportNumber != r.ReportNumber || d.Filed == nil {
 		t.Errorf("the filed report's draft: provisional %v, number %q", d.Provisional, d.ReportNumber)
 	}
+	amendments := func() []cases.Deadline {
+		t.Helper()
+		ds, err := fx.svc.Deadlines(ctx, cases.DeadlineFilter{})
+		must(t, "deadlines", err)
+		return ds
+	}
+	if ds := amendments(); len(ds) != 0 {
+		t.Errorf("an amendment clock with no new lot: %+v", ds)
+	}
 	vs, err := fx.db.Versions(ctx, fx.pump.ID)
 	must(t, "versions", err)
 	must(t, "new consignee", fx.db.CreateConsignee(ctx, &vigil.Consignee{Name: "Lakeside Medical Center", Units: []vigil.ConsigneeUnit{{VersionID: vs[0].ID, Units: 40, Lots: []string{"L-2405"}}}}))
@@ -338,8 +349,21 @@ func file806(t *testing.T, fx *fixture) {
 	if !strings.Contains(doc.Title, r.ReportNumber) {
 		t.Errorf("the amendment's title %q does not cite the report %s", doc.Title, r.ReportNumber)
 	}
+	// The amendment is due 10 working days after the new lot reached its consignee (recorded today, Friday
+	// 2026-03-20, the day after the filing): April 3.
+	ds := amendments()
+	if len(ds) != 1 || ds[0].Clock != regdocs.AmendmentClock || ds[0].CaseID != fx.reported || ds[0].Due != vigil.NewDate(2026, 4, 3) ||
+		!strings.Contains(ds[0].What, "3.2.1/L-2405") || !strings.Contains(ds[0].What, r.ReportNumber) || ds[0].Overdue {
+		t.Errorf("amendment clocks %+v", ds)
+	}
+	if ds, err := fx.svc.Deadlines(ctx, cases.DeadlineFilter{OverdueOnly: true}); err != nil || len(ds) != 0 {
+		t.Errorf("overdue amendment clocks: %+v %v", ds, err)
+	}
 	a, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, "")
 	must(t, "file amendment", err)
+	if ds := amendments(); len(ds) != 0 {
+		t.Errorf("the amendment filed, its clock still runs: %+v", ds)
+	}
 	if a.ReportNumber != r.ReportNumber || a.Amends != r.ID {
 		t.Errorf("amendment %+v does not cite report %d %s", a, r.ID, r.ReportNumber)
 	}
@@ -375,7 +399,7 @@ func reportNumbersPerYear(t *testing.T, fx *fixture) {
 		r := &vigil.RegRecord{Kind: vigil.RegPart806Report, CaseID: fx.phi, Date: vigil.NewDate(2027, 1, 4), Body: []byte(`{}`)}
 		fx.at(t, "2027-01-05")
 		must(t, "record", fx.db.AddRegRecord(ctx, r, ""))
-		if r.ReportNumber != "3001234567-1/4/27-001-C" {
+		if r.ReportNumber != "2950123-1/4/27-001-C" {
 			t.Errorf("first report of 2027: %q", r.ReportNumber)
 		}
 	}
@@ -438,16 +462,16 @@ func premarketDecision(t *testing.T, fx *fixture) {
 // pdfElements are, per document, the texts its PDF must carry: the elements REGULATORY.md §4, §5 and §7 require,
 // the cut-off and the audit head.
 var pdfElements = map[string][]string{
-	regdocs.KindPart806: {"3001234567-3/20/26-001-C", "Dana Reyes", "Responsible person", "Infusio IP-3", "Infusion pump", "Controlled infusion of fluids",
+	regdocs.KindPart806: {"2950123-3/20/26-001-C", "Dana Reyes", "Responsible person", "Infusio IP-3", "Infusion pump", "Controlled infusion of fluids",
 		"K201234", "D123456", "00812345000016", "CVE-2026-1001", "Correction CAPA-88 opened", "No illness, injury", "No MDR report", "L-2401", "L-2402",
 		"5100", "2024-09-16", "7 years", "General Hospital", "City Clinic", "Security bulletin SB-2026-01", "not yet available", "Data cut-off", "head ",
-		"A remote attacker could change the infusion rate", "biomed@general.example", "(d) a fix is coming"},
+		"A remote attacker could change the infusion rate", "biomed@general.example", "(d) a fix is coming", "2024-10-02", "The shipment date of the affected units at City Clinic (3.2.1)"},
 	regdocs.KindPart806Record: {"806.20", "waived", "Criterion", "Health-ISAC share HS-2026-0042", "Release 3.2.2", "Justification", "Signed off",
 		"Electronically signed by Dana Reyes (dana)", "for approval", "Data cut-off"},
 	regdocs.KindPremarket: {"PMA supplement", "814.39", "P150012/S042", "telemetry protocol", "Data cut-off"},
 	regdocs.KindPMA: {"1. Vulnerability and how it was learned", "2. Risk assessment", "3. The change compared", "4. Rationale", "5. Other submissions",
 		"6. Related events", "7. UDI", "8. CISA", "9. Customer notifications", "10. ISAO", "11. Other submissions", "CVE-2026-3003", "CVE-2026-1001",
-		"Identification to patch", "Vulnerabilities patched", "42.5 days", "Patch to field", "CVE-2026-1001 9 days", "release 7.1.1", "Data cut-off"},
+		"Identification to patch", "Vulnerabilities patched", "42.5 days", "Patch to field", "CVE-2026-1001 9 days", "release 7.1.1", "Against the PMA-approved version 7.0", "Data cut-off"},
 	regdocs.Kind524B: {"Statement 1", "Statement 2", "CVE-2026-1001", "CVE-2026-2002", "2025-11-03", "Release 3.2.2", "Data cut-off"},
 	regdocs.KindCMP: {"People", "Sam Okafor", "Sources and frequency", "cisa-kev", "every 6h", "KEV", "Security testing", "fuzzing", "Patch timeline",
 		"Quarterly", "Update process", "Patching rate", "Coordinated vulnerability disclosure", "psirt@acme.example", "5 working days",
@@ -487,6 +511,51 @@ func pdfText(t *testing.T, fx *fixture) {
 					t.Errorf("%s PDF lacks %q", kind, w)
 				}
 			}
+		}
+	}
+}
+
+// criticalRule: the organization's 524B critical rule decides which open uncontrolled risks statement 1 lists as
+// critical, and the statement says the rule; a rule naming an unknown severity, or no condition, is refused.
+func criticalRule(t *testing.T, fx *fixture) {
+	st, err := fx.svc.Settings(ctx, 0)
+	must(t, "settings", err)
+	for _, bad := range []struct {
+		rule regdocs.CriticalRule
+		want string
+	}{
+		{regdocs.CriticalRule{Severities: []string{"fatal"}}, "critical_rule.severities[0]"},
+		{regdocs.CriticalRule{}, "critical_rule: no condition"},
+		{regdocs.CriticalRule{MinCVSS: 11}, "critical_rule.min_cvss"},
+	} {
+		st.Critical = &bad.rule
+		if err := fx.svc.SetSettings(ctx, 0, st, "rule"); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("rule %+v: %v, want EINVALID naming %s", bad.rule, err, bad.want)
+		}
+	}
+	statements := func() *regdocs.Statements524B {
+		doc, err := fx.svc.Build(ctx, regdocs.Kind524B, regdocs.Target{DeviceID: fx.pump.ID})
+		must(t, "524b", err)
+		return doc.Data.(*regdocs.Statements524B)
+	}
+	if s := statements(); len(s.CriticalOpen) != 1 || s.CriticalOpen[0].Vulnerability != "CVE-2026-1001" || s.CriticalOpen[0].CVSS == 0 {
+		t.Fatalf("the default rule: critical %+v", s.CriticalOpen)
+	}
+	// The pump's open case is catastrophic but not KEV-listed, and scores below 10: a rule of KEV or a perfect
+	// score makes it not critical.
+	st.Critical = &regdocs.CriticalRule{KEV: true, MinCVSS: 10, Basis: "SOP-PSIRT-12 §4"}
+	must(t, "set the rule", fx.svc.SetSettings(ctx, 0, st, "PSIRT SOP revised"))
+	s := statements()
+	if len(s.CriticalOpen) != 0 || len(s.OtherOpen) != 1 || s.OtherOpen[0].Vulnerability != "CVE-2026-1001" {
+		t.Errorf("under KEV or CVSS 10: critical %+v, other %+v", s.CriticalOpen, s.OtherOpen)
+	}
+	var buf bytes.Buffer
+	_, err = fx.svc.Render(ctx, regdocs.Kind524B, regdocs.Target{DeviceID: fx.pump.ID}, report.Markdown, &buf)
+	must(t, "render", err)
+	for _, want := range []string{"no critical vulnerability that could cause an uncontrolled risk", "the vulnerability is in CISA's KEV catalog (exploited in the wild), or its CVSS base score is 10.0 or more",
+		"Basis: SOP-PSIRT-12 §4", "Rule in force: the organization's", "Other uncontrolled risks open"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the statements lack %q:\n%s", want, buf.String())
 		}
 	}
 }

@@ -42,6 +42,13 @@ func (c *Clock) Now() time.Time {
 	return c.T
 }
 
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.T = c.T.Add(d)
+}
+
 // NewClock returns a clock starting at t.
 func NewClock(t time.Time) *Clock { return &Clock{T: t} }
 
