@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -59,15 +60,46 @@ func caseID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
 
 // indexCaseIDs records ids as ids case id is known by (case_ids, the alias index; kept with the aliases).
 func (tx *Tx) indexCaseIDs(ctx context.Context, id int64, ids []string) error {
-	for _, v := range ids {
-		if v = caseID(v); v == "" {
+	rows := make([]caseIDRow, len(ids))
+	for i, v := range ids {
+		rows[i] = caseIDRow{v, id}
+	}
+	return tx.indexCaseIDRows(ctx, rows)
+}
+
+// caseIDRow is one id a case is known by.
+type caseIDRow struct {
+	vid    string
+	caseID int64
+}
+
+// indexCaseIDRows writes rows into case_ids with multi-row statements.
+func (tx *Tx) indexCaseIDRows(ctx context.Context, rows []caseIDRow) error {
+	seen := map[caseIDRow]bool{}
+	var args []any
+	var vals []string
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO case_ids (vid, case_id) VALUES "+strings.Join(vals, ", ")+" ON CONFLICT DO NOTHING", args...)
+		args, vals = args[:0], vals[:0]
+		return err
+	}
+	for _, r := range rows {
+		if r.vid = caseID(r.vid); r.vid == "" || seen[r] {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO case_ids (vid, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", v, id); err != nil {
-			return err
+		seen[r] = true
+		args = append(args, r.vid, r.caseID)
+		vals = append(vals, fmt.Sprintf("($%d, $%d)", len(args)-1, len(args)))
+		if len(vals) == 500 {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 // Cases lists the cases the filter selects (never merged ones), newest first.
@@ -127,20 +159,42 @@ func (tx *Tx) insertCaseRow(ctx context.Context, c *vigil.Case) error {
 	return err
 }
 
-// deviceCases indexes a device's cases (not merged) by every id they carry, lower-cased: what a finding of the
-// device joins.
+// deviceCases indexes the device's cases (not merged) known by any of ids, by every id they carry, lower-cased:
+// every case a finding carrying only those ids can join, looked up in the alias index (case_ids) rather than by
+// reading all of the device's cases.
 type deviceCases struct {
 	byID map[string]*vigil.Case
 }
 
-func (tx *Tx) deviceCases(ctx context.Context, deviceID int64) (*deviceCases, error) {
-	cs, err := queryAll(ctx, tx, scanCase, "SELECT "+caseCols+" FROM cases c JOIN devices d ON d.id = c.device_id WHERE c.device_id = $1 AND c.merged_into IS NULL ORDER BY c.id", deviceID)
-	if err != nil {
-		return nil, err
+func (tx *Tx) deviceCases(ctx context.Context, deviceID int64, ids []string) (*deviceCases, error) {
+	var keys []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if k := caseID(id); k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	byCase := map[int64]*vigil.Case{}
+	for chunk := range slices.Chunk(keys, 500) {
+		args := []any{deviceID}
+		ph := make([]string, len(chunk))
+		for i, k := range chunk {
+			args = append(args, k)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		cs, err := queryAll(ctx, tx, scanCase, "SELECT "+caseCols+" FROM cases c JOIN devices d ON d.id = c.device_id WHERE c.device_id = $1 AND c.merged_into IS NULL AND c.id IN (SELECT x.case_id FROM case_ids x WHERE x.vid IN ("+strings.Join(ph, ", ")+"))", args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			byCase[c.ID] = c
+		}
 	}
 	dc := &deviceCases{byID: map[string]*vigil.Case{}}
-	for _, c := range cs {
-		dc.add(c)
+	// In id order: of two cases known by one id, the older stands unless it is closed.
+	for _, id := range slices.Sorted(maps.Keys(byCase)) {
+		dc.add(byCase[id])
 	}
 	return dc, nil
 }
@@ -169,17 +223,32 @@ func (dc *deviceCases) find(ids []string) *vigil.Case {
 // vulnerability (by any alias), whose D0 and clocks it leaves as they are, or opens a case learned today by how. A
 // finding joining a closed case puts it back in needs_review: a version carrying the vulnerability of a closed case
 // is for a person to look at. One audit event per case records the findings it gained.
+//
+// A re-match attaches thousands of findings at once, so the cases are decided in memory first and written with
+// few statements: the cases the findings' ids name read in one query, a new case inserted once with its final
+// aliases and D0, an existing case updated once, the alias index and the findings' case_id set by multi-row
+// statements; then the audit events, one per case as before, each recording the rows of its case.
 func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Finding, how, reason string) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	dc, err := tx.deviceCases(ctx, deviceID)
+	var all []string
+	for _, f := range fs {
+		all = append(append(all, f.Vulnerability), f.Aliases...)
+	}
+	dc, err := tx.deviceCases(ctx, deviceID, all)
 	if err != nil {
 		return err
 	}
 	today := vigil.DateOf(tx.Now(), tx.orgLocation(ctx))
-	gained := map[int64][]int64{}
-	opened := map[int64]bool{}
+	type change struct {
+		opened  bool
+		old     vigil.CaseState
+		updated bool     // an existing case's aliases or D0 changed
+		index   []string // ids to add to case_ids
+		fs      []*vigil.Finding
+	}
+	changes := map[*vigil.Case]*change{}
 	var order []*vigil.Case
 	for _, f := range fs {
 		ids := append([]string{f.Vulnerability}, f.Aliases...)
@@ -194,56 +263,85 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 				c.LearnedEvidence = fmt.Sprintf("finding %d: %s in %s %s (%s)", f.ID, f.Vulnerability, f.Component.Name, f.Component.Version, f.Evidence.Matcher)
 			}
 			c.Vulnerability, c.Aliases = vigil.CanonicalVuln(ids)
-			if err := tx.insertCase(ctx, c); err != nil {
-				return err
-			}
-			opened[c.ID] = true
+			changes[c] = &change{opened: true, index: c.IDs()}
+			order = append(order, c)
 			dc.add(c)
-		} else if missing := newAliases(c, ids); len(missing) > 0 {
+		} else if changes[c] == nil {
+			changes[c] = &change{old: c.State}
+			order = append(order, c)
+		}
+		ch := changes[c]
+		if missing := newAliases(c, ids); len(missing) > 0 {
 			c.Aliases = append(c.Aliases, missing...)
-			if _, err := tx.ExecContext(ctx, "UPDATE cases SET aliases = $1, updated_at = $2 WHERE id = $3", mustJSON(c.Aliases), tx.NowText(), c.ID); err != nil {
-				return err
-			}
-			if err := tx.indexCaseIDs(ctx, c.ID, missing); err != nil {
-				return err
-			}
+			ch.index = append(ch.index, missing...)
+			ch.updated = true
 			dc.add(c)
 		}
 		if !f.Learned.IsZero() && f.Learned.Before(c.Learned) {
 			// Earlier evidence of learning (a finding entered with the day a report came in): D0 is the earliest.
 			c.Learned = f.Learned
-			if _, err := tx.ExecContext(ctx, "UPDATE cases SET learned = $1, updated_at = $2 WHERE id = $3", c.Learned.String(), tx.NowText(), c.ID); err != nil {
+			ch.updated = true
+		}
+		ch.fs = append(ch.fs, f)
+	}
+	var index []caseIDRow
+	var attach [][2]int64 // finding, case
+	for _, c := range order {
+		ch := changes[c]
+		switch {
+		case ch.opened:
+			if err := tx.insertCaseRow(ctx, c); err != nil {
+				return err
+			}
+		case ch.updated || c.State == vigil.CaseClosed:
+			if c.State == vigil.CaseClosed {
+				c.State = vigil.CaseNeedsReview
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE cases SET aliases = $1, learned = $2, state = $3, updated_at = $4 WHERE id = $5",
+				mustJSON(c.Aliases), c.Learned.String(), c.State, tx.NowText(), c.ID); err != nil {
 				return err
 			}
 		}
-		if _, ok := gained[c.ID]; !ok {
-			order = append(order, c)
+		for _, v := range ch.index {
+			index = append(index, caseIDRow{v, c.ID})
 		}
-		gained[c.ID] = append(gained[c.ID], f.ID)
-		f.CaseID = c.ID
-		if _, err := tx.ExecContext(ctx, "UPDATE findings SET case_id = $1 WHERE id = $2", c.ID, f.ID); err != nil {
+		for _, f := range ch.fs {
+			f.CaseID = c.ID
+			attach = append(attach, [2]int64{f.ID, c.ID})
+		}
+	}
+	if err := tx.indexCaseIDRows(ctx, index); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(attach, 500) {
+		var set, in strings.Builder
+		for i, a := range chunk {
+			if i > 0 {
+				in.WriteByte(',')
+			}
+			fmt.Fprintf(&set, " WHEN %d THEN %d", a[0], a[1])
+			in.WriteString(idText(a[0]))
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE findings SET case_id = CASE id"+set.String()+" END WHERE id IN ("+in.String()+")"); err != nil {
 			return err
 		}
 	}
 	for _, c := range order {
-		ids := gained[c.ID]
+		ch := changes[c]
+		ids := make([]int64, len(ch.fs))
+		for i, f := range ch.fs {
+			ids[i] = f.ID
+		}
 		slices.Sort(ids)
 		tx.wrote("cases", c.ID)
 		tx.wrote("findings", ids...)
-		if opened[c.ID] {
+		if ch.opened {
 			if err := tx.Audit(ctx, "case.open", "case", idText(c.ID), nil, map[string]any{"case": c, "findings": ids}, reason); err != nil {
 				return err
 			}
 			continue
 		}
-		old := c.State
-		if old == vigil.CaseClosed {
-			c.State = vigil.CaseNeedsReview
-			if _, err := tx.ExecContext(ctx, "UPDATE cases SET state = $1, updated_at = $2 WHERE id = $3", c.State, tx.NowText(), c.ID); err != nil {
-				return err
-			}
-		}
-		if err := tx.Audit(ctx, "case.attach", "case", idText(c.ID), map[string]any{"state": old},
+		if err := tx.Audit(ctx, "case.attach", "case", idText(c.ID), map[string]any{"state": ch.old},
 			map[string]any{"state": c.State, "findings": ids, "aliases": c.Aliases, "learned": c.Learned}, reason); err != nil {
 			return err
 		}
@@ -298,7 +396,7 @@ func (db *DB) OpenCase(ctx context.Context, c *vigil.Case, reason string) (err e
 		if today := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)); c.Learned.After(today) {
 			return vigil.Errorf(vigil.EINVALID, "learned: %s is in the future (today is %s)", c.Learned, today)
 		}
-		dc, err := tx.deviceCases(ctx, c.DeviceID)
+		dc, err := tx.deviceCases(ctx, c.DeviceID, c.IDs())
 		if err != nil {
 			return err
 		}

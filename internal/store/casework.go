@@ -75,7 +75,7 @@ func (db *DB) SplitCase(ctx context.Context, in vigil.SplitInput) (_ *vigil.Case
 		if err := nc.CheckText(); err != nil {
 			return err
 		}
-		dc, err := tx.deviceCases(ctx, dev)
+		dc, err := tx.deviceCases(ctx, dev, []string{vuln})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,136 @@
+package store_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// TestAttachBatch: one sync attaches its new findings with multi-row statements; the cases and events are those of
+// attaching them one by one: three findings of a new vulnerability open one case (one case.open naming the three),
+// a finding carrying a new alias of an open case joins it (the alias indexed), a finding of a closed case puts it
+// back in needs_review, and the trail still reconciles with every row.
+func TestAttachBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		seedOrg(t, db)
+		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
+		if err := db.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		comp := func(name string) vigil.Component {
+			return vigil.Component{Name: name, Version: "1.0", Purl: "pkg:pypi/" + name + "@1.0"}
+		}
+		a, b, c, log4j, django := comp("a"), comp("b"), comp("c"), comp("log4j"), comp("django")
+		v1 := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+		v2 := &vigil.DeviceVersion{DeviceID: d.ID, Version: "2.0"}
+		for _, v := range []*vigil.DeviceVersion{v1, v2} {
+			if err := db.CreateVersion(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SetComponents(ctx, v.ID, []vigil.Component{a, b, c, log4j, django}, "sbom.json"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if o, _, err := db.SyncFindings(ctx, v1.ID, []vigil.Finding{{Component: log4j, Vulnerability: "CVE-2021-44228"},
+			{Component: django, Vulnerability: "CVE-2023-1"}}); err != nil || o != 2 {
+			t.Fatalf("first sync = +%d, %v; want +2", o, err)
+		}
+		before, err := db.Cases(ctx, vigil.CaseFilter{})
+		if err != nil || len(before) != 2 {
+			t.Fatalf("cases after the first sync = %d, %v; want 2", len(before), err)
+		}
+		caseOf := map[string]*vigil.Case{}
+		for _, cs := range before {
+			caseOf[cs.Vulnerability] = cs
+		}
+		if err := db.SetCaseState(ctx, caseOf["CVE-2023-1"].ID, vigil.CaseClosed, "not exploitable"); err != nil {
+			t.Fatal(err)
+		}
+		var head int64
+		if err := db.SQL().QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&head); err != nil {
+			t.Fatal(err)
+		}
+
+		ghsa := []string{"CVE-2024-9"}
+		if o, _, err := db.SyncFindings(ctx, v2.ID, []vigil.Finding{
+			{Component: a, Vulnerability: "GHSA-aaaa-bbbb-cccc", Aliases: ghsa},
+			{Component: b, Vulnerability: "GHSA-aaaa-bbbb-cccc", Aliases: ghsa},
+			{Component: c, Vulnerability: "GHSA-aaaa-bbbb-cccc", Aliases: ghsa},
+			{Component: log4j, Vulnerability: "CVE-2021-44228", Aliases: []string{"GHSA-jfh8-c2jp-5v3q"}},
+			{Component: django, Vulnerability: "CVE-2023-1"},
+		}); err != nil || o != 5 {
+			t.Fatalf("second sync = +%d, %v; want +5", o, err)
+		}
+
+		// The new case is found by its alias (case_ids) and holds the three findings.
+		got, err := db.Cases(ctx, vigil.CaseFilter{Vuln: "cve-2024-9"})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("cases of CVE-2024-9 = %d, %v; want 1", len(got), err)
+		}
+		opened := got[0]
+		if opened.Vulnerability != "CVE-2024-9" || !slices.Equal(opened.Aliases, []string{"GHSA-aaaa-bbbb-cccc"}) || opened.State != vigil.CaseOpen {
+			t.Errorf("new case = %s %v %s; want CVE-2024-9 [GHSA-aaaa-bbbb-cccc] open", opened.Vulnerability, opened.Aliases, opened.State)
+		}
+		fs, err := db.Findings(ctx, vigil.FindingFilter{CaseID: opened.ID})
+		if err != nil || len(fs) != 3 {
+			t.Fatalf("findings of the new case = %d, %v; want 3", len(fs), err)
+		}
+		if got, err := db.Cases(ctx, vigil.CaseFilter{Vuln: "GHSA-jfh8-c2jp-5v3q"}); err != nil || len(got) != 1 || got[0].ID != caseOf["CVE-2021-44228"].ID {
+			t.Errorf("case by the new alias GHSA-jfh8-c2jp-5v3q = %v, %v; want case %d", got, err, caseOf["CVE-2021-44228"].ID)
+		}
+		if cs, err := db.Case(ctx, caseOf["CVE-2023-1"].ID); err != nil || cs.State != vigil.CaseNeedsReview {
+			t.Errorf("closed case after a new finding = %v, %v; want needs_review", cs, err)
+		}
+		for _, cs := range before {
+			fs, err := db.Findings(ctx, vigil.FindingFilter{CaseID: cs.ID})
+			if err != nil || len(fs) != 2 {
+				t.Errorf("findings of case %s = %d, %v; want 2 (one per version)", cs.Vulnerability, len(fs), err)
+			}
+		}
+
+		// One event per case, naming its findings.
+		rows, err := db.SQL().QueryContext(ctx, "SELECT action, object_id, new FROM audit_events WHERE seq > $1 AND object_type = 'case' ORDER BY seq", head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var events []string
+		for rows.Next() {
+			var action, obj, payload string
+			if err := rows.Scan(&action, &obj, &payload); err != nil {
+				t.Fatal(err)
+			}
+			var n struct {
+				Findings []int64         `json:"findings"`
+				State    vigil.CaseState `json:"state"`
+			}
+			if err := json.Unmarshal([]byte(payload), &n); err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, fmt.Sprintf("%s %s %s %d", action, obj, n.State, len(n.Findings)))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			fmt.Sprintf("case.open %d  3", opened.ID),
+			fmt.Sprintf("case.attach %d open 1", caseOf["CVE-2021-44228"].ID),
+			fmt.Sprintf("case.attach %d needs_review 1", caseOf["CVE-2023-1"].ID),
+		}
+		slices.Sort(events)
+		slices.Sort(want)
+		if !slices.Equal(events, want) {
+			t.Errorf("case events of the second sync = %q, want %q", events, want)
+		}
+		rep, err := db.Verify(ctx, nil)
+		if err != nil || len(rep.Problems) != 0 {
+			t.Errorf("audit verify = %+v, %v; want no problems", rep.Problems, err)
+		}
+	})
+}
