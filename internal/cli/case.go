@@ -325,11 +325,7 @@ func caseStateCmd(env *Env) *cobra.Command {
 				if err := a.Cases.SetCaseState(env.actx(), id, vigil.CaseState(state), reason); err != nil {
 					return err
 				}
-				cs, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
-				if err != nil {
-					return err
-				}
-				return env.Output(cases.NewOut(cs), caseTable([]*vigil.Case{cs.Case}))
+				return printCaseRow(env, a, id)
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
@@ -518,11 +514,7 @@ func caseAssignCmd(env *Env) *cobra.Command {
 				if err := a.Cases.SetCaseOwner(env.actx(), id, owner, reason); err != nil {
 					return err
 				}
-				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
-				if err != nil {
-					return err
-				}
-				return env.Output(cases.NewOut(v), caseTable([]*vigil.Case{v.Case}))
+				return printCaseRow(env, a, id)
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
@@ -660,4 +652,13 @@ func printCase(env *Env, a *app.App, id int64, at vigil.Date) error {
 		return env.JSON(cases.NewOut(v))
 	}
 	return printView(env, a, v)
+}
+
+// printCaseRow answers a change to a case (its state, its owner) with the case: its JSON view, or its queue row.
+func printCaseRow(env *Env, a *app.App, id int64) error {
+	v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
+	if err != nil {
+		return err
+	}
+	return env.Output(cases.NewOut(v), caseTable([]*vigil.Case{v.Case}))
 }
