@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
@@ -46,6 +48,16 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		return err
 	}
 	defer cleanup()
+	fromSnapshot := false
+	if c.Snapshot != "" && engine == "sqlite" {
+		if _, err := os.Stat(c.Snapshot); err == nil {
+			if err := copyFile(c.Snapshot, strings.TrimPrefix(dsn, "sqlite:")); err != nil {
+				return err
+			}
+			fromSnapshot = true
+			fmt.Fprintf(stderr, "%-8s starting from the snapshot %s (import, store size and SBOM phases skipped)\n", engine, c.Snapshot)
+		}
+	}
 	actx := app.CLIContext(ctx)
 	db, err := store.Open(actx, dsn, vigil.SystemClock{})
 	if err != nil {
@@ -57,62 +69,18 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 		return err
 	}
 	defer a.Close()
-	prof := func(phase string, run int) string { return fmt.Sprintf("%s-dense-%s-%d", engine, phase, run) }
-	if err := a.Portfolio.CreateOrg(actx, &vigil.Organization{Name: "Bench Medical"}); err != nil {
-		return err
-	}
-	ids := make([]int64, len(sboms))
-	for i := range sboms {
-		d := &vigil.Device{Name: fmt.Sprintf("Device %03d", i), Class: "II", Pathway: vigil.Pathway510k}
-		if err := a.Portfolio.CreateDevice(actx, d); err != nil {
-			return err
-		}
-		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
-		if err := a.Portfolio.CreateVersion(actx, v); err != nil {
-			return err
-		}
-		ids[i] = v.ID
-	}
-
-	im := &importer.Importer{Store: db} // the importer alone: the phases are measured apart
-	t := startPhase(c.ProfDir, prof("corpus-import", 1), true)
-	res, err := im.Import(actx, []string{filepath.Join(c.Dense, "osv-scalibr")}, vigil.ImportOptions{})
-	if err != nil {
-		return fmt.Errorf("corpus import: %w", err)
-	}
-	added := 0
-	for _, s := range res.Summaries {
-		added += s.Added
-	}
-	rep.add(t.end(engine, "corpus-import", 1, fmt.Sprintf("%d advisories added", added)))
-	size, err := storeSize(actx, engine, dsn, db.SQL(), c.Dense)
-	if err != nil {
-		return err
-	}
-	rep.Sizes = append(rep.Sizes, size)
-	fmt.Fprintf(stderr, "%-8s store after the corpus import: %.0f MB for %.0f MB of zips (%.2f×)\n", engine, size.StoreMB, size.ZipsMB, size.Ratio)
-	if _, err := a.Portfolio.RematchChanged(actx); err != nil { // consume the corpus's change feed
-		return err
-	}
-
-	t = startPhase(c.ProfDir, prof("sbom-import", 1), true)
-	opened := 0
-	for i, id := range ids {
-		f, err := os.Open(sboms[i])
-		if err != nil {
-			return err
-		}
-		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sboms[i]), psvc.SBOMOptions{})
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", sboms[i], err)
-		}
-		opened += sr.Opened
-	}
-	rep.add(t.end(engine, "sbom-import", 1, fmt.Sprintf("%d SBOMs, %d findings opened", len(ids), opened)))
-	extra := make([]map[[2]string]bool, len(ids)) // findings the deltas add, per version
+	im := &importer.Importer{Store: db}             // the importer alone: the phases are measured apart
+	extra := make([]map[[2]string]bool, len(sboms)) // findings the deltas add, per version
+	var ids []int64
 	want := 0
-	if want, err = checkTruth(actx, a, engine, "dense findings after the SBOM imports", ids, sboms, extra, rep); err != nil {
+	if fromSnapshot {
+		if ids, err = snapshotVersions(actx, db.SQL(), len(sboms)); err != nil {
+			return err
+		}
+		if want, err = checkTruth(actx, a, engine, "dense findings in the snapshot", ids, sboms, extra, rep); err != nil {
+			return err
+		}
+	} else if ids, want, err = loadDense(actx, c, engine, dsn, db, a, im, sboms, extra, rep, stderr); err != nil {
 		return err
 	}
 	if c.Vigil != "" {
@@ -122,7 +90,7 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 	}
 
 	for r := 1; r <= c.Runs; r++ {
-		t := startPhase(c.ProfDir, prof("rematch-all", r), r == 1)
+		t := startPhase(c.ProfDir, profName(engine, "rematch-all", r), r == 1)
 		res, err := a.Portfolio.Rematch(actx, psvc.RematchOptions{})
 		if err != nil {
 			return err
@@ -160,12 +128,12 @@ func measureDense(ctx context.Context, c config, engine string, pg *postgres, re
 				opens++
 			}
 		}
-		t := startPhase(c.ProfDir, prof("delta-import", run), run == 1)
+		t := startPhase(c.ProfDir, profName(engine, "delta-import", run), run == 1)
 		if _, err := im.Import(actx, []string{dir}, vigil.ImportOptions{}); err != nil {
 			return fmt.Errorf("delta %s: %w", dir, err)
 		}
 		mi := t.end(engine, "dense-delta-import", run, "")
-		t = startPhase(c.ProfDir, prof("delta-rematch", run), run == 1)
+		t = startPhase(c.ProfDir, profName(engine, "delta-rematch", run), run == 1)
 		res, err := a.Portfolio.RematchChanged(actx)
 		if err != nil {
 			return err
@@ -228,4 +196,119 @@ func checkTruth(ctx context.Context, a *app.App, engine, what string, ids []int6
 	}
 	rep.check(engine, what, fp == 0 && fn == 0, "%d versions, %d findings (want %d), %d FP, %d FN, %d versions differ", len(ids), total, expected, fp, fn, bad)
 	return expected, nil
+}
+
+// loadDense loads the dense shape into the fresh store: the corpus (measured, with the store's size after it), then
+// every SBOM onto a version of its own, each matched at import; it checks the findings against the truth files and,
+// with -snapshot, keeps a copy of the loaded SQLite store. It returns the versions' ids and the findings expected.
+func loadDense(actx context.Context, c config, engine, dsn string, db *store.DB, a *app.App, im *importer.Importer, sboms []string, extra []map[[2]string]bool, rep *report, stderr io.Writer) ([]int64, int, error) {
+	if err := a.Portfolio.CreateOrg(actx, &vigil.Organization{Name: "Bench Medical"}); err != nil {
+		return nil, 0, err
+	}
+	ids := make([]int64, len(sboms))
+	for i := range sboms {
+		d := &vigil.Device{Name: fmt.Sprintf("Device %03d", i), Class: "II", Pathway: vigil.Pathway510k}
+		if err := a.Portfolio.CreateDevice(actx, d); err != nil {
+			return nil, 0, err
+		}
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+		if err := a.Portfolio.CreateVersion(actx, v); err != nil {
+			return nil, 0, err
+		}
+		ids[i] = v.ID
+	}
+
+	t := startPhase(c.ProfDir, profName(engine, "corpus-import", 1), true)
+	res, err := im.Import(actx, []string{filepath.Join(c.Dense, "osv-scalibr")}, vigil.ImportOptions{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("corpus import: %w", err)
+	}
+	added := 0
+	for _, s := range res.Summaries {
+		added += s.Added
+	}
+	rep.add(t.end(engine, "corpus-import", 1, fmt.Sprintf("%d advisories added", added)))
+	size, err := storeSize(actx, engine, dsn, db.SQL(), c.Dense)
+	if err != nil {
+		return nil, 0, err
+	}
+	rep.Sizes = append(rep.Sizes, size)
+	fmt.Fprintf(stderr, "%-8s store after the corpus import: %.0f MB for %.0f MB of zips (%.2f×)\n", engine, size.StoreMB, size.ZipsMB, size.Ratio)
+	if _, err := a.Portfolio.RematchChanged(actx); err != nil { // consume the corpus's change feed
+		return nil, 0, err
+	}
+
+	t = startPhase(c.ProfDir, profName(engine, "sbom-import", 1), true)
+	opened := 0
+	for i, id := range ids {
+		f, err := os.Open(sboms[i])
+		if err != nil {
+			return nil, 0, err
+		}
+		sr, err := a.Portfolio.ImportSBOM(actx, id, f, filepath.Base(sboms[i]), psvc.SBOMOptions{})
+		f.Close()
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", sboms[i], err)
+		}
+		opened += sr.Opened
+	}
+	rep.add(t.end(engine, "sbom-import", 1, fmt.Sprintf("%d SBOMs, %d findings opened", len(ids), opened)))
+	want, err := checkTruth(actx, a, engine, "dense findings after the SBOM imports", ids, sboms, extra, rep)
+	if err != nil {
+		return nil, 0, err
+	}
+	if c.Snapshot != "" && engine == "sqlite" && rep.failures() == 0 {
+		fmt.Fprintf(stderr, "%-8s writing the snapshot %s\n", engine, c.Snapshot)
+		if _, err := db.SQL().ExecContext(actx, "VACUUM INTO ?", c.Snapshot); err != nil {
+			return nil, 0, fmt.Errorf("snapshot %s: %w", c.Snapshot, err)
+		}
+	}
+	return ids, want, nil
+}
+
+// snapshotVersions returns the device versions of a snapshot in the order loadDense created them (one per SBOM).
+func snapshotVersions(ctx context.Context, h *sql.DB, n int) ([]int64, error) {
+	rows, err := h.QueryContext(ctx, "SELECT id FROM device_versions ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("the snapshot holds %d device versions, -versions asks for %d", len(ids), n)
+	}
+	return ids, nil
+}
+
+// copyFile copies the snapshot into a fresh store's path.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// profName names a phase's CPU profile.
+func profName(engine, phase string, run int) string {
+	return fmt.Sprintf("%s-dense-%s-%d", engine, phase, run)
 }

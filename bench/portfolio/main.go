@@ -81,6 +81,7 @@ type config struct {
 	Shared      string // ../shared/bench
 	Vigil       string // the vigil binary scans run (built into WORK/bin)
 	OSVScanner  string // the peer's binary; "" to skip it
+	Snapshot    string // SQLite store after the SBOM loads: written when absent, else started from
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -108,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.GenDeltas, "gen-deltas", 3, "with -gen: deltas to generate and apply (mkdelta.py runs 1..N)")
 	fs.StringVar(&c.Shared, "shared", "", "../shared/bench (default: beside the module root)")
 	fs.StringVar(&c.OSVScanner, "osv-scanner", "", "with -gen: osv-scanner binary (default WORK/bin/osv-scanner, installed with go install when missing; \"none\" skips it)")
+	fs.StringVar(&c.Snapshot, "snapshot", "", "with -dense or -gen, SQLite: a copy of the store once the corpus and every SBOM are loaded and checked; written when FILE is absent, else the run starts from a copy of it and skips the import, store size and SBOM phases (for profiling the later phases at full scale)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
