@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -82,10 +85,14 @@ func truthy(v string) bool {
 // decodeJSON reads a bounded JSON body into v, refusing unknown fields so that a misspelt field is an error naming
 // it rather than silently ignored.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return fieldOfValue(body, v, jsonError(err))
 	}
 	if dec.More() {
 		return vigil.Errorf(vigil.EINVALID, "body: more than one JSON value")
@@ -117,6 +124,130 @@ func jsonError(err error) error {
 		return vigil.Errorf(vigil.EINVALID, "%s: no such field", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
 	}
 	return vigil.Errorf(vigil.EINVALID, "body: %s", clipText(200, err.Error()))
+}
+
+// fieldOfValue names the field of a value a type refused while decoding (a date such as 2025-13-01): encoding/json
+// passes the type's own error through without saying where the value was. The body is walked in document order,
+// as the decoder read it, for the first string value whose field's type (found in v's type by the path) refuses it
+// with the same error, and that path (plan.due, items[2].on) is put in front of the message.
+func fieldOfValue(body []byte, v any, err error) error {
+	var ve *vigil.Error
+	if !errors.As(err, &ve) {
+		return err
+	}
+	type level struct {
+		key     string // the object key whose value is being read
+		index   int    // the array index, -1 in an object
+		wantKey bool   // in an object, the next string is a key
+	}
+	var stack []level
+	next := func() { // a value is complete: its object expects a key next, its array the next index
+		if n := len(stack); n > 0 {
+			if stack[n-1].index >= 0 {
+				stack[n-1].index++
+			} else {
+				stack[n-1].wantKey = true
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, terr := dec.Token()
+		if terr != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, level{index: -1, wantKey: true})
+			case '[':
+				stack = append(stack, level{index: 0})
+			default:
+				stack = stack[:len(stack)-1]
+				next()
+			}
+			continue
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].index < 0 && stack[n-1].wantKey {
+				stack[n-1].key, stack[n-1].wantKey = t, false
+				continue
+			}
+			var path strings.Builder
+			ft := reflect.TypeOf(v)
+			for _, l := range stack {
+				if l.index >= 0 {
+					fmt.Fprintf(&path, "[%d]", l.index)
+					ft = elemType(ft)
+				} else {
+					if path.Len() > 0 {
+						path.WriteByte('.')
+					}
+					path.WriteString(l.key)
+					ft = fieldType(ft, l.key)
+				}
+			}
+			if refuses(ft, t, ve.Message) {
+				msg := strings.TrimPrefix(ve.Message, stack[len(stack)-1].key+": ") // a word's error names its key
+				return vigil.Errorf(ve.Code, "%s: %s", path.String(), msg)
+			}
+		}
+		next()
+	}
+}
+
+// elemType is the element type of a slice or array (through pointers); nil for anything else.
+func elemType(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || (t.Kind() != reflect.Slice && t.Kind() != reflect.Array) {
+		return nil
+	}
+	return t.Elem()
+}
+
+// fieldType is the type of the struct field (through pointers and embedded structs) encoding/json decodes key into.
+func fieldType(t reflect.Type, key string) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" {
+			if ft := fieldType(f.Type, key); ft != nil {
+				return ft
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if f.IsExported() && name != "-" && strings.EqualFold(name, key) {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// refuses reports whether a value of type t unmarshals text with the error message msg.
+func refuses(t reflect.Type, text, msg string) bool {
+	if t == nil {
+		return false
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	u, ok := reflect.New(t).Interface().(encoding.TextUnmarshaler)
+	if !ok {
+		return false
+	}
+	err := u.UnmarshalText([]byte(text))
+	return err != nil && vigil.ErrorMessage(err) == msg
 }
 
 // parseForm reads a bounded url-encoded or multipart form (the CSRF check may have parsed it already).

@@ -224,10 +224,21 @@ func TestJSONErrorsNameTheField(t *testing.T) {
 	type in struct {
 		Name  string `json:"name"`
 		Units int    `json:"units"`
+		Plan  struct {
+			Due   vigil.Date `json:"due"`
+			Steps []struct {
+				On vigil.Date `json:"on"`
+			} `json:"steps"`
+		} `json:"plan"`
+		Meaning vigil.SignatureMeaning `json:"meaning"`
 	}
 	for body, want := range map[string]string{
-		`{"nmae": "x"}`:          "nmae: no such field",
-		`{"units": "ten"}`:       "units: want int, got JSON string",
+		`{"nmae": "x"}`:    "nmae: no such field",
+		`{"units": "ten"}`: "units: want int, got JSON string",
+		`{"name": "2025-13-01", "plan": {"due": "2025-13-01"}}`:                                  `plan.due: invalid date "2025-13-01"`,
+		`{"plan": {"due": "2025-06-01", "steps": [{"on": "2025-06-02"}, {"on": "2025-02-30"}]}}`: `plan.steps[1].on: invalid date "2025-02-30"`,
+		`{"plan": {"steps": [{"on": "x"}]}, "name": "x"}`:                                        `plan.steps[0].on: invalid date "x"`,
+		`{"meaning": "approve"}`: `meaning: "approve"`,
 		`{"name": `:              "body: ",
 		``:                       "body: empty",
 		`{"name": "a"} {"x": 1}`: "body: more than one JSON value",
