@@ -417,7 +417,8 @@ func TestCommunication(t *testing.T) {
 // checkSigned verifies what the one OpenPGP key signs, with the public key as provider-metadata.json publishes
 // it: the detached signature (.asc) of the CSAF document at doc, and security.txt, cleartext-signed (RFC 9116
 // §2.3), whose fields it then checks: the required Contact (one or more) and Expires (once, in the future, under
-// a year away), and Canonical, Policy, Preferred-Languages and CSAF as the policy sets them.
+// a year away), Canonical, Policy, Preferred-Languages and CSAF as the policy sets them, and Encryption naming the
+// published key.
 func checkSigned(t *testing.T, client *http.Client, base, doc string) {
 	t.Helper()
 	get := func(path string) []byte {
@@ -473,7 +474,7 @@ func checkSigned(t *testing.T, client *http.Client, base, doc string) {
 		t.Errorf("Expires %q: %v", fields["Expires"][0], err)
 	}
 	for name, want := range map[string]string{"Canonical": base + "/.well-known/security.txt", "Policy": base + "/security/policy", "Preferred-Languages": "en",
-		"CSAF": base + "/.well-known/csaf/provider-metadata.json"} {
+		"CSAF": base + "/.well-known/csaf/provider-metadata.json", "Encryption": pm.Keys[0].URL} {
 		if got := fields[name]; len(got) != 1 || got[0] != want {
 			t.Errorf("security.txt %s = %v, want %s", name, got, want)
 		}

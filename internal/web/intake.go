@@ -387,7 +387,11 @@ func (s *Server) securityTxt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := SecurityTxt(pol)
+	fingerprint := ""
+	if s.svc.OpenPGP != nil {
+		fingerprint = s.svc.OpenPGP.Fingerprint()
+	}
+	body, err := SecurityTxt(pol, fingerprint)
 	if err != nil {
 		return err
 	}
@@ -404,9 +408,11 @@ func (s *Server) securityTxt(w http.ResponseWriter, r *http.Request) error {
 }
 
 // SecurityTxt writes the RFC 9116 file for a policy: Contact (the organization's CVD contact, and the report
-// page), Expires, Preferred-Languages, Canonical and Policy (both need the public base URL). ENOTFOUND saying
-// what is missing when the file would lack a required field.
-func SecurityTxt(p *vigil.CVDPolicy) (string, error) {
+// page), Expires, Preferred-Languages, Canonical and Policy (both need the public base URL), and Encryption when
+// the organization has an OpenPGP key (fingerprint, "" for none): the key that signs the file and the CSAF
+// documents, published beside them, is the one a researcher encrypts a report to. ENOTFOUND saying what is
+// missing when the file would lack a required field.
+func SecurityTxt(p *vigil.CVDPolicy, fingerprint string) (string, error) {
 	var contacts []string
 	if c := strings.TrimSpace(p.Contact); c != "" {
 		switch {
@@ -442,6 +448,9 @@ func SecurityTxt(p *vigil.CVDPolicy) (string, error) {
 		b.WriteString("Canonical: " + p.BaseURL + "/.well-known/security.txt\n")
 		b.WriteString("Policy: " + p.BaseURL + "/security/policy\n")
 		b.WriteString("CSAF: " + p.BaseURL + "/.well-known/csaf/provider-metadata.json\n")
+		if fingerprint != "" {
+			b.WriteString("Encryption: " + p.BaseURL + "/.well-known/csaf/openpgp/" + fingerprint + ".asc\n")
+		}
 	}
 	return b.String(), nil
 }
@@ -854,7 +863,7 @@ func (s *Server) intakePanel(ctx context.Context) (*intakePanel, error) {
 
 // securityTxtWarning says what is wrong with the published security.txt as of now, or "".
 func securityTxtWarning(pol *vigil.CVDPolicy, now time.Time, zone *time.Location) string {
-	if _, err := SecurityTxt(pol); err != nil {
+	if _, err := SecurityTxt(pol, ""); err != nil {
 		return vigil.ErrorMessage(err)
 	}
 	switch left := pol.Expires.Sub(now); {

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
+	"github.com/vigil-dev/vigil/internal/web"
 )
 
 var followLink = regexp.MustCompile(`id="follow-link" class="mono" href="(/report/follow/[A-Za-z0-9_-]+)"`)
@@ -310,6 +311,10 @@ func TestSecurityTxt(t *testing.T) {
 		"CSAF: https://psirt.fixture.example/.well-known/csaf/provider-metadata.json\n"
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" || body != want {
 		t.Errorf("security.txt: %d %s\n%s\nwant\n%s", res.StatusCode, res.Header.Get("Content-Type"), body, want)
+	}
+	withKey, err := web.SecurityTxt(&vigil.CVDPolicy{OrgName: "Fixture Medical", Contact: "psirt@fixture.example", Expires: expires, BaseURL: "https://psirt.fixture.example"}, "0123ABCD")
+	if err != nil || !strings.HasSuffix(withKey, "CSAF: https://psirt.fixture.example/.well-known/csaf/provider-metadata.json\nEncryption: https://psirt.fixture.example/.well-known/csaf/openpgp/0123ABCD.asc\n") {
+		t.Errorf("security.txt with an OpenPGP key lacks its Encryption field: %v\n%s", err, withKey)
 	}
 	if res, body := c.get("/security/policy"); res.StatusCode != 200 || !strings.Contains(body, "within 5 working days") || !strings.Contains(body, "Infusio IP-3") {
 		t.Errorf("policy page: %d %s", res.StatusCode, clip(body))

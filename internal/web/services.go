@@ -77,9 +77,10 @@ type Audit interface {
 	VerifyChain(ctx context.Context) (vigil.AuditReport, error)
 }
 
-// ClearSigner makes an OpenPGP cleartext signature of a text, dated at.
+// ClearSigner makes an OpenPGP cleartext signature of a text, dated at, with the key of the fingerprint.
 type ClearSigner interface {
 	ClearSign(text []byte, at time.Time) ([]byte, error)
+	Fingerprint() string
 }
 
 // Cases is the case workflow (internal/cases.Service): the same calls the command line makes. Each authorizes
