@@ -314,6 +314,28 @@ func TestSharePending(t *testing.T) {
 			if !slices.ContainsFunc(al, func(a isao.Alert) bool { return strings.Contains(a.What, "refused") }) {
 				t.Errorf("alerts with a failed share = %+v", al)
 			}
+			// The refused share's isao_shared event is withdrawn by the system with the server's words; the first
+			// share's stands, so criterion 4 is still met.
+			withdrawn := func() map[int64]string {
+				v, err := fx.cases.CaseView(ctx, fx.caseID, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := map[int64]string{}
+				for _, x := range v.Withdrawn {
+					if x.Event != nil && x.Event.Type == regulatory.EventISAOShared {
+						w[x.Event.ID] = x.Retraction.Actor + ": " + x.Retraction.Reason
+					}
+				}
+				return w
+			}
+			if w := withdrawn(); len(w) != 1 || !strings.HasPrefix(w[failed.EventID], "system:isao-status: ") || !strings.Contains(w[failed.EventID], "not a member of this trust group") ||
+				!strings.Contains(w[failed.EventID], "asked by system") {
+				t.Errorf("withdrawn isao_shared events = %v, want the refused share's event %d, by isao-status, naming the asker", w, failed.EventID)
+			}
+			if c := criterion4(t, fx); c.Status != regulatory.StatusMet {
+				t.Errorf("criterion 4 after one refused share beside a complete one: %+v", c)
+			}
 			exp, _ := fx.svc.Share(ctx, isao.ShareInput{CaseID: fx.caseID, Export: true})
 			if _, err := fx.svc.RefreshStatus(ctx, exp.Shares[0].ID); vigil.ErrorCode(err) != vigil.EINVALID {
 				t.Errorf("the status of an exported share = %v", err)

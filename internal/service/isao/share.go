@@ -188,13 +188,41 @@ func (s *Service) RefreshStatus(ctx context.Context, shareID int64) (*vigil.ISAO
 		return nil, err
 	}
 	for _, o := range same {
-		if o.StatusID == sh.StatusID {
-			if err := s.Store.SetISAOShareStatus(ctx, o.ID, status, text); err != nil {
+		if o.StatusID != sh.StatusID {
+			continue
+		}
+		if status == vigil.ShareFailed {
+			if err := s.withdrawShared(ctx, o, text); err != nil {
 				return nil, err
 			}
 		}
+		if err := s.Store.SetISAOShareStatus(ctx, o.ID, status, text); err != nil {
+			return nil, err
+		}
 	}
 	return s.Store.ISAOShare(ctx, shareID)
+}
+
+// withdrawShared retracts the isao_shared event a share recorded when the TAXII server finally refused the bundle:
+// the ISAO did not get what the event says it got, so criterion 4 must not count it. The retraction is the
+// system's (isao-status), as the server's answer is a fact and not a person's decision, and its reason names who
+// asked for the status. Run before the share is marked failed, so a retraction that fails leaves the share pending
+// and the next poll tries again.
+func (s *Service) withdrawShared(ctx context.Context, sh *vigil.ISAOShare, refused string) error {
+	if sh.EventID == 0 {
+		return nil
+	}
+	asker := "the isao-status job"
+	if a, ok := vigil.ActorFrom(ctx); ok {
+		asker = a.String()
+	}
+	r := &vigil.Retraction{CaseID: sh.CaseID, Record: vigil.RecordRef{Kind: vigil.RecordEvent, ID: sh.EventID},
+		Reason: vigil.Clip(vigil.MaxText, fmt.Sprintf("%s's TAXII server refused the bundle %s (status %s: %s); asked by %s. Share it again.", sh.ISAO, sh.BundleID, sh.StatusID, refused, asker))}
+	err := s.Cases.Retract(vigil.WithActor(ctx, vigil.Actor{System: true, Name: "isao-status"}), r)
+	if vigil.ErrorCode(err) == vigil.ECONFLICT { // retracted already (a poll that failed after retracting)
+		return nil
+	}
+	return err
 }
 
 // RefreshPending asks again for the status of every share still pending (each TAXII request once), and returns the
