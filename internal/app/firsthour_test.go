@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,13 +22,7 @@ import (
 // entry is cut: each fits its cell, and each day's cell shows every entry (they were clipped at one line and at a
 // fixed height).
 func TestBrowserFirstHour(t *testing.T) {
-	exe := chromiumPath()
-	if exe == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed (scripts/test installs it): the browser test cannot run and CI must not pass without it")
-		}
-		t.Skip("\n\n*** SKIPPING THE BROWSER TEST: chromium not found (apt-get install chromium, or run scripts/test) ***\n\n")
-	}
+	ui := newChromium(t, "first-hour", 8*time.Minute)
 	ctx := app.CLIContext(context.Background())
 	a, err := app.Open(ctx, storetest.MigratedDSN(t, "sqlite"), nil)
 	if err != nil {
@@ -57,55 +50,12 @@ func TestBrowserFirstHour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	shots := screenshotDir(t)
-	t.Logf("screenshots in %s", shots)
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000)}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 8*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		for i, s := range steps {
-			sctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-			err := chromedp.Do(sctx, s)
-			cancel()
-			if err != nil {
-				if png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
-					os.WriteFile(filepath.Join(shots, "first-hour-failed.png"), png, 0o644)
-				}
-				t.Fatalf("%s (step %d): %v", what, i+1, err)
-			}
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		if png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
-			os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		}
-	}
 	base := srv.URL
 
-	do("sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("input[name=name]")),
+	ui.do("sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("input[name=name]")),
 		chromedp.SendKeys(chromedp.CSS("input[name=name]"), "alice"), chromedp.SendKeys(chromedp.CSS("input[name=password]"), pw),
 		chromedp.Click(chromedp.CSS("section.login button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("section.tiles")))
-	do("add a device", chromedp.Navigate(base+"/devices"), chromedp.Click(chromedp.CSS("details.panel summary")),
+	ui.do("add a device", chromedp.Navigate(base+"/devices"), chromedp.Click(chromedp.CSS("details.panel summary")),
 		chromedp.SendKeys(chromedp.CSS(`form[action="/devices"] input[name=name]`), "Infusion Pump IP-3"),
 		chromedp.SetValue(chromedp.CSS(`form[action="/devices"] select[name=class]`), "II"),
 		chromedp.SetValue(chromedp.CSS(`form[action="/devices"] select[name=pathway]`), "510k"),
@@ -114,48 +64,48 @@ func TestBrowserFirstHour(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`form[action="/devices"] textarea[name=functions]`), "dose delivery: catastrophic\nocclusion alarm: critical"),
 		chromedp.Click(chromedp.CSS(`form[action="/devices"] button[type=submit]`)),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Device created")]`))
-	do("add a version", chromedp.Click(chromedp.CSS("details summary")),
+	ui.do("add a version", chromedp.Click(chromedp.CSS("details summary")),
 		chromedp.SendKeys(chromedp.CSS(`form[action$="/versions"] input[name=version]`), "3.2.1"),
 		chromedp.SendKeys(chromedp.CSS(`form[action$="/versions"] input[name=units_fielded]`), "5100"),
 		chromedp.Click(chromedp.CSS(`form[action$="/versions"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#sbom-upload")))
-	shot("first-hour-01-version")
-	do("upload the SBOM", chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
+	ui.shot("first-hour-01-version")
+	ui.do("upload the SBOM", chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
 		chromedp.Click(chromedp.CSS("#sbom-upload button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#upload-result")))
-	if got := text("#upload-result"); !strings.Contains(got, "3 new findings opened") {
+	if got := ui.text("#upload-result"); !strings.Contains(got, "3 new findings opened") {
 		t.Fatalf("upload result: %q", got)
 	}
-	do("see the matches", chromedp.Click(chromedp.CSS("#upload-result a")), chromedp.WaitVisible(chromedp.CSS("table.list")))
-	if got := text("table.list"); !strings.Contains(got, "CVE-2022-25640") || !strings.Contains(got, "CVE-2022-25638") || !strings.Contains(got, "GHSA-5crp-9r3c-p9vr") {
+	ui.do("see the matches", chromedp.Click(chromedp.CSS("#upload-result a")), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	if got := ui.text("table.list"); !strings.Contains(got, "CVE-2022-25640") || !strings.Contains(got, "CVE-2022-25638") || !strings.Contains(got, "GHSA-5crp-9r3c-p9vr") {
 		t.Fatalf("findings: %q", got)
 	}
-	shot("first-hour-02-findings")
-	do("open the wolfSSL finding", chromedp.Click(`//a[text()="CVE-2022-25640"]/ancestor::tr//td[1]/a`), chromedp.WaitVisible(chromedp.CSS("#assess")))
-	do("assess", chromedp.SendKeys(chromedp.CSS("#cvss"), "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"),
+	ui.shot("first-hour-02-findings")
+	ui.do("open the wolfSSL finding", chromedp.Click(`//a[text()="CVE-2022-25640"]/ancestor::tr//td[1]/a`), chromedp.WaitVisible(chromedp.CSS("#assess")))
+	ui.do("assess", chromedp.SendKeys(chromedp.CSS("#cvss"), "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N"),
 		chromedp.WaitVisible(chromedp.CSS("#cvss-result b.score")),
 		chromedp.Click(chromedp.CSS(`#assess input[name=function][value="dose delivery"]`)),
 		chromedp.SendKeys(chromedp.CSS("#assess textarea[name=rationale]"), "A client without a certificate reaches the dose-programming interface."),
 		chromedp.Click(chromedp.CSS("#assess button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Assessment recorded")]`))
-	if got := text("#determination"); !strings.Contains(got, "uncontrolled") {
+	if got := ui.text("#determination"); !strings.Contains(got, "uncontrolled") {
 		t.Fatalf("determination: %q", got)
 	}
-	if before := text("#clocks"); !strings.Contains(before, "ED 30-day communication") || strings.Contains(before, "Part 806") {
+	if before := ui.text("#clocks"); !strings.Contains(before, "ED 30-day communication") || strings.Contains(before, "Part 806") {
 		t.Fatalf("clocks after assessing: %q", before)
 	}
-	do("record the customer notice", chromedp.SetValue(chromedp.CSS("#event-type"), "customer_notified"),
+	ui.do("record the customer notice", chromedp.SetValue(chromedp.CSS("#event-type"), "customer_notified"),
 		chromedp.SendKeys(chromedp.CSS("#record-event input[name=note]"), "Customer notice CN-2026-14"),
 		chromedp.Click(chromedp.CSS("#record-event button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Event recorded")]`))
-	if after := text("#clocks"); !strings.Contains(after, "Part 806 report") {
+	if after := ui.text("#clocks"); !strings.Contains(after, "Part 806 report") {
 		t.Errorf("clocks after the notice did not change: %q", after)
 	}
-	shot("first-hour-03-finding")
+	ui.shot("first-hour-03-finding")
 
 	// No calendar entry is cut: a vulnerability id wraps inside its day instead of ending in an ellipsis.
-	do("open the deadlines", chromedp.Navigate(base+"/deadlines"), chromedp.WaitVisible(chromedp.CSS(".calendar a.due")))
-	shot("first-hour-04-deadlines")
-	clipped, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
+	ui.do("open the deadlines", chromedp.Navigate(base+"/deadlines"), chromedp.WaitVisible(chromedp.CSS(".calendar a.due")))
+	ui.shot("first-hour-04-deadlines")
+	clipped, err := chromedp.Run(ui.ctx, chromedp.Evaluate[[]string](`(() => {
 		const out = [];
 		for (const a of document.querySelectorAll("table.cal a.due")) {
 			if (a.scrollWidth > a.clientWidth + 1) out.push("entry cut: " + a.textContent.trim());
@@ -173,7 +123,7 @@ func TestBrowserFirstHour(t *testing.T) {
 	}
 	// The list of clocks keeps its columns: every cell of a row spans the row (the rule's cell, styled as a side
 	// note, had become a block of its own height, off the row's grid).
-	misaligned, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
+	misaligned, err := chromedp.Run(ui.ctx, chromedp.Evaluate[[]string](`(() => {
 		const out = [];
 		for (const tr of document.querySelectorAll("#agenda tbody tr")) {
 			const row = tr.getBoundingClientRect();

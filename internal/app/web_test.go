@@ -283,101 +283,18 @@ func TestWebFlow(t *testing.T) {
 	}
 }
 
-// screenshotDir is where the browser test saves its screenshots: $VIGIL_SCREENSHOTS, else a new temporary folder
-// that is kept (they are test artifacts).
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("VIGIL_SCREENSHOTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	d, err := os.MkdirTemp("", "vigil-screenshots-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-func chromiumPath() string {
-	for _, p := range []string{os.Getenv("VIGIL_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	return ""
-}
-
-// TestBrowserFlow drives Debian's headless Chromium through the same flow and saves a screenshot of each main
-// screen. Without Chromium it skips loudly, unless $CI is set: then it fails, so CI cannot go green without it.
+// TestBrowserFlow drives Debian's headless Chromium through the same flow, with a screenshot of each main screen
+// when $VIGIL_SCREENSHOTS asks for them.
 func TestBrowserFlow(t *testing.T) {
-	exe := chromiumPath()
-	if exe == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed (scripts/test installs it): the browser test cannot run and CI must not pass without it")
-		}
-		t.Skip("\n\n*** SKIPPING THE BROWSER TEST: chromium not found (apt-get install chromium, or run scripts/test) ***\n\n")
-	}
+	ui := newChromium(t, "flow", 8*time.Minute)
 	f := newWebFlow(t, store.SQLite)
-	shots := screenshotDir(t)
-	t.Logf("screenshots in %s", shots)
-	profile := t.TempDir()
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1400, 1000)}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 8*time.Minute)
-	defer cancel()
-	// The first action starts the browser; it must run in the long-lived context (a step's own timeout context
-	// would end the browser with it).
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
 	base := f.srv.URL
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		for i, s := range steps {
-			sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-			err := chromedp.Do(sctx, s)
-			cancel()
-			if err != nil {
-				if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-					os.WriteFile(filepath.Join(shots, "failed.png"), png, 0o644)
-				}
-				t.Fatalf("%s (step %d): %v", what, i+1, err)
-			}
-		}
-	}
 
-	do("sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("input[name=name]")))
-	shot("01-login")
-	do("sign in", chromedp.SendKeys(chromedp.CSS("input[name=name]"), "admin"), chromedp.SendKeys(chromedp.CSS("input[name=password]"), f.pw),
+	ui.do("sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("input[name=name]")))
+	ui.shot("01-login")
+	ui.do("sign in", chromedp.SendKeys(chromedp.CSS("input[name=name]"), "admin"), chromedp.SendKeys(chromedp.CSS("input[name=password]"), f.pw),
 		chromedp.Click(chromedp.CSS("section.login button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("section.tiles")))
-	shot("02-dashboard-empty")
+	ui.shot("02-dashboard-empty")
 
 	// Advisories arrive (as a scheduled sync would bring them).
 	jar := f.signIn("admin", f.pw)
@@ -388,94 +305,94 @@ func TestBrowserFlow(t *testing.T) {
 	if err := os.WriteFile(sbomPath, []byte(flowSBOM), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	do("open the version", chromedp.Navigate(fmt.Sprintf("%s/versions/%d", base, ver)), chromedp.WaitVisible(chromedp.CSS("#sbom-upload")))
-	shot("03-version")
+	ui.do("open the version", chromedp.Navigate(fmt.Sprintf("%s/versions/%d", base, ver)), chromedp.WaitVisible(chromedp.CSS("#sbom-upload")))
+	ui.shot("03-version")
 	// It drops most of the demo SBOM's components: the page shows the diff and asks to confirm.
-	do("upload the SBOM", chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
+	ui.do("upload the SBOM", chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
 		chromedp.Click(chromedp.CSS("#sbom-upload button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#shrink-confirm")))
-	do("confirm the shrink", chromedp.Click(chromedp.CSS(`#sbom-upload input[name="allow_shrink"]`)),
+	ui.do("confirm the shrink", chromedp.Click(chromedp.CSS(`#sbom-upload input[name="allow_shrink"]`)),
 		chromedp.SetUploadFiles(chromedp.CSS("#sbom-upload input[type=file]"), []string{sbomPath}),
 		chromedp.Click(chromedp.CSS("#sbom-upload button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#upload-result")))
-	if got := text("#upload-result"); !strings.Contains(got, "2 new findings opened") {
+	if got := ui.text("#upload-result"); !strings.Contains(got, "2 new findings opened") {
 		t.Fatalf("upload result: %q", got)
 	}
-	shot("04-upload-result")
+	ui.shot("04-upload-result")
 
-	do("see the new findings", chromedp.Click(chromedp.CSS("#upload-result a")), chromedp.WaitVisible(chromedp.CSS("table.list")))
-	if got := text("table.list"); !strings.Contains(got, "GO-2023-1737") || !strings.Contains(got, "GO-2025-3487") {
+	ui.do("see the new findings", chromedp.Click(chromedp.CSS("#upload-result a")), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	if got := ui.text("table.list"); !strings.Contains(got, "GO-2023-1737") || !strings.Contains(got, "GO-2025-3487") {
 		t.Fatalf("findings list: %q", got)
 	}
-	shot("05-findings")
+	ui.shot("05-findings")
 
-	do("open the gin finding", chromedp.Click(`//a[text()="GO-2023-1737"]/ancestor::tr//td[1]/a`), chromedp.WaitVisible(chromedp.CSS("#assess")))
-	shot("06-finding-unassessed")
-	do("assess", chromedp.SendKeys(chromedp.CSS("#cvss"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+	ui.do("open the gin finding", chromedp.Click(`//a[text()="GO-2023-1737"]/ancestor::tr//td[1]/a`), chromedp.WaitVisible(chromedp.CSS("#assess")))
+	ui.shot("06-finding-unassessed")
+	ui.do("assess", chromedp.SendKeys(chromedp.CSS("#cvss"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
 		chromedp.WaitVisible(chromedp.CSS("#cvss-result b.score")))
-	if got := text("#cvss-result"); !strings.Contains(got, "9.8") {
+	if got := ui.text("#cvss-result"); !strings.Contains(got, "9.8") {
 		t.Errorf("CVSS calculator: %q", got)
 	}
-	do("assess", chromedp.Click(chromedp.CSS(`#assess input[name=function][value="dose delivery"]`)),
+	ui.do("assess", chromedp.Click(chromedp.CSS(`#assess input[name=function][value="dose delivery"]`)),
 		chromedp.SendKeys(chromedp.CSS("#assess textarea[name=rationale]"), "The pump's REST service runs gin; a crafted request reaches the dosing API."),
 		chromedp.Click(chromedp.CSS("#assess button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Assessment recorded")]`), chromedp.WaitVisible(chromedp.CSS("#determination .verdict")))
-	if got := text("#determination"); !strings.Contains(got, "uncontrolled") || !strings.Contains(got, "Correction") {
+	if got := ui.text("#determination"); !strings.Contains(got, "uncontrolled") || !strings.Contains(got, "Correction") {
 		t.Fatalf("determination after assessing: %q", got)
 	}
-	before := text("#clocks")
+	before := ui.text("#clocks")
 	if !strings.Contains(before, "ED 30-day communication") || strings.Contains(before, "Part 806") {
 		t.Fatalf("clocks after assessing: %q", before)
 	}
-	shot("07-finding-assessed")
+	ui.shot("07-finding-assessed")
 
-	do("record the customer notice", chromedp.SetValue(chromedp.CSS("#event-type"), "customer_notified"),
+	ui.do("record the customer notice", chromedp.SetValue(chromedp.CSS("#event-type"), "customer_notified"),
 		chromedp.SendKeys(chromedp.CSS("#record-event input[name=note]"), "Customer notice CN-2025-031 sent to all consignees"),
 		chromedp.Click(chromedp.CSS("#record-event button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Event recorded")]`))
-	after := text("#clocks")
+	after := ui.text("#clocks")
 	if !strings.Contains(after, "Part 806 report") || !strings.Contains(after, "2025-06-16") {
 		t.Errorf("clocks after the notice did not change: %q", after)
 	}
-	shot("08-finding-after-notice")
+	ui.shot("08-finding-after-notice")
 
 	// The case queue: filter it by the advisory's id (an alias of the case's CVE), open the case, record a serious
 	// adverse event by mistake, retract it, and see the determination recover.
-	do("open the case queue", chromedp.Navigate(base+"/cases"), chromedp.WaitVisible(chromedp.CSS("#case-queue")))
-	shot("08a-cases")
-	do("filter the queue", chromedp.SendKeys(chromedp.CSS("#case-filters input[name=vuln]"), "GO-2023-1737"),
+	ui.do("open the case queue", chromedp.Navigate(base+"/cases"), chromedp.WaitVisible(chromedp.CSS("#case-queue")))
+	ui.shot("08a-cases")
+	ui.do("filter the queue", chromedp.SendKeys(chromedp.CSS("#case-filters input[name=vuln]"), "GO-2023-1737"),
 		chromedp.Click(chromedp.CSS("#case-filters button[type=submit]")), chromedp.WaitVisible(`//input[@name="vuln" and @value="GO-2023-1737"]`))
-	if got := text("#case-queue tbody"); !strings.Contains(got, "GO-2023-1737") || strings.Contains(got, "GO-2025-3487") || strings.Count(got, "Infusio IP-3") != 1 {
+	if got := ui.text("#case-queue tbody"); !strings.Contains(got, "GO-2023-1737") || strings.Contains(got, "GO-2025-3487") || strings.Count(got, "Infusio IP-3") != 1 {
 		t.Fatalf("the queue filtered by GO-2023-1737: %q", got)
 	}
-	do("open the case", chromedp.Click(chromedp.CSS("#case-queue tbody tr td a")), chromedp.WaitVisible(chromedp.CSS("#retract")))
-	if got := text("#versions"); !strings.Contains(got, "3.2.1") || !strings.Contains(got, "affected") {
+	ui.do("open the case", chromedp.Click(chromedp.CSS("#case-queue tbody tr td a")), chromedp.WaitVisible(chromedp.CSS("#retract")))
+	if got := ui.text("#versions"); !strings.Contains(got, "3.2.1") || !strings.Contains(got, "affected") {
 		t.Errorf("the case's versions: %q", got)
 	}
-	if got := text("#determination"); !strings.Contains(got, "Enforcement discretion Pending") {
+	if got := ui.text("#determination"); !strings.Contains(got, "Enforcement discretion Pending") {
 		t.Fatalf("the case's determination before the mistake: %q", got)
 	}
-	shot("08b-case")
-	do("record an adverse event by mistake", chromedp.SetValue(chromedp.CSS("#event-type"), "serious_adverse_event"),
+	ui.shot("08b-case")
+	ui.do("record an adverse event by mistake", chromedp.SetValue(chromedp.CSS("#event-type"), "serious_adverse_event"),
 		chromedp.SendKeys(chromedp.CSS("#record-event input[name=note]"), "Complaint CMP-7"),
 		chromedp.Click(chromedp.CSS("#record-event button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Event recorded")]`))
-	if got := text("#determination"); !strings.Contains(got, "Enforcement discretion Failed") || !strings.Contains(text("#clocks"), "MDR") {
-		t.Fatalf("after the adverse event: %q / %q", got, text("#clocks"))
+	if got := ui.text("#determination"); !strings.Contains(got, "Enforcement discretion Failed") || !strings.Contains(ui.text("#clocks"), "MDR") {
+		t.Fatalf("after the adverse event: %q / %q", got, ui.text("#clocks"))
 	}
-	ref, err := chromedp.Run(ctx, chromedp.AttributeValue(`//select[@name="record"]/option[contains(., "Serious adverse event")]`, "value"))
+	ref, err := chromedp.Run(ui.ctx, chromedp.AttributeValue(`//select[@name="record"]/option[contains(., "Serious adverse event")]`, "value"))
 	if err != nil || !ref.Exists {
 		t.Fatalf("the adverse event among the records to retract: %v", err)
 	}
-	do("retract it", chromedp.SetValue(chromedp.CSS("#retract select[name=record]"), ref.Value),
+	ui.do("retract it", chromedp.SetValue(chromedp.CSS("#retract select[name=record]"), ref.Value),
 		chromedp.SendKeys(chromedp.CSS("#retract input[name=reason]"), "CMP-7 is about another device."),
 		chromedp.Click(chromedp.CSS("#retract button[type=submit]")),
 		chromedp.WaitVisible(`//p[@class="notice" and contains(., "Record retracted")]`))
-	if got := text("#determination"); !strings.Contains(got, "Enforcement discretion Pending") || strings.Contains(text("#clocks"), "MDR") {
-		t.Errorf("after the retraction the determination did not recover: %q / %q", got, text("#clocks"))
+	if got := ui.text("#determination"); !strings.Contains(got, "Enforcement discretion Pending") || strings.Contains(ui.text("#clocks"), "MDR") {
+		t.Errorf("after the retraction the determination did not recover: %q / %q", got, ui.text("#clocks"))
 	}
-	if got := text("#record-" + ref.Value); !strings.Contains(got, "retracted") || !strings.Contains(got, "CMP-7 is about another device.") {
+	if got := ui.text("#record-" + ref.Value); !strings.Contains(got, "retracted") || !strings.Contains(got, "CMP-7 is about another device.") {
 		t.Errorf("the retracted record on the timeline: %q", got)
 	}
-	shot("08c-case-after-retraction")
+	ui.shot("08c-case-after-retraction")
 
 	for _, p := range []struct{ name, path, sel string }{
 		{"09-dashboard", "/", "section.tiles"},
@@ -486,10 +403,10 @@ func TestBrowserFlow(t *testing.T) {
 		{"14-audit", "/audit", "table.list"},
 		{"15-users", "/users", "table.list"},
 	} {
-		do("open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
-		shot(p.name)
+		ui.do("open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
+		ui.shot(p.name)
 	}
-	if got := text("table.list"); !strings.Contains(got, "admin") {
+	if got := ui.text("table.list"); !strings.Contains(got, "admin") {
 		t.Errorf("users page: %q", got)
 	}
 }
