@@ -76,24 +76,61 @@ func short(h string) string {
 }
 
 // SignRequest asks to sign one record. The signer proves who they are again at signing (11.200(a)(1)): their
-// user name and password, every time, whether or not they signed earlier in the same session.
+// user name and password, every time, whether or not they signed earlier in the same session; or, for a user who
+// signs in through the organization's OpenID Connect provider and has no Vigil password, their user name and a
+// one-time signing code (Code) that a fresh sign-in at the provider gave them (the step-up, /sign/step-up).
 type SignRequest struct {
 	Kind     string           `json:"kind"`
 	RecordID int64            `json:"record_id"`
 	Meaning  SignatureMeaning `json:"meaning"`
 	// Signer is the user name, typed again; through a session or token it must be the signed-in user.
 	Signer   string `json:"signer"`
-	Password string `json:"password"`
+	Password string `json:"password,omitempty"`
+	// Code is a one-time signing code, given instead of Password: good for one signature of the kind of record it
+	// was issued for, by the user it was issued to, within SigningCodeTTL of the fresh sign-in.
+	Code string `json:"code,omitempty"`
+}
+
+// SigningCodeTTL is how long a one-time signing code stays good after the fresh sign-in that issued it.
+const SigningCodeTTL = 5 * time.Minute
+
+// SigningCode is a one-time signing code as stored (by its hash): whose it is, the kind of record it may sign,
+// until when, and whether it was used or has expired.
+type SigningCode struct {
+	UserID  int64
+	Kind    string
+	Expires time.Time
+	Used    bool
+	Expired bool
+}
+
+// ProvenSigner is a signer re-authenticated for one signing that is yet to be recorded (SignatureService.Prove):
+// an act that must be signed (closing a case, releasing a notice ...) proves its signer before it writes anything,
+// then records itself and the signature in one transaction. The one-time code it was proven with, if any, is
+// redeemed in that transaction, so that a code signs once and a refused act leaves it unused.
+type ProvenSigner struct {
+	UserID  int64
+	Name    string
+	Role    string
+	Kind    string // the kind of record the signature signs
+	Meaning SignatureMeaning
+	Method  string // SignedWithPassword or SignedWithSSO
+	// CodeHash names the one-time signing code to redeem ("" when the signer typed a password).
+	CodeHash string
 }
 
 // SignatureService signs records and lists their signatures. Every service whose records need a Part 11
 // signature (determinations, notices, 806 records) calls Sign with the kind it registered.
 type SignatureService interface {
 	// Sign re-authenticates the signer and signs the record in its current state. EUNAUTHORIZED when the name and
-	// password do not check out; EFORBIDDEN when the caller is not the signer or the signer's role may not sign;
+	// password (or one-time code: unknown, expired, used, another user's or another kind's) do not check out; EFORBIDDEN when the caller is not the signer or the signer's role may not sign;
 	// EINVALID for an unknown kind or meaning, or a signer without a printed name; ENOTFOUND for no such record;
 	// ECONFLICT when the signer already signed this state of the record with this meaning.
 	Sign(ctx context.Context, req SignRequest) (*Signature, error)
+	// Prove re-authenticates the signer of req for a signing of req.Kind and meaning req.Meaning (its RecordID
+	// unused), writing nothing: the act's service then records the act and the signature in one transaction
+	// (the store's signing of a ProvenSigner). The same errors as Sign for the signer.
+	Prove(ctx context.Context, req SignRequest) (*ProvenSigner, error)
 	// Signatures lists the signatures of the records of one kind with the given ids, oldest first, each marked
 	// Broken when its record changed since. Needs PermRead.
 	Signatures(ctx context.Context, kind string, recordIDs ...int64) ([]*Signature, error)

@@ -23,17 +23,16 @@ type SSOPending struct {
 	Next     string
 }
 
-// StepUp is a signing act waiting for its fresh sign-in at the provider (21 CFR 11.200 for a user who signs in
-// through single sign-on): the record and meaning to sign, when it was asked (the provider's auth_time must not be
-// older), where to go after, and the state, nonce and PKCE verifier of its authorization request. The nonce binds
-// the rest: a browser that alters what it carries back no longer matches the ID token.
+// StepUp is a fresh sign-in at the provider asked for signing (21 CFR 11.200 for a user who signs in through
+// single sign-on), which issues a one-time signing code: the kind of record the code will sign, when it was asked
+// (the provider's auth_time must not be older), where to go after, and the state, nonce and PKCE verifier of its
+// authorization request. The nonce binds the rest: a browser that alters what it carries back no longer matches
+// the ID token.
 type StepUp struct {
 	State    string
 	Nonce    string
 	Verifier string
 	Kind     string
-	RecordID int64
-	Meaning  SignatureMeaning
 	Asked    time.Time
 	Next     string
 }

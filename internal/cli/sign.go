@@ -17,21 +17,43 @@ func init() {
 	register(signaturesCmd)
 }
 
-// signFlags are the flags every signing command takes: the meaning and the signer's user name; the password is
-// read from stdin, every time (21 CFR 11.200(a)(1): both components at each signing).
+// signFlags are the flags every signing command takes: the meaning and the signer's user name; the password (or,
+// with --code, the one-time signing code of a step-up at the organization's provider) is read from stdin, every
+// time (21 CFR 11.200(a)(1): both components at each signing), never from a flag.
 type signFlags struct {
 	meaning string
 	user    string
+	code    bool
 }
 
 func (f *signFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.meaning, "meaning", "", "what the signature means: authorship, review, approval or responsibility (required)")
 	cmd.Flags().StringVar(&f.user, "user", "", "the signer's user name (required); the password is read from stdin")
+	cmd.Flags().BoolVar(&f.code, "code", false, "read a one-time signing code from stdin instead of the password: a user who signs in through the organization's provider gets one at /sign/step-up in the browser (good once, for 5 minutes)")
+}
+
+// request checks the flags and reads the password or code from stdin: the signature of a record of kind (its id
+// set by the caller, or none for an act whose record is yet to be written).
+func (f *signFlags) request(env *Env, kind string) (vigil.SignRequest, error) {
+	if err := f.check(); err != nil {
+		return vigil.SignRequest{}, err
+	}
+	s, err := readSecret(env)
+	if err != nil {
+		return vigil.SignRequest{}, err
+	}
+	req := vigil.SignRequest{Kind: kind, Meaning: vigil.SignatureMeaning(f.meaning), Signer: f.user}
+	if f.code {
+		req.Code = s
+	} else {
+		req.Password = s
+	}
+	return req, nil
 }
 
 // sign re-authenticates the signer and signs one record, printing the signature's manifestation.
-func (f *signFlags) sign(env *Env, a *app.App, kind string, id int64, pw string) error {
-	sig, err := a.Signing.Sign(env.actx(), vigil.SignRequest{Kind: kind, RecordID: id, Meaning: vigil.SignatureMeaning(f.meaning), Signer: f.user, Password: pw})
+func sign(env *Env, a *app.App, req vigil.SignRequest) error {
+	sig, err := a.Signing.Sign(env.actx(), req)
 	if err != nil {
 		return err
 	}
@@ -54,22 +76,25 @@ func (f *signFlags) check() error {
 
 func signCmd(env *Env) *cobra.Command {
 	var f signFlags
-	cmd := &cobra.Command{Use: "sign KIND ID --meaning MEANING --user NAME", Short: "Sign a record electronically (21 CFR Part 11): the password is read from stdin and asked at every signing",
-		Example: `  printf '%s\n' "$PW" | vigil sign assessment 12 --meaning approval --user alice`,
-		Args:    exactArgs(2),
+	cmd := &cobra.Command{Use: "sign KIND ID --meaning MEANING --user NAME [--code]", Short: "Sign a record electronically (21 CFR Part 11): the password (or a one-time signing code) is read from stdin and asked at every signing",
+		Long: "Sign a record electronically (21 CFR Part 11). The password is read from stdin, at every signing. A user who signs in\n" +
+			"through the organization's OpenID Connect provider has no Vigil password: they sign in there again at /sign/step-up in\n" +
+			"the browser, which shows a one-time signing code for one signature of one kind of record, good for 5 minutes, and give\n" +
+			"it with --code (read from stdin the same way). KIND is one of assessment, case_event, regdoc_record.",
+		Example: `  printf '%s\n' "$PW" | vigil sign assessment 12 --meaning approval --user alice
+  vigil sign regdoc_record 4 --meaning approval --user bob --code   # then paste the code from /sign/step-up`,
+		Args: exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseID("ID", args[1])
 			if err != nil {
 				return err
 			}
-			if err := f.check(); err != nil {
-				return err
-			}
-			pw, err := readSecret(env)
+			req, err := f.request(env, args[0])
 			if err != nil {
 				return err
 			}
-			return env.withApp(func(a *app.App) error { return f.sign(env, a, args[0], id, pw) })
+			req.RecordID = id
+			return env.withApp(func(a *app.App) error { return sign(env, a, req) })
 		}}
 	f.add(cmd)
 	return cmd
@@ -78,7 +103,7 @@ func signCmd(env *Env) *cobra.Command {
 // caseSignCmd signs a case's determination: its latest assessment that stands.
 func caseSignCmd(env *Env) *cobra.Command {
 	var f signFlags
-	cmd := &cobra.Command{Use: "sign ID --meaning MEANING --user NAME", Short: "Sign the case's determination (its latest standing assessment); the password is read from stdin",
+	cmd := &cobra.Command{Use: "sign ID --meaning MEANING --user NAME [--code]", Short: "Sign the case's determination (its latest standing assessment); the password (or with --code a one-time signing code) is read from stdin",
 		Example: `  printf '%s\n' "$PW" | vigil case sign 7 --meaning approval --user alice`,
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -86,10 +111,7 @@ func caseSignCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := f.check(); err != nil {
-				return err
-			}
-			pw, err := readSecret(env)
+			req, err := f.request(env, "assessment")
 			if err != nil {
 				return err
 			}
@@ -101,7 +123,8 @@ func caseSignCmd(env *Env) *cobra.Command {
 				if len(v.Assessments) == 0 {
 					return vigil.Errorf(vigil.EINVALID, "case %d has no assessment to sign: assess it first", id)
 				}
-				return f.sign(env, a, "assessment", v.Assessments[len(v.Assessments)-1].ID, pw)
+				req.RecordID = v.Assessments[len(v.Assessments)-1].ID
+				return sign(env, a, req)
 			})
 		}}
 	f.add(cmd)

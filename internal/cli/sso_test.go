@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -22,6 +23,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/coreos/go-oidc/v3/oidc/oidctest"
 
+	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cli"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -348,12 +350,15 @@ func passwordSignIn(t *testing.T, c *http.Client, base, name, pw string) (int, s
 	return res.StatusCode, string(b)
 }
 
-// TestSSOStepUpSigning signs a determination as a user who signs in only through the OpenID Connect provider and
-// has no Vigil password: the signing sends the browser back to the provider with prompt=login and max_age=0, and
-// the signature is made when the provider's ID token shows a fresh authentication (auth_time after the asking) of
-// that user, bound to that act by its nonce; its method is "oidc". A provider that reuses an old session, one that
-// signs in another account, and a step-up whose act was altered in the browser are refused, no signature made.
-// Both engines.
+// TestSSOStepUpSigning signs every kind of record as a user who signs in only through the OpenID Connect provider
+// and has no Vigil password: a step-up sends the browser back to the provider with prompt=login and max_age=0, and
+// when the ID token shows a fresh authentication (auth_time after the asking) of that user, bound to that step-up
+// by its nonce, Vigil issues a one-time signing code for one kind of record. The code signs in the browser (the
+// determination's dialog, filled in on the way back), on the command line (vigil sign --code, from stdin) and
+// through the API ("code"); each signature's method is "oidc". A reused code, an expired one, another user's, one
+// for another kind, a provider that reuses an old session, one that signs in another account, and a step-up altered
+// in the browser are refused, no signature made. No code shows in the server's output, the trail or a response
+// other than the step-up page's. Both engines.
 func TestSSOStepUpSigning(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -365,29 +370,34 @@ func TestSSOStepUpSigning(t *testing.T) {
 			d0 := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
 			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
 			r.ok("case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote dose change")
+			r.ok("case", "event", "add", "1", "correction_initiated", "--date", d0, "--note", "CAPA-1")
+			r.ok("report", "premarket", "--case", "1", "--decide", "none", "--basis", "software patch within the cleared design")
+			var view struct {
+				Events []struct {
+					ID   int64  `json:"id"`
+					Type string `json:"type"`
+				} `json:"events"`
+			}
+			if err := json.Unmarshal([]byte(r.ok("case", "show", "1", "--format", "json")), &view); err != nil || len(view.Events) == 0 {
+				t.Fatalf("case show: %v %+v", err, view)
+			}
+			event := view.Events[len(view.Events)-1].ID
+
 			idp := newProvider(t)
-			base, _ := serveSSO(t, dsn, idp)
+			base, out := serveSSO(t, dsn, idp)
 			alice := map[string]any{"sub": "u-1", "preferred_username": "alice", "groups": "vigil-psirt"}
+			bobClaims := map[string]any{"sub": "u-2", "preferred_username": "bob", "groups": "vigil-psirt"}
+			bob, _, _ := ssoSignIn(t, base, idp, bobClaims)
 			c, status, _ := ssoSignIn(t, base, idp, alice)
 			if code, who := me(t, base, c); status != http.StatusOK || code != http.StatusOK || who != "alice psirt" {
 				t.Fatalf("alice's sign-in: %d, me %d %q", status, code, who)
 			}
 			r.ok("user", "full-name", "alice", "Alice A. Ames")
-			csrf := func() string {
-				res, err := c.Get(base + "/cases/1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				if !strings.Contains(string(b), `action="/cases/1/sign/sso"`) {
-					t.Fatalf("the case page offers no signing through single sign-on:\n%s", b)
-				}
-				return regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(b))[1]
-			}
-			sign := func(meaning string) (int, string) {
+			r.ok("user", "full-name", "bob", "Bob B. Baker")
+			var codes []string // every code issued, which no output, trail or response may show
+			get := func(c *http.Client, path string) (int, string) {
 				t.Helper()
-				res, err := c.PostForm(base+"/cases/1/sign/sso", url.Values{"csrf": {csrf()}, "meaning": {meaning}})
+				res, err := c.Get(base + path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -395,34 +405,137 @@ func TestSSOStepUpSigning(t *testing.T) {
 				b, _ := io.ReadAll(res.Body)
 				return res.StatusCode, string(b)
 			}
-			signatures := func() string { return r.ok("signatures", "assessment", "1", "--format", "json") }
+			csrf := func(page string) string {
+				m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+				if m == nil {
+					t.Fatalf("no CSRF field:\n%s", page)
+				}
+				return m[1]
+			}
+			codeRE := regexp.MustCompile(`[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}`)
+			// stepUp asks the provider for a fresh sign-in for a code of kind and follows the browser back to next
+			// ("" for the step-up page); it returns the final status and page, and the code the page shows.
+			stepUp := func(c *http.Client, kind, next string) (int, string, string) {
+				t.Helper()
+				_, page := get(c, "/sign/step-up")
+				res, err := c.PostForm(base+"/sign/step-up", url.Values{"csrf": {csrf(page)}, "stepup_kind": {kind}, "stepup_next": {next}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				code := codeRE.FindString(string(b))
+				if code != "" {
+					codes = append(codes, code)
+				}
+				return res.StatusCode, string(b), code
+			}
+			sign := func(stdin string, args ...string) (int, string, string) {
+				t.Helper()
+				return r.run(stdin+"\n", append([]string{"sign"}, args...)...)
+			}
 
-			code, page := sign("approval")
-			if code != http.StatusOK || !strings.Contains(page, "Electronically signed by Alice A. Ames (alice)") {
-				t.Fatalf("signing through the provider: %d\n%s", code, page)
+			// The browser: the determination's dialog goes to the provider and comes back with the code filled in.
+			_, page := get(c, "/cases/1")
+			if !strings.Contains(page, `formaction="/sign/step-up"`) || !strings.Contains(page, `name="stepup_kind" value="assessment"`) {
+				t.Fatalf("the determination's signing dialog offers no re-authentication with SSO:\n%s", page)
+			}
+			code, page, dialogCode := stepUp(c, "assessment", "/cases/1#sign")
+			if code != http.StatusOK || dialogCode == "" || !strings.Contains(page, `name="code" value="`+dialogCode+`"`) || !strings.Contains(page, `id="sign" open`) {
+				t.Fatalf("back from the step-up: %d, the dialog open with the code filled in?\n%s", code, page)
 			}
 			if last := idp.asked[len(idp.asked)-1]; last != "prompt=login max_age=0" {
 				t.Errorf("the step-up asked the provider %q, want a fresh authentication", last)
 			}
-			if sigs := signatures(); strings.Count(sigs, `"method": "oidc"`) != 1 || !strings.Contains(sigs, `"meaning": "approval"`) || !strings.Contains(sigs, `"signer": "alice"`) {
-				t.Fatalf("signatures: %s", sigs)
+			res, err := c.PostForm(base+"/cases/1/sign", url.Values{"csrf": {csrf(page)}, "meaning": {"approval"}, "signer": {"alice"}, "code": {dialogCode}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "Electronically signed by Alice A. Ames (alice)") {
+				t.Fatalf("signing with the code in the dialog: %d\n%s", res.StatusCode, b)
 			}
 
-			// A provider that reuses its session instead of authenticating again.
+			// The command line: a code from the step-up page, for a case event; refused for another kind (and not
+			// used up by that), used once, refused again.
+			code, page, eventCode := stepUp(c, "case_event", "")
+			if code != http.StatusOK || eventCode == "" || !strings.Contains(page, "vigil sign case_event ID") {
+				t.Fatalf("the step-up page: %d\n%s", code, page)
+			}
+			if code, _, errs := sign(eventCode, "assessment", "1", "--meaning", "review", "--user", "alice", "--code"); code == 0 || !strings.Contains(errs, "it signs a case_event, not a assessment") {
+				t.Errorf("a case_event code signing an assessment: exit %d %s", code, errs)
+			}
+			if code, out, errs := sign(eventCode, "case_event", itoa(event), "--meaning", "review", "--user", "alice", "--code"); code != 0 || !strings.Contains(out, "Electronically signed by Alice A. Ames (alice)") {
+				t.Fatalf("vigil sign --code: exit %d %s%s", code, out, errs)
+			}
+			if code, _, errs := sign(eventCode, "case_event", itoa(event), "--meaning", "responsibility", "--user", "alice", "--code"); code == 0 || !strings.Contains(errs, "was used already") {
+				t.Errorf("a code used twice: exit %d %s", code, errs)
+			}
+
+			// Another user's code (it then signs as its user), and an expired one (it signed in time).
+			idp.signIn(bobClaims)
+			_, _, bobCode := stepUp(bob, "regdoc_record", "")
+			idp.signIn(alice)
+			if code, _, errs := sign(bobCode, "regdoc_record", "1", "--meaning", "review", "--user", "alice", "--code"); code == 0 || !strings.Contains(errs, "not yours") {
+				t.Errorf("bob's code signed as alice: exit %d %s", code, errs)
+			}
+			if code, out, errs := sign(bobCode, "regdoc_record", "1", "--meaning", "review", "--user", "bob", "--code"); code != 0 || !strings.Contains(out, "Bob B. Baker (bob)") {
+				t.Errorf("bob's code as bob: exit %d %s%s", code, out, errs)
+			}
+			_, _, late := stepUp(c, "regdoc_record", "")
+			var lout, lerr bytes.Buffer
+			later := vigil.WithClock(context.Background(), storetest.NewClock(time.Now().Add(vigil.SigningCodeTTL+time.Second)))
+			if code := cli.Run(later, []string{"--db", dsn, "sign", "regdoc_record", "1", "--meaning", "review", "--user", "alice", "--code"}, strings.NewReader(late+"\n"), &lout, &lerr); code == 0 || !strings.Contains(lerr.String(), "expired") {
+				t.Errorf("an expired code: exit %d %s%s", code, lout.String(), lerr.String())
+			}
+			if code, out, errs := sign(late, "regdoc_record", "1", "--meaning", "review", "--user", "alice", "--code"); code != 0 {
+				t.Errorf("the code in time: exit %d %s%s", code, out, errs)
+			}
+
+			// The API: "code" in the signature object, through alice's token.
+			var tok struct{ Secret string }
+			json.Unmarshal([]byte(r.ok("token", "create", "--user", "alice", "--format", "json")), &tok)
+			_, _, apiCode := stepUp(c, "regdoc_record", "")
+			body, _ := json.Marshal(map[string]any{"kind": "regdoc_record", "record_id": 1, "meaning": "approval", "signer": "alice", "code": apiCode})
+			req, _ := http.NewRequest("POST", base+"/api/v1/signatures", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok.Secret)
+			req.Header.Set("Content-Type", "application/json")
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusCreated || !strings.Contains(string(b), `"method": "oidc"`) || strings.Contains(string(b), apiCode) {
+				t.Fatalf("POST /api/v1/signatures with a code: %d %s", res.StatusCode, b)
+			}
+
+			for _, tc := range []struct {
+				kind, id string
+				n        int
+			}{{"assessment", "1", 1}, {"case_event", itoa(event), 1}, {"regdoc_record", "1", 3}} { // bob's review, alice's review and approval
+				if sigs := r.ok("signatures", tc.kind, tc.id, "--format", "json"); strings.Count(sigs, `"method": "oidc"`) != tc.n || !strings.Contains(sigs, `"signer": "alice"`) {
+					t.Errorf("the signatures of %s %s: %s", tc.kind, tc.id, sigs)
+				}
+			}
+
+			// Refused step-ups issue no code: a provider that reuses its session instead of authenticating again,
+			// and one that signs in another account than alice's.
 			idp.stale = true
-			if code, page := sign("review"); code != http.StatusForbidden || !strings.Contains(page, "did not authenticate you again") {
-				t.Errorf("stale auth_time: %d\n%s", code, page)
+			if code, page, got := stepUp(c, "assessment", ""); code != http.StatusForbidden || got != "" || !strings.Contains(page, "did not authenticate you again") {
+				t.Errorf("stale auth_time: %d %q\n%s", code, got, page)
 			}
 			idp.stale = false
-			// The provider signs in another account than the signer's.
 			idp.signIn(map[string]any{"sub": "u-9", "preferred_username": "mallory", "groups": "vigil-psirt"})
-			if code, page := sign("review"); code != http.StatusForbidden || !strings.Contains(page, "another account") {
-				t.Errorf("another account: %d\n%s", code, page)
+			if code, page, got := stepUp(c, "assessment", ""); code != http.StatusForbidden || got != "" || !strings.Contains(page, "another account") {
+				t.Errorf("another account: %d %q\n%s", code, got, page)
 			}
 			idp.signIn(alice)
-			// The act altered in the browser on the way: the meaning the step-up cookie carries.
+			// The step-up altered in the browser on the way: the kind the step-up cookie carries.
+			_, page = get(c, "/sign/step-up")
 			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-			res, err := c.PostForm(base+"/cases/1/sign/sso", url.Values{"csrf": {csrf()}, "meaning": {"review"}})
+			res, err = c.PostForm(base+"/sign/step-up", url.Values{"csrf": {csrf(page)}, "stepup_kind": {"case_event"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -431,23 +544,37 @@ func TestSSOStepUpSigning(t *testing.T) {
 			back, _ := url.Parse(base + "/login/sso/callback")
 			for _, ck := range res.Cookies() {
 				if ck.Name == "vigil_stepup" {
-					c.Jar.SetCookies(back, []*http.Cookie{{Name: ck.Name, Value: strings.Replace(ck.Value, " review ", " responsibility ", 1), Path: "/login/sso"}})
+					c.Jar.SetCookies(back, []*http.Cookie{{Name: ck.Name, Value: strings.Replace(ck.Value, " case_event ", " assessment ", 1), Path: "/login/sso"}})
 				}
 			}
 			res, err = c.Get(res.Header.Get("Location"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(res.Body)
+			b, _ = io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "not the one the provider was asked to confirm") {
-				t.Errorf("an altered act: %d\n%s", res.StatusCode, b)
-			}
-			if sigs := signatures(); strings.Count(sigs, `"method": "oidc"`) != 1 {
-				t.Errorf("a refused step-up made a signature: %s", sigs)
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "not the one the provider was asked to confirm") || codeRE.Match(b) {
+				t.Errorf("an altered step-up: %d\n%s", res.StatusCode, b)
 			}
 			if code, who := me(t, base, c); code != http.StatusOK || who != "alice psirt" {
 				t.Errorf("after the refusals alice is no longer signed in: %d %q", code, who)
+			}
+
+			// No code in the trail, the server's output or the signatures' listing.
+			trail := r.ok("audit", "log", "--format", "json")
+			if !strings.Contains(trail, "signature.step_up") {
+				t.Errorf("the trail does not record the step-ups")
+			}
+			listed := r.ok("signatures", "assessment", "1", "--format", "json")
+			for _, code := range codes {
+				for what, text := range map[string]string{"trail": trail, "server output": out.String(), "signatures": listed} {
+					if strings.Contains(text, code) || strings.Contains(text, strings.ReplaceAll(code, "-", "")) {
+						t.Errorf("the %s shows a signing code", what)
+					}
+				}
+			}
+			if code, out, errs := r.run("", "audit", "verify"); code != 0 {
+				t.Errorf("audit verify: exit %d\n%s%s", code, out, errs)
 			}
 		})
 	}

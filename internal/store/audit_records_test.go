@@ -87,8 +87,9 @@ func auditedFixture(t *testing.T, db *store.DB) {
 	must("notice send", err)
 	must("notice sent", db.FinishNoticeSend(ctx, n.ID))
 	must("printed name", db.SetFullName(ctx, "alice", "Alice Smith"))
-	must("signature", db.Sign(storetest.As("alice", vigil.RoleRegulatory), &vigil.Signature{Kind: "assessment", RecordID: 1,
-		Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})) // signature 1, of assessment 1
+	_, err = db.Sign(storetest.As("alice", vigil.RoleRegulatory), &vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleRegulatory, Kind: "assessment",
+		Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword}, 1)
+	must("signature", err) // signature 1, of assessment 1
 	must("notify rule", db.CreateNotifyRule(ctx, &vigil.NotifyRule{Channel: vigil.ChannelWebhook, Target: "https://hooks.example.org/vigil",
 		Events: []vigil.NotifyEvent{vigil.EventKEVHit}}, "whsec")) // notify rule 1
 	// The organization's ISAO membership 1 (documents 1-4) came with it; a share, and a signal cited by assessment 1.

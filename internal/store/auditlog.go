@@ -473,6 +473,7 @@ var attestAt = map[int64]string{
 	16:                      "records written before audit events carried the state of the rows they wrote: attested as found at the upgrade (migration 16)",
 	MigrationISAO:           "ISAO memberships moved from the organization's JSON column to their own tables, each evidence string an undated note document of its §IX item (migration 28)",
 	MigrationCaseDisclosure: "disclosure coordination moved from reports to the cases they were triaged into (migration 32)",
+	MigrationStepUp:         "webhook signing secrets sealed under the secret key, each bound to its rule (migration 41)",
 	MigrationCases:          "the finding-level FDA flow moved to cases: each device's findings of one vulnerability grouped into a case, their assessments and events moved to it keeping their ids (migration 20)",
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/secret"
 )
 
 const ruleCols = "id, owner, channel, target, events, within_days, secret <> '', created_at, created_by"
@@ -28,24 +29,39 @@ func scanRule(row interface{ Scan(...any) error }) (*vigil.NotifyRule, error) {
 	return &r, nil
 }
 
-// CreateNotifyRule stores a notification rule with its webhook secret ("" for none), audited (the secret is not in
-// the event, only in the row's hash).
-func (db *DB) CreateNotifyRule(ctx context.Context, r *vigil.NotifyRule, secret string) (err error) {
+// CreateNotifyRule stores a notification rule with its webhook secret ("" for none), the secret sealed under the
+// secret key and bound to the rule (EINVALID without the key: a secret is never stored in clear), audited (the
+// secret is not in the event, only its sealed form in the row's hash).
+func (db *DB) CreateNotifyRule(ctx context.Context, r *vigil.NotifyRule, plain string) (err error) {
 	defer vigil.Wrap(&err, "store.CreateNotifyRule", r.Target)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		r.Created, r.CreatedBy, r.HasSecret = tx.Now(), tx.actor.String(), secret != ""
+		r.Created, r.CreatedBy, r.HasSecret = tx.Now(), tx.actor.String(), plain != ""
 		var err error
-		if r.ID, err = tx.insertID(ctx, `INSERT INTO notify_rules (owner, channel, target, events, within_days, secret, created_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.Owner, string(r.Channel), r.Target, mustJSON(r.Events), r.Within, secret, tx.NowText(), r.CreatedBy); err != nil {
+		if r.ID, err = tx.insertID(ctx, `INSERT INTO notify_rules (owner, channel, target, events, within_days, created_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.Owner, string(r.Channel), r.Target, mustJSON(r.Events), r.Within, tx.NowText(), r.CreatedBy); err != nil {
 			return err
+		}
+		if plain != "" {
+			sealed, err := secret.Seal(db.secretKey, webhookBound(r.ID), plain)
+			if errors.Is(err, secret.ErrNoKey) {
+				return vigil.Errorf(vigil.EINVALID, "a webhook's signing secret is stored sealed with the secret key: give --secret-key FILE or $VIGIL_SECRET_KEY")
+			} else if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE notify_rules SET secret = $1 WHERE id = $2", sealed, r.ID); err != nil {
+				return err
+			}
 		}
 		tx.wrote("notify_rules", r.ID)
 		return tx.Audit(ctx, "notify.rule.create", "notify_rule", idText(r.ID), nil, r, "")
 	})
 }
+
+// webhookBound binds a sealed webhook secret to its rule: it opens for no other.
+func webhookBound(id int64) string { return "notify_rules/" + idText(id) }
 
 // DeleteNotifyRule removes a rule, audited with the reason. Its messages already queued stay in the outbox.
 func (db *DB) DeleteNotifyRule(ctx context.Context, id int64, reason string) (err error) {
@@ -95,14 +111,24 @@ func (db *DB) NotifyRule(ctx context.Context, id int64) (*vigil.NotifyRule, erro
 	return r, err
 }
 
-// NotifyRuleSecret is a webhook rule's signing secret, for the outbox to sign with; ENOTFOUND when the rule is gone.
+// NotifyRuleSecret is a webhook rule's signing secret, opened with the secret key, for the outbox to sign with;
+// ENOTFOUND when the rule is gone, EINVALID when the secret does not open (no key, another key, or altered).
 func (db *DB) NotifyRuleSecret(ctx context.Context, id int64) (string, error) {
 	var s string
 	err := db.db.QueryRowContext(ctx, "SELECT secret FROM notify_rules WHERE id = $1", id).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", vigil.Errorf(vigil.ENOTFOUND, "notification rule %d was removed", id)
+	} else if err != nil || s == "" {
+		return "", err
 	}
-	return s, err
+	plain, err := secret.Open(db.secretKey, webhookBound(id), s)
+	switch {
+	case errors.Is(err, secret.ErrNoKey):
+		return "", vigil.Errorf(vigil.EINVALID, "notification rule %d: its webhook signing secret is stored sealed: give the secret key (--secret-key FILE or $VIGIL_SECRET_KEY)", id)
+	case err != nil:
+		return "", vigil.Errorf(vigil.EINVALID, "notification rule %d: its stored webhook signing secret %v: remove the rule and add it again (a new secret)", id, err)
+	}
+	return plain, nil
 }
 
 // KEVHits lists each open (or could-not-evaluate) finding on a version in the field (any status but in

@@ -44,52 +44,71 @@ func scanSignature(row interface{ Scan(...any) error }) (*vigil.Signature, error
 	return &s, err
 }
 
-// Sign records the signature s of the record it names, by the context's actor (the signer, whom the caller has
-// just re-authenticated by s.Method), in the record's current state. Needs PermSign.
-func (db *DB) Sign(ctx context.Context, s *vigil.Signature) (err error) {
-	defer vigil.Wrap(&err, "store.Sign", s.RecordID)
-	a, err := vigil.Authorize(ctx, vigil.PermSign)
-	if err != nil {
+// Sign records the signature p makes of the record of p.Kind with id recordID, in the record's current state: p is
+// the signer the caller has just re-authenticated (esign's Prove), whose role must hold vigil.PermSign, and the
+// trail's actor. Its one-time signing code, if any, is redeemed in the same transaction. The caller needs PermSign.
+func (db *DB) Sign(ctx context.Context, p *vigil.ProvenSigner, recordID int64) (s *vigil.Signature, err error) {
+	defer vigil.Wrap(&err, "store.Sign", recordID)
+	if _, err := vigil.Authorize(ctx, vigil.PermSign); err != nil {
+		return nil, err
+	}
+	ctx = vigil.WithActor(ctx, vigil.Actor{UserID: p.UserID, Name: p.Name, Role: p.Role})
+	err = db.transact(ctx, func(tx *Tx) error {
+		s, err = tx.sign(ctx, p, recordID)
 		return err
-	}
-	if a.UserID == 0 {
-		return vigil.Errorf(vigil.EFORBIDDEN, "a signature is a person's: sign as a user")
-	}
-	if err := s.Meaning.Validate(); err != nil {
-		return err
-	}
-	t, err := signableTable(s.Kind)
-	if err != nil {
-		return err
-	}
-	return db.transact(ctx, func(tx *Tx) error {
-		var printed sql.NullString
-		if err := tx.QueryRowContext(ctx, "SELECT name, full_name FROM users WHERE id = $1", a.UserID).Scan(&s.Signer, &printed); err != nil {
-			return fmt.Errorf("signer: %w", err)
-		}
-		if strings.TrimSpace(printed.String) == "" {
-			return vigil.Errorf(vigil.EINVALID, "signer %s has no printed name, which a signature shows (21 CFR 11.50): set it with `vigil user full-name %s \"FULL NAME\"`", s.Signer, s.Signer)
-		}
-		s.Printed = printed.String
-		s.RecordHash = ""
-		if err := readRecords(ctx, tx, t, []int64{s.RecordID}, func(_ int64, h string) { s.RecordHash = h }); err != nil {
-			return err
-		}
-		if s.RecordHash == "" {
-			return notFound(s.Kind, s.RecordID)
-		}
-		s.SignedAt = tx.Now()
-		id, err := tx.insertID(ctx, `INSERT INTO signatures (kind, record_id, record_hash, meaning, signer_id, signer, printed_name, signed_at, method)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.Kind, s.RecordID, s.RecordHash, string(s.Meaning), a.UserID, s.Signer, s.Printed, tx.NowText(), s.Method)
-		if vigil.ErrorCode(err) == vigil.ECONFLICT {
-			return vigil.Errorf(vigil.ECONFLICT, "%s already signed %s %d in this state for %s", s.Signer, s.Kind, s.RecordID, s.Meaning)
-		} else if err != nil {
-			return err
-		}
-		s.ID = id
-		tx.wrote("signatures", id)
-		return tx.Audit(ctx, "signature.sign", s.Kind, idText(s.RecordID), nil, s, string(s.Meaning))
 	})
+	return s, err
+}
+
+// sign records, in tx, the signature p makes of the record of p.Kind with id recordID in its current state (the
+// record may have been written earlier in tx: an act and its signature are one transaction), redeeming p's
+// one-time signing code. The trail's event is tx's actor's: the signer, or whoever performs the act they sign.
+func (tx *Tx) sign(ctx context.Context, p *vigil.ProvenSigner, recordID int64) (*vigil.Signature, error) {
+	signer := vigil.Actor{UserID: p.UserID, Name: p.Name, Role: p.Role}
+	switch {
+	case p.UserID == 0:
+		return nil, vigil.Errorf(vigil.EFORBIDDEN, "a signature is a person's: sign as a user")
+	case !signer.Can(vigil.PermSign):
+		return nil, vigil.Errorf(vigil.EFORBIDDEN, "%s's role (%s) may not sign records", p.Name, p.Role)
+	}
+	if err := p.Meaning.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := signableTable(p.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if p.CodeHash != "" {
+		if err := tx.redeemSigningCode(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	s := &vigil.Signature{Kind: p.Kind, RecordID: recordID, Meaning: p.Meaning, Method: p.Method}
+	var printed sql.NullString
+	if err := tx.QueryRowContext(ctx, "SELECT name, full_name FROM users WHERE id = $1", p.UserID).Scan(&s.Signer, &printed); err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
+	}
+	if strings.TrimSpace(printed.String) == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "signer %s has no printed name, which a signature shows (21 CFR 11.50): set it with `vigil user full-name %s \"FULL NAME\"`", s.Signer, s.Signer)
+	}
+	s.Printed = printed.String
+	if err := readRecords(ctx, tx, t, []int64{recordID}, func(_ int64, h string) { s.RecordHash = h }); err != nil {
+		return nil, err
+	}
+	if s.RecordHash == "" {
+		return nil, notFound(s.Kind, recordID)
+	}
+	s.SignedAt = tx.Now()
+	id, err := tx.insertID(ctx, `INSERT INTO signatures (kind, record_id, record_hash, meaning, signer_id, signer, printed_name, signed_at, method)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.Kind, s.RecordID, s.RecordHash, string(s.Meaning), p.UserID, s.Signer, s.Printed, tx.NowText(), s.Method)
+	if vigil.ErrorCode(err) == vigil.ECONFLICT {
+		return nil, vigil.Errorf(vigil.ECONFLICT, "%s already signed %s %d in this state for %s", s.Signer, s.Kind, s.RecordID, s.Meaning)
+	} else if err != nil {
+		return nil, err
+	}
+	s.ID = id
+	tx.wrote("signatures", id)
+	return s, tx.Audit(ctx, "signature.sign", s.Kind, idText(s.RecordID), nil, s, string(s.Meaning))
 }
 
 // Signatures lists the signatures of the records of kind with the given ids, oldest first, each marked Broken when

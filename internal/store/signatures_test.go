@@ -19,29 +19,34 @@ func TestSignRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		alice := storetest.As("alice", vigil.RoleRegulatory)
-		bob := vigil.WithActor(context.Background(), vigil.Actor{UserID: 2, Name: "bob", Role: vigil.RolePSIRT})
+		asAlice := func(kind string, meaning vigil.SignatureMeaning) *vigil.ProvenSigner {
+			return &vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleRegulatory, Kind: kind, Meaning: meaning, Method: vigil.SignedWithPassword}
+		}
 		for _, tc := range []struct {
-			name string
-			ctx  context.Context
-			sig  vigil.Signature
-			code string
-			msg  string
+			name   string
+			ctx    context.Context
+			signer *vigil.ProvenSigner
+			record int64
+			code   string
+			msg    string
 		}{
-			{"a viewer", storetest.As("alice", vigil.RoleViewer), vigil.Signature{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningReview}, vigil.EFORBIDDEN, "record.sign"},
-			{"the system", storetest.Admin(), vigil.Signature{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningReview}, vigil.EFORBIDDEN, "sign as a user"},
-			{"no printed name", bob, vigil.Signature{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningReview}, vigil.EINVALID, "no printed name"},
-			{"unknown kind", alice, vigil.Signature{Kind: "device", RecordID: 1, Meaning: vigil.MeaningReview}, vigil.EINVALID, "cannot be signed"},
-			{"unknown meaning", alice, vigil.Signature{Kind: "assessment", RecordID: 1, Meaning: "witnessed"}, vigil.EINVALID, "meaning"},
-			{"no such record", alice, vigil.Signature{Kind: "assessment", RecordID: 99, Meaning: vigil.MeaningReview}, vigil.ENOTFOUND, "assessment 99"},
-			{"signed already", alice, vigil.Signature{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningApproval}, vigil.ECONFLICT, "already signed"},
+			{"a viewer calling", storetest.As("alice", vigil.RoleViewer), asAlice("assessment", vigil.MeaningReview), 1, vigil.EFORBIDDEN, "record.sign"},
+			{"a viewer signing", alice, &vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleViewer, Kind: "assessment", Meaning: vigil.MeaningReview}, 1, vigil.EFORBIDDEN, "may not sign"},
+			{"the system", storetest.Admin(), &vigil.ProvenSigner{Name: "system", Role: vigil.RoleAdmin, Kind: "assessment", Meaning: vigil.MeaningReview}, 1, vigil.EFORBIDDEN, "sign as a user"},
+			{"no printed name", alice, &vigil.ProvenSigner{UserID: 2, Name: "bob", Role: vigil.RolePSIRT, Kind: "assessment", Meaning: vigil.MeaningReview}, 1, vigil.EINVALID, "no printed name"},
+			{"unknown kind", alice, asAlice("device", vigil.MeaningReview), 1, vigil.EINVALID, "cannot be signed"},
+			{"unknown meaning", alice, asAlice("assessment", "witnessed"), 1, vigil.EINVALID, "meaning"},
+			{"no such record", alice, asAlice("assessment", vigil.MeaningReview), 99, vigil.ENOTFOUND, "assessment 99"},
+			{"signed already", alice, asAlice("assessment", vigil.MeaningApproval), 1, vigil.ECONFLICT, "already signed"},
+			{"an unknown code", alice, &vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleRegulatory, Kind: "assessment", Meaning: vigil.MeaningReview, Method: vigil.SignedWithSSO, CodeHash: "00"}, 1, vigil.EUNAUTHORIZED, "signing code"},
 		} {
-			err := db.Sign(tc.ctx, &tc.sig)
+			_, err := db.Sign(tc.ctx, tc.signer, tc.record)
 			if vigil.ErrorCode(err) != tc.code || !strings.Contains(vigil.ErrorMessage(err), tc.msg) {
 				t.Errorf("%s: %v, want %s naming %q", tc.name, err, tc.code, tc.msg)
 			}
 		}
 		// The same signer may sign the same state with another meaning.
-		if err := db.Sign(alice, &vigil.Signature{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningReview, Method: vigil.SignedWithPassword}); err != nil {
+		if _, err := db.Sign(alice, asAlice("assessment", vigil.MeaningReview), 1); err != nil {
 			t.Fatal(err)
 		}
 		sigs, err := db.Signatures(storetest.Admin(), "assessment", 1, 2)
@@ -67,13 +72,13 @@ func TestSignatureTamper(t *testing.T) {
 		auditedFixture(t, db) // signature 1: assessment 1, approval
 		ctx := storetest.Admin()
 		alice := storetest.As("alice", vigil.RoleRegulatory)
-		for _, s := range []vigil.Signature{
-			{Kind: "case_event", RecordID: 1, Meaning: vigil.MeaningReview},     // 2: its record is edited
-			{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningReview},     // 3: copied to another record
-			{Kind: "assessment", RecordID: 1, Meaning: vigil.MeaningAuthorship}, // 4: removed
+		for _, s := range []vigil.ProvenSigner{
+			{Kind: "case_event", Meaning: vigil.MeaningReview},     // 2: its record is edited
+			{Kind: "assessment", Meaning: vigil.MeaningReview},     // 3: copied to another record
+			{Kind: "assessment", Meaning: vigil.MeaningAuthorship}, // 4: removed
 		} {
-			s.Method = vigil.SignedWithPassword
-			if err := db.Sign(alice, &s); err != nil {
+			s.UserID, s.Name, s.Role, s.Method = 1, "alice", vigil.RoleRegulatory, vigil.SignedWithPassword
+			if _, err := db.Sign(alice, &s, 1); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -171,7 +171,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db), sealSMTPMigration(db)))
+	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db), sealSMTPMigration(db), stepUpMigration(db)))
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer

@@ -220,8 +220,6 @@ type findingData struct {
 	StaticFields template.HTML
 	// Meanings are what a signature of the determination may mean.
 	Meanings []vigil.SignatureMeaning
-	// StepUp: single sign-on is configured, so one may sign after a fresh sign-in at the provider.
-	StepUp bool
 	// Documents are the regulatory documents that apply to the case now.
 	Documents []docLink
 	// ISAO is the case's ISAO participation: the memberships covering its device, its shares, the intelligence
@@ -356,7 +354,7 @@ func (s *Server) loadFinding(ctx context.Context, id int64, asOf vigil.Date) (*f
 // forms post under.
 func (s *Server) viewData(ctx context.Context, v *cases.View, base string) *findingData {
 	d := &findingData{View: v, Base: base, Clocks: cases.Clocks(v), Rubric: s.rubric, Categories: risk.Categories(), EventTypes: eventTypes,
-		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings, StepUp: s.svc.StepUp != nil,
+		Today: s.today(ctx), Elements: regulatory.NoticeElements, StaticFields: s.staticFields, Meanings: vigil.SignatureMeanings,
 		Documents: s.caseDocuments(ctx, v.Case.ID), Justifications: vigil.VEXJustifications, ISAO: s.caseISAO(ctx, v)}
 	if n := len(v.Assessments); n > 0 {
 		d.Latest = v.Assessments[n-1]

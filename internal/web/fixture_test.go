@@ -100,18 +100,24 @@ func sys() context.Context { return storetest.Admin() }
 // fixtureKey is the fixture's audit key (a fixed seed: the tests need no secrecy, and key generation is not free).
 var fixtureKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 
-// newEnv builds the fixture on engine and serves it.
+// newEnv builds the fixture on engine and serves it, with the secret key that seals the credentials it keeps.
 func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
+	t.Helper()
+	return newEnvKeyed(t, engine, storetest.SecretKey, opt...)
+}
+
+// newEnvKeyed is newEnv with the server's secret key (nil for none).
+func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
 	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
 	dsn := storetest.MigratedDSN(t, engine)
 	// The audit key signs the trail and the evidence packages the server hands out.
-	a, err := app.Open(context.Background(), dsn, clock, app.WithAuditKey(fixtureKey))
+	a, err := app.Open(context.Background(), dsn, clock, app.WithAuditKey(fixtureKey), app.WithSecretKey(secretKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	db, err := store.Open(context.Background(), dsn, clock, store.WithAuditKey(fixtureKey))
+	db, err := store.Open(context.Background(), dsn, clock, store.WithAuditKey(fixtureKey), store.WithSecretKey(secretKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (c *client) upload(path string, fields map[string]string, file string, cont
 func TestISAOScreens(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			e := newEnv(t, engine)
+			e := newEnvKeyed(t, engine, nil) // no secret key: a TAXII password is refused
 			e.isaoFixture()
 			admin := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
 			withCSRF := func(kv ...string) url.Values {

@@ -224,7 +224,43 @@ type page struct {
 	Notice string // a confirmation from the action just done
 	Error  string // why the action just tried failed
 	Data   any
+	// stepUp: single sign-on is configured, so signing forms offer a fresh sign-in there (a one-time signing
+	// code); signCode is the code a step-up just issued to this browser's user, which they fill in.
+	stepUp   bool
+	signCode *signCode
 }
+
+// signFields is what a signing form's fields (the "signfields" partial) show: the meanings with the one chosen,
+// the signer's user name, and either a password field or the one-time signing code a step-up issued for this
+// kind of record, with the button that asks the provider for one when single sign-on is configured.
+type signFields struct {
+	Kind     string
+	Next     string // where the step-up comes back to: the form's page and anchor
+	Meanings []vigil.SignatureMeaning
+	Meaning  string
+	Signer   string
+	StepUp   bool
+	Code     *signCode
+}
+
+// SignFields are the signing fields of a form that signs a record of kind, on the page next (with its anchor);
+// form is the form as posted when the page shows it again (nil when fresh).
+func (p page) SignFields(kind, next string, form url.Values) signFields {
+	f := signFields{Kind: kind, Next: next, Meanings: vigil.SignatureMeanings, Meaning: form.Get("meaning"), Signer: form.Get("signer"), StepUp: p.stepUp}
+	if f.Meaning == "" {
+		f.Meaning = string(vigil.MeaningApproval)
+	}
+	if f.Signer == "" && p.User != nil {
+		f.Signer = p.User.Name
+	}
+	if p.signCode != nil && p.signCode.Kind == kind {
+		f.Code = p.signCode
+	}
+	return f
+}
+
+// HasSignCode says whether a step-up just issued a signing code for kind: its form opens with the code filled in.
+func (p page) HasSignCode(kind string) bool { return p.signCode != nil && p.signCode.Kind == kind }
 
 // Can reports whether the signed-in user holds perm, to hide what the role cannot use.
 func (p page) Can(perm string) bool { return p.Actor.Can(perm) }
@@ -242,6 +278,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.User, p.CSRF = sess.User, sess.CSRF
 	}
 	p.Actor, _ = vigil.ActorFrom(r.Context())
+	p.stepUp, p.signCode = s.svc.StepUp != nil, pendingSignCode(r)
 	if p.Notice == "" {
 		p.Notice = notices[r.URL.Query().Get("done")]
 	}
@@ -322,6 +359,7 @@ var notices = map[string]string{
 	"advisory-drafted":   "Advisory drafted: the document below is rendered from the live records until it is published.",
 	"advisory-published": "Revision published: the CSAF provider serves it.",
 	"rule-added":         "Rule added.",
+	"step-up":            "You signed in again at your organization's provider: your one-time signing code is filled in below. It signs once, within five minutes.",
 	"rule-removed":       "Rule removed; the audit trail keeps it as it was, with the reason.",
 	"rule-tested":        "Test message sent and accepted: it is in the outbox below with the server's answer.",
 	"isao-membership":    "Membership saved. Criterion 4 of every case on the devices it covers now reads it; the audit trail records the change and its reason.",

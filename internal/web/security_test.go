@@ -27,7 +27,7 @@ import (
 var unwired = map[string]bool{
 	// Signing through the OpenID Connect provider: the walk's server has no single sign-on (TestSSOStepUpSigning
 	// runs it against a provider).
-	"POST /cases/{id}/sign/sso": true,
+	"POST /sign/step-up": true,
 }
 
 // path fills a route pattern with the fixture's objects.

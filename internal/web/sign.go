@@ -86,8 +86,9 @@ func (s *Server) caseSign(r *http.Request, id int64) error {
 	if len(v.Assessments) == 0 {
 		return vigil.Errorf(vigil.EINVALID, "the case has no assessment to sign: assess it first")
 	}
-	_, err = s.sign(r, vigil.SignRequest{Kind: "assessment", RecordID: v.Assessments[len(v.Assessments)-1].ID,
-		Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning")), Signer: strings.TrimSpace(r.PostFormValue("signer")), Password: r.PostFormValue("password")})
+	req := signRequestForm(r)
+	req.Kind, req.RecordID = "assessment", v.Assessments[len(v.Assessments)-1].ID
+	_, err = s.sign(r, req)
 	if c := vigil.ErrorCode(err); c == vigil.EUNAUTHORIZED || c == vigil.EFORBIDDEN {
 		// A refused signature is the dialog's answer, not the session's: the page says why (the session stays).
 		return vigil.Errorf(vigil.EINVALID, "%s", vigil.ErrorMessage(err))
@@ -95,80 +96,136 @@ func (s *Server) caseSign(r *http.Request, id int64) error {
 	return err
 }
 
-// StepUp signs a record after a fresh sign-in at the organization's OpenID Connect provider (esign.Service with
-// its provider): how a user who signs in through single sign-on, and has no Vigil password, signs.
-type StepUp interface {
-	StartStepUp(ctx context.Context, req vigil.SignRequest, next string) (authURL string, p vigil.StepUp, err error)
-	FinishStepUp(ctx context.Context, p vigil.StepUp, state, code string) (*vigil.Signature, error)
+// signRequestForm reads a signing form's fields (the "signfields" partial): the meaning, the signer's user name,
+// and the password or the one-time signing code. The caller names the record.
+func signRequestForm(r *http.Request) vigil.SignRequest {
+	return vigil.SignRequest{Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning")), Signer: strings.TrimSpace(r.PostFormValue("signer")),
+		Password: r.PostFormValue("password"), Code: strings.TrimSpace(r.PostFormValue("code"))}
 }
 
-// stepUpCookie carries the signing act to the provider and back, like ssoCookie a sign-in: HttpOnly, Lax (it comes
+// StepUp issues one-time signing codes after a fresh sign-in at the organization's OpenID Connect provider
+// (esign.Service with its provider): how a user who signs in through single sign-on, and has no Vigil password,
+// signs, in the browser, on the command line or through the API.
+type StepUp interface {
+	StartStepUp(ctx context.Context, kind, next string) (authURL string, p vigil.StepUp, err error)
+	FinishStepUp(ctx context.Context, p vigil.StepUp, state, code string) (signingCode string, expires time.Time, err error)
+}
+
+// stepUpCookie carries the step-up to the provider and back, like ssoCookie a sign-in: HttpOnly, Lax (it comes
 // back on the provider's top-level redirect), one use. Its fields are bound by the nonce the ID token holds.
 const stepUpCookie = "vigil_stepup"
 
-// caseSignSSO starts signing the case's determination (its latest standing assessment) through the provider: the
-// browser goes there to sign in again and comes back to the SSO callback, which signs.
-func (s *Server) caseSignSSO(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r, "id")
+// signCodeCookie brings the one-time signing code a step-up issued to the page the signer came from, which fills
+// it into its signing form, and to the step-up page, which shows it: HttpOnly (no script reads it), Lax, gone when
+// the code expires. The code is never in a URL, so no log or Referer holds it.
+const signCodeCookie = "vigil_signcode"
+
+// signCode is a one-time signing code a step-up issued to this browser's user.
+type signCode struct {
+	Code    string
+	Kind    string
+	Expires time.Time
+}
+
+// pendingSignCode reads the browser's signing code, nil when none or expired.
+func pendingSignCode(r *http.Request) *signCode {
+	c, err := r.Cookie(signCodeCookie)
 	if err != nil {
-		return err
+		return nil
 	}
+	f := strings.SplitN(c.Value, " ", 3)
+	if len(f) != 3 {
+		return nil
+	}
+	exp, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || time.Now().Unix() >= exp {
+		return nil
+	}
+	return &signCode{Kind: f[0], Expires: time.Unix(exp, 0).UTC(), Code: f[2]}
+}
+
+// stepUpStart sends the browser to the provider for a fresh sign-in that issues a one-time signing code for a
+// signature of the posted kind (stepup_kind), and then back to stepup_next (a page of this server; the step-up
+// page by default). A signing form posts here with its button "Re-authenticate with SSO".
+func (s *Server) stepUpStart(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	if s.svc.StepUp == nil {
 		return vigil.Errorf(vigil.ENOTFOUND, "signing through the provider needs single sign-on: sign with your password")
 	}
-	v, err := s.svc.Cases.CaseView(r.Context(), id, vigil.Date{})
+	next := "/sign/step-up"
+	if n := r.PostFormValue("stepup_next"); n != "" {
+		next = safeNext(n)
+	}
+	u, p, err := s.svc.StepUp.StartStepUp(r.Context(), strings.TrimSpace(r.PostFormValue("stepup_kind")), next)
 	if err != nil {
 		return err
 	}
-	if len(v.Assessments) == 0 {
-		return s.renderCase(w, r, http.StatusBadRequest, "sign", "The signature was not made: the case has no assessment to sign: assess it first", r.PostForm)
-	}
-	u, p, err := s.svc.StepUp.StartStepUp(r.Context(), vigil.SignRequest{Kind: "assessment", RecordID: v.Assessments[len(v.Assessments)-1].ID,
-		Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning"))}, "/cases/"+itoa(id)+"#timeline")
-	if err != nil {
-		if !formRecoverable(err) {
-			return err
-		}
-		return s.renderCase(w, r, StatusOf(err), "sign", "The signature was not made: "+vigil.ErrorMessage(err), r.PostForm)
-	}
 	http.SetCookie(w, &http.Cookie{Name: stepUpCookie, Value: strings.Join([]string{p.State, p.Nonce, p.Verifier, p.Kind,
-		strconv.FormatInt(p.RecordID, 10), string(p.Meaning), strconv.FormatInt(p.Asked.Unix(), 10), p.Next}, " "),
+		strconv.FormatInt(p.Asked.Unix(), 10), p.Next}, " "),
 		Path: "/login/sso", HttpOnly: true, Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: 600})
 	http.Redirect(w, r, u, http.StatusSeeOther)
 	return nil
 }
 
 // stepUpBack finishes a step-up when the provider's answer belongs to one (its state is the step-up cookie's); ok
-// is false when it does not (a sign-in's answer).
+// is false when it does not (a sign-in's answer). The code issued goes back to the page the step-up came from.
 func (s *Server) stepUpBack(w http.ResponseWriter, r *http.Request) (ok bool, err error) {
 	c, err := r.Cookie(stepUpCookie)
 	if err != nil || s.svc.StepUp == nil {
 		return false, nil
 	}
-	f := strings.SplitN(c.Value, " ", 8)
+	f := strings.SplitN(c.Value, " ", 6)
 	state := r.URL.Query().Get("state")
-	if len(f) != 8 || state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f[0])) != 1 {
+	if len(f) != 6 || state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f[0])) != 1 {
 		return false, nil
 	}
 	// One use: the pending step-up is cleared whatever happens next.
 	http.SetCookie(w, &http.Cookie{Name: stepUpCookie, Value: "", Path: "/login/sso", MaxAge: -1})
-	rec, _ := strconv.ParseInt(f[4], 10, 64)
-	asked, _ := strconv.ParseInt(f[6], 10, 64)
-	p := vigil.StepUp{State: f[0], Nonce: f[1], Verifier: f[2], Kind: f[3], RecordID: rec, Meaning: vigil.SignatureMeaning(f[5]), Asked: time.Unix(asked, 0).UTC(), Next: safeNext(f[7])}
+	asked, _ := strconv.ParseInt(f[4], 10, 64)
+	p := vigil.StepUp{State: f[0], Nonce: f[1], Verifier: f[2], Kind: f[3], Asked: time.Unix(asked, 0).UTC(), Next: safeNext(f[5])}
 	if e := r.URL.Query().Get("error"); e != "" {
-		return true, vigil.Errorf(vigil.EFORBIDDEN, "the signature was not made: the provider answered %s", vigil.Clip(100, e))
+		return true, vigil.Errorf(vigil.EFORBIDDEN, "no signing code was issued: the provider answered %s", vigil.Clip(100, e))
 	}
-	if _, err := s.svc.StepUp.FinishStepUp(r.Context(), p, state, r.URL.Query().Get("code")); err != nil {
+	code, expires, err := s.svc.StepUp.FinishStepUp(r.Context(), p, state, r.URL.Query().Get("code"))
+	if err != nil {
 		if vigil.ErrorCode(err) == vigil.EUNAUTHORIZED {
-			// A refused signature is the signing's answer, not the session's: the session stays.
+			// A refused step-up is the signing's answer, not the session's: the session stays.
 			return true, vigil.Errorf(vigil.EFORBIDDEN, "%s", vigil.ErrorMessage(err))
 		}
 		return true, err
 	}
-	return true, redirect(w, r, p.Next, "signed")
+	http.SetCookie(w, &http.Cookie{Name: signCodeCookie, Value: strings.Join([]string{p.Kind, strconv.FormatInt(expires.Unix(), 10), code}, " "),
+		Path: "/", HttpOnly: true, Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode, Expires: expires})
+	return true, redirect(w, r, p.Next, "step-up")
+}
+
+// stepUpPage is where a user who signs in through single sign-on gets a one-time signing code for the command
+// line or the API: pick the kind of record, sign in again at the provider, and the code is shown here with its
+// expiry.
+func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) error {
+	if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "stepup", page{Title: "Signing code", Data: stepUpData{Kinds: signKinds, Enabled: s.svc.StepUp != nil, Code: pendingSignCode(r)}})
+	return nil
+}
+
+type stepUpData struct {
+	Kinds   []signKind
+	Enabled bool // single sign-on is configured
+	Code    *signCode
+}
+
+// signKind is a kind of record a signature may sign, as the step-up page offers it.
+type signKind struct{ Kind, Label string }
+
+// signKinds are the kinds of record a signature signs (the store's registry), with what each is.
+var signKinds = []signKind{
+	{"assessment", "a determination (a case's assessment)"},
+	{"case_event", "a case event (customer notified, fix validated, 806 filed, case closed ...)"},
+	{"regdoc_record", "a regulatory record (806 report filed, 806.20 sign-off, premarket decision)"},
 }
 
 func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) error {

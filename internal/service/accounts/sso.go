@@ -164,9 +164,9 @@ const StepUpMaxAge = 10 * time.Minute
 // stepUpSkew tolerates the provider's clock running behind Vigil's when auth_time is compared with the asking.
 const stepUpSkew = time.Minute
 
-// StepUpStart returns the provider's authorization URL for a fresh sign-in bound to the signing act p (its Kind,
-// RecordID, Meaning, Asked and Next): prompt=login and max_age=0 ask the provider to authenticate the user again
-// whatever session it holds, and the nonce carries a digest of the act, so the ID token vouches for this act only.
+// StepUpStart returns the provider's authorization URL for a fresh sign-in bound to the step-up p (its Kind, Asked
+// and Next): prompt=login and max_age=0 ask the provider to authenticate the user again
+// whatever session it holds, and the nonce carries a digest of the step-up, so the ID token vouches for it only.
 func (s *SSO) StepUpStart(p vigil.StepUp) (string, vigil.StepUp) {
 	p.State, p.Verifier = random(), oauth2.GenerateVerifier()
 	r := random()
@@ -175,15 +175,14 @@ func (s *SSO) StepUpStart(p vigil.StepUp) (string, vigil.StepUp) {
 		oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0")), p
 }
 
-// stepUpDigest binds a step-up's nonce (its random part r) to the act it was asked for.
+// stepUpDigest binds a step-up's nonce (its random part r) to what it was asked for.
 func stepUpDigest(r string, p vigil.StepUp) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{"vigil step-up", r, p.Kind, strconv.FormatInt(p.RecordID, 10), string(p.Meaning),
-		strconv.FormatInt(p.Asked.Unix(), 10), p.Next}, "\n")))
+	sum := sha256.Sum256([]byte(strings.Join([]string{"vigil step-up", r, p.Kind, strconv.FormatInt(p.Asked.Unix(), 10), p.Next}, "\n")))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// StepUpFinish completes a step-up the browser came back from at now: the act it carries must be the one its
-// nonce was made for, the code is exchanged (PKCE), and the ID token must verify, hold that nonce and an auth_time
+// StepUpFinish completes a step-up the browser came back from at now: what it carries must be what its nonce was
+// made for, the code is exchanged (PKCE), and the ID token must verify, hold that nonce and an auth_time
 // no older than the asking (the provider authenticated the user again for it). It returns the identity the
 // provider vouches for; the caller checks it is the signer's. EUNAUTHORIZED naming what does not check out.
 func (s *SSO) StepUpFinish(ctx context.Context, p vigil.StepUp, state, code string, now time.Time) (vigil.SSOIdentity, error) {
@@ -192,7 +191,7 @@ func (s *SSO) StepUpFinish(ctx context.Context, p vigil.StepUp, state, code stri
 	case p.State == "" || state != p.State || p.Verifier == "":
 		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the provider's answer does not belong to this browser's signing (state): sign again")
 	case r == "" || digest != stepUpDigest(r, p):
-		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the signing act the browser brought back is not the one the provider was asked to confirm: sign again")
+		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the step-up the browser brought back is not the one the provider was asked to confirm: sign again")
 	case now.Sub(p.Asked) > StepUpMaxAge || p.Asked.After(now.Add(stepUpSkew)):
 		return vigil.SSOIdentity{}, vigil.Errorf(vigil.EUNAUTHORIZED, "signing: the sign-in at the provider took longer than %s: sign again", StepUpMaxAge)
 	case code == "":

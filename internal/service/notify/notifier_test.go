@@ -68,7 +68,7 @@ func TestNotifier(t *testing.T) {
 			// Monday 2026-01-05 15:00 UTC, 09:00 in Chicago: past the digest hour.
 			clock := storetest.NewClock(time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC))
 			dsn := storetest.MigratedDSN(t, e)
-			db, err := store.Open(context.Background(), dsn, clock)
+			db, err := store.Open(context.Background(), dsn, clock, store.WithSecretKey(storetest.SecretKey))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,7 +262,7 @@ func TestNewCaseAndFeedFailing(t *testing.T) {
 		t.Run(e, func(t *testing.T) {
 			mp.Reset(t)
 			clock := storetest.NewClock(time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC))
-			db, err := store.Open(context.Background(), storetest.MigratedDSN(t, e), clock)
+			db, err := store.Open(context.Background(), storetest.MigratedDSN(t, e), clock, store.WithSecretKey(storetest.SecretKey))
 			if err != nil {
 				t.Fatal(err)
 			}

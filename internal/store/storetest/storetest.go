@@ -7,6 +7,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -283,13 +284,17 @@ func redact(dsn string) string {
 	return u.Redacted()
 }
 
-// Open returns a migrated store of the engine on a fresh database with a test clock.
+// SecretKey is the secret key of the stores Open returns (a fixed value: the tests need no secrecy): it seals the
+// credentials they keep (webhook signing secrets, SMTP and TAXII passwords).
+var SecretKey = bytes.Repeat([]byte{9}, 32)
+
+// Open returns a migrated store of the engine on a fresh database with a test clock and SecretKey.
 func Open(t testing.TB, engine string, clock vigil.Clock) *store.DB {
 	t.Helper()
 	if clock == nil {
 		clock = NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
 	}
-	db, err := store.Open(context.Background(), MigratedDSN(t, engine), clock)
+	db, err := store.Open(context.Background(), MigratedDSN(t, engine), clock, store.WithSecretKey(SecretKey))
 	if err != nil {
 		t.Fatalf("open %s: %v", engine, err)
 	}
