@@ -136,6 +136,12 @@ func TestNotifier(t *testing.T) {
 			if h.secret, err = n.AddRule(psirt, wh); err != nil || !strings.HasPrefix(h.secret, "whsec_") {
 				t.Fatalf("webhook rule: %q %v", h.secret, err)
 			}
+			// The database holds the secret sealed only: the receiver verifies the deliveries below with it all the same.
+			var stored string
+			must(db.SQL().QueryRow("SELECT secret FROM notify_rules WHERE id = $1", wh.ID).Scan(&stored))
+			if strings.Contains(stored, strings.TrimPrefix(h.secret, "whsec_")) || !strings.HasPrefix(stored, "v1:") {
+				t.Fatalf("the webhook's secret is stored as %q", stored)
+			}
 			mine := &vigil.NotifyRule{Owner: "vic", Channel: vigil.ChannelDigest, Target: "vic@acme.example",
 				Events: []vigil.NotifyEvent{vigil.EventKEVHit, vigil.EventClockDue, vigil.EventReportAck}, Within: 10}
 			if _, err := n.AddRule(viewer, mine); err != nil {
