@@ -46,7 +46,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 		Portfolio: q.Portfolio(a.Portfolio), Findings: a.Cases, Users: a.Accounts, Sessions: a.db.IdleSessions(opt.SessionIdle),
 		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
 		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Filters: a.Accounts, Threats: q.Threats(a.Threats),
-		Intake: a.Intake, MoreDeadlines: a.MoreDeadlines(), Health: a.db.Health, Starting: a.starting, VEX: a.VEX, ISAO: a.ISAO,
+		Intake: a.Intake, Rates: a.db, MoreDeadlines: a.MoreDeadlines(), Health: a.db.Health, Starting: a.starting, VEX: a.VEX, ISAO: a.ISAO,
 		Signing: a.Signing, Remediation: a.Remediation,
 		Reports: a.Reports, Advisories: a.Advisories, Notices: a.Notices,
 		// The settings screen's notifications: the notifier's rules and the outbox's server and messages.

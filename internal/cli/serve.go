@@ -134,7 +134,7 @@ func serveCmd(env *Env) *cobra.Command {
 	cmd.Flags().StringVar(&opt.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	cmd.Flags().StringVar(&opt.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	cmd.Flags().DurationVar(&opt.SessionIdle, "session-idle", vigil.DefaultSessionIdle, "end a browser session unused for this long (e.g. 15m, 1h)")
-	cmd.Flags().IntVar(&opt.ReportsPerAddr, "reports-per-address", 10, "public reports and replies one client address may send per hour (/report, /api/v1/intake)")
+	cmd.Flags().IntVar(&opt.ReportsPerAddr, "reports-per-address", 10, "public reports and replies one client address may send per hour (/report, /api/v1/intake), counted for every server on the database together")
 	cmd.Flags().IntVar(&opt.ReportsPerHour, "reports-per-hour", 200, "public reports and replies everyone together may send per hour")
 	cmd.Flags().BoolVar(&opt.TrustedProxyTLS, "behind-tls-proxy", false, "a TLS-terminating proxy is in front: mark cookies Secure")
 	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", nil, "CIDR,... of reverse proxies whose X-Forwarded-For names the client (sign-in limits are per client)")

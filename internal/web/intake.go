@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -46,13 +48,38 @@ func newReportGate(perAddr, perHour int, clock vigil.Clock) *reportGate {
 	return &reportGate{addr: newLimiter(perAddr, time.Hour, clock), all: newLimiter(perHour, time.Hour, clock)}
 }
 
-// admit takes one token from the address's bucket and one from the global one.
+// admitReport takes one token from the address's bucket and one from the global one in this server's memory (a
+// refusal there costs no database work), then counts the write in the database's hour window of each, which
+// every server on the database shares: with several servers behind a load balancer the limits hold for them
+// together, not once per server. Only a digest of the address is stored.
 func (s *Server) admitReport(r *http.Request) error {
-	if !s.reports.addr.allow(s.clientAddr(r)) {
+	addr := s.clientAddr(r)
+	if !s.reports.addr.allow(addr) {
 		return &busyError{what: "too many reports from your address", after: time.Hour / time.Duration(s.opt.ReportsPerAddr)}
 	}
 	if !s.reports.all.allow("") {
 		return &busyError{what: "too many reports arrive right now", after: time.Hour / time.Duration(s.opt.ReportsPerHour)}
+	}
+	if s.svc.Rates == nil {
+		return nil
+	}
+	now := s.opt.Clock.Now().UTC()
+	window := now.Truncate(time.Hour)
+	sum := sha256.Sum256([]byte(addr))
+	for _, l := range []struct {
+		bucket, what string
+		limit        int
+	}{
+		{"report-addr:" + hex.EncodeToString(sum[:16]), "too many reports from your address", s.opt.ReportsPerAddr},
+		{"report-all", "too many reports arrive right now", s.opt.ReportsPerHour},
+	} {
+		n, err := s.svc.Rates.Hit(r.Context(), l.bucket, window, window.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if n > l.limit {
+			return &busyError{what: l.what, after: window.Add(time.Hour).Sub(now)}
+		}
 	}
 	return nil
 }

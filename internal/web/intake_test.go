@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -246,8 +247,9 @@ func TestReportRateLimits(t *testing.T) {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	before := reportCount(t, e)
+	srv := e.srv.URL
 	send := func(addr string) int {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/intake", strings.NewReader(`{"product":"P","title":"T","description":"D"}`))
+		req, _ := http.NewRequest("POST", srv+"/api/v1/intake", strings.NewReader(`{"product":"P","title":"T","description":"D"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-For", addr)
 		res, body := e.anon().do(req)
@@ -282,6 +284,28 @@ func TestReportRateLimits(t *testing.T) {
 	}
 	if n := reportCount(t, e) - before; n != 8 {
 		t.Errorf("%d reports stored, want 8", n)
+	}
+	// A second server on the same database (behind the same load balancer) has a fresh memory but shares the
+	// database's windows: the address and the hour are spent for it too, until the next hour.
+	second, err := e.app.WebServer(app.ServeOptions{ReportsPerAddr: 3, ReportsPerHour: 8, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(second)
+	defer ts.Close()
+	srv = ts.URL
+	if code := send("198.51.100.7"); code != 429 {
+		t.Errorf("the spent address through a second server: %d, want 429", code)
+	}
+	if code := send("192.0.2.77"); code != 429 {
+		t.Errorf("a new address through a second server once the hour's cap is spent: %d, want 429", code)
+	}
+	e.clock.T = e.clock.T.Add(time.Hour)
+	if code := send("198.51.100.7"); code != 201 {
+		t.Errorf("the address an hour later through the second server: %d, want 201", code)
+	}
+	if n := reportCount(t, e) - before; n != 9 {
+		t.Errorf("%d reports stored, want 9", n)
 	}
 }
 

@@ -33,6 +33,7 @@ type Services struct {
 	SSO       vigil.SSOService         // optional: single sign-on through an OpenID Connect provider
 	StepUp    StepUp                   // optional (with SSO): signing after a fresh sign-in at the provider
 	Intake    vigil.IntakeService      // optional: the public report page, the report queue, security.txt
+	Rates     RateCounter              // optional: the intake's rate limits shared by every server on the database
 	// OpenPGP signs security.txt (RFC 9116 §2.3) with the organization's key (optional: internal/pgpkey.Key).
 	OpenPGP ClearSigner
 	// MoreDeadlines list the clocks other services run beside the cases' (the intake reports' acknowledgements,
@@ -75,6 +76,13 @@ type Audit interface {
 	// VerifyChain recomputes the hash chain and reconciles the audited records with it: EFORBIDDEN without
 	// PermAuditVerify, EINVALID naming the first problem.
 	VerifyChain(ctx context.Context) (vigil.AuditReport, error)
+}
+
+// RateCounter counts hits per bucket and fixed window in the database (store.DB.Hit), so that several servers on
+// one database hold one limit together: Hit returns the hits in the window so far, this one included, and
+// forgets windows that started before keep.
+type RateCounter interface {
+	Hit(ctx context.Context, bucket string, window, keep time.Time) (int, error)
 }
 
 // ClearSigner makes an OpenPGP cleartext signature of a text, dated at, with the key of the fingerprint.
