@@ -191,7 +191,7 @@ func TestAuditTamperCases(t *testing.T) {
 			for _, engine := range storetest.Engines {
 				t.Run(engine, func(t *testing.T) {
 					_, key, _ := ed25519.GenerateKey(nil)
-					db, err := store.Open(context.Background(), storetest.DSN(t, engine), storetest.NewClock(ts("2025-06-02T09:00:00Z")), store.WithAuditKey(key), store.WithSecretKey(storetest.SecretKey))
+					db, err := store.Open(context.Background(), storetest.MigratedDSN(t, engine), storetest.NewClock(ts("2025-06-02T09:00:00Z")), store.WithAuditKey(key), store.WithSecretKey(storetest.SecretKey))
 					if err != nil {
 						t.Fatal(err)
 					}
