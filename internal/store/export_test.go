@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/vigil-dev/vigil"
 )
 
 // SetAnalyzeThreshold lets a test make a small import count as a large one; it returns the restore function.
@@ -61,3 +63,6 @@ func RecordHash(ctx context.Context, db *DB, table string, id int64) (string, er
 	err := readRecords(ctx, db.db, t, []int64{id}, func(_ int64, h string) { hash = h })
 	return hash, err
 }
+
+// FindingsDigest is the digest a full sync of found writes for its version.
+func FindingsDigest(found []vigil.Finding) string { return findingsDigest(found) }

@@ -1,11 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -126,8 +131,26 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return 0, 0, err
 	}
+	// A full sync whose result has the digest the version's last full sync wrote, with nothing written to its
+	// findings since, would change nothing: neither the findings nor their cases are read.
+	var digest string
+	if scope == nil && vulns == nil {
+		digest = findingsDigest(found)
+		var have string
+		switch err := db.db.QueryRowContext(ctx, "SELECT digest FROM finding_digests WHERE version_id = $1", versionID).Scan(&have); {
+		case err == nil && have == digest:
+			return 0, 0, nil
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return 0, 0, err
+		}
+	}
 	err = db.transact(ctx, func(tx *Tx) error {
 		opened, resolved = 0, 0
+		if digest != "" {
+			if err := tx.lockVersionFindings(ctx, versionID); err != nil {
+				return err
+			}
+		}
 		type cur struct {
 			id       int64
 			state    vigil.FindingState
@@ -248,6 +271,13 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		if err := tx.reviewCases(ctx, reviewIDs); err != nil {
 			return err
 		}
+		if digest != "" {
+			// Written after every change above: their triggers dropped the old digest.
+			if _, err := tx.ExecContext(ctx, "INSERT INTO finding_digests (version_id, digest) VALUES ($1, $2) ON CONFLICT (version_id) DO UPDATE SET digest = excluded.digest",
+				versionID, digest); err != nil {
+				return err
+			}
+		}
 		opened, resolved = len(openedIDs), len(resolvedIDs)
 		tx.wrote("findings", openedIDs...)
 		tx.wrote("findings", resolvedIDs...)
@@ -268,6 +298,50 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil, change, reason)
 	})
 	return opened, resolved, err
+}
+
+// findingsDigest is the digest of a full sync's input as far as the sync reads it: each (component key,
+// vulnerability id) once, at its first occurrence, with its state. Order does not matter (a re-match lists
+// components as they are stored). A full sync of found leaves the version's findings where a second sync of the
+// same found changes nothing, so an equal digest with no write since means the sync is done already.
+func findingsDigest(found []vigil.Finding) string {
+	type item struct{ key, vuln, state string }
+	seen := make(map[[2]string]bool, len(found))
+	items := make([]item, 0, len(found))
+	for i := range found {
+		f := &found[i]
+		k := [2]string{f.Component.FindingKey(), f.Vulnerability}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		st := f.State
+		if st == "" {
+			st = vigil.FindingOpen
+		}
+		items = append(items, item{k[0], k[1], string(st)})
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(a.vuln, b.vuln)) })
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, it := range items {
+		for _, s := range [...]string{it.key, it.vuln, it.state} {
+			h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+			io.WriteString(h, s)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// lockVersionFindings takes the version's findings lock on PostgreSQL, which the findings triggers take too
+// (migration 38): a full sync holds it from its first read, so a change another transaction makes meanwhile
+// waits, and then drops the digest the sync wrote. SQLite has one writer at a time anyway.
+func (tx *Tx) lockVersionFindings(ctx context.Context, versionID int64) error {
+	if !tx.db.dialect.locks {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7319, ($1::bigint % 2147483647)::integer)", versionID)
+	return err
 }
 
 // reviewCases puts the open cases of findings that went to needs_review there too: the case's clocks stay as they
