@@ -139,6 +139,28 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) (err error) {
 	})
 }
 
+// ComponentKeyCounts returns, per key of the reverse index, how many device versions hold it: a re-match of the
+// whole portfolio tells its matching Engine (match.Engine.Expect), which then drops each key's advisories after the
+// last version carrying it. Callers authorize.
+func (db *DB) ComponentKeyCounts(ctx context.Context) (_ map[vigil.PackageKey]int, err error) {
+	defer vigil.Wrap(&err, "store.ComponentKeyCounts", nil)
+	rows, err := db.db.QueryContext(ctx, "SELECT kind, ecosystem, name, COUNT(*) FROM component_keys GROUP BY kind, ecosystem, name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[vigil.PackageKey]int{}
+	for rows.Next() {
+		var k vigil.PackageKey
+		var n int
+		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
 // scanKeysAbove is the number of keys from which VersionsForKeys reads the whole reverse index instead of looking
 // each key up: after a full corpus import the change feed holds a million keys, and a lookup per key cost seconds
 // where one pass over the index (a few rows per component) costs a fraction of that.

@@ -38,6 +38,8 @@ type Store interface {
 	AdvisoriesByID(ctx context.Context, ids []string) ([]*vigil.Advisory, error)
 	// VersionsForKeys returns the device versions holding a component under one of keys (the reverse index).
 	VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error)
+	// ComponentKeyCounts returns, per key of the reverse index, how many device versions hold it.
+	ComponentKeyCounts(ctx context.Context) (map[vigil.PackageKey]int, error)
 	ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error)
 	RefreshComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error)
 	KV(ctx context.Context, k string) (string, error)
