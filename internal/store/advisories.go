@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/vigil-dev/vigil"
@@ -50,13 +49,8 @@ func (db *DB) CreateAdvisory(ctx context.Context, a *vigil.SecurityAdvisory, pre
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		for i, id := range a.Cases {
-			var x int64
-			if err := tx.QueryRowContext(ctx, "SELECT id FROM cases WHERE id = $1", id).Scan(&x); errors.Is(err, sql.ErrNoRows) {
-				return vigil.Errorf(vigil.EINVALID, "cases[%d]: case %d not found", i, id)
-			} else if err != nil {
-				return err
-			}
+		if err := tx.casesExist(ctx, a.Cases); err != nil {
+			return err
 		}
 		a.Status, a.Revisions, a.CreatedAt, a.UpdatedAt, a.CreatedBy = vigil.AdvisoryDraft, []vigil.AdvisoryRevision{}, tx.Now(), tx.Now(), tx.actor.String()
 		id, err := tx.insertID(ctx, `INSERT INTO advisories (tracking_id, cases, notice_id, tlp, status, revisions, created_at, created_by, updated_at)
@@ -82,10 +76,8 @@ func (db *DB) PublishAdvisory(ctx context.Context, id int64, rev int, status str
 	}
 	var out *vigil.SecurityAdvisory
 	err = db.transact(ctx, func(tx *Tx) error {
-		old, err := scanAdvisory(tx.QueryRowContext(ctx, "SELECT "+advisoryCols+" FROM advisories WHERE id = $1", id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("advisory", id)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanAdvisory, "advisory", advisoryCols, "advisories", id)
+		if err != nil {
 			return err
 		}
 		if len(old.Revisions) != rev {
@@ -111,11 +103,7 @@ func (db *DB) Advisory(ctx context.Context, id int64) (_ *vigil.SecurityAdvisory
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	a, err := scanAdvisory(db.db.QueryRowContext(ctx, "SELECT "+advisoryCols+" FROM advisories WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("advisory", id)
-	}
-	return a, err
+	return queryByID(ctx, db.db, scanAdvisory, "advisory", advisoryCols, "advisories", id)
 }
 
 // Advisories lists every advisory, newest first.

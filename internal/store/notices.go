@@ -40,6 +40,20 @@ func scanNotice(row interface{ Scan(...any) error }) (*vigil.Notice, error) {
 	return &n, nil
 }
 
+// casesExist refuses, naming the first, the ids of cases that do not exist: what a notice or an advisory is
+// drafted from.
+func (tx *Tx) casesExist(ctx context.Context, ids []int64) error {
+	for i, id := range ids {
+		var x int64
+		if err := tx.QueryRowContext(ctx, "SELECT id FROM cases WHERE id = $1", id).Scan(&x); errors.Is(err, sql.ErrNoRows) {
+			return vigil.Errorf(vigil.EINVALID, "cases[%d]: case %d not found", i, id)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CreateNotice stores a new draft notice.
 func (db *DB) CreateNotice(ctx context.Context, n *vigil.Notice) (err error) {
 	defer vigil.Wrap(&err, "store.CreateNotice", nil)
@@ -50,13 +64,8 @@ func (db *DB) CreateNotice(ctx context.Context, n *vigil.Notice) (err error) {
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		for i, id := range n.Cases {
-			var x int64
-			if err := tx.QueryRowContext(ctx, "SELECT id FROM cases WHERE id = $1", id).Scan(&x); errors.Is(err, sql.ErrNoRows) {
-				return vigil.Errorf(vigil.EINVALID, "cases[%d]: case %d not found", i, id)
-			} else if err != nil {
-				return err
-			}
+		if err := tx.casesExist(ctx, n.Cases); err != nil {
+			return err
 		}
 		if n.FollowUpOf != 0 {
 			if _, err := scanNotice(tx.QueryRowContext(ctx, "SELECT "+noticeCols+" FROM notices WHERE id = $1", n.FollowUpOf)); errors.Is(err, sql.ErrNoRows) {
@@ -87,10 +96,8 @@ func (db *DB) UpdateNotice(ctx context.Context, n *vigil.Notice, reason string) 
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		old, err := scanNotice(tx.QueryRowContext(ctx, "SELECT "+noticeCols+" FROM notices WHERE id = $1", n.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("notice", n.ID)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanNotice, "notice", noticeCols, "notices", n.ID)
+		if err != nil {
 			return err
 		}
 		if old.State != vigil.NoticeDraft {
@@ -114,11 +121,7 @@ func (db *DB) Notice(ctx context.Context, id int64) (_ *vigil.Notice, err error)
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	n, err := scanNotice(db.db.QueryRowContext(ctx, "SELECT "+noticeCols+" FROM notices WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("notice", id)
-	}
-	return n, err
+	return queryByID(ctx, db.db, scanNotice, "notice", noticeCols, "notices", id)
 }
 
 // Notices lists every notice, newest first.
@@ -146,10 +149,8 @@ func (db *DB) ClaimNoticeSend(ctx context.Context, id int64, recipients []vigil.
 	}
 	var out *vigil.Notice
 	err = db.transact(ctx, func(tx *Tx) error {
-		old, err := scanNotice(tx.QueryRowContext(ctx, "SELECT "+noticeCols+" FROM notices WHERE id = $1", id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("notice", id)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanNotice, "notice", noticeCols, "notices", id)
+		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE notices SET state = $1, recipients = $2, sent_date = $3, sent_at = $4, sent_by = $5, missing_reason = $6, updated_at = $4

@@ -598,6 +598,18 @@ func queryAll[T any](ctx context.Context, q querier, scan func(row interface{ Sc
 	return out, nil
 }
 
+// queryByID reads the row of table whose id is id through scan, from the pool or in a transaction; a missing row
+// is ENOTFOUND naming it as what.
+func queryByID[T any](ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}, scan func(row interface{ Scan(...any) error }) (T, error), what, cols, table string, id int64) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound(what, id)
+	}
+	return v, err
+}
+
 // eachRow runs query and calls fn on each row: the one row loop of reads that are not plain lists.
 func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
