@@ -317,41 +317,49 @@ func (db *DB) SetFixEvent(ctx context.Context, id, eventID int64) (err error) {
 // RetractFix withdraws a fix release, once, with a reason; it returns the case event its distribution recorded.
 func (db *DB) RetractFix(ctx context.Context, id int64, reason string) (event int64, err error) {
 	defer vigil.Wrap(&err, "store.RetractFix", id)
-	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
-	if err != nil {
-		return 0, err
-	}
-	if err := retractReason(reason); err != nil {
-		return 0, err
-	}
-	err = db.transact(ctx, func(tx *Tx) error {
-		f, err := tx.fixForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
+	return db.retractOnFix(ctx, id, reason, func(tx *Tx, f *vigil.FixRelease, r vigil.FixRetraction) error {
 		if f.Retraction != nil {
 			return vigil.Errorf(vigil.ECONFLICT, "fix release %d (%s) was retracted already: %s", id, f.Release, f.Retraction.Reason)
 		}
-		r := vigil.FixRetraction{Reason: strings.TrimSpace(reason), At: tx.Now(), Actor: actor.String()}
 		if _, err := tx.ExecContext(ctx, "UPDATE fix_releases SET retraction = $1 WHERE id = $2", mustJSON(r), id); err != nil {
 			return err
 		}
-		event = f.EventID
 		tx.wrote("fix_releases", id)
 		return tx.Audit(ctx, "remediation.fix_retract", "case", idText(f.CaseID), map[string]any{"fix": id}, map[string]any{"fix": id, "retraction": r}, reason)
 	})
-	return event, err
 }
 
 // RetractVV withdraws a fix's V&V record with a reason, keeping it in vv_retractions, and unlinks the case event
 // the fix's distribution recorded (returned): that event said the fix was validated.
 func (db *DB) RetractVV(ctx context.Context, id int64, reason string) (event int64, err error) {
 	defer vigil.Wrap(&err, "store.RetractVV", id)
+	return db.retractOnFix(ctx, id, reason, func(tx *Tx, f *vigil.FixRelease, r vigil.FixRetraction) error {
+		if f.VV == nil {
+			return vigil.Errorf(vigil.EINVALID, "fix release %d (%s) has no V&V record to retract", id, f.Release)
+		}
+		r.VV = f.VV
+		all := append(f.VVRetractions, r)
+		if _, err := tx.ExecContext(ctx, "UPDATE fix_releases SET vv = NULL, vv_retractions = $1, event_id = NULL WHERE id = $2", mustJSON(all), id); err != nil {
+			return err
+		}
+		tx.wrote("fix_releases", id)
+		return tx.Audit(ctx, "remediation.vv_retract", "case", idText(f.CaseID), map[string]any{"fix": id, "vv": f.VV, "event": f.EventID},
+			map[string]any{"fix": id, "vv": nil, "retraction": r}, reason)
+	})
+}
+
+// retractOnFix runs a retraction on fix release id (the release, or its V&V record) as one who may assess, with a
+// reason: retract gets the fix locked for update and the retraction to keep (reason, time, actor), and writes and
+// audits it. It returns the case event the fix's distribution recorded.
+func (db *DB) retractOnFix(ctx context.Context, id int64, reason string, retract func(tx *Tx, f *vigil.FixRelease, r vigil.FixRetraction) error) (event int64, err error) {
 	actor, err := vigil.Authorize(ctx, vigil.PermAssess)
 	if err != nil {
 		return 0, err
 	}
-	if err := retractReason(reason); err != nil {
+	if strings.TrimSpace(reason) == "" {
+		return 0, vigil.Errorf(vigil.EINVALID, "reason: required: why the record is withdrawn")
+	}
+	if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
 		return 0, err
 	}
 	err = db.transact(ctx, func(tx *Tx) error {
@@ -359,27 +367,13 @@ func (db *DB) RetractVV(ctx context.Context, id int64, reason string) (event int
 		if err != nil {
 			return err
 		}
-		if f.VV == nil {
-			return vigil.Errorf(vigil.EINVALID, "fix release %d (%s) has no V&V record to retract", id, f.Release)
-		}
-		r := vigil.FixRetraction{VV: f.VV, Reason: strings.TrimSpace(reason), At: tx.Now(), Actor: actor.String()}
-		all := append(f.VVRetractions, r)
-		if _, err := tx.ExecContext(ctx, "UPDATE fix_releases SET vv = NULL, vv_retractions = $1, event_id = NULL WHERE id = $2", mustJSON(all), id); err != nil {
+		if err := retract(tx, f, vigil.FixRetraction{Reason: strings.TrimSpace(reason), At: tx.Now(), Actor: actor.String()}); err != nil {
 			return err
 		}
 		event = f.EventID
-		tx.wrote("fix_releases", id)
-		return tx.Audit(ctx, "remediation.vv_retract", "case", idText(f.CaseID), map[string]any{"fix": id, "vv": f.VV, "event": f.EventID},
-			map[string]any{"fix": id, "vv": nil, "retraction": r}, reason)
+		return nil
 	})
 	return event, err
-}
-
-func retractReason(reason string) error {
-	if strings.TrimSpace(reason) == "" {
-		return vigil.Errorf(vigil.EINVALID, "reason: required: why the record is withdrawn")
-	}
-	return vigil.Text("reason", reason, vigil.MaxText)
 }
 
 // AddDeployment appends a deployment report. The consignee must hold units of the version, and the report cannot
