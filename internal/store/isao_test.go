@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
@@ -17,53 +16,38 @@ import (
 // named by its SHA-256; an empty string evidences nothing; the column is gone and the trail verifies, the moved
 // rows attested.
 func TestMigrationISAOs(t *testing.T) {
-	for _, engine := range storetest.Engines {
-		t.Run(engine, func(t *testing.T) {
-			ctx, admin := context.Background(), storetest.Admin()
-			dsn := storetest.DSN(t, engine)
-			old, err := store.OpenAt(ctx, dsn, store.MigrationISAO-1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := old.SQL().Exec(`INSERT INTO orgs (name, time_zone, cvd_ack_days, isaos, created_at, updated_at) VALUES ('Acme Medical', 'America/Chicago', 5,
-				'[{"name":"Health-ISAC","since":"2019-03-01","criteria_evidence":["Membership agreement HI-2019-114","TLP policy","SOP-PSIRT-07","SOP-PSIRT-03"]},
-				  {"name":"MDISS","since":"","criteria_evidence":["member since 2021","","",""]}]', '2025-06-01T00:00:00.000000000Z', '2025-06-01T00:00:00.000000000Z')`); err != nil {
-				t.Fatal(err)
-			}
-			old.Close()
-			db, err := store.Open(ctx, dsn, storetest.NewClock(ts("2025-06-02T09:00:00Z")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			orgs, err := db.Orgs(admin)
-			if err != nil || len(orgs) != 1 || len(orgs[0].ISAOs) != 2 {
-				t.Fatalf("orgs = %+v, %v", orgs, err)
-			}
-			hi, mdiss := orgs[0].ISAOs[0], orgs[0].ISAOs[1]
-			if hi.Name != "Health-ISAC" || hi.Since.String() != "2019-03-01" || len(hi.Documents) != 4 || mdiss.Name != "MDISS" || !mdiss.Since.IsZero() || len(mdiss.Documents) != 1 {
-				t.Fatalf("memberships = %+v", orgs[0].ISAOs)
-			}
-			sum := sha256.Sum256([]byte("SOP-PSIRT-07"))
-			if d := hi.Documents[2]; d.Item != 3 || d.Kind != vigil.DocNote || d.Title != "SOP-PSIRT-07" || d.SHA256 != hex.EncodeToString(sum[:]) || d.Size != 12 ||
-				!d.Date.IsZero() || d.AddedBy != "system:migrate" {
-				t.Errorf("item 3's document = %+v", d)
-			}
-			if day := vigil.NewDate(2025, 6, 1); !hi.Evidenced(day) || mdiss.Evidenced(day) || len(mdiss.Missing(day)) != 3 {
-				t.Errorf("evidenced: Health-ISAC %v, MDISS %v (missing %v)", hi.Evidenced(day), mdiss.Evidenced(day), mdiss.Missing(day))
-			}
-			doc, err := db.ISAODocument(admin, hi.Documents[0].ID)
-			if err != nil || string(doc.Content) != "Membership agreement HI-2019-114" {
-				t.Errorf("document content = %+v, %v", doc, err)
-			}
-			if _, err := db.SQL().Exec("UPDATE orgs SET isaos = '[]'"); err == nil {
-				t.Error("the organization's isaos column is still there")
-			}
-			if rep, err := db.Verify(admin, nil); err != nil || len(rep.Problems) != 0 {
-				t.Fatalf("verify after the upgrade: %+v, %v", rep, err)
-			}
-		})
-	}
+	admin := storetest.Admin()
+	eachUpgrade(t, store.MigrationISAO, func(t *testing.T, old *store.DB) {
+		if _, err := old.SQL().Exec(`INSERT INTO orgs (name, time_zone, cvd_ack_days, isaos, created_at, updated_at) VALUES ('Acme Medical', 'America/Chicago', 5,
+			'[{"name":"Health-ISAC","since":"2019-03-01","criteria_evidence":["Membership agreement HI-2019-114","TLP policy","SOP-PSIRT-07","SOP-PSIRT-03"]},
+			  {"name":"MDISS","since":"","criteria_evidence":["member since 2021","","",""]}]', '2025-06-01T00:00:00.000000000Z', '2025-06-01T00:00:00.000000000Z')`); err != nil {
+			t.Fatal(err)
+		}
+	}, func(t *testing.T, db *store.DB) {
+		orgs, err := db.Orgs(admin)
+		if err != nil || len(orgs) != 1 || len(orgs[0].ISAOs) != 2 {
+			t.Fatalf("orgs = %+v, %v", orgs, err)
+		}
+		hi, mdiss := orgs[0].ISAOs[0], orgs[0].ISAOs[1]
+		if hi.Name != "Health-ISAC" || hi.Since.String() != "2019-03-01" || len(hi.Documents) != 4 || mdiss.Name != "MDISS" || !mdiss.Since.IsZero() || len(mdiss.Documents) != 1 {
+			t.Fatalf("memberships = %+v", orgs[0].ISAOs)
+		}
+		sum := sha256.Sum256([]byte("SOP-PSIRT-07"))
+		if d := hi.Documents[2]; d.Item != 3 || d.Kind != vigil.DocNote || d.Title != "SOP-PSIRT-07" || d.SHA256 != hex.EncodeToString(sum[:]) || d.Size != 12 ||
+			!d.Date.IsZero() || d.AddedBy != "system:migrate" {
+			t.Errorf("item 3's document = %+v", d)
+		}
+		if day := vigil.NewDate(2025, 6, 1); !hi.Evidenced(day) || mdiss.Evidenced(day) || len(mdiss.Missing(day)) != 3 {
+			t.Errorf("evidenced: Health-ISAC %v, MDISS %v (missing %v)", hi.Evidenced(day), mdiss.Evidenced(day), mdiss.Missing(day))
+		}
+		doc, err := db.ISAODocument(admin, hi.Documents[0].ID)
+		if err != nil || string(doc.Content) != "Membership agreement HI-2019-114" {
+			t.Errorf("document content = %+v, %v", doc, err)
+		}
+		if _, err := db.SQL().Exec("UPDATE orgs SET isaos = '[]'"); err == nil {
+			t.Error("the organization's isaos column is still there")
+		}
+	})
 }
 
 // TestISAOMemberships: a device line's own membership, documents kept once per content, the TAXII secret never
