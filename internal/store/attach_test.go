@@ -134,3 +134,80 @@ func TestAttachBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestAttachManyCases: a sync opening more cases than one statement writes (a first SBOM import opens one per
+// vulnerability) gives every finding its own case of its vulnerability, one case.open event per case recording
+// that case and its finding, then the sync's event, all in one append that verifies.
+func TestAttachManyCases(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		seedOrg(t, db)
+		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
+		if err := db.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
+		if err := db.CreateVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		comp := vigil.Component{Name: "openssl", Version: "1.0.2", Purl: "pkg:generic/openssl@1.0.2"}
+		if err := db.SetComponents(ctx, v.ID, []vigil.Component{comp}, "sbom.json"); err != nil {
+			t.Fatal(err)
+		}
+		var head int64
+		if err := db.SQL().QueryRowContext(ctx, "SELECT MAX(seq) FROM audit_events").Scan(&head); err != nil {
+			t.Fatal(err)
+		}
+		const n = 1200
+		found := make([]vigil.Finding, n)
+		for i := range found {
+			found[i] = vigil.Finding{Component: comp, Vulnerability: fmt.Sprintf("CVE-2024-%d", 10000+i), Aliases: []string{fmt.Sprintf("GHSA-%04d-aaaa-bbbb", i)}}
+		}
+		if o, _, err := db.SyncFindings(ctx, v.ID, found); err != nil || o != n {
+			t.Fatalf("sync = +%d, %v; want +%d", o, err, n)
+		}
+		fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+		if err != nil || len(fs) != n {
+			t.Fatalf("findings = %d, %v; want %d", len(fs), err, n)
+		}
+		cases, err := db.Cases(ctx, vigil.CaseFilter{})
+		if err != nil || len(cases) != n {
+			t.Fatalf("cases = %d, %v; want %d", len(cases), err, n)
+		}
+		vulnOf := map[int64]string{}
+		for _, c := range cases {
+			vulnOf[c.ID] = c.Vulnerability
+			if len(c.Aliases) != 1 || c.State != vigil.CaseOpen {
+				t.Fatalf("case %d = %s %v %s; want one alias, open", c.ID, c.Vulnerability, c.Aliases, c.State)
+			}
+		}
+		caseOf := map[int64]int64{} // finding → case
+		for _, f := range fs {
+			if vulnOf[f.CaseID] != f.Vulnerability {
+				t.Fatalf("finding %d of %s is in case %d of %q", f.ID, f.Vulnerability, f.CaseID, vulnOf[f.CaseID])
+			}
+			caseOf[f.ID] = f.CaseID
+		}
+		evs := trail(t, db)[head:]
+		if len(evs) != n+1 || evs[n].Action != "finding.sync" {
+			t.Fatalf("%d events after the sync, the last %s; want %d case.open then finding.sync", len(evs), evs[len(evs)-1].Action, n)
+		}
+		for _, e := range evs[:n] {
+			var p struct {
+				Findings []int64 `json:"findings"`
+			}
+			if err := json.Unmarshal(e.New, &p); err != nil {
+				t.Fatal(err)
+			}
+			if e.Action != "case.open" || len(p.Findings) != 1 || idText(caseOf[p.Findings[0]]) != e.ObjectID || len(e.Records) != 2 ||
+				e.Records[0].Table != "cases" || e.Records[0].Key != e.ObjectID || e.Records[1].Table != "findings" || e.Records[1].Key != idText(p.Findings[0]) {
+				t.Fatalf("event %d = %s %s %s records %+v; want case.open of the finding's case recording both", e.Seq, e.Action, e.ObjectID, e.New, e.Records)
+			}
+		}
+		if rep, err := db.Verify(ctx, nil); err != nil || len(rep.Problems) != 0 {
+			t.Errorf("audit verify = %+v, %v; want no problems", rep.Problems, err)
+		}
+	})
+}
+
+func idText(id int64) string { return fmt.Sprint(id) }

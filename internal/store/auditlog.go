@@ -303,27 +303,24 @@ func lookupAudited(name string) (auditedTable, bool) {
 	return auditedTable{}, false
 }
 
-// recordStates reads the rows tx wrote since the last Audit and returns the state each was left in (an empty
-// hash for a row that is gone), clearing the list.
-func (tx *Tx) recordStates(ctx context.Context) ([]vigil.AuditRecord, error) {
-	var out []vigil.AuditRecord
-	for _, name := range slices.Sorted(maps.Keys(tx.touched)) {
+// recordStates reads the audited rows named (table → ids) and returns the state each is in: its hash, "" for a
+// row that is gone.
+func (tx *Tx) recordStates(ctx context.Context, rows map[string][]int64) (map[string]map[int64]string, error) {
+	out := make(map[string]map[int64]string, len(rows))
+	for name, ids := range rows {
 		t, ok := lookupAudited(name)
 		if !ok {
 			return nil, fmt.Errorf("audit: %s is not an audited table (store.auditedTables)", name)
 		}
-		ids := slices.Compact(slices.Sorted(slices.Values(tx.touched[name])))
+		ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 		hashes := make(map[int64]string, len(ids))
 		for chunk := range slices.Chunk(ids, 500) {
 			if err := readRecords(ctx, tx, t, chunk, func(id int64, hash string) { hashes[id] = hash }); err != nil {
 				return nil, err
 			}
 		}
-		for _, id := range ids {
-			out = append(out, vigil.AuditRecord{Table: name, Key: idText(id), Hash: hashes[id]})
-		}
+		out[name] = hashes
 	}
-	tx.touched = nil
 	return out, nil
 }
 

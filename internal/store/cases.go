@@ -76,30 +76,20 @@ type caseIDRow struct {
 // indexCaseIDRows writes rows into case_ids with multi-row statements.
 func (tx *Tx) indexCaseIDRows(ctx context.Context, rows []caseIDRow) error {
 	seen := map[caseIDRow]bool{}
-	var args []any
-	var vals []string
-	flush := func() error {
-		if len(vals) == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO case_ids (vid, case_id) VALUES "+strings.Join(vals, ", ")+" ON CONFLICT DO NOTHING", args...)
-		args, vals = args[:0], vals[:0]
-		return err
-	}
+	b := newBatch("case_ids", "vid, case_id", " ON CONFLICT DO NOTHING")
 	for _, r := range rows {
 		if r.vid = caseID(r.vid); r.vid == "" || seen[r] {
 			continue
 		}
 		seen[r] = true
-		args = append(args, r.vid, r.caseID)
-		vals = append(vals, fmt.Sprintf("($%d, $%d)", len(args)-1, len(args)))
-		if len(vals) == 500 {
-			if err := flush(); err != nil {
+		b.add(r.vid, r.caseID)
+		if b.full() {
+			if err := b.flush(ctx, tx); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	return b.flush(ctx, tx)
 }
 
 // Cases lists the cases the filter selects (never merged ones), newest first.
@@ -148,15 +138,63 @@ func (tx *Tx) insertCase(ctx context.Context, c *vigil.Case) error {
 // insertCaseRow writes the case's row alone: migration 20 groups findings into cases before the alias index
 // exists (migration 27 builds it from the rows).
 func (tx *Tx) insertCaseRow(ctx context.Context, c *vigil.Case) error {
-	if c.Aliases == nil {
-		c.Aliases = []string{}
+	return tx.insertCaseRows(ctx, []*vigil.Case{c})
+}
+
+// insertCaseRows writes the rows of new cases a few hundred per statement, setting each one's ID and CreatedAt.
+// The ids come back with the case's vulnerability id (RETURNING gives no row order), so one statement holds a
+// vulnerability id once.
+func (tx *Tx) insertCaseRows(ctx context.Context, cs []*vigil.Case) error {
+	b := newBatch("cases", "device_id, vuln_id, aliases, provisional, state, learned, learned_how, learned_evidence, created_at, updated_at", " RETURNING id, vuln_id")
+	b.max = min(b.max, 500)
+	pending := map[string]*vigil.Case{}
+	flush := func() error {
+		if b.rows == 0 {
+			return nil
+		}
+		q, args := b.values(tx.db.dialect), b.args
+		if tx.db.dialect.bulkArrays {
+			q, args = b.arrays()
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var vuln string
+			if err := rows.Scan(&id, &vuln); err != nil {
+				return err
+			}
+			if c := pending[vuln]; c != nil {
+				c.ID = id
+				delete(pending, vuln)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("insert cases: %d rows not returned", len(pending))
+		}
+		b.reset()
+		return nil
 	}
-	c.CreatedAt = tx.Now()
-	id, err := tx.insertID(ctx, `INSERT INTO cases (device_id, vuln_id, aliases, provisional, state, learned, learned_how, learned_evidence, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, c.DeviceID, c.Vulnerability, mustJSON(c.Aliases), c.Provisional, c.State,
-		c.Learned.String(), c.LearnedHow, c.LearnedEvidence, tx.NowText())
-	c.ID = id
-	return err
+	for _, c := range cs {
+		if pending[c.Vulnerability] != nil || b.full() {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if c.Aliases == nil {
+			c.Aliases = []string{}
+		}
+		c.CreatedAt = tx.Now()
+		b.add(c.DeviceID, c.Vulnerability, mustJSON(c.Aliases), c.Provisional, string(c.State), c.Learned.String(), c.LearnedHow, c.LearnedEvidence, tx.NowText(), tx.NowText())
+		pending[c.Vulnerability] = c
+	}
+	return flush()
 }
 
 // deviceCases indexes the device's cases (not merged) known by any of ids, by every id they carry, lower-cased:
@@ -227,10 +265,11 @@ func (dc *deviceCases) find(ids []string) *vigil.Case {
 // A re-match attaches thousands of findings at once, so the cases are decided in memory first and written with
 // few statements: the cases the findings' ids name read in one query, a new case inserted once with its final
 // aliases and D0, an existing case updated once, the alias index and the findings' case_id set by multi-row
-// statements; then the audit events, one per case as before, each recording the rows of its case.
-func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Finding, how, reason string) error {
+// statements. It returns the audit events, one per case as before, each recording the rows of its case, for the
+// caller to append with its own (auditEvents) once its writes are done.
+func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Finding, how, reason string) ([]pendingEvent, error) {
 	if len(fs) == 0 {
-		return nil
+		return nil, nil
 	}
 	var all []string
 	for _, f := range fs {
@@ -238,7 +277,7 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 	}
 	dc, err := tx.deviceCases(ctx, deviceID, all)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	today := vigil.DateOf(tx.Now(), tx.orgLocation(ctx))
 	type change struct {
@@ -284,22 +323,26 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 		}
 		ch.fs = append(ch.fs, f)
 	}
+	var opened []*vigil.Case
+	for _, c := range order {
+		if changes[c].opened {
+			opened = append(opened, c)
+		}
+	}
+	if err := tx.insertCaseRows(ctx, opened); err != nil {
+		return nil, err
+	}
 	var index []caseIDRow
 	var attach [][2]int64 // finding, case
 	for _, c := range order {
 		ch := changes[c]
-		switch {
-		case ch.opened:
-			if err := tx.insertCaseRow(ctx, c); err != nil {
-				return err
-			}
-		case ch.updated || c.State == vigil.CaseClosed:
+		if !ch.opened && (ch.updated || c.State == vigil.CaseClosed) {
 			if c.State == vigil.CaseClosed {
 				c.State = vigil.CaseNeedsReview
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE cases SET aliases = $1, learned = $2, state = $3, updated_at = $4 WHERE id = $5",
 				mustJSON(c.Aliases), c.Learned.String(), c.State, tx.NowText(), c.ID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		for _, v := range ch.index {
@@ -311,7 +354,7 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 		}
 	}
 	if err := tx.indexCaseIDRows(ctx, index); err != nil {
-		return err
+		return nil, err
 	}
 	for chunk := range slices.Chunk(attach, 500) {
 		var set, in strings.Builder
@@ -323,9 +366,10 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 			in.WriteString(idText(a[0]))
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE findings SET case_id = CASE id"+set.String()+" END WHERE id IN ("+in.String()+")"); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	evs := make([]pendingEvent, 0, len(order))
 	for _, c := range order {
 		ch := changes[c]
 		ids := make([]int64, len(ch.fs))
@@ -333,20 +377,15 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 			ids[i] = f.ID
 		}
 		slices.Sort(ids)
-		tx.wrote("cases", c.ID)
-		tx.wrote("findings", ids...)
+		rows := map[string][]int64{"cases": {c.ID}, "findings": ids}
 		if ch.opened {
-			if err := tx.Audit(ctx, "case.open", "case", idText(c.ID), nil, map[string]any{"case": c, "findings": ids}, reason); err != nil {
-				return err
-			}
+			evs = append(evs, pendingEvent{action: "case.open", objType: "case", objID: idText(c.ID), new: map[string]any{"case": c, "findings": ids}, reason: reason, rows: rows})
 			continue
 		}
-		if err := tx.Audit(ctx, "case.attach", "case", idText(c.ID), map[string]any{"state": ch.old},
-			map[string]any{"state": c.State, "findings": ids, "aliases": c.Aliases, "learned": c.Learned}, reason); err != nil {
-			return err
-		}
+		evs = append(evs, pendingEvent{action: "case.attach", objType: "case", objID: idText(c.ID), old: map[string]any{"state": ch.old},
+			new: map[string]any{"state": c.State, "findings": ids, "aliases": c.Aliases, "learned": c.Learned}, reason: reason, rows: rows})
 	}
-	return nil
+	return evs, nil
 }
 
 // newAliases returns the ids of ids the case does not carry yet.

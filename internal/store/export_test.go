@@ -66,3 +66,34 @@ func RecordHash(ctx context.Context, db *DB, table string, id int64) (string, er
 
 // FindingsDigest is the digest a full sync of found writes for its version.
 func FindingsDigest(found []vigil.Finding) string { return findingsDigest(found) }
+
+// RenameAudited renames the devices ids in one transaction, each rename with an event recording its row, then
+// appends notes events recording no row: through one Audit per event, or (batched) all through one auditEvents
+// after the writes, as a re-match appends its cases' events.
+func RenameAudited(ctx context.Context, db *DB, ids []int64, notes int, batched bool) error {
+	return db.transact(ctx, func(tx *Tx) error {
+		var evs []pendingEvent
+		add := func(action, obj string, new any) error {
+			if batched {
+				evs = append(evs, tx.event(action, "device", obj, nil, new, "renamed"))
+				return nil
+			}
+			return tx.Audit(ctx, action, "device", obj, nil, new, "renamed")
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, "UPDATE devices SET name = name || '*' WHERE id = $1", id); err != nil {
+				return err
+			}
+			tx.wrote("devices", id)
+			if err := add("device.rename", idText(id), map[string]int64{"id": id}); err != nil {
+				return err
+			}
+		}
+		for i := range notes {
+			if err := add("device.note", fmt.Sprint(i), map[string]int{"note": i}); err != nil {
+				return err
+			}
+		}
+		return tx.auditEvents(ctx, evs)
+	})
+}

@@ -151,6 +151,13 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 				return err
 			}
 		}
+		if len(found) >= largeSync {
+			restore, err := db.dialect.largeCache(ctx, tx)
+			if err != nil {
+				return err
+			}
+			defer restore()
+		}
 		type cur struct {
 			id       int64
 			state    vigil.FindingState
@@ -240,9 +247,6 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
 			return err
 		}
-		if err := tx.attachNew(ctx, versionID); err != nil {
-			return err
-		}
 		for k, c := range existing {
 			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed || c.state == vigil.FindingNeedsReview {
 				continue
@@ -271,6 +275,12 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		if err := tx.reviewCases(ctx, reviewIDs); err != nil {
 			return err
 		}
+		// The new findings join their cases last, so that the cases' events and the sync's are appended together
+		// after every write: one append for the version, each row's state read once.
+		evs, err := tx.attachNew(ctx, versionID)
+		if err != nil {
+			return err
+		}
 		if digest != "" {
 			// Written after every change above: their triggers dropped the old digest.
 			if _, err := tx.ExecContext(ctx, "INSERT INTO finding_digests (version_id, digest) VALUES ($1, $2) ON CONFLICT (version_id) DO UPDATE SET digest = excluded.digest",
@@ -283,7 +293,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		tx.wrote("findings", resolvedIDs...)
 		tx.wrote("findings", reviewIDs...)
 		if len(tx.touched) == 0 {
-			return nil
+			return tx.auditEvents(ctx, evs)
 		}
 		slices.Sort(openedIDs)
 		slices.Sort(resolvedIDs)
@@ -295,7 +305,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			change["needs_review"] = reviewIDs
 			reason = "advisory withdrawn: " + strings.Join(withdrawn, ", ")
 		}
-		return tx.Audit(ctx, "finding.sync", "version", idText(versionID), nil, change, reason)
+		return tx.auditEvents(ctx, append(evs, tx.event("finding.sync", "version", idText(versionID), nil, change, reason)))
 	})
 	return opened, resolved, err
 }
@@ -343,6 +353,10 @@ func (tx *Tx) lockVersionFindings(ctx context.Context, versionID int64) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7319, ($1::bigint % 2147483647)::integer)", versionID)
 	return err
 }
+
+// largeSync is how many findings make a sync large enough for a large page cache (a version's first match: a new
+// finding, case, alias and event each, under random keys).
+const largeSync = 1000
 
 // reviewCases puts the open cases of findings that went to needs_review there too: the case's clocks stay as they
 // are until a person decides. The finding sync's event records the cases' new state.
@@ -429,7 +443,11 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 		if err := tx.Audit(ctx, "finding.create", "finding", idText(id), nil, f, reason); err != nil {
 			return err
 		}
-		return tx.attachFindings(ctx, dev, []*vigil.Finding{f}, learnedHow(f.Source), reason)
+		evs, err := tx.attachFindings(ctx, dev, []*vigil.Finding{f}, learnedHow(f.Source), reason)
+		if err != nil {
+			return err
+		}
+		return tx.auditEvents(ctx, evs)
 	})
 }
 
@@ -453,15 +471,16 @@ func (db *DB) findingExists(ctx context.Context, tx *Tx, id int64) error {
 	return nil
 }
 
-// attachNew puts the version's findings that have no case yet (those just opened by matching) in their cases.
-func (tx *Tx) attachNew(ctx context.Context, versionID int64) error {
+// attachNew puts the version's findings that have no case yet (those just opened by matching) in their cases,
+// returning the cases' audit events (attachFindings).
+func (tx *Tx) attachNew(ctx context.Context, versionID int64) ([]pendingEvent, error) {
 	var dev int64
 	if err := tx.QueryRowContext(ctx, "SELECT device_id FROM device_versions WHERE id = $1", versionID).Scan(&dev); err != nil {
-		return err
+		return nil, err
 	}
 	fs, err := queryAll(ctx, tx, scanFinding, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.version_id = $1 AND f.case_id IS NULL ORDER BY f.id", versionID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return tx.attachFindings(ctx, dev, fs, vigil.LearnedMatch, "matched: a finding of the device joins its case of the vulnerability")
 }

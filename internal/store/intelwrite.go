@@ -147,10 +147,9 @@ func (db *DB) ImportIntel(ctx context.Context, fn func(w vigil.IntelWriter) erro
 // importSession readies a transaction for an import run: PostgreSQL serializes runs with the import lock and
 // compresses the advisories' JSON (often over the 2 kB at which it compresses a value) with lz4, many times faster
 // than the default pglz, when the server was built with it; SQLite gets a large page cache, since the affected
-// index and the alias table take random keys and with the default 2 MB a large import spends its time re-reading
-// index pages. restore gives the pooled connection its own cache size back at the end.
+// index and the alias table take random keys (largeCache). restore gives the pooled connection its own cache size
+// back at the end.
 func (d *dialect) importSession(ctx context.Context, tx *Tx) (restore func(), err error) {
-	restore = func() {}
 	if err := d.lock(ctx, tx, importLock); err != nil {
 		return nil, fmt.Errorf("import lock: %w", err)
 	}
@@ -165,17 +164,26 @@ func (d *dialect) importSession(ctx context.Context, tx *Tx) (restore func(), er
 			}
 		}
 	}
-	if d.pageCache {
-		var size int64
-		if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
-			return nil, fmt.Errorf("import cache: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
-			return nil, fmt.Errorf("import cache: %w", err)
-		}
-		restore = func() { tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+idText(size)) }
+	return d.largeCache(ctx, tx)
+}
+
+// largeCache gives tx's connection a 64 MiB page cache on SQLite, for a transaction that writes many rows under
+// random keys (an import, a portfolio version's first findings and cases): with the default 2 MB it re-reads
+// index pages and spills dirty ones to the WAL before its commit. restore gives the pooled connection its own
+// cache size back.
+func (d *dialect) largeCache(ctx context.Context, tx *Tx) (restore func(), err error) {
+	restore = func() {}
+	if !d.pageCache {
+		return restore, nil
 	}
-	return restore, nil
+	var size int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
+		return nil, fmt.Errorf("page cache: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+		return nil, fmt.Errorf("page cache: %w", err)
+	}
+	return func() { tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+idText(size)) }, nil
 }
 
 // analyzeThreshold is how many advisories an import must add or change before PostgreSQL's statistics are

@@ -343,21 +343,65 @@ func (tx *Tx) wrote(table string, ids ...int64) {
 // they are canonicalized so the hash can be recomputed from the stored text. The event records the state of
 // every audited row tx wrote since the last Audit, and is signed when the store holds the audit key.
 func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new any, reason string) error {
-	// Every change's reason arrives here, whichever service took it.
-	if err := vigil.Text("reason", reason, vigil.MaxText); err != nil {
-		return err
+	return tx.auditEvents(ctx, []pendingEvent{tx.event(action, objType, objID, old, new, reason)})
+}
+
+// pendingEvent is an audit event not appended yet: what Audit takes, and the audited rows it records (table →
+// ids, as tx.touched holds them).
+type pendingEvent struct {
+	action, objType, objID string
+	old, new               any
+	reason                 string
+	rows                   map[string][]int64
+}
+
+// event takes the rows tx wrote since the last event into a pending event, for auditEvents.
+func (tx *Tx) event(action, objType, objID string, old, new any, reason string) pendingEvent {
+	e := pendingEvent{action: action, objType: objType, objID: objID, old: old, new: new, reason: reason, rows: tx.touched}
+	tx.touched = nil
+	return e
+}
+
+// auditEvents appends evs to the trail inside tx, in order: the same events, hashes and signatures as one Audit
+// each, but a re-match appends thousands (an event per case it opens), so the states of all their rows are read
+// with one query per table and chunk, the head is read and the key checked once, and the events are inserted a
+// few hundred per statement. Each event records the state its rows are in now: every write the events describe
+// must be done before (as it is before Audit).
+func (tx *Tx) auditEvents(ctx context.Context, evs []pendingEvent) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	o, err := audit.Canonical(old)
+	out := make([]*vigil.AuditEvent, len(evs))
+	all := map[string][]int64{}
+	for i, p := range evs {
+		// Every change's reason arrives here, whichever service took it.
+		if err := vigil.Text("reason", p.reason, vigil.MaxText); err != nil {
+			return err
+		}
+		o, err := audit.Canonical(p.old)
+		if err != nil {
+			return err
+		}
+		n, err := audit.Canonical(p.new)
+		if err != nil {
+			return err
+		}
+		out[i] = &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: p.action, ObjectType: p.objType,
+			ObjectID: p.objID, Old: o, New: n, Reason: p.reason}
+		for t, ids := range p.rows {
+			all[t] = append(all[t], ids...)
+		}
+	}
+	states, err := tx.recordStates(ctx, all)
 	if err != nil {
 		return err
 	}
-	n, err := audit.Canonical(new)
-	if err != nil {
-		return err
-	}
-	recs, err := tx.recordStates(ctx)
-	if err != nil {
-		return err
+	for i, p := range evs {
+		for _, t := range slices.Sorted(maps.Keys(p.rows)) {
+			for _, id := range slices.Compact(slices.Sorted(slices.Values(p.rows[t]))) {
+				out[i].Records = append(out[i].Records, vigil.AuditRecord{Table: t, Key: idText(id), Hash: states[t][id]})
+			}
+		}
 	}
 	// Serialize appenders: two transactions must not both extend the same head.
 	if err := tx.db.dialect.lock(ctx, tx, auditLock); err != nil {
@@ -371,10 +415,10 @@ func (tx *Tx) Audit(ctx context.Context, action, objType, objID string, old, new
 	if err != nil {
 		return err
 	}
-	e := &vigil.AuditEvent{Time: tx.now, Actor: tx.actor.String(), Action: action, ObjectType: objType,
-		ObjectID: objID, Old: o, New: n, Reason: reason, Records: recs}
-	_, err = tx.appendEvent(ctx, e, head)
-	return err
+	for _, e := range out {
+		head = tx.seal(e, head)
+	}
+	return tx.insertEvents(ctx, out)
 }
 
 // auditHead reads the trail's head event (a zero event, Seq 0, when the trail is empty): its count and hash, its
@@ -427,22 +471,43 @@ func (tx *Tx) enrollKey(ctx context.Context, headEvent *vigil.AuditEvent) (vigil
 
 // appendEvent seals e after head, signs it when the store holds the audit key, and inserts it.
 func (tx *Tx) appendEvent(ctx context.Context, e *vigil.AuditEvent, head vigil.AuditCheckpoint) (vigil.AuditCheckpoint, error) {
+	next := tx.seal(e, head)
+	if err := tx.insertEvents(ctx, []*vigil.AuditEvent{e}); err != nil {
+		return head, err
+	}
+	return next, nil
+}
+
+// seal seals e after head and signs it when the store holds the audit key; it returns the head e makes.
+func (tx *Tx) seal(e *vigil.AuditEvent, head vigil.AuditCheckpoint) vigil.AuditCheckpoint {
 	audit.Seal(e, head)
 	if tx.db.auditKey != nil {
 		audit.SignEvent(tx.db.auditKey, e)
 	}
-	var recs any
-	if len(e.Records) > 0 {
-		recs = audit.RecordsText(e.Records)
+	return vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}
+}
+
+// insertEvents inserts sealed events, a few hundred per statement.
+func (tx *Tx) insertEvents(ctx context.Context, evs []*vigil.AuditEvent) error {
+	b := newBatch("audit_events", "seq, time, actor, action, object_type, object_id, old, new, reason, prev_hash, hash, records, sig", "")
+	b.max = min(b.max, 500) // an event's payload may be large: bound a statement's size
+	for _, e := range evs {
+		var recs any
+		if len(e.Records) > 0 {
+			recs = audit.RecordsText(e.Records)
+		}
+		b.add(e.Seq, e.Time.Format(audit.TimeFormat), e.Actor, e.Action, e.ObjectType, e.ObjectID,
+			nullRaw(e.Old), nullRaw(e.New), e.Reason, e.PrevHash, e.Hash, recs, e.Signature)
+		if b.full() {
+			if err := b.flush(ctx, tx); err != nil {
+				return fmt.Errorf("audit append: %w", err)
+			}
+		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (seq, time, actor, action, object_type, object_id, old, new, reason, prev_hash, hash, records, sig)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.Seq, e.Time.Format(audit.TimeFormat), e.Actor, e.Action, e.ObjectType, e.ObjectID,
-		nullRaw(e.Old), nullRaw(e.New), e.Reason, e.PrevHash, e.Hash, recs, e.Signature)
-	if err != nil {
-		return head, fmt.Errorf("audit append: %w", err)
+	if err := b.flush(ctx, tx); err != nil {
+		return fmt.Errorf("audit append: %w", err)
 	}
-	return vigil.AuditCheckpoint{Count: e.Seq, Head: e.Hash}, nil
+	return nil
 }
 
 // nullText stores an empty text as NULL: a column added to an audited table stays NULL (out of the record's hash)
