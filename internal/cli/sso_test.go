@@ -273,7 +273,7 @@ func serveSSO(t *testing.T, dsn string, idp *provider) (string, *lockedBuffer) {
 	go func() {
 		done <- cli.Run(ctx, []string{"--db", dsn, "serve", "--addr", addr, "--sync=false", "--oidc-issuer", idp.URL,
 			"--oidc-client-id", ssoClient, "--oidc-redirect-url", base + "/login/sso/callback",
-			"--oidc-roles", "vigil-admins=admin,vigil-psirt=psirt,vigil-readers=viewer"}, strings.NewReader(""), out, out)
+			"--oidc-roles", "vigil-admins=admin,vigil-psirt=psirt,vigil-ra=regulatory,vigil-readers=viewer"}, strings.NewReader(""), out, out)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -511,6 +511,27 @@ func TestSSOStepUpSigning(t *testing.T) {
 				t.Fatalf("POST /api/v1/signatures with a code: %d %s", res.StatusCode, b)
 			}
 
+			// The premarket decision's form (signing optional there), by an RA user: the code comes back into it and
+			// signs the decision it records (regulatory record 2).
+			ritaClaims := map[string]any{"sub": "u-4", "preferred_username": "rita", "groups": "vigil-ra"}
+			rita, _, _ := ssoSignIn(t, base, idp, ritaClaims)
+			r.ok("user", "full-name", "rita", "Rita R. Adams")
+			code, page, formCode := stepUp(rita, "regdoc_record", "/cases/1#premarket")
+			idp.signIn(alice)
+			if code != http.StatusOK || formCode == "" || !strings.Contains(page, `name="code" value="`+formCode+`"`) {
+				t.Fatalf("back to the premarket form: %d\n%s", code, page)
+			}
+			res, err = rita.PostForm(base+"/cases/1/premarket", url.Values{"csrf": {csrf(page)}, "decision": {"none"}, "basis": {"no change to intended use"},
+				"meaning": {"approval"}, "signer": {"rita"}, "code": {formCode}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "Electronically signed by Rita R. Adams (rita) on") || !strings.Contains(string(b), "signs regdoc_record 2") {
+				t.Fatalf("the premarket decision signed with a code: %d\n%s", res.StatusCode, b)
+			}
+
 			for _, tc := range []struct {
 				kind, id string
 				n        int
@@ -519,6 +540,21 @@ func TestSSOStepUpSigning(t *testing.T) {
 					t.Errorf("the signatures of %s %s: %s", tc.kind, tc.id, sigs)
 				}
 			}
+			if sigs := r.ok("signatures", "regdoc_record", "2", "--format", "json"); strings.Count(sigs, `"method": "oidc"`) != 1 || !strings.Contains(sigs, `"signer": "rita"`) {
+				t.Errorf("the signatures of the premarket decision: %s", sigs)
+			}
+
+			// A role that may not sign is offered no step-up.
+			idp.signIn(map[string]any{"sub": "u-3", "preferred_username": "vera", "groups": "vigil-readers"})
+			vera, _, _ := ssoSignIn(t, base, idp, map[string]any{"sub": "u-3", "preferred_username": "vera", "groups": "vigil-readers"})
+			_, devices := get(vera, "/devices")
+			if code, _ := get(vera, "/sign/step-up"); code != http.StatusForbidden {
+				t.Errorf("a viewer's step-up page: %d", code)
+			}
+			if res, err := vera.PostForm(base+"/sign/step-up", url.Values{"csrf": {csrf(devices)}, "stepup_kind": {"assessment"}}); err != nil || res.StatusCode != http.StatusForbidden {
+				t.Errorf("a viewer's step-up: %v %v", res.Status, err)
+			}
+			idp.signIn(alice)
 
 			// Refused step-ups issue no code: a provider that reuses its session instead of authenticating again,
 			// and one that signs in another account than alice's.

@@ -193,12 +193,13 @@ func (s *Server) file806(ctx context.Context, id int64, in filingIn) (*vigil.Reg
 	return svc.File806(ctx, id, in.Date, in.Reason)
 }
 
-// signOffIn signs off the 806.20 record; with a signer and password the sign-off is also signed electronically
+// signOffIn signs off the 806.20 record; with a signer and password (or code) the sign-off is also signed electronically
 // (21 CFR Part 11, meaning approval unless given), as `vigil report 806.20 --sign-off --user NAME` does.
 type signOffIn struct {
 	Reason   string                 `json:"reason,omitempty"`
 	Signer   string                 `json:"signer,omitempty"`
 	Password string                 `json:"password,omitempty"`
+	Code     string                 `json:"code,omitempty"` // a one-time signing code instead of the password (/sign/step-up)
 	Meaning  vigil.SignatureMeaning `json:"meaning,omitempty"`
 }
 
@@ -221,7 +222,7 @@ func (s *Server) signOff(r *http.Request, id int64, in signOffIn) (*regdocs.Sign
 	if in.Meaning == "" {
 		in.Meaning = vigil.MeaningApproval
 	}
-	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password})
+	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password, Code: in.Code})
 	if err != nil {
 		return nil, signRefused(err, fmt.Sprintf("the sign-off is recorded (record %d) but not signed: ", so.ID))
 	}
@@ -239,7 +240,7 @@ func signRefused(err error, prefix string) error {
 }
 
 // premarketIn records the premarket-submission decision (`vigil report premarket --decide`); with a signer and
-// password the decision record is also signed electronically.
+// password (or code) the decision record is also signed electronically.
 type premarketIn struct {
 	Decision   string                 `json:"decision"` // pma_supplement, 30_day_notice, 510k or none
 	Basis      string                 `json:"basis"`
@@ -248,6 +249,7 @@ type premarketIn struct {
 	Reason     string                 `json:"reason,omitempty"`
 	Signer     string                 `json:"signer,omitempty"`
 	Password   string                 `json:"password,omitempty"`
+	Code       string                 `json:"code,omitempty"` // a one-time signing code instead of the password (/sign/step-up)
 	Meaning    vigil.SignatureMeaning `json:"meaning,omitempty"`
 }
 
@@ -269,7 +271,7 @@ func (s *Server) decidePremarket(r *http.Request, id int64, in premarketIn) (*re
 	if in.Meaning == "" {
 		in.Meaning = vigil.MeaningApproval
 	}
-	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: d.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password})
+	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: d.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password, Code: in.Code})
 	if err != nil {
 		return nil, signRefused(err, fmt.Sprintf("the decision is recorded (record %d) but not signed: ", d.ID))
 	}
@@ -295,8 +297,8 @@ func (s *Server) caseFile806(r *http.Request, id int64) error {
 }
 
 func (s *Server) caseSignOff(r *http.Request, id int64) error {
-	_, err := s.signOff(r, id, signOffIn{Reason: strings.TrimSpace(r.PostFormValue("reason")), Signer: strings.TrimSpace(r.PostFormValue("signer")),
-		Password: r.PostFormValue("password"), Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning"))})
+	sr := signRequestForm(r)
+	_, err := s.signOff(r, id, signOffIn{Reason: strings.TrimSpace(r.PostFormValue("reason")), Signer: sr.Signer, Password: sr.Password, Code: sr.Code, Meaning: sr.Meaning})
 	return err
 }
 
@@ -305,9 +307,10 @@ func (s *Server) casePremarket(r *http.Request, id int64) error {
 	if err != nil {
 		return err
 	}
+	sr := signRequestForm(r)
 	in := premarketIn{Decision: r.PostFormValue("decision"), Basis: strings.TrimSpace(r.PostFormValue("basis")),
 		Submission: strings.TrimSpace(r.PostFormValue("submission")), Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason")),
-		Signer: strings.TrimSpace(r.PostFormValue("signer")), Password: r.PostFormValue("password"), Meaning: vigil.SignatureMeaning(r.PostFormValue("meaning"))}
+		Signer: sr.Signer, Password: sr.Password, Code: sr.Code, Meaning: sr.Meaning}
 	_, err = s.decidePremarket(r, id, in)
 	return err
 }

@@ -241,6 +241,8 @@ type signFields struct {
 	Signer   string
 	StepUp   bool
 	Code     *signCode
+	// Optional: the form's act may go unsigned; the fields are asked only of who signs (no signer prefilled).
+	Optional bool
 }
 
 // SignFields are the signing fields of a form that signs a record of kind, on the page next (with its anchor);
@@ -258,6 +260,16 @@ func (p page) SignFields(kind, next string, form url.Values) signFields {
 	}
 	return f
 }
+
+// OptionalSignFields are SignFields for a form whose act may go unsigned.
+func (p page) OptionalSignFields(kind, next string, form url.Values) signFields {
+	f := p.SignFields(kind, next, form)
+	f.Optional, f.Signer = true, form.Get("signer")
+	return f
+}
+
+// SSOSigning says whether signers may step up at the organization's provider for a one-time signing code.
+func (p page) SSOSigning() bool { return p.stepUp }
 
 // HasSignCode says whether a step-up just issued a signing code for kind: its form opens with the code filled in.
 func (p page) HasSignCode(kind string) bool { return p.signCode != nil && p.signCode.Kind == kind }
