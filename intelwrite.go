@@ -66,6 +66,9 @@ type PreparedAdvisory struct {
 	Record   []byte       // the compiled match record
 	Keys     []PackageKey // the affected-index keys
 	IDs      []string     // the id and aliases linked into its vulnerability
+	// Search is what `vuln list --text` reads of it besides its ids and package names: the lower-case title,
+	// summary, CSAF document id and product names.
+	Search string
 }
 
 // SourceDoc is one source document as fetched, with its provenance. Fill it with NewSourceDoc (raw bytes, which it
@@ -79,6 +82,9 @@ type SourceDoc struct {
 	FetchedAt time.Time // zero means the run's time
 	Records   int       // records read from it (stored ones plus rejected ones)
 	Rejected  int       // records of it rejected by --skip-invalid: such a document is never skipped as known
+	// OSVRecord says the document is one OSV record that osv.ParseBytes reads into the one advisory written from
+	// it: the store then keeps the document only, and parses it again when the advisory is shown.
+	OSVRecord bool
 
 	Digest     string // hex SHA-256 of the document's bytes
 	BlobDigest [32]byte

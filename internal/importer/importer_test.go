@@ -140,6 +140,24 @@ func TestImportOSVCorpusTwice(t *testing.T) {
 		if len(res.Changed) == 0 {
 			t.Error("no changed package keys reported")
 		}
+		// An OSV record is a document of its own: its advisory is stored once, as the document, and parsed again to
+		// be shown. What is read back is exactly what was imported: the digest of its JSON is the stored one.
+		if got := count(t, db, "SELECT COUNT(*) FROM intel_advisories WHERE data <> ''"); got != 0 {
+			t.Errorf("%d advisories stored with their JSON beside their OSV record", got)
+		}
+		for i, r := range query(t, db.SQL(), "SELECT adv_id, digest FROM intel_advisories ORDER BY id") {
+			if i%40 != 0 {
+				continue
+			}
+			revs, err := db.AdvisoryRevisions(ctx, vigil.SourceOSV, "", r[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(revs[len(revs)-1].Advisory)
+			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r[1] || revs[len(revs)-1].Digest != r[1] {
+				t.Errorf("%s read back from its document: %s, not the advisory imported", r[0], b)
+			}
+		}
 		before := checksum(t, db, "intel_runs", "audit_events")
 		events := auditEvents(t, db)
 
@@ -730,6 +748,15 @@ func TestVulnFilters(t *testing.T) {
 		}
 		if got := ids(vigil.VulnFilter{Ecosystem: "go", Text: "bluemonday"}); len(got) == 0 || !strings.HasPrefix(got[0], "CVE-") {
 			t.Errorf("ecosystem go + text = %v", got)
+		}
+		for _, tc := range []struct{ text, want string }{
+			{"Crafted Authentication Request", "CVE-2020-29652"}, // an OSV record's summary: stored only in its document
+			{"ghsa-3vm4-22fp", "CVE-2020-29652"},                 // an alias, in any case
+			{"btcsuitereleases/go-socks", "CVE-2013-10005"},      // a package name, in no summary
+		} {
+			if got := ids(vigil.VulnFilter{Text: tc.text}); !cmp.Equal(got, []string{tc.want}) {
+				t.Errorf("text %q = %v, want %s", tc.text, got, tc.want)
+			}
 		}
 		if got := ids(vigil.VulnFilter{Ecosystem: "PyPI"}); len(got) != 0 {
 			t.Errorf("no PyPI advisory was imported, got %v", got)

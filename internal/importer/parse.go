@@ -64,6 +64,7 @@ func parseOSV(r *run, name string, raw []byte, res *result) {
 		return
 	}
 	res.doc.DocID, res.doc.Revision, res.doc.Records = a.ID, a.Modified.UTC().Format(time.RFC3339Nano), 1
+	res.doc.OSVRecord = true
 	res.add(r.w, name, a.ID, &a)
 	if len(res.advs) == 0 {
 		res.doc = nil

@@ -19,8 +19,9 @@ import (
 // The intelligence store keeps, for every import run:
 //   - each source document as fetched (gzip-compressed raw bytes, SHA-256 of the bytes, URL, time), never replaced:
 //     a new revision of a document is a new row;
-//   - one row per source advisory (source, CSAF document, id) holding the normalized vigil.Advisory as JSON and the
-//     digest of that JSON, with the earlier versions in intel_advisory_revisions when a source revises it;
+//   - one row per source advisory (source, CSAF document, id) holding the digest of the normalized vigil.Advisory
+//     as JSON, that JSON itself unless the advisory is read back from its document (an OSV record: derivable),
+//     and its search text; the earlier versions in intel_advisory_revisions when a source revises it;
 //   - alias groups (union-find over every id and alias an advisory carries) that merge the sources' advisories into
 //     one vulnerability whose preferred id is its CVE;
 //   - the affected index (intelkeys.go), KEV entries with their history, EPSS scores with their history;
@@ -77,7 +78,7 @@ func (w *IntelWriter) Prepare(a *vigil.Advisory) (*vigil.PreparedAdvisory, error
 		return nil, vigil.Errorf(vigil.EINVALID, "advisory %s: %v", a.ID, err)
 	}
 	sum := sha256.Sum256(data)
-	p := &vigil.PreparedAdvisory{Advisory: a, Data: string(data), Digest: hex.EncodeToString(sum[:]), Record: match.EncodeRecord(a)}
+	p := &vigil.PreparedAdvisory{Advisory: a, Data: string(data), Digest: hex.EncodeToString(sum[:]), Record: match.EncodeRecord(a), Search: searchText(a)}
 	keys := match.AdvisoryKeys(a)
 	out := keys[:0]
 	for _, k := range keys {
@@ -92,6 +93,29 @@ func (w *IntelWriter) Prepare(a *vigil.Advisory) (*vigil.PreparedAdvisory, error
 	p.Keys = slices.Compact(out)
 	p.IDs = linkIDs(a)
 	return p, nil
+}
+
+// searchText is an advisory's text as `vuln list --text` searches it (its ids are searched in intel_aliases, its
+// packages in intel_affected): its CSAF document id, title and summary — its details when it has no summary, as
+// NVD's description is, the way the vulnerability's summary is chosen — and its products, lower-cased here so that
+// the query compares with LIKE on both engines.
+func searchText(a *vigil.Advisory) string {
+	parts := []string{a.Document, a.Title, firstNonEmpty(a.Summary, a.Details)}
+	for _, p := range a.Products {
+		parts = append(parts, p.Vendor, p.Name)
+	}
+	seen := map[string]bool{}
+	var sb strings.Builder
+	for _, s := range parts {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			if sb.Len() > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(s)
+		}
+	}
+	return dbText(strings.ToLower(sb.String()))
 }
 
 // linkIDs returns the ids an advisory links into one vulnerability: its own id and its aliases, without its CSAF

@@ -161,8 +161,9 @@ func (db *DB) loadVuln(ctx context.Context, g int64) (*vigil.VulnDetail, error) 
 			v.Aliases = append(v.Aliases, a)
 		}
 	}
-	rows, err = db.db.QueryContext(ctx, `SELECT a.source, a.adv_id, a.document, a.revision, a.data, d.id, d.name, d.url, d.fetched_at, d.digest, d.revision
-		FROM intel_advisories a JOIN intel_documents d ON d.id = a.doc_ref WHERE a.vuln_id = $1`, g)
+	rows, err = db.db.QueryContext(ctx, `SELECT a.source, a.adv_id, a.document, a.revision, a.data, r.raw, d.id, d.name, d.url, d.fetched_at, d.digest, d.revision
+		FROM intel_advisories a JOIN intel_documents d ON d.id = a.doc_ref LEFT JOIN intel_raw r ON r.doc_id = a.doc_ref AND a.data = ''
+		WHERE a.vuln_id = $1`, g)
 	if err != nil {
 		return nil, err
 	}
@@ -173,16 +174,16 @@ func (db *DB) loadVuln(ctx context.Context, g int64) (*vigil.VulnDetail, error) 
 	var items []item
 	for rows.Next() {
 		var it item
-		var data []byte
+		var data, raw []byte
 		var at sql.NullString
 		r := &it.ref
-		if err := rows.Scan(&r.Source, &r.ID, &r.Document, &r.Revision, &data, &r.DocumentRef, &r.File, &r.URL, &at, &r.Digest, &r.DocRevision); err != nil {
+		if err := rows.Scan(&r.Source, &r.ID, &r.Document, &r.Revision, &data, &raw, &r.DocumentRef, &r.File, &r.URL, &at, &r.Digest, &r.DocRevision); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		r.FetchedAt = parseTime(at)
 		it.adv = new(vigil.Advisory)
-		if err := unmarshalData(data, it.adv); err != nil {
+		if err := decodeAdvisory(data, raw, r.File, it.adv); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("intel: advisory %s/%s: %w", r.Source, r.ID, err)
 		}
@@ -382,9 +383,13 @@ func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vul
 			return nil, vigil.Errorf(vigil.EINVALID, "text: longer than 200 bytes")
 		}
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(t)) + "%"
-		// The advisories' JSON holds every id, package and product name, title, summary and details; scanning it
-		// is slow on a large store but `vuln list --text` is a person's query, not the matcher's.
-		where = append(where, "v.id IN (SELECT vuln_id FROM intel_advisories WHERE LOWER(data) LIKE "+arg(like)+" ESCAPE '\\')")
+		// Ids in the alias groups, package names in the affected index, the rest in the advisories' search text
+		// (searchText: already lower case). Each is a scan on a large store, but `vuln list --text` is a person's
+		// query, not the matcher's.
+		p := arg(like)
+		where = append(where, "(v.id IN (SELECT vuln_id FROM intel_aliases WHERE LOWER(alias) LIKE "+p+" ESCAPE '\\')"+
+			" OR v.id IN (SELECT vuln_id FROM intel_advisories WHERE search LIKE "+p+" ESCAPE '\\')"+
+			" OR v.id IN (SELECT adv.vuln_id FROM intel_affected x JOIN intel_advisories adv ON adv.id = x.advisory_id WHERE LOWER(x.name) LIKE "+p+" ESCAPE '\\'))")
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -424,32 +429,6 @@ func (db *DB) VulnDetails(ctx context.Context, f vigil.VulnFilter) ([]*vigil.Vul
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// ScanAdvisories calls fn with every advisory that is not withdrawn, in storage order, streaming (the matcher
-// builds its index from it). It stops at fn's first error and returns it. Callers authorize: it is for the
-// matcher, which runs for whoever asked it to.
-func (db *DB) ScanAdvisories(ctx context.Context, fn func(*vigil.Advisory) error) error {
-	rows, err := db.db.QueryContext(ctx, "SELECT source, adv_id, data FROM intel_advisories WHERE withdrawn = $1 ORDER BY id", false)
-	if err != nil {
-		return fmt.Errorf("intel: scan advisories: %w", err)
-	}
-	defer rows.Close()
-	var data []byte
-	for rows.Next() {
-		var source, id string
-		if err := rows.Scan(&source, &id, &data); err != nil {
-			return err
-		}
-		a := new(vigil.Advisory)
-		if err := unmarshalData(data, a); err != nil {
-			return fmt.Errorf("intel: advisory %s/%s: %w", source, id, err)
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // ChangedKeys returns the package keys whose advisories changed in import runs after afterRun, and the newest run
@@ -529,19 +508,24 @@ func (db *DB) AdvisoryRevisions(ctx context.Context, source, document, id string
 	}
 	var advID int64
 	cur := AdvisoryRevision{Current: true}
-	var data []byte
-	err := db.db.QueryRowContext(ctx, "SELECT id, revision, digest, withdrawn, data FROM intel_advisories WHERE source = $1 AND document = $2 AND adv_id = $3",
-		source, document, id).Scan(&advID, &cur.Revision, &cur.Digest, &cur.Withdrawn, &data)
+	var data, raw []byte
+	var name string
+	err := db.db.QueryRowContext(ctx, `SELECT a.id, a.revision, a.digest, a.withdrawn, a.data, r.raw, d.name FROM intel_advisories a
+		JOIN intel_documents d ON d.id = a.doc_ref LEFT JOIN intel_raw r ON r.doc_id = a.doc_ref AND a.data = ''
+		WHERE a.source = $1 AND a.document = $2 AND a.adv_id = $3`,
+		source, document, id).Scan(&advID, &cur.Revision, &cur.Digest, &cur.Withdrawn, &data, &raw, &name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.Errorf(vigil.ENOTFOUND, "advisory %s %s %s not found", source, document, id)
 	} else if err != nil {
 		return nil, err
 	}
 	cur.Advisory = new(vigil.Advisory)
-	if err := unmarshalData(data, cur.Advisory); err != nil {
+	if err := decodeAdvisory(data, raw, name, cur.Advisory); err != nil {
 		return nil, err
 	}
-	rows, err := db.db.QueryContext(ctx, "SELECT revision, digest, withdrawn, data FROM intel_advisory_revisions WHERE advisory_id = $1 ORDER BY revision, id", advID)
+	rows, err := db.db.QueryContext(ctx, `SELECT v.revision, v.digest, v.withdrawn, v.data, r.raw, d.name FROM intel_advisory_revisions v
+		JOIN intel_documents d ON d.id = v.doc_ref LEFT JOIN intel_raw r ON r.doc_id = v.doc_ref AND v.data = ''
+		WHERE v.advisory_id = $1 ORDER BY v.revision, v.id`, advID)
 	if err != nil {
 		return nil, err
 	}
@@ -549,12 +533,13 @@ func (db *DB) AdvisoryRevisions(ctx context.Context, source, document, id string
 	var out []AdvisoryRevision
 	for rows.Next() {
 		var r AdvisoryRevision
-		var d []byte
-		if err := rows.Scan(&r.Revision, &r.Digest, &r.Withdrawn, &d); err != nil {
+		var d, raw []byte
+		var name string
+		if err := rows.Scan(&r.Revision, &r.Digest, &r.Withdrawn, &d, &raw, &name); err != nil {
 			return nil, err
 		}
 		r.Advisory = new(vigil.Advisory)
-		if err := unmarshalData(d, r.Advisory); err != nil {
+		if err := decodeAdvisory(d, raw, name, r.Advisory); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -65,6 +65,8 @@ type IntelWriter struct {
 	ids     map[string]struct{} // the ids of the advisories added, revised or withdrawn (intel_changed_ids)
 	// firstLoad: the store held no document when the run began, so none is known (documentIndexes).
 	firstLoad bool
+	// deriveDoc is the last document written when its one advisory can be read back from it (derivable): 0 else.
+	deriveDoc int64
 
 	devices []*signalDevice
 	devLoad bool
@@ -105,8 +107,26 @@ type groupState struct {
 }
 
 type pendingAdv struct {
-	doc int64
-	p   *vigil.PreparedAdvisory
+	doc    int64
+	p      *vigil.PreparedAdvisory
+	derive bool // stored without its JSON: read back from document doc (derivable)
+}
+
+// data is what the advisory's data column holds: "" when it is read back from its document.
+func (pa *pendingAdv) data() string {
+	if pa.derive {
+		return ""
+	}
+	return pa.p.Data
+}
+
+// derivable says whether the advisory of a document is stored without its JSON and parsed again from the
+// document when a page needs it (decodeAdvisory): an OSV record is a document of its own (an OSV.dev archive holds
+// one per entry), so storing its normalized JSON beside the document doubled the store (issue 19) for nothing.
+// Documents of several records (CSAF, NVD pages, STIX bundles) keep their advisories' JSON: re-reading an NVD page
+// of two thousand CVEs to show one would be slow.
+func derivable(d *vigil.SourceDoc) bool {
+	return d.OSVRecord && d.Source == vigil.SourceOSV && d.Records == 1 && d.Rejected == 0
 }
 
 // ImportIntel runs fn as one import run: one transaction, one intel_runs row and one "intel.import" audit event
@@ -238,7 +258,7 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	w.ins.docs = newBatch("intel_documents", "id, source, doc_id, revision, name, url, fetched_at, digest, blob_digest, size, records, rejected, run_id", "")
 	w.ins.raws = newBatch("intel_raw", "doc_id, raw", "")
 	w.ins.vulns = newBatch("intel_vulns", "id, preferred, modified", "")
-	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, data, doc_ref, revision, created_run, updated_run", "")
+	w.ins.advs = newBatch("intel_advisories", "id, source, document, adv_id, vuln_id, modified, published, withdrawn, digest, data, search, doc_ref, revision, created_run, updated_run", "")
 	w.ins.records = newBatch("intel_match", "advisory_id, record", "")
 	w.ins.revRecords = newBatch("intel_match", "advisory_id, record", " ON CONFLICT (advisory_id) DO UPDATE SET record = excluded.record")
 	w.ins.aliases = newBatch("intel_aliases", "alias, vuln_id", "")
@@ -368,6 +388,10 @@ func (w *IntelWriter) Document(d *vigil.SourceDoc) (int64, error) {
 	w.ins.docs.add(id, d.Source, dbText(bound(d.DocID, 512)), dbText(bound(d.Revision, 256)), dbText(bound(d.Name, 2048)), dbText(bound(d.URL, 2048)),
 		timeText(at), d.Digest, hex.EncodeToString(d.BlobDigest[:]), d.Size, d.Records, d.Rejected, w.run)
 	w.ins.raws.add(id, d.Gzip)
+	w.deriveDoc = 0
+	if derivable(d) {
+		w.deriveDoc = id
+	}
 	return id, w.maybeFlush()
 }
 
@@ -385,7 +409,7 @@ func bound(s string, n int) string {
 // stored one; a revision (the stored one kept in intel_advisory_revisions) when it differs and is not older than
 // the stored one by its modified time; an older one is only kept as a revision. Writes are batched.
 func (w *IntelWriter) Advisory(doc int64, p *vigil.PreparedAdvisory) error {
-	w.pending = append(w.pending, pendingAdv{doc: doc, p: p})
+	w.pending = append(w.pending, pendingAdv{doc: doc, p: p, derive: doc != 0 && doc == w.deriveDoc})
 	if len(w.pending) >= advBatch {
 		return w.flush()
 	}
@@ -639,7 +663,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 		}
 		_, err := w.tx.ExecContext(w.ctx, `INSERT INTO intel_advisory_revisions (advisory_id, revision, modified, withdrawn, digest, data, doc_ref, superseded_run)
 			VALUES ($1, 0, $2, $3, $4, $5, $6, $7) ON CONFLICT (advisory_id, digest) DO NOTHING`,
-			st.id, timeText(a.Modified), withdrawn, p.Digest, p.Data, pa.doc, w.run)
+			st.id, timeText(a.Modified), withdrawn, p.Digest, pa.data(), pa.doc, w.run)
 		if err != nil {
 			return fmt.Errorf("intel: keep older revision of %s: %w", a.ID, err)
 		}
@@ -658,7 +682,7 @@ func (w *IntelWriter) apply(pa *pendingAdv) error {
 	w.advs[key] = st
 	w.advSeen[w.advHash(a.Source, a.Document, a.ID)] = struct{}{}
 	w.ins.advs.add(st.id, a.Source, a.Document, a.ID, g, timeText(a.Modified), timeText(a.Published), withdrawn,
-		p.Digest, p.Data, pa.doc, 1, w.run, w.run)
+		p.Digest, pa.data(), p.Search, pa.doc, 1, w.run, w.run)
 	w.ins.records.add(st.id, p.Record)
 	for _, k := range p.Keys {
 		w.ins.affected.add(k.Kind, k.Ecosystem, k.Name, st.id)
@@ -693,7 +717,7 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 		return err
 	}
 	withdrawn := a.IsWithdrawn()
-	w.revs = append(w.revs, pendingRev{id: st.id, vuln: g, doc: pa.doc, p: p})
+	w.revs = append(w.revs, pendingRev{id: st.id, vuln: g, pa: *pa})
 	w.revIDs[st.id] = true
 	for _, k := range p.Keys {
 		w.changed[k] = struct{}{}
@@ -711,8 +735,8 @@ func (w *IntelWriter) revise(pa *pendingAdv, st *advState) error {
 
 // pendingRev is a revision waiting for flushRevisions.
 type pendingRev struct {
-	id, vuln, doc int64
-	p             *vigil.PreparedAdvisory
+	id, vuln int64
+	pa       pendingAdv
 }
 
 // flushRevisions stores the batch's revisions: the stored versions copied into intel_advisory_revisions, their
@@ -766,8 +790,8 @@ func (w *IntelWriter) flushRevisions() error {
 			return err
 		}
 		for _, r := range chunk {
-			w.ins.revRecords.add(r.id, r.p.Record)
-			for _, k := range r.p.Keys {
+			w.ins.revRecords.add(r.id, r.pa.p.Record)
+			for _, k := range r.pa.p.Keys {
 				w.ins.revAffected.add(k.Kind, k.Ecosystem, k.Name, r.id)
 			}
 		}
@@ -789,38 +813,38 @@ func (w *IntelWriter) updateRevised(revs []pendingRev) error {
 		id, vuln, doc := make([]int64, n), make([]int64, n), make([]int64, n)
 		mod, pub := make([]*string, n), make([]*string, n)
 		wd := make([]bool, n)
-		dig, data := make([]string, n), make([]string, n)
+		dig, data, search := make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range revs {
-			a := r.p.Advisory
-			id[i], vuln[i], doc[i] = r.id, w.find(r.vuln), r.doc
+			a := r.pa.p.Advisory
+			id[i], vuln[i], doc[i] = r.id, w.find(r.vuln), r.pa.doc
 			if t, ok := timeText(a.Modified).(string); ok {
 				mod[i] = &t
 			}
 			if t, ok := timeText(a.Published).(string); ok {
 				pub[i] = &t
 			}
-			wd[i], dig[i], data[i] = a.IsWithdrawn(), r.p.Digest, r.p.Data
+			wd[i], dig[i], data[i], search[i] = a.IsWithdrawn(), r.pa.p.Digest, r.pa.data(), r.pa.p.Search
 		}
 		_, err := w.tx.ExecContext(w.ctx, `UPDATE intel_advisories AS a SET vuln_id = u.vuln_id, modified = u.modified, published = u.published,
-			withdrawn = u.withdrawn, digest = u.digest, data = u.data, doc_ref = u.doc_ref, revision = a.revision + 1, updated_run = $9
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::bigint[])
-				AS u(id, vuln_id, modified, published, withdrawn, digest, data, doc_ref)
-			WHERE a.id = u.id`, id, vuln, mod, pub, wd, dig, data, doc, w.run)
+			withdrawn = u.withdrawn, digest = u.digest, data = u.data, search = u.search, doc_ref = u.doc_ref, revision = a.revision + 1, updated_run = $10
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				AS u(id, vuln_id, modified, published, withdrawn, digest, data, search, doc_ref)
+			WHERE a.id = u.id`, id, vuln, mod, pub, wd, dig, data, search, doc, w.run)
 		if err != nil {
 			return fmt.Errorf("intel: revise advisories: %w", err)
 		}
 		return nil
 	}
 	stmt, err := w.tx.PrepareContext(w.ctx, `UPDATE intel_advisories SET vuln_id = $1, modified = $2, published = $3, withdrawn = $4,
-		digest = $5, data = $6, doc_ref = $7, revision = revision + 1, updated_run = $8 WHERE id = $9`)
+		digest = $5, data = $6, search = $7, doc_ref = $8, revision = revision + 1, updated_run = $9 WHERE id = $10`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, r := range revs {
-		a := r.p.Advisory
+		a := r.pa.p.Advisory
 		if _, err := stmt.ExecContext(w.ctx, w.find(r.vuln), timeText(a.Modified), timeText(a.Published), a.IsWithdrawn(),
-			r.p.Digest, r.p.Data, r.doc, w.run, r.id); err != nil {
+			r.pa.p.Digest, r.pa.data(), r.pa.p.Search, r.pa.doc, w.run, r.id); err != nil {
 			return fmt.Errorf("intel: revise %s: %w", a.ID, err)
 		}
 	}

@@ -17,10 +17,11 @@ import (
 func TestMigrationNumbers(t *testing.T) {
 	goMigrations := map[int64]string{
 		matchRecordsMigration(sqliteDialect).Version: "the Go migration (intelmatch.go)",
-		MigrationCases:    "the Go migration (casesmigration.go)",
-		MigrationISAO:     "the Go migration (isaomigration.go)",
-		MigrationSealSMTP: "the Go migration (smtpmigration.go)",
-		MigrationStepUp:   "the Go migration (stepupmigration.go)",
+		MigrationCases:        "the Go migration (casesmigration.go)",
+		MigrationISAO:         "the Go migration (isaomigration.go)",
+		MigrationSealSMTP:     "the Go migration (smtpmigration.go)",
+		MigrationStepUp:       "the Go migration (stepupmigration.go)",
+		MigrationAdvisoryData: "the Go migration (inteldata.go)",
 	}
 	numbers := map[string][]int64{}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
