@@ -57,7 +57,8 @@ func deriveJSON(raw []byte, name string) ([]byte, error) {
 	return json.Marshal(&a)
 }
 
-// advisoryDataMigration gives intel_advisories its search column and converts the stored rows: each advisory's
+// advisoryDataMigration gives intel_advisories its search column, rebuilds the documents' digest indexes on the
+// digests' prefixes (documentIndexes), and converts the stored rows: each advisory's
 // search text is computed from its JSON, and the JSON of each derivable advisory (an OSV record alone in its
 // document) is dropped when parsing the document again gives exactly that JSON back; one that does not (stored by
 // an older importer that read the record differently) keeps it. It pages by id and runs in the migration's
@@ -67,6 +68,14 @@ func advisoryDataMigration(d *dialect) *goose.Migration {
 	return goose.NewGoMigration(MigrationAdvisoryData, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "ALTER TABLE intel_advisories ADD COLUMN search TEXT NOT NULL DEFAULT ''"); err != nil {
 			return fmt.Errorf("migration %d: %w", MigrationAdvisoryData, err)
+		}
+		for _, ix := range documentIndexes {
+			if _, err := tx.ExecContext(ctx, "DROP INDEX "+ix.name); err != nil {
+				return fmt.Errorf("migration %d: %w", MigrationAdvisoryData, err)
+			}
+			if _, err := tx.ExecContext(ctx, ix.ddl); err != nil {
+				return fmt.Errorf("migration %d: %w", MigrationAdvisoryData, err)
+			}
 		}
 		return convertAdvisoryData(ctx, tx, d)
 	}}, nil)
