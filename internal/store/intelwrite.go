@@ -1047,11 +1047,15 @@ type batch struct {
 	args       []any
 	rows       int
 	sql        map[int]string
-	// full is the statement of a full batch prepared on tx (SQLite): a bulk load writes hundreds of full batches,
-	// and parsing a statement of thousands of parameters each time costs more than running it.
-	prepared *sql.Stmt
+	// prepared holds the statements of the row counts written so far (most often a full batch, or the import
+	// writer's batch of advBatch advisories), prepared on tx (SQLite): a bulk load writes hundreds of batches of
+	// the same size, and parsing a statement of thousands of parameters each time cost more than running it.
+	prepared map[int]*sql.Stmt
 	tx       *Tx
 }
+
+// maxPrepared bounds the row counts a batch keeps prepared statements for; other counts run unprepared.
+const maxPrepared = 8
 
 func newBatch(table, cols, tail string) *batch {
 	names := strings.Split(cols, ",")
@@ -1103,15 +1107,19 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 		q, args = b.values(tx.db.dialect), b.args
 	}
 	var err error
-	switch {
-	case ids == nil && b.rows == b.max && !tx.db.dialect.bulkArrays:
-		if b.tx != tx {
-			if b.prepared, err = tx.PrepareContext(ctx, q); err != nil {
-				return fmt.Errorf("write %s: %w", b.table, mapErr(err))
-			}
-			b.tx = tx
+	if b.tx != tx {
+		b.prepared, b.tx = map[int]*sql.Stmt{}, tx
+	}
+	stmt := b.prepared[b.rows]
+	if ids == nil && stmt == nil && len(b.prepared) < maxPrepared && !tx.db.dialect.bulkArrays {
+		if stmt, err = tx.PrepareContext(ctx, q); err != nil {
+			return fmt.Errorf("write %s: %w", b.table, mapErr(err))
 		}
-		_, err = b.prepared.ExecContext(ctx, args...)
+		b.prepared[b.rows] = stmt
+	}
+	switch {
+	case ids == nil && stmt != nil:
+		_, err = stmt.ExecContext(ctx, args...)
 	case ids == nil:
 		_, err = tx.ExecContext(ctx, q, args...)
 	default:
