@@ -447,14 +447,24 @@ func TestSSOStepUpSigning(t *testing.T) {
 			if last := idp.asked[len(idp.asked)-1]; last != "prompt=login max_age=0" {
 				t.Errorf("the step-up asked the provider %q, want a fresh authentication", last)
 			}
-			res, err := c.PostForm(base+"/cases/1/sign", url.Values{"csrf": {csrf(page)}, "meaning": {"approval"}, "signer": {"alice"}, "code": {dialogCode}})
+			// A form refused for another reason shows again with the code as posted (the code is still unused).
+			res, err := c.PostForm(base+"/cases/1/sign", url.Values{"csrf": {csrf(page)}, "meaning": {"witnessed"}, "signer": {"alice"}, "code": {dialogCode}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "Electronically signed by Alice A. Ames (alice)") {
-				t.Fatalf("signing with the code in the dialog: %d\n%s", res.StatusCode, b)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `name="code" value="`+dialogCode+`"`) {
+				t.Fatalf("a refused signing's form: %d\n%s", res.StatusCode, b)
+			}
+			res, err = c.PostForm(base+"/cases/1/sign", url.Values{"csrf": {csrf(page)}, "meaning": {"approval"}, "signer": {"alice"}, "code": {dialogCode}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "Electronically signed by Alice A. Ames (alice)") || strings.Contains(string(b), dialogCode) {
+				t.Fatalf("signing with the code in the dialog: %d (the page after shows the code again?)\n%s", res.StatusCode, b)
 			}
 
 			// The command line: a code from the step-up page, for a case event; refused for another kind (and not

@@ -255,8 +255,11 @@ func (p page) SignFields(kind, next string, form url.Values) signFields {
 	if f.Signer == "" && p.User != nil {
 		f.Signer = p.User.Name
 	}
-	if p.signCode != nil && p.signCode.Kind == kind {
+	switch {
+	case p.signCode != nil && p.signCode.Kind == kind:
 		f.Code = p.signCode
+	case form.Get("code") != "":
+		f.Code = &signCode{Code: form.Get("code"), Kind: kind}
 	}
 	return f
 }
@@ -291,6 +294,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p.Actor, _ = vigil.ActorFrom(r.Context())
 	p.stepUp, p.signCode = s.svc.StepUp != nil, pendingSignCode(r)
+	if p.signCode != nil {
+		// Delivered once: the page it came back to fills it in (a form shown again keeps it as posted).
+		http.SetCookie(w, &http.Cookie{Name: signCodeCookie, Value: "", Path: "/", MaxAge: -1})
+	}
 	if p.Notice == "" {
 		p.Notice = notices[r.URL.Query().Get("done")]
 	}

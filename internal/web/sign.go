@@ -116,8 +116,9 @@ type StepUp interface {
 const stepUpCookie = "vigil_stepup"
 
 // signCodeCookie brings the one-time signing code a step-up issued to the page the signer came from, which fills
-// it into its signing form, and to the step-up page, which shows it: HttpOnly (no script reads it), Lax, gone when
-// the code expires. The code is never in a URL, so no log or Referer holds it.
+// it into its signing form, or to the step-up page, which shows it: HttpOnly (no script reads it), Lax, read once
+// (the page that shows it clears it) and gone when the code expires. The code is never in a URL, so no log or
+// Referer holds it.
 const signCodeCookie = "vigil_signcode"
 
 // signCode is a one-time signing code a step-up issued to this browser's user.
