@@ -17,10 +17,8 @@ import (
 // Index, and matches. A cold process (vigil scan) makes one Engine per scan; a re-match makes one for all the
 // device versions it matches, so an advisory that many versions' components name is read and compiled once (the
 // Index then holds at most the advisories under the portfolio's keys). Results do not depend on what the Index
-// holds beyond the components' keys. Memory stays bounded: a re-match of every version tells the Engine which keys
-// the versions to come carry (Expect), and the advisories no version to come needs leave the Index; and whatever
-// it holds, once the Index holds more than a limit of advisories, the next Match starts a fresh one (what it drops
-// is read again when a later Match needs it). An Engine sees the
+// holds beyond the components' keys. Memory stays bounded: once the Index holds more than a limit of advisories,
+// the next Match starts a fresh one (what it drops is read again when a later Match needs it). An Engine sees the
 // Source as it was when each key was first looked up: make a new one after an import. It is safe for concurrent
 // use.
 type Engine struct {
@@ -31,17 +29,7 @@ type Engine struct {
 	mu     sync.Mutex
 	x      *Index
 	loaded map[vigil.PackageKey]*load // keys looked up into x
-
-	// With Expect: per key, the Matches still to come and running that carry it, by the keys the Source is asked
-	// for (looked-up entries are forgotten by these) and by the Index's own keys (advisories are dropped by these).
-	pending   map[vigil.PackageKey]*uses
-	pendingIx map[key]*uses
 }
-
-// uses counts the Matches that need a key's advisories: announced by Expect and not done yet, and running.
-type uses struct{ expect, busy int }
-
-func (u *uses) idle() bool { return u.expect <= 0 && u.busy <= 0 }
 
 // engineLimit bounds an Engine's Index: about the advisories a portfolio of a few hundred dense device versions
 // names, a few hundred MiB of compiled records.
@@ -58,36 +46,6 @@ func New(src Source, opt Options) *Engine {
 	return &Engine{src: src, opt: opt, limit: engineLimit, x: NewIndex(opt), loaded: map[vigil.PackageKey]*load{}}
 }
 
-// Expect tells the Engine how many of its coming Matches carry each key (a re-match of a whole portfolio passes the
-// reverse index: per key, the device versions holding it). Once no Match to come or running carries a key, the
-// Engine forgets it has looked it up, and the advisories filed only under such keys leave the Index: it holds the
-// advisories of the versions still to come, not of every version done, so its memory stays bounded by what is
-// shared rather than growing with the portfolio. A Match carrying a key it was not told of is still exact: the
-// key's advisories are read again. Call it before the first Match; a later call adds to the counts.
-func (en *Engine) Expect(counts map[vigil.PackageKey]int) {
-	en.mu.Lock()
-	defer en.mu.Unlock()
-	if en.pending == nil {
-		en.pending, en.pendingIx = make(map[vigil.PackageKey]*uses, len(counts)), make(map[key]*uses, len(counts))
-	}
-	for k, n := range counts {
-		k = NormalizeKey(k)
-		use(en.pending, k).expect += n
-		for _, ik := range internalKeys(k) {
-			use(en.pendingIx, ik).expect += n
-		}
-	}
-}
-
-func use[K comparable](m map[K]*uses, k K) *uses {
-	u := m[k]
-	if u == nil {
-		u = &uses{}
-		m[k] = u
-	}
-	return u
-}
-
 // lookupBatch bounds the keys of one Source.Lookup call, so that a store's query stays a bounded IN list.
 const lookupBatch = 500
 
@@ -98,82 +56,17 @@ func (en *Engine) Match(ctx context.Context, comps []vigil.Component) ([]vigil.F
 	for i := range comps {
 		keys = append(keys, ComponentKeys(comps[i], en.opt)...)
 	}
-	keys = SortKeys(keys)
-	if h := en.hold(keys); h != nil {
-		defer en.release(h)
-	}
+	return en.MatchKeys(ctx, comps, SortKeys(keys))
+}
+
+// MatchKeys is Match for a caller that has worked out the components' keys already (a re-match reads them as
+// StoreKeys returns them, to check the version's reverse index): keys must be sorted and hold every key of comps.
+func (en *Engine) MatchKeys(ctx context.Context, comps []vigil.Component, keys []vigil.PackageKey) ([]vigil.Finding, error) {
 	x, err := en.ensure(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	return x.Match(ctx, comps)
-}
-
-// held is what one Match holds with Expect: the counts of its keys (normalized) and of their Index keys.
-type held struct {
-	keys   []*uses
-	ix     [][]*uses // the counts of the Index keys of each
-	ixKeys [][]key
-	names  []vigil.PackageKey
-}
-
-// hold marks the keys of a running Match (nil without Expect): their advisories stay until it is done.
-func (en *Engine) hold(keys []vigil.PackageKey) *held {
-	en.mu.Lock()
-	defer en.mu.Unlock()
-	if en.pending == nil {
-		return nil
-	}
-	norm := make([]vigil.PackageKey, len(keys))
-	for i, k := range keys {
-		norm[i] = NormalizeKey(k)
-	}
-	norm = SortKeys(norm)
-	h := &held{keys: make([]*uses, len(norm)), ix: make([][]*uses, len(norm)), ixKeys: make([][]key, len(norm)), names: norm}
-	for i, k := range norm {
-		u := use(en.pending, k)
-		u.busy++
-		h.keys[i] = u
-		h.ixKeys[i] = internalKeys(k)
-		for _, ik := range h.ixKeys[i] {
-			ui := use(en.pendingIx, ik)
-			ui.busy++
-			h.ix[i] = append(h.ix[i], ui)
-		}
-	}
-	return h
-}
-
-// release ends a Match's hold and counts it as one of those Expect announced for its keys; the advisories that no
-// Match to come or running needs leave the Index.
-func (en *Engine) release(h *held) {
-	en.mu.Lock()
-	defer en.mu.Unlock()
-	var done []key
-	for i, u := range h.keys {
-		// A count is spent only while the key has one left: a key Expect was not told of, or carried by more
-		// Matches than it announced, must not use up the count of another key sharing its Index key.
-		spend := 0
-		if u.expect > 0 {
-			spend = 1
-		}
-		u.busy--
-		u.expect -= spend
-		if u.idle() {
-			delete(en.loaded, h.names[i]) // a Match it was not announced for reads it again
-		}
-		for j, ui := range h.ix[i] {
-			ui.busy--
-			ui.expect -= spend
-			if ui.idle() {
-				done = append(done, h.ixKeys[i][j])
-			}
-		}
-	}
-	if len(done) > 0 {
-		// Under en.mu: no Match can count on a key's advisories while they are dropped.
-		en.x.drop(done, func(k key) bool { u := en.pendingIx[k]; return u != nil && !u.idle() })
-	}
 }
 
 // ensure returns the Index to match against once the advisories under keys are in it: it looks up the keys no one

@@ -183,56 +183,6 @@ func (x *Index) remove(id advID, e *entry) {
 	}
 }
 
-// drop removes the advisories filed under any of keys whose every key is no longer needed.
-func (x *Index) drop(keys []key, needed func(key) bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	gone := map[*entry]bool{}
-	consider := func(e *entry) {
-		if _, seen := gone[e]; seen {
-			return
-		}
-		for _, k := range e.keys {
-			if needed(k) {
-				gone[e] = false
-				return
-			}
-		}
-		gone[e] = true
-	}
-	for _, k := range keys {
-		for _, a := range x.osv[k] {
-			consider(a.ent)
-		}
-		for _, a := range x.osvCPE[k] {
-			consider(a.ent)
-		}
-		for _, e := range x.nvd[k] {
-			consider(e)
-		}
-		for _, p := range x.csaf[k] {
-			consider(p.ent)
-		}
-	}
-	touched := map[key]bool{}
-	for e, ok := range gone {
-		if !ok {
-			continue
-		}
-		delete(x.entries, advID{e.adv.Source, e.adv.ID})
-		for _, k := range e.keys {
-			touched[k] = true
-		}
-	}
-	// One pass per key however many of its advisories leave (a hot package's thousand).
-	for k := range touched {
-		dropEntry(x.osv, k, func(a *affected) bool { return gone[a.ent] })
-		dropEntry(x.osvCPE, k, func(a *affected) bool { return gone[a.ent] })
-		dropEntry(x.nvd, k, func(e *entry) bool { return gone[e] })
-		dropEntry(x.csaf, k, func(p *product) bool { return gone[p.ent] })
-	}
-}
-
 func dropEntry[T any](m map[key][]T, k key, drop func(T) bool) {
 	s, ok := m[k]
 	if !ok {

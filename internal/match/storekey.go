@@ -165,3 +165,22 @@ var storeKeys = keyEncoding[vigil.PackageKey]{
 func AdvisoryKeys(a *vigil.Advisory) []vigil.PackageKey {
 	return SortKeys(walkKeys(a, storeKeys))
 }
+
+// StoreKeys returns the keys of comps as the store's reverse index holds them: normalized (NormalizeKey), without
+// nameless ones, sorted and de-duplicated. A re-match reads them once per version, to check the version's reverse
+// index and to match (Engine.MatchKeys).
+func StoreKeys(comps []vigil.Component) []vigil.PackageKey {
+	seen := map[vigil.PackageKey]bool{}
+	var out []vigil.PackageKey
+	for _, c := range comps {
+		for _, k := range ComponentKeys(c, Options{}) {
+			k = NormalizeKey(k)
+			if k.Name == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return SortKeys(out)
+}

@@ -12,26 +12,9 @@ import (
 	"github.com/vigil-dev/vigil/internal/match"
 )
 
-// componentKeys returns the normalized package keys of a version's components, as the matcher looks them up.
-func componentKeys(comps []vigil.Component) []vigil.PackageKey {
-	seen := map[vigil.PackageKey]bool{}
-	var out []vigil.PackageKey
-	for _, c := range comps {
-		for _, k := range match.ComponentKeys(c, match.Options{}) {
-			k = match.NormalizeKey(k)
-			if k.Name == "" || seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	return match.SortKeys(out)
-}
-
 // writeComponentKeys replaces a version's rows in the reverse index.
 func (tx *Tx) writeComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) error {
-	return tx.replaceComponentKeys(ctx, versionID, componentKeys(comps))
+	return tx.replaceComponentKeys(ctx, versionID, match.StoreKeys(comps))
 }
 
 // replaceComponentKeys makes keys (normalized, de-duplicated) the version's rows in the reverse index, a few
@@ -52,7 +35,7 @@ func (tx *Tx) replaceComponentKeys(ctx context.Context, versionID int64, keys []
 	return b.flush(ctx, tx)
 }
 
-// storedComponentKeys returns a version's rows in the reverse index, sorted as componentKeys sorts (in Go: the
+// storedComponentKeys returns a version's rows in the reverse index, sorted as match.StoreKeys sorts (in Go: the
 // engines' collations differ).
 func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vigil.PackageKey, error) {
 	rows, err := q.QueryContext(ctx, "SELECT kind, ecosystem, name FROM component_keys WHERE version_id = $1", versionID)
@@ -74,17 +57,17 @@ func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vig
 	return match.SortKeys(out), nil
 }
 
-// ComponentKeysStale reports whether the reverse index rows of a version disagree with comps (its current
-// components, as Components returns them): only after an upgrade changed the key rules, or when the index was lost.
+// ComponentKeysStale reports whether the reverse index rows of a version disagree with keys, the keys of its
+// current components (match.StoreKeys): only after an upgrade changed the key rules, or when the index was lost.
 // It only reads, so a portfolio re-match checks every version on its reading goroutines and leaves the rare
 // rewrite (RefreshComponentKeys) to its writer.
-func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (_ bool, err error) {
+func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, keys []vigil.PackageKey) (_ bool, err error) {
 	defer vigil.Wrap(&err, "store.ComponentKeysStale", versionID)
 	have, err := storedComponentKeys(ctx, db.db, versionID)
 	if err != nil {
 		return false, err
 	}
-	return !slices.Equal(componentKeys(comps), have), nil
+	return !slices.Equal(keys, have), nil
 }
 
 // RefreshComponentKeys makes the reverse index rows of a version agree with comps (its current components) and
@@ -95,7 +78,7 @@ func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps [
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return false, err
 	}
-	want := componentKeys(comps)
+	want := match.StoreKeys(comps)
 	have, err := storedComponentKeys(ctx, db.db, versionID)
 	if err != nil {
 		return false, err
@@ -123,7 +106,7 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) (err error) {
 			if err != nil {
 				return err
 			}
-			want := componentKeys(comps)
+			want := match.StoreKeys(comps)
 			have, err := storedComponentKeys(ctx, tx, v.ID)
 			if err != nil {
 				return err
@@ -137,28 +120,6 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) (err error) {
 		}
 		return nil
 	})
-}
-
-// ComponentKeyCounts returns, per key of the reverse index, how many device versions hold it: a re-match of the
-// whole portfolio tells its matching Engine (match.Engine.Expect), which then drops each key's advisories after the
-// last version carrying it. Callers authorize.
-func (db *DB) ComponentKeyCounts(ctx context.Context) (_ map[vigil.PackageKey]int, err error) {
-	defer vigil.Wrap(&err, "store.ComponentKeyCounts", nil)
-	rows, err := db.db.QueryContext(ctx, "SELECT kind, ecosystem, name, COUNT(*) FROM component_keys GROUP BY kind, ecosystem, name")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[vigil.PackageKey]int{}
-	for rows.Next() {
-		var k vigil.PackageKey
-		var n int
-		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name, &n); err != nil {
-			return nil, err
-		}
-		out[k] = n
-	}
-	return out, rows.Err()
 }
 
 // scanKeysAbove is the number of keys from which VersionsForKeys reads the whole reverse index instead of looking

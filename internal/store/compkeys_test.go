@@ -91,7 +91,7 @@ func TestVersionsForKeys(t *testing.T) {
 		}
 
 		// A stale index (written for other components) is seen, rewritten, and then answers again.
-		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], comps["1.0"]); err != nil || stale {
+		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], match.StoreKeys(comps["1.0"])); err != nil || stale {
 			t.Fatalf("fresh index: stale=%v err=%v", stale, err)
 		}
 		if rewritten, err := db.RefreshComponentKeys(ctx, ids["1.0"], comps["1.0"][:1]); err != nil || !rewritten {
@@ -100,7 +100,7 @@ func TestVersionsForKeys(t *testing.T) {
 		if got := lookup(t, osv("Maven", "org.apache.commons:commons-text")); got != nil {
 			t.Errorf("after dropping commons-text from the index: %v", got)
 		}
-		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], comps["1.0"]); err != nil || !stale {
+		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], match.StoreKeys(comps["1.0"])); err != nil || !stale {
 			t.Errorf("index without commons-text: stale=%v err=%v, want stale", stale, err)
 		}
 		if err := db.RebuildComponentKeys(ctx); err != nil {

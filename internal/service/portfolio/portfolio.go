@@ -38,9 +38,9 @@ type Store interface {
 	AdvisoriesByID(ctx context.Context, ids []string) ([]*vigil.Advisory, error)
 	// VersionsForKeys returns the device versions holding a component under one of keys (the reverse index).
 	VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error)
-	// ComponentKeyCounts returns, per key of the reverse index, how many device versions hold it.
-	ComponentKeyCounts(ctx context.Context) (map[vigil.PackageKey]int, error)
-	ComponentKeysStale(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error)
+	// ComponentKeysStale reports whether the version's reverse index rows differ from keys (match.StoreKeys of its
+	// components).
+	ComponentKeysStale(ctx context.Context, versionID int64, keys []vigil.PackageKey) (bool, error)
 	RefreshComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) (bool, error)
 	KV(ctx context.Context, k string) (string, error)
 	SetKV(ctx context.Context, k, v string) error

@@ -143,9 +143,8 @@ type RematchOptions struct {
 
 // Rematch checks the reverse index of the device versions (rewriting those whose keys changed, as after an upgrade
 // that changed key rules) and re-matches them: every version after such an upgrade, or those opt names. One match
-// index serves them all, so an advisory many versions hold is read and compiled once; matching every version, it
-// holds only the advisories of the versions still to come. A version whose result is the one its findings already
-// reflect is not written (the store's findings digest). Needs PermImport.
+// index serves them all, so an advisory many versions hold is read and compiled once. A version whose result is the
+// one its findings already reflect is not written (the store's findings digest). Needs PermImport.
 func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, error) {
 	var res RematchResult
 	start := time.Now()
@@ -168,27 +167,20 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 		}
 	}
 	en := s.Matcher(match.Options{})
-	if opt.VersionIDs == nil && intel {
-		// Every version is matched: the Engine learns which keys are still to come, and drops the advisories of
-		// the versions done, so that its memory does not grow with the portfolio.
-		counts, err := s.Store.ComponentKeyCounts(ctx)
-		if err != nil {
-			return res, err
-		}
-		en.Expect(counts)
-	}
 	done := 0
 	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := s.Store.Components(ctx, id)
 		if err != nil {
 			return prepared{}, err
 		}
-		// The components are at hand, so checking the version's reverse index costs one read of its keys.
+		// The components are at hand, so checking the version's reverse index costs one read of its keys; the
+		// keys, worked out once, serve the check and the match.
 		p := prepared{comps: comps}
-		if p.stale, err = s.Store.ComponentKeysStale(ctx, id, comps); err != nil || !intel {
+		keys := match.StoreKeys(comps)
+		if p.stale, err = s.Store.ComponentKeysStale(ctx, id, keys); err != nil || !intel {
 			return p, err
 		}
-		p.found, err = en.Match(ctx, comps)
+		p.found, err = en.MatchKeys(ctx, comps, keys)
 		return p, err
 	}, func(id int64, p prepared) error {
 		if done++; opt.Progress != nil {
