@@ -164,8 +164,8 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			evidence string
 		}
 		existing := map[[2]string]cur{}
-		read := func(cond string, args ...any) error {
-			rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state, evidence FROM findings WHERE version_id = $1 AND source = 'match'"+cond, append([]any{versionID}, args...)...)
+		read := func(version, cond string, args ...any) error {
+			rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state, evidence FROM findings WHERE "+version+" = $1 AND source = 'match'"+cond, append([]any{versionID}, args...)...)
 			if err != nil {
 				return err
 			}
@@ -183,7 +183,7 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			return rows.Err()
 		}
 		if vulns == nil {
-			if err := read(""); err != nil {
+			if err := read("version_id", ""); err != nil {
 				return err
 			}
 		}
@@ -194,7 +194,9 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			for i, id := range chunk {
 				args[i] = id
 			}
-			if err := read(" AND vuln_id IN ("+placeholders(db.dialect, 2, len(chunk))+")", args...); err != nil {
+			// A delta's ids are looked up in their index (new ones have no finding yet) rather than by walking the
+			// version's thousands of findings, which SQLite's planner would prefer without statistics.
+			if err := read(db.dialect.indexHint+"version_id", " AND vuln_id IN ("+placeholders(db.dialect, 2, len(chunk))+")", args...); err != nil {
 				return err
 			}
 		}
