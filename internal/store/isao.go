@@ -264,10 +264,8 @@ func (db *DB) ISAODocument(ctx context.Context, id int64) (_ *vigil.ISAODocument
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	d, err := scanDocument(db.db.QueryRowContext(ctx, "SELECT "+documentCols+" FROM isao_documents WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("ISAO document", id)
-	} else if err != nil {
+	d, err := queryByID(ctx, db.db, scanDocument, "ISAO document", documentCols, "isao_documents", id)
+	if err != nil {
 		return nil, err
 	}
 	if err := db.db.QueryRowContext(ctx, "SELECT content FROM isao_document_contents WHERE sha256 = $1", d.SHA256).Scan(&d.Content); err != nil {

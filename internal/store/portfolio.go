@@ -110,10 +110,8 @@ func (db *DB) UpdateOrg(ctx context.Context, o *vigil.Organization, reason strin
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		old, err := scanOrg(tx.QueryRowContext(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = $1", o.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("organization", o.ID)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanOrg, "organization", orgCols, "orgs", o.ID)
+		if err != nil {
 			return err
 		}
 		if err := attachISAOs(ctx, tx, old); err != nil {
@@ -152,10 +150,8 @@ func validateOrg(o *vigil.Organization) error {
 // Org returns one organization.
 func (db *DB) Org(ctx context.Context, id int64) (_ *vigil.Organization, err error) {
 	defer vigil.Wrap(&err, "store.Org", id)
-	o, err := scanOrg(db.db.QueryRowContext(ctx, "SELECT "+orgCols+" FROM orgs WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("organization", id)
-	} else if err != nil {
+	o, err := queryByID(ctx, db.db, scanOrg, "organization", orgCols, "orgs", id)
+	if err != nil {
 		return nil, err
 	}
 	return o, attachISAOs(ctx, db.db, o)
@@ -295,10 +291,8 @@ func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) 
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		old, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", d.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("device", d.ID)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanDevice, "device", deviceCols, "devices", d.ID)
+		if err != nil {
 			return err
 		}
 		d.OrgID, d.CreatedAt, d.UpdatedAt = old.OrgID, old.CreatedAt, tx.Now()
@@ -317,11 +311,7 @@ func (db *DB) UpdateDevice(ctx context.Context, d *vigil.Device, reason string) 
 // Device returns one device.
 func (db *DB) Device(ctx context.Context, id int64) (_ *vigil.Device, err error) {
 	defer vigil.Wrap(&err, "store.Device", id)
-	d, err := scanDevice(db.db.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("device", id)
-	}
-	return d, err
+	return queryByID(ctx, db.db, scanDevice, "device", deviceCols, "devices", id)
 }
 
 // DeviceByName returns the device with this name, or with this id when name is a number.
@@ -395,10 +385,8 @@ func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason 
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		old, err := scanVersion(tx.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE id = $1", v.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("version", v.ID)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanVersion, "version", versionCols, "device_versions", v.ID)
+		if err != nil {
 			return err
 		}
 		v.DeviceID, v.CreatedAt, v.UpdatedAt = old.DeviceID, old.CreatedAt, tx.Now()
@@ -415,11 +403,7 @@ func (db *DB) UpdateVersion(ctx context.Context, v *vigil.DeviceVersion, reason 
 // Version returns one version.
 func (db *DB) Version(ctx context.Context, id int64) (_ *vigil.DeviceVersion, err error) {
 	defer vigil.Wrap(&err, "store.Version", id)
-	v, err := scanVersion(db.db.QueryRowContext(ctx, "SELECT "+versionCols+" FROM device_versions WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("version", id)
-	}
-	return v, err
+	return queryByID(ctx, db.db, scanVersion, "version", versionCols, "device_versions", id)
 }
 
 // VersionByName returns a device's version by its version string.
@@ -684,10 +668,8 @@ func (db *DB) UpdateConsignee(ctx context.Context, c *vigil.Consignee, reason st
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		old, err := scanConsignee(tx.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", c.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("consignee", c.ID)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanConsignee, "consignee", consigneeCols, "consignees", c.ID)
+		if err != nil {
 			return err
 		}
 		if err := db.loadUnits(ctx, tx, old); err != nil {
@@ -723,10 +705,8 @@ func (db *DB) DeleteConsignee(ctx context.Context, id int64, reason string) (err
 		return err
 	}
 	return db.transact(ctx, func(tx *Tx) error {
-		old, err := scanConsignee(tx.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("consignee", id)
-		} else if err != nil {
+		old, err := queryByID(ctx, tx, scanConsignee, "consignee", consigneeCols, "consignees", id)
+		if err != nil {
 			return err
 		}
 		if err := db.loadUnits(ctx, tx, old); err != nil {
@@ -749,10 +729,8 @@ func (db *DB) DeleteConsignee(ctx context.Context, id int64, reason string) (err
 // Consignee returns one consignee with its units.
 func (db *DB) Consignee(ctx context.Context, id int64) (_ *vigil.Consignee, err error) {
 	defer vigil.Wrap(&err, "store.Consignee", id)
-	c, err := scanConsignee(db.db.QueryRowContext(ctx, "SELECT "+consigneeCols+" FROM consignees WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("consignee", id)
-	} else if err != nil {
+	c, err := queryByID(ctx, db.db, scanConsignee, "consignee", consigneeCols, "consignees", id)
+	if err != nil {
 		return nil, err
 	}
 	return c, db.loadUnits(ctx, db.db, c)

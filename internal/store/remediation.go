@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -178,11 +177,7 @@ func (db *DB) FixRelease(ctx context.Context, id int64) (_ *vigil.FixRelease, er
 	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
 		return nil, err
 	}
-	f, err := scanFix(db.db.QueryRowContext(ctx, "SELECT "+fixCols+" FROM fix_releases WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("fix release", id)
-	}
-	return f, err
+	return queryByID(ctx, db.db, scanFix, "fix release", fixCols, "fix_releases", id)
 }
 
 // FixReleases returns a case's fix releases (with those of cases merged into it; every case's for 0), oldest first.
@@ -204,11 +199,7 @@ func (db *DB) FixReleases(ctx context.Context, caseID int64) (_ []*vigil.FixRele
 
 // fixForUpdate reads a fix release inside tx.
 func (tx *Tx) fixForUpdate(ctx context.Context, id int64) (*vigil.FixRelease, error) {
-	f, err := scanFix(tx.QueryRowContext(ctx, "SELECT "+fixCols+" FROM fix_releases WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("fix release", id)
-	}
-	return f, err
+	return queryByID(ctx, tx, scanFix, "fix release", fixCols, "fix_releases", id)
 }
 
 // SetVV records (or, before distribution, replaces with a reason) a fix's V&V record.
