@@ -543,6 +543,54 @@ func TestMalformedStopsRunOrIsRejected(t *testing.T) {
 	})
 }
 
+// TestOSVRevisionReadsBackEachDocument: an OSV record revised by a later file is stored, like the first, only as
+// its document; the revision kept refers to the first document, so each version reads back as it was imported.
+func TestOSVRevisionReadsBackEachDocument(t *testing.T) {
+	raw, err := os.ReadFile(testfix.Path(t, "osv-advisories", "go-vulndb", "data", "osv", "GO-2020-0005.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "v1", "GO-2020-0005.json"), filepath.Join(dir, "v2", "GO-2020-0005.json")
+	rec["modified"], rec["summary"] = "2024-01-01T00:00:00Z", "first summary"
+	b1, _ := json.Marshal(rec)
+	rec["modified"], rec["summary"] = "2024-02-01T00:00:00Z", "second summary"
+	b2, _ := json.Marshal(rec)
+	for f, b := range map[string][]byte{first: b1, second: b2} {
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		os.WriteFile(f, b, 0o644)
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		for _, f := range []string{first, second} {
+			if _, err := imp(db).Import(ctx, []string{f}, vigil.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM intel_advisories WHERE data = ''") + count(t, db, "SELECT COUNT(*) FROM intel_advisory_revisions WHERE data = ''"); n != 2 {
+			t.Errorf("%d of the 2 versions stored as their document only", n)
+		}
+		revs, err := db.AdvisoryRevisions(ctx, vigil.SourceOSV, "", "GO-2020-0005")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range revs {
+			got = append(got, r.Advisory.Summary)
+		}
+		if diff := cmp.Diff([]string{"first summary", "second summary"}, got); diff != "" {
+			t.Errorf("revisions (-want +got):\n%s", diff)
+		}
+		if v, err := db.Vuln(ctx, "GO-2020-0005"); err != nil || v.Summary != "second summary" {
+			t.Errorf("vulnerability = %+v, %v; want the second summary", v, err)
+		}
+	})
+}
+
 func TestCSAFRevisionKeepsEarlier(t *testing.T) {
 	orig := testfix.Path(t, "cisa-csaf", "OT", "white", "2019", "icsma-19-178-01.json")
 	m := readJSON(t, orig)
