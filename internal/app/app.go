@@ -7,10 +7,12 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
+	"net/netip"
 	"os"
 	"os/user"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cases"
@@ -73,6 +75,7 @@ type Option func(*options)
 type options struct {
 	auditKey  ed25519.PrivateKey
 	smtpURL   string
+	allowNets []netip.Prefix
 	secretKey []byte
 	openpgp   *pgpkey.Key
 }
@@ -80,6 +83,10 @@ type options struct {
 // WithSMTPURL sends e-mail through the SMTP server url names ($VIGIL_SMTP_URL), whatever the organization's settings
 // say.
 func WithSMTPURL(url string) Option { return func(o *options) { o.smtpURL = url } }
+
+// WithAllowedNets admits these networks, otherwise refused as not public, to the feeds', the TAXII servers' and
+// the webhooks' connections (the operator's --allow-net).
+func WithAllowedNets(nets []netip.Prefix) Option { return func(o *options) { o.allowNets = nets } }
 
 // WithAuditKey signs the audit trail's events and checkpoints with key (audittrail.LoadKey).
 func WithAuditKey(key ed25519.PrivateKey) Option { return func(o *options) { o.auditKey = key } }
@@ -112,10 +119,13 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 		im.Turns = new(sync.Mutex) // one writer: imports and feed syncs take turns at their transactions
 	}
 	ik := &intake.Service{Store: db, Clock: clock}
-	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock, Intake: ik}
+	// Every URL a user may type (a feed, an ISAO's TAXII server, a webhook) is dialled through one guard: public
+	// addresses only, but for the operator's --allow-net.
+	guard := importer.AllowNets(o.allowNets)
+	in := &intel.Service{Store: db, Importer: im, Portfolio: p, Clock: clock, Intake: ik, Guard: guard}
 	cs := &cases.Service{Store: db, Intel: in, Clock: clock}
 	rem := &remediation.Service{Store: db, Cases: cs}
-	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock}
+	ob := &notify.Outbox{Store: db, Dial: dialSMTP, URL: o.smtpURL, Clock: clock, HTTP: notify.WebhookClient(importer.NewClient(guard))}
 	ik.Outbox = ob // the reporter is e-mailed each message the PSIRT sends
 	ik.Cases = cs  // triage opens cases through the case service
 	acc := &accounts.Service{Store: db}
@@ -123,7 +133,8 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob}
 	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: nts, Signing: sign, Clock: clock}
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}
-	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Notices: nts, Key: o.secretKey, Clock: clock}
+	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Notices: nts, Key: o.secretKey, Clock: clock, HTTP: importer.NewClient(guard)}
+	isaos.HTTP.Timeout = time.Minute
 	in.TAXII = isaos.PollFeed
 	adv := &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Clock: clock}
 	if o.openpgp != nil {

@@ -44,6 +44,9 @@ type Env struct {
 	// OpenPGPPassphraseFile (default $VIGIL_OPENPGP_PASSPHRASE_FILE) holds its passphrase, else
 	// $VIGIL_OPENPGP_PASSPHRASE does. Never a flag's value: command lines are visible to every user.
 	OpenPGPKey, OpenPGPPassphraseFile string
+	// AllowNets is --allow-net (default $VIGIL_ALLOW_NET): networks, otherwise refused as not public, that feed,
+	// TAXII and webhook connections may reach (a mirror or an ISAO server over a VPN, an internal chat server).
+	AllowNets []string
 	Format                            string // --format: json or table (commands may accept more)
 	Log                               *slog.Logger
 	// exit, when set by a command, overrides the exit code of a successful run (vigil scan: 1 with findings).
@@ -96,6 +99,11 @@ Exit codes: 0 success, 1 failure (or findings, for scan), 2 invalid input.`,
 	root.PersistentFlags().StringVar(&env.SecretKey, "secret-key", os.Getenv("VIGIL_SECRET_KEY"), "file of at least 32 random bytes whose SHA-256 seals the stored credentials (the ISAOs' TAXII passwords, the organization's SMTP password), kept outside the database (default $VIGIL_SECRET_KEY)")
 	root.PersistentFlags().StringVar(&env.OpenPGPKey, "openpgp-key", os.Getenv("VIGIL_OPENPGP_KEY"), "file of the organization's armored OpenPGP private key that signs security.txt and the CSAF documents (default $VIGIL_OPENPGP_KEY, which may hold the armored key itself)")
 	root.PersistentFlags().StringVar(&env.OpenPGPPassphraseFile, "openpgp-passphrase-file", os.Getenv("VIGIL_OPENPGP_PASSPHRASE_FILE"), "file holding the OpenPGP key's passphrase (default $VIGIL_OPENPGP_PASSPHRASE_FILE; else $VIGIL_OPENPGP_PASSPHRASE)")
+	var allow []string
+	if v := os.Getenv("VIGIL_ALLOW_NET"); v != "" {
+		allow = strings.Split(v, ",")
+	}
+	root.PersistentFlags().StringSliceVar(&env.AllowNets, "allow-net", allow, "CIDR,... that feeds, ISAO TAXII servers and webhooks may reach although not public (a VPN, an internal chat server); every other loopback, private, link-local or metadata address stays refused (default $VIGIL_ALLOW_NET)")
 	subs := make([]*cobra.Command, 0, len(commands))
 	for _, f := range commands {
 		subs = append(subs, f(env))

@@ -78,6 +78,13 @@ func (e *Env) Open() (*app.App, error) {
 		}
 		opts = append(opts, app.WithSecretKey(key))
 	}
+	if len(e.AllowNets) > 0 {
+		nets, err := parsePrefixes("--allow-net", e.AllowNets)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, app.WithAllowedNets(nets))
+	}
 	if e.OpenPGPKey != "" {
 		key, err := e.openPGP()
 		if err != nil {

@@ -46,7 +46,7 @@ func serveCmd(env *Env) *cobra.Command {
 				return Usage("--tls-cert and --tls-key go together")
 			}
 			var err error
-			if opt.TrustedProxies, err = parseProxies(proxies); err != nil {
+			if opt.TrustedProxies, err = parsePrefixes("--trusted-proxy", proxies); err != nil {
 				return err
 			}
 			if opt.TrustedProxyTLS && len(opt.TrustedProxies) == 0 {
@@ -141,8 +141,8 @@ func serveCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-// parseProxies reads --trusted-proxy: CIDR prefixes, or single addresses.
-func parseProxies(list []string) ([]netip.Prefix, error) {
+// parsePrefixes reads a flag of networks (--trusted-proxy, --allow-net): CIDR prefixes, or single addresses.
+func parsePrefixes(flag string, list []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, s := range list {
 		s = strings.TrimSpace(s)
@@ -150,7 +150,7 @@ func parseProxies(list []string) ([]netip.Prefix, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(s)
 			if aerr != nil {
-				return nil, Usage("--trusted-proxy: %q is neither a CIDR prefix (10.0.0.0/8) nor an address", s)
+				return nil, Usage("%s: %q is neither a CIDR prefix (10.0.0.0/8) nor an address", flag, s)
 			}
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,9 +70,31 @@ func PublicAddr(ip netip.Addr) error {
 		}
 	}
 	if bad {
-		return vigil.Errorf(vigil.EFORBIDDEN, "address %s is not public: refused (feeds are fetched from the internet only)", ip)
+		return vigil.Errorf(vigil.EFORBIDDEN, "address %s is not public: refused (Vigil connects to public addresses only)", ip)
 	}
 	return nil
+}
+
+// AllowNets is the SSRF guard with the operator's exceptions: an address inside one of nets (an ISAO's TAXII
+// server or a feed mirror reached over a VPN, an internal chat server's webhook) is admitted, any other must pass
+// PublicAddr. The exceptions come from the operator's configuration (--allow-net), never from what an application
+// user types, so a feed, TAXII or webhook URL cannot open the rest of the network. No nets: PublicAddr itself.
+func AllowNets(nets []netip.Prefix) func(netip.Addr) error {
+	if len(nets) == 0 {
+		return PublicAddr
+	}
+	nets = slices.Clone(nets)
+	return func(ip netip.Addr) error {
+		for _, p := range nets {
+			if p.Contains(ip.Unmap()) {
+				return nil
+			}
+		}
+		if err := PublicAddr(ip); err != nil {
+			return vigil.Errorf(vigil.EFORBIDDEN, "%s, and not in --allow-net", vigil.ErrorMessage(err))
+		}
+		return nil
+	}
 }
 
 var specialPrefixes = func() []netip.Prefix {

@@ -72,6 +72,27 @@ func TestPublicAddr(t *testing.T) {
 	}
 }
 
+// TestAllowNets: the operator's networks are admitted, with an IPv4 address in its IPv6 form too; everything else
+// not public stays refused, the cloud metadata address included, and public addresses pass.
+func TestAllowNets(t *testing.T) {
+	guard := importer.AllowNets([]netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("fd00:1::/32")})
+	for _, tt := range []struct {
+		ip string
+		ok bool
+	}{
+		{"10.20.3.4", true}, {"::ffff:10.20.3.4", true}, {"fd00:1::5", true}, {"8.8.8.8", true},
+		{"10.21.0.1", false}, {"127.0.0.1", false}, {"169.254.169.254", false}, {"fd00:2::5", false}, {"192.168.1.1", false},
+	} {
+		err := guard(netip.MustParseAddr(tt.ip))
+		if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "not in --allow-net")) {
+			t.Errorf("AllowNets(...)(%s) = %v, want ok=%v", tt.ip, err, tt.ok)
+		}
+	}
+	if importer.AllowNets(nil)(netip.MustParseAddr("10.20.3.4")) == nil {
+		t.Error("AllowNets(nil) admits a private address")
+	}
+}
+
 func TestFetcherRefusesInternalAddressesAndHosts(t *testing.T) {
 	var hits int
 	var mu sync.Mutex

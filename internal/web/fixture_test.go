@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/importer"
 	"github.com/vigil-dev/vigil/internal/service/isao"
+	"github.com/vigil-dev/vigil/internal/service/notify"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/testfix/taxiiserver"
@@ -262,12 +263,19 @@ func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app
 	return e
 }
 
+// allowLoopbackWebhooks lets the outbox deliver to the tests' receivers on 127.0.0.1, as an operator's
+// --allow-net 127.0.0.0/8 would: by default webhooks reach public addresses only.
+func (e *env) allowLoopbackWebhooks() {
+	e.app.Outbox.HTTP = notify.WebhookClient(importer.NewClient(importer.AllowNets([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})))
+}
+
 // notifyRules adds the rules the role walk tests and removes: a webhook to a loopback receiver that accepts every
 // delivery, and e-mail rules to remove. Only the walk needs them: the notifications tests count their own.
 func (e *env) notifyRules() {
 	e.t.Helper()
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	e.t.Cleanup(hook.Close)
+	e.allowLoopbackWebhooks()
 	add := func(r *vigil.NotifyRule) int64 {
 		if _, err := e.app.Notifier.AddRule(sys(), r); err != nil {
 			e.t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vigil-dev/vigil"
@@ -85,6 +86,7 @@ func TestNotifyRuleTestAndRemove(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer hook.Close()
+	e.allowLoopbackWebhooks()
 	psirt := e.login("psirt", password("psirt"))
 	viewer := e.login("viewer", password("viewer"))
 	res, body := psirt.api("POST", "/api/v1/notify/rules", map[string]any{"channel": "webhook", "target": hook.URL + "/vigil", "events": []string{"kev_hit"}})
@@ -173,5 +175,31 @@ func TestNotifyRuleTestAndRemove(t *testing.T) {
 		if err != nil || !slices.ContainsFunc(evs, func(ev *vigil.AuditEvent) bool { return ev.Reason == reason && ev.Actor == "user:psirt" }) {
 			t.Errorf("no audit event of the removal %q by psirt: %v", reason, err)
 		}
+	}
+}
+
+// TestWebhookStaysOnPublicNetworks: a webhook URL is typed by a user, so by default its delivery dials public
+// addresses only (the feeds' SSRF guard): a rule aimed at the server's own network is refused at the dial, the
+// receiver gets nothing, and the outbox says why. The operator's --allow-net admits that network.
+func TestWebhookStaysOnPublicNetworks(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	var hits atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); w.WriteHeader(http.StatusNoContent) }))
+	defer hook.Close()
+	psirt := e.login("psirt", password("psirt"))
+	res, body := psirt.api("POST", "/api/v1/notify/rules", map[string]any{"channel": "webhook", "target": hook.URL + "/vigil", "events": []string{"kev_hit"}})
+	var added struct {
+		Rule vigil.NotifyRule `json:"rule"`
+	}
+	if err := json.Unmarshal([]byte(body), &added); res.StatusCode != 201 || err != nil {
+		t.Fatalf("add: %d %s", res.StatusCode, body)
+	}
+	test := "/api/v1/notify/rules/" + strconv.FormatInt(added.Rule.ID, 10) + "/test"
+	if res, body := psirt.api("POST", test, nil); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "127.0.0.1 is not public") || hits.Load() != 0 {
+		t.Errorf("a webhook to 127.0.0.1 by default: %d %s (%d deliveries), want refused at the dial", res.StatusCode, body, hits.Load())
+	}
+	e.allowLoopbackWebhooks()
+	if res, body := psirt.api("POST", test, nil); res.StatusCode != 200 || hits.Load() != 1 {
+		t.Errorf("a webhook to 127.0.0.1 with --allow-net 127.0.0.0/8: %d %s (%d deliveries)", res.StatusCode, body, hits.Load())
 	}
 }

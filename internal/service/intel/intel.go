@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,7 +55,10 @@ type Service struct {
 	// Fetcher replaces the default fetcher (tests inject one whose SSRF guard admits 127.0.0.1); a copy is used,
 	// its Allow extended with the feeds' hosts.
 	Fetcher *importer.Fetcher
-	Log     *slog.Logger
+	// Guard checks every address the default fetcher dials (nil: importer.PublicAddr); the operator's
+	// --allow-net exceptions come in here (importer.AllowNets).
+	Guard func(netip.Addr) error
+	Log   *slog.Logger
 	// TAXII polls a feed of source taxii (an ISAO's collection) from its cursor, returning the new cursor and what
 	// it brought (internal/service/isao PollFeed); nil where ISAO intelligence is not wired.
 	TAXII func(ctx context.Context, f *vigil.Feed) (cursor string, sum vigil.IntelSummary, err error)
@@ -88,7 +92,7 @@ func (s *Service) importer(ctx context.Context) (*importer.Importer, error) {
 		cp := *s.Fetcher
 		f = &cp
 	} else {
-		f = &importer.Fetcher{Client: importer.NewClient(importer.PublicAddr), UserAgent: "vigil (postmarket cybersecurity)",
+		f = &importer.Fetcher{Client: importer.NewClient(s.Guard), UserAgent: "vigil (postmarket cybersecurity)",
 			NVDKey: os.Getenv("NVD_API_KEY"), Clock: s.Clock}
 	}
 	f.Allow = append(slices.Clone(f.Allow), importer.AllowList(feeds, extra...)...)

@@ -97,10 +97,19 @@ func (o *Outbox) init() {
 			o.Backoff = FirstBackoff
 		}
 		if o.HTTP == nil {
-			// A redirect would send a signed body where the rule did not say.
-			o.HTTP = &http.Client{Timeout: WebhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			o.HTTP = WebhookClient(&http.Client{})
 		}
 	})
+}
+
+// WebhookClient makes c (a copy) fit for webhook deliveries: bounded by WebhookTimeout, and never following a
+// redirect, which would send a signed body where the rule did not say. The application gives it the feeds'
+// SSRF-guarded client, so a webhook URL cannot reach the network Vigil runs in (internal/app).
+func WebhookClient(c *http.Client) *http.Client {
+	cp := *c
+	cp.Timeout = WebhookTimeout
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // maySend: queueing mail is part of an action on a case (a customer notice: PermEvent) or on a report (the
