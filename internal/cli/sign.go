@@ -80,7 +80,8 @@ func signCmd(env *Env) *cobra.Command {
 		Long: "Sign a record electronically (21 CFR Part 11). The password is read from stdin, at every signing. A user who signs in\n" +
 			"through the organization's OpenID Connect provider has no Vigil password: they sign in there again at /sign/step-up in\n" +
 			"the browser, which shows a one-time signing code for one signature of one kind of record, good for 5 minutes, and give\n" +
-			"it with --code (read from stdin the same way). KIND is one of assessment, case_event, regdoc_record.",
+			"it with --code (read from stdin the same way). KIND is the kind of record: assessment, case_event, regdoc_record,\n" +
+			"... (an unknown kind is refused, naming them all).",
 		Example: `  printf '%s\n' "$PW" | vigil sign assessment 12 --meaning approval --user alice
   vigil sign regdoc_record 4 --meaning approval --user bob --code   # then paste the code from /sign/step-up`,
 		Args: exactArgs(2),

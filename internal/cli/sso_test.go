@@ -470,7 +470,7 @@ func TestSSOStepUpSigning(t *testing.T) {
 			// The command line: a code from the step-up page, for a case event; refused for another kind (and not
 			// used up by that), used once, refused again.
 			code, page, eventCode := stepUp(c, "case_event", "")
-			if code != http.StatusOK || eventCode == "" || !strings.Contains(page, "vigil sign case_event ID") {
+			if code != http.StatusOK || eventCode == "" || !strings.Contains(page, "vigil sign case_event ID") || !strings.Contains(page, `<option value="regdoc_record">`) {
 				t.Fatalf("the step-up page: %d\n%s", code, page)
 			}
 			if code, _, errs := sign(eventCode, "assessment", "1", "--meaning", "review", "--user", "alice", "--code"); code == 0 || !strings.Contains(errs, "it signs a case_event, not a assessment") {

@@ -25,6 +25,9 @@ var signable = map[string]string{
 // SignableKinds lists the kinds of record a signature may sign.
 func SignableKinds() []string { return slices.Sorted(maps.Keys(signable)) }
 
+// SignableKinds lists the kinds of record a signature may sign (the package's SignableKinds, for services).
+func (db *DB) SignableKinds() []string { return SignableKinds() }
+
 func signableTable(kind string) (auditedTable, error) {
 	name, ok := signable[kind]
 	if !ok {

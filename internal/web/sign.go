@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"net/http"
@@ -107,6 +108,8 @@ func signRequestForm(r *http.Request) vigil.SignRequest {
 // (esign.Service with its provider): how a user who signs in through single sign-on, and has no Vigil password,
 // signs, in the browser, on the command line or through the API.
 type StepUp interface {
+	// Kinds lists the kinds of record a signature may sign.
+	Kinds() []string
 	StartStepUp(ctx context.Context, kind, next string) (authURL string, p vigil.StepUp, err error)
 	FinishStepUp(ctx context.Context, p vigil.StepUp, state, code string) (signingCode string, expires time.Time, err error)
 }
@@ -209,7 +212,13 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request) error {
 	if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "stepup", page{Title: "Signing code", Data: stepUpData{Kinds: signKinds, Enabled: s.svc.StepUp != nil, Code: pendingSignCode(r)}})
+	d := stepUpData{Enabled: s.svc.StepUp != nil, Code: pendingSignCode(r)}
+	if d.Enabled {
+		for _, k := range s.svc.StepUp.Kinds() {
+			d.Kinds = append(d.Kinds, signKind{Kind: k, Label: cmp.Or(signKindLabels[k], humanize(k))})
+		}
+	}
+	s.render(w, r, http.StatusOK, "stepup", page{Title: "Signing code", Data: d})
 	return nil
 }
 
@@ -222,11 +231,11 @@ type stepUpData struct {
 // signKind is a kind of record a signature may sign, as the step-up page offers it.
 type signKind struct{ Kind, Label string }
 
-// signKinds are the kinds of record a signature signs (the store's registry), with what each is.
-var signKinds = []signKind{
-	{"assessment", "a determination (a case's assessment)"},
-	{"case_event", "a case event (customer notified, fix validated, 806 filed, case closed ...)"},
-	{"regdoc_record", "a regulatory record (806 report filed, 806.20 sign-off, premarket decision)"},
+// signKindLabels say what the kinds of record are that a step-up page names.
+var signKindLabels = map[string]string{
+	"assessment":    "a determination (a case's assessment)",
+	"case_event":    "a case event (customer notified, fix validated, 806 filed ...)",
+	"regdoc_record": "a regulatory record (806 report filed, 806.20 sign-off, premarket decision)",
 }
 
 func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) error {

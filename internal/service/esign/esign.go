@@ -46,6 +46,8 @@ type Store interface {
 	SigningCode(ctx context.Context, hash string) (*vigil.SigningCode, error)
 	// UserByName returns a user by name (ENOTFOUND when none).
 	UserByName(ctx context.Context, name string) (*vigil.User, error)
+	// SignableKinds lists the kinds of record a signature may sign (the store's registry).
+	SignableKinds() []string
 }
 
 // Provider is the organization's OpenID Connect provider as a step-up (accounts.SSO).
@@ -135,6 +137,9 @@ func (s *Service) Prove(ctx context.Context, req vigil.SignRequest) (*vigil.Prov
 	}
 	return &vigil.ProvenSigner{UserID: u.ID, Name: u.Name, Role: u.Role, Kind: req.Kind, Meaning: req.Meaning, Method: vigil.SignedWithSSO, CodeHash: h}, nil
 }
+
+// Kinds lists the kinds of record a signature may sign, for which a step-up issues codes.
+func (s *Service) Kinds() []string { return s.Store.SignableKinds() }
 
 // StartStepUp asks for a one-time signing code for a signature of kind after a fresh sign-in at the provider: it
 // returns the provider's authorization URL and the step-up the browser carries there and back (next is where to
