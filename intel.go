@@ -71,6 +71,10 @@ type Affected struct {
 	Ranges    []Range  `json:"ranges,omitempty"`
 	Versions  []string `json:"versions,omitempty"` // explicit affected versions
 	CPEs      []string `json:"cpes,omitempty"`     // database_specific CPEs (Bitnami)
+	// Ordered is how many leading entries of Versions are versions of Ecosystem, in its order: match records
+	// (internal/match) store lists so, and the matcher then searches a list without parsing and sorting it.
+	// 0 when not known; never serialized.
+	Ordered int `json:"-"`
 }
 
 // Range types as OSV names them.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/version"
@@ -65,10 +66,16 @@ type affected struct {
 
 	once     sync.Once
 	ranges   []crange
-	veco     string          // the order used for the versions list, "" when Vigil has none
-	vtext    map[string]bool // versions as written, for a long list (a short one is searched in af.Versions)
-	vsorted  []listed        // parsed versions, sorted
-	badOrder string          // why ECOSYSTEM data cannot be ordered
+	veco     string   // the order used for the versions list, "" when Vigil has none
+	order    []string // the list's entries that are versions of veco, in its order (matchOrder)
+	rest     []string // the list's other entries, matched by their text only
+	badOrder string   // why ECOSYSTEM data cannot be ordered
+
+	// A list is searched by parsing the entries a binary search probes, through the cache; one searched often (a
+	// re-match's many versions) has its entries parsed once, into parsed.
+	searches   atomic.Int32
+	parsedOnce sync.Once
+	parsed     []version.Version
 }
 
 // listed is one parsed entry of a versions list, with the entry as written.
@@ -77,9 +84,10 @@ type listed struct {
 	src string
 }
 
-// shortList is the longest versions list searched entry by entry for a component's exact text rather than through
-// a map: building a map for each of a hot package's thousand advisories cost more than the searches it saved.
-const shortList = 32
+// parseAfter is how many searches of a versions list go through the cache before its entries are parsed once for
+// good: a cold scan searches most lists once or twice, and parsing every entry of every list it met was most of
+// its time and memory.
+const parseAfter = 4
 
 // semverOrder is the ecosystem whose order is plain SemVer 2.0 (for SEMVER ranges of ecosystems Vigil does not
 // order).
@@ -119,30 +127,48 @@ func (a *affected) doCompile(vc *version.Cache) {
 		}
 		a.ranges = append(a.ranges, cr)
 	}
-	if len(a.af.Versions) > shortList {
-		a.vtext = make(map[string]bool, len(a.af.Versions))
-		for _, v := range a.af.Versions {
-			a.vtext[v] = true
-		}
-	}
 	if len(a.af.Versions) > 0 && known {
 		a.veco = eco
-		a.vsorted = make([]listed, 0, len(a.af.Versions))
-		for _, s := range a.af.Versions {
-			if v, err := vc.Parse(eco, s); err == nil {
-				a.vsorted = append(a.vsorted, listed{v, s})
-			}
+		vs, n := a.af.Versions, a.af.Ordered
+		if n == 0 { // not from a match record: order it here, as the record's encoder would have
+			vs, n = matchOrder(eco, vs, vc.Parse)
 		}
-		slices.SortStableFunc(a.vsorted, func(x, y listed) int { return x.v.Compare(y.v) })
+		a.order, a.rest = vs[:n], vs[n:]
 	}
 }
 
 // listedText reports whether the versions list holds v as written.
 func (a *affected) listedText(v string) bool {
-	if a.vtext != nil {
-		return a.vtext[v]
-	}
 	return slices.Contains(a.af.Versions, v)
+}
+
+// listed returns the entry of the ordered list that equals cv in the ecosystem's order (the first, as the list is
+// ordered), or v itself when an equal entry is spelled as v is; "" when none equals cv.
+func (a *affected) listed(cv version.Version, v string, vc *version.Cache) string {
+	at := func(i int) version.Version {
+		p, _ := vc.Parse(a.veco, a.order[i]) // the entries of order parse: matchOrder put them there
+		return p
+	}
+	if a.searches.Add(1) > parseAfter {
+		a.parsedOnce.Do(func() {
+			parsed := make([]version.Version, len(a.order))
+			for i := range parsed {
+				parsed[i] = at(i)
+			}
+			a.parsed = parsed
+		})
+		at = func(i int) version.Version { return a.parsed[i] }
+	}
+	i := sort.Search(len(a.order), func(i int) bool { return at(i).Compare(cv) >= 0 })
+	if i == len(a.order) || at(i).Compare(cv) != 0 {
+		return ""
+	}
+	for j := i; j < len(a.order) && (j == i || at(j).Compare(cv) == 0); j++ {
+		if a.order[j] == v {
+			return v
+		}
+	}
+	return a.order[i]
 }
 
 func (cr *crange) compileEvents(r *vigil.Range, rpath string, vc *version.Cache) {
@@ -291,22 +317,27 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 		}
 	}
 	if len(a.af.Versions) > 0 {
-		if v != "" && a.listedText(v) {
-			return outcome{st: stYes, rng: "versions: " + v}
+		var cv version.Version
+		var err error
+		if a.veco != "" && v != "" {
+			cv, err = vc.Parse(a.veco, v)
 		}
-		if a.veco != "" {
-			switch cv, err := vc.Parse(a.veco, v); {
-			case v == "":
-				note("the component has no version to compare")
-			case err != nil:
-				note(fmt.Sprintf("component version: %s", vigil.ErrorMessage(err)))
-			default:
-				i := sort.Search(len(a.vsorted), func(i int) bool { return a.vsorted[i].v.Compare(cv) >= 0 })
-				if i < len(a.vsorted) && a.vsorted[i].v.Compare(cv) == 0 {
-					// Versions the tool orders equal carry the same warning, so the component's says it all.
-					return outcome{st: stYes, rng: "versions: " + a.vsorted[i].src, warn: firstWarning(cv, "")}
-				}
+		switch {
+		case a.veco != "" && v != "" && err == nil:
+			// An entry spelled as v parses as v does, so it is among the entries equal to cv, or (in a record
+			// written by an older Vigil that could not parse it) among the rest.
+			if e := a.listed(cv, v, vc); e == v || slices.Contains(a.rest, v) {
+				return outcome{st: stYes, rng: "versions: " + v}
+			} else if e != "" {
+				// Versions the tool orders equal carry the same warning, so the component's says it all.
+				return outcome{st: stYes, rng: "versions: " + e, warn: firstWarning(cv, "")}
 			}
+		case v != "" && a.listedText(v):
+			return outcome{st: stYes, rng: "versions: " + v}
+		case a.veco != "" && v == "":
+			note("the component has no version to compare")
+		case a.veco != "":
+			note(fmt.Sprintf("component version: %s", vigil.ErrorMessage(err)))
 		}
 	}
 	if unknown != "" {

@@ -2,9 +2,11 @@ package match
 
 import (
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/version"
 )
 
 // A match record is what matching reads of an advisory (its source, ids, withdrawal, OSV affected data, NVD
@@ -14,10 +16,20 @@ import (
 // into the same Index. Everything a finding shows beyond the ids is read from the document when it is shown.
 //
 // Layout: a format byte, then the fields in declaration order; strings and slices as a uvarint length and their
-// contents, booleans as one byte, the withdrawal time as a varint of Unix nanoseconds (0 when not withdrawn).
+// contents, booleans as one byte, the withdrawal time as a varint of Unix nanoseconds (0 when not withdrawn). Since
+// format 2 an affected package's versions list is stored in match order (its entries that are versions of its
+// ecosystem sorted in that ecosystem's order, ties as written, then the others as written) after the count of the
+// ordered ones (vigil.Affected.Ordered): a scan then finds a component's version in a list by binary search,
+// parsing a handful of entries, instead of parsing and sorting every list it meets.
 
-// recordFormat is the first byte of every record; a new layout gets a new value and the store rebuilds its records.
-const recordFormat = 1
+// recordFormat is the first byte of every record; a new layout gets a new value and the store rebuilds its records
+// (migration 37 re-encoded format 1). The stored order is internal/version's: a change of an ecosystem's order
+// needs a new format too, so that the store rebuilds its lists.
+const recordFormat = 2
+
+// recordFormat1 is the layout before lists were stored in match order; DecodeRecord still reads it (Ordered 0),
+// for the migration that re-encodes it.
+const recordFormat1 = 1
 
 // EncodeRecord returns a's match record.
 func EncodeRecord(a *vigil.Advisory) []byte {
@@ -53,7 +65,9 @@ func EncodeRecord(a *vigil.Advisory) []byte {
 				e.str(ev.Limit)
 			}
 		}
-		e.strs(af.Versions)
+		vs, ordered := matchOrder(af.Ecosystem, af.Versions, version.Parse)
+		e.n(ordered)
+		e.strs(vs)
 		e.strs(af.CPEs)
 	}
 	e.n(len(a.Configurations))
@@ -109,12 +123,13 @@ func (e *recEncoder) bool(v bool) {
 	}
 }
 
-// DecodeRecord returns the advisory a match record holds: the fields EncodeRecord writes, the others zero. An
-// empty slice decodes as nil. Strings share one copy of b. A truncated or foreign record is EINVALID.
+// DecodeRecord returns the advisory a match record holds: the fields EncodeRecord writes, the others zero, each
+// versions list in match order with its Ordered count. An empty slice decodes as nil. Strings share one copy of b. A truncated or foreign record is EINVALID.
 func DecodeRecord(b []byte) (*vigil.Advisory, error) {
-	if len(b) == 0 || b[0] != recordFormat {
+	if len(b) == 0 || b[0] != recordFormat && b[0] != recordFormat1 {
 		return nil, vigil.Errorf(vigil.EINVALID, "match record: unknown format")
 	}
+	ordered := b[0] != recordFormat1
 	d := recDecoder{s: string(b[1:])}
 	a := &vigil.Advisory{}
 	a.Source = d.str()
@@ -146,7 +161,13 @@ func DecodeRecord(b []byte) (*vigil.Advisory, error) {
 					}
 				}
 			}
+			if ordered {
+				af.Ordered = d.count()
+			}
 			af.Versions = d.strs()
+			if af.Ordered > len(af.Versions) {
+				d.bad = true
+			}
 			af.CPEs = d.strs()
 		}
 	}
@@ -270,4 +291,32 @@ func (d *recDecoder) bool() bool {
 	c := d.s[d.i]
 	d.i++
 	return c != 0
+}
+
+// matchOrder returns a versions list in match order and how many of its entries lead it ordered: the entries that
+// parse as versions of ecosystem, sorted stably in its order, then the others as written. An ecosystem Vigil
+// cannot order keeps its list as written, none ordered. The encoder and the matcher's compile of a list that
+// comes without an order (a document, not a record) both use it, so both order alike.
+func matchOrder(ecosystem string, vs []string, parse func(ecosystem, s string) (version.Version, error)) ([]string, int) {
+	if len(vs) == 0 {
+		return vs, 0
+	}
+	if _, known := version.Normalize(ecosystem); !known {
+		return vs, 0
+	}
+	parsed := make([]listed, 0, len(vs))
+	var rest []string
+	for _, s := range vs {
+		if v, err := parse(ecosystem, s); err == nil {
+			parsed = append(parsed, listed{v, s})
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	slices.SortStableFunc(parsed, func(x, y listed) int { return x.v.Compare(y.v) })
+	out := make([]string, 0, len(vs))
+	for _, p := range parsed {
+		out = append(out, p.src)
+	}
+	return append(out, rest...), len(parsed)
 }

@@ -3,6 +3,7 @@ package match_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/match"
 	"github.com/vigil-dev/vigil/internal/testfix"
 	"github.com/vigil-dev/vigil/internal/untrusted"
+	"github.com/vigil-dev/vigil/internal/version"
 )
 
 // realAdvisories reads every advisory of the shared test data that the matcher can meet: the OSV corpus (Go, PyPI,
@@ -79,8 +81,14 @@ func TestRecordRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s/%s: %v", a.Source, a.ID, err)
 		}
-		if diff := cmp.Diff(projection(a), *got, cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(projection(a), *got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(vigil.Affected{}, "Versions", "Ordered")); diff != "" {
 			t.Fatalf("%s/%s (-want +got):\n%s", a.Source, a.ID, diff)
+		}
+		for i := range a.Affected {
+			checkMatchOrder(t, a.ID, a.Affected[i], got.Affected[i])
+			if got.Affected[i].Ordered > 0 {
+				kinds["ordered list"]++
+			}
 		}
 		switch {
 		case len(a.Configurations) > 0:
@@ -93,10 +101,43 @@ func TestRecordRoundTrip(t *testing.T) {
 			kinds["osv"]++
 		}
 	}
-	for _, k := range []string{"osv", "nvd", "csaf", "withdrawn"} {
+	for _, k := range []string{"osv", "nvd", "csaf", "withdrawn", "ordered list"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s advisory in the test data: the round trip does not cover it (%v)", k, kinds)
 		}
+	}
+}
+
+// checkMatchOrder checks that a record's versions list is the document's in match order: the entries that parse
+// in the ecosystem first, in its order (equal ones as written), then the others as written.
+func checkMatchOrder(t *testing.T, id string, doc, rec vigil.Affected) {
+	t.Helper()
+	var parsed []string
+	var rest []string
+	for _, s := range doc.Versions {
+		if _, err := version.Parse(doc.Ecosystem, s); err == nil {
+			parsed = append(parsed, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	if _, known := version.Normalize(doc.Ecosystem); !known {
+		parsed, rest = nil, doc.Versions
+	}
+	if rec.Ordered != len(parsed) || len(rec.Versions) != len(doc.Versions) {
+		t.Fatalf("%s %s: %d of %d entries ordered, want %d of %d", id, doc.Name, rec.Ordered, len(rec.Versions), len(parsed), len(doc.Versions))
+	}
+	if diff := cmp.Diff(rest, rec.Versions[rec.Ordered:], cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("%s %s: the entries that do not parse, as written (-want +got):\n%s", id, doc.Name, diff)
+	}
+	ordered := rec.Versions[:rec.Ordered]
+	want := slices.Clone(parsed)
+	slices.SortStableFunc(want, func(x, y string) int {
+		c, _ := version.Compare(doc.Ecosystem, x, y)
+		return c
+	})
+	if diff := cmp.Diff(want, ordered, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("%s %s: the ordered entries (-want +got):\n%s", id, doc.Name, diff)
 	}
 }
 
@@ -159,5 +200,56 @@ func TestDecodeRecordRejectsCorrupt(t *testing.T) {
 	long := append(append([]byte(nil), rec...), 0)
 	if _, err := match.DecodeRecord(long); err == nil {
 		t.Error("a record with trailing bytes decoded")
+	}
+}
+
+// TestVersionsListSearch: a versions list finds a component's version by equality in the ecosystem's order or by
+// its text, alike from the document and from its match record, on the first searches (entries parsed through the
+// cache) and on later ones (entries parsed once for good).
+func TestVersionsListSearch(t *testing.T) {
+	doc := &vigil.Advisory{Source: vigil.SourceOSV, ID: "PYSEC-LIST-1", Affected: []vigil.Affected{{
+		Ecosystem: "PyPI", Name: "listed",
+		// Out of order, two spellings of 2.7, and an entry PEP 440 cannot read.
+		Versions: []string{"2.7", "not a version", "0.9", "2.7.0", "10.1"},
+	}}}
+	rec, err := match.DecodeRecord(match.EncodeRecord(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.Affected[0].Versions, []string{"0.9", "2.7", "2.7.0", "10.1", "not a version"}; !slices.Equal(got, want) || rec.Affected[0].Ordered != 4 {
+		t.Fatalf("record list %q, %d ordered; want %q, 4", got, rec.Affected[0].Ordered, want)
+	}
+	cases := []struct {
+		version, rng string // rng "" for no finding
+	}{
+		{"2.7.0", "versions: 2.7.0"},                 // spelled as an entry: that entry, though "2.7" orders first
+		{"2.7.0.0", "versions: 2.7"},                 // equal to both: the first in the list's order
+		{"10.1", "versions: 10.1"},                   // after 9 in version order, before it in text
+		{"0.9.0", "versions: 0.9"},                   // the first entry
+		{"not a version", "versions: not a version"}, // only by its text
+		{"2.8", ""},
+		{"0.1", ""},
+		{"11", ""},
+	}
+	for name, adv := range map[string]*vigil.Advisory{"document": doc, "record": rec} {
+		x := match.NewIndex(match.Options{})
+		x.Add(adv)
+		for round := range 6 { // past the searches that parse through the cache
+			for _, c := range cases {
+				fs, err := x.Match(t.Context(), []vigil.Component{purl("pkg:pypi/listed@" + c.version)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				if len(fs) == 1 && fs[0].State == vigil.FindingOpen {
+					got = fs[0].Evidence.Range
+				} else if len(fs) > 0 {
+					t.Fatalf("%s, round %d, %s: %+v", name, round, c.version, fs)
+				}
+				if got != c.rng {
+					t.Errorf("%s, round %d, %s: range %q, want %q", name, round, c.version, got, c.rng)
+				}
+			}
+		}
 	}
 }

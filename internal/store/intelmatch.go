@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 
@@ -65,6 +67,72 @@ func buildMatchRecords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("match records: %w", err)
+		}
+	}
+}
+
+// MigrationMatchOrder is the version of the Go migration that re-encodes the match records written before their
+// versions lists were stored in match order (match record format 2).
+const MigrationMatchOrder = 37
+
+// matchOrderMigration re-encodes every match record that is not in the current format, in the migration's
+// transaction, paging by advisory id. A record that re-encodes to the same bytes is left alone, so the migration
+// writes nothing on a store whose records are current.
+func matchOrderMigration(d *dialect) *goose.Migration {
+	return goose.NewGoMigration(MigrationMatchOrder, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		return reencodeMatchRecords(ctx, tx, d)
+	}}, nil)
+}
+
+func reencodeMatchRecords(ctx context.Context, tx *sql.Tx, d *dialect) error {
+	const page = 1000
+	var after int64
+	for {
+		rows, err := tx.QueryContext(ctx, "SELECT advisory_id, record FROM intel_match WHERE advisory_id > $1 ORDER BY advisory_id LIMIT $2", after, page)
+		if err != nil {
+			return fmt.Errorf("migration %d: match records: %w", MigrationMatchOrder, err)
+		}
+		var args []any
+		n := 0
+		for rows.Next() {
+			var id int64
+			var rec []byte
+			if err := rows.Scan(&id, &rec); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			after = id
+			a, err := match.DecodeRecord(rec)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("migration %d: advisory %d: %w", MigrationMatchOrder, id, err)
+			}
+			if cur := match.EncodeRecord(a); !bytes.Equal(cur, rec) {
+				args = append(args, id, cur)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if len(args) == 0 {
+			continue
+		}
+		var q strings.Builder
+		q.WriteString("INSERT INTO intel_match (advisory_id, record) VALUES ")
+		for i := 0; i < len(args); i += 2 {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(" + placeholders(d, i+1, 2) + ")")
+		}
+		q.WriteString(" ON CONFLICT (advisory_id) DO UPDATE SET record = excluded.record")
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("migration %d: match records: %w", MigrationMatchOrder, err)
 		}
 	}
 }

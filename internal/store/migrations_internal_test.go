@@ -20,8 +20,9 @@ func TestMigrationNumbers(t *testing.T) {
 		MigrationCases:        "the Go migration (casesmigration.go)",
 		MigrationISAO:         "the Go migration (isaomigration.go)",
 		MigrationSealSMTP:     "the Go migration (smtpmigration.go)",
-		MigrationStepUp:       "the Go migration (stepupmigration.go)",
 		MigrationAdvisoryData: "the Go migration (inteldata.go)",
+		MigrationMatchOrder:   "the Go migration (intelmatch.go)",
+		MigrationStepUp:       "the Go migration (stepupmigration.go)",
 	}
 	numbers := map[string][]int64{}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {

@@ -201,7 +201,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db), sealSMTPMigration(db), stepUpMigration(db), advisoryDataMigration(db.dialect)))
+	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db), sealSMTPMigration(db),
+		advisoryDataMigration(db.dialect), matchOrderMigration(db.dialect), stepUpMigration(db)))
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer
