@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,7 +144,7 @@ func errText(err error) string {
 func writeScan(env *Env, res *portfolio.ScanResult, now time.Time, assessed *vigil.DeviceVEX) error {
 	switch env.Format {
 	case "json":
-		return env.JSON(scanJSON(res))
+		return writeScanJSON(env.Stdout, res)
 	case "cyclonedx-vex":
 		opt := cyclonedx.VEXOptions{SerialNumber: scanURN(res), Timestamp: now, Subject: res.Document.Subject, ToolVersion: toolVersion}
 		var serr error // a status outside the vocabulary: the statements come from the store, so never expected
@@ -207,12 +211,7 @@ func hexNibble(c byte) byte {
 	return 0
 }
 
-// The JSON contract of vigil scan.
-type scanOutput struct {
-	Components int           `json:"components"`
-	Findings   []scanFinding `json:"findings"`
-}
-
+// The JSON contract of vigil scan: {"components": N, "findings": [scanFinding, ...]}.
 type scanFinding struct {
 	Component     scanComponent `json:"component"`
 	Vulnerability string        `json:"vulnerability"`
@@ -237,23 +236,46 @@ type scanEvidence struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-func scanJSON(res *portfolio.ScanResult) scanOutput {
-	out := scanOutput{Components: len(res.Document.Components), Findings: make([]scanFinding, 0, len(res.Findings))}
-	for _, f := range res.Findings {
-		aliases := f.Aliases
-		if aliases == nil {
-			aliases = []string{}
+// writeScanJSON writes the JSON contract as Env.JSON would, a finding at a time: a scan of a large SBOM has tens of
+// thousands of findings, and encoding them as one value held the whole document in memory twice over.
+func writeScanJSON(w io.Writer, res *portfolio.ScanResult) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "{\n  \"components\": %d,\n  \"findings\": [", len(res.Document.Components))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ") // each finding at the depth the whole document would put it
+	enc.SetEscapeHTML(false)
+	for i, f := range res.Findings {
+		buf.Reset()
+		if err := enc.Encode(scanFindingOf(f)); err != nil {
+			return err
 		}
-		out.Findings = append(out.Findings, scanFinding{
-			Component:     scanComponent{Name: f.Component.Name, Version: f.Component.Version, Purl: f.Component.Purl, CPE: f.Component.CPE},
-			Vulnerability: f.Vulnerability,
-			Aliases:       aliases,
-			State:         string(f.State),
-			Evidence: scanEvidence{Matcher: f.Evidence.Matcher, Range: f.Evidence.Range, Fixed: f.Evidence.Fixed,
-				Source: f.Evidence.Source, Advisory: f.Evidence.Advisory, Reason: f.Evidence.Reason},
-		})
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
-	return out
+	if len(res.Findings) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
+}
+
+func scanFindingOf(f vigil.Finding) scanFinding {
+	aliases := f.Aliases
+	if aliases == nil {
+		aliases = []string{}
+	}
+	return scanFinding{
+		Component:     scanComponent{Name: f.Component.Name, Version: f.Component.Version, Purl: f.Component.Purl, CPE: f.Component.CPE},
+		Vulnerability: f.Vulnerability,
+		Aliases:       aliases,
+		State:         string(f.State),
+		Evidence: scanEvidence{Matcher: f.Evidence.Matcher, Range: f.Evidence.Range, Fixed: f.Evidence.Fixed,
+			Source: f.Evidence.Source, Advisory: f.Evidence.Advisory, Reason: f.Evidence.Reason},
+	}
 }
 
 // componentRef names a component for VEX and SARIF: its purl, else a Vigil URN of name and version.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/cpe"
@@ -117,15 +118,42 @@ func (en *Engine) ensure(ctx context.Context, keys []vigil.PackageKey) (*Index, 
 	return x, nil
 }
 
+// lookup reads the advisories under keys, a batch at a time, with up to GOMAXPROCS batches read at once (reading
+// and decoding a store's records is most of a cold scan), and adds each batch to x in batch order as soon as it and
+// those before it are read: the Index, and the ties it breaks by insertion order, never depend on which read
+// finishes first.
 func (en *Engine) lookup(ctx context.Context, x *Index, keys []vigil.PackageKey) error {
+	type batch struct {
+		keys []vigil.PackageKey
+		advs []*vigil.Advisory
+		err  error
+		done chan struct{}
+	}
+	var batches []*batch
 	for len(keys) > 0 {
 		n := min(len(keys), lookupBatch)
-		advs, err := en.src.Lookup(ctx, keys[:n])
-		if err != nil {
-			return err
-		}
-		x.addNew(advs)
+		batches = append(batches, &batch{keys: keys[:n], done: make(chan struct{})})
 		keys = keys[n:]
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // an error stops the readers still going
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(batches)) {
+		go func() {
+			for i := next.Add(1) - 1; i < int64(len(batches)); i = next.Add(1) - 1 {
+				b := batches[i]
+				b.advs, b.err = en.src.Lookup(ctx, b.keys)
+				close(b.done)
+			}
+		}()
+	}
+	for _, b := range batches {
+		<-b.done
+		if b.err != nil {
+			return b.err
+		}
+		x.addNew(b.advs)
+		b.advs = nil
 	}
 	return nil
 }

@@ -198,7 +198,7 @@ func (db *DB) matchRecords(ctx context.Context, idset map[int64]bool) ([]*vigil.
 		}
 		for rows.Next() {
 			var id int64
-			var data []byte
+			var data sql.RawBytes // DecodeRecord copies what it keeps: no copy of every record for the scan
 			if err := rows.Scan(&id, &data); err != nil {
 				rows.Close()
 				return nil, err
