@@ -352,7 +352,7 @@ func (tx *Tx) lockVersionFindings(ctx context.Context, versionID int64) error {
 	if !tx.db.dialect.locks {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7319, ($1::bigint % 2147483647)::integer)", versionID)
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)", findingsLock, versionID)
 	return err
 }
 

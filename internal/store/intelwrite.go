@@ -19,10 +19,9 @@ import (
 // batch costs a handful of statements, small enough to keep memory flat.
 const advBatch = 500
 
-// importLock is the PostgreSQL advisory lock that serializes import runs, so that each run can allocate ids itself
+// Import runs hold importLock (PostgreSQL) for their whole transaction, so that each run can allocate ids itself
 // (and so write in multi-row batches) and two runs never merge the same alias groups at once. SQLite serializes
 // writers anyway.
-const importLock = 7317
 
 // IntelWriter is the store's vigil.IntelWriter: one import run's write session, handed to the function given to
 // (*DB).ImportIntel. Everything it writes commits together when that function returns nil, with one audit event for

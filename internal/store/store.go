@@ -257,11 +257,14 @@ func (db *DB) Backup(ctx context.Context, path string) (err error) {
 	return nil
 }
 
-// The advisory lock keys of the store's writers (see dialect.lock).
+// The advisory lock keys of the store's writers (see dialect.lock), one list so that no two writers share a key
+// by accident (an import once held the admins' key for its whole run).
 const (
-	auditLock  = 7316 // appending to the audit trail
-	usersLock  = 7317 // changing who is an enabled admin
-	intakeLock = 7318 // filing a researcher's report against the queue cap
+	auditLock    = 7316 // appending to the audit trail
+	usersLock    = 7317 // changing who is an enabled admin
+	intakeLock   = 7318 // filing a researcher's report against the queue cap
+	findingsLock = 7319 // a version's findings, with the version as the second key (syncFindings' digest)
+	importLock   = 7320 // one import run at a time (IntelWriter)
 )
 
 // Tx is one transaction with its single "now" and its actor.
