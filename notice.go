@@ -171,6 +171,7 @@ type NoticeService interface {
 	PreviewNotice(ctx context.Context, id int64) (*NoticePreview, error)
 	// SendNotice queues one message per recipient and records customer_notified on each case. A notice with an
 	// element missing is sent only with a reason. Sending again, or from a second instance, sends nothing twice.
-	SendNotice(ctx context.Context, id int64, reason string) (*Notice, error)
+	// Releasing a draft carries the sender's Part 11 signature (sig) unless the organization switched that off.
+	SendNotice(ctx context.Context, id int64, reason string, sig *SignRequest) (*Notice, error)
 	NoticeDeliveries(ctx context.Context, id int64) ([]NoticeDelivery, error)
 }

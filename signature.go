@@ -2,6 +2,7 @@ package vigil
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -134,4 +135,114 @@ type SignatureService interface {
 	// Signatures lists the signatures of the records of one kind with the given ids, oldest first, each marked
 	// Broken when its record changed since. Needs PermRead.
 	Signatures(ctx context.Context, kind string, recordIDs ...int64) ([]*Signature, error)
+	// Requirements are the organization's signature requirements, one per act of SignedActs (required unless an
+	// admin switched it off). Needs PermRead.
+	Requirements(ctx context.Context) ([]SignatureRequirement, error)
+	// SetRequirement switches act's requirement on or off with a reason (EINVALID without one). Needs PermUsers.
+	SetRequirement(ctx context.Context, act SignedAct, required bool, reason string) (*SignatureRequirement, error)
+}
+
+// SignedAct is an act that needs a Part 11 signature when the organization requires one (every act by default):
+// the signature is carried by the act's own request and recorded in the act's own transaction.
+type SignedAct string
+
+// The acts a signature may be required for.
+const (
+	ActDetermination SignedAct = "determination"  // a case's assessment, which the determination follows
+	ActNoticeRelease SignedAct = "notice_release" // the send of a customer notice (it records customer_notified)
+	ActPart806Filing SignedAct = "part806_filing" // an 806.10 report or its 806.10(d) amendment marked filed
+	ActPart80620     SignedAct = "part806_20"     // the sign-off of an 806.20 record of a correction not reported
+	ActPremarket     SignedAct = "premarket"      // a premarket-submission decision
+	ActFixValidation SignedAct = "fix_validation" // a fix's V&V record, which makes the fix validated
+	ActCaseClosure   SignedAct = "case_closure"   // closing a case
+)
+
+// SignedActs lists the acts, in the order of a case's life.
+var SignedActs = []SignedAct{ActDetermination, ActNoticeRelease, ActPart806Filing, ActPart80620, ActPremarket, ActFixValidation, ActCaseClosure}
+
+// signedActText says what each act is, in the words of a refusal ("closing a case needs a Part 11 signature").
+var signedActText = map[SignedAct]string{
+	ActDetermination: "recording a determination (assessment)",
+	ActNoticeRelease: "releasing a customer notice",
+	ActPart806Filing: "marking an 806 report or amendment filed",
+	ActPart80620:     "signing off an 806.20 record",
+	ActPremarket:     "recording a premarket decision",
+	ActFixValidation: "recording a fix's V&V (validating the fix)",
+	ActCaseClosure:   "closing a case",
+}
+
+// Text is what the act is, in a sentence.
+func (a SignedAct) Text() string { return signedActText[a] }
+
+func (a SignedAct) Validate() error { return OneOf("act", a, SignedActs) }
+
+// SignatureRequirement is the organization's setting for one act: whether it needs a Part 11 signature. Every act
+// needs one unless an admin switched the requirement off, with a reason; each change is kept (SetBy, SetAt) and
+// the evidence package's statements show the settings in force.
+type SignatureRequirement struct {
+	ID       int64     `json:"id,omitempty"` // the change in force (0: never changed, the default)
+	Act      SignedAct `json:"act"`
+	Required bool      `json:"required"`
+	Reason   string    `json:"reason,omitempty"` // why it was last changed ("" while never changed: the default)
+	SetBy    string    `json:"set_by,omitempty"`
+	SetAt    time.Time `json:"set_at,omitzero"`
+}
+
+type signingKey struct{}
+
+// WithSigning returns ctx carrying p, the signer proven for an act about to be recorded: the store that records
+// the act signs the record it writes as p, in the act's own transaction. Only the signature service (esign's
+// SignAct) sets it, once p is proven.
+func WithSigning(ctx context.Context, p ProvenSigner) context.Context {
+	return context.WithValue(ctx, signingKey{}, p)
+}
+
+// SigningFrom returns the proven signer ctx carries, if any.
+func SigningFrom(ctx context.Context) (ProvenSigner, bool) {
+	p, ok := ctx.Value(signingKey{}).(ProvenSigner)
+	return p, ok
+}
+
+// ActSigner gates the acts that may need a Part 11 signature (esign.Service). Every service that records such an
+// act calls SignAct first, with the signature its request carries (nil for none), and records the act through the
+// context it returns.
+type ActSigner interface {
+	// SignAct re-authenticates req's signer for act, writing nothing, and returns ctx carrying the signing (and
+	// the signer as the actor when the caller is the system: the command line acts as the person who signs).
+	// Without req it returns ctx as it is when the organization does not require a signature for act, else
+	// EINVALID naming the field "signature". EUNAUTHORIZED when the name and password do not check out.
+	SignAct(ctx context.Context, act SignedAct, req *SignRequest) (context.Context, error)
+}
+
+// ActRecord is what a signed act did to an object that changes afterwards (a case closed, a fix validated, a notice
+// released), as it was at that moment: the signature of the act signs it (kind: the act).
+type ActRecord struct {
+	ID         int64           `json:"id"`
+	Act        SignedAct       `json:"act"`
+	CaseID     int64           `json:"case_id,omitempty"`
+	ObjectType string          `json:"object_type"` // case, fix_release, notice
+	ObjectID   int64           `json:"object_id"`
+	Body       json.RawMessage `json:"body"`
+	Actor      string          `json:"actor"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+// ActRecordFilter selects act records: of a case, or of one object (ObjectType and ObjectID).
+type ActRecordFilter struct {
+	CaseID     int64
+	ObjectType string
+	ObjectID   int64
+}
+
+// GateAct is how a service asks signer (its ActSigner) to gate act with the signature its request carries (nil for
+// none), and records the act through the context returned. A service built without a signer (a test of
+// something else) records acts unsigned and refuses a signature it has no way to check.
+func GateAct(ctx context.Context, signer ActSigner, act SignedAct, req *SignRequest) (context.Context, error) {
+	if signer != nil {
+		return signer.SignAct(ctx, act, req)
+	}
+	if req != nil {
+		return nil, Errorf(EINTERNAL, "signature: this service was built without electronic signatures")
+	}
+	return ctx, nil
 }

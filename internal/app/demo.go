@@ -81,6 +81,10 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 	if err := a.Accounts.CreateUser(ctx, &vigil.User{Name: "admin", Role: vigil.RoleAdmin}, password); err != nil {
 		return "", err
 	}
+	// The admin signs the demo's determinations (Part 11, required by default) with the printed name they show.
+	if err := a.Accounts.SetFullName(ctx, "admin", "Dana Admin (demo)"); err != nil {
+		return "", err
+	}
 	for _, dd := range demoDevices {
 		d := dd.dev
 		if err := a.Portfolio.CreateDevice(ctx, &d); err != nil {
@@ -100,7 +104,7 @@ func (a *App) SeedDemo(ctx context.Context) (password string, err error) {
 			}
 		}
 	}
-	if err := a.seedDemoIntel(ctx); err != nil {
+	if err := a.seedDemoIntel(ctx, &vigil.SignRequest{Meaning: vigil.MeaningApproval, Signer: "admin", Password: password}); err != nil {
 		return "", err
 	}
 	return password, nil

@@ -21,7 +21,7 @@ const demoBulletin = `{"type":"bundle","id":"bundle--0f1e2d3c-4b5a-4968-8776-a5b
 // matches the portfolio, and takes findings through each state of the FDA flow, dated relative to today so the
 // demo's clocks are always live: controlled, uncontrolled with enforcement discretion pending (two), a missed 30-day
 // step (ED lost, the 806 report overdue) and closed; the other matches stay unassessed.
-func (a *App) seedDemoIntel(ctx context.Context) error {
+func (a *App) seedDemoIntel(ctx context.Context, sig *vigil.SignRequest) error {
 	b, err := demoFS.ReadFile("demodata/intel.zip")
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(pip) == 0 {
 		return fmt.Errorf("demo: the pip finding did not match (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: pip[0].CaseID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:L/A:N",
+	if _, err := svc.Assess(ctx, cases.AssessInput{Signature: sig, CaseID: pip[0].CaseID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:L/A:N",
 		Functions: []string{"study archive (PHI)"}, Controls: []string{"pip is used only at build time, not at run time"},
 		Rationale: "pip is not invoked on a fielded workstation; no clinical function is reachable."}); err != nil {
 		return fmt.Errorf("demo assessment 1: %w", err)
@@ -75,7 +75,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err := a.Cases.CreateFinding(ctx, jq, "PSIRT triage of the CISA KEV addition against the pump SBOM"); err != nil {
 		return err
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: jq.CaseID, Date: today.AddDays(-10), CVSS: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:L/I:L/A:N",
+	if _, err := svc.Assess(ctx, cases.AssessInput{Signature: sig, CaseID: jq.CaseID, Date: today.AddDays(-10), CVSS: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:L/I:L/A:N",
 		Functions: []string{"drug library"}, Controls: []string{"service UI reachable only on the biomed VLAN"},
 		Rationale: "XSS in the service UI can alter drug-library limits a clinician relies on."}); err != nil {
 		return fmt.Errorf("demo assessment 2: %w", err)
@@ -111,7 +111,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(sigs) == 0 {
 		return fmt.Errorf("demo: the ISAO bulletin touched no case (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: curl.CaseID, Date: today.AddDays(-72), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+	if _, err := svc.Assess(ctx, cases.AssessInput{Signature: sig, CaseID: curl.CaseID, Date: today.AddDays(-72), CVSS: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
 		Functions: []string{"physiological alarms"}, Controls: []string{"central-station traffic is not proxied"}, Signals: []int64{sigs[0].ID},
 		Rationale: "A heap overflow in the central-station client could stop alarm delivery."}); err != nil {
 		return fmt.Errorf("demo assessment 3: %w", err)
@@ -133,7 +133,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(wolf) == 0 {
 		return fmt.Errorf("demo: the wolfSSL finding did not match (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: wolf[0].CaseID, CVSS: "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
+	if _, err := svc.Assess(ctx, cases.AssessInput{Signature: sig, CaseID: wolf[0].CaseID, CVSS: "CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
 		Functions: []string{"dose delivery"}, Controls: []string{"pump-to-server TLS only on the infusion VLAN"},
 		Rationale: "A client that skips certificate_verify can reach the dose-programming service of the pump."}); err != nil {
 		return fmt.Errorf("demo assessment 4: %w", err)
@@ -154,7 +154,7 @@ func (a *App) seedDemoIntel(ctx context.Context) error {
 	if err != nil || len(nj) == 0 {
 		return fmt.Errorf("demo: the Newtonsoft.Json finding did not match (%v)", err)
 	}
-	if _, err := svc.Assess(ctx, cases.AssessInput{CaseID: nj[0].CaseID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:N/S:U/C:N/I:N/A:L",
+	if _, err := svc.Assess(ctx, cases.AssessInput{Signature: sig, CaseID: nj[0].CaseID, CVSS: "CVSS:3.1/AV:L/AC:H/PR:H/UI:N/S:U/C:N/I:N/A:L",
 		Functions: []string{"drug library"}, Controls: []string{"the drug library is signed and verified before it is parsed"},
 		VEXStatus: vigil.VEXNotAffected, Rationale: "Only the signed drug library is deserialized; no attacker-controlled JSON reaches Newtonsoft.Json."}); err != nil {
 		return fmt.Errorf("demo assessment 5: %w", err)

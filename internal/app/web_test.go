@@ -475,7 +475,7 @@ func TestDeadlinesFollowEveryChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			want("device changed (everything recomputed)", "part806 2025-06-16", "ed_communication 2025-07-02", "ed_fix 2025-08-01")
-			if err := f.app.Cases.SetCaseState(ctx, caseID, vigil.CaseClosed, "fix verified in the field"); err != nil {
+			if err := f.app.Cases.SetCaseState(ctx, caseID, vigil.CaseClosed, "fix verified in the field", nil); err != nil {
 				t.Fatal(err)
 			}
 			want("closed: the unmet Part 806 report stays", "part806 2025-06-16")

@@ -31,6 +31,8 @@ type Store interface {
 	Device(ctx context.Context, id int64) (*vigil.Device, error)
 	Version(ctx context.Context, id int64) (*vigil.DeviceVersion, error)
 	Orgs(ctx context.Context) ([]*vigil.Organization, error)
+	// ActRecords are the records of the signed acts on a case (a closure, a fix validated, a notice released).
+	ActRecords(ctx context.Context, f vigil.ActRecordFilter) ([]*vigil.ActRecord, error)
 }
 
 // Service is the case workflow.
@@ -38,6 +40,9 @@ type Service struct {
 	Store Store
 	Intel vigil.VulnService // optional: KEV and EPSS signals
 	Clock vigil.Clock
+	// Signing gates the acts that need a Part 11 signature (the determination, the closure); nil only in tests
+	// that are not about signing (vigil.GateAct).
+	Signing vigil.ActSigner
 }
 
 // View is everything known about one case, with its live determination. Assessments and Events are the records
@@ -56,10 +61,13 @@ type View struct {
 	VEX []*vigil.VersionVEX `json:"vex"`
 	// Disclosures are the records of the case's disclosure coordination, oldest first: the last stands.
 	Disclosures []*vigil.CaseDisclosure `json:"disclosures"`
-	KEV         *vigil.KEVEntry         `json:"kev,omitempty"`
-	EPSS        *vigil.EPSSScore        `json:"epss,omitempty"`
-	AsOf        vigil.Date              `json:"as_of"`
-	Facts       *regulatory.Facts       `json:"facts,omitempty"`
+	// Acts are the records of the signed acts on the case whose object changes later (its closure, a fix's
+	// validation, a notice's release), oldest first: each is what its Part 11 signature signs.
+	Acts  []*vigil.ActRecord `json:"acts"`
+	KEV   *vigil.KEVEntry    `json:"kev,omitempty"`
+	EPSS  *vigil.EPSSScore   `json:"epss,omitempty"`
+	AsOf  vigil.Date         `json:"as_of"`
+	Facts *regulatory.Facts  `json:"facts,omitempty"`
 	// Determination is the live determination. Before the first assessment it is provisional (Provisional): made
 	// as if the risk were uncontrolled, the worst case, so that the clocks that may be running are known.
 	Determination *regulatory.Determination `json:"determination"`
@@ -83,6 +91,7 @@ type Out struct {
 	Versions      []VersionStatus           `json:"versions"`
 	VEX           []*vigil.VersionVEX       `json:"vex"`
 	Disclosures   []*vigil.CaseDisclosure   `json:"disclosures"`
+	Acts          []*vigil.ActRecord        `json:"acts"`
 	State         vigil.CaseState           `json:"state"`
 	Owner         string                    `json:"owner,omitempty"`
 	AsOf          vigil.Date                `json:"as_of"`
@@ -98,7 +107,7 @@ type Out struct {
 // NewOut shapes a case view as `case show` prints it in JSON (and the API answers).
 func NewOut(v *View) Out {
 	out := Out{ID: v.Case.ID, Device: v.Device.Name, DeviceID: v.Device.ID, Vulnerability: v.Case.Vulnerability, Aliases: v.Case.Aliases,
-		Learned: v.Case.Learned, LearnedHow: v.Case.LearnedHow, Versions: v.Versions, VEX: v.VEX, Disclosures: v.Disclosures, State: v.Case.State, Owner: v.Case.Owner,
+		Learned: v.Case.Learned, LearnedHow: v.Case.LearnedHow, Versions: v.Versions, VEX: v.VEX, Disclosures: v.Disclosures, Acts: v.Acts, State: v.Case.State, Owner: v.Case.Owner,
 		AsOf: v.AsOf, Provisional: v.Provisional, Determination: v.Determination, Clocks: Clocks(v), Problem: v.Problem,
 		Assessments: v.Assessments, Events: v.Events, Withdrawn: v.Withdrawn}
 	if out.Clocks == nil {
@@ -217,6 +226,9 @@ func (s *Service) CaseView(ctx context.Context, id int64, asOf vigil.Date) (*Vie
 	}
 	v.standVEX(vx)
 	if v.Disclosures, err = s.Store.CaseDisclosures(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if v.Acts, err = s.Store.ActRecords(ctx, vigil.ActRecordFilter{CaseID: c.ID}); err != nil {
 		return nil, err
 	}
 	v.KEV, v.EPSS = s.signals(ctx, c)
@@ -405,6 +417,9 @@ type AssessInput struct {
 	// Signals are ISAO signals (intelligence received) the assessment considered: cited with it, the trace G2016
 	// §IX item 4 asks for.
 	Signals []int64 `json:"signals,omitempty"`
+	// Signature is the assessor's Part 11 signature of the determination (meaning, user name, password), required
+	// unless the organization switched it off (vigil.ActDetermination).
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
 }
 
 // Matrix returns the acceptance matrix in force for a device: its own when it has one, else the organization's
@@ -567,7 +582,11 @@ func (s *Service) Assess(ctx context.Context, in AssessInput) (*vigil.Assessment
 		a.SSVC = d.Priority + " (" + d.Cycle + " cycle)"
 	}
 	a.Rationale = strings.Join(append(why, in.Rationale), " ")
-	if err := s.Store.AssessTraced(ctx, a, threats); err != nil {
+	sctx, err := vigil.GateAct(ctx, s.Signing, vigil.ActDetermination, in.Signature)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.AssessTraced(sctx, a, threats); err != nil {
 		return nil, err
 	}
 	return a, nil

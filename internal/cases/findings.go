@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/vigil-dev/vigil"
 )
@@ -75,12 +76,29 @@ func (s *Service) SetLearned(ctx context.Context, caseID int64, learned vigil.Da
 }
 
 // SetCaseState closes, reopens or marks for review a case, with the reason in the audit trail. Closing keeps every
-// unmet obligation in Deadlines. Needs PermAssess.
-func (s *Service) SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string) error {
+// unmet obligation in Deadlines. Closing carries the closer's Part 11 signature (sig) unless the organization
+// switched that requirement off; the closure and its signature are recorded together. Needs PermAssess.
+func (s *Service) SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string, sig *vigil.SignRequest) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
-	return s.Store.SetCaseState(ctx, id, state, reason)
+	if err := state.Validate(); err != nil {
+		return err
+	}
+	if state != vigil.CaseClosed {
+		if sig != nil {
+			return vigil.Errorf(vigil.EINVALID, "signature: only closing a case is signed, not marking it %s", state)
+		}
+		return s.Store.SetCaseState(ctx, id, state, reason)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: required")
+	}
+	sctx, err := vigil.GateAct(ctx, s.Signing, vigil.ActCaseClosure, sig)
+	if err != nil {
+		return err
+	}
+	return s.Store.SetCaseState(sctx, id, state, reason)
 }
 
 // MergeCases merges a duplicate case into another of the same device. Needs PermAssess.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -129,6 +130,7 @@ func caseCmd(env *Env) *cobra.Command {
 func caseAssessCmd(env *Env) *cobra.Command {
 	var in cases.AssessInput
 	var rubricFile, ssvc, date, riskFlag string
+	var sf signFlags
 	assess := &cobra.Command{Use: "assess ID --date DATE --rationale TEXT", Short: "Assess a case (or re-assess it, dated when it was done): vector (or rubric), functions reached, controls → controlled/uncontrolled",
 		Example: `  vigil case assess 12 --date 2026-03-02 --cvss CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H --functions "dose delivery" \
     --controls "network segmentation per IFU §7" --rationale "remote dose change possible without authentication"`,
@@ -165,6 +167,9 @@ func caseAssessCmd(env *Env) *cobra.Command {
 				}
 				in.SSVC = &risk.SSVCInput{Exploitation: p[0], Utility: p[1], TechnicalImpact: p[2], PublicSafetyImpact: p[3]}
 			}
+			if in.Signature, err = sf.actSignature(env); err != nil {
+				return err
+			}
 			return env.withApp(func(a *app.App) error {
 				as, err := a.Cases.Assess(env.actx(), in)
 				if err != nil {
@@ -199,6 +204,7 @@ func caseAssessCmd(env *Env) *cobra.Command {
 	f.StringVar(&ssvc, "ssvc", "", "SSVC decision points: EXPLOITATION,UTILITY,TECHNICAL_IMPACT,PUBLIC_SAFETY_IMPACT")
 	f.StringVar(&in.Rationale, "rationale", "", "the assessor's reasoning (required)")
 	f.Int64SliceVar(&in.Signals, "signals", nil, "ISAO signals the assessment considered, cited with it (vigil isao signals --case ID)")
+	sf.addAct(assess)
 	return assess
 }
 
@@ -311,6 +317,7 @@ func caseLearnedCmd(env *Env) *cobra.Command {
 
 func caseStateCmd(env *Env) *cobra.Command {
 	var reason, state string
+	var sf signFlags
 	cmd := &cobra.Command{Use: "state ID open|needs_review|closed --reason TEXT", Short: "Close a case, reopen it or mark it for review; a closed case keeps every unmet obligation in `deadlines`", Args: exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseID("ID", args[0])
@@ -321,14 +328,19 @@ func caseStateCmd(env *Env) *cobra.Command {
 			if err := vigil.CaseState(state).Validate(); err != nil {
 				return Usage("%s", vigil.ErrorMessage(err))
 			}
+			sig, err := sf.actSignature(env)
+			if err != nil {
+				return err
+			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.Cases.SetCaseState(env.actx(), id, vigil.CaseState(state), reason); err != nil {
+				if err := a.Cases.SetCaseState(env.actx(), id, vigil.CaseState(state), reason, sig); err != nil {
 					return err
 				}
 				return printCaseRow(env, a, id)
 			})
 		}}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
+	sf.addAct(cmd)
 	return cmd
 }
 
@@ -395,6 +407,10 @@ func printView(env *Env, a *app.App, v *cases.View) error {
 	for _, e := range v.Events {
 		fmt.Fprintf(w, "  E%d %s %s (%s; entered %s)\n", e.ID, e.Date, e.Type, cell(e.Note), vigil.DateOf(e.CreatedAt, zone))
 		printSignatures(env, sigs["case_event"][e.ID], zone)
+	}
+	for _, x := range v.Acts {
+		fmt.Fprintf(w, "  %s %s by %s: %s\n", x.Act, x.CreatedAt.In(zone).Format(time.RFC3339), x.Actor, cell(string(x.Body)))
+		printSignatures(env, sigs[string(x.Act)][x.ID], zone)
 	}
 	for _, x := range v.Withdrawn {
 		what := ""

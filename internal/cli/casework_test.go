@@ -17,6 +17,7 @@ func TestCaseCorrectionsCLI(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")
 			r.ok("version", "create", "2.0", "--device", "Pump")

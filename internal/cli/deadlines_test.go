@@ -17,6 +17,7 @@ func TestDeadlinesAsOf(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			isaos := filepath.Join(t.TempDir(), "isaos.json")
 			os.WriteFile(isaos, []byte(`[{"name":"Health-ISAC","since":"2020-01-01","documents":[{"item":1,"kind":"note","text":"agreement"},{"item":2,"kind":"note","text":"policies"},{"item":3,"kind":"note","text":"shares"},{"item":4,"kind":"note","text":"sop"}]}]`), 0o600)
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--isaos", isaos)

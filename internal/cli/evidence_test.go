@@ -25,6 +25,7 @@ func TestEvidencePackage(t *testing.T) {
 			dir := t.TempDir()
 			key := filepath.Join(dir, "audit.key")
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			out := r.ok("--audit-key", key, "audit", "keygen")
 			pub := regexp.MustCompile(`public key (\S+)`).FindStringSubmatch(out)[1]
 			k := func(args ...string) string { return r.ok(append([]string{"--audit-key", key}, args...)...) }

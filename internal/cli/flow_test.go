@@ -28,6 +28,24 @@ func (r runner) run(stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// unsigned switches every signature requirement off, for a test whose acts are not about signing (the signing of
+// each act is tested in TestActSignaturesCLI, and end to end in TestCaseFlow).
+func (r runner) unsigned() {
+	r.t.Helper()
+	r.ok("signing-policy", "off", "all", "--reason", "command-line test not about Part 11 signatures")
+}
+
+// signed runs an act signed by user with password pw (--meaning approval --user, the password on stdin), and
+// fails the test unless it succeeds.
+func (r runner) signed(user, pw string, args ...string) string {
+	r.t.Helper()
+	code, out, errs := r.run(pw+"\n", append(args, "--meaning", "approval", "--user", user)...)
+	if code != 0 {
+		r.t.Fatalf("vigil %s (signed by %s): exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), user, code, out, errs)
+	}
+	return out
+}
+
 func (r runner) ok(args ...string) string {
 	r.t.Helper()
 	code, out, errs := r.run("", args...)
@@ -54,6 +72,10 @@ func TestCaseFlow(t *testing.T) {
 			d0 := today.AddDate(0, 0, -20).Format(time.DateOnly)
 			day := func(n int) string { return today.AddDate(0, 0, -20+n).Format(time.DateOnly) }
 			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
+			const pw = "correct horse battery staple"
+			if code, _, errs := r.run(pw+"\n", "user", "add", "pat", "--role", "psirt", "--full-name", "Pat Q. Psirt"); code != 0 {
+				t.Fatalf("user add: %s", errs)
+			}
 
 			// Invalid assessment inputs are refused with exit 2 and name the field.
 			for _, tc := range []struct {
@@ -72,8 +94,16 @@ func TestCaseFlow(t *testing.T) {
 				}
 			}
 
-			out := r.ok("case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
-				"--controls", "segmented network", "--rationale", "unauthenticated remote dose change")
+			assess := []string{"case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery",
+				"--controls", "segmented network", "--rationale", "unauthenticated remote dose change"}
+			// The determination needs the assessor's Part 11 signature: unsigned, or with a wrong password, nothing is written.
+			if code, _, errs := r.run("", assess...); code != 2 || !strings.Contains(errs, "signature: required: recording a determination (assessment) needs a Part 11 signature") {
+				t.Fatalf("unsigned assessment: exit %d, %q", code, errs)
+			}
+			if code, _, errs := r.run("wrong\n", append(assess, "--meaning", "authorship", "--user", "pat")...); code != 1 || !strings.Contains(errs, "wrong user name or password") {
+				t.Fatalf("assessment with a wrong password: exit %d, %q", code, errs)
+			}
+			out := r.signed("pat", pw, assess...)
 			if !strings.Contains(out, "A1 "+d0+": risk uncontrolled") {
 				t.Fatalf("assess: %s", out)
 			}
@@ -114,7 +144,13 @@ func TestCaseFlow(t *testing.T) {
 			if len(deadlines) != 0 {
 				t.Errorf("deadlines after ED met = %v", deadlines)
 			}
-			r.ok("case", "state", "1", "closed", "--reason", "fix 2.0.1 distributed to all consignees")
+			if code, _, errs := r.run("", "case", "state", "1", "closed", "--reason", "fix 2.0.1 distributed to all consignees"); code != 2 || !strings.Contains(errs, "closing a case needs a Part 11 signature") {
+				t.Fatalf("unsigned closure: exit %d, %q", code, errs)
+			}
+			r.signed("pat", pw, "case", "state", "1", "closed", "--reason", "fix 2.0.1 distributed to all consignees")
+			if show := r.ok("case", "show", "1"); strings.Count(show, "Electronically signed by Pat Q. Psirt (pat)") != 2 || !strings.Contains(show, "case_closure ") {
+				t.Errorf("case show lacks the signatures of the determination and the closure:\n%s", show)
+			}
 			log := r.ok("--format", "json", "audit", "log", "--object-type", "case", "--object-id", "1")
 			for _, a := range []string{"case.open", "case.assess", "case.event", "case.state"} {
 				if !strings.Contains(log, a) {

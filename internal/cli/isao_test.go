@@ -21,6 +21,7 @@ func TestISAOFlow(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			dir := t.TempDir()
 			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC", "--isaos", filepath.Join("..", "..", "examples", "isaos.json"))
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")

@@ -153,20 +153,26 @@ func noticeCmd(env *Env) *cobra.Command {
 	preview.Flags().StringVar(&part, "part", "text", "text (with the envelope) or html")
 
 	var sendReason string
+	var sendSign signFlags
 	send := &cobra.Command{Use: "send ID", Short: "Send a notice to the consignees' contacts and record customer_notified on its cases", Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseNoticeID(args[0])
 			if err != nil {
 				return err
 			}
+			sig, err := sendSign.actSignature(env)
+			if err != nil {
+				return err
+			}
 			return env.withApp(func(a *app.App) error {
-				n, err := a.Notices.SendNotice(env.actx(), id, sendReason)
+				n, err := a.Notices.SendNotice(env.actx(), id, sendReason, sig)
 				if err != nil {
 					return err
 				}
 				return env.Output(n, noticeTable(n))
 			})
 		}}
+	sendSign.addAct(send)
 	send.Flags().StringVar(&sendReason, "reason", "", "required to send a notice with an element missing (it then does not meet criterion 2)")
 
 	var listCase int64

@@ -18,6 +18,7 @@ func TestNoticeAndAdvisoryCommands(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			r.ok("org", "create", "--name", "Acme Medical", "--time-zone", "UTC", "--cvd-contact", "psirt@acme.example")
 			r.ok("intake", "policy", "set", "--base-url", "https://psirt.acme.example", "--expires", time.Now().AddDate(0, 6, 0).Format(time.DateOnly), "--reason", "publish")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")

@@ -142,6 +142,7 @@ a distributed fix records a validated fix_distributed (ED criterion 3): nobody t
 
 	var vv vigil.VVRecord
 	var validated, vvReason string
+	var vvSign signFlags
 	vvCmd := &cobra.Command{Use: "vv FIX --protocol P --report R --result passed|failed --approver NAME --validated DATE",
 		Short: "Record a fix's verification and validation record (21 CFR 820.30(g))", Args: exactArgs(1),
 		Example: "  vigil plan vv 3 --protocol VVP-2026-031 --report VVR-2026-031 --result passed --approver \"J. Smith, QA\" --validated 2026-02-10",
@@ -154,8 +155,12 @@ a distributed fix records a validated fix_distributed (ED criterion 3): nobody t
 			if in.Validated, err = requiredDate("validated", validated); err != nil {
 				return err
 			}
+			sig, err := vvSign.actSignature(env)
+			if err != nil {
+				return err
+			}
 			return env.withApp(func(a *app.App) error {
-				r, err := a.Remediation.SetVV(env.actx(), id, in, vvReason)
+				r, err := a.Remediation.SetVV(env.actx(), id, in, vvReason, sig)
 				if err != nil {
 					return err
 				}
@@ -168,6 +173,7 @@ a distributed fix records a validated fix_distributed (ED criterion 3): nobody t
 	vvCmd.Flags().StringVar(&vv.Approver, "approver", "", "who approved the report")
 	vvCmd.Flags().StringVar(&validated, "validated", "", "the day the fix was validated")
 	vvCmd.Flags().StringVar(&vvReason, "reason", "", "why a recorded V&V record is replaced")
+	vvSign.addAct(vvCmd)
 
 	var dist vigil.Distribution
 	var distDate, distReason string

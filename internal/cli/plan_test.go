@@ -20,6 +20,7 @@ func TestPlanAndVEXCommands(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			today := time.Now().UTC().Format(time.DateOnly)
 			r.ok("org", "create", "--name", "Acme Medical", "--time-zone", "UTC")
 			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")

@@ -83,10 +83,12 @@ or to -o FILE.`}
 		return c
 	}
 
-	filing := func(what string, file func(a *app.App, t regdocs.Target, date vigil.Date, reason string) (*vigil.RegRecord, error)) func(c *cobra.Command, f *reportFlags) func(a *app.App, t regdocs.Target) (bool, error) {
+	filing := func(what string, file func(a *app.App, t regdocs.Target, date vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error)) func(c *cobra.Command, f *reportFlags) func(a *app.App, t regdocs.Target) (bool, error) {
 		return func(c *cobra.Command, f *reportFlags) func(a *app.App, t regdocs.Target) (bool, error) {
 			var mark bool
 			var date, reason string
+			var sf signFlags
+			sf.addAct(c)
 			c.Flags().BoolVar(&mark, "file", false, "mark the "+what+" filed (assigns its number; records part806_filed on the case for a report)")
 			c.Flags().StringVar(&date, "date", "", "the day it was filed (YYYY-MM-DD, default today)")
 			c.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
@@ -101,7 +103,11 @@ or to -o FILE.`}
 						return true, Usage("--date: %s", vigil.ErrorMessage(err))
 					}
 				}
-				r, err := file(a, t, d, reason)
+				sig, err := sf.actSignature(env)
+				if err != nil {
+					return true, err
+				}
+				r, err := file(a, t, d, reason, sig)
 				if err != nil {
 					return true, err
 				}
@@ -116,41 +122,32 @@ or to -o FILE.`}
 
 	cmd.AddCommand(
 		doc(regdocs.KindPart806, "The 21 CFR 806.10 report draft of a case whose correction is reportable; --file marks it filed", "  vigil report 806 --case 7 --format pdf -o 806.pdf\n  vigil report 806 --case 7 --file --date 2026-03-02",
-			filing("806 report", func(a *app.App, t regdocs.Target, d vigil.Date, reason string) (*vigil.RegRecord, error) {
-				return a.Reports.File806(env.actx(), t.CaseID, d, reason)
+			filing("806 report", func(a *app.App, t regdocs.Target, d vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error) {
+				return a.Reports.File806(env.actx(), t.CaseID, d, reason, sig)
 			})),
 		doc(regdocs.KindPart806Amendment, "The 806.10(d) amendment of a filed report when the correction extends to more lots; --file marks it filed", "  vigil report 806-amendment --case 7",
-			filing("806 amendment of", func(a *app.App, t regdocs.Target, d vigil.Date, reason string) (*vigil.RegRecord, error) {
-				return a.Reports.File806Amendment(env.actx(), t.CaseID, d, reason)
+			filing("806 amendment of", func(a *app.App, t regdocs.Target, d vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error) {
+				return a.Reports.File806Amendment(env.actx(), t.CaseID, d, reason, sig)
 			})),
 		doc(regdocs.KindPart806Record, "The 806.20 record of a correction not reported (ED met, controlled risk, or covered by an MDR); --sign-off signs it off", "  vigil report 806.20 --case 7 --sign-off",
 			func(c *cobra.Command, f *reportFlags) func(a *app.App, t regdocs.Target) (bool, error) {
 				var sign bool
-				var reason, user string
+				var reason string
+				var sf signFlags
 				c.Flags().BoolVar(&sign, "sign-off", false, "sign off the record as it stands (its justification's digest, you, now)")
-				c.Flags().StringVar(&user, "user", "", "with --sign-off: sign it electronically (Part 11, meaning approval) as this user; the password is read from stdin")
+				sf.addAct(c)
 				c.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
 				return func(a *app.App, t regdocs.Target) (bool, error) {
 					if !sign {
 						return false, nil
 					}
-					var pw string
-					if user != "" {
-						var err error
-						if pw, err = readSecret(env); err != nil {
-							return true, err
-						}
-					}
-					so, err := a.Reports.SignOff80620(env.actx(), t.CaseID, reason)
+					sig, err := sf.actSignature(env)
 					if err != nil {
 						return true, err
 					}
-					if user != "" {
-						sig, err := a.Signing.Sign(env.actx(), vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: vigil.MeaningApproval, Signer: user, Password: pw})
-						if err != nil {
-							return true, fmt.Errorf("the sign-off is recorded (record %d) but not signed: %w", so.ID, err)
-						}
-						so.Signatures = append(so.Signatures, sig.Manifest(env.zone(a)))
+					so, err := a.Reports.SignOff80620(env.actx(), t.CaseID, reason, sig)
+					if err != nil {
+						return true, err
 					}
 					if env.Format == "json" {
 						return true, env.JSON(so)
@@ -169,6 +166,8 @@ or to -o FILE.`}
 			func(c *cobra.Command, f *reportFlags) func(a *app.App, t regdocs.Target) (bool, error) {
 				var p regdocs.PremarketDecision
 				var date, reason string
+				var sf signFlags
+				sf.addAct(c)
 				c.Flags().StringVar(&p.Decision, "decide", "", "pma_supplement (814.39), 30_day_notice (814.39(f)), 510k (807.81(a)(3)) or none")
 				c.Flags().StringVar(&p.Basis, "basis", "", "why (required with --decide)")
 				c.Flags().StringVar(&p.Submission, "submission", "", "the submission's number, once known")
@@ -184,7 +183,11 @@ or to -o FILE.`}
 							return true, Usage("--date: %s", vigil.ErrorMessage(err))
 						}
 					}
-					r, err := a.Reports.DecidePremarket(env.actx(), t.CaseID, p, reason)
+					sig, err := sf.actSignature(env)
+					if err != nil {
+						return true, err
+					}
+					r, err := a.Reports.DecidePremarket(env.actx(), t.CaseID, p, reason, sig)
 					if err != nil {
 						return true, err
 					}
@@ -192,6 +195,9 @@ or to -o FILE.`}
 						return true, env.JSON(r)
 					}
 					fmt.Fprintf(env.Stdout, "premarket decision of case %d: %s (%s)\n", t.CaseID, r.Decision, r.Date)
+					for _, m := range r.Signatures {
+						fmt.Fprintln(env.Stdout, m)
+					}
 					return true, nil
 				}
 			}),

@@ -19,6 +19,7 @@ import (
 // (one engine: the storage under it runs on both in internal/service/regdocs).
 func TestReportCommands(t *testing.T) {
 	r := runner{t, storetest.MigratedDSN(t, store.SQLite)}
+	r.unsigned()
 	dir := t.TempDir()
 	today := time.Now().UTC()
 	day := func(n int) string { return today.AddDate(0, 0, n).Format(time.DateOnly) }
@@ -99,7 +100,7 @@ func TestReportCommands(t *testing.T) {
 		t.Fatalf("user add: %d %s %s", code, out, errs)
 	}
 	r.ok("user", "full-name", "rae", "Rae Quinn")
-	code, out, errs := r.run("correct horse battery staple\n", "report", "806.20", "--case", "2", "--sign-off", "--user", "rae")
+	code, out, errs := r.run("correct horse battery staple\n", "report", "806.20", "--case", "2", "--sign-off", "--meaning", "approval", "--user", "rae")
 	if code != 0 || !strings.Contains(out, "Electronically signed by Rae Quinn (rae)") || !strings.Contains(out, "for approval") {
 		t.Errorf("806.20 --sign-off --user: exit %d\n%s%s", code, out, errs)
 	}

@@ -15,6 +15,7 @@ import (
 func init() {
 	register(signCmd)
 	register(signaturesCmd)
+	register(signingPolicyCmd)
 }
 
 // signFlags are the flags every signing command takes: the meaning and the signer's user name; the password (or,
@@ -62,6 +63,27 @@ func sign(env *Env, a *app.App, req vigil.SignRequest) error {
 	}
 	fmt.Fprintln(env.Stdout, sig.Manifest(env.zone(a)))
 	return nil
+}
+
+// actSignature is the signature an act's command carries (`--meaning M --user NAME [--code]`, the password or
+// code from stdin), nil when neither flag was given: the organization then decides whether the act may go
+// unsigned. The service names the kind of record the act's signature signs.
+func (f *signFlags) actSignature(env *Env) (*vigil.SignRequest, error) {
+	if f.meaning == "" && f.user == "" {
+		return nil, nil
+	}
+	req, err := f.request(env, "")
+	if err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// addAct adds the signing flags to the command of an act that needs a Part 11 signature.
+func (f *signFlags) addAct(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.meaning, "meaning", "", "sign the act (21 CFR Part 11): what the signature means: authorship, review, approval or responsibility")
+	cmd.Flags().StringVar(&f.user, "user", "", "sign the act as this user; the password is read from stdin (a signature is required unless the organization switched it off)")
+	cmd.Flags().BoolVar(&f.code, "code", false, "with --user: read a one-time signing code (from /sign/step-up) from stdin instead of the password")
 }
 
 func (f *signFlags) check() error {
@@ -182,6 +204,9 @@ func caseSignatures(env *Env, a *app.App, v *cases.View) (map[string]map[int64][
 			ids["case_event"] = append(ids["case_event"], w.Event.ID)
 		}
 	}
+	for _, x := range v.Acts {
+		ids[string(x.Act)] = append(ids[string(x.Act)], x.ID)
+	}
 	out := map[string]map[int64][]*vigil.Signature{}
 	for kind, list := range ids {
 		sigs, err := a.Signing.Signatures(env.actx(), kind, list...)
@@ -202,5 +227,81 @@ func caseSignatures(env *Env, a *app.App, v *cases.View) (map[string]map[int64][
 func printSignatures(env *Env, sigs []*vigil.Signature, zone *time.Location) {
 	for _, s := range sigs {
 		fmt.Fprintf(env.Stdout, "      %s\n", cell(s.Manifest(zone)))
+	}
+}
+
+func signingPolicyCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "signing-policy", Short: "The acts that need a Part 11 signature (all by default): list them, or switch one off or on with a reason (admin)", Args: exactArgs(0),
+		Example: "  vigil signing-policy\n  vigil signing-policy off premarket --reason \"SOP-RA-4: premarket decisions are signed on paper in the DHF\"",
+		RunE: func(c *cobra.Command, _ []string) error {
+			return env.withApp(func(a *app.App) error {
+				rs, err := a.Signing.Requirements(env.actx())
+				if err != nil {
+					return err
+				}
+				return env.Output(rs, signingPolicyTable(env, a, rs))
+			})
+		}}
+	for _, on := range []bool{false, true} {
+		var reason string
+		use, short := "off ACT...|all --reason TEXT", "Let the acts go unsigned (each change is audited and stated in the evidence packages)"
+		if on {
+			use, short = "on ACT...|all --reason TEXT", "Require a Part 11 signature for the acts again"
+		}
+		sub := &cobra.Command{Use: use, Short: short, Args: cobra.MinimumNArgs(1),
+			RunE: func(c *cobra.Command, args []string) error {
+				acts, err := signedActs(args)
+				if err != nil {
+					return err
+				}
+				return env.withApp(func(a *app.App) error {
+					for _, act := range acts {
+						if _, err := a.Signing.SetRequirement(env.actx(), act, on, reason); err != nil {
+							return err
+						}
+					}
+					rs, err := a.Signing.Requirements(env.actx())
+					if err != nil {
+						return err
+					}
+					return env.Output(rs, signingPolicyTable(env, a, rs))
+				})
+			}}
+		sub.Flags().StringVar(&reason, "reason", "", "why (required)")
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+// signedActs reads the acts named on the command line ("all" for every one).
+func signedActs(args []string) ([]vigil.SignedAct, error) {
+	if len(args) == 1 && args[0] == "all" {
+		return vigil.SignedActs, nil
+	}
+	var out []vigil.SignedAct
+	for _, s := range args {
+		act := vigil.SignedAct(s)
+		if err := act.Validate(); err != nil {
+			return nil, Usage("%s", vigil.ErrorMessage(err))
+		}
+		out = append(out, act)
+	}
+	return out, nil
+}
+
+func signingPolicyTable(env *Env, a *app.App, rs []vigil.SignatureRequirement) func() ([]string, [][]string) {
+	return func() ([]string, [][]string) {
+		var rows [][]string
+		for _, r := range rs {
+			req, set := "required", "default"
+			if !r.Required {
+				req = "NOT REQUIRED"
+			}
+			if r.SetBy != "" {
+				set = r.SetBy + " " + r.SetAt.In(env.zone(a)).Format(time.RFC3339)
+			}
+			rows = append(rows, []string{string(r.Act), r.Act.Text(), req, set, cell(r.Reason)})
+		}
+		return []string{"ACT", "WHAT", "SIGNATURE", "SET", "REASON"}, rows
 	}
 }

@@ -26,6 +26,7 @@ func TestCaseSign(t *testing.T) {
 			if code, _, errs := r.run(pw+"\n", "case", "sign", "1", "--meaning", "approval", "--user", "rita"); code != 2 || !strings.Contains(errs, "no assessment") {
 				t.Fatalf("sign before an assessment: exit %d, %q", code, errs)
 			}
+			r.ok("signing-policy", "off", "determination", "--reason", "this test signs the determination after the fact")
 			r.ok("case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote dose change")
 			if code, _, errs := r.run(pw+"\n", "user", "add", "rita", "--role", "regulatory"); code != 0 {
 				t.Fatalf("user add: %d %s", code, errs)

@@ -18,6 +18,7 @@ func TestThreatModelFlow(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
 			r := runner{t, storetest.MigratedDSN(t, engine)}
+			r.unsigned()
 			dir := t.TempDir()
 			write := func(name, body string) string {
 				p := filepath.Join(dir, name)

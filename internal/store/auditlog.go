@@ -269,6 +269,9 @@ var auditedTables = []auditedTable{
 	{name: "regdoc_records"},
 	{name: "notices"},
 	{name: "signatures"}, // Part 11 signatures; verify also checks each still matches the record it signs
+	// The acts that need a signature (changes of the setting) and the records of signed acts (issue 18).
+	{name: "signature_requirements"},
+	{name: "act_records"},
 	// Notification rules (issue 18): a webhook rule's secret is in the row, so its hash covers it.
 	{name: "notify_rules"},
 	// ISAO participation (§IX evidence): memberships, their documents (the row names the content's SHA-256), the

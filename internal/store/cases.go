@@ -729,7 +729,13 @@ func (db *DB) SetCaseState(ctx context.Context, id int64, state vigil.CaseState,
 			return err
 		}
 		tx.wrote("cases", id)
-		return tx.Audit(ctx, "case.state", "case", idText(id), map[string]vigil.CaseState{"state": old}, map[string]vigil.CaseState{"state": state}, reason)
+		if err := tx.Audit(ctx, "case.state", "case", idText(id), map[string]vigil.CaseState{"state": old}, map[string]vigil.CaseState{"state": state}, reason); err != nil {
+			return err
+		}
+		if state != vigil.CaseClosed {
+			return nil
+		}
+		return tx.recordAct(ctx, vigil.ActCaseClosure, id, "case", id, map[string]any{"case": id, "state": state, "from": old, "reason": reason})
 	})
 }
 

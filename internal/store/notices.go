@@ -160,6 +160,9 @@ func (db *DB) ClaimNoticeSend(ctx context.Context, id int64, recipients []vigil.
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			out = old
+			if _, signing := vigil.SigningFrom(ctx); signing && err == nil {
+				return vigil.Errorf(vigil.ECONFLICT, "notice %d is no longer a draft (%s): it was released by another send", id, old.State)
+			}
 			return err
 		}
 		claimed = true
@@ -167,7 +170,17 @@ func (db *DB) ClaimNoticeSend(ctx context.Context, id int64, recipients []vigil.
 			return err
 		}
 		tx.wrote("notices", id)
-		return tx.Audit(ctx, "notice.send", "notice", idText(id), old, out, reason)
+		if err := tx.Audit(ctx, "notice.send", "notice", idText(id), old, out, reason); err != nil {
+			return err
+		}
+		// One release record per case of the notice, each signed: every case's records show its communication signed.
+		for _, c := range out.Cases {
+			if err := tx.recordAct(ctx, vigil.ActNoticeRelease, c, "notice", id, map[string]any{"notice": id, "subject": out.Subject, "cases": out.Cases,
+				"elements": out.Elements, "recipients": out.Recipients, "sent_date": out.SentDate, "missing_reason": reason}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, claimed, err
 }

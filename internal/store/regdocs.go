@@ -87,7 +87,11 @@ func (db *DB) AddRegRecord(ctx context.Context, r *vigil.RegRecord, reason strin
 		} else if r.DeviceID == 0 {
 			obj, objID = "org", ""
 		}
-		return tx.Audit(ctx, "regdoc."+r.Kind, obj, objID, nil, r, reason)
+		if err := tx.Audit(ctx, "regdoc."+r.Kind, obj, objID, nil, r, reason); err != nil {
+			return err
+		}
+		_, err = tx.signAct(ctx, "regdoc_record", id)
+		return err
 	})
 }
 

@@ -233,7 +233,10 @@ func (db *DB) SetVV(ctx context.Context, id int64, vv vigil.VVRecord, reason str
 			return err
 		}
 		tx.wrote("fix_releases", id)
-		return tx.Audit(ctx, "remediation.vv", "case", idText(f.CaseID), map[string]any{"fix": id, "vv": old}, map[string]any{"fix": id, "vv": vv}, reason)
+		if err := tx.Audit(ctx, "remediation.vv", "case", idText(f.CaseID), map[string]any{"fix": id, "vv": old}, map[string]any{"fix": id, "vv": vv}, reason); err != nil {
+			return err
+		}
+		return tx.recordAct(ctx, vigil.ActFixValidation, f.CaseID, "fix_release", id, map[string]any{"fix": id, "release": f.Release, "vv": vv})
 	})
 }
 

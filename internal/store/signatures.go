@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -20,6 +21,10 @@ var signable = map[string]string{
 	"assessment":    "assessments",    // a case's determination
 	"case_event":    "case_events",    // a dated regulatory event (customer notified, fix validated, case closure ...)
 	"regdoc_record": "regdoc_records", // an 806 report filed, an 806.20 record, a premarket decision
+	// The acts whose object changes later sign their act record (recordAct).
+	string(vigil.ActCaseClosure):   "act_records",
+	string(vigil.ActFixValidation): "act_records",
+	string(vigil.ActNoticeRelease): "act_records",
 }
 
 // SignableKinds lists the kinds of record a signature may sign.
@@ -112,6 +117,142 @@ func (tx *Tx) sign(ctx context.Context, p *vigil.ProvenSigner, recordID int64) (
 	s.ID = id
 	tx.wrote("signatures", id)
 	return s, tx.Audit(ctx, "signature.sign", s.Kind, idText(s.RecordID), nil, s, string(s.Meaning))
+}
+
+// signAct signs the record of kind with id that tx just wrote for a signed act, when ctx carries the act's
+// signing (vigil.WithSigning, set by esign once the signer re-authenticated): the act and its signature commit
+// together or not at all. Without a signing it does nothing (the act needs none). The signature is returned.
+func (tx *Tx) signAct(ctx context.Context, kind string, id int64) (*vigil.Signature, error) {
+	p, ok := vigil.SigningFrom(ctx)
+	if !ok {
+		return nil, nil
+	}
+	if p.Kind != kind {
+		return nil, vigil.Errorf(vigil.EINTERNAL, "the act's signer was proven for a %s, not the %s it records", p.Kind, kind)
+	}
+	if tx.signed > 0 {
+		p.CodeHash = "" // one proof signs the act's records (a notice's cases): its code is redeemed once
+	}
+	s, err := tx.sign(ctx, &p, id)
+	if err != nil {
+		return nil, err
+	}
+	tx.signed++
+	return s, nil
+}
+
+// recordAct writes the act record of an act whose object changes later (a case closed, a fix validated, a notice
+// released): what was done to which object as it was then (body), which the act's signature signs. It writes
+// nothing when ctx carries no signing. The caller audits the act after it.
+func (tx *Tx) recordAct(ctx context.Context, act vigil.SignedAct, caseID int64, objType string, objID int64, body any) error {
+	if _, ok := vigil.SigningFrom(ctx); !ok {
+		return nil
+	}
+	b, err := audit.Canonical(body)
+	if err != nil {
+		return err
+	}
+	var c sql.NullInt64
+	if caseID != 0 {
+		c = sql.NullInt64{Int64: caseID, Valid: true}
+	}
+	id, err := tx.insertID(ctx, "INSERT INTO act_records (act, case_id, object_type, object_id, body, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		string(act), c, objType, objID, string(b), tx.actor.String(), tx.NowText())
+	if err != nil {
+		return err
+	}
+	tx.wrote("act_records", id)
+	if err := tx.Audit(ctx, "act.record", objType, idText(objID), nil, map[string]any{"id": id, "act": act, "case_id": caseID, "body": b}, string(act)); err != nil {
+		return err
+	}
+	_, err = tx.signAct(ctx, string(act), id)
+	return err
+}
+
+// ActRecords lists the act records of a case (with its signatures' manifest left to the caller), oldest first.
+// Needs PermRead.
+func (db *DB) ActRecords(ctx context.Context, f vigil.ActRecordFilter) (_ []*vigil.ActRecord, err error) {
+	defer vigil.Wrap(&err, "store.ActRecords", f.CaseID)
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if f.CaseID != 0 {
+		args = append(args, f.CaseID)
+		where = append(where, fmt.Sprintf("case_id = $%d", len(args)))
+	}
+	if f.ObjectType != "" {
+		args = append(args, f.ObjectType, f.ObjectID)
+		where = append(where, fmt.Sprintf("object_type = $%d AND object_id = $%d", len(args)-1, len(args)))
+	}
+	var out []*vigil.ActRecord
+	err = db.snapshot(ctx, func(q querier) error {
+		var err error
+		out, err = queryAll(ctx, q, func(row interface{ Scan(...any) error }) (*vigil.ActRecord, error) {
+			var r vigil.ActRecord
+			var c sql.NullInt64
+			var body, at string
+			err := row.Scan(&r.ID, &r.Act, &c, &r.ObjectType, &r.ObjectID, &body, &r.Actor, &at)
+			r.CaseID, r.Body, r.CreatedAt = c.Int64, json.RawMessage(body), parseTime(sql.NullString{String: at, Valid: true})
+			return &r, err
+		}, "SELECT id, act, case_id, object_type, object_id, body, actor, created_at FROM act_records WHERE "+strings.Join(where, " AND ")+" ORDER BY id", args...)
+		return err
+	})
+	if out == nil {
+		out = []*vigil.ActRecord{}
+	}
+	return out, err
+}
+
+// SignatureRequirements lists the changes of the organization's signature requirements, oldest first (the newest
+// per act stands; an act never changed needs a signature). Needs PermRead.
+func (db *DB) SignatureRequirements(ctx context.Context) (_ []*vigil.SignatureRequirement, err error) {
+	defer vigil.Wrap(&err, "store.SignatureRequirements", "")
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	var out []*vigil.SignatureRequirement
+	err = db.snapshot(ctx, func(q querier) error {
+		var err error
+		out, err = queryAll(ctx, q, func(row interface{ Scan(...any) error }) (*vigil.SignatureRequirement, error) {
+			var r vigil.SignatureRequirement
+			var at string
+			err := row.Scan(&r.ID, &r.Act, &r.Required, &r.Reason, &r.SetBy, &at)
+			r.SetAt = parseTime(sql.NullString{String: at, Valid: true})
+			return &r, err
+		}, "SELECT id, act, required, reason, actor, created_at FROM signature_requirements ORDER BY id")
+		return err
+	})
+	return out, err
+}
+
+// SetSignatureRequirement records whether act needs a Part 11 signature from now on, with the reason, audited.
+// Needs PermUsers (an admin).
+func (db *DB) SetSignatureRequirement(ctx context.Context, r *vigil.SignatureRequirement) (err error) {
+	defer vigil.Wrap(&err, "store.SetSignatureRequirement", string(r.Act))
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return err
+	}
+	if err := r.Act.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Reason) == "" {
+		return vigil.Errorf(vigil.EINVALID, "reason: required: say why %s does or does not need a signature", r.Act.Text())
+	}
+	if err := vigil.Text("reason", r.Reason, vigil.MaxText); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		r.SetBy, r.SetAt = tx.actor.String(), tx.Now()
+		id, err := tx.insertID(ctx, "INSERT INTO signature_requirements (act, required, reason, actor, created_at) VALUES ($1, $2, $3, $4, $5)",
+			string(r.Act), r.Required, r.Reason, r.SetBy, tx.NowText())
+		if err != nil {
+			return err
+		}
+		r.ID = id
+		tx.wrote("signature_requirements", id)
+		return tx.Audit(ctx, "signature.requirement", "act", string(r.Act), nil, map[string]any{"act": r.Act, "required": r.Required}, r.Reason)
+	})
 }
 
 // Signatures lists the signatures of the records of kind with the given ids, oldest first, each marked Broken when

@@ -278,6 +278,9 @@ type Tx struct {
 	touched map[string][]int64
 	// conn is the connection a bulk load's transaction runs on (PostgreSQL, transactBulk), for copyFrom.
 	conn *sql.Conn
+	// signed counts the signatures of the act a signing context asked for (signAct): a transaction run with one
+	// that signed nothing does not commit, so an act can never lose the signature its request carried.
+	signed int
 }
 
 // copyFrom writes rows (one value per column of cols) into table through PostgreSQL's COPY on the transaction's
@@ -354,6 +357,10 @@ func (db *DB) try(ctx context.Context, actor vigil.Actor, ownConn bool, fn func(
 	if len(tx.touched) > 0 {
 		sqltx.Rollback()
 		return fmt.Errorf("audited rows of %v were written without an audit event", slices.Sorted(maps.Keys(tx.touched)))
+	}
+	if _, ok := vigil.SigningFrom(ctx); ok && tx.signed == 0 {
+		sqltx.Rollback()
+		return fmt.Errorf("a signed act's transaction recorded no signature: the act was not written")
 	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

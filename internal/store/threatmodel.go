@@ -673,7 +673,11 @@ func (db *DB) AssessTraced(ctx context.Context, a *vigil.Assessment, threats []s
 			Threats []string `json:"threats"`
 		}{a, refs}
 		tx.wrote("assessments", a.ID)
-		return tx.Audit(ctx, "case.assess", "case", idText(a.CaseID), nil, audited, a.Rationale)
+		if err := tx.Audit(ctx, "case.assess", "case", idText(a.CaseID), nil, audited, a.Rationale); err != nil {
+			return err
+		}
+		_, err = tx.signAct(ctx, "assessment", a.ID)
+		return err
 	})
 }
 

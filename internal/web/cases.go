@@ -198,14 +198,16 @@ func (s *Server) casesBulk(w http.ResponseWriter, r *http.Request) error {
 	var act func(id int64) error
 	switch action := f.Get("action"); action {
 	case "state":
-		state, reason := vigil.CaseState(f.Get("state")), strings.TrimSpace(f.Get("reason"))
-		act = func(id int64) error { return s.svc.Cases.SetCaseState(r.Context(), id, state, reason) }
+		state, reason, sig := vigil.CaseState(f.Get("state")), strings.TrimSpace(f.Get("reason")), closing(r)
+		act = func(id int64) error {
+			return s.signed(r, sig, func() error { return s.svc.Cases.SetCaseState(r.Context(), id, state, reason, sig) })
+		}
 	case "assess":
 		act = func(id int64) error {
 			in, err := assessInput(r, id)
 			if err == nil {
 				in.Risk, in.RiskReason = vigil.Risk(f.Get("risk")), strings.TrimSpace(f.Get("risk_reason"))
-				_, err = s.svc.Cases.Assess(r.Context(), in)
+				err = s.assess(r, in)
 			}
 			return err
 		}
@@ -344,9 +346,14 @@ func (s *Server) caseForm(name, anchor, done, failed string, act func(r *http.Re
 func (s *Server) caseAssess(r *http.Request, id int64) error {
 	in, err := assessInput(r, id)
 	if err == nil {
-		_, err = s.svc.Cases.Assess(r.Context(), in)
+		err = s.assess(r, in)
 	}
 	return err
+}
+
+// assess records an assessment from a form, with the signature its signing fields carry.
+func (s *Server) assess(r *http.Request, in cases.AssessInput) error {
+	return s.signed(r, in.Signature, func() error { _, err := s.svc.Cases.Assess(r.Context(), in); return err })
 }
 
 func (s *Server) caseEvent(r *http.Request, id int64) error {
@@ -383,7 +390,19 @@ func (s *Server) caseMerge(r *http.Request, id int64) error {
 }
 
 func (s *Server) caseState(r *http.Request, id int64) error {
-	return s.svc.Cases.SetCaseState(r.Context(), id, vigil.CaseState(r.PostFormValue("state")), strings.TrimSpace(r.PostFormValue("reason")))
+	sig := closing(r)
+	return s.signed(r, sig, func() error {
+		return s.svc.Cases.SetCaseState(r.Context(), id, vigil.CaseState(r.PostFormValue("state")), strings.TrimSpace(r.PostFormValue("reason")), sig)
+	})
+}
+
+// closing reads the signature of a state form: only closing is signed, so the signing fields of a form that
+// reopens a case or marks it for review are left alone.
+func closing(r *http.Request) *vigil.SignRequest {
+	if vigil.CaseState(r.PostFormValue("state")) != vigil.CaseClosed {
+		return nil
+	}
+	return formSignature(r)
 }
 
 // ---- API: /api/v1/cases mirrors `vigil case ...`
@@ -478,7 +497,8 @@ func apiCaseWrite[T any](s *Server, status int, write func(r *http.Request, id i
 
 func (s *Server) apiCaseAssess(r *http.Request, id int64, in *cases.AssessInput) (any, error) {
 	in.CaseID = id
-	return s.svc.Cases.Assess(r.Context(), *in)
+	var a *vigil.Assessment
+	return a, s.signed(r, in.Signature, func() (err error) { a, err = s.svc.Cases.Assess(r.Context(), *in); return err })
 }
 
 func (s *Server) apiCaseEvent(w http.ResponseWriter, r *http.Request) error {
@@ -523,10 +543,12 @@ func (s *Server) apiCaseLearned(r *http.Request, id int64, in *learnedIn) (any, 
 type caseStateIn struct {
 	State  vigil.CaseState `json:"state"`
 	Reason string          `json:"reason"`
+	// Signature signs a closure (meaning, signer, password): required unless the organization switched it off.
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
 }
 
 func (s *Server) apiCaseState(r *http.Request, id int64, in *caseStateIn) (any, error) {
-	return nil, s.svc.Cases.SetCaseState(r.Context(), id, in.State, in.Reason)
+	return nil, s.signed(r, in.Signature, func() error { return s.svc.Cases.SetCaseState(r.Context(), id, in.State, in.Reason, in.Signature) })
 }
 
 // ownerIn gives a case to a user (`vigil case assign`); "" for nobody.

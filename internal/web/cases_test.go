@@ -147,7 +147,7 @@ func TestCaseQueue(t *testing.T) {
 				t.Errorf("the unassessed case on 2025-07-03: %v", lines(got))
 			}
 			// Closed, the case leaves the default queue and is listed under closed.
-			if err := e.app.Cases.SetCaseState(sys(), springCase, vigil.CaseClosed, "Not shipped in any fielded unit."); err != nil {
+			if err := e.app.Cases.SetCaseState(sys(), springCase, vigil.CaseClosed, "Not shipped in any fielded unit.", nil); err != nil {
 				t.Fatal(err)
 			}
 			if rows := queue(""); len(rows) != 1 || rows[0].Vulnerability != "CVE-2021-44228" {

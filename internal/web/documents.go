@@ -24,12 +24,13 @@ type Reports interface {
 	CaseRecords(ctx context.Context, caseID int64) (*regdocs.CaseRecords, error)
 	// File806 and File806Amendment mark the report (or an 806.10(d) amendment) filed; the report records
 	// part806_filed on the case. Need PermReport.
-	File806(ctx context.Context, caseID int64, date vigil.Date, reason string) (*vigil.RegRecord, error)
-	File806Amendment(ctx context.Context, caseID int64, date vigil.Date, reason string) (*vigil.RegRecord, error)
+	// Each act carries its Part 11 signature (sig) unless the organization switched that off.
+	File806(ctx context.Context, caseID int64, date vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error)
+	File806Amendment(ctx context.Context, caseID int64, date vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error)
 	// SignOff80620 signs off the 806.20 record as it stands. Needs PermReport.
-	SignOff80620(ctx context.Context, caseID int64, reason string) (*regdocs.SignOff, error)
+	SignOff80620(ctx context.Context, caseID int64, reason string, sig *vigil.SignRequest) (*regdocs.SignOff, error)
 	// DecidePremarket records the case's premarket-submission decision with its basis. Needs PermReport.
-	DecidePremarket(ctx context.Context, caseID int64, p regdocs.PremarketDecision, reason string) (*regdocs.PremarketDecision, error)
+	DecidePremarket(ctx context.Context, caseID int64, p regdocs.PremarketDecision, reason string, sig *vigil.SignRequest) (*regdocs.PremarketDecision, error)
 	// Settings are the documents' settings in force for a device (0: the organization's), OwnSettings those
 	// recorded for it alone; SetSettings replaces them (PermReport).
 	Settings(ctx context.Context, deviceID int64) (regdocs.Settings, error)
@@ -180,54 +181,38 @@ type filingIn struct {
 	Amendment bool       `json:"amendment,omitempty"` // an 806.10(d) amendment of the filed report
 	Date      vigil.Date `json:"date,omitzero"`       // the day it was filed (default today)
 	Reason    string     `json:"reason,omitempty"`
+	// Signature signs the filing (meaning, signer, password): required unless the organization switched it off.
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
 }
 
-func (s *Server) file806(ctx context.Context, id int64, in filingIn) (*vigil.RegRecord, error) {
+func (s *Server) file806(r *http.Request, id int64, in filingIn) (rec *vigil.RegRecord, err error) {
 	svc, err := s.regdocs()
 	if err != nil {
 		return nil, err
 	}
-	if in.Amendment {
-		return svc.File806Amendment(ctx, id, in.Date, in.Reason)
-	}
-	return svc.File806(ctx, id, in.Date, in.Reason)
-}
-
-// signOffIn signs off the 806.20 record; with a signer and password (or code) the sign-off is also signed electronically
-// (21 CFR Part 11, meaning approval unless given), as `vigil report 806.20 --sign-off --user NAME` does.
-type signOffIn struct {
-	Reason   string                 `json:"reason,omitempty"`
-	Signer   string                 `json:"signer,omitempty"`
-	Password string                 `json:"password,omitempty"`
-	Code     string                 `json:"code,omitempty"` // a one-time signing code instead of the password (/sign/step-up)
-	Meaning  vigil.SignatureMeaning `json:"meaning,omitempty"`
-}
-
-// signOff signs off the case's 806.20 record and, with a signer, signs the sign-off. A refused signature leaves
-// the sign-off recorded; signing off again signs that same sign-off (the service returns it).
-func (s *Server) signOff(r *http.Request, id int64, in signOffIn) (*regdocs.SignOff, error) {
-	svc, err := s.regdocs()
-	if err != nil {
-		return nil, err
-	}
-	if in.Signer != "" {
-		if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
-			return nil, err
+	return rec, s.signed(r, in.Signature, func() (err error) {
+		if in.Amendment {
+			rec, err = svc.File806Amendment(r.Context(), id, in.Date, in.Reason, in.Signature)
+		} else {
+			rec, err = svc.File806(r.Context(), id, in.Date, in.Reason, in.Signature)
 		}
-	}
-	so, err := svc.SignOff80620(r.Context(), id, in.Reason)
-	if err != nil || in.Signer == "" {
-		return so, err
-	}
-	if in.Meaning == "" {
-		in.Meaning = vigil.MeaningApproval
-	}
-	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: so.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password, Code: in.Code})
+		return err
+	})
+}
+
+// signOffIn signs off the 806.20 record (`vigil report 806.20 --sign-off`), with the signer's Part 11 signature
+// (required unless the organization switched it off).
+type signOffIn struct {
+	Reason    string             `json:"reason,omitempty"`
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
+}
+
+func (s *Server) signOff(r *http.Request, id int64, in signOffIn) (so *regdocs.SignOff, err error) {
+	svc, err := s.regdocs()
 	if err != nil {
-		return nil, signRefused(err, fmt.Sprintf("the sign-off is recorded (record %d) but not signed: ", so.ID))
+		return nil, err
 	}
-	so.Signatures = append(so.Signatures, sig.Manifest(s.zone(r.Context())))
-	return so, nil
+	return so, s.signed(r, in.Signature, func() (err error) { so, err = svc.SignOff80620(r.Context(), id, in.Reason, in.Signature); return err })
 }
 
 // signRefused turns a refused signature into the form's answer, not the session's: the page says why and the
@@ -239,44 +224,27 @@ func signRefused(err error, prefix string) error {
 	return err
 }
 
-// premarketIn records the premarket-submission decision (`vigil report premarket --decide`); with a signer and
-// password (or code) the decision record is also signed electronically.
+// premarketIn records the premarket-submission decision (`vigil report premarket --decide`), with the decider's
+// Part 11 signature (required unless the organization switched it off).
 type premarketIn struct {
-	Decision   string                 `json:"decision"` // pma_supplement, 30_day_notice, 510k or none
-	Basis      string                 `json:"basis"`
-	Submission string                 `json:"submission,omitempty"` // the supplement's or 510(k)'s number, once known
-	Date       vigil.Date             `json:"date,omitzero"`        // the day it was decided (default today)
-	Reason     string                 `json:"reason,omitempty"`
-	Signer     string                 `json:"signer,omitempty"`
-	Password   string                 `json:"password,omitempty"`
-	Code       string                 `json:"code,omitempty"` // a one-time signing code instead of the password (/sign/step-up)
-	Meaning    vigil.SignatureMeaning `json:"meaning,omitempty"`
+	Decision   string             `json:"decision"` // pma_supplement, 30_day_notice, 510k or none
+	Basis      string             `json:"basis"`
+	Submission string             `json:"submission,omitempty"` // the supplement's or 510(k)'s number, once known
+	Date       vigil.Date         `json:"date,omitzero"`        // the day it was decided (default today)
+	Reason     string             `json:"reason,omitempty"`
+	Signature  *vigil.SignRequest `json:"signature,omitempty"`
 }
 
-func (s *Server) decidePremarket(r *http.Request, id int64, in premarketIn) (*regdocs.PremarketDecision, error) {
+func (s *Server) decidePremarket(r *http.Request, id int64, in premarketIn) (d *regdocs.PremarketDecision, err error) {
 	svc, err := s.regdocs()
 	if err != nil {
 		return nil, err
 	}
-	if in.Signer != "" {
-		if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
-			return nil, err
-		}
-	}
 	p := regdocs.PremarketDecision{Decision: in.Decision, Basis: in.Basis, Submission: in.Submission, Date: in.Date}
-	d, err := svc.DecidePremarket(r.Context(), id, p, in.Reason)
-	if err != nil || in.Signer == "" {
-		return d, err
-	}
-	if in.Meaning == "" {
-		in.Meaning = vigil.MeaningApproval
-	}
-	sig, err := s.sign(r, vigil.SignRequest{Kind: regdocs.SignKind, RecordID: d.ID, Meaning: in.Meaning, Signer: in.Signer, Password: in.Password, Code: in.Code})
-	if err != nil {
-		return nil, signRefused(err, fmt.Sprintf("the decision is recorded (record %d) but not signed: ", d.ID))
-	}
-	d.Signatures = append(d.Signatures, sig.Manifest(s.zone(r.Context())))
-	return d, nil
+	return d, s.signed(r, in.Signature, func() (err error) {
+		d, err = svc.DecidePremarket(r.Context(), id, p, in.Reason, in.Signature)
+		return err
+	})
 }
 
 // optDate reads an optional date field: nil is the zero date, the service's today.
@@ -292,13 +260,12 @@ func (s *Server) caseFile806(r *http.Request, id int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.file806(r.Context(), id, filingIn{Amendment: r.PostFormValue("amendment") != "", Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	_, err = s.file806(r, id, filingIn{Amendment: r.PostFormValue("amendment") != "", Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason")), Signature: formSignature(r)})
 	return err
 }
 
 func (s *Server) caseSignOff(r *http.Request, id int64) error {
-	sr := signRequestForm(r)
-	_, err := s.signOff(r, id, signOffIn{Reason: strings.TrimSpace(r.PostFormValue("reason")), Signer: sr.Signer, Password: sr.Password, Code: sr.Code, Meaning: sr.Meaning})
+	_, err := s.signOff(r, id, signOffIn{Reason: strings.TrimSpace(r.PostFormValue("reason")), Signature: formSignature(r)})
 	return err
 }
 
@@ -307,10 +274,8 @@ func (s *Server) casePremarket(r *http.Request, id int64) error {
 	if err != nil {
 		return err
 	}
-	sr := signRequestForm(r)
 	in := premarketIn{Decision: r.PostFormValue("decision"), Basis: strings.TrimSpace(r.PostFormValue("basis")),
-		Submission: strings.TrimSpace(r.PostFormValue("submission")), Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason")),
-		Signer: sr.Signer, Password: sr.Password, Code: sr.Code, Meaning: sr.Meaning}
+		Submission: strings.TrimSpace(r.PostFormValue("submission")), Date: d, Reason: strings.TrimSpace(r.PostFormValue("reason")), Signature: formSignature(r)}
 	_, err = s.decidePremarket(r, id, in)
 	return err
 }
@@ -333,7 +298,7 @@ func (s *Server) apiCaseRecords(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiFile806(r *http.Request, id int64, in *filingIn) (any, error) {
-	return s.file806(r.Context(), id, *in)
+	return s.file806(r, id, *in)
 }
 
 func (s *Server) apiSignOff(r *http.Request, id int64, in *signOffIn) (any, error) {

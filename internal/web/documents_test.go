@@ -59,9 +59,9 @@ func TestDocumentLinksAndRoutes(t *testing.T) {
 }
 
 // TestRegulatoryRecordForms: the case page's forms and the API record what the CLI records — the 806 report marked
-// filed (with part806_filed on the case), the 806.20 sign-off signed under Part 11 (a mistyped password leaves
-// one unsigned sign-off, which the retry signs), the premarket decision with its basis — and a viewer gets neither
-// the forms nor the writes.
+// filed (with part806_filed on the case), the 806.20 sign-off signed under Part 11 in its own transaction (a
+// mistyped password records nothing; the retry records one signed sign-off), the premarket decision with its basis
+// — and a viewer gets neither the forms nor the writes.
 func TestRegulatoryRecordForms(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestRegulatoryRecordForms(t *testing.T) {
 			ctlPath := fmt.Sprintf("/cases/%d", e.controlledCase)
 			signOff := url.Values{"csrf": {ra.csrf}, "meaning": {"approval"}, "signer": {vigil.RoleRegulatory}, "password": {"wrong password 123"}, "reason": {"RA review"}}
 			res, body = ra.postForm(ctlPath+"/part806/sign-off", signOff)
-			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "but not signed") {
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "wrong user name or password") {
 				t.Errorf("a wrong password: %d %s", res.StatusCode, clip(body))
 			}
 			signOff.Set("password", password(vigil.RoleRegulatory))
@@ -142,7 +142,7 @@ func TestRegulatoryRecordForms(t *testing.T) {
 				t.Errorf("a PMA supplement for a 510(k) device: %d %s", res.StatusCode, body)
 			}
 			res, body = ra.api("POST", fmt.Sprintf("/api/v1/cases/%d/premarket", e.log4jCase), map[string]any{"decision": "none", "basis": "Patch within the cleared design.",
-				"signer": vigil.RoleRegulatory, "password": password(vigil.RoleRegulatory)})
+				"signature": map[string]any{"meaning": "approval", "signer": vigil.RoleRegulatory, "password": password(vigil.RoleRegulatory)}})
 			var pd regdocs.PremarketDecision
 			if err := json.Unmarshal([]byte(body), &pd); err != nil || res.StatusCode != http.StatusCreated || pd.Decision != "none" || len(pd.Signatures) != 1 {
 				t.Errorf("premarket: %d %s", res.StatusCode, body)

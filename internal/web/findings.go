@@ -302,8 +302,11 @@ type timelineItem struct {
 	Risk    vigil.Risk
 	// Retraction withdrew the record: it is shown struck through, with the reason.
 	Retraction *vigil.Retraction
-	// Signatures are the manifestations of the record's Part 11 signatures (21 CFR 11.50).
+	// Signatures are the manifestations of the record's Part 11 signatures (21 CFR 11.50), of the record signKind
+	// signID (signTimeline).
 	Signatures []string
+	signKind   string
+	signID     int64
 }
 
 // Late says the record was entered on another day than it happened.
@@ -471,11 +474,11 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 	items := []timelineItem{d0}
 	assessed := func(a *vigil.Assessment, title string) timelineItem {
 		return timelineItem{Date: a.Date, Time: a.CreatedAt, Entered: vigil.DateOf(a.CreatedAt, nil), Ref: vigil.RecordRef{Kind: vigil.RecordAssessment, ID: a.ID}.String(),
-			Kind: "assessed", Title: title + ": " + string(a.Risk), Detail: a.Rationale, Actor: a.Actor, Risk: a.Risk}
+			Kind: "assessed", Title: title + ": " + string(a.Risk), Detail: a.Rationale, Actor: a.Actor, Risk: a.Risk, signKind: "assessment", signID: a.ID}
 	}
 	event := func(e *vigil.CaseEvent) timelineItem {
 		return timelineItem{Date: e.Date, Time: e.CreatedAt, Entered: vigil.DateOf(e.CreatedAt, nil), Ref: vigil.RecordRef{Kind: vigil.RecordEvent, ID: e.ID}.String(),
-			Kind: "event", Title: eventLabel(e), Detail: e.Note, Actor: e.Actor}
+			Kind: "event", Title: eventLabel(e), Detail: e.Note, Actor: e.Actor, signKind: "case_event", signID: e.ID}
 	}
 	for i, a := range v.Assessments {
 		title := "Assessed"
@@ -489,6 +492,10 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 	}
 	for _, e := range v.Events {
 		items = append(items, event(e))
+	}
+	for _, x := range v.Acts {
+		items = append(items, timelineItem{Date: vigil.DateOf(x.CreatedAt, nil), Time: x.CreatedAt, Kind: "act", Title: actTitle[x.Act], Detail: string(x.Body),
+			Actor: x.Actor, signKind: string(x.Act), signID: x.ID})
 	}
 	for _, d := range v.Disclosures {
 		items = append(items, timelineItem{Date: vigil.DateOf(d.CreatedAt, nil), Time: d.CreatedAt, Kind: "disclosure", Title: "Disclosure coordination",
@@ -528,6 +535,13 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 		return items[i].Time.Before(items[j].Time)
 	})
 	return items
+}
+
+// actTitle names the record of a signed act on the timeline.
+var actTitle = map[vigil.SignedAct]string{
+	vigil.ActCaseClosure:   "Case closed (signed act)",
+	vigil.ActFixValidation: "Fix validated: V&V recorded (signed act)",
+	vigil.ActNoticeRelease: "Customer notice released (signed act)",
 }
 
 func evidenceText(e vigil.Evidence) string {
@@ -623,7 +637,7 @@ func assessInput(r *http.Request, caseID int64) (cases.AssessInput, error) {
 		Severity: f.Get("severity"), SeverityReason: strings.TrimSpace(f.Get("severity_reason")),
 		Exploitability: vigil.Exploitability(f.Get("exploitability")), ExploitabilityReason: strings.TrimSpace(f.Get("exploitability_reason")),
 		Controls: append(append([]string(nil), f["control"]...), lines(f.Get("controls"))...), ConfidentialityOnly: f.Get("confidentiality_only") != "", VEXStatus: vigil.VEXStatus(f.Get("vex_status")),
-		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale"))}
+		Interim: f.Get("interim") != "", Rationale: strings.TrimSpace(f.Get("rationale")), Signature: formSignature(r)}
 	for i, v := range f["signal"] {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -669,7 +683,7 @@ func (s *Server) assessForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	in, err := assessInput(r, caseID)
 	if err == nil {
-		if _, err = s.svc.Cases.Assess(r.Context(), in); err == nil {
+		if err = s.assess(r, in); err == nil {
 			return redirect(w, r, "/findings/"+itoa(id)+"#determination", "assessed")
 		}
 	}
@@ -819,8 +833,8 @@ func (s *Server) apiAssess(w http.ResponseWriter, r *http.Request) error {
 	if in.CaseID, err = s.caseOf(r.Context(), id); err != nil {
 		return err
 	}
-	a, err := s.svc.Cases.Assess(r.Context(), in)
-	if err != nil {
+	var a *vigil.Assessment
+	if err := s.signed(r, in.Signature, func() (err error) { a, err = s.svc.Cases.Assess(r.Context(), in); return err }); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a)

@@ -33,8 +33,8 @@ func (s *Server) noticeRoutes() []route {
 		{Method: "GET", Pattern: "/notices/{id}", Perm: vigil.PermRead, Summary: "the notice builder: the four elements (editable while a draft) and their check, the recipients, the plain-text and HTML preview, sending, and each recipient's delivery log once sent", h: s.noticePage},
 		{Method: "GET", Pattern: "/notices/{id}/preview", Perm: vigil.PermRead, Summary: "the notice's HTML body exactly as recipients will receive it", h: s.noticeHTML},
 		{Method: "POST", Pattern: "/notices/{id}", Perm: vigil.PermEvent, Summary: "edit a draft notice's subject and elements (a)–(d), with a reason", Example: exampleNoticeForm, h: s.noticeEditForm},
-		{Method: "POST", Pattern: "/notices/{id}/send", Perm: vigil.PermEvent, Summary: "send a notice to every contact of the consignees of the affected versions and record customer_notified on its cases (a reason is required when an element is missing)",
-			Example: url.Values{"reason": {"The fix is not scheduled yet; the next notice will say when."}}, h: s.noticeSendForm},
+		{Method: "POST", Pattern: "/notices/{id}/send", Perm: vigil.PermEvent, Summary: "send a notice to every contact of the consignees of the affected versions and record customer_notified on its cases (a reason is required when an element is missing); the release is signed (21 CFR Part 11) unless the organization switched that off",
+			Example: url.Values{"reason": {"The fix is not scheduled yet; the next notice will say when."}, "meaning": {"approval"}, "signer": {"SIGNER"}, "password": {"PASSWORD"}}, h: s.noticeSendForm},
 		{Method: "POST", Pattern: "/advisories", Perm: vigil.PermEvent, Summary: "draft a CSAF advisory for cases (case, repeatable) or a notice's cases (notice), with a TLP label",
 			Example: url.Values{"case": {"1"}, "tlp": {"WHITE"}}, h: s.advisoryDraftForm},
 		{Method: "GET", Pattern: "/advisories/{id}", Perm: vigil.PermRead, Summary: "a CSAF advisory: its revisions, its CSAF 2.0 document (a draft rendered from the live records) and the publish form", h: s.advisoryPage},
@@ -48,8 +48,8 @@ func (s *Server) noticeRoutes() []route {
 		{API: true, Method: "POST", Pattern: "/api/v1/notices/{id}", Perm: vigil.PermEvent, Summary: "edit a draft: the subject and the elements given (a, b, c, d; an empty text clears one), with a reason",
 			Example: exampleNoticeEdit, In: noticeEditIn{}, Resp: noticeOut{}, h: s.apiNoticeEdit},
 		{API: true, Method: "GET", Pattern: "/api/v1/notices/{id}/preview", Perm: vigil.PermRead, Summary: "the notice as recipients will read it (subject, plain text, HTML), who will receive it and which consignees have no address", Resp: &vigil.NoticePreview{}, h: s.apiNoticePreview},
-		{API: true, Method: "POST", Pattern: "/api/v1/notices/{id}/send", Perm: vigil.PermEvent, Summary: "send the notice (once: a retry sends nothing twice) and record customer_notified on its cases; reason is required when an element is missing",
-			Example: map[string]any{"reason": "The fix is not scheduled yet; the next notice will say when."}, In: noticeSendIn{}, Resp: noticeOut{}, h: s.apiNoticeSend},
+		{API: true, Method: "POST", Pattern: "/api/v1/notices/{id}/send", Perm: vigil.PermEvent, Summary: "send the notice (once: a retry sends nothing twice) and record customer_notified on its cases; reason is required when an element is missing; signature (meaning, signer, password) signs the release unless the organization switched that off",
+			Example: map[string]any{"reason": "The fix is not scheduled yet; the next notice will say when.", "signature": exampleSig}, In: noticeSendIn{}, Resp: noticeOut{}, h: s.apiNoticeSend},
 		{API: true, Method: "GET", Pattern: "/api/v1/advisories", Perm: vigil.PermRead, Summary: "CSAF advisories, newest first", Resp: []*vigil.SecurityAdvisory{}, h: s.apiAdvisories},
 		{API: true, Method: "POST", Pattern: "/api/v1/advisories", Perm: vigil.PermEvent, Summary: "draft a CSAF advisory for cases or a notice's cases (notice_id), TLP WHITE (public) unless given",
 			Example: map[string]any{"cases": []int64{1}, "tlp": "WHITE"}, In: advisoryDraftIn{}, Resp: &vigil.SecurityAdvisory{}, Status: 201, h: s.apiAdvisoryDraft},
@@ -309,7 +309,11 @@ func (s *Server) noticeSendForm(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	_, err = ns.SendNotice(r.Context(), id, strings.TrimSpace(r.PostFormValue("reason")))
+	sig := formSignature(r)
+	err = s.signed(r, sig, func() error {
+		_, err := ns.SendNotice(r.Context(), id, strings.TrimSpace(r.PostFormValue("reason")), sig)
+		return err
+	})
 	if err == nil {
 		return redirect(w, r, "/notices/"+itoa(id)+"#deliveries", "notice-sent")
 	}
@@ -434,6 +438,8 @@ type noticeEditIn struct {
 // noticeSendIn sends a notice.
 type noticeSendIn struct {
 	Reason string `json:"reason,omitempty"`
+	// Signature signs the release (meaning, signer, password): required unless the organization switched it off.
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
 }
 
 // noticeOut is a notice as `vigil notice show --format json` prints it.
@@ -562,7 +568,7 @@ func (s *Server) apiNoticeSend(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if _, err := ns.SendNotice(r.Context(), id, in.Reason); err != nil {
+	if err := s.signed(r, in.Signature, func() error { _, err := ns.SendNotice(r.Context(), id, in.Reason, in.Signature); return err }); err != nil {
 		return err
 	}
 	return s.writeNotice(w, r, http.StatusOK, id)

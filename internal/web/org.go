@@ -73,6 +73,8 @@ type settingsData struct {
 	// Documents is the regulatory documents' settings of the organization as JSON (as sent, when refused), and
 	// DocumentsError why they were refused.
 	Documents, DocumentsError string
+	// Signing is the organization's signature requirement of each act (nil without the signature service).
+	Signing []vigil.SignatureRequirement
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
@@ -102,6 +104,11 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		d.Form, d.Documents, d.DocumentsError, p.Error = nil, form.Get("settings"), p.Error, ""
 	} else if d.Documents, err = s.documentSettingsJSON(r.Context(), 0); err != nil {
 		return err
+	}
+	if s.svc.Signing != nil {
+		if d.Signing, err = s.svc.Signing.Requirements(r.Context()); err != nil {
+			return err
+		}
 	}
 	if len(o.Policy.AcceptanceMatrix) > 0 {
 		var b bytes.Buffer

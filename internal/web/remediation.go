@@ -21,7 +21,8 @@ type Remediation interface {
 	Remediation(ctx context.Context, caseID int64) (*remediation.Remediation, error)
 	SetPlan(ctx context.Context, p *vigil.RemediationPlan) (*remediation.Remediation, error)
 	AddFix(ctx context.Context, f *vigil.FixRelease) (*remediation.Remediation, error)
-	SetVV(ctx context.Context, fixID int64, vv vigil.VVRecord, reason string) (*remediation.Remediation, error)
+	// SetVV validates the fix; it carries a Part 11 signature (sig) unless the organization switched that off.
+	SetVV(ctx context.Context, fixID int64, vv vigil.VVRecord, reason string, sig *vigil.SignRequest) (*remediation.Remediation, error)
 	Distribute(ctx context.Context, fixID int64, d vigil.Distribution, reason string) (*remediation.Remediation, error)
 	AddDeployment(ctx context.Context, d *vigil.Deployment) (*remediation.Remediation, error)
 	// RetractFix and RetractVV withdraw a fix release or its V&V record with a reason (PermAssess).
@@ -72,6 +73,9 @@ type remediationIn struct {
 	Distribution *vigil.Distribution    `json:"distribution,omitempty"`
 	Deployment   *vigil.Deployment      `json:"deployment,omitempty"`
 	Reason       string                 `json:"reason,omitempty"`
+	// Signature signs a V&V record, which validates the fix (meaning, signer, password): required with action vv
+	// unless the organization switched it off.
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
 }
 
 // write records in on case id.
@@ -101,7 +105,7 @@ func (s *Server) remediationWrite(ctx context.Context, id int64, in remediationI
 			if in.VV == nil {
 				return nil, missing("vv")
 			}
-			return svc.SetVV(ctx, in.FixID, *in.VV, in.Reason)
+			return svc.SetVV(ctx, in.FixID, *in.VV, in.Reason, in.Signature)
 		}
 		if in.Distribution == nil {
 			return nil, missing("distribution")
@@ -217,8 +221,8 @@ func (s *Server) apiRemediationWrite(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	rem, err := s.remediationWrite(r.Context(), id, in)
-	if err != nil {
+	var rem *remediation.Remediation
+	if err := s.signed(r, in.Signature, func() (err error) { rem, err = s.remediationWrite(r.Context(), id, in); return err }); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rem)
@@ -366,7 +370,7 @@ func (s *Server) remediationForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	in, err := remediationFormInput(r)
 	if err == nil {
-		_, err = s.remediationWrite(r.Context(), id, in)
+		err = s.signed(r, in.Signature, func() error { _, err := s.remediationWrite(r.Context(), id, in); return err })
 	}
 	if err == nil {
 		return redirect(w, r, "/cases/"+itoa(id)+"/remediation#"+in.Action, "")
@@ -388,6 +392,9 @@ func remediationFormInput(r *http.Request) (remediationIn, error) {
 		return *d, nil
 	}
 	in := remediationIn{Action: get("action"), Reason: get("reason")}
+	if in.Action == "vv" {
+		in.Signature = formSignature(r)
+	}
 	var err error
 	switch in.Action {
 	case "plan":

@@ -244,11 +244,12 @@ func (e *env) request(rt web.RouteInfo, method string) *http.Request {
 }
 
 // asSigner fills a signing example's signer and password in with the walking role's. A signing re-authenticates
-// through the sign-in rate limit, which the walk's many signings would exhaust on the fixed clock: each moves the
-// clock on by a minute, as the signings of a real day are spread out.
+// through the sign-in rate limit (10 a minute), which the walk's many signings would exhaust on the fixed clock:
+// each moves the clock on by 10 seconds, as the signings of a real day are spread out, and the sessions stay
+// within their idle timeout through the run of signed API acts.
 func (e *env) asSigner(body string) string {
 	if strings.Contains(body, "SIGNER") {
-		e.clock.Advance(time.Minute)
+		e.clock.Advance(10 * time.Second)
 	}
 	return strings.NewReplacer("SIGNER", e.signer, "PASSWORD", password(e.signer)).Replace(body)
 }

@@ -110,7 +110,8 @@ type Cases interface {
 	// SetLearned corrects D0 with a reason and evidence. Needs PermAssess.
 	SetLearned(ctx context.Context, caseID int64, learned vigil.Date, reason, evidence string) error
 	// SetCaseState closes, reopens or marks a case for review, with a reason. Needs PermAssess.
-	SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string) error
+	// Closing carries a Part 11 signature (sig) unless the organization switched that off.
+	SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string, sig *vigil.SignRequest) error
 	// MergeCases merges a duplicate case into another of its device. Needs PermAssess.
 	MergeCases(ctx context.Context, into, dup int64, reason string) error
 	// SplitCase takes findings (or another device) out of a case into a new case, D0 kept. Needs PermAssess.

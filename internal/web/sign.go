@@ -22,19 +22,22 @@ func (s *Server) signing() (vigil.SignatureService, error) {
 	return s.svc.Signing, nil
 }
 
-// signTimeline puts the manifestation of every signature under the record it signs (A1, E2 ...).
+// signTimeline puts the manifestation of every signature under the record it signs (A1, E2, a signed act ...).
 func (s *Server) signTimeline(ctx context.Context, items []timelineItem) {
 	if s.svc.Signing == nil {
 		return
 	}
 	ids := map[string][]int64{}
-	kinds := map[string]string{vigil.RecordAssessment: "assessment", vigil.RecordEvent: "case_event"}
 	for _, it := range items {
-		if ref, err := vigil.ParseRecordRef(it.Ref); err == nil {
-			ids[kinds[ref.Kind]] = append(ids[kinds[ref.Kind]], ref.ID)
+		if it.signKind != "" {
+			ids[it.signKind] = append(ids[it.signKind], it.signID)
 		}
 	}
-	lines := map[string][]string{}
+	type rec struct {
+		kind string
+		id   int64
+	}
+	lines := map[rec][]string{}
 	zone := s.zone(ctx)
 	for kind, list := range ids {
 		sigs, err := s.svc.Signing.Signatures(ctx, kind, list...)
@@ -42,15 +45,11 @@ func (s *Server) signTimeline(ctx context.Context, items []timelineItem) {
 			continue // the timeline still shows the records; the signatures' own page is the API
 		}
 		for _, sg := range sigs {
-			ref := vigil.RecordRef{Kind: vigil.RecordAssessment, ID: sg.RecordID}
-			if kind == "case_event" {
-				ref.Kind = vigil.RecordEvent
-			}
-			lines[ref.String()] = append(lines[ref.String()], sg.Manifest(zone))
+			lines[rec{kind, sg.RecordID}] = append(lines[rec{kind, sg.RecordID}], sg.Manifest(zone))
 		}
 	}
 	for i := range items {
-		items[i].Signatures = lines[items[i].Ref]
+		items[i].Signatures = lines[rec{items[i].signKind, items[i].signID}]
 	}
 }
 
@@ -273,5 +272,92 @@ func (s *Server) apiSignatures(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, sigs)
+	return nil
+}
+
+// formSignature reads the signing fields every form of a signed act carries (meaning, signer, password; the
+// signing dialog's pattern): nil when neither a password nor a one-time signing code was typed (the user name
+// comes prefilled).
+func formSignature(r *http.Request) *vigil.SignRequest {
+	sr := signRequestForm(r)
+	if sr.Password == "" && sr.Code == "" {
+		return nil
+	}
+	return &sr
+}
+
+// signed runs act, whose request carries the signature sig (nil for none), through the sign-in limits as a
+// signing is: wrong passwords count and back off. A wrong password is the form's (or call's) answer, not the
+// session's: EINVALID with the reason.
+func (s *Server) signed(r *http.Request, sig *vigil.SignRequest, act func() error) error {
+	if sig == nil {
+		return act()
+	}
+	addr := s.clientAddr(r)
+	if ok, wait := s.login.admit(sig.Signer, addr); !ok {
+		return vigil.Errorf(vigil.EINVALID, "signature: too many wrong passwords: try again in %d seconds", int((wait+time.Second-1)/time.Second))
+	}
+	err := act()
+	switch vigil.ErrorCode(err) {
+	case "":
+		s.login.succeeded(sig.Signer, addr)
+	case vigil.EUNAUTHORIZED:
+		s.login.failed(sig.Signer, addr)
+	}
+	if vigil.ErrorCode(err) == vigil.EUNAUTHORIZED {
+		return vigil.Errorf(vigil.EINVALID, "signature: %s", vigil.ErrorMessage(err))
+	}
+	return err
+}
+
+// signingIn switches the signature requirement of one act on or off, with the reason (`vigil signing-policy`).
+type signingIn struct {
+	Act      vigil.SignedAct `json:"act"`
+	Required bool            `json:"required"`
+	Reason   string          `json:"reason"`
+}
+
+func (s *Server) setSigning(r *http.Request, in signingIn) error {
+	svc, err := s.signing()
+	if err != nil {
+		return err
+	}
+	_, err = svc.SetRequirement(r.Context(), in.Act, in.Required, in.Reason)
+	return err
+}
+
+func (s *Server) signingForm(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	err := s.setSigning(r, signingIn{Act: vigil.SignedAct(r.PostFormValue("act")), Required: r.PostFormValue("required") == "true", Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	if err == nil {
+		return redirect(w, r, "/settings#signing-policy", "")
+	}
+	if !formRecoverable(err) {
+		return err
+	}
+	return s.renderSettings(w, r, http.StatusUnprocessableEntity, page{Error: vigil.ErrorMessage(err)}, nil, nil)
+}
+
+func (s *Server) apiSigning(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.signing()
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodPost {
+		var in signingIn
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		if err := s.setSigning(r, in); err != nil {
+			return err
+		}
+	}
+	rs, err := svc.Requirements(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rs)
 	return nil
 }

@@ -37,6 +37,8 @@ type Store interface {
 	// redeeming p's one-time code if any (EUNAUTHORIZED when it was redeemed meanwhile or expired).
 	Sign(ctx context.Context, p *vigil.ProvenSigner, recordID int64) (*vigil.Signature, error)
 	Signatures(ctx context.Context, kind string, recordIDs ...int64) ([]*vigil.Signature, error)
+	SignatureRequirements(ctx context.Context) ([]*vigil.SignatureRequirement, error)
+	SetSignatureRequirement(ctx context.Context, r *vigil.SignatureRequirement) error
 	// IdentityUser returns the id of the user an OpenID Connect identity belongs to (ENOTFOUND when none).
 	IdentityUser(ctx context.Context, issuer, subject string) (int64, error)
 	// CreateSigningCode stores a one-time signing code by its hash, for user userID and one signature of kind, and
@@ -70,7 +72,10 @@ type Service struct {
 	Clock    vigil.Clock
 }
 
-var _ vigil.SignatureService = (*Service)(nil)
+var (
+	_ vigil.SignatureService = (*Service)(nil)
+	_ vigil.ActSigner        = (*Service)(nil)
+)
 
 // Sign re-authenticates req.Signer (Prove) and signs the record as them.
 func (s *Service) Sign(ctx context.Context, req vigil.SignRequest) (*vigil.Signature, error) {
@@ -140,6 +145,110 @@ func (s *Service) Prove(ctx context.Context, req vigil.SignRequest) (*vigil.Prov
 
 // Kinds lists the kinds of record a signature may sign, for which a step-up issues codes.
 func (s *Service) Kinds() []string { return s.Store.SignableKinds() }
+
+// SignAct gates an act that may need a Part 11 signature (vigil.ActSigner): with req, it re-authenticates the
+// signer before anything is written and returns ctx carrying the signing, which the store records with the act in
+// the act's own transaction; without req, the act goes ahead unsigned only when the organization switched the
+// requirement off for it. The command line (the system actor) acts as the person who signs.
+func (s *Service) SignAct(ctx context.Context, act vigil.SignedAct, req *vigil.SignRequest) (context.Context, error) {
+	if err := act.Validate(); err != nil {
+		return nil, err
+	}
+	if req == nil {
+		r, err := s.Requirement(ctx, act)
+		if err != nil {
+			return nil, err
+		}
+		if r.Required {
+			return nil, vigil.Errorf(vigil.EINVALID, "signature: required: %s needs a Part 11 signature (meaning, user, password or one-time signing code)", act.Text())
+		}
+		return ctx, nil
+	}
+	proof := *req
+	proof.Kind, proof.RecordID = actKinds[act], 0
+	p, err := s.Prove(ctx, proof)
+	if err != nil {
+		return nil, signatureField(err)
+	}
+	if a, _ := vigil.ActorFrom(ctx); a.System {
+		ctx = vigil.WithActor(ctx, vigil.Actor{UserID: p.UserID, Name: p.Name, Role: p.Role})
+	}
+	return vigil.WithSigning(ctx, *p), nil
+}
+
+// actKinds is the kind of record each act's signature signs: the act's own record (an assessment, an 806 record),
+// or its act record (store's recordAct) for the acts whose object changes later. A one-time signing code is asked
+// for this kind.
+var actKinds = map[vigil.SignedAct]string{
+	vigil.ActDetermination: "assessment",
+	vigil.ActPart806Filing: "regdoc_record",
+	vigil.ActPart80620:     "regdoc_record",
+	vigil.ActPremarket:     "regdoc_record",
+	vigil.ActNoticeRelease: string(vigil.ActNoticeRelease),
+	vigil.ActFixValidation: string(vigil.ActFixValidation),
+	vigil.ActCaseClosure:   string(vigil.ActCaseClosure),
+}
+
+// signatureField names the request's signature object in a refusal of its fields ("signature.meaning: ...").
+func signatureField(err error) error {
+	if vigil.ErrorCode(err) != vigil.EINVALID {
+		return err
+	}
+	return vigil.Errorf(vigil.EINVALID, "signature.%s", vigil.ErrorMessage(err))
+}
+
+// Requirements are the organization's signature requirements, one per act in vigil.SignedActs order: each the
+// newest change, or required (the default) when never changed. Needs PermRead.
+func (s *Service) Requirements(ctx context.Context) ([]vigil.SignatureRequirement, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermRead); err != nil {
+		return nil, err
+	}
+	changes, err := s.Store.SignatureRequirements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := map[vigil.SignedAct]vigil.SignatureRequirement{}
+	for _, c := range changes {
+		now[c.Act] = *c
+	}
+	out := make([]vigil.SignatureRequirement, 0, len(vigil.SignedActs))
+	for _, act := range vigil.SignedActs {
+		r, ok := now[act]
+		if !ok {
+			r = vigil.SignatureRequirement{Act: act, Required: true}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Requirement is the organization's signature requirement for one act. Needs PermRead.
+func (s *Service) Requirement(ctx context.Context, act vigil.SignedAct) (vigil.SignatureRequirement, error) {
+	rs, err := s.Requirements(ctx)
+	if err != nil {
+		return vigil.SignatureRequirement{}, err
+	}
+	for _, r := range rs {
+		if r.Act == act {
+			return r, nil
+		}
+	}
+	return vigil.SignatureRequirement{}, act.Validate()
+}
+
+// SetRequirement switches the signature requirement of act on or off, with the reason (required either way:
+// switching a Part 11 control off must say why), audited and shown in the evidence package's statements. Needs
+// PermUsers (an admin).
+func (s *Service) SetRequirement(ctx context.Context, act vigil.SignedAct, required bool, reason string) (*vigil.SignatureRequirement, error) {
+	if _, err := vigil.Authorize(ctx, vigil.PermUsers); err != nil {
+		return nil, err
+	}
+	r := &vigil.SignatureRequirement{Act: act, Required: required, Reason: strings.TrimSpace(reason)}
+	if err := s.Store.SetSignatureRequirement(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
 
 // StartStepUp asks for a one-time signing code for a signature of kind after a fresh sign-in at the provider: it
 // returns the provider's authorization URL and the step-up the browser carries there and back (next is where to

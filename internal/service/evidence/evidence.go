@@ -36,6 +36,8 @@ type Store interface {
 	EventsBetween(ctx context.Context, from, to int64) ([]*vigil.AuditEvent, error)
 	LastRecorded(ctx context.Context, table string, id int64) (int64, error)
 	RecordRows(ctx context.Context, table string, ids []int64) (map[int64]audit.Row, error)
+	// RegRecords lists a case's regulatory records (806 filings, 806.20 sign-offs, premarket decisions).
+	RegRecords(ctx context.Context, f vigil.RegRecordFilter) ([]*vigil.RegRecord, error)
 }
 
 // Cases reads a case with its records and determination (internal/cases).
@@ -104,6 +106,9 @@ func (s *Service) ExportCase(ctx context.Context, caseID int64, w io.Writer) (au
 	}
 	caseID = v.Case.ID // a merged case's package is the one it was merged into
 	p := newPkg()
+	if err := s.signingPolicy(ctx, p); err != nil {
+		return audit.PackageManifest{}, err
+	}
 	if err := s.caseFiles(ctx, v, "", p); err != nil {
 		return audit.PackageManifest{}, err
 	}
@@ -127,6 +132,9 @@ func (s *Service) ExportDevice(ctx context.Context, deviceID int64, year int, w 
 		return audit.PackageManifest{}, err
 	}
 	p := newPkg()
+	if err := s.signingPolicy(ctx, p); err != nil {
+		return audit.PackageManifest{}, err
+	}
 	p.records["devices"] = []int64{dp.Device.ID}
 	p.about = append(p.about, "device "+strconv.FormatInt(dp.Device.ID, 10))
 	if err := p.json("device/period.json", dp); err != nil {
@@ -308,8 +316,26 @@ func (p *pkg) json(name string, v any) error {
 // signatures adds the case's records (standing and withdrawn) to the package's records, and their signatures with
 // the manifestation of each (21 CFR 11.50).
 func (s *Service) signatures(ctx context.Context, v *cases.View, zone *time.Location, dir string, p *pkg) error {
-	// This case's records (a device's package holds several cases: each signs its own).
+	// This case's records (a device's package holds several cases: each signs its own): its assessments and
+	// events, its regulatory records (806 filings, 806.20 sign-offs, premarket decisions) and the records of its
+	// signed acts (closure, fix validation, notice release).
 	mine := map[string][]int64{}
+	regs, err := s.Store.RegRecords(ctx, vigil.RegRecordFilter{CaseID: v.Case.ID})
+	if err != nil {
+		return err
+	}
+	for _, r := range regs {
+		mine["regdoc_records"] = append(mine["regdoc_records"], r.ID)
+	}
+	kinds := []struct{ kind, table string }{{"assessment", "assessments"}, {"case_event", "case_events"}, {"regdoc_record", "regdoc_records"}}
+	acts := map[string][]int64{}
+	for _, x := range v.Acts {
+		mine["act_records"] = append(mine["act_records"], x.ID)
+		if acts[string(x.Act)] == nil {
+			kinds = append(kinds, struct{ kind, table string }{string(x.Act), "act_records"})
+		}
+		acts[string(x.Act)] = append(acts[string(x.Act)], x.ID)
+	}
 	for _, a := range v.Assessments {
 		mine["assessments"] = append(mine["assessments"], a.ID)
 	}
@@ -329,11 +355,15 @@ func (s *Service) signatures(ctx context.Context, v *cases.View, zone *time.Loca
 	}
 	var sigs []*vigil.Signature
 	var lines []string
-	for _, k := range []struct{ kind, table string }{{"assessment", "assessments"}, {"case_event", "case_events"}} {
-		if len(mine[k.table]) == 0 {
+	for _, k := range kinds {
+		ids := mine[k.table]
+		if k.table == "act_records" {
+			ids = acts[k.kind]
+		}
+		if len(ids) == 0 {
 			continue
 		}
-		got, err := s.Signing.Signatures(ctx, k.kind, mine[k.table]...)
+		got, err := s.Signing.Signatures(ctx, k.kind, ids...)
 		if err != nil {
 			return err
 		}
@@ -350,6 +380,35 @@ func (s *Service) signatures(ctx context.Context, v *cases.View, zone *time.Loca
 		return err
 	}
 	p.add(dir+"case/signatures.txt", []byte(strings.Join(append(lines, ""), "\n")))
+	return nil
+}
+
+// signingPolicy states which acts needed a Part 11 signature when the package was made, and which did not, who
+// switched each off, when and why (signing-policy.txt and .json, with the setting's records).
+func (s *Service) signingPolicy(ctx context.Context, p *pkg) error {
+	rs, err := s.Signing.Requirements(ctx)
+	if err != nil {
+		return err
+	}
+	zone := s.Cases.Zone(ctx)
+	lines := []string{"Part 11 electronic signatures (21 CFR 11.50, 11.200) required by the organization for each act:"}
+	for _, r := range rs {
+		line := fmt.Sprintf("- %s (%s): required (the default)", r.Act.Text(), r.Act)
+		switch {
+		case !r.Required:
+			line = fmt.Sprintf("- %s (%s): NOT REQUIRED since %s, switched off by %s: %s", r.Act.Text(), r.Act, r.SetAt.In(zone).Format("2006-01-02 15:04:05 MST"), r.SetBy, r.Reason)
+		case r.SetBy != "":
+			line = fmt.Sprintf("- %s (%s): required, last set on %s by %s: %s", r.Act.Text(), r.Act, r.SetAt.In(zone).Format("2006-01-02 15:04:05 MST"), r.SetBy, r.Reason)
+		}
+		if r.ID != 0 {
+			p.records["signature_requirements"] = append(p.records["signature_requirements"], r.ID)
+		}
+		lines = append(lines, line)
+	}
+	if err := p.json("signing-policy.json", rs); err != nil {
+		return err
+	}
+	p.add("signing-policy.txt", []byte(strings.Join(append(lines, ""), "\n")))
 	return nil
 }
 

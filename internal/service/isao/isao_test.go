@@ -360,7 +360,7 @@ func TestShareNotice(t *testing.T) {
 	if _, err := fx.svc.ShareNotice(ctx, isao.NoticeShareInput{NoticeID: n.ID, Export: true}); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "vigil notice send") {
 		t.Errorf("sharing a draft = %v", err)
 	}
-	if _, err := fx.notices.SendNotice(ctx, n.ID, "elements checked"); err != nil {
+	if _, err := fx.notices.SendNotice(ctx, n.ID, "elements checked", nil); err != nil {
 		t.Fatal(err)
 	}
 	res, err := fx.svc.ShareNotice(ctx, isao.NoticeShareInput{NoticeID: n.ID, ISAO: "health-isac", Export: true})

@@ -46,6 +46,9 @@ type Service struct {
 	Store  Store
 	Cases  Cases
 	Outbox vigil.OutboxService // nil: sending is refused until a mailer is configured
+	// Signing gates the release of a notice, which needs a Part 11 signature unless the organization switched
+	// that off; nil only in tests that are not about signing (vigil.GateAct).
+	Signing vigil.ActSigner
 }
 
 var _ vigil.NoticeService = (*Service)(nil)
@@ -366,7 +369,9 @@ func (s *Service) PreviewNotice(ctx context.Context, id int64) (*vigil.NoticePre
 }
 
 // SendNotice sends a notice: see the package comment for why it can be retried safely.
-func (s *Service) SendNotice(ctx context.Context, id int64, reason string) (*vigil.Notice, error) {
+// The release (the claim of a draft) carries the sender's Part 11 signature (sig), recorded with it; resuming a
+// release already claimed needs none.
+func (s *Service) SendNotice(ctx context.Context, id int64, reason string, sig *vigil.SignRequest) (*vigil.Notice, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return nil, err
 	}
@@ -396,7 +401,11 @@ func (s *Service) SendNotice(ctx context.Context, id int64, reason string) (*vig
 		if len(recips) == 0 {
 			return nil, vigil.Errorf(vigil.EINVALID, "recipients: no consignee holding an affected version has an e-mail address (vigil consignee update ID --email ADDR)")
 		}
-		claimed, ok, err := s.Store.ClaimNoticeSend(ctx, n.ID, recips, s.Cases.Today(ctx), reason)
+		sctx, err := vigil.GateAct(ctx, s.Signing, vigil.ActNoticeRelease, sig)
+		if err != nil {
+			return nil, err
+		}
+		claimed, ok, err := s.Store.ClaimNoticeSend(sctx, n.ID, recips, s.Cases.Today(ctx), reason)
 		if err != nil {
 			return nil, err
 		}

@@ -157,7 +157,7 @@ func TestNoticeFlow(t *testing.T) {
 			}
 
 			// Missing d: refused without a reason, naming the element.
-			if _, err := fx.svc.SendNotice(ctx, n.ID, ""); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "(d) a fix is coming") {
+			if _, err := fx.svc.SendNotice(ctx, n.ID, "", nil); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "(d) a fix is coming") {
 				t.Fatalf("send with d missing: %v", err)
 			}
 			n.Elements.D = "Version 3.3.1 will fix it in April 2026; we will tell you when it is available. <script>alert(1)</script>"
@@ -187,20 +187,20 @@ func TestNoticeFlow(t *testing.T) {
 
 			// The outbox fails once: the notice is claimed, nothing recorded; the retry completes it.
 			fx.outbox.fail = true
-			if _, err := fx.svc.SendNotice(ctx, n.ID, ""); err == nil {
+			if _, err := fx.svc.SendNotice(ctx, n.ID, "", nil); err == nil {
 				t.Fatal("send with a failing outbox succeeded")
 			}
 			if got, _ := fx.svc.Notice(ctx, n.ID); got.State != vigil.NoticeSending || len(events(t, fx)) != 0 {
 				t.Fatalf("after a failed send: state %s, %d events", got.State, len(events(t, fx)))
 			}
-			sent, err := fx.svc.SendNotice(ctx, n.ID, "")
+			sent, err := fx.svc.SendNotice(ctx, n.ID, "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sent.State != vigil.NoticeSent || sent.SentDate.String() != "2026-03-02" {
 				t.Errorf("sent: %s on %v", sent.State, sent.SentDate)
 			}
-			if _, err := fx.svc.SendNotice(ctx, n.ID, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
+			if _, err := fx.svc.SendNotice(ctx, n.ID, "", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 				t.Errorf("second send: %v, want ECONFLICT", err)
 			}
 			ds, err := fx.svc.NoticeDeliveries(ctx, n.ID)
@@ -247,7 +247,7 @@ func TestNoticeFlow(t *testing.T) {
 			if err := fx.svc.EditNotice(ctx, fu, ""); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := fx.svc.SendNotice(ctx, fu.ID, ""); err != nil {
+			if _, err := fx.svc.SendNotice(ctx, fu.ID, "", nil); err != nil {
 				t.Fatal(err)
 			}
 			if sentNow, err := fx.outbox.DeliverDue(system); err != nil || sentNow != 2 {
@@ -281,7 +281,7 @@ func TestNoticeSentWithoutAnElement(t *testing.T) {
 			if err := fx.svc.EditNotice(ctx, n, ""); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := fx.svc.SendNotice(ctx, n.ID, "the compensating control is still being validated"); err != nil {
+			if _, err := fx.svc.SendNotice(ctx, n.ID, "the compensating control is still being validated", nil); err != nil {
 				t.Fatal(err)
 			}
 			evs := events(t, fx)
@@ -319,7 +319,7 @@ func TestSendRefuses(t *testing.T) {
 		{"no mailer", noMail, n.ID, vigil.EUNAVAILABLE},
 		{"unknown", fx.svc, 99, vigil.ENOTFOUND},
 	} {
-		if _, err := tt.svc.SendNotice(ctx, tt.id, "x"); vigil.ErrorCode(err) != tt.code {
+		if _, err := tt.svc.SendNotice(ctx, tt.id, "x", nil); vigil.ErrorCode(err) != tt.code {
 			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
 		}
 	}

@@ -189,7 +189,7 @@ func (b *build) part80620(ctx context.Context, doc *report.Document, caseID int6
 // justification as it stands and has no Part 11 signature yet, is returned instead of a second one: a signing that
 // failed (a mistyped password) is tried again on the same sign-off. ECONFLICT when the correction is reportable.
 // Needs PermReport.
-func (s *Service) SignOff80620(ctx context.Context, caseID int64, reason string) (*SignOff, error) {
+func (s *Service) SignOff80620(ctx context.Context, caseID int64, reason string, sig *vigil.SignRequest) (*SignOff, error) {
 	a, err := vigil.Authorize(ctx, vigil.PermReport)
 	if err != nil {
 		return nil, err
@@ -202,16 +202,24 @@ func (s *Service) SignOff80620(ctx context.Context, caseID int64, reason string)
 	if err != nil {
 		return nil, err
 	}
-	if so := r.SignOff; so != nil && so.Current && so.By == a.String() && len(so.Signatures) == 0 {
+	if so := r.SignOff; so != nil && so.Current && so.By == a.String() && len(so.Signatures) == 0 && sig == nil {
 		return so, nil
 	}
 	body, _ := json.Marshal(signOffBody{Meaning: signOffMeaning, JustificationSHA256: r.JustificationSHA256})
 	rec := &vigil.RegRecord{Kind: vigil.RegPart806Record, CaseID: cd.v.Case.ID, DeviceID: cd.v.Device.ID, Date: b.today(), Body: body}
-	if err := s.Store.AddRegRecord(ctx, rec, orNone(reason, signOffMeaning)); err != nil {
+	sctx, err := vigil.GateAct(ctx, s.Cases.Signing, vigil.ActPart80620, sig)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.AddRegRecord(sctx, rec, orNone(reason, signOffMeaning)); err != nil {
+		return nil, err
+	}
+	sigs, err := b.manifests(ctx, rec.ID)
+	if err != nil {
 		return nil, err
 	}
 	return &SignOff{ID: rec.ID, By: rec.Actor, Date: rec.Date, At: rec.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Meaning: signOffMeaning,
-		JustificationSHA256: r.JustificationSHA256, Current: true, Signatures: []string{}}, nil
+		JustificationSHA256: r.JustificationSHA256, Current: true, Signatures: append([]string{}, sigs[rec.ID]...)}, nil
 }
 
 // Premarket decisions.
@@ -246,7 +254,7 @@ type PremarketDecision struct {
 // DecidePremarket records the case's premarket-submission decision with its basis (a later decision supersedes,
 // both stay). EINVALID for an unknown decision, a missing basis, or a PMA supplement for a device not on the PMA
 // pathway. Needs PermReport.
-func (s *Service) DecidePremarket(ctx context.Context, caseID int64, p PremarketDecision, reason string) (*PremarketDecision, error) {
+func (s *Service) DecidePremarket(ctx context.Context, caseID int64, p PremarketDecision, reason string, sig *vigil.SignRequest) (*PremarketDecision, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermReport); err != nil {
 		return nil, err
 	}
@@ -274,10 +282,23 @@ func (s *Service) DecidePremarket(ctx context.Context, caseID int64, p Premarket
 	}
 	body, _ := json.Marshal(PremarketDecision{Decision: p.Decision, Basis: p.Basis, Submission: p.Submission})
 	rec := &vigil.RegRecord{Kind: vigil.RegPremarket, CaseID: v.Case.ID, DeviceID: v.Device.ID, Date: p.Date, Body: body}
-	if err := s.Store.AddRegRecord(ctx, rec, orNone(reason, p.Basis)); err != nil {
+	sctx, err := vigil.GateAct(ctx, s.Cases.Signing, vigil.ActPremarket, sig)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.AddRegRecord(sctx, rec, orNone(reason, p.Basis)); err != nil {
 		return nil, err
 	}
 	p.ID, p.By = rec.ID, rec.Actor
+	b, err := s.newBuild(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sigs, err := b.manifests(ctx, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.Signatures = sigs[rec.ID]
 	return &p, nil
 }
 

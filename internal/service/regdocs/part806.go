@@ -435,7 +435,7 @@ func (b *build) part806Sections(doc *report.Document, data *Part806Data) {
 // the year's sequence), keeps the lots it covered, and records part806_filed on the case through the case service
 // so the determination follows. ECONFLICT when the correction is not reportable or a report was filed already.
 // Needs PermReport (and PermEvent for the case event).
-func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, reason string) (*vigil.RegRecord, error) {
+func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermReport); err != nil {
 		return nil, err
 	}
@@ -463,7 +463,11 @@ func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, re
 	if date.IsZero() {
 		r.Date = b.today()
 	}
-	if err := s.Store.AddRegRecord(ctx, r, reason); err != nil {
+	sctx, err := vigil.GateAct(ctx, s.Cases.Signing, vigil.ActPart806Filing, sig)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.AddRegRecord(sctx, r, reason); err != nil {
 		return nil, err
 	}
 	e := &vigil.CaseEvent{CaseID: cd.v.Case.ID, Type: regulatory.EventPart806Filed, Date: r.Date, Note: "21 CFR 806.10 report " + r.ReportNumber}
@@ -475,7 +479,7 @@ func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, re
 
 // File806Amendment marks an 806.10(d) amendment filed on date (today when zero), covering every lot affected now.
 // ECONFLICT when no report was filed or no lot is new. Needs PermReport.
-func (s *Service) File806Amendment(ctx context.Context, caseID int64, date vigil.Date, reason string) (*vigil.RegRecord, error) {
+func (s *Service) File806Amendment(ctx context.Context, caseID int64, date vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermReport); err != nil {
 		return nil, err
 	}
@@ -493,7 +497,11 @@ func (s *Service) File806Amendment(ctx context.Context, caseID int64, date vigil
 	if date.IsZero() {
 		r.Date = b.today()
 	}
-	return r, s.Store.AddRegRecord(ctx, r, reason)
+	sctx, err := vigil.GateAct(ctx, s.Cases.Signing, vigil.ActPart806Filing, sig)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.Store.AddRegRecord(sctx, r, reason)
 }
 
 func (s *Service) filing(ctx context.Context, caseID int64, date vigil.Date) (*build, *caseData, *Part806Data, error) {

@@ -157,7 +157,7 @@ func setup(t *testing.T, engine string) *fixture {
 	n.Elements = vigil.NoticeElements{A: "A remote attacker could change the infusion rate (CVE-2026-1001).", B: "Acme Medical is preparing release 3.2.2.",
 		C: "Isolate pumps on a dedicated VLAN (IFU addendum).", D: "Release 3.2.2 will fix it; you will be told when it is available."}
 	must(t, "edit notice", ns.EditNotice(ctx, n, "bulletin text approved"))
-	_, err = ns.SendNotice(ctx, n.ID, "")
+	_, err = ns.SendNotice(ctx, n.ID, "", nil)
 	must(t, "send notice", err)
 	for _, id := range []int64{fx.reported, fx.waived, fx.icdCase} {
 		if id != fx.reported { // the pump's notice recorded it when sent
@@ -181,7 +181,7 @@ func setup(t *testing.T, engine string) *fixture {
 	fix := &vigil.FixRelease{CaseID: fx.icdCase, Release: "7.1.1", Remediation: vigil.RemediationPatch}
 	_, err = rem.AddFix(ctx, fix)
 	must(t, "fix", err)
-	_, err = rem.SetVV(ctx, fix.ID, vigil.VVRecord{Protocol: "VP-7.1.1", Report: "VV-7.1.1", Result: vigil.VVPassed, Approver: "QA lead", Validated: vigil.NewDate(2026, 2, 18)}, "")
+	_, err = rem.SetVV(ctx, fix.ID, vigil.VVRecord{Protocol: "VP-7.1.1", Report: "VV-7.1.1", Result: vigil.VVPassed, Approver: "QA lead", Validated: vigil.NewDate(2026, 2, 18)}, "", nil)
 	must(t, "vv", err)
 	_, err = rem.Distribute(ctx, fix.ID, vigil.Distribution{Date: vigil.NewDate(2026, 2, 20), Channel: "remote update"}, "")
 	must(t, "distribute", err)
@@ -261,9 +261,9 @@ func documents(t *testing.T, fx *fixture) {
 		{regdocs.KindCMP, regdocs.Target{DeviceID: fx.pump.ID}, "cmp.golden.md", report.Markdown},
 	}
 	_, err := fx.svc.DecidePremarket(ctx, fx.icdCase, regdocs.PremarketDecision{Decision: regdocs.PremarketPMASupplement,
-		Basis: "The patch changes the telemetry protocol's authentication, a change affecting safety (814.39(a)).", Submission: "P150012/S042"}, "")
+		Basis: "The patch changes the telemetry protocol's authentication, a change affecting safety (814.39(a)).", Submission: "P150012/S042"}, "", nil)
 	must(t, "premarket", err)
-	so, err := fx.svc.SignOff80620(ctx, fx.waived, "")
+	so, err := fx.svc.SignOff80620(ctx, fx.waived, "", nil)
 	must(t, "sign off", err)
 	if so.JustificationSHA256 == "" || !so.Current {
 		t.Errorf("sign-off %+v", so)
@@ -297,17 +297,17 @@ func documents(t *testing.T, fx *fixture) {
 // filing and an amendment with nothing new; a consignee of a new lot of an affected version then makes the
 // amendment due, which cites the original number and lists only the new lot.
 func file806(t *testing.T, fx *fixture) {
-	if _, err := fx.svc.File806(ctx, fx.waived, vigil.Date{}, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
+	if _, err := fx.svc.File806(ctx, fx.waived, vigil.Date{}, "", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 		t.Errorf("filing an 806 report of a waived correction: %v, want ECONFLICT", err)
 	}
 	if _, err := fx.svc.Build(ctx, regdocs.KindPart806Amendment, regdocs.Target{CaseID: fx.reported}); vigil.ErrorCode(err) != vigil.ECONFLICT {
 		t.Errorf("an amendment before any report was filed: %v, want ECONFLICT", err)
 	}
 	viewer := vigil.WithActor(ctx, vigil.Actor{UserID: 9, Name: "vic", Role: vigil.RoleViewer})
-	if _, err := fx.svc.File806(viewer, fx.reported, vigil.Date{}, ""); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+	if _, err := fx.svc.File806(viewer, fx.reported, vigil.Date{}, "", nil); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
 		t.Errorf("a viewer files a report: %v, want EFORBIDDEN", err)
 	}
-	r, err := fx.svc.File806(ctx, fx.reported, vigil.NewDate(2026, 3, 19), "filed through CDRH eSubmitter")
+	r, err := fx.svc.File806(ctx, fx.reported, vigil.NewDate(2026, 3, 19), "filed through CDRH eSubmitter", nil)
 	must(t, "file", err)
 	if r.ReportNumber != "2950123-3/19/26-001-C" {
 		t.Errorf("report number %q, want 2950123-3/19/26-001-C", r.ReportNumber)
@@ -317,10 +317,10 @@ func file806(t *testing.T, fx *fixture) {
 	if v.Determination.Part806.Status != "filed" {
 		t.Errorf("after filing the Part 806 status is %q, want filed", v.Determination.Part806.Status)
 	}
-	if _, err := fx.svc.File806(ctx, fx.reported, vigil.Date{}, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
+	if _, err := fx.svc.File806(ctx, fx.reported, vigil.Date{}, "", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 		t.Errorf("filing twice: %v, want ECONFLICT", err)
 	}
-	if _, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
+	if _, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, "", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 		t.Errorf("an amendment with no new lot: %v, want ECONFLICT", err)
 	}
 	doc, err := fx.svc.Build(ctx, regdocs.KindPart806, regdocs.Target{CaseID: fx.reported})
@@ -359,7 +359,7 @@ func file806(t *testing.T, fx *fixture) {
 	if ds, err := fx.svc.Deadlines(ctx, cases.DeadlineFilter{OverdueOnly: true}); err != nil || len(ds) != 0 {
 		t.Errorf("overdue amendment clocks: %+v %v", ds, err)
 	}
-	a, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, "")
+	a, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, "", nil)
 	must(t, "file amendment", err)
 	if ds := amendments(); len(ds) != 0 {
 		t.Errorf("the amendment filed, its clock still runs: %+v", ds)
@@ -367,7 +367,7 @@ func file806(t *testing.T, fx *fixture) {
 	if a.ReportNumber != r.ReportNumber || a.Amends != r.ID {
 		t.Errorf("amendment %+v does not cite report %d %s", a, r.ID, r.ReportNumber)
 	}
-	if _, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
+	if _, err := fx.svc.File806Amendment(ctx, fx.reported, vigil.Date{}, "", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 		t.Errorf("a second amendment with no new lot: %v, want ECONFLICT", err)
 	}
 }
@@ -410,7 +410,7 @@ func reportNumbersPerYear(t *testing.T, fx *fixture) {
 // correction reportable, so its 806.20 record is refused from then on; a record whose justification changed after
 // its sign-off says the sign-off is stale.
 func signOffStale(t *testing.T, fx *fixture) {
-	if _, err := fx.svc.SignOff80620(ctx, fx.reported, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
+	if _, err := fx.svc.SignOff80620(ctx, fx.reported, "", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 		t.Errorf("an 806.20 record of a reportable correction: %v, want ECONFLICT", err)
 	}
 	doc, err := fx.svc.Build(ctx, regdocs.KindPart806Record, regdocs.Target{CaseID: fx.waived})
@@ -424,7 +424,7 @@ func signOffStale(t *testing.T, fx *fixture) {
 		t.Errorf("after a serious adverse event the correction is reportable; the 806.20 record: %v, want ECONFLICT", err)
 	}
 	// The controlled-risk enhancement's record, signed off, then reassessed: the sign-off no longer covers it.
-	_, err = fx.svc.SignOff80620(ctx, fx.phi, "")
+	_, err = fx.svc.SignOff80620(ctx, fx.phi, "", nil)
 	must(t, "sign off the enhancement", err)
 	_, err = fx.cases.Assess(ctx, cases.AssessInput{CaseID: fx.phi, ConfidentialityOnly: true, Rationale: "the patient list and the clinician names can be read"})
 	must(t, "reassess", err)
@@ -443,12 +443,12 @@ func signOffStale(t *testing.T, fx *fixture) {
 // premarketDecision refuses a decision without a basis or not fitting the pathway, and keeps every decision.
 func premarketDecision(t *testing.T, fx *fixture) {
 	for _, p := range []regdocs.PremarketDecision{{Decision: "none"}, {Decision: "maybe", Basis: "x"}, {Decision: regdocs.PremarketPMASupplement, Basis: "x"}} {
-		if _, err := fx.svc.DecidePremarket(ctx, fx.reported, p, ""); vigil.ErrorCode(err) != vigil.EINVALID {
+		if _, err := fx.svc.DecidePremarket(ctx, fx.reported, p, "", nil); vigil.ErrorCode(err) != vigil.EINVALID {
 			t.Errorf("decision %+v on a 510(k) device: %v, want EINVALID", p, err)
 		}
 	}
 	for _, p := range []regdocs.PremarketDecision{{Decision: regdocs.PremarketNone, Basis: "first look"}, {Decision: regdocs.Premarket510k, Basis: "new cryptographic module changes the cleared design"}} {
-		_, err := fx.svc.DecidePremarket(ctx, fx.reported, p, "")
+		_, err := fx.svc.DecidePremarket(ctx, fx.reported, p, "", nil)
 		must(t, "decide", err)
 	}
 	doc, err := fx.svc.Build(ctx, regdocs.KindPremarket, regdocs.Target{CaseID: fx.reported})

@@ -323,8 +323,9 @@ func (s *Service) AddFix(ctx context.Context, f *vigil.FixRelease) (*Remediation
 	return s.Remediation(ctx, f.CaseID)
 }
 
-// SetVV records a fix's V&V record (a replaced one needs a reason). Needs PermEvent.
-func (s *Service) SetVV(ctx context.Context, fixID int64, vv vigil.VVRecord, reason string) (*Remediation, error) {
+// SetVV records a fix's V&V record (a replaced one needs a reason), which validates the fix: it carries the
+// recorder's Part 11 signature (sig) unless the organization switched that off, recorded with it. Needs PermEvent.
+func (s *Service) SetVV(ctx context.Context, fixID int64, vv vigil.VVRecord, reason string, sig *vigil.SignRequest) (*Remediation, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return nil, err
 	}
@@ -332,7 +333,11 @@ func (s *Service) SetVV(ctx context.Context, fixID int64, vv vigil.VVRecord, rea
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SetVV(ctx, fixID, vv, reason); err != nil {
+	sctx, err := vigil.GateAct(ctx, s.Cases.Signing, vigil.ActFixValidation, sig)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.SetVV(sctx, fixID, vv, reason); err != nil {
 		return nil, err
 	}
 	return s.Remediation(ctx, f.CaseID)

@@ -209,7 +209,7 @@ func TestFixValidatedDistributedMeetsCriterion3(t *testing.T) {
 			t.Errorf("distribute before V&V: %v", err)
 		}
 		failed := vigil.VVRecord{Protocol: "VVP-88", Report: "VVR-88", Result: vigil.VVFailed, Approver: "J. Quality", Validated: vigil.NewDate(2025, 7, 10)}
-		if _, err := fx.svc.SetVV(ctx, fix.ID, failed, ""); err != nil {
+		if _, err := fx.svc.SetVV(ctx, fix.ID, failed, "", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := fx.svc.Distribute(ctx, fix.ID, dist, ""); vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(vigil.ErrorMessage(err), "V&V failed") {
@@ -217,10 +217,10 @@ func TestFixValidatedDistributedMeetsCriterion3(t *testing.T) {
 		}
 		passed := failed
 		passed.Report, passed.Result, passed.Validated = "VVR-89", vigil.VVPassed, vigil.NewDate(2025, 7, 15)
-		if _, err := fx.svc.SetVV(ctx, fix.ID, passed, ""); vigil.ErrorCode(err) != vigil.EINVALID {
+		if _, err := fx.svc.SetVV(ctx, fix.ID, passed, "", nil); vigil.ErrorCode(err) != vigil.EINVALID {
 			t.Errorf("replace a V&V record without a reason: %v", err)
 		}
-		if _, err := fx.svc.SetVV(ctx, fix.ID, passed, "re-run after the defect fix"); err != nil {
+		if _, err := fx.svc.SetVV(ctx, fix.ID, passed, "re-run after the defect fix", nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := criterion(t, fx, 3); got != "pending" {
@@ -249,7 +249,7 @@ func TestFixValidatedDistributedMeetsCriterion3(t *testing.T) {
 		if _, err := fx.svc.Distribute(ctx, fix.ID, dist, ""); vigil.ErrorCode(err) != vigil.ECONFLICT {
 			t.Errorf("distribute twice: %v", err)
 		}
-		if _, err := fx.svc.SetVV(ctx, fix.ID, passed, "again"); vigil.ErrorCode(err) != vigil.ECONFLICT {
+		if _, err := fx.svc.SetVV(ctx, fix.ID, passed, "again", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 			t.Errorf("change the V&V of a distributed fix: %v", err)
 		}
 		if _, err := fx.svc.Sync(ctx, fx.caseID); err != nil {
@@ -272,7 +272,7 @@ func TestDeploymentMetrics(t *testing.T) {
 		}
 		fixID := r.Fixes[0].ID
 		fx.at("2025-08-20")
-		if _, err := fx.svc.SetVV(ctx, fixID, vigil.VVRecord{Protocol: "P", Report: "R", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 1)}, ""); err != nil {
+		if _, err := fx.svc.SetVV(ctx, fixID, vigil.VVRecord{Protocol: "P", Report: "R", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 1)}, "", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := fx.svc.Distribute(ctx, fixID, vigil.Distribution{Date: vigil.NewDate(2025, 7, 2), Channel: "service bulletin SB-7"}, ""); err != nil {
@@ -382,7 +382,7 @@ func TestDeviceVEXFollowsTheCase(t *testing.T) {
 			t.Fatal(err)
 		}
 		fx.at("2025-07-20")
-		if _, err := fx.svc.SetVV(ctx, r.Fixes[0].ID, vigil.VVRecord{Protocol: "P", Report: "R-7", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 14)}, ""); err != nil {
+		if _, err := fx.svc.SetVV(ctx, r.Fixes[0].ID, vigil.VVRecord{Protocol: "P", Report: "R-7", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 14)}, "", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := fx.svc.Distribute(ctx, r.Fixes[0].ID, vigil.Distribution{Date: vigil.NewDate(2025, 7, 15), Channel: "remote update"}, ""); err != nil {
@@ -435,7 +435,7 @@ func TestRetractFixAndVV(t *testing.T) {
 		fixID := r.Fixes[0].ID
 		fx.at("2025-07-20")
 		vv := vigil.VVRecord{Protocol: "VVP-1", Report: "VVR-1", Result: vigil.VVPassed, Approver: "QA", Validated: vigil.NewDate(2025, 7, 14)}
-		if _, err := fx.svc.SetVV(ctx, fixID, vv, ""); err != nil {
+		if _, err := fx.svc.SetVV(ctx, fixID, vv, "", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := fx.svc.Distribute(ctx, fixID, vigil.Distribution{Date: vigil.NewDate(2025, 7, 15), Channel: "remote update"}, ""); err != nil {
@@ -483,7 +483,7 @@ func TestRetractFixAndVV(t *testing.T) {
 		if _, err := fx.svc.RetractVV(ctx, fixID, "again"); vigil.ErrorCode(err) != vigil.EINVALID {
 			t.Errorf("retract a V&V record twice: %v", err)
 		}
-		if _, err := fx.svc.SetVV(ctx, fixID, vv, "re-run"); vigil.ErrorCode(err) != vigil.ECONFLICT {
+		if _, err := fx.svc.SetVV(ctx, fixID, vv, "re-run", nil); vigil.ErrorCode(err) != vigil.ECONFLICT {
 			t.Errorf("a new V&V record on a distributed fix: %v", err)
 		}
 
