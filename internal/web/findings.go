@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -494,7 +495,7 @@ func (s *Server) timeline(ctx context.Context, v *cases.View) []timelineItem {
 		items = append(items, event(e))
 	}
 	for _, x := range v.Acts {
-		items = append(items, timelineItem{Date: vigil.DateOf(x.CreatedAt, nil), Time: x.CreatedAt, Kind: "act", Title: actTitle[x.Act], Detail: string(x.Body),
+		items = append(items, timelineItem{Date: vigil.DateOf(x.CreatedAt, nil), Time: x.CreatedAt, Kind: "act", Title: actTitle[x.Act], Detail: actDetail(x),
 			Actor: x.Actor, signKind: string(x.Act), signID: x.ID})
 	}
 	for _, d := range v.Disclosures {
@@ -542,6 +543,25 @@ var actTitle = map[vigil.SignedAct]string{
 	vigil.ActCaseClosure:   "Case closed (signed act)",
 	vigil.ActFixValidation: "Fix validated: V&V recorded (signed act)",
 	vigil.ActNoticeRelease: "Customer notice released (signed act)",
+}
+
+// actDetail says what a signed act did, from its record.
+func actDetail(x *vigil.ActRecord) string {
+	var b struct {
+		Reason, Subject, Release string
+		Notice                   int64
+		VV                       *vigil.VVRecord
+	}
+	if json.Unmarshal(x.Body, &b) != nil {
+		return string(x.Body)
+	}
+	switch {
+	case b.VV != nil:
+		return fmt.Sprintf("fix release %s: V&V %s %s (protocol %s), approved by %s on %s", b.Release, b.VV.Report, b.VV.Result, b.VV.Protocol, b.VV.Approver, b.VV.Validated)
+	case b.Notice != 0:
+		return fmt.Sprintf("notice N-%d %q", b.Notice, b.Subject)
+	}
+	return b.Reason
 }
 
 func evidenceText(e vigil.Evidence) string {

@@ -71,6 +71,8 @@ type FiledReport struct {
 	Date   vigil.Date `json:"date"`
 	By     string     `json:"filed_by"`
 	Lots   []string   `json:"lots"` // the version/lot keys it covered
+	// Signatures are the Part 11 signatures of the filing (their manifestation).
+	Signatures []string `json:"signatures,omitempty"`
 }
 
 // VersionLine is one affected version: dates of manufacture and distribution as Vigil knows them.
@@ -131,8 +133,16 @@ func (b *build) part806Data(ctx context.Context, cd *caseData) (*Part806Data, er
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(rs))
 	for i, r := range rs {
-		fr := &FiledReport{ID: r.ID, Number: r.ReportNumber, Date: r.Date, By: r.Actor, Lots: bodies[i].Lots}
+		ids[i] = r.ID
+	}
+	sigs, err := b.manifests(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rs {
+		fr := &FiledReport{ID: r.ID, Number: r.ReportNumber, Date: r.Date, By: r.Actor, Lots: bodies[i].Lots, Signatures: sigs[r.ID]}
 		switch r.Kind {
 		case vigil.RegPart806Report:
 			out.Filed = fr
@@ -338,6 +348,9 @@ func (b *build) part806(ctx context.Context, doc *report.Document, caseID int64,
 		status = "OVERDUE — " + status
 	}
 	doc.Header = []report.Field{{Name: "Report number (806.10(c)(1))", Value: num}, {Name: "Part 806 status", Value: status}, {Name: "Case", Value: fmt.Sprint(cd.v.Case.ID)}}
+	if data.Filed != nil && len(data.Filed.Signatures) > 0 {
+		doc.Header = append(doc.Header, report.Field{Name: "Filing signed (21 CFR Part 11)", Value: strings.Join(data.Filed.Signatures, "; ")})
+	}
 	if amendment {
 		doc.Header = append(doc.Header, report.Field{Name: "Amends", Value: fmt.Sprintf("report %s filed %s", data.Filed.Number, data.Filed.Date)})
 		s := doc.Add("Extension of the correction (806.10(d))")
@@ -425,7 +438,11 @@ func (b *build) part806Sections(doc *report.Document, data *Part806Data) {
 	if len(data.Amendments) > 0 {
 		var rows [][]string
 		for _, a := range data.Amendments {
-			rows = append(rows, []string{a.Number, a.Date.String(), a.By, fmt.Sprint(len(a.Lots))})
+			by := a.By
+			if len(a.Signatures) > 0 {
+				by += " — " + strings.Join(a.Signatures, "; ")
+			}
+			rows = append(rows, []string{a.Number, a.Date.String(), by, fmt.Sprint(len(a.Lots))})
 		}
 		doc.Add("Amendments filed (806.10(d))").Table([]string{"Report", "Filed", "By", "Lots covered"}, rows, "")
 	}

@@ -1,0 +1,111 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// TestActSignaturesWeb: with the organization's signature requirements on (the fixture switches them off for the
+// screens' other tests), the case page's state form refuses to close a case unsigned or with a wrong password and
+// changes nothing, and closes it signed, the timeline showing the closure with its manifestation; the API refuses
+// an unsigned assessment naming the signature and records a signed one with its signature; only an admin switches
+// a requirement off, with a reason, through the settings page, and the API lists it.
+func TestActSignaturesWeb(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			for _, act := range vigil.SignedActs {
+				if _, err := e.app.Signing.SetRequirement(sys(), act, true, "this test is about the signatures"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			psirt := e.login(vigil.RolePSIRT, password(vigil.RolePSIRT))
+			casePath := fmt.Sprintf("/cases/%d", e.springCase)
+			state := func() vigil.CaseState {
+				v, err := e.app.Cases.CaseView(sys(), e.springCase, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v.Case.State
+			}
+			close := url.Values{"csrf": {psirt.csrf}, "state": {"closed"}, "reason": {"Not shipped in any fielded unit."}, "meaning": {"approval"}, "signer": {vigil.RolePSIRT}}
+			for _, tc := range []struct{ password, want string }{
+				{"", "closing a case needs a Part 11 signature"},
+				{"wrong password 123", "wrong user name or password"},
+			} {
+				close.Set("password", tc.password)
+				res, body := psirt.postForm(casePath+"/state", close)
+				if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+					t.Errorf("closing with password %q: %d %s", tc.password, res.StatusCode, clip(body))
+				}
+				if s := state(); s != vigil.CaseOpen {
+					t.Errorf("a refused closure left the case %s", s)
+				}
+			}
+			close.Set("password", password(vigil.RolePSIRT))
+			if res, body := psirt.postForm(casePath+"/state", close); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("signed closure: %d %s", res.StatusCode, clip(body))
+			}
+			if s := state(); s != vigil.CaseClosed {
+				t.Errorf("after the signed closure the case is %s", s)
+			}
+			_, body := psirt.get(casePath)
+			if !strings.Contains(body, "Case closed (signed act)") || !strings.Contains(body, "Electronically signed by Pat psirt Fixture (psirt)") || !strings.Contains(body, "signs case_closure") {
+				t.Errorf("the timeline lacks the signed closure: %s", clip(body[strings.Index(body, `id="timeline"`):]))
+			}
+
+			path := fmt.Sprintf("/api/v1/cases/%d/assessments", e.log4jCase)
+			in := map[string]any{"cvss": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "functions": []string{"dose delivery"}, "rationale": "Reassessed."}
+			res, body := psirt.api("POST", path, in)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "signature: required: recording a determination (assessment)") {
+				t.Errorf("unsigned assessment: %d %s", res.StatusCode, body)
+			}
+			in["signature"] = map[string]any{"meaning": "authorship", "signer": vigil.RolePSIRT, "password": password(vigil.RolePSIRT)}
+			res, body = psirt.api("POST", path, in)
+			var a vigil.Assessment
+			if err := json.Unmarshal([]byte(body), &a); err != nil || res.StatusCode != http.StatusCreated {
+				t.Fatalf("signed assessment: %d %s", res.StatusCode, body)
+			}
+			res, body = psirt.api("GET", fmt.Sprintf("/api/v1/signatures?kind=assessment&id=%d", a.ID), nil)
+			if res.StatusCode != 200 || !strings.Contains(body, `"meaning": "authorship"`) && !strings.Contains(body, `"meaning":"authorship"`) {
+				t.Errorf("the assessment's signature: %d %s", res.StatusCode, body)
+			}
+
+			admin := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))
+			off := url.Values{"act": {"premarket"}, "required": {"false"}, "reason": {"SOP-RA-4: signed on paper in the DHF"}}
+			off.Set("csrf", psirt.csrf)
+			if res, _ := psirt.postForm("/settings/signing", off); res.StatusCode != http.StatusForbidden {
+				t.Errorf("a PSIRT member switches a requirement off: %d", res.StatusCode)
+			}
+			off.Set("csrf", admin.csrf)
+			off.Set("reason", "")
+			if res, body := admin.postForm("/settings/signing", off); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "reason: required") {
+				t.Errorf("switched off without a reason: %d %s", res.StatusCode, clip(body))
+			}
+			off.Set("reason", "SOP-RA-4: signed on paper in the DHF")
+			if res, body := admin.postForm("/settings/signing", off); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("switch off: %d %s", res.StatusCode, clip(body))
+			}
+			if _, body := admin.get("/settings"); !strings.Contains(body, `id="signing-premarket"`) || !strings.Contains(body, "SOP-RA-4: signed on paper in the DHF") {
+				t.Errorf("the settings page lacks the switched-off requirement")
+			}
+			var rs []vigil.SignatureRequirement
+			res, body = psirt.api("GET", "/api/v1/signing-policy", nil)
+			if err := json.Unmarshal([]byte(body), &rs); err != nil || len(rs) != len(vigil.SignedActs) {
+				t.Fatalf("signing policy: %d %s", res.StatusCode, body)
+			}
+			for _, r := range rs {
+				if r.Required != (r.Act != vigil.ActPremarket) || r.Act == vigil.ActPremarket && r.SetBy != "user:admin" {
+					t.Errorf("requirement %+v", r)
+				}
+			}
+		})
+	}
+}
