@@ -102,6 +102,7 @@ func TestCommunication(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
+			unsigned(t, a)
 			h, err := a.Handler(app.ServeOptions{})
 			if err != nil {
 				t.Fatal(err)

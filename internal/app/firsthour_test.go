@@ -29,6 +29,7 @@ func TestBrowserFirstHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
+	unsigned(t, a)
 	// What `vigil init` writes (its own test runs it): the organization, then its first admin.
 	const pw = "correct horse battery staple"
 	if err := a.Accounts.CreateUser(ctx, &vigil.User{Name: "alice", Role: vigil.RoleAdmin}, pw); err != nil {

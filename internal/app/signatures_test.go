@@ -257,3 +257,14 @@ func actSignatures(t *testing.T, engine string) {
 		}
 	}
 }
+
+// unsigned switches every signature requirement off, for a test whose acts are not about signing
+// (TestActSignatures is).
+func unsigned(t testing.TB, a *app.App) {
+	t.Helper()
+	for _, act := range vigil.SignedActs {
+		if _, err := a.Signing.SetRequirement(app.CLIContext(context.Background()), act, false, "test not about Part 11 signatures"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -369,7 +369,7 @@ func TestSSOStepUpSigning(t *testing.T) {
 			r.ok("version", "create", "2.0", "--device", "Pump", "--units", "30")
 			d0 := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
 			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
-			r.ok("signing-policy", "off", "determination", "--reason", "this test signs the determination after the fact, through the provider")
+			r.ok("signing-policy", "off", "determination", "premarket", "--reason", "this test signs the determination and the premarket decision after the fact, through the provider")
 			r.ok("case", "assess", "1", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote dose change")
 			r.ok("case", "event", "add", "1", "correction_initiated", "--date", d0, "--note", "CAPA-1")
 			r.ok("report", "premarket", "--case", "1", "--decide", "none", "--basis", "software patch within the cleared design")

@@ -206,6 +206,8 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		"isao_citations":          "UPDATE isao_citations SET cited_by = 'tampered' WHERE id = 1",
 		"saved_filters":           "UPDATE saved_filters SET query = 'state=all' WHERE id = 1",
 		"advisories":              "UPDATE advisories SET tlp = 'RED' WHERE id = 1",
+		"signature_requirements":  "UPDATE signature_requirements SET reason = 'tampered' WHERE id = 1",
+		"act_records":             "UPDATE act_records SET body = '{}' WHERE id = 1",
 	}
 	want := []problemKey{{"findings", "2"}}
 	for _, name := range store.AuditedTables() {
@@ -224,6 +226,16 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
 		auditedFixture(t, db)
+		// The signing policy's and a signed act's records (issue 18), apart from the fixture whose signatures' ids
+		// other tests name.
+		if err := db.SetSignatureRequirement(ctx, &vigil.SignatureRequirement{Act: vigil.ActPremarket, Reason: "signed on paper"}); err != nil {
+			t.Fatal(err) // requirement 1
+		}
+		closing := vigil.WithSigning(ctx, vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleRegulatory, Kind: string(vigil.ActCaseClosure),
+			Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})
+		if err := db.SetCaseState(closing, 1, vigil.CaseClosed, "fixed in the field"); err != nil {
+			t.Fatal(err) // act record 1, signature 2
+		}
 		total, per := rowCount(t, db)
 		for name, n := range per {
 			if n == 0 {
@@ -243,7 +255,8 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 		if vigil.ErrorCode(err) != vigil.EINVALID {
 			t.Fatalf("verify after %d edits = %v, want EINVALID", len(edits), err)
 		}
-		// The edit of assessment 1 also breaks the signature of it: reported once, apart from the edited rows.
+		// The edits of assessment 1 and act record 1 also break their signatures (1 and 2): each reported once,
+		// apart from the edited rows.
 		var broken []vigil.AuditProblem
 		rep.Problems = slices.DeleteFunc(rep.Problems, func(p vigil.AuditProblem) bool {
 			if strings.Contains(p.Problem, "the signature is broken") {
@@ -252,8 +265,9 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 			}
 			return false
 		})
-		if len(broken) != 1 || broken[0].Table != "signatures" || broken[0].Key != "1" {
-			t.Errorf("broken signatures = %+v, want signature 1's", broken)
+		slices.SortFunc(broken, func(a, b vigil.AuditProblem) int { return strings.Compare(a.Key, b.Key) })
+		if len(broken) != 2 || broken[0].Table != "signatures" || broken[0].Key != "1" || broken[1].Key != "2" {
+			t.Errorf("broken signatures = %+v, want signatures 1 and 2", broken)
 		}
 		got := problemKeys(rep)
 		slices.SortFunc(got, func(a, b problemKey) int { return strings.Compare(a.table+a.key, b.table+b.key) })
