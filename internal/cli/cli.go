@@ -47,8 +47,8 @@ type Env struct {
 	// AllowNets is --allow-net (default $VIGIL_ALLOW_NET): networks, otherwise refused as not public, that feed,
 	// TAXII and webhook connections may reach (a mirror or an ISAO server over a VPN, an internal chat server).
 	AllowNets []string
-	Format                            string // --format: json or table (commands may accept more)
-	Log                               *slog.Logger
+	Format    string // --format: json or table (commands may accept more)
+	Log       *slog.Logger
 	// exit, when set by a command, overrides the exit code of a successful run (vigil scan: 1 with findings).
 	exit int
 }
