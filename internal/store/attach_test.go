@@ -18,11 +18,7 @@ import (
 func TestAttachBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		seedOrg(t, db)
-		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-		if err := db.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+		d := pump(t, db, "Pump")
 		comp := func(name string) vigil.Component {
 			return vigil.Component{Name: name, Version: "1.0", Purl: "pkg:pypi/" + name + "@1.0"}
 		}
@@ -141,11 +137,7 @@ func TestAttachBatch(t *testing.T) {
 func TestAttachManyCases(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		seedOrg(t, db)
-		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-		if err := db.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+		d := pump(t, db, "Pump")
 		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
 		if err := db.CreateVersion(ctx, v); err != nil {
 			t.Fatal(err)

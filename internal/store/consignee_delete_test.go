@@ -14,11 +14,7 @@ import (
 func TestDeleteConsignee(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		seedOrg(t, db)
-		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-		if err := db.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+		d := pump(t, db, "Pump")
 		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0", Status: vigil.VersionMarketed}
 		if err := db.CreateVersion(ctx, v); err != nil {
 			t.Fatal(err)

@@ -21,11 +21,7 @@ import (
 func TestFullSyncDigest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		seedOrg(t, db)
-		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-		if err := db.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+		d := pump(t, db, "Pump")
 		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
 		other := &vigil.DeviceVersion{DeviceID: d.ID, Version: "2.0"}
 		for _, x := range []*vigil.DeviceVersion{v, other} {
