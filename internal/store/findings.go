@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -201,22 +202,13 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 			}
 		}
 		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
-		seen := map[[2]string]bool{}
+		seen := make(map[[2]string]bool, len(found)) // the keys found, which the resolve pass below reads
 		var openedIDs, resolvedIDs, reviewIDs []int64
 		var withdrawn []string
 		// New findings are written a few hundred per statement (the audit event lists their ids, in no order).
 		inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
-		for i := range found {
-			f := &found[i]
-			k := [2]string{f.Component.FindingKey(), f.Vulnerability}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			state := f.State
-			if state == "" {
-				state = vigil.FindingOpen
-			}
+		for d := range distinctFound(found, seen) {
+			f, k, state := d.f, d.key, d.state
 			comp := f.Component
 			comp.ID, comp.VersionID = 0, 0
 			aliases := f.Aliases
@@ -312,26 +304,45 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 	return opened, resolved, err
 }
 
+// foundOnce is one finding of a sync's input: its (component key, vulnerability id) and its state (open when the
+// matcher left it unset).
+type foundOnce struct {
+	f     *vigil.Finding
+	key   [2]string
+	state vigil.FindingState
+}
+
+// distinctFound yields each (component key, vulnerability id) of found once, at its first occurrence, marking it
+// in seen: what a full sync applies and what its digest covers, so both read the input the same way.
+func distinctFound(found []vigil.Finding, seen map[[2]string]bool) iter.Seq[foundOnce] {
+	return func(yield func(foundOnce) bool) {
+		for i := range found {
+			f := &found[i]
+			k := [2]string{f.Component.FindingKey(), f.Vulnerability}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			st := f.State
+			if st == "" {
+				st = vigil.FindingOpen
+			}
+			if !yield(foundOnce{f, k, st}) {
+				return
+			}
+		}
+	}
+}
+
 // findingsDigest is the digest of a full sync's input as far as the sync reads it: each (component key,
 // vulnerability id) once, at its first occurrence, with its state. Order does not matter (a re-match lists
 // components as they are stored). A full sync of found leaves the version's findings where a second sync of the
 // same found changes nothing, so an equal digest with no write since means the sync is done already.
 func findingsDigest(found []vigil.Finding) string {
 	type item struct{ key, vuln, state string }
-	seen := make(map[[2]string]bool, len(found))
 	items := make([]item, 0, len(found))
-	for i := range found {
-		f := &found[i]
-		k := [2]string{f.Component.FindingKey(), f.Vulnerability}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		st := f.State
-		if st == "" {
-			st = vigil.FindingOpen
-		}
-		items = append(items, item{k[0], k[1], string(st)})
+	for d := range distinctFound(found, make(map[[2]string]bool, len(found))) {
+		items = append(items, item{d.key[0], d.key[1], string(d.state)})
 	}
 	slices.SortFunc(items, func(a, b item) int { return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(a.vuln, b.vuln)) })
 	h := sha256.New()
