@@ -14,6 +14,14 @@ func SetAnalyzeThreshold(n int) (restore func()) {
 	return func() { analyzeThreshold = old }
 }
 
+// SetMatchRecordChunk lets a test read match records a few ids per statement, so that a small store's read spans
+// several statements and parts; it returns the restore function.
+func SetMatchRecordChunk(n int) (restore func()) {
+	old := matchRecordChunk
+	matchRecordChunk = n
+	return func() { matchRecordChunk = old }
+}
+
 // BuildMatchRecords runs migration 9's work again, for a test that emptied intel_match.
 func BuildMatchRecords(ctx context.Context, db *DB) error {
 	tx, err := db.db.BeginTx(ctx, nil)

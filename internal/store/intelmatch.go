@@ -2,14 +2,15 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/pressly/goose/v3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
@@ -179,20 +180,48 @@ func (db *DB) AdvisoriesByID(ctx context.Context, ids []string) (_ []*vigil.Advi
 }
 
 // matchRecords decodes the match records of the advisories in idset that are not withdrawn, in storage order.
+// The ids are read in ascending order, split into one contiguous run per core, each run read on its own
+// connection: a record is a B-tree seek, and ascending seeks land on the page the previous one read, where ids in
+// hash order made SQLite read each page of intel_match several times over (a 10,000-component scan read 42,000
+// pages of a 5,650-page table).
 func (db *DB) matchRecords(ctx context.Context, idset map[int64]bool) ([]*vigil.Advisory, error) {
-	ids := make([]any, 0, len(idset))
+	ids := make([]int64, 0, len(idset))
 	for id := range idset {
 		ids = append(ids, id)
 	}
-	type rec struct {
-		id int64
-		a  *vigil.Advisory
+	slices.Sort(ids)
+	chunk := matchRecordChunk
+	parts := min(runtime.GOMAXPROCS(0), (len(ids)+chunk-1)/chunk)
+	found := make([][]*vigil.Advisory, parts)
+	g, gctx := errgroup.WithContext(ctx)
+	for p := range parts {
+		run := ids[p*len(ids)/parts : (p+1)*len(ids)/parts]
+		g.Go(func() (err error) {
+			found[p], err = db.readMatchRecords(gctx, run, chunk)
+			return err
+		})
 	}
-	found := make([]rec, 0, len(ids))
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(found...), nil
+}
+
+// matchRecordChunk is the ids of one statement reading match records: a bounded IN list on both engines.
+var matchRecordChunk = 900
+
+// readMatchRecords decodes the records of ids (ascending), chunk ids per statement, leaving out withdrawn ones.
+func (db *DB) readMatchRecords(ctx context.Context, ids []int64, chunk int) ([]*vigil.Advisory, error) {
+	out := make([]*vigil.Advisory, 0, len(ids))
+	args := make([]any, 0, chunk)
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 900)]
-		ids = ids[len(chunk):]
-		rows, err := db.db.QueryContext(ctx, "SELECT advisory_id, record FROM intel_match WHERE advisory_id IN ("+placeholders(db.dialect, 1, len(chunk))+")", chunk...)
+		n := min(len(ids), chunk)
+		args = args[:0]
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		ids = ids[n:]
+		rows, err := db.db.QueryContext(ctx, "SELECT advisory_id, record FROM intel_match WHERE advisory_id IN ("+placeholders(db.dialect, 1, n)+") ORDER BY advisory_id", args...)
 		if err != nil {
 			return nil, fmt.Errorf("intel: match records: %w", err)
 		}
@@ -209,18 +238,13 @@ func (db *DB) matchRecords(ctx context.Context, idset map[int64]bool) ([]*vigil.
 				return nil, fmt.Errorf("intel: advisory %d: %w", id, err)
 			}
 			if !a.IsWithdrawn() {
-				found = append(found, rec{id, a})
+				out = append(out, a)
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-	}
-	slices.SortFunc(found, func(x, y rec) int { return cmp.Compare(x.id, y.id) })
-	out := make([]*vigil.Advisory, len(found))
-	for i, r := range found {
-		out[i] = r.a
 	}
 	return out, nil
 }

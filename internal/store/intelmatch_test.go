@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -95,4 +96,54 @@ func format1Record(a *vigil.Advisory) []byte {
 	n(0) // configurations
 	n(0) // products
 	return b
+}
+
+// TestAdvisoriesForReadsInRuns reads a package's match records a few ids per statement, so that the read spans
+// several statements and one run per core: every advisory under the key comes back once, in storage order, with
+// its record (ids and ranges), and the withdrawn ones are left out, as the whole read in one statement gives.
+func TestAdvisoriesForReadsInRuns(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		var advs []vigil.Advisory
+		var want []string
+		for i := range 11 {
+			a := vigil.Advisory{Source: vigil.SourceOSV, ID: fmt.Sprintf("GHSA-runs-%04d-xxxx", i), Modified: ts("2024-01-01T00:00:00Z"),
+				Affected: []vigil.Affected{{Ecosystem: "npm", Name: "left-pad", Ranges: []vigil.Range{{Type: vigil.RangeSemver,
+					Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: fmt.Sprintf("1.%d.0", i)}}}}}}}
+			if i%4 == 3 {
+				a.Withdrawn = ts("2024-02-01T00:00:00Z")
+			} else {
+				want = append(want, a.ID)
+			}
+			advs = append(advs, a)
+		}
+		// Imported in reverse, so that storage order is not the ids' order.
+		slices.Reverse(advs)
+		put(t, db, advs...)
+		slices.Reverse(want)
+		key := []vigil.PackageKey{{Kind: vigil.KeyPackage, Ecosystem: "npm", Name: "left-pad"}}
+		whole, err := db.AdvisoriesFor(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.SetMatchRecordChunk(2)()
+		runs, err := db.AdvisoriesFor(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, got := range [][]*vigil.Advisory{whole, runs} {
+			var ids []string
+			for _, a := range got {
+				ids = append(ids, a.ID)
+				var n int
+				fmt.Sscanf(a.ID, "GHSA-runs-%04d-xxxx", &n)
+				if fixed := a.Affected[0].Ranges[0].Events[1].Fixed; fixed != fmt.Sprintf("1.%d.0", n) {
+					t.Errorf("%s: fixed %s, want 1.%d.0", a.ID, fixed, n)
+				}
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("advisories %q, want %q", ids, want)
+			}
+		}
+	})
 }
