@@ -52,9 +52,19 @@ func ParseJSON(name string, b []byte, lim untrusted.Limits) (*model.Document, er
 	if version == "" {
 		return nil, untrusted.Invalid(name, "specVersion", "missing or not a string")
 	}
-	if err := validateDoc(name, version, top, b, comps); err != nil {
-		return nil, err
+	// The schema validation and the decode into the document read the same bytes, and each is about half of a
+	// large SBOM's parse: they run at once. A document the schema refuses gets the schema's error, as when the
+	// validation ran first.
+	valid := make(chan error, 1)
+	go func() { valid <- validateDoc(name, version, top, b, comps) }()
+	doc, err := decodeJSON(name, b, version, lim)
+	if verr := <-valid; verr != nil {
+		return nil, verr
 	}
+	return doc, err
+}
+
+func decodeJSON(name string, b []byte, version string, lim untrusted.Limits) (*model.Document, error) {
 	var bom bomDoc
 	if err := json.Unmarshal(b, &bom); err != nil {
 		return nil, untrusted.JSONError(name, "", b, err)
