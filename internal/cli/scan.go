@@ -211,50 +211,21 @@ func hexNibble(c byte) byte {
 	return 0
 }
 
-// The JSON contract of vigil scan: {"components": N, "findings": [scanFinding, ...]}.
-type scanFinding struct {
-	Component     scanComponent `json:"component"`
-	Vulnerability string        `json:"vulnerability"`
-	Aliases       []string      `json:"aliases"`
-	State         string        `json:"state"`
-	Evidence      scanEvidence  `json:"evidence"`
-}
-
-type scanComponent struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Purl    string `json:"purl"`
-	CPE     string `json:"cpe,omitempty"`
-}
-
-type scanEvidence struct {
-	Matcher  string `json:"matcher"`
-	Range    string `json:"range"`
-	Fixed    string `json:"fixed"`
-	Source   string `json:"source,omitempty"`
-	Advisory string `json:"advisory,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-}
-
-// writeScanJSON writes the JSON contract as Env.JSON would, a finding at a time: a scan of a large SBOM has tens of
-// thousands of findings, and encoding them as one value held the whole document in memory twice over.
+// writeScanJSON writes the JSON contract, {"components": N, "findings": [finding, ...]}, exactly as encoding/json
+// would indent it, a finding at a time and without reflection: a 10,000-component scan has tens of thousands of
+// findings, and encoding each through a struct was a tenth of the scan's CPU and most of its garbage at the end.
+// Each finding is {"component": {"name", "version", "purl", "cpe" when set}, "vulnerability", "aliases" (never
+// null), "state", "evidence": {"matcher", "range", "fixed", then "source", "advisory", "reason" when set}}.
 func writeScanJSON(w io.Writer, res *portfolio.ScanResult) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "{\n  \"components\": %d,\n  \"findings\": [", len(res.Document.Components))
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ") // each finding at the depth the whole document would put it
-	enc.SetEscapeHTML(false)
-	for i, f := range res.Findings {
-		buf.Reset()
-		if err := enc.Encode(scanFindingOf(f)); err != nil {
-			return err
-		}
+	var b []byte
+	for i := range res.Findings {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		bw.WriteString("\n    ")
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		b = appendScanFinding(b[:0], &res.Findings[i])
+		bw.Write(b)
 	}
 	if len(res.Findings) > 0 {
 		bw.WriteString("\n  ")
@@ -263,19 +234,76 @@ func writeScanJSON(w io.Writer, res *portfolio.ScanResult) error {
 	return bw.Flush()
 }
 
-func scanFindingOf(f vigil.Finding) scanFinding {
-	aliases := f.Aliases
-	if aliases == nil {
-		aliases = []string{}
+// appendScanFinding appends one finding of writeScanJSON, at the depth the whole document puts it.
+func appendScanFinding(b []byte, f *vigil.Finding) []byte {
+	field := func(b []byte, indent, name, v string, last bool) []byte {
+		b = append(b, indent...)
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, `": `...)
+		b = appendJSONString(b, v)
+		if !last {
+			b = append(b, ',')
+		}
+		return b
 	}
-	return scanFinding{
-		Component:     scanComponent{Name: f.Component.Name, Version: f.Component.Version, Purl: f.Component.Purl, CPE: f.Component.CPE},
-		Vulnerability: f.Vulnerability,
-		Aliases:       aliases,
-		State:         string(f.State),
-		Evidence: scanEvidence{Matcher: f.Evidence.Matcher, Range: f.Evidence.Range, Fixed: f.Evidence.Fixed,
-			Source: f.Evidence.Source, Advisory: f.Evidence.Advisory, Reason: f.Evidence.Reason},
+	const in2, in3 = "\n      ", "\n        "
+	c := &f.Component
+	b = append(b, "\n    {"+in2+`"component": {`...)
+	b = field(b, in3, "name", c.Name, false)
+	b = field(b, in3, "version", c.Version, false)
+	b = field(b, in3, "purl", c.Purl, c.CPE == "")
+	if c.CPE != "" {
+		b = field(b, in3, "cpe", c.CPE, true)
 	}
+	b = append(b, in2+"},"...)
+	b = field(b, in2, "vulnerability", f.Vulnerability, false)
+	b = append(b, in2+`"aliases": [`...)
+	for i, a := range f.Aliases {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, in3...)
+		b = appendJSONString(b, a)
+	}
+	if len(f.Aliases) > 0 {
+		b = append(b, in2...)
+	}
+	b = append(b, "],"...)
+	b = field(b, in2, "state", string(f.State), false)
+	e := &f.Evidence
+	b = append(b, in2+`"evidence": {`...)
+	b = field(b, in3, "matcher", e.Matcher, false)
+	b = field(b, in3, "range", e.Range, false)
+	opt := [][2]string{{"source", e.Source}, {"advisory", e.Advisory}, {"reason", e.Reason}}
+	for len(opt) > 0 && opt[len(opt)-1][1] == "" {
+		opt = opt[:len(opt)-1]
+	}
+	b = field(b, in3, "fixed", e.Fixed, len(opt) == 0)
+	for i, o := range opt {
+		if o[1] != "" {
+			b = field(b, in3, o[0], o[1], i == len(opt)-1)
+		}
+	}
+	return append(b, in2+"}\n    }"...)
+}
+
+// appendJSONString appends s as encoding/json writes a string without HTML escaping. Nearly every string of a
+// scan is printable ASCII without quotes or backslashes and is copied as it is; any other goes through
+// encoding/json itself, so that the output never differs from it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s) // a string always encodes
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // componentRef names a component for VEX and SARIF: its purl, else a Vigil URN of name and version.
