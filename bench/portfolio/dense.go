@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/bench/internal/benchdb"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/importer"
 	psvc "github.com/vigil-dev/vigil/internal/service/portfolio"
@@ -268,20 +269,8 @@ func loadDense(actx context.Context, c config, engine, dsn string, db *store.DB,
 
 // snapshotVersions returns the device versions of a snapshot in the order loadDense created them (one per SBOM).
 func snapshotVersions(ctx context.Context, h *sql.DB, n int) ([]int64, error) {
-	rows, err := h.QueryContext(ctx, "SELECT id FROM device_versions ORDER BY id")
+	ids, err := benchdb.IDs(ctx, h, "SELECT id FROM device_versions ORDER BY id")
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(ids) != n {

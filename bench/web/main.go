@@ -44,6 +44,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/bench/internal/benchdb"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/cases"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -159,7 +160,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	ids, err := findingIDs(ctx, db)
+	ids, err := benchdb.IDs(ctx, db.SQL(), "SELECT id FROM findings ORDER BY id")
 	if err != nil {
 		return err
 	}
@@ -376,7 +377,7 @@ func seed(ctx context.Context, db *store.DB, a *app.App, clock *benchClock, c co
 	}
 	// Assessments: 1%, a third uncontrolled (therapy delivery reached), with notices, controls and some fixes.
 	clock.set(time.Time{})
-	ids, err := findingIDs(ctx, db)
+	ids, err := benchdb.IDs(ctx, db.SQL(), "SELECT id FROM findings ORDER BY id")
 	if err != nil {
 		return false, err
 	}
@@ -447,23 +448,6 @@ func importKEV(ctx context.Context, a *app.App, c config) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func findingIDs(ctx context.Context, db *store.DB) ([]int64, error) {
-	rows, err := db.SQL().QueryContext(ctx, "SELECT id FROM findings ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // ---- the load
