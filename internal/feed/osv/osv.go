@@ -33,6 +33,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	cvss20 "github.com/pandatix/go-cvss/20"
 	cvss30 "github.com/pandatix/go-cvss/30"
 	cvss31 "github.com/pandatix/go-cvss/31"
@@ -172,10 +174,27 @@ func ParseJSON(name string, b []byte, lim untrusted.Limits) (vigil.Advisory, err
 	}
 	b = trimBOM(b)
 	var rec record
-	if err := json.Unmarshal(b, &rec); err != nil {
+	if err := decodeRecord(b, &rec); err != nil {
 		return vigil.Advisory{}, untrusted.JSONError(name, "", b, err)
 	}
 	return rec.advisory(name)
+}
+
+// v1Semantics makes the JSON v2 decoder read as encoding/json does: field names matched without regard to case,
+// duplicate names and invalid UTF-8 accepted, the UnmarshalJSON methods called.
+var v1Semantics = jsonv1.DefaultOptionsV1()
+
+// decodeRecord decodes one OSV record's JSON into rec. The JSON v2 decoder (with encoding/json's semantics) reads
+// a record about 2.5 times as fast as encoding/json, which scans the whole text once to validate it before it
+// decodes: that was 22 of the 100 CPU-s of a 500,000-record import (issue 19), and every page that shows an OSV
+// advisory parses its stored record again. A record v2 refuses is decoded again by encoding/json, so a malformed
+// one gets the error JSONError words with its line or JSON path, as before.
+func decodeRecord(b []byte, rec *record) error {
+	if jsonv2.Unmarshal(b, rec, v1Semantics) == nil {
+		return nil
+	}
+	*rec = record{}
+	return json.Unmarshal(b, rec)
 }
 
 func trimBOM(b []byte) []byte {
