@@ -452,18 +452,50 @@ func TestFirstLoadBuildsDocumentIndexes(t *testing.T) {
 		if got := counts(put(t, db, advs...)); got[vigil.SourceOSV] != [5]int{2, 0, 0, 0, 0} {
 			t.Fatalf("first import: %v", got)
 		}
-		q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('intel_documents_digest', 'intel_documents_blob')"
-		if db.Engine() == store.Postgres {
-			q = "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('intel_documents_digest', 'intel_documents_blob')"
-		}
-		var n int
-		if err := db.SQL().QueryRow(q).Scan(&n); err != nil || n != 2 {
-			t.Errorf("%d indexes on the documents' digests after the first load (%v), want 2", n, err)
-		}
+		firstLoadDeferredInPlace(t, db, "after the first load")
 		if got := counts(put(t, db, advs...)); got[vigil.SourceOSV] != [5]int{0, 0, 2, 0, 0} {
 			t.Errorf("re-import: %v, want 2 unchanged", got)
 		}
 	})
+}
+
+// firstLoadDeferredInPlace checks that what a first load drops and builds again at its end is in place: the
+// documents' digest indexes, and on PostgreSQL the foreign keys and primary keys it defers, each still enforced.
+func firstLoadDeferredInPlace(t *testing.T, db *store.DB, when string) {
+	t.Helper()
+	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('intel_documents_digest', 'intel_documents_blob')"
+	if db.Engine() == store.Postgres {
+		q = "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('intel_documents_digest', 'intel_documents_blob')"
+	}
+	var n int
+	if err := db.SQL().QueryRow(q).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d indexes on the documents' digests %s (%v), want 2", n, when, err)
+	}
+	if db.Engine() != store.Postgres {
+		return
+	}
+	want := []string{"intel_advisories_doc_ref_fkey", "intel_affected_pkey", "intel_changed_ids_pkey", "intel_changes_pkey",
+		"intel_match_advisory_id_fkey", "intel_raw_doc_id_fkey"}
+	rows, err := db.SQL().Query("SELECT conname FROM pg_constraint WHERE convalidated AND conname = ANY($1) ORDER BY conname", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	rows.Close()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("constraints %s (-want +got):\n%s", when, diff)
+	}
+	// Enforced, not only listed: a raw document without its document row is refused.
+	if _, err := db.SQL().Exec("INSERT INTO intel_raw (doc_id, raw) VALUES (987654321, '\\x00')"); err == nil {
+		t.Errorf("an orphan intel_raw row was accepted %s", when)
+	}
 }
 
 // TestBulkImportAllOrNothing: a first load large enough to write several batches (which PostgreSQL takes through
@@ -521,14 +553,7 @@ func TestBulkImportAllOrNothing(t *testing.T) {
 		if got := rows(); !maps.Equal(got, before) {
 			t.Errorf("rows after a failed import: %v, want %v", got, before)
 		}
-		q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('intel_documents_digest', 'intel_documents_blob')"
-		if db.Engine() == store.Postgres {
-			q = "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('intel_documents_digest', 'intel_documents_blob')"
-		}
-		var ix int
-		if err := db.SQL().QueryRow(q).Scan(&ix); err != nil || ix != 2 {
-			t.Errorf("%d digest indexes after a failed first load (%v), want 2", ix, err)
-		}
+		firstLoadDeferredInPlace(t, db, "after a failed first load")
 
 		res, err := db.ImportIntel(storetest.Admin(), write)
 		if err != nil {

@@ -248,8 +248,8 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 	}
 	w.aliasEmpty = err == sql.ErrNoRows
 	if w.firstLoad = w.nextDoc == 0; w.firstLoad {
-		for _, ix := range documentIndexes {
-			if _, err := tx.ExecContext(ctx, "DROP INDEX "+ix.name); err != nil {
+		for _, d := range tx.db.dialect.firstLoadDeferred() {
+			if _, err := tx.ExecContext(ctx, d.drop); err != nil {
 				return nil, fmt.Errorf("intel: first load: %w", err)
 			}
 		}
@@ -276,6 +276,50 @@ func newIntelWriter(ctx context.Context, tx *Tx, run int64) (*IntelWriter, error
 var documentIndexes = []struct{ name, ddl string }{
 	{"intel_documents_digest", "CREATE INDEX intel_documents_digest ON intel_documents(substr(digest, 1, 16)) WHERE rejected = 0"},
 	{"intel_documents_blob", "CREATE INDEX intel_documents_blob ON intel_documents(substr(blob_digest, 1, 16)) WHERE rejected = 0"},
+}
+
+// deferredDDL is a constraint or index that a first load drops before it writes and puts back at its end, in the
+// run's transaction: a failed run rolls the drop back with everything else.
+type deferredDDL struct{ drop, create string }
+
+// pgFirstLoadDeferred are what a first load on PostgreSQL defers besides the documents' digest indexes (issue 19:
+// they were 40% of the server's CPU in a 100k import, and the import's wall time waits on the server):
+//   - the foreign keys of intel_raw, intel_advisories and intel_match, whose triggers looked up and locked each
+//     new row's parent one row at a time; adding them back checks every row in one join;
+//   - the primary key of intel_affected, whose index on (kind, ecosystem, name) takes keys in random order; built
+//     over the finished table it is also a quarter smaller (pages filled, not split);
+//   - the change feed's primary keys, whose rows the run writes at its end anyway.
+//
+// The run never looks rows up through these: the indexes it reads by (advisories by id and by key, aliases,
+// groups, affected rows by advisory for a revision, match records for ON CONFLICT) stay. The run holds its
+// tables' exclusive locks until it commits; a first load has no rows for anyone to read. SQLite cannot drop a
+// constraint, and its foreign keys cost a look-up of the parent in process.
+var pgFirstLoadDeferred = []deferredDDL{
+	{"ALTER TABLE intel_raw DROP CONSTRAINT intel_raw_doc_id_fkey",
+		"ALTER TABLE intel_raw ADD CONSTRAINT intel_raw_doc_id_fkey FOREIGN KEY (doc_id) REFERENCES intel_documents(id)"},
+	{"ALTER TABLE intel_advisories DROP CONSTRAINT intel_advisories_doc_ref_fkey",
+		"ALTER TABLE intel_advisories ADD CONSTRAINT intel_advisories_doc_ref_fkey FOREIGN KEY (doc_ref) REFERENCES intel_documents(id)"},
+	{"ALTER TABLE intel_match DROP CONSTRAINT intel_match_advisory_id_fkey",
+		"ALTER TABLE intel_match ADD CONSTRAINT intel_match_advisory_id_fkey FOREIGN KEY (advisory_id) REFERENCES intel_advisories(id)"},
+	{"ALTER TABLE intel_affected DROP CONSTRAINT intel_affected_pkey",
+		"ALTER TABLE intel_affected ADD CONSTRAINT intel_affected_pkey PRIMARY KEY (kind, ecosystem, name, advisory_id)"},
+	{"ALTER TABLE intel_changes DROP CONSTRAINT intel_changes_pkey",
+		"ALTER TABLE intel_changes ADD CONSTRAINT intel_changes_pkey PRIMARY KEY (run_id, kind, ecosystem, name)"},
+	{"ALTER TABLE intel_changed_ids DROP CONSTRAINT intel_changed_ids_pkey",
+		"ALTER TABLE intel_changed_ids ADD CONSTRAINT intel_changed_ids_pkey PRIMARY KEY (run_id, adv_id)"},
+}
+
+// firstLoadDeferred lists what a first load of this engine drops and builds at its end: the documents' digest
+// indexes, and on PostgreSQL pgFirstLoadDeferred.
+func (d *dialect) firstLoadDeferred() []deferredDDL {
+	var out []deferredDDL
+	for _, ix := range documentIndexes {
+		out = append(out, deferredDDL{"DROP INDEX " + ix.name, ix.ddl})
+	}
+	if d.name == Postgres {
+		out = append(out, pgFirstLoadDeferred...)
+	}
+	return out
 }
 
 // Run returns the run's id.
@@ -981,13 +1025,6 @@ func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 	if err := w.flushInserts(); err != nil {
 		return nil, err
 	}
-	if w.firstLoad {
-		for _, ix := range documentIndexes {
-			if _, err := w.tx.ExecContext(w.ctx, ix.ddl); err != nil {
-				return nil, fmt.Errorf("intel: first load: %w", mapErr(err))
-			}
-		}
-	}
 	res := &vigil.IntelResult{Run: w.run, Signals: w.signals}
 	for k := range w.changed {
 		res.Changed = append(res.Changed, k)
@@ -1016,6 +1053,13 @@ func (w *IntelWriter) finish() (*vigil.IntelResult, error) {
 	}
 	if err := ids.flush(w.ctx, w.tx); err != nil {
 		return nil, err
+	}
+	if w.firstLoad {
+		for _, d := range w.tx.db.dialect.firstLoadDeferred() {
+			if _, err := w.tx.ExecContext(w.ctx, d.create); err != nil {
+				return nil, fmt.Errorf("intel: first load: %w", mapErr(err))
+			}
+		}
 	}
 	for _, s := range w.order {
 		res.Summaries = append(res.Summaries, *w.sums[s])
