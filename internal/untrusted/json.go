@@ -20,12 +20,21 @@ func CheckJSON(name string, b []byte, lim Limits) error {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			// Skip the string: find the closing quote not preceded by an escaping backslash.
+			// Skip the string: find the closing quote, one not escaped by an odd run of backslashes before it.
+			// IndexByte finds each quote many bytes at a time; strings are most of a document's bytes.
 			start := i
-			for i++; i < len(b); i++ {
-				if b[i] == '\\' {
-					i++
-				} else if b[i] == '"' {
+			for {
+				q := bytes.IndexByte(b[i+1:], '"')
+				if q < 0 {
+					i = len(b)
+					break
+				}
+				i += 1 + q
+				k := i - 1
+				for k > start && b[k] == '\\' {
+					k--
+				}
+				if (i-1-k)%2 == 0 {
 					break
 				}
 			}
