@@ -127,12 +127,6 @@ func (en *Engine) lookup(ctx context.Context, x *Index, keys []vigil.PackageKey)
 	return nil
 }
 
-// pair is one (component, vulnerability id) finding slot.
-type pair struct {
-	comp int
-	vuln string
-}
-
 type result struct {
 	ent     *entry
 	o       outcome
@@ -164,7 +158,7 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		st := &matchState{res: make(map[pair]result, len(todo)/workers/4+8), byKey: map[key][]int{}, nvd: map[*entry]bool{}}
+		st := &matchState{byKey: map[key][]int{}, nvd: map[*entry]bool{}}
 		states[w] = st
 		part := todo[w*len(todo)/workers : (w+1)*len(todo)/workers]
 		wg.Add(1)
@@ -188,8 +182,8 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 		}
 	}
 	st := states[0]
-	for _, o := range states[1:] { // slots are per component, so workers never share one
-		maps.Copy(st.res, o.res)
+	for _, o := range states[1:] { // workers match disjoint components: their slots are appended in worker order
+		st.found = append(st.found, o.found...)
 		for k, v := range o.byKey {
 			st.byKey[k] = append(st.byKey[k], v...)
 		}
@@ -208,7 +202,7 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 			matchNVD(e, ccpes, st.byKey, st.rec)
 		}
 	}
-	return findings(comps, st.res), nil
+	return findings(comps, st.found), nil
 }
 
 // parallelChunk is the fewest components worth a worker of their own.
@@ -231,31 +225,37 @@ func firstOccurrences(comps []vigil.Component) []int {
 	return out
 }
 
-// matchState is one worker's results: the best result per (component, id), and what the NVD pass needs.
+// matchState is one worker's results: every result that is not "not affected", in the order they were found (a
+// slice, not a map by slot: a re-match records a million of them, and findings picks each slot's best once), and
+// what the NVD pass needs.
 type matchState struct {
-	res   map[pair]result
+	found []slot
 	byKey map[key][]int   // CPE vendor:product → components carrying it
 	nvd   map[*entry]bool // advisories with configurations that name a component's CPE
+}
+
+// slot is one result for one (component, vulnerability id) finding slot.
+type slot struct {
+	comp int
+	vuln string
+	result
 }
 
 func (st *matchState) rec(ci int, e *entry, o outcome, matcher string) {
 	if o.st == stNo {
 		return
 	}
-	k := pair{ci, e.adv.ID}
-	if cur, ok := st.res[k]; ok && !better(o, e, &cur) {
-		return
-	}
-	st.res[k] = result{ent: e, o: o, matcher: matcher}
+	st.found = append(st.found, slot{comp: ci, vuln: e.adv.ID, result: result{ent: e, o: o, matcher: matcher}})
 }
 
 // matchOne matches one component by every road it offers: its packages, its CPE, its name as a CSAF product.
 func (x *Index) matchOne(st *matchState, i int, c *vigil.Component, cc *componentCPE) {
 	for _, p := range Identify(*c, x.opt) {
 		k := key{p.Ecosystem, p.Name}
+		pv := compVersion{s: p.Version}
 		for _, a := range x.osv[k] {
 			if releaseMatch(a.release, p.Release) {
-				st.rec(i, a.ent, a.eval(p.Version, x.cache), "osv-ecosystem:"+a.af.Ecosystem)
+				st.rec(i, a.ent, a.eval(&pv, x.cache), a.names.eco)
 			}
 		}
 		if len(x.csaf) > 0 {
@@ -271,9 +271,10 @@ func (x *Index) matchOne(st *matchState, i int, c *vigil.Component, cc *componen
 	}
 	if cc.ok {
 		st.byKey[cc.key] = append(st.byKey[cc.key], i)
+		cv := compVersion{s: cc.version}
 		for _, a := range x.osvCPE[cc.key] {
 			if a.cpeNames(*cc) {
-				st.rec(i, a.ent, a.eval(cc.version, x.cache), "osv-cpe:"+a.af.Ecosystem)
+				st.rec(i, a.ent, a.eval(&cv, x.cache), a.names.cpe)
 			}
 		}
 		for _, e := range x.nvd[cc.key] {
@@ -319,23 +320,27 @@ func (a *affected) cpeNames(cc componentCPE) bool {
 	return false
 }
 
-func findings(comps []vigil.Component, res map[pair]result) []vigil.Finding {
-	keys := make([]pair, 0, len(res))
-	for k := range res {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b pair) int {
+// findings returns one finding per slot of found, sorted by component and id: the slot's best result (better),
+// the first recorded among equals, as if each result had replaced the slot's current one only when better.
+func findings(comps []vigil.Component, found []slot) []vigil.Finding {
+	slices.SortStableFunc(found, func(a, b slot) int {
 		if a.comp != b.comp {
 			return a.comp - b.comp
 		}
 		return strings.Compare(a.vuln, b.vuln)
 	})
-	out := make([]vigil.Finding, 0, len(keys))
-	for _, k := range keys {
-		r := res[k]
+	out := make([]vigil.Finding, 0, len(found))
+	for i := 0; i < len(found); {
+		s := &found[i]
+		r := &s.result
+		for i++; i < len(found) && found[i].comp == s.comp && found[i].vuln == s.vuln; i++ {
+			if better(found[i].o, found[i].ent, r) {
+				r = &found[i].result
+			}
+		}
 		a := r.ent.adv
 		f := vigil.Finding{
-			Component:     comps[k.comp],
+			Component:     comps[s.comp],
 			Vulnerability: a.ID,
 			Aliases:       slices.Clone(a.Aliases),
 			State:         vigil.FindingOpen,

@@ -40,6 +40,7 @@ type Index struct {
 	osvCPE  map[key][]*affected // Bitnami CPE vendor:product → affected packages
 	nvd     map[key][]*entry    // vulnerable criterion vendor:product → advisories with configurations
 	csaf    map[key][]*product  // purl keys, CPE keys and product names → CSAF products
+	names   map[string]*matcherNames
 	seq     int
 }
 
@@ -69,7 +70,18 @@ func NewIndex(opt Options) *Index {
 		osvCPE:  map[key][]*affected{},
 		nvd:     map[key][]*entry{},
 		csaf:    map[key][]*product{},
+		names:   map[string]*matcherNames{},
 	}
+}
+
+// matcherNames returns the matcher names of an ecosystem's affected packages, shared by all of them.
+func (x *Index) matcherNames(ecosystem string) *matcherNames {
+	n := x.names[ecosystem]
+	if n == nil {
+		n = &matcherNames{eco: "osv-ecosystem:" + ecosystem, cpe: "osv-cpe:" + ecosystem}
+		x.names[ecosystem] = n
+	}
+	return n
 }
 
 // Len returns the number of advisories indexed.
@@ -143,7 +155,7 @@ func (x *Index) insert(e *entry) {
 		if m := byEcosystem[base]; m != nil && suffix != "" {
 			rel = m.Release(base, suffix)
 		}
-		ca := &affected{ent: e, idx: i, af: af, release: rel}
+		ca := &affected{ent: e, idx: i, af: af, release: rel, names: x.matcherNames(af.Ecosystem)}
 		if ok {
 			x.osv[k] = append(x.osv[k], ca)
 		}

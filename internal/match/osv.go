@@ -62,7 +62,8 @@ type affected struct {
 	ent     *entry
 	idx     int
 	af      *vigil.Affected
-	release string // the distribution release of the ecosystem suffix, "" for any
+	release string        // the distribution release of the ecosystem suffix, "" for any
+	names   *matcherNames // the evidence's matcher names for its ecosystem
 
 	once     sync.Once
 	ranges   []crange
@@ -277,10 +278,40 @@ func (cr *crange) contains(v version.Version) (bool, string, string) {
 	return true, strings.Join(parts, ", ") + " (" + cr.typ + ")", fixed
 }
 
+// matcherNames are the evidence's matcher names of one ecosystem's affected packages, made once per ecosystem
+// (Index.matcherNames) rather than once per finding.
+type matcherNames struct{ eco, cpe string }
+
+// compVersion is a component's version, parsed in each order it is compared in the first time it is: a component
+// is compared with every advisory under its key, nearly always in one order, and a hot package has a thousand.
+// It is one component's: component versions do not go through the Index's cache, which they would only churn.
+type compVersion struct {
+	s   string
+	n   int
+	eco [2]string
+	v   [2]version.Version
+	err [2]error
+}
+
+func (c *compVersion) parse(eco string) (version.Version, error) {
+	for i := range c.n {
+		if c.eco[i] == eco {
+			return c.v[i], c.err[i]
+		}
+	}
+	v, err := version.Parse(eco, c.s)
+	if c.n < len(c.eco) {
+		c.eco[c.n], c.v[c.n], c.err[c.n] = eco, v, err
+		c.n++
+	}
+	return v, err
+}
+
 // eval decides whether a component version (as the ecosystem's advisories spell it) is affected: any range or the
 // versions list saying so is enough; else anything undecidable makes the answer "could not evaluate".
-func (a *affected) eval(v string, vc *version.Cache) outcome {
+func (a *affected) eval(comp *compVersion, vc *version.Cache) outcome {
 	a.compile(vc)
+	v := comp.s
 	unknown := ""
 	note := func(reason string) {
 		if unknown == "" {
@@ -307,7 +338,7 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 			note("the component has no version to compare")
 			continue
 		}
-		cv, err := vc.Parse(cr.eco, v)
+		cv, err := comp.parse(cr.eco)
 		if err != nil {
 			note(fmt.Sprintf("component version: %s", vigil.ErrorMessage(err)))
 			continue
@@ -320,7 +351,7 @@ func (a *affected) eval(v string, vc *version.Cache) outcome {
 		var cv version.Version
 		var err error
 		if a.veco != "" && v != "" {
-			cv, err = vc.Parse(a.veco, v)
+			cv, err = comp.parse(a.veco)
 		}
 		switch {
 		case a.veco != "" && v != "" && err == nil:
