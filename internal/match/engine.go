@@ -123,7 +123,7 @@ func (en *Engine) lookup(ctx context.Context, x *Index, keys []vigil.PackageKey)
 	if err != nil {
 		return err
 	}
-	x.addNew(advs)
+	x.AddStored(advs)
 	return nil
 }
 

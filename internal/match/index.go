@@ -104,9 +104,11 @@ func (x *Index) Add(advs ...*vigil.Advisory) {
 	}
 }
 
-// addNew indexes the advisories whose source and id the Index does not hold yet: an Engine's look-ups return an
-// advisory once for each batch of keys that names it, and it is the same advisory each time.
-func (x *Index) addNew(advs []*vigil.Advisory) {
+// AddStored indexes advisories read from a store in storage order, skipping those whose source and id the Index
+// holds already, where Add replaces them: an Engine's look-ups return an advisory again for each Match whose new
+// keys name it (the same advisory each time), and of one source and id stored in two documents the first met is
+// kept.
+func (x *Index) AddStored(advs []*vigil.Advisory) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	held := make(map[advID]bool, len(advs))

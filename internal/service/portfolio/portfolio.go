@@ -27,6 +27,9 @@ type Store interface {
 
 	// AdvisoriesFor returns the advisories filed under any of keys (spelled as an SBOM spells them).
 	AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)
+	// AdvisoriesOfVersions hands add, a batch at a time in storage order, the match records of every advisory that
+	// names a key of the reverse index of versionIDs (nil: every version), withdrawn ones left out.
+	AdvisoriesOfVersions(ctx context.Context, versionIDs []int64, add func([]*vigil.Advisory)) error
 	IntelRuns(ctx context.Context, limit int) ([]*vigil.IntelRun, error)
 	// ChangedKeys returns the package keys whose advisories changed in the import runs after afterRun, and the
 	// newest run.

@@ -143,8 +143,10 @@ type RematchOptions struct {
 
 // Rematch checks the reverse index of the device versions (rewriting those whose keys changed, as after an upgrade
 // that changed key rules) and re-matches them: every version after such an upgrade, or those opt names. One match
-// index serves them all, so an advisory many versions hold is read and compiled once. A version whose result is the
-// one its findings already reflect is not written (the store's findings digest). Needs PermImport.
+// index serves them all: every advisory their keys name is read and compiled once, before the first version is
+// matched (a version whose reverse index was stale, whose keys the index may lack, goes through an Engine that
+// looks its keys up). A version whose result is the one its findings already reflect is not written (the store's
+// findings digest). Needs PermImport.
 func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResult, error) {
 	var res RematchResult
 	start := time.Now()
@@ -166,6 +168,12 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 			ids[i] = v.ID
 		}
 	}
+	x := match.NewIndex(match.Options{})
+	if intel {
+		if err := s.Store.AdvisoriesOfVersions(ctx, opt.VersionIDs, x.AddStored); err != nil {
+			return res, err
+		}
+	}
 	en := s.Matcher(match.Options{})
 	done := 0
 	err = pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
@@ -180,7 +188,11 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 		if p.stale, err = s.Store.ComponentKeysStale(ctx, id, keys); err != nil || !intel {
 			return p, err
 		}
-		p.found, err = en.MatchKeys(ctx, comps, keys)
+		if p.stale {
+			p.found, err = en.MatchKeys(ctx, comps, keys)
+		} else {
+			p.found, err = x.Match(ctx, comps)
+		}
 		return p, err
 	}, func(id int64, p prepared) error {
 		if done++; opt.Progress != nil {
