@@ -5,27 +5,26 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/match"
 )
 
-// writeComponentKeys replaces a version's rows in the reverse index.
+// writeComponentKeys replaces a version's rows in the reverse index with those of comps, its current components as
+// stored (with their ids).
 func (tx *Tx) writeComponentKeys(ctx context.Context, versionID int64, comps []vigil.Component) error {
-	return tx.replaceComponentKeys(ctx, versionID, match.StoreKeys(comps))
-}
-
-// replaceComponentKeys makes keys (normalized, de-duplicated) the version's rows in the reverse index, a few
-// hundred rows per statement: a 1,000-component SBOM has some 3,000 keys.
-func (tx *Tx) replaceComponentKeys(ctx context.Context, versionID int64, keys []vigil.PackageKey) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM component_keys WHERE version_id = $1", versionID); err != nil {
 		return err
 	}
-	b := newBatch("component_keys", "version_id, kind, ecosystem, name", "")
-	for _, k := range keys {
-		b.add(versionID, k.Kind, k.Ecosystem, k.Name)
+	b := newBatch("component_keys", "version_id, kind, ecosystem, name, components", "")
+	for _, r := range keyedComponents(comps) {
+		b.add(versionID, r.key.Kind, r.key.Ecosystem, r.key.Name, r.ids)
 		if b.full() {
 			if err := b.flush(ctx, tx); err != nil {
 				return err
@@ -33,6 +32,55 @@ func (tx *Tx) replaceComponentKeys(ctx context.Context, versionID int64, keys []
 		}
 	}
 	return b.flush(ctx, tx)
+}
+
+// keyedRow is one row of a version's reverse index: a key (normalized) and the ids of the components it names, as
+// a comma-separated list.
+type keyedRow struct {
+	key vigil.PackageKey
+	ids string
+}
+
+// keyedComponents returns the reverse index rows of a version's current components, sorted as match.StoreKeys
+// sorts: each key with the ids of the components carrying it and of every component sharing a
+// Component.FindingKey with one of those (findings are kept by that key, so a delta re-matches such components
+// together or not at all). A 1,000-component SBOM has some 3,000 keys.
+func keyedComponents(comps []vigil.Component) []keyedRow {
+	group := map[string][]int64{} // finding key → its components' ids
+	for i := range comps {
+		fk := comps[i].FindingKey()
+		group[fk] = append(group[fk], comps[i].ID)
+	}
+	byKey := map[vigil.PackageKey][]string{} // key → the finding keys of its components
+	for i := range comps {
+		fk := comps[i].FindingKey()
+		for _, k := range match.ComponentKeys(comps[i], match.Options{}) {
+			if k = match.NormalizeKey(k); k.Name != "" && !slices.Contains(byKey[k], fk) {
+				byKey[k] = append(byKey[k], fk)
+			}
+		}
+	}
+	keys := make([]vigil.PackageKey, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	out := make([]keyedRow, 0, len(keys))
+	for _, k := range match.SortKeys(keys) {
+		var ids []int64
+		for _, fk := range byKey[k] {
+			ids = append(ids, group[fk]...)
+		}
+		slices.Sort(ids)
+		var sb strings.Builder
+		for i, id := range slices.Compact(ids) {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(idText(id))
+		}
+		out = append(out, keyedRow{k, sb.String()})
+	}
+	return out
 }
 
 // storedComponentKeys returns a version's rows in the reverse index, sorted as match.StoreKeys sorts (in Go: the
@@ -86,7 +134,7 @@ func (db *DB) RefreshComponentKeys(ctx context.Context, versionID int64, comps [
 	if slices.Equal(want, have) {
 		return false, nil
 	}
-	return true, db.transact(ctx, func(tx *Tx) error { return tx.replaceComponentKeys(ctx, versionID, want) })
+	return true, db.transact(ctx, func(tx *Tx) error { return tx.writeComponentKeys(ctx, versionID, comps) })
 }
 
 // RebuildComponentKeys recomputes the reverse index of every version (after an upgrade changes key rules),
@@ -114,7 +162,7 @@ func (db *DB) RebuildComponentKeys(ctx context.Context) (err error) {
 			if slices.Equal(want, have) {
 				continue
 			}
-			if err := tx.replaceComponentKeys(ctx, v.ID, want); err != nil {
+			if err := tx.writeComponentKeys(ctx, v.ID, comps); err != nil {
 				return err
 			}
 		}
@@ -191,6 +239,18 @@ func groupKeys(keys []vigil.PackageKey) map[keyGroup][]string {
 // statement of name parameters parses far faster than the same keys as OR-ed triples, and the (kind, ecosystem,
 // name) index serves it.
 func (db *DB) eachIDByName(ctx context.Context, selectFrom string, byGrp map[keyGroup][]string, chunk int, fn func(id int64)) error {
+	return db.eachByName(ctx, selectFrom, byGrp, chunk, func(rows *sql.Rows) error {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		fn(id)
+		return nil
+	})
+}
+
+// eachByName is eachIDByName calling scan with each row, whatever its columns.
+func (db *DB) eachByName(ctx context.Context, selectFrom string, byGrp map[keyGroup][]string, chunk int, scan func(*sql.Rows) error) error {
 	grps := make([]keyGroup, 0, len(byGrp))
 	for g := range byGrp {
 		grps = append(grps, g)
@@ -207,13 +267,56 @@ func (db *DB) eachIDByName(ctx context.Context, selectFrom string, byGrp map[key
 			}
 			names = names[n:]
 			q := selectFrom + " WHERE kind = $1 AND ecosystem = $2 AND name IN (" + placeholders(db.dialect, 3, n) + ")"
-			rows, err := db.db.QueryContext(ctx, q, args...)
-			if err := eachID(rows, err, fn); err != nil {
+			if err := eachRow(ctx, db.db, q, args, scan); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// ComponentsForKeys returns the current components carrying one of keys (spelled as an SBOM spells them), each with
+// its VersionID, and with each the components of its version sharing its Component.FindingKey, sorted by version
+// and id: what a re-match after an import matches again. The reverse index names them, so this reads one query per
+// batch of keys and one per batch of components, never the versions' other components.
+func (db *DB) ComponentsForKeys(ctx context.Context, keys []vigil.PackageKey) (_ []vigil.Component, err error) {
+	defer vigil.Wrap(&err, "store.ComponentsForKeys", len(keys))
+	var ids []int64
+	err = db.eachByName(ctx, "SELECT components FROM component_keys", groupKeys(keys), 500, func(rows *sql.Rows) error {
+		var list string
+		if err := rows.Scan(&list); err != nil {
+			return err
+		}
+		for s := range strings.SplitSeq(list, ",") {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("component_keys: components %q: %w", list, err)
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []vigil.Component
+	for chunk := range slices.Chunk(ids, 500) {
+		in := make([]string, len(chunk))
+		for i, id := range chunk {
+			in[i] = idText(id)
+		}
+		cs, err := queryAll(ctx, db.db, scanComponent, "SELECT "+componentCols+" FROM components WHERE id IN ("+strings.Join(in, ", ")+") AND current = $1", true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	slices.SortFunc(out, func(a, b vigil.Component) int {
+		return cmp.Or(cmp.Compare(a.VersionID, b.VersionID), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
 }
 
 // KV reads a small piece of state (cursors); "" when unset.
@@ -232,4 +335,33 @@ func (db *DB) SetKV(ctx context.Context, k, v string) (err error) {
 	defer vigil.Wrap(&err, "store.SetKV", k)
 	_, err = db.db.ExecContext(ctx, "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v)
 	return err
+}
+
+// MigrationComponentIDs is the version of the migration that made the reverse index name the components carrying
+// each key, so a delta re-match reads those components alone.
+const MigrationComponentIDs = 45
+
+// componentIDsMigration adds the components column to the reverse index and fills it for every version from its
+// current components (the whole index rewritten, as RebuildComponentKeys would).
+func componentIDsMigration(db *DB) *goose.Migration {
+	return goose.NewGoMigration(MigrationComponentIDs, &goose.GoFunc{RunTx: func(ctx context.Context, sqltx *sql.Tx) error {
+		if _, err := sqltx.ExecContext(ctx, "ALTER TABLE component_keys ADD COLUMN components TEXT NOT NULL DEFAULT ''"); err != nil {
+			return fmt.Errorf("migration %d: %w", MigrationComponentIDs, err)
+		}
+		tx := &Tx{Tx: sqltx, db: db}
+		versions, err := queryAll(ctx, tx, scanID, "SELECT DISTINCT version_id FROM component_keys ORDER BY version_id")
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", MigrationComponentIDs, err)
+		}
+		for _, v := range versions {
+			comps, err := queryComponents(ctx, tx, v)
+			if err == nil {
+				err = tx.writeComponentKeys(ctx, v, comps)
+			}
+			if err != nil {
+				return fmt.Errorf("migration %d: version %d: %w", MigrationComponentIDs, v, err)
+			}
+		}
+		return nil
+	}}, nil)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -146,162 +147,287 @@ func (db *DB) SyncFindingsOf(ctx context.Context, versionID int64, found []vigil
 		}
 	}
 	err = db.transact(ctx, func(tx *Tx) error {
-		opened, resolved = 0, 0
 		if digest != "" {
 			if err := tx.lockVersionFindings(ctx, versionID); err != nil {
 				return err
 			}
 		}
-		if len(found) >= largeSync {
-			restore, err := db.dialect.largeCache(ctx, tx)
-			if err != nil {
-				return err
-			}
-			defer restore()
+		var inScope func(int64, string) bool
+		if scope != nil {
+			inScope = func(_ int64, ck string) bool { return scope(ck) }
 		}
-		type cur struct {
-			id       int64
-			state    vigil.FindingState
-			evidence string
-		}
-		existing := map[[2]string]cur{}
-		read := func(version, cond string, args ...any) error {
-			rows, err := tx.QueryContext(ctx, "SELECT id, comp_key, vuln_id, state, evidence FROM findings WHERE "+version+" = $1 AND source = 'match'"+cond, append([]any{versionID}, args...)...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var c cur
-				var k [2]string
-				if err := rows.Scan(&c.id, &k[0], &k[1], &c.state, &c.evidence); err != nil {
-					return err
-				}
-				if scope == nil || scope(k[0]) {
-					existing[k] = c
-				}
-			}
-			return rows.Err()
-		}
-		if vulns == nil {
-			if err := read("version_id", ""); err != nil {
-				return err
-			}
-		}
-		for ids := vulns; len(ids) > 0; {
-			chunk := ids[:min(len(ids), 900)]
-			ids = ids[len(chunk):]
-			args := make([]any, len(chunk))
-			for i, id := range chunk {
-				args[i] = id
-			}
-			// A delta's ids are looked up in their index (new ones have no finding yet) rather than by walking the
-			// version's thousands of findings, which SQLite's planner would prefer without statistics.
-			if err := read(db.dialect.indexHint+"version_id", " AND vuln_id IN ("+placeholders(db.dialect, 2, len(chunk))+")", args...); err != nil {
-				return err
-			}
-		}
-		learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
-		seen := make(map[[2]string]bool, len(found)) // the keys found, which the resolve pass below reads
-		var openedIDs, resolvedIDs, reviewIDs []int64
-		var withdrawn []string
-		// New findings are written a few hundred per statement (the audit event lists their ids, in no order).
-		inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
-		for d := range distinctFound(found, seen) {
-			f, k, state := d.f, d.key, d.state
-			comp := f.Component
-			comp.ID, comp.VersionID = 0, 0
-			aliases := f.Aliases
-			if aliases == nil {
-				aliases = []string{}
-			}
-			c, ok := existing[k]
-			switch {
-			case c.state == vigil.FindingNeedsReview:
-				// A person decides what becomes of it, whatever matching says now.
-			case !ok:
-				now := tx.NowText()
-				inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), string(state), mustJSON(f.Evidence), "match", now, learned, now)
-				if inserts.full() {
-					if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
-						return err
-					}
-				}
-			case c.state == vigil.FindingResolved || c.state != state && c.state != vigil.FindingClosed:
-				if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, evidence = $2, aliases = $3, resolved_at = NULL, updated_at = $4 WHERE id = $5",
-					state, mustJSON(f.Evidence), mustJSON(aliases), tx.NowText(), c.id); err != nil {
-					return err
-				}
-				tx.wrote("findings", c.id)
-				if c.state == vigil.FindingResolved {
-					openedIDs = append(openedIDs, c.id)
-				}
-			}
-		}
-		if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
-			return err
-		}
-		for k, c := range existing {
-			if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed || c.state == vigil.FindingNeedsReview {
-				continue
-			}
-			// A finding whose advisory was withdrawn (or rejected) is not resolved: its clocks may still bind, and a
-			// withdrawal is a claim a person must weigh. It waits in needs_review, nothing else changed.
-			adv, err := tx.withdrawnAdvisory(ctx, c.evidence)
-			if err != nil {
-				return err
-			}
-			if adv != "" {
-				if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, updated_at = $2 WHERE id = $3", vigil.FindingNeedsReview, tx.NowText(), c.id); err != nil {
-					return err
-				}
-				reviewIDs = append(reviewIDs, c.id)
-				if !slices.Contains(withdrawn, adv) {
-					withdrawn = append(withdrawn, adv)
-				}
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $2 WHERE id = $3", vigil.FindingResolved, tx.NowText(), c.id); err != nil {
-				return err
-			}
-			resolvedIDs = append(resolvedIDs, c.id)
-		}
-		if err := tx.reviewCases(ctx, reviewIDs); err != nil {
-			return err
-		}
-		// The new findings join their cases last, so that the cases' events and the sync's are appended together
-		// after every write: one append for the version, each row's state read once.
-		evs, err := tx.attachNew(ctx, versionID)
-		if err != nil {
-			return err
-		}
+		var after func(*Tx) error
 		if digest != "" {
-			// Written after every change above: their triggers dropped the old digest.
-			if _, err := tx.ExecContext(ctx, "INSERT INTO finding_digests (version_id, digest) VALUES ($1, $2) ON CONFLICT (version_id) DO UPDATE SET digest = excluded.digest",
-				versionID, digest); err != nil {
+			// Written after every change of the sync: their triggers dropped the old digest.
+			after = func(tx *Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO finding_digests (version_id, digest) VALUES ($1, $2) ON CONFLICT (version_id) DO UPDATE SET digest = excluded.digest",
+					versionID, digest)
 				return err
 			}
 		}
-		opened, resolved = len(openedIDs), len(resolvedIDs)
-		tx.wrote("findings", openedIDs...)
-		tx.wrote("findings", resolvedIDs...)
-		tx.wrote("findings", reviewIDs...)
-		if len(tx.touched) == 0 {
-			return tx.auditEvents(ctx, evs)
-		}
-		slices.Sort(openedIDs)
-		slices.Sort(resolvedIDs)
-		change := map[string]any{"opened": openedIDs, "resolved": resolvedIDs}
-		reason := ""
-		if len(reviewIDs) > 0 {
-			slices.Sort(reviewIDs)
-			slices.Sort(withdrawn)
-			change["needs_review"] = reviewIDs
-			reason = "advisory withdrawn: " + strings.Join(withdrawn, ", ")
-		}
-		return tx.auditEvents(ctx, append(evs, tx.event("finding.sync", "version", idText(versionID), nil, change, reason)))
+		var err error
+		opened, resolved, err = tx.syncVersions(ctx, []int64{versionID}, found, inScope, false, vulns, after)
+		return err
 	})
 	return opened, resolved, err
+}
+
+// SyncFindingsDelta is SyncFindingsOf for many versions at once, as a re-match after an import needs: in each
+// version of versionIDs, found (each finding's VersionID set) replaces the matched findings of the vulnerability
+// ids vulns (nil: all) on the components scope accepts (by version and Component.FindingKey; nil accepts all). It
+// writes what a SyncFindingsOf per version writes, with the same finding.sync event per version, in one transaction
+// and with a few statements for the whole delta: the stored findings of vulns read once for every version through
+// their index (a new advisory has none), the new findings put in their cases one device at a time, and every audit
+// event appended in one batch (one event per case, whichever versions it gained findings in).
+func (db *DB) SyncFindingsDelta(ctx context.Context, versionIDs []int64, found []vigil.Finding, scope func(versionID int64, compKey string) bool, vulns []string) (opened, resolved int, err error) {
+	defer vigil.Wrap(&err, "store.SyncFindingsDelta", len(versionIDs))
+	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
+		return 0, 0, err
+	}
+	for i := range found {
+		if !slices.Contains(versionIDs, found[i].VersionID) {
+			return 0, 0, fmt.Errorf("found[%d]: version %d is not among the versions synced", i, found[i].VersionID)
+		}
+	}
+	err = db.transact(ctx, func(tx *Tx) error {
+		var err error
+		opened, resolved, err = tx.syncVersions(ctx, versionIDs, found, scope, true, vulns, nil)
+		return err
+	})
+	return opened, resolved, err
+}
+
+// findingRow is a stored matched finding as a sync compares it with its input.
+type findingRow struct {
+	id       int64
+	state    vigil.FindingState
+	evidence string
+}
+
+// syncVersions is the body of a findings sync over versionIDs in tx (SyncFindingsOf, SyncFindingsDelta): it reads
+// the stored matched findings in scope (with orGone, also those scope refuses whose component the version no longer
+// holds), applies found to each version (syncVersion), puts the new findings in their cases, runs after (when set)
+// once every finding is written, and appends the cases' events and the versions'.
+func (tx *Tx) syncVersions(ctx context.Context, versionIDs []int64, found []vigil.Finding, scope func(versionID int64, compKey string) bool, orGone bool, vulns []string, after func(*Tx) error) (opened, resolved int, err error) {
+	if len(found) >= largeSync {
+		restore, err := tx.db.dialect.largeCache(ctx, tx)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer restore()
+	}
+	existing := make(map[int64]map[[2]string]findingRow, len(versionIDs))
+	for _, v := range versionIDs {
+		existing[v] = map[[2]string]findingRow{}
+	}
+	type refused struct {
+		k [2]string
+		c findingRow
+	}
+	outside := map[int64][]refused{} // with orGone: the findings scope refused, by version
+	keep := func(v int64, k [2]string, c findingRow) {
+		switch have, ok := existing[v]; {
+		case !ok:
+		case scope == nil || scope(v, k[0]):
+			have[k] = c
+		case orGone:
+			outside[v] = append(outside[v], refused{k, c})
+		}
+	}
+	if vulns == nil {
+		for _, v := range versionIDs {
+			if err := tx.eachMatched(ctx, v, nil, keep); err != nil {
+				return 0, 0, err
+			}
+		}
+	} else {
+		v := int64(0) // every version's findings of vulns at once
+		if len(versionIDs) == 1 {
+			v = versionIDs[0]
+		}
+		if err := tx.eachMatched(ctx, v, vulns, keep); err != nil {
+			return 0, 0, err
+		}
+	}
+	// A finding of a component the version no longer holds resolves, as a full re-match would resolve it. Such
+	// a finding is rare (an SBOM import re-matches its version), so only a version that has one is read whole.
+	for v, fs := range outside {
+		comps, err := queryComponents(ctx, tx, v)
+		if err != nil {
+			return 0, 0, err
+		}
+		present := make(map[string]bool, len(comps))
+		for i := range comps {
+			present[comps[i].FindingKey()] = true
+		}
+		for _, f := range fs {
+			if !present[f.k[0]] {
+				existing[v][f.k] = f.c
+			}
+		}
+	}
+	byVersion := make(map[int64][]vigil.Finding, len(versionIDs))
+	if len(versionIDs) == 1 {
+		byVersion[versionIDs[0]] = found // a single version's input need not carry its id
+	} else {
+		for _, f := range found {
+			byVersion[f.VersionID] = append(byVersion[f.VersionID], f)
+		}
+	}
+	learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
+	var syncs []pendingEvent
+	for _, v := range versionIDs {
+		o, r, ev, err := tx.syncVersion(ctx, v, byVersion[v], existing[v], learned)
+		if err != nil {
+			return 0, 0, err
+		}
+		opened, resolved = opened+o, resolved+r
+		if ev != nil {
+			syncs = append(syncs, *ev)
+		}
+	}
+	// The new findings join their cases last, so that the cases' events and the syncs' are appended together
+	// after every write: one append, each row's state read once.
+	evs, err := tx.attachNew(ctx, versionIDs)
+	if err != nil {
+		return 0, 0, err
+	}
+	if after != nil {
+		if err := after(tx); err != nil {
+			return 0, 0, err
+		}
+	}
+	return opened, resolved, tx.auditEvents(ctx, append(evs, syncs...))
+}
+
+// eachMatched calls fn with each stored matched finding (source 'match') of versionID (0: of every version) and,
+// when vulns is not nil, of those vulnerability ids only. Ids are looked up in their index (a new id has no finding
+// yet) rather than by walking a version's thousands of findings, which SQLite's planner would prefer without
+// statistics.
+func (tx *Tx) eachMatched(ctx context.Context, versionID int64, vulns []string, fn func(versionID int64, k [2]string, c findingRow)) error {
+	read := func(cond string, args ...any) error {
+		return eachRow(ctx, tx, "SELECT id, version_id, comp_key, vuln_id, state, evidence FROM findings WHERE source = 'match' AND "+cond, args, func(rows *sql.Rows) error {
+			var c findingRow
+			var v int64
+			var k [2]string
+			if err := rows.Scan(&c.id, &v, &k[0], &k[1], &c.state, &c.evidence); err != nil {
+				return err
+			}
+			fn(v, k, c)
+			return nil
+		})
+	}
+	if vulns == nil {
+		return read("version_id = $1", versionID)
+	}
+	for chunk := range slices.Chunk(vulns, 900) {
+		var args []any
+		cond := ""
+		if versionID != 0 {
+			args = append(args, versionID)
+			cond = tx.db.dialect.indexHint + "version_id = $1 AND "
+		}
+		from := len(args) + 1
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if err := read(cond+"vuln_id IN ("+placeholders(tx.db.dialect, from, len(chunk))+")", args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncVersion makes one version's matched findings in existing (those the sync covers, by component key and
+// vulnerability id) agree with found: a new pair opens a finding (its case is found later, attachNew), a pair no
+// longer found resolves, or goes to needs_review when its advisory was withdrawn, and a resolved pair found again
+// reopens. It returns the counts and the version's finding.sync event (nil when nothing was written).
+func (tx *Tx) syncVersion(ctx context.Context, versionID int64, found []vigil.Finding, existing map[[2]string]findingRow, learned string) (opened, resolved int, _ *pendingEvent, _ error) {
+	seen := make(map[[2]string]bool, len(found)) // the keys found, which the resolve pass below reads
+	var openedIDs, resolvedIDs, reviewIDs []int64
+	var withdrawn []string
+	// New findings are written a few hundred per statement (the audit event lists their ids, in no order).
+	inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
+	for d := range distinctFound(found, seen) {
+		f, k, state := d.f, d.key, d.state
+		comp := f.Component
+		comp.ID, comp.VersionID = 0, 0
+		aliases := f.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		c, ok := existing[k]
+		switch {
+		case c.state == vigil.FindingNeedsReview:
+			// A person decides what becomes of it, whatever matching says now.
+		case !ok:
+			now := tx.NowText()
+			inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), string(state), mustJSON(f.Evidence), "match", now, learned, now)
+			if inserts.full() {
+				if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
+					return 0, 0, nil, err
+				}
+			}
+		case c.state == vigil.FindingResolved || c.state != state && c.state != vigil.FindingClosed:
+			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, evidence = $2, aliases = $3, resolved_at = NULL, updated_at = $4 WHERE id = $5",
+				state, mustJSON(f.Evidence), mustJSON(aliases), tx.NowText(), c.id); err != nil {
+				return 0, 0, nil, err
+			}
+			tx.wrote("findings", c.id)
+			if c.state == vigil.FindingResolved {
+				openedIDs = append(openedIDs, c.id)
+			}
+		}
+	}
+	if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
+		return 0, 0, nil, err
+	}
+	for k, c := range existing {
+		if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed || c.state == vigil.FindingNeedsReview {
+			continue
+		}
+		// A finding whose advisory was withdrawn (or rejected) is not resolved: its clocks may still bind, and a
+		// withdrawal is a claim a person must weigh. It waits in needs_review, nothing else changed.
+		adv, err := tx.withdrawnAdvisory(ctx, c.evidence)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		if adv != "" {
+			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, updated_at = $2 WHERE id = $3", vigil.FindingNeedsReview, tx.NowText(), c.id); err != nil {
+				return 0, 0, nil, err
+			}
+			reviewIDs = append(reviewIDs, c.id)
+			if !slices.Contains(withdrawn, adv) {
+				withdrawn = append(withdrawn, adv)
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $2 WHERE id = $3", vigil.FindingResolved, tx.NowText(), c.id); err != nil {
+			return 0, 0, nil, err
+		}
+		resolvedIDs = append(resolvedIDs, c.id)
+	}
+	if err := tx.reviewCases(ctx, reviewIDs); err != nil {
+		return 0, 0, nil, err
+	}
+	tx.wrote("findings", openedIDs...)
+	tx.wrote("findings", resolvedIDs...)
+	tx.wrote("findings", reviewIDs...)
+	if len(tx.touched) == 0 {
+		return 0, 0, nil, nil
+	}
+	slices.Sort(openedIDs)
+	slices.Sort(resolvedIDs)
+	change := map[string]any{"opened": openedIDs, "resolved": resolvedIDs}
+	reason := ""
+	if len(reviewIDs) > 0 {
+		slices.Sort(reviewIDs)
+		slices.Sort(withdrawn)
+		change["needs_review"] = reviewIDs
+		reason = "advisory withdrawn: " + strings.Join(withdrawn, ", ")
+	}
+	ev := tx.event("finding.sync", "version", idText(versionID), nil, change, reason)
+	return len(openedIDs), len(resolvedIDs), &ev, nil
 }
 
 // foundOnce is one finding of a sync's input: its (component key, vulnerability id) and its state (open when the
@@ -484,18 +610,34 @@ func (db *DB) findingExists(ctx context.Context, tx *Tx, id int64) error {
 	return nil
 }
 
-// attachNew puts the version's findings that have no case yet (those just opened by matching) in their cases,
-// returning the cases' audit events (attachFindings).
-func (tx *Tx) attachNew(ctx context.Context, versionID int64) ([]pendingEvent, error) {
-	var dev int64
-	if err := tx.QueryRowContext(ctx, "SELECT device_id FROM device_versions WHERE id = $1", versionID).Scan(&dev); err != nil {
-		return nil, err
+// attachNew puts the findings of versionIDs that have no case yet (those just opened by matching) in their cases,
+// one device at a time, returning the cases' audit events (attachFindings).
+func (tx *Tx) attachNew(ctx context.Context, versionIDs []int64) ([]pendingEvent, error) {
+	byDevice := map[int64][]*vigil.Finding{}
+	for chunk := range slices.Chunk(versionIDs, 500) {
+		ids := make([]string, len(chunk))
+		for i, v := range chunk {
+			ids[i] = idText(v)
+		}
+		fs, err := queryAll(ctx, tx, scanFinding, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.version_id IN ("+strings.Join(ids, ", ")+") AND f.case_id IS NULL ORDER BY f.id")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			byDevice[f.DeviceID] = append(byDevice[f.DeviceID], f)
+		}
 	}
-	fs, err := queryAll(ctx, tx, scanFinding, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.version_id = $1 AND f.case_id IS NULL ORDER BY f.id", versionID)
-	if err != nil {
-		return nil, err
+	var evs []pendingEvent
+	for _, dev := range slices.Sorted(maps.Keys(byDevice)) {
+		fs := byDevice[dev]
+		slices.SortFunc(fs, func(a, b *vigil.Finding) int { return cmp.Compare(a.ID, b.ID) })
+		e, err := tx.attachFindings(ctx, dev, fs, vigil.LearnedMatch, "matched: a finding of the device joins its case of the vulnerability")
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, e...)
 	}
-	return tx.attachFindings(ctx, dev, fs, vigil.LearnedMatch, "matched: a finding of the device joins its case of the vulnerability")
+	return evs, nil
 }
 
 // SetFindingState closes or reopens a finding by hand, with a reason.

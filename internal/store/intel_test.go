@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"maps"
 	"slices"
@@ -425,6 +426,106 @@ func TestSyncFindingsOf(t *testing.T) {
 			"log4j-core CVE-2021-44228": vigil.FindingOpen}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("findings after the scoped sync (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestSyncFindingsDelta: a delta's sync of several versions at once opens the new findings in each version and puts
+// them in one case per device (one case.open event naming the findings of every version), resolves a finding of
+// the synced ids whose component the version no longer holds, and leaves alone the findings of other ids and those
+// of components outside the scope; each version gets its finding.sync event, and the trail verifies.
+func TestSyncFindingsDelta(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		django := vigil.Component{Name: "django", Version: "3.2", Purl: "pkg:pypi/django@3.2"}
+		flask := vigil.Component{Name: "flask", Version: "2.0", Purl: "pkg:pypi/flask@2.0"}
+		log4j := vigil.Component{Name: "log4j-core", Group: "org.apache.logging.log4j", Version: "2.14.1", Purl: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}
+		a, b := pump(t, db, "Pump A"), pump(t, db, "Pump B")
+		var v [3]int64
+		for i, spec := range []struct {
+			dev   int64
+			comps []vigil.Component
+		}{{a.ID, []vigil.Component{django, log4j}}, {a.ID, []vigil.Component{django}}, {b.ID, []vigil.Component{django}}} {
+			ver := &vigil.DeviceVersion{DeviceID: spec.dev, Version: fmt.Sprint(i + 1)}
+			if err := db.CreateVersion(ctx, ver); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SetComponents(ctx, ver.ID, spec.comps, "sbom.json"); err != nil {
+				t.Fatal(err)
+			}
+			v[i] = ver.ID
+		}
+		if _, _, err := db.SyncFindings(ctx, v[0], []vigil.Finding{{Component: django, Vulnerability: "CVE-2020-1"},
+			{Component: log4j, Vulnerability: "CVE-2020-1"}, {Component: log4j, Vulnerability: "CVE-2021-44228"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.SyncFindings(ctx, v[1], []vigil.Finding{{Component: django, Vulnerability: "CVE-2020-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		// Version 2 drops django for flask (no re-match since): its django finding is of a component it no longer holds.
+		if err := db.SetComponents(ctx, v[1], []vigil.Component{flask}, "sbom-2.json"); err != nil {
+			t.Fatal(err)
+		}
+		before, err := db.Events(ctx, vigil.AuditFilter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		redo := map[int64]map[string]bool{v[0]: {django.FindingKey(): true}, v[1]: {flask.FindingKey(): true}, v[2]: {django.FindingKey(): true}}
+		found := []vigil.Finding{
+			{VersionID: v[0], Component: django, Vulnerability: "CVE-2020-1"},
+			{VersionID: v[0], Component: django, Vulnerability: "CVE-2026-7"},
+			{VersionID: v[1], Component: flask, Vulnerability: "CVE-2026-7"},
+			{VersionID: v[2], Component: django, Vulnerability: "CVE-2026-7"},
+		}
+		o, r, err := db.SyncFindingsDelta(ctx, v[:], found, func(ver int64, ck string) bool { return redo[ver][ck] }, []string{"CVE-2020-1", "CVE-2026-7"})
+		if err != nil || o != 3 || r != 1 {
+			t.Fatalf("delta = +%d -%d, %v; want +3 -1", o, r, err)
+		}
+		got := map[string]string{}
+		cases := map[string]int64{}
+		for i, ver := range v {
+			fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: ver, States: vigil.FindingStates})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fs {
+				k := fmt.Sprintf("%d %s %s", i+1, f.Component.Name, f.Vulnerability)
+				got[k] = string(f.State)
+				if f.Vulnerability == "CVE-2026-7" {
+					cases[k] = f.CaseID
+				}
+			}
+		}
+		want := map[string]string{
+			"1 django CVE-2020-1": "open", "1 log4j-core CVE-2020-1": "open", "1 log4j-core CVE-2021-44228": "open",
+			"1 django CVE-2026-7": "open", "2 flask CVE-2026-7": "open", "3 django CVE-2026-7": "open",
+			"2 django CVE-2020-1": "resolved",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("findings after the delta (-want +got):\n%s", diff)
+		}
+		if c1, c2, c3 := cases["1 django CVE-2026-7"], cases["2 flask CVE-2026-7"], cases["3 django CVE-2026-7"]; c1 == 0 || c1 != c2 || c3 == 0 || c3 == c1 {
+			t.Errorf("cases of CVE-2026-7: version 1 %d, version 2 %d, version 3 %d; want one case for Pump A's two versions, another for Pump B", c1, c2, c3)
+		}
+		evs, err := db.Events(ctx, vigil.AuditFilter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]int{}
+		for _, e := range evs {
+			if e.Seq > before[0].Seq {
+				actions[e.Action]++
+			}
+		}
+		if diff := cmp.Diff(map[string]int{"finding.sync": 3, "case.open": 2}, actions); diff != "" {
+			t.Errorf("events of the delta (-want +got):\n%s", diff)
+		}
+		if rep, err := db.Verify(ctx, nil); err != nil || len(rep.Problems) != 0 {
+			t.Errorf("verify after the delta: %+v, %v", rep, err)
+		}
+		if _, _, err := db.SyncFindingsDelta(ctx, v[:1], []vigil.Finding{{VersionID: v[2], Component: django, Vulnerability: "CVE-2026-8"}}, nil, []string{"CVE-2026-8"}); err == nil {
+			t.Error("a finding of a version not synced was accepted")
 		}
 	})
 }

@@ -23,6 +23,7 @@ func TestMigrationNumbers(t *testing.T) {
 		MigrationAdvisoryData: "the Go migration (inteldata.go)",
 		MigrationMatchOrder:   "the Go migration (intelmatch.go)",
 		MigrationStepUp:       "the Go migration (stepupmigration.go)",
+		MigrationComponentIDs: "the Go migration (compkeys.go)",
 	}
 	numbers := map[string][]int64{}
 	for _, d := range []*dialect{sqliteDialect, postgresDialect} {

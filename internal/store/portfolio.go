@@ -518,7 +518,12 @@ func (db *DB) ImportSBOM(ctx context.Context, versionID int64, comps []vigil.Com
 		if err := b.flush(ctx, tx); err != nil {
 			return err
 		}
-		if err := tx.writeComponentKeys(ctx, versionID, comps); err != nil {
+		// The reverse index names the components by id, which the multi-row inserts do not return in order.
+		stored, err := queryComponents(ctx, tx, versionID)
+		if err != nil {
+			return err
+		}
+		if err := tx.writeComponentKeys(ctx, versionID, stored); err != nil {
 			return err
 		}
 		summary := map[string]any{"sbom_id": sbomID, "source": meta.Source, "format": meta.Format, "digest": meta.Digest, "components": len(comps)}

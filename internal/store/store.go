@@ -202,7 +202,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 		return nil, err
 	}
 	return goose.NewProvider(db.dialect.goose, db.db.DB, sub, goose.WithGoMigrations(matchRecordsMigration(db.dialect), casesMigration(db), isaoMigration(db), sealSMTPMigration(db),
-		advisoryDataMigration(db.dialect), matchOrderMigration(db.dialect), stepUpMigration(db)))
+		advisoryDataMigration(db.dialect), matchOrderMigration(db.dialect), stepUpMigration(db),
+		componentIDsMigration(db)))
 }
 
 // Migrate applies pending migrations, each in its own transaction. It refuses a database whose schema is newer

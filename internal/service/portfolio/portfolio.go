@@ -24,6 +24,10 @@ type Store interface {
 	// SyncFindingsOf is SyncFindings over the components scope accepts (by Component.FindingKey) and the
 	// vulnerability ids vulns (nil: all), the others' findings left as they are (and unread, with vulns).
 	SyncFindingsOf(ctx context.Context, versionID int64, found []vigil.Finding, scope func(compKey string) bool, vulns []string) (opened, resolved int, err error)
+	// SyncFindingsDelta is SyncFindingsOf over many versions in one transaction (each finding's VersionID set; scope
+	// by version and component key), a stored finding of vulns on a component the version no longer holds in scope
+	// too.
+	SyncFindingsDelta(ctx context.Context, versionIDs []int64, found []vigil.Finding, scope func(versionID int64, compKey string) bool, vulns []string) (opened, resolved int, err error)
 
 	// AdvisoriesFor returns the advisories filed under any of keys (spelled as an SBOM spells them).
 	AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error)
@@ -41,6 +45,9 @@ type Store interface {
 	AdvisoriesByID(ctx context.Context, ids []string) ([]*vigil.Advisory, error)
 	// VersionsForKeys returns the device versions holding a component under one of keys (the reverse index).
 	VersionsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]int64, error)
+	// ComponentsForKeys returns the current components carrying one of keys, with the components of their version
+	// sharing their Component.FindingKey, sorted by version (the reverse index names them).
+	ComponentsForKeys(ctx context.Context, keys []vigil.PackageKey) ([]vigil.Component, error)
 	// ComponentKeysStale reports whether the version's reverse index rows differ from keys (match.StoreKeys of its
 	// components).
 	ComponentKeysStale(ctx context.Context, versionID int64, keys []vigil.PackageKey) (bool, error)

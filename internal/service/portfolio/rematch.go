@@ -61,11 +61,11 @@ type RematchResult struct {
 
 const rematchCursor = "rematch.intel_run"
 
-// RematchChanged re-matches only the device versions holding a package whose advisories changed since the last
-// call (the importer's change feed × the component reverse index), so an import is reflected at once without a
-// nightly batch. Within such a version only the components that carry a changed key are matched again, and only
-// against the advisories the import changed (deltaMatcher); the findings of the others cannot have changed and are
-// neither read nor written. Needs PermImport.
+// RematchChanged re-matches what the import runs since the last call changed (the importer's change feed), so an
+// import is reflected at once without a nightly batch. It works by advisory: the components carrying a changed key
+// (read through the reverse index, with nothing else of their versions) are matched against the advisories the runs
+// changed only, and only those advisories' findings of those components are synced, for every version in one
+// transaction; the package's other advisories are not read, nor the versions' other findings. Needs PermImport.
 func (s *Service) RematchChanged(ctx context.Context) (RematchResult, error) {
 	var res RematchResult
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
@@ -82,18 +82,8 @@ func (s *Service) RematchChanged(ctx context.Context) (RematchResult, error) {
 		return res, err
 	}
 	if len(keys) > 0 {
-		ids, err := s.Store.VersionsForKeys(ctx, keys)
-		if err != nil {
+		if res, err = s.rematchRuns(ctx, keys, after, last); err != nil {
 			return res, err
-		}
-		if len(ids) > 0 {
-			m, vulns, err := s.deltaMatcher(ctx, after, last)
-			if err != nil {
-				return res, err
-			}
-			if res, err = s.rematchKeys(ctx, ids, keys, m, vulns); err != nil {
-				return res, err
-			}
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
@@ -104,28 +94,104 @@ func (s *Service) RematchChanged(ctx context.Context) (RematchResult, error) {
 // first import of a whole feed) it matches by package through the shared Engine, whose memory is bounded.
 const deltaAdvisories = 50_000
 
-// deltaMatcher returns what to match the changed components against after the import runs in (after, last]: an
-// Index of just the advisories those runs changed (every source's advisories with those ids, since a finding is a
-// component and an advisory id), and those ids, whose findings alone are then synced; or, for a large change or
-// runs from before ids were recorded, an Engine over the whole store and no ids (every finding of the components).
-func (s *Service) deltaMatcher(ctx context.Context, after, last int64) (matcher, []string, error) {
+// rematchRuns re-matches what the import runs in (after, last] changed under keys. By advisory, it matches the
+// components carrying those keys against an Index of just the advisories the runs changed (every source's
+// advisories with those ids, since a finding is a component and an advisory id) and syncs those ids' findings
+// alone. For a large change, or runs from before ids were recorded, it matches the versions' components carrying
+// the keys by package through an Engine over the whole store, every finding of those components synced.
+func (s *Service) rematchRuns(ctx context.Context, keys []vigil.PackageKey, after, last int64) (RematchResult, error) {
 	ids, complete, err := s.Store.ChangedIDs(ctx, after, last)
 	if err != nil {
-		return nil, nil, err
+		return RematchResult{}, err
 	}
 	if !complete || len(ids) > deltaAdvisories {
-		return s.Matcher(match.Options{}), nil, nil
+		versions, err := s.Store.VersionsForKeys(ctx, keys)
+		if err != nil || len(versions) == 0 {
+			return RematchResult{}, err
+		}
+		return s.rematchKeys(ctx, versions, keys, s.Matcher(match.Options{}), nil)
+	}
+	comps, err := s.Store.ComponentsForKeys(ctx, keys)
+	if err != nil || len(comps) == 0 {
+		return RematchResult{}, err
 	}
 	advs, err := s.Store.AdvisoriesByID(ctx, ids)
 	if err != nil {
-		return nil, nil, err
+		return RematchResult{}, err
 	}
 	x := match.NewIndex(match.Options{})
 	x.Add(advs...)
 	if ids == nil {
 		ids = []string{} // nothing changed but withdrawals of unmatched records: no finding is in scope
 	}
-	return x, ids, nil
+	for _, k := range keys {
+		if k.Kind == vigil.KeyCPE {
+			// NVD configurations are evaluated over every component with a CPE of the version, which the
+			// components carrying the changed keys do not include: such versions are read whole.
+			var versions []int64
+			for i := range comps {
+				if i == 0 || comps[i].VersionID != comps[i-1].VersionID {
+					versions = append(versions, comps[i].VersionID)
+				}
+			}
+			return s.rematchKeys(ctx, versions, keys, x, ids)
+		}
+	}
+	return s.rematchDelta(ctx, comps, x, ids)
+}
+
+// deltaBatch is how many findings a delta re-match syncs per transaction: a delta of a few thousand advisories is
+// one, and a large one does not hold the store's writer for minutes.
+const deltaBatch = 50_000
+
+// rematchDelta matches comps (the components an import's keys touched, sorted by version) against x (the
+// advisories it changed) one version at a time and syncs, for every version at once, those components' findings
+// of the changed ids vulns.
+func (s *Service) rematchDelta(ctx context.Context, comps []vigil.Component, x matcher, vulns []string) (RematchResult, error) {
+	var res RematchResult
+	var versions []int64
+	var found []vigil.Finding
+	redo := map[int64]map[string]bool{} // version → the finding keys of its components matched again
+	flush := func() error {
+		if len(versions) == 0 {
+			return nil
+		}
+		o, r, err := s.Store.SyncFindingsDelta(ctx, versions, found, func(v int64, ck string) bool { return redo[v][ck] }, vulns)
+		res.Opened += o
+		res.Resolved += r
+		versions, found = nil, nil
+		clear(redo)
+		return err
+	}
+	for len(comps) > 0 {
+		n := 1
+		for n < len(comps) && comps[n].VersionID == comps[0].VersionID {
+			n++
+		}
+		v, group := comps[0].VersionID, comps[:n]
+		comps = comps[n:]
+		fs, err := x.Match(ctx, group)
+		if err != nil {
+			return res, err
+		}
+		keys := make(map[string]bool, len(group))
+		for i := range group {
+			keys[group[i].FindingKey()] = true
+		}
+		redo[v] = keys
+		for i := range fs {
+			fs[i].VersionID = v
+		}
+		versions, found = append(versions, v), append(found, fs...)
+		res.Versions++
+		res.Findings += len(fs)
+		if len(found) >= deltaBatch {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, flush()
 }
 
 // matcher is a match.Engine or a match.Index.

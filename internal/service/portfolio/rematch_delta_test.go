@@ -15,12 +15,24 @@ import (
 	"github.com/vigil-dev/vigil/internal/testfix"
 )
 
-// countingStore records what a re-match reads: advisories by package or by id, and which findings it syncs.
+// countingStore records what a re-match reads: advisories by package or by id, whole versions' components, and
+// which findings it syncs.
 type countingStore struct {
 	*store.DB
-	byPackage int      // AdvisoriesFor calls
-	byID      int      // advisories AdvisoriesByID returned
-	vulns     []string // the vulnerability ids of the last SyncFindingsOf (nil: all)
+	byPackage  int      // AdvisoriesFor calls
+	byID       int      // advisories AdvisoriesByID returned
+	components int      // Components calls (a version's components read whole)
+	vulns      []string // the vulnerability ids of the last SyncFindingsOf or SyncFindingsDelta (nil: all)
+}
+
+func (c *countingStore) Components(ctx context.Context, versionID int64) ([]vigil.Component, error) {
+	c.components++
+	return c.DB.Components(ctx, versionID)
+}
+
+func (c *countingStore) SyncFindingsDelta(ctx context.Context, versionIDs []int64, found []vigil.Finding, scope func(int64, string) bool, vulns []string) (int, int, error) {
+	c.vulns = vulns
+	return c.DB.SyncFindingsDelta(ctx, versionIDs, found, scope, vulns)
 }
 
 func (c *countingStore) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
@@ -116,8 +128,9 @@ func TestRematchChangedByAdvisory(t *testing.T) {
 			if res.Opened != 1 || res.Resolved != 0 {
 				t.Errorf("new advisory: %+v, want 1 opened", res)
 			}
-			if cs.byPackage != 0 || cs.byID != 1 || !slices.Equal(cs.vulns, []string{"PYSEC-9999-1"}) {
-				t.Errorf("new advisory: %d look-ups by package, %d advisories by id, synced %v; want 0, 1, [PYSEC-9999-1]", cs.byPackage, cs.byID, cs.vulns)
+			if cs.byPackage != 0 || cs.byID != 1 || cs.components != 0 || !slices.Equal(cs.vulns, []string{"PYSEC-9999-1"}) {
+				t.Errorf("new advisory: %d look-ups by package, %d advisories by id, %d versions' components read whole, synced %v; want 0, 1, 0, [PYSEC-9999-1]",
+					cs.byPackage, cs.byID, cs.components, cs.vulns)
 			}
 			want := map[string]vigil.FindingState{"pip PYSEC-9999-1": vigil.FindingOpen}
 			for k, st := range before {
@@ -128,7 +141,7 @@ func TestRematchChangedByAdvisory(t *testing.T) {
 			}
 
 			res = step(osv(t, "PYSEC-9999-1", "2026-02-01T00:00:00Z", `,"withdrawn":"2026-02-01T00:00:00Z"`))
-			if res.Opened != 0 || res.Resolved != 0 || cs.byPackage != 0 || cs.byID != 0 || !slices.Equal(cs.vulns, []string{"PYSEC-9999-1"}) {
+			if res.Opened != 0 || res.Resolved != 0 || cs.byPackage != 0 || cs.byID != 0 || cs.components != 0 || !slices.Equal(cs.vulns, []string{"PYSEC-9999-1"}) {
 				t.Errorf("withdrawal: %+v, %d look-ups by package, %d advisories by id, synced %v; want its finding alone synced by id, none resolved", res, cs.byPackage, cs.byID, cs.vulns)
 			}
 			want["pip PYSEC-9999-1"] = vigil.FindingNeedsReview
