@@ -14,12 +14,12 @@ func SetAnalyzeThreshold(n int) (restore func()) {
 	return func() { analyzeThreshold = old }
 }
 
-// SetMatchRecordChunk lets a test read match records a few ids per statement, so that a small store's read spans
-// several statements and parts; it returns the restore function.
-func SetMatchRecordChunk(n int) (restore func()) {
-	old := matchRecordChunk
-	matchRecordChunk = n
-	return func() { matchRecordChunk = old }
+// SetLookupChunk lets a test read the affected index and match records a few names or ids per statement, so that
+// a small store's look-up spans several statements and shares; it returns the restore function.
+func SetLookupChunk(n int) (restore func()) {
+	old := lookupChunk
+	lookupChunk = n
+	return func() { lookupChunk = old }
 }
 
 // BuildMatchRecords runs migration 9's work again, for a test that emptied intel_match.

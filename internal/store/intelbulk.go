@@ -87,7 +87,7 @@ func (db *DB) streamPortfolioRecords(ctx context.Context, out chan<- []*vigil.Ad
 // advisoriesOfSomeVersions is AdvisoriesOfVersions for a few versions: their keys' advisory ids through the
 // reverse index's rows of those versions, then the records by id.
 func (db *DB) advisoriesOfSomeVersions(ctx context.Context, versionIDs []int64, add func([]*vigil.Advisory)) error {
-	idset := map[int64]bool{}
+	var ids []int64
 	for len(versionIDs) > 0 {
 		chunk := versionIDs[:min(len(versionIDs), 500)]
 		versionIDs = versionIDs[len(chunk):]
@@ -98,11 +98,11 @@ func (db *DB) advisoriesOfSomeVersions(ctx context.Context, versionIDs []int64, 
 		rows, err := db.db.QueryContext(ctx, `SELECT DISTINCT a.advisory_id FROM component_keys k
 			JOIN intel_affected a ON a.kind = k.kind AND a.ecosystem = k.ecosystem AND a.name = k.name
 			WHERE k.version_id IN (`+placeholders(db.dialect, 1, len(chunk))+")", args...)
-		if err := eachID(rows, err, func(id int64) { idset[id] = true }); err != nil {
+		if err := eachID(rows, err, func(id int64) { ids = append(ids, id) }); err != nil {
 			return fmt.Errorf("intel: affected index: %w", err)
 		}
 	}
-	advs, err := db.matchRecords(ctx, idset)
+	advs, err := db.matchRecords(ctx, ids)
 	if err != nil {
 		return err
 	}

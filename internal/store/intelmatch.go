@@ -144,11 +144,35 @@ func reencodeMatchRecords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 // are normalized first (NormalizeKey), so they may be spelled as an SBOM spells them. Callers authorize: it is for
 // the matcher, which runs for whoever asked it to.
 func (db *DB) AdvisoriesFor(ctx context.Context, keys []vigil.PackageKey) ([]*vigil.Advisory, error) {
-	idset := map[int64]bool{}
-	if err := db.eachIDByName(ctx, "SELECT advisory_id FROM intel_affected", groupKeys(keys), 900, func(id int64) { idset[id] = true }); err != nil {
+	// The keys are split into one share per core (each group's names sorted, a contiguous run of them per share,
+	// so that each share's look-ups stay in order in the index), read at once.
+	byGrp := groupKeys(keys)
+	names := 0
+	for g, ns := range byGrp {
+		byGrp[g] = uniq(ns)
+		names += len(byGrp[g])
+	}
+	parts := max(1, min(runtime.GOMAXPROCS(0), (names+lookupChunk-1)/lookupChunk))
+	shares := make([]map[keyGroup][]string, parts)
+	for p := range shares {
+		shares[p] = map[keyGroup][]string{}
+		for g, ns := range byGrp {
+			if run := ns[p*len(ns)/parts : (p+1)*len(ns)/parts]; len(run) > 0 {
+				shares[p][g] = run
+			}
+		}
+	}
+	ids := make([][]int64, parts)
+	g, gctx := errgroup.WithContext(ctx)
+	for p, share := range shares {
+		g.Go(func() error {
+			return db.eachIDByName(gctx, "SELECT advisory_id FROM intel_affected", share, lookupChunk, func(id int64) { ids[p] = append(ids[p], id) })
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("intel: affected index: %w", err)
 	}
-	return db.matchRecords(ctx, idset)
+	return db.matchRecords(ctx, slices.Concat(ids...))
 }
 
 // AdvisoriesByID returns the match records of every source's advisories whose id is one of ids, once each, in
@@ -164,7 +188,7 @@ func (db *DB) AdvisoriesByID(ctx context.Context, ids []string) (_ []*vigil.Advi
 	for i, src := range vigil.FeedSources {
 		sources[i] = src
 	}
-	idset := map[int64]bool{}
+	var found []int64
 	for len(args) > 0 {
 		chunk := args[:min(len(args), 900)]
 		args = args[len(chunk):]
@@ -172,25 +196,23 @@ func (db *DB) AdvisoriesByID(ctx context.Context, ids []string) (_ []*vigil.Advi
 		q := "SELECT id FROM intel_advisories WHERE source IN (" + placeholders(db.dialect, 1, len(sources)) + ") AND adv_id IN (" +
 			placeholders(db.dialect, 1+len(sources), len(chunk)) + ")"
 		rows, err := db.db.QueryContext(ctx, q, append(slices.Clone(sources), chunk...)...)
-		if err := eachID(rows, err, func(id int64) { idset[id] = true }); err != nil {
+		if err := eachID(rows, err, func(id int64) { found = append(found, id) }); err != nil {
 			return nil, err
 		}
 	}
-	return db.matchRecords(ctx, idset)
+	return db.matchRecords(ctx, found)
 }
 
-// matchRecords decodes the match records of the advisories in idset that are not withdrawn, in storage order.
+// matchRecords decodes the match records of the advisories of ids (duplicates allowed) that are not withdrawn,
+// once each, in storage order.
 // The ids are read in ascending order, split into one contiguous run per core, each run read on its own
 // connection: a record is a B-tree seek, and ascending seeks land on the page the previous one read, where ids in
 // hash order made SQLite read each page of intel_match several times over (a 10,000-component scan read 42,000
 // pages of a 5,650-page table).
-func (db *DB) matchRecords(ctx context.Context, idset map[int64]bool) ([]*vigil.Advisory, error) {
-	ids := make([]int64, 0, len(idset))
-	for id := range idset {
-		ids = append(ids, id)
-	}
+func (db *DB) matchRecords(ctx context.Context, ids []int64) ([]*vigil.Advisory, error) {
 	slices.Sort(ids)
-	chunk := matchRecordChunk
+	ids = slices.Compact(ids)
+	chunk := lookupChunk
 	parts := min(runtime.GOMAXPROCS(0), (len(ids)+chunk-1)/chunk)
 	found := make([][]*vigil.Advisory, parts)
 	g, gctx := errgroup.WithContext(ctx)
@@ -207,8 +229,9 @@ func (db *DB) matchRecords(ctx context.Context, idset map[int64]bool) ([]*vigil.
 	return slices.Concat(found...), nil
 }
 
-// matchRecordChunk is the ids of one statement reading match records: a bounded IN list on both engines.
-var matchRecordChunk = 900
+// lookupChunk is the names or ids of one statement reading the affected index or the match records: a bounded IN
+// list on both engines.
+var lookupChunk = 900
 
 // readMatchRecords decodes the records of ids (ascending), chunk ids per statement, leaving out withdrawn ones.
 func (db *DB) readMatchRecords(ctx context.Context, ids []int64, chunk int) ([]*vigil.Advisory, error) {

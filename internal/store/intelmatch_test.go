@@ -98,18 +98,21 @@ func format1Record(a *vigil.Advisory) []byte {
 	return b
 }
 
-// TestAdvisoriesForReadsInRuns reads a package's match records a few ids per statement, so that the read spans
-// several statements and one run per core: every advisory under the key comes back once, in storage order, with
-// its record (ids and ranges), and the withdrawn ones are left out, as the whole read in one statement gives.
+// TestAdvisoriesForReadsInRuns reads the advisories of several packages a few names and ids per statement, so
+// that the look-up spans several statements and one share per core: every advisory under the keys comes back
+// once (one names two of the keys), in storage order, with its record (ids and ranges), and the withdrawn ones are
+// left out, as the whole look-up in one statement each gives.
 func TestAdvisoriesForReadsInRuns(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
 		var advs []vigil.Advisory
 		var want []string
 		for i := range 11 {
-			a := vigil.Advisory{Source: vigil.SourceOSV, ID: fmt.Sprintf("GHSA-runs-%04d-xxxx", i), Modified: ts("2024-01-01T00:00:00Z"),
-				Affected: []vigil.Affected{{Ecosystem: "npm", Name: "left-pad", Ranges: []vigil.Range{{Type: vigil.RangeSemver,
-					Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: fmt.Sprintf("1.%d.0", i)}}}}}}}
+			a := vigil.Advisory{Source: vigil.SourceOSV, ID: fmt.Sprintf("GHSA-runs-%04d-xxxx", i), Modified: ts("2024-01-01T00:00:00Z")}
+			for _, name := range []string{fmt.Sprintf("pad-%d", i%3), "left-pad"}[:1+min(1, i%5)] {
+				a.Affected = append(a.Affected, vigil.Affected{Ecosystem: "npm", Name: name, Ranges: []vigil.Range{{Type: vigil.RangeSemver,
+					Events: []vigil.RangeEvent{{Introduced: "0"}, {Fixed: fmt.Sprintf("1.%d.0", i)}}}}})
+			}
 			if i%4 == 3 {
 				a.Withdrawn = ts("2024-02-01T00:00:00Z")
 			} else {
@@ -121,13 +124,16 @@ func TestAdvisoriesForReadsInRuns(t *testing.T) {
 		slices.Reverse(advs)
 		put(t, db, advs...)
 		slices.Reverse(want)
-		key := []vigil.PackageKey{{Kind: vigil.KeyPackage, Ecosystem: "npm", Name: "left-pad"}}
-		whole, err := db.AdvisoriesFor(ctx, key)
+		var keys []vigil.PackageKey
+		for _, name := range []string{"pad-0", "pad-1", "pad-2", "left-pad", "no-pad"} {
+			keys = append(keys, vigil.PackageKey{Kind: vigil.KeyPackage, Ecosystem: "npm", Name: name})
+		}
+		whole, err := db.AdvisoriesFor(ctx, keys)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer store.SetMatchRecordChunk(2)()
-		runs, err := db.AdvisoriesFor(ctx, key)
+		defer store.SetLookupChunk(2)()
+		runs, err := db.AdvisoriesFor(ctx, keys)
 		if err != nil {
 			t.Fatal(err)
 		}
