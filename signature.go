@@ -209,10 +209,18 @@ func SigningFrom(ctx context.Context) (ProvenSigner, bool) {
 type ActSigner interface {
 	// SignAct re-authenticates req's signer for act, writing nothing, and returns ctx carrying the signing (and
 	// the signer as the actor when the caller is the system: the command line acts as the person who signs).
+	// The signature will sign a record of kind: "" for the act's own record (an assessment, an 806 record, the
+	// act record of a closure ...), or another kind when the act is recorded otherwise (KindCaseEvent: a
+	// hand-typed event that is the act); a one-time signing code must have been issued for that kind.
 	// Without req it returns ctx as it is when the organization does not require a signature for act, else
 	// EINVALID naming the field "signature". EUNAUTHORIZED when the name and password do not check out.
-	SignAct(ctx context.Context, act SignedAct, req *SignRequest) (context.Context, error)
+	SignAct(ctx context.Context, act SignedAct, kind string, req *SignRequest) (context.Context, error)
 }
+
+// KindCaseEvent is the kind of record a case event's signature signs: the event itself (its row's hash). A
+// hand-typed event that is a signed act (a customer notified, an 806 report filed, a validated fix distributed)
+// is signed as one.
+const KindCaseEvent = "case_event"
 
 // ActRecord is what a signed act did to an object that changes afterwards (a case closed, a fix validated, a notice
 // released), as it was at that moment: the signature of the act signs it (kind: the act).
@@ -238,8 +246,13 @@ type ActRecordFilter struct {
 // none), and records the act through the context returned. A service built without a signer (a test of
 // something else) records acts unsigned and refuses a signature it has no way to check.
 func GateAct(ctx context.Context, signer ActSigner, act SignedAct, req *SignRequest) (context.Context, error) {
+	return GateActOn(ctx, signer, act, "", req)
+}
+
+// GateActOn is GateAct for an act recorded as a record of kind rather than its own (ActSigner.SignAct).
+func GateActOn(ctx context.Context, signer ActSigner, act SignedAct, kind string, req *SignRequest) (context.Context, error) {
 	if signer != nil {
-		return signer.SignAct(ctx, act, req)
+		return signer.SignAct(ctx, act, kind, req)
 	}
 	if req != nil {
 		return nil, Errorf(EINTERNAL, "signature: this service was built without electronic signatures")

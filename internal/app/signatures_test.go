@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/audit"
 	"github.com/vigil-dev/vigil/internal/cases"
+	"github.com/vigil-dev/vigil/internal/regulatory"
 	"github.com/vigil-dev/vigil/internal/service/regdocs"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -21,7 +22,8 @@ import (
 // and the command line, on both engines: unsigned it is refused naming the signature field, with a wrong password
 // it is refused too, and neither writes anything (the audit trail's head stays where it was); signed, the act and
 // its signature are recorded together, and the signature's manifestation names the signer, the meaning and the
-// record. The case's evidence package then carries every signature and the signing policy, and verifies offline.
+// record. The events a person types that are such acts (a customer notified, a validated fix, an 806 report filed)
+// are gated the same way and sign the event itself. The case's evidence package then carries every signature and the signing policy, and verifies offline.
 // An admin switches one act's requirement off, only with a reason, which the next package states.
 func TestActSignatures(t *testing.T) {
 	for _, engine := range storetest.Engines {
@@ -65,8 +67,9 @@ func actSignatures(t *testing.T, engine string) {
 	controlled := cases.AssessInput{Date: learned, ConfidentialityOnly: true, Functions: []string{"event log"}, Rationale: "only the event log is exposed"}
 	good := &vigil.SignRequest{Meaning: vigil.MeaningApproval, Signer: "ada", Password: pw}
 	// The cases the acts need, assessed through the service (signed: the determination needs it too).
-	main, ctl := openCase("CVE-2026-1001"), openCase("CVE-2026-1002")
-	for id, in := range map[int64]cases.AssessInput{main: uncontrolled, ctl: controlled} {
+	// typed holds the events a person types that are signed acts: they sign the event itself.
+	main, ctl, typed := openCase("CVE-2026-1001"), openCase("CVE-2026-1002"), openCase("CVE-2026-1003")
+	for id, in := range map[int64]cases.AssessInput{main: uncontrolled, ctl: controlled, typed: uncontrolled} {
 		in.CaseID, in.Signature = id, good
 		_, err := a.Cases.Assess(ctx, in)
 		must(err)
@@ -82,10 +85,6 @@ func actSignatures(t *testing.T, engine string) {
 	notice := draft()
 
 	// Each act: do it with a signature (nil for none), and the kind and id of the record its signature signs.
-	type signed struct {
-		kind string
-		id   int64
-	}
 	lastAct := func(act vigil.SignedAct, caseID int64) signed {
 		v, err := a.Cases.CaseView(ctx, caseID, vigil.Date{})
 		must(err)
@@ -150,8 +149,15 @@ func actSignatures(t *testing.T, engine string) {
 			}
 			return lastAct(vigil.ActCaseClosure, ctl), nil
 		}},
+		{vigil.ActNoticeRelease, "a customer_notified event records releasing a customer notice, which", typedEvent(a, typed, regulatory.EventCustomerNotified, vigil.EventData{Elements: []string{"a", "b", "c", "d"}})},
+		{vigil.ActFixValidation, "a fix_distributed event records recording a fix's V&V (validating the fix), which", typedEvent(a, typed, regulatory.EventFixDistributed, vigil.EventData{Validated: true, Remediation: vigil.RemediationPatch})},
+		{vigil.ActPart806Filing, "a part806_filed event records marking an 806 report or amendment filed, which", typedEvent(a, typed, regulatory.EventPart806Filed, vigil.EventData{})},
 	} {
-		t.Run(string(tc.act), func(t *testing.T) {
+		name := string(tc.act)
+		if strings.HasPrefix(tc.text, "a ") {
+			name += "/typed_event"
+		}
+		t.Run(name, func(t *testing.T) {
 			head := func() int64 {
 				t.Helper()
 				evs, err := a.Audit.Events(ctx, vigil.AuditFilter{Limit: 1})
@@ -224,8 +230,24 @@ func actSignatures(t *testing.T, engine string) {
 	if _, err := a.Reports.DecidePremarket(ctx, main, regdocs.PremarketDecision{Decision: regdocs.PremarketNone, Basis: "unchanged"}, "", nil); err != nil {
 		t.Errorf("an unsigned premarket decision once the requirement is off: %v", err)
 	}
+	// A typed event that is no signed act takes no signature; one whose act is switched off records unsigned.
+	if _, err := typedEvent(a, typed, regulatory.EventInterimControls, vigil.EventData{})(good); vigil.ErrorCode(err) != vigil.EINVALID ||
+		!strings.Contains(vigil.ErrorMessage(err), "signature: a interim_controls event is not an act that is signed") {
+		t.Errorf("a signed interim_controls event: %v", err)
+	}
+	if _, err := typedEvent(a, typed, regulatory.EventFixDistributed, vigil.EventData{Remediation: vigil.RemediationPatch})(nil); err != nil {
+		t.Errorf("an unvalidated fix_distributed (no signed act): %v", err)
+	}
+	_, err = a.Signing.SetRequirement(ctx, vigil.ActNoticeRelease, false, "SOP-CN-2: notices are approved in the QMS")
+	must(err)
+	rec, err := typedEvent(a, typed, regulatory.EventCustomerNotified, vigil.EventData{Elements: []string{"a", "b", "c", "d"}})(nil)
+	if err != nil {
+		t.Errorf("an unsigned customer_notified once the requirement is off: %v", err)
+	} else if sigs, err := a.Signing.Signatures(ctx, rec.kind, rec.id); err != nil || len(sigs) != 0 {
+		t.Errorf("the unsigned event has signatures %v %v", sigs, err)
+	}
 
-	for _, caseID := range []int64{main, ctl} {
+	for _, caseID := range []int64{main, ctl, typed} {
 		var buf bytes.Buffer
 		if _, err := a.Evidence.ExportCase(ctx, caseID, &buf); err != nil {
 			t.Fatal(err)
@@ -249,13 +271,33 @@ func actSignatures(t *testing.T, engine string) {
 			!strings.Contains(policy, "closing a case (case_closure): required (the default)") {
 			t.Errorf("case %d signing-policy.txt:\n%s", caseID, policy)
 		}
-		want := map[int64][]string{main: {"signs assessment", "signs regdoc_record", "signs fix_validation", "signs notice_release"}, ctl: {"signs assessment", "signs regdoc_record", "signs case_closure"}}[caseID]
+		want := map[int64][]string{main: {"signs assessment", "signs regdoc_record", "signs fix_validation", "signs notice_release"}, ctl: {"signs assessment", "signs regdoc_record", "signs case_closure"},
+			typed: {"signs assessment", "signs case_event"}}[caseID]
 		for _, w := range want {
 			if !strings.Contains(files["case/signatures.txt"], w) {
 				t.Errorf("case %d signatures.txt lacks %q:\n%s", caseID, w, files["case/signatures.txt"])
 			}
 		}
 	}
+}
+
+// typedEvent is an act of TestActSignatures: a person types an event of typ on the case (cases.AddEvent), which
+// signs the event itself when it is a signed act.
+func typedEvent(a *app.App, caseID int64, typ string, d vigil.EventData) func(*vigil.SignRequest) (signed, error) {
+	return func(sig *vigil.SignRequest) (signed, error) {
+		ctx := app.CLIContext(context.Background())
+		e := &vigil.CaseEvent{CaseID: caseID, Type: typ, Date: a.Cases.Today(ctx), Details: d, Note: "typed: " + typ}
+		if err := a.Cases.AddEvent(ctx, e, sig); err != nil {
+			return signed{}, err
+		}
+		return signed{vigil.KindCaseEvent, e.ID}, nil
+	}
+}
+
+// signed names the record an act's signature signs: its kind and id.
+type signed struct {
+	kind string
+	id   int64
 }
 
 // unsigned switches every signature requirement off, for a test whose acts are not about signing

@@ -707,10 +707,59 @@ func orNone(s string) string {
 
 func harmRank(s string) int { return slices.Index(vigil.HarmSeverities, s) }
 
-// RecordEvent checks a dated event against the case's facts (the same rules the determination applies: a known
-// type, a date not before the vulnerability was learned for the manufacturer's own actions) and records it. A
-// reassessment is not an event: it is a dated assessment (Assess).
+// RecordEvent checks a dated event against the case's facts (CheckEvent) and records it, unsigned: it is how the
+// services record the event of an act they signed themselves (a notice released, an 806 report filed, a fix
+// validated, a bundle shared). What a person types goes through AddEvent.
 func (s *Service) RecordEvent(ctx context.Context, e *vigil.CaseEvent) error {
+	if err := s.CheckEvent(ctx, e); err != nil {
+		return err
+	}
+	return s.Store.AddCaseEvent(ctx, e)
+}
+
+// AddEvent records an event a person typed (the case page's form, `vigil case event add`, the API), checked as
+// RecordEvent checks it. An event that is itself a signed act (EventAct: a customer notified, an 806 report
+// filed, a validated fix distributed) passes the act's signing gate as the services' own acts do: it carries its
+// signer's Part 11 signature (sig), which signs the event in the transaction that records it, unless the
+// organization switched the act's requirement off. Any other event takes no signature.
+func (s *Service) AddEvent(ctx context.Context, e *vigil.CaseEvent, sig *vigil.SignRequest) error {
+	if err := s.CheckEvent(ctx, e); err != nil {
+		return err
+	}
+	act := EventAct(e)
+	if act == "" {
+		if sig != nil {
+			return vigil.Errorf(vigil.EINVALID, "signature: a %s event is not an act that is signed: leave the signature out", e.Type)
+		}
+		return s.Store.AddCaseEvent(ctx, e)
+	}
+	sctx, err := vigil.GateActOn(ctx, s.Signing, act, vigil.KindCaseEvent, sig)
+	if sig == nil && vigil.ErrorCode(err) == vigil.EINVALID {
+		return vigil.Errorf(vigil.EINVALID, "signature: required: a %s event records %s, which needs a Part 11 signature (meaning, user, password or one-time signing code)", e.Type, act.Text())
+	} else if err != nil {
+		return err
+	}
+	return s.Store.AddCaseEvent(sctx, e)
+}
+
+// EventAct is the signed act an event records, if it is one ("" otherwise): customer_notified is a notice's
+// release, part806_filed the 806.10 filing, and a fix_distributed marked validated the fix's validation.
+func EventAct(e *vigil.CaseEvent) vigil.SignedAct {
+	switch {
+	case e.Type == regulatory.EventCustomerNotified:
+		return vigil.ActNoticeRelease
+	case e.Type == regulatory.EventPart806Filed:
+		return vigil.ActPart806Filing
+	case e.Type == regulatory.EventFixDistributed && e.Details.Validated:
+		return vigil.ActFixValidation
+	}
+	return ""
+}
+
+// CheckEvent checks a dated event against the case's facts (the same rules the determination applies: a known
+// type, a date not before the vulnerability was learned for the manufacturer's own actions), writing nothing. A
+// reassessment is not an event: it is a dated assessment (Assess). Needs PermEvent.
+func (s *Service) CheckEvent(ctx context.Context, e *vigil.CaseEvent) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return err
 	}
@@ -735,7 +784,7 @@ func (s *Service) RecordEvent(ctx context.Context, e *vigil.CaseEvent) error {
 	} else if e.Date.Before(v.Case.Learned) && e.Type != regulatory.EventSeriousAdverseEvent && e.Type != regulatory.EventMDRFiled {
 		return vigil.Errorf(vigil.EINVALID, "date: %s is before the vulnerability was learned (%s)", e.Date, v.Case.Learned)
 	}
-	return s.Store.AddCaseEvent(ctx, e)
+	return nil
 }
 
 // Deadline is one open obligation of one case: a running clock, or an obligation with no date yet that is due at

@@ -212,8 +212,9 @@ func caseEventCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "event", Short: "Record dated regulatory events of a case"}
 	var e vigil.CaseEvent
 	var date string
-	add := &cobra.Command{Use: "add ID TYPE --date YYYY-MM-DD --note EVIDENCE",
-		Short: "Record an event: customer_notified, interim_controls, remediation_plan, isao_shared, correction_initiated, fix_distributed, serious_adverse_event, mdr_filed, part806_filed (a reassessment is `case assess --date`)",
+	var sf signFlags
+	add := &cobra.Command{Use: "add ID TYPE --date YYYY-MM-DD --note EVIDENCE [--meaning M --user NAME [--code]]",
+		Short: "Record an event: customer_notified, interim_controls, remediation_plan, isao_shared, correction_initiated, fix_distributed, serious_adverse_event, mdr_filed, part806_filed (a reassessment is `case assess --date`); customer_notified, part806_filed and a --validated fix_distributed are Part 11 signed acts (--meaning, --user, the password or --code on stdin)",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseID("ID", args[0])
@@ -228,8 +229,12 @@ func caseEventCmd(env *Env) *cobra.Command {
 				return Usage("--date is required")
 			}
 			e.CaseID, e.Type, e.Date = id, args[1], *d
+			sig, err := sf.actSignature(env)
+			if err != nil {
+				return err
+			}
 			return env.withApp(func(a *app.App) error {
-				if err := a.Cases.RecordEvent(env.actx(), &e); err != nil {
+				if err := a.Cases.AddEvent(env.actx(), &e, sig); err != nil {
 					return err
 				}
 				v, err := a.Cases.CaseView(env.actx(), id, vigil.Date{})
@@ -250,6 +255,7 @@ func caseEventCmd(env *Env) *cobra.Command {
 	add.Flags().StringVar(&e.Details.Remediation, "remediation", "", "fix_distributed: patch or compensating_control")
 	add.Flags().BoolVar(&e.Details.RemedialAction, "remedial-action", false, "serious_adverse_event: remedial action needed (803.53)")
 	add.Flags().BoolVar(&e.Details.IncludesCorrection, "includes-correction", false, "mdr_filed: the MDR reports the correction (806.10(f))")
+	sf.addAct(add)
 	cmd.AddCommand(add)
 	return cmd
 }

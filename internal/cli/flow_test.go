@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +128,25 @@ func TestCaseFlow(t *testing.T) {
 			if len(deadlines) != 2 || deadlines[0]["clock"] != "ed_communication" {
 				t.Fatalf("deadlines = %v", deadlines)
 			}
-			for _, ev := range [][]string{
-				{"customer_notified", "--elements", "a,b,c,d"}, {"interim_controls"}, {"remediation_plan"}, {"isao_shared"},
-				{"fix_distributed", "--validated", "--remediation", "patch"},
-			} {
-				r.ok(append([]string{"case", "event", "add", "1", ev[0], "--date", day(10), "--note", "doc " + ev[0]}, ev[1:]...)...)
+			// A customer notified and a validated fix distributed are signed acts, typed or not: unsigned, or with a
+			// wrong password, nothing is written; an event that is no signed act takes no signature.
+			notified := []string{"case", "event", "add", "1", "customer_notified", "--date", day(10), "--note", "doc customer_notified", "--elements", "a,b,c,d"}
+			if code, _, errs := r.run("", notified...); code != 2 || !strings.Contains(errs, "signature: required: a customer_notified event records releasing a customer notice") {
+				t.Fatalf("unsigned customer_notified: exit %d, %q", code, errs)
 			}
+			if code, _, errs := r.run("wrong\n", append(notified, "--meaning", "approval", "--user", "pat")...); code != 1 || !strings.Contains(errs, "wrong user name or password") {
+				t.Fatalf("customer_notified with a wrong password: exit %d, %q", code, errs)
+			}
+			if code, _, errs := r.run(pw+"\n", "case", "event", "add", "1", "interim_controls", "--date", day(10), "--note", "n", "--meaning", "approval", "--user", "pat"); code != 2 || !strings.Contains(errs, "not an act that is signed") {
+				t.Fatalf("signed interim_controls: exit %d, %q", code, errs)
+			}
+			if out := r.signed("pat", pw, notified...); !regexp.MustCompile(`customer_notified \(doc customer_notified; entered [0-9-]+\)\n +Electronically signed by Pat Q\. Psirt \(pat\)`).MatchString(out) {
+				t.Errorf("the signed customer_notified's manifestation is not shown under it: %s", out)
+			}
+			for _, ev := range [][]string{{"interim_controls"}, {"remediation_plan"}, {"isao_shared"}} {
+				r.ok("case", "event", "add", "1", ev[0], "--date", day(10), "--note", "doc "+ev[0])
+			}
+			r.signed("pat", pw, "case", "event", "add", "1", "fix_distributed", "--date", day(10), "--note", "doc fix_distributed", "--validated", "--remediation", "patch")
 			d = show()
 			if s := d["enforcement_discretion"].(map[string]any)["status"]; s != "met" {
 				t.Errorf("ED after all events = %v", s)
@@ -148,8 +162,8 @@ func TestCaseFlow(t *testing.T) {
 				t.Fatalf("unsigned closure: exit %d, %q", code, errs)
 			}
 			r.signed("pat", pw, "case", "state", "1", "closed", "--reason", "fix 2.0.1 distributed to all consignees")
-			if show := r.ok("case", "show", "1"); strings.Count(show, "Electronically signed by Pat Q. Psirt (pat)") != 2 || !strings.Contains(show, "case_closure ") {
-				t.Errorf("case show lacks the signatures of the determination and the closure:\n%s", show)
+			if show := r.ok("case", "show", "1"); strings.Count(show, "Electronically signed by Pat Q. Psirt (pat)") != 4 || !strings.Contains(show, "case_closure ") {
+				t.Errorf("case show lacks the signatures of the determination, the notice, the validated fix and the closure:\n%s", show)
 			}
 			log := r.ok("--format", "json", "audit", "log", "--object-type", "case", "--object-id", "1")
 			for _, a := range []string{"case.open", "case.assess", "case.event", "case.state"} {

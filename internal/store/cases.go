@@ -532,10 +532,25 @@ func (db *DB) Assessments(ctx context.Context, caseID int64) (_ []*vigil.Assessm
 
 // AddCaseEvent appends a dated regulatory event to a case. The event's facts are checked by the determination
 // engine before this is called; here the date must not be in the future and a note (the evidence) is required.
+// When ctx carries a signing (a hand-typed event that is a signed act, vigil.KindCaseEvent), the signature of the
+// event is recorded in the same transaction.
 func (db *DB) AddCaseEvent(ctx context.Context, e *vigil.CaseEvent) (err error) {
 	defer vigil.Wrap(&err, "store.AddCaseEvent", e.CaseID)
-	actor, err := vigil.Authorize(ctx, vigil.PermEvent)
-	if err != nil {
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
+		return err
+	}
+	return db.transact(ctx, func(tx *Tx) error {
+		if err := tx.addCaseEvent(ctx, e); err != nil {
+			return err
+		}
+		_, err := tx.signAct(ctx, vigil.KindCaseEvent, e.ID)
+		return err
+	})
+}
+
+// addCaseEvent appends a case event in tx, audited (AddCaseEvent's rules). Needs PermEvent.
+func (tx *Tx) addCaseEvent(ctx context.Context, e *vigil.CaseEvent) error {
+	if _, err := vigil.Authorize(ctx, vigil.PermEvent); err != nil {
 		return err
 	}
 	if strings.TrimSpace(e.Note) == "" {
@@ -544,24 +559,22 @@ func (db *DB) AddCaseEvent(ctx context.Context, e *vigil.CaseEvent) (err error) 
 	if err := e.CheckText(); err != nil {
 		return err
 	}
-	return db.transact(ctx, func(tx *Tx) error {
-		live, err := tx.caseLive(ctx, e.CaseID)
-		if err != nil {
-			return err
-		}
-		if err := tx.checkDated(ctx, e.Date); err != nil {
-			return err
-		}
-		e.CaseID, e.CreatedAt, e.Actor = live, tx.Now(), actor.String()
-		id, err := tx.insertID(ctx, "INSERT INTO case_events (case_id, type, date, details, note, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-			e.CaseID, e.Type, e.Date.String(), eventDetailsJSON(e.Details), e.Note, tx.NowText(), e.Actor)
-		if err != nil {
-			return err
-		}
-		e.ID = id
-		tx.wrote("case_events", id)
-		return tx.Audit(ctx, "case.event", "case", idText(e.CaseID), nil, e, e.Note)
-	})
+	live, err := tx.caseLive(ctx, e.CaseID)
+	if err != nil {
+		return err
+	}
+	if err := tx.checkDated(ctx, e.Date); err != nil {
+		return err
+	}
+	e.CaseID, e.CreatedAt, e.Actor = live, tx.Now(), tx.actor.String()
+	id, err := tx.insertID(ctx, "INSERT INTO case_events (case_id, type, date, details, note, created_at, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		e.CaseID, e.Type, e.Date.String(), eventDetailsJSON(e.Details), e.Note, tx.NowText(), e.Actor)
+	if err != nil {
+		return err
+	}
+	e.ID = id
+	tx.wrote("case_events", id)
+	return tx.Audit(ctx, "case.event", "case", idText(e.CaseID), nil, e, e.Note)
 }
 
 // CaseEvents returns a case's events (with those of cases merged into it) in the order they were entered.

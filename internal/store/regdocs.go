@@ -16,6 +16,18 @@ import (
 // amendment carries the number of the report it amends.
 func (db *DB) AddRegRecord(ctx context.Context, r *vigil.RegRecord, reason string) (err error) {
 	defer vigil.Wrap(&err, "store.AddRegRecord", r.Kind)
+	return db.addRegRecord(ctx, r, reason, nil)
+}
+
+// AddFiledRecord is AddRegRecord for a record whose filing is also a case event (an 806 report marked filed
+// records part806_filed): filed makes the event from the record as numbered, and the record, its signature and
+// the event are written in one transaction, so that a failure leaves neither. Needs PermReport and PermEvent.
+func (db *DB) AddFiledRecord(ctx context.Context, r *vigil.RegRecord, reason string, filed func(*vigil.RegRecord) *vigil.CaseEvent) (err error) {
+	defer vigil.Wrap(&err, "store.AddFiledRecord", r.Kind)
+	return db.addRegRecord(ctx, r, reason, filed)
+}
+
+func (db *DB) addRegRecord(ctx context.Context, r *vigil.RegRecord, reason string, filed func(*vigil.RegRecord) *vigil.CaseEvent) error {
 	actor, err := vigil.Authorize(ctx, vigil.PermReport)
 	if err != nil {
 		return err
@@ -90,8 +102,10 @@ func (db *DB) AddRegRecord(ctx context.Context, r *vigil.RegRecord, reason strin
 		if err := tx.Audit(ctx, "regdoc."+r.Kind, obj, objID, nil, r, reason); err != nil {
 			return err
 		}
-		_, err = tx.signAct(ctx, "regdoc_record", id)
-		return err
+		if _, err := tx.signAct(ctx, "regdoc_record", id); err != nil || filed == nil {
+			return err
+		}
+		return tx.addCaseEvent(ctx, filed(r))
 	})
 }
 

@@ -359,7 +359,7 @@ func (s *Server) assess(r *http.Request, in cases.AssessInput) error {
 func (s *Server) caseEvent(r *http.Request, id int64) error {
 	e, err := eventInput(r, id)
 	if err == nil {
-		err = s.svc.Cases.RecordEvent(r.Context(), e)
+		err = s.addEvent(r, e, formSignature(r))
 	}
 	return err
 }

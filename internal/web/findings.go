@@ -751,7 +751,7 @@ func (s *Server) eventForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	e, err := eventInput(r, caseID)
 	if err == nil {
-		if err = s.svc.Cases.RecordEvent(r.Context(), e); err == nil {
+		if err = s.addEvent(r, e, formSignature(r)); err == nil {
 			return redirect(w, r, "/findings/"+itoa(id)+"#clocks", "event")
 		}
 	}
@@ -874,10 +874,17 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// eventIn is the API's event body: the Determination API's event shape plus the evidence note.
+// eventIn is the API's event body: the Determination API's event shape plus the evidence note, and the Part 11
+// signature of an event that is a signed act (a customer notified, an 806 report filed, a validated fix).
 type eventIn struct {
 	regulatory.Event
-	Note string `json:"note"`
+	Note      string             `json:"note"`
+	Signature *vigil.SignRequest `json:"signature,omitempty"`
+}
+
+// addEvent records a typed event with the signature its request carries, through the sign-in limits as a signing.
+func (s *Server) addEvent(r *http.Request, e *vigil.CaseEvent, sig *vigil.SignRequest) error {
+	return s.signed(r, sig, func() error { return s.svc.Cases.AddEvent(r.Context(), e, sig) })
 }
 
 func (s *Server) apiEvent(w http.ResponseWriter, r *http.Request) error {
@@ -907,7 +914,7 @@ func (s *Server) recordEvent(w http.ResponseWriter, r *http.Request, caseID int6
 	if !in.Recorded.IsZero() {
 		return vigil.Errorf(vigil.EINVALID, "recorded: Vigil records the day the event is entered; leave it out")
 	}
-	if err := s.svc.Cases.RecordEvent(r.Context(), e); err != nil {
+	if err := s.addEvent(r, e, in.Signature); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, e)

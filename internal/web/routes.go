@@ -65,7 +65,7 @@ var (
 	asOfQ      = []param{{"as_of", "string", "determine as of this date (YYYY-MM-DD; default today)"}}
 	exampleDev = map[string]any{"name": "Infusio IP-4", "model": "IP-4", "class": "II", "pathway": "510k", "cyber_device": true, "functions": []map[string]string{{"name": "dose delivery", "severity": "catastrophic"}}}
 	exampleVer = map[string]any{"version": "4.0.0", "status": "marketed", "units_fielded": 10}
-	exampleEvt = map[string]any{"type": "customer_notified", "date": "2025-06-02", "note": "Customer notice CN-2025-014", "elements": []string{"a", "b", "c", "d"}}
+	exampleEvt = map[string]any{"type": "customer_notified", "date": "2025-06-02", "note": "Customer notice CN-2025-014", "elements": []string{"a", "b", "c", "d"}, "signature": exampleSig}
 	exampleAss = map[string]any{"cvss": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "functions": []string{"dose delivery"}, "rationale": "Reachable from the hospital network without authentication.", "signature": exampleSig}
 	// exampleSig is the Part 11 signature an act's request carries (the role walk signs as each role).
 	exampleSig    = map[string]any{"meaning": "approval", "signer": "SIGNER", "password": "PASSWORD"}
@@ -189,7 +189,8 @@ func (s *Server) table() []route {
 		{Method: "POST", Pattern: "/findings/{id}/assess", Perm: vigil.PermAssess, Summary: "record an assessment",
 			Example: form("cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "function", "dose delivery", "rationale", "Reachable without authentication."), h: s.assessForm},
 		{Method: "POST", Pattern: "/findings/{id}/events", Perm: vigil.PermEvent, Summary: "record an event",
-			Example: form("type", "customer_notified", "date", "2025-06-02", "note", "Notice CN-1", "element", "a", "element", "b", "element", "c", "element", "d"), h: s.eventForm},
+			Example: form("type", "customer_notified", "date", "2025-06-02", "note", "Notice CN-1", "element", "a", "element", "b", "element", "c", "element", "d",
+				"meaning", "approval", "signer", "SIGNER", "password", "PASSWORD"), h: s.eventForm},
 		{Method: "POST", Pattern: "/findings/{id}/state", Perm: vigil.PermAssess, Summary: "close or reopen a finding", Example: form("state", "closed", "reason", "Fixed in 3.2.2, verified in the field."), h: s.stateForm},
 		{Method: "GET", Pattern: "/vulns", Perm: vigil.PermRead, Query: append(vulnQ, pageQuery...), Summary: "vulnerabilities", h: s.vulnsPage},
 		{Method: "GET", Pattern: "/vulns/{id}", Perm: vigil.PermRead, Summary: "a vulnerability: every source side by side and where it hits", h: s.vulnPage},
@@ -277,7 +278,7 @@ func (s *Server) table() []route {
 			Example: map[string]any{"device_id": 1, "vulnerability": "VR-2025-API", "provisional": true, "learned": "2025-06-01", "how": "report", "reason": "Researcher report VR-9"}, In: caseOpenIn{}, Resp: cases.Out{}, Status: 201, h: s.apiCaseOpen},
 		{API: true, Method: "GET", Pattern: "/api/v1/cases/{id}", Perm: vigil.PermRead, Query: asOfQ, Summary: "a case as `vigil case show --format json` prints it: versions and their VEX status, records, the determination (DETERMINATION.md) and the open clocks", Resp: cases.Out{}, h: s.apiCase},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/assessments", Perm: vigil.PermAssess, Summary: "assess (or re-assess) a case, dated the day it was done, with the assessor's Part 11 signature (signature: meaning, signer, password) unless the organization switched that off", Example: exampleAss, In: cases.AssessInput{}, Resp: &vigil.Assessment{}, Status: 201, h: apiCaseWrite(s, 201, s.apiCaseAssess)},
-		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/events", Perm: vigil.PermEvent, Summary: "record a dated regulatory event of a case", Example: exampleEvt, In: eventIn{}, Resp: &vigil.CaseEvent{}, Status: 201, h: s.apiCaseEvent},
+		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/events", Perm: vigil.PermEvent, Summary: "record a dated regulatory event of a case; an event that is a signed act (customer_notified, part806_filed, a validated fix_distributed) carries its Part 11 signature (signature) unless the organization switched that act off", Example: exampleEvt, In: eventIn{}, Resp: &vigil.CaseEvent{}, Status: 201, h: s.apiCaseEvent},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/retractions", Perm: vigil.PermAssess, Summary: "withdraw a record of the case (A<id> or E<id>) with a reason, or supersede it with the corrected record entered for it; both stay on the timeline",
 			Example: map[string]any{"record": "E1", "reason": "Entered on the wrong case."}, In: retractIn{}, Resp: &vigil.Retraction{}, Status: 201, h: apiCaseWrite(s, 201, s.apiCaseRetract)},
 		{API: true, Method: "POST", Pattern: "/api/v1/cases/{id}/learned", Perm: vigil.PermAssess, Summary: "correct the case's D0 with a reason and evidence (the clocks move with it)",
@@ -317,7 +318,7 @@ func (s *Server) table() []route {
 		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}/assessments", Perm: vigil.PermRead, Summary: "a finding's assessments, oldest first", Resp: []*vigil.Assessment{}, h: s.apiAssessments},
 		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/assessments", Perm: vigil.PermAssess, Summary: "assess a finding (CVSS vector or rubric answers, functions reached, controls)", Example: exampleAss, In: cases.AssessInput{}, Resp: &vigil.Assessment{}, Status: 201, h: s.apiAssess},
 		{API: true, Method: "GET", Pattern: "/api/v1/findings/{id}/events", Perm: vigil.PermRead, Summary: "a finding's events", Resp: []*vigil.CaseEvent{}, h: s.apiEvents},
-		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/events", Perm: vigil.PermEvent, Summary: "record a dated regulatory event", Example: exampleEvt, In: eventIn{}, Resp: &vigil.CaseEvent{}, Status: 201, h: s.apiEvent},
+		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/events", Perm: vigil.PermEvent, Summary: "record a dated regulatory event (signed as on /api/v1/cases/{id}/events)", Example: exampleEvt, In: eventIn{}, Resp: &vigil.CaseEvent{}, Status: 201, h: s.apiEvent},
 		{API: true, Method: "POST", Pattern: "/api/v1/findings/{id}/state", Perm: vigil.PermAssess, Summary: "close or reopen a finding", Example: map[string]string{"state": "closed", "reason": "Fixed in 3.2.2 and verified."}, In: stateIn{}, Resp: &vigil.Finding{}, h: s.apiState},
 		{API: true, Method: "POST", Pattern: "/api/v1/determine", Perm: vigil.PermRead, Summary: "the Determination API: facts in, determination out",
 			Example: map[string]any{"as_of": "2025-07-01", "device": map[string]any{"class": "II", "pathway": "510k"}, "vulnerability": map[string]any{"id": "CVE-2025-0001", "learned": "2025-06-02", "exploitability": "high", "severity": "critical"}, "events": []any{}},

@@ -103,8 +103,9 @@ type Cases interface {
 	OpenCase(ctx context.Context, c *vigil.Case, reason string) error
 	// Assess records a dated assessment of a case. Needs PermAssess.
 	Assess(ctx context.Context, in cases.AssessInput) (*vigil.Assessment, error)
-	// RecordEvent records a dated regulatory event of a case. Needs PermEvent.
-	RecordEvent(ctx context.Context, e *vigil.CaseEvent) error
+	// AddEvent records a dated regulatory event of a case as typed, with its Part 11 signature when the event is a
+	// signed act (cases.EventAct). Needs PermEvent.
+	AddEvent(ctx context.Context, e *vigil.CaseEvent, sig *vigil.SignRequest) error
 	// Retract withdraws a record of a case with a reason. Needs PermAssess.
 	Retract(ctx context.Context, r *vigil.Retraction) error
 	// SetLearned corrects D0 with a reason and evidence. Needs PermAssess.

@@ -15,8 +15,9 @@ import (
 // TestActSignaturesWeb: with the organization's signature requirements on (the fixture switches them off for the
 // screens' other tests), the case page's state form refuses to close a case unsigned or with a wrong password and
 // changes nothing, and closes it signed, the timeline showing the closure with its manifestation; the API refuses
-// an unsigned assessment naming the signature and records a signed one with its signature; only an admin switches
-// a requirement off, with a reason, through the settings page, and the API lists it.
+// an unsigned assessment naming the signature and records a signed one with its signature; a typed event that is a
+// signed act (the case page's event form, the API) is refused unsigned or with a wrong password and signed on the
+// timeline; only an admin switches a requirement off, with a reason, through the settings page, and the API lists it.
 func TestActSignaturesWeb(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -76,6 +77,60 @@ func TestActSignaturesWeb(t *testing.T) {
 			res, body = psirt.api("GET", fmt.Sprintf("/api/v1/signatures?kind=assessment&id=%d", a.ID), nil)
 			if res.StatusCode != 200 || !strings.Contains(body, `"meaning": "authorship"`) && !strings.Contains(body, `"meaning":"authorship"`) {
 				t.Errorf("the assessment's signature: %d %s", res.StatusCode, body)
+			}
+
+			// A typed event that is a signed act: the case page's event form and the API gate it like the act.
+			logPath := fmt.Sprintf("/cases/%d", e.log4jCase)
+			events := func() int {
+				v, err := e.app.Cases.CaseView(sys(), e.log4jCase, vigil.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(v.Events)
+			}
+			had := events()
+			ev := url.Values{"csrf": {psirt.csrf}, "type": {"customer_notified"}, "date": {"2025-06-02"}, "note": {"Customer notice CN-2025-77"},
+				"element": {"a", "b", "c", "d"}, "meaning": {"approval"}, "signer": {vigil.RolePSIRT}}
+			for _, tc := range []struct{ password, want string }{
+				{"", "signature: required: a customer_notified event records releasing a customer notice, which needs a Part 11 signature"},
+				{"wrong password 123", "wrong user name or password"},
+			} {
+				ev.Set("password", tc.password)
+				res, body := psirt.postForm(logPath+"/events", ev)
+				if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+					t.Errorf("typed customer_notified with password %q: %d %s", tc.password, res.StatusCode, clip(body))
+				}
+				if n := events(); n != had {
+					t.Errorf("a refused event was recorded (%d events, had %d)", n, had)
+				}
+			}
+			ev.Set("password", password(vigil.RolePSIRT))
+			if res, body := psirt.postForm(logPath+"/events", ev); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("signed customer_notified: %d %s", res.StatusCode, clip(body))
+			}
+			if _, body := psirt.get(logPath); !strings.Contains(body, "Customer notice CN-2025-77") || !strings.Contains(body, "Electronically signed by Pat psirt Fixture (psirt)") || !strings.Contains(body, "signs case_event") {
+				t.Errorf("the timeline lacks the signed event: %s", clip(body[strings.Index(body, `id="timeline"`):]))
+			}
+			evPath := fmt.Sprintf("/api/v1/cases/%d/events", e.log4jCase)
+			fix := map[string]any{"type": "fix_distributed", "date": "2025-06-02", "validated": true, "remediation": "patch", "note": "Release 3.2.2, V&V VVR-9"}
+			res, body = psirt.api("POST", evPath, fix)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "signature: required: a fix_distributed event records recording a fix's V&V") {
+				t.Errorf("unsigned validated fix_distributed: %d %s", res.StatusCode, body)
+			}
+			fix["signature"] = map[string]any{"meaning": "approval", "signer": vigil.RolePSIRT, "password": "wrong password 123"}
+			if res, body = psirt.api("POST", evPath, fix); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "wrong user name or password") {
+				t.Errorf("validated fix_distributed with a wrong password: %d %s", res.StatusCode, body)
+			}
+			fix["signature"] = map[string]any{"meaning": "approval", "signer": vigil.RolePSIRT, "password": password(vigil.RolePSIRT)}
+			res, body = psirt.api("POST", evPath, fix)
+			var fe vigil.CaseEvent
+			if err := json.Unmarshal([]byte(body), &fe); err != nil || res.StatusCode != http.StatusCreated {
+				t.Fatalf("signed validated fix_distributed: %d %s", res.StatusCode, body)
+			}
+			var sigs []vigil.Signature
+			res, body = psirt.api("GET", fmt.Sprintf("/api/v1/signatures?kind=case_event&id=%d", fe.ID), nil)
+			if err := json.Unmarshal([]byte(body), &sigs); err != nil || len(sigs) != 1 || sigs[0].Signer != vigil.RolePSIRT || sigs[0].Broken {
+				t.Errorf("the event's signature: %d %s", res.StatusCode, body)
 			}
 
 			admin := e.login(vigil.RoleAdmin, password(vigil.RoleAdmin))

@@ -149,10 +149,14 @@ func (s *Service) Kinds() []string { return s.Store.SignableKinds() }
 // SignAct gates an act that may need a Part 11 signature (vigil.ActSigner): with req, it re-authenticates the
 // signer before anything is written and returns ctx carrying the signing, which the store records with the act in
 // the act's own transaction; without req, the act goes ahead unsigned only when the organization switched the
-// requirement off for it. The command line (the system actor) acts as the person who signs.
-func (s *Service) SignAct(ctx context.Context, act vigil.SignedAct, req *vigil.SignRequest) (context.Context, error) {
+// requirement off for it. The signature signs a record of kind, the act's own (actKinds) when kind is "". The
+// command line (the system actor) acts as the person who signs.
+func (s *Service) SignAct(ctx context.Context, act vigil.SignedAct, kind string, req *vigil.SignRequest) (context.Context, error) {
 	if err := act.Validate(); err != nil {
 		return nil, err
+	}
+	if kind == "" {
+		kind = actKinds[act]
 	}
 	if req == nil {
 		r, err := s.Requirement(ctx, act)
@@ -165,7 +169,7 @@ func (s *Service) SignAct(ctx context.Context, act vigil.SignedAct, req *vigil.S
 		return ctx, nil
 	}
 	proof := *req
-	proof.Kind, proof.RecordID = actKinds[act], 0
+	proof.Kind, proof.RecordID = kind, 0
 	p, err := s.Prove(ctx, proof)
 	if err != nil {
 		return nil, signatureField(err)

@@ -449,9 +449,10 @@ func (b *build) part806Sections(doc *report.Document, data *Part806Data) {
 }
 
 // File806 marks the case's 806 report filed on date (today when zero): it takes its report number (the next of
-// the year's sequence), keeps the lots it covered, and records part806_filed on the case through the case service
-// so the determination follows. ECONFLICT when the correction is not reportable or a report was filed already.
-// Needs PermReport (and PermEvent for the case event).
+// the year's sequence), keeps the lots it covered, and records part806_filed on the case, checked by the case
+// service, so the determination follows. The record, its signature and the event are one transaction. ECONFLICT
+// when the correction is not reportable or a report was filed already. Needs PermReport (and PermEvent for the
+// case event).
 func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, reason string, sig *vigil.SignRequest) (*vigil.RegRecord, error) {
 	if _, err := vigil.Authorize(ctx, vigil.PermReport); err != nil {
 		return nil, err
@@ -459,18 +460,6 @@ func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, re
 	b, cd, data, err := s.filing(ctx, caseID, date)
 	if err != nil {
 		return nil, err
-	}
-	if data.Filed != nil && cd.d.Part806.Status != regulatory.Part806Filed {
-		// Filed, but the case event was not recorded (the second write failed): record it now.
-		e := &vigil.CaseEvent{CaseID: cd.v.Case.ID, Type: regulatory.EventPart806Filed, Date: data.Filed.Date, Note: "21 CFR 806.10 report " + data.Filed.Number}
-		if err := s.Cases.RecordEvent(ctx, e); err != nil {
-			return nil, err
-		}
-		rs, err := s.Store.RegRecords(ctx, vigil.RegRecordFilter{Kind: vigil.RegPart806Report, CaseID: cd.v.Case.ID})
-		if err != nil || len(rs) == 0 {
-			return nil, err
-		}
-		return rs[len(rs)-1], nil
 	}
 	if data.Filed != nil {
 		return nil, vigil.Errorf(vigil.ECONFLICT, "%s: the 806 report was filed already as %s on %s: an extension to more lots is an amendment (vigil report 806-amendment --case %d --file)",
@@ -480,15 +469,21 @@ func (s *Service) File806(ctx context.Context, caseID int64, date vigil.Date, re
 	if date.IsZero() {
 		r.Date = b.today()
 	}
+	// The event is checked before anything is written, then written with the record in one transaction: its note
+	// names the report number the store assigns there.
+	e := &vigil.CaseEvent{CaseID: cd.v.Case.ID, Type: regulatory.EventPart806Filed, Date: r.Date}
+	if err := s.Cases.CheckEvent(ctx, e); err != nil {
+		return nil, err
+	}
 	sctx, err := vigil.GateAct(ctx, s.Cases.Signing, vigil.ActPart806Filing, sig)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.AddRegRecord(sctx, r, reason); err != nil {
-		return nil, err
-	}
-	e := &vigil.CaseEvent{CaseID: cd.v.Case.ID, Type: regulatory.EventPart806Filed, Date: r.Date, Note: "21 CFR 806.10 report " + r.ReportNumber}
-	if err := s.Cases.RecordEvent(ctx, e); err != nil {
+	err = s.Store.AddFiledRecord(sctx, r, reason, func(r *vigil.RegRecord) *vigil.CaseEvent {
+		e.Note = "21 CFR 806.10 report " + r.ReportNumber
+		return e
+	})
+	if err != nil {
 		return nil, err
 	}
 	return r, nil

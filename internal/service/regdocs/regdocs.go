@@ -30,6 +30,8 @@ import (
 // Store is what the documents read and write.
 type Store interface {
 	vigil.RegRecordService
+	// AddFiledRecord adds a record and the case event of its filing in one transaction (store.AddFiledRecord).
+	AddFiledRecord(ctx context.Context, r *vigil.RegRecord, reason string, filed func(*vigil.RegRecord) *vigil.CaseEvent) error
 	Checkpoint(ctx context.Context) (vigil.AuditCheckpoint, error)
 	Orgs(ctx context.Context) ([]*vigil.Organization, error)
 	Device(ctx context.Context, id int64) (*vigil.Device, error)
@@ -174,7 +176,8 @@ func (s *Service) Render(ctx context.Context, kind string, t Target, format stri
 
 // Available lists the documents that apply to a case now (for the case page's links): none before the case has a
 // determination (each documents one); then the 806 draft when the correction is reportable (and its amendment once a
-// report was filed), the 806.20 record when it is not reported, and the premarket decision record.
+// report was marked filed in Vigil: a part806_filed typed by hand for a report filed elsewhere has no report
+// record to amend), the 806.20 record when it is not reported, and the premarket decision record.
 func (s *Service) Available(ctx context.Context, caseID int64) ([]string, error) {
 	v, err := s.Cases.CaseView(ctx, caseID, vigil.Date{})
 	if err != nil || v.Determination == nil || v.Provisional {
@@ -185,7 +188,13 @@ func (s *Service) Available(ctx context.Context, caseID int64) ([]string, error)
 	case reportable(v.Determination.Part806.Status):
 		out = append(out, KindPart806)
 		if v.Determination.Part806.Status == "filed" {
-			out = append(out, KindPart806Amendment)
+			rs, err := s.Store.RegRecords(ctx, vigil.RegRecordFilter{Kind: vigil.RegPart806Report, CaseID: v.Case.ID})
+			if err != nil {
+				return nil, err
+			}
+			if len(rs) > 0 {
+				out = append(out, KindPart806Amendment)
+			}
 		}
 	case notReported(v.Determination.Part806.Status):
 		out = append(out, KindPart806Record)

@@ -292,8 +292,29 @@ func documents(t *testing.T, fx *fixture) {
 	}
 }
 
+// failInserts makes every INSERT into table fail until the function it returns is called.
+func failInserts(t *testing.T, db *store.DB, table string) func() {
+	t.Helper()
+	stmts, undo := []string{"CREATE TRIGGER fail_" + table + " BEFORE INSERT ON " + table + " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"}, []string{"DROP TRIGGER fail_" + table}
+	if db.Engine() == store.Postgres {
+		stmts = []string{`CREATE OR REPLACE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
+			"CREATE TRIGGER fail_" + table + " BEFORE INSERT ON " + table + " FOR EACH ROW EXECUTE FUNCTION fail_insert()"}
+		undo = []string{"DROP TRIGGER fail_" + table + " ON " + table}
+	}
+	run := func(stmts []string) {
+		for _, q := range stmts {
+			if _, err := db.SQL().Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run(stmts)
+	return func() { run(undo) }
+}
+
 // file806 marks the reportable case's report filed: it takes the year's next number from the establishment
-// registration number, records part806_filed on the case (the determination then says filed), refuses a second
+// registration number, records part806_filed on the case in the same transaction (a failure writing the event
+// leaves no record either), so the determination then says filed; it refuses a second
 // filing and an amendment with nothing new; a consignee of a new lot of an affected version then makes the
 // amendment due, which cites the original number and lists only the new lot.
 func file806(t *testing.T, fx *fixture) {
@@ -306,6 +327,25 @@ func file806(t *testing.T, fx *fixture) {
 	viewer := vigil.WithActor(ctx, vigil.Actor{UserID: 9, Name: "vic", Role: vigil.RoleViewer})
 	if _, err := fx.svc.File806(viewer, fx.reported, vigil.Date{}, "", nil); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
 		t.Errorf("a viewer files a report: %v, want EFORBIDDEN", err)
+	}
+	// The record and its part806_filed event are one transaction: a failure writing the event leaves neither (no
+	// report number taken, nothing in the trail, the case not filed).
+	head := func() vigil.AuditCheckpoint {
+		c, err := fx.db.Checkpoint(ctx)
+		must(t, "checkpoint", err)
+		return c
+	}
+	before := head()
+	restore := failInserts(t, fx.db, "case_events")
+	if _, err := fx.svc.File806(ctx, fx.reported, vigil.NewDate(2026, 3, 19), "filed through CDRH eSubmitter", nil); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Errorf("filing with the event's write failing: %v", err)
+	}
+	restore()
+	if rs, err := fx.db.RegRecords(ctx, vigil.RegRecordFilter{Kind: vigil.RegPart806Report, CaseID: fx.reported}); err != nil || len(rs) != 0 {
+		t.Errorf("a failed filing left report records %+v (%v)", rs, err)
+	}
+	if after := head(); after.Count != before.Count || after.Head != before.Head {
+		t.Errorf("a failed filing wrote %d audit events", after.Count-before.Count)
 	}
 	r, err := fx.svc.File806(ctx, fx.reported, vigil.NewDate(2026, 3, 19), "filed through CDRH eSubmitter", nil)
 	must(t, "file", err)
