@@ -79,6 +79,13 @@ func (s *Service) SetLearned(ctx context.Context, caseID int64, learned vigil.Da
 // unmet obligation in Deadlines. Closing carries the closer's Part 11 signature (sig) unless the organization
 // switched that requirement off; the closure and its signature are recorded together. Needs PermAssess.
 func (s *Service) SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string, sig *vigil.SignRequest) error {
+	return s.SetCasesState(ctx, []int64{id}, state, reason, sig)
+}
+
+// SetCasesState is SetCaseState for several cases at once (the queue's bulk action), in one transaction: all of
+// them or none. Closing them is one act of one signer, signed once: the signer proves who they are once (one
+// password, or one one-time signing code, redeemed once), and each case's closure is signed on its own act record.
+func (s *Service) SetCasesState(ctx context.Context, ids []int64, state vigil.CaseState, reason string, sig *vigil.SignRequest) error {
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -89,7 +96,7 @@ func (s *Service) SetCaseState(ctx context.Context, id int64, state vigil.CaseSt
 		if sig != nil {
 			return vigil.Errorf(vigil.EINVALID, "signature: only closing a case is signed, not marking it %s", state)
 		}
-		return s.Store.SetCaseState(ctx, id, state, reason)
+		return s.Store.SetCasesState(ctx, ids, state, reason)
 	}
 	if strings.TrimSpace(reason) == "" {
 		return vigil.Errorf(vigil.EINVALID, "reason: required")
@@ -98,7 +105,7 @@ func (s *Service) SetCaseState(ctx context.Context, id int64, state vigil.CaseSt
 	if err != nil {
 		return err
 	}
-	return s.Store.SetCaseState(sctx, id, state, reason)
+	return s.Store.SetCasesState(sctx, ids, state, reason)
 }
 
 // MergeCases merges a duplicate case into another of the same device. Needs PermAssess.

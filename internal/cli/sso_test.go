@@ -350,6 +350,44 @@ func passwordSignIn(t *testing.T, c *http.Client, base, name, pw string) (int, s
 	return res.StatusCode, string(b)
 }
 
+// getPage gets url in the browser c: the status and the page.
+func getPage(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	res, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// csrfOf is the CSRF field of a page's forms.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field:\n%s", page)
+	}
+	return m[1]
+}
+
+var codeRE = regexp.MustCompile(`[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}`)
+
+// stepUpCode asks the provider, from the browser c, for a fresh sign-in for a code of kind and follows the browser
+// back to next ("" for the step-up page); it returns the final status and page, and the code the page shows.
+func stepUpCode(t *testing.T, base string, c *http.Client, kind, next string) (int, string, string) {
+	t.Helper()
+	_, page := getPage(t, c, base+"/sign/step-up")
+	res, err := c.PostForm(base+"/sign/step-up", url.Values{"csrf": {csrfOf(t, page)}, "stepup_kind": {kind}, "stepup_next": {next}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), codeRE.FindString(string(b))
+}
+
 // TestSSOStepUpSigning signs every kind of record as a user who signs in only through the OpenID Connect provider
 // and has no Vigil password: a step-up sends the browser back to the provider with prompt=login and max_age=0, and
 // when the ID token shows a fresh authentication (auth_time after the asking) of that user, bound to that step-up
@@ -398,38 +436,19 @@ func TestSSOStepUpSigning(t *testing.T) {
 			var codes []string // every code issued, which no output, trail or response may show
 			get := func(c *http.Client, path string) (int, string) {
 				t.Helper()
-				res, err := c.Get(base + path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				b, _ := io.ReadAll(res.Body)
-				return res.StatusCode, string(b)
+				return getPage(t, c, base+path)
 			}
 			csrf := func(page string) string {
-				m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
-				if m == nil {
-					t.Fatalf("no CSRF field:\n%s", page)
-				}
-				return m[1]
+				t.Helper()
+				return csrfOf(t, page)
 			}
-			codeRE := regexp.MustCompile(`[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}`)
-			// stepUp asks the provider for a fresh sign-in for a code of kind and follows the browser back to next
-			// ("" for the step-up page); it returns the final status and page, and the code the page shows.
 			stepUp := func(c *http.Client, kind, next string) (int, string, string) {
 				t.Helper()
-				_, page := get(c, "/sign/step-up")
-				res, err := c.PostForm(base+"/sign/step-up", url.Values{"csrf": {csrf(page)}, "stepup_kind": {kind}, "stepup_next": {next}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				b, _ := io.ReadAll(res.Body)
-				code := codeRE.FindString(string(b))
+				status, page, code := stepUpCode(t, base, c, kind, next)
 				if code != "" {
 					codes = append(codes, code)
 				}
-				return res.StatusCode, string(b), code
+				return status, page, code
 			}
 			sign := func(stdin string, args ...string) (int, string, string) {
 				t.Helper()
@@ -619,6 +638,109 @@ func TestSSOStepUpSigning(t *testing.T) {
 						t.Errorf("the %s shows a signing code", what)
 					}
 				}
+			}
+			if code, out, errs := r.run("", "audit", "verify"); code != 0 {
+				t.Errorf("audit verify: exit %d\n%s%s", code, out, errs)
+			}
+		})
+	}
+}
+
+// TestStepUpBatch: with the in-test provider, every role that may sign gets a one-time signing code from
+// POST /sign/step-up and a viewer is refused; one code closes every case ticked on the queue in one bulk act (the
+// code redeemed once, each case's closure signed on its own act record), and is then refused as used; a code of
+// kind case_event signs a typed customer_notified on the command line. Both engines.
+func TestStepUpBatch(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dsn := storetest.MigratedDSN(t, engine)
+			r := runner{t, dsn}
+			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
+			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")
+			r.ok("version", "create", "2.0", "--device", "Pump", "--units", "30")
+			d0 := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
+			for _, vuln := range []string{"CVE-2025-0001", "CVE-2025-0002", "CVE-2025-0003"} {
+				r.ok("finding", "create", vuln, "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
+			}
+			idp := newProvider(t)
+			base, _ := serveSSO(t, dsn, idp)
+
+			var alice *http.Client
+			for _, tc := range []struct {
+				name, group string
+				signs       bool
+			}{{"ann", "vigil-admins", true}, {"alice", "vigil-psirt", true}, {"rita", "vigil-ra", true}, {"vera", "vigil-readers", false}} {
+				claims := map[string]any{"sub": "u-" + tc.name, "preferred_username": tc.name, "groups": tc.group}
+				c, _, _ := ssoSignIn(t, base, idp, claims)
+				status, page, code := stepUpCode(t, base, c, "case_closure", "")
+				if tc.signs && (status != http.StatusOK || code == "") || !tc.signs && (status != http.StatusForbidden || code != "") {
+					t.Errorf("%s (%s) steps up: %d, code %v\n%s", tc.name, tc.group, status, code != "", page)
+				}
+				if tc.name == "alice" {
+					alice = c
+				}
+			}
+			r.ok("user", "full-name", "alice", "Alice A. Ames")
+			idp.signIn(map[string]any{"sub": "u-alice", "preferred_username": "alice", "groups": "vigil-psirt"})
+
+			// One code closes cases 1 and 2 in one bulk act.
+			_, _, code := stepUpCode(t, base, alice, "case_closure", "/cases")
+			_, queue := getPage(t, alice, base+"/cases")
+			bulk := url.Values{"csrf": {csrfOf(t, queue)}, "action": {"state"}, "state": {"closed"}, "reason": {"not shipped in any fielded unit"},
+				"case": {"1", "2"}, "meaning": {"approval"}, "signer": {"alice"}, "code": {code}}
+			res, err := alice.PostForm(base+"/cases/bulk", bulk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || strings.Contains(string(b), "was not changed") {
+				t.Fatalf("bulk close with one code: %d\n%s", res.StatusCode, b)
+			}
+			for _, id := range []string{"1", "2"} {
+				var v struct {
+					State string
+					Acts  []struct {
+						ID  int64
+						Act string
+					}
+				}
+				if err := json.Unmarshal([]byte(r.ok("case", "show", id, "--format", "json")), &v); err != nil {
+					t.Fatal(err)
+				}
+				if v.State != "closed" || len(v.Acts) != 1 || v.Acts[0].Act != "case_closure" {
+					t.Fatalf("case %s after the bulk close: %+v", id, v)
+				}
+				sigs := r.ok("signatures", "case_closure", itoa(v.Acts[0].ID), "--format", "json")
+				if strings.Count(sigs, `"method": "oidc"`) != 1 || !strings.Contains(sigs, `"signer": "alice"`) || strings.Contains(sigs, `"broken": true`) {
+					t.Errorf("case %s's closure signatures: %s", id, sigs)
+				}
+			}
+			// The code was redeemed once, for the batch: it closes nothing more.
+			bulk["case"] = []string{"3"}
+			res, err = alice.PostForm(base+"/cases/bulk", bulk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "was used already") {
+				t.Errorf("the batch's code reused: %d\n%s", res.StatusCode, b)
+			}
+			if show := r.ok("case", "show", "3"); !strings.Contains(show, "state open") {
+				t.Errorf("case 3 was closed with a used code:\n%s", show)
+			}
+
+			// A typed customer_notified, signed with a case_event code on the command line.
+			_, _, code = stepUpCode(t, base, alice, "case_event", "")
+			r.ok("signing-policy", "off", "determination", "--reason", "this test is about the step-up")
+			r.ok("case", "assess", "3", "--date", d0, "--cvss", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--functions", "dose delivery", "--rationale", "remote dose change")
+			notified := []string{"case", "event", "add", "3", "customer_notified", "--date", d0, "--note", "Notice CN-9", "--elements", "a,b,c,d", "--meaning", "approval", "--user", "alice", "--code"}
+			if code, out, errs := r.run(code+"\n", notified...); code != 0 || !strings.Contains(out, "Electronically signed by Alice A. Ames (alice)") {
+				t.Fatalf("typed customer_notified with a code: exit %d %s%s", code, out, errs)
+			}
+			if code, _, errs := r.run(code+"\n", notified...); code == 0 || !strings.Contains(errs, "was used already") {
+				t.Errorf("the event's code reused: exit %d %s", code, errs)
 			}
 			if code, out, errs := r.run("", "audit", "verify"); code != 0 {
 				t.Errorf("audit verify: exit %d\n%s%s", code, out, errs)

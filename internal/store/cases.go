@@ -717,6 +717,14 @@ func (db *DB) SetLearned(ctx context.Context, caseID int64, learned vigil.Date, 
 // SetCaseState moves a case between open, needs_review and closed, with a reason.
 func (db *DB) SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string) (err error) {
 	defer vigil.Wrap(&err, "store.SetCaseState", id)
+	return db.SetCasesState(ctx, []int64{id}, state, reason)
+}
+
+// SetCasesState moves several cases to one state with one reason, in one transaction: all of them or, when one
+// cannot be moved (the error names it), none. Closing signs each case's closure on its own act record with the
+// one signing ctx carries, whose one-time code, if any, is redeemed once for them all.
+func (db *DB) SetCasesState(ctx context.Context, ids []int64, state vigil.CaseState, reason string) (err error) {
+	defer vigil.Wrap(&err, "store.SetCasesState", len(ids))
 	if _, err := vigil.Authorize(ctx, vigil.PermAssess); err != nil {
 		return err
 	}
@@ -726,30 +734,45 @@ func (db *DB) SetCaseState(ctx context.Context, id int64, state vigil.CaseState,
 	if strings.TrimSpace(reason) == "" {
 		return vigil.Errorf(vigil.EINVALID, "reason: required")
 	}
+	if len(ids) == 0 {
+		return vigil.Errorf(vigil.EINVALID, "cases: name at least one")
+	}
 	return db.transact(ctx, func(tx *Tx) error {
-		var old vigil.CaseState
-		var merged sql.NullInt64
-		err := tx.QueryRowContext(ctx, "SELECT state, merged_into FROM cases WHERE id = $1", id).Scan(&old, &merged)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("case", id)
-		} else if err != nil {
-			return err
+		for _, id := range ids {
+			if err := tx.setCaseState(ctx, id, state, reason); err != nil {
+				if len(ids) > 1 {
+					return fmt.Errorf("case %d: %w", id, err)
+				}
+				return err
+			}
 		}
-		if merged.Valid {
-			return vigil.Errorf(vigil.ECONFLICT, "case %d was merged into case %d: change that one", id, merged.Int64)
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE cases SET state = $1, updated_at = $2 WHERE id = $3", state, tx.NowText(), id); err != nil {
-			return err
-		}
-		tx.wrote("cases", id)
-		if err := tx.Audit(ctx, "case.state", "case", idText(id), map[string]vigil.CaseState{"state": old}, map[string]vigil.CaseState{"state": state}, reason); err != nil {
-			return err
-		}
-		if state != vigil.CaseClosed {
-			return nil
-		}
-		return tx.recordAct(ctx, vigil.ActCaseClosure, id, "case", id, map[string]any{"case": id, "state": state, "from": old, "reason": reason})
+		return nil
 	})
+}
+
+func (tx *Tx) setCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string) error {
+	var old vigil.CaseState
+	var merged sql.NullInt64
+	err := tx.QueryRowContext(ctx, "SELECT state, merged_into FROM cases WHERE id = $1", id).Scan(&old, &merged)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("case", id)
+	} else if err != nil {
+		return err
+	}
+	if merged.Valid {
+		return vigil.Errorf(vigil.ECONFLICT, "case %d was merged into case %d: change that one", id, merged.Int64)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE cases SET state = $1, updated_at = $2 WHERE id = $3", state, tx.NowText(), id); err != nil {
+		return err
+	}
+	tx.wrote("cases", id)
+	if err := tx.Audit(ctx, "case.state", "case", idText(id), map[string]vigil.CaseState{"state": old}, map[string]vigil.CaseState{"state": state}, reason); err != nil {
+		return err
+	}
+	if state != vigil.CaseClosed {
+		return nil
+	}
+	return tx.recordAct(ctx, vigil.ActCaseClosure, id, "case", id, map[string]any{"case": id, "state": state, "from": old, "reason": reason})
 }
 
 // MergeCases merges dup into into (same device): dup's findings move to into, its aliases join into's, and its

@@ -195,14 +195,29 @@ func (s *Server) casesBulk(w http.ResponseWriter, r *http.Request) error {
 		}
 		ids = append(ids, id)
 	}
+	if len(ids) == 0 {
+		return s.renderCases(w, r, http.StatusBadRequest, "", "Nothing was changed: tick the cases to act on.")
+	}
 	var act func(id int64) error
 	switch action := f.Get("action"); action {
 	case "state":
+		// One transaction, one signature: the cases all change or none does, and a one-time signing code signs
+		// every closure.
 		state, reason, sig := vigil.CaseState(f.Get("state")), strings.TrimSpace(f.Get("reason")), closing(r)
-		act = func(id int64) error {
-			return s.signed(r, sig, func() error { return s.svc.Cases.SetCaseState(r.Context(), id, state, reason, sig) })
+		err := s.signed(r, sig, func() error { return s.svc.Cases.SetCasesState(r.Context(), ids, state, reason, sig) })
+		if err != nil {
+			if !formRecoverable(err) {
+				return err
+			}
+			return s.renderCases(w, r, StatusOf(err), "", fmt.Sprintf("No case was changed: %s.", vigil.ErrorMessage(err)))
 		}
+		back.Set("done", "bulk")
+		return redirect(w, r, "/cases?"+back.Encode(), "")
 	case "assess":
+		if sig := formSignature(r); sig != nil && sig.Code != "" && len(ids) > 1 {
+			// Each determination is its own assessment, written on its own: a code signs one of them.
+			return s.renderCases(w, r, http.StatusBadRequest, "", fmt.Sprintf("No case was assessed: a one-time signing code signs one determination, and %d cases are ticked: sign them with your password, or assess them one by one.", len(ids)))
+		}
 		act = func(id int64) error {
 			in, err := assessInput(r, id)
 			if err == nil {
@@ -219,9 +234,6 @@ func (s *Server) casesBulk(w http.ResponseWriter, r *http.Request) error {
 		act = func(id int64) error { _, err := s.svc.Cases.SetCaseVEX(r.Context(), id, x); return err }
 	default:
 		return vigil.Errorf(vigil.EINVALID, "action: %q is not state, owner, vex or assess", clipText(20, action))
-	}
-	if len(ids) == 0 {
-		return s.renderCases(w, r, http.StatusBadRequest, "", "Nothing was changed: tick the cases to act on.")
 	}
 	for i, id := range ids {
 		if err := act(id); err != nil {

@@ -113,6 +113,8 @@ type Cases interface {
 	// SetCaseState closes, reopens or marks a case for review, with a reason. Needs PermAssess.
 	// Closing carries a Part 11 signature (sig) unless the organization switched that off.
 	SetCaseState(ctx context.Context, id int64, state vigil.CaseState, reason string, sig *vigil.SignRequest) error
+	// SetCasesState is SetCaseState for several cases in one transaction, closing them signed once.
+	SetCasesState(ctx context.Context, ids []int64, state vigil.CaseState, reason string, sig *vigil.SignRequest) error
 	// MergeCases merges a duplicate case into another of its device. Needs PermAssess.
 	MergeCases(ctx context.Context, into, dup int64, reason string) error
 	// SplitCase takes findings (or another device) out of a case into a new case, D0 kept. Needs PermAssess.

@@ -154,6 +154,9 @@ func (s *Server) stepUpStart(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
+	if _, err := vigil.Authorize(r.Context(), vigil.PermSign); err != nil {
+		return err // a role that may not sign is told so, with or without single sign-on
+	}
 	if s.svc.StepUp == nil {
 		return vigil.Errorf(vigil.ENOTFOUND, "signing through the provider needs single sign-on: sign with your password")
 	}

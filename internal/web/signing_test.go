@@ -164,3 +164,32 @@ func TestActSignaturesWeb(t *testing.T) {
 		})
 	}
 }
+
+// TestStepUpWithoutSSO walks every role through POST /sign/step-up on a server without single sign-on: a role that
+// may sign is told to sign with its password (404, nothing to step up to), a role that may not is refused (403),
+// and neither is sent anywhere or given a step-up cookie. (With the in-test provider, TestSSOStepUpSigning and
+// TestStepUpRoles in internal/cli walk the roles that succeed.)
+func TestStepUpWithoutSSO(t *testing.T) {
+	e := newEnv(t, storetest.Engines[0])
+	for _, role := range vigil.Roles {
+		t.Run(role, func(t *testing.T) {
+			c := e.login(role, password(role))
+			res, body := c.postForm("/sign/step-up", url.Values{"csrf": {c.csrf}, "stepup_kind": {"assessment"}, "stepup_next": {"/cases/1#sign"}})
+			want, text := http.StatusNotFound, "signing through the provider needs single sign-on: sign with your password"
+			if !(vigil.Actor{Role: role}).Can(vigil.PermSign) {
+				want, text = http.StatusForbidden, "forbidden"
+			}
+			if res.StatusCode != want || !strings.Contains(strings.ToLower(body), strings.ToLower(text)) {
+				t.Errorf("%s: POST /sign/step-up without SSO: %d, want %d naming %q: %s", role, res.StatusCode, want, text, clip(body))
+			}
+			if loc := res.Header.Get("Location"); loc != "" {
+				t.Errorf("%s: sent to %s", role, loc)
+			}
+			for _, ck := range res.Cookies() {
+				if ck.Name == "vigil_stepup" {
+					t.Errorf("%s: given a step-up cookie", role)
+				}
+			}
+		})
+	}
+}
