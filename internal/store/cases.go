@@ -740,8 +740,8 @@ func (db *DB) SetCasesState(ctx context.Context, ids []int64, state vigil.CaseSt
 	return db.transact(ctx, func(tx *Tx) error {
 		for _, id := range ids {
 			if err := tx.setCaseState(ctx, id, state, reason); err != nil {
-				if len(ids) > 1 {
-					return fmt.Errorf("case %d: %w", id, err)
+				if len(ids) > 1 && !strings.HasPrefix(vigil.ErrorMessage(err), fmt.Sprintf("case %d ", id)) {
+					return fmt.Errorf("case %d: %w", id, err) // which of the cases could not be moved
 				}
 				return err
 			}

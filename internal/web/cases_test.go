@@ -364,10 +364,18 @@ func TestCaseBulk(t *testing.T) {
 			if got := audited("case.assess"); !strings.Contains(got[both[0]], "FCA-9") || !strings.Contains(got[both[1]], "FCA-9") {
 				t.Errorf("case.assess audit events: %v", got)
 			}
-			// Closing without a reason is refused at the first case, with the service's message; nothing changes.
+			// Closing without a reason is refused with the service's message; nothing changes. The cases close in one
+			// transaction: one that cannot be closed (here no such case) leaves the others open, and is named.
 			status, _, body = bulk("action", "state", "state", "closed", "reason", "")
-			if status != http.StatusBadRequest || !strings.Contains(body, fmt.Sprintf("Case %s was not changed: reason: required (0 of the 2", both[0])) {
+			if status != http.StatusBadRequest || !strings.Contains(body, "No case was changed: reason: required") {
 				t.Errorf("bulk close without a reason: %d %s", status, clip(body))
+			}
+			res, body = c.postForm("/cases/bulk", url.Values{"csrf": {c.csrf}, "case": append(both, "9999"), "action": {"state"}, "state": {"closed"}, "reason": {"Not shipped."}})
+			if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "case 9999 not found") {
+				t.Errorf("bulk close of two cases and one that does not exist: %d %s", res.StatusCode, clip(body))
+			}
+			if got := audited("case.state"); len(got) != 0 {
+				t.Errorf("a refused bulk close changed cases: %v", got)
 			}
 			status, _, body = bulk("action", "state", "state", "closed", "reason", "Not shipped in any fielded unit.")
 			if status != http.StatusSeeOther {
