@@ -158,9 +158,10 @@ func (x *Index) Match(ctx context.Context, comps []vigil.Component) ([]vigil.Fin
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		st := &matchState{byKey: map[key][]int{}, nvd: map[*entry]bool{}}
-		states[w] = st
 		part := todo[w*len(todo)/workers : (w+1)*len(todo)/workers]
+		// A dense portfolio's component has three or four findings: room for them saves regrowing the slice.
+		st := &matchState{found: make([]slot, 0, 4*len(part)), byKey: map[key][]int{}, nvd: map[*entry]bool{}}
+		states[w] = st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -234,10 +235,9 @@ type matchState struct {
 	nvd   map[*entry]bool // advisories with configurations that name a component's CPE
 }
 
-// slot is one result for one (component, vulnerability id) finding slot.
+// slot is one result for one (component, vulnerability id) finding slot; the id is the result's advisory's.
 type slot struct {
 	comp int
-	vuln string
 	result
 }
 
@@ -245,7 +245,7 @@ func (st *matchState) rec(ci int, e *entry, o outcome, matcher string) {
 	if o.st == stNo {
 		return
 	}
-	st.found = append(st.found, slot{comp: ci, vuln: e.adv.ID, result: result{ent: e, o: o, matcher: matcher}})
+	st.found = append(st.found, slot{comp: ci, result: result{ent: e, o: o, matcher: matcher}})
 }
 
 // matchOne matches one component by every road it offers: its packages, its CPE, its name as a CSAF product.
@@ -327,13 +327,13 @@ func findings(comps []vigil.Component, found []slot) []vigil.Finding {
 		if a.comp != b.comp {
 			return a.comp - b.comp
 		}
-		return strings.Compare(a.vuln, b.vuln)
+		return strings.Compare(a.ent.adv.ID, b.ent.adv.ID)
 	})
 	out := make([]vigil.Finding, 0, len(found))
 	for i := 0; i < len(found); {
 		s := &found[i]
 		r := &s.result
-		for i++; i < len(found) && found[i].comp == s.comp && found[i].vuln == s.vuln; i++ {
+		for i++; i < len(found) && found[i].comp == s.comp && found[i].ent.adv.ID == s.ent.adv.ID; i++ {
 			if better(found[i].o, found[i].ent, r) {
 				r = &found[i].result
 			}

@@ -49,7 +49,6 @@ type advID struct{ source, id string }
 // entry is one indexed advisory.
 type entry struct {
 	adv  *vigil.Advisory
-	keys []key
 	rank int // source preference for ties between sources naming the same id
 	seq  int // insertion order, for deterministic output
 
@@ -133,7 +132,7 @@ func (x *Index) add(a *vigil.Advisory) {
 		return
 	}
 	x.seq++
-	e := &entry{adv: a, keys: advisoryKeys(a), rank: sourceRank(a.Source), seq: x.seq}
+	e := &entry{adv: a, rank: sourceRank(a.Source), seq: x.seq}
 	x.entries[id] = e
 	x.insert(e)
 }
@@ -189,7 +188,7 @@ func (x *Index) insert(e *entry) {
 
 func (x *Index) remove(id advID, e *entry) {
 	delete(x.entries, id)
-	for _, k := range e.keys {
+	for _, k := range advisoryKeys(e.adv) { // not kept per entry: a revision or withdrawal is rare
 		dropEntry(x.osv, k, func(a *affected) bool { return a.ent == e })
 		dropEntry(x.osvCPE, k, func(a *affected) bool { return a.ent == e })
 		dropEntry(x.nvd, k, func(a *entry) bool { return a == e })

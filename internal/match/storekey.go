@@ -170,8 +170,8 @@ func AdvisoryKeys(a *vigil.Advisory) []vigil.PackageKey {
 // nameless ones, sorted and de-duplicated. A re-match reads them once per version, to check the version's reverse
 // index and to match (Engine.MatchKeys).
 func StoreKeys(comps []vigil.Component) []vigil.PackageKey {
-	seen := map[vigil.PackageKey]bool{}
-	var out []vigil.PackageKey
+	seen := make(map[vigil.PackageKey]bool, 3*len(comps)) // a component has two or three keys
+	out := make([]vigil.PackageKey, 0, 3*len(comps))
 	for _, c := range comps {
 		for _, k := range ComponentKeys(c, Options{}) {
 			k = NormalizeKey(k)

@@ -111,11 +111,28 @@ func storedComponentKeys(ctx context.Context, q querier, versionID int64) ([]vig
 // rewrite (RefreshComponentKeys) to its writer.
 func (db *DB) ComponentKeysStale(ctx context.Context, versionID int64, keys []vigil.PackageKey) (_ bool, err error) {
 	defer vigil.Wrap(&err, "store.ComponentKeysStale", versionID)
-	have, err := storedComponentKeys(ctx, db.db, versionID)
+	// The rows are unique (the primary key) and keys sorted: each row is found in keys by binary search, and the
+	// rows are not sorted (a full re-match checks every version, a million rows).
+	rows, err := db.db.QueryContext(ctx, "SELECT kind, ecosystem, name FROM component_keys WHERE version_id = $1", versionID)
 	if err != nil {
 		return false, err
 	}
-	return !slices.Equal(keys, have), nil
+	defer rows.Close()
+	n := 0
+	var k vigil.PackageKey
+	for rows.Next() {
+		if err := rows.Scan(&k.Kind, &k.Ecosystem, &k.Name); err != nil {
+			return false, err
+		}
+		if _, found := slices.BinarySearchFunc(keys, k, match.CompareKeys); !found {
+			return true, nil
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	return n != len(keys), nil
 }
 
 // RefreshComponentKeys makes the reverse index rows of a version agree with comps (its current components) and
