@@ -137,7 +137,7 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	isaos := &isao.Service{Store: db, Cases: cs, Intel: in, Remediations: rem, Notices: nts, Key: o.secretKey, Clock: clock, HTTP: importer.NewClient(guard)}
 	isaos.HTTP.Timeout = time.Minute
 	in.TAXII = isaos.PollFeed
-	adv := &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Clock: clock}
+	adv := &advisories.Service{Store: db, Cases: cs, Remediation: rem, Intel: in, Signing: sign, Clock: clock}
 	if o.openpgp != nil {
 		adv.Signer = o.openpgp // a nil key must stay a nil interface: no signer
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -146,6 +147,10 @@ func TestCommunication(t *testing.T) {
 			must(err)
 			mp.Reset(t)
 			must(a.Accounts.CreateUser(ctx, &vigil.User{Name: "pat", Role: vigil.RolePSIRT}, "pat's long passphrase"))
+			must(a.Accounts.SetFullName(ctx, "pat", "Pat Q. Psirt"))
+			// The determination and the notice's release are signed (with the requirements off, as a choice): the
+			// advisory carries their manifests.
+			patSig := map[string]any{"meaning": "approval", "signer": "pat", "password": "pat's long passphrase"}
 			_, secret, err := a.Accounts.CreateToken(ctx, "pat", "e2e", time.Time{})
 			must(err)
 			c := &api{t: t, base: srv.URL, token: secret, client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}
@@ -171,7 +176,7 @@ func TestCommunication(t *testing.T) {
 
 			// Assessment and plan, then the notice: prefilled, the fix element missing until the PSIRT writes it.
 			c.do("POST", caseURL+"/assessments", map[string]any{"cvss": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:H", "functions": []string{"dose delivery"},
-				"controls": []string{"pump network segmented from the hospital LAN"}, "rationale": "a client without a certificate reaches dose programming"}, 201, nil)
+				"controls": []string{"pump network segmented from the hospital LAN"}, "rationale": "a client without a certificate reaches dose programming", "signature": patSig}, 201, nil)
 			today := a.Clock.Now().UTC().Format("2006-01-02")
 			c.do("POST", caseURL+"/remediation", map[string]any{"action": "plan", "plan": map[string]any{"fix_release": "3.2.2", "target_date": a.Clock.Now().AddDate(0, 0, 30).UTC().Format("2006-01-02"),
 				"cycle": "out-of-cycle", "rationale": "the TLS library update needs a regression run",
@@ -206,7 +211,7 @@ func TestCommunication(t *testing.T) {
 			if len(preview.Recipients) != 3 || !strings.Contains(preview.Text, fixText) || !strings.Contains(preview.HTML, "<h2>The fix</h2>") {
 				t.Errorf("preview: %+v", preview)
 			}
-			c.do("POST", fmt.Sprintf("/api/v1/notices/%d/send", n.ID), map[string]any{}, 200, &n)
+			c.do("POST", fmt.Sprintf("/api/v1/notices/%d/send", n.ID), map[string]any{"signature": patSig}, 200, &n)
 			if n.State != vigil.NoticeSent || len(n.Deliveries) != 3 || n.Deliveries[0].State != "queued" {
 				t.Fatalf("sent notice: %+v", n)
 			}
@@ -299,6 +304,11 @@ func TestCommunication(t *testing.T) {
 				write([]string{"white", "amber", "draft"}[i]+".json", doc)
 			}
 			var doc struct {
+				Document struct {
+					Notes []struct {
+						Category, Title, Text string
+					}
+				}
 				Vulnerabilities []struct {
 					Acknowledgments []struct {
 						Names []string `json:"names"`
@@ -316,6 +326,22 @@ func TestCommunication(t *testing.T) {
 			must(json.Compact(&compact, whiteDoc))
 			if !strings.Contains(compact.String(), `"purl":"pkg:generic/acme-medical/infusion-pump-ip-3@3.2.1"`) { // the VEX documents' product purl
 				t.Errorf("the advisory's product tree does not name 3.2.1 by its purl: %s", whiteDoc)
+			}
+			// The manifests of the determination and of the notice's release, in a general note (the reference
+			// validator judges the document below).
+			var signed string
+			for _, note := range doc.Document.Notes {
+				if note.Category == "general" && note.Title == "Electronic signatures (21 CFR Part 11)" {
+					signed = note.Text
+				}
+			}
+			for _, want := range []*regexp.Regexp{
+				regexp.MustCompile(`(?m)^Determination of CVE-2022-25640 on Infusion Pump IP-3 \(A\d+, [0-9-]+\): Electronically signed by Pat Q\. Psirt \(pat\) on [0-9-]+ [0-9:]+ UTC \(\+00:00\) for approval; signs assessment \d+ in state sha256:[0-9a-f]{16}$`),
+				regexp.MustCompile(fmt.Sprintf(`(?m)^Release of customer notice N-%d for CVE-2022-25640 on Infusion Pump IP-3: Electronically signed by Pat Q\. Psirt \(pat\) on .* for approval; signs notice_release \d+ in state sha256:[0-9a-f]{16}$`, n.ID)),
+			} {
+				if !want.MatchString(signed) {
+					t.Errorf("the advisory's signature note lacks %s:\n%s", want, signed)
+				}
 			}
 			if vs := doc.Vulnerabilities; len(vs) != 1 || len(vs[0].Acknowledgments) != 1 || strings.Join(vs[0].Acknowledgments[0].Names, "") != "Rae Researcher (Example Lab)" ||
 				len(vs[0].ProductStatus["known_affected"]) != 1 || vs[0].Remediations[0].Category != "vendor_fix" || !strings.HasPrefix(vs[0].Remediations[0].Details, "Update to 3.2.2") {

@@ -34,7 +34,11 @@ func advisory() Document {
 		TLP: "WHITE", Publisher: pub,
 		Tracking: Tracking{ID: "ACME-2026-0001", Status: StatusFinal, Initial: t0, Current: t1,
 			Revisions: []Revision{{1, t0, "Initial release"}, {2, t1, "Fix release 3.3.0 available"}}},
-		Notes:      []Note{{Category: "summary", Title: "Summary", Text: "A client without a certificate can reach the dose-programming interface."}},
+		Notes: []Note{{Category: "summary", Title: "Summary", Text: "A client without a certificate can reach the dose-programming interface."},
+			{Category: "general", Title: "Electronic signatures (21 CFR Part 11)", Text: "Determination of CVE-2022-25640 on Infusion Pump IP-3 (A1, 2026-03-02): " +
+				"Electronically signed by Alice M. Smith (alice) on 2026-03-02 09:04:00 CST (-06:00) for approval; signs assessment 1 in state sha256:5f1c0e2a9b7d4c3e\n" +
+				"Release of customer notice N-1 for CVE-2022-25640 on Infusion Pump IP-3: " +
+				"Electronically signed by Alice M. Smith (alice) on 2026-03-03 10:15:00 CST (-06:00) for approval; signs notice_release 1 in state sha256:0a9e3b77c2d14f68"}},
 		References: []Reference{{Category: "self", Summary: "This advisory", URL: "https://acme.example/.well-known/csaf/white/2026/acme-2026-0001.json"}},
 		Products:   []Product{v1, v2, fix, rng},
 		Vulnerabilities: []Vulnerability{{

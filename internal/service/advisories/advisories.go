@@ -3,7 +3,8 @@
 // tree and product_status), the assessed CVSS vector and severity of patient harm (scores and impact threat), CISA
 // KEV (exploit status), the weakness and references from the intelligence store, the notice's compensating controls
 // (mitigation) and the remediation plan's and fix releases' fix (vendor_fix), the reporter's credit as the
-// reporter chose it in the case's disclosure coordination (acknowledgments) — and published as revisions
+// reporter chose it in the case's disclosure coordination (acknowledgments), the Part 11 signature manifests of the
+// determinations and the notice's release (a general note) — and published as revisions
 // (interim or final) that keep the document they published. Every document goes through internal/publish/csaf,
 // which refuses one that fails Vigil's CSAF validator.
 package advisories
@@ -40,9 +41,11 @@ type Store interface {
 	Reports(ctx context.Context, f vigil.ReportFilter) ([]*vigil.Report, error)
 }
 
-// Cases reads the case views an advisory is rendered from.
+// Cases reads the case views an advisory is rendered from, and the organization's time zone its signatures'
+// manifests are shown in.
 type Cases interface {
 	CaseView(ctx context.Context, id int64, asOf vigil.Date) (*cases.View, error)
+	Zone(ctx context.Context) *time.Location
 }
 
 // Remediations reads a case's plan and fix releases (optional).
@@ -59,6 +62,9 @@ type Service struct {
 	Clock       vigil.Clock
 	// Signer signs the provider's documents with the organization's OpenPGP key (optional: internal/pgpkey).
 	Signer csaf.Signer
+	// Signing gives the Part 11 signatures of the records an advisory rests on (the determinations, the notice's
+	// release), whose manifests the document carries (optional: none shown).
+	Signing vigil.SignatureService
 }
 
 var _ vigil.AdvisoryService = (*Service)(nil)
@@ -239,11 +245,13 @@ func (s *Service) render(ctx context.Context, a *vigil.SecurityAdvisory, status 
 	}
 	seen := map[int64]bool{}
 	var titles []string
+	var views []*cases.View
 	for _, id := range a.Cases {
 		v, err := s.Cases.CaseView(ctx, id, vigil.Date{})
 		if err != nil {
 			return nil, err
 		}
+		views = append(views, v)
 		titles = append(titles, v.Case.Vulnerability+" in "+v.Device.Name)
 		for _, vs := range v.Versions {
 			if !seen[vs.VersionID] {
@@ -265,9 +273,54 @@ func (s *Service) render(ctx context.Context, a *vigil.SecurityAdvisory, status 
 	}
 	d.Notes = []csaf.Note{{Category: "summary", Title: "Summary", Text: summary},
 		{Category: "legal_disclaimer", Title: "Terms of use", Text: "This advisory is provided by " + pub.Name + " to help users assess and mitigate the risk to patients; it is provided as is."}}
+	signed, err := s.signatureNote(ctx, views, notice)
+	if err != nil {
+		return nil, err
+	}
+	if signed != nil {
+		d.Notes = append(d.Notes, *signed)
+	}
 	d.References = []csaf.Reference{{Category: "self", Summary: "This advisory", URL: strings.TrimSuffix(pub.Namespace, "/") + "/.well-known/csaf/" + tlpDir(a.TLP) + "/" +
 		fmt.Sprint(revs[0].Date.Year()) + "/" + csaf.FileName(a.TrackingID)}}
 	return csaf.Write(d)
+}
+
+// signatureNote is the document note (category general, which CSAF 2.0 §3.2.1.8 leaves to the issuer) that
+// shows the Part 11 signatures of the records the advisory rests on, one manifest a line (21 CFR 11.50: printed
+// name, date and time with its zone, meaning, the record signed and its state): each case's determination (its
+// latest standing assessment) and, for a notice's advisory, the notice's release. nil when none is signed.
+func (s *Service) signatureNote(ctx context.Context, views []*cases.View, notice *vigil.Notice) (*csaf.Note, error) {
+	if s.Signing == nil {
+		return nil, nil
+	}
+	zone := s.Cases.Zone(ctx)
+	var lines []string
+	add := func(what, kind string, id int64) error {
+		sigs, err := s.Signing.Signatures(ctx, kind, id)
+		for _, sg := range sigs {
+			lines = append(lines, what+": "+sg.Manifest(zone))
+		}
+		return err
+	}
+	for _, v := range views {
+		if n := len(v.Assessments); n > 0 {
+			x := v.Assessments[n-1]
+			if err := add(fmt.Sprintf("Determination of %s on %s (A%d, %s)", v.Case.Vulnerability, v.Device.Name, x.ID, x.Date), "assessment", x.ID); err != nil {
+				return nil, err
+			}
+		}
+		for _, x := range v.Acts {
+			if notice != nil && x.Act == vigil.ActNoticeRelease && x.ObjectType == "notice" && x.ObjectID == notice.ID {
+				if err := add(fmt.Sprintf("Release of customer notice N-%d for %s on %s", notice.ID, v.Case.Vulnerability, v.Device.Name), string(x.Act), x.ID); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	return &csaf.Note{Category: "general", Title: "Electronic signatures (21 CFR Part 11)", Text: strings.Join(lines, "\n")}, nil
 }
 
 // tlpDir is the provider directory of a TLP label (CSAF 2.0 §7.1.11: white, or the label in lower case).
