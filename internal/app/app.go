@@ -130,7 +130,8 @@ func Open(ctx context.Context, dsn string, clock vigil.Clock, opts ...Option) (*
 	ik.Cases = cs  // triage opens cases through the case service
 	acc := &accounts.Service{Store: db}
 	sign := &esign.Service{Store: db, Accounts: acc, Clock: clock}
-	cs.Signing = sign // the acts that need a Part 11 signature: determination, closure, and through the case service V&V and 806 records
+	cs.Signing = sign  // the acts that need a Part 11 signature: determination, closure, and through the case service V&V and 806 records
+	rem.Signing = sign // the VEX documents show the determinations' signatures
 	nts := &notices.Service{Store: db, Cases: cs, Outbox: ob, Signing: sign}
 	reports := &regdocs.Service{Store: db, Cases: cs, Remediation: rem, Notices: nts, Signing: sign, Clock: clock}
 	trail := &audittrail.Service{Store: db, Key: o.auditKey, Clock: clock}

@@ -380,7 +380,17 @@ func TestCommunication(t *testing.T) {
 				if want := map[vigil.VEXStatus]string{vigil.VEXAffected: "exploitable", vigil.VEXFixed: "resolved"}[tt.status]; len(cdx.Vulnerabilities) != 1 || cdx.Vulnerabilities[0].Analysis.State != want {
 					t.Errorf("%s CycloneDX VEX: %+v, want %s", tt.version.Version, cdx.Vulnerabilities, want)
 				}
-				write("vex-"+tt.version.Version+".json", c.do("GET", fmt.Sprintf("/api/v1/versions/%d/vex?format=csaf", tt.version.ID), nil, 200, nil))
+				csafVEX := c.do("GET", fmt.Sprintf("/api/v1/versions/%d/vex?format=csaf", tt.version.ID), nil, 200, nil)
+				write("vex-"+tt.version.Version+".json", csafVEX)
+				// Every format carries the manifest of the determination the status rests on.
+				manifest := regexp.MustCompile(`Determination A\d+ of [0-9-]+: Electronically signed by Pat Q\. Psirt \(pat\) on [0-9-]+ [0-9:]+ UTC \(\+00:00\) for approval; signs assessment \d+`)
+				for format, doc := range map[string][]byte{"json": c.do("GET", fmt.Sprintf("/api/v1/versions/%d/vex", tt.version.ID), nil, 200, nil),
+					"openvex":   c.do("GET", fmt.Sprintf("/api/v1/versions/%d/vex?format=openvex", tt.version.ID), nil, 200, nil),
+					"cyclonedx": c.do("GET", fmt.Sprintf("/api/v1/versions/%d/vex?format=cyclonedx", tt.version.ID), nil, 200, nil), "csaf": csafVEX} {
+					if !manifest.Match(doc) {
+						t.Errorf("%s VEX (%s) lacks the determination's signature:\n%s", tt.version.Version, format, doc)
+					}
+				}
 			}
 
 			// The provider: public TLP:WHITE, AMBER only signed in; then csaf_checker over TLS.

@@ -34,6 +34,9 @@ type Service struct {
 	Store Store
 	// Cases reads a case and records its events: the determination's own checks apply to every event recorded here.
 	Cases *cases.Service
+	// Signing gives the Part 11 signatures of the determinations a VEX statement rests on, whose manifests the VEX
+	// documents carry (optional: none shown).
+	Signing vigil.SignatureService
 }
 
 // Remediation is everything about one case's remediation: the plan in force and every earlier version, the fix

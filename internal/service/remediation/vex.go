@@ -70,6 +70,9 @@ func (s *Service) DeviceVEX(ctx context.Context, deviceID, versionID int64) (*vi
 			return nil, err
 		}
 		if st, ok := statement(v, r, versionID); ok {
+			if err := s.signedDetail(ctx, v, &st); err != nil {
+				return nil, err
+			}
 			out.Statements = append(out.Statements, st)
 		}
 	}
@@ -78,6 +81,24 @@ func (s *Service) DeviceVEX(ctx context.Context, deviceID, versionID int64) (*vi
 	h := hex.EncodeToString(sum[:16])
 	out.ID = fmt.Sprintf("urn:uuid:%s-%s-8%s-%x%s-%s", h[0:8], h[8:12], h[13:16], 0x8|hexValue(h[16])&0x3, h[17:20], h[20:32])
 	return out, nil
+}
+
+// signedDetail adds to a statement's detail the Part 11 manifests of its case's determination (the latest standing
+// assessment), which every VEX format then carries with the status (21 CFR 11.50: shown wherever the record is).
+func (s *Service) signedDetail(ctx context.Context, v *cases.View, st *vigil.DeviceVEXStatement) error {
+	if s.Signing == nil || len(v.Assessments) == 0 {
+		return nil
+	}
+	a := v.Assessments[len(v.Assessments)-1]
+	sigs, err := s.Signing.Signatures(ctx, "assessment", a.ID)
+	if err != nil {
+		return err
+	}
+	zone := s.Cases.Zone(ctx)
+	for _, sg := range sigs {
+		st.Detail = strings.TrimSpace(fmt.Sprintf("%s Determination A%d of %s: %s.", st.Detail, a.ID, a.Date, sg.Manifest(zone)))
+	}
+	return nil
 }
 
 // ProductPurl names a device version as a generic purl under its manufacturer: the same in its VEX documents and
