@@ -142,12 +142,16 @@ func (tx *Tx) insertCaseRow(ctx context.Context, c *vigil.Case) error {
 }
 
 // insertCaseRows writes the rows of new cases a few hundred per statement, setting each one's ID and CreatedAt.
-// The ids come back with the case's vulnerability id (RETURNING gives no row order), so one statement holds a
-// vulnerability id once.
+// The ids come back with the case's device and vulnerability id (RETURNING gives no row order), so one statement
+// holds a device's vulnerability id once.
 func (tx *Tx) insertCaseRows(ctx context.Context, cs []*vigil.Case) error {
-	b := newBatch("cases", "device_id, vuln_id, aliases, provisional, state, learned, learned_how, learned_evidence, created_at, updated_at", " RETURNING id, vuln_id")
+	b := newBatch("cases", "device_id, vuln_id, aliases, provisional, state, learned, learned_how, learned_evidence, created_at, updated_at", " RETURNING id, device_id, vuln_id")
 	b.max = min(b.max, 500)
-	pending := map[string]*vigil.Case{}
+	type key struct {
+		device int64
+		vuln   string
+	}
+	pending := map[key]*vigil.Case{}
 	flush := func() error {
 		if b.rows == 0 {
 			return nil
@@ -163,13 +167,13 @@ func (tx *Tx) insertCaseRows(ctx context.Context, cs []*vigil.Case) error {
 		defer rows.Close()
 		for rows.Next() {
 			var id int64
-			var vuln string
-			if err := rows.Scan(&id, &vuln); err != nil {
+			var k key
+			if err := rows.Scan(&id, &k.device, &k.vuln); err != nil {
 				return err
 			}
-			if c := pending[vuln]; c != nil {
+			if c := pending[k]; c != nil {
 				c.ID = id
-				delete(pending, vuln)
+				delete(pending, k)
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -182,7 +186,8 @@ func (tx *Tx) insertCaseRows(ctx context.Context, cs []*vigil.Case) error {
 		return nil
 	}
 	for _, c := range cs {
-		if pending[c.Vulnerability] != nil || b.full() {
+		k := key{c.DeviceID, c.Vulnerability}
+		if pending[k] != nil || b.full() {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -192,7 +197,7 @@ func (tx *Tx) insertCaseRows(ctx context.Context, cs []*vigil.Case) error {
 		}
 		c.CreatedAt = tx.Now()
 		b.add(c.DeviceID, c.Vulnerability, mustJSON(c.Aliases), c.Provisional, string(c.State), c.Learned.String(), c.LearnedHow, c.LearnedEvidence, tx.NowText(), tx.NowText())
-		pending[c.Vulnerability] = c
+		pending[k] = c
 	}
 	return flush()
 }
@@ -205,6 +210,16 @@ type deviceCases struct {
 }
 
 func (tx *Tx) deviceCases(ctx context.Context, deviceID int64, ids []string) (*deviceCases, error) {
+	dcs, err := tx.devicesCases(ctx, []int64{deviceID}, ids)
+	if err != nil {
+		return nil, err
+	}
+	return dcs[deviceID], nil
+}
+
+// devicesCases is deviceCases for several devices at once (every device of devices has an entry), read with one
+// query per chunk of ids for them all.
+func (tx *Tx) devicesCases(ctx context.Context, devices []int64, ids []string) (map[int64]*deviceCases, error) {
 	var keys []string
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -213,15 +228,19 @@ func (tx *Tx) deviceCases(ctx context.Context, deviceID int64, ids []string) (*d
 			keys = append(keys, k)
 		}
 	}
+	devs := make([]string, len(devices))
+	for i, d := range devices {
+		devs[i] = idText(d)
+	}
 	byCase := map[int64]*vigil.Case{}
 	for chunk := range slices.Chunk(keys, 500) {
-		args := []any{deviceID}
+		args := make([]any, len(chunk))
 		ph := make([]string, len(chunk))
 		for i, k := range chunk {
-			args = append(args, k)
-			ph[i] = fmt.Sprintf("$%d", len(args))
+			args[i] = k
+			ph[i] = fmt.Sprintf("$%d", i+1)
 		}
-		cs, err := queryAll(ctx, tx, scanCase, "SELECT "+caseCols+" FROM cases c JOIN devices d ON d.id = c.device_id WHERE c.device_id = $1 AND c.merged_into IS NULL AND c.id IN (SELECT x.case_id FROM case_ids x WHERE x.vid IN ("+strings.Join(ph, ", ")+"))", args...)
+		cs, err := queryAll(ctx, tx, scanCase, "SELECT "+caseCols+" FROM cases c JOIN devices d ON d.id = c.device_id WHERE c.device_id IN ("+strings.Join(devs, ", ")+") AND c.merged_into IS NULL AND c.id IN (SELECT x.case_id FROM case_ids x WHERE x.vid IN ("+strings.Join(ph, ", ")+"))", args...)
 		if err != nil {
 			return nil, err
 		}
@@ -229,12 +248,15 @@ func (tx *Tx) deviceCases(ctx context.Context, deviceID int64, ids []string) (*d
 			byCase[c.ID] = c
 		}
 	}
-	dc := &deviceCases{byID: map[string]*vigil.Case{}}
+	out := make(map[int64]*deviceCases, len(devices))
+	for _, d := range devices {
+		out[d] = &deviceCases{byID: map[string]*vigil.Case{}}
+	}
 	// In id order: of two cases known by one id, the older stands unless it is closed.
 	for _, id := range slices.Sorted(maps.Keys(byCase)) {
-		dc.add(byCase[id])
+		out[byCase[id].DeviceID].add(byCase[id])
 	}
-	return dc, nil
+	return out, nil
 }
 
 func (dc *deviceCases) add(c *vigil.Case) {
@@ -257,25 +279,30 @@ func (dc *deviceCases) find(ids []string) *vigil.Case {
 	return found
 }
 
-// attachFindings puts new findings of one device in their cases, in tx: a finding joins the device's case of its
-// vulnerability (by any alias), whose D0 and clocks it leaves as they are, or opens a case learned today by how. A
-// finding joining a closed case puts it back in needs_review: a version carrying the vulnerability of a closed case
-// is for a person to look at. One audit event per case records the findings it gained.
+// attachFindings puts new findings (each with its DeviceID) in their cases, in tx: a finding joins its device's case
+// of its vulnerability (by any alias), whose D0 and clocks it leaves as they are, or opens a case learned today by
+// how. A finding joining a closed case puts it back in needs_review: a version carrying the vulnerability of a
+// closed case is for a person to look at. One audit event per case records the findings it gained.
 //
-// A re-match attaches thousands of findings at once, so the cases are decided in memory first and written with
-// few statements: the cases the findings' ids name read in one query, a new case inserted once with its final
-// aliases and D0, an existing case updated once, the alias index and the findings' case_id set by multi-row
-// statements. It returns the audit events, one per case as before, each recording the rows of its case, for the
-// caller to append with its own (auditEvents) once its writes are done.
-func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Finding, how, reason string) ([]pendingEvent, error) {
+// A re-match attaches thousands of findings at once, over many devices after an import, so the cases are decided in
+// memory first and written with few statements for them all: the cases the findings' ids name read in one query
+// per chunk of ids, a new case inserted once with its final aliases and D0, an existing case updated once, the
+// alias index and the findings' case_id set by multi-row statements. It returns the audit events, one per case as
+// before, each recording the rows of its case, for the caller to append with its own (auditEvents) once its writes
+// are done.
+func (tx *Tx) attachFindings(ctx context.Context, fs []*vigil.Finding, how, reason string) ([]pendingEvent, error) {
 	if len(fs) == 0 {
 		return nil, nil
 	}
 	var all []string
+	var devices []int64
 	for _, f := range fs {
 		all = append(append(all, f.Vulnerability), f.Aliases...)
+		if !slices.Contains(devices, f.DeviceID) {
+			devices = append(devices, f.DeviceID)
+		}
 	}
-	dc, err := tx.deviceCases(ctx, deviceID, all)
+	dcs, err := tx.devicesCases(ctx, devices, all)
 	if err != nil {
 		return nil, err
 	}
@@ -291,13 +318,14 @@ func (tx *Tx) attachFindings(ctx context.Context, deviceID int64, fs []*vigil.Fi
 	var order []*vigil.Case
 	for _, f := range fs {
 		ids := append([]string{f.Vulnerability}, f.Aliases...)
+		dc := dcs[f.DeviceID]
 		c := dc.find(ids)
 		if c == nil {
 			learned := f.Learned
 			if learned.IsZero() {
 				learned = today
 			}
-			c = &vigil.Case{DeviceID: deviceID, State: vigil.CaseOpen, Learned: learned, LearnedHow: how, LearnedEvidence: reason}
+			c = &vigil.Case{DeviceID: f.DeviceID, State: vigil.CaseOpen, Learned: learned, LearnedHow: how, LearnedEvidence: reason}
 			if how == vigil.LearnedMatch {
 				c.LearnedEvidence = fmt.Sprintf("finding %d: %s in %s %s (%s)", f.ID, f.Vulnerability, f.Component.Name, f.Component.Version, f.Evidence.Matcher)
 			}

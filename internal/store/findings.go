@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -275,15 +274,35 @@ func (tx *Tx) syncVersions(ctx context.Context, versionIDs []int64, found []vigi
 		}
 	}
 	learned := vigil.DateOf(tx.Now(), tx.orgLocation(ctx)).String()
-	var syncs []pendingEvent
-	for _, v := range versionIDs {
-		o, r, ev, err := tx.syncVersion(ctx, v, byVersion[v], existing[v], learned)
-		if err != nil {
+	// New findings are written a few hundred per statement whatever their version (the ids come back with it).
+	inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id, version_id")
+	inserted := map[int64][]int64{}
+	flush := func() error {
+		return inserts.flushReturning(ctx, tx, func(rows *sql.Rows) error {
+			var id, v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				return err
+			}
+			inserted[v] = append(inserted[v], id)
+			return nil
+		})
+	}
+	changes := make([]versionChange, len(versionIDs))
+	for i, v := range versionIDs {
+		if changes[i], err = tx.syncVersion(ctx, v, byVersion[v], existing[v], learned, inserts, flush); err != nil {
 			return 0, 0, err
 		}
-		opened, resolved = opened+o, resolved+r
-		if ev != nil {
-			syncs = append(syncs, *ev)
+	}
+	if err := flush(); err != nil {
+		return 0, 0, err
+	}
+	var syncs []pendingEvent
+	for i, v := range versionIDs {
+		ch := &changes[i]
+		ch.opened = append(ch.opened, inserted[v]...)
+		opened, resolved = opened+len(ch.opened), resolved+len(ch.resolved)
+		if ev, ok := tx.syncEvent(v, ch); ok {
+			syncs = append(syncs, ev)
 		}
 	}
 	// The new findings join their cases last, so that the cases' events and the syncs' are appended together
@@ -338,16 +357,21 @@ func (tx *Tx) eachMatched(ctx context.Context, versionID int64, vulns []string, 
 	return nil
 }
 
+// versionChange is what a sync did to one version's findings: the ids it opened (reopened, then inserted), resolved
+// and put in review, the withdrawn advisories behind the latter, and the other audited rows it wrote.
+type versionChange struct {
+	opened, resolved, review []int64
+	withdrawn                []string
+	rows                     map[string][]int64
+}
+
 // syncVersion makes one version's matched findings in existing (those the sync covers, by component key and
-// vulnerability id) agree with found: a new pair opens a finding (its case is found later, attachNew), a pair no
-// longer found resolves, or goes to needs_review when its advisory was withdrawn, and a resolved pair found again
-// reopens. It returns the counts and the version's finding.sync event (nil when nothing was written).
-func (tx *Tx) syncVersion(ctx context.Context, versionID int64, found []vigil.Finding, existing map[[2]string]findingRow, learned string) (opened, resolved int, _ *pendingEvent, _ error) {
+// vulnerability id) agree with found: a new pair is added to inserts (flush writes it when full; its case is found
+// later, attachNew), a pair no longer found resolves, or goes to needs_review when its advisory was withdrawn, and a
+// resolved pair found again reopens.
+func (tx *Tx) syncVersion(ctx context.Context, versionID int64, found []vigil.Finding, existing map[[2]string]findingRow, learned string, inserts *batch, flush func() error) (versionChange, error) {
+	var ch versionChange
 	seen := make(map[[2]string]bool, len(found)) // the keys found, which the resolve pass below reads
-	var openedIDs, resolvedIDs, reviewIDs []int64
-	var withdrawn []string
-	// New findings are written a few hundred per statement (the audit event lists their ids, in no order).
-	inserts := newBatch("findings", "version_id, comp_key, component, vuln_id, aliases, state, evidence, source, first_seen, learned, updated_at", " RETURNING id")
 	for d := range distinctFound(found, seen) {
 		f, k, state := d.f, d.key, d.state
 		comp := f.Component
@@ -364,23 +388,20 @@ func (tx *Tx) syncVersion(ctx context.Context, versionID int64, found []vigil.Fi
 			now := tx.NowText()
 			inserts.add(versionID, k[0], mustJSON(comp), k[1], mustJSON(aliases), string(state), mustJSON(f.Evidence), "match", now, learned, now)
 			if inserts.full() {
-				if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
-					return 0, 0, nil, err
+				if err := flush(); err != nil {
+					return ch, err
 				}
 			}
 		case c.state == vigil.FindingResolved || c.state != state && c.state != vigil.FindingClosed:
 			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, evidence = $2, aliases = $3, resolved_at = NULL, updated_at = $4 WHERE id = $5",
 				state, mustJSON(f.Evidence), mustJSON(aliases), tx.NowText(), c.id); err != nil {
-				return 0, 0, nil, err
+				return ch, err
 			}
 			tx.wrote("findings", c.id)
 			if c.state == vigil.FindingResolved {
-				openedIDs = append(openedIDs, c.id)
+				ch.opened = append(ch.opened, c.id)
 			}
 		}
-	}
-	if err := inserts.flushIDs(ctx, tx, &openedIDs); err != nil {
-		return 0, 0, nil, err
 	}
 	for k, c := range existing {
 		if seen[k] || c.state == vigil.FindingResolved || c.state == vigil.FindingClosed || c.state == vigil.FindingNeedsReview {
@@ -390,44 +411,51 @@ func (tx *Tx) syncVersion(ctx context.Context, versionID int64, found []vigil.Fi
 		// withdrawal is a claim a person must weigh. It waits in needs_review, nothing else changed.
 		adv, err := tx.withdrawnAdvisory(ctx, c.evidence)
 		if err != nil {
-			return 0, 0, nil, err
+			return ch, err
 		}
 		if adv != "" {
 			if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, updated_at = $2 WHERE id = $3", vigil.FindingNeedsReview, tx.NowText(), c.id); err != nil {
-				return 0, 0, nil, err
+				return ch, err
 			}
-			reviewIDs = append(reviewIDs, c.id)
-			if !slices.Contains(withdrawn, adv) {
-				withdrawn = append(withdrawn, adv)
+			ch.review = append(ch.review, c.id)
+			if !slices.Contains(ch.withdrawn, adv) {
+				ch.withdrawn = append(ch.withdrawn, adv)
 			}
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE findings SET state = $1, resolved_at = $2, updated_at = $2 WHERE id = $3", vigil.FindingResolved, tx.NowText(), c.id); err != nil {
-			return 0, 0, nil, err
+			return ch, err
 		}
-		resolvedIDs = append(resolvedIDs, c.id)
+		ch.resolved = append(ch.resolved, c.id)
 	}
-	if err := tx.reviewCases(ctx, reviewIDs); err != nil {
-		return 0, 0, nil, err
+	if err := tx.reviewCases(ctx, ch.review); err != nil {
+		return ch, err
 	}
-	tx.wrote("findings", openedIDs...)
-	tx.wrote("findings", resolvedIDs...)
-	tx.wrote("findings", reviewIDs...)
+	// The rows written so far are this version's: its event records them, whatever other versions write next.
+	ch.rows, tx.touched = tx.touched, nil
+	return ch, nil
+}
+
+// syncEvent is the finding.sync event of a version's change, with the rows it wrote; false when it wrote none.
+func (tx *Tx) syncEvent(versionID int64, ch *versionChange) (pendingEvent, bool) {
+	tx.touched = ch.rows
+	tx.wrote("findings", ch.opened...)
+	tx.wrote("findings", ch.resolved...)
+	tx.wrote("findings", ch.review...)
 	if len(tx.touched) == 0 {
-		return 0, 0, nil, nil
+		return pendingEvent{}, false
 	}
-	slices.Sort(openedIDs)
-	slices.Sort(resolvedIDs)
-	change := map[string]any{"opened": openedIDs, "resolved": resolvedIDs}
+	slices.Sort(ch.opened)
+	slices.Sort(ch.resolved)
+	change := map[string]any{"opened": ch.opened, "resolved": ch.resolved}
 	reason := ""
-	if len(reviewIDs) > 0 {
-		slices.Sort(reviewIDs)
-		slices.Sort(withdrawn)
-		change["needs_review"] = reviewIDs
-		reason = "advisory withdrawn: " + strings.Join(withdrawn, ", ")
+	if len(ch.review) > 0 {
+		slices.Sort(ch.review)
+		slices.Sort(ch.withdrawn)
+		change["needs_review"] = ch.review
+		reason = "advisory withdrawn: " + strings.Join(ch.withdrawn, ", ")
 	}
-	ev := tx.event("finding.sync", "version", idText(versionID), nil, change, reason)
-	return len(openedIDs), len(resolvedIDs), &ev, nil
+	return tx.event("finding.sync", "version", idText(versionID), nil, change, reason), true
 }
 
 // foundOnce is one finding of a sync's input: its (component key, vulnerability id) and its state (open when the
@@ -582,7 +610,8 @@ func (db *DB) CreateFinding(ctx context.Context, f *vigil.Finding, reason string
 		if err := tx.Audit(ctx, "finding.create", "finding", idText(id), nil, f, reason); err != nil {
 			return err
 		}
-		evs, err := tx.attachFindings(ctx, dev, []*vigil.Finding{f}, learnedHow(f.Source), reason)
+		f.DeviceID = dev
+		evs, err := tx.attachFindings(ctx, []*vigil.Finding{f}, learnedHow(f.Source), reason)
 		if err != nil {
 			return err
 		}
@@ -611,33 +640,25 @@ func (db *DB) findingExists(ctx context.Context, tx *Tx, id int64) error {
 }
 
 // attachNew puts the findings of versionIDs that have no case yet (those just opened by matching) in their cases,
-// one device at a time, returning the cases' audit events (attachFindings).
+// returning the cases' audit events (attachFindings).
 func (tx *Tx) attachNew(ctx context.Context, versionIDs []int64) ([]pendingEvent, error) {
-	byDevice := map[int64][]*vigil.Finding{}
+	var fs []*vigil.Finding
 	for chunk := range slices.Chunk(versionIDs, 500) {
 		ids := make([]string, len(chunk))
 		for i, v := range chunk {
 			ids[i] = idText(v)
 		}
-		fs, err := queryAll(ctx, tx, scanFinding, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.version_id IN ("+strings.Join(ids, ", ")+") AND f.case_id IS NULL ORDER BY f.id")
+		c, err := queryAll(ctx, tx, scanFinding, "SELECT "+findingCols+" FROM findings f JOIN device_versions v ON v.id = f.version_id WHERE f.version_id IN ("+strings.Join(ids, ", ")+") AND f.case_id IS NULL ORDER BY f.id")
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range fs {
-			byDevice[f.DeviceID] = append(byDevice[f.DeviceID], f)
-		}
+		fs = append(fs, c...)
 	}
-	var evs []pendingEvent
-	for _, dev := range slices.Sorted(maps.Keys(byDevice)) {
-		fs := byDevice[dev]
-		slices.SortFunc(fs, func(a, b *vigil.Finding) int { return cmp.Compare(a.ID, b.ID) })
-		e, err := tx.attachFindings(ctx, dev, fs, vigil.LearnedMatch, "matched: a finding of the device joins its case of the vulnerability")
-		if err != nil {
-			return nil, err
-		}
-		evs = append(evs, e...)
-	}
-	return evs, nil
+	// By device, each device's in id order: its cases open in the order a sync of each version would open them.
+	slices.SortFunc(fs, func(a, b *vigil.Finding) int {
+		return cmp.Or(cmp.Compare(a.DeviceID, b.DeviceID), cmp.Compare(a.ID, b.ID))
+	})
+	return tx.attachFindings(ctx, fs, vigil.LearnedMatch, "matched: a finding of the device joins its case of the vulnerability")
 }
 
 // SetFindingState closes or reopens a finding by hand, with a reason.

@@ -1121,17 +1121,16 @@ func (b *batch) flush(ctx context.Context, tx *Tx) error {
 	return b.write(ctx, tx, nil)
 }
 
-// flushIDs writes the batch and appends the ids of the rows written to ids (the batch's tail must be
-// " RETURNING id"). The ids come in no particular order.
-func (b *batch) flushIDs(ctx context.Context, tx *Tx, ids *[]int64) error {
-	return b.write(ctx, tx, ids)
+// flushReturning writes the batch and calls scan with each row its RETURNING tail answers, in no particular order.
+func (b *batch) flushReturning(ctx context.Context, tx *Tx, scan func(*sql.Rows) error) error {
+	return b.write(ctx, tx, scan)
 }
 
-func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
+func (b *batch) write(ctx context.Context, tx *Tx, scan func(*sql.Rows) error) error {
 	if b.rows == 0 {
 		return nil
 	}
-	if ids == nil && b.tail == "" && tx.canCopy() {
+	if scan == nil && b.tail == "" && tx.canCopy() {
 		rows := make([][]any, b.rows)
 		for r := range rows {
 			rows[r] = b.args[r*b.ncol : (r+1)*b.ncol]
@@ -1154,19 +1153,19 @@ func (b *batch) write(ctx context.Context, tx *Tx, ids *[]int64) error {
 		b.prepared, b.tx = map[int]*sql.Stmt{}, tx
 	}
 	stmt := b.prepared[b.rows]
-	if ids == nil && stmt == nil && len(b.prepared) < maxPrepared && !tx.db.dialect.bulkArrays {
+	if scan == nil && stmt == nil && len(b.prepared) < maxPrepared && !tx.db.dialect.bulkArrays {
 		if stmt, err = tx.PrepareContext(ctx, q); err != nil {
 			return fmt.Errorf("write %s: %w", b.table, mapErr(err))
 		}
 		b.prepared[b.rows] = stmt
 	}
 	switch {
-	case ids == nil && stmt != nil:
+	case scan == nil && stmt != nil:
 		_, err = stmt.ExecContext(ctx, args...)
-	case ids == nil:
+	case scan == nil:
 		_, err = tx.ExecContext(ctx, q, args...)
 	default:
-		err = collectIDs(tx.QueryContext(ctx, q, args...))(ids)
+		err = eachRow(ctx, tx, q, args, scan)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", b.table, mapErr(err))
@@ -1179,13 +1178,6 @@ func (b *batch) reset() {
 	clear(b.args)
 	b.args = b.args[:0]
 	b.rows = 0
-}
-
-// collectIDs reads the ids a RETURNING id statement answered.
-func collectIDs(rows *sql.Rows, err error) func(ids *[]int64) error {
-	return func(ids *[]int64) error {
-		return eachID(rows, err, func(id int64) { *ids = append(*ids, id) })
-	}
 }
 
 // eachID calls fn with each id of a one-column query's rows (and closes them).
