@@ -316,7 +316,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	if format, err := exportFormat(r); err != nil {
 		return err
 	} else if format != "" && r.Method == http.MethodGet {
-		t := table{Header: []string{"date", "entered", "record", "kind", "what", "detail", "by", "retracted"}}
+		t := table{Header: []string{"date", "entered", "record", "kind", "what", "detail", "by", "retracted", "signatures"}}
 		for _, it := range d.Timeline {
 			entered, retracted := "", ""
 			if !it.Entered.IsZero() {
@@ -325,7 +325,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			if it.Retraction != nil {
 				retracted = it.Retraction.Reason
 			}
-			t.Rows = append(t.Rows, []string{it.Date.String(), entered, it.Ref, it.Kind, it.Title, it.Detail, it.Actor, retracted})
+			t.Rows = append(t.Rows, []string{it.Date.String(), entered, it.Ref, it.Kind, it.Title, it.Detail, it.Actor, retracted, strings.Join(it.Signatures, "\n")})
 		}
 		return export(w, format, "case-"+itoa(id), v, t)
 	}

@@ -57,6 +57,9 @@ func TestActSignaturesWeb(t *testing.T) {
 			if s := state(); s != vigil.CaseClosed {
 				t.Errorf("after the signed closure the case is %s", s)
 			}
+			if _, csv := psirt.get(casePath + "?format=csv"); !strings.Contains(csv, ",signatures\r\n") && !strings.Contains(csv, ",signatures\n") || !strings.Contains(csv, "Electronically signed by Pat psirt Fixture (psirt)") {
+				t.Errorf("the timeline's CSV export lacks the closure's signature:\n%s", csv)
+			}
 			_, body := psirt.get(casePath)
 			if !strings.Contains(body, "Case closed (signed act)") || !strings.Contains(body, "Electronically signed by Pat psirt Fixture (psirt)") || !strings.Contains(body, "signs case_closure") {
 				t.Errorf("the timeline lacks the signed closure: %s", clip(body[strings.Index(body, `id="timeline"`):]))
