@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,13 @@ Exit codes: 0 no findings, 1 findings (or a failure), 2 invalid input (a malform
 			f, err := os.Open(args[0])
 			if err != nil {
 				return vigil.Errorf(vigil.EINVALID, "sbom %s: %v", args[0], errText(err))
+			}
+			if os.Getenv("GOGC") == "" {
+				// A scan is a short-lived process whose heap only grows (the SBOM, then the advisories its keys name,
+				// then the findings): at the default 100 the collector marked the growing heap at every doubling,
+				// a fifth of a 10,000-component scan's CPU. At 200 it runs about half as often, for some 10 MB more
+				// at the peak.
+				debug.SetGCPercent(200)
 			}
 			defer f.Close()
 			return env.withApp(func(a *app.App) error {
