@@ -16,7 +16,7 @@ import (
 // auditedFixture writes at least one row to every audited table through the store, each write as Vigil makes it,
 // and returns how many rows each table holds. On a fresh store every id starts at 1. A table added to the
 // registry needs a write here (TestAuditRecordsEveryTable fails until it has one).
-func auditedFixture(t *testing.T, db *store.DB) {
+func auditedFixture(t testing.TB, db *store.DB) {
 	t.Helper()
 	ctx := storetest.Admin()
 	must := func(what string, err error) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/audit"
@@ -190,23 +191,19 @@ func TestAuditTamperCases(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, engine := range storetest.Engines {
 				t.Run(engine, func(t *testing.T) {
-					_, key, _ := ed25519.GenerateKey(nil)
-					db, err := store.Open(context.Background(), storetest.MigratedDSN(t, engine), storetest.NewClock(ts("2025-06-02T09:00:00Z")), store.WithAuditKey(key), store.WithSecretKey(storetest.SecretKey))
+					dsn, seeded := tamperSeed.DSN(t, engine, seedTamper)
+					db, err := store.Open(context.Background(), dsn, storetest.NewClock(seeded.at), store.WithAuditKey(seeded.key), store.WithSecretKey(storetest.SecretKey))
 					if err != nil {
 						t.Fatal(err)
 					}
 					defer db.Close()
 					ctx := storetest.Admin()
-					auditedFixture(t, db)
-					if err := db.CreateDevice(ctx, &vigil.Device{Name: "Monitor", Class: "II", Pathway: vigil.Pathway510k}); err != nil {
-						t.Fatal(err)
-					}
 					cp, err := db.Checkpoint(ctx)
 					if err != nil || cp.Count < 10 {
 						t.Fatalf("checkpoint = %+v, %v; want the fixture's events and the monitor's", cp, err)
 					}
 					cp.Time = ts("2025-06-02T09:00:00Z")
-					audit.SignCheckpoint(key, &cp)
+					audit.SignCheckpoint(seeded.key, &cp)
 					if rep, err := db.Verify(ctx, &cp); err != nil || rep.Signed != cp.Count {
 						t.Fatalf("verify before tampering = %+v, %v", rep, err)
 					}
@@ -223,6 +220,30 @@ func TestAuditTamperCases(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tamperSeed is the signed store the tamper cases each get a copy of: the audited fixture, then a device
+// ("Monitor") whose write is the trail's last event.
+var tamperSeed storetest.Seed[tamperSeeded]
+
+type tamperSeeded struct {
+	key ed25519.PrivateKey // the audit key
+	at  time.Time          // the clock after the seeding
+}
+
+func seedTamper(t testing.TB, dsn string) tamperSeeded {
+	_, key, _ := ed25519.GenerateKey(nil)
+	clock := storetest.NewClock(ts("2025-06-02T09:00:00Z"))
+	db, err := store.Open(context.Background(), dsn, clock, store.WithAuditKey(key), store.WithSecretKey(storetest.SecretKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	auditedFixture(t, db)
+	if err := db.CreateDevice(storetest.Admin(), &vigil.Device{Name: "Monitor", Class: "II", Pathway: vigil.Pathway510k}); err != nil {
+		t.Fatal(err)
+	}
+	return tamperSeeded{key: key, at: clock.T}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -16,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-func seedOrg(t *testing.T, db *store.DB) *vigil.Organization {
+func seedOrg(t testing.TB, db *store.DB) *vigil.Organization {
 	t.Helper()
 	o := &vigil.Organization{Name: "Acme Medical", FEINumber: "3001234567", TimeZone: "America/Chicago",
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 15), Documents: vigil.EvidenceNotes("membership.pdf", "policies.pdf", "shares.log", "sop-12")}}}

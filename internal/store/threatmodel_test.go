@@ -15,7 +15,7 @@ import (
 )
 
 // pump creates the organization and an infusion pump with two clinical functions.
-func pump(t *testing.T, db *store.DB, name string) *vigil.Device {
+func pump(t testing.TB, db *store.DB, name string) *vigil.Device {
 	t.Helper()
 	ctx := storetest.Admin()
 	if orgs, err := db.Orgs(ctx); err == nil && len(orgs) == 0 { // a store at an older schema has its organization already

@@ -7,13 +7,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,32 +53,13 @@ type env struct {
 	srv    *httptest.Server
 	db     *store.DB // the store under the app, for setting up what no screen writes
 	clock  *storetest.Clock
-	device int64
-	v1, v2 int64
-	// findings: the log4j one is assessed uncontrolled and has a notice; spring is unassessed; the third is in v2.
-	log4j, spring, other int64
-	// vexProposals are a supplier's two statements on the log4j finding (under_investigation, affected), waiting
-	// for a decision: neither closes the finding when accepted.
-	vexProposals []int64
-	// cases: the log4j one (v1) and the spring one (v1 and v2).
-	log4jCase, springCase int64
+	fixtureIDs
 	// apiCase and apiDup are opened by hand (no findings) for the API's case routes: apiDup is merged into apiCase,
 	// and apiEvent is apiCase's event the API retracts.
 	apiCase, apiDup, apiEvent int64
 	// reportableCase (uncontrolled: its 806 report is filed through the API) and controlledCase (its 806.20 record
 	// is signed off) are opened by hand and assessed, for the regulatory records' routes.
 	reportableCase, controlledCase int64
-	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
-	targetTokens [2]int64
-	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
-	// the attachment of the first.
-	reports    map[string][2]int64
-	attachment int64
-	// consignee holds 40 units of v1; deletable are the ones the role walk deletes, one for each identity's try.
-	consignee int64
-	deletable []int64
-	// filters are each role's saved filter "KEV only" (kev=1), in the order of roles after a 0 for anonymous.
-	filters []int64
 	// noticeCase is an assessed case of its own version (3.3.0) that a consignee with an address holds; notices
 	// are drafts on it the role walk edits and sends: one to edit and one to send through the forms, the same two
 	// through the API; advisory is a draft on it (the CSAF namespace is set).
@@ -96,6 +80,39 @@ type env struct {
 	feedHits atomic.Int32
 }
 
+// fixtureIDs are the ids of what the seeded fixture holds, the same in every copy of it.
+type fixtureIDs struct {
+	device int64
+	v1, v2 int64
+	// findings: the log4j one is assessed uncontrolled and has a notice; spring is unassessed; the third is in v2.
+	log4j, spring, other int64
+	// vexProposals are a supplier's two statements on the log4j finding (under_investigation, affected), waiting
+	// for a decision: neither closes the finding when accepted.
+	vexProposals []int64
+	// cases: the log4j one (v1) and the spring one (v1 and v2).
+	log4jCase, springCase int64
+	// tokens of the "target" user that the role walk revokes: one through the API, one through the form.
+	targetTokens [2]int64
+	// reports in each workflow status, one set for the forms and one for the API (the walk moves them on), and
+	// the attachment of the first.
+	reports    map[string][2]int64
+	attachment int64
+	// consignee holds 40 units of v1; deletable are the ones the role walk deletes, one for each identity's try.
+	consignee int64
+	deletable []int64
+	// filters are each role's saved filter "KEV only" (kev=1), in the order of roles after a 0 for anonymous.
+	filters []int64
+}
+
+// clone returns the ids with maps and slices of their own, so that no test changes another's.
+func (f fixtureIDs) clone() fixtureIDs {
+	f.vexProposals = slices.Clone(f.vexProposals)
+	f.reports = maps.Clone(f.reports)
+	f.deletable = slices.Clone(f.deletable)
+	f.filters = slices.Clone(f.filters)
+	return f
+}
+
 func sys() context.Context { return storetest.Admin() }
 
 // fixtureKey is the fixture's audit key (a fixed seed: the tests need no secrecy, and key generation is not free).
@@ -110,8 +127,51 @@ func newEnv(t testing.TB, engine string, opt ...func(*app.ServeOptions)) *env {
 // newEnvKeyed is newEnv with the server's secret key (nil for none).
 func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app.ServeOptions)) *env {
 	t.Helper()
-	clock := storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC))
-	dsn := storetest.MigratedDSN(t, engine)
+	s, _ := seeds.LoadOrStore(string(secretKey), new(storetest.Seed[seededFixture]))
+	dsn, seeded := s.(*storetest.Seed[seededFixture]).DSN(t, engine, func(t testing.TB, dsn string) seededFixture {
+		return seedFixture(t, engine, dsn, secretKey)
+	})
+	e := openFixture(t, engine, dsn, storetest.NewClock(seeded.at), secretKey)
+	// The clock goes on from where the seeding left it, as if the test had built the fixture itself.
+	e.clock.T = seeded.at
+	e.fixtureIDs = seeded.ids.clone()
+	ctx := sys()
+	must := storetest.Must(t)
+	// The feed is the test's own loopback server, so it is set on the copy.
+	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.feedHits.Add(1)
+		io.WriteString(w, osvDoc)
+	}))
+	t.Cleanup(feedSrv.Close)
+	feedURL, _ := url.Parse(feedSrv.URL)
+	e.app.Intel.Fetcher = &importer.Fetcher{Client: importer.NewClient(func(netip.Addr) error { return nil }), Allow: []string{feedURL.Hostname()}, AllowHTTP: true,
+		Retries: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
+	must(e.app.Intel.SetFeed(ctx, &vigil.Feed{Name: "fixture-osv", Source: vigil.SourceOSV, URL: feedSrv.URL + "/GHSA-test-0001-0001.json", Every: 24 * time.Hour, Enabled: true}))
+	var o app.ServeOptions
+	for _, f := range opt {
+		f(&o)
+	}
+	var err error
+	e.web, err = e.app.WebServer(o)
+	must(err)
+	e.srv = httptest.NewServer(e.web)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// seeds are the fixture's stores, seeded once per engine and secret key (string(key)) and copied for each test.
+var seeds sync.Map
+
+// seededFixture is what a copy of the seeded fixture needs besides its store: the ids and the clock's time after
+// the seeding.
+type seededFixture struct {
+	ids fixtureIDs
+	at  time.Time
+}
+
+// openFixture opens the app and the store on dsn, each closed when the test ends.
+func openFixture(t testing.TB, engine, dsn string, clock *storetest.Clock, secretKey []byte) *env {
+	t.Helper()
 	// The audit key signs the trail and the evidence packages the server hands out.
 	a, err := app.Open(context.Background(), dsn, clock, app.WithAuditKey(fixtureKey), app.WithSecretKey(secretKey))
 	if err != nil {
@@ -123,14 +183,16 @@ func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, engine: engine, app: a, db: db, clock: clock}
+	return &env{t: t, engine: engine, app: a, db: db, clock: clock}
+}
+
+// seedFixture builds the fixture on the migrated store at dsn, then closes it.
+func seedFixture(t testing.TB, engine, dsn string, secretKey []byte) seededFixture {
+	t.Helper()
+	e := openFixture(t, engine, dsn, storetest.NewClock(time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)), secretKey)
+	db := e.db
 	ctx := sys()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := storetest.Must(t)
 	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Fixture Medical", RegistrationNumber: "2950123", TimeZone: "UTC", CVDAckDays: 5,
 		ISAOs: []vigil.ISAOMembership{{Name: "Health-ISAC", Since: vigil.NewDate(2020, 1, 1), Documents: vigil.EvidenceNotes("a", "b", "c", "d")}}}))
 	e.filters = []int64{0} // anonymous: none
@@ -145,7 +207,7 @@ func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app
 	must(db.CreateUser(ctx, &vigil.User{Name: "target", Role: vigil.RoleViewer}, password("target")))
 	// The screens' tests act unsigned; TestActSignaturesWeb switches the requirements back on (requireSignatures).
 	for _, act := range vigil.SignedActs {
-		_, err := a.Signing.SetRequirement(ctx, act, false, "web tests not about Part 11 signatures")
+		_, err := e.app.Signing.SetRequirement(ctx, act, false, "web tests not about Part 11 signatures")
 		must(err)
 	}
 	for i := range e.targetTokens {
@@ -173,7 +235,7 @@ func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app
 	ev := func(fixed string) vigil.Evidence {
 		return vigil.Evidence{Matcher: "osv-ecosystem:Maven", Source: "osv", Range: ">=2.0.0, <" + fixed + " (ECOSYSTEM)", Fixed: fixed}
 	}
-	_, _, err = db.SyncFindings(ctx, e.v1, []vigil.Finding{
+	_, _, err := db.SyncFindings(ctx, e.v1, []vigil.Finding{
 		{Component: log4j, Vulnerability: "CVE-2021-44228", Aliases: []string{"GHSA-jfh8-c2jp-5v3q"}, Evidence: ev("2.15.0")},
 		{Component: spring, Vulnerability: "CVE-2022-22965", Evidence: ev("5.3.18")},
 	})
@@ -248,24 +310,9 @@ func newEnvKeyed(t testing.TB, engine string, secretKey []byte, opt ...func(*app
 	must(e.app.Threats.CreateThreat(ctx, &vigil.Threat{DeviceID: d.ID, Title: "Unauthenticated dose change", Category: vigil.StrideTampering,
 		Assets: []string{"A-1"}, Functions: []string{"dose delivery"}, EntryPoints: []string{"Ethernet"}}))
 	must(e.app.Threats.CreateControl(ctx, &vigil.Control{DeviceID: d.ID, Kind: vigil.ControlCompensating, Name: "Network segmentation", Reference: "IFU §7.1", Threats: []string{"T-1"}}))
-	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.feedHits.Add(1)
-		io.WriteString(w, osvDoc)
-	}))
-	t.Cleanup(feedSrv.Close)
-	feedURL, _ := url.Parse(feedSrv.URL)
-	e.app.Intel.Fetcher = &importer.Fetcher{Client: importer.NewClient(func(netip.Addr) error { return nil }), Allow: []string{feedURL.Hostname()}, AllowHTTP: true,
-		Retries: 1, Sleep: func(context.Context, time.Duration) error { return nil }}
-	must(e.app.Intel.SetFeed(ctx, &vigil.Feed{Name: "fixture-osv", Source: vigil.SourceOSV, URL: feedSrv.URL + "/GHSA-test-0001-0001.json", Every: 24 * time.Hour, Enabled: true}))
-	var o app.ServeOptions
-	for _, f := range opt {
-		f(&o)
-	}
-	e.web, err = e.app.WebServer(o)
-	must(err)
-	e.srv = httptest.NewServer(e.web)
-	t.Cleanup(e.srv.Close)
-	return e
+	must(e.app.Close())
+	must(db.Close())
+	return seededFixture{ids: e.fixtureIDs, at: e.clock.T}
 }
 
 // allowLoopbackWebhooks lets the outbox deliver to the tests' receivers on 127.0.0.1, as an operator's
@@ -337,12 +384,7 @@ func (e *env) openAPICases() {
 func (e *env) communication() {
 	e.t.Helper()
 	ctx := sys()
-	must := func(err error) {
-		e.t.Helper()
-		if err != nil {
-			e.t.Fatal(err)
-		}
-	}
+	must := storetest.Must(e.t)
 	must(e.app.Intake.SetPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://psirt.fixture.example", Expires: e.clock.Now().AddDate(0, 6, 0)}, "publish"))
 	// A version, case and consignee of their own, which the walk's other routes do not close, merge or rewrite.
 	v := &vigil.DeviceVersion{DeviceID: e.device, Version: "3.3.0", Status: vigil.VersionMarketed, UnitsFielded: 5}
@@ -384,12 +426,7 @@ const bulletin = `{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1
 func (e *env) isaoFixture() {
 	e.t.Helper()
 	ctx := sys()
-	must := func(err error) {
-		e.t.Helper()
-		if err != nil {
-			e.t.Fatal(err)
-		}
-	}
+	must := storetest.Must(e.t)
 	in, err := e.app.ISAO.ImportSTIX(ctx, "Health-ISAC", "bulletin.stix.json", strings.NewReader(bulletin))
 	must(err)
 	if len(in.Linked) != 1 || in.Linked[0] != e.log4jCase {

@@ -3,7 +3,8 @@
 // sets it), else this package starts a throwaway server itself with scripts/pg-throwaway. When neither works the
 // test fails: a storage test never skips an engine, so a green run means both engines passed. A fresh migrated
 // store is a copy of one migrated once per test binary (a template database, a template file): migrating every
-// test's database from scratch was most of the storage suites' time on PostgreSQL.
+// test's database from scratch was most of the storage suites' time on PostgreSQL. A package's fixture is made the
+// same way (Seed): built once per engine through the services, then copied for each test.
 package storetest
 
 import (
@@ -159,12 +160,24 @@ func createDatabase(t testing.TB, clause string) string {
 // no row, dropped when the test ends. It is what Open uses; use DSN for a test that migrates by itself (upgrades).
 func MigratedDSN(t testing.TB, engine string) string {
 	t.Helper()
+	return migrated(t, engine).copy(t)
+}
+
+// migrated returns the engine's migrated template, made by the first caller.
+func migrated(t testing.TB, engine string) *template {
+	t.Helper()
 	tpl := templates[engine]
 	tpl.once.Do(func() { tpl.make(engine) })
 	if tpl.err != nil {
 		t.Fatalf("migrate the %s template store: %v", engine, tpl.err)
 	}
-	if engine == store.SQLite {
+	return tpl
+}
+
+// copy returns a DSN for a fresh copy of the template, dropped (or removed) when the test ends.
+func (tpl *template) copy(t testing.TB) string {
+	t.Helper()
+	if tpl.path != "" {
 		path := filepath.Join(t.TempDir(), "vigil.db")
 		b, err := os.ReadFile(tpl.path)
 		if err == nil {
@@ -175,7 +188,109 @@ func MigratedDSN(t testing.TB, engine string) string {
 		}
 		return "sqlite:" + path
 	}
-	return createDatabase(t, "TEMPLATE "+tpl.name)
+	return createDatabase(t, copyOf(tpl.name))
+}
+
+// copyOf is the CREATE DATABASE clause that copies a template by its files: PostgreSQL's default since 15 writes
+// the whole copy through the WAL, four times the server's CPU for a test's small store.
+func copyOf(name string) string { return "TEMPLATE " + name + " STRATEGY FILE_COPY" }
+
+// Seed is a store seeded once per test binary and engine, which tests get copies of as they get copies of the
+// migrated template: a package's fixture built through its services (users with hashed passwords, cases, signed
+// records) costs many times what copying the database it leaves costs, and most of a web or app test's time was
+// building it again.
+type Seed[T any] struct {
+	mu      sync.Mutex
+	engines map[string]*seeded[T]
+}
+
+type seeded[T any] struct {
+	once  sync.Once
+	tpl   template
+	value T
+}
+
+// DSN returns a DSN for a fresh copy of the engine's seeded store, dropped when the test ends, and what seed
+// returned when it seeded it. The first caller on an engine runs seed, with its own t, on a fresh migrated store
+// at dsn; seed must close every connection it opened to dsn before it returns (PostgreSQL copies no database
+// someone is connected to). When seed fails, that test fails and so does every later caller on the engine.
+func (s *Seed[T]) DSN(t testing.TB, engine string, seed func(t testing.TB, dsn string) T) (string, T) {
+	t.Helper()
+	s.mu.Lock()
+	if s.engines == nil {
+		s.engines = map[string]*seeded[T]{}
+	}
+	sd := s.engines[engine]
+	if sd == nil {
+		sd = &seeded[T]{}
+		s.engines[engine] = sd
+	}
+	s.mu.Unlock()
+	sd.once.Do(func() {
+		done := false
+		defer func() {
+			if !done && sd.tpl.err == nil {
+				sd.tpl.err = fmt.Errorf("seeding failed in %s", t.Name())
+			}
+		}()
+		dsn := sd.tpl.from(t, migrated(t, engine))
+		if sd.tpl.err != nil {
+			return
+		}
+		sd.value = seed(t, dsn)
+		done = true
+	})
+	if sd.tpl.err != nil {
+		t.Fatalf("the seeded %s store: %v", engine, sd.tpl.err)
+	}
+	return sd.tpl.copy(t), sd.value
+}
+
+// from makes tpl a copy of src, registered to be dropped when the test binary ends, and returns its DSN.
+func (tpl *template) from(t testing.TB, src *template) string {
+	t.Helper()
+	if src.path != "" {
+		dir, err := os.MkdirTemp("", "vigil-template-")
+		if err == nil {
+			tpl.path = filepath.Join(dir, "vigil.db")
+			extra.add(tpl)
+			var b []byte
+			if b, err = os.ReadFile(src.path); err == nil {
+				err = os.WriteFile(tpl.path, b, 0o600)
+			}
+		}
+		tpl.err = err
+		return "sqlite:" + tpl.path
+	}
+	a, err := sql.Open("pgx", pgDSN)
+	if err != nil {
+		tpl.err = err
+		return ""
+	}
+	defer a.Close()
+	tpl.name = fmt.Sprintf("%s%d_%s", templatePrefix, time.Now().Unix(), randomHex())
+	if _, err := a.Exec("CREATE DATABASE " + tpl.name + " " + copyOf(src.name)); err != nil {
+		tpl.err = err
+		return ""
+	}
+	extra.add(tpl)
+	u, _ := url.Parse(pgDSN)
+	u.Path = "/" + tpl.name
+	return u.String()
+}
+
+// extra lists the seeded templates, for dropTemplates.
+var extra registry
+
+type registry struct {
+	mu   sync.Mutex
+	tpls []*template
+}
+
+func (r *registry) add(tpl *template) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tpls = append(r.tpls, tpl)
 }
 
 // template is one engine's migrated, empty store that tests' stores are copied from.
@@ -259,14 +374,23 @@ func dropStaleTemplates(a *sql.DB) {
 }
 
 func dropTemplates() {
-	if tpl := templates[store.SQLite]; tpl.path != "" {
-		os.RemoveAll(filepath.Dir(tpl.path))
-	}
-	if tpl := templates[store.Postgres]; tpl.name != "" {
-		if a, err := sql.Open("pgx", pgDSN); err == nil {
-			a.Exec("DROP DATABASE IF EXISTS " + tpl.name + " WITH (FORCE)")
-			a.Close()
+	tpls := append([]*template{templates[store.SQLite], templates[store.Postgres]}, extra.tpls...)
+	var a *sql.DB
+	for _, tpl := range tpls {
+		if tpl.path != "" {
+			os.RemoveAll(filepath.Dir(tpl.path))
 		}
+		if tpl.name == "" {
+			continue
+		}
+		if a == nil {
+			var err error
+			if a, err = sql.Open("pgx", pgDSN); err != nil {
+				return
+			}
+			defer a.Close()
+		}
+		a.Exec("DROP DATABASE IF EXISTS " + tpl.name + " WITH (FORCE)")
 	}
 }
 
@@ -308,6 +432,17 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 		t.Run(e, func(t *testing.T) {
 			fn(t, Open(t, e, nil))
 		})
+	}
+}
+
+// Must returns a check that fails the test with any error it is given, for fixtures that make many writes in a
+// row.
+func Must(t testing.TB) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
