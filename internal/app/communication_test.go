@@ -110,12 +110,7 @@ func TestCommunication(t *testing.T) {
 			}
 			srv := httptest.NewTLSServer(h)
 			defer srv.Close()
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			must := storetest.Must(t)
 			// What the portfolio and intake already hold: the organization, its CVD policy (the CSAF namespace), a
 			// device with the fielded version and the fix release's version, two consignees with contacts, the
 			// matched finding, and a researcher's report triaged into it whose credit was agreed.

@@ -39,12 +39,7 @@ func actSignatures(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := storetest.Must(t)
 	const pw = "correct horse battery staple"
 	must(a.Portfolio.CreateOrg(ctx, &vigil.Organization{Name: "Acme Medical", RegistrationNumber: "2950123", TimeZone: "America/Chicago"}))
 	must(a.Accounts.CreateUser(ctx, &vigil.User{Name: "ada", Role: vigil.RoleAdmin}, pw))

@@ -91,12 +91,7 @@ func TestWebCacheWritesWaitForRefresh(t *testing.T) {
 func TestWebCacheGenerations(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		must := storetest.Must(t)
 		must(db.CreateOrg(ctx, &vigil.Organization{Name: "Cache Medical", TimeZone: "UTC"}))
 		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k, CyberDevice: true,
 			Functions: []vigil.ClinicalFunction{{Name: "dose delivery", Severity: vigil.HarmCatastrophic}}}

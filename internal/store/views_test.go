@@ -45,12 +45,7 @@ func eachViews(t *testing.T, fn func(t *testing.T, fx *viewsFixture)) {
 func newViewsFixture(t *testing.T, db *store.DB, clock *storetest.Clock) *viewsFixture {
 	t.Helper()
 	ctx := storetest.Admin()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := storetest.Must(t)
 	fx := &viewsFixture{db: db, clock: clock, id: map[string]int64{}}
 	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Views Medical", TimeZone: "UTC"}))
 	fx.pump = &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}

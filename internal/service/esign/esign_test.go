@@ -45,12 +45,7 @@ func newFixture(t *testing.T, engine string) *fixture {
 	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	db := storetest.Open(t, engine, clock)
 	ctx := storetest.Admin()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := storetest.Must(t)
 	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Acme", TimeZone: "UTC"}))
 	d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
 	must(db.CreateDevice(ctx, d))

@@ -61,12 +61,7 @@ func setup(t *testing.T, engine string, mp *testfix.Mailpit) *fixture {
 	clock := storetest.NewClock(time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
 	db := storetest.Open(t, engine, clock)
 	ctx := storetest.Admin()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := storetest.Must(t)
 	must(db.CreateOrg(ctx, &vigil.Organization{Name: "Acme Medical", TimeZone: "America/Chicago", CVDContact: "psirt@acme.example"}))
 	must(db.SetCVDPolicy(ctx, &vigil.CVDPolicy{Languages: []string{"en"}, BaseURL: "https://acme.example"}, "publish"))
 	d := &vigil.Device{Name: "Infusion Pump IP-3", Class: "II", Pathway: vigil.Pathway510k, Functions: []vigil.ClinicalFunction{{Name: "dose delivery", Severity: vigil.HarmCatastrophic}}}

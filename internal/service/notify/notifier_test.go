@@ -74,12 +74,7 @@ func TestNotifier(t *testing.T) {
 			}
 			defer db.Close()
 			admin := storetest.Admin()
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			must := storetest.Must(t)
 			must(db.CreateOrg(admin, &vigil.Organization{Name: "Acme Medical", TimeZone: "America/Chicago", CVDAckDays: 5, CVDContact: "mailto:psirt@acme.example"}))
 			d := &vigil.Device{Name: "Infusion Pump IP-3", Class: "II", Pathway: vigil.Pathway510k}
 			must(db.CreateDevice(admin, d))
