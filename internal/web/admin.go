@@ -81,11 +81,7 @@ func (s *Server) renderSources(w http.ResponseWriter, r *http.Request, status in
 
 func (s *Server) apiSources(w http.ResponseWriter, r *http.Request) error {
 	src, err := s.sources(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, src)
-	return nil
+	return reply(w, http.StatusOK, src, err)
 }
 
 var importSources = []string{"auto", vigil.SourceNVD, vigil.SourceOSV, vigil.SourceKEV, vigil.SourceEPSS, vigil.SourceCSAF, vigil.SourceSTIX}
@@ -111,11 +107,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer release()
 	res, err := s.svc.Importer.Upload(r.Context(), src, bytes.NewReader(b), name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, res)
-	return nil
+	return reply(w, http.StatusCreated, res, err)
 }
 
 // ---- audit trail
@@ -212,14 +204,7 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	evs, err := s.svc.Audit.Events(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	if evs == nil {
-		evs = []*vigil.AuditEvent{}
-	}
-	writeJSON(w, http.StatusOK, evs)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(evs), err)
 }
 
 func (s *Server) auditVerifyForm(w http.ResponseWriter, r *http.Request) error {
@@ -247,11 +232,7 @@ func (s *Server) auditVerifyForm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiAuditVerify(w http.ResponseWriter, r *http.Request) error {
 	cp, err := s.svc.Audit.VerifyChain(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, cp)
-	return nil
+	return reply(w, http.StatusOK, cp, err)
 }
 
 // ---- users
@@ -495,23 +476,12 @@ func (s *Server) apiUserDisabled(w http.ResponseWriter, r *http.Request) error {
 // writeUser answers a change with the user as it now is.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, name string) error {
 	u, err := s.svc.Users.UserByName(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, u)
-	return nil
+	return reply(w, http.StatusOK, u, err)
 }
 
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
 	ts, err := s.svc.Users.Tokens(r.Context(), chiParam(r, "name"))
-	if err != nil {
-		return err
-	}
-	if ts == nil {
-		ts = []*vigil.Token{}
-	}
-	writeJSON(w, http.StatusOK, ts)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(ts), err)
 }
 
 // apiTokenRevoke takes the reason from a JSON body ({"reason": ...}) or, since some clients send no body with
@@ -546,14 +516,7 @@ func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request) error {
 	us, err := s.svc.Users.Users(r.Context())
-	if err != nil {
-		return err
-	}
-	if us == nil {
-		us = []*vigil.User{}
-	}
-	writeJSON(w, http.StatusOK, us)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(us), err)
 }
 
 func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request) error {

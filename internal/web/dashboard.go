@@ -177,11 +177,7 @@ func orUnassessed(k string) string {
 
 func (s *Server) apiDashboard(w http.ResponseWriter, r *http.Request) error {
 	ov, err := s.svc.Queries.Overview(r.Context(), s.lastVisit(r.Context()))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ov)
-	return nil
+	return reply(w, http.StatusOK, ov, err)
 }
 
 // exportDashboard writes the dashboard's data: JSON whole, or one of its lists (?list=clocks|new|kev|devices) as CSV.

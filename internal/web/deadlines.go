@@ -135,11 +135,7 @@ func (s *Server) apiDeadlines(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ds, err := s.deadlines(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return reply(w, http.StatusOK, ds, err)
 }
 
 // deadlines lists every open clock, the intake reports' acknowledgements and the 806 amendments included, soonest

@@ -498,14 +498,7 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiDevices(w http.ResponseWriter, r *http.Request) error {
 	ds, err := s.svc.Portfolio.Devices(r.Context())
-	if err != nil {
-		return err
-	}
-	if ds == nil {
-		ds = []*vigil.Device{}
-	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(ds), err)
 }
 
 func (s *Server) apiDeviceCreate(w http.ResponseWriter, r *http.Request) error {
@@ -527,11 +520,7 @@ func (s *Server) apiDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d, err := s.svc.Portfolio.Device(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return reply(w, http.StatusOK, d, err)
 }
 
 func (s *Server) apiVersions(w http.ResponseWriter, r *http.Request) error {
@@ -543,14 +532,7 @@ func (s *Server) apiVersions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	vs, err := s.svc.Portfolio.Versions(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if vs == nil {
-		vs = []*vigil.DeviceVersion{}
-	}
-	writeJSON(w, http.StatusOK, vs)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(vs), err)
 }
 
 func (s *Server) apiVersionCreate(w http.ResponseWriter, r *http.Request) error {
@@ -576,11 +558,7 @@ func (s *Server) apiVersion(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := s.svc.Portfolio.Version(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, http.StatusOK, v, err)
 }
 
 func (s *Server) apiComponents(w http.ResponseWriter, r *http.Request) error {
@@ -592,14 +570,7 @@ func (s *Server) apiComponents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	cs, err := s.svc.Portfolio.Components(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if cs == nil {
-		cs = []vigil.Component{}
-	}
-	writeJSON(w, http.StatusOK, cs)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(cs), err)
 }
 
 func (s *Server) apiSBOMUpload(w http.ResponseWriter, r *http.Request) error {

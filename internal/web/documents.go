@@ -290,11 +290,7 @@ func (s *Server) apiCaseRecords(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := svc.CaseRecords(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out, err)
 }
 
 func (s *Server) apiFile806(r *http.Request, id int64, in *filingIn) (any, error) {
@@ -394,11 +390,7 @@ func (s *Server) apiDocumentSettings(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	st, err := svc.Settings(r.Context(), device)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return reply(w, http.StatusOK, st, err)
 }
 
 func (s *Server) apiSetDocumentSettings(w http.ResponseWriter, r *http.Request) error {
@@ -414,9 +406,5 @@ func (s *Server) apiSetDocumentSettings(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	st, err := svc.Settings(r.Context(), in.DeviceID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return reply(w, http.StatusOK, st, err)
 }

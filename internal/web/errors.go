@@ -83,6 +83,24 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, status, "error", page{Title: http.StatusText(status), Data: map[string]any{"Status": status, "Code": code, "Message": msg}})
 }
 
+// reply answers v as JSON with status, or returns err for ServeHTTP to answer: how an API handler ends on what
+// its service call returned.
+func reply(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, v)
+	return nil
+}
+
+// orEmpty is xs, or an empty list when it is nil: the API answers [] for no items, never null.
+func orEmpty[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

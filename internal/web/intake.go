@@ -372,11 +372,7 @@ func (s *Server) apiFollow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := svc.Follow(r.Context(), in.Token)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, http.StatusOK, v, err)
 }
 
 func (s *Server) apiReply(w http.ResponseWriter, r *http.Request) error {
@@ -395,11 +391,7 @@ func (s *Server) apiReply(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := svc.Follow(r.Context(), in.Token)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, v)
-	return nil
+	return reply(w, http.StatusCreated, v, err)
 }
 
 // securityTxt serves RFC 9116's file from the published policy, cleartext-signed when an OpenPGP key is
@@ -797,11 +789,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d, err := s.reportDetail(r.Context(), svc, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return reply(w, http.StatusOK, d, err)
 }
 
 func (s *Server) apiReportAdd(w http.ResponseWriter, r *http.Request) error {
@@ -848,11 +836,7 @@ func (s *Server) apiStep(fn func(ctx context.Context, svc vigil.IntakeService, i
 			return err
 		}
 		d, err := s.reportDetail(r.Context(), svc, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, d)
-		return nil
+		return reply(w, http.StatusOK, d, err)
 	}
 }
 

@@ -669,11 +669,7 @@ func (s *Server) apiPoll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in, err := svc.Poll(r.Context(), m.Name, r.URL.Query().Get("after"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, in)
-	return nil
+	return reply(w, http.StatusOK, in, err)
 }
 
 func (s *Server) apiSignalsImport(w http.ResponseWriter, r *http.Request) error {
@@ -686,11 +682,7 @@ func (s *Server) apiSignalsImport(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	in, err := svc.ImportSTIX(r.Context(), r.URL.Query().Get("isao"), name, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, in)
-	return nil
+	return reply(w, http.StatusCreated, in, err)
 }
 
 func (s *Server) apiMemberships(w http.ResponseWriter, r *http.Request) error {
@@ -699,14 +691,7 @@ func (s *Server) apiMemberships(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ms, err := svc.Memberships(r.Context())
-	if err != nil {
-		return err
-	}
-	if ms == nil {
-		ms = []vigil.ISAOMembership{}
-	}
-	writeJSON(w, http.StatusOK, ms)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(ms), err)
 }
 
 func (s *Server) apiMembershipSet(w http.ResponseWriter, r *http.Request) error {
@@ -719,11 +704,7 @@ func (s *Server) apiMembershipSet(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	m, err := svc.Set(r.Context(), in.input())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return reply(w, http.StatusOK, m, err)
 }
 
 func (s *Server) apiMembership(w http.ResponseWriter, r *http.Request) error {
@@ -802,14 +783,7 @@ func (s *Server) apiISAOAlerts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	al, err := svc.Alerts(r.Context())
-	if err != nil {
-		return err
-	}
-	if al == nil {
-		al = []isao.Alert{}
-	}
-	writeJSON(w, http.StatusOK, al)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(al), err)
 }
 
 func (s *Server) apiShares(w http.ResponseWriter, r *http.Request) error {
@@ -822,14 +796,7 @@ func (s *Server) apiShares(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	log, err := svc.Shares(r.Context(), r.URL.Query().Get("isao"), c)
-	if err != nil {
-		return err
-	}
-	if log == nil {
-		log = []*vigil.ISAOShare{}
-	}
-	writeJSON(w, http.StatusOK, log)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(log), err)
 }
 
 func (s *Server) apiSharesStatus(w http.ResponseWriter, r *http.Request) error {
@@ -838,11 +805,7 @@ func (s *Server) apiSharesStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	log, err := svc.RefreshPending(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, log)
-	return nil
+	return reply(w, http.StatusOK, log, err)
 }
 
 func (s *Server) apiSignals(w http.ResponseWriter, r *http.Request) error {
@@ -855,14 +818,7 @@ func (s *Server) apiSignals(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sigs, err := svc.Signals(r.Context(), r.URL.Query().Get("isao"), c)
-	if err != nil {
-		return err
-	}
-	if sigs == nil {
-		sigs = []*vigil.ISAOSignal{}
-	}
-	writeJSON(w, http.StatusOK, sigs)
-	return nil
+	return reply(w, http.StatusOK, orEmpty(sigs), err)
 }
 
 func (s *Server) apiCite(w http.ResponseWriter, r *http.Request) error {
@@ -907,11 +863,7 @@ func (s *Server) apiCaseShare(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := svc.Share(r.Context(), isao.ShareInput{CaseID: id, ISAO: in.ISAO, Export: in.Export})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, res)
-	return nil
+	return reply(w, http.StatusCreated, res, err)
 }
 
 func (s *Server) apiNoticeShare(w http.ResponseWriter, r *http.Request) error {
@@ -928,11 +880,7 @@ func (s *Server) apiNoticeShare(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := svc.ShareNotice(r.Context(), isao.NoticeShareInput{NoticeID: id, ISAO: in.ISAO, Export: in.Export})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, res)
-	return nil
+	return reply(w, http.StatusCreated, res, err)
 }
 
 // isaoExamples are the API examples of the ISAO routes (the role walk sends them).

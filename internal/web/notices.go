@@ -476,11 +476,7 @@ func (s *Server) apiNotices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, err := ns.Notices(r.Context(), c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return reply(w, http.StatusOK, list, err)
 }
 
 func (s *Server) apiNoticeDraft(w http.ResponseWriter, r *http.Request) error {
@@ -548,11 +544,7 @@ func (s *Server) apiNoticePreview(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p, err := ns.PreviewNotice(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) apiNoticeSend(w http.ResponseWriter, r *http.Request) error {
@@ -593,11 +585,7 @@ func (s *Server) apiAdvisories(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, err := as.Advisories(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return reply(w, http.StatusOK, list, err)
 }
 
 func (s *Server) apiAdvisoryDraft(w http.ResponseWriter, r *http.Request) error {
@@ -610,11 +598,7 @@ func (s *Server) apiAdvisoryDraft(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	a, err := as.DraftAdvisory(r.Context(), in.Cases, in.NoticeID, in.TLP)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, a)
-	return nil
+	return reply(w, http.StatusCreated, a, err)
 }
 
 func (s *Server) apiAdvisory(w http.ResponseWriter, r *http.Request) error {
@@ -627,11 +611,7 @@ func (s *Server) apiAdvisory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a, err := as.Advisory(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return reply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) apiAdvisoryDocument(w http.ResponseWriter, r *http.Request) error {
@@ -666,9 +646,5 @@ func (s *Server) apiAdvisoryPublish(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	a, err := as.PublishAdvisory(r.Context(), id, in.Status, in.Summary)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return reply(w, http.StatusOK, a, err)
 }

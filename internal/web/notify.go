@@ -118,11 +118,7 @@ func (s *Server) apiNotifyRules(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rs, err := svc.Rules(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rs)
-	return nil
+	return reply(w, http.StatusOK, rs, err)
 }
 
 func (s *Server) apiNotifyRuleAdd(w http.ResponseWriter, r *http.Request) error {
@@ -255,9 +251,5 @@ func (s *Server) apiOutbox(w http.ResponseWriter, r *http.Request) error {
 		f.States = append(f.States, vigil.MailState(st))
 	}
 	ms, err := svc.Mails(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ms)
-	return nil
+	return reply(w, http.StatusOK, ms, err)
 }

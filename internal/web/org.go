@@ -35,11 +35,7 @@ type orgIn struct {
 
 func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.theOrg(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
+	return reply(w, http.StatusOK, o, err)
 }
 
 func (s *Server) apiOrgUpdate(w http.ResponseWriter, r *http.Request) error {

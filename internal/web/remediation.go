@@ -151,11 +151,7 @@ func (s *Server) apiRemediationRetract(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	rem, err := s.retractFix(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rem)
-	return nil
+	return reply(w, http.StatusOK, rem, err)
 }
 
 func (s *Server) remediationRetractForm(w http.ResponseWriter, r *http.Request) error {
@@ -205,11 +201,7 @@ func (s *Server) apiRemediation(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rem, err := s.svc.Remediation.Remediation(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rem)
-	return nil
+	return reply(w, http.StatusOK, rem, err)
 }
 
 func (s *Server) apiRemediationWrite(w http.ResponseWriter, r *http.Request) error {
@@ -235,11 +227,7 @@ func (s *Server) apiDeviceMetrics(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	m, err := s.svc.Remediation.DeviceMetrics(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return reply(w, http.StatusOK, m, err)
 }
 
 func (s *Server) apiVersionVEX(w http.ResponseWriter, r *http.Request) error {

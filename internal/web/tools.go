@@ -133,11 +133,7 @@ func scoreVector(v string) (cvssOut, error) {
 
 func (s *Server) apiCVSS(w http.ResponseWriter, r *http.Request) error {
 	out, err := scoreVector(r.URL.Query().Get("vector"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out, err)
 }
 
 // cvssFragment renders the calculator's result for htmx: the score, or why the vector is not valid.
@@ -178,9 +174,5 @@ type determinationDoc = regulatory.Determination
 // apiDetermine is the Determination API: the same pure function the CLI runs and every finding's page shows.
 func (s *Server) apiDetermine(w http.ResponseWriter, r *http.Request) error {
 	d, err := regulatory.DetermineJSON(http.MaxBytesReader(w, r.Body, regulatory.MaxFactsBytes+1), s.today(r.Context()))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return reply(w, http.StatusOK, d, err)
 }

@@ -118,11 +118,7 @@ func (s *Server) vexDecideForm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiVEXImport(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.importVEX(w, r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, res)
-	return nil
+	return reply(w, http.StatusCreated, res, err)
 }
 
 func (s *Server) apiVEXProposals(w http.ResponseWriter, r *http.Request) error {
@@ -139,11 +135,7 @@ func (s *Server) apiVEXProposals(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ps, err := svc.VEXProposals(r.Context(), vigil.VEXFilter{States: states, FindingID: finding})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ps)
-	return nil
+	return reply(w, http.StatusOK, ps, err)
 }
 
 // vexDecisionIn accepts or rejects a proposal.
@@ -166,9 +158,5 @@ func (s *Server) apiVEXDecide(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := svc.DecideVEX(r.Context(), id, in.Accept, in.Reason)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return reply(w, http.StatusOK, p, err)
 }
