@@ -209,7 +209,7 @@ type findingRow struct {
 // once every finding is written, and appends the cases' events and the versions'.
 func (tx *Tx) syncVersions(ctx context.Context, versionIDs []int64, found []vigil.Finding, scope func(versionID int64, compKey string) bool, orGone bool, vulns []string, after func(*Tx) error) (opened, resolved int, err error) {
 	if len(found) >= largeSync {
-		restore, err := tx.db.dialect.largeCache(ctx, tx)
+		restore, err := tx.db.dialect.largeCache(ctx, tx, 64)
 		if err != nil {
 			return 0, 0, err
 		}
