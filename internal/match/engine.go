@@ -323,12 +323,23 @@ func (a *affected) cpeNames(cc componentCPE) bool {
 // findings returns one finding per slot of found, sorted by component and id: the slot's best result (better),
 // the first recorded among equals, as if each result had replaced the slot's current one only when better.
 func findings(comps []vigil.Component, found []slot) []vigil.Finding {
-	slices.SortStableFunc(found, func(a, b slot) int {
-		if a.comp != b.comp {
-			return a.comp - b.comp
+	// Workers record their components in order, and in worker order: found is in component order unless the NVD
+	// pass (which records after every component's own results) recorded anything. Sorting each component's run by
+	// id then sorts the whole by (component, id), stably, without moving a million slots around.
+	byComp := func(a, b slot) int { return a.comp - b.comp }
+	if !slices.IsSortedFunc(found, byComp) {
+		slices.SortStableFunc(found, byComp)
+	}
+	for i := 0; i < len(found); {
+		j := i + 1
+		for j < len(found) && found[j].comp == found[i].comp {
+			j++
 		}
-		return strings.Compare(a.ent.adv.ID, b.ent.adv.ID)
-	})
+		if j-i > 1 {
+			slices.SortStableFunc(found[i:j], func(a, b slot) int { return strings.Compare(a.ent.adv.ID, b.ent.adv.ID) })
+		}
+		i = j
+	}
 	out := make([]vigil.Finding, 0, len(found))
 	for i := 0; i < len(found); {
 		s := &found[i]
