@@ -45,7 +45,7 @@ func (a *App) WebServer(opt ServeOptions) (*web.Server, error) {
 	svc := web.Services{
 		Portfolio: q.Portfolio(a.Portfolio), Findings: a.Cases, Users: a.Accounts, Sessions: a.db.IdleSessions(opt.SessionIdle),
 		Audit: a.Audit, Cases: q.Cases(a.Cases), Queries: q, SBOM: a.Portfolio, Vulns: q.Vulns(a.Intel),
-		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Filters: a.Accounts, Threats: q.Threats(a.Threats),
+		Sources: readmodel.Sources{Intel: a.Intel}, Importer: a.Intel, Feeds: a.Intel, Rematch: a.Portfolio, Filters: a.Accounts, Threats: q.Threats(a.Threats),
 		Intake: a.Intake, Rates: a.db, MoreDeadlines: a.MoreDeadlines(), Health: a.db.Health, Starting: a.starting, VEX: a.VEX, ISAO: a.ISAO,
 		Signing: a.Signing, Remediation: a.Remediation,
 		Reports: a.Reports, Advisories: a.Advisories, Notices: a.Notices,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 // ---- sources and imports
@@ -26,8 +27,9 @@ type sourcesData struct {
 // sourcesExtra is what an action adds to the sources page: what a sync or an upload did, or the new feed's form as
 // sent when it was refused.
 type sourcesExtra struct {
-	Result *feedResult
-	Form   *feedForm
+	Result  *feedResult
+	Rematch *portfolio.RematchResult
+	Form    *feedForm
 }
 
 func (s *Server) sources(r *http.Request) ([]Source, error) {

@@ -5,11 +5,13 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/service/intel"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 )
 
 // The feed sources screen's actions, as `vigil feeds set|sync` and `vigil import` do them: configure a feed (its
@@ -126,6 +128,73 @@ func (s *Server) feedSyncForm(w http.ResponseWriter, r *http.Request) error {
 		return s.renderSources(w, r, StatusOf(err), page{Error: "The sync of " + name + " failed: " + vigil.ErrorMessage(err)}, sourcesExtra{})
 	}
 	return s.renderSources(w, r, http.StatusOK, page{}, sourcesExtra{Result: &feedResult{What: "Synced " + name, Result: res}})
+}
+
+// rematchForm re-matches every device version now (or a device's, or one version: the same fields as the API's),
+// as `vigil portfolio rematch` does, and shows what it did.
+func (s *Server) rematchForm(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.rematch(r)
+	if err != nil {
+		return err
+	}
+	return s.renderSources(w, r, http.StatusOK, page{}, sourcesExtra{Rematch: &res})
+}
+
+// apiRematch re-matches every device version, a device's (device) or one version (version), as `vigil portfolio
+// rematch [--device D [--version V]]` does.
+func (s *Server) apiRematch(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.rematch(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// rematch re-matches the versions the request names (device and version ids, from the query or the form; none:
+// every version). A version of another device than device is EINVALID, an unknown one ENOTFOUND.
+func (s *Server) rematch(r *http.Request) (portfolio.RematchResult, error) {
+	if s.svc.Rematch == nil {
+		return portfolio.RematchResult{}, vigil.Errorf(vigil.ENOTFOUND, "re-matching is not available in this server")
+	}
+	var ids [2]int64
+	for i, name := range []string{"device", "version"} {
+		v := strings.TrimSpace(r.FormValue(name))
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return portfolio.RematchResult{}, vigil.Errorf(vigil.EINVALID, "%s: %q is not an id", name, clipText(40, v))
+		}
+		ids[i] = n
+	}
+	device, version := ids[0], ids[1]
+	var opt portfolio.RematchOptions
+	switch {
+	case version != 0:
+		v, err := s.svc.Portfolio.Version(r.Context(), version)
+		if err != nil {
+			return portfolio.RematchResult{}, err
+		}
+		if device != 0 && v.DeviceID != device {
+			return portfolio.RematchResult{}, vigil.Errorf(vigil.EINVALID, "version: version %d is not one of device %d's", version, device)
+		}
+		opt.VersionIDs = []int64{v.ID}
+	case device != 0:
+		if _, err := s.svc.Portfolio.Device(r.Context(), device); err != nil {
+			return portfolio.RematchResult{}, err
+		}
+		vs, err := s.svc.Portfolio.Versions(r.Context(), device)
+		if err != nil {
+			return portfolio.RematchResult{}, err
+		}
+		opt.VersionIDs = make([]int64, len(vs))
+		for i, v := range vs {
+			opt.VersionIDs[i] = v.ID
+		}
+	}
+	return s.svc.Rematch.Rematch(r.Context(), opt)
 }
 
 // feedUploadForm imports an uploaded feed file (OSV, NVD, KEV, EPSS, CSAF or STIX; .zip and .gz accepted) in one

@@ -76,6 +76,8 @@ type env struct {
 	taxii                                           *taxiiserver.Server
 	// fixes are two fix releases of the log4j case the walk retracts: one through the form, one through the API.
 	fixes [2]int64
+	// emptyVersion is a version without components, which the role walk re-matches (rematchFixture).
+	emptyVersion int64
 	// feedHits counts the fetches of the fixture's feed "fixture-osv" (a loopback server serving osvDoc).
 	feedHits atomic.Int32
 }
@@ -423,6 +425,21 @@ const bulletin = `{"type":"bundle","id":"bundle--5d0c8f52-6f1c-4a55-8d7e-2f4b9c1
 // isaoFixture receives a Health-ISAC bulletin naming the log4j CVE (a signal linked to the log4j case), gives
 // Health-ISAC a TAXII server, and sends a customer notice of that case (at the store: the fixture has no mailer),
 // for the role walk's ISAO routes.
+// rematchFixture adds a device version without components for the role walk's re-matches: re-matching it changes
+// nothing the walk's other routes use.
+func (e *env) rematchFixture() {
+	e.t.Helper()
+	d := &vigil.Device{Name: "Walk", Class: "II", Pathway: vigil.Pathway510k}
+	if err := e.db.CreateDevice(sys(), d); err != nil {
+		e.t.Fatal(err)
+	}
+	v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "0.1"}
+	if err := e.db.CreateVersion(sys(), v); err != nil {
+		e.t.Fatal(err)
+	}
+	e.emptyVersion = v.ID
+}
+
 func (e *env) isaoFixture() {
 	e.t.Helper()
 	ctx := sys()

@@ -28,6 +28,7 @@ type Services struct {
 	Sources   Sources                  // optional: feed source status
 	Importer  Importer                 // optional: feed imports through the API
 	Feeds     Feeds                    // optional: configure and sync the feed sources
+	Rematch   Rematcher                // optional: re-match device versions on demand
 	Filters   vigil.SavedFilterService // optional: each user's saved list filters
 	Threats   vigil.ThreatModelService // optional: each device's threat model
 	SSO       vigil.SSOService         // optional: single sign-on through an OpenID Connect provider
@@ -169,6 +170,12 @@ type Source struct {
 	Failures    int            `json:"failures"` // consecutive failures since the last success
 	NextRun     time.Time      `json:"next_run,omitzero"`
 	Counts      map[string]int `json:"counts,omitempty"` // records by kind: advisories, kev, epss, ...
+}
+
+// Rematcher re-matches device versions against the intelligence store and syncs their findings, as `vigil
+// portfolio rematch` does (internal/service/portfolio): after an upgrade changed matching rules. Needs PermImport.
+type Rematcher interface {
+	Rematch(ctx context.Context, opt portfolio.RematchOptions) (portfolio.RematchResult, error)
 }
 
 // Importer imports one feed file (an OSV/NVD/KEV/EPSS/CSAF/STIX document, or a .zip or .gz of them) and

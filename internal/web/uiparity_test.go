@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-dev/vigil"
 	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/service/portfolio"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 	"github.com/vigil-dev/vigil/internal/web"
@@ -40,7 +41,8 @@ func TestUIParity(t *testing.T) {
 			t.Run("feeds", u.feedScreens)
 			t.Run("threats", u.threatScreens)
 			t.Run("saved filters", u.savedFilters)
-			t.Run("over time", u.overTime) // last: it moves the clock on
+			t.Run("over time", u.overTime)     // it moves the clock on
+			t.Run("rematch", u.rematchScreens) // last: the fixture's findings are seeded, not matched
 		})
 	}
 }
@@ -378,6 +380,61 @@ func (u *uiEnv) feedScreens(t *testing.T) {
 	evs, err := u.db.Events(sys(), vigil.AuditFilter{Action: "intel.feed", Limit: 2})
 	if err != nil || len(evs) != 2 || evs[0].Actor != "user:admin" || evs[0].ObjectID != "osv-maven" || evs[1].ObjectID != "fixture-osv" {
 		t.Errorf("intel.feed events: %+v (%v)", evs, err)
+	}
+}
+
+// rematchScreens: the sources page re-matches every device version (`vigil portfolio rematch`) and says what it
+// did; the API does it for every version, a device's or one version, and refuses a version of another device, an
+// unknown version and a bad id; a viewer may do neither. A re-match right after a re-match changes nothing.
+func (u *uiEnv) rematchScreens(t *testing.T) {
+	// Signed in again: the clock has moved past the sessions of the subtests before.
+	u = &uiEnv{env: u.env, admin: u.login(vigil.RoleAdmin, password(vigil.RoleAdmin)), viewer: u.login(vigil.RoleViewer, password(vigil.RoleViewer))}
+	vs, err := u.app.Portfolio.Versions(sys(), 0)
+	if err != nil || len(vs) < 2 {
+		t.Fatalf("the fixture's versions: %d, %v; the test needs several", len(vs), err)
+	}
+	u.page(t, u.admin, "/sources", []string{`action="/sources/rematch"`})
+	u.page(t, u.viewer, "/sources", nil, `action="/sources/rematch"`)
+	u.refusals(t, "/sources/rematch", url.Values{})
+	u.post(t, formCase{name: "rematch", c: u.admin, path: "/sources/rematch", status: 200,
+		want: []string{"Re-matched the portfolio", fmt.Sprintf("Re-matched %d device versions", len(vs))}})
+
+	admin, viewer := u.token(vigil.RoleAdmin), u.token(vigil.RoleViewer)
+	call := func(path string, status int) portfolio.RematchResult {
+		t.Helper()
+		res, body := bearer(t, u.srv.URL, admin, "POST", path, nil)
+		var got portfolio.RematchResult
+		if res.StatusCode != status {
+			t.Fatalf("POST %s: %d, want %d: %s", path, res.StatusCode, status, clip(body))
+		}
+		if status == 200 {
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("POST %s: %v: %s", path, err, clip(body))
+			}
+		}
+		return got
+	}
+	if got := call("/api/v1/rematch", 200); got.Versions != len(vs) || got.Opened != 0 || got.Resolved != 0 {
+		t.Errorf("re-match of every version after one: %+v, want %d versions, none opened or resolved", got, len(vs))
+	}
+	v := vs[0]
+	if got := call(fmt.Sprintf("/api/v1/rematch?version=%d", v.ID), 200); got.Versions != 1 || got.Opened != 0 || got.Resolved != 0 {
+		t.Errorf("re-match of version %d: %+v, want 1 version", v.ID, got)
+	}
+	of := 0
+	for _, w := range vs {
+		if w.DeviceID == v.DeviceID {
+			of++
+		}
+	}
+	if got := call(fmt.Sprintf("/api/v1/rematch?device=%d", v.DeviceID), 200); got.Versions != of {
+		t.Errorf("re-match of device %d: %+v, want its %d versions", v.DeviceID, got, of)
+	}
+	call(fmt.Sprintf("/api/v1/rematch?device=%d&version=%d", v.DeviceID+1000, v.ID), 400)
+	call("/api/v1/rematch?version=999999", 404)
+	call("/api/v1/rematch?device=one", 400)
+	if res, _ := bearer(t, u.srv.URL, viewer, "POST", "/api/v1/rematch", nil); res.StatusCode != 403 {
+		t.Errorf("a viewer's re-match: %d, want 403", res.StatusCode)
 	}
 }
 
