@@ -183,8 +183,12 @@ func (db *DB) SyncFindingsDelta(ctx context.Context, versionIDs []int64, found [
 	if _, err := vigil.Authorize(ctx, vigil.PermImport); err != nil {
 		return 0, 0, err
 	}
+	synced := make(map[int64]bool, len(versionIDs))
+	for _, v := range versionIDs {
+		synced[v] = true
+	}
 	for i := range found {
-		if !slices.Contains(versionIDs, found[i].VersionID) {
+		if !synced[found[i].VersionID] {
 			return 0, 0, fmt.Errorf("found[%d]: version %d is not among the versions synced", i, found[i].VersionID)
 		}
 	}

@@ -148,21 +148,7 @@ const deltaBatch = 50_000
 // advisories it changed) one version at a time and syncs, for every version at once, those components' findings
 // of the changed ids vulns.
 func (s *Service) rematchDelta(ctx context.Context, comps []vigil.Component, x matcher, vulns []string) (RematchResult, error) {
-	var res RematchResult
-	var versions []int64
-	var found []vigil.Finding
-	redo := map[int64]map[string]bool{} // version → the finding keys of its components matched again
-	flush := func() error {
-		if len(versions) == 0 {
-			return nil
-		}
-		o, r, err := s.Store.SyncFindingsDelta(ctx, versions, found, func(v int64, ck string) bool { return redo[v][ck] }, vulns)
-		res.Opened += o
-		res.Resolved += r
-		versions, found = nil, nil
-		clear(redo)
-		return err
-	}
+	w := &deltaWriter{s: s, vulns: vulns}
 	for len(comps) > 0 {
 		n := 1
 		for n < len(comps) && comps[n].VersionID == comps[0].VersionID {
@@ -172,26 +158,60 @@ func (s *Service) rematchDelta(ctx context.Context, comps []vigil.Component, x m
 		comps = comps[n:]
 		fs, err := x.Match(ctx, group)
 		if err != nil {
-			return res, err
+			return w.res, err
 		}
 		keys := make(map[string]bool, len(group))
 		for i := range group {
 			keys[group[i].FindingKey()] = true
 		}
-		redo[v] = keys
-		for i := range fs {
-			fs[i].VersionID = v
-		}
-		versions, found = append(versions, v), append(found, fs...)
-		res.Versions++
-		res.Findings += len(fs)
-		if len(found) >= deltaBatch {
-			if err := flush(); err != nil {
-				return res, err
-			}
+		w.res.Versions++
+		if err := w.add(ctx, v, fs, func(ck string) bool { return keys[ck] }); err != nil {
+			return w.res, err
 		}
 	}
-	return res, flush()
+	return w.res, w.flush(ctx)
+}
+
+// deltaWriter gathers the versions' results of a re-match by advisory and syncs them a SyncFindingsDelta at a time.
+type deltaWriter struct {
+	s        *Service
+	vulns    []string // the changed ids, whose findings alone are synced
+	versions []int64
+	found    []vigil.Finding
+	scopes   map[int64]func(compKey string) bool // per version; nil: every component
+	res      RematchResult                       // what was synced so far (Versions is the caller's)
+}
+
+// add takes version v's findings of the components scope accepts (nil: all), syncing once enough are gathered.
+func (w *deltaWriter) add(ctx context.Context, v int64, found []vigil.Finding, scope func(compKey string) bool) error {
+	if w.scopes == nil {
+		w.scopes = map[int64]func(string) bool{}
+	}
+	for i := range found {
+		found[i].VersionID = v
+	}
+	w.versions, w.found, w.scopes[v] = append(w.versions, v), append(w.found, found...), scope
+	w.res.Findings += len(found)
+	if len(w.found) >= deltaBatch {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+// flush syncs what add gathered, in one transaction.
+func (w *deltaWriter) flush(ctx context.Context) error {
+	if len(w.versions) == 0 {
+		return nil
+	}
+	o, r, err := w.s.Store.SyncFindingsDelta(ctx, w.versions, w.found, func(v int64, ck string) bool {
+		scope := w.scopes[v]
+		return scope == nil || scope(ck)
+	}, w.vulns)
+	w.res.Opened += o
+	w.res.Resolved += r
+	w.versions, w.found = nil, nil
+	clear(w.scopes)
+	return err
 }
 
 // matcher is a match.Engine or a match.Index.
@@ -284,8 +304,9 @@ func (s *Service) Rematch(ctx context.Context, opt RematchOptions) (RematchResul
 }
 
 // rematchKeys re-matches with m, in each version of ids, the components that carry one of the changed keys, and
-// syncs the version's findings of those components (of the vulnerability ids vulns only, when not nil): the new
-// results for them, the stored findings of the others as they are. A component's findings depend only on the
+// syncs the version's findings of those components (of the vulnerability ids vulns only, when not nil, and then
+// for every version together, deltaWriter): the new results for them, the stored findings of the others as they
+// are. A component's findings depend only on the
 // advisories under its own keys, except for NVD configurations, which are evaluated over every component with a
 // CPE (firmware "running on" hardware); so when a CPE key changed, every component with a CPE is matched again too.
 func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.PackageKey, m matcher, vulns []string) (RematchResult, error) {
@@ -296,6 +317,10 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 		k = match.NormalizeKey(k)
 		changed[k] = true
 		cpeChanged = cpeChanged || k.Kind == vigil.KeyCPE
+	}
+	var w *deltaWriter // by advisory: every version's findings synced together
+	if vulns != nil {
+		w = &deltaWriter{s: s, vulns: vulns}
 	}
 	err := pipeline(ctx, ids, func(ctx context.Context, id int64) (prepared, error) {
 		comps, err := s.Store.Components(ctx, id)
@@ -338,12 +363,21 @@ func (s *Service) rematchKeys(ctx context.Context, ids []int64, keys []vigil.Pac
 		if p.skip {
 			return nil
 		}
+		if w != nil {
+			return w.add(ctx, id, p.found, p.scope)
+		}
 		res.Findings += len(p.found)
-		o, r, err := s.sync(ctx, id, p.found, p.scope, vulns)
+		o, r, err := s.sync(ctx, id, p.found, p.scope, nil)
 		res.Opened += o
 		res.Resolved += r
 		return err
 	})
+	if w != nil {
+		if err == nil {
+			err = w.flush(ctx)
+		}
+		res.Findings, res.Opened, res.Resolved = w.res.Findings, w.res.Opened, w.res.Resolved
+	}
 	return res, err
 }
 
