@@ -226,16 +226,7 @@ func TestAuditRecordsEveryTable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
 		auditedFixture(t, db)
-		// The signing policy's and a signed act's records (issue 18), apart from the fixture whose signatures' ids
-		// other tests name.
-		if err := db.SetSignatureRequirement(ctx, &vigil.SignatureRequirement{Act: vigil.ActPremarket, Reason: "signed on paper"}); err != nil {
-			t.Fatal(err) // requirement 1
-		}
-		closing := vigil.WithSigning(ctx, vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleRegulatory, Kind: string(vigil.ActCaseClosure),
-			Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})
-		if err := db.SetCaseState(closing, 1, vigil.CaseClosed, "fixed in the field"); err != nil {
-			t.Fatal(err) // act record 1, signature 2
-		}
+		signedActFixture(t, db)
 		total, per := rowCount(t, db)
 		for name, n := range per {
 			if n == 0 {
@@ -340,4 +331,76 @@ func TestAuditUpgradeAttests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedActFixture writes the signing policy's and a signed act's records (issue 18), apart from auditedFixture,
+// whose signatures' ids other tests name: signature requirement 1, act record 1 and its signature 2.
+func signedActFixture(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := storetest.Admin()
+	if err := db.SetSignatureRequirement(ctx, &vigil.SignatureRequirement{Act: vigil.ActPremarket, Reason: "signed on paper"}); err != nil {
+		t.Fatal(err)
+	}
+	closing := vigil.WithSigning(ctx, vigil.ProvenSigner{UserID: 1, Name: "alice", Role: vigil.RoleRegulatory, Kind: string(vigil.ActCaseClosure),
+		Meaning: vigil.MeaningApproval, Method: vigil.SignedWithPassword})
+	if err := db.SetCaseState(closing, 1, vigil.CaseClosed, "fixed in the field"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditRecordsDeletedEveryTable deletes one row of every audited table directly in the database (foreign keys
+// and the append-only triggers off, as an attacker with the database could) and checks that verification reports
+// each as missing, against its own record, on both engines.
+func TestAuditRecordsDeletedEveryTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		auditedFixture(t, db)
+		signedActFixture(t, db)
+		if rep, err := db.Verify(ctx, nil); err != nil || len(rep.Problems) != 0 {
+			t.Fatalf("verify the intact store = %+v, %v", rep, err)
+		}
+		tamperRecords(t, db) // the append-only triggers off
+		conn, err := db.SQL().Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		off := "PRAGMA foreign_keys = OFF"
+		if db.Engine() == store.Postgres {
+			off = "SET session_replication_role = replica"
+		}
+		if _, err := conn.ExecContext(context.Background(), off); err != nil {
+			t.Fatal(err)
+		}
+		var want []problemKey
+		for _, name := range store.AuditedTables() {
+			key := "1"
+			if name == "tm_threats" {
+				key = "2"
+			}
+			res, err := conn.ExecContext(context.Background(), "DELETE FROM "+name+" WHERE id = "+key)
+			if err != nil {
+				t.Fatalf("delete from %s: %v", name, err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Fatalf("audited table %s has no row %s to delete: add a write of it to auditedFixture", name, key)
+			}
+			want = append(want, problemKey{name, key})
+		}
+		rep, err := db.Verify(ctx, nil)
+		if vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Fatalf("verify after the deletes = %v, want EINVALID", err)
+		}
+		got := map[problemKey]string{}
+		for _, p := range rep.Problems {
+			if !strings.Contains(p.Problem, "the signature is broken") {
+				got[problemKey{p.Table, p.Key}] = p.Problem
+			}
+		}
+		for _, k := range want {
+			if p, ok := got[k]; !ok || !strings.Contains(p, "the row is missing") {
+				t.Errorf("%s %s deleted: reported %q, want the row missing", k.table, k.key, p)
+			}
+		}
+	})
 }
