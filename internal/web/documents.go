@@ -281,11 +281,7 @@ func (s *Server) casePremarket(r *http.Request, id int64) error {
 }
 
 func (s *Server) apiCaseRecords(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.regdocs()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.regdocs)
 	if err != nil {
 		return err
 	}

@@ -555,11 +555,7 @@ func (s *Server) intakeReportPage(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, status int, notice, msg, newLink string) error {
-	svc, err := s.intake()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.intake)
 	if err != nil {
 		return err
 	}
@@ -671,11 +667,7 @@ func (s *Server) closeForm() handler {
 
 // linkForm revokes the follow-up link, or replaces it and shows the new one once (on the page, never in a URL).
 func (s *Server) linkForm(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.intake()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.intake)
 	if err != nil {
 		return err
 	}
@@ -700,11 +692,7 @@ func (s *Server) linkForm(w http.ResponseWriter, r *http.Request) error {
 // attachmentDownload serves an attachment to staff as a download: never inline, never sniffed, sandboxed if a
 // browser opened it anyway.
 func (s *Server) attachmentDownload(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.intake()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.intake)
 	if err != nil {
 		return err
 	}
@@ -780,11 +768,7 @@ func (s *Server) reportDetail(ctx context.Context, svc vigil.IntakeService, id i
 }
 
 func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.intake()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.intake)
 	if err != nil {
 		return err
 	}

@@ -338,11 +338,7 @@ func (s *Server) addDocument(w http.ResponseWriter, r *http.Request, svc ISAO, m
 
 // documentDownload serves a document's content, never inline: an attachment in a sandbox, named by its file.
 func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.isao()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.isao)
 	if err != nil {
 		return err
 	}
@@ -521,11 +517,7 @@ func (s *Server) sharesStatusForm(w http.ResponseWriter, r *http.Request) error 
 // caseShareForm shares the case from its page: over TAXII (back to the case), or exported (the bundle as a
 // download).
 func (s *Server) caseShareForm(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.isao()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.isao)
 	if err != nil {
 		return err
 	}
@@ -579,11 +571,7 @@ func (s *Server) renderSignals(w http.ResponseWriter, r *http.Request, status in
 
 // citeForm records that an assessment (A<id> or its number) considered the signal.
 func (s *Server) citeForm(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.isao()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.isao)
 	if err != nil {
 		return err
 	}
@@ -745,11 +733,7 @@ func (s *Server) apiDocumentAdd(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDocument(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.isao()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.isao)
 	if err != nil {
 		return err
 	}
@@ -850,11 +834,7 @@ func (s *Server) apiCite(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiCaseShare(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.isao()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.isao)
 	if err != nil {
 		return err
 	}
@@ -867,11 +847,7 @@ func (s *Server) apiCaseShare(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiNoticeShare(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.isao()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	svc, id, err := withID(r, s.isao)
 	if err != nil {
 		return err
 	}

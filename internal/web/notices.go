@@ -195,11 +195,7 @@ func (s *Server) noticePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderNotice(w http.ResponseWriter, r *http.Request, status int, formName, problem string, form url.Values) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -250,11 +246,7 @@ func (s *Server) renderNotice(w http.ResponseWriter, r *http.Request, status int
 // noticeHTML serves the HTML body a recipient receives: the builder links to it, since the page itself cannot
 // frame it (frame-ancestors 'none').
 func (s *Server) noticeHTML(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -268,11 +260,7 @@ func (s *Server) noticeHTML(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) noticeEditForm(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -298,11 +286,7 @@ func (s *Server) noticeEditForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) noticeSendForm(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -367,11 +351,7 @@ func (s *Server) advisoryPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAdvisory(w http.ResponseWriter, r *http.Request, status int, problem string, form url.Values) error {
-	as, err := s.advisories()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	as, id, err := withID(r, s.advisories)
 	if err != nil {
 		return err
 	}
@@ -399,11 +379,7 @@ func (s *Server) renderAdvisory(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (s *Server) advisoryPublishForm(w http.ResponseWriter, r *http.Request) error {
-	as, err := s.advisories()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	as, id, err := withID(r, s.advisories)
 	if err != nil {
 		return err
 	}
@@ -504,11 +480,7 @@ func (s *Server) apiNotice(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiNoticeEdit(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -535,11 +507,7 @@ func (s *Server) apiNoticeEdit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiNoticePreview(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -548,11 +516,7 @@ func (s *Server) apiNoticePreview(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) apiNoticeSend(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.notices()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	ns, id, err := withID(r, s.notices)
 	if err != nil {
 		return err
 	}
@@ -602,11 +566,7 @@ func (s *Server) apiAdvisoryDraft(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) apiAdvisory(w http.ResponseWriter, r *http.Request) error {
-	as, err := s.advisories()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	as, id, err := withID(r, s.advisories)
 	if err != nil {
 		return err
 	}
@@ -615,11 +575,7 @@ func (s *Server) apiAdvisory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAdvisoryDocument(w http.ResponseWriter, r *http.Request) error {
-	as, err := s.advisories()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	as, id, err := withID(r, s.advisories)
 	if err != nil {
 		return err
 	}
@@ -633,11 +589,7 @@ func (s *Server) apiAdvisoryDocument(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) apiAdvisoryPublish(w http.ResponseWriter, r *http.Request) error {
-	as, err := s.advisories()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	as, id, err := withID(r, s.advisories)
 	if err != nil {
 		return err
 	}

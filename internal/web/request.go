@@ -82,6 +82,16 @@ func truthy(v string) bool {
 	return false
 }
 
+// withID returns the service get gives and the route's {id}: how a handler of one object starts.
+func withID[T any](r *http.Request, get func() (T, error)) (T, int64, error) {
+	svc, err := get()
+	if err != nil {
+		return svc, 0, err
+	}
+	id, err := idParam(r, "id")
+	return svc, id, err
+}
+
 // decodeJSON reads a bounded JSON body into v, refusing unknown fields so that a misspelt field is an error naming
 // it rather than silently ignored.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {

@@ -104,11 +104,7 @@ func (s *Server) filterSaveForm(w http.ResponseWriter, r *http.Request) error {
 
 // filterDeleteForm deletes one of the caller's saved filters.
 func (s *Server) filterDeleteForm(w http.ResponseWriter, r *http.Request) error {
-	fs, err := s.filters()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "id")
+	fs, id, err := withID(r, s.filters)
 	if err != nil {
 		return err
 	}
