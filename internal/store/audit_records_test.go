@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -348,36 +349,49 @@ func signedActFixture(t *testing.T, db *store.DB) {
 	}
 }
 
+// rawTamper returns a connection to db's audited fixture, verified intact, with the append-only triggers dropped and
+// foreign keys off: an attacker with the database, free to edit any row.
+func rawTamper(t *testing.T, db *store.DB) *sql.Conn {
+	t.Helper()
+	auditedFixture(t, db)
+	signedActFixture(t, db)
+	if rep, err := db.Verify(storetest.Admin(), nil); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("verify the intact store = %+v, %v", rep, err)
+	}
+	tamperRecords(t, db) // the append-only triggers off
+	conn, err := db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	off := "PRAGMA foreign_keys = OFF"
+	if db.Engine() == store.Postgres {
+		off = "SET session_replication_role = replica"
+	}
+	if _, err := conn.ExecContext(context.Background(), off); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// tamperKey is the row of an audited table the fixture surely wrote (tm_threats' first is a built-in).
+func tamperKey(table string) string {
+	if table == "tm_threats" {
+		return "2"
+	}
+	return "1"
+}
+
 // TestAuditRecordsDeletedEveryTable deletes one row of every audited table directly in the database (foreign keys
 // and the append-only triggers off, as an attacker with the database could) and checks that verification reports
 // each as missing, against its own record, on both engines.
 func TestAuditRecordsDeletedEveryTable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		auditedFixture(t, db)
-		signedActFixture(t, db)
-		if rep, err := db.Verify(ctx, nil); err != nil || len(rep.Problems) != 0 {
-			t.Fatalf("verify the intact store = %+v, %v", rep, err)
-		}
-		tamperRecords(t, db) // the append-only triggers off
-		conn, err := db.SQL().Conn(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		off := "PRAGMA foreign_keys = OFF"
-		if db.Engine() == store.Postgres {
-			off = "SET session_replication_role = replica"
-		}
-		if _, err := conn.ExecContext(context.Background(), off); err != nil {
-			t.Fatal(err)
-		}
+		conn := rawTamper(t, db)
 		var want []problemKey
 		for _, name := range store.AuditedTables() {
-			key := "1"
-			if name == "tm_threats" {
-				key = "2"
-			}
+			key := tamperKey(name)
 			res, err := conn.ExecContext(context.Background(), "DELETE FROM "+name+" WHERE id = "+key)
 			if err != nil {
 				t.Fatalf("delete from %s: %v", name, err)
@@ -400,6 +414,63 @@ func TestAuditRecordsDeletedEveryTable(t *testing.T) {
 		for _, k := range want {
 			if p, ok := got[k]; !ok || !strings.Contains(p, "the row is missing") {
 				t.Errorf("%s %s deleted: reported %q, want the row missing", k.table, k.key, p)
+			}
+		}
+	})
+}
+
+// TestAuditRecordsInsertedEveryTable inserts a row into every audited table directly in the database (foreign keys
+// and the append-only triggers off): a copy of a row the fixture wrote under an id no audit event names. Where the
+// copy breaks one of the table's unique constraints, the attacker's insert must displace the original, so the
+// original is moved to the new id instead (its old id then reads as deleted too). Verification must report each new
+// id as inserted outside Vigil, on both engines.
+func TestAuditRecordsInsertedEveryTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.Admin()
+		conn := rawTamper(t, db)
+		bg := context.Background()
+		const newID = "900001"
+		var want []problemKey
+		for _, name := range store.AuditedTables() {
+			key := tamperKey(name)
+			copyRow := []string{
+				"CREATE TEMP TABLE forged AS SELECT * FROM " + name + " WHERE id = " + key,
+				"UPDATE forged SET id = " + newID,
+				"INSERT INTO " + name + " SELECT * FROM forged",
+			}
+			var err error
+			for _, q := range copyRow {
+				if _, err = conn.ExecContext(bg, q); err != nil {
+					break
+				}
+			}
+			if err != nil && strings.Contains(strings.ToLower(err.Error()), "unique") {
+				t.Logf("%s: the copy breaks a unique constraint; the original moves to id %s", name, newID)
+				_, err = conn.ExecContext(bg, "UPDATE "+name+" SET id = "+newID+" WHERE id = "+key)
+			}
+			if err != nil {
+				t.Fatalf("insert into %s: %v", name, err)
+			}
+			if _, err := conn.ExecContext(bg, "DROP TABLE forged"); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := conn.QueryRowContext(bg, "SELECT count(*) FROM "+name+" WHERE id = "+newID).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%s holds %d rows of id %s (%v), want the forged one", name, n, newID, err)
+			}
+			want = append(want, problemKey{name, newID})
+		}
+		rep, err := db.Verify(ctx, nil)
+		if vigil.ErrorCode(err) != vigil.EINVALID {
+			t.Fatalf("verify after the inserts = %v, want EINVALID", err)
+		}
+		got := map[problemKey]string{}
+		for _, p := range rep.Problems {
+			got[problemKey{p.Table, p.Key}] = p.Problem
+		}
+		for _, k := range want {
+			if p, ok := got[k]; !ok || !strings.Contains(p, "inserted outside Vigil") {
+				t.Errorf("%s %s inserted: reported %q, want a row with no entry in the trail", k.table, k.key, p)
 			}
 		}
 	})
