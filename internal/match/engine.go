@@ -235,9 +235,11 @@ type matchState struct {
 	nvd   map[*entry]bool // advisories with configurations that name a component's CPE
 }
 
-// slot is one result for one (component, vulnerability id) finding slot; the id is the result's advisory's.
+// slot is one result for one (component, vulnerability id) finding slot. The id is the result's advisory's, kept
+// here too: sorting and grouping a million slots through two pointers each was slower than the copy.
 type slot struct {
 	comp int
+	vuln string
 	result
 }
 
@@ -245,7 +247,7 @@ func (st *matchState) rec(ci int, e *entry, o outcome, matcher string) {
 	if o.st == stNo {
 		return
 	}
-	st.found = append(st.found, slot{comp: ci, result: result{ent: e, o: o, matcher: matcher}})
+	st.found = append(st.found, slot{comp: ci, vuln: e.adv.ID, result: result{ent: e, o: o, matcher: matcher}})
 }
 
 // matchOne matches one component by every road it offers: its packages, its CPE, its name as a CSAF product.
@@ -336,7 +338,7 @@ func findings(comps []vigil.Component, found []slot) []vigil.Finding {
 			j++
 		}
 		if j-i > 1 {
-			slices.SortStableFunc(found[i:j], func(a, b slot) int { return strings.Compare(a.ent.adv.ID, b.ent.adv.ID) })
+			slices.SortStableFunc(found[i:j], func(a, b slot) int { return strings.Compare(a.vuln, b.vuln) })
 		}
 		i = j
 	}
@@ -344,7 +346,7 @@ func findings(comps []vigil.Component, found []slot) []vigil.Finding {
 	for i := 0; i < len(found); {
 		s := &found[i]
 		r := &s.result
-		for i++; i < len(found) && found[i].comp == s.comp && found[i].ent.adv.ID == s.ent.adv.ID; i++ {
+		for i++; i < len(found) && found[i].comp == s.comp && found[i].vuln == s.vuln; i++ {
 			if better(found[i].o, found[i].ent, r) {
 				r = &found[i].result
 			}
