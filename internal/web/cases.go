@@ -428,11 +428,7 @@ func (s *Server) apiCases(w http.ResponseWriter, r *http.Request) error {
 		q.Limit = maxPage
 	}
 	queue, err := s.svc.Queries.CaseQueue(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, queue)
-	return nil
+	return reply(w, http.StatusOK, queue, err)
 }
 
 // caseOpenIn opens a case not from matching (`vigil case open`).

@@ -144,11 +144,7 @@ func (s *Server) rematchForm(w http.ResponseWriter, r *http.Request) error {
 // rematch [--device D [--version V]]` does.
 func (s *Server) apiRematch(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.rematch(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return reply(w, http.StatusOK, res, err)
 }
 
 // rematch re-matches the versions the request names (device and version ids, from the query or the form; none:

@@ -185,11 +185,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := s.svc.Queries.FindingPage(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return reply(w, http.StatusOK, p, err)
 }
 
 // ---- one finding
@@ -791,11 +787,7 @@ func (s *Server) apiFinding(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := s.svc.Cases.FindingView(r.Context(), id, asOf)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, http.StatusOK, v, err)
 }
 
 // determinationOut is a finding's determination with its open clocks.
@@ -934,11 +926,7 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f, err := s.svc.Findings.Finding(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	return reply(w, http.StatusOK, f, err)
 }
 
 // stateIn closes or reopens a finding.

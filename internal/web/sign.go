@@ -246,11 +246,7 @@ func (s *Server) apiSign(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sig, err := s.sign(r, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, sig)
-	return nil
+	return reply(w, http.StatusCreated, sig, err)
 }
 
 func (s *Server) apiSignatures(w http.ResponseWriter, r *http.Request) error {
@@ -271,11 +267,7 @@ func (s *Server) apiSignatures(w http.ResponseWriter, r *http.Request) error {
 		return vigil.Errorf(vigil.EINVALID, "kind and id: name the records (?kind=assessment&id=12)")
 	}
 	sigs, err := svc.Signatures(r.Context(), q.Get("kind"), ids...)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sigs)
-	return nil
+	return reply(w, http.StatusOK, sigs, err)
 }
 
 // formSignature reads the signing fields every form of a signed act carries (meaning, signer, password; the
@@ -358,9 +350,5 @@ func (s *Server) apiSigning(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	rs, err := svc.Requirements(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rs)
-	return nil
+	return reply(w, http.StatusOK, rs, err)
 }
