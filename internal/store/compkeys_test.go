@@ -12,6 +12,17 @@ import (
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
 
+// osvKeys returns the store keys an OSV advisory of one package names.
+func osvKeys(eco, name string) []vigil.PackageKey {
+	return match.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: eco, Name: name}}})
+}
+
+// nvdKeys returns the store keys an NVD advisory naming one vulnerable CPE match names.
+func nvdKeys(criteria string) []vigil.PackageKey {
+	return match.AdvisoryKeys(&vigil.Advisory{Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Matches: []vigil.CPEMatch{
+		{Vulnerable: true, Criteria: criteria}}}}}}})
+}
+
 // TestVersionsForKeys: the reverse index answers "which versions hold this package" for keys as advisories name
 // them (match.AdvisoryKeys: OSV packages under their ecosystem's spelling, CPEs), through both of its query plans
 // (a lookup per key, and one pass over the index for a change set of a full import); a version whose index is
@@ -28,21 +39,17 @@ func TestVersionsForKeys(t *testing.T) {
 			{Name: "openssl", Version: "3.0.11-1~deb12u2", Purl: "pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12", Type: "library"},
 		},
 	}
-	osv := func(eco, name string) []vigil.PackageKey {
-		return match.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: eco, Name: name}}})
-	}
-	nvd := match.AdvisoryKeys(&vigil.Advisory{Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Matches: []vigil.CPEMatch{
-		{Vulnerable: true, Criteria: "cpe:2.3:o:medtronic:minimed_508_firmware:*:*:*:*:*:*:*:*"}}}}}}})
+	nvd := nvdKeys("cpe:2.3:o:medtronic:minimed_508_firmware:*:*:*:*:*:*:*:*")
 	tests := []struct {
 		name string
 		keys []vigil.PackageKey
 		want []string // version names
 	}{
-		{"pypi name normalized", osv("PyPI", "DJANGO"), []string{"1.0", "2.0"}},
-		{"maven group from the CycloneDX group", osv("Maven", "org.apache.commons:commons-text"), []string{"1.0"}},
+		{"pypi name normalized", osvKeys("PyPI", "DJANGO"), []string{"1.0", "2.0"}},
+		{"maven group from the CycloneDX group", osvKeys("Maven", "org.apache.commons:commons-text"), []string{"1.0"}},
 		{"cpe", nvd, []string{"2.0"}},
-		{"nobody holds it", osv("npm", "left-pad"), nil},
-		{"debian release suffix", osv("Debian:12", "openssl"), []string{"2.0"}},
+		{"nobody holds it", osvKeys("npm", "left-pad"), nil},
+		{"debian release suffix", osvKeys("Debian:12", "openssl"), []string{"2.0"}},
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
@@ -97,7 +104,7 @@ func TestVersionsForKeys(t *testing.T) {
 		if rewritten, err := db.RefreshComponentKeys(ctx, ids["1.0"], comps["1.0"][:1]); err != nil || !rewritten {
 			t.Fatalf("refresh with other components: rewritten=%v err=%v", rewritten, err)
 		}
-		if got := lookup(t, osv("Maven", "org.apache.commons:commons-text")); got != nil {
+		if got := lookup(t, osvKeys("Maven", "org.apache.commons:commons-text")); got != nil {
 			t.Errorf("after dropping commons-text from the index: %v", got)
 		}
 		if stale, err := db.ComponentKeysStale(ctx, ids["1.0"], match.StoreKeys(comps["1.0"])); err != nil || !stale {
@@ -106,7 +113,7 @@ func TestVersionsForKeys(t *testing.T) {
 		if err := db.RebuildComponentKeys(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"1.0"}, lookup(t, osv("Maven", "org.apache.commons:commons-text"))); diff != "" {
+		if diff := cmp.Diff([]string{"1.0"}, lookup(t, osvKeys("Maven", "org.apache.commons:commons-text"))); diff != "" {
 			t.Errorf("after RebuildComponentKeys (-want +got):\n%s", diff)
 		}
 		if rewritten, err := db.RefreshComponentKeys(ctx, ids["1.0"], comps["1.0"]); err != nil || rewritten {
@@ -133,22 +140,18 @@ func TestComponentsForKeys(t *testing.T) {
 			{Name: "openssl", Version: "3.0.11-1~deb12u2", Purl: "pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12", Type: "library"},
 		},
 	}
-	osv := func(eco, name string) []vigil.PackageKey {
-		return match.AdvisoryKeys(&vigil.Advisory{Affected: []vigil.Affected{{Ecosystem: eco, Name: name}}})
-	}
-	nvd := match.AdvisoryKeys(&vigil.Advisory{Configurations: []vigil.CPEConfig{{Nodes: []vigil.CPENode{{Matches: []vigil.CPEMatch{
-		{Vulnerable: true, Criteria: "cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*"}}}}}}})
+	nvd := nvdKeys("cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*")
 	tests := []struct {
 		name string
 		keys []vigil.PackageKey
 		want []string // version name and component purl, CPE or name
 	}{
-		{"pypi name normalized, both versions", osv("PyPI", "DJANGO"), []string{"1.0 pkg:pypi/Django@3.2.0", "2.0 pkg:pypi/django@4.0.0"}},
-		{"maven group", osv("Maven", "org.apache.commons:commons-text"), []string{"1.0 pkg:maven/commons-text@1.9"}},
+		{"pypi name normalized, both versions", osvKeys("PyPI", "DJANGO"), []string{"1.0 pkg:pypi/Django@3.2.0", "2.0 pkg:pypi/django@4.0.0"}},
+		{"maven group", osvKeys("Maven", "org.apache.commons:commons-text"), []string{"1.0 pkg:maven/commons-text@1.9"}},
 		{"a cpe brings its twin", nvd, []string{"1.0 pkg:generic/busybox@1.36.1", "1.0 pkg:generic/busybox@1.36.1 cpe"}},
-		{"two keys at once", append(osv("Debian:12", "openssl"), osv("PyPI", "django")...),
+		{"two keys at once", append(osvKeys("Debian:12", "openssl"), osvKeys("PyPI", "django")...),
 			[]string{"1.0 pkg:pypi/Django@3.2.0", "2.0 pkg:pypi/django@4.0.0", "2.0 pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12"}},
-		{"nobody holds it", osv("npm", "left-pad"), nil},
+		{"nobody holds it", osvKeys("npm", "left-pad"), nil},
 	}
 	eachUpgrade(t, store.MigrationComponentIDs, func(t *testing.T, db *store.DB) {
 		// The store before migration 45 has the SBOMs; its index names no components.
@@ -213,10 +216,10 @@ func TestComponentsForKeys(t *testing.T) {
 		if _, err := db.ImportSBOM(ctx, ids["1.0"], comps["1.0"][1:], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"2.0 pkg:pypi/django@4.0.0"}, lookup(t, osv("PyPI", "django"))); diff != "" {
+		if diff := cmp.Diff([]string{"2.0 pkg:pypi/django@4.0.0"}, lookup(t, osvKeys("PyPI", "django"))); diff != "" {
 			t.Errorf("after the new SBOM (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"1.0 pkg:maven/commons-text@1.9"}, lookup(t, osv("Maven", "org.apache.commons:commons-text"))); diff != "" {
+		if diff := cmp.Diff([]string{"1.0 pkg:maven/commons-text@1.9"}, lookup(t, osvKeys("Maven", "org.apache.commons:commons-text"))); diff != "" {
 			t.Errorf("the new SBOM's component (-want +got):\n%s", diff)
 		}
 	})
