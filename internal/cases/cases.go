@@ -33,7 +33,7 @@ type Store interface {
 	Orgs(ctx context.Context) ([]*vigil.Organization, error)
 	// ActRecords are the records of the signed acts on a case (a closure, a fix validated, a notice released).
 	ActRecords(ctx context.Context, f vigil.ActRecordFilter) ([]*vigil.ActRecord, error)
-	// SetCasesState moves several cases to one state in one transaction (store.SetCasesState).
+	// SetCasesState moves several cases to one state in one transaction.
 	SetCasesState(ctx context.Context, ids []int64, state vigil.CaseState, reason string) error
 }
 

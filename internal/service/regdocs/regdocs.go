@@ -30,7 +30,7 @@ import (
 // Store is what the documents read and write.
 type Store interface {
 	vigil.RegRecordService
-	// AddFiledRecord adds a record and the case event of its filing in one transaction (store.AddFiledRecord).
+	// AddFiledRecord adds a record and the case event of its filing in one transaction.
 	AddFiledRecord(ctx context.Context, r *vigil.RegRecord, reason string, filed func(*vigil.RegRecord) *vigil.CaseEvent) error
 	Checkpoint(ctx context.Context) (vigil.AuditCheckpoint, error)
 	Orgs(ctx context.Context) ([]*vigil.Organization, error)
