@@ -42,24 +42,8 @@ func TestRematchSharesOneIndex(t *testing.T) {
 			ctx := vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
 			db := storetest.Open(t, engine, vigil.SystemClock{})
 			a := &portfolio.Service{Store: db}
-			if err := db.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
-				t.Fatal(err)
-			}
-			d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-			if err := db.CreateDevice(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-			ids := map[string]int64{}
-			for _, n := range []string{"1.0", "2.0"} {
-				v := &vigil.DeviceVersion{DeviceID: d.ID, Version: n}
-				if err := db.CreateVersion(ctx, v); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := db.ImportSBOM(ctx, v.ID, comps[n], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
-					t.Fatal(err)
-				}
-				ids[n] = v.ID
-			}
+			vs := pumpVersions(t, ctx, db, comps["1.0"], comps["2.0"])
+			ids := map[string]int64{"1.0": vs[0], "2.0": vs[1]}
 			if _, err := (&importer.Importer{Store: db}).Import(ctx, []string{pypi, nvd}, vigil.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}

@@ -33,24 +33,11 @@ func TestRematchChangedKeepsOtherComponents(t *testing.T) {
 			ctx := vigil.WithActor(context.Background(), vigil.Actor{System: true, Name: "test"})
 			db := storetest.Open(t, engine, vigil.SystemClock{})
 			a := &portfolio.Service{Store: db}
-			if err := db.CreateOrg(ctx, &vigil.Organization{Name: "Acme"}); err != nil {
-				t.Fatal(err)
-			}
-			d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-			if err := db.CreateDevice(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: "1.0"}
-			if err := db.CreateVersion(ctx, v); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.ImportSBOM(ctx, v.ID, comps, vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
-				t.Fatal(err)
-			}
+			version := pumpVersions(t, ctx, db, comps)[0]
 			im := &importer.Importer{Store: db}
 			open := func() []string {
 				t.Helper()
-				fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: v.ID})
+				fs, err := db.Findings(ctx, vigil.FindingFilter{VersionID: version})
 				if err != nil {
 					t.Fatal(err)
 				}
