@@ -53,21 +53,9 @@ func TestVersionsForKeys(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		seedOrg(t, db)
-		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-		if err := db.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		ids, names := map[string]int64{}, map[int64]string{}
-		for _, n := range []string{"1.0", "2.0"} {
-			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: n}
-			if err := db.CreateVersion(ctx, v); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.ImportSBOM(ctx, v.ID, comps[n], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
-				t.Fatal(err)
-			}
-			ids[n], names[v.ID] = v.ID, n
+		ids, names := pumpVersions(t, db, comps, "1.0", "2.0"), map[int64]string{}
+		for n, id := range ids {
+			names[id] = n
 		}
 		lookup := func(t *testing.T, keys []vigil.PackageKey) []string {
 			t.Helper()

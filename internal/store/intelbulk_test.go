@@ -48,22 +48,7 @@ func TestAdvisoriesOfVersions(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.Admin()
-		seedOrg(t, db)
-		d := &vigil.Device{Name: "Pump", Class: "II", Pathway: vigil.Pathway510k}
-		if err := db.CreateDevice(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		ids := map[string]int64{}
-		for _, n := range []string{"1.0", "2.0"} {
-			v := &vigil.DeviceVersion{DeviceID: d.ID, Version: n}
-			if err := db.CreateVersion(ctx, v); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.ImportSBOM(ctx, v.ID, comps[n], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
-				t.Fatal(err)
-			}
-			ids[n] = v.ID
-		}
+		ids := pumpVersions(t, db, comps, "1.0", "2.0")
 		put(t, db, advs...)
 		read := func(t *testing.T, versionIDs []int64) []string {
 			t.Helper()

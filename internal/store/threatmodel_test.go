@@ -29,6 +29,26 @@ func pump(t testing.TB, db *store.DB, name string) *vigil.Device {
 	return d
 }
 
+// pumpVersions creates the pump (pump) with one version per name, each with its SBOM from sboms imported, and
+// returns the versions' ids by name.
+func pumpVersions(t testing.TB, db *store.DB, sboms map[string][]vigil.Component, names ...string) map[string]int64 {
+	t.Helper()
+	ctx := storetest.Admin()
+	d := pump(t, db, "Pump")
+	ids := map[string]int64{}
+	for _, n := range names {
+		v := &vigil.DeviceVersion{DeviceID: d.ID, Version: n}
+		if err := db.CreateVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ImportSBOM(ctx, v.ID, sboms[n], vigil.SBOMMeta{Source: "test", Format: "cyclonedx-json 1.6"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ids[n] = v.ID
+	}
+	return ids
+}
+
 // TestDeviceAcceptanceMatrix checks that a device's matrix is validated by the engine that decides with it,
 // stored in its canonical form, read back, cleared with null, and that a bad one names the cell.
 func TestDeviceAcceptanceMatrix(t *testing.T) {
