@@ -388,6 +388,15 @@ func stepUpCode(t *testing.T, base string, c *http.Client, kind, next string) (i
 	return res.StatusCode, string(b), codeRE.FindString(string(b))
 }
 
+// pump creates org Acme and the pump's version 2.0 (30 units) whose dose delivery is catastrophic: what the
+// step-up tests sign acts on.
+func (r runner) pump() {
+	r.t.Helper()
+	r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
+	r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")
+	r.ok("version", "create", "2.0", "--device", "Pump", "--units", "30")
+}
+
 // TestSSOStepUpSigning signs every kind of record as a user who signs in only through the OpenID Connect provider
 // and has no Vigil password: a step-up sends the browser back to the provider with prompt=login and max_age=0, and
 // when the ID token shows a fresh authentication (auth_time after the asking) of that user, bound to that step-up
@@ -402,9 +411,7 @@ func TestSSOStepUpSigning(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			dsn := storetest.MigratedDSN(t, engine)
 			r := runner{t, dsn}
-			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
-			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")
-			r.ok("version", "create", "2.0", "--device", "Pump", "--units", "30")
+			r.pump()
 			d0 := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
 			r.ok("finding", "create", "CVE-2025-0001", "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
 			r.ok("signing-policy", "off", "determination", "premarket", "--reason", "this test signs the determination and the premarket decision after the fact, through the provider")
@@ -655,9 +662,7 @@ func TestStepUpBatch(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			dsn := storetest.MigratedDSN(t, engine)
 			r := runner{t, dsn}
-			r.ok("org", "create", "--name", "Acme", "--time-zone", "UTC")
-			r.ok("device", "create", "--name", "Pump", "--class", "II", "--pathway", "510k", "--functions", "dose delivery=catastrophic")
-			r.ok("version", "create", "2.0", "--device", "Pump", "--units", "30")
+			r.pump()
 			d0 := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
 			for _, vuln := range []string{"CVE-2025-0001", "CVE-2025-0002", "CVE-2025-0003"} {
 				r.ok("finding", "create", vuln, "--device", "Pump", "--version", "2.0", "--learned", d0, "--reason", "researcher report")
